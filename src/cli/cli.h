@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdio.h>
+
+#include "base/base.h"
+
+/*
+ * The CLI's own plumbing: a declarative option table per command (which also
+ * renders --help), the command table, and how errors reach the user. Commands
+ * parse flags, make one library call and render its result; nothing below
+ * src/cli prints or exits.
+ */
+
+enum cli_exit {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAIL = 1,  /* the command ran and failed (or found problems) */
+	CLI_EXIT_USAGE = 2, /* bad flags or arguments */
+};
+
+/** Process-wide state the CLI owns (the library gets it through kiln_ctx). */
+struct cli_env {
+	struct kiln_ctx ctx;
+	const char *root;    /* --root / KILN_ROOT; NULL = default */
+	int stdout_tty;
+	int stderr_tty;
+	const char *argv0;
+};
+
+enum cli_opt_type {
+	CLI_OPT_FLAG,     /* int *: set to 1 */
+	CLI_OPT_STRING,   /* const char **: last one wins */
+	CLI_OPT_LIST,     /* struct kiln_strv *: every occurrence appended */
+	CLI_OPT_INT,      /* long *: decimal */
+	CLI_OPT_OPTIONAL, /* const char **: --name or --name=value; bare sets "" */
+};
+
+struct cli_opt {
+	const char *long_name; /* without the leading "--" */
+	int short_name;        /* 0 = none */
+	enum cli_opt_type type;
+	void *target;
+	const char *metavar; /* NULL for flags */
+	const char *help;
+};
+
+enum cli_parse_flags {
+	/* Stop at the first positional argument (kiln run IMAGE CMD...). */
+	CLI_PARSE_STOP_AT_POSITIONAL = 1 << 0,
+};
+
+struct cli_spec {
+	const char *usage;   /* "kiln parse [-f FILE] (--dump|--json)" */
+	const char *summary; /* one line */
+	const struct cli_opt *opts; /* terminated by { NULL } */
+	unsigned flags;      /* enum cli_parse_flags */
+	const char *details; /* optional extra help text (NULL) */
+};
+
+/**
+ * Parse argv[1..] (argv[0] is the command name) against `spec`. Positional
+ * arguments are appended to `positional`. Returns 0 on success, 1 when --help
+ * was printed (the command should exit 0), or -1 after printing a usage
+ * error to stderr (exit CLI_EXIT_USAGE).
+ */
+int cli_parse(int argc, char **argv, const struct cli_spec *spec, struct kiln_strv *positional);
+
+/** Print --help for a spec to `out`. */
+void cli_print_help(FILE *out, const struct cli_spec *spec);
+
+/** Print a usage error ("usage: ..." + message) and return CLI_EXIT_USAGE. */
+int cli_usage_error(const struct cli_spec *spec, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/**
+ * Print a library error ("error: Dockerfile:3: ...") to stderr, release it,
+ * and return the exit status it maps to.
+ */
+int cli_report(struct cli_env *env, struct kiln_error *err);
+
+/** Print a warning line to stderr. */
+void cli_warn(struct cli_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+typedef int (*cli_command_fn)(int argc, char **argv, struct cli_env *env);
+
+struct cli_command {
+	const char *name;
+	cli_command_fn fn;
+	const char *summary;
+};
+
+/* One function per command, each in cmd-<name>.c. */
+int cmd_version(int argc, char **argv, struct cli_env *env);

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+
+/* The CLI owns the process: its signal flag is the one global it keeps. */
+static volatile sig_atomic_t arg_cancel;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	arg_cancel = 1;
+}
+
+static void log_to_stderr(void *userdata, enum kiln_log_level level, const char *msg)
+{
+	(void)userdata;
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	fprintf(stderr, "%s: %s\n", names[level], msg);
+}
+
+static void print_commands(FILE *out)
+{
+	fputs("usage: kiln [--root DIR] [--debug] <command> [<args>]\n\n"
+	      "kiln builds multi-stage container images from Dockerfiles, without a daemon.\n\n"
+	      "commands:\n",
+	      out);
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		fprintf(out, "  %-12s %s\n", c->name, c->summary);
+	fputs("\nRun 'kiln <command> --help' for a command's options.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_env env = {
+		.ctx = { .log_level = KILN_LOG_WARN, .log_fn = log_to_stderr, .cancel = &arg_cancel },
+		.stdout_tty = isatty(STDOUT_FILENO),
+		.stderr_tty = isatty(STDERR_FILENO),
+		.argv0 = argv[0],
+	};
+	(void)setlocale(LC_CTYPE, "C.UTF-8");
+	env.root = getenv("KILN_ROOT");
+	if (env.root && !*env.root)
+		env.root = NULL;
+
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--root") == 0 && i + 1 < argc) {
+			env.root = argv[++i];
+		} else if (strncmp(a, "--root=", 7) == 0) {
+			env.root = a + 7;
+		} else if (strcmp(a, "--debug") == 0) {
+			env.ctx.log_level = KILN_LOG_DEBUG;
+		} else if (strcmp(a, "--version") == 0) {
+			char *vargv[] = { (char *)"version", NULL };
+			return cmd_version(1, vargv, &env);
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			print_commands(stdout);
+			return CLI_EXIT_OK;
+		} else {
+			fprintf(stderr, "error: unknown option '%s'\n", a);
+			print_commands(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		print_commands(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	const char *name = argv[i];
+	if (strcmp(name, "help") == 0) {
+		if (i + 1 < argc) {
+			for (const struct cli_command *c = cli_commands; c->name; c++)
+				if (strcmp(c->name, argv[i + 1]) == 0) {
+					char *hargv[] = { argv[i + 1], (char *)"--help", NULL };
+					return c->fn(2, hargv, &env);
+				}
+		}
+		print_commands(stdout);
+		return CLI_EXIT_OK;
+	}
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c->fn(argc - i, argv + i, &env);
+	fprintf(stderr, "error: '%s' is not a kiln command; see 'kiln help'\n", name);
+	return CLI_EXIT_USAGE;
+}

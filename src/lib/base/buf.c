@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+
+char kiln_buf_empty_[1];
+
+void kiln_buf_init(struct kiln_buf *b, size_t cap)
+{
+	b->buf = kiln_buf_empty_;
+	b->len = 0;
+	b->alloc = 0;
+	b->cap = cap;
+}
+
+void kiln_buf_release(struct kiln_buf *b)
+{
+	if (b->alloc)
+		free(b->buf);
+	b->buf = kiln_buf_empty_;
+	b->len = 0;
+	b->alloc = 0;
+}
+
+void kiln_buf_reset(struct kiln_buf *b)
+{
+	b->len = 0;
+	if (b->alloc)
+		b->buf[0] = '\0';
+}
+
+char *kiln_buf_detach(struct kiln_buf *b, size_t *ret_len)
+{
+	char *r;
+	if (ret_len)
+		*ret_len = b->len;
+	if (b->alloc) {
+		r = b->buf;
+	} else {
+		r = kiln_strdup("");
+		if (!r)
+			return NULL;
+	}
+	b->buf = kiln_buf_empty_;
+	b->len = 0;
+	b->alloc = 0;
+	return r;
+}
+
+int kiln_buf_grow(struct kiln_buf *b, size_t extra)
+{
+	size_t cap = b->cap ? b->cap : KILN_BUF_DEFAULT_CAP;
+	size_t need;
+	if (kiln_add_size(b->len, extra, &need) < 0 || need > cap)
+		return -KILN_ELIMIT;
+	if (need + 1 <= b->alloc)
+		return 0;
+	size_t n = b->alloc ? b->alloc : 32;
+	while (n < need + 1) {
+		if (n > SIZE_MAX / 2) {
+			n = need + 1;
+			break;
+		}
+		n *= 2;
+	}
+	char *p = kiln_realloc(b->alloc ? b->buf : NULL, n);
+	if (!p)
+		return -KILN_ENOMEM;
+	if (!b->alloc)
+		p[0] = '\0';
+	b->buf = p;
+	b->alloc = n;
+	return 0;
+}
+
+int kiln_buf_add(struct kiln_buf *b, const void *data, size_t len)
+{
+	int r = kiln_buf_grow(b, len);
+	if (r < 0)
+		return r;
+	if (len)
+		memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+	return 0;
+}
+
+int kiln_buf_addstr(struct kiln_buf *b, const char *s)
+{
+	return kiln_buf_add(b, s, strlen(s));
+}
+
+int kiln_buf_addch(struct kiln_buf *b, char c)
+{
+	return kiln_buf_add(b, &c, 1);
+}
+
+int kiln_buf_vaddf(struct kiln_buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return -KILN_EINVAL;
+	int r = kiln_buf_grow(b, (size_t)n);
+	if (r < 0)
+		return r;
+	(void)vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int kiln_buf_addf(struct kiln_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = kiln_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void kiln_buf_setlen(struct kiln_buf *b, size_t len)
+{
+	if (!b->alloc)
+		return;
+	if (len < b->alloc) {
+		b->len = len;
+		b->buf[len] = '\0';
+	}
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/**
+ * A growable byte buffer with git strbuf's invariants: `buf` is never NULL
+ * and always NUL-terminated (so it is a C string when it holds no NUL), and
+ * a mandatory cap (curl's habit) so that hostile input cannot grow it
+ * without bound. Functions return 0, or -KILN_ENOMEM / -KILN_ELIMIT.
+ */
+struct kiln_buf {
+	char *buf;
+	size_t len;
+	size_t alloc; /* 0 while buf points at the shared empty string */
+	size_t cap;   /* max len; 0 = KILN_BUF_DEFAULT_CAP */
+};
+
+#define KILN_BUF_DEFAULT_CAP ((size_t)1 << 30)
+
+extern char kiln_buf_empty_[];
+#define KILN_BUF_INIT                                                                            \
+	{                                                                                        \
+		.buf = kiln_buf_empty_, .len = 0, .alloc = 0, .cap = 0                           \
+	}
+
+void kiln_buf_init(struct kiln_buf *b, size_t cap);
+void kiln_buf_release(struct kiln_buf *b);
+/** Empty the buffer but keep its memory. */
+void kiln_buf_reset(struct kiln_buf *b);
+/** Take the string out (caller frees); the buffer is left empty. NULL on ENOMEM. */
+char *kiln_buf_detach(struct kiln_buf *b, size_t *ret_len);
+
+int kiln_buf_grow(struct kiln_buf *b, size_t extra) __attribute__((warn_unused_result));
+int kiln_buf_add(struct kiln_buf *b, const void *data, size_t len)
+	__attribute__((warn_unused_result));
+int kiln_buf_addstr(struct kiln_buf *b, const char *s) __attribute__((warn_unused_result));
+int kiln_buf_addch(struct kiln_buf *b, char c) __attribute__((warn_unused_result));
+int kiln_buf_addf(struct kiln_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), warn_unused_result));
+int kiln_buf_vaddf(struct kiln_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0), warn_unused_result));
+void kiln_buf_setlen(struct kiln_buf *b, size_t len);
+
+/** Cleanup helper: `cleanup(kiln_buf_release) struct kiln_buf b = KILN_BUF_INIT;` */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <signal.h>
+#include <stdarg.h>
+
+/**
+ * What a library call needs from its caller that is not data: where debug
+ * logs go and whether the user asked to stop. No global mutable state: the
+ * CLI makes one context and passes it down.
+ */
+enum kiln_log_level {
+	KILN_LOG_ERROR = 0,
+	KILN_LOG_WARN = 1,
+	KILN_LOG_INFO = 2,
+	KILN_LOG_DEBUG = 3,
+};
+
+struct kiln_ctx {
+	enum kiln_log_level log_level;
+	/** Receives log lines at or below log_level; NULL = dropped. */
+	void (*log_fn)(void *userdata, enum kiln_log_level level, const char *msg);
+	void *log_userdata;
+	/** Set (by a signal handler the CLI owns) when the user interrupts. */
+	volatile sig_atomic_t *cancel;
+};
+
+void kiln_log(const struct kiln_ctx *ctx, enum kiln_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define kiln_debug(ctx, ...) kiln_log((ctx), KILN_LOG_DEBUG, __VA_ARGS__)
+
+static inline int kiln_cancelled(const struct kiln_ctx *ctx)
+{
+	return ctx && ctx->cancel && *ctx->cancel;
+}

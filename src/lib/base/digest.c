@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "digest.h"
+
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "alloc.h"
+
+struct kiln_sha256 {
+	EVP_MD_CTX *md;
+};
+
+int kiln_sha256_new(struct kiln_sha256 **ret, struct kiln_error *err)
+{
+	struct kiln_sha256 *h = kiln_calloc(1, sizeof(*h));
+	if (!h)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	h->md = EVP_MD_CTX_new();
+	if (!h->md || EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
+		kiln_sha256_free(h);
+		return kiln_fail(err, KILN_EINTERNAL, 0, "cannot initialise SHA-256");
+	}
+	*ret = h;
+	return 0;
+}
+
+void kiln_sha256_update(struct kiln_sha256 *h, const void *data, size_t len)
+{
+	if (len)
+		(void)EVP_DigestUpdate(h->md, data, len);
+}
+
+void kiln_sha256_final(struct kiln_sha256 *h, struct kiln_digest *ret)
+{
+	uint8_t raw[32];
+	unsigned int n = 0;
+	(void)EVP_DigestFinal_ex(h->md, raw, &n);
+	kiln_digest_from_raw(ret, raw);
+}
+
+void kiln_sha256_free(struct kiln_sha256 *h)
+{
+	if (!h)
+		return;
+	EVP_MD_CTX_free(h->md);
+	free(h);
+}
+
+int kiln_sha256_buf(const void *data, size_t len, struct kiln_digest *ret, struct kiln_error *err)
+{
+	uint8_t raw[32];
+	unsigned int n = 0;
+	if (EVP_Digest(data, len, raw, &n, EVP_sha256(), NULL) != 1)
+		return kiln_fail(err, KILN_EINTERNAL, 0, "SHA-256 failed");
+	kiln_digest_from_raw(ret, raw);
+	return 0;
+}
+
+void kiln_digest_from_raw(struct kiln_digest *d, const uint8_t raw[32])
+{
+	static const char hexd[] = "0123456789abcdef";
+	memcpy(d->raw, raw, 32);
+	for (int i = 0; i < 32; i++) {
+		d->hex[2 * i] = hexd[raw[i] >> 4];
+		d->hex[2 * i + 1] = hexd[raw[i] & 15];
+	}
+	d->hex[64] = '\0';
+	memcpy(d->str, "sha256:", 7);
+	memcpy(d->str + 7, d->hex, 65);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int kiln_digest_parse(const char *s, struct kiln_digest *ret, struct kiln_error *err)
+{
+	const char *colon = strchr(s, ':');
+	if (!colon || colon == s)
+		return kiln_fail(err, KILN_EINVAL, 0, "invalid digest '%s'", s);
+	if ((size_t)(colon - s) != 6 || memcmp(s, "sha256", 6) != 0)
+		return kiln_fail(err, KILN_EUNSUPP, 0, "unsupported digest algorithm in '%s'", s);
+	const char *h = colon + 1;
+	if (strlen(h) != 64)
+		return kiln_fail(err, KILN_EINVAL, 0, "invalid digest '%s': want 64 hex digits", s);
+	uint8_t raw[32];
+	for (int i = 0; i < 32; i++) {
+		int a = hexval(h[2 * i]), b = hexval(h[2 * i + 1]);
+		if (a < 0 || b < 0)
+			return kiln_fail(err, KILN_EINVAL, 0,
+					 "invalid digest '%s': not lower-case hex", s);
+		raw[i] = (uint8_t)(a << 4 | b);
+	}
+	kiln_digest_from_raw(ret, raw);
+	return 0;
+}
+
+int kiln_digest_equal(const struct kiln_digest *a, const struct kiln_digest *b)
+{
+	return memcmp(a->raw, b->raw, 32) == 0;
+}

@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# The command line itself: help, version, usage errors and exit codes.
+. "$(dirname "$0")/test-lib.sh"
+
+test_expect_success 'kiln with no command is a usage error' '
+	test_expect_code 2 kiln 2>err &&
+	test_grep "usage: kiln" err
+'
+
+test_expect_success 'kiln help lists the commands' '
+	kiln help >out &&
+	test_grep "^  version " out
+'
+
+test_expect_success 'kiln version names kiln and its libraries' '
+	kiln version >out &&
+	test_grep "^kiln [0-9]" out &&
+	test_grep "libarchive" out
+'
+
+test_expect_success 'an unknown command exits 2' '
+	test_expect_code 2 kiln frobnicate 2>err &&
+	test_grep "not a kiln command" err
+'
+
+test_expect_success 'an unknown option exits 2 and names it' '
+	test_expect_code 2 kiln version --bogus 2>err &&
+	test_grep "unknown option .--bogus." err
+'
+
+test_expect_success 'command --help exits 0 and shows usage' '
+	kiln version --help >out &&
+	test_grep "^usage: kiln version" out
+'
+
+test_done

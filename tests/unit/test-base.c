@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "tap.h"
+
+static void test_error(void)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	int r = kiln_fail(&err, KILN_EPARSE, 0, "unknown instruction '%s'", "RUNN");
+	TAP_INT_EQ(r, -KILN_EPARSE, "kiln_fail returns the negative code");
+	kiln_error_set_pos(&err, "Dockerfile", 12, 0);
+	cleanup_free char *s = kiln_error_format(&err);
+	TAP_STR_EQ(s, "Dockerfile:12: unknown instruction 'RUNN'", "error with position");
+	r = kiln_error_prefix(&err, r, "parsing %s", "x");
+	TAP_INT_EQ(r, -KILN_EPARSE, "prefix keeps the code");
+	TAP_STR_EQ(err.msg, "parsing x: unknown instruction 'RUNN'", "prefix prepends context");
+	kiln_error_release(&err);
+	TAP_INT_EQ(err.code, KILN_OK, "release resets");
+
+	r = kiln_fail(&err, KILN_EIO, ENOENT, "open %s", "/nope");
+	cleanup_free char *s2 = kiln_error_format(&err);
+	TAP_STR_EQ(s2, "open /nope: No such file or directory", "errno appended once");
+	kiln_error_release(&err);
+	TAP_INT_EQ(kiln_fail(NULL, KILN_EINVAL, 0, "x"), -KILN_EINVAL, "NULL err is allowed");
+	TAP_STR_EQ(kiln_strerror(KILN_EDIGEST), "digest mismatch", "strerror");
+	TAP_STR_EQ(kiln_strerror(999), "unknown error", "strerror out of range");
+}
+
+static void test_buf(void)
+{
+	cleanup(kiln_buf_release) struct kiln_buf b = KILN_BUF_INIT;
+	TAP_STR_EQ(b.buf, "", "empty buf is an empty string");
+	TAP_INT_EQ(kiln_buf_addstr(&b, "abc"), 0, "addstr");
+	TAP_INT_EQ(kiln_buf_addf(&b, "-%d-", 42), 0, "addf");
+	TAP_STR_EQ(b.buf, "abc-42-", "contents");
+	struct kiln_buf c = KILN_BUF_INIT;
+	c.cap = 4;
+	TAP_INT_EQ(kiln_buf_addstr(&c, "1234"), 0, "up to the cap");
+	TAP_INT_EQ(kiln_buf_addch(&c, '5'), -KILN_ELIMIT, "past the cap is ELIMIT");
+	TAP_STR_EQ(c.buf, "1234", "failed add leaves the buffer alone");
+	size_t len;
+	char *d = kiln_buf_detach(&c, &len);
+	TAP_STR_EQ(d, "1234", "detach");
+	TAP_INT_EQ(len, 4, "detach length");
+	TAP_STR_EQ(c.buf, "", "detached buf is empty");
+	free(d);
+	kiln_buf_release(&c);
+}
+
+static void test_strv(void)
+{
+	cleanup(kiln_strv_release) struct kiln_strv v = KILN_STRV_INIT;
+	for (int i = 0; i < 20; i++) {
+		char s[8];
+		snprintf(s, sizeof(s), "s%d", i);
+		if (kiln_strv_push(&v, s) < 0)
+			break;
+	}
+	TAP_INT_EQ(v.len, 20, "20 pushed");
+	TAP_OK(v.items[20] == NULL, "NULL-terminated");
+	TAP_INT_EQ(kiln_strv_find(&v, "s13"), 13, "find");
+	TAP_INT_EQ(kiln_strv_find(&v, "x"), -1, "find missing");
+}
+
+static void test_digest(void)
+{
+	struct kiln_digest d;
+	TAP_INT_EQ(kiln_sha256_buf("abc", 3, &d, NULL), 0, "sha256 of abc");
+	TAP_STR_EQ(d.str, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		   "known vector");
+	struct kiln_sha256 *h = NULL;
+	TAP_INT_EQ(kiln_sha256_new(&h, NULL), 0, "streaming");
+	kiln_sha256_update(h, "a", 1);
+	kiln_sha256_update(h, "bc", 2);
+	struct kiln_digest d2;
+	kiln_sha256_final(h, &d2);
+	kiln_sha256_free(h);
+	TAP_OK(kiln_digest_equal(&d, &d2), "streaming equals one-shot");
+	struct kiln_digest p;
+	TAP_INT_EQ(kiln_digest_parse(d.str, &p, NULL), 0, "parse back");
+	TAP_OK(kiln_digest_equal(&d, &p), "parsed equals");
+	TAP_INT_EQ(kiln_digest_parse("sha256:ABC", &p, NULL), -KILN_EINVAL, "short/upper rejected");
+	TAP_INT_EQ(kiln_digest_parse("sha512:00", &p, NULL), -KILN_EUNSUPP, "sha512 unsupported");
+	TAP_INT_EQ(kiln_digest_parse("nocolon", &p, NULL), -KILN_EINVAL, "no colon");
+}
+
+static void test_fs(void)
+{
+	char tmpl[] = "/tmp/kiln-test-base-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	TAP_OK(dir != NULL, "mkdtemp");
+	if (!dir)
+		return;
+	cleanup_free char *deep = kiln_asprintf("%s/a/b/c", dir);
+	TAP_INT_EQ(kiln_mkdir_p(deep, 0755, NULL), 0, "mkdir -p");
+	TAP_INT_EQ(kiln_mkdir_p(deep, 0755, NULL), 0, "mkdir -p again");
+	cleanup_free char *f = kiln_asprintf("%s/a/file", dir);
+	TAP_INT_EQ(kiln_write_file_atomic(f, "hello", 5, 0644, NULL), 0, "atomic write");
+	cleanup_free char *data = NULL;
+	size_t len = 0;
+	TAP_INT_EQ(kiln_read_file(f, 100, &data, &len, NULL), 0, "read back");
+	TAP_STR_EQ(data, "hello", "content");
+	struct kiln_error err = KILN_ERROR_INIT;
+	char *d2 = NULL;
+	TAP_INT_EQ(kiln_read_file(f, 3, &d2, &len, &err), -KILN_ELIMIT, "limit enforced");
+	kiln_error_release(&err);
+	cleanup_free char *missing = kiln_asprintf("%s/nope", dir);
+	TAP_INT_EQ(kiln_read_file(missing, 3, &d2, &len, &err), -KILN_ENOTFOUND, "missing file");
+	kiln_error_release(&err);
+	TAP_INT_EQ(kiln_rm_rf(dir, NULL), 0, "rm -rf");
+	struct stat st;
+	TAP_OK(stat(dir, &st) < 0 && errno == ENOENT, "tree gone");
+}
+
+int main(void)
+{
+	test_error();
+	test_buf();
+	test_strv();
+	test_digest();
+	test_fs();
+	return tap_done();
+}
