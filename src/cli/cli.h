@@ -90,4 +90,5 @@ struct cli_command {
 };
 
 /* One function per command, each in cmd-<name>.c. */
+int cmd_debug(int argc, char **argv, struct cli_env *env);
 int cmd_version(int argc, char **argv, struct cli_env *env);

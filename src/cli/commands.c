@@ -6,6 +6,7 @@
  * prints it in this order.
  */
 const struct cli_command cli_commands[] = {
+	{ "debug", cmd_debug, "developer tools: see how kiln reads words, patterns, ..." },
 	{ "version", cmd_version, "print kiln's version and the libraries it uses" },
 	{ NULL, NULL, NULL },
 };
