@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdint.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "shell.h"
+
+struct entry {
+	char *name;
+	char *value;
+};
+
+/*
+ * Entries in first-set order plus an open-addressing index (slot = entry
+ * index + 1, 0 = empty) so that lookups stay O(1) for large ARG/ENV sets.
+ */
+struct kiln_shell_envlist {
+	struct entry *e;
+	size_t len, alloc;
+	size_t *slots;
+	size_t nslots; /* power of two */
+};
+
+static uint64_t hash_name(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+int kiln_shell_envlist_new(struct kiln_shell_envlist **ret, struct kiln_error *err)
+{
+	struct kiln_shell_envlist *l = kiln_calloc(1, sizeof(*l));
+	if (!l)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	*ret = l;
+	return 0;
+}
+
+void kiln_shell_envlist_free(struct kiln_shell_envlist *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->len; i++) {
+		free(l->e[i].name);
+		free(l->e[i].value);
+	}
+	free(l->e);
+	free(l->slots);
+	free(l);
+}
+
+static size_t *find_slot(const struct kiln_shell_envlist *l, const char *name, size_t nlen)
+{
+	size_t mask = l->nslots - 1;
+	for (size_t i = hash_name(name, nlen) & mask;; i = (i + 1) & mask) {
+		size_t s = l->slots[i];
+		if (s == 0)
+			return &l->slots[i];
+		const char *k = l->e[s - 1].name;
+		if (strncmp(k, name, nlen) == 0 && k[nlen] == '\0')
+			return &l->slots[i];
+	}
+}
+
+static int rehash(struct kiln_shell_envlist *l, size_t nslots)
+{
+	size_t *slots = kiln_calloc(nslots, sizeof(size_t));
+	if (!slots)
+		return -KILN_ENOMEM;
+	free(l->slots);
+	l->slots = slots;
+	l->nslots = nslots;
+	for (size_t i = 0; i < l->len; i++)
+		*find_slot(l, l->e[i].name, strlen(l->e[i].name)) = i + 1;
+	return 0;
+}
+
+static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, const char *value,
+		 struct kiln_error *err)
+{
+	char *v = kiln_strdup(value);
+	if (!v)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	if (l->nslots == 0 || (l->len + 1) * 2 > l->nslots) {
+		if (rehash(l, l->nslots ? l->nslots * 2 : 16) < 0) {
+			free(v);
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		}
+	}
+	size_t *slot = find_slot(l, name, nlen);
+	if (*slot) {
+		free(l->e[*slot - 1].value);
+		l->e[*slot - 1].value = v;
+		return 0;
+	}
+	if (l->len == l->alloc) {
+		size_t na = l->alloc ? l->alloc * 2 : 8;
+		struct entry *ne = kiln_reallocarray(l->e, na, sizeof(*ne));
+		if (!ne) {
+			free(v);
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		}
+		l->e = ne;
+		l->alloc = na;
+	}
+	char *n = kiln_strndup(name, nlen);
+	if (!n) {
+		free(v);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	l->e[l->len].name = n;
+	l->e[l->len].value = v;
+	l->len++;
+	*slot = l->len;
+	return 0;
+}
+
+int kiln_shell_envlist_set(struct kiln_shell_envlist *l, const char *name, const char *value,
+			   struct kiln_error *err)
+{
+	return set_n(l, name, strlen(name), value, err);
+}
+
+int kiln_shell_envlist_put(struct kiln_shell_envlist *l, const char *entry, struct kiln_error *err)
+{
+	const char *eq = strchr(entry, '=');
+	if (!eq)
+		return set_n(l, entry, strlen(entry), "", err);
+	return set_n(l, entry, (size_t)(eq - entry), eq + 1, err);
+}
+
+const char *kiln_shell_envlist_get(const struct kiln_shell_envlist *l, const char *name)
+{
+	if (!l || l->nslots == 0)
+		return NULL;
+	size_t s = *find_slot(l, name, strlen(name));
+	return s ? l->e[s - 1].value : NULL;
+}
+
+size_t kiln_shell_envlist_count(const struct kiln_shell_envlist *l)
+{
+	return l ? l->len : 0;
+}
+
+const char *kiln_shell_envlist_name(const struct kiln_shell_envlist *l, size_t i)
+{
+	return l && i < l->len ? l->e[i].name : NULL;
+}
+
+static int envlist_lookup(void *userdata, const char *name, const char **ret_value)
+{
+	const char *v = kiln_shell_envlist_get(userdata, name);
+	if (!v)
+		return 0;
+	*ret_value = v;
+	return 1;
+}
+
+struct kiln_shell_env kiln_shell_envlist_env(const struct kiln_shell_envlist *l)
+{
+	struct kiln_shell_env env = { envlist_lookup, (void *)l };
+	return env;
+}
