@@ -530,7 +530,8 @@ static int cmp_ref(const void *a, const void *b, void *arg)
 
 static int collect_names(struct sw *sw, struct kiln_shell_result *res)
 {
-	qsort_r(sw->refs, sw->nrefs, sizeof(*sw->refs), cmp_ref, (void *)sw->src);
+	if (sw->nrefs > 1)
+		qsort_r(sw->refs, sw->nrefs, sizeof(*sw->refs), cmp_ref, (void *)sw->src);
 	for (size_t i = 0; i < sw->nrefs; i++) {
 		if (i > 0 && cmp_ref(&sw->refs[i - 1], &sw->refs[i], (void *)sw->src) == 0)
 			continue;
