@@ -7,6 +7,7 @@
 /* Developer commands that expose one library function each, for tests and
  * for users checking how kiln reads their input. */
 static const struct cli_command debug_commands[] = {
+	{ "expand", cmd_debug_expand, "expand a word with BuildKit's shell rules" },
 	{ NULL, NULL, NULL },
 };
 
