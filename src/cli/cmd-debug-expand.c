@@ -24,7 +24,7 @@ static const struct cli_spec spec = {
 		   "(for example ${X:?} with X unset), 2 on usage errors.",
 };
 
-int cmd_debug_expand(int argc, char **argv, struct cli_env *env)
+static int run(int argc, char **argv, struct cli_env *env)
 {
 	cleanup(kiln_strv_release) struct kiln_strv pos = KILN_STRV_INIT;
 	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *vars = NULL;
@@ -34,35 +34,26 @@ int cmd_debug_expand(int argc, char **argv, struct cli_env *env)
 	int r;
 
 	r = cli_parse(argc, argv, &spec, &pos);
-	if (r) {
-		kiln_strv_release(&arg_env);
+	if (r)
 		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	if (pos.len != 1) {
-		kiln_strv_release(&arg_env);
+	if (pos.len != 1)
 		return cli_usage_error(&spec, pos.len ? "expected one WORD, got %zu arguments"
 						      : "missing WORD",
 				       pos.len);
-	}
 	if (arg_escape) {
-		if (strcmp(arg_escape, "\\") != 0 && strcmp(arg_escape, "`") != 0) {
-			kiln_strv_release(&arg_env);
+		if (strcmp(arg_escape, "\\") != 0 && strcmp(arg_escape, "`") != 0)
 			return cli_usage_error(&spec, "--escape must be \\ or `, not '%s'",
 					       arg_escape);
-		}
 		lex.escape = arg_escape[0];
 	}
-
-	r = kiln_shell_envlist_new(&vars, &err);
-	for (size_t i = 0; r >= 0 && i < arg_env.len; i++) {
-		if (arg_env.items[i][0] == '=' || arg_env.items[i][0] == '\0') {
-			kiln_strv_release(&arg_env);
+	for (size_t i = 0; i < arg_env.len; i++)
+		if (arg_env.items[i][0] == '=' || arg_env.items[i][0] == '\0')
 			return cli_usage_error(&spec, "--env wants NAME=VALUE, not '%s'",
 					       arg_env.items[i]);
-		}
+
+	r = kiln_shell_envlist_new(&vars, &err);
+	for (size_t i = 0; r >= 0 && i < arg_env.len; i++)
 		r = kiln_shell_envlist_put(vars, arg_env.items[i], &err);
-	}
-	kiln_strv_release(&arg_env);
 	if (r < 0)
 		return cli_report(env, &err);
 
@@ -78,4 +69,11 @@ int cmd_debug_expand(int argc, char **argv, struct cli_env *env)
 	}
 	kiln_shell_result_release(&res);
 	return CLI_EXIT_OK;
+}
+
+int cmd_debug_expand(int argc, char **argv, struct cli_env *env)
+{
+	int r = run(argc, argv, env);
+	kiln_strv_release(&arg_env);
+	return r;
 }
