@@ -19,7 +19,7 @@ static const struct cli_spec spec = {
 		  "split the result into words, one per line" },
 		{ "escape", 0, CLI_OPT_STRING, &arg_escape, "C",
 		  "escape character: \\ (default) or ` (as the escape directive)" },
-		{ NULL } },
+		{ 0 } },
 	.details = "Variables not given with --env are unset. Exits 1 when the expansion fails\n"
 		   "(for example ${X:?} with X unset), 2 on usage errors.",
 };
