@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/base.h"
+
+/**
+ * exec: run one process spec in a root filesystem, in namespaces.
+ *
+ * exec knows no Dockerfile and no image. It gets a root filesystem (a
+ * directory, or an fd such as a detached overlay mount from the snapshot
+ * module), a process spec and I/O, and returns how the process ended. Inside:
+ * new mount, pid, ipc and uts namespaces (plus net for
+ * KILN_EXEC_NET_NONE), pivot_root into the root filesystem, fresh /proc, a
+ * minimal /dev, read-only /sys, generated /etc/hosts, /etc/resolv.conf and
+ * /etc/hostname, the user resolved from the rootfs's /etc/passwd and
+ * /etc/group, Docker's default capabilities, no_new_privs and a seccomp
+ * filter like Docker's default profile. A tiny init (pid 1) reaps zombies and
+ * forwards signals. Needs root (CAP_SYS_ADMIN). See docs/internals/exec.md.
+ *
+ * Mount points that had to be created in the root filesystem (for /proc,
+ * /etc/hosts, bind targets, ...) are removed again when the sandbox ends, so
+ * the root filesystem (and a layer made from it) holds only what the process
+ * wrote.
+ */
+
+/** Named limits on what a spec may carry. */
+#define KILN_EXEC_MAX_MOUNTS 128
+#define KILN_EXEC_MAX_FILES 32
+#define KILN_EXEC_MAX_FILE_SIZE ((size_t)1 << 20)
+#define KILN_EXEC_MAX_HOSTNAME 64
+/** /etc/passwd and /etc/group larger than this are refused. */
+#define KILN_EXEC_MAX_USERDB ((size_t)16 << 20)
+#define KILN_EXEC_MAX_GROUPS 65536
+
+enum kiln_exec_network {
+	KILN_EXEC_NET_NONE = 0, /* a new network namespace with only lo (up) */
+	KILN_EXEC_NET_HOST = 1, /* the caller's network namespace */
+};
+
+enum kiln_exec_mount_type {
+	KILN_EXEC_MOUNT_BIND = 0,  /* a host path (file or directory), recursive */
+	KILN_EXEC_MOUNT_TMPFS = 1, /* a fresh tmpfs */
+};
+
+enum kiln_exec_mount_flags {
+	KILN_EXEC_MOUNT_RO = 1 << 0,
+};
+
+struct kiln_exec_mount {
+	enum kiln_exec_mount_type type;
+	const char *source; /* BIND: host path; TMPFS: ignored */
+	const char *target; /* absolute path inside the sandbox, not "/" */
+	unsigned flags;     /* enum kiln_exec_mount_flags */
+	uint64_t size;      /* TMPFS: bytes; 0 = the kernel's default */
+	mode_t mode;        /* TMPFS: permissions of its root; 0 = 01777 */
+};
+
+/**
+ * A file generated for the sandbox: bind-mounted from a private tmpfs, so it
+ * is visible inside but never written to the root filesystem. A file with the
+ * path of one kiln generates (/etc/hosts, /etc/resolv.conf, /etc/hostname)
+ * replaces kiln's.
+ */
+struct kiln_exec_file {
+	const char *path; /* absolute path inside the sandbox */
+	const char *data;
+	size_t len;
+	mode_t mode; /* 0 = 0644 */
+};
+
+enum kiln_exec_flags {
+	/** Allocate a pseudo-terminal inside the sandbox as the process's
+	 *  stdin/stdout/stderr and relay it to stdin_fd/stdout_fd. */
+	KILN_EXEC_TTY = 1 << 0,
+	/** While waiting, take SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+	 *  SIGUSR2 and SIGWINCH off the calling thread and forward them to the
+	 *  process (SIGWINCH resizes the terminal with KILN_EXEC_TTY). */
+	KILN_EXEC_FORWARD_SIGNALS = 1 << 1,
+	/** Mount the root filesystem read-only. */
+	KILN_EXEC_READONLY_ROOT = 1 << 2,
+};
+
+/* Capability bits (1 << CAP_x). */
+#define KILN_EXEC_CAP(c) ((uint64_t)1 << (c))
+/** Docker's default set: CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW,
+ *  SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL,
+ *  AUDIT_WRITE. */
+uint64_t kiln_exec_caps_default(void);
+
+/**
+ * Parse a comma-separated capability list ("CAP_NET_ADMIN,sys_ptrace" or
+ * "ALL") into bits. Names are case-insensitive, "CAP_" optional.
+ */
+int kiln_exec_caps_parse(const char *list, uint64_t *ret, struct kiln_error *err);
+
+struct kiln_exec_spec {
+	/** The root filesystem: a directory, or an open fd of one (rootfs_fd >= 0
+	 *  wins; e.g. kiln_snapshot_mount_fd()). Must be writable unless
+	 *  KILN_EXEC_READONLY_ROOT is set and all mount points exist. */
+	const char *rootfs;
+	int rootfs_fd;
+	/** argv[0] is looked up in the PATH of `env` (or the default PATH) when
+	 *  it has no '/'. NULL-terminated; at least one element. */
+	char *const *argv;
+	/** "KEY=value" entries, NULL-terminated (NULL = empty). HOME is added
+	 *  from the user's passwd entry when missing, as runc does. */
+	char *const *env;
+	const char *cwd;      /* absolute; NULL = "/"; created (0755, owned by the user) */
+	const char *user;     /* "name", "uid", "name:group", "uid:gid", ...; NULL = root */
+	const char *hostname; /* NULL = "kiln" */
+	enum kiln_exec_network network;
+	const struct kiln_exec_mount *mounts;
+	size_t n_mounts;
+	const struct kiln_exec_file *files;
+	size_t n_files;
+	/** Changes to Docker's default capability set. */
+	uint64_t caps_add;
+	uint64_t caps_drop;
+	/** The process's stdio; -1 = /dev/null. With KILN_EXEC_TTY, stdin_fd
+	 *  feeds the terminal (-1 = nothing) and stdout_fd receives its output;
+	 *  stderr_fd is unused. */
+	int stdin_fd;
+	int stdout_fd;
+	int stderr_fd;
+	unsigned flags; /* enum kiln_exec_flags */
+};
+
+#define KILN_EXEC_SPEC_INIT                                                                      \
+	{                                                                                        \
+		.rootfs_fd = -1, .stdin_fd = -1, .stdout_fd = 1, .stderr_fd = 2                  \
+	}
+
+/** How the process ended. */
+struct kiln_exec_status {
+	int signaled; /* 0: exited with `code`; 1: killed by signal `code` */
+	int code;
+};
+
+/** The shell convention: the exit code, or 128 + the signal number. */
+int kiln_exec_status_exit_code(const struct kiln_exec_status *st);
+
+/** A running sandbox. */
+struct kiln_exec_proc;
+
+/**
+ * Set up the sandbox and start the process. Returns once the process has
+ * been exec'd, or fails with the reason (-KILN_ENOTFOUND with sys_errno
+ * ENOENT for a missing executable, -KILN_EINVAL for a bad spec or user,
+ * -KILN_EIO for a failed setup step; the message names the step).
+ *
+ * Safe to call from a thread of a multi-threaded process: the sandbox is a
+ * clone3() child that runs only system calls on memory prepared before the
+ * clone. The sandbox dies (SIGKILL) when the calling thread exits, so the
+ * thread that starts a sandbox must be the one that waits for it.
+ */
+int kiln_exec_start(const struct kiln_ctx *ctx, const struct kiln_exec_spec *spec,
+		    struct kiln_exec_proc **ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/** Send a signal to the process (not the init). 0 or -KILN_EIO. */
+int kiln_exec_kill(struct kiln_exec_proc *p, int sig, struct kiln_error *err);
+
+/**
+ * Wait for the process to end; relays the terminal with KILN_EXEC_TTY and
+ * forwards signals with KILN_EXEC_FORWARD_SIGNALS. When ctx->cancel is set
+ * the sandbox is killed and -KILN_ECANCEL returned. Whatever was left in the
+ * sandbox when the process ended is killed. Mount points kiln created in the
+ * root filesystem are removed before it returns.
+ */
+int kiln_exec_wait(struct kiln_exec_proc *p, struct kiln_exec_status *ret,
+		   struct kiln_error *err) __attribute__((warn_unused_result));
+
+/** Kill and reap a sandbox still running, free everything. NULL is fine. */
+void kiln_exec_proc_free(struct kiln_exec_proc *p);
+KILN_DEFINE_CLEANUP(struct kiln_exec_proc, kiln_exec_proc_free)
+
+/** start + wait. */
+int kiln_exec_run(const struct kiln_ctx *ctx, const struct kiln_exec_spec *spec,
+		  struct kiln_exec_status *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/* ---- users and groups ---------------------------------------------------- */
+
+/** A user resolved from a root filesystem's /etc/passwd and /etc/group. */
+struct kiln_exec_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups; /* supplementary groups */
+	size_t n_groups;
+	char *home; /* "/" when the user has no passwd entry */
+};
+
+void kiln_exec_user_release(struct kiln_exec_user *u);
+
+/**
+ * Resolve a user spec the way Docker and BuildKit do: "name", "uid",
+ * "name:group", "uid:gid", "name:gid", "uid:group". A name must exist in
+ * passwd (and a group name in group); a number need not. Supplementary
+ * groups (every group listing the user's name) are added only when no group
+ * was given. NULL or "" is root with no supplementary groups. `passwd` and
+ * `group` hold the files' contents, or are NULL when the file is missing.
+ */
+int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len,
+			 const char *group, size_t group_len, struct kiln_exec_user *ret,
+			 struct kiln_error *err) __attribute__((warn_unused_result));
+
+/** Same, reading etc/passwd and etc/group inside the root at `rootfd`. */
+int kiln_exec_user_resolve(int rootfd, const char *spec, struct kiln_exec_user *ret,
+			   struct kiln_error *err) __attribute__((warn_unused_result));
+
+/* ---- generated files ---------------------------------------------------- */
+
+/** The /etc/hosts kiln writes: localhost and `hostname` on loopback. */
+char *kiln_exec_hosts_file(const char *hostname);
+
+/**
+ * The /etc/resolv.conf kiln writes from the host's `host_conf` (NULL when
+ * the host has none): with the host network it is kept as is; otherwise
+ * loopback nameservers (which would point into the sandbox) are dropped, and
+ * when none remain public defaults are added, as BuildKit does.
+ */
+char *kiln_exec_resolv_conf(const char *host_conf, enum kiln_exec_network net);
+
+/* ---- seccomp ------------------------------------------------------------- */
+
+/**
+ * Build the seccomp program (classic BPF) like Docker's default profile for
+ * a process holding capabilities `caps`: an allow-list, EPERM for everything
+ * else, ENOSYS for clone3, namespace flags denied in clone, and the
+ * architecture checked (the native one plus its 32-bit companions; any other
+ * is killed). `ret_prog` receives kiln_malloc'd sock_filter instructions.
+ */
+int kiln_exec_seccomp_build(uint64_t caps, void **ret_prog, size_t *ret_len,
+			    struct kiln_error *err) __attribute__((warn_unused_result));
