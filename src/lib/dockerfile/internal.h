@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "ast.h"
+#include "base/buf.h"
+#include "base/error.h"
+
+/*
+ * Module-private plumbing shared by the parser's files. Strings built here
+ * live in the parse's arena; growing lists use a heap scratch vector that is
+ * copied into the arena once complete.
+ */
+
+/** A growable list of texts (heap array; the texts themselves are arena strings). */
+struct df_textvec {
+	struct kiln_df_text *v;
+	size_t n, alloc;
+};
+int df_textvec_push(struct df_textvec *tv, const char *s, size_t len) __attribute__((warn_unused_result));
+/** Copy s[0..len) into the arena, then push it. */
+int df_textvec_push_copy(struct df_textvec *tv, struct kiln_df_arena *a, const char *s, size_t len)
+	__attribute__((warn_unused_result));
+void df_textvec_release(struct df_textvec *tv);
+/** Copy the items into the arena as a fixed array (NULL for none). */
+int df_textvec_finish(struct df_textvec *tv, struct kiln_df_arena *a, struct kiln_df_text **ret,
+		      size_t *ret_n) __attribute__((warn_unused_result));
+
+/** A text in the arena. -KILN_ENOMEM on failure. */
+int df_text(struct kiln_df_arena *a, const char *s, size_t len, struct kiln_df_text *ret)
+	__attribute__((warn_unused_result));
+
+/* ---- JSON (Go's encoding/json rules), json-value.c ---- */
+
+#define DF_JSON_MAX_DEPTH 10000 /* Go's scanner limit; deeper is a syntax error */
+
+/**
+ * json.Unmarshal(s, &[]any): 1 when s is a JSON array (the whole text, with
+ * JSON white space around it), its string elements appended to out in order
+ * and *ret_nonstring set if any element is not a string; 0 when s is not
+ * valid JSON, not an array, or would fail Go's decoding (a number out of
+ * float64 range); -KILN_ENOMEM.
+ */
+int df_json_array_of_strings(const char *s, size_t len, struct kiln_df_arena *a,
+			     struct df_textvec *out, int *ret_nonstring);
+
+/**
+ * json.Unmarshal(s, &map[string]any) then a string-valued lookup of key: 1
+ * with *ret set, 0 when not valid, not an object, or the (last) value for
+ * key is absent or not a string; -KILN_ENOMEM.
+ */
+int df_json_object_string(const char *s, size_t len, const char *key, struct kiln_df_arena *a,
+			  struct kiln_df_text *ret);
+
+/* ---- BuildKit's shell lexer, for heredoc detection only (heredoc.c) ---- */
+
+/**
+ * Heredoc openers of one instruction line (BuildKit's heredocsFromLine):
+ * appended to out (name only). 0 or a negative error for a malformed opener.
+ */
+int df_heredocs_from_line(const char *line, size_t len, struct kiln_df_arena *a,
+			  struct kiln_df_heredoc **items, size_t *n, size_t *alloc,
+			  struct kiln_error *err);
+/** ParseHeredoc: 1 with *ret filled, 0 when word is no heredoc, or < 0. */
+int df_parse_heredoc(const char *word, size_t len, struct kiln_df_arena *a,
+		     struct kiln_df_heredoc *ret, struct kiln_error *err);
+
+/* ---- argument parsing per instruction (line-parsers.c) ---- */
+
+struct df_node_ctx {
+	struct kiln_df_arena *arena;
+	int escape;
+	const char *filename;
+	int start_line, end_line;
+	struct df_textvec scratch; /* reused between instructions */
+};
+
+/**
+ * BuildKit's newNodeFromLine: split the keyword, the flags and the
+ * arguments of one (joined) instruction line into *node. Errors are located
+ * at the context's lines.
+ */
+int df_node_from_line(struct df_node_ctx *ctx, const char *line, size_t len, int depth,
+		      struct kiln_df_node *node, struct kiln_error *err);
+
+/** parseWords: quote-aware split keeping quotes and escapes (rune-wise). */
+int df_parse_words(const char *s, size_t len, int escape, struct kiln_df_arena *a,
+		   struct df_textvec *out);
+
+/** parseNameVal for ENV/LABEL: (key, value, sep) triples appended to out. */
+int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape,
+		      struct kiln_df_arena *a, struct df_textvec *out, struct kiln_error *err);
+
+/* ---- directives (directives.c) ---- */
+
+/**
+ * One step of BuildKit's DirectiveParser over a line (no line ending):
+ * `prefix` is "#" or "//". Returns 1 with name/value spans set when the line
+ * is a directive (name not lower-cased), 0 when it is not (the caller then
+ * stops looking for directives).
+ */
+int df_directive_line(const char *line, size_t len, const char *prefix, size_t *name_off,
+		      size_t *name_len, size_t *val_off, size_t *val_len);
+/** Whether a lower-cased directive name is one BuildKit knows. */
+int df_directive_known(const char *name, size_t len);

@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One instruction line to one node: BuildKit's splitCommand,
+ * extractBuilderFlags and the per-instruction "line parsers" (dispatch
+ * table in parser.go, functions in line_parsers.go). Each function says
+ * which of BuildKit's it reproduces; their quirks are kept on purpose
+ * (docs/internals/dockerfile-parser.md lists them), because the dump and
+ * every later stage must see the arguments BuildKit sees.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gostr.h"
+#include "internal.h"
+
+static const char *const cmd_names[KILN_DF_CMD_MAX_] = {
+	[KILN_DF_ADD] = "add",
+	[KILN_DF_ARG] = "arg",
+	[KILN_DF_CMD] = "cmd",
+	[KILN_DF_COPY] = "copy",
+	[KILN_DF_ENTRYPOINT] = "entrypoint",
+	[KILN_DF_ENV] = "env",
+	[KILN_DF_EXPOSE] = "expose",
+	[KILN_DF_FROM] = "from",
+	[KILN_DF_HEALTHCHECK] = "healthcheck",
+	[KILN_DF_LABEL] = "label",
+	[KILN_DF_MAINTAINER] = "maintainer",
+	[KILN_DF_ONBUILD] = "onbuild",
+	[KILN_DF_RUN] = "run",
+	[KILN_DF_SHELL] = "shell",
+	[KILN_DF_STOPSIGNAL] = "stopsignal",
+	[KILN_DF_USER] = "user",
+	[KILN_DF_VOLUME] = "volume",
+	[KILN_DF_WORKDIR] = "workdir",
+};
+
+const char *kiln_df_cmd_name(enum kiln_df_cmd cmd)
+{
+	if ((int)cmd <= KILN_DF_UNKNOWN || cmd >= KILN_DF_CMD_MAX_)
+		return NULL;
+	return cmd_names[cmd];
+}
+
+static enum kiln_df_cmd lookup_cmd(const char *lower, size_t len)
+{
+	for (int c = KILN_DF_UNKNOWN + 1; c < KILN_DF_CMD_MAX_; c++)
+		if (strlen(cmd_names[c]) == len && memcmp(cmd_names[c], lower, len) == 0)
+			return (enum kiln_df_cmd)c;
+	return KILN_DF_UNKNOWN;
+}
+
+/* The class [\t\v\f\r ] of BuildKit's reWhitespace. */
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* unicode.IsSpace(rune(b)) for a single byte, as BuildKit's byte loops test it. */
+static int is_space_byte(unsigned char b)
+{
+	return b == ' ' || (b >= '\t' && b <= '\r') || b == 0x85 || b == 0xA0;
+}
+
+/* strings.TrimSpace as a span */
+static void trim_space(const char **s, size_t *len)
+{
+	size_t a = kiln_df_space_prefix(*s, *len);
+	*s += a;
+	*len -= a;
+	*len -= kiln_df_space_suffix(*s, *len);
+}
+
+/* reWhitespace.Split(s, n) with Go's semantics; n < 0 means all. */
+static int split_ws(const char *s, size_t len, int n, struct kiln_df_arena *a,
+		    struct df_textvec *out)
+{
+	if (len == 0)
+		return df_textvec_push_copy(out, a, "", 0);
+	size_t beg = 0, end = 0, pushed = 0, i = 0;
+	while (i < len) {
+		if (!is_ws(s[i])) {
+			i++;
+			continue;
+		}
+		size_t m0 = i;
+		while (i < len && is_ws(s[i]))
+			i++;
+		if (n > 0 && pushed == (size_t)n - 1)
+			break;
+		end = m0;
+		int r = df_textvec_push_copy(out, a, s + beg, end - beg);
+		if (r < 0)
+			return r;
+		pushed++;
+		beg = i;
+	}
+	if (end != len || pushed == 0)
+		return df_textvec_push_copy(out, a, s + beg, len - beg);
+	return 0;
+}
+
+/* ---- flags (extractBuilderFlags) ---- */
+
+/* Go's word += string(ch) where ch is a byte widened to a rune. */
+static int add_byte_rune(struct kiln_buf *b, unsigned char c)
+{
+	char enc[4];
+	return kiln_buf_add(b, enc, kiln_df_utf8_encode(c, enc));
+}
+
+static int push_flag(struct kiln_df_arena *a, struct kiln_buf *word, struct kiln_df_flag **flags,
+		     size_t *n, size_t *alloc)
+{
+	if (*n == *alloc) {
+		size_t na = *alloc ? *alloc * 2 : 4;
+		struct kiln_df_flag *nf = kiln_reallocarray(*flags, na, sizeof(*nf));
+		if (!nf)
+			return -KILN_ENOMEM;
+		*flags = nf;
+		*alloc = na;
+	}
+	struct kiln_df_flag *f = &(*flags)[(*n)++];
+	memset(f, 0, sizeof(*f));
+	int r = df_text(a, word->buf, word->len, &f->raw);
+	if (r < 0)
+		return r;
+	/* BFlags: strip "--", split at the first '=' */
+	const char *body = f->raw.str + 2;
+	size_t blen = f->raw.len - 2;
+	const char *eq = memchr(body, '=', blen);
+	size_t nlen = eq ? (size_t)(eq - body) : blen;
+	r = df_text(a, body, nlen, &f->name);
+	if (r < 0)
+		return r;
+	f->has_value = eq != NULL;
+	if (eq)
+		return df_text(a, eq + 1, blen - nlen - 1, &f->value);
+	return df_text(a, "", 0, &f->value);
+}
+
+/*
+ * extractBuilderFlags: leading `--word`s become flags; returns the offset in
+ * s where the arguments start (len when none). Byte-wise, as BuildKit: a
+ * byte >= 0x80 is widened to a rune and re-encoded, bytes 0x85 and 0xA0
+ * count as white space, and the backslash escapes whatever the escape
+ * directive says.
+ */
+static int extract_flags(const char *s, size_t len, struct kiln_df_arena *a,
+			 struct kiln_df_flag **flags, size_t *n_flags, size_t *ret_args)
+{
+	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
+	cleanup(kiln_buf_release) struct kiln_buf word = KILN_BUF_INIT;
+	size_t alloc = 0;
+	unsigned char quote = 0, ch = 0;
+	int blank_ok = 0, r = 0;
+
+	*ret_args = len;
+	for (size_t pos = 0; pos <= len && r >= 0; pos++) {
+		if (pos != len)
+			ch = (unsigned char)s[pos];
+		if (phase == IN_SPACES) {
+			if (pos == len)
+				break;
+			if (is_space_byte(ch))
+				continue;
+			if (ch != '-' || pos + 1 == len || s[pos + 1] != '-') {
+				*ret_args = pos;
+				return 0;
+			}
+			phase = IN_WORD;
+		}
+		if (pos == len) {
+			int dashdash = word.len == 2 && memcmp(word.buf, "--", 2) == 0;
+			if (!dashdash && (blank_ok || word.len > 0))
+				r = push_flag(a, &word, flags, n_flags, &alloc);
+			break;
+		}
+		if (phase == IN_WORD) {
+			if (is_space_byte(ch)) {
+				phase = IN_SPACES;
+				if (word.len == 2 && memcmp(word.buf, "--", 2) == 0) {
+					*ret_args = pos;
+					return 0;
+				}
+				if (blank_ok || word.len > 0)
+					r = push_flag(a, &word, flags, n_flags, &alloc);
+				kiln_buf_reset(&word);
+				blank_ok = 0;
+				continue;
+			}
+			if (ch == '\'' || ch == '"') {
+				quote = ch;
+				blank_ok = 1;
+				phase = IN_QUOTE;
+				continue;
+			}
+			if (ch == '\\') {
+				if (pos + 1 == len)
+					continue;
+				ch = (unsigned char)s[++pos];
+			}
+			r = add_byte_rune(&word, ch);
+			continue;
+		}
+		/* IN_QUOTE */
+		if (ch == quote) {
+			phase = IN_WORD;
+			continue;
+		}
+		if (ch == '\\') {
+			if (pos + 1 == len) {
+				phase = IN_WORD;
+				continue;
+			}
+			ch = (unsigned char)s[++pos];
+		}
+		r = add_byte_rune(&word, ch);
+	}
+	return r < 0 ? r : 0;
+}
+
+/* ---- argument parsers ---- */
+
+int df_parse_words(const char *s, size_t len, int escape, struct kiln_df_arena *a,
+		   struct df_textvec *out)
+{
+	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
+	cleanup(kiln_buf_release) struct kiln_buf word = KILN_BUF_INIT;
+	int32_t quote = 0, ch = 0;
+	size_t w = 0;
+	int blank_ok = 0, r = 0;
+	char enc[4];
+
+	for (size_t pos = 0; pos <= len && r >= 0; pos += w) {
+		if (pos != len)
+			ch = kiln_df_utf8_decode(s + pos, len - pos, &w);
+		if (phase == IN_SPACES) {
+			if (pos == len)
+				break;
+			if (kiln_df_is_space(ch))
+				continue;
+			phase = IN_WORD;
+		}
+		if (pos == len) {
+			if (blank_ok || word.len > 0)
+				r = df_textvec_push_copy(out, a, word.buf, word.len);
+			break;
+		}
+		if (phase == IN_WORD) {
+			if (kiln_df_is_space(ch)) {
+				phase = IN_SPACES;
+				if (blank_ok || word.len > 0)
+					r = df_textvec_push_copy(out, a, word.buf, word.len);
+				kiln_buf_reset(&word);
+				blank_ok = 0;
+				continue;
+			}
+			if (ch == '\'' || ch == '"') {
+				quote = ch;
+				blank_ok = 1;
+				phase = IN_QUOTE;
+			}
+			if (ch == escape) {
+				if (pos + w == len)
+					continue;
+				/* escape and the next character, even a quote, kept as they are */
+				r = kiln_buf_add(&word, enc, kiln_df_utf8_encode(ch, enc));
+				pos += w;
+				ch = kiln_df_utf8_decode(s + pos, len - pos, &w);
+			}
+			if (r >= 0)
+				r = kiln_buf_add(&word, enc, kiln_df_utf8_encode(ch, enc));
+			continue;
+		}
+		/* IN_QUOTE */
+		if (ch == quote)
+			phase = IN_WORD;
+		if (ch == escape && quote != '\'') {
+			if (pos + w == len) {
+				phase = IN_WORD;
+				continue;
+			}
+			pos += w;
+			r = kiln_buf_add(&word, enc, kiln_df_utf8_encode(ch, enc));
+			ch = kiln_df_utf8_decode(s + pos, len - pos, &w);
+		}
+		if (r >= 0)
+			r = kiln_buf_add(&word, enc, kiln_df_utf8_encode(ch, enc));
+	}
+	return r < 0 ? r : 0;
+}
+
+__attribute__((format(printf, 4, 5))) static int fail_node(const struct df_node_ctx *ctx,
+								  struct kiln_error *err, int code,
+								  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = kiln_failv(err, (enum kiln_err)code, 0, fmt, ap);
+	va_end(ap);
+	kiln_error_set_pos(err, ctx->filename, ctx->start_line, 0);
+	if (err)
+		err->pos.end_line = ctx->end_line;
+	return r;
+}
+
+/* parseNameVal on parsed words; -KILN_ENOMEM without touching err */
+static int name_val(const char *keyword, const char *s, size_t len, const struct df_textvec *words,
+		    struct kiln_df_arena *a, struct df_textvec *out, struct kiln_error *err)
+{
+	int r;
+	if (!memchr(words->v[0].str, '=', words->v[0].len)) {
+		/* legacy form: KEY value, split at the first white space */
+		size_t before = out->n;
+		r = split_ws(s, len, 2, a, out);
+		if (r < 0)
+			return r;
+		if (out->n - before < 2)
+			return kiln_fail(err, KILN_EPARSE, 0, "%s must have two arguments", keyword);
+		return df_textvec_push_copy(out, a, "", 0);
+	}
+	for (size_t i = 0; i < words->n; i++) {
+		const struct kiln_df_text *wd = &words->v[i];
+		const char *eq = memchr(wd->str, '=', wd->len);
+		if (!eq) {
+			cleanup(kiln_buf_release) struct kiln_buf q = KILN_BUF_INIT;
+			r = kiln_df_go_quote(&q, wd->str, wd->len);
+			if (r < 0)
+				return r;
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "Syntax error - can't find = in %s. Must be of the form: "
+					 "name=value",
+					 q.buf);
+		}
+		size_t klen = (size_t)(eq - wd->str);
+		r = df_textvec_push_copy(out, a, wd->str, klen);
+		if (r >= 0)
+			r = df_textvec_push_copy(out, a, eq + 1, wd->len - klen - 1);
+		if (r >= 0)
+			r = df_textvec_push_copy(out, a, "=", 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape,
+		      struct kiln_df_arena *a, struct df_textvec *out, struct kiln_error *err)
+{
+	struct df_textvec words = { 0 };
+	int r = df_parse_words(s, len, escape, a, &words);
+	if (r >= 0 && words.n > 0)
+		r = name_val(keyword, s, len, &words, a, out, err);
+	df_textvec_release(&words);
+	if (r == -KILN_ENOMEM)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	return r < 0 ? r : 0;
+}
+
+/*
+ * parseJSON / parseMaybeJSON: 1 when s is a JSON array of strings (elements
+ * in out), 0 when it is not JSON at all (plain text), or an error for a
+ * JSON array holding something else than strings.
+ */
+static int maybe_json(struct df_node_ctx *ctx, const char *s, size_t len, struct df_textvec *out,
+		      struct kiln_error *err)
+{
+	size_t lead = kiln_df_space_prefix(s, len);
+	if (lead == len || s[lead] != '[')
+		return 0;
+	int nonstring = 0;
+	size_t before = out->n;
+	int r = df_json_array_of_strings(s + lead, len - lead, ctx->arena, out, &nonstring);
+	if (r < 0)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	if (r == 1 && nonstring) {
+		out->n = before;
+		return fail_node(ctx, err, KILN_EPARSE, "%s",
+				 "when using JSON array syntax, arrays must be comprised of "
+				 "strings only");
+	}
+	return r;
+}
+
+/* The arguments of one instruction, per BuildKit's dispatch table. */
+static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const char *rest,
+		      size_t len, int depth, struct kiln_error *err)
+{
+	struct df_textvec *out = &ctx->scratch;
+	struct kiln_df_arena *a = ctx->arena;
+	int r = 0;
+
+	switch (node->cmd) {
+	case KILN_DF_ADD:
+	case KILN_DF_COPY:
+	case KILN_DF_VOLUME:
+		r = maybe_json(ctx, rest, len, out, err);
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			node->json_form = 1;
+			return 0;
+		}
+		return len ? split_ws(rest, len, -1, a, out) : 0;
+	case KILN_DF_FROM:
+	case KILN_DF_EXPOSE:
+		return len ? split_ws(rest, len, -1, a, out) : 0;
+	case KILN_DF_CMD:
+	case KILN_DF_ENTRYPOINT:
+	case KILN_DF_RUN:
+	case KILN_DF_SHELL:
+		if (!len)
+			return 0;
+		r = maybe_json(ctx, rest, len, out, err);
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			node->json_form = 1;
+			return 0;
+		}
+		return df_textvec_push_copy(out, a, rest, len);
+	case KILN_DF_MAINTAINER:
+	case KILN_DF_STOPSIGNAL:
+	case KILN_DF_USER:
+	case KILN_DF_WORKDIR:
+		return len ? df_textvec_push_copy(out, a, rest, len) : 0;
+	case KILN_DF_ARG:
+		return df_parse_words(rest, len, ctx->escape, a, out);
+	case KILN_DF_ENV:
+	case KILN_DF_LABEL:
+		r = df_parse_name_val(node->cmd == KILN_DF_ENV ? "ENV" : "LABEL", rest, len,
+				      ctx->escape, a, out, err);
+		if (r < 0 && err && err->code != KILN_ENOMEM) {
+			kiln_error_set_pos(err, ctx->filename, ctx->start_line, 0);
+			err->pos.end_line = ctx->end_line;
+		}
+		return r;
+	case KILN_DF_HEALTHCHECK: {
+		/* the type word (CMD, NONE, ...), then the command like CMD's */
+		size_t sep = 0, nx;
+		while (sep < len && !is_space_byte((unsigned char)rest[sep]))
+			sep++;
+		for (nx = sep; nx < len && is_space_byte((unsigned char)rest[nx]); nx++)
+			;
+		if (sep == 0)
+			return 0;
+		r = df_textvec_push_copy(out, a, rest, sep);
+		if (r < 0 || nx == len)
+			return r;
+		r = maybe_json(ctx, rest + nx, len - nx, out, err);
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			node->json_form = 1;
+			return 0;
+		}
+		return df_textvec_push_copy(out, a, rest + nx, len - nx);
+	}
+	case KILN_DF_ONBUILD: {
+		if (!len)
+			return 0;
+		if (depth + 1 > KILN_DF_MAX_ONBUILD_DEPTH)
+			return fail_node(ctx, err, KILN_ELIMIT,
+					 "ONBUILD nested more than %d levels deep",
+					 KILN_DF_MAX_ONBUILD_DEPTH);
+		struct kiln_df_node *child = kiln_df_arena_alloc(a, sizeof(*child));
+		if (!child)
+			return -KILN_ENOMEM;
+		r = df_node_from_line(ctx, rest, len, depth + 1, child, err);
+		if (r < 0)
+			return r;
+		node->onbuild = child;
+		return 0;
+	}
+	default:
+		/* unknown instruction: BuildKit keeps one empty argument */
+		return df_textvec_push_copy(out, a, "", 0);
+	}
+}
+
+/* The keyword, flags and arguments; -KILN_ENOMEM leaves err alone. */
+static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len, int depth,
+			  struct kiln_df_node *node, struct kiln_df_flag **flags, size_t *n_flags,
+			  struct kiln_error *err)
+{
+	cleanup(kiln_buf_release) struct kiln_buf lower = KILN_BUF_INIT;
+	struct kiln_df_arena *a = ctx->arena;
+	int r;
+
+	memset(node, 0, sizeof(*node));
+	node->start_line = ctx->start_line;
+	node->end_line = ctx->end_line;
+	r = df_text(a, line, len, &node->original);
+	if (r < 0)
+		return r;
+
+	/* splitCommand: trim, then the keyword up to the first [\t\v\f\r ]+ */
+	const char *s = line;
+	size_t slen = len;
+	trim_space(&s, &slen);
+	size_t k = 0;
+	while (k < slen && !is_ws(s[k]))
+		k++;
+	r = df_text(a, s, k, &node->keyword);
+	if (r >= 0)
+		r = kiln_df_go_to_lower(&lower, s, k);
+	if (r >= 0)
+		r = df_text(a, lower.buf, lower.len, &node->keyword_lower);
+	if (r < 0)
+		return r;
+	node->cmd = lookup_cmd(lower.buf, lower.len);
+
+	const char *rest = s + slen;
+	size_t rlen = 0;
+	if (k < slen) {
+		size_t j = k;
+		while (j < slen && is_ws(s[j]))
+			j++;
+		size_t args_off;
+		r = extract_flags(s + j, slen - j, a, flags, n_flags, &args_off);
+		if (r < 0)
+			return r;
+		rest = s + j + args_off;
+		rlen = slen - j - args_off;
+		trim_space(&rest, &rlen);
+	}
+	if (*n_flags) {
+		node->flags = kiln_df_arena_array(a, *n_flags, sizeof(*node->flags));
+		if (!node->flags)
+			return -KILN_ENOMEM;
+		memcpy(node->flags, *flags, *n_flags * sizeof(**flags));
+		node->n_flags = *n_flags;
+	}
+
+	/* the scratch list is shared with nested ONBUILD triggers: keep our part */
+	size_t mark = ctx->scratch.n;
+	r = parse_args(ctx, node, rest, rlen, depth, err);
+	if (r >= 0 && ctx->scratch.n > mark) {
+		size_t n = ctx->scratch.n - mark;
+		node->args = kiln_df_arena_array(a, n, sizeof(*node->args));
+		if (node->args) {
+			memcpy(node->args, ctx->scratch.v + mark, n * sizeof(*node->args));
+			node->n_args = n;
+		} else {
+			r = -KILN_ENOMEM;
+		}
+	}
+	ctx->scratch.n = mark;
+	return r;
+}
+
+int df_node_from_line(struct df_node_ctx *ctx, const char *line, size_t len, int depth,
+		      struct kiln_df_node *node, struct kiln_error *err)
+{
+	struct kiln_df_flag *flags = NULL;
+	size_t n_flags = 0;
+	int r = node_from_line(ctx, line, len, depth, node, &flags, &n_flags, err);
+	free(flags);
+	if (r == -KILN_ENOMEM)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	return r;
+}

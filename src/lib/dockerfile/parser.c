@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kiln_df_parse(): BuildKit's parser.Parse, line by line. A physical line
+ * is read with its line ending (bufio.Scanner with scanLines, 64 KiB
+ * token limit); the first physical line of an instruction loses its leading
+ * white space, comment lines are dropped, a trailing escape character (not
+ * itself escaped, followed only by spaces and tabs) joins the next line with
+ * nothing in between, comment lines inside a continuation are skipped and
+ * blank ones skipped with a warning. The joined line becomes one node;
+ * RUN/COPY/ADD (directly or behind ONBUILD) then read their heredoc bodies.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gostr.h"
+#include "internal.h"
+
+/* ---- physical lines ---- */
+
+struct scanner {
+	const char *data;
+	size_t len, pos;
+	int too_long; /* stopped at a line over KILN_DF_MAX_LINE bytes */
+};
+
+/* The next line with its '\n' (if any): 1, or 0 at the end or an over-long line. */
+static int scan_line(struct scanner *sc, const char **line, size_t *len)
+{
+	if (sc->too_long || sc->pos >= sc->len)
+		return 0;
+	const char *p = sc->data + sc->pos;
+	size_t rem = sc->len - sc->pos;
+	size_t window = rem > KILN_DF_MAX_LINE + 1 ? KILN_DF_MAX_LINE + 1 : rem;
+	const char *nl = memchr(p, '\n', window);
+	size_t n;
+	if (nl) {
+		n = (size_t)(nl - p) + 1;
+	} else if (rem > KILN_DF_MAX_LINE) {
+		sc->too_long = 1;
+		return 0;
+	} else {
+		n = rem;
+	}
+	*line = p;
+	*len = n;
+	sc->pos += n;
+	return 1;
+}
+
+/* bytes.TrimRight(s, "\r\n") */
+static size_t trim_newline(const char *s, size_t len)
+{
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+		len--;
+	return len;
+}
+
+/* isComment: '#' after leading Unicode white space */
+static int is_comment(const char *s, size_t len)
+{
+	size_t i = kiln_df_space_prefix(s, len);
+	return i < len && s[i] == '#';
+}
+
+/*
+ * trimContinuationCharacter: ([^E])E[ \t]*$ or ^E[ \t]*$ with E the escape
+ * character. Returns 1 (and the kept length) when the line continues.
+ */
+static int continues(const char *s, size_t len, int escape, size_t *ret_len)
+{
+	size_t t = len;
+	while (t > 0 && (s[t - 1] == ' ' || s[t - 1] == '\t'))
+		t--;
+	if (t == 0 || s[t - 1] != escape)
+		return 0;
+	if (t >= 2 && s[t - 2] == escape)
+		return 0;
+	*ret_len = t - 1;
+	return 1;
+}
+
+/* ---- the parse state ---- */
+
+struct growv {
+	void *v;
+	size_t n, alloc, size;
+};
+
+static void *growv_push(struct growv *g)
+{
+	if (g->n == g->alloc) {
+		size_t na = g->alloc ? g->alloc * 2 : 16;
+		void *nv = kiln_reallocarray(g->v, na, g->size);
+		if (!nv)
+			return NULL;
+		g->v = nv;
+		g->alloc = na;
+	}
+	void *p = (char *)g->v + g->n * g->size;
+	memset(p, 0, g->size);
+	g->n++;
+	return p;
+}
+
+/* Copy a list into the arena (the AST keeps arena memory only). */
+static void *growv_finish(struct growv *g, struct kiln_df_arena *a, size_t *ret_n)
+{
+	*ret_n = g->n;
+	if (!g->n)
+		return NULL;
+	void *p = kiln_df_arena_array(a, g->n, g->size);
+	if (p)
+		memcpy(p, g->v, g->n * g->size);
+	return p;
+}
+
+struct parse {
+	struct kiln_df_ast *ast;
+	struct kiln_df_arena *a;
+	const char *filename;
+	struct scanner sc;
+	int line; /* lines read so far (BuildKit's currentLine) */
+	int escape;
+	int directives_done;
+	int seen[3]; /* syntax, escape, check */
+
+	struct growv nodes, directives, warnings, comments;
+	struct growv prev; /* comments of the next instruction */
+	struct kiln_buf joined;
+	struct kiln_buf content;
+	struct df_node_ctx ctx;
+	struct kiln_df_heredoc *hd;
+	size_t hd_n, hd_alloc;
+};
+
+__attribute__((format(printf, 6, 7))) static int fail_at(struct parse *p, struct kiln_error *err,
+							   int code, int line, int end_line,
+							   const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = kiln_failv(err, (enum kiln_err)code, 0, fmt, ap);
+	va_end(ap);
+	kiln_error_set_pos(err, p->filename, line, 0);
+	if (err)
+		err->pos.end_line = end_line;
+	return r;
+}
+
+static int oom(struct kiln_error *err)
+{
+	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}
+
+/*
+ * A comment line: recorded for the file and, when `attach`, for the next
+ * instruction under BuildKit's PrevComment rules. Returns 1 when it joined
+ * the next instruction's comments, 0 when not, or an error.
+ */
+static int note_comment(struct parse *p, const char *b, size_t len, int attach,
+			struct kiln_error *err)
+{
+	size_t i = kiln_df_space_prefix(b, len) + 1; /* past '#' */
+	const char *t = b + i;
+	size_t tl = len - i;
+	size_t lead = kiln_df_space_prefix(t, tl);
+	t += lead;
+	tl -= lead;
+	tl -= kiln_df_space_suffix(t, tl);
+	struct kiln_df_comment c = { .line = p->line + 1 };
+	if (df_text(p->a, t, tl, &c.text) < 0)
+		return oom(err);
+	struct kiln_df_comment *fc = growv_push(&p->comments);
+	if (!fc)
+		return oom(err);
+	*fc = c;
+	if (!attach)
+		return 0;
+	/* BuildKit: TrimSpace(line[1:]) empty starts the list afresh */
+	const char *bk = b + 1;
+	size_t bl = len - 1;
+	size_t bp = kiln_df_space_prefix(bk, bl);
+	if (bp == bl || bl - bp == kiln_df_space_suffix(bk + bp, bl - bp)) {
+		p->prev.n = 0;
+		return 0;
+	}
+	struct kiln_df_comment *pc = growv_push(&p->prev);
+	if (!pc)
+		return oom(err);
+	*pc = c;
+	return 1;
+}
+
+/*
+ * possibleParserDirective on the first line of an instruction candidate.
+ * 1 when the line is a directive, 0 when not, or an error.
+ */
+static int check_directive(struct parse *p, const char *tok, size_t len, struct kiln_error *err)
+{
+	if (p->directives_done)
+		return 0;
+	size_t no, nl, vo, vl;
+	char name[8];
+	if (!df_directive_line(tok, len, "#", &no, &nl, &vo, &vl) || nl >= sizeof(name)) {
+		p->directives_done = 1;
+		return 0;
+	}
+	for (size_t i = 0; i < nl; i++)
+		name[i] = (char)(tok[no + i] | 0x20);
+	name[nl] = '\0';
+	if (!df_directive_known(name, nl)) {
+		p->directives_done = 1;
+		return 0;
+	}
+	int idx = name[0] == 's' ? 0 : name[0] == 'e' ? 1 : 2;
+	int line = p->line + 1;
+	if (p->seen[idx])
+		return fail_at(p, err, KILN_EPARSE, line, line,
+			       "only one %s parser directive can be used", name);
+	p->seen[idx] = 1;
+	if (idx == 1) {
+		if (vl != 1 || (tok[vo] != '\\' && tok[vo] != '`')) {
+			cleanup_free char *v = kiln_strndup(tok + vo, vl);
+			if (!v)
+				return oom(err);
+			return fail_at(p, err, KILN_EPARSE, line, line,
+				       "invalid escape token '%s' does not match ` or \\", v);
+		}
+		p->escape = tok[vo];
+		p->ctx.escape = p->escape;
+	}
+	struct kiln_df_directive *d = growv_push(&p->directives);
+	if (!d)
+		return oom(err);
+	d->line = line;
+	if (df_text(p->a, name, nl, &d->name) < 0 || df_text(p->a, tok + vo, vl, &d->value) < 0)
+		return oom(err);
+	return 1;
+}
+
+static int can_contain_heredoc(const struct kiln_df_node *n)
+{
+	if (n->cmd == KILN_DF_ONBUILD && n->onbuild)
+		n = n->onbuild;
+	if (n->cmd != KILN_DF_RUN && n->cmd != KILN_DF_COPY && n->cmd != KILN_DF_ADD)
+		return 0;
+	return !n->json_form;
+}
+
+/* Read the bodies of the node's heredocs, in order, from the lines that follow. */
+static int read_heredocs(struct parse *p, struct kiln_df_node *node, int start,
+			 struct kiln_error *err)
+{
+	if (!can_contain_heredoc(node) || !memmem(p->joined.buf, p->joined.len, "<<", 2))
+		return 0;
+	p->hd_n = 0;
+	int r = df_heredocs_from_line(p->joined.buf, p->joined.len, p->a, &p->hd, &p->hd_n,
+				      &p->hd_alloc, err);
+	if (r < 0) {
+		if (err && err->code != KILN_ENOMEM) {
+			kiln_error_set_pos(err, p->filename, start, 0);
+			err->pos.end_line = p->line;
+		}
+		return r;
+	}
+	for (size_t i = 0; i < p->hd_n; i++) {
+		struct kiln_df_heredoc *h = &p->hd[i];
+		const char *b;
+		size_t blen;
+		int terminated = 0;
+		kiln_buf_reset(&p->content);
+		h->start_line = p->line + 1;
+		while (scan_line(&p->sc, &b, &blen)) {
+			p->line++;
+			size_t tl = trim_newline(b, blen);
+			const char *t = b;
+			if (h->chomp) {
+				while (tl > 0 && *t == '\t') {
+					t++;
+					tl--;
+				}
+			}
+			if (tl == h->name.len && memcmp(t, h->name.str, tl) == 0) {
+				terminated = 1;
+				break;
+			}
+			if (kiln_buf_add(&p->content, b, blen) < 0)
+				return oom(err);
+		}
+		if (!terminated)
+			return fail_at(p, err, KILN_EPARSE, start, p->line, "%s",
+				       "unterminated heredoc");
+		h->end_line = p->line;
+		if (df_text(p->a, p->content.buf, p->content.len, &h->content) < 0)
+			return oom(err);
+	}
+	node->heredocs = kiln_df_arena_array(p->a, p->hd_n, sizeof(*node->heredocs));
+	if (!node->heredocs && p->hd_n)
+		return oom(err);
+	if (p->hd_n)
+		memcpy(node->heredocs, p->hd, p->hd_n * sizeof(*p->hd));
+	node->n_heredocs = p->hd_n;
+	return 0;
+}
+
+static int add_warning(struct parse *p, int start, struct kiln_error *err)
+{
+	static const char prefix[] = "Empty continuation line found in: ";
+	struct kiln_df_warning *w = growv_push(&p->warnings);
+	if (!w)
+		return oom(err);
+	size_t n = sizeof(prefix) - 1 + p->joined.len;
+	char *s = kiln_df_arena_alloc(p->a, n + 1);
+	if (!s)
+		return oom(err);
+	memcpy(s, prefix, sizeof(prefix) - 1);
+	memcpy(s + sizeof(prefix) - 1, p->joined.buf, p->joined.len);
+	s[n] = '\0';
+	w->short_text.str = s;
+	w->short_text.len = n;
+	w->detail.str = "Empty continuation lines will become errors in a future release";
+	w->detail.len = strlen(w->detail.str);
+	w->url.str = "https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/";
+	w->url.len = strlen(w->url.str);
+	w->start_line = start;
+	w->line = p->line;
+	return 0;
+}
+
+/* One instruction whose first physical line is b[0..len) (already counted). */
+static int instruction(struct parse *p, const char *first, size_t flen, struct kiln_error *err)
+{
+	int start = p->line;
+	size_t keep;
+	int more = continues(first, flen, p->escape, &keep);
+	if (!more)
+		keep = flen;
+	if (!more && keep == 0)
+		return 0;
+	kiln_buf_reset(&p->joined);
+	if (kiln_buf_add(&p->joined, first, keep) < 0)
+		return oom(err);
+
+	int empty_line = 0;
+	const char *b;
+	size_t blen;
+	while (more && scan_line(&p->sc, &b, &blen)) {
+		p->line++;
+		if (is_comment(b, blen)) {
+			/* inside an instruction: for the file's list only */
+			int r = note_comment(p, b, blen, 0, err);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		size_t tl = trim_newline(b, blen);
+		if (kiln_df_space_prefix(b, tl) == tl) {
+			empty_line = 1;
+			continue;
+		}
+		more = continues(b, tl, p->escape, &keep);
+		if (kiln_buf_add(&p->joined, b, more ? keep : tl) < 0)
+			return oom(err);
+	}
+	if (empty_line && add_warning(p, start, err) < 0)
+		return -KILN_ENOMEM;
+
+	if (p->nodes.n >= KILN_DF_MAX_INSTRUCTIONS)
+		return fail_at(p, err, KILN_ELIMIT, start, p->line,
+			       "more than %d instructions in one Dockerfile",
+			       KILN_DF_MAX_INSTRUCTIONS);
+	struct kiln_df_node *node = growv_push(&p->nodes);
+	if (!node)
+		return oom(err);
+	p->ctx.start_line = start;
+	p->ctx.end_line = p->line;
+	int r = df_node_from_line(&p->ctx, p->joined.buf, p->joined.len, 0, node, err);
+	if (r < 0) {
+		p->nodes.n--;
+		return r;
+	}
+	r = read_heredocs(p, node, start, err);
+	if (r < 0) {
+		p->nodes.n--;
+		return r;
+	}
+	node->start_line = start;
+	node->end_line = p->line;
+	if (node->onbuild) {
+		node->onbuild->start_line = start;
+		node->onbuild->end_line = p->line;
+	}
+	node->comments = growv_finish(&p->prev, p->a, &node->n_comments);
+	if (!node->comments && node->n_comments)
+		return oom(err);
+	p->prev.n = 0;
+	return 0;
+}
+
+static int run(struct parse *p, struct kiln_error *err)
+{
+	const char *b;
+	size_t blen;
+	while (scan_line(&p->sc, &b, &blen)) {
+		if (p->line == 0 && blen >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) {
+			b += 3;
+			blen -= 3;
+		}
+		int comment = is_comment(b, blen);
+		if (comment) {
+			int r = note_comment(p, b, blen, 1, err);
+			if (r < 0)
+				return r;
+		}
+		size_t tl = trim_newline(b, blen);
+		size_t lead = kiln_df_space_prefix(b, tl);
+		const char *tok = b + lead;
+		tl -= lead;
+		int r = check_directive(p, tok, tl, err);
+		if (r < 0)
+			return r;
+		if (r == 1 && p->prev.n)
+			p->prev.n--; /* a directive is no comment of the next instruction */
+		p->line++;
+		if (comment)
+			continue; /* trimComments leaves nothing of a comment line */
+		r = instruction(p, tok, tl, err);
+		if (r < 0)
+			return r;
+	}
+	if (p->nodes.n == 0) {
+		int line = p->line ? p->line : 1;
+		return fail_at(p, err, KILN_EPARSE, line, line, "%s", "file with no instructions");
+	}
+	if (p->sc.too_long)
+		return fail_at(p, err, KILN_ELIMIT, p->line + 1, p->line + 1,
+			       "dockerfile line greater than max allowed size of %d",
+			       KILN_DF_MAX_LINE);
+	return 0;
+}
+
+static int finish(struct parse *p, struct kiln_error *err)
+{
+	struct kiln_df_ast *ast = p->ast;
+	ast->escape = p->escape;
+	ast->n_lines = p->line;
+	ast->nodes = growv_finish(&p->nodes, p->a, &ast->n_nodes);
+	ast->directives = growv_finish(&p->directives, p->a, &ast->n_directives);
+	ast->warnings = growv_finish(&p->warnings, p->a, &ast->n_warnings);
+	ast->comments = growv_finish(&p->comments, p->a, &ast->n_comments);
+	if ((!ast->nodes && ast->n_nodes) || (!ast->directives && ast->n_directives) ||
+	    (!ast->warnings && ast->n_warnings) || (!ast->comments && ast->n_comments))
+		return oom(err);
+	ast->start_line = ast->nodes[0].start_line;
+	ast->end_line = ast->nodes[ast->n_nodes - 1].end_line;
+	return 0;
+}
+
+static void parse_release(struct parse *p)
+{
+	free(p->nodes.v);
+	free(p->directives.v);
+	free(p->warnings.v);
+	free(p->comments.v);
+	free(p->prev.v);
+	free(p->hd);
+	kiln_buf_release(&p->joined);
+	kiln_buf_release(&p->content);
+	df_textvec_release(&p->ctx.scratch);
+}
+
+void kiln_df_ast_free(struct kiln_df_ast *ast)
+{
+	if (!ast)
+		return;
+	kiln_df_arena_free(ast->arena_);
+	free(ast);
+}
+
+int kiln_df_parse(const char *data, size_t len, const char *filename, struct kiln_df_ast **ret,
+		  struct kiln_error *err)
+{
+	if (!filename)
+		filename = "Dockerfile";
+	if (len > KILN_DF_MAX_FILE)
+		return kiln_fail(err, KILN_ELIMIT, 0, "%s: Dockerfile larger than %zu bytes",
+				 filename, KILN_DF_MAX_FILE);
+	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = kiln_calloc(1, sizeof(*ast));
+	if (!ast)
+		return oom(err);
+	ast->arena_ = kiln_df_arena_new();
+	if (!ast->arena_)
+		return oom(err);
+	if (df_text(ast->arena_, filename, strlen(filename), &ast->filename) < 0)
+		return oom(err);
+
+	struct parse p = {
+		.ast = ast,
+		.a = ast->arena_,
+		.filename = ast->filename.str,
+		.sc = { .data = data, .len = len },
+		.escape = '\\',
+		.nodes = { .size = sizeof(struct kiln_df_node) },
+		.directives = { .size = sizeof(struct kiln_df_directive) },
+		.warnings = { .size = sizeof(struct kiln_df_warning) },
+		.comments = { .size = sizeof(struct kiln_df_comment) },
+		.prev = { .size = sizeof(struct kiln_df_comment) },
+		.joined = KILN_BUF_INIT,
+		.content = KILN_BUF_INIT,
+		.ctx = { .arena = ast->arena_, .escape = '\\', .filename = ast->filename.str },
+	};
+	int r = run(&p, err);
+	if (r >= 0)
+		r = finish(&p, err);
+	parse_release(&p);
+	if (r < 0)
+		return r;
+	*ret = steal_ptr(&ast);
+	return 0;
+}
