@@ -92,4 +92,5 @@ struct cli_command {
 /* One function per command, each in cmd-<name>.c. */
 int cmd_debug(int argc, char **argv, struct cli_env *env);
 int cmd_debug_expand(int argc, char **argv, struct cli_env *env);
+int cmd_parse(int argc, char **argv, struct cli_env *env);
 int cmd_version(int argc, char **argv, struct cli_env *env);

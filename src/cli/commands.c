@@ -7,6 +7,7 @@
  */
 const struct cli_command cli_commands[] = {
 	{ "debug", cmd_debug, "developer tools: see how kiln reads words, patterns, ..." },
+	{ "parse", cmd_parse, "print a Dockerfile's syntax tree (BuildKit's dump or JSON)" },
 	{ "version", cmd_version, "print kiln's version and the libraries it uses" },
 	{ NULL, NULL, NULL },
 };
