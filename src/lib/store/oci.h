@@ -300,18 +300,27 @@ int kiln_oci_config_add_history(struct kiln_oci_config *c, const struct kiln_oci
 				struct kiln_error *err) __attribute__((warn_unused_result));
 
 /*
- * Serializers: compact JSON in Go's encoding/json spelling. The result is a
- * fresh NUL-terminated heap string (*ret_len without the NUL). They refuse
+ * Serializers, in Go's encoding/json spelling. Manifests and indexes are
+ * laid out as BuildKit writes them (json.MarshalIndent with three spaces)
+ * unless KILN_OCI_JSON_COMPACT is given (index.json of a layout, as
+ * skopeo writes it); configs are compact with top-level keys sorted (as
+ * BuildKit's exporter re-marshals them), descriptors compact. The result is
+ * a fresh NUL-terminated heap string (*ret_len without the NUL). They refuse
  * (-KILN_EINVAL) a document that would not parse back (missing required
  * field, invalid digest or media type).
  */
+enum kiln_oci_json_flags {
+	KILN_OCI_JSON_COMPACT = 1 << 0,
+};
 int kiln_oci_descriptor_to_json(const struct kiln_oci_descriptor *d, char **ret,
 				size_t *ret_len, struct kiln_error *err)
 	__attribute__((warn_unused_result));
-int kiln_oci_manifest_to_json(const struct kiln_oci_manifest *m, char **ret, size_t *ret_len,
-			      struct kiln_error *err) __attribute__((warn_unused_result));
-int kiln_oci_index_to_json(const struct kiln_oci_index *x, char **ret, size_t *ret_len,
-			   struct kiln_error *err) __attribute__((warn_unused_result));
+int kiln_oci_manifest_to_json(const struct kiln_oci_manifest *m, unsigned flags, char **ret,
+			      size_t *ret_len, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+int kiln_oci_index_to_json(const struct kiln_oci_index *x, unsigned flags, char **ret,
+			   size_t *ret_len, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 int kiln_oci_config_to_json(const struct kiln_oci_config *c, char **ret, size_t *ret_len,
 			    struct kiln_error *err) __attribute__((warn_unused_result));
 

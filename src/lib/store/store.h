@@ -98,7 +98,9 @@ int kiln_store_migrate(struct kiln_store *st, const char *owner,
 /**
  * Transactions: begin takes the write lock at once (BEGIN IMMEDIATE) so that
  * a transaction never fails half-way because another process wrote first.
- * Not nestable. rollback is safe to call when no transaction is open.
+ * They nest: an inner begin/commit joins the outer transaction (store calls
+ * such as kiln_store_image_add() can run inside a caller's transaction), an
+ * inner rollback dooms the outer one. rollback is safe without a transaction.
  */
 int kiln_store_tx_begin(struct kiln_store *st, struct kiln_error *err)
 	__attribute__((warn_unused_result));
@@ -153,6 +155,18 @@ int kiln_blob_writer_write(struct kiln_blob_writer *w, const void *data, size_t 
 /** Copy everything from `fd` (until EOF) into the blob. */
 int kiln_blob_writer_write_fd(struct kiln_blob_writer *w, int fd, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+/**
+ * The temp file, for reading the content back before commit (pread, or
+ * lseek + read: e.g. to check a layer's diff_id). Do not write to it.
+ */
+int kiln_blob_writer_fd(const struct kiln_blob_writer *w);
+/**
+ * The temp file, for a producer that writes to an fd itself (the layer
+ * writer). Bytes written there are not seen on the way, so commit hashes
+ * the whole file from its start instead; kiln_blob_writer_write() may not
+ * be mixed with it.
+ */
+int kiln_blob_writer_external_fd(struct kiln_blob_writer *w);
 /** Bytes written so far (a resumed download continues from here). */
 int64_t kiln_blob_writer_size(const struct kiln_blob_writer *w);
 /**
