@@ -92,5 +92,27 @@ struct cli_command {
 /* One function per command, each in cmd-<name>.c. */
 int cmd_debug(int argc, char **argv, struct cli_env *env);
 int cmd_debug_expand(int argc, char **argv, struct cli_env *env);
+int cmd_debug_sandbox(int argc, char **argv, struct cli_env *env);
 int cmd_parse(int argc, char **argv, struct cli_env *env);
 int cmd_version(int argc, char **argv, struct cli_env *env);
+
+/* What `kiln run` and `kiln debug sandbox` share (cmd-run.c). The parsers
+ * return NULL, or a message for a usage error. */
+struct kiln_exec_mount;
+struct kiln_exec_spec;
+enum {
+	CLI_RUN_EXIT_FAILED = 125,	  /* kiln could not run the command */
+	CLI_RUN_EXIT_NOT_EXECUTABLE = 126, /* the command cannot be executed */
+	CLI_RUN_EXIT_NOT_FOUND = 127,	  /* the command was not found */
+};
+/* The PATH docker gives a container whose image sets none. */
+#define CLI_RUN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+const char *cli_run_parse_volume(const char *arg, struct kiln_strv *own,
+				 struct kiln_exec_mount *ret);
+const char *cli_run_parse_tmpfs(const char *arg, struct kiln_strv *own,
+				struct kiln_exec_mount *ret);
+/** Add "K=V" (or "K" from the caller's environment) to env; -1 on ENOMEM. */
+int cli_run_env_add(struct kiln_strv *env, const char *arg);
+/** Run the sandbox with signals forwarded and the terminal in raw mode for -t;
+ *  the exit status of the process, or 125/126/127 after printing the error. */
+int cli_run_sandbox(struct cli_env *env, struct kiln_exec_spec *spec);
