@@ -158,7 +158,7 @@ static int oom(struct kiln_error *err)
  * instruction under BuildKit's PrevComment rules. Returns 1 when it joined
  * the next instruction's comments, 0 when not, or an error.
  */
-static int note_comment(struct parse *p, const char *b, size_t len, int attach,
+static int note_comment(struct parse *p, const char *b, size_t len, int line, int attach,
 			struct kiln_error *err)
 {
 	size_t i = kiln_df_space_prefix(b, len) + 1; /* past '#' */
@@ -168,7 +168,7 @@ static int note_comment(struct parse *p, const char *b, size_t len, int attach,
 	t += lead;
 	tl -= lead;
 	tl -= kiln_df_space_suffix(t, tl);
-	struct kiln_df_comment c = { .line = p->line + 1 };
+	struct kiln_df_comment c = { .line = line };
 	if (df_text(p->a, t, tl, &c.text) < 0)
 		return oom(err);
 	struct kiln_df_comment *fc = growv_push(&p->comments);
@@ -349,7 +349,7 @@ static int instruction(struct parse *p, const char *first, size_t flen, struct k
 		p->line++;
 		if (is_comment(b, blen)) {
 			/* inside an instruction: for the file's list only */
-			int r = note_comment(p, b, blen, 0, err);
+			int r = note_comment(p, b, blen, p->line, 0, err);
 			if (r < 0)
 				return r;
 			continue;
@@ -409,7 +409,7 @@ static int run(struct parse *p, struct kiln_error *err)
 		}
 		int comment = is_comment(b, blen);
 		if (comment) {
-			int r = note_comment(p, b, blen, 1, err);
+			int r = note_comment(p, b, blen, p->line + 1, 1, err);
 			if (r < 0)
 				return r;
 		}
