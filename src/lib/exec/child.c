@@ -397,6 +397,8 @@ static int setup_tty(struct xplan *p, int rootfd, uint64_t root_mnt)
 	int unlock = 0;
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
 		FAIL_SETUP(p, errno, "unlocking the terminal");
+	if (p->have_winsize && ioctl(master, TIOCSWINSZ, &p->winsize) < 0)
+		FAIL_SETUP(p, errno, "sizing the terminal");
 	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		FAIL_SETUP(p, errno, "opening the terminal");
@@ -641,6 +643,7 @@ void kiln_exec_child(struct xplan *p)
 	struct pollfd pfd = { .fd = p->alive_r, .events = POLLIN };
 	if (poll(&pfd, 1, 0) > 0)
 		_exit(125);
+	(void)prctl(PR_SET_NAME, "kiln-init", 0, 0, 0);
 	umask(0);
 
 	/* nothing mounted here may propagate back to the host */

@@ -9,6 +9,7 @@
  */
 #include <limits.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <linux/filter.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -94,6 +95,8 @@ struct xplan {
 	size_t exec_buf_len;
 	int stdio[3];
 	int tty;
+	struct winsize winsize; /* the caller's, given to the terminal before the process runs */
+	int have_winsize;
 	int readonly_root;
 	/* the child's ends of the channels to the parent */
 	int start_w;  /* closed (by exec) once the process runs */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -384,12 +385,16 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p,
 	p->stdio[0] = spec->stdin_fd;
 	p->stdio[1] = spec->stdout_fd;
 	p->stdio[2] = spec->stderr_fd;
+	if (p->tty)
+		p->have_winsize =
+			(spec->stdin_fd >= 0 && ioctl(spec->stdin_fd, TIOCGWINSZ, &p->winsize) == 0) ||
+			(spec->stdout_fd >= 0 && ioctl(spec->stdout_fd, TIOCGWINSZ, &p->winsize) == 0);
 
 	/* the user */
 	struct kiln_exec_user u = { 0 };
 	r = kiln_exec_user_resolve(p->rootfd, spec->user, &u, err);
 	if (r < 0)
-		return kiln_error_prefix(err, r, "user '%s'", spec->user ? spec->user : "");
+		return r; /* the message names the user */
 	p->uid = u.uid;
 	p->gid = u.gid;
 	p->groups = own(p, u.groups);

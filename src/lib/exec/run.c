@@ -84,6 +84,11 @@ static void remove_stubs(struct kiln_exec_proc *p)
 		struct stat st;
 		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
+		/* untouched since kiln made the stub? then its times go back too */
+		struct stat ds;
+		int restore = s->have_times && fstat(dfd, &ds) == 0 &&
+			      ds.st_mtim.tv_sec == s->parent_after.tv_sec &&
+			      ds.st_mtim.tv_nsec == s->parent_after.tv_nsec;
 		int r;
 		if (s->is_dir && S_ISDIR(st.st_mode))
 			r = unlinkat(dfd, base, AT_REMOVEDIR);
@@ -96,10 +101,7 @@ static void remove_stubs(struct kiln_exec_proc *p)
 				   strerror(errno));
 			continue;
 		}
-		struct stat ds;
-		if (s->have_times && fstat(dfd, &ds) == 0 &&
-		    ds.st_mtim.tv_sec == s->parent_after.tv_sec &&
-		    ds.st_mtim.tv_nsec == s->parent_after.tv_nsec)
+		if (restore)
 			(void)futimens(dfd, s->parent_before);
 	}
 }
