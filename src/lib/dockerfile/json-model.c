@@ -107,11 +107,14 @@ static json_t *heredocs_json(const struct kiln_df_node *n)
 	return steal_ptr(&arr);
 }
 
-static json_t *node_json(const struct kiln_df_node *n)
+/* One instruction; `index` < 0 for an ONBUILD trigger (no index of its own). */
+static json_t *node_json(const struct kiln_df_node *n, long index)
 {
 	cleanup(json_decrefp) json_t *o = json_object();
 	cleanup(json_decrefp) json_t *args = json_array();
 	if (!o || !args)
+		return NULL;
+	if (index >= 0 && put(o, "index", json_integer(index)) < 0)
 		return NULL;
 	for (size_t i = 0; i < n->n_args; i++)
 		if (push(args, jtext(&n->args[i])) < 0)
@@ -125,7 +128,7 @@ static json_t *node_json(const struct kiln_df_node *n)
 	    put(o, "args", steal_ptr(&args)) < 0 ||
 	    put(o, "json_form", json_boolean(n->json_form)) < 0 ||
 	    put(o, "heredocs", heredocs_json(n)) < 0 ||
-	    put(o, "onbuild", n->onbuild ? node_json(n->onbuild) : json_null()) < 0)
+	    put(o, "onbuild", n->onbuild ? node_json(n->onbuild, -1) : json_null()) < 0)
 		return NULL;
 	return steal_ptr(&o);
 }
@@ -204,8 +207,8 @@ static json_t *ast_json(const struct kiln_df_ast *ast)
 	}
 	for (size_t i = 0; i < ast->n_nodes; i++) {
 		const struct kiln_df_node *n = &ast->nodes[i];
-		json_t *jn = node_json(n);
-		if (push(instrs, jn) < 0 || put(jn, "index", json_integer((json_int_t)i)) < 0 ||
+		json_t *jn = node_json(n, (long)i);
+		if (push(instrs, jn) < 0 ||
 		    put(jn, "comments", comments_json(n->comments, n->n_comments)) < 0)
 			return NULL;
 	}
