@@ -120,8 +120,16 @@ static int run(struct kiln_ignore_re *re, const char *s, size_t n, int prefix_mo
 		int open_end = prefix_mode && i == n;
 		if (i == 0 || !re->anchored)
 			add_closure(re, &cur, re->start, empty_context(prev, here, open_end));
-		if (open_end)
-			return cur.n > 0;
+		if (open_end) {
+			/* Viable if some thread can still consume input or has matched. */
+			for (uint32_t k = 0; k < cur.n; k++) {
+				uint8_t op = re->inst[cur.dense[k]].op;
+				if (op == RE_I_CHAR || op == RE_I_CLASS || op == RE_I_ANYNL ||
+				    op == RE_I_MATCH)
+					return 1;
+			}
+			return 0;
+		}
 		for (uint32_t k = 0; k < cur.n; k++)
 			if (re->inst[cur.dense[k]].op == RE_I_MATCH)
 				return 1;
