@@ -8,6 +8,7 @@
  * for users checking how kiln reads their input. */
 static const struct cli_command debug_commands[] = {
 	{ "expand", cmd_debug_expand, "expand a word with BuildKit's shell rules" },
+	{ "ignore", cmd_debug_ignore, "tell whether .dockerignore patterns exclude paths" },
 	{ "sandbox", cmd_debug_sandbox, "run a command in kiln's sandbox over a root directory" },
 	{ NULL, NULL, NULL },
 };
