@@ -773,6 +773,54 @@ static void test_directive_helpers(void)
 	kiln_error_release(&err);
 }
 
+/*
+ * Allocation failures: in a -Dfailmalloc=true build, fail the Nth allocation
+ * for every N a rich parse makes, and require a clean -KILN_ENOMEM (ASan
+ * checks that nothing leaks); the same for the dump and the JSON model.
+ */
+static void test_failmalloc(void)
+{
+#ifdef KILN_FAILMALLOC
+	static const char df[] =
+		"# syntax=x\n# c\nARG A=1\nFROM --platform=p b AS c\nRUN a \\\n\n b\n"
+		"COPY <<X <<'Y' /d\nx\nX\ny\nY\nENV a=b c=\"d\"\nENV k v w\nLABEL l=\"m n\"\n"
+		"CMD [\"a\", \"\\u00e9\"]\nONBUILD ONBUILD RUN <<Z\nz\nZ\nHEALTHCHECK CMD [\"h\"]\n"
+		"WOR\xe2\x84\xaa" "DIR /w\nEXPOSE 1 2\n";
+	int failures = 0, oks = 0, bad = 0;
+	for (long n = 0; n < 100000; n++) {
+		struct kiln_df_ast *ast = NULL;
+		struct kiln_error err = KILN_ERROR_INIT;
+		kiln_alloc_fail_after(n);
+		int r = kiln_df_parse(df, sizeof(df) - 1, NULL, &ast, &err);
+		if (r == 0) {
+			struct kiln_buf out = KILN_BUF_INIT;
+			int d = kiln_df_dump(ast, &out);
+			json_t *j = NULL;
+			int js = kiln_df_to_json(ast, &j, NULL);
+			kiln_alloc_fail_after(-1);
+			bad += (d < 0 && d != -KILN_ENOMEM) || (js < 0 && js != -KILN_ENOMEM);
+			json_decref(j);
+			kiln_buf_release(&out);
+			kiln_df_ast_free(ast);
+			if (d == 0 && js == 0) {
+				oks++;
+				break; /* n is past the last allocation */
+			}
+			failures++;
+			continue;
+		}
+		kiln_alloc_fail_after(-1);
+		bad += r != -KILN_ENOMEM || err.code != KILN_ENOMEM || ast != NULL;
+		failures++;
+		kiln_error_release(&err);
+	}
+	TAP_INT_EQ(bad, 0, "every failed allocation gives -KILN_ENOMEM (%d tried)", failures);
+	TAP_INT_EQ(oks, 1, "the parse succeeds once allocations do");
+#else
+	tap_skip("not a -Dfailmalloc=true build", "allocation failures");
+#endif
+}
+
 int main(void)
 {
 	test_quote();
@@ -790,5 +838,6 @@ int main(void)
 	test_heredoc_helpers();
 	test_name_val();
 	test_directive_helpers();
+	test_failmalloc();
 	return tap_done();
 }
