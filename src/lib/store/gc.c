@@ -545,9 +545,18 @@ int kiln_store_prune(struct kiln_store *st, unsigned flags, struct kiln_store_pr
 {
 	struct kiln_store_prune_report rep = { 0 };
 	int prev = st->lock_held;
-	int r = store_lock(st, 2, err);
-	if (r < 0)
+	int r = (flags & KILN_STORE_PRUNE_NOWAIT) ? store_trylock(st, 2, err) : store_lock(st, 2, err);
+	if (r < 0) {
+		/*
+		 * flock converts by dropping the old lock first, so a failed
+		 * conversion may have lost the shared one: take it again.
+		 */
+		struct kiln_error lerr = KILN_ERROR_INIT;
+		st->lock_held = 0;
+		if (prev && store_lock(st, prev, &lerr) < 0)
+			kiln_error_release(&lerr);
 		return r;
+	}
 	if ((flags & KILN_STORE_PRUNE_DANGLING) && !(flags & KILN_STORE_PRUNE_DRY_RUN))
 		r = prune_dangling(st, err);
 	if (r == 0)

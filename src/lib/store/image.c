@@ -601,3 +601,97 @@ int kiln_store_image_remove(struct kiln_store *st, const struct kiln_digest *man
 		return kiln_fail(err, KILN_ENOTFOUND, 0, "no image %s in the store", manifest->str);
 	return 0;
 }
+
+/* ---- rmi ---------------------------------------------------------------------- */
+
+void kiln_store_rmi_result_release(struct kiln_store_rmi_result *r)
+{
+	kiln_strv_release(&r->untagged);
+	memset(r, 0, sizeof(*r));
+}
+
+static int count_repos(const struct kiln_strv *names)
+{
+	int n = 0;
+	for (size_t i = 0; i < names->len; i++) {
+		const char *a = names->items[i];
+		const char *ac = strrchr(a, ':');
+		size_t al = ac ? (size_t)(ac - a) : strlen(a);
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++) {
+			const char *b = names->items[j];
+			const char *bc = strrchr(b, ':');
+			size_t bl = bc ? (size_t)(bc - b) : strlen(b);
+			seen = al == bl && memcmp(a, b, al) == 0;
+		}
+		n += !seen;
+	}
+	return n;
+}
+
+static int rmi_in_tx(struct kiln_store *st, const char *spec, unsigned flags,
+		     struct kiln_store_rmi_result *res, struct kiln_error *err)
+{
+	cleanup(kiln_ref_freep) struct kiln_ref *ref = NULL;
+	cleanup_free char *name = NULL;
+	int r;
+	if (kiln_ref_parse(spec, KILN_REF_DEFAULT_TAG_LATEST, &ref, NULL) == 0 && !ref->digest) {
+		name = kiln_ref_string(ref);
+		if (!name)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		r = lookup_digest(st, "SELECT manifest FROM names WHERE name = ?", name,
+				  &res->manifest, err);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			free(name);
+			name = NULL;
+		}
+	}
+	if (!name && (r = kiln_store_resolve(st, spec, &res->manifest, err)) < 0)
+		return r;
+	cleanup(kiln_store_image_freep) struct kiln_store_image *img = NULL;
+	if ((r = kiln_store_image_get(st, &res->manifest, &img, err)) < 0)
+		return r;
+	res->config = img->config;
+	if (name) {
+		if ((r = kiln_store_untag(st, name, err)) < 0)
+			return r;
+		if (kiln_strv_push(&res->untagged, name) < 0)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		if (img->names.len > 1)
+			return 0;
+	} else {
+		if (count_repos(&img->names) > 1 && !(flags & KILN_STORE_RMI_FORCE))
+			return kiln_fail(err, KILN_EBUSY, 0,
+					 "unable to delete %.12s (must be forced): the image is "
+					 "referenced in multiple repositories",
+					 img->config.hex);
+		if (kiln_strv_copy(&res->untagged, &img->names) < 0)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	if ((r = kiln_store_image_remove(st, &res->manifest, err)) < 0)
+		return r;
+	res->deleted = 1;
+	return 0;
+}
+
+int kiln_store_rmi(struct kiln_store *st, const char *spec, unsigned flags,
+		   struct kiln_store_rmi_result *ret, struct kiln_error *err)
+{
+	struct kiln_store_rmi_result res = { 0 };
+	int r = kiln_store_tx_begin(st, err);
+	if (r < 0)
+		return r;
+	r = rmi_in_tx(st, spec, flags, &res, err);
+	if (r == 0)
+		r = kiln_store_tx_commit(st, err);
+	else
+		kiln_store_tx_rollback(st);
+	if (r < 0) {
+		kiln_store_rmi_result_release(&res);
+		return r;
+	}
+	*ret = res;
+	return 0;
+}

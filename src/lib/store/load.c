@@ -385,6 +385,10 @@ static int docker_manifest(struct loader *l, json_t *item, size_t idx, struct ki
 	int64_t config_size = -1;
 	if ((r = kiln_store_blob_has(l->st, &cm->digest, &config_size, err)) < 0)
 		return r;
+	if (r == 0)
+		return kiln_fail(err, KILN_ENOTFOUND, 0, "config %s vanished from the store",
+				 cm->digest.str);
+	r = 0;
 	/* docker media types unless a layer needs OCI's (zstd) */
 	int docker = 1;
 	struct member **lm = kiln_calloc(n ? n : 1, sizeof(*lm));

@@ -10,7 +10,7 @@
  *     <legacy id>/VERSION, json  legacy per-layer metadata (docker < 1.10)
  *     <legacy id>/layer.tar      symlink to ../<diff_id hex>.tar
  *     manifest.json              [{"Config":..., "RepoTags":[...], "Layers":[...]}]
- *     repositories               {"busybox": {"latest": "<top legacy id>"}}
+ *     repositories               {"docker.io/library/busybox": {"latest": "<top id>"}}
  *
  * oci-archive is an OCI image layout in a tar: oci-layout, blobs/sha256/...
  * and index.json with BuildKit's name annotations.
@@ -154,17 +154,21 @@ static int write_layer(struct kiln_store *st, struct tarw *t, const char *path,
 	return tarw_fd(t, path, tmp, (int64_t)out.uncompressed_size, err);
 }
 
-static int familiar(const char *name, char **ret_tagged, char **ret_repo, char **ret_tag,
-		    struct kiln_error *err)
+/*
+ * RepoTags and repositories spell names fully qualified, as containers/image
+ * does: docker normalizes them to the familiar form on load, and podman
+ * keeps the registry instead of guessing "localhost/".
+ */
+static int split_canonical(const char *name, char **ret_repo, char **ret_tag,
+			   struct kiln_error *err)
 {
 	cleanup(kiln_ref_freep) struct kiln_ref *ref = NULL;
 	int r = kiln_ref_parse_canonical(name, &ref, err);
 	if (r < 0)
 		return r;
-	*ret_tagged = kiln_ref_familiar_string(ref);
-	*ret_repo = kiln_ref_familiar_name(ref);
+	*ret_repo = kiln_ref_name(ref);
 	*ret_tag = kiln_strdup(ref->tag ? ref->tag : "latest");
-	if (!*ret_tagged || !*ret_repo || !*ret_tag)
+	if (!*ret_repo || !*ret_tag)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	return 0;
 }
@@ -260,13 +264,12 @@ static int docker_image(struct kiln_store *st, struct tarw *t, struct export_ima
 	kiln_jw_arr_open(manifest_json);
 	for (size_t i = 0; i < x->names.len; i++) {
 		struct repo_entry e = { 0 };
-		cleanup_free char *tagged = NULL;
-		if ((r = familiar(x->names.items[i], &tagged, &e.repo, &e.tag, err)) < 0) {
+		if ((r = split_canonical(x->names.items[i], &e.repo, &e.tag, err)) < 0) {
 			free(e.repo);
 			free(e.tag);
 			return r;
 		}
-		kiln_jw_str(manifest_json, tagged);
+		kiln_jw_str(manifest_json, x->names.items[i]);
 		e.id = kiln_strdup(last);
 		struct repo_entry *p = kiln_reallocarray(*repos, *n_repos + 1, sizeof(*p));
 		if (!e.id || !p) {

@@ -33,6 +33,9 @@ char *store_column_strdup(sqlite3_stmt *s, int col);
 /** Take / drop the gc lock: 1 shared, 2 exclusive. Honours ctx->cancel. */
 int store_lock(struct kiln_store *st, int mode, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+/** Like store_lock() but -KILN_EBUSY at once when another process holds it. */
+int store_trylock(struct kiln_store *st, int mode, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 
 /** "sha256:<hex>" text to digest; -KILN_EPARSE if the database holds garbage. */
 int store_digest_from_text(const char *s, struct kiln_digest *ret, struct kiln_error *err)

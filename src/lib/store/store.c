@@ -294,6 +294,24 @@ int store_lock(struct kiln_store *st, int mode, struct kiln_error *err)
 	return 0;
 }
 
+int store_trylock(struct kiln_store *st, int mode, struct kiln_error *err)
+{
+	if (st->lock_held == mode)
+		return 0;
+	int op = (mode == 2 ? LOCK_EX : mode == 1 ? LOCK_SH : LOCK_UN) | LOCK_NB;
+	for (;;) {
+		if (flock(st->lock_fd, op) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK)
+			return kiln_fail(err, KILN_EBUSY, 0, "the store is in use by another kiln");
+		return kiln_fail_errno(err, "locking %s/gc.lock", st->root);
+	}
+	st->lock_held = mode;
+	return 0;
+}
+
 static int open_dir(struct kiln_store *st, const char *rel, int *ret, struct kiln_error *err)
 {
 	if (mkdirat(st->root_fd, rel, 0755) < 0 && errno != EEXIST)

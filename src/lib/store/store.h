@@ -316,6 +316,39 @@ int kiln_store_config_read(struct kiln_store *st, const struct kiln_digest *conf
 int kiln_store_image_remove(struct kiln_store *st, const struct kiln_digest *manifest,
 			    struct kiln_error *err) __attribute__((warn_unused_result));
 
+enum kiln_store_rmi_flags {
+	/** Remove an image named in several repositories when given by id. */
+	KILN_STORE_RMI_FORCE = 1 << 0,
+};
+
+struct kiln_store_rmi_result {
+	struct kiln_strv untagged; /* canonical names removed */
+	int deleted;               /* the image record went too */
+	struct kiln_digest manifest;
+	struct kiln_digest config;
+};
+void kiln_store_rmi_result_release(struct kiln_store_rmi_result *r);
+
+/**
+ * `kiln rmi` with docker's rules, in one transaction: a name ("busybox")
+ * removes that name, and the image when it was its last one; an id or
+ * digest removes every name and the image, but refuses (-KILN_EBUSY) an
+ * image named in more than one repository unless KILN_STORE_RMI_FORCE.
+ * Blobs are left for prune.
+ */
+int kiln_store_rmi(struct kiln_store *st, const char *spec, unsigned flags,
+		   struct kiln_store_rmi_result *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/**
+ * A docker-inspect-like JSON object for an image (4-space indented): Id,
+ * RepoTags, RepoDigests, Created, Author, Config (the config's `config`
+ * as stored), Architecture, Variant, Os, Size, RootFS, History, plus the
+ * manifest (Digest, MediaType, Manifest).
+ */
+int kiln_store_inspect(struct kiln_store *st, const struct kiln_digest *manifest, char **ret,
+		       size_t *ret_len, struct kiln_error *err) __attribute__((warn_unused_result));
+
 /* ---- Maintenance ---------------------------------------------------------- */
 
 /** One problem fsck found. */
@@ -359,6 +392,7 @@ struct kiln_store_prune_report {
 enum kiln_store_prune_flags {
 	KILN_STORE_PRUNE_DRY_RUN = 1 << 0,  /* report what would go */
 	KILN_STORE_PRUNE_DANGLING = 1 << 1, /* also remove images without a name */
+	KILN_STORE_PRUNE_NOWAIT = 1 << 2,   /* -KILN_EBUSY instead of waiting for the lock */
 };
 
 /**

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+
+#include "cli.h"
+#include "store/store.h"
+
+static int arg_dry_run;
+static int arg_dangling;
+
+static const struct cli_spec spec = {
+	.usage = "kiln prune [--dry-run] [--dangling]",
+	.summary = "Delete blobs nothing references and files left by interrupted commands.",
+	.opts =
+		(const struct cli_opt[]){
+			{ "dry-run", 'n', CLI_OPT_FLAG, &arg_dry_run, NULL,
+			  "report what would be deleted" },
+			{ "dangling", 0, CLI_OPT_FLAG, &arg_dangling, NULL,
+			  "first remove images that have no name" },
+			{ NULL },
+		},
+	.details = "Images, pinned blobs and what other parts of kiln record (build cache,\n"
+		   "unpacked layers) are kept. Waits while other kiln commands use the store.",
+};
+
+static void human_size(int64_t n, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
+	double v = (double)n;
+	size_t i = 0;
+	while (v >= 1000.0 && i + 1 < KILN_ARRAY_SIZE(units)) {
+		v /= 1000.0;
+		i++;
+	}
+	(void)snprintf(buf, len, "%.3g%s", v, units[i]);
+}
+
+int cmd_prune(int argc, char **argv, struct cli_env *env)
+{
+	cleanup(kiln_strv_release) struct kiln_strv pos = KILN_STRV_INIT;
+	struct kiln_error err = KILN_ERROR_INIT;
+	arg_dry_run = arg_dangling = 0;
+	int r = cli_parse(argc, argv, &spec, &pos);
+	if (r)
+		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	if (pos.len)
+		return cli_usage_error(&spec, "unexpected argument '%s'", pos.items[0]);
+	cleanup(kiln_store_closep) struct kiln_store *st = NULL;
+	struct kiln_store_prune_report rep = { 0 };
+	unsigned flags = (arg_dry_run ? KILN_STORE_PRUNE_DRY_RUN : 0) |
+			 (arg_dangling ? KILN_STORE_PRUNE_DANGLING : 0);
+	if (kiln_store_open(&env->ctx, env->root, 0, &st, &err) < 0 ||
+	    kiln_store_prune(st, flags, &rep, &err) < 0)
+		return cli_report(env, &err);
+	char size[32];
+	human_size(rep.bytes_freed, size, sizeof(size));
+	printf("%s %zu blob%s and %zu temp file%s\n", arg_dry_run ? "Would delete" : "Deleted",
+	       rep.blobs_removed, rep.blobs_removed == 1 ? "" : "s", rep.temp_removed,
+	       rep.temp_removed == 1 ? "" : "s");
+	printf("Total reclaimed space: %s\n", size);
+	return CLI_EXIT_OK;
+}
