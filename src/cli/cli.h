@@ -94,7 +94,16 @@ int cmd_debug(int argc, char **argv, struct cli_env *env);
 int cmd_debug_expand(int argc, char **argv, struct cli_env *env);
 int cmd_debug_ignore(int argc, char **argv, struct cli_env *env);
 int cmd_debug_sandbox(int argc, char **argv, struct cli_env *env);
+int cmd_fsck(int argc, char **argv, struct cli_env *env);
+int cmd_images(int argc, char **argv, struct cli_env *env);
+int cmd_import(int argc, char **argv, struct cli_env *env);
+int cmd_inspect(int argc, char **argv, struct cli_env *env);
+int cmd_load(int argc, char **argv, struct cli_env *env);
 int cmd_parse(int argc, char **argv, struct cli_env *env);
+int cmd_prune(int argc, char **argv, struct cli_env *env);
+int cmd_rmi(int argc, char **argv, struct cli_env *env);
+int cmd_save(int argc, char **argv, struct cli_env *env);
+int cmd_tag(int argc, char **argv, struct cli_env *env);
 int cmd_version(int argc, char **argv, struct cli_env *env);
 
 /* What `kiln run` and `kiln debug sandbox` share (cmd-run.c). The parsers

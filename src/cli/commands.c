@@ -7,7 +7,16 @@
  */
 const struct cli_command cli_commands[] = {
 	{ "debug", cmd_debug, "developer tools: see how kiln reads words, patterns, ..." },
+	{ "fsck", cmd_fsck, "check the store: blob digests, images, names and references" },
+	{ "images", cmd_images, "list the images in the store" },
+	{ "import", cmd_import, "make a one-layer image from a root filesystem (dir or tar)" },
+	{ "inspect", cmd_inspect, "show images' configs and manifests as JSON" },
+	{ "load", cmd_load, "load images from a docker-archive or oci-archive" },
 	{ "parse", cmd_parse, "print a Dockerfile's syntax tree (BuildKit's dump or JSON)" },
+	{ "prune", cmd_prune, "delete unreferenced blobs and leftovers of interrupted commands" },
+	{ "rmi", cmd_rmi, "remove images or their names" },
+	{ "save", cmd_save, "write images to a docker-archive or oci-archive" },
+	{ "tag", cmd_tag, "give an image another name" },
 	{ "version", cmd_version, "print kiln's version and the libraries it uses" },
 	{ NULL, NULL, NULL },
 };
