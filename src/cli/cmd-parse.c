@@ -22,7 +22,7 @@ static const struct cli_spec spec = {
 			  "BuildKit's AST dump, one (instruction ...) per line (the default)" },
 			{ "json", 0, CLI_OPT_FLAG, &arg_json, NULL,
 			  "kiln's JSON model: instructions, flags, heredocs, stages, ..." },
-			{ NULL },
+			{ 0 },
 		},
 	.details = "Nothing is expanded or checked beyond what BuildKit's parser checks.\n"
 		   "Warnings (empty continuation lines) go to stderr. The JSON model is\n"
