@@ -459,3 +459,47 @@ char *tar_listing(int fd, int sorted)
 	kiln_strv_release(&lines);
 	return kiln_buf_detach(&out, NULL);
 }
+
+char *path_join(const char *a, const char *b)
+{
+	char *p = kiln_asprintf("%s/%s", a, b);
+	if (!p)
+		abort();
+	return p;
+}
+
+int apply_fd(int fd, const char *dir, const struct kiln_layer_apply_opts *o,
+	     struct kiln_layer_apply_result *res, struct kiln_error *err)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return kiln_fail_errno(err, "open %s", dir);
+	int r = kiln_layer_apply(fd, dfd, o, res, err);
+	close(dfd);
+	return r;
+}
+
+int apply_tb(struct tb *t, const char *dir, const struct kiln_layer_apply_opts *o,
+	     struct kiln_layer_apply_result *res, struct kiln_error *err)
+{
+	int fd = mem_fd(t->data, t->len);
+	int r = apply_fd(fd, dir, o, res, err);
+	close(fd);
+	return r;
+}
+
+int copy_via_layer(const char *src, const char *dst, enum kiln_layer_tree_mode tm,
+		   const struct kiln_layer_write_opts *wo, const struct kiln_layer_apply_opts *ao,
+		   struct kiln_error *err)
+{
+	int out = mem_fd(NULL, 0);
+	int sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = kiln_layer_write_tree(sfd, tm, out, wo, NULL, err);
+	close(sfd);
+	if (r == 0) {
+		lseek(out, 0, SEEK_SET);
+		r = apply_fd(out, dst, ao, NULL, err);
+	}
+	close(out);
+	return r;
+}

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "layer/layer.h"
+
 /* A growable byte buffer for building archives. */
 struct tb {
 	unsigned char *data;
@@ -78,3 +80,16 @@ int tree_equal(const char *a, const char *b, int times, char *why, size_t why_le
 
 /* "type path [-> target]" lines of a tar (via kiln's reader), in order or sorted. NULL on error. */
 char *tar_listing(int fd, int sorted);
+
+/* "a/b", allocated (aborts on ENOMEM). */
+char *path_join(const char *a, const char *b);
+
+/* Apply a layer fd / built archive to directory `dir`. */
+int apply_fd(int fd, const char *dir, const struct kiln_layer_apply_opts *o,
+	     struct kiln_layer_apply_result *res, struct kiln_error *err);
+int apply_tb(struct tb *t, const char *dir, const struct kiln_layer_apply_opts *o,
+	     struct kiln_layer_apply_result *res, struct kiln_error *err);
+/* Write directory `src` as a layer (mode `tm`) and apply it to `dst`. */
+int copy_via_layer(const char *src, const char *dst, enum kiln_layer_tree_mode tm,
+		   const struct kiln_layer_write_opts *wo, const struct kiln_layer_apply_opts *ao,
+		   struct kiln_error *err);

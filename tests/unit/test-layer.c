@@ -597,6 +597,8 @@ static void test_limits(void)
 	tb_end(&t);
 	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_entries = 10 }, &list, &err);
 	TAP_OK(rc == -KILN_ELIMIT && strstr(err.msg, "more than 10 entries"), "entry count limit");
+	free(list);
+	kiln_error_release(&err);
 	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_entries = 11 }, &list, &err);
 	TAP_OK(rc == 0, "entry count at the limit is fine");
 	free(list);
@@ -662,6 +664,8 @@ static void test_limits(void)
 	tb_end(&t);
 	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_xattr_value = 1024 }, &list, &err);
 	TAP_OK(rc == -KILN_ELIMIT && strstr(err.msg, "user.big"), "xattr value size limit");
+	free(list);
+	kiln_error_release(&err);
 	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_pax_header = 2048 }, &list, &err);
 	TAP_OK(rc == -KILN_ELIMIT && strstr(err.msg, "extended header"), "PAX header size limit");
 	free(list);

@@ -140,7 +140,7 @@ int apply_parent(struct apply *a, const char *dir, int create, int *ret_fd,
 {
 	if (a->pcache_fd >= 0 && a->pcache_path && strcmp(a->pcache_path, dir) == 0) {
 		*ret_fd = a->pcache_fd;
-		return 0;
+		return 1;
 	}
 	apply_parent_forget(a);
 	int fd = apply_open_in_root(a, dir, O_PATH | O_DIRECTORY);

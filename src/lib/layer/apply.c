@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -412,9 +413,10 @@ static int whiteout(struct apply *a, const struct kiln_tar_entry *e, const char 
 		return oom(err);
 	a->res.whiteouts++;
 	int pfd;
-	int q = apply_parent(a, dir, a->mode == KILN_APPLY_OVERLAY, &pfd, err);
-	if (q <= 0)
-		return q; /* LAYER: no parent, nothing to delete */
+	/* the parent is made if missing, as Docker and containerd do */
+	int q = apply_parent(a, dir, 1, &pfd, err);
+	if (q < 0)
+		return q;
 	struct stat st;
 	int exists = fstatat(pfd, victim, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	if (!exists && errno != ENOENT)
@@ -484,6 +486,13 @@ static int apply_entry(struct apply *a, const struct kiln_tar_entry *e, struct k
 	if (!*path) {
 		a->res.skipped++; /* the root itself: its metadata is the caller's */
 		return 0;
+	}
+	for (const char *c = path; *c;) {
+		size_t n = strcspn(c, "/");
+		if (n > NAME_MAX)
+			return apply_fail(a, err, KILN_ELIMIT,
+					  "a name component is longer than %d bytes", NAME_MAX);
+		c += n + (c[n] == '/');
 	}
 	char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;

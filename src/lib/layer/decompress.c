@@ -362,11 +362,8 @@ int in_pipe_read_full(struct in_pipe *p, void *buf, size_t len, struct kiln_erro
 		int r = in_pipe_read(p, (unsigned char *)buf + got, len - got, &n, err);
 		if (r < 0)
 			return r;
-		if (n == 0) {
-			if (got == 0)
-				return 1;
-			return kiln_fail(err, KILN_EPARSE, 0, "unexpected end of tar stream");
-		}
+		if (n == 0)
+			return got == 0 ? 1 : 2;
 		got += n;
 	}
 	return 0;
@@ -381,7 +378,7 @@ int in_pipe_skip(struct in_pipe *p, uint64_t n, struct kiln_error *err)
 		if (r < 0)
 			return r;
 		if (got == 0)
-			return kiln_fail(err, KILN_EPARSE, 0, "unexpected end of tar stream");
+			return 1;
 		n -= got;
 	}
 	return 0;

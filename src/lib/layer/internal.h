@@ -51,9 +51,9 @@ void in_pipe_set_tee(struct in_pipe *p, in_pipe_tee_fn fn, void *userdata);
 enum kiln_compression in_pipe_compression(const struct in_pipe *p);
 /* Read up to len decompressed bytes; *ret_n == 0 only at the end of the stream. */
 int in_pipe_read(struct in_pipe *p, void *buf, size_t len, size_t *ret_n, struct kiln_error *err);
-/* Read exactly len bytes; a short stream is -KILN_EPARSE ("unexpected end"). 1 = EOF before any byte. */
+/* Read exactly len bytes: 0, or 1 = EOF before any byte, 2 = EOF after some. */
 int in_pipe_read_full(struct in_pipe *p, void *buf, size_t len, struct kiln_error *err);
-/* Read and discard n bytes (hashed). */
+/* Read and discard n bytes (hashed): 0, or 1 when the stream ends first. */
 int in_pipe_skip(struct in_pipe *p, uint64_t n, struct kiln_error *err);
 /* Read to the end of the stream; fill digests. */
 int in_pipe_finish(struct in_pipe *p, struct kiln_layer_digests *ret, struct kiln_error *err);

@@ -448,6 +448,8 @@ static int read_block(struct kiln_layer_reader *r, struct kiln_error *err)
 {
 	int q = in_pipe_read_full(r->pipe, r->blk, TAR_BLOCK, err);
 	if (q < 0)
+		return q;
+	if (q == 2)
 		return entry_fail(r, err, KILN_EPARSE, NULL, "truncated header");
 	if (q == 0)
 		r->tar_off += TAR_BLOCK;
@@ -464,6 +466,8 @@ static int skip_bytes(struct kiln_layer_reader *r, uint64_t n, struct kiln_error
 	int q = in_pipe_skip(r->pipe, n, err);
 	if (q < 0)
 		return q;
+	if (q > 0)
+		return entry_fail(r, err, KILN_EPARSE, NULL, "truncated padding");
 	r->tar_off += n;
 	return 0;
 }
@@ -484,7 +488,7 @@ static int read_special(struct kiln_layer_reader *r, int64_t size, char **ret, s
 	int q = size ? in_pipe_read_full(r->pipe, d, (size_t)size, err) : 0;
 	if (q != 0) {
 		free(d);
-		return entry_fail(r, err, KILN_EPARSE, NULL, "truncated extended header");
+		return q < 0 ? q : entry_fail(r, err, KILN_EPARSE, NULL, "truncated extended header");
 	}
 	d[size] = '\0';
 	r->tar_off += (uint64_t)size;
@@ -1011,10 +1015,10 @@ int kiln_layer_reader_next(struct kiln_layer_reader *r, const struct kiln_tar_en
 	if (kiln_cancelled(r->ctx))
 		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 	int q = in_pipe_skip(r->pipe, r->data_left + r->pad, err);
-	if (q == -KILN_EPARSE)
-		return data_fail(r, err, "truncated data");
 	if (q < 0)
 		return q;
+	if (q > 0)
+		return data_fail(r, err, "truncated data");
 	r->tar_off += r->data_left + r->pad;
 	r->data_left = r->pad = 0;
 	kiln_tar_entry_release(&r->entry);

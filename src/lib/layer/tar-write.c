@@ -236,7 +236,8 @@ int tar_encode_header(const struct kiln_tar_entry *e, const char *name, struct k
 		}
 		cleanup(kiln_buf_release) struct kiln_buf data = KILN_BUF_INIT;
 		if (r == 0) {
-			qsort(all, total, sizeof(*all), rec_cmp);
+			if (total > 1)
+				qsort(all, total, sizeof(*all), rec_cmp);
 			for (size_t i = 1; i < total && r == 0; i++)
 				if (strcmp(all[i - 1].key, all[i].key) == 0)
 					r = kiln_fail(err, KILN_EINVAL, 0, "duplicate xattr on '%s'",

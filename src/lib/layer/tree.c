@@ -517,7 +517,8 @@ static int list_children(struct walk *wk, int dfd, const char *rel, struct child
 		children_free(c, n);
 		return r;
 	}
-	qsort(c, n, sizeof(*c), child_cmp);
+	if (n > 1)
+		qsort(c, n, sizeof(*c), child_cmp);
 	*ret = c;
 	*ret_n = n;
 	return 0;
