@@ -6,6 +6,7 @@
  * prints it in this order.
  */
 const struct cli_command cli_commands[] = {
+	{ "context", cmd_context, "show what a build would send as context, after .dockerignore" },
 	{ "debug", cmd_debug, "developer tools: see how kiln reads words, patterns, ..." },
 	{ "fsck", cmd_fsck, "check the store: blob digests, images, names and references" },
 	{ "images", cmd_images, "list the images in the store" },
