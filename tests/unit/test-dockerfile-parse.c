@@ -703,6 +703,46 @@ static void test_heredoc_helpers(void)
 		kiln_df_heredocs_release(&h);
 	}
 
+	/* ${...} nesting: fine when reasonable, bounded (no crash) when hostile */
+	static const struct {
+		int depth;
+		const char *want;
+	} nest[] = { { 100, "EOF" }, { 256, "EOF" }, { 257, "" }, { 200000, "" } };
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(nest); i++) {
+		struct kiln_buf line = KILN_BUF_INIT;
+		int r = kiln_buf_addstr(&line, "RUN <<EOF echo ");
+		for (int k = 0; r == 0 && k < nest[i].depth; k++)
+			r = kiln_buf_addstr(&line, "${a:-");
+		for (int k = 0; r == 0 && k < nest[i].depth; k++)
+			r = kiln_buf_addch(&line, '}');
+		if (r < 0)
+			abort();
+		struct kiln_df_heredocs h = { 0 };
+		r = kiln_df_heredocs_from_line(line.buf, line.len, &h, NULL);
+		TAP_INT_EQ(r, 0, "%d nested ${...}: no error", nest[i].depth);
+		TAP_STR_EQ(h.len ? h.items[0].name.str : "", nest[i].want, "%d nested ${...}: heredocs",
+			   nest[i].depth);
+		kiln_df_heredocs_release(&h);
+		/* the same as a file, its line split by continuations every 4 KiB */
+		struct kiln_buf file = KILN_BUF_INIT;
+		for (size_t off = 0; r == 0 && off < line.len; off += 4096) {
+			size_t n = line.len - off < 4096 ? line.len - off : 4096;
+			r = kiln_buf_add(&file, line.buf + off, n);
+			if (r == 0 && off + n < line.len)
+				r = kiln_buf_addstr(&file, "\\\n");
+		}
+		if (r < 0 || kiln_buf_addstr(&file, "\nEOF\n") < 0)
+			abort();
+		struct kiln_df_ast *ast = NULL;
+		r = kiln_df_parse(file.buf, file.len, NULL, &ast, NULL);
+		kiln_buf_release(&file);
+		TAP_INT_EQ(r, 0, "%d nested ${...}: the file parses", nest[i].depth);
+		TAP_INT_EQ(ast ? (long long)ast->n_nodes : -1, *nest[i].want ? 1 : 2,
+			   "%d nested ${...}: instructions", nest[i].depth);
+		kiln_df_ast_free(ast);
+		kiln_buf_release(&line);
+	}
+
 	cleanup(kiln_buf_release) struct kiln_buf c = KILN_BUF_INIT;
 	TAP_INT_EQ(kiln_df_chomp_heredoc("\t\ta\n \tb\n\t\n\tc", 12, &c), 0, "chomp");
 	TAP_STR_EQ(c.buf, "a\n \tb\n\nc", "chomp removes only leading tabs");

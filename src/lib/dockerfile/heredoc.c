@@ -26,6 +26,7 @@ struct lexer {
 	int raw_escapes;
 	struct kiln_buf word; /* the word being built; shared by nested calls */
 	struct kiln_df_arena *arena;
+	int depth;       /* ${...} nesting, bounded: each level is a C call */
 	const char *err; /* first lexing error, static text */
 	char err_ch[16]; /* the character the message names */
 };
@@ -222,7 +223,7 @@ static int stop_on_in_braces(struct lexer *lx, int32_t stop, int raw, struct kil
 	return r;
 }
 
-static int process_dollar(struct lexer *lx, struct kiln_buf *res)
+static int process_dollar_at(struct lexer *lx, struct kiln_buf *res)
 {
 	cleanup(kiln_buf_release) struct kiln_buf name = KILN_BUF_INIT;
 	cleanup(kiln_buf_release) struct kiln_buf word = KILN_BUF_INIT;
@@ -308,6 +309,23 @@ static int process_dollar(struct lexer *lx, struct kiln_buf *res)
 	memcpy(lx->err_ch, chs, nchs);
 	lx->err_ch[nchs] = '\0';
 	return fail(lx, "unsupported modifier in substitution");
+}
+
+/*
+ * ${...} nests through process_stop_on, one C call per level. BuildKit has
+ * no bound (Go stacks grow); kiln stops at LEX_MAX_DEPTH and treats deeper
+ * input as a lexing error, so such a line opens no heredocs.
+ */
+#define LEX_MAX_DEPTH 256
+
+static int process_dollar(struct lexer *lx, struct kiln_buf *res)
+{
+	if (lx->depth >= LEX_MAX_DEPTH)
+		return fail(lx, "variable references nested too deeply");
+	lx->depth++;
+	int r = process_dollar_at(lx, res);
+	lx->depth--;
+	return r;
 }
 
 static int process_possible_heredoc(struct lexer *lx, struct kiln_buf *res)
