@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The snapshot directory: opening it (and cleaning up after dead processes)
+ * and unpacking layers into it, once each, atomically.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "snapshot/snapshot-private.h"
+
+int kiln_snapshot_random_id(char id[17], struct kiln_error *err)
+{
+	uint8_t raw[8];
+	size_t got = 0;
+	while (got < sizeof(raw)) {
+		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return kiln_fail_errno(err, "getrandom");
+		}
+		got += (size_t) n;
+	}
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		id[2 * i] = hex[raw[i] >> 4];
+		id[2 * i + 1] = hex[raw[i] & 15];
+	}
+	id[16] = '\0';
+	return 0;
+}
+
+static int same_file(int dirfd, const char *name, int fd)
+{
+	struct stat a, b;
+	return fstatat(dirfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 && fstat(fd, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int kiln_snapshot_lock_new(int dirfd, const char *prefix, char id[17], int *ret_fd,
+			   struct kiln_error *err)
+{
+	for (int attempt = 0; attempt < 16; attempt++) {
+		int r = kiln_snapshot_random_id(id, err);
+		if (r < 0)
+			return r;
+		char name[64];
+		(void) snprintf(name, sizeof(name), "%s%s.lock", prefix, id);
+		int fd = openat(dirfd, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			if (errno == EEXIST)
+				continue;
+			return kiln_fail_errno(err, "creating lock %s", name);
+		}
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				int e = errno;
+				(void) close(fd);
+				(void) unlinkat(dirfd, name, 0);
+				return kiln_fail(err, KILN_EIO, e, "locking %s", name);
+			}
+		}
+		if (same_file(dirfd, name, fd)) {
+			*ret_fd = fd;
+			return 0;
+		}
+		/* a cleaner took it between our create and our lock: try another */
+		(void) close(fd);
+	}
+	return kiln_fail(err, KILN_EBUSY, 0, "could not create a lock file");
+}
+
+/* Take the lock of a dead owner: 1 = taken (fd in *ret), 0 = owner alive. */
+static int try_stale(int dirfd, const char *lock, int *ret)
+{
+	int fd = openat(dirfd, lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || !same_file(dirfd, lock, fd)) {
+		(void) close(fd);
+		return 0;
+	}
+	*ret = fd;
+	return 1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/*
+ * Remove what dead processes left in `dir`: every "<name>.lock" whose flock
+ * we can take, with the "<name>" it guards; "<name>" entries matching
+ * `orphan_prefix` that have no lock file at all (their owner removed the
+ * lock last, so they were abandoned half-deleted).
+ */
+static void clean_dir(struct kiln_snapshotter *s, int dirfd, const char *path,
+		      const char *orphan_prefix)
+{
+	int dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (dfd < 0)
+		return;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		(void) close(dfd);
+		return;
+	}
+	rewinddir(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (n[0] == '.')
+			continue;
+		char target[256], lock[sizeof(e->d_name) + 8];
+		if (ends_with(n, ".lock")) {
+			size_t len = strlen(n) - 5;
+			if (len >= sizeof(target))
+				continue;
+			memcpy(target, n, len);
+			target[len] = '\0';
+			int lfd;
+			if (!try_stale(dirfd, n, &lfd))
+				continue;
+			cleanup_free char *full = kiln_asprintf("%s/%s", path, target);
+			struct kiln_error err = KILN_ERROR_INIT;
+			if (full && kiln_rm_rf(full, &err) == 0)
+				(void) unlinkat(dirfd, n, 0);
+			kiln_debug(s->ctx, "snapshot: removed %s left by a dead process", target);
+			kiln_error_release(&err);
+			(void) close(lfd);
+		} else if (strncmp(n, orphan_prefix, strlen(orphan_prefix)) == 0) {
+			(void) snprintf(lock, sizeof(lock), "%s.lock", n);
+			if (faccessat(dirfd, lock, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+				continue;
+			cleanup_free char *full = kiln_asprintf("%s/%s", path, n);
+			struct kiln_error err = KILN_ERROR_INIT;
+			if (full)
+				(void) kiln_rm_rf(full, &err);
+			kiln_error_release(&err);
+		}
+	}
+	closedir(d);
+}
+
+void kiln_snapshotter_free(struct kiln_snapshotter *s)
+{
+	if (!s)
+		return;
+	if (s->layers_fd >= 0)
+		(void) close(s->layers_fd);
+	if (s->active_fd >= 0)
+		(void) close(s->active_fd);
+	free(s->dir);
+	free(s->layers);
+	free(s->active);
+	free(s->empty);
+	free(s);
+}
+
+int kiln_snapshotter_open(const struct kiln_ctx *ctx, const char *store_root,
+			  struct kiln_snapshotter **ret, struct kiln_error *err)
+{
+	if (!store_root || !*store_root)
+		return kiln_fail(err, KILN_EINVAL, 0, "no store root");
+	cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *s = kiln_calloc(1, sizeof(*s));
+	if (!s)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	s->ctx = ctx;
+	s->layers_fd = s->active_fd = -1;
+	s->dir = kiln_asprintf("%s/snapshots", store_root);
+	s->layers = kiln_asprintf("%s/snapshots/layers", store_root);
+	s->active = kiln_asprintf("%s/snapshots/active", store_root);
+	s->empty = kiln_asprintf("%s/snapshots/empty", store_root);
+	if (!s->dir || !s->layers || !s->active || !s->empty)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+
+	/* 0700: unpacked layers hold the images' setuid binaries */
+	int r = kiln_mkdir_p(s->dir, 0700, err);
+	if (r < 0)
+		return kiln_error_prefix(err, r, "creating %s", s->dir);
+	const char *sub[] = { s->layers, s->active, s->empty };
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(sub); i++) {
+		if (mkdir(sub[i], 0755) < 0 && errno != EEXIST)
+			return kiln_fail_errno(err, "creating %s", sub[i]);
+	}
+	s->layers_fd = open(s->layers, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->layers_fd < 0)
+		return kiln_fail_errno(err, "opening %s", s->layers);
+	s->active_fd = open(s->active, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->active_fd < 0)
+		return kiln_fail_errno(err, "opening %s", s->active);
+
+	clean_dir(s, s->layers_fd, s->layers, "tmp-");
+	clean_dir(s, s->layers_fd, s->layers, "trash-");
+	clean_dir(s, s->active_fd, s->active, "");
+	*ret = steal_ptr(&s);
+	return 0;
+}
+
+char *kiln_snapshot_layer_path(const struct kiln_snapshotter *s, const struct kiln_digest *diff_id)
+{
+	return kiln_asprintf("%s/%s", s->layers, diff_id->hex);
+}
+
+int kiln_snapshot_has(struct kiln_snapshotter *s, const struct kiln_digest *diff_id,
+		      struct kiln_error *err)
+{
+	struct stat st;
+	if (fstatat(s->layers_fd, diff_id->hex, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return kiln_fail_errno(err, "looking for layer %s", diff_id->str);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return kiln_fail(err, KILN_EIO, 0, "%s/%s is not a directory", s->layers,
+				 diff_id->hex);
+	return 1;
+}
+
+int kiln_snapshot_unpack(struct kiln_snapshotter *s, const struct kiln_digest *diff_id, int fd,
+			 const struct kiln_digest *digest, struct kiln_error *err)
+{
+	int r = kiln_snapshot_has(s, diff_id, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
+
+	char id[17];
+	cleanup_close int lock = -1;
+	r = kiln_snapshot_lock_new(s->layers_fd, "tmp-", id, &lock, err);
+	if (r < 0)
+		return r;
+	char tmp[32], lockname[40];
+	(void) snprintf(tmp, sizeof(tmp), "tmp-%s", id);
+	(void) snprintf(lockname, sizeof(lockname), "tmp-%s.lock", id);
+	cleanup_free char *tmp_path = kiln_asprintf("%s/%s", s->layers, tmp);
+	if (!tmp_path) {
+		(void) unlinkat(s->layers_fd, lockname, 0);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+
+	kiln_debug(s->ctx, "snapshot: unpacking %s", diff_id->str);
+	r = 0;
+	if (mkdirat(s->layers_fd, tmp, 0755) < 0)
+		r = kiln_fail_errno(err, "creating %s", tmp_path);
+	cleanup_close int dfd = -1;
+	if (r >= 0) {
+		dfd = openat(s->layers_fd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (dfd < 0)
+			r = kiln_fail_errno(err, "opening %s", tmp_path);
+	}
+	/* the root of the layer is the root of the image: 0755 unless the tar says */
+	if (r >= 0 && fchmod(dfd, 0755) < 0)
+		r = kiln_fail_errno(err, "chmod %s", tmp_path);
+	if (r >= 0) {
+		struct kiln_layer_apply_opts opts = {
+			.mode = KILN_APPLY_OVERLAY,
+			.expect_diff_id = diff_id,
+			.expect_digest = digest,
+			.uid = -1,
+			.gid = -1,
+			.ctx = s->ctx,
+		};
+		r = kiln_layer_apply(fd, dfd, &opts, NULL, err);
+		if (r < 0)
+			r = kiln_error_prefix(err, r, "unpacking layer %s", diff_id->str);
+	}
+	/* durable before it is visible under its name */
+	if (r >= 0 && syncfs(dfd) < 0)
+		r = kiln_fail_errno(err, "syncing %s", tmp_path);
+	if (r >= 0 &&
+	    renameat2(s->layers_fd, tmp, s->layers_fd, diff_id->hex, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST) {
+			/* another unpack of this layer won: same content, keep theirs */
+			kiln_debug(s->ctx, "snapshot: %s was unpacked concurrently", diff_id->str);
+		} else {
+			r = kiln_fail_errno(err, "renaming %s to %s", tmp, diff_id->hex);
+		}
+	} else if (r >= 0) {
+		(void) fsync(s->layers_fd);
+	}
+	struct kiln_error e2 = KILN_ERROR_INIT;
+	(void) kiln_rm_rf(tmp_path, &e2); /* nothing left when renamed */
+	kiln_error_release(&e2);
+	(void) unlinkat(s->layers_fd, lockname, 0);
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "layer/layer.h"
+
+/**
+ * snapshot: layers unpacked once, and root filesystems mounted as overlays
+ * of them. See docs/internals/snapshot.md.
+ *
+ * Under the store root:
+ *
+ *     snapshots/layers/<diff_id hex>/   an unpacked layer (overlay whiteouts)
+ *     snapshots/layers/tmp-<id>[.lock]  an unpack in progress
+ *     snapshots/active/<id>/            a writable mount: upper/, work/, lock
+ *     snapshots/empty/                  the lower of an empty chain (FROM scratch)
+ *
+ * A layer is applied into a temporary directory and renamed into place, so
+ * a crash never leaves half a layer and concurrent unpacks of one layer all
+ * succeed. A mount is a detached overlayfs mount (new mount API, `lowerdir+`
+ * per layer, so hundreds of lowers fit): it has no path, no other process
+ * sees it, and it disappears when released or when kiln dies. What a crashed
+ * process leaves (temporary unpacks, upper directories) is removed by the
+ * next kiln_snapshotter_open(). Needs root.
+ *
+ * A struct kiln_snapshotter and its mounts are used by one thread at a time;
+ * any number of processes may share the directory.
+ */
+
+/** overlayfs stacks at most this many lower layers. */
+#define KILN_SNAPSHOT_MAX_LAYERS 500
+
+struct kiln_snapshotter;
+struct kiln_snapshot_mount;
+struct kiln_store;
+
+/**
+ * Open (creating) `<store_root>/snapshots` and clean up what dead processes
+ * left there. `ctx` may be NULL (it is kept for debug logs).
+ */
+int kiln_snapshotter_open(const struct kiln_ctx *ctx, const char *store_root,
+			  struct kiln_snapshotter **ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+void kiln_snapshotter_free(struct kiln_snapshotter *s);
+KILN_DEFINE_CLEANUP(struct kiln_snapshotter, kiln_snapshotter_free)
+
+/** The directory of an unpacked layer (it may not exist): a fresh heap string, NULL on ENOMEM. */
+char *kiln_snapshot_layer_path(const struct kiln_snapshotter *s, const struct kiln_digest *diff_id)
+	__attribute__((warn_unused_result));
+
+/** 1 if the layer is unpacked, 0 if not, < 0 on error. */
+int kiln_snapshot_has(struct kiln_snapshotter *s, const struct kiln_digest *diff_id,
+		      struct kiln_error *err) __attribute__((warn_unused_result));
+
+/**
+ * Unpack the layer blob read from `fd` (any compression the layer module
+ * reads) as `diff_id`, unless it already is. The uncompressed stream must
+ * hash to `diff_id` and, when `digest` is non-NULL, the blob to `digest`
+ * (-KILN_EDIGEST otherwise, and nothing is kept). Safe against concurrent
+ * unpacks of the same layer, in this or other processes.
+ */
+int kiln_snapshot_unpack(struct kiln_snapshotter *s, const struct kiln_digest *diff_id, int fd,
+			 const struct kiln_digest *digest, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/**
+ * Unpack every layer of an image in the store (those not unpacked yet) and
+ * return its chain of diff_ids, bottom layer first (kiln_malloc'd).
+ */
+int kiln_snapshot_unpack_image(struct kiln_snapshotter *s, struct kiln_store *st,
+			       const struct kiln_digest *manifest, struct kiln_digest **ret_chain,
+			       size_t *ret_n, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+enum kiln_snapshot_mount_flags {
+	/** A read-only view (COPY --from, inspection): no upper directory. */
+	KILN_SNAPSHOT_RDONLY = 1 << 0,
+};
+
+/**
+ * Mount the layers `chain[0..n)` (bottom first, as rootfs.diff_ids lists
+ * them; all unpacked) as one root filesystem. Writable mounts get a fresh,
+ * empty upper directory. n == 0 is an empty root (FROM scratch). The layers
+ * are locked against kiln_snapshot_prune() while mounted. -KILN_ENOTFOUND
+ * when a layer is not unpacked, -KILN_ELIMIT past KILN_SNAPSHOT_MAX_LAYERS.
+ */
+int kiln_snapshot_mount(struct kiln_snapshotter *s, const struct kiln_digest *chain, size_t n,
+			unsigned flags, struct kiln_snapshot_mount **ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/**
+ * The mounted root filesystem: a directory fd of the detached mount, for
+ * openat2(RESOLVE_IN_ROOT), for kiln_exec_spec.rootfs_fd, or as the path
+ * "/proc/self/fd/<fd>". Owned by the mount; -1 after a commit.
+ */
+int kiln_snapshot_mount_fd(const struct kiln_snapshot_mount *m);
+
+/** The upper directory (what was written), NULL for a read-only mount. */
+const char *kiln_snapshot_mount_upper(const struct kiln_snapshot_mount *m);
+
+/**
+ * Write what changed as a layer to `out_fd`: the mount is unmounted first
+ * (its fd closed; nothing else may still hold the mount), directories
+ * overlayfs only copied up without changing them (to make a mount point,
+ * say) are dropped, and the upper directory is written with overlay
+ * whiteouts turned into OCI whiteouts. After this only
+ * kiln_snapshot_mount_upper() and kiln_snapshot_mount_release() are left.
+ * `opts` may be NULL (uncompressed). -KILN_EINVAL on a read-only mount.
+ */
+int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
+			 const struct kiln_layer_write_opts *opts, struct kiln_layer_digests *ret,
+			 struct kiln_error *err) __attribute__((warn_unused_result));
+
+/** Unmount (close the mount), delete the upper directory, unlock the layers. NULL is fine. */
+void kiln_snapshot_mount_release(struct kiln_snapshot_mount *m);
+KILN_DEFINE_CLEANUP(struct kiln_snapshot_mount, kiln_snapshot_mount_release)
+
+struct kiln_snapshot_prune_report {
+	size_t removed;
+	size_t kept;
+	size_t busy; /* in use by a mount, kept */
+	uint64_t bytes_freed;
+};
+
+/**
+ * Remove every unpacked layer not in `keep[0..n_keep)` and not mounted by
+ * any process (a mount holds a lock on each of its layers).
+ */
+int kiln_snapshot_prune(struct kiln_snapshotter *s, const struct kiln_digest *keep, size_t n_keep,
+			struct kiln_snapshot_prune_report *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/** Prune keeping the layers of every image in the store. */
+int kiln_snapshot_prune_store(struct kiln_snapshotter *s, struct kiln_store *st,
+			      struct kiln_snapshot_prune_report *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));

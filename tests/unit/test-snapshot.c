@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * snapshot: unpack once (atomically, concurrently), overlay mounts of 0, 1, 2
+ * and 150 layers, whiteouts and opaque directories through the overlay,
+ * commit of the upper directory, crash cleanup, prune.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "snapshot/snapshot.h"
+#include "tap.h"
+
+/* ---- building layers ------------------------------------------------------- */
+
+struct ent {
+	char type; /* 'd' dir, 'f' file, 'l' symlink */
+	const char *path;
+	const char *data; /* file content or link target */
+};
+
+struct layer {
+	int fd; /* memfd holding the (uncompressed) tar, at offset 0 */
+	struct kiln_layer_digests d;
+};
+
+static int make_layer(const struct ent *ents, size_t n, enum kiln_compression comp,
+		      struct layer *ret)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	int fd = memfd_create("layer", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct kiln_layer_write_opts wo = { .compression = comp };
+	struct kiln_layer_writer *w = NULL;
+	int r = kiln_layer_writer_new(fd, &wo, &w, &err);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct kiln_tar_entry e = {
+			.path = (char *) ents[i].path,
+			.mode = ents[i].type == 'd' ? 0755 : 0644,
+			.mtime = 1700000000,
+		};
+		if (ents[i].type == 'd') {
+			e.type = KILN_TAR_DIR;
+		} else if (ents[i].type == 'l') {
+			e.type = KILN_TAR_SYMLINK;
+			e.link = (char *) ents[i].data;
+			e.mode = 0777;
+		} else {
+			e.type = KILN_TAR_REG;
+			e.size = ents[i].data ? strlen(ents[i].data) : 0;
+		}
+		r = kiln_layer_writer_add(w, &e, &err);
+		if (r >= 0 && e.size)
+			r = kiln_layer_writer_write_data(w, ents[i].data, e.size, &err);
+	}
+	if (r >= 0)
+		r = kiln_layer_writer_finish(w, &ret->d, &err);
+	kiln_layer_writer_free(w);
+	if (r < 0) {
+		tap_diag("make_layer: %s", err.msg ? err.msg : "?");
+		kiln_error_release(&err);
+		(void) close(fd);
+		return -1;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		(void) close(fd);
+		return -1;
+	}
+	ret->fd = fd;
+	return 0;
+}
+
+static const struct ent l1_ents[] = {
+	{ 'd', "etc", NULL },  { 'f', "etc/a", "a1\n" }, { 'f', "etc/b", "b1\n" },
+	{ 'd', "opt", NULL },  { 'f', "opt/x", "x1\n" }, { 'l', "etc/link", "a" },
+	{ 'd', "keep", NULL }, { 'f', "keep/k", "k\n" },
+};
+static const struct ent l2_ents[] = {
+	{ 'd', "etc", NULL }, { 'f', "etc/.wh.a", "" },	       { 'f', "etc/c", "c2\n" },
+	{ 'd', "opt", NULL }, { 'f', "opt/.wh..wh..opq", "" }, { 'f', "opt/y", "y2\n" },
+};
+
+static char *read_at(int dirfd, const char *path)
+{
+	static char buf[256];
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	(void) close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+static int exists_at(int dirfd, const char *path)
+{
+	struct stat st;
+	return fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static size_t count_entries(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	size_t n = 0;
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The entries of a layer written to fd, "path" or "path -> link", one per line. */
+static char *list_layer(int fd)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_layer_reader *r = NULL;
+	struct kiln_buf b = KILN_BUF_INIT;
+	if (lseek(fd, 0, SEEK_SET) < 0 || kiln_layer_reader_new(fd, NULL, &r, &err) < 0)
+		return NULL;
+	const struct kiln_tar_entry *e;
+	int rc;
+	while ((rc = kiln_layer_reader_next(r, &e, &err)) > 0) {
+		if (kiln_buf_addf(&b, "%c %s\n", kiln_tar_type_char(e->type), e->path) < 0)
+			break;
+	}
+	kiln_layer_reader_free(r);
+	kiln_error_release(&err);
+	return kiln_buf_detach(&b, NULL);
+}
+
+/* ---- the tests ---------------------------------------------------------------- */
+
+static char root[64];
+static struct layer l1, l2;
+
+static void test_unpack(struct kiln_snapshotter *s)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	char path[256];
+	struct stat st;
+	(void) snprintf(path, sizeof(path), "%s/snapshots", root);
+	TAP_OK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0700,
+	       "the snapshot directory is private (0700)");
+
+	TAP_INT_EQ(kiln_snapshot_has(s, &l1.d.diff_id, &err), 0, "not unpacked yet");
+	/* a wrong diff_id: refused, nothing kept */
+	struct layer bad;
+	const struct ent bad_ents[] = { { 'f', "x", "x" } };
+	if (make_layer(bad_ents, 1, KILN_COMPRESSION_NONE, &bad) == 0) {
+		int r = kiln_snapshot_unpack(s, &l1.d.diff_id, bad.fd, NULL, &err);
+		TAP_INT_EQ(r, -KILN_EDIGEST,
+			   "a layer that does not hash to its diff_id is refused");
+		kiln_error_release(&err);
+		TAP_INT_EQ(kiln_snapshot_has(s, &l1.d.diff_id, &err), 0,
+			   "nothing kept after a digest mismatch");
+		(void) snprintf(path, sizeof(path), "%s/snapshots/layers", root);
+		TAP_INT_EQ(count_entries(path, "tmp-"), 0, "no temporary directory left");
+		(void) close(bad.fd);
+	}
+
+	int r = kiln_snapshot_unpack(s, &l1.d.diff_id, l1.fd, &l1.d.digest, &err);
+	TAP_INT_EQ(r, 0, "unpack layer 1%s%s", err.msg ? ": " : "", err.msg ? err.msg : "");
+	kiln_error_release(&err);
+	TAP_INT_EQ(kiln_snapshot_has(s, &l1.d.diff_id, &err), 1, "layer 1 is unpacked");
+	TAP_INT_EQ(kiln_snapshot_unpack(s, &l1.d.diff_id, -1, NULL, &err), 0,
+		   "unpacking again reads nothing (fd -1 is fine)");
+
+	r = kiln_snapshot_unpack(s, &l2.d.diff_id, l2.fd, &l2.d.digest, &err);
+	TAP_INT_EQ(r, 0, "unpack layer 2 (gzip)%s%s", err.msg ? ": " : "", err.msg ? err.msg : "");
+	kiln_error_release(&err);
+
+	char *p1 = kiln_snapshot_layer_path(s, &l1.d.diff_id);
+	char *p2 = kiln_snapshot_layer_path(s, &l2.d.diff_id);
+	int d1 = p1 ? open(p1, O_RDONLY | O_DIRECTORY) : -1;
+	int d2 = p2 ? open(p2, O_RDONLY | O_DIRECTORY) : -1;
+	TAP_OK(d1 >= 0 && d2 >= 0, "layer directories exist");
+	TAP_OK(fstat(d1, &st) == 0 && (st.st_mode & 07777) == 0755,
+	       "the root of an unpacked layer is 0755");
+	char *a = read_at(d1, "etc/a");
+	TAP_STR_EQ(a, "a1\n", "layer 1 holds etc/a");
+	TAP_OK(fstatat(d2, "etc/a", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
+		       st.st_rdev == makedev(0, 0),
+	       "a whiteout is unpacked as a 0:0 character device");
+	char x[8] = { 0 };
+	TAP_OK(lgetxattr(p2 ? p2 : "", "trusted.overlay.opaque", x, sizeof(x)) < 0,
+	       "the layer root itself is not opaque");
+	char optp[300];
+	(void) snprintf(optp, sizeof(optp), "%s/opt", p2 ? p2 : "");
+	ssize_t xn = lgetxattr(optp, "trusted.overlay.opaque", x, sizeof(x) - 1);
+	TAP_OK(xn == 1 && x[0] == 'y', "an opaque directory carries trusted.overlay.opaque=y");
+	(void) close(d1);
+	(void) close(d2);
+	free(p1);
+	free(p2);
+}
+
+static void test_mount(struct kiln_snapshotter *s)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_digest chain[3] = { l1.d.diff_id, l2.d.diff_id, l1.d.diff_id };
+	struct kiln_snapshot_mount *m = NULL;
+	int r = kiln_snapshot_mount(s, chain, 2, 0, &m, &err);
+	TAP_INT_EQ(r, 0, "mount layers 1+2 writable%s%s", err.msg ? ": " : "",
+		   err.msg ? err.msg : "");
+	if (r != 0) {
+		kiln_error_release(&err);
+		return;
+	}
+	int fd = kiln_snapshot_mount_fd(m);
+	TAP_OK(!exists_at(fd, "etc/a"), "a whiteout hides etc/a");
+	TAP_STR_EQ(read_at(fd, "etc/b"), "b1\n", "etc/b comes from layer 1");
+	TAP_STR_EQ(read_at(fd, "etc/c"), "c2\n", "etc/c comes from layer 2");
+	TAP_OK(!exists_at(fd, "opt/x") && exists_at(fd, "opt/y"),
+	       "an opaque directory hides layer 1's opt/x");
+	TAP_STR_EQ(read_at(fd, "keep/k"), "k\n", "untouched directories come through");
+
+	/* change things: add, delete, modify, make a directory opaque */
+	int ok = mkdirat(fd, "new", 0755) == 0;
+	int nf = openat(fd, "new/file", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ok = ok && nf >= 0 && write(nf, "n\n", 2) == 2;
+	if (nf >= 0)
+		(void) close(nf);
+	ok = ok && unlinkat(fd, "etc/b", 0) == 0;
+	int cf = openat(fd, "etc/c", O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ok = ok && cf >= 0 && write(cf, "c3\n", 3) == 3;
+	if (cf >= 0)
+		(void) close(cf);
+	ok = ok && unlinkat(fd, "keep/k", 0) == 0 && unlinkat(fd, "keep", AT_REMOVEDIR) == 0 &&
+	     mkdirat(fd, "keep", 0700) == 0;
+	TAP_OK(ok, "the mount is writable");
+
+	/* the layers themselves are untouched */
+	char *p1 = kiln_snapshot_layer_path(s, &l1.d.diff_id);
+	int d1 = p1 ? open(p1, O_RDONLY | O_DIRECTORY) : -1;
+	TAP_STR_EQ(read_at(d1, "etc/b"), "b1\n", "layer 1 still has etc/b");
+	if (d1 >= 0)
+		(void) close(d1);
+	free(p1);
+
+	int out = memfd_create("commit", MFD_CLOEXEC);
+	struct kiln_layer_digests dg;
+	r = kiln_snapshot_commit(m, out, NULL, &dg, &err);
+	TAP_INT_EQ(r, 0, "commit the upper directory%s%s", err.msg ? ": " : "",
+		   err.msg ? err.msg : "");
+	kiln_error_release(&err);
+	char *list = list_layer(out);
+	TAP_STR_EQ(
+		list,
+		"d etc/\n- etc/.wh.b\n- etc/c\nd keep/\n- keep/.wh..wh..opq\nd new/\n- new/file\n",
+		"the committed layer holds exactly the changes, with OCI whiteouts");
+	free(list);
+	(void) close(out);
+
+	const char *upper = kiln_snapshot_mount_upper(m);
+	char active[256];
+	(void) snprintf(active, sizeof(active), "%s/snapshots/active", root);
+	TAP_OK(upper && strncmp(upper, active, strlen(active)) == 0, "the upper lives in active/");
+	TAP_INT_EQ(count_entries(active, ""), 2, "one active directory and its lock");
+	kiln_snapshot_mount_release(m);
+	TAP_INT_EQ(count_entries(active, ""), 0, "release removes the upper directory and lock");
+
+	/* directories only copied up (mount points made and removed, times put
+	 * back, as exec does) are not part of the layer; changed ones are */
+	r = kiln_snapshot_mount(s, chain, 1, 0, &m, &err);
+	TAP_INT_EQ(r, 0, "mount layer 1 writable");
+	if (r == 0) {
+		fd = kiln_snapshot_mount_fd(m);
+		struct stat est;
+		int ok2 = fstatat(fd, "etc", &est, 0) == 0;
+		int sf = openat(fd, "etc/stub", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		ok2 = ok2 && sf >= 0 && unlinkat(fd, "etc/stub", 0) == 0;
+		if (sf >= 0)
+			(void) close(sf);
+		struct timespec ts[2] = { est.st_atim, est.st_mtim };
+		ok2 = ok2 && utimensat(fd, "etc", ts, 0) == 0;
+		ok2 = ok2 && fchmodat(fd, "opt", 0700, 0) == 0;
+		int kf = openat(fd, "keep/tmp", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		ok2 = ok2 && kf >= 0 && unlinkat(fd, "keep/tmp", 0) == 0;
+		if (kf >= 0)
+			(void) close(kf);
+		TAP_OK(ok2, "copy up etc, opt and keep");
+		out = memfd_create("commit2", MFD_CLOEXEC);
+		r = kiln_snapshot_commit(m, out, NULL, NULL, &err);
+		TAP_INT_EQ(r, 0, "commit");
+		kiln_error_release(&err);
+		list = list_layer(out);
+		TAP_STR_EQ(list, "d keep/\nd opt/\n",
+			   "an unchanged copied-up directory is dropped, changed ones stay");
+		free(list);
+		(void) close(out);
+		TAP_INT_EQ(kiln_snapshot_mount_fd(m), -1, "commit unmounts");
+		kiln_snapshot_mount_release(m);
+	}
+
+	/* a layer twice: the highest copy counts */
+	r = kiln_snapshot_mount(s, chain, 3, KILN_SNAPSHOT_RDONLY, &m, &err);
+	TAP_INT_EQ(r, 0, "a chain with a repeated layer mounts%s%s", err.msg ? ": " : "",
+		   err.msg ? err.msg : "");
+	kiln_error_release(&err);
+	if (r == 0) {
+		fd = kiln_snapshot_mount_fd(m);
+		TAP_OK(exists_at(fd, "etc/a") && exists_at(fd, "opt/x") && exists_at(fd, "etc/c"),
+		       "layer 1 on top of 2 brings etc/a and opt/x back");
+		TAP_OK(mkdirat(fd, "ro", 0755) < 0 && errno == EROFS,
+		       "a read-only view refuses writes");
+		r = kiln_snapshot_commit(m, 1, NULL, NULL, &err);
+		TAP_INT_EQ(r, -KILN_EINVAL, "a read-only view cannot be committed");
+		kiln_error_release(&err);
+		kiln_snapshot_mount_release(m);
+	}
+
+	/* one layer, read-only: a bind */
+	r = kiln_snapshot_mount(s, chain, 1, KILN_SNAPSHOT_RDONLY, &m, &err);
+	TAP_INT_EQ(r, 0, "one layer read-only");
+	if (r == 0) {
+		fd = kiln_snapshot_mount_fd(m);
+		TAP_OK(exists_at(fd, "etc/a") && mkdirat(fd, "ro", 0755) < 0 && errno == EROFS,
+		       "one-layer view has the layer and refuses writes");
+		kiln_snapshot_mount_release(m);
+	}
+
+	/* an empty chain: FROM scratch */
+	for (int ro = 0; ro < 2; ro++) {
+		r = kiln_snapshot_mount(s, NULL, 0, ro ? KILN_SNAPSHOT_RDONLY : 0, &m, &err);
+		TAP_INT_EQ(r, 0, "an empty chain mounts (%s)", ro ? "read-only" : "writable");
+		kiln_error_release(&err);
+		if (r < 0)
+			continue;
+		fd = kiln_snapshot_mount_fd(m);
+		int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+		size_t n = 0;
+		struct dirent *e;
+		while (d && (e = readdir(d)))
+			n += e->d_name[0] != '.';
+		if (d)
+			closedir(d);
+		TAP_INT_EQ(n, 0, "an empty chain is an empty root");
+		if (!ro) {
+			int f = openat(fd, "hello", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+			TAP_OK(f >= 0, "and it is writable");
+			if (f >= 0)
+				(void) close(f);
+		}
+		kiln_snapshot_mount_release(m);
+	}
+	char empty[256];
+	(void) snprintf(empty, sizeof(empty), "%s/snapshots/empty", root);
+	TAP_INT_EQ(count_entries(empty, ""), 0, "the shared empty lower stays empty");
+}
+
+static void test_many_lowers(struct kiln_snapshotter *s)
+{
+	enum { N = 150 };
+	struct kiln_digest chain[N];
+	struct kiln_error err = KILN_ERROR_INIT;
+	int ok = 1;
+	for (int i = 0; i < N && ok; i++) {
+		char name[32], content[32];
+		(void) snprintf(name, sizeof(name), "files/f%03d", i);
+		(void) snprintf(content, sizeof(content), "%d\n", i);
+		struct ent ents[] = { { 'd', "files", NULL },
+				      { 'f', name, content },
+				      { 'f', "top", content } };
+		struct layer l;
+		if (make_layer(ents, 3, KILN_COMPRESSION_NONE, &l) < 0) {
+			ok = 0;
+			break;
+		}
+		chain[i] = l.d.diff_id;
+		if (kiln_snapshot_unpack(s, &chain[i], l.fd, NULL, &err) < 0) {
+			tap_diag("unpack %d: %s", i, err.msg);
+			ok = 0;
+		}
+		(void) close(l.fd);
+	}
+	TAP_OK(ok, "unpack %d layers", N);
+	kiln_error_release(&err);
+	if (!ok)
+		return;
+	/* the layer paths alone are far more than a page */
+	char *p = kiln_snapshot_layer_path(s, &chain[0]);
+	TAP_OK(p && strlen(p) * N > 4096, "their paths would not fit in one page of mount options");
+	free(p);
+	for (int ro = 0; ro < 2; ro++) {
+		struct kiln_snapshot_mount *m = NULL;
+		int r = kiln_snapshot_mount(s, chain, N, ro ? KILN_SNAPSHOT_RDONLY : 0, &m, &err);
+		TAP_INT_EQ(r, 0, "mount %d lowers (%s)%s%s", N, ro ? "read-only" : "writable",
+			   err.msg ? ": " : "", err.msg ? err.msg : "");
+		kiln_error_release(&err);
+		if (r < 0)
+			continue;
+		int fd = kiln_snapshot_mount_fd(m);
+		TAP_STR_EQ(read_at(fd, "top"), "149\n", "the top layer wins");
+		int dfd = openat(fd, "files", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+		size_t n = 0;
+		struct dirent *e;
+		while (d && (e = readdir(d)))
+			n += e->d_name[0] == 'f';
+		if (d)
+			closedir(d);
+		TAP_INT_EQ(n, N, "every layer contributes its file");
+		kiln_snapshot_mount_release(m);
+	}
+	struct kiln_snapshot_mount *m = NULL;
+	static struct kiln_digest big[KILN_SNAPSHOT_MAX_LAYERS + 1];
+	int r = kiln_snapshot_mount(s, big, KILN_SNAPSHOT_MAX_LAYERS + 1, 0, &m, &err);
+	TAP_INT_EQ(r, -KILN_ELIMIT, "more layers than overlayfs stacks are refused");
+	kiln_error_release(&err);
+	struct kiln_digest missing;
+	(void) kiln_sha256_buf("not unpacked", 12, &missing, NULL);
+	r = kiln_snapshot_mount(s, &missing, 1, 0, &m, &err);
+	TAP_INT_EQ(r, -KILN_ENOTFOUND, "a layer that is not unpacked: not found");
+	kiln_error_release(&err);
+}
+
+static void test_concurrent_unpack(void)
+{
+	enum { KIDS = 4 };
+	struct layer l;
+	char big[65536];
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	struct ent ents[40];
+	char names[40][16];
+	for (int i = 0; i < 40; i++) {
+		(void) snprintf(names[i], sizeof(names[i]), "c%02d", i);
+		ents[i] = (struct ent){ 'f', names[i], big };
+	}
+	if (!TAP_OK(make_layer(ents, 40, KILN_COMPRESSION_ZSTD, &l) == 0, "a layer to race on"))
+		return;
+	int go[2];
+	if (pipe(go) < 0)
+		return;
+	pid_t pids[KIDS];
+	for (int k = 0; k < KIDS; k++) {
+		pids[k] = fork();
+		if (pids[k] == 0) {
+			char c;
+			(void) close(go[1]);
+			if (read(go[0], &c, 1) != 0)
+				_exit(3);
+			struct kiln_snapshotter *s = NULL;
+			if (kiln_snapshotter_open(NULL, root, &s, NULL) < 0)
+				_exit(4);
+			/* each child reads the blob through its own description */
+			char fdp[64];
+			(void) snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", l.fd);
+			int fd = open(fdp, O_RDONLY | O_CLOEXEC);
+			int r = kiln_snapshot_unpack(s, &l.d.diff_id, fd, &l.d.digest, NULL);
+			kiln_snapshotter_free(s);
+			_exit(r == 0 ? 0 : 5);
+		}
+	}
+	(void) close(go[0]);
+	(void) close(go[1]); /* all start now */
+	int all = 1;
+	for (int k = 0; k < KIDS; k++) {
+		int st = 0;
+		(void) waitpid(pids[k], &st, 0);
+		all = all && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	TAP_OK(all, "%d concurrent unpacks of one layer all succeed", KIDS);
+	char path[256];
+	(void) snprintf(path, sizeof(path), "%s/snapshots/layers", root);
+	TAP_INT_EQ(count_entries(path, "tmp-"), 0, "and leave no temporary directory");
+	(void) snprintf(path, sizeof(path), "%s/snapshots/layers/%s", root, l.d.diff_id.hex);
+	TAP_INT_EQ(count_entries(path, "c"), 40, "the layer is complete");
+	(void) close(l.fd);
+}
+
+static void test_crash_cleanup(void)
+{
+	char p[512];
+	/* leftovers of dead processes: their locks are free */
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers/tmp-0000dead0000dead", root);
+	int ok = mkdir(p, 0755) == 0;
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers/tmp-0000dead0000dead/half", root);
+	ok = ok && mkdir(p, 0755) == 0;
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers/tmp-0000dead0000dead.lock", root);
+	int f = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ok = ok && f >= 0;
+	if (f >= 0)
+		(void) close(f);
+	(void) snprintf(p, sizeof(p), "%s/snapshots/active/00000000deadbeef", root);
+	ok = ok && mkdir(p, 0700) == 0;
+	(void) snprintf(p, sizeof(p), "%s/snapshots/active/00000000deadbeef/upper", root);
+	ok = ok && mkdir(p, 0755) == 0;
+	(void) snprintf(p, sizeof(p), "%s/snapshots/active/0000000000orphan", root);
+	ok = ok && mkdir(p, 0700) == 0;
+	/* a live owner: a child holding its lock */
+	(void) snprintf(p, sizeof(p), "%s/snapshots/active/00000000000alive", root);
+	ok = ok && mkdir(p, 0700) == 0;
+	(void) snprintf(p, sizeof(p), "%s/snapshots/active/00000000000alive.lock", root);
+	int hold[2], ready[2];
+	ok = ok && pipe(hold) == 0 && pipe(ready) == 0;
+	pid_t kid = fork();
+	if (kid == 0) {
+		/* the owner: its own open file description, its own lock */
+		char c = 'r';
+		(void) close(hold[1]);
+		int lfd = open(p, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+		if (lfd < 0 || flock(lfd, LOCK_EX) < 0 || write(ready[1], &c, 1) != 1)
+			_exit(1);
+		if (read(hold[0], &c, 1) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	(void) close(hold[0]);
+	(void) close(ready[1]);
+	char c;
+	ok = ok && kid > 0 && read(ready[0], &c, 1) == 1;
+	(void) close(ready[0]);
+	TAP_OK(ok, "set up leftovers of a dead process and a live one");
+
+	struct kiln_snapshotter *s = NULL;
+	struct kiln_error err = KILN_ERROR_INIT;
+	int r = kiln_snapshotter_open(NULL, root, &s, &err);
+	TAP_INT_EQ(r, 0, "reopen cleans up");
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers", root);
+	TAP_INT_EQ(count_entries(p, "tmp-"), 0, "a dead unpack and its lock are gone");
+	(void) snprintf(p, sizeof(p), "%s/snapshots/active", root);
+	TAP_INT_EQ(count_entries(p, "00000000deadbeef"), 0, "a dead mount's upper is gone");
+	TAP_INT_EQ(count_entries(p, "0000000000orphan"), 0, "an upper without a lock is gone");
+	TAP_INT_EQ(count_entries(p, "00000000000alive"), 2, "a live mount's upper and lock stay");
+	kiln_snapshotter_free(s);
+
+	(void) close(hold[1]); /* the owner exits */
+	(void) waitpid(kid, NULL, 0);
+	r = kiln_snapshotter_open(NULL, root, &s, &err);
+	TAP_INT_EQ(count_entries(p, "00000000000alive"), 0, "once its owner died, it goes too");
+	kiln_snapshotter_free(s);
+	kiln_error_release(&err);
+}
+
+static void test_prune(struct kiln_snapshotter *s)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_snapshot_mount *m = NULL;
+	/* layer 2 is in use by a mount; layer 1 is kept; the rest goes */
+	int r = kiln_snapshot_mount(s, &l2.d.diff_id, 1, KILN_SNAPSHOT_RDONLY, &m, &err);
+	TAP_INT_EQ(r, 0, "mount layer 2 to keep it busy");
+	struct kiln_snapshot_prune_report rep = { 0 };
+	r = kiln_snapshot_prune(s, &l1.d.diff_id, 1, &rep, &err);
+	TAP_INT_EQ(r, 0, "prune%s%s", err.msg ? ": " : "", err.msg ? err.msg : "");
+	kiln_error_release(&err);
+	TAP_INT_EQ(rep.kept, 1, "the kept layer is counted");
+	TAP_INT_EQ(rep.busy, 1, "the mounted layer is busy");
+	TAP_OK(rep.removed >= 150, "the unused layers are removed (%zu)", rep.removed);
+	TAP_OK(rep.bytes_freed > 0, "bytes freed are counted");
+	TAP_INT_EQ(kiln_snapshot_has(s, &l1.d.diff_id, NULL), 1, "kept layer stays");
+	TAP_INT_EQ(kiln_snapshot_has(s, &l2.d.diff_id, NULL), 1, "busy layer stays");
+	if (m) {
+		TAP_STR_EQ(read_at(kiln_snapshot_mount_fd(m), "etc/c"), "c2\n",
+			   "the mount still reads its layer");
+		kiln_snapshot_mount_release(m);
+	}
+	r = kiln_snapshot_prune(s, NULL, 0, &rep, &err);
+	TAP_OK(r == 0 && rep.removed == 2 && rep.busy == 0, "once unmounted, everything can go");
+	TAP_INT_EQ(kiln_snapshot_has(s, &l2.d.diff_id, NULL), 0, "layer 2 is gone");
+	char p[256];
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers", root);
+	TAP_INT_EQ(count_entries(p, ""), 0, "nothing left in layers/");
+	kiln_error_release(&err);
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		tap_skip("needs root (overlayfs, whiteout devices)", "snapshot tests");
+		return tap_done();
+	}
+	(void) snprintf(root, sizeof(root), "/tmp/kiln-test-snapshot.XXXXXX");
+	if (!mkdtemp(root)) {
+		TAP_OK(0, "scratch directory");
+		return tap_done();
+	}
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_snapshotter *s = NULL;
+	int ok = make_layer(l1_ents, KILN_ARRAY_SIZE(l1_ents), KILN_COMPRESSION_NONE, &l1) == 0 &&
+		 make_layer(l2_ents, KILN_ARRAY_SIZE(l2_ents), KILN_COMPRESSION_GZIP, &l2) == 0;
+	TAP_OK(ok, "build two layers");
+	int r = kiln_snapshotter_open(NULL, root, &s, &err);
+	TAP_INT_EQ(r, 0, "open the snapshotter%s%s", err.msg ? ": " : "", err.msg ? err.msg : "");
+	if (ok && r == 0) {
+		test_unpack(s);
+		test_mount(s);
+		test_many_lowers(s);
+		test_concurrent_unpack();
+		test_crash_cleanup();
+		test_prune(s);
+	}
+	kiln_snapshotter_free(s);
+	kiln_error_release(&err);
+	struct kiln_error e2 = KILN_ERROR_INIT;
+	(void) kiln_rm_rf(root, &e2);
+	kiln_error_release(&e2);
+	return tap_done();
+}
