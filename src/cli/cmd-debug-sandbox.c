@@ -27,28 +27,35 @@ static const struct cli_spec spec = {
 		 "ROOTFS [--] CMD [ARG...]",
 	.summary = "Run CMD in kiln's sandbox with the directory ROOTFS as its root filesystem.",
 	.flags = CLI_PARSE_STOP_AT_POSITIONAL,
-	.opts = (const struct cli_opt[]){
-		{ "network", 0, CLI_OPT_STRING, &arg_network, "MODE",
-		  "none (default: only lo) or host" },
-		{ "user", 'u', CLI_OPT_STRING, &arg_user, "USER",
-		  "name, uid, name:group or uid:gid, from ROOTFS's /etc/passwd and /etc/group" },
-		{ "workdir", 'w', CLI_OPT_STRING, &arg_workdir, "DIR",
-		  "working directory (created when missing)" },
-		{ "env", 'e', CLI_OPT_LIST, &arg_env, "K=V",
-		  "set a variable (K alone: take it from kiln's environment)" },
-		{ "hostname", 0, CLI_OPT_STRING, &arg_hostname, "NAME", "hostname (default: kiln)" },
-		{ "volume", 'v', CLI_OPT_LIST, &arg_volumes, "HOST:DIR[:ro]", "bind a host path" },
-		{ "tmpfs", 0, CLI_OPT_LIST, &arg_tmpfs, "DIR[:OPTS]",
-		  "mount a tmpfs (options size=N[kmg], mode=OCTAL, ro)" },
-		{ "file", 0, CLI_OPT_LIST, &arg_files, "PATH=HOSTFILE",
-		  "show HOSTFILE's content at PATH without writing it to ROOTFS" },
-		{ "interactive", 'i', CLI_OPT_FLAG, &arg_interactive, NULL, "keep stdin open" },
-		{ "tty", 't', CLI_OPT_FLAG, &arg_tty, NULL, "allocate a terminal" },
-		{ "read-only", 0, CLI_OPT_FLAG, &arg_read_only, NULL,
-		  "mount ROOTFS read-only" },
-		{ "cap-add", 0, CLI_OPT_LIST, &arg_cap_add, "CAPS", "add capabilities (or ALL)" },
-		{ "cap-drop", 0, CLI_OPT_LIST, &arg_cap_drop, "CAPS", "drop capabilities (or ALL)" },
-		{ 0 } },
+	.opts =
+		(const struct cli_opt[]){
+			{ "network", 0, CLI_OPT_STRING, &arg_network, "MODE",
+			  "none (default: only lo) or host" },
+			{ "user", 'u', CLI_OPT_STRING, &arg_user, "USER",
+			  "name, uid, name:group or uid:gid, from ROOTFS's /etc/passwd and "
+			  "/etc/group" },
+			{ "workdir", 'w', CLI_OPT_STRING, &arg_workdir, "DIR",
+			  "working directory (created when missing)" },
+			{ "env", 'e', CLI_OPT_LIST, &arg_env, "K=V",
+			  "set a variable (K alone: take it from kiln's environment)" },
+			{ "hostname", 0, CLI_OPT_STRING, &arg_hostname, "NAME",
+			  "hostname (default: kiln)" },
+			{ "volume", 'v', CLI_OPT_LIST, &arg_volumes, "HOST:DIR[:ro]",
+			  "bind a host path" },
+			{ "tmpfs", 0, CLI_OPT_LIST, &arg_tmpfs, "DIR[:OPTS]",
+			  "mount a tmpfs (options size=N[kmg], mode=OCTAL, ro)" },
+			{ "file", 0, CLI_OPT_LIST, &arg_files, "PATH=HOSTFILE",
+			  "show HOSTFILE's content at PATH without writing it to ROOTFS" },
+			{ "interactive", 'i', CLI_OPT_FLAG, &arg_interactive, NULL,
+			  "keep stdin open" },
+			{ "tty", 't', CLI_OPT_FLAG, &arg_tty, NULL, "allocate a terminal" },
+			{ "read-only", 0, CLI_OPT_FLAG, &arg_read_only, NULL,
+			  "mount ROOTFS read-only" },
+			{ "cap-add", 0, CLI_OPT_LIST, &arg_cap_add, "CAPS",
+			  "add capabilities (or ALL)" },
+			{ "cap-drop", 0, CLI_OPT_LIST, &arg_cap_drop, "CAPS",
+			  "drop capabilities (or ALL)" },
+			{ 0 } },
 	.details = "Needs root. Exits with CMD's status (128+N when killed by signal N), 125 when\n"
 		   "the sandbox could not be set up, 126 when CMD cannot be executed, 127 when it\n"
 		   "is not found, 2 on usage errors.",
@@ -61,7 +68,7 @@ static int caps_of(const struct kiln_strv *lists, uint64_t *ret, struct cli_env 
 		struct kiln_error err = KILN_ERROR_INIT;
 		uint64_t c;
 		if (kiln_exec_caps_parse(lists->items[i], &c, &err) < 0) {
-			(void)cli_report(env, &err);
+			(void) cli_report(env, &err);
 			return -1;
 		}
 		*ret |= c;
@@ -104,7 +111,8 @@ int cmd_debug_sandbox(int argc, char **argv, struct cli_env *env)
 	}
 	for (size_t i = 0; i < arg_env.len; i++) {
 		if (arg_env.items[i][0] == '=' || arg_env.items[i][0] == '\0')
-			return cli_usage_error(&spec, "--env wants K=V, not '%s'", arg_env.items[i]);
+			return cli_usage_error(&spec, "--env wants K=V, not '%s'",
+					       arg_env.items[i]);
 		if (cli_run_env_add(&envv, arg_env.items[i]) < 0) {
 			fputs("error: out of memory\n", stderr);
 			return CLI_EXIT_FAIL;
@@ -120,13 +128,15 @@ int cmd_debug_sandbox(int argc, char **argv, struct cli_env *env)
 		return CLI_EXIT_FAIL;
 	}
 	for (size_t i = 0; i < arg_volumes.len; i++) {
-		const char *msg = cli_run_parse_volume(arg_volumes.items[i], &own, &mounts[s.n_mounts]);
+		const char *msg =
+			cli_run_parse_volume(arg_volumes.items[i], &own, &mounts[s.n_mounts]);
 		if (msg)
 			return cli_usage_error(&spec, "%s: '%s'", msg, arg_volumes.items[i]);
 		s.n_mounts++;
 	}
 	for (size_t i = 0; i < arg_tmpfs.len; i++) {
-		const char *msg = cli_run_parse_tmpfs(arg_tmpfs.items[i], &own, &mounts[s.n_mounts]);
+		const char *msg =
+			cli_run_parse_tmpfs(arg_tmpfs.items[i], &own, &mounts[s.n_mounts]);
 		if (msg)
 			return cli_usage_error(&spec, "%s: '%s'", msg, arg_tmpfs.items[i]);
 		s.n_mounts++;
@@ -143,7 +153,7 @@ int cmd_debug_sandbox(int argc, char **argv, struct cli_env *env)
 		if (kiln_read_file(eq + 1, KILN_EXEC_MAX_FILE_SIZE, &data, &len, &err) < 0)
 			return cli_report(env, &err);
 		if (kiln_strv_push_owned(&own, data) < 0 ||
-		    kiln_strv_pushn(&own, a, (size_t)(eq - a)) < 0) {
+		    kiln_strv_pushn(&own, a, (size_t) (eq - a)) < 0) {
 			fputs("error: out of memory\n", stderr);
 			return CLI_EXIT_FAIL;
 		}

@@ -20,8 +20,8 @@ const char *cli_run_parse_volume(const char *arg, struct kiln_strv *own,
 	if (!c1)
 		return "a volume is HOST:CONTAINER[:ro]";
 	const char *c2 = strchr(c1 + 1, ':');
-	size_t hlen = (size_t)(c1 - arg);
-	size_t clen = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+	size_t hlen = (size_t) (c1 - arg);
+	size_t clen = c2 ? (size_t) (c2 - c1 - 1) : strlen(c1 + 1);
 	if (hlen == 0 || clen == 0)
 		return "a volume is HOST:CONTAINER[:ro]";
 	if (arg[0] != '/')
@@ -55,7 +55,7 @@ static int parse_size(const char *s, uint64_t *ret)
 	if (errno || end == s)
 		return -1;
 	uint64_t mul = 1;
-	switch (tolower((unsigned char)*end)) {
+	switch (tolower((unsigned char) *end)) {
 	case '\0':
 		break;
 	case 'k':
@@ -70,7 +70,7 @@ static int parse_size(const char *s, uint64_t *ret)
 	default:
 		return -1;
 	}
-	if (*end && end[1] && !(tolower((unsigned char)end[1]) == 'b' && !end[2]))
+	if (*end && end[1] && !(tolower((unsigned char) end[1]) == 'b' && !end[2]))
 		return -1;
 	if (v > UINT64_MAX / mul)
 		return -1;
@@ -82,7 +82,7 @@ const char *cli_run_parse_tmpfs(const char *arg, struct kiln_strv *own, struct k
 {
 	/* CONTAINER[:size=N,mode=M,ro,rw] */
 	const char *colon = strchr(arg, ':');
-	size_t tlen = colon ? (size_t)(colon - arg) : strlen(arg);
+	size_t tlen = colon ? (size_t) (colon - arg) : strlen(arg);
 	if (arg[0] != '/' || tlen == 0)
 		return "a tmpfs is an absolute CONTAINER path with options size=N, mode=OCTAL, ro";
 	*ret = (struct kiln_exec_mount){ .type = KILN_EXEC_MOUNT_TMPFS };
@@ -97,7 +97,7 @@ const char *cli_run_parse_tmpfs(const char *arg, struct kiln_strv *own, struct k
 		if (strcmp(opt, "ro") == 0) {
 			ret->flags |= KILN_EXEC_MOUNT_RO;
 		} else if (strcmp(opt, "rw") == 0) {
-			ret->flags &= ~(unsigned)KILN_EXEC_MOUNT_RO;
+			ret->flags &= ~(unsigned) KILN_EXEC_MOUNT_RO;
 		} else if (strncmp(opt, "size=", 5) == 0) {
 			if (parse_size(opt + 5, &ret->size) < 0)
 				return "tmpfs size is a number with an optional k, m or g";
@@ -106,7 +106,7 @@ const char *cli_run_parse_tmpfs(const char *arg, struct kiln_strv *own, struct k
 			unsigned long m = strtoul(opt + 5, &end, 8);
 			if (!opt[5] || *end || m > 07777)
 				return "tmpfs mode is octal, at most 7777";
-			ret->mode = (mode_t)m;
+			ret->mode = (mode_t) m;
 		} else if (len) {
 			return "tmpfs options are size=N, mode=OCTAL, ro and rw";
 		}
@@ -124,7 +124,7 @@ int cli_run_env_add(struct kiln_strv *env, const char *arg)
 {
 	/* K=V sets; K alone takes the caller's value, or is dropped */
 	const char *eq = strchr(arg, '=');
-	size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
+	size_t klen = eq ? (size_t) (eq - arg) : strlen(arg);
 	char *val = NULL;
 	if (!eq) {
 		const char *v = getenv(arg);
@@ -165,7 +165,7 @@ int cli_run_sandbox(struct cli_env *env, struct kiln_exec_spec *spec)
 	struct kiln_error err = KILN_ERROR_INIT;
 	int r = kiln_exec_run(&env->ctx, spec, &st, &err);
 	if (raw)
-		(void)tcsetattr(spec->stdin_fd, TCSANOW, &saved);
+		(void) tcsetattr(spec->stdin_fd, TCSANOW, &saved);
 	if (r < 0) {
 		/* docker's convention: 127 not found, 126 not executable, 125 the rest */
 		int code = CLI_RUN_EXIT_FAILED;
@@ -173,7 +173,7 @@ int cli_run_sandbox(struct cli_env *env, struct kiln_exec_spec *spec)
 			code = CLI_RUN_EXIT_NOT_FOUND;
 		else if (r == -KILN_ECHILD)
 			code = CLI_RUN_EXIT_NOT_EXECUTABLE;
-		(void)cli_report(env, &err);
+		(void) cli_report(env, &err);
 		return code;
 	}
 	return kiln_exec_status_exit_code(&st);

@@ -54,10 +54,22 @@ struct user_case {
 	int no_passwd; /* pretend /etc/passwd and /etc/group are missing */
 };
 
-#define OK(s, u, g, gr, h) { s, 0, u, g, gr, h, 0 }
-#define OK_NOFILES(s, u, g, gr, h) { s, 0, u, g, gr, h, 1 }
-#define BAD(s, r) { s, r, 0, 0, NULL, NULL, 0 }
-#define BAD_NOFILES(s, r) { s, r, 0, 0, NULL, NULL, 1 }
+#define OK(s, u, g, gr, h)                                                                         \
+	{                                                                                          \
+		s, 0, u, g, gr, h, 0                                                               \
+	}
+#define OK_NOFILES(s, u, g, gr, h)                                                                 \
+	{                                                                                          \
+		s, 0, u, g, gr, h, 1                                                               \
+	}
+#define BAD(s, r)                                                                                  \
+	{                                                                                          \
+		s, r, 0, 0, NULL, NULL, 0                                                          \
+	}
+#define BAD_NOFILES(s, r)                                                                          \
+	{                                                                                          \
+		s, r, 0, 0, NULL, NULL, 1                                                          \
+	}
 
 static const struct user_case user_cases[] = {
 	OK(NULL, 0, 0, "", "/root"),
@@ -97,7 +109,8 @@ static void groups_str(const struct kiln_exec_user *u, char *buf, size_t len)
 	size_t n = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < u->n_groups && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "," : "", (unsigned)u->groups[i]);
+		n += (size_t) snprintf(buf + n, len - n, "%s%u", i ? "," : "",
+				       (unsigned) u->groups[i]);
 }
 
 static void test_users(void)
@@ -106,10 +119,9 @@ static void test_users(void)
 		const struct user_case *c = &user_cases[i];
 		struct kiln_exec_user u = { 0 };
 		struct kiln_error err = KILN_ERROR_INIT;
-		int r = kiln_exec_user_parse(c->spec, c->no_passwd ? NULL : passwd,
-					     c->no_passwd ? 0 : strlen(passwd),
-					     c->no_passwd ? NULL : group,
-					     c->no_passwd ? 0 : strlen(group), &u, &err);
+		int r = kiln_exec_user_parse(
+			c->spec, c->no_passwd ? NULL : passwd, c->no_passwd ? 0 : strlen(passwd),
+			c->no_passwd ? NULL : group, c->no_passwd ? 0 : strlen(group), &u, &err);
 		const char *name = c->spec ? c->spec : "(null)";
 		if (c->ret) {
 			TAP_INT_EQ(r, c->ret, "user '%s'%s fails", name,
@@ -128,10 +140,10 @@ static void test_users(void)
 		char gs[256];
 		groups_str(&u, gs, sizeof(gs));
 		char got[512], want[512];
-		(void)snprintf(got, sizeof(got), "%u:%u [%s] %s", (unsigned)u.uid, (unsigned)u.gid,
-			       gs, u.home);
-		(void)snprintf(want, sizeof(want), "%ld:%ld [%s] %s", c->uid, c->gid, c->groups,
-			       c->home);
+		(void) snprintf(got, sizeof(got), "%u:%u [%s] %s", (unsigned) u.uid,
+				(unsigned) u.gid, gs, u.home);
+		(void) snprintf(want, sizeof(want), "%ld:%ld [%s] %s", c->uid, c->gid, c->groups,
+				c->home);
 		TAP_STR_EQ(got, want, "user '%s'%s", name, c->no_passwd ? " without passwd" : "");
 		kiln_exec_user_release(&u);
 	}
@@ -162,13 +174,13 @@ struct resolv_case {
 	const char *want;
 };
 
-#define DEFAULT_NS                                                                               \
-	"nameserver 8.8.8.8\nnameserver 8.8.4.4\nnameserver 2001:4860:4860::8888\n"              \
+#define DEFAULT_NS                                                                                 \
+	"nameserver 8.8.8.8\nnameserver 8.8.4.4\nnameserver 2001:4860:4860::8888\n"                \
 	"nameserver 2001:4860:4860::8844\n"
 
 static const struct resolv_case resolv_cases[] = {
-	{ "public nameserver kept", "nameserver 10.0.0.2\nsearch example.com\n",
-	  KILN_EXEC_NET_NONE, "nameserver 10.0.0.2\nsearch example.com\n" },
+	{ "public nameserver kept", "nameserver 10.0.0.2\nsearch example.com\n", KILN_EXEC_NET_NONE,
+	  "nameserver 10.0.0.2\nsearch example.com\n" },
 	{ "loopback dropped, defaults added", "nameserver 127.0.0.53\noptions edns0\n",
 	  KILN_EXEC_NET_NONE, "options edns0\n" DEFAULT_NS },
 	{ "loopback dropped, others kept", "nameserver 127.0.0.1\nnameserver 192.168.1.1\n",
@@ -179,8 +191,7 @@ static const struct resolv_case resolv_cases[] = {
 	{ "host network without nameservers gets defaults", "search lan\n", KILN_EXEC_NET_HOST,
 	  "search lan\n" DEFAULT_NS },
 	{ "no host file", NULL, KILN_EXEC_NET_NONE, DEFAULT_NS },
-	{ "no trailing newline", "nameserver 1.1.1.1", KILN_EXEC_NET_NONE,
-	  "nameserver 1.1.1.1\n" },
+	{ "no trailing newline", "nameserver 1.1.1.1", KILN_EXEC_NET_NONE, "nameserver 1.1.1.1\n" },
 	{ "127 prefix that is not an address", "nameserver 127.0.0.1.5\n", KILN_EXEC_NET_NONE,
 	  "nameserver 127.0.0.1.5\n" },
 	{ "indented, tabs", "  nameserver\t127.1.2.3\nnameserver 9.9.9.9\n", KILN_EXEC_NET_NONE,
@@ -247,7 +258,7 @@ static void test_caps(void)
 		fclose(f);
 	}
 	TAP_OK(kiln_exec_caps_parse("all", &all, NULL) == 0 && last > 0 && last < 64 &&
-		       all == (((uint64_t)1 << (last + 1)) - 1),
+		       all == (((uint64_t) 1 << (last + 1)) - 1),
 	       "ALL has the kernel's %d capabilities", last + 1);
 }
 
@@ -256,10 +267,11 @@ static void test_caps(void)
 static void test_paths(void)
 {
 	const char *cases[][2] = {
-		{ "/", "/" },		  { "//", "/" },	  { "/a/b", "/a/b" },
-		{ "/a//b/", "/a/b" },	  { "/a/./b/.", "/a/b" }, { "/a/../b", "/b" },
-		{ "/../../x", "/x" },	  { "/a/bc/../d", "/a/d" }, { "/a/b/../..", "/" },
-		{ "/.a/..b/...", "/.a/..b/..." },
+		{ "/", "/" },		{ "//", "/" },
+		{ "/a/b", "/a/b" },	{ "/a//b/", "/a/b" },
+		{ "/a/./b/.", "/a/b" }, { "/a/../b", "/b" },
+		{ "/../../x", "/x" },	{ "/a/bc/../d", "/a/d" },
+		{ "/a/b/../..", "/" },	{ "/.a/..b/...", "/.a/..b/..." },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
 		char *c = kiln_exec_clean_path(cases[i][0]);
@@ -291,10 +303,21 @@ enum probe {
 };
 
 static const char *const probe_names[] = {
-	"getpid", "unshare(0)", "keyctl", "mount", "clone3", "clone(CLONE_NEWNS)",
-	"clone(SIGCHLD)", "personality(query)", "personality(PER_LINUX32)",
-	"personality(ADDR_NO_RANDOMIZE)", "socket(AF_UNIX)", "socket(AF_VSOCK)", "chroot",
-	"reboot(bad magic)", "ptrace(TRACEME)",
+	"getpid",
+	"unshare(0)",
+	"keyctl",
+	"mount",
+	"clone3",
+	"clone(CLONE_NEWNS)",
+	"clone(SIGCHLD)",
+	"personality(query)",
+	"personality(PER_LINUX32)",
+	"personality(ADDR_NO_RANDOMIZE)",
+	"socket(AF_UNIX)",
+	"socket(AF_VSOCK)",
+	"chroot",
+	"reboot(bad magic)",
+	"ptrace(TRACEME)",
 };
 
 /* Run one syscall; 0 when it was allowed to run, else the errno. A call that
@@ -326,7 +349,7 @@ static int probe(enum probe p)
 		if (r == 0)
 			_exit(0);
 		if (r > 0)
-			(void)waitpid((pid_t)r, NULL, 0);
+			(void) waitpid((pid_t) r, NULL, 0);
 		break;
 	}
 	case P_PERSONALITY_QUERY:
@@ -334,10 +357,10 @@ static int probe(enum probe p)
 		break;
 	case P_PERSONALITY_LINUX32:
 		r = syscall(SYS_personality, 0x8UL);
-		(void)syscall(SYS_personality, 0x0UL);
+		(void) syscall(SYS_personality, 0x0UL);
 		break;
 	case P_PERSONALITY_NORANDOM:
-		r = syscall(SYS_personality, (unsigned long)ADDR_NO_RANDOMIZE);
+		r = syscall(SYS_personality, (unsigned long) ADDR_NO_RANDOMIZE);
 		break;
 	case P_SOCKET_UNIX:
 		r = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
@@ -372,25 +395,25 @@ static int run_probes(const void *prog, size_t len, int results[P_MAX])
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		(void)close(pipefd[0]);
-		struct sock_fprog fp = { .len = (unsigned short)len,
-					 .filter = (struct sock_filter *)prog };
+		(void) close(pipefd[0]);
+		struct sock_fprog fp = { .len = (unsigned short) len,
+					 .filter = (struct sock_filter *) prog };
 		int res[P_MAX];
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
 			_exit(2);
 		for (int i = 0; i < P_MAX; i++)
-			res[i] = probe((enum probe)i);
+			res[i] = probe((enum probe) i);
 		ssize_t w = write(pipefd[1], res, sizeof(res));
-		_exit(w == (ssize_t)sizeof(res) ? 0 : 3);
+		_exit(w == (ssize_t) sizeof(res) ? 0 : 3);
 	}
-	(void)close(pipefd[1]);
+	(void) close(pipefd[1]);
 	ssize_t n = read(pipefd[0], results, sizeof(int) * P_MAX);
-	(void)close(pipefd[0]);
+	(void) close(pipefd[0]);
 	int st = 0;
-	(void)waitpid(pid, &st, 0);
-	return n == (ssize_t)(sizeof(int) * P_MAX) && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0
-												 : -1;
+	(void) waitpid(pid, &st, 0);
+	return n == (ssize_t) (sizeof(int) * P_MAX) && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0
+											     : -1;
 }
 
 struct seccomp_case {
@@ -403,22 +426,48 @@ static void test_seccomp(void)
 {
 	uint64_t def = kiln_exec_caps_default();
 	const struct seccomp_case cases[] = {
-		{ "default capabilities", def,
-		  { [P_GETPID] = 0, [P_UNSHARE0] = EPERM, [P_KEYCTL] = EPERM, [P_MOUNT] = EPERM,
-		    [P_CLONE3] = ENOSYS, [P_CLONE_NEWNS] = EPERM, [P_FORK_CLONE] = 0,
-		    [P_PERSONALITY_QUERY] = 0, [P_PERSONALITY_LINUX32] = 0,
-		    [P_PERSONALITY_NORANDOM] = EPERM, [P_SOCKET_UNIX] = 0, [P_SOCKET_VSOCK] = EPERM,
-		    [P_CHROOT] = 0, [P_REBOOT] = EPERM, [P_PTRACE_TRACEME] = 0 } },
-		{ "without SYS_CHROOT", def & ~KILN_EXEC_CAP(CAP_SYS_CHROOT),
-		  { [P_UNSHARE0] = EPERM, [P_KEYCTL] = EPERM, [P_MOUNT] = EPERM,
-		    [P_CLONE3] = ENOSYS, [P_CLONE_NEWNS] = EPERM, [P_PERSONALITY_NORANDOM] = EPERM,
-		    [P_SOCKET_VSOCK] = EPERM, [P_CHROOT] = EPERM, [P_REBOOT] = EPERM } },
-		{ "with SYS_ADMIN", def | KILN_EXEC_CAP(CAP_SYS_ADMIN),
-		  { [P_KEYCTL] = EPERM, [P_PERSONALITY_NORANDOM] = EPERM, [P_SOCKET_VSOCK] = EPERM,
+		{ "default capabilities",
+		  def,
+		  { [P_GETPID] = 0,
+		    [P_UNSHARE0] = EPERM,
+		    [P_KEYCTL] = EPERM,
+		    [P_MOUNT] = EPERM,
+		    [P_CLONE3] = ENOSYS,
+		    [P_CLONE_NEWNS] = EPERM,
+		    [P_FORK_CLONE] = 0,
+		    [P_PERSONALITY_QUERY] = 0,
+		    [P_PERSONALITY_LINUX32] = 0,
+		    [P_PERSONALITY_NORANDOM] = EPERM,
+		    [P_SOCKET_UNIX] = 0,
+		    [P_SOCKET_VSOCK] = EPERM,
+		    [P_CHROOT] = 0,
+		    [P_REBOOT] = EPERM,
+		    [P_PTRACE_TRACEME] = 0 } },
+		{ "without SYS_CHROOT",
+		  def & ~KILN_EXEC_CAP(CAP_SYS_CHROOT),
+		  { [P_UNSHARE0] = EPERM,
+		    [P_KEYCTL] = EPERM,
+		    [P_MOUNT] = EPERM,
+		    [P_CLONE3] = ENOSYS,
+		    [P_CLONE_NEWNS] = EPERM,
+		    [P_PERSONALITY_NORANDOM] = EPERM,
+		    [P_SOCKET_VSOCK] = EPERM,
+		    [P_CHROOT] = EPERM,
 		    [P_REBOOT] = EPERM } },
-		{ "with SYS_BOOT", def | KILN_EXEC_CAP(CAP_SYS_BOOT),
-		  { [P_UNSHARE0] = EPERM, [P_KEYCTL] = EPERM, [P_MOUNT] = EPERM,
-		    [P_CLONE3] = ENOSYS, [P_CLONE_NEWNS] = EPERM, [P_PERSONALITY_NORANDOM] = EPERM,
+		{ "with SYS_ADMIN",
+		  def | KILN_EXEC_CAP(CAP_SYS_ADMIN),
+		  { [P_KEYCTL] = EPERM,
+		    [P_PERSONALITY_NORANDOM] = EPERM,
+		    [P_SOCKET_VSOCK] = EPERM,
+		    [P_REBOOT] = EPERM } },
+		{ "with SYS_BOOT",
+		  def | KILN_EXEC_CAP(CAP_SYS_BOOT),
+		  { [P_UNSHARE0] = EPERM,
+		    [P_KEYCTL] = EPERM,
+		    [P_MOUNT] = EPERM,
+		    [P_CLONE3] = ENOSYS,
+		    [P_CLONE_NEWNS] = EPERM,
+		    [P_PERSONALITY_NORANDOM] = EPERM,
 		    [P_SOCKET_VSOCK] = EPERM } },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
@@ -426,8 +475,8 @@ static void test_seccomp(void)
 		size_t len = 0;
 		struct kiln_error err = KILN_ERROR_INIT;
 		int r = kiln_exec_seccomp_build(cases[i].caps, &prog, &len, &err);
-		if (!TAP_OK(r == 0 && len > 0 && len <= 4096, "seccomp builds (%s): %zu instructions",
-			    cases[i].name, len)) {
+		if (!TAP_OK(r == 0 && len > 0 && len <= 4096,
+			    "seccomp builds (%s): %zu instructions", cases[i].name, len)) {
 			kiln_error_release(&err);
 			continue;
 		}
@@ -435,7 +484,8 @@ static void test_seccomp(void)
 		r = run_probes(prog, len, got);
 		TAP_INT_EQ(r, 0, "seccomp loads and probes run (%s)", cases[i].name);
 		for (int p = 0; r == 0 && p < P_MAX; p++)
-			TAP_INT_EQ(got[p], cases[i].want[p], "%s: %s", cases[i].name, probe_names[p]);
+			TAP_INT_EQ(got[p], cases[i].want[p], "%s: %s", cases[i].name,
+				   probe_names[p]);
 		free(prog);
 	}
 }
@@ -454,13 +504,13 @@ static void test_spec_validation(void)
 	char *root = mkdtemp(tmpl);
 	if (!TAP_OK(root != NULL, "scratch root"))
 		return;
-	char *argv_ok[] = { (char *)"true", NULL };
-	char *argv_empty[] = { (char *)"", NULL };
+	char *argv_ok[] = { (char *) "true", NULL };
+	char *argv_empty[] = { (char *) "", NULL };
 	char *argv_none[] = { NULL };
 	struct kiln_exec_mount rel = { .type = KILN_EXEC_MOUNT_TMPFS, .target = "tmp" };
 	struct kiln_exec_mount slash = { .type = KILN_EXEC_MOUNT_TMPFS, .target = "/" };
 	struct kiln_exec_mount nosrc = { .type = KILN_EXEC_MOUNT_BIND, .target = "/x" };
-	struct kiln_exec_mount badtype = { .type = (enum kiln_exec_mount_type)7, .target = "/x" };
+	struct kiln_exec_mount badtype = { .type = (enum kiln_exec_mount_type) 7, .target = "/x" };
 	struct kiln_exec_mount missing = { .type = KILN_EXEC_MOUNT_BIND,
 					   .source = "/nonexistent-kiln-src",
 					   .target = "/x" };
@@ -493,7 +543,7 @@ static void test_spec_validation(void)
 			break;
 		case 4:
 			name = "bad network", msg = "network mode";
-			s.network = (enum kiln_exec_network)9;
+			s.network = (enum kiln_exec_network) 9;
 			break;
 		case 5:
 			name = "unknown flags", msg = "unknown flags";
@@ -514,7 +564,8 @@ static void test_spec_validation(void)
 			break;
 		case 9:
 			name = "long hostname", msg = "hostname";
-			s.hostname = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+			s.hostname = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				     "aaaaaaaa";
 			break;
 		case 10:
 			name = "relative mount target", msg = "must be absolute";
@@ -537,7 +588,8 @@ static void test_spec_validation(void)
 			s.n_mounts = 1;
 			break;
 		case 14:
-			name = "missing bind source", msg = "/nonexistent-kiln-src", want = -KILN_EIO;
+			name = "missing bind source", msg = "/nonexistent-kiln-src",
+			want = -KILN_EIO;
 			s.mounts = &missing;
 			s.n_mounts = 1;
 			break;
@@ -552,7 +604,8 @@ static void test_spec_validation(void)
 			s.n_files = 1;
 			break;
 		case 17:
-			name = "rootfs missing", msg = "opening the root filesystem", want = -KILN_EIO;
+			name = "rootfs missing", msg = "opening the root filesystem",
+			want = -KILN_EIO;
 			s.rootfs = "/nonexistent-kiln-root";
 			break;
 		case 18:
@@ -573,7 +626,7 @@ static void test_spec_validation(void)
 		kiln_exec_proc_free(p);
 		kiln_error_release(&err);
 	}
-	(void)rmdir(root);
+	(void) rmdir(root);
 }
 
 int main(void)

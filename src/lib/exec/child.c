@@ -64,7 +64,7 @@ __attribute__((noreturn)) static void fail(struct xplan *p, int code, int sys_er
 	_exit(status);
 }
 
-#define FAIL_SETUP(p, e, ...)                                                                    \
+#define FAIL_SETUP(p, e, ...)                                                                      \
 	fail((p), KILN_EIO, (e), 125, (const char *const[]){ __VA_ARGS__, NULL })
 
 /* ---- paths inside the root ---------------------------------------------- */
@@ -72,11 +72,11 @@ __attribute__((noreturn)) static void fail(struct xplan *p, int code, int sys_er
 static int open_in_root(int rootfd, const char *abs, int flags)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.flags = (uint64_t) (flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	const char *rel = abs[0] == '/' && abs[1] ? abs + 1 : (abs[0] == '/' ? "." : abs);
-	return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	return (int) syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
 }
 
 enum resolve_flags {
@@ -146,7 +146,7 @@ static int resolve_target(struct xplan *p, int rootfd, uint64_t root_mnt, const 
 			cur[end] = save;
 			if (last)
 				return fd;
-			(void)close(fd);
+			(void) close(fd);
 			pos = end + 1;
 			continue;
 		}
@@ -172,7 +172,7 @@ static int resolve_target(struct xplan *p, int rootfd, uint64_t root_mnt, const 
 			char next[PATH_MAX];
 			size_t nl = 0;
 			link[n] = '\0';
-			(void)close(pfd);
+			(void) close(pfd);
 			if (++hops > 40)
 				return -ELOOP;
 			if (link[0] != '/') {
@@ -183,10 +183,10 @@ static int resolve_target(struct xplan *p, int rootfd, uint64_t root_mnt, const 
 				nl = pos - 1;
 				next[nl++] = '/';
 			}
-			if (nl + (size_t)n >= sizeof(next))
+			if (nl + (size_t) n >= sizeof(next))
 				return -ENAMETOOLONG;
-			memcpy(next + nl, link, (size_t)n);
-			nl += (size_t)n;
+			memcpy(next + nl, link, (size_t) n);
+			nl += (size_t) n;
 			if (!last) {
 				size_t rest = len - end; /* "/..." after this component */
 				if (nl + rest >= sizeof(next))
@@ -200,7 +200,7 @@ static int resolve_target(struct xplan *p, int rootfd, uint64_t root_mnt, const 
 				memmove(next + 1, next, nl + 1);
 				next[0] = '/';
 			}
-			(void)kiln_exec_clean_inplace(next);
+			(void) kiln_exec_clean_inplace(next);
 			memcpy(cur, next, strlen(next) + 1);
 			pos = 1;
 			continue;
@@ -213,29 +213,29 @@ static int resolve_target(struct xplan *p, int rootfd, uint64_t root_mnt, const 
 		if (as_dir) {
 			r = mkdirat(pfd, comp, 0755);
 		} else {
-			int f = openat(pfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOCTTY,
-				       0644);
+			int f = openat(pfd, comp,
+				       O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOCTTY, 0644);
 			r = f < 0 ? -1 : 0;
 			if (f >= 0)
-				(void)close(f);
+				(void) close(f);
 		}
 		if (r < 0) {
 			e = errno;
-			(void)close(pfd);
+			(void) close(pfd);
 			if (e == EEXIST)
 				continue; /* raced with ourselves? look again */
 			return -e;
 		}
 		if (flags & R_CHOWN)
-			(void)fchownat(pfd, comp, p->uid, p->gid, AT_SYMLINK_NOFOLLOW);
+			(void) fchownat(pfd, comp, p->uid, p->gid, AT_SYMLINK_NOFOLLOW);
 		if ((flags & R_STUB) && kiln_exec_mnt_id(pfd) == root_mnt) {
 			r = record_stub(p, cur, end, as_dir, pfd, have_before ? &before : NULL);
 			if (r < 0) {
-				(void)close(pfd);
+				(void) close(pfd);
 				return r;
 			}
 		}
-		(void)close(pfd);
+		(void) close(pfd);
 		cur[end] = save;
 	}
 }
@@ -252,18 +252,18 @@ static int fs_new(const char *fstype, const struct xopt *opts, unsigned attr)
 				 : fsconfig(fs, FSCONFIG_SET_FLAG, o->key, NULL, 0);
 		if (r < 0) {
 			int e = errno;
-			(void)close(fs);
+			(void) close(fs);
 			return -e;
 		}
 	}
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		int e = errno;
-		(void)close(fs);
+		(void) close(fs);
 		return -e;
 	}
 	int m = fsmount(fs, FSMOUNT_CLOEXEC, attr);
 	int e = errno;
-	(void)close(fs);
+	(void) close(fs);
 	return m < 0 ? -e : m;
 }
 
@@ -278,16 +278,16 @@ static const struct {
 	const char *name;
 	unsigned major, minor;
 } dev_nodes[] = {
-	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+	{ "null", 1, 3 },   { "zero", 1, 5 },	 { "full", 1, 7 },
 	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
 static const struct {
 	const char *name, *target;
 } dev_links[] = {
-	{ "fd", "/proc/self/fd" },     { "stdin", "/proc/self/fd/0" },
+	{ "fd", "/proc/self/fd" },	 { "stdin", "/proc/self/fd/0" },
 	{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
-	{ "ptmx", "pts/ptmx" },	       { "core", "/proc/kcore" },
+	{ "ptmx", "pts/ptmx" },		 { "core", "/proc/kcore" },
 };
 
 static void populate_dev(struct xplan *p, int dev)
@@ -327,8 +327,8 @@ static void do_mount(struct xplan *p, int rootfd, uint64_t root_mnt, struct xmou
 		src = m->tree_fd;
 		break;
 	case XM_RO: {
-		src = open_tree(tfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-						AT_RECURSIVE);
+		src = open_tree(tfd, "",
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 		if (src < 0)
 			FAIL_SETUP(p, errno, "making ", m->target, " read-only");
 		struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
@@ -341,7 +341,8 @@ static void do_mount(struct xplan *p, int rootfd, uint64_t root_mnt, struct xmou
 		if (fstat(tfd, &st) < 0)
 			FAIL_SETUP(p, errno, "masking ", m->target);
 		if (S_ISDIR(st.st_mode)) {
-			src = fs_new("tmpfs", (const struct xopt[]){ { "size", "0" }, { NULL, NULL } },
+			src = fs_new("tmpfs",
+				     (const struct xopt[]){ { "size", "0" }, { NULL, NULL } },
 				     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 					     MOUNT_ATTR_NOEXEC);
 			if (src < 0)
@@ -358,8 +359,8 @@ static void do_mount(struct xplan *p, int rootfd, uint64_t root_mnt, struct xmou
 	if (r < 0)
 		FAIL_SETUP(p, -r, "mounting on ", m->target);
 	if (m->kind != XM_TREE)
-		(void)close(src);
-	(void)close(tfd);
+		(void) close(src);
+	(void) close(tfd);
 }
 
 /* ---- the terminal --------------------------------------------------------- */
@@ -402,12 +403,12 @@ static int setup_tty(struct xplan *p, int rootfd, uint64_t root_mnt)
 	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		FAIL_SETUP(p, errno, "opening the terminal");
-	if (fchown(slave, p->uid, (gid_t)-1) < 0)
+	if (fchown(slave, p->uid, (gid_t) -1) < 0)
 		FAIL_SETUP(p, errno, "giving the terminal to the user");
 	int r = send_fd(p->tty_sock, master);
 	if (r < 0)
 		FAIL_SETUP(p, -r, "passing the terminal to kiln");
-	(void)close(master);
+	(void) close(master);
 
 	int missing = 0;
 	int tfd = resolve_target(p, rootfd, root_mnt, "/dev/console", XT_FILE, R_STUB, &missing);
@@ -416,8 +417,8 @@ static int setup_tty(struct xplan *p, int rootfd, uint64_t root_mnt)
 	int src = open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (src < 0 || attach(src, tfd) < 0)
 		FAIL_SETUP(p, errno, "mounting /dev/console");
-	(void)close(src);
-	(void)close(tfd);
+	(void) close(src);
+	(void) close(tfd);
 	return slave;
 }
 
@@ -445,9 +446,11 @@ static void set_caps(struct xplan *p)
 		FAIL_SETUP(p, errno, "keeping capabilities");
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct d[2] = {
-		{ .effective = (uint32_t)p->caps, .permitted = (uint32_t)p->caps, .inheritable = 0 },
-		{ .effective = (uint32_t)(p->caps >> 32),
-		  .permitted = (uint32_t)(p->caps >> 32),
+		{ .effective = (uint32_t) p->caps,
+		  .permitted = (uint32_t) p->caps,
+		  .inheritable = 0 },
+		{ .effective = (uint32_t) (p->caps >> 32),
+		  .permitted = (uint32_t) (p->caps >> 32),
 		  .inheritable = 0 },
 	};
 	if (syscall(SYS_capset, &h, d) < 0)
@@ -477,7 +480,7 @@ __attribute__((noreturn)) static void exec_process(struct xplan *p)
 	const char *s = p->path;
 	for (;;) {
 		const char *colon = strchr(s, ':');
-		size_t dlen = colon ? (size_t)(colon - s) : strlen(s);
+		size_t dlen = colon ? (size_t) (colon - s) : strlen(s);
 		/* an empty entry is the current directory */
 		const char *dir = dlen ? s : ".";
 		if (!dlen)
@@ -515,9 +518,9 @@ __attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	for (int s = 1; s < _NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
-			(void)sigaction(s, &dfl, NULL);
+			(void) sigaction(s, &dfl, NULL);
 	uint64_t empty = 0;
-	(void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, sizeof(empty));
+	(void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, sizeof(empty));
 
 	if (setsid() < 0)
 		FAIL_SETUP(p, errno, "starting a session");
@@ -555,7 +558,7 @@ __attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave
 		struct stat st;
 		if (fstat(i, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
 		    st.st_uid != p->uid)
-			(void)fchown(i, p->uid, (gid_t)-1);
+			(void) fchown(i, p->uid, (gid_t) -1);
 	}
 	/* everything else closes at exec (start_w too: that tells the parent) */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -567,8 +570,7 @@ __attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave
 	set_caps(p);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		FAIL_SETUP(p, errno, "setting no_new_privs");
-	if (p->seccomp.len &&
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p->seccomp) < 0)
+	if (p->seccomp.len && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p->seccomp) < 0)
 		FAIL_SETUP(p, errno, "loading the seccomp filter");
 	exec_process(p);
 }
@@ -588,7 +590,7 @@ static void loopback_up(struct xplan *p)
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
 		FAIL_SETUP(p, errno, "bringing up lo");
-	(void)close(s);
+	(void) close(s);
 }
 
 __attribute__((noreturn)) static void be_init(struct xplan *p, pid_t child)
@@ -602,14 +604,14 @@ __attribute__((noreturn)) static void be_init(struct xplan *p, pid_t child)
 		ssize_t n = sfd >= 0 ? read(sfd, &si, sizeof(si)) : -1;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n != (ssize_t)sizeof(si)) {
+		if (n != (ssize_t) sizeof(si)) {
 			/* no signalfd: fall back to just waiting for the process */
 			if (waitpid(child, &wstatus, 0) == child)
 				done = 1;
 			continue;
 		}
 		if (si.ssi_signo != SIGCHLD) {
-			(void)kill(child, (int)si.ssi_signo);
+			(void) kill(child, (int) si.ssi_signo);
 			continue;
 		}
 		for (;;) {
@@ -624,7 +626,7 @@ __attribute__((noreturn)) static void be_init(struct xplan *p, pid_t child)
 		}
 	}
 	/* the process is gone: so is everything it left behind */
-	(void)kill(-1, SIGKILL);
+	(void) kill(-1, SIGKILL);
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		;
 	p->sh->wstatus = wstatus;
@@ -636,14 +638,14 @@ void kiln_exec_child(struct xplan *p)
 {
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(p->parent_fds); i++)
 		if (p->parent_fds[i] >= 0)
-			(void)close(p->parent_fds[i]);
+			(void) close(p->parent_fds[i]);
 	/* die with the parent; if it is already gone, the alive pipe says so */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		FAIL_SETUP(p, errno, "setting the parent-death signal");
 	struct pollfd pfd = { .fd = p->alive_r, .events = POLLIN };
 	if (poll(&pfd, 1, 0) > 0)
 		_exit(125);
-	(void)prctl(PR_SET_NAME, "kiln-init", 0, 0, 0);
+	(void) prctl(PR_SET_NAME, "kiln-init", 0, 0, 0);
 	umask(0);
 
 	/* nothing mounted here may propagate back to the host */
@@ -673,7 +675,7 @@ void kiln_exec_child(struct xplan *p)
 	int cwd = resolve_target(p, rootfd, root_mnt, p->cwd, XT_DIR, R_CHOWN, &missing);
 	if (cwd < 0)
 		FAIL_SETUP(p, -cwd, "creating the working directory ", p->cwd);
-	(void)close(cwd);
+	(void) close(cwd);
 
 	for (size_t i = 0; i < p->n_mounts; i++)
 		do_mount(p, rootfd, root_mnt, &p->mounts[i]);
@@ -695,13 +697,13 @@ void kiln_exec_child(struct xplan *p)
 	sigfillset(&all);
 	if (sigprocmask(SIG_BLOCK, &all, NULL) < 0)
 		FAIL_SETUP(p, errno, "blocking signals");
-	pid_t child = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	pid_t child = (pid_t) syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (child < 0)
 		FAIL_SETUP(p, errno, "starting the process");
 	if (child == 0)
 		run_process(p, tty_slave);
 	/* pid 1 keeps nothing open: the caller's pipes see EOF when the process
 	 * and its children are done */
-	(void)syscall(SYS_close_range, 0U, ~0U, 0U);
+	(void) syscall(SYS_close_range, 0U, ~0U, 0U);
 	be_init(p, child);
 }

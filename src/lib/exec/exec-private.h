@@ -18,14 +18,14 @@
 #include "exec/exec.h"
 
 enum xmount_kind {
-	XM_FS,   /* a new filesystem: fstype + options, made inside the namespaces */
+	XM_FS,	 /* a new filesystem: fstype + options, made inside the namespaces */
 	XM_TREE, /* a detached mount the parent prepared (bind source, generated file) */
-	XM_RO,   /* remount an existing path read-only (Docker's readonly paths) */
+	XM_RO,	 /* remount an existing path read-only (Docker's readonly paths) */
 	XM_MASK, /* hide a path: /dev/null over files, read-only tmpfs over dirs */
 };
 
 enum xtarget {
-	XT_DIR,      /* create a directory when missing */
+	XT_DIR,	     /* create a directory when missing */
 	XT_FILE,     /* create an empty file when missing */
 	XT_EXISTING, /* skip the mount when the target is missing */
 };
@@ -38,12 +38,12 @@ struct xopt {
 struct xmount {
 	enum xmount_kind kind;
 	enum xtarget target_type;
-	const char *target;      /* absolute and normalized */
-	const char *fstype;      /* XM_FS */
+	const char *target;	 /* absolute and normalized */
+	const char *fstype;	 /* XM_FS */
 	const struct xopt *opts; /* XM_FS: terminated by { NULL } */
-	unsigned attr;           /* XM_FS: MOUNT_ATTR_* for the new mount */
-	int populate_dev;        /* XM_FS: fill in the minimal /dev */
-	int tree_fd;             /* XM_TREE: detached mount (owned by the plan) */
+	unsigned attr;		 /* XM_FS: MOUNT_ATTR_* for the new mount */
+	int populate_dev;	 /* XM_FS: fill in the minimal /dev */
+	int tree_fd;		 /* XM_TREE: detached mount (owned by the plan) */
 };
 
 #define KILN_EXEC_STUB_MAX 256
@@ -55,13 +55,13 @@ struct xstub {
 	int is_dir;
 	int have_times;
 	struct timespec parent_before[2]; /* atime, mtime of the parent before */
-	struct timespec parent_after;     /* mtime of the parent after */
+	struct timespec parent_after;	  /* mtime of the parent after */
 };
 
 /* Memory shared (MAP_SHARED) between the parent and the sandbox's processes. */
 struct xshared {
-	int failed;     /* setup or exec failed: code, sys_errno, msg */
-	int code;       /* enum kiln_err */
+	int failed; /* setup or exec failed: code, sys_errno, msg */
+	int code;   /* enum kiln_err */
 	int sys_errno;
 	char msg[KILN_EXEC_MSG_MAX];
 	int done; /* the process ended: wstatus is its wait status */
@@ -72,9 +72,9 @@ struct xshared {
 };
 
 struct xplan {
-	int rootfd;     /* O_PATH of the root filesystem (owned) */
-	int root_tree;  /* a detached copy of it, moved into place by the child (owned) */
-	int files_fd;   /* the private tmpfs of generated files (owned) */
+	int rootfd;    /* O_PATH of the root filesystem (owned) */
+	int root_tree; /* a detached copy of it, moved into place by the child (owned) */
+	int files_fd;  /* the private tmpfs of generated files (owned) */
 	unsigned long clone_flags;
 	struct xmount *mounts;
 	size_t n_mounts;
@@ -91,7 +91,7 @@ struct xplan {
 	char *const *argv;
 	char **envp;
 	const char *path; /* the PATH used to find argv[0] */
-	char *exec_buf;   /* room for one PATH entry + argv[0] */
+	char *exec_buf;	  /* room for one PATH entry + argv[0] */
 	size_t exec_buf_len;
 	int stdio[3];
 	int tty;
@@ -99,9 +99,9 @@ struct xplan {
 	int have_winsize;
 	int readonly_root;
 	/* the child's ends of the channels to the parent */
-	int start_w;  /* closed (by exec) once the process runs */
-	int alive_r;  /* EOF when the parent is gone */
-	int tty_sock; /* the terminal's master goes back through it */
+	int start_w;	   /* closed (by exec) once the process runs */
+	int alive_r;	   /* EOF when the parent is gone */
+	int tty_sock;	   /* the terminal's master goes back through it */
 	int parent_fds[3]; /* the parent's ends, closed first thing in the child */
 	struct xshared *sh;
 	/* what the parent allocated for the plan, freed by kiln_exec_plan_release() */

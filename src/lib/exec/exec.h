@@ -30,10 +30,10 @@
 /** Named limits on what a spec may carry. */
 #define KILN_EXEC_MAX_MOUNTS 128
 #define KILN_EXEC_MAX_FILES 32
-#define KILN_EXEC_MAX_FILE_SIZE ((size_t)1 << 20)
+#define KILN_EXEC_MAX_FILE_SIZE ((size_t) 1 << 20)
 #define KILN_EXEC_MAX_HOSTNAME 64
 /** /etc/passwd and /etc/group larger than this are refused. */
-#define KILN_EXEC_MAX_USERDB ((size_t)16 << 20)
+#define KILN_EXEC_MAX_USERDB ((size_t) 16 << 20)
 #define KILN_EXEC_MAX_GROUPS 65536
 
 enum kiln_exec_network {
@@ -54,9 +54,9 @@ struct kiln_exec_mount {
 	enum kiln_exec_mount_type type;
 	const char *source; /* BIND: host path; TMPFS: ignored */
 	const char *target; /* absolute path inside the sandbox, not "/" */
-	unsigned flags;     /* enum kiln_exec_mount_flags */
-	uint64_t size;      /* TMPFS: bytes; 0 = the kernel's default */
-	mode_t mode;        /* TMPFS: permissions of its root; 0 = 01777 */
+	unsigned flags;	    /* enum kiln_exec_mount_flags */
+	uint64_t size;	    /* TMPFS: bytes; 0 = the kernel's default */
+	mode_t mode;	    /* TMPFS: permissions of its root; 0 = 01777 */
 };
 
 /**
@@ -85,7 +85,7 @@ enum kiln_exec_flags {
 };
 
 /* Capability bits (1 << CAP_x). */
-#define KILN_EXEC_CAP(c) ((uint64_t)1 << (c))
+#define KILN_EXEC_CAP(c) ((uint64_t) 1 << (c))
 /** Docker's default set: CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW,
  *  SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL,
  *  AUDIT_WRITE. */
@@ -129,9 +129,9 @@ struct kiln_exec_spec {
 	unsigned flags; /* enum kiln_exec_flags */
 };
 
-#define KILN_EXEC_SPEC_INIT                                                                      \
-	{                                                                                        \
-		.rootfs_fd = -1, .stdin_fd = -1, .stdout_fd = 1, .stderr_fd = 2                  \
+#define KILN_EXEC_SPEC_INIT                                                                        \
+	{                                                                                          \
+		.rootfs_fd = -1, .stdin_fd = -1, .stdout_fd = 1, .stderr_fd = 2                    \
 	}
 
 /** How the process ended. */
@@ -171,8 +171,8 @@ int kiln_exec_kill(struct kiln_exec_proc *p, int sig, struct kiln_error *err);
  * sandbox when the process ended is killed. Mount points kiln created in the
  * root filesystem are removed before it returns.
  */
-int kiln_exec_wait(struct kiln_exec_proc *p, struct kiln_exec_status *ret,
-		   struct kiln_error *err) __attribute__((warn_unused_result));
+int kiln_exec_wait(struct kiln_exec_proc *p, struct kiln_exec_status *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 
 /** Kill and reap a sandbox still running, free everything. NULL is fine. */
 void kiln_exec_proc_free(struct kiln_exec_proc *p);
@@ -204,9 +204,9 @@ void kiln_exec_user_release(struct kiln_exec_user *u);
  * was given. NULL or "" is root with no supplementary groups. `passwd` and
  * `group` hold the files' contents, or are NULL when the file is missing.
  */
-int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len,
-			 const char *group, size_t group_len, struct kiln_exec_user *ret,
-			 struct kiln_error *err) __attribute__((warn_unused_result));
+int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len, const char *group,
+			 size_t group_len, struct kiln_exec_user *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 
 /** Same, reading etc/passwd and etc/group inside the root at `rootfd`. */
 int kiln_exec_user_resolve(int rootfd, const char *spec, struct kiln_exec_user *ret,
@@ -234,5 +234,5 @@ char *kiln_exec_resolv_conf(const char *host_conf, enum kiln_exec_network net);
  * architecture checked (the native one plus its 32-bit companions; any other
  * is killed). `ret_prog` receives kiln_malloc'd sock_filter instructions.
  */
-int kiln_exec_seccomp_build(uint64_t caps, void **ret_prog, size_t *ret_len,
-			    struct kiln_error *err) __attribute__((warn_unused_result));
+int kiln_exec_seccomp_build(uint64_t caps, void **ret_prog, size_t *ret_len, struct kiln_error *err)
+	__attribute__((warn_unused_result));

@@ -65,8 +65,8 @@ char *kiln_exec_resolv_conf(const char *host_conf, enum kiln_exec_network net)
 
 	/* first pass: are there usable nameservers at all? */
 	for (const char *q = p; q < end;) {
-		const char *nl = memchr(q, '\n', (size_t)(end - q));
-		size_t len = nl ? (size_t)(nl - q) : (size_t)(end - q);
+		const char *nl = memchr(q, '\n', (size_t) (end - q));
+		size_t len = nl ? (size_t) (nl - q) : (size_t) (end - q);
 		const char *addr;
 		size_t alen;
 		if (nameserver_of(q, len, &addr, &alen))
@@ -76,8 +76,8 @@ char *kiln_exec_resolv_conf(const char *host_conf, enum kiln_exec_network net)
 	int filter = net != KILN_EXEC_NET_HOST || nameservers == 0;
 	nameservers = 0;
 	for (const char *q = p; q < end;) {
-		const char *nl = memchr(q, '\n', (size_t)(end - q));
-		size_t len = nl ? (size_t)(nl - q) : (size_t)(end - q);
+		const char *nl = memchr(q, '\n', (size_t) (end - q));
+		size_t len = nl ? (size_t) (nl - q) : (size_t) (end - q);
 		const char *addr;
 		size_t alen;
 		int ns = nameserver_of(q, len, &addr, &alen);

@@ -14,8 +14,7 @@
 uint64_t kiln_exec_mnt_id(int fd)
 {
 	struct statx stx = { 0 };
-	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) <
-	    0)
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
 		return 0;
 	if (!(stx.stx_mask & STATX_MNT_ID))
 		return 0;

@@ -54,6 +54,6 @@ char *kiln_exec_clean_path(const char *path)
 	char *c = kiln_strdup(path);
 	if (!c)
 		return NULL;
-	(void)kiln_exec_clean_inplace(c);
+	(void) kiln_exec_clean_inplace(c);
 	return c;
 }

@@ -22,21 +22,22 @@
 #include "exec/exec-private.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define RESOLV_CONF_MAX ((size_t)64 << 10)
+#define RESOLV_CONF_MAX ((size_t) 64 << 10)
 
 static const struct xopt opts_none[] = { { NULL, NULL } };
 static const struct xopt opts_dev[] = { { "mode", "755" }, { "size", "65536k" }, { NULL, NULL } };
 static const struct xopt opts_pts[] = {
-	{ "newinstance", NULL }, { "ptmxmode", "0666" }, { "mode", "0620" }, { "gid", "5" },
-	{ NULL, NULL },
+	{ "newinstance", NULL }, { "ptmxmode", "0666" }, { "mode", "0620" },
+	{ "gid", "5" },		 { NULL, NULL },
 };
 static const struct xopt opts_shm[] = { { "mode", "1777" }, { "size", "65536k" }, { NULL, NULL } };
 
 /* Docker's default masked and read-only paths. */
 static const char *const masked_paths[] = {
-	"/proc/asound",	 "/proc/acpi",	      "/proc/interrupts", "/proc/kcore",
-	"/proc/keys",	 "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-	"/proc/sched_debug", "/proc/scsi",	      "/sys/firmware",	 "/sys/devices/virtual/powercap",
+	"/proc/asound",	    "/proc/acpi",	 "/proc/interrupts",
+	"/proc/kcore",	    "/proc/keys",	 "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi",	    "/sys/firmware",	 "/sys/devices/virtual/powercap",
 };
 static const char *const readonly_paths[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
@@ -71,15 +72,15 @@ void kiln_exec_plan_release(struct xplan *p)
 		return;
 	for (size_t i = 0; i < p->n_mounts; i++)
 		if (p->mounts[i].tree_fd >= 0)
-			(void)close(p->mounts[i].tree_fd);
+			(void) close(p->mounts[i].tree_fd);
 	if (p->rootfd >= 0)
-		(void)close(p->rootfd);
+		(void) close(p->rootfd);
 	if (p->root_tree >= 0)
-		(void)close(p->root_tree);
+		(void) close(p->root_tree);
 	if (p->files_fd >= 0)
-		(void)close(p->files_fd);
+		(void) close(p->files_fd);
 	if (p->sh)
-		(void)munmap(p->sh, sizeof(*p->sh));
+		(void) munmap(p->sh, sizeof(*p->sh));
 	for (size_t i = 0; i < p->n_owned; i++)
 		free(p->owned[i]);
 	free(p->owned);
@@ -106,7 +107,7 @@ static int check_hostname(const char *h, struct kiln_error *err)
 		return kiln_fail(err, KILN_EINVAL, 0, "invalid hostname '%s': 1 to %d characters",
 				 h, KILN_EXEC_MAX_HOSTNAME);
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)h[i];
+		unsigned char c = (unsigned char) h[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '-' || c == '.' || c == '_'))
 			return kiln_fail(err, KILN_EINVAL, 0, "invalid hostname '%s'", h);
@@ -161,19 +162,19 @@ static int write_files(struct xplan *p, struct genfile *files, size_t n, struct 
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		int e = errno;
-		(void)close(fs);
+		(void) close(fs);
 		return kiln_fail(err, KILN_EIO, e, "creating the tmpfs for generated files");
 	}
 	p->files_fd = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	int e = errno;
-	(void)close(fs);
+	(void) close(fs);
 	if (p->files_fd < 0)
 		return kiln_fail(err, KILN_EIO, e, "mounting the tmpfs for generated files");
 	for (size_t i = 0; i < n; i++) {
 		char name[32];
-		(void)snprintf(name, sizeof(name), "%zu", i);
-		cleanup_close int fd = openat(p->files_fd, name,
-					      O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		(void) snprintf(name, sizeof(name), "%zu", i);
+		cleanup_close int fd =
+			openat(p->files_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return kiln_fail_errno(err, "writing %s", files[i].path);
 		int r = kiln_write_all(fd, files[i].data, files[i].len);
@@ -295,8 +296,10 @@ static int add_user_mounts(struct xplan *p, const struct kiln_exec_spec *spec,
 			x->target_type = S_ISDIR(st.st_mode) ? XT_DIR : XT_FILE;
 		} else if (m->type == KILN_EXEC_MOUNT_TMPFS) {
 			struct xopt *o = own(p, kiln_calloc(3, sizeof(*o)));
-			char *size = own_str(p, kiln_asprintf("%llu", (unsigned long long)m->size));
-			char *mode = own_str(p, kiln_asprintf("%o", m->mode ? m->mode & 07777 : 01777));
+			char *size =
+				own_str(p, kiln_asprintf("%llu", (unsigned long long) m->size));
+			char *mode =
+				own_str(p, kiln_asprintf("%o", m->mode ? m->mode & 07777 : 01777));
 			if (!o || !size || !mode)
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 			size_t no = 0;
@@ -310,7 +313,7 @@ static int add_user_mounts(struct xplan *p, const struct kiln_exec_spec *spec,
 				  ((m->flags & KILN_EXEC_MOUNT_RO) ? MOUNT_ATTR_RDONLY : 0);
 		} else {
 			return kiln_fail(err, KILN_EINVAL, 0, "mount on %s: unknown type %d",
-					 targets[i], (int)m->type);
+					 targets[i], (int) m->type);
 		}
 	}
 	return 0;
@@ -327,7 +330,7 @@ static int validate(const struct kiln_exec_spec *spec, struct kiln_error *err)
 				 "working directory '%s' must be an absolute path", spec->cwd);
 	if (spec->network != KILN_EXEC_NET_NONE && spec->network != KILN_EXEC_NET_HOST)
 		return kiln_fail(err, KILN_EINVAL, 0, "unknown network mode %d",
-				 (int)spec->network);
+				 (int) spec->network);
 	if (spec->n_mounts > KILN_EXEC_MAX_MOUNTS)
 		return kiln_fail(err, KILN_ELIMIT, 0, "more than %d mounts", KILN_EXEC_MAX_MOUNTS);
 	if (spec->n_files > KILN_EXEC_MAX_FILES)
@@ -337,8 +340,8 @@ static int validate(const struct kiln_exec_spec *spec, struct kiln_error *err)
 		return kiln_fail(err, KILN_EINVAL, 0, "mount count without mounts");
 	if (spec->n_files && !spec->files)
 		return kiln_fail(err, KILN_EINVAL, 0, "file count without files");
-	if (spec->flags & ~(unsigned)(KILN_EXEC_TTY | KILN_EXEC_FORWARD_SIGNALS |
-				      KILN_EXEC_READONLY_ROOT))
+	if (spec->flags &
+	    ~(unsigned) (KILN_EXEC_TTY | KILN_EXEC_FORWARD_SIGNALS | KILN_EXEC_READONLY_ROOT))
 		return kiln_fail(err, KILN_EINVAL, 0, "unknown flags 0x%x", spec->flags);
 	for (int i = 0; i < 3; i++) {
 		int fd = i == 0 ? spec->stdin_fd : i == 1 ? spec->stdout_fd : spec->stderr_fd;
@@ -348,24 +351,23 @@ static int validate(const struct kiln_exec_spec *spec, struct kiln_error *err)
 	return 0;
 }
 
-int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p,
-			 struct kiln_error *err)
+int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, struct kiln_error *err)
 {
 	int r = validate(spec, err);
 	if (r < 0)
 		return r;
 
-	p->rootfd = spec->rootfs_fd >= 0
-			    ? fcntl(spec->rootfs_fd, F_DUPFD_CLOEXEC, 3)
-			    : open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	p->rootfd = spec->rootfs_fd >= 0 ? fcntl(spec->rootfs_fd, F_DUPFD_CLOEXEC, 3)
+					 : open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (p->rootfd < 0)
 		return kiln_fail_errno(err, "opening the root filesystem %s",
 				       spec->rootfs ? spec->rootfs : "");
 	struct stat st;
 	if (fstat(p->rootfd, &st) < 0 || !S_ISDIR(st.st_mode))
-		return kiln_fail(err, KILN_EINVAL, ENOTDIR, "the root filesystem is not a directory");
-	p->root_tree = open_tree(p->rootfd, "",
-				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+		return kiln_fail(err, KILN_EINVAL, ENOTDIR,
+				 "the root filesystem is not a directory");
+	p->root_tree = open_tree(
+		p->rootfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (p->root_tree < 0)
 		return kiln_fail_errno(err, "preparing the root filesystem");
 
@@ -386,9 +388,10 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p,
 	p->stdio[1] = spec->stdout_fd;
 	p->stdio[2] = spec->stderr_fd;
 	if (p->tty)
-		p->have_winsize =
-			(spec->stdin_fd >= 0 && ioctl(spec->stdin_fd, TIOCGWINSZ, &p->winsize) == 0) ||
-			(spec->stdout_fd >= 0 && ioctl(spec->stdout_fd, TIOCGWINSZ, &p->winsize) == 0);
+		p->have_winsize = (spec->stdin_fd >= 0 &&
+				   ioctl(spec->stdin_fd, TIOCGWINSZ, &p->winsize) == 0) ||
+				  (spec->stdout_fd >= 0 &&
+				   ioctl(spec->stdout_fd, TIOCGWINSZ, &p->winsize) == 0);
 
 	/* the user */
 	struct kiln_exec_user u = { 0 };
@@ -411,7 +414,7 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p,
 
 	/* capabilities and seccomp */
 	p->caps = (kiln_exec_caps_default() | spec->caps_add) & ~spec->caps_drop;
-	p->cap_last = (int)cap_max_bits() - 1;
+	p->cap_last = (int) cap_max_bits() - 1;
 	void *prog = NULL;
 	size_t prog_len = 0;
 	r = kiln_exec_seccomp_build(p->caps, &prog, &prog_len, err);
@@ -420,7 +423,7 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p,
 	if (!own(p, prog))
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	p->seccomp.filter = prog;
-	p->seccomp.len = (unsigned short)prog_len;
+	p->seccomp.len = (unsigned short) prog_len;
 
 	/* mounts: the system ones, generated files, the caller's */
 	size_t max = 6 + KILN_ARRAY_SIZE(masked_paths) + KILN_ARRAY_SIZE(readonly_paths) + 3 +
@@ -455,9 +458,9 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p,
 	m->opts = opts_none;
 	m->attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(masked_paths); i++)
-		(void)add_mount(p, XM_MASK, masked_paths[i], XT_EXISTING);
+		(void) add_mount(p, XM_MASK, masked_paths[i], XT_EXISTING);
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(readonly_paths); i++)
-		(void)add_mount(p, XM_RO, readonly_paths[i], XT_EXISTING);
+		(void) add_mount(p, XM_RO, readonly_paths[i], XT_EXISTING);
 	r = gen_files(p, spec, err);
 	if (r < 0)
 		return r;

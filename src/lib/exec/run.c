@@ -40,7 +40,7 @@ static int open_parent_in_root(int rootfd, const char *path, const char **base, 
 	const char *slash = strrchr(path, '/');
 	*base = slash ? slash + 1 : path;
 	char dir[PATH_MAX];
-	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	size_t dlen = slash ? (size_t) (slash - path) : 0;
 	if (dlen == 0) {
 		dir[0] = '.';
 		dlen = 1;
@@ -52,10 +52,10 @@ static int open_parent_in_root(int rootfd, const char *path, const char **base, 
 	}
 	dir[dlen] = '\0';
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_DIRECTORY | O_CLOEXEC),
+		.flags = (uint64_t) (flags | O_DIRECTORY | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	return (int)syscall(SYS_openat2, rootfd, dir, &how, sizeof(how));
+	return (int) syscall(SYS_openat2, rootfd, dir, &how, sizeof(how));
 }
 
 /*
@@ -78,7 +78,8 @@ static void remove_stubs(struct kiln_exec_proc *p)
 		if (s->path[0] != '/' || !s->path[1])
 			continue;
 		const char *base;
-		cleanup_close int dfd = open_parent_in_root(p->plan.rootfd, s->path, &base, O_RDONLY);
+		cleanup_close int dfd =
+			open_parent_in_root(p->plan.rootfd, s->path, &base, O_RDONLY);
 		if (dfd < 0)
 			continue;
 		struct stat st;
@@ -102,7 +103,7 @@ static void remove_stubs(struct kiln_exec_proc *p)
 			continue;
 		}
 		if (restore)
-			(void)futimens(dfd, s->parent_before);
+			(void) futimens(dfd, s->parent_before);
 	}
 }
 
@@ -111,7 +112,7 @@ static void remove_stubs(struct kiln_exec_proc *p)
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
-		(void)close(*fd);
+		(void) close(*fd);
 	*fd = -1;
 }
 
@@ -121,7 +122,7 @@ int kiln_exec_proc_reap(struct kiln_exec_proc *p)
 		return 0;
 	for (;;) {
 		memset(&p->init_info, 0, sizeof(p->init_info));
-		if (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &p->init_info, WEXITED) == 0)
+		if (waitid((idtype_t) P_PIDFD, (id_t) p->pidfd, &p->init_info, WEXITED) == 0)
 			break;
 		if (errno != EINTR)
 			return -errno;
@@ -136,8 +137,8 @@ void kiln_exec_proc_free(struct kiln_exec_proc *p)
 	if (!p)
 		return;
 	if (p->pidfd >= 0 && !p->reaped) {
-		(void)syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
-		(void)kiln_exec_proc_reap(p);
+		(void) syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
+		(void) kiln_exec_proc_reap(p);
 	}
 	remove_stubs(p);
 	close_fd(&p->pidfd);
@@ -154,13 +155,13 @@ static pid_t clone_sandbox(unsigned long flags, int *pidfd)
 	struct clone_args args;
 	memset(&args, 0, sizeof(args));
 	args.flags = flags | CLONE_PIDFD;
-	args.pidfd = (uint64_t)(uintptr_t)pidfd;
+	args.pidfd = (uint64_t) (uintptr_t) pidfd;
 	args.exit_signal = SIGCHLD;
-	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	pid_t pid = (pid_t) syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0 && errno == ENOSYS)
 		/* clone3 filtered (kiln itself in a container): plain clone, same flags */
-		pid = (pid_t)syscall(SYS_clone, flags | CLONE_PIDFD | SIGCHLD, NULL, pidfd, NULL,
-				     NULL);
+		pid = (pid_t) syscall(SYS_clone, flags | CLONE_PIDFD | SIGCHLD, NULL, pidfd, NULL,
+				      NULL);
 	return pid;
 }
 
@@ -197,13 +198,13 @@ void kiln_exec_proc_copy_winsize(struct kiln_exec_proc *p)
 		return;
 	if ((p->in_fd >= 0 && ioctl(p->in_fd, TIOCGWINSZ, &ws) == 0) ||
 	    (p->out_fd >= 0 && ioctl(p->out_fd, TIOCGWINSZ, &ws) == 0))
-		(void)ioctl(p->master, TIOCSWINSZ, &ws);
+		(void) ioctl(p->master, TIOCSWINSZ, &ws);
 }
 
 static int start_failed(struct kiln_exec_proc *p, struct kiln_error *err)
 {
 	struct xshared *sh = p->plan.sh;
-	(void)kiln_exec_proc_reap(p);
+	(void) kiln_exec_proc_reap(p);
 	sh->msg[sizeof(sh->msg) - 1] = '\0';
 	if (sh->stubs_overflow)
 		return kiln_fail(err, KILN_ELIMIT, 0,
@@ -212,9 +213,9 @@ static int start_failed(struct kiln_exec_proc *p, struct kiln_error *err)
 	if (sh->code == KILN_ECHILD)
 		return kiln_fail(err, sh->sys_errno == ENOENT ? KILN_ENOTFOUND : KILN_ECHILD,
 				 sh->sys_errno, "%s", sh->msg);
-	return kiln_fail(err, sh->code > 0 && sh->code < KILN_ERR_MAX_ ? (enum kiln_err)sh->code
-								    : KILN_EIO,
-			 sh->sys_errno, "setting up the sandbox: %s", sh->msg);
+	return kiln_fail(
+		err, sh->code > 0 && sh->code < KILN_ERR_MAX_ ? (enum kiln_err) sh->code : KILN_EIO,
+		sh->sys_errno, "setting up the sandbox: %s", sh->msg);
 }
 
 int kiln_exec_start(const struct kiln_ctx *ctx, const struct kiln_exec_spec *spec,
@@ -240,17 +241,17 @@ int kiln_exec_start(const struct kiln_ctx *ctx, const struct kiln_exec_spec *spe
 		return kiln_fail_errno(err, "pipe");
 	if (pipe2(alive, O_CLOEXEC) < 0) {
 		int e = errno;
-		(void)close(start[0]);
-		(void)close(start[1]);
+		(void) close(start[0]);
+		(void) close(start[1]);
 		return kiln_fail(err, KILN_EIO, e, "pipe");
 	}
 	if ((spec->flags & KILN_EXEC_TTY) &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
 		int e = errno;
-		(void)close(start[0]);
-		(void)close(start[1]);
-		(void)close(alive[0]);
-		(void)close(alive[1]);
+		(void) close(start[0]);
+		(void) close(start[1]);
+		(void) close(alive[0]);
+		(void) close(alive[1]);
 		return kiln_fail(err, KILN_EIO, e, "socketpair");
 	}
 	p->start_r = start[0];
@@ -269,10 +270,10 @@ int kiln_exec_start(const struct kiln_ctx *ctx, const struct kiln_exec_spec *spe
 	if (p->pid == 0)
 		kiln_exec_child(&p->plan);
 	int clone_errno = errno;
-	(void)close(start[1]);
-	(void)close(alive[0]);
+	(void) close(start[1]);
+	(void) close(alive[0]);
 	if (sock[1] >= 0)
-		(void)close(sock[1]);
+		(void) close(sock[1]);
 	if (p->pid < 0) {
 		p->pidfd = -1;
 		if (clone_errno == EPERM)
@@ -294,13 +295,13 @@ int kiln_exec_start(const struct kiln_ctx *ctx, const struct kiln_exec_spec *spe
 	if (spec->flags & KILN_EXEC_TTY) {
 		p->master = recv_fd(p->tty_sock);
 		if (p->master < 0) {
-			(void)syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
-			(void)kiln_exec_proc_reap(p);
+			(void) syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
+			(void) kiln_exec_proc_reap(p);
 			return kiln_fail(err, KILN_EIO, 0, "the sandbox sent no terminal");
 		}
 		int fl = fcntl(p->master, F_GETFL);
 		if (fl >= 0)
-			(void)fcntl(p->master, F_SETFL, fl | O_NONBLOCK);
+			(void) fcntl(p->master, F_SETFL, fl | O_NONBLOCK);
 		kiln_exec_proc_copy_winsize(p);
 	}
 	close_fd(&p->tty_sock);

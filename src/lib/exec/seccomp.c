@@ -151,8 +151,7 @@ static int add_names(scmp_filter_ctx sc, const char *names, struct kiln_error *e
 	return 0;
 }
 
-static int export_bpf(scmp_filter_ctx sc, void **ret_prog, size_t *ret_len,
-		      struct kiln_error *err)
+static int export_bpf(scmp_filter_ctx sc, void **ret_prog, size_t *ret_len, struct kiln_error *err)
 {
 	cleanup_close int fd = memfd_create("kiln-seccomp", MFD_CLOEXEC);
 	if (fd < 0)
@@ -201,7 +200,8 @@ static int build(scmp_filter_ctx sc, uint64_t caps, struct kiln_error *err)
 			continue;
 		r = seccomp_arch_add(sc, extra[i]);
 		if (r < 0 && r != -EEXIST)
-			return kiln_fail(err, KILN_EINTERNAL, -r, "seccomp: adding an architecture");
+			return kiln_fail(err, KILN_EINTERNAL, -r,
+					 "seccomp: adding an architecture");
 	}
 
 	r = add_names(sc, allow_always, err);
@@ -238,8 +238,9 @@ static int build(scmp_filter_ctx sc, uint64_t caps, struct kiln_error *err)
 		/* fork-like clone() only; clone3 says ENOSYS so libcs fall back to
 		 * clone(), whose flags can be checked (clone3 passes a pointer) */
 		int clone_arg = seccomp_arch_native() == SCMP_ARCH_S390X ? 1 : 0;
-		r = seccomp_rule_add(sc, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-				     arg_cmp((unsigned)clone_arg, SCMP_CMP_MASKED_EQ, CLONE_NS_MASK, 0));
+		r = seccomp_rule_add(
+			sc, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+			arg_cmp((unsigned) clone_arg, SCMP_CMP_MASKED_EQ, CLONE_NS_MASK, 0));
 		if (r < 0)
 			return kiln_fail(err, KILN_EINTERNAL, -r, "seccomp: clone rule");
 		int nr = seccomp_syscall_resolve_name("clone3");
@@ -252,8 +253,7 @@ static int build(scmp_filter_ctx sc, uint64_t caps, struct kiln_error *err)
 	return 0;
 }
 
-int kiln_exec_seccomp_build(uint64_t caps, void **ret_prog, size_t *ret_len,
-			    struct kiln_error *err)
+int kiln_exec_seccomp_build(uint64_t caps, void **ret_prog, size_t *ret_len, struct kiln_error *err)
 {
 	scmp_filter_ctx sc = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	if (!sc)

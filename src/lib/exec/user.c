@@ -61,14 +61,14 @@ static int parse_id(const char *s, size_t len, long *ret)
 	for (; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
-		if (v <= (unsigned long long)ID_MAX)
-			v = v * 10 + (unsigned)(s[i] - '0');
+		if (v <= (unsigned long long) ID_MAX)
+			v = v * 10 + (unsigned) (s[i] - '0');
 		else
 			big = 1;
 	}
-	if (big || v > (unsigned long long)ID_MAX || (neg && v != 0))
+	if (big || v > (unsigned long long) ID_MAX || (neg && v != 0))
 		return -2;
-	*ret = (long)v;
+	*ret = (long) v;
 	return 0;
 }
 
@@ -90,7 +90,7 @@ struct lines {
 static int next_line(struct lines *it, const char **ret, size_t *ret_len)
 {
 	while (it->p && it->p < it->end) {
-		const char *nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
+		const char *nl = memchr(it->p, '\n', (size_t) (it->end - it->p));
 		const char *e = nl ? nl : it->end;
 		const char *s = it->p;
 		it->p = nl ? nl + 1 : it->end;
@@ -100,7 +100,7 @@ static int next_line(struct lines *it, const char **ret, size_t *ret_len)
 			e--;
 		if (e > s) {
 			*ret = s;
-			*ret_len = (size_t)(e - s);
+			*ret_len = (size_t) (e - s);
 			return 1;
 		}
 	}
@@ -114,9 +114,9 @@ static int lists_member(const struct fields *fl, const char *name)
 	const char *p = fl->f[3], *end = fl->f[3] + fl->len[3];
 	size_t nlen = strlen(name);
 	while (p <= end) {
-		const char *c = memchr(p, ',', (size_t)(end - p));
+		const char *c = memchr(p, ',', (size_t) (end - p));
 		const char *e = c ? c : end;
-		if ((size_t)(e - p) == nlen && memcmp(p, name, nlen) == 0)
+		if ((size_t) (e - p) == nlen && memcmp(p, name, nlen) == 0)
 			return 1;
 		if (!c)
 			break;
@@ -153,9 +153,8 @@ static int add_group(struct kiln_exec_user *u, size_t *alloc, gid_t g, struct ki
 	return 0;
 }
 
-int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len,
-			 const char *group, size_t group_len, struct kiln_exec_user *ret,
-			 struct kiln_error *err)
+int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len, const char *group,
+			 size_t group_len, struct kiln_exec_user *ret, struct kiln_error *err)
 {
 	struct kiln_exec_user u = { .uid = 0, .gid = 0 };
 	cleanup_free char *user_arg = NULL;
@@ -167,12 +166,12 @@ int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len
 	if (!spec)
 		spec = "";
 	const char *colon = strchr(spec, ':');
-	user_arg = colon ? kiln_strndup(spec, (size_t)(colon - spec)) : kiln_strdup(spec);
+	user_arg = colon ? kiln_strndup(spec, (size_t) (colon - spec)) : kiln_strdup(spec);
 	if (colon) {
 		/* "a:b:c" uses a and b, as moby's parseLine does */
 		const char *g = colon + 1;
 		const char *c2 = strchr(g, ':');
-		group_arg = c2 ? kiln_strndup(g, (size_t)(c2 - g)) : kiln_strdup(g);
+		group_arg = c2 ? kiln_strndup(g, (size_t) (c2 - g)) : kiln_strdup(g);
 	} else {
 		group_arg = kiln_strdup("");
 	}
@@ -204,8 +203,8 @@ int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len
 		if (!match)
 			continue;
 		found = 1;
-		u.uid = (uid_t)field_id(&fl, 2);
-		u.gid = (gid_t)field_id(&fl, 3);
+		u.uid = (uid_t) field_id(&fl, 2);
+		u.gid = (gid_t) field_id(&fl, 3);
 		matched = kiln_strndup(fl.f[0], fl.len[0]);
 		home = fl.n > 5 ? kiln_strndup(fl.f[5], fl.len[5]) : kiln_strdup("/");
 		if (!matched || !home)
@@ -214,14 +213,15 @@ int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len
 	}
 	if (!found && user_arg[0] != '\0') {
 		if (!uid_numeric)
-			return kiln_fail(err, KILN_ENOTFOUND, 0,
-					 "unable to find user %s: no matching entries in passwd file",
-					 user_arg);
+			return kiln_fail(
+				err, KILN_ENOTFOUND, 0,
+				"unable to find user %s: no matching entries in passwd file",
+				user_arg);
 		if (uid_r == -2)
 			return kiln_fail(err, KILN_EINVAL, 0,
 					 "user %s: uids and gids must be in range 0-%ld", user_arg,
 					 ID_MAX);
-		u.uid = (uid_t)uid_num;
+		u.uid = (uid_t) uid_num;
 	}
 	if (!home && !(home = kiln_strdup("/")))
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -236,7 +236,7 @@ int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len
 			split_fields(line, len, 4, &fl);
 			if (group_arg[0] == '\0') {
 				if (lists_member(&fl, matched)) {
-					r = add_group(&u, &alloc, (gid_t)field_id(&fl, 2), err);
+					r = add_group(&u, &alloc, (gid_t) field_id(&fl, 2), err);
 					if (r < 0) {
 						kiln_exec_user_release(&u);
 						return r;
@@ -247,7 +247,7 @@ int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len
 			int match = gid_numeric ? gid_r == 0 && field_id(&fl, 2) == gid_num
 						: field_eq(&fl, 0, group_arg);
 			if (match) {
-				u.gid = (gid_t)field_id(&fl, 2);
+				u.gid = (gid_t) field_id(&fl, 2);
 				gfound = 1;
 				break;
 			}
@@ -255,13 +255,14 @@ int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len
 		if (group_arg[0] != '\0' && !gfound) {
 			if (!gid_numeric)
 				return kiln_fail(err, KILN_ENOTFOUND, 0,
-						 "unable to find group %s: no matching entries in group file",
+						 "unable to find group %s: no matching entries in "
+						 "group file",
 						 group_arg);
 			if (gid_r == -2)
 				return kiln_fail(err, KILN_EINVAL, 0,
 						 "group %s: uids and gids must be in range 0-%ld",
 						 group_arg, ID_MAX);
-			u.gid = (gid_t)gid_num;
+			u.gid = (gid_t) gid_num;
 		}
 	}
 	u.home = steal_ptr(&home);
@@ -279,7 +280,7 @@ static int read_in_root(int rootfd, const char *path, char **ret, size_t *ret_le
 	};
 	*ret = NULL;
 	*ret_len = 0;
-	cleanup_close int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	cleanup_close int fd = (int) syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;

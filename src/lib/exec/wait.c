@@ -36,7 +36,7 @@ static void pump_master(struct kiln_exec_proc *p, struct relay *rl)
 		ssize_t n = read(p->master, buf, sizeof(buf));
 		if (n > 0) {
 			if (rl->out_ok && p->out_fd >= 0 &&
-			    kiln_write_all(p->out_fd, buf, (size_t)n) < 0)
+			    kiln_write_all(p->out_fd, buf, (size_t) n) < 0)
 				rl->out_ok = 0; /* the reader went away: drop the rest */
 			continue;
 		}
@@ -55,7 +55,7 @@ static void push_input(struct kiln_exec_proc *p, struct relay *rl)
 	while (rl->in_off < rl->in_len) {
 		ssize_t n = write(p->master, rl->in + rl->in_off, rl->in_len - rl->in_off);
 		if (n > 0) {
-			rl->in_off += (size_t)n;
+			rl->in_off += (size_t) n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -73,13 +73,13 @@ static void read_input(struct kiln_exec_proc *p, struct relay *rl)
 {
 	ssize_t n = read(p->in_fd, rl->in, sizeof(rl->in));
 	if (n > 0) {
-		rl->in_len = (size_t)n;
+		rl->in_len = (size_t) n;
 		rl->in_off = 0;
 	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 		/* end of input: the terminal's EOF character, once */
 		rl->in_open = 0;
 		struct termios t;
-		rl->in[0] = tcgetattr(p->master, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
+		rl->in[0] = tcgetattr(p->master, &t) == 0 ? (char) t.c_cc[VEOF] : 4;
 		rl->in_len = 1;
 		rl->in_off = 0;
 	}
@@ -88,15 +88,15 @@ static void read_input(struct kiln_exec_proc *p, struct relay *rl)
 static void handle_signals(struct kiln_exec_proc *p, int sfd)
 {
 	struct signalfd_siginfo si;
-	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		int sig = (int)si.ssi_signo;
+	while (read(sfd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
+		int sig = (int) si.ssi_signo;
 		if (sig == SIGWINCH && p->master >= 0) {
 			/* the kernel tells the terminal's foreground process */
 			kiln_exec_proc_copy_winsize(p);
 			continue;
 		}
 		if (!p->reaped)
-			(void)syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
+			(void) syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
 	}
 }
 
@@ -120,7 +120,7 @@ static int wait_loop(struct kiln_exec_proc *p, int sfd, struct kiln_error *err)
 			i_master = n;
 			fds[n++] = (struct pollfd){
 				.fd = p->master,
-				.events = (short)(POLLIN | (rl.in_len > rl.in_off ? POLLOUT : 0)),
+				.events = (short) (POLLIN | (rl.in_len > rl.in_off ? POLLOUT : 0)),
 			};
 		}
 		if (rl.in_open && rl.in_len == rl.in_off) {
@@ -128,12 +128,12 @@ static int wait_loop(struct kiln_exec_proc *p, int sfd, struct kiln_error *err)
 			fds[n++] = (struct pollfd){ .fd = p->in_fd, .events = POLLIN };
 		}
 		int timeout = p->ctx && p->ctx->cancel ? 100 : -1;
-		int k = poll(fds, (nfds_t)n, timeout);
+		int k = poll(fds, (nfds_t) n, timeout);
 		if (k < 0 && errno != EINTR)
 			return kiln_fail_errno(err, "waiting for the sandbox");
 		if (kiln_cancelled(p->ctx)) {
-			(void)syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
-			(void)kiln_exec_proc_reap(p);
+			(void) syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
+			(void) kiln_exec_proc_reap(p);
 			return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 		}
 		if (k <= 0)
@@ -161,8 +161,7 @@ static int wait_loop(struct kiln_exec_proc *p, int sfd, struct kiln_error *err)
 	}
 }
 
-int kiln_exec_wait(struct kiln_exec_proc *p, struct kiln_exec_status *ret,
-		   struct kiln_error *err)
+int kiln_exec_wait(struct kiln_exec_proc *p, struct kiln_exec_status *ret, struct kiln_error *err)
 {
 	sigset_t set, old;
 	int sfd = -1, masked = 0;
@@ -178,17 +177,17 @@ int kiln_exec_wait(struct kiln_exec_proc *p, struct kiln_exec_status *ret,
 		if (sfd < 0) {
 			int e = errno;
 			if (masked)
-				(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+				(void) pthread_sigmask(SIG_SETMASK, &old, NULL);
 			return kiln_fail(err, KILN_EIO, e, "signalfd");
 		}
 	}
 	int r = wait_loop(p, sfd, err);
 	if (sfd >= 0) {
 		handle_signals(p, sfd); /* what came in last is dropped, not re-raised */
-		(void)close(sfd);
+		(void) close(sfd);
 	}
 	if (masked)
-		(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+		(void) pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r < 0)
 		return r;
 	return kiln_exec_proc_status(p, ret, err);
@@ -211,6 +210,6 @@ int kiln_exec_run(const struct kiln_ctx *ctx, const struct kiln_exec_spec *spec,
 	if (r >= 0)
 		r = kiln_exec_wait(p, ret, err);
 	if (masked)
-		(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+		(void) pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
