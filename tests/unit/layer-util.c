@@ -61,7 +61,7 @@ void tb_pad(struct tb *t)
 static void octal(unsigned char *f, size_t n, uint64_t v)
 {
 	char tmp[32];
-	snprintf(tmp, sizeof(tmp), "%0*llo", (int)(n - 1), (unsigned long long)v);
+	snprintf(tmp, sizeof(tmp), "%0*llo", (int) (n - 1), (unsigned long long) v);
 	memcpy(f, tmp, n - 1);
 	f[n - 1] = 0;
 }
@@ -69,22 +69,22 @@ static void octal(unsigned char *f, size_t n, uint64_t v)
 void tb_header(struct tb *t, const struct tb_hdr *h)
 {
 	unsigned char b[512] = { 0 };
-	strncpy((char *)b, h->name, 100);
+	strncpy((char *) b, h->name, 100);
 	unsigned mode = h->set_mode || h->mode ? h->mode : 0644;
 	octal(b + 100, 8, mode);
 	if (h->base256_uid) {
 		b[108] = 0x80;
 		for (int i = 0; i < 4; i++)
-			b[115 - i] = (unsigned char)(h->uid >> (8 * i));
+			b[115 - i] = (unsigned char) (h->uid >> (8 * i));
 	} else {
 		octal(b + 108, 8, h->uid);
 	}
 	octal(b + 116, 8, h->gid);
 	octal(b + 124, 12, h->size);
-	octal(b + 136, 12, (uint64_t)h->mtime);
-	b[156] = (unsigned char)h->type;
+	octal(b + 136, 12, (uint64_t) h->mtime);
+	b[156] = (unsigned char) h->type;
 	if (h->link)
-		strncpy((char *)b + 157, h->link, 100);
+		strncpy((char *) b + 157, h->link, 100);
 	if (h->gnu) {
 		memcpy(b + 257, "ustar  ", 8);
 	} else if (!h->v7) {
@@ -95,12 +95,12 @@ void tb_header(struct tb *t, const struct tb_hdr *h)
 		octal(b + 329, 8, h->devmajor);
 		octal(b + 337, 8, h->devminor);
 		if (h->prefix)
-			strncpy((char *)b + 345, h->prefix, 155);
+			strncpy((char *) b + 345, h->prefix, 155);
 	}
 	memset(b + 148, ' ', 8);
 	long sum = 0;
 	for (int i = 0; i < 512; i++)
-		sum += h->signed_checksum ? (signed char)b[i] : b[i];
+		sum += h->signed_checksum ? (signed char) b[i] : b[i];
 	if (h->bad_checksum)
 		sum += 1;
 	char ck[8];
@@ -131,9 +131,9 @@ void tb_pax(struct tb *t, char type, const struct tb_rec *recs, size_t n)
 		char digits[32];
 		for (;;) {
 			int d = snprintf(digits, sizeof(digits), "%zu", total);
-			if (base + (size_t)d == total)
+			if (base + (size_t) d == total)
 				break;
-			total = base + (size_t)d;
+			total = base + (size_t) d;
 		}
 		tb_raw(&body, digits, strlen(digits));
 		tb_raw(&body, " ", 1);
@@ -176,15 +176,15 @@ unsigned char *fd_bytes(int fd, size_t *ret_len)
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return NULL;
-	unsigned char *b = malloc((size_t)st.st_size + 1);
+	unsigned char *b = malloc((size_t) st.st_size + 1);
 	if (!b)
 		return NULL;
-	ssize_t n = pread(fd, b, (size_t)st.st_size, 0);
+	ssize_t n = pread(fd, b, (size_t) st.st_size, 0);
 	if (n != st.st_size) {
 		free(b);
 		return NULL;
 	}
-	*ret_len = (size_t)n;
+	*ret_len = (size_t) n;
 	return b;
 }
 
@@ -202,7 +202,7 @@ char *scratch_dir(const char *tag)
 void remove_tree(const char *path)
 {
 	struct kiln_error err = KILN_ERROR_INIT;
-	(void)kiln_rm_rf(path, &err);
+	(void) kiln_rm_rf(path, &err);
 	kiln_error_release(&err);
 }
 
@@ -211,8 +211,8 @@ void put_file(const char *path, const char *content, unsigned mode)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return;
-	(void)kiln_write_all(fd, content, strlen(content));
-	(void)fchmod(fd, mode);
+	(void) kiln_write_all(fd, content, strlen(content));
+	(void) fchmod(fd, mode);
 	close(fd);
 }
 
@@ -294,7 +294,7 @@ static char *xattr_list_sorted(const char *p)
 		if (kiln_buf_addf(&out, "%s=", names[i]) < 0)
 			break;
 		for (ssize_t j = 0; j < vl; j++)
-			if (kiln_buf_addf(&out, "%02x", (unsigned char)v[j]) < 0)
+			if (kiln_buf_addf(&out, "%02x", (unsigned char) v[j]) < 0)
 				break;
 		if (kiln_buf_addch(&out, ';') < 0)
 			break;
@@ -313,16 +313,19 @@ static int walk_cmp(struct walk_ctx *c, const char *rel)
 	if (lstat(pb, &sb) < 0)
 		return differ(c, "missing in b (%lld %lld)", rel, 0, 0);
 	if ((sa.st_mode & S_IFMT) != (sb.st_mode & S_IFMT))
-		return differ(c, "type %llo vs %llo", rel, sa.st_mode & S_IFMT, sb.st_mode & S_IFMT);
+		return differ(c, "type %llo vs %llo", rel, sa.st_mode & S_IFMT,
+			      sb.st_mode & S_IFMT);
 	if (*rel && (sa.st_mode & 07777) != (sb.st_mode & 07777) && !S_ISLNK(sa.st_mode))
 		return differ(c, "mode %llo vs %llo", rel, sa.st_mode & 07777, sb.st_mode & 07777);
 	if (*rel && (sa.st_uid != sb.st_uid || sa.st_gid != sb.st_gid))
-		return differ(c, "owner %lld vs %lld", rel, (long long)sa.st_uid * 100000 + sa.st_gid,
-			      (long long)sb.st_uid * 100000 + sb.st_gid);
+		return differ(c, "owner %lld vs %lld", rel,
+			      (long long) sa.st_uid * 100000 + sa.st_gid,
+			      (long long) sb.st_uid * 100000 + sb.st_gid);
 	if (*rel && c->times && !S_ISDIR(sa.st_mode) && sa.st_mtim.tv_sec != sb.st_mtim.tv_sec)
 		return differ(c, "mtime %lld vs %lld", rel, sa.st_mtim.tv_sec, sb.st_mtim.tv_sec);
 	if (*rel && c->times && S_ISDIR(sa.st_mode) && sa.st_mtim.tv_sec != sb.st_mtim.tv_sec)
-		return differ(c, "dir mtime %lld vs %lld", rel, sa.st_mtim.tv_sec, sb.st_mtim.tv_sec);
+		return differ(c, "dir mtime %lld vs %lld", rel, sa.st_mtim.tv_sec,
+			      sb.st_mtim.tv_sec);
 	if (*rel) {
 		char *xa = xattr_list_sorted(pa), *xb = xattr_list_sorted(pb);
 		int bad = !xa || !xb || strcmp(xa, xb) != 0;
@@ -342,9 +345,11 @@ static int walk_cmp(struct walk_ctx *c, const char *rel)
 		if (sa.st_nlink > 1 || sb.st_nlink > 1) {
 			for (size_t i = 0; i < c->n_links; i++) {
 				if (c->links[i].ia == sa.st_ino || c->links[i].ib == sb.st_ino) {
-					if (c->links[i].ia != sa.st_ino || c->links[i].ib != sb.st_ino)
-						return differ(c, "hardlink grouping differs (%lld %lld)",
-							      rel, 0, 0);
+					if (c->links[i].ia != sa.st_ino ||
+					    c->links[i].ib != sb.st_ino)
+						return differ(
+							c, "hardlink grouping differs (%lld %lld)",
+							rel, 0, 0);
 					goto linked;
 				}
 			}
@@ -354,18 +359,19 @@ static int walk_cmp(struct walk_ctx *c, const char *rel)
 			c->links[c->n_links].path = strdup(rel);
 			c->n_links++;
 		}
-linked:;
+	linked:;
 	}
 	if (S_ISLNK(sa.st_mode)) {
 		char la[4097], lb[4097];
-		ssize_t na = readlink(pa, la, sizeof(la) - 1), nb = readlink(pb, lb, sizeof(lb) - 1);
-		if (na < 0 || nb < 0 || na != nb || memcmp(la, lb, (size_t)na))
+		ssize_t na = readlink(pa, la, sizeof(la) - 1),
+			nb = readlink(pb, lb, sizeof(lb) - 1);
+		if (na < 0 || nb < 0 || na != nb || memcmp(la, lb, (size_t) na))
 			return differ(c, "link target differs (%lld %lld)", rel, na, nb);
 	}
 	if (S_ISCHR(sa.st_mode) || S_ISBLK(sa.st_mode)) {
 		if (sa.st_rdev != sb.st_rdev)
-			return differ(c, "rdev %lld vs %lld", rel, (long long)sa.st_rdev,
-				      (long long)sb.st_rdev);
+			return differ(c, "rdev %lld vs %lld", rel, (long long) sa.st_rdev,
+				      (long long) sb.st_rdev);
 	}
 	if (!S_ISDIR(sa.st_mode))
 		return 0;
@@ -415,7 +421,7 @@ int tree_equal(const char *a, const char *b, int times, char *why, size_t why_le
 
 static int line_cmp(const void *x, const void *y)
 {
-	return strcmp(*(char *const *)x, *(char *const *)y);
+	return strcmp(*(char *const *) x, *(char *const *) y);
 }
 
 char *tar_listing(int fd, int sorted)

@@ -26,18 +26,18 @@ void tb_pad(struct tb *t);
 
 struct tb_hdr {
 	const char *name;
-	char type;          /* '0', '5', '2', ... */
+	char type; /* '0', '5', '2', ... */
 	uint64_t size;
-	unsigned mode;      /* default 0644 when 0 and not set_mode */
+	unsigned mode; /* default 0644 when 0 and not set_mode */
 	int set_mode;
 	unsigned uid, gid;
 	int64_t mtime;
 	const char *link;
 	const char *prefix; /* ustar prefix field */
 	unsigned devmajor, devminor;
-	int gnu;            /* GNU magic instead of ustar */
-	int v7;             /* no magic at all */
-	int base256_uid;    /* encode uid as base-256 */
+	int gnu;	 /* GNU magic instead of ustar */
+	int v7;		 /* no magic at all */
+	int base256_uid; /* encode uid as base-256 */
 	int bad_checksum;
 	int signed_checksum;
 };
@@ -46,7 +46,8 @@ struct tb_hdr {
 void tb_header(struct tb *t, const struct tb_hdr *h);
 /* Header plus `size` bytes of data (h->size is set from len) and padding. */
 void tb_file(struct tb *t, const struct tb_hdr *h, const void *data, size_t len);
-/* A PAX extended header ('x' or 'g') holding the given records (key, value pairs; value may hold NULs with explicit lengths). */
+/* A PAX extended header ('x' or 'g') holding the given records (key, value pairs; value may hold
+ * NULs with explicit lengths). */
 struct tb_rec {
 	const char *key;
 	const char *val;

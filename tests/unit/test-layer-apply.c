@@ -36,7 +36,7 @@ static char *pj(const char *a, const char *b)
 static void set_times(const char *path, time_t t)
 {
 	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
-	(void)utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
+	(void) utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
 }
 
 static char *fresh(const char *name)
@@ -86,44 +86,44 @@ static void build_source(const char *s)
 	p = pj(s, "bin/suid");
 	put_file(p, "#!/bin/sh\n", 0755);
 	if (is_root)
-		(void)!chown(p, 1000, 1000);
+		(void) !chown(p, 1000, 1000);
 	chmod(p, 04755);
 	free(p);
 	p = pj(s, "bin/ping");
 	put_file(p, "ping", 0755);
 	if (is_root)
-		(void)setxattr(p, "security.capability", caps_v2, sizeof(caps_v2), 0);
+		(void) setxattr(p, "security.capability", caps_v2, sizeof(caps_v2), 0);
 	free(p);
 	p = pj(s, "etc/noted");
 	put_file(p, "noted", 0644);
-	(void)setxattr(p, "user.comment", "binary\0value", 12, 0);
+	(void) setxattr(p, "user.comment", "binary\0value", 12, 0);
 	free(p);
-	(void)setxattr(p = pj(s, "etc"), "user.dirnote", "d", 1, 0), free(p);
+	(void) setxattr(p = pj(s, "etc"), "user.dirnote", "d", 1, 0), free(p);
 	char *t = pj(s, "etc/conf");
-	(void)!link(t, p = pj(s, "bin/conf-link")), free(p);
+	(void) !link(t, p = pj(s, "bin/conf-link")), free(p);
 	free(t);
-	(void)!symlink("../etc/conf", p = pj(s, "bin/rel")), free(p);
-	(void)!symlink("/etc/conf", p = pj(s, "bin/abs")), free(p);
-	(void)!symlink("nowhere/at/all", p = pj(s, "bin/dangling")), free(p);
+	(void) !symlink("../etc/conf", p = pj(s, "bin/rel")), free(p);
+	(void) !symlink("/etc/conf", p = pj(s, "bin/abs")), free(p);
+	(void) !symlink("nowhere/at/all", p = pj(s, "bin/dangling")), free(p);
 	if (is_root)
-		(void)!lchown(p = pj(s, "bin/rel"), 1234, 4321), free(p);
+		(void) !lchown(p = pj(s, "bin/rel"), 1234, 4321), free(p);
 	mkfifo(p = pj(s, "dev/fifo"), 0620), free(p);
 	if (is_root) {
 		mknod(p = pj(s, "dev/null"), S_IFCHR | 0666, makedev(1, 3)), free(p);
 		mknod(p = pj(s, "dev/loop9"), S_IFBLK | 0660, makedev(7, 9)), free(p);
-		(void)!chown(p = pj(s, "shared"), 100, 200), free(p);
-		(void)!chown(p = pj(s, "etc/conf"), 0, 42), free(p);
+		(void) !chown(p = pj(s, "shared"), 100, 200), free(p);
+		(void) !chown(p = pj(s, "etc/conf"), 0, 42), free(p);
 	}
 	chmod(p = pj(s, "shared"), 02775), free(p);
 	/* times last, directories after their children */
-	const char *leaves[] = { "etc/empty", "etc/conf", "etc/none", "bin/big", "bin/suid", "bin/ping",
-				 "etc/noted", "bin/rel", "bin/abs", "bin/dangling", "dev/fifo",
-				 "ro/inside", "dev/null", "dev/loop9" };
+	const char *leaves[] = { "etc/empty", "etc/conf",  "etc/none", "bin/big",  "bin/suid",
+				 "bin/ping",  "etc/noted", "bin/rel",  "bin/abs",  "bin/dangling",
+				 "dev/fifo",  "ro/inside", "dev/null", "dev/loop9" };
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(leaves); i++)
-		set_times(p = pj(s, leaves[i]), (time_t)(1500000000 + i)), free(p);
+		set_times(p = pj(s, leaves[i]), (time_t) (1500000000 + i)), free(p);
 	const char *dirs[] = { "bin", "etc", "tmp", "shared", "ro", "dev" };
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(dirs); i++)
-		set_times(p = pj(s, dirs[i]), (time_t)(1600000000 + i)), free(p);
+		set_times(p = pj(s, dirs[i]), (time_t) (1600000000 + i)), free(p);
 }
 
 static void test_round_trip(void)
@@ -151,7 +151,8 @@ static void test_round_trip(void)
 	       "setuid survives the chown");
 	free(p);
 	p = pj(dst, "ro");
-	TAP_OK(stat(p, &st) == 0 && (st.st_mode & 07777) == 0500, "read-only directory got its content, then its mode");
+	TAP_OK(stat(p, &st) == 0 && (st.st_mode & 07777) == 0500,
+	       "read-only directory got its content, then its mode");
 	free(p);
 	struct stat a, b;
 	char *p1 = pj(dst, "etc/conf"), *p2 = pj(dst, "bin/conf-link");
@@ -169,7 +170,7 @@ static void test_round_trip(void)
 	TAP_OK(r == 0 && n < 0, "default writer drops user xattrs");
 	if (is_root) {
 		n = getxattr(ping, "security.capability", v, sizeof(v));
-		TAP_OK(n == (ssize_t)sizeof(caps_v2) && memcmp(v, caps_v2, sizeof(caps_v2)) == 0,
+		TAP_OK(n == (ssize_t) sizeof(caps_v2) && memcmp(v, caps_v2, sizeof(caps_v2)) == 0,
 		       "security.capability kept by default");
 	} else {
 		tap_skip("not root", "security.capability kept by default");
@@ -190,7 +191,8 @@ static void test_round_trip(void)
 /* ---------------------------------------------------------------------- */
 
 #define DIR_(n) tb_file(&t, &(struct tb_hdr){ .name = (n), .type = '5', .mode = 0755 }, NULL, 0)
-#define FILE_(n, c) tb_file(&t, &(struct tb_hdr){ .name = (n), .type = '0', .mode = 0644 }, (c), strlen(c))
+#define FILE_(n, c)                                                                                \
+	tb_file(&t, &(struct tb_hdr){ .name = (n), .type = '0', .mode = 0644 }, (c), strlen(c))
 
 static void lower_layer(struct tb *tp)
 {
@@ -242,8 +244,9 @@ static void upper_layer(struct tb *tp, int opaque_first, int nodir)
 }
 
 static const char *const after_upper_exists[] = { "a/b/c/foo", "top/y", "new", "nodir" };
-static const char *const after_upper_absent[] = { "a/b/c/bar", "a/keep", "f", "top/x", "top/z",
-						  "gone", "nodir/nothing" };
+static const char *const after_upper_absent[] = { "a/b/c/bar",	  "a/keep", "f",
+						  "top/x",	  "top/z",  "gone",
+						  "nodir/nothing" };
 
 static void check_after_upper(const char *d, const char *what)
 {
@@ -287,10 +290,12 @@ static void test_whiteouts(void)
 		r = r == 0 ? apply_tb(&up, d, NULL, &res, &err) : r;
 		if (r < 0)
 			tap_diag("%s", err.msg);
-		TAP_OK(r == 0 && res.whiteouts == 7, "two layers applied (opaque marker %s its siblings)",
+		TAP_OK(r == 0 && res.whiteouts == 7,
+		       "two layers applied (opaque marker %s its siblings)",
 		       first ? "before" : "after");
-		check_after_upper(d, first ? "whiteouts and opaque (marker first) hide only lower content"
-					   : "whiteouts and opaque (marker last) hide only lower content");
+		check_after_upper(
+			d, first ? "whiteouts and opaque (marker first) hide only lower content"
+				 : "whiteouts and opaque (marker last) hide only lower content");
 		kiln_error_release(&err);
 		tb_free(&lo);
 		tb_free(&up);
@@ -320,7 +325,6 @@ static void test_whiteouts(void)
 	kiln_error_release(&err);
 }
 
-
 /* ---------------------------------------------------------------------- */
 /* Overlay lowers and uppers, through real overlay mounts                  */
 /* ---------------------------------------------------------------------- */
@@ -329,7 +333,8 @@ static int overlay_mount(const char *lower, const char *upper, const char *work,
 {
 	char opts[4096];
 	if (upper)
-		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper,
+			 work);
 	else
 		snprintf(opts, sizeof(opts), "lowerdir=%s", lower);
 	if (mount("overlay", at, "overlay", 0, opts) < 0) {
@@ -342,7 +347,8 @@ static int overlay_mount(const char *lower, const char *upper, const char *work,
 static void test_overlay_lowers(void)
 {
 	/* each layer unpacked once into its own directory, mounted as overlay lowers */
-	char *l1 = fresh("ovl-l1"), *l2 = fresh("ovl-l2"), *m = fresh("ovl-m"), *flat = fresh("ovl-flat");
+	char *l1 = fresh("ovl-l1"), *l2 = fresh("ovl-l2"), *m = fresh("ovl-m"),
+	     *flat = fresh("ovl-flat");
 	struct tb lo, up;
 	lower_layer(&lo);
 	upper_layer(&up, 0, 0);
@@ -393,7 +399,8 @@ static void test_overlay_lowers(void)
 	tb_file(&t, &(struct tb_hdr){ .name = "hl", .type = '1', .link = "gone" }, NULL, 0);
 	tb_end(&t);
 	r = apply_tb(&t, d, &ov, NULL, &err);
-	TAP_OK(r == -KILN_ENOTFOUND && strstr(err.msg, "'hl'"), "hardlink to a whited-out path refused");
+	TAP_OK(r == -KILN_ENOTFOUND && strstr(err.msg, "'hl'"),
+	       "hardlink to a whited-out path refused");
 	kiln_error_release(&err);
 	int opaque_all = 1;
 	const char *ws[] = { "w1", "w2", "w3" };
@@ -403,7 +410,8 @@ static void test_overlay_lowers(void)
 			      getxattr(p, "trusted.overlay.opaque", v, sizeof(v)) == 1;
 		free(p);
 	}
-	TAP_OK(opaque_all, "a directory and a whiteout of the same name in one layer: opaque directory");
+	TAP_OK(opaque_all,
+	       "a directory and a whiteout of the same name in one layer: opaque directory");
 	tb_free(&t);
 	remove_tree(d);
 	free(d);
@@ -439,12 +447,12 @@ static void test_overlay_upper(void)
 	if (!ok)
 		goto out;
 	/* changes in the merged view */
-	unlink(p = pj(m, "keep/a")), free(p);                      /* whiteout */
-	remove_tree(p = pj(m, "dir")), free(p);                     /* dir removed... */
-	mkdir(p = pj(m, "dir"), 0700), free(p);                     /* ...and recreated: opaque */
+	unlink(p = pj(m, "keep/a")), free(p);	/* whiteout */
+	remove_tree(p = pj(m, "dir")), free(p); /* dir removed... */
+	mkdir(p = pj(m, "dir"), 0700), free(p); /* ...and recreated: opaque */
 	put_file(p = pj(m, "dir/new"), "new", 0600), free(p);
-	put_file(p = pj(m, "file"), "upper file", 0644), free(p);   /* copy-up */
-	chmod(p = pj(m, "chm"), 0600), free(p);                     /* metadata copy-up */
+	put_file(p = pj(m, "file"), "upper file", 0644), free(p); /* copy-up */
+	chmod(p = pj(m, "chm"), 0600), free(p);			  /* metadata copy-up */
 	put_file(p = pj(m, "added"), "added", 0644), free(p);
 
 	struct kiln_error err = KILN_ERROR_INIT;
@@ -484,11 +492,12 @@ static void test_overlay_upper(void)
 	close(out);
 
 	/* redirect_dir and metacopy cannot be expressed in a layer */
-	(void)setxattr(p = pj(upper, "dir"), "trusted.overlay.redirect", "/x", 2, 0), free(p);
+	(void) setxattr(p = pj(upper, "dir"), "trusted.overlay.redirect", "/x", 2, 0), free(p);
 	out = mem_fd(NULL, 0);
 	ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = kiln_layer_write_tree(ufd, KILN_TREE_OVERLAY_UPPER, out, NULL, NULL, &err);
-	TAP_OK(r == -KILN_EUNSUPP && strstr(err.msg, "redirect"), "redirect_dir upper refused clearly");
+	TAP_OK(r == -KILN_EUNSUPP && strstr(err.msg, "redirect"),
+	       "redirect_dir upper refused clearly");
 	kiln_error_release(&err);
 	close(out);
 	close(ufd);
@@ -497,14 +506,15 @@ static void test_overlay_upper(void)
 	/* user.overlay.opaque (rootless overlay) is read too */
 	char *plain = fresh("up-user");
 	mkdir(p = pj(plain, "o"), 0755), free(p);
-	(void)setxattr(p = pj(plain, "o"), "user.overlay.opaque", "y", 1, 0), free(p);
+	(void) setxattr(p = pj(plain, "o"), "user.overlay.opaque", "y", 1, 0), free(p);
 	out = mem_fd(NULL, 0);
 	ufd = open(plain, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = kiln_layer_write_tree(ufd, KILN_TREE_OVERLAY_UPPER, out, NULL, NULL, &err);
 	close(ufd);
 	lseek(out, 0, SEEK_SET);
 	list = r == 0 ? tar_listing(out, 0) : NULL;
-	TAP_STR_EQ(list, "d o/\n- o/.wh..wh..opq\n", "user.overlay.opaque=y gives an opaque marker");
+	TAP_STR_EQ(list, "d o/\n- o/.wh..wh..opq\n",
+		   "user.overlay.opaque=y gives an opaque marker");
 	free(list);
 	close(out);
 	remove_tree(plain);
@@ -544,7 +554,8 @@ static void test_extract(void)
 	DIR_("was-file/");
 	FILE_("was-file/x", "x");
 	tb_end(&t);
-	struct kiln_layer_apply_opts o = { .mode = KILN_APPLY_EXTRACT, .uid = is_root ? 4321 : -1,
+	struct kiln_layer_apply_opts o = { .mode = KILN_APPLY_EXTRACT,
+					   .uid = is_root ? 4321 : -1,
 					   .gid = is_root ? 8765 : -1 };
 	struct kiln_error err = KILN_ERROR_INIT;
 	struct kiln_layer_apply_result res = { 0 };
@@ -584,8 +595,8 @@ static void test_replace_types(void)
 	mkdir(p = pj(d, "x"), 0755), free(p);
 	put_file(p = pj(d, "x/child"), "c", 0644), free(p);
 	put_file(p = pj(d, "y"), "y", 0644), free(p);
-	(void)!symlink(outside, p = pj(d, "z")), free(p);
-	(void)!symlink("target", p = pj(d, "w")), free(p);
+	(void) !symlink(outside, p = pj(d, "z")), free(p);
+	(void) !symlink("target", p = pj(d, "w")), free(p);
 	struct tb t = { 0 };
 	FILE_("x", "now a file");
 	DIR_("y/");
@@ -598,7 +609,8 @@ static void test_replace_types(void)
 	struct stat sx, sy, sz, sw;
 	char *px = pj(d, "x"), *py = pj(d, "y"), *pz = pj(d, "z"), *pw = pj(d, "w");
 	char *leak = pj(outside, "inside");
-	TAP_OK(r == 0 && lstat(px, &sx) == 0 && S_ISREG(sx.st_mode), "directory replaced by a file");
+	TAP_OK(r == 0 && lstat(px, &sx) == 0 && S_ISREG(sx.st_mode),
+	       "directory replaced by a file");
 	TAP_OK(lstat(py, &sy) == 0 && S_ISDIR(sy.st_mode), "file replaced by a directory");
 	TAP_OK(lstat(pz, &sz) == 0 && S_ISDIR(sz.st_mode) && !path_exists(leak),
 	       "symlink replaced by a directory, not followed");
@@ -621,14 +633,17 @@ static void test_sparse_and_digests(void)
 	char *d = fresh("sparse");
 	struct tb t = { 0 };
 	const struct tb_rec r10[] = {
-		{ "GNU.sparse.major", "1", 0 }, { "GNU.sparse.minor", "0", 0 },
-		{ "GNU.sparse.name", "holes", 0 }, { "GNU.sparse.realsize", "3000000", 0 },
+		{ "GNU.sparse.major", "1", 0 },
+		{ "GNU.sparse.minor", "0", 0 },
+		{ "GNU.sparse.name", "holes", 0 },
+		{ "GNU.sparse.realsize", "3000000", 0 },
 	};
 	tb_pax(&t, 'x', r10, KILN_ARRAY_SIZE(r10));
 	unsigned char data[512 + 8] = { 0 };
 	memcpy(data, "2\n0\n4\n2999996\n4\n", 17);
 	memcpy(data + 512, "HEADTAIL", 8);
-	tb_file(&t, &(struct tb_hdr){ .name = "GNUSparseFile.0/holes", .type = '0' }, data, sizeof(data));
+	tb_file(&t, &(struct tb_hdr){ .name = "GNUSparseFile.0/holes", .type = '0' }, data,
+		sizeof(data));
 	tb_end(&t);
 	struct kiln_error err = KILN_ERROR_INIT;
 	int r = apply_tb(&t, d, NULL, NULL, &err);
@@ -641,7 +656,8 @@ static void test_sparse_and_digests(void)
 		 pread(fd, mid, 4, 1500000) == 4 && !memcmp(head, "HEAD", 4) &&
 		 !memcmp(tail, "TAIL", 4) && !memcmp(mid, "\0\0\0\0", 4);
 	TAP_OK(ok, "sparse file applied: size, data, zero hole");
-	TAP_OK(ok && (uint64_t)st.st_blocks * 512 < 1000000, "sparse file keeps its holes on disk");
+	TAP_OK(ok && (uint64_t) st.st_blocks * 512 < 1000000,
+	       "sparse file keeps its holes on disk");
 	if (fd >= 0)
 		close(fd);
 	free(p);
@@ -651,7 +667,7 @@ static void test_sparse_and_digests(void)
 	char *d2 = fresh("sparse2");
 	r = apply_tb(&t, d2, NULL, &res, &err);
 	struct kiln_digest want;
-	(void)kiln_sha256_buf(t.data, t.len, &want, NULL);
+	(void) kiln_sha256_buf(t.data, t.len, &want, NULL);
 	TAP_OK(r == 0 && kiln_digest_equal(&res.digests.diff_id, &want) &&
 		       kiln_digest_equal(&res.digests.digest, &want),
 	       "apply reports the layer's digests");
@@ -662,7 +678,8 @@ static void test_sparse_and_digests(void)
 	remove_tree(d2);
 	mkdir(d2, 0755);
 	r = apply_tb(&t, d2, &o, NULL, &err);
-	TAP_OK(r == -KILN_EDIGEST && strstr(err.msg, "diff_id mismatch"), "apply with a wrong expected diff_id fails");
+	TAP_OK(r == -KILN_EDIGEST && strstr(err.msg, "diff_id mismatch"),
+	       "apply with a wrong expected diff_id fails");
 	kiln_error_release(&err);
 	remove_tree(d2);
 	free(d2);
@@ -681,7 +698,8 @@ int main(void)
 	}
 	test_round_trip();
 	test_whiteouts();
-	if (is_root && unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
+	if (is_root && unshare(CLONE_NEWNS) == 0 &&
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
 		test_overlay_lowers();
 		test_overlay_upper();
 	} else {

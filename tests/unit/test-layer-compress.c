@@ -45,7 +45,7 @@ static void fill(unsigned char *p, size_t n, uint64_t seed)
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		p[i] = (i / 4096) % 3 == 0 ? (unsigned char)(i % 61) : (unsigned char)x;
+		p[i] = (i / 4096) % 3 == 0 ? (unsigned char) (i % 61) : (unsigned char) x;
 	}
 }
 
@@ -61,8 +61,11 @@ static int make_layer(const size_t *sizes, size_t n, enum kiln_compression c, in
 	for (size_t i = 0; i < n && r == 0; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "file%zu", i);
-		struct kiln_tar_entry e = { .type = KILN_TAR_REG, .path = name, .mode = 0644,
-					    .size = sizes[i], .mtime = 1700000000 };
+		struct kiln_tar_entry e = { .type = KILN_TAR_REG,
+					    .path = name,
+					    .mode = 0644,
+					    .size = sizes[i],
+					    .mtime = 1700000000 };
 		r = kiln_layer_writer_add(w, &e, &err);
 		unsigned char *data = malloc(sizes[i] ? sizes[i] : 1);
 		fill(data, sizes[i], i + 7);
@@ -99,10 +102,10 @@ static unsigned char *gunzip(const unsigned char *in, size_t len, size_t cap, si
 	z_stream z = { 0 };
 	if (inflateInit2(&z, 31) != Z_OK)
 		return NULL;
-	z.next_in = (unsigned char *)in;
-	z.avail_in = (uInt)len;
+	z.next_in = (unsigned char *) in;
+	z.avail_in = (uInt) len;
 	z.next_out = out;
-	z.avail_out = (uInt)cap;
+	z.avail_out = (uInt) cap;
 	int r = inflate(&z, Z_FINISH);
 	*ret_len = cap - z.avail_out;
 	int ok = r == Z_STREAM_END && z.avail_in == 0;
@@ -118,12 +121,12 @@ static unsigned char *gzip_member(const unsigned char *in, size_t len, size_t *r
 {
 	z_stream z = { 0 };
 	deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-	size_t cap = deflateBound(&z, (uLong)len) + 64;
+	size_t cap = deflateBound(&z, (uLong) len) + 64;
 	unsigned char *out = malloc(cap);
-	z.next_in = (unsigned char *)in;
-	z.avail_in = (uInt)len;
+	z.next_in = (unsigned char *) in;
+	z.avail_in = (uInt) len;
 	z.next_out = out;
-	z.avail_out = (uInt)cap;
+	z.avail_out = (uInt) cap;
 	deflate(&z, Z_FINISH);
 	*ret_len = cap - z.avail_out;
 	deflateEnd(&z);
@@ -151,8 +154,8 @@ static void test_write_compressions(void)
 	if (!ok)
 		return;
 	TAP_OK(sha_is(none.data, none.len, &none.d.diff_id) &&
-		       kiln_digest_equal(&none.d.diff_id, &none.d.digest) && none.d.size == none.len &&
-		       none.d.uncompressed_size == none.len,
+		       kiln_digest_equal(&none.d.diff_id, &none.d.digest) &&
+		       none.d.size == none.len && none.d.uncompressed_size == none.len,
 	       "uncompressed: diff_id = digest = sha256 of the bytes, sizes counted");
 	TAP_OK(kiln_digest_equal(&gz.d.diff_id, &none.d.diff_id) &&
 		       kiln_digest_equal(&zs.d.diff_id, &none.d.diff_id),
@@ -162,7 +165,8 @@ static void test_write_compressions(void)
 	       "gzip: digest = sha256 of the compressed bytes, sizes counted");
 	TAP_OK(sha_is(zs.data, zs.len, &zs.d.digest) && zs.d.size == zs.len && zs.len < none.len,
 	       "zstd: digest = sha256 of the compressed bytes");
-	TAP_OK(gz.d.compression == KILN_COMPRESSION_GZIP && zs.d.compression == KILN_COMPRESSION_ZSTD,
+	TAP_OK(gz.d.compression == KILN_COMPRESSION_GZIP &&
+		       zs.d.compression == KILN_COMPRESSION_ZSTD,
 	       "digests record the compression");
 
 	static const unsigned char gz_head[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255 };
@@ -194,7 +198,8 @@ static void test_write_compressions(void)
 	struct blob g1 = { 0 }, g9 = { 0 };
 	ok = make_layer(sizes, 4, KILN_COMPRESSION_GZIP, 1, &g1) == 0 &&
 	     make_layer(sizes, 4, KILN_COMPRESSION_GZIP, 9, &g9) == 0;
-	TAP_OK(ok && g1.data[8] == 4 && g9.data[8] == 2, "gzip XFL byte follows the level (1: 4, 9: 2)");
+	TAP_OK(ok && g1.data[8] == 4 && g9.data[8] == 2,
+	       "gzip XFL byte follows the level (1: 4, 9: 2)");
 	TAP_OK(ok && read_blob(g1.data, g1.len, NULL, &d, &err) == 0 &&
 		       read_blob(g9.data, g9.len, NULL, NULL, &err) == 0,
 	       "gzip levels 1 and 9 read back");
@@ -202,19 +207,24 @@ static void test_write_compressions(void)
 	blob_free(&g9);
 
 	/* bzip2, xz (read only), from the same tar */
-	unsigned int bzlen = (unsigned int)(none.len + none.len / 50 + 1024);
+	unsigned int bzlen = (unsigned int) (none.len + none.len / 50 + 1024);
 	char *bz = malloc(bzlen);
-	ok = BZ2_bzBuffToBuffCompress(bz, &bzlen, (char *)none.data, (unsigned)none.len, 9, 0, 0) == BZ_OK;
+	ok = BZ2_bzBuffToBuffCompress(bz, &bzlen, (char *) none.data, (unsigned) none.len, 9, 0,
+				      0) == BZ_OK;
 	TAP_OK(ok && read_blob(bz, bzlen, NULL, &d, &err) == 0 &&
 		       d.compression == KILN_COMPRESSION_BZIP2 &&
-		       kiln_digest_equal(&d.diff_id, &none.d.diff_id) && sha_is(bz, bzlen, &d.digest),
+		       kiln_digest_equal(&d.diff_id, &none.d.diff_id) &&
+		       sha_is(bz, bzlen, &d.digest),
 	       "bzip2 layer read: diff_id of the tar, digest of the bytes");
 	free(bz);
 	size_t xzcap = none.len + 65536, xzlen = 0;
 	unsigned char *xz = malloc(xzcap);
-	ok = lzma_easy_buffer_encode(1, LZMA_CHECK_CRC64, NULL, none.data, none.len, xz, &xzlen, xzcap) == LZMA_OK;
-	TAP_OK(ok && read_blob(xz, xzlen, NULL, &d, &err) == 0 && d.compression == KILN_COMPRESSION_XZ &&
-		       kiln_digest_equal(&d.diff_id, &none.d.diff_id) && sha_is(xz, xzlen, &d.digest),
+	ok = lzma_easy_buffer_encode(1, LZMA_CHECK_CRC64, NULL, none.data, none.len, xz, &xzlen,
+				     xzcap) == LZMA_OK;
+	TAP_OK(ok && read_blob(xz, xzlen, NULL, &d, &err) == 0 &&
+		       d.compression == KILN_COMPRESSION_XZ &&
+		       kiln_digest_equal(&d.diff_id, &none.d.diff_id) &&
+		       sha_is(xz, xzlen, &d.digest),
 	       "xz layer read: diff_id of the tar, digest of the bytes");
 	free(xz);
 
@@ -238,7 +248,8 @@ static void test_write_compressions(void)
 	} broken[] = {
 		{ "truncated gzip", gz.data, gz.len - 9, "unexpected end of gzip" },
 		{ "truncated zstd", zs.data, zs.len - 9, "zstd" },
-		{ "gzip member cut in the second member", multi, l1 + l2 / 2, "unexpected end of gzip" },
+		{ "gzip member cut in the second member", multi, l1 + l2 / 2,
+		  "unexpected end of gzip" },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(broken); i++) {
 		int r = read_blob(broken[i].data, broken[i].len, NULL, &d, &err);
@@ -250,7 +261,8 @@ static void test_write_compressions(void)
 	memcpy(garbage, gz.data, gz.len);
 	memcpy(garbage + gz.len, "JUNK", 4);
 	int r = read_blob(garbage, gz.len + 4, NULL, &d, &err);
-	TAP_OK(r == -KILN_EPARSE && strstr(err.msg, "corrupt gzip"), "bytes after the gzip stream refused");
+	TAP_OK(r == -KILN_EPARSE && strstr(err.msg, "corrupt gzip"),
+	       "bytes after the gzip stream refused");
 	kiln_error_release(&err);
 	memcpy(garbage, gz.data, gz.len);
 	garbage[gz.len / 2] ^= 0x55;
@@ -263,8 +275,10 @@ static void test_write_compressions(void)
 	free(multi);
 
 	/* expected digests */
-	struct kiln_layer_read_opts o = { .expect_digest = &gz.d.digest, .expect_diff_id = &gz.d.diff_id };
-	TAP_OK(read_blob(gz.data, gz.len, &o, NULL, &err) == 0, "matching expected digests accepted");
+	struct kiln_layer_read_opts o = { .expect_digest = &gz.d.digest,
+					  .expect_diff_id = &gz.d.diff_id };
+	TAP_OK(read_blob(gz.data, gz.len, &o, NULL, &err) == 0,
+	       "matching expected digests accepted");
 	o.expect_digest = &zs.d.digest;
 	r = read_blob(gz.data, gz.len, &o, NULL, &err);
 	TAP_OK(r == -KILN_EDIGEST && strstr(err.msg, "digest mismatch") &&
@@ -288,14 +302,15 @@ static void test_chunk_boundaries(void)
 	static const long deltas[] = { 0, -512, 512 };
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(deltas); i++) {
 		/* header + data + 1024 end bytes = 2 chunks + delta */
-		size_t sz = 2 * GZIP_CHUNK + (size_t)deltas[i] - 512 - 1024;
+		size_t sz = 2 * GZIP_CHUNK + (size_t) deltas[i] - 512 - 1024;
 		struct blob n = { 0 }, g = { 0 };
 		int ok = make_layer(&sz, 1, KILN_COMPRESSION_NONE, 0, &n) == 0 &&
 			 make_layer(&sz, 1, KILN_COMPRESSION_GZIP, 0, &g) == 0;
 		size_t ulen = 0;
 		unsigned char *u = ok ? gunzip(g.data, g.len, n.len + 1, &ulen) : NULL;
-		TAP_OK(ok && n.len == 2 * GZIP_CHUNK + (size_t)deltas[i] && u && ulen == n.len &&
-			       memcmp(u, n.data, ulen) == 0 && kiln_digest_equal(&g.d.diff_id, &n.d.diff_id),
+		TAP_OK(ok && n.len == 2 * GZIP_CHUNK + (size_t) deltas[i] && u && ulen == n.len &&
+			       memcmp(u, n.data, ulen) == 0 &&
+			       kiln_digest_equal(&g.d.diff_id, &n.d.diff_id),
 		       "tar of 2 chunks %+ld bytes: gzip inflates to it", deltas[i]);
 		free(u);
 		blob_free(&n);
@@ -318,8 +333,8 @@ static void test_recompress(void)
 	unsigned char *b = r == 0 ? fd_bytes(out, &len) : NULL;
 	TAP_OK(r == 0 && kiln_digest_equal(&din.digest, &gz.d.digest) &&
 		       kiln_digest_equal(&dout.diff_id, &gz.d.diff_id) &&
-		       dout.compression == KILN_COMPRESSION_ZSTD && b && sha_is(b, len, &dout.digest) &&
-		       dout.size == len,
+		       dout.compression == KILN_COMPRESSION_ZSTD && b &&
+		       sha_is(b, len, &dout.digest) && dout.size == len,
 	       "gzip -> zstd: same diff_id, digest of the new bytes");
 	free(b);
 	close(in);
@@ -344,7 +359,7 @@ static void test_is_archive(void)
 	char text[1024];
 	memset(text, 'x', sizeof(text));
 	size_t gtl;
-	unsigned char *gzipped_text = gzip_member((unsigned char *)text, sizeof(text), &gtl);
+	unsigned char *gzipped_text = gzip_member((unsigned char *) text, sizeof(text), &gtl);
 	static const unsigned char empty_tar[1024];
 	struct {
 		const char *what;

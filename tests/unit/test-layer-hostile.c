@@ -178,8 +178,9 @@ static void h_many_entries(struct tb *t)
 
 static void h_overlay_xattr(struct tb *t)
 {
-	tb_pax(t, 'x', (const struct tb_rec[]){ { "SCHILY.xattr.trusted.overlay.redirect", "/etc", 0 },
-						 { "SCHILY.xattr.trusted.overlay.opaque", "y", 0 } },
+	tb_pax(t, 'x',
+	       (const struct tb_rec[]){ { "SCHILY.xattr.trusted.overlay.redirect", "/etc", 0 },
+					{ "SCHILY.xattr.trusted.overlay.opaque", "y", 0 } },
 	       2);
 	ENTRY(.name = "dir/", .type = '5', .mode = 0755);
 }
@@ -253,42 +254,125 @@ static const struct hcase cases[] = {
 	{ "'..' inside a name", h_dotdot_inner, -KILN_EPARSE, "'..'", NULL, { 0 } },
 	{ "'..' in a PAX path", h_dotdot_pax, -KILN_EPARSE, "'..'", NULL, { 0 } },
 	{ "'..' in a GNU long name", h_dotdot_gnu, -KILN_EPARSE, "'..'", NULL, { 0 } },
-	{ "write through an absolute symlink to the host", h_symlink_then_write, -KILN_EINVAL,
-	  "does not lead to a directory inside the root", NULL, { 0 } },
-	{ "write through a '..' symlink stays in the root", h_symlink_dotdot_then_write, 0, NULL,
-	  after_contained, { 0 } },
-	{ "a file replaces a symlink to a host file", h_symlink_then_replace, 0, NULL,
-	  after_replaced, { 0 } },
-	{ "write through a symlink chain to the host", h_symlink_chain, -KILN_EINVAL,
-	  "inside the root", NULL, { 0 } },
+	{ "write through an absolute symlink to the host",
+	  h_symlink_then_write,
+	  -KILN_EINVAL,
+	  "does not lead to a directory inside the root",
+	  NULL,
+	  { 0 } },
+	{ "write through a '..' symlink stays in the root",
+	  h_symlink_dotdot_then_write,
+	  0,
+	  NULL,
+	  after_contained,
+	  { 0 } },
+	{ "a file replaces a symlink to a host file",
+	  h_symlink_then_replace,
+	  0,
+	  NULL,
+	  after_replaced,
+	  { 0 } },
+	{ "write through a symlink chain to the host",
+	  h_symlink_chain,
+	  -KILN_EINVAL,
+	  "inside the root",
+	  NULL,
+	  { 0 } },
 	{ "hardlink with '..'", h_hardlink_dotdot, -KILN_EPARSE, "contains '..'", NULL, { 0 } },
-	{ "hardlink to an absolute host path", h_hardlink_abs, -KILN_ENOTFOUND, "does not exist",
-	  NULL, { 0 } },
-	{ "hardlink through a symlink to the host", h_hardlink_via_symlink, -KILN_ENOTFOUND,
-	  "does not exist", NULL, { 0 } },
-	{ "hardlink to a later entry", h_hardlink_later, -KILN_ENOTFOUND, "'later' does not exist",
-	  NULL, { 0 } },
-	{ "hardlink to a directory", h_hardlink_dir, -KILN_EINVAL, "hardlink to directory", NULL, { 0 } },
+	{ "hardlink to an absolute host path",
+	  h_hardlink_abs,
+	  -KILN_ENOTFOUND,
+	  "does not exist",
+	  NULL,
+	  { 0 } },
+	{ "hardlink through a symlink to the host",
+	  h_hardlink_via_symlink,
+	  -KILN_ENOTFOUND,
+	  "does not exist",
+	  NULL,
+	  { 0 } },
+	{ "hardlink to a later entry",
+	  h_hardlink_later,
+	  -KILN_ENOTFOUND,
+	  "'later' does not exist",
+	  NULL,
+	  { 0 } },
+	{ "hardlink to a directory",
+	  h_hardlink_dir,
+	  -KILN_EINVAL,
+	  "hardlink to directory",
+	  NULL,
+	  { 0 } },
 	{ "hardlink to itself", h_hardlink_self, -KILN_EINVAL, "itself", NULL, { 0 } },
 	{ "whiteout of '.'", h_whiteout_dot, -KILN_EPARSE, "invalid whiteout", NULL, { 0 } },
 	{ "whiteout of '..'", h_whiteout_dotdot, -KILN_EPARSE, "invalid whiteout", NULL, { 0 } },
-	{ "whiteout without a name", h_whiteout_empty, -KILN_EPARSE, "invalid whiteout", NULL, { 0 } },
-	{ "whiteout through a symlink to the host", h_whiteout_through_symlink, -KILN_EINVAL,
-	  "inside the root", NULL, { 0 } },
-	{ "opaque marker through a symlink to the host", h_opaque_through_symlink, -KILN_EINVAL,
-	  "inside the root", NULL, { 0 } },
-	{ "symlink loop", h_symlink_loop, -KILN_EINVAL, "too many levels of symlinks", NULL, { 0 } },
-	{ "a file as a parent directory", h_parent_is_file, -KILN_EINVAL, "not a directory", NULL, { 0 } },
+	{ "whiteout without a name",
+	  h_whiteout_empty,
+	  -KILN_EPARSE,
+	  "invalid whiteout",
+	  NULL,
+	  { 0 } },
+	{ "whiteout through a symlink to the host",
+	  h_whiteout_through_symlink,
+	  -KILN_EINVAL,
+	  "inside the root",
+	  NULL,
+	  { 0 } },
+	{ "opaque marker through a symlink to the host",
+	  h_opaque_through_symlink,
+	  -KILN_EINVAL,
+	  "inside the root",
+	  NULL,
+	  { 0 } },
+	{ "symlink loop",
+	  h_symlink_loop,
+	  -KILN_EINVAL,
+	  "too many levels of symlinks",
+	  NULL,
+	  { 0 } },
+	{ "a file as a parent directory",
+	  h_parent_is_file,
+	  -KILN_EINVAL,
+	  "not a directory",
+	  NULL,
+	  { 0 } },
 	{ "absolute names made relative", h_absolute, 0, NULL, after_absolute, { 0 } },
-	{ "entries for the root itself are skipped", h_root_entry, 0, NULL, after_root_entry, { 0 } },
-	{ "declared size larger than the data", h_huge_size, -KILN_EPARSE, "truncated data", NULL, { 0 } },
-	{ "declared size over the limit", h_huge_size, -KILN_ELIMIT, "exceeds the limit", NULL,
+	{ "entries for the root itself are skipped",
+	  h_root_entry,
+	  0,
+	  NULL,
+	  after_root_entry,
+	  { 0 } },
+	{ "declared size larger than the data",
+	  h_huge_size,
+	  -KILN_EPARSE,
+	  "truncated data",
+	  NULL,
+	  { 0 } },
+	{ "declared size over the limit",
+	  h_huge_size,
+	  -KILN_ELIMIT,
+	  "exceeds the limit",
+	  NULL,
 	  { .max_entry_size = 1 << 20 } },
-	{ "too many entries", h_many_entries, -KILN_ELIMIT, "more than 40 entries", NULL,
+	{ "too many entries",
+	  h_many_entries,
+	  -KILN_ELIMIT,
+	  "more than 40 entries",
+	  NULL,
 	  { .max_entries = 40 } },
-	{ "overlay xattrs in a layer are not applied", h_overlay_xattr, 0, NULL, after_overlay_xattr, { 0 } },
-	{ "a name component longer than NAME_MAX", h_long_component, -KILN_ELIMIT,
-	  "longer than 255 bytes", NULL, { 0 } },
+	{ "overlay xattrs in a layer are not applied",
+	  h_overlay_xattr,
+	  0,
+	  NULL,
+	  after_overlay_xattr,
+	  { 0 } },
+	{ "a name component longer than NAME_MAX",
+	  h_long_component,
+	  -KILN_ELIMIT,
+	  "longer than 255 bytes",
+	  NULL,
+	  { 0 } },
 };
 
 static char *outside_state(void)
@@ -302,8 +386,8 @@ static char *outside_state(void)
 	struct stat st;
 	char *data = NULL;
 	if (ok && stat(secret, &st) == 0 && kiln_read_file(secret, 1024, &data, NULL, NULL) == 0)
-		ok = kiln_buf_addf(&b, "secret nlink=%lu size=%lld [%s];", (unsigned long)st.st_nlink,
-				   (long long)st.st_size, data) == 0;
+		ok = kiln_buf_addf(&b, "secret nlink=%lu size=%lld [%s];",
+				   (unsigned long) st.st_nlink, (long long) st.st_size, data) == 0;
 	free(data);
 	if (fd >= 0)
 		close(fd);
@@ -319,7 +403,8 @@ static char *outside_state(void)
 		if (d)
 			closedir(d);
 		for (size_t i = 1; i < names.len; i++)
-			for (size_t j = i; j > 0 && strcmp(names.items[j - 1], names.items[j]) > 0; j--) {
+			for (size_t j = i; j > 0 && strcmp(names.items[j - 1], names.items[j]) > 0;
+			     j--) {
 				char *tmp = names.items[j];
 				names.items[j] = names.items[j - 1];
 				names.items[j - 1] = tmp;
@@ -371,17 +456,20 @@ static void test_devices_unprivileged(void)
 	for (int k = 0; k < 2; k++) {
 		remove_tree(root);
 		mkdir(root, 0755);
-		(void)!chown(root, 65534, 65534);
+		(void) !chown(root, 65534, 65534);
 		pid_t pid = fork();
 		if (pid == 0) {
 			if (setgid(65534) < 0 || setuid(65534) < 0)
 				_exit(3);
 			struct tb tt = { 0 };
 			struct tb *t = &tt;
-			ENTRY(.name = "null", .type = '3', .devmajor = 1, .devminor = 3, .mode = 0666);
+			ENTRY(.name = "null", .type = '3', .devmajor = 1, .devminor = 3,
+			      .mode = 0666);
 			FILEC("after", "a");
 			tb_end(t);
-			struct kiln_layer_apply_opts o = { .flags = flags[k], .uid = -1, .gid = -1 };
+			struct kiln_layer_apply_opts o = { .flags = flags[k],
+							   .uid = -1,
+							   .gid = -1 };
 			struct kiln_layer_apply_result res = { 0 };
 			struct kiln_error err = KILN_ERROR_INIT;
 			int r = apply_tb(t, root, &o, &res, &err);

@@ -44,7 +44,7 @@ static char *p_join(const char *a, const char *b)
 static void set_mtime(const char *path, time_t t)
 {
 	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
-	(void)utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
+	(void) utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
 }
 
 /* Write the tree at `dir` into a memfd; returns the fd (positioned at 0) or -1. */
@@ -101,7 +101,11 @@ static int checksum_ok(const unsigned char *b)
 static void test_header_bytes(void)
 {
 	struct kiln_tar_entry e = {
-		.type = KILN_TAR_REG, .path = "hello", .mode = 0100644, .size = 5, .mtime = 1234567890,
+		.type = KILN_TAR_REG,
+		.path = "hello",
+		.mode = 0100644,
+		.size = 5,
+		.mtime = 1234567890,
 	};
 	size_t len = 0;
 	unsigned char *b = one_entry(&e, "world", &len);
@@ -110,14 +114,19 @@ static void test_header_bytes(void)
 		return;
 	/* the field spellings of Go's USTAR writer */
 	TAP_OK(memcmp(b, "hello\0", 6) == 0, "name, NUL-terminated");
-	TAP_OK(memcmp(b + 100, "0000644\0", 8) == 0, "mode: permission bits only, 7 octal digits + NUL");
+	TAP_OK(memcmp(b + 100, "0000644\0", 8) == 0,
+	       "mode: permission bits only, 7 octal digits + NUL");
 	TAP_OK(memcmp(b + 108, "0000000\0", 8) == 0 && memcmp(b + 116, "0000000\0", 8) == 0,
 	       "uid and gid fields");
 	TAP_OK(memcmp(b + 124, "00000000005\0", 12) == 0, "size field");
 	TAP_OK(memcmp(b + 136, "11145401322\0", 12) == 0, "mtime field (octal seconds)");
 	TAP_OK(checksum_ok(b), "checksum: 6 octal digits, NUL, space");
 	TAP_OK(b[156] == '0', "typeflag '0'");
-	TAP_OK(memcmp(b + 257, "ustar\0" "00", 8) == 0, "ustar magic and version");
+	TAP_OK(memcmp(b + 257,
+		      "ustar\0"
+		      "00",
+		      8) == 0,
+	       "ustar magic and version");
 	TAP_OK(b[265] == 0 && b[297] == 0, "uname and gname empty");
 	TAP_OK(memcmp(b + 329, "0000000\0", 8) == 0 && memcmp(b + 337, "0000000\0", 8) == 0,
 	       "devmajor/devminor written as zero octal");
@@ -128,20 +137,28 @@ static void test_header_bytes(void)
 	TAP_OK(zeros, "two zero blocks end the archive, no record padding");
 	free(b);
 
-	e = (struct kiln_tar_entry){ .type = KILN_TAR_DIR, .path = "a/b", .mode = 041777, .mtime = 1 };
+	e = (struct kiln_tar_entry){
+		.type = KILN_TAR_DIR, .path = "a/b", .mode = 041777, .mtime = 1
+	};
 	b = one_entry(&e, NULL, &len);
-	TAP_OK(b && memcmp(b, "a/b/\0", 5) == 0 && b[156] == '5' && memcmp(b + 100, "0001777\0", 8) == 0,
+	TAP_OK(b && memcmp(b, "a/b/\0", 5) == 0 && b[156] == '5' &&
+		       memcmp(b + 100, "0001777\0", 8) == 0,
 	       "directory: trailing slash, type '5', sticky bit kept");
 	free(b);
-	e = (struct kiln_tar_entry){ .type = KILN_TAR_SYMLINK, .path = "l", .link = "/etc/x", .mode = 0777, .size = 99 };
+	e = (struct kiln_tar_entry){
+		.type = KILN_TAR_SYMLINK, .path = "l", .link = "/etc/x", .mode = 0777, .size = 99
+	};
 	b = one_entry(&e, NULL, &len);
 	TAP_OK(b && b[156] == '2' && memcmp(b + 157, "/etc/x\0", 7) == 0 &&
 		       memcmp(b + 124, "00000000000\0", 12) == 0,
 	       "symlink: type '2', link name, size 0");
 	free(b);
-	e = (struct kiln_tar_entry){ .type = KILN_TAR_CHAR, .path = "null", .mode = 0666, .devmajor = 1, .devminor = 3 };
+	e = (struct kiln_tar_entry){
+		.type = KILN_TAR_CHAR, .path = "null", .mode = 0666, .devmajor = 1, .devminor = 3
+	};
 	b = one_entry(&e, NULL, &len);
-	TAP_OK(b && b[156] == '3' && memcmp(b + 329, "0000001\0", 8) == 0 && memcmp(b + 337, "0000003\0", 8) == 0,
+	TAP_OK(b && b[156] == '3' && memcmp(b + 329, "0000001\0", 8) == 0 &&
+		       memcmp(b + 337, "0000003\0", 8) == 0,
 	       "char device numbers");
 	free(b);
 }
@@ -151,7 +168,7 @@ static char *pax_records(const unsigned char *b, size_t len)
 {
 	if (len < 1024 || b[156] != 'x')
 		return NULL;
-	unsigned long size = strtoul((const char *)b + 124, NULL, 8);
+	unsigned long size = strtoul((const char *) b + 124, NULL, 8);
 	char *r = malloc(size + 1);
 	memcpy(r, b + 512, size);
 	r[size] = '\0';
@@ -169,8 +186,8 @@ static void test_pax_selection(void)
 	name[150] = '\0';
 	struct kiln_tar_entry e = { .type = KILN_TAR_REG, .path = name, .mode = 0644 };
 	unsigned char *b = one_entry(&e, NULL, &len);
-	TAP_OK(b && b[156] == '0' && strncmp((char *)b + 345, name, 60) == 0 && b[345 + 60] == 0 &&
-		       strncmp((char *)b, name + 61, 89) == 0,
+	TAP_OK(b && b[156] == '0' && strncmp((char *) b + 345, name, 60) == 0 && b[345 + 60] == 0 &&
+		       strncmp((char *) b, name + 61, 89) == 0,
 	       "long splittable name: USTAR prefix/name, no PAX header");
 	int fd = b ? mem_fd(b, len) : -1;
 	char *list = fd >= 0 ? tar_listing(fd, 0) : NULL;
@@ -189,11 +206,10 @@ static void test_pax_selection(void)
 	char *recs = b ? pax_records(b, len) : NULL;
 	snprintf(want, sizeof(want), "130 path=%s\n", name);
 	TAP_STR_EQ(recs, want, "unsplittable name: PAX path record with its length");
-	TAP_OK(b && strncmp((char *)b, "PaxHeaders.0/qqqq", 17) == 0 && strnlen((char *)b, 100) == 100 &&
-		       b[99] == 'q' &&
-		       checksum_ok(b),
+	TAP_OK(b && strncmp((char *) b, "PaxHeaders.0/qqqq", 17) == 0 &&
+		       strnlen((char *) b, 100) == 100 && b[99] == 'q' && checksum_ok(b),
 	       "PAX header named PaxHeaders.0/<name>, cut to 100 bytes");
-	TAP_OK(b && b[1024 + 156] == '0' && strncmp((char *)b + 1024, name, 100) == 0,
+	TAP_OK(b && b[1024 + 156] == '0' && strncmp((char *) b + 1024, name, 100) == 0,
 	       "main header keeps the first 100 bytes of the name");
 	free(recs);
 	free(b);
@@ -203,17 +219,24 @@ static void test_pax_selection(void)
 	b = one_entry(&e, NULL, &len);
 	recs = b ? pax_records(b, len) : NULL;
 	TAP_STR_EQ(recs, "14 path=caf\xc3\xa9\n", "non-ASCII name: PAX path");
-	TAP_OK(b && strcmp((char *)b + 1024, "caf") == 0, "main header name drops non-ASCII bytes");
+	TAP_OK(b && strcmp((char *) b + 1024, "caf") == 0,
+	       "main header name drops non-ASCII bytes");
 	free(recs);
 	free(b);
 
 	/* big ids, negative mtime */
-	e = (struct kiln_tar_entry){ .type = KILN_TAR_REG, .path = "ids", .mode = 0644,
-				     .uid = 3000000, .gid = 7, .mtime = -5 };
+	e = (struct kiln_tar_entry){ .type = KILN_TAR_REG,
+				     .path = "ids",
+				     .mode = 0644,
+				     .uid = 3000000,
+				     .gid = 7,
+				     .mtime = -5 };
 	b = one_entry(&e, NULL, &len);
 	recs = b ? pax_records(b, len) : NULL;
-	TAP_STR_EQ(recs, "12 mtime=-5\n15 uid=3000000\n", "uid over 7 octal digits and negative mtime: sorted PAX records");
-	TAP_OK(b && memcmp(b + 1024 + 108, "0000000\0", 8) == 0 && memcmp(b + 1024 + 116, "0000007\0", 8) == 0,
+	TAP_STR_EQ(recs, "12 mtime=-5\n15 uid=3000000\n",
+		   "uid over 7 octal digits and negative mtime: sorted PAX records");
+	TAP_OK(b && memcmp(b + 1024 + 108, "0000000\0", 8) == 0 &&
+		       memcmp(b + 1024 + 116, "0000007\0", 8) == 0,
 	       "main header: uid zeroed, gid kept");
 	free(recs);
 	free(b);
@@ -223,12 +246,15 @@ static void test_pax_selection(void)
 		{ "user.z", "z", 1 },
 		{ "security.capability", "\x01\x00\x00\x02\x00", 5 },
 	};
-	e = (struct kiln_tar_entry){ .type = KILN_TAR_REG, .path = "caps", .mode = 0755,
-				     .xattrs = xs, .n_xattrs = 2 };
+	e = (struct kiln_tar_entry){
+		.type = KILN_TAR_REG, .path = "caps", .mode = 0755, .xattrs = xs, .n_xattrs = 2
+	};
 	b = one_entry(&e, NULL, &len);
 	recs = b ? pax_records(b, len) : NULL;
-	TAP_OK(recs && memcmp(recs, "42 SCHILY.xattr.security.capability=\x01\x00\x00\x02\x00\n"
-				    "25 SCHILY.xattr.user.z=z\n", 42 + 25) == 0,
+	TAP_OK(recs && memcmp(recs,
+			      "42 SCHILY.xattr.security.capability=\x01\x00\x00\x02\x00\n"
+			      "25 SCHILY.xattr.user.z=z\n",
+			      42 + 25) == 0,
 	       "xattrs as sorted SCHILY.xattr records");
 	fd = b ? mem_fd(b, len) : -1;
 	struct kiln_layer_reader *r = NULL;
@@ -239,7 +265,8 @@ static void test_pax_selection(void)
 	int caps_ok = 0;
 	for (size_t i = 0; ok && i < got->n_xattrs; i++)
 		if (!strcmp(got->xattrs[i].name, "security.capability"))
-			caps_ok = got->xattrs[i].len == 5 && !memcmp(got->xattrs[i].value, xs[1].value, 5);
+			caps_ok = got->xattrs[i].len == 5 &&
+				  !memcmp(got->xattrs[i].value, xs[1].value, 5);
 	TAP_OK(ok && caps_ok, "binary capability xattr reads back");
 	kiln_layer_reader_free(r);
 	kiln_error_release(&err);
@@ -249,11 +276,14 @@ static void test_pax_selection(void)
 
 	/* size over 8 GiB: a PAX size record (encoder only; no data written) */
 	struct kiln_buf out = KILN_BUF_INIT;
-	e = (struct kiln_tar_entry){ .type = KILN_TAR_REG, .path = "big", .size = UINT64_C(1) << 33 };
-	ok = tar_encode_header(&e, "big", &out, &err) == 0;
-	recs = ok ? pax_records((unsigned char *)out.buf, out.len) : NULL;
+	e = (struct kiln_tar_entry){ .type = KILN_TAR_REG,
+				     .path = "big",
+				     .size = UINT64_C(1) << 33 };
+	ok = kiln_layer_tar_encode(&e, "big", &out, &err) == 0;
+	recs = ok ? pax_records((unsigned char *) out.buf, out.len) : NULL;
 	TAP_STR_EQ(recs, "19 size=8589934592\n", "size >= 8 GiB: PAX size record");
-	TAP_OK(ok && memcmp(out.buf + 1024 + 124, "00000000000\0", 12) == 0, "main header size zeroed");
+	TAP_OK(ok && memcmp(out.buf + 1024 + 124, "00000000000\0", 12) == 0,
+	       "main header size zeroed");
 	free(recs);
 	kiln_buf_release(&out);
 
@@ -266,12 +296,12 @@ static void test_pax_selection(void)
 		nm[n] = '\0';
 		e = (struct kiln_tar_entry){ .type = KILN_TAR_REG, .path = nm };
 		kiln_buf_reset(&out);
-		if (tar_encode_header(&e, nm, &out, &err) < 0) {
+		if (kiln_layer_tar_encode(&e, nm, &out, &err) < 0) {
 			all = 0;
 			break;
 		}
-		recs = pax_records((unsigned char *)out.buf, out.len);
-		all &= recs && (size_t)atoi(recs) == strlen(recs);
+		recs = pax_records((unsigned char *) out.buf, out.len);
+		all &= recs && (size_t) atoi(recs) == strlen(recs);
 		free(recs);
 	}
 	TAP_OK(all, "PAX record lengths count themselves across the 99/100 boundary");
@@ -286,7 +316,7 @@ static void test_writer_misuse(void)
 		int out = mem_fd(NULL, 0);
 		struct kiln_layer_writer *w = NULL;
 		struct kiln_error err = KILN_ERROR_INIT;
-		struct kiln_tar_entry e = { .type = KILN_TAR_REG, .path = (char *)bad[i] };
+		struct kiln_tar_entry e = { .type = KILN_TAR_REG, .path = (char *) bad[i] };
 		int r = kiln_layer_writer_new(out, NULL, &w, &err);
 		r = r == 0 ? kiln_layer_writer_add(w, &e, &err) : r;
 		TAP_OK(r == -KILN_EINVAL, "writer refuses entry name '%s'", bad[i]);
@@ -303,7 +333,8 @@ static void test_writer_misuse(void)
 	r = r == 0 ? kiln_layer_writer_write_data(w, "abcd", 4, &err) : r;
 	TAP_OK(r == -KILN_EINVAL, "more data than the entry's size refused");
 	r = kiln_layer_writer_finish(w, NULL, &err);
-	TAP_OK(r == -KILN_EINVAL && strstr(err.msg, "after an error"), "writer unusable after an error");
+	TAP_OK(r == -KILN_EINVAL && strstr(err.msg, "after an error"),
+	       "writer unusable after an error");
 	kiln_layer_writer_free(w);
 	kiln_error_release(&err);
 	close(out);
@@ -313,7 +344,8 @@ static void test_writer_misuse(void)
 	r = kiln_layer_writer_new(out, NULL, &w, &err);
 	r = r == 0 ? kiln_layer_writer_add(w, &e, &err) : r;
 	r = r == 0 ? kiln_layer_writer_finish(w, NULL, &err) : r;
-	TAP_OK(r == -KILN_EINVAL && strstr(err.msg, "missing 3 bytes"), "finish with data missing refused");
+	TAP_OK(r == -KILN_EINVAL && strstr(err.msg, "missing 3 bytes"),
+	       "finish with data missing refused");
 	kiln_layer_writer_free(w);
 	kiln_error_release(&err);
 	close(out);
@@ -323,17 +355,21 @@ static void test_writer_misuse(void)
 		int level;
 		int rc;
 	} levels[] = {
-		{ KILN_COMPRESSION_GZIP, 10, -KILN_EINVAL }, { KILN_COMPRESSION_GZIP, -1, -KILN_EINVAL },
-		{ KILN_COMPRESSION_ZSTD, 20, -KILN_EINVAL }, { KILN_COMPRESSION_BZIP2, 0, -KILN_EUNSUPP },
-		{ KILN_COMPRESSION_XZ, 0, -KILN_EUNSUPP },   { KILN_COMPRESSION_GZIP, 9, 0 },
+		{ KILN_COMPRESSION_GZIP, 10, -KILN_EINVAL },
+		{ KILN_COMPRESSION_GZIP, -1, -KILN_EINVAL },
+		{ KILN_COMPRESSION_ZSTD, 20, -KILN_EINVAL },
+		{ KILN_COMPRESSION_BZIP2, 0, -KILN_EUNSUPP },
+		{ KILN_COMPRESSION_XZ, 0, -KILN_EUNSUPP },
+		{ KILN_COMPRESSION_GZIP, 9, 0 },
 		{ KILN_COMPRESSION_ZSTD, 19, 0 },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(levels); i++) {
-		struct kiln_layer_write_opts o = { .compression = levels[i].c, .level = levels[i].level };
+		struct kiln_layer_write_opts o = { .compression = levels[i].c,
+						   .level = levels[i].level };
 		w = NULL;
 		r = kiln_layer_writer_new(1, &o, &w, &err);
-		TAP_INT_EQ(r, levels[i].rc, "writer %s level %d", kiln_compression_name(levels[i].c),
-			   levels[i].level);
+		TAP_INT_EQ(r, levels[i].rc, "writer %s level %d",
+			   kiln_compression_name(levels[i].c), levels[i].level);
 		kiln_layer_writer_free(w);
 		kiln_error_release(&err);
 	}
@@ -360,8 +396,8 @@ static void test_tree_order(void)
 	}
 	/* hardlinks: the first name in archive order carries the data */
 	char *t = p_join(d, "z/y/deep"), *l1 = p_join(d, "a0-link"), *l2 = p_join(d, "a/hl");
-	(void)!link(t, l1);
-	(void)!link(t, l2);
+	(void) !link(t, l1);
+	(void) !link(t, l2);
 	free(t);
 	free(l1);
 	free(l2);
@@ -370,7 +406,7 @@ static void test_tree_order(void)
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sp);
-	(void)!bind(s, (struct sockaddr *)&sa, sizeof(sa));
+	(void) !bind(s, (struct sockaddr *) &sa, sizeof(sa));
 	close(s);
 	free(sp);
 
@@ -422,9 +458,9 @@ static void make_tree(const char *d, int reverse)
 		int dir;
 		unsigned mode;
 	} items[] = {
-		{ "etc", 1, 0755 },          { "etc/conf", 0, 0640 }, { "usr", 1, 0755 },
-		{ "usr/bin", 1, 0755 },      { "usr/bin/tool", 0, 04755 },
-		{ "var", 1, 0700 },          { "zzz", 1, 01777 },
+		{ "etc", 1, 0755 },	{ "etc/conf", 0, 0640 },      { "usr", 1, 0755 },
+		{ "usr/bin", 1, 0755 }, { "usr/bin/tool", 0, 04755 }, { "var", 1, 0700 },
+		{ "zzz", 1, 01777 },
 	};
 	size_t n = KILN_ARRAY_SIZE(items);
 	/* pass 0: top-level directories, 1: nested directories, 2: files */
@@ -446,7 +482,7 @@ static void make_tree(const char *d, int reverse)
 	for (size_t i = 0; i < n; i++) {
 		char *p = p_join(d, items[i].name);
 		chmod(p, items[i].mode);
-		set_mtime(p, (time_t)(1000 * (i + 1)));
+		set_mtime(p, (time_t) (1000 * (i + 1)));
 		free(p);
 	}
 }
@@ -488,10 +524,12 @@ static void test_determinism(void)
 		const struct kiln_tar_entry *e;
 		if (!ok || kiln_layer_reader_next(r, &e, &err) != 1)
 			break;
-		if (kiln_buf_addf(&got, "%s=%lld ", e->path, (long long)e->mtime) < 0)
+		if (kiln_buf_addf(&got, "%s=%lld ", e->path, (long long) e->mtime) < 0)
 			abort();
 	}
-	TAP_STR_EQ(got.buf, "etc/=1000 etc/conf=2000 usr/=3000 usr/bin/=3500 usr/bin/tool=3500 var/=3500 zzz/=3500 ",
+	TAP_STR_EQ(got.buf,
+		   "etc/=1000 etc/conf=2000 usr/=3000 usr/bin/=3500 usr/bin/tool=3500 var/=3500 "
+		   "zzz/=3500 ",
 		   "mtime clamp applied to files and directories above the epoch only");
 	kiln_buf_release(&got);
 	kiln_layer_reader_free(r);
@@ -534,7 +572,9 @@ static void test_libarchive_crosscheck(void)
 	longname[130] = '\0';
 	memset(longlink, 'k', 150);
 	longlink[150] = '\0';
-	const char *dirs[] = { "dir", "dir/sub", "\xc3\xbc" "ber" };
+	const char *dirs[] = { "dir", "dir/sub",
+			       ("\xc3\xbc"
+				"ber") };
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(dirs); i++) {
 		char *p = p_join(d, dirs[i]);
 		mkdir(p, 0750);
@@ -542,19 +582,20 @@ static void test_libarchive_crosscheck(void)
 	}
 	char *p = p_join(d, longname);
 	put_file(p, "long name content", 0600);
-	(void)setxattr(p, "user.note", "hello\0world", 11, 0);
+	(void) setxattr(p, "user.note", "hello\0world", 11, 0);
 	free(p);
 	p = p_join(d, "dir/sub/file");
 	put_file(p, "file content", 02755);
 	chmod(p, 02755);
 	char *h = p_join(d, "hard");
-	(void)!link(p, h);
+	(void) !link(p, h);
 	free(h);
 	free(p);
 	p = p_join(d, "dir/link");
-	(void)!symlink(longlink, p);
+	(void) !symlink(longlink, p);
 	free(p);
-	p = p_join(d, "\xc3\xbc" "ber/fifo");
+	p = p_join(d, "\xc3\xbc"
+		      "ber/fifo");
 	mkfifo(p, 0640);
 	free(p);
 	p = p_join(d, "empty");
@@ -579,12 +620,14 @@ static void test_libarchive_crosscheck(void)
 			break;
 		char data[64] = "";
 		size_t n = 0;
-		if (e->type == KILN_TAR_REG && kiln_layer_reader_read(r, data, sizeof(data) - 1, &n, &err) < 0)
+		if (e->type == KILN_TAR_REG &&
+		    kiln_layer_reader_read(r, data, sizeof(data) - 1, &n, &err) < 0)
 			break;
 		data[n] = '\0';
 		if (kiln_buf_addf(&ours, "%c %s %o %u:%u %lld %s [%s] x%zu\n",
 				  kiln_tar_type_char(e->type), e->path, e->mode, e->uid, e->gid,
-				  (long long)e->mtime, e->link ? e->link : "-", data, e->n_xattrs) < 0)
+				  (long long) e->mtime, e->link ? e->link : "-", data,
+				  e->n_xattrs) < 0)
 			abort();
 	}
 	kiln_layer_reader_free(r);
@@ -604,15 +647,21 @@ static void test_libarchive_crosscheck(void)
 			n = archive_read_data(a, data, sizeof(data) - 1);
 		data[n > 0 ? n : 0] = '\0';
 		if (kiln_buf_addf(&theirs, "%c %s %o %lld:%lld %lld %s [%s] x%d\n", t,
-				  archive_entry_pathname(ae), (unsigned)(m & 07777),
-				  (long long)archive_entry_uid(ae), (long long)archive_entry_gid(ae),
-				  (long long)archive_entry_mtime(ae), hl ? hl : sl ? sl : "-", data,
-				  archive_entry_xattr_count(ae)) < 0)
+				  archive_entry_pathname(ae), (unsigned) (m & 07777),
+				  (long long) archive_entry_uid(ae),
+				  (long long) archive_entry_gid(ae),
+				  (long long) archive_entry_mtime(ae),
+				  hl   ? hl
+				  : sl ? sl
+				       : "-",
+				  data, archive_entry_xattr_count(ae)) < 0)
 			abort();
 	}
 	archive_read_free(a);
 	TAP_OK(ours.len > 0, "kiln reads its own layer");
-	TAP_STR_EQ(theirs.buf, ours.buf, "libarchive reads the same entries, names, modes, owners, times, links, data and xattr counts");
+	TAP_STR_EQ(theirs.buf, ours.buf,
+		   "libarchive reads the same entries, names, modes, owners, times, links, data "
+		   "and xattr counts");
 	kiln_buf_release(&ours);
 	kiln_buf_release(&theirs);
 	free(bytes);

@@ -27,10 +27,10 @@
 #include "layer-util.h"
 #include "tap.h"
 
-#define BUF_ADDF(...)                                                                            \
-	do {                                                                                     \
-		if (kiln_buf_addf(__VA_ARGS__) < 0)                                              \
-			abort();                                                                 \
+#define BUF_ADDF(...)                                                                              \
+	do {                                                                                       \
+		if (kiln_buf_addf(__VA_ARGS__) < 0)                                                \
+			abort();                                                                   \
 	} while (0)
 
 /* ---------------------------------------------------------------------- */
@@ -63,10 +63,14 @@ static void test_compression_table(void)
 		int ok;
 		enum kiln_compression want;
 	} names[] = {
-		{ "gzip", 1, KILN_COMPRESSION_GZIP }, { "zstd", 1, KILN_COMPRESSION_ZSTD },
-		{ "none", 1, KILN_COMPRESSION_NONE }, { "uncompressed", 1, KILN_COMPRESSION_NONE },
-		{ "xz", 1, KILN_COMPRESSION_XZ },     { "bzip2", 1, KILN_COMPRESSION_BZIP2 },
-		{ "lz4", 0, 0 },                      { "GZIP", 0, 0 },
+		{ "gzip", 1, KILN_COMPRESSION_GZIP },
+		{ "zstd", 1, KILN_COMPRESSION_ZSTD },
+		{ "none", 1, KILN_COMPRESSION_NONE },
+		{ "uncompressed", 1, KILN_COMPRESSION_NONE },
+		{ "xz", 1, KILN_COMPRESSION_XZ },
+		{ "bzip2", 1, KILN_COMPRESSION_BZIP2 },
+		{ "lz4", 0, 0 },
+		{ "GZIP", 0, 0 },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(names); i++) {
 		enum kiln_compression c = KILN_COMPRESSION_NONE;
@@ -97,7 +101,8 @@ static void test_compression_table(void)
 
 	struct kiln_layer_limits l;
 	kiln_layer_limits_resolve(NULL, &l);
-	TAP_OK(l.max_path == KILN_LAYER_MAX_PATH_DEFAULT && l.max_entries == KILN_LAYER_MAX_ENTRIES_DEFAULT,
+	TAP_OK(l.max_path == KILN_LAYER_MAX_PATH_DEFAULT &&
+		       l.max_entries == KILN_LAYER_MAX_ENTRIES_DEFAULT,
 	       "limits default when not given");
 	struct kiln_layer_limits in = { .max_path = 10 };
 	kiln_layer_limits_resolve(&in, &l);
@@ -127,25 +132,25 @@ static int read_all(const void *data, size_t len, const struct kiln_layer_limits
 		if (e->link)
 			BUF_ADDF(&out, " -> %s", e->link);
 		BUF_ADDF(&out, " %04o %u:%u %llu %lld", e->mode, e->uid, e->gid,
-				    (unsigned long long)e->size, (long long)e->mtime);
+			 (unsigned long long) e->size, (long long) e->mtime);
 		if (e->type == KILN_TAR_CHAR || e->type == KILN_TAR_BLOCK)
 			BUF_ADDF(&out, " dev=%u,%u", e->devmajor, e->devminor);
 		for (size_t i = 0; i < e->n_xattrs; i++) {
 			BUF_ADDF(&out, " x:%s=", e->xattrs[i].name);
 			for (size_t j = 0; j < e->xattrs[i].len; j++)
-				BUF_ADDF(&out, "%02x",
-						    ((unsigned char *)e->xattrs[i].value)[j]);
+				BUF_ADDF(&out, "%02x", ((unsigned char *) e->xattrs[i].value)[j]);
 		}
 		if (e->type == KILN_TAR_REG && e->size <= 64) {
 			char buf[80];
 			size_t n = 0, got;
 			while (n < sizeof(buf) &&
-			       (q = kiln_layer_reader_read(r, buf + n, sizeof(buf) - n, &got, err)) == 0 &&
+			       (q = kiln_layer_reader_read(r, buf + n, sizeof(buf) - n, &got,
+							   err)) == 0 &&
 			       got)
 				n += got;
 			if (q < 0)
 				break;
-			BUF_ADDF(&out, " [%.*s]", (int)n, buf);
+			BUF_ADDF(&out, " [%.*s]", (int) n, buf);
 		}
 		BUF_ADDF(&out, "\n");
 		q = 0;
@@ -160,12 +165,28 @@ static int read_all(const void *data, size_t len, const struct kiln_layer_limits
 
 static void b_plain(struct tb *t)
 {
-	tb_file(t, &(struct tb_hdr){ .name = "etc/", .type = '5', .mode = 0755, .mtime = 100 }, NULL, 0);
-	tb_file(t, &(struct tb_hdr){ .name = "etc/hosts", .type = '0', .mode = 0644, .uid = 1, .gid = 2, .mtime = 200 }, "127.0.0.1\n", 10);
-	tb_file(t, &(struct tb_hdr){ .name = "lnk", .type = '2', .link = "etc/hosts", .mode = 0777 }, NULL, 0);
+	tb_file(t, &(struct tb_hdr){ .name = "etc/", .type = '5', .mode = 0755, .mtime = 100 },
+		NULL, 0);
+	tb_file(t,
+		&(struct tb_hdr){ .name = "etc/hosts",
+				  .type = '0',
+				  .mode = 0644,
+				  .uid = 1,
+				  .gid = 2,
+				  .mtime = 200 },
+		"127.0.0.1\n", 10);
+	tb_file(t,
+		&(struct tb_hdr){ .name = "lnk", .type = '2', .link = "etc/hosts", .mode = 0777 },
+		NULL, 0);
 	tb_file(t, &(struct tb_hdr){ .name = "hard", .type = '1', .link = "etc/hosts" }, NULL, 0);
-	tb_file(t, &(struct tb_hdr){ .name = "null", .type = '3', .devmajor = 1, .devminor = 3, .mode = 0666 }, NULL, 0);
-	tb_file(t, &(struct tb_hdr){ .name = "sda", .type = '4', .devmajor = 8, .devminor = 0, .mode = 0660 }, NULL, 0);
+	tb_file(t,
+		&(struct tb_hdr){
+			.name = "null", .type = '3', .devmajor = 1, .devminor = 3, .mode = 0666 },
+		NULL, 0);
+	tb_file(t,
+		&(struct tb_hdr){
+			.name = "sda", .type = '4', .devmajor = 8, .devminor = 0, .mode = 0660 },
+		NULL, 0);
 	tb_file(t, &(struct tb_hdr){ .name = "fifo", .type = '6', .mode = 0600 }, NULL, 0);
 	tb_file(t, &(struct tb_hdr){ .name = "suid", .type = '0', .mode = 04755 }, "x", 1);
 	tb_end(t);
@@ -173,7 +194,9 @@ static void b_plain(struct tb *t)
 
 static void b_prefix(struct tb *t)
 {
-	tb_file(t, &(struct tb_hdr){ .name = "file.txt", .prefix = "very/long/prefix", .type = '0' }, "p", 1);
+	tb_file(t,
+		&(struct tb_hdr){ .name = "file.txt", .prefix = "very/long/prefix", .type = '0' },
+		"p", 1);
 	tb_end(t);
 }
 
@@ -186,7 +209,8 @@ static void b_gnu_long(struct tb *t)
 	target[260] = '\0';
 	tb_gnu_long(t, 'L', name);
 	tb_gnu_long(t, 'K', target);
-	tb_file(t, &(struct tb_hdr){ .name = "short", .type = '2', .link = "short", .gnu = 1 }, NULL, 0);
+	tb_file(t, &(struct tb_hdr){ .name = "short", .type = '2', .link = "short", .gnu = 1 },
+		NULL, 0);
 	tb_end(t);
 }
 
@@ -234,20 +258,25 @@ static void b_pax_negative_mtime(struct tb *t)
 
 static void b_base256(struct tb *t)
 {
-	tb_file(t, &(struct tb_hdr){ .name = "big-uid", .type = '0', .uid = 70000000, .base256_uid = 1 }, NULL, 0);
+	tb_file(t,
+		&(struct tb_hdr){
+			.name = "big-uid", .type = '0', .uid = 70000000, .base256_uid = 1 },
+		NULL, 0);
 	tb_end(t);
 }
 
 static void b_v7(struct tb *t)
 {
-	tb_file(t, &(struct tb_hdr){ .name = "v7dir/", .type = '\0', .v7 = 1, .mode = 0755 }, NULL, 0);
+	tb_file(t, &(struct tb_hdr){ .name = "v7dir/", .type = '\0', .v7 = 1, .mode = 0755 }, NULL,
+		0);
 	tb_file(t, &(struct tb_hdr){ .name = "v7dir/file", .type = '\0', .v7 = 1 }, "v", 1);
 	tb_end(t);
 }
 
 static void b_signed_checksum(struct tb *t)
 {
-	tb_file(t, &(struct tb_hdr){ .name = "\xe9t\xe9", .type = '0', .signed_checksum = 1 }, NULL, 0);
+	tb_file(t, &(struct tb_hdr){ .name = "\xe9t\xe9", .type = '0', .signed_checksum = 1 }, NULL,
+		0);
 	tb_end(t);
 }
 
@@ -345,7 +374,7 @@ static void b_dir_size_no_data(struct tb *t)
 
 static void b_empty_stream(struct tb *t)
 {
-	(void)t;
+	(void) t;
 }
 
 static void b_only_end(struct tb *t)
@@ -375,16 +404,20 @@ static void test_reader_table(void)
 		{ "PAX path, ids, mtime and binary xattrs", b_pax, 0,
 		  "- pax/\xc3\xa9t\xc3\xa9.txt 0644 4000000:5000000 4 1700000000"
 		  " x:user.bin=610062 x:security.capability=01000002 [data]\n" },
-		{ "PAX global header skipped", b_pax_global, 0, "- after-global 0644 0:0 1 0 [g]\n" },
+		{ "PAX global header skipped", b_pax_global, 0,
+		  "- after-global 0644 0:0 1 0 [g]\n" },
 		{ "PAX size overrides the header", b_pax_size, 0, "- sized 0644 0:0 3 0 [abc]\n" },
-		{ "PAX negative fractional mtime", b_pax_negative_mtime, 0, "- old 0644 0:0 0 -2 []\n" },
+		{ "PAX negative fractional mtime", b_pax_negative_mtime, 0,
+		  "- old 0644 0:0 0 -2 []\n" },
 		{ "base-256 uid", b_base256, 0, "- big-uid 0644 70000000:0 0 0 []\n" },
 		{ "V7 headers, NUL type with slash is a dir", b_v7, 0,
 		  "d v7dir/ 0755 0:0 0 0\n- v7dir/file 0644 0:0 1 0 [v]\n" },
-		{ "signed checksum accepted", b_signed_checksum, 0, "- \xe9t\xe9 0644 0:0 0 0 []\n" },
+		{ "signed checksum accepted", b_signed_checksum, 0,
+		  "- \xe9t\xe9 0644 0:0 0 0 []\n" },
 		{ "one zero block then EOF ends the archive", b_one_zero_block, 0,
 		  "- a 0644 0:0 1 0 [1]\n" },
-		{ "EOF at a header boundary ends the archive", b_no_end, 0, "- a 0644 0:0 1 0 [1]\n" },
+		{ "EOF at a header boundary ends the archive", b_no_end, 0,
+		  "- a 0644 0:0 1 0 [1]\n" },
 		{ "directory size carries no data", b_dir_size_no_data, 0,
 		  "d d/ 0644 0:0 0 0\n- d/f 0644 0:0 1 0 [f]\n" },
 		{ "empty stream is an empty layer", b_empty_stream, 0, "" },
@@ -393,7 +426,8 @@ static void test_reader_table(void)
 		{ "truncated data", b_truncated_data, -KILN_EPARSE, "truncated" },
 		{ "truncated header", b_truncated_header, -KILN_EPARSE, "truncated header" },
 		{ "data after the end marker", b_data_after_zero, -KILN_EPARSE, "end-of-archive" },
-		{ "unsupported type", b_unsupported_type, -KILN_EPARSE, "unsupported entry type 'V'" },
+		{ "unsupported type", b_unsupported_type, -KILN_EPARSE,
+		  "unsupported entry type 'V'" },
 		{ "malformed PAX record", b_pax_malformed, -KILN_EPARSE, "malformed PAX record" },
 		{ "NUL in PAX path", b_pax_nul_path, -KILN_EPARSE, "NUL" },
 		{ "PAX header then end", b_pax_then_eof, -KILN_EPARSE, "after an extended header" },
@@ -410,7 +444,8 @@ static void test_reader_table(void)
 		if (cases[i].rc == 0) {
 			if (r != 0)
 				tap_diag("error: %s", err.msg ? err.msg : "?");
-			TAP_STR_EQ(r == 0 ? list : "(failed)", cases[i].want, "read: %s", cases[i].what);
+			TAP_STR_EQ(r == 0 ? list : "(failed)", cases[i].want, "read: %s",
+				   cases[i].what);
 		} else {
 			int ok = r == cases[i].rc && err.msg && strstr(err.msg, cases[i].want) &&
 				 strstr(err.msg, "tar entry");
@@ -472,10 +507,11 @@ static int check_sparse_content(const void *tar, size_t len, const char *what)
 		if (!n)
 			break;
 		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%llu:%.*s ",
-			 (unsigned long long)off, (int)n, b);
+			 (unsigned long long) off, (int) n, b);
 	}
 	TAP_STR_EQ(ok ? seen : "(failed)", "0:AAAA 10000:BB ", "sparse %s: segments", what);
-	ok = ok && kiln_layer_reader_next(r, &e, &err) == 0 && kiln_layer_reader_finish(r, NULL, &err) == 0;
+	ok = ok && kiln_layer_reader_next(r, &e, &err) == 0 &&
+	     kiln_layer_reader_finish(r, NULL, &err) == 0;
 	TAP_OK(ok, "sparse %s: archive ends cleanly", what);
 	kiln_layer_reader_free(r);
 	kiln_error_release(&err);
@@ -486,7 +522,7 @@ static int check_sparse_content(const void *tar, size_t len, const char *what)
 static void put_octal(unsigned char *f, size_t n, unsigned long long v)
 {
 	char tmp[32];
-	snprintf(tmp, sizeof(tmp), "%0*llo", (int)(n - 1), v);
+	snprintf(tmp, sizeof(tmp), "%0*llo", (int) (n - 1), v);
 	memcpy(f, tmp, n - 1);
 }
 
@@ -524,8 +560,8 @@ static void test_sparse(void)
 
 	/* PAX 0.1: GNU.sparse.map */
 	const struct tb_rec r01[] = {
-		{ "GNU.sparse.major", "0", 0 }, { "GNU.sparse.minor", "1", 0 },
-		{ "GNU.sparse.name", "sparse", 0 }, { "GNU.sparse.size", "20000", 0 },
+		{ "GNU.sparse.major", "0", 0 },		{ "GNU.sparse.minor", "1", 0 },
+		{ "GNU.sparse.name", "sparse", 0 },	{ "GNU.sparse.size", "20000", 0 },
 		{ "GNU.sparse.map", "0,4,10000,2", 0 },
 	};
 	tb_pax(&t, 'x', r01, KILN_ARRAY_SIZE(r01));
@@ -536,22 +572,27 @@ static void test_sparse(void)
 
 	/* PAX 1.0: the map heads the data */
 	const struct tb_rec r10[] = {
-		{ "GNU.sparse.major", "1", 0 }, { "GNU.sparse.minor", "0", 0 },
-		{ "GNU.sparse.name", "sparse", 0 }, { "GNU.sparse.realsize", "20000", 0 },
+		{ "GNU.sparse.major", "1", 0 },
+		{ "GNU.sparse.minor", "0", 0 },
+		{ "GNU.sparse.name", "sparse", 0 },
+		{ "GNU.sparse.realsize", "20000", 0 },
 	};
 	tb_pax(&t, 'x', r10, KILN_ARRAY_SIZE(r10));
 	unsigned char data[512 + 6] = { 0 };
 	memcpy(data, "2\n0\n4\n10000\n2\n", 14);
 	memcpy(data + 512, "AAAABB", 6);
-	tb_file(&t, &(struct tb_hdr){ .name = "GNUSparseFile.0/sparse", .type = '0' }, data, sizeof(data));
+	tb_file(&t, &(struct tb_hdr){ .name = "GNUSparseFile.0/sparse", .type = '0' }, data,
+		sizeof(data));
 	tb_end(&t);
 	check_sparse_content(t.data, t.len, "PAX 1.0");
 	tb_free(&t);
 
 	/* a map that claims more data than stored */
 	const struct tb_rec bad[] = {
-		{ "GNU.sparse.major", "0", 0 }, { "GNU.sparse.minor", "1", 0 },
-		{ "GNU.sparse.size", "100", 0 }, { "GNU.sparse.map", "0,50", 0 },
+		{ "GNU.sparse.major", "0", 0 },
+		{ "GNU.sparse.minor", "1", 0 },
+		{ "GNU.sparse.size", "100", 0 },
+		{ "GNU.sparse.map", "0,50", 0 },
 	};
 	tb_pax(&t, 'x', bad, KILN_ARRAY_SIZE(bad));
 	tb_file(&t, &(struct tb_hdr){ .name = "s", .type = '0' }, "xx", 2);
@@ -559,20 +600,23 @@ static void test_sparse(void)
 	struct kiln_error err = KILN_ERROR_INIT;
 	char *list = NULL;
 	int rc = read_all(t.data, t.len, NULL, &list, &err);
-	TAP_OK(rc == -KILN_EPARSE && strstr(err.msg, "sparse map"), "sparse map not matching the data refused");
+	TAP_OK(rc == -KILN_EPARSE && strstr(err.msg, "sparse map"),
+	       "sparse map not matching the data refused");
 	free(list);
 	kiln_error_release(&err);
 	tb_free(&t);
 
 	/* segments out of order */
 	const struct tb_rec unordered[] = {
-		{ "GNU.sparse.size", "100", 0 }, { "GNU.sparse.map", "50,1,0,1", 0 },
+		{ "GNU.sparse.size", "100", 0 },
+		{ "GNU.sparse.map", "50,1,0,1", 0 },
 	};
 	tb_pax(&t, 'x', unordered, KILN_ARRAY_SIZE(unordered));
 	tb_file(&t, &(struct tb_hdr){ .name = "s", .type = '0' }, "xx", 2);
 	tb_end(&t);
 	rc = read_all(t.data, t.len, NULL, &list, &err);
-	TAP_OK(rc == -KILN_EPARSE && strstr(err.msg, "invalid sparse map"), "unordered sparse map refused");
+	TAP_OK(rc == -KILN_EPARSE && strstr(err.msg, "invalid sparse map"),
+	       "unordered sparse map refused");
 	free(list);
 	kiln_error_release(&err);
 	tb_free(&t);
@@ -622,8 +666,10 @@ static void test_limits(void)
 	/* a header that declares a huge size: refused before any data is read */
 	tb_header(&t, &(struct tb_hdr){ .name = "huge", .type = '0', .size = 07777777777 });
 	tb_end(&t);
-	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_entry_size = 1 << 20 }, &list, &err);
-	TAP_OK(rc == -KILN_ELIMIT && strstr(err.msg, "'huge'") && strstr(err.msg, "exceeds the limit"),
+	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_entry_size = 1 << 20 },
+		      &list, &err);
+	TAP_OK(rc == -KILN_ELIMIT && strstr(err.msg, "'huge'") &&
+		       strstr(err.msg, "exceeds the limit"),
 	       "entry size limit names the entry");
 	free(list);
 	list = NULL;
@@ -633,7 +679,8 @@ static void test_limits(void)
 	tb_file(&t, &(struct tb_hdr){ .name = "a", .type = '0' }, "12345678", 8);
 	tb_file(&t, &(struct tb_hdr){ .name = "b", .type = '0' }, "12345678", 8);
 	tb_end(&t);
-	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_total_size = 12 }, &list, &err);
+	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_total_size = 12 }, &list,
+		      &err);
 	TAP_OK(rc == -KILN_ELIMIT && strstr(err.msg, "in total"), "total size limit");
 	free(list);
 	list = NULL;
@@ -662,11 +709,13 @@ static void test_limits(void)
 	tb_pax(&t, 'x', (const struct tb_rec[]){ { "SCHILY.xattr.user.big", big, 0 } }, 1);
 	tb_file(&t, &(struct tb_hdr){ .name = "x", .type = '0' }, NULL, 0);
 	tb_end(&t);
-	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_xattr_value = 1024 }, &list, &err);
+	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_xattr_value = 1024 }, &list,
+		      &err);
 	TAP_OK(rc == -KILN_ELIMIT && strstr(err.msg, "user.big"), "xattr value size limit");
 	free(list);
 	kiln_error_release(&err);
-	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_pax_header = 2048 }, &list, &err);
+	rc = read_all(t.data, t.len, &(struct kiln_layer_limits){ .max_pax_header = 2048 }, &list,
+		      &err);
 	TAP_OK(rc == -KILN_ELIMIT && strstr(err.msg, "extended header"), "PAX header size limit");
 	free(list);
 	list = NULL;
@@ -674,7 +723,8 @@ static void test_limits(void)
 	tb_free(&t);
 
 	const struct tb_rec many[] = {
-		{ "GNU.sparse.size", "100", 0 }, { "GNU.sparse.map", "0,1,2,1,4,1", 0 },
+		{ "GNU.sparse.size", "100", 0 },
+		{ "GNU.sparse.map", "0,1,2,1,4,1", 0 },
 	};
 	tb_pax(&t, 'x', many, 2);
 	tb_file(&t, &(struct tb_hdr){ .name = "s", .type = '0' }, "abc", 3);

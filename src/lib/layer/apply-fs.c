@@ -18,7 +18,7 @@
 
 #define REMOVE_MAX_DEPTH 1024
 
-int apply_clean_name(const char *raw, char **ret, int *ret_dotdot)
+int kiln_layer_apply_clean_name(const char *raw, char **ret, int *ret_dotdot)
 {
 	size_t n = strlen(raw);
 	char *out = kiln_malloc(n + 1);
@@ -33,7 +33,7 @@ int apply_clean_name(const char *raw, char **ret, int *ret_dotdot)
 		const char *s = p;
 		while (*p && *p != '/')
 			p++;
-		size_t len = (size_t)(p - s);
+		size_t len = (size_t) (p - s);
 		if (len == 0 || (len == 1 && s[0] == '.'))
 			continue;
 		if (len == 2 && s[0] == '.' && s[1] == '.') {
@@ -51,10 +51,10 @@ int apply_clean_name(const char *raw, char **ret, int *ret_dotdot)
 	return 0;
 }
 
-int apply_open_in_root(const struct apply *a, const char *path, int flags)
+int kiln_layer_apply_open_in_root(const struct apply *a, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.flags = (uint64_t) (flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	if (!*path)
@@ -62,7 +62,7 @@ int apply_open_in_root(const struct apply *a, const char *path, int flags)
 	for (int i = 0; i < 32; i++) {
 		long fd = syscall(SYS_openat2, a->root, path, &how, sizeof(how));
 		if (fd >= 0)
-			return (int)fd;
+			return (int) fd;
 		if (errno != EAGAIN && errno != EINTR)
 			return -errno;
 	}
@@ -75,11 +75,12 @@ static int resolve_error(struct apply *a, int e, const char *dir, const char *wh
 	if (e == ENOSYS)
 		return kiln_fail(err, KILN_EUNSUPP, e, "this kernel lacks openat2 (Linux >= 5.6)");
 	if (e == ENOTDIR)
-		return apply_fail(a, err, KILN_EINVAL, "%s '%s' is not a directory", what, dir);
+		return kiln_layer_apply_fail(a, err, KILN_EINVAL, "%s '%s' is not a directory",
+					     what, dir);
 	if (e == ELOOP)
-		return apply_fail(a, err, KILN_EINVAL, "%s '%s': too many levels of symlinks", what,
-				  dir);
-	return apply_fail_errno(a, err, e, "resolving %s '%s'", what, dir);
+		return kiln_layer_apply_fail(a, err, KILN_EINVAL,
+					     "%s '%s': too many levels of symlinks", what, dir);
+	return kiln_layer_apply_fail_errno(a, err, e, "resolving %s '%s'", what, dir);
 }
 
 /* Create the missing directories of `dir` (0755, like Docker), each resolved from the root. */
@@ -96,37 +97,40 @@ static int mkdir_parents(struct apply *a, const char *dir, struct kiln_error *er
 		char *slash = strchr(p, '/');
 		if (slash)
 			*slash = '\0';
-		int fd = apply_open_in_root(a, buf, O_PATH | O_DIRECTORY);
+		int fd = kiln_layer_apply_open_in_root(a, buf, O_PATH | O_DIRECTORY);
 		if (fd == -ENOENT || fd == -ENOTDIR) {
 			const char *comp = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
 			struct stat st;
-			int q = apply_overlay_reclaim(a, prev, comp, buf, err);
+			int q = kiln_layer_apply_overlay_reclaim(a, prev, comp, buf, err);
 			if (q < 0)
 				return q;
 			if (q == 0 && fstatat(prev, comp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 				if (S_ISLNK(st.st_mode))
-					return apply_fail(a, err, KILN_EINVAL,
-							  "parent '%s' is a symlink that does not lead to "
-							  "a directory inside the root",
-							  buf);
-				return apply_fail(a, err, KILN_EINVAL, "parent '%s' is not a directory",
-						  buf);
+					return kiln_layer_apply_fail(
+						a, err, KILN_EINVAL,
+						"parent '%s' is a symlink that does not lead to "
+						"a directory inside the root",
+						buf);
+				return kiln_layer_apply_fail(a, err, KILN_EINVAL,
+							     "parent '%s' is not a directory", buf);
 			}
 			if (mkdirat(prev, comp, 0755) < 0 && errno != EEXIST)
-				return apply_fail_errno(a, err, errno, "creating directory '%s'", buf);
+				return kiln_layer_apply_fail_errno(a, err, errno,
+								   "creating directory '%s'", buf);
 			if (q == 1) {
-				q = apply_overlay_mark_opaque_at(a, prev, comp, buf, err);
+				q = kiln_layer_apply_overlay_mark_opaque_at(a, prev, comp, buf,
+									    err);
 				if (q < 0)
 					return q;
 			}
 			if (a->mode != KILN_APPLY_EXTRACT &&
-			    pathset_add(&a->created, buf, strlen(buf)) < 0)
+			    kiln_layer_pathset_add(&a->created, buf, strlen(buf)) < 0)
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-			fd = apply_open_in_root(a, buf, O_PATH | O_DIRECTORY);
+			fd = kiln_layer_apply_open_in_root(a, buf, O_PATH | O_DIRECTORY);
 		}
 		if (fd < 0)
 			return resolve_error(a, -fd, buf, "parent", err);
-		(void)close(prev);
+		(void) close(prev);
 		prev = fd;
 		if (!slash)
 			return 0;
@@ -135,20 +139,20 @@ static int mkdir_parents(struct apply *a, const char *dir, struct kiln_error *er
 	}
 }
 
-int apply_parent(struct apply *a, const char *dir, int create, int *ret_fd,
-		 struct kiln_error *err)
+int kiln_layer_apply_parent(struct apply *a, const char *dir, int create, int *ret_fd,
+			    struct kiln_error *err)
 {
 	if (a->pcache_fd >= 0 && a->pcache_path && strcmp(a->pcache_path, dir) == 0) {
 		*ret_fd = a->pcache_fd;
 		return 1;
 	}
-	apply_parent_forget(a);
-	int fd = apply_open_in_root(a, dir, O_PATH | O_DIRECTORY);
+	kiln_layer_apply_parent_forget(a);
+	int fd = kiln_layer_apply_open_in_root(a, dir, O_PATH | O_DIRECTORY);
 	if ((fd == -ENOENT || fd == -ENOTDIR) && create) {
 		int q = mkdir_parents(a, dir, err);
 		if (q < 0)
 			return q;
-		fd = apply_open_in_root(a, dir, O_PATH | O_DIRECTORY);
+		fd = kiln_layer_apply_open_in_root(a, dir, O_PATH | O_DIRECTORY);
 	}
 	if (fd < 0) {
 		if (!create && (fd == -ENOENT || fd == -ENOTDIR))
@@ -157,7 +161,7 @@ int apply_parent(struct apply *a, const char *dir, int create, int *ret_fd,
 	}
 	a->pcache_path = kiln_strdup(dir);
 	if (!a->pcache_path) {
-		(void)close(fd);
+		(void) close(fd);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
 	a->pcache_fd = fd;
@@ -165,10 +169,10 @@ int apply_parent(struct apply *a, const char *dir, int create, int *ret_fd,
 	return 1;
 }
 
-void apply_parent_forget(struct apply *a)
+void kiln_layer_apply_parent_forget(struct apply *a)
 {
 	if (a->pcache_fd >= 0)
-		(void)close(a->pcache_fd);
+		(void) close(a->pcache_fd);
 	a->pcache_fd = -1;
 	free(a->pcache_path);
 	a->pcache_path = NULL;
@@ -187,13 +191,13 @@ static int remove_rec(struct apply *a, int pfd, const char *name, int depth)
 		return -errno;
 	struct stat st;
 	if (fstat(fd, &st) < 0 || st.st_dev != a->root_dev) {
-		(void)close(fd);
+		(void) close(fd);
 		return -EXDEV; /* never delete across a mount point */
 	}
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		int e = errno;
-		(void)close(fd);
+		(void) close(fd);
 		return -e;
 	}
 	int r = 0;
@@ -203,7 +207,7 @@ static int remove_rec(struct apply *a, int pfd, const char *name, int depth)
 			continue;
 		r = remove_rec(a, dirfd(d), de->d_name, depth + 1);
 	}
-	(void)closedir(d);
+	(void) closedir(d);
 	if (r < 0)
 		return r;
 	if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -211,16 +215,18 @@ static int remove_rec(struct apply *a, int pfd, const char *name, int depth)
 	return 0;
 }
 
-int apply_remove_at(struct apply *a, int pfd, const char *name, const char *path,
-		    struct kiln_error *err)
+int kiln_layer_apply_remove_at(struct apply *a, int pfd, const char *name, const char *path,
+			       struct kiln_error *err)
 {
 	int r = remove_rec(a, pfd, name, 0);
 	if (r == -EXDEV)
-		return apply_fail(a, err, KILN_EINVAL, "'%s' crosses a mount point; not removed", path);
+		return kiln_layer_apply_fail(a, err, KILN_EINVAL,
+					     "'%s' crosses a mount point; not removed", path);
 	if (r == -ELOOP)
-		return apply_fail(a, err, KILN_ELIMIT, "'%s' is nested too deeply to remove", path);
+		return kiln_layer_apply_fail(a, err, KILN_ELIMIT,
+					     "'%s' is nested too deeply to remove", path);
 	if (r < 0)
-		return apply_fail_errno(a, err, -r, "removing '%s'", path);
+		return kiln_layer_apply_fail_errno(a, err, -r, "removing '%s'", path);
 	return 0;
 }
 
@@ -229,19 +235,20 @@ int apply_remove_at(struct apply *a, int pfd, const char *name, const char *path
  * children this layer created are kept, and directories among them are
  * cleared the same way.
  */
-int apply_clear_lower(struct apply *a, int dfd, const char *path, int depth,
-		      struct kiln_error *err)
+int kiln_layer_apply_clear_lower(struct apply *a, int dfd, const char *path, int depth,
+				 struct kiln_error *err)
 {
 	if (depth > REMOVE_MAX_DEPTH)
-		return apply_fail(a, err, KILN_ELIMIT, "'%s' is nested too deeply", path);
+		return kiln_layer_apply_fail(a, err, KILN_ELIMIT, "'%s' is nested too deeply",
+					     path);
 	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return apply_fail_errno(a, err, errno, "opening '%s'", path);
+		return kiln_layer_apply_fail_errno(a, err, errno, "opening '%s'", path);
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		int e = errno;
-		(void)close(fd);
-		return apply_fail_errno(a, err, e, "reading '%s'", path);
+		(void) close(fd);
+		return kiln_layer_apply_fail_errno(a, err, e, "reading '%s'", path);
 	}
 	struct kiln_strv names = KILN_STRV_INIT;
 	struct dirent *de;
@@ -254,7 +261,7 @@ int apply_clear_lower(struct apply *a, int dfd, const char *path, int depth,
 			break;
 		}
 	}
-	(void)closedir(d);
+	(void) closedir(d);
 	for (size_t i = 0; i < names.len && r == 0; i++) {
 		const char *nm = names.items[i];
 		cleanup_free char *cp = *path ? kiln_asprintf("%s/%s", path, nm) : kiln_strdup(nm);
@@ -262,8 +269,8 @@ int apply_clear_lower(struct apply *a, int dfd, const char *path, int depth,
 			r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 			break;
 		}
-		if (!pathset_has(&a->created, cp, strlen(cp))) {
-			r = apply_remove_at(a, dfd, nm, cp, err);
+		if (!kiln_layer_pathset_has(&a->created, cp, strlen(cp))) {
+			r = kiln_layer_apply_remove_at(a, dfd, nm, cp, err);
 			continue;
 		}
 		struct stat st;
@@ -271,11 +278,11 @@ int apply_clear_lower(struct apply *a, int dfd, const char *path, int depth,
 			continue;
 		int cfd = openat(dfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (cfd < 0) {
-			r = apply_fail_errno(a, err, errno, "opening '%s'", cp);
+			r = kiln_layer_apply_fail_errno(a, err, errno, "opening '%s'", cp);
 			break;
 		}
-		r = apply_clear_lower(a, cfd, cp, depth + 1, err);
-		(void)close(cfd);
+		r = kiln_layer_apply_clear_lower(a, cfd, cp, depth + 1, err);
+		(void) close(cfd);
 	}
 	kiln_strv_release(&names);
 	return r;

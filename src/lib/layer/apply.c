@@ -19,21 +19,23 @@
 
 #include "layer/apply.h"
 
-#define APPLY_BUF ((size_t)256 * 1024)
+#define APPLY_BUF ((size_t) 256 * 1024)
 
 static int vfail(struct apply *a, struct kiln_error *err, enum kiln_err code, int e,
 		 const char *fmt, va_list ap)
 {
 	char msg[512];
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void) vsnprintf(msg, sizeof(msg), fmt, ap);
 	cleanup(kiln_buf_release) struct kiln_buf q = KILN_BUF_INIT;
-	unsigned long long idx = a->r ? (unsigned long long)layer_reader_entry_index(a->r) : 0;
-	if (a->e && a->e->path && layer_quote(a->e->path, &q) == 0)
+	unsigned long long idx =
+		a->r ? (unsigned long long) kiln_layer_reader_entry_index(a->r) : 0;
+	if (a->e && a->e->path && kiln_layer_quote(a->e->path, &q) == 0)
 		return kiln_fail(err, code, e, "tar entry %llu '%s': %s", idx, q.buf, msg);
 	return kiln_fail(err, code, e, "%s", msg);
 }
 
-int apply_fail(struct apply *a, struct kiln_error *err, enum kiln_err code, const char *fmt, ...)
+int kiln_layer_apply_fail(struct apply *a, struct kiln_error *err, enum kiln_err code,
+			  const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -42,7 +44,8 @@ int apply_fail(struct apply *a, struct kiln_error *err, enum kiln_err code, cons
 	return r;
 }
 
-int apply_fail_errno(struct apply *a, struct kiln_error *err, int e, const char *fmt, ...)
+int kiln_layer_apply_fail_errno(struct apply *a, struct kiln_error *err, int e, const char *fmt,
+				...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -59,37 +62,39 @@ static int oom(struct kiln_error *err)
 static const char *opaque_key(const struct apply *a)
 {
 	return (a->flags & KILN_APPLY_OVERLAY_USER_XATTR) ? "user.overlay.opaque"
-							   : "trusted.overlay.opaque";
+							  : "trusted.overlay.opaque";
 }
 
-int apply_overlay_mark_opaque_at(struct apply *a, int pfd, const char *name, const char *path,
-				 struct kiln_error *err)
+int kiln_layer_apply_overlay_mark_opaque_at(struct apply *a, int pfd, const char *name,
+					    const char *path, struct kiln_error *err)
 {
 	cleanup_close int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return apply_fail_errno(a, err, errno, "opening '%s'", path);
+		return kiln_layer_apply_fail_errno(a, err, errno, "opening '%s'", path);
 	if (fsetxattr(fd, opaque_key(a), "y", 1, 0) < 0)
-		return apply_fail_errno(a, err, errno, "marking '%s' opaque (%s)", path,
-					opaque_key(a));
+		return kiln_layer_apply_fail_errno(a, err, errno, "marking '%s' opaque (%s)", path,
+						   opaque_key(a));
 	return 0;
 }
 
-int apply_overlay_reclaim(struct apply *a, int pfd, const char *name, const char *path,
-			  struct kiln_error *err)
+int kiln_layer_apply_overlay_reclaim(struct apply *a, int pfd, const char *name, const char *path,
+				     struct kiln_error *err)
 {
 	struct stat st;
 	if (a->mode != KILN_APPLY_OVERLAY || fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;
-	if (!S_ISCHR(st.st_mode) || st.st_rdev != 0 || !pathset_has(&a->whiteouts, path, strlen(path)))
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != 0 ||
+	    !kiln_layer_pathset_has(&a->whiteouts, path, strlen(path)))
 		return 0;
 	if (unlinkat(pfd, name, 0) < 0)
-		return apply_fail_errno(a, err, errno, "removing whiteout '%s'", path);
+		return kiln_layer_apply_fail_errno(a, err, errno, "removing whiteout '%s'", path);
 	return 1;
 }
 
 static int is_overlay_xattr(const char *name)
 {
-	return strncmp(name, "trusted.overlay.", 16) == 0 || strncmp(name, "user.overlay.", 13) == 0;
+	return strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "user.overlay.", 13) == 0;
 }
 
 static int set_xattrs(struct apply *a, const struct kiln_tar_entry *e, int pfd, const char *base,
@@ -104,7 +109,8 @@ static int set_xattrs(struct apply *a, const struct kiln_tar_entry *e, int pfd, 
 			continue;
 		}
 		if (!strchr(x->name, '.') || strlen(x->name) > 255)
-			return apply_fail(a, err, KILN_EPARSE, "invalid xattr name '%s'", x->name);
+			return kiln_layer_apply_fail(a, err, KILN_EPARSE, "invalid xattr name '%s'",
+						     x->name);
 		int r;
 		if (fd >= 0) {
 			r = fsetxattr(fd, x->name, x->value, x->len, 0);
@@ -117,19 +123,21 @@ static int set_xattrs(struct apply *a, const struct kiln_tar_entry *e, int pfd, 
 		}
 		if (r == 0)
 			continue;
-		if (errno == ENOTSUP || errno == EOPNOTSUPP || (a->flags & KILN_APPLY_BEST_EFFORT_XATTRS)) {
+		if (errno == ENOTSUP || errno == EOPNOTSUPP ||
+		    (a->flags & KILN_APPLY_BEST_EFFORT_XATTRS)) {
 			a->res.xattrs_ignored++;
 			continue;
 		}
-		return apply_fail_errno(a, err, errno, "setting xattr %s on '%s'", x->name, path);
+		return kiln_layer_apply_fail_errno(a, err, errno, "setting xattr %s on '%s'",
+						   x->name, path);
 	}
 	return 0;
 }
 
 static void ids_of(const struct apply *a, const struct kiln_tar_entry *e, uid_t *uid, gid_t *gid)
 {
-	*uid = a->uid_override >= 0 ? (uid_t)a->uid_override : e->uid;
-	*gid = a->gid_override >= 0 ? (gid_t)a->gid_override : e->gid;
+	*uid = a->uid_override >= 0 ? (uid_t) a->uid_override : e->uid;
+	*gid = a->gid_override >= 0 ? (gid_t) a->gid_override : e->gid;
 }
 
 /* Owner, xattrs, mode, times; on `fd` when there is one, else on (pfd, base) without following. */
@@ -144,8 +152,8 @@ static int set_meta(struct apply *a, const struct kiln_tar_entry *e, int pfd, co
 		int r = fd >= 0 ? fchown(fd, uid, gid)
 				: fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW);
 		if (r < 0)
-			return apply_fail_errno(a, err, errno, "chown %u:%u '%s'", (unsigned)uid,
-						(unsigned)gid, path);
+			return kiln_layer_apply_fail_errno(a, err, errno, "chown %u:%u '%s'",
+							   (unsigned) uid, (unsigned) gid, path);
 	}
 	int q = set_xattrs(a, e, pfd, base, fd, path, err);
 	if (q < 0)
@@ -155,27 +163,30 @@ static int set_meta(struct apply *a, const struct kiln_tar_entry *e, int pfd, co
 	if (!is_link) {
 		int r = fd >= 0 ? fchmod(fd, e->mode) : fchmodat(pfd, base, e->mode, 0);
 		if (r < 0)
-			return apply_fail_errno(a, err, errno, "chmod %04o '%s'", e->mode, path);
+			return kiln_layer_apply_fail_errno(a, err, errno, "chmod %04o '%s'",
+							   e->mode, path);
 	}
-	struct timespec ts[2] = { { e->mtime, (long)e->mtime_nsec }, { e->mtime, (long)e->mtime_nsec } };
+	struct timespec ts[2] = { { e->mtime, (long) e->mtime_nsec },
+				  { e->mtime, (long) e->mtime_nsec } };
 	int r = fd >= 0 ? futimens(fd, ts) : utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
 	if (r < 0)
-		return apply_fail_errno(a, err, errno, "setting the times of '%s'", path);
+		return kiln_layer_apply_fail_errno(a, err, errno, "setting the times of '%s'",
+						   path);
 	return 0;
 }
 
 static int write_all_at(int fd, const unsigned char *buf, size_t len, uint64_t off)
 {
 	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+		ssize_t n = pwrite(fd, buf, len, (off_t) off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
 		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
+		len -= (size_t) n;
+		off += (uint64_t) n;
 	}
 	return 0;
 }
@@ -186,7 +197,7 @@ static int write_file(struct apply *a, const struct kiln_tar_entry *e, int pfd, 
 	cleanup_close int fd =
 		openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return apply_fail_errno(a, err, errno, "creating '%s'", path);
+		return kiln_layer_apply_fail_errno(a, err, errno, "creating '%s'", path);
 	uint64_t end = 0;
 	for (;;) {
 		uint64_t off;
@@ -198,12 +209,12 @@ static int write_file(struct apply *a, const struct kiln_tar_entry *e, int pfd, 
 			break;
 		q = write_all_at(fd, a->buf, n, off);
 		if (q < 0)
-			return apply_fail_errno(a, err, -q, "writing '%s'", path);
+			return kiln_layer_apply_fail_errno(a, err, -q, "writing '%s'", path);
 		if (off + n > end)
 			end = off + n;
 	}
-	if (end < e->size && ftruncate(fd, (off_t)e->size) < 0)
-		return apply_fail_errno(a, err, errno, "extending '%s'", path);
+	if (end < e->size && ftruncate(fd, (off_t) e->size) < 0)
+		return kiln_layer_apply_fail_errno(a, err, errno, "extending '%s'", path);
 	return set_meta(a, e, pfd, base, fd, path, err);
 }
 
@@ -212,7 +223,7 @@ static int record_dir(struct apply *a, const struct kiln_tar_entry *e, int dfd, 
 {
 	struct stat st;
 	if (fstat(dfd, &st) < 0)
-		return apply_fail_errno(a, err, errno, "stat '%s'", path);
+		return kiln_layer_apply_fail_errno(a, err, errno, "stat '%s'", path);
 	if (a->n_dirs == a->cap_dirs) {
 		size_t nc = a->cap_dirs ? a->cap_dirs * 2 : 64;
 		struct dir_fix *nd = kiln_reallocarray(a->dirs, nc, sizeof(*nd));
@@ -239,13 +250,13 @@ static int make_dir(struct apply *a, const struct kiln_tar_entry *e, int pfd, co
 		    const char *path, int exists, int opaque, struct kiln_error *err)
 {
 	if (!exists && mkdirat(pfd, base, 0700) < 0)
-		return apply_fail_errno(a, err, errno, "creating directory '%s'", path);
+		return kiln_layer_apply_fail_errno(a, err, errno, "creating directory '%s'", path);
 	cleanup_close int dfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
-		return apply_fail_errno(a, err, errno, "opening '%s'", path);
+		return kiln_layer_apply_fail_errno(a, err, errno, "opening '%s'", path);
 	int q = set_meta(a, e, pfd, base, dfd, path, err);
 	if (q == 0 && opaque && fsetxattr(dfd, opaque_key(a), "y", 1, 0) < 0)
-		q = apply_fail_errno(a, err, errno, "marking '%s' opaque", path);
+		q = kiln_layer_apply_fail_errno(a, err, errno, "marking '%s' opaque", path);
 	if (q == 0)
 		q = record_dir(a, e, dfd, path, err);
 	return q;
@@ -257,45 +268,49 @@ static int link_target(struct apply *a, const struct kiln_tar_entry *e, const ch
 {
 	cleanup_free char *t = NULL;
 	int dotdot;
-	int q = apply_clean_name(e->link, &t, &dotdot);
+	int q = kiln_layer_apply_clean_name(e->link, &t, &dotdot);
 	if (q == -KILN_ENOMEM)
 		return oom(err);
 	if (q < 0)
-		return apply_fail(a, err, KILN_EPARSE, "hardlink target '%s' contains '..'", e->link);
+		return kiln_layer_apply_fail(a, err, KILN_EPARSE,
+					     "hardlink target '%s' contains '..'", e->link);
 	if (!*t)
-		return apply_fail(a, err, KILN_EINVAL, "hardlink to the root directory");
+		return kiln_layer_apply_fail(a, err, KILN_EINVAL, "hardlink to the root directory");
 	if (strcmp(t, path) == 0)
-		return apply_fail(a, err, KILN_EINVAL, "hardlink to itself");
+		return kiln_layer_apply_fail(a, err, KILN_EINVAL, "hardlink to itself");
 	char *slash = strrchr(t, '/');
 	const char *tbase = slash ? slash + 1 : t;
 	if (slash)
 		*slash = '\0';
-	int tfd = apply_open_in_root(a, slash ? t : "", O_PATH | O_DIRECTORY);
+	int tfd = kiln_layer_apply_open_in_root(a, slash ? t : "", O_PATH | O_DIRECTORY);
 	if (slash)
 		*slash = '/';
 	if (tfd == -ENOENT || tfd == -ENOTDIR)
-		return apply_fail(a, err, KILN_ENOTFOUND, "hardlink target '%s' does not exist", t);
+		return kiln_layer_apply_fail(a, err, KILN_ENOTFOUND,
+					     "hardlink target '%s' does not exist", t);
 	if (tfd < 0)
-		return apply_fail_errno(a, err, -tfd, "resolving hardlink target '%s'", t);
+		return kiln_layer_apply_fail_errno(a, err, -tfd, "resolving hardlink target '%s'",
+						   t);
 	struct stat st;
 	int e2 = fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
 	if (e2 == 0 && S_ISDIR(st.st_mode))
 		e2 = EISDIR;
 	if (e2 == 0 && a->mode == KILN_APPLY_OVERLAY && S_ISCHR(st.st_mode) && st.st_rdev == 0 &&
-	    pathset_has(&a->whiteouts, t, strlen(t)))
+	    kiln_layer_pathset_has(&a->whiteouts, t, strlen(t)))
 		e2 = ENOENT;
 	if (e2) {
-		(void)close(tfd);
+		(void) close(tfd);
 		if (e2 == ENOENT || e2 == ENOTDIR)
-			return apply_fail(a, err, KILN_ENOTFOUND, "hardlink target '%s' does not exist",
-					  t);
+			return kiln_layer_apply_fail(a, err, KILN_ENOTFOUND,
+						     "hardlink target '%s' does not exist", t);
 		if (e2 == EISDIR)
-			return apply_fail(a, err, KILN_EINVAL, "hardlink to directory '%s'", t);
-		return apply_fail_errno(a, err, e2, "stat hardlink target '%s'", t);
+			return kiln_layer_apply_fail(a, err, KILN_EINVAL,
+						     "hardlink to directory '%s'", t);
+		return kiln_layer_apply_fail_errno(a, err, e2, "stat hardlink target '%s'", t);
 	}
 	char *b = kiln_strdup(tbase);
 	if (!b) {
-		(void)close(tfd);
+		(void) close(tfd);
 		return oom(err);
 	}
 	*ret_fd = tfd;
@@ -308,27 +323,30 @@ static int make_node(struct apply *a, const struct kiln_tar_entry *e, int pfd, c
 {
 	if (e->type == KILN_TAR_FIFO) {
 		if (mkfifoat(pfd, base, 0600) < 0)
-			return apply_fail_errno(a, err, errno, "creating fifo '%s'", path);
+			return kiln_layer_apply_fail_errno(a, err, errno, "creating fifo '%s'",
+							   path);
 		return 1;
 	}
 	mode_t kind = e->type == KILN_TAR_CHAR ? S_IFCHR : S_IFBLK;
-	if (a->privileged && mknodat(pfd, base, kind | 0600, makedev(e->devmajor, e->devminor)) == 0)
+	if (a->privileged &&
+	    mknodat(pfd, base, kind | 0600, makedev(e->devmajor, e->devminor)) == 0)
 		return 1;
 	if (a->privileged && errno != EPERM)
-		return apply_fail_errno(a, err, errno, "creating device '%s'", path);
+		return kiln_layer_apply_fail_errno(a, err, errno, "creating device '%s'", path);
 	if (a->flags & KILN_APPLY_SKIP_DEVICES) {
 		a->res.skipped++;
 		return 0;
 	}
-	return apply_fail(a, err, KILN_EUNSUPP, "device node %u:%u needs root to be created",
-			  e->devmajor, e->devminor);
+	return kiln_layer_apply_fail(a, err, KILN_EUNSUPP,
+				     "device node %u:%u needs root to be created", e->devmajor,
+				     e->devminor);
 }
 
 static int add_created(struct apply *a, const char *path, struct kiln_error *err)
 {
 	if (a->mode == KILN_APPLY_EXTRACT)
 		return 0;
-	if (pathset_add(&a->created, path, strlen(path)) < 0)
+	if (kiln_layer_pathset_add(&a->created, path, strlen(path)) < 0)
 		return oom(err);
 	return 0;
 }
@@ -337,7 +355,7 @@ static int create_entry(struct apply *a, const struct kiln_tar_entry *e, const c
 			const char *dir, const char *base, struct kiln_error *err)
 {
 	int pfd;
-	int q = apply_parent(a, dir, 1, &pfd, err);
+	int q = kiln_layer_apply_parent(a, dir, 1, &pfd, err);
 	if (q < 0)
 		return q;
 	cleanup_close int tfd = -1;
@@ -350,7 +368,7 @@ static int create_entry(struct apply *a, const struct kiln_tar_entry *e, const c
 	struct stat old;
 	int exists = fstatat(pfd, base, &old, AT_SYMLINK_NOFOLLOW) == 0;
 	if (!exists && errno != ENOENT)
-		return apply_fail_errno(a, err, errno, "stat '%s'", path);
+		return kiln_layer_apply_fail_errno(a, err, errno, "stat '%s'", path);
 	int opaque = 0;
 	if (exists && !(S_ISDIR(old.st_mode) && e->type == KILN_TAR_DIR)) {
 		if (e->type == KILN_TAR_HARDLINK) {
@@ -359,11 +377,11 @@ static int create_entry(struct apply *a, const struct kiln_tar_entry *e, const c
 			    ts.st_dev == old.st_dev && ts.st_ino == old.st_ino)
 				return add_created(a, path, err); /* already that link */
 		}
-		opaque = apply_overlay_reclaim(a, pfd, base, path, err);
+		opaque = kiln_layer_apply_overlay_reclaim(a, pfd, base, path, err);
 		if (opaque < 0)
 			return opaque;
 		if (!opaque) {
-			q = apply_remove_at(a, pfd, base, path, err);
+			q = kiln_layer_apply_remove_at(a, pfd, base, path, err);
 			if (q < 0)
 				return q;
 		}
@@ -379,12 +397,14 @@ static int create_entry(struct apply *a, const struct kiln_tar_entry *e, const c
 		break;
 	case KILN_TAR_HARDLINK:
 		if (linkat(tfd, tbase, pfd, base, 0) < 0)
-			return apply_fail_errno(a, err, errno, "linking '%s' to '%s'", path, e->link);
+			return kiln_layer_apply_fail_errno(a, err, errno, "linking '%s' to '%s'",
+							   path, e->link);
 		q = 0;
 		break;
 	case KILN_TAR_SYMLINK:
 		if (symlinkat(e->link, pfd, base) < 0)
-			return apply_fail_errno(a, err, errno, "creating symlink '%s'", path);
+			return kiln_layer_apply_fail_errno(a, err, errno, "creating symlink '%s'",
+							   path);
 		q = set_meta(a, e, pfd, base, -1, path, err);
 		break;
 	case KILN_TAR_CHAR:
@@ -407,49 +427,50 @@ static int whiteout(struct apply *a, const struct kiln_tar_entry *e, const char 
 		    const char *victim, struct kiln_error *err)
 {
 	if (!*victim || !strcmp(victim, ".") || !strcmp(victim, ".."))
-		return apply_fail(a, err, KILN_EPARSE, "invalid whiteout name");
+		return kiln_layer_apply_fail(a, err, KILN_EPARSE, "invalid whiteout name");
 	cleanup_free char *vpath = *dir ? kiln_asprintf("%s/%s", dir, victim) : kiln_strdup(victim);
 	if (!vpath)
 		return oom(err);
 	a->res.whiteouts++;
 	int pfd;
 	/* the parent is made if missing, as Docker and containerd do */
-	int q = apply_parent(a, dir, 1, &pfd, err);
+	int q = kiln_layer_apply_parent(a, dir, 1, &pfd, err);
 	if (q < 0)
 		return q;
 	struct stat st;
 	int exists = fstatat(pfd, victim, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	if (!exists && errno != ENOENT)
-		return apply_fail_errno(a, err, errno, "stat '%s'", vpath);
+		return kiln_layer_apply_fail_errno(a, err, errno, "stat '%s'", vpath);
 
-	if (pathset_has(&a->created, vpath, strlen(vpath))) {
+	if (kiln_layer_pathset_has(&a->created, vpath, strlen(vpath))) {
 		/* this layer's own entry stays; only what lower layers had below it goes */
 		if (!exists || !S_ISDIR(st.st_mode))
 			return 0;
 		if (a->mode == KILN_APPLY_OVERLAY)
-			return apply_overlay_mark_opaque_at(a, pfd, victim, vpath, err);
+			return kiln_layer_apply_overlay_mark_opaque_at(a, pfd, victim, vpath, err);
 		cleanup_close int dfd =
 			openat(pfd, victim, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (dfd < 0)
-			return apply_fail_errno(a, err, errno, "opening '%s'", vpath);
-		return apply_clear_lower(a, dfd, vpath, 0, err);
+			return kiln_layer_apply_fail_errno(a, err, errno, "opening '%s'", vpath);
+		return kiln_layer_apply_clear_lower(a, dfd, vpath, 0, err);
 	}
 	if (a->mode == KILN_APPLY_LAYER)
-		return exists ? apply_remove_at(a, pfd, victim, vpath, err) : 0;
+		return exists ? kiln_layer_apply_remove_at(a, pfd, victim, vpath, err) : 0;
 
 	/* KILN_APPLY_OVERLAY: a 0:0 character device hides the lower entry */
 	if (exists) {
 		if (S_ISCHR(st.st_mode) && st.st_rdev == 0)
 			return 0;
-		q = apply_remove_at(a, pfd, victim, vpath, err);
+		q = kiln_layer_apply_remove_at(a, pfd, victim, vpath, err);
 		if (q < 0)
 			return q;
 	}
 	if (mknodat(pfd, victim, S_IFCHR, makedev(0, 0)) < 0)
-		return apply_fail_errno(a, err, errno, "creating whiteout device '%s'", vpath);
+		return kiln_layer_apply_fail_errno(a, err, errno, "creating whiteout device '%s'",
+						   vpath);
 	if (a->do_chown && fchownat(pfd, victim, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return apply_fail_errno(a, err, errno, "chown whiteout '%s'", vpath);
-	if (pathset_add(&a->whiteouts, vpath, strlen(vpath)) < 0)
+		return kiln_layer_apply_fail_errno(a, err, errno, "chown whiteout '%s'", vpath);
+	if (kiln_layer_pathset_add(&a->whiteouts, vpath, strlen(vpath)) < 0)
 		return oom(err);
 	return 0;
 }
@@ -459,30 +480,31 @@ static int opaque(struct apply *a, const char *dir, struct kiln_error *err)
 {
 	a->res.whiteouts++;
 	int pfd;
-	int q = apply_parent(a, dir, 1, &pfd, err);
+	int q = kiln_layer_apply_parent(a, dir, 1, &pfd, err);
 	if (q < 0)
 		return q;
 	cleanup_close int dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return apply_fail_errno(a, err, errno, "opening '%s'", *dir ? dir : "/");
+		return kiln_layer_apply_fail_errno(a, err, errno, "opening '%s'", *dir ? dir : "/");
 	if (a->mode == KILN_APPLY_OVERLAY) {
 		if (fsetxattr(dfd, opaque_key(a), "y", 1, 0) < 0)
-			return apply_fail_errno(a, err, errno, "marking '%s' opaque (%s)",
-						*dir ? dir : "/", opaque_key(a));
+			return kiln_layer_apply_fail_errno(a, err, errno,
+							   "marking '%s' opaque (%s)",
+							   *dir ? dir : "/", opaque_key(a));
 		return 0;
 	}
-	return apply_clear_lower(a, dfd, dir, 0, err);
+	return kiln_layer_apply_clear_lower(a, dfd, dir, 0, err);
 }
 
 static int apply_entry(struct apply *a, const struct kiln_tar_entry *e, struct kiln_error *err)
 {
 	cleanup_free char *path = NULL;
 	int dotdot;
-	int q = apply_clean_name(e->path, &path, &dotdot);
+	int q = kiln_layer_apply_clean_name(e->path, &path, &dotdot);
 	if (q == -KILN_ENOMEM)
 		return oom(err);
 	if (q < 0)
-		return apply_fail(a, err, KILN_EPARSE, "path contains '..'");
+		return kiln_layer_apply_fail(a, err, KILN_EPARSE, "path contains '..'");
 	if (!*path) {
 		a->res.skipped++; /* the root itself: its metadata is the caller's */
 		return 0;
@@ -490,8 +512,9 @@ static int apply_entry(struct apply *a, const struct kiln_tar_entry *e, struct k
 	for (const char *c = path; *c;) {
 		size_t n = strcspn(c, "/");
 		if (n > NAME_MAX)
-			return apply_fail(a, err, KILN_ELIMIT,
-					  "a name component is longer than %d bytes", NAME_MAX);
+			return kiln_layer_apply_fail(a, err, KILN_ELIMIT,
+						     "a name component is longer than %d bytes",
+						     NAME_MAX);
 		c += n + (c[n] == '/');
 	}
 	char *slash = strrchr(path, '/');
@@ -523,18 +546,19 @@ static int apply_entry(struct apply *a, const struct kiln_tar_entry *e, struct k
 /* Directory modes and times, last entry first so the last one for a path wins. */
 static int fix_dirs(struct apply *a, struct kiln_error *err)
 {
-	struct pathset done = PATHSET_INIT;
+	struct kiln_layer_pathset done = KILN_LAYER_PATHSET_INIT;
 	int r = 0;
 	for (size_t i = a->n_dirs; i-- > 0 && r == 0;) {
 		struct dir_fix *d = &a->dirs[i];
-		int added = pathset_add(&done, d->path, strlen(d->path));
+		int added = kiln_layer_pathset_add(&done, d->path, strlen(d->path));
 		if (added < 0) {
 			r = oom(err);
 			break;
 		}
 		if (added == 0)
 			continue;
-		int fd = apply_open_in_root(a, d->path, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+		int fd = kiln_layer_apply_open_in_root(a, d->path,
+						       O_PATH | O_DIRECTORY | O_NOFOLLOW);
 		if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP)
 			continue; /* replaced by a later entry */
 		if (fd < 0) {
@@ -543,18 +567,20 @@ static int fix_dirs(struct apply *a, struct kiln_error *err)
 		}
 		struct stat st;
 		char proc[64];
-		(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		(void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		if (fstat(fd, &st) == 0 && st.st_dev == d->dev && st.st_ino == d->ino) {
-			struct timespec ts[2] = { { d->mtime, (long)d->mtime_nsec },
-						  { d->mtime, (long)d->mtime_nsec } };
+			struct timespec ts[2] = { { d->mtime, (long) d->mtime_nsec },
+						  { d->mtime, (long) d->mtime_nsec } };
 			if (fchmodat(AT_FDCWD, proc, d->mode, 0) < 0)
-				r = kiln_fail(err, KILN_EIO, errno, "chmod %04o '%s'", d->mode, d->path);
+				r = kiln_fail(err, KILN_EIO, errno, "chmod %04o '%s'", d->mode,
+					      d->path);
 			else if (utimensat(AT_FDCWD, proc, ts, 0) < 0)
-				r = kiln_fail(err, KILN_EIO, errno, "setting the times of '%s'", d->path);
+				r = kiln_fail(err, KILN_EIO, errno, "setting the times of '%s'",
+					      d->path);
 		}
-		(void)close(fd);
+		(void) close(fd);
 	}
-	pathset_release(&done);
+	kiln_layer_pathset_release(&done);
 	return r;
 }
 
@@ -584,7 +610,7 @@ static int run(struct apply *a, int fd, const struct kiln_layer_apply_opts *o,
 			return q;
 	}
 	a->e = NULL;
-	apply_parent_forget(a);
+	kiln_layer_apply_parent_forget(a);
 	q = kiln_layer_reader_finish(a->r, &a->res.digests, err);
 	if (q < 0)
 		return q;
@@ -597,11 +623,12 @@ int kiln_layer_apply(int fd, int root_fd, const struct kiln_layer_apply_opts *op
 	struct kiln_layer_apply_opts o = { .uid = -1, .gid = -1 };
 	if (opts)
 		o = *opts;
-	if (o.mode != KILN_APPLY_LAYER && o.mode != KILN_APPLY_OVERLAY && o.mode != KILN_APPLY_EXTRACT)
-		return kiln_fail(err, KILN_EINVAL, 0, "unknown layer apply mode %d", (int)o.mode);
-	if (o.uid > (int64_t)UINT32_MAX - 1 || o.gid > (int64_t)UINT32_MAX - 1)
-		return kiln_fail(err, KILN_EINVAL, 0, "owner %lld:%lld out of range", (long long)o.uid,
-				 (long long)o.gid);
+	if (o.mode != KILN_APPLY_LAYER && o.mode != KILN_APPLY_OVERLAY &&
+	    o.mode != KILN_APPLY_EXTRACT)
+		return kiln_fail(err, KILN_EINVAL, 0, "unknown layer apply mode %d", (int) o.mode);
+	if (o.uid > (int64_t) UINT32_MAX - 1 || o.gid > (int64_t) UINT32_MAX - 1)
+		return kiln_fail(err, KILN_EINVAL, 0, "owner %lld:%lld out of range",
+				 (long long) o.uid, (long long) o.gid);
 	struct stat st;
 	if (fstat(root_fd, &st) < 0)
 		return kiln_fail_errno(err, "stat the destination directory");
@@ -617,8 +644,8 @@ int kiln_layer_apply(int fd, int root_fd, const struct kiln_layer_apply_opts *op
 		.privileged = geteuid() == 0,
 		.uid_override = o.uid,
 		.gid_override = o.gid,
-		.created = PATHSET_INIT,
-		.whiteouts = PATHSET_INIT,
+		.created = KILN_LAYER_PATHSET_INIT,
+		.whiteouts = KILN_LAYER_PATHSET_INIT,
 		.pcache_fd = -1,
 	};
 	a.do_chown = a.privileged && !(o.flags & KILN_APPLY_NO_CHOWN);
@@ -627,10 +654,10 @@ int kiln_layer_apply(int fd, int root_fd, const struct kiln_layer_apply_opts *op
 	if (q == 0 && ret)
 		*ret = a.res;
 
-	apply_parent_forget(&a);
+	kiln_layer_apply_parent_forget(&a);
 	kiln_layer_reader_free(a.r);
-	pathset_release(&a.created);
-	pathset_release(&a.whiteouts);
+	kiln_layer_pathset_release(&a.created);
+	kiln_layer_pathset_release(&a.whiteouts);
 	for (size_t i = 0; i < a.n_dirs; i++)
 		free(a.dirs[i].path);
 	free(a.dirs);

@@ -30,9 +30,9 @@ struct apply {
 	const struct kiln_tar_entry *e; /* the entry being applied (for messages) */
 
 	/* KILN_APPLY_LAYER / OVERLAY: what this layer created (kept by its own whiteouts) */
-	struct pathset created;
+	struct kiln_layer_pathset created;
 	/* KILN_APPLY_OVERLAY: whiteout devices this layer made */
-	struct pathset whiteouts;
+	struct kiln_layer_pathset whiteouts;
 
 	struct dir_fix *dirs;
 	size_t n_dirs, cap_dirs;
@@ -46,20 +46,20 @@ struct apply {
 };
 
 /* "tar entry N 'name': <msg>" for the entry being applied. */
-int apply_fail(struct apply *a, struct kiln_error *err, enum kiln_err code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-int apply_fail_errno(struct apply *a, struct kiln_error *err, int e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+int kiln_layer_apply_fail(struct apply *a, struct kiln_error *err, enum kiln_err code,
+			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int kiln_layer_apply_fail_errno(struct apply *a, struct kiln_error *err, int e, const char *fmt,
+				...) __attribute__((format(printf, 4, 5)));
 
 /*
  * Clean an archive name: leading '/' stripped (as Docker does), empty and
  * "." components dropped; a ".." component fails with -KILN_EPARSE and
  * *ret_dotdot set. "" names the root. *ret is owned by the caller.
  */
-int apply_clean_name(const char *raw, char **ret, int *ret_dotdot);
+int kiln_layer_apply_clean_name(const char *raw, char **ret, int *ret_dotdot);
 
 /* openat2(root, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): fd or -errno. */
-int apply_open_in_root(const struct apply *a, const char *path, int flags);
+int kiln_layer_apply_open_in_root(const struct apply *a, const char *path, int flags);
 
 /*
  * An O_PATH fd of directory `dir` (relative to the root; "" = the root),
@@ -67,24 +67,24 @@ int apply_open_in_root(const struct apply *a, const char *path, int flags);
  * missing directories are made (0755). Returns 1 with *ret_fd, or 0 (only
  * without `create`) when the directory does not exist.
  */
-int apply_parent(struct apply *a, const char *dir, int create, int *ret_fd,
-		 struct kiln_error *err);
-void apply_parent_forget(struct apply *a);
+int kiln_layer_apply_parent(struct apply *a, const char *dir, int create, int *ret_fd,
+			    struct kiln_error *err);
+void kiln_layer_apply_parent_forget(struct apply *a);
 
 /* rm -rf of `name` below `pfd`, never crossing a mount point. */
-int apply_remove_at(struct apply *a, int pfd, const char *name, const char *path,
-		    struct kiln_error *err);
+int kiln_layer_apply_remove_at(struct apply *a, int pfd, const char *name, const char *path,
+			       struct kiln_error *err);
 
 /* Remove every lower-layer child of directory `dfd` (children this layer created stay). */
-int apply_clear_lower(struct apply *a, int dfd, const char *path, int depth,
-		      struct kiln_error *err);
+int kiln_layer_apply_clear_lower(struct apply *a, int dfd, const char *path, int depth,
+				 struct kiln_error *err);
 
 /*
  * KILN_APPLY_OVERLAY: if `name` below `pfd` is a whiteout device this layer
  * made, remove it and return 1 (the directory made in its place must then
  * be marked opaque); 0 otherwise.
  */
-int apply_overlay_reclaim(struct apply *a, int pfd, const char *name, const char *path,
-			  struct kiln_error *err);
-int apply_overlay_mark_opaque_at(struct apply *a, int pfd, const char *name, const char *path,
-				 struct kiln_error *err);
+int kiln_layer_apply_overlay_reclaim(struct apply *a, int pfd, const char *name, const char *path,
+				     struct kiln_error *err);
+int kiln_layer_apply_overlay_mark_opaque_at(struct apply *a, int pfd, const char *name,
+					    const char *path, struct kiln_error *err);

@@ -46,8 +46,8 @@ int kiln_compression_parse(const char *s, enum kiln_compression *ret, struct kil
 			return 0;
 		}
 	}
-	return kiln_fail(err, KILN_EINVAL, 0,
-			 "unknown compression '%s' (want gzip, zstd or none)", s);
+	return kiln_fail(err, KILN_EINVAL, 0, "unknown compression '%s' (want gzip, zstd or none)",
+			 s);
 }
 
 enum kiln_compression kiln_compression_detect(const void *buf, size_t len)
@@ -59,7 +59,10 @@ enum kiln_compression kiln_compression_detect(const void *buf, size_t len)
 		return KILN_COMPRESSION_ZSTD;
 	if (len >= 3 && p[0] == 'B' && p[1] == 'Z' && p[2] == 'h')
 		return KILN_COMPRESSION_BZIP2;
-	if (len >= 6 && memcmp(p, "\xfd" "7zXZ\0", 6) == 0)
+	if (len >= 6 && memcmp(p,
+			       "\xfd"
+			       "7zXZ\0",
+			       6) == 0)
 		return KILN_COMPRESSION_XZ;
 	return KILN_COMPRESSION_NONE;
 }
@@ -108,10 +111,10 @@ void kiln_layer_limits_resolve(const struct kiln_layer_limits *in, struct kiln_l
 
 /* ---------------------------------------------------------------------- */
 
-#define OUT_BUF ((size_t)256 * 1024)
-#define ZOUT_BUF ((size_t)128 * 1024)
+#define OUT_BUF ((size_t) 256 * 1024)
+#define ZOUT_BUF ((size_t) 128 * 1024)
 
-struct out_pipe {
+struct kiln_layer_out {
 	int fd;
 	enum kiln_compression c;
 	int level;
@@ -140,7 +143,7 @@ struct out_pipe {
 	int finished;
 };
 
-static int flush_fd(struct out_pipe *p, struct kiln_error *err)
+static int flush_fd(struct kiln_layer_out *p, struct kiln_error *err)
 {
 	if (p->buf_len == 0)
 		return 0;
@@ -152,7 +155,7 @@ static int flush_fd(struct out_pipe *p, struct kiln_error *err)
 }
 
 /* Compressed bytes: hash, count, buffer, write. */
-static int emit(struct out_pipe *p, const void *data, size_t len, struct kiln_error *err)
+static int emit(struct kiln_layer_out *p, const void *data, size_t len, struct kiln_error *err)
 {
 	const unsigned char *d = data;
 	if (p->c != KILN_COMPRESSION_NONE)
@@ -174,25 +177,28 @@ static int emit(struct out_pipe *p, const void *data, size_t len, struct kiln_er
 	return 0;
 }
 
-int out_pipe_new(int fd, enum kiln_compression c, int level, struct out_pipe **ret,
-		 struct kiln_error *err)
+int kiln_layer_out_new(int fd, enum kiln_compression c, int level, struct kiln_layer_out **ret,
+		       struct kiln_error *err)
 {
 	if (c != KILN_COMPRESSION_NONE && c != KILN_COMPRESSION_GZIP && c != KILN_COMPRESSION_ZSTD)
-		return kiln_fail(err, KILN_EUNSUPP, 0, "kiln writes layers as gzip, zstd or none, not %s",
+		return kiln_fail(err, KILN_EUNSUPP, 0,
+				 "kiln writes layers as gzip, zstd or none, not %s",
 				 kiln_compression_name(c));
 	if (c == KILN_COMPRESSION_GZIP) {
 		if (level == 0)
 			level = KILN_LAYER_GZIP_LEVEL_DEFAULT;
 		if (level < 1 || level > 9)
-			return kiln_fail(err, KILN_EINVAL, 0, "gzip level %d out of range 1-9", level);
+			return kiln_fail(err, KILN_EINVAL, 0, "gzip level %d out of range 1-9",
+					 level);
 	} else if (c == KILN_COMPRESSION_ZSTD) {
 		if (level == 0)
 			level = KILN_LAYER_ZSTD_LEVEL_DEFAULT;
 		if (level < 1 || level > 19)
-			return kiln_fail(err, KILN_EINVAL, 0, "zstd level %d out of range 1-19", level);
+			return kiln_fail(err, KILN_EINVAL, 0, "zstd level %d out of range 1-19",
+					 level);
 	}
 
-	struct out_pipe *p = kiln_calloc(1, sizeof(*p));
+	struct kiln_layer_out *p = kiln_calloc(1, sizeof(*p));
 	if (!p)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	p->fd = fd;
@@ -202,7 +208,7 @@ int out_pipe_new(int fd, enum kiln_compression c, int level, struct out_pipe **r
 	if (r == 0 && c != KILN_COMPRESSION_NONE)
 		r = kiln_sha256_new(&p->blob_hash, err);
 	if (r < 0) {
-		out_pipe_free(p);
+		kiln_layer_out_free(p);
 		return r;
 	}
 	p->buf = kiln_malloc(OUT_BUF);
@@ -226,18 +232,18 @@ int out_pipe_new(int fd, enum kiln_compression c, int level, struct out_pipe **r
 			goto nomem;
 		if (ZSTD_isError(ZSTD_CCtx_setParameter(p->zc, ZSTD_c_compressionLevel, level)) ||
 		    ZSTD_isError(ZSTD_CCtx_setParameter(p->zc, ZSTD_c_checksumFlag, 1))) {
-			out_pipe_free(p);
+			kiln_layer_out_free(p);
 			return kiln_fail(err, KILN_EINTERNAL, 0, "zstd refused its parameters");
 		}
 	}
 	*ret = p;
 	return 0;
 nomem:
-	out_pipe_free(p);
+	kiln_layer_out_free(p);
 	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 }
 
-static int gzip_header(struct out_pipe *p, struct kiln_error *err)
+static int gzip_header(struct kiln_layer_out *p, struct kiln_error *err)
 {
 	/*
 	 * Fixed for reproducibility: no name, mtime 0, OS "unknown" (255, as
@@ -250,7 +256,7 @@ static int gzip_header(struct out_pipe *p, struct kiln_error *err)
 }
 
 /* Compress the buffered chunk with a fresh state primed by the dictionary. */
-static int gz_chunk(struct out_pipe *p, int flush, struct kiln_error *err)
+static int gz_chunk(struct kiln_layer_out *p, int flush, struct kiln_error *err)
 {
 	int r;
 	if (!p->gz_header_done) {
@@ -260,14 +266,14 @@ static int gz_chunk(struct out_pipe *p, int flush, struct kiln_error *err)
 	}
 	if (deflateReset(&p->z) != Z_OK)
 		return kiln_fail(err, KILN_EINTERNAL, 0, "deflateReset failed");
-	if (p->dict_len && deflateSetDictionary(&p->z, p->dict, (uInt)p->dict_len) != Z_OK)
+	if (p->dict_len && deflateSetDictionary(&p->z, p->dict, (uInt) p->dict_len) != Z_OK)
 		return kiln_fail(err, KILN_EINTERNAL, 0, "deflateSetDictionary failed");
 	p->z.next_in = p->chunk;
-	p->z.avail_in = (uInt)p->chunk_len;
+	p->z.avail_in = (uInt) p->chunk_len;
 	int zr;
 	for (;;) {
 		p->z.next_out = p->zout;
-		p->z.avail_out = (uInt)ZOUT_BUF;
+		p->z.avail_out = (uInt) ZOUT_BUF;
 		zr = deflate(&p->z, flush);
 		if (zr == Z_STREAM_ERROR)
 			return kiln_fail(err, KILN_EINTERNAL, 0, "deflate failed");
@@ -285,7 +291,7 @@ static int gz_chunk(struct out_pipe *p, int flush, struct kiln_error *err)
 		p->dict_len = GZIP_DICT;
 	} else {
 		size_t keep = p->dict_len + p->chunk_len > GZIP_DICT ? GZIP_DICT - p->chunk_len
-								      : p->dict_len;
+								     : p->dict_len;
 		memmove(p->dict, p->dict + p->dict_len - keep, keep);
 		memcpy(p->dict + keep, p->chunk, p->chunk_len);
 		p->dict_len = keep + p->chunk_len;
@@ -294,7 +300,7 @@ static int gz_chunk(struct out_pipe *p, int flush, struct kiln_error *err)
 	return 0;
 }
 
-static int zstd_feed(struct out_pipe *p, const void *buf, size_t len, ZSTD_EndDirective mode,
+static int zstd_feed(struct kiln_layer_out *p, const void *buf, size_t len, ZSTD_EndDirective mode,
 		     struct kiln_error *err)
 {
 	ZSTD_inBuffer in = { buf, len, 0 };
@@ -302,7 +308,8 @@ static int zstd_feed(struct out_pipe *p, const void *buf, size_t len, ZSTD_EndDi
 		ZSTD_outBuffer out = { p->zout, ZOUT_BUF, 0 };
 		size_t left = ZSTD_compressStream2(p->zc, &out, &in, mode);
 		if (ZSTD_isError(left))
-			return kiln_fail(err, KILN_EINTERNAL, 0, "zstd: %s", ZSTD_getErrorName(left));
+			return kiln_fail(err, KILN_EINTERNAL, 0, "zstd: %s",
+					 ZSTD_getErrorName(left));
 		int r = emit(p, p->zout, out.pos, err);
 		if (r < 0)
 			return r;
@@ -311,7 +318,8 @@ static int zstd_feed(struct out_pipe *p, const void *buf, size_t len, ZSTD_EndDi
 	}
 }
 
-int out_pipe_write(struct out_pipe *p, const void *buf, size_t len, struct kiln_error *err)
+int kiln_layer_out_write(struct kiln_layer_out *p, const void *buf, size_t len,
+			 struct kiln_error *err)
 {
 	if (len == 0)
 		return 0;
@@ -342,7 +350,8 @@ int out_pipe_write(struct out_pipe *p, const void *buf, size_t len, struct kiln_
 	}
 }
 
-int out_pipe_finish(struct out_pipe *p, struct kiln_layer_digests *ret, struct kiln_error *err)
+int kiln_layer_out_finish(struct kiln_layer_out *p, struct kiln_layer_digests *ret,
+			  struct kiln_error *err)
 {
 	int r = 0;
 	if (p->finished)
@@ -354,10 +363,10 @@ int out_pipe_finish(struct out_pipe *p, struct kiln_layer_digests *ret, struct k
 		if (r < 0)
 			return r;
 		unsigned char t[8];
-		uint32_t isize = (uint32_t)p->tar_bytes;
+		uint32_t isize = (uint32_t) p->tar_bytes;
 		for (int i = 0; i < 4; i++) {
-			t[i] = (unsigned char)(p->crc >> (8 * i));
-			t[4 + i] = (unsigned char)(isize >> (8 * i));
+			t[i] = (unsigned char) (p->crc >> (8 * i));
+			t[4 + i] = (unsigned char) (isize >> (8 * i));
 		}
 		r = emit(p, t, sizeof(t), err);
 	} else if (p->c == KILN_COMPRESSION_ZSTD) {
@@ -382,12 +391,12 @@ int out_pipe_finish(struct out_pipe *p, struct kiln_layer_digests *ret, struct k
 	return 0;
 }
 
-void out_pipe_free(struct out_pipe *p)
+void kiln_layer_out_free(struct kiln_layer_out *p)
 {
 	if (!p)
 		return;
 	if (p->z_init)
-		(void)deflateEnd(&p->z);
+		(void) deflateEnd(&p->z);
 	ZSTD_freeCCtx(p->zc);
 	kiln_sha256_free(p->tar_hash);
 	kiln_sha256_free(p->blob_hash);

@@ -16,12 +16,12 @@
 
 #include "layer/internal.h"
 
-#define IN_BUF ((size_t)128 * 1024)
-#define SKIP_BUF ((size_t)64 * 1024)
+#define IN_BUF ((size_t) 128 * 1024)
+#define SKIP_BUF ((size_t) 64 * 1024)
 /* xz streams whose dictionary needs more than this are refused. */
-#define XZ_MEMLIMIT ((uint64_t)512 << 20)
+#define XZ_MEMLIMIT ((uint64_t) 512 << 20)
 
-struct in_pipe {
+struct kiln_layer_in {
 	int fd;
 	enum kiln_compression c;
 	struct kiln_sha256 *blob_hash;
@@ -46,11 +46,11 @@ struct in_pipe {
 	int stream_end;
 	unsigned char *scratch;
 
-	in_pipe_tee_fn tee;
+	kiln_layer_in_tee_fn tee;
 	void *tee_data;
 };
 
-static int refill(struct in_pipe *p, struct kiln_error *err)
+static int refill(struct kiln_layer_in *p, struct kiln_error *err)
 {
 	if (p->in_pos < p->in_len || p->in_eof)
 		return 0;
@@ -61,19 +61,19 @@ static int refill(struct in_pipe *p, struct kiln_error *err)
 	if (n < 0)
 		return kiln_fail_errno(err, "reading layer");
 	p->in_pos = 0;
-	p->in_len = (size_t)n;
+	p->in_len = (size_t) n;
 	if (n == 0) {
 		p->in_eof = 1;
 		return 0;
 	}
-	kiln_sha256_update(p->blob_hash, p->in, (size_t)n);
-	p->blob_bytes += (uint64_t)n;
+	kiln_sha256_update(p->blob_hash, p->in, (size_t) n);
+	p->blob_bytes += (uint64_t) n;
 	return 0;
 }
 
-int in_pipe_new(int fd, struct in_pipe **ret, struct kiln_error *err)
+int kiln_layer_in_new(int fd, struct kiln_layer_in **ret, struct kiln_error *err)
 {
-	struct in_pipe *p = kiln_calloc(1, sizeof(*p));
+	struct kiln_layer_in *p = kiln_calloc(1, sizeof(*p));
 	if (!p)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	p->fd = fd;
@@ -81,13 +81,13 @@ int in_pipe_new(int fd, struct in_pipe **ret, struct kiln_error *err)
 	if (r == 0)
 		r = kiln_sha256_new(&p->tar_hash, err);
 	if (r < 0) {
-		in_pipe_free(p);
+		kiln_layer_in_free(p);
 		return r;
 	}
 	p->in = kiln_malloc(IN_BUF);
 	p->scratch = kiln_malloc(SKIP_BUF);
 	if (!p->in || !p->scratch) {
-		in_pipe_free(p);
+		kiln_layer_in_free(p);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
 	/* enough bytes for the longest magic (xz: 6), unless the stream is shorter */
@@ -97,14 +97,14 @@ int in_pipe_new(int fd, struct in_pipe **ret, struct kiln_error *err)
 			n = read(fd, p->in + p->in_len, IN_BUF - p->in_len);
 		while (n < 0 && errno == EINTR);
 		if (n < 0) {
-			in_pipe_free(p);
+			kiln_layer_in_free(p);
 			return kiln_fail_errno(err, "reading layer");
 		}
 		if (n == 0)
 			p->in_eof = 1;
-		kiln_sha256_update(p->blob_hash, p->in + p->in_len, (size_t)n);
-		p->blob_bytes += (uint64_t)n;
-		p->in_len += (size_t)n;
+		kiln_sha256_update(p->blob_hash, p->in + p->in_len, (size_t) n);
+		p->blob_bytes += (uint64_t) n;
+		p->in_len += (size_t) n;
 	}
 	p->c = kiln_compression_detect(p->in, p->in_len);
 	int ok = 1;
@@ -129,37 +129,37 @@ int in_pipe_new(int fd, struct in_pipe **ret, struct kiln_error *err)
 		break;
 	}
 	if (!ok) {
-		in_pipe_free(p);
+		kiln_layer_in_free(p);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory (decompressor)");
 	}
 	*ret = p;
 	return 0;
 }
 
-void in_pipe_set_tee(struct in_pipe *p, in_pipe_tee_fn fn, void *userdata)
+void kiln_layer_in_set_tee(struct kiln_layer_in *p, kiln_layer_in_tee_fn fn, void *userdata)
 {
 	p->tee = fn;
 	p->tee_data = userdata;
 }
 
-enum kiln_compression in_pipe_compression(const struct in_pipe *p)
+enum kiln_compression kiln_layer_in_compression(const struct kiln_layer_in *p)
 {
 	return p->c;
 }
 
-static int truncated(struct in_pipe *p, struct kiln_error *err)
+static int truncated(struct kiln_layer_in *p, struct kiln_error *err)
 {
 	return kiln_fail(err, KILN_EPARSE, 0, "unexpected end of %s stream",
 			 kiln_compression_name(p->c));
 }
 
-static int corrupt(struct in_pipe *p, const char *why, struct kiln_error *err)
+static int corrupt(struct kiln_layer_in *p, const char *why, struct kiln_error *err)
 {
 	return kiln_fail(err, KILN_EPARSE, 0, "corrupt %s stream: %s", kiln_compression_name(p->c),
 			 why);
 }
 
-static int read_none(struct in_pipe *p, unsigned char *buf, size_t len, size_t *n,
+static int read_none(struct kiln_layer_in *p, unsigned char *buf, size_t len, size_t *n,
 		     struct kiln_error *err)
 {
 	int r = refill(p, err);
@@ -175,7 +175,7 @@ static int read_none(struct in_pipe *p, unsigned char *buf, size_t len, size_t *
 	return 0;
 }
 
-static int read_gzip(struct in_pipe *p, unsigned char *buf, size_t len, size_t *n,
+static int read_gzip(struct kiln_layer_in *p, unsigned char *buf, size_t len, size_t *n,
 		     struct kiln_error *err)
 {
 	*n = 0;
@@ -197,9 +197,9 @@ static int read_gzip(struct in_pipe *p, unsigned char *buf, size_t len, size_t *
 			p->member_done = 0;
 		}
 		p->z.next_in = p->in + p->in_pos;
-		p->z.avail_in = (uInt)(p->in_len - p->in_pos);
+		p->z.avail_in = (uInt) (p->in_len - p->in_pos);
 		p->z.next_out = buf;
-		p->z.avail_out = (uInt)(len > UINT32_MAX ? UINT32_MAX : len);
+		p->z.avail_out = (uInt) (len > UINT32_MAX ? UINT32_MAX : len);
 		uInt before = p->z.avail_out;
 		int zr = inflate(&p->z, Z_NO_FLUSH);
 		p->in_pos = p->in_len - p->z.avail_in;
@@ -214,7 +214,7 @@ static int read_gzip(struct in_pipe *p, unsigned char *buf, size_t len, size_t *
 	return 0;
 }
 
-static int read_zstd(struct in_pipe *p, unsigned char *buf, size_t len, size_t *n,
+static int read_zstd(struct kiln_layer_in *p, unsigned char *buf, size_t len, size_t *n,
 		     struct kiln_error *err)
 {
 	*n = 0;
@@ -240,7 +240,7 @@ static int read_zstd(struct in_pipe *p, unsigned char *buf, size_t len, size_t *
 	return 0;
 }
 
-static int read_bzip2(struct in_pipe *p, unsigned char *buf, size_t len, size_t *n,
+static int read_bzip2(struct kiln_layer_in *p, unsigned char *buf, size_t len, size_t *n,
 		      struct kiln_error *err)
 {
 	*n = 0;
@@ -256,7 +256,7 @@ static int read_bzip2(struct in_pipe *p, unsigned char *buf, size_t len, size_t 
 			return truncated(p, err);
 		}
 		if (p->member_done) {
-			(void)BZ2_bzDecompressEnd(&p->bz);
+			(void) BZ2_bzDecompressEnd(&p->bz);
 			p->bz_init = 0;
 			memset(&p->bz, 0, sizeof(p->bz));
 			if (BZ2_bzDecompressInit(&p->bz, 0, 0) != BZ_OK)
@@ -264,10 +264,10 @@ static int read_bzip2(struct in_pipe *p, unsigned char *buf, size_t len, size_t 
 			p->bz_init = 1;
 			p->member_done = 0;
 		}
-		p->bz.next_in = (char *)(p->in + p->in_pos);
-		p->bz.avail_in = (unsigned)(p->in_len - p->in_pos);
-		p->bz.next_out = (char *)buf;
-		p->bz.avail_out = (unsigned)(len > UINT32_MAX ? UINT32_MAX : len);
+		p->bz.next_in = (char *) (p->in + p->in_pos);
+		p->bz.avail_in = (unsigned) (p->in_len - p->in_pos);
+		p->bz.next_out = (char *) buf;
+		p->bz.avail_out = (unsigned) (len > UINT32_MAX ? UINT32_MAX : len);
 		unsigned before = p->bz.avail_out;
 		int br = BZ2_bzDecompress(&p->bz);
 		p->in_pos = p->in_len - p->bz.avail_in;
@@ -282,7 +282,7 @@ static int read_bzip2(struct in_pipe *p, unsigned char *buf, size_t len, size_t 
 	return 0;
 }
 
-static int read_xz(struct in_pipe *p, unsigned char *buf, size_t len, size_t *n,
+static int read_xz(struct kiln_layer_in *p, unsigned char *buf, size_t len, size_t *n,
 		   struct kiln_error *err)
 {
 	*n = 0;
@@ -306,16 +306,18 @@ static int read_xz(struct in_pipe *p, unsigned char *buf, size_t len, size_t *n,
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory (xz)");
 		if (lr == LZMA_MEMLIMIT_ERROR)
 			return kiln_fail(err, KILN_ELIMIT, 0, "xz stream needs more than %llu MiB",
-					 (unsigned long long)(XZ_MEMLIMIT >> 20));
+					 (unsigned long long) (XZ_MEMLIMIT >> 20));
 		if (lr == LZMA_BUF_ERROR && p->in_eof)
 			return truncated(p, err);
 		if (lr != LZMA_OK && lr != LZMA_BUF_ERROR)
-			return corrupt(p, lr == LZMA_FORMAT_ERROR ? "not xz data" : "bad data", err);
+			return corrupt(p, lr == LZMA_FORMAT_ERROR ? "not xz data" : "bad data",
+				       err);
 	}
 	return 0;
 }
 
-int in_pipe_read(struct in_pipe *p, void *buf, size_t len, size_t *ret_n, struct kiln_error *err)
+int kiln_layer_in_read(struct kiln_layer_in *p, void *buf, size_t len, size_t *ret_n,
+		       struct kiln_error *err)
 {
 	size_t n = 0;
 	int r = 0;
@@ -354,12 +356,12 @@ int in_pipe_read(struct in_pipe *p, void *buf, size_t len, size_t *ret_n, struct
 	return 0;
 }
 
-int in_pipe_read_full(struct in_pipe *p, void *buf, size_t len, struct kiln_error *err)
+int kiln_layer_in_read_full(struct kiln_layer_in *p, void *buf, size_t len, struct kiln_error *err)
 {
 	size_t got = 0;
 	while (got < len) {
 		size_t n;
-		int r = in_pipe_read(p, (unsigned char *)buf + got, len - got, &n, err);
+		int r = kiln_layer_in_read(p, (unsigned char *) buf + got, len - got, &n, err);
 		if (r < 0)
 			return r;
 		if (n == 0)
@@ -369,12 +371,12 @@ int in_pipe_read_full(struct in_pipe *p, void *buf, size_t len, struct kiln_erro
 	return 0;
 }
 
-int in_pipe_skip(struct in_pipe *p, uint64_t n, struct kiln_error *err)
+int kiln_layer_in_skip(struct kiln_layer_in *p, uint64_t n, struct kiln_error *err)
 {
 	while (n > 0) {
-		size_t want = n < SKIP_BUF ? (size_t)n : SKIP_BUF;
+		size_t want = n < SKIP_BUF ? (size_t) n : SKIP_BUF;
 		size_t got;
-		int r = in_pipe_read(p, p->scratch, want, &got, err);
+		int r = kiln_layer_in_read(p, p->scratch, want, &got, err);
 		if (r < 0)
 			return r;
 		if (got == 0)
@@ -384,11 +386,12 @@ int in_pipe_skip(struct in_pipe *p, uint64_t n, struct kiln_error *err)
 	return 0;
 }
 
-int in_pipe_finish(struct in_pipe *p, struct kiln_layer_digests *ret, struct kiln_error *err)
+int kiln_layer_in_finish(struct kiln_layer_in *p, struct kiln_layer_digests *ret,
+			 struct kiln_error *err)
 {
 	for (;;) {
 		size_t got;
-		int r = in_pipe_read(p, p->scratch, SKIP_BUF, &got, err);
+		int r = kiln_layer_in_read(p, p->scratch, SKIP_BUF, &got, err);
 		if (r < 0)
 			return r;
 		if (got == 0)
@@ -409,15 +412,15 @@ int in_pipe_finish(struct in_pipe *p, struct kiln_layer_digests *ret, struct kil
 	return 0;
 }
 
-void in_pipe_free(struct in_pipe *p)
+void kiln_layer_in_free(struct kiln_layer_in *p)
 {
 	if (!p)
 		return;
 	if (p->z_init)
-		(void)inflateEnd(&p->z);
+		(void) inflateEnd(&p->z);
 	ZSTD_freeDCtx(p->zd);
 	if (p->bz_init)
-		(void)BZ2_bzDecompressEnd(&p->bz);
+		(void) BZ2_bzDecompressEnd(&p->bz);
 	if (p->xz_init)
 		lzma_end(&p->xz);
 	kiln_sha256_free(p->blob_hash);

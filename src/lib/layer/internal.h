@@ -16,15 +16,17 @@
 /* (digest) -> fd. compress.c                                              */
 /* ---------------------------------------------------------------------- */
 
-struct out_pipe;
+struct kiln_layer_out;
 
-int out_pipe_new(int fd, enum kiln_compression c, int level, struct out_pipe **ret,
-		 struct kiln_error *err);
+int kiln_layer_out_new(int fd, enum kiln_compression c, int level, struct kiln_layer_out **ret,
+		       struct kiln_error *err);
 /* Feed tar bytes. */
-int out_pipe_write(struct out_pipe *p, const void *buf, size_t len, struct kiln_error *err);
+int kiln_layer_out_write(struct kiln_layer_out *p, const void *buf, size_t len,
+			 struct kiln_error *err);
 /* Flush the compressor and the fd buffer; fill the digests. */
-int out_pipe_finish(struct out_pipe *p, struct kiln_layer_digests *ret, struct kiln_error *err);
-void out_pipe_free(struct out_pipe *p);
+int kiln_layer_out_finish(struct kiln_layer_out *p, struct kiln_layer_digests *ret,
+			  struct kiln_error *err);
+void kiln_layer_out_free(struct kiln_layer_out *p);
 
 /*
  * The gzip writer compresses fixed chunks of the tar stream, each with a
@@ -32,7 +34,7 @@ void out_pipe_free(struct out_pipe *p);
  * sync flush: one standard gzip member whose bytes depend only on the input,
  * so chunks can later be compressed in parallel with the same output.
  */
-#define GZIP_CHUNK ((size_t)1 << 20)
+#define GZIP_CHUNK ((size_t) 1 << 20)
 #define GZIP_DICT 32768
 
 /* ---------------------------------------------------------------------- */
@@ -40,24 +42,26 @@ void out_pipe_free(struct out_pipe *p);
 /* (diff_id) -> tar parser. decompress.c                                   */
 /* ---------------------------------------------------------------------- */
 
-struct in_pipe;
+struct kiln_layer_in;
 
 /* Called with every decompressed byte as it is produced (may be NULL). */
-typedef int (*in_pipe_tee_fn)(void *userdata, const void *buf, size_t len,
-			      struct kiln_error *err);
+typedef int (*kiln_layer_in_tee_fn)(void *userdata, const void *buf, size_t len,
+				    struct kiln_error *err);
 
-int in_pipe_new(int fd, struct in_pipe **ret, struct kiln_error *err);
-void in_pipe_set_tee(struct in_pipe *p, in_pipe_tee_fn fn, void *userdata);
-enum kiln_compression in_pipe_compression(const struct in_pipe *p);
+int kiln_layer_in_new(int fd, struct kiln_layer_in **ret, struct kiln_error *err);
+void kiln_layer_in_set_tee(struct kiln_layer_in *p, kiln_layer_in_tee_fn fn, void *userdata);
+enum kiln_compression kiln_layer_in_compression(const struct kiln_layer_in *p);
 /* Read up to len decompressed bytes; *ret_n == 0 only at the end of the stream. */
-int in_pipe_read(struct in_pipe *p, void *buf, size_t len, size_t *ret_n, struct kiln_error *err);
+int kiln_layer_in_read(struct kiln_layer_in *p, void *buf, size_t len, size_t *ret_n,
+		       struct kiln_error *err);
 /* Read exactly len bytes: 0, or 1 = EOF before any byte, 2 = EOF after some. */
-int in_pipe_read_full(struct in_pipe *p, void *buf, size_t len, struct kiln_error *err);
+int kiln_layer_in_read_full(struct kiln_layer_in *p, void *buf, size_t len, struct kiln_error *err);
 /* Read and discard n bytes (hashed): 0, or 1 when the stream ends first. */
-int in_pipe_skip(struct in_pipe *p, uint64_t n, struct kiln_error *err);
+int kiln_layer_in_skip(struct kiln_layer_in *p, uint64_t n, struct kiln_error *err);
 /* Read to the end of the stream; fill digests. */
-int in_pipe_finish(struct in_pipe *p, struct kiln_layer_digests *ret, struct kiln_error *err);
-void in_pipe_free(struct in_pipe *p);
+int kiln_layer_in_finish(struct kiln_layer_in *p, struct kiln_layer_digests *ret,
+			 struct kiln_error *err);
+void kiln_layer_in_free(struct kiln_layer_in *p);
 
 /* ---------------------------------------------------------------------- */
 /* Tar header encoding, Go archive/tar style. tar-write.c                  */
@@ -67,39 +71,39 @@ void in_pipe_free(struct in_pipe *p);
  * Append the header blocks for `e` (already normalised: `name` is the
  * archive name, with the trailing '/' for directories) to `out`.
  */
-int tar_encode_header(const struct kiln_tar_entry *e, const char *name, struct kiln_buf *out,
-		      struct kiln_error *err);
+int kiln_layer_tar_encode(const struct kiln_tar_entry *e, const char *name, struct kiln_buf *out,
+			  struct kiln_error *err);
 
 /* ---------------------------------------------------------------------- */
 /* A set of strings (paths). pathset.c                                     */
 /* ---------------------------------------------------------------------- */
 
-struct pathset {
+struct kiln_layer_pathset {
 	char **slots;
 	size_t cap; /* power of two, or 0 */
 	size_t len;
 };
 
-#define PATHSET_INIT                                                                             \
-	{                                                                                        \
-		NULL, 0, 0                                                                       \
+#define KILN_LAYER_PATHSET_INIT                                                                    \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
 	}
 
 /* 1 added, 0 already there, -KILN_ENOMEM. */
-int pathset_add(struct pathset *s, const char *key, size_t keylen);
-int pathset_has(const struct pathset *s, const char *key, size_t keylen);
-void pathset_release(struct pathset *s);
+int kiln_layer_pathset_add(struct kiln_layer_pathset *s, const char *key, size_t keylen);
+int kiln_layer_pathset_has(const struct kiln_layer_pathset *s, const char *key, size_t keylen);
+void kiln_layer_pathset_release(struct kiln_layer_pathset *s);
 
 /* ---------------------------------------------------------------------- */
 /* Small helpers shared by reader and apply.                               */
 /* ---------------------------------------------------------------------- */
 
 /* Readable name for an error message: control bytes escaped, long names cut. */
-int layer_quote(const char *s, struct kiln_buf *out);
+int kiln_layer_quote(const char *s, struct kiln_buf *out);
 
 /* Reader internals used by recompress. */
-struct in_pipe *layer_reader_pipe(struct kiln_layer_reader *r);
-uint64_t layer_reader_entry_index(const struct kiln_layer_reader *r);
+struct kiln_layer_in *kiln_layer_reader_pipe(struct kiln_layer_reader *r);
+uint64_t kiln_layer_reader_entry_index(const struct kiln_layer_reader *r);
 
 /* ---------------------------------------------------------------------- */
 /* Writer internals used by the tree walk. tar-write.c, tree.c             */
@@ -107,11 +111,11 @@ uint64_t layer_reader_entry_index(const struct kiln_layer_reader *r);
 
 /* (dev, ino) -> first archive name, for hardlink detection. */
 struct link_map;
-void link_map_free(struct link_map *m);
+void kiln_layer_link_map_free(struct link_map *m);
 
-unsigned layer_writer_flags(const struct kiln_layer_writer *w);
-const struct kiln_ctx *layer_writer_ctx(const struct kiln_layer_writer *w);
-struct link_map **layer_writer_links(struct kiln_layer_writer *w);
+unsigned kiln_layer_writer_flags(const struct kiln_layer_writer *w);
+const struct kiln_ctx *kiln_layer_writer_ctx(const struct kiln_layer_writer *w);
+struct link_map **kiln_layer_writer_links(struct kiln_layer_writer *w);
 
 /* A relative path without empty, "." or ".." components and no slash at either end. */
-int layer_path_is_clean(const char *p);
+int kiln_layer_path_is_clean(const char *p);

@@ -74,7 +74,7 @@ const char *kiln_layer_media_type(enum kiln_compression c, int docker);
 struct kiln_layer_digests {
 	struct kiln_digest diff_id; /* sha256 of the uncompressed tar stream */
 	struct kiln_digest digest;  /* sha256 of the bytes as stored (compressed) */
-	uint64_t size;              /* bytes as stored */
+	uint64_t size;		    /* bytes as stored */
 	uint64_t uncompressed_size; /* bytes of the tar stream */
 	enum kiln_compression compression;
 };
@@ -89,14 +89,14 @@ struct kiln_layer_digests {
  * field means "the default" (so `{0}` is the default set).
  */
 struct kiln_layer_limits {
-	uint64_t max_entries;    /* entries in one layer */
+	uint64_t max_entries;	 /* entries in one layer */
 	uint64_t max_entry_size; /* logical size of one file */
 	uint64_t max_total_size; /* sum of all file sizes */
-	size_t max_path;         /* bytes of one path or link target */
-	size_t max_xattrs;       /* xattrs on one entry */
-	size_t max_xattr_value;  /* bytes of one xattr value */
-	size_t max_pax_header;   /* bytes of one PAX header or GNU long name */
-	size_t max_sparse;       /* sparse map entries of one file */
+	size_t max_path;	 /* bytes of one path or link target */
+	size_t max_xattrs;	 /* xattrs on one entry */
+	size_t max_xattr_value;	 /* bytes of one xattr value */
+	size_t max_pax_header;	 /* bytes of one PAX header or GNU long name */
+	size_t max_sparse;	 /* sparse map entries of one file */
 };
 
 #define KILN_LAYER_MAX_ENTRIES_DEFAULT (UINT64_C(1) << 22)
@@ -143,12 +143,12 @@ struct kiln_tar_xattr {
 struct kiln_tar_entry {
 	enum kiln_tar_type type;
 	char *path;
-	char *link;     /* symlink target, or hardlink target path; NULL otherwise */
-	uint32_t mode;  /* permission bits plus setuid/setgid/sticky (07777) */
+	char *link;    /* symlink target, or hardlink target path; NULL otherwise */
+	uint32_t mode; /* permission bits plus setuid/setgid/sticky (07777) */
 	uint32_t uid;
 	uint32_t gid;
-	uint64_t size;  /* logical file size (REG only; 0 otherwise) */
-	int64_t mtime;  /* seconds since the epoch */
+	uint64_t size; /* logical file size (REG only; 0 otherwise) */
+	int64_t mtime; /* seconds since the epoch */
 	uint32_t mtime_nsec;
 	uint32_t devmajor, devminor; /* CHAR and BLOCK */
 	struct kiln_tar_xattr *xattrs;
@@ -289,10 +289,10 @@ struct kiln_layer_apply_opts {
 
 struct kiln_layer_apply_result {
 	struct kiln_layer_digests digests;
-	uint64_t entries;       /* entries created or updated */
-	uint64_t whiteouts;     /* whiteouts and opaque markers applied */
-	uint64_t skipped;       /* entries skipped (AUFS metadata, devices with SKIP_DEVICES) */
-	uint64_t xattrs_ignored;/* xattrs the filesystem refused (ENOTSUP, or BEST_EFFORT) */
+	uint64_t entries;	 /* entries created or updated */
+	uint64_t whiteouts;	 /* whiteouts and opaque markers applied */
+	uint64_t skipped;	 /* entries skipped (AUFS metadata, devices with SKIP_DEVICES) */
+	uint64_t xattrs_ignored; /* xattrs the filesystem refused (ENOTSUP, or BEST_EFFORT) */
 };
 
 /**
@@ -321,7 +321,8 @@ int kiln_layer_apply(int fd, int root_fd, const struct kiln_layer_apply_opts *op
 /* ---------------------------------------------------------------------- */
 
 enum kiln_layer_write_flags {
-	/* Every mtime greater than opts.mtime_clamp is written as mtime_clamp (SOURCE_DATE_EPOCH). */
+	/* Every mtime greater than opts.mtime_clamp is written as mtime_clamp (SOURCE_DATE_EPOCH).
+	 */
 	KILN_WRITE_CLAMP_MTIME = 1 << 0,
 	/*
 	 * Write every xattr of the tree (except trusted.overlay.*,
@@ -333,9 +334,9 @@ enum kiln_layer_write_flags {
 
 struct kiln_layer_write_opts {
 	enum kiln_compression compression; /* NONE, GZIP or ZSTD */
-	int level;                         /* 0 = the default for the compression */
-	unsigned flags;                    /* enum kiln_layer_write_flags */
-	int64_t mtime_clamp;               /* with KILN_WRITE_CLAMP_MTIME */
+	int level;			   /* 0 = the default for the compression */
+	unsigned flags;			   /* enum kiln_layer_write_flags */
+	int64_t mtime_clamp;		   /* with KILN_WRITE_CLAMP_MTIME */
 	const struct kiln_ctx *ctx;
 };
 
@@ -406,6 +407,6 @@ int kiln_layer_write_tree(int dir_fd, enum kiln_layer_tree_mode mode, int out_fd
  * a user's rootfs tarball into a layer blob.
  */
 int kiln_layer_recompress(int in_fd, int out_fd, const struct kiln_layer_read_opts *ropts,
-			  const struct kiln_layer_write_opts *wopts, struct kiln_layer_digests *ret_in,
-			  struct kiln_layer_digests *ret_out, struct kiln_error *err)
-	__attribute__((warn_unused_result));
+			  const struct kiln_layer_write_opts *wopts,
+			  struct kiln_layer_digests *ret_in, struct kiln_layer_digests *ret_out,
+			  struct kiln_error *err) __attribute__((warn_unused_result));

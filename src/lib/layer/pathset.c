@@ -8,7 +8,7 @@ static uint64_t hash(const char *s, size_t n)
 {
 	uint64_t h = UINT64_C(14695981039346656037);
 	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
+		h ^= (unsigned char) s[i];
 		h *= UINT64_C(1099511628211);
 	}
 	return h;
@@ -16,13 +16,13 @@ static uint64_t hash(const char *s, size_t n)
 
 static size_t find(char **slots, size_t cap, const char *key, size_t keylen)
 {
-	size_t i = (size_t)hash(key, keylen) & (cap - 1);
+	size_t i = (size_t) hash(key, keylen) & (cap - 1);
 	while (slots[i] && !(strncmp(slots[i], key, keylen) == 0 && slots[i][keylen] == '\0'))
 		i = (i + 1) & (cap - 1);
 	return i;
 }
 
-static int grow(struct pathset *s)
+static int grow(struct kiln_layer_pathset *s)
 {
 	size_t ncap = s->cap ? s->cap * 2 : 64;
 	char **ns = kiln_calloc(ncap, sizeof(*ns));
@@ -37,7 +37,7 @@ static int grow(struct pathset *s)
 	return 0;
 }
 
-int pathset_add(struct pathset *s, const char *key, size_t keylen)
+int kiln_layer_pathset_add(struct kiln_layer_pathset *s, const char *key, size_t keylen)
 {
 	if ((s->len + 1) * 2 > s->cap && grow(s) < 0)
 		return -KILN_ENOMEM;
@@ -51,14 +51,14 @@ int pathset_add(struct pathset *s, const char *key, size_t keylen)
 	return 1;
 }
 
-int pathset_has(const struct pathset *s, const char *key, size_t keylen)
+int kiln_layer_pathset_has(const struct kiln_layer_pathset *s, const char *key, size_t keylen)
 {
 	if (!s->cap)
 		return 0;
 	return s->slots[find(s->slots, s->cap, key, keylen)] != NULL;
 }
 
-void pathset_release(struct pathset *s)
+void kiln_layer_pathset_release(struct kiln_layer_pathset *s)
 {
 	for (size_t i = 0; i < s->cap; i++)
 		free(s->slots[i]);

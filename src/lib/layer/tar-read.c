@@ -12,70 +12,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "layer/internal.h"
-
-struct sparse_seg {
-	uint64_t off;
-	uint64_t len;
-};
-
-/* What PAX and GNU special headers said about the next entry. */
-struct pending {
-	char *path;      /* PAX path */
-	char *linkpath;  /* PAX linkpath */
-	char *gnu_long;  /* GNU 'L' */
-	char *gnu_link;  /* GNU 'K' */
-	int has_size, has_uid, has_gid, has_mtime;
-	uint64_t size;
-	uint64_t uid, gid;
-	int64_t mtime;
-	uint32_t mtime_nsec;
-	struct kiln_tar_xattr *xattrs;
-	size_t n_xattrs;
-	/* GNU sparse in PAX records */
-	int sparse_major, sparse_minor, has_sparse_version;
-	char *sparse_name;
-	int has_sparse_size;
-	uint64_t sparse_size;
-	struct kiln_buf sparse_map; /* "off,len,off,len" (0.0 and 0.1) */
-	int sparse_expect_numbytes;
-};
-
-struct kiln_layer_reader {
-	struct in_pipe *pipe;
-	struct kiln_layer_limits lim;
-	const struct kiln_ctx *ctx;
-	int has_digest, has_diff_id;
-	struct kiln_digest expect_digest, expect_diff_id;
-
-	struct kiln_tar_entry entry;
-	struct pending pend;
-	uint64_t index;      /* entries returned so far */
-	uint64_t header_off; /* offset of the current entry's first header block */
-	uint64_t tar_off;    /* bytes of the tar stream consumed */
-	uint64_t total_size;
-
-	uint64_t data_left; /* stored data bytes of the current entry still unread */
-	uint64_t pad;       /* padding after them */
-
-	int sparse;
-	struct sparse_seg *segs;
-	size_t n_segs, cap_segs;
-	size_t seg_idx;
-	uint64_t seg_done;
-	uint64_t logical_pos;
-
-	int at_end;
-	int finished;
-	unsigned char blk[TAR_BLOCK];
-};
+#include "layer/tar-read.h"
 
 /* ---------------------------------------------------------------------- */
 
 char kiln_tar_type_char(enum kiln_tar_type t)
 {
 	static const char chars[] = "-hlcbdp";
-	return (unsigned)t < sizeof(chars) - 1 ? chars[t] : '?';
+	return (unsigned) t < sizeof(chars) - 1 ? chars[t] : '?';
 }
 
 void kiln_tar_entry_release(struct kiln_tar_entry *e)
@@ -92,11 +36,11 @@ void kiln_tar_entry_release(struct kiln_tar_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-int layer_quote(const char *s, struct kiln_buf *out)
+int kiln_layer_quote(const char *s, struct kiln_buf *out)
 {
 	size_t n = 0;
 	int r = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p && r == 0; p++, n++) {
+	for (const unsigned char *p = (const unsigned char *) s; *p && r == 0; p++, n++) {
 		if (n == 200) {
 			r = kiln_buf_addstr(out, "...");
 			break;
@@ -104,7 +48,7 @@ int layer_quote(const char *s, struct kiln_buf *out)
 		if (*p < 0x20 || *p == 0x7f || *p == '\\')
 			r = kiln_buf_addf(out, "\\x%02x", *p);
 		else
-			r = kiln_buf_addch(out, (char)*p);
+			r = kiln_buf_addch(out, (char) *p);
 	}
 	return r;
 }
@@ -127,7 +71,7 @@ static void pending_release(struct pending *p)
 }
 
 /* "tar entry N 'name' at offset X: " in front of a message. */
-__attribute__((format(printf, 5, 6))) static int entry_fail(struct kiln_layer_reader *r,
+__attribute__((format(printf, 5, 6))) int kiln_layer_tr_fail(struct kiln_layer_reader *r,
 							     struct kiln_error *err,
 							     enum kiln_err code, const char *name,
 							     const char *fmt, ...)
@@ -135,308 +79,35 @@ __attribute__((format(printf, 5, 6))) static int entry_fail(struct kiln_layer_re
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void) vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	cleanup(kiln_buf_release) struct kiln_buf q = KILN_BUF_INIT;
-	if (name && *name && layer_quote(name, &q) == 0)
+	if (name && *name && kiln_layer_quote(name, &q) == 0)
 		return kiln_fail(err, code, 0, "tar entry %llu '%s' at offset %llu: %s",
-				 (unsigned long long)r->index + 1, q.buf,
-				 (unsigned long long)r->header_off, msg);
+				 (unsigned long long) r->index + 1, q.buf,
+				 (unsigned long long) r->header_off, msg);
 	return kiln_fail(err, code, 0, "tar entry %llu at offset %llu: %s",
-			 (unsigned long long)r->index + 1, (unsigned long long)r->header_off, msg);
+			 (unsigned long long) r->index + 1, (unsigned long long) r->header_off,
+			 msg);
 }
 
 /* An error in the data of the entry last returned (the reader has counted it). */
 static int data_fail(struct kiln_layer_reader *r, struct kiln_error *err, const char *what)
 {
 	cleanup(kiln_buf_release) struct kiln_buf q = KILN_BUF_INIT;
-	if (r->entry.path && layer_quote(r->entry.path, &q) == 0)
+	if (r->entry.path && kiln_layer_quote(r->entry.path, &q) == 0)
 		return kiln_fail(err, KILN_EPARSE, 0, "tar entry %llu '%s' at offset %llu: %s",
-				 (unsigned long long)r->index, q.buf,
-				 (unsigned long long)r->header_off, what);
+				 (unsigned long long) r->index, q.buf,
+				 (unsigned long long) r->header_off, what);
 	return kiln_fail(err, KILN_EPARSE, 0, "tar entry %llu at offset %llu: %s",
-			 (unsigned long long)r->index, (unsigned long long)r->header_off, what);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Field parsing                                                           */
-/* ---------------------------------------------------------------------- */
-
-/* Go's parseNumeric: base-256 when the high bit is set, else octal. */
-static int parse_numeric(const unsigned char *b, size_t n, int64_t *ret)
-{
-	if (n > 0 && (b[0] & 0x80)) {
-		unsigned char inv = (b[0] & 0x40) ? 0xff : 0x00;
-		uint64_t x = 0;
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = b[i] ^ inv;
-			if (i == 0)
-				c &= 0x7f;
-			if (x >> 56)
-				return -1;
-			x = x << 8 | c;
-		}
-		if (x >> 63)
-			return -1;
-		*ret = inv ? ~(int64_t)x : (int64_t)x;
-		return 0;
-	}
-	size_t lo = 0, hi = n;
-	while (lo < hi && (b[lo] == ' ' || b[lo] == 0))
-		lo++;
-	while (hi > lo && (b[hi - 1] == ' ' || b[hi - 1] == 0))
-		hi--;
-	uint64_t x = 0;
-	for (size_t i = lo; i < hi; i++) {
-		if (b[i] == 0)
-			break;
-		if (b[i] < '0' || b[i] > '7')
-			return -1;
-		if (x >> 61)
-			return -1;
-		x = x << 3 | (uint64_t)(b[i] - '0');
-	}
-	if (x >> 63)
-		return -1;
-	*ret = (int64_t)x;
-	return 0;
+			 (unsigned long long) r->index, (unsigned long long) r->header_off, what);
 }
 
 /* A NUL-terminated copy of a fixed-size field, up to its first NUL. */
 static char *field_str(const unsigned char *b, size_t n)
 {
-	size_t len = strnlen((const char *)b, n);
-	return kiln_strndup((const char *)b, len);
-}
-
-static int parse_dec_u64(const char *s, uint64_t *ret)
-{
-	if (*s == '+')
-		s++;
-	if (!*s)
-		return -1;
-	uint64_t x = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (x > (UINT64_MAX - 9) / 10)
-			return -1;
-		x = x * 10 + (uint64_t)(*s - '0');
-	}
-	*ret = x;
-	return 0;
-}
-
-/* "[-]sec[.frac]" as PAX writes times. */
-static int parse_pax_time(const char *s, int64_t *ret_sec, uint32_t *ret_nsec)
-{
-	int neg = 0;
-	const char *p = s;
-	if (*p == '-' || *p == '+') {
-		neg = *p == '-';
-		p++;
-	}
-	uint64_t sec = 0;
-	const char *start = p;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (sec > (UINT64_C(1) << 62) / 10)
-			return -1;
-		sec = sec * 10 + (uint64_t)(*p - '0');
-	}
-	if (p == start)
-		return -1;
-	uint32_t nsec = 0;
-	if (*p == '.') {
-		p++;
-		int digits = 0;
-		for (; *p >= '0' && *p <= '9'; p++) {
-			if (digits < 9) {
-				nsec = nsec * 10 + (uint32_t)(*p - '0');
-				digits++;
-			}
-		}
-		for (; digits < 9; digits++)
-			nsec *= 10;
-	}
-	if (*p)
-		return -1;
-	int64_t s64 = (int64_t)sec;
-	if (neg) {
-		s64 = -s64;
-		if (nsec) {
-			s64 -= 1;
-			nsec = 1000000000u - nsec;
-		}
-	}
-	*ret_sec = s64;
-	*ret_nsec = nsec;
-	return 0;
-}
-
-static int xattr_set(struct kiln_tar_xattr **xs, size_t *n, const char *name, const void *value,
-		     size_t len)
-{
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp((*xs)[i].name, name) == 0) {
-			void *v = kiln_memdup(value, len ? len : 1);
-			if (!v)
-				return -KILN_ENOMEM;
-			free((*xs)[i].value);
-			(*xs)[i].value = v;
-			(*xs)[i].len = len;
-			return 0;
-		}
-	}
-	struct kiln_tar_xattr *nx = kiln_reallocarray(*xs, *n + 1, sizeof(**xs));
-	if (!nx)
-		return -KILN_ENOMEM;
-	*xs = nx;
-	char *nm = kiln_strdup(name);
-	void *v = kiln_memdup(value, len ? len : 1);
-	if (!nm || !v) {
-		free(nm);
-		free(v);
-		return -KILN_ENOMEM;
-	}
-	nx[*n] = (struct kiln_tar_xattr){ .name = nm, .value = v, .len = len };
-	(*n)++;
-	return 0;
-}
-
-static int replace_str(char **dst, const char *src, size_t len)
-{
-	char *s = kiln_strndup(src, len);
-	if (!s)
-		return -KILN_ENOMEM;
-	free(*dst);
-	*dst = s;
-	return 0;
-}
-
-#define SCHILY_XATTR "SCHILY.xattr."
-
-/* One PAX record, "key=value" (value may hold NULs). */
-static int pax_record(struct kiln_layer_reader *r, const char *key, const char *val, size_t vlen,
-		      struct kiln_error *err)
-{
-	struct pending *p = &r->pend;
-	int has_nul = memchr(val, 0, vlen) != NULL;
-	int q = 0;
-
-	if (strncmp(key, SCHILY_XATTR, strlen(SCHILY_XATTR)) == 0) {
-		const char *name = key + strlen(SCHILY_XATTR);
-		if (!*name)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "PAX xattr record without a name");
-		if (strlen(name) > 255)
-			return entry_fail(r, err, KILN_ELIMIT, NULL, "xattr name longer than 255 bytes");
-		if (vlen > r->lim.max_xattr_value)
-			return entry_fail(r, err, KILN_ELIMIT, NULL,
-					  "xattr %s value of %zu bytes exceeds the limit of %zu", name,
-					  vlen, r->lim.max_xattr_value);
-		q = xattr_set(&p->xattrs, &p->n_xattrs, name, val, vlen);
-		if (q == 0 && p->n_xattrs > r->lim.max_xattrs)
-			return entry_fail(r, err, KILN_ELIMIT, NULL, "more than %zu xattrs",
-					  r->lim.max_xattrs);
-		goto done;
-	}
-	if (has_nul)
-		return entry_fail(r, err, KILN_EPARSE, NULL, "PAX record %s holds a NUL byte", key);
-	if (vlen == 0)
-		return 0; /* an empty value keeps the header's field (Go's rule) */
-	if (strcmp(key, "path") == 0) {
-		q = replace_str(&p->path, val, vlen);
-	} else if (strcmp(key, "linkpath") == 0) {
-		q = replace_str(&p->linkpath, val, vlen);
-	} else if (strcmp(key, "size") == 0 || strcmp(key, "uid") == 0 || strcmp(key, "gid") == 0) {
-		uint64_t v;
-		if (parse_dec_u64(val, &v) < 0 || v > INT64_MAX)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "bad PAX %s '%s'", key, val);
-		if (key[0] == 's') {
-			p->size = v;
-			p->has_size = 1;
-		} else if (key[0] == 'u') {
-			p->uid = v;
-			p->has_uid = 1;
-		} else {
-			p->gid = v;
-			p->has_gid = 1;
-		}
-	} else if (strcmp(key, "mtime") == 0) {
-		if (parse_pax_time(val, &p->mtime, &p->mtime_nsec) < 0)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "bad PAX mtime '%s'", val);
-		p->has_mtime = 1;
-	} else if (strcmp(key, "GNU.sparse.major") == 0 || strcmp(key, "GNU.sparse.minor") == 0) {
-		uint64_t v;
-		if (parse_dec_u64(val, &v) < 0 || v > 1000)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "bad %s '%s'", key, val);
-		if (strcmp(key, "GNU.sparse.major") == 0)
-			p->sparse_major = (int)v;
-		else
-			p->sparse_minor = (int)v;
-		p->has_sparse_version = 1;
-	} else if (strcmp(key, "GNU.sparse.name") == 0) {
-		q = replace_str(&p->sparse_name, val, vlen);
-	} else if (strcmp(key, "GNU.sparse.size") == 0 || strcmp(key, "GNU.sparse.realsize") == 0) {
-		if (parse_dec_u64(val, &p->sparse_size) < 0 || p->sparse_size > INT64_MAX)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "bad %s '%s'", key, val);
-		p->has_sparse_size = 1;
-	} else if (strcmp(key, "GNU.sparse.map") == 0) {
-		kiln_buf_reset(&p->sparse_map);
-		q = kiln_buf_add(&p->sparse_map, val, vlen);
-	} else if (strcmp(key, "GNU.sparse.offset") == 0 ||
-		   strcmp(key, "GNU.sparse.numbytes") == 0) {
-		/* format 0.0: offset/numbytes pairs, in order */
-		int is_off = key[11] == 'o';
-		if (is_off == p->sparse_expect_numbytes)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "GNU sparse records out of order");
-		p->sparse_expect_numbytes = is_off;
-		if (p->sparse_map.len)
-			q = kiln_buf_addch(&p->sparse_map, ',');
-		if (q == 0)
-			q = kiln_buf_add(&p->sparse_map, val, vlen);
-	}
-done:
-	if (q == -KILN_ELIMIT)
-		return entry_fail(r, err, KILN_ELIMIT, NULL, "PAX header too large");
-	if (q < 0)
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	return 0;
-}
-
-/* Go's parsePAX: "%d %s=%s\n" records; the length counts the whole record. */
-static int parse_pax(struct kiln_layer_reader *r, char *data, size_t len, struct kiln_error *err)
-{
-	size_t pos = 0;
-	while (pos < len) {
-		size_t i = pos;
-		uint64_t n = 0;
-		while (i < len && data[i] >= '0' && data[i] <= '9' && i - pos < 20) {
-			n = n * 10 + (uint64_t)(data[i] - '0');
-			i++;
-		}
-		if (i == pos || i >= len || data[i] != ' ' || n < 5 || n > len - pos)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "malformed PAX record");
-		size_t end = pos + n; /* one past the '\n' */
-		if (data[end - 1] != '\n')
-			return entry_fail(r, err, KILN_EPARSE, NULL, "malformed PAX record");
-		char *key = data + i + 1;
-		char *eq = memchr(key, '=', (size_t)(data + end - 1 - key));
-		if (!eq || eq == key)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "malformed PAX record");
-		if (memchr(key, 0, (size_t)(eq - key)))
-			return entry_fail(r, err, KILN_EPARSE, NULL, "PAX key holds a NUL byte");
-		*eq = '\0';
-		char *val = eq + 1;
-		size_t vlen = (size_t)(data + end - 1 - val);
-		char saved = val[vlen];
-		val[vlen] = '\0';
-		int q = pax_record(r, key, val, vlen, err);
-		val[vlen] = saved;
-		if (q < 0)
-			return q;
-		pos = end;
-	}
-	return 0;
+	size_t len = strnlen((const char *) b, n);
+	return kiln_strndup((const char *) b, len);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -444,13 +115,13 @@ static int parse_pax(struct kiln_layer_reader *r, char *data, size_t len, struct
 /* ---------------------------------------------------------------------- */
 
 /* 0 = block read, 1 = clean EOF before it. */
-static int read_block(struct kiln_layer_reader *r, struct kiln_error *err)
+int kiln_layer_tr_read_block(struct kiln_layer_reader *r, struct kiln_error *err)
 {
-	int q = in_pipe_read_full(r->pipe, r->blk, TAR_BLOCK, err);
+	int q = kiln_layer_in_read_full(r->pipe, r->blk, TAR_BLOCK, err);
 	if (q < 0)
 		return q;
 	if (q == 2)
-		return entry_fail(r, err, KILN_EPARSE, NULL, "truncated header");
+		return kiln_layer_tr_fail(r, err, KILN_EPARSE, NULL, "truncated header");
 	if (q == 0)
 		r->tar_off += TAR_BLOCK;
 	return q;
@@ -463,11 +134,11 @@ static uint64_t pad_of(uint64_t size)
 
 static int skip_bytes(struct kiln_layer_reader *r, uint64_t n, struct kiln_error *err)
 {
-	int q = in_pipe_skip(r->pipe, n, err);
+	int q = kiln_layer_in_skip(r->pipe, n, err);
 	if (q < 0)
 		return q;
 	if (q > 0)
-		return entry_fail(r, err, KILN_EPARSE, NULL, "truncated padding");
+		return kiln_layer_tr_fail(r, err, KILN_EPARSE, NULL, "truncated padding");
 	r->tar_off += n;
 	return 0;
 }
@@ -477,28 +148,30 @@ static int read_special(struct kiln_layer_reader *r, int64_t size, char **ret, s
 			struct kiln_error *err)
 {
 	if (size < 0)
-		return entry_fail(r, err, KILN_EPARSE, NULL, "negative size");
-	if ((uint64_t)size > r->lim.max_pax_header)
-		return entry_fail(r, err, KILN_ELIMIT, NULL,
-				  "extended header of %lld bytes exceeds the limit of %zu",
-				  (long long)size, r->lim.max_pax_header);
-	char *d = kiln_malloc((size_t)size + 1);
+		return kiln_layer_tr_fail(r, err, KILN_EPARSE, NULL, "negative size");
+	if ((uint64_t) size > r->lim.max_pax_header)
+		return kiln_layer_tr_fail(r, err, KILN_ELIMIT, NULL,
+					  "extended header of %lld bytes exceeds the limit of %zu",
+					  (long long) size, r->lim.max_pax_header);
+	char *d = kiln_malloc((size_t) size + 1);
 	if (!d)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	int q = size ? in_pipe_read_full(r->pipe, d, (size_t)size, err) : 0;
+	int q = size ? kiln_layer_in_read_full(r->pipe, d, (size_t) size, err) : 0;
 	if (q != 0) {
 		free(d);
-		return q < 0 ? q : entry_fail(r, err, KILN_EPARSE, NULL, "truncated extended header");
+		return q < 0 ? q
+			     : kiln_layer_tr_fail(r, err, KILN_EPARSE, NULL,
+						  "truncated extended header");
 	}
 	d[size] = '\0';
-	r->tar_off += (uint64_t)size;
-	q = skip_bytes(r, pad_of((uint64_t)size), err);
+	r->tar_off += (uint64_t) size;
+	q = skip_bytes(r, pad_of((uint64_t) size), err);
 	if (q < 0) {
 		free(d);
 		return q;
 	}
 	*ret = d;
-	*ret_len = (size_t)size;
+	*ret_len = (size_t) size;
 	return 0;
 }
 
@@ -507,13 +180,13 @@ enum tar_format { FMT_V7, FMT_USTAR, FMT_STAR, FMT_GNU };
 static int checksum_ok(const unsigned char *b)
 {
 	int64_t want;
-	if (parse_numeric(b + 148, 8, &want) < 0)
+	if (kiln_layer_tr_numeric(b + 148, 8, &want) < 0)
 		return 0;
 	int64_t u = 0, s = 0;
 	for (int i = 0; i < TAR_BLOCK; i++) {
 		unsigned char c = (i >= 148 && i < 156) ? ' ' : b[i];
 		u += c;
-		s += (signed char)c;
+		s += (signed char) c;
 	}
 	return want == u || want == s;
 }
@@ -533,167 +206,6 @@ static int is_zero_block(const unsigned char *b)
 		if (b[i])
 			return 0;
 	return 1;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Sparse maps                                                             */
-/* ---------------------------------------------------------------------- */
-
-static int seg_add(struct kiln_layer_reader *r, int64_t off, int64_t len, struct kiln_error *err)
-{
-	if (off < 0 || len < 0)
-		return entry_fail(r, err, KILN_EPARSE, NULL, "negative sparse offset or length");
-	if (r->n_segs >= r->lim.max_sparse)
-		return entry_fail(r, err, KILN_ELIMIT, NULL, "more than %zu sparse segments",
-				  r->lim.max_sparse);
-	if (r->n_segs == r->cap_segs) {
-		size_t nc = r->cap_segs ? r->cap_segs * 2 : 16;
-		struct sparse_seg *ns = kiln_reallocarray(r->segs, nc, sizeof(*ns));
-		if (!ns)
-			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		r->segs = ns;
-		r->cap_segs = nc;
-	}
-	r->segs[r->n_segs++] = (struct sparse_seg){ (uint64_t)off, (uint64_t)len };
-	return 0;
-}
-
-/* Old GNU sparse ('S'): entries in the header, more in extension blocks. */
-static int read_old_gnu_sparse(struct kiln_layer_reader *r, uint64_t *ret_size,
-			       struct kiln_error *err)
-{
-	int64_t realsize;
-	if (parse_numeric(r->blk + 483, 12, &realsize) < 0 || realsize < 0)
-		return entry_fail(r, err, KILN_EPARSE, NULL, "bad sparse real size");
-	*ret_size = (uint64_t)realsize;
-	const unsigned char *ents = r->blk + 386;
-	int max = 4;
-	int ext = r->blk[482];
-	for (;;) {
-		for (int i = 0; i < max; i++) {
-			const unsigned char *e = ents + 24 * i;
-			if (e[0] == 0)
-				break;
-			int64_t off, len;
-			if (parse_numeric(e, 12, &off) < 0 || parse_numeric(e + 12, 12, &len) < 0)
-				return entry_fail(r, err, KILN_EPARSE, NULL, "bad sparse entry");
-			int q = seg_add(r, off, len, err);
-			if (q < 0)
-				return q;
-		}
-		if (!ext)
-			return 0;
-		int q = read_block(r, err);
-		if (q != 0)
-			return q < 0 ? q : entry_fail(r, err, KILN_EPARSE, NULL, "truncated sparse map");
-		ents = r->blk;
-		max = 21;
-		ext = r->blk[504];
-	}
-}
-
-/* PAX 0.0 / 0.1: "off,len,off,len,..." */
-static int parse_sparse_map_01(struct kiln_layer_reader *r, struct kiln_error *err)
-{
-	const char *s = r->pend.sparse_map.buf;
-	if (!*s)
-		return 0;
-	uint64_t off = 0;
-	size_t k = 0;
-	for (;;) {
-		const char *c = strchr(s, ',');
-		size_t n = c ? (size_t)(c - s) : strlen(s);
-		char tmp[24];
-		uint64_t v;
-		if (n == 0 || n >= sizeof(tmp))
-			return entry_fail(r, err, KILN_EPARSE, NULL, "bad GNU sparse map");
-		memcpy(tmp, s, n);
-		tmp[n] = '\0';
-		if (parse_dec_u64(tmp, &v) < 0 || v > INT64_MAX)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "bad GNU sparse map");
-		if (k++ % 2 == 0) {
-			off = v;
-		} else {
-			int q = seg_add(r, (int64_t)off, (int64_t)v, err);
-			if (q < 0)
-				return q;
-		}
-		if (!c)
-			break;
-		s = c + 1;
-	}
-	if (k % 2)
-		return entry_fail(r, err, KILN_EPARSE, NULL, "odd number of values in GNU sparse map");
-	return 0;
-}
-
-/* PAX 1.0: the map is decimal lines at the start of the data, in whole blocks. */
-static int read_sparse_map_10(struct kiln_layer_reader *r, struct kiln_error *err)
-{
-	char line[32];
-	size_t line_len = 0;
-	size_t blk_pos = TAR_BLOCK;
-	uint64_t count = 0, have = 0;
-	int64_t pending_off = 0;
-	int got_count = 0;
-	for (;;) {
-		if (got_count && have == count * 2)
-			break;
-		if (blk_pos == TAR_BLOCK) {
-			if (r->data_left < TAR_BLOCK)
-				return entry_fail(r, err, KILN_EPARSE, NULL, "truncated sparse map");
-			int q = read_block(r, err);
-			if (q != 0)
-				return q < 0 ? q : entry_fail(r, err, KILN_EPARSE, NULL, "truncated sparse map");
-			r->data_left -= TAR_BLOCK;
-			blk_pos = 0;
-		}
-		char c = (char)r->blk[blk_pos++];
-		if (c != '\n') {
-			if (c < '0' || c > '9' || line_len + 1 >= sizeof(line))
-				return entry_fail(r, err, KILN_EPARSE, NULL, "bad sparse map");
-			line[line_len++] = c;
-			continue;
-		}
-		line[line_len] = '\0';
-		uint64_t v;
-		if (parse_dec_u64(line, &v) < 0 || v > INT64_MAX)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "bad sparse map");
-		line_len = 0;
-		if (!got_count) {
-			if (v > r->lim.max_sparse)
-				return entry_fail(r, err, KILN_ELIMIT, NULL, "more than %zu sparse segments",
-						  r->lim.max_sparse);
-			count = v;
-			got_count = 1;
-		} else if (have++ % 2 == 0) {
-			pending_off = (int64_t)v;
-		} else {
-			int q = seg_add(r, pending_off, (int64_t)v, err);
-			if (q < 0)
-				return q;
-		}
-	}
-	return 0;
-}
-
-/* Go's validateSparseEntries plus: the segments must account for the stored data. */
-static int check_sparse(struct kiln_layer_reader *r, uint64_t size, uint64_t stored,
-			struct kiln_error *err)
-{
-	uint64_t end = 0, sum = 0;
-	for (size_t i = 0; i < r->n_segs; i++) {
-		const struct sparse_seg *s = &r->segs[i];
-		if (s->off > INT64_MAX - s->len || s->off + s->len > size || s->off < end)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "invalid sparse map");
-		end = s->off + s->len;
-		sum += s->len;
-	}
-	if (sum != stored)
-		return entry_fail(r, err, KILN_EPARSE, NULL,
-				  "sparse map covers %llu bytes but the entry stores %llu",
-				  (unsigned long long)sum, (unsigned long long)stored);
-	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -719,7 +231,7 @@ int kiln_layer_reader_new(int fd, const struct kiln_layer_read_opts *opts,
 			r->expect_diff_id = *opts->expect_diff_id;
 		}
 	}
-	int q = in_pipe_new(fd, &r->pipe, err);
+	int q = kiln_layer_in_new(fd, &r->pipe, err);
 	if (q < 0) {
 		kiln_layer_reader_free(r);
 		return q;
@@ -732,7 +244,7 @@ void kiln_layer_reader_free(struct kiln_layer_reader *r)
 {
 	if (!r)
 		return;
-	in_pipe_free(r->pipe);
+	kiln_layer_in_free(r->pipe);
 	kiln_tar_entry_release(&r->entry);
 	pending_release(&r->pend);
 	kiln_buf_release(&r->pend.sparse_map);
@@ -742,15 +254,15 @@ void kiln_layer_reader_free(struct kiln_layer_reader *r)
 
 enum kiln_compression kiln_layer_reader_compression(const struct kiln_layer_reader *r)
 {
-	return in_pipe_compression(r->pipe);
+	return kiln_layer_in_compression(r->pipe);
 }
 
-struct in_pipe *layer_reader_pipe(struct kiln_layer_reader *r)
+struct kiln_layer_in *kiln_layer_reader_pipe(struct kiln_layer_reader *r)
 {
 	return r->pipe;
 }
 
-uint64_t layer_reader_entry_index(const struct kiln_layer_reader *r)
+uint64_t kiln_layer_reader_entry_index(const struct kiln_layer_reader *r)
 {
 	return r->index;
 }
@@ -766,32 +278,32 @@ static int pending_empty(const struct pending *p)
 static int next_header(struct kiln_layer_reader *r, struct kiln_error *err)
 {
 	for (;;) {
-		int q = read_block(r, err);
+		int q = kiln_layer_tr_read_block(r, err);
 		if (q < 0)
 			return q;
 		if (q == 0 && is_zero_block(r->blk)) {
 			/* end of archive: two zero blocks (or one and EOF) */
-			q = read_block(r, err);
+			q = kiln_layer_tr_read_block(r, err);
 			if (q < 0)
 				return q;
 			if (q == 0 && !is_zero_block(r->blk))
-				return entry_fail(r, err, KILN_EPARSE, NULL,
-						  "data after an end-of-archive block");
+				return kiln_layer_tr_fail(r, err, KILN_EPARSE, NULL,
+							  "data after an end-of-archive block");
 			q = 1;
 		}
 		if (q == 1) {
 			if (!pending_empty(&r->pend))
-				return entry_fail(r, err, KILN_EPARSE, NULL,
-						  "archive ends after an extended header");
+				return kiln_layer_tr_fail(r, err, KILN_EPARSE, NULL,
+							  "archive ends after an extended header");
 			return 0;
 		}
 		if (!checksum_ok(r->blk))
-			return entry_fail(r, err, KILN_EPARSE, NULL,
-					  "bad header checksum (not a tar archive?)");
+			return kiln_layer_tr_fail(r, err, KILN_EPARSE, NULL,
+						  "bad header checksum (not a tar archive?)");
 		int64_t size;
-		if (parse_numeric(r->blk + 124, 12, &size) < 0 || size < 0)
-			return entry_fail(r, err, KILN_EPARSE, NULL, "bad size field");
-		char type = (char)r->blk[156];
+		if (kiln_layer_tr_numeric(r->blk + 124, 12, &size) < 0 || size < 0)
+			return kiln_layer_tr_fail(r, err, KILN_EPARSE, NULL, "bad size field");
+		char type = (char) r->blk[156];
 		if (type != 'x' && type != 'g' && type != 'L' && type != 'K')
 			return 1;
 		char *data = NULL;
@@ -800,10 +312,10 @@ static int next_header(struct kiln_layer_reader *r, struct kiln_error *err)
 		if (q < 0)
 			return q;
 		if (type == 'x') {
-			q = parse_pax(r, data, len, err);
+			q = kiln_layer_tr_parse_pax(r, data, len, err);
 		} else if (type == 'L' || type == 'K') {
 			char **dst = type == 'L' ? &r->pend.gnu_long : &r->pend.gnu_link;
-			q = replace_str(dst, data, strnlen(data, len));
+			q = kiln_layer_tr_replace_str(dst, data, strnlen(data, len));
 			if (q < 0)
 				q = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		}
@@ -817,10 +329,10 @@ static int next_header(struct kiln_layer_reader *r, struct kiln_error *err)
 static int check_id(struct kiln_layer_reader *r, int64_t v, const char *what, uint32_t *ret,
 		    struct kiln_error *err)
 {
-	if (v < 0 || (uint64_t)v >= UINT32_MAX)
-		return entry_fail(r, err, KILN_EPARSE, r->entry.path, "%s %lld out of range", what,
-				  (long long)v);
-	*ret = (uint32_t)v;
+	if (v < 0 || (uint64_t) v >= UINT32_MAX)
+		return kiln_layer_tr_fail(r, err, KILN_EPARSE, r->entry.path,
+					  "%s %lld out of range", what, (long long) v);
+	*ret = (uint32_t) v;
 	return 0;
 }
 
@@ -830,7 +342,7 @@ static int build_entry(struct kiln_layer_reader *r, struct kiln_error *err)
 	struct pending *p = &r->pend;
 	const unsigned char *b = r->blk;
 	enum tar_format fmt = block_format(b);
-	char type = (char)b[156];
+	char type = (char) b[156];
 	int64_t v;
 
 	/* name: GNU long name, else PAX path, else prefix + name */
@@ -859,41 +371,43 @@ static int build_entry(struct kiln_layer_reader *r, struct kiln_error *err)
 	if (!e->path || !e->link)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 
-	if (parse_numeric(b + 100, 8, &v) < 0)
-		return entry_fail(r, err, KILN_EPARSE, e->path, "bad mode field");
-	e->mode = (uint32_t)v & 07777;
+	if (kiln_layer_tr_numeric(b + 100, 8, &v) < 0)
+		return kiln_layer_tr_fail(r, err, KILN_EPARSE, e->path, "bad mode field");
+	e->mode = (uint32_t) v & 07777;
 	if (p->has_uid)
-		v = p->uid > INT64_MAX ? -1 : (int64_t)p->uid;
-	else if (parse_numeric(b + 108, 8, &v) < 0)
-		return entry_fail(r, err, KILN_EPARSE, e->path, "bad uid field");
+		v = p->uid > INT64_MAX ? -1 : (int64_t) p->uid;
+	else if (kiln_layer_tr_numeric(b + 108, 8, &v) < 0)
+		return kiln_layer_tr_fail(r, err, KILN_EPARSE, e->path, "bad uid field");
 	int q = check_id(r, v, "uid", &e->uid, err);
 	if (q < 0)
 		return q;
 	if (p->has_gid)
-		v = p->gid > INT64_MAX ? -1 : (int64_t)p->gid;
-	else if (parse_numeric(b + 116, 8, &v) < 0)
-		return entry_fail(r, err, KILN_EPARSE, e->path, "bad gid field");
+		v = p->gid > INT64_MAX ? -1 : (int64_t) p->gid;
+	else if (kiln_layer_tr_numeric(b + 116, 8, &v) < 0)
+		return kiln_layer_tr_fail(r, err, KILN_EPARSE, e->path, "bad gid field");
 	q = check_id(r, v, "gid", &e->gid, err);
 	if (q < 0)
 		return q;
 	if (p->has_mtime) {
 		e->mtime = p->mtime;
 		e->mtime_nsec = p->mtime_nsec;
-	} else if (parse_numeric(b + 136, 12, &e->mtime) < 0) {
-		return entry_fail(r, err, KILN_EPARSE, e->path, "bad mtime field");
+	} else if (kiln_layer_tr_numeric(b + 136, 12, &e->mtime) < 0) {
+		return kiln_layer_tr_fail(r, err, KILN_EPARSE, e->path, "bad mtime field");
 	}
 	if (fmt != FMT_V7) {
 		int64_t maj, min;
-		if (parse_numeric(b + 329, 8, &maj) < 0 || parse_numeric(b + 337, 8, &min) < 0 ||
-		    maj < 0 || min < 0 || maj > UINT32_MAX || min > UINT32_MAX)
-			return entry_fail(r, err, KILN_EPARSE, e->path, "bad device number");
-		e->devmajor = (uint32_t)maj;
-		e->devminor = (uint32_t)min;
+		if (kiln_layer_tr_numeric(b + 329, 8, &maj) < 0 ||
+		    kiln_layer_tr_numeric(b + 337, 8, &min) < 0 || maj < 0 || min < 0 ||
+		    maj > UINT32_MAX || min > UINT32_MAX)
+			return kiln_layer_tr_fail(r, err, KILN_EPARSE, e->path,
+						  "bad device number");
+		e->devmajor = (uint32_t) maj;
+		e->devminor = (uint32_t) min;
 	}
 
 	int64_t hsize;
-	(void)parse_numeric(b + 124, 12, &hsize); /* checked in next_header */
-	uint64_t stored = p->has_size ? p->size : (uint64_t)hsize;
+	(void) kiln_layer_tr_numeric(b + 124, 12, &hsize); /* checked in next_header */
+	uint64_t stored = p->has_size ? p->size : (uint64_t) hsize;
 	uint64_t data = 0;
 	switch (type) {
 	case '0':
@@ -933,16 +447,16 @@ static int build_entry(struct kiln_layer_reader *r, struct kiln_error *err)
 		break;
 	default:
 		if (type >= 0x20 && type < 0x7f)
-			return entry_fail(r, err, KILN_EPARSE, e->path, "unsupported entry type '%c'",
-					  type);
-		return entry_fail(r, err, KILN_EPARSE, e->path, "unsupported entry type 0x%02x",
-				  (unsigned char)type);
+			return kiln_layer_tr_fail(r, err, KILN_EPARSE, e->path,
+						  "unsupported entry type '%c'", type);
+		return kiln_layer_tr_fail(r, err, KILN_EPARSE, e->path,
+					  "unsupported entry type 0x%02x", (unsigned char) type);
 	}
 	if (e->type != KILN_TAR_HARDLINK && e->type != KILN_TAR_SYMLINK) {
 		free(e->link);
 		e->link = NULL;
 	} else if (!e->link[0]) {
-		return entry_fail(r, err, KILN_EPARSE, e->path, "link without a target");
+		return kiln_layer_tr_fail(r, err, KILN_EPARSE, e->path, "link without a target");
 	}
 	r->data_left = data;
 	r->pad = pad_of(data);
@@ -953,8 +467,9 @@ static int build_entry(struct kiln_layer_reader *r, struct kiln_error *err)
 	r->sparse = 0;
 	if (type == 'S') {
 		if (fmt != FMT_GNU)
-			return entry_fail(r, err, KILN_EPARSE, e->path, "sparse entry not in GNU format");
-		q = read_old_gnu_sparse(r, &e->size, err);
+			return kiln_layer_tr_fail(r, err, KILN_EPARSE, e->path,
+						  "sparse entry not in GNU format");
+		q = kiln_layer_tr_old_gnu_sparse(r, &e->size, err);
 		if (q < 0)
 			return q;
 		r->sparse = 1;
@@ -969,37 +484,38 @@ static int build_entry(struct kiln_layer_reader *r, struct kiln_error *err)
 		}
 		if (p->has_sparse_size)
 			e->size = p->sparse_size;
-		q = v10 ? read_sparse_map_10(r, err) : parse_sparse_map_01(r, err);
+		q = v10 ? kiln_layer_tr_sparse_map_10(r, err) : kiln_layer_tr_sparse_map_01(r, err);
 		if (q < 0)
 			return q;
 		r->sparse = 1;
 	}
 	if (r->sparse) {
-		q = check_sparse(r, e->size, r->data_left, err);
+		q = kiln_layer_tr_check_sparse(r, e->size, r->data_left, err);
 		if (q < 0)
 			return q;
 	}
 
 	size_t plen = strlen(e->path);
 	if (plen == 0)
-		return entry_fail(r, err, KILN_EPARSE, NULL, "entry with an empty name");
+		return kiln_layer_tr_fail(r, err, KILN_EPARSE, NULL, "entry with an empty name");
 	if (plen > r->lim.max_path)
-		return entry_fail(r, err, KILN_ELIMIT, NULL, "name of %zu bytes exceeds the limit of %zu",
-				  plen, r->lim.max_path);
+		return kiln_layer_tr_fail(r, err, KILN_ELIMIT, NULL,
+					  "name of %zu bytes exceeds the limit of %zu", plen,
+					  r->lim.max_path);
 	if (e->link && strlen(e->link) > r->lim.max_path)
-		return entry_fail(r, err, KILN_ELIMIT, e->path,
-				  "link target of %zu bytes exceeds the limit of %zu", strlen(e->link),
-				  r->lim.max_path);
+		return kiln_layer_tr_fail(r, err, KILN_ELIMIT, e->path,
+					  "link target of %zu bytes exceeds the limit of %zu",
+					  strlen(e->link), r->lim.max_path);
 	if (e->size > r->lim.max_entry_size)
-		return entry_fail(r, err, KILN_ELIMIT, e->path,
-				  "size %llu exceeds the limit of %llu bytes",
-				  (unsigned long long)e->size,
-				  (unsigned long long)r->lim.max_entry_size);
+		return kiln_layer_tr_fail(
+			r, err, KILN_ELIMIT, e->path, "size %llu exceeds the limit of %llu bytes",
+			(unsigned long long) e->size, (unsigned long long) r->lim.max_entry_size);
 	r->total_size += e->size;
 	if (r->total_size > r->lim.max_total_size)
-		return entry_fail(r, err, KILN_ELIMIT, e->path,
-				  "the layer's files exceed the limit of %llu bytes in total",
-				  (unsigned long long)r->lim.max_total_size);
+		return kiln_layer_tr_fail(
+			r, err, KILN_ELIMIT, e->path,
+			"the layer's files exceed the limit of %llu bytes in total",
+			(unsigned long long) r->lim.max_total_size);
 	e->xattrs = steal_ptr(&p->xattrs);
 	e->n_xattrs = p->n_xattrs;
 	p->n_xattrs = 0;
@@ -1014,7 +530,7 @@ int kiln_layer_reader_next(struct kiln_layer_reader *r, const struct kiln_tar_en
 		return 0;
 	if (kiln_cancelled(r->ctx))
 		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
-	int q = in_pipe_skip(r->pipe, r->data_left + r->pad, err);
+	int q = kiln_layer_in_skip(r->pipe, r->data_left + r->pad, err);
 	if (q < 0)
 		return q;
 	if (q > 0)
@@ -1036,8 +552,8 @@ int kiln_layer_reader_next(struct kiln_layer_reader *r, const struct kiln_tar_en
 		return 0;
 	}
 	if (r->index >= r->lim.max_entries)
-		return entry_fail(r, err, KILN_ELIMIT, NULL, "more than %llu entries",
-				  (unsigned long long)r->lim.max_entries);
+		return kiln_layer_tr_fail(r, err, KILN_ELIMIT, NULL, "more than %llu entries",
+					  (unsigned long long) r->lim.max_entries);
 	q = build_entry(r, err);
 	if (q < 0)
 		return q;
@@ -1049,12 +565,12 @@ int kiln_layer_reader_next(struct kiln_layer_reader *r, const struct kiln_tar_en
 static int read_stored(struct kiln_layer_reader *r, void *buf, size_t len, size_t *ret_n,
 		       struct kiln_error *err)
 {
-	size_t k = r->data_left < len ? (size_t)r->data_left : len;
+	size_t k = r->data_left < len ? (size_t) r->data_left : len;
 	*ret_n = 0;
 	if (k == 0)
 		return 0;
 	size_t got;
-	int q = in_pipe_read(r->pipe, buf, k, &got, err);
+	int q = kiln_layer_in_read(r->pipe, buf, k, &got, err);
 	if (q < 0)
 		return q;
 	if (got == 0)
@@ -1090,7 +606,7 @@ int kiln_layer_reader_read_sparse(struct kiln_layer_reader *r, void *buf, size_t
 		return 0;
 	const struct sparse_seg *s = &r->segs[r->seg_idx];
 	uint64_t left = s->len - r->seg_done;
-	size_t k = left < len ? (size_t)left : len;
+	size_t k = left < len ? (size_t) left : len;
 	*ret_offset = s->off + r->seg_done;
 	int q = read_stored(r, buf, k, ret_n, err);
 	if (q < 0)
@@ -1117,7 +633,7 @@ int kiln_layer_reader_read(struct kiln_layer_reader *r, void *buf, size_t len, s
 	if (r->seg_idx < r->n_segs && r->logical_pos >= r->segs[r->seg_idx].off) {
 		const struct sparse_seg *s = &r->segs[r->seg_idx];
 		uint64_t left = s->len - r->seg_done;
-		size_t k = left < len ? (size_t)left : len;
+		size_t k = left < len ? (size_t) left : len;
 		int q = read_stored(r, buf, k, ret_n, err);
 		if (q < 0)
 			return q;
@@ -1127,7 +643,7 @@ int kiln_layer_reader_read(struct kiln_layer_reader *r, void *buf, size_t len, s
 	}
 	uint64_t next = r->seg_idx < r->n_segs ? r->segs[r->seg_idx].off : r->entry.size;
 	uint64_t hole = next - r->logical_pos;
-	size_t k = hole < len ? (size_t)hole : len;
+	size_t k = hole < len ? (size_t) hole : len;
 	memset(buf, 0, k);
 	r->logical_pos += k;
 	*ret_n = k;
@@ -1141,7 +657,7 @@ int kiln_layer_reader_finish(struct kiln_layer_reader *r, struct kiln_layer_dige
 		return kiln_fail(err, KILN_EINTERNAL, 0, "layer reader finished twice");
 	r->finished = 1;
 	struct kiln_layer_digests d;
-	int q = in_pipe_finish(r->pipe, &d, err);
+	int q = kiln_layer_in_finish(r->pipe, &d, err);
 	if (q < 0)
 		return q;
 	if (ret)
@@ -1150,7 +666,8 @@ int kiln_layer_reader_finish(struct kiln_layer_reader *r, struct kiln_layer_dige
 		return kiln_fail(err, KILN_EDIGEST, 0, "layer digest mismatch: expected %s, got %s",
 				 r->expect_digest.str, d.digest.str);
 	if (r->has_diff_id && !kiln_digest_equal(&r->expect_diff_id, &d.diff_id))
-		return kiln_fail(err, KILN_EDIGEST, 0, "layer diff_id mismatch: expected %s, got %s",
+		return kiln_fail(err, KILN_EDIGEST, 0,
+				 "layer diff_id mismatch: expected %s, got %s",
 				 r->expect_diff_id.str, d.diff_id.str);
 	return 0;
 }

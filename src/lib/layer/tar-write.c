@@ -12,7 +12,7 @@
 
 #include "layer/internal.h"
 
-#define PAX_MAX ((size_t)1 << 20) /* Go's maxSpecialFileSize */
+#define PAX_MAX ((size_t) 1 << 20) /* Go's maxSpecialFileSize */
 
 static const unsigned char zero_blocks[2 * TAR_BLOCK];
 
@@ -23,7 +23,7 @@ static const unsigned char zero_blocks[2 * TAR_BLOCK];
 static int is_ascii(const char *s)
 {
 	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
+		if ((unsigned char) *s >= 0x80)
 			return 0;
 	return 1;
 }
@@ -36,7 +36,7 @@ static char *to_ascii(const char *s)
 		return NULL;
 	char *w = o;
 	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x80)
+		if ((unsigned char) *p < 0x80)
 			*w++ = *p;
 	*w = '\0';
 	return o;
@@ -44,8 +44,8 @@ static char *to_ascii(const char *s)
 
 static int fits_octal(size_t n, int64_t x)
 {
-	unsigned bits = (unsigned)(n - 1) * 3;
-	return x >= 0 && (n >= 22 || (uint64_t)x < (UINT64_C(1) << bits));
+	unsigned bits = (unsigned) (n - 1) * 3;
+	return x >= 0 && (n >= 22 || (uint64_t) x < (UINT64_C(1) << bits));
 }
 
 /* Go's formatOctal: zero-padded digits and a NUL; 0 when the value does not fit. */
@@ -54,7 +54,7 @@ static void fmt_octal(unsigned char *b, size_t n, int64_t x)
 	if (!fits_octal(n, x))
 		x = 0;
 	for (size_t i = n - 1; i-- > 0;) {
-		b[i] = (unsigned char)('0' + (x & 7));
+		b[i] = (unsigned char) ('0' + (x & 7));
 		x >>= 3;
 	}
 	b[n - 1] = 0;
@@ -114,7 +114,7 @@ struct pax_rec {
 
 static int rec_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct pax_rec *)a)->key, ((const struct pax_rec *)b)->key);
+	return strcmp(((const struct pax_rec *) a)->key, ((const struct pax_rec *) b)->key);
 }
 
 static int add_record(struct kiln_buf *out, const char *key, const void *val, size_t vlen)
@@ -123,9 +123,9 @@ static int add_record(struct kiln_buf *out, const char *key, const void *val, si
 	size_t size = strlen(key) + vlen + 3;
 	char digits[24];
 	int nd = snprintf(digits, sizeof(digits), "%zu", size);
-	size += (size_t)nd;
+	size += (size_t) nd;
 	nd = snprintf(digits, sizeof(digits), "%zu", size);
-	if (strlen(key) + vlen + 3 + (size_t)nd != size)
+	if (strlen(key) + vlen + 3 + (size_t) nd != size)
 		size++;
 	int r = kiln_buf_addf(out, "%zu %s=", size, key);
 	if (r == 0)
@@ -143,9 +143,9 @@ static char *pax_header_name(const char *name)
 	if (!slash)
 		joined = kiln_asprintf("PaxHeaders.0/%s", name);
 	else if (slash[1] == '\0')
-		joined = kiln_asprintf("%.*s/PaxHeaders.0", (int)(slash - name), name);
+		joined = kiln_asprintf("%.*s/PaxHeaders.0", (int) (slash - name), name);
 	else
-		joined = kiln_asprintf("%.*sPaxHeaders.0/%s", (int)(slash - name + 1), name,
+		joined = kiln_asprintf("%.*sPaxHeaders.0/%s", (int) (slash - name + 1), name,
 				       slash + 1);
 	if (!joined)
 		return NULL;
@@ -166,8 +166,8 @@ static char typeflag_of(enum kiln_tar_type t)
 	return flags[t];
 }
 
-int tar_encode_header(const struct kiln_tar_entry *e, const char *name, struct kiln_buf *out,
-		      struct kiln_error *err)
+int kiln_layer_tar_encode(const struct kiln_tar_entry *e, const char *name, struct kiln_buf *out,
+			  struct kiln_error *err)
 {
 	const int64_t max_id = 07777777, max_num = 077777777777;
 	const char *link = e->link ? e->link : "";
@@ -187,27 +187,28 @@ int tar_encode_header(const struct kiln_tar_entry *e, const char *name, struct k
 		need_pax = 1;
 	}
 	if (e->uid > max_id) {
-		(void)snprintf(uid_s, sizeof(uid_s), "%u", e->uid);
+		(void) snprintf(uid_s, sizeof(uid_s), "%u", e->uid);
 		recs[n_recs++] = (struct pax_rec){ "uid", uid_s, strlen(uid_s), NULL };
 		need_pax = 1;
 	}
 	if (e->gid > max_id) {
-		(void)snprintf(gid_s, sizeof(gid_s), "%u", e->gid);
+		(void) snprintf(gid_s, sizeof(gid_s), "%u", e->gid);
 		recs[n_recs++] = (struct pax_rec){ "gid", gid_s, strlen(gid_s), NULL };
 		need_pax = 1;
 	}
-	if (e->size > (uint64_t)max_num) {
-		(void)snprintf(size_s, sizeof(size_s), "%llu", (unsigned long long)e->size);
+	if (e->size > (uint64_t) max_num) {
+		(void) snprintf(size_s, sizeof(size_s), "%llu", (unsigned long long) e->size);
 		recs[n_recs++] = (struct pax_rec){ "size", size_s, strlen(size_s), NULL };
 		need_pax = 1;
 	}
 	if (e->mtime < 0 || e->mtime > max_num) {
-		(void)snprintf(mtime_s, sizeof(mtime_s), "%lld", (long long)e->mtime);
+		(void) snprintf(mtime_s, sizeof(mtime_s), "%lld", (long long) e->mtime);
 		recs[n_recs++] = (struct pax_rec){ "mtime", mtime_s, strlen(mtime_s), NULL };
 		need_pax = 1;
 	}
 	if (e->devmajor > max_id || e->devminor > max_id)
-		return kiln_fail(err, KILN_EINVAL, 0, "device number of '%s' too large for tar", name);
+		return kiln_fail(err, KILN_EINVAL, 0, "device number of '%s' too large for tar",
+				 name);
 
 	unsigned char *pax_blk = NULL;
 	if (need_pax) {
@@ -240,8 +241,8 @@ int tar_encode_header(const struct kiln_tar_entry *e, const char *name, struct k
 				qsort(all, total, sizeof(*all), rec_cmp);
 			for (size_t i = 1; i < total && r == 0; i++)
 				if (strcmp(all[i - 1].key, all[i].key) == 0)
-					r = kiln_fail(err, KILN_EINVAL, 0, "duplicate xattr on '%s'",
-						      name);
+					r = kiln_fail(err, KILN_EINVAL, 0,
+						      "duplicate xattr on '%s'", name);
 			for (size_t i = 0; i < total && r == 0; i++)
 				if (add_record(&data, all[i].key, all[i].val, all[i].len) < 0)
 					r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -262,18 +263,19 @@ int tar_encode_header(const struct kiln_tar_entry *e, const char *name, struct k
 		if (kiln_buf_grow(out, TAR_BLOCK) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		memset(out->buf + at, 0, TAR_BLOCK);
-		pax_blk = (unsigned char *)out->buf + at;
+		pax_blk = (unsigned char *) out->buf + at;
 		pax_blk[156] = 'x';
 		fmt_str(pax_blk, 100, pname);
 		fmt_octal(pax_blk + 100, 8, 0);
 		fmt_octal(pax_blk + 108, 8, 0);
 		fmt_octal(pax_blk + 116, 8, 0);
-		fmt_octal(pax_blk + 124, 12, (int64_t)data.len);
+		fmt_octal(pax_blk + 124, 12, (int64_t) data.len);
 		fmt_octal(pax_blk + 136, 12, 0);
 		set_ustar_magic_and_checksum(pax_blk);
 		kiln_buf_setlen(out, at + TAR_BLOCK);
 		size_t padded = (data.len + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
-		if (kiln_buf_add(out, data.buf, data.len) < 0 || kiln_buf_grow(out, padded - data.len) < 0)
+		if (kiln_buf_add(out, data.buf, data.len) < 0 ||
+		    kiln_buf_grow(out, padded - data.len) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		memset(out->buf + out->len, 0, padded - data.len);
 		kiln_buf_setlen(out, out->len + padded - data.len);
@@ -282,9 +284,9 @@ int tar_encode_header(const struct kiln_tar_entry *e, const char *name, struct k
 	size_t at = out->len;
 	if (kiln_buf_grow(out, TAR_BLOCK) < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	unsigned char *b = (unsigned char *)out->buf + at;
+	unsigned char *b = (unsigned char *) out->buf + at;
 	memset(b, 0, TAR_BLOCK);
-	b[156] = (unsigned char)typeflag_of(e->type);
+	b[156] = (unsigned char) typeflag_of(e->type);
 	if (need_pax) {
 		cleanup_free char *an = to_ascii(name);
 		cleanup_free char *al = to_ascii(link);
@@ -308,7 +310,7 @@ int tar_encode_header(const struct kiln_tar_entry *e, const char *name, struct k
 	fmt_octal(b + 100, 8, e->mode & 07777);
 	fmt_octal(b + 108, 8, e->uid);
 	fmt_octal(b + 116, 8, e->gid);
-	fmt_octal(b + 124, 12, (int64_t)e->size);
+	fmt_octal(b + 124, 12, (int64_t) e->size);
 	fmt_octal(b + 136, 12, e->mtime);
 	fmt_str(b + 265, 32, "");
 	fmt_str(b + 297, 32, "");
@@ -324,7 +326,7 @@ int tar_encode_header(const struct kiln_tar_entry *e, const char *name, struct k
 /* ---------------------------------------------------------------------- */
 
 struct kiln_layer_writer {
-	struct out_pipe *out;
+	struct kiln_layer_out *out;
 	unsigned flags;
 	int64_t clamp;
 	const struct kiln_ctx *ctx;
@@ -349,7 +351,7 @@ int kiln_layer_writer_new(int out_fd, const struct kiln_layer_write_opts *opts,
 	w->clamp = o.mtime_clamp;
 	w->ctx = o.ctx;
 	kiln_buf_init(&w->hdr, 0);
-	int r = out_pipe_new(out_fd, o.compression, o.level, &w->out, err);
+	int r = kiln_layer_out_new(out_fd, o.compression, o.level, &w->out, err);
 	if (r < 0) {
 		kiln_layer_writer_free(w);
 		return r;
@@ -362,35 +364,35 @@ void kiln_layer_writer_free(struct kiln_layer_writer *w)
 {
 	if (!w)
 		return;
-	out_pipe_free(w->out);
+	kiln_layer_out_free(w->out);
 	kiln_buf_release(&w->hdr);
-	link_map_free(w->links);
+	kiln_layer_link_map_free(w->links);
 	free(w);
 }
 
-unsigned layer_writer_flags(const struct kiln_layer_writer *w)
+unsigned kiln_layer_writer_flags(const struct kiln_layer_writer *w)
 {
 	return w->flags;
 }
 
-const struct kiln_ctx *layer_writer_ctx(const struct kiln_layer_writer *w)
+const struct kiln_ctx *kiln_layer_writer_ctx(const struct kiln_layer_writer *w)
 {
 	return w->ctx;
 }
 
-struct link_map **layer_writer_links(struct kiln_layer_writer *w)
+struct link_map **kiln_layer_writer_links(struct kiln_layer_writer *w)
 {
 	return &w->links;
 }
 
 /* A relative path without empty, "." or ".." components and no slash at either end. */
-int layer_path_is_clean(const char *p)
+int kiln_layer_path_is_clean(const char *p)
 {
 	if (!*p || *p == '/')
 		return 0;
 	for (;;) {
 		const char *s = strchr(p, '/');
-		size_t n = s ? (size_t)(s - p) : strlen(p);
+		size_t n = s ? (size_t) (s - p) : strlen(p);
 		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
 			return 0;
 		if (!s)
@@ -424,16 +426,16 @@ int kiln_layer_writer_add(struct kiln_layer_writer *w, const struct kiln_tar_ent
 	if (w->data_left)
 		return fail_writer(w, kiln_fail(err, KILN_EINVAL, 0,
 						"previous entry is missing %llu bytes of data",
-						(unsigned long long)w->data_left));
-	if (!e->path || !layer_path_is_clean(e->path))
+						(unsigned long long) w->data_left));
+	if (!e->path || !kiln_layer_path_is_clean(e->path))
 		return kiln_fail(err, KILN_EINVAL, 0, "invalid layer entry name '%s'",
 				 e->path ? e->path : "(null)");
-	if ((unsigned)e->type > KILN_TAR_FIFO)
+	if ((unsigned) e->type > KILN_TAR_FIFO)
 		return kiln_fail(err, KILN_EINVAL, 0, "invalid entry type for '%s'", e->path);
 	if ((e->type == KILN_TAR_SYMLINK || e->type == KILN_TAR_HARDLINK) &&
 	    (!e->link || !e->link[0]))
 		return kiln_fail(err, KILN_EINVAL, 0, "link '%s' without a target", e->path);
-	if (e->type == KILN_TAR_HARDLINK && !layer_path_is_clean(e->link))
+	if (e->type == KILN_TAR_HARDLINK && !kiln_layer_path_is_clean(e->link))
 		return kiln_fail(err, KILN_EINVAL, 0, "invalid hardlink target '%s' for '%s'",
 				 e->link, e->path);
 
@@ -449,15 +451,15 @@ int kiln_layer_writer_add(struct kiln_layer_writer *w, const struct kiln_tar_ent
 	if ((w->flags & KILN_WRITE_CLAMP_MTIME) && n.mtime > w->clamp)
 		n.mtime = w->clamp;
 
-	cleanup_free char *name = n.type == KILN_TAR_DIR ? kiln_asprintf("%s/", n.path)
-							  : kiln_strdup(n.path);
+	cleanup_free char *name =
+		n.type == KILN_TAR_DIR ? kiln_asprintf("%s/", n.path) : kiln_strdup(n.path);
 	if (!name)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	kiln_buf_reset(&w->hdr);
-	r = tar_encode_header(&n, name, &w->hdr, err);
+	r = kiln_layer_tar_encode(&n, name, &w->hdr, err);
 	if (r < 0)
 		return r;
-	r = out_pipe_write(w->out, w->hdr.buf, w->hdr.len, err);
+	r = kiln_layer_out_write(w->out, w->hdr.buf, w->hdr.len, err);
 	if (r < 0)
 		return fail_writer(w, r);
 	w->data_left = n.size;
@@ -472,15 +474,16 @@ int kiln_layer_writer_write_data(struct kiln_layer_writer *w, const void *buf, s
 	if (r < 0)
 		return r;
 	if (len > w->data_left)
-		return fail_writer(w, kiln_fail(err, KILN_EINVAL, 0,
-						"%zu bytes of data for an entry expecting %llu more",
-						len, (unsigned long long)w->data_left));
-	r = out_pipe_write(w->out, buf, len, err);
+		return fail_writer(w,
+				   kiln_fail(err, KILN_EINVAL, 0,
+					     "%zu bytes of data for an entry expecting %llu more",
+					     len, (unsigned long long) w->data_left));
+	r = kiln_layer_out_write(w->out, buf, len, err);
 	if (r < 0)
 		return fail_writer(w, r);
 	w->data_left -= len;
 	if (w->data_left == 0 && w->pad) {
-		r = out_pipe_write(w->out, zero_blocks, (size_t)w->pad, err);
+		r = kiln_layer_out_write(w->out, zero_blocks, (size_t) w->pad, err);
 		if (r < 0)
 			return fail_writer(w, r);
 		w->pad = 0;
@@ -497,10 +500,10 @@ int kiln_layer_writer_finish(struct kiln_layer_writer *w, struct kiln_layer_dige
 	if (w->data_left)
 		return fail_writer(w, kiln_fail(err, KILN_EINVAL, 0,
 						"last entry is missing %llu bytes of data",
-						(unsigned long long)w->data_left));
-	r = out_pipe_write(w->out, zero_blocks, sizeof(zero_blocks), err);
+						(unsigned long long) w->data_left));
+	r = kiln_layer_out_write(w->out, zero_blocks, sizeof(zero_blocks), err);
 	if (r == 0)
-		r = out_pipe_finish(w->out, ret, err);
+		r = kiln_layer_out_finish(w->out, ret, err);
 	if (r < 0)
 		return fail_writer(w, r);
 	w->finished = 1;
@@ -527,23 +530,24 @@ int kiln_layer_write_tree(int dir_fd, enum kiln_layer_tree_mode mode, int out_fd
 
 static int tee_to_out(void *userdata, const void *buf, size_t len, struct kiln_error *err)
 {
-	return out_pipe_write(userdata, buf, len, err);
+	return kiln_layer_out_write(userdata, buf, len, err);
 }
 
 int kiln_layer_recompress(int in_fd, int out_fd, const struct kiln_layer_read_opts *ropts,
-			  const struct kiln_layer_write_opts *wopts, struct kiln_layer_digests *ret_in,
-			  struct kiln_layer_digests *ret_out, struct kiln_error *err)
+			  const struct kiln_layer_write_opts *wopts,
+			  struct kiln_layer_digests *ret_in, struct kiln_layer_digests *ret_out,
+			  struct kiln_error *err)
 {
 	cleanup(kiln_layer_reader_freep) struct kiln_layer_reader *r = NULL;
-	struct out_pipe *out = NULL;
+	struct kiln_layer_out *out = NULL;
 	int q = kiln_layer_reader_new(in_fd, ropts, &r, err);
 	if (q < 0)
 		return q;
-	q = out_pipe_new(out_fd, wopts ? wopts->compression : KILN_COMPRESSION_NONE,
-			 wopts ? wopts->level : 0, &out, err);
+	q = kiln_layer_out_new(out_fd, wopts ? wopts->compression : KILN_COMPRESSION_NONE,
+			       wopts ? wopts->level : 0, &out, err);
 	if (q < 0)
 		return q;
-	in_pipe_set_tee(layer_reader_pipe(r), tee_to_out, out);
+	kiln_layer_in_set_tee(kiln_layer_reader_pipe(r), tee_to_out, out);
 	for (;;) {
 		const struct kiln_tar_entry *e;
 		q = kiln_layer_reader_next(r, &e, err);
@@ -554,8 +558,8 @@ int kiln_layer_recompress(int in_fd, int out_fd, const struct kiln_layer_read_op
 	if (q == 0)
 		q = kiln_layer_reader_finish(r, &din, err);
 	if (q == 0)
-		q = out_pipe_finish(out, &dout, err);
-	out_pipe_free(out);
+		q = kiln_layer_out_finish(out, &dout, err);
+	kiln_layer_out_free(out);
 	if (q < 0)
 		return q;
 	if (!kiln_digest_equal(&din.diff_id, &dout.diff_id))

@@ -18,7 +18,7 @@
 #include "layer/internal.h"
 
 #define MAX_DEPTH 512
-#define COPY_BUF ((size_t)256 * 1024)
+#define COPY_BUF ((size_t) 256 * 1024)
 #define XATTR_LIST_MAX_BYTES 65536
 #define XATTR_VALUE_MAX_BYTES 65536
 
@@ -37,7 +37,7 @@ struct link_map {
 	size_t cap, len;
 };
 
-void link_map_free(struct link_map *m)
+void kiln_layer_link_map_free(struct link_map *m)
 {
 	if (!m)
 		return;
@@ -49,8 +49,9 @@ void link_map_free(struct link_map *m)
 
 static size_t link_find(const struct link_map *m, dev_t dev, ino_t ino)
 {
-	uint64_t h = ((uint64_t)dev * UINT64_C(0x9e3779b97f4a7c15)) ^ ((uint64_t)ino * 0xff51afd7ed558ccdULL);
-	size_t i = (size_t)(h ^ (h >> 29)) & (m->cap - 1);
+	uint64_t h = ((uint64_t) dev * UINT64_C(0x9e3779b97f4a7c15)) ^
+		     ((uint64_t) ino * 0xff51afd7ed558ccdULL);
+	size_t i = (size_t) (h ^ (h >> 29)) & (m->cap - 1);
 	while (m->slots[i].name && !(m->slots[i].dev == dev && m->slots[i].ino == ino))
 		i = (i + 1) & (m->cap - 1);
 	return i;
@@ -119,7 +120,7 @@ static void obj_init(struct obj *o, int fd, int dfd, const char *name)
 	o->fd = fd;
 	o->dfd = dfd;
 	o->name = name;
-	(void)snprintf(o->proc, sizeof(o->proc), "/proc/self/fd/%d/%s", dfd, name);
+	(void) snprintf(o->proc, sizeof(o->proc), "/proc/self/fd/%d/%s", dfd, name);
 }
 
 static ssize_t obj_getxattr(const struct obj *o, const char *key, void *buf, size_t len)
@@ -150,11 +151,11 @@ static int get_one(const struct obj *o, const char *key, char *buf, size_t cap, 
 		if (xattr_absent(errno))
 			return 0;
 		if (errno == ERANGE)
-			return kiln_fail(err, KILN_ELIMIT, 0, "xattr %s of '%s' larger than %zu bytes",
-					 key, path, cap);
+			return kiln_fail(err, KILN_ELIMIT, 0,
+					 "xattr %s of '%s' larger than %zu bytes", key, path, cap);
 		return kiln_fail_errno(err, "reading xattr %s of '%s'", key, path);
 	}
-	*ret_len = (size_t)n;
+	*ret_len = (size_t) n;
 	return 1;
 }
 
@@ -192,7 +193,8 @@ static int read_xattrs(struct walk *wk, const struct obj *o, int is_reg, struct 
 		/* file capabilities only, as Docker and BuildKit write them */
 		if (!is_reg)
 			return 0;
-		int r = get_one(o, "security.capability", val, XATTR_VALUE_MAX_BYTES, &len, path, err);
+		int r = get_one(o, "security.capability", val, XATTR_VALUE_MAX_BYTES, &len, path,
+				err);
 		if (r <= 0)
 			return r;
 		if (push_xattr(e, "security.capability", val, len) < 0)
@@ -224,21 +226,23 @@ static int read_xattrs(struct walk *wk, const struct obj *o, int is_reg, struct 
 }
 
 /* Overlay metadata kiln does not produce and cannot express in a tar. */
-static int check_overlay_unsupported(const struct obj *o, const char *path,
-				     struct kiln_error *err)
+static int check_overlay_unsupported(const struct obj *o, const char *path, struct kiln_error *err)
 {
 	static const char *const keys[] = {
-		"trusted.overlay.redirect", "user.overlay.redirect",
-		"trusted.overlay.metacopy", "user.overlay.metacopy",
+		"trusted.overlay.redirect",
+		"user.overlay.redirect",
+		"trusted.overlay.metacopy",
+		"user.overlay.metacopy",
 	};
 	char v[8];
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(keys); i++) {
 		ssize_t n = obj_getxattr(o, keys[i], v, sizeof(v));
 		if (n >= 0 || errno == ERANGE)
-			return kiln_fail(err, KILN_EUNSUPP, 0,
-					 "'%s' has %s: overlayfs redirect_dir/metacopy uppers cannot "
-					 "be turned into a layer",
-					 path, keys[i]);
+			return kiln_fail(
+				err, KILN_EUNSUPP, 0,
+				"'%s' has %s: overlayfs redirect_dir/metacopy uppers cannot "
+				"be turned into a layer",
+				path, keys[i]);
 	}
 	return 0;
 }
@@ -261,7 +265,7 @@ static int is_opaque(const struct obj *o)
 
 struct child {
 	char *name;
-	char *out;       /* name in the archive (".wh.<name>" for whiteouts) */
+	char *out; /* name in the archive (".wh.<name>" for whiteouts) */
 	int whiteout;
 	struct stat st;
 };
@@ -301,7 +305,7 @@ static int copy_file(struct walk *wk, int fd, uint64_t size, const char *path,
 {
 	uint64_t left = size;
 	while (left > 0) {
-		size_t want = left < COPY_BUF ? (size_t)left : COPY_BUF;
+		size_t want = left < COPY_BUF ? (size_t) left : COPY_BUF;
 		ssize_t n = read(fd, wk->buf, want);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -309,11 +313,12 @@ static int copy_file(struct walk *wk, int fd, uint64_t size, const char *path,
 			return kiln_fail_errno(err, "reading '%s'", path);
 		}
 		if (n == 0)
-			return kiln_fail(err, KILN_EIO, 0, "'%s' shrank while it was being read", path);
-		int r = kiln_layer_writer_write_data(wk->w, wk->buf, (size_t)n, err);
+			return kiln_fail(err, KILN_EIO, 0, "'%s' shrank while it was being read",
+					 path);
+		int r = kiln_layer_writer_write_data(wk->w, wk->buf, (size_t) n, err);
 		if (r < 0)
 			return r;
-		left -= (uint64_t)n;
+		left -= (uint64_t) n;
 	}
 	ssize_t n;
 	do
@@ -370,16 +375,16 @@ static int emit_child(struct walk *wk, int dfd, const char *rel, struct child *c
 		return walk_dir(wk, fd, e.path, depth + 1, op, st, err);
 	}
 
-	struct link_map **links = layer_writer_links(wk->w);
+	struct link_map **links = kiln_layer_writer_links(wk->w);
 	const char *first = st->st_nlink > 1 ? link_get(*links, st->st_dev, st->st_ino) : NULL;
 
 	if (S_ISREG(st->st_mode)) {
-		int fd = openat(dfd, c->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+		cleanup_close int fd =
+			openat(dfd, c->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
 		if (fd < 0 && errno == EPERM)
 			fd = openat(dfd, c->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return kiln_fail_errno(err, "opening '%s'", e.path);
-		cleanup_close int cfd = fd;
 		struct stat fst;
 		if (fstat(fd, &fst) < 0)
 			return kiln_fail_errno(err, "stat '%s'", e.path);
@@ -406,7 +411,7 @@ static int emit_child(struct walk *wk, int dfd, const char *rel, struct child *c
 		if (fst.st_nlink > 1 && link_put(links, st->st_dev, st->st_ino, e.path) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		e.type = KILN_TAR_REG;
-		e.size = (uint64_t)fst.st_size;
+		e.size = (uint64_t) fst.st_size;
 		e.mtime = fst.st_mtim.tv_sec;
 		r = kiln_layer_writer_add(wk->w, &e, err);
 		if (r < 0)
@@ -421,8 +426,9 @@ static int emit_child(struct walk *wk, int dfd, const char *rel, struct child *c
 		ssize_t n = readlinkat(dfd, c->name, target, sizeof(target));
 		if (n < 0)
 			return kiln_fail_errno(err, "reading link '%s'", e.path);
-		if ((size_t)n >= sizeof(target))
-			return kiln_fail(err, KILN_ELIMIT, 0, "link target of '%s' is too long", e.path);
+		if ((size_t) n >= sizeof(target))
+			return kiln_fail(err, KILN_ELIMIT, 0, "link target of '%s' is too long",
+					 e.path);
 		target[n] = '\0';
 		e.type = KILN_TAR_SYMLINK;
 		e.link = kiln_strdup(target);
@@ -461,7 +467,7 @@ static int list_children(struct walk *wk, int dfd, const char *rel, struct child
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		int e = errno;
-		(void)close(fd);
+		(void) close(fd);
 		return kiln_fail(err, KILN_EIO, e, "reading directory '%s'", *rel ? rel : ".");
 	}
 	struct child *c = NULL;
@@ -493,7 +499,7 @@ static int list_children(struct walk *wk, int dfd, const char *rel, struct child
 	}
 	if (r == 0 && errno)
 		r = kiln_fail_errno(err, "reading directory '%s'", *rel ? rel : ".");
-	(void)closedir(d);
+	(void) closedir(d);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct child *ch = &c[i];
 		if (fstatat(dfd, ch->name, &ch->st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -528,8 +534,8 @@ static int walk_dir(struct walk *wk, int dfd, const char *rel, int depth, int op
 		    const struct stat *dst, struct kiln_error *err)
 {
 	if (depth > MAX_DEPTH)
-		return kiln_fail(err, KILN_ELIMIT, 0, "'%s' is nested deeper than %d directories", rel,
-				 MAX_DEPTH);
+		return kiln_fail(err, KILN_ELIMIT, 0, "'%s' is nested deeper than %d directories",
+				 rel, MAX_DEPTH);
 	if (kiln_cancelled(wk->ctx))
 		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 	if (opaque) {
@@ -569,7 +575,7 @@ int kiln_layer_writer_add_tree(struct kiln_layer_writer *w, int dir_fd, const ch
 	size_t n = strlen(p);
 	while (n > 0 && p[n - 1] == '/')
 		p[--n] = '\0';
-	if (*p && !layer_path_is_clean(p))
+	if (*p && !kiln_layer_path_is_clean(p))
 		return kiln_fail(err, KILN_EINVAL, 0, "invalid layer path prefix '%s'", prefix);
 
 	cleanup_close int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -584,8 +590,8 @@ int kiln_layer_writer_add_tree(struct kiln_layer_writer *w, int dir_fd, const ch
 	struct walk wk = {
 		.w = w,
 		.mode = mode,
-		.flags = layer_writer_flags(w),
-		.ctx = layer_writer_ctx(w),
+		.flags = kiln_layer_writer_flags(w),
+		.ctx = kiln_layer_writer_ctx(w),
 		.buf = buf,
 	};
 	int opaque = 0;
