@@ -10,6 +10,9 @@ static const struct cli_command debug_commands[] = {
 	{ "expand", cmd_debug_expand, "expand a word with BuildKit's shell rules" },
 	{ "ignore", cmd_debug_ignore, "tell whether .dockerignore patterns exclude paths" },
 	{ "sandbox", cmd_debug_sandbox, "run a command in kiln's sandbox over a root directory" },
+	{ "tar-apply", cmd_debug_tar_apply, "apply a layer or extract an archive into a directory" },
+	{ "tar-ls", cmd_debug_tar_ls, "list a layer's entries and digests" },
+	{ "tar-make", cmd_debug_tar_make, "write a directory or overlay upper as a layer" },
 	{ NULL, NULL, NULL },
 };
 
