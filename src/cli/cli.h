@@ -106,6 +106,7 @@ int cmd_load(int argc, char **argv, struct cli_env *env);
 int cmd_parse(int argc, char **argv, struct cli_env *env);
 int cmd_prune(int argc, char **argv, struct cli_env *env);
 int cmd_rmi(int argc, char **argv, struct cli_env *env);
+int cmd_run(int argc, char **argv, struct cli_env *env);
 int cmd_save(int argc, char **argv, struct cli_env *env);
 int cmd_tag(int argc, char **argv, struct cli_env *env);
 int cmd_version(int argc, char **argv, struct cli_env *env);

@@ -4,8 +4,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include "cli.h"
 #include "exec/exec.h"
+#include "snapshot/snapshot.h"
+#include "store/store.h"
 
 static const char *arg_network;
 static const char *arg_user;
@@ -20,12 +24,17 @@ static struct kiln_strv arg_tmpfs = KILN_STRV_INIT;
 static struct kiln_strv arg_files = KILN_STRV_INIT;
 static struct kiln_strv arg_cap_add = KILN_STRV_INIT;
 static struct kiln_strv arg_cap_drop = KILN_STRV_INIT;
+static struct kiln_strv arg_layers = KILN_STRV_INIT;
+static int arg_scratch;
+static const char *arg_commit;
+static const char *arg_compress;
 
 static const struct cli_spec spec = {
 	.usage = "kiln debug sandbox [--network none|host] [-u USER] [-w DIR] [-e K=V]... "
 		 "[-v HOST:DIR[:ro]]... [--tmpfs DIR[:OPTS]]... [--file PATH=HOSTFILE]... [-it] "
-		 "ROOTFS [--] CMD [ARG...]",
-	.summary = "Run CMD in kiln's sandbox with the directory ROOTFS as its root filesystem.",
+		 "(ROOTFS | --layer TAR... | --scratch) [--commit TAR] [--] CMD [ARG...]",
+	.summary = "Run CMD in kiln's sandbox, with the directory ROOTFS as its root filesystem\n"
+		   "or an overlay of layers unpacked into the store's snapshots.",
 	.flags = CLI_PARSE_STOP_AT_POSITIONAL,
 	.opts =
 		(const struct cli_opt[]){
@@ -55,10 +64,21 @@ static const struct cli_spec spec = {
 			  "add capabilities (or ALL)" },
 			{ "cap-drop", 0, CLI_OPT_LIST, &arg_cap_drop, "CAPS",
 			  "drop capabilities (or ALL)" },
+			{ "layer", 0, CLI_OPT_LIST, &arg_layers, "TAR",
+			  "a layer (tar, any compression), bottom first: the root is their "
+			  "overlay" },
+			{ "scratch", 0, CLI_OPT_FLAG, &arg_scratch, NULL,
+			  "the root is an empty overlay (FROM scratch)" },
+			{ "commit", 0, CLI_OPT_STRING, &arg_commit, "TAR",
+			  "with --layer/--scratch: write what CMD changed as a layer to TAR" },
+			{ "compress", 0, CLI_OPT_STRING, &arg_compress, "ALGO",
+			  "compression of --commit: none (default), gzip or zstd" },
 			{ 0 } },
-	.details = "Needs root. Exits with CMD's status (128+N when killed by signal N), 125 when\n"
-		   "the sandbox could not be set up, 126 when CMD cannot be executed, 127 when it\n"
-		   "is not found, 2 on usage errors.",
+	.details =
+		"Needs root. Exits with CMD's status (128+N when killed by signal N), 125 when\n"
+		"the sandbox could not be set up, 126 when CMD cannot be executed, 127 when it\n"
+		"is not found, 2 on usage errors. Layers are unpacked once under the store root\n"
+		"(--root, KILN_ROOT) and reused; --commit prints the layer's diff_id and digest.",
 };
 
 static int caps_of(const struct kiln_strv *lists, uint64_t *ret, struct cli_env *env)
@@ -76,6 +96,74 @@ static int caps_of(const struct kiln_strv *lists, uint64_t *ret, struct cli_env 
 	return 0;
 }
 
+/* Unpack each --layer (its diff_id computed first) and mount them. */
+static int mount_layers(struct cli_env *env, struct kiln_snapshotter *sn,
+			struct kiln_snapshot_mount **ret, struct kiln_error *err)
+{
+	cleanup_free struct kiln_digest *chain =
+		kiln_calloc(arg_layers.len ? arg_layers.len : 1, sizeof(*chain));
+	if (!chain)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; i < arg_layers.len; i++) {
+		const char *path = arg_layers.items[i];
+		cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return kiln_fail_errno(err, "opening layer %s", path);
+		struct kiln_layer_read_opts ro = { .ctx = &env->ctx };
+		struct kiln_layer_digests dg;
+		int r = kiln_layer_digest_fd(fd, &ro, &dg, err);
+		if (r < 0)
+			return kiln_error_prefix(err, r, "reading layer %s", path);
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return kiln_fail_errno(err, "rewinding %s", path);
+		r = kiln_snapshot_unpack(sn, &dg.diff_id, fd, &dg.digest, err);
+		if (r < 0)
+			return kiln_error_prefix(err, r, "%s", path);
+		chain[i] = dg.diff_id;
+	}
+	return kiln_snapshot_mount(sn, chain, arg_layers.len, 0, ret, err);
+}
+
+static int run_layered(struct cli_env *env, struct kiln_exec_spec *s, enum kiln_compression comp)
+{
+	cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *sn = NULL;
+	cleanup(kiln_snapshot_mount_releasep) struct kiln_snapshot_mount *m = NULL;
+	cleanup_free char *root = NULL;
+	struct kiln_error err = KILN_ERROR_INIT;
+	int r = env->root ? 0 : kiln_store_default_root(&root, &err);
+	if (r >= 0)
+		r = kiln_snapshotter_open(&env->ctx, env->root ? env->root : root, &sn, &err);
+	if (r >= 0)
+		r = mount_layers(env, sn, &m, &err);
+	if (r < 0) {
+		(void) cli_report(env, &err);
+		return CLI_RUN_EXIT_FAILED;
+	}
+	s->rootfs_fd = kiln_snapshot_mount_fd(m);
+	int code = cli_run_sandbox(env, s);
+	if (!arg_commit)
+		return code;
+
+	cleanup_close int out = open(arg_commit, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+	if (out < 0) {
+		r = kiln_fail_errno(&err, "creating %s", arg_commit);
+	} else {
+		struct kiln_layer_write_opts wo = { .compression = comp, .ctx = &env->ctx };
+		struct kiln_layer_digests dg;
+		r = kiln_snapshot_commit(m, out, &wo, &dg, &err);
+		if (r >= 0 && fsync(out) < 0)
+			r = kiln_fail_errno(&err, "writing %s", arg_commit);
+		if (r >= 0)
+			fprintf(stderr, "committed %s: diff_id %s digest %s\n", arg_commit,
+				dg.diff_id.str, dg.digest.str);
+	}
+	if (r < 0) {
+		(void) cli_report(env, &err);
+		return CLI_RUN_EXIT_FAILED;
+	}
+	return code;
+}
+
 int cmd_debug_sandbox(int argc, char **argv, struct cli_env *env)
 {
 	cleanup(kiln_strv_release) struct kiln_strv pos = KILN_STRV_INIT;
@@ -87,15 +175,31 @@ int cmd_debug_sandbox(int argc, char **argv, struct cli_env *env)
 	int r = cli_parse(argc, argv, &spec, &pos);
 	if (r)
 		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	if (pos.len < 1)
+	int layered = arg_layers.len > 0 || arg_scratch;
+	size_t cmd = layered ? 0 : 1;
+	if (!layered && pos.len < 1)
 		return cli_usage_error(&spec, "missing ROOTFS");
-	size_t cmd = 1;
+	if (arg_layers.len && arg_scratch)
+		return cli_usage_error(&spec, "--scratch and --layer exclude each other");
+	if ((arg_commit || arg_compress) && !layered)
+		return cli_usage_error(&spec, "--commit needs --layer or --scratch");
 	if (cmd < pos.len && strcmp(pos.items[cmd], "--") == 0)
 		cmd++;
 	if (cmd >= pos.len)
 		return cli_usage_error(&spec, "missing CMD");
+	enum kiln_compression comp = KILN_COMPRESSION_NONE;
+	if (arg_compress) {
+		struct kiln_error err = KILN_ERROR_INIT;
+		if (kiln_compression_parse(arg_compress, &comp, &err) < 0 ||
+		    (comp != KILN_COMPRESSION_NONE && comp != KILN_COMPRESSION_GZIP &&
+		     comp != KILN_COMPRESSION_ZSTD)) {
+			kiln_error_release(&err);
+			return cli_usage_error(&spec, "--compress is none, gzip or zstd, not '%s'",
+					       arg_compress);
+		}
+	}
 
-	s.rootfs = pos.items[0];
+	s.rootfs = layered ? NULL : pos.items[0];
 	s.argv = pos.items + cmd;
 	if (!arg_network || strcmp(arg_network, "none") == 0)
 		s.network = KILN_EXEC_NET_NONE;
@@ -181,5 +285,7 @@ int cmd_debug_sandbox(int argc, char **argv, struct cli_env *env)
 		s.flags |= KILN_EXEC_TTY;
 	if (arg_read_only)
 		s.flags |= KILN_EXEC_READONLY_ROOT;
-	return cli_run_sandbox(env, &s);
+	if (!layered)
+		return cli_run_sandbox(env, &s);
+	return run_layered(env, &s, comp);
 }

@@ -16,6 +16,7 @@ const struct cli_command cli_commands[] = {
 	{ "parse", cmd_parse, "print a Dockerfile's syntax tree (BuildKit's dump or JSON)" },
 	{ "prune", cmd_prune, "delete unreferenced blobs and leftovers of interrupted commands" },
 	{ "rmi", cmd_rmi, "remove images or their names" },
+	{ "run", cmd_run, "run a command in a sandbox over an image from the store" },
 	{ "save", cmd_save, "write images to a docker-archive or oci-archive" },
 	{ "tag", cmd_tag, "give an image another name" },
 	{ "version", cmd_version, "print kiln's version and the libraries it uses" },

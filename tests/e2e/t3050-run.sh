@@ -1,0 +1,193 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# kiln run over images in the store: Docker's Entrypoint/Cmd rules, the
+# image's Env, WorkingDir and User with the flags' overrides, a throwaway
+# writable layer, exit codes, and the same command lines checked against
+# podman where it runs here.
+. "$(dirname "$0")/test-lib.sh"
+
+make_rootfs() {
+	mkdir -p "$1/bin" "$1/etc" &&
+	cp /bin/busybox "$1/bin/busybox" &&
+	for applet in $(/bin/busybox --list); do
+		[ "$applet" = busybox ] || ln -s busybox "$1/bin/$applet" || return 1
+	done &&
+	printf 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n' \
+		>"$1/etc/passwd" &&
+	printf 'root:x:0:\nalice:x:1000:\nstaff:x:50:alice\n' >"$1/etc/group"
+}
+
+arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+
+# make_image NAME CONFIG-OBJECT: a docker-archive of one layer (base.tar)
+# with the given "config" object, loaded into kiln's store as NAME.
+make_image() {
+	rm -rf img && mkdir img &&
+	cp base.tar img/layer.tar &&
+	diff_id=$(sha256sum <base.tar | cut -d" " -f1) &&
+	printf '{"architecture":"%s","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+		"$arch" "$2" "$diff_id" >img/config.json &&
+	cfg=$(sha256sum <img/config.json | cut -d" " -f1) &&
+	mv img/config.json img/$cfg.json &&
+	printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["layer.tar"]}]' "$cfg" "$1" \
+		>img/manifest.json &&
+	file=$(echo "$1" | tr : -).tar &&
+	tar -C img -cf "$file" . &&
+	kiln load -q -i "$file"
+}
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'set up images' '
+	make_rootfs base &&
+	tar -C base -cf base.tar . &&
+	make_image plain:1 "{}" &&
+	make_image cmd-only:1 "{\"Cmd\":[\"/bin/echo\",\"from-cmd\"]}" &&
+	make_image ep-cmd:1 "{\"Entrypoint\":[\"/bin/echo\",\"ep\"],\"Cmd\":[\"c1\",\"c2\"]}" &&
+	make_image ep-only:1 "{\"Entrypoint\":[\"/bin/echo\",\"only-ep\"]}" &&
+	make_image conf:1 "{\"Env\":[\"A=image\",\"PATH=/bin:/custom\",\"B=b\"],\"WorkingDir\":\"/app/dir\",\"User\":\"alice\",\"Cmd\":[\"sh\",\"-c\",\"id -u; pwd; echo \$A \$B \$PATH\"]}" &&
+	kiln images >list &&
+	test_grep "ep-cmd" list &&
+	mkfifo ready
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'Entrypoint and Cmd combine as in docker' '
+	test "$(kiln run ep-cmd:1)" = "ep c1 c2" &&
+	test "$(kiln run ep-cmd:1 x y)" = "ep x y" &&
+	test "$(kiln run ep-only:1)" = "only-ep" &&
+	test "$(kiln run ep-only:1 more)" = "only-ep more" &&
+	test "$(kiln run cmd-only:1)" = "from-cmd" &&
+	test "$(kiln run cmd-only:1 /bin/echo other)" = "other" &&
+	test "$(kiln run --entrypoint /bin/echo ep-cmd:1)" = "" &&
+	test "$(kiln run --entrypoint /bin/echo ep-cmd:1 z)" = "z" &&
+	test "$(kiln run --entrypoint "" ep-cmd:1 /bin/echo q)" = "q"
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'no command at all is an error (125)' '
+	test_expect_code 125 kiln run plain:1 2>err &&
+	test_grep "no command" err &&
+	test_expect_code 125 kiln run --entrypoint "" ep-only:1 2>err &&
+	test_grep "no command" err
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'an unknown image is an error (125), a usage error 2' '
+	test_expect_code 125 kiln run no-such-image:1 true 2>err &&
+	test_grep "no image" err &&
+	test_expect_code 2 kiln run 2>err &&
+	test_grep "missing IMAGE" err &&
+	test_expect_code 2 kiln run --network bridge plain:1 true 2>err &&
+	test_expect_code 2 kiln run --name "-bad" plain:1 true 2>err
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'images resolve by name, short name, id and id prefix' '
+	id=$(kiln inspect plain:1 | sed -n "s/.*\"Id\": *\"\(sha256:[0-9a-f]*\)\".*/\1/p" | head -n 1) &&
+	test -n "$id" &&
+	kiln run plain:1 true &&
+	kiln run "docker.io/library/plain:1" true &&
+	kiln run "$id" true &&
+	kiln run "$(echo "$id" | cut -c8-19)" true
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'the image'"'"'s Env, WorkingDir and User are used' '
+	kiln run conf:1 >out &&
+	printf "1000\n/app/dir\nimage b /bin:/custom\n" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY '-e, -w and -u override them' '
+	kiln run -e A=flag -e C=c -w /else -u root conf:1 sh -c "id -u; pwd; echo \$A \$B \$C" >out &&
+	printf "0\n/else\nflag b c\n" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'PATH, HOSTNAME and HOME come as docker sets them' '
+	kiln run --hostname hh plain:1 sh -c "echo \$PATH; echo \$HOSTNAME; echo \$HOME; hostname" >out &&
+	printf "%s\n" /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin hh /root hh >expect &&
+	test_cmp expect out &&
+	kiln run --name named plain:1 hostname >out &&
+	echo named >expect &&
+	test_cmp expect out &&
+	kiln run plain:1 hostname >out &&
+	test_grep -E "^[0-9a-f]{12}$" out
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'exit codes and signals of the command pass through' '
+	test_expect_code 3 kiln run plain:1 sh -c "exit 3" &&
+	test_expect_code 137 kiln run plain:1 sh -c "kill -9 \$\$" &&
+	test_expect_code 127 kiln run plain:1 no-such-command 2>err &&
+	test_grep "no-such-command" err &&
+	test_expect_code 126 kiln run plain:1 /etc/passwd 2>err
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'each run starts from the image: writes are thrown away' '
+	kiln run --rm plain:1 sh -c "echo scribble >/etc/scribble && rm /bin/ls" &&
+	kiln run plain:1 sh -c "test ! -e /etc/scribble && test -e /bin/ls" &&
+	ls "$KILN_ROOT/snapshots/active" >active &&
+	test_must_fail test -s active
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'the image'"'"'s layer is unpacked once and never changed' '
+	ls "$KILN_ROOT/snapshots/layers" >layers &&
+	test "$(wc -l <layers)" = 1 &&
+	layer="$KILN_ROOT/snapshots/layers/$(cat layers)" &&
+	(cd "$layer" && find . | sort) >before &&
+	kiln run plain:1 sh -c "rm -rf /bin/busybox-nope /etc/passwd; echo x >/new" &&
+	(cd "$layer" && find . | sort) >after &&
+	test_cmp before after
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'volumes, tmpfs, read-only root and -i' '
+	mkdir -p vol &&
+	echo from-host >vol/in &&
+	echo piped | kiln run -i -v "$TRASH/vol:/vol" --tmpfs /tmp plain:1 \
+		sh -c "cat /vol/in; cat; echo out >/vol/out; echo t >/tmp/t" >out &&
+	printf "from-host\npiped\n" >expect &&
+	test_cmp expect out &&
+	test "$(cat vol/out)" = out &&
+	test_must_fail kiln run --read-only plain:1 touch /x
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'network host by default, none on request' '
+	ls /sys/class/net | sort >host-ifaces &&
+	kiln run plain:1 ls /sys/class/net >ifaces &&
+	sort ifaces >sorted && test_cmp host-ifaces sorted &&
+	kiln run --network none plain:1 ls /sys/class/net >ifaces &&
+	echo lo >expect &&
+	test_cmp expect ifaces
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY 'SIGTERM to kiln run reaches the command' '
+	"$KILN" run -v "$TRASH/ready:/ready" plain:1 sh -c \
+		"trap \"exit 9\" TERM; echo up >/ready; while :; do :; done" &
+	pid=$! &&
+	read -r line <ready &&
+	kill -TERM $pid &&
+	{ wait $pid; code=$?; } &&
+	test $code = 9
+'
+
+test_expect_success ROOT,BUSYBOX,OVERLAY,SCRIPT '-it gives an interactive terminal' '
+	printf "echo interactive-\$((1 + 1))\nexit 4\n" >input &&
+	test_expect_code 4 script -qec "\"$KILN\" run -it plain:1 sh" /dev/null <input >out &&
+	tr -d "\r" <out >clean &&
+	test_grep "^interactive-2$" clean
+'
+
+# podman does not create a missing -w directory (docker and kiln do), so
+# the comparison uses directories that exist or come from the image.
+test_expect_success ROOT,BUSYBOX,OVERLAY,PODMAN 'podman runs the same command lines with the same results' '
+	n=$(ulimit -Hn) &&
+	for i in ep-cmd ep-only cmd-only conf; do
+		podman load -q -i $i-1.tar >/dev/null || exit 1
+	done &&
+	test_when_finished "podman rmi -f localhost/ep-cmd:1 localhost/ep-only:1 localhost/cmd-only:1 localhost/conf:1 ep-cmd:1 ep-only:1 cmd-only:1 conf:1 >/dev/null 2>&1" &&
+	P="podman run --rm --runtime runc --ulimit nofile=$n:$n --ulimit nproc=32768:32768 --network none" &&
+	for args in "ep-cmd:1" "ep-cmd:1 x y" "ep-only:1 more" "cmd-only:1" \
+		"--entrypoint /bin/echo ep-cmd:1 z" "conf:1" "-e A=flag -u root conf:1" "-w /etc -u 1000:50 conf:1"; do
+		# shellcheck disable=SC2086
+		p=$($P $args 2>&1) || { echo "podman $args: $p"; exit 1; }
+		# shellcheck disable=SC2086
+		k=$(kiln run --network none $args 2>&1) || { echo "kiln $args: $k"; exit 1; }
+		test "$p" = "$k" || { echo "$args: podman [$p] kiln [$k]"; exit 1; }
+	done
+'
+
+test_done
