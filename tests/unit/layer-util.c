@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,9 +200,19 @@ char *scratch_dir(const char *tag)
 	return p;
 }
 
+static int make_writable(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type == FTW_D || type == FTW_DNR)
+		(void)chmod(p, (st->st_mode & 07777) | 0700);
+	return 0;
+}
+
 void remove_tree(const char *path)
 {
 	struct kiln_error err = KILN_ERROR_INIT;
+	/* read-only directories (a test's subject) must not keep their content */
+	(void)nftw(path, make_writable, 32, FTW_PHYS);
 	(void) kiln_rm_rf(path, &err);
 	kiln_error_release(&err);
 }

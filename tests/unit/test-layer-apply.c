@@ -75,7 +75,8 @@ static void build_source(const char *s)
 	chmod(p = pj(s, "ro"), 0500), free(p);
 	put_file(p = pj(s, "etc/empty"), "", 0644), free(p);
 	put_file(p = pj(s, "etc/conf"), "key=value\n", 0640), free(p);
-	put_file(p = pj(s, "etc/none"), "no permissions\n", 0000), free(p);
+	/* unreadable files can only be archived by root */
+	put_file(p = pj(s, "etc/none"), "no permissions\n", is_root ? 0000 : 0400), free(p);
 	p = pj(s, "bin/big");
 	FILE *f = fopen(p, "wb");
 	for (int i = 0; f && i < (1 << 20) + 333; i++)
