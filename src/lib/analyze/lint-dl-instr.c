@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/lint-internal.h"
+#include "base/alloc.h"
+#include "shell/shell.h"
+
+/* hadolint's rules on instructions other than RUN (docs/lint-rules.md). */
+
+static char *unquote_word(const char *w)
+{
+	struct kiln_shell_lex lex = { .escape = '\\', .flags = KILN_SHELL_SKIP_UNSET_ENV };
+	char *out = NULL;
+	if (kiln_shell_process_word(&lex, w, NULL, &out, NULL) < 0)
+		return kiln_strdup(w);
+	return out;
+}
+
+static const char *strip_quotes(const char *s, char *buf, size_t n)
+{
+	size_t len = strlen(s);
+	while (len && (*s == '"' || *s == '\'')) {
+		s++;
+		len--;
+	}
+	while (len && (s[len - 1] == '"' || s[len - 1] == '\''))
+		len--;
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	return buf;
+}
+
+static int windows_abs(const char *p)
+{
+	return isalpha((unsigned char)p[0]) && p[1] == ':';
+}
+
+static void dl3000(struct lint_file *f, size_t i)
+{
+	const struct lint_instr *in = &f->instrs[i];
+	if (!in->node->n_args)
+		return;
+	char buf[4096];
+	const char *p = strip_quotes(lint_text(&in->node->args[0]), buf, sizeof(buf));
+	if (p[0] == '/' || p[0] == '$' || windows_abs(p))
+		return;
+	lint_emit(f, "DL3000", (int)i, in->line, "WORKDIR %s is relative: use an absolute path", p);
+}
+
+static int is_root_user(const char *u)
+{
+	return strcmp(u, "root") == 0 || strcmp(u, "0") == 0 || lint_str_has_prefix(u, "root:") ||
+	       lint_str_has_prefix(u, "0:");
+}
+
+static void image_rules(struct lint_file *f, size_t s)
+{
+	const struct lint_stage *st = &f->stages[s];
+	const struct lint_instr *in = &f->instrs[st->from];
+	int idx = (int)st->from;
+	const char *img = st->image_exp && !strchr(st->image_exp, '$') ? st->image_exp : NULL;
+	if (img && strcmp(img, "scratch") != 0 && st->base_stage < 0) {
+		struct lint_imgref ref;
+		if (lint_imgref_parse(img, &ref) < 0) {
+			f->nomem = 1;
+			return;
+		}
+		if (!ref.tag && !ref.digest)
+			lint_emit(f, "DL3006", idx, in->line,
+				  "base image %s has no tag: name a release tag such as %s:<version>", img,
+				  img);
+		if (ref.tag && strcmp(ref.tag, "latest") == 0)
+			lint_emit(f, "DL3007", idx, in->line,
+				  "base image %s uses latest, which changes under you: pin a release tag",
+				  img);
+		const struct kiln_lint_config *cfg = f->cfg;
+		if (cfg && cfg->trusted_registries.len) {
+			const char *reg = ref.registry;
+			int ok;
+			if (reg)
+				ok = kiln_strv_find(&cfg->trusted_registries, reg) >= 0;
+			else
+				ok = kiln_strv_find(&cfg->trusted_registries, "docker.io") >= 0 ||
+				     kiln_strv_find(&cfg->trusted_registries, "hub.docker.com") >= 0;
+			if (!ok)
+				lint_emit(f, "DL3026", idx, in->line,
+					  "base image %s comes from %s, which is not a trusted registry", img,
+					  reg ? reg : "Docker Hub");
+		}
+		lint_imgref_release(&ref);
+	}
+	if (st->platform) {
+		if (!strchr(st->platform, '$'))
+			lint_emit(f, "DL3029", idx, in->line,
+				  "FROM --platform=%s fixes the platform of the stage: leave it to the build",
+				  st->platform);
+		if (strcmp(st->platform, "$TARGETPLATFORM") == 0 ||
+		    strcmp(st->platform, "${TARGETPLATFORM}") == 0)
+			lint_emit(f, "DL3065", idx, in->line,
+				  "--platform=%s is what the stage gets anyway: drop the flag", st->platform);
+	}
+	if (st->name) {
+		if (strcmp(st->name, "scratch") == 0 || strcmp(st->name, "context") == 0)
+			lint_emit(f, "DL3063", idx, in->line,
+				  "stage name %s is reserved: pick another name", st->name_raw);
+		for (size_t o = 0; o < s; o++) {
+			if (f->stages[o].name && strcmp(f->stages[o].name, st->name) == 0) {
+				lint_emit(f, "DL3024", idx, in->line,
+					  "stage name %s is already used on line %d: names must be unique",
+					  st->name_raw, f->instrs[f->stages[o].from].line);
+				break;
+			}
+		}
+	}
+}
+
+static int copy_from_known(const struct lint_file *f, const char *from, int stage)
+{
+	if (strchr(from, ':') || strchr(from, '$'))
+		return 1;
+	if (stage >= 0 && lint_stage_by_name(f, from, (size_t)stage) >= 0)
+		return 1;
+	char *end = NULL;
+	long n = strtol(from, &end, 10);
+	return *from && end && !*end && n >= 0 && n < stage;
+}
+
+static void copy_rules(struct lint_file *f, size_t i, int workdir_set)
+{
+	const struct lint_instr *in = &f->instrs[i];
+	const struct kiln_df_node *n = in->node;
+	if (n->n_args < 2)
+		return;
+	char buf[4096];
+	const char *dest = strip_quotes(lint_text(&n->args[n->n_args - 1]), buf, sizeof(buf));
+	if (in->cmd == KILN_DF_COPY && n->n_args > 2 && !lint_str_has_suffix(dest, "/"))
+		lint_emit(f, "DL3021", (int)i, in->line,
+			  "COPY of %zu sources needs a destination ending in /, not %s", n->n_args - 1,
+			  dest);
+	if (in->cmd == KILN_DF_COPY && !workdir_set && !in->onbuild && dest[0] != '/' &&
+	    dest[0] != '$' && !(windows_abs(dest) && (dest[2] == '\\' || dest[2] == '/')))
+		lint_emit(f, "DL3045", (int)i, in->line,
+			  "COPY to the relative path %s while no WORKDIR is set: the base image decides where it lands",
+			  dest);
+	const char *from = lint_flag(n, "from");
+	if (in->cmd == KILN_DF_COPY && from) {
+		int st = in->stage;
+		const char *own = st >= 0 ? f->stages[st].name : NULL;
+		if (own && lint_ci_equal(own, from))
+			lint_emit(f, "DL3023", (int)i, in->line,
+				  "COPY --from=%s names the stage it is in", from);
+		else if (!copy_from_known(f, from, st))
+			lint_emit(f, "DL3022", (int)i, in->line,
+				  "COPY --from=%s names no stage defined above (nor an image reference)",
+				  from);
+		char sb[16];
+		if (n->n_args == 2 && strcmp(strip_quotes(lint_text(&n->args[0]), sb, sizeof(sb)), "/") == 0 &&
+		    strcmp(dest, "/") == 0)
+			lint_emit(f, "DL3067", (int)i, in->line,
+				  "COPY --from=%s / / copies a whole file system: copy only what you need",
+				  from);
+	}
+}
+
+static int is_archive(const char *p)
+{
+	static const char *const ext[] = { ".tar", ".Z",   ".bz2", ".gz",  ".lz",  ".lzma", ".tZ", ".tb2",
+					   ".tbz", ".tbz2", ".tgz", ".tlz", ".tpz", ".txz",  ".xz",  NULL };
+	for (size_t i = 0; ext[i]; i++)
+		if (lint_str_has_suffix(p, ext[i]))
+			return 1;
+	return 0;
+}
+
+static void dl3020(struct lint_file *f, size_t i)
+{
+	const struct lint_instr *in = &f->instrs[i];
+	const struct kiln_df_node *n = in->node;
+	if (n->n_heredocs || n->n_args < 2)
+		return;
+	for (size_t a = 0; a + 1 < n->n_args; a++) {
+		char buf[4096];
+		const char *src = strip_quotes(lint_text(&n->args[a]), buf, sizeof(buf));
+		if (is_archive(src) || lint_str_has_prefix(src, "http://") ||
+		    lint_str_has_prefix(src, "https://") || lint_str_has_prefix(src, "git@") ||
+		    strchr(src, '$'))
+			continue;
+		lint_emit(f, "DL3020", (int)i, in->line,
+			  "ADD of the local path %s: use COPY (ADD is for URLs and archives)", src);
+		return;
+	}
+}
+
+static void dl3011(struct lint_file *f, size_t i)
+{
+	const struct lint_instr *in = &f->instrs[i];
+	for (size_t a = 0; a < in->node->n_args; a++) {
+		const char *p = lint_text(&in->node->args[a]);
+		if (strchr(p, '$'))
+			continue;
+		const char *c = strrchr(p, ':');
+		const char *port = c ? c + 1 : p;
+		char *end = NULL;
+		unsigned long lo = strtoul(port, &end, 10);
+		if (end == port)
+			continue;
+		unsigned long hi = lo;
+		if (*end == '-') {
+			const char *h = end + 1;
+			hi = strtoul(h, &end, 10);
+			if (end == h)
+				continue;
+		}
+		if (lo > 65535 || hi > 65535)
+			lint_emit(f, "DL3011", (int)i, in->line,
+				  "EXPOSE %s: ports range from 0 to 65535", p);
+	}
+}
+
+/* ENV/LABEL/ARG pairs come as (key, value, sep) triples. */
+static void dl3044(struct lint_file *f, size_t i, struct kiln_strv *defined)
+{
+	const struct lint_instr *in = &f->instrs[i];
+	const struct kiln_df_node *n = in->node;
+	size_t np = n->n_args / 3;
+	for (size_t k = 0; k < np; k++) {
+		const char *key = lint_text(&n->args[3 * k]);
+		if (kiln_strv_find(defined, key) >= 0)
+			continue;
+		size_t kl = strlen(key);
+		for (size_t j = 0; j < np; j++) {
+			if (j == k)
+				continue;
+			const char *v = lint_text(&n->args[3 * j + 1]);
+			int hit = 0;
+			for (const char *p = strchr(v, '$'); p && !hit; p = strchr(p + 1, '$')) {
+				if (p[1] == '{' && strncmp(p + 2, key, kl) == 0 &&
+				    (p[2 + kl] == '}' || p[2 + kl] == ':'))
+					hit = 1;
+				else if (strncmp(p + 1, key, kl) == 0 &&
+					 !(isalnum((unsigned char)p[1 + kl]) || p[1 + kl] == '_'))
+					hit = 1;
+			}
+			if (hit) {
+				lint_emit(f, "DL3044", (int)i, in->line,
+					  "ENV defines %s and uses it in the same instruction, where it still has its old value",
+					  key);
+				k = np;
+				break;
+			}
+		}
+	}
+	for (size_t k = 0; k < np; k++)
+		if (kiln_strv_push(defined, lint_text(&n->args[3 * k])) < 0)
+			f->nomem = 1;
+}
+
+/* hadolint's list of known secret names and suspicious parts (DL3064). */
+static int secret_name(const char *name)
+{
+	static const char *const known[] = {
+		"ACCESS_TOKEN", "APPLICATION_KEY", "APP_SECRET", "AUTH_TOKEN", "AWS_ACCESS_KEY_ID",
+		"AWS_SECRET_ACCESS_KEY", "CF_PASSWORD", "CF_USERNAME", "CIRCLE_TOKEN",
+		"CI_DEPLOY_PASSWORD", "CI_DEPLOY_USER", "DOCKERHUB_PASSWORD", "DOCKER_EMAIL",
+		"DOCKER_PASSWORD", "DOCKER_USERNAME", "FIREBASE_TOKEN", "GH_TOKEN", "GITHUB_TOKEN",
+		"HEROKU_API_KEY", "NPM_AUTH_TOKEN", "NPM_TOKEN", "OPENAI_API_KEY", "OS_PASSWORD",
+		"OS_USERNAME", "POSTGRES_PASSWORD", "SLACK_TOKEN", "STRIPE_API_KEY", "VAULT_TOKEN",
+		NULL
+	};
+	static const char *const parts[] = { "api_key", "client_key", "password", "private",
+					     "secret",  "token",      "username", NULL };
+	for (size_t i = 0; known[i]; i++)
+		if (strcasecmp(name, known[i]) == 0)
+			return 1;
+	char low[256];
+	size_t n = strlen(name);
+	if (n >= sizeof(low))
+		n = sizeof(low) - 1;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	low[n] = 0;
+	for (size_t i = 0; parts[i]; i++)
+		if (strstr(low, parts[i]))
+			return 1;
+	return 0;
+}
+
+static void dl3064(struct lint_file *f, size_t i)
+{
+	const struct lint_instr *in = &f->instrs[i];
+	const struct kiln_df_node *n = in->node;
+	if (in->cmd == KILN_DF_ENV) {
+		for (size_t k = 0; 3 * k < n->n_args; k++) {
+			const char *key = lint_text(&n->args[3 * k]);
+			if (secret_name(key))
+				lint_emit(f, "DL3064", (int)i, in->line,
+					  "ENV %s looks like a secret: its value stays in the image", key);
+		}
+		return;
+	}
+	for (size_t a = 0; a < n->n_args; a++) {
+		const char *w = lint_text(&n->args[a]);
+		char name[256];
+		size_t len = strcspn(w, "=");
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		memcpy(name, w, len);
+		name[len] = 0;
+		if (secret_name(name))
+			lint_emit(f, "DL3064", (int)i, in->line,
+				  "ARG %s looks like a secret: build arguments stay in the image history", name);
+	}
+}
+
+static int label_key_ok(const char *k)
+{
+	size_t n = strlen(k);
+	if (!n || !(k[0] >= 'a' && k[0] <= 'z'))
+		return 0;
+	char last = k[n - 1];
+	if (!((last >= 'a' && last <= 'z') || (last >= '0' && last <= '9')))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = k[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		      c == '_' || c == '/'))
+			return 0;
+	}
+	if (strstr(k, "..") || strstr(k, "--"))
+		return 0;
+	return !(lint_str_has_prefix(k, "com.docker.") || lint_str_has_prefix(k, "io.docker.") ||
+		 lint_str_has_prefix(k, "org.dockerproject."));
+}
+
+static void dl3048(struct lint_file *f, size_t i)
+{
+	const struct lint_instr *in = &f->instrs[i];
+	for (size_t k = 0; 3 * k < in->node->n_args; k++) {
+		cleanup_free char *key = unquote_word(lint_text(&in->node->args[3 * k]));
+		if (!key) {
+			f->nomem = 1;
+			return;
+		}
+		if (strchr(key, '$'))
+			continue;
+		if (!label_key_ok(key))
+			lint_emit(f, "DL3048", (int)i, in->line,
+				  "label key %s is malformed: use lower-case letters, digits, . and -, "
+				  "start with a letter, and avoid the com.docker., io.docker. and "
+				  "org.dockerproject. namespaces",
+				  key);
+	}
+}
+
+static void dl3066(struct lint_file *f, size_t i)
+{
+	const struct lint_instr *in = &f->instrs[i];
+	if (!in->node->n_args)
+		return;
+	const char *u = lint_text(&in->node->args[0]);
+	if (strchr(u, '$'))
+		return;
+	size_t n = strcspn(u, ":");
+	for (size_t k = 0; k < n; k++) {
+		if (!isdigit((unsigned char)u[k])) {
+			lint_emit(f, "DL3066", (int)i, in->line,
+				  "USER %.*s is a name: a numeric id lets the runtime tell that it is not root",
+				  (int)n, u);
+			return;
+		}
+	}
+}
+
+void lint_rules_dl_instr(struct lint_file *f)
+{
+	int seen_from = 0;
+	struct kiln_strv defined = KILN_STRV_INIT;
+	/* per-stage state, reset at FROM */
+	int cmd_line = 0, ep_line = 0, hc_count = 0, workdir = 0;
+	int last_root_user = -1; /* instr index of a USER root that is still the last USER */
+	int *stage_workdir = kiln_calloc(f->n_stages + 1, sizeof(int));
+	int *stage_health = kiln_calloc(f->n_stages + 1, sizeof(int));
+	if (!stage_workdir || !stage_health) {
+		free(stage_workdir);
+		free(stage_health);
+		f->nomem = 1;
+		return;
+	}
+	for (size_t i = 0; i < f->n_instrs && !f->nomem; i++) {
+		const struct lint_instr *in = &f->instrs[i];
+		if (!seen_from && in->cmd != KILN_DF_FROM && in->cmd != KILN_DF_ARG && !in->onbuild) {
+			lint_emit(f, "DL3061", (int)i, in->line,
+				  "%s comes before the first FROM: a Dockerfile starts with FROM (or ARG)",
+				  lint_text(&in->node->keyword));
+			seen_from = 1;
+		}
+		if (in->outer->cmd == KILN_DF_ONBUILD && in->outer->onbuild) {
+			enum kiln_df_cmd t = in->outer->onbuild->cmd;
+			if (t == KILN_DF_ONBUILD || t == KILN_DF_FROM || t == KILN_DF_MAINTAINER)
+				lint_emit(f, "DL3043", (int)i, in->line,
+					  "ONBUILD %s is not allowed as a trigger",
+					  lint_text(&in->outer->onbuild->keyword));
+		}
+		switch (in->cmd) {
+		case KILN_DF_FROM:
+			if (in->onbuild)
+				break;
+			if (last_root_user >= 0)
+				lint_emit(f, "DL3002", last_root_user, f->instrs[last_root_user].line,
+					  "the stage ends as root: switch to an unprivileged USER");
+			if (in->stage > 0 && !stage_health[in->stage - 1])
+				lint_emit(f, "DL3057", (int)f->stages[in->stage - 1].from,
+					  f->instrs[f->stages[in->stage - 1].from].line,
+					  "this stage has no HEALTHCHECK");
+			seen_from = 1;
+			last_root_user = -1;
+			cmd_line = ep_line = hc_count = 0;
+			{
+				const struct lint_stage *st = &f->stages[in->stage];
+				workdir = st->base_stage >= 0 ? stage_workdir[st->base_stage] : 0;
+				stage_health[in->stage] = st->base_stage >= 0 ? stage_health[st->base_stage] : 0;
+			}
+			image_rules(f, (size_t)in->stage);
+			break;
+		case KILN_DF_WORKDIR:
+			dl3000(f, i);
+			if (!in->onbuild) {
+				workdir = 1;
+				if (in->stage >= 0)
+					stage_workdir[in->stage] = 1;
+			}
+			break;
+		case KILN_DF_USER:
+			if (!in->onbuild && in->node->n_args) {
+				const char *u = lint_text(&in->node->args[0]);
+				last_root_user = is_root_user(u) ? (int)i : -1;
+			}
+			dl3066(f, i);
+			break;
+		case KILN_DF_COPY:
+			copy_rules(f, i, workdir);
+			break;
+		case KILN_DF_ADD:
+			copy_rules(f, i, workdir);
+			dl3020(f, i);
+			break;
+		case KILN_DF_EXPOSE:
+			dl3011(f, i);
+			break;
+		case KILN_DF_HEALTHCHECK:
+			if (in->onbuild)
+				break;
+			if (++hc_count > 1)
+				lint_emit(f, "DL3012", (int)i, in->line,
+					  "a second HEALTHCHECK in this stage: only the last one counts");
+			if (in->stage >= 0)
+				stage_health[in->stage] = 1;
+			break;
+		case KILN_DF_CMD:
+		case KILN_DF_ENTRYPOINT: {
+			if (!in->node->json_form)
+				lint_emit(f, "DL3025", (int)i, in->line,
+					  "%s in shell form runs under /bin/sh -c, which does not pass signals on: use the JSON form",
+					  lint_text(&in->node->keyword));
+			if (in->onbuild)
+				break;
+			int *seen = in->cmd == KILN_DF_CMD ? &cmd_line : &ep_line;
+			if (*seen)
+				lint_emit(f, in->cmd == KILN_DF_CMD ? "DL4003" : "DL4004", (int)i, in->line,
+					  "%s again (first on line %d): only the last one in a stage counts",
+					  lint_text(&in->node->keyword), *seen);
+			else
+				*seen = in->line;
+			break;
+		}
+		case KILN_DF_MAINTAINER:
+			lint_emit(f, "DL4000", (int)i, in->line,
+				  "MAINTAINER is deprecated: use LABEL org.opencontainers.image.authors=...");
+			break;
+		case KILN_DF_ENV:
+			dl3044(f, i, &defined);
+			dl3064(f, i);
+			break;
+		case KILN_DF_ARG:
+			for (size_t a = 0; a < in->node->n_args; a++) {
+				const char *w = lint_text(&in->node->args[a]);
+				size_t len = strcspn(w, "=");
+				if (kiln_strv_pushn(&defined, w, len) < 0)
+					f->nomem = 1;
+			}
+			dl3064(f, i);
+			break;
+		case KILN_DF_LABEL:
+			dl3048(f, i);
+			break;
+		default:
+			break;
+		}
+	}
+	if (last_root_user >= 0)
+		lint_emit(f, "DL3002", last_root_user, f->instrs[last_root_user].line,
+			  "the last USER is root: switch to an unprivileged user");
+	if (f->n_stages && !stage_health[f->n_stages - 1])
+		lint_emit(f, "DL3057", (int)f->stages[f->n_stages - 1].from,
+			  f->instrs[f->stages[f->n_stages - 1].from].line, "this stage has no HEALTHCHECK");
+	free(stage_workdir);
+	free(stage_health);
+	kiln_strv_release(&defined);
+}

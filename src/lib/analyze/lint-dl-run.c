@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <string.h>
+
+#include "analyze/lint-internal.h"
+#include "base/alloc.h"
+
+/* hadolint's rules on what RUN scripts do (other than package managers). */
+
+static void simple_cmds(struct lint_file *f, size_t i)
+{
+	const struct lint_instr *in = &f->instrs[i];
+	static const char *const pointless[] = { "free", "kill", "mount", "ps", "service", "shutdown",
+						 "ssh", "top", "vim", "ifconfig", NULL };
+	int cd = 0, sudo = 0, apt = 0, dl3001 = 0, dl4005 = 0;
+	for (size_t c = 0; c < in->sh.n; c++) {
+		const struct lint_sh_cmd *cmd = &in->sh.cmds[c];
+		for (size_t k = 0; pointless[k] && !dl3001; k++) {
+			if (lint_sh_is(cmd, pointless[k])) {
+				lint_emit(f, "DL3001", (int)i, in->line,
+					  "RUN calls %s, which has nothing to act on during a build",
+					  cmd->name);
+				dl3001 = 1;
+			}
+		}
+		if (!cd && lint_sh_is(cmd, "cd")) {
+			cd = 1;
+			lint_emit(f, "DL3003", (int)i, in->line,
+				  "RUN changes directory with cd: use WORKDIR %s instead",
+				  cmd->argc > 1 ? cmd->argv[1] : "<dir>");
+		}
+		if (!sudo && lint_sh_is(cmd, "sudo")) {
+			sudo = 1;
+			lint_emit(f, "DL3004", (int)i, in->line,
+				  "RUN uses sudo: build steps already run as the stage's USER; use gosu or su-exec at run time");
+		}
+		if (!apt && lint_sh_is(cmd, "apt")) {
+			apt = 1;
+			lint_emit(f, "DL3027", (int)i, in->line,
+				  "RUN uses apt, whose output and options are meant for people: use apt-get or apt-cache");
+		}
+		if (lint_sh_is(cmd, "useradd") && !lint_sh_has_flag(cmd, "l") &&
+		    !lint_sh_has_flag(cmd, "no-log-init")) {
+			const char *uid = lint_sh_flag_value(cmd, "u");
+			if (!uid)
+				uid = lint_sh_flag_value(cmd, "uid");
+			if (uid && strlen(uid) > 5)
+				lint_emit(f, "DL3046", (int)i, in->line,
+					  "useradd -u %s without -l writes a sparse lastlog as large as the UID: add -l",
+					  uid);
+		}
+		if (lint_sh_is(cmd, "wget") && !lint_sh_has_flag(cmd, "progress") &&
+		    !lint_sh_has_flag(cmd, "q") && !lint_sh_has_flag(cmd, "quiet") &&
+		    !lint_sh_has_flag(cmd, "o") && !lint_sh_has_flag(cmd, "output-file") &&
+		    !lint_sh_has_flag(cmd, "a") && !lint_sh_has_flag(cmd, "append-output") &&
+		    !lint_sh_has_flag(cmd, "no-verbose") && !lint_sh_has_arg(cmd, "-nv"))
+			lint_emit(f, "DL3047", (int)i, in->line,
+				  "wget prints a progress bar into the build log: add --progress=dot:giga, -q or -nv");
+		if (!dl4005 && lint_sh_is(cmd, "ln") && lint_sh_has_arg(cmd, "/bin/sh")) {
+			dl4005 = 1;
+			lint_emit(f, "DL4005", (int)i, in->line,
+				  "RUN relinks /bin/sh: use the SHELL instruction to change the shell");
+		}
+	}
+}
+
+/* Does any command of the script run `name`? */
+static int uses(const struct lint_instr *in, const char *name)
+{
+	for (size_t c = 0; c < in->sh.n; c++)
+		if (lint_sh_is(&in->sh.cmds[c], name))
+			return 1;
+	return 0;
+}
+
+static int count_top_commands(const struct lint_instr *in)
+{
+	int n = 0;
+	for (size_t c = 0; c < in->sh.n; c++)
+		n += in->sh.cmds[c].depth == 0;
+	return n;
+}
+
+static int same_flags(const struct kiln_df_node *a, const struct kiln_df_node *b)
+{
+	if (a->n_flags != b->n_flags)
+		return 0;
+	for (size_t i = 0; i < a->n_flags; i++)
+		if (strcmp(lint_text(&a->flags[i].raw), lint_text(&b->flags[i].raw)) != 0)
+			return 0;
+	return 1;
+}
+
+static const char *base_of(const char *p)
+{
+	const char *s1 = strrchr(p, '/'), *s2 = strrchr(p, '\\');
+	const char *s = s1 > s2 ? s1 : s2;
+	return s ? s + 1 : p;
+}
+
+static int is_archive_name(const char *p)
+{
+	static const char *const ext[] = { ".tar", ".Z",   ".bz2", ".gz",  ".lz",  ".lzma", ".tZ", ".tb2",
+					   ".tbz", ".tbz2", ".tgz", ".tlz", ".tpz", ".txz",  ".xz",  NULL };
+	for (size_t i = 0; ext[i]; i++)
+		if (lint_str_has_suffix(p, ext[i]))
+			return 1;
+	return 0;
+}
+
+static int extracts(const struct lint_sh_cmd *c, const char *archive)
+{
+	static const char *const unz[] = { "unzip", "gunzip", "bunzip2", "unlzma", "unxz", "zgz",
+					   "uncompress", "zcat", "gzcat", NULL };
+	int ex = 0;
+	if (lint_sh_is(c, "tar")) {
+		for (size_t i = 1; i < c->argc && !ex; i++) {
+			const char *a = c->argv[i];
+			if (strcmp(a, "--extract") == 0 || strcmp(a, "--get") == 0 ||
+			    (a[0] == '-' && a[1] != '-' && strchr(a, 'x')) ||
+			    (i == 1 && a[0] != '-' && strchr(a, 'x')))
+				ex = 1;
+		}
+	}
+	for (size_t k = 0; unz[k] && !ex; k++)
+		ex = lint_sh_is(c, unz[k]);
+	if (!ex)
+		return 0;
+	for (size_t i = 1; i < c->argc; i++)
+		if (!lint_sh_arg_is_flag(c, i) && strcmp(base_of(c->argv[i]), archive) == 0)
+			return 1;
+	return 0;
+}
+
+struct archive {
+	char name[256];
+	int instr;
+	int reported;
+};
+
+void lint_rules_dl_run(struct lint_file *f)
+{
+	int pipefail = 0;   /* the current SHELL sets pipefail or is not POSIX */
+	int curl = 0, wget = 0;
+	int prev_run = -1;  /* the RUN just before, for DL3059 */
+	struct archive arch[32];
+	size_t n_arch = 0;
+	for (size_t i = 0; i < f->n_instrs; i++) {
+		struct lint_instr *in = &f->instrs[i];
+		if (in->cmd == KILN_DF_FROM && !in->onbuild) {
+			pipefail = 0;
+			const struct lint_stage *st = &f->stages[in->stage];
+			if (st->base_stage >= 0) {
+				/* a stage built on another keeps its SHELL */
+				const struct lint_stage *b = &f->stages[st->base_stage];
+				pipefail = b->shell_pipefail || b->shell_nonposix;
+			}
+			curl = wget = 0;
+			prev_run = -1;
+			n_arch = 0;
+			continue;
+		}
+		if (in->cmd == KILN_DF_SHELL && !in->onbuild) {
+			const struct kiln_df_node *n = in->node;
+			pipefail = 0;
+			if (n->json_form && n->n_args) {
+				const char *b = base_of(lint_text(&n->args[0]));
+				if (lint_str_has_prefix(b, "pwsh") || lint_str_has_prefix(b, "powershell") ||
+				    lint_ci_equal(b, "cmd") || lint_ci_equal(b, "cmd.exe"))
+					pipefail = 1;
+				for (size_t a = 1; a + 1 < n->n_args; a++) {
+					const char *w = lint_text(&n->args[a]);
+					if (w[0] == '-' && w[1] != '-' && strchr(w, 'o') &&
+					    strcmp(lint_text(&n->args[a + 1]), "pipefail") == 0)
+						pipefail = 1;
+				}
+			}
+			prev_run = -1;
+			continue;
+		}
+		if (in->cmd == KILN_DF_COPY && !in->onbuild && !lint_flag(in->node, "from")) {
+			const struct kiln_df_node *n = in->node;
+			for (size_t a = 0; n->n_args >= 2 && a < n->n_args; a++) {
+				const char *p = lint_text(&n->args[a]);
+				int is_dest = a + 1 == n->n_args;
+				if (!is_archive_name(p) || n_arch >= KILN_ARRAY_SIZE(arch))
+					continue;
+				if (is_dest || !is_archive_name(lint_text(&n->args[n->n_args - 1]))) {
+					struct archive *ar = &arch[n_arch++];
+					snprintf(ar->name, sizeof(ar->name), "%s", base_of(p));
+					ar->instr = (int)i;
+					ar->reported = 0;
+				}
+			}
+		}
+		if (in->cmd != KILN_DF_RUN) {
+			prev_run = -1;
+			continue;
+		}
+		simple_cmds(f, i);
+		if (!pipefail && in->sh.has_pipe && !in->sh.sets_pipefail &&
+		    !(in->node->json_form))
+			lint_emit(f, "DL4006", (int)i, in->line,
+				  "RUN has a pipe but the shell does not fail when a command before the last one fails: "
+				  "set SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"] first (or /bin/ash for busybox images)");
+		int c = uses(in, "curl"), w = uses(in, "wget");
+		curl |= c;
+		wget |= w;
+		if ((c || w) && curl && wget)
+			lint_emit(f, "DL4001", (int)i, in->line,
+				  "this stage downloads with both curl and wget: settle on one");
+		for (size_t a = 0; a < n_arch; a++) {
+			if (arch[a].reported)
+				continue;
+			for (size_t k = 0; k < in->sh.n; k++) {
+				if (extracts(&in->sh.cmds[k], arch[a].name)) {
+					arch[a].reported = 1;
+					lint_emit(f, "DL3010", arch[a].instr, f->instrs[arch[a].instr].line,
+						  "%s is copied, then extracted on line %d: ADD extracts local archives itself",
+						  arch[a].name, in->line);
+					break;
+				}
+			}
+		}
+		if (in->onbuild) {
+			prev_run = -1;
+			continue;
+		}
+		int cnt = count_top_commands(in);
+		if (prev_run >= 0 && same_flags(f->instrs[prev_run].node, in->node) && cnt <= 2 &&
+		    count_top_commands(&f->instrs[prev_run]) <= 2)
+			lint_emit(f, "DL3059", (int)i, in->line,
+				  "RUN right after the RUN on line %d: join them with && to save a layer",
+				  f->instrs[prev_run].line);
+		prev_run = (int)i;
+	}
+}

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <jansson.h>
+#include <string.h>
+
+#include "analyze/lint.h"
+#include "base/alloc.h"
+
+/* Rendering findings for people (tty) and for CI systems (json, SARIF,
+ * checkstyle, GitLab Code Quality). */
+
+#define C_RESET "\033[0m"
+#define C_BOLD "\033[1m"
+#define C_DIM "\033[2m"
+
+static const char *sev_color(enum kiln_lint_severity s)
+{
+	switch (s) {
+	case KILN_LINT_ERROR:
+		return "\033[1;31m";
+	case KILN_LINT_WARNING:
+		return "\033[1;33m";
+	case KILN_LINT_INFO:
+		return "\033[1;36m";
+	default:
+		return "\033[2m";
+	}
+}
+
+static int line_of(const struct kiln_lint_finding *f)
+{
+	return f->line > 0 ? f->line : 1;
+}
+
+static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsigned flags,
+		      struct kiln_buf *out)
+{
+	int color = flags & KILN_LINT_RENDER_COLOR;
+	for (size_t r = 0; r < n; r++) {
+		for (size_t i = 0; i < reps[r]->n_findings; i++) {
+			const struct kiln_lint_finding *f = &reps[r]->findings[i];
+			int rc = kiln_buf_addf(out, "%s%s:%d:%d%s %s%s%s %s%s%s: %s\n",
+					       color ? C_BOLD : "", reps[r]->file, line_of(f), f->col,
+					       color ? C_RESET : "", color ? "\033[35m" : "", f->rule,
+					       color ? C_RESET : "", color ? sev_color(f->severity) : "",
+					       kiln_lint_severity_name(f->severity), color ? C_RESET : "",
+					       f->message);
+			if (rc < 0)
+				return rc;
+			if (f->hint && !(flags & KILN_LINT_RENDER_NO_HINTS) &&
+			    (rc = kiln_buf_addf(out, "%s    fix: %s%s\n", color ? C_DIM : "", f->hint,
+						color ? C_RESET : "")) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int dump_json(json_t *j, struct kiln_buf *out, size_t flags)
+{
+	if (!j)
+		return -KILN_ENOMEM;
+	char *s = json_dumps(j, flags);
+	json_decref(j);
+	if (!s)
+		return -KILN_ENOMEM;
+	int r = kiln_buf_addstr(out, s);
+	free(s);
+	if (r >= 0)
+		r = kiln_buf_addch(out, '\n');
+	return r;
+}
+
+static int render_json(const struct kiln_lint_report *const *reps, size_t n, struct kiln_buf *out)
+{
+	json_t *arr = json_array();
+	for (size_t r = 0; arr && r < n; r++) {
+		for (size_t i = 0; i < reps[r]->n_findings; i++) {
+			const struct kiln_lint_finding *f = &reps[r]->findings[i];
+			json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:s}", "file",
+					      reps[r]->file, "line", line_of(f), "column", f->col,
+					      "end_line", f->end_line > 0 ? f->end_line : line_of(f),
+					      "code", f->rule, "level", kiln_lint_severity_name(f->severity),
+					      "message", f->message, "fingerprint", f->fingerprint);
+			if (!o || (f->hint && json_object_set_new(o, "hint", json_string(f->hint)) < 0) ||
+			    (f->url && json_object_set_new(o, "url", json_string(f->url)) < 0) ||
+			    json_array_append_new(arr, o) < 0) {
+				json_decref(o);
+				json_decref(arr);
+				return -KILN_ENOMEM;
+			}
+		}
+	}
+	return dump_json(arr, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+}
+
+/* A file name as a URI reference: unreserved characters and '/' stay, the rest is %XX. */
+static char *uri_of(const char *path)
+{
+	struct kiln_buf b = KILN_BUF_INIT;
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			 strchr("-._~/", *p);
+		if ((ok ? kiln_buf_addch(&b, (char)*p) : kiln_buf_addf(&b, "%%%02X", *p)) < 0) {
+			kiln_buf_release(&b);
+			return NULL;
+		}
+	}
+	return kiln_buf_detach(&b, NULL);
+}
+
+static const char *sarif_level(enum kiln_lint_severity s)
+{
+	return s == KILN_LINT_ERROR ? "error" : s == KILN_LINT_WARNING ? "warning" : "note";
+}
+
+static json_t *sarif_rule(const struct kiln_lint_finding *f)
+{
+	const struct kiln_lint_rule_info *ri = kiln_lint_rule_find(f->rule);
+	json_t *rule = json_pack("{s:s}", "id", f->rule);
+	if (!rule)
+		return NULL;
+	cleanup_free char *sc_desc = NULL, *sc_url = NULL;
+	const char *desc = ri ? ri->summary : NULL;
+	const char *url = ri ? ri->url : NULL;
+	if (!ri) {
+		sc_desc = kiln_asprintf("ShellCheck %s", f->rule);
+		sc_url = kiln_asprintf("https://www.shellcheck.net/wiki/%s", f->rule);
+		if (!sc_desc || !sc_url) {
+			json_decref(rule);
+			return NULL;
+		}
+		desc = sc_desc;
+		url = f->family == KILN_LINT_SHELLCHECK ? sc_url : NULL;
+	}
+	int bad = json_object_set_new(rule, "shortDescription", json_pack("{s:s}", "text", desc)) < 0;
+	if (ri && ri->hint)
+		bad |= json_object_set_new(rule, "help", json_pack("{s:s}", "text", ri->hint)) < 0;
+	if (url)
+		bad |= json_object_set_new(rule, "helpUri", json_string(url)) < 0;
+	bad |= json_object_set_new(rule, "defaultConfiguration",
+				   json_pack("{s:s}", "level",
+					     sarif_level(ri ? ri->severity : f->severity))) < 0;
+	if (bad) {
+		json_decref(rule);
+		return NULL;
+	}
+	return rule;
+}
+
+static int render_sarif(const struct kiln_lint_report *const *reps, size_t n, const char *version,
+			struct kiln_buf *out)
+{
+	json_t *rules = json_array(), *results = json_array();
+	json_t *index = json_object(); /* rule id -> index in rules */
+	int bad = !rules || !results || !index;
+	for (size_t r = 0; !bad && r < n; r++) {
+		cleanup_free char *uri = uri_of(reps[r]->file);
+		if (!uri) {
+			bad = 1;
+			break;
+		}
+		for (size_t i = 0; !bad && i < reps[r]->n_findings; i++) {
+			const struct kiln_lint_finding *f = &reps[r]->findings[i];
+			json_t *ix = json_object_get(index, f->rule);
+			if (!ix) {
+				json_t *rule = sarif_rule(f);
+				ix = json_integer((json_int_t)json_array_size(rules));
+				if (!rule || !ix || json_array_append_new(rules, rule) < 0 ||
+				    json_object_set_new(index, f->rule, ix) < 0) {
+					bad = 1;
+					break;
+				}
+			}
+			json_t *res = json_pack(
+				"{s:s, s:I, s:s, s:{s:s}, s:[{s:{s:{s:s}, s:{s:i, s:i, s:i}}}], s:{s:s}}",
+				"ruleId", f->rule, "ruleIndex", json_integer_value(ix), "level",
+				sarif_level(f->severity), "message", "text", f->message, "locations",
+				"physicalLocation", "artifactLocation", "uri", uri, "region", "startLine",
+				line_of(f), "startColumn", f->col > 0 ? f->col : 1, "endLine",
+				f->end_line >= line_of(f) ? f->end_line : line_of(f), "partialFingerprints",
+				"kilnFindingHash/v1", f->fingerprint);
+			if (!res || json_array_append_new(results, res) < 0)
+				bad = 1;
+		}
+	}
+	json_decref(index);
+	if (bad) {
+		json_decref(rules);
+		json_decref(results);
+		return -KILN_ENOMEM;
+	}
+	json_t *doc = json_pack(
+		"{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o, s:s}]}", "$schema",
+		"https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs", "tool",
+		"driver", "name", "kiln-lint", "version", version ? version : "0", "informationUri",
+		"https://docs.docker.com/build/checks/", "rules", rules, "results", results,
+		"columnKind", "unicodeCodePoints");
+	return dump_json(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+}
+
+static int xml_escaped(struct kiln_buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		int r;
+		switch (*p) {
+		case '<':
+			r = kiln_buf_addstr(b, "&lt;");
+			break;
+		case '>':
+			r = kiln_buf_addstr(b, "&gt;");
+			break;
+		case '&':
+			r = kiln_buf_addstr(b, "&amp;");
+			break;
+		case '"':
+			r = kiln_buf_addstr(b, "&quot;");
+			break;
+		case '\'':
+			r = kiln_buf_addstr(b, "&apos;");
+			break;
+		default:
+			/* XML 1.0 has no place for other control characters */
+			r = *p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r'
+				    ? kiln_buf_addch(b, ' ')
+				    : kiln_buf_addch(b, (char)*p);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int render_checkstyle(const struct kiln_lint_report *const *reps, size_t n,
+			     struct kiln_buf *out)
+{
+	int r = kiln_buf_addstr(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+				     "<checkstyle version=\"4.3\">\n");
+	for (size_t k = 0; r >= 0 && k < n; k++) {
+		if ((r = kiln_buf_addstr(out, "<file name=\"")) < 0 ||
+		    (r = xml_escaped(out, reps[k]->file)) < 0 || (r = kiln_buf_addstr(out, "\">\n")) < 0)
+			break;
+		for (size_t i = 0; r >= 0 && i < reps[k]->n_findings; i++) {
+			const struct kiln_lint_finding *f = &reps[k]->findings[i];
+			const char *sev = f->severity == KILN_LINT_ERROR     ? "error"
+					  : f->severity == KILN_LINT_WARNING ? "warning"
+									     : "info";
+			if ((r = kiln_buf_addf(out, "<error line=\"%d\" column=\"%d\" severity=\"%s\" message=\"",
+					       line_of(f), f->col, sev)) < 0 ||
+			    (r = xml_escaped(out, f->message)) < 0 ||
+			    (r = kiln_buf_addstr(out, "\" source=\"")) < 0 ||
+			    (r = xml_escaped(out, f->rule)) < 0 || (r = kiln_buf_addstr(out, "\"/>\n")) < 0)
+				break;
+		}
+		if (r >= 0)
+			r = kiln_buf_addstr(out, "</file>\n");
+	}
+	if (r >= 0)
+		r = kiln_buf_addstr(out, "</checkstyle>\n");
+	return r;
+}
+
+static int render_codeclimate(const struct kiln_lint_report *const *reps, size_t n,
+			      struct kiln_buf *out)
+{
+	static const char *const sev[] = { "blocker", "major", "info", "minor" };
+	json_t *arr = json_array();
+	for (size_t r = 0; arr && r < n; r++) {
+		for (size_t i = 0; i < reps[r]->n_findings; i++) {
+			const struct kiln_lint_finding *f = &reps[r]->findings[i];
+			const char *cat = f->family == KILN_LINT_SHELLCHECK ? "Bug Risk"
+					  : f->severity == KILN_LINT_STYLE ? "Style"
+									   : "Bug Risk";
+			if (!strcmp(f->rule, "KL1006") || !strcmp(f->rule, "KL1007") ||
+			    !strcmp(f->rule, "KL1008") || !strcmp(f->rule, "DL3064") ||
+			    !strcmp(f->rule, "SecretsUsedInArgOrEnv"))
+				cat = "Security";
+			json_t *o = json_pack("{s:s, s:s, s:s, s:[s], s:s, s:s, s:{s:s, s:{s:i, s:i}}}",
+					      "type", "issue", "check_name", f->rule, "description",
+					      f->message, "categories", cat, "fingerprint",
+					      f->fingerprint, "severity",
+					      sev[f->severity < 4 ? f->severity : 3], "location", "path",
+					      reps[r]->file, "lines", "begin", line_of(f), "end",
+					      f->end_line >= line_of(f) ? f->end_line : line_of(f));
+			if (!o || json_array_append_new(arr, o) < 0) {
+				json_decref(o);
+				json_decref(arr);
+				return -KILN_ENOMEM;
+			}
+		}
+	}
+	return dump_json(arr, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+}
+
+int kiln_lint_render(const struct kiln_lint_report *const *reps, size_t n,
+		     enum kiln_lint_format fmt, unsigned flags, const char *version,
+		     struct kiln_buf *out, struct kiln_error *err)
+{
+	int r;
+	switch (fmt) {
+	case KILN_LINT_FORMAT_TTY:
+		r = render_tty(reps, n, flags, out);
+		break;
+	case KILN_LINT_FORMAT_JSON:
+		r = render_json(reps, n, out);
+		break;
+	case KILN_LINT_FORMAT_SARIF:
+		r = render_sarif(reps, n, version, out);
+		break;
+	case KILN_LINT_FORMAT_CHECKSTYLE:
+		r = render_checkstyle(reps, n, out);
+		break;
+	case KILN_LINT_FORMAT_CODECLIMATE:
+		r = render_codeclimate(reps, n, out);
+		break;
+	default:
+		return kiln_fail(err, KILN_EINVAL, 0, "unknown output format %d", (int)fmt);
+	}
+	if (r == -KILN_ELIMIT)
+		return kiln_fail(err, KILN_ELIMIT, 0, "the report is too large");
+	if (r < 0)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	return 0;
+}

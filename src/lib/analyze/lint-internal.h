@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stddef.h>
+
+#include "analyze/lint.h"
+#include "analyze/lint-sh.h"
+#include "dockerfile/ast.h"
+
+/*
+ * The linter's view of a Dockerfile: instructions in order (ONBUILD
+ * triggers unwrapped and marked), stages with their bases, and for every
+ * RUN its parsed script. Rules read it and call lint_emit(); the driver
+ * applies pragmas, configuration and severities afterwards.
+ */
+
+struct lint_instr {
+	const struct kiln_df_node *node; /* the instruction (the trigger for ONBUILD) */
+	const struct kiln_df_node *outer; /* the ONBUILD node, or node */
+	enum kiln_df_cmd cmd;
+	int line;
+	int end_line;
+	int stage;   /* index into stages; -1 before the first FROM */
+	int onbuild; /* an ONBUILD trigger */
+	/* RUN only */
+	struct lint_sh_script sh;
+	int sh_parsed;
+	char *script;     /* the shell text (shell form, or the heredoc body run by a shell) */
+	int script_line;  /* Dockerfile line of the script's first line */
+	int script_heredoc;
+};
+
+struct lint_stage {
+	size_t from;  /* index of its FROM in instrs */
+	size_t first; /* instrs[from + 1 ... last] belong to it */
+	size_t last;
+	char *image;     /* as written */
+	char *image_exp; /* with global ARG defaults expanded (NULL if it failed) */
+	char *name;      /* alias lower-cased, or NULL */
+	char *name_raw;
+	char *platform; /* --platform value as written, or NULL */
+	int base_stage; /* the stage it builds on, or -1 (external image / scratch) */
+	int needed;     /* the final stage needs it (via FROM or COPY --from) */
+	int final;
+	char *shell0;   /* first word of the stage's SHELL (inherited from base stages), or NULL */
+	int shell_pipefail; /* its SHELL sets -o pipefail or is not POSIX */
+	int shell_nonposix;
+	int has_workdir;    /* WORKDIR set here or in a base stage */
+};
+
+struct lint_raw {
+	char *rule;
+	int line;
+	int end_line;
+	int col;
+	char *message;
+	int sev_set; /* severity below replaces the rule default (ShellCheck's own, check error=true) */
+	enum kiln_lint_severity sev;
+	int instr;   /* index of the instruction, or -1 */
+};
+
+struct lint_file {
+	const char *filename;
+	const char *data;
+	size_t len;
+	struct kiln_df_ast *ast;
+	struct lint_instr *instrs;
+	size_t n_instrs;
+	struct lint_stage *stages;
+	size_t n_stages;
+	struct kiln_strv global_args; /* NAME=default of ARGs before the first FROM ("NAME" without) */
+	const struct kiln_lint_config *cfg;
+	const struct kiln_lint_opts *opts;
+	struct lint_raw *raw;
+	size_t n_raw, raw_alloc;
+	struct kiln_strv *notes;
+	int nomem;
+	int truncated;
+};
+
+/* Model (lint-model.c). */
+int lint_model_build(struct lint_file *f, struct kiln_error *err);
+void lint_model_release(struct lint_file *f);
+/** The C string of an AST text ("" when it holds a NUL byte). */
+const char *lint_text(const struct kiln_df_text *t);
+/** A flag value of an instruction, or NULL ("from" for --from). */
+const char *lint_flag(const struct kiln_df_node *n, const char *name);
+/** Whether a base image name is a stage of this file before stage `before`; the index or -1. */
+int lint_stage_by_name(const struct lint_file *f, const char *name, size_t before);
+/** The image reference's parts: registry (NULL for Docker Hub short names), path, tag, digest. */
+struct lint_imgref {
+	char *registry;
+	char *path;
+	char *tag;
+	char *digest;
+};
+int lint_imgref_parse(const char *ref, struct lint_imgref *ret);
+void lint_imgref_release(struct lint_imgref *r);
+
+/* Emitting (lint-run.c). */
+void lint_emit(struct lint_file *f, const char *rule, int instr, int line,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, int col,
+		   enum kiln_lint_severity sev, const char *msg);
+void lint_note(struct lint_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Rule sets. */
+void lint_rules_dl_run(struct lint_file *f);    /* lint-dl-run.c: RUN scripts */
+void lint_rules_dl_pkg(struct lint_file *f);    /* lint-dl-pkg.c: package managers */
+void lint_rules_dl_instr(struct lint_file *f);  /* lint-dl-instr.c: other instructions */
+void lint_rules_dl_labels(struct lint_file *f); /* lint-labels.c */
+void lint_rules_kiln(struct lint_file *f);      /* lint-kiln.c */
+int lint_rules_context(struct lint_file *f, struct kiln_error *err); /* lint-context.c */
+int lint_shellcheck(struct lint_file *f, struct kiln_error *err);   /* lint-shellcheck.c */
+
+/* Helpers shared by rules. */
+int lint_str_has_suffix(const char *s, const char *suffix);
+int lint_str_has_prefix(const char *s, const char *prefix);
+int lint_ci_equal(const char *a, const char *b);
+/** The instruction's arguments joined with spaces (heap; NULL on ENOMEM). */
+char *lint_args_joined(const struct kiln_df_node *n);
+int lint_spdx_valid(const char *expr);
+/** Is this a secret-looking file name (".env", "id_rsa", "*.pem", ...)? */
+int lint_secret_path(const char *path);

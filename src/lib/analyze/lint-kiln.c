@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/lint-internal.h"
+#include "base/alloc.h"
+
+/*
+ * kiln's multi-stage pitfalls (KL1xxx). Each message says what to do;
+ * docs/lint-rules.md has the long form.
+ */
+
+/* The external image a stage finally builds on (following stage bases). */
+static const struct lint_stage *root_stage(const struct lint_file *f, const struct lint_stage *st)
+{
+	int guard = 0;
+	while (st->base_stage >= 0 && guard++ < 1000)
+		st = &f->stages[st->base_stage];
+	return st;
+}
+
+static int tag_has(const char *tag, const char *w)
+{
+	return tag && strstr(tag, w) != NULL;
+}
+
+/* Is the image a build toolchain? *ret_what names it for messages. */
+static int toolchain_image(const char *image, const char **ret_what)
+{
+	struct lint_imgref r;
+	if (!image || lint_imgref_parse(image, &r) < 0)
+		return 0;
+	const char *path = r.path ? r.path : "";
+	const char *repo = strrchr(path, '/');
+	repo = repo ? repo + 1 : path;
+	static const char *const always[] = { "golang", "rust", "gcc", "maven", "gradle",
+					      "buildpack-deps", "haskell", "swift", "sbt",
+					      "clojure", "kotlin", NULL };
+	int yes = 0;
+	for (size_t i = 0; always[i] && !yes; i++)
+		if (strcmp(repo, always[i]) == 0)
+			yes = 1;
+	if (lint_str_has_suffix(path, "dotnet/sdk") || lint_str_has_suffix(path, "dotnet/core/sdk"))
+		yes = 1;
+	const char *tag = r.tag;
+	int slim = tag_has(tag, "slim") || tag_has(tag, "alpine") || tag_has(tag, "distroless");
+	if ((!strcmp(repo, "node") || !strcmp(repo, "python") || !strcmp(repo, "ruby")) && !slim)
+		yes = 1;
+	if ((!strcmp(repo, "openjdk") || !strcmp(repo, "eclipse-temurin") ||
+	     !strcmp(repo, "amazoncorretto") || !strcmp(repo, "ibmjava")) &&
+	    tag_has(tag, "jdk"))
+		yes = 1;
+	*ret_what = yes ? (strcmp(repo, "sdk") == 0 ? ".NET SDK" : repo) : NULL;
+	lint_imgref_release(&r);
+	return yes;
+}
+
+/* Packages that are compilers or build tools. */
+static int build_package(const char *p)
+{
+	static const char *const names[] = { "build-essential", "build-base", "gcc", "g++", "make",
+					     "cmake", "clang", "musl-dev", "libc-dev", "libc6-dev",
+					     "autoconf", "automake", "libtool", "golang", "default-jdk",
+					     "openjdk-17-jdk", "openjdk-21-jdk", "maven", "gradle",
+					     "rustc", "cargo", "python3-dev", "python-dev", "gcc-c++",
+					     "nodejs-dev", "Development Tools", NULL };
+	char name[128];
+	size_t n = strcspn(p, "=<>~");
+	if (n >= sizeof(name))
+		return 0;
+	memcpy(name, p, n);
+	name[n] = 0;
+	for (size_t i = 0; names[i]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return lint_str_has_suffix(name, "-dev") || lint_str_has_suffix(name, "-devel");
+}
+
+/* The first compiler/build package a RUN installs, or NULL. */
+static const char *installs_build_tools(const struct lint_instr *in)
+{
+	for (size_t k = 0; k < in->sh.n; k++) {
+		const struct lint_sh_cmd *c = &in->sh.cmds[k];
+		int inst = (lint_sh_is(c, "apt-get") && lint_sh_has_arg(c, "install")) ||
+			   (lint_sh_is(c, "apt") && lint_sh_has_arg(c, "install")) ||
+			   (lint_sh_is(c, "apk") && lint_sh_has_arg(c, "add")) ||
+			   ((lint_sh_is(c, "yum") || lint_sh_is(c, "dnf") || lint_sh_is(c, "microdnf")) &&
+			    lint_sh_has_arg(c, "install"));
+		if (!inst)
+			continue;
+		for (size_t a = 1; a < c->argc; a++)
+			if (!lint_sh_arg_is_flag(c, a) && build_package(c->argv[a]))
+				return c->argv[a];
+	}
+	return NULL;
+}
+
+/* A dependency install: which manager, and what to copy first. */
+struct dep_install {
+	const char *tool;
+	const char *manifest;
+};
+
+static int dep_install(const struct lint_instr *in, struct dep_install *ret)
+{
+	for (size_t k = 0; k < in->sh.n; k++) {
+		const struct lint_sh_cmd *c = &in->sh.cmds[k];
+		size_t op = lint_sh_first_operand(c, NULL);
+		const char *sub = op < c->argc ? c->argv[op] : "";
+		if (lint_sh_is(c, "npm") && (!strcmp(sub, "install") || !strcmp(sub, "ci") || !strcmp(sub, "i"))) {
+			*ret = (struct dep_install){ "npm " , "package.json and package-lock.json" };
+			ret->tool = !strcmp(sub, "ci") ? "npm ci" : "npm install";
+			return 1;
+		}
+		if (lint_sh_is(c, "yarn") && (op >= c->argc || !strcmp(sub, "install"))) {
+			*ret = (struct dep_install){ "yarn install", "package.json and yarn.lock" };
+			return 1;
+		}
+		if (lint_sh_is(c, "pnpm") && (!strcmp(sub, "install") || !strcmp(sub, "i"))) {
+			*ret = (struct dep_install){ "pnpm install", "package.json and pnpm-lock.yaml" };
+			return 1;
+		}
+		int pip = (lint_str_has_prefix(c->name, "pip") && !strcmp(sub, "install")) ||
+			  (lint_str_has_prefix(c->name, "python") && lint_sh_has_arg(c, "pip") &&
+			   lint_sh_has_arg(c, "install"));
+		if (pip && (lint_sh_has_flag(c, "r") || lint_sh_has_flag(c, "requirement") ||
+			    lint_sh_has_arg(c, ".") || lint_sh_has_arg(c, "-e"))) {
+			*ret = (struct dep_install){ "pip install", "requirements*.txt (or pyproject.toml)" };
+			return 1;
+		}
+		if ((lint_sh_is(c, "poetry") || lint_sh_is(c, "pipenv") || lint_sh_is(c, "uv")) &&
+		    (!strcmp(sub, "install") || !strcmp(sub, "sync"))) {
+			*ret = (struct dep_install){ "poetry/pipenv/uv install",
+						     "pyproject.toml and its lock file" };
+			return 1;
+		}
+		if (lint_sh_is(c, "go") && !strcmp(sub, "mod") && lint_sh_has_arg(c, "download")) {
+			*ret = (struct dep_install){ "go mod download", "go.mod and go.sum" };
+			return 1;
+		}
+		if ((lint_sh_is(c, "mvn") || lint_sh_is(c, "mvnw")) &&
+		    (lint_sh_has_arg_prefix(c, "dependency:") || lint_sh_has_arg(c, "install") ||
+		     lint_sh_has_arg(c, "package") || lint_sh_has_arg(c, "verify"))) {
+			*ret = (struct dep_install){ "mvn", "pom.xml (and run mvn dependency:go-offline)" };
+			return 1;
+		}
+		if ((lint_sh_is(c, "gradle") || lint_sh_is(c, "gradlew")) &&
+		    (lint_sh_has_arg(c, "dependencies") || lint_sh_has_arg(c, "build"))) {
+			*ret = (struct dep_install){ "gradle", "build.gradle(.kts) and settings.gradle" };
+			return 1;
+		}
+		if (lint_sh_is(c, "dotnet") && (!strcmp(sub, "restore") || !strcmp(sub, "publish") ||
+						!strcmp(sub, "build"))) {
+			*ret = (struct dep_install){ "dotnet restore", "the *.csproj files (and run dotnet restore)" };
+			return 1;
+		}
+		if (lint_sh_is(c, "cargo") && (!strcmp(sub, "build") || !strcmp(sub, "fetch"))) {
+			*ret = (struct dep_install){ "cargo", "Cargo.toml and Cargo.lock" };
+			return 1;
+		}
+		if (lint_sh_is(c, "bundle") && (op >= c->argc || !strcmp(sub, "install"))) {
+			*ret = (struct dep_install){ "bundle install", "Gemfile and Gemfile.lock" };
+			return 1;
+		}
+		if (lint_sh_is(c, "composer") && !strcmp(sub, "install")) {
+			*ret = (struct dep_install){ "composer install", "composer.json and composer.lock" };
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* COPY/ADD of the whole context (`.`, `./`, `*`)? */
+static int copies_context(const struct lint_instr *in)
+{
+	const struct kiln_df_node *n = in->node;
+	if ((in->cmd != KILN_DF_COPY && in->cmd != KILN_DF_ADD) || lint_flag(n, "from") || n->n_heredocs)
+		return 0;
+	for (size_t a = 0; a + 1 < n->n_args; a++) {
+		const char *s = lint_text(&n->args[a]);
+		if (!strcmp(s, ".") || !strcmp(s, "./") || !strcmp(s, "*") || !strcmp(s, "./*"))
+			return 1;
+	}
+	return 0;
+}
+
+static void kl1001_1002(struct lint_file *f)
+{
+	if (!f->n_stages)
+		return;
+	const struct lint_stage *fin = &f->stages[f->n_stages - 1];
+	const struct lint_stage *root = root_stage(f, fin);
+	const char *img = root->image_exp ? root->image_exp : root->image;
+	const char *what = NULL;
+	int tool = strchr(img, '$') ? 0 : toolchain_image(img, &what);
+	const char *pkg = NULL;
+	for (size_t i = fin->first; i <= fin->last && i < f->n_instrs && !pkg; i++)
+		if (f->instrs[i].cmd == KILN_DF_RUN && !f->instrs[i].onbuild)
+			pkg = installs_build_tools(&f->instrs[i]);
+	int line = f->instrs[fin->from].line;
+	if (f->n_stages > 1) {
+		if (tool)
+			lint_emit(f, "KL1001", (int)fin->from, line,
+				  "the final stage runs on %s, a %s toolchain image, although earlier stages "
+				  "exist: build there and copy only the output into a runtime image "
+				  "(alpine, distroless, *-slim, dotnet/aspnet, a JRE)",
+				  img, what);
+		else if (pkg)
+			lint_emit(f, "KL1001", (int)fin->from, line,
+				  "the final stage installs the build tool %s although earlier stages exist: "
+				  "install it in a build stage and copy only the output",
+				  pkg);
+		return;
+	}
+	if (pkg)
+		lint_emit(f, "KL1002", (int)fin->from, line,
+			  "this single-stage Dockerfile installs %s, which then ships in the image: "
+			  "build in a first stage and copy the output into a slim runtime stage "
+			  "(kiln convert proposes the split)",
+			  pkg);
+	else if (tool)
+		lint_emit(f, "KL1002", (int)fin->from, line,
+			  "this single-stage Dockerfile runs on %s, a %s toolchain image, so compilers "
+			  "and sources ship in the image: build in a first stage and copy the output into "
+			  "a runtime image (kiln convert proposes the split)",
+			  img, what);
+}
+
+static void kl1003(struct lint_file *f)
+{
+	for (size_t s = 0; s < f->n_stages; s++) {
+		const struct lint_stage *st = &f->stages[s];
+		int copy_at = -1;
+		for (size_t i = st->first; i <= st->last && i < f->n_instrs; i++) {
+			const struct lint_instr *in = &f->instrs[i];
+			if (in->onbuild)
+				continue;
+			if (copy_at < 0 && copies_context(in))
+				copy_at = (int)i;
+			struct dep_install d;
+			if (copy_at >= 0 && in->cmd == KILN_DF_RUN && dep_install(in, &d)) {
+				lint_emit(f, "KL1003", copy_at, f->instrs[copy_at].line,
+					  "the whole context is copied before %s on line %d, so every source "
+					  "change reinstalls the dependencies: copy %s first, run %s, then "
+					  "copy the rest",
+					  d.tool, in->line, d.manifest, d.tool);
+				break;
+			}
+		}
+	}
+}
+
+static void kl1006(struct lint_file *f)
+{
+	for (size_t i = 0; i < f->n_instrs; i++) {
+		const struct lint_instr *in = &f->instrs[i];
+		const struct kiln_df_node *n = in->node;
+		if ((in->cmd != KILN_DF_COPY && in->cmd != KILN_DF_ADD) || lint_flag(n, "from") ||
+		    n->n_heredocs)
+			continue;
+		for (size_t a = 0; a + 1 < n->n_args; a++) {
+			const char *s = lint_text(&n->args[a]);
+			if (lint_secret_path(s)) {
+				lint_emit(f, "KL1006", (int)i, in->line,
+					  "%s copies %s into the image, where every layer keeps it: "
+					  "use RUN --mount=type=secret,id=... at build time or provide it at run time",
+					  lint_text(&n->keyword), s);
+				break;
+			}
+		}
+	}
+}
+
+/* Values that look like credentials. */
+static const char *secret_value(const char *v)
+{
+	static const struct {
+		const char *prefix;
+		size_t min;
+		const char *what;
+	} pre[] = {
+		{ "AKIA", 20, "an AWS access key id" },   { "ASIA", 20, "an AWS access key id" },
+		{ "ghp_", 30, "a GitHub token" },         { "gho_", 30, "a GitHub token" },
+		{ "ghs_", 30, "a GitHub token" },         { "github_pat_", 30, "a GitHub token" },
+		{ "glpat-", 20, "a GitLab token" },       { "xoxb-", 20, "a Slack token" },
+		{ "xoxp-", 20, "a Slack token" },         { "sk_live_", 20, "a Stripe key" },
+		{ "npm_", 36, "an npm token" },           { "AIza", 39, "a Google API key" },
+		{ "-----BEGIN", 10, "a PEM key or certificate" },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(pre); i++) {
+		if (!lint_str_has_prefix(v, pre[i].prefix) || strlen(v) < pre[i].min)
+			continue;
+		if (i < 2) {
+			for (const char *p = v + 4; p < v + 20; p++)
+				if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p))
+					return NULL;
+		}
+		return pre[i].what;
+	}
+	/* scheme://user:password@host with a literal password */
+	const char *sch = strstr(v, "://");
+	if (sch) {
+		const char *at = strchr(sch + 3, '@');
+		const char *slash = strchr(sch + 3, '/');
+		const char *colon = strchr(sch + 3, ':');
+		if (at && (!slash || at < slash) && colon && colon < at && colon + 1 < at &&
+		    !memchr(colon, '$', (size_t)(at - colon)))
+			return "a URL with a password";
+	}
+	return NULL;
+}
+
+static char *unquote_value(const char *raw)
+{
+	size_t len = strlen(raw);
+	if (len >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw[len - 1] == raw[0])
+		return kiln_strndup(raw + 1, len - 2);
+	return kiln_strdup(raw);
+}
+
+static void kl1008(struct lint_file *f)
+{
+	for (size_t i = 0; i < f->n_instrs; i++) {
+		const struct lint_instr *in = &f->instrs[i];
+		const struct kiln_df_node *n = in->node;
+		if (in->cmd == KILN_DF_ENV || in->cmd == KILN_DF_LABEL) {
+			for (size_t k = 0; 3 * k + 1 < n->n_args; k++) {
+				cleanup_free char *v = unquote_value(lint_text(&n->args[3 * k + 1]));
+				if (!v) {
+					f->nomem = 1;
+					return;
+				}
+				const char *what = secret_value(v);
+				if (what)
+					lint_emit(f, "KL1008", (int)i, in->line,
+						  "%s %s holds what looks like %s: it stays readable in the image config; "
+						  "pass it with RUN --mount=type=secret instead",
+						  lint_text(&n->keyword), lint_text(&n->args[3 * k]), what);
+			}
+		} else if (in->cmd == KILN_DF_ARG) {
+			for (size_t a = 0; a < n->n_args; a++) {
+				const char *w = lint_text(&n->args[a]);
+				const char *eq = strchr(w, '=');
+				if (!eq)
+					continue;
+				cleanup_free char *v = unquote_value(eq + 1);
+				if (!v) {
+					f->nomem = 1;
+					return;
+				}
+				const char *what = secret_value(v);
+				if (what)
+					lint_emit(f, "KL1008", (int)i, in->line,
+						  "ARG %.*s defaults to what looks like %s: it stays in the image "
+						  "history; pass it with RUN --mount=type=secret instead",
+						  (int)(eq - w), w, what);
+			}
+		}
+	}
+}
+
+static void kl1009_1010_1011(struct lint_file *f)
+{
+	for (size_t i = 0; i < f->n_instrs; i++) {
+		const struct lint_instr *in = &f->instrs[i];
+		const char *from = in->cmd == KILN_DF_COPY ? lint_flag(in->node, "from") : NULL;
+		if (!from || !*from)
+			continue;
+		char *end = NULL;
+		long n = strtol(from, &end, 10);
+		if (*end || n < 0)
+			continue;
+		const char *name = n < (long)f->n_stages && f->stages[n].name_raw ? f->stages[n].name_raw : NULL;
+		if (name)
+			lint_emit(f, "KL1009", (int)i, in->line,
+				  "COPY --from=%s names a stage by its position, which breaks when stages "
+				  "move: write --from=%s",
+				  from, name);
+		else
+			lint_emit(f, "KL1009", (int)i, in->line,
+				  "COPY --from=%s names a stage by its position, which breaks when stages "
+				  "move: name it (FROM ... AS build) and write --from=build",
+				  from);
+	}
+	for (size_t s = 0; s < f->n_stages; s++) {
+		const struct lint_stage *st = &f->stages[s];
+		const char *img = st->image_exp ? st->image_exp : st->image;
+		int line = f->instrs[st->from].line;
+		if (!st->needed) {
+			lint_emit(f, "KL1011", (int)st->from, line,
+				  "stage %s is not needed by the final stage: remove it, or build it on purpose "
+				  "with --target %s",
+				  st->name_raw ? st->name_raw : img, st->name_raw ? st->name_raw : "<stage>");
+			continue;
+		}
+		if (st->base_stage >= 0 || !strcmp(img, "scratch") || strchr(img, '$') || strchr(img, '@'))
+			continue;
+		lint_emit(f, "KL1010", (int)st->from, line,
+			  "base image %s is not pinned by digest: for release builds write %s@sha256:<digest> "
+			  "so that the same Dockerfile always builds on the same bytes",
+			  img, img);
+	}
+}
+
+/* ---- caches left in the final image ---- */
+
+struct cache_rule {
+	const char *tool;
+	const char *sub; /* NULL: any use */
+	const char *dir;
+	const char *clean; /* text in the script that cleans it */
+	const char *fix;
+};
+
+static const struct cache_rule caches[] = {
+	{ "npm", "install", "/root/.npm", "cache clean", "npm cache clean --force" },
+	{ "npm", "ci", "/root/.npm", "cache clean", "npm cache clean --force" },
+	{ "pnpm", "install", "/root/.local/share/pnpm/store", "store prune", "pnpm store prune" },
+	{ "go", "build", "/root/.cache/go-build", "clean -cache", "go clean -cache -modcache" },
+	{ "go", "mod", "/go/pkg/mod", "clean -modcache", "go clean -modcache" },
+	{ "cargo", "build", "/usr/local/cargo/registry", "cargo/registry", "rm -rf /usr/local/cargo/registry" },
+	{ "cargo", "install", "/usr/local/cargo/registry", "cargo/registry", "rm -rf /usr/local/cargo/registry" },
+	{ "mvn", NULL, "/root/.m2", ".m2", "rm -rf /root/.m2/repository" },
+	{ "gradle", NULL, "/root/.gradle", ".gradle", "rm -rf /root/.gradle/caches" },
+	{ "dotnet", "restore", "/root/.nuget/packages", "nuget", "dotnet nuget locals all --clear" },
+	{ "composer", "install", "/root/.composer/cache", "clear-cache", "composer clear-cache (or --no-cache)" },
+};
+
+static int mounts_cache(const struct kiln_df_node *n, const char *dir)
+{
+	for (size_t i = 0; i < n->n_flags; i++) {
+		const char *v = lint_text(&n->flags[i].value);
+		if (strcmp(lint_text(&n->flags[i].name), "mount") == 0 && strstr(v, "type=cache") &&
+		    (strstr(v, dir) || strstr(v, "target=/root/.cache") || strstr(v, "target=/root")))
+			return 1;
+	}
+	return 0;
+}
+
+static void kl1012(struct lint_file *f)
+{
+	if (!f->n_stages)
+		return;
+	/* the final stage and the stages it builds on end up in the image */
+	int s = (int)f->n_stages - 1, guard = 0;
+	while (s >= 0 && guard++ < 1000) {
+		const struct lint_stage *st = &f->stages[s];
+		for (size_t i = st->first; i <= st->last && i < f->n_instrs; i++) {
+			const struct lint_instr *in = &f->instrs[i];
+			if (in->cmd != KILN_DF_RUN || in->onbuild)
+				continue;
+			int done = 0;
+			for (size_t k = 0; k < in->sh.n && !done; k++) {
+				const struct lint_sh_cmd *c = &in->sh.cmds[k];
+				for (size_t r = 0; r < KILN_ARRAY_SIZE(caches) && !done; r++) {
+					const struct cache_rule *cr = &caches[r];
+					if (!lint_sh_is(c, cr->tool) && !(lint_str_has_prefix(c->name, cr->tool) &&
+									 lint_str_has_suffix(c->name, "w")))
+						continue;
+					if (cr->sub) {
+						size_t op = lint_sh_first_operand(c, NULL);
+						if (op >= c->argc || strcmp(c->argv[op], cr->sub) != 0)
+							continue;
+					}
+					if (lint_sh_has_flag(c, "no-cache") ||
+					    (in->script && strstr(in->script, cr->clean)) ||
+					    mounts_cache(in->node, cr->dir))
+						continue;
+					lint_emit(f, "KL1012", (int)i, in->line,
+						  "%s leaves its cache (%s) in a layer of the final image: run %s in "
+						  "the same RUN, use RUN --mount=type=cache,target=%s, or build in an "
+						  "earlier stage",
+						  cr->tool, cr->dir, cr->fix, cr->dir);
+					done = 1;
+				}
+			}
+		}
+		s = st->base_stage;
+	}
+}
+
+/* ---- update in one RUN, install in the next ---- */
+
+static const char *index_update(const struct lint_instr *in, int *installs)
+{
+	const char *upd = NULL;
+	*installs = 0;
+	for (size_t k = 0; k < in->sh.n; k++) {
+		const struct lint_sh_cmd *c = &in->sh.cmds[k];
+		int apt = lint_sh_is(c, "apt-get") || lint_sh_is(c, "apt");
+		if (apt && lint_sh_has_arg(c, "update"))
+			upd = "apt-get update";
+		if (lint_sh_is(c, "apk") && lint_sh_has_arg(c, "update"))
+			upd = "apk update";
+		if ((lint_sh_is(c, "yum") || lint_sh_is(c, "dnf")) && lint_sh_has_arg(c, "makecache"))
+			upd = "makecache";
+		if ((apt && (lint_sh_has_arg(c, "install") || lint_sh_has_arg(c, "upgrade"))) ||
+		    (lint_sh_is(c, "apk") && lint_sh_has_arg(c, "add")) ||
+		    ((lint_sh_is(c, "yum") || lint_sh_is(c, "dnf")) && lint_sh_has_arg(c, "install")))
+			*installs = 1;
+	}
+	return upd;
+}
+
+static void kl1013(struct lint_file *f)
+{
+	for (size_t s = 0; s < f->n_stages; s++) {
+		const struct lint_stage *st = &f->stages[s];
+		int upd_at = -1;
+		const char *what = NULL;
+		for (size_t i = st->first; i <= st->last && i < f->n_instrs; i++) {
+			const struct lint_instr *in = &f->instrs[i];
+			if (in->cmd != KILN_DF_RUN || in->onbuild)
+				continue;
+			int inst;
+			const char *u = index_update(in, &inst);
+			if (u && !inst) {
+				upd_at = (int)i;
+				what = u;
+				continue;
+			}
+			if (inst && !u && upd_at >= 0) {
+				lint_emit(f, "KL1013", (int)i, in->line,
+					  "this RUN installs from the index that %s fetched on line %d in another "
+					  "layer; a cached update layer then serves stale lists: run the update "
+					  "and the install in the same RUN",
+					  what, f->instrs[upd_at].line);
+				upd_at = -1;
+			}
+		}
+	}
+}
+
+/* ---- the final stage at run time ---- */
+
+static void kl1014_1015(struct lint_file *f)
+{
+	if (!f->n_stages)
+		return;
+	const struct lint_stage *fin = &f->stages[f->n_stages - 1];
+	int user = 0, health = 0, expose = 0, guard = 0;
+	for (int s = (int)f->n_stages - 1; s >= 0 && guard++ < 1000; s = f->stages[s].base_stage) {
+		const struct lint_stage *st = &f->stages[s];
+		for (size_t i = st->first; i <= st->last && i < f->n_instrs; i++) {
+			const struct lint_instr *in = &f->instrs[i];
+			if (in->onbuild)
+				continue;
+			user |= in->cmd == KILN_DF_USER;
+			health |= in->cmd == KILN_DF_HEALTHCHECK;
+			if (in->cmd == KILN_DF_EXPOSE && !expose)
+				expose = (int)i + 1;
+		}
+	}
+	const struct lint_stage *root = root_stage(f, fin);
+	const char *img = root->image_exp ? root->image_exp : root->image;
+	int nonroot = strstr(img, "nonroot") || strstr(img, "rootless") || strstr(img, "unprivileged");
+	if (!user && !nonroot && strcmp(img, "scratch") != 0)
+		lint_emit(f, "KL1014", (int)fin->from, f->instrs[fin->from].line,
+			  "the final stage sets no USER, so the container runs as root: add a non-root user "
+			  "(RUN useradd -u 10001 app, then USER 10001)");
+	if (expose && !health)
+		lint_emit(f, "KL1015", expose - 1, f->instrs[expose - 1].line,
+			  "the final stage EXPOSEs a port but has no HEALTHCHECK: add one (HEALTHCHECK CMD "
+			  "wget -qO- http://localhost:<port>/health || exit 1) so that a hung service shows");
+}
+
+void lint_rules_kiln(struct lint_file *f)
+{
+	kl1001_1002(f);
+	kl1003(f);
+	kl1006(f);
+	kl1008(f);
+	kl1009_1010_1011(f);
+	kl1012(f);
+	kl1013(f);
+	kl1014_1015(f);
+}
+
+int lint_secret_path(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	if (!strcmp(b, ".env") || (lint_str_has_prefix(b, ".env.") && !lint_str_has_suffix(b, ".example") &&
+				    !lint_str_has_suffix(b, ".sample") && !lint_str_has_suffix(b, ".template") &&
+				    !lint_str_has_suffix(b, ".dist")))
+		return 1;
+	static const char *const names[] = { "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".npmrc",
+					     ".pypirc", ".netrc", ".git-credentials", "credentials.json",
+					     "service-account.json", ".htpasswd", "secrets.yml",
+					     "secrets.yaml", "secrets.json", NULL };
+	for (size_t i = 0; names[i]; i++)
+		if (!strcmp(b, names[i]))
+			return 1;
+	static const char *const ext[] = { ".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", NULL };
+	for (size_t i = 0; ext[i]; i++)
+		if (lint_str_has_suffix(b, ext[i]))
+			return 1;
+	return lint_str_has_suffix(path, ".aws/credentials") || lint_str_has_suffix(path, ".docker/config.json") ||
+	       lint_str_has_suffix(path, ".kube/config");
+}

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <string.h>
+
+#include "analyze/lint-internal.h"
+#include "base/alloc.h"
+#include "dockerfile/syntax.h"
+#include "shell/shell.h"
+
+const char *lint_text(const struct kiln_df_text *t)
+{
+	if (!t || !t->str || strlen(t->str) != t->len)
+		return "";
+	return t->str;
+}
+
+const char *lint_flag(const struct kiln_df_node *n, const char *name)
+{
+	for (size_t i = 0; i < n->n_flags; i++) {
+		const char *fname = lint_text(&n->flags[i].name);
+		/* BuildKit's flag names are the words after "--", compared exactly */
+		if (strncmp(fname, "--", 2) == 0)
+			fname += 2;
+		if (strcmp(fname, name) == 0)
+			return n->flags[i].has_value ? lint_text(&n->flags[i].value) : "";
+	}
+	return NULL;
+}
+
+int lint_str_has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+int lint_str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int lint_ci_equal(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+char *lint_args_joined(const struct kiln_df_node *n)
+{
+	struct kiln_buf b = KILN_BUF_INIT;
+	for (size_t i = 0; i < n->n_args; i++) {
+		if ((i && kiln_buf_addch(&b, ' ') < 0) || kiln_buf_addstr(&b, lint_text(&n->args[i])) < 0) {
+			kiln_buf_release(&b);
+			return NULL;
+		}
+	}
+	return kiln_buf_detach(&b, NULL);
+}
+
+static char *lower_dup(const char *s)
+{
+	char *d = kiln_strdup(s);
+	if (d)
+		for (char *p = d; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+int lint_stage_by_name(const struct lint_file *f, const char *name, size_t before)
+{
+	if (!name || !*name)
+		return -1;
+	for (size_t i = before; i-- > 0;)
+		if (f->stages[i].name && lint_ci_equal(f->stages[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+void lint_imgref_release(struct lint_imgref *r)
+{
+	free(r->registry);
+	free(r->path);
+	free(r->tag);
+	free(r->digest);
+	*r = (struct lint_imgref){ 0 };
+}
+
+static int imgref_fill(char *s, struct lint_imgref *ret)
+{
+	char *at = strchr(s, '@');
+	if (at) {
+		*at = 0;
+		if (!(ret->digest = kiln_strdup(at + 1)))
+			return -1;
+	}
+	char *slash = strrchr(s, '/');
+	char *colon = strrchr(slash ? slash : s, ':');
+	if (colon) {
+		*colon = 0;
+		if (!(ret->tag = kiln_strdup(colon + 1)))
+			return -1;
+	}
+	char *first = strchr(s, '/');
+	if (first) {
+		size_t n = (size_t)(first - s);
+		int reg = memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && !memcmp(s, "localhost", 9));
+		if (reg) {
+			if (!(ret->registry = kiln_strndup(s, n)) || !(ret->path = kiln_strdup(first + 1)))
+				return -1;
+			return 0;
+		}
+	}
+	return (ret->path = kiln_strdup(s)) ? 0 : -1;
+}
+
+int lint_imgref_parse(const char *ref, struct lint_imgref *ret)
+{
+	*ret = (struct lint_imgref){ 0 };
+	cleanup_free char *s = kiln_strdup(ref);
+	if (!s || imgref_fill(s, ret) < 0) {
+		lint_imgref_release(ret);
+		return -KILN_ENOMEM;
+	}
+	return 0;
+}
+
+/* Remove the quotes of an ARG default or similar word without expanding. */
+static char *unquote(const char *w)
+{
+	struct kiln_shell_lex lex = { .escape = '\\', .flags = KILN_SHELL_SKIP_UNSET_ENV };
+	char *out = NULL;
+	if (kiln_shell_process_word(&lex, w, NULL, &out, NULL) < 0)
+		return kiln_strdup(w);
+	return out;
+}
+
+static int global_args(struct lint_file *f, struct kiln_error *err)
+{
+	for (size_t i = 0; i < f->ast->n_nodes; i++) {
+		const struct kiln_df_node *n = &f->ast->nodes[i];
+		if (n->cmd == KILN_DF_FROM)
+			break;
+		if (n->cmd != KILN_DF_ARG)
+			continue;
+		for (size_t a = 0; a < n->n_args; a++) {
+			const char *w = lint_text(&n->args[a]);
+			const char *eq = strchr(w, '=');
+			char *e;
+			if (eq) {
+				cleanup_free char *v = unquote(eq + 1);
+				if (!v)
+					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+				e = kiln_asprintf("%.*s=%s", (int)(eq - w), w, v);
+			} else {
+				e = kiln_strdup(w);
+			}
+			if (!e || kiln_strv_push_owned(&f->global_args, e) < 0)
+				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		}
+	}
+	return 0;
+}
+
+static char *expand_image(struct lint_file *f, const char *image)
+{
+	if (!strchr(image, '$'))
+		return kiln_strdup(image);
+	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *env = NULL;
+	if (kiln_shell_envlist_new(&env, NULL) < 0)
+		return NULL;
+	for (size_t i = 0; i < f->global_args.len; i++) {
+		if (!strchr(f->global_args.items[i], '='))
+			continue;
+		if (kiln_shell_envlist_put(env, f->global_args.items[i], NULL) < 0)
+			return NULL;
+	}
+	struct kiln_shell_env e = kiln_shell_envlist_env(env);
+	struct kiln_shell_lex lex = { .escape = (char)f->ast->escape };
+	char *out = NULL;
+	if (kiln_shell_process_word(&lex, image, &e, &out, NULL) < 0)
+		return NULL;
+	return out;
+}
+
+static int is_shell_word(const char *w)
+{
+	static const char *const shells[] = { "sh", "bash", "dash", "ash", "zsh", "ksh", NULL };
+	const char *b = strrchr(w, '/');
+	b = b ? b + 1 : w;
+	for (size_t i = 0; shells[i]; i++)
+		if (strcmp(b, shells[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* What a RUN runs as a shell script, and its parsed commands. */
+static int build_run(struct lint_file *f, struct lint_instr *in, struct kiln_error *err)
+{
+	const struct kiln_df_node *n = in->node;
+	in->sh_parsed = 1;
+	if (n->json_form) {
+		const char **argv = kiln_calloc(n->n_args + 1, sizeof(*argv));
+		if (!argv)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		for (size_t i = 0; i < n->n_args; i++)
+			argv[i] = lint_text(&n->args[i]);
+		int r = lint_sh_parse_argv(argv, n->n_args, &in->sh, err);
+		free(argv);
+		return r;
+	}
+	const char *cmdline = n->n_args ? lint_text(&n->args[0]) : "";
+	int r = lint_sh_parse(cmdline, strlen(cmdline), &in->sh, err);
+	if (r < 0)
+		return r;
+	const struct kiln_df_heredoc *hd = n->heredocs;
+	if (!n->n_heredocs) {
+		if (!(in->script = kiln_strdup(cmdline)))
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		in->script_line = in->line;
+		return 0;
+	}
+	/* `RUN <<EOF` runs the body with the shell; so does `RUN bash <<EOF`. */
+	const char *p = cmdline;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	int body_is_script = lint_str_has_prefix(p, "<<");
+	if (!body_is_script && in->sh.n >= 1 && is_shell_word(in->sh.cmds[0].argv[0])) {
+		body_is_script = 1;
+		for (size_t i = 1; i < in->sh.cmds[0].argc; i++)
+			if (in->sh.cmds[0].argv[i][0] != '-')
+				body_is_script = 0;
+	}
+	if (!body_is_script)
+		return 0;
+	struct kiln_buf body = KILN_BUF_INIT;
+	if (hd->chomp)
+		r = kiln_df_chomp_heredoc(hd->content.str, hd->content.len, &body);
+	else
+		r = kiln_buf_add(&body, hd->content.str, hd->content.len);
+	if (r < 0) {
+		kiln_buf_release(&body);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	r = lint_sh_parse(body.buf, body.len, &in->sh, err);
+	if (r < 0) {
+		kiln_buf_release(&body);
+		return r;
+	}
+	if (strlen(body.buf) != body.len) {
+		kiln_buf_release(&body);
+		return 0;
+	}
+	in->script = kiln_buf_detach(&body, NULL);
+	if (!in->script)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	in->script_line = hd->start_line;
+	in->script_heredoc = 1;
+	return 0;
+}
+
+static void shell_of(struct lint_stage *st, const struct kiln_df_node *n)
+{
+	if (!n->json_form || n->n_args == 0)
+		return;
+	const char *w = lint_text(&n->args[0]);
+	const char *b = strrchr(w, '/');
+	b = b ? b + 1 : w;
+	free(st->shell0);
+	st->shell0 = kiln_strdup(b);
+	st->shell_pipefail = 0;
+	st->shell_nonposix = lint_str_has_prefix(b, "pwsh") || lint_str_has_prefix(b, "powershell") ||
+			     lint_ci_equal(b, "cmd") || lint_ci_equal(b, "cmd.exe");
+	for (size_t i = 1; i + 1 < n->n_args; i++) {
+		const char *a = lint_text(&n->args[i]);
+		if (a[0] == '-' && a[1] != '-' && strchr(a, 'o') &&
+		    strcmp(lint_text(&n->args[i + 1]), "pipefail") == 0)
+			st->shell_pipefail = 1;
+	}
+}
+
+static void mark_needed(struct lint_file *f, int s, int depth)
+{
+	if (s < 0 || (size_t)s >= f->n_stages || f->stages[s].needed || depth > 1000)
+		return;
+	struct lint_stage *st = &f->stages[s];
+	st->needed = 1;
+	mark_needed(f, st->base_stage, depth + 1);
+	for (size_t i = st->first; i <= st->last && i < f->n_instrs; i++) {
+		const struct lint_instr *in = &f->instrs[i];
+		if (in->onbuild)
+			continue;
+		const char *from = NULL;
+		if (in->cmd == KILN_DF_COPY || in->cmd == KILN_DF_ADD)
+			from = lint_flag(in->node, "from");
+		if (from) {
+			int t = lint_stage_by_name(f, from, (size_t)s);
+			char *end = NULL;
+			long idx = strtol(from, &end, 10);
+			if (t < 0 && *from && end && !*end && idx >= 0 && idx < s)
+				t = (int)idx;
+			mark_needed(f, t, depth + 1);
+		}
+		if (in->cmd == KILN_DF_RUN) {
+			for (size_t k = 0; k < in->node->n_flags; k++) {
+				const char *v = lint_text(&in->node->flags[k].value);
+				const char *fr = strstr(v, "from=");
+				if (strcmp(lint_text(&in->node->flags[k].name), "mount") != 0 || !fr)
+					continue;
+				if (fr != v && fr[-1] != ',')
+					continue;
+				char name[256];
+				size_t len = strcspn(fr + 5, ",");
+				if (len >= sizeof(name))
+					continue;
+				memcpy(name, fr + 5, len);
+				name[len] = 0;
+				mark_needed(f, lint_stage_by_name(f, name, (size_t)s), depth + 1);
+			}
+		}
+	}
+}
+
+int lint_model_build(struct lint_file *f, struct kiln_error *err)
+{
+	const struct kiln_df_ast *ast = f->ast;
+	int r = global_args(f, err);
+	if (r < 0)
+		return r;
+	f->instrs = kiln_calloc(ast->n_nodes ? ast->n_nodes : 1, sizeof(*f->instrs));
+	size_t n_from = 0;
+	for (size_t i = 0; i < ast->n_nodes; i++)
+		n_from += ast->nodes[i].cmd == KILN_DF_FROM;
+	f->stages = kiln_calloc(n_from ? n_from : 1, sizeof(*f->stages));
+	if (!f->instrs || !f->stages)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	int stage = -1;
+	for (size_t i = 0; i < ast->n_nodes; i++) {
+		const struct kiln_df_node *n = &ast->nodes[i];
+		struct lint_instr *in = &f->instrs[f->n_instrs++];
+		in->outer = n;
+		in->node = n;
+		if (n->cmd == KILN_DF_ONBUILD && n->onbuild) {
+			in->node = n->onbuild;
+			in->onbuild = 1;
+		}
+		in->cmd = in->node->cmd;
+		in->line = n->start_line;
+		in->end_line = n->end_line;
+		if (n->cmd == KILN_DF_FROM) {
+			stage++;
+			struct lint_stage *st = &f->stages[f->n_stages++];
+			st->from = st->first = st->last = i;
+			st->base_stage = -1;
+			const char *img = n->n_args ? lint_text(&n->args[0]) : "";
+			if (!(st->image = kiln_strdup(img)))
+				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+			st->image_exp = expand_image(f, img);
+			if (n->n_args >= 3 && lint_ci_equal(lint_text(&n->args[1]), "as")) {
+				st->name_raw = kiln_strdup(lint_text(&n->args[2]));
+				st->name = lower_dup(lint_text(&n->args[2]));
+				if (!st->name_raw || !st->name)
+					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+			}
+			const char *pf = lint_flag(n, "platform");
+			if (pf && !(st->platform = kiln_strdup(pf)))
+				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+			const char *base = st->image_exp ? st->image_exp : st->image;
+			st->base_stage = lint_stage_by_name(f, base, f->n_stages - 1);
+			if (st->base_stage >= 0) {
+				const struct lint_stage *b = &f->stages[st->base_stage];
+				if (b->shell0 && !(st->shell0 = kiln_strdup(b->shell0)))
+					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+				st->shell_pipefail = b->shell_pipefail;
+				st->shell_nonposix = b->shell_nonposix;
+			}
+		}
+		in->stage = stage;
+		if (stage >= 0) {
+			f->stages[stage].last = i;
+			if (in->cmd == KILN_DF_SHELL && !in->onbuild)
+				shell_of(&f->stages[stage], n);
+		}
+		if (in->cmd == KILN_DF_RUN && (r = build_run(f, in, err)) < 0)
+			return r;
+	}
+	for (size_t s = 0; s < f->n_stages; s++)
+		f->stages[s].first = f->stages[s].from + 1;
+	if (f->n_stages) {
+		f->stages[f->n_stages - 1].final = 1;
+		mark_needed(f, (int)f->n_stages - 1, 0);
+	}
+	return 0;
+}
+
+void lint_model_release(struct lint_file *f)
+{
+	for (size_t i = 0; i < f->n_instrs; i++) {
+		lint_sh_script_release(&f->instrs[i].sh);
+		free(f->instrs[i].script);
+	}
+	free(f->instrs);
+	for (size_t s = 0; s < f->n_stages; s++) {
+		free(f->stages[s].image);
+		free(f->stages[s].image_exp);
+		free(f->stages[s].name);
+		free(f->stages[s].name_raw);
+		free(f->stages[s].platform);
+		free(f->stages[s].shell0);
+	}
+	free(f->stages);
+	kiln_strv_release(&f->global_args);
+	f->instrs = NULL;
+	f->stages = NULL;
+	f->n_instrs = f->n_stages = 0;
+}

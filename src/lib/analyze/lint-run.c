@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analyze/lint-internal.h"
+#include "base/alloc.h"
+#include "base/digest.h"
+#include "dockerfile/ast.h"
+
+void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, int col,
+		   enum kiln_lint_severity sev, const char *msg)
+{
+	if (f->nomem)
+		return;
+	if (f->n_raw >= KILN_LINT_MAX_FINDINGS) {
+		f->truncated = 1;
+		return;
+	}
+	if (f->n_raw == f->raw_alloc) {
+		size_t n = f->raw_alloc ? f->raw_alloc * 2 : 16;
+		struct lint_raw *nr = kiln_reallocarray(f->raw, n, sizeof(*nr));
+		if (!nr) {
+			f->nomem = 1;
+			return;
+		}
+		f->raw = nr;
+		f->raw_alloc = n;
+	}
+	struct lint_raw *r = &f->raw[f->n_raw];
+	*r = (struct lint_raw){ .line = line, .end_line = line, .col = col > 0 ? col : 1, .instr = instr,
+				.sev = sev, .sev_set = (int)sev != -1 };
+	if (instr >= 0 && (size_t)instr < f->n_instrs)
+		r->end_line = f->instrs[instr].end_line > line ? f->instrs[instr].end_line : line;
+	r->rule = kiln_strdup(rule);
+	r->message = kiln_strdup(msg);
+	if (!r->rule || !r->message) {
+		free(r->rule);
+		free(r->message);
+		f->nomem = 1;
+		return;
+	}
+	f->n_raw++;
+}
+
+void lint_emit(struct lint_file *f, const char *rule, int instr, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg) {
+		f->nomem = 1;
+		return;
+	}
+	lint_emit_sev(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, msg);
+	free(msg);
+}
+
+void lint_note(struct lint_file *f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg || kiln_strv_push_owned(f->notes, msg) < 0)
+		f->nomem = 1;
+}
+
+/* ---- pragmas ---- */
+
+/* Does `text` (a comment, '#' removed) say "<tool> [global] ignore=<list>"? */
+static const char *ignore_pragma(const char *text, int *global)
+{
+	const char *p = text;
+	if (lint_str_has_prefix(p, "hadolint"))
+		p += 8;
+	else if (lint_str_has_prefix(p, "kiln"))
+		p += 4;
+	else
+		return NULL;
+	if (*p != ' ' && *p != '\t')
+		return NULL;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*global = 0;
+	if (lint_str_has_prefix(p, "global") && (p[6] == ' ' || p[6] == '\t')) {
+		*global = 1;
+		p += 6;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	if (!lint_str_has_prefix(p, "ignore"))
+		return NULL;
+	p += 6;
+	while (*p == ' ')
+		p++;
+	if (*p != '=')
+		return NULL;
+	p++;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+/* Is `rule` in the comma/space separated list? */
+static int list_has(const char *list, size_t len, const char *rule)
+{
+	size_t rl = strlen(rule);
+	size_t i = 0;
+	while (i < len) {
+		while (i < len && (list[i] == ',' || list[i] == ' ' || list[i] == '\t'))
+			i++;
+		size_t s = i;
+		while (i < len && list[i] != ',' && list[i] != ' ' && list[i] != '\t')
+			i++;
+		if (i - s == rl && memcmp(list + s, rule, rl) == 0)
+			return 1;
+		if (i - s == 3 && memcmp(list + s, "all", 3) == 0 && !lint_str_has_prefix(rule, "DL") &&
+		    !lint_str_has_prefix(rule, "SC") && !lint_str_has_prefix(rule, "KL"))
+			return 1; /* BuildKit's skip=all covers BuildKit's checks */
+	}
+	return 0;
+}
+
+/* A BuildKit `check=` value: skip=a,b;error=true. */
+struct check_directive {
+	const char *skip;
+	size_t skip_len;
+	int error;
+};
+
+static void parse_check(const char *v, struct check_directive *c)
+{
+	*c = (struct check_directive){ 0 };
+	while (*v) {
+		while (*v == ' ' || *v == ';')
+			v++;
+		size_t n = strcspn(v, ";");
+		if (lint_str_has_prefix(v, "skip=")) {
+			c->skip = v + 5;
+			c->skip_len = n - 5;
+		} else if (lint_str_has_prefix(v, "error=")) {
+			c->error = n == 10 && strncasecmp(v + 6, "true", 4) == 0;
+		}
+		v += n;
+	}
+}
+
+/* The comments directly above a node (no blank line between). */
+static size_t adjacent_comments(const struct kiln_df_node *n, size_t *ret_first)
+{
+	size_t k = n->n_comments;
+	int want = n->start_line - 1;
+	while (k > 0 && n->comments[k - 1].line == want) {
+		k--;
+		want--;
+	}
+	*ret_first = k;
+	return n->n_comments - k;
+}
+
+static int suppressed(const struct lint_file *f, const struct lint_raw *r, int *ret_error)
+{
+	const struct kiln_df_ast *ast = f->ast;
+	const struct kiln_lint_config *cfg = f->cfg;
+	int pragmas = !(cfg && cfg->disable_ignore_pragma);
+	*ret_error = 0;
+	for (size_t i = 0; i < ast->n_directives; i++) {
+		if (strcmp(lint_text(&ast->directives[i].name), "check") != 0)
+			continue;
+		struct check_directive c;
+		parse_check(lint_text(&ast->directives[i].value), &c);
+		if (c.skip && list_has(c.skip, c.skip_len, r->rule))
+			return 1;
+		if (c.error)
+			*ret_error = 1;
+	}
+	if (pragmas) {
+		for (size_t i = 0; i < ast->n_comments; i++) {
+			int global;
+			const char *l = ignore_pragma(lint_text(&ast->comments[i].text), &global);
+			if (l && global && list_has(l, strlen(l), r->rule))
+				return 1;
+		}
+	}
+	int ni = r->instr;
+	if (ni < 0 || (size_t)ni >= f->n_instrs)
+		return 0;
+	const struct kiln_df_node *n = f->instrs[ni].outer;
+	size_t first, cnt = adjacent_comments(n, &first);
+	for (size_t k = first; k < first + cnt; k++) {
+		const char *t = lint_text(&n->comments[k].text);
+		int global;
+		const char *l = pragmas ? ignore_pragma(t, &global) : NULL;
+		if (l && !global && list_has(l, strlen(l), r->rule))
+			return 1;
+		if (lint_str_has_prefix(t, "check=")) {
+			struct check_directive c;
+			parse_check(t + 6, &c);
+			if (c.skip && list_has(c.skip, c.skip_len, r->rule))
+				return 1;
+			if (c.error)
+				*ret_error = 1;
+		}
+	}
+	return 0;
+}
+
+/* DL1001: every inline ignore pragma. */
+static void inline_pragmas(struct lint_file *f)
+{
+	for (size_t i = 0; i < f->n_instrs; i++) {
+		const struct kiln_df_node *n = f->instrs[i].outer;
+		if (f->instrs[i].onbuild && n != f->instrs[i].outer)
+			continue;
+		for (size_t k = 0; k < n->n_comments; k++) {
+			int global;
+			if (ignore_pragma(lint_text(&n->comments[k].text), &global) && !global)
+				lint_emit(f, "DL1001", (int)i, n->comments[k].line,
+					  "an inline ignore pragma silences rules for one instruction; "
+					  "prefer fixing the finding or ignoring the rule in the configuration");
+		}
+	}
+}
+
+/* ---- severity and output ---- */
+
+static int cfg_ignored(const struct kiln_lint_config *cfg, const char *rule)
+{
+	return cfg && kiln_strv_find(&cfg->ignored, rule) >= 0;
+}
+
+static enum kiln_lint_severity cfg_severity(const struct kiln_lint_config *cfg, const char *rule,
+					    enum kiln_lint_severity sev)
+{
+	if (!cfg)
+		return sev;
+	for (size_t i = cfg->override_rule.len; i-- > 0;)
+		if (strcmp(cfg->override_rule.items[i], rule) == 0)
+			return cfg->override_sev[i];
+	return sev;
+}
+
+static int cmp_findings(const void *a, const void *b)
+{
+	const struct kiln_lint_finding *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	int c = strcmp(x->rule, y->rule);
+	return c ? c : strcmp(x->message, y->message);
+}
+
+static enum kiln_lint_family family_of(const char *rule, const struct kiln_lint_rule_info *ri)
+{
+	if (ri)
+		return ri->family;
+	if (lint_str_has_prefix(rule, "SC"))
+		return KILN_LINT_SHELLCHECK;
+	if (lint_str_has_prefix(rule, "DL"))
+		return KILN_LINT_HADOLINT;
+	if (lint_str_has_prefix(rule, "KL"))
+		return KILN_LINT_KILN;
+	return KILN_LINT_BUILDKIT;
+}
+
+static int fingerprint(struct lint_file *f, struct kiln_lint_finding *fi, const struct lint_raw *r,
+		       unsigned occurrence)
+{
+	struct kiln_buf b = KILN_BUF_INIT;
+	const char *snippet = "";
+	if (r->instr >= 0 && (size_t)r->instr < f->n_instrs)
+		snippet = lint_text(&f->instrs[r->instr].outer->original);
+	int rc = kiln_buf_addf(&b, "%s%c%s%c%s%c%s%c%u", f->filename, 0, fi->rule, 0, fi->message, 0,
+			       snippet, 0, occurrence);
+	if (rc < 0) {
+		kiln_buf_release(&b);
+		return -1;
+	}
+	struct kiln_digest d;
+	rc = kiln_sha256_buf(b.buf, b.len, &d, NULL);
+	kiln_buf_release(&b);
+	if (rc < 0)
+		return -1;
+	memcpy(fi->fingerprint, d.hex, sizeof(fi->fingerprint));
+	return 0;
+}
+
+static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln_error *err)
+{
+	if (f->ast)
+		inline_pragmas(f);
+	if (f->nomem)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	rep->findings = kiln_calloc(f->n_raw ? f->n_raw : 1, sizeof(*rep->findings));
+	if (!rep->findings)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; i < f->n_raw; i++) {
+		struct lint_raw *r = &f->raw[i];
+		const struct kiln_lint_rule_info *ri = kiln_lint_rule_find(r->rule);
+		enum kiln_lint_family fam = family_of(r->rule, ri);
+		if (cfg_ignored(f->cfg, r->rule))
+			continue;
+		int as_error = 0;
+		if (f->ast && suppressed(f, r, &as_error))
+			continue;
+		enum kiln_lint_severity sev = r->sev_set ? r->sev : (ri ? ri->severity : KILN_LINT_WARNING);
+		if (as_error && fam == KILN_LINT_BUILDKIT)
+			sev = KILN_LINT_ERROR;
+		sev = cfg_severity(f->cfg, r->rule, sev);
+		if (sev >= KILN_LINT_IGNORE)
+			continue;
+		struct kiln_lint_finding *fi = &rep->findings[rep->n_findings];
+		fi->rule = steal_ptr(&r->rule);
+		fi->message = steal_ptr(&r->message);
+		fi->family = fam;
+		fi->severity = sev;
+		fi->line = r->line;
+		fi->col = r->col;
+		fi->end_line = r->end_line;
+		fi->hint = ri ? ri->hint : NULL;
+		fi->url = ri ? ri->url : NULL;
+		if (fam == KILN_LINT_SHELLCHECK)
+			fi->url = "https://www.shellcheck.net/wiki/";
+		unsigned occ = 0;
+		for (size_t k = 0; k < rep->n_findings; k++)
+			if (rep->findings[k].line >= 0 && strcmp(rep->findings[k].rule, fi->rule) == 0 &&
+			    strcmp(rep->findings[k].message, fi->message) == 0)
+				occ++;
+		if (fingerprint(f, fi, r, occ) < 0) {
+			rep->n_findings++;
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		}
+		rep->n_findings++;
+	}
+	if (rep->n_findings > 1)
+		qsort(rep->findings, rep->n_findings, sizeof(*rep->findings), cmp_findings);
+	if (f->truncated && kiln_strv_push(&rep->notes, "too many findings: the rest were dropped") < 0)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	return 0;
+}
+
+static void release_file(struct lint_file *f)
+{
+	for (size_t i = 0; i < f->n_raw; i++) {
+		free(f->raw[i].rule);
+		free(f->raw[i].message);
+	}
+	free(f->raw);
+	lint_model_release(f);
+	kiln_df_ast_free(f->ast);
+}
+
+static int lint_all(struct lint_file *f, struct kiln_lint_report *rep, struct kiln_error *err)
+{
+	struct kiln_error perr = KILN_ERROR_INIT;
+	int r = kiln_df_parse(f->data, f->len, f->filename, &f->ast, &perr);
+	if (r == -KILN_ENOMEM) {
+		kiln_error_move(err, &perr);
+		return r;
+	}
+	if (r < 0) {
+		f->ast = NULL;
+		lint_emit(f, "KL0001", -1, perr.pos.line > 0 ? perr.pos.line : 1, "%s",
+			  perr.msg ? perr.msg : "the Dockerfile does not parse");
+		kiln_error_release(&perr);
+		return finish(f, rep, err);
+	}
+	if ((r = lint_model_build(f, err)) < 0)
+		return r;
+	lint_rules_dl_instr(f);
+	lint_rules_dl_run(f);
+	lint_rules_dl_pkg(f);
+	lint_rules_dl_labels(f);
+	lint_rules_kiln(f);
+	if (f->opts->context_dir && (r = lint_rules_context(f, err)) < 0)
+		return r;
+	if (f->opts->shellcheck && (r = lint_shellcheck(f, err)) < 0)
+		return r;
+	return finish(f, rep, err);
+}
+
+int kiln_lint_run(const char *data, size_t len, const char *filename,
+		  const struct kiln_lint_opts *opts, struct kiln_lint_report **ret,
+		  struct kiln_error *err)
+{
+	static const struct kiln_lint_opts no_opts;
+	if (!opts)
+		opts = &no_opts;
+	if (!filename)
+		filename = "Dockerfile";
+	cleanup(kiln_lint_report_freep) struct kiln_lint_report *rep = kiln_calloc(1, sizeof(*rep));
+	if (!rep || !(rep->file = kiln_strdup(filename)))
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	struct lint_file f = { .filename = filename, .data = data, .len = len, .cfg = opts->config,
+			       .opts = opts, .notes = &rep->notes };
+	int r = lint_all(&f, rep, err);
+	release_file(&f);
+	if (r < 0)
+		return r;
+	*ret = steal_ptr(&rep);
+	return 0;
+}
+
+void kiln_lint_report_free(struct kiln_lint_report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_findings; i++) {
+		free(r->findings[i].rule);
+		free(r->findings[i].message);
+	}
+	free(r->findings);
+	free(r->file);
+	kiln_strv_release(&r->notes);
+	free(r);
+}
+
+int kiln_lint_reaches(const struct kiln_lint_report *const *reps, size_t n,
+		      enum kiln_lint_severity threshold)
+{
+	if (threshold >= KILN_LINT_NONE)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < reps[i]->n_findings; k++)
+			if (reps[i]->findings[k].severity <= threshold)
+				return 1;
+	return 0;
+}

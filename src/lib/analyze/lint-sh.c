@@ -1,0 +1,977 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "lint-sh.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/strv.h"
+
+enum { CASE_HEADER = 1, CASE_PATTERN, CASE_BODY };
+enum sep { SEP_END, SEP_LIST, SEP_PIPE };
+
+#define MAX_HEREDOCS 16
+#define MAX_CASE 16
+
+struct parser {
+	const char *s;
+	size_t len;
+	size_t i;
+	struct lint_sh_script *out;
+	int depth;
+	int wrapped;
+	struct kiln_strv words;
+	unsigned *wflags;
+	size_t wf_alloc;
+	int next_in_pipe;
+	char *hd_delim[MAX_HEREDOCS];
+	int hd_strip[MAX_HEREDOCS];
+	int n_hd;
+	int case_state[MAX_CASE];
+	int n_case;
+	int skip_header;    /* for/select header: words up to the separator */
+	int test_skip;      /* inside [[ ... ]] */
+	int func_pending;   /* the word after `function` */
+	int redirect_pending;
+	int heredoc_pending; /* 1: <<, 2: <<- */
+	int nomem;
+};
+
+static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth,
+		      int wrapped);
+static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, int in_pipe,
+			int wrapped, int depth);
+
+static const char *base_name(const char *s)
+{
+	const char *sl = strrchr(s, '/');
+	return sl ? sl + 1 : s;
+}
+
+static int is_word_end(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' || c == '&' || c == '|' ||
+	       c == '(' || c == ')' || c == '<' || c == '>';
+}
+
+/* Find the end of a balanced (...) starting after the opening '('; returns
+ * the index of the closing ')' or len. Quotes and nested parens count. */
+static size_t match_paren(const char *s, size_t len, size_t i)
+{
+	int depth = 1;
+	while (i < len) {
+		char c = s[i];
+		if (c == '\\' && i + 1 < len) {
+			i += 2;
+			continue;
+		}
+		if (c == '\'') {
+			i++;
+			while (i < len && s[i] != '\'')
+				i++;
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			i++;
+			while (i < len && s[i] != '"') {
+				if (s[i] == '\\')
+					i++;
+				i++;
+			}
+			i++;
+			continue;
+		}
+		if (c == '(')
+			depth++;
+		else if (c == ')' && --depth == 0)
+			return i;
+		i++;
+	}
+	return len;
+}
+
+static size_t match_brace(const char *s, size_t len, size_t i)
+{
+	int depth = 1;
+	while (i < len) {
+		if (s[i] == '\\' && i + 1 < len) {
+			i += 2;
+			continue;
+		}
+		if (s[i] == '{')
+			depth++;
+		else if (s[i] == '}' && --depth == 0)
+			return i;
+		i++;
+	}
+	return len;
+}
+
+static size_t match_backquote(const char *s, size_t len, size_t i)
+{
+	while (i < len && s[i] != '`') {
+		if (s[i] == '\\' && i + 1 < len)
+			i++;
+		i++;
+	}
+	return i;
+}
+
+static void sub_parse(struct parser *p, const char *s, size_t len)
+{
+	if (p->depth + 1 >= LINT_SH_MAX_DEPTH)
+		return;
+	if (parse_text(p->out, s, len, p->depth + 1, 1) < 0)
+		p->nomem = 1;
+}
+
+static void add_bytes(struct parser *p, struct kiln_buf *b, const char *s, size_t n)
+{
+	if (kiln_buf_add(b, s, n) < 0)
+		p->nomem = 1;
+}
+
+/* `$...` at s[i]: append the expansion as written, recurse into $( ). */
+static size_t dollar(struct parser *p, struct kiln_buf *b, size_t i)
+{
+	const char *s = p->s;
+	size_t len = p->len, start = i;
+	if (i + 1 < len && s[i + 1] == '(') {
+		if (i + 2 < len && s[i + 2] == '(') {
+			size_t e = match_paren(s, len, i + 3);
+			e = e < len ? e + 1 : len; /* the second ')' */
+			if (e < len && s[e] == ')')
+				e++;
+			add_bytes(p, b, s + start, (e > len ? len : e) - start);
+			return e > len ? len : e;
+		}
+		size_t e = match_paren(s, len, i + 2);
+		sub_parse(p, s + i + 2, e - (i + 2));
+		e = e < len ? e + 1 : len;
+		add_bytes(p, b, s + start, e - start);
+		return e;
+	}
+	if (i + 1 < len && s[i + 1] == '{') {
+		size_t e = match_brace(s, len, i + 2);
+		e = e < len ? e + 1 : len;
+		add_bytes(p, b, s + start, e - start);
+		return e;
+	}
+	i++;
+	while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_'))
+		i++;
+	if (i == start + 1 && i < len && strchr("@*#?-$!0123456789", s[i]))
+		i++;
+	add_bytes(p, b, s + start, i - start);
+	return i;
+}
+
+static size_t backquote(struct parser *p, struct kiln_buf *b, size_t i)
+{
+	size_t e = match_backquote(p->s, p->len, i + 1);
+	sub_parse(p, p->s + i + 1, e - (i + 1));
+	e = e < p->len ? e + 1 : p->len;
+	add_bytes(p, b, p->s + i, e - i);
+	return e;
+}
+
+/* Read one word at p->i into b; returns its flags. */
+static unsigned read_word(struct parser *p, struct kiln_buf *b)
+{
+	const char *s = p->s;
+	size_t len = p->len, i = p->i;
+	unsigned fl = 0;
+	while (i < len && !is_word_end(s[i])) {
+		char c = s[i];
+		if (c == '\\') {
+			if (i + 1 < len && s[i + 1] == '\n') {
+				i += 2;
+				continue;
+			}
+			if (i + 1 < len) {
+				add_bytes(p, b, s + i + 1, 1);
+				fl |= LINT_SH_QUOTED;
+				i += 2;
+			} else {
+				i++;
+			}
+			continue;
+		}
+		if (c == '\'') {
+			fl |= LINT_SH_QUOTED;
+			size_t e = i + 1;
+			while (e < len && s[e] != '\'')
+				e++;
+			add_bytes(p, b, s + i + 1, e - (i + 1));
+			i = e < len ? e + 1 : len;
+			continue;
+		}
+		if (c == '"') {
+			fl |= LINT_SH_QUOTED;
+			i++;
+			while (i < len && s[i] != '"') {
+				if (s[i] == '\\' && i + 1 < len) {
+					char n = s[i + 1];
+					if (n == '\n') {
+						i += 2;
+						continue;
+					}
+					if (n == '$' || n == '`' || n == '"' || n == '\\') {
+						add_bytes(p, b, s + i + 1, 1);
+						i += 2;
+						continue;
+					}
+					add_bytes(p, b, s + i, 1);
+					i++;
+					continue;
+				}
+				if (s[i] == '$') {
+					fl |= LINT_SH_EXPAND;
+					p->i = i;
+					i = dollar(p, b, i);
+					continue;
+				}
+				if (s[i] == '`') {
+					fl |= LINT_SH_EXPAND;
+					i = backquote(p, b, i);
+					continue;
+				}
+				add_bytes(p, b, s + i, 1);
+				i++;
+			}
+			if (i < len)
+				i++;
+			continue;
+		}
+		if (c == '$') {
+			if (i + 1 < len && (s[i + 1] == '\'' || s[i + 1] == '"')) {
+				i++; /* $'...' and $"...": read as quotes */
+				continue;
+			}
+			fl |= LINT_SH_EXPAND;
+			i = dollar(p, b, i);
+			continue;
+		}
+		if (c == '`') {
+			fl |= LINT_SH_EXPAND;
+			i = backquote(p, b, i);
+			continue;
+		}
+		add_bytes(p, b, s + i, 1);
+		i++;
+	}
+	p->i = i;
+	return fl;
+}
+
+static int is_assignment(const char *w)
+{
+	if (!(isalpha((unsigned char)*w) || *w == '_'))
+		return 0;
+	const char *q = w;
+	while (isalnum((unsigned char)*q) || *q == '_')
+		q++;
+	if (*q == '+')
+		q++;
+	return *q == '=';
+}
+
+static int is_reserved_noop(const char *w)
+{
+	static const char *const words[] = { "if", "then", "else", "elif", "fi",   "do",
+					     "done", "while", "until", "!",    "{",    "}",
+					     "time", NULL };
+	for (size_t i = 0; words[i]; i++)
+		if (strcmp(w, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void handle_word(struct parser *p, char *w, unsigned fl)
+{
+	if (p->redirect_pending) {
+		p->redirect_pending = 0;
+		free(w);
+		return;
+	}
+	if (p->heredoc_pending) {
+		if (p->n_hd < MAX_HEREDOCS) {
+			p->hd_strip[p->n_hd] = p->heredoc_pending == 2;
+			p->hd_delim[p->n_hd++] = w;
+		} else {
+			free(w);
+		}
+		p->heredoc_pending = 0;
+		return;
+	}
+	if (p->skip_header) {
+		if (strcmp(w, "do") == 0)
+			p->skip_header = 0;
+		free(w);
+		return;
+	}
+	if (p->n_case) {
+		int st = p->case_state[p->n_case - 1];
+		if (st == CASE_HEADER) {
+			if (strcmp(w, "in") == 0)
+				p->case_state[p->n_case - 1] = CASE_PATTERN;
+			free(w);
+			return;
+		}
+		if (st == CASE_PATTERN) {
+			if (strcmp(w, "esac") == 0)
+				p->n_case--;
+			free(w);
+			return;
+		}
+	}
+	if (p->test_skip) {
+		if (strcmp(w, "]]") == 0)
+			p->test_skip = 0;
+		free(w);
+		return;
+	}
+	if (p->func_pending) {
+		p->func_pending = 0;
+		free(w);
+		return;
+	}
+	if (p->words.len == 0 && !(fl & LINT_SH_QUOTED)) {
+		if (is_reserved_noop(w)) {
+			free(w);
+			return;
+		}
+		if (strcmp(w, "for") == 0 || strcmp(w, "select") == 0) {
+			p->skip_header = 1;
+			free(w);
+			return;
+		}
+		if (strcmp(w, "case") == 0) {
+			if (p->n_case < MAX_CASE)
+				p->case_state[p->n_case++] = CASE_HEADER;
+			free(w);
+			return;
+		}
+		if (strcmp(w, "esac") == 0) {
+			if (p->n_case)
+				p->n_case--;
+			free(w);
+			return;
+		}
+		if (strcmp(w, "[[") == 0) {
+			p->test_skip = 1;
+			free(w);
+			return;
+		}
+		if (strcmp(w, "function") == 0) {
+			p->func_pending = 1;
+			free(w);
+			return;
+		}
+		if (is_assignment(w)) {
+			free(w);
+			return;
+		}
+	}
+	if (p->words.len >= p->wf_alloc) {
+		size_t n = p->wf_alloc ? p->wf_alloc * 2 : 8;
+		unsigned *nf = kiln_reallocarray(p->wflags, n, sizeof(*nf));
+		if (!nf) {
+			p->nomem = 1;
+			free(w);
+			return;
+		}
+		p->wflags = nf;
+		p->wf_alloc = n;
+	}
+	p->wflags[p->words.len] = fl;
+	if (kiln_strv_push_owned(&p->words, w) < 0)
+		p->nomem = 1;
+}
+
+static void end_command(struct parser *p, enum sep sep)
+{
+	int in_case_pattern = p->n_case && p->case_state[p->n_case - 1] == CASE_PATTERN;
+	if (sep == SEP_PIPE && !in_case_pattern)
+		p->out->has_pipe = 1;
+	p->redirect_pending = 0;
+	p->heredoc_pending = 0;
+	if (p->words.len == 0) {
+		if (sep == SEP_PIPE)
+			p->next_in_pipe = 1;
+		else
+			p->next_in_pipe = 0;
+		return;
+	}
+	int in_pipe = p->next_in_pipe || sep == SEP_PIPE;
+	p->next_in_pipe = sep == SEP_PIPE;
+	size_t argc = p->words.len;
+	char **argv = p->words.items;
+	unsigned *wf = p->wflags;
+	p->words.items = NULL;
+	p->words.len = p->words.alloc = 0;
+	p->wflags = NULL;
+	p->wf_alloc = 0;
+	add_command(p, argv, wf, argc, in_pipe, p->wrapped, p->depth);
+}
+
+/* Skip here-document bodies that start after the newline at p->i. */
+static void skip_heredocs(struct parser *p)
+{
+	for (int h = 0; h < p->n_hd; h++) {
+		const char *d = p->hd_delim[h];
+		size_t dl = strlen(d);
+		while (p->i < p->len) {
+			size_t e = p->i;
+			while (e < p->len && p->s[e] != '\n')
+				e++;
+			size_t b = p->i;
+			if (p->hd_strip[h])
+				while (b < e && p->s[b] == '\t')
+					b++;
+			p->i = e < p->len ? e + 1 : e;
+			if (e - b == dl && memcmp(p->s + b, d, dl) == 0)
+				break;
+		}
+		free(p->hd_delim[h]);
+		p->hd_delim[h] = NULL;
+	}
+	p->n_hd = 0;
+}
+
+static void redirection(struct parser *p)
+{
+	const char *s = p->s;
+	size_t len = p->len, i = p->i;
+	if (s[i] == '<' && i + 2 < len && s[i + 1] == '<' && s[i + 2] == '<') {
+		p->i = i + 3;
+		p->redirect_pending = 1;
+		return;
+	}
+	if (s[i] == '<' && i + 1 < len && s[i + 1] == '<') {
+		i += 2;
+		p->heredoc_pending = 1;
+		if (i < len && s[i] == '-') {
+			i++;
+			p->heredoc_pending = 2;
+		}
+		p->i = i;
+		return;
+	}
+	i++;
+	if (i < len && (s[i] == '>' || s[i] == '|' || s[i] == '&'))
+		i++;
+	if (i < len && s[i - 1] == '&' && (isdigit((unsigned char)s[i]) || s[i] == '-')) {
+		while (i < len && (isdigit((unsigned char)s[i]) || s[i] == '-'))
+			i++;
+		p->i = i;
+		return;
+	}
+	p->i = i;
+	p->redirect_pending = 1;
+}
+
+static void run_parser(struct parser *p)
+{
+	const char *s = p->s;
+	size_t len = p->len;
+	while (p->i < len && !p->nomem) {
+		char c = s[p->i];
+		if (c == ' ' || c == '\t' || c == '\r') {
+			p->i++;
+			continue;
+		}
+		if (c == '\\' && p->i + 1 < len && s[p->i + 1] == '\n') {
+			p->i += 2;
+			continue;
+		}
+		if (c == '\n') {
+			end_command(p, SEP_END);
+			p->i++;
+			if (p->n_hd)
+				skip_heredocs(p);
+			continue;
+		}
+		if (c == '#') {
+			while (p->i < len && s[p->i] != '\n')
+				p->i++;
+			continue;
+		}
+		char n = p->i + 1 < len ? s[p->i + 1] : 0;
+		if ((c == '&' && n == '&') || (c == '|' && n == '|')) {
+			end_command(p, SEP_LIST);
+			p->i += 2;
+			continue;
+		}
+		if (c == '|') {
+			int in_pat = p->n_case && p->case_state[p->n_case - 1] == CASE_PATTERN;
+			if (!in_pat)
+				end_command(p, SEP_PIPE);
+			p->i += n == '&' ? 2 : 1;
+			continue;
+		}
+		if (c == ';') {
+			end_command(p, SEP_END);
+			if (n == ';' || n == '&') {
+				p->i += 2;
+				if (p->n_case)
+					p->case_state[p->n_case - 1] = CASE_PATTERN;
+				continue;
+			}
+			p->i++;
+			continue;
+		}
+		if (c == '&' && n == '>') {
+			p->i++;
+			redirection(p);
+			continue;
+		}
+		if (c == '&') {
+			end_command(p, SEP_END);
+			p->i++;
+			continue;
+		}
+		if ((c == '<' || c == '>') && n == '(') {
+			size_t e = match_paren(s, len, p->i + 2);
+			sub_parse(p, s + p->i + 2, e - (p->i + 2));
+			p->i = e < len ? e + 1 : len;
+			char *w = kiln_strdup("/dev/fd/63");
+			if (!w) {
+				p->nomem = 1;
+				break;
+			}
+			handle_word(p, w, LINT_SH_EXPAND);
+			continue;
+		}
+		if (c == '<' || c == '>') {
+			redirection(p);
+			continue;
+		}
+		if (c == '(') {
+			p->i++;
+			if (p->words.len == 1) {
+				/* name () { ...; }: a function definition header */
+				size_t j = p->i;
+				while (j < len && (s[j] == ' ' || s[j] == '\t'))
+					j++;
+				if (j < len && s[j] == ')') {
+					kiln_strv_release(&p->words);
+					p->i = j + 1;
+					continue;
+				}
+			}
+			end_command(p, SEP_END);
+			continue;
+		}
+		if (c == ')') {
+			p->i++;
+			if (p->n_case && p->case_state[p->n_case - 1] == CASE_PATTERN) {
+				p->case_state[p->n_case - 1] = CASE_BODY;
+				continue;
+			}
+			end_command(p, SEP_END);
+			continue;
+		}
+		if (isdigit((unsigned char)c)) {
+			size_t j = p->i;
+			while (j < len && isdigit((unsigned char)s[j]))
+				j++;
+			if (j < len && (s[j] == '<' || s[j] == '>')) {
+				p->i = j;
+				if (j + 1 < len && s[j + 1] == '(')
+					continue;
+				redirection(p);
+				continue;
+			}
+		}
+		struct kiln_buf b = KILN_BUF_INIT;
+		unsigned fl = read_word(p, &b);
+		char *w = kiln_buf_detach(&b, NULL);
+		if (!w) {
+			p->nomem = 1;
+			break;
+		}
+		handle_word(p, w, fl);
+	}
+	end_command(p, SEP_END);
+}
+
+static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth, int wrapped)
+{
+	struct parser p = { .s = s, .len = len, .out = out, .depth = depth, .wrapped = wrapped };
+	run_parser(&p);
+	kiln_strv_release(&p.words);
+	free(p.wflags);
+	for (int h = 0; h < p.n_hd; h++)
+		free(p.hd_delim[h]);
+	return p.nomem ? -KILN_ENOMEM : 0;
+}
+
+/* ---- what a finished command implies ---- */
+
+struct wrapper {
+	const char *name;
+	const char *const *value_flags; /* flags whose value is the next word */
+	int operands;                   /* operands before the wrapped command */
+	int assignments;                /* NAME=VALUE words are skipped (env) */
+};
+
+static const char *const sudo_vf[] = { "u", "g", "h", "p", "C", "U", "r", "t", "T", "D",
+				       "user", "group", "host", "prompt", "close-from",
+				       "other-user", "role", "type", "chdir", NULL };
+static const char *const env_vf[] = { "u", "C", "unset", "chdir", NULL };
+static const char *const nice_vf[] = { "n", "adjustment", NULL };
+static const char *const timeout_vf[] = { "s", "k", "signal", "kill-after", NULL };
+static const char *const xargs_vf[] = { "I", "n", "P", "L", "s", "d", "E", "a", "max-args",
+					"max-procs", "max-lines", "max-chars", "delimiter",
+					"arg-file", "replace", NULL };
+static const char *const stdbuf_vf[] = { "i", "o", "e", "input", "output", "error", NULL };
+static const char *const runuser_vf[] = { "u", "g", "G", "user", "group", "supp-group", NULL };
+static const char *const none_vf[] = { NULL };
+static const char *const exec_vf[] = { "a", NULL };
+static const char *const ionice_vf[] = { "c", "n", "p", "class", "classdata", NULL };
+static const char *const flock_vf[] = { "w", "E", "timeout", "conflict-exit-code", NULL };
+
+static const struct wrapper wrappers[] = {
+	{ "sudo", sudo_vf, 0, 1 },       { "doas", sudo_vf, 0, 0 },
+	{ "env", env_vf, 0, 1 },         { "nice", nice_vf, 0, 0 },
+	{ "nohup", none_vf, 0, 0 },      { "exec", exec_vf, 0, 0 },
+	{ "builtin", none_vf, 0, 0 },    { "eatmydata", none_vf, 0, 0 },
+	{ "time", none_vf, 0, 0 },       { "timeout", timeout_vf, 1, 0 },
+	{ "chroot", none_vf, 1, 0 },     { "gosu", none_vf, 1, 0 },
+	{ "su-exec", none_vf, 1, 0 },    { "xargs", xargs_vf, 0, 0 },
+	{ "stdbuf", stdbuf_vf, 0, 0 },   { "runuser", runuser_vf, 0, 0 },
+	{ "ionice", ionice_vf, 0, 0 },   { "flock", flock_vf, 1, 0 },
+	{ "command", none_vf, 0, 0 },
+};
+
+static int flag_in(const char *name, size_t n, const char *const *list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		if (strlen(list[i]) == n && memcmp(list[i], name, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Index of the wrapped command in argv, or argc. */
+static size_t wrapped_index(const struct wrapper *w, char **argv, size_t argc)
+{
+	int operands = w->operands;
+	size_t i = 1;
+	while (i < argc) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] == '-' && a[1] == '-' && a[2]) {
+			const char *eq = strchr(a + 2, '=');
+			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+			i++;
+			if (!eq && flag_in(a + 2, n, w->value_flags))
+				i++;
+			continue;
+		}
+		if (a[0] == '-' && a[1]) {
+			/* the last letter of a cluster may take the next word; a letter followed
+			 * by more text holds its value itself (-u0, -oL) */
+			size_t n = strlen(a + 1);
+			i++;
+			if (n == 1 && flag_in(a + 1, 1, w->value_flags))
+				i++;
+			else if (n > 1 && flag_in(a + 1, 1, w->value_flags))
+				continue;
+			else if (n > 1 && flag_in(a + n, 1, w->value_flags))
+				i++;
+			continue;
+		}
+		if (w->assignments && is_assignment(a)) {
+			i++;
+			continue;
+		}
+		if (operands > 0) {
+			operands--;
+			i++;
+			continue;
+		}
+		break;
+	}
+	return i;
+}
+
+static int is_shell_name(const char *n)
+{
+	static const char *const shells[] = { "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", NULL };
+	for (size_t i = 0; shells[i]; i++)
+		if (strcmp(n, shells[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void look_inside(struct parser *p, char **argv, size_t argc, int in_pipe, int depth)
+{
+	const char *name = base_name(argv[0]);
+	if (depth + 1 >= LINT_SH_MAX_DEPTH)
+		return;
+	if (is_shell_name(name) || strcmp(name, "su") == 0 || strcmp(name, "runuser") == 0) {
+		int pipefail = 0;
+		for (size_t i = 1; i < argc; i++) {
+			const char *a = argv[i];
+			if ((strcmp(a, "-o") == 0 || strcmp(a, "+o") == 0) && i + 1 < argc) {
+				if (strcmp(argv[i + 1], "pipefail") == 0 && a[0] == '-')
+					pipefail = 1;
+				i++;
+				continue;
+			}
+			int is_c = strcmp(a, "--command") == 0 ||
+				   (a[0] == '-' && a[1] != '-' && strchr(a + 1, 'c') && is_shell_name(name)) ||
+				   strcmp(a, "-c") == 0;
+			if (is_c && i + 1 < argc) {
+				if (pipefail && !p->out->has_pipe)
+					p->out->sets_pipefail = 1;
+				sub_parse(p, argv[i + 1], strlen(argv[i + 1]));
+				return;
+			}
+		}
+		if (strcmp(name, "runuser") != 0)
+			return;
+	}
+	for (size_t w = 0; w < KILN_ARRAY_SIZE(wrappers); w++) {
+		if (strcmp(name, wrappers[w].name) != 0)
+			continue;
+		if (strcmp(name, "command") == 0)
+			for (size_t i = 1; i < argc; i++)
+				if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "-V") == 0)
+					return;
+		size_t k = wrapped_index(&wrappers[w], argv, argc);
+		if (k >= argc)
+			return;
+		size_t n = argc - k;
+		char **av = kiln_calloc(n + 1, sizeof(*av));
+		unsigned *wf = kiln_calloc(n + 1, sizeof(*wf));
+		if (!av || !wf) {
+			free(av);
+			free(wf);
+			p->nomem = 1;
+			return;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (!(av[i] = kiln_strdup(argv[k + i]))) {
+				kiln_strv_free_array(av);
+				free(wf);
+				p->nomem = 1;
+				return;
+			}
+		}
+		add_command(p, av, wf, n, in_pipe, 1, depth + 1);
+		return;
+	}
+}
+
+static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, int in_pipe,
+			int wrapped, int depth)
+{
+	struct lint_sh_script *out = p->out;
+	if (out->n >= LINT_SH_MAX_COMMANDS) {
+		kiln_strv_free_array(argv);
+		free(wf);
+		return;
+	}
+	if (out->n == out->alloc) {
+		size_t na = out->alloc ? out->alloc * 2 : 8;
+		struct lint_sh_cmd *nc = kiln_reallocarray(out->cmds, na, sizeof(*nc));
+		if (!nc) {
+			kiln_strv_free_array(argv);
+			free(wf);
+			p->nomem = 1;
+			return;
+		}
+		out->cmds = nc;
+		out->alloc = na;
+	}
+	struct lint_sh_cmd *c = &out->cmds[out->n++];
+	*c = (struct lint_sh_cmd){ .argv = argv, .wflags = wf, .argc = argc, .in_pipe = in_pipe,
+				   .wrapped = wrapped, .depth = depth };
+	c->name = base_name(argv[0]);
+	if (strcmp(c->name, "set") == 0 && !out->has_pipe) {
+		for (size_t i = 1; i + 1 < argc; i++)
+			if (argv[i][0] == '-' && argv[i][1] != '-' && strchr(argv[i], 'o') &&
+			    strcmp(argv[i + 1], "pipefail") == 0)
+				out->sets_pipefail = 1;
+	}
+	/* look_inside may grow out->cmds: use copies, not c */
+	look_inside(p, argv, argc, in_pipe, depth);
+}
+
+int lint_sh_parse(const char *text, size_t len, struct lint_sh_script *ret, struct kiln_error *err)
+{
+	if (parse_text(ret, text, len, 0, 0) < 0) {
+		lint_sh_script_release(ret);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	return 0;
+}
+
+int lint_sh_parse_argv(const char *const *argv, size_t argc, struct lint_sh_script *ret,
+		       struct kiln_error *err)
+{
+	if (argc == 0)
+		return 0;
+	struct parser p = { .out = ret };
+	char **av = kiln_calloc(argc + 1, sizeof(*av));
+	unsigned *wf = kiln_calloc(argc + 1, sizeof(*wf));
+	if (!av || !wf) {
+		free(av);
+		free(wf);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	for (size_t i = 0; i < argc; i++) {
+		if (!(av[i] = kiln_strdup(argv[i]))) {
+			kiln_strv_free_array(av);
+			free(wf);
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		}
+	}
+	add_command(&p, av, wf, argc, 0, 0, 0);
+	if (p.nomem) {
+		lint_sh_script_release(ret);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	return 0;
+}
+
+void lint_sh_script_release(struct lint_sh_script *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		kiln_strv_free_array(s->cmds[i].argv);
+		free(s->cmds[i].wflags);
+	}
+	free(s->cmds);
+	*s = (struct lint_sh_script){ 0 };
+}
+
+/* ---- questions ---- */
+
+int lint_sh_is(const struct lint_sh_cmd *c, const char *name)
+{
+	return strcmp(c->name, name) == 0;
+}
+
+int lint_sh_has_arg(const struct lint_sh_cmd *c, const char *arg)
+{
+	for (size_t i = 1; i < c->argc; i++)
+		if (strcmp(c->argv[i], arg) == 0)
+			return 1;
+	return 0;
+}
+
+int lint_sh_has_arg_prefix(const struct lint_sh_cmd *c, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	for (size_t i = 1; i < c->argc; i++)
+		if (strncmp(c->argv[i], prefix, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Index of a "--" word ending the options, or argc. */
+static size_t options_end(const struct lint_sh_cmd *c)
+{
+	for (size_t i = 1; i < c->argc; i++)
+		if (strcmp(c->argv[i], "--") == 0)
+			return i;
+	return c->argc;
+}
+
+int lint_sh_arg_is_flag(const struct lint_sh_cmd *c, size_t i)
+{
+	if (i == 0 || i >= c->argc || i >= options_end(c))
+		return 0;
+	const char *a = c->argv[i];
+	return a[0] == '-' && a[1] && strcmp(a, "--") != 0;
+}
+
+int lint_sh_has_flag(const struct lint_sh_cmd *c, const char *flag)
+{
+	size_t fl = strlen(flag);
+	size_t end = options_end(c);
+	for (size_t i = 1; i < end; i++) {
+		const char *a = c->argv[i];
+		if (a[0] != '-' || !a[1])
+			continue;
+		if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+			if (n == fl && memcmp(a + 2, flag, n) == 0)
+				return 1;
+		} else if (fl == 1 && strchr(a + 1, flag[0])) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+const char *lint_sh_flag_value(const struct lint_sh_cmd *c, const char *flag)
+{
+	size_t fl = strlen(flag);
+	size_t end = options_end(c);
+	for (size_t i = 1; i < end; i++) {
+		const char *a = c->argv[i];
+		if (a[0] != '-' || !a[1])
+			continue;
+		if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+			if (n == fl && memcmp(a + 2, flag, n) == 0)
+				return eq ? eq + 1 : (i + 1 < c->argc ? c->argv[i + 1] : NULL);
+		} else if (fl == 1) {
+			if (a[1] == flag[0] && a[2])
+				return a + 2;
+			size_t n = strlen(a + 1);
+			if (a[n] == flag[0])
+				return i + 1 < c->argc ? c->argv[i + 1] : NULL;
+		}
+	}
+	return NULL;
+}
+
+static int takes_value(const char *a, const char *const *value_flags)
+{
+	if (!value_flags || a[0] != '-' || !a[1])
+		return 0;
+	if (a[1] == '-') {
+		if (strchr(a, '='))
+			return 0;
+		return flag_in(a + 2, strlen(a + 2), value_flags);
+	}
+	size_t n = strlen(a + 1);
+	return flag_in(a + n, 1, value_flags);
+}
+
+int lint_sh_is_operand(const struct lint_sh_cmd *c, size_t i, const char *const *value_flags)
+{
+	if (i == 0 || i >= c->argc)
+		return 0;
+	size_t end = options_end(c);
+	if (i == end)
+		return 0;
+	if (i > end)
+		return 1;
+	if (lint_sh_arg_is_flag(c, i))
+		return 0;
+	if (i > 1 && lint_sh_arg_is_flag(c, i - 1) && takes_value(c->argv[i - 1], value_flags))
+		return 0;
+	return 1;
+}
+
+size_t lint_sh_first_operand(const struct lint_sh_cmd *c, const char *const *value_flags)
+{
+	for (size_t i = 1; i < c->argc; i++)
+		if (lint_sh_is_operand(c, i, value_flags))
+			return i;
+	return c->argc;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stddef.h>
+
+#include "base/error.h"
+
+/*
+ * A small parser for the shell scripts of RUN instructions: enough of POSIX
+ * sh to find the simple commands a script runs and their words, which is
+ * what the DL rules look at. It splits on `&&`, `||`, `;`, `&`, `|` and
+ * newlines, removes quotes, skips redirections and here-document bodies,
+ * looks through compound commands (if/for/while/case, subshells, braces),
+ * command substitutions, `sh -c '...'` and wrappers such as `sudo`, `env`,
+ * `xargs` (the wrapped command is reported as a command of its own).
+ * Nothing is expanded: `$x` stays in the word as written.
+ *
+ * Bad input never fails the parse: an unterminated quote ends the word at
+ * the end of the text, as a tolerant reader should for a linter.
+ */
+
+enum lint_sh_word_flags {
+	LINT_SH_QUOTED = 1 << 0, /* some part was quoted */
+	LINT_SH_EXPAND = 1 << 1, /* holds an unquoted or "..." `$` or backquote */
+};
+
+struct lint_sh_cmd {
+	char **argv; /* words after quote removal; argv[0] is the command name */
+	unsigned *wflags;
+	size_t argc;
+	const char *name; /* basename of argv[0] */
+	int in_pipe;      /* part of a pipeline `a | b` */
+	int wrapped;      /* found inside a wrapper (sudo X) or sh -c */
+	int depth;        /* nesting: 0 top level, > 0 inside $(...), sh -c, ... */
+};
+
+struct lint_sh_script {
+	struct lint_sh_cmd *cmds; /* in the order they appear */
+	size_t n;
+	size_t alloc;
+	int has_pipe;      /* a `|` pipeline anywhere */
+	int sets_pipefail; /* `set -o pipefail` before the first pipe */
+};
+
+#define LINT_SH_MAX_DEPTH 16
+#define LINT_SH_MAX_COMMANDS 20000
+
+/** Parse text[0..len). 0 or -KILN_ENOMEM (ret is left empty then). */
+int lint_sh_parse(const char *text, size_t len, struct lint_sh_script *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+/** Parse an exec-form argument vector as one command (sh -c is looked through). */
+int lint_sh_parse_argv(const char *const *argv, size_t argc, struct lint_sh_script *ret,
+		       struct kiln_error *err) __attribute__((warn_unused_result));
+void lint_sh_script_release(struct lint_sh_script *s);
+
+/* Questions about one command, with hadolint's notion of flags: `--name` and
+ * `--name=value` give flag "name", `-abc` gives flags a, b and c; `-` and
+ * `--` are no flags, and nothing after `--` is a flag. */
+
+/** The command's name is `name` (its basename). */
+int lint_sh_is(const struct lint_sh_cmd *c, const char *name);
+/** Some argument (not argv[0]) equals `arg`. */
+int lint_sh_has_arg(const struct lint_sh_cmd *c, const char *arg);
+/** Some argument starts with `prefix`. */
+int lint_sh_has_arg_prefix(const struct lint_sh_cmd *c, const char *prefix);
+/** The command has flag `flag` ("y", "no-cache"). */
+int lint_sh_has_flag(const struct lint_sh_cmd *c, const char *flag);
+/** Is argv[i] a flag word? */
+int lint_sh_arg_is_flag(const struct lint_sh_cmd *c, size_t i);
+/**
+ * The value of flag `flag`: the rest of `--flag=value`, of `-fvalue` for a
+ * one-letter flag given alone, or the next word. NULL when absent.
+ */
+const char *lint_sh_flag_value(const struct lint_sh_cmd *c, const char *flag);
+/**
+ * Index of the first non-flag argument after argv[0] (subcommand), skipping
+ * the values of `value_flags` (NULL-terminated list of flag names that take
+ * a value as the next word). argc when there is none.
+ */
+size_t lint_sh_first_operand(const struct lint_sh_cmd *c, const char *const *value_flags);
+/**
+ * Whether argv[i] is an operand: not a flag and not the value of one of
+ * `value_flags`.
+ */
+int lint_sh_is_operand(const struct lint_sh_cmd *c, size_t i, const char *const *value_flags);

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "analyze/lint-internal.h"
+#include "base/alloc.h"
+#include "base/fs.h"
+
+/*
+ * ShellCheck on RUN scripts, as hadolint does: every script that a POSIX
+ * shell runs goes into a scratch file; one shellcheck process per shell
+ * dialect checks them all at once (json1 output) and its findings come back
+ * as SCxxxx at the Dockerfile line they belong to. Exec-form RUNs, RUNs
+ * whose heredoc feeds another interpreter and non-POSIX SHELLs are skipped.
+ */
+
+#define SHELLCHECK_OUTPUT_MAX ((size_t)16 << 20)
+
+extern char **environ;
+
+enum dialect { D_SH, D_BASH, D_DASH, D_KSH, D_N };
+static const char *const dialect_names[D_N] = { "sh", "bash", "dash", "ksh" };
+
+struct job {
+	size_t instr;
+	char path[64];
+	int prefix_lines; /* lines written before the script itself */
+};
+
+static int dialect_of(const char *shell0, int *ret)
+{
+	if (!shell0 || !*shell0 || !strcmp(shell0, "sh") || !strcmp(shell0, "ash") ||
+	    !strcmp(shell0, "busybox")) {
+		*ret = D_SH;
+		return 1;
+	}
+	if (!strcmp(shell0, "bash")) {
+		*ret = D_BASH;
+		return 1;
+	}
+	if (!strcmp(shell0, "dash")) {
+		*ret = D_DASH;
+		return 1;
+	}
+	if (!strcmp(shell0, "ksh") || !strcmp(shell0, "mksh")) {
+		*ret = D_KSH;
+		return 1;
+	}
+	return 0;
+}
+
+/* `# hadolint shell=bash` / `# kiln shell=bash` anywhere sets the default shell. */
+static const char *pragma_shell(const struct lint_file *f)
+{
+	for (size_t i = 0; i < f->ast->n_comments; i++) {
+		const char *t = lint_text(&f->ast->comments[i].text);
+		const char *p = NULL;
+		if (lint_str_has_prefix(t, "hadolint "))
+			p = t + 9;
+		else if (lint_str_has_prefix(t, "kiln "))
+			p = t + 5;
+		while (p && *p == ' ')
+			p++;
+		if (p && lint_str_has_prefix(p, "shell="))
+			return p + 6;
+	}
+	return NULL;
+}
+
+static int shell_name_ok(const char *w, size_t len)
+{
+	if (!len || !(w[0] == '_' || (w[0] >= 'A' && w[0] <= 'Z') || (w[0] >= 'a' && w[0] <= 'z')))
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if (!(w[i] == '_' || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= 'a' && w[i] <= 'z') ||
+		      (w[i] >= '0' && w[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+static int write_script(struct lint_file *f, const char *dir, size_t n, struct job *j,
+			const char *shell, struct kiln_error *err)
+{
+	const struct lint_instr *in = &f->instrs[j->instr];
+	snprintf(j->path, sizeof(j->path), "%zu.sh", n);
+	struct kiln_buf b = KILN_BUF_INIT;
+	int r = kiln_buf_addf(&b, "#!/bin/%s\n", shell);
+	j->prefix_lines = 1;
+	/* variables that ARG and ENV define are set when the script runs */
+	for (size_t i = 0; r >= 0 && i < j->instr; i++) {
+		const struct lint_instr *p = &f->instrs[i];
+		if (p->onbuild || (p->stage != in->stage && p->stage >= 0))
+			continue;
+		const struct kiln_df_node *nd = p->node;
+		if (p->cmd == KILN_DF_ENV) {
+			for (size_t k = 0; r >= 0 && 3 * k < nd->n_args; k++) {
+				const char *w = lint_text(&nd->args[3 * k]);
+				if (!shell_name_ok(w, strlen(w)))
+					continue;
+				if ((r = kiln_buf_addf(&b, "export %s=1\n", w)) >= 0)
+					j->prefix_lines++;
+			}
+		} else if (p->cmd == KILN_DF_ARG) {
+			for (size_t k = 0; r >= 0 && k < nd->n_args; k++) {
+				const char *w = lint_text(&nd->args[k]);
+				int len = (int)strcspn(w, "=");
+				if (!shell_name_ok(w, (size_t)len))
+					continue;
+				if ((r = kiln_buf_addf(&b, "export %.*s=1\n", len, w)) >= 0)
+					j->prefix_lines++;
+			}
+		}
+	}
+	if (r >= 0)
+		r = kiln_buf_addstr(&b, in->script);
+	if (r >= 0 && (!b.len || b.buf[b.len - 1] != '\n'))
+		r = kiln_buf_addch(&b, '\n');
+	if (r < 0) {
+		kiln_buf_release(&b);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	cleanup_free char *full = kiln_asprintf("%s/%s", dir, j->path);
+	if (!full) {
+		kiln_buf_release(&b);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	int fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		kiln_buf_release(&b);
+		return kiln_fail_errno(err, "writing %s", full);
+	}
+	int w = kiln_write_all(fd, b.buf, b.len);
+	close(fd);
+	kiln_buf_release(&b);
+	if (w < 0) {
+		errno = -w;
+		return kiln_fail_errno(err, "writing %s", full);
+	}
+	return 0;
+}
+
+/* Run shellcheck in `dir` on the files; its stdout in *ret. 1 when it could not run. */
+static int run_shellcheck(struct lint_file *f, const char *dir, const char *dialect,
+			  const struct job *jobs, size_t n, char **ret, struct kiln_error *err)
+{
+	const char **argv = kiln_calloc(n + 12, sizeof(*argv));
+	if (!argv)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	size_t a = 0;
+	argv[a++] = f->opts->shellcheck;
+	argv[a++] = "--norc";
+	argv[a++] = "-f";
+	argv[a++] = "json1";
+	argv[a++] = "-s";
+	argv[a++] = dialect;
+	/* the ash warning and source directives make no sense for RUN */
+	argv[a++] = "-e";
+	argv[a++] = "SC2187,SC1090,SC1091";
+	for (size_t i = 0; i < n; i++)
+		argv[a++] = jobs[i].path;
+	argv[a] = NULL;
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		free(argv);
+		return kiln_fail_errno(err, "pipe");
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addchdir_np(&fa, dir);
+	pid_t pid;
+	int sr = posix_spawnp(&pid, f->opts->shellcheck, &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	free(argv);
+	close(pfd[1]);
+	if (sr != 0) {
+		close(pfd[0]);
+		lint_note(f, "shellcheck (%s) could not be started (%s): RUN scripts were not checked",
+			  f->opts->shellcheck, strerror(sr));
+		return 1;
+	}
+	char *out = NULL;
+	size_t len = 0;
+	int r = kiln_read_fd(pfd[0], SHELLCHECK_OUTPUT_MAX, &out, &len, err);
+	close(pfd[0]);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) {
+		free(out);
+		lint_note(f, "shellcheck (%s) failed (exit %d): RUN scripts were not checked",
+			  f->opts->shellcheck, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return 1;
+	}
+	*ret = out;
+	return 0;
+}
+
+static void map_findings(struct lint_file *f, const char *json, const struct job *jobs, size_t n)
+{
+	json_error_t je;
+	json_t *root = json_loads(json, 0, &je);
+	json_t *comments = root ? json_object_get(root, "comments") : NULL;
+	if (!json_is_array(comments)) {
+		lint_note(f, "shellcheck gave output kiln cannot read: RUN scripts were not checked");
+		json_decref(root);
+		return;
+	}
+	size_t k;
+	json_t *c;
+	json_array_foreach(comments, k, c) {
+		const char *file = json_string_value(json_object_get(c, "file"));
+		const char *level = json_string_value(json_object_get(c, "level"));
+		const char *msg = json_string_value(json_object_get(c, "message"));
+		json_int_t code = json_integer_value(json_object_get(c, "code"));
+		json_int_t line = json_integer_value(json_object_get(c, "line"));
+		json_int_t col = json_integer_value(json_object_get(c, "column"));
+		if (!file || !msg)
+			continue;
+		const struct job *j = NULL;
+		for (size_t i = 0; i < n && !j; i++)
+			if (!strcmp(jobs[i].path, file))
+				j = &jobs[i];
+		if (!j)
+			continue;
+		const struct lint_instr *in = &f->instrs[j->instr];
+		long sl = (long)line - j->prefix_lines; /* 1-based line in the script */
+		if (sl < 1)
+			continue;
+		int dl = in->line, dc = 1;
+		if (in->script_heredoc) {
+			dl = in->script_line + (int)sl - 1;
+			dc = (int)col;
+		}
+		enum kiln_lint_severity sev = KILN_LINT_WARNING;
+		if (level && kiln_lint_severity_parse(level, &sev, NULL) < 0)
+			sev = KILN_LINT_WARNING;
+		char rule[32];
+		snprintf(rule, sizeof(rule), "SC%lld", (long long)code);
+		lint_emit_sev(f, rule, (int)j->instr, dl, dc, sev, msg);
+	}
+	json_decref(root);
+}
+
+int lint_shellcheck(struct lint_file *f, struct kiln_error *err)
+{
+	const char *tmp = f->opts->tmpdir;
+	if (!tmp || !*tmp)
+		tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	struct job *jobs = kiln_calloc(f->n_instrs + 1, sizeof(*jobs));
+	int *dia = kiln_calloc(f->n_instrs + 1, sizeof(int));
+	if (!jobs || !dia) {
+		free(jobs);
+		free(dia);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	const char *dflt = pragma_shell(f);
+	size_t n = 0;
+	const char *shell = dflt;
+	int skip = 0;
+	for (size_t i = 0; i < f->n_instrs; i++) {
+		const struct lint_instr *in = &f->instrs[i];
+		if (in->cmd == KILN_DF_FROM && !in->onbuild) {
+			const struct lint_stage *st = &f->stages[in->stage];
+			shell = st->base_stage >= 0 && f->stages[st->base_stage].shell0
+					? f->stages[st->base_stage].shell0
+					: dflt;
+			skip = 0;
+			continue;
+		}
+		if (in->cmd == KILN_DF_SHELL && !in->onbuild && in->node->json_form && in->node->n_args) {
+			const char *w = lint_text(&in->node->args[0]);
+			const char *b = strrchr(w, '/');
+			shell = b ? b + 1 : w;
+			int d;
+			skip = !dialect_of(shell, &d);
+			continue;
+		}
+		if (in->cmd != KILN_DF_RUN || !in->script || skip)
+			continue;
+		int d;
+		if (!dialect_of(shell, &d))
+			continue;
+		jobs[n].instr = i;
+		dia[n++] = d;
+	}
+	int r = 0;
+	char dir[4096];
+	if (n) {
+		int len = snprintf(dir, sizeof(dir), "%s/kiln-lint-XXXXXX", tmp);
+		if (len < 0 || (size_t)len >= sizeof(dir) || !mkdtemp(dir)) {
+			lint_note(f, "no scratch directory for shellcheck in %s: RUN scripts were not checked",
+				  tmp);
+			n = 0;
+		}
+	}
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = write_script(f, dir, i, &jobs[i], dialect_names[dia[i]], err);
+	for (int d = 0; d < D_N && r >= 0 && n; d++) {
+		struct job *group = kiln_calloc(n, sizeof(*group));
+		if (!group) {
+			r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+			break;
+		}
+		size_t g = 0;
+		for (size_t i = 0; i < n; i++)
+			if (dia[i] == d)
+				group[g++] = jobs[i];
+		char *out = NULL;
+		if (g) {
+			r = run_shellcheck(f, dir, dialect_names[d], group, g, &out, err);
+			if (r == 0)
+				map_findings(f, out, group, g);
+			free(out);
+		}
+		free(group);
+		if (r == 1) {
+			r = 0;
+			break; /* noted once */
+		}
+	}
+	if (n) {
+		for (size_t i = 0; i < n; i++) {
+			char *p = kiln_asprintf("%s/%s", dir, jobs[i].path);
+			if (p)
+				(void)unlink(p);
+			free(p);
+		}
+		(void)rmdir(dir);
+	}
+	free(jobs);
+	free(dia);
+	return r < 0 ? r : 0;
+}
