@@ -102,6 +102,7 @@ int cmd_fsck(int argc, char **argv, struct cli_env *env);
 int cmd_images(int argc, char **argv, struct cli_env *env);
 int cmd_import(int argc, char **argv, struct cli_env *env);
 int cmd_inspect(int argc, char **argv, struct cli_env *env);
+int cmd_lint(int argc, char **argv, struct cli_env *env);
 int cmd_load(int argc, char **argv, struct cli_env *env);
 int cmd_parse(int argc, char **argv, struct cli_env *env);
 int cmd_prune(int argc, char **argv, struct cli_env *env);

@@ -12,6 +12,7 @@ const struct cli_command cli_commands[] = {
 	{ "images", cmd_images, "list the images in the store" },
 	{ "import", cmd_import, "make a one-layer image from a root filesystem (dir or tar)" },
 	{ "inspect", cmd_inspect, "show images' configs and manifests as JSON" },
+	{ "lint", cmd_lint, "check Dockerfiles: hadolint's rules, BuildKit's checks, ShellCheck, multi-stage pitfalls" },
 	{ "load", cmd_load, "load images from a docker-archive or oci-archive" },
 	{ "parse", cmd_parse, "print a Dockerfile's syntax tree (BuildKit's dump or JSON)" },
 	{ "prune", cmd_prune, "delete unreferenced blobs and leftovers of interrupted commands" },

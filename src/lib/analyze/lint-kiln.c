@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,7 @@ static int tag_has(const char *tag, const char *w)
 }
 
 /* Is the image a build toolchain? *ret_what names it for messages. */
-static int toolchain_image(const char *image, const char **ret_what)
+static int toolchain_image(const char *image, char *what, size_t what_len)
 {
 	struct lint_imgref r;
 	if (!image || lint_imgref_parse(image, &r) < 0)
@@ -51,7 +52,8 @@ static int toolchain_image(const char *image, const char **ret_what)
 	     !strcmp(repo, "amazoncorretto") || !strcmp(repo, "ibmjava")) &&
 	    tag_has(tag, "jdk"))
 		yes = 1;
-	*ret_what = yes ? (strcmp(repo, "sdk") == 0 ? ".NET SDK" : repo) : NULL;
+	if (yes)
+		snprintf(what, what_len, "%s", strcmp(repo, "sdk") == 0 ? ".NET SDK" : repo);
 	lint_imgref_release(&r);
 	return yes;
 }
@@ -192,8 +194,8 @@ static void kl1001_1002(struct lint_file *f)
 	const struct lint_stage *fin = &f->stages[f->n_stages - 1];
 	const struct lint_stage *root = root_stage(f, fin);
 	const char *img = root->image_exp ? root->image_exp : root->image;
-	const char *what = NULL;
-	int tool = strchr(img, '$') ? 0 : toolchain_image(img, &what);
+	char what[64] = "";
+	int tool = strchr(img, '$') ? 0 : toolchain_image(img, what, sizeof(what));
 	const char *pkg = NULL;
 	for (size_t i = fin->first; i <= fin->last && i < f->n_instrs && !pkg; i++)
 		if (f->instrs[i].cmd == KILN_DF_RUN && !f->instrs[i].onbuild)

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyze/lint.h"
+#include "dockerfile/ast.h"
+#include "cli.h"
+
+static const char *arg_format;
+static const char *arg_config;
+static const char *arg_context;
+static const char *arg_threshold;
+static const char *arg_shellcheck;
+static int arg_no_fail, arg_no_color, arg_no_shellcheck, arg_no_context, arg_strict_labels;
+static int arg_disable_pragma, arg_no_hints, arg_list_rules;
+static struct kiln_strv arg_ignore, arg_trusted, arg_error, arg_warning, arg_info, arg_style,
+	arg_labels;
+
+static const struct cli_spec spec = {
+	.usage = "kiln lint [options] [DOCKERFILE... | -]",
+	.summary = "Check Dockerfiles for mistakes and best practice: hadolint's DL rules, BuildKit's "
+		   "checks,\nShellCheck on RUN scripts and kiln's multi-stage pitfalls (KL).",
+	.opts =
+		(const struct cli_opt[]){
+			{ "format", 'f', CLI_OPT_STRING, &arg_format, "FORMAT",
+			  "tty (default), json, sarif, checkstyle, gitlab_codeclimate" },
+			{ "config", 'c', CLI_OPT_STRING, &arg_config, "FILE",
+			  "configuration file (default: .kiln-lint.yaml, .hadolint.yaml, ...)" },
+			{ "context", 0, CLI_OPT_STRING, &arg_context, "DIR",
+			  "build context for the context rules (default: the Dockerfile's directory)" },
+			{ "no-context", 0, CLI_OPT_FLAG, &arg_no_context, NULL,
+			  "do not look at the build context" },
+			{ "failure-threshold", 't', CLI_OPT_STRING, &arg_threshold, "LEVEL",
+			  "exit 1 from this severity up: error|warning|info|style|ignore|none (info)" },
+			{ "no-fail", 0, CLI_OPT_FLAG, &arg_no_fail, NULL, "exit 0 whatever is found" },
+			{ "ignore", 0, CLI_OPT_LIST, &arg_ignore, "RULE", "do not report RULE" },
+			{ "error", 0, CLI_OPT_LIST, &arg_error, "RULE", "report RULE as an error" },
+			{ "warning", 0, CLI_OPT_LIST, &arg_warning, "RULE", "report RULE as a warning" },
+			{ "info", 0, CLI_OPT_LIST, &arg_info, "RULE", "report RULE as info" },
+			{ "style", 0, CLI_OPT_LIST, &arg_style, "RULE", "report RULE as style" },
+			{ "trusted-registry", 0, CLI_OPT_LIST, &arg_trusted, "REGISTRY",
+			  "allow base images only from these registries (DL3026)" },
+			{ "require-label", 0, CLI_OPT_LIST, &arg_labels, "LABEL:TYPE",
+			  "require a label (types: text url email hash rfc3339 semver spdx)" },
+			{ "strict-labels", 0, CLI_OPT_FLAG, &arg_strict_labels, NULL,
+			  "report labels that the label schema does not list" },
+			{ "disable-ignore-pragma", 0, CLI_OPT_FLAG, &arg_disable_pragma, NULL,
+			  "ignore `# hadolint ignore=` and `# kiln ignore=` comments" },
+			{ "shellcheck", 0, CLI_OPT_STRING, &arg_shellcheck, "PATH",
+			  "the shellcheck to run (default: shellcheck from PATH)" },
+			{ "no-shellcheck", 0, CLI_OPT_FLAG, &arg_no_shellcheck, NULL,
+			  "do not run ShellCheck on RUN scripts" },
+			{ "no-color", 0, CLI_OPT_FLAG, &arg_no_color, NULL, "no colours on a terminal" },
+			{ "no-hints", 0, CLI_OPT_FLAG, &arg_no_hints, NULL, "tty: no fix hints" },
+			{ "list-rules", 0, CLI_OPT_FLAG, &arg_list_rules, NULL,
+			  "print every rule with its default severity and exit" },
+			{ 0 },
+		},
+	.details = "Without a file, ./Dockerfile is linted; - reads stdin. Exit status: 0 when no\n"
+		   "finding reaches the failure threshold, 1 when one does, 2 for usage errors and\n"
+		   "unreadable files. Rules and their fixes: docs/lint-rules.md; configuration and\n"
+		   "CI set-ups: docs/lint.md.",
+};
+
+static void reset_args(void)
+{
+	arg_format = arg_config = arg_context = arg_threshold = arg_shellcheck = NULL;
+	arg_no_fail = arg_no_color = arg_no_shellcheck = arg_no_context = arg_strict_labels = 0;
+	arg_disable_pragma = arg_no_hints = arg_list_rules = 0;
+	struct kiln_strv *lists[] = { &arg_ignore, &arg_trusted, &arg_error, &arg_warning,
+				      &arg_info, &arg_style, &arg_labels };
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(lists); i++)
+		kiln_strv_release(lists[i]);
+}
+
+/* A name without '/' is looked up in PATH, as posix_spawnp will. */
+static int program_exists(const char *name)
+{
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		char buf[4096];
+		if (n && n + strlen(name) + 2 < sizeof(buf)) {
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, name);
+			if (access(buf, X_OK) == 0)
+				return 1;
+		}
+		path += n + (path[n] == ':');
+	}
+	return 0;
+}
+
+static int load_config(struct kiln_lint_config *cfg, char **ret_format, struct kiln_error *err)
+{
+	cleanup_free char *found = NULL;
+	const char *path = arg_config;
+	if (!path) {
+		int r = kiln_lint_config_find(".", getenv("XDG_CONFIG_HOME"), getenv("HOME"), &found, err);
+		if (r < 0)
+			return r;
+		path = found;
+	}
+	if (!path)
+		return 0;
+	cleanup_free char *data = NULL;
+	size_t len = 0;
+	int r = kiln_read_file(path, KILN_LINT_CONFIG_MAX, &data, &len, err);
+	if (r < 0)
+		return kiln_error_prefix(err, r, "reading the configuration %s", path);
+	return kiln_lint_config_load_yaml(cfg, data, len, path, ret_format, err);
+}
+
+static int apply_flags(struct kiln_lint_config *cfg)
+{
+	for (size_t i = 0; i < arg_ignore.len; i++)
+		if (kiln_lint_config_ignore(cfg, arg_ignore.items[i]) < 0)
+			return -1;
+	const struct {
+		struct kiln_strv *v;
+		enum kiln_lint_severity s;
+	} ov[] = { { &arg_error, KILN_LINT_ERROR },
+		   { &arg_warning, KILN_LINT_WARNING },
+		   { &arg_info, KILN_LINT_INFO },
+		   { &arg_style, KILN_LINT_STYLE } };
+	for (size_t k = 0; k < KILN_ARRAY_SIZE(ov); k++)
+		for (size_t i = 0; i < ov[k].v->len; i++)
+			if (kiln_lint_config_override(cfg, ov[k].v->items[i], ov[k].s) < 0)
+				return -1;
+	for (size_t i = 0; i < arg_trusted.len; i++)
+		if (kiln_lint_config_trust(cfg, arg_trusted.items[i]) < 0)
+			return -1;
+	if (arg_strict_labels)
+		cfg->strict_labels = 1;
+	if (arg_disable_pragma)
+		cfg->disable_ignore_pragma = 1;
+	if (arg_no_fail)
+		cfg->no_fail = 1;
+	return 0;
+}
+
+static int list_rules(void)
+{
+	size_t n;
+	const struct kiln_lint_rule_info *r = kiln_lint_rules(&n);
+	for (size_t i = 0; i < n; i++)
+		printf("%-32s %-8s %s\n", r[i].code, kiln_lint_severity_name(r[i].severity),
+		       r[i].summary);
+	return fflush(stdout) == EOF ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+	if (!sl)
+		return kiln_strdup(".");
+	if (sl == path)
+		return kiln_strdup("/");
+	return kiln_strndup(path, (size_t)(sl - path));
+}
+
+static int lint_one(struct cli_env *env, const char *path, const struct kiln_lint_opts *base,
+		    struct kiln_lint_report **ret)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	int is_stdin = strcmp(path, "-") == 0;
+	const char *shown = is_stdin ? "<stdin>" : path;
+	cleanup_free char *data = NULL;
+	size_t len = 0;
+	int r = is_stdin ? kiln_read_fd(STDIN_FILENO, KILN_DF_MAX_FILE, &data, &len, &err)
+			 : kiln_read_file(path, KILN_DF_MAX_FILE, &data, &len, &err);
+	if (r < 0) {
+		(void)kiln_error_prefix(&err, r, "reading %s", shown);
+		cli_report(env, &err);
+		return -1;
+	}
+	struct kiln_lint_opts o = *base;
+	cleanup_free char *dir = NULL;
+	if (!arg_no_context) {
+		if (arg_context) {
+			o.context_dir = arg_context;
+			o.dockerfile_path = is_stdin ? NULL : path;
+		} else if (!is_stdin) {
+			if (!(dir = dir_of(path))) {
+				(void)kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
+				cli_report(env, &err);
+				return -1;
+			}
+			o.context_dir = dir;
+			const char *sl = strrchr(path, '/');
+			o.dockerfile_path = sl ? sl + 1 : path;
+		}
+	}
+	r = kiln_lint_run(data, len, shown, &o, ret, &err);
+	if (r < 0) {
+		cli_report(env, &err);
+		return -1;
+	}
+	return 0;
+}
+
+struct report_set {
+	struct kiln_lint_report **items;
+	size_t n;
+};
+
+static void report_set_release(struct report_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		kiln_lint_report_free(s->items[i]);
+	free(s->items);
+}
+
+static int nomem(struct cli_env *env)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	(void)kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
+	return cli_report(env, &err);
+}
+
+static int run_lint(struct cli_env *env, struct kiln_strv *pos)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	cleanup(kiln_lint_config_release) struct kiln_lint_config cfg;
+	kiln_lint_config_init(&cfg);
+	cleanup_free char *cfg_format = NULL;
+	cleanup(report_set_release) struct report_set reps = { 0 };
+	cleanup(kiln_buf_release) struct kiln_buf out = KILN_BUF_INIT;
+
+	for (size_t i = 0; i < arg_labels.len; i++) {
+		const char *c = strrchr(arg_labels.items[i], ':');
+		if (!c || c == arg_labels.items[i] || kiln_lint_label_type_parse(c + 1) < 0)
+			return cli_usage_error(&spec, "--require-label wants LABEL:TYPE (text, url, "
+						      "email, hash, rfc3339, semver or spdx), not '%s'",
+					       arg_labels.items[i]);
+	}
+	if (load_config(&cfg, &cfg_format, &err) < 0) {
+		cli_report(env, &err);
+		return CLI_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < arg_labels.len; i++) {
+		char *c = strrchr(arg_labels.items[i], ':');
+		*c = 0;
+		int t = kiln_lint_label_type_parse(c + 1);
+		if (kiln_lint_config_label(&cfg, arg_labels.items[i], (enum kiln_lint_label_type)t) < 0)
+			return nomem(env);
+	}
+	if (apply_flags(&cfg) < 0)
+		return nomem(env);
+	if (arg_threshold && kiln_lint_severity_parse(arg_threshold, &cfg.failure_threshold, NULL) < 0)
+		return cli_usage_error(&spec, "--failure-threshold wants error, warning, info, style, "
+					      "ignore or none, not '%s'",
+				       arg_threshold);
+	const char *format = arg_format ? arg_format : cfg_format ? cfg_format : "tty";
+	int fmt = kiln_lint_format_parse(format);
+	if (fmt < 0)
+		return cli_usage_error(&spec, "unknown format '%s' (tty, json, sarif, checkstyle, "
+					      "gitlab_codeclimate)",
+				       format);
+	struct kiln_lint_opts opts = { .config = &cfg, .ctx = &env->ctx };
+	if (!arg_no_shellcheck) {
+		const char *sc = arg_shellcheck ? arg_shellcheck : "shellcheck";
+		if (program_exists(sc))
+			opts.shellcheck = sc;
+		else
+			fprintf(stderr, "note: %s not found: RUN scripts are not checked with ShellCheck\n",
+				sc);
+	}
+	if (!pos->len && kiln_strv_push(pos, "Dockerfile") < 0)
+		return nomem(env);
+	if (!(reps.items = kiln_calloc(pos->len, sizeof(*reps.items))))
+		return nomem(env);
+	int unreadable = 0;
+	for (size_t i = 0; i < pos->len; i++) {
+		struct kiln_lint_report *rep = NULL;
+		if (lint_one(env, pos->items[i], &opts, &rep) < 0) {
+			unreadable = 1;
+			continue;
+		}
+		for (size_t k = 0; k < rep->notes.len; k++)
+			fprintf(stderr, "note: %s: %s\n", rep->file, rep->notes.items[k]);
+		reps.items[reps.n++] = rep;
+	}
+	unsigned flags = 0;
+	if (env->stdout_tty && !arg_no_color && !getenv("NO_COLOR"))
+		flags |= KILN_LINT_RENDER_COLOR;
+	if (arg_no_hints)
+		flags |= KILN_LINT_RENDER_NO_HINTS;
+	const struct kiln_lint_report *const *rv = (const struct kiln_lint_report *const *)reps.items;
+	if (kiln_lint_render(rv, reps.n, (enum kiln_lint_format)fmt, flags, KILN_VERSION, &out,
+			     &err) < 0)
+		return cli_report(env, &err);
+	if (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) == EOF) {
+		(void)kiln_fail_errno(&err, "writing the report");
+		return cli_report(env, &err);
+	}
+	if (unreadable)
+		return CLI_EXIT_USAGE;
+	if (!cfg.no_fail && kiln_lint_reaches(rv, reps.n, cfg.failure_threshold))
+		return CLI_EXIT_FAIL;
+	return CLI_EXIT_OK;
+}
+
+int cmd_lint(int argc, char **argv, struct cli_env *env)
+{
+	cleanup(kiln_strv_release) struct kiln_strv pos = KILN_STRV_INIT;
+	reset_args();
+	int r = cli_parse(argc, argv, &spec, &pos);
+	if (r)
+		r = r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	else if (arg_list_rules)
+		r = list_rules();
+	else
+		r = run_lint(env, &pos);
+	reset_args();
+	return r;
+}
