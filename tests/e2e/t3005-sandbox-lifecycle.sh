@@ -48,6 +48,20 @@ for sig in TERM INT HUP QUIT USR1; do
 	'
 done
 
+test_expect_success ROOT,BUSYBOX 'the sandbox is out of kiln'"'"'s session: terminal signals come only through kiln' '
+	"$KILN" debug sandbox -v "$TRASH/ready:/ready" rootfs sh -c \
+		"echo up >/ready; exec sleep 1000" &
+	pid=$! &&
+	read -r line <ready &&
+	init=$(pgrep -P $pid) &&
+	test -n "$init" &&
+	test "$(ps -o sid= -p $init)" != "$(ps -o sid= -p $pid)" &&
+	test "$(ps -o pgid= -p $init)" != "$(ps -o pgid= -p $pid)" &&
+	kill -TERM $pid &&
+	{ wait $pid; code=$?; } &&
+	test $code = 143
+'
+
 test_expect_success ROOT,BUSYBOX 'a signal the command does not handle ends it: 128+N' '
 	"$KILN" debug sandbox -v "$TRASH/ready:/ready" rootfs sh -c \
 		"echo up >/ready; exec sleep 1000" &

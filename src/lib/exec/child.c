@@ -646,6 +646,10 @@ void kiln_exec_child(struct xplan *p)
 	if (poll(&pfd, 1, 0) > 0)
 		_exit(125);
 	(void) prctl(PR_SET_NAME, "kiln-init", 0, 0, 0);
+	/* out of the caller's session: signals the caller's terminal sends
+	 * (^C, resizes, hangups) reach the sandbox only through kiln, once */
+	if (setsid() < 0)
+		FAIL_SETUP(p, errno, "starting a session");
 	umask(0);
 
 	/* nothing mounted here may propagate back to the host */
