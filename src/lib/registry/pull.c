@@ -318,7 +318,7 @@ int kiln_registry_pull(struct kiln_store *st, const char *refstr,
 	cleanup(kiln_ref_freep) struct kiln_ref *ref = NULL;
 	int r = kiln_ref_parse(refstr, KILN_REF_DEFAULT_TAG_LATEST, &ref, err);
 	if (r < 0)
-		return kiln_error_prefix(err, r, "'%s'", refstr);
+		return r;
 	if (ref->digest && strncmp(ref->digest, "sha256:", 7) != 0)
 		return kiln_fail(err, KILN_EUNSUPP, 0, "'%s': kiln stores sha256 content only",
 				 refstr);

@@ -435,7 +435,7 @@ int kiln_registry_push(struct kiln_store *st, const char *src, const char *dest,
 			return kiln_error_prefix(err, r, "'%s' is not a name to push to; give a "
 							 "destination",
 						 src);
-		return kiln_error_prefix(err, r, "'%s'", target);
+		return kiln_error_prefix(err, r, "destination");
 	}
 	if (ref->digest)
 		return kiln_fail(err, KILN_EINVAL, 0,

@@ -317,6 +317,7 @@ static int setup_easy(struct reg_client *c, struct reg_xfer *x, struct kiln_erro
 
 static int attempt_start(struct reg_client *c, struct reg_xfer *x, struct kiln_error *err)
 {
+	kiln_debug(c->ctx, "registry %s: %s %s", c->domain, x->method, x->url);
 	int r = setup_easy(c, x, err);
 	if (r < 0)
 		return r;
