@@ -370,10 +370,10 @@ static void handle_word(struct parser *p, char *w, unsigned fl)
 			free(w);
 			return;
 		}
-		if (is_assignment(w)) {
-			free(w);
-			return;
-		}
+	}
+	if (p->words.len == 0 && is_assignment(w)) {
+		free(w);
+		return;
 	}
 	if (p->words.len >= p->wf_alloc) {
 		size_t n = p->wf_alloc ? p->wf_alloc * 2 : 8;

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The RUN script parser of kiln lint: which commands a script runs. */
+#include <string.h>
+
+#include "analyze/lint-sh.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "tap.h"
+
+struct sh_case {
+	const char *script;
+	const char *want; /* commands "argv0 argv1 ...|..." in order */
+	int pipe;
+	int pipefail;
+};
+
+static const struct sh_case cases[] = {
+	{ "a && b || c; d & e", "a|b|c|d|e", 0, 0 },
+	{ "apt-get update && apt-get install -y 'curl' \"git\"", "apt-get update|apt-get install -y curl git", 0, 0 },
+	{ "curl -s http://x | sh", "curl -s http://x|sh", 1, 0 },
+	{ "set -o pipefail && a | b", "set -o pipefail|a|b", 1, 1 },
+	{ "a | b; set -o pipefail", "a|b|set -o pipefail", 1, 0 },
+	{ "FOO=1 BAR=\"x y\" make all", "make all", 0, 0 },
+	{ "sudo -u app npm install x", "sudo -u app npm install x|npm install x", 0, 0 },
+	{ "env -i PATH=/x pip install y", "env -i PATH=/x pip install y|pip install y", 0, 0 },
+	{ "sh -c 'cd /x && make'", "sh -c cd /x && make|cd /x|make", 0, 0 },
+	{ "bash -o pipefail -c \"a | b\"", "bash -o pipefail -c a | b|a|b", 1, 1 },
+	{ "echo $(cd /x; pwd) `id -u`", "cd /x|pwd|id -u|echo $(cd /x; pwd) `id -u`", 0, 0 },
+	{ "if [ -f x ]; then rm x; else touch x; fi", "[ -f x ]|rm x|touch x", 0, 0 },
+	{ "for f in a b; do gzip $f; done", "gzip $f", 0, 0 },
+	{ "while read l; do echo $l; done < file", "read l|echo $l", 0, 0 },
+	{ "case \"$(uname -m)\" in x86_64|amd64) A=x;; aarch64) A=y; echo a;; esac", "uname -m|echo a", 0, 0 },
+	{ "(cd /x && make) > log 2>&1", "cd /x|make", 0, 0 },
+	{ "cat <<EOF > f\nline | with pipe\nEOF\nls", "cat|ls", 0, 0 },
+	{ "a \\\n  && b # comment | x\nc", "a|b|c", 0, 0 },
+	{ "xargs -n1 -I{} rm {} < list", "xargs -n1 -I{} rm {}|rm {}", 0, 0 },
+	{ "f() { echo hi; }; f", "echo hi|f", 0, 0 },
+	{ "[[ -n $x ]] && echo ok", "echo ok", 0, 0 },
+	{ "diff <(sort a) b", "sort a|diff /dev/fd/63 b", 0, 0 },
+	{ "echo \"unterminated", "echo unterminated", 0, 0 },
+	{ "a |& b", "a|b", 1, 0 },
+	{ "timeout 10 curl x", "timeout 10 curl x|curl x", 0, 0 },
+};
+
+static char *describe(const struct lint_sh_script *s)
+{
+	struct kiln_buf b = KILN_BUF_INIT;
+	for (size_t i = 0; i < s->n; i++) {
+		if (i && kiln_buf_addch(&b, '|') < 0)
+			break;
+		for (size_t k = 0; k < s->cmds[i].argc; k++)
+			if (kiln_buf_addf(&b, "%s%s", k ? " " : "", s->cmds[i].argv[k]) < 0)
+				break;
+	}
+	return kiln_buf_detach(&b, NULL);
+}
+
+int main(void)
+{
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
+		struct lint_sh_script s = { 0 };
+		TAP_OK(lint_sh_parse(cases[i].script, strlen(cases[i].script), &s, NULL) == 0, "parse %zu", i);
+		char *d = describe(&s);
+		TAP_STR_EQ(d, cases[i].want, "commands of %s", cases[i].script);
+		TAP_INT_EQ(s.has_pipe, cases[i].pipe, "pipe in %s", cases[i].script);
+		TAP_INT_EQ(s.sets_pipefail, cases[i].pipefail, "pipefail in %s", cases[i].script);
+		free(d);
+		lint_sh_script_release(&s);
+	}
+	/* flags the way hadolint reads them */
+	struct lint_sh_script s = { 0 };
+	const char *t = "apt-get -qy --no-install-recommends install -t bookworm curl -- -notaflag";
+	TAP_OK(lint_sh_parse(t, strlen(t), &s, NULL) == 0 && s.n == 1, "parse flags");
+	const struct lint_sh_cmd *c = &s.cmds[0];
+	TAP_OK(lint_sh_has_flag(c, "q") && lint_sh_has_flag(c, "y"), "-qy gives q and y");
+	TAP_OK(lint_sh_has_flag(c, "no-install-recommends"), "long flag");
+	TAP_OK(!lint_sh_has_flag(c, "n"), "nothing after -- is a flag");
+	TAP_STR_EQ(lint_sh_flag_value(c, "t"), "bookworm", "value of -t");
+	static const char *const vf[] = { "t", NULL };
+	TAP_OK(!lint_sh_is_operand(c, 5, vf) && lint_sh_is_operand(c, 6, vf) && lint_sh_is_operand(c, 8, vf),
+	       "operands skip flag values and follow --");
+	lint_sh_script_release(&s);
+	return tap_done();
+}
