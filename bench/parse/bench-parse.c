@@ -21,7 +21,7 @@ static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* One block of instructions; %1$d is a running number. Lines per block vary. */
@@ -33,7 +33,8 @@ static const char *const blocks[] = {
 	"RUN --mount=type=cache,target=/go/pkg/mod \\\n"
 	"    --mount=type=cache,target=/root/.cache/go-build \\\n"
 	"    go mod download && \\\n"
-	"    go build -trimpath -ldflags=\"-s -w -X main.version=${VERSION}\" -o /out/app%1$d ./cmd/app\n",
+	"    go build -trimpath -ldflags=\"-s -w -X main.version=${VERSION}\" -o /out/app%1$d "
+	"./cmd/app\n",
 	"ENV CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOFLAGS=\"-mod=readonly -buildvcs=false\"\n",
 	"LABEL org.opencontainers.image.title=\"component %1$d\" \\\n"
 	"      org.opencontainers.image.version=$VERSION \\\n"
@@ -62,9 +63,9 @@ static char *generate(int lines, size_t *ret_len)
 	struct kiln_buf b = KILN_BUF_INIT;
 	int n = 0, k = 0;
 	while (n < lines) {
-		const char *fmt = blocks[(size_t)k % KILN_ARRAY_SIZE(blocks)];
+		const char *fmt = blocks[(size_t) k % KILN_ARRAY_SIZE(blocks)];
 		size_t before = b.len;
-		if (kiln_buf_addf(&b, fmt, k / (int)KILN_ARRAY_SIZE(blocks)) < 0)
+		if (kiln_buf_addf(&b, fmt, k / (int) KILN_ARRAY_SIZE(blocks)) < 0)
 			abort();
 		for (size_t i = before; i < b.len; i++)
 			n += b.buf[i] == '\n';
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
 		}
 		rounds++;
 	} while ((t = now() - t0) < 1.0);
-	double parse_us = t / rounds / (double)nl * 1e6;
+	double parse_us = t / rounds / (double) nl * 1e6;
 
 	int drounds = 0;
 	size_t dump_len = 0;
@@ -116,7 +117,7 @@ int main(int argc, char **argv)
 		kiln_buf_release(&out);
 		drounds++;
 	} while ((t = now() - t0) < 1.0);
-	double dump_us = t / drounds / (double)nl * 1e6;
+	double dump_us = t / drounds / (double) nl * 1e6;
 
 	int jrounds = 0;
 	t0 = now();
@@ -129,7 +130,7 @@ int main(int argc, char **argv)
 		json_decref(j);
 		jrounds++;
 	} while ((t = now() - t0) < 1.0);
-	double json_us = t / jrounds / (double)nl * 1e6;
+	double json_us = t / jrounds / (double) nl * 1e6;
 
 	size_t stages = 0, heredocs = 0;
 	for (size_t i = 0; i < ast->n_nodes; i++) {

@@ -58,7 +58,7 @@ int cmd_parse(int argc, char **argv, struct cli_env *env)
 	size_t len = 0;
 	if (read_input(path, &data, &len, &err) < 0) {
 		if (strcmp(path, "-") == 0)
-			(void)kiln_error_prefix(&err, -(int)err.code, "reading %s", shown);
+			(void) kiln_error_prefix(&err, -(int) err.code, "reading %s", shown);
 		return cli_report(env, &err);
 	}
 
@@ -80,14 +80,14 @@ int cmd_parse(int argc, char **argv, struct cli_env *env)
 	} else {
 		cleanup(kiln_buf_release) struct kiln_buf out = KILN_BUF_INIT;
 		if (kiln_df_dump(ast, &out) < 0) {
-			(void)kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
+			(void) kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
 			return cli_report(env, &err);
 		}
 		if (fwrite(out.buf, 1, out.len, stdout) != out.len)
 			return CLI_EXIT_FAIL;
 	}
 	if (fflush(stdout) == EOF) {
-		(void)kiln_fail_errno(&err, "writing the output");
+		(void) kiln_fail_errno(&err, "writing the output");
 		return cli_report(env, &err);
 	}
 	return CLI_EXIT_OK;

@@ -50,7 +50,7 @@ static char *read_all(const char *path, size_t *len)
 {
 	char *data = NULL;
 	struct kiln_error err = KILN_ERROR_INIT;
-	if (kiln_read_file(path, (size_t)1 << 24, &data, len, &err) < 0) {
+	if (kiln_read_file(path, (size_t) 1 << 24, &data, len, &err) < 0) {
 		tap_diag("%s: %s", path, err.msg ? err.msg : "read failed");
 		kiln_error_release(&err);
 		return NULL;
@@ -83,7 +83,7 @@ static size_t unescape(char *s, size_t len)
 			s[w++] = '\r';
 		} else if (c == 'x' && i + 2 < len) {
 			char hx[3] = { s[i + 1], s[i + 2], 0 };
-			s[w++] = (char)strtol(hx, NULL, 16);
+			s[w++] = (char) strtol(hx, NULL, 16);
 			i += 2;
 		} else {
 			s[w++] = c; /* \\ and anything else */
@@ -97,8 +97,8 @@ struct tsv {
 	char *data;
 	char **header;
 	size_t ncols;
-	int *esc;        /* per column: decode */
-	int var_from;    /* first column of a trailing "..." group, or -1 */
+	int *esc;     /* per column: decode */
+	int var_from; /* first column of a trailing "..." group, or -1 */
 	struct field **rows;
 	size_t *row_n;
 	size_t nrows;
@@ -127,7 +127,7 @@ static int tsv_read(const char *dir, const char *name, struct tsv *t)
 	char *p = t->data, *end = t->data + len;
 	size_t line = 0;
 	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *nl = memchr(p, '\n', (size_t) (end - p));
 		if (!nl)
 			nl = end;
 		*nl = '\0';
@@ -163,7 +163,7 @@ static int tsv_read(const char *dir, const char *name, struct tsv *t)
 				if (hl > 3 && strcmp(h + hl - 3, "...") == 0) {
 					h[hl - 3] = '\0';
 					hl -= 3;
-					t->var_from = (int)i;
+					t->var_from = (int) i;
 				}
 				t->header[i] = h;
 				t->esc[i] = hl > 4 && strcmp(h + hl - 4, "_esc") == 0;
@@ -171,7 +171,9 @@ static int tsv_read(const char *dir, const char *name, struct tsv *t)
 			free(f);
 		} else {
 			for (size_t i = 0; i < n; i++) {
-				size_t col = i < t->ncols ? i : (size_t)(t->var_from >= 0 ? t->var_from : 0);
+				size_t col = i < t->ncols ? i
+							  : (size_t) (t->var_from >= 0 ? t->var_from
+										       : 0);
 				if (t->esc[col])
 					f[i].len = unescape(f[i].s, f[i].len);
 			}
@@ -216,7 +218,7 @@ static void diag_text(const char *label, const char *s, size_t len)
 
 static int cmp_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 static size_t list_cases(const char *dir, char ***ret)
@@ -350,23 +352,24 @@ static void table_heredoc_nodes(struct set *s, const char *dir, const char *tsv,
 	int readable = tsv_read(dir, tsv, &t) == 0;
 	for (size_t i = 0; readable && i < t.nrows; i++) {
 		struct field *f = t.rows[i];
-		size_t child = (size_t)strtoul(f[0].s, NULL, 10);
+		size_t child = (size_t) strtoul(f[0].s, NULL, 10);
 		int ok = ast && child < ast->n_nodes && t.row_n[i] >= 7;
 		const struct kiln_df_node *n = ok ? &ast->nodes[child] : NULL;
 		if (ok && fis(&f[1], "-")) {
 			ok = n->n_heredocs == 0;
 		} else if (ok) {
-			size_t h = (size_t)strtoul(f[1].s, NULL, 10);
+			size_t h = (size_t) strtoul(f[1].s, NULL, 10);
 			ok = h < n->n_heredocs;
 			const struct kiln_df_heredoc *hd = ok ? &n->heredocs[h] : NULL;
-			ok = ok && feq(&f[2], hd->name.str, hd->name.len) && want_int(&f[3], (long long)hd->fd) &&
+			ok = ok && feq(&f[2], hd->name.str, hd->name.len) &&
+			     want_int(&f[3], (long long) hd->fd) &&
 			     fis(&f[4], hd->expand ? "true" : "false") &&
 			     fis(&f[5], hd->chomp ? "true" : "false") &&
 			     feq(&f[6], hd->content.str, hd->content.len);
 			if (!ok && hd) {
 				diag_text("name", hd->name.str, hd->name.len);
 				diag_text("content", hd->content.str, hd->content.len);
-				tap_diag("fd %llu expand %d chomp %d", (unsigned long long)hd->fd,
+				tap_diag("fd %llu expand %d chomp %d", (unsigned long long) hd->fd,
 					 hd->expand, hd->chomp);
 			}
 		}
@@ -432,7 +435,8 @@ static void table_heredoc_from_line(struct set *s, const char *dir)
 		char *names[16];
 		cleanup_free char *copy = strdup(f[1].s);
 		if (copy && !fis(&f[1], "-")) {
-			for (char *tok = strtok(copy, ","); tok && want_n < 16; tok = strtok(NULL, ","))
+			for (char *tok = strtok(copy, ","); tok && want_n < 16;
+			     tok = strtok(NULL, ","))
 				names[want_n++] = tok;
 		}
 		ok = ok && copy && h.len <= want_n;
@@ -500,7 +504,7 @@ static void table_json_array(struct set *s, const char *dir)
 		if (fis(&f[1], "error")) {
 			ok = r == -KILN_EPARSE;
 		} else {
-			size_t count = (size_t)strtoul(f[2].s, NULL, 10);
+			size_t count = (size_t) strtoul(f[2].s, NULL, 10);
 			ok = r == 1 && v.len == count && list_eq(f, t.row_n[i], 3, v.items, v.len);
 			/* `[]` has no element columns */
 			if (r == 1 && count == 0 && v.len == 0)
@@ -526,7 +530,7 @@ static void table_parse_words(struct set *s, const char *dir)
 		struct field *f = t.rows[i];
 		struct kiln_df_textv v = { 0 };
 		int ok = kiln_df_parse_words(f[0].s, f[0].len, '\\', &v, NULL) >= 0 &&
-			 v.len == (size_t)strtoul(f[1].s, NULL, 10) &&
+			 v.len == (size_t) strtoul(f[1].s, NULL, 10) &&
 			 list_eq(f, t.row_n[i], 2, v.items, v.len);
 		TAP_OK(ok, "parser-tables parse-words %s", f[0].s);
 		set_case(s, ok);
@@ -588,7 +592,7 @@ static int directives_match(const char *spec, const struct kiln_df_directives *d
 			name = NULL;
 		}
 	}
-	return count >= 0 && (size_t)count == d->len && idx == d->len;
+	return count >= 0 && (size_t) count == d->len && idx == d->len;
 }
 
 static void table_directives(struct set *s, const char *dir)
@@ -621,7 +625,8 @@ static void table_directives(struct set *s, const char *dir)
 			if (ok && !fis(&f[6], "-"))
 				ok = want_int(&f[6], d.line);
 			if (!ok && r == 1)
-				tap_diag("found %s (%s) at line %d", d.value.str, d.cmdline.str, d.line);
+				tap_diag("found %s (%s) at line %d", d.value.str, d.cmdline.str,
+					 d.line);
 			kiln_df_syntax_directive_release(&d);
 		}
 		TAP_OK(ok, "parser-tables directives row %zu %s", i + 1, f[0].s);
@@ -638,7 +643,8 @@ static void table_directives(struct set *s, const char *dir)
 static void table_line_numbers(struct set *s, const char *dir)
 {
 	struct tsv t;
-	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = parse_file(dir, "line-numbers.Dockerfile");
+	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast =
+		parse_file(dir, "line-numbers.Dockerfile");
 	int readable = tsv_read(dir, "line-numbers.tsv", &t) == 0;
 	for (size_t i = 0; readable && i < t.nrows; i++) {
 		struct field *f = t.rows[i];
@@ -647,7 +653,7 @@ static void table_line_numbers(struct set *s, const char *dir)
 			start = ast->start_line;
 			end = ast->end_line;
 		} else if (ok && strncmp(f[0].s, "child", 5) == 0) {
-			size_t c = (size_t)strtoul(f[0].s + 5, NULL, 10);
+			size_t c = (size_t) strtoul(f[0].s + 5, NULL, 10);
 			ok = c < ast->n_nodes;
 			if (ok) {
 				start = ast->nodes[c].start_line;
@@ -680,13 +686,14 @@ static void table_empty_continuation(struct set *s, const char *dir)
 		struct field *f = t.rows[i];
 		int ok = ast != NULL;
 		if (ok && fis(&f[0], "count")) {
-			ok = want_int(&f[1], (long long)ast->n_warnings);
+			ok = want_int(&f[1], (long long) ast->n_warnings);
 		} else if (ok && strstr(f[0].s, ".detail")) {
-			size_t w = (size_t)strtoul(f[0].s, NULL, 10);
+			size_t w = (size_t) strtoul(f[0].s, NULL, 10);
 			ok = w < ast->n_warnings && text_contains(&ast->warnings[w].detail, &f[1]);
 		} else if (ok) {
-			size_t w = (size_t)strtoul(f[0].s, NULL, 10);
-			ok = w < ast->n_warnings && text_contains(&ast->warnings[w].short_text, &f[1]);
+			size_t w = (size_t) strtoul(f[0].s, NULL, 10);
+			ok = w < ast->n_warnings &&
+			     text_contains(&ast->warnings[w].short_text, &f[1]);
 		}
 		TAP_OK(ok, "parser-tables empty-continuation %s: %s", f[0].s, f[1].s);
 		set_case(s, ok);

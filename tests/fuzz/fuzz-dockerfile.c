@@ -105,7 +105,7 @@ static void helpers(const char *s, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > (size_t)1 << 20)
+	if (size > (size_t) 1 << 20)
 		return 0;
 	/* an exact-size copy, so that reading past the end is caught */
 	char *buf = malloc(size ? size : 1);
@@ -130,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the first line alone, as the helpers see single lines */
 	const char *nl = memchr(buf, '\n', size);
-	helpers(buf, nl ? (size_t)(nl - buf) : size);
+	helpers(buf, nl ? (size_t) (nl - buf) : size);
 	free(buf);
 	return 0;
 }

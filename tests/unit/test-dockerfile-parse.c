@@ -29,19 +29,19 @@ static const struct quote_case quote_cases[] = {
 	{ "\x01\x1f\x7f", 0, "\"\\x01\\x1f\\x7f\"" },
 	{ "a\0b", 3, "\"a\\x00b\"" },
 	{ "\xff\xfe", 0, "\"\\xff\\xfe\"" },
-	{ "\xed\xa0\x80", 0, "\"\\xed\\xa0\\x80\"" },     /* a surrogate in UTF-8: invalid */
-	{ "\xc0\xaf", 0, "\"\\xc0\\xaf\"" },             /* overlong '/' */
-	{ "\xe2\x82", 0, "\"\\xe2\\x82\"" },             /* truncated sequence */
+	{ "\xed\xa0\x80", 0, "\"\\xed\\xa0\\x80\"" }, /* a surrogate in UTF-8: invalid */
+	{ "\xc0\xaf", 0, "\"\\xc0\\xaf\"" },	      /* overlong '/' */
+	{ "\xe2\x82", 0, "\"\\xe2\\x82\"" },	      /* truncated sequence */
 	{ "\xe2\x99\xa5 \xe2\x98\x83", 0, "\"\xe2\x99\xa5 \xe2\x98\x83\"" }, /* printable: raw */
-	{ "\xc2\xa0", 0, "\"\\u00a0\"" },                /* NBSP is no graphic */
+	{ "\xc2\xa0", 0, "\"\\u00a0\"" }, /* NBSP is no graphic */
 	{ "\xc2\x85", 0, "\"\\u0085\"" },
-	{ "\xc2\xad", 0, "\"\\u00ad\"" },                /* soft hyphen: format */
+	{ "\xc2\xad", 0, "\"\\u00ad\"" }, /* soft hyphen: format */
 	{ "\xef\xbb\xbf", 0, "\"\\ufeff\"" },
 	{ "\xe2\x80\xa8", 0, "\"\\u2028\"" },
 	{ "\xf0\x9f\x98\x80", 0, "\"\xf0\x9f\x98\x80\"" }, /* emoji: a symbol */
-	{ "\xf4\x8f\xbf\xbf", 0, "\"\\U0010ffff\"" },      /* unassigned */
-	{ "\xf3\xa0\x80\x81", 0, "\"\\U000e0001\"" },      /* language tag: format */
-	{ "\xef\xbf\xbd", 0, "\"\xef\xbf\xbd\"" },        /* U+FFFD itself is printable */
+	{ "\xf4\x8f\xbf\xbf", 0, "\"\\U0010ffff\"" },	   /* unassigned */
+	{ "\xf3\xa0\x80\x81", 0, "\"\\U000e0001\"" },	   /* language tag: format */
+	{ "\xef\xbf\xbd", 0, "\"\xef\xbf\xbd\"" },	   /* U+FFFD itself is printable */
 	{ "\xe4\xb8\xad\xe6\x96\x87", 0, "\"\xe4\xb8\xad\xe6\x96\x87\"" },
 };
 
@@ -60,12 +60,14 @@ static void test_quote(void)
 static const struct quote_case lower_cases[] = {
 	{ "RUN", 0, "run" },
 	{ "WorkDir", 0, "workdir" },
-	{ "\xc3\x80\xc3\x89", 0, "\xc3\xa0\xc3\xa9" },   /* ÀÉ */
-	{ "WOR\xe2\x84\xaa" "DIR", 0, "workdir" },      /* Kelvin sign folds to k */
-	{ "\xc4\xb0", 0, "i" },                         /* dotted capital I */
-	{ "R\xffN", 0, "r\xef\xbf\xbdn" },              /* invalid byte: U+FFFD */
-	{ "\xce\xa3\xce\x91", 0, "\xcf\x83\xce\xb1" },   /* ΣΑ -> σα */
-	{ "\xf0\x90\x90\x80", 0, "\xf0\x90\x90\xa8" },   /* Deseret, outside the BMP */
+	{ "\xc3\x80\xc3\x89", 0, "\xc3\xa0\xc3\xa9" }, /* ÀÉ */
+	{ "WOR\xe2\x84\xaa"
+	  "DIR",
+	  0, "workdir" },			       /* Kelvin sign folds to k */
+	{ "\xc4\xb0", 0, "i" },			       /* dotted capital I */
+	{ "R\xffN", 0, "r\xef\xbf\xbdn" },	       /* invalid byte: U+FFFD */
+	{ "\xce\xa3\xce\x91", 0, "\xcf\x83\xce\xb1" }, /* ΣΑ -> σα */
+	{ "\xf0\x90\x90\x80", 0, "\xf0\x90\x90\xa8" }, /* Deseret, outside the BMP */
 };
 
 static void test_lower(void)
@@ -107,8 +109,7 @@ static const struct dump_case dump_cases[] = {
 	  "(copy [\"--chown=a b\" \"--from=x\"] \"src\" \"dst\")\n" },
 	{ "-- ends the flags", "COPY -- --src dst\nCOPY --a -- b\n", 0,
 	  "(copy \"--src\" \"dst\")\n(copy [\"--a\"] \"b\")\n" },
-	{ "a backslash escapes in flags", "COPY --a=b\\ c d\n", 0,
-	  "(copy [\"--a=b c\"] \"d\")\n" },
+	{ "a backslash escapes in flags", "COPY --a=b\\ c d\n", 0, "(copy [\"--a=b c\"] \"d\")\n" },
 	{ "flag bytes are widened to runes", "COPY --a=\xc3\xa9 x y\n", 0,
 	  "(copy [\"--a=\xc3\x83\xc2\xa9\"] \"x\" \"y\")\n" },
 	{ "byte 0xA0 splits flags", "COPY --a=\xc2\xa0x y\n", 0,
@@ -119,8 +120,12 @@ static const struct dump_case dump_cases[] = {
 	  "(foo \"\")\n(foo [\"--x=1\"] \"\")\n" },
 	{ "no arguments", "RUN\nRUN []\nCMD [ ]\nENV\nARG\n", 0,
 	  "(run)\n(run)\n(cmd)\n(env)\n(arg)\n" },
-	{ "CRLF line endings", "FROM a\r\nRUN b \\\r\n c\r\n", 0, "(from \"a\")\n(run \"b  c\")\n" },
-	{ "byte order mark", "\xef\xbb\xbf" "FROM a\n", 0, "(from \"a\")\n" },
+	{ "CRLF line endings", "FROM a\r\nRUN b \\\r\n c\r\n", 0,
+	  "(from \"a\")\n(run \"b  c\")\n" },
+	{ "byte order mark",
+	  "\xef\xbb\xbf"
+	  "FROM a\n",
+	  0, "(from \"a\")\n" },
 	{ "blanks after the continuation", "RUN a \\  \t\nb\n", 0, "(run \"a b\")\n" },
 	{ "an escaped escape does not continue", "RUN a \\\\\nFROM b\n", 0,
 	  "(run \"a \\\\\\\\\")\n(from \"b\")\n" },
@@ -139,19 +144,25 @@ static const struct dump_case dump_cases[] = {
 	{ "a number Go cannot decode makes it shell form", "CMD [\"a\", 1e400]\n", 0,
 	  "(cmd \"[\\\"a\\\", 1e400]\")\n" },
 	{ "trailing comma is not JSON", "CMD [\"a\",]\n", 0, "(cmd \"[\\\"a\\\",]\")\n" },
-	{ "JSON list forms", "ADD [ \"a b\", \"c\" ]\nVOLUME /a /b\nSHELL [\"/bin/sh\", \"-c\"]\n", 0,
-	  "(add \"a b\" \"c\")\n(volume \"/a\" \"/b\")\n(shell \"/bin/sh\" \"-c\")\n" },
+	{ "JSON list forms", "ADD [ \"a b\", \"c\" ]\nVOLUME /a /b\nSHELL [\"/bin/sh\", \"-c\"]\n",
+	  0, "(add \"a b\" \"c\")\n(volume \"/a\" \"/b\")\n(shell \"/bin/sh\" \"-c\")\n" },
 	{ "whole-line instructions", "MAINTAINER Jane <j@x>\nWORKDIR /a b\nSTOPSIGNAL SIGKILL\n", 0,
 	  "(maintainer \"Jane <j@x>\")\n(workdir \"/a b\")\n(stopsignal \"SIGKILL\")\n" },
 	{ "EXPOSE splits on tabs", "EXPOSE 80\t443/tcp\n", 0, "(expose \"80\" \"443/tcp\")\n" },
-	{ "control bytes and NUL", "RUN a\x01" "b\nRUN c\0d\n", 16, "(run \"a\\x01b\")\n(run \"c\\x00d\")\n" },
-	{ "non-ASCII keywords", "R\xc3\x9cN x\nWOR\xe2\x84\xaa" "DIR /x\nR\xffN y\n", 0,
-	  "(r\xc3\xbcn \"\")\n(workdir \"/x\")\n(r\xef\xbf\xbdn \"\")\n" },
-	{ "heredocs are not in the dump", "FROM a\nRUN <<EOF cat\nhi\nEOF\nONBUILD RUN <<X\nx\nX\n", 0,
-	  "(from \"a\")\n(run \"<<EOF cat\")\n(onbuild (run \"<<X\"))\n" },
+	{ "control bytes and NUL",
+	  "RUN a\x01"
+	  "b\nRUN c\0d\n",
+	  16, "(run \"a\\x01b\")\n(run \"c\\x00d\")\n" },
+	{ "non-ASCII keywords",
+	  "R\xc3\x9cN x\nWOR\xe2\x84\xaa"
+	  "DIR /x\nR\xffN y\n",
+	  0, "(r\xc3\xbcn \"\")\n(workdir \"/x\")\n(r\xef\xbf\xbdn \"\")\n" },
+	{ "heredocs are not in the dump", "FROM a\nRUN <<EOF cat\nhi\nEOF\nONBUILD RUN <<X\nx\nX\n",
+	  0, "(from \"a\")\n(run \"<<EOF cat\")\n(onbuild (run \"<<X\"))\n" },
 	{ "NBSP indentation is trimmed", "\xc2\xa0RUN x\n", 0, "(run \"x\")\n" },
 	{ "no final newline", "FROM a\nRUN b", 0, "(from \"a\")\n(run \"b\")\n" },
-	{ "continuation at the end of the file", "FROM a\nRUN b \\", 0, "(from \"a\")\n(run \"b\")\n" },
+	{ "continuation at the end of the file", "FROM a\nRUN b \\", 0,
+	  "(from \"a\")\n(run \"b\")\n" },
 };
 
 static void test_dumps(void)
@@ -184,7 +195,8 @@ struct error_case {
 };
 
 static const struct error_case error_cases[] = {
-	{ "ENV without value", "FROM a\nENV x\n", KILN_EPARSE, 2, 2, "ENV must have two arguments" },
+	{ "ENV without value", "FROM a\nENV x\n", KILN_EPARSE, 2, 2,
+	  "ENV must have two arguments" },
 	{ "LABEL without =", "FROM a\nLABEL a=b c\n", KILN_EPARSE, 2, 2,
 	  "Syntax error - can't find = in \"c\". Must be of the form: name=value" },
 	{ "an error spans the continuation", "FROM a\nENV \\\n  x\n", KILN_EPARSE, 2, 3,
@@ -203,8 +215,8 @@ static const struct error_case error_cases[] = {
 	{ "only comments", "\n\n# x\n", KILN_EPARSE, 3, 3, "file with no instructions" },
 	{ "JSON with a number", "FROM a\nCMD [\"a\", 1]\n", KILN_EPARSE, 2, 2,
 	  "when using JSON array syntax, arrays must be comprised of strings only" },
-	{ "JSON with null in HEALTHCHECK", "FROM a\nHEALTHCHECK CMD [\"a\", null]\n", KILN_EPARSE, 2,
-	  2, "when using JSON array syntax, arrays must be comprised of strings only" },
+	{ "JSON with null in HEALTHCHECK", "FROM a\nHEALTHCHECK CMD [\"a\", null]\n", KILN_EPARSE,
+	  2, 2, "when using JSON array syntax, arrays must be comprised of strings only" },
 	{ "JSON with an in-range number", "FROM a\nCOPY [\"a\", 1e308]\n", KILN_EPARSE, 2, 2,
 	  "when using JSON array syntax, arrays must be comprised of strings only" },
 	{ "ONBUILD too deep",
@@ -280,7 +292,8 @@ static void test_limits(void)
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
 		size_t len;
-		cleanup_free char *in = long_input(cases[i].head, cases[i].n, 'a', cases[i].tail, &len);
+		cleanup_free char *in =
+			long_input(cases[i].head, cases[i].n, 'a', cases[i].tail, &len);
 		struct kiln_error err = KILN_ERROR_INIT;
 		cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = NULL;
 		int r = kiln_df_parse(in, len, NULL, &ast, &err);
@@ -289,7 +302,7 @@ static void test_limits(void)
 			TAP_STR_EQ(err.msg, cases[i].msg, "limit message: %s", cases[i].name);
 			TAP_INT_EQ(err.pos.line, cases[i].line, "limit line: %s", cases[i].name);
 		} else {
-			TAP_INT_EQ(ast ? (long long)ast->n_nodes : -1, 2, "limit nodes: %s",
+			TAP_INT_EQ(ast ? (long long) ast->n_nodes : -1, 2, "limit nodes: %s",
 				   cases[i].name);
 		}
 		kiln_error_release(&err);
@@ -302,7 +315,7 @@ static void test_limits(void)
 	TAP_INT_EQ(r, -KILN_ELIMIT, "a file over KILN_DF_MAX_FILE is refused unread");
 	kiln_error_release(&err);
 
-	size_t n = (size_t)KILN_DF_MAX_INSTRUCTIONS + 1, len = n * 2;
+	size_t n = (size_t) KILN_DF_MAX_INSTRUCTIONS + 1, len = n * 2;
 	cleanup_free char *many = malloc(len);
 	if (!many)
 		abort();
@@ -312,11 +325,11 @@ static void test_limits(void)
 	}
 	r = kiln_df_parse(many, len, NULL, &ast, &err);
 	TAP_INT_EQ(r, -KILN_ELIMIT, "more than KILN_DF_MAX_INSTRUCTIONS instructions");
-	TAP_INT_EQ(err.pos.line, (long long)n, "the instruction count error points at the line");
+	TAP_INT_EQ(err.pos.line, (long long) n, "the instruction count error points at the line");
 	kiln_error_release(&err);
 	r = kiln_df_parse(many, len - 2, NULL, &ast, &err);
 	TAP_INT_EQ(r, 0, "exactly KILN_DF_MAX_INSTRUCTIONS instructions parse");
-	TAP_INT_EQ(ast ? (long long)ast->n_nodes : -1, KILN_DF_MAX_INSTRUCTIONS, "all of them");
+	TAP_INT_EQ(ast ? (long long) ast->n_nodes : -1, KILN_DF_MAX_INSTRUCTIONS, "all of them");
 	kiln_df_ast_free(ast);
 }
 
@@ -462,19 +475,23 @@ static void test_json_model(void)
 	TAP_INT_EQ(kiln_df_to_json(a, &j, NULL), 0, "to_json");
 	if (!j)
 		return;
-	TAP_INT_EQ(json_integer_value(json_object_get(j, "version")), KILN_DF_JSON_VERSION, "version");
+	TAP_INT_EQ(json_integer_value(json_object_get(j, "version")), KILN_DF_JSON_VERSION,
+		   "version");
 	TAP_STR_EQ(json_string_value(json_object_get(j, "escape")), "`", "escape");
 	TAP_STR_EQ(json_string_value(json_object_get(j, "file")), "Dockerfile", "file");
 	json_t *st = json_object_get(j, "stages");
 	TAP_INT_EQ(json_array_size(st), 3, "three stages");
-	json_t *s0 = json_array_get(st, 0), *s1 = json_array_get(st, 1), *s2 = json_array_get(st, 2);
-	TAP_STR_EQ(json_string_value(json_object_get(s0, "name")), "Build", "stage name as written");
+	json_t *s0 = json_array_get(st, 0), *s1 = json_array_get(st, 1),
+	       *s2 = json_array_get(st, 2);
+	TAP_STR_EQ(json_string_value(json_object_get(s0, "name")), "Build",
+		   "stage name as written");
 	TAP_STR_EQ(json_string_value(json_object_get(s0, "base")), "img:$V", "base as written");
 	TAP_STR_EQ(json_string_value(json_object_get(s0, "platform")), "linux/amd64", "platform");
 	TAP_INT_EQ(json_integer_value(json_object_get(s0, "start_line")), 4, "stage start");
 	TAP_INT_EQ(json_integer_value(json_object_get(s0, "end_line")), 7, "stage end");
 	TAP_INT_EQ(json_array_size(json_object_get(s0, "instructions")), 2, "stage 0 instructions");
-	TAP_STR_EQ(json_string_value(json_object_get(s1, "name")), "final", "AS is case-insensitive");
+	TAP_STR_EQ(json_string_value(json_object_get(s1, "name")), "final",
+		   "AS is case-insensitive");
 	TAP_OK(json_is_null(json_object_get(s2, "name")), "unnamed stage");
 	TAP_OK(json_is_null(json_object_get(s2, "platform")), "no platform");
 	json_t *ins = json_object_get(j, "instructions");
@@ -495,8 +512,8 @@ static void test_json_model(void)
 	json_t *ob = json_array_get(ins, 4);
 	json_t *trig = json_object_get(ob, "onbuild");
 	TAP_STR_EQ(json_string_value(json_object_get(trig, "instruction")), "copy", "trigger");
-	TAP_OK(json_is_null(json_object_get(json_array_get(json_object_get(trig, "flags"), 0),
-					   "value")),
+	TAP_OK(json_is_null(
+		       json_object_get(json_array_get(json_object_get(trig, "flags"), 0), "value")),
 	       "bare flag value is null");
 	json_t *label = json_array_get(ins, 6);
 	TAP_STR_EQ(json_string_value(json_array_get(json_object_get(label, "args"), 1)),
@@ -525,8 +542,8 @@ static void test_json_arrays(void)
 		{ "[\"a\", 1.7976931348623157e308]", -1, 0 },
 		{ "[\"a\", 0.00000000000000000000000000000000000000000000000001e-400]", -1, 0 },
 		{ "[\"\\u0000\"]", 1, 1 },
-		{ "[\"a\tb\"]", 0, 0 },   /* raw control character */
-		{ "[\"\\x\"]", 0, 0 },    /* bad escape */
+		{ "[\"a\tb\"]", 0, 0 }, /* raw control character */
+		{ "[\"\\x\"]", 0, 0 },	/* bad escape */
 		{ "[01]", 0, 0 },
 		{ "[-]", 0, 0 },
 		{ "[1.]", 0, 0 },
@@ -553,17 +570,19 @@ static void test_json_arrays(void)
 	 * Go's float64 decoding fails from 2^1024 - 2^970 up (where rounding
 	 * reaches +Inf), which makes the array no JSON for BuildKit.
 	 */
-	static const char limit[] =
-		"17976931348623158079372897140530341507993413271003782693617377898044496829276475094"
-		"66490179775872070963302864166928879109465555478519404026306574886715058206819089020"
-		"00708383676273854845817711531764475730270069855571366959622842914819860834936475292"
-		"719074168444365510704342711559699508093042880177904174497792";
+	static const char limit[] = "17976931348623158079372897140530341507993413271003782693617377"
+				    "898044496829276475094"
+				    "66490179775872070963302864166928879109465555478519404026306574"
+				    "886715058206819089020"
+				    "00708383676273854845817711531764475730270069855571366959622842"
+				    "914819860834936475292"
+				    "719074168444365510704342711559699508093042880177904174497792";
 	static const struct {
 		const char *fmt;
 		int last_delta;
 		int want;
 	} edges[] = {
-		{ "[%s]", 0, 0 },             /* the limit itself overflows */
+		{ "[%s]", 0, 0 },	      /* the limit itself overflows */
 		{ "[%s]", -1, -KILN_EPARSE }, /* one below does not */
 		{ "[-%s.0]", 0, 0 },
 		{ "[0.%se309]", 0, 0 },
@@ -574,7 +593,8 @@ static void test_json_arrays(void)
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(edges); i++) {
 		char digits[sizeof(limit)];
 		memcpy(digits, limit, sizeof(limit));
-		digits[sizeof(limit) - 2] = (char)(digits[sizeof(limit) - 2] + edges[i].last_delta);
+		digits[sizeof(limit) - 2] =
+			(char) (digits[sizeof(limit) - 2] + edges[i].last_delta);
 		cleanup_free char *s = kiln_asprintf(edges[i].fmt, digits);
 		struct kiln_df_textv v = { 0 };
 		TAP_INT_EQ(kiln_df_parse_json_array(s, strlen(s), &v, NULL), edges[i].want,
@@ -584,12 +604,12 @@ static void test_json_arrays(void)
 
 	/* nesting: Go's scanner allows 10000 levels */
 	for (int depth = 9999; depth <= 10000; depth++) {
-		size_t len = (size_t)depth * 2;
+		size_t len = (size_t) depth * 2;
 		cleanup_free char *s = malloc(len);
 		if (!s)
 			abort();
-		memset(s, '[', (size_t)depth);
-		memset(s + depth, ']', (size_t)depth);
+		memset(s, '[', (size_t) depth);
+		memset(s + depth, ']', (size_t) depth);
 		struct kiln_df_textv v = { 0 };
 		int r = kiln_df_parse_json_array(s, len, &v, NULL);
 		TAP_INT_EQ(r, -KILN_EPARSE, "%d nested arrays are JSON (and not strings)", depth);
@@ -622,13 +642,16 @@ static void test_words(void)
 		{ "\"a\\\" b\" c", '\\', "\"a\\\" b\"|c" },
 		{ "a\\", '\\', "a" },
 		{ "\"\"", '\\', "\"\"" },
-		{ "a\xc2\xa0" "b", '\\', "a|b" },
+		{ "a\xc2\xa0"
+		  "b",
+		  '\\', "a|b" },
 		{ "x\xff", '\\', "x\xef\xbf\xbd" },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
 		struct kiln_df_textv v = { 0 };
 		cleanup(kiln_buf_release) struct kiln_buf b = KILN_BUF_INIT;
-		int r = kiln_df_parse_words(cases[i].in, strlen(cases[i].in), cases[i].escape, &v, NULL);
+		int r = kiln_df_parse_words(cases[i].in, strlen(cases[i].in), cases[i].escape, &v,
+					    NULL);
 		for (size_t k = 0; r == 0 && k < v.len; k++)
 			if ((k && kiln_buf_addch(&b, '|') < 0) ||
 			    kiln_buf_add(&b, v.items[k].str, v.items[k].len) < 0)
@@ -648,7 +671,9 @@ static void test_heredoc_helpers(void)
 	} cases[] = {
 		{ "<<EOF", 1, "EOF", 1, 0 },
 		{ "<<-'E O'", 1, "E O", 0, 1 },
-		{ "<<\xef\xbb\xbf" "EOF", 1, "EOF", 1, 0 }, /* the lexer skips a leading BOM */
+		{ "<<\xef\xbb\xbf"
+		  "EOF",
+		  1, "EOF", 1, 0 }, /* the lexer skips a leading BOM */
 		{ "<<$X", 1, "$X", 1, 0 },
 		{ "<<${X:-y}", 1, "${X:-y}", 1, 0 },
 		{ "<<${X//a/b}", 1, "${X/a/b}", 1, 0 },
@@ -687,7 +712,7 @@ static void test_heredoc_helpers(void)
 		{ "RUN <<  EOF  > foo", "EOF" },
 		{ "RUN <<A cat <<'B' | x <<-\"C\"", "A,B,C" },
 		{ "RUN echo a<<EOF", "" },
-		{ "RUN <<EOF '", "" },          /* the lexer fails: no heredocs */
+		{ "RUN <<EOF '", "" }, /* the lexer fails: no heredocs */
 		{ "RUN <<EOF \\'", "EOF" },
 		{ "COPY --from=x <<A /a", "A" },
 	};
@@ -720,8 +745,8 @@ static void test_heredoc_helpers(void)
 		struct kiln_df_heredocs h = { 0 };
 		r = kiln_df_heredocs_from_line(line.buf, line.len, &h, NULL);
 		TAP_INT_EQ(r, 0, "%d nested ${...}: no error", nest[i].depth);
-		TAP_STR_EQ(h.len ? h.items[0].name.str : "", nest[i].want, "%d nested ${...}: heredocs",
-			   nest[i].depth);
+		TAP_STR_EQ(h.len ? h.items[0].name.str : "", nest[i].want,
+			   "%d nested ${...}: heredocs", nest[i].depth);
 		kiln_df_heredocs_release(&h);
 		/* the same as a file, its line split by continuations every 4 KiB */
 		struct kiln_buf file = KILN_BUF_INIT;
@@ -737,7 +762,7 @@ static void test_heredoc_helpers(void)
 		r = kiln_df_parse(file.buf, file.len, NULL, &ast, NULL);
 		kiln_buf_release(&file);
 		TAP_INT_EQ(r, 0, "%d nested ${...}: the file parses", nest[i].depth);
-		TAP_INT_EQ(ast ? (long long)ast->n_nodes : -1, *nest[i].want ? 1 : 2,
+		TAP_INT_EQ(ast ? (long long) ast->n_nodes : -1, *nest[i].want ? 1 : 2,
 			   "%d nested ${...}: instructions", nest[i].depth);
 		kiln_df_ast_free(ast);
 		kiln_buf_release(&line);
@@ -752,7 +777,8 @@ static void test_name_val(void)
 {
 	struct kiln_df_textv v = { 0 };
 	struct kiln_error err = KILN_ERROR_INIT;
-	TAP_INT_EQ(kiln_df_parse_name_val("LABEL", "a  b  c", 7, '\\', &v, NULL), 0, "legacy LABEL");
+	TAP_INT_EQ(kiln_df_parse_name_val("LABEL", "a  b  c", 7, '\\', &v, NULL), 0,
+		   "legacy LABEL");
 	TAP_INT_EQ(v.len, 3, "legacy gives a triple");
 	TAP_STR_EQ(v.len == 3 ? v.items[1].str : NULL, "b  c", "legacy value is the rest");
 	kiln_df_textv_release(&v);
@@ -765,7 +791,8 @@ static void test_name_val(void)
 	kiln_df_textv_release(&v);
 	TAP_INT_EQ(kiln_df_parse_name_val("ENV", "a=\"b`\" c\"", 9, '`', &v, NULL), 0,
 		   "a backtick-escaped quote inside quotes");
-	TAP_STR_EQ(v.len == 3 ? v.items[1].str : NULL, "\"b`\" c\"", "value keeps quotes and escape");
+	TAP_STR_EQ(v.len == 3 ? v.items[1].str : NULL, "\"b`\" c\"",
+		   "value keeps quotes and escape");
 	kiln_df_textv_release(&v);
 }
 
@@ -796,7 +823,8 @@ static void test_directive_helpers(void)
 		TAP_INT_EQ(r, cases[i].found, "DetectSyntax case %zu", i);
 		if (r == 1) {
 			TAP_STR_EQ(d.value.str, cases[i].value, "DetectSyntax case %zu value", i);
-			TAP_STR_EQ(d.cmdline.str, cases[i].cmdline, "DetectSyntax case %zu cmdline", i);
+			TAP_STR_EQ(d.cmdline.str, cases[i].cmdline, "DetectSyntax case %zu cmdline",
+				   i);
 			TAP_INT_EQ(d.line, cases[i].line, "DetectSyntax case %zu line", i);
 		}
 		kiln_df_syntax_directive_release(&d);
@@ -825,7 +853,8 @@ static void test_failmalloc(void)
 		"# syntax=x\n# c\nARG A=1\nFROM --platform=p b AS c\nRUN a \\\n\n b\n"
 		"COPY <<X <<'Y' /d\nx\nX\ny\nY\nENV a=b c=\"d\"\nENV k v w\nLABEL l=\"m n\"\n"
 		"CMD [\"a\", \"\\u00e9\"]\nONBUILD ONBUILD RUN <<Z\nz\nZ\nHEALTHCHECK CMD [\"h\"]\n"
-		"WOR\xe2\x84\xaa" "DIR /w\nEXPOSE 1 2\n";
+		"WOR\xe2\x84\xaa"
+		"DIR /w\nEXPOSE 1 2\n";
 	int failures = 0, oks = 0, bad = 0;
 	for (long n = 0; n < 100000; n++) {
 		struct kiln_df_ast *ast = NULL;

@@ -7,7 +7,7 @@
 
 #include "base/alloc.h"
 
-#define CHUNK_SIZE ((size_t)64 * 1024)
+#define CHUNK_SIZE ((size_t) 64 * 1024)
 #define ALIGN 16
 
 struct chunk {
@@ -44,7 +44,7 @@ void *kiln_df_arena_alloc(struct kiln_df_arena *a, size_t size)
 	size_t need;
 	if (kiln_add_size(size, ALIGN - 1, &need) < 0)
 		return NULL;
-	need &= ~(size_t)(ALIGN - 1);
+	need &= ~(size_t) (ALIGN - 1);
 	if (need == 0)
 		need = ALIGN;
 	struct chunk *c = a->head;
@@ -68,7 +68,7 @@ void *kiln_df_arena_alloc(struct kiln_df_arena *a, size_t size)
 		}
 		c = n;
 	}
-	void *p = (char *)c->data + c->used;
+	void *p = (char *) c->data + c->used;
 	c->used += need;
 	memset(p, 0, size);
 	return p;

@@ -173,10 +173,10 @@ struct kiln_df_warning {
 /** A parsed Dockerfile. Free with kiln_df_ast_free(). */
 struct kiln_df_ast {
 	struct kiln_df_text filename; /* as given to kiln_df_parse() */
-	int escape;                   /* '\\' or '`' */
-	int start_line;               /* first instruction line (1-based) */
-	int end_line;                 /* last line of the last instruction */
-	int n_lines;                  /* lines in the file */
+	int escape;		      /* '\\' or '`' */
+	int start_line;		      /* first instruction line (1-based) */
+	int end_line;		      /* last line of the last instruction */
+	int n_lines;		      /* lines in the file */
 
 	struct kiln_df_node *nodes;
 	size_t n_nodes;
@@ -195,8 +195,8 @@ struct kiln_df_ast {
 };
 
 /* Limits on hostile input (KILN_ELIMIT). The line limit is BuildKit's. */
-#define KILN_DF_MAX_LINE 65535              /* bytes per physical line, without its '\n' */
-#define KILN_DF_MAX_FILE ((size_t)16 << 20) /* bytes per Dockerfile */
+#define KILN_DF_MAX_LINE 65535		     /* bytes per physical line, without its '\n' */
+#define KILN_DF_MAX_FILE ((size_t) 16 << 20) /* bytes per Dockerfile */
 #define KILN_DF_MAX_INSTRUCTIONS 100000
 #define KILN_DF_MAX_ONBUILD_DEPTH 16
 

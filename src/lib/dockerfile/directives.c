@@ -98,7 +98,7 @@ static int parse_all(const char *data, size_t len, const char *prefix, int first
 		const char *nl = memchr(p, '\n', window);
 		size_t ll;
 		if (nl) {
-			ll = (size_t)(nl - p);
+			ll = (size_t) (nl - p);
 			pos += ll + 1;
 		} else if (rem > KILN_DF_MAX_LINE) {
 			break;
@@ -116,7 +116,7 @@ static int parse_all(const char *data, size_t len, const char *prefix, int first
 		if (nl_ >= sizeof(lname))
 			break;
 		for (size_t i = 0; i < nl_; i++)
-			lname[i] = (char)(p[no + i] | 0x20);
+			lname[i] = (char) (p[no + i] | 0x20);
 		if (!df_directive_known(lname, nl_))
 			break;
 		int idx = lname[0] == 's' ? 0 : lname[0] == 'e' ? 1 : 2;
@@ -199,7 +199,7 @@ static int parse_directive(const char *key, const char *data, size_t len, int an
 	int line = 0;
 	if (len >= 2 && data[0] == '#' && data[1] == '!') {
 		const char *nl = memchr(data, '\n', len);
-		size_t skip = nl ? (size_t)(nl - data) + 1 : len;
+		size_t skip = nl ? (size_t) (nl - data) + 1 : len;
 		data += skip;
 		len -= skip;
 		line = 1;
@@ -223,8 +223,8 @@ static int parse_directive(const char *key, const char *data, size_t len, int an
 			const char *sp = memchr(v, ' ', items[i].value.len);
 			ret->cmdline = items[i].value;
 			ret->value.str = kiln_df_arena_strndup(
-				a, v, sp ? (size_t)(sp - v) : items[i].value.len);
-			ret->value.len = sp ? (size_t)(sp - v) : items[i].value.len;
+				a, v, sp ? (size_t) (sp - v) : items[i].value.len);
+			ret->value.len = sp ? (size_t) (sp - v) : items[i].value.len;
 			ret->line = items[i].line;
 			free(items);
 			if (!ret->value.str) {

@@ -7,7 +7,7 @@
 
 int32_t kiln_df_utf8_decode(const char *str, size_t len, size_t *width)
 {
-	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *s = (const unsigned char *) str;
 	unsigned char b0 = s[0];
 	if (b0 < 0x80) {
 		*width = 1;
@@ -58,24 +58,24 @@ size_t kiln_df_utf8_encode(int32_t r, char out[4])
 	if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
 		r = KILN_DF_RUNE_ERROR;
 	if (r < 0x80) {
-		out[0] = (char)r;
+		out[0] = (char) r;
 		return 1;
 	}
 	if (r < 0x800) {
-		out[0] = (char)(0xC0 | (r >> 6));
-		out[1] = (char)(0x80 | (r & 0x3F));
+		out[0] = (char) (0xC0 | (r >> 6));
+		out[1] = (char) (0x80 | (r & 0x3F));
 		return 2;
 	}
 	if (r < 0x10000) {
-		out[0] = (char)(0xE0 | (r >> 12));
-		out[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (r & 0x3F));
+		out[0] = (char) (0xE0 | (r >> 12));
+		out[1] = (char) (0x80 | ((r >> 6) & 0x3F));
+		out[2] = (char) (0x80 | (r & 0x3F));
 		return 3;
 	}
-	out[0] = (char)(0xF0 | (r >> 18));
-	out[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (r & 0x3F));
+	out[0] = (char) (0xF0 | (r >> 18));
+	out[1] = (char) (0x80 | ((r >> 12) & 0x3F));
+	out[2] = (char) (0x80 | ((r >> 6) & 0x3F));
+	out[3] = (char) (0x80 | (r & 0x3F));
 	return 4;
 }
 
@@ -123,7 +123,7 @@ int kiln_df_is_print(int32_t r)
 		return r >= 0x20 && r <= 0x7E;
 	if (r > 0x10FFFF)
 		return 0;
-	return in_ranges(kiln_df_unicode_print, kiln_df_unicode_print_len, (uint32_t)r);
+	return in_ranges(kiln_df_unicode_print, kiln_df_unicode_print_len, (uint32_t) r);
 }
 
 int kiln_df_is_letter(int32_t r)
@@ -132,7 +132,7 @@ int kiln_df_is_letter(int32_t r)
 		return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
 	if (r > 0x10FFFF)
 		return 0;
-	return in_ranges(kiln_df_unicode_letter, kiln_df_unicode_letter_len, (uint32_t)r);
+	return in_ranges(kiln_df_unicode_letter, kiln_df_unicode_letter_len, (uint32_t) r);
 }
 
 int kiln_df_is_digit(int32_t r)
@@ -141,7 +141,7 @@ int kiln_df_is_digit(int32_t r)
 		return r >= '0' && r <= '9';
 	if (r > 0x10FFFF)
 		return 0;
-	return in_ranges(kiln_df_unicode_digit, kiln_df_unicode_digit_len, (uint32_t)r);
+	return in_ranges(kiln_df_unicode_digit, kiln_df_unicode_digit_len, (uint32_t) r);
 }
 
 int32_t kiln_df_to_lower(int32_t r)
@@ -152,7 +152,7 @@ int32_t kiln_df_to_lower(int32_t r)
 		return r;
 	const struct kiln_df_ucase *t = kiln_df_unicode_lower;
 	size_t lo = 0, hi = kiln_df_unicode_lower_len;
-	uint32_t c = (uint32_t)r;
+	uint32_t c = (uint32_t) r;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (c < t[mid].lo) {
@@ -160,7 +160,7 @@ int32_t kiln_df_to_lower(int32_t r)
 		} else if (c > t[mid].hi) {
 			lo = mid + 1;
 		} else {
-			if ((c - t[mid].lo) % (uint32_t)t[mid].stride)
+			if ((c - t[mid].lo) % (uint32_t) t[mid].stride)
 				return r;
 			return r + t[mid].delta;
 		}
@@ -212,7 +212,7 @@ static size_t trailing_space_width(const unsigned char *s, size_t len)
 
 size_t kiln_df_space_suffix(const char *s, size_t len)
 {
-	const unsigned char *u = (const unsigned char *)s;
+	const unsigned char *u = (const unsigned char *) s;
 	size_t n = 0, w;
 	while ((w = trailing_space_width(u, len - n)) > 0)
 		n += w;
@@ -272,7 +272,7 @@ int kiln_df_go_quote(struct kiln_buf *out, const char *s, size_t len)
 	while (r >= 0 && i < len) {
 		/* a run of printable ASCII needing no escape */
 		size_t j = i;
-		while (j < len && (unsigned char)s[j] >= 0x20 && (unsigned char)s[j] < 0x7F &&
+		while (j < len && (unsigned char) s[j] >= 0x20 && (unsigned char) s[j] < 0x7F &&
 		       s[j] != '"' && s[j] != '\\')
 			j++;
 		if (j > i) {
@@ -283,11 +283,11 @@ int kiln_df_go_quote(struct kiln_buf *out, const char *s, size_t len)
 		size_t w;
 		int32_t c = kiln_df_utf8_decode(s + i, len - i, &w);
 		if (w == 1 && c == KILN_DF_RUNE_ERROR) {
-			char hx[4] = { '\\', 'x', lowerhex[((unsigned char)s[i]) >> 4],
-				       lowerhex[((unsigned char)s[i]) & 0xF] };
+			char hx[4] = { '\\', 'x', lowerhex[((unsigned char) s[i]) >> 4],
+				       lowerhex[((unsigned char) s[i]) & 0xF] };
 			r = kiln_buf_add(out, hx, 4);
 		} else if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
+			char e[2] = { '\\', (char) c };
 			r = kiln_buf_add(out, e, 2);
 		} else if (kiln_df_is_print(c)) {
 			r = kiln_buf_add(out, s + i, w);
@@ -305,7 +305,7 @@ int kiln_df_go_to_lower(struct kiln_buf *out, const char *s, size_t len)
 {
 	size_t i;
 	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
+		if ((unsigned char) s[i] >= 0x80)
 			break;
 	if (i == len) {
 		int r = kiln_buf_grow(out, len);
@@ -313,7 +313,7 @@ int kiln_df_go_to_lower(struct kiln_buf *out, const char *s, size_t len)
 			return r;
 		for (i = 0; i < len; i++) {
 			char c = s[i];
-			out->buf[out->len + i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+			out->buf[out->len + i] = (c >= 'A' && c <= 'Z') ? (char) (c + 32) : c;
 		}
 		kiln_buf_setlen(out, out->len + len);
 		return 0;

@@ -56,7 +56,7 @@ struct kiln_df_urange {
 struct kiln_df_ucase {
 	uint32_t lo, hi;
 	int32_t stride; /* 1: every code point in [lo, hi]; 2: every other one */
-	int32_t delta;  /* lower = upper + delta */
+	int32_t delta;	/* lower = upper + delta */
 };
 extern const struct kiln_df_urange kiln_df_unicode_print[];
 extern const size_t kiln_df_unicode_print_len;

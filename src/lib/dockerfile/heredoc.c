@@ -26,7 +26,7 @@ struct lexer {
 	int raw_escapes;
 	struct kiln_buf word; /* the word being built; shared by nested calls */
 	struct kiln_df_arena *arena;
-	int depth;       /* ${...} nesting, bounded: each level is a C call */
+	int depth;	 /* ${...} nesting, bounded: each level is a C call */
 	const char *err; /* first lexing error, static text */
 	char err_ch[16]; /* the character the message names */
 };
@@ -417,8 +417,8 @@ static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, stru
  * ProcessWords(s) with an empty environment: the words are appended to out
  * (arena copies). 0, LEX_SYNTAX with lx->err set, or a negative error.
  */
-static int lex_words(struct lexer *lx, const char *s, size_t len, int raw_quotes,
-		     int raw_escapes, struct kiln_df_arena *a, struct df_textvec *out)
+static int lex_words(struct lexer *lx, const char *s, size_t len, int raw_quotes, int raw_escapes,
+		     struct kiln_df_arena *a, struct df_textvec *out)
 {
 	cleanup(kiln_buf_release) struct kiln_buf result = KILN_BUF_INIT;
 	memset(lx, 0, sizeof(*lx));
@@ -476,8 +476,8 @@ int df_parse_heredoc(const char *word, size_t len, struct kiln_df_arena *a,
 		chomp = 1;
 		i++;
 	}
-	while (i < len && (word[i] == ' ' || word[i] == '\t' || word[i] == '\n' || word[i] == '\f' ||
-			   word[i] == '\r'))
+	while (i < len && (word[i] == ' ' || word[i] == '\t' || word[i] == '\n' ||
+			   word[i] == '\f' || word[i] == '\r'))
 		i++;
 	if (memchr(word + i, '<', len - i))
 		return 0;
@@ -489,7 +489,7 @@ int df_parse_heredoc(const char *word, size_t len, struct kiln_df_arena *a,
 	/* strconv.ParseUint(digits, 10, 0), its range error ignored: saturates */
 	uint64_t fd = 0;
 	for (size_t k = 0; k < digits; k++) {
-		unsigned d = (unsigned)(word[k] - '0');
+		unsigned d = (unsigned) (word[k] - '0');
 		if (fd > (UINT64_MAX - d) / 10) {
 			fd = UINT64_MAX;
 			break;
@@ -509,7 +509,7 @@ int df_parse_heredoc(const char *word, size_t len, struct kiln_df_arena *a,
 	if (r == 0 && raw.n != words.n) {
 		r = kiln_fail(err, KILN_EPARSE, 0,
 			      "internal lexing of heredoc produced inconsistent results: %.*s",
-			      (int)rest_len, rest);
+			      (int) rest_len, rest);
 	} else if (r == LEX_SYNTAX) {
 		r = lex_fail(&lx, rest, rest_len, err);
 	} else if (r < 0) {

@@ -20,7 +20,8 @@ struct df_textvec {
 	struct kiln_df_text *v;
 	size_t n, alloc;
 };
-int df_textvec_push(struct df_textvec *tv, const char *s, size_t len) __attribute__((warn_unused_result));
+int df_textvec_push(struct df_textvec *tv, const char *s, size_t len)
+	__attribute__((warn_unused_result));
 /** Copy s[0..len) into the arena, then push it. */
 int df_textvec_push_copy(struct df_textvec *tv, struct kiln_df_arena *a, const char *s, size_t len)
 	__attribute__((warn_unused_result));

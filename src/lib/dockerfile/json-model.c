@@ -93,7 +93,8 @@ static json_t *heredocs_json(const struct kiln_df_node *n)
 		return NULL;
 	for (size_t i = 0; i < n->n_heredocs; i++) {
 		const struct kiln_df_heredoc *h = &n->heredocs[i];
-		json_int_t fd = h->fd > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)h->fd;
+		json_int_t fd =
+			h->fd > (uint64_t) INT64_MAX ? (json_int_t) INT64_MAX : (json_int_t) h->fd;
 		json_t *o = json_object();
 		if (push(arr, o) < 0 || put(o, "name", jtext(&h->name)) < 0 ||
 		    put(o, "content", jtext(&h->content)) < 0 ||
@@ -160,12 +161,15 @@ static json_t *stages_json(const struct kiln_df_ast *ast, json_t *instrs)
 			list = json_array();
 			if (!list)
 				return NULL;
-			if (put(cur, "index", json_integer((json_int_t)json_array_size(stages) - 1)) < 0 ||
+			if (put(cur, "index",
+				json_integer((json_int_t) json_array_size(stages) - 1)) < 0 ||
 			    put(cur, "name",
-				n->n_args == 3 && is_as(&n->args[1]) ? jtext(&n->args[2]) : json_null()) < 0 ||
+				n->n_args == 3 && is_as(&n->args[1]) ? jtext(&n->args[2])
+								     : json_null()) < 0 ||
 			    put(cur, "base", n->n_args ? jtext(&n->args[0]) : json_null()) < 0 ||
 			    put(cur, "platform",
-				platform && platform->has_value ? jtext(&platform->value) : json_null()) < 0 ||
+				platform && platform->has_value ? jtext(&platform->value)
+								: json_null()) < 0 ||
 			    put(cur, "start_line", json_integer(n->start_line)) < 0 ||
 			    put(cur, "end_line", json_integer(n->end_line)) < 0) {
 				json_decref(list);
@@ -180,9 +184,9 @@ static json_t *stages_json(const struct kiln_df_ast *ast, json_t *instrs)
 				return NULL;
 			continue;
 		}
-		if (push(list, json_integer((json_int_t)i)) < 0 ||
+		if (push(list, json_integer((json_int_t) i)) < 0 ||
 		    put(cur, "end_line", json_integer(n->end_line)) < 0 ||
-		    put(jn, "stage", json_integer((json_int_t)json_array_size(stages) - 1)) < 0)
+		    put(jn, "stage", json_integer((json_int_t) json_array_size(stages) - 1)) < 0)
 			return NULL;
 	}
 	return steal_ptr(&stages);
@@ -194,7 +198,7 @@ static json_t *ast_json(const struct kiln_df_ast *ast)
 	cleanup(json_decrefp) json_t *dirs = json_array();
 	cleanup(json_decrefp) json_t *instrs = json_array();
 	cleanup(json_decrefp) json_t *warns = json_array();
-	char esc[2] = { (char)ast->escape, 0 };
+	char esc[2] = { (char) ast->escape, 0 };
 	if (!o || !dirs || !instrs || !warns)
 		return NULL;
 	for (size_t i = 0; i < ast->n_directives; i++) {
@@ -207,7 +211,7 @@ static json_t *ast_json(const struct kiln_df_ast *ast)
 	}
 	for (size_t i = 0; i < ast->n_nodes; i++) {
 		const struct kiln_df_node *n = &ast->nodes[i];
-		json_t *jn = node_json(n, (long)i);
+		json_t *jn = node_json(n, (long) i);
 		if (push(instrs, jn) < 0 ||
 		    put(jn, "comments", comments_json(n->comments, n->n_comments)) < 0)
 			return NULL;

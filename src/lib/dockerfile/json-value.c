@@ -34,7 +34,7 @@ static size_t scan_string(const char *s, size_t len, size_t p)
 {
 	p++;
 	while (p < len) {
-		unsigned char c = (unsigned char)s[p];
+		unsigned char c = (unsigned char) s[p];
 		if (c == '"')
 			return p + 1;
 		if (c < 0x20)
@@ -71,11 +71,13 @@ static size_t scan_string(const char *s, size_t len, size_t p)
 }
 
 /* The maximum float64 rounds to +Inf from here up: 2^1024 - 2^970, exactly. */
-static const char float_limit[] =
-	"1797693134862315807937289714053034150799341327100378269361737789804449682927647509466490179"
-	"7758720709633028641669288791094655554785194040263065748867150582068190890200070838367627385"
-	"4845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342"
-	"711559699508093042880177904174497792";
+static const char float_limit[] = "1797693134862315807937289714053034150799341327100378269361737789"
+				  "804449682927647509466490179"
+				  "7758720709633028641669288791094655554785194040263065748867150582"
+				  "068190890200070838367627385"
+				  "4845817711531764475730270069855571366959622842914819860834936475"
+				  "292719074168444365510704342"
+				  "711559699508093042880177904174497792";
 
 /*
  * Whether Go's strconv.ParseFloat would report ErrRange (overflow) for the
@@ -114,14 +116,16 @@ static int number_overflows(const char *s, size_t len)
 	/* first significant digit */
 	size_t total = (int_end - int_start) + (frac_end - frac_start);
 	size_t k = 0;
-#define DIGIT(j) ((j) < int_end - int_start ? s[int_start + (j)] : s[frac_start + (j) - (int_end - int_start)])
+#define DIGIT(j)                                                                                   \
+	((j) < int_end - int_start ? s[int_start + (j)]                                            \
+				   : s[frac_start + (j) - (int_end - int_start)])
 	while (k < total && DIGIT(k) == '0')
 		k++;
 	if (k == total)
 		return 0; /* zero */
 	/* value = 0.D * 10^E with D starting at digit k */
-	long long e10 = (long long)(int_end - int_start) - (long long)k + exp;
-	long long lim_e10 = (long long)sizeof(float_limit) - 1;
+	long long e10 = (long long) (int_end - int_start) - (long long) k + exp;
+	long long lim_e10 = (long long) sizeof(float_limit) - 1;
 	if (e10 != lim_e10)
 		return e10 > lim_e10;
 	size_t j = 0;
@@ -206,9 +210,9 @@ value:
 			return 0;
 		size_t d = depth - 1;
 		if (obj)
-			stack[d / 8] |= (unsigned char)(1u << (d % 8));
+			stack[d / 8] |= (unsigned char) (1u << (d % 8));
 		else
-			stack[d / 8] &= (unsigned char)~(1u << (d % 8));
+			stack[d / 8] &= (unsigned char) ~(1u << (d % 8));
 		p = skip_ws(s, len, p + 1);
 		if (p < len && s[p] == (obj ? '}' : ']')) {
 			p++;
@@ -309,7 +313,7 @@ static int decode_string(const char *s, size_t p, size_t end, struct kiln_df_are
 		return -KILN_ENOMEM;
 	size_t w = 0;
 	while (i < stop) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c = (unsigned char) s[i];
 		if (c == '\\') {
 			char e = s[i + 1];
 			switch (e) {
@@ -348,7 +352,7 @@ static int decode_string(const char *s, size_t p, size_t end, struct kiln_df_are
 			}
 			i += 2;
 		} else if (c < 0x80) {
-			out[w++] = (char)c;
+			out[w++] = (char) c;
 			i++;
 		} else {
 			size_t wd;
@@ -372,7 +376,7 @@ static long whole_value(const char *s, size_t len, int *overflow)
 		return -1;
 	if (skip_ws(s, len, p) != len)
 		return -1;
-	return (long)start;
+	return (long) start;
 }
 
 int df_json_array_of_strings(const char *s, size_t len, struct kiln_df_arena *a,
@@ -382,7 +386,7 @@ int df_json_array_of_strings(const char *s, size_t len, struct kiln_df_arena *a,
 	long start = whole_value(s, len, &overflow);
 	if (start < 0 || s[start] != '[' || overflow)
 		return 0;
-	size_t p = skip_ws(s, len, (size_t)start + 1);
+	size_t p = skip_ws(s, len, (size_t) start + 1);
 	*ret_nonstring = 0;
 	if (s[p] == ']')
 		return 1;
@@ -414,7 +418,7 @@ int df_json_object_string(const char *s, size_t len, const char *key, struct kil
 	long start = whole_value(s, len, &overflow);
 	if (start < 0 || s[start] != '{' || overflow)
 		return 0;
-	size_t p = skip_ws(s, len, (size_t)start + 1);
+	size_t p = skip_ws(s, len, (size_t) start + 1);
 	int found = 0;
 	size_t klen = strlen(key);
 	if (s[p] == '}')

@@ -37,7 +37,7 @@ static const char *const cmd_names[KILN_DF_CMD_MAX_] = {
 
 const char *kiln_df_cmd_name(enum kiln_df_cmd cmd)
 {
-	if ((int)cmd <= KILN_DF_UNKNOWN || cmd >= KILN_DF_CMD_MAX_)
+	if ((int) cmd <= KILN_DF_UNKNOWN || cmd >= KILN_DF_CMD_MAX_)
 		return NULL;
 	return cmd_names[cmd];
 }
@@ -46,7 +46,7 @@ static enum kiln_df_cmd lookup_cmd(const char *lower, size_t len)
 {
 	for (int c = KILN_DF_UNKNOWN + 1; c < KILN_DF_CMD_MAX_; c++)
 		if (strlen(cmd_names[c]) == len && memcmp(cmd_names[c], lower, len) == 0)
-			return (enum kiln_df_cmd)c;
+			return (enum kiln_df_cmd) c;
 	return KILN_DF_UNKNOWN;
 }
 
@@ -86,7 +86,7 @@ static int split_ws(const char *s, size_t len, int n, struct kiln_df_arena *a,
 		size_t m0 = i;
 		while (i < len && is_ws(s[i]))
 			i++;
-		if (n > 0 && pushed == (size_t)n - 1)
+		if (n > 0 && pushed == (size_t) n - 1)
 			break;
 		end = m0;
 		int r = df_textvec_push_copy(out, a, s + beg, end - beg);
@@ -129,7 +129,7 @@ static int push_flag(struct kiln_df_arena *a, struct kiln_buf *word, struct kiln
 	const char *body = f->raw.str + 2;
 	size_t blen = f->raw.len - 2;
 	const char *eq = memchr(body, '=', blen);
-	size_t nlen = eq ? (size_t)(eq - body) : blen;
+	size_t nlen = eq ? (size_t) (eq - body) : blen;
 	r = df_text(a, body, nlen, &f->name);
 	if (r < 0)
 		return r;
@@ -158,7 +158,7 @@ static int extract_flags(const char *s, size_t len, struct kiln_df_arena *a,
 	*ret_args = len;
 	for (size_t pos = 0; pos <= len && r >= 0; pos++) {
 		if (pos != len)
-			ch = (unsigned char)s[pos];
+			ch = (unsigned char) s[pos];
 		if (phase == IN_SPACES) {
 			if (pos == len)
 				break;
@@ -198,7 +198,7 @@ static int extract_flags(const char *s, size_t len, struct kiln_df_arena *a,
 			if (ch == '\\') {
 				if (pos + 1 == len)
 					continue;
-				ch = (unsigned char)s[++pos];
+				ch = (unsigned char) s[++pos];
 			}
 			r = add_byte_rune(&word, ch);
 			continue;
@@ -213,7 +213,7 @@ static int extract_flags(const char *s, size_t len, struct kiln_df_arena *a,
 				phase = IN_WORD;
 				continue;
 			}
-			ch = (unsigned char)s[++pos];
+			ch = (unsigned char) s[++pos];
 		}
 		r = add_byte_rune(&word, ch);
 	}
@@ -291,13 +291,12 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_df_arena *
 	return r < 0 ? r : 0;
 }
 
-__attribute__((format(printf, 4, 5))) static int fail_node(const struct df_node_ctx *ctx,
-								  struct kiln_error *err, int code,
-								  const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int
+fail_node(const struct df_node_ctx *ctx, struct kiln_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = kiln_failv(err, (enum kiln_err)code, 0, fmt, ap);
+	int r = kiln_failv(err, (enum kiln_err) code, 0, fmt, ap);
 	va_end(ap);
 	kiln_error_set_pos(err, ctx->filename, ctx->start_line, 0);
 	if (err)
@@ -317,7 +316,8 @@ static int name_val(const char *keyword, const char *s, size_t len, const struct
 		if (r < 0)
 			return r;
 		if (out->n - before < 2)
-			return kiln_fail(err, KILN_EPARSE, 0, "%s must have two arguments", keyword);
+			return kiln_fail(err, KILN_EPARSE, 0, "%s must have two arguments",
+					 keyword);
 		return df_textvec_push_copy(out, a, "", 0);
 	}
 	for (size_t i = 0; i < words->n; i++) {
@@ -333,7 +333,7 @@ static int name_val(const char *keyword, const char *s, size_t len, const struct
 					 "name=value",
 					 q.buf);
 		}
-		size_t klen = (size_t)(eq - wd->str);
+		size_t klen = (size_t) (eq - wd->str);
 		r = df_textvec_push_copy(out, a, wd->str, klen);
 		if (r >= 0)
 			r = df_textvec_push_copy(out, a, eq + 1, wd->len - klen - 1);
@@ -439,9 +439,9 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 	case KILN_DF_HEALTHCHECK: {
 		/* the type word (CMD, NONE, ...), then the command like CMD's */
 		size_t sep = 0, nx;
-		while (sep < len && !is_space_byte((unsigned char)rest[sep]))
+		while (sep < len && !is_space_byte((unsigned char) rest[sep]))
 			sep++;
-		for (nx = sep; nx < len && is_space_byte((unsigned char)rest[nx]); nx++)
+		for (nx = sep; nx < len && is_space_byte((unsigned char) rest[nx]); nx++)
 			;
 		if (sep == 0)
 			return 0;

@@ -35,7 +35,7 @@ static int scan_line(struct scanner *sc, const char **line, size_t *len)
 	const char *nl = memchr(p, '\n', window);
 	size_t n;
 	if (nl) {
-		n = (size_t)(nl - p) + 1;
+		n = (size_t) (nl - p) + 1;
 	} else if (rem > KILN_DF_MAX_LINE) {
 		sc->too_long = 1;
 		return 0;
@@ -97,7 +97,7 @@ static void *growv_push(struct growv *g)
 		g->v = nv;
 		g->alloc = na;
 	}
-	void *p = (char *)g->v + g->n * g->size;
+	void *p = (char *) g->v + g->n * g->size;
 	memset(p, 0, g->size);
 	g->n++;
 	return p;
@@ -135,12 +135,12 @@ struct parse {
 };
 
 __attribute__((format(printf, 6, 7))) static int fail_at(struct parse *p, struct kiln_error *err,
-							   int code, int line, int end_line,
-							   const char *fmt, ...)
+							 int code, int line, int end_line,
+							 const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = kiln_failv(err, (enum kiln_err)code, 0, fmt, ap);
+	int r = kiln_failv(err, (enum kiln_err) code, 0, fmt, ap);
 	va_end(ap);
 	kiln_error_set_pos(err, p->filename, line, 0);
 	if (err)
@@ -207,7 +207,7 @@ static int check_directive(struct parse *p, const char *tok, size_t len, struct 
 		return 0;
 	}
 	for (size_t i = 0; i < nl; i++)
-		name[i] = (char)(tok[no + i] | 0x20);
+		name[i] = (char) (tok[no + i] | 0x20);
 	name[nl] = '\0';
 	if (!df_directive_known(name, nl)) {
 		p->directives_done = 1;

@@ -168,7 +168,7 @@ int kiln_df_chomp_heredoc(const char *s, size_t len, struct kiln_buf *out)
 			continue;
 		}
 		const char *nl = memchr(s + i, '\n', len - i);
-		size_t end = nl ? (size_t)(nl - s) + 1 : len;
+		size_t end = nl ? (size_t) (nl - s) + 1 : len;
 		int r = kiln_buf_add(out, s + i, end - i);
 		if (r < 0)
 			return r;
