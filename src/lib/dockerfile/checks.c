@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * BuildKit's linter: the rule table, the check configuration (directive,
+ * build arg, comments above an instruction), the warning sink the model and
+ * graph walks report into, and the checks that run over the whole file.
+ */
+#include "checks.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/strv.h"
+#include "checks-internal.h"
+#include "goconv.h"
+#include "gostr.h"
+#include "model-internal.h"
+#include "internal.h"
+#include "syntax.h"
+
+#define URL(slug) "https://docs.docker.com/go/dockerfile/rule/" slug "/"
+
+static const struct kiln_df_check_rule rules[DF_RULE_MAX_] = {
+	[DF_RULE_STAGE_NAME_CASING] = { "StageNameCasing", "Stage names should be lowercase",
+					URL("stage-name-casing"), 0 },
+	[DF_RULE_FROM_AS_CASING] = { "FromAsCasing",
+				     "The 'as' keyword should match the case of the 'from' keyword",
+				     URL("from-as-casing"), 0 },
+	[DF_RULE_NO_EMPTY_CONTINUATION] = { "NoEmptyContinuation",
+					    "Empty continuation lines will become errors in a "
+					    "future release",
+					    URL("no-empty-continuation"), 0 },
+	[DF_RULE_CONSISTENT_INSTRUCTION_CASING] = {
+		"ConsistentInstructionCasing",
+		"All commands within the Dockerfile should use the same casing (either upper or "
+		"lower)",
+		URL("consistent-instruction-casing"), 0 },
+	[DF_RULE_DUPLICATE_STAGE_NAME] = { "DuplicateStageName", "Stage names should be unique",
+					   URL("duplicate-stage-name"), 0 },
+	[DF_RULE_RESERVED_STAGE_NAME] = { "ReservedStageName",
+					  "Reserved words should not be used as stage names",
+					  URL("reserved-stage-name"), 0 },
+	[DF_RULE_JSON_ARGS_RECOMMENDED] = {
+		"JSONArgsRecommended",
+		"JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior "
+		"related to OS signals",
+		URL("json-args-recommended"), 0 },
+	[DF_RULE_MAINTAINER_DEPRECATED] = {
+		"MaintainerDeprecated",
+		"The MAINTAINER instruction is deprecated, use a label instead to define an image "
+		"author",
+		URL("maintainer-deprecated"), 0 },
+	[DF_RULE_UNDEFINED_ARG_IN_FROM] = { "UndefinedArgInFrom", "FROM command must use declared ARGs",
+					    URL("undefined-arg-in-from"), 0 },
+	[DF_RULE_WORKDIR_RELATIVE_PATH] = {
+		"WorkdirRelativePath",
+		"Relative workdir without an absolute workdir declared within the build can have "
+		"unexpected results if the base image changes",
+		URL("workdir-relative-path"), 0 },
+	[DF_RULE_UNDEFINED_VAR] = { "UndefinedVar", "Variables should be defined before their use",
+				    URL("undefined-var"), 0 },
+	[DF_RULE_MULTIPLE_INSTRUCTIONS_DISALLOWED] = {
+		"MultipleInstructionsDisallowed",
+		"Multiple instructions of the same type should not be used in the same stage",
+		URL("multiple-instructions-disallowed"), 0 },
+	[DF_RULE_LEGACY_KEY_VALUE_FORMAT] = {
+		"LegacyKeyValueFormat",
+		"Legacy key/value format with whitespace separator should not be used",
+		URL("legacy-key-value-format"), 0 },
+	[DF_RULE_INVALID_BASE_IMAGE_PLATFORM] = {
+		"InvalidBaseImagePlatform",
+		"Base image platform does not match expected target platform", NULL, 0 },
+	[DF_RULE_REDUNDANT_TARGET_PLATFORM] = {
+		"RedundantTargetPlatform",
+		"Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is "
+		"the default behavior",
+		URL("redundant-target-platform"), 0 },
+	[DF_RULE_SECRETS_USED_IN_ARG_OR_ENV] = {
+		"SecretsUsedInArgOrEnv",
+		"Sensitive data should not be used in the ARG or ENV commands",
+		URL("secrets-used-in-arg-or-env"), 0 },
+	[DF_RULE_INVALID_DEFAULT_ARG_IN_FROM] = {
+		"InvalidDefaultArgInFrom",
+		"Default value for global ARG results in an empty or invalid base image name",
+		URL("invalid-default-arg-in-from"), 0 },
+	[DF_RULE_FROM_PLATFORM_FLAG_CONST_DISALLOWED] = {
+		"FromPlatformFlagConstDisallowed",
+		"FROM --platform flag should not use a constant value",
+		URL("from-platform-flag-const-disallowed"), 0 },
+	[DF_RULE_COPY_IGNORED_FILE] = {
+		"CopyIgnoredFile", "Attempting to Copy file that is excluded by .dockerignore",
+		URL("copy-ignored-file"), 0 },
+	[DF_RULE_INVALID_DEFINITION_DESCRIPTION] = {
+		"InvalidDefinitionDescription",
+		"Comment for build stage or argument should follow the format: `# <arg/stage name> "
+		"<description>`. If this is not intended to be a description comment, add an "
+		"empty line or comment between the instruction and the comment.",
+		URL("invalid-definition-description"), 1 },
+	[DF_RULE_EXPOSE_PROTO_CASING] = { "ExposeProtoCasing",
+					  "Protocol in EXPOSE instruction should be lowercase",
+					  URL("expose-proto-casing"), 0 },
+	[DF_RULE_EXPOSE_INVALID_FORMAT] = {
+		"ExposeInvalidFormat",
+		"IP address and host-port mapping should not be used in EXPOSE instruction. This "
+		"will become an error in a future release",
+		URL("expose-invalid-format"), 0 },
+};
+
+const struct kiln_df_check_rule *kiln_df_check_rules(size_t *ret_n)
+{
+	*ret_n = DF_RULE_MAX_;
+	return rules;
+}
+
+/* linter.Config */
+struct lint_config {
+	int skip_all, experimental_all, error;
+	struct kiln_strv skip, experimental;
+};
+
+static void config_release(struct lint_config *c)
+{
+	kiln_strv_release(&c->skip);
+	kiln_strv_release(&c->experimental);
+}
+
+struct kiln_df_lint {
+	struct lint_config cfg;
+	struct kiln_df_check_warning *w;
+	size_t n, alloc;
+	struct kiln_strv called; /* rules that reported, for error=true */
+	const char *file;
+};
+
+static size_t trim_left(const char *s, size_t n)
+{
+	return kiln_df_space_prefix(s, n);
+}
+
+/* split v on ',' into trimmed names */
+static int split_names(const char *v, size_t n, struct kiln_strv *out)
+{
+	for (size_t i = 0;;) {
+		size_t j = i;
+		while (j < n && v[j] != ',')
+			j++;
+		size_t a = i + trim_left(v + i, j - i);
+		size_t b = j - kiln_df_space_suffix(v + a, j - a);
+		if (kiln_strv_pushn(out, v + a, b - a) < 0)
+			return -KILN_ENOMEM;
+		if (j >= n)
+			return 0;
+		i = j + 1;
+	}
+}
+
+static int quote_fail(struct kiln_error *err, const char *fmt, const char *s, size_t n)
+{
+	struct kiln_buf q = KILN_BUF_INIT;
+	int r = kiln_df_go_quote(&q, s, n);
+	r = r < 0 ? df_oom(err) : kiln_fail(err, KILN_EINVAL, 0, fmt, q.buf);
+	kiln_buf_release(&q);
+	return r;
+}
+
+/* linter.ParseLintOptions */
+static int parse_lint_options(const char *s, struct lint_config *c, struct kiln_error *err)
+{
+	memset(c, 0, sizeof(*c));
+	size_t n = strlen(s);
+	size_t a = trim_left(s, n);
+	size_t len = n - a - kiln_df_space_suffix(s + a, n - a);
+	s += a;
+	if (len == 0)
+		return 0;
+	/* strings.SplitN(s, ";", 3) */
+	for (int part = 0, done = 0; !done; part++) {
+		size_t pe = 0;
+		if (part < 2)
+			while (pe < len && s[pe] != ';')
+				pe++;
+		else
+			pe = len;
+		done = pe >= len;
+		const char *p = s;
+		size_t pl = pe;
+		s += pe + (done ? 0 : 1);
+		len -= pe + (done ? 0 : 1);
+		const char *eq = memchr(p, '=', pl);
+		if (!eq)
+			return quote_fail(err, "invalid check option %s", p, pl);
+		size_t kl = (size_t)(eq - p);
+		size_t ka = trim_left(p, kl);
+		size_t kb = kl - kiln_df_space_suffix(p + ka, kl - ka);
+		const char *k = p + ka;
+		size_t klen = kb - ka;
+		const char *v = eq + 1;
+		size_t vl = pl - kl - 1;
+		size_t va = trim_left(v, vl);
+		size_t vlen = vl - va - kiln_df_space_suffix(v + va, vl - va);
+		v += va;
+		if (klen == 4 && !memcmp(k, "skip", 4)) {
+			if (vlen == 3 && !memcmp(v, "all", 3))
+				c->skip_all = 1;
+			else if (split_names(v, vlen, &c->skip) < 0)
+				return df_oom(err);
+		} else if (klen == 12 && !memcmp(k, "experimental", 12)) {
+			if (vlen == 3 && !memcmp(v, "all", 3))
+				c->experimental_all = 1;
+			else if (split_names(v, vlen, &c->experimental) < 0)
+				return df_oom(err);
+		} else if (klen == 5 && !memcmp(k, "error", 5)) {
+			cleanup_free char *bv = kiln_strndup(v, vlen);
+			if (!bv)
+				return df_oom(err);
+			if (df_go_parse_bool(bv, &c->error) < 0) {
+				struct kiln_buf q1 = KILN_BUF_INIT, q2 = KILN_BUF_INIT;
+				int r = kiln_df_go_quote(&q1, p, pl);
+				if (r >= 0)
+					r = kiln_df_go_quote(&q2, bv, strlen(bv));
+				r = r < 0 ? df_oom(err)
+					  : kiln_fail(err, KILN_EINVAL, 0,
+						      "failed to parse check option %s: "
+						      "strconv.ParseBool: parsing %s: invalid syntax",
+						      q1.buf, q2.buf);
+				kiln_buf_release(&q1);
+				kiln_buf_release(&q2);
+				return r;
+			}
+		} else {
+			return quote_fail(err, "invalid check option %s", k, klen);
+		}
+	}
+	return 0;
+}
+
+int df_lint_wants(const struct kiln_df_lint *l, enum df_rule rule)
+{
+	(void)rule; /* a comment above an instruction may enable any rule there */
+	return l != NULL;
+}
+
+/* the `# check=` comment above an instruction, parsed like the directive */
+static int scope_config(const struct kiln_df_node *node, struct lint_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; node && i < node->n_comments; i++) {
+		const struct kiln_df_text *t = &node->comments[i].text;
+		size_t no, nl, vo, vl;
+		cleanup_free char *line = kiln_asprintf("#%.*s", (int)t->len, t->str);
+		if (!line)
+			return -KILN_ENOMEM;
+		if (!df_directive_line(line, strlen(line), "#", &no, &nl, &vo, &vl))
+			continue;
+		if (nl != 5 || strncasecmp(line + no, "check", 5) != 0)
+			continue;
+		/* the value up to the first blank, as ParseDirective gives it */
+		size_t k = 0;
+		while (k < vl && line[vo + k] != ' ' && line[vo + k] != '\t')
+			k++;
+		cleanup_free char *v = kiln_strndup(line + vo, k);
+		if (!v)
+			return -KILN_ENOMEM;
+		struct lint_config one;
+		struct kiln_error e = KILN_ERROR_INIT;
+		int r = parse_lint_options(v, &one, &e);
+		int code = e.code;
+		kiln_error_release(&e);
+		if (r < 0) {
+			if (code == KILN_ENOMEM)
+				return -KILN_ENOMEM;
+			continue; /* not a valid check comment: an ordinary comment */
+		}
+		c->skip_all |= one.skip_all;
+		c->experimental_all |= one.experimental_all;
+		for (size_t s = 0; s < one.skip.len; s++)
+			if (kiln_strv_push(&c->skip, one.skip.items[s]) < 0)
+				r = -KILN_ENOMEM;
+		for (size_t s = 0; s < one.experimental.len; s++)
+			if (kiln_strv_push(&c->experimental, one.experimental.items[s]) < 0)
+				r = -KILN_ENOMEM;
+		config_release(&one);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int kept(const struct kiln_df_lint *l, const struct lint_config *scope,
+		enum df_rule rule)
+{
+	const char *name = rules[rule].name;
+	if (rules[rule].experimental)
+		return l->cfg.experimental_all || scope->experimental_all ||
+		       kiln_strv_find(&l->cfg.experimental, name) >= 0 ||
+		       kiln_strv_find(&scope->experimental, name) >= 0;
+	return !(l->cfg.skip_all || scope->skip_all || kiln_strv_find(&l->cfg.skip, name) >= 0 ||
+		 kiln_strv_find(&scope->skip, name) >= 0);
+}
+
+int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_node *scope,
+		int start, int end, const char *fmt, ...)
+{
+	if (!l)
+		return 0;
+	struct lint_config sc;
+	int r = scope_config(scope, &sc);
+	int keep = r >= 0 && kept(l, &sc, rule);
+	config_release(&sc);
+	if (r < 0)
+		return r;
+	if (!keep)
+		return 0;
+	va_list ap;
+	va_start(ap, fmt);
+	struct kiln_buf b = KILN_BUF_INIT;
+	r = kiln_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	char *msg = r >= 0 ? kiln_buf_detach(&b, NULL) : NULL;
+	kiln_buf_release(&b);
+	if (!msg)
+		return -KILN_ENOMEM;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->w[i].rule == &rules[rule] && l->w[i].line == start &&
+		    l->w[i].end_line == end && !strcmp(l->w[i].message, msg)) {
+			free(msg);
+			return 0; /* the same warning again (a variable used twice, ...) */
+		}
+	if (l->n == l->alloc) {
+		size_t na = l->alloc ? l->alloc * 2 : 16;
+		struct kiln_df_check_warning *nw = kiln_reallocarray(l->w, na, sizeof(*nw));
+		if (!nw) {
+			free(msg);
+			return -KILN_ENOMEM;
+		}
+		l->w = nw;
+		l->alloc = na;
+	}
+	l->w[l->n++] = (struct kiln_df_check_warning){ &rules[rule], msg, start, end };
+	if (kiln_strv_find(&l->called, rules[rule].name) < 0 &&
+	    kiln_strv_push(&l->called, rules[rule].name) < 0)
+		return -KILN_ENOMEM;
+	return 0;
+}
+
+/* ---- the checks of the parse, in BuildKit's ParseInstructionWithLinter ---- */
+
+struct parse_hook {
+	struct kiln_df_lint *l;
+};
+
+static int text_is_lower(const struct kiln_df_text *t)
+{
+	cleanup_free char *s = kiln_strndup(t->str, t->len);
+	return s ? df_go_is_lower(s) : -KILN_ENOMEM;
+}
+
+static int definition_description(struct kiln_df_lint *l, const char *instr,
+				   const char *const *keys, size_t nkeys,
+				   const struct kiln_df_node *node)
+{
+	if (!node->n_comments || !nkeys)
+		return 0;
+	const struct kiln_df_text *last = &node->comments[node->n_comments - 1].text;
+	size_t w = 0;
+	while (w < last->len && last->str[w] != ' ')
+		w++;
+	for (size_t i = 0; i < nkeys; i++)
+		if (strlen(keys[i]) == w && !memcmp(keys[i], last->str, w))
+			return 0;
+	return df_lint_run(l, DF_RULE_INVALID_DEFINITION_DESCRIPTION, node, node->start_line,
+			   node->end_line, "Comment for %s should follow the format: `# %s <description>`",
+			   instr, nkeys > 1 ? "<arg_key>" : keys[0]);
+}
+
+static int parse_checks(void *ud, const struct kiln_df_node *node, const struct kiln_df_instr *in)
+{
+	struct kiln_df_lint *l = ((struct parse_hook *)ud)->l;
+	int sl = node->start_line, el = node->end_line;
+	if (!in) {
+		if (node->cmd == KILN_DF_MAINTAINER)
+			return df_lint_run(l, DF_RULE_MAINTAINER_DEPRECATED, node, sl, el,
+					   "Maintainer instruction is deprecated in favor of using "
+					   "label");
+		if (node->cmd != KILN_DF_FROM || node->n_args != 3)
+			return 0;
+		int lower = text_is_lower(&node->args[2]);
+		if (lower < 0)
+			return lower;
+		if (!lower && df_lint_run(l, DF_RULE_STAGE_NAME_CASING, node, sl, el,
+					  "Stage name '%s' should be lowercase", node->args[2].str) < 0)
+			return -KILN_ENOMEM;
+		cleanup_free char *kw = kiln_strndup(node->keyword.str, node->keyword.len);
+		cleanup_free char *as = kiln_strndup(node->args[1].str, node->args[1].len);
+		if (!kw || !as)
+			return -KILN_ENOMEM;
+		int kl = df_go_is_lower(kw), al = df_go_is_lower(as);
+		if (kl < 0 || al < 0)
+			return -KILN_ENOMEM;
+		int ku = df_go_is_upper(kw);
+		int match = (!kl && !ku) || (kl ? al : df_go_is_upper(as));
+		if (!match)
+			return df_lint_run(l, DF_RULE_FROM_AS_CASING, node, sl, el,
+					   "'%s' and '%s' keywords' casing do not match", as, kw);
+		return 0;
+	}
+	if (in->cmd == KILN_DF_FROM && in->u.from.name) {
+		const char *k = in->u.from.name;
+		return definition_description(l, "FROM", &k, 1, node);
+	}
+	if (in->cmd == KILN_DF_ARG) {
+		cleanup_free const char **keys = kiln_calloc(in->u.args.n + 1, sizeof(char *));
+		if (!keys)
+			return -KILN_ENOMEM;
+		for (size_t i = 0; i < in->u.args.n; i++)
+			keys[i] = in->u.args.v[i].key;
+		return definition_description(l, "ARG", keys, in->u.args.n, node);
+	}
+	return 0;
+}
+
+/* validateStageNames and validateCommandCasing */
+static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
+{
+	static const char *const reserved[] = { "context", "scratch" };
+	int r;
+	for (size_t s = 0; s < m->n_stages; s++) {
+		const struct kiln_df_instr *from = m->stages[s].from;
+		const char *name = from->u.from.name;
+		if (!name)
+			continue;
+		struct kiln_buf q = KILN_BUF_INIT;
+		if (kiln_df_go_quote(&q, name, strlen(name)) < 0) {
+			kiln_buf_release(&q);
+			return -KILN_ENOMEM;
+		}
+		r = 0;
+		for (size_t k = 0; r >= 0 && k < KILN_ARRAY_SIZE(reserved); k++)
+			if (!strcmp(name, reserved[k]))
+				r = df_lint_run(l, DF_RULE_RESERVED_STAGE_NAME, from->node,
+						from->start_line, from->end_line,
+						"Stage name should not use the same name as reserved stage "
+						"%s",
+						q.buf);
+		for (size_t k = 0; r >= 0 && k < s; k++)
+			if (m->stages[k].from->u.from.name &&
+			    !strcmp(m->stages[k].from->u.from.name, name)) {
+				r = df_lint_run(l, DF_RULE_DUPLICATE_STAGE_NAME, from->node,
+						from->start_line, from->end_line,
+						"Duplicate stage name %s, stage names should be unique",
+						q.buf);
+				break;
+			}
+		kiln_buf_release(&q);
+		if (r < 0)
+			return r;
+	}
+	size_t lower = 0, upper = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		int majority_lower = lower > upper;
+		for (size_t s = 0; s < m->n_stages; s++)
+			for (size_t i = 0; i < m->stages[s].n_instrs; i++) {
+				const struct kiln_df_instr *in = &m->stages[s].instrs[i];
+				int il = df_go_is_lower(in->keyword), iu = df_go_is_upper(in->keyword);
+				if (il < 0)
+					return il;
+				if (pass == 0) {
+					if (il)
+						lower++;
+					else if (iu)
+						upper++;
+					continue;
+				}
+				const char *want = majority_lower ? (il ? NULL : "lowercase")
+								  : (iu ? NULL : "uppercase");
+				if (want &&
+				    df_lint_run(l, DF_RULE_CONSISTENT_INSTRUCTION_CASING, in->node,
+						in->start_line, in->end_line,
+						"Command '%s' should match the case of the command "
+						"majority (%s)",
+						in->keyword, want) < 0)
+					return -KILN_ENOMEM;
+			}
+	}
+	return 0;
+}
+
+void kiln_df_check_result_free(struct kiln_df_check_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_warnings; i++)
+		free(r->warnings[i].message);
+	free(r->warnings);
+	free(r->error);
+	free(r);
+}
+
+static int cmp_warning(const void *a, const void *b)
+{
+	const struct kiln_df_check_warning *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	int c = strcmp(x->message, y->message);
+	if (c)
+		return c;
+	return strcmp(x->rule->name, y->rule->name);
+}
+
+static int set_error(struct kiln_df_check_result *res, const struct kiln_error *e,
+		     const char *prefix_fmt, int prefix_line)
+{
+	res->error_code = e->code;
+	res->error_line = e->pos.line;
+	res->error_end_line = e->pos.end_line ? e->pos.end_line : e->pos.line;
+	res->error = prefix_fmt ? kiln_asprintf(prefix_fmt, prefix_line, e->msg ? e->msg : "")
+				: kiln_strdup(e->msg ? e->msg : kiln_strerror(e->code));
+	return res->error ? 0 : -KILN_ENOMEM;
+}
+
+/* the configuration: BUILDKIT_DOCKERFILE_CHECK replaces the `# check=` directive */
+static int load_config(const struct kiln_df_ast *ast, const struct kiln_df_check_opts *o,
+		       struct lint_config *cfg, struct kiln_error *e)
+{
+	const char *arg = NULL;
+	static const char key[] = "BUILDKIT_DOCKERFILE_CHECK=";
+	for (size_t i = 0; i < o->n_build_args; i++)
+		if (!strncmp(o->build_args[i], key, sizeof(key) - 1))
+			arg = o->build_args[i] + sizeof(key) - 1;
+	if (arg) {
+		int r = parse_lint_options(arg, cfg, e);
+		return r < 0 && r != -KILN_ENOMEM
+			       ? kiln_error_prefix(e, r, "failed to parse BUILDKIT_DOCKERFILE_CHECK")
+			       : r;
+	}
+	for (size_t i = 0; i < ast->n_directives; i++) {
+		const struct kiln_df_directive *d = &ast->directives[i];
+		if (d->name.len != 5 || memcmp(d->name.str, "check", 5))
+			continue;
+		size_t k = 0;
+		while (k < d->value.len && d->value.str[k] != ' ' && d->value.str[k] != '\t')
+			k++;
+		cleanup_free char *v = kiln_strndup(d->value.str, k);
+		if (!v)
+			return -KILN_ENOMEM;
+		int r = parse_lint_options(v, cfg, e);
+		return r < 0 && r != -KILN_ENOMEM
+			       ? kiln_error_prefix(e, r, "failed to parse check options")
+			       : r;
+	}
+	return 0;
+}
+
+static int run_checks(const struct kiln_df_ast *ast, const struct kiln_df_check_opts *o,
+		      struct kiln_df_lint *l, struct kiln_df_check_result *res)
+{
+	struct kiln_error e = KILN_ERROR_INIT;
+	int r = load_config(ast, o, &l->cfg, &e);
+	if (r < 0) {
+		if (r != -KILN_ENOMEM)
+			r = set_error(res, &e, NULL, 0);
+		kiln_error_release(&e);
+		return r;
+	}
+	for (size_t i = 0; i < ast->n_warnings; i++)
+		if (df_lint_run(l, DF_RULE_NO_EMPTY_CONTINUATION, NULL, ast->warnings[i].line,
+				ast->warnings[i].line, "Empty continuation line") < 0)
+			return -KILN_ENOMEM;
+
+	cleanup(kiln_df_model_freep) struct kiln_df_model *m = NULL;
+	struct parse_hook ph = { l };
+	int failed_line = 0;
+	r = df_model_build(ast, parse_checks, &ph, &m, &failed_line, &e);
+	if (r < 0) {
+		if (r != -KILN_ENOMEM)
+			r = set_error(res, &e, failed_line ? "dockerfile parse error on line %d: %s" : NULL,
+				      failed_line);
+		kiln_error_release(&e);
+		return r;
+	}
+	if ((r = stage_checks(l, m)) < 0)
+		return r;
+
+	struct kiln_df_graph_opts go = {
+		.target = o->target,
+		.build_args = o->build_args,
+		.n_build_args = o->n_build_args,
+		.build_platform = o->build_platform,
+		.target_platform = o->target_platform,
+		.flags = KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES,
+		.hooks = o->hooks,
+		.lint = l,
+	};
+	if (o->mode == KILN_DF_CHECK_LINT && !o->target)
+		go.flags |= KILN_DF_GRAPH_ALL_STAGES;
+	cleanup(kiln_df_graph_freep) struct kiln_df_graph *g = NULL;
+	r = kiln_df_graph_new(m, &go, &g, &e);
+	if (r < 0) {
+		if (r != -KILN_ENOMEM)
+			r = set_error(res, &e, NULL, 0);
+		kiln_error_release(&e);
+		return r;
+	}
+	if (l->cfg.error && l->called.len) {
+		struct kiln_buf b = KILN_BUF_INIT;
+		r = kiln_buf_addstr(&b, "lint violation found for rules: ");
+		for (size_t i = 0; r >= 0 && i < l->called.len; i++)
+			r = kiln_buf_addf(&b, "%s%s", i ? ", " : "", l->called.items[i]);
+		res->error = r >= 0 ? kiln_buf_detach(&b, NULL) : NULL;
+		kiln_buf_release(&b);
+		if (!res->error)
+			return -KILN_ENOMEM;
+		res->error_code = KILN_EINVAL;
+		res->error_from_checks = 1;
+		int first = 0;
+		for (size_t i = 0; i < l->n; i++)
+			if (l->w[i].line && (!first || l->w[i].line < first))
+				first = l->w[i].line;
+		res->error_line = res->error_end_line = first;
+	}
+	return 0;
+}
+
+int kiln_df_check_ast(const struct kiln_df_ast *ast, const struct kiln_df_check_opts *opts,
+		      struct kiln_df_check_result **ret, struct kiln_error *err)
+{
+	static const struct kiln_df_check_opts defaults = { 0 };
+	const struct kiln_df_check_opts *o = opts ? opts : &defaults;
+	struct kiln_df_check_result *res = kiln_calloc(1, sizeof(*res));
+	if (!res)
+		return df_oom(err);
+	struct kiln_df_lint l = { .file = ast->filename.str };
+	int r = run_checks(ast, o, &l, res);
+	config_release(&l.cfg);
+	kiln_strv_release(&l.called);
+	res->warnings = l.w;
+	res->n_warnings = l.n;
+	if (r < 0) {
+		kiln_df_check_result_free(res);
+		return df_oom(err);
+	}
+	if (res->n_warnings)
+		qsort(res->warnings, res->n_warnings, sizeof(*res->warnings), cmp_warning);
+	*ret = res;
+	return 0;
+}
+
+int kiln_df_check(const char *data, size_t len, const char *filename,
+		  const struct kiln_df_check_opts *opts, struct kiln_df_check_result **ret,
+		  struct kiln_error *err)
+{
+	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = NULL;
+	struct kiln_error e = KILN_ERROR_INIT;
+	int r = kiln_df_parse(data, len, filename, &ast, &e);
+	if (r < 0) {
+		if (r == -KILN_ENOMEM) {
+			kiln_error_release(&e);
+			return df_oom(err);
+		}
+		struct kiln_df_check_result *res = kiln_calloc(1, sizeof(*res));
+		if (!res || set_error(res, &e, NULL, 0) < 0) {
+			kiln_df_check_result_free(res);
+			kiln_error_release(&e);
+			return df_oom(err);
+		}
+		kiln_error_release(&e);
+		*ret = res;
+		return 0;
+	}
+	return kiln_df_check_ast(ast, opts, ret, err);
+}
+
+char *kiln_df_check_format_short(const struct kiln_df_check_warning *w)
+{
+	if (w->line > 0)
+		return kiln_asprintf("%s: %s (line %d)", w->rule->name, w->message, w->line);
+	return kiln_asprintf("%s: %s", w->rule->name, w->message);
+}

@@ -1,0 +1,968 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Dispatching one stage (BuildKit's dispatch()): the stage's state comes from
+ * its base (an earlier stage's final state, or the base image's config),
+ * then each instruction is expanded where BuildKit expands it, checked the
+ * way BuildKit checks it when it builds the LLB, and recorded as a step with
+ * the build args it used. The build checks that BuildKit runs here report
+ * into the linter.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "goconv.h"
+#include "gostr.h"
+#include "graph-internal.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* BuildKit args that never reach the environment (nonEnvArgs) */
+static int non_env_arg(const char *k)
+{
+	return !strcmp(k, "BUILDKIT_SBOM_SCAN_CONTEXT") || !strcmp(k, "BUILDKIT_SBOM_SCAN_STAGE");
+}
+
+static int declared(const struct df_state *s, const char *k)
+{
+	for (size_t i = 0; i < s->n_args; i++)
+		if (!strcmp(s->args[i].key, k))
+			return 1;
+	return 0;
+}
+
+static int set_env(struct df_state *s, const char *k, const char *v, int from_arg,
+		   struct kiln_error *err)
+{
+	int r = kiln_shell_envlist_set(s->env, k, v, err);
+	if (r < 0)
+		return r;
+	long at = kiln_strv_find(&s->arg_env, k);
+	if (from_arg && at < 0)
+		return kiln_strv_push(&s->arg_env, k) < 0 ? df_oom(err) : 0;
+	if (!from_arg && at >= 0) {
+		free(s->arg_env.items[at]);
+		memmove(&s->arg_env.items[at], &s->arg_env.items[at + 1],
+			(s->arg_env.len - (size_t)at) * sizeof(char *));
+		s->arg_env.len--;
+	}
+	return 0;
+}
+
+int df_report_unmatched(struct df_graph *gr, struct df_state *st, const struct kiln_df_instr *in,
+			const struct kiln_strv *unmatched)
+{
+	if (!unmatched->len || !df_lint_wants(gr->lint, DF_RULE_UNDEFINED_VAR))
+		return 0;
+	size_t n = kiln_shell_envlist_count(st->env);
+	cleanup_free const char **keys = kiln_calloc(n + 1, sizeof(char *));
+	if (!keys)
+		return -KILN_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = kiln_shell_envlist_name(st->env, i);
+	for (size_t i = 0; i < unmatched->len; i++) {
+		const char *u = unmatched->items[i];
+		if (!*u || declared(st, u) || non_env_arg(u))
+			continue;
+		cleanup_free char *owned = NULL;
+		const char *sug = df_suggest(u, keys, n, 1, &owned);
+		int r = sug ? df_lint_run(gr->lint, DF_RULE_UNDEFINED_VAR, in->node, in->start_line,
+					  in->end_line,
+					  "Usage of undefined variable '$%s' (did you mean $%s?)", u, sug)
+			    : df_lint_run(gr->lint, DF_RULE_UNDEFINED_VAR, in->node, in->start_line,
+					  in->end_line, "Usage of undefined variable '$%s'", u);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* What one instruction's expansions collect. */
+struct xctx {
+	struct df_graph *gr;
+	struct df_state *s;
+	const struct kiln_df_instr *in;
+	struct kiln_strv used; /* "K=V" of ARG-scoped variables used */
+	int raw;               /* heredoc bodies: quotes kept, backslash escapes */
+};
+
+static int note_used(struct xctx *x, const struct kiln_strv *matched)
+{
+	for (size_t i = 0; i < matched->len; i++) {
+		const char *k = matched->items[i];
+		if (kiln_strv_find(&x->s->arg_env, k) < 0)
+			continue;
+		cleanup_free char *kv = kiln_asprintf("%s=%s", k, kiln_shell_envlist_get(x->s->env, k));
+		if (!kv)
+			return -KILN_ENOMEM;
+		if (kiln_strv_find(&x->used, kv) < 0 && kiln_strv_push(&x->used, kv) < 0)
+			return -KILN_ENOMEM;
+	}
+	return 0;
+}
+
+/* The single-word expander of dispatch(): expand, report unmatched names. */
+static int xword(struct xctx *x, const char *word, char **ret, struct kiln_error *err)
+{
+	struct kiln_shell_lex raw = { .escape = '\\', .flags = KILN_SHELL_SKIP_PROCESS_QUOTES };
+	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
+	int r = df_expand(x->gr, x->raw ? &raw : NULL, word, x->s->env, &res, err);
+	if (r < 0)
+		return r;
+	if (df_report_unmatched(x->gr, x->s, x->in, &res.unmatched) < 0 ||
+	    note_used(x, &res.matched) < 0)
+		return df_oom(err);
+	*ret = df_astrdup(x->gr->a, res.word);
+	return *ret ? 0 : df_oom(err);
+}
+
+static int xword_heap(void *ud, const char *word, char **ret, struct kiln_error *err)
+{
+	char *a;
+	int r = xword(ud, word, &a, err);
+	if (r < 0)
+		return r;
+	*ret = kiln_strdup(a);
+	return *ret ? 0 : df_oom(err);
+}
+
+static int xwords(struct xctx *x, struct kiln_df_words *w, struct kiln_error *err)
+{
+	char **v = kiln_df_arena_array(x->gr->a, w->n + 1, sizeof(char *));
+	if (!v)
+		return df_oom(err);
+	for (size_t i = 0; i < w->n; i++) {
+		int r = xword(x, w->v[i], &v[i], err);
+		if (r < 0)
+			return r;
+	}
+	w->v = v;
+	return 0;
+}
+
+/* Go's path.Clean */
+static char *path_clean(struct df_graph *gr, const char *p)
+{
+	size_t n = strlen(p);
+	if (n == 0)
+		return df_astrdup(gr->a, ".");
+	int rooted = p[0] == '/';
+	char *out = kiln_df_arena_alloc(gr->a, n + 2);
+	if (!out)
+		return NULL;
+	size_t w = 0, r = 0, dotdot = 0;
+	if (rooted) {
+		out[w++] = '/';
+		r = dotdot = 1;
+	}
+	while (r < n) {
+		if (p[r] == '/') {
+			r++;
+		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
+			r++;
+		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && out[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				out[w++] = '/';
+			for (; r < n && p[r] != '/'; r++)
+				out[w++] = p[r];
+		}
+	}
+	if (w == 0)
+		out[w++] = '.';
+	out[w] = '\0';
+	return out;
+}
+
+static char *path_join(struct df_graph *gr, const char *a, const char *b)
+{
+	cleanup_free char *j = kiln_asprintf("%s/%s", a, b);
+	return j ? path_clean(gr, j) : NULL;
+}
+
+/* pathRelativeToWorkingDir (NormalizePath with keepSlash) */
+static char *copy_dest(struct df_graph *gr, const char *workdir, const char *p)
+{
+	const char *orig = (!*p || !strcmp(p, ".")) ? "./" : p;
+	char *r = orig[0] == '/' ? path_clean(gr, orig) : path_join(gr, workdir, orig);
+	if (!r)
+		return NULL;
+	size_t ol = strlen(orig), rl = strlen(r);
+	const char *suffix = NULL;
+	if (orig[ol - 1] == '/' && r[rl - 1] != '/')
+		suffix = "/";
+	else if (ol >= 2 && !strcmp(orig + ol - 2, "/."))
+		suffix = strcmp(r, "/") ? "/." : ".";
+	if (!suffix)
+		return r;
+	cleanup_free char *j = kiln_asprintf("%s%s", r, suffix);
+	return j ? df_astrdup(gr->a, j) : NULL;
+}
+
+static int is_git_source(const char *s)
+{
+	if (!strncmp(s, "git://", 6) || !strncmp(s, "ssh://", 6))
+		return 1;
+	if (!strncmp(s, "git@", 4) && strchr(s, ':'))
+		return 1;
+	if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) {
+		size_t n = strcspn(s, "#?");
+		return n >= 4 && !strncmp(s + n - 4, ".git", 4);
+	}
+	return 0;
+}
+
+static int is_http_source(const char *s)
+{
+	return (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) && !is_git_source(s);
+}
+
+/* go-digest's Parse for the algorithms it knows */
+static int digest_check(const char *s, struct kiln_error *err)
+{
+	const char *colon = strchr(s, ':');
+	if (!colon || colon == s || !colon[1])
+		return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest format");
+	size_t al = (size_t)(colon - s), want = 0;
+	if (al == 6 && !strncmp(s, "sha256", 6))
+		want = 64;
+	else if (al == 6 && !strncmp(s, "sha384", 6))
+		want = 96;
+	else if (al == 6 && !strncmp(s, "sha512", 6))
+		want = 128;
+	const char *hex = colon + 1;
+	if (!want) {
+		/* DigestRegexp: [a-z0-9]+([+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+ */
+		int ok = 1;
+		for (const char *p = s; p < colon && ok; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			     ((*p == '+' || *p == '.' || *p == '_' || *p == '-') && p > s &&
+			      p + 1 < colon && p[1] != '+' && p[1] != '.' && p[1] != '_' && p[1] != '-');
+		for (const char *p = hex; *p && ok; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9') || *p == '=' || *p == '_' || *p == '-';
+		return kiln_fail(err, KILN_EPARSE, 0,
+				 ok ? "unsupported digest algorithm" : "invalid checksum digest format");
+	}
+	if (strlen(hex) != want)
+		return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest length");
+	for (const char *p = hex; *p; p++)
+		if (!((*p >= 'a' && *p <= 'f') || (*p >= '0' && *p <= '9')))
+			return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest format");
+	return 0;
+}
+
+/* (?i)(?:_|^)TOKEN(?:_|$): an '_'-separated word equal to a token, with
+ * RE2's case folding ('ſ' folds to s, the Kelvin sign to k) */
+static int word_is(const char *w, size_t n, const char *token)
+{
+	size_t i = 0;
+	for (; *token; token++) {
+		if (i >= n)
+			return 0;
+		unsigned char c = (unsigned char)w[i];
+		char f;
+		if (c < 0x80) {
+			f = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+			i++;
+		} else if (c == 0xC5 && i + 1 < n && (unsigned char)w[i + 1] == 0xBF) {
+			f = 's';
+			i += 2;
+		} else if (c == 0xE2 && i + 2 < n && (unsigned char)w[i + 1] == 0x84 &&
+			   (unsigned char)w[i + 2] == 0xAA) {
+			f = 'k';
+			i += 3;
+		} else {
+			return 0;
+		}
+		if (f != *token)
+			return 0;
+	}
+	return i == n;
+}
+
+static int has_word(const char *key, const char *const *tokens, size_t nt)
+{
+	for (const char *p = key;;) {
+		size_t n = strcspn(p, "_");
+		for (size_t t = 0; t < nt; t++)
+			if (word_is(p, n, tokens[t]))
+				return 1;
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
+}
+
+int df_check_secret_key(struct df_graph *gr, const char *instr, const char *key,
+			const struct kiln_df_instr *in)
+{
+	static const char *const deny[] = { "apikey",   "auth",  "credential", "credentials",
+					    "key",      "password", "pword",  "passwd",
+					    "secret",   "token" };
+	static const char *const allow[] = { "public", "file", "version" };
+	if (!df_lint_wants(gr->lint, DF_RULE_SECRETS_USED_IN_ARG_OR_ENV))
+		return 0;
+	if (!has_word(key, deny, KILN_ARRAY_SIZE(deny)) || has_word(key, allow, KILN_ARRAY_SIZE(allow)))
+		return 0;
+	struct kiln_buf q = KILN_BUF_INIT;
+	int r = kiln_df_go_quote(&q, key, strlen(key));
+	if (r >= 0)
+		r = df_lint_run(gr->lint, DF_RULE_SECRETS_USED_IN_ARG_OR_ENV, in->node, in->start_line,
+				in->end_line,
+				"Do not use ARG or ENV instructions for sensitive data (%s %s)", instr,
+				q.buf);
+	kiln_buf_release(&q);
+	return r;
+}
+
+static int lint_simple(struct xctx *x, enum df_rule rule, const char *fmt, const char *a)
+{
+	return df_lint_run(x->gr->lint, rule, x->in->node, x->in->start_line, x->in->end_line, fmt,
+			   a, a);
+}
+
+static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+{
+	size_t n = out->u.pairs.n;
+	struct kiln_df_pair *v = kiln_df_arena_array(x->gr->a, n + 1, sizeof(*v));
+	if (!v)
+		return df_oom(err);
+	for (size_t i = 0; i < n; i++) {
+		v[i].legacy = out->u.pairs.v[i].legacy;
+		int r = xword(x, out->u.pairs.v[i].key, &v[i].key, err);
+		if (r >= 0)
+			r = xword(x, out->u.pairs.v[i].value, &v[i].value, err);
+		if (r < 0)
+			return r;
+	}
+	out->u.pairs.v = v;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].legacy &&
+		    lint_simple(x, DF_RULE_LEGACY_KEY_VALUE_FORMAT,
+				"\"%s key=value\" should be used instead of legacy \"%s key value\" "
+				"format",
+				x->in->keyword) < 0)
+			return df_oom(err);
+		if (out->cmd == KILN_DF_ENV) {
+			if (df_check_secret_key(x->gr, "ENV", v[i].key, x->in) < 0)
+				return df_oom(err);
+			int r = set_env(x->s, v[i].key, v[i].value, 0, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+{
+	struct df_graph *gr = x->gr;
+	struct df_state *s = x->s;
+	size_t n = out->u.args.n;
+	struct kiln_df_argdef *v = kiln_df_arena_array(gr->a, n + 1, sizeof(*v));
+	if (!v)
+		return df_oom(err);
+	for (size_t i = 0; i < n; i++) {
+		const struct kiln_df_argdef *d = &out->u.args.v[i];
+		v[i] = *d;
+		if (df_check_secret_key(gr, "ARG", d->key, x->in) < 0)
+			return df_oom(err);
+		const char *bv = kiln_shell_envlist_get(gr->build_args, d->key);
+		const char *value = NULL;
+		if (!d->value && !bv)
+			value = kiln_shell_envlist_get(gr->global, d->key);
+		if (bv) {
+			value = bv;
+		} else if (d->value) {
+			char *e;
+			int r = xword(x, d->value, &e, err);
+			if (r < 0)
+				return r;
+			value = e;
+		}
+		v[i].value = value ? df_astrdup(gr->a, value) : NULL;
+		if (value && !v[i].value)
+			return df_oom(err);
+		if (value && !non_env_arg(d->key)) {
+			int r = set_env(s, d->key, value, 1, err);
+			if (r < 0)
+				return r;
+		}
+		struct df_buildarg *na = kiln_reallocarray(s->args, s->n_args + 1, sizeof(*na));
+		if (!na)
+			return df_oom(err);
+		s->args = na;
+		na[s->n_args].key = kiln_strdup(d->key);
+		na[s->n_args].value = value ? kiln_strdup(value) : NULL;
+		if (!na[s->n_args].key || (value && !na[s->n_args].value)) {
+			free(na[s->n_args].key);
+			free(na[s->n_args].value);
+			return df_oom(err);
+		}
+		s->n_args++;
+		if (kiln_strv_find(&gr->consumed, d->key) < 0 &&
+		    kiln_strv_push(&gr->consumed, d->key) < 0)
+			return df_oom(err);
+		cleanup_free char *kv = kiln_asprintf("%s=%s", d->key, value ? value : "");
+		if (!kv || (kiln_strv_find(&x->used, kv) < 0 && kiln_strv_push(&x->used, kv) < 0))
+			return df_oom(err);
+	}
+	out->u.args.v = v;
+	return 0;
+}
+
+/* one EXPOSE port spec: [ip:][hostport:]port[-end][/proto] */
+static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
+		       struct kiln_error *err)
+{
+	cleanup_free char *dup = kiln_strdup(raw);
+	if (!dup)
+		return df_oom(err);
+	/* splitParts */
+	size_t colons = 0;
+	for (const char *p = raw; *p; p++)
+		colons += *p == ':';
+	char *ip = NULL, *host = NULL, *cport = dup;
+	if (colons == 1) {
+		host = dup;
+		cport = strchr(dup, ':');
+		*cport++ = '\0';
+	} else if (colons >= 2) {
+		char *last = strrchr(dup, ':');
+		*last = '\0';
+		char *mid = strrchr(dup, ':');
+		*mid = '\0';
+		ip = dup, host = mid + 1, cport = last + 1;
+	}
+	char *proto = strchr(cport, '/');
+	if (proto)
+		*proto++ = '\0';
+	if (!*cport)
+		return kiln_fail(err, KILN_EPARSE, 0, "invalid port: \"%s\": no port specified", raw);
+	cleanup_free char *lproto = kiln_strdup(proto && *proto ? proto : "tcp");
+	if (!lproto)
+		return df_oom(err);
+	for (char *p = lproto; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	if (strcmp(lproto, "tcp") && strcmp(lproto, "udp") && strcmp(lproto, "sctp"))
+		return kiln_fail(err, KILN_EPARSE, 0, "invalid port: \"%s\": invalid proto: %s", raw,
+				 proto);
+	if (proto && strcmp(proto, lproto) &&
+	    lint_simple(x, DF_RULE_EXPOSE_PROTO_CASING,
+			"Defined protocol '%s' in EXPOSE instruction should be lowercase", raw) < 0)
+		return df_oom(err);
+	if (((ip && *ip) || (host && *host)) &&
+	    lint_simple(x, DF_RULE_EXPOSE_INVALID_FORMAT,
+			"EXPOSE instruction should not define an IP address or host-port mapping, "
+			"found '%s'",
+			raw) < 0)
+		return df_oom(err);
+	if (ip && *ip) {
+		char *addr = ip;
+		size_t il = strlen(ip);
+		if (ip[0] == '[') {
+			if (il < 2 || ip[il - 1] != ']')
+				return kiln_fail(err, KILN_EPARSE, 0, "invalid IP address %s", ip);
+			ip[il - 1] = '\0';
+			addr = ip + 1;
+		}
+		unsigned char buf[16];
+		if (inet_pton(AF_INET, addr, buf) != 1 && inet_pton(AF_INET6, addr, buf) != 1)
+			return kiln_fail(err, KILN_EPARSE, 0, "invalid IP address: %s", addr);
+	}
+	long start = 0, end = 0, hstart = 0, hend = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		const char *spec = pass ? host : cport;
+		if (pass && (!host || !*host))
+			break;
+		char *dash = strchr(spec, '-');
+		cleanup_free char *a = dash ? kiln_strndup(spec, (size_t)(dash - spec)) : kiln_strdup(spec);
+		if (!a)
+			return df_oom(err);
+		int64_t s0, e0;
+		int ok = *a && df_go_parse_int(a, 10, 64, &s0) == DF_GO_NUM_OK && s0 >= 0 && s0 <= 65535;
+		e0 = s0;
+		if (ok && dash && strcmp(a, dash + 1) != 0)
+			ok = dash[1] && df_go_parse_int(dash + 1, 10, 64, &e0) == DF_GO_NUM_OK &&
+			     e0 >= 0 && e0 <= 65535 && e0 >= s0;
+		if (!ok)
+			return kiln_fail(err, KILN_EPARSE, 0, "invalid %s: %s",
+					 pass ? "hostPort" : "containerPort", spec);
+		if (pass)
+			hstart = s0, hend = e0;
+		else
+			start = s0, end = e0;
+	}
+	if (host && *host && (end - start) != (hend - hstart) && end != start)
+		return kiln_fail(err, KILN_EPARSE, 0,
+				 "invalid ranges specified for container and host Ports: %s and %s",
+				 cport, host);
+	for (long p = start; p <= end; p++) {
+		cleanup_free char *pp = kiln_asprintf("%ld/%s", p, lproto);
+		if (!pp || kiln_strv_push(out, pp) < 0)
+			return df_oom(err);
+	}
+	return 0;
+}
+
+static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+{
+	cleanup(kiln_strv_release) struct kiln_strv words = KILN_STRV_INIT;
+	cleanup(kiln_strv_release) struct kiln_strv ports = KILN_STRV_INIT;
+	for (size_t i = 0; i < out->u.words.n; i++) {
+		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
+			KILN_SHELL_RESULT_INIT;
+		int r = df_expand(x->gr, NULL, out->u.words.v[i], x->s->env, &res, err);
+		if (r < 0)
+			return r;
+		if (note_used(x, &res.matched) < 0)
+			return df_oom(err);
+		for (size_t k = 0; k < res.words.len; k++)
+			if (kiln_strv_push(&words, res.words.items[k]) < 0)
+				return df_oom(err);
+	}
+	for (size_t i = 0; i < words.len; i++) {
+		int r = expose_port(x, words.items[i], &ports, err);
+		if (r < 0)
+			return r;
+	}
+	return df_words_set(x->gr, &ports, &out->u.words) < 0 ? df_oom(err) : 0;
+}
+
+static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+{
+	int r = xword(x, out->u.value, &out->u.value, err);
+	if (r < 0)
+		return r;
+	const char *p = out->u.value;
+	if (!x->s->workdir_set && p[0] != '/') {
+		struct kiln_buf q = KILN_BUF_INIT;
+		r = kiln_df_go_quote(&q, p, strlen(p));
+		if (r >= 0)
+			r = df_lint_run(x->gr->lint, DF_RULE_WORKDIR_RELATIVE_PATH, x->in->node,
+					x->in->start_line, x->in->end_line,
+					"Relative workdir %s can have unexpected results if the base "
+					"image changes",
+					q.buf);
+		kiln_buf_release(&q);
+		if (r < 0)
+			return df_oom(err);
+	}
+	x->s->workdir_set = 1;
+	if (!*p)
+		return kiln_fail(err, KILN_EPARSE, 0, "normalizing workdir: cannot normalize nothing");
+	char *wd = p[0] == '/' ? path_clean(x->gr, p)
+			       : path_join(x->gr, x->s->workdir ? x->s->workdir : "/", p);
+	if (!wd)
+		return df_oom(err);
+	if (wd[0] != '/' && !(wd = path_join(x->gr, "/", wd)))
+		return df_oom(err);
+	free(x->s->workdir);
+	x->s->workdir = kiln_strdup(wd);
+	return x->s->workdir ? 0 : df_oom(err);
+}
+
+static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_cmd *c,
+		      struct kiln_df_step *step, struct kiln_error *err)
+{
+	struct df_graph *gr = x->gr;
+	struct kiln_df_copy *cp = &out->u.copy;
+	int add = out->cmd == KILN_DF_ADD;
+	int r;
+	if ((r = xword(x, cp->chown, &cp->chown, err)) < 0 ||
+	    (r = xword(x, cp->chmod, &cp->chmod, err)) < 0)
+		return r;
+	if (add && (r = xword(x, cp->checksum, &cp->checksum, err)) < 0)
+		return r;
+	if ((r = xwords(x, &cp->sources, err)) < 0 || (r = xword(x, cp->dest, &cp->dest, err)) < 0)
+		return r;
+	struct kiln_df_inline *inl = kiln_df_arena_array(gr->a, cp->n_inline + 1, sizeof(*inl));
+	if (!inl)
+		return df_oom(err);
+	for (size_t i = 0; i < cp->n_inline; i++) {
+		inl[i] = cp->inline_sources[i];
+		if (inl[i].expand) {
+			x->raw = 1;
+			r = xword(x, inl[i].data, &inl[i].data, err);
+			x->raw = 0;
+			if (r < 0)
+				return r;
+		}
+	}
+	cp->inline_sources = inl;
+
+	step->source_stage = c->source >= 0 ? c->source : -1;
+	if (c->source >= 0 && !gr->states[c->source].dispatched)
+		return kiln_fail(err, KILN_EPARSE, 0,
+				 "cannot copy from stage \"%s\", it needs to be defined before current "
+				 "stage \"%s\"",
+				 cp->from, gr->g->stages[(size_t)(x->s - gr->states)].id);
+	if (!(step->dest = copy_dest(gr, x->s->workdir ? x->s->workdir : "/", cp->dest)))
+		return df_oom(err);
+	if (*cp->chmod && (r = df_chmod_validate(cp->chmod, err)) < 0)
+		return r;
+	if (add && *cp->checksum) {
+		if (cp->sources.n != 1)
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "checksum can't be specified for multiple sources");
+		if (!is_http_source(cp->sources.v[0]) && !is_git_source(cp->sources.v[0]))
+			return kiln_fail(err, KILN_EPARSE, 0, "checksum requires HTTP(S) or Git sources");
+	}
+	int check_ignore = (add || c->source == -1) && !(cp->from && *cp->from) && gr->hooks &&
+			   gr->hooks->ignore_matches && !gr->hooks->ignore_has_exceptions &&
+			   df_lint_wants(gr->lint, DF_RULE_COPY_IGNORED_FILE);
+	for (size_t i = 0; i < cp->sources.n; i++) {
+		const char *src = cp->sources.v[i];
+		if (is_git_source(src)) {
+			if (!add)
+				return kiln_fail(err, KILN_EPARSE, 0, "source can't be a git ref for COPY");
+			continue;
+		}
+		if (is_http_source(src)) {
+			if (!add)
+				return kiln_fail(err, KILN_EPARSE, 0, "source can't be a URL for COPY");
+			if (*cp->checksum && (r = digest_check(cp->checksum, err)) < 0)
+				return r;
+			continue;
+		}
+		if (!check_ignore)
+			continue;
+		r = gr->hooks->ignore_matches(gr->hooks->userdata, src, err);
+		if (r < 0)
+			return r;
+		char *clean = path_clean(gr, src);
+		if (!clean)
+			return df_oom(err);
+		if (r && (!strcmp(clean, ".") || !strcmp(clean, "/"))) {
+			/*
+			 * The context root is "ignored" only when every entry in it is:
+			 * `.*` excludes "." itself but not the files COPY . . copies,
+			 * `*` excludes them all. A name no literal pattern can spell
+			 * tells the two apart.
+			 */
+			r = gr->hooks->ignore_matches(gr->hooks->userdata, "\x01", err);
+			if (r < 0)
+				return r;
+		}
+		if (!r)
+			continue;
+		struct kiln_buf q = KILN_BUF_INIT;
+		r = kiln_df_go_quote(&q, src, strlen(src));
+		if (r >= 0)
+			r = df_lint_run(gr->lint, DF_RULE_COPY_IGNORED_FILE, x->in->node,
+					x->in->start_line, x->in->end_line,
+					"Attempting to %s file %s that is excluded by .dockerignore",
+					add ? "Add" : "Copy", q.buf);
+		kiln_buf_release(&q);
+		if (r < 0)
+			return df_oom(err);
+	}
+	return 0;
+}
+
+static int strv_words(struct df_graph *gr, const struct kiln_strv *v, struct kiln_df_words *w)
+{
+	return df_words_set(gr, v, w);
+}
+
+static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_cmd *c,
+		     struct kiln_df_step *step, struct kiln_error *err)
+{
+	struct df_graph *gr = x->gr;
+	struct df_state *s = x->s;
+	struct kiln_df_run *run = &out->u.run;
+	size_t idx = (size_t)(s - gr->states);
+	int r;
+	run->n_mounts = run->mount_specs.n;
+	run->mounts = kiln_df_arena_array(gr->a, run->n_mounts + 1, sizeof(*run->mounts));
+	step->mount_stages = kiln_df_arena_array(gr->a, run->n_mounts + 1, sizeof(long));
+	if (!run->mounts || !step->mount_stages)
+		return df_oom(err);
+	for (size_t i = 0; i < run->n_mounts; i++) {
+		struct kiln_df_mount *m = &run->mounts[i];
+		if ((r = df_mount_parse(gr->a, run->mount_specs.v[i], xword_heap, x, m, err)) < 0)
+			return r;
+		long src = i < c->n_mounts ? c->mount_sources[i] : -1;
+		const char *from = m->from && *m->from ? m->from
+			: m->type == KILN_DF_MOUNT_CACHE ? "scratch" : NULL;
+		step->mount_stages[i] = from && src >= 0 ? src : -1;
+		if (from && src >= 0 && !gr->states[src].dispatched)
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "cannot mount from stage \"%s\" to \"%s\", stage needs to be "
+					 "defined before current command",
+					 from, m->target ? m->target : "");
+		if (m->type == KILN_DF_MOUNT_SECRET || m->type == KILN_DF_MOUNT_SSH)
+			continue;
+		const char *t = m->target ? m->target : "";
+		char *target = t[0] == '/' ? path_clean(gr, t)
+					   : path_join(gr, s->workdir ? s->workdir : "/", t);
+		if (!target)
+			return df_oom(err);
+		if (!strcmp(target, "/"))
+			return kiln_fail(err, KILN_EPARSE, 0, "invalid mount target \"%s\"", target);
+	}
+	(void)idx;
+	/* the process environment and what a cache key must cover */
+	size_t n = kiln_shell_envlist_count(s->env);
+	cleanup(kiln_strv_release) struct kiln_strv env = KILN_STRV_INIT;
+	for (size_t i = 0; i < n; i++) {
+		const char *k = kiln_shell_envlist_name(s->env, i);
+		cleanup_free char *kv = kiln_asprintf("%s=%s", k, kiln_shell_envlist_get(s->env, k));
+		if (!kv || kiln_strv_push(&env, kv) < 0)
+			return df_oom(err);
+	}
+	if (strv_words(gr, &env, &step->env) < 0)
+		return df_oom(err);
+	for (size_t i = 0; i < s->n_args; i++) {
+		const char *k = s->args[i].key;
+		const char *v = kiln_shell_envlist_get(s->env, k);
+		if (!v)
+			v = s->args[i].value ? s->args[i].value : "";
+		cleanup_free char *kv = kiln_asprintf("%s=%s", k, v);
+		if (!kv)
+			return df_oom(err);
+		/* a re-declared ARG replaces the earlier entry, keeping its place */
+		long at = -1;
+		size_t kl = strlen(k);
+		for (size_t u = 0; u < x->used.len; u++)
+			if (!strncmp(x->used.items[u], k, kl) && x->used.items[u][kl] == '=')
+				at = (long)u;
+		if (at >= 0) {
+			free(x->used.items[at]);
+			x->used.items[at] = steal_ptr(&kv);
+		} else if (kiln_strv_push_owned(&x->used, steal_ptr(&kv)) < 0) {
+			return df_oom(err);
+		}
+	}
+	static const char *const proxies[] = { "http_proxy", "https_proxy", "ftp_proxy",
+					       "no_proxy", "all_proxy" };
+	cleanup(kiln_strv_release) struct kiln_strv proxy = KILN_STRV_INIT;
+	for (size_t i = 0; i < kiln_shell_envlist_count(gr->build_args); i++) {
+		const char *k = kiln_shell_envlist_name(gr->build_args, i);
+		for (size_t p = 0; p < KILN_ARRAY_SIZE(proxies); p++)
+			if (!strcasecmp(k, proxies[p])) {
+				cleanup_free char *kv = kiln_asprintf(
+					"%s=%s", k, kiln_shell_envlist_get(gr->build_args, k));
+				if (!kv || kiln_strv_push(&proxy, kv) < 0)
+					return df_oom(err);
+			}
+	}
+	return strv_words(gr, &proxy, &step->proxy_env) < 0 ? df_oom(err) : 0;
+}
+
+/* validateUsedOnce: the earlier CMD/ENTRYPOINT/HEALTHCHECK of a stage is ignored */
+static int used_once(struct xctx *x, int *set, int line[2])
+{
+	int r = 0;
+	if (*set)
+		r = df_lint_run(x->gr->lint, DF_RULE_MULTIPLE_INSTRUCTIONS_DISALLOWED, x->in->node,
+				line[0], line[1],
+				"Multiple %s instructions should not be used in the same stage "
+				"because only the last one will be used",
+				x->in->keyword);
+	*set = 1;
+	line[0] = x->in->start_line;
+	line[1] = x->in->end_line;
+	return r;
+}
+
+static int cmdline_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+{
+	struct df_state *s = x->s;
+	int r = 0;
+	if (out->cmd == KILN_DF_CMD)
+		r = used_once(x, &s->cmd_set, s->cmd_line);
+	else if (out->cmd == KILN_DF_ENTRYPOINT)
+		r = used_once(x, &s->entrypoint_set, s->entrypoint_line);
+	else if (out->cmd == KILN_DF_HEALTHCHECK)
+		r = used_once(x, &s->health_set, s->health_line);
+	if (r < 0)
+		return df_oom(err);
+	if ((out->cmd == KILN_DF_CMD || out->cmd == KILN_DF_ENTRYPOINT) &&
+	    !out->u.cmdline.exec_form && s->shell.len == 0 &&
+	    lint_simple(x, DF_RULE_JSON_ARGS_RECOMMENDED,
+			"JSON arguments recommended for %s to prevent unintended behavior related "
+			"to OS signals",
+			x->in->keyword) < 0)
+		return df_oom(err);
+	if (out->cmd == KILN_DF_SHELL) {
+		kiln_strv_release(&s->shell);
+		for (size_t i = 0; i < out->u.cmdline.args.n; i++)
+			if (kiln_strv_push(&s->shell, out->u.cmdline.args.v[i]) < 0)
+				return df_oom(err);
+	}
+	return 0;
+}
+
+static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df_cmd *c,
+			struct kiln_df_step *step, struct kiln_error *err)
+{
+	struct xctx x = { .gr = gr, .s = s, .in = c->instr };
+	struct kiln_df_instr *out = &step->instr;
+	*out = *c->instr;
+	out->flags |= KILN_DF_INSTR_EXPANDED;
+	step->source_stage = -1;
+	int r = 0;
+	switch (out->cmd) {
+	case KILN_DF_ENV:
+	case KILN_DF_LABEL:
+		r = env_instr(&x, out, err);
+		break;
+	case KILN_DF_ARG:
+		r = arg_instr(&x, out, err);
+		break;
+	case KILN_DF_RUN:
+		r = run_instr(&x, out, c, step, err);
+		break;
+	case KILN_DF_WORKDIR:
+		r = workdir_instr(&x, out, err);
+		break;
+	case KILN_DF_ADD:
+	case KILN_DF_COPY:
+		r = copy_instr(&x, out, c, step, err);
+		break;
+	case KILN_DF_USER:
+		if ((r = xword(&x, out->u.value, &out->u.value, err)) >= 0) {
+			free(s->user);
+			s->user = kiln_strdup(out->u.value);
+			r = s->user ? 0 : df_oom(err);
+		}
+		break;
+	case KILN_DF_VOLUME:
+		if ((r = xwords(&x, &out->u.words, err)) < 0)
+			break;
+		for (size_t i = 0; i < out->u.words.n; i++)
+			if (!*out->u.words.v[i])
+				r = kiln_fail(err, KILN_EPARSE, 0,
+					      "VOLUME specified can not be an empty string");
+		break;
+	case KILN_DF_STOPSIGNAL: {
+		int sig;
+		if ((r = xword(&x, out->u.value, &out->u.value, err)) >= 0 &&
+		    df_go_parse_signal(out->u.value, &sig) < 0)
+			r = kiln_fail(err, KILN_EPARSE, 0, "invalid signal: %s", out->u.value);
+		break;
+	}
+	case KILN_DF_EXPOSE:
+		r = expose_instr(&x, out, err);
+		break;
+	case KILN_DF_CMD:
+	case KILN_DF_ENTRYPOINT:
+	case KILN_DF_HEALTHCHECK:
+	case KILN_DF_SHELL:
+		r = cmdline_instr(&x, out, err);
+		break;
+	default: /* MAINTAINER, ONBUILD: nothing to expand */
+		break;
+	}
+	if (r >= 0 && (out->cmd == KILN_DF_RUN || out->cmd == KILN_DF_CMD ||
+		       out->cmd == KILN_DF_ENTRYPOINT)) {
+		cleanup(kiln_strv_release) struct kiln_strv sh = KILN_STRV_INIT;
+		if (kiln_strv_copy(&sh, &s->shell) < 0)
+			r = df_oom(err);
+		else if (!sh.len && (kiln_strv_push(&sh, "/bin/sh") < 0 ||
+				     kiln_strv_push(&sh, "-c") < 0))
+			r = df_oom(err);
+		else if (strv_words(gr, &sh, &step->shell) < 0)
+			r = df_oom(err);
+	}
+	if (r >= 0) {
+		step->workdir = df_astrdup(gr->a, s->workdir ? s->workdir : "/");
+		step->user = df_astrdup(gr->a, s->user ? s->user : "");
+		if (!step->workdir || !step->user || df_words_set(gr, &x.used, &step->used_args) < 0)
+			r = df_oom(err);
+	}
+	kiln_strv_release(&x.used);
+	if (r < 0 && r != -KILN_ENOMEM)
+		df_error_locate(err, gr->file, c->instr->start_line, c->instr->end_line);
+	return r;
+}
+
+/* dispatchState.init(): a stage based on an earlier one starts where it ended */
+static int inherit(struct df_graph *gr, struct df_state *s, const struct df_state *b,
+		   struct kiln_error *err)
+{
+	int r;
+	kiln_shell_envlist_free(s->env);
+	s->env = NULL;
+	if ((r = kiln_shell_envlist_new(&s->env, err)) < 0)
+		return r;
+	for (size_t i = 0; i < kiln_shell_envlist_count(b->env); i++) {
+		const char *k = kiln_shell_envlist_name(b->env, i);
+		if ((r = kiln_shell_envlist_set(s->env, k, kiln_shell_envlist_get(b->env, k), err)) < 0)
+			return r;
+	}
+	kiln_strv_release(&s->arg_env);
+	kiln_strv_release(&s->shell);
+	if (kiln_strv_copy(&s->arg_env, &b->arg_env) < 0 || kiln_strv_copy(&s->shell, &b->shell) < 0)
+		return df_oom(err);
+	free(s->workdir);
+	free(s->user);
+	s->workdir = b->workdir ? kiln_strdup(b->workdir) : NULL;
+	s->user = b->user ? kiln_strdup(b->user) : NULL;
+	if ((b->workdir && !s->workdir) || (b->user && !s->user))
+		return df_oom(err);
+	s->workdir_set = b->workdir_set;
+	for (size_t i = 0; i < b->n_args; i++) {
+		struct df_buildarg *na = kiln_reallocarray(s->args, s->n_args + 1, sizeof(*na));
+		if (!na)
+			return df_oom(err);
+		s->args = na;
+		na[s->n_args].key = kiln_strdup(b->args[i].key);
+		na[s->n_args].value = b->args[i].value ? kiln_strdup(b->args[i].value) : NULL;
+		if (!na[s->n_args].key || (b->args[i].value && !na[s->n_args].value)) {
+			free(na[s->n_args].key);
+			free(na[s->n_args].value);
+			return df_oom(err);
+		}
+		s->n_args++;
+	}
+	(void)gr;
+	return 0;
+}
+
+int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
+{
+	struct kiln_df_stage *st = &gr->g->stages[index];
+	struct df_state *s = &gr->states[index];
+	int r;
+	if (st->base_kind == KILN_DF_BASE_STAGE) {
+		if ((r = inherit(gr, s, &gr->states[st->base_stage], err)) < 0)
+			return r;
+	} else if (s->workdir && s->workdir[0] != '/') {
+		/* an image's relative WorkingDir counts from / */
+		char *wd = path_join(gr, "/", s->workdir);
+		free(s->workdir);
+		s->workdir = wd ? kiln_strdup(wd) : NULL;
+		if (!s->workdir)
+			return df_oom(err);
+	}
+	s->dispatched = 1;
+	st->dispatched = 1;
+	if (!kiln_shell_envlist_get(s->env, "PATH") &&
+	    (r = set_env(s, "PATH", DEFAULT_PATH, 0, err)) < 0)
+		return r;
+	st->n_steps = s->n_cmds;
+	st->steps = kiln_df_arena_array(gr->a, s->n_cmds + 1, sizeof(*st->steps));
+	if (!st->steps)
+		return df_oom(err);
+	for (size_t i = 0; i < s->n_cmds; i++)
+		if ((r = dispatch_one(gr, s, &s->cmds[i], &st->steps[i], err)) < 0)
+			return r;
+	return 0;
+}

@@ -1,0 +1,1155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The build graph: BuildKit's toDispatchState up to the dispatch of the
+ * stages (dispatch.c does that part). The order of the steps, and so which
+ * error wins when there are several, is BuildKit's:
+ *
+ *   predefined args -> global ARGs with build args -> every FROM expanded
+ *   -> target -> --from references of every stage -> cycles -> base images
+ *   checked and ONBUILD triggers of the bases replayed (as long as they add
+ *   dependencies) -> the stages dispatched in order -> the schedule.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "goconv.h"
+#include "gostr.h"
+#include "graph-internal.h"
+
+const char *kiln_df_edge_kind_name(enum kiln_df_edge_kind k)
+{
+	switch (k) {
+	case KILN_DF_EDGE_FROM:
+		return "from";
+	case KILN_DF_EDGE_COPY:
+		return "copy";
+	case KILN_DF_EDGE_MOUNT:
+		return "mount";
+	}
+	return "?";
+}
+
+const char *kiln_df_base_kind_name(enum kiln_df_base_kind k)
+{
+	switch (k) {
+	case KILN_DF_BASE_IMAGE:
+		return "image";
+	case KILN_DF_BASE_STAGE:
+		return "stage";
+	case KILN_DF_BASE_SCRATCH:
+		return "scratch";
+	}
+	return "?";
+}
+
+int df_fail_at(struct df_graph *gr, struct kiln_error *err, int start, int end, const char *fmt,
+	       ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = df_fail_linesv(err, KILN_EPARSE, gr->file, start, end, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int df_words_set(struct df_graph *gr, const struct kiln_strv *v, struct kiln_df_words *ret)
+{
+	return df_words_from_strv(gr->a, v, ret);
+}
+
+int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
+	      const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
+	      struct kiln_error *err)
+{
+	struct kiln_shell_env e = kiln_shell_envlist_env(env);
+	return kiln_shell_expand(lex ? lex : &gr->lex, word, &e, res, err);
+}
+
+/* "K=V" entries of a list, in order */
+static int env_words(struct df_graph *gr, const struct kiln_shell_envlist *l,
+		     struct kiln_df_words *ret)
+{
+	size_t n = kiln_shell_envlist_count(l);
+	ret->n = n;
+	ret->v = kiln_df_arena_array(gr->a, n + 1, sizeof(char *));
+	if (!ret->v)
+		return -KILN_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *k = kiln_shell_envlist_name(l, i);
+		cleanup_free char *kv = kiln_asprintf("%s=%s", k, kiln_shell_envlist_get(l, k));
+		if (!kv || !(ret->v[i] = df_astrdup(gr->a, kv)))
+			return -KILN_ENOMEM;
+	}
+	return 0;
+}
+
+/* defaultArgs: the predefined platform args and TARGETSTAGE, build args winning */
+static int default_args(struct df_graph *gr, const char *target, struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	cleanup_free char *bp = kiln_df_platform_format(&g->build_platform);
+	cleanup_free char *tp = kiln_df_platform_format_all(&g->target_platform);
+	if (!bp || !tp)
+		return df_oom(err);
+	const char *kv[][2] = {
+		{ "BUILDPLATFORM", bp },
+		{ "BUILDOS", g->build_platform.os },
+		{ "BUILDOSVERSION", g->build_platform.os_version },
+		{ "BUILDARCH", g->build_platform.arch },
+		{ "BUILDVARIANT", g->build_platform.variant },
+		{ "TARGETPLATFORM", tp },
+		{ "TARGETOS", g->target_platform.os },
+		{ "TARGETOSVERSION", g->target_platform.os_version },
+		{ "TARGETARCH", g->target_platform.arch },
+		{ "TARGETVARIANT", g->target_platform.variant },
+		{ "TARGETSTAGE", target },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(kv); i++) {
+		const char *ov = kiln_shell_envlist_get(gr->build_args, kv[i][0]);
+		int r = kiln_shell_envlist_set(gr->global, kv[i][0], ov ? ov : kv[i][1], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* buildMetaArgs: the global ARGs in order, build args replacing defaults */
+static int meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_build_args,
+		     struct kiln_strv *declared, struct kiln_error *err)
+{
+	const struct kiln_df_model *m = gr->g->model;
+	for (size_t i = 0; i < m->n_meta_args; i++) {
+		const struct kiln_df_instr *in = &m->meta_args[i];
+		for (size_t k = 0; k < in->u.args.n; k++) {
+			const struct kiln_df_argdef *d = &in->u.args.v[k];
+			const char *bv = with_build_args ? kiln_shell_envlist_get(gr->build_args, d->key)
+							 : NULL;
+			cleanup(kiln_shell_result_release) struct kiln_shell_result res =
+				KILN_SHELL_RESULT_INIT;
+			const char *value = bv;
+			int r;
+			if (!bv && d->value) {
+				r = df_expand(gr, NULL, d->value, args, &res, err);
+				if (r < 0) {
+					df_error_locate(err, gr->file, in->start_line, in->end_line);
+					return r;
+				}
+				value = res.word;
+			}
+			if (value && (r = kiln_shell_envlist_set(args, d->key, value, err)) < 0)
+				return r;
+			if (declared && kiln_strv_find(declared, d->key) < 0 &&
+			    kiln_strv_push(declared, d->key) < 0)
+				return df_oom(err);
+		}
+	}
+	return 0;
+}
+
+static int ref_check(struct df_graph *gr, const char *ref, struct kiln_error *err)
+{
+	if (!gr->hooks || !gr->hooks->reference_check)
+		return 0;
+	return gr->hooks->reference_check(gr->hooks->userdata, ref, err);
+}
+
+/* validateBaseImagesWithDefaultArgs (lint only) */
+static int lint_default_args(struct df_graph *gr, struct kiln_error *err)
+{
+	if (!df_lint_wants(gr->lint, DF_RULE_INVALID_DEFAULT_ARG_IN_FROM) || !gr->hooks ||
+	    !gr->hooks->reference_check)
+		return 0;
+	const struct kiln_df_model *m = gr->g->model;
+	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *args = NULL;
+	int r = kiln_shell_envlist_new(&args, err);
+	for (size_t i = 0; r >= 0 && i < kiln_shell_envlist_count(gr->global); i++) {
+		const char *k = kiln_shell_envlist_name(gr->global, i);
+		r = kiln_shell_envlist_set(args, k, kiln_shell_envlist_get(gr->global, k), err);
+	}
+	if (r < 0)
+		return r;
+	struct kiln_error e = KILN_ERROR_INIT;
+	if (meta_args(gr, args, 0, NULL, &e) < 0) {
+		int oom = e.code == KILN_ENOMEM;
+		kiln_error_release(&e);
+		return oom ? df_oom(err) : 0; /* the real walk fails the same way later */
+	}
+	for (size_t s = 0; s < m->n_stages; s++) {
+		const struct kiln_df_instr *from = m->stages[s].from;
+		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
+			KILN_SHELL_RESULT_INIT;
+		if (df_expand(gr, NULL, from->u.from.base, args, &res, &e) < 0) {
+			int oom = e.code == KILN_ENOMEM;
+			kiln_error_release(&e);
+			return oom ? df_oom(err) : 0;
+		}
+		r = ref_check(gr, res.word, &e);
+		int code = e.code;
+		kiln_error_release(&e);
+		if (r < 0 && code == KILN_ENOMEM)
+			return df_oom(err);
+		if (r < 0 &&
+		    df_lint_run(gr->lint, DF_RULE_INVALID_DEFAULT_ARG_IN_FROM, NULL, from->start_line,
+				from->end_line,
+				"Default value for ARG %s results in empty or invalid base image name",
+				from->u.from.base) < 0)
+			return df_oom(err);
+	}
+	return 0;
+}
+
+/* reportUnusedFromArgs: UndefinedArgInFrom for names neither declared nor predefined */
+static int report_from_args(struct df_graph *gr, const struct kiln_df_instr *from,
+			    const struct kiln_strv *unmatched)
+{
+	if (!unmatched->len || !df_lint_wants(gr->lint, DF_RULE_UNDEFINED_ARG_IN_FROM))
+		return 0;
+	cleanup(kiln_strv_release) struct kiln_strv keys = KILN_STRV_INIT;
+	for (size_t i = 0; i < gr->meta_keys.len; i++)
+		if (kiln_strv_push(&keys, gr->meta_keys.items[i]) < 0)
+			return -KILN_ENOMEM;
+	for (size_t i = 0; i < kiln_shell_envlist_count(gr->global); i++) {
+		const char *k = kiln_shell_envlist_name(gr->global, i);
+		if (kiln_strv_find(&keys, k) < 0 && kiln_strv_push(&keys, k) < 0)
+			return -KILN_ENOMEM;
+	}
+	for (size_t i = 0; i < unmatched->len; i++) {
+		const char *u = unmatched->items[i];
+		if (kiln_strv_find(&keys, u) >= 0)
+			continue;
+		cleanup_free char *owned = NULL;
+		const char *sug = df_suggest(u, (const char *const *)keys.items, keys.len, 1, &owned);
+		int r = sug ? df_lint_run(gr->lint, DF_RULE_UNDEFINED_ARG_IN_FROM, from->node,
+					  from->start_line, from->end_line,
+					  "FROM argument '%s' is not declared (did you mean %s?)", u, sug)
+			    : df_lint_run(gr->lint, DF_RULE_UNDEFINED_ARG_IN_FROM, from->node,
+					  from->start_line, from->end_line,
+					  "FROM argument '%s' is not declared", u);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* wrapSuggestAny: " (did you mean X?)" for the first unmatched name close to a global */
+static void suggest_any(struct df_graph *gr, struct kiln_error *err, const struct kiln_strv *unmatched)
+{
+	size_t n = kiln_shell_envlist_count(gr->global);
+	const char **opts = kiln_calloc(n + 1, sizeof(char *));
+	if (!opts)
+		return;
+	for (size_t i = 0; i < n; i++)
+		opts[i] = kiln_shell_envlist_name(gr->global, i);
+	for (size_t i = 0; i < unmatched->len; i++) {
+		cleanup_free char *owned = NULL;
+		if (df_suggest(unmatched->items[i], opts, n, 1, &owned)) {
+			(void)df_error_suggest(err, 0, unmatched->items[i], opts, n, 1);
+			break;
+		}
+	}
+	free(opts);
+}
+
+static int push_matched(struct df_graph *gr, struct kiln_strv *used,
+			const struct kiln_strv *matched)
+{
+	for (size_t i = 0; i < matched->len; i++) {
+		const char *k = matched->items[i];
+		const char *v = kiln_shell_envlist_get(gr->global, k);
+		cleanup_free char *kv = kiln_asprintf("%s=%s", k, v ? v : "");
+		if (!kv)
+			return -KILN_ENOMEM;
+		if (kiln_strv_find(used, kv) < 0 && kiln_strv_push(used, kv) < 0)
+			return -KILN_ENOMEM;
+	}
+	return 0;
+}
+
+static int str_contains(const char *hay, const char *needle)
+{
+	return strstr(hay, needle) != NULL;
+}
+
+/* The FROM line of one stage: base and platform expanded in the global scope. */
+static int stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	struct kiln_df_stage *st = &g->stages[i];
+	const struct kiln_df_model_stage *ms = &g->model->stages[i];
+	const struct kiln_df_instr *from = ms->from;
+	const struct kiln_df_from *f = &from->u.from;
+	int sl = from->start_line, el = from->end_line;
+	cleanup(kiln_strv_release) struct kiln_strv used = KILN_STRV_INIT;
+
+	st->index = i;
+	st->model = ms;
+	st->level = -1;
+	st->start_line = sl;
+	st->end_line = ms->instrs[ms->n_instrs - 1].end_line;
+	st->base_raw = f->base;
+	st->platform_raw = f->platform;
+	st->name = f->name;
+	if (f->name)
+		st->id = f->name;
+	else {
+		char buf[32];
+		snprintf(buf, sizeof(buf), "stage-%zu", i);
+		if (!(st->id = df_astrdup(gr->a, buf)))
+			return df_oom(err);
+	}
+
+	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
+	struct kiln_error e = KILN_ERROR_INIT;
+	int r = df_expand(gr, NULL, f->base, gr->global, &res, &e);
+	if (report_from_args(gr, from, &res.unmatched) < 0) {
+		kiln_error_release(&e);
+		return df_oom(err);
+	}
+	if (r < 0) {
+		kiln_error_move(err, &e);
+		df_error_locate(err, gr->file, sl, el);
+		return r;
+	}
+	if (!*res.word)
+		return df_fail_at(gr, err, sl, el, "base name (%s) should not be blank", f->base);
+	if (!(st->base = df_astrdup(gr->a, res.word)) || push_matched(gr, &used, &res.matched) < 0)
+		return df_oom(err);
+
+	if (f->platform) {
+		cleanup(kiln_shell_result_release) struct kiln_shell_result pm =
+			KILN_SHELL_RESULT_INIT;
+		r = df_expand(gr, NULL, f->platform, gr->global, &pm, &e);
+		if (report_from_args(gr, from, &pm.unmatched) < 0) {
+			kiln_error_release(&e);
+			return df_oom(err);
+		}
+		if (r >= 0 && pm.matched.len == 1 && pm.unmatched.len == 0 &&
+		    !strcmp(pm.matched.items[0], "TARGETPLATFORM")) {
+			const char *tp = kiln_shell_envlist_get(gr->global, "TARGETPLATFORM");
+			if (tp && !strcmp(pm.word, tp) &&
+			    df_lint_run(gr->lint, DF_RULE_REDUNDANT_TARGET_PLATFORM, from->node, sl, el,
+					"Setting platform to predefined %s in FROM is redundant as "
+					"this is the default behavior",
+					f->platform) < 0)
+				return df_oom(err);
+		}
+		if (r >= 0 && pm.matched.len == 0 && pm.unmatched.len == 0) {
+			struct kiln_df_platform p;
+			struct kiln_error pe = KILN_ERROR_INIT;
+			if (kiln_df_platform_parse(pm.word, &p, &pe) >= 0) {
+				const char *name = f->name ? f->name : "";
+				if (!str_contains(name, p.os) && !str_contains(name, p.arch)) {
+					struct kiln_buf q = KILN_BUF_INIT;
+					int lr = kiln_df_go_quote(&q, pm.word, strlen(pm.word));
+					if (lr >= 0)
+						lr = df_lint_run(
+							gr->lint,
+							DF_RULE_FROM_PLATFORM_FLAG_CONST_DISALLOWED,
+							from->node, sl, el,
+							"FROM --platform flag should not use constant "
+							"value %s",
+							q.buf);
+					kiln_buf_release(&q);
+					if (lr < 0) {
+						kiln_df_platform_release(&p);
+						return df_oom(err);
+					}
+				}
+				kiln_df_platform_release(&p);
+			}
+			kiln_error_release(&pe);
+		}
+		if (r < 0) {
+			int rr = kiln_fail(err, e.code, 0, "failed to process arguments for platform : %s",
+					   e.msg ? e.msg : "");
+			kiln_error_release(&e);
+			df_error_locate(err, gr->file, sl, el);
+			return rr;
+		}
+		if (!*pm.word) {
+			r = df_fail_at(gr, err, sl, el, "empty platform value from expression %s",
+				       f->platform);
+			suggest_any(gr, err, &pm.unmatched);
+			return r;
+		}
+		r = kiln_df_platform_parse(pm.word, &st->platform, err);
+		if (r < 0) {
+			if (r == -KILN_ENOMEM)
+				return r;
+			suggest_any(gr, err, &pm.unmatched);
+			r = kiln_error_prefix(err, r, "failed to parse platform %s", f->platform);
+			df_error_locate(err, gr->file, sl, el);
+			return r;
+		}
+		st->has_platform = 1;
+		if (push_matched(gr, &used, &pm.matched) < 0)
+			return df_oom(err);
+	}
+	if (df_words_set(gr, &used, &st->from_args) < 0)
+		return df_oom(err);
+	return 0;
+}
+
+/* addState: the base is an earlier stage when its expanded name equals one exactly */
+static void stage_base(struct df_graph *gr, size_t i)
+{
+	struct kiln_df_stage *st = &gr->g->stages[i];
+	st->base_kind = KILN_DF_BASE_IMAGE;
+	for (size_t k = i; k-- > 0;) {
+		const struct kiln_df_stage *o = &gr->g->stages[k];
+		if (o->name && !strcmp(o->name, st->base)) {
+			st->base_kind = KILN_DF_BASE_STAGE;
+			st->base_stage = k;
+			return;
+		}
+	}
+	if (!strcmp(st->base, "scratch"))
+		st->base_kind = KILN_DF_BASE_SCRATCH;
+}
+
+/* findStateByName: stage names are compared lower-cased; the last stage of a name wins */
+static long find_stage(struct df_graph *gr, const char *name)
+{
+	struct kiln_buf b = KILN_BUF_INIT;
+	if (kiln_df_go_to_lower(&b, name, strlen(name)) < 0) {
+		kiln_buf_release(&b);
+		return -2;
+	}
+	long found = -1;
+	for (size_t k = 0; k < gr->g->n_stages; k++)
+		if (gr->g->stages[k].name && !strcmp(gr->g->stages[k].name, b.buf))
+			found = (long)k;
+	kiln_buf_release(&b);
+	return found;
+}
+
+static int add_edge(struct df_graph *gr, size_t i, enum kiln_df_edge_kind kind, size_t to,
+		    const char *ref, int line, int onbuild)
+{
+	struct kiln_df_stage *st = &gr->g->stages[i];
+	struct kiln_df_edge *n = kiln_reallocarray(st->deps, st->n_deps + 1, sizeof(*n));
+	if (!n)
+		return -KILN_ENOMEM;
+	st->deps = n;
+	n[st->n_deps++] = (struct kiln_df_edge){ kind, to, ref, line, onbuild };
+	return 0;
+}
+
+static int add_image(struct df_graph *gr, size_t i, enum kiln_df_edge_kind kind, const char *ref,
+		     int line)
+{
+	struct kiln_df_stage *st = &gr->g->stages[i];
+	struct kiln_df_image_dep *n = kiln_reallocarray(st->images, st->n_images + 1, sizeof(*n));
+	if (!n)
+		return -KILN_ENOMEM;
+	st->images = n;
+	n[st->n_images++] = (struct kiln_df_image_dep){ kind, ref, line };
+	return 0;
+}
+
+/* strconv.Atoi, for --from=<index> */
+static int go_atoi(const char *s, long *ret)
+{
+	const char *p = s;
+	if (*p == '+' || *p == '-')
+		p++;
+	if (!*p)
+		return -1;
+	for (const char *q = p; *q; q++)
+		if (*q < '0' || *q > '9')
+			return -1;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (*end)
+		return -1;
+	*ret = (long)v;
+	return 0;
+}
+
+/* toCommand: the stages (or images) a COPY --from and RUN mounts read */
+static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct kiln_error *err)
+{
+	const struct kiln_df_instr *in = c->instr;
+	int sl = in->start_line, el = in->end_line;
+	c->source = -1;
+	if (in->cmd == KILN_DF_COPY && in->u.copy.from && *in->u.copy.from) {
+		const char *from = in->u.copy.from;
+		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
+			KILN_SHELL_RESULT_INIT;
+		cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *empty = NULL;
+		int r = kiln_shell_envlist_new(&empty, err);
+		if (r < 0)
+			return r;
+		r = df_expand(gr, NULL, from, empty, &res, err);
+		if (r < 0) {
+			df_error_locate(err, gr->file, sl, el);
+			return r;
+		}
+		if (strcmp(res.word, from) != 0)
+			return df_fail_at(gr, err, sl, el,
+					  "variable expansion is not supported for --from, define a "
+					  "new stage with FROM using ARG from global scope as a "
+					  "workaround");
+		long idx;
+		if (go_atoi(from, &idx) == 0) {
+			if (idx < 0 || (size_t)idx >= gr->g->n_stages)
+				return df_fail_at(gr, err, sl, el, "invalid stage index %ld", idx);
+			c->source = idx;
+		} else {
+			long k = find_stage(gr, from);
+			if (k == -2)
+				return df_oom(err);
+			c->source = k >= 0 ? k : -2;
+		}
+		r = c->source >= 0 ? add_edge(gr, i, KILN_DF_EDGE_COPY, (size_t)c->source, from, sl,
+					      c->onbuild)
+				   : strcmp(from, "scratch") == 0
+					     ? 0
+					     : add_image(gr, i, KILN_DF_EDGE_COPY, from, sl);
+		if (r < 0)
+			return df_oom(err);
+	}
+	if (in->cmd == KILN_DF_RUN && in->u.run.mount_specs.n) {
+		size_t n = in->u.run.mount_specs.n;
+		c->n_mounts = n;
+		c->mount_sources = kiln_df_arena_array(gr->a, n, sizeof(long));
+		if (!c->mount_sources)
+			return df_oom(err);
+		for (size_t k = 0; k < n; k++) {
+			struct kiln_df_mount m;
+			int r = df_mount_parse(gr->a, in->u.run.mount_specs.v[k], NULL, NULL, &m, err);
+			if (r < 0) {
+				df_error_locate(err, gr->file, sl, el);
+				return r;
+			}
+			/* a mount without from= reads "scratch": a stage of that name if any */
+			const char *from = m.from && *m.from ? m.from : "scratch";
+			long s = find_stage(gr, from);
+			if (s == -2)
+				return df_oom(err);
+			c->mount_sources[k] = s >= 0 ? s : -2;
+			if (s >= 0)
+				r = add_edge(gr, i, KILN_DF_EDGE_MOUNT, (size_t)s, from, sl, c->onbuild);
+			else if (m.from && *m.from && strcmp(m.from, "scratch") != 0)
+				r = add_image(gr, i, KILN_DF_EDGE_MOUNT, m.from, sl);
+			if (r < 0)
+				return df_oom(err);
+		}
+	}
+	return 0;
+}
+
+static int push_cmd(struct df_state *s, const struct kiln_df_instr *in, int onbuild, size_t at)
+{
+	if (s->n_cmds == s->alloc_cmds) {
+		size_t na = s->alloc_cmds ? s->alloc_cmds * 2 : 8;
+		struct df_cmd *n = kiln_reallocarray(s->cmds, na, sizeof(*n));
+		if (!n)
+			return -KILN_ENOMEM;
+		s->cmds = n;
+		s->alloc_cmds = na;
+	}
+	memmove(&s->cmds[at + 1], &s->cmds[at], (s->n_cmds - at) * sizeof(*s->cmds));
+	s->cmds[at] = (struct df_cmd){ .instr = in, .onbuild = onbuild, .source = -1 };
+	s->n_cmds++;
+	return 0;
+}
+
+/* validateCircularDependency over the COPY/mount edges of every stage */
+static int check_cycles(struct df_graph *gr, struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	size_t n = g->n_stages;
+	cleanup_free unsigned char *visited = kiln_calloc(n + 1, 1);
+	cleanup_free unsigned char *onpath = kiln_calloc(n + 1, 1);
+	cleanup_free size_t *stack = kiln_calloc(n + 1, sizeof(size_t));
+	cleanup_free size_t *next = kiln_calloc(n + 1, sizeof(size_t));
+	if (!visited || !onpath || !stack || !next)
+		return df_oom(err);
+	for (size_t root = 0; root < n; root++) {
+		if (visited[root])
+			continue;
+		size_t sp = 0;
+		stack[sp++] = root;
+		visited[root] = onpath[root] = 1;
+		next[root] = 0;
+		int first_line = 0;
+		while (sp) {
+			size_t s = stack[sp - 1];
+			const struct kiln_df_stage *st = &g->stages[s];
+			/* the edge taken from the root: where BuildKit locates the error */
+			int found = 0;
+			while (next[s] < st->n_deps) {
+				const struct kiln_df_edge *e = &st->deps[next[s]++];
+				if (e->kind == KILN_DF_EDGE_FROM)
+					continue;
+				if (sp == 1)
+					first_line = e->line;
+				if (onpath[e->stage]) {
+					int line = first_line ? first_line : e->line;
+					return df_fail_at(gr, err, line, line,
+							  "circular dependency detected on stage: %s",
+							  g->stages[root].id);
+				}
+				if (!visited[e->stage]) {
+					visited[e->stage] = onpath[e->stage] = 1;
+					next[e->stage] = 0;
+					stack[sp++] = e->stage;
+					found = 1;
+					break;
+				}
+			}
+			if (!found && next[s] >= st->n_deps) {
+				onpath[s] = 0;
+				sp--;
+			}
+		}
+	}
+	return 0;
+}
+
+static void mark_needed(struct kiln_df_graph *g)
+{
+	for (size_t i = 0; i < g->n_stages; i++)
+		g->stages[i].needed = 0;
+	g->stages[g->target].needed = 1;
+	/* every edge points to an earlier stage or is an error caught later: walk
+	 * back from the highest index, then repeat until stable for forward edges */
+	int changed = 1;
+	while (changed) {
+		changed = 0;
+		for (size_t i = g->n_stages; i-- > 0;) {
+			struct kiln_df_stage *st = &g->stages[i];
+			if (!st->needed)
+				continue;
+			for (size_t k = 0; k < st->n_deps; k++)
+				if (!g->stages[st->deps[k].stage].needed) {
+					g->stages[st->deps[k].stage].needed = 1;
+					changed = 1;
+				}
+		}
+	}
+}
+
+static int dispatches(struct df_graph *gr, size_t i)
+{
+	return (gr->opts->flags & KILN_DF_GRAPH_ALL_STAGES) || gr->g->stages[i].needed;
+}
+
+/* Parse ONBUILD trigger texts into commands (initOnBuildTriggers). */
+static int add_triggers(struct df_graph *gr, size_t i, const char *const *texts, size_t n,
+			int *new_deps, struct kiln_error *err)
+{
+	struct kiln_df_stage *st = &gr->g->stages[i];
+	struct df_state *s = &gr->states[i];
+	int sl = st->start_line, el = st->model->from->end_line;
+	for (size_t k = 0; k < n; k++) {
+		struct kiln_df_ast *ast = NULL;
+		int r = kiln_df_parse(texts[k], strlen(texts[k]), gr->file, &ast, err);
+		if (r < 0) {
+			if (err) {
+				err->pos.line = 0;
+				df_error_locate(err, gr->file, sl, el);
+			}
+			return r;
+		}
+		struct kiln_df_ast **na = kiln_reallocarray(gr->trigger_asts, gr->n_trigger_asts + 1,
+							    sizeof(*na));
+		if (!na) {
+			kiln_df_ast_free(ast);
+			return df_oom(err);
+		}
+		gr->trigger_asts = na;
+		na[gr->n_trigger_asts++] = ast;
+		if (ast->n_nodes != 1)
+			return df_fail_at(gr, err, sl, el, "onbuild trigger should be a single expression");
+		/* the trigger's location is the stage's FROM */
+		ast->nodes[0].start_line = sl;
+		ast->nodes[0].end_line = el;
+		struct kiln_df_instr *in = kiln_df_arena_alloc(gr->a, sizeof(*in));
+		if (!in)
+			return df_oom(err);
+		if ((r = kiln_df_instr_parse(gr->trigger_model, &ast->nodes[0], in, err)) < 0)
+			return r;
+		if (in->cmd == KILN_DF_FROM)
+			return df_fail_at(gr, err, sl, el, "FROM is not a command type");
+		in->node = NULL;
+		in->flags |= KILN_DF_INSTR_FROM_ONBUILD;
+		if ((r = push_cmd(s, in, 1, k)) < 0)
+			return df_oom(err);
+		size_t before = st->n_deps + st->n_images;
+		if ((r = to_command(gr, i, &s->cmds[k], err)) < 0)
+			return r;
+		if (st->n_deps + st->n_images != before)
+			*new_deps = 1;
+	}
+	return 0;
+}
+
+static int image_config(struct df_graph *gr, size_t i, struct kiln_error *err)
+{
+	struct kiln_df_stage *st = &gr->g->stages[i];
+	struct df_state *s = &gr->states[i];
+	if (!gr->hooks || !gr->hooks->image_config)
+		return 0;
+	struct kiln_df_image_config c = { 0 };
+	int r = gr->hooks->image_config(gr->hooks->userdata, st->base, &st->platform, &c, err);
+	if (r <= 0)
+		return r;
+	for (size_t k = 0; k < c.n_env; k++) {
+		const char *eq = strchr(c.env[k], '=');
+		cleanup_free char *key = eq ? kiln_strndup(c.env[k], (size_t)(eq - c.env[k]))
+					    : kiln_strdup(c.env[k]);
+		if (!key)
+			return df_oom(err);
+		if ((r = kiln_shell_envlist_set(s->env, key, eq ? eq + 1 : "", err)) < 0)
+			return r;
+	}
+	if (c.working_dir && *c.working_dir && !(s->workdir = kiln_strdup(c.working_dir)))
+		return df_oom(err);
+	if (c.user && !(s->user = kiln_strdup(c.user)))
+		return df_oom(err);
+	for (size_t k = 0; k < c.n_shell; k++)
+		if (kiln_strv_push(&s->shell, c.shell[k]) < 0)
+			return df_oom(err);
+	for (size_t k = 0; k < c.n_onbuild; k++)
+		if (kiln_strv_push(&s->onbuild, c.onbuild[k]) < 0)
+			return df_oom(err);
+	/* InvalidBaseImagePlatform: the image is not for the stage's platform */
+	if (c.os && c.arch && st->needed &&
+	    (strcmp(c.os, st->platform.os) || strcmp(c.arch, st->platform.arch))) {
+		struct kiln_df_platform actual = { (char *)c.os, (char *)c.arch,
+						   (char *)(c.variant ? c.variant : ""), (char *)"" };
+		cleanup_free char *a = kiln_df_platform_format_all(&actual);
+		cleanup_free char *e = kiln_df_platform_format_all(&st->platform);
+		struct kiln_buf qa = KILN_BUF_INIT, qe = KILN_BUF_INIT;
+		r = (a && e) ? kiln_df_go_quote(&qa, a, strlen(a)) : -KILN_ENOMEM;
+		if (r >= 0)
+			r = kiln_df_go_quote(&qe, e, strlen(e));
+		if (r >= 0)
+			r = df_lint_run(gr->lint, DF_RULE_INVALID_BASE_IMAGE_PLATFORM, NULL,
+					st->start_line, st->model->from->end_line,
+					"Base image %s was pulled with platform %s, expected %s for "
+					"current build",
+					st->base, qa.buf, qe.buf);
+		kiln_buf_release(&qa);
+		kiln_buf_release(&qe);
+		if (r < 0)
+			return df_oom(err);
+	}
+	return 0;
+}
+
+/* resolveReachableStages + initOnBuildTriggers, until no trigger adds a dependency */
+static int resolve(struct df_graph *gr, struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	cleanup_free unsigned char *checked = kiln_calloc(g->n_stages + 1, 1);
+	cleanup_free unsigned char *configured = kiln_calloc(g->n_stages + 1, 1);
+	if (!checked || !configured)
+		return df_oom(err);
+	size_t images_checked = 0;
+	for (;;) {
+		mark_needed(g);
+		/* every image base is parsed as a reference, needed or not */
+		for (size_t i = 0; i < g->n_stages; i++) {
+			struct kiln_df_stage *st = &g->stages[i];
+			if (st->base_kind == KILN_DF_BASE_IMAGE && !checked[i]) {
+				checked[i] = 1;
+				int r = ref_check(gr, st->base, err);
+				if (r < 0) {
+					if (r == -KILN_ENOMEM)
+						return r;
+					r = kiln_error_prefix(err, r, "failed to parse stage name \"%s\"",
+							      st->base);
+					df_error_locate(err, gr->file, st->start_line,
+							st->model->from->end_line);
+					return r;
+				}
+			}
+			if (st->base_kind == KILN_DF_BASE_IMAGE && !configured[i] &&
+			    dispatches(gr, i)) {
+				configured[i] = 1;
+				int r = image_config(gr, i, err);
+				if (r < 0) {
+					df_error_locate(err, gr->file, st->start_line,
+							st->model->from->end_line);
+					return r;
+				}
+			}
+		}
+		/* COPY --from=image and mount from=image are image states too */
+		for (; images_checked < g->n_stages; images_checked++) {
+			const struct kiln_df_stage *st = &g->stages[images_checked];
+			for (size_t k = 0; k < st->n_images; k++) {
+				if (st->images[k].kind == KILN_DF_EDGE_FROM)
+					continue;
+				int r = ref_check(gr, st->images[k].ref, err);
+				if (r < 0) {
+					if (r == -KILN_ENOMEM)
+						return r;
+					r = kiln_error_prefix(err, r, "failed to parse stage name \"%s\"",
+							      st->images[k].ref);
+					df_error_locate(err, gr->file, st->images[k].line,
+							st->images[k].line);
+					return r;
+				}
+			}
+		}
+		int new_deps = 0;
+		for (size_t i = 0; i < g->n_stages; i++) {
+			struct kiln_df_stage *st = &g->stages[i];
+			struct df_state *s = &gr->states[i];
+			if (!st->needed || s->triggers_added)
+				continue;
+			s->triggers_added = 1;
+			cleanup_free const char **texts = NULL;
+			size_t nt = 0;
+			if (st->base_kind == KILN_DF_BASE_STAGE) {
+				const struct kiln_df_model_stage *b = g->stages[st->base_stage].model;
+				texts = kiln_calloc(b->n_instrs + 1, sizeof(char *));
+				if (!texts)
+					return df_oom(err);
+				for (size_t k = 1; k < b->n_instrs; k++)
+					if (b->instrs[k].cmd == KILN_DF_ONBUILD)
+						texts[nt++] = b->instrs[k].u.onbuild.expression;
+			} else if (s->onbuild.len) {
+				texts = kiln_calloc(s->onbuild.len + 1, sizeof(char *));
+				if (!texts)
+					return df_oom(err);
+				for (size_t k = 0; k < s->onbuild.len; k++)
+					texts[nt++] = s->onbuild.items[k];
+			}
+			if (nt) {
+				int r = add_triggers(gr, i, texts, nt, &new_deps, err);
+				if (r < 0)
+					return r;
+			}
+		}
+		if (!new_deps)
+			return 0;
+		int r = check_cycles(gr, err);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int schedule(struct df_graph *gr, struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	size_t maxlevel = 0;
+	for (size_t i = 0; i < g->n_stages; i++) {
+		struct kiln_df_stage *st = &g->stages[i];
+		if (!st->needed)
+			continue;
+		int lvl = 0;
+		for (size_t k = 0; k < st->n_deps; k++) {
+			const struct kiln_df_stage *d = &g->stages[st->deps[k].stage];
+			if (d->level + 1 > lvl)
+				lvl = d->level + 1;
+		}
+		st->level = lvl;
+		if ((size_t)lvl + 1 > maxlevel)
+			maxlevel = (size_t)lvl + 1;
+	}
+	g->n_levels = maxlevel;
+	g->levels = kiln_df_arena_array(gr->a, maxlevel + 1, sizeof(size_t *));
+	g->level_sizes = kiln_df_arena_array(gr->a, maxlevel + 1, sizeof(size_t));
+	if (!g->levels || !g->level_sizes)
+		return df_oom(err);
+	for (size_t l = 0; l < maxlevel; l++) {
+		g->levels[l] = kiln_df_arena_array(gr->a, g->n_stages, sizeof(size_t));
+		if (!g->levels[l])
+			return df_oom(err);
+	}
+	for (size_t i = 0; i < g->n_stages; i++)
+		if (g->stages[i].needed) {
+			size_t l = (size_t)g->stages[i].level;
+			g->levels[l][g->level_sizes[l]++] = i;
+		}
+	return 0;
+}
+
+static int builtin_arg(const char *k)
+{
+	static const char *const proxies[] = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
+					       "https_proxy", "FTP_PROXY", "ftp_proxy",
+					       "NO_PROXY", "no_proxy", "ALL_PROXY",
+					       "all_proxy" };
+	static const char *const predefined[] = {
+		"BUILDPLATFORM", "BUILDOS", "BUILDOSVERSION", "BUILDARCH", "BUILDVARIANT",
+		"TARGETPLATFORM", "TARGETOS", "TARGETOSVERSION", "TARGETARCH", "TARGETVARIANT",
+		"TARGETSTAGE", "SOURCE_DATE_EPOCH",
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(proxies); i++)
+		if (!strcmp(k, proxies[i]))
+			return 1;
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(predefined); i++)
+		if (!strcmp(k, predefined[i]))
+			return 1;
+	return strncmp(k, "BUILDKIT_", 9) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int unused_args(struct df_graph *gr, struct kiln_error *err)
+{
+	cleanup(kiln_strv_release) struct kiln_strv unused = KILN_STRV_INIT;
+	for (size_t i = 0; i < kiln_shell_envlist_count(gr->build_args); i++) {
+		const char *k = kiln_shell_envlist_name(gr->build_args, i);
+		if (builtin_arg(k) || kiln_strv_find(&gr->consumed, k) >= 0)
+			continue;
+		if (kiln_strv_push(&unused, k) < 0)
+			return df_oom(err);
+	}
+	if (unused.len)
+		qsort(unused.items, unused.len, sizeof(char *), cmp_str);
+	return df_words_set(gr, &unused, &gr->g->unused_build_args) < 0 ? df_oom(err) : 0;
+}
+
+char *kiln_df_graph_unused_args_warning(const struct kiln_df_graph *g)
+{
+	if (!g->unused_build_args.n)
+		return NULL;
+	struct kiln_buf b = KILN_BUF_INIT;
+	int r = kiln_buf_addstr(&b, "[Warning] One or more build-args [");
+	for (size_t i = 0; r >= 0 && i < g->unused_build_args.n; i++)
+		r = kiln_buf_addf(&b, "%s%s", i ? " " : "", g->unused_build_args.v[i]);
+	if (r >= 0)
+		r = kiln_buf_addstr(&b, "] were not consumed");
+	if (r < 0) {
+		kiln_buf_release(&b);
+		return NULL;
+	}
+	return kiln_buf_detach(&b, NULL);
+}
+
+struct graph_keep {
+	struct kiln_df_ast **asts;
+	size_t n_asts;
+	struct kiln_df_model *trigger_model;
+};
+
+void kiln_df_graph_free(struct kiln_df_graph *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n_stages; i++) {
+		free(g->stages[i].deps);
+		free(g->stages[i].images);
+	}
+	struct graph_keep *k = g->private_;
+	if (k) {
+		for (size_t i = 0; i < k->n_asts; i++)
+			kiln_df_ast_free(k->asts[i]);
+		free(k->asts);
+		kiln_df_model_free(k->trigger_model);
+		free(k);
+	}
+	kiln_df_platform_release(&g->build_platform);
+	kiln_df_platform_release(&g->target_platform);
+	kiln_df_arena_free(g->arena_);
+	free(g);
+}
+
+static void gr_release(struct df_graph *gr)
+{
+	kiln_shell_envlist_free(gr->build_args);
+	kiln_shell_envlist_free(gr->global);
+	kiln_strv_release(&gr->meta_keys);
+	kiln_strv_release(&gr->consumed);
+	for (size_t i = 0; gr->states && i < gr->g->n_stages; i++) {
+		struct df_state *s = &gr->states[i];
+		free(s->cmds);
+		kiln_shell_envlist_free(s->env);
+		for (size_t k = 0; k < s->n_args; k++) {
+			free(s->args[k].key);
+			free(s->args[k].value);
+		}
+		free(s->args);
+		kiln_strv_release(&s->arg_env);
+		free(s->workdir);
+		free(s->user);
+		kiln_strv_release(&s->shell);
+		kiln_strv_release(&s->onbuild);
+	}
+	free(gr->states);
+}
+
+static int graph_setup(struct df_graph *gr, struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	const struct kiln_df_graph_opts *o = gr->opts;
+	int r = o->build_platform ? kiln_df_platform_copy(o->build_platform, &g->build_platform, err)
+				  : kiln_df_platform_host(&g->build_platform, err);
+	if (r < 0)
+		return r;
+	r = kiln_df_platform_copy(o->target_platform ? o->target_platform : &g->build_platform,
+				  &g->target_platform, err);
+	if (r < 0)
+		return r;
+	if ((r = kiln_shell_envlist_new(&gr->build_args, err)) < 0 ||
+	    (r = kiln_shell_envlist_new(&gr->global, err)) < 0)
+		return r;
+	for (size_t i = 0; i < o->n_build_args; i++)
+		if ((r = kiln_shell_envlist_put(gr->build_args, o->build_args[i], err)) < 0)
+			return r;
+	struct graph_keep *k = kiln_calloc(1, sizeof(*k));
+	if (!k)
+		return df_oom(err);
+	g->private_ = k;
+	if ((r = kiln_df_model_empty(g->model->ast, &k->trigger_model, err)) < 0)
+		return r;
+	gr->trigger_model = k->trigger_model;
+	g->n_stages = g->model->n_stages;
+	g->stages = kiln_df_arena_array(gr->a, g->n_stages + 1, sizeof(*g->stages));
+	gr->states = kiln_calloc(g->n_stages + 1, sizeof(*gr->states));
+	if (!g->stages || !gr->states)
+		return df_oom(err);
+	for (size_t i = 0; i < g->n_stages; i++)
+		if ((r = kiln_shell_envlist_new(&gr->states[i].env, err)) < 0)
+			return r;
+	return 0;
+}
+
+static int graph_walk(struct df_graph *gr, struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	const struct kiln_df_model *m = g->model;
+	const struct kiln_df_graph_opts *o = gr->opts;
+	int r;
+	const char *last = m->stages[m->n_stages - 1].from->u.from.name;
+	if ((r = default_args(gr, o->target ? o->target : (last ? last : ""), err)) < 0)
+		return r;
+	if ((r = lint_default_args(gr, err)) < 0)
+		return r;
+	if ((r = meta_args(gr, gr->global, 1, &gr->meta_keys, err)) < 0)
+		return r;
+	for (size_t i = 0; i < gr->meta_keys.len; i++)
+		if (kiln_strv_push(&gr->consumed, gr->meta_keys.items[i]) < 0)
+			return df_oom(err);
+	if ((r = env_words(gr, gr->global, &g->global_args)) < 0)
+		return df_oom(err);
+
+	for (size_t i = 0; i < g->n_stages; i++) {
+		if ((r = stage_from(gr, i, err)) < 0)
+			return r;
+		stage_base(gr, i);
+		struct kiln_df_stage *st = &g->stages[i];
+		if (st->base_kind == KILN_DF_BASE_STAGE &&
+		    add_edge(gr, i, KILN_DF_EDGE_FROM, st->base_stage, st->base_raw, st->start_line,
+			     0) < 0)
+			return df_oom(err);
+		if (st->base_kind == KILN_DF_BASE_IMAGE &&
+		    add_image(gr, i, KILN_DF_EDGE_FROM, st->base, st->start_line) < 0)
+			return df_oom(err);
+		if (st->name && !(o->flags & KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES))
+			for (size_t k = 0; k < i; k++)
+				if (g->stages[k].name && !strcmp(g->stages[k].name, st->name))
+					return df_fail_at(gr, err, st->start_line,
+							  st->model->from->end_line,
+							  "duplicate stage name \"%s\": stage names "
+							  "should be unique (first used on line %d)",
+							  st->name, g->stages[k].start_line);
+	}
+	/* a stage's platform: its own --platform, a base stage's, or the target's */
+	for (size_t i = 0; i < g->n_stages; i++) {
+		struct kiln_df_stage *st = &g->stages[i];
+		const struct kiln_df_platform *p = NULL;
+		if (st->base_kind == KILN_DF_BASE_STAGE)
+			p = &g->stages[st->base_stage].platform;
+		else if (!st->has_platform)
+			p = &g->target_platform;
+		if (p) {
+			kiln_df_platform_release(&st->platform);
+			if ((r = kiln_df_platform_copy(p, &st->platform, err)) < 0)
+				return r;
+		}
+	}
+
+	if (o->target) {
+		long t = find_stage(gr, o->target);
+		if (t == -2)
+			return df_oom(err);
+		if (t < 0) {
+			r = kiln_fail(err, KILN_ENOTFOUND, 0, "target stage \"%s\" could not be found",
+				      o->target);
+			cleanup_free const char **ids = kiln_calloc(g->n_stages + 1, sizeof(char *));
+			if (!ids)
+				return df_oom(err);
+			for (size_t i = 0; i < g->n_stages; i++)
+				ids[i] = g->stages[i].id;
+			return df_error_suggest(err, r, o->target, ids, g->n_stages, 1);
+		}
+		g->target = (size_t)t;
+	} else {
+		g->target = g->n_stages - 1;
+	}
+
+	for (size_t i = 0; i < g->n_stages; i++) {
+		struct df_state *s = &gr->states[i];
+		const struct kiln_df_model_stage *ms = &m->stages[i];
+		for (size_t k = 1; k < ms->n_instrs; k++)
+			if (push_cmd(s, &ms->instrs[k], 0, s->n_cmds) < 0)
+				return df_oom(err);
+		for (size_t k = 0; k < s->n_cmds; k++)
+			if ((r = to_command(gr, i, &s->cmds[k], err)) < 0)
+				return r;
+	}
+	if ((r = check_cycles(gr, err)) < 0)
+		return r;
+	if ((r = resolve(gr, err)) < 0)
+		return r;
+	for (size_t i = 0; i < g->n_stages; i++)
+		if (dispatches(gr, i) && (r = df_dispatch_stage(gr, i, err)) < 0)
+			return r;
+	if ((r = schedule(gr, err)) < 0)
+		return r;
+	return unused_args(gr, err);
+}
+
+int kiln_df_graph_new(const struct kiln_df_model *model, const struct kiln_df_graph_opts *opts,
+		      struct kiln_df_graph **ret, struct kiln_error *err)
+{
+	static const struct kiln_df_graph_opts defaults = { 0 };
+	cleanup(kiln_df_graph_freep) struct kiln_df_graph *g = kiln_calloc(1, sizeof(*g));
+	if (!g)
+		return df_oom(err);
+	g->model = model;
+	g->arena_ = kiln_df_arena_new();
+	if (!g->arena_)
+		return df_oom(err);
+	if (model->n_stages == 0)
+		return kiln_fail(err, KILN_EPARSE, 0, "dockerfile contains no stages to build");
+	struct df_graph gr = {
+		.g = g,
+		.opts = opts ? opts : &defaults,
+		.a = g->arena_,
+		.file = model->ast && model->ast->filename.str ? model->ast->filename.str
+							       : "Dockerfile",
+	};
+	gr.hooks = gr.opts->hooks;
+	gr.lint = gr.opts->lint;
+	gr.lex.escape = model->ast ? (char)model->ast->escape : '\\';
+	int r = graph_setup(&gr, err);
+	if (r >= 0)
+		r = graph_walk(&gr, err);
+	struct graph_keep *k = g->private_;
+	if (k) {
+		k->asts = gr.trigger_asts;
+		k->n_asts = gr.n_trigger_asts;
+	} else {
+		for (size_t i = 0; i < gr.n_trigger_asts; i++)
+			kiln_df_ast_free(gr.trigger_asts[i]);
+		free(gr.trigger_asts);
+	}
+	gr_release(&gr);
+	if (r < 0)
+		return r;
+	*ret = steal_ptr(&g);
+	return 0;
+}

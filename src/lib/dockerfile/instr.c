@@ -1,0 +1,790 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * AST node -> typed instruction, as BuildKit's instructions.ParseInstruction
+ * does it: the same argument counts, the same flags per instruction, checked
+ * at the same point (some instructions count their arguments before parsing
+ * their flags, some after), and the same messages.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "goconv.h"
+#include "gostr.h"
+#include "internal.h"
+#include "model-internal.h"
+#include "syntax.h"
+
+struct pctx {
+	struct kiln_df_arena *a;
+	const struct kiln_df_node *node;
+	const char *file;
+	struct kiln_df_instr *in;
+	/* the node's arguments as C strings (nodeArgs) */
+	const char **args;
+	size_t nargs;
+	struct df_bflags bf;
+};
+
+static const char *const instruction_names[] = {
+	"ADD",	   "ARG",	  "CMD",  "COPY",  "ENTRYPOINT", "ENV",	 "EXPOSE",
+	"FROM",	   "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
+	"STOPSIGNAL", "USER",	  "VOLUME", "WORKDIR",
+};
+
+const char *kiln_df_cmd_upper(enum kiln_df_cmd cmd)
+{
+	static const char *const names[KILN_DF_CMD_MAX_] = {
+		[KILN_DF_ADD] = "ADD",
+		[KILN_DF_ARG] = "ARG",
+		[KILN_DF_CMD] = "CMD",
+		[KILN_DF_COPY] = "COPY",
+		[KILN_DF_ENTRYPOINT] = "ENTRYPOINT",
+		[KILN_DF_ENV] = "ENV",
+		[KILN_DF_EXPOSE] = "EXPOSE",
+		[KILN_DF_FROM] = "FROM",
+		[KILN_DF_HEALTHCHECK] = "HEALTHCHECK",
+		[KILN_DF_LABEL] = "LABEL",
+		[KILN_DF_MAINTAINER] = "MAINTAINER",
+		[KILN_DF_ONBUILD] = "ONBUILD",
+		[KILN_DF_RUN] = "RUN",
+		[KILN_DF_SHELL] = "SHELL",
+		[KILN_DF_STOPSIGNAL] = "STOPSIGNAL",
+		[KILN_DF_USER] = "USER",
+		[KILN_DF_VOLUME] = "VOLUME",
+		[KILN_DF_WORKDIR] = "WORKDIR",
+	};
+	if ((int)cmd <= 0 || cmd >= KILN_DF_CMD_MAX_)
+		return NULL;
+	return names[cmd];
+}
+
+static int fail(struct pctx *c, struct kiln_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct pctx *c, struct kiln_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	(void)c;
+	va_start(ap, fmt);
+	int r = kiln_failv(err, KILN_EPARSE, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int oom(struct kiln_error *err)
+{
+	return df_oom(err);
+}
+
+static int at_least_one(struct pctx *c, struct kiln_error *err, const char *cmd)
+{
+	return fail(c, err, "%s requires at least one argument", cmd);
+}
+
+static int exactly_one(struct pctx *c, struct kiln_error *err, const char *cmd)
+{
+	return fail(c, err, "%s requires exactly one argument", cmd);
+}
+
+static int parse_flags(struct pctx *c, struct kiln_error *err)
+{
+	return df_bflags_parse(&c->bf, err);
+}
+
+static char *adup(struct pctx *c, const char *s)
+{
+	return df_astrdup(c->a, s);
+}
+
+/* handleJSONArgs: exec form keeps the words, shell form joins them. */
+static int cmdline_args(struct pctx *c, const char *const *args, size_t n, int json,
+			struct kiln_df_words *ret)
+{
+	if (n == 0) {
+		ret->v = NULL;
+		ret->n = 0;
+		return 0;
+	}
+	if (json) {
+		ret->n = n;
+		ret->v = kiln_df_arena_array(c->a, n + 1, sizeof(char *));
+		if (!ret->v)
+			return -KILN_ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			if (!(ret->v[i] = adup(c, args[i])))
+				return -KILN_ENOMEM;
+		return 0;
+	}
+	struct kiln_buf b = KILN_BUF_INIT;
+	int r = 0;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (i)
+			r = kiln_buf_addch(&b, ' ');
+		if (r >= 0)
+			r = kiln_buf_addstr(&b, args[i]);
+	}
+	ret->n = 1;
+	ret->v = kiln_df_arena_array(c->a, 2, sizeof(char *));
+	if (r >= 0 && ret->v)
+		ret->v[0] = df_astrndup(c->a, b.buf, b.len);
+	kiln_buf_release(&b);
+	return (r < 0 || !ret->v || !ret->v[0]) ? -KILN_ENOMEM : 0;
+}
+
+static int cmdline_files(struct pctx *c, struct kiln_df_cmdline *cl)
+{
+	const struct kiln_df_node *n = c->node;
+	cl->n_files = n->n_heredocs;
+	if (!n->n_heredocs)
+		return 0;
+	cl->files = kiln_df_arena_array(c->a, n->n_heredocs, sizeof(*cl->files));
+	if (!cl->files)
+		return -KILN_ENOMEM;
+	for (size_t i = 0; i < n->n_heredocs; i++) {
+		const struct kiln_df_heredoc *h = &n->heredocs[i];
+		struct kiln_df_inline *f = &cl->files[i];
+		f->name = df_astrndup(c->a, h->name.str, h->name.len);
+		f->data = df_astrndup(c->a, h->content.str, h->content.len);
+		f->chomp = h->chomp;
+		f->expand = h->expand;
+		if (!f->name || !f->data)
+			return -KILN_ENOMEM;
+	}
+	return 0;
+}
+
+static int shell_dependent(struct pctx *c, struct kiln_df_cmdline *cl, int empty_as_nil)
+{
+	(void)empty_as_nil; /* an empty list is NULL either way here */
+	int r = cmdline_files(c, cl);
+	if (r < 0)
+		return r;
+	cl->exec_form = c->node->json_form;
+	return cmdline_args(c, c->args, c->nargs, c->node->json_form, &cl->args);
+}
+
+/* parser.MustParseHeredoc: 1 with the name, 0 when the word opens none. */
+static int must_heredoc(struct pctx *c, const char *word, struct kiln_df_heredoc *ret)
+{
+	struct kiln_error e = KILN_ERROR_INIT;
+	int r = df_parse_heredoc(word, strlen(word), c->a, ret, &e);
+	int code = e.code;
+	kiln_error_release(&e);
+	if (r < 0)
+		return code == KILN_ENOMEM ? -KILN_ENOMEM : 0;
+	return r;
+}
+
+static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy *cp,
+			    struct kiln_error *err)
+{
+	struct kiln_df_heredoc h;
+	const char *dest = c->args[c->nargs - 1];
+	int r = must_heredoc(c, dest, &h);
+	if (r < 0)
+		return oom(err);
+	if (r)
+		return fail(c, err, "%s cannot accept a heredoc as %s", cmd, "a destination");
+	if (!(cp->dest = adup(c, dest)))
+		return oom(err);
+	size_t nsrc = c->nargs - 1;
+	cp->sources.v = kiln_df_arena_array(c->a, nsrc + 1, sizeof(char *));
+	cp->inline_sources = kiln_df_arena_array(c->a, nsrc + 1, sizeof(*cp->inline_sources));
+	if (!cp->sources.v || !cp->inline_sources)
+		return oom(err);
+	for (size_t i = 0; i < nsrc; i++) {
+		r = must_heredoc(c, c->args[i], &h);
+		if (r < 0)
+			return oom(err);
+		if (!r) {
+			if (!(cp->sources.v[cp->sources.n++] = adup(c, c->args[i])))
+				return oom(err);
+			continue;
+		}
+		/* the last heredoc of that name holds the content (a Go map lookup) */
+		const struct kiln_df_heredoc *body = NULL;
+		for (size_t k = 0; k < c->node->n_heredocs; k++)
+			if (c->node->heredocs[k].name.len == h.name.len &&
+			    memcmp(c->node->heredocs[k].name.str, h.name.str, h.name.len) == 0)
+				body = &c->node->heredocs[k];
+		struct kiln_df_inline *src = &cp->inline_sources[cp->n_inline++];
+		src->name = df_astrndup(c->a, h.name.str, h.name.len);
+		src->expand = h.expand;
+		src->chomp = h.chomp;
+		struct kiln_buf b = KILN_BUF_INIT;
+		int rr = 0;
+		if (body) {
+			if (h.chomp)
+				rr = kiln_df_chomp_heredoc(body->content.str, body->content.len, &b);
+			else
+				rr = kiln_buf_add(&b, body->content.str, body->content.len);
+		}
+		src->data = rr >= 0 ? df_astrndup(c->a, b.buf, b.len) : NULL;
+		kiln_buf_release(&b);
+		if (!src->name || !src->data)
+			return oom(err);
+	}
+	return 0;
+}
+
+static int words_of(struct pctx *c, const struct kiln_strv *v, struct kiln_df_words *ret,
+		    struct kiln_error *err)
+{
+	return df_words_from_strv(c->a, v, ret) < 0 ? oom(err) : 0;
+}
+
+static int parse_copy_add(struct pctx *c, int add, struct kiln_error *err)
+{
+	const char *cmd = add ? "ADD" : "COPY";
+	if (c->nargs < 2)
+		return fail(c, err,
+			    "%s requires at least two arguments, but only one was provided. "
+			    "Destination could not be determined",
+			    cmd);
+	struct df_flag *chown = df_bflags_add(&c->bf, "chown", DF_FLAG_STRING, "");
+	struct df_flag *from = add ? NULL : df_bflags_add(&c->bf, "from", DF_FLAG_STRING, "");
+	struct df_flag *chmod = df_bflags_add(&c->bf, "chmod", DF_FLAG_STRING, "");
+	struct df_flag *link = df_bflags_add(&c->bf, "link", DF_FLAG_BOOL, "false");
+	struct df_flag *keepgit =
+		add ? df_bflags_add(&c->bf, "keep-git-dir", DF_FLAG_BOOL, "false") : NULL;
+	struct df_flag *checksum = add ? df_bflags_add(&c->bf, "checksum", DF_FLAG_STRING, "") : NULL;
+	struct df_flag *unpack = add ? df_bflags_add(&c->bf, "unpack", DF_FLAG_BOOL, "false") : NULL;
+	struct df_flag *excludes = df_bflags_add(&c->bf, "exclude", DF_FLAG_STRINGS, NULL);
+	struct df_flag *parents = add ? NULL : df_bflags_add(&c->bf, "parents", DF_FLAG_BOOL, "false");
+	int r = parse_flags(c, err);
+	if (r < 0)
+		return r;
+	struct kiln_df_copy *cp = &c->in->u.copy;
+	if ((r = sources_and_dest(c, cmd, cp, err)) < 0)
+		return r;
+	cp->chown = adup(c, chown->value);
+	cp->chmod = adup(c, chmod->value);
+	cp->from = from ? adup(c, from->value) : NULL;
+	if (!cp->chown || !cp->chmod || (from && !cp->from))
+		return oom(err);
+	cp->link = link->bval;
+	cp->parents = parents ? parents->bval : 0;
+	cp->keep_git_dir = keepgit && keepgit->used ? keepgit->bval : -1;
+	cp->unpack = unpack && unpack->used ? unpack->bval : -1;
+	if (checksum && !(cp->checksum = adup(c, checksum->value)))
+		return oom(err);
+	return words_of(c, &excludes->values, &cp->excludes, err);
+}
+
+/* validStageName: ^[a-z][a-z0-9-_.]*$ on the lower-cased name */
+static int valid_stage_name(const char *s)
+{
+	if (!(*s >= 'a' && *s <= 'z'))
+		return 0;
+	for (s++; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+		      *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+/* getComment: the text after "NAME " of the first comment starting so. */
+static char *get_comment(struct pctx *c, const char *name)
+{
+	if (!name || !*name)
+		return NULL;
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < c->node->n_comments; i++) {
+		const struct kiln_df_text *t = &c->node->comments[i].text;
+		if (t->len > nl && memcmp(t->str, name, nl) == 0 && t->str[nl] == ' ')
+			return df_astrndup(c->a, t->str + nl + 1, t->len - nl - 1);
+	}
+	return NULL;
+}
+
+static int quote_go(struct pctx *c, const char *s, char **ret)
+{
+	struct kiln_buf b = KILN_BUF_INIT;
+	int r = kiln_df_go_quote(&b, s, strlen(s));
+	*ret = r >= 0 ? df_astrndup(c->a, b.buf, b.len) : NULL;
+	kiln_buf_release(&b);
+	return *ret ? 0 : -KILN_ENOMEM;
+}
+
+static int parse_from(struct pctx *c, struct kiln_error *err)
+{
+	struct kiln_df_from *f = &c->in->u.from;
+	int r;
+	if (c->nargs == 3 && df_go_equal_fold_as(c->args[1])) {
+		struct kiln_buf b = KILN_BUF_INIT;
+		r = kiln_df_go_to_lower(&b, c->args[2], strlen(c->args[2]));
+		f->name = r >= 0 ? df_astrndup(c->a, b.buf, b.len) : NULL;
+		kiln_buf_release(&b);
+		if (!f->name)
+			return oom(err);
+		if (!valid_stage_name(f->name)) {
+			char *q;
+			if (quote_go(c, c->args[2], &q) < 0)
+				return oom(err);
+			return fail(c, err,
+				    "invalid name for build stage: %s, name can't start with a number "
+				    "or contain symbols",
+				    q);
+		}
+		if (!(f->name_raw = adup(c, c->args[2])) || !(f->as_raw = adup(c, c->args[1])))
+			return oom(err);
+	} else if (c->nargs != 1) {
+		return fail(c, err, "FROM requires either one or three arguments");
+	}
+	struct df_flag *platform = df_bflags_add(&c->bf, "platform", DF_FLAG_STRING, "");
+	if ((r = parse_flags(c, err)) < 0)
+		return r;
+	if (!(f->base = adup(c, c->args[0])))
+		return oom(err);
+	if (*platform->value && !(f->platform = adup(c, platform->value)))
+		return oom(err);
+	f->comment = get_comment(c, f->name);
+	return 0;
+}
+
+static int parse_onbuild(struct pctx *c, struct kiln_error *err)
+{
+	if (c->nargs == 0)
+		return at_least_one(c, err, "ONBUILD");
+	int r = parse_flags(c, err);
+	if (r < 0)
+		return r;
+	/* strings.ToUpper(strings.TrimSpace(trigger)) */
+	const struct kiln_df_text *kw = &c->node->onbuild->keyword;
+	size_t lead = kiln_df_space_prefix(kw->str, kw->len);
+	size_t trail = kiln_df_space_suffix(kw->str + lead, kw->len - lead);
+	char *trig = df_astrndup(c->a, kw->str + lead, kw->len - lead - trail);
+	if (!trig)
+		return oom(err);
+	for (char *p = trig; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 32);
+	if (!strcmp(trig, "ONBUILD"))
+		return fail(c, err, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+	if (!strcmp(trig, "MAINTAINER") || !strcmp(trig, "FROM"))
+		return fail(c, err, "%s isn't allowed as an ONBUILD trigger", trig);
+	/* (?i)^\s*ONBUILD\s* removed from the original, heredoc bodies appended */
+	const char *o = c->node->original.str;
+	size_t olen = c->node->original.len, i = 0;
+	while (i < olen && strchr(" \t\n\f\r", o[i]) && o[i])
+		i++;
+	if (olen - i >= 7 && strncasecmp(o + i, "onbuild", 7) == 0) {
+		i += 7;
+		while (i < olen && o[i] && strchr(" \t\n\f\r", o[i]))
+			i++;
+	} else {
+		i = 0;
+	}
+	struct kiln_buf b = KILN_BUF_INIT;
+	r = kiln_buf_add(&b, o + i, olen - i);
+	for (size_t k = 0; r >= 0 && k < c->node->n_heredocs; k++) {
+		const struct kiln_df_heredoc *h = &c->node->heredocs[k];
+		r = kiln_buf_addch(&b, '\n');
+		if (r >= 0)
+			r = kiln_buf_add(&b, h->content.str, h->content.len);
+		if (r >= 0)
+			r = kiln_buf_add(&b, h->name.str, h->name.len);
+	}
+	c->in->u.onbuild.expression = r >= 0 ? df_astrndup(c->a, b.buf, b.len) : NULL;
+	kiln_buf_release(&b);
+	c->in->u.onbuild.trigger = trig;
+	return c->in->u.onbuild.expression ? 0 : oom(err);
+}
+
+static int parse_run(struct pctx *c, struct kiln_error *err)
+{
+	struct kiln_df_run *run = &c->in->u.run;
+	/* pre-hooks in BuildKit's file order: device, mount, network, security */
+	struct df_flag *device = df_bflags_add(&c->bf, "device", DF_FLAG_STRINGS, NULL);
+	struct df_flag *mount = df_bflags_add(&c->bf, "mount", DF_FLAG_STRINGS, NULL);
+	struct df_flag *network = df_bflags_add(&c->bf, "network", DF_FLAG_STRING, "default");
+	struct df_flag *security = df_bflags_add(&c->bf, "security", DF_FLAG_STRING, "sandbox");
+	int r = parse_flags(c, err);
+	if (r < 0)
+		return r;
+	if ((r = words_of(c, &c->bf.order, &run->flags_used, err)) < 0)
+		return r;
+	if ((r = shell_dependent(c, &run->cmd, 0)) < 0)
+		return oom(err);
+	/* post-hooks, same order */
+	run->n_devices = device->values.len;
+	run->devices = kiln_df_arena_array(c->a, device->values.len + 1, sizeof(*run->devices));
+	if (!run->devices)
+		return oom(err);
+	for (size_t i = 0; i < device->values.len; i++)
+		if ((r = df_device_parse(c->a, device->values.items[i], &run->devices[i], err)) < 0)
+			return r;
+	for (size_t i = 0; i < mount->values.len; i++) {
+		struct kiln_df_mount m;
+		if ((r = df_mount_parse(c->a, mount->values.items[i], NULL, NULL, &m, err)) < 0)
+			return r;
+	}
+	if ((r = words_of(c, &mount->values, &run->mount_specs, err)) < 0)
+		return r;
+	if (!strcmp(network->value, "default"))
+		run->network = KILN_DF_NETWORK_DEFAULT;
+	else if (!strcmp(network->value, "none"))
+		run->network = KILN_DF_NETWORK_NONE;
+	else if (!strcmp(network->value, "host"))
+		run->network = KILN_DF_NETWORK_HOST;
+	else
+		return fail(c, err, "invalid network mode \"%s\"", network->value);
+	if (!strcmp(security->value, "sandbox"))
+		run->security = KILN_DF_SECURITY_SANDBOX;
+	else if (!strcmp(security->value, "insecure"))
+		run->security = KILN_DF_SECURITY_INSECURE;
+	else
+		return fail(c, err, "security \"%s\" is not valid", security->value);
+	return 0;
+}
+
+static int opt_interval(struct pctx *c, struct df_flag *f, int64_t *ret, struct kiln_error *err)
+{
+	*ret = 0;
+	if (!*f->value)
+		return 0;
+	int64_t d;
+	int r = df_go_parse_duration(f->value, &d, err);
+	if (r < 0)
+		return r;
+	if (d == 0)
+		return 0;
+	if (d < 1000000) {
+		char *q;
+		if (quote_go(c, f->name, &q) < 0)
+			return oom(err);
+		return fail(c, err, "Interval %s cannot be less than 1ms", q);
+	}
+	*ret = d;
+	return 0;
+}
+
+static int parse_healthcheck(struct pctx *c, struct kiln_error *err)
+{
+	struct kiln_df_healthcheck *h = &c->in->u.health;
+	if (c->nargs == 0)
+		return at_least_one(c, err, "HEALTHCHECK");
+	char *typ = adup(c, c->args[0]);
+	if (!typ)
+		return oom(err);
+	for (char *p = typ; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 32);
+	if (!strcmp(typ, "NONE")) {
+		if (c->nargs != 1)
+			return fail(c, err, "HEALTHCHECK NONE takes no arguments");
+		h->test.n = 1;
+		h->test.v = kiln_df_arena_array(c->a, 2, sizeof(char *));
+		if (!h->test.v)
+			return oom(err);
+		h->test.v[0] = typ;
+		return 0;
+	}
+	struct df_flag *interval = df_bflags_add(&c->bf, "interval", DF_FLAG_STRING, "");
+	struct df_flag *timeout = df_bflags_add(&c->bf, "timeout", DF_FLAG_STRING, "");
+	struct df_flag *start_period = df_bflags_add(&c->bf, "start-period", DF_FLAG_STRING, "");
+	struct df_flag *start_interval = df_bflags_add(&c->bf, "start-interval", DF_FLAG_STRING, "");
+	struct df_flag *retries = df_bflags_add(&c->bf, "retries", DF_FLAG_STRING, "");
+	int r = parse_flags(c, err);
+	if (r < 0)
+		return r;
+	if (strcmp(typ, "CMD") != 0) {
+		char *q;
+		if (quote_go(c, typ, &q) < 0)
+			return oom(err);
+		return fail(c, err, "Unknown type %s in HEALTHCHECK (try CMD)", q);
+	}
+	struct kiln_df_words cmd;
+	if (cmdline_args(c, c->args + 1, c->nargs - 1, c->node->json_form, &cmd) < 0)
+		return oom(err);
+	if (cmd.n == 0)
+		return fail(c, err, "Missing command after HEALTHCHECK CMD");
+	h->test.n = cmd.n + 1;
+	h->test.v = kiln_df_arena_array(c->a, cmd.n + 2, sizeof(char *));
+	if (!h->test.v)
+		return oom(err);
+	h->test.v[0] = c->node->json_form ? typ : adup(c, "CMD-SHELL");
+	if (!h->test.v[0])
+		return oom(err);
+	for (size_t i = 0; i < cmd.n; i++)
+		h->test.v[i + 1] = cmd.v[i];
+	if ((r = opt_interval(c, interval, &h->interval, err)) < 0 ||
+	    (r = opt_interval(c, timeout, &h->timeout, err)) < 0 ||
+	    (r = opt_interval(c, start_period, &h->start_period, err)) < 0 ||
+	    (r = opt_interval(c, start_interval, &h->start_interval, err)) < 0)
+		return r;
+	if (*retries->value) {
+		int64_t v;
+		int nr = df_go_parse_int(retries->value, 10, 32, &v);
+		if (nr != DF_GO_NUM_OK)
+			return df_go_num_fail(err, "ParseInt", retries->value, nr);
+		if (v < 0)
+			return fail(c, err, "--retries cannot be negative (%lld)", (long long)v);
+		h->retries = (int)v;
+	}
+	return 0;
+}
+
+/* errNotJSON, with BuildKit's hint for unescaped Windows paths */
+static int not_json(struct pctx *c, const char *command, struct kiln_error *err)
+{
+	struct kiln_buf b = KILN_BUF_INIT;
+	const char *o = c->node->original.str;
+	int r = kiln_df_go_to_lower(&b, o, c->node->original.len);
+	if (r < 0) {
+		kiln_buf_release(&b);
+		return oom(err);
+	}
+	/* strings.ReplaceAll(original, "shell ", "") on the lower-cased text */
+	char pat[16];
+	snprintf(pat, sizeof(pat), "%s ", command);
+	for (char *p = pat; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	size_t pl = strlen(pat), w = 0;
+	for (size_t i = 0; i < b.len;) {
+		if (i + pl <= b.len && memcmp(b.buf + i, pat, pl) == 0) {
+			i += pl;
+			continue;
+		}
+		b.buf[w++] = b.buf[i++];
+	}
+	kiln_buf_setlen(&b, w);
+	int hint = 0;
+	for (size_t i = 0; i + 3 < b.len; i++)
+		if (b.buf[i] == '"' && b.buf[i + 1] >= 'a' && b.buf[i + 1] <= 'z' &&
+		    b.buf[i + 2] == ':' && b.buf[i + 3] == '\\')
+			hint = 1;
+	hint = hint && !strstr(b.buf, "\\\\") && strchr(b.buf, '[') && strchr(b.buf, ']');
+	if (hint)
+		r = fail(c, err,
+			 "%s requires the arguments to be in JSON form. It looks like '%s' includes "
+			 "a file path without an escaped back-slash. JSON requires back-slashes to "
+			 "be escaped such as [\"c:\\\\path\\\\to\\\\file.exe\", \"/parameter\"]",
+			 command, b.buf);
+	else
+		r = fail(c, err, "%s requires the arguments to be in JSON form", command);
+	kiln_buf_release(&b);
+	return r;
+}
+
+static int parse_kvps(struct pctx *c, const char *cmd, struct kiln_error *err)
+{
+	size_t n = c->nargs;
+	if (n == 0)
+		return at_least_one(c, err, cmd);
+	if (n % 3 != 0)
+		return fail(c, err, "Bad input to %s, too many arguments", cmd);
+	c->in->u.pairs.n = n / 3;
+	c->in->u.pairs.v = kiln_df_arena_array(c->a, n / 3 + 1, sizeof(struct kiln_df_pair));
+	if (!c->in->u.pairs.v)
+		return oom(err);
+	for (size_t j = 0; j < n; j += 3) {
+		if (!*c->args[j])
+			return fail(c, err, "%s names can not be blank", cmd);
+		struct kiln_df_pair *p = &c->in->u.pairs.v[j / 3];
+		p->key = adup(c, c->args[j]);
+		p->value = adup(c, c->args[j + 1]);
+		p->legacy = !*c->args[j + 2];
+		if (!p->key || !p->value)
+			return oom(err);
+	}
+	return 0;
+}
+
+static int parse_arg(struct pctx *c, struct kiln_error *err)
+{
+	if (c->nargs < 1)
+		return at_least_one(c, err, "ARG");
+	c->in->u.args.n = c->nargs;
+	c->in->u.args.v = kiln_df_arena_array(c->a, c->nargs + 1, sizeof(struct kiln_df_argdef));
+	if (!c->in->u.args.v)
+		return oom(err);
+	for (size_t i = 0; i < c->nargs; i++) {
+		struct kiln_df_argdef *d = &c->in->u.args.v[i];
+		const char *eq = strchr(c->args[i], '=');
+		if (eq) {
+			if (eq == c->args[i])
+				return fail(c, err, "ARG names can not be blank");
+			d->key = df_astrndup(c->a, c->args[i], (size_t)(eq - c->args[i]));
+			d->value = adup(c, eq + 1);
+			if (!d->value)
+				return oom(err);
+		} else {
+			d->key = adup(c, c->args[i]);
+		}
+		if (!d->key)
+			return oom(err);
+		d->comment = get_comment(c, d->key);
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int dispatch(struct pctx *c, struct kiln_error *err)
+{
+	struct kiln_df_instr *in = c->in;
+	int r;
+	switch (c->node->cmd) {
+	case KILN_DF_ENV:
+		if ((r = parse_flags(c, err)) < 0)
+			return r;
+		return parse_kvps(c, "ENV", err);
+	case KILN_DF_MAINTAINER:
+		if (c->nargs != 1)
+			return exactly_one(c, err, "MAINTAINER");
+		if ((r = parse_flags(c, err)) < 0)
+			return r;
+		return (in->u.value = adup(c, c->args[0])) ? 0 : oom(err);
+	case KILN_DF_LABEL:
+		if ((r = parse_flags(c, err)) < 0)
+			return r;
+		return parse_kvps(c, "LABEL", err);
+	case KILN_DF_ADD:
+		return parse_copy_add(c, 1, err);
+	case KILN_DF_COPY:
+		return parse_copy_add(c, 0, err);
+	case KILN_DF_FROM:
+		return parse_from(c, err);
+	case KILN_DF_ONBUILD:
+		return parse_onbuild(c, err);
+	case KILN_DF_WORKDIR:
+	case KILN_DF_USER:
+		if (c->nargs != 1)
+			return exactly_one(c, err, kiln_df_cmd_upper(c->node->cmd));
+		if ((r = parse_flags(c, err)) < 0)
+			return r;
+		return (in->u.value = adup(c, c->args[0])) ? 0 : oom(err);
+	case KILN_DF_RUN:
+		return parse_run(c, err);
+	case KILN_DF_CMD:
+	case KILN_DF_ENTRYPOINT:
+		if ((r = parse_flags(c, err)) < 0)
+			return r;
+		return shell_dependent(c, &in->u.cmdline, c->node->cmd == KILN_DF_ENTRYPOINT) < 0
+			       ? oom(err)
+			       : 0;
+	case KILN_DF_HEALTHCHECK:
+		return parse_healthcheck(c, err);
+	case KILN_DF_EXPOSE: {
+		if (c->nargs == 0)
+			return at_least_one(c, err, "EXPOSE");
+		if ((r = parse_flags(c, err)) < 0)
+			return r;
+		struct kiln_df_words *w = &in->u.words;
+		w->n = c->nargs;
+		w->v = kiln_df_arena_array(c->a, c->nargs + 1, sizeof(char *));
+		if (!w->v)
+			return oom(err);
+		for (size_t i = 0; i < c->nargs; i++)
+			if (!(w->v[i] = adup(c, c->args[i])))
+				return oom(err);
+		qsort(w->v, w->n, sizeof(char *), cmp_str);
+		return 0;
+	}
+	case KILN_DF_VOLUME: {
+		if (c->nargs == 0)
+			return at_least_one(c, err, "VOLUME");
+		if ((r = parse_flags(c, err)) < 0)
+			return r;
+		struct kiln_df_words *w = &in->u.words;
+		w->v = kiln_df_arena_array(c->a, c->nargs + 1, sizeof(char *));
+		if (!w->v)
+			return oom(err);
+		for (size_t i = 0; i < c->nargs; i++) {
+			const char *s = c->args[i];
+			size_t len = strlen(s), lead = kiln_df_space_prefix(s, len);
+			size_t trail = kiln_df_space_suffix(s + lead, len - lead);
+			if (len - lead - trail == 0)
+				return fail(c, err, "VOLUME specified can not be an empty string");
+			if (!(w->v[w->n++] = df_astrndup(c->a, s + lead, len - lead - trail)))
+				return oom(err);
+		}
+		return 0;
+	}
+	case KILN_DF_STOPSIGNAL:
+		if (c->nargs != 1)
+			return exactly_one(c, err, "STOPSIGNAL");
+		return (in->u.value = adup(c, c->args[0])) ? 0 : oom(err);
+	case KILN_DF_ARG:
+		return parse_arg(c, err);
+	case KILN_DF_SHELL: {
+		if ((r = parse_flags(c, err)) < 0)
+			return r;
+		if ((r = cmdline_args(c, c->args, c->nargs, c->node->json_form,
+				      &in->u.cmdline.args)) < 0)
+			return oom(err);
+		in->u.cmdline.exec_form = c->node->json_form;
+		if (in->u.cmdline.args.n == 0)
+			return at_least_one(c, err, "SHELL");
+		if (!c->node->json_form)
+			return not_json(c, "SHELL", err);
+		return 0;
+	}
+	default: {
+		const char *kw = c->node->keyword.str;
+		r = fail(c, err, "unknown instruction: %s", kw);
+		return df_error_suggest(err, r, kw, instruction_names,
+					KILN_ARRAY_SIZE(instruction_names), 0);
+	}
+	}
+}
+
+/* nodeArgs: the arguments, or for ONBUILD the trigger's keyword and arguments */
+static int collect_args(struct pctx *c, struct kiln_error *err)
+{
+	const struct kiln_df_node *n = c->node;
+	const struct kiln_df_node *t = n->cmd == KILN_DF_ONBUILD ? n->onbuild : NULL;
+	size_t total = t ? 1 + t->n_args : n->n_args;
+	c->args = kiln_df_arena_array(c->a, total + 1, sizeof(char *));
+	if (!c->args)
+		return oom(err);
+	const struct kiln_df_text *src = t ? t->args : n->args;
+	size_t nsrc = t ? t->n_args : n->n_args;
+	if (t)
+		c->args[c->nargs++] = t->keyword.str;
+	for (size_t i = 0; i < nsrc; i++)
+		c->args[c->nargs++] = src[i].str;
+	/* BuildKit's strings may hold NUL bytes; kiln's typed model works on C strings */
+	for (size_t i = 0; i < nsrc; i++)
+		if (strlen(src[i].str) != src[i].len)
+			return fail(c, err, "NUL byte in the arguments of %s", n->keyword.str);
+	for (size_t i = 0; i < n->n_flags; i++)
+		if (strlen(n->flags[i].raw.str) != n->flags[i].raw.len)
+			return fail(c, err, "NUL byte in a flag of %s", n->keyword.str);
+	return 0;
+}
+
+int kiln_df_instr_parse(struct kiln_df_model *m, const struct kiln_df_node *node,
+			struct kiln_df_instr *ret, struct kiln_error *err)
+{
+	struct pctx c = { .a = m->arena_, .node = node, .in = ret };
+	c.bf.node = node;
+	c.file = m->ast && m->ast->filename.str ? m->ast->filename.str : "Dockerfile";
+	memset(ret, 0, sizeof(*ret));
+	ret->cmd = node->cmd;
+	ret->node = node;
+	ret->start_line = node->start_line;
+	ret->end_line = node->end_line;
+	ret->keyword = df_astrndup(c.a, node->keyword.str, node->keyword.len);
+	ret->original = df_astrndup(c.a, node->original.str, node->original.len);
+	int r;
+	if (!ret->keyword || !ret->original)
+		r = oom(err);
+	else if ((r = collect_args(&c, err)) >= 0)
+		r = dispatch(&c, err);
+	df_bflags_release(&c.bf);
+	if (r < 0 && r != -KILN_ENOMEM)
+		df_error_locate(err, c.file, node->start_line, node->end_line);
+	return r;
+}
+
+struct kiln_df_arena *df_model_arena(struct kiln_df_model *m)
+{
+	return m->arena_;
+}

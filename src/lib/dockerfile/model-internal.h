@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "base/buf.h"
+#include "base/error.h"
+#include "base/strv.h"
+#include "model.h"
+
+/*
+ * Plumbing shared by the typed model, the graph and the checks (module
+ * private): arena strings and lists, located errors, the BuildKit flag
+ * parser (BFlags) and the RUN flag parsers.
+ */
+
+/** Arena copies; NULL on ENOMEM (or for a NULL input). */
+char *df_astrdup(struct kiln_df_arena *a, const char *s);
+char *df_astrndup(struct kiln_df_arena *a, const char *s, size_t len);
+/** Move a heap string vector into the arena as kiln_df_words. -KILN_ENOMEM. */
+int df_words_from_strv(struct kiln_df_arena *a, const struct kiln_strv *v,
+		       struct kiln_df_words *ret);
+int df_words_copy(struct kiln_df_arena *a, const struct kiln_df_words *src,
+		  struct kiln_df_words *ret);
+
+/** -KILN_ENOMEM with the usual message. */
+int df_oom(struct kiln_error *err);
+
+/**
+ * Fail at an instruction's lines: KILN_EPARSE (or `code`), message, and
+ * err->pos = file, start_line, end_line.
+ */
+int df_fail_lines(struct kiln_error *err, enum kiln_err code, const char *file, int start,
+		  int end, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int df_fail_linesv(struct kiln_error *err, enum kiln_err code, const char *file, int start,
+		   int end, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+
+/** Give an error that has no position the instruction's lines. */
+void df_error_locate(struct kiln_error *err, const char *file, int start, int end);
+
+/** Append " (did you mean X?)" to err's message when df_suggest() finds one. */
+int df_error_suggest(struct kiln_error *err, int r, const char *val, const char *const *options,
+		     size_t n, int case_sensitive);
+
+/* ---- BuildKit's BFlags ---- */
+
+enum df_flag_type {
+	DF_FLAG_BOOL,
+	DF_FLAG_STRING,
+	DF_FLAG_STRINGS,
+};
+
+struct df_flag {
+	const char *name;
+	enum df_flag_type type;
+	int used;
+	int bval;		 /* BOOL */
+	const char *value;	 /* STRING (points into the AST); the default until used */
+	struct kiln_strv values; /* STRINGS */
+};
+
+#define DF_MAX_FLAGS 12
+
+struct df_bflags {
+	const struct kiln_df_node *node;
+	struct df_flag f[DF_MAX_FLAGS];
+	size_t n;
+	/* names in the order flags were given, for RUN's FlagsUsed */
+	struct kiln_strv order;
+};
+
+struct df_flag *df_bflags_add(struct df_bflags *bf, const char *name, enum df_flag_type type,
+			      const char *def);
+/** BFlags.Parse over the node's flags; errors unlocated (the caller locates). */
+int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err);
+void df_bflags_release(struct df_bflags *bf);
+
+/**
+ * An expander for mount options: `word` in, expanded heap string out
+ * (*ret). NULL expander: BuildKit's parse-time pass, which only checks the
+ * CSV and that from= holds no variable.
+ */
+typedef int (*df_expand_fn)(void *ud, const char *word, char **ret, struct kiln_error *err);
+
+int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expand, void *ud,
+		   struct kiln_df_mount *ret, struct kiln_error *err);
+int df_device_parse(struct kiln_df_arena *a, const char *spec, struct kiln_df_device *ret,
+		    struct kiln_error *err);
+
+/** The model's arena (for the graph, which builds expanded copies in its own). */
+struct kiln_df_arena *df_model_arena(struct kiln_df_model *m);
+
+/**
+ * kiln_df_model_new() with a hook called for every node before it is typed
+ * (`in` NULL) and after (`in` set): where BuildKit's parser runs its
+ * parse-time checks. A hook returns 0 or -KILN_ENOMEM. When typing a node
+ * fails, *ret_failed_line (may be NULL) gets its first line.
+ */
+typedef int (*df_model_hook)(void *ud, const struct kiln_df_node *node,
+			     const struct kiln_df_instr *in);
+int df_model_build(const struct kiln_df_ast *ast, df_model_hook hook, void *ud,
+		   struct kiln_df_model **ret, int *ret_failed_line, struct kiln_error *err);

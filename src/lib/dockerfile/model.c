@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A whole Dockerfile typed: BuildKit's instructions.Parse. ARGs before the
+ * first FROM are the global (meta) ARGs; every FROM starts a stage.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model-internal.h"
+
+int kiln_df_model_empty(const struct kiln_df_ast *ast, struct kiln_df_model **ret,
+			struct kiln_error *err)
+{
+	struct kiln_df_model *m = kiln_calloc(1, sizeof(*m));
+	if (!m)
+		return df_oom(err);
+	m->arena_ = kiln_df_arena_new();
+	if (!m->arena_) {
+		free(m);
+		return df_oom(err);
+	}
+	m->ast = ast;
+	*ret = m;
+	return 0;
+}
+
+void kiln_df_model_free(struct kiln_df_model *m)
+{
+	if (!m)
+		return;
+	kiln_df_arena_free(m->arena_);
+	free(m);
+}
+
+int kiln_df_model_new(const struct kiln_df_ast *ast, struct kiln_df_model **ret,
+		      struct kiln_error *err)
+{
+	return df_model_build(ast, NULL, NULL, ret, NULL, err);
+}
+
+int df_model_build(const struct kiln_df_ast *ast, df_model_hook hook, void *ud,
+		   struct kiln_df_model **ret, int *ret_failed_line, struct kiln_error *err)
+{
+	cleanup(kiln_df_model_freep) struct kiln_df_model *m = NULL;
+	int r = kiln_df_model_empty(ast, &m, err);
+	if (r < 0)
+		return r;
+	const char *file = ast->filename.str ? ast->filename.str : "Dockerfile";
+	size_t n = ast->n_nodes;
+	struct kiln_df_instr *all = kiln_df_arena_array(m->arena_, n + 1, sizeof(*all));
+	/* at most one stage per node */
+	m->stages = kiln_df_arena_array(m->arena_, n + 1, sizeof(*m->stages));
+	if (!all || !m->stages)
+		return df_oom(err);
+	for (size_t i = 0; i < n; i++) {
+		const struct kiln_df_node *node = &ast->nodes[i];
+		struct kiln_df_instr *in = &all[i];
+		if (hook && (r = hook(ud, node, NULL)) < 0)
+			return df_oom(err);
+		r = kiln_df_instr_parse(m, node, in, err);
+		if (r < 0) {
+			if (ret_failed_line && r != -KILN_ENOMEM)
+				*ret_failed_line = node->start_line;
+			return r;
+		}
+		if (hook && (r = hook(ud, node, in)) < 0)
+			return df_oom(err);
+		if (m->n_stages == 0 && in->cmd == KILN_DF_ARG) {
+			if (!m->meta_args)
+				m->meta_args = in;
+			m->n_meta_args++;
+			continue;
+		}
+		if (in->cmd == KILN_DF_FROM) {
+			struct kiln_df_model_stage *st = &m->stages[m->n_stages++];
+			st->from = st->instrs = in;
+			st->n_instrs = 1;
+			continue;
+		}
+		if (m->n_stages == 0)
+			return df_fail_lines(err, KILN_EPARSE, file, node->start_line,
+					     node->end_line, "no build stage in current context");
+		m->stages[m->n_stages - 1].n_instrs++;
+	}
+	if (m->n_stages == 0)
+		return kiln_fail(err, KILN_EPARSE, 0, "dockerfile contains no stages to build");
+	*ret = steal_ptr(&m);
+	return 0;
+}

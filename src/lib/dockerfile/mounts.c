@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * RUN --mount and RUN --device values (BuildKit's parseMount and
+ * ParseDevice): one CSV record of key=value fields. At parse time BuildKit
+ * only checks the CSV and that from= names no variable; the full check runs
+ * on the expanded values, field by field, with the same messages.
+ */
+#include <string.h>
+
+#include "goconv.h"
+#include "model-internal.h"
+
+static const char *const mount_types[] = { "bind", "cache", "tmpfs", "secret", "ssh" };
+static const char *const sharing_modes[] = { "shared", "private", "locked" };
+static const char *const mount_keys[] = {
+	"type", "from", "source", "target",   "readonly", "id",	 "sharing",
+	"required", "size", "mode",   "uid",	  "gid",      "src", "dst",
+	"destination", "ro", "rw",     "readwrite", "env",
+};
+
+static void ascii_lower(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s + 32);
+}
+
+static int bool_field(const char *key, const char *value, int *ret, struct kiln_error *err)
+{
+	if (df_go_parse_bool(value, ret) < 0)
+		return kiln_fail(err, KILN_EPARSE, 0, "invalid value for %s: %s", key, value);
+	return 0;
+}
+
+static const char *type_name(enum kiln_df_mount_type t)
+{
+	return mount_types[t];
+}
+
+int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expand, void *ud,
+		   struct kiln_df_mount *m, struct kiln_error *err)
+{
+	cleanup(kiln_strv_release) struct kiln_strv fields = KILN_STRV_INIT;
+	int r = df_go_csv_fields(spec, &fields, err);
+	if (r < 0)
+		return r == -KILN_ENOMEM ? r : kiln_error_prefix(err, r, "failed to parse csv mounts");
+	memset(m, 0, sizeof(*m));
+	m->type = KILN_DF_MOUNT_BIND;
+	int ro_auto = 1;
+	for (size_t i = 0; i < fields.len; i++) {
+		const char *field = fields.items[i];
+		const char *eq = strchr(field, '=');
+		cleanup_free char *key = eq ? kiln_strndup(field, (size_t)(eq - field))
+					    : kiln_strdup(field);
+		if (!key)
+			return df_oom(err);
+		ascii_lower(key);
+		if (!eq) {
+			if (!expand)
+				continue; /* evaluated on expansion */
+			if (!strcmp(key, "readonly") || !strcmp(key, "ro")) {
+				m->readonly = 1;
+				ro_auto = 0;
+				continue;
+			}
+			if (!strcmp(key, "readwrite") || !strcmp(key, "rw")) {
+				m->readonly = 0;
+				ro_auto = 0;
+				continue;
+			}
+			if (!strcmp(key, "required")) {
+				if (m->type == KILN_DF_MOUNT_SECRET || m->type == KILN_DF_MOUNT_SSH) {
+					m->required = 1;
+					continue;
+				}
+				return kiln_fail(err, KILN_EPARSE, 0,
+						 "unexpected key '%s' for mount type '%s'", key,
+						 type_name(m->type));
+			}
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "invalid field '%s' must be a key=value pair", field);
+		}
+		cleanup_free char *value = NULL;
+		if (expand) {
+			r = expand(ud, eq + 1, &value, err);
+			if (r < 0)
+				return r;
+		} else if (!strcmp(key, "from")) {
+			const char *d = strchr(eq + 1, '$');
+			if (d && d[1])
+				return kiln_fail(err, KILN_EPARSE, 0,
+						 "'%s' doesn't support variable expansion, define "
+						 "alias stage instead",
+						 key);
+			if (!(value = kiln_strdup(eq + 1)))
+				return df_oom(err);
+		} else {
+			continue;
+		}
+
+		if (!strcmp(key, "type")) {
+			cleanup_free char *lv = kiln_strdup(value);
+			if (!lv)
+				return df_oom(err);
+			ascii_lower(lv);
+			size_t t;
+			for (t = 0; t < KILN_ARRAY_SIZE(mount_types); t++)
+				if (!strcmp(lv, mount_types[t]))
+					break;
+			if (t == KILN_ARRAY_SIZE(mount_types)) {
+				r = kiln_fail(err, KILN_EPARSE, 0, "unsupported mount type \"%s\"",
+					      value);
+				return df_error_suggest(err, r, value, mount_types,
+							KILN_ARRAY_SIZE(mount_types), 1);
+			}
+			m->type = (enum kiln_df_mount_type)t;
+		} else if (!strcmp(key, "from")) {
+			m->from = df_astrdup(a, value);
+		} else if (!strcmp(key, "source") || !strcmp(key, "src")) {
+			m->source = df_astrdup(a, value);
+		} else if (!strcmp(key, "target") || !strcmp(key, "dst") ||
+			   !strcmp(key, "destination")) {
+			m->target = df_astrdup(a, value);
+		} else if (!strcmp(key, "readonly") || !strcmp(key, "ro")) {
+			if ((r = bool_field(key, value, &m->readonly, err)) < 0)
+				return r;
+			ro_auto = 0;
+		} else if (!strcmp(key, "readwrite") || !strcmp(key, "rw")) {
+			int rw;
+			if ((r = bool_field(key, value, &rw, err)) < 0)
+				return r;
+			m->readonly = !rw;
+			ro_auto = 0;
+		} else if (!strcmp(key, "required")) {
+			if (m->type != KILN_DF_MOUNT_SECRET && m->type != KILN_DF_MOUNT_SSH)
+				return kiln_fail(err, KILN_EPARSE, 0,
+						 "unexpected key '%s' for mount type '%s'", key,
+						 type_name(m->type));
+			if ((r = bool_field(key, value, &m->required, err)) < 0)
+				return r;
+		} else if (!strcmp(key, "size")) {
+			if (m->type != KILN_DF_MOUNT_TMPFS)
+				return kiln_fail(err, KILN_EPARSE, 0,
+						 "unexpected key '%s' for mount type '%s'", key,
+						 type_name(m->type));
+			if (df_go_ram_in_bytes(value, &m->size) < 0)
+				return kiln_fail(err, KILN_EPARSE, 0, "invalid value for %s: %s", key,
+						 value);
+		} else if (!strcmp(key, "id")) {
+			m->id = df_astrdup(a, value);
+		} else if (!strcmp(key, "sharing")) {
+			cleanup_free char *lv = kiln_strdup(value);
+			if (!lv)
+				return df_oom(err);
+			ascii_lower(lv);
+			size_t s;
+			for (s = 0; s < KILN_ARRAY_SIZE(sharing_modes); s++)
+				if (!strcmp(lv, sharing_modes[s]))
+					break;
+			if (s == KILN_ARRAY_SIZE(sharing_modes)) {
+				r = kiln_fail(err, KILN_EPARSE, 0, "unsupported sharing value \"%s\"",
+					      value);
+				return df_error_suggest(err, r, value, sharing_modes,
+							KILN_ARRAY_SIZE(sharing_modes), 1);
+			}
+			m->sharing = (enum kiln_df_sharing)(s + 1);
+		} else if (!strcmp(key, "mode")) {
+			if (df_go_parse_uint(value, 8, 32, &m->mode) != DF_GO_NUM_OK)
+				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for mode", value);
+			m->has_mode = 1;
+		} else if (!strcmp(key, "uid")) {
+			if (df_go_parse_uint(value, 10, 32, &m->uid) != DF_GO_NUM_OK)
+				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for uid", value);
+			m->has_uid = 1;
+		} else if (!strcmp(key, "gid")) {
+			if (df_go_parse_uint(value, 10, 32, &m->gid) != DF_GO_NUM_OK)
+				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for gid", value);
+			m->has_gid = 1;
+		} else if (!strcmp(key, "env")) {
+			m->env = df_astrdup(a, value);
+			m->has_env = 1;
+		} else {
+			r = kiln_fail(err, KILN_EPARSE, 0, "unexpected key '%s' in '%s'", key, field);
+			return df_error_suggest(err, r, key, mount_keys, KILN_ARRAY_SIZE(mount_keys),
+						1);
+		}
+		if ((!strcmp(key, "from") && !m->from) ||
+		    ((!strcmp(key, "source") || !strcmp(key, "src")) && !m->source) ||
+		    ((!strcmp(key, "target") || !strcmp(key, "dst") ||
+		      !strcmp(key, "destination")) &&
+		     !m->target) ||
+		    (!strcmp(key, "id") && !m->id) || (!strcmp(key, "env") && !m->env))
+			return df_oom(err);
+	}
+
+	int file_info = m->type == KILN_DF_MOUNT_SECRET || m->type == KILN_DF_MOUNT_SSH ||
+			m->type == KILN_DF_MOUNT_CACHE;
+	if (!file_info) {
+		if (m->has_mode)
+			return kiln_fail(err, KILN_EPARSE, 0, "mode not allowed for \"%s\" type mounts",
+					 type_name(m->type));
+		if (m->has_uid)
+			return kiln_fail(err, KILN_EPARSE, 0, "uid not allowed for \"%s\" type mounts",
+					 type_name(m->type));
+		if (m->has_gid)
+			return kiln_fail(err, KILN_EPARSE, 0, "gid not allowed for \"%s\" type mounts",
+					 type_name(m->type));
+	}
+	if (ro_auto)
+		m->readonly = !(m->type == KILN_DF_MOUNT_CACHE || m->type == KILN_DF_MOUNT_TMPFS);
+	if (m->type == KILN_DF_MOUNT_SECRET) {
+		if (m->from && *m->from)
+			return kiln_fail(err, KILN_EPARSE, 0, "secret mount should not have a from");
+		if (m->sharing)
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "secret mount should not define sharing");
+		if ((!m->source || !*m->source) && (!m->target || !*m->target) &&
+		    (!m->id || !*m->id))
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "invalid secret mount. one of source, target required");
+		if (m->source && *m->source && m->id && *m->id)
+			return kiln_fail(err, KILN_EPARSE, 0, "both source and id can't be set");
+	}
+	if (m->sharing && m->type != KILN_DF_MOUNT_CACHE)
+		return kiln_fail(err, KILN_EPARSE, 0, "invalid cache sharing set for %s mount",
+				 type_name(m->type));
+	return 0;
+}
+
+int df_device_parse(struct kiln_df_arena *a, const char *spec, struct kiln_df_device *d,
+		    struct kiln_error *err)
+{
+	static const char *const keys[] = { "name", "required" };
+	cleanup(kiln_strv_release) struct kiln_strv fields = KILN_STRV_INIT;
+	int r = df_go_csv_fields(spec, &fields, err);
+	if (r < 0)
+		return r == -KILN_ENOMEM ? r : kiln_error_prefix(err, r, "failed to parse csv devices");
+	memset(d, 0, sizeof(*d));
+	for (size_t i = 0; i < fields.len; i++) {
+		const char *field = fields.items[i];
+		const char *eq = strchr(field, '=');
+		cleanup_free char *key = eq ? kiln_strndup(field, (size_t)(eq - field))
+					    : kiln_strdup(field);
+		if (!key)
+			return df_oom(err);
+		ascii_lower(key);
+		if (!eq) {
+			if (!strcmp(key, "required")) {
+				d->required = 1;
+				continue;
+			}
+			if (!d->name) {
+				if (!(d->name = df_astrdup(a, field)))
+					return df_oom(err);
+				continue;
+			}
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "invalid field '%s' must be a key=value pair", field);
+		}
+		const char *value = eq + 1;
+		if (!strcmp(key, "name")) {
+			if (d->name && *d->name)
+				return kiln_fail(err, KILN_EPARSE, 0, "device name already set to %s",
+						 d->name);
+			if (!(d->name = df_astrdup(a, value)))
+				return df_oom(err);
+		} else if (!strcmp(key, "required")) {
+			if ((r = bool_field(key, value, &d->required, err)) < 0)
+				return r;
+		} else if (!d->name || !*d->name) {
+			if (!(d->name = df_astrdup(a, field)))
+				return df_oom(err);
+		} else {
+			r = kiln_fail(err, KILN_EPARSE, 0, "unexpected key '%s' in '%s'", key, field);
+			return df_error_suggest(err, r, key, keys, KILN_ARRAY_SIZE(keys), 1);
+		}
+	}
+	return 0;
+}
+
+static int identity_expand(void *ud, const char *word, char **ret, struct kiln_error *err)
+{
+	(void)ud;
+	*ret = kiln_strdup(word);
+	return *ret ? 0 : df_oom(err);
+}
+
+int kiln_df_mount_parse(struct kiln_df_model *m, const char *spec, struct kiln_df_mount *ret,
+			struct kiln_error *err)
+{
+	return df_mount_parse(df_model_arena(m), spec, identity_expand, NULL, ret, err);
+}
+
+int kiln_df_device_parse(struct kiln_df_model *m, const char *spec, struct kiln_df_device *ret,
+			 struct kiln_error *err)
+{
+	return df_device_parse(df_model_arena(m), spec, ret, err);
+}
