@@ -113,6 +113,7 @@ int cmd_push(int argc, char **argv, struct cli_env *env);
 int cmd_rmi(int argc, char **argv, struct cli_env *env);
 int cmd_run(int argc, char **argv, struct cli_env *env);
 int cmd_save(int argc, char **argv, struct cli_env *env);
+int cmd_stages(int argc, char **argv, struct cli_env *env);
 int cmd_tag(int argc, char **argv, struct cli_env *env);
 int cmd_version(int argc, char **argv, struct cli_env *env);
 

@@ -23,6 +23,7 @@ const struct cli_command cli_commands[] = {
 	{ "rmi", cmd_rmi, "remove images or their names" },
 	{ "run", cmd_run, "run a command in a sandbox over an image from the store" },
 	{ "save", cmd_save, "write images to a docker-archive or oci-archive" },
+	{ "stages", cmd_stages, "show a Dockerfile's stages, what the target needs, the schedule" },
 	{ "tag", cmd_tag, "give an image another name" },
 	{ "version", cmd_version, "print kiln's version and the libraries it uses" },
 	{ NULL, NULL, NULL },
