@@ -194,8 +194,7 @@ static int lint_one(struct cli_env *env, const char *path, const struct kiln_lin
 				return -1;
 			}
 			o.context_dir = dir;
-			const char *sl = strrchr(path, '/');
-			o.dockerfile_path = sl ? sl + 1 : path;
+			o.dockerfile_path = path;
 		}
 	}
 	r = kiln_lint_run(data, len, shown, &o, ret, &err);

@@ -147,8 +147,8 @@ int lint_rules_context(struct lint_file *f, struct kiln_error *err)
 				  miss.buf, present.len > 1 ? "them" : "it");
 		else if (r >= 0 && miss.len)
 			lint_emit(f, "KL1005", -1, 1,
-				  "%s does not exclude %s, which the context holds: add %s to it",
-				  ignore_path, miss.buf, present.len > 1 ? "them" : "it");
+				  "%s does not exclude %s, which the context holds: add %s",
+				  ignore_path, miss.buf, strchr(miss.buf, ',') ? "these entries" : "the entry");
 		kiln_buf_release(&miss);
 	}
 	kiln_ignore_matcher_free(m);

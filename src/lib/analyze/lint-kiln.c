@@ -144,7 +144,7 @@ static int dep_install(const struct lint_instr *in, struct dep_install *ret)
 		if ((lint_sh_is(c, "mvn") || lint_sh_is(c, "mvnw")) &&
 		    (lint_sh_has_arg_prefix(c, "dependency:") || lint_sh_has_arg(c, "install") ||
 		     lint_sh_has_arg(c, "package") || lint_sh_has_arg(c, "verify"))) {
-			*ret = (struct dep_install){ "mvn", "pom.xml (and run mvn dependency:go-offline)" };
+			*ret = (struct dep_install){ "mvn dependency:go-offline", "pom.xml" };
 			return 1;
 		}
 		if ((lint_sh_is(c, "gradle") || lint_sh_is(c, "gradlew")) &&
@@ -154,7 +154,7 @@ static int dep_install(const struct lint_instr *in, struct dep_install *ret)
 		}
 		if (lint_sh_is(c, "dotnet") && (!strcmp(sub, "restore") || !strcmp(sub, "publish") ||
 						!strcmp(sub, "build"))) {
-			*ret = (struct dep_install){ "dotnet restore", "the *.csproj files (and run dotnet restore)" };
+			*ret = (struct dep_install){ "dotnet restore", "the *.csproj files" };
 			return 1;
 		}
 		if (lint_sh_is(c, "cargo") && (!strcmp(sub, "build") || !strcmp(sub, "fetch"))) {
@@ -241,7 +241,12 @@ static void kl1003(struct lint_file *f)
 			if (copy_at < 0 && copies_context(in))
 				copy_at = (int)i;
 			struct dep_install d;
-			if (copy_at >= 0 && in->cmd == KILN_DF_RUN && dep_install(in, &d)) {
+			if (in->cmd != KILN_DF_RUN || !dep_install(in, &d))
+				continue;
+			/* the dependencies were installed from the manifests before: fine */
+			if (copy_at < 0)
+				break;
+			{
 				lint_emit(f, "KL1003", copy_at, f->instrs[copy_at].line,
 					  "the whole context is copied before %s on line %d, so every source "
 					  "change reinstalls the dependencies: copy %s first, run %s, then "

@@ -1,0 +1,189 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# kiln lint: the corpus of realistic Dockerfiles (tests/lint-corpus) gives
+# exactly its expected findings; exit statuses, stdin, several files,
+# pragmas, configuration files and flags, the context rules, ShellCheck and
+# the output formats.
+. "$(dirname "$0")/test-lib.sh"
+
+CORPUS="$KILN_SOURCE_ROOT/tests/lint-corpus"
+
+# Runs kiln and accepts exit 0 or 1 (findings); anything else fails.
+test_might_fail() {
+	"$@"
+	ec=$?
+	if [ $ec -gt 1 ]; then
+		echo >&2 "exit $ec: $*"
+		return 1
+	fi
+	return 0
+}
+
+# "line rule" per finding, as the expected files list them
+findings() {
+	jq -r '.[] | "\(.line) \(.code)"'
+}
+
+test_expect_success 'setup: a copy of the corpus' '
+	cp -R "$CORPUS" corpus
+'
+
+for d in node-express node-multistage dotnet-api go-cli python-fastapi java-spring vue-static; do
+	test_expect_success "corpus $d gives its expected findings" "
+		test_might_fail kiln lint --no-shellcheck -f json corpus/$d/Dockerfile >out.json &&
+		findings <out.json >got &&
+		test_cmp corpus/$d/expected got
+	"
+done
+
+for s in api web; do
+	test_expect_success "corpus monorepo service $s (context at the root)" "
+		cd corpus/monorepo &&
+		test_might_fail kiln lint --no-shellcheck --context . -f json services/$s/Dockerfile >out.json &&
+		findings <out.json >got &&
+		test_cmp expected-$s got
+	"
+done
+
+test_expect_success 'exit 1 when a finding reaches the threshold (info by default)' '
+	test_expect_code 1 kiln lint --no-shellcheck corpus/go-cli/Dockerfile >out &&
+	test_grep "Dockerfile:7:1 DL3007 warning: " out
+'
+
+test_expect_success '--failure-threshold, --no-fail and none' '
+	test_expect_code 0 kiln lint --no-shellcheck -t error corpus/go-cli/Dockerfile >/dev/null &&
+	test_expect_code 1 kiln lint --no-shellcheck -t warning corpus/go-cli/Dockerfile >/dev/null &&
+	test_expect_code 0 kiln lint --no-shellcheck --failure-threshold none corpus/go-cli/Dockerfile >/dev/null &&
+	test_expect_code 0 kiln lint --no-shellcheck --no-fail corpus/go-cli/Dockerfile >/dev/null &&
+	test_expect_code 0 kiln lint --no-shellcheck -t info corpus/node-multistage/Dockerfile >/dev/null
+'
+
+test_expect_success 'stdin and several files at once' '
+	test_might_fail kiln lint --no-shellcheck - <corpus/go-cli/Dockerfile >out &&
+	test_grep "^<stdin>:7:1 DL3007" out &&
+	test_expect_code 1 kiln lint --no-shellcheck -f json corpus/go-cli/Dockerfile corpus/java-spring/Dockerfile >out.json &&
+	jq -r ".[].file" out.json | sort -u >files &&
+	printf "corpus/go-cli/Dockerfile\ncorpus/java-spring/Dockerfile\n" >expect &&
+	test_cmp expect files
+'
+
+test_expect_success 'usage errors and unreadable files exit 2' '
+	test_expect_code 2 kiln lint --no-such-flag Dockerfile 2>err &&
+	test_expect_code 2 kiln lint -f yaml corpus/go-cli/Dockerfile 2>err &&
+	test_grep "unknown format" err &&
+	test_expect_code 2 kiln lint -t fatal corpus/go-cli/Dockerfile 2>err &&
+	test_expect_code 2 kiln lint --require-label author corpus/go-cli/Dockerfile 2>err &&
+	test_expect_code 2 kiln lint --no-shellcheck missing/Dockerfile 2>err &&
+	test_grep "missing/Dockerfile" err &&
+	test_expect_code 2 kiln lint --no-shellcheck missing/Dockerfile corpus/java-spring/Dockerfile >out 2>err
+'
+
+test_expect_success 'a Dockerfile that does not parse is a KL0001 finding with its line' '
+	printf "FROM a:1\nENV ONLYKEY\n" >Bad.Dockerfile &&
+	test_expect_code 1 kiln lint --no-shellcheck Bad.Dockerfile >out &&
+	test_grep "^Bad.Dockerfile:2:1 KL0001 error: " out
+'
+
+test_expect_success 'inline, global and BuildKit-style pragmas' '
+	mkdir pr && cd pr &&
+	printf "FROM debian:12@sha256:%s\n# hadolint ignore=DL3003\nRUN cd /x\n# kiln ignore=DL3003\nRUN cd /y\n\nRUN cd /z\nUSER 1000\n" \
+		"$(printf %064d 0)" >Dockerfile &&
+	test_might_fail kiln lint --no-shellcheck -f json >out.json &&
+	findings <out.json >got &&
+	printf "5 DL3059\n7 DL3003\n7 DL3059\n" >expect &&
+	test_cmp expect got &&
+	printf "# hadolint global ignore=DL3003,DL3059\n" | cat - Dockerfile >G.Dockerfile &&
+	test_expect_code 0 kiln lint --no-shellcheck G.Dockerfile &&
+	test_expect_code 1 kiln lint --no-shellcheck --disable-ignore-pragma G.Dockerfile >/dev/null
+'
+
+test_expect_success 'configuration: ./.hadolint.yaml, XDG, --config, flags on top' '
+	mkdir cf && cd cf &&
+	printf "FROM debian:12\nRUN cd /x\nUSER 1000\n" >Dockerfile &&
+	test_expect_code 1 kiln lint --no-shellcheck >/dev/null &&
+	printf "ignored:\n  - DL3003\n  - KL1010\n" >.hadolint.yaml &&
+	test_expect_code 0 kiln lint --no-shellcheck &&
+	printf "failure-threshold: warning\noverride:\n  info: [DL3003]\n" >other.yaml &&
+	test_expect_code 0 kiln lint --no-shellcheck --config other.yaml >out &&
+	test_grep "DL3003 info" out &&
+	test_expect_code 1 kiln lint --no-shellcheck --config other.yaml --error DL3003 >out &&
+	test_grep "DL3003 error" out &&
+	rm .hadolint.yaml && mkdir -p "$HOME/.config" &&
+	printf "ignored: [DL3003, KL1010]\n" >"$HOME/.config/hadolint.yaml" &&
+	test_expect_code 0 kiln lint --no-shellcheck &&
+	printf "ignored: [DL3003]\n" >.kiln-lint.yaml &&
+	test_expect_code 0 kiln lint --no-shellcheck >out &&
+	test_grep KL1010 out &&
+	rm "$HOME/.config/hadolint.yaml"
+'
+
+test_expect_success 'a bad configuration exits 2 and names file:line' '
+	mkdir bc && cd bc &&
+	printf "FROM debian:12\n" >Dockerfile &&
+	printf "ignored: [DL3003]\noverride:\n  fatal: [DL3003]\n" >.hadolint.yaml &&
+	test_expect_code 2 kiln lint --no-shellcheck 2>err &&
+	test_grep "\.hadolint\.yaml:3: " err
+'
+
+test_expect_success 'label schema and trusted registries from the command line' '
+	printf "FROM evil.io/base:1\nLABEL version=1.02 license=MIT\n" >L.Dockerfile &&
+	test_might_fail kiln lint --no-shellcheck -f json --require-label version:semver \
+		--require-label license:spdx --require-label author:email \
+		--trusted-registry ghcr.io --strict-labels L.Dockerfile >out.json &&
+	jq -r ".[].code" out.json | sort -u >got &&
+	test_grep -x DL3026 got && test_grep -x DL3056 got && test_grep -x DL3049 got &&
+	! grep -qx DL3054 got
+'
+
+test_expect_success 'context rules: .dockerignore missing or incomplete, secrets sent' '
+	mkdir -p corpus/dotnet-api/.git corpus/go-cli/node_modules/x &&
+	test_might_fail kiln lint --no-shellcheck -f json corpus/dotnet-api/Dockerfile >out.json &&
+	jq -r ".[] | select(.code == \"KL1005\") | .message" out.json >msg &&
+	test_grep "does not exclude .git" msg &&
+	test_might_fail kiln lint --no-shellcheck -f json corpus/go-cli/Dockerfile >out.json &&
+	jq -r ".[].code" out.json >codes &&
+	test_grep -x KL1005 codes &&
+	test_might_fail kiln lint --no-shellcheck --no-context -f json corpus/node-express/Dockerfile >out.json &&
+	jq -r ".[].code" out.json >codes &&
+	! grep -qx KL1004 codes && ! grep -qx KL1007 codes &&
+	printf ".env\nnode_modules\n" >corpus/node-express/Dockerfile.dockerignore &&
+	test_might_fail kiln lint --no-shellcheck -f json corpus/node-express/Dockerfile >out.json &&
+	jq -r ".[].code" out.json >codes &&
+	! grep -qx KL1004 codes && ! grep -qx KL1007 codes
+'
+
+test_expect_success SHELLCHECK 'ShellCheck findings come back at their Dockerfile lines' '
+	mkdir sc && cd sc &&
+	printf "FROM debian:12\nUSER 1000\nRUN echo \$1\nRUN <<EOF\nset -e\nls \$HOME/\$2\nEOF\nSHELL [\"/bin/bash\", \"-c\"]\nRUN [[ -n \$3 ]] && echo \$3\n" >Dockerfile &&
+	test_might_fail kiln lint -f json --ignore KL1010 --ignore DL3059 >out.json &&
+	findings <out.json >got &&
+	printf "3 SC2086\n6 SC2086\n6 SC2086\n9 SC2086\n" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'without shellcheck: one note, no failure' '
+	printf "FROM debian:12@sha256:%s\nUSER 1000\nRUN echo \$1\n" "$(printf %064d 0)" >N.Dockerfile &&
+	test_expect_code 0 kiln lint --shellcheck /nonexistent/shellcheck N.Dockerfile 2>err &&
+	test_grep "note: /nonexistent/shellcheck not found" err
+'
+
+test_expect_success 'checkstyle is well-formed XML; codeclimate fingerprints are stable' '
+	printf "FROM a\nRUN echo \"<&>\" | cat\n" >X.Dockerfile &&
+	test_might_fail kiln lint --no-shellcheck -f checkstyle X.Dockerfile >out.xml &&
+	python3 -c "import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); print(len(d.getElementsByTagName(\"error\")))" out.xml >n &&
+	test "$(cat n)" -gt 2 &&
+	test_might_fail kiln lint --no-shellcheck -f gitlab_codeclimate X.Dockerfile >c1.json &&
+	printf "\n\n" | cat - X.Dockerfile >Y && mv Y X.Dockerfile &&
+	test_might_fail kiln lint --no-shellcheck -f gitlab_codeclimate X.Dockerfile >c2.json &&
+	jq -r ".[].fingerprint" c1.json >f1 && jq -r ".[].fingerprint" c2.json >f2 &&
+	test_cmp f1 f2 &&
+	jq -r ".[0].location.lines.begin" c2.json >line && test "$(cat line)" = 3
+'
+
+test_expect_success '--list-rules names every DL code and the KL codes' '
+	kiln lint --list-rules >rules &&
+	test "$(grep -c "^DL" rules)" = 71 &&
+	test_grep "^KL1003 " rules
+'
+
+test_done
