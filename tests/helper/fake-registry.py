@@ -6,11 +6,13 @@ chunked uploads, cross-repository mounts, Range on blob GETs) and the token
 flow (WWW-Authenticate: Bearer realm/service/scope; GET /token with optional
 Basic auth; POST /token for refresh tokens), and misbehaves on demand.
 
-    fake-registry.py --port-file F [--auth none|bearer|basic] [--user U:P]
+    fake-registry.py [--port-file F] [--auth none|bearer|basic] [--user U:P]
                      [--anonymous-pull] [--token-field token|access_token]
                      [--refresh-token T] [--log FILE]
 
-Everything is kept in memory. Listens on 127.0.0.1 only. Control endpoint
+Everything is kept in memory. Listens on 127.0.0.1 only, on a port of its
+own choosing; prints "listening on 127.0.0.1:PORT" once it accepts
+connections (and writes PORT to --port-file). Control endpoint
 (never authenticated):
 
     GET /_control/fault?mode=MODE[&count=N]   set a misbehaviour
@@ -395,7 +397,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--port-file", required=True)
+    p.add_argument("--port-file")
     p.add_argument("--auth", choices=["none", "bearer", "basic"], default="bearer")
     p.add_argument("--user", help="USER:PASSWORD the token server or Basic auth accepts")
     p.add_argument("--anonymous-pull", action="store_true")
@@ -406,10 +408,12 @@ def main():
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     srv.state = State(args)
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(tmp, args.port_file)
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % srv.server_address[1])
+        os.rename(tmp, args.port_file)
+    print("listening on 127.0.0.1:%d" % srv.server_address[1], flush=True)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

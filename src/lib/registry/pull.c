@@ -202,13 +202,24 @@ static int fetch_manifest(struct reg_client *c, const char *repo, const char *re
 	return 0;
 }
 
+/* "linux/arm64" for an index entry's "linux/arm64/v8" */
+static char *platform_normalized_string(const struct kiln_oci_platform *p)
+{
+	struct kiln_oci_platform n;
+	if (kiln_oci_platform_copy(&n, p, NULL) < 0)
+		return NULL;
+	char *s = kiln_platform_normalize(&n, NULL) < 0 ? NULL : kiln_oci_platform_string(&n);
+	kiln_oci_platform_release(&n);
+	return s;
+}
+
 static int platform_list(const struct kiln_oci_index *idx, char **ret)
 {
 	cleanup(kiln_buf_release) struct kiln_buf b = KILN_BUF_INIT;
 	for (size_t i = 0; i < idx->n_manifests; i++) {
 		if (!idx->manifests[i].platform)
 			continue;
-		cleanup_free char *s = kiln_oci_platform_string(idx->manifests[i].platform);
+		cleanup_free char *s = platform_normalized_string(idx->manifests[i].platform);
 		if (!s || kiln_buf_addf(&b, "%s%s", b.len ? ", " : "", s) < 0)
 			return -1;
 	}
@@ -386,7 +397,7 @@ int kiln_registry_pull(struct kiln_store *st, const char *refstr,
 		struct kiln_digest cd;
 		if ((r = kiln_oci_descriptor_sha256(child, &cd, err)) < 0)
 			return r;
-		platform_s = kiln_oci_platform_string(child->platform);
+		platform_s = platform_normalized_string(child->platform);
 		if (!platform_s)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		free(body);
@@ -443,7 +454,7 @@ int kiln_registry_pull(struct kiln_store *st, const char *refstr,
 		cleanup(kiln_oci_config_freep) struct kiln_oci_config *cfg = NULL;
 		if ((r = kiln_store_config_read(st, &config_d, &cfg, err)) < 0)
 			return r;
-		platform_s = kiln_oci_platform_string(&cfg->platform);
+		platform_s = platform_normalized_string(&cfg->platform);
 		if (!platform_s)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		if (o->platform && kiln_platform_rank(&want_c, &cfg->platform) < 0)
