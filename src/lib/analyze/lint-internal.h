@@ -111,6 +111,7 @@ void lint_rules_dl_instr(struct lint_file *f);  /* lint-dl-instr.c: other instru
 void lint_rules_dl_labels(struct lint_file *f); /* lint-labels.c */
 void lint_rules_kiln(struct lint_file *f);      /* lint-kiln.c */
 int lint_rules_context(struct lint_file *f, struct kiln_error *err); /* lint-context.c */
+int lint_rules_buildkit(struct lint_file *f, struct kiln_error *err); /* lint-buildkit.c */
 int lint_shellcheck(struct lint_file *f, struct kiln_error *err);   /* lint-shellcheck.c */
 
 /* Helpers shared by rules. */

@@ -380,6 +380,8 @@ static int lint_all(struct lint_file *f, struct kiln_lint_report *rep, struct ki
 	lint_rules_dl_pkg(f);
 	lint_rules_dl_labels(f);
 	lint_rules_kiln(f);
+	if ((r = lint_rules_buildkit(f, err)) < 0)
+		return r;
 	if (f->opts->context_dir && (r = lint_rules_context(f, err)) < 0)
 		return r;
 	if (f->opts->shellcheck && (r = lint_shellcheck(f, err)) < 0)

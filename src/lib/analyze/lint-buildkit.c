@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze/lint-internal.h"
+#include "base/alloc.h"
+#include "dockerfile/checks.h"
+#include "ignore/ignore.h"
+#include "ref/ref.h"
+
+/*
+ * BuildKit's build checks, as the dockerfile module computes them (the
+ * lint subrequest: every stage), reported under BuildKit's rule names with
+ * its messages. The hooks give the checks a reference parser and, when the
+ * context is read, the .dockerignore for CopyIgnoredFile.
+ */
+
+struct hooks_data {
+	struct kiln_ignore_matcher *m;
+};
+
+static int ref_check(void *userdata, const char *ref, struct kiln_error *err)
+{
+	(void)userdata;
+	struct kiln_ref *r = NULL;
+	int rc = kiln_ref_parse(ref, 0, &r, err);
+	kiln_ref_free(r);
+	return rc < 0 ? rc : 0;
+}
+
+static int ignore_match(void *userdata, const char *path, struct kiln_error *err)
+{
+	struct hooks_data *h = userdata;
+	return kiln_ignore_matches_or_parent(h->m, path, strlen(path), NULL, err);
+}
+
+/* The instruction a warning's line belongs to, for pragmas; -1 if none. */
+static int instr_at(const struct lint_file *f, int line)
+{
+	for (size_t i = 0; i < f->n_instrs; i++)
+		if (line >= f->instrs[i].line && line <= f->instrs[i].end_line)
+			return (int)i;
+	return -1;
+}
+
+int lint_rules_buildkit(struct lint_file *f, struct kiln_error *err)
+{
+	struct hooks_data hd = { 0 };
+	struct kiln_df_hooks hooks = { .userdata = &hd, .reference_check = ref_check };
+	struct kiln_ignore_list list = KILN_IGNORE_LIST_INIT;
+	char *ignore_path = NULL;
+	if (f->opts->context_dir && access(f->opts->context_dir, F_OK) == 0) {
+		int r = kiln_ignore_load_for_build(f->opts->context_dir, f->opts->dockerfile_path, &list,
+						   &ignore_path, err);
+		if (r < 0)
+			return r;
+		if (ignore_path && list.patterns.len) {
+			r = kiln_ignore_matcher_new_list(&list, &hd.m, err);
+			if (r < 0) {
+				kiln_ignore_list_release(&list);
+				free(ignore_path);
+				return r;
+			}
+			hooks.ignore_matches = ignore_match;
+			hooks.ignore_has_exceptions = kiln_ignore_matcher_has_exceptions(hd.m);
+		}
+	}
+	struct kiln_df_check_opts o = { .mode = KILN_DF_CHECK_LINT, .hooks = &hooks };
+	struct kiln_df_check_result *res = NULL;
+	int r = kiln_df_check_ast(f->ast, &o, &res, err);
+	if (r >= 0) {
+		for (size_t i = 0; i < res->n_warnings; i++) {
+			const struct kiln_df_check_warning *w = &res->warnings[i];
+			int line = w->line > 0 ? w->line : 1;
+			lint_emit(f, w->rule->name, instr_at(f, line), line, "%s", w->message);
+		}
+		if (res->error && !res->error_from_checks && res->error_code != KILN_ENOMEM)
+			lint_emit(f, "KL0001", instr_at(f, res->error_line), res->error_line > 0 ? res->error_line : 1,
+				  "%s", res->error);
+	}
+	kiln_df_check_result_free(res);
+	kiln_ignore_matcher_free(hd.m);
+	kiln_ignore_list_release(&list);
+	free(ignore_path);
+	return r < 0 ? r : 0;
+}
