@@ -938,9 +938,10 @@ void kiln_df_graph_free(struct kiln_df_graph *g)
 {
 	if (!g)
 		return;
-	for (size_t i = 0; i < g->n_stages; i++) {
+	for (size_t i = 0; g->stages && i < g->n_stages; i++) {
 		free(g->stages[i].deps);
 		free(g->stages[i].images);
+		kiln_df_platform_release(&g->stages[i].platform);
 	}
 	struct graph_keep *k = g->private_;
 	if (k) {
