@@ -123,4 +123,11 @@ test_expect_success ROOT,BUSYBOX 'a bad working directory and an unknown user fa
 	test_grep "unable to find user nobody-at-all" err
 '
 
+test_expect_success ROOT,BUSYBOX,SETPRIV 'without root the sandbox says what it needs' '
+	chmod 755 "$TRASH" &&
+	test_expect_code 125 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$KILN" debug sandbox "$TRASH/rootfs" true 2>err &&
+	test_grep "needs root" err
+'
+
 test_done

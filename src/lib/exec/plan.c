@@ -319,6 +319,22 @@ static int add_user_mounts(struct xplan *p, const struct kiln_exec_spec *spec,
 	return 0;
 }
 
+/* Namespaces, mounts and pivot_root need CAP_SYS_ADMIN: say so plainly. */
+static int check_privileges(struct kiln_error *err)
+{
+	cap_t caps = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+	if (caps) {
+		if (cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &v) < 0)
+			v = CAP_CLEAR;
+		cap_free(caps);
+	}
+	if (v != CAP_SET)
+		return kiln_fail(err, KILN_EUNSUPP, EPERM,
+				 "kiln's sandbox needs root (CAP_SYS_ADMIN)");
+	return 0;
+}
+
 static int validate(const struct kiln_exec_spec *spec, struct kiln_error *err)
 {
 	if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
@@ -354,6 +370,9 @@ static int validate(const struct kiln_exec_spec *spec, struct kiln_error *err)
 int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, struct kiln_error *err)
 {
 	int r = validate(spec, err);
+	if (r < 0)
+		return r;
+	r = check_privileges(err);
 	if (r < 0)
 		return r;
 
