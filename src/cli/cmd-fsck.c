@@ -13,7 +13,7 @@ static const struct cli_spec spec = {
 		(const struct cli_opt[]){
 			{ "quick", 0, CLI_OPT_FLAG, &arg_quick, NULL,
 			  "check sizes and references but do not re-hash blobs" },
-			{ NULL },
+			{ 0 },
 		},
 	.details = "Prints one line per problem and exits 1 when there is any.\n"
 		   "Unreferenced blobs and temp files are not problems: kiln prune removes them.",

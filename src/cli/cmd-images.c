@@ -19,7 +19,7 @@ static const struct cli_spec spec = {
 			{ "format", 0, CLI_OPT_STRING, &arg_format, "FORMAT",
 			  "table (the default) or json" },
 			{ "quiet", 'q', CLI_OPT_FLAG, &arg_quiet, NULL, "print image ids only" },
-			{ NULL },
+			{ 0 },
 		},
 	.details = "One table row per name (an image without a name shows <none>). IMAGE ID\n"
 		   "is the config digest, as docker and podman show it; SIZE counts the\n"

@@ -19,7 +19,7 @@ static const struct cli_spec spec = {
 			  "history comment (default: \"Imported from ROOTFS\")" },
 			{ "platform", 0, CLI_OPT_STRING, &arg_platform, "PLATFORM",
 			  "platform recorded in the config (default: this machine's)" },
-			{ NULL },
+			{ 0 },
 		},
 	.details = "ROOTFS is a directory or a tar file (plain, gzip, zstd, bzip2 or xz;\n"
 		   "- reads stdin). The layer is stored gzip-compressed with OCI media types.\n"

@@ -8,7 +8,7 @@
 static const struct cli_spec spec = {
 	.usage = "kiln inspect IMAGE...",
 	.summary = "Show images' configs and manifests as JSON (like docker image inspect).",
-	.opts = (const struct cli_opt[]){ { NULL } },
+	.opts = (const struct cli_opt[]){ { 0 } },
 	.details = "Prints a JSON array with one object per image: Id (the config digest),\n"
 		   "RepoTags, RepoDigests, Created, Author, Config, Architecture, Os, Size,\n"
 		   "RootFS, History, and the manifest (Digest, MediaType, Manifest).",

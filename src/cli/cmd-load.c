@@ -19,7 +19,7 @@ static const struct cli_spec spec = {
 			{ "input", 'i', CLI_OPT_STRING, &arg_input, "FILE",
 			  "read FILE, or the OCI layout directory DIR (default: stdin)" },
 			{ "quiet", 'q', CLI_OPT_FLAG, &arg_quiet, NULL, "print nothing" },
-			{ NULL },
+			{ 0 },
 		},
 	.details = "Reads what docker save, podman save and skopeo write: docker-archive\n"
 		   "(layers plain, gzip or zstd) and oci-archive, the whole file optionally\n"

@@ -16,7 +16,7 @@ static const struct cli_spec spec = {
 			  "report what would be deleted" },
 			{ "dangling", 0, CLI_OPT_FLAG, &arg_dangling, NULL,
 			  "first remove images that have no name" },
-			{ NULL },
+			{ 0 },
 		},
 	.details = "Images, pinned blobs and what other parts of kiln record (build cache,\n"
 		   "unpacked layers) are kept. Waits while other kiln commands use the store.",

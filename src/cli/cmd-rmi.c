@@ -14,7 +14,7 @@ static const struct cli_spec spec = {
 		(const struct cli_opt[]){
 			{ "force", 'f', CLI_OPT_FLAG, &arg_force, NULL,
 			  "remove an image given by id even when several repositories name it" },
-			{ NULL },
+			{ 0 },
 		},
 	.details = "A name removes that name, and the image once it has no name left; an\n"
 		   "id or digest removes the image with all its names. Blobs nothing else\n"

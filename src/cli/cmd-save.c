@@ -22,7 +22,7 @@ static const struct cli_spec spec = {
 			{ "format", 0, CLI_OPT_STRING, &arg_format, "FORMAT",
 			  "docker-archive (the default; docker load and podman load read it), "
 			  "oci-archive, or oci (an OCI layout directory, added to if it exists)" },
-			{ NULL },
+			{ 0 },
 		},
 	.details = "An image given by name is saved under that name; one given by id or\n"
 		   "digest is saved without a name. An archive file appears only when\n"

@@ -8,7 +8,7 @@
 static const struct cli_spec spec = {
 	.usage = "kiln tag SOURCE TARGET",
 	.summary = "Give an image another name.",
-	.opts = (const struct cli_opt[]){ { NULL } },
+	.opts = (const struct cli_opt[]){ { 0 } },
 	.details = "SOURCE is a name, an image id (or a prefix of one) or a digest; TARGET\n"
 		   "a name, normalized as docker does (busybox -> docker.io/library/busybox:latest).\n"
 		   "A TARGET that already names another image is moved.",

@@ -555,7 +555,7 @@ int kiln_oci_config_to_json(const struct kiln_oci_config *c, char **ret, size_t 
 			    struct kiln_error *err)
 {
 	const struct kiln_oci_platform *p = &c->platform;
-	if (!p->architecture || !*p->architecture || !p->os || !*p->os)
+	if (!p->architecture || !p->os)
 		return kiln_fail(err, KILN_EINVAL, 0, "image config needs an os and architecture");
 	int64_t t;
 	if (c->created && kiln_oci_time_parse(c->created, &t, err) < 0)
