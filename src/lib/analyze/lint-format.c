@@ -70,27 +70,84 @@ static int dump_json(json_t *j, struct kiln_buf *out, size_t flags)
 	return r;
 }
 
+/* A JSON string literal (RFC 8259 escapes; bytes >= 0x80 pass through as UTF-8). */
+static int json_str(struct kiln_buf *b, const char *s)
+{
+	static const char hexd[] = "0123456789abcdef";
+	if (kiln_buf_addch(b, '"') < 0)
+		return -KILN_ENOMEM;
+	const char *run = s;
+	for (const unsigned char *p = (const unsigned char *)s;; p++) {
+		unsigned char c = *p;
+		if (c && c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (kiln_buf_add(b, run, (size_t)((const char *)p - run)) < 0)
+			return -KILN_ENOMEM;
+		if (!c)
+			break;
+		char esc[7] = { '\\', (char)c, 0 };
+		if (c == '\n')
+			esc[1] = 'n';
+		else if (c == '\t')
+			esc[1] = 't';
+		else if (c == '\r')
+			esc[1] = 'r';
+		else if (c < 0x20) {
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hexd[c >> 4];
+			esc[5] = hexd[c & 15];
+		}
+		if (kiln_buf_addstr(b, esc) < 0)
+			return -KILN_ENOMEM;
+		run = (const char *)p + 1;
+	}
+	return kiln_buf_addch(b, '"') < 0 ? -KILN_ENOMEM : 0;
+}
+
+/* `  "key": "value"` with the separator before it. */
+static int json_field_str(struct kiln_buf *b, const char *sep, const char *key, const char *v)
+{
+	if (kiln_buf_addf(b, "%s\"%s\": ", sep, key) < 0)
+		return -KILN_ENOMEM;
+	return json_str(b, v);
+}
+
 static int render_json(const struct kiln_lint_report *const *reps, size_t n, struct kiln_buf *out)
 {
-	json_t *arr = json_array();
-	for (size_t r = 0; arr && r < n; r++) {
+	int first = 1;
+	if (kiln_buf_addch(out, '[') < 0)
+		return -KILN_ENOMEM;
+	for (size_t r = 0; r < n; r++) {
 		for (size_t i = 0; i < reps[r]->n_findings; i++) {
 			const struct kiln_lint_finding *f = &reps[r]->findings[i];
-			json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:s}", "file",
-					      reps[r]->file, "line", line_of(f), "column", f->col,
-					      "end_line", f->end_line > 0 ? f->end_line : line_of(f),
-					      "code", f->rule, "level", kiln_lint_severity_name(f->severity),
-					      "message", f->message, "fingerprint", f->fingerprint);
-			if (!o || (f->hint && json_object_set_new(o, "hint", json_string(f->hint)) < 0) ||
-			    (f->url && json_object_set_new(o, "url", json_string(f->url)) < 0) ||
-			    json_array_append_new(arr, o) < 0) {
-				json_decref(o);
-				json_decref(arr);
+			int rc = kiln_buf_addstr(out, first ? "\n  {" : ",\n  {");
+			first = 0;
+			if (rc >= 0)
+				rc = json_field_str(out, "\n    ", "file", reps[r]->file);
+			if (rc >= 0)
+				rc = kiln_buf_addf(out, ",\n    \"line\": %d,\n    \"column\": %d,\n    \"end_line\": %d",
+						   line_of(f), f->col, f->end_line > 0 ? f->end_line : line_of(f));
+			if (rc >= 0)
+				rc = json_field_str(out, ",\n    ", "code", f->rule);
+			if (rc >= 0)
+				rc = json_field_str(out, ",\n    ", "level", kiln_lint_severity_name(f->severity));
+			if (rc >= 0)
+				rc = json_field_str(out, ",\n    ", "message", f->message);
+			if (rc >= 0)
+				rc = json_field_str(out, ",\n    ", "fingerprint", f->fingerprint);
+			if (rc >= 0 && f->hint)
+				rc = json_field_str(out, ",\n    ", "hint", f->hint);
+			if (rc >= 0 && f->url)
+				rc = json_field_str(out, ",\n    ", "url", f->url);
+			if (rc >= 0)
+				rc = kiln_buf_addstr(out, "\n  }");
+			if (rc < 0)
 				return -KILN_ENOMEM;
-			}
 		}
 	}
-	return dump_json(arr, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	return kiln_buf_addstr(out, first ? "]\n" : "\n]\n") < 0 ? -KILN_ENOMEM : 0;
 }
 
 /* A file name as a URI reference: unreserved characters and '/' stay, the rest is %XX. */
@@ -263,8 +320,10 @@ static int render_codeclimate(const struct kiln_lint_report *const *reps, size_t
 			      struct kiln_buf *out)
 {
 	static const char *const sev[] = { "blocker", "major", "info", "minor" };
-	json_t *arr = json_array();
-	for (size_t r = 0; arr && r < n; r++) {
+	int first = 1;
+	if (kiln_buf_addch(out, '[') < 0)
+		return -KILN_ENOMEM;
+	for (size_t r = 0; r < n; r++) {
 		for (size_t i = 0; i < reps[r]->n_findings; i++) {
 			const struct kiln_lint_finding *f = &reps[r]->findings[i];
 			const char *cat = f->family == KILN_LINT_SHELLCHECK ? "Bug Risk"
@@ -274,21 +333,28 @@ static int render_codeclimate(const struct kiln_lint_report *const *reps, size_t
 			    !strcmp(f->rule, "KL1008") || !strcmp(f->rule, "DL3064") ||
 			    !strcmp(f->rule, "SecretsUsedInArgOrEnv"))
 				cat = "Security";
-			json_t *o = json_pack("{s:s, s:s, s:s, s:[s], s:s, s:s, s:{s:s, s:{s:i, s:i}}}",
-					      "type", "issue", "check_name", f->rule, "description",
-					      f->message, "categories", cat, "fingerprint",
-					      f->fingerprint, "severity",
-					      sev[f->severity < 4 ? f->severity : 3], "location", "path",
-					      reps[r]->file, "lines", "begin", line_of(f), "end",
-					      f->end_line >= line_of(f) ? f->end_line : line_of(f));
-			if (!o || json_array_append_new(arr, o) < 0) {
-				json_decref(o);
-				json_decref(arr);
+			int rc = kiln_buf_addstr(out, first ? "\n  {\n    \"type\": \"issue\"" : ",\n  {\n    \"type\": \"issue\"");
+			first = 0;
+			if (rc >= 0)
+				rc = json_field_str(out, ",\n    ", "check_name", f->rule);
+			if (rc >= 0)
+				rc = json_field_str(out, ",\n    ", "description", f->message);
+			if (rc >= 0)
+				rc = kiln_buf_addf(out, ",\n    \"categories\": [\"%s\"]", cat);
+			if (rc >= 0)
+				rc = json_field_str(out, ",\n    ", "fingerprint", f->fingerprint);
+			if (rc >= 0)
+				rc = json_field_str(out, ",\n    ", "severity", sev[f->severity < 4 ? f->severity : 3]);
+			if (rc >= 0)
+				rc = json_field_str(out, ",\n    \"location\": {\n      ", "path", reps[r]->file);
+			if (rc >= 0)
+				rc = kiln_buf_addf(out, ",\n      \"lines\": {\"begin\": %d, \"end\": %d}\n    }\n  }",
+						   line_of(f), f->end_line >= line_of(f) ? f->end_line : line_of(f));
+			if (rc < 0)
 				return -KILN_ENOMEM;
-			}
 		}
 	}
-	return dump_json(arr, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	return kiln_buf_addstr(out, first ? "]\n" : "\n]\n") < 0 ? -KILN_ENOMEM : 0;
 }
 
 int kiln_lint_render(const struct kiln_lint_report *const *reps, size_t n,
