@@ -53,7 +53,15 @@ static int load(struct kiln_ignore_list *l, struct kiln_error *err)
 			}
 			l->lines = lines;
 			lines[l->patterns.len] = 0;
-			if (kiln_strv_push(&l->patterns, one.patterns.items[k]) < 0)
+			size_t *lens = kiln_reallocarray(l->lens, l->patterns.len + 1, sizeof(*lens));
+			if (!lens) {
+				r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+				break;
+			}
+			l->lens = lens;
+			lens[l->patterns.len] = one.lens ? one.lens[k] : strlen(one.patterns.items[k]);
+			if (kiln_strv_pushn(&l->patterns, one.patterns.items[k], lens[l->patterns.len]) <
+			    0)
 				r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		}
 		kiln_ignore_list_release(&one);

@@ -231,6 +231,28 @@ static void test_read_all(void)
 	free(big);
 }
 
+/* A NUL byte stays in the pattern (Go keeps it): the pattern then matches no real path. */
+static void test_nul_bytes(void)
+{
+	static const char text[] = "secret\0junk\n*.md\0\n";
+	struct kiln_ignore_list l = KILN_IGNORE_LIST_INIT;
+	struct kiln_ignore_matcher *m = NULL;
+	int r = kiln_ignore_read_all(text, sizeof(text) - 1, ".dockerignore", &l, NULL);
+	TAP_OK(r == 0 && l.patterns.len == 2 && l.lens && l.lens[0] == 11 && l.lens[1] == 5,
+	       "ReadAll keeps NUL bytes in patterns");
+	if (r == 0)
+		r = kiln_ignore_matcher_new_list(&l, &m, NULL);
+	TAP_INT_EQ(r, 0, "New accepts them");
+	if (m) {
+		TAP_INT_EQ(kiln_ignore_matches_or_parent(m, "secret", 6, NULL, NULL), 0,
+			   "'secret<NUL>junk' does not match 'secret'");
+		TAP_INT_EQ(kiln_ignore_matches_or_parent(m, "a.md", 4, NULL, NULL), 0,
+			   "'*.md<NUL>' does not match 'a.md'");
+	}
+	kiln_ignore_matcher_free(m);
+	kiln_ignore_list_release(&l);
+}
+
 /* ---- New ---- */
 
 static void test_new_errors(void)
@@ -335,6 +357,11 @@ static const struct mcase mcases[] = {
 	{ "[\\x{10000}-\\x{10FFFF}]", "\xF0\x9F\x98\x80", 0, -1, -1 },
 	{ "[\\x00-\\xff]", "\xC3\xBF", 0, 1, 1 },
 	{ "a\\QX", "aX$", 0, 1, 1 },
+	{ "**/**/**/**/x", "a/b/x", 0, 1, 1 }, /* runs of ** collapse, same answers */
+	{ "**/**/**/**/x", "x", 0, 1, 1 },
+	{ "a/**/**/b", "a/b", 0, 1, 1 },
+	{ "a*****b", "a/x/b", 0, 1, 1 },
+	{ "a*****b", "a\nb", 0, 1, 1 }, /* [^/]* takes the newline */
 };
 
 /* A path for a TAP description: control and non-ASCII bytes as \xHH. */
@@ -425,6 +452,41 @@ static void test_matching(void)
 			   "match case %zu: MatchesUsingParentResults(%s)", i, sp);
 		kiln_ignore_matcher_free(m);
 	}
+}
+
+/* A pattern whose match would take too long fails with KILN_ELIMIT instead of hanging. */
+static void test_work_limit(void)
+{
+	size_t stars = 5000, plen = 2 * stars + 1, len = 8001;
+	char *pat = kiln_malloc(plen + 1), *path = kiln_malloc(len + 1);
+	if (!TAP_OK(pat && path, "allocate a huge pattern")) {
+		free(pat);
+		free(path);
+		return;
+	}
+	for (size_t i = 0; i < stars; i++)
+		memcpy(pat + 2 * i, "*a", 2);
+	pat[plen - 1] = 'b';
+	pat[plen] = '\0';
+	memset(path, 'a', len - 1);
+	path[len - 1] = 'b';
+	path[len] = '\0';
+	const char *pats[] = { pat };
+	struct kiln_ignore_matcher *m = NULL;
+	struct kiln_error err = KILN_ERROR_INIT;
+	TAP_INT_EQ(kiln_ignore_matcher_new(pats, 1, &m, &err), 0, "New accepts 5000 '*a'");
+	if (m) {
+		TAP_INT_EQ(kiln_ignore_matches_or_parent(m, path, len, NULL, &err), -KILN_ELIMIT,
+			   "matching it against 8000 bytes hits the work limit");
+		TAP_OK(err.msg && strstr(err.msg, "too complex"), "the error says why (%s)",
+		       err.msg ? err.msg : "");
+		TAP_INT_EQ(kiln_ignore_matches_or_parent(m, "a/b", 3, NULL, NULL), 0,
+			   "a short path is still answered");
+	}
+	kiln_error_release(&err);
+	kiln_ignore_matcher_free(m);
+	free(pat);
+	free(path);
 }
 
 static void test_deciding_pattern(void)
@@ -638,6 +700,8 @@ static void test_regexp(void)
 			const char *in = re_cases[i].input;
 			TAP_INT_EQ(kiln_ignore_re_match(re, in, strlen(in)), re_cases[i].want,
 				   "regexp %s on case %zu", s, i);
+			TAP_INT_EQ(kiln_ignore_re_match_general(re, in, strlen(in)), re_cases[i].want,
+				   "regexp %s on case %zu, general simulation", s, i);
 		}
 		kiln_error_release(&err);
 		kiln_ignore_re_free(re);
@@ -665,6 +729,9 @@ static void test_regexp(void)
 		TAP_INT_EQ(kiln_ignore_re_prefix_viable(re, viable[i].prefix,
 							strlen(viable[i].prefix)),
 			   viable[i].want, "can %s continue after '%s'?", s, viable[i].prefix);
+		TAP_INT_EQ(kiln_ignore_re_prefix_viable_general(re, viable[i].prefix,
+								strlen(viable[i].prefix)),
+			   viable[i].want, "... the general simulation agrees");
 		kiln_ignore_re_free(re);
 	}
 
@@ -704,9 +771,11 @@ int main(void)
 	test_go_match();
 	test_decode();
 	test_read_all();
+	test_nul_bytes();
 	test_new_errors();
 	test_matching();
 	test_deciding_pattern();
+	test_work_limit();
 	test_legacy_and_exact();
 	test_could_match_inside();
 	test_classification();

@@ -303,6 +303,7 @@ static int scan(const char *dir, const struct kiln_ignore_context_opts *opts,
 		.exclude = (const char *const *)list.patterns.items,
 		.n_exclude = list.patterns.len,
 		.exclude_lines = list.lines,
+		.exclude_lens = list.lens,
 		.exclude_source = list.source,
 	};
 	r = kiln_ignore_filter_new(st->root_fd, &fo, &f, err);

@@ -52,6 +52,7 @@ int kiln_ignore_filter_new(int root_fd, const struct kiln_ignore_filter_opt *opt
 		struct kiln_ignore_list l = {
 			.patterns = { (char **)opt->exclude, opt->n_exclude, 0 },
 			.lines = (unsigned *)opt->exclude_lines,
+			.lens = (size_t *)opt->exclude_lens,
 			.source = (char *)opt->exclude_source,
 		};
 		r = kiln_ignore_matcher_new_list(&l, &f->exc, err);

@@ -234,7 +234,12 @@ int kiln_ignore_pattern_match(const struct kiln_ignore_matcher *m, const struct 
 	if (!has_prefix(path, len, p->lit_prefix, p->lit_prefix_len) ||
 	    !has_suffix(path, len, p->lit_suffix, p->lit_suffix_len))
 		return 0;
-	return kiln_ignore_re_match(p->re, path, len);
+	int r = kiln_ignore_re_match(p->re, path, len);
+	if (r < 0)
+		return kiln_fail(err, KILN_ELIMIT, 0,
+				 "pattern '%s' is too complex to match against a %zu-byte path", p->text,
+				 len);
+	return r;
 }
 
 int kiln_ignore_pattern_could_match_inside(const struct ign_pattern *p, const char *dir_slash,

@@ -42,7 +42,10 @@ struct kiln_ignore_matcher {
 /** Compile p->text into p (type, regexp or its error). */
 int kiln_ignore_pattern_setup(struct ign_pattern *p, struct kiln_error *err);
 
-/** Pattern.match: 1, 0, or -KILN_EPARSE (naming the pattern) when it cannot compile. */
+/**
+ * Pattern.match: 1, 0, or -KILN_EPARSE (naming the pattern) when it cannot
+ * compile, -KILN_ELIMIT when matching would take too long.
+ */
 int kiln_ignore_pattern_match(const struct kiln_ignore_matcher *m, const struct ign_pattern *p,
 			      const char *path, size_t len, struct kiln_error *err);
 

@@ -15,6 +15,7 @@ void kiln_ignore_list_release(struct kiln_ignore_list *l)
 {
 	kiln_strv_release(&l->patterns);
 	free(l->lines);
+	free(l->lens);
 	free(l->source);
 	*l = (struct kiln_ignore_list)KILN_IGNORE_LIST_INIT;
 }
@@ -37,6 +38,13 @@ static int list_push(struct kiln_ignore_list *l, int invert, const char *s, size
 	}
 	l->lines = lines;
 	lines[l->patterns.len] = line;
+	size_t *lens = kiln_reallocarray(l->lens, l->patterns.len + 1, sizeof(*lens));
+	if (!lens) {
+		free(p);
+		return -KILN_ENOMEM;
+	}
+	l->lens = lens;
+	lens[l->patterns.len] = w + n;
 	return kiln_strv_push_owned(&l->patterns, p);
 }
 

@@ -110,6 +110,7 @@ static int run(struct kiln_ignore_re *re, const char *s, size_t n, int prefix_mo
 	struct re_set cur = { re->sparse[0], re->dense[0], 0 };
 	struct re_set next = { re->sparse[1], re->dense[1], 0 };
 	int64_t prev = -1;
+	uint64_t work = 0;
 	size_t i = 0;
 	uint32_t r = 0;
 	size_t w = 0;
@@ -137,6 +138,9 @@ static int run(struct kiln_ignore_re *re, const char *s, size_t n, int prefix_mo
 			return 0;
 		if (cur.n == 0 && re->anchored)
 			return 0;
+		work += cur.n + 1;
+		if (work > KILN_IGNORE_RE_MAX_WORK)
+			return prefix_mode ? 1 : -KILN_ELIMIT;
 		size_t ni = i + w;
 		uint32_t nr = 0;
 		size_t nw = 0;
@@ -175,8 +179,20 @@ static int run(struct kiln_ignore_re *re, const char *s, size_t n, int prefix_mo
 	}
 }
 
+int kiln_ignore_re_match_general(struct kiln_ignore_re *re, const char *s, size_t n)
+{
+	return run(re, s, n, 0);
+}
+
+int kiln_ignore_re_prefix_viable_general(struct kiln_ignore_re *re, const char *s, size_t n)
+{
+	return re->anchored ? run(re, s, n, 1) : 1;
+}
+
 int kiln_ignore_re_match(struct kiln_ignore_re *re, const char *s, size_t n)
 {
+	if (re->small)
+		return kiln_ignore_re_small_run(re, s, n, 0);
 	return run(re, s, n, 0);
 }
 
@@ -184,5 +200,7 @@ int kiln_ignore_re_prefix_viable(struct kiln_ignore_re *re, const char *s, size_
 {
 	if (!re->anchored)
 		return 1;
+	if (re->small)
+		return kiln_ignore_re_small_run(re, s, n, 1);
 	return run(re, s, n, 1);
 }

@@ -148,14 +148,38 @@ static int repeat(struct re_parser *p, char op, const char *before, size_t blen)
 	re->inst[split].out = e.start;
 	if (op == '*') {
 		patch(re, e.holes, split);
-		p->stack[p->nstack - 1] =
-			(struct frag){ .start = split, .holes = HOLE(split, 1), .kind = FK_OTHER };
+		p->stack[p->nstack - 1] = (struct frag){
+			.start = split, .holes = HOLE(split, 1), .kind = FK_OTHER, .src = e.src,
+			.repeated = 1
+		};
 	} else {
 		p->stack[p->nstack - 1] = (struct frag){ .start = split,
 							 .holes = append_holes(re, e.holes, HOLE(split, 1)),
-							 .kind = FK_OTHER };
+							 .kind = FK_OTHER,
+							 .src = e.src,
+							 .repeated = 1 };
 	}
 	return 0;
+}
+
+/*
+ * Two equal starred fragments in a row match what one does (X* X* is X*),
+ * and so do two "any directories" groups (what each "**" of a pattern
+ * becomes): drop the second (its instructions stay, unreachable). A
+ * pattern made of many "**" then costs what one costs.
+ */
+static void collapse_repeat(struct re_parser *p, const char *s)
+{
+	if (p->nstack < 2)
+		return;
+	const struct frag *f = &p->stack[p->nstack - 1], *g = &p->stack[p->nstack - 2];
+	if (g->kind == FK_MARK || !g->repeated || !f->repeated)
+		return;
+	size_t fl = f->src_end - f->src, gl = g->src_end - g->src;
+	if (fl != gl || fl == 0 || memcmp(s + f->src, s + g->src, fl) != 0)
+		return;
+	if (s[f->src + fl - 1] == '*' || (fl == 6 && memcmp(s + f->src, "(.*/)?", 6) == 0))
+		p->nstack--;
 }
 
 static int unsupported(struct re_parser *p, const char *s, size_t n)
@@ -210,12 +234,13 @@ static int parse(struct re_parser *p, const char *s, size_t n)
 	size_t last_repeat = (size_t)-1;
 	while (i < n) {
 		size_t this_repeat = (size_t)-1;
+		size_t tok = i, had = p->nstack;
 		char c = s[i];
 		switch (c) {
 		case '(':
 			if (i + 1 < n && s[i + 1] == '?')
 				return unsupported(p, s + i, 2);
-			if ((r = push(p, (struct frag){ .kind = FK_MARK })) < 0)
+			if ((r = push(p, (struct frag){ .kind = FK_MARK, .src = (uint32_t)i })) < 0)
 				return r;
 			i++;
 			break;
@@ -229,6 +254,7 @@ static int parse(struct re_parser *p, const char *s, size_t n)
 			if ((r = concat_from(p, m, &g)) < 0)
 				return r;
 			g.kind = FK_OTHER;
+			g.src = p->stack[m - 1].src; /* the '(' */
 			p->nstack = m - 1;
 			if ((r = push(p, g)) < 0)
 				return r;
@@ -355,6 +381,12 @@ static int parse(struct re_parser *p, const char *s, size_t n)
 		}
 		}
 		last_repeat = this_repeat;
+		if (p->nstack == had + 1 && c != ')')
+			p->stack[p->nstack - 1].src = (uint32_t)tok;
+		if (p->nstack > 0 && (p->nstack >= had || c == ')'))
+			p->stack[p->nstack - 1].src_end = (uint32_t)i;
+		if (this_repeat != (size_t)-1)
+			collapse_repeat(p, s);
 	}
 	for (size_t k = 0; k < p->nstack; k++)
 		if (p->stack[k].kind == FK_MARK)
@@ -385,6 +417,7 @@ void kiln_ignore_re_free(struct kiln_ignore_re *re)
 		free(re->dense[i]);
 	}
 	free(re->stack);
+	kiln_ignore_re_small_free(re);
 	free(re);
 }
 
@@ -414,7 +447,7 @@ int kiln_ignore_re_compile(const char *expr, size_t len, struct kiln_ignore_re *
 		}
 	}
 	re->stack = kiln_calloc(re->ninst * 2 + 2, sizeof(uint32_t));
-	if (!re->stack) {
+	if (!re->stack || kiln_ignore_re_small_prepare(re) < 0) {
 		kiln_ignore_re_free(re);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}

@@ -24,6 +24,8 @@ struct frag {
 	uint32_t holes; /* unfilled next pointers, threaded through the program; 0 = none */
 	uint8_t kind;
 	uint32_t rune;
+	uint32_t src, src_end; /* the fragment's text in the expression */
+	uint8_t repeated;	/* made by '*' or '?' */
 };
 
 struct re_parser {

@@ -35,6 +35,8 @@ struct re_inst {
 	uint32_t y;
 };
 
+struct re_small;
+
 struct kiln_ignore_re {
 	struct re_inst *inst;
 	uint32_t ninst;
@@ -46,8 +48,15 @@ struct kiln_ignore_re {
 	size_t prefix_len;
 	char *suffix; /* literal bytes every match ends with */
 	size_t suffix_len;
+	struct re_small *small; /* the bit-parallel form of a small program (regexp-small.c) */
 	/* scratch for the simulation, sized ninst */
 	uint32_t *sparse[2];
 	uint32_t *dense[2];
 	uint32_t *stack;
 };
+
+/* regexp-small.c: programs of at most 64 instructions, run on bit sets. */
+int kiln_ignore_re_small_prepare(struct kiln_ignore_re *re);
+void kiln_ignore_re_small_free(struct kiln_ignore_re *re);
+int kiln_ignore_re_small_run(const struct kiln_ignore_re *re, const char *s, size_t n,
+			     int prefix_mode);

@@ -27,6 +27,13 @@ struct kiln_ignore_re;
 #define KILN_IGNORE_RE_MAX_LEN ((size_t)1 << 20)
 
 /**
+ * Steps (live states times input runes) one match may take. Real patterns
+ * need thousands; a hostile pattern against a long path could need
+ * billions, and fails with KILN_ELIMIT instead.
+ */
+#define KILN_IGNORE_RE_MAX_WORK ((uint64_t)1 << 26)
+
+/**
  * Compile `expr`. A syntax error fails with -KILN_EPARSE and Go's message
  * ("invalid character class range: `l-O`").
  */
@@ -35,11 +42,18 @@ int kiln_ignore_re_compile(const char *expr, size_t len, struct kiln_ignore_re *
 void kiln_ignore_re_free(struct kiln_ignore_re *re);
 
 /**
- * regexp.MatchString: 1 if the expression matches somewhere in s, else 0.
- * -KILN_ENOMEM only when the scratch space could not be allocated.
- * Not safe to call concurrently on one compiled expression.
+ * regexp.MatchString: 1 if the expression matches somewhere in s, else 0;
+ * -KILN_ELIMIT past KILN_IGNORE_RE_MAX_WORK. Not safe to call concurrently
+ * on one compiled expression.
  */
 int kiln_ignore_re_match(struct kiln_ignore_re *re, const char *s, size_t n);
+
+/**
+ * The same answers from the general simulation only, even when the program
+ * has a faster form (for tests that compare the two).
+ */
+int kiln_ignore_re_match_general(struct kiln_ignore_re *re, const char *s, size_t n);
+int kiln_ignore_re_prefix_viable_general(struct kiln_ignore_re *re, const char *s, size_t n);
 
 /**
  * Whether some string that starts with s[0..n) could match (a conservative

@@ -202,8 +202,8 @@ static int visit(struct walker *w, size_t k, const struct went *e, int *ret_skip
 			return kiln_error_prefix(w->err, r, "matching include patterns");
 		if (!r) {
 			/* Enter only if an include pattern could match something inside. */
-			if (e->is_dir && !kiln_ignore_could_match_inside(f->inc, path, len,
-									 KILN_IGNORE_NORMAL_PATTERNS))
+			if (e->is_dir && !kiln_ignore_info_could_match_inside(
+						 f->inc, &dir->inc, KILN_IGNORE_NORMAL_PATTERNS))
 				return KILN_IGNORE_WALK_SKIP;
 			skip = 1;
 		}
@@ -215,8 +215,8 @@ static int visit(struct walker *w, size_t k, const struct went *e, int *ret_skip
 			return kiln_error_prefix(w->err, r, "matching exclude patterns");
 		if (r) {
 			/* Enter only if an exception could re-include something inside. */
-			if (e->is_dir && !kiln_ignore_could_match_inside(f->exc, path, len,
-									 KILN_IGNORE_EXCEPTION_PATTERNS))
+			if (e->is_dir && !kiln_ignore_info_could_match_inside(
+						 f->exc, &dir->exc, KILN_IGNORE_EXCEPTION_PATTERNS))
 				return KILN_IGNORE_WALK_SKIP;
 			skip = 1;
 		}

@@ -26,6 +26,7 @@ struct kiln_ignore_filter_opt {
 	const char *const *exclude; /* ExcludePatterns: what .dockerignore lines become */
 	size_t n_exclude;
 	const unsigned *exclude_lines; /* optional: source line of each exclude pattern */
+	const size_t *exclude_lens;    /* optional: their lengths (they may hold NUL bytes) */
 	const char *exclude_source;    /* optional: their file, for messages */
 	const char *const *follow;     /* FollowPaths: symlinks resolved into include patterns */
 	size_t n_follow;
