@@ -41,9 +41,10 @@ struct kiln_store_save_item {
 
 /**
  * Write the images as a tar to `fd` (streamed, no temp files):
- *  - docker-archive as docker writes it: manifest.json, repositories,
- *    <config-hex>.json, and each layer uncompressed as <diff_id-hex>/layer.tar
- *    (readable by `docker load` and `podman load`);
+ *  - docker-archive as podman and skopeo write it (and docker load and
+ *    podman load read): manifest.json with fully qualified RepoTags,
+ *    repositories, <config-hex>.json, each layer uncompressed as
+ *    <diff_id-hex>.tar, and the legacy <id>/{VERSION,json,layer.tar};
  *  - oci-archive: oci-layout, index.json (ref names in annotations
  *    io.containerd.image.name and org.opencontainers.image.ref.name) and
  *    blobs/sha256/ as stored.
@@ -68,12 +69,15 @@ void kiln_store_load_result_release(struct kiln_store_load_result *r);
 
 /**
  * Load a docker-archive (docker, podman, skopeo; layers plain, gzip or zstd;
- * legacy or OCI-layout-style paths) or an oci-archive (optionally gzip'd as
- * a whole) from `path` ("-" = stdin is not seekable and is refused: the
- * archive is read twice). Names come from manifest.json RepoTags or the
- * layout's io.containerd.image.name / org.opencontainers.image.ref.name
- * annotations. Docker-archive layers are stored as they are in the archive
- * (uncompressed stays uncompressed), with docker schema 2 media types.
+ * legacy or OCI-layout-style paths) or an oci-archive, either possibly
+ * compressed as a whole, from `path` ("-" = stdin; one pass, so a pipe
+ * works). `format` KILN_ARCHIVE_AUTO decides from the content. Names come
+ * from manifest.json RepoTags or the io.containerd.image.name /
+ * org.opencontainers.image.ref.name annotations (a bare tag names nothing).
+ * Docker-archive layers are stored as they are in the archive (uncompressed
+ * stays uncompressed) under a manifest kiln writes: docker schema 2 media
+ * types, OCI ones when a layer is zstd. All images are recorded in one
+ * transaction after every blob and diff_id checked out.
  */
 int kiln_store_load(struct kiln_store *st, const char *path, enum kiln_archive_format format,
 		    struct kiln_store_load_result *ret, struct kiln_error *err)
