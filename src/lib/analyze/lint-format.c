@@ -109,7 +109,8 @@ static int json_str(struct kiln_buf *b, const char *s)
 /* `  "key": "value"` with the separator before it. */
 static int json_field_str(struct kiln_buf *b, const char *sep, const char *key, const char *v)
 {
-	if (kiln_buf_addf(b, "%s\"%s\": ", sep, key) < 0)
+	if (kiln_buf_addstr(b, sep) < 0 || kiln_buf_addch(b, '"') < 0 || kiln_buf_addstr(b, key) < 0 ||
+	    kiln_buf_add(b, "\": ", 3) < 0)
 		return -KILN_ENOMEM;
 	return json_str(b, v);
 }

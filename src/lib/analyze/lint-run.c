@@ -278,8 +278,14 @@ static int fingerprint(struct lint_file *f, struct kiln_lint_finding *fi, const 
 	const char *snippet = "";
 	if (r->instr >= 0 && (size_t)r->instr < f->n_instrs)
 		snippet = lint_text(&f->instrs[r->instr].outer->original);
-	int rc = kiln_buf_addf(&b, "%s%c%s%c%s%c%s%c%u", f->filename, 0, fi->rule, 0, fi->message, 0,
-			       snippet, 0, occurrence);
+	char occ[16];
+	int ol = snprintf(occ, sizeof(occ), "%u", occurrence);
+	const char *parts[] = { f->filename, fi->rule, fi->message, snippet };
+	int rc = 0;
+	for (size_t i = 0; rc >= 0 && i < KILN_ARRAY_SIZE(parts); i++)
+		rc = kiln_buf_add(&b, parts[i], strlen(parts[i]) + 1); /* with the NUL as separator */
+	if (rc >= 0)
+		rc = kiln_buf_add(&b, occ, (size_t)ol);
 	if (rc < 0) {
 		kiln_buf_release(&b);
 		return -1;
