@@ -563,6 +563,71 @@ static void test_map(void)
 	kiln_oci_map_release(&m);
 }
 
+/*
+ * Allocation failures (in a -Dfailmalloc=true build; elsewhere one pass):
+ * fail the 1st, 2nd, ... allocation of a parse + copy + write cycle until it
+ * succeeds. Every failure must come back as -KILN_ENOMEM, never a crash or a
+ * leak (ASan checks the latter).
+ */
+static int cycle(const char *json, int config)
+{
+	char *out = NULL;
+	size_t len;
+	int r;
+	if (config) {
+		struct kiln_oci_config *c = NULL, *cp = NULL;
+		r = kiln_oci_config_parse(json, strlen(json), &c, NULL);
+		if (r == 0)
+			r = kiln_oci_config_copy(c, &cp, NULL);
+		if (r == 0)
+			r = kiln_oci_config_to_json(cp, &out, &len, NULL);
+		kiln_oci_config_free(c);
+		kiln_oci_config_free(cp);
+	} else {
+		struct kiln_oci_manifest *m = NULL;
+		r = kiln_oci_manifest_parse(json, strlen(json), &m, NULL);
+		if (r == 0)
+			r = kiln_oci_manifest_to_json(m, 0, &out, &len, NULL);
+		kiln_oci_manifest_free(m);
+	}
+	free(out);
+	return r;
+}
+
+static void test_alloc_failures(void)
+{
+	static const char manifest[] =
+		"{\"schemaVersion\":2,\"mediaType\":\"" KILN_MT_OCI_MANIFEST
+		"\",\"config\":{\"mediaType\":\"a/b\",\"digest\":\"" D256
+		"\",\"size\":1,\"annotations\":{\"k\":\"v\"}},\"layers\":[{\"mediaType\":"
+		"\"a/b\",\"digest\":\"" D256 "\",\"size\":2,\"urls\":[\"https://x/y\"],"
+		"\"data\":\"YWI=\",\"platform\":{\"os\":\"linux\",\"architecture\":\"a\","
+		"\"os.features\":[\"f\"]}}],\"subject\":{\"mediaType\":\"a/b\",\"digest\":\"" D256
+		"\",\"size\":3}}";
+	static const char config[] =
+		"{\"architecture\":\"a\",\"os\":\"linux\",\"created\":\"2024-01-01T00:00:00Z\","
+		"\"config\":{\"User\":\"u\",\"Env\":[\"A=1\"],\"Cmd\":[\"sh\"],\"ExposedPorts\":"
+		"{\"80/tcp\":{}},\"Volumes\":{\"/v\":{}},\"Labels\":{\"l\":\"v\"},\"Healthcheck\":"
+		"{\"Test\":[\"CMD\"]},\"OnBuild\":[\"x\"],\"Shell\":[\"sh\"]},\"rootfs\":{\"type\":"
+		"\"layers\",\"diff_ids\":[\"" D256 "\"]},\"history\":[{\"created_by\":\"x\"}]}";
+	for (int which = 0; which < 2; which++) {
+		int bad = 0, n;
+		for (n = 1; n < 100000; n++) {
+			kiln_alloc_fail_after(n);
+			int r = cycle(which ? config : manifest, which);
+			kiln_alloc_fail_after(-1);
+			if (r == 0)
+				break;
+			if (r != -KILN_ENOMEM && !bad) {
+				bad = 1;
+				tap_diag("failing allocation %d gave %d, not -KILN_ENOMEM", n, r);
+			}
+		}
+		TAP_OK(!bad && n < 100000, "%s survives allocation failures (%d passes)",
+		       which ? "config" : "manifest", n);
+	}
+}
+
 int main(void)
 {
 	test_media_types();
@@ -575,5 +640,6 @@ int main(void)
 	test_config();
 	test_platforms();
 	test_map();
+	test_alloc_failures();
 	return tap_done();
 }
