@@ -68,6 +68,21 @@ static int make_temp(struct kiln_store *st, int *ret_fd, char **ret_name, struct
 	return kiln_fail(err, KILN_EIO, EEXIST, "creating a temp file in %s/tmp", st->root);
 }
 
+int store_anon_tmpfile(struct kiln_store *st, int *ret_fd, struct kiln_error *err)
+{
+	cleanup_free char *name = NULL;
+	int r = make_temp(st, ret_fd, &name, err);
+	if (r < 0)
+		return r;
+	if (name && unlinkat(st->tmp_fd, name, 0) < 0) {
+		int e = errno;
+		(void)close(*ret_fd);
+		*ret_fd = -1;
+		return kiln_fail(err, KILN_EIO, e, "removing %s/tmp/%s", st->root, name);
+	}
+	return 0;
+}
+
 int kiln_store_blob_writer_new(struct kiln_store *st, const struct kiln_digest *expected,
 			       int64_t expected_size, struct kiln_blob_writer **ret,
 			       struct kiln_error *err)

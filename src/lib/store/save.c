@@ -140,9 +140,9 @@ static int write_layer(struct kiln_store *st, struct tarw *t, const char *path,
 	cleanup_close int in = -1;
 	if ((r = kiln_store_blob_open(st, &d, &in, NULL, err)) < 0)
 		return r;
-	cleanup_close int tmp = openat(st->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (tmp < 0)
-		return kiln_fail_errno(err, "creating a temp file in %s/tmp", st->root);
+	cleanup_close int tmp = -1;
+	if ((r = store_anon_tmpfile(st, &tmp, err)) < 0)
+		return r;
 	struct kiln_layer_read_opts ro = { .expect_digest = &d, .expect_diff_id = diff_id,
 					   .ctx = st->ctx };
 	struct kiln_layer_write_opts wo = { .compression = KILN_COMPRESSION_NONE, .ctx = st->ctx };

@@ -41,6 +41,13 @@ int store_trylock(struct kiln_store *st, int mode, struct kiln_error *err)
 int store_digest_from_text(const char *s, struct kiln_digest *ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 
+/**
+ * An anonymous read-write temp file in tmp/ (O_TMPFILE, else a named file
+ * unlinked at once): scratch space that vanishes with the process.
+ */
+int store_anon_tmpfile(struct kiln_store *st, int *ret_fd, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
 /** Hash an open fd from its start; ret_size gets the byte count. */
 int store_hash_fd(const struct kiln_ctx *ctx, int fd, struct kiln_digest *ret, int64_t *ret_size,
 		  struct kiln_error *err) __attribute__((warn_unused_result));

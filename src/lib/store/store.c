@@ -395,6 +395,18 @@ int kiln_store_open(const struct kiln_ctx *ctx, const char *root, unsigned flags
 		st->root[n - 1] = '\0';
 	if ((r = kiln_mkdir_p(st->root, 0700, err)) < 0)
 		return kiln_error_prefix(err, r, "creating the store");
+	/* other modules build paths from the root: make it absolute */
+	if (st->root[0] != '/') {
+		char *abs = realpath(st->root, NULL);
+		char *copy = abs ? kiln_strdup(abs) : NULL;
+		int e = errno;
+		free(abs);
+		if (!copy)
+			return kiln_fail(err, abs ? KILN_ENOMEM : KILN_EIO, abs ? 0 : e,
+					 "resolving the store path %s", st->root);
+		free(st->root);
+		st->root = copy;
+	}
 	st->root_fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->root_fd < 0)
 		return kiln_fail_errno(err, "opening the store %s", st->root);
