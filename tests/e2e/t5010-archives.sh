@@ -138,6 +138,20 @@ test_expect_success BUSYBOX 'docker 20.10 layout with plain, gzip and zstd layer
 	other fsck >out && test_grep "no problems found" out
 '
 
+test_expect_success BUSYBOX,JQ 'docker 25 layout: an OCI layout plus manifest.json' '
+	rm -rf d25 && mkdir d25 && tar -xf bb-oci.tar -C d25 &&
+	m=$(jq -r ".manifests[0].digest" d25/index.json | cut -d: -f2) &&
+	c=$(jq -r ".config.digest" "d25/blobs/sha256/$m" | cut -d: -f2) &&
+	l=$(jq -r ".layers[0].digest" "d25/blobs/sha256/$m" | cut -d: -f2) &&
+	printf "[{\"Config\":\"blobs/sha256/%s\",\"RepoTags\":[\"bb:1\"],\"Layers\":[\"blobs/sha256/%s\"]}]" \
+		"$c" "$l" >d25/manifest.json &&
+	tar -cf d25.tar -C d25 . &&
+	rm -rf "$TRASH/other" &&
+	other load -i d25.tar >out && test_grep "Loaded image: bb:1" out &&
+	other inspect bb:1 | grep "\"Digest\"" >got &&
+	test_grep "sha256:$m" got
+'
+
 test_expect_success BUSYBOX 'bad archives fail clearly and record nothing' '
 	rm -rf "$TRASH/other" &&
 	head -c 5000 /dev/urandom >random.bin &&
