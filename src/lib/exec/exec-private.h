@@ -73,6 +73,7 @@ struct xshared {
 
 struct xplan {
 	int rootfd;    /* O_PATH of the root filesystem (owned) */
+	int root_lock; /* the root directory, flock(LOCK_SH) while the sandbox lives (owned) */
 	int root_tree; /* a detached copy of it, moved into place by the child (owned) */
 	int files_fd;  /* the private tmpfs of generated files (owned) */
 	unsigned long clone_flags;

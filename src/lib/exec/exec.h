@@ -70,6 +70,8 @@ struct kiln_exec_file {
 	const char *data;
 	size_t len;
 	mode_t mode; /* 0 = 0644 */
+	uid_t uid;   /* owner (0 = root) */
+	gid_t gid;
 };
 
 enum kiln_exec_flags {
@@ -161,7 +163,11 @@ int kiln_exec_start(const struct kiln_ctx *ctx, const struct kiln_exec_spec *spe
 		    struct kiln_exec_proc **ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 
-/** Send a signal to the process (not the init). 0 or -KILN_EIO. */
+/**
+ * Send a signal to the process (pid 1 forwards it; SIGKILL ends the whole
+ * sandbox). May be called from another thread while one waits. 0 or
+ * -KILN_EIO.
+ */
 int kiln_exec_kill(struct kiln_exec_proc *p, int sig, struct kiln_error *err);
 
 /**

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -75,6 +76,8 @@ void kiln_exec_plan_release(struct xplan *p)
 			(void) close(p->mounts[i].tree_fd);
 	if (p->rootfd >= 0)
 		(void) close(p->rootfd);
+	if (p->root_lock >= 0)
+		(void) close(p->root_lock);
 	if (p->root_tree >= 0)
 		(void) close(p->root_tree);
 	if (p->files_fd >= 0)
@@ -85,7 +88,7 @@ void kiln_exec_plan_release(struct xplan *p)
 		free(p->owned[i]);
 	free(p->owned);
 	memset(p, 0, sizeof(*p));
-	p->rootfd = p->root_tree = p->files_fd = -1;
+	p->rootfd = p->root_lock = p->root_tree = p->files_fd = -1;
 }
 
 static struct xmount *add_mount(struct xplan *p, enum xmount_kind kind, const char *target,
@@ -152,6 +155,8 @@ struct genfile {
 	const char *data;
 	size_t len;
 	mode_t mode;
+	uid_t uid;
+	gid_t gid;
 };
 
 static int write_files(struct xplan *p, struct genfile *files, size_t n, struct kiln_error *err)
@@ -180,7 +185,7 @@ static int write_files(struct xplan *p, struct genfile *files, size_t n, struct 
 		int r = kiln_write_all(fd, files[i].data, files[i].len);
 		if (r < 0)
 			return kiln_fail(err, KILN_EIO, -r, "writing %s", files[i].path);
-		if (fchmod(fd, files[i].mode) < 0)
+		if (fchown(fd, files[i].uid, files[i].gid) < 0 || fchmod(fd, files[i].mode) < 0)
 			return kiln_fail_errno(err, "writing %s", files[i].path);
 		struct xmount *m = add_mount(p, XM_TREE, files[i].path, XT_FILE);
 		m->tree_fd = open_tree(p->files_fd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
@@ -219,9 +224,9 @@ static int gen_files(struct xplan *p, const struct kiln_exec_spec *spec, struct 
 	if (!resolv)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 
-	files[n++] = (struct genfile){ "/etc/hosts", hosts, strlen(hosts), 0644 };
-	files[n++] = (struct genfile){ "/etc/resolv.conf", resolv, strlen(resolv), 0644 };
-	files[n++] = (struct genfile){ "/etc/hostname", hostname, strlen(hostname), 0644 };
+	files[n++] = (struct genfile){ "/etc/hosts", hosts, strlen(hosts), 0644, 0, 0 };
+	files[n++] = (struct genfile){ "/etc/resolv.conf", resolv, strlen(resolv), 0644, 0, 0 };
+	files[n++] = (struct genfile){ "/etc/hostname", hostname, strlen(hostname), 0644, 0, 0 };
 	for (size_t i = 0; i < spec->n_files; i++) {
 		const struct kiln_exec_file *f = &spec->files[i];
 		char *path = own_str(p, kiln_exec_clean_path(f->path));
@@ -237,8 +242,12 @@ static int gen_files(struct xplan *p, const struct kiln_exec_spec *spec, struct 
 		size_t j = 0;
 		while (j < n && strcmp(files[j].path, path) != 0)
 			j++;
-		files[j] = (struct genfile){ path, f->data ? f->data : "", f->data ? f->len : 0,
-					     f->mode ? f->mode & 07777 : 0644 };
+		files[j] = (struct genfile){ path,
+					     f->data ? f->data : "",
+					     f->data ? f->len : 0,
+					     f->mode ? f->mode & 07777 : 0644,
+					     f->uid,
+					     f->gid };
 		if (j == n)
 			n++;
 	}
@@ -385,6 +394,15 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, str
 	if (fstat(p->rootfd, &st) < 0 || !S_ISDIR(st.st_mode))
 		return kiln_fail(err, KILN_EINVAL, ENOTDIR,
 				 "the root filesystem is not a directory");
+	/* sandboxes sharing one root directory: mount points are removed only
+	 * by the last one (see remove_stubs()); its own description, so that
+	 * the lock is not shared with the caller's fd */
+	p->root_lock = openat(p->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->root_lock < 0)
+		return kiln_fail_errno(err, "opening the root filesystem");
+	while (flock(p->root_lock, LOCK_SH) < 0)
+		if (errno != EINTR)
+			return kiln_fail_errno(err, "locking the root filesystem");
 	p->root_tree = open_tree(
 		p->rootfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (p->root_tree < 0)

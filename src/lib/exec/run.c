@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -69,6 +70,17 @@ static void remove_stubs(struct kiln_exec_proc *p)
 	if (p->cleaned || !sh || p->plan.rootfd < 0)
 		return;
 	p->cleaned = 1;
+	/* another sandbox over the same root may be using these mount points
+	 * (removing a directory that is a mount point in another namespace
+	 * unmounts it there): then they stay */
+	if (sh->n_stubs && p->plan.root_lock >= 0 &&
+	    flock(p->plan.root_lock, LOCK_EX | LOCK_NB) < 0) {
+		kiln_debug(p->ctx,
+			   "exec: the root is in use by another sandbox; keeping %d mount "
+			   "points",
+			   sh->n_stubs);
+		return;
+	}
 	int n = sh->n_stubs;
 	if (n > KILN_EXEC_STUB_MAX)
 		n = KILN_EXEC_STUB_MAX;
@@ -227,7 +239,7 @@ int kiln_exec_start(const struct kiln_ctx *ctx, const struct kiln_exec_spec *spe
 	p->ctx = ctx;
 	p->pid = -1;
 	p->pidfd = p->start_r = p->alive_w = p->tty_sock = p->master = -1;
-	p->plan.rootfd = p->plan.root_tree = p->plan.files_fd = -1;
+	p->plan.rootfd = p->plan.root_lock = p->plan.root_tree = p->plan.files_fd = -1;
 	p->flags = spec->flags;
 	p->in_fd = spec->stdin_fd;
 	p->out_fd = spec->stdout_fd;
