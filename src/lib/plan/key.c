@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Cache keys: named ingredients, their digest, and the canonical text of an
+ * expanded instruction.
+ */
+#include "plan/key.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/buf.h"
+
+void kiln_plan_key_release(struct kiln_plan_key *k)
+{
+	kiln_strv_release(&k->names);
+	kiln_strv_release(&k->values);
+	memset(&k->digest, 0, sizeof(k->digest));
+}
+
+static int oom(struct kiln_error *err)
+{
+	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}
+
+int kiln_plan_key_add(struct kiln_plan_key *k, const char *name, const char *value,
+		      struct kiln_error *err)
+{
+	if (kiln_strv_push(&k->names, name) < 0)
+		return oom(err);
+	if (kiln_strv_push(&k->values, value ? value : "") < 0) {
+		free(k->names.items[--k->names.len]);
+		k->names.items[k->names.len] = NULL;
+		return oom(err);
+	}
+	return 0;
+}
+
+int kiln_plan_key_finish(struct kiln_plan_key *k, struct kiln_error *err)
+{
+	struct kiln_sha256 *h = NULL;
+	int r = kiln_sha256_new(&h, err);
+	if (r < 0)
+		return r;
+	kiln_sha256_update(h, KILN_PLAN_KEY_VERSION "\n", strlen(KILN_PLAN_KEY_VERSION) + 1);
+	for (size_t i = 0; i < k->names.len; i++) {
+		const char *v = k->values.items[i];
+		char len[32];
+		int n = snprintf(len, sizeof(len), "%zu:", strlen(v));
+		kiln_sha256_update(h, k->names.items[i], strlen(k->names.items[i]) + 1);
+		kiln_sha256_update(h, len, (size_t)n);
+		kiln_sha256_update(h, v, strlen(v));
+		kiln_sha256_update(h, "\n", 1);
+	}
+	kiln_sha256_final(h, &k->digest);
+	kiln_sha256_free(h);
+	return 0;
+}
+
+const char *kiln_plan_key_get(const struct kiln_plan_key *k, const char *name)
+{
+	for (size_t i = 0; i < k->names.len; i++)
+		if (strcmp(k->names.items[i], name) == 0)
+			return k->values.items[i];
+	return NULL;
+}
+
+int kiln_plan_key_to_json(const struct kiln_plan_key *k, char **ret, struct kiln_error *err)
+{
+	json_t *a = json_array();
+	if (!a)
+		return oom(err);
+	for (size_t i = 0; i < k->names.len; i++) {
+		json_t *pair = json_pack("[s,s]", k->names.items[i], k->values.items[i]);
+		if (!pair || json_array_append_new(a, pair) < 0) {
+			json_decref(a);
+			return pair ? oom(err)
+				    : kiln_fail(err, KILN_EINVAL, 0,
+						"cache key ingredient %s is not valid UTF-8",
+						k->names.items[i]);
+		}
+	}
+	char *s = json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(a);
+	if (!s)
+		return oom(err);
+	/* jansson allocates with malloc: hand out a kiln copy */
+	*ret = kiln_strdup(s);
+	free(s);
+	return *ret ? 0 : oom(err);
+}
+
+int kiln_plan_key_from_json(const char *json, struct kiln_plan_key *k, struct kiln_error *err)
+{
+	json_error_t je;
+	json_t *a = json_loads(json, JSON_REJECT_DUPLICATES, &je);
+	if (!a || !json_is_array(a)) {
+		json_decref(a);
+		return kiln_fail(err, KILN_EPARSE, 0, "cache record: ingredients are not a JSON array");
+	}
+	int r = 0;
+	size_t i;
+	json_t *pair;
+	json_array_foreach(a, i, pair)
+	{
+		const char *n, *v;
+		if (json_unpack(pair, "[ss]", &n, &v) < 0) {
+			r = kiln_fail(err, KILN_EPARSE, 0, "cache record: malformed ingredient %zu",
+				      i);
+			break;
+		}
+		if ((r = kiln_plan_key_add(k, n, v, err)) < 0)
+			break;
+	}
+	json_decref(a);
+	return r;
+}
+
+int kiln_plan_key_diff(const struct kiln_plan_key *a, const struct kiln_plan_key *b,
+		       struct kiln_strv *ret, struct kiln_error *err)
+{
+	for (size_t i = 0; i < a->names.len; i++) {
+		const char *bv = kiln_plan_key_get(b, a->names.items[i]);
+		if ((!bv || strcmp(bv, a->values.items[i]) != 0) &&
+		    kiln_strv_push(ret, a->names.items[i]) < 0)
+			return oom(err);
+	}
+	for (size_t i = 0; i < b->names.len; i++)
+		if (!kiln_plan_key_get(a, b->names.items[i]) &&
+		    kiln_strv_push(ret, b->names.items[i]) < 0)
+			return oom(err);
+	return 0;
+}
+
+/* ---- the canonical instruction text ------------------------------------ */
+
+static json_t *jwords(const struct kiln_df_words *w)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < w->n; i++)
+		if (json_array_append_new(a, json_stringn(w->v[i], strlen(w->v[i]))) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *jinline(const struct kiln_df_inline *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++) {
+		json_t *o = json_pack("{s:s%,s:s%,s:b,s:b}", "name", v[i].name, strlen(v[i].name),
+				      "data", v[i].data, strlen(v[i].data), "expand", v[i].expand,
+				      "chomp", v[i].chomp);
+		if (!o || json_array_append_new(a, o) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static const char *str_or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+static json_t *instruction_json(const struct kiln_df_step *step)
+{
+	const struct kiln_df_instr *in = &step->instr;
+	const char *kw = kiln_df_cmd_upper(in->cmd);
+	switch (in->cmd) {
+	case KILN_DF_RUN: {
+		const struct kiln_df_run *r = &in->u.run;
+		static const char *const nets[] = { "default", "none", "host" };
+		return json_pack("{s:s,s:o,s:b,s:o,s:o,s:s,s:s}", "cmd", kw, "args",
+				 jwords(&r->cmd.args), "exec", r->cmd.exec_form, "files",
+				 jinline(r->cmd.files, r->cmd.n_files), "mounts",
+				 jwords(&r->mount_specs), "network",
+				 nets[r->network <= KILN_DF_NETWORK_HOST ? r->network : 0], "security",
+				 r->security == KILN_DF_SECURITY_INSECURE ? "insecure" : "sandbox");
+	}
+	case KILN_DF_COPY:
+	case KILN_DF_ADD: {
+		const struct kiln_df_copy *c = &in->u.copy;
+		return json_pack("{s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:o,s:s,s:i,s:i}", "cmd",
+				 kw, "sources", jwords(&c->sources), "inline",
+				 jinline(c->inline_sources, c->n_inline), "dest", str_or_empty(c->dest),
+				 "dest_abs", str_or_empty(step->dest), "from", str_or_empty(c->from),
+				 "chown", str_or_empty(c->chown), "chmod", str_or_empty(c->chmod),
+				 "link", c->link, "parents", c->parents, "excludes",
+				 jwords(&c->excludes), "checksum", str_or_empty(c->checksum),
+				 "keep_git_dir", c->keep_git_dir, "unpack", c->unpack);
+	}
+	case KILN_DF_WORKDIR:
+		return json_pack("{s:s,s:s}", "cmd", kw, "path", str_or_empty(step->workdir));
+	default:
+		return json_pack("{s:s,s:s}", "cmd", kw ? kw : "?", "original",
+				 str_or_empty(in->original));
+	}
+}
+
+int kiln_plan_instruction_text(const struct kiln_df_step *step, char **ret, struct kiln_error *err)
+{
+	json_t *j = instruction_json(step);
+	if (!j)
+		return kiln_fail(err, KILN_EINVAL, 0,
+				 "line %d: the instruction cannot be keyed (not valid UTF-8?)",
+				 step->instr.start_line);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	json_decref(j);
+	if (!s)
+		return oom(err);
+	*ret = kiln_strdup(s);
+	free(s);
+	return *ret ? 0 : oom(err);
+}
+
+static int add_lines(struct kiln_plan_key *k, const char *name, const char *const *v, size_t n,
+		     struct kiln_error *err)
+{
+	struct kiln_buf b = KILN_BUF_INIT;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = kiln_buf_addf(&b, "%s\n", v[i]);
+	if (r >= 0)
+		r = kiln_plan_key_add(k, name, b.buf, err);
+	else
+		r = oom(err);
+	kiln_buf_release(&b);
+	return r;
+}
+
+static int add_words(struct kiln_plan_key *k, const char *name, const struct kiln_df_words *w,
+		     struct kiln_error *err)
+{
+	return add_lines(k, name, (const char *const *)w->v, w->n, err);
+}
+
+int kiln_plan_step_key(const struct kiln_plan_step_input *in, struct kiln_plan_key *ret,
+		       struct kiln_error *err)
+{
+	const struct kiln_df_step *st = in->step;
+	enum kiln_df_cmd cmd = st->instr.cmd;
+	if (cmd != KILN_DF_RUN && cmd != KILN_DF_COPY && cmd != KILN_DF_ADD &&
+	    cmd != KILN_DF_WORKDIR)
+		return kiln_fail(err, KILN_EINVAL, 0, "%s makes no layer and has no cache key",
+				 kiln_df_cmd_upper(cmd));
+	struct kiln_plan_key k = KILN_PLAN_KEY_INIT;
+	cleanup_free char *text = NULL;
+	int copy = cmd == KILN_DF_COPY || cmd == KILN_DF_ADD;
+	int r = kiln_plan_instruction_text(st, &text, err);
+	if (r >= 0)
+		r = kiln_plan_key_add(&k, "parent",
+				      copy && in->link ? "link" : str_or_empty(in->parent), err);
+	if (r >= 0)
+		r = kiln_plan_key_add(&k, "platform", str_or_empty(in->platform), err);
+	if (r >= 0)
+		r = kiln_plan_key_add(&k, "instruction", text, err);
+	if (r >= 0)
+		r = add_words(&k, "args", &st->used_args, err);
+	if (r >= 0 && cmd == KILN_DF_RUN) {
+		r = add_words(&k, "env", &st->env, err);
+		if (r >= 0)
+			r = kiln_plan_key_add(&k, "user", str_or_empty(st->user), err);
+		if (r >= 0)
+			r = kiln_plan_key_add(&k, "workdir", str_or_empty(st->workdir), err);
+		if (r >= 0 && !st->instr.u.run.cmd.exec_form)
+			r = add_words(&k, "shell", &st->shell, err);
+		if (r >= 0)
+			r = kiln_plan_key_add(&k, "network", str_or_empty(in->network), err);
+		if (r >= 0)
+			r = add_lines(&k, "mounts", in->mounts, in->n_mounts, err);
+	} else if (r >= 0 && copy) {
+		r = kiln_plan_key_add(&k, "sources", in->sources ? in->sources->str : "", err);
+		if (r >= 0)
+			r = kiln_plan_key_add(&k, "from", in->source_ref ? in->source_ref : "context",
+					      err);
+		if (r >= 0)
+			r = kiln_plan_key_add(&k, "owner", str_or_empty(in->owner), err);
+		if (r >= 0)
+			r = kiln_plan_key_add(&k, "dest", str_or_empty(st->dest), err);
+		if (r >= 0)
+			r = kiln_plan_key_add(&k, "link", in->link ? "1" : "0", err);
+	} else if (r >= 0) {
+		r = kiln_plan_key_add(&k, "user", str_or_empty(st->user), err);
+	}
+	if (r >= 0 && in->source_date_epoch >= 0) {
+		char e[32];
+		(void)snprintf(e, sizeof(e), "%" PRId64, in->source_date_epoch);
+		r = kiln_plan_key_add(&k, "epoch", e, err);
+	}
+	if (r >= 0)
+		r = kiln_plan_key_finish(&k, err);
+	if (r < 0) {
+		kiln_plan_key_release(&k);
+		return r;
+	}
+	*ret = k;
+	return 0;
+}

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Path rules of COPY/ADD in Go's spelling: path.Clean, filepath.Match,
+ * fsutil's wildcard split and prefix match, and prepareTargetDir.
+ */
+#include "plan/path.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "base/alloc.h"
+
+char *kiln_plan_path_clean(const char *p)
+{
+	size_t n = strlen(p);
+	if (n == 0)
+		return kiln_strdup(".");
+	int rooted = p[0] == '/';
+	char *out = kiln_malloc(n + 2);
+	if (!out)
+		return NULL;
+	size_t w = 0, r = 0, dotdot = 0;
+	if (rooted) {
+		out[w++] = '/';
+		r = dotdot = 1;
+	}
+	while (r < n) {
+		if (p[r] == '/') {
+			r++;
+		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
+			r++;
+		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && out[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				out[w++] = '/';
+			for (; r < n && p[r] != '/'; r++)
+				out[w++] = p[r];
+		}
+	}
+	if (w == 0)
+		out[w++] = '.';
+	out[w] = '\0';
+	return out;
+}
+
+char *kiln_plan_path_join(const char *a, const char *b)
+{
+	if (!*a)
+		return kiln_plan_path_clean(b);
+	if (!*b)
+		return kiln_plan_path_clean(a);
+	cleanup_free char *j = kiln_asprintf("%s/%s", a, b);
+	return j ? kiln_plan_path_clean(j) : NULL;
+}
+
+char *kiln_plan_path_base(const char *p)
+{
+	if (!*p)
+		return kiln_strdup(".");
+	size_t n = strlen(p);
+	while (n > 0 && p[n - 1] == '/')
+		n--;
+	if (n == 0)
+		return kiln_strdup("/");
+	size_t s = n;
+	while (s > 0 && p[s - 1] != '/')
+		s--;
+	return kiln_strndup(p + s, n - s);
+}
+
+/* utf8.DecodeRuneInString: invalid or short sequences are U+FFFD, width 1 */
+static size_t decode_rune(const char *s, size_t n, uint32_t *r)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (n == 0) {
+		*r = 0xFFFD;
+		return 0;
+	}
+	if (u[0] < 0x80) {
+		*r = u[0];
+		return 1;
+	}
+	size_t len;
+	uint32_t c, min;
+	if (u[0] >= 0xC2 && u[0] <= 0xDF) {
+		len = 2, c = u[0] & 0x1F, min = 0x80;
+	} else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
+		len = 3, c = u[0] & 0x0F, min = 0x800;
+	} else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
+		len = 4, c = u[0] & 0x07, min = 0x10000;
+	} else {
+		*r = 0xFFFD;
+		return 1;
+	}
+	if (n < len) {
+		*r = 0xFFFD;
+		return 1;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((u[i] & 0xC0) != 0x80) {
+			*r = 0xFFFD;
+			return 1;
+		}
+		c = (c << 6) | (u[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+		*r = 0xFFFD;
+		return 1;
+	}
+	*r = c;
+	return len;
+}
+
+/* One piece of a pattern: leading stars, then text up to the next unbracketed '*'. */
+static void scan_chunk(const char **pat, size_t *plen, int *star, const char **chunk,
+		       size_t *clen)
+{
+	const char *p = *pat;
+	size_t n = *plen;
+	*star = 0;
+	while (n > 0 && *p == '*') {
+		p++;
+		n--;
+		*star = 1;
+	}
+	int inrange = 0;
+	size_t i;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\\') {
+			if (i + 1 < n)
+				i++;
+		} else if (p[i] == '[') {
+			inrange = 1;
+		} else if (p[i] == ']') {
+			inrange = 0;
+		} else if (p[i] == '*' && !inrange) {
+			break;
+		}
+	}
+	*chunk = p;
+	*clen = i;
+	*pat = p + i;
+	*plen = n - i;
+}
+
+/* getEsc: one possibly escaped rune of a class; -1 on a malformed class */
+static int get_esc(const char **c, size_t *n, uint32_t *r)
+{
+	if (*n == 0 || **c == '-' || **c == ']')
+		return -1;
+	if (**c == '\\') {
+		(*c)++;
+		(*n)--;
+		if (*n == 0)
+			return -1;
+	}
+	size_t w = decode_rune(*c, *n, r);
+	if (*r == 0xFFFD && w == 1 && (unsigned char)**c >= 0x80)
+		return -1;
+	*c += w;
+	*n -= w;
+	if (*n == 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * matchChunk: 1 with *rest set when the chunk matches a prefix of s, 0 when
+ * not, -1 for a malformed chunk (checked even after the match failed).
+ */
+static int match_chunk(const char *chunk, size_t clen, const char *s, size_t slen,
+		       const char **rest, size_t *rlen)
+{
+	int failed = 0;
+	while (clen > 0) {
+		if (!failed && slen == 0)
+			failed = 1;
+		if (*chunk == '[') {
+			uint32_t r = 0;
+			if (!failed) {
+				size_t w = decode_rune(s, slen, &r);
+				s += w;
+				slen -= w;
+			}
+			chunk++;
+			clen--;
+			int negated = 0;
+			if (clen > 0 && *chunk == '^') {
+				negated = 1;
+				chunk++;
+				clen--;
+			}
+			int match = 0, nrange = 0;
+			for (;;) {
+				if (clen > 0 && *chunk == ']' && nrange > 0) {
+					chunk++;
+					clen--;
+					break;
+				}
+				uint32_t lo, hi;
+				if (get_esc(&chunk, &clen, &lo) < 0)
+					return -1;
+				hi = lo;
+				if (*chunk == '-') {
+					chunk++;
+					clen--;
+					if (get_esc(&chunk, &clen, &hi) < 0)
+						return -1;
+				}
+				if (lo <= r && r <= hi)
+					match = 1;
+				nrange++;
+			}
+			if (match == negated)
+				failed = 1;
+		} else if (*chunk == '?') {
+			if (!failed) {
+				if (*s == '/')
+					failed = 1;
+				uint32_t r;
+				size_t w = decode_rune(s, slen, &r);
+				s += w;
+				slen -= w;
+			}
+			chunk++;
+			clen--;
+		} else {
+			if (*chunk == '\\') {
+				chunk++;
+				clen--;
+				if (clen == 0)
+					return -1;
+			}
+			if (!failed) {
+				if (*chunk != *s)
+					failed = 1;
+				s++;
+				slen--;
+			}
+			chunk++;
+			clen--;
+		}
+	}
+	if (failed)
+		return 0;
+	*rest = s;
+	*rlen = slen;
+	return 1;
+}
+
+int kiln_plan_match(const char *pattern, const char *name)
+{
+	const char *pat = pattern;
+	size_t plen = strlen(pattern);
+	const char *s = name;
+	size_t slen = strlen(name);
+	while (plen > 0) {
+		int star;
+		const char *chunk;
+		size_t clen;
+		scan_chunk(&pat, &plen, &star, &chunk, &clen);
+		if (star && clen == 0)
+			return memchr(s, '/', slen) == NULL;
+		const char *t;
+		size_t tl;
+		int m = match_chunk(chunk, clen, s, slen, &t, &tl);
+		if (m == 1 && (tl == 0 || plen > 0)) {
+			s = t;
+			slen = tl;
+			continue;
+		}
+		if (m < 0)
+			return -1;
+		int advanced = 0;
+		if (star) {
+			for (size_t i = 0; i < slen && s[i] != '/'; i++) {
+				m = match_chunk(chunk, clen, s + i + 1, slen - i - 1, &t, &tl);
+				if (m == 1) {
+					if (plen == 0 && tl > 0)
+						continue;
+					s = t;
+					slen = tl;
+					advanced = 1;
+					break;
+				}
+				if (m < 0)
+					return -1;
+			}
+		}
+		if (advanced)
+			continue;
+		/* no match: the rest of the pattern must still be well-formed */
+		while (plen > 0) {
+			scan_chunk(&pat, &plen, &star, &chunk, &clen);
+			if (match_chunk(chunk, clen, "", 0, &t, &tl) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	return slen == 0;
+}
+
+int kiln_plan_has_wildcards(const char *p)
+{
+	for (size_t i = 0; p[i]; i++) {
+		if (p[i] == '\\') {
+			if (!p[i + 1])
+				break;
+			i++;
+		} else if (p[i] == '*' || p[i] == '?' || p[i] == '[') {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* filepath.Join of n parts (empty parts skipped), cleaned */
+static char *join_parts(char **parts, size_t n)
+{
+	size_t total = 1;
+	for (size_t i = 0; i < n; i++)
+		total += strlen(parts[i]) + 1;
+	char *buf = kiln_malloc(total);
+	if (!buf)
+		return NULL;
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!*parts[i])
+			continue;
+		if (w)
+			buf[w++] = '/';
+		size_t l = strlen(parts[i]);
+		memcpy(buf + w, parts[i], l);
+		w += l;
+	}
+	buf[w] = '\0';
+	if (w == 0)
+		return buf; /* Join of nothing is "" */
+	char *c = kiln_plan_path_clean(buf);
+	free(buf);
+	return c;
+}
+
+int kiln_plan_split_wildcards(const char *p, char **ret_dir, char **ret_pattern,
+			      struct kiln_error *err)
+{
+	cleanup_free char *clean = *p ? kiln_plan_path_clean(p) : kiln_strdup("");
+	if (!clean)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	size_t n = 1;
+	for (const char *c = clean; *c; c++)
+		n += *c == '/';
+	cleanup_free char **parts = kiln_calloc(n + 1, sizeof(char *));
+	cleanup_free char **p1 = kiln_calloc(n + 1, sizeof(char *));
+	cleanup_free char **p2 = kiln_calloc(n + 1, sizeof(char *));
+	if (!parts || !p1 || !p2)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	size_t np = 0, n1 = 0, n2 = 0;
+	for (char *s = clean;;) {
+		char *slash = strchr(s, '/');
+		if (slash)
+			*slash = '\0';
+		parts[np++] = s;
+		if (!slash)
+			break;
+		s = slash + 1;
+	}
+	static char root[] = "/";
+	int found = 0;
+	for (size_t i = 0; i < np; i++) {
+		char *part = parts[i];
+		if (!found && kiln_plan_has_wildcards(part))
+			found = 1;
+		if (!*part)
+			part = root;
+		if (!found)
+			p1[n1++] = part;
+		else
+			p2[n2++] = part;
+	}
+	/* a leading "/" part joins as the root */
+	char *d1 = NULL;
+	if (n1 && p1[0] == root) {
+		cleanup_free char *rest = join_parts(p1 + 1, n1 - 1);
+		d1 = rest ? kiln_asprintf("/%s", rest) : NULL;
+		if (d1) {
+			char *c = kiln_plan_path_clean(d1);
+			free(d1);
+			d1 = c;
+		}
+	} else {
+		d1 = join_parts(p1, n1);
+	}
+	char *d2 = join_parts(p2, n2);
+	if (!d1 || !d2) {
+		free(d1);
+		free(d2);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	*ret_dir = d1;
+	*ret_pattern = d2;
+	return 0;
+}
+
+int kiln_plan_prefix_match(const char *pattern, const char *name, int *ret_partial)
+{
+	size_t count = 0;
+	for (const char *c = name; *c; c++)
+		count += *c == '/';
+	size_t pcount = 0;
+	for (const char *c = pattern; *c; c++)
+		pcount += *c == '/';
+	*ret_partial = 0;
+	if (pcount <= count)
+		return kiln_plan_match(pattern, name);
+	/* keep the first count+1 components of the pattern */
+	size_t seen = 0, i = 0;
+	for (; pattern[i]; i++) {
+		if (pattern[i] == '/' && seen++ == count)
+			break;
+	}
+	cleanup_free char *trim = kiln_strndup(pattern, i);
+	if (!trim)
+		return -1;
+	*ret_partial = 1;
+	return kiln_plan_match(trim, name);
+}
+
+void kiln_plan_target_release(struct kiln_plan_target *t)
+{
+	free(t->path);
+	free(t->mkdir);
+	t->path = t->mkdir = NULL;
+}
+
+static char *path_dir(const char *p)
+{
+	const char *slash = strrchr(p, '/');
+	if (!slash)
+		return kiln_strdup(".");
+	if (slash == p)
+		return kiln_strdup("/");
+	cleanup_free char *d = kiln_strndup(p, (size_t)(slash - p));
+	return d ? kiln_plan_path_clean(d) : NULL;
+}
+
+int kiln_plan_copy_target(const char *dest, int dest_exists, int dest_is_dir, const char *src_base,
+			  int src_is_dir, int dir_contents, struct kiln_plan_target *ret,
+			  struct kiln_error *err)
+{
+	*ret = (struct kiln_plan_target){ 0 };
+	int inside = (!dir_contents && src_is_dir && dest_exists) ||
+		     (!src_is_dir && dest_exists && dest_is_dir);
+	ret->path = inside ? kiln_plan_path_join(dest, src_base) : kiln_plan_path_clean(dest);
+	if (!ret->path)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	if (dir_contents && src_is_dir && !dest_exists)
+		ret->mkdir = kiln_strdup(ret->path);
+	else
+		ret->mkdir = path_dir(ret->path);
+	if (!ret->mkdir) {
+		kiln_plan_target_release(ret);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	return 0;
+}
+
+char *kiln_plan_dest_dir(const char *dest)
+{
+	const char *slash = strrchr(dest, '/');
+	const char *last = slash ? slash + 1 : dest;
+	if (!*last || strcmp(last, ".") == 0)
+		return kiln_plan_path_clean(dest);
+	if (!slash)
+		return kiln_strdup(".");
+	if (slash == dest)
+		return kiln_strdup("/");
+	cleanup_free char *d = kiln_strndup(dest, (size_t)(slash - dest));
+	return d ? kiln_plan_path_clean(d) : NULL;
+}
+
+int kiln_plan_parents_split(const char *src, char **ret_root, char **ret_pattern,
+			    struct kiln_error *err)
+{
+	const char *pivot = strstr(src, "/./");
+	cleanup_free char *root = NULL, *pat = NULL;
+	if (pivot) {
+		cleanup_free char *parent = kiln_strndup(src, (size_t)(pivot - src));
+		root = parent ? kiln_plan_path_join("/", parent) : NULL;
+		pat = kiln_plan_path_join("/", pivot + 3);
+	} else {
+		root = kiln_strdup("/");
+		pat = kiln_plan_path_join("/", src);
+	}
+	if (!root || !pat)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	char *p = kiln_strdup(pat + 1);
+	if (!p)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	*ret_root = steal_ptr(&root);
+	*ret_pattern = p;
+	return 0;
+}

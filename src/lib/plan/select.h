@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "base/alloc.h"
+#include "base/ctx.h"
+#include "base/digest.h"
+#include "base/error.h"
+
+/*
+ * What a COPY or ADD reads: its sources resolved in a tree (the build
+ * context behind its .dockerignore, or a stage's root filesystem), every
+ * entry it will copy, and the content digest of that selection for the
+ * cache key. The walk and the rules are BuildKit's (fsutil's
+ * ResolveWildcards, symlinks of a source followed inside the tree,
+ * directories meaning their contents, --exclude, --parents); the digest
+ * covers names, types, permissions, owners, file contents and link
+ * targets, never times. Reading the tree is the only I/O here.
+ */
+
+struct kiln_ignore_filter;
+struct kiln_ignore_matcher;
+
+/** The identity of a file's content for the hash cache: a change of any field is a miss. */
+struct kiln_plan_file_id {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
+};
+
+/**
+ * A persistent cache of file digests, supplied by the caller (the build
+ * engine keeps it in the store's database). Both calls come from the
+ * thread that runs kiln_plan_selection_hash(), one at a time.
+ */
+struct kiln_plan_hash_cache {
+	void *userdata;
+	/** Fill digests[i] and set found[i] = 1 for the files it knows. */
+	int (*lookup)(void *userdata, const struct kiln_plan_file_id *ids, size_t n,
+		      struct kiln_digest *digests, unsigned char *found, struct kiln_error *err);
+	/** Remember freshly computed digests. */
+	int (*store)(void *userdata, const struct kiln_plan_file_id *ids,
+		     const struct kiln_digest *digests, size_t n, struct kiln_error *err);
+};
+
+/** Hashes file contents on a few threads, with an in-memory memo and the cache. */
+struct kiln_plan_hasher;
+
+struct kiln_plan_hash_stats {
+	uint64_t files;      /* regular files whose digest was asked for */
+	uint64_t memo_hits;  /* known from earlier in this run */
+	uint64_t cache_hits; /* known from the persistent cache */
+	uint64_t hashed;     /* read and hashed */
+	uint64_t bytes;      /* bytes read for that */
+};
+
+/** `cache` may be NULL (no persistence); `threads` 0 means 4. */
+int kiln_plan_hasher_new(const struct kiln_plan_hash_cache *cache, unsigned threads,
+			 const struct kiln_ctx *ctx, struct kiln_plan_hasher **ret,
+			 struct kiln_error *err) __attribute__((warn_unused_result));
+void kiln_plan_hasher_free(struct kiln_plan_hasher *h);
+void kiln_plan_hasher_stats(const struct kiln_plan_hasher *h, struct kiln_plan_hash_stats *ret);
+
+/** A tree sources are read from. */
+struct kiln_plan_tree {
+	int root_fd;                        /* a directory fd (not consumed) */
+	struct kiln_ignore_filter *filter;  /* the .dockerignore filter, NULL for none */
+	struct kiln_ignore_matcher *ignore; /* its patterns, to name the rule that hid a source */
+	const char *ignore_file;            /* its file name for messages (".dockerignore") */
+	const char *name;                   /* for messages: "the build context", "stage build" */
+	/* The build context: owners read as 0:0 (as BuildKit's client sends them),
+	 * and digests are remembered in the hash cache. */
+	int context;
+};
+
+struct kiln_plan_select_opts {
+	const char *const *sources; /* as in the instruction (expanded) */
+	size_t n_sources;
+	const char *const *excludes; /* COPY --exclude patterns */
+	size_t n_excludes;
+	int parents; /* COPY --parents */
+};
+
+/** One entry to copy. */
+struct kiln_plan_item {
+	char *path; /* relative to the tree's root ("" for the root itself) */
+	char *rel;  /* relative to its match ("" for the match itself) */
+	struct stat st; /* lstat; for the context, st_uid and st_gid are 0 */
+	char *link;     /* a symlink's target */
+	struct kiln_digest digest; /* regular files, after hashing */
+	int hashed;
+	/* --parents: a directory copied only because something below it matched */
+	int parent_only;
+};
+
+/** One source after wildcards and symlinks. */
+struct kiln_plan_match {
+	char *source; /* the source as written */
+	char *path;   /* as matched, relative to the root ("" = the root) */
+	char *base;   /* the last element of `path`: a file copied into a directory gets it */
+	char *real;   /* `path` with symlinks followed: what is read */
+	int is_dir;
+	int parents; /* --parents: copy what matched below `real`, keeping the structure */
+	size_t first, n; /* its items */
+};
+
+struct kiln_plan_selection {
+	struct kiln_plan_match *matches;
+	size_t n_matches;
+	struct kiln_plan_item *items;
+	size_t n_items;
+	uint64_t files, bytes;      /* regular files and their sizes */
+	struct kiln_digest digest;  /* after kiln_plan_selection_hash() */
+	int hashed;
+};
+
+void kiln_plan_selection_free(struct kiln_plan_selection *s);
+KILN_DEFINE_CLEANUP(struct kiln_plan_selection, kiln_plan_selection_free)
+
+/* Limits on what one selection may hold. */
+#define KILN_PLAN_SELECT_MAX_ITEMS ((size_t)4 << 20)
+#define KILN_PLAN_MAX_SYMLINKS 255
+
+/**
+ * Resolve the sources of one COPY/ADD in `t` and list what they copy.
+ * Errors (-KILN_ENOTFOUND): a source that does not exist, naming it and,
+ * for the context, the .dockerignore rule that excluded it ("source
+ * \"app.env\" is excluded by .dockerignore:3 (pattern \"*.env\")"); a
+ * wildcard whose directory is missing. A wildcard matching nothing selects
+ * nothing, as in BuildKit. -KILN_EPARSE for a malformed wildcard or
+ * --exclude pattern, -KILN_ELIMIT past KILN_PLAN_SELECT_MAX_ITEMS.
+ */
+int kiln_plan_select(const struct kiln_plan_tree *t, const struct kiln_plan_select_opts *o,
+		     const struct kiln_ctx *ctx, struct kiln_plan_selection **ret,
+		     struct kiln_error *err) __attribute__((warn_unused_result));
+
+/** Hash every regular file of the selection and compute its digest. */
+int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_plan_tree *t,
+			     struct kiln_plan_hasher *h, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/**
+ * Resolve `path` (relative or absolute, cleaned inside the root) in the
+ * directory tree at `root_fd` the way fsutil's RootPath does: symlinks are
+ * followed (the last one too when `follow_last`), ".." and absolute link
+ * targets stop at the root, missing components are kept as written. The
+ * result is relative to the root ("" for the root). -KILN_ELIMIT after
+ * KILN_PLAN_MAX_SYMLINKS links.
+ */
+int kiln_plan_resolve_in_root(int root_fd, const char *path, int follow_last, char **ret,
+			      struct kiln_error *err) __attribute__((warn_unused_result));
