@@ -29,6 +29,7 @@ caps_hex() {
 	done
 	printf "%016x\n" "$v"
 }
+# shellcheck disable=SC2034 # used inside the test bodies
 docker_caps=$(caps_hex 0 1 3 4 5 6 7 8 10 13 18 27 29 31)
 
 status_field() {
