@@ -37,7 +37,7 @@ static void print_digests(FILE *out, const struct kiln_layer_digests *d)
 /* Names as stored, with control bytes and backslashes escaped. */
 static void print_name(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f || *p == '\\')
 			printf("\\x%02x", *p);
 		else
@@ -52,11 +52,13 @@ static int ls_digests, ls_xattrs;
 static const struct cli_spec ls_spec = {
 	.usage = "kiln debug tar-ls [--digests] [--xattrs] [FILE]",
 	.summary = "List the entries of a layer (gzip, zstd, bzip2, xz or plain tar).",
-	.opts = (const struct cli_opt[]){
-		{ "digests", 'd', CLI_OPT_FLAG, &ls_digests, NULL,
-		  "then print the compression, diff_id, digest and sizes" },
-		{ "xattrs", 'x', CLI_OPT_FLAG, &ls_xattrs, NULL, "print each entry's xattr names" },
-		{ 0 } },
+	.opts =
+		(const struct cli_opt[]){
+			{ "digests", 'd', CLI_OPT_FLAG, &ls_digests, NULL,
+			  "then print the compression, diff_id, digest and sizes" },
+			{ "xattrs", 'x', CLI_OPT_FLAG, &ls_xattrs, NULL,
+			  "print each entry's xattr names" },
+			{ 0 } },
 	.details = "FILE defaults to standard input. One line per entry: type, mode, uid:gid,\n"
 		   "size, mtime, name as stored (and ' -> ' target for links). Exits 1 when the\n"
 		   "layer is malformed or hostile.",
@@ -83,8 +85,8 @@ int cmd_debug_tar_ls(int argc, char **argv, struct cli_env *env)
 		q = kiln_layer_reader_next(r, &e, &err);
 		if (q <= 0)
 			break;
-		printf("%c %04o %u:%u %" PRIu64 " %lld ", kiln_tar_type_char(e->type), e->mode, e->uid,
-		       e->gid, e->size, (long long)e->mtime);
+		printf("%c %04o %u:%u %" PRIu64 " %lld ", kiln_tar_type_char(e->type), e->mode,
+		       e->uid, e->gid, e->size, (long long) e->mtime);
 		print_name(e->path);
 		if (e->link) {
 			fputs(" -> ", stdout);
@@ -119,20 +121,24 @@ static const struct cli_spec mk_spec = {
 	.usage = "kiln debug tar-make [-o FILE] [--compression C] [--level N] [--overlay] "
 		 "[--all-xattrs] [--source-date-epoch T] [--prefix P] DIR",
 	.summary = "Write a directory (or an overlayfs upper directory) as a layer.",
-	.opts = (const struct cli_opt[]){
-		{ "output", 'o', CLI_OPT_STRING, &mk_output, "FILE",
-		  "write the layer here (default: standard output) and print its digests" },
-		{ "compression", 'c', CLI_OPT_STRING, &mk_compression, "C",
-		  "gzip (default), zstd or none" },
-		{ "level", 'l', CLI_OPT_INT, &mk_level, "N", "compression level (0 = default)" },
-		{ "overlay", 0, CLI_OPT_FLAG, &mk_overlay, NULL,
-		  "DIR is an overlayfs upper directory: write its whiteouts as OCI whiteouts" },
-		{ "all-xattrs", 0, CLI_OPT_FLAG, &mk_all_xattrs, NULL,
-		  "write every xattr, not only security.capability" },
-		{ "source-date-epoch", 0, CLI_OPT_STRING, &mk_epoch, "T",
-		  "clamp mtimes to T seconds (default: $SOURCE_DATE_EPOCH when set)" },
-		{ "prefix", 0, CLI_OPT_STRING, &mk_prefix, "P", "put the entries under P/" },
-		{ 0 } },
+	.opts =
+		(const struct cli_opt[]){
+			{ "output", 'o', CLI_OPT_STRING, &mk_output, "FILE",
+			  "write the layer here (default: standard output) and print its digests" },
+			{ "compression", 'c', CLI_OPT_STRING, &mk_compression, "C",
+			  "gzip (default), zstd or none" },
+			{ "level", 'l', CLI_OPT_INT, &mk_level, "N",
+			  "compression level (0 = default)" },
+			{ "overlay", 0, CLI_OPT_FLAG, &mk_overlay, NULL,
+			  "DIR is an overlayfs upper directory: write its whiteouts as OCI "
+			  "whiteouts" },
+			{ "all-xattrs", 0, CLI_OPT_FLAG, &mk_all_xattrs, NULL,
+			  "write every xattr, not only security.capability" },
+			{ "source-date-epoch", 0, CLI_OPT_STRING, &mk_epoch, "T",
+			  "clamp mtimes to T seconds (default: $SOURCE_DATE_EPOCH when set)" },
+			{ "prefix", 0, CLI_OPT_STRING, &mk_prefix, "P",
+			  "put the entries under P/" },
+			{ 0 } },
 };
 
 static int parse_epoch(const char *s, int64_t *ret)
@@ -168,7 +174,7 @@ int cmd_debug_tar_make(int argc, char **argv, struct cli_env *env)
 	}
 	if (mk_level < 0 || mk_level > 22)
 		return cli_usage_error(&mk_spec, "--level %ld out of range", mk_level);
-	o.level = (int)mk_level;
+	o.level = (int) mk_level;
 	const char *epoch = mk_epoch ? mk_epoch : getenv("SOURCE_DATE_EPOCH");
 	if (epoch && *epoch) {
 		if (parse_epoch(epoch, &o.mtime_clamp) < 0)
@@ -197,18 +203,18 @@ int cmd_debug_tar_make(int argc, char **argv, struct cli_env *env)
 	struct kiln_layer_digests d;
 	q = kiln_layer_writer_new(out, &o, &w, &err);
 	if (q == 0)
-		q = kiln_layer_writer_add_tree(w, dfd, mk_prefix,
-					       mk_overlay ? KILN_TREE_OVERLAY_UPPER : KILN_TREE_PLAIN,
-					       &err);
+		q = kiln_layer_writer_add_tree(
+			w, dfd, mk_prefix, mk_overlay ? KILN_TREE_OVERLAY_UPPER : KILN_TREE_PLAIN,
+			&err);
 	if (q == 0)
 		q = kiln_layer_writer_finish(w, &d, &err);
 	if (mk_output) {
 		if (q == 0 && close(out) < 0)
 			q = kiln_fail_errno(&err, "close %s", mk_output);
 		else if (q < 0)
-			(void)close(out);
+			(void) close(out);
 		if (q < 0)
-			(void)unlink(mk_output);
+			(void) unlink(mk_output);
 	}
 	if (q < 0)
 		return cli_report(env, &err);
@@ -226,19 +232,24 @@ static const struct cli_spec ap_spec = {
 	.usage = "kiln debug tar-apply [--mode layer|overlay|extract] [--no-chown] "
 		 "[--skip-devices] [--chown UID:GID] [--digest D] [--diff-id D] FILE DIR",
 	.summary = "Apply a layer (or extract an archive) into a directory.",
-	.opts = (const struct cli_opt[]){
-		{ "mode", 'm', CLI_OPT_STRING, &ap_mode, "MODE",
-		  "layer: OCI whiteouts (default); overlay: whiteouts as overlayfs ones; "
-		  "extract: plain extraction as ADD does" },
-		{ "no-chown", 0, CLI_OPT_FLAG, &ap_no_chown, NULL, "never change ownership" },
-		{ "skip-devices", 0, CLI_OPT_FLAG, &ap_skip_devices, NULL,
-		  "skip device nodes that cannot be made" },
-		{ "best-effort-xattrs", 0, CLI_OPT_FLAG, &ap_best_effort, NULL,
-		  "ignore xattrs the filesystem refuses" },
-		{ "chown", 0, CLI_OPT_STRING, &ap_chown, "UID:GID", "own every entry by UID:GID" },
-		{ "digest", 0, CLI_OPT_STRING, &ap_digest, "D", "fail unless the blob digest is D" },
-		{ "diff-id", 0, CLI_OPT_STRING, &ap_diff_id, "D", "fail unless the diff_id is D" },
-		{ 0 } },
+	.opts =
+		(const struct cli_opt[]){
+			{ "mode", 'm', CLI_OPT_STRING, &ap_mode, "MODE",
+			  "layer: OCI whiteouts (default); overlay: whiteouts as overlayfs ones; "
+			  "extract: plain extraction as ADD does" },
+			{ "no-chown", 0, CLI_OPT_FLAG, &ap_no_chown, NULL,
+			  "never change ownership" },
+			{ "skip-devices", 0, CLI_OPT_FLAG, &ap_skip_devices, NULL,
+			  "skip device nodes that cannot be made" },
+			{ "best-effort-xattrs", 0, CLI_OPT_FLAG, &ap_best_effort, NULL,
+			  "ignore xattrs the filesystem refuses" },
+			{ "chown", 0, CLI_OPT_STRING, &ap_chown, "UID:GID",
+			  "own every entry by UID:GID" },
+			{ "digest", 0, CLI_OPT_STRING, &ap_digest, "D",
+			  "fail unless the blob digest is D" },
+			{ "diff-id", 0, CLI_OPT_STRING, &ap_diff_id, "D",
+			  "fail unless the diff_id is D" },
+			{ 0 } },
 	.details = "FILE may be - for standard input. DIR must exist. On failure DIR holds\n"
 		   "whatever was applied before the error.",
 };
@@ -254,8 +265,8 @@ static int parse_owner(const char *s, int64_t *uid, int64_t *gid)
 	unsigned long v = strtoul(g, &end, 10);
 	if (errno || end == g || *end || u >= UINT32_MAX || v >= UINT32_MAX)
 		return -1;
-	*uid = (int64_t)u;
-	*gid = (int64_t)v;
+	*uid = (int64_t) u;
+	*gid = (int64_t) v;
 	return 0;
 }
 

@@ -689,6 +689,84 @@ static void test_sparse_and_digests(void)
 	free(d);
 }
 
+static void test_flags(void)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_layer_apply_result res = { 0 };
+
+	/* user.* xattrs cannot go on a symlink: an error, or ignored when asked */
+	struct tb t = { 0 };
+	tb_pax(&t, 'x', (const struct tb_rec[]){ { "SCHILY.xattr.user.note", "n", 0 } }, 1);
+	tb_file(&t, &(struct tb_hdr){ .name = "l", .type = '2', .link = "x" }, NULL, 0);
+	tb_end(&t);
+	char *d = fresh("flags");
+	int r = apply_tb(&t, d, NULL, NULL, &err);
+	TAP_OK(r == -KILN_EIO && strstr(err.msg, "setting xattr user.note on 'l'"),
+	       "an xattr the filesystem refuses fails the apply");
+	kiln_error_release(&err);
+	remove_tree(d);
+	mkdir(d, 0755);
+	struct kiln_layer_apply_opts o = { .flags = KILN_APPLY_BEST_EFFORT_XATTRS,
+					   .uid = -1,
+					   .gid = -1 };
+	r = apply_tb(&t, d, &o, &res, &err);
+	TAP_OK(r == 0 && res.xattrs_ignored == 1,
+	       "... or is counted and skipped with BEST_EFFORT_XATTRS");
+	tb_free(&t);
+
+	/* NO_CHOWN leaves files to the caller */
+	tb_file(&t, &(struct tb_hdr){ .name = "owned", .type = '0', .uid = 1234, .gid = 4321 }, "o",
+		1);
+	tb_end(&t);
+	remove_tree(d);
+	mkdir(d, 0755);
+	o = (struct kiln_layer_apply_opts){ .flags = KILN_APPLY_NO_CHOWN, .uid = -1, .gid = -1 };
+	r = apply_tb(&t, d, &o, NULL, &err);
+	char *p = pj(d, "owned");
+	struct stat st;
+	TAP_OK(r == 0 && stat(p, &st) == 0 && st.st_uid == geteuid() && st.st_gid == getegid(),
+	       "NO_CHOWN: entries owned by the caller");
+	free(p);
+	tb_free(&t);
+
+	/* rootless overlay lowers mark opaque directories with user.overlay.opaque */
+	tb_file(&t, &(struct tb_hdr){ .name = "o/", .type = '5', .mode = 0755 }, NULL, 0);
+	tb_file(&t, &(struct tb_hdr){ .name = "o/.wh..wh..opq", .type = '0' }, NULL, 0);
+	tb_end(&t);
+	remove_tree(d);
+	mkdir(d, 0755);
+	o = (struct kiln_layer_apply_opts){ .mode = KILN_APPLY_OVERLAY,
+					    .flags = KILN_APPLY_OVERLAY_USER_XATTR,
+					    .uid = -1,
+					    .gid = -1 };
+	r = apply_tb(&t, d, &o, NULL, &err);
+	p = pj(d, "o");
+	char v[4];
+	TAP_OK(r == 0 && getxattr(p, "user.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y' &&
+		       getxattr(p, "trusted.overlay.opaque", v, sizeof(v)) < 0,
+	       "OVERLAY_USER_XATTR: user.overlay.opaque=y");
+	free(p);
+	tb_free(&t);
+
+	/* an interrupt stops the apply */
+	volatile sig_atomic_t stop = 1;
+	struct kiln_ctx ctx = { .cancel = &stop };
+	tb_file(&t, &(struct tb_hdr){ .name = "f", .type = '0' }, "f", 1);
+	tb_end(&t);
+	o = (struct kiln_layer_apply_opts){ .ctx = &ctx, .uid = -1, .gid = -1 };
+	r = apply_tb(&t, d, &o, NULL, &err);
+	TAP_OK(r == -KILN_ECANCEL, "a cancelled context stops the apply");
+	kiln_error_release(&err);
+	tb_free(&t);
+
+	o = (struct kiln_layer_apply_opts){ .mode = 7, .uid = -1, .gid = -1 };
+	r = apply_tb(&t, d, &o, NULL, &err);
+	TAP_OK(r == -KILN_EINVAL, "an unknown mode is refused");
+	kiln_error_release(&err);
+	remove_tree(d);
+	free(d);
+}
+
 int main(void)
 {
 	is_root = geteuid() == 0;
@@ -709,6 +787,7 @@ int main(void)
 	test_extract();
 	test_replace_types();
 	test_sparse_and_digests();
+	test_flags();
 	remove_tree(base_dir);
 	free(base_dir);
 	return tap_done();

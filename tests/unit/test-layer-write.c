@@ -435,6 +435,52 @@ static void test_tree_order(void)
 	free(d);
 }
 
+static void test_prefix(void)
+{
+	char *d = scratch_dir("prefix");
+	char *p = p_join(d, "x");
+	put_file(p, "x", 0644);
+	free(p);
+	int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int out = mem_fd(NULL, 0);
+	struct kiln_layer_writer *w = NULL;
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_tar_entry app = { .type = KILN_TAR_DIR, .path = "app", .mode = 0755 };
+	int r = kiln_layer_writer_new(out, NULL, &w, &err);
+	r = r == 0 ? kiln_layer_writer_add(w, &app, &err) : r;
+	r = r == 0 ? kiln_layer_writer_add_tree(w, dfd, "/app/sub/", KILN_TREE_PLAIN, &err) : r;
+	r = r == 0 ? kiln_layer_writer_finish(w, NULL, &err) : r;
+	kiln_layer_writer_free(w);
+	lseek(out, 0, SEEK_SET);
+	char *list = r == 0 ? tar_listing(out, 0) : NULL;
+	TAP_STR_EQ(list, "d app/\n- app/sub/x\n",
+		   "entries under a prefix, after the caller's own entries");
+	free(list);
+	close(out);
+	out = mem_fd(NULL, 0);
+	w = NULL;
+	r = kiln_layer_writer_new(out, NULL, &w, &err);
+	r = r == 0 ? kiln_layer_writer_add_tree(w, dfd, "a/../b", KILN_TREE_PLAIN, &err) : r;
+	TAP_OK(r == -KILN_EINVAL && strstr(err.msg, "prefix"), "a prefix with '..' refused");
+	kiln_layer_writer_free(w);
+	kiln_error_release(&err);
+
+	/* an interrupt stops the walk */
+	volatile sig_atomic_t stop = 1;
+	struct kiln_ctx ctx = { .cancel = &stop };
+	struct kiln_layer_write_opts o = { .ctx = &ctx };
+	w = NULL;
+	r = kiln_layer_writer_new(out, &o, &w, &err);
+	r = r == 0 ? kiln_layer_writer_add_tree(w, dfd, NULL, KILN_TREE_PLAIN, &err) : r;
+	TAP_OK(r == -KILN_ECANCEL, "a cancelled context stops the walk");
+	kiln_layer_writer_free(w);
+	kiln_error_release(&err);
+	close(out);
+	close(dfd);
+	remove_tree(d);
+	free(d);
+}
+
 static void test_wh_names_refused(void)
 {
 	char *d = scratch_dir("wh");
@@ -681,6 +727,7 @@ int main(void)
 	test_writer_misuse();
 	test_tree_order();
 	test_wh_names_refused();
+	test_prefix();
 	test_determinism();
 	test_libarchive_crosscheck();
 	remove_tree(root_tmp);
