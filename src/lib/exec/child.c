@@ -222,9 +222,11 @@ static int resolve_target(struct xplan *p, int rootfd, uint64_t root_mnt, const 
 		if (r < 0) {
 			e = errno;
 			(void) close(pfd);
-			if (e == EEXIST)
-				continue; /* raced with ourselves? look again */
-			return -e;
+			if (e != EEXIST)
+				return -e;
+			/* made meanwhile (another sandbox over this root): look again */
+			cur[end] = save;
+			continue;
 		}
 		if (flags & R_CHOWN)
 			(void) fchownat(pfd, comp, p->uid, p->gid, AT_SYMLINK_NOFOLLOW);
