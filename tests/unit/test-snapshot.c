@@ -2,7 +2,8 @@
 /*
  * snapshot: unpack once (atomically, concurrently), overlay mounts of 0, 1, 2
  * and 150 layers, whiteouts and opaque directories through the overlay,
- * commit of the upper directory, crash cleanup, prune.
+ * commit of the upper directory and keeping it as a layer, crash cleanup,
+ * prune.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -581,6 +582,73 @@ static void test_prune(struct kiln_snapshotter *s)
 	kiln_error_release(&err);
 }
 
+/* A committed upper directory kept as the unpacked layer it is. */
+static void test_keep(struct kiln_snapshotter *s)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_snapshot_mount *m = NULL;
+	int r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m, &err);
+	TAP_INT_EQ(r, 0, "keep: mount layer 1 writable");
+	if (r != 0) {
+		kiln_error_release(&err);
+		return;
+	}
+	int fd = kiln_snapshot_mount_fd(m);
+	int ok = mkdirat(fd, "kept", 0750) == 0;
+	int f = openat(fd, "kept/file", O_CREAT | O_WRONLY | O_CLOEXEC, 0640);
+	ok = ok && f >= 0 && write(f, "kept\n", 5) == 5 && unlinkat(fd, "etc/a", 0) == 0;
+	if (f >= 0)
+		(void) close(f);
+	TAP_OK(ok, "keep: write a directory, a file and a deletion");
+	struct kiln_digest dummy = l2.d.diff_id;
+	TAP_INT_EQ(kiln_snapshot_keep(m, &dummy, &err), -KILN_EINVAL,
+		   "keep before commit is refused");
+	kiln_error_release(&err);
+	int out = memfd_create("keep", MFD_CLOEXEC);
+	struct kiln_layer_digests dg;
+	r = kiln_snapshot_commit(m, out, NULL, &dg, &err);
+	(void) close(out);
+	TAP_INT_EQ(r, 0, "keep: commit");
+	TAP_INT_EQ(kiln_snapshot_has(s, &dg.diff_id, &err), 0, "the new layer is not unpacked yet");
+	r = kiln_snapshot_keep(m, &dg.diff_id, &err);
+	TAP_INT_EQ(r, 0, "keep the upper as layer %s%s%s", dg.diff_id.hex, err.msg ? ": " : "",
+		   err.msg ? err.msg : "");
+	kiln_error_release(&err);
+	kiln_snapshot_mount_release(m);
+	TAP_INT_EQ(kiln_snapshot_has(s, &dg.diff_id, &err), 1,
+		   "it is an unpacked layer, still there after the mount is released");
+	struct kiln_digest chain[2] = { l1.d.diff_id, dg.diff_id };
+	r = kiln_snapshot_mount(s, chain, 2, KILN_SNAPSHOT_RDONLY, &m, &err);
+	TAP_INT_EQ(r, 0, "mount layer 1 + the kept layer");
+	if (r == 0) {
+		fd = kiln_snapshot_mount_fd(m);
+		struct stat st;
+		TAP_STR_EQ(read_at(fd, "kept/file"), "kept\n", "the kept layer's file is there");
+		TAP_OK(fstatat(fd, "kept", &st, 0) == 0 && (st.st_mode & 07777) == 0750,
+		       "with its directory's mode");
+		TAP_OK(!exists_at(fd, "etc/a") && exists_at(fd, "etc/b"),
+		       "its whiteout still hides etc/a");
+		kiln_snapshot_mount_release(m);
+	}
+	/* the same layer again: the first one stays */
+	r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m, &err);
+	if (r == 0) {
+		fd = kiln_snapshot_mount_fd(m);
+		ok = mkdirat(fd, "kept", 0750) == 0;
+		f = openat(fd, "kept/file", O_CREAT | O_WRONLY | O_CLOEXEC, 0640);
+		ok = ok && f >= 0 && write(f, "kept\n", 5) == 5 && unlinkat(fd, "etc/a", 0) == 0;
+		if (f >= 0)
+			(void) close(f);
+		out = memfd_create("keep2", MFD_CLOEXEC);
+		r = kiln_snapshot_commit(m, out, NULL, NULL, &err);
+		(void) close(out);
+		TAP_OK(ok && r == 0 && kiln_snapshot_keep(m, &dg.diff_id, &err) == 0,
+		       "keeping a layer that is already unpacked succeeds and changes nothing");
+		kiln_snapshot_mount_release(m);
+	}
+	kiln_error_release(&err);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -602,6 +670,7 @@ int main(void)
 	if (ok && r == 0) {
 		test_unpack(s);
 		test_mount(s);
+		test_keep(s);
 		test_many_lowers(s);
 		test_concurrent_unpack();
 		test_crash_cleanup();

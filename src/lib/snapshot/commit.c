@@ -2,11 +2,13 @@
 /*
  * Committing a writable snapshot: unmount it, drop the directories overlayfs
  * only copied up (to create mount points, say) without changing them, and
- * write the upper directory as a layer.
+ * write the upper directory as a layer; keep that directory as the unpacked
+ * layer afterwards.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -199,5 +201,32 @@ int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
 	int r = kiln_layer_write_tree(dfd, KILN_TREE_OVERLAY_UPPER, out_fd, opts, ret, err);
 	if (r < 0)
 		return kiln_error_prefix(err, r, "committing the snapshot");
+	return 0;
+}
+
+int kiln_snapshot_keep(struct kiln_snapshot_mount *m, const struct kiln_digest *diff_id,
+		       struct kiln_error *err)
+{
+	if (!m->upper || m->fd >= 0)
+		return kiln_fail(err, KILN_EINVAL, 0, "only a committed snapshot can be kept");
+	struct kiln_snapshotter *s = m->s;
+	int r = kiln_snapshot_has(s, diff_id, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	cleanup_close int dfd = open(m->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return kiln_fail_errno(err, "opening %s", m->upper);
+	/* durable before it is visible under its name, as an unpack is */
+	if (syncfs(dfd) < 0)
+		return kiln_fail_errno(err, "syncing %s", m->upper);
+	if (renameat2(AT_FDCWD, m->upper, s->layers_fd, diff_id->hex, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST || errno == ENOTEMPTY)
+			return 0; /* unpacked meanwhile: same content */
+		return kiln_fail_errno(err, "keeping %s as layer %s", m->upper, diff_id->str);
+	}
+	(void) fsync(s->layers_fd);
+	kiln_debug(s->ctx, "snapshot: kept the upper directory as %s", diff_id->str);
+	free(m->upper);
+	m->upper = NULL;
 	return 0;
 }

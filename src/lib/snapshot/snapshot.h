@@ -114,6 +114,19 @@ int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
 			 const struct kiln_layer_write_opts *opts, struct kiln_layer_digests *ret,
 			 struct kiln_error *err) __attribute__((warn_unused_result));
 
+/**
+ * After kiln_snapshot_commit(): keep the committed upper directory as the
+ * unpacked layer `diff_id` (the diff_id the commit produced), so that a
+ * layer a build just made is never unpacked from its blob again. The upper
+ * directory holds exactly that layer in the unpacked format (overlay
+ * whiteouts), with the nanoseconds and xattrs the tar leaves out. When the
+ * layer is already unpacked, nothing changes. It is synced and renamed into
+ * place, so a crash leaves it whole or absent. Afterwards only
+ * kiln_snapshot_mount_release() is left. -KILN_EINVAL before a commit.
+ */
+int kiln_snapshot_keep(struct kiln_snapshot_mount *m, const struct kiln_digest *diff_id,
+		       struct kiln_error *err) __attribute__((warn_unused_result));
+
 /** Unmount (close the mount), delete the upper directory, unlock the layers. NULL is fine. */
 void kiln_snapshot_mount_release(struct kiln_snapshot_mount *m);
 KILN_DEFINE_CLEANUP(struct kiln_snapshot_mount, kiln_snapshot_mount_release)
