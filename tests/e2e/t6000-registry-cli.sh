@@ -40,7 +40,7 @@ test_expect_success 'references are checked with docker'"'"'s rules and words' '
 
 test_expect_success 'an unreachable registry is named with the URL' '
 	test_expect_code 1 kiln pull 127.0.0.1:$DEAD_PORT/x/y:1 2>err &&
-	test_grep "registry 127.0.0.1:$DEAD_PORT: GET https://127.0.0.1:$DEAD_PORT/v2/" err &&
+	test_grep "registry 127.0.0.1:$DEAD_PORT: GET http://127.0.0.1:$DEAD_PORT/v2/" err &&
 	test_grep -i "connect" err
 '
 

@@ -299,13 +299,34 @@ static int tls_fallback_ok(CURLcode code)
 	       code == CURLE_UNSUPPORTED_PROTOCOL;
 }
 
+/*
+ * Which schemes to try, in order. A loopback registry is tried over plain
+ * http first (the traffic never leaves the machine, and it saves a TLS
+ * handshake against the common plain local registry); a TLS-only one answers
+ * that with 400 or a reset, and https follows. --tls-verify=false on another
+ * host tries https first, as docker does for insecure registries.
+ */
+static int ping_schemes(const struct reg_client *c, const char *ret[2])
+{
+	if (c->loopback) {
+		ret[0] = "http";
+		ret[1] = "https";
+		return 2;
+	}
+	ret[0] = "https";
+	ret[1] = "http";
+	return c->insecure ? 2 : 1;
+}
+
 int reg_client_ping(struct reg_client *c, struct kiln_error *err)
 {
 	if (c->base)
 		return 0;
-	const char *schemes[2] = { "https", "http" };
-	int n_schemes = c->insecure || c->loopback ? 2 : 1;
+	const char *schemes[2];
+	int n_schemes = ping_schemes(c, schemes);
 	for (int i = 0; i < n_schemes; i++) {
+		int last = i + 1 == n_schemes;
+		int https = strcmp(schemes[i], "https") == 0;
 		cleanup_free char *url = kiln_asprintf("%s://%s/v2/", schemes[i], c->host);
 		if (!url)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -320,9 +341,11 @@ int reg_client_ping(struct reg_client *c, struct kiln_error *err)
 		if (r < 0)
 			return r;
 		if (code != CURLE_OK) {
-			if (i == 0 && n_schemes == 2 && tls_fallback_ok(code)) {
-				kiln_debug(c->ctx, "registry %s: no TLS (%s), trying http", c->domain,
-					   x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
+			if (!last && tls_fallback_ok(code)) {
+				kiln_debug(c->ctx, "registry %s: no %s (%s), trying %s", c->domain,
+					   schemes[i],
+					   x->errbuf[0] ? x->errbuf : curl_easy_strerror(code),
+					   schemes[i + 1]);
 				continue;
 			}
 			const char *msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
@@ -332,6 +355,11 @@ int reg_client_ping(struct reg_client *c, struct kiln_error *err)
 						"/etc/containers/certs.d/%s/, or use --tls-verify=false)",
 						msg, c->domain);
 			return reg_fail(c, x, KILN_ENET, err, "%s", msg);
+		}
+		/* a TLS server answers plain http with 400 */
+		if (!https && !last && x->status == 400) {
+			kiln_debug(c->ctx, "registry %s: http answered 400, trying https", c->domain);
+			continue;
 		}
 		c->base = kiln_asprintf("%s://%s", schemes[i], c->host);
 		if (!c->base)

@@ -624,8 +624,18 @@ int reg_run(struct reg_client *c, struct kiln_error *err)
 				return r;
 			}
 		}
-		if (c->n_active > 0 || c->queue)
-			(void)curl_multi_poll(c->multi, NULL, 0, (int)(wait < 0 ? 0 : wait), NULL);
+		/* a finished transfer may have freed a slot for one that can start now */
+		now = now_ms();
+		for (struct reg_xfer *q = c->queue; q && c->n_active < (size_t)c->parallel;
+		     q = q->next)
+			if (q->not_before_ms <= now) {
+				wait = 0;
+				break;
+			} else if (q->not_before_ms - now < wait) {
+				wait = q->not_before_ms - now;
+			}
+		if (wait > 0 && (c->n_active > 0 || c->queue))
+			(void)curl_multi_poll(c->multi, NULL, 0, (int)wait, NULL);
 	}
 }
 
