@@ -107,14 +107,11 @@ static void image_rules(struct lint_file *f, size_t s)
 		if (strcmp(st->name, "scratch") == 0 || strcmp(st->name, "context") == 0)
 			lint_emit(f, "DL3063", idx, in->line,
 				  "stage name %s is reserved: pick another name", st->name_raw);
-		for (size_t o = 0; o < s; o++) {
-			if (f->stages[o].name && strcmp(f->stages[o].name, st->name) == 0) {
-				lint_emit(f, "DL3024", idx, in->line,
-					  "stage name %s is already used on line %d: names must be unique",
-					  st->name_raw, f->instrs[f->stages[o].from].line);
-				break;
-			}
-		}
+		int o = f->prev_same_name[s];
+		if (o >= 0)
+			lint_emit(f, "DL3024", idx, in->line,
+				  "stage name %s is already used on line %d: names must be unique",
+				  st->name_raw, f->instrs[f->stages[o].from].line);
 	}
 }
 

@@ -69,6 +69,11 @@ struct lint_file {
 	struct lint_stage *stages;
 	size_t n_stages;
 	struct kiln_strv global_args; /* NAME=default of ARGs before the first FROM ("NAME" without) */
+	/* stage names: open-addressing table of the last stage per name, and per
+	 * stage the previous stage of the same name (or -1) */
+	int *name_slots;
+	size_t name_cap;
+	int *prev_same_name;
 	const struct kiln_lint_config *cfg;
 	const struct kiln_lint_opts *opts;
 	struct lint_raw *raw;

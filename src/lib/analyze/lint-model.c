@@ -64,14 +64,39 @@ static char *lower_dup(const char *s)
 	return d;
 }
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of `name` in the table: holding it, or empty (-1). */
+static size_t name_slot(const struct lint_file *f, const char *name)
+{
+	size_t i = name_hash(name) & (f->name_cap - 1);
+	while (f->name_slots[i] >= 0 && !lint_ci_equal(f->stages[f->name_slots[i]].name, name))
+		i = (i + 1) & (f->name_cap - 1);
+	return i;
+}
+
+/* Enter stage s (whose name is set) into the name table. */
+static void name_add(struct lint_file *f, size_t s)
+{
+	size_t i = name_slot(f, f->stages[s].name);
+	f->prev_same_name[s] = f->name_slots[i];
+	f->name_slots[i] = (int)s;
+}
+
 int lint_stage_by_name(const struct lint_file *f, const char *name, size_t before)
 {
-	if (!name || !*name)
+	if (!name || !*name || !f->name_cap)
 		return -1;
-	for (size_t i = before; i-- > 0;)
-		if (f->stages[i].name && lint_ci_equal(f->stages[i].name, name))
-			return (int)i;
-	return -1;
+	int s = f->name_slots[name_slot(f, name)];
+	while (s >= 0 && (size_t)s >= before)
+		s = f->prev_same_name[s];
+	return s;
 }
 
 void lint_imgref_release(struct lint_imgref *r)
@@ -329,8 +354,14 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 	for (size_t i = 0; i < ast->n_nodes; i++)
 		n_from += ast->nodes[i].cmd == KILN_DF_FROM;
 	f->stages = kiln_calloc(n_from ? n_from : 1, sizeof(*f->stages));
-	if (!f->instrs || !f->stages)
+	f->name_cap = 16;
+	while (f->name_cap < 2 * n_from)
+		f->name_cap *= 2;
+	f->name_slots = kiln_calloc(f->name_cap, sizeof(*f->name_slots));
+	f->prev_same_name = kiln_calloc(n_from ? n_from : 1, sizeof(*f->prev_same_name));
+	if (!f->instrs || !f->stages || !f->name_slots || !f->prev_same_name)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	memset(f->name_slots, 0xff, f->name_cap * sizeof(*f->name_slots)); /* all -1 */
 	int stage = -1;
 	for (size_t i = 0; i < ast->n_nodes; i++) {
 		const struct kiln_df_node *n = &ast->nodes[i];
@@ -364,6 +395,9 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 			const char *base = st->image_exp ? st->image_exp : st->image;
 			st->base_stage = lint_stage_by_name(f, base, f->n_stages - 1);
+			f->prev_same_name[f->n_stages - 1] = -1;
+			if (st->name)
+				name_add(f, f->n_stages - 1);
 			if (st->base_stage >= 0) {
 				const struct lint_stage *b = &f->stages[st->base_stage];
 				if (b->shell0 && !(st->shell0 = kiln_strdup(b->shell0)))
@@ -406,6 +440,10 @@ void lint_model_release(struct lint_file *f)
 		free(f->stages[s].shell0);
 	}
 	free(f->stages);
+	free(f->name_slots);
+	free(f->prev_same_name);
+	f->name_slots = f->prev_same_name = NULL;
+	f->name_cap = 0;
 	kiln_strv_release(&f->global_args);
 	f->instrs = NULL;
 	f->stages = NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -165,30 +166,54 @@ static size_t adjacent_comments(const struct kiln_df_node *n, size_t *ret_first)
 	return n->n_comments - k;
 }
 
-static int suppressed(const struct lint_file *f, const struct lint_raw *r, int *ret_error)
+/* What applies to the whole file: the check= directive and global pragmas. */
+struct file_pragmas {
+	struct check_directive check;
+	int has_check;
+	const char **globals; /* lists of `# hadolint global ignore=` comments */
+	size_t n_globals;
+};
+
+static int file_pragmas_init(const struct lint_file *f, struct file_pragmas *p)
 {
+	*p = (struct file_pragmas){ 0 };
 	const struct kiln_df_ast *ast = f->ast;
-	const struct kiln_lint_config *cfg = f->cfg;
-	int pragmas = !(cfg && cfg->disable_ignore_pragma);
-	*ret_error = 0;
 	for (size_t i = 0; i < ast->n_directives; i++) {
 		if (strcmp(lint_text(&ast->directives[i].name), "check") != 0)
 			continue;
-		struct check_directive c;
-		parse_check(lint_text(&ast->directives[i].value), &c);
-		if (c.skip && list_has(c.skip, c.skip_len, r->rule))
+		parse_check(lint_text(&ast->directives[i].value), &p->check);
+		p->has_check = 1;
+	}
+	if (f->cfg && f->cfg->disable_ignore_pragma)
+		return 0;
+	for (size_t i = 0; i < ast->n_comments; i++) {
+		int global;
+		const char *l = ignore_pragma(lint_text(&ast->comments[i].text), &global);
+		if (!l || !global)
+			continue;
+		const char **ng = kiln_reallocarray(p->globals, p->n_globals + 1, sizeof(*ng));
+		if (!ng)
+			return -KILN_ENOMEM;
+		p->globals = ng;
+		p->globals[p->n_globals++] = l;
+	}
+	return 0;
+}
+
+static int suppressed(const struct lint_file *f, const struct file_pragmas *fp,
+		      const struct lint_raw *r, int *ret_error)
+{
+	const struct kiln_lint_config *cfg = f->cfg;
+	int pragmas = !(cfg && cfg->disable_ignore_pragma);
+	*ret_error = 0;
+	if (fp->has_check) {
+		if (fp->check.skip && list_has(fp->check.skip, fp->check.skip_len, r->rule))
 			return 1;
-		if (c.error)
-			*ret_error = 1;
+		*ret_error = fp->check.error;
 	}
-	if (pragmas) {
-		for (size_t i = 0; i < ast->n_comments; i++) {
-			int global;
-			const char *l = ignore_pragma(lint_text(&ast->comments[i].text), &global);
-			if (l && global && list_has(l, strlen(l), r->rule))
-				return 1;
-		}
-	}
+	for (size_t i = 0; i < fp->n_globals; i++)
+		if (list_has(fp->globals[i], strlen(fp->globals[i]), r->rule))
+			return 1;
 	int ni = r->instr;
 	if (ni < 0 || (size_t)ni >= f->n_instrs)
 		return 0;
@@ -299,15 +324,46 @@ static int fingerprint(struct lint_file *f, struct kiln_lint_finding *fi, const 
 	return 0;
 }
 
-static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln_error *err)
+/* How many findings with the same rule and message came before (for fingerprints). */
+struct occurrences {
+	struct occ_slot {
+		uint64_t key;
+		unsigned count;
+		int used;
+	} *slots;
+	size_t cap;
+};
+
+static int occurrences_init(struct occurrences *o, size_t n)
 {
-	if (f->ast)
-		inline_pragmas(f);
-	if (f->nomem)
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	rep->findings = kiln_calloc(f->n_raw ? f->n_raw : 1, sizeof(*rep->findings));
-	if (!rep->findings)
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	o->cap = 16;
+	while (o->cap < 2 * n)
+		o->cap *= 2;
+	o->slots = kiln_calloc(o->cap, sizeof(*o->slots));
+	return o->slots ? 0 : -KILN_ENOMEM;
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h ^ 0xff) * 1099511628211ULL;
+}
+
+static unsigned occurrence(struct occurrences *o, const struct kiln_lint_finding *fi)
+{
+	uint64_t key = fnv(fnv(1469598103934665603ULL, fi->rule), fi->message);
+	size_t i = (size_t)key & (o->cap - 1);
+	while (o->slots[i].used && o->slots[i].key != key)
+		i = (i + 1) & (o->cap - 1);
+	o->slots[i].used = 1;
+	o->slots[i].key = key;
+	return o->slots[i].count++;
+}
+
+static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
+			   struct occurrences *occ, struct kiln_lint_report *rep, struct kiln_error *err)
+{
 	for (size_t i = 0; i < f->n_raw; i++) {
 		struct lint_raw *r = &f->raw[i];
 		const struct kiln_lint_rule_info *ri = kiln_lint_rule_find(r->rule);
@@ -315,7 +371,7 @@ static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln
 		if (cfg_ignored(f->cfg, r->rule))
 			continue;
 		int as_error = 0;
-		if (f->ast && suppressed(f, r, &as_error))
+		if (f->ast && suppressed(f, fp, r, &as_error))
 			continue;
 		enum kiln_lint_severity sev = r->sev_set ? r->sev : (ri ? ri->severity : KILN_LINT_WARNING);
 		if (as_error && fam == KILN_LINT_BUILDKIT)
@@ -335,17 +391,39 @@ static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln
 		fi->url = ri ? ri->url : NULL;
 		if (fam == KILN_LINT_SHELLCHECK)
 			fi->url = "https://www.shellcheck.net/wiki/";
-		unsigned occ = 0;
-		for (size_t k = 0; k < rep->n_findings; k++)
-			if (rep->findings[k].line >= 0 && strcmp(rep->findings[k].rule, fi->rule) == 0 &&
-			    strcmp(rep->findings[k].message, fi->message) == 0)
-				occ++;
-		if (fingerprint(f, fi, r, occ) < 0) {
+		if (fingerprint(f, fi, r, occurrence(occ, fi)) < 0) {
 			rep->n_findings++;
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		}
 		rep->n_findings++;
 	}
+	return 0;
+}
+
+static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln_error *err)
+{
+	if (f->ast)
+		inline_pragmas(f);
+	if (f->nomem)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	rep->findings = kiln_calloc(f->n_raw ? f->n_raw : 1, sizeof(*rep->findings));
+	if (!rep->findings)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	struct file_pragmas fp = { 0 };
+	if (f->ast && file_pragmas_init(f, &fp) < 0) {
+		free(fp.globals);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	struct occurrences occ = { 0 };
+	if (occurrences_init(&occ, f->n_raw) < 0) {
+		free(fp.globals);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	int r = finish_findings(f, &fp, &occ, rep, err);
+	free(fp.globals);
+	free(occ.slots);
+	if (r < 0)
+		return r;
 	if (rep->n_findings > 1)
 		qsort(rep->findings, rep->n_findings, sizeof(*rep->findings), cmp_findings);
 	if (f->truncated && kiln_strv_push(&rep->notes, "too many findings: the rest were dropped") < 0)
