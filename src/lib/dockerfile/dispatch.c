@@ -494,7 +494,7 @@ static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
 		cleanup_free char *a = dash ? kiln_strndup(spec, (size_t)(dash - spec)) : kiln_strdup(spec);
 		if (!a)
 			return df_oom(err);
-		int64_t s0, e0;
+		int64_t s0 = 0, e0 = 0;
 		int ok = *a && df_go_parse_int(a, 10, 64, &s0) == DF_GO_NUM_OK && s0 >= 0 && s0 <= 65535;
 		e0 = s0;
 		if (ok && dash && strcmp(a, dash + 1) != 0)
