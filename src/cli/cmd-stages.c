@@ -18,28 +18,32 @@ static struct kiln_strv arg_build_args = KILN_STRV_INIT;
 static const struct cli_spec spec = {
 	.usage = "kiln stages [-f FILE] [--target NAME] [--build-arg K=V]... [--platform P] "
 		 "[--json] [CONTEXT]",
-	.summary = "Show a Dockerfile's stages, what the target needs and what can run in parallel.",
-	.opts = (const struct cli_opt[]){
-		{ "file", 'f', CLI_OPT_STRING, &arg_file, "FILE",
-		  "the Dockerfile (default: CONTEXT/Dockerfile; - reads stdin)" },
-		{ "target", 0, CLI_OPT_STRING, &arg_target, "NAME",
-		  "the stage to build (default: the last one)" },
-		{ "build-arg", 0, CLI_OPT_LIST, &arg_build_args, "K=V",
-		  "a build argument; K alone takes its value from the environment" },
-		{ "platform", 0, CLI_OPT_STRING, &arg_platform, "P",
-		  "the target platform, os/arch[/variant] (default: this machine's)" },
-		{ "json", 0, CLI_OPT_FLAG, &arg_json, NULL, "print the graph as JSON (docs/stages-json.md)" },
-		{ 0 } },
-	.details = "Every stage with its base (an image reference after ARG expansion, an earlier\n"
-		   "stage, or scratch), the stages it reads (FROM, COPY --from, RUN --mount from=),\n"
-		   "the images it copies from, whether the target needs it, and the schedule:\n"
-		   "levels of needed stages, each level's stages independent of one another.\n"
-		   "Build args no ARG consumed are reported on stderr as docker does.",
+	.summary =
+		"Show a Dockerfile's stages, what the target needs and what can run in parallel.",
+	.opts =
+		(const struct cli_opt[]){
+			{ "file", 'f', CLI_OPT_STRING, &arg_file, "FILE",
+			  "the Dockerfile (default: CONTEXT/Dockerfile; - reads stdin)" },
+			{ "target", 0, CLI_OPT_STRING, &arg_target, "NAME",
+			  "the stage to build (default: the last one)" },
+			{ "build-arg", 0, CLI_OPT_LIST, &arg_build_args, "K=V",
+			  "a build argument; K alone takes its value from the environment" },
+			{ "platform", 0, CLI_OPT_STRING, &arg_platform, "P",
+			  "the target platform, os/arch[/variant] (default: this machine's)" },
+			{ "json", 0, CLI_OPT_FLAG, &arg_json, NULL,
+			  "print the graph as JSON (docs/stages-json.md)" },
+			{ 0 } },
+	.details =
+		"Every stage with its base (an image reference after ARG expansion, an earlier\n"
+		"stage, or scratch), the stages it reads (FROM, COPY --from, RUN --mount from=),\n"
+		"the images it copies from, whether the target needs it, and the schedule:\n"
+		"levels of needed stages, each level's stages independent of one another.\n"
+		"Build args no ARG consumed are reported on stderr as docker does.",
 };
 
 static int ref_check(void *ud, const char *s, struct kiln_error *err)
 {
-	(void)ud;
+	(void) ud;
 	struct kiln_ref *r = NULL;
 	int rc = kiln_ref_parse(s, 0, &r, err);
 	kiln_ref_free(r);
@@ -55,10 +59,10 @@ static json_t *jstr(const char *s)
 	if (j)
 		return j;
 	struct kiln_buf b = KILN_BUF_INIT;
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *) s;
 	int r = 0;
 	for (size_t i = 0, n = strlen(s); r >= 0 && i < n;) {
-		size_t k = p[i] < 0x80			 ? 1
+		size_t k = p[i] < 0x80			  ? 1
 			   : p[i] >= 0xC2 && p[i] <= 0xDF ? 2
 			   : p[i] >= 0xE0 && p[i] <= 0xEF ? 3
 			   : p[i] >= 0xF0 && p[i] <= 0xF4 ? 4
@@ -67,7 +71,7 @@ static json_t *jstr(const char *s)
 		for (size_t c = 1; ok && c < k; c++)
 			ok = (p[i + c] & 0xC0) == 0x80;
 		if (ok && k > 1) {
-			json_t *t = json_stringn((const char *)p + i, k);
+			json_t *t = json_stringn((const char *) p + i, k);
 			ok = t != NULL;
 			json_decref(t);
 		}
@@ -93,31 +97,30 @@ static json_t *stage_json(const struct kiln_df_graph *g, const struct kiln_df_st
 	json_t *base = json_pack("{s:s, s:o, s:o}", "kind", kiln_df_base_kind_name(st->base_kind),
 				 "raw", jstr(st->base_raw), "ref", jstr(st->base));
 	if (base && st->base_kind == KILN_DF_BASE_STAGE)
-		json_object_set_new(base, "stage", json_integer((json_int_t)st->base_stage));
+		json_object_set_new(base, "stage", json_integer((json_int_t) st->base_stage));
 	json_t *deps = json_array(), *images = json_array();
 	for (size_t i = 0; deps && i < st->n_deps; i++) {
 		const struct kiln_df_edge *e = &st->deps[i];
-		json_array_append_new(deps, json_pack("{s:I, s:s, s:o, s:i, s:b}", "stage",
-						      (json_int_t)e->stage, "kind",
-						      kiln_df_edge_kind_name(e->kind), "ref",
-						      jstr(e->ref), "line", e->line, "onbuild",
-						      e->from_onbuild));
+		json_array_append_new(
+			deps, json_pack("{s:I, s:s, s:o, s:i, s:b}", "stage", (json_int_t) e->stage,
+					"kind", kiln_df_edge_kind_name(e->kind), "ref",
+					jstr(e->ref), "line", e->line, "onbuild", e->from_onbuild));
 	}
 	for (size_t i = 0; images && i < st->n_images; i++) {
 		const struct kiln_df_image_dep *d = &st->images[i];
-		json_array_append_new(images, json_pack("{s:o, s:s, s:i}", "ref", jstr(d->ref), "kind",
-							kiln_df_edge_kind_name(d->kind), "line",
-							d->line));
+		json_array_append_new(images,
+				      json_pack("{s:o, s:s, s:i}", "ref", jstr(d->ref), "kind",
+						kiln_df_edge_kind_name(d->kind), "line", d->line));
 	}
-	(void)g;
+	(void) g;
 	return json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:o, s:i, s:i, s:b, s:o, s:o, s:o, s:o}",
-			 "index", (json_int_t)st->index, "name", jstr(st->name), "id", st->id,
+			 "index", (json_int_t) st->index, "name", jstr(st->name), "id", st->id,
 			 "base", base ? base : json_null(), "platform", jstr(plat), "platform_flag",
 			 jstr(st->platform_raw), "from_args", jwords(&st->from_args), "start_line",
 			 st->start_line, "end_line", st->end_line, "needed", st->needed, "level",
 			 st->needed ? json_integer(st->level) : json_null(), "deps",
 			 deps ? deps : json_null(), "images", images ? images : json_null(),
-			 "instructions", json_integer((json_int_t)st->model->n_instrs));
+			 "instructions", json_integer((json_int_t) st->model->n_instrs));
 }
 
 static int print_json(const struct kiln_df_graph *g)
@@ -127,28 +130,28 @@ static int print_json(const struct kiln_df_graph *g)
 	for (size_t i = 0; stages && i < g->n_stages; i++) {
 		json_array_append_new(stages, stage_json(g, &g->stages[i]));
 		if (!g->stages[i].needed)
-			json_array_append_new(skipped, json_integer((json_int_t)i));
+			json_array_append_new(skipped, json_integer((json_int_t) i));
 	}
 	for (size_t l = 0; sched && l < g->n_levels; l++) {
 		json_t *lv = json_array();
 		for (size_t k = 0; lv && k < g->level_sizes[l]; k++)
-			json_array_append_new(lv, json_integer((json_int_t)g->levels[l][k]));
+			json_array_append_new(lv, json_integer((json_int_t) g->levels[l][k]));
 		json_array_append_new(sched, lv);
 	}
 	for (size_t i = 0; globals && i < g->global_args.n; i++) {
 		const char *kv = g->global_args.v[i];
 		const char *eq = strchr(kv, '=');
 		json_array_append_new(globals,
-				      json_pack("{s:s%, s:o}", "name", kv, (size_t)(eq - kv), "value",
-						jstr(eq + 1)));
+				      json_pack("{s:s%, s:o}", "name", kv, (size_t) (eq - kv),
+						"value", jstr(eq + 1)));
 	}
 	cleanup_free char *bp = kiln_df_platform_format(&g->build_platform);
 	cleanup_free char *tp = kiln_df_platform_format(&g->target_platform);
-	json_t *j = json_pack("{s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "version", 1, "target",
-			      (json_int_t)g->target, "build_platform", jstr(bp), "target_platform",
-			      jstr(tp), "global_args", globals, "stages", stages, "schedule", sched,
-			      "skipped", skipped, "unused_build_args",
-			      jwords(&g->unused_build_args));
+	json_t *j =
+		json_pack("{s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "version", 1, "target",
+			  (json_int_t) g->target, "build_platform", jstr(bp), "target_platform",
+			  jstr(tp), "global_args", globals, "stages", stages, "schedule", sched,
+			  "skipped", skipped, "unused_build_args", jwords(&g->unused_build_args));
 	if (!j)
 		return -1;
 	int w = json_dumpf(j, stdout, JSON_INDENT(2));
@@ -167,7 +170,7 @@ static void print_text(const struct kiln_df_graph *g)
 	for (size_t i = 0; i < g->n_stages; i++)
 		if (strlen(g->stages[i].id) > wname)
 			wname = strlen(g->stages[i].id);
-	printf("%-5s  %-*s  %-8s  %s\n", "STAGE", (int)wname, "NAME", "STATUS", "BASE");
+	printf("%-5s  %-*s  %-8s  %s\n", "STAGE", (int) wname, "NAME", "STATUS", "BASE");
 	for (size_t i = 0; i < g->n_stages; i++) {
 		const struct kiln_df_stage *st = &g->stages[i];
 		char status[32];
@@ -175,7 +178,7 @@ static void print_text(const struct kiln_df_graph *g)
 			snprintf(status, sizeof(status), "level %d", st->level);
 		else
 			snprintf(status, sizeof(status), "skipped");
-		printf("%-5zu  %-*s  %-8s  %s %s", i, (int)wname, st->id, status,
+		printf("%-5zu  %-*s  %-8s  %s %s", i, (int) wname, st->id, status,
 		       kiln_df_base_kind_name(st->base_kind), st->base);
 		if (st->has_platform) {
 			cleanup_free char *p = kiln_df_platform_format(&st->platform);
@@ -185,7 +188,7 @@ static void print_text(const struct kiln_df_graph *g)
 	}
 	int edges = 0;
 	for (size_t i = 0; i < g->n_stages; i++)
-		edges += (int)g->stages[i].n_deps + (int)g->stages[i].n_images;
+		edges += (int) g->stages[i].n_deps + (int) g->stages[i].n_images;
 	if (edges)
 		printf("\nedges:\n");
 	for (size_t i = 0; i < g->n_stages; i++) {
@@ -206,7 +209,8 @@ static void print_text(const struct kiln_df_graph *g)
 				       e->from_onbuild ? ", ONBUILD of the base" : "");
 			} else {
 				const struct kiln_df_image_dep *d = &st->images[b++];
-				printf("  %s <- image %s  (%s, line %d)\n", stage_label(g, i), d->ref,
+				printf("  %s <- image %s  (%s, line %d)\n", stage_label(g, i),
+				       d->ref,
 				       d->kind == KILN_DF_EDGE_FROM   ? "FROM"
 				       : d->kind == KILN_DF_EDGE_COPY ? "COPY --from"
 								      : "RUN --mount from",
@@ -312,14 +316,15 @@ int cmd_stages(int argc, char **argv, struct cli_env *env)
 	struct kiln_df_hooks hooks = { .reference_check = ref_check };
 	struct kiln_df_graph_opts o = {
 		.target = arg_target,
-		.build_args = (const char *const *)build_args.items,
+		.build_args = (const char *const *) build_args.items,
 		.n_build_args = build_args.len,
 		.target_platform = have_platform ? &target_platform : NULL,
 		.hooks = &hooks,
 	};
 	if (read_input(path, &data, &len, &err) < 0 ||
 	    kiln_df_parse(data, len, shown, &ast, &err) < 0 ||
-	    kiln_df_model_new(ast, &model, &err) < 0 || kiln_df_graph_new(model, &o, &g, &err) < 0) {
+	    kiln_df_model_new(ast, &model, &err) < 0 ||
+	    kiln_df_graph_new(model, &o, &g, &err) < 0) {
 		kiln_df_platform_release(&target_platform);
 		return cli_report(env, &err);
 	}
@@ -335,7 +340,7 @@ int cmd_stages(int argc, char **argv, struct cli_env *env)
 		print_text(g);
 	}
 	if (fflush(stdout) == EOF) {
-		(void)kiln_fail_errno(&err, "writing the output");
+		(void) kiln_fail_errno(&err, "writing the output");
 		return cli_report(env, &err);
 	}
 	return CLI_EXIT_OK;

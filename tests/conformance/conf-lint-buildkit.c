@@ -59,7 +59,7 @@ static char *read_all(const char *path, size_t *len)
 {
 	char *data = NULL;
 	struct kiln_error err = KILN_ERROR_INIT;
-	if (kiln_read_file(path, (size_t)1 << 24, &data, len, &err) < 0) {
+	if (kiln_read_file(path, (size_t) 1 << 24, &data, len, &err) < 0) {
 		kiln_error_release(&err);
 		return NULL;
 	}
@@ -190,10 +190,11 @@ static int read_checks_tsv(const char *path)
 		tsv_rules = n;
 		n[n_tsv_rules].name = strdup(f[0]);
 		n[n_tsv_rules].description = strdup(f[5]);
-		n[n_tsv_rules].url = strcmp(f[1], "-") == 0
-					     ? NULL
-					     : kiln_asprintf("https://docs.docker.com/go/dockerfile/rule/%s/",
-							     f[1]);
+		n[n_tsv_rules].url =
+			strcmp(f[1], "-") == 0
+				? NULL
+				: kiln_asprintf("https://docs.docker.com/go/dockerfile/rule/%s/",
+						f[1]);
 		n_tsv_rules++;
 	}
 	return 0;
@@ -216,7 +217,7 @@ struct hooks_ud {
 
 static int ref_check(void *ud, const char *s, struct kiln_error *err)
 {
-	(void)ud;
+	(void) ud;
 	struct kiln_ref *r = NULL;
 	int rc = kiln_ref_parse(s, 0, &r, err);
 	kiln_ref_free(r);
@@ -244,7 +245,8 @@ static int compare(const struct kiln_df_check_result *res, const struct rows *wa
 		int found = 0;
 		for (size_t k = 0; k < want->n && !found; k++) {
 			if (used[k] || strcmp(want->v[k].rule, w->rule->name) ||
-			    strcmp(want->v[k].detail, w->message) || (lines && want->v[k].line != w->line))
+			    strcmp(want->v[k].detail, w->message) ||
+			    (lines && want->v[k].line != w->line))
 				continue;
 			if (lines && k != i)
 				continue; /* same order as expected.tsv (line, detail) */
@@ -252,12 +254,13 @@ static int compare(const struct kiln_df_check_result *res, const struct rows *wa
 			found = 1;
 		}
 		if (!rule_matches_tsv(w->rule)) {
-			tap_diag("%s: rule %s: description or URL differs from buildkit-checks.tsv", what,
-				 w->rule->name);
+			tap_diag("%s: rule %s: description or URL differs from buildkit-checks.tsv",
+				 what, w->rule->name);
 			ok = 0;
 		}
 		if (!found) {
-			tap_diag("%s: unexpected %d %s %s", what, w->line, w->rule->name, w->message);
+			tap_diag("%s: unexpected %d %s %s", what, w->line, w->rule->name,
+				 w->message);
 			ok = 0;
 		}
 	}
@@ -330,13 +333,14 @@ static int run_case(const char *dir, const char *name)
 		kiln_ignore_list_release(&list);
 		if (kiln_ignore_matcher_count(hud.matcher)) {
 			hooks.ignore_matches = ignore_matches;
-			hooks.ignore_has_exceptions = kiln_ignore_matcher_has_exceptions(hud.matcher);
+			hooks.ignore_has_exceptions =
+				kiln_ignore_matcher_has_exceptions(hud.matcher);
 		}
 	}
 
 	struct kiln_df_check_opts o = {
 		.mode = KILN_DF_CHECK_BUILD,
-		.build_args = (const char *const *)m.build_args.items,
+		.build_args = (const char *const *) m.build_args.items,
 		.n_build_args = m.build_args.len,
 		.hooks = &hooks,
 	};
@@ -375,7 +379,8 @@ static int run_case(const char *dir, const char *name)
 		}
 		if (m.build_err_regexp)
 			tap_diag("the build's own failure (%s) happens when the file is copied, "
-				 "after the checks", m.build_err_regexp);
+				 "after the checks",
+				 m.build_err_regexp);
 	}
 out:
 	free(path);
@@ -392,7 +397,7 @@ out:
 
 static int cmp_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 int main(void)

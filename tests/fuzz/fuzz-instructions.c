@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int ref_check(void *ud, const char *s, struct kiln_error *err)
 {
-	(void)ud;
+	(void) ud;
 	size_t n = strlen(s);
 	if (n == 0 || n > 255 || s[n - 1] == ':' || strchr(s, ' '))
 		return kiln_fail(err, KILN_EPARSE, 0, "invalid reference format");
@@ -40,14 +40,20 @@ static int image_config(void *ud, const char *ref, const struct kiln_df_platform
 	static const char *const shell[] = { "/bin/bash", "-c" };
 	static const char *const onbuild[] = { "RUN echo $HOME", "COPY --from=0 /a /b",
 					       "ENV X=${HOME}" };
-	(void)ud;
-	(void)p;
-	(void)err;
+	(void) ud;
+	(void) p;
+	(void) err;
 	if (strncmp(ref, "onbuild", 7) == 0) {
-		*ret = (struct kiln_df_image_config){ .env = env, .n_env = 3, .working_dir = "work",
-						       .user = "u", .shell = shell, .n_shell = 2,
-						       .onbuild = onbuild, .n_onbuild = 3,
-						       .os = "linux", .arch = "s390x" };
+		*ret = (struct kiln_df_image_config){ .env = env,
+						      .n_env = 3,
+						      .working_dir = "work",
+						      .user = "u",
+						      .shell = shell,
+						      .n_shell = 2,
+						      .onbuild = onbuild,
+						      .n_onbuild = 3,
+						      .os = "linux",
+						      .arch = "s390x" };
 		return 1;
 	}
 	return 0;
@@ -55,8 +61,8 @@ static int image_config(void *ud, const char *ref, const struct kiln_df_platform
 
 static int ignore_matches(void *ud, const char *path, struct kiln_error *err)
 {
-	(void)ud;
-	(void)err;
+	(void) ud;
+	(void) err;
 	return path[0] == 'x' || path[0] == '.';
 }
 
@@ -64,7 +70,7 @@ static void check_error(int r, const struct kiln_error *err)
 {
 	if (r >= 0)
 		return;
-	if (r != -(int)err->code || !err->msg)
+	if (r != -(int) err->code || !err->msg)
 		abort();
 }
 
@@ -90,7 +96,7 @@ static void check_graph(const struct kiln_df_graph *g, unsigned flags)
 			continue;
 		}
 		needed++;
-		if (!st->dispatched || st->level < 0 || (size_t)st->level >= g->n_levels)
+		if (!st->dispatched || st->level < 0 || (size_t) st->level >= g->n_levels)
 			abort();
 		for (size_t k = 0; k < st->n_deps; k++) {
 			const struct kiln_df_stage *d = &g->stages[st->deps[k].stage];
@@ -107,7 +113,8 @@ static void check_graph(const struct kiln_df_graph *g, unsigned flags)
 				abort();
 			if (s->instr.cmd == KILN_DF_COPY && *s->instr.u.copy.chmod) {
 				uint32_t mode;
-				if (kiln_df_chmod_apply(s->instr.u.copy.chmod, 0100644, 0, &mode, NULL) < 0)
+				if (kiln_df_chmod_apply(s->instr.u.copy.chmod, 0100644, 0, &mode,
+							NULL) < 0)
 					abort(); /* validated by the walk */
 			}
 			for (size_t u = 0; u < s->used_args.n; u++)
@@ -140,7 +147,7 @@ static void check_result(const struct kiln_df_check_result *res)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned opt = size > 1 ? data[0] : 0;
-	const char *text = size > 1 ? (const char *)data + 1 : (const char *)data;
+	const char *text = size > 1 ? (const char *) data + 1 : (const char *) data;
 	size_t len = size > 1 ? size - 1 : size;
 	struct kiln_df_ast *ast = NULL;
 	struct kiln_error err = KILN_ERROR_INIT;

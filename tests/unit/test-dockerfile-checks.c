@@ -19,7 +19,7 @@ struct hud {
 
 static int ref_check(void *ud, const char *s, struct kiln_error *err)
 {
-	(void)ud;
+	(void) ud;
 	size_t n = strlen(s);
 	int bad = n == 0 || s[n - 1] == ':';
 	for (const char *p = s; *p; p++)
@@ -29,7 +29,7 @@ static int ref_check(void *ud, const char *s, struct kiln_error *err)
 
 static int ignore_matches(void *ud, const char *path, struct kiln_error *err)
 {
-	(void)err;
+	(void) err;
 	struct hud *h = ud;
 	return h->all || strncmp(path, "secret", 6) == 0;
 }
@@ -39,9 +39,9 @@ static int image_config(void *ud, const char *ref, const struct kiln_df_platform
 {
 	static const char *const shell[] = { "/bin/bash", "-c" };
 	static const char *const env[] = { "GOPATH=/go" };
-	(void)ud;
-	(void)p;
-	(void)err;
+	(void) ud;
+	(void) p;
+	(void) err;
 	if (!strcmp(ref, "shelly")) {
 		*ret = (struct kiln_df_image_config){ .shell = shell, .n_shell = 2 };
 		return 1;
@@ -70,8 +70,8 @@ struct check_case {
 
 static const struct check_case cases[] = {
 	/* configuration */
-	{ "the directive's value ends at a blank", "# check=skip= FromAsCasing\nFROM a as Base\n", NULL,
-	  0, NULL, 0,
+	{ "the directive's value ends at a blank", "# check=skip= FromAsCasing\nFROM a as Base\n",
+	  NULL, 0, NULL, 0,
 	  "2 FromAsCasing: 'as' and 'FROM' keywords' casing do not match\n"
 	  "2 StageNameCasing: Stage name 'Base' should be lowercase",
 	  NULL },
@@ -90,13 +90,15 @@ static const struct check_case cases[] = {
 	  "BUILDKIT_DOCKERFILE_CHECK=error=false", 0, NULL, 0,
 	  "3 MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label",
 	  NULL },
-	{ "error=true without warnings is no error", "# check=error=true\nFROM a\n", NULL, 0, NULL, 0,
-	  "", NULL },
-	{ "error=true with a warning", "# check=error=true\nFROM a\nMAINTAINER x\n", NULL, 0, NULL, 0,
-	  "3 MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label",
+	{ "error=true without warnings is no error", "# check=error=true\nFROM a\n", NULL, 0, NULL,
+	  0, "", NULL },
+	{ "error=true with a warning", "# check=error=true\nFROM a\nMAINTAINER x\n", NULL, 0, NULL,
+	  0, "3 MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label",
 	  "lint violation found for rules: MaintainerDeprecated" },
-	{ "experimental rule off by default", "# foo\nARG bar\nFROM a\n", NULL, 0, NULL, 0, "", NULL },
-	{ "experimental=all", "# check=experimental=all\n# foo\nARG bar\nFROM a\n", NULL, 0, NULL, 0,
+	{ "experimental rule off by default", "# foo\nARG bar\nFROM a\n", NULL, 0, NULL, 0, "",
+	  NULL },
+	{ "experimental=all", "# check=experimental=all\n# foo\nARG bar\nFROM a\n", NULL, 0, NULL,
+	  0,
 	  "3 InvalidDefinitionDescription: Comment for ARG should follow the format: `# bar "
 	  "<description>`",
 	  NULL },
@@ -107,13 +109,13 @@ static const struct check_case cases[] = {
 	  "<description>`",
 	  NULL },
 	{ "comment above an instruction skips for it alone",
-	  "FROM a\n# check=skip=MaintainerDeprecated\nMAINTAINER x\nMAINTAINER y\n", NULL, 0, NULL, 0,
-	  "4 MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label",
+	  "FROM a\n# check=skip=MaintainerDeprecated\nMAINTAINER x\nMAINTAINER y\n", NULL, 0, NULL,
+	  0, "4 MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label",
 	  NULL },
-	{ "comment above an instruction, trailing remark", "FROM a\n# check=skip=all // why\nCMD x\n",
-	  NULL, 0, NULL, 0, "", NULL },
-	{ "an empty # line cuts the comment off",
-	  "FROM a\n# check=skip=all\n#\nCMD x\n", NULL, 0, NULL, 0,
+	{ "comment above an instruction, trailing remark",
+	  "FROM a\n# check=skip=all // why\nCMD x\n", NULL, 0, NULL, 0, "", NULL },
+	{ "an empty # line cuts the comment off", "FROM a\n# check=skip=all\n#\nCMD x\n", NULL, 0,
+	  NULL, 0,
 	  "4 JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended "
 	  "behavior related to OS signals",
 	  NULL },
@@ -138,26 +140,28 @@ static const struct check_case cases[] = {
 	  "3 DuplicateStageName: Duplicate stage name \"x\", stage names should be unique\n"
 	  "3 StageNameCasing: Stage name 'X' should be lowercase",
 	  NULL },
-	{ "warnings before a parse error are kept", "FROM a AS B\nCOPY --fro=x a b\n", NULL, 0, NULL,
-	  0, "1 StageNameCasing: Stage name 'B' should be lowercase",
+	{ "warnings before a parse error are kept", "FROM a AS B\nCOPY --fro=x a b\n", NULL, 0,
+	  NULL, 0, "1 StageNameCasing: Stage name 'B' should be lowercase",
 	  "dockerfile parse error on line 2: unknown flag: --fro (did you mean from?)" },
 	/* FROM lines */
-	{ "undeclared ARG in FROM with a suggestion", "ARG VERSION=1\nFROM a${VERSON}\n", NULL, 0, NULL,
-	  0, "2 UndefinedArgInFrom: FROM argument 'VERSON' is not declared (did you mean VERSION?)",
+	{ "undeclared ARG in FROM with a suggestion", "ARG VERSION=1\nFROM a${VERSON}\n", NULL, 0,
+	  NULL, 0,
+	  "2 UndefinedArgInFrom: FROM argument 'VERSON' is not declared (did you mean VERSION?)",
 	  NULL },
 	{ "constant platform", "FROM --platform=linux/arm64 a AS x\n", NULL, 0, NULL, 0,
 	  "1 FromPlatformFlagConstDisallowed: FROM --platform flag should not use constant value "
 	  "\"linux/arm64\"",
 	  NULL },
-	{ "constant platform named in the stage", "FROM --platform=linux/arm64 a AS arm64-build\n", NULL,
-	  0, NULL, 0, "", NULL },
+	{ "constant platform named in the stage", "FROM --platform=linux/arm64 a AS arm64-build\n",
+	  NULL, 0, NULL, 0, "", NULL },
 	{ "invalid default in FROM", "ARG TAG\nFROM a:${TAG}\n", "TAG=1", 0, NULL, 0,
 	  "2 InvalidDefaultArgInFrom: Default value for ARG a:${TAG} results in empty or invalid "
 	  "base image name",
 	  NULL },
-	{ "invalid base reference of an unneeded stage", "FROM Alpine AS x\nFROM a\n", NULL, 0, NULL,
-	  0,
-	  "1 InvalidDefaultArgInFrom: Default value for ARG Alpine results in empty or invalid base "
+	{ "invalid base reference of an unneeded stage", "FROM Alpine AS x\nFROM a\n", NULL, 0,
+	  NULL, 0,
+	  "1 InvalidDefaultArgInFrom: Default value for ARG Alpine results in empty or invalid "
+	  "base "
 	  "image name",
 	  "failed to parse stage name \"Alpine\": invalid reference format" },
 	/* dispatch rules */
@@ -169,27 +173,28 @@ static const struct check_case cases[] = {
 	  "3 UndefinedVar: Usage of undefined variable '$CCCC'\n"
 	  "4 UndefinedVar: Usage of undefined variable '$EEEE'\n"
 	  "5 UndefinedVar: Usage of undefined variable '$FFFF'\n"
-	  "6 JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior "
+	  "6 JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended "
+	  "behavior "
 	  "related to OS signals",
 	  NULL },
-	{ "declared ARG without value is not undefined", "FROM a\nARG X\nCOPY $X .\n", NULL, 0, NULL,
-	  0, "", NULL },
-	{ "base image variables are defined", "FROM golang\nENV P=$GOPATH/bin\n", NULL, 0, NULL, 0, "",
-	  NULL },
+	{ "declared ARG without value is not undefined", "FROM a\nARG X\nCOPY $X .\n", NULL, 0,
+	  NULL, 0, "", NULL },
+	{ "base image variables are defined", "FROM golang\nENV P=$GOPATH/bin\n", NULL, 0, NULL, 0,
+	  "", NULL },
 	{ "a variable used twice is reported once", "FROM a\nCOPY $X $X/ /\n", NULL, 0, NULL, 0,
 	  "2 UndefinedVar: Usage of undefined variable '$X'", NULL },
-	{ "secrets", "FROM a\nARG DB_PASSWORD\nENV PUBLIC_TOKEN=1 ApiKey=2 MONKEY=3 tokens=4\n", NULL,
-	  0, NULL, 0,
+	{ "secrets", "FROM a\nARG DB_PASSWORD\nENV PUBLIC_TOKEN=1 ApiKey=2 MONKEY=3 tokens=4\n",
+	  NULL, 0, NULL, 0,
 	  "2 SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ARG "
 	  "\"DB_PASSWORD\")\n"
 	  "3 SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ENV "
 	  "\"ApiKey\")",
 	  NULL },
 	{ "SHELL silences JSONArgsRecommended, also from the base image",
-	  "FROM shelly\nCMD x\nFROM a\nSHELL [\"/bin/sh\", \"-c\"]\nENTRYPOINT y\n", NULL, 1, NULL, 0,
-	  "", NULL },
-	{ "multiple CMDs per stage only", "FROM a AS b\nCMD [\"x\"]\nFROM b\nCMD [\"y\"]\nCMD [\"z\"]\n",
-	  NULL, 0, NULL, 0,
+	  "FROM shelly\nCMD x\nFROM a\nSHELL [\"/bin/sh\", \"-c\"]\nENTRYPOINT y\n", NULL, 1, NULL,
+	  0, "", NULL },
+	{ "multiple CMDs per stage only",
+	  "FROM a AS b\nCMD [\"x\"]\nFROM b\nCMD [\"y\"]\nCMD [\"z\"]\n", NULL, 0, NULL, 0,
 	  "4 MultipleInstructionsDisallowed: Multiple CMD instructions should not be used in the "
 	  "same stage because only the last one will be used",
 	  NULL },
@@ -199,7 +204,8 @@ static const struct check_case cases[] = {
 	  "image changes",
 	  NULL },
 	{ "EXPOSE formats", "FROM a\nEXPOSE 80/TCP 1.2.3.4:8080:80 90/udp\n", NULL, 0, NULL, 0,
-	  "2 ExposeProtoCasing: Defined protocol '80/TCP' in EXPOSE instruction should be lowercase\n"
+	  "2 ExposeProtoCasing: Defined protocol '80/TCP' in EXPOSE instruction should be "
+	  "lowercase\n"
 	  "2 ExposeInvalidFormat: EXPOSE instruction should not define an IP address or host-port "
 	  "mapping, found '1.2.3.4:8080:80'",
 	  NULL },
@@ -207,22 +213,25 @@ static const struct check_case cases[] = {
 	  "2 LegacyKeyValueFormat: \"ENV key=value\" should be used instead of legacy \"ENV key "
 	  "value\" format",
 	  NULL },
-	{ "ignored COPY and ADD sources", "FROM a\nCOPY secret.txt ok.txt /\nADD secrets/ /s\n", NULL, 0,
-	  NULL, 0,
+	{ "ignored COPY and ADD sources", "FROM a\nCOPY secret.txt ok.txt /\nADD secrets/ /s\n",
+	  NULL, 0, NULL, 0,
 	  "2 CopyIgnoredFile: Attempting to Copy file \"secret.txt\" that is excluded by "
 	  ".dockerignore\n"
-	  "3 CopyIgnoredFile: Attempting to Add file \"secrets/\" that is excluded by .dockerignore",
+	  "3 CopyIgnoredFile: Attempting to Add file \"secrets/\" that is excluded by "
+	  ".dockerignore",
 	  NULL },
 	{ "COPY --from does not read the context", "FROM a AS b\nFROM a\nCOPY --from=b secret /\n",
 	  NULL, 0, NULL, 0, "", NULL },
-	{ "context root when everything is ignored", "FROM a\nCOPY . /\nCOPY ./ /x\n", NULL, 0, NULL, 1,
+	{ "context root when everything is ignored", "FROM a\nCOPY . /\nCOPY ./ /x\n", NULL, 0,
+	  NULL, 1,
 	  "2 CopyIgnoredFile: Attempting to Copy file \".\" that is excluded by .dockerignore\n"
 	  "3 CopyIgnoredFile: Attempting to Copy file \"./\" that is excluded by .dockerignore",
 	  NULL },
-	{ "base image for another platform", "FROM armonly\n", NULL, 0, NULL, 0, "@platform", NULL },
+	{ "base image for another platform", "FROM armonly\n", NULL, 0, NULL, 0, "@platform",
+	  NULL },
 	/* reachability */
-	{ "build: only the target's stages", "FROM a AS x\nENV K v\nFROM a AS y\nENV L=$U\n", NULL, 0,
-	  "x", 0,
+	{ "build: only the target's stages", "FROM a AS x\nENV K v\nFROM a AS y\nENV L=$U\n", NULL,
+	  0, "x", 0,
 	  "2 LegacyKeyValueFormat: \"ENV key=value\" should be used instead of legacy \"ENV key "
 	  "value\" format",
 	  NULL },
@@ -231,8 +240,9 @@ static const struct check_case cases[] = {
 	  "value\" format\n"
 	  "4 UndefinedVar: Usage of undefined variable '$U'",
 	  NULL },
-	{ "lint with a target: that target's stages", "FROM a AS x\nENV K v\nFROM a AS y\nENV L=$U\n",
-	  NULL, 1, "y", 0, "4 UndefinedVar: Usage of undefined variable '$U'", NULL },
+	{ "lint with a target: that target's stages",
+	  "FROM a AS x\nENV K v\nFROM a AS y\nENV L=$U\n", NULL, 1, "y", 0,
+	  "4 UndefinedVar: Usage of undefined variable '$U'", NULL },
 	{ "FROM-line checks cover unneeded stages", "FROM a$X AS x\nFROM a\n", NULL, 0, NULL, 0,
 	  "1 UndefinedArgInFrom: FROM argument 'X' is not declared", NULL },
 };
@@ -277,10 +287,12 @@ static void test_cases(void)
 			r = -1;
 		if (!strcmp(c->want, "@platform"))
 			TAP_OK(r == 0 && res->n_warnings == 1 &&
-				       !strcmp(res->warnings[0].rule->name, "InvalidBaseImagePlatform") &&
+				       !strcmp(res->warnings[0].rule->name,
+					       "InvalidBaseImagePlatform") &&
 				       !strcmp(res->warnings[0].message,
 					       "Base image armonly was pulled with platform "
-					       "\"linux/s390x\", expected \"linux/amd64\" for current "
+					       "\"linux/s390x\", expected \"linux/amd64\" for "
+					       "current "
 					       "build") &&
 				       !res->warnings[0].rule->url,
 			       "%s: %s", c->name, got.buf);
@@ -303,8 +315,8 @@ static void test_misc(void)
 	struct kiln_df_check_result *res = NULL;
 	const char *df = "FROM a\nRUN <<EOF\nnever ends\n";
 	int r = kiln_df_check(df, strlen(df), "Dockerfile", NULL, &res, NULL);
-	TAP_OK(r == 0 && res->error && res->n_warnings == 0, "a parse error is the result's error: %s",
-	       res && res->error ? res->error : "");
+	TAP_OK(r == 0 && res->error && res->n_warnings == 0,
+	       "a parse error is the result's error: %s", res && res->error ? res->error : "");
 	kiln_df_check_result_free(res);
 
 	df = "FROM a\nCOPY Dockerfile \\\n\n.\n";
@@ -313,7 +325,8 @@ static void test_misc(void)
 		       !strcmp(res->warnings[0].rule->name, "NoEmptyContinuation"),
 	       "empty continuation lines, at the instruction's last line");
 	char *s = r == 0 && res->n_warnings ? kiln_df_check_format_short(&res->warnings[0]) : NULL;
-	TAP_STR_EQ(s, "NoEmptyContinuation: Empty continuation line (line 4)", "BuildKit's short form");
+	TAP_STR_EQ(s, "NoEmptyContinuation: Empty continuation line (line 4)",
+		   "BuildKit's short form");
 	free(s);
 	kiln_df_check_result_free(res);
 
@@ -333,7 +346,7 @@ static void test_misc(void)
 		urls += rules[i].url != NULL;
 		experimental += rules[i].experimental;
 	}
-	TAP_INT_EQ((long)n, 22, "22 rules");
+	TAP_INT_EQ((long) n, 22, "22 rules");
 	TAP_INT_EQ(urls, 21, "21 have a documentation URL");
 	TAP_INT_EQ(experimental, 1, "one is experimental");
 }

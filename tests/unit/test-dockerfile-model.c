@@ -60,30 +60,34 @@ static const struct err_case errors[] = {
 	  "COPY requires at least two arguments, but only one was provided. Destination could "
 	  "not be determined",
 	  2 },
-	{ "FROM alpine\nCOPY <<EOF <<OUT\nx\nEOF\ny\nOUT\n", "COPY cannot accept a heredoc as a destination",
-	  2 },
+	{ "FROM alpine\nCOPY <<EOF <<OUT\nx\nEOF\ny\nOUT\n",
+	  "COPY cannot accept a heredoc as a destination", 2 },
 	{ "FROM alpine AS 1x\n",
 	  "invalid name for build stage: \"1x\", name can't start with a number or contain symbols",
 	  1 },
 	{ "FROM alpine AS a$b\n",
-	  "invalid name for build stage: \"a$b\", name can't start with a number or contain symbols",
+	  "invalid name for build stage: \"a$b\", name can't start with a number or contain "
+	  "symbols",
 	  1 },
 	{ "FROM alpine b\n", "FROM requires either one or three arguments", 1 },
 	{ "FROM a b c d\n", "FROM requires either one or three arguments", 1 },
 	{ "FROM --platfrom=x alpine\n", "unknown flag: --platfrom (did you mean platform?)", 1 },
 	{ "FROM --plat=x alpine\n", "unknown flag: --plat", 1 },
-	{ "FROM alpine\nONBUILD ONBUILD RUN x\n", "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed",
-	  2 },
+	{ "FROM alpine\nONBUILD ONBUILD RUN x\n",
+	  "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", 2 },
 	{ "FROM alpine\nONBUILD FROM x\n", "FROM isn't allowed as an ONBUILD trigger", 2 },
-	{ "FROM alpine\nonbuild maintainer x\n", "MAINTAINER isn't allowed as an ONBUILD trigger", 2 },
+	{ "FROM alpine\nonbuild maintainer x\n", "MAINTAINER isn't allowed as an ONBUILD trigger",
+	  2 },
 	{ "FROM alpine\nWORKDIR\n", "WORKDIR requires exactly one argument", 2 },
 	{ "FROM alpine\nUSER\n", "USER requires exactly one argument", 2 },
 	{ "FROM alpine\nMAINTAINER\n", "MAINTAINER requires exactly one argument", 2 },
 	{ "FROM alpine\nSTOPSIGNAL\n", "STOPSIGNAL requires exactly one argument", 2 },
 	{ "FROM alpine\nEXPOSE\n", "EXPOSE requires at least one argument", 2 },
 	{ "FROM alpine\nVOLUME\n", "VOLUME requires at least one argument", 2 },
-	{ "FROM alpine\nVOLUME [\"/a\", \" \"]\n", "VOLUME specified can not be an empty string", 2 },
-	{ "FROM alpine\nSHELL /bin/bash -c\n", "SHELL requires the arguments to be in JSON form", 2 },
+	{ "FROM alpine\nVOLUME [\"/a\", \" \"]\n", "VOLUME specified can not be an empty string",
+	  2 },
+	{ "FROM alpine\nSHELL /bin/bash -c\n", "SHELL requires the arguments to be in JSON form",
+	  2 },
 	{ "FROM alpine\nSHELL []\n", "SHELL requires at least one argument", 2 },
 	{ "FROM alpine\nARG\n", "ARG requires at least one argument", 2 },
 	{ "FROM alpine\nARG =x\n", "ARG names can not be blank", 2 },
@@ -95,10 +99,12 @@ static const struct err_case errors[] = {
 	  "Interval \"interval\" cannot be less than 1ms", 2 },
 	{ "FROM alpine\nHEALTHCHECK --start-interval=999us CMD x\n",
 	  "Interval \"start-interval\" cannot be less than 1ms", 2 },
-	{ "FROM alpine\nHEALTHCHECK --timeout=10 CMD x\n", "time: missing unit in duration \"10\"", 2 },
-	{ "FROM alpine\nHEALTHCHECK --timeout=5x CMD x\n", "time: unknown unit \"x\" in duration \"5x\"",
+	{ "FROM alpine\nHEALTHCHECK --timeout=10 CMD x\n", "time: missing unit in duration \"10\"",
 	  2 },
-	{ "FROM alpine\nHEALTHCHECK --start-period=abc CMD x\n", "time: invalid duration \"abc\"", 2 },
+	{ "FROM alpine\nHEALTHCHECK --timeout=5x CMD x\n",
+	  "time: unknown unit \"x\" in duration \"5x\"", 2 },
+	{ "FROM alpine\nHEALTHCHECK --start-period=abc CMD x\n", "time: invalid duration \"abc\"",
+	  2 },
 	{ "FROM alpine\nHEALTHCHECK --retries=-1 CMD x\n", "--retries cannot be negative (-1)", 2 },
 	{ "FROM alpine\nHEALTHCHECK --retries=x CMD x\n",
 	  "strconv.ParseInt: parsing \"x\": invalid syntax", 2 },
@@ -116,7 +122,8 @@ static const struct err_case errors[] = {
 	{ "FROM alpine\nRUN --device=a,b true\n", "invalid field 'b' must be a key=value pair", 2 },
 	{ "FROM alpine\nRUN --device=name=a,name=b true\n", "device name already set to a", 2 },
 	{ "FROM alpine\nRUN --devic=a true\n", "unknown flag: --devic (did you mean device?)", 2 },
-	{ "FROM alpine\nRUN \\\n  --mont=a \\\n  true\n", "unknown flag: --mont (did you mean mount?)", 2 },
+	{ "FROM alpine\nRUN \\\n  --mont=a \\\n  true\n",
+	  "unknown flag: --mont (did you mean mount?)", 2 },
 	{ "RUN true\nFROM alpine\n", "no build stage in current context", 1 },
 	{ "ARG A=1\nENV B=2\nFROM alpine\n", "no build stage in current context", 2 },
 	{ "ARG A=1\n", "dockerfile contains no stages to build", 0 },
@@ -130,7 +137,7 @@ static void test_from(void)
 	int r = type_file("ARG P\nFROM --platform=$P ubuntu:22.04 AS Build\n", &t);
 	TAP_OK(r == 0, "FROM types");
 	if (r == 0) {
-		TAP_INT_EQ((long)t.m->n_meta_args, 1, "one global ARG");
+		TAP_INT_EQ((long) t.m->n_meta_args, 1, "one global ARG");
 		const struct kiln_df_from *f = &t.m->stages[0].from->u.from;
 		TAP_STR_EQ(f->base, "ubuntu:22.04", "FROM base as written");
 		TAP_STR_EQ(f->name, "build", "stage name lower-cased");
@@ -153,23 +160,24 @@ static void test_run(void)
 	TAP_OK(r == 0, "RUN types");
 	if (r == 0) {
 		const struct kiln_df_run *run = &t.m->stages[0].instrs[1].u.run;
-		TAP_INT_EQ((long)run->mount_specs.n, 1, "one --mount kept for expansion");
-		TAP_STR_EQ(run->mount_specs.v[0], "type=cache,target=/root/.cache", "mount spec as written");
+		TAP_INT_EQ((long) run->mount_specs.n, 1, "one --mount kept for expansion");
+		TAP_STR_EQ(run->mount_specs.v[0], "type=cache,target=/root/.cache",
+			   "mount spec as written");
 		TAP_INT_EQ(run->network, KILN_DF_NETWORK_NONE, "--network=none");
 		TAP_INT_EQ(run->security, KILN_DF_SECURITY_INSECURE, "--security=insecure");
-		TAP_INT_EQ((long)run->n_devices, 1, "one device");
+		TAP_INT_EQ((long) run->n_devices, 1, "one device");
 		TAP_STR_EQ(run->devices[0].name, "gpu0", "device name");
 		TAP_INT_EQ(run->devices[0].required, 1, "device required");
-		TAP_INT_EQ((long)run->flags_used.n, 4, "four flags used");
+		TAP_INT_EQ((long) run->flags_used.n, 4, "four flags used");
 		TAP_STR_EQ(run->cmd.args.v[0], "apk add x", "shell form: one string");
 		TAP_INT_EQ(run->cmd.exec_form, 0, "shell form");
 		const struct kiln_df_run *ex = &t.m->stages[0].instrs[2].u.run;
 		TAP_INT_EQ(ex->cmd.exec_form, 1, "exec form");
-		TAP_INT_EQ((long)ex->cmd.args.n, 2, "exec form: the array");
+		TAP_INT_EQ((long) ex->cmd.args.n, 2, "exec form: the array");
 		TAP_STR_EQ(ex->cmd.args.v[1], "a b", "exec form element");
 		TAP_INT_EQ(ex->network, KILN_DF_NETWORK_DEFAULT, "default network");
 		const struct kiln_df_run *hd = &t.m->stages[0].instrs[3].u.run;
-		TAP_INT_EQ((long)hd->cmd.n_files, 1, "heredoc file");
+		TAP_INT_EQ((long) hd->cmd.n_files, 1, "heredoc file");
 		TAP_STR_EQ(hd->cmd.files[0].data, "echo hi\n", "heredoc body");
 	}
 	typed_release(&t);
@@ -195,9 +203,9 @@ static void test_copy_add(void)
 		TAP_STR_EQ(c->chmod, "u+x", "--chmod");
 		TAP_INT_EQ(c->link, 1, "--link");
 		TAP_INT_EQ(c->parents, 1, "--parents");
-		TAP_INT_EQ((long)c->excludes.n, 2, "--exclude twice");
+		TAP_INT_EQ((long) c->excludes.n, 2, "--exclude twice");
 		TAP_STR_EQ(c->excludes.v[1], "tmp", "second --exclude");
-		TAP_INT_EQ((long)c->sources.n, 2, "two sources");
+		TAP_INT_EQ((long) c->sources.n, 2, "two sources");
 		TAP_STR_EQ(c->dest, "/dst/", "destination");
 		const struct kiln_df_copy *a = &in[2].u.copy;
 		TAP_STR_EQ(a->checksum, "sha256:abc", "--checksum");
@@ -206,8 +214,8 @@ static void test_copy_add(void)
 		TAP_INT_EQ(in[3].u.copy.unpack, 1, "--unpack=true");
 		TAP_INT_EQ(in[3].u.copy.keep_git_dir, -1, "--keep-git-dir unset");
 		const struct kiln_df_copy *h = &in[4].u.copy;
-		TAP_INT_EQ((long)h->sources.n, 0, "heredoc sources are not paths");
-		TAP_INT_EQ((long)h->n_inline, 2, "two inline sources");
+		TAP_INT_EQ((long) h->sources.n, 0, "heredoc sources are not paths");
+		TAP_INT_EQ((long) h->n_inline, 2, "two inline sources");
 		TAP_STR_EQ(h->inline_sources[0].data, "hello $X\n", "heredoc body unexpanded");
 		TAP_INT_EQ(h->inline_sources[0].expand, 1, "unquoted delimiter expands");
 		TAP_STR_EQ(h->inline_sources[1].data, "indented\n", "<<- chomps tabs");
@@ -247,10 +255,11 @@ static void test_other(void)
 		const struct kiln_df_instr *in = t.m->stages[0].instrs;
 		TAP_STR_EQ(in[1].u.pairs.v[0].value, "b c", "legacy ENV value");
 		TAP_INT_EQ(in[1].u.pairs.v[0].legacy, 1, "legacy ENV form");
-		TAP_INT_EQ((long)in[2].u.pairs.n, 2, "two ENV pairs");
-		TAP_STR_EQ(in[2].u.pairs.v[1].value, "\"2 3\"", "ENV value keeps quotes until expansion");
+		TAP_INT_EQ((long) in[2].u.pairs.n, 2, "two ENV pairs");
+		TAP_STR_EQ(in[2].u.pairs.v[1].value, "\"2 3\"",
+			   "ENV value keeps quotes until expansion");
 		TAP_INT_EQ(in[2].u.pairs.v[1].legacy, 0, "k=v ENV form");
-		TAP_INT_EQ((long)in[4].u.args.n, 2, "two ARG names");
+		TAP_INT_EQ((long) in[4].u.args.n, 2, "two ARG names");
 		TAP_STR_EQ(in[4].u.args.v[0].value, "1", "ARG default");
 		TAP_OK(in[4].u.args.v[1].value == NULL, "ARG without default");
 		TAP_STR_EQ(in[5].u.words.v[0], "443", "EXPOSE sorted (first)");
@@ -265,11 +274,11 @@ static void test_other(void)
 		TAP_OK(h->start_interval == 500000000LL, "--start-interval=500ms");
 		TAP_INT_EQ(h->retries, 3, "--retries");
 		TAP_STR_EQ(in[8].u.health.test.v[0], "CMD", "exec-form healthcheck");
-		TAP_INT_EQ((long)in[8].u.health.test.n, 3, "exec-form healthcheck arguments");
+		TAP_INT_EQ((long) in[8].u.health.test.n, 3, "exec-form healthcheck arguments");
 		TAP_STR_EQ(in[9].u.health.test.v[0], "NONE", "HEALTHCHECK NONE");
 		TAP_STR_EQ(in[10].u.onbuild.expression, "RUN echo hi", "ONBUILD expression");
 		TAP_STR_EQ(in[10].u.onbuild.trigger, "RUN", "ONBUILD trigger");
-		TAP_INT_EQ((long)in[11].u.cmdline.args.n, 2, "SHELL array");
+		TAP_INT_EQ((long) in[11].u.cmdline.args.n, 2, "SHELL array");
 		TAP_STR_EQ(in[12].u.value, "SIGKILL", "STOPSIGNAL");
 		TAP_STR_EQ(in[13].u.cmdline.args.v[0], "echo a   b", "CMD shell form");
 		TAP_INT_EQ(in[14].u.cmdline.exec_form, 1, "ENTRYPOINT exec form");
@@ -287,15 +296,18 @@ static void test_other(void)
 	TAP_OK(r == 0, "HEALTHCHECK NONE ignores its flags");
 	typed_release(&t);
 	r = type_file("FROM alpine\nHEALTHCHECK --interval=0s --timeout=0 CMD x\n", &t);
-	TAP_OK(r == 0 && t.m->stages[0].instrs[1].u.health.interval == 0, "zero durations are allowed");
+	TAP_OK(r == 0 && t.m->stages[0].instrs[1].u.health.interval == 0,
+	       "zero durations are allowed");
 	typed_release(&t);
 	r = type_file("FROM alpine\nSHELL [\"c:\\\\windows\\\\cmd.exe\", \"/S\"]\n", &t);
-	TAP_OK(r == 0 && !strcmp(t.m->stages[0].instrs[1].u.cmdline.args.v[0], "c:\\windows\\cmd.exe"),
+	TAP_OK(r == 0 && !strcmp(t.m->stages[0].instrs[1].u.cmdline.args.v[0],
+				 "c:\\windows\\cmd.exe"),
 	       "SHELL JSON with escaped back-slashes");
 	typed_release(&t);
 	r = type_file("FROM alpine\nSHELL [\"c:\\windows\\cmd.exe\", \"/S\"]\n", &t);
-	TAP_OK(r < 0 && t.err.msg && strstr(t.err.msg, "includes a file path without an escaped "
-							 "back-slash"),
+	TAP_OK(r < 0 && t.err.msg &&
+		       strstr(t.err.msg, "includes a file path without an escaped "
+					 "back-slash"),
 	       "SHELL hint for unescaped Windows paths: %s", t.err.msg ? t.err.msg : "");
 	typed_release(&t);
 }
@@ -308,7 +320,8 @@ static void test_errors(void)
 		int ok = r < 0 && t.err.msg && strcmp(t.err.msg, errors[i].msg) == 0 &&
 			 t.err.pos.line == errors[i].line;
 		if (!ok)
-			tap_diag("got r=%d line %d: %s", r, t.err.pos.line, t.err.msg ? t.err.msg : "");
+			tap_diag("got r=%d line %d: %s", r, t.err.pos.line,
+				 t.err.msg ? t.err.msg : "");
 		TAP_OK(ok, "error %zu: %s", i, errors[i].msg);
 		typed_release(&t);
 	}
@@ -352,7 +365,8 @@ static const struct mount_case mounts[] = {
 	{ "type=cache,target=/x,gid=x", "invalid value x for gid", 0, 0 },
 	{ "target=/x,ro=maybe", "invalid value for ro: maybe", 0, 0 },
 	{ "target=/x,bogus", "invalid field 'bogus' must be a key=value pair", 0, 0 },
-	{ "target=/x,tagret=/y", "unexpected key 'tagret' in 'tagret=/y' (did you mean target?)", 0, 0 },
+	{ "target=/x,tagret=/y", "unexpected key 'tagret' in 'tagret=/y' (did you mean target?)", 0,
+	  0 },
 	{ "type=secret,from=x,id=a", "secret mount should not have a from", 0, 0 },
 	{ "type=secret,id=a,sharing=locked", "secret mount should not define sharing", 0, 0 },
 	{ "type=secret", "invalid secret mount. one of source, target required", 0, 0 },
@@ -372,7 +386,8 @@ static void test_mounts(void)
 			TAP_OK(r < 0 && err.msg && !strcmp(err.msg, mounts[i].err), "mount %s: %s",
 			       mounts[i].spec, err.msg ? err.msg : "(accepted)");
 		else
-			TAP_OK(r == 0 && mt.type == mounts[i].type && mt.readonly == mounts[i].readonly,
+			TAP_OK(r == 0 && mt.type == mounts[i].type &&
+				       mt.readonly == mounts[i].readonly,
 			       "mount %s valid (type %d, readonly %d)", mounts[i].spec, mt.type,
 			       mt.readonly);
 		kiln_error_release(&err);
@@ -409,28 +424,17 @@ struct chmod_case {
 };
 
 static const struct chmod_case chmods[] = {
-	{ "755", 0644, 0, 0755 },
-	{ "0644", 0777, 0, 0644 },
-	{ "7777", 0, 0, 07777 },
-	{ "10000", 0, 0, -1 },
-	{ "8", 0, 0, -1 },
-	{ "u+x", 0644, 0, 0744 },
-	{ "go-w", 0666, 0, 0644 },
-	{ "+x", 0644, 0, 0755 },
-	{ "a=r", 0777, 0, 0444 },
-	{ "u=rwx,go=rx", 0, 0, 0755 },
-	{ "+X", 0644, 0, 0644 },
-	{ "+X", 0644, 1, 0755 },
-	{ "+X", 0744, 0, 0755 },
-	{ "g=u", 0740, 0, 0770 },
-	{ "go=u-w", 0700, 0, 0755 },
-	{ "u+s", 0755, 0, 04755 },
-	{ "+t", 0755, 1, 01755 },
-	{ "o=", 0777, 0, 0770 },
-	{ "u", 0, 0, -1 },
-	{ "u+x,", 0, 0, -1 },
-	{ "q+x", 0, 0, -1 },
-	{ "", 0, 0, -1 },
+	{ "755", 0644, 0, 0755 },    { "0644", 0777, 0, 0644 },
+	{ "7777", 0, 0, 07777 },     { "10000", 0, 0, -1 },
+	{ "8", 0, 0, -1 },	     { "u+x", 0644, 0, 0744 },
+	{ "go-w", 0666, 0, 0644 },   { "+x", 0644, 0, 0755 },
+	{ "a=r", 0777, 0, 0444 },    { "u=rwx,go=rx", 0, 0, 0755 },
+	{ "+X", 0644, 0, 0644 },     { "+X", 0644, 1, 0755 },
+	{ "+X", 0744, 0, 0755 },     { "g=u", 0740, 0, 0770 },
+	{ "go=u-w", 0700, 0, 0755 }, { "u+s", 0755, 0, 04755 },
+	{ "+t", 0755, 1, 01755 },    { "o=", 0777, 0, 0770 },
+	{ "u", 0, 0, -1 },	     { "u+x,", 0, 0, -1 },
+	{ "q+x", 0, 0, -1 },	     { "", 0, 0, -1 },
 };
 
 static void test_chmod(void)
@@ -441,19 +445,21 @@ static void test_chmod(void)
 		int r = kiln_df_chmod_apply(chmods[i].spec, 0100000 | chmods[i].mode, chmods[i].dir,
 					    &got, &err);
 		if (chmods[i].want < 0)
-			TAP_OK(r < 0, "--chmod=%s rejected: %s", chmods[i].spec, err.msg ? err.msg : "");
+			TAP_OK(r < 0, "--chmod=%s rejected: %s", chmods[i].spec,
+			       err.msg ? err.msg : "");
 		else
-			TAP_OK(r == 0 && got == (0100000 | (uint32_t)chmods[i].want),
+			TAP_OK(r == 0 && got == (0100000 | (uint32_t) chmods[i].want),
 			       "--chmod=%s on %04o%s gives %04o (got %04o)", chmods[i].spec,
-			       chmods[i].mode, chmods[i].dir ? " (dir)" : "", (unsigned)chmods[i].want,
-			       got & 07777);
+			       chmods[i].mode, chmods[i].dir ? " (dir)" : "",
+			       (unsigned) chmods[i].want, got & 07777);
 		kiln_error_release(&err);
 	}
 	uint32_t got;
 	struct kiln_error err = KILN_ERROR_INIT;
 	TAP_OK(kiln_df_chmod_apply("99", 0, 0, &got, &err) < 0 && err.msg &&
-		       !strcmp(err.msg, "invalid chmod parameter: '99'. it should be octal string and "
-					"between 0 and 07777"),
+		       !strcmp(err.msg,
+			       "invalid chmod parameter: '99'. it should be octal string and "
+			       "between 0 and 07777"),
 	       "BuildKit's message for a non-octal number");
 	kiln_error_release(&err);
 }
@@ -493,10 +499,12 @@ static void test_platforms(void)
 		struct kiln_error err = KILN_ERROR_INIT;
 		int r = kiln_df_platform_parse(platforms[i].in, &p, &err);
 		if (!platforms[i].want) {
-			TAP_OK(r < 0, "platform %s rejected: %s", platforms[i].in, err.msg ? err.msg : "");
+			TAP_OK(r < 0, "platform %s rejected: %s", platforms[i].in,
+			       err.msg ? err.msg : "");
 		} else {
 			char *f = r == 0 ? kiln_df_platform_format(&p) : NULL;
-			TAP_STR_EQ(f ? f : "(error)", platforms[i].want, "platform %s", platforms[i].in);
+			TAP_STR_EQ(f ? f : "(error)", platforms[i].want, "platform %s",
+				   platforms[i].in);
 			free(f);
 			kiln_df_platform_release(&p);
 		}

@@ -70,28 +70,30 @@ struct scope_case {
 
 static const struct scope_case scopes[] = {
 	{ "global ARG is not visible in a stage", "ARG V=1\nFROM a\nENV OUT=[$V]\n", NULL, "[]" },
-	{ "re-declared global ARG takes the global value", "ARG V=1\nFROM a\nARG V\nENV OUT=$V\n", NULL,
-	  "1" },
-	{ "build arg replaces the global default", "ARG V=1\nFROM a\nARG V\nENV OUT=$V\n", "V=2", "2" },
+	{ "re-declared global ARG takes the global value", "ARG V=1\nFROM a\nARG V\nENV OUT=$V\n",
+	  NULL, "1" },
+	{ "build arg replaces the global default", "ARG V=1\nFROM a\nARG V\nENV OUT=$V\n", "V=2",
+	  "2" },
 	{ "build arg replaces a stage default", "FROM a\nARG V=3\nENV OUT=$V\n", "V=2", "2" },
 	{ "stage default without build arg", "FROM a\nARG V=3\nENV OUT=$V\n", NULL, "3" },
 	{ "undeclared build arg is not visible", "FROM a\nENV OUT=[$V]\n", "V=2", "[]" },
 	{ "ENV shadows an ARG", "FROM a\nARG A=1\nENV A=2\nENV OUT=$A\n", NULL, "2" },
 	{ "an ARG default expands earlier variables", "FROM a\nENV E=x\nARG A=${E}y\nENV OUT=$A\n",
 	  NULL, "xy" },
-	{ "predefined TARGETARCH needs ARG in a stage", "FROM a\nENV OUT=[$TARGETARCH]\n", NULL, "[]" },
-	{ "ARG TARGETOS takes the predefined value", "FROM a\nARG TARGETOS\nENV OUT=$TARGETOS\n", NULL,
-	  "linux" },
+	{ "predefined TARGETARCH needs ARG in a stage", "FROM a\nENV OUT=[$TARGETARCH]\n", NULL,
+	  "[]" },
+	{ "ARG TARGETOS takes the predefined value", "FROM a\nARG TARGETOS\nENV OUT=$TARGETOS\n",
+	  NULL, "linux" },
 	{ "build arg overrides a predefined arg", "FROM a\nARG TARGETOS\nENV OUT=$TARGETOS\n",
 	  "TARGETOS=plan9", "plan9" },
-	{ "TARGETSTAGE is the target", "FROM a AS first\nARG TARGETSTAGE\nENV OUT=$TARGETSTAGE\n", NULL,
-	  "first" },
-	{ "a stage inherits its base stage's ARGs", "FROM a AS b\nARG X=1\nFROM b\nENV OUT=$X\n", NULL,
-	  "1" },
+	{ "TARGETSTAGE is the target", "FROM a AS first\nARG TARGETSTAGE\nENV OUT=$TARGETSTAGE\n",
+	  NULL, "first" },
+	{ "a stage inherits its base stage's ARGs", "FROM a AS b\nARG X=1\nFROM b\nENV OUT=$X\n",
+	  NULL, "1" },
 	{ "a global ARG default refers to earlier globals",
 	  "ARG A=x\nARG B=${A}y\nFROM a\nARG B\nENV OUT=$B\n", NULL, "xy" },
-	{ "a global ARG without default stays unset", "ARG A\nFROM a\nARG A\nENV OUT=[${A-unset}]\n",
-	  NULL, "[unset]" },
+	{ "a global ARG without default stays unset",
+	  "ARG A\nFROM a\nARG A\nENV OUT=[${A-unset}]\n", NULL, "[unset]" },
 	{ "ENV values of one instruction see the previous values",
 	  "FROM a\nENV A=1\nENV A=2 OUT=$A\n", NULL, "1" },
 	{ "quotes are removed by expansion", "FROM a\nARG Q=\"x y\"\nENV OUT=$Q\n", NULL, "x y" },
@@ -104,7 +106,8 @@ static void test_scopes(void)
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(scopes); i++) {
 		const struct scope_case *c = &scopes[i];
 		const char *args[1] = { c->build_arg };
-		struct kiln_df_graph_opts o = { .build_args = args, .n_build_args = c->build_arg ? 1 : 0 };
+		struct kiln_df_graph_opts o = { .build_args = args,
+						.n_build_args = c->build_arg ? 1 : 0 };
 		struct built b;
 		int r = build_opts(c->df, &o, &b);
 		const char *got = NULL;
@@ -151,16 +154,18 @@ static void test_expansion(void)
 		TAP_STR_EQ(kv(&cp->used_args, "D"), "/dst", "COPY uses D");
 		TAP_OK(kv(&cp->used_args, "P") == NULL, "COPY does not use P");
 		const struct kiln_df_step *run = step(&b, 0, 7);
-		TAP_STR_EQ(run->instr.u.run.mounts[0].target, "/cache/app", "mount target expanded");
+		TAP_STR_EQ(run->instr.u.run.mounts[0].target, "/cache/app",
+			   "mount target expanded");
 		TAP_STR_EQ(run->instr.u.run.mounts[0].id, "app", "mount id expanded");
 		TAP_STR_EQ(run->instr.u.run.cmd.args.v[0], "echo $U", "RUN left to the shell");
 		TAP_STR_EQ(kv(&run->env, "U"), "app", "RUN environment has the ARG");
 		TAP_STR_EQ(kv(&run->used_args, "P"), "8080", "RUN uses every ARG of the stage");
-		TAP_INT_EQ((long)run->used_args.n, 6, "RUN uses the six ARGs");
+		TAP_INT_EQ((long) run->used_args.n, 6, "RUN uses the six ARGs");
 		TAP_STR_EQ(run->shell.v[0], "/bin/sh", "default shell");
-		TAP_STR_EQ(step(&b, 0, 8)->instr.u.cmdline.args.v[0], "echo $U", "CMD left to the shell");
+		TAP_STR_EQ(step(&b, 0, 8)->instr.u.cmdline.args.v[0], "echo $U",
+			   "CMD left to the shell");
 		const struct kiln_df_step *ex = step(&b, 0, 9);
-		TAP_INT_EQ((long)ex->instr.u.words.n, 2, "EXPOSE two ports");
+		TAP_INT_EQ((long) ex->instr.u.words.n, 2, "EXPOSE two ports");
 		TAP_STR_EQ(ex->instr.u.words.v[0], "8080/tcp", "EXPOSE normalized");
 		TAP_STR_EQ(ex->instr.u.words.v[1], "8080/udp", "EXPOSE with protocol");
 		TAP_STR_EQ(step(&b, 0, 10)->instr.u.value, "SIGTERM", "STOPSIGNAL expanded");
@@ -170,12 +175,14 @@ static void test_expansion(void)
 		TAP_STR_EQ(step(&b, 0, 13)->instr.u.value, "/w/app", "WORKDIR expanded");
 		TAP_STR_EQ(step(&b, 0, 13)->workdir, "/w/app", "working directory after WORKDIR");
 		TAP_STR_EQ(step(&b, 0, 14)->instr.u.pairs.v[0].key, "app", "LABEL key expanded");
-		TAP_STR_EQ(step(&b, 0, 14)->instr.u.pairs.v[0].value, "app", "LABEL value expanded");
+		TAP_STR_EQ(step(&b, 0, 14)->instr.u.pairs.v[0].value, "app",
+			   "LABEL value expanded");
 		TAP_STR_EQ(step(&b, 0, 15)->instr.u.onbuild.expression, "RUN echo $U",
 			   "ONBUILD not expanded");
 		TAP_STR_EQ(step(&b, 0, 16)->instr.u.health.test.v[1], "echo $U",
 			   "HEALTHCHECK not expanded");
-		TAP_STR_EQ(kv(&b.g->stages[0].steps[0].used_args, "D"), "/dst", "ARG D records its value");
+		TAP_STR_EQ(kv(&b.g->stages[0].steps[0].used_args, "D"), "/dst",
+			   "ARG D records its value");
 	}
 	built_release(&b);
 
@@ -208,7 +215,8 @@ static void test_expansion(void)
 	if (r == 0) {
 		TAP_STR_EQ(step(&b, 0, 2)->workdir, "/a/c", "relative WORKDIRs resolve");
 		TAP_STR_EQ(step(&b, 0, 3)->dest, "/a/c/", "COPY . is the working directory");
-		TAP_STR_EQ(step(&b, 0, 4)->dest, "/a/c/sub/", "COPY to a relative dir keeps the slash");
+		TAP_STR_EQ(step(&b, 0, 4)->dest, "/a/c/sub/",
+			   "COPY to a relative dir keeps the slash");
 		TAP_STR_EQ(step(&b, 0, 5)->dest, "/abs", "absolute COPY destination");
 		TAP_STR_EQ(step(&b, 0, 6)->dest, "/a/c/rel", "relative COPY destination");
 	}
@@ -220,10 +228,11 @@ static void test_expansion(void)
 	TAP_OK(r == 0, "proxy file builds");
 	if (r == 0) {
 		const struct kiln_df_step *s = step(&b, 0, 0);
-		TAP_STR_EQ(kv(&s->proxy_env, "HTTP_PROXY"), "http://p:3128", "proxy build arg reaches RUN");
+		TAP_STR_EQ(kv(&s->proxy_env, "HTTP_PROXY"), "http://p:3128",
+			   "proxy build arg reaches RUN");
 		TAP_STR_EQ(kv(&s->proxy_env, "no_proxy"), "local", "lower-case proxy too");
 		TAP_OK(kv(&s->env, "HTTP_PROXY") == NULL, "proxy is not in the cached environment");
-		TAP_INT_EQ((long)b.g->unused_build_args.n, 1, "proxy args are never unused");
+		TAP_INT_EQ((long) b.g->unused_build_args.n, 1, "proxy args are never unused");
 		char *w = kiln_df_graph_unused_args_warning(b.g);
 		TAP_STR_EQ(w, "[Warning] One or more build-args [UNUSED] were not consumed",
 			   "docker's unused build-arg warning");
@@ -242,8 +251,8 @@ struct gerr_case {
 };
 
 static const struct gerr_case gerrs[] = {
-	{ "FROM a AS build\n", "buidl", "target stage \"buidl\" could not be found (did you mean build?)",
-	  0 },
+	{ "FROM a AS build\n", "buidl",
+	  "target stage \"buidl\" could not be found (did you mean build?)", 0 },
 	{ "FROM a AS build\n", "nothing", "target stage \"nothing\" could not be found", 0 },
 	{ "FROM a AS x\nFROM a AS X\n", NULL,
 	  "duplicate stage name \"x\": stage names should be unique (first used on line 1)", 2 },
@@ -259,7 +268,8 @@ static const struct gerr_case gerrs[] = {
 	{ "FROM a AS p\nCOPY --from=q x y\nFROM a AS q\n", "p",
 	  "cannot copy from stage \"q\", it needs to be defined before current stage \"p\"", 2 },
 	{ "FROM a AS p\nRUN --mount=from=q,target=/m true\nFROM a AS q\n", "p",
-	  "cannot mount from stage \"q\" to \"/m\", stage needs to be defined before current command",
+	  "cannot mount from stage \"q\" to \"/m\", stage needs to be defined before current "
+	  "command",
 	  2 },
 	{ "ARG X\nFROM ${X}\n", NULL, "base name (${X}) should not be blank", 2 },
 	{ "ARG P\nFROM --platform=$P a\n", NULL, "empty platform value from expression $P", 2 },
@@ -267,7 +277,8 @@ static const struct gerr_case gerrs[] = {
 	  "failed to parse platform linux/: \"\" is an invalid component of \"linux/\": platform "
 	  "specifier component must match \"^[A-Za-z0-9_.-]+$\": invalid argument",
 	  1 },
-	{ "FROM a\nARG X=${Y:?needed}\n", NULL, "failed to process \"${Y:?needed}\": Y: needed", 2 },
+	{ "FROM a\nARG X=${Y:?needed}\n", NULL, "failed to process \"${Y:?needed}\": Y: needed",
+	  2 },
 	{ "FROM a\nCOPY --chmod=999 x y\n", NULL,
 	  "invalid chmod parameter: '999'. it should be octal string and between 0 and 07777", 2 },
 	{ "FROM a\nCOPY --chmod=u+q x y\n", NULL, "invalid syntax", 2 },
@@ -284,12 +295,13 @@ static const struct gerr_case gerrs[] = {
 	  "secret mount should not have a from", 2 },
 	{ "FROM a\nADD --checksum=sha256:aa x y /d\n", NULL,
 	  "checksum can't be specified for multiple sources", 2 },
-	{ "FROM a\nADD --checksum=sha256:aa x /d\n", NULL, "checksum requires HTTP(S) or Git sources",
-	  2 },
-	{ "FROM a\nADD --checksum=sha256:aa https://e.x/f /d\n", NULL, "invalid checksum digest length",
-	  2 },
+	{ "FROM a\nADD --checksum=sha256:aa x /d\n", NULL,
+	  "checksum requires HTTP(S) or Git sources", 2 },
+	{ "FROM a\nADD --checksum=sha256:aa https://e.x/f /d\n", NULL,
+	  "invalid checksum digest length", 2 },
 	{ "FROM a\nCOPY https://e.x/f /d\n", NULL, "source can't be a URL for COPY", 2 },
-	{ "FROM a\nCOPY git@github.com:o/r.git /d\n", NULL, "source can't be a git ref for COPY", 2 },
+	{ "FROM a\nCOPY git@github.com:o/r.git /d\n", NULL, "source can't be a git ref for COPY",
+	  2 },
 	{ "FROM a AS base\nONBUILD COPY ${X:?no} /y\nFROM base\n", NULL,
 	  "failed to process \"${X:?no}\": X: no", 3 },
 };
@@ -303,7 +315,8 @@ static void test_errors(void)
 		int ok = r < 0 && b.err.msg && !strcmp(b.err.msg, gerrs[i].msg) &&
 			 b.err.pos.line == gerrs[i].line;
 		if (!ok)
-			tap_diag("got r=%d line %d: %s", r, b.err.pos.line, b.err.msg ? b.err.msg : "");
+			tap_diag("got r=%d line %d: %s", r, b.err.pos.line,
+				 b.err.msg ? b.err.msg : "");
 		TAP_OK(ok, "graph error %zu: %s", i, gerrs[i].msg);
 		built_release(&b);
 	}
@@ -330,24 +343,24 @@ static void test_graph(void)
 	TAP_OK(r == 0, "diamond builds: %s", b.err.msg ? b.err.msg : "");
 	if (r == 0) {
 		struct kiln_df_graph *g = b.g;
-		TAP_INT_EQ((long)g->n_stages, 6, "six stages");
-		TAP_INT_EQ((long)g->target, 5, "target: the last stage");
+		TAP_INT_EQ((long) g->n_stages, 6, "six stages");
+		TAP_INT_EQ((long) g->target, 5, "target: the last stage");
 		TAP_STR_EQ(g->stages[1].base, "alpine:3.19", "base image expanded");
 		TAP_STR_EQ(kv(&g->stages[1].from_args, "BASE"), "alpine:3.19", "FROM uses BASE");
 		TAP_INT_EQ(g->stages[2].base_kind, KILN_DF_BASE_STAGE, "b is based on a stage");
-		TAP_INT_EQ((long)g->stages[2].base_stage, 1, "b's base is a");
+		TAP_INT_EQ((long) g->stages[2].base_stage, 1, "b's base is a");
 		TAP_INT_EQ(g->stages[4].base_kind, KILN_DF_BASE_SCRATCH, "d is scratch");
-		TAP_INT_EQ((long)g->stages[3].n_deps, 2, "c: FROM a and COPY --from=1");
+		TAP_INT_EQ((long) g->stages[3].n_deps, 2, "c: FROM a and COPY --from=1");
 		TAP_INT_EQ(g->stages[3].deps[1].kind, KILN_DF_EDGE_COPY, "COPY --from=1 edge");
-		TAP_INT_EQ((long)g->stages[3].deps[1].stage, 1, "--from=1 is stage a");
-		TAP_INT_EQ((long)g->stages[2].deps[1].stage, 0, "b mounts from tool");
+		TAP_INT_EQ((long) g->stages[3].deps[1].stage, 1, "--from=1 is stage a");
+		TAP_INT_EQ((long) g->stages[2].deps[1].stage, 0, "b mounts from tool");
 		TAP_INT_EQ(g->stages[2].deps[1].kind, KILN_DF_EDGE_MOUNT, "mount edge");
-		TAP_INT_EQ((long)g->stages[4].n_images, 1, "d copies from an image");
+		TAP_INT_EQ((long) g->stages[4].n_images, 1, "d copies from an image");
 		TAP_STR_EQ(g->stages[4].images[0].ref, "nginx:1", "the image");
 		TAP_STR_EQ(g->stages[5].id, "final", "stage id");
-		TAP_INT_EQ((long)g->n_levels, 4, "four levels");
-		TAP_INT_EQ((long)g->level_sizes[0], 2, "level 0: tool and a");
-		TAP_INT_EQ((long)g->level_sizes[1], 2, "level 1: b and c");
+		TAP_INT_EQ((long) g->n_levels, 4, "four levels");
+		TAP_INT_EQ((long) g->level_sizes[0], 2, "level 0: tool and a");
+		TAP_INT_EQ((long) g->level_sizes[1], 2, "level 1: b and c");
 		TAP_INT_EQ(g->stages[4].level, 2, "d after b and c");
 		TAP_INT_EQ(g->stages[5].level, 3, "the target last");
 		TAP_OK(g->stages[2].steps[0].mount_stages[0] == 0, "mount reads stage tool");
@@ -358,7 +371,8 @@ static void test_graph(void)
 	struct kiln_df_graph_opts o = { .target = "B" };
 	r = build_opts("FROM x AS a\nFROM x AS b\nFROM x AS c\n", &o, &b);
 	TAP_OK(r == 0 && b.g->target == 1 && b.g->stages[1].needed && !b.g->stages[0].needed &&
-		       !b.g->stages[2].needed && b.g->stages[0].level == -1 && !b.g->stages[0].dispatched,
+		       !b.g->stages[2].needed && b.g->stages[0].level == -1 &&
+		       !b.g->stages[0].dispatched,
 	       "target found case-insensitively; the others skipped and not dispatched");
 	built_release(&b);
 
@@ -368,7 +382,8 @@ static void test_graph(void)
 	       "all-stages mode dispatches every stage");
 	built_release(&b);
 
-	o = (struct kiln_df_graph_opts){ .target = "x", .flags = KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES };
+	o = (struct kiln_df_graph_opts){ .target = "x",
+					 .flags = KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES };
 	r = build_opts("FROM a AS x\nFROM b AS x\n", &o, &b);
 	TAP_OK(r == 0 && b.g->target == 1, "with duplicates allowed the last stage of a name wins");
 	built_release(&b);
@@ -386,7 +401,8 @@ static void test_graph(void)
 	       "COPY --from matches stage names case-insensitively");
 	built_release(&b);
 	r = build("FROM alpine AS a\nFROM x\nCOPY --from=stage-0 /x /y\n", &b);
-	TAP_OK(r == 0 && b.g->stages[1].n_images == 2, "COPY --from=stage-0 is an image, not stage 0");
+	TAP_OK(r == 0 && b.g->stages[1].n_images == 2,
+	       "COPY --from=stage-0 is an image, not stage 0");
 	built_release(&b);
 
 	struct kiln_df_platform arm;
@@ -403,7 +419,8 @@ static void test_graph(void)
 			char *p1 = kiln_df_platform_format(&b.g->stages[1].platform);
 			char *p2 = kiln_df_platform_format(&b.g->stages[2].platform);
 			char *bp = kiln_df_platform_format(&b.g->build_platform);
-			TAP_STR_EQ(p0, bp, "--platform=$BUILDPLATFORM builds on the build platform");
+			TAP_STR_EQ(p0, bp,
+				   "--platform=$BUILDPLATFORM builds on the build platform");
 			TAP_STR_EQ(p1, bp, "a stage based on a stage has its platform");
 			TAP_STR_EQ(p2, "linux/arm64", "other stages build for the target platform");
 			const struct kiln_df_step *env = step(&b, 0, 1);
@@ -427,15 +444,20 @@ static int image_config(void *ud, const char *ref, const struct kiln_df_platform
 	static const char *const env[] = { "GOPATH=/go", "PATH=/go/bin:/usr/bin" };
 	static const char *const shell[] = { "/bin/bash", "-c" };
 	static const char *const onbuild[] = { "COPY --from=tool /t /t" };
-	(void)p;
-	(void)err;
+	(void) p;
+	(void) err;
 	int *calls = ud;
 	(*calls)++;
 	if (strcmp(ref, "golang") != 0)
 		return 0;
-	*ret = (struct kiln_df_image_config){ .env = env, .n_env = 2, .working_dir = "go",
-					       .user = "gopher", .shell = shell, .n_shell = 2,
-					       .onbuild = onbuild, .n_onbuild = 1 };
+	*ret = (struct kiln_df_image_config){ .env = env,
+					      .n_env = 2,
+					      .working_dir = "go",
+					      .user = "gopher",
+					      .shell = shell,
+					      .n_shell = 2,
+					      .onbuild = onbuild,
+					      .n_onbuild = 1 };
 	return 1;
 }
 
@@ -452,14 +474,17 @@ static void test_onbuild_and_images(void)
 	TAP_OK(r == 0, "onbuild file builds: %s", b.err.msg ? b.err.msg : "");
 	if (r == 0) {
 		const struct kiln_df_stage *st = &b.g->stages[2];
-		TAP_INT_EQ((long)st->n_steps, 3, "two triggers then the stage's own step");
-		TAP_OK(st->steps[0].instr.flags & KILN_DF_INSTR_FROM_ONBUILD, "replayed trigger flagged");
-		TAP_STR_EQ(st->steps[0].instr.u.run.cmd.args.v[0], "echo from-base", "trigger typed");
+		TAP_INT_EQ((long) st->n_steps, 3, "two triggers then the stage's own step");
+		TAP_OK(st->steps[0].instr.flags & KILN_DF_INSTR_FROM_ONBUILD,
+		       "replayed trigger flagged");
+		TAP_STR_EQ(st->steps[0].instr.u.run.cmd.args.v[0], "echo from-base",
+			   "trigger typed");
 		TAP_INT_EQ(st->steps[0].instr.start_line, 5, "trigger located at the FROM");
 		TAP_OK(st->n_deps == 2 && st->deps[1].from_onbuild && st->deps[1].stage == 1,
 		       "the trigger's COPY --from adds an edge");
 		TAP_OK(b.g->stages[1].needed, "the trigger makes tool needed");
-		TAP_INT_EQ((long)b.g->stages[0].n_steps, 2, "the base's own ONBUILDs are not run there");
+		TAP_INT_EQ((long) b.g->stages[0].n_steps, 2,
+			   "the base's own ONBUILDs are not run there");
 	}
 	built_release(&b);
 
@@ -477,7 +502,8 @@ static void test_onbuild_and_images(void)
 		TAP_OK(st->steps[0].instr.flags & KILN_DF_INSTR_FROM_ONBUILD,
 		       "the image's ONBUILD is replayed");
 		TAP_STR_EQ(st->steps[2].workdir, "/go/src", "relative WORKDIR on the image's");
-		TAP_STR_EQ(kv(&st->steps[3].env, "PATH"), "/go/bin:/usr/bin", "the image's PATH is kept");
+		TAP_STR_EQ(kv(&st->steps[3].env, "PATH"), "/go/bin:/usr/bin",
+			   "the image's PATH is kept");
 		TAP_STR_EQ(st->steps[3].shell.v[0], "/bin/bash", "the image's SHELL");
 		TAP_STR_EQ(st->steps[3].user, "gopher", "the image's USER");
 	}

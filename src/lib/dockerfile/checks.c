@@ -30,80 +30,86 @@ static const struct kiln_df_check_rule rules[DF_RULE_MAX_] = {
 					    "Empty continuation lines will become errors in a "
 					    "future release",
 					    URL("no-empty-continuation"), 0 },
-	[DF_RULE_CONSISTENT_INSTRUCTION_CASING] = {
-		"ConsistentInstructionCasing",
-		"All commands within the Dockerfile should use the same casing (either upper or "
-		"lower)",
-		URL("consistent-instruction-casing"), 0 },
+	[DF_RULE_CONSISTENT_INSTRUCTION_CASING] = { "ConsistentInstructionCasing",
+						    "All commands within the Dockerfile should use "
+						    "the same casing (either upper or "
+						    "lower)",
+						    URL("consistent-instruction-casing"), 0 },
 	[DF_RULE_DUPLICATE_STAGE_NAME] = { "DuplicateStageName", "Stage names should be unique",
 					   URL("duplicate-stage-name"), 0 },
 	[DF_RULE_RESERVED_STAGE_NAME] = { "ReservedStageName",
 					  "Reserved words should not be used as stage names",
 					  URL("reserved-stage-name"), 0 },
-	[DF_RULE_JSON_ARGS_RECOMMENDED] = {
-		"JSONArgsRecommended",
-		"JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior "
-		"related to OS signals",
-		URL("json-args-recommended"), 0 },
-	[DF_RULE_MAINTAINER_DEPRECATED] = {
-		"MaintainerDeprecated",
-		"The MAINTAINER instruction is deprecated, use a label instead to define an image "
-		"author",
-		URL("maintainer-deprecated"), 0 },
-	[DF_RULE_UNDEFINED_ARG_IN_FROM] = { "UndefinedArgInFrom", "FROM command must use declared ARGs",
+	[DF_RULE_JSON_ARGS_RECOMMENDED] = { "JSONArgsRecommended",
+					    "JSON arguments recommended for ENTRYPOINT/CMD to "
+					    "prevent unintended behavior "
+					    "related to OS signals",
+					    URL("json-args-recommended"), 0 },
+	[DF_RULE_MAINTAINER_DEPRECATED] = { "MaintainerDeprecated",
+					    "The MAINTAINER instruction is deprecated, use a label "
+					    "instead to define an image "
+					    "author",
+					    URL("maintainer-deprecated"), 0 },
+	[DF_RULE_UNDEFINED_ARG_IN_FROM] = { "UndefinedArgInFrom",
+					    "FROM command must use declared ARGs",
 					    URL("undefined-arg-in-from"), 0 },
-	[DF_RULE_WORKDIR_RELATIVE_PATH] = {
-		"WorkdirRelativePath",
-		"Relative workdir without an absolute workdir declared within the build can have "
-		"unexpected results if the base image changes",
-		URL("workdir-relative-path"), 0 },
+	[DF_RULE_WORKDIR_RELATIVE_PATH] = { "WorkdirRelativePath",
+					    "Relative workdir without an absolute workdir declared "
+					    "within the build can have "
+					    "unexpected results if the base image changes",
+					    URL("workdir-relative-path"), 0 },
 	[DF_RULE_UNDEFINED_VAR] = { "UndefinedVar", "Variables should be defined before their use",
 				    URL("undefined-var"), 0 },
-	[DF_RULE_MULTIPLE_INSTRUCTIONS_DISALLOWED] = {
-		"MultipleInstructionsDisallowed",
-		"Multiple instructions of the same type should not be used in the same stage",
-		URL("multiple-instructions-disallowed"), 0 },
-	[DF_RULE_LEGACY_KEY_VALUE_FORMAT] = {
-		"LegacyKeyValueFormat",
-		"Legacy key/value format with whitespace separator should not be used",
-		URL("legacy-key-value-format"), 0 },
-	[DF_RULE_INVALID_BASE_IMAGE_PLATFORM] = {
-		"InvalidBaseImagePlatform",
-		"Base image platform does not match expected target platform", NULL, 0 },
-	[DF_RULE_REDUNDANT_TARGET_PLATFORM] = {
-		"RedundantTargetPlatform",
-		"Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is "
-		"the default behavior",
-		URL("redundant-target-platform"), 0 },
-	[DF_RULE_SECRETS_USED_IN_ARG_OR_ENV] = {
-		"SecretsUsedInArgOrEnv",
-		"Sensitive data should not be used in the ARG or ENV commands",
-		URL("secrets-used-in-arg-or-env"), 0 },
-	[DF_RULE_INVALID_DEFAULT_ARG_IN_FROM] = {
-		"InvalidDefaultArgInFrom",
-		"Default value for global ARG results in an empty or invalid base image name",
-		URL("invalid-default-arg-in-from"), 0 },
-	[DF_RULE_FROM_PLATFORM_FLAG_CONST_DISALLOWED] = {
-		"FromPlatformFlagConstDisallowed",
-		"FROM --platform flag should not use a constant value",
-		URL("from-platform-flag-const-disallowed"), 0 },
-	[DF_RULE_COPY_IGNORED_FILE] = {
-		"CopyIgnoredFile", "Attempting to Copy file that is excluded by .dockerignore",
-		URL("copy-ignored-file"), 0 },
-	[DF_RULE_INVALID_DEFINITION_DESCRIPTION] = {
-		"InvalidDefinitionDescription",
-		"Comment for build stage or argument should follow the format: `# <arg/stage name> "
-		"<description>`. If this is not intended to be a description comment, add an "
-		"empty line or comment between the instruction and the comment.",
-		URL("invalid-definition-description"), 1 },
+	[DF_RULE_MULTIPLE_INSTRUCTIONS_DISALLOWED] = { "MultipleInstructionsDisallowed",
+						       "Multiple instructions of the same type "
+						       "should not be used in the same stage",
+						       URL("multiple-instructions-disallowed"), 0 },
+	[DF_RULE_LEGACY_KEY_VALUE_FORMAT] = { "LegacyKeyValueFormat",
+					      "Legacy key/value format with whitespace separator "
+					      "should not be used",
+					      URL("legacy-key-value-format"), 0 },
+	[DF_RULE_INVALID_BASE_IMAGE_PLATFORM] = { "InvalidBaseImagePlatform",
+						  "Base image platform does not match expected "
+						  "target platform",
+						  NULL, 0 },
+	[DF_RULE_REDUNDANT_TARGET_PLATFORM] = { "RedundantTargetPlatform",
+						"Setting platform to predefined $TARGETPLATFORM in "
+						"FROM is redundant as this is "
+						"the default behavior",
+						URL("redundant-target-platform"), 0 },
+	[DF_RULE_SECRETS_USED_IN_ARG_OR_ENV] = { "SecretsUsedInArgOrEnv",
+						 "Sensitive data should not be used in the ARG or "
+						 "ENV commands",
+						 URL("secrets-used-in-arg-or-env"), 0 },
+	[DF_RULE_INVALID_DEFAULT_ARG_IN_FROM] = { "InvalidDefaultArgInFrom",
+						  "Default value for global ARG results in an "
+						  "empty or invalid base image name",
+						  URL("invalid-default-arg-in-from"), 0 },
+	[DF_RULE_FROM_PLATFORM_FLAG_CONST_DISALLOWED] = { "FromPlatformFlagConstDisallowed",
+							  "FROM --platform flag should not use a "
+							  "constant value",
+							  URL("from-platform-flag-const-"
+							      "disallowed"),
+							  0 },
+	[DF_RULE_COPY_IGNORED_FILE] = { "CopyIgnoredFile",
+					"Attempting to Copy file that is excluded by .dockerignore",
+					URL("copy-ignored-file"), 0 },
+	[DF_RULE_INVALID_DEFINITION_DESCRIPTION] = { "InvalidDefinitionDescription",
+						     "Comment for build stage or argument should "
+						     "follow the format: `# <arg/stage name> "
+						     "<description>`. If this is not intended to "
+						     "be a description comment, add an "
+						     "empty line or comment between the "
+						     "instruction and the comment.",
+						     URL("invalid-definition-description"), 1 },
 	[DF_RULE_EXPOSE_PROTO_CASING] = { "ExposeProtoCasing",
 					  "Protocol in EXPOSE instruction should be lowercase",
 					  URL("expose-proto-casing"), 0 },
-	[DF_RULE_EXPOSE_INVALID_FORMAT] = {
-		"ExposeInvalidFormat",
-		"IP address and host-port mapping should not be used in EXPOSE instruction. This "
-		"will become an error in a future release",
-		URL("expose-invalid-format"), 0 },
+	[DF_RULE_EXPOSE_INVALID_FORMAT] = { "ExposeInvalidFormat",
+					    "IP address and host-port mapping should not be used "
+					    "in EXPOSE instruction. This "
+					    "will become an error in a future release",
+					    URL("expose-invalid-format"), 0 },
 };
 
 const struct kiln_df_check_rule *kiln_df_check_rules(size_t *ret_n)
@@ -189,7 +195,7 @@ static int parse_lint_options(const char *s, struct lint_config *c, struct kiln_
 		const char *eq = memchr(p, '=', pl);
 		if (!eq)
 			return quote_fail(err, "invalid check option %s", p, pl);
-		size_t kl = (size_t)(eq - p);
+		size_t kl = (size_t) (eq - p);
 		size_t ka = trim_left(p, kl);
 		size_t kb = kl - kiln_df_space_suffix(p + ka, kl - ka);
 		const char *k = p + ka;
@@ -219,10 +225,11 @@ static int parse_lint_options(const char *s, struct lint_config *c, struct kiln_
 				if (r >= 0)
 					r = kiln_df_go_quote(&q2, bv, strlen(bv));
 				r = r < 0 ? df_oom(err)
-					  : kiln_fail(err, KILN_EINVAL, 0,
-						      "failed to parse check option %s: "
-						      "strconv.ParseBool: parsing %s: invalid syntax",
-						      q1.buf, q2.buf);
+					  : kiln_fail(
+						    err, KILN_EINVAL, 0,
+						    "failed to parse check option %s: "
+						    "strconv.ParseBool: parsing %s: invalid syntax",
+						    q1.buf, q2.buf);
 				kiln_buf_release(&q1);
 				kiln_buf_release(&q2);
 				return r;
@@ -236,7 +243,7 @@ static int parse_lint_options(const char *s, struct lint_config *c, struct kiln_
 
 int df_lint_wants(const struct kiln_df_lint *l, enum df_rule rule)
 {
-	(void)rule; /* a comment above an instruction may enable any rule there */
+	(void) rule; /* a comment above an instruction may enable any rule there */
 	return l != NULL;
 }
 
@@ -247,16 +254,16 @@ static int scope_config(const struct kiln_df_node *node, struct lint_config *c)
 	for (size_t i = 0; node && i < node->n_comments; i++) {
 		const struct kiln_df_text *t = &node->comments[i].text;
 		size_t no, nl, vo, vl;
-		cleanup_free char *line = kiln_asprintf("#%.*s", (int)t->len, t->str);
+		cleanup_free char *line = kiln_asprintf("#%.*s", (int) t->len, t->str);
 		if (!line)
 			return -KILN_ENOMEM;
 		if (!df_directive_line(line, strlen(line), "#", &no, &nl, &vo, &vl))
 			continue;
 		if (nl != 5 || strncasecmp(line + no, "check", 5) != 0)
 			continue;
-		/* the value up to the first blank, as ParseDirective gives it */
+		/* the value up to the first space, as ParseDirective gives it */
 		size_t k = 0;
-		while (k < vl && line[vo + k] != ' ' && line[vo + k] != '\t')
+		while (k < vl && line[vo + k] != ' ')
 			k++;
 		cleanup_free char *v = kiln_strndup(line + vo, k);
 		if (!v)
@@ -286,8 +293,7 @@ static int scope_config(const struct kiln_df_node *node, struct lint_config *c)
 	return 0;
 }
 
-static int kept(const struct kiln_df_lint *l, const struct lint_config *scope,
-		enum df_rule rule)
+static int kept(const struct kiln_df_lint *l, const struct lint_config *scope, enum df_rule rule)
 {
 	const char *name = rules[rule].name;
 	if (rules[rule].experimental)
@@ -356,8 +362,8 @@ static int text_is_lower(const struct kiln_df_text *t)
 }
 
 static int definition_description(struct kiln_df_lint *l, const char *instr,
-				   const char *const *keys, size_t nkeys,
-				   const struct kiln_df_node *node)
+				  const char *const *keys, size_t nkeys,
+				  const struct kiln_df_node *node)
 {
 	if (!node->n_comments || !nkeys)
 		return 0;
@@ -369,13 +375,14 @@ static int definition_description(struct kiln_df_lint *l, const char *instr,
 		if (strlen(keys[i]) == w && !memcmp(keys[i], last->str, w))
 			return 0;
 	return df_lint_run(l, DF_RULE_INVALID_DEFINITION_DESCRIPTION, node, node->start_line,
-			   node->end_line, "Comment for %s should follow the format: `# %s <description>`",
-			   instr, nkeys > 1 ? "<arg_key>" : keys[0]);
+			   node->end_line,
+			   "Comment for %s should follow the format: `# %s <description>`", instr,
+			   nkeys > 1 ? "<arg_key>" : keys[0]);
 }
 
 static int parse_checks(void *ud, const struct kiln_df_node *node, const struct kiln_df_instr *in)
 {
-	struct kiln_df_lint *l = ((struct parse_hook *)ud)->l;
+	struct kiln_df_lint *l = ((struct parse_hook *) ud)->l;
 	int sl = node->start_line, el = node->end_line;
 	if (!in) {
 		if (node->cmd == KILN_DF_MAINTAINER)
@@ -387,8 +394,9 @@ static int parse_checks(void *ud, const struct kiln_df_node *node, const struct 
 		int lower = text_is_lower(&node->args[2]);
 		if (lower < 0)
 			return lower;
-		if (!lower && df_lint_run(l, DF_RULE_STAGE_NAME_CASING, node, sl, el,
-					  "Stage name '%s' should be lowercase", node->args[2].str) < 0)
+		if (!lower &&
+		    df_lint_run(l, DF_RULE_STAGE_NAME_CASING, node, sl, el,
+				"Stage name '%s' should be lowercase", node->args[2].str) < 0)
 			return -KILN_ENOMEM;
 		cleanup_free char *kw = kiln_strndup(node->keyword.str, node->keyword.len);
 		cleanup_free char *as = kiln_strndup(node->args[1].str, node->args[1].len);
@@ -437,18 +445,20 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 		r = 0;
 		for (size_t k = 0; r >= 0 && k < KILN_ARRAY_SIZE(reserved); k++)
 			if (!strcmp(name, reserved[k]))
-				r = df_lint_run(l, DF_RULE_RESERVED_STAGE_NAME, from->node,
-						from->start_line, from->end_line,
-						"Stage name should not use the same name as reserved stage "
-						"%s",
-						q.buf);
+				r = df_lint_run(
+					l, DF_RULE_RESERVED_STAGE_NAME, from->node,
+					from->start_line, from->end_line,
+					"Stage name should not use the same name as reserved stage "
+					"%s",
+					q.buf);
 		for (size_t k = 0; r >= 0 && k < s; k++)
 			if (m->stages[k].from->u.from.name &&
 			    !strcmp(m->stages[k].from->u.from.name, name)) {
-				r = df_lint_run(l, DF_RULE_DUPLICATE_STAGE_NAME, from->node,
-						from->start_line, from->end_line,
-						"Duplicate stage name %s, stage names should be unique",
-						q.buf);
+				r = df_lint_run(
+					l, DF_RULE_DUPLICATE_STAGE_NAME, from->node,
+					from->start_line, from->end_line,
+					"Duplicate stage name %s, stage names should be unique",
+					q.buf);
 				break;
 			}
 		kiln_buf_release(&q);
@@ -461,7 +471,8 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 		for (size_t s = 0; s < m->n_stages; s++)
 			for (size_t i = 0; i < m->stages[s].n_instrs; i++) {
 				const struct kiln_df_instr *in = &m->stages[s].instrs[i];
-				int il = df_go_is_lower(in->keyword), iu = df_go_is_upper(in->keyword);
+				int il = df_go_is_lower(in->keyword),
+				    iu = df_go_is_upper(in->keyword);
 				if (il < 0)
 					return il;
 				if (pass == 0) {
@@ -530,7 +541,8 @@ static int load_config(const struct kiln_df_ast *ast, const struct kiln_df_check
 	if (arg) {
 		int r = parse_lint_options(arg, cfg, e);
 		return r < 0 && r != -KILN_ENOMEM
-			       ? kiln_error_prefix(e, r, "failed to parse BUILDKIT_DOCKERFILE_CHECK")
+			       ? kiln_error_prefix(e, r,
+						   "failed to parse BUILDKIT_DOCKERFILE_CHECK")
 			       : r;
 	}
 	for (size_t i = 0; i < ast->n_directives; i++) {
@@ -538,7 +550,7 @@ static int load_config(const struct kiln_df_ast *ast, const struct kiln_df_check
 		if (d->name.len != 5 || memcmp(d->name.str, "check", 5))
 			continue;
 		size_t k = 0;
-		while (k < d->value.len && d->value.str[k] != ' ' && d->value.str[k] != '\t')
+		while (k < d->value.len && d->value.str[k] != ' ')
 			k++;
 		cleanup_free char *v = kiln_strndup(d->value.str, k);
 		if (!v)
@@ -573,7 +585,8 @@ static int run_checks(const struct kiln_df_ast *ast, const struct kiln_df_check_
 	r = df_model_build(ast, parse_checks, &ph, &m, &failed_line, &e);
 	if (r < 0) {
 		if (r != -KILN_ENOMEM)
-			r = set_error(res, &e, failed_line ? "dockerfile parse error on line %d: %s" : NULL,
+			r = set_error(res, &e,
+				      failed_line ? "dockerfile parse error on line %d: %s" : NULL,
 				      failed_line);
 		kiln_error_release(&e);
 		return r;

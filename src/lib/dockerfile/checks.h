@@ -50,13 +50,14 @@ const struct kiln_df_check_rule *kiln_df_check_rules(size_t *ret_n);
 
 struct kiln_df_check_warning {
 	const struct kiln_df_check_rule *rule;
-	char *message;	/* BuildKit's detail text */
-	int line;	/* first line of the location (0: none) */
+	char *message; /* BuildKit's detail text */
+	int line;      /* first line of the location (0: none) */
 	int end_line;
 };
 
 enum kiln_df_check_mode {
-	/** The warnings a build of the target prints: stages it does not need are not dispatched. */
+	/** The warnings a build of the target prints: stages it does not need are not dispatched.
+	 */
 	KILN_DF_CHECK_BUILD = 0,
 	/** The lint subrequest (`docker build --check`): every stage unless a target is named. */
 	KILN_DF_CHECK_LINT,
@@ -64,8 +65,8 @@ enum kiln_df_check_mode {
 
 struct kiln_df_check_opts {
 	enum kiln_df_check_mode mode;
-	const char *target;		   /* NULL: the last stage */
-	const char *const *build_args;	   /* "K=V"; BUILDKIT_DOCKERFILE_CHECK is read from here */
+	const char *target;	       /* NULL: the last stage */
+	const char *const *build_args; /* "K=V"; BUILDKIT_DOCKERFILE_CHECK is read from here */
 	size_t n_build_args;
 	const struct kiln_df_platform *build_platform;	/* NULL: the host */
 	const struct kiln_df_platform *target_platform; /* NULL: the build platform */

@@ -120,17 +120,17 @@ static int parse_symbolic(const char *s, struct modeset *m)
 			equal_done = 0;
 		else if (op != '+' && op != '-')
 			return -1;
-		who &= ~(unsigned)IS_TXT;
+		who &= ~(unsigned) IS_TXT;
 		unsigned perm = 0, permx = 0;
 		for (;; s++) {
 			char b = *s;
 			if (b == 'r') {
 				perm |= IRUSR | IRGRP | IROTH;
 			} else if (b == 's') {
-				if (who == 0 || (who & ~(unsigned)IRWXO))
+				if (who == 0 || (who & ~(unsigned) IRWXO))
 					perm |= IS_UID | IS_GID;
 			} else if (b == 't') {
-				if (who == 0 || (who & ~(unsigned)IRWXO)) {
+				if (who == 0 || (who & ~(unsigned) IRWXO)) {
 					who |= IS_TXT;
 					perm |= IS_TXT;
 				}
@@ -152,7 +152,7 @@ static int parse_symbolic(const char *s, struct modeset *m)
 					addcmd(m, 'X', who, permx, mask);
 					permx = 0;
 				}
-				addcmd(m, b, who, (unsigned)(unsigned char)op, mask);
+				addcmd(m, b, who, (unsigned) (unsigned char) op, mask);
 			} else {
 				if (perm || (op == '=' && !equal_done)) {
 					if (op == '=')
@@ -194,7 +194,7 @@ static int chmod_parse(const char *s, int *ret_octal, unsigned *ret_mode, struct
 		if (v > 07777)
 			return nonoctal(err, s);
 		*ret_octal = 1;
-		*ret_mode = (unsigned)v;
+		*ret_mode = (unsigned) v;
 		return 0;
 	}
 	*ret_octal = 0;
@@ -224,7 +224,7 @@ int kiln_df_chmod_apply(const char *spec, uint32_t mode, int is_dir, uint32_t *r
 	int r = chmod_parse(spec, &octal, &v, &m, err);
 	if (r < 0)
 		return r;
-	uint32_t keep = mode & ~(uint32_t)07777;
+	uint32_t keep = mode & ~(uint32_t) 07777;
 	if (octal) {
 		*ret = keep | v;
 		return 0;
@@ -237,8 +237,9 @@ int kiln_df_chmod_apply(const char *spec, uint32_t mode, int is_dir, uint32_t *r
 		case 'u':
 		case 'g':
 		case 'o':
-			value = c->cmd == 'u' ? (nmode & IRWXU) >> 6
-						: c->cmd == 'g' ? (nmode & IRWXG) >> 3 : nmode & IRWXO;
+			value = c->cmd == 'u'	? (nmode & IRWXU) >> 6
+				: c->cmd == 'g' ? (nmode & IRWXG) >> 3
+						: nmode & IRWXO;
 			if (c->cmd2 & CMD2_CLEAR) {
 				unsigned clr = (c->cmd2 & CMD2_SET) ? IRWXO : value;
 				if (c->cmd2 & CMD2_UBITS)

@@ -44,7 +44,7 @@ static int set_env(struct df_state *s, const char *k, const char *v, int from_ar
 	if (!from_arg && at >= 0) {
 		free(s->arg_env.items[at]);
 		memmove(&s->arg_env.items[at], &s->arg_env.items[at + 1],
-			(s->arg_env.len - (size_t)at) * sizeof(char *));
+			(s->arg_env.len - (size_t) at) * sizeof(char *));
 		s->arg_env.len--;
 	}
 	return 0;
@@ -69,7 +69,8 @@ int df_report_unmatched(struct df_graph *gr, struct df_state *st, const struct k
 		const char *sug = df_suggest(u, keys, n, 1, &owned);
 		int r = sug ? df_lint_run(gr->lint, DF_RULE_UNDEFINED_VAR, in->node, in->start_line,
 					  in->end_line,
-					  "Usage of undefined variable '$%s' (did you mean $%s?)", u, sug)
+					  "Usage of undefined variable '$%s' (did you mean $%s?)",
+					  u, sug)
 			    : df_lint_run(gr->lint, DF_RULE_UNDEFINED_VAR, in->node, in->start_line,
 					  in->end_line, "Usage of undefined variable '$%s'", u);
 		if (r < 0)
@@ -84,7 +85,7 @@ struct xctx {
 	struct df_state *s;
 	const struct kiln_df_instr *in;
 	struct kiln_strv used; /* "K=V" of ARG-scoped variables used */
-	int raw;               /* heredoc bodies: quotes kept, backslash escapes */
+	int raw;	       /* heredoc bodies: quotes kept, backslash escapes */
 };
 
 static int note_used(struct xctx *x, const struct kiln_strv *matched)
@@ -93,7 +94,8 @@ static int note_used(struct xctx *x, const struct kiln_strv *matched)
 		const char *k = matched->items[i];
 		if (kiln_strv_find(&x->s->arg_env, k) < 0)
 			continue;
-		cleanup_free char *kv = kiln_asprintf("%s=%s", k, kiln_shell_envlist_get(x->s->env, k));
+		cleanup_free char *kv =
+			kiln_asprintf("%s=%s", k, kiln_shell_envlist_get(x->s->env, k));
 		if (!kv)
 			return -KILN_ENOMEM;
 		if (kiln_strv_find(&x->used, kv) < 0 && kiln_strv_push(&x->used, kv) < 0)
@@ -236,7 +238,7 @@ static int digest_check(const char *s, struct kiln_error *err)
 	const char *colon = strchr(s, ':');
 	if (!colon || colon == s || !colon[1])
 		return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest format");
-	size_t al = (size_t)(colon - s), want = 0;
+	size_t al = (size_t) (colon - s), want = 0;
 	if (al == 6 && !strncmp(s, "sha256", 6))
 		want = 64;
 	else if (al == 6 && !strncmp(s, "sha384", 6))
@@ -250,12 +252,14 @@ static int digest_check(const char *s, struct kiln_error *err)
 		for (const char *p = s; p < colon && ok; p++)
 			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
 			     ((*p == '+' || *p == '.' || *p == '_' || *p == '-') && p > s &&
-			      p + 1 < colon && p[1] != '+' && p[1] != '.' && p[1] != '_' && p[1] != '-');
+			      p + 1 < colon && p[1] != '+' && p[1] != '.' && p[1] != '_' &&
+			      p[1] != '-');
 		for (const char *p = hex; *p && ok; p++)
 			ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			     (*p >= '0' && *p <= '9') || *p == '=' || *p == '_' || *p == '-';
 		return kiln_fail(err, KILN_EPARSE, 0,
-				 ok ? "unsupported digest algorithm" : "invalid checksum digest format");
+				 ok ? "unsupported digest algorithm"
+				    : "invalid checksum digest format");
 	}
 	if (strlen(hex) != want)
 		return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest length");
@@ -273,16 +277,16 @@ static int word_is(const char *w, size_t n, const char *token)
 	for (; *token; token++) {
 		if (i >= n)
 			return 0;
-		unsigned char c = (unsigned char)w[i];
+		unsigned char c = (unsigned char) w[i];
 		char f;
 		if (c < 0x80) {
-			f = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+			f = (char) ((c >= 'A' && c <= 'Z') ? c + 32 : c);
 			i++;
-		} else if (c == 0xC5 && i + 1 < n && (unsigned char)w[i + 1] == 0xBF) {
+		} else if (c == 0xC5 && i + 1 < n && (unsigned char) w[i + 1] == 0xBF) {
 			f = 's';
 			i += 2;
-		} else if (c == 0xE2 && i + 2 < n && (unsigned char)w[i + 1] == 0x84 &&
-			   (unsigned char)w[i + 2] == 0xAA) {
+		} else if (c == 0xE2 && i + 2 < n && (unsigned char) w[i + 1] == 0x84 &&
+			   (unsigned char) w[i + 2] == 0xAA) {
 			f = 'k';
 			i += 3;
 		} else {
@@ -310,21 +314,22 @@ static int has_word(const char *key, const char *const *tokens, size_t nt)
 int df_check_secret_key(struct df_graph *gr, const char *instr, const char *key,
 			const struct kiln_df_instr *in)
 {
-	static const char *const deny[] = { "apikey",   "auth",  "credential", "credentials",
-					    "key",      "password", "pword",  "passwd",
-					    "secret",   "token" };
+	static const char *const deny[] = { "apikey", "auth",	  "credential", "credentials",
+					    "key",    "password", "pword",	"passwd",
+					    "secret", "token" };
 	static const char *const allow[] = { "public", "file", "version" };
 	if (!df_lint_wants(gr->lint, DF_RULE_SECRETS_USED_IN_ARG_OR_ENV))
 		return 0;
-	if (!has_word(key, deny, KILN_ARRAY_SIZE(deny)) || has_word(key, allow, KILN_ARRAY_SIZE(allow)))
+	if (!has_word(key, deny, KILN_ARRAY_SIZE(deny)) ||
+	    has_word(key, allow, KILN_ARRAY_SIZE(allow)))
 		return 0;
 	struct kiln_buf q = KILN_BUF_INIT;
 	int r = kiln_df_go_quote(&q, key, strlen(key));
 	if (r >= 0)
-		r = df_lint_run(gr->lint, DF_RULE_SECRETS_USED_IN_ARG_OR_ENV, in->node, in->start_line,
-				in->end_line,
-				"Do not use ARG or ENV instructions for sensitive data (%s %s)", instr,
-				q.buf);
+		r = df_lint_run(gr->lint, DF_RULE_SECRETS_USED_IN_ARG_OR_ENV, in->node,
+				in->start_line, in->end_line,
+				"Do not use ARG or ENV instructions for sensitive data (%s %s)",
+				instr, q.buf);
 	kiln_buf_release(&q);
 	return r;
 }
@@ -352,10 +357,11 @@ static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 	out->u.pairs.v = v;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].legacy &&
-		    lint_simple(x, DF_RULE_LEGACY_KEY_VALUE_FORMAT,
-				"\"%s key=value\" should be used instead of legacy \"%s key value\" "
-				"format",
-				x->in->keyword) < 0)
+		    lint_simple(
+			    x, DF_RULE_LEGACY_KEY_VALUE_FORMAT,
+			    "\"%s key=value\" should be used instead of legacy \"%s key value\" "
+			    "format",
+			    x->in->keyword) < 0)
 			return df_oom(err);
 		if (out->cmd == KILN_DF_ENV) {
 			if (df_check_secret_key(x->gr, "ENV", v[i].key, x->in) < 0)
@@ -452,16 +458,17 @@ static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
 	if (proto)
 		*proto++ = '\0';
 	if (!*cport)
-		return kiln_fail(err, KILN_EPARSE, 0, "invalid port: \"%s\": no port specified", raw);
+		return kiln_fail(err, KILN_EPARSE, 0, "invalid port: \"%s\": no port specified",
+				 raw);
 	cleanup_free char *lproto = kiln_strdup(proto && *proto ? proto : "tcp");
 	if (!lproto)
 		return df_oom(err);
 	for (char *p = lproto; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
+			*p = (char) (*p + 32);
 	if (strcmp(lproto, "tcp") && strcmp(lproto, "udp") && strcmp(lproto, "sctp"))
-		return kiln_fail(err, KILN_EPARSE, 0, "invalid port: \"%s\": invalid proto: %s", raw,
-				 proto);
+		return kiln_fail(err, KILN_EPARSE, 0, "invalid port: \"%s\": invalid proto: %s",
+				 raw, proto);
 	if (proto && strcmp(proto, lproto) &&
 	    lint_simple(x, DF_RULE_EXPOSE_PROTO_CASING,
 			"Defined protocol '%s' in EXPOSE instruction should be lowercase", raw) < 0)
@@ -491,11 +498,13 @@ static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
 		if (pass && (!host || !*host))
 			break;
 		char *dash = strchr(spec, '-');
-		cleanup_free char *a = dash ? kiln_strndup(spec, (size_t)(dash - spec)) : kiln_strdup(spec);
+		cleanup_free char *a =
+			dash ? kiln_strndup(spec, (size_t) (dash - spec)) : kiln_strdup(spec);
 		if (!a)
 			return df_oom(err);
 		int64_t s0 = 0, e0 = 0;
-		int ok = *a && df_go_parse_int(a, 10, 64, &s0) == DF_GO_NUM_OK && s0 >= 0 && s0 <= 65535;
+		int ok = *a && df_go_parse_int(a, 10, 64, &s0) == DF_GO_NUM_OK && s0 >= 0 &&
+			 s0 <= 65535;
 		e0 = s0;
 		if (ok && dash && strcmp(a, dash + 1) != 0)
 			ok = dash[1] && df_go_parse_int(dash + 1, 10, 64, &e0) == DF_GO_NUM_OK &&
@@ -554,18 +563,20 @@ static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_
 		struct kiln_buf q = KILN_BUF_INIT;
 		r = kiln_df_go_quote(&q, p, strlen(p));
 		if (r >= 0)
-			r = df_lint_run(x->gr->lint, DF_RULE_WORKDIR_RELATIVE_PATH, x->in->node,
-					x->in->start_line, x->in->end_line,
-					"Relative workdir %s can have unexpected results if the base "
-					"image changes",
-					q.buf);
+			r = df_lint_run(
+				x->gr->lint, DF_RULE_WORKDIR_RELATIVE_PATH, x->in->node,
+				x->in->start_line, x->in->end_line,
+				"Relative workdir %s can have unexpected results if the base "
+				"image changes",
+				q.buf);
 		kiln_buf_release(&q);
 		if (r < 0)
 			return df_oom(err);
 	}
 	x->s->workdir_set = 1;
 	if (!*p)
-		return kiln_fail(err, KILN_EPARSE, 0, "normalizing workdir: cannot normalize nothing");
+		return kiln_fail(err, KILN_EPARSE, 0,
+				 "normalizing workdir: cannot normalize nothing");
 	char *wd = p[0] == '/' ? path_clean(x->gr, p)
 			       : path_join(x->gr, x->s->workdir ? x->s->workdir : "/", p);
 	if (!wd)
@@ -608,10 +619,11 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 
 	step->source_stage = c->source >= 0 ? c->source : -1;
 	if (c->source >= 0 && !gr->states[c->source].dispatched)
-		return kiln_fail(err, KILN_EPARSE, 0,
-				 "cannot copy from stage \"%s\", it needs to be defined before current "
-				 "stage \"%s\"",
-				 cp->from, gr->g->stages[(size_t)(x->s - gr->states)].id);
+		return kiln_fail(
+			err, KILN_EPARSE, 0,
+			"cannot copy from stage \"%s\", it needs to be defined before current "
+			"stage \"%s\"",
+			cp->from, gr->g->stages[(size_t) (x->s - gr->states)].id);
 	if (!(step->dest = copy_dest(gr, x->s->workdir ? x->s->workdir : "/", cp->dest)))
 		return df_oom(err);
 	if (*cp->chmod && (r = df_chmod_validate(cp->chmod, err)) < 0)
@@ -621,7 +633,8 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 			return kiln_fail(err, KILN_EPARSE, 0,
 					 "checksum can't be specified for multiple sources");
 		if (!is_http_source(cp->sources.v[0]) && !is_git_source(cp->sources.v[0]))
-			return kiln_fail(err, KILN_EPARSE, 0, "checksum requires HTTP(S) or Git sources");
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "checksum requires HTTP(S) or Git sources");
 	}
 	int check_ignore = (add || c->source == -1) && !(cp->from && *cp->from) && gr->hooks &&
 			   gr->hooks->ignore_matches && !gr->hooks->ignore_has_exceptions &&
@@ -630,12 +643,14 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 		const char *src = cp->sources.v[i];
 		if (is_git_source(src)) {
 			if (!add)
-				return kiln_fail(err, KILN_EPARSE, 0, "source can't be a git ref for COPY");
+				return kiln_fail(err, KILN_EPARSE, 0,
+						 "source can't be a git ref for COPY");
 			continue;
 		}
 		if (is_http_source(src)) {
 			if (!add)
-				return kiln_fail(err, KILN_EPARSE, 0, "source can't be a URL for COPY");
+				return kiln_fail(err, KILN_EPARSE, 0,
+						 "source can't be a URL for COPY");
 			if (*cp->checksum && (r = digest_check(cp->checksum, err)) < 0)
 				return r;
 			continue;
@@ -664,10 +679,11 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 		struct kiln_buf q = KILN_BUF_INIT;
 		r = kiln_df_go_quote(&q, src, strlen(src));
 		if (r >= 0)
-			r = df_lint_run(gr->lint, DF_RULE_COPY_IGNORED_FILE, x->in->node,
-					x->in->start_line, x->in->end_line,
-					"Attempting to %s file %s that is excluded by .dockerignore",
-					add ? "Add" : "Copy", q.buf);
+			r = df_lint_run(
+				gr->lint, DF_RULE_COPY_IGNORED_FILE, x->in->node, x->in->start_line,
+				x->in->end_line,
+				"Attempting to %s file %s that is excluded by .dockerignore",
+				add ? "Add" : "Copy", q.buf);
 		kiln_buf_release(&q);
 		if (r < 0)
 			return df_oom(err);
@@ -686,7 +702,7 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 	struct df_graph *gr = x->gr;
 	struct df_state *s = x->s;
 	struct kiln_df_run *run = &out->u.run;
-	size_t idx = (size_t)(s - gr->states);
+	size_t idx = (size_t) (s - gr->states);
 	int r;
 	run->n_mounts = run->mount_specs.n;
 	run->mounts = kiln_df_arena_array(gr->a, run->n_mounts + 1, sizeof(*run->mounts));
@@ -698,14 +714,16 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 		if ((r = df_mount_parse(gr->a, run->mount_specs.v[i], xword_heap, x, m, err)) < 0)
 			return r;
 		long src = i < c->n_mounts ? c->mount_sources[i] : -1;
-		const char *from = m->from && *m->from ? m->from
-			: m->type == KILN_DF_MOUNT_CACHE ? "scratch" : NULL;
+		const char *from = m->from && *m->from		    ? m->from
+				   : m->type == KILN_DF_MOUNT_CACHE ? "scratch"
+								    : NULL;
 		step->mount_stages[i] = from && src >= 0 ? src : -1;
 		if (from && src >= 0 && !gr->states[src].dispatched)
-			return kiln_fail(err, KILN_EPARSE, 0,
-					 "cannot mount from stage \"%s\" to \"%s\", stage needs to be "
-					 "defined before current command",
-					 from, m->target ? m->target : "");
+			return kiln_fail(
+				err, KILN_EPARSE, 0,
+				"cannot mount from stage \"%s\" to \"%s\", stage needs to be "
+				"defined before current command",
+				from, m->target ? m->target : "");
 		if (m->type == KILN_DF_MOUNT_SECRET || m->type == KILN_DF_MOUNT_SSH)
 			continue;
 		const char *t = m->target ? m->target : "";
@@ -714,15 +732,17 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 		if (!target)
 			return df_oom(err);
 		if (!strcmp(target, "/"))
-			return kiln_fail(err, KILN_EPARSE, 0, "invalid mount target \"%s\"", target);
+			return kiln_fail(err, KILN_EPARSE, 0, "invalid mount target \"%s\"",
+					 target);
 	}
-	(void)idx;
+	(void) idx;
 	/* the process environment and what a cache key must cover */
 	size_t n = kiln_shell_envlist_count(s->env);
 	cleanup(kiln_strv_release) struct kiln_strv env = KILN_STRV_INIT;
 	for (size_t i = 0; i < n; i++) {
 		const char *k = kiln_shell_envlist_name(s->env, i);
-		cleanup_free char *kv = kiln_asprintf("%s=%s", k, kiln_shell_envlist_get(s->env, k));
+		cleanup_free char *kv =
+			kiln_asprintf("%s=%s", k, kiln_shell_envlist_get(s->env, k));
 		if (!kv || kiln_strv_push(&env, kv) < 0)
 			return df_oom(err);
 	}
@@ -741,7 +761,7 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 		size_t kl = strlen(k);
 		for (size_t u = 0; u < x->used.len; u++)
 			if (!strncmp(x->used.items[u], k, kl) && x->used.items[u][kl] == '=')
-				at = (long)u;
+				at = (long) u;
 		if (at >= 0) {
 			free(x->used.items[at]);
 			x->used.items[at] = steal_ptr(&kv);
@@ -749,8 +769,8 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 			return df_oom(err);
 		}
 	}
-	static const char *const proxies[] = { "http_proxy", "https_proxy", "ftp_proxy",
-					       "no_proxy", "all_proxy" };
+	static const char *const proxies[] = { "http_proxy", "https_proxy", "ftp_proxy", "no_proxy",
+					       "all_proxy" };
 	cleanup(kiln_strv_release) struct kiln_strv proxy = KILN_STRV_INIT;
 	for (size_t i = 0; i < kiln_shell_envlist_count(gr->build_args); i++) {
 		const char *k = kiln_shell_envlist_name(gr->build_args, i);
@@ -875,8 +895,8 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 		cleanup(kiln_strv_release) struct kiln_strv sh = KILN_STRV_INIT;
 		if (kiln_strv_copy(&sh, &s->shell) < 0)
 			r = df_oom(err);
-		else if (!sh.len && (kiln_strv_push(&sh, "/bin/sh") < 0 ||
-				     kiln_strv_push(&sh, "-c") < 0))
+		else if (!sh.len &&
+			 (kiln_strv_push(&sh, "/bin/sh") < 0 || kiln_strv_push(&sh, "-c") < 0))
 			r = df_oom(err);
 		else if (strv_words(gr, &sh, &step->shell) < 0)
 			r = df_oom(err);
@@ -884,7 +904,8 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 	if (r >= 0) {
 		step->workdir = df_astrdup(gr->a, s->workdir ? s->workdir : "/");
 		step->user = df_astrdup(gr->a, s->user ? s->user : "");
-		if (!step->workdir || !step->user || df_words_set(gr, &x.used, &step->used_args) < 0)
+		if (!step->workdir || !step->user ||
+		    df_words_set(gr, &x.used, &step->used_args) < 0)
 			r = df_oom(err);
 	}
 	kiln_strv_release(&x.used);
@@ -904,12 +925,14 @@ static int inherit(struct df_graph *gr, struct df_state *s, const struct df_stat
 		return r;
 	for (size_t i = 0; i < kiln_shell_envlist_count(b->env); i++) {
 		const char *k = kiln_shell_envlist_name(b->env, i);
-		if ((r = kiln_shell_envlist_set(s->env, k, kiln_shell_envlist_get(b->env, k), err)) < 0)
+		if ((r = kiln_shell_envlist_set(s->env, k, kiln_shell_envlist_get(b->env, k),
+						err)) < 0)
 			return r;
 	}
 	kiln_strv_release(&s->arg_env);
 	kiln_strv_release(&s->shell);
-	if (kiln_strv_copy(&s->arg_env, &b->arg_env) < 0 || kiln_strv_copy(&s->shell, &b->shell) < 0)
+	if (kiln_strv_copy(&s->arg_env, &b->arg_env) < 0 ||
+	    kiln_strv_copy(&s->shell, &b->shell) < 0)
 		return df_oom(err);
 	free(s->workdir);
 	free(s->user);
@@ -932,7 +955,7 @@ static int inherit(struct df_graph *gr, struct df_state *s, const struct df_stat
 		}
 		s->n_args++;
 	}
-	(void)gr;
+	(void) gr;
 	return 0;
 }
 

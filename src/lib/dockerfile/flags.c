@@ -54,16 +54,16 @@ int df_oom(struct kiln_error *err)
 	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 }
 
-int df_fail_linesv(struct kiln_error *err, enum kiln_err code, const char *file, int start,
-		   int end, const char *fmt, va_list ap)
+int df_fail_linesv(struct kiln_error *err, enum kiln_err code, const char *file, int start, int end,
+		   const char *fmt, va_list ap)
 {
 	int r = kiln_failv(err, code, 0, fmt, ap);
 	df_error_locate(err, file, start, end);
 	return r;
 }
 
-int df_fail_lines(struct kiln_error *err, enum kiln_err code, const char *file, int start,
-		  int end, const char *fmt, ...)
+int df_fail_lines(struct kiln_error *err, enum kiln_err code, const char *file, int start, int end,
+		  const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -125,7 +125,7 @@ void df_bflags_release(struct df_bflags *bf)
 static int ascii_lower_eq(const char *s, const char *lower)
 {
 	for (; *s && *lower; s++, lower++) {
-		char c = (*s >= 'A' && *s <= 'Z') ? (char)(*s + 32) : *s;
+		char c = (*s >= 'A' && *s <= 'Z') ? (char) (*s + 32) : *s;
 		if (c != *lower)
 			return 0;
 	}
@@ -143,7 +143,7 @@ int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err)
 		if (strncmp(raw, "--", 2) != 0)
 			return kiln_fail(err, KILN_EPARSE, 0, "arg should start with -- : %s", raw);
 		const char *eq = strchr(raw, '=');
-		size_t nlen = eq ? (size_t)(eq - raw) : strlen(raw);
+		size_t nlen = eq ? (size_t) (eq - raw) : strlen(raw);
 		const char *value = eq ? eq + 1 : "";
 		struct df_flag *f = NULL;
 		for (size_t k = 0; k < bf->n; k++)
@@ -151,7 +151,8 @@ int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err)
 			    memcmp(bf->f[k].name, raw + 2, nlen - 2) == 0)
 				f = &bf->f[k];
 		if (!f) {
-			int r = kiln_fail(err, KILN_EPARSE, 0, "unknown flag: %.*s", (int)nlen, raw);
+			int r = kiln_fail(err, KILN_EPARSE, 0, "unknown flag: %.*s", (int) nlen,
+					  raw);
 			const char *names[DF_MAX_FLAGS];
 			for (size_t k = 0; k < bf->n; k++)
 				names[k] = bf->f[k].name;
@@ -162,15 +163,15 @@ int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err)
 		}
 		if (f->used && f->type != DF_FLAG_STRINGS)
 			return kiln_fail(err, KILN_EPARSE, 0, "duplicate flag specified: %.*s",
-					 (int)nlen, raw);
+					 (int) nlen, raw);
 		f->used = 1;
 		if (kiln_strv_push(&bf->order, f->name) < 0)
 			return df_oom(err);
 		switch (f->type) {
 		case DF_FLAG_BOOL:
 			if (eq && !*value)
-				return kiln_fail(err, KILN_EPARSE, 0, "missing a value on flag: %.*s",
-						 (int)nlen, raw);
+				return kiln_fail(err, KILN_EPARSE, 0,
+						 "missing a value on flag: %.*s", (int) nlen, raw);
 			if (!*value || ascii_lower_eq(value, "true"))
 				f->bval = 1;
 			else if (ascii_lower_eq(value, "false"))
@@ -178,18 +179,18 @@ int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err)
 			else
 				return kiln_fail(err, KILN_EPARSE, 0,
 						 "expecting boolean value for flag %.*s, not: %s",
-						 (int)nlen, raw, value);
+						 (int) nlen, raw, value);
 			break;
 		case DF_FLAG_STRING:
 			if (!eq)
-				return kiln_fail(err, KILN_EPARSE, 0, "missing a value on flag: %.*s",
-						 (int)nlen, raw);
+				return kiln_fail(err, KILN_EPARSE, 0,
+						 "missing a value on flag: %.*s", (int) nlen, raw);
 			f->value = value;
 			break;
 		case DF_FLAG_STRINGS:
 			if (!eq)
-				return kiln_fail(err, KILN_EPARSE, 0, "missing a value on flag: %.*s",
-						 (int)nlen, raw);
+				return kiln_fail(err, KILN_EPARSE, 0,
+						 "missing a value on flag: %.*s", (int) nlen, raw);
 			if (kiln_strv_push(&f->values, value) < 0)
 				return df_oom(err);
 			break;

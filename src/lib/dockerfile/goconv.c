@@ -37,17 +37,17 @@ static int digits_uint(const char *s, int base, uint64_t max, uint64_t *ret)
 	for (const char *p = s; *p; p++) {
 		unsigned d;
 		if (*p >= '0' && *p <= '9')
-			d = (unsigned)(*p - '0');
+			d = (unsigned) (*p - '0');
 		else
 			return DF_GO_NUM_SYNTAX;
-		if (d >= (unsigned)base)
+		if (d >= (unsigned) base)
 			return DF_GO_NUM_SYNTAX;
 		if (overflow)
 			continue;
-		if (v > (max - d) / (uint64_t)base)
+		if (v > (max - d) / (uint64_t) base)
 			overflow = 1;
 		else
-			v = v * (uint64_t)base + d;
+			v = v * (uint64_t) base + d;
 	}
 	if (overflow)
 		return DF_GO_NUM_RANGE;
@@ -57,7 +57,7 @@ static int digits_uint(const char *s, int base, uint64_t max, uint64_t *ret)
 
 int df_go_parse_uint(const char *s, int base, int bits, uint64_t *ret)
 {
-	uint64_t max = bits >= 64 ? UINT64_MAX : (((uint64_t)1 << bits) - 1);
+	uint64_t max = bits >= 64 ? UINT64_MAX : (((uint64_t) 1 << bits) - 1);
 	return digits_uint(s, base, max, ret);
 }
 
@@ -69,14 +69,14 @@ int df_go_parse_int(const char *s, int base, int bits, int64_t *ret)
 		neg = *p == '-';
 		p++;
 	}
-	uint64_t cutoff = (uint64_t)1 << (bits - 1);
+	uint64_t cutoff = (uint64_t) 1 << (bits - 1);
 	uint64_t v;
 	int r = digits_uint(p, base, UINT64_MAX, &v);
 	if (r == DF_GO_NUM_SYNTAX)
 		return r;
 	if (r == DF_GO_NUM_RANGE || (!neg && v >= cutoff) || (neg && v > cutoff))
 		return DF_GO_NUM_RANGE;
-	*ret = neg ? (int64_t)(0 - v) : (int64_t)v;
+	*ret = neg ? (int64_t) (0 - v) : (int64_t) v;
 	return DF_GO_NUM_OK;
 }
 
@@ -99,7 +99,7 @@ static int time_quote(struct kiln_buf *out, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	int r = kiln_buf_addch(out, '"');
-	for (const unsigned char *p = (const unsigned char *)s; r >= 0 && *p; p++) {
+	for (const unsigned char *p = (const unsigned char *) s; r >= 0 && *p; p++) {
 		if (*p >= 0x80 || *p < 0x20) {
 			char e[4] = { '\\', 'x', hex[*p >> 4], hex[*p & 0xF] };
 			r = kiln_buf_add(out, e, 4);
@@ -107,7 +107,7 @@ static int time_quote(struct kiln_buf *out, const char *s)
 			if (*p == '"' || *p == '\\')
 				r = kiln_buf_addch(out, '\\');
 			if (r >= 0)
-				r = kiln_buf_addch(out, (char)*p);
+				r = kiln_buf_addch(out, (char) *p);
 		}
 	}
 	if (r >= 0)
@@ -140,19 +140,16 @@ struct duration_unit {
 };
 
 static const struct duration_unit duration_units[] = {
-	{ "ns", 1ULL },
-	{ "us", 1000ULL },
+	{ "ns", 1ULL },		  { "us", 1000ULL },
 	{ "\xc2\xb5s", 1000ULL }, /* U+00B5 micro sign */
 	{ "\xce\xbcs", 1000ULL }, /* U+03BC Greek mu */
-	{ "ms", 1000000ULL },
-	{ "s", 1000000000ULL },
-	{ "m", 60000000000ULL },
-	{ "h", 3600000000000ULL },
+	{ "ms", 1000000ULL },	  { "s", 1000000000ULL },
+	{ "m", 60000000000ULL },  { "h", 3600000000000ULL },
 };
 
 int df_go_parse_duration(const char *orig, int64_t *ret, struct kiln_error *err)
 {
-	const uint64_t lim = (uint64_t)1 << 63;
+	const uint64_t lim = (uint64_t) 1 << 63;
 	const char *s = orig;
 	uint64_t d = 0;
 	int neg = 0;
@@ -175,7 +172,7 @@ int df_go_parse_duration(const char *orig, int64_t *ret, struct kiln_error *err)
 		for (; *s >= '0' && *s <= '9'; s++) {
 			if (v > lim / 10)
 				return duration_fail(err, "invalid duration", NULL, orig);
-			v = v * 10 + (uint64_t)(*s - '0');
+			v = v * 10 + (uint64_t) (*s - '0');
 			if (v > lim)
 				return duration_fail(err, "invalid duration", NULL, orig);
 		}
@@ -191,7 +188,7 @@ int df_go_parse_duration(const char *orig, int64_t *ret, struct kiln_error *err)
 					overflow = 1;
 					continue;
 				}
-				uint64_t y = f * 10 + (uint64_t)(*s - '0');
+				uint64_t y = f * 10 + (uint64_t) (*s - '0');
 				if (y > lim) {
 					overflow = 1;
 					continue;
@@ -226,7 +223,7 @@ int df_go_parse_duration(const char *orig, int64_t *ret, struct kiln_error *err)
 			return duration_fail(err, "invalid duration", NULL, orig);
 		v *= unit->ns;
 		if (f > 0) {
-			v += (uint64_t)((double)f * ((double)unit->ns / scale));
+			v += (uint64_t) ((double) f * ((double) unit->ns / scale));
 			if (v > lim)
 				return duration_fail(err, "invalid duration", NULL, orig);
 		}
@@ -235,12 +232,12 @@ int df_go_parse_duration(const char *orig, int64_t *ret, struct kiln_error *err)
 			return duration_fail(err, "invalid duration", NULL, orig);
 	}
 	if (neg) {
-		*ret = d == lim ? INT64_MIN : -(int64_t)d;
+		*ret = d == lim ? INT64_MIN : -(int64_t) d;
 		return 0;
 	}
 	if (d > lim - 1)
 		return duration_fail(err, "invalid duration", NULL, orig);
-	*ret = (int64_t)d;
+	*ret = (int64_t) d;
 	return 0;
 }
 
@@ -248,14 +245,14 @@ int df_go_ram_in_bytes(const char *s, int64_t *ret)
 {
 	/* go-units parseSize: the number ends at the last digit, dot or space */
 	long sep = -1;
-	for (long i = (long)strlen(s) - 1; i >= 0; i--)
+	for (long i = (long) strlen(s) - 1; i >= 0; i--)
 		if ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == ' ') {
 			sep = i;
 			break;
 		}
 	if (sep < 0)
 		return -1;
-	size_t nlen = s[sep] == ' ' ? (size_t)sep : (size_t)sep + 1;
+	size_t nlen = s[sep] == ' ' ? (size_t) sep : (size_t) sep + 1;
 	const char *sfx = s + sep + 1;
 	char num[64];
 	if (nlen == 0 || nlen >= sizeof(num))
@@ -299,7 +296,7 @@ int df_go_ram_in_bytes(const char *s, int64_t *ret)
 	if (sl > 0) {
 		char l[4] = { 0 };
 		for (size_t i = 0; i < sl; i++)
-			l[i] = (char)((sfx[i] >= 'A' && sfx[i] <= 'Z') ? sfx[i] + 32 : sfx[i]);
+			l[i] = (char) ((sfx[i] >= 'A' && sfx[i] <= 'Z') ? sfx[i] + 32 : sfx[i]);
 		if (l[0] == 'b') {
 			if (sl > 1)
 				return -1;
@@ -317,7 +314,7 @@ int df_go_ram_in_bytes(const char *s, int64_t *ret)
 	/* Go's int64(float64) of an out-of-range value is undefined; refuse it */
 	if (size >= 9223372036854775808.0)
 		return -1;
-	*ret = (int64_t)size;
+	*ret = (int64_t) size;
 	return 0;
 }
 
@@ -327,13 +324,13 @@ struct signal_name {
 };
 
 static const struct signal_name signals[] = {
-	{ "ABRT", 6 },	  { "ALRM", 14 },   { "BUS", 7 },    { "CHLD", 17 }, { "CLD", 17 },
-	{ "CONT", 18 },	  { "FPE", 8 },	    { "HUP", 1 },    { "ILL", 4 },   { "INT", 2 },
-	{ "IO", 29 },	  { "IOT", 6 },	    { "KILL", 9 },   { "PIPE", 13 }, { "POLL", 29 },
-	{ "PROF", 27 },	  { "PWR", 30 },    { "QUIT", 3 },   { "SEGV", 11 }, { "STKFLT", 16 },
-	{ "STOP", 19 },	  { "SYS", 31 },    { "TERM", 15 },  { "TRAP", 5 },  { "TSTP", 20 },
-	{ "TTIN", 21 },	  { "TTOU", 22 },   { "URG", 23 },   { "USR1", 10 }, { "USR2", 12 },
-	{ "VTALRM", 26 }, { "WINCH", 28 },  { "XCPU", 24 },  { "XFSZ", 25 }, { "RTMIN", 34 },
+	{ "ABRT", 6 },	  { "ALRM", 14 },  { "BUS", 7 },   { "CHLD", 17 }, { "CLD", 17 },
+	{ "CONT", 18 },	  { "FPE", 8 },	   { "HUP", 1 },   { "ILL", 4 },   { "INT", 2 },
+	{ "IO", 29 },	  { "IOT", 6 },	   { "KILL", 9 },  { "PIPE", 13 }, { "POLL", 29 },
+	{ "PROF", 27 },	  { "PWR", 30 },   { "QUIT", 3 },  { "SEGV", 11 }, { "STKFLT", 16 },
+	{ "STOP", 19 },	  { "SYS", 31 },   { "TERM", 15 }, { "TRAP", 5 },  { "TSTP", 20 },
+	{ "TTIN", 21 },	  { "TTOU", 22 },  { "URG", 23 },  { "USR1", 10 }, { "USR2", 12 },
+	{ "VTALRM", 26 }, { "WINCH", 28 }, { "XCPU", 24 }, { "XFSZ", 25 }, { "RTMIN", 34 },
 	{ "RTMAX", 64 },
 };
 
@@ -342,7 +339,7 @@ static const struct signal_name signals[] = {
 static int go_upper_ascii(const char *s, char *out, size_t cap)
 {
 	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+	for (const unsigned char *p = (const unsigned char *) s; *p;) {
 		char c;
 		if (p[0] == 0xC5 && p[1] == 0xBF) {
 			c = 'S';
@@ -353,7 +350,7 @@ static int go_upper_ascii(const char *s, char *out, size_t cap)
 		} else if (*p >= 0x80) {
 			return -1;
 		} else {
-			c = (char)((*p >= 'a' && *p <= 'z') ? *p - 32 : *p);
+			c = (char) ((*p >= 'a' && *p <= 'z') ? *p - 32 : *p);
 			p++;
 		}
 		if (n + 1 >= cap)
@@ -370,7 +367,7 @@ int df_go_parse_signal(const char *s, int *ret)
 	if (df_go_parse_int(s, 10, 64, &n) == DF_GO_NUM_OK) {
 		if (n == 0 || n < INT_MIN || n > INT_MAX)
 			return -1;
-		*ret = (int)n;
+		*ret = (int) n;
 		return 0;
 	}
 	char up[32];
@@ -393,7 +390,7 @@ int df_go_parse_signal(const char *s, int *ret)
 		uint64_t k;
 		if (df_go_parse_uint(rest, 10, 8, &k) == DF_GO_NUM_OK && k >= 1 &&
 		    k <= (sign > 0 ? 15U : 14U)) {
-			*ret = base + sign * (int)k;
+			*ret = base + sign * (int) k;
 			return 0;
 		}
 	}
@@ -424,8 +421,9 @@ int df_go_csv_fields(const char *s, struct kiln_strv *out, struct kiln_error *er
 					}
 					p++;
 					if (*p != ',' && *p) {
-						r = kiln_fail(err, KILN_EPARSE, 0,
-							      "extraneous or missing \" in quoted-field");
+						r = kiln_fail(
+							err, KILN_EPARSE, 0,
+							"extraneous or missing \" in quoted-field");
 						goto out;
 					}
 					break;
@@ -443,7 +441,7 @@ int df_go_csv_fields(const char *s, struct kiln_strv *out, struct kiln_error *er
 				}
 				e++;
 			}
-			if ((r = kiln_buf_add(&f, p, (size_t)(e - p))) < 0)
+			if ((r = kiln_buf_add(&f, p, (size_t) (e - p))) < 0)
 				goto oom;
 			p = e;
 		}
@@ -511,9 +509,9 @@ static char *ascii_case(const char *s, int upper)
 		return NULL;
 	for (char *p = c; *p; p++) {
 		if (upper && *p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 32);
+			*p = (char) (*p - 32);
 		else if (!upper && *p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
+			*p = (char) (*p + 32);
 	}
 	return c;
 }
@@ -559,7 +557,7 @@ const char *df_suggest(const char *val, const char *const *options, size_t n, in
 
 int df_go_equal_fold_as(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *) s;
 	if (*p != 'a' && *p != 'A')
 		return 0;
 	p++;

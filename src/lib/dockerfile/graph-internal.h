@@ -21,8 +21,8 @@ struct df_buildarg {
 /** A command of a stage: an instruction and the stages it reads (toCommand). */
 struct df_cmd {
 	const struct kiln_df_instr *instr;
-	int onbuild;         /* replayed ONBUILD trigger */
-	long source;         /* COPY --from: stage index, -1 none, -2 image or scratch */
+	int onbuild;	     /* replayed ONBUILD trigger */
+	long source;	     /* COPY --from: stage index, -1 none, -2 image or scratch */
 	long *mount_sources; /* RUN: per mount spec, as above */
 	size_t n_mounts;
 };
@@ -60,8 +60,8 @@ struct df_graph {
 
 	struct kiln_shell_envlist *build_args; /* --build-arg */
 	struct kiln_shell_envlist *global;     /* globalArgs */
-	struct kiln_strv meta_keys;            /* ARG names of the global scope */
-	struct kiln_strv consumed;             /* every ARG name declared and dispatched */
+	struct kiln_strv meta_keys;	       /* ARG names of the global scope */
+	struct kiln_strv consumed;	       /* every ARG name declared and dispatched */
 	struct df_state *states;
 
 	/* ONBUILD triggers re-parsed from text (they own their AST) */

@@ -123,8 +123,9 @@ static int meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int w
 		const struct kiln_df_instr *in = &m->meta_args[i];
 		for (size_t k = 0; k < in->u.args.n; k++) {
 			const struct kiln_df_argdef *d = &in->u.args.v[k];
-			const char *bv = with_build_args ? kiln_shell_envlist_get(gr->build_args, d->key)
-							 : NULL;
+			const char *bv = with_build_args
+						 ? kiln_shell_envlist_get(gr->build_args, d->key)
+						 : NULL;
 			cleanup(kiln_shell_result_release) struct kiln_shell_result res =
 				KILN_SHELL_RESULT_INIT;
 			const char *value = bv;
@@ -132,7 +133,8 @@ static int meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int w
 			if (!bv && d->value) {
 				r = df_expand(gr, NULL, d->value, args, &res, err);
 				if (r < 0) {
-					df_error_locate(err, gr->file, in->start_line, in->end_line);
+					df_error_locate(err, gr->file, in->start_line,
+							in->end_line);
 					return r;
 				}
 				value = res.word;
@@ -190,10 +192,11 @@ static int lint_default_args(struct df_graph *gr, struct kiln_error *err)
 		if (r < 0 && code == KILN_ENOMEM)
 			return df_oom(err);
 		if (r < 0 &&
-		    df_lint_run(gr->lint, DF_RULE_INVALID_DEFAULT_ARG_IN_FROM, NULL, from->start_line,
-				from->end_line,
-				"Default value for ARG %s results in empty or invalid base image name",
-				from->u.from.base) < 0)
+		    df_lint_run(
+			    gr->lint, DF_RULE_INVALID_DEFAULT_ARG_IN_FROM, NULL, from->start_line,
+			    from->end_line,
+			    "Default value for ARG %s results in empty or invalid base image name",
+			    from->u.from.base) < 0)
 			return df_oom(err);
 	}
 	return 0;
@@ -219,10 +222,12 @@ static int report_from_args(struct df_graph *gr, const struct kiln_df_instr *fro
 		if (kiln_strv_find(&keys, u) >= 0)
 			continue;
 		cleanup_free char *owned = NULL;
-		const char *sug = df_suggest(u, (const char *const *)keys.items, keys.len, 1, &owned);
+		const char *sug =
+			df_suggest(u, (const char *const *) keys.items, keys.len, 1, &owned);
 		int r = sug ? df_lint_run(gr->lint, DF_RULE_UNDEFINED_ARG_IN_FROM, from->node,
 					  from->start_line, from->end_line,
-					  "FROM argument '%s' is not declared (did you mean %s?)", u, sug)
+					  "FROM argument '%s' is not declared (did you mean %s?)",
+					  u, sug)
 			    : df_lint_run(gr->lint, DF_RULE_UNDEFINED_ARG_IN_FROM, from->node,
 					  from->start_line, from->end_line,
 					  "FROM argument '%s' is not declared", u);
@@ -233,7 +238,8 @@ static int report_from_args(struct df_graph *gr, const struct kiln_df_instr *fro
 }
 
 /* wrapSuggestAny: " (did you mean X?)" for the first unmatched name close to a global */
-static void suggest_any(struct df_graph *gr, struct kiln_error *err, const struct kiln_strv *unmatched)
+static void suggest_any(struct df_graph *gr, struct kiln_error *err,
+			const struct kiln_strv *unmatched)
 {
 	size_t n = kiln_shell_envlist_count(gr->global);
 	const char **opts = kiln_calloc(n + 1, sizeof(char *));
@@ -244,7 +250,7 @@ static void suggest_any(struct df_graph *gr, struct kiln_error *err, const struc
 	for (size_t i = 0; i < unmatched->len; i++) {
 		cleanup_free char *owned = NULL;
 		if (df_suggest(unmatched->items[i], opts, n, 1, &owned)) {
-			(void)df_error_suggest(err, 0, unmatched->items[i], opts, n, 1);
+			(void) df_error_suggest(err, 0, unmatched->items[i], opts, n, 1);
 			break;
 		}
 	}
@@ -328,7 +334,8 @@ static int stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 		    !strcmp(pm.matched.items[0], "TARGETPLATFORM")) {
 			const char *tp = kiln_shell_envlist_get(gr->global, "TARGETPLATFORM");
 			if (tp && !strcmp(pm.word, tp) &&
-			    df_lint_run(gr->lint, DF_RULE_REDUNDANT_TARGET_PLATFORM, from->node, sl, el,
+			    df_lint_run(gr->lint, DF_RULE_REDUNDANT_TARGET_PLATFORM, from->node, sl,
+					el,
 					"Setting platform to predefined %s in FROM is redundant as "
 					"this is the default behavior",
 					f->platform) < 0)
@@ -347,7 +354,8 @@ static int stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 							gr->lint,
 							DF_RULE_FROM_PLATFORM_FLAG_CONST_DISALLOWED,
 							from->node, sl, el,
-							"FROM --platform flag should not use constant "
+							"FROM --platform flag should not use "
+							"constant "
 							"value %s",
 							q.buf);
 					kiln_buf_release(&q);
@@ -361,7 +369,8 @@ static int stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 			kiln_error_release(&pe);
 		}
 		if (r < 0) {
-			int rr = kiln_fail(err, e.code, 0, "failed to process arguments for platform : %s",
+			int rr = kiln_fail(err, e.code, 0,
+					   "failed to process arguments for platform : %s",
 					   e.msg ? e.msg : "");
 			kiln_error_release(&e);
 			df_error_locate(err, gr->file, sl, el);
@@ -419,7 +428,7 @@ static long find_stage(struct df_graph *gr, const char *name)
 	long found = -1;
 	for (size_t k = 0; k < gr->g->n_stages; k++)
 		if (gr->g->stages[k].name && !strcmp(gr->g->stages[k].name, b.buf))
-			found = (long)k;
+			found = (long) k;
 	kiln_buf_release(&b);
 	return found;
 }
@@ -463,7 +472,7 @@ static int go_atoi(const char *s, long *ret)
 	long long v = strtoll(s, &end, 10);
 	if (*end)
 		return -1;
-	*ret = (long)v;
+	*ret = (long) v;
 	return 0;
 }
 
@@ -487,13 +496,14 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 			return r;
 		}
 		if (strcmp(res.word, from) != 0)
-			return df_fail_at(gr, err, sl, el,
-					  "variable expansion is not supported for --from, define a "
-					  "new stage with FROM using ARG from global scope as a "
-					  "workaround");
+			return df_fail_at(
+				gr, err, sl, el,
+				"variable expansion is not supported for --from, define a "
+				"new stage with FROM using ARG from global scope as a "
+				"workaround");
 		long idx;
 		if (go_atoi(from, &idx) == 0) {
-			if (idx < 0 || (size_t)idx >= gr->g->n_stages)
+			if (idx < 0 || (size_t) idx >= gr->g->n_stages)
 				return df_fail_at(gr, err, sl, el, "invalid stage index %ld", idx);
 			c->source = idx;
 		} else {
@@ -502,11 +512,10 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 				return df_oom(err);
 			c->source = k >= 0 ? k : -2;
 		}
-		r = c->source >= 0 ? add_edge(gr, i, KILN_DF_EDGE_COPY, (size_t)c->source, from, sl,
-					      c->onbuild)
-				   : strcmp(from, "scratch") == 0
-					     ? 0
-					     : add_image(gr, i, KILN_DF_EDGE_COPY, from, sl);
+		r = c->source >= 0 ? add_edge(gr, i, KILN_DF_EDGE_COPY, (size_t) c->source, from,
+					      sl, c->onbuild)
+		    : strcmp(from, "scratch") == 0 ? 0
+						   : add_image(gr, i, KILN_DF_EDGE_COPY, from, sl);
 		if (r < 0)
 			return df_oom(err);
 	}
@@ -518,7 +527,8 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 			return df_oom(err);
 		for (size_t k = 0; k < n; k++) {
 			struct kiln_df_mount m;
-			int r = df_mount_parse(gr->a, in->u.run.mount_specs.v[k], NULL, NULL, &m, err);
+			int r = df_mount_parse(gr->a, in->u.run.mount_specs.v[k], NULL, NULL, &m,
+					       err);
 			if (r < 0) {
 				df_error_locate(err, gr->file, sl, el);
 				return r;
@@ -530,7 +540,8 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 				return df_oom(err);
 			c->mount_sources[k] = s >= 0 ? s : -2;
 			if (s >= 0)
-				r = add_edge(gr, i, KILN_DF_EDGE_MOUNT, (size_t)s, from, sl, c->onbuild);
+				r = add_edge(gr, i, KILN_DF_EDGE_MOUNT, (size_t) s, from, sl,
+					     c->onbuild);
 			else if (m.from && *m.from && strcmp(m.from, "scratch") != 0)
 				r = add_image(gr, i, KILN_DF_EDGE_MOUNT, m.from, sl);
 			if (r < 0)
@@ -588,9 +599,10 @@ static int check_cycles(struct df_graph *gr, struct kiln_error *err)
 					first_line = e->line;
 				if (onpath[e->stage]) {
 					int line = first_line ? first_line : e->line;
-					return df_fail_at(gr, err, line, line,
-							  "circular dependency detected on stage: %s",
-							  g->stages[root].id);
+					return df_fail_at(
+						gr, err, line, line,
+						"circular dependency detected on stage: %s",
+						g->stages[root].id);
 				}
 				if (!visited[e->stage]) {
 					visited[e->stage] = onpath[e->stage] = 1;
@@ -654,8 +666,8 @@ static int add_triggers(struct df_graph *gr, size_t i, const char *const *texts,
 			}
 			return r;
 		}
-		struct kiln_df_ast **na = kiln_reallocarray(gr->trigger_asts, gr->n_trigger_asts + 1,
-							    sizeof(*na));
+		struct kiln_df_ast **na =
+			kiln_reallocarray(gr->trigger_asts, gr->n_trigger_asts + 1, sizeof(*na));
 		if (!na) {
 			kiln_df_ast_free(ast);
 			return df_oom(err);
@@ -663,7 +675,8 @@ static int add_triggers(struct df_graph *gr, size_t i, const char *const *texts,
 		gr->trigger_asts = na;
 		na[gr->n_trigger_asts++] = ast;
 		if (ast->n_nodes != 1)
-			return df_fail_at(gr, err, sl, el, "onbuild trigger should be a single expression");
+			return df_fail_at(gr, err, sl, el,
+					  "onbuild trigger should be a single expression");
 		/* the trigger's location is the stage's FROM */
 		ast->nodes[0].start_line = sl;
 		ast->nodes[0].end_line = el;
@@ -699,7 +712,7 @@ static int image_config(struct df_graph *gr, size_t i, struct kiln_error *err)
 		return r;
 	for (size_t k = 0; k < c.n_env; k++) {
 		const char *eq = strchr(c.env[k], '=');
-		cleanup_free char *key = eq ? kiln_strndup(c.env[k], (size_t)(eq - c.env[k]))
+		cleanup_free char *key = eq ? kiln_strndup(c.env[k], (size_t) (eq - c.env[k]))
 					    : kiln_strdup(c.env[k]);
 		if (!key)
 			return df_oom(err);
@@ -719,8 +732,9 @@ static int image_config(struct df_graph *gr, size_t i, struct kiln_error *err)
 	/* InvalidBaseImagePlatform: the image is not for the stage's platform */
 	if (c.os && c.arch && st->needed &&
 	    (strcmp(c.os, st->platform.os) || strcmp(c.arch, st->platform.arch))) {
-		struct kiln_df_platform actual = { (char *)c.os, (char *)c.arch,
-						   (char *)(c.variant ? c.variant : ""), (char *)"" };
+		struct kiln_df_platform actual = { (char *) c.os, (char *) c.arch,
+						   (char *) (c.variant ? c.variant : ""),
+						   (char *) "" };
 		cleanup_free char *a = kiln_df_platform_format_all(&actual);
 		cleanup_free char *e = kiln_df_platform_format_all(&st->platform);
 		struct kiln_buf qa = KILN_BUF_INIT, qe = KILN_BUF_INIT;
@@ -728,11 +742,12 @@ static int image_config(struct df_graph *gr, size_t i, struct kiln_error *err)
 		if (r >= 0)
 			r = kiln_df_go_quote(&qe, e, strlen(e));
 		if (r >= 0)
-			r = df_lint_run(gr->lint, DF_RULE_INVALID_BASE_IMAGE_PLATFORM, NULL,
-					st->start_line, st->model->from->end_line,
-					"Base image %s was pulled with platform %s, expected %s for "
-					"current build",
-					st->base, qa.buf, qe.buf);
+			r = df_lint_run(
+				gr->lint, DF_RULE_INVALID_BASE_IMAGE_PLATFORM, NULL, st->start_line,
+				st->model->from->end_line,
+				"Base image %s was pulled with platform %s, expected %s for "
+				"current build",
+				st->base, qa.buf, qe.buf);
 		kiln_buf_release(&qa);
 		kiln_buf_release(&qe);
 		if (r < 0)
@@ -761,7 +776,8 @@ static int resolve(struct df_graph *gr, struct kiln_error *err)
 				if (r < 0) {
 					if (r == -KILN_ENOMEM)
 						return r;
-					r = kiln_error_prefix(err, r, "failed to parse stage name \"%s\"",
+					r = kiln_error_prefix(err, r,
+							      "failed to parse stage name \"%s\"",
 							      st->base);
 					df_error_locate(err, gr->file, st->start_line,
 							st->model->from->end_line);
@@ -789,7 +805,8 @@ static int resolve(struct df_graph *gr, struct kiln_error *err)
 				if (r < 0) {
 					if (r == -KILN_ENOMEM)
 						return r;
-					r = kiln_error_prefix(err, r, "failed to parse stage name \"%s\"",
+					r = kiln_error_prefix(err, r,
+							      "failed to parse stage name \"%s\"",
 							      st->images[k].ref);
 					df_error_locate(err, gr->file, st->images[k].line,
 							st->images[k].line);
@@ -807,7 +824,8 @@ static int resolve(struct df_graph *gr, struct kiln_error *err)
 			cleanup_free const char **texts = NULL;
 			size_t nt = 0;
 			if (st->base_kind == KILN_DF_BASE_STAGE) {
-				const struct kiln_df_model_stage *b = g->stages[st->base_stage].model;
+				const struct kiln_df_model_stage *b =
+					g->stages[st->base_stage].model;
 				texts = kiln_calloc(b->n_instrs + 1, sizeof(char *));
 				if (!texts)
 					return df_oom(err);
@@ -850,8 +868,8 @@ static int schedule(struct df_graph *gr, struct kiln_error *err)
 				lvl = d->level + 1;
 		}
 		st->level = lvl;
-		if ((size_t)lvl + 1 > maxlevel)
-			maxlevel = (size_t)lvl + 1;
+		if ((size_t) lvl + 1 > maxlevel)
+			maxlevel = (size_t) lvl + 1;
 	}
 	g->n_levels = maxlevel;
 	g->levels = kiln_df_arena_array(gr->a, maxlevel + 1, sizeof(size_t *));
@@ -865,7 +883,7 @@ static int schedule(struct df_graph *gr, struct kiln_error *err)
 	}
 	for (size_t i = 0; i < g->n_stages; i++)
 		if (g->stages[i].needed) {
-			size_t l = (size_t)g->stages[i].level;
+			size_t l = (size_t) g->stages[i].level;
 			g->levels[l][g->level_sizes[l]++] = i;
 		}
 	return 0;
@@ -873,14 +891,14 @@ static int schedule(struct df_graph *gr, struct kiln_error *err)
 
 static int builtin_arg(const char *k)
 {
-	static const char *const proxies[] = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
-					       "https_proxy", "FTP_PROXY", "ftp_proxy",
-					       "NO_PROXY", "no_proxy", "ALL_PROXY",
+	static const char *const proxies[] = { "HTTP_PROXY",  "http_proxy", "HTTPS_PROXY",
+					       "https_proxy", "FTP_PROXY",  "ftp_proxy",
+					       "NO_PROXY",    "no_proxy",   "ALL_PROXY",
 					       "all_proxy" };
 	static const char *const predefined[] = {
-		"BUILDPLATFORM", "BUILDOS", "BUILDOSVERSION", "BUILDARCH", "BUILDVARIANT",
-		"TARGETPLATFORM", "TARGETOS", "TARGETOSVERSION", "TARGETARCH", "TARGETVARIANT",
-		"TARGETSTAGE", "SOURCE_DATE_EPOCH",
+		"BUILDPLATFORM", "BUILDOS",	   "BUILDOSVERSION", "BUILDARCH",
+		"BUILDVARIANT",	 "TARGETPLATFORM", "TARGETOS",	     "TARGETOSVERSION",
+		"TARGETARCH",	 "TARGETVARIANT",  "TARGETSTAGE",    "SOURCE_DATE_EPOCH",
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(proxies); i++)
 		if (!strcmp(k, proxies[i]))
@@ -893,7 +911,7 @@ static int builtin_arg(const char *k)
 
 static int cmp_str(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
 static int unused_args(struct df_graph *gr, struct kiln_error *err)
@@ -985,8 +1003,9 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 {
 	struct kiln_df_graph *g = gr->g;
 	const struct kiln_df_graph_opts *o = gr->opts;
-	int r = o->build_platform ? kiln_df_platform_copy(o->build_platform, &g->build_platform, err)
-				  : kiln_df_platform_host(&g->build_platform, err);
+	int r = o->build_platform
+			? kiln_df_platform_copy(o->build_platform, &g->build_platform, err)
+			: kiln_df_platform_host(&g->build_platform, err);
 	if (r < 0)
 		return r;
 	r = kiln_df_platform_copy(o->target_platform ? o->target_platform : &g->build_platform,
@@ -1051,11 +1070,11 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 		if (st->name && !(o->flags & KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES))
 			for (size_t k = 0; k < i; k++)
 				if (g->stages[k].name && !strcmp(g->stages[k].name, st->name))
-					return df_fail_at(gr, err, st->start_line,
-							  st->model->from->end_line,
-							  "duplicate stage name \"%s\": stage names "
-							  "should be unique (first used on line %d)",
-							  st->name, g->stages[k].start_line);
+					return df_fail_at(
+						gr, err, st->start_line, st->model->from->end_line,
+						"duplicate stage name \"%s\": stage names "
+						"should be unique (first used on line %d)",
+						st->name, g->stages[k].start_line);
 	}
 	/* a stage's platform: its own --platform, a base stage's, or the target's */
 	for (size_t i = 0; i < g->n_stages; i++) {
@@ -1077,16 +1096,17 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 		if (t == -2)
 			return df_oom(err);
 		if (t < 0) {
-			r = kiln_fail(err, KILN_ENOTFOUND, 0, "target stage \"%s\" could not be found",
-				      o->target);
-			cleanup_free const char **ids = kiln_calloc(g->n_stages + 1, sizeof(char *));
+			r = kiln_fail(err, KILN_ENOTFOUND, 0,
+				      "target stage \"%s\" could not be found", o->target);
+			cleanup_free const char **ids =
+				kiln_calloc(g->n_stages + 1, sizeof(char *));
 			if (!ids)
 				return df_oom(err);
 			for (size_t i = 0; i < g->n_stages; i++)
 				ids[i] = g->stages[i].id;
 			return df_error_suggest(err, r, o->target, ids, g->n_stages, 1);
 		}
-		g->target = (size_t)t;
+		g->target = (size_t) t;
 	} else {
 		g->target = g->n_stages - 1;
 	}
@@ -1135,7 +1155,7 @@ int kiln_df_graph_new(const struct kiln_df_model *model, const struct kiln_df_gr
 	};
 	gr.hooks = gr.opts->hooks;
 	gr.lint = gr.opts->lint;
-	gr.lex.escape = model->ast ? (char)model->ast->escape : '\\';
+	gr.lex.escape = model->ast ? (char) model->ast->escape : '\\';
 	int r = graph_setup(&gr, err);
 	if (r >= 0)
 		r = graph_walk(&gr, err);

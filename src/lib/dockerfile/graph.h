@@ -46,18 +46,18 @@ enum kiln_df_base_kind {
 };
 
 enum kiln_df_edge_kind {
-	KILN_DF_EDGE_FROM = 0,  /* FROM <earlier stage> */
-	KILN_DF_EDGE_COPY,      /* COPY --from= */
-	KILN_DF_EDGE_MOUNT,     /* RUN --mount=from= */
+	KILN_DF_EDGE_FROM = 0, /* FROM <earlier stage> */
+	KILN_DF_EDGE_COPY,     /* COPY --from= */
+	KILN_DF_EDGE_MOUNT,    /* RUN --mount=from= */
 };
 
 /** A stage depending on another stage. */
 struct kiln_df_edge {
 	enum kiln_df_edge_kind kind;
-	size_t stage;      /* the stage depended on */
-	const char *ref;   /* as written: the name, index or base */
-	int line;          /* the instruction's first line */
-	int from_onbuild;  /* made by an ONBUILD trigger of the base */
+	size_t stage;	  /* the stage depended on */
+	const char *ref;  /* as written: the name, index or base */
+	int line;	  /* the instruction's first line */
+	int from_onbuild; /* made by an ONBUILD trigger of the base */
 };
 
 /** A stage using an image that is not a stage (COPY --from=alpine, mount from=img). */
@@ -93,17 +93,17 @@ struct kiln_df_step {
 
 struct kiln_df_stage {
 	size_t index;
-	const char *name;     /* lower-cased; NULL for an unnamed stage */
-	const char *id;       /* the name, or "stage-N" as BuildKit calls unnamed stages */
+	const char *name; /* lower-cased; NULL for an unnamed stage */
+	const char *id;	  /* the name, or "stage-N" as BuildKit calls unnamed stages */
 	const struct kiln_df_model_stage *model;
 	const char *base_raw; /* as written */
 	enum kiln_df_base_kind base_kind;
-	const char *base;     /* expanded image reference, stage name or "scratch" */
-	size_t base_stage;    /* KILN_DF_BASE_STAGE: its index */
-	const char *platform_raw; /* --platform as written, NULL when absent */
+	const char *base;		  /* expanded image reference, stage name or "scratch" */
+	size_t base_stage;		  /* KILN_DF_BASE_STAGE: its index */
+	const char *platform_raw;	  /* --platform as written, NULL when absent */
 	struct kiln_df_platform platform; /* the platform the stage builds for */
-	int has_platform;                 /* --platform given */
-	struct kiln_df_words from_args;   /* build args the FROM line used, "K=V" */
+	int has_platform;		  /* --platform given */
+	struct kiln_df_words from_args;	  /* build args the FROM line used, "K=V" */
 	int start_line, end_line;
 
 	struct kiln_df_edge *deps; /* FROM stage first, then in instruction order */
@@ -111,8 +111,8 @@ struct kiln_df_stage {
 	struct kiln_df_image_dep *images;
 	size_t n_images;
 
-	int needed;     /* the target needs it (the target itself included) */
-	int level;      /* its level in the schedule, -1 when not needed */
+	int needed;	/* the target needs it (the target itself included) */
+	int level;	/* its level in the schedule, -1 when not needed */
 	int dispatched; /* its steps were computed */
 	struct kiln_df_step *steps;
 	size_t n_steps;
@@ -147,7 +147,8 @@ struct kiln_df_hooks {
 	 * no ENV but PATH, no WORKDIR, no USER, no SHELL), < 0 on error.
 	 * Called for the image bases of the stages that are dispatched.
 	 */
-	int (*image_config)(void *userdata, const char *ref, const struct kiln_df_platform *platform,
+	int (*image_config)(void *userdata, const char *ref,
+			    const struct kiln_df_platform *platform,
 			    struct kiln_df_image_config *ret, struct kiln_error *err);
 	/**
 	 * Check an image reference (docker's ParseNormalizedNamed): 0 when
@@ -176,14 +177,14 @@ enum kiln_df_graph_flags {
 struct kiln_df_lint; /* the checks' sink; set by kiln_df_check() */
 
 struct kiln_df_graph_opts {
-	const char *target;                /* NULL: the last stage */
-	const char *const *build_args;     /* "K=V" (a later K replaces an earlier one) */
+	const char *target;	       /* NULL: the last stage */
+	const char *const *build_args; /* "K=V" (a later K replaces an earlier one) */
 	size_t n_build_args;
-	const struct kiln_df_platform *build_platform;  /* NULL: the host */
+	const struct kiln_df_platform *build_platform;	/* NULL: the host */
 	const struct kiln_df_platform *target_platform; /* NULL: the build platform */
-	unsigned flags;                                 /* enum kiln_df_graph_flags */
-	const struct kiln_df_hooks *hooks;              /* NULL: none */
-	struct kiln_df_lint *lint;                      /* internal */
+	unsigned flags;					/* enum kiln_df_graph_flags */
+	const struct kiln_df_hooks *hooks;		/* NULL: none */
+	struct kiln_df_lint *lint;			/* internal */
 };
 
 struct kiln_df_graph {

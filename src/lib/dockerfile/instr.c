@@ -28,9 +28,9 @@ struct pctx {
 };
 
 static const char *const instruction_names[] = {
-	"ADD",	   "ARG",	  "CMD",  "COPY",  "ENTRYPOINT", "ENV",	 "EXPOSE",
-	"FROM",	   "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
-	"STOPSIGNAL", "USER",	  "VOLUME", "WORKDIR",
+	"ADD",	  "ARG",   "CMD",	  "COPY",  "ENTRYPOINT", "ENV",
+	"EXPOSE", "FROM",  "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
+	"RUN",	  "SHELL", "STOPSIGNAL",  "USER",  "VOLUME",	 "WORKDIR",
 };
 
 const char *kiln_df_cmd_upper(enum kiln_df_cmd cmd)
@@ -55,7 +55,7 @@ const char *kiln_df_cmd_upper(enum kiln_df_cmd cmd)
 		[KILN_DF_VOLUME] = "VOLUME",
 		[KILN_DF_WORKDIR] = "WORKDIR",
 	};
-	if ((int)cmd <= 0 || cmd >= KILN_DF_CMD_MAX_)
+	if ((int) cmd <= 0 || cmd >= KILN_DF_CMD_MAX_)
 		return NULL;
 	return names[cmd];
 }
@@ -65,7 +65,7 @@ static int fail(struct pctx *c, struct kiln_error *err, const char *fmt, ...)
 static int fail(struct pctx *c, struct kiln_error *err, const char *fmt, ...)
 {
 	va_list ap;
-	(void)c;
+	(void) c;
 	va_start(ap, fmt);
 	int r = kiln_failv(err, KILN_EPARSE, 0, fmt, ap);
 	va_end(ap);
@@ -156,7 +156,7 @@ static int cmdline_files(struct pctx *c, struct kiln_df_cmdline *cl)
 
 static int shell_dependent(struct pctx *c, struct kiln_df_cmdline *cl, int empty_as_nil)
 {
-	(void)empty_as_nil; /* an empty list is NULL either way here */
+	(void) empty_as_nil; /* an empty list is NULL either way here */
 	int r = cmdline_files(c, cl);
 	if (r < 0)
 		return r;
@@ -216,7 +216,8 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 		int rr = 0;
 		if (body) {
 			if (h.chomp)
-				rr = kiln_df_chomp_heredoc(body->content.str, body->content.len, &b);
+				rr = kiln_df_chomp_heredoc(body->content.str, body->content.len,
+							   &b);
 			else
 				rr = kiln_buf_add(&b, body->content.str, body->content.len);
 		}
@@ -248,10 +249,13 @@ static int parse_copy_add(struct pctx *c, int add, struct kiln_error *err)
 	struct df_flag *link = df_bflags_add(&c->bf, "link", DF_FLAG_BOOL, "false");
 	struct df_flag *keepgit =
 		add ? df_bflags_add(&c->bf, "keep-git-dir", DF_FLAG_BOOL, "false") : NULL;
-	struct df_flag *checksum = add ? df_bflags_add(&c->bf, "checksum", DF_FLAG_STRING, "") : NULL;
-	struct df_flag *unpack = add ? df_bflags_add(&c->bf, "unpack", DF_FLAG_BOOL, "false") : NULL;
+	struct df_flag *checksum =
+		add ? df_bflags_add(&c->bf, "checksum", DF_FLAG_STRING, "") : NULL;
+	struct df_flag *unpack =
+		add ? df_bflags_add(&c->bf, "unpack", DF_FLAG_BOOL, "false") : NULL;
 	struct df_flag *excludes = df_bflags_add(&c->bf, "exclude", DF_FLAG_STRINGS, NULL);
-	struct df_flag *parents = add ? NULL : df_bflags_add(&c->bf, "parents", DF_FLAG_BOOL, "false");
+	struct df_flag *parents =
+		add ? NULL : df_bflags_add(&c->bf, "parents", DF_FLAG_BOOL, "false");
 	int r = parse_flags(c, err);
 	if (r < 0)
 		return r;
@@ -322,10 +326,11 @@ static int parse_from(struct pctx *c, struct kiln_error *err)
 			char *q;
 			if (quote_go(c, c->args[2], &q) < 0)
 				return oom(err);
-			return fail(c, err,
-				    "invalid name for build stage: %s, name can't start with a number "
-				    "or contain symbols",
-				    q);
+			return fail(
+				c, err,
+				"invalid name for build stage: %s, name can't start with a number "
+				"or contain symbols",
+				q);
 		}
 		if (!(f->name_raw = adup(c, c->args[2])) || !(f->as_raw = adup(c, c->args[1])))
 			return oom(err);
@@ -359,7 +364,7 @@ static int parse_onbuild(struct pctx *c, struct kiln_error *err)
 		return oom(err);
 	for (char *p = trig; *p; p++)
 		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 32);
+			*p = (char) (*p - 32);
 	if (!strcmp(trig, "ONBUILD"))
 		return fail(c, err, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
 	if (!strcmp(trig, "MAINTAINER") || !strcmp(trig, "FROM"))
@@ -470,7 +475,7 @@ static int parse_healthcheck(struct pctx *c, struct kiln_error *err)
 		return oom(err);
 	for (char *p = typ; *p; p++)
 		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 32);
+			*p = (char) (*p - 32);
 	if (!strcmp(typ, "NONE")) {
 		if (c->nargs != 1)
 			return fail(c, err, "HEALTHCHECK NONE takes no arguments");
@@ -484,7 +489,8 @@ static int parse_healthcheck(struct pctx *c, struct kiln_error *err)
 	struct df_flag *interval = df_bflags_add(&c->bf, "interval", DF_FLAG_STRING, "");
 	struct df_flag *timeout = df_bflags_add(&c->bf, "timeout", DF_FLAG_STRING, "");
 	struct df_flag *start_period = df_bflags_add(&c->bf, "start-period", DF_FLAG_STRING, "");
-	struct df_flag *start_interval = df_bflags_add(&c->bf, "start-interval", DF_FLAG_STRING, "");
+	struct df_flag *start_interval =
+		df_bflags_add(&c->bf, "start-interval", DF_FLAG_STRING, "");
 	struct df_flag *retries = df_bflags_add(&c->bf, "retries", DF_FLAG_STRING, "");
 	int r = parse_flags(c, err);
 	if (r < 0)
@@ -520,8 +526,8 @@ static int parse_healthcheck(struct pctx *c, struct kiln_error *err)
 		if (nr != DF_GO_NUM_OK)
 			return df_go_num_fail(err, "ParseInt", retries->value, nr);
 		if (v < 0)
-			return fail(c, err, "--retries cannot be negative (%lld)", (long long)v);
-		h->retries = (int)v;
+			return fail(c, err, "--retries cannot be negative (%lld)", (long long) v);
+		h->retries = (int) v;
 	}
 	return 0;
 }
@@ -541,7 +547,7 @@ static int not_json(struct pctx *c, const char *command, struct kiln_error *err)
 	snprintf(pat, sizeof(pat), "%s ", command);
 	for (char *p = pat; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
+			*p = (char) (*p + 32);
 	size_t pl = strlen(pat), w = 0;
 	for (size_t i = 0; i < b.len;) {
 		if (i + pl <= b.len && memcmp(b.buf + i, pat, pl) == 0) {
@@ -558,11 +564,12 @@ static int not_json(struct pctx *c, const char *command, struct kiln_error *err)
 			hint = 1;
 	hint = hint && !strstr(b.buf, "\\\\") && strchr(b.buf, '[') && strchr(b.buf, ']');
 	if (hint)
-		r = fail(c, err,
-			 "%s requires the arguments to be in JSON form. It looks like '%s' includes "
-			 "a file path without an escaped back-slash. JSON requires back-slashes to "
-			 "be escaped such as [\"c:\\\\path\\\\to\\\\file.exe\", \"/parameter\"]",
-			 command, b.buf);
+		r = fail(
+			c, err,
+			"%s requires the arguments to be in JSON form. It looks like '%s' includes "
+			"a file path without an escaped back-slash. JSON requires back-slashes to "
+			"be escaped such as [\"c:\\\\path\\\\to\\\\file.exe\", \"/parameter\"]",
+			command, b.buf);
 	else
 		r = fail(c, err, "%s requires the arguments to be in JSON form", command);
 	kiln_buf_release(&b);
@@ -607,7 +614,7 @@ static int parse_arg(struct pctx *c, struct kiln_error *err)
 		if (eq) {
 			if (eq == c->args[i])
 				return fail(c, err, "ARG names can not be blank");
-			d->key = df_astrndup(c->a, c->args[i], (size_t)(eq - c->args[i]));
+			d->key = df_astrndup(c->a, c->args[i], (size_t) (eq - c->args[i]));
 			d->value = adup(c, eq + 1);
 			if (!d->value)
 				return oom(err);
@@ -623,7 +630,7 @@ static int parse_arg(struct pctx *c, struct kiln_error *err)
 
 static int cmp_str(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
 static int dispatch(struct pctx *c, struct kiln_error *err)

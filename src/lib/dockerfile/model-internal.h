@@ -32,10 +32,10 @@ int df_oom(struct kiln_error *err);
  * Fail at an instruction's lines: KILN_EPARSE (or `code`), message, and
  * err->pos = file, start_line, end_line.
  */
-int df_fail_lines(struct kiln_error *err, enum kiln_err code, const char *file, int start,
-		  int end, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-int df_fail_linesv(struct kiln_error *err, enum kiln_err code, const char *file, int start,
-		   int end, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+int df_fail_lines(struct kiln_error *err, enum kiln_err code, const char *file, int start, int end,
+		  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int df_fail_linesv(struct kiln_error *err, enum kiln_err code, const char *file, int start, int end,
+		   const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
 /** Give an error that has no position the instruction's lines. */
 void df_error_locate(struct kiln_error *err, const char *file, int start, int end);

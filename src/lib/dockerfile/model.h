@@ -118,18 +118,18 @@ struct kiln_df_inline {
 
 /** FROM. `name` is lower-cased (BuildKit compares stage names that way). */
 struct kiln_df_from {
-	char *base;      /* the image, stage or "scratch" as written (or expanded) */
-	char *name;      /* NULL for an unnamed stage */
-	char *name_raw;  /* the name as written */
-	char *as_raw;    /* the AS keyword as written */
-	char *platform;  /* --platform, NULL when absent */
-	char *comment;   /* `# NAME text` description, or NULL */
+	char *base;	/* the image, stage or "scratch" as written (or expanded) */
+	char *name;	/* NULL for an unnamed stage */
+	char *name_raw; /* the name as written */
+	char *as_raw;	/* the AS keyword as written */
+	char *platform; /* --platform, NULL when absent */
+	char *comment;	/* `# NAME text` description, or NULL */
 };
 
 /** RUN, CMD, ENTRYPOINT and SHELL: the command line. */
 struct kiln_df_cmdline {
-	struct kiln_df_words args; /* exec form: the array; shell form: one string */
-	int exec_form;             /* JSON array (BuildKit: PrependShell false) */
+	struct kiln_df_words args;    /* exec form: the array; shell form: one string */
+	int exec_form;		      /* JSON array (BuildKit: PrependShell false) */
 	struct kiln_df_inline *files; /* heredocs of RUN (and CMD/ENTRYPOINT) */
 	size_t n_files;
 };
@@ -149,19 +149,19 @@ struct kiln_df_run {
 
 /** COPY and ADD (the ADD-only fields stay unset for COPY). */
 struct kiln_df_copy {
-	struct kiln_df_words sources; /* paths, URLs, git refs */
+	struct kiln_df_words sources;	       /* paths, URLs, git refs */
 	struct kiln_df_inline *inline_sources; /* heredoc sources */
 	size_t n_inline;
 	char *dest;
-	char *from;   /* COPY --from */
+	char *from; /* COPY --from */
 	char *chown;
-	char *chmod;  /* octal or symbolic; see kiln_df_chmod_apply() */
+	char *chmod; /* octal or symbolic; see kiln_df_chmod_apply() */
 	int link;
-	int parents;  /* COPY --parents */
+	int parents;		       /* COPY --parents */
 	struct kiln_df_words excludes; /* --exclude, repeatable */
-	char *checksum;                /* ADD --checksum */
-	int keep_git_dir;              /* ADD --keep-git-dir: -1 unset, 0, 1 */
-	int unpack;                    /* ADD --unpack: -1 unset, 0, 1 */
+	char *checksum;		       /* ADD --checksum */
+	int keep_git_dir;	       /* ADD --keep-git-dir: -1 unset, 0, 1 */
+	int unpack;		       /* ADD --unpack: -1 unset, 0, 1 */
 };
 
 /**
@@ -196,8 +196,8 @@ enum kiln_df_instr_flags {
 struct kiln_df_instr {
 	enum kiln_df_cmd cmd;
 	const struct kiln_df_node *node; /* the AST node; NULL for ONBUILD replays */
-	char *keyword;                   /* as written ("copy") */
-	char *original;                  /* BuildKit's source text of the instruction */
+	char *keyword;			 /* as written ("copy") */
+	char *original;			 /* BuildKit's source text of the instruction */
 	int start_line, end_line;
 	unsigned flags; /* enum kiln_df_instr_flags */
 	union {

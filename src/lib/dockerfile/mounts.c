@@ -13,16 +13,16 @@
 static const char *const mount_types[] = { "bind", "cache", "tmpfs", "secret", "ssh" };
 static const char *const sharing_modes[] = { "shared", "private", "locked" };
 static const char *const mount_keys[] = {
-	"type", "from", "source", "target",   "readonly", "id",	 "sharing",
-	"required", "size", "mode",   "uid",	  "gid",      "src", "dst",
-	"destination", "ro", "rw",     "readwrite", "env",
+	"type",	       "from", "source", "target",    "readonly", "id",	 "sharing",
+	"required",    "size", "mode",	 "uid",	      "gid",	  "src", "dst",
+	"destination", "ro",   "rw",	 "readwrite", "env",
 };
 
 static void ascii_lower(char *s)
 {
 	for (; *s; s++)
 		if (*s >= 'A' && *s <= 'Z')
-			*s = (char)(*s + 32);
+			*s = (char) (*s + 32);
 }
 
 static int bool_field(const char *key, const char *value, int *ret, struct kiln_error *err)
@@ -43,15 +43,16 @@ int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expan
 	cleanup(kiln_strv_release) struct kiln_strv fields = KILN_STRV_INIT;
 	int r = df_go_csv_fields(spec, &fields, err);
 	if (r < 0)
-		return r == -KILN_ENOMEM ? r : kiln_error_prefix(err, r, "failed to parse csv mounts");
+		return r == -KILN_ENOMEM ? r
+					 : kiln_error_prefix(err, r, "failed to parse csv mounts");
 	memset(m, 0, sizeof(*m));
 	m->type = KILN_DF_MOUNT_BIND;
 	int ro_auto = 1;
 	for (size_t i = 0; i < fields.len; i++) {
 		const char *field = fields.items[i];
 		const char *eq = strchr(field, '=');
-		cleanup_free char *key = eq ? kiln_strndup(field, (size_t)(eq - field))
-					    : kiln_strdup(field);
+		cleanup_free char *key =
+			eq ? kiln_strndup(field, (size_t) (eq - field)) : kiln_strdup(field);
 		if (!key)
 			return df_oom(err);
 		ascii_lower(key);
@@ -69,7 +70,8 @@ int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expan
 				continue;
 			}
 			if (!strcmp(key, "required")) {
-				if (m->type == KILN_DF_MOUNT_SECRET || m->type == KILN_DF_MOUNT_SSH) {
+				if (m->type == KILN_DF_MOUNT_SECRET ||
+				    m->type == KILN_DF_MOUNT_SSH) {
 					m->required = 1;
 					continue;
 				}
@@ -113,7 +115,7 @@ int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expan
 				return df_error_suggest(err, r, value, mount_types,
 							KILN_ARRAY_SIZE(mount_types), 1);
 			}
-			m->type = (enum kiln_df_mount_type)t;
+			m->type = (enum kiln_df_mount_type) t;
 		} else if (!strcmp(key, "from")) {
 			m->from = df_astrdup(a, value);
 		} else if (!strcmp(key, "source") || !strcmp(key, "src")) {
@@ -144,8 +146,8 @@ int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expan
 						 "unexpected key '%s' for mount type '%s'", key,
 						 type_name(m->type));
 			if (df_go_ram_in_bytes(value, &m->size) < 0)
-				return kiln_fail(err, KILN_EPARSE, 0, "invalid value for %s: %s", key,
-						 value);
+				return kiln_fail(err, KILN_EPARSE, 0, "invalid value for %s: %s",
+						 key, value);
 		} else if (!strcmp(key, "id")) {
 			m->id = df_astrdup(a, value);
 		} else if (!strcmp(key, "sharing")) {
@@ -158,31 +160,35 @@ int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expan
 				if (!strcmp(lv, sharing_modes[s]))
 					break;
 			if (s == KILN_ARRAY_SIZE(sharing_modes)) {
-				r = kiln_fail(err, KILN_EPARSE, 0, "unsupported sharing value \"%s\"",
-					      value);
+				r = kiln_fail(err, KILN_EPARSE, 0,
+					      "unsupported sharing value \"%s\"", value);
 				return df_error_suggest(err, r, value, sharing_modes,
 							KILN_ARRAY_SIZE(sharing_modes), 1);
 			}
 			m->sharing = (enum kiln_df_sharing)(s + 1);
 		} else if (!strcmp(key, "mode")) {
 			if (df_go_parse_uint(value, 8, 32, &m->mode) != DF_GO_NUM_OK)
-				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for mode", value);
+				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for mode",
+						 value);
 			m->has_mode = 1;
 		} else if (!strcmp(key, "uid")) {
 			if (df_go_parse_uint(value, 10, 32, &m->uid) != DF_GO_NUM_OK)
-				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for uid", value);
+				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for uid",
+						 value);
 			m->has_uid = 1;
 		} else if (!strcmp(key, "gid")) {
 			if (df_go_parse_uint(value, 10, 32, &m->gid) != DF_GO_NUM_OK)
-				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for gid", value);
+				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for gid",
+						 value);
 			m->has_gid = 1;
 		} else if (!strcmp(key, "env")) {
 			m->env = df_astrdup(a, value);
 			m->has_env = 1;
 		} else {
-			r = kiln_fail(err, KILN_EPARSE, 0, "unexpected key '%s' in '%s'", key, field);
-			return df_error_suggest(err, r, key, mount_keys, KILN_ARRAY_SIZE(mount_keys),
-						1);
+			r = kiln_fail(err, KILN_EPARSE, 0, "unexpected key '%s' in '%s'", key,
+				      field);
+			return df_error_suggest(err, r, key, mount_keys,
+						KILN_ARRAY_SIZE(mount_keys), 1);
 		}
 		if ((!strcmp(key, "from") && !m->from) ||
 		    ((!strcmp(key, "source") || !strcmp(key, "src")) && !m->source) ||
@@ -197,20 +203,24 @@ int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expan
 			m->type == KILN_DF_MOUNT_CACHE;
 	if (!file_info) {
 		if (m->has_mode)
-			return kiln_fail(err, KILN_EPARSE, 0, "mode not allowed for \"%s\" type mounts",
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "mode not allowed for \"%s\" type mounts",
 					 type_name(m->type));
 		if (m->has_uid)
-			return kiln_fail(err, KILN_EPARSE, 0, "uid not allowed for \"%s\" type mounts",
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "uid not allowed for \"%s\" type mounts",
 					 type_name(m->type));
 		if (m->has_gid)
-			return kiln_fail(err, KILN_EPARSE, 0, "gid not allowed for \"%s\" type mounts",
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "gid not allowed for \"%s\" type mounts",
 					 type_name(m->type));
 	}
 	if (ro_auto)
 		m->readonly = !(m->type == KILN_DF_MOUNT_CACHE || m->type == KILN_DF_MOUNT_TMPFS);
 	if (m->type == KILN_DF_MOUNT_SECRET) {
 		if (m->from && *m->from)
-			return kiln_fail(err, KILN_EPARSE, 0, "secret mount should not have a from");
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "secret mount should not have a from");
 		if (m->sharing)
 			return kiln_fail(err, KILN_EPARSE, 0,
 					 "secret mount should not define sharing");
@@ -234,13 +244,14 @@ int df_device_parse(struct kiln_df_arena *a, const char *spec, struct kiln_df_de
 	cleanup(kiln_strv_release) struct kiln_strv fields = KILN_STRV_INIT;
 	int r = df_go_csv_fields(spec, &fields, err);
 	if (r < 0)
-		return r == -KILN_ENOMEM ? r : kiln_error_prefix(err, r, "failed to parse csv devices");
+		return r == -KILN_ENOMEM ? r
+					 : kiln_error_prefix(err, r, "failed to parse csv devices");
 	memset(d, 0, sizeof(*d));
 	for (size_t i = 0; i < fields.len; i++) {
 		const char *field = fields.items[i];
 		const char *eq = strchr(field, '=');
-		cleanup_free char *key = eq ? kiln_strndup(field, (size_t)(eq - field))
-					    : kiln_strdup(field);
+		cleanup_free char *key =
+			eq ? kiln_strndup(field, (size_t) (eq - field)) : kiln_strdup(field);
 		if (!key)
 			return df_oom(err);
 		ascii_lower(key);
@@ -260,8 +271,8 @@ int df_device_parse(struct kiln_df_arena *a, const char *spec, struct kiln_df_de
 		const char *value = eq + 1;
 		if (!strcmp(key, "name")) {
 			if (d->name && *d->name)
-				return kiln_fail(err, KILN_EPARSE, 0, "device name already set to %s",
-						 d->name);
+				return kiln_fail(err, KILN_EPARSE, 0,
+						 "device name already set to %s", d->name);
 			if (!(d->name = df_astrdup(a, value)))
 				return df_oom(err);
 		} else if (!strcmp(key, "required")) {
@@ -271,7 +282,8 @@ int df_device_parse(struct kiln_df_arena *a, const char *spec, struct kiln_df_de
 			if (!(d->name = df_astrdup(a, field)))
 				return df_oom(err);
 		} else {
-			r = kiln_fail(err, KILN_EPARSE, 0, "unexpected key '%s' in '%s'", key, field);
+			r = kiln_fail(err, KILN_EPARSE, 0, "unexpected key '%s' in '%s'", key,
+				      field);
 			return df_error_suggest(err, r, key, keys, KILN_ARRAY_SIZE(keys), 1);
 		}
 	}
@@ -280,7 +292,7 @@ int df_device_parse(struct kiln_df_arena *a, const char *spec, struct kiln_df_de
 
 static int identity_expand(void *ud, const char *word, char **ret, struct kiln_error *err)
 {
-	(void)ud;
+	(void) ud;
 	*ret = kiln_strdup(word);
 	return *ret ? 0 : df_oom(err);
 }

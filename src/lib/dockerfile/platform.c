@@ -9,16 +9,15 @@
 #include "model-internal.h"
 
 static const char *const known_os[] = {
-	"aix",	 "android", "darwin", "dragonfly", "freebsd", "hurd",	 "illumos", "ios",
-	"js",	 "linux",   "nacl",   "netbsd",	   "openbsd", "plan9",	 "solaris", "windows",
-	"zos",
+	"aix",	 "android", "darwin", "dragonfly", "freebsd", "hurd",	 "illumos", "ios", "js",
+	"linux", "nacl",    "netbsd", "openbsd",   "plan9",   "solaris", "windows", "zos",
 };
 
 static const char *const known_arch[] = {
-	"386",	   "amd64",   "amd64p32", "arm",	 "armbe",	"arm64",  "arm64be",
-	"ppc64",   "ppc64le", "loong64",  "mips",	 "mipsle",	"mips64", "mips64le",
-	"mips64p32", "mips64p32le", "ppc", "riscv",	 "riscv64",	"s390",	  "s390x",
-	"sparc",   "sparc64", "wasm",
+	"386",	   "amd64",    "amd64p32",  "arm",	   "armbe",   "arm64",
+	"arm64be", "ppc64",    "ppc64le",   "loong64",	   "mips",    "mipsle",
+	"mips64",  "mips64le", "mips64p32", "mips64p32le", "ppc",     "riscv",
+	"riscv64", "s390",     "s390x",	    "sparc",	   "sparc64", "wasm",
 };
 
 static int in_list(const char *s, const char *const *l, size_t n)
@@ -44,7 +43,7 @@ static void lower(char *s)
 {
 	for (; *s; s++)
 		if (*s >= 'A' && *s <= 'Z')
-			*s = (char)(*s + 32);
+			*s = (char) (*s + 32);
 }
 
 static int set(char **dst, const char *s)
@@ -105,10 +104,11 @@ static int invalid(struct kiln_error *err, const char *what, const char *part, c
 	if ((part && quoted(&a, part) < 0) || quoted(&b, spec) < 0 || (re && quoted(&c, re) < 0))
 		r = df_oom(err);
 	else if (!strcmp(what, "os"))
-		r = kiln_fail(err, KILN_EINVAL, 0,
-			      "%s is an invalid OS component of %s: OSAndVersion specifier component "
-			      "must match %s: invalid argument",
-			      a.buf, b.buf, c.buf);
+		r = kiln_fail(
+			err, KILN_EINVAL, 0,
+			"%s is an invalid OS component of %s: OSAndVersion specifier component "
+			"must match %s: invalid argument",
+			a.buf, b.buf, c.buf);
 	else if (!strcmp(what, "component"))
 		r = kiln_fail(err, KILN_EINVAL, 0,
 			      "%s is an invalid component of %s: platform specifier component must "
@@ -145,7 +145,7 @@ int kiln_df_platform_parse(const char *s, struct kiln_df_platform *ret, struct k
 		if (!sl)
 			break;
 		parts[n] = p;
-		lens[n++] = (size_t)(sl - p);
+		lens[n++] = (size_t) (sl - p);
 		p = sl + 1;
 	}
 	parts[n] = p;
@@ -207,7 +207,8 @@ int kiln_df_platform_parse(const char *s, struct kiln_df_platform *ret, struct k
 			r = kiln_df_platform_host(&host, err);
 			if (r >= 0) {
 				pl.arch = host.arch, host.arch = NULL;
-				pl.variant = kiln_strdup(strcmp(pl.arch, "arm") == 0 ? host.variant : "");
+				pl.variant = kiln_strdup(strcmp(pl.arch, "arm") == 0 ? host.variant
+										     : "");
 			}
 		} else {
 			/* not an OS: maybe an architecture */
@@ -221,8 +222,8 @@ int kiln_df_platform_parse(const char *s, struct kiln_df_platform *ret, struct k
 				if (r >= 0)
 					r = set(&pl.os_version, "");
 			} else if (r >= 0) {
-				r = invalid(err, "unknown operating system or architecture", NULL, s,
-					    NULL);
+				r = invalid(err, "unknown operating system or architecture", NULL,
+					    s, NULL);
 			}
 		}
 	} else if (n == 2 || n == 3) {

@@ -13,7 +13,7 @@
 struct kiln_df_platform {
 	char *os;
 	char *arch;
-	char *variant;    /* "" when none */
+	char *variant;	  /* "" when none */
 	char *os_version; /* "" when none */
 };
 
