@@ -143,132 +143,6 @@ static int xwords(struct xctx *x, struct kiln_df_words *w, struct kiln_error *er
 	return 0;
 }
 
-/* Go's path.Clean */
-static char *path_clean(struct df_graph *gr, const char *p)
-{
-	size_t n = strlen(p);
-	if (n == 0)
-		return df_astrdup(gr->a, ".");
-	int rooted = p[0] == '/';
-	char *out = kiln_df_arena_alloc(gr->a, n + 2);
-	if (!out)
-		return NULL;
-	size_t w = 0, r = 0, dotdot = 0;
-	if (rooted) {
-		out[w++] = '/';
-		r = dotdot = 1;
-	}
-	while (r < n) {
-		if (p[r] == '/') {
-			r++;
-		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
-			r++;
-		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			for (; r < n && p[r] != '/'; r++)
-				out[w++] = p[r];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	out[w] = '\0';
-	return out;
-}
-
-static char *path_join(struct df_graph *gr, const char *a, const char *b)
-{
-	cleanup_free char *j = kiln_asprintf("%s/%s", a, b);
-	return j ? path_clean(gr, j) : NULL;
-}
-
-/* pathRelativeToWorkingDir (NormalizePath with keepSlash) */
-static char *copy_dest(struct df_graph *gr, const char *workdir, const char *p)
-{
-	const char *orig = (!*p || !strcmp(p, ".")) ? "./" : p;
-	char *r = orig[0] == '/' ? path_clean(gr, orig) : path_join(gr, workdir, orig);
-	if (!r)
-		return NULL;
-	size_t ol = strlen(orig), rl = strlen(r);
-	const char *suffix = NULL;
-	if (orig[ol - 1] == '/' && r[rl - 1] != '/')
-		suffix = "/";
-	else if (ol >= 2 && !strcmp(orig + ol - 2, "/."))
-		suffix = strcmp(r, "/") ? "/." : ".";
-	if (!suffix)
-		return r;
-	cleanup_free char *j = kiln_asprintf("%s%s", r, suffix);
-	return j ? df_astrdup(gr->a, j) : NULL;
-}
-
-static int is_git_source(const char *s)
-{
-	if (!strncmp(s, "git://", 6) || !strncmp(s, "ssh://", 6))
-		return 1;
-	if (!strncmp(s, "git@", 4) && strchr(s, ':'))
-		return 1;
-	if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) {
-		size_t n = strcspn(s, "#?");
-		return n >= 4 && !strncmp(s + n - 4, ".git", 4);
-	}
-	return 0;
-}
-
-static int is_http_source(const char *s)
-{
-	return (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) && !is_git_source(s);
-}
-
-/* go-digest's Parse for the algorithms it knows */
-static int digest_check(const char *s, struct kiln_error *err)
-{
-	const char *colon = strchr(s, ':');
-	if (!colon || colon == s || !colon[1])
-		return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest format");
-	size_t al = (size_t) (colon - s), want = 0;
-	if (al == 6 && !strncmp(s, "sha256", 6))
-		want = 64;
-	else if (al == 6 && !strncmp(s, "sha384", 6))
-		want = 96;
-	else if (al == 6 && !strncmp(s, "sha512", 6))
-		want = 128;
-	const char *hex = colon + 1;
-	if (!want) {
-		/* DigestRegexp: [a-z0-9]+([+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+ */
-		int ok = 1;
-		for (const char *p = s; p < colon && ok; p++)
-			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-			     ((*p == '+' || *p == '.' || *p == '_' || *p == '-') && p > s &&
-			      p + 1 < colon && p[1] != '+' && p[1] != '.' && p[1] != '_' &&
-			      p[1] != '-');
-		for (const char *p = hex; *p && ok; p++)
-			ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			     (*p >= '0' && *p <= '9') || *p == '=' || *p == '_' || *p == '-';
-		return kiln_fail(err, KILN_EPARSE, 0,
-				 ok ? "unsupported digest algorithm"
-				    : "invalid checksum digest format");
-	}
-	if (strlen(hex) != want)
-		return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest length");
-	for (const char *p = hex; *p; p++)
-		if (!((*p >= 'a' && *p <= 'f') || (*p >= '0' && *p <= '9')))
-			return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest format");
-	return 0;
-}
-
 /* (?i)(?:_|^)TOKEN(?:_|$): an '_'-separated word equal to a token, with
  * RE2's case folding ('ſ' folds to s, the Kelvin sign to k) */
 static int word_is(const char *w, size_t n, const char *token)
@@ -577,11 +451,11 @@ static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_
 	if (!*p)
 		return kiln_fail(err, KILN_EPARSE, 0,
 				 "normalizing workdir: cannot normalize nothing");
-	char *wd = p[0] == '/' ? path_clean(x->gr, p)
-			       : path_join(x->gr, x->s->workdir ? x->s->workdir : "/", p);
+	char *wd = p[0] == '/' ? df_path_clean(x->gr, p)
+			       : df_path_join(x->gr, x->s->workdir ? x->s->workdir : "/", p);
 	if (!wd)
 		return df_oom(err);
-	if (wd[0] != '/' && !(wd = path_join(x->gr, "/", wd)))
+	if (wd[0] != '/' && !(wd = df_path_join(x->gr, "/", wd)))
 		return df_oom(err);
 	free(x->s->workdir);
 	x->s->workdir = kiln_strdup(wd);
@@ -624,7 +498,7 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 			"cannot copy from stage \"%s\", it needs to be defined before current "
 			"stage \"%s\"",
 			cp->from, gr->g->stages[(size_t) (x->s - gr->states)].id);
-	if (!(step->dest = copy_dest(gr, x->s->workdir ? x->s->workdir : "/", cp->dest)))
+	if (!(step->dest = df_copy_dest(gr, x->s->workdir ? x->s->workdir : "/", cp->dest)))
 		return df_oom(err);
 	if (*cp->chmod && (r = df_chmod_validate(cp->chmod, err)) < 0)
 		return r;
@@ -632,7 +506,7 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 		if (cp->sources.n != 1)
 			return kiln_fail(err, KILN_EPARSE, 0,
 					 "checksum can't be specified for multiple sources");
-		if (!is_http_source(cp->sources.v[0]) && !is_git_source(cp->sources.v[0]))
+		if (!df_is_http_source(cp->sources.v[0]) && !df_is_git_source(cp->sources.v[0]))
 			return kiln_fail(err, KILN_EPARSE, 0,
 					 "checksum requires HTTP(S) or Git sources");
 	}
@@ -641,17 +515,17 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 			   df_lint_wants(gr->lint, DF_RULE_COPY_IGNORED_FILE);
 	for (size_t i = 0; i < cp->sources.n; i++) {
 		const char *src = cp->sources.v[i];
-		if (is_git_source(src)) {
+		if (df_is_git_source(src)) {
 			if (!add)
 				return kiln_fail(err, KILN_EPARSE, 0,
 						 "source can't be a git ref for COPY");
 			continue;
 		}
-		if (is_http_source(src)) {
+		if (df_is_http_source(src)) {
 			if (!add)
 				return kiln_fail(err, KILN_EPARSE, 0,
 						 "source can't be a URL for COPY");
-			if (*cp->checksum && (r = digest_check(cp->checksum, err)) < 0)
+			if (*cp->checksum && (r = df_digest_check(cp->checksum, err)) < 0)
 				return r;
 			continue;
 		}
@@ -660,7 +534,7 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 		r = gr->hooks->ignore_matches(gr->hooks->userdata, src, err);
 		if (r < 0)
 			return r;
-		char *clean = path_clean(gr, src);
+		char *clean = df_path_clean(gr, src);
 		if (!clean)
 			return df_oom(err);
 		if (r && (!strcmp(clean, ".") || !strcmp(clean, "/"))) {
@@ -727,8 +601,8 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 		if (m->type == KILN_DF_MOUNT_SECRET || m->type == KILN_DF_MOUNT_SSH)
 			continue;
 		const char *t = m->target ? m->target : "";
-		char *target = t[0] == '/' ? path_clean(gr, t)
-					   : path_join(gr, s->workdir ? s->workdir : "/", t);
+		char *target = t[0] == '/' ? df_path_clean(gr, t)
+					   : df_path_join(gr, s->workdir ? s->workdir : "/", t);
 		if (!target)
 			return df_oom(err);
 		if (!strcmp(target, "/"))
@@ -969,7 +843,7 @@ int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
 			return r;
 	} else if (s->workdir && s->workdir[0] != '/') {
 		/* an image's relative WorkingDir counts from / */
-		char *wd = path_join(gr, "/", s->workdir);
+		char *wd = df_path_join(gr, "/", s->workdir);
 		free(s->workdir);
 		s->workdir = wd ? kiln_strdup(wd) : NULL;
 		if (!s->workdir)

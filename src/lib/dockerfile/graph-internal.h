@@ -89,6 +89,39 @@ int df_fail_at(struct df_graph *gr, struct kiln_error *err, int start, int end, 
 /** "NAME=VALUE" into an arena words list from a heap vector. */
 int df_words_set(struct df_graph *gr, const struct kiln_strv *v, struct kiln_df_words *ret);
 
+/* ---- scope.c: the global scope and the FROM lines ---- */
+
+/** "K=V" of a variable list into an arena words list. */
+int df_env_words(struct df_graph *gr, const struct kiln_shell_envlist *l,
+		 struct kiln_df_words *ret);
+/** The predefined args (build args replacing them) into gr->global. */
+int df_default_args(struct df_graph *gr, const char *target, struct kiln_error *err);
+/** The global ARGs into `args`, with build args or not; their names into `declared`. */
+int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_build_args,
+		 struct kiln_strv *declared, struct kiln_error *err);
+/** The reference_check hook, or 0 without one. */
+int df_ref_check(struct df_graph *gr, const char *ref, struct kiln_error *err);
+/** InvalidDefaultArgInFrom: every FROM expanded with default values only. */
+int df_lint_default_args(struct df_graph *gr, struct kiln_error *err);
+/** A stage's FROM line: base and platform expanded, its FROM-line checks. */
+int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err);
+/** Whether the base is an earlier stage, scratch or an image. */
+void df_stage_base(struct df_graph *gr, size_t i);
+
+/* ---- sources.c: paths and sources ---- */
+
+/** Go's path.Clean and path.Join (cleaned), in the graph's arena; NULL on ENOMEM. */
+char *df_path_clean(struct df_graph *gr, const char *p);
+char *df_path_join(struct df_graph *gr, const char *a, const char *b);
+/** pathRelativeToWorkingDir: a COPY destination made absolute, trailing slash kept. */
+char *df_copy_dest(struct df_graph *gr, const char *workdir, const char *p);
+/** dfgitutil's git references (scp-like, git://, ssh://, *.git URLs). */
+int df_is_git_source(const char *s);
+/** http(s) URLs that are not git references. */
+int df_is_http_source(const char *s);
+/** go-digest's Parse: 0, or -KILN_EPARSE with its message. */
+int df_digest_check(const char *s, struct kiln_error *err);
+
 /** The secrets rule of ARG and ENV keys (validateNoSecretKey). */
 int df_check_secret_key(struct df_graph *gr, const char *instr, const char *key,
 			const struct kiln_df_instr *in);

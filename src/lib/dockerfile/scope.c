@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The global scope and the FROM lines (BuildKit's defaultArgs,
+ * buildMetaArgs and the per-stage loop of toDispatchState): predefined args,
+ * the ARGs before the first FROM with build args applied, and every FROM's
+ * image and --platform expanded there, with the checks BuildKit runs on
+ * them (UndefinedArgInFrom, InvalidDefaultArgInFrom, RedundantTargetPlatform,
+ * FromPlatformFlagConstDisallowed).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "goconv.h"
+#include "gostr.h"
+#include "graph-internal.h"
+
+/* "K=V" entries of a list, in order */
+int df_env_words(struct df_graph *gr, const struct kiln_shell_envlist *l, struct kiln_df_words *ret)
+{
+	size_t n = kiln_shell_envlist_count(l);
+	ret->n = n;
+	ret->v = kiln_df_arena_array(gr->a, n + 1, sizeof(char *));
+	if (!ret->v)
+		return -KILN_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *k = kiln_shell_envlist_name(l, i);
+		cleanup_free char *kv = kiln_asprintf("%s=%s", k, kiln_shell_envlist_get(l, k));
+		if (!kv || !(ret->v[i] = df_astrdup(gr->a, kv)))
+			return -KILN_ENOMEM;
+	}
+	return 0;
+}
+
+/* defaultArgs: the predefined platform args and TARGETSTAGE, build args winning */
+int df_default_args(struct df_graph *gr, const char *target, struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	cleanup_free char *bp = kiln_df_platform_format(&g->build_platform);
+	cleanup_free char *tp = kiln_df_platform_format_all(&g->target_platform);
+	if (!bp || !tp)
+		return df_oom(err);
+	const char *kv[][2] = {
+		{ "BUILDPLATFORM", bp },
+		{ "BUILDOS", g->build_platform.os },
+		{ "BUILDOSVERSION", g->build_platform.os_version },
+		{ "BUILDARCH", g->build_platform.arch },
+		{ "BUILDVARIANT", g->build_platform.variant },
+		{ "TARGETPLATFORM", tp },
+		{ "TARGETOS", g->target_platform.os },
+		{ "TARGETOSVERSION", g->target_platform.os_version },
+		{ "TARGETARCH", g->target_platform.arch },
+		{ "TARGETVARIANT", g->target_platform.variant },
+		{ "TARGETSTAGE", target },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(kv); i++) {
+		const char *ov = kiln_shell_envlist_get(gr->build_args, kv[i][0]);
+		int r = kiln_shell_envlist_set(gr->global, kv[i][0], ov ? ov : kv[i][1], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* buildMetaArgs: the global ARGs in order, build args replacing defaults */
+int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_build_args,
+		 struct kiln_strv *declared, struct kiln_error *err)
+{
+	const struct kiln_df_model *m = gr->g->model;
+	for (size_t i = 0; i < m->n_meta_args; i++) {
+		const struct kiln_df_instr *in = &m->meta_args[i];
+		for (size_t k = 0; k < in->u.args.n; k++) {
+			const struct kiln_df_argdef *d = &in->u.args.v[k];
+			const char *bv = with_build_args
+						 ? kiln_shell_envlist_get(gr->build_args, d->key)
+						 : NULL;
+			cleanup(kiln_shell_result_release) struct kiln_shell_result res =
+				KILN_SHELL_RESULT_INIT;
+			const char *value = bv;
+			int r;
+			if (!bv && d->value) {
+				r = df_expand(gr, NULL, d->value, args, &res, err);
+				if (r < 0) {
+					df_error_locate(err, gr->file, in->start_line,
+							in->end_line);
+					return r;
+				}
+				value = res.word;
+			}
+			if (value && (r = kiln_shell_envlist_set(args, d->key, value, err)) < 0)
+				return r;
+			if (declared && kiln_strv_find(declared, d->key) < 0 &&
+			    kiln_strv_push(declared, d->key) < 0)
+				return df_oom(err);
+		}
+	}
+	return 0;
+}
+
+int df_ref_check(struct df_graph *gr, const char *ref, struct kiln_error *err)
+{
+	if (!gr->hooks || !gr->hooks->reference_check)
+		return 0;
+	return gr->hooks->reference_check(gr->hooks->userdata, ref, err);
+}
+
+/* validateBaseImagesWithDefaultArgs (lint only) */
+int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
+{
+	if (!df_lint_wants(gr->lint, DF_RULE_INVALID_DEFAULT_ARG_IN_FROM) || !gr->hooks ||
+	    !gr->hooks->reference_check)
+		return 0;
+	const struct kiln_df_model *m = gr->g->model;
+	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *args = NULL;
+	int r = kiln_shell_envlist_new(&args, err);
+	for (size_t i = 0; r >= 0 && i < kiln_shell_envlist_count(gr->global); i++) {
+		const char *k = kiln_shell_envlist_name(gr->global, i);
+		r = kiln_shell_envlist_set(args, k, kiln_shell_envlist_get(gr->global, k), err);
+	}
+	if (r < 0)
+		return r;
+	struct kiln_error e = KILN_ERROR_INIT;
+	if (df_meta_args(gr, args, 0, NULL, &e) < 0) {
+		int oom = e.code == KILN_ENOMEM;
+		kiln_error_release(&e);
+		return oom ? df_oom(err) : 0; /* the real walk fails the same way later */
+	}
+	for (size_t s = 0; s < m->n_stages; s++) {
+		const struct kiln_df_instr *from = m->stages[s].from;
+		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
+			KILN_SHELL_RESULT_INIT;
+		if (df_expand(gr, NULL, from->u.from.base, args, &res, &e) < 0) {
+			int oom = e.code == KILN_ENOMEM;
+			kiln_error_release(&e);
+			return oom ? df_oom(err) : 0;
+		}
+		r = df_ref_check(gr, res.word, &e);
+		int code = e.code;
+		kiln_error_release(&e);
+		if (r < 0 && code == KILN_ENOMEM)
+			return df_oom(err);
+		if (r < 0 &&
+		    df_lint_run(
+			    gr->lint, DF_RULE_INVALID_DEFAULT_ARG_IN_FROM, NULL, from->start_line,
+			    from->end_line,
+			    "Default value for ARG %s results in empty or invalid base image name",
+			    from->u.from.base) < 0)
+			return df_oom(err);
+	}
+	return 0;
+}
+
+/* reportUnusedFromArgs: UndefinedArgInFrom for names neither declared nor predefined */
+static int report_from_args(struct df_graph *gr, const struct kiln_df_instr *from,
+			    const struct kiln_strv *unmatched)
+{
+	if (!unmatched->len || !df_lint_wants(gr->lint, DF_RULE_UNDEFINED_ARG_IN_FROM))
+		return 0;
+	cleanup(kiln_strv_release) struct kiln_strv keys = KILN_STRV_INIT;
+	for (size_t i = 0; i < gr->meta_keys.len; i++)
+		if (kiln_strv_push(&keys, gr->meta_keys.items[i]) < 0)
+			return -KILN_ENOMEM;
+	for (size_t i = 0; i < kiln_shell_envlist_count(gr->global); i++) {
+		const char *k = kiln_shell_envlist_name(gr->global, i);
+		if (kiln_strv_find(&keys, k) < 0 && kiln_strv_push(&keys, k) < 0)
+			return -KILN_ENOMEM;
+	}
+	for (size_t i = 0; i < unmatched->len; i++) {
+		const char *u = unmatched->items[i];
+		if (kiln_strv_find(&keys, u) >= 0)
+			continue;
+		cleanup_free char *owned = NULL;
+		const char *sug =
+			df_suggest(u, (const char *const *) keys.items, keys.len, 1, &owned);
+		int r = sug ? df_lint_run(gr->lint, DF_RULE_UNDEFINED_ARG_IN_FROM, from->node,
+					  from->start_line, from->end_line,
+					  "FROM argument '%s' is not declared (did you mean %s?)",
+					  u, sug)
+			    : df_lint_run(gr->lint, DF_RULE_UNDEFINED_ARG_IN_FROM, from->node,
+					  from->start_line, from->end_line,
+					  "FROM argument '%s' is not declared", u);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* wrapSuggestAny: " (did you mean X?)" for the first unmatched name close to a global */
+static void suggest_any(struct df_graph *gr, struct kiln_error *err,
+			const struct kiln_strv *unmatched)
+{
+	size_t n = kiln_shell_envlist_count(gr->global);
+	const char **opts = kiln_calloc(n + 1, sizeof(char *));
+	if (!opts)
+		return;
+	for (size_t i = 0; i < n; i++)
+		opts[i] = kiln_shell_envlist_name(gr->global, i);
+	for (size_t i = 0; i < unmatched->len; i++) {
+		cleanup_free char *owned = NULL;
+		if (df_suggest(unmatched->items[i], opts, n, 1, &owned)) {
+			(void) df_error_suggest(err, 0, unmatched->items[i], opts, n, 1);
+			break;
+		}
+	}
+	free(opts);
+}
+
+static int push_matched(struct df_graph *gr, struct kiln_strv *used,
+			const struct kiln_strv *matched)
+{
+	for (size_t i = 0; i < matched->len; i++) {
+		const char *k = matched->items[i];
+		const char *v = kiln_shell_envlist_get(gr->global, k);
+		cleanup_free char *kv = kiln_asprintf("%s=%s", k, v ? v : "");
+		if (!kv)
+			return -KILN_ENOMEM;
+		if (kiln_strv_find(used, kv) < 0 && kiln_strv_push(used, kv) < 0)
+			return -KILN_ENOMEM;
+	}
+	return 0;
+}
+
+static int str_contains(const char *hay, const char *needle)
+{
+	return strstr(hay, needle) != NULL;
+}
+
+/* The FROM line of one stage: base and platform expanded in the global scope. */
+int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	struct kiln_df_stage *st = &g->stages[i];
+	const struct kiln_df_model_stage *ms = &g->model->stages[i];
+	const struct kiln_df_instr *from = ms->from;
+	const struct kiln_df_from *f = &from->u.from;
+	int sl = from->start_line, el = from->end_line;
+	cleanup(kiln_strv_release) struct kiln_strv used = KILN_STRV_INIT;
+
+	st->index = i;
+	st->model = ms;
+	st->level = -1;
+	st->start_line = sl;
+	st->end_line = ms->instrs[ms->n_instrs - 1].end_line;
+	st->base_raw = f->base;
+	st->platform_raw = f->platform;
+	st->name = f->name;
+	if (f->name)
+		st->id = f->name;
+	else {
+		char buf[32];
+		snprintf(buf, sizeof(buf), "stage-%zu", i);
+		if (!(st->id = df_astrdup(gr->a, buf)))
+			return df_oom(err);
+	}
+
+	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
+	struct kiln_error e = KILN_ERROR_INIT;
+	int r = df_expand(gr, NULL, f->base, gr->global, &res, &e);
+	if (report_from_args(gr, from, &res.unmatched) < 0) {
+		kiln_error_release(&e);
+		return df_oom(err);
+	}
+	if (r < 0) {
+		kiln_error_move(err, &e);
+		df_error_locate(err, gr->file, sl, el);
+		return r;
+	}
+	if (!*res.word)
+		return df_fail_at(gr, err, sl, el, "base name (%s) should not be blank", f->base);
+	if (!(st->base = df_astrdup(gr->a, res.word)) || push_matched(gr, &used, &res.matched) < 0)
+		return df_oom(err);
+
+	if (f->platform) {
+		cleanup(kiln_shell_result_release) struct kiln_shell_result pm =
+			KILN_SHELL_RESULT_INIT;
+		r = df_expand(gr, NULL, f->platform, gr->global, &pm, &e);
+		if (report_from_args(gr, from, &pm.unmatched) < 0) {
+			kiln_error_release(&e);
+			return df_oom(err);
+		}
+		if (r >= 0 && pm.matched.len == 1 && pm.unmatched.len == 0 &&
+		    !strcmp(pm.matched.items[0], "TARGETPLATFORM")) {
+			const char *tp = kiln_shell_envlist_get(gr->global, "TARGETPLATFORM");
+			if (tp && !strcmp(pm.word, tp) &&
+			    df_lint_run(gr->lint, DF_RULE_REDUNDANT_TARGET_PLATFORM, from->node, sl,
+					el,
+					"Setting platform to predefined %s in FROM is redundant as "
+					"this is the default behavior",
+					f->platform) < 0)
+				return df_oom(err);
+		}
+		if (r >= 0 && pm.matched.len == 0 && pm.unmatched.len == 0) {
+			struct kiln_df_platform p;
+			struct kiln_error pe = KILN_ERROR_INIT;
+			if (kiln_df_platform_parse(pm.word, &p, &pe) >= 0) {
+				const char *name = f->name ? f->name : "";
+				if (!str_contains(name, p.os) && !str_contains(name, p.arch)) {
+					struct kiln_buf q = KILN_BUF_INIT;
+					int lr = kiln_df_go_quote(&q, pm.word, strlen(pm.word));
+					if (lr >= 0)
+						lr = df_lint_run(
+							gr->lint,
+							DF_RULE_FROM_PLATFORM_FLAG_CONST_DISALLOWED,
+							from->node, sl, el,
+							"FROM --platform flag should not use "
+							"constant "
+							"value %s",
+							q.buf);
+					kiln_buf_release(&q);
+					if (lr < 0) {
+						kiln_df_platform_release(&p);
+						return df_oom(err);
+					}
+				}
+				kiln_df_platform_release(&p);
+			}
+			kiln_error_release(&pe);
+		}
+		if (r < 0) {
+			int rr = kiln_fail(err, e.code, 0,
+					   "failed to process arguments for platform : %s",
+					   e.msg ? e.msg : "");
+			kiln_error_release(&e);
+			df_error_locate(err, gr->file, sl, el);
+			return rr;
+		}
+		if (!*pm.word) {
+			r = df_fail_at(gr, err, sl, el, "empty platform value from expression %s",
+				       f->platform);
+			suggest_any(gr, err, &pm.unmatched);
+			return r;
+		}
+		r = kiln_df_platform_parse(pm.word, &st->platform, err);
+		if (r < 0) {
+			if (r == -KILN_ENOMEM)
+				return r;
+			suggest_any(gr, err, &pm.unmatched);
+			r = kiln_error_prefix(err, r, "failed to parse platform %s", f->platform);
+			df_error_locate(err, gr->file, sl, el);
+			return r;
+		}
+		st->has_platform = 1;
+		if (push_matched(gr, &used, &pm.matched) < 0)
+			return df_oom(err);
+	}
+	if (df_words_set(gr, &used, &st->from_args) < 0)
+		return df_oom(err);
+	return 0;
+}
+
+/* addState: the base is an earlier stage when its expanded name equals one exactly */
+void df_stage_base(struct df_graph *gr, size_t i)
+{
+	struct kiln_df_stage *st = &gr->g->stages[i];
+	st->base_kind = KILN_DF_BASE_IMAGE;
+	for (size_t k = i; k-- > 0;) {
+		const struct kiln_df_stage *o = &gr->g->stages[k];
+		if (o->name && !strcmp(o->name, st->base)) {
+			st->base_kind = KILN_DF_BASE_STAGE;
+			st->base_stage = k;
+			return;
+		}
+	}
+	if (!strcmp(st->base, "scratch"))
+		st->base_kind = KILN_DF_BASE_SCRATCH;
+}

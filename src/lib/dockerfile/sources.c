@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Paths and sources as BuildKit's dispatch sees them: Go's path.Clean and
+ * Join, a COPY destination made absolute against the working directory
+ * (NormalizePath, keeping a trailing slash), which sources are git
+ * repositories or URLs, and go-digest's checksum format.
+ */
+#include <string.h>
+
+#include "graph-internal.h"
+
+/* Go's path.Clean */
+char *df_path_clean(struct df_graph *gr, const char *p)
+{
+	size_t n = strlen(p);
+	if (n == 0)
+		return df_astrdup(gr->a, ".");
+	int rooted = p[0] == '/';
+	char *out = kiln_df_arena_alloc(gr->a, n + 2);
+	if (!out)
+		return NULL;
+	size_t w = 0, r = 0, dotdot = 0;
+	if (rooted) {
+		out[w++] = '/';
+		r = dotdot = 1;
+	}
+	while (r < n) {
+		if (p[r] == '/') {
+			r++;
+		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
+			r++;
+		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && out[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				out[w++] = '/';
+			for (; r < n && p[r] != '/'; r++)
+				out[w++] = p[r];
+		}
+	}
+	if (w == 0)
+		out[w++] = '.';
+	out[w] = '\0';
+	return out;
+}
+
+char *df_path_join(struct df_graph *gr, const char *a, const char *b)
+{
+	cleanup_free char *j = kiln_asprintf("%s/%s", a, b);
+	return j ? df_path_clean(gr, j) : NULL;
+}
+
+/* pathRelativeToWorkingDir (NormalizePath with keepSlash) */
+char *df_copy_dest(struct df_graph *gr, const char *workdir, const char *p)
+{
+	const char *orig = (!*p || !strcmp(p, ".")) ? "./" : p;
+	char *r = orig[0] == '/' ? df_path_clean(gr, orig) : df_path_join(gr, workdir, orig);
+	if (!r)
+		return NULL;
+	size_t ol = strlen(orig), rl = strlen(r);
+	const char *suffix = NULL;
+	if (orig[ol - 1] == '/' && r[rl - 1] != '/')
+		suffix = "/";
+	else if (ol >= 2 && !strcmp(orig + ol - 2, "/."))
+		suffix = strcmp(r, "/") ? "/." : ".";
+	if (!suffix)
+		return r;
+	cleanup_free char *j = kiln_asprintf("%s%s", r, suffix);
+	return j ? df_astrdup(gr->a, j) : NULL;
+}
+
+int df_is_git_source(const char *s)
+{
+	if (!strncmp(s, "git://", 6) || !strncmp(s, "ssh://", 6))
+		return 1;
+	if (!strncmp(s, "git@", 4) && strchr(s, ':'))
+		return 1;
+	if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) {
+		size_t n = strcspn(s, "#?");
+		return n >= 4 && !strncmp(s + n - 4, ".git", 4);
+	}
+	return 0;
+}
+
+int df_is_http_source(const char *s)
+{
+	return (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) && !df_is_git_source(s);
+}
+
+/* go-digest's Parse for the algorithms it knows */
+int df_digest_check(const char *s, struct kiln_error *err)
+{
+	const char *colon = strchr(s, ':');
+	if (!colon || colon == s || !colon[1])
+		return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest format");
+	size_t al = (size_t) (colon - s), want = 0;
+	if (al == 6 && !strncmp(s, "sha256", 6))
+		want = 64;
+	else if (al == 6 && !strncmp(s, "sha384", 6))
+		want = 96;
+	else if (al == 6 && !strncmp(s, "sha512", 6))
+		want = 128;
+	const char *hex = colon + 1;
+	if (!want) {
+		/* DigestRegexp: [a-z0-9]+([+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+ */
+		int ok = 1;
+		for (const char *p = s; p < colon && ok; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			     ((*p == '+' || *p == '.' || *p == '_' || *p == '-') && p > s &&
+			      p + 1 < colon && p[1] != '+' && p[1] != '.' && p[1] != '_' &&
+			      p[1] != '-');
+		for (const char *p = hex; *p && ok; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9') || *p == '=' || *p == '_' || *p == '-';
+		return kiln_fail(err, KILN_EPARSE, 0,
+				 ok ? "unsupported digest algorithm"
+				    : "invalid checksum digest format");
+	}
+	if (strlen(hex) != want)
+		return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest length");
+	for (const char *p = hex; *p; p++)
+		if (!((*p >= 'a' && *p <= 'f') || (*p >= '0' && *p <= '9')))
+			return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest format");
+	return 0;
+}
