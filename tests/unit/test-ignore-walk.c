@@ -276,7 +276,7 @@ void test_walk(void)
 	struct kiln_ignore_filter *bf = NULL;
 	OK(kiln_ignore_filter_new(root_fd, &bo, &bf, &err) == 0, "New accepts [z-a]");
 	struct kiln_ignore_walk_opts bwo = { .filters = &bf, .n_filters = 1 };
-	r = kiln_ignore_walk(root_fd, &bwo, collect, &c, &err);
+	r = bf ? kiln_ignore_walk(root_fd, &bwo, collect, &c, &err) : -KILN_ENOMEM;
 	OK(r == -KILN_EPARSE && err.pos.line == 7 && err.pos.file &&
 		   strcmp(err.pos.file, "x.ignore") == 0,
 	   "matching with [z-a] fails at x.ignore:7 (%s)", err.msg ? err.msg : "");
@@ -297,9 +297,15 @@ void test_walk(void)
 	struct kiln_ignore_filter *f1 = NULL, *f2 = NULL;
 	struct kiln_ignore_filter_opt o1 = { .exclude = in1, .n_exclude = 4 };
 	struct kiln_ignore_filter_opt o2 = { .include = in2, .n_include = 1 };
-	OK(kiln_ignore_filter_new(root_fd, &o1, &f1, NULL) == 0 &&
-		   kiln_ignore_filter_new(root_fd, &o2, &f2, NULL) == 0,
-	   "two filters");
+	if (!OK(kiln_ignore_filter_new(root_fd, &o1, &f1, NULL) == 0 &&
+			kiln_ignore_filter_new(root_fd, &o2, &f2, NULL) == 0,
+		"two filters")) {
+		kiln_ignore_filter_free(f1);
+		kiln_buf_release(&c.out);
+		close(root_fd);
+		(void)kiln_rm_rf(root, NULL);
+		return;
+	}
 	struct kiln_ignore_filter *stack[] = { f1, f2 };
 	struct kiln_ignore_walk_opts so = { .filters = stack, .n_filters = 2 };
 	kiln_buf_reset(&c.out);

@@ -548,8 +548,13 @@ int kiln_ignore_walk(int root_fd, const struct kiln_ignore_walk_opts *opts, kiln
 		walker_release(&w);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
-	for (size_t k = 0; k < nl; k++)
+	for (size_t k = 0; k < nl; k++) {
+		if (!opts->filters[k]) {
+			walker_release(&w);
+			return kiln_fail(err, KILN_EINVAL, 0, "walk: filter %zu is missing", k);
+		}
 		w.layers[k].f = opts->filters[k];
+	}
 	w.nlayers = nl;
 	int empty = 0;
 	r = start(&w, root_fd, opts ? opts->target : NULL, &empty);
