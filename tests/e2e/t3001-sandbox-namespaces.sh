@@ -78,9 +78,10 @@ test_expect_success ROOT,BUSYBOX 'network host sees the host'"'"'s interfaces' '
 
 test_expect_success ROOT,BUSYBOX,IPCMK 'System V IPC objects of the host are not visible' '
 	id=$(ipcmk -Q | sed "s/.*: *//") &&
-	test_when_finished "ipcrm -q $id" &&
-	test "$(wc -l </proc/sysvipc/msg)" -ge 2 &&
-	kiln debug sandbox rootfs sh -c "wc -l </proc/sysvipc/msg" >inside &&
+	seen=$(wc -l </proc/sysvipc/msg) &&
+	kiln debug sandbox rootfs sh -c "wc -l </proc/sysvipc/msg" >inside;
+	ipcrm -q "$id" &&
+	test "$seen" -ge 2 &&
 	echo 1 >expect &&
 	test_cmp expect inside
 '

@@ -175,19 +175,23 @@ test_expect_success ROOT,BUSYBOX,OVERLAY,SCRIPT '-it gives an interactive termin
 # the comparison uses directories that exist or come from the image.
 test_expect_success ROOT,BUSYBOX,OVERLAY,PODMAN 'podman runs the same command lines with the same results' '
 	n=$(ulimit -Hn) &&
+	: >podman-ids &&
 	for i in ep-cmd ep-only cmd-only conf; do
-		podman load -q -i $i-1.tar >/dev/null || exit 1
+		podman load -q -i $i-1.tar >/dev/null &&
+		podman images -q localhost/$i:1 >>podman-ids || exit 1
 	done &&
-	test_when_finished "podman rmi -f localhost/ep-cmd:1 localhost/ep-only:1 localhost/cmd-only:1 localhost/conf:1 ep-cmd:1 ep-only:1 cmd-only:1 conf:1 >/dev/null 2>&1" &&
 	P="podman run --rm --runtime runc --ulimit nofile=$n:$n --ulimit nproc=32768:32768 --network none" &&
 	for args in "ep-cmd:1" "ep-cmd:1 x y" "ep-only:1 more" "cmd-only:1" \
 		"--entrypoint /bin/echo ep-cmd:1 z" "conf:1" "-e A=flag -u root conf:1" "-w /etc -u 1000:50 conf:1"; do
 		# shellcheck disable=SC2086
-		p=$($P $args 2>&1) || { echo "podman $args: $p"; exit 1; }
+		p=$($P $args 2>&1) || { echo "podman $args: $p"; echo 1 >failed; break; }
 		# shellcheck disable=SC2086
-		k=$(kiln run --network none $args 2>&1) || { echo "kiln $args: $k"; exit 1; }
-		test "$p" = "$k" || { echo "$args: podman [$p] kiln [$k]"; exit 1; }
-	done
+		k=$(kiln run --network none $args 2>&1) || { echo "kiln $args: $k"; echo 1 >failed; break; }
+		test "$p" = "$k" || { echo "$args: podman [$p] kiln [$k]"; echo 1 >failed; break; }
+	done;
+	# shellcheck disable=SC2046
+	podman rmi -f $(cat podman-ids) >/dev/null 2>&1;
+	test_must_fail test -e failed
 '
 
 test_done
