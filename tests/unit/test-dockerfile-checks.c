@@ -351,8 +351,61 @@ static void test_misc(void)
 	TAP_INT_EQ(experimental, 1, "one is experimental");
 }
 
+/* Allocation failures (in a -Dfailmalloc=true build): -KILN_ENOMEM, never a crash. */
+static void test_failmalloc(void)
+{
+#ifdef KILN_FAILMALLOC
+	static const char df[] =
+		"# check=skip=FromAsCasing;experimental=all\n# foo\nARG bar\n"
+		"FROM a AS Base\nENV K v\nMAINTAINER m\nCOPY secret x \\\n\n /\n"
+		"# check=skip=all\nENV PASSWORD=$U\nEXPOSE 80/TCP 1:2\nCMD x\nCMD y\n"
+		"WORKDIR rel\nENV DIR_ASSETS=a\nCOPY $DIR_ASSET .\nfrom b\n";
+	struct hud h = { 0 };
+	struct kiln_df_hooks hooks = { .userdata = &h,
+				       .reference_check = ref_check,
+				       .ignore_matches = ignore_matches,
+				       .image_config = image_config };
+	struct kiln_df_check_opts o = { .mode = KILN_DF_CHECK_LINT, .hooks = &hooks };
+	struct kiln_df_check_result *ref = NULL;
+	if (kiln_df_check(df, sizeof(df) - 1, "Dockerfile", &o, &ref, NULL) < 0)
+		return;
+	size_t want = ref->n_warnings;
+	struct kiln_buf want_text = KILN_BUF_INIT;
+	TAP_OK(want >= 9 && !ref->error && render(ref, &want_text) == 0,
+	       "the reference run has its warnings (%zu)", want);
+	kiln_df_check_result_free(ref);
+	int failures = 0, oks = 0, bad = 0;
+	for (long n = 0; n < 100000; n++) {
+		struct kiln_df_check_result *res = NULL;
+		struct kiln_error err = KILN_ERROR_INIT;
+		kiln_alloc_fail_after(n);
+		int r = kiln_df_check(df, sizeof(df) - 1, "Dockerfile", &o, &res, &err);
+		kiln_alloc_fail_after(-1);
+		struct kiln_buf text = KILN_BUF_INIT;
+		int complete = r == 0 && res->n_warnings == want && !res->error &&
+			       render(res, &text) == 0 && !strcmp(text.buf, want_text.buf);
+		kiln_buf_release(&text);
+		kiln_df_check_result_free(res);
+		if (complete) {
+			oks++;
+			break;
+		}
+		/* success must be the whole result: no allocation failure is swallowed */
+		bad += r == 0 || r != -KILN_ENOMEM || err.code != KILN_ENOMEM;
+		failures++;
+		kiln_error_release(&err);
+	}
+	kiln_buf_release(&want_text);
+	TAP_INT_EQ(bad, 0, "failed allocations give -KILN_ENOMEM (%d tried)", failures);
+	TAP_INT_EQ(oks, 1, "the checks complete once allocations do");
+#else
+	tap_skip("not a -Dfailmalloc=true build", "allocation failures");
+#endif
+}
+
 int main(void)
 {
+	test_failmalloc();
 	test_cases();
 	test_misc();
 	return tap_done();

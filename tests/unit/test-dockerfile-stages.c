@@ -510,8 +510,59 @@ static void test_onbuild_and_images(void)
 	built_release(&b);
 }
 
+/*
+ * Allocation failures: in a -Dfailmalloc=true build, fail the Nth allocation
+ * of typing and walking a rich file, for every N, and require -KILN_ENOMEM
+ * and nothing else (ASan checks that nothing leaks).
+ */
+static void test_failmalloc(void)
+{
+#ifdef KILN_FAILMALLOC
+	static const char df[] =
+		"ARG A=1\nARG B=${A}x\nFROM --platform=$BUILDPLATFORM img:$B AS base\n"
+		"ONBUILD COPY --from=tool /t /t\nARG C=2\nENV D=$C E=${C:-x}\n"
+		"FROM busybox AS tool\nFROM base AS app\nWORKDIR rel\n"
+		"RUN --mount=type=cache,target=/c,id=$C --mount=from=tool,target=/t true\n"
+		"COPY --chown=$C --chmod=u+x <<EOF a b ./\n$D\nEOF\nEXPOSE 80/udp 1-3\n"
+		"LABEL k=v\nUSER u\nVOLUME /v\nSTOPSIGNAL TERM\nCMD x\nCOPY --from=nginx / /\n";
+	struct kiln_df_ast *ast = NULL;
+	if (kiln_df_parse(df, sizeof(df) - 1, NULL, &ast, NULL) < 0)
+		return;
+	const char *args[] = { "A=3", "HTTP_PROXY=p", "UNUSED=1" };
+	int failures = 0, oks = 0, bad = 0;
+	for (long n = 0; n < 100000; n++) {
+		struct kiln_df_model *m = NULL;
+		struct kiln_df_graph *g = NULL;
+		struct kiln_error err = KILN_ERROR_INIT;
+		struct kiln_df_graph_opts o = { .build_args = args, .n_build_args = 3 };
+		kiln_alloc_fail_after(n);
+		int r = kiln_df_model_new(ast, &m, &err);
+		if (r == 0)
+			r = kiln_df_graph_new(m, &o, &g, &err);
+		kiln_alloc_fail_after(-1);
+		kiln_df_graph_free(g);
+		kiln_df_model_free(m);
+		if (r == 0) {
+			oks++;
+			break;
+		}
+		bad += r != -KILN_ENOMEM || err.code != KILN_ENOMEM;
+		if (r != -KILN_ENOMEM)
+			tap_diag("allocation %ld: %d %s", n, r, err.msg ? err.msg : "");
+		failures++;
+		kiln_error_release(&err);
+	}
+	kiln_df_ast_free(ast);
+	TAP_INT_EQ(bad, 0, "every failed allocation gives -KILN_ENOMEM (%d tried)", failures);
+	TAP_INT_EQ(oks, 1, "the walk succeeds once allocations do");
+#else
+	tap_skip("not a -Dfailmalloc=true build", "allocation failures");
+#endif
+}
+
 int main(void)
 {
+	test_failmalloc();
 	test_scopes();
 	test_expansion();
 	test_errors();
