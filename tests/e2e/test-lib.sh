@@ -42,9 +42,13 @@ kiln() {
 	"$KILN" "$@"
 }
 
-test_cleanup_hooks_=""
+# Test bodies run in a subshell, so cleanup commands go to a file that the
+# runner executes after the body, whatever its outcome (newest first).
 test_when_finished() {
-	test_cleanup_hooks_="$*; $test_cleanup_hooks_"
+	{
+		printf '%s\n' "$*"
+		cat "$TRASH/.cleanup" 2>/dev/null || :
+	} >"$TRASH/.cleanup.new" && mv "$TRASH/.cleanup.new" "$TRASH/.cleanup"
 }
 
 test_have_prereq() {
@@ -104,9 +108,9 @@ test_expect_success() {
 	else
 		test_failure_ "$1" "$2"
 	fi
-	if [ -n "$test_cleanup_hooks_" ]; then
-		(eval "$test_cleanup_hooks_") >/dev/null 2>&1
-		test_cleanup_hooks_=""
+	if [ -f "$TRASH/.cleanup" ]; then
+		(cd "$TRASH" && . "$TRASH/.cleanup") >/dev/null 2>&1
+		rm -f "$TRASH/.cleanup"
 	fi
 	cd "$TRASH" || exit 1
 }
