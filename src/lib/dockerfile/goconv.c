@@ -541,17 +541,13 @@ const char *df_suggest(const char *val, const char *const *options, size_t n, in
 	}
 	if (!match || case_sensitive)
 		return match;
-	/* matchCase: lower-cased option, then in the case of the value */
+	/* matchCase: the lower-cased option, upper-cased for an all upper-case value */
 	int all_lower = strcmp(val, lval) == 0;
 	cleanup_free char *uval = ascii_case(val, 1);
 	if (!uval)
 		return NULL;
-	int all_upper = strcmp(val, uval) == 0;
-	*ret_owned = ascii_case(match, all_upper && !all_lower ? 1 : 0);
-	if (!all_lower && !all_upper) {
-		free(*ret_owned);
-		*ret_owned = ascii_case(match, 0);
-	}
+	int upper = !all_lower && strcmp(val, uval) == 0;
+	*ret_owned = ascii_case(match, upper);
 	return *ret_owned;
 }
 
