@@ -90,6 +90,7 @@ struct cli_command {
 };
 
 /* One function per command, each in cmd-<name>.c. */
+int cmd_build(int argc, char **argv, struct cli_env *env);
 int cmd_context(int argc, char **argv, struct cli_env *env);
 int cmd_debug(int argc, char **argv, struct cli_env *env);
 int cmd_debug_expand(int argc, char **argv, struct cli_env *env);

@@ -6,6 +6,7 @@
  * prints it in this order.
  */
 const struct cli_command cli_commands[] = {
+	{ "build", cmd_build, "build an image from a Dockerfile and a context (BuildKit's semantics)" },
 	{ "context", cmd_context, "show what a build would send as context, after .dockerignore" },
 	{ "debug", cmd_debug, "developer tools: see how kiln reads words, patterns, ..." },
 	{ "fsck", cmd_fsck, "check the store: blob digests, images, names and references" },

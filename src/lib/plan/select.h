@@ -61,6 +61,7 @@ int kiln_plan_hasher_new(const struct kiln_plan_hash_cache *cache, unsigned thre
 			 const struct kiln_ctx *ctx, struct kiln_plan_hasher **ret,
 			 struct kiln_error *err) __attribute__((warn_unused_result));
 void kiln_plan_hasher_free(struct kiln_plan_hasher *h);
+KILN_DEFINE_CLEANUP(struct kiln_plan_hasher, kiln_plan_hasher_free)
 void kiln_plan_hasher_stats(const struct kiln_plan_hasher *h, struct kiln_plan_hash_stats *ret);
 
 /** A tree sources are read from. */

@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kiln build: flags in, one kiln_build() call, progress rendered, the image
+ * id, --iidfile and --metadata-file written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build/build.h"
+#include "cli.h"
+#include "cmd-pull.h"
+#include "dockerfile/ast.h"
+#include "progress-build.h"
+#include "registry/registry.h"
+#include "store/store.h"
+
+static const char *arg_file;
+static const char *arg_target;
+static const char *arg_platform;
+static const char *arg_network;
+static const char *arg_progress;
+static const char *arg_iidfile;
+static const char *arg_metadata;
+static int arg_no_cache;
+static int arg_pull;
+static int arg_push;
+static int arg_quiet;
+static long arg_jobs;
+static struct kiln_strv arg_tags = KILN_STRV_INIT;
+static struct kiln_strv arg_build_args = KILN_STRV_INIT;
+static struct kiln_strv arg_labels = KILN_STRV_INIT;
+static struct kiln_strv arg_outputs = KILN_STRV_INIT;
+static struct cli_registry_args arg_reg = { .retries = -1 };
+
+static const struct cli_spec spec = {
+	.usage = "kiln build [-f FILE] [-t NAME[:TAG]]... [--target STAGE] [--build-arg K=V]... "
+		 "[--label K=V]... [--no-cache] [--pull] [--platform P] [--network MODE] "
+		 "[--progress MODE] [-o SPEC]... [--push] [--iidfile F] [--metadata-file F] "
+		 "[-j N] CONTEXT|-",
+	.summary = "Build an image from a Dockerfile and a context, the way BuildKit does.",
+	.opts = (const struct cli_opt[]){
+		{ "file", 'f', CLI_OPT_STRING, &arg_file, "FILE",
+		  "the Dockerfile (default: CONTEXT/Dockerfile; - reads it from stdin)" },
+		{ "tag", 't', CLI_OPT_LIST, &arg_tags, "NAME[:TAG]", "name the image (repeatable)" },
+		{ "target", 0, CLI_OPT_STRING, &arg_target, "STAGE",
+		  "the stage to build (default: the last one)" },
+		{ "build-arg", 0, CLI_OPT_LIST, &arg_build_args, "K=V",
+		  "a build argument; K alone takes its value from the environment" },
+		{ "label", 0, CLI_OPT_LIST, &arg_labels, "K=V", "a label on the image" },
+		{ "no-cache", 0, CLI_OPT_FLAG, &arg_no_cache, NULL,
+		  "run every step (the results still fill the cache)" },
+		{ "pull", 0, CLI_OPT_FLAG, &arg_pull, NULL,
+		  "pull the base images even when the store has them" },
+		{ "platform", 0, CLI_OPT_STRING, &arg_platform, "OS/ARCH[/VARIANT]",
+		  "the platform to build for (RUN executes only for this machine's)" },
+		{ "network", 0, CLI_OPT_STRING, &arg_network, "MODE",
+		  "RUN's network: default (= host: kiln has no bridge), host or none" },
+		{ "progress", 0, CLI_OPT_STRING, &arg_progress, "MODE",
+		  "auto (tty on a terminal, else plain), tty, plain or quiet" },
+		{ "quiet", 'q', CLI_OPT_FLAG, &arg_quiet, NULL,
+		  "no progress; print the image id (--progress=quiet)" },
+		{ "output", 'o', CLI_OPT_LIST, &arg_outputs, "SPEC",
+		  "type=image|oci|docker|local|tar|registry[,dest=PATH][,tar=BOOL]"
+		  "[,compression=gzip|zstd|uncompressed][,compression-level=N][,push=BOOL]; "
+		  "a bare DIR means type=local,dest=DIR and - means type=tar,dest=-" },
+		{ "push", 0, CLI_OPT_FLAG, &arg_push, NULL, "push the image to its registry (-t)" },
+		{ "iidfile", 0, CLI_OPT_STRING, &arg_iidfile, "FILE", "write the image id to FILE" },
+		{ "metadata-file", 0, CLI_OPT_STRING, &arg_metadata, "FILE",
+		  "write the build's result as JSON to FILE" },
+		{ "jobs", 'j', CLI_OPT_INT, &arg_jobs, "N",
+		  "stages built at the same time (default: the number of CPUs)" },
+		CLI_REGISTRY_TLS_OPTS(arg_reg),
+		{ "creds", 0, CLI_OPT_STRING, &arg_reg.creds, "USER[:PASSWORD]",
+		  "credentials for pulls and pushes (instead of the credentials file)" },
+		{ 0 } },
+	.details =
+		"The image lands in the store under every -t; --output writes it elsewhere too:\n"
+		"an OCI layout (type=oci: a tar, or a directory with tar=false), a docker\n"
+		"archive (type=docker), the root filesystem as a directory (type=local) or a\n"
+		"tar (type=tar), or a registry (type=registry, or --push). dest=- writes a tar\n"
+		"to stdout. CONTEXT - reads a tar context, or a lone Dockerfile, from stdin.\n"
+		"Every step is cached by a key of what it is made of (parent, instruction,\n"
+		"the build args it uses, the sources' contents); the cache lives in the store\n"
+		"until kiln prune. Base images come from the store, or are pulled when missing.\n"
+		"Exits 0 on success, 1 when the build failed, 2 on usage errors.\n"
+		"See docs/build.md.",
+};
+
+static void reset_args(void)
+{
+	arg_file = arg_target = arg_platform = arg_network = arg_progress = NULL;
+	arg_iidfile = arg_metadata = NULL;
+	arg_no_cache = arg_pull = arg_push = arg_quiet = 0;
+	arg_jobs = 0;
+	memset(&arg_reg, 0, sizeof(arg_reg));
+	arg_reg.retries = -1;
+}
+
+static void release_args(void)
+{
+	kiln_strv_release(&arg_tags);
+	kiln_strv_release(&arg_build_args);
+	kiln_strv_release(&arg_labels);
+	kiln_strv_release(&arg_outputs);
+}
+
+static int parse_bool(const char *v, int *ret)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "1")) {
+		*ret = 1;
+		return 0;
+	}
+	if (!strcmp(v, "false") || !strcmp(v, "0")) {
+		*ret = 0;
+		return 0;
+	}
+	return -1;
+}
+
+/* One --output value in buildx's CSV form. */
+static int parse_output(const char *s, struct kiln_build_output *out, struct kiln_build_opts *o,
+			struct kiln_strv *own)
+{
+	*out = (struct kiln_build_output){ 0 };
+	if (!strchr(s, '=')) {
+		/* -o DIR / -o - */
+		out->type = strcmp(s, "-") ? KILN_BUILD_OUTPUT_LOCAL : KILN_BUILD_OUTPUT_TAR;
+		out->dest = s;
+		return 0;
+	}
+	int have_type = 0;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, ",");
+		cleanup_free char *kv = kiln_strndup(p, n);
+		if (!kv)
+			return cli_usage_error(&spec, "out of memory");
+		char *eq = strchr(kv, '=');
+		if (!eq)
+			return cli_usage_error(&spec, "--output: '%s' is not KEY=VALUE", kv);
+		*eq = '\0';
+		const char *k = kv, *v = eq + 1;
+		struct kiln_error err = KILN_ERROR_INIT;
+		if (!strcmp(k, "type")) {
+			if (kiln_build_output_type_parse(v, &out->type, &err) < 0) {
+				int r = cli_usage_error(&spec, "--output: %s", err.msg);
+				kiln_error_release(&err);
+				return r;
+			}
+			have_type = 1;
+		} else if (!strcmp(k, "dest")) {
+			if (kiln_strv_push(own, v) < 0)
+				return cli_usage_error(&spec, "out of memory");
+			out->dest = own->items[own->len - 1];
+		} else if (!strcmp(k, "tar")) {
+			int b;
+			if (parse_bool(v, &b) < 0)
+				return cli_usage_error(&spec, "--output: tar wants true or false");
+			out->oci_dir = !b;
+		} else if (!strcmp(k, "push")) {
+			if (parse_bool(v, &out->push) < 0)
+				return cli_usage_error(&spec, "--output: push wants true or false");
+		} else if (!strcmp(k, "compression")) {
+			if (!strcmp(v, "uncompressed"))
+				v = "none";
+			if (kiln_compression_parse(v, &o->compression, &err) < 0 ||
+			    o->compression == KILN_COMPRESSION_BZIP2 ||
+			    o->compression == KILN_COMPRESSION_XZ) {
+				kiln_error_release(&err);
+				return cli_usage_error(&spec,
+						       "--output: compression is gzip, zstd or "
+						       "uncompressed, not '%s'",
+						       v);
+			}
+			o->compression_set = 1;
+		} else if (!strcmp(k, "compression-level")) {
+			char *end = NULL;
+			long lv = strtol(v, &end, 10);
+			if (!*v || *end || lv < 0 || lv > 22)
+				return cli_usage_error(&spec, "--output: compression-level is 0 to 22");
+			o->compression_level = (int)lv;
+		} else if (!strcmp(k, "name")) {
+			/* more names for the image, as buildx's image exporter takes them */
+			for (const char *q = v; *q;) {
+				size_t m = strcspn(q, ";");
+				if (m && kiln_strv_pushn(&arg_tags, q, m) < 0)
+					return cli_usage_error(&spec, "out of memory");
+				q += m + (q[m] == ';');
+			}
+		} else if (!strcmp(k, "oci-mediatypes") || !strcmp(k, "force-compression")) {
+			/* kiln always writes OCI media types and compresses new layers */
+		} else {
+			return cli_usage_error(&spec, "--output: unknown key '%s'", k);
+		}
+		p += n + (p[n] == ',');
+	}
+	if (!have_type)
+		return cli_usage_error(&spec, "--output needs type=...");
+	int needs_dest = out->type == KILN_BUILD_OUTPUT_OCI || out->type == KILN_BUILD_OUTPUT_DOCKER ||
+			 out->type == KILN_BUILD_OUTPUT_LOCAL || out->type == KILN_BUILD_OUTPUT_TAR;
+	if (needs_dest && (!out->dest || !*out->dest))
+		return cli_usage_error(&spec, "--output type=%s needs dest=PATH",
+				       out->type == KILN_BUILD_OUTPUT_OCI      ? "oci"
+				       : out->type == KILN_BUILD_OUTPUT_DOCKER ? "docker"
+				       : out->type == KILN_BUILD_OUTPUT_LOCAL  ? "local"
+									       : "tar");
+	if (out->oci_dir && !strcmp(out->dest ? out->dest : "", "-"))
+		return cli_usage_error(&spec, "--output: an OCI layout directory cannot be -");
+	return 0;
+}
+
+/* stdin: a tar context, or a Dockerfile alone */
+static int read_stdin(int *ret_tar_fd, char **ret_df, size_t *ret_len, struct kiln_error *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	int fd = open(tmp && *tmp ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return kiln_fail_errno(err, "creating a temporary file for stdin");
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = kiln_fail_errno(err, "reading stdin");
+			(void)close(fd);
+			return r;
+		}
+		if (n == 0)
+			break;
+		if (kiln_write_all(fd, buf, (size_t)n) < 0) {
+			int r = kiln_fail_errno(err, "buffering stdin");
+			(void)close(fd);
+			return r;
+		}
+	}
+	int r = lseek(fd, 0, SEEK_SET) < 0 ? kiln_fail_errno(err, "rewinding stdin")
+					    : kiln_layer_is_archive(fd, err);
+	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
+		r = kiln_fail_errno(err, "rewinding stdin");
+	if (r < 0) {
+		(void)close(fd);
+		return r;
+	}
+	if (r == 1) {
+		*ret_tar_fd = fd;
+		return 0;
+	}
+	r = kiln_read_fd(fd, KILN_DF_MAX_FILE, ret_df, ret_len, err);
+	(void)close(fd);
+	return r;
+}
+
+static int write_text(const char *path, const char *s, struct kiln_error *err)
+{
+	return kiln_write_file_atomic(path, s, strlen(s), 0644, err);
+}
+
+static int write_metadata(const char *path, const struct kiln_build_result *res,
+			  struct kiln_error *err)
+{
+	json_t *steps = json_array();
+	for (size_t i = 0; steps && i < res->n_records; i++) {
+		const struct kiln_build_step_record *s = &res->records[i];
+		json_array_append_new(steps,
+				      json_pack("{s:s,s:s,s:b,s:f}", "name", s->name, "key", s->key,
+						"cached", s->cached, "duration",
+						(double)s->duration_ns / 1e9));
+	}
+	struct kiln_buf names = KILN_BUF_INIT;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < res->names.len; i++)
+		r = kiln_buf_addf(&names, "%s%s", i ? "," : "", res->names.items[i]);
+	json_t *j = json_pack("{s:s,s:s,s:{s:s,s:s,s:I},s:s,s:o,s:I,s:I}",
+			      "containerimage.digest", res->manifest.str,
+			      "containerimage.config.digest", res->config.str,
+			      "containerimage.descriptor", "mediaType",
+			      "application/vnd.oci.image.manifest.v1+json", "digest",
+			      res->manifest.str, "size", (json_int_t)res->manifest_size,
+			      "image.name", names.buf, "kiln.steps",
+			      steps ? steps : json_array(), "kiln.steps.total",
+			      (json_int_t)res->steps, "kiln.steps.cached", (json_int_t)res->cached);
+	kiln_buf_release(&names);
+	if (!j || r < 0) {
+		json_decref(j);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	if (res->pushed.len) {
+		json_t *p = json_array();
+		for (size_t i = 0; p && i < res->pushed.len; i++)
+			json_array_append_new(p, json_string(res->pushed.items[i]));
+		json_object_set_new(j, "kiln.pushed", p ? p : json_null());
+	}
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(j);
+	if (!s)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	r = kiln_write_file_atomic(path, s, strlen(s), 0644, err);
+	free(s);
+	return r;
+}
+
+/* Everything cmd_build() owns while it runs. */
+struct build_args {
+	struct kiln_build_opts o;
+	struct kiln_build_output outputs[KILN_BUILD_MAX_OUTPUTS + 1];
+	struct kiln_registry_opts ro;
+	struct kiln_strv build_args;
+	struct kiln_strv own;
+	char *df_data;
+	size_t df_len;
+	char *df_default;
+	enum cli_build_progress_mode mode;
+};
+
+static void build_args_release(struct build_args *a)
+{
+	kiln_strv_release(&a->build_args);
+	kiln_strv_release(&a->own);
+	free(a->df_data);
+	free(a->df_default);
+	if (a->o.context_tar_fd >= 0)
+		(void)close(a->o.context_tar_fd);
+}
+
+static int oom_report(struct cli_env *env)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	(void)kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
+	return cli_report(env, &err);
+}
+
+/* Flags into options; CLI_EXIT_OK or the exit status of a usage error. */
+static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct build_args *a)
+{
+	struct kiln_build_opts *o = &a->o;
+	struct kiln_error err = KILN_ERROR_INIT;
+	int rc;
+	if (pos->len != 1)
+		return cli_usage_error(&spec, pos->len ? "one CONTEXT only, not '%s'"
+						       : "missing CONTEXT (a directory, or -)%s",
+				       pos->len ? pos->items[1] : "");
+	const char *context = pos->items[0];
+	a->mode = env->stderr_tty ? CLI_BUILD_PROGRESS_TTY : CLI_BUILD_PROGRESS_PLAIN;
+	if (arg_progress) {
+		if (!strcmp(arg_progress, "plain"))
+			a->mode = CLI_BUILD_PROGRESS_PLAIN;
+		else if (!strcmp(arg_progress, "tty"))
+			a->mode = CLI_BUILD_PROGRESS_TTY;
+		else if (!strcmp(arg_progress, "quiet"))
+			a->mode = CLI_BUILD_PROGRESS_QUIET;
+		else if (strcmp(arg_progress, "auto") != 0)
+			return cli_usage_error(&spec, "--progress is auto, tty, plain or quiet, not '%s'",
+					       arg_progress);
+	}
+	if (arg_quiet)
+		a->mode = CLI_BUILD_PROGRESS_QUIET;
+	if (!arg_network || !strcmp(arg_network, "default"))
+		o->network = KILN_BUILD_NET_DEFAULT;
+	else if (!strcmp(arg_network, "host"))
+		o->network = KILN_BUILD_NET_HOST;
+	else if (!strcmp(arg_network, "none"))
+		o->network = KILN_BUILD_NET_NONE;
+	else
+		return cli_usage_error(&spec, "--network is default, host or none, not '%s'",
+				       arg_network);
+	if (arg_jobs < 0 || arg_jobs > KILN_BUILD_MAX_JOBS)
+		return cli_usage_error(&spec, "--jobs is 1 to %d", KILN_BUILD_MAX_JOBS);
+	if (arg_outputs.len > KILN_BUILD_MAX_OUTPUTS)
+		return cli_usage_error(&spec, "at most %d --output", KILN_BUILD_MAX_OUTPUTS);
+	size_t n_out = 0;
+	for (size_t i = 0; i < arg_outputs.len; i++) {
+		if ((rc = parse_output(arg_outputs.items[i], &a->outputs[n_out], o, &a->own)) != 0)
+			return rc;
+		n_out++;
+	}
+	if (arg_push) {
+		int any_image = 0;
+		for (size_t i = 0; i < n_out; i++)
+			if (a->outputs[i].type == KILN_BUILD_OUTPUT_IMAGE) {
+				a->outputs[i].push = 1;
+				any_image = 1;
+			}
+		if (!any_image)
+			a->outputs[n_out++] = (struct kiln_build_output){
+				.type = KILN_BUILD_OUTPUT_IMAGE, .push = 1 };
+	}
+	for (size_t i = 0; i < n_out; i++) {
+		int to_stdout = a->outputs[i].dest && !strcmp(a->outputs[i].dest, "-");
+		if (to_stdout && env->stdout_tty)
+			return cli_usage_error(&spec, "refusing to write a tar to a terminal (dest=-)");
+		if (to_stdout && a->mode == CLI_BUILD_PROGRESS_QUIET)
+			return cli_usage_error(&spec, "--quiet prints the image id on stdout, where "
+						      "dest=- writes a tar");
+	}
+	for (size_t i = 0; i < arg_build_args.len; i++) {
+		const char *kv = arg_build_args.items[i];
+		if (!*kv || *kv == '=')
+			return cli_usage_error(&spec, "--build-arg needs K=V or K, not '%s'", kv);
+		if (strchr(kv, '=')) {
+			if (kiln_strv_push(&a->build_args, kv) < 0)
+				return oom_report(env);
+			/* BuildKit's SOURCE_DATE_EPOCH build arg clamps times */
+			if (!strncmp(kv, "SOURCE_DATE_EPOCH=", 18)) {
+				char *end = NULL;
+				long long v = strtoll(kv + 18, &end, 10);
+				if (!kv[18] || *end || v < 0)
+					return cli_usage_error(&spec,
+							       "SOURCE_DATE_EPOCH is seconds since "
+							       "1970, not '%s'",
+							       kv + 18);
+				o->source_date_epoch = v;
+			}
+			continue;
+		}
+		const char *v = getenv(kv);
+		if (v) {
+			char *e = kiln_asprintf("%s=%s", kv, v);
+			if (!e || kiln_strv_push_owned(&a->build_args, e) < 0)
+				return oom_report(env);
+		}
+	}
+	for (size_t i = 0; i < arg_labels.len; i++)
+		if (!strchr(arg_labels.items[i], '=') || arg_labels.items[i][0] == '=')
+			return cli_usage_error(&spec, "--label needs K=V, not '%s'",
+					       arg_labels.items[i]);
+	if ((rc = cli_registry_opts(&spec, &arg_reg, &a->ro)) != 0)
+		return rc;
+
+	/* the Dockerfile and the context */
+	int stdin_context = !strcmp(context, "-");
+	if (stdin_context && arg_file && !strcmp(arg_file, "-"))
+		return cli_usage_error(&spec, "the context and the Dockerfile cannot both be stdin");
+	if (stdin_context) {
+		if (read_stdin(&o->context_tar_fd, &a->df_data, &a->df_len, &err) < 0)
+			return cli_report(env, &err);
+		if (o->context_tar_fd >= 0) {
+			/* -f names a file inside the tar context */
+			o->dockerfile_path = arg_file ? arg_file : "Dockerfile";
+			o->dockerfile_name = o->dockerfile_path;
+		} else {
+			o->dockerfile = a->df_data;
+			o->dockerfile_len = a->df_len;
+			o->dockerfile_name = "Dockerfile";
+			if (arg_file)
+				cli_warn(env, "-f %s is ignored: the Dockerfile came on stdin", arg_file);
+		}
+	} else {
+		o->context_dir = context;
+		const char *path = arg_file;
+		if (!path) {
+			a->df_default = kiln_asprintf("%s/Dockerfile", context);
+			if (!a->df_default)
+				return oom_report(env);
+			path = a->df_default;
+		}
+		int from_stdin = !strcmp(path, "-");
+		int r = from_stdin ? kiln_read_fd(STDIN_FILENO, KILN_DF_MAX_FILE, &a->df_data,
+						  &a->df_len, &err)
+				   : kiln_read_file(path, KILN_DF_MAX_FILE, &a->df_data, &a->df_len,
+						    &err);
+		if (r < 0)
+			return cli_report(env, &err);
+		o->dockerfile = a->df_data;
+		o->dockerfile_len = a->df_len;
+		o->dockerfile_name = from_stdin || !arg_file ? "Dockerfile" : arg_file;
+		o->dockerfile_path = from_stdin ? NULL : path;
+	}
+	o->target = arg_target;
+	o->build_args = (const char *const *)a->build_args.items;
+	o->n_build_args = a->build_args.len;
+	o->labels = (const char *const *)arg_labels.items;
+	o->n_labels = arg_labels.len;
+	o->tags = (const char *const *)arg_tags.items;
+	o->n_tags = arg_tags.len;
+	o->platform = arg_platform;
+	o->flags = (arg_no_cache ? KILN_BUILD_NO_CACHE : 0) | (arg_pull ? KILN_BUILD_PULL : 0);
+	o->jobs = (unsigned)arg_jobs;
+	o->outputs = a->outputs;
+	o->n_outputs = n_out;
+	a->ro.platform = arg_platform;
+	o->registry = &a->ro;
+	return CLI_EXIT_OK;
+}
+
+static int run_build(struct cli_env *env, struct build_args *a)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	cleanup(cli_build_progress_freep) struct cli_build_progress *prog =
+		cli_build_progress_new(a->mode, stderr);
+	if (!prog)
+		return oom_report(env);
+	a->o.on_event = cli_build_progress_event;
+	a->o.event_userdata = prog;
+	cleanup(kiln_store_closep) struct kiln_store *st = NULL;
+	if (kiln_store_open(&env->ctx, env->root, 0, &st, &err) < 0)
+		return cli_report(env, &err);
+	struct kiln_build_result res;
+	int r = kiln_build(st, &env->ctx, &a->o, &res, &err);
+	cli_build_progress_finish(prog);
+	if (r < 0)
+		return cli_report(env, &err);
+	int rc = CLI_EXIT_OK;
+	if (a->mode == CLI_BUILD_PROGRESS_QUIET)
+		printf("%s\n", res.config.str);
+	if (arg_iidfile && write_text(arg_iidfile, res.config.str, &err) < 0)
+		rc = cli_report(env, &err);
+	if (rc == CLI_EXIT_OK && arg_metadata && write_metadata(arg_metadata, &res, &err) < 0)
+		rc = cli_report(env, &err);
+	kiln_build_result_release(&res);
+	if (rc == CLI_EXIT_OK && fflush(stdout) == EOF) {
+		(void)kiln_fail_errno(&err, "writing the output");
+		rc = cli_report(env, &err);
+	}
+	return rc;
+}
+
+int cmd_build(int argc, char **argv, struct cli_env *env)
+{
+	cleanup(kiln_strv_release) struct kiln_strv pos = KILN_STRV_INIT;
+	reset_args();
+	release_args();
+	int r = cli_parse(argc, argv, &spec, &pos);
+	if (r) {
+		release_args();
+		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	struct build_args a = {
+		.o = { .context_tar_fd = -1, .out_fd = STDOUT_FILENO, .source_date_epoch = -1 },
+		.build_args = KILN_STRV_INIT,
+		.own = KILN_STRV_INIT,
+	};
+	int rc = parse_flags(env, &pos, &a);
+	if (rc == CLI_EXIT_OK)
+		rc = run_build(env, &a);
+	build_args_release(&a);
+	release_args();
+	return rc;
+}

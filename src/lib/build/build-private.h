@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * What the files of the build module share: one build's state (struct bb),
+ * the per-stage state, layer chains, resolved images, and the helpers each
+ * file provides. Module-private.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "build/build.h"
+#include "dockerfile/dockerfile.h"
+#include "ignore/ignore.h"
+#include "ignore/walk.h"
+#include "plan/plan.h"
+#include "store/store.h"
+
+struct kiln_snapshotter;
+struct kiln_snapshot_mount;
+
+/* ---- layers and chains --------------------------------------------------- */
+
+struct bb_layer {
+	struct kiln_digest diff_id;
+	struct kiln_digest digest;
+	int64_t size;
+	char *media_type;
+	int64_t created; /* when the layer was first made (its history time) */
+};
+
+struct bb_chain {
+	struct bb_layer *v;
+	size_t n, alloc;
+};
+
+int bb_chain_push(struct bb_chain *c, const struct bb_layer *l);
+int bb_chain_copy(struct bb_chain *dst, const struct bb_chain *src);
+void bb_chain_release(struct bb_chain *c);
+void bb_layer_release(struct bb_layer *l);
+
+/* ---- images used by the build (bases, COPY --from=<image>) -------------- */
+
+struct bb_image {
+	char *ref;      /* as the Dockerfile has it, expanded */
+	char *platform; /* "linux/amd64" */
+	char *name;     /* canonical "docker.io/library/busybox:latest" */
+	char *display;  /* name@manifest-digest, for FROM's progress name */
+	struct kiln_digest manifest;
+	struct kiln_oci_config *config;
+	struct bb_chain chain;
+	int pulled;
+};
+
+/* ---- stages ---------------------------------------------------------------- */
+
+struct bb_stage {
+	struct kiln_plan_stage *ps;
+	size_t index;
+	pthread_t tid;
+	int started;
+	int done; /* under bb.lock */
+	int ok;
+	struct kiln_oci_config *config; /* the stage's image config as it goes */
+	struct bb_chain chain;
+	char *key;              /* the cache key of the last layer step, or base:/scratch */
+	struct bb_image *image; /* the base image, when it is one */
+	int cmd_set;            /* CMD given in this stage (ENTRYPOINT's reset rule) */
+	int holds_slot;
+	struct kiln_error err;
+	int64_t failed_at;
+	struct kiln_build_step_record *records;
+	size_t n_records;
+};
+
+/* ---- one build --------------------------------------------------------- */
+
+struct bb {
+	struct kiln_store *st;
+	const struct kiln_ctx *uctx;
+	struct kiln_ctx ctx; /* the caller's, with cancel pointing at `abort` */
+	volatile sig_atomic_t abort;
+	const struct kiln_build_opts *o;
+
+	pthread_mutex_t store_lock; /* the store (one thread at a time) */
+	pthread_mutex_t lock;       /* stage states and job slots */
+	pthread_cond_t cond;
+	unsigned slots;
+	pthread_mutex_t ev_lock; /* events are delivered one at a time */
+	int next_vertex;
+	int64_t t0;
+
+	struct kiln_df_ast *ast;
+	struct kiln_df_model *model;
+	struct kiln_df_graph *graph;
+	struct kiln_plan *plan;
+	const char *df_name;
+
+	/* the context */
+	int context_fd;
+	char *context_dir;
+	struct kiln_ignore_filter *filter;
+	struct kiln_ignore_matcher *ignore;
+	char *ignore_file;
+	struct kiln_plan_tree ctx_tree;
+	pthread_mutex_t hash_lock;
+	struct kiln_plan_hasher *hasher;
+
+	/* images, pulled or found once per build */
+	pthread_mutex_t image_lock;
+	struct bb_image **images;
+	size_t n_images;
+	int images_offline; /* the first graph pass: no pulls */
+	int images_unknown; /* ... and an image was not in the store */
+
+	struct bb_stage *stages;
+	size_t n_stages;
+
+	struct kiln_df_platform platform; /* the target platform */
+	char *platform_str;
+	int can_run; /* the target platform is this machine's */
+	int64_t created;
+	char *tmp_root; /* this build's scratch directory under the store */
+	int tmp_lock;
+	struct kiln_layer_write_opts wopts;
+	const char *media_type; /* of new layers */
+
+	pthread_mutex_t fail_lock;
+	long failed_stage; /* the first stage that failed, -1 */
+	int64_t failed_at;
+};
+
+/* ---- events (events.c) ---------------------------------------------------- */
+
+struct bb_vertex {
+	int id;
+	char *name;
+	int64_t start;
+};
+
+int64_t bb_mono_ns(void);
+/** Nanoseconds since the build started. */
+int64_t bb_now(const struct bb *b);
+/** Start a vertex (a progress line); 0 or -KILN_ENOMEM. */
+int bb_vertex_start(struct bb *b, struct bb_vertex *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void bb_vertex_cached(struct bb *b, struct bb_vertex *v);
+void bb_vertex_done(struct bb *b, struct bb_vertex *v);
+void bb_vertex_error(struct bb *b, struct bb_vertex *v, const char *msg, const char *tail,
+		     size_t tail_len);
+void bb_vertex_release(struct bb_vertex *v);
+void bb_log(struct bb *b, const struct bb_vertex *v, const char *data, size_t len, int stream);
+void bb_status(struct bb *b, const struct bb_vertex *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void bb_warn(struct bb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the store under its lock ------------------------------------------------ */
+
+void bb_store_lock(struct bb *b);
+void bb_store_unlock(struct bb *b);
+
+/* ---- cache records and the hash cache (cache.c) --------------------------- */
+
+int bb_cache_init(struct bb *b, struct kiln_error *err);
+/** 1 with *ret when a record for `key` exists and its blob is in the store, 0 when not. */
+int bb_cache_get(struct bb *b, const struct kiln_digest *key, struct bb_layer *ret,
+		 struct kiln_error *err);
+/** Record a committed layer under `key` (its blob must be in the store). */
+int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_layer *l,
+		 const char *created_by, struct kiln_error *err);
+/** Mark the records used by this build (one write at the end). */
+int bb_cache_touch(struct bb *b, const struct kiln_digest *keys, size_t n, struct kiln_error *err);
+extern const struct kiln_plan_hash_cache bb_hash_cache_ops;
+
+/* ---- images (images.c) --------------------------------------------------- */
+
+/** Find (or pull) an image for the target platform; the result lives as long as the build. */
+int bb_image_get(struct bb *b, const char *ref, const struct kiln_df_platform *platform,
+		 struct bb_image **ret, struct kiln_error *err);
+/** The kiln_df_hooks image_config hook. */
+int bb_image_config_hook(void *userdata, const char *ref, const struct kiln_df_platform *platform,
+			 struct kiln_df_image_config *ret, struct kiln_error *err);
+void bb_images_free(struct bb *b);
+
+/* ---- snapshots of chains (layers.c) --------------------------------------- */
+
+/** Unpack every layer of the chain that is not unpacked yet. */
+int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
+		    struct kiln_error *err);
+/** Mount a chain (unpacked first): writable with a fresh upper, or read-only. */
+int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
+		   int readonly, struct kiln_snapshot_mount **ret, struct kiln_error *err);
+/**
+ * Commit a writable mount as a layer blob in the store, keep the upper
+ * directory as that layer's unpacked snapshot, and fill `ret`.
+ */
+int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, struct bb_layer *ret,
+	      struct kiln_error *err);
+
+/* ---- the image config (config.c) ------------------------------------------ */
+
+int bb_config_scratch(struct bb *b, struct kiln_oci_config **ret, struct kiln_error *err);
+int bb_config_from_image(const struct kiln_oci_config *img, struct kiln_oci_config **ret,
+			 struct kiln_error *err);
+/** Apply a metadata instruction (ENV, LABEL, CMD, ...) and add its history entry. */
+int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step *step,
+		    struct kiln_error *err);
+/** The history text BuildKit writes for a layer step ("RUN /bin/sh -c make # buildkit"). */
+int bb_created_by(const struct kiln_df_step *step, const char *const *argv, size_t argc,
+		  char **ret, struct kiln_error *err);
+/**
+ * Add a history entry (empty_layer when `empty`) created at `when` (unix
+ * seconds), or with no time yet (-1): bb_config_finish() gives those the
+ * time of the next new layer, or of the layer before, as BuildKit does.
+ */
+int bb_config_history(struct bb *b, struct kiln_oci_config *c, const char *created_by, int empty,
+		      int64_t when, struct kiln_error *err);
+/** The final touches on the target's config: --label, platform. */
+int bb_config_finish(struct bb *b, struct kiln_oci_config *c, struct kiln_error *err);
+
+/* ---- steps (run.c, copy.c, fetch.c) ----------------------------------------- */
+
+/** What a layer step runs against. */
+struct bb_step_ctx {
+	struct bb *b;
+	struct bb_stage *s;
+	const struct kiln_plan_step *ps;
+	struct bb_vertex *v;
+	struct kiln_snapshotter *sn;
+};
+
+/** RUN: execute into the writable mount `m` (argv/env from the step). */
+int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *const *argv,
+	   size_t argc, struct kiln_error *err);
+/**
+ * The RUN --mount descriptions that are part of the step's key (waiting for
+ * the stages they read): "bind from=stage:<key> source=... target=... rw=0".
+ */
+int bb_run_mounts_key(struct bb_step_ctx *sc, struct kiln_strv *ret, struct kiln_error *err);
+/** The argv of a RUN (shell form through the shell, heredocs as BuildKit runs them). */
+int bb_run_argv(const struct kiln_df_step *step, struct kiln_strv *argv, struct kiln_strv *files,
+		struct kiln_error *err);
+
+/** COPY/ADD options resolved for the copier. */
+struct bb_copy_opts {
+	const char *dest;  /* absolute, as the step has it (a trailing '/' means a directory) */
+	int has_owner;
+	uint32_t uid, gid;
+	const char *chmod; /* NULL or the --chmod value */
+	int unpack;        /* ADD: extract local archives */
+	int64_t mtime;     /* >= 0: every time set to this (SOURCE_DATE_EPOCH) */
+};
+
+/** Copy a selection from the tree at `src_fd` into the root at `dst_fd`. */
+int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selection *sel,
+	    const struct bb_copy_opts *o, struct kiln_error *err);
+/** mkdir -p of an absolute path inside a root, new directories 0755 owned by uid:gid. */
+int bb_mkdir_all(int root_fd, const char *path, int has_owner, uint32_t uid, uint32_t gid,
+		 int64_t mtime, struct kiln_error *err);
+/**
+ * --chown / WORKDIR owner: "user[:group]" resolved as BuildKit does, by
+ * name in the root's /etc/passwd and /etc/group (a missing name is 0, with
+ * a warning), a number as itself (a lone uid is also the gid).
+ */
+int bb_resolve_owner(struct bb *b, int root_fd, const char *spec, uint32_t *uid, uint32_t *gid,
+		     struct kiln_error *err);
+
+/** ADD <url> / ADD <git>: fetch into a fresh directory under the store's tmp/. */
+int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const char *checksum,
+		 char **ret_dir, char **ret_name, struct kiln_digest *ret_digest,
+		 struct kiln_error *err);
+int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int keep_git_dir,
+		 char **ret_dir, struct kiln_error *err);
+int bb_is_url(const char *s);
+int bb_is_git(const char *s);
+/** A fresh directory under <store>/tmp/, heap path. */
+int bb_tmpdir(struct bb *b, const char *what, char **ret, struct kiln_error *err);
+
+/* ---- stage execution (stage.c) and outputs (export.c) ---------------------- */
+
+void *bb_stage_main(void *arg);
+struct bb_stage_arg {
+	struct bb *b;
+	struct bb_stage *s;
+};
+int bb_wait_stage(struct bb *b, struct bb_stage *self, size_t other, struct kiln_error *err);
+void bb_fail(struct bb *b, struct bb_stage *s);
+
+int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *res,
+	      struct kiln_error *err);

@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kiln_build(): everything up to the stage threads and after them. The
+ * Dockerfile is parsed, typed and turned into a stage graph before any work
+ * (a first pass uses only images already in the store, so that a mistake on
+ * line 40 is reported before a pull), then the bases are resolved (pulled
+ * when missing), the plan is made, and one thread per needed stage runs it
+ * with --jobs of them working at a time. The first failure cancels the
+ * rest; the target's image is exported when all succeeded.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build/build-private.h"
+#include "ref/ref.h"
+
+static int oom(struct kiln_error *err)
+{
+	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}
+
+/* ---- the build's scratch space ------------------------------------------------ */
+
+/* <store>/build-tmp/<id>/ guarded by <id>.lock, held for the build's life; what a
+ * dead build left (its lock is free) is removed by the next one. */
+static int tmp_open(struct bb *b, struct kiln_error *err)
+{
+	cleanup_free char *base = kiln_store_path(b->st, "build-tmp");
+	if (!base)
+		return oom(err);
+	int r = kiln_mkdir_p(base, 0700, err);
+	if (r < 0)
+		return r;
+	DIR *d = opendir(base);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			size_t n = strlen(e->d_name);
+			if (n < 6 || strcmp(e->d_name + n - 5, ".lock"))
+				continue;
+			cleanup_free char *lock = kiln_asprintf("%s/%s", base, e->d_name);
+			cleanup_free char *dir = kiln_asprintf("%s/%.*s", base, (int)(n - 5), e->d_name);
+			int fd = lock ? open(lock, O_RDWR | O_CLOEXEC) : -1;
+			if (fd < 0)
+				continue;
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0 && dir) {
+				struct kiln_error e2 = KILN_ERROR_INIT;
+				(void)kiln_rm_rf(dir, &e2);
+				kiln_error_release(&e2);
+				(void)unlink(lock);
+			}
+			(void)close(fd);
+		}
+		closedir(d);
+	}
+	unsigned char raw[8];
+	FILE *f = fopen("/dev/urandom", "re");
+	size_t got = f ? fread(raw, 1, sizeof(raw), f) : 0;
+	if (f)
+		fclose(f);
+	if (got != sizeof(raw))
+		return kiln_fail(err, KILN_EIO, errno, "reading /dev/urandom");
+	char id[17];
+	for (size_t i = 0; i < sizeof(raw); i++)
+		(void)snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	cleanup_free char *lock = kiln_asprintf("%s/%s.lock", base, id);
+	b->tmp_root = kiln_asprintf("%s/%s", base, id);
+	if (!lock || !b->tmp_root)
+		return oom(err);
+	b->tmp_lock = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (b->tmp_lock < 0 || flock(b->tmp_lock, LOCK_EX) < 0)
+		return kiln_fail_errno(err, "creating %s", lock);
+	if (mkdir(b->tmp_root, 0700) < 0)
+		return kiln_fail_errno(err, "creating %s", b->tmp_root);
+	return 0;
+}
+
+static void tmp_close(struct bb *b)
+{
+	if (b->tmp_root) {
+		struct kiln_error e = KILN_ERROR_INIT;
+		(void)kiln_rm_rf(b->tmp_root, &e);
+		kiln_error_release(&e);
+		cleanup_free char *lock = kiln_asprintf("%s.lock", b->tmp_root);
+		if (lock)
+			(void)unlink(lock);
+	}
+	if (b->tmp_lock >= 0)
+		(void)close(b->tmp_lock);
+	free(b->tmp_root);
+}
+
+/* ---- the Dockerfile and the context --------------------------------------------- */
+
+static int ref_check(void *ud, const char *ref, struct kiln_error *err)
+{
+	(void)ud;
+	struct kiln_ref *r = NULL;
+	int rc = kiln_ref_parse(ref, 0, &r, err);
+	kiln_ref_free(r);
+	return rc < 0 ? rc : 0;
+}
+
+static int open_context(struct bb *b, struct kiln_error *err)
+{
+	const struct kiln_build_opts *o = b->o;
+	const char *dir = o->context_dir;
+	int r;
+	if (o->context_tar_fd >= 0) {
+		b->context_dir = kiln_asprintf("%s/context", b->tmp_root);
+		if (!b->context_dir)
+			return oom(err);
+		if (mkdir(b->context_dir, 0755) < 0)
+			return kiln_fail_errno(err, "creating %s", b->context_dir);
+		cleanup_close int dfd = open(b->context_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return kiln_fail_errno(err, "opening %s", b->context_dir);
+		struct kiln_layer_apply_opts ao = { .mode = KILN_APPLY_EXTRACT,
+						    .flags = KILN_APPLY_NO_CHOWN |
+							     KILN_APPLY_SKIP_DEVICES,
+						    .uid = -1,
+						    .gid = -1,
+						    .ctx = &b->ctx };
+		r = kiln_layer_apply(o->context_tar_fd, dfd, &ao, NULL, err);
+		if (r < 0)
+			return kiln_error_prefix(err, r, "reading the context from the tar on stdin");
+		dir = b->context_dir;
+	} else if (dir) {
+		b->context_dir = kiln_strdup(dir);
+		if (!b->context_dir)
+			return oom(err);
+	}
+	if (!dir)
+		return 0;
+	r = kiln_ignore_open_root(dir, &b->context_fd, err);
+	if (r < 0)
+		return r;
+	struct bb_vertex v = { 0 };
+	if (bb_vertex_start(b, &v, "[internal] load .dockerignore") < 0)
+		return oom(err);
+	struct kiln_ignore_list list = KILN_IGNORE_LIST_INIT;
+	cleanup_free char *dfpath = NULL;
+	if (o->dockerfile_path)
+		dfpath = o->context_tar_fd >= 0 ? kiln_asprintf("%s/%s", dir, o->dockerfile_path)
+						: kiln_strdup(o->dockerfile_path);
+	if (o->dockerfile_path && !dfpath)
+		return oom(err);
+	r = kiln_ignore_load_for_build(dir, dfpath, &list, &b->ignore_file, err);
+	if (r >= 0) {
+		struct kiln_ignore_filter_opt fo = {
+			.exclude = (const char *const *)list.patterns.items,
+			.n_exclude = list.patterns.len,
+			.exclude_lines = list.lines,
+			.exclude_lens = list.lens,
+			.exclude_source = list.source,
+		};
+		r = kiln_ignore_filter_new(b->context_fd, &fo, &b->filter, err);
+		if (r >= 0)
+			bb_status(b, &v, "%zu pattern%s from %s", list.patterns.len,
+				  list.patterns.len == 1 ? "" : "s",
+				  b->ignore_file ? b->ignore_file : "no ignore file");
+	}
+	kiln_ignore_list_release(&list);
+	if (r < 0) {
+		bb_vertex_error(b, &v, err && err->msg ? err->msg : "bad ignore file", NULL, 0);
+		bb_vertex_release(&v);
+		return r;
+	}
+	bb_vertex_done(b, &v);
+	bb_vertex_release(&v);
+	b->ignore = kiln_ignore_filter_excludes(b->filter);
+	b->ctx_tree = (struct kiln_plan_tree){
+		.root_fd = b->context_fd,
+		.filter = b->filter,
+		.ignore = b->ignore,
+		.ignore_file = b->ignore_file,
+		.name = "the build context",
+		.context = 1,
+	};
+	return 0;
+}
+
+static int read_dockerfile(struct bb *b, char **owned, const char **data, size_t *len,
+			   struct kiln_error *err)
+{
+	const struct kiln_build_opts *o = b->o;
+	if (o->dockerfile) {
+		*data = o->dockerfile;
+		*len = o->dockerfile_len;
+		return 0;
+	}
+	if (!b->context_dir)
+		return kiln_fail(err, KILN_EINVAL, 0, "no Dockerfile given");
+	cleanup_free char *p = kiln_asprintf("%s/%s", b->context_dir,
+					     o->dockerfile_path ? o->dockerfile_path : "Dockerfile");
+	if (!p)
+		return oom(err);
+	int r = kiln_read_file(p, KILN_DF_MAX_FILE, owned, len, err);
+	if (r < 0)
+		return kiln_error_prefix(err, r, "the context has no %s",
+					 o->dockerfile_path ? o->dockerfile_path : "Dockerfile");
+	*data = *owned;
+	return 0;
+}
+
+static int make_graph(struct bb *b, int offline, struct kiln_df_graph **ret,
+		      struct kiln_error *err)
+{
+	struct kiln_df_hooks hooks = {
+		.userdata = b,
+		.image_config = bb_image_config_hook,
+		.reference_check = ref_check,
+	};
+	struct kiln_df_graph_opts go = {
+		.target = b->o->target,
+		.build_args = b->o->build_args,
+		.n_build_args = b->o->n_build_args,
+		.target_platform = b->o->platform ? &b->platform : NULL,
+		.hooks = &hooks,
+	};
+	b->images_offline = offline;
+	b->images_unknown = 0;
+	int r = kiln_df_graph_new(b->model, &go, ret, err);
+	b->images_offline = 0;
+	return r;
+}
+
+/* Parse, type, graph and plan: every Dockerfile error before any work. */
+static int prepare(struct bb *b, struct kiln_error *err)
+{
+	cleanup_free char *owned = NULL;
+	const char *data = NULL;
+	size_t len = 0;
+	struct bb_vertex v = { 0 };
+	if (bb_vertex_start(b, &v, "[internal] load build definition from %s", b->df_name) < 0)
+		return oom(err);
+	int r = read_dockerfile(b, &owned, &data, &len, err);
+	if (r >= 0) {
+		bb_status(b, &v, "transferring dockerfile: %zu bytes", len);
+		r = kiln_df_parse(data, len, b->df_name, &b->ast, err);
+	}
+	if (r >= 0)
+		r = kiln_df_model_new(b->ast, &b->model, err);
+	if (r < 0) {
+		bb_vertex_error(b, &v, err && err->msg ? err->msg : "bad Dockerfile", NULL, 0);
+		bb_vertex_release(&v);
+		return r;
+	}
+	bb_vertex_done(b, &v);
+	bb_vertex_release(&v);
+
+	/* a pass without pulling: its errors are real unless an image was unknown */
+	struct kiln_df_graph *g = NULL;
+	struct kiln_error e1 = KILN_ERROR_INIT;
+	r = make_graph(b, 1, &g, &e1);
+	kiln_df_graph_free(g);
+	if (r < 0 && !b->images_unknown) {
+		kiln_error_move(err, &e1);
+		return r;
+	}
+	kiln_error_release(&e1);
+	if ((r = make_graph(b, 0, &b->graph, err)) < 0)
+		return r;
+	cleanup_free char *unused = kiln_df_graph_unused_args_warning(b->graph);
+	if (unused)
+		bb_warn(b, "%s", unused);
+	if ((r = kiln_plan_new(b->graph, &b->plan, err)) < 0)
+		return r;
+	/* a foreign platform builds only without RUN: kiln does not emulate */
+	for (size_t i = 0; !b->can_run && i < b->plan->n_stages; i++)
+		for (size_t k = 0; k < b->plan->stages[i].n_steps; k++) {
+			const struct kiln_df_step *st = b->plan->stages[i].steps[k].df;
+			if (st->instr.cmd == KILN_DF_RUN)
+				return kiln_fail_at(err, KILN_EUNSUPP, b->df_name, st->instr.start_line,
+						    0,
+						    "RUN would have to execute for %s, but this "
+						    "machine runs another platform and kiln does not "
+						    "emulate one",
+						    b->platform_str);
+		}
+	/* the images COPY --from and RUN --mount read, resolved (pulled) up front */
+	for (size_t i = 0; i < b->plan->n_stages; i++) {
+		const struct kiln_df_stage *ds = b->plan->stages[i].df;
+		for (size_t k = 0; k < ds->n_images; k++) {
+			if (ds->images[k].kind == KILN_DF_EDGE_FROM)
+				continue;
+			struct bb_image *im = NULL;
+			r = bb_image_get(b, ds->images[k].ref, &ds->platform, &im, err);
+			if (r < 0) {
+				kiln_error_set_pos(err, b->df_name, ds->images[k].line, 0);
+				return r;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- running the stages -------------------------------------------------------- */
+
+static int run_stages(struct bb *b, struct kiln_error *err)
+{
+	size_t n = b->plan->n_stages;
+	b->stages = kiln_calloc(n + 1, sizeof(*b->stages));
+	struct bb_stage_arg *args = kiln_calloc(n + 1, sizeof(*args));
+	if (!b->stages || !args) {
+		free(args);
+		return oom(err);
+	}
+	b->n_stages = n;
+	for (size_t i = 0; i < n; i++) {
+		b->stages[i].ps = &b->plan->stages[i];
+		b->stages[i].index = i;
+		args[i] = (struct bb_stage_arg){ b, &b->stages[i] };
+	}
+	int r = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (pthread_create(&b->stages[i].tid, NULL, bb_stage_main, &args[i]) != 0) {
+			r = kiln_fail(err, KILN_EIO, errno, "starting a thread for stage %s",
+				      b->stages[i].ps->label);
+			b->abort = 1;
+			(void)pthread_mutex_lock(&b->lock);
+			(void)pthread_cond_broadcast(&b->cond);
+			(void)pthread_mutex_unlock(&b->lock);
+			break;
+		}
+		b->stages[i].started = 1;
+	}
+	/* wait, passing the user's interrupt on to the stages */
+	(void)pthread_mutex_lock(&b->lock);
+	for (;;) {
+		int all = 1;
+		for (size_t i = 0; i < n; i++)
+			all &= !b->stages[i].started || b->stages[i].done;
+		if (all)
+			break;
+		if (kiln_cancelled(b->uctx) && !b->abort) {
+			b->abort = 1;
+			(void)pthread_cond_broadcast(&b->cond);
+		}
+		struct timespec ts;
+		(void)clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		(void)pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+	}
+	(void)pthread_mutex_unlock(&b->lock);
+	for (size_t i = 0; i < n; i++)
+		if (b->stages[i].started)
+			(void)pthread_join(b->stages[i].tid, NULL);
+	free(args);
+	if (r < 0)
+		return r;
+	if (b->failed_stage >= 0) {
+		struct bb_stage *s = &b->stages[b->failed_stage];
+		kiln_error_move(err, &s->err);
+		if (kiln_cancelled(b->uctx) && (!err || err->code == KILN_ECANCEL))
+			return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+		return err ? -(int)err->code : -KILN_EIO;
+	}
+	if (kiln_cancelled(b->uctx))
+		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+	return 0;
+}
+
+static void bb_release(struct bb *b)
+{
+	for (size_t i = 0; i < b->n_stages; i++) {
+		struct bb_stage *s = &b->stages[i];
+		kiln_oci_config_free(s->config);
+		bb_chain_release(&s->chain);
+		free(s->key);
+		kiln_error_release(&s->err);
+		for (size_t k = 0; k < s->n_records; k++) {
+			free(s->records[k].name);
+			free(s->records[k].key);
+		}
+		free(s->records);
+	}
+	free(b->stages);
+	kiln_plan_hasher_free(b->hasher);
+	bb_images_free(b);
+	kiln_plan_free(b->plan);
+	kiln_df_graph_free(b->graph);
+	kiln_df_model_free(b->model);
+	kiln_df_ast_free(b->ast);
+	kiln_ignore_filter_free(b->filter);
+	free(b->ignore_file);
+	if (b->context_fd >= 0)
+		(void)close(b->context_fd);
+	tmp_close(b);
+	free(b->context_dir);
+	kiln_df_platform_release(&b->platform);
+	free(b->platform_str);
+	(void)pthread_mutex_destroy(&b->store_lock);
+	(void)pthread_mutex_destroy(&b->lock);
+	(void)pthread_mutex_destroy(&b->ev_lock);
+	(void)pthread_mutex_destroy(&b->hash_lock);
+	(void)pthread_mutex_destroy(&b->image_lock);
+	(void)pthread_mutex_destroy(&b->fail_lock);
+	(void)pthread_cond_destroy(&b->cond);
+}
+
+static int setup(struct bb *b, struct kiln_error *err)
+{
+	const struct kiln_build_opts *o = b->o;
+	int r;
+	if (o->platform) {
+		if ((r = kiln_df_platform_parse(o->platform, &b->platform, err)) < 0)
+			return kiln_error_prefix(err, r, "--platform");
+	} else if ((r = kiln_df_platform_host(&b->platform, err)) < 0) {
+		return r;
+	}
+	struct kiln_df_platform host = { 0 };
+	if ((r = kiln_df_platform_host(&host, err)) < 0)
+		return r;
+	b->can_run = !strcmp(host.os, b->platform.os) && !strcmp(host.arch, b->platform.arch);
+	kiln_df_platform_release(&host);
+	b->platform_str = kiln_df_platform_format(&b->platform);
+	if (!b->platform_str)
+		return oom(err);
+
+	enum kiln_compression comp = o->compression_set ? o->compression
+							: KILN_BUILD_COMPRESSION_DEFAULT;
+	if (comp != KILN_COMPRESSION_NONE && comp != KILN_COMPRESSION_GZIP &&
+	    comp != KILN_COMPRESSION_ZSTD)
+		return kiln_fail(err, KILN_EINVAL, 0, "layers are written as gzip, zstd or none, not %s",
+				 kiln_compression_name(comp));
+	b->wopts = (struct kiln_layer_write_opts){
+		.compression = comp,
+		.level = o->compression_level ? o->compression_level
+			 : comp == KILN_COMPRESSION_GZIP && !o->compression_set
+				 ? KILN_BUILD_COMPRESSION_LEVEL_DEFAULT
+				 : 0,
+		.ctx = &b->ctx,
+	};
+	if (o->source_date_epoch >= 0) {
+		b->wopts.flags |= KILN_WRITE_CLAMP_MTIME;
+		b->wopts.mtime_clamp = o->source_date_epoch;
+	}
+	b->media_type = kiln_layer_media_type(comp, 0);
+	if (!b->media_type)
+		return kiln_fail(err, KILN_EINVAL, 0, "no OCI media type for %s layers",
+				 kiln_compression_name(comp));
+	if (o->n_outputs > KILN_BUILD_MAX_OUTPUTS)
+		return kiln_fail(err, KILN_ELIMIT, 0, "more than %d outputs", KILN_BUILD_MAX_OUTPUTS);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	b->slots = o->jobs ? o->jobs : (unsigned)(cpus > 0 ? cpus : 1);
+	if (b->slots > KILN_BUILD_MAX_JOBS)
+		b->slots = KILN_BUILD_MAX_JOBS;
+	return 0;
+}
+
+int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct kiln_build_opts *o,
+	       struct kiln_build_result *ret, struct kiln_error *err)
+{
+	struct bb b = {
+		.st = st,
+		.uctx = ctx,
+		.o = o,
+		.context_fd = -1,
+		.tmp_lock = -1,
+		.failed_stage = -1,
+		.df_name = o->dockerfile_name ? o->dockerfile_name : "Dockerfile",
+	};
+	if (ctx)
+		b.ctx = *ctx;
+	b.ctx.cancel = &b.abort;
+	b.t0 = bb_mono_ns();
+	b.created = o->source_date_epoch >= 0 ? o->source_date_epoch : (int64_t)time(NULL);
+	(void)pthread_mutex_init(&b.store_lock, NULL);
+	(void)pthread_mutex_init(&b.lock, NULL);
+	(void)pthread_mutex_init(&b.ev_lock, NULL);
+	(void)pthread_mutex_init(&b.hash_lock, NULL);
+	(void)pthread_mutex_init(&b.image_lock, NULL);
+	(void)pthread_mutex_init(&b.fail_lock, NULL);
+	(void)pthread_cond_init(&b.cond, NULL);
+	*ret = (struct kiln_build_result){ .names = KILN_STRV_INIT, .pushed = KILN_STRV_INIT };
+	(void)curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	int r = setup(&b, err);
+	if (r >= 0)
+		r = tmp_open(&b, err);
+	if (r >= 0)
+		r = open_context(&b, err);
+	if (r >= 0)
+		r = bb_cache_init(&b, err);
+	if (r >= 0)
+		r = prepare(&b, err);
+	struct kiln_plan_hash_cache hc = bb_hash_cache_ops;
+	hc.userdata = &b;
+	if (r >= 0)
+		r = kiln_plan_hasher_new(&hc, 0, &b.ctx, &b.hasher, err);
+	if (r >= 0)
+		r = run_stages(&b, err);
+	struct bb_stage *target = r >= 0 ? &b.stages[b.plan->target] : NULL;
+	if (r >= 0)
+		r = bb_export(&b, target, ret, err);
+	if (r >= 0) {
+		/* what the target's layers were, and how the whole build went */
+		ret->records = steal_ptr(&target->records);
+		ret->n_records = target->n_records;
+		target->n_records = 0;
+		size_t nkeys = 0;
+		for (size_t i = 0; i < b.n_stages; i++)
+			nkeys += b.stages[i].n_records;
+		nkeys += ret->n_records;
+		cleanup_free struct kiln_digest *keys = kiln_calloc(nkeys + 1, sizeof(*keys));
+		size_t nk = 0;
+		for (size_t i = 0; keys && i <= b.n_stages; i++) {
+			const struct kiln_build_step_record *rec =
+				i < b.n_stages ? b.stages[i].records : ret->records;
+			size_t cnt = i < b.n_stages ? b.stages[i].n_records : ret->n_records;
+			for (size_t k = 0; k < cnt; k++) {
+				ret->steps++;
+				if (rec[k].cached) {
+					ret->cached++;
+					if (kiln_digest_parse(rec[k].key, &keys[nk], NULL) == 0)
+						nk++;
+				}
+			}
+		}
+		struct kiln_error e2 = KILN_ERROR_INIT;
+		if (keys && bb_cache_touch(&b, keys, nk, &e2) < 0)
+			bb_warn(&b, "could not mark cache records used: %s", e2.msg ? e2.msg : "?");
+		kiln_error_release(&e2);
+	}
+	if (r < 0)
+		kiln_build_result_release(ret);
+	bb_release(&b);
+	curl_global_cleanup();
+	return r < 0 ? r : 0;
+}

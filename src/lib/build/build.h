@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "layer/layer.h"
+
+/*
+ * build: `kiln build`, the driver. A Dockerfile and a context become an
+ * image in the store, the way BuildKit builds it:
+ *
+ *   parse -> typed model -> stage graph (errors located at their line,
+ *   before any work) -> bases resolved from the store or pulled -> the
+ *   needed stages run on threads (--jobs at a time), each step asking the
+ *   cache first -> RUN in the sandbox over an overlay of the parent layers,
+ *   COPY/ADD into the same overlay, metadata into the config -> layers
+ *   committed from the overlay's upper directory -> config, manifest, names
+ *   -> outputs (store, OCI layout or tar, docker archive, local directory,
+ *   tar, registry).
+ *
+ * Progress is a stream of events the caller renders. docs/build.md is the
+ * user guide, docs/internals/build.md the design.
+ */
+
+struct kiln_store;
+struct kiln_registry_opts;
+
+/* ---- progress ------------------------------------------------------------ */
+
+enum kiln_build_event_kind {
+	KILN_BUILD_EV_START,   /* a vertex (step or internal action) started: id, name */
+	KILN_BUILD_EV_CACHED,  /* a vertex was satisfied from the cache */
+	KILN_BUILD_EV_DONE,    /* a vertex finished: duration */
+	KILN_BUILD_EV_ERROR,   /* a vertex failed: msg; data = the tail of its output */
+	KILN_BUILD_EV_LOG,     /* output of a RUN: data/len (stream 1 or 2) */
+	KILN_BUILD_EV_STATUS,  /* a detail of a running vertex: msg ("transferring 12 files") */
+	KILN_BUILD_EV_WARNING, /* a warning not tied to a vertex: msg */
+};
+
+struct kiln_build_event {
+	enum kiln_build_event_kind kind;
+	int id;           /* vertex number, from 1, in start order (BuildKit's #N) */
+	const char *name; /* "[build 2/5] RUN make", "[internal] load build context" */
+	int64_t time_ns;  /* since the build started */
+	int64_t duration_ns; /* DONE, ERROR, CACHED: since START */
+	const char *data;    /* LOG, ERROR */
+	size_t len;
+	int stream;
+	const char *msg;
+};
+
+/**
+ * Called for every event, from any of the build's threads but never
+ * concurrently (the build serializes the calls). Must not call back into
+ * the build.
+ */
+typedef void (*kiln_build_event_fn)(void *userdata, const struct kiln_build_event *ev);
+
+/* ---- options ----------------------------------------------------------- */
+
+enum kiln_build_output_type {
+	KILN_BUILD_OUTPUT_IMAGE = 0, /* the store, named by the tags */
+	KILN_BUILD_OUTPUT_OCI,       /* OCI layout: a tar (default) or a directory */
+	KILN_BUILD_OUTPUT_DOCKER,    /* docker-archive tar (docker load, podman load) */
+	KILN_BUILD_OUTPUT_LOCAL,     /* the root filesystem as a directory */
+	KILN_BUILD_OUTPUT_TAR,       /* the root filesystem as a tar */
+	KILN_BUILD_OUTPUT_REGISTRY,  /* pushed under every tag */
+};
+
+struct kiln_build_output {
+	enum kiln_build_output_type type;
+	const char *dest;  /* a path; "-" = `out_fd` (a tar written to it) */
+	int oci_dir;       /* OCI: a layout directory instead of a tar (tar=false) */
+	int push;          /* IMAGE: also push (push=true) */
+};
+
+enum kiln_build_flags {
+	KILN_BUILD_NO_CACHE = 1 << 0, /* run every step; the cache is still written */
+	KILN_BUILD_PULL = 1 << 1,     /* pull every base image even when the store has it */
+};
+
+enum kiln_build_network {
+	KILN_BUILD_NET_DEFAULT = 0, /* the host's network (kiln has no bridge) */
+	KILN_BUILD_NET_NONE,
+	KILN_BUILD_NET_HOST,
+};
+
+/* Limits. */
+#define KILN_BUILD_MAX_JOBS 64
+#define KILN_BUILD_MAX_OUTPUTS 16
+#define KILN_BUILD_LOG_TAIL 16384 /* bytes of a failed RUN's output kept for the error */
+
+/** The default layer compression: gzip at level 1 (fast; what every registry and runtime reads). */
+#define KILN_BUILD_COMPRESSION_DEFAULT KILN_COMPRESSION_GZIP
+#define KILN_BUILD_COMPRESSION_LEVEL_DEFAULT 1
+
+struct kiln_build_opts {
+	/* The context directory; NULL for none (a Dockerfile alone). */
+	const char *context_dir;
+	/* >= 0: the context is this tar stream (plain or compressed), extracted
+	 * into the build's scratch space; context_dir is then ignored. */
+	int context_tar_fd;
+	/* The Dockerfile's text (read by the caller: a file or stdin); NULL with
+	 * a tar context: `dockerfile_path` (default "Dockerfile") inside it. */
+	const char *dockerfile;
+	size_t dockerfile_len;
+	/* Its name for messages ("Dockerfile", "build/app.Dockerfile") and for
+	 * finding Dockerfile.dockerignore; NULL = "Dockerfile". */
+	const char *dockerfile_name;
+	/* Its path, to find <path>.dockerignore (NULL: only <context>/.dockerignore). */
+	const char *dockerfile_path;
+	const char *target;                 /* NULL: the last stage */
+	const char *const *build_args;      /* "K=V" */
+	size_t n_build_args;
+	const char *const *labels;          /* "K=V", on the final image */
+	size_t n_labels;
+	const char *const *tags;            /* as typed: "app", "reg:5000/x:1" */
+	size_t n_tags;
+	const char *platform;               /* "linux/amd64"; NULL = this machine's */
+	enum kiln_build_network network;
+	unsigned flags;                     /* enum kiln_build_flags */
+	unsigned jobs;                      /* stages at a time; 0 = the number of CPUs */
+	const struct kiln_build_output *outputs; /* none: one IMAGE output */
+	size_t n_outputs;
+	int out_fd;                         /* where dest "-" writes (the CLI's stdout) */
+	enum kiln_compression compression;  /* of new layers; 0 with compression_set unset = default */
+	int compression_set;
+	int compression_level;              /* 0 = the default for the compression */
+	/* >= 0: SOURCE_DATE_EPOCH: the config's and history's times, and layer mtimes
+	 * clamped to it (kiln_layer_write_opts' KILN_WRITE_CLAMP_MTIME). -1 = none. */
+	int64_t source_date_epoch;
+	const struct kiln_registry_opts *registry; /* pulls and pushes; NULL = defaults */
+	kiln_build_event_fn on_event;
+	void *event_userdata;
+};
+
+/** One layer step of the target's history, for --metadata-file. */
+struct kiln_build_step_record {
+	char *name;    /* the progress name */
+	char *key;     /* "sha256:..." */
+	int cached;
+	int64_t duration_ns;
+};
+
+struct kiln_build_result {
+	struct kiln_digest manifest;
+	struct kiln_digest config; /* the image id */
+	int64_t manifest_size;
+	struct kiln_strv names;    /* canonical names given to the image */
+	size_t steps, cached;      /* layer steps run and satisfied from the cache */
+	struct kiln_build_step_record *records;
+	size_t n_records;
+	struct kiln_strv pushed;   /* "name@digest" per pushed name */
+};
+
+void kiln_build_result_release(struct kiln_build_result *r);
+
+/**
+ * Build. `st` is an open store (it is used from several threads, under a
+ * lock the build holds). Errors: a bad Dockerfile or arguments
+ * (-KILN_EPARSE / -KILN_EINVAL, located at Dockerfile:LINE), a failed RUN
+ * (-KILN_ECHILD; its event carries the output's tail), a missing source
+ * (-KILN_ENOTFOUND, naming the ignore rule that excluded it), pull and push
+ * failures, -KILN_ECANCEL when ctx->cancel was set. A failed or interrupted
+ * build leaves no image record and no name; what it committed (layers and
+ * their cache records) stays for the next build.
+ */
+int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct kiln_build_opts *o,
+	       struct kiln_build_result *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/** "image", "oci", "docker", "local", "tar", "registry"; -KILN_EINVAL otherwise. */
+int kiln_build_output_type_parse(const char *s, enum kiln_build_output_type *ret,
+				 struct kiln_error *err) __attribute__((warn_unused_result));

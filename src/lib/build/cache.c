@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The build cache in the store's database:
+ *
+ *   build_cache       key -> the layer a step made (diff_id, blob, size,
+ *                     media type), its history text, and the key's
+ *                     ingredients (so that a miss can be explained later)
+ *   build_hash_cache  (dev, ino) + size, mtime, ctime -> sha256 of a
+ *                     context file's contents
+ *
+ * A record is written only after its blob is in the store. Records are not
+ * gc roots: `kiln prune` frees the blobs of layers no image uses, and a
+ * record whose blob is gone is a miss (and is dropped when found so).
+ */
+#include <sqlite3.h>
+#include <string.h>
+#include <time.h>
+
+#include "build/build-private.h"
+
+static const struct kiln_store_migration migrations[] = {
+	{ 1, "CREATE TABLE build_cache ("
+	     " key TEXT PRIMARY KEY,"
+	     " diff_id TEXT NOT NULL,"
+	     " blob TEXT NOT NULL,"
+	     " size INTEGER NOT NULL,"
+	     " media_type TEXT NOT NULL,"
+	     " created_by TEXT NOT NULL,"
+	     " ingredients TEXT NOT NULL,"
+	     " created_unix INTEGER NOT NULL,"
+	     " used_unix INTEGER NOT NULL);"
+	     "CREATE INDEX build_cache_blob ON build_cache (blob);"
+	     "CREATE TABLE build_hash_cache ("
+	     " dev INTEGER NOT NULL,"
+	     " ino INTEGER NOT NULL,"
+	     " size INTEGER NOT NULL,"
+	     " mtime_ns INTEGER NOT NULL,"
+	     " ctime_ns INTEGER NOT NULL,"
+	     " digest TEXT NOT NULL,"
+	     " PRIMARY KEY (dev, ino)) WITHOUT ROWID" },
+};
+
+static void finalizep(sqlite3_stmt **s)
+{
+	if (*s)
+		sqlite3_finalize(*s);
+	*s = NULL;
+}
+
+static int prepare(struct kiln_store *st, const char *sql, sqlite3_stmt **ret,
+		   struct kiln_error *err)
+{
+	if (sqlite3_prepare_v2(kiln_store_db(st), sql, -1, ret, NULL) != SQLITE_OK)
+		return kiln_store_db_fail(st, err, "build cache");
+	return 0;
+}
+
+int bb_cache_init(struct bb *b, struct kiln_error *err)
+{
+	bb_store_lock(b);
+	int r = kiln_store_migrate(b->st, "build", migrations, KILN_ARRAY_SIZE(migrations), err);
+	bb_store_unlock(b);
+	return r;
+}
+
+static int drop(struct bb *b, const struct kiln_digest *key, struct kiln_error *err)
+{
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	int r = prepare(b->st, "DELETE FROM build_cache WHERE key = ?1", &s, err);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(s, 1, key->str, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return kiln_store_db_fail(b->st, err, "dropping a stale cache record");
+	return 0;
+}
+
+static int get_locked(struct bb *b, const struct kiln_digest *key, struct bb_layer *ret,
+		      struct kiln_error *err)
+{
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	int r = prepare(b->st,
+			"SELECT diff_id, blob, size, media_type, created_unix FROM build_cache WHERE "
+			"key = ?1",
+			&s, err);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(s, 1, key->str, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return kiln_store_db_fail(b->st, err, "reading the build cache");
+	struct bb_layer l = { 0 };
+	if (kiln_digest_parse((const char *)sqlite3_column_text(s, 0), &l.diff_id, NULL) < 0 ||
+	    kiln_digest_parse((const char *)sqlite3_column_text(s, 1), &l.digest, NULL) < 0) {
+		finalizep(&s);
+		return drop(b, key, err) < 0 ? -KILN_EIO : 0;
+	}
+	l.size = sqlite3_column_int64(s, 2);
+	l.created = sqlite3_column_int64(s, 4);
+	l.media_type = kiln_strdup((const char *)sqlite3_column_text(s, 3));
+	if (!l.media_type)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	finalizep(&s);
+	int64_t size = 0;
+	r = kiln_store_blob_has(b->st, &l.digest, &size, err);
+	if (r < 0) {
+		bb_layer_release(&l);
+		return r;
+	}
+	if (r == 0 || size != l.size) {
+		/* pruned: the record is useless now */
+		bb_layer_release(&l);
+		r = drop(b, key, err);
+		return r < 0 ? r : 0;
+	}
+	*ret = l;
+	return 1;
+}
+
+int bb_cache_get(struct bb *b, const struct kiln_digest *key, struct bb_layer *ret,
+		 struct kiln_error *err)
+{
+	bb_store_lock(b);
+	int r = get_locked(b, key, ret, err);
+	bb_store_unlock(b);
+	return r;
+}
+
+int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_layer *l,
+		 const char *created_by, struct kiln_error *err)
+{
+	cleanup_free char *json = NULL;
+	int r = kiln_plan_key_to_json(key, &json, err);
+	if (r < 0)
+		return r;
+	bb_store_lock(b);
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	r = prepare(b->st,
+		    "INSERT INTO build_cache (key, diff_id, blob, size, media_type, created_by, "
+		    "ingredients, created_unix, used_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		    "?8) ON CONFLICT (key) DO UPDATE SET diff_id = excluded.diff_id, blob = "
+		    "excluded.blob, size = excluded.size, media_type = excluded.media_type, "
+		    "created_by = excluded.created_by, ingredients = excluded.ingredients, "
+		    "created_unix = excluded.created_unix, used_unix = excluded.used_unix",
+		    &s, err);
+	if (r >= 0) {
+		sqlite3_bind_text(s, 1, key->digest.str, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, l->diff_id.str, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, l->digest.str, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, l->size);
+		sqlite3_bind_text(s, 5, l->media_type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, created_by, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 7, json, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 8, l->created > 0 ? l->created : (sqlite3_int64)time(NULL));
+		if (sqlite3_step(s) != SQLITE_DONE)
+			r = kiln_store_db_fail(b->st, err, "writing a build cache record");
+	}
+	finalizep(&s);
+	bb_store_unlock(b);
+	return r < 0 ? r : 0;
+}
+
+int bb_cache_touch(struct bb *b, const struct kiln_digest *keys, size_t n, struct kiln_error *err)
+{
+	if (!n)
+		return 0;
+	bb_store_lock(b);
+	int r = kiln_store_tx_begin(b->st, err);
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	if (r >= 0)
+		r = prepare(b->st, "UPDATE build_cache SET used_unix = ?2 WHERE key = ?1", &s, err);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, keys[i].str, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL));
+		if (sqlite3_step(s) != SQLITE_DONE)
+			r = kiln_store_db_fail(b->st, err, "marking cache records used");
+	}
+	finalizep(&s);
+	if (r >= 0)
+		r = kiln_store_tx_commit(b->st, err);
+	else
+		kiln_store_tx_rollback(b->st);
+	bb_store_unlock(b);
+	return r;
+}
+
+/* ---- the hash cache of context files -------------------------------------- */
+
+static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
+		     struct kiln_digest *digests, unsigned char *found, struct kiln_error *err)
+{
+	struct bb *b = ud;
+	bb_store_lock(b);
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	int r = prepare(b->st,
+			"SELECT size, mtime_ns, ctime_ns, digest FROM build_hash_cache WHERE dev = "
+			"?1 AND ino = ?2",
+			&s, err);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)ids[i].dev);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)ids[i].ino);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE)
+			continue;
+		if (rc != SQLITE_ROW) {
+			r = kiln_store_db_fail(b->st, err, "reading the hash cache");
+			break;
+		}
+		if ((uint64_t)sqlite3_column_int64(s, 0) != ids[i].size ||
+		    sqlite3_column_int64(s, 1) != ids[i].mtime_ns ||
+		    sqlite3_column_int64(s, 2) != ids[i].ctime_ns)
+			continue;
+		if (kiln_digest_parse((const char *)sqlite3_column_text(s, 3), &digests[i], NULL) ==
+		    0)
+			found[i] = 1;
+	}
+	finalizep(&s);
+	bb_store_unlock(b);
+	return r < 0 ? r : 0;
+}
+
+static int hc_store(void *ud, const struct kiln_plan_file_id *ids,
+		    const struct kiln_digest *digests, size_t n, struct kiln_error *err)
+{
+	struct bb *b = ud;
+	bb_store_lock(b);
+	int r = kiln_store_tx_begin(b->st, err);
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	if (r >= 0)
+		r = prepare(b->st,
+			    "INSERT OR REPLACE INTO build_hash_cache (dev, ino, size, mtime_ns, "
+			    "ctime_ns, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			    &s, err);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)ids[i].dev);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)ids[i].ino);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)ids[i].size);
+		sqlite3_bind_int64(s, 4, ids[i].mtime_ns);
+		sqlite3_bind_int64(s, 5, ids[i].ctime_ns);
+		sqlite3_bind_text(s, 6, digests[i].str, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			r = kiln_store_db_fail(b->st, err, "writing the hash cache");
+	}
+	finalizep(&s);
+	if (r >= 0)
+		r = kiln_store_tx_commit(b->st, err);
+	else
+		kiln_store_tx_rollback(b->st);
+	bb_store_unlock(b);
+	return r < 0 ? r : 0;
+}
+
+const struct kiln_plan_hash_cache bb_hash_cache_ops = {
+	.lookup = hc_lookup,
+	.store = hc_store,
+};

@@ -1,0 +1,702 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * COPY and ADD into a root filesystem with fsutil's copier semantics, as
+ * BuildKit's file operation applies them: the destination is resolved in
+ * the root (its symlinks followed inside it), a file onto a directory goes
+ * inside it, a directory means its contents, missing parents are made 0755,
+ * files are replaced, a directory is never replaced by a file, nested
+ * directories take the source's metadata after their contents, hard links
+ * within a source stay links. Owners are the source's (0:0 for the context)
+ * unless --chown; modes the source's unless --chmod (octal or symbolic, on
+ * files and directories alike); times the source's. ADD extracts local tar
+ * archives instead of copying them.
+ *
+ * Every path below the root is opened with openat2(RESOLVE_IN_ROOT), so
+ * nothing the image holds (an absolute symlink, "..") can make a write land
+ * outside it. Data moves with copy_file_range (reflinks where the
+ * filesystem has them).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "build/build-private.h"
+#include "exec/exec.h"
+
+#define COPY_CHUNK ((size_t)1 << 30)
+#define XATTR_LIST_MAX_BYTES 65536
+
+static int oom(struct kiln_error *err)
+{
+	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}
+
+static int open_in_root(int root, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+	do
+		fd = (int)syscall(SYS_openat2, root, rel && *rel ? rel : ".", &how, sizeof(how));
+	while (fd < 0 && errno == EINTR);
+	return fd;
+}
+
+/* "a/b/c" -> parent "a/b", name "c" (parent "" for a top-level name) */
+static void split(const char *rel, char *parent, size_t size, const char **name)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t n = slash ? (size_t)(slash - rel) : 0;
+	if (n >= size)
+		n = size - 1;
+	memcpy(parent, rel, n);
+	parent[n] = '\0';
+	*name = slash ? slash + 1 : rel;
+}
+
+static void set_times(int dirfd, const char *name, int64_t mtime)
+{
+	if (mtime < 0)
+		return;
+	struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
+	(void)utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+int bb_mkdir_all(int root_fd, const char *path, int has_owner, uint32_t uid, uint32_t gid,
+		 int64_t mtime, struct kiln_error *err)
+{
+	cleanup_free char *rel = NULL;
+	int r = kiln_plan_resolve_in_root(root_fd, path, 1, &rel, err);
+	if (r < 0)
+		return r;
+	size_t n = strlen(rel);
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && rel[i] != '/')
+			continue;
+		char save = rel[i];
+		rel[i] = '\0';
+		int fd = open_in_root(root_fd, rel, O_RDONLY | O_DIRECTORY);
+		if (fd >= 0) {
+			(void)close(fd);
+		} else if (errno == ENOENT) {
+			char parent[PATH_MAX];
+			const char *name;
+			split(rel, parent, sizeof(parent), &name);
+			int pfd = open_in_root(root_fd, parent, O_RDONLY | O_DIRECTORY);
+			if (pfd < 0)
+				return kiln_fail_errno(err, "mkdir /%s", rel);
+			if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) {
+				r = kiln_fail_errno(err, "mkdir /%s", rel);
+				(void)close(pfd);
+				return r;
+			}
+			if ((has_owner && fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)) {
+				r = kiln_fail_errno(err, "chown /%s", rel);
+				(void)close(pfd);
+				return r;
+			}
+			set_times(pfd, name, mtime);
+			(void)close(pfd);
+		} else {
+			return kiln_fail(err, KILN_EIO, errno, "mkdir /%s: %s in the way", rel,
+					 errno == ENOTDIR ? "a file is" : "something is");
+		}
+		rel[i] = save;
+	}
+	return 0;
+}
+
+/* ---- owners ----------------------------------------------------------------- */
+
+static int parse_id(const char *s, uint32_t *ret)
+{
+	if (!*s)
+		return -1;
+	uint64_t v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > 0xFFFFFFFFull)
+			return -1;
+	}
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* Field `idx` (0-based) of the line whose first field is `name`, as a number. */
+static int db_lookup(const char *db, size_t len, const char *name, int idx, uint32_t *ret,
+		     uint32_t *ret2)
+{
+	size_t nl = strlen(name);
+	for (size_t off = 0; off < len;) {
+		const char *line = db + off;
+		const char *eol = memchr(line, '\n', len - off);
+		size_t ll = eol ? (size_t)(eol - line) : len - off;
+		off += ll + 1;
+		if (ll <= nl || strncmp(line, name, nl) || line[nl] != ':')
+			continue;
+		/* fields: name:x:id[:gid:...] */
+		uint32_t vals[2] = { 0, 0 };
+		const char *p = line + nl + 1, *end = line + ll;
+		int field = 1, got = 0;
+		while (p <= end && got < 2) {
+			const char *c = memchr(p, ':', (size_t)(end - p));
+			const char *fe = c ? c : end;
+			if (field >= idx && field <= idx + 1) {
+				char buf[16];
+				size_t fl = (size_t)(fe - p);
+				if (fl == 0 || fl >= sizeof(buf))
+					return -1;
+				memcpy(buf, p, fl);
+				buf[fl] = '\0';
+				if (parse_id(buf, &vals[field - idx]) < 0)
+					return -1;
+				got++;
+			}
+			if (!c)
+				break;
+			p = c + 1;
+			field++;
+		}
+		if (got < 1)
+			return -1;
+		*ret = vals[0];
+		if (ret2)
+			*ret2 = vals[1];
+		return 1;
+	}
+	return 0;
+}
+
+static int read_db(int root_fd, const char *rel, char **data, size_t *len, struct kiln_error *err)
+{
+	*data = NULL;
+	*len = 0;
+	int fd = open_in_root(root_fd, rel, O_RDONLY);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return kiln_fail_errno(err, "opening /%s", rel);
+	}
+	int r = kiln_read_fd(fd, KILN_EXEC_MAX_USERDB, data, len, err);
+	(void)close(fd);
+	return r < 0 ? kiln_error_prefix(err, r, "reading /%s", rel) : 1;
+}
+
+int bb_resolve_owner(struct bb *b, int root_fd, const char *spec, uint32_t *uid, uint32_t *gid,
+		     struct kiln_error *err)
+{
+	const char *colon = strchr(spec, ':');
+	cleanup_free char *user = colon ? kiln_strndup(spec, (size_t)(colon - spec)) : kiln_strdup(spec);
+	const char *group = colon ? colon + 1 : NULL;
+	if (!user)
+		return oom(err);
+	*uid = *gid = 0;
+	int r;
+	if (parse_id(user, uid) == 0) {
+		*gid = *uid; /* a lone uid is the gid too, as BuildKit has it */
+	} else if (*user) {
+		cleanup_free char *pw = NULL;
+		size_t pwl = 0;
+		if ((r = read_db(root_fd, "etc/passwd", &pw, &pwl, err)) < 0)
+			return r;
+		r = pw ? db_lookup(pw, pwl, user, 2, uid, gid) : 0;
+		if (r <= 0)
+			bb_warn(b, "--chown: no user \"%s\" in the destination's /etc/passwd; owned "
+				   "by 0 as BuildKit does",
+				user);
+	}
+	if (group && *group) {
+		uint32_t g;
+		if (parse_id(group, &g) == 0) {
+			*gid = g;
+		} else {
+			cleanup_free char *gr = NULL;
+			size_t grl = 0;
+			if ((r = read_db(root_fd, "etc/group", &gr, &grl, err)) < 0)
+				return r;
+			r = gr ? db_lookup(gr, grl, group, 2, &g, NULL) : 0;
+			if (r > 0)
+				*gid = g;
+			else
+				bb_warn(b, "--chown: no group \"%s\" in the destination's /etc/group; "
+					   "the user's group is kept as BuildKit does",
+					group);
+		}
+	}
+	return 0;
+}
+
+/* ---- copying one entry -------------------------------------------------------- */
+
+struct link_seen {
+	dev_t dev;
+	ino_t ino;
+	char *target; /* relative to the destination root */
+};
+
+struct copier {
+	struct bb *b;
+	int dst;
+	int src;
+	const struct bb_copy_opts *o;
+	struct kiln_error *err;
+	struct link_seen *links;
+	size_t n_links, alloc_links;
+	/* directories whose metadata is set once their contents are in */
+	struct kiln_strv dirs;
+	const struct kiln_plan_item **dir_items; /* the item each came from */
+	size_t alloc_dirs;
+	/* the parent directory of the last entry, kept open for its siblings */
+	char *pdir;
+	int pfd;
+};
+
+static void copier_release(struct copier *c)
+{
+	for (size_t i = 0; i < c->n_links; i++)
+		free(c->links[i].target);
+	free(c->links);
+	kiln_strv_release(&c->dirs);
+	free(c->dir_items);
+	free(c->pdir);
+	if (c->pfd >= 0)
+		(void)close(c->pfd);
+}
+
+static int parent_fd(struct copier *c, const char *parent)
+{
+	if (c->pfd >= 0 && c->pdir && !strcmp(c->pdir, parent))
+		return c->pfd;
+	if (c->pfd >= 0)
+		(void)close(c->pfd);
+	free(c->pdir);
+	c->pdir = kiln_strdup(parent);
+	c->pfd = c->pdir ? open_in_root(c->dst, parent, O_RDONLY | O_DIRECTORY) : -1;
+	if (c->pfd < 0) {
+		if (!c->pdir)
+			return oom(c->err);
+		return kiln_fail_errno(c->err, "opening /%s", parent);
+	}
+	return c->pfd;
+}
+
+static int final_mode(struct copier *c, const struct kiln_plan_item *it, mode_t *ret)
+{
+	uint32_t m = it->st.st_mode & 07777;
+	if (c->o->chmod) {
+		uint32_t out;
+		int r = kiln_df_chmod_apply(c->o->chmod, it->st.st_mode, S_ISDIR(it->st.st_mode), &out,
+					    c->err);
+		if (r < 0)
+			return r;
+		m = out & 07777;
+	}
+	*ret = (mode_t)m;
+	return 0;
+}
+
+static void owner_of(const struct copier *c, const struct kiln_plan_item *it, uid_t *u, gid_t *g)
+{
+	*u = c->o->has_owner ? c->o->uid : it->st.st_uid;
+	*g = c->o->has_owner ? c->o->gid : it->st.st_gid;
+}
+
+static void times_of(const struct copier *c, const struct kiln_plan_item *it,
+		     struct timespec ts[2])
+{
+	if (c->o->mtime >= 0) {
+		ts[0] = ts[1] = (struct timespec){ c->o->mtime, 0 };
+	} else {
+		ts[0] = it->st.st_atim;
+		ts[1] = it->st.st_mtim;
+	}
+}
+
+/* copyFileInfo: owner, mode, times (and a file's xattrs) */
+static int file_info(struct copier *c, int pfd, const char *name, int fd,
+		     const struct kiln_plan_item *it, const char *shown)
+{
+	uid_t u;
+	gid_t g;
+	owner_of(c, it, &u, &g);
+	int r = fd >= 0 ? fchown(fd, u, g) : fchownat(pfd, name, u, g, AT_SYMLINK_NOFOLLOW);
+	if (r < 0)
+		return kiln_fail_errno(c->err, "chown %s", shown);
+	if (!S_ISLNK(it->st.st_mode)) {
+		mode_t m;
+		if ((r = final_mode(c, it, &m)) < 0)
+			return r;
+		r = fd >= 0 ? fchmod(fd, m) : fchmodat(pfd, name, m, 0);
+		if (r < 0)
+			return kiln_fail_errno(c->err, "chmod %s", shown);
+	}
+	struct timespec ts[2];
+	times_of(c, it, ts);
+	r = fd >= 0 ? futimens(fd, ts) : utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW);
+	if (r < 0)
+		return kiln_fail_errno(c->err, "setting the times of %s", shown);
+	return 0;
+}
+
+/* xattrs of a file: what the filesystem takes (capabilities, user.*) */
+static void copy_xattrs(int from, int to)
+{
+	char *names = kiln_malloc(XATTR_LIST_MAX_BYTES);
+	char *val = kiln_malloc(XATTR_LIST_MAX_BYTES);
+	ssize_t n = names ? flistxattr(from, names, XATTR_LIST_MAX_BYTES) : -1;
+	for (ssize_t i = 0; val && i < n; i += (ssize_t)strlen(names + i) + 1) {
+		const char *k = names + i;
+		if (!strncmp(k, "trusted.overlay.", 16) || !strncmp(k, "user.overlay.", 13) ||
+		    !strcmp(k, "security.selinux"))
+			continue;
+		ssize_t vl = fgetxattr(from, k, val, XATTR_LIST_MAX_BYTES);
+		if (vl >= 0)
+			(void)fsetxattr(to, k, val, (size_t)vl, 0);
+	}
+	free(names);
+	free(val);
+}
+
+static int copy_data(int in, int out, uint64_t size, const char *shown, struct kiln_error *err)
+{
+	uint64_t done = 0;
+	int fallback = 0;
+	char *buf = NULL;
+	while (done < size) {
+		ssize_t n;
+		if (!fallback) {
+			size_t want = size - done > COPY_CHUNK ? COPY_CHUNK : (size_t)(size - done);
+			n = copy_file_range(in, NULL, out, NULL, want, 0);
+			if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+				      errno == EOPNOTSUPP || errno == EBADF)) {
+				fallback = 1;
+				continue;
+			}
+		} else {
+			if (!buf && !(buf = kiln_malloc(1 << 17)))
+				return oom(err);
+			n = read(in, buf, 1 << 17);
+			if (n > 0 && kiln_write_all(out, buf, (size_t)n) < 0) {
+				free(buf);
+				return kiln_fail_errno(err, "writing %s", shown);
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return kiln_fail_errno(err, "copying %s", shown);
+		}
+		if (n == 0)
+			break; /* the source shrank: take what is there */
+		done += (uint64_t)n;
+	}
+	free(buf);
+	return 0;
+}
+
+static int hardlink_source(struct copier *c, const struct kiln_plan_item *it, const char **ret)
+{
+	*ret = NULL;
+	if (it->st.st_nlink < 2)
+		return 0;
+	for (size_t i = 0; i < c->n_links; i++)
+		if (c->links[i].dev == it->st.st_dev && c->links[i].ino == it->st.st_ino) {
+			*ret = c->links[i].target;
+			return 0;
+		}
+	return 0;
+}
+
+static int remember_link(struct copier *c, const struct kiln_plan_item *it, const char *rel)
+{
+	if (it->st.st_nlink < 2)
+		return 0;
+	if (c->n_links == c->alloc_links) {
+		size_t na = c->alloc_links ? c->alloc_links * 2 : 16;
+		struct link_seen *n = kiln_reallocarray(c->links, na, sizeof(*n));
+		if (!n)
+			return oom(c->err);
+		c->links = n;
+		c->alloc_links = na;
+	}
+	c->links[c->n_links].target = kiln_strdup(rel);
+	if (!c->links[c->n_links].target)
+		return oom(c->err);
+	c->links[c->n_links].dev = it->st.st_dev;
+	c->links[c->n_links].ino = it->st.st_ino;
+	c->n_links++;
+	return 0;
+}
+
+static int defer_dir(struct copier *c, const char *rel, const struct kiln_plan_item *it)
+{
+	if (c->dirs.len == c->alloc_dirs) {
+		size_t na = c->alloc_dirs ? c->alloc_dirs * 2 : 16;
+		const struct kiln_plan_item **n = kiln_reallocarray(c->dir_items, na, sizeof(*n));
+		if (!n)
+			return oom(c->err);
+		c->dir_items = n;
+		c->alloc_dirs = na;
+	}
+	if (kiln_strv_push(&c->dirs, rel) < 0)
+		return oom(c->err);
+	c->dir_items[c->dirs.len - 1] = it;
+	return 0;
+}
+
+/* Copy one item to `rel` (relative to the destination root). */
+static int copy_item(struct copier *c, const struct kiln_plan_item *it, const char *rel)
+{
+	char parent[PATH_MAX];
+	const char *name;
+	if (strlen(rel) >= sizeof(parent))
+		return kiln_fail(c->err, KILN_ELIMIT, ENAMETOOLONG, "/%s: path too long", rel);
+	split(rel, parent, sizeof(parent), &name);
+	int pfd = parent_fd(c, parent);
+	if (pfd < 0)
+		return pfd;
+	struct stat cur;
+	int exists = fstatat(pfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0;
+	mode_t mode = it->st.st_mode;
+	int r;
+	if (S_ISDIR(mode)) {
+		if (exists && !S_ISDIR(cur.st_mode))
+			return kiln_fail(c->err, KILN_EINVAL, ENOTDIR,
+					 "cannot copy to non-directory: /%s", rel);
+		int created = !exists;
+		if (created && mkdirat(pfd, name, 0700) < 0)
+			return kiln_fail_errno(c->err, "mkdir /%s", rel);
+		/* a parent made only for what matched below keeps its metadata when it
+		 * was there already (fsutil's createParentDirs) */
+		if (created || !it->parent_only)
+			return defer_dir(c, rel, it);
+		return 0;
+	}
+	if (exists) {
+		if (S_ISDIR(cur.st_mode))
+			return kiln_fail(c->err, KILN_EINVAL, EISDIR,
+					 "cannot replace to directory /%s with file", rel);
+		if (unlinkat(pfd, name, 0) < 0)
+			return kiln_fail_errno(c->err, "replacing /%s", rel);
+	}
+	if (S_ISREG(mode)) {
+		const char *first;
+		if ((r = hardlink_source(c, it, &first)) < 0)
+			return r;
+		if (first) {
+			int root = open_in_root(c->dst, "", O_RDONLY | O_DIRECTORY);
+			if (root < 0)
+				return kiln_fail_errno(c->err, "opening the destination");
+			r = linkat(root, first, pfd, name, 0);
+			(void)close(root);
+			if (r < 0)
+				return kiln_fail_errno(c->err, "linking /%s to /%s", rel, first);
+			return 0;
+		}
+		int in = openat(c->src, *it->path ? it->path : ".", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (in < 0)
+			return kiln_fail_errno(c->err, "opening %s", it->path);
+		int out = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out < 0) {
+			r = kiln_fail_errno(c->err, "creating /%s", rel);
+			(void)close(in);
+			return r;
+		}
+		cleanup_free char *shown = kiln_asprintf("/%s", rel);
+		r = shown ? copy_data(in, out, (uint64_t)it->st.st_size, shown, c->err) : oom(c->err);
+		if (r >= 0)
+			copy_xattrs(in, out);
+		if (r >= 0)
+			r = file_info(c, pfd, name, out, it, shown);
+		(void)close(in);
+		if (close(out) < 0 && r >= 0)
+			r = kiln_fail_errno(c->err, "writing /%s", rel);
+		if (r >= 0)
+			r = remember_link(c, it, rel);
+		return r;
+	}
+	if (S_ISLNK(mode)) {
+		if (symlinkat(it->link ? it->link : "", pfd, name) < 0)
+			return kiln_fail_errno(c->err, "symlink /%s", rel);
+	} else if (S_ISCHR(mode) || S_ISBLK(mode) || S_ISFIFO(mode)) {
+		if (mknodat(pfd, name, mode & (S_IFMT | 07777), it->st.st_rdev) < 0)
+			return kiln_fail_errno(c->err, "mknod /%s", rel);
+	} else {
+		return 0; /* sockets are not copied */
+	}
+	cleanup_free char *shown = kiln_asprintf("/%s", rel);
+	return shown ? file_info(c, pfd, name, -1, it, shown) : oom(c->err);
+}
+
+/* Directories' metadata, deepest first, after everything below them is in. */
+static int finish_dirs(struct copier *c)
+{
+	for (size_t i = c->dirs.len; i-- > 0;) {
+		const char *rel = c->dirs.items[i];
+		int fd = open_in_root(c->dst, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+		if (fd < 0)
+			return kiln_fail_errno(c->err, "opening /%s", rel);
+		cleanup_free char *shown = kiln_asprintf("/%s", rel);
+		int r = shown ? file_info(c, -1, NULL, fd, c->dir_items[i], shown) : oom(c->err);
+		(void)close(fd);
+		if (r < 0)
+			return r;
+	}
+	kiln_strv_release(&c->dirs);
+	c->dirs = (struct kiln_strv)KILN_STRV_INIT;
+	return 0;
+}
+
+static char *join_rel(const char *a, const char *b)
+{
+	if (!*a)
+		return kiln_strdup(b);
+	if (!*b)
+		return kiln_strdup(a);
+	return kiln_asprintf("%s/%s", a, b);
+}
+
+/* ADD of a local archive: extracted into the destination directory. */
+static int try_unpack(struct copier *c, const struct kiln_plan_match *m, int *done)
+{
+	*done = 0;
+	int fd = openat(c->src, m->real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return kiln_fail_errno(c->err, "opening %s", m->real);
+	int r = kiln_layer_is_archive(fd, c->err);
+	if (r <= 0) {
+		(void)close(fd);
+		return r;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		r = kiln_fail_errno(c->err, "rewinding %s", m->real);
+		(void)close(fd);
+		return r;
+	}
+	cleanup_free char *dest = kiln_plan_path_clean(c->o->dest);
+	if (!dest) {
+		(void)close(fd);
+		return oom(c->err);
+	}
+	r = bb_mkdir_all(c->dst, dest, c->o->has_owner, c->o->uid, c->o->gid, c->o->mtime, c->err);
+	cleanup_free char *rel = NULL;
+	if (r >= 0)
+		r = kiln_plan_resolve_in_root(c->dst, dest, 1, &rel, c->err);
+	int dfd = r >= 0 ? open_in_root(c->dst, rel, O_RDONLY | O_DIRECTORY) : -1;
+	if (r >= 0 && dfd < 0)
+		r = kiln_fail_errno(c->err, "opening %s", dest);
+	if (r >= 0) {
+		struct kiln_layer_apply_opts ao = {
+			.mode = KILN_APPLY_EXTRACT,
+			.uid = c->o->has_owner ? (int64_t)c->o->uid : -1,
+			.gid = c->o->has_owner ? (int64_t)c->o->gid : -1,
+			.ctx = &c->b->ctx,
+		};
+		r = kiln_layer_apply(fd, dfd, &ao, NULL, c->err);
+		if (r < 0)
+			r = kiln_error_prefix(c->err, r, "extracting %s", m->source);
+	}
+	if (dfd >= 0)
+		(void)close(dfd);
+	(void)close(fd);
+	if (r >= 0)
+		*done = 1;
+	return r;
+}
+
+int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selection *sel,
+	    const struct bb_copy_opts *o, struct kiln_error *err)
+{
+	struct copier c = { .b = b, .dst = dst_fd, .src = src_fd, .o = o, .err = err,
+			    .dirs = KILN_STRV_INIT, .pfd = -1 };
+	/* the destination's directory first (fsutil's ensureDstPath) */
+	cleanup_free char *dest_dir = kiln_plan_dest_dir(o->dest);
+	cleanup_free char *clean = kiln_plan_path_clean(o->dest);
+	if (!dest_dir || !clean)
+		return oom(err);
+	int r = bb_mkdir_all(dst_fd, dest_dir, o->has_owner, o->uid, o->gid, o->mtime, err);
+	cleanup_free char *dst = NULL;
+	if (r >= 0)
+		r = kiln_plan_resolve_in_root(dst_fd, clean, 1, &dst, err);
+	for (size_t mi = 0; r >= 0 && mi < sel->n_matches; mi++) {
+		const struct kiln_plan_match *m = &sel->matches[mi];
+		if (kiln_cancelled(&b->ctx)) {
+			r = kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+			break;
+		}
+		if (o->unpack && !m->is_dir && !m->parents) {
+			int done = 0;
+			if ((r = try_unpack(&c, m, &done)) < 0)
+				break;
+			if (done)
+				continue;
+		}
+		struct stat ds;
+		int fd = open_in_root(dst_fd, dst, O_PATH);
+		int exists = fd >= 0 && fstat(fd, &ds) == 0;
+		if (fd >= 0)
+			(void)close(fd);
+		cleanup_free char *abs = kiln_asprintf("/%s", dst);
+		struct kiln_plan_target t = { 0 };
+		if (!abs) {
+			r = oom(err);
+			break;
+		}
+		r = kiln_plan_copy_target(abs, exists, exists && S_ISDIR(ds.st_mode), m->base,
+					  m->is_dir || m->parents, 1, &t, err);
+		if (r >= 0)
+			r = bb_mkdir_all(dst_fd, t.mkdir, o->has_owner, o->uid, o->gid, o->mtime, err);
+		cleanup_free char *target = NULL;
+		if (r >= 0)
+			r = kiln_plan_resolve_in_root(dst_fd, t.path, 0, &target, err);
+		kiln_plan_target_release(&t);
+		if (r < 0)
+			break;
+		if (m->is_dir || m->parents) {
+			/* the directory the contents go into must be one */
+			int tfd = open_in_root(dst_fd, target, O_PATH | O_NOFOLLOW);
+			struct stat ts;
+			int bad = tfd >= 0 && fstat(tfd, &ts) == 0 && !S_ISDIR(ts.st_mode);
+			if (tfd >= 0)
+				(void)close(tfd);
+			if (bad) {
+				r = kiln_fail(err, KILN_EINVAL, ENOTDIR,
+					      "cannot copy to non-directory: /%s", target);
+				break;
+			}
+		}
+		for (size_t i = m->first; r >= 0 && i < m->first + m->n; i++) {
+			const struct kiln_plan_item *it = &sel->items[i];
+			if (!*it->rel && (m->is_dir || m->parents))
+				continue; /* a directory source means its contents */
+			cleanup_free char *rel = join_rel(target, it->rel);
+			r = rel ? copy_item(&c, it, rel) : oom(err);
+			if (r >= 0 && kiln_cancelled(&b->ctx))
+				r = kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+		}
+		if (r >= 0)
+			r = finish_dirs(&c);
+		/* a new match may replace what the parent fd points at */
+		free(c.pdir);
+		c.pdir = NULL;
+		if (c.pfd >= 0)
+			(void)close(c.pfd);
+		c.pfd = -1;
+		for (size_t k = 0; k < c.n_links; k++)
+			free(c.links[k].target);
+		c.n_links = 0;
+	}
+	copier_release(&c);
+	return r < 0 ? r : 0;
+}

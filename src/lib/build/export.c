@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The end of a build: the target's config and an OCI manifest into the
+ * store, the image record and its names (the last thing written, so an
+ * interrupted build leaves no half image), then the outputs: the store, an
+ * OCI layout or tar, a docker archive, the root filesystem as a directory or
+ * a tar, a registry.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build/build-private.h"
+#include "ref/ref.h"
+#include "registry/registry.h"
+#include "snapshot/snapshot.h"
+#include "store/archive.h"
+
+static int oom(struct kiln_error *err)
+{
+	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}
+
+int kiln_build_output_type_parse(const char *s, enum kiln_build_output_type *ret,
+				 struct kiln_error *err)
+{
+	static const char *const names[] = { "image", "oci", "docker", "local", "tar", "registry" };
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i])) {
+			*ret = (enum kiln_build_output_type)i;
+			return 0;
+		}
+	return kiln_fail(err, KILN_EINVAL, 0,
+			 "unknown output type \"%s\" (image, oci, docker, local, tar, registry)", s);
+}
+
+void kiln_build_result_release(struct kiln_build_result *r)
+{
+	kiln_strv_release(&r->names);
+	kiln_strv_release(&r->pushed);
+	for (size_t i = 0; i < r->n_records; i++) {
+		free(r->records[i].name);
+		free(r->records[i].key);
+	}
+	free(r->records);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The OCI media type of a layer (docker's schema 2 names mean the same bytes). */
+static const char *oci_layer_type(const char *mt)
+{
+	if (!mt)
+		return KILN_MT_OCI_LAYER_GZIP;
+	if (!strcmp(mt, KILN_MT_DOCKER_LAYER_GZIP))
+		return KILN_MT_OCI_LAYER_GZIP;
+	if (!strcmp(mt, KILN_MT_DOCKER_LAYER))
+		return KILN_MT_OCI_LAYER;
+	return mt;
+}
+
+/* --output compression=...: layers made with another compression are recompressed */
+static int recompress(struct bb *b, struct bb_layer *l, struct kiln_error *err)
+{
+	const char *want = b->media_type;
+	if (!b->o->compression_set || !strcmp(oci_layer_type(l->media_type), want))
+		return 0;
+	int in = -1;
+	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
+	bb_store_lock(b);
+	int r = kiln_store_blob_open(b->st, &l->digest, &in, NULL, err);
+	if (r >= 0)
+		r = kiln_store_blob_writer_new(b->st, NULL, -1, &w, err);
+	bb_store_unlock(b);
+	if (r < 0) {
+		if (in >= 0)
+			(void)close(in);
+		return r;
+	}
+	struct kiln_layer_read_opts ro = { .expect_diff_id = &l->diff_id, .ctx = &b->ctx };
+	struct kiln_layer_digests out;
+	r = kiln_layer_recompress(in, kiln_blob_writer_external_fd(w), &ro, &b->wopts, NULL, &out,
+				  err);
+	(void)close(in);
+	if (r < 0)
+		return r;
+	struct kiln_digest d;
+	int64_t size;
+	bb_store_lock(b);
+	r = kiln_blob_writer_commit(w, &d, &size, err);
+	bb_store_unlock(b);
+	if (r < 0)
+		return r;
+	l->digest = d;
+	l->size = size;
+	char *mt = kiln_strdup(want);
+	if (!mt)
+		return oom(err);
+	free(l->media_type);
+	l->media_type = mt;
+	return 0;
+}
+
+/* Canonical names of the tags. */
+static int tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err)
+{
+	for (size_t i = 0; i < b->o->n_tags; i++) {
+		cleanup(kiln_ref_freep) struct kiln_ref *r = NULL;
+		int rc = kiln_ref_parse(b->o->tags[i], KILN_REF_DEFAULT_TAG_LATEST, &r, err);
+		if (rc < 0)
+			return kiln_error_prefix(err, rc, "tag \"%s\"", b->o->tags[i]);
+		if (r->digest)
+			return kiln_fail(err, KILN_EINVAL, 0, "tag \"%s\": a tag cannot hold a digest",
+					 b->o->tags[i]);
+		char *s = kiln_ref_string(r);
+		if (!s || kiln_strv_push_owned(ret, s) < 0)
+			return oom(err);
+	}
+	return 0;
+}
+
+/* Write to `dest` through a temporary file renamed into place ("-": the out fd). */
+static int write_file_output(struct bb *b, const char *dest, enum kiln_archive_format fmt,
+			     const struct kiln_store_save_item *items, size_t n, int rootfs_fd,
+			     struct kiln_error *err)
+{
+	int fd = -1;
+	cleanup_free char *tmp = NULL;
+	if (!strcmp(dest, "-")) {
+		fd = b->o->out_fd >= 0 ? b->o->out_fd : STDOUT_FILENO;
+	} else {
+		tmp = kiln_asprintf("%s.tmp-XXXXXX", dest);
+		if (!tmp)
+			return oom(err);
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0)
+			return kiln_fail_errno(err, "creating %s", tmp);
+		(void)fchmod(fd, 0644);
+	}
+	int r;
+	if (rootfs_fd >= 0) {
+		struct kiln_layer_write_opts wo = { .compression = KILN_COMPRESSION_NONE,
+						    .ctx = &b->ctx };
+		if (b->o->source_date_epoch >= 0) {
+			wo.flags |= KILN_WRITE_CLAMP_MTIME;
+			wo.mtime_clamp = b->o->source_date_epoch;
+		}
+		r = kiln_layer_write_tree(rootfs_fd, KILN_TREE_PLAIN, fd, &wo, NULL, err);
+	} else {
+		bb_store_lock(b);
+		r = kiln_store_save(b->st, items, n, fmt, fd, err);
+		bb_store_unlock(b);
+	}
+	if (tmp) {
+		if (r >= 0 && fsync(fd) < 0)
+			r = kiln_fail_errno(err, "writing %s", dest);
+		(void)close(fd);
+		if (r >= 0 && rename(tmp, dest) < 0)
+			r = kiln_fail_errno(err, "renaming %s to %s", tmp, dest);
+		if (r < 0)
+			(void)unlink(tmp);
+	}
+	return r < 0 ? kiln_error_prefix(err, r, "writing %s", dest) : 0;
+}
+
+/* The root filesystem of the image: mounted read-only for local and tar outputs. */
+static int with_rootfs(struct bb *b, const struct bb_chain *chain,
+		       const struct kiln_build_output *out, struct kiln_error *err)
+{
+	cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *sn = NULL;
+	cleanup(kiln_snapshot_mount_releasep) struct kiln_snapshot_mount *m = NULL;
+	int r = kiln_snapshotter_open(&b->ctx, kiln_store_root(b->st), &sn, err);
+	if (r >= 0)
+		r = bb_chain_mount(b, sn, chain, 1, &m, err);
+	if (r < 0)
+		return r;
+	int root = kiln_snapshot_mount_fd(m);
+	if (out->type == KILN_BUILD_OUTPUT_TAR)
+		return write_file_output(b, out->dest, KILN_ARCHIVE_AUTO, NULL, 0, root, err);
+	if (!strcmp(out->dest, "-"))
+		return kiln_fail(err, KILN_EINVAL, 0, "type=local needs a directory, not -");
+	if ((r = kiln_mkdir_p(out->dest, 0755, err)) < 0)
+		return r;
+	cleanup_close int dfd = open(out->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return kiln_fail_errno(err, "opening %s", out->dest);
+	const char *all[] = { "." };
+	struct kiln_plan_tree t = { .root_fd = root, .name = "the image" };
+	struct kiln_plan_select_opts so = { .sources = all, .n_sources = 1 };
+	cleanup(kiln_plan_selection_freep) struct kiln_plan_selection *sel = NULL;
+	r = kiln_plan_select(&t, &so, &b->ctx, &sel, err);
+	if (r < 0)
+		return r;
+	struct bb_copy_opts co = { .dest = "/", .mtime = b->o->source_date_epoch };
+	r = bb_copy(b, dfd, root, sel, &co, err);
+	return r < 0 ? kiln_error_prefix(err, r, "writing %s", out->dest) : 0;
+}
+
+static int push(struct bb *b, const char *name, struct kiln_build_result *res,
+		struct kiln_error *err)
+{
+	struct bb_vertex v = { 0 };
+	if (bb_vertex_start(b, &v, "pushing %s", name) < 0)
+		return oom(err);
+	struct kiln_registry_opts ro = { 0 };
+	if (b->o->registry)
+		ro = *b->o->registry;
+	ro.on_event = NULL;
+	struct kiln_registry_push_result pr = { 0 };
+	bb_store_lock(b);
+	int r = kiln_registry_push(b->st, res->manifest.str, name, &ro, &pr, err);
+	bb_store_unlock(b);
+	if (r >= 0) {
+		char *s = kiln_asprintf("%s@%s", pr.dest ? pr.dest : name, pr.manifest.str);
+		if (!s || kiln_strv_push_owned(&res->pushed, s) < 0)
+			r = oom(err);
+	}
+	kiln_registry_push_result_release(&pr);
+	if (r < 0)
+		bb_vertex_error(b, &v, err && err->msg ? err->msg : "push failed", NULL, 0);
+	else
+		bb_vertex_done(b, &v);
+	bb_vertex_release(&v);
+	return r;
+}
+
+int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *res,
+	      struct kiln_error *err)
+{
+	struct kiln_oci_config *c = target->config;
+	int r = bb_config_finish(b, c, err);
+	if (r < 0)
+		return r;
+	struct bb_vertex v = { 0 };
+	if (bb_vertex_start(b, &v, "exporting to image") < 0)
+		return oom(err);
+	cleanup(kiln_oci_manifest_freep) struct kiln_oci_manifest *m = NULL;
+	cleanup_free char *cjson = NULL, *mjson = NULL;
+	size_t clen = 0, mlen = 0;
+	struct kiln_digest cdig, mdig;
+	cleanup(kiln_strv_release) struct kiln_strv names = KILN_STRV_INIT;
+	r = tag_names(b, &names, err);
+	if (r >= 0)
+		r = kiln_oci_config_to_json(c, &cjson, &clen, err);
+	bb_store_lock(b);
+	if (r >= 0)
+		r = kiln_store_blob_put(b->st, cjson, clen, NULL, &cdig, err);
+	bb_store_unlock(b);
+	if (r >= 0)
+		r = kiln_oci_manifest_new(&m, err);
+	if (r >= 0) {
+		free(m->media_type);
+		m->media_type = kiln_strdup(KILN_MT_OCI_MANIFEST);
+		r = m->media_type ? kiln_oci_descriptor_set(&m->config, KILN_MT_OCI_CONFIG, &cdig,
+							     (int64_t)clen, err)
+				  : oom(err);
+	}
+	size_t base = target->image ? target->image->chain.n : 0;
+	for (size_t i = 0; r >= 0 && i < target->chain.n; i++) {
+		struct bb_layer *l = &target->chain.v[i];
+		if (i >= base)
+			r = recompress(b, l, err);
+		struct kiln_oci_descriptor d = { 0 };
+		if (r >= 0)
+			r = kiln_oci_descriptor_set(&d, oci_layer_type(l->media_type), &l->digest,
+						    l->size, err);
+		if (r >= 0)
+			r = kiln_oci_manifest_add_layer(m, &d, err);
+		kiln_oci_descriptor_release(&d);
+	}
+	if (r >= 0)
+		r = kiln_oci_manifest_to_json(m, 0, &mjson, &mlen, err);
+	int name_it = 0;
+	size_t no = b->o->n_outputs;
+	for (size_t i = 0; i < no; i++)
+		name_it |= b->o->outputs[i].type == KILN_BUILD_OUTPUT_IMAGE;
+	if (!no)
+		name_it = 1;
+	bb_store_lock(b);
+	if (r >= 0)
+		r = kiln_store_blob_put(b->st, mjson, mlen, NULL, &mdig, err);
+	/* the record and its names last: an interrupted build leaves no image */
+	if (r >= 0)
+		r = kiln_store_image_add(b->st, &mdig, name_it ? (const char *const *)names.items : NULL,
+					 name_it ? names.len : 0, err);
+	bb_store_unlock(b);
+	if (r < 0) {
+		bb_vertex_error(b, &v, err && err->msg ? err->msg : "export failed", NULL, 0);
+		bb_vertex_release(&v);
+		return r;
+	}
+	res->manifest = mdig;
+	res->config = cdig;
+	res->manifest_size = (int64_t)mlen;
+	if (name_it && kiln_strv_copy(&res->names, &names) < 0) {
+		bb_vertex_release(&v);
+		return oom(err);
+	}
+	bb_status(b, &v, "writing image %s", cdig.str);
+	for (size_t i = 0; i < names.len && name_it; i++)
+		bb_status(b, &v, "naming to %s", names.items[i]);
+	bb_vertex_done(b, &v);
+	bb_vertex_release(&v);
+
+	struct kiln_store_save_item item = { .manifest = mdig,
+					     .name = names.len ? names.items[0] : NULL };
+	for (size_t i = 0; r >= 0 && i < no; i++) {
+		const struct kiln_build_output *out = &b->o->outputs[i];
+		struct bb_vertex ov = { 0 };
+		switch (out->type) {
+		case KILN_BUILD_OUTPUT_IMAGE:
+			for (size_t k = 0; r >= 0 && out->push && k < names.len; k++)
+				r = push(b, names.items[k], res, err);
+			if (r >= 0 && out->push && !names.len)
+				r = kiln_fail(err, KILN_EINVAL, 0, "push=true needs a name (-t)");
+			continue;
+		case KILN_BUILD_OUTPUT_REGISTRY:
+			if (!names.len)
+				r = kiln_fail(err, KILN_EINVAL, 0,
+					      "an image pushed to a registry needs a name (-t)");
+			for (size_t k = 0; r >= 0 && k < names.len; k++)
+				r = push(b, names.items[k], res, err);
+			continue;
+		default:
+			break;
+		}
+		if (bb_vertex_start(b, &ov, "exporting to %s %s",
+				    out->type == KILN_BUILD_OUTPUT_OCI	  ? "oci"
+				    : out->type == KILN_BUILD_OUTPUT_DOCKER ? "docker"
+				    : out->type == KILN_BUILD_OUTPUT_LOCAL  ? "local"
+									    : "tar",
+				    out->dest) < 0)
+			return oom(err);
+		if (out->type == KILN_BUILD_OUTPUT_OCI && out->oci_dir) {
+			bb_store_lock(b);
+			r = kiln_store_layout_write(b->st, out->dest, &item, 1, err);
+			bb_store_unlock(b);
+		} else if (out->type == KILN_BUILD_OUTPUT_OCI ||
+			   out->type == KILN_BUILD_OUTPUT_DOCKER) {
+			r = write_file_output(b, out->dest,
+					      out->type == KILN_BUILD_OUTPUT_OCI ? KILN_ARCHIVE_OCI
+										 : KILN_ARCHIVE_DOCKER,
+					      &item, 1, -1, err);
+		} else {
+			r = with_rootfs(b, &target->chain, out, err);
+		}
+		if (r < 0)
+			bb_vertex_error(b, &ov, err && err->msg ? err->msg : "export failed", NULL, 0);
+		else
+			bb_vertex_done(b, &ov);
+		bb_vertex_release(&ov);
+	}
+	return r;
+}

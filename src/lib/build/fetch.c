@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ADD's remote sources: an http(s) URL downloaded with libcurl (the file
+ * named after the URL's last path element, mode 0600, Last-Modified as its
+ * mtime, --checksum verified), a git repository cloned with the git client
+ * when one is installed. Both land in a scratch directory of the build.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build/build-private.h"
+
+#define URL_MAX_BYTES ((curl_off_t)64 << 30)
+#define GIT_LOG_TAIL 4096
+
+extern char **environ;
+
+static int oom(struct kiln_error *err)
+{
+	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}
+
+int bb_is_git(const char *s)
+{
+	if (!strncmp(s, "git://", 6) || !strncmp(s, "ssh://", 6))
+		return 1;
+	if (!strncmp(s, "git@", 4) && strchr(s, ':'))
+		return 1;
+	if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) {
+		size_t n = strcspn(s, "#?");
+		return n >= 4 && !strncmp(s + n - 4, ".git", 4);
+	}
+	return 0;
+}
+
+int bb_is_url(const char *s)
+{
+	return (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) && !bb_is_git(s);
+}
+
+int bb_tmpdir(struct bb *b, const char *what, char **ret, struct kiln_error *err)
+{
+	char *p = kiln_asprintf("%s/%s-XXXXXX", b->tmp_root, what);
+	if (!p)
+		return oom(err);
+	if (!mkdtemp(p)) {
+		int r = kiln_fail_errno(err, "creating a scratch directory in %s", b->tmp_root);
+		free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+/* ---- URLs ----------------------------------------------------------------- */
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* path.Base of the URL's (unescaped) path, "__unnamed__" when it has none */
+static char *url_file_name(const char *url)
+{
+	const char *p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	p += strcspn(p, "/?#");
+	size_t n = strcspn(p, "?#");
+	while (n > 0 && p[n - 1] == '/')
+		n--;
+	size_t s = n;
+	while (s > 0 && p[s - 1] != '/')
+		s--;
+	char *name = kiln_malloc(n - s + 1);
+	if (!name)
+		return NULL;
+	size_t w = 0;
+	for (size_t i = s; i < n; i++) {
+		if (p[i] == '%' && i + 2 < n + 1 && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+			name[w++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+			i += 2;
+		} else {
+			name[w++] = p[i];
+		}
+	}
+	name[w] = '\0';
+	if (!w || !strcmp(name, ".") || !strcmp(name, "..") || memchr(name, '/', w) ||
+	    strlen(name) != w) {
+		free(name);
+		return kiln_strdup("__unnamed__");
+	}
+	return name;
+}
+
+struct download {
+	int fd;
+	struct kiln_sha256 *h;
+	int write_errno;
+	const struct kiln_ctx *ctx;
+};
+
+static size_t on_data(char *data, size_t size, size_t n, void *ud)
+{
+	struct download *d = ud;
+	size_t len = size * n;
+	int r = kiln_write_all(d->fd, data, len);
+	if (r < 0) {
+		d->write_errno = -r;
+		return 0;
+	}
+	kiln_sha256_update(d->h, data, len);
+	return len;
+}
+
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	struct download *d = ud;
+	return kiln_cancelled(d->ctx) ? 1 : 0;
+}
+
+int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const char *checksum,
+		 char **ret_dir, char **ret_name, struct kiln_digest *ret_digest,
+		 struct kiln_error *err)
+{
+	struct kiln_digest want;
+	int r;
+	if (checksum) {
+		if (strncmp(checksum, "sha256:", 7) != 0)
+			return kiln_fail(err, KILN_EUNSUPP, 0,
+					 "ADD --checksum=%s: only sha256 checksums are supported",
+					 checksum);
+		if ((r = kiln_digest_parse(checksum, &want, err)) < 0)
+			return kiln_error_prefix(err, r, "ADD --checksum");
+	}
+	cleanup_free char *name = url_file_name(url);
+	cleanup_free char *dir = NULL;
+	if (!name)
+		return oom(err);
+	if ((r = bb_tmpdir(b, "url", &dir, err)) < 0)
+		return r;
+	cleanup_free char *path = kiln_asprintf("%s/%s", dir, name);
+	if (!path)
+		return oom(err);
+	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return kiln_fail_errno(err, "creating %s", path);
+	struct download d = { .fd = fd, .ctx = &b->ctx };
+	if ((r = kiln_sha256_new(&d.h, err)) < 0)
+		return r;
+	bb_status(b, v, "downloading %s", url);
+	CURL *c = curl_easy_init();
+	if (!c) {
+		kiln_sha256_free(d.h);
+		return kiln_fail(err, KILN_ENOMEM, 0, "libcurl could not start");
+	}
+	char ebuf[CURL_ERROR_SIZE] = "";
+	(void)curl_easy_setopt(c, CURLOPT_URL, url);
+	(void)curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	(void)curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	(void)curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	(void)curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
+	(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	(void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	(void)curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, URL_MAX_BYTES);
+	(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
+	(void)curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	(void)curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	(void)curl_easy_setopt(c, CURLOPT_XFERINFODATA, &d);
+	(void)curl_easy_setopt(c, CURLOPT_USERAGENT, "kiln");
+	CURLcode cc = curl_easy_perform(c);
+	curl_off_t filetime = -1;
+	(void)curl_easy_getinfo(c, CURLINFO_FILETIME_T, &filetime);
+	curl_easy_cleanup(c);
+	struct kiln_digest got;
+	kiln_sha256_final(d.h, &got);
+	kiln_sha256_free(d.h);
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+	if (d.write_errno)
+		return kiln_fail(err, KILN_EIO, d.write_errno, "writing the download of %s", url);
+	if (cc != CURLE_OK)
+		return kiln_fail(err, KILN_ENET, 0, "ADD %s: %s", url,
+				 *ebuf ? ebuf : curl_easy_strerror(cc));
+	if (checksum && !kiln_digest_equal(&want, &got))
+		return kiln_fail(err, KILN_EDIGEST, 0,
+				 "ADD %s: checksum mismatch: expected %s, downloaded %s", url,
+				 want.str, got.str);
+	/* Last-Modified becomes the file's time, as Docker has it */
+	if (filetime >= 0) {
+		struct timespec ts[2] = { { (time_t)filetime, 0 }, { (time_t)filetime, 0 } };
+		if (futimens(fd, ts) < 0)
+			return kiln_fail_errno(err, "setting the time of %s", path);
+	}
+	if (fchmod(fd, 0600) < 0)
+		return kiln_fail_errno(err, "chmod %s", path);
+	*ret_dir = steal_ptr(&dir);
+	*ret_name = steal_ptr(&name);
+	*ret_digest = got;
+	return 0;
+}
+
+/* ---- git -------------------------------------------------------------------- */
+
+static int find_git(char *out, size_t size)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+		if (n && n + 5 < size) {
+			memcpy(out, p, n);
+			memcpy(out + n, "/git", 5);
+			if (access(out, X_OK) == 0)
+				return 0;
+		}
+		p += n + (p[n] == ':');
+	}
+	return -1;
+}
+
+/* Run git with its output in `log`; the exit status, or < 0. */
+static int run_git(struct bb *b, const char *git, char *const *argv, const char *log,
+		   struct kiln_error *err)
+{
+	posix_spawn_file_actions_t fa;
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return oom(err);
+	int ok = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) == 0 &&
+		 posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND,
+						  0600) == 0 &&
+		 posix_spawn_file_actions_adddup2(&fa, 1, 2) == 0;
+	cleanup(kiln_strv_release) struct kiln_strv env = KILN_STRV_INIT;
+	for (char **e = environ; ok && e && *e; e++)
+		if (strncmp(*e, "GIT_", 4) && kiln_strv_push(&env, *e) < 0)
+			ok = 0;
+	if (ok && (kiln_strv_push(&env, "GIT_TERMINAL_PROMPT=0") < 0 ||
+		   kiln_strv_push(&env, "GIT_ASKPASS=/bin/true") < 0))
+		ok = 0;
+	pid_t pid = -1;
+	int se = ok ? posix_spawn(&pid, git, &fa, NULL, argv, env.items) : ENOMEM;
+	posix_spawn_file_actions_destroy(&fa);
+	if (se != 0)
+		return kiln_fail(err, KILN_EIO, se, "starting %s", git);
+	int status = 0;
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return kiln_fail_errno(err, "waiting for git");
+		if (kiln_cancelled(&b->ctx)) {
+			(void)kill(pid, SIGKILL);
+			(void)waitpid(pid, &status, 0);
+			return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+		}
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		(void)nanosleep(&ts, NULL);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int git_fail(const char *log, const char *what, const char *url, struct kiln_error *err)
+{
+	cleanup_free char *out = NULL;
+	size_t len = 0;
+	if (kiln_read_file(log, (size_t)1 << 20, &out, &len, NULL) < 0)
+		out = NULL;
+	const char *tail = out ? out : "";
+	if (len > GIT_LOG_TAIL)
+		tail = out + len - GIT_LOG_TAIL;
+	size_t tl = strlen(tail);
+	while (tl && tail[tl - 1] == '\n')
+		tl--;
+	return kiln_fail(err, KILN_ECHILD, 0, "ADD %s: git %s failed%s%.*s", url, what,
+			 tl ? ":\n" : "", (int)tl, tail);
+}
+
+int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int keep_git_dir,
+		 char **ret_dir, struct kiln_error *err)
+{
+	char git[PATH_MAX];
+	if (find_git(git, sizeof(git)) < 0)
+		return kiln_fail(err, KILN_EUNSUPP, 0,
+				 "ADD %s: a git repository needs the git client, which is not "
+				 "installed",
+				 url);
+	/* url#ref[:subdir] */
+	const char *hash = strchr(url, '#');
+	cleanup_free char *remote = hash ? kiln_strndup(url, (size_t)(hash - url)) : kiln_strdup(url);
+	cleanup_free char *ref = NULL, *subdir = NULL;
+	if (hash) {
+		const char *colon = strchr(hash + 1, ':');
+		ref = colon ? kiln_strndup(hash + 1, (size_t)(colon - hash - 1)) : kiln_strdup(hash + 1);
+		subdir = colon ? kiln_strdup(colon + 1) : NULL;
+		if (!ref || (colon && !subdir))
+			return oom(err);
+	}
+	if (!remote)
+		return oom(err);
+	cleanup_free char *dir = NULL;
+	int r = bb_tmpdir(b, "git", &dir, err);
+	if (r < 0)
+		return r;
+	cleanup_free char *log = kiln_asprintf("%s.log", dir);
+	cleanup_free char *co = kiln_asprintf("%s/checkout", dir);
+	if (!log || !co)
+		return oom(err);
+	int is_sha = ref && strlen(ref) == 40 && strspn(ref, "0123456789abcdef") == 40;
+	bb_status(b, v, "cloning %s", remote);
+	char *clone[] = { "git", "clone", "--quiet", "--depth", "1", "--branch",
+			  ref && *ref && !is_sha ? ref : NULL, "--", remote, co, NULL };
+	if (!ref || !*ref || is_sha) {
+		/* the default branch, or the whole history to find a commit */
+		char *plain[] = { "git", "clone", "--quiet", "--", remote, co, NULL };
+		char *shallow[] = { "git", "clone", "--quiet", "--depth", "1", "--", remote, co, NULL };
+		r = run_git(b, git, is_sha ? plain : shallow, log, err);
+	} else {
+		r = run_git(b, git, clone, log, err);
+	}
+	if (r > 0)
+		r = git_fail(log, "clone", url, err);
+	if (r == 0 && is_sha) {
+		char *checkout[] = { "git", "-C", co, "checkout", "--quiet", "--detach", ref, NULL };
+		r = run_git(b, git, checkout, log, err);
+		if (r > 0)
+			r = git_fail(log, "checkout", url, err);
+	}
+	(void)unlink(log);
+	if (r < 0)
+		return r;
+	if (!keep_git_dir) {
+		cleanup_free char *dotgit = kiln_asprintf("%s/.git", co);
+		if (!dotgit)
+			return oom(err);
+		if ((r = kiln_rm_rf(dotgit, err)) < 0)
+			return r;
+	}
+	if (subdir && *subdir) {
+		/* the subdirectory becomes the source: move it up */
+		cleanup_free char *sub = kiln_plan_path_join("/", subdir);
+		cleanup_free char *from = sub ? kiln_asprintf("%s%s", co, sub) : NULL;
+		cleanup_free char *to = kiln_asprintf("%s/sub", dir);
+		if (!from || !to)
+			return oom(err);
+		struct stat st;
+		if (lstat(from, &st) < 0 || !S_ISDIR(st.st_mode))
+			return kiln_fail(err, KILN_ENOTFOUND, 0, "ADD %s: no directory %s in the repository",
+					 url, subdir);
+		if (rename(from, to) < 0)
+			return kiln_fail_errno(err, "moving %s", from);
+		free(co);
+		co = steal_ptr(&to);
+	}
+	/* the checkout is the source; its scratch directory goes with it */
+	cleanup_free char *final = kiln_asprintf("%s/tree", dir);
+	if (!final)
+		return oom(err);
+	if (rename(co, final) < 0)
+		return kiln_fail_errno(err, "moving %s", co);
+	/* leave only the tree in the scratch directory */
+	cleanup_free char *rest = kiln_asprintf("%s/checkout", dir);
+	if (rest) {
+		struct kiln_error e = KILN_ERROR_INIT;
+		(void)kiln_rm_rf(rest, &e);
+		kiln_error_release(&e);
+	}
+	*ret_dir = steal_ptr(&final);
+	return 0;
+}

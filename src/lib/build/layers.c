@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Layer chains: unpacking them once, mounting them as a step's root
+ * filesystem, and committing a step's upper directory as a layer blob that
+ * is then kept as the unpacked layer.
+ */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build/build-private.h"
+#include "snapshot/snapshot.h"
+
+void bb_layer_release(struct bb_layer *l)
+{
+	free(l->media_type);
+	memset(l, 0, sizeof(*l));
+}
+
+int bb_chain_push(struct bb_chain *c, const struct bb_layer *l)
+{
+	if (c->n == c->alloc) {
+		size_t na = c->alloc ? c->alloc * 2 : 8;
+		struct bb_layer *n = kiln_reallocarray(c->v, na, sizeof(*n));
+		if (!n)
+			return -KILN_ENOMEM;
+		c->v = n;
+		c->alloc = na;
+	}
+	struct bb_layer *d = &c->v[c->n];
+	*d = *l;
+	d->media_type = kiln_strdup(l->media_type ? l->media_type : KILN_MT_OCI_LAYER_GZIP);
+	if (!d->media_type)
+		return -KILN_ENOMEM;
+	c->n++;
+	return 0;
+}
+
+int bb_chain_copy(struct bb_chain *dst, const struct bb_chain *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (bb_chain_push(dst, &src->v[i]) < 0)
+			return -KILN_ENOMEM;
+	return 0;
+}
+
+void bb_chain_release(struct bb_chain *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		bb_layer_release(&c->v[i]);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
+		    struct kiln_error *err)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct bb_layer *l = &c->v[i];
+		int r = kiln_snapshot_has(sn, &l->diff_id, err);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			continue;
+		int fd = -1;
+		bb_store_lock(b);
+		r = kiln_store_blob_open(b->st, &l->digest, &fd, NULL, err);
+		bb_store_unlock(b);
+		if (r < 0)
+			return kiln_error_prefix(err, r, "layer %s", l->diff_id.str);
+		r = kiln_snapshot_unpack(sn, &l->diff_id, fd, &l->digest, err);
+		(void)close(fd);
+		if (r < 0)
+			return r;
+		if (kiln_cancelled(&b->ctx))
+			return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+	}
+	return 0;
+}
+
+int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
+		   int readonly, struct kiln_snapshot_mount **ret, struct kiln_error *err)
+{
+	int r = bb_chain_unpack(b, sn, c, err);
+	if (r < 0)
+		return r;
+	cleanup_free struct kiln_digest *ids = kiln_calloc(c->n + 1, sizeof(*ids));
+	if (!ids)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; i < c->n; i++)
+		ids[i] = c->v[i].diff_id;
+	return kiln_snapshot_mount(sn, ids, c->n, readonly ? KILN_SNAPSHOT_RDONLY : 0, ret, err);
+}
+
+int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, struct bb_layer *ret,
+	      struct kiln_error *err)
+{
+	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
+	bb_store_lock(b);
+	int r = kiln_store_blob_writer_new(b->st, NULL, -1, &w, err);
+	bb_store_unlock(b);
+	if (r < 0)
+		return r;
+	struct kiln_layer_digests dg;
+	r = kiln_snapshot_commit(m, kiln_blob_writer_external_fd(w), &b->wopts, &dg, err);
+	if (r < 0)
+		return r;
+	struct kiln_digest digest;
+	int64_t size = 0;
+	bb_store_lock(b);
+	r = kiln_blob_writer_commit(w, &digest, &size, err);
+	bb_store_unlock(b);
+	if (r < 0)
+		return kiln_error_prefix(err, r, "storing the layer");
+	if (!kiln_digest_equal(&digest, &dg.digest))
+		return kiln_fail(err, KILN_EDIGEST, 0, "the stored layer is %s, the writer said %s",
+				 digest.str, dg.digest.str);
+	r = kiln_snapshot_keep(m, &dg.diff_id, err);
+	if (r < 0)
+		return r;
+	*ret = (struct bb_layer){ .diff_id = dg.diff_id, .digest = digest, .size = size,
+				  .created = (int64_t)time(NULL) };
+	ret->media_type = kiln_strdup(b->media_type);
+	return ret->media_type ? 0 : kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}

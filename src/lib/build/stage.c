@@ -1,0 +1,650 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One stage on its thread: start from the base (an image, an earlier stage,
+ * or nothing), then each step in order. Metadata instructions change the
+ * config; a layer step computes its cache key, takes the layer from the
+ * cache when a record has it, and otherwise runs against an overlay of the
+ * stage's layers and commits what changed.
+ *
+ * A stage waits only for what it reads: its FROM stage before it starts, a
+ * COPY --from or RUN --mount from= stage when the step is reached. While it
+ * waits it gives its job slot back, so --jobs bounds the work, not the
+ * waiting, and waiting can never deadlock (the graph has no cycles).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build/build-private.h"
+#include "snapshot/snapshot.h"
+
+static int oom(struct kiln_error *err)
+{
+	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}
+
+/* ---- job slots and waiting ---------------------------------------------------- */
+
+static int acquire_slot(struct bb *b, struct bb_stage *s, struct kiln_error *err)
+{
+	(void)pthread_mutex_lock(&b->lock);
+	while (!b->slots && !b->abort)
+		(void)pthread_cond_wait(&b->cond, &b->lock);
+	int ok = !b->abort;
+	if (ok) {
+		b->slots--;
+		s->holds_slot = 1;
+	}
+	(void)pthread_mutex_unlock(&b->lock);
+	return ok ? 0 : kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+}
+
+static void release_slot(struct bb *b, struct bb_stage *s)
+{
+	(void)pthread_mutex_lock(&b->lock);
+	if (s->holds_slot) {
+		s->holds_slot = 0;
+		b->slots++;
+		(void)pthread_cond_broadcast(&b->cond);
+	}
+	(void)pthread_mutex_unlock(&b->lock);
+}
+
+int bb_wait_stage(struct bb *b, struct bb_stage *self, size_t other, struct kiln_error *err)
+{
+	struct bb_stage *o = &b->stages[other];
+	(void)pthread_mutex_lock(&b->lock);
+	int had = self->holds_slot;
+	if (!o->done && had) {
+		self->holds_slot = 0;
+		b->slots++;
+		(void)pthread_cond_broadcast(&b->cond);
+	}
+	while (!o->done && !b->abort)
+		(void)pthread_cond_wait(&b->cond, &b->lock);
+	int ok = o->done && o->ok;
+	(void)pthread_mutex_unlock(&b->lock);
+	if (!ok)
+		return kiln_fail(err, KILN_ECANCEL, 0, "stage %s did not complete",
+				 o->ps->df->id);
+	if (had && !self->holds_slot)
+		return acquire_slot(b, self, err);
+	return 0;
+}
+
+void bb_fail(struct bb *b, struct bb_stage *s)
+{
+	(void)pthread_mutex_lock(&b->fail_lock);
+	/* the first real failure is the build's error; what it cancelled is not */
+	if (s->err.code != KILN_ECANCEL &&
+	    (b->failed_stage < 0 || b->stages[b->failed_stage].err.code == KILN_ECANCEL))
+		b->failed_stage = (long)s->index;
+	else if (b->failed_stage < 0)
+		b->failed_stage = (long)s->index;
+	(void)pthread_mutex_unlock(&b->fail_lock);
+	b->abort = 1;
+	(void)pthread_mutex_lock(&b->lock);
+	(void)pthread_cond_broadcast(&b->cond);
+	(void)pthread_mutex_unlock(&b->lock);
+}
+
+/* ---- the start of a stage ---------------------------------------------------- */
+
+static int start_stage(struct bb *b, struct bb_stage *s, struct kiln_error *err)
+{
+	const struct kiln_plan_stage *ps = s->ps;
+	const struct kiln_df_stage *ds = ps->df;
+	int r;
+	if (ps->base_stage >= 0) {
+		struct bb_stage *base = &b->stages[ps->base_stage];
+		if ((r = bb_wait_stage(b, s, (size_t)ps->base_stage, err)) < 0)
+			return r;
+		if ((r = bb_config_from_image(base->config, &s->config, err)) < 0)
+			return r;
+		if (bb_chain_copy(&s->chain, &base->chain) < 0 || !(s->key = kiln_strdup(base->key)))
+			return oom(err);
+		return 0;
+	}
+	if (ds->base_kind == KILN_DF_BASE_SCRATCH) {
+		if ((r = bb_config_scratch(b, &s->config, err)) < 0)
+			return r;
+		s->key = kiln_strdup("scratch");
+		return s->key ? 0 : oom(err);
+	}
+	r = bb_image_get(b, ds->base, &ds->platform, &s->image, err);
+	if (r < 0)
+		return r;
+	if (!s->image)
+		return kiln_fail(err, KILN_EINTERNAL, 0, "base image %s was not resolved", ds->base);
+	struct bb_vertex v = { 0 };
+	cleanup_free char *text = kiln_asprintf("FROM %s", s->image->display);
+	cleanup_free char *name = text ? kiln_plan_step_name(b->plan, ps, 1, text) : NULL;
+	if (!name || bb_vertex_start(b, &v, "%s", name) < 0)
+		return oom(err);
+	if (s->image->pulled)
+		bb_vertex_done(b, &v);
+	else
+		bb_vertex_cached(b, &v);
+	bb_vertex_release(&v);
+	if ((r = bb_config_from_image(s->image->config, &s->config, err)) < 0)
+		return r;
+	if (bb_chain_copy(&s->chain, &s->image->chain) < 0 ||
+	    !(s->key = kiln_asprintf("base:%s", s->image->manifest.str)))
+		return oom(err);
+	return 0;
+}
+
+/* ---- a layer step --------------------------------------------------------------- */
+
+struct layer_step {
+	struct bb_step_ctx sc;
+	const struct kiln_df_step *step;
+	struct kiln_plan_key key;         /* the key asked for first */
+	struct kiln_plan_key content_key; /* COPY --from=<stage>: by the sources' content */
+	int has_content_key;
+	struct kiln_strv argv;  /* RUN */
+	struct kiln_strv files; /* RUN heredoc files: name, data pairs */
+	struct kiln_strv mounts;
+	struct kiln_digest sources;
+	int has_sources;
+	char *source_ref;
+	struct kiln_plan_selection *sel; /* what COPY reads */
+	struct kiln_snapshot_mount *src_mount; /* COPY --from: the source's root */
+	int src_fd;
+	char *fetched; /* ADD <url>/<git>: the directory fetched into */
+	int link;
+};
+
+static void layer_step_release(struct layer_step *ls)
+{
+	kiln_plan_key_release(&ls->key);
+	kiln_plan_key_release(&ls->content_key);
+	kiln_strv_release(&ls->argv);
+	kiln_strv_release(&ls->files);
+	kiln_strv_release(&ls->mounts);
+	free(ls->source_ref);
+	kiln_plan_selection_free(ls->sel);
+	kiln_snapshot_mount_release(ls->src_mount);
+	if (ls->src_fd >= 0)
+		(void)close(ls->src_fd);
+	if (ls->fetched) {
+		struct kiln_error e = KILN_ERROR_INIT;
+		(void)kiln_rm_rf(ls->fetched, &e);
+		kiln_error_release(&e);
+		free(ls->fetched);
+	}
+}
+
+static int snapshotter(struct bb_step_ctx *sc, struct kiln_error *err)
+{
+	if (sc->sn)
+		return 0;
+	return kiln_snapshotter_open(&sc->b->ctx, kiln_store_root(sc->b->st), &sc->sn, err);
+}
+
+static int key_input(struct layer_step *ls, const char *source_ref, const struct kiln_digest *src,
+		     struct kiln_plan_key *ret, struct kiln_error *err)
+{
+	struct bb *b = ls->sc.b;
+	const struct kiln_df_step *st = ls->step;
+	const char *net = "host";
+	if (st->instr.cmd == KILN_DF_RUN) {
+		enum kiln_df_network n = st->instr.u.run.network;
+		if (n == KILN_DF_NETWORK_NONE ||
+		    (n == KILN_DF_NETWORK_DEFAULT && b->o->network == KILN_BUILD_NET_NONE))
+			net = "none";
+	}
+	struct kiln_plan_step_input in = {
+		.step = st,
+		.parent = ls->sc.s->key,
+		.platform = b->platform_str,
+		.network = net,
+		.sources = src,
+		.source_ref = source_ref,
+		.mounts = (const char *const *)ls->mounts.items,
+		.n_mounts = ls->mounts.len,
+		.source_date_epoch = b->o->source_date_epoch,
+		.link = ls->link,
+	};
+	return kiln_plan_step_key(&in, ret, err);
+}
+
+/* COPY/ADD: the tree the sources come from, and what they select */
+static int copy_sources(struct layer_step *ls, struct kiln_error *err)
+{
+	struct bb *b = ls->sc.b;
+	struct bb_stage *s = ls->sc.s;
+	const struct kiln_df_copy *c = &ls->step->instr.u.copy;
+	int r;
+	if (ls->sc.ps->wait_stage >= 0) {
+		struct bb_stage *src = &b->stages[ls->sc.ps->wait_stage];
+		if ((r = bb_wait_stage(b, s, (size_t)ls->sc.ps->wait_stage, err)) < 0)
+			return r;
+		ls->source_ref = kiln_asprintf("stage:%s", src->key);
+		return ls->source_ref ? 0 : oom(err);
+	}
+	if (c->from && *c->from) {
+		struct bb_image *im = NULL;
+		if ((r = bb_image_get(b, c->from, &s->ps->df->platform, &im, err)) < 0)
+			return r;
+		if (!im)
+			return kiln_fail(err, KILN_EINTERNAL, 0, "image %s was not resolved", c->from);
+		ls->source_ref = kiln_asprintf("image:%s", im->manifest.str);
+		return ls->source_ref ? 0 : oom(err);
+	}
+	/* the context, URLs and git repositories (ADD) */
+	size_t nlocal = 0, nremote = 0;
+	for (size_t i = 0; i < c->sources.n; i++) {
+		if (bb_is_git(c->sources.v[i]) || bb_is_url(c->sources.v[i]))
+			nremote++;
+		else
+			nlocal++;
+	}
+	if (nremote && nlocal)
+		return kiln_fail(err, KILN_EINVAL, 0,
+				 "ADD with both remote and local sources is not supported; use one "
+				 "ADD each");
+	if (nremote > 1)
+		return kiln_fail(err, KILN_EINVAL, 0, "ADD takes one URL or git source at a time");
+	if (nremote) {
+		const char *src = c->sources.v[0];
+		if (bb_is_git(src)) {
+			r = bb_fetch_git(b, ls->sc.v, src, c->keep_git_dir == 1, &ls->fetched, err);
+		} else {
+			cleanup_free char *name = NULL;
+			struct kiln_digest d;
+			r = bb_fetch_url(b, ls->sc.v, src, c->checksum && *c->checksum ? c->checksum
+											: NULL,
+					 &ls->fetched, &name, &d, err);
+			if (r >= 0) {
+				/* the fetched file is the source, named as BuildKit names it */
+				const char *srcs[] = { name };
+				ls->src_fd = open(ls->fetched, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				if (ls->src_fd < 0)
+					return kiln_fail_errno(err, "opening %s", ls->fetched);
+				struct kiln_plan_tree t = { .root_fd = ls->src_fd, .name = src };
+				struct kiln_plan_select_opts so = { .sources = srcs, .n_sources = 1 };
+				r = kiln_plan_select(&t, &so, &b->ctx, &ls->sel, err);
+				if (r >= 0) {
+					ls->sources = d;
+					ls->has_sources = 1;
+				}
+				return r;
+			}
+		}
+		if (r < 0)
+			return r;
+		ls->src_fd = open(ls->fetched, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (ls->src_fd < 0)
+			return kiln_fail_errno(err, "opening %s", ls->fetched);
+		const char *all[] = { "." };
+		struct kiln_plan_tree t = { .root_fd = ls->src_fd, .name = src };
+		struct kiln_plan_select_opts so = { .sources = all, .n_sources = 1 };
+		cleanup(kiln_plan_hasher_freep) struct kiln_plan_hasher *h = NULL;
+		r = kiln_plan_select(&t, &so, &b->ctx, &ls->sel, err);
+		if (r >= 0)
+			r = kiln_plan_hasher_new(NULL, 0, &b->ctx, &h, err);
+		if (r >= 0)
+			r = kiln_plan_selection_hash(ls->sel, &t, h, err);
+		if (r >= 0) {
+			ls->sources = ls->sel->digest;
+			ls->has_sources = 1;
+		}
+		return r;
+	}
+	if (!nlocal)
+		return 0; /* heredocs only: the instruction text is the content */
+	if (b->context_fd < 0)
+		return kiln_fail(err, KILN_ENOTFOUND, 0,
+				 "%s needs a build context, but the Dockerfile came alone",
+				 kiln_df_cmd_upper(ls->step->instr.cmd));
+	struct kiln_plan_select_opts so = {
+		.sources = (const char *const *)c->sources.v,
+		.n_sources = c->sources.n,
+		.excludes = (const char *const *)c->excludes.v,
+		.n_excludes = c->excludes.n,
+		.parents = c->parents,
+	};
+	(void)pthread_mutex_lock(&b->hash_lock);
+	r = kiln_plan_select(&b->ctx_tree, &so, &b->ctx, &ls->sel, err);
+	if (r >= 0)
+		r = kiln_plan_selection_hash(ls->sel, &b->ctx_tree, b->hasher, err);
+	(void)pthread_mutex_unlock(&b->hash_lock);
+	if (r < 0)
+		return r;
+	ls->sources = ls->sel->digest;
+	ls->has_sources = 1;
+	return 0;
+}
+
+/* COPY --from=<stage|image>: mount the source read-only and select in it */
+static int from_tree(struct layer_step *ls, int hash, struct kiln_error *err)
+{
+	struct bb *b = ls->sc.b;
+	const struct kiln_df_copy *c = &ls->step->instr.u.copy;
+	const struct bb_chain *chain;
+	int r;
+	if (ls->sc.ps->wait_stage >= 0) {
+		chain = &b->stages[ls->sc.ps->wait_stage].chain;
+	} else {
+		struct bb_image *im = NULL;
+		if ((r = bb_image_get(b, c->from, &ls->sc.s->ps->df->platform, &im, err)) < 0)
+			return r;
+		chain = &im->chain;
+	}
+	if ((r = snapshotter(&ls->sc, err)) < 0 ||
+	    (r = bb_chain_mount(b, ls->sc.sn, chain, 1, &ls->src_mount, err)) < 0)
+		return r;
+	struct kiln_plan_tree t = { .root_fd = kiln_snapshot_mount_fd(ls->src_mount),
+				    .name = c->from };
+	struct kiln_plan_select_opts so = {
+		.sources = (const char *const *)c->sources.v,
+		.n_sources = c->sources.n,
+		.excludes = (const char *const *)c->excludes.v,
+		.n_excludes = c->excludes.n,
+		.parents = c->parents,
+	};
+	r = kiln_plan_select(&t, &so, &b->ctx, &ls->sel, err);
+	if (r < 0 || !hash)
+		return r;
+	cleanup(kiln_plan_hasher_freep) struct kiln_plan_hasher *h = NULL;
+	if ((r = kiln_plan_hasher_new(NULL, 0, &b->ctx, &h, err)) < 0 ||
+	    (r = kiln_plan_selection_hash(ls->sel, &t, h, err)) < 0)
+		return r;
+	ls->sources = ls->sel->digest;
+	ls->has_sources = 1;
+	return 0;
+}
+
+/* Take a layer (from the cache or just made) into the stage. */
+static int take_layer(struct layer_step *ls, const struct bb_layer *l, const char *chain_key,
+		      const char *created_by, int cached, struct kiln_error *err)
+{
+	struct bb_stage *s = ls->sc.s;
+	struct bb_layer mine = *l;
+	if (bb_chain_push(&s->chain, &mine) < 0 || kiln_oci_config_add_diff_id(s->config, &l->diff_id, err) < 0)
+		return oom(err);
+	int64_t epoch = ls->sc.b->o->source_date_epoch;
+	int r = bb_config_history(ls->sc.b, s->config, created_by, 0, epoch >= 0 ? epoch : l->created,
+				  err);
+	if (r < 0)
+		return r;
+	char *k = kiln_strdup(chain_key);
+	if (!k)
+		return oom(err);
+	free(s->key);
+	s->key = k;
+	struct kiln_build_step_record *nr =
+		kiln_reallocarray(s->records, s->n_records + 1, sizeof(*nr));
+	if (!nr)
+		return oom(err);
+	s->records = nr;
+	nr[s->n_records] = (struct kiln_build_step_record){
+		.name = kiln_strdup(ls->sc.ps->name),
+		.key = kiln_strdup(ls->key.digest.str),
+		.cached = cached,
+		.duration_ns = bb_now(ls->sc.b) - ls->sc.v->start,
+	};
+	if (!nr[s->n_records].name || !nr[s->n_records].key) {
+		free(nr[s->n_records].name);
+		free(nr[s->n_records].key);
+		return oom(err);
+	}
+	s->n_records++;
+	return 0;
+}
+
+/* The owner of what COPY writes: --chown resolved in the destination. */
+static int copy_owner(struct layer_step *ls, int root_fd, struct bb_copy_opts *co,
+		      struct kiln_error *err)
+{
+	const char *chown = ls->step->instr.u.copy.chown;
+	if (!chown || !*chown)
+		return 0;
+	co->has_owner = 1;
+	return bb_resolve_owner(ls->sc.b, root_fd, chown, &co->uid, &co->gid, err);
+}
+
+/* Run the step against a writable overlay of the stage's layers, commit. */
+static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_error *err)
+{
+	struct bb *b = ls->sc.b;
+	struct bb_stage *s = ls->sc.s;
+	const struct kiln_df_step *st = ls->step;
+	cleanup(kiln_snapshot_mount_releasep) struct kiln_snapshot_mount *m = NULL;
+	struct bb_chain empty = { 0 };
+	int r = snapshotter(&ls->sc, err);
+	if (r >= 0)
+		r = bb_chain_mount(b, ls->sc.sn, ls->link ? &empty : &s->chain, 0, &m, err);
+	if (r < 0)
+		return r;
+	int root = kiln_snapshot_mount_fd(m);
+	switch (st->instr.cmd) {
+	case KILN_DF_RUN:
+		r = bb_run(&ls->sc, m, (const char *const *)ls->argv.items, ls->argv.len, err);
+		break;
+	case KILN_DF_WORKDIR: {
+		uint32_t uid = 0, gid = 0;
+		int owner = st->user && *st->user;
+		if (owner)
+			r = bb_resolve_owner(b, root, st->user, &uid, &gid, err);
+		if (r >= 0)
+			r = bb_mkdir_all(root, st->workdir, owner, uid, gid, b->o->source_date_epoch,
+					 err);
+		break;
+	}
+	default: {
+		const struct kiln_df_copy *c = &st->instr.u.copy;
+		struct bb_copy_opts co = {
+			.dest = st->dest,
+			.chmod = c->chmod && *c->chmod ? c->chmod : NULL,
+			/* ADD extracts local archives unless --unpack=false, a URL's only
+			 * with --unpack=true, a git checkout never */
+			.unpack = st->instr.cmd == KILN_DF_ADD &&
+				  (ls->fetched ? !bb_is_git(c->sources.v[0]) && c->unpack == 1
+					       : c->unpack != 0),
+			.mtime = b->o->source_date_epoch,
+		};
+		if ((r = copy_owner(ls, root, &co, err)) < 0)
+			break;
+		if (ls->sel) {
+			int src_fd = ls->src_mount ? kiln_snapshot_mount_fd(ls->src_mount)
+				     : ls->src_fd >= 0 ? ls->src_fd
+						       : b->context_fd;
+			r = bb_copy(b, root, src_fd, ls->sel, &co, err);
+		}
+		if (r >= 0 && c->n_inline) {
+			/* heredoc sources: files 0644 in a scratch directory, copied like any */
+			cleanup_free char *dir = NULL;
+			if ((r = bb_tmpdir(b, "heredoc", &dir, err)) < 0)
+				break;
+			int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dfd < 0) {
+				r = kiln_fail_errno(err, "opening %s", dir);
+				break;
+			}
+			cleanup(kiln_strv_release) struct kiln_strv names = KILN_STRV_INIT;
+			for (size_t i = 0; r >= 0 && i < c->n_inline; i++) {
+				const struct kiln_df_inline *in = &c->inline_sources[i];
+				cleanup_free char *base = kiln_plan_path_base(in->name);
+				if (!base || kiln_strv_push(&names, base) < 0) {
+					r = oom(err);
+					break;
+				}
+				r = kiln_write_file_atomic_at(dfd, base, in->data, strlen(in->data),
+							      0644, err);
+				if (r >= 0 && fchmodat(dfd, base, 0644, 0) < 0)
+					r = kiln_fail_errno(err, "chmod %s", base);
+			}
+			cleanup(kiln_plan_selection_freep) struct kiln_plan_selection *hs = NULL;
+			struct kiln_plan_tree t = { .root_fd = dfd, .name = "a here-document" };
+			struct kiln_plan_select_opts so = { .sources = (const char *const *)names.items,
+							    .n_sources = names.len };
+			if (r >= 0)
+				r = kiln_plan_select(&t, &so, &b->ctx, &hs, err);
+			if (r >= 0) {
+				struct bb_copy_opts ho = co;
+				ho.unpack = 0;
+				r = bb_copy(b, root, dfd, hs, &ho, err);
+			}
+			(void)close(dfd);
+			struct kiln_error e = KILN_ERROR_INIT;
+			(void)kiln_rm_rf(dir, &e);
+			kiln_error_release(&e);
+		}
+		break;
+	}
+	}
+	if (r < 0)
+		return r;
+	if (kiln_cancelled(&b->ctx))
+		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+	return bb_commit(b, m, ret, err);
+}
+
+static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_step *ps,
+		      struct kiln_error *err)
+{
+	const struct kiln_df_step *st = ps->df;
+	struct bb_vertex v = { 0 };
+	if (bb_vertex_start(b, &v, "%s", ps->name) < 0)
+		return oom(err);
+	struct layer_step ls = { .sc = { .b = b, .s = s, .ps = ps, .v = &v },
+				 .step = st,
+				 .key = KILN_PLAN_KEY_INIT,
+				 .content_key = KILN_PLAN_KEY_INIT,
+				 .argv = KILN_STRV_INIT,
+				 .files = KILN_STRV_INIT,
+				 .mounts = KILN_STRV_INIT,
+				 .src_fd = -1 };
+	int is_copy = st->instr.cmd == KILN_DF_COPY || st->instr.cmd == KILN_DF_ADD;
+	if (is_copy)
+		ls.link = st->instr.u.copy.link && !(st->instr.u.copy.chmod && *st->instr.u.copy.chmod);
+	int r = 0;
+	if (st->instr.cmd == KILN_DF_WORKDIR)
+		r = bb_config_apply(b, s, st, err);
+	if (r >= 0 && st->instr.cmd == KILN_DF_RUN) {
+		if (!b->can_run)
+			r = kiln_fail(err, KILN_EUNSUPP, 0,
+				      "RUN needs to execute for %s, but this machine runs another "
+				      "platform",
+				      b->platform_str);
+		if (r >= 0)
+			r = bb_run_argv(st, &ls.argv, &ls.files, err);
+		if (r >= 0)
+			r = bb_run_mounts_key(&ls.sc, &ls.mounts, err);
+	}
+	if (r >= 0 && is_copy)
+		r = copy_sources(&ls, err);
+	if (r >= 0)
+		r = key_input(&ls, ls.source_ref, ls.has_sources ? &ls.sources : NULL, &ls.key, err);
+	cleanup_free char *created_by = NULL;
+	if (r >= 0)
+		r = bb_created_by(st, (const char *const *)ls.argv.items, ls.argv.len, &created_by,
+				  err);
+
+	struct bb_layer layer = { 0 };
+	const char *chain_key = NULL;
+	int hit = 0;
+	if (r >= 0 && !(b->o->flags & KILN_BUILD_NO_CACHE)) {
+		r = bb_cache_get(b, &ls.key.digest, &layer, err);
+		hit = r == 1;
+		chain_key = ls.key.digest.str;
+	}
+	/* COPY --from=<stage>: the same content copied from a changed stage is a hit */
+	if (r >= 0 && !hit && is_copy && ps->wait_stage >= 0) {
+		r = from_tree(&ls, 1, err);
+		if (r >= 0)
+			r = key_input(&ls, "stage-content", &ls.sources, &ls.content_key, err);
+		if (r >= 0) {
+			ls.has_content_key = 1;
+			chain_key = ls.content_key.digest.str;
+			if (!(b->o->flags & KILN_BUILD_NO_CACHE)) {
+				r = bb_cache_get(b, &ls.content_key.digest, &layer, err);
+				hit = r == 1;
+				/* the next build finds it by its definition */
+				if (hit && bb_cache_put(b, &ls.key, &layer, created_by, err) < 0)
+					kiln_error_release(err);
+			}
+		}
+	}
+	if (r >= 0 && hit) {
+		r = take_layer(&ls, &layer, chain_key, created_by, 1, err);
+		if (r >= 0)
+			bb_vertex_cached(b, &v);
+	} else if (r >= 0) {
+		r = 0;
+		if (is_copy && st->instr.u.copy.from && *st->instr.u.copy.from && !ls.sel)
+			r = from_tree(&ls, 0, err);
+		if (r >= 0)
+			r = execute(&ls, &layer, err);
+		if (r >= 0)
+			r = bb_cache_put(b, &ls.key, &layer, created_by, err);
+		if (r >= 0 && ls.has_content_key)
+			r = bb_cache_put(b, &ls.content_key, &layer, created_by, err);
+		if (r >= 0)
+			r = take_layer(&ls, &layer,
+				       ls.has_content_key ? ls.content_key.digest.str
+							  : ls.key.digest.str,
+				       created_by, 0, err);
+		if (r >= 0)
+			bb_vertex_done(b, &v);
+	}
+	bb_layer_release(&layer);
+	if (r < 0) {
+		if (err && err->pos.line == 0)
+			kiln_error_set_pos(err, b->df_name, st->instr.start_line, 0);
+		if (r != -KILN_ECHILD) /* a RUN reports its own failure with the output */
+			bb_vertex_error(b, &v, err && err->msg ? err->msg : kiln_strerror(-r), NULL,
+					0);
+	}
+	if (ls.sc.sn)
+		kiln_snapshotter_free(ls.sc.sn);
+	layer_step_release(&ls);
+	bb_vertex_release(&v);
+	return r;
+}
+
+/* ---- the stage ------------------------------------------------------------------- */
+
+static int run_stage(struct bb *b, struct bb_stage *s, struct kiln_error *err)
+{
+	int r = start_stage(b, s, err);
+	if (r >= 0)
+		r = acquire_slot(b, s, err);
+	for (size_t k = 0; r >= 0 && k < s->ps->n_steps; k++) {
+		const struct kiln_plan_step *ps = &s->ps->steps[k];
+		if (kiln_cancelled(&b->ctx)) {
+			r = kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+			break;
+		}
+		if (ps->layer) {
+			r = layer_step(b, s, ps, err);
+		} else {
+			r = bb_config_apply(b, s, ps->df, err);
+			if (r < 0 && err && err->pos.line == 0)
+				kiln_error_set_pos(err, b->df_name, ps->df->instr.start_line, 0);
+		}
+	}
+	release_slot(b, s);
+	return r;
+}
+
+void *bb_stage_main(void *arg)
+{
+	struct bb_stage_arg *a = arg;
+	struct bb *b = a->b;
+	struct bb_stage *s = a->s;
+	int r = run_stage(b, s, &s->err);
+	if (r < 0 && s->err.code == KILN_OK)
+		(void)kiln_fail(&s->err, (enum kiln_err)-r, 0, "%s", kiln_strerror((enum kiln_err)-r));
+	(void)pthread_mutex_lock(&b->lock);
+	s->done = 1;
+	s->ok = r >= 0;
+	(void)pthread_cond_broadcast(&b->cond);
+	(void)pthread_mutex_unlock(&b->lock);
+	if (r < 0)
+		bb_fail(b, s);
+	return NULL;
+}
