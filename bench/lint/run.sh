@@ -1,4 +1,6 @@
 #!/bin/sh
+# report() sets wall_<key>/cpu_<key> with eval; the file names are our own
+# shellcheck disable=SC2154,SC2012
 # SPDX-License-Identifier: Apache-2.0
 # kiln lint throughput (Dockerfiles per second) over the lint corpus,
 # against the npm linters dockerfilelint and dockerfile-utils, in one run.
@@ -55,6 +57,7 @@ measure() {
 
 # report NAME "WALL CPU" KEY: prints files/s by wall time and by CPU time
 report() {
+	# shellcheck disable=SC2086 # "WALL CPU" splits into two arguments
 	set -- "$1" $2 "$3"
 	w=$2
 	c=$3
@@ -88,3 +91,27 @@ if command -v shellcheck >/dev/null 2>&1; then
 		"$(measure "$KILN" lint --no-fail --no-context -f json $small)" ksc
 	n=$n_all
 fi
+
+# One process per file, as pre-commit hooks and editors call linters: the
+# first 45 files, each tool started once per file.
+ls "$work"/*.Dockerfile | head -n 45 >"$work/few"
+cat >"$work/per-file.sh" <<'EOS'
+list=$1
+shift
+while read -r f; do
+	"$@" "$f" >/dev/null 2>&1 || true
+done <"$list"
+EOS
+n_all=$n
+n=45
+per_file() {
+	measure sh "$work/per-file.sh" "$work/few" "$@"
+}
+report "kiln lint, one process per file" "$(per_file "$KILN" lint --no-fail --no-context --no-shellcheck -f json)" pk
+report "dockerfilelint CLI, one process per file" \
+	"$(per_file "$NPMDIR/node_modules/.bin/dockerfilelint" -o json)" pdfl
+report "dockerfile-utils CLI, one process per file" \
+	"$(per_file "$NPMDIR/node_modules/.bin/dockerfile-utils" lint)" pdfu
+echo "per file: kiln / dockerfilelint: $((wall_pk / wall_pdfl))x wall;" \
+	"kiln / dockerfile-utils: $((wall_pk / wall_pdfu))x wall"
+n=$n_all
