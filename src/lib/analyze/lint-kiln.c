@@ -218,14 +218,13 @@ static void kl1001_1002(struct lint_file *f)
 	if (pkg)
 		lint_emit(f, "KL1002", (int)fin->from, line,
 			  "this single-stage Dockerfile installs %s, which then ships in the image: "
-			  "build in a first stage and copy the output into a slim runtime stage "
-			  "(kiln convert proposes the split)",
+			  "build in a first stage and copy the output into a slim runtime stage",
 			  pkg);
 	else if (tool)
 		lint_emit(f, "KL1002", (int)fin->from, line,
 			  "this single-stage Dockerfile runs on %s, a %s toolchain image, so compilers "
 			  "and sources ship in the image: build in a first stage and copy the output into "
-			  "a runtime image (kiln convert proposes the split)",
+			  "a runtime image",
 			  img, what);
 }
 

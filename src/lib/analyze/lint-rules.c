@@ -168,7 +168,7 @@ static const struct kiln_lint_rule_info rules[] = {
 	KL("KL1001", W, "the final stage builds on a toolchain image although earlier stages exist",
 	   "build in an earlier stage and base the final stage on a runtime image (alpine, distroless, *-slim, aspnet, jre)"),
 	KL("KL1002", I, "a single-stage Dockerfile installs compilers or build tools",
-	   "split it into a build stage and a runtime stage (kiln convert proposes one)"),
+	   "split it into a build stage and a slim runtime stage that copies only the build output"),
 	KL("KL1003", W, "the whole context is copied before the dependency install",
 	   "copy the manifest first (package*.json, go.mod, requirements.txt, ...), install, then copy the rest"),
 	KL("KL1004", W, "no .dockerignore although the context holds what a build should not see",
