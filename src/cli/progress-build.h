@@ -44,6 +44,8 @@ struct cli_vertex {
 	char *logs; /* tty: the last lines of output */
 	size_t logs_len;
 	char *status; /* the latest status line */
+	char *partial; /* plain: output after the last newline, not printed yet */
+	size_t partial_len;
 };
 
 struct cli_vertices {

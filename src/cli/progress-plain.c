@@ -58,6 +58,7 @@ void cli_vertices_release(struct cli_vertices *vs)
 		free(vs->v[i].tail);
 		free(vs->v[i].logs);
 		free(vs->v[i].status);
+		free(vs->v[i].partial);
 	}
 	free(vs->v);
 	memset(vs, 0, sizeof(*vs));
@@ -120,6 +121,13 @@ static void plain_event(struct cli_build_progress *p, const struct kiln_build_ev
 	if (!v)
 		return;
 	double secs = (double)ev->duration_ns / 1e9;
+	if (v->partial_len && ev->kind != KILN_BUILD_EV_LOG && ev->kind != KILN_BUILD_EV_STATUS &&
+	    ev->kind != KILN_BUILD_EV_START) {
+		header(p, v);
+		fprintf(p->out, "#%d %.3f %.*s\n", v->id,
+			(double)(ev->time_ns - v->start_ns) / 1e9, (int)v->partial_len, v->partial);
+		v->partial_len = 0;
+	}
 	switch (ev->kind) {
 	case KILN_BUILD_EV_START:
 		header(p, v);
@@ -129,14 +137,25 @@ static void plain_event(struct cli_build_progress *p, const struct kiln_build_ev
 		fprintf(p->out, "#%d %s\n", v->id, ev->msg ? ev->msg : "");
 		break;
 	case KILN_BUILD_EV_LOG: {
-		header(p, v);
+		/* whole lines only: what follows the last newline waits for the rest */
 		double t = (double)(ev->time_ns - v->start_ns) / 1e9;
 		const char *s = ev->data, *end = ev->data + ev->len;
 		while (s < end) {
 			const char *nl = memchr(s, '\n', (size_t)(end - s));
-			size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
-			fprintf(p->out, "#%d %.3f %.*s\n", v->id, t, (int)len, s);
-			s += len + (nl ? 1 : 0);
+			if (!nl) {
+				char *n = kiln_realloc(v->partial, v->partial_len + (size_t)(end - s));
+				if (n) {
+					memcpy(n + v->partial_len, s, (size_t)(end - s));
+					v->partial = n;
+					v->partial_len += (size_t)(end - s);
+				}
+				break;
+			}
+			header(p, v);
+			fprintf(p->out, "#%d %.3f %.*s%.*s\n", v->id, t, (int)v->partial_len,
+				v->partial ? v->partial : "", (int)(nl - s), s);
+			v->partial_len = 0;
+			s = nl + 1;
 		}
 		break;
 	}

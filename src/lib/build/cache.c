@@ -5,7 +5,7 @@
  *   build_cache       key -> the layer a step made (diff_id, blob, size,
  *                     media type), its history text, and the key's
  *                     ingredients (so that a miss can be explained later)
- *   build_hash_cache  (dev, ino) + size, mtime, ctime -> sha256 of a
+ *   build_hash_cache  (dev, ino) + size, mtime, ctime -> sha256 (raw) of a
  *                     context file's contents
  *
  * A record is written only after its blob is in the store. Records are not
@@ -36,7 +36,7 @@ static const struct kiln_store_migration migrations[] = {
 	     " size INTEGER NOT NULL,"
 	     " mtime_ns INTEGER NOT NULL,"
 	     " ctime_ns INTEGER NOT NULL,"
-	     " digest TEXT NOT NULL,"
+	     " sha256 BLOB NOT NULL,"
 	     " PRIMARY KEY (dev, ino)) WITHOUT ROWID" },
 };
 
@@ -170,7 +170,11 @@ int bb_cache_touch(struct bb *b, const struct kiln_digest *keys, size_t n, struc
 	int r = kiln_store_tx_begin(b->st, err);
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	if (r >= 0)
-		r = prepare(b->st, "UPDATE build_cache SET used_unix = ?2 WHERE key = ?1", &s, err);
+		/* at most once an hour per record: a no-op rebuild writes (and syncs) nothing */
+		r = prepare(b->st,
+			    "UPDATE build_cache SET used_unix = ?2 WHERE key = ?1 AND used_unix < ?2 - "
+			    "3600",
+			    &s, err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		sqlite3_reset(s);
 		sqlite3_bind_text(s, 1, keys[i].str, -1, SQLITE_STATIC);
@@ -194,9 +198,13 @@ static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 {
 	struct bb *b = ud;
 	bb_store_lock(b);
+	/* one read transaction for the batch: a statement each would lock and
+	 * unlock the database file every time */
+	sqlite3 *db = kiln_store_db(b->st);
+	int in_tx = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	int r = prepare(b->st,
-			"SELECT size, mtime_ns, ctime_ns, digest FROM build_hash_cache WHERE dev = "
+			"SELECT size, mtime_ns, ctime_ns, sha256 FROM build_hash_cache WHERE dev = "
 			"?1 AND ino = ?2",
 			&s, err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
@@ -214,11 +222,14 @@ static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 		    sqlite3_column_int64(s, 1) != ids[i].mtime_ns ||
 		    sqlite3_column_int64(s, 2) != ids[i].ctime_ns)
 			continue;
-		if (kiln_digest_parse((const char *)sqlite3_column_text(s, 3), &digests[i], NULL) ==
-		    0)
+		if (sqlite3_column_bytes(s, 3) == 32) {
+			kiln_digest_from_raw(&digests[i], sqlite3_column_blob(s, 3));
 			found[i] = 1;
+		}
 	}
 	finalizep(&s);
+	if (in_tx)
+		(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	bb_store_unlock(b);
 	return r < 0 ? r : 0;
 }
@@ -233,7 +244,7 @@ static int hc_store(void *ud, const struct kiln_plan_file_id *ids,
 	if (r >= 0)
 		r = prepare(b->st,
 			    "INSERT OR REPLACE INTO build_hash_cache (dev, ino, size, mtime_ns, "
-			    "ctime_ns, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			    "ctime_ns, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 			    &s, err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		sqlite3_reset(s);
@@ -242,7 +253,7 @@ static int hc_store(void *ud, const struct kiln_plan_file_id *ids,
 		sqlite3_bind_int64(s, 3, (sqlite3_int64)ids[i].size);
 		sqlite3_bind_int64(s, 4, ids[i].mtime_ns);
 		sqlite3_bind_int64(s, 5, ids[i].ctime_ns);
-		sqlite3_bind_text(s, 6, digests[i].str, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 6, digests[i].raw, 32, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			r = kiln_store_db_fail(b->st, err, "writing the hash cache");
 	}

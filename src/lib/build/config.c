@@ -466,6 +466,9 @@ int bb_config_finish(struct bb *b, struct kiln_oci_config *c, struct kiln_error 
 	 * layers started; the config is as old as the last entry. A rebuild from
 	 * the cache therefore gives the same config, and the same image id.
 	 */
+	cleanup_free char *now = kiln_oci_time_format(b->created, 0);
+	if (!now)
+		return oom(err);
 	const char *created = NULL;
 	int gap = 0;
 	for (size_t i = 0; i < c->n_history; i++) {
@@ -477,6 +480,8 @@ int bb_config_finish(struct bb *b, struct kiln_oci_config *c, struct kiln_error 
 			gap = 1;
 		}
 	}
+	if (!created)
+		created = now; /* no layer has a time: the build's */
 	gap = 0;
 	for (size_t i = 0; i < c->n_history; i++) {
 		struct kiln_oci_history *h = &c->history[i];
@@ -485,7 +490,7 @@ int bb_config_finish(struct bb *b, struct kiln_oci_config *c, struct kiln_error 
 				created = h->created;
 		} else {
 			gap = 1;
-			if (created && !(h->created = kiln_strdup(created)))
+			if (!(h->created = kiln_strdup(created)))
 				return oom(err);
 		}
 	}

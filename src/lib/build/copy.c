@@ -211,8 +211,8 @@ int bb_resolve_owner(struct bb *b, int root_fd, const char *spec, uint32_t *uid,
 			return r;
 		r = pw ? db_lookup(pw, pwl, user, 2, uid, gid) : 0;
 		if (r <= 0)
-			bb_warn(b, "--chown: no user \"%s\" in the destination's /etc/passwd; owned "
-				   "by 0 as BuildKit does",
+			bb_warn(b, "user \"%s\" is not in the destination's /etc/passwd: what is "
+				   "written is owned by 0, as BuildKit does",
 				user);
 	}
 	if (group && *group) {
@@ -228,8 +228,8 @@ int bb_resolve_owner(struct bb *b, int root_fd, const char *spec, uint32_t *uid,
 			if (r > 0)
 				*gid = g;
 			else
-				bb_warn(b, "--chown: no group \"%s\" in the destination's /etc/group; "
-					   "the user's group is kept as BuildKit does",
+				bb_warn(b, "group \"%s\" is not in the destination's /etc/group: the "
+					   "user's group is kept, as BuildKit does",
 					group);
 		}
 	}

@@ -103,6 +103,39 @@ static int recompress(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 	return 0;
 }
 
+/* A blob from memory, unless the store has it (a rebuild from the cache syncs nothing). */
+static int put_blob(struct bb *b, const char *data, size_t len, struct kiln_digest *ret,
+		    struct kiln_error *err)
+{
+	int r = kiln_sha256_buf(data, len, ret, err);
+	if (r < 0)
+		return r;
+	bb_store_lock(b);
+	int64_t size = -1;
+	r = kiln_store_blob_has(b->st, ret, &size, err);
+	if (r == 0 || (r == 1 && size != (int64_t)len))
+		r = kiln_store_blob_put(b->st, data, len, ret, ret, err);
+	bb_store_unlock(b);
+	return r < 0 ? r : 0;
+}
+
+/* The image is recorded and every name points at it already. Store lock held. */
+static int already_named(struct bb *b, const struct kiln_digest *manifest,
+			 const struct kiln_strv *names)
+{
+	struct kiln_store_image *img = NULL;
+	if (kiln_store_image_get(b->st, manifest, &img, NULL) < 0)
+		return 0;
+	kiln_store_image_free(img);
+	for (size_t i = 0; names && i < names->len; i++) {
+		struct kiln_digest d;
+		if (kiln_store_name_get(b->st, names->items[i], &d, NULL) < 0 ||
+		    !kiln_digest_equal(&d, manifest))
+			return 0;
+	}
+	return 1;
+}
+
 /* Canonical names of the tags. */
 static int tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err)
 {
@@ -226,11 +259,50 @@ static int push(struct bb *b, const char *name, struct kiln_build_result *res,
 	return r;
 }
 
+/*
+ * An image without any layer (FROM scratch and metadata only) cannot be an
+ * OCI manifest, which needs one: it gets the empty layer (an empty tar), with
+ * a history entry that says why.
+ */
+static int empty_layer(struct bb *b, struct bb_stage *target, struct kiln_error *err)
+{
+	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
+	bb_store_lock(b);
+	int r = kiln_store_blob_writer_new(b->st, NULL, -1, &w, err);
+	bb_store_unlock(b);
+	if (r < 0)
+		return r;
+	struct kiln_layer_writer *lw = NULL;
+	struct kiln_layer_digests dg;
+	r = kiln_layer_writer_new(kiln_blob_writer_external_fd(w), &b->wopts, &lw, err);
+	if (r >= 0)
+		r = kiln_layer_writer_finish(lw, &dg, err);
+	kiln_layer_writer_free(lw);
+	struct bb_layer l = { .media_type = (char *)b->media_type, .created = b->created };
+	bb_store_lock(b);
+	if (r >= 0)
+		r = kiln_blob_writer_commit(w, &l.digest, &l.size, err);
+	bb_store_unlock(b);
+	if (r < 0)
+		return r;
+	l.diff_id = dg.diff_id;
+	if (bb_chain_push(&target->chain, &l) < 0 ||
+	    kiln_oci_config_add_diff_id(target->config, &l.diff_id, err) < 0)
+		return oom(err);
+	struct kiln_oci_history h = {
+		.created_by = (char *)"an empty root filesystem",
+		.comment = (char *)"an OCI image manifest needs a layer",
+	};
+	return kiln_oci_config_add_history(target->config, &h, err);
+}
+
 int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *res,
 	      struct kiln_error *err)
 {
 	struct kiln_oci_config *c = target->config;
-	int r = bb_config_finish(b, c, err);
+	int r = target->chain.n ? 0 : empty_layer(b, target, err);
+	if (r >= 0)
+		r = bb_config_finish(b, c, err);
 	if (r < 0)
 		return r;
 	struct bb_vertex v = { 0 };
@@ -244,10 +316,8 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	r = tag_names(b, &names, err);
 	if (r >= 0)
 		r = kiln_oci_config_to_json(c, &cjson, &clen, err);
-	bb_store_lock(b);
 	if (r >= 0)
-		r = kiln_store_blob_put(b->st, cjson, clen, NULL, &cdig, err);
-	bb_store_unlock(b);
+		r = put_blob(b, cjson, clen, &cdig, err);
 	if (r >= 0)
 		r = kiln_oci_manifest_new(&m, err);
 	if (r >= 0) {
@@ -278,11 +348,11 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 		name_it |= b->o->outputs[i].type == KILN_BUILD_OUTPUT_IMAGE;
 	if (!no)
 		name_it = 1;
-	bb_store_lock(b);
 	if (r >= 0)
-		r = kiln_store_blob_put(b->st, mjson, mlen, NULL, &mdig, err);
+		r = put_blob(b, mjson, mlen, &mdig, err);
 	/* the record and its names last: an interrupted build leaves no image */
-	if (r >= 0)
+	bb_store_lock(b);
+	if (r >= 0 && !already_named(b, &mdig, name_it ? &names : NULL))
 		r = kiln_store_image_add(b->st, &mdig, name_it ? (const char *const *)names.items : NULL,
 					 name_it ? names.len : 0, err);
 	bb_store_unlock(b);

@@ -507,6 +507,15 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 		      struct kiln_error *err)
 {
 	const struct kiln_df_step *st = ps->df;
+	/* what the step reads from other stages first: its time starts after */
+	int r = 0;
+	if (ps->wait_stage >= 0)
+		r = bb_wait_stage(b, s, (size_t)ps->wait_stage, err);
+	for (size_t i = 0; r >= 0 && i < ps->n_mounts; i++)
+		if (ps->mount_stages[i] >= 0)
+			r = bb_wait_stage(b, s, (size_t)ps->mount_stages[i], err);
+	if (r < 0)
+		return r;
 	struct bb_vertex v = { 0 };
 	if (bb_vertex_start(b, &v, "%s", ps->name) < 0)
 		return oom(err);
@@ -521,7 +530,6 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 	int is_copy = st->instr.cmd == KILN_DF_COPY || st->instr.cmd == KILN_DF_ADD;
 	if (is_copy)
 		ls.link = st->instr.u.copy.link && !(st->instr.u.copy.chmod && *st->instr.u.copy.chmod);
-	int r = 0;
 	if (st->instr.cmd == KILN_DF_WORKDIR)
 		r = bb_config_apply(b, s, st, err);
 	if (r >= 0 && st->instr.cmd == KILN_DF_RUN) {

@@ -26,7 +26,7 @@
 
 struct memo_slot {
 	struct kiln_plan_file_id id;
-	struct kiln_digest digest;
+	uint8_t raw[32]; /* the digest, raw: a slot stays small */
 	int used;
 };
 
@@ -104,10 +104,35 @@ static struct memo_slot *memo_find(struct kiln_plan_hasher *h, const struct kiln
 	}
 }
 
+/* Room for `more` entries at most half full (one rehash for a whole batch). */
+static int memo_reserve(struct kiln_plan_hasher *h, size_t more)
+{
+	if ((h->memo_len + more) * 3 <= h->memo_cap * 2)
+		return 0;
+	size_t nc = h->memo_cap ? h->memo_cap : 1024;
+	while ((h->memo_len + more) * 3 > nc * 2)
+		nc *= 2;
+	struct memo_slot *n = kiln_calloc(nc, sizeof(*n));
+	if (!n)
+		return -KILN_ENOMEM;
+	for (size_t i = 0; i < h->memo_cap; i++) {
+		if (!h->memo[i].used)
+			continue;
+		size_t j = id_hash(&h->memo[i].id) & (nc - 1);
+		while (n[j].used)
+			j = (j + 1) & (nc - 1);
+		n[j] = h->memo[i];
+	}
+	free(h->memo);
+	h->memo = n;
+	h->memo_cap = nc;
+	return 0;
+}
+
 static int memo_put(struct kiln_plan_hasher *h, const struct kiln_plan_file_id *id,
 		    const struct kiln_digest *d)
 {
-	if ((h->memo_len + 1) * 2 > h->memo_cap) {
+	if ((h->memo_len + 1) * 3 > h->memo_cap * 2) {
 		size_t nc = h->memo_cap ? h->memo_cap * 2 : 1024;
 		struct memo_slot *n = kiln_calloc(nc, sizeof(*n));
 		if (!n)
@@ -130,7 +155,8 @@ static int memo_put(struct kiln_plan_hasher *h, const struct kiln_plan_file_id *
 		i = (i + 1) & mask;
 	if (!h->memo[i].used)
 		h->memo_len++;
-	h->memo[i] = (struct memo_slot){ .id = *id, .digest = *d, .used = 1 };
+	h->memo[i] = (struct memo_slot){ .id = *id, .used = 1 };
+	memcpy(h->memo[i].raw, d->raw, sizeof(h->memo[i].raw));
 	return 0;
 }
 
@@ -333,7 +359,7 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 		file_id(&it->st, &id);
 		struct memo_slot *ms = memo_find(h, &id);
 		if (ms) {
-			it->digest = ms->digest;
+			kiln_digest_from_raw(&it->digest, ms->raw);
 			it->hashed = 1;
 			h->stats.memo_hits++;
 			continue;
@@ -342,6 +368,8 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 		todo[nt++] = i;
 	}
 	int r;
+	if (nt && memo_reserve(h, nt) < 0)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	if (nt && t->context && h->has_cache) {
 		cleanup_free struct kiln_digest *d = kiln_calloc(nt, sizeof(*d));
 		cleanup_free unsigned char *found = kiln_calloc(nt, 1);

@@ -196,7 +196,7 @@ static int not_found(const struct kiln_plan_tree *t, const char *source, const c
 					 file, info.pattern);
 		}
 	}
-	return kiln_fail(err, KILN_ENOTFOUND, ENOENT, "source \"%s\" not found in %s", source,
+	return kiln_fail(err, KILN_ENOTFOUND, 0, "source \"%s\" not found in %s", source,
 			 t->name);
 }
 
