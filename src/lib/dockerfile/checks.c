@@ -274,6 +274,7 @@ static int scope_config(const struct kiln_df_node *node, struct lint_config *c)
 		int code = e.code;
 		kiln_error_release(&e);
 		if (r < 0) {
+			config_release(&one); /* what was parsed before the bad option */
 			if (code == KILN_ENOMEM)
 				return -KILN_ENOMEM;
 			continue; /* not a valid check comment: an ordinary comment */
