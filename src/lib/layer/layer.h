@@ -305,7 +305,8 @@ struct kiln_layer_apply_result {
  * Hostile input fails with a clear error naming the entry: `..` in a path
  * (-KILN_EPARSE), a hardlink to a path that does not exist yet
  * (-KILN_ENOTFOUND), a device node when not privileged (-KILN_EUNSUPP),
- * a limit exceeded (-KILN_ELIMIT). Absolute paths are made relative as
+ * a limit exceeded or a name component over 255 bytes (-KILN_ELIMIT), a
+ * parent that is not a directory inside the root (-KILN_EINVAL). Absolute paths are made relative as
  * Docker does; symlinks are followed only inside the root. A digest
  * mismatch fails with -KILN_EDIGEST after the whole stream was read.
  *
@@ -378,7 +379,8 @@ int kiln_layer_writer_write_data(struct kiln_layer_writer *w, const void *buf, s
  * Add every entry below the directory open at `dir_fd` (not the directory
  * itself), depth first, each directory's children in byte order with
  * whiteouts first (the OCI spec's advice). Names get `prefix` + "/" in
- * front when `prefix` is non-NULL and non-empty. Hardlinks are detected by
+ * front when `prefix` is non-NULL and non-empty (the prefix's own
+ * directories are not written: add them first if the layer needs them). Hardlinks are detected by
  * (dev, ino) and written as links to the first name. Sockets are skipped.
  * A file literally named `.wh.*` fails with -KILN_EINVAL (it would read as
  * a whiteout).
