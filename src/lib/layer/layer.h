@@ -306,9 +306,9 @@ struct kiln_layer_apply_result {
  * (-KILN_EPARSE), a hardlink to a path that does not exist yet
  * (-KILN_ENOTFOUND), a device node when not privileged (-KILN_EUNSUPP),
  * a limit exceeded or a name component over 255 bytes (-KILN_ELIMIT), a
- * parent that is not a directory inside the root (-KILN_EINVAL). Absolute paths are made relative as
- * Docker does; symlinks are followed only inside the root. A digest
- * mismatch fails with -KILN_EDIGEST after the whole stream was read.
+ * parent that is not a directory inside the root (-KILN_EINVAL). Absolute paths are made relative
+ * as Docker does; symlinks are followed only inside the root. A digest mismatch fails with
+ * -KILN_EDIGEST after the whole stream was read.
  *
  * On failure the directory holds whatever was written so far: apply into
  * a fresh directory and rename it into place on success.
