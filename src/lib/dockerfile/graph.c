@@ -411,9 +411,10 @@ static int resolve(struct df_graph *gr, struct kiln_error *err)
 	struct kiln_df_graph *g = gr->g;
 	cleanup_free unsigned char *checked = kiln_calloc(g->n_stages + 1, 1);
 	cleanup_free unsigned char *configured = kiln_calloc(g->n_stages + 1, 1);
-	if (!checked || !configured)
+	/* per stage, how many of its image dependencies were checked */
+	cleanup_free size_t *images_checked = kiln_calloc(g->n_stages + 1, sizeof(size_t));
+	if (!checked || !configured || !images_checked)
 		return df_oom(err);
-	size_t images_checked = 0;
 	for (;;) {
 		mark_needed(g);
 		/* every image base is parsed as a reference, needed or not */
@@ -444,10 +445,11 @@ static int resolve(struct df_graph *gr, struct kiln_error *err)
 				}
 			}
 		}
-		/* COPY --from=image and mount from=image are image states too */
-		for (; images_checked < g->n_stages; images_checked++) {
-			const struct kiln_df_stage *st = &g->stages[images_checked];
-			for (size_t k = 0; k < st->n_images; k++) {
+		/* COPY --from=image and mount from=image (ONBUILD's too) are image states */
+		for (size_t i = 0; i < g->n_stages; i++) {
+			const struct kiln_df_stage *st = &g->stages[i];
+			for (size_t k = images_checked[i]; k < st->n_images; k++) {
+				images_checked[i] = k + 1;
 				if (st->images[k].kind == KILN_DF_EDGE_FROM)
 					continue;
 				int r = df_ref_check(gr, st->images[k].ref, err);
