@@ -461,6 +461,42 @@ static int image_config(void *ud, const char *ref, const struct kiln_df_platform
 	return 1;
 }
 
+static int ref_lower(void *ud, const char *s, struct kiln_error *err)
+{
+	(void) ud;
+	for (const char *p = s; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			return kiln_fail(err, KILN_EPARSE, 0, "invalid reference format");
+	return 0;
+}
+
+static void test_references(void)
+{
+	static const struct {
+		const char *df;
+		const char *msg;
+		int line;
+	} cases[] = {
+		{ "FROM Alpine AS x\nFROM a\n",
+		  "failed to parse stage name \"Alpine\": invalid reference format", 1 },
+		{ "FROM a\nCOPY --from=Tool /x /y\n",
+		  "failed to parse stage name \"Tool\": invalid reference format", 2 },
+		{ "FROM a AS base\nONBUILD COPY --from=Bad /x /y\nFROM base\n",
+		  "failed to parse stage name \"Bad\": invalid reference format", 3 },
+	};
+	struct kiln_df_hooks hooks = { .reference_check = ref_lower };
+	struct kiln_df_graph_opts o = { .hooks = &hooks };
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
+		struct built b;
+		int r = build_opts(cases[i].df, &o, &b);
+		TAP_OK(r < 0 && b.err.msg && !strcmp(b.err.msg, cases[i].msg) &&
+			       b.err.pos.line == cases[i].line,
+		       "reference check %zu: %s (line %d)", i, b.err.msg ? b.err.msg : "",
+		       b.err.pos.line);
+		built_release(&b);
+	}
+}
+
 static void test_onbuild_and_images(void)
 {
 	struct built b;
@@ -568,5 +604,6 @@ int main(void)
 	test_errors();
 	test_graph();
 	test_onbuild_and_images();
+	test_references();
 	return tap_done();
 }
