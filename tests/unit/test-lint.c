@@ -399,6 +399,77 @@ static void test_never_fails(void)
 	}
 }
 
+/* Allocation failures (in a -Dfailmalloc=true build): -KILN_ENOMEM or the whole result. */
+#ifdef KILN_FAILMALLOC
+/* "line rule message" of every finding. */
+static int render_all(const struct kiln_lint_report *rep, struct kiln_buf *out)
+{
+	for (size_t i = 0; i < rep->n_findings; i++)
+		if (kiln_buf_addf(out, "%d %s %s %s\n", rep->findings[i].line, rep->findings[i].rule,
+				  rep->findings[i].message, rep->findings[i].fingerprint) < 0)
+			return -1;
+	return 0;
+}
+
+#endif
+
+static void test_failmalloc(void)
+{
+#ifdef KILN_FAILMALLOC
+	static const char df[] =
+		"# hadolint global ignore=DL3059\n# check=skip=StageNameCasing\nARG BASE=golang:1.22\n"
+		"FROM ${BASE} AS Build\nWORKDIR /src\nCOPY . .\nRUN go mod download && apt-get update && "
+		"apt-get install -y gcc \"x\" | tee log\n# kiln ignore=DL3003\nRUN cd /x && pip install "
+		"flask && sh -c 'sudo npm i -g y' && case $a in b) wget u;; esac\n"
+		"ENV A=1 B=$A TOKEN=ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nLABEL Maintainer=x version=1.2 "
+		"license=MIT\nFROM debian:latest\nCOPY --from=0 /out /app\nEXPOSE 80\nCMD run\n";
+	static const char y[] = "label-schema:\n  version: semver\n  license: spdx\n"
+				"override:\n  info: [DL3057]\n";
+	struct kiln_lint_config cfg;
+	kiln_lint_config_init(&cfg);
+	if (kiln_lint_config_load_yaml(&cfg, y, sizeof(y) - 1, "c.yaml", NULL, NULL) < 0)
+		return;
+	struct kiln_lint_opts o = { .config = &cfg };
+	struct kiln_lint_report *ref = NULL;
+	struct kiln_buf want = KILN_BUF_INIT;
+	int ok = kiln_lint_run(df, sizeof(df) - 1, "Dockerfile", &o, &ref, NULL) == 0 &&
+		 render_all(ref, &want) == 0;
+	size_t n_ref = ok ? ref->n_findings : 0;
+	TAP_OK(ok && n_ref > 20, "the reference run has its findings (%zu)", n_ref);
+	kiln_lint_report_free(ref);
+	int failures = 0, oks = 0, bad = 0;
+	for (long n = 0; n < 200000; n++) {
+		struct kiln_lint_report *rep = NULL;
+		struct kiln_error err = KILN_ERROR_INIT;
+		kiln_alloc_fail_after(n);
+		int r = kiln_lint_run(df, sizeof(df) - 1, "Dockerfile", &o, &rep, &err);
+		kiln_alloc_fail_after(-1);
+		struct kiln_buf got = KILN_BUF_INIT;
+		int complete = r == 0 && render_all(rep, &got) == 0 && !strcmp(got.buf, want.buf);
+		kiln_buf_release(&got);
+		kiln_lint_report_free(rep);
+		if (complete) {
+			oks++;
+			break;
+		}
+		if (r == 0 || r != -KILN_ENOMEM || err.code != KILN_ENOMEM) {
+			if (!bad)
+				tap_diag("allocation %ld: r=%d code=%d (%s)", n, r, (int)err.code,
+					 err.msg ? err.msg : "no message");
+			bad++;
+		}
+		failures++;
+		kiln_error_release(&err);
+	}
+	kiln_buf_release(&want);
+	kiln_lint_config_release(&cfg);
+	TAP_INT_EQ(bad, 0, "failed allocations give -KILN_ENOMEM (%d tried)", failures);
+	TAP_INT_EQ(oks, 1, "kiln lint completes once allocations do");
+#else
+	tap_skip("not a -Dfailmalloc=true build", "allocation failures");
+#endif
+}
+
 int main(void)
 {
 	test_rule_table();
@@ -407,5 +478,6 @@ int main(void)
 	test_config_errors();
 	test_formats();
 	test_never_fails();
+	test_failmalloc();
 	return tap_done();
 }
