@@ -191,7 +191,11 @@ void cli_build_progress_event(void *userdata, const struct kiln_build_event *ev)
 {
 	struct cli_build_progress *p = userdata;
 	if (p->mode == CLI_BUILD_PROGRESS_QUIET) {
-		/* nothing is shown, but a failure's output is kept for the summary */
+		/* only warnings are shown; a failure's output is kept for the summary */
+		if (ev->kind == KILN_BUILD_EV_WARNING) {
+			fprintf(p->out, "WARNING: %s\n", ev->msg ? ev->msg : "");
+			return;
+		}
 		struct cli_vertex *v = ev->kind == KILN_BUILD_EV_ERROR ? cli_vertex_get(&p->vs, ev)
 								       : NULL;
 		if (v && ev->len) {

@@ -147,11 +147,11 @@ static int db_lookup(const char *db, size_t len, const char *name, int idx, uint
 		/* fields: name:x:id[:gid:...] */
 		uint32_t vals[2] = { 0, 0 };
 		const char *p = line + nl + 1, *end = line + ll;
-		int field = 1, got = 0;
-		while (p <= end && got < 2) {
+		int field = 1, got = 0, want = ret2 ? 2 : 1;
+		while (p <= end && got < want) {
 			const char *c = memchr(p, ':', (size_t)(end - p));
 			const char *fe = c ? c : end;
-			if (field >= idx && field <= idx + 1) {
+			if (field >= idx && field < idx + want) {
 				char buf[16];
 				size_t fl = (size_t)(fe - p);
 				if (fl == 0 || fl >= sizeof(buf))
@@ -167,7 +167,7 @@ static int db_lookup(const char *db, size_t len, const char *name, int idx, uint
 			p = c + 1;
 			field++;
 		}
-		if (got < 1)
+		if (got < want)
 			return -1;
 		*ret = vals[0];
 		if (ret2)

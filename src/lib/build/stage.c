@@ -403,6 +403,23 @@ static int copy_owner(struct layer_step *ls, int root_fd, struct bb_copy_opts *c
 	if (!chown || !*chown)
 		return 0;
 	co->has_owner = 1;
+	if (ls->link) {
+		/* a --link layer is made on an empty root: names cannot be looked up
+		 * (BuildKit fails on them too); numbers (and root) can */
+		int named = 0;
+		for (const char *p = chown; *p;) {
+			size_t n = strcspn(p, ":");
+			int numeric = n > 0 && strspn(p, "0123456789") >= n;
+			named |= !numeric && !(n == 4 && !strncmp(p, "root", 4));
+			p += n + (p[n] == ':');
+		}
+		if (named)
+				return kiln_fail(err, KILN_EINVAL, 0,
+						 "COPY --link --chown=%s: a --link layer does not see "
+						 "the image's /etc/passwd and /etc/group, so the owner "
+						 "must be numeric (uid[:gid])",
+						 chown);
+	}
 	return bb_resolve_owner(ls->sc.b, root_fd, chown, &co->uid, &co->gid, err);
 }
 

@@ -1,0 +1,155 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# kiln build from the command line: usage errors, the image id (-q,
+# --iidfile, --metadata-file), -f and stdin (a Dockerfile alone or a tar
+# context), build args and labels, platforms, progress formats, and bad
+# Dockerfiles reported with their line before any step runs.
+. "$(dirname "$0")/test-lib.sh"
+. "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'setup: a busybox base image' '
+	build_base &&
+	kiln inspect $BB >/dev/null
+'
+
+test_expect_success '--help describes the flags' '
+	kiln build --help >out &&
+	for f in --file --tag --target --build-arg --label --no-cache --pull --platform \
+		--network --progress --output --push --iidfile --metadata-file --jobs; do
+		test_grep -e "$f" out || return 1
+	done
+'
+
+test_expect_success 'usage errors exit 2' '
+	mkdir -p empty &&
+	test_expect_code 2 kiln build 2>err && test_grep "missing CONTEXT" err &&
+	test_expect_code 2 kiln build empty empty 2>err && test_grep "one CONTEXT only" err &&
+	test_expect_code 2 kiln build --progress=fancy empty 2>err &&
+	test_grep "auto, tty, plain or quiet" err &&
+	test_expect_code 2 kiln build --network=bridge empty 2>err &&
+	test_grep "default, host or none" err &&
+	test_expect_code 2 kiln build -o type=oci empty 2>err && test_grep "needs dest" err &&
+	test_expect_code 2 kiln build -o type=oci,dest=x,colour=red empty 2>err &&
+	test_grep "unknown key .colour." err &&
+	test_expect_code 2 kiln build -o type=floppy,dest=x empty 2>err &&
+	test_grep "unknown output type" err &&
+	test_expect_code 2 kiln build --build-arg =x empty 2>err &&
+	test_expect_code 2 kiln build --label nolabel empty 2>err
+'
+
+test_expect_success 'a missing Dockerfile is an error, not a usage error' '
+	test_expect_code 1 kiln build empty 2>err &&
+	test_grep "Dockerfile" err
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX '-q prints the image id; --iidfile and --metadata-file agree' '
+	mkdir -p ctx &&
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN echo built >/built
+	EOF
+	kiln build -q -t cli:1 --iidfile iid --metadata-file meta.json ctx >id &&
+	test "$(cat id)" = "$(cat iid)" &&
+	test "$(cfg cli:1 .Id)" = "\"$(cat iid)\"" &&
+	test "$(jq -r ".[\"containerimage.config.digest\"]" meta.json)" = "$(cat iid)" &&
+	test "$(jq -r ".[\"containerimage.digest\"]" meta.json)" = "$(cfg cli:1 .Digest | tr -d \")" &&
+	test "$(jq -r ".[\"image.name\"]" meta.json)" = docker.io/library/cli:1 &&
+	test "$(jq -r ".[\"kiln.steps.total\"]" meta.json)" = 1 &&
+	test "$(jq -r ".[\"kiln.steps\"][0].name" meta.json)" = "[2/2] RUN echo built >/built"
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX '-f names the Dockerfile; -f - reads it from stdin' '
+	printf "FROM %s\nRUN echo other >/which\n" $BB >ctx/Other.dockerfile &&
+	kiln build -q -t cli:other -f ctx/Other.dockerfile ctx >/dev/null &&
+	kiln run --rm cli:other cat /which >out && echo other >expect && test_cmp expect out &&
+	printf "FROM %s\nRUN echo stdin >/which\n" $BB |
+		kiln build -q -t cli:stdin -f - ctx >/dev/null &&
+	kiln run --rm cli:stdin cat /which >out && echo stdin >expect && test_cmp expect out
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'context -: a lone Dockerfile, then a tar context' '
+	printf "FROM %s\nRUN echo lone >/which\n" $BB | kiln build -q -t cli:lone - >/dev/null &&
+	kiln run --rm cli:lone cat /which >out && echo lone >expect && test_cmp expect out &&
+	printf "FROM %s\nCOPY f /f\n" $BB | test_must_fail kiln build -q - 2>err &&
+	test_grep "needs a build context" err &&
+	mkdir -p tarctx && echo from-tar >tarctx/f &&
+	printf "FROM %s\nCOPY f /f\n" $BB >tarctx/Dockerfile &&
+	tar -C tarctx -czf ctx.tgz . &&
+	kiln build -q -t cli:tar - <ctx.tgz >/dev/null &&
+	kiln run --rm cli:tar cat /f >out && echo from-tar >expect && test_cmp expect out
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'build args: given, from the environment, unused' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	ARG GREETING=hello
+	ARG WHO
+	RUN echo "\$GREETING \$WHO" >/greeting
+	EOF
+	WHO=world kiln build -q -t cli:args --build-arg GREETING=hi --build-arg WHO \
+		--build-arg UNUSED=1 --progress=plain ctx >id 2>err &&
+	test_grep "build-args \[UNUSED\] were not consumed" err &&
+	kiln run --rm cli:args cat /greeting >out && echo "hi world" >expect && test_cmp expect out
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX '--label lands on the image' '
+	kiln build -q -t cli:label --label org.example.a=1 --label b=two ctx >/dev/null &&
+	test "$(cfg cli:label .Config.Labels)" = "{\"b\":\"two\",\"org.example.a\":\"1\"}"
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'another platform: RUN is refused at its line, COPY builds' '
+	printf "FROM scratch\nCOPY f /f\nRUN true\n" >tarctx/Dockerfile.run &&
+	test_must_fail kiln build -q --platform linux/arm64 -f tarctx/Dockerfile.run tarctx 2>err &&
+	test_grep "Dockerfile.run:3: RUN would have to execute for linux/arm64" err &&
+	printf "FROM scratch\nCOPY f /f\n" >tarctx/Dockerfile.copy &&
+	kiln build -q -t cli:arm --platform linux/arm64/v8 -f tarctx/Dockerfile.copy tarctx >/dev/null &&
+	test "$(cfg cli:arm .Architecture)" = "\"arm64\"" &&
+	test "$(cfg cli:arm .Variant)" = "\"v8\""
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'a bad Dockerfile fails at its line before any step runs' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN echo should-not-run
+	COPY --chmod=banana x /x
+	EOF
+	test_expect_code 1 kiln build --progress=plain ctx >out 2>err &&
+	test_grep "Dockerfile:3: " err &&
+	! grep "should-not-run" err &&
+	! grep "^#[0-9]* \[[0-9]" err &&
+	printf "FROM %s\nRUNN x\n" $BB >ctx/Dockerfile &&
+	test_expect_code 1 kiln build ctx 2>err &&
+	test_grep "Dockerfile:2: unknown instruction: RUNN (did you mean RUN?)" err &&
+	printf "FROM %s AS a\nFROM a\nCOPY --from=nope /x /x\n" $BB >ctx/Dockerfile &&
+	test_expect_code 1 kiln build --target missing ctx 2>err &&
+	test_grep "target stage \"missing\" could not be found" err
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'plain progress: numbered vertices, DONE, CACHED, output lines' '
+	printf "FROM %s\nRUN echo one; echo two\n" $BB >ctx/Dockerfile &&
+	kiln build --progress=plain -t cli:plain ctx 2>first &&
+	test_grep "^#[0-9]* \[2/2\] RUN echo one; echo two$" first &&
+	test_grep "^#[0-9]* [0-9.]* one$" first &&
+	test_grep "^#[0-9]* [0-9.]* two$" first &&
+	test_grep "^#[0-9]* DONE [0-9.]*s$" first &&
+	kiln build --progress=plain -t cli:plain ctx 2>second &&
+	test_grep "^#[0-9]* CACHED$" second &&
+	! grep " one$" second
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'tty progress: the live view and its summary' '
+	kiln build --progress=tty --no-cache -t cli:plain ctx 2>tty &&
+	test_grep "\[+\] Building .* FINISHED" tty &&
+	test_grep " => \[2/2\] RUN echo one; echo two" tty
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'a failed RUN shows its output tail and exits 1' '
+	printf "FROM %s\nRUN echo first-line; echo to-stderr >&2; exit 3\n" $BB >ctx/Dockerfile &&
+	test_expect_code 1 kiln build --progress=quiet ctx 2>err &&
+	test_grep "^ > \[2/2\] RUN echo first-line" err &&
+	test_grep "^first-line$" err &&
+	test_grep "^to-stderr$" err &&
+	test_grep "error: Dockerfile:2: process \"/bin/sh -c echo first-line; echo to-stderr >&2; exit 3\" did not complete successfully: exit code: 3" err
+'
+
+test_done

@@ -1,0 +1,170 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# RUN as BuildKit runs it: shell form through /bin/sh -c or SHELL, exec
+# form, heredocs (a script, a file with a shebang, heredocs inside a longer
+# line), the environment (ENV, the stage's ARGs, a default PATH), USER
+# resolved in the image, WORKDIR created, the network, bind/tmpfs/cache
+# mounts, and the layer a RUN makes (its deletions included).
+. "$(dirname "$0")/test-lib.sh"
+. "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'setup' '
+	build_base && mkdir ctx
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'shell form, exec form and SHELL' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN echo "shell \$0" >/shell
+	RUN ["/bin/sh", "-c", "echo exec > /exec"]
+	SHELL ["/bin/sh", "-ec", "echo shell-is-\$0 >/shellcmd; \$@"]
+	RUN echo ignored
+	EOF
+	kiln build -q -t run:forms ctx >/dev/null &&
+	kiln run --rm run:forms cat /shell /exec /shellcmd >out &&
+	printf "shell /bin/sh\nexec\nshell-is-echo ignored\n" >expect &&
+	test_cmp expect out &&
+	test "$(cfg run:forms ".History[-1].created_by")" = \
+		"\"RUN /bin/sh -ec echo shell-is-\$0 >/shellcmd; \$@ echo ignored # buildkit\"" &&
+	test "$(cfg run:forms ".History[-3].created_by")" = \
+		"\"RUN /bin/sh -c echo exec > /exec # buildkit\""
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'heredocs: a script, a shebang file, heredocs in a line' '
+	cat >ctx/Dockerfile <<-"EOF" &&
+	FROM localhost/busybox:test
+	RUN <<EOT
+	set -e
+	echo one >/script
+	echo two >>/script
+	EOT
+	RUN <<EOT
+	#!/bin/sh
+	echo "shebang $0" >/shebang
+	EOT
+	RUN cat <<A >/a && cat <<B >/b
+	from a
+	A
+	from b
+	B
+	RUN <<-EOT
+		echo chomped >/chomped
+	EOT
+	EOF
+	kiln build -q -t run:heredoc ctx >/dev/null &&
+	kiln run --rm run:heredoc cat /script /shebang /a /b /chomped >out &&
+	printf "one\ntwo\nshebang /dev/pipes/EOT\nfrom a\nfrom b\nchomped\n" >expect &&
+	test_cmp expect out &&
+	rootfs_of run:heredoc rootfs && ! test -e rootfs/dev/pipes
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'the environment: ENV, the stage ARGs, PATH, HOME' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	ENV E1=env-one
+	ARG A1=arg-one
+	ARG A2
+	RUN env | sort | grep -E "^(E1|A1|A2|PATH|HOME)=" >/env
+	EOF
+	kiln build -q -t run:env --build-arg A2=given ctx >/dev/null &&
+	kiln run --rm run:env cat /env >out &&
+	cat >expect <<-EOF &&
+	A1=arg-one
+	A2=given
+	E1=env-one
+	HOME=/root
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	EOF
+	test_cmp expect out &&
+	test "$(cfg run:env ".History[-1].created_by")" = \
+		"\"RUN |2 A1=arg-one A2=given /bin/sh -c env | sort | grep -E \\\"^(E1|A1|A2|PATH|HOME)=\\\" >/env # buildkit\"" &&
+	test "$(cfg run:env .Config.Env)" = "[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"E1=env-one\"]"
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'USER by name and number, WORKDIR created for it' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	USER daemon
+	WORKDIR /work/dir
+	RUN id -u >/tmp/uid && pwd >/tmp/pwd && touch mine
+	USER 4242:4243
+	RUN id -u >/tmp/uid2 && id -g >/tmp/gid2
+	EOF
+	kiln build -q -t run:user ctx >/dev/null &&
+	rootfs_of run:user rootfs &&
+	echo 1 >expect && test_cmp expect rootfs/tmp/uid &&
+	echo /work/dir >expect && test_cmp expect rootfs/tmp/pwd &&
+	printf "4242\n4243\n" >expect && cat rootfs/tmp/uid2 rootfs/tmp/gid2 >out && test_cmp expect out &&
+	test "$(stat_of rootfs work/dir)" = "755 1:1" &&
+	test "$(stat_of rootfs work/dir/mine)" = "644 1:1" &&
+	test "$(cfg run:user .Config.User)" = "\"4242:4243\""
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'an unknown user fails the RUN' '
+	printf "FROM %s\nUSER nobody-here\nRUN true\n" $BB >ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "Dockerfile:3: " err && test_grep "nobody-here" err
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'deletions in a RUN become whiteouts' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN mkdir -p /d && echo x >/d/f && echo y >/keep
+	RUN rm -rf /d /bin/vi
+	EOF
+	kiln build -q -t run:rm ctx >/dev/null &&
+	rootfs_of run:rm rootfs &&
+	! test -e rootfs/d && ! test -e rootfs/bin/vi && test -e rootfs/keep && test -e rootfs/bin/ls
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX '--network none and RUN --network' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN ls /sys/class/net | sort | tr "\n" " " >/nets
+	RUN --network=none ls /sys/class/net | tr "\n" " " >/nets-none
+	EOF
+	kiln build -q -t run:net ctx >/dev/null &&
+	rootfs_of run:net rootfs &&
+	test "$(cat rootfs/nets-none)" = "lo " &&
+	test "$(cat rootfs/nets)" = "$(ls /sys/class/net | sort | tr "\n" " ")" &&
+	kiln build -q -t run:net2 --network none --no-cache ctx >/dev/null &&
+	rootfs_of run:net2 rootfs2 && test "$(cat rootfs2/nets)" = "lo "
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'RUN --mount: bind from the context and a stage, tmpfs, cache' '
+	echo ctx-file >ctx/data.txt &&
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB AS src
+	RUN echo from-stage >/made
+	FROM $BB
+	RUN --mount=type=bind,source=data.txt,target=/mnt/data cat /mnt/data >/bound
+	RUN --mount=type=bind,from=src,source=/made,target=/mnt/made cat /mnt/made >/bound-stage
+	RUN --mount=type=tmpfs,target=/scratch echo t >/scratch/t && cat /scratch/t >/tmpfs-ok
+	RUN --mount=type=cache,target=/cache echo run >>/cache/log && cat /cache/log >/cache-seen
+	RUN test ! -e /mnt/data/../data && test ! -e /scratch/t
+	EOF
+	kiln build -q -t run:mounts ctx >/dev/null &&
+	rootfs_of run:mounts rootfs &&
+	echo ctx-file >expect && test_cmp expect rootfs/bound &&
+	echo from-stage >expect && test_cmp expect rootfs/bound-stage &&
+	echo t >expect && test_cmp expect rootfs/tmpfs-ok &&
+	echo run >expect && test_cmp expect rootfs/cache-seen &&
+	! test -e rootfs/cache && ! test -e rootfs/scratch/t &&
+	kiln build -q -t run:mounts2 --no-cache ctx >/dev/null &&
+	rootfs_of run:mounts2 rootfs2 &&
+	printf "run\nrun\n" >expect && test_cmp expect rootfs2/cache-seen
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'RUN --mount=type=secret is refused clearly' '
+	printf "FROM %s\nRUN --mount=type=secret,id=x cat /run/secrets/x\n" $BB >ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "Dockerfile:2: RUN --mount=type=secret needs build secrets" err
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'a RUN killed by a signal reports it' '
+	printf "FROM %s\nRUN kill -9 \$\$\n" $BB >ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "exit code: 137" err
+'
+
+test_done
