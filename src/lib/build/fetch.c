@@ -333,6 +333,16 @@ int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int k
 	} else {
 		r = run_git(b, git, clone, log, err);
 	}
+	if (r > 0 && !is_sha) {
+		/* some servers (git's dumb HTTP) cannot do shallow clones: a whole one */
+		struct kiln_error e = KILN_ERROR_INIT;
+		(void)kiln_rm_rf(co, &e);
+		kiln_error_release(&e);
+		char *full[] = { "git", "clone", "--quiet", "--branch",
+				 ref && *ref ? ref : "HEAD", "--", remote, co, NULL };
+		char *full_default[] = { "git", "clone", "--quiet", "--", remote, co, NULL };
+		r = run_git(b, git, ref && *ref ? full : full_default, log, err);
+	}
 	if (r > 0)
 		r = git_fail(log, "clone", url, err);
 	if (r == 0 && is_sha) {

@@ -1,0 +1,113 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# ADD of remote sources, against a loopback HTTP server: a URL (named after
+# its last path element, mode 0600, Last-Modified as mtime, --checksum
+# checked, the cache keyed by the content), and a git repository served over
+# git's dumb HTTP protocol (with and without its .git, at a branch).
+. "$(dirname "$0")/test-lib.sh"
+. "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
+
+# A static server for www/ on 127.0.0.1, started here (test bodies run in
+# subshells); its port arrives through a FIFO, so no waiting is guessed.
+HTTP_PID=""
+if test_have_prereq PYTHON3; then
+	mkdir -p www
+	mkfifo port.fifo
+	python3 -c '
+import functools, http.server
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory="www")
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
+with open("port.fifo", "w") as f:
+    f.write("%d\n" % s.server_address[1])
+s.serve_forever()
+' >http.log 2>&1 &
+	HTTP_PID=$!
+	read -r PORT <port.fifo
+	echo "$PORT" >port
+fi
+trap '[ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null' EXIT
+PORT=$(cat port 2>/dev/null || echo 0)
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'setup: a base image and a web server' '
+	build_base && mkdir ctx &&
+	test "$PORT" -gt 0 &&
+	echo "remote content" >www/file.txt &&
+	touch -d "2010-05-06 07:08:09 UTC" www/file.txt
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD <url>: the file, its mode, its Last-Modified time' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	ADD http://127.0.0.1:$PORT/file.txt /dl/
+	ADD http://127.0.0.1:$PORT/file.txt /renamed
+	ADD --chmod=0644 --chown=1:1 http://127.0.0.1:$PORT/file.txt /opened
+	EOF
+	kiln build -q -t add:url ctx >/dev/null &&
+	rootfs_of add:url rootfs &&
+	echo "remote content" >expect && test_cmp expect rootfs/dl/file.txt &&
+	test_cmp expect rootfs/renamed &&
+	test "$(stat_of rootfs dl/file.txt)" = "600 0:0" &&
+	test "$(stat_of rootfs opened)" = "644 1:1" &&
+	test "$(stat -c %Y rootfs/dl/file.txt)" = "$(date -d "2010-05-06 07:08:09 UTC" +%s)"
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD --checksum: right passes, wrong fails' '
+	sum=$(sha256sum www/file.txt | cut -d" " -f1) &&
+	printf "FROM %s\nADD --checksum=sha256:%s http://127.0.0.1:%s/file.txt /f\n" $BB $sum $PORT \
+		>ctx/Dockerfile &&
+	kiln build -q ctx >/dev/null &&
+	printf "FROM %s\nADD --checksum=sha256:%064d http://127.0.0.1:%s/file.txt /f\n" $BB 0 $PORT \
+		>ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "checksum mismatch: expected sha256:0000" err &&
+	test_grep "Dockerfile:2: " err
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'a changed URL is a cache miss, an unchanged one a hit' '
+	printf "FROM %s\nADD http://127.0.0.1:%s/file.txt /f\n" $BB $PORT >ctx/Dockerfile &&
+	kiln build --progress=plain -t add:c1 ctx 2>first &&
+	kiln build --progress=plain -t add:c1 ctx 2>second &&
+	id=$(sed -n "s/^#\([0-9]*\) \[2\/2\] ADD http.*/\1/p" second | head -1) &&
+	test_grep "^#$id CACHED$" second &&
+	echo "new content" >www/file.txt &&
+	kiln build --progress=plain -t add:c2 ctx 2>third &&
+	id=$(sed -n "s/^#\([0-9]*\) \[2\/2\] ADD http.*/\1/p" third | head -1) &&
+	test_grep "^#$id DONE" third && ! grep "^#$id CACHED" third &&
+	rootfs_of add:c2 rootfs2 && echo "new content" >expect && test_cmp expect rootfs2/f
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'a URL that fails names the server error' '
+	printf "FROM %s\nADD http://127.0.0.1:%s/missing /f\n" $BB $PORT >ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "Dockerfile:2: ADD http://127.0.0.1:$PORT/missing: .*404" err
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD <git>: a repository over dumb HTTP, at a branch' '
+	git init -q -b main repo && echo v1 >repo/hello &&
+	git -C repo add hello &&
+	git -C repo -c user.name=t -c user.email=t@example.com commit -qm one &&
+	git -C repo checkout -qb feature && echo feature >repo/extra &&
+	git -C repo add extra &&
+	git -C repo -c user.name=t -c user.email=t@example.com commit -qm two &&
+	git clone -q --bare repo www/repo.git && git -C www/repo.git update-server-info &&
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	ADD http://127.0.0.1:$PORT/repo.git#main /main/
+	ADD http://127.0.0.1:$PORT/repo.git#feature /feature/
+	ADD --keep-git-dir=true http://127.0.0.1:$PORT/repo.git#main /withgit/
+	EOF
+	kiln build -q -t add:git ctx >/dev/null &&
+	rootfs_of add:git rootfs &&
+	echo v1 >expect && test_cmp expect rootfs/main/hello &&
+	! test -e rootfs/main/extra && ! test -e rootfs/main/.git &&
+	test -f rootfs/feature/extra &&
+	test -d rootfs/withgit/.git
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD <git> without a git client says so' '
+	printf "FROM %s\nADD http://127.0.0.1:%s/repo.git /r/\n" $BB $PORT >ctx/Dockerfile &&
+	test_must_fail env PATH=/nonexistent "$KILN" build -q ctx 2>err &&
+	test_grep "needs the git client, which is not installed" err
+'
+
+test_done
