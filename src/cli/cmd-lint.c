@@ -166,13 +166,34 @@ static char *dir_of(const char *path)
 	return kiln_strndup(path, (size_t)(sl - path));
 }
 
-static int lint_one(struct cli_env *env, const char *path, const struct kiln_lint_opts *base,
-		    struct kiln_lint_report **ret)
+/* Files linted together: all of a batch share one ShellCheck process per dialect. */
+#define LINT_BATCH 64
+
+struct input_set {
+	struct kiln_lint_input *items;
+	char **data;
+	char **dirs;
+	size_t n;
+};
+
+static void input_set_release(struct input_set *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->data[i]);
+		free(s->dirs[i]);
+	}
+	free(s->items);
+	free(s->data);
+	free(s->dirs);
+}
+
+/* Read one file into the set; -1 after reporting why it could not be read. */
+static int read_one(struct cli_env *env, const char *path, struct input_set *set)
 {
 	struct kiln_error err = KILN_ERROR_INIT;
 	int is_stdin = strcmp(path, "-") == 0;
 	const char *shown = is_stdin ? "<stdin>" : path;
-	cleanup_free char *data = NULL;
+	char *data = NULL;
 	size_t len = 0;
 	int r = is_stdin ? kiln_read_fd(STDIN_FILENO, KILN_DF_MAX_FILE, &data, &len, &err)
 			 : kiln_read_file(path, KILN_DF_MAX_FILE, &data, &len, &err);
@@ -181,28 +202,53 @@ static int lint_one(struct cli_env *env, const char *path, const struct kiln_lin
 		cli_report(env, &err);
 		return -1;
 	}
-	struct kiln_lint_opts o = *base;
-	cleanup_free char *dir = NULL;
+	struct kiln_lint_input *in = &set->items[set->n];
+	*in = (struct kiln_lint_input){ .data = data, .len = len, .filename = shown };
+	set->data[set->n] = data;
+	set->dirs[set->n] = NULL;
 	if (!arg_no_context) {
 		if (arg_context) {
-			o.context_dir = arg_context;
-			o.dockerfile_path = is_stdin ? NULL : path;
+			in->context_dir = arg_context;
+			in->dockerfile_path = is_stdin ? NULL : path;
 		} else if (!is_stdin) {
-			if (!(dir = dir_of(path))) {
+			if (!(set->dirs[set->n] = dir_of(path))) {
+				free(data);
 				(void)kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
 				cli_report(env, &err);
 				return -1;
 			}
-			o.context_dir = dir;
-			o.dockerfile_path = path;
+			in->context_dir = set->dirs[set->n];
+			in->dockerfile_path = path;
 		}
 	}
-	r = kiln_lint_run(data, len, shown, &o, ret, &err);
-	if (r < 0) {
-		cli_report(env, &err);
-		return -1;
-	}
+	set->n++;
 	return 0;
+}
+
+/*
+ * Lint in[0..n) into reps; a batch that fails is linted file by file so that
+ * the error names its file. Returns the number of files that failed.
+ */
+static size_t lint_batch(struct cli_env *env, const struct kiln_lint_input *in, size_t n,
+			 const struct kiln_lint_opts *opts, struct kiln_lint_report **reps,
+			 size_t *n_reps)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	if (kiln_lint_run_many(in, n, opts, reps + *n_reps, &err) == 0) {
+		*n_reps += n;
+		return 0;
+	}
+	kiln_error_release(&err);
+	size_t failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (kiln_lint_run_many(&in[i], 1, opts, reps + *n_reps, &err) == 0) {
+			(*n_reps)++;
+			continue;
+		}
+		cli_report(env, &err);
+		failed++;
+	}
+	return failed;
 }
 
 struct report_set {
@@ -274,19 +320,25 @@ static int run_lint(struct cli_env *env, struct kiln_strv *pos)
 	}
 	if (!pos->len && kiln_strv_push(pos, "Dockerfile") < 0)
 		return nomem(env);
-	if (!(reps.items = kiln_calloc(pos->len, sizeof(*reps.items))))
+	cleanup(input_set_release) struct input_set inputs = { 0 };
+	inputs.items = kiln_calloc(pos->len, sizeof(*inputs.items));
+	inputs.data = kiln_calloc(pos->len, sizeof(*inputs.data));
+	inputs.dirs = kiln_calloc(pos->len, sizeof(*inputs.dirs));
+	reps.items = kiln_calloc(pos->len, sizeof(*reps.items));
+	if (!inputs.items || !inputs.data || !inputs.dirs || !reps.items)
 		return nomem(env);
 	int unreadable = 0;
-	for (size_t i = 0; i < pos->len; i++) {
-		struct kiln_lint_report *rep = NULL;
-		if (lint_one(env, pos->items[i], &opts, &rep) < 0) {
+	for (size_t i = 0; i < pos->len; i++)
+		if (read_one(env, pos->items[i], &inputs) < 0)
 			unreadable = 1;
-			continue;
-		}
-		for (size_t k = 0; k < rep->notes.len; k++)
-			fprintf(stderr, "note: %s: %s\n", rep->file, rep->notes.items[k]);
-		reps.items[reps.n++] = rep;
+	for (size_t i = 0; i < inputs.n; i += LINT_BATCH) {
+		size_t k = inputs.n - i < LINT_BATCH ? inputs.n - i : LINT_BATCH;
+		if (lint_batch(env, inputs.items + i, k, &opts, reps.items, &reps.n))
+			unreadable = 1;
 	}
+	for (size_t i = 0; i < reps.n; i++)
+		for (size_t k = 0; k < reps.items[i]->notes.len; k++)
+			fprintf(stderr, "note: %s: %s\n", reps.items[i]->file, reps.items[i]->notes.items[k]);
 	unsigned flags = 0;
 	if (env->stdout_tty && !arg_no_color && !getenv("NO_COLOR"))
 		flags |= KILN_LINT_RENDER_COLOR;

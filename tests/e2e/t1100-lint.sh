@@ -161,6 +161,17 @@ test_expect_success SHELLCHECK 'ShellCheck findings come back at their Dockerfil
 	test_cmp expect got
 '
 
+test_expect_success SHELLCHECK 'several files share ShellCheck; findings go to their own file' '
+	mkdir scm && cd scm &&
+	printf "FROM debian:12\nRUN echo \$1\n" >A &&
+	printf "FROM debian:12\nSHELL [\"/bin/bash\", \"-c\"]\nRUN echo ok\nRUN <<EOF\nls \$2\nEOF\n" >B &&
+	printf "FROM x\nENV\n" >C &&
+	test_might_fail kiln lint --no-context -f json A B C >out.json &&
+	jq -r ".[] | select(.code | startswith(\"SC\") or . == \"KL0001\") | \"\(.file) \(.line) \(.column) \(.code)\"" out.json >got &&
+	printf "A 2 1 SC2086\nB 5 4 SC2086\nC 2 1 KL0001\n" >expect &&
+	test_cmp expect got
+'
+
 test_expect_success 'without shellcheck: one note, no failure' '
 	printf "FROM debian:12@sha256:%s\nUSER 1000\nRUN echo \$1\n" "$(printf %064d 0)" >N.Dockerfile &&
 	test_expect_code 0 kiln lint --shellcheck /nonexistent/shellcheck N.Dockerfile 2>err &&

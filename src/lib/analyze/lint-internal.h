@@ -117,7 +117,8 @@ void lint_rules_dl_labels(struct lint_file *f); /* lint-labels.c */
 void lint_rules_kiln(struct lint_file *f);      /* lint-kiln.c */
 int lint_rules_context(struct lint_file *f, struct kiln_error *err); /* lint-context.c */
 int lint_rules_buildkit(struct lint_file *f, struct kiln_error *err); /* lint-buildkit.c */
-int lint_shellcheck(struct lint_file *f, struct kiln_error *err);   /* lint-shellcheck.c */
+/* ShellCheck over the RUN scripts of several files at once (lint-shellcheck.c). */
+int lint_shellcheck(struct lint_file *const *files, size_t n_files, struct kiln_error *err);
 
 /* Helpers shared by rules. */
 int lint_str_has_suffix(const char *s, const char *suffix);

@@ -442,7 +442,8 @@ static void release_file(struct lint_file *f)
 	kiln_df_ast_free(f->ast);
 }
 
-static int lint_all(struct lint_file *f, struct kiln_lint_report *rep, struct kiln_error *err)
+/* Everything but ShellCheck and finish(); a file that does not parse gets KL0001. */
+static int lint_prepare(struct lint_file *f, struct kiln_error *err)
 {
 	struct kiln_error perr = KILN_ERROR_INIT;
 	int r = kiln_df_parse(f->data, f->len, f->filename, &f->ast, &perr);
@@ -455,7 +456,7 @@ static int lint_all(struct lint_file *f, struct kiln_lint_report *rep, struct ki
 		lint_emit(f, "KL0001", -1, perr.pos.line > 0 ? perr.pos.line : 1, "%s",
 			  perr.msg ? perr.msg : "the Dockerfile does not parse");
 		kiln_error_release(&perr);
-		return finish(f, rep, err);
+		return 0;
 	}
 	if ((r = lint_model_build(f, err)) < 0)
 		return r;
@@ -467,32 +468,102 @@ static int lint_all(struct lint_file *f, struct kiln_lint_report *rep, struct ki
 	if ((r = lint_rules_buildkit(f, err)) < 0)
 		return r;
 	if (f->opts->context_dir && (r = lint_rules_context(f, err)) < 0)
+		return kiln_error_prefix(err, r, "%s", f->filename);
+	return 0;
+}
+
+struct batch {
+	struct lint_file *files;
+	struct kiln_lint_opts *opts; /* per file: the shared options with its context */
+	struct kiln_lint_report **reps;
+	size_t n;
+};
+
+static void batch_release(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		release_file(&b->files[i]);
+		kiln_lint_report_free(b->reps[i]);
+	}
+	free(b->files);
+	free(b->opts);
+	free(b->reps);
+}
+
+static int batch_run(struct batch *b, struct kiln_error *err)
+{
+	int r = 0;
+	for (size_t i = 0; i < b->n && r >= 0; i++)
+		r = lint_prepare(&b->files[i], err);
+	if (r < 0)
 		return r;
-	if (f->opts->shellcheck && (r = lint_shellcheck(f, err)) < 0)
+	if (b->n && b->opts[0].shellcheck) {
+		struct lint_file **parsed = kiln_calloc(b->n, sizeof(*parsed));
+		if (!parsed)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		size_t np = 0;
+		for (size_t i = 0; i < b->n; i++)
+			if (b->files[i].ast)
+				parsed[np++] = &b->files[i];
+		r = lint_shellcheck(parsed, np, err);
+		free(parsed);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < b->n && r >= 0; i++)
+		r = finish(&b->files[i], b->reps[i], err);
+	return r;
+}
+
+int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
+		       const struct kiln_lint_opts *opts, struct kiln_lint_report **ret,
+		       struct kiln_error *err)
+{
+	static const struct kiln_lint_opts no_opts;
+	if (!opts)
+		opts = &no_opts;
+	struct batch b = { 0 };
+	b.files = kiln_calloc(n ? n : 1, sizeof(*b.files));
+	b.opts = kiln_calloc(n ? n : 1, sizeof(*b.opts));
+	b.reps = kiln_calloc(n ? n : 1, sizeof(*b.reps));
+	if (!b.files || !b.opts || !b.reps) {
+		batch_release(&b);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++, b.n++) {
+		const char *name = in[i].filename ? in[i].filename : "Dockerfile";
+		b.opts[i] = *opts;
+		b.opts[i].context_dir = in[i].context_dir;
+		b.opts[i].dockerfile_path = in[i].dockerfile_path;
+		b.reps[i] = kiln_calloc(1, sizeof(*b.reps[i]));
+		if (!b.reps[i] || !(b.reps[i]->file = kiln_strdup(name))) {
+			b.n++;
+			batch_release(&b);
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		}
+		b.files[i] = (struct lint_file){ .filename = name, .data = in[i].data, .len = in[i].len,
+						 .cfg = opts->config, .opts = &b.opts[i],
+						 .notes = &b.reps[i]->notes };
+	}
+	int r = batch_run(&b, err);
+	if (r < 0) {
+		batch_release(&b);
 		return r;
-	return finish(f, rep, err);
+	}
+	for (size_t i = 0; i < n; i++)
+		ret[i] = steal_ptr(&b.reps[i]);
+	batch_release(&b);
+	return 0;
 }
 
 int kiln_lint_run(const char *data, size_t len, const char *filename,
 		  const struct kiln_lint_opts *opts, struct kiln_lint_report **ret,
 		  struct kiln_error *err)
 {
-	static const struct kiln_lint_opts no_opts;
-	if (!opts)
-		opts = &no_opts;
-	if (!filename)
-		filename = "Dockerfile";
-	cleanup(kiln_lint_report_freep) struct kiln_lint_report *rep = kiln_calloc(1, sizeof(*rep));
-	if (!rep || !(rep->file = kiln_strdup(filename)))
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	struct lint_file f = { .filename = filename, .data = data, .len = len, .cfg = opts->config,
-			       .opts = opts, .notes = &rep->notes };
-	int r = lint_all(&f, rep, err);
-	release_file(&f);
-	if (r < 0)
-		return r;
-	*ret = steal_ptr(&rep);
-	return 0;
+	struct kiln_lint_input in = { .data = data, .len = len, .filename = filename,
+				      .context_dir = opts ? opts->context_dir : NULL,
+				      .dockerfile_path = opts ? opts->dockerfile_path : NULL };
+	return kiln_lint_run_many(&in, 1, opts, ret, err);
 }
 
 void kiln_lint_report_free(struct kiln_lint_report *r)

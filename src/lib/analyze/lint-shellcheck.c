@@ -26,10 +26,16 @@
 extern char **environ;
 
 enum dialect { D_SH, D_BASH, D_DASH, D_KSH, D_N };
+
+struct lint_opts_view {
+	const char *shellcheck;
+};
 static const char *const dialect_names[D_N] = { "sh", "bash", "dash", "ksh" };
 
 struct job {
+	struct lint_file *f;
 	size_t instr;
+	int dialect;
 	char path[64];
 	int prefix_lines; /* lines written before the script itself */
 };
@@ -85,9 +91,10 @@ static int shell_name_ok(const char *w, size_t len)
 	return 1;
 }
 
-static int write_script(struct lint_file *f, const char *dir, size_t n, struct job *j,
-			const char *shell, struct kiln_error *err)
+static int write_script(const char *dir, size_t n, struct job *j, const char *shell,
+			struct kiln_error *err)
 {
+	struct lint_file *f = j->f;
 	const struct lint_instr *in = &f->instrs[j->instr];
 	snprintf(j->path, sizeof(j->path), "%zu.sh", n);
 	struct kiln_buf b = KILN_BUF_INIT;
@@ -147,14 +154,22 @@ static int write_script(struct lint_file *f, const char *dir, size_t n, struct j
 }
 
 /* Run shellcheck in `dir` on the files; its stdout in *ret. 1 when it could not run. */
-static int run_shellcheck(struct lint_file *f, const char *dir, const char *dialect,
+/* A note on every file that had scripts to check. */
+static void note_all(const struct job *jobs, size_t n, const char *msg)
+{
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || jobs[i].f != jobs[i - 1].f)
+			lint_note(jobs[i].f, "%s", msg);
+}
+
+static int run_shellcheck(const struct lint_opts_view *ov, const char *dir, const char *dialect,
 			  const struct job *jobs, size_t n, char **ret, struct kiln_error *err)
 {
 	const char **argv = kiln_calloc(n + 12, sizeof(*argv));
 	if (!argv)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	size_t a = 0;
-	argv[a++] = f->opts->shellcheck;
+	argv[a++] = ov->shellcheck;
 	argv[a++] = "--norc";
 	argv[a++] = "-f";
 	argv[a++] = "json1";
@@ -177,14 +192,17 @@ static int run_shellcheck(struct lint_file *f, const char *dir, const char *dial
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addchdir_np(&fa, dir);
 	pid_t pid;
-	int sr = posix_spawnp(&pid, f->opts->shellcheck, &fa, NULL, (char *const *)argv, environ);
+	int sr = posix_spawnp(&pid, ov->shellcheck, &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	free(argv);
 	close(pfd[1]);
 	if (sr != 0) {
 		close(pfd[0]);
-		lint_note(f, "shellcheck (%s) could not be started (%s): RUN scripts were not checked",
-			  f->opts->shellcheck, strerror(sr));
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "shellcheck (%s) could not be started (%s): RUN scripts were not checked",
+			 ov->shellcheck, strerror(sr));
+		note_all(jobs, n, msg);
 		return 1;
 	}
 	char *out = NULL;
@@ -200,21 +218,23 @@ static int run_shellcheck(struct lint_file *f, const char *dir, const char *dial
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) {
 		free(out);
-		lint_note(f, "shellcheck (%s) failed (exit %d): RUN scripts were not checked",
-			  f->opts->shellcheck, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		char msg[512];
+		snprintf(msg, sizeof(msg), "shellcheck (%s) failed (exit %d): RUN scripts were not checked",
+			 ov->shellcheck, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		note_all(jobs, n, msg);
 		return 1;
 	}
 	*ret = out;
 	return 0;
 }
 
-static void map_findings(struct lint_file *f, const char *json, const struct job *jobs, size_t n)
+static void map_findings(const char *json, const struct job *jobs, size_t n)
 {
 	json_error_t je;
 	json_t *root = json_loads(json, 0, &je);
 	json_t *comments = root ? json_object_get(root, "comments") : NULL;
 	if (!json_is_array(comments)) {
-		lint_note(f, "shellcheck gave output kiln cannot read: RUN scripts were not checked");
+		note_all(jobs, n, "shellcheck gave output kiln cannot read: RUN scripts were not checked");
 		json_decref(root);
 		return;
 	}
@@ -235,6 +255,7 @@ static void map_findings(struct lint_file *f, const char *json, const struct job
 				j = &jobs[i];
 		if (!j)
 			continue;
+		struct lint_file *f = j->f;
 		const struct lint_instr *in = &f->instrs[j->instr];
 		long sl = (long)line - j->prefix_lines; /* 1-based line in the script */
 		if (sl < 1)
@@ -254,22 +275,10 @@ static void map_findings(struct lint_file *f, const char *json, const struct job
 	json_decref(root);
 }
 
-int lint_shellcheck(struct lint_file *f, struct kiln_error *err)
+/* The scripts of one file to check, appended to *jobs. */
+static int collect(struct lint_file *f, struct job **jobs, size_t *n, size_t *alloc)
 {
-	const char *tmp = f->opts->tmpdir;
-	if (!tmp || !*tmp)
-		tmp = getenv("TMPDIR");
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
-	struct job *jobs = kiln_calloc(f->n_instrs + 1, sizeof(*jobs));
-	int *dia = kiln_calloc(f->n_instrs + 1, sizeof(int));
-	if (!jobs || !dia) {
-		free(jobs);
-		free(dia);
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	}
 	const char *dflt = pragma_shell(f);
-	size_t n = 0;
 	const char *shell = dflt;
 	int skip = 0;
 	for (size_t i = 0; i < f->n_instrs; i++) {
@@ -295,21 +304,53 @@ int lint_shellcheck(struct lint_file *f, struct kiln_error *err)
 		int d;
 		if (!dialect_of(shell, &d))
 			continue;
-		jobs[n].instr = i;
-		dia[n++] = d;
+		if (*n == *alloc) {
+			size_t na = *alloc ? *alloc * 2 : 16;
+			struct job *nj = kiln_reallocarray(*jobs, na, sizeof(*nj));
+			if (!nj)
+				return -KILN_ENOMEM;
+			*jobs = nj;
+			*alloc = na;
+		}
+		(*jobs)[(*n)++] = (struct job){ .f = f, .instr = i, .dialect = d };
+	}
+	return 0;
+}
+
+int lint_shellcheck(struct lint_file *const *files, size_t n_files, struct kiln_error *err)
+{
+	if (!n_files)
+		return 0;
+	const struct kiln_lint_opts *opts = files[0]->opts;
+	struct lint_opts_view ov = { .shellcheck = opts->shellcheck };
+	const char *tmp = opts->tmpdir;
+	if (!tmp || !*tmp)
+		tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	struct job *jobs = NULL;
+	size_t n = 0, alloc = 0;
+	for (size_t k = 0; k < n_files; k++) {
+		if (collect(files[k], &jobs, &n, &alloc) < 0) {
+			free(jobs);
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		}
 	}
 	int r = 0;
 	char dir[4096];
 	if (n) {
 		int len = snprintf(dir, sizeof(dir), "%s/kiln-lint-XXXXXX", tmp);
 		if (len < 0 || (size_t)len >= sizeof(dir) || !mkdtemp(dir)) {
-			lint_note(f, "no scratch directory for shellcheck in %s: RUN scripts were not checked",
-				  tmp);
+			char msg[512];
+			snprintf(msg, sizeof(msg),
+				 "no scratch directory for shellcheck in %s: RUN scripts were not checked", tmp);
+			note_all(jobs, n, msg);
 			n = 0;
 		}
 	}
-	for (size_t i = 0; i < n && r >= 0; i++)
-		r = write_script(f, dir, i, &jobs[i], dialect_names[dia[i]], err);
+	size_t written = 0;
+	for (size_t i = 0; i < n && r >= 0; i++, written++)
+		r = write_script(dir, i, &jobs[i], dialect_names[jobs[i].dialect], err);
 	for (int d = 0; d < D_N && r >= 0 && n; d++) {
 		struct job *group = kiln_calloc(n, sizeof(*group));
 		if (!group) {
@@ -318,13 +359,13 @@ int lint_shellcheck(struct lint_file *f, struct kiln_error *err)
 		}
 		size_t g = 0;
 		for (size_t i = 0; i < n; i++)
-			if (dia[i] == d)
+			if (jobs[i].dialect == d)
 				group[g++] = jobs[i];
 		char *out = NULL;
 		if (g) {
-			r = run_shellcheck(f, dir, dialect_names[d], group, g, &out, err);
+			r = run_shellcheck(&ov, dir, dialect_names[d], group, g, &out, err);
 			if (r == 0)
-				map_findings(f, out, group, g);
+				map_findings(out, group, g);
 			free(out);
 		}
 		free(group);
@@ -334,7 +375,7 @@ int lint_shellcheck(struct lint_file *f, struct kiln_error *err)
 		}
 	}
 	if (n) {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < written; i++) {
 			char *p = kiln_asprintf("%s/%s", dir, jobs[i].path);
 			if (p)
 				(void)unlink(p);
@@ -343,6 +384,5 @@ int lint_shellcheck(struct lint_file *f, struct kiln_error *err)
 		(void)rmdir(dir);
 	}
 	free(jobs);
-	free(dia);
 	return r < 0 ? r : 0;
 }

@@ -201,6 +201,25 @@ int kiln_lint_run(const char *data, size_t len, const char *filename,
 		  const struct kiln_lint_opts *opts, struct kiln_lint_report **ret,
 		  struct kiln_error *err) __attribute__((warn_unused_result));
 
+/** One Dockerfile of a batch, with its own build context. */
+struct kiln_lint_input {
+	const char *data;
+	size_t len;
+	const char *filename;        /* NULL: "Dockerfile" */
+	const char *context_dir;     /* NULL: no context rules for this file */
+	const char *dockerfile_path; /* as in kiln_lint_opts */
+};
+
+/**
+ * kiln_lint_run() over several files: the same findings per file, but one
+ * ShellCheck process per shell dialect for all of them (the opts'
+ * context_dir and dockerfile_path are replaced by each input's). On
+ * success ret[0..n) holds one report per input; on failure none is left.
+ */
+int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
+		       const struct kiln_lint_opts *opts, struct kiln_lint_report **ret,
+		       struct kiln_error *err) __attribute__((warn_unused_result));
+
 /** Whether any finding of the reports reaches `threshold` (never for NONE/IGNORE... see docs). */
 int kiln_lint_reaches(const struct kiln_lint_report *const *reps, size_t n,
 		      enum kiln_lint_severity threshold);
