@@ -87,7 +87,7 @@ if command -v shellcheck >/dev/null 2>&1; then
 	n_all=$n
 	n=90
 	# shellcheck disable=SC2086
-	report "kiln lint with ShellCheck (1 process/file)" \
+	report "kiln lint with ShellCheck (batched)" \
 		"$(measure "$KILN" lint --no-fail --no-context -f json $small)" ksc
 	n=$n_all
 fi
