@@ -8,7 +8,7 @@ Basic auth; POST /token for refresh tokens), and misbehaves on demand.
 
     fake-registry.py [--port-file F] [--auth none|bearer|basic] [--user U:P]
                      [--anonymous-pull] [--token-field token|access_token]
-                     [--refresh-token T] [--log FILE]
+                     [--refresh-token T] [--log FILE] [--events FIFO]
 
 Everything is kept in memory. Listens on 127.0.0.1 only, on a port of its
 own choosing; prints "listening on 127.0.0.1:PORT" once it accepts
@@ -27,6 +27,9 @@ Modes (count = how many times, default: always):
     drop           blob GETs close the connection without an answer
     big-manifest   manifest GETs answer 5 MiB
     digest-lie     manifest GETs carry a wrong Docker-Content-Digest
+    stall          blob GETs send half the body, write "stalled PATH" to the
+                   --events file (a FIFO the test reads), then wait until
+                   the client goes away
     401-loop       every registry request answers 401, whatever the token
     token-500      the token endpoint answers 500
     token-garbage  the token endpoint answers JSON without a token
@@ -329,6 +332,27 @@ class Handler(BaseHTTPRequestHandler):
                 status = 206
                 headers["Content-Range"] = "bytes %d-%d/%d" % (start, len(data) - 1, len(data))
         body = data[start:]
+        if self.command == "GET" and st.take_fault("stall"):
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            if st.args.events:
+                with open(st.args.events, "w") as ev:
+                    ev.write("stalled %s\n" % self.path)
+            self.connection.settimeout(60)
+            try:
+                while self.connection.recv(4096):
+                    pass
+            except OSError:
+                pass
+            self.close_connection = True
+            self.record(-status)
+            return
         if self.command == "GET" and st.take_fault("truncated"):
             self.send_response(status)
             for k, v in headers.items():
@@ -404,6 +428,7 @@ def main():
     p.add_argument("--token-field", choices=["token", "access_token"], default="token")
     p.add_argument("--refresh-token")
     p.add_argument("--log")
+    p.add_argument("--events", help="FIFO that gets a line per stalled transfer")
     args = p.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
