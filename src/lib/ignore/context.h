@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/alloc.h"
 #include "base/ctx.h"
 #include "base/error.h"
 #include "ignore/walk.h"

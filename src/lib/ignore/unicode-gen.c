@@ -64,28 +64,25 @@ static const struct {
 #undef M
 };
 
-static unsigned long cat_mask;
-static UScriptCode script_code;
-
-static int in_category(UChar32 c)
+static int in_category(UChar32 c, unsigned long mask)
 {
-	return (U_MASK(u_charType(c)) & cat_mask) != 0;
+	return (U_MASK(u_charType(c)) & mask) != 0;
 }
 
-static int in_script(UChar32 c)
+static int in_script(UChar32 c, unsigned long script)
 {
 	UErrorCode e = U_ZERO_ERROR;
-	return uscript_getScript(c, &e) == script_code && U_SUCCESS(e);
+	return (unsigned long)uscript_getScript(c, &e) == script && U_SUCCESS(e);
 }
 
-static int emit(const char *prefix, int idx, int (*pred)(UChar32))
+static int emit(const char *prefix, int idx, int (*pred)(UChar32, unsigned long), unsigned long arg)
 {
 	int n = 0;
 	for (UChar32 c = 0; c <= 0x10FFFF; c++) {
-		if (!pred(c))
+		if (!pred(c, arg))
 			continue;
 		UChar32 lo = c;
-		while (c + 1 <= 0x10FFFF && pred(c + 1))
+		while (c + 1 <= 0x10FFFF && pred(c + 1, arg))
 			c++;
 		if (n == 0)
 			printf("static const struct kiln_ignore_re_urange %s%d[] = {\n", prefix, idx);
@@ -110,8 +107,7 @@ int main(void)
 	size_t ncat = sizeof(categories) / sizeof(categories[0]);
 	int counts[64];
 	for (size_t i = 0; i < ncat; i++) {
-		cat_mask = categories[i].mask;
-		counts[i] = emit("cat", (int)i, in_category);
+		counts[i] = emit("cat", (int)i, in_category, categories[i].mask);
 	}
 	printf("\nconst struct kiln_ignore_re_utable kiln_ignore_re_categories[] = {\n");
 	for (size_t i = 0; i < ncat; i++)
@@ -125,8 +121,7 @@ int main(void)
 	for (int s = 0; s < USCRIPT_CODE_LIMIT; s++) {
 		if (s == USCRIPT_UNKNOWN)
 			continue;
-		script_code = (UScriptCode)s;
-		scount[s] = emit("scr", s, in_script);
+		scount[s] = emit("scr", s, in_script, (unsigned long)s);
 		used[s] = scount[s] > 0;
 		nscripts += used[s];
 	}
