@@ -14,7 +14,7 @@
 # push cold:  a fresh registry       / the same, skopeo copy oci:SRC docker://R/img
 # push warm:  the registry has every blob (HEAD only) for both
 #
-# Wall time and peak RSS come from /usr/bin/time -v of the client process
+# Wall time (clock, ns) and peak RSS (/usr/bin/time) of the client process
 # (the registry is not counted); throughput is image bytes / wall time.
 set -eu
 
@@ -106,16 +106,19 @@ make_image() {
 	IMAGE_BYTES=$(du -cb src/blobs/sha256/* | tail -1 | cut -f1)
 }
 
-# measure LABEL CMD...: append "LABEL seconds maxrss_kb" to results
+# measure LABEL CMD...: append "LABEL seconds maxrss_kb" to results (wall time
+# from the clock in ns, peak RSS from /usr/bin/time)
 measure() {
 	label=$1
 	shift
-	/usr/bin/time -f "%e %M" -o time.out "$@" >/dev/null 2>cmd.err || {
+	t0=$(date +%s%N)
+	/usr/bin/time -f "%M" -o time.out "$@" >/dev/null 2>cmd.err || {
 		echo "bench: $label failed:" >&2
 		cat cmd.err >&2
 		exit 1
 	}
-	echo "$label $(cat time.out)" >>results
+	t1=$(date +%s%N)
+	echo "$label $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}') $(cat time.out)" >>results
 }
 
 median() { # LABEL FIELD(2=s,3=kb)
@@ -161,7 +164,7 @@ for op in pull-cold pull-warm push-cold push-warm; do
 	kr=$(median "kiln-$op" 3) sr=$(median "skopeo-$op" 3)
 	awk -v op="$op" -v ks="$ks" -v ss="$ss" -v kr="$kr" -v sr="$sr" -v b="$IMAGE_BYTES" 'BEGIN {
 		kt = ks > 0 ? b / 1e6 / ks : 0; st = ss > 0 ? b / 1e6 / ss : 0
-		printf "| %s | %.2f | %.2f | %.0f | %.0f | %.2fx | %.1f | %.1f | %.2f |\n",
+		printf "| %s | %.3f | %.3f | %.0f | %.0f | %.2fx | %.1f | %.1f | %.2f |\n",
 			op, ks, ss, kt, st, (ks > 0 ? ss / ks : 0), kr / 1024, sr / 1024, (sr > 0 ? kr / sr : 0)
 	}'
 done

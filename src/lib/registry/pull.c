@@ -318,6 +318,57 @@ static int check_manifest(struct reg_client *c, const struct kiln_oci_manifest *
 	return 0;
 }
 
+/*
+ * 1 when the store already has the manifest, the name points at it and the
+ * repository digest is known: a pull that found nothing new writes nothing.
+ */
+static int already_recorded(struct kiln_store *st, const struct kiln_digest *manifest,
+			    const char *name, const char *repo, const struct kiln_digest *resolved,
+			    struct kiln_error *err)
+{
+	int r = kiln_store_blob_has(st, manifest, NULL, err);
+	if (r <= 0)
+		return r;
+	struct kiln_digest cur;
+	struct kiln_error e = KILN_ERROR_INIT;
+	if (name) {
+		r = kiln_store_name_get(st, name, &cur, &e);
+		kiln_error_release(&e);
+		if (r < 0 || !kiln_digest_equal(&cur, manifest))
+			return 0;
+	}
+	cleanup_free char *rd = kiln_asprintf("%s@%s", repo, resolved->str);
+	if (!rd)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	r = kiln_store_resolve(st, rd, &cur, &e);
+	kiln_error_release(&e);
+	return r == 0 && kiln_digest_equal(&cur, manifest);
+}
+
+/* The manifest blob, then record, name, repository digest and blob locations in one go. */
+static int record(struct kiln_store *st, struct reg_client *c, const char *path,
+		  const char *body, size_t len, const struct kiln_digest *mdigest,
+		  const char *name, const char *repo, const struct kiln_digest *resolved,
+		  const struct pull *p, struct kiln_error *err)
+{
+	int r = kiln_store_blob_put(st, body, len, mdigest, NULL, err);
+	if (r < 0)
+		return r;
+	const char *names[1] = { name };
+	if ((r = kiln_store_tx_begin(st, err)) < 0)
+		return r;
+	r = kiln_store_image_add(st, mdigest, names, name ? 1 : 0, err);
+	if (r >= 0)
+		r = kiln_store_repo_digest_add(st, repo, resolved, mdigest, err);
+	for (size_t i = 0; r >= 0 && i < p->n_dls; i++)
+		r = reg_blobinfo_add(st, c->domain, path, p->dls[i].digest.str, err);
+	if (r >= 0)
+		r = kiln_store_tx_commit(st, err);
+	if (r < 0)
+		kiln_store_tx_rollback(st);
+	return r;
+}
+
 int kiln_registry_pull(struct kiln_store *st, const char *refstr,
 		       const struct kiln_registry_opts *o, struct kiln_registry_pull_result *ret,
 		       struct kiln_error *err)
@@ -464,27 +515,22 @@ int kiln_registry_pull(struct kiln_store *st, const char *refstr,
 	}
 
 	/* publish: manifest blob, then record + name + repo digest in one transaction */
-	if ((r = kiln_store_blob_put(st, body, len, &mdigest, NULL, err)) < 0)
-		return r;
 	cleanup_free char *name = NULL;
 	if (!ref->digest) {
 		name = kiln_ref_string(ref);
 		if (!name)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
-	const char *names[1] = { name };
-	if ((r = kiln_store_tx_begin(st, err)) < 0)
+	r = already_recorded(st, &mdigest, name, repo_name, &resolved, err);
+	if (r < 0)
 		return r;
-	r = kiln_store_image_add(st, &mdigest, names, name ? 1 : 0, err);
-	if (r >= 0)
-		r = kiln_store_repo_digest_add(st, repo_name, &resolved, &mdigest, err);
-	for (size_t i = 0; r >= 0 && i < p.n_dls; i++)
-		r = reg_blobinfo_add(st, c->domain, ref->path, p.dls[i].digest.str, err);
-	if (r >= 0)
-		r = kiln_store_tx_commit(st, err);
-	if (r < 0) {
-		kiln_store_tx_rollback(st);
-		return r;
+	if (r > 0) {
+		/* nothing changed since the last pull: no write at all */
+		kiln_debug(ctx, "pulled %s: unchanged", refstr);
+	} else {
+		if ((r = record(st, c, ref->path, body, len, &mdigest, name, repo_name, &resolved,
+				&p, err)) < 0)
+			return r;
 	}
 	reg_event(c, KILN_REG_EV_MANIFEST, mdigest.str, "manifest", (int64_t)len, (int64_t)len,
 		  name ? name : repo_name);
