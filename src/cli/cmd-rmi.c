@@ -18,7 +18,8 @@ static const struct cli_spec spec = {
 		},
 	.details = "A name removes that name, and the image once it has no name left; an\n"
 		   "id or digest removes the image with all its names. Blobs nothing else\n"
-		   "uses are freed at once when no other kiln is running, else by kiln prune.",
+		   "uses are freed at once when no other kiln is running, else by kiln prune;\n"
+		   "layers the build cache holds stay until kiln prune.",
 };
 
 static void print_familiar(const char *label, const char *name)
@@ -60,9 +61,11 @@ int cmd_rmi(int argc, char **argv, struct cli_env *env)
 		kiln_store_rmi_result_release(&res);
 	}
 	if (deleted) {
-		/* free the space now if no other kiln holds the store; else prune will */
+		/* free the space now if no other kiln holds the store; else prune will.
+		 * The build cache stays until kiln prune. */
 		struct kiln_store_prune_report rep;
-		if (kiln_store_prune(st, KILN_STORE_PRUNE_NOWAIT, &rep, &err) < 0)
+		if (kiln_store_prune(st, KILN_STORE_PRUNE_NOWAIT | KILN_STORE_PRUNE_KEEP_CACHES, &rep,
+				     &err) < 0)
 			kiln_error_release(&err);
 	}
 	return rc;

@@ -423,6 +423,33 @@ static void test_fsck_prune(const char *root)
 	       "quick fsck sees only the missing blob");
 	kiln_store_fsck_report_release(&rep);
 
+	/* a cache's blobs: kept by the prune rmi runs, freed by a plain prune */
+	struct kiln_digest cached;
+	MUST(kiln_store_blob_put(st, "cached", 6, NULL, &cached, NULL));
+	MUST(kiln_store_exec(st, "CREATE TABLE test_blob_cache (blob TEXT)", NULL));
+	cleanup_free char *cins =
+		kiln_asprintf("INSERT INTO test_blob_cache VALUES ('%s')", cached.str);
+	MUST(kiln_store_exec(st, cins, NULL));
+	MUST(kiln_store_gc_root_set(st, "test" KILN_STORE_GC_CACHE_SUFFIX,
+				    "SELECT blob FROM test_blob_cache", NULL));
+	memset(&rep, 0, sizeof(rep));
+	TAP_OK(kiln_store_fsck(st, KILN_STORE_FSCK_QUICK, &rep, NULL) == 0 && rep.n_problems == 1 &&
+		       rep.unreferenced_blobs == 1,
+	       "fsck counts a cache's blob as unreferenced, not as a reference");
+	kiln_store_fsck_report_release(&rep);
+	memset(&pr, 0, sizeof(pr));
+	TAP_OK(kiln_store_prune(st, KILN_STORE_PRUNE_KEEP_CACHES, &pr, NULL) == 0 &&
+		       kiln_store_blob_has(st, &cached, NULL, NULL) == 1,
+	       "a prune that keeps caches keeps the cache's blob");
+	memset(&pr, 0, sizeof(pr));
+	TAP_OK(kiln_store_prune(st, 0, &pr, NULL) == 0 &&
+		       kiln_store_blob_has(st, &cached, NULL, NULL) == 0,
+	       "a plain prune frees it");
+	memset(&rep, 0, sizeof(rep));
+	TAP_OK(kiln_store_fsck(st, KILN_STORE_FSCK_QUICK, &rep, NULL) == 0 && rep.n_problems == 1,
+	       "a cache row without its blob is no fsck problem");
+	kiln_store_fsck_report_release(&rep);
+
 	/* dangling images go with --dangling */
 	MUST(kiln_store_untag(st, "docker.io/library/fsck:1", NULL));
 	memset(&pr, 0, sizeof(pr));

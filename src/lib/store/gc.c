@@ -71,8 +71,9 @@ static int is_hex64(const char *s)
 	return 1;
 }
 
-/* Fill temp.gc_live with every referenced blob digest. */
-static int compute_live(struct kiln_store *st, struct kiln_error *err)
+/* Fill temp.gc_live with every referenced blob digest (and the blobs of
+ * caches with `keep_caches`). */
+static int compute_live(struct kiln_store *st, int keep_caches, struct kiln_error *err)
 {
 	int r = kiln_store_exec(st,
 				"CREATE TEMP TABLE IF NOT EXISTS gc_live (blob TEXT PRIMARY KEY);"
@@ -96,6 +97,9 @@ static int compute_live(struct kiln_store *st, struct kiln_error *err)
 			return kiln_store_db_fail(st, err, "reading gc roots");
 		const char *owner = (const char *)sqlite3_column_text(s, 0);
 		const char *q = (const char *)sqlite3_column_text(s, 1);
+		size_t ol = owner ? strlen(owner) : 0, sl = strlen(KILN_STORE_GC_CACHE_SUFFIX);
+		if (!keep_caches && ol >= sl && !strcmp(owner + ol - sl, KILN_STORE_GC_CACHE_SUFFIX))
+			continue;
 		cleanup_free char *sql =
 			kiln_asprintf("INSERT OR IGNORE INTO temp.gc_live SELECT * FROM (%s)",
 				      q ? q : "SELECT NULL WHERE 0");
@@ -420,7 +424,7 @@ int kiln_store_fsck(struct kiln_store *st, unsigned flags, struct kiln_store_fsc
 		}
 	}
 	if (r == 0)
-		r = compute_live(st, err);
+		r = compute_live(st, 0, err);
 	if (r == 0)
 		r = fsck_blobs(st, flags, &rep, err);
 	if (r == 0)
@@ -560,7 +564,7 @@ int kiln_store_prune(struct kiln_store *st, unsigned flags, struct kiln_store_pr
 	if ((flags & KILN_STORE_PRUNE_DANGLING) && !(flags & KILN_STORE_PRUNE_DRY_RUN))
 		r = prune_dangling(st, err);
 	if (r == 0)
-		r = compute_live(st, err);
+		r = compute_live(st, !!(flags & KILN_STORE_PRUNE_KEEP_CACHES), err);
 	if (r == 0)
 		r = prune_blobs(st, flags, &rep, err);
 	if (r == 0)

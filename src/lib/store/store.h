@@ -126,6 +126,14 @@ int kiln_store_db_fail(struct kiln_store *st, struct kiln_error *err, const char
  */
 int kiln_store_gc_root_set(struct kiln_store *st, const char *owner, const char *select_sql,
 			   struct kiln_error *err) __attribute__((warn_unused_result));
+/**
+ * An owner whose name ends in this suffix ("build" + ":cache") registers a
+ * cache, not a reference: its blobs are kept by a prune given
+ * KILN_STORE_PRUNE_KEEP_CACHES (the one `kiln rmi` runs) and freed by any
+ * other (`kiln prune`); fsck neither counts them as references nor requires
+ * them to be present.
+ */
+#define KILN_STORE_GC_CACHE_SUFFIX ":cache"
 /** Pin a blob for `owner` (kept by prune until unpinned); idempotent. */
 int kiln_store_pin(struct kiln_store *st, const char *owner, const struct kiln_digest *blob,
 		   struct kiln_error *err) __attribute__((warn_unused_result));
@@ -176,6 +184,7 @@ enum kiln_store_prune_flags {
 	KILN_STORE_PRUNE_DRY_RUN = 1 << 0,  /* report what would go */
 	KILN_STORE_PRUNE_DANGLING = 1 << 1, /* also remove images without a name */
 	KILN_STORE_PRUNE_NOWAIT = 1 << 2,   /* -KILN_EBUSY instead of waiting for the lock */
+	KILN_STORE_PRUNE_KEEP_CACHES = 1 << 3, /* keep what cache gc roots name (see above) */
 };
 
 /**
