@@ -28,6 +28,10 @@ struct bb_layer {
 	int64_t size;
 	char *media_type;
 	int64_t created; /* when the layer was first made (its history time) */
+	/* from the cache: the key the next step builds on (the content key of a
+	 * COPY --from, which a later build may reach by another definition) */
+	struct kiln_digest chain;
+	int has_chain;
 };
 
 struct bb_chain {
@@ -166,9 +170,12 @@ int bb_cache_init(struct bb *b, struct kiln_error *err);
 /** 1 with *ret when a record for `key` exists and its blob is in the store, 0 when not. */
 int bb_cache_get(struct bb *b, const struct kiln_digest *key, struct bb_layer *ret,
 		 struct kiln_error *err);
-/** Record a committed layer under `key` (its blob must be in the store). */
+/**
+ * Record a committed layer under `key` (its blob must be in the store);
+ * `chain` is the key the next step builds on (NULL: `key` itself).
+ */
 int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_layer *l,
-		 const char *created_by, struct kiln_error *err);
+		 const struct kiln_digest *chain, const char *created_by, struct kiln_error *err);
 /** Mark the records used by this build (one write at the end). */
 int bb_cache_touch(struct bb *b, const struct kiln_digest *keys, size_t n, struct kiln_error *err);
 extern const struct kiln_plan_hash_cache bb_hash_cache_ops;

@@ -3,14 +3,16 @@
  * The build cache in the store's database:
  *
  *   build_cache       key -> the layer a step made (diff_id, blob, size,
- *                     media type), its history text, and the key's
- *                     ingredients (so that a miss can be explained later)
+ *                     media type), its history text, the key the next step
+ *                     builds on, and the key's ingredients (so that a miss
+ *                     can be explained later)
  *   build_hash_cache  (dev, ino) + size, mtime, ctime -> sha256 (raw) of a
  *                     context file's contents
  *
- * A record is written only after its blob is in the store. Records are not
- * gc roots: `kiln prune` frees the blobs of layers no image uses, and a
- * record whose blob is gone is a miss (and is dropped when found so).
+ * A record is written only after its blob is in the store. The records are
+ * a cache gc root ("build:cache"): the prune `kiln rmi` runs keeps their
+ * blobs, `kiln prune` frees the blobs of layers no image uses, and a record
+ * whose blob is gone is a miss (and is dropped when found so).
  */
 #include <sqlite3.h>
 #include <string.h>
@@ -27,6 +29,7 @@ static const struct kiln_store_migration migrations[] = {
 	     " media_type TEXT NOT NULL,"
 	     " created_by TEXT NOT NULL,"
 	     " ingredients TEXT NOT NULL,"
+	     " chain_key TEXT NOT NULL,"
 	     " created_unix INTEGER NOT NULL,"
 	     " used_unix INTEGER NOT NULL);"
 	     "CREATE INDEX build_cache_blob ON build_cache (blob);"
@@ -37,7 +40,11 @@ static const struct kiln_store_migration migrations[] = {
 	     " mtime_ns INTEGER NOT NULL,"
 	     " ctime_ns INTEGER NOT NULL,"
 	     " sha256 BLOB NOT NULL,"
-	     " PRIMARY KEY (dev, ino)) WITHOUT ROWID" },
+	     " PRIMARY KEY (dev, ino)) WITHOUT ROWID;"
+	     /* a cache, not a reference: `kiln rmi` keeps these blobs, `kiln prune`
+	      * frees them (see KILN_STORE_GC_CACHE_SUFFIX) */
+	     "INSERT OR REPLACE INTO gc_roots (owner, query) VALUES"
+	     " ('build" KILN_STORE_GC_CACHE_SUFFIX "', 'SELECT blob FROM build_cache')" },
 };
 
 static void finalizep(sqlite3_stmt **s)
@@ -80,8 +87,8 @@ static int get_locked(struct bb *b, const struct kiln_digest *key, struct bb_lay
 {
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	int r = prepare(b->st,
-			"SELECT diff_id, blob, size, media_type, created_unix FROM build_cache WHERE "
-			"key = ?1",
+			"SELECT diff_id, blob, size, media_type, created_unix, chain_key FROM "
+			"build_cache WHERE key = ?1",
 			&s, err);
 	if (r < 0)
 		return r;
@@ -99,6 +106,7 @@ static int get_locked(struct bb *b, const struct kiln_digest *key, struct bb_lay
 	}
 	l.size = sqlite3_column_int64(s, 2);
 	l.created = sqlite3_column_int64(s, 4);
+	l.has_chain = kiln_digest_parse((const char *)sqlite3_column_text(s, 5), &l.chain, NULL) == 0;
 	l.media_type = kiln_strdup((const char *)sqlite3_column_text(s, 3));
 	if (!l.media_type)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -129,7 +137,7 @@ int bb_cache_get(struct bb *b, const struct kiln_digest *key, struct bb_layer *r
 }
 
 int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_layer *l,
-		 const char *created_by, struct kiln_error *err)
+		 const struct kiln_digest *chain, const char *created_by, struct kiln_error *err)
 {
 	cleanup_free char *json = NULL;
 	int r = kiln_plan_key_to_json(key, &json, err);
@@ -139,11 +147,12 @@ int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	r = prepare(b->st,
 		    "INSERT INTO build_cache (key, diff_id, blob, size, media_type, created_by, "
-		    "ingredients, created_unix, used_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-		    "?8) ON CONFLICT (key) DO UPDATE SET diff_id = excluded.diff_id, blob = "
-		    "excluded.blob, size = excluded.size, media_type = excluded.media_type, "
-		    "created_by = excluded.created_by, ingredients = excluded.ingredients, "
-		    "created_unix = excluded.created_unix, used_unix = excluded.used_unix",
+		    "ingredients, chain_key, created_unix, used_unix) VALUES (?1, ?2, ?3, ?4, ?5, "
+		    "?6, ?7, ?9, ?8, ?8) ON CONFLICT (key) DO UPDATE SET diff_id = "
+		    "excluded.diff_id, blob = excluded.blob, size = excluded.size, media_type = "
+		    "excluded.media_type, created_by = excluded.created_by, ingredients = "
+		    "excluded.ingredients, chain_key = excluded.chain_key, created_unix = "
+		    "excluded.created_unix, used_unix = excluded.used_unix",
 		    &s, err);
 	if (r >= 0) {
 		sqlite3_bind_text(s, 1, key->digest.str, -1, SQLITE_STATIC);
@@ -154,6 +163,7 @@ int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_
 		sqlite3_bind_text(s, 6, created_by, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 7, json, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 8, l->created > 0 ? l->created : (sqlite3_int64)time(NULL));
+		sqlite3_bind_text(s, 9, chain ? chain->str : key->digest.str, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			r = kiln_store_db_fail(b->st, err, "writing a build cache record");
 	}

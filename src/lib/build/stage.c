@@ -572,10 +572,12 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 	struct bb_layer layer = { 0 };
 	const char *chain_key = NULL;
 	int hit = 0;
+	struct kiln_digest chain;
 	if (r >= 0 && !(b->o->flags & KILN_BUILD_NO_CACHE)) {
 		r = bb_cache_get(b, &ls.key.digest, &layer, err);
 		hit = r == 1;
-		chain_key = ls.key.digest.str;
+		chain = hit && layer.has_chain ? layer.chain : ls.key.digest;
+		chain_key = chain.str;
 	}
 	/* COPY --from=<stage>: the same content copied from a changed stage is a hit */
 	if (r >= 0 && !hit && is_copy && ps->wait_stage >= 0) {
@@ -589,7 +591,8 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 				r = bb_cache_get(b, &ls.content_key.digest, &layer, err);
 				hit = r == 1;
 				/* the next build finds it by its definition */
-				if (hit && bb_cache_put(b, &ls.key, &layer, created_by, err) < 0)
+				if (hit && bb_cache_put(b, &ls.key, &layer, &ls.content_key.digest,
+							created_by, err) < 0)
 					kiln_error_release(err);
 			}
 		}
@@ -604,10 +607,12 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 			r = from_tree(&ls, 0, err);
 		if (r >= 0)
 			r = execute(&ls, &layer, err);
+		const struct kiln_digest *next = ls.has_content_key ? &ls.content_key.digest
+								     : &ls.key.digest;
 		if (r >= 0)
-			r = bb_cache_put(b, &ls.key, &layer, created_by, err);
+			r = bb_cache_put(b, &ls.key, &layer, next, created_by, err);
 		if (r >= 0 && ls.has_content_key)
-			r = bb_cache_put(b, &ls.content_key, &layer, created_by, err);
+			r = bb_cache_put(b, &ls.content_key, &layer, next, created_by, err);
 		if (r >= 0)
 			r = take_layer(&ls, &layer,
 				       ls.has_content_key ? ls.content_key.digest.str
