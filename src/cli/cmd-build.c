@@ -66,7 +66,7 @@ static const struct cli_spec spec = {
 		  "no progress; print the image id (--progress=quiet)" },
 		{ "output", 'o', CLI_OPT_LIST, &arg_outputs, "SPEC",
 		  "type=image|oci|docker|local|tar|registry[,dest=PATH][,tar=BOOL]"
-		  "[,compression=gzip|zstd|uncompressed][,compression-level=N][,push=BOOL]; "
+		  "[,compression=gzip|zstd|uncompressed][,compression-level=N][,force-compression=BOOL][,push=BOOL]; "
 		  "a bare DIR means type=local,dest=DIR and - means type=tar,dest=-" },
 		{ "push", 0, CLI_OPT_FLAG, &arg_push, NULL, "push the image to its registry (-t)" },
 		{ "iidfile", 0, CLI_OPT_STRING, &arg_iidfile, "FILE", "write the image id to FILE" },
@@ -191,8 +191,12 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 					return cli_usage_error(&spec, "out of memory");
 				q += m + (q[m] == ';');
 			}
-		} else if (!strcmp(k, "oci-mediatypes") || !strcmp(k, "force-compression")) {
-			/* kiln always writes OCI media types and compresses new layers */
+		} else if (!strcmp(k, "force-compression")) {
+			if (parse_bool(v, &o->force_compression) < 0)
+				return cli_usage_error(&spec,
+						       "--output: force-compression wants true or false");
+		} else if (!strcmp(k, "oci-mediatypes")) {
+			/* kiln always writes OCI media types */
 		} else {
 			return cli_usage_error(&spec, "--output: unknown key '%s'", k);
 		}

@@ -128,6 +128,7 @@ struct kiln_build_opts {
 	enum kiln_compression compression;  /* of new layers; 0 with compression_set unset = default */
 	int compression_set;
 	int compression_level;              /* 0 = the default for the compression */
+	int force_compression;              /* also recompress the base image's layers */
 	/* >= 0: SOURCE_DATE_EPOCH: the config's and history's times, and layer mtimes
 	 * clamped to it (kiln_layer_write_opts' KILN_WRITE_CLAMP_MTIME). -1 = none. */
 	int64_t source_date_epoch;

@@ -61,7 +61,11 @@ static const char *oci_layer_type(const char *mt)
 	return mt;
 }
 
-/* --output compression=...: layers made with another compression are recompressed */
+/*
+ * --output compression=...: the build's layers made with another compression
+ * (cached from an earlier build) are recompressed; the base image's only
+ * with force-compression=true, as BuildKit does.
+ */
 static int recompress(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 {
 	const char *want = b->media_type;
@@ -330,7 +334,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	size_t base = target->image ? target->image->chain.n : 0;
 	for (size_t i = 0; r >= 0 && i < target->chain.n; i++) {
 		struct bb_layer *l = &target->chain.v[i];
-		if (i >= base)
+		if (i >= base || b->o->force_compression)
 			r = recompress(b, l, err);
 		struct kiln_oci_descriptor d = { 0 };
 		if (r >= 0)
