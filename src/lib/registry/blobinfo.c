@@ -47,9 +47,9 @@ int reg_blobinfo_add(struct kiln_store *st, const char *domain, const char *repo
 {
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	int r = prepare(st,
+			/* a known row stays as it is: a warm push or pull writes nothing */
 			"INSERT INTO registry_blob_location (registry, repository, digest, "
-			"seen_unix) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET "
-			"seen_unix = excluded.seen_unix",
+			"seen_unix) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
 			&s, err);
 	if (r < 0)
 		return r;

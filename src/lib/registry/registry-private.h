@@ -207,7 +207,7 @@ int reg_fail(struct reg_client *c, const struct reg_xfer *x, enum kiln_err code,
 struct kiln_store;
 /** Create or upgrade the table (once per operation, outside transactions). */
 int reg_blobinfo_init(struct kiln_store *st, struct kiln_error *err);
-/** Remember that `repo` ("path") of registry `domain` holds `digest`. */
+/** Remember that `repo` ("path") of registry `domain` holds `digest` (kept if known). */
 int reg_blobinfo_add(struct kiln_store *st, const char *domain, const char *repo,
 		     const char *digest, struct kiln_error *err);
 /** Another repository of `domain` known to hold `digest` (heap string), or NULL. */
