@@ -87,7 +87,11 @@ const char *kiln_ignore_match_type_name(enum kiln_ignore_match_type t);
 int kiln_ignore_pattern_compile(const char *pattern, char sep, enum kiln_ignore_match_type *ret_type,
 				char **ret_regexp, struct kiln_error *err);
 
-/** A compiled list of patterns (patternmatcher.PatternMatcher). */
+/**
+ * A compiled list of patterns (patternmatcher.PatternMatcher). It keeps
+ * scratch space for matching: like upstream's, one matcher must not be used
+ * from two threads at once.
+ */
 struct kiln_ignore_matcher;
 
 /**
