@@ -20,6 +20,8 @@
 	"Accept: " KILN_MT_OCI_INDEX ", " KILN_MT_DOCKER_LIST ", " KILN_MT_OCI_MANIFEST          \
 	", " KILN_MT_DOCKER_MANIFEST
 #define PROGRESS_STEP ((int64_t)256 << 10)
+/* curl hands over 16 KiB at a time; the store gets fewer, larger writes */
+#define STAGE_SIZE ((size_t)128 << 10)
 
 struct pull;
 
@@ -32,6 +34,8 @@ struct dl {
 	int64_t reported;
 	int started;
 	char *url;
+	char *stage; /* STAGE_SIZE bytes while a download runs */
+	size_t staged;
 };
 
 struct pull {
@@ -48,6 +52,8 @@ static void dl_release(struct dl *d)
 {
 	kiln_blob_writer_free(d->w);
 	d->w = NULL;
+	free(d->stage);
+	d->stage = NULL;
 	free(d->url);
 	d->url = NULL;
 }
@@ -62,12 +68,27 @@ void kiln_registry_pull_result_release(struct kiln_registry_pull_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static int dl_flush(struct dl *d, struct kiln_error *err)
+{
+	if (!d->staged)
+		return 0;
+	int r = kiln_blob_writer_write(d->w, d->stage, d->staged, err);
+	d->staged = 0;
+	return r;
+}
+
 static int64_t dl_resume_from(void *data, struct reg_xfer *x)
 {
 	struct dl *d = data;
 	(void)x;
 	if (!d->w)
 		return 0;
+	/* what the broken attempt delivered is kept; a failed flush restarts */
+	if (dl_flush(d, NULL) < 0) {
+		kiln_blob_writer_free(d->w);
+		d->w = NULL;
+		return 0;
+	}
 	int64_t have = kiln_blob_writer_size(d->w);
 	return have > 0 && have < d->size ? have : 0;
 }
@@ -94,6 +115,9 @@ static int dl_begin(void *data, struct reg_xfer *x, struct kiln_error *err)
 	kiln_blob_writer_free(d->w);
 	d->w = NULL;
 	d->reported = 0;
+	d->staged = 0;
+	if (!d->stage && !(d->stage = kiln_malloc(STAGE_SIZE)))
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	int r = kiln_store_blob_writer_new(d->p->st, &d->digest, d->size, &d->w, err);
 	if (r < 0)
 		return r;
@@ -109,10 +133,23 @@ static int dl_write(void *data, struct reg_xfer *x, const void *buf, size_t len,
 {
 	struct dl *d = data;
 	(void)x;
-	int r = kiln_blob_writer_write(d->w, buf, len, err);
+	int r = 0;
+	if (d->staged + len > STAGE_SIZE)
+		r = dl_flush(d, err);
 	if (r < 0)
 		return r;
-	int64_t have = kiln_blob_writer_size(d->w);
+	if (len >= STAGE_SIZE)
+		r = kiln_blob_writer_write(d->w, buf, len, err);
+	else {
+		memcpy(d->stage + d->staged, buf, len);
+		d->staged += len;
+	}
+	if (r < 0)
+		return r;
+	int64_t have = kiln_blob_writer_size(d->w) + (int64_t)d->staged;
+	if (d->size >= 0 && have > d->size)
+		return kiln_fail(err, KILN_EDIGEST, 0, "%s is larger than the %lld bytes it should have",
+				 d->digest.str, (long long)d->size);
 	if (have - d->reported >= PROGRESS_STEP) {
 		d->reported = have;
 		reg_event(d->p->c, KILN_REG_EV_BLOB_PROGRESS, d->digest.str, d->what, have, d->size,
@@ -133,7 +170,9 @@ static int dl_done(struct reg_client *c, struct reg_xfer *x, void *data, struct 
 			return r;
 	}
 	struct kiln_error e = KILN_ERROR_INIT;
-	int r = kiln_blob_writer_commit(d->w, NULL, NULL, &e);
+	int r = dl_flush(d, &e);
+	if (r >= 0)
+		r = kiln_blob_writer_commit(d->w, NULL, NULL, &e);
 	if (r < 0) {
 		r = reg_fail(c, x, e.code, err, "%s", e.msg ? e.msg : kiln_strerror(e.code));
 		kiln_error_release(&e);
@@ -141,6 +180,8 @@ static int dl_done(struct reg_client *c, struct reg_xfer *x, void *data, struct 
 	}
 	kiln_blob_writer_free(d->w);
 	d->w = NULL;
+	free(d->stage);
+	d->stage = NULL;
 	d->p->fetched++;
 	d->p->bytes += d->size;
 	reg_event(c, KILN_REG_EV_BLOB_DONE, d->digest.str, d->what, d->size, d->size, NULL);
