@@ -258,6 +258,10 @@ static void test_platform_rank(void)
 		{ "arm", "v5", "linux", "arm", "v5", 0 },
 		{ "386", NULL, "linux", "amd64", NULL, -1 },
 		{ "riscv64", NULL, "linux", "riscv64", NULL, 0 },
+		/* absurd variants end quickly (the fallback list is bounded) */
+		{ "arm", "v99999999999999999999", "linux", "arm", "v5", -1 },
+		{ "amd64", "v9223372036854775807", "linux", "amd64", "v9223372036854775806", 1 },
+		{ "arm64", "v9.9", "linux", "arm64", "v8.14", 10 },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(rows); i++) {
 		struct kiln_oci_platform w, h;

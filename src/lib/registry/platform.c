@@ -299,14 +299,14 @@ static void build_vector(const struct triple *p, struct vector *v, int depth)
 	vec_add(v, p->os, p->arch, p->variant);
 	if (strcmp(p->arch, "amd64") == 0) {
 		long n = variant_num(p->variant);
-		for (long i = n - 1; n > 1 && i >= 1; i--) {
+		for (long i = n - 1; n > 1 && i >= 1 && v->len < VECTOR_MAX; i--) {
 			snprintf(buf, sizeof(buf), "v%ld", i);
 			vec_add(v, p->os, "amd64", buf);
 		}
 		vec_add(v, p->os, "386", "");
 	} else if (strcmp(p->arch, "arm") == 0) {
 		long n = variant_num(p->variant);
-		for (long i = n - 1; n > 5 && i >= 5; i--) {
+		for (long i = n - 1; n > 5 && i >= 5 && v->len < VECTOR_MAX; i--) {
 			snprintf(buf, sizeof(buf), "v%ld", i);
 			vec_add(v, p->os, "arm", buf);
 		}
@@ -314,28 +314,24 @@ static void build_vector(const struct triple *p, struct vector *v, int depth)
 		char variant[VAR_SZ];
 		snprintf(variant, sizeof(variant), "%s", p->variant[0] ? p->variant : "v8");
 		long major = -1, minor = 0;
-		int has_minor = 0;
 		if (variant[0] == 'v') {
 			char *end;
 			major = strtol(variant + 1, &end, 10);
 			if (end == variant + 1)
 				major = -1;
 			else if (*end == '.') {
-				has_minor = 1;
+				/* as containerd: only a one-digit minor ("v8.2") counts */
 				char *end2;
 				long m = strtol(end + 1, &end2, 10);
-				if (*end2 || end2 == end + 1)
-					has_minor = 0;
-				else if (strlen(variant) == 4)
+				if (!*end2 && end2 != end + 1 && strlen(variant) == 4)
 					minor = m;
 			} else if (*end) {
 				major = -1;
 			}
 		}
-		(void)has_minor;
 		if (major >= 8) {
 			if (major == 9) {
-				for (long m = minor - 1; m >= 0; m--) {
+				for (long m = minor - 1; m >= 0 && v->len < VECTOR_MAX; m--) {
 					if (m == 0)
 						snprintf(buf, sizeof(buf), "v9");
 					else
@@ -347,7 +343,7 @@ static void build_vector(const struct triple *p, struct vector *v, int depth)
 				snprintf(buf, sizeof(buf), "v8.%ld", minor);
 				vec_add(v, p->os, "arm64", buf);
 			}
-			for (long m = minor - 1; m >= 0; m--) {
+			for (long m = minor - 1; m >= 0 && v->len < VECTOR_MAX; m--) {
 				if (m == 0)
 					snprintf(buf, sizeof(buf), "v%ld", major);
 				else
