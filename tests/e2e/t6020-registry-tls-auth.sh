@@ -17,11 +17,24 @@ if test_have_prereq REGISTRY,OPENSSL,HTPASSWD; then
 	registry_start tls htpasswd "$TRASH/htpasswd" tls "$TRASH/certs/ca.crt" "$TRASH/certs/key.pem" ||
 		echo "# the registry did not start"
 	R=127.0.0.1:$(registry_port tls)
+	# a second registry that wants a client certificate signed by its CA
+	mkdir -p mtls client &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=kiln test CA" \
+		-keyout mtls/ca.key -out mtls/ca.crt 2>/dev/null &&
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=kiln client" \
+		-keyout client/client.key -out mtls/client.csr 2>/dev/null &&
+	openssl x509 -req -in mtls/client.csr -CA mtls/ca.crt -CAkey mtls/ca.key \
+		-CAcreateserial -days 2 -out client/client.cert 2>/dev/null &&
+	cp certs/ca.crt client/ca.crt &&
+	registry_start mtls tls "$TRASH/certs/ca.crt" "$TRASH/certs/key.pem" \
+		clientca "$TRASH/mtls/ca.crt" ||
+		echo "# the client-certificate registry did not start"
+	M=127.0.0.1:$(registry_port mtls)
 else
-	R=127.0.0.1:1
+	R=127.0.0.1:1 M=127.0.0.1:1
 fi
 CERTS=$TRASH/certs
-export R CERTS
+export R M CERTS
 
 test_expect_success REGISTRY,OPENSSL,HTPASSWD 'setup: an image' '
 	make_rootfs a "image A" &&
@@ -99,6 +112,15 @@ test_expect_success REGISTRY,OPENSSL,HTPASSWD 'a client certificate without its 
 	mkdir -p badcerts && cp certs/ca.crt badcerts/ && cp certs/ca.crt badcerts/client.cert &&
 	test_expect_code 1 kiln pull --cert-dir badcerts --creds alice:x $R/t/a:1 2>err &&
 	test_grep "has no key client.key" err
+'
+
+test_expect_success REGISTRY,OPENSSL,HTPASSWD,JQ 'a client certificate from --cert-dir (NAME.cert + NAME.key)' '
+	test_expect_code 1 kiln push --cert-dir $CERTS local/a:1 $M/t/a:1 2>err &&
+	test_grep "GET https://$M/v2/: .*wants a client certificate" err &&
+	! grep "^retrying" err &&
+	kiln push --cert-dir client local/a:1 $M/t/a:1 &&
+	KILN_ROOT=$TRASH/s4 kiln pull --cert-dir client $M/t/a:1 &&
+	test "$(KILN_ROOT=$TRASH/s4 kiln inspect $M/t/a:1 | jq -r ".[0].Id")" = "$(cat id.a)"
 '
 
 registry_stop_all

@@ -3,7 +3,7 @@
 # Registries for kiln's end-to-end tests, on 127.0.0.1 only, started and
 # stopped by the test file itself (source it after test-lib.sh):
 #
-#   registry_start NAME [htpasswd FILE] [tls CERT KEY]
+#   registry_start NAME [htpasswd FILE] [tls CERT KEY] [clientca CA]
 #       Debian's docker-registry with storage and an access log under
 #       $TRASH/reg-NAME; sets REG_NAME_PORT... through registry_port NAME.
 #   fake_registry_start NAME [fake-registry.py options]
@@ -71,6 +71,12 @@ registry_start() {
     certificate: $2
     key: $3"
 			shift 3
+			;;
+		clientca)
+			tls="$tls
+    clientcas:
+      - $2"
+			shift 2
 			;;
 		*)
 			echo >&2 "registry_start: unknown option $1"

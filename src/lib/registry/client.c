@@ -354,6 +354,12 @@ int reg_client_ping(struct reg_client *c, struct kiln_error *err)
 						"%s (trust its CA with --cert-dir or "
 						"/etc/containers/certs.d/%s/, or use --tls-verify=false)",
 						msg, c->domain);
+			if (strstr(msg, "alert bad certificate") ||
+			    strstr(msg, "alert certificate required"))
+				return reg_fail(c, x, KILN_EAUTH, err,
+						"%s (the registry wants a client certificate: NAME.cert "
+						"and NAME.key in --cert-dir or /etc/containers/certs.d/%s/)",
+						msg, c->domain);
 			return reg_fail(c, x, KILN_ENET, err, "%s", msg);
 		}
 		/* a TLS server answers plain http with 400 */

@@ -375,6 +375,12 @@ static int64_t retry_after_ms(const struct reg_xfer *x)
 	return t > now ? (int64_t)(t - now) * 1000 : 0;
 }
 
+/* A TLS alert from the peer (a refused client certificate, ...) does not go away on retry. */
+static int tls_refused(const struct reg_xfer *x)
+{
+	return strstr(x->errbuf, "SSL routines") || strstr(x->errbuf, " alert ");
+}
+
 static int retriable_curl(CURLcode code)
 {
 	switch (code) {
@@ -479,7 +485,7 @@ static int attempt_done(struct reg_client *c, struct reg_xfer *x, CURLcode code,
 	}
 	if (code != CURLE_OK) {
 		const char *msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
-		if (retriable_curl(code) && x->attempt < max) {
+		if (retriable_curl(code) && !tls_refused(x) && x->attempt < max) {
 			requeue(c, x, backoff_ms(x->attempt), msg);
 			return 0;
 		}
@@ -682,7 +688,7 @@ int reg_xfer_perform(struct reg_client *c, struct reg_xfer *x, CURLcode *ret_cod
 			return r;
 		}
 		int64_t delay = -1;
-		if (code != CURLE_OK && retriable_curl(code))
+		if (code != CURLE_OK && retriable_curl(code) && !tls_refused(x))
 			delay = backoff_ms(x->attempt);
 		else if (code == CURLE_OK && (x->status == 429 || x->status >= 500)) {
 			delay = retry_after_ms(x);
