@@ -43,41 +43,46 @@ static const struct cli_spec spec = {
 		 "[--progress MODE] [-o SPEC]... [--push] [--iidfile F] [--metadata-file F] "
 		 "[-j N] CONTEXT|-",
 	.summary = "Build an image from a Dockerfile and a context, the way BuildKit does.",
-	.opts = (const struct cli_opt[]){
-		{ "file", 'f', CLI_OPT_STRING, &arg_file, "FILE",
-		  "the Dockerfile (default: CONTEXT/Dockerfile; - reads it from stdin)" },
-		{ "tag", 't', CLI_OPT_LIST, &arg_tags, "NAME[:TAG]", "name the image (repeatable)" },
-		{ "target", 0, CLI_OPT_STRING, &arg_target, "STAGE",
-		  "the stage to build (default: the last one)" },
-		{ "build-arg", 0, CLI_OPT_LIST, &arg_build_args, "K=V",
-		  "a build argument; K alone takes its value from the environment" },
-		{ "label", 0, CLI_OPT_LIST, &arg_labels, "K=V", "a label on the image" },
-		{ "no-cache", 0, CLI_OPT_FLAG, &arg_no_cache, NULL,
-		  "run every step (the results still fill the cache)" },
-		{ "pull", 0, CLI_OPT_FLAG, &arg_pull, NULL,
-		  "pull the base images even when the store has them" },
-		{ "platform", 0, CLI_OPT_STRING, &arg_platform, "OS/ARCH[/VARIANT]",
-		  "the platform to build for (RUN executes only for this machine's)" },
-		{ "network", 0, CLI_OPT_STRING, &arg_network, "MODE",
-		  "RUN's network: default (= host: kiln has no bridge), host or none" },
-		{ "progress", 0, CLI_OPT_STRING, &arg_progress, "MODE",
-		  "auto (tty on a terminal, else plain), tty, plain or quiet" },
-		{ "quiet", 'q', CLI_OPT_FLAG, &arg_quiet, NULL,
-		  "no progress; print the image id (--progress=quiet)" },
-		{ "output", 'o', CLI_OPT_LIST, &arg_outputs, "SPEC",
-		  "type=image|oci|docker|local|tar|registry[,dest=PATH][,tar=BOOL]"
-		  "[,compression=gzip|zstd|uncompressed][,compression-level=N][,force-compression=BOOL][,push=BOOL]; "
-		  "a bare DIR means type=local,dest=DIR and - means type=tar,dest=-" },
-		{ "push", 0, CLI_OPT_FLAG, &arg_push, NULL, "push the image to its registry (-t)" },
-		{ "iidfile", 0, CLI_OPT_STRING, &arg_iidfile, "FILE", "write the image id to FILE" },
-		{ "metadata-file", 0, CLI_OPT_STRING, &arg_metadata, "FILE",
-		  "write the build's result as JSON to FILE" },
-		{ "jobs", 'j', CLI_OPT_INT, &arg_jobs, "N",
-		  "stages built at the same time (default: the number of CPUs)" },
-		CLI_REGISTRY_TLS_OPTS(arg_reg),
-		{ "creds", 0, CLI_OPT_STRING, &arg_reg.creds, "USER[:PASSWORD]",
-		  "credentials for pulls and pushes (instead of the credentials file)" },
-		{ 0 } },
+	.opts =
+		(const struct cli_opt[]){
+			{ "file", 'f', CLI_OPT_STRING, &arg_file, "FILE",
+			  "the Dockerfile (default: CONTEXT/Dockerfile; - reads it from stdin)" },
+			{ "tag", 't', CLI_OPT_LIST, &arg_tags, "NAME[:TAG]",
+			  "name the image (repeatable)" },
+			{ "target", 0, CLI_OPT_STRING, &arg_target, "STAGE",
+			  "the stage to build (default: the last one)" },
+			{ "build-arg", 0, CLI_OPT_LIST, &arg_build_args, "K=V",
+			  "a build argument; K alone takes its value from the environment" },
+			{ "label", 0, CLI_OPT_LIST, &arg_labels, "K=V", "a label on the image" },
+			{ "no-cache", 0, CLI_OPT_FLAG, &arg_no_cache, NULL,
+			  "run every step (the results still fill the cache)" },
+			{ "pull", 0, CLI_OPT_FLAG, &arg_pull, NULL,
+			  "pull the base images even when the store has them" },
+			{ "platform", 0, CLI_OPT_STRING, &arg_platform, "OS/ARCH[/VARIANT]",
+			  "the platform to build for (RUN executes only for this machine's)" },
+			{ "network", 0, CLI_OPT_STRING, &arg_network, "MODE",
+			  "RUN's network: default (= host: kiln has no bridge), host or none" },
+			{ "progress", 0, CLI_OPT_STRING, &arg_progress, "MODE",
+			  "auto (tty on a terminal, else plain), tty, plain or quiet" },
+			{ "quiet", 'q', CLI_OPT_FLAG, &arg_quiet, NULL,
+			  "no progress; print the image id (--progress=quiet)" },
+			{ "output", 'o', CLI_OPT_LIST, &arg_outputs, "SPEC",
+			  "type=image|oci|docker|local|tar|registry[,dest=PATH][,tar=BOOL]"
+			  "[,compression=gzip|zstd|uncompressed][,compression-level=N][,force-"
+			  "compression=BOOL][,push=BOOL]; "
+			  "a bare DIR means type=local,dest=DIR and - means type=tar,dest=-" },
+			{ "push", 0, CLI_OPT_FLAG, &arg_push, NULL,
+			  "push the image to its registry (-t)" },
+			{ "iidfile", 0, CLI_OPT_STRING, &arg_iidfile, "FILE",
+			  "write the image id to FILE" },
+			{ "metadata-file", 0, CLI_OPT_STRING, &arg_metadata, "FILE",
+			  "write the build's result as JSON to FILE" },
+			{ "jobs", 'j', CLI_OPT_INT, &arg_jobs, "N",
+			  "stages built at the same time (default: the number of CPUs)" },
+			CLI_REGISTRY_TLS_OPTS(arg_reg),
+			{ "creds", 0, CLI_OPT_STRING, &arg_reg.creds, "USER[:PASSWORD]",
+			  "credentials for pulls and pushes (instead of the credentials file)" },
+			{ 0 } },
 	.details =
 		"The image lands in the store under every -t; --output writes it elsewhere too:\n"
 		"an OCI layout (type=oci: a tar, or a directory with tar=false), a docker\n"
@@ -181,8 +186,9 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 			char *end = NULL;
 			long lv = strtol(v, &end, 10);
 			if (!*v || *end || lv < 0 || lv > 22)
-				return cli_usage_error(&spec, "--output: compression-level is 0 to 22");
-			o->compression_level = (int)lv;
+				return cli_usage_error(&spec,
+						       "--output: compression-level is 0 to 22");
+			o->compression_level = (int) lv;
 		} else if (!strcmp(k, "name")) {
 			/* more names for the image, as buildx's image exporter takes them */
 			for (const char *q = v; *q;) {
@@ -193,8 +199,8 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 			}
 		} else if (!strcmp(k, "force-compression")) {
 			if (parse_bool(v, &o->force_compression) < 0)
-				return cli_usage_error(&spec,
-						       "--output: force-compression wants true or false");
+				return cli_usage_error(
+					&spec, "--output: force-compression wants true or false");
 		} else if (!strcmp(k, "oci-mediatypes")) {
 			/* kiln always writes OCI media types */
 		} else {
@@ -204,7 +210,8 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 	}
 	if (!have_type)
 		return cli_usage_error(&spec, "--output needs type=...");
-	int needs_dest = out->type == KILN_BUILD_OUTPUT_OCI || out->type == KILN_BUILD_OUTPUT_DOCKER ||
+	int needs_dest = out->type == KILN_BUILD_OUTPUT_OCI ||
+			 out->type == KILN_BUILD_OUTPUT_DOCKER ||
 			 out->type == KILN_BUILD_OUTPUT_LOCAL || out->type == KILN_BUILD_OUTPUT_TAR;
 	if (needs_dest && (!out->dest || !*out->dest))
 		return cli_usage_error(&spec, "--output type=%s needs dest=PATH",
@@ -231,23 +238,23 @@ static int read_stdin(int *ret_tar_fd, char **ret_df, size_t *ret_len, struct ki
 			continue;
 		if (n < 0) {
 			int r = kiln_fail_errno(err, "reading stdin");
-			(void)close(fd);
+			(void) close(fd);
 			return r;
 		}
 		if (n == 0)
 			break;
-		if (kiln_write_all(fd, buf, (size_t)n) < 0) {
+		if (kiln_write_all(fd, buf, (size_t) n) < 0) {
 			int r = kiln_fail_errno(err, "buffering stdin");
-			(void)close(fd);
+			(void) close(fd);
 			return r;
 		}
 	}
 	int r = lseek(fd, 0, SEEK_SET) < 0 ? kiln_fail_errno(err, "rewinding stdin")
-					    : kiln_layer_is_archive(fd, err);
+					   : kiln_layer_is_archive(fd, err);
 	if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
 		r = kiln_fail_errno(err, "rewinding stdin");
 	if (r < 0) {
-		(void)close(fd);
+		(void) close(fd);
 		return r;
 	}
 	if (r == 1) {
@@ -255,7 +262,7 @@ static int read_stdin(int *ret_tar_fd, char **ret_df, size_t *ret_len, struct ki
 		return 0;
 	}
 	r = kiln_read_fd(fd, KILN_DF_MAX_FILE, ret_df, ret_len, err);
-	(void)close(fd);
+	(void) close(fd);
 	return r;
 }
 
@@ -270,24 +277,22 @@ static int write_metadata(const char *path, const struct kiln_build_result *res,
 	json_t *steps = json_array();
 	for (size_t i = 0; steps && i < res->n_records; i++) {
 		const struct kiln_build_step_record *s = &res->records[i];
-		json_array_append_new(steps,
-				      json_pack("{s:s,s:s,s:b,s:f}", "name", s->name, "key", s->key,
-						"cached", s->cached, "duration",
-						(double)s->duration_ns / 1e9));
+		json_array_append_new(steps, json_pack("{s:s,s:s,s:b,s:f}", "name", s->name, "key",
+						       s->key, "cached", s->cached, "duration",
+						       (double) s->duration_ns / 1e9));
 	}
 	struct kiln_buf names = KILN_BUF_INIT;
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < res->names.len; i++)
 		r = kiln_buf_addf(&names, "%s%s", i ? "," : "", res->names.items[i]);
-	json_t *j = json_pack("{s:s,s:s,s:{s:s,s:s,s:I},s:s,s:o,s:I,s:I}",
-			      "containerimage.digest", res->manifest.str,
-			      "containerimage.config.digest", res->config.str,
-			      "containerimage.descriptor", "mediaType",
-			      "application/vnd.oci.image.manifest.v1+json", "digest",
-			      res->manifest.str, "size", (json_int_t)res->manifest_size,
-			      "image.name", names.buf, "kiln.steps",
-			      steps ? steps : json_array(), "kiln.steps.total",
-			      (json_int_t)res->steps, "kiln.steps.cached", (json_int_t)res->cached);
+	json_t *j =
+		json_pack("{s:s,s:s,s:{s:s,s:s,s:I},s:s,s:o,s:I,s:I}", "containerimage.digest",
+			  res->manifest.str, "containerimage.config.digest", res->config.str,
+			  "containerimage.descriptor", "mediaType",
+			  "application/vnd.oci.image.manifest.v1+json", "digest", res->manifest.str,
+			  "size", (json_int_t) res->manifest_size, "image.name", names.buf,
+			  "kiln.steps", steps ? steps : json_array(), "kiln.steps.total",
+			  (json_int_t) res->steps, "kiln.steps.cached", (json_int_t) res->cached);
 	kiln_buf_release(&names);
 	if (!j || r < 0) {
 		json_decref(j);
@@ -328,13 +333,13 @@ static void build_args_release(struct build_args *a)
 	free(a->df_data);
 	free(a->df_default);
 	if (a->o.context_tar_fd >= 0)
-		(void)close(a->o.context_tar_fd);
+		(void) close(a->o.context_tar_fd);
 }
 
 static int oom_report(struct cli_env *env)
 {
 	struct kiln_error err = KILN_ERROR_INIT;
-	(void)kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
+	(void) kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
 	return cli_report(env, &err);
 }
 
@@ -345,8 +350,9 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	struct kiln_error err = KILN_ERROR_INIT;
 	int rc;
 	if (pos->len != 1)
-		return cli_usage_error(&spec, pos->len ? "one CONTEXT only, not '%s'"
-						       : "missing CONTEXT (a directory, or -)%s",
+		return cli_usage_error(&spec,
+				       pos->len ? "one CONTEXT only, not '%s'"
+						: "missing CONTEXT (a directory, or -)%s",
 				       pos->len ? pos->items[1] : "");
 	const char *context = pos->items[0];
 	a->mode = env->stderr_tty ? CLI_BUILD_PROGRESS_TTY : CLI_BUILD_PROGRESS_PLAIN;
@@ -358,7 +364,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 		else if (!strcmp(arg_progress, "quiet"))
 			a->mode = CLI_BUILD_PROGRESS_QUIET;
 		else if (strcmp(arg_progress, "auto") != 0)
-			return cli_usage_error(&spec, "--progress is auto, tty, plain or quiet, not '%s'",
+			return cli_usage_error(&spec,
+					       "--progress is auto, tty, plain or quiet, not '%s'",
 					       arg_progress);
 	}
 	if (arg_quiet)
@@ -390,16 +397,19 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 				any_image = 1;
 			}
 		if (!any_image)
-			a->outputs[n_out++] = (struct kiln_build_output){
-				.type = KILN_BUILD_OUTPUT_IMAGE, .push = 1 };
+			a->outputs[n_out++] =
+				(struct kiln_build_output){ .type = KILN_BUILD_OUTPUT_IMAGE,
+							    .push = 1 };
 	}
 	for (size_t i = 0; i < n_out; i++) {
 		int to_stdout = a->outputs[i].dest && !strcmp(a->outputs[i].dest, "-");
 		if (to_stdout && env->stdout_tty)
-			return cli_usage_error(&spec, "refusing to write a tar to a terminal (dest=-)");
+			return cli_usage_error(&spec,
+					       "refusing to write a tar to a terminal (dest=-)");
 		if (to_stdout && a->mode == CLI_BUILD_PROGRESS_QUIET)
-			return cli_usage_error(&spec, "--quiet prints the image id on stdout, where "
-						      "dest=- writes a tar");
+			return cli_usage_error(&spec,
+					       "--quiet prints the image id on stdout, where "
+					       "dest=- writes a tar");
 	}
 	for (size_t i = 0; i < arg_build_args.len; i++) {
 		const char *kv = arg_build_args.items[i];
@@ -438,7 +448,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	/* the Dockerfile and the context */
 	int stdin_context = !strcmp(context, "-");
 	if (stdin_context && arg_file && !strcmp(arg_file, "-"))
-		return cli_usage_error(&spec, "the context and the Dockerfile cannot both be stdin");
+		return cli_usage_error(&spec,
+				       "the context and the Dockerfile cannot both be stdin");
 	if (stdin_context) {
 		if (read_stdin(&o->context_tar_fd, &a->df_data, &a->df_len, &err) < 0)
 			return cli_report(env, &err);
@@ -451,7 +462,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 			o->dockerfile_len = a->df_len;
 			o->dockerfile_name = "Dockerfile";
 			if (arg_file)
-				cli_warn(env, "-f %s is ignored: the Dockerfile came on stdin", arg_file);
+				cli_warn(env, "-f %s is ignored: the Dockerfile came on stdin",
+					 arg_file);
 		}
 	} else {
 		o->context_dir = context;
@@ -475,15 +487,15 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 		o->dockerfile_path = from_stdin ? NULL : path;
 	}
 	o->target = arg_target;
-	o->build_args = (const char *const *)a->build_args.items;
+	o->build_args = (const char *const *) a->build_args.items;
 	o->n_build_args = a->build_args.len;
-	o->labels = (const char *const *)arg_labels.items;
+	o->labels = (const char *const *) arg_labels.items;
 	o->n_labels = arg_labels.len;
-	o->tags = (const char *const *)arg_tags.items;
+	o->tags = (const char *const *) arg_tags.items;
 	o->n_tags = arg_tags.len;
 	o->platform = arg_platform;
 	o->flags = (arg_no_cache ? KILN_BUILD_NO_CACHE : 0) | (arg_pull ? KILN_BUILD_PULL : 0);
-	o->jobs = (unsigned)arg_jobs;
+	o->jobs = (unsigned) arg_jobs;
 	o->outputs = a->outputs;
 	o->n_outputs = n_out;
 	a->ro.platform = arg_platform;
@@ -517,7 +529,7 @@ static int run_build(struct cli_env *env, struct build_args *a)
 		rc = cli_report(env, &err);
 	kiln_build_result_release(&res);
 	if (rc == CLI_EXIT_OK && fflush(stdout) == EOF) {
-		(void)kiln_fail_errno(&err, "writing the output");
+		(void) kiln_fail_errno(&err, "writing the output");
 		rc = cli_report(env, &err);
 	}
 	return rc;

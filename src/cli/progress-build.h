@@ -43,7 +43,7 @@ struct cli_vertex {
 	size_t tail_len;
 	char *logs; /* tty: the last lines of output */
 	size_t logs_len;
-	char *status; /* the latest status line */
+	char *status;  /* the latest status line */
 	char *partial; /* plain: output after the last newline, not printed yet */
 	size_t partial_len;
 };

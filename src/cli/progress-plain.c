@@ -73,9 +73,9 @@ void cli_vertices_print_errors(const struct cli_vertices *vs, FILE *out)
 		fprintf(out, "------\n > %s:\n", v->name);
 		const char *p = v->tail, *end = v->tail + v->tail_len;
 		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-			fprintf(out, "%.*s\n", (int)len, p);
+			const char *nl = memchr(p, '\n', (size_t) (end - p));
+			size_t len = nl ? (size_t) (nl - p) : (size_t) (end - p);
+			fprintf(out, "%.*s\n", (int) len, p);
 			p += len + (nl ? 1 : 0);
 		}
 		fputs("------\n", out);
@@ -120,12 +120,13 @@ static void plain_event(struct cli_build_progress *p, const struct kiln_build_ev
 	struct cli_vertex *v = cli_vertex_get(&p->vs, ev);
 	if (!v)
 		return;
-	double secs = (double)ev->duration_ns / 1e9;
+	double secs = (double) ev->duration_ns / 1e9;
 	if (v->partial_len && ev->kind != KILN_BUILD_EV_LOG && ev->kind != KILN_BUILD_EV_STATUS &&
 	    ev->kind != KILN_BUILD_EV_START) {
 		header(p, v);
 		fprintf(p->out, "#%d %.3f %.*s\n", v->id,
-			(double)(ev->time_ns - v->start_ns) / 1e9, (int)v->partial_len, v->partial);
+			(double) (ev->time_ns - v->start_ns) / 1e9, (int) v->partial_len,
+			v->partial);
 		v->partial_len = 0;
 	}
 	switch (ev->kind) {
@@ -138,22 +139,23 @@ static void plain_event(struct cli_build_progress *p, const struct kiln_build_ev
 		break;
 	case KILN_BUILD_EV_LOG: {
 		/* whole lines only: what follows the last newline waits for the rest */
-		double t = (double)(ev->time_ns - v->start_ns) / 1e9;
+		double t = (double) (ev->time_ns - v->start_ns) / 1e9;
 		const char *s = ev->data, *end = ev->data + ev->len;
 		while (s < end) {
-			const char *nl = memchr(s, '\n', (size_t)(end - s));
+			const char *nl = memchr(s, '\n', (size_t) (end - s));
 			if (!nl) {
-				char *n = kiln_realloc(v->partial, v->partial_len + (size_t)(end - s));
+				char *n = kiln_realloc(v->partial,
+						       v->partial_len + (size_t) (end - s));
 				if (n) {
-					memcpy(n + v->partial_len, s, (size_t)(end - s));
+					memcpy(n + v->partial_len, s, (size_t) (end - s));
 					v->partial = n;
-					v->partial_len += (size_t)(end - s);
+					v->partial_len += (size_t) (end - s);
 				}
 				break;
 			}
 			header(p, v);
-			fprintf(p->out, "#%d %.3f %.*s%.*s\n", v->id, t, (int)v->partial_len,
-				v->partial ? v->partial : "", (int)(nl - s), s);
+			fprintf(p->out, "#%d %.3f %.*s%.*s\n", v->id, t, (int) v->partial_len,
+				v->partial ? v->partial : "", (int) (nl - s), s);
 			v->partial_len = 0;
 			s = nl + 1;
 		}
@@ -196,8 +198,8 @@ void cli_build_progress_event(void *userdata, const struct kiln_build_event *ev)
 			fprintf(p->out, "WARNING: %s\n", ev->msg ? ev->msg : "");
 			return;
 		}
-		struct cli_vertex *v = ev->kind == KILN_BUILD_EV_ERROR ? cli_vertex_get(&p->vs, ev)
-								       : NULL;
+		struct cli_vertex *v =
+			ev->kind == KILN_BUILD_EV_ERROR ? cli_vertex_get(&p->vs, ev) : NULL;
 		if (v && ev->len) {
 			v->state = 3;
 			free(v->tail);

@@ -32,7 +32,7 @@ struct cli_tty {
 	int stop;
 	struct cli_vertices vs;
 	size_t committed; /* vertices printed for good, in id order */
-	int lines;        /* height of the live region last drawn */
+	int lines;	  /* height of the live region last drawn */
 	int64_t base_ns;  /* monotonic time of the build's start */
 	int have_base;
 	int finished;
@@ -43,8 +43,8 @@ struct cli_tty {
 static int64_t mono(void)
 {
 	struct timespec ts;
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int width(FILE *out)
@@ -59,16 +59,16 @@ static int width(FILE *out)
 static int put_line(FILE *out, int w, const char *left, const char *right)
 {
 	size_t rl = right ? strlen(right) : 0;
-	size_t room = (size_t)w - 1;
+	size_t room = (size_t) w - 1;
 	size_t ll = strlen(left);
 	if (rl + 1 > room)
 		rl = 0;
 	size_t lmax = room - (rl ? rl + 1 : 0);
 	if (ll > lmax)
 		ll = lmax;
-	fprintf(out, "%.*s", (int)ll, left);
+	fprintf(out, "%.*s", (int) ll, left);
 	if (rl)
-		fprintf(out, "%*s%s", (int)(room - ll - rl), "", right);
+		fprintf(out, "%*s%s", (int) (room - ll - rl), "", right);
 	fputc('\n', out);
 	return 1;
 }
@@ -78,14 +78,14 @@ static int vertex_lines(struct cli_tty *t, const struct cli_vertex *v, int w, in
 {
 	char left[1024], right[32];
 	const char *mark = v->state == 2 ? "CACHED " : v->state == 3 ? "ERROR " : "";
-	(void)snprintf(left, sizeof(left), " => %s%s", mark, v->name);
+	(void) snprintf(left, sizeof(left), " => %s%s", mark, v->name);
 	int64_t d = v->state ? v->duration_ns : now - v->start_ns;
-	(void)snprintf(right, sizeof(right), "%.1fs", (double)(d < 0 ? 0 : d) / 1e9);
+	(void) snprintf(right, sizeof(right), "%.1fs", (double) (d < 0 ? 0 : d) / 1e9);
 	int n = put_line(t->out, w, left, right);
 	if (!with_logs)
 		return n;
 	if (v->status && v->state == 0) {
-		(void)snprintf(left, sizeof(left), " => => %s", v->status);
+		(void) snprintf(left, sizeof(left), " => => %s", v->status);
 		n += put_line(t->out, w, left, NULL);
 	}
 	if (!v->logs_len || v->state != 0)
@@ -104,11 +104,12 @@ static int vertex_lines(struct cli_tty *t, const struct cli_vertex *v, int w, in
 	if (*p == '\n')
 		p++;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		(void)snprintf(left, sizeof(left), " => => # %.*s", (int)(len > 900 ? 900 : len), p);
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		size_t len = nl ? (size_t) (nl - p) : (size_t) (end - p);
+		(void) snprintf(left, sizeof(left), " => => # %.*s", (int) (len > 900 ? 900 : len),
+				p);
 		for (char *c = left; *c; c++)
-			if ((unsigned char)*c < 0x20)
+			if ((unsigned char) *c < 0x20)
 				*c = ' ';
 		n += put_line(t->out, w, left, NULL);
 		p += len + (nl ? 1 : 0);
@@ -126,13 +127,13 @@ static void redraw(struct cli_tty *t)
 		fprintf(t->out, "\033[%dA\033[J", t->lines);
 	/* finished vertices go above, for good, in order */
 	while (t->committed < t->vs.n && t->vs.v[t->committed].state != 0)
-		(void)vertex_lines(t, &t->vs.v[t->committed++], w, now, 0);
+		(void) vertex_lines(t, &t->vs.v[t->committed++], w, now, 0);
 	size_t done = 0;
 	for (size_t i = 0; i < t->vs.n; i++)
 		done += t->vs.v[i].state != 0;
 	char head[128];
-	(void)snprintf(head, sizeof(head), "[+] Building %.1fs (%zu/%zu)%s", (double)now / 1e9, done,
-		       t->vs.n, t->finished ? " FINISHED" : "");
+	(void) snprintf(head, sizeof(head), "[+] Building %.1fs (%zu/%zu)%s", (double) now / 1e9,
+			done, t->vs.n, t->finished ? " FINISHED" : "");
 	int lines = put_line(t->out, w, head, NULL);
 	for (size_t i = t->committed; i < t->vs.n; i++)
 		lines += vertex_lines(t, &t->vs.v[i], w, now, 1);
@@ -145,12 +146,12 @@ static void *tick(void *arg)
 	struct cli_tty *t = arg;
 	for (;;) {
 		struct timespec ts = { 0, REDRAW_NS };
-		(void)nanosleep(&ts, NULL);
-		(void)pthread_mutex_lock(&t->lock);
+		(void) nanosleep(&ts, NULL);
+		(void) pthread_mutex_lock(&t->lock);
 		int stop = t->stop;
 		if (!stop)
 			redraw(t);
-		(void)pthread_mutex_unlock(&t->lock);
+		(void) pthread_mutex_unlock(&t->lock);
 		if (stop)
 			return NULL;
 	}
@@ -162,7 +163,7 @@ struct cli_tty *cli_tty_new(FILE *out)
 	if (!t)
 		return NULL;
 	t->out = out;
-	(void)pthread_mutex_init(&t->lock, NULL);
+	(void) pthread_mutex_init(&t->lock, NULL);
 	t->ticking = pthread_create(&t->ticker, NULL, tick, t) == 0;
 	return t;
 }
@@ -186,7 +187,7 @@ static void keep_logs(struct cli_vertex *v, const char *data, size_t len)
 
 void cli_tty_event(struct cli_tty *t, const struct kiln_build_event *ev)
 {
-	(void)pthread_mutex_lock(&t->lock);
+	(void) pthread_mutex_lock(&t->lock);
 	if (!t->have_base) {
 		t->base_ns = mono() - ev->time_ns;
 		t->have_base = 1;
@@ -199,7 +200,7 @@ void cli_tty_event(struct cli_tty *t, const struct kiln_build_event *ev)
 			if (n[t->n_warnings])
 				t->n_warnings++;
 		}
-		(void)pthread_mutex_unlock(&t->lock);
+		(void) pthread_mutex_unlock(&t->lock);
 		return;
 	}
 	struct cli_vertex *v = cli_vertex_get(&t->vs, ev);
@@ -233,16 +234,16 @@ void cli_tty_event(struct cli_tty *t, const struct kiln_build_event *ev)
 	/* a finished step is shown at once; the rest waits for the next tick */
 	if (ev->kind != KILN_BUILD_EV_LOG && ev->kind != KILN_BUILD_EV_STATUS)
 		redraw(t);
-	(void)pthread_mutex_unlock(&t->lock);
+	(void) pthread_mutex_unlock(&t->lock);
 }
 
 void cli_tty_finish(struct cli_tty *t)
 {
-	(void)pthread_mutex_lock(&t->lock);
+	(void) pthread_mutex_lock(&t->lock);
 	t->stop = 1;
-	(void)pthread_mutex_unlock(&t->lock);
+	(void) pthread_mutex_unlock(&t->lock);
 	if (t->ticking) {
-		(void)pthread_join(t->ticker, NULL);
+		(void) pthread_join(t->ticker, NULL);
 		t->ticking = 0;
 	}
 	t->finished = 1;
@@ -263,15 +264,15 @@ void cli_tty_free(struct cli_tty *t)
 	if (!t)
 		return;
 	if (t->ticking) {
-		(void)pthread_mutex_lock(&t->lock);
+		(void) pthread_mutex_lock(&t->lock);
 		t->stop = 1;
-		(void)pthread_mutex_unlock(&t->lock);
-		(void)pthread_join(t->ticker, NULL);
+		(void) pthread_mutex_unlock(&t->lock);
+		(void) pthread_join(t->ticker, NULL);
 	}
 	for (size_t i = 0; i < t->n_warnings; i++)
 		free(t->warnings[i]);
 	free(t->warnings);
 	cli_vertices_release(&t->vs);
-	(void)pthread_mutex_destroy(&t->lock);
+	(void) pthread_mutex_destroy(&t->lock);
 	free(t);
 }

@@ -66,11 +66,11 @@ static int fixture_open(struct fixture *fx, const char *patterns)
 	memset(fx, 0, sizeof(*fx));
 	fx->fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct kiln_ignore_list l = KILN_IGNORE_LIST_INIT;
-	if (fx->fd < 0 || kiln_ignore_read_all(patterns, strlen(patterns), ".dockerignore", &l,
-					       NULL) < 0)
+	if (fx->fd < 0 ||
+	    kiln_ignore_read_all(patterns, strlen(patterns), ".dockerignore", &l, NULL) < 0)
 		return -1;
 	struct kiln_ignore_filter_opt fo = {
-		.exclude = (const char *const *)l.patterns.items,
+		.exclude = (const char *const *) l.patterns.items,
 		.n_exclude = l.patterns.len,
 		.exclude_lines = l.lines,
 		.exclude_lens = l.lens,
@@ -99,8 +99,11 @@ static void fixture_close(struct fixture *fx)
 static int sel(struct fixture *fx, const char *const *src, size_t n, const char *const *ex,
 	       size_t nex, int parents, struct kiln_plan_selection **ret, struct kiln_error *err)
 {
-	struct kiln_plan_select_opts o = { .sources = src, .n_sources = n, .excludes = ex,
-					   .n_excludes = nex, .parents = parents };
+	struct kiln_plan_select_opts o = { .sources = src,
+					   .n_sources = n,
+					   .excludes = ex,
+					   .n_excludes = nex,
+					   .parents = parents };
 	return kiln_plan_select(&fx->tree, &o, NULL, ret, err);
 }
 
@@ -111,7 +114,8 @@ static char *items(const struct kiln_plan_selection *s)
 	buf[0] = '\0';
 	for (size_t i = 0; i < s->n_items; i++) {
 		strncat(buf, i ? "," : "", sizeof(buf) - strlen(buf) - 1);
-		strncat(buf, s->items[i].path[0] ? s->items[i].path : ".", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, s->items[i].path[0] ? s->items[i].path : ".",
+			sizeof(buf) - strlen(buf) - 1);
 		if (s->items[i].parent_only)
 			strncat(buf, "^", sizeof(buf) - strlen(buf) - 1);
 	}
@@ -157,8 +161,10 @@ static void test_select(struct fixture *fx)
 		const char *what;
 	} cases[] = {
 		{ "a.txt", 0, "a.txt", "one file" },
-		{ "dir", 0, "dir,dir/sub,dir/sub/z.c,dir/x.c,dir/y.c", "a directory, lexical order" },
-		{ "dir/", 0, "dir,dir/sub,dir/sub/z.c,dir/x.c,dir/y.c", "a trailing slash is the same" },
+		{ "dir", 0, "dir,dir/sub,dir/sub/z.c,dir/x.c,dir/y.c",
+		  "a directory, lexical order" },
+		{ "dir/", 0, "dir,dir/sub,dir/sub/z.c,dir/x.c,dir/y.c",
+		  "a trailing slash is the same" },
 		{ "*.txt", 0, "a.txt,b.txt", "a wildcard" },
 		{ "dir/*.c", 0, "dir/x.c,dir/y.c", "a wildcard in a directory" },
 		{ "d[il]*", 0,
@@ -169,8 +175,10 @@ static void test_select(struct fixture *fx)
 		{ "dir/sub/z.c", 1, ".,dir^,dir/sub^,dir/sub/z.c", "--parents keeps the path" },
 		{ "./dir/./sub/z.c", 1, "dir,dir/sub^,dir/sub/z.c", "--parents from a pivot" },
 		{ "dir/*/z.c", 1, ".,dir^,dir/sub^,dir/sub/z.c", "--parents with a wildcard" },
-		{ ".", 0, ".,a.txt,alink,b.txt,dangling,dir,dir/sub,dir/sub/z.c,dir/x.c,dir/y.c,dlink,keep.env,"
-			  "link,loop",
+		{ ".", 0,
+		  ".,a.txt,alink,b.txt,dangling,dir,dir/sub,dir/sub/z.c,dir/x.c,dir/"
+		  "y.c,dlink,keep.env,"
+		  "link,loop",
 		  "the whole context without what .dockerignore excludes" },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
@@ -195,8 +203,9 @@ static void test_select(struct fixture *fx)
 	const char *ex[] = { "*.c", "!y.c" };
 	const char *dir[] = { "dir" };
 	int r = sel(fx, dir, 1, ex, 2, 0, &s, NULL);
-	TAP_STR_EQ(r == 0 ? items(s) : "(error)", "dir,dir/sub,dir/sub/z.c,dir/y.c",
-		   "--exclude is relative to the source (*.c only at its top), exceptions re-include");
+	TAP_STR_EQ(
+		r == 0 ? items(s) : "(error)", "dir,dir/sub,dir/sub/z.c,dir/y.c",
+		"--exclude is relative to the source (*.c only at its top), exceptions re-include");
 	kiln_plan_selection_free(s);
 	const char *ex2[] = { "b*" };
 	const char *txt[] = { "*.txt" };
@@ -209,7 +218,8 @@ static void test_select(struct fixture *fx)
 		const char *src;
 		const char *msg;
 	} bad[] = {
-		{ "app.log", "source \"app.log\" is excluded by .dockerignore:1 (pattern \"*.log\")" },
+		{ "app.log",
+		  "source \"app.log\" is excluded by .dockerignore:1 (pattern \"*.log\")" },
 		{ "secret/key", "source \"secret/key\" is excluded by .dockerignore:2 (pattern "
 				"\"secret\")" },
 		{ "missing.txt", "source \"missing.txt\" not found in the build context" },
@@ -241,7 +251,7 @@ static int fake_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 		       struct kiln_digest *digests, unsigned char *found, struct kiln_error *err)
 {
 	struct fake_cache *c = ud;
-	(void)err;
+	(void) err;
 	c->lookups += n;
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < c->n; k++)
@@ -256,7 +266,7 @@ static int fake_store(void *ud, const struct kiln_plan_file_id *ids,
 		      const struct kiln_digest *digests, size_t n, struct kiln_error *err)
 {
 	struct fake_cache *c = ud;
-	(void)err;
+	(void) err;
 	c->stores += n;
 	for (size_t i = 0; i < n && c->n < 64; i++) {
 		c->ids[c->n] = ids[i];
@@ -292,7 +302,8 @@ static void test_digests(void)
 	struct kiln_plan_hasher *h = NULL;
 	struct kiln_digest d0, d1;
 	static const char ign[] = "*.log\nsecret\n";
-	if (kiln_plan_hasher_new(NULL, 2, NULL, &h, NULL) < 0 || digest_of(ign, "dir", h, &d0) < 0) {
+	if (kiln_plan_hasher_new(NULL, 2, NULL, &h, NULL) < 0 ||
+	    digest_of(ign, "dir", h, &d0) < 0) {
 		TAP_OK(0, "digest of a directory");
 		kiln_plan_hasher_free(h);
 		return;
@@ -303,7 +314,8 @@ static void test_digests(void)
 	char p[512];
 	snprintf(p, sizeof(p), "%s/dir/x.c", root);
 	struct timespec ts[2] = { { 1000, 0 }, { 1000, 0 } };
-	TAP_OK(utimensat(AT_FDCWD, p, ts, 0) == 0 && kiln_plan_hasher_new(NULL, 2, NULL, &h, NULL) == 0 &&
+	TAP_OK(utimensat(AT_FDCWD, p, ts, 0) == 0 &&
+		       kiln_plan_hasher_new(NULL, 2, NULL, &h, NULL) == 0 &&
 		       digest_of(ign, "dir", h, &d1) == 0 && kiln_digest_equal(&d0, &d1),
 	       "an mtime change does not change the digest");
 	kiln_plan_hasher_free(h);
@@ -333,7 +345,8 @@ static void test_digests(void)
 
 	/* the persistent cache: the second run reads no file */
 	struct fake_cache fc = { .n = 0 };
-	struct kiln_plan_hash_cache cache = { .userdata = &fc, .lookup = fake_lookup,
+	struct kiln_plan_hash_cache cache = { .userdata = &fc,
+					      .lookup = fake_lookup,
 					      .store = fake_store };
 	struct kiln_plan_hash_stats st;
 	TAP_OK(kiln_plan_hasher_new(&cache, 2, NULL, &h, NULL) == 0 &&
@@ -342,7 +355,7 @@ static void test_digests(void)
 	kiln_plan_hasher_stats(h, &st);
 	TAP_OK(st.hashed == 3 && fc.stores == 3 && st.cache_hits == 0,
 	       "a cold cache: three files hashed and stored (hashed %llu)",
-	       (unsigned long long)st.hashed);
+	       (unsigned long long) st.hashed);
 	TAP_OK(digest_of(ign, "dir", h, &d1) == 0 && kiln_digest_equal(&d0, &d1),
 	       "the same selection again");
 	kiln_plan_hasher_stats(h, &st);
@@ -353,7 +366,7 @@ static void test_digests(void)
 	       "a new run with the cache gives the same digest");
 	kiln_plan_hasher_stats(h, &st);
 	TAP_OK(st.cache_hits == 3 && st.hashed == 0, "and reads no file (cache hits %llu)",
-	       (unsigned long long)st.cache_hits);
+	       (unsigned long long) st.cache_hits);
 	kiln_plan_hasher_free(h);
 	put("dir/y.c", "int y = 3;\n");
 	TAP_OK(kiln_plan_hasher_new(&cache, 2, NULL, &h, NULL) == 0 &&
@@ -375,8 +388,8 @@ static void test_digests(void)
 	struct kiln_plan_hasher *h1 = NULL, *h4 = NULL;
 	TAP_OK(kiln_plan_hasher_new(NULL, 1, NULL, &h1, NULL) == 0 &&
 		       kiln_plan_hasher_new(NULL, 4, NULL, &h4, NULL) == 0 &&
-		       digest_of(ign, "many", h1, &m1) == 0 && digest_of(ign, "many", h4, &m4) == 0 &&
-		       kiln_digest_equal(&m1, &m4),
+		       digest_of(ign, "many", h1, &m1) == 0 &&
+		       digest_of(ign, "many", h4, &m4) == 0 && kiln_digest_equal(&m1, &m4),
 	       "one thread and four give the same digest for 200 files");
 	kiln_plan_hasher_free(h1);
 	kiln_plan_hasher_free(h4);
@@ -384,8 +397,8 @@ static void test_digests(void)
 
 int main(void)
 {
-	snprintf(root, sizeof(root), "%s/kiln-plan-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR")
-									     : "/tmp");
+	snprintf(root, sizeof(root), "%s/kiln-plan-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(root)) {
 		perror("mkdtemp");
 		return 99;

@@ -38,10 +38,22 @@ static const struct {
 	{ "ab[^e-g]", "abc", 1 },
 	{ "a\\*b", "a*b", 1 },
 	{ "a\\*b", "ab", 0 },
-	{ "a?b", "a\xe2\x98\xba" "b", 1 },
-	{ "a[^a]b", "a\xe2\x98\xba" "b", 1 },
-	{ "a???b", "a\xe2\x98\xba" "b", 0 },
-	{ "a[^a][^a][^a]b", "a\xe2\x98\xba" "b", 0 },
+	{ "a?b",
+	  "a\xe2\x98\xba"
+	  "b",
+	  1 },
+	{ "a[^a]b",
+	  "a\xe2\x98\xba"
+	  "b",
+	  1 },
+	{ "a???b",
+	  "a\xe2\x98\xba"
+	  "b",
+	  0 },
+	{ "a[^a][^a][^a]b",
+	  "a\xe2\x98\xba"
+	  "b",
+	  0 },
 	{ "[a-\xce\xb6]*", "\xce\xb1", 1 },
 	{ "*[a-\xce\xb6]", "A", 0 },
 	{ "a?b", "a/b", 0 },
@@ -89,9 +101,15 @@ static void test_match(void)
 static void test_clean(void)
 {
 	static const char *const cases[][2] = {
-		{ "", "." },	       { "/", "/" },	       { "a//b", "a/b" },
-		{ "/a/../..", "/" },   { "a/../..", ".." },    { "./a/./b/", "a/b" },
-		{ "/app/.", "/app" },  { "../x/../y", "../y" }, { "abc/def/../../..", ".." },
+		{ "", "." },
+		{ "/", "/" },
+		{ "a//b", "a/b" },
+		{ "/a/../..", "/" },
+		{ "a/../..", ".." },
+		{ "./a/./b/", "a/b" },
+		{ "/app/.", "/app" },
+		{ "../x/../y", "../y" },
+		{ "abc/def/../../..", ".." },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
 		char *c = kiln_plan_path_clean(cases[i][0]);
@@ -109,10 +127,14 @@ static void test_clean(void)
 static void test_split(void)
 {
 	static const char *const cases[][3] = {
-		{ "/src/*.c", "/src", "*.c" },	 { "*.c", "", "*.c" },
-		{ "a/b", "a/b", "" },		 { "/a/*/c", "/a", "*/c" },
-		{ "/*", "/", "*" },		 { "/a/b\\*c", "/a/b\\*c", "" },
-		{ "x/[ab]/y*", "x", "[ab]/y*" }, { "/a//b/../c?", "/a", "c?" },
+		{ "/src/*.c", "/src", "*.c" },
+		{ "*.c", "", "*.c" },
+		{ "a/b", "a/b", "" },
+		{ "/a/*/c", "/a", "*/c" },
+		{ "/*", "/", "*" },
+		{ "/a/b\\*c", "/a/b\\*c", "" },
+		{ "x/[ab]/y*", "x", "[ab]/y*" },
+		{ "/a//b/../c?", "/a", "c?" },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
 		char *d1 = NULL, *d2 = NULL;
@@ -131,16 +153,17 @@ static void test_prefix(void)
 		const char *pattern, *name;
 		int m, partial;
 	} cases[] = {
-		{ "a/*/c", "a", 1, 1 },	    { "a/*/c", "a/b", 1, 1 }, { "a/*/c", "a/b/c", 1, 0 },
-		{ "a/*/c", "b", 0, 1 },	    { "*.txt", "x.txt", 1, 0 }, { "a/b", "a/b/c", 0, 0 },
+		{ "a/*/c", "a", 1, 1 },	     { "a/*/c", "a/b", 1, 1 },
+		{ "a/*/c", "a/b/c", 1, 0 },  { "a/*/c", "b", 0, 1 },
+		{ "*.txt", "x.txt", 1, 0 },  { "a/b", "a/b/c", 0, 0 },
 		{ "src/*.go", "src", 1, 1 }, { "src/*.go", "lib", 0, 1 },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
 		int partial = -1;
 		int m = kiln_plan_prefix_match(cases[i].pattern, cases[i].name, &partial);
 		TAP_OK(m == cases[i].m && partial == cases[i].partial,
-		       "prefix.Match(%s, %s) = %d,%d want %d,%d", cases[i].pattern, cases[i].name, m,
-		       partial, cases[i].m, cases[i].partial);
+		       "prefix.Match(%s, %s) = %d,%d want %d,%d", cases[i].pattern, cases[i].name,
+		       m, partial, cases[i].m, cases[i].partial);
 	}
 }
 
@@ -180,8 +203,8 @@ static void test_targets(void)
 			kiln_plan_target_release(&t);
 	}
 	static const char *const dd[][2] = {
-		{ "/app/", "/app" }, { "/app", "/" },	  { "/a/b", "/a" },
-		{ "/app/.", "/app" }, { "/", "/" }, { "/a/b/", "/a/b" },
+		{ "/app/", "/app" },  { "/app", "/" }, { "/a/b", "/a" },
+		{ "/app/.", "/app" }, { "/", "/" },    { "/a/b/", "/a/b" },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(dd); i++) {
 		char *d = kiln_plan_dest_dir(dd[i][0]);
@@ -228,7 +251,8 @@ static int build_plan(const char *df, const char *const *args, size_t n_args, co
 {
 	struct kiln_error err = KILN_ERROR_INIT;
 	memset(b, 0, sizeof(*b));
-	struct kiln_df_graph_opts o = { .target = target, .build_args = args,
+	struct kiln_df_graph_opts o = { .target = target,
+					.build_args = args,
 					.n_build_args = n_args };
 	int r = kiln_df_parse(df, strlen(df), "Dockerfile", &b->ast, &err);
 	if (r >= 0)
@@ -264,15 +288,15 @@ static void test_plan_shape(void)
 		return;
 	}
 	struct kiln_plan *p = b.plan;
-	TAP_INT_EQ((int)p->n_stages, 2, "the target needs two stages (test is skipped)");
+	TAP_INT_EQ((int) p->n_stages, 2, "the target needs two stages (test is skipped)");
 	TAP_STR_EQ(p->stages[0].label, "build", "the first stage is build");
 	TAP_STR_EQ(p->stages[1].label, "stage-2", "an unnamed stage is stage-N");
-	TAP_INT_EQ((int)p->target, 1, "the target is the last needed stage");
+	TAP_INT_EQ((int) p->target, 1, "the target is the last needed stage");
 	TAP_INT_EQ(p->stages[0].total, 4, "build: FROM image + WORKDIR + COPY + RUN");
 	TAP_STR_EQ(p->stages[0].steps[2].name, "[build 4/4] RUN make", "BuildKit's RUN name");
 	TAP_STR_EQ(p->stages[0].steps[0].name, "[build 2/4] WORKDIR /src", "WORKDIR name");
 	TAP_INT_EQ(p->stages[1].steps[1].layer, 1, "COPY --from makes a layer");
-	TAP_INT_EQ((int)p->stages[1].steps[1].wait_stage, 0, "COPY --from waits for build");
+	TAP_INT_EQ((int) p->stages[1].steps[1].wait_stage, 0, "COPY --from waits for build");
 	TAP_INT_EQ(p->stages[1].steps[2].layer, 0, "WORKDIR / makes no layer");
 	TAP_INT_EQ(p->stages[1].steps[0].layer, 0, "ENV makes no layer");
 	TAP_STR_EQ(p->stages[1].steps[1].name, "[stage-2 1/2] COPY --from=build /src/app /app",
@@ -334,8 +358,8 @@ static void test_keys(void)
 {
 	static const char run[] = "FROM busybox\nARG V=1\nARG UNUSED=x\nENV E=1\nRUN echo hi\n";
 	struct kiln_digest k0, k1, src1, src2;
-	(void)kiln_sha256_buf("one", 3, &src1, NULL);
-	(void)kiln_sha256_buf("two", 3, &src2, NULL);
+	(void) kiln_sha256_buf("one", 3, &src1, NULL);
+	(void) kiln_sha256_buf("two", 3, &src2, NULL);
 	const char *p = "base:sha256:0000";
 	if (key_of(run, NULL, 0, 0, 3, p, NULL, &k0) < 0) {
 		TAP_OK(0, "key of a RUN");
@@ -366,7 +390,8 @@ static void test_keys(void)
 				       "RUN echo hi\n";
 	TAP_OK(key_of(run_user, NULL, 0, 0, 4, p, NULL, &k1) == 0 && !kiln_digest_equal(&k0, &k1),
 	       "USER before a RUN changes its key");
-	static const char run_text[] = "FROM busybox\nARG V=1\nARG UNUSED=x\nENV E=1\nRUN echo ho\n";
+	static const char run_text[] =
+		"FROM busybox\nARG V=1\nARG UNUSED=x\nENV E=1\nRUN echo ho\n";
 	TAP_OK(key_of(run_text, NULL, 0, 0, 3, p, NULL, &k1) == 0 && !kiln_digest_equal(&k0, &k1),
 	       "the command text is part of the key");
 
@@ -381,7 +406,8 @@ static void test_keys(void)
 	TAP_OK(key_of(copy, NULL, 0, 0, 1, p, &src2, &k1) == 0 && !kiln_digest_equal(&k0, &k1),
 	       "other source contents change a COPY's key");
 	static const char copy_chmod[] = "FROM busybox\nENV E=1\nCOPY --chmod=0600 a /a\n";
-	TAP_OK(key_of(copy_chmod, NULL, 0, 0, 1, p, &src1, &k1) == 0 && !kiln_digest_equal(&k0, &k1),
+	TAP_OK(key_of(copy_chmod, NULL, 0, 0, 1, p, &src1, &k1) == 0 &&
+		       !kiln_digest_equal(&k0, &k1),
 	       "--chmod changes a COPY's key");
 	static const char copy_dest[] = "FROM busybox\nENV E=1\nCOPY a /b\n";
 	TAP_OK(key_of(copy_dest, NULL, 0, 0, 1, p, &src1, &k1) == 0 && !kiln_digest_equal(&k0, &k1),

@@ -47,10 +47,10 @@ void bb_layer_release(struct bb_layer *l);
 /* ---- images used by the build (bases, COPY --from=<image>) -------------- */
 
 struct bb_image {
-	char *ref;      /* as the Dockerfile has it, expanded */
+	char *ref;	/* as the Dockerfile has it, expanded */
 	char *platform; /* "linux/amd64" */
-	char *name;     /* canonical "docker.io/library/busybox:latest" */
-	char *display;  /* name@manifest-digest, for FROM's progress name */
+	char *name;	/* canonical "docker.io/library/busybox:latest" */
+	char *display;	/* name@manifest-digest, for FROM's progress name */
 	struct kiln_digest manifest;
 	struct kiln_oci_config *config;
 	struct bb_chain chain;
@@ -68,9 +68,9 @@ struct bb_stage {
 	int ok;
 	struct kiln_oci_config *config; /* the stage's image config as it goes */
 	struct bb_chain chain;
-	char *key;              /* the cache key of the last layer step, or base:/scratch */
+	char *key;		/* the cache key of the last layer step, or base:/scratch */
 	struct bb_image *image; /* the base image, when it is one */
-	int cmd_set;            /* CMD given in this stage (ENTRYPOINT's reset rule) */
+	int cmd_set;		/* CMD given in this stage (ENTRYPOINT's reset rule) */
 	int holds_slot;
 	struct kiln_error err;
 	int64_t failed_at;
@@ -88,7 +88,7 @@ struct bb {
 	const struct kiln_build_opts *o;
 
 	pthread_mutex_t store_lock; /* the store (one thread at a time) */
-	pthread_mutex_t lock;       /* stage states and job slots */
+	pthread_mutex_t lock;	    /* stage states and job slots */
 	pthread_cond_t cond;
 	unsigned slots;
 	pthread_mutex_t ev_lock; /* events are delivered one at a time */
@@ -214,8 +214,8 @@ int bb_config_from_image(const struct kiln_oci_config *img, struct kiln_oci_conf
 int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step *step,
 		    struct kiln_error *err);
 /** The history text BuildKit writes for a layer step ("RUN /bin/sh -c make # buildkit"). */
-int bb_created_by(const struct kiln_df_step *step, const char *const *argv, size_t argc,
-		  char **ret, struct kiln_error *err);
+int bb_created_by(const struct kiln_df_step *step, const char *const *argv, size_t argc, char **ret,
+		  struct kiln_error *err);
 /**
  * Add a history entry (empty_layer when `empty`) created at `when` (unix
  * seconds), or with no time yet (-1): bb_config_finish() gives those the
@@ -251,12 +251,12 @@ int bb_run_argv(const struct kiln_df_step *step, struct kiln_strv *argv, struct 
 
 /** COPY/ADD options resolved for the copier. */
 struct bb_copy_opts {
-	const char *dest;  /* absolute, as the step has it (a trailing '/' means a directory) */
+	const char *dest; /* absolute, as the step has it (a trailing '/' means a directory) */
 	int has_owner;
 	uint32_t uid, gid;
 	const char *chmod; /* NULL or the --chmod value */
-	int unpack;        /* ADD: extract local archives */
-	int64_t mtime;     /* >= 0: every time set to this (SOURCE_DATE_EPOCH) */
+	int unpack;	   /* ADD: extract local archives */
+	int64_t mtime;	   /* >= 0: every time set to this (SOURCE_DATE_EPOCH) */
 };
 
 /** Copy a selection from the tree at `src_fd` into the root at `dst_fd`. */

@@ -47,17 +47,18 @@ static int tmp_open(struct bb *b, struct kiln_error *err)
 			if (n < 6 || strcmp(e->d_name + n - 5, ".lock"))
 				continue;
 			cleanup_free char *lock = kiln_asprintf("%s/%s", base, e->d_name);
-			cleanup_free char *dir = kiln_asprintf("%s/%.*s", base, (int)(n - 5), e->d_name);
+			cleanup_free char *dir =
+				kiln_asprintf("%s/%.*s", base, (int) (n - 5), e->d_name);
 			int fd = lock ? open(lock, O_RDWR | O_CLOEXEC) : -1;
 			if (fd < 0)
 				continue;
 			if (flock(fd, LOCK_EX | LOCK_NB) == 0 && dir) {
 				struct kiln_error e2 = KILN_ERROR_INIT;
-				(void)kiln_rm_rf(dir, &e2);
+				(void) kiln_rm_rf(dir, &e2);
 				kiln_error_release(&e2);
-				(void)unlink(lock);
+				(void) unlink(lock);
 			}
-			(void)close(fd);
+			(void) close(fd);
 		}
 		closedir(d);
 	}
@@ -70,7 +71,7 @@ static int tmp_open(struct bb *b, struct kiln_error *err)
 		return kiln_fail(err, KILN_EIO, errno, "reading /dev/urandom");
 	char id[17];
 	for (size_t i = 0; i < sizeof(raw); i++)
-		(void)snprintf(id + 2 * i, 3, "%02x", raw[i]);
+		(void) snprintf(id + 2 * i, 3, "%02x", raw[i]);
 	cleanup_free char *lock = kiln_asprintf("%s/%s.lock", base, id);
 	b->tmp_root = kiln_asprintf("%s/%s", base, id);
 	if (!lock || !b->tmp_root)
@@ -87,14 +88,14 @@ static void tmp_close(struct bb *b)
 {
 	if (b->tmp_root) {
 		struct kiln_error e = KILN_ERROR_INIT;
-		(void)kiln_rm_rf(b->tmp_root, &e);
+		(void) kiln_rm_rf(b->tmp_root, &e);
 		kiln_error_release(&e);
 		cleanup_free char *lock = kiln_asprintf("%s.lock", b->tmp_root);
 		if (lock)
-			(void)unlink(lock);
+			(void) unlink(lock);
 	}
 	if (b->tmp_lock >= 0)
-		(void)close(b->tmp_lock);
+		(void) close(b->tmp_lock);
 	free(b->tmp_root);
 }
 
@@ -102,7 +103,7 @@ static void tmp_close(struct bb *b)
 
 static int ref_check(void *ud, const char *ref, struct kiln_error *err)
 {
-	(void)ud;
+	(void) ud;
 	struct kiln_ref *r = NULL;
 	int rc = kiln_ref_parse(ref, 0, &r, err);
 	kiln_ref_free(r);
@@ -131,7 +132,8 @@ static int open_context(struct bb *b, struct kiln_error *err)
 						    .ctx = &b->ctx };
 		r = kiln_layer_apply(o->context_tar_fd, dfd, &ao, NULL, err);
 		if (r < 0)
-			return kiln_error_prefix(err, r, "reading the context from the tar on stdin");
+			return kiln_error_prefix(err, r,
+						 "reading the context from the tar on stdin");
 		dir = b->context_dir;
 	} else if (dir) {
 		b->context_dir = kiln_strdup(dir);
@@ -156,7 +158,7 @@ static int open_context(struct bb *b, struct kiln_error *err)
 	r = kiln_ignore_load_for_build(dir, dfpath, &list, &b->ignore_file, err);
 	if (r >= 0) {
 		struct kiln_ignore_filter_opt fo = {
-			.exclude = (const char *const *)list.patterns.items,
+			.exclude = (const char *const *) list.patterns.items,
 			.n_exclude = list.patterns.len,
 			.exclude_lines = list.lines,
 			.exclude_lens = list.lens,
@@ -199,8 +201,8 @@ static int read_dockerfile(struct bb *b, char **owned, const char **data, size_t
 	}
 	if (!b->context_dir)
 		return kiln_fail(err, KILN_EINVAL, 0, "no Dockerfile given");
-	cleanup_free char *p = kiln_asprintf("%s/%s", b->context_dir,
-					     o->dockerfile_path ? o->dockerfile_path : "Dockerfile");
+	cleanup_free char *p = kiln_asprintf(
+		"%s/%s", b->context_dir, o->dockerfile_path ? o->dockerfile_path : "Dockerfile");
 	if (!p)
 		return oom(err);
 	int r = kiln_read_file(p, KILN_DF_MAX_FILE, owned, len, err);
@@ -211,8 +213,7 @@ static int read_dockerfile(struct bb *b, char **owned, const char **data, size_t
 	return 0;
 }
 
-static int make_graph(struct bb *b, int offline, struct kiln_df_graph **ret,
-		      struct kiln_error *err)
+static int make_graph(struct bb *b, int offline, struct kiln_df_graph **ret, struct kiln_error *err)
 {
 	struct kiln_df_hooks hooks = {
 		.userdata = b,
@@ -279,12 +280,12 @@ static int prepare(struct bb *b, struct kiln_error *err)
 		for (size_t k = 0; k < b->plan->stages[i].n_steps; k++) {
 			const struct kiln_df_step *st = b->plan->stages[i].steps[k].df;
 			if (st->instr.cmd == KILN_DF_RUN)
-				return kiln_fail_at(err, KILN_EUNSUPP, b->df_name, st->instr.start_line,
-						    0,
-						    "RUN would have to execute for %s, but this "
-						    "machine runs another platform and kiln does not "
-						    "emulate one",
-						    b->platform_str);
+				return kiln_fail_at(
+					err, KILN_EUNSUPP, b->df_name, st->instr.start_line, 0,
+					"RUN would have to execute for %s, but this "
+					"machine runs another platform and kiln does not "
+					"emulate one",
+					b->platform_str);
 		}
 	/* the images COPY --from and RUN --mount read, resolved (pulled) up front */
 	for (size_t i = 0; i < b->plan->n_stages; i++) {
@@ -326,15 +327,15 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 			r = kiln_fail(err, KILN_EIO, errno, "starting a thread for stage %s",
 				      b->stages[i].ps->label);
 			b->abort = 1;
-			(void)pthread_mutex_lock(&b->lock);
-			(void)pthread_cond_broadcast(&b->cond);
-			(void)pthread_mutex_unlock(&b->lock);
+			(void) pthread_mutex_lock(&b->lock);
+			(void) pthread_cond_broadcast(&b->cond);
+			(void) pthread_mutex_unlock(&b->lock);
 			break;
 		}
 		b->stages[i].started = 1;
 	}
 	/* wait, passing the user's interrupt on to the stages */
-	(void)pthread_mutex_lock(&b->lock);
+	(void) pthread_mutex_lock(&b->lock);
 	for (;;) {
 		int all = 1;
 		for (size_t i = 0; i < n; i++)
@@ -343,21 +344,21 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 			break;
 		if (kiln_cancelled(b->uctx) && !b->abort) {
 			b->abort = 1;
-			(void)pthread_cond_broadcast(&b->cond);
+			(void) pthread_cond_broadcast(&b->cond);
 		}
 		struct timespec ts;
-		(void)clock_gettime(CLOCK_REALTIME, &ts);
+		(void) clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 50 * 1000 * 1000;
 		if (ts.tv_nsec >= 1000000000) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
 		}
-		(void)pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+		(void) pthread_cond_timedwait(&b->cond, &b->lock, &ts);
 	}
-	(void)pthread_mutex_unlock(&b->lock);
+	(void) pthread_mutex_unlock(&b->lock);
 	for (size_t i = 0; i < n; i++)
 		if (b->stages[i].started)
-			(void)pthread_join(b->stages[i].tid, NULL);
+			(void) pthread_join(b->stages[i].tid, NULL);
 	free(args);
 	if (r < 0)
 		return r;
@@ -366,7 +367,7 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 		kiln_error_move(err, &s->err);
 		if (kiln_cancelled(b->uctx) && (!err || err->code == KILN_ECANCEL))
 			return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
-		return err ? -(int)err->code : -KILN_EIO;
+		return err ? -(int) err->code : -KILN_EIO;
 	}
 	if (kiln_cancelled(b->uctx))
 		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
@@ -397,18 +398,18 @@ static void bb_release(struct bb *b)
 	kiln_ignore_filter_free(b->filter);
 	free(b->ignore_file);
 	if (b->context_fd >= 0)
-		(void)close(b->context_fd);
+		(void) close(b->context_fd);
 	tmp_close(b);
 	free(b->context_dir);
 	kiln_df_platform_release(&b->platform);
 	free(b->platform_str);
-	(void)pthread_mutex_destroy(&b->store_lock);
-	(void)pthread_mutex_destroy(&b->lock);
-	(void)pthread_mutex_destroy(&b->ev_lock);
-	(void)pthread_mutex_destroy(&b->hash_lock);
-	(void)pthread_mutex_destroy(&b->image_lock);
-	(void)pthread_mutex_destroy(&b->fail_lock);
-	(void)pthread_cond_destroy(&b->cond);
+	(void) pthread_mutex_destroy(&b->store_lock);
+	(void) pthread_mutex_destroy(&b->lock);
+	(void) pthread_mutex_destroy(&b->ev_lock);
+	(void) pthread_mutex_destroy(&b->hash_lock);
+	(void) pthread_mutex_destroy(&b->image_lock);
+	(void) pthread_mutex_destroy(&b->fail_lock);
+	(void) pthread_cond_destroy(&b->cond);
 }
 
 static int setup(struct bb *b, struct kiln_error *err)
@@ -430,11 +431,12 @@ static int setup(struct bb *b, struct kiln_error *err)
 	if (!b->platform_str)
 		return oom(err);
 
-	enum kiln_compression comp = o->compression_set ? o->compression
-							: KILN_BUILD_COMPRESSION_DEFAULT;
+	enum kiln_compression comp =
+		o->compression_set ? o->compression : KILN_BUILD_COMPRESSION_DEFAULT;
 	if (comp != KILN_COMPRESSION_NONE && comp != KILN_COMPRESSION_GZIP &&
 	    comp != KILN_COMPRESSION_ZSTD)
-		return kiln_fail(err, KILN_EINVAL, 0, "layers are written as gzip, zstd or none, not %s",
+		return kiln_fail(err, KILN_EINVAL, 0,
+				 "layers are written as gzip, zstd or none, not %s",
 				 kiln_compression_name(comp));
 	b->wopts = (struct kiln_layer_write_opts){
 		.compression = comp,
@@ -453,9 +455,10 @@ static int setup(struct bb *b, struct kiln_error *err)
 		return kiln_fail(err, KILN_EINVAL, 0, "no OCI media type for %s layers",
 				 kiln_compression_name(comp));
 	if (o->n_outputs > KILN_BUILD_MAX_OUTPUTS)
-		return kiln_fail(err, KILN_ELIMIT, 0, "more than %d outputs", KILN_BUILD_MAX_OUTPUTS);
+		return kiln_fail(err, KILN_ELIMIT, 0, "more than %d outputs",
+				 KILN_BUILD_MAX_OUTPUTS);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	b->slots = o->jobs ? o->jobs : (unsigned)(cpus > 0 ? cpus : 1);
+	b->slots = o->jobs ? o->jobs : (unsigned) (cpus > 0 ? cpus : 1);
 	if (b->slots > KILN_BUILD_MAX_JOBS)
 		b->slots = KILN_BUILD_MAX_JOBS;
 	return 0;
@@ -477,16 +480,16 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 		b.ctx = *ctx;
 	b.ctx.cancel = &b.abort;
 	b.t0 = bb_mono_ns();
-	b.created = o->source_date_epoch >= 0 ? o->source_date_epoch : (int64_t)time(NULL);
-	(void)pthread_mutex_init(&b.store_lock, NULL);
-	(void)pthread_mutex_init(&b.lock, NULL);
-	(void)pthread_mutex_init(&b.ev_lock, NULL);
-	(void)pthread_mutex_init(&b.hash_lock, NULL);
-	(void)pthread_mutex_init(&b.image_lock, NULL);
-	(void)pthread_mutex_init(&b.fail_lock, NULL);
-	(void)pthread_cond_init(&b.cond, NULL);
+	b.created = o->source_date_epoch >= 0 ? o->source_date_epoch : (int64_t) time(NULL);
+	(void) pthread_mutex_init(&b.store_lock, NULL);
+	(void) pthread_mutex_init(&b.lock, NULL);
+	(void) pthread_mutex_init(&b.ev_lock, NULL);
+	(void) pthread_mutex_init(&b.hash_lock, NULL);
+	(void) pthread_mutex_init(&b.image_lock, NULL);
+	(void) pthread_mutex_init(&b.fail_lock, NULL);
+	(void) pthread_cond_init(&b.cond, NULL);
 	*ret = (struct kiln_build_result){ .names = KILN_STRV_INIT, .pushed = KILN_STRV_INIT };
-	(void)curl_global_init(CURL_GLOBAL_DEFAULT);
+	(void) curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	int r = setup(&b, err);
 	if (r >= 0)

@@ -41,9 +41,9 @@ enum kiln_build_event_kind {
 
 struct kiln_build_event {
 	enum kiln_build_event_kind kind;
-	int id;           /* vertex number, from 1, in start order (BuildKit's #N) */
-	const char *name; /* "[build 2/5] RUN make", "[internal] load build context" */
-	int64_t time_ns;  /* since the build started */
+	int id;		     /* vertex number, from 1, in start order (BuildKit's #N) */
+	const char *name;    /* "[build 2/5] RUN make", "[internal] load build context" */
+	int64_t time_ns;     /* since the build started */
 	int64_t duration_ns; /* DONE, ERROR, CACHED: since START */
 	const char *data;    /* LOG, ERROR */
 	size_t len;
@@ -62,18 +62,18 @@ typedef void (*kiln_build_event_fn)(void *userdata, const struct kiln_build_even
 
 enum kiln_build_output_type {
 	KILN_BUILD_OUTPUT_IMAGE = 0, /* the store, named by the tags */
-	KILN_BUILD_OUTPUT_OCI,       /* OCI layout: a tar (default) or a directory */
+	KILN_BUILD_OUTPUT_OCI,	     /* OCI layout: a tar (default) or a directory */
 	KILN_BUILD_OUTPUT_DOCKER,    /* docker-archive tar (docker load, podman load) */
 	KILN_BUILD_OUTPUT_LOCAL,     /* the root filesystem as a directory */
-	KILN_BUILD_OUTPUT_TAR,       /* the root filesystem as a tar */
+	KILN_BUILD_OUTPUT_TAR,	     /* the root filesystem as a tar */
 	KILN_BUILD_OUTPUT_REGISTRY,  /* pushed under every tag */
 };
 
 struct kiln_build_output {
 	enum kiln_build_output_type type;
-	const char *dest;  /* a path; "-" = `out_fd` (a tar written to it) */
-	int oci_dir;       /* OCI: a layout directory instead of a tar (tar=false) */
-	int push;          /* IMAGE: also push (push=true) */
+	const char *dest; /* a path; "-" = `out_fd` (a tar written to it) */
+	int oci_dir;	  /* OCI: a layout directory instead of a tar (tar=false) */
+	int push;	  /* IMAGE: also push (push=true) */
 };
 
 enum kiln_build_flags {
@@ -111,24 +111,25 @@ struct kiln_build_opts {
 	const char *dockerfile_name;
 	/* Its path, to find <path>.dockerignore (NULL: only <context>/.dockerignore). */
 	const char *dockerfile_path;
-	const char *target;                 /* NULL: the last stage */
-	const char *const *build_args;      /* "K=V" */
+	const char *target;	       /* NULL: the last stage */
+	const char *const *build_args; /* "K=V" */
 	size_t n_build_args;
-	const char *const *labels;          /* "K=V", on the final image */
+	const char *const *labels; /* "K=V", on the final image */
 	size_t n_labels;
-	const char *const *tags;            /* as typed: "app", "reg:5000/x:1" */
+	const char *const *tags; /* as typed: "app", "reg:5000/x:1" */
 	size_t n_tags;
-	const char *platform;               /* "linux/amd64"; NULL = this machine's */
+	const char *platform; /* "linux/amd64"; NULL = this machine's */
 	enum kiln_build_network network;
-	unsigned flags;                     /* enum kiln_build_flags */
-	unsigned jobs;                      /* stages at a time; 0 = the number of CPUs */
+	unsigned flags;				 /* enum kiln_build_flags */
+	unsigned jobs;				 /* stages at a time; 0 = the number of CPUs */
 	const struct kiln_build_output *outputs; /* none: one IMAGE output */
 	size_t n_outputs;
-	int out_fd;                         /* where dest "-" writes (the CLI's stdout) */
-	enum kiln_compression compression;  /* of new layers; 0 with compression_set unset = default */
+	int out_fd; /* where dest "-" writes (the CLI's stdout) */
+	enum kiln_compression
+		compression; /* of new layers; 0 with compression_set unset = default */
 	int compression_set;
-	int compression_level;              /* 0 = the default for the compression */
-	int force_compression;              /* also recompress the base image's layers */
+	int compression_level; /* 0 = the default for the compression */
+	int force_compression; /* also recompress the base image's layers */
 	/* >= 0: SOURCE_DATE_EPOCH: the config's and history's times, and layer mtimes
 	 * clamped to it (kiln_layer_write_opts' KILN_WRITE_CLAMP_MTIME). -1 = none. */
 	int64_t source_date_epoch;
@@ -139,8 +140,8 @@ struct kiln_build_opts {
 
 /** One layer step of the target's history, for --metadata-file. */
 struct kiln_build_step_record {
-	char *name;    /* the progress name */
-	char *key;     /* "sha256:..." */
+	char *name; /* the progress name */
+	char *key;  /* "sha256:..." */
 	int cached;
 	int64_t duration_ns;
 };
@@ -149,11 +150,11 @@ struct kiln_build_result {
 	struct kiln_digest manifest;
 	struct kiln_digest config; /* the image id */
 	int64_t manifest_size;
-	struct kiln_strv names;    /* canonical names given to the image */
-	size_t steps, cached;      /* layer steps run and satisfied from the cache */
+	struct kiln_strv names; /* canonical names given to the image */
+	size_t steps, cached;	/* layer steps run and satisfied from the cache */
 	struct kiln_build_step_record *records;
 	size_t n_records;
-	struct kiln_strv pushed;   /* "name@digest" per pushed name */
+	struct kiln_strv pushed; /* "name@digest" per pushed name */
 };
 
 void kiln_build_result_release(struct kiln_build_result *r);

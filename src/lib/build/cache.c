@@ -99,15 +99,16 @@ static int get_locked(struct bb *b, const struct kiln_digest *key, struct bb_lay
 	if (rc != SQLITE_ROW)
 		return kiln_store_db_fail(b->st, err, "reading the build cache");
 	struct bb_layer l = { 0 };
-	if (kiln_digest_parse((const char *)sqlite3_column_text(s, 0), &l.diff_id, NULL) < 0 ||
-	    kiln_digest_parse((const char *)sqlite3_column_text(s, 1), &l.digest, NULL) < 0) {
+	if (kiln_digest_parse((const char *) sqlite3_column_text(s, 0), &l.diff_id, NULL) < 0 ||
+	    kiln_digest_parse((const char *) sqlite3_column_text(s, 1), &l.digest, NULL) < 0) {
 		finalizep(&s);
 		return drop(b, key, err) < 0 ? -KILN_EIO : 0;
 	}
 	l.size = sqlite3_column_int64(s, 2);
 	l.created = sqlite3_column_int64(s, 4);
-	l.has_chain = kiln_digest_parse((const char *)sqlite3_column_text(s, 5), &l.chain, NULL) == 0;
-	l.media_type = kiln_strdup((const char *)sqlite3_column_text(s, 3));
+	l.has_chain =
+		kiln_digest_parse((const char *) sqlite3_column_text(s, 5), &l.chain, NULL) == 0;
+	l.media_type = kiln_strdup((const char *) sqlite3_column_text(s, 3));
 	if (!l.media_type)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	finalizep(&s);
@@ -162,7 +163,7 @@ int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_
 		sqlite3_bind_text(s, 5, l->media_type, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 6, created_by, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 7, json, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 8, l->created > 0 ? l->created : (sqlite3_int64)time(NULL));
+		sqlite3_bind_int64(s, 8, l->created > 0 ? l->created : (sqlite3_int64) time(NULL));
 		sqlite3_bind_text(s, 9, chain ? chain->str : key->digest.str, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			r = kiln_store_db_fail(b->st, err, "writing a build cache record");
@@ -181,14 +182,15 @@ int bb_cache_touch(struct bb *b, const struct kiln_digest *keys, size_t n, struc
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	if (r >= 0)
 		/* at most once an hour per record: a no-op rebuild writes (and syncs) nothing */
-		r = prepare(b->st,
-			    "UPDATE build_cache SET used_unix = ?2 WHERE key = ?1 AND used_unix < ?2 - "
-			    "3600",
-			    &s, err);
+		r = prepare(
+			b->st,
+			"UPDATE build_cache SET used_unix = ?2 WHERE key = ?1 AND used_unix < ?2 - "
+			"3600",
+			&s, err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		sqlite3_reset(s);
 		sqlite3_bind_text(s, 1, keys[i].str, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL));
+		sqlite3_bind_int64(s, 2, (sqlite3_int64) time(NULL));
 		if (sqlite3_step(s) != SQLITE_DONE)
 			r = kiln_store_db_fail(b->st, err, "marking cache records used");
 	}
@@ -211,7 +213,8 @@ static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 	/* one read transaction for the batch: a statement each would lock and
 	 * unlock the database file every time */
 	sqlite3 *db = kiln_store_db(b->st);
-	int in_tx = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	int in_tx = sqlite3_get_autocommit(db) &&
+		    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	int r = prepare(b->st,
 			"SELECT size, mtime_ns, ctime_ns, sha256 FROM build_hash_cache WHERE dev = "
@@ -219,8 +222,8 @@ static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 			&s, err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)ids[i].dev);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)ids[i].ino);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64) ids[i].dev);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64) ids[i].ino);
 		int rc = sqlite3_step(s);
 		if (rc == SQLITE_DONE)
 			continue;
@@ -228,7 +231,7 @@ static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 			r = kiln_store_db_fail(b->st, err, "reading the hash cache");
 			break;
 		}
-		if ((uint64_t)sqlite3_column_int64(s, 0) != ids[i].size ||
+		if ((uint64_t) sqlite3_column_int64(s, 0) != ids[i].size ||
 		    sqlite3_column_int64(s, 1) != ids[i].mtime_ns ||
 		    sqlite3_column_int64(s, 2) != ids[i].ctime_ns)
 			continue;
@@ -239,7 +242,7 @@ static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 	}
 	finalizep(&s);
 	if (in_tx)
-		(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		(void) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	bb_store_unlock(b);
 	return r < 0 ? r : 0;
 }
@@ -258,9 +261,9 @@ static int hc_store(void *ud, const struct kiln_plan_file_id *ids,
 			    &s, err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)ids[i].dev);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)ids[i].ino);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)ids[i].size);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64) ids[i].dev);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64) ids[i].ino);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64) ids[i].size);
 		sqlite3_bind_int64(s, 4, ids[i].mtime_ns);
 		sqlite3_bind_int64(s, 5, ids[i].ctime_ns);
 		sqlite3_bind_blob(s, 6, digests[i].raw, 32, SQLITE_STATIC);

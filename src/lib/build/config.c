@@ -32,7 +32,7 @@ static int set_str(char **dst, const char *v)
 static int strv_set(struct kiln_strv *dst, const char *const *v, size_t n)
 {
 	kiln_strv_release(dst);
-	*dst = (struct kiln_strv)KILN_STRV_INIT;
+	*dst = (struct kiln_strv) KILN_STRV_INIT;
 	for (size_t i = 0; i < n; i++)
 		if (kiln_strv_push(dst, v[i]) < 0)
 			return -1;
@@ -102,7 +102,7 @@ int bb_config_from_image(const struct kiln_oci_config *img, struct kiln_oci_conf
 	c->has_config = 1;
 	/* the base's triggers ran in this stage; they are not passed on */
 	kiln_strv_release(&c->config.on_build);
-	c->config.on_build = (struct kiln_strv)KILN_STRV_INIT;
+	c->config.on_build = (struct kiln_strv) KILN_STRV_INIT;
 	/* BuildKit makes sure PATH is always set */
 	int has_path = 0;
 	for (size_t i = 0; i < c->config.env.len; i++)
@@ -116,14 +116,14 @@ int bb_config_from_image(const struct kiln_oci_config *img, struct kiln_oci_conf
 int bb_config_history(struct bb *b, struct kiln_oci_config *c, const char *created_by, int empty,
 		      int64_t when, struct kiln_error *err)
 {
-	(void)b;
+	(void) b;
 	cleanup_free char *created = when >= 0 ? kiln_oci_time_format(when, 0) : NULL;
 	if (when >= 0 && !created)
 		return oom(err);
 	struct kiln_oci_history h = {
 		.created = created,
-		.created_by = (char *)created_by,
-		.comment = (char *)HISTORY_COMMENT,
+		.created_by = (char *) created_by,
+		.comment = (char *) HISTORY_COMMENT,
 		.empty_layer = empty,
 	};
 	return kiln_oci_config_add_history(c, &h, err);
@@ -158,10 +158,10 @@ static void frac(char *buf, size_t *w, uint64_t *v, int prec)
 {
 	int print = 0;
 	for (int i = 0; i < prec; i++) {
-		unsigned digit = (unsigned)(*v % 10);
+		unsigned digit = (unsigned) (*v % 10);
 		print = print || digit != 0;
 		if (print)
-			buf[--*w] = (char)('0' + digit);
+			buf[--*w] = (char) ('0' + digit);
 		*v /= 10;
 	}
 	if (print)
@@ -175,7 +175,7 @@ static void fint(char *buf, size_t *w, uint64_t v)
 		return;
 	}
 	while (v > 0) {
-		buf[--*w] = (char)('0' + v % 10);
+		buf[--*w] = (char) ('0' + v % 10);
 		v /= 10;
 	}
 }
@@ -185,7 +185,7 @@ static int go_duration(struct kiln_buf *b, int64_t d)
 {
 	char buf[40];
 	size_t w = sizeof(buf);
-	uint64_t u = d < 0 ? (uint64_t)(-d) : (uint64_t)d;
+	uint64_t u = d < 0 ? (uint64_t) (-d) : (uint64_t) d;
 	if (u < 1000000000ull) {
 		if (u == 0)
 			return kiln_buf_addstr(b, "0s");
@@ -226,8 +226,8 @@ static int go_duration(struct kiln_buf *b, int64_t d)
 
 /* ---- layer steps' history ------------------------------------------------ */
 
-int bb_created_by(const struct kiln_df_step *step, const char *const *argv, size_t argc,
-		  char **ret, struct kiln_error *err)
+int bb_created_by(const struct kiln_df_step *step, const char *const *argv, size_t argc, char **ret,
+		  struct kiln_error *err)
 {
 	const struct kiln_df_instr *in = &step->instr;
 	struct kiln_buf b = KILN_BUF_INIT;
@@ -287,9 +287,9 @@ static int cmdline_argv(const struct kiln_df_step *step, struct kiln_strv *out)
 {
 	const struct kiln_df_cmdline *cl = &step->instr.u.cmdline;
 	if (cl->exec_form)
-		return strv_set(out, (const char *const *)cl->args.v, cl->args.n);
+		return strv_set(out, (const char *const *) cl->args.v, cl->args.n);
 	kiln_strv_release(out);
-	*out = (struct kiln_strv)KILN_STRV_INIT;
+	*out = (struct kiln_strv) KILN_STRV_INIT;
 	for (size_t i = 0; i < step->shell.n; i++)
 		if (kiln_strv_push(out, step->shell.v[i]) < 0)
 			return -1;
@@ -329,8 +329,8 @@ int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step 
 		r = kiln_buf_addstr(&h, "ARG");
 		for (size_t i = 0; r >= 0 && i < in->u.args.n; i++) {
 			const struct kiln_df_argdef *a = &in->u.args.v[i];
-			r = kiln_buf_addf(&h, "%s%s%s%s", i ? " " : " ", a->key, a->value ? "=" : "",
-					  a->value ? a->value : "");
+			r = kiln_buf_addf(&h, "%s%s%s%s", i ? " " : " ", a->key,
+					  a->value ? "=" : "", a->value ? a->value : "");
 		}
 		break;
 	case KILN_DF_EXPOSE:
@@ -339,7 +339,7 @@ int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step 
 		if (r >= 0)
 			r = kiln_buf_addstr(&h, "EXPOSE ");
 		if (r >= 0)
-			r = go_list(&h, (const char *const *)in->u.words.v, in->u.words.n);
+			r = go_list(&h, (const char *const *) in->u.words.v, in->u.words.n);
 		break;
 	case KILN_DF_VOLUME:
 		for (size_t i = 0; r >= 0 && i < in->u.words.n; i++)
@@ -347,7 +347,7 @@ int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step 
 		if (r >= 0)
 			r = kiln_buf_addstr(&h, "VOLUME ");
 		if (r >= 0)
-			r = go_list(&h, (const char *const *)in->u.words.v, in->u.words.n);
+			r = go_list(&h, (const char *const *) in->u.words.v, in->u.words.n);
 		break;
 	case KILN_DF_USER:
 		r = set_str(&rc->user, in->u.value);
@@ -372,12 +372,12 @@ int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step 
 		} else if (r >= 0 && !s->cmd_set) {
 			/* ENTRYPOINT resets a CMD this stage did not set */
 			kiln_strv_release(&rc->cmd);
-			rc->cmd = (struct kiln_strv)KILN_STRV_INIT;
+			rc->cmd = (struct kiln_strv) KILN_STRV_INIT;
 		}
 		if (r >= 0)
 			r = kiln_buf_addf(&h, "%s ", in->cmd == KILN_DF_CMD ? "CMD" : "ENTRYPOINT");
 		if (r >= 0)
-			r = go_quote_list(&h, (const char *const *)dst->items, dst->len);
+			r = go_quote_list(&h, (const char *const *) dst->items, dst->len);
 		break;
 	}
 	case KILN_DF_HEALTHCHECK: {
@@ -385,7 +385,7 @@ int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step 
 		struct kiln_oci_healthcheck *n = rc->healthcheck;
 		if (!n && !(n = rc->healthcheck = kiln_calloc(1, sizeof(*n))))
 			return oom(err);
-		r = strv_set(&n->test, (const char *const *)hc->test.v, hc->test.n);
+		r = strv_set(&n->test, (const char *const *) hc->test.v, hc->test.n);
 		n->interval = hc->interval;
 		n->timeout = hc->timeout;
 		n->start_period = hc->start_period;
@@ -395,10 +395,11 @@ int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step 
 		if (r >= 0)
 			r = kiln_buf_addstr(&h, "HEALTHCHECK {Test:");
 		if (r >= 0)
-			r = go_list(&h, (const char *const *)hc->test.v, hc->test.n);
+			r = go_list(&h, (const char *const *) hc->test.v, hc->test.n);
 		const char *names[] = { " Interval:", " Timeout:", " StartPeriod:",
 					" StartInterval:" };
-		int64_t vals[] = { hc->interval, hc->timeout, hc->start_period, hc->start_interval };
+		int64_t vals[] = { hc->interval, hc->timeout, hc->start_period,
+				   hc->start_interval };
 		for (size_t i = 0; r >= 0 && i < 4; i++) {
 			r = kiln_buf_addstr(&h, names[i]);
 			if (r >= 0)
@@ -414,12 +415,12 @@ int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step 
 			r = kiln_buf_addf(&h, "STOPSIGNAL %s", in->u.value);
 		break;
 	case KILN_DF_SHELL:
-		r = strv_set(&rc->shell, (const char *const *)in->u.cmdline.args.v,
+		r = strv_set(&rc->shell, (const char *const *) in->u.cmdline.args.v,
 			     in->u.cmdline.args.n);
 		if (r >= 0)
 			r = kiln_buf_addstr(&h, "SHELL ");
 		if (r >= 0)
-			r = go_list(&h, (const char *const *)in->u.cmdline.args.v,
+			r = go_list(&h, (const char *const *) in->u.cmdline.args.v,
 				    in->u.cmdline.args.n);
 		break;
 	case KILN_DF_ONBUILD:
@@ -447,7 +448,7 @@ int bb_config_finish(struct bb *b, struct kiln_oci_config *c, struct kiln_error 
 	for (size_t i = 0; i < b->o->n_labels; i++) {
 		const char *kv = b->o->labels[i];
 		const char *eq = strchr(kv, '=');
-		cleanup_free char *k = eq ? kiln_strndup(kv, (size_t)(eq - kv)) : kiln_strdup(kv);
+		cleanup_free char *k = eq ? kiln_strndup(kv, (size_t) (eq - kv)) : kiln_strdup(kv);
 		if (!k || kiln_oci_map_set(&c->config.labels, k, eq ? eq + 1 : "", err) < 0)
 			return oom(err);
 	}
@@ -455,9 +456,9 @@ int bb_config_finish(struct bb *b, struct kiln_oci_config *c, struct kiln_error 
 		/* an explicit --platform names the image's platform */
 		if (set_str(&c->platform.os, b->platform.os) < 0 ||
 		    set_str(&c->platform.architecture, b->platform.arch) < 0 ||
-		    set_str(&c->platform.variant,
-			    b->platform.variant && *b->platform.variant ? b->platform.variant
-									 : NULL) < 0)
+		    set_str(&c->platform.variant, b->platform.variant && *b->platform.variant
+							  ? b->platform.variant
+							  : NULL) < 0)
 			return oom(err);
 	}
 	/*

@@ -29,7 +29,7 @@
 #include "build/build-private.h"
 #include "exec/exec.h"
 
-#define COPY_CHUNK ((size_t)1 << 30)
+#define COPY_CHUNK ((size_t) 1 << 30)
 #define XATTR_LIST_MAX_BYTES 65536
 
 static int oom(struct kiln_error *err)
@@ -40,12 +40,12 @@ static int oom(struct kiln_error *err)
 static int open_in_root(int root, const char *rel, int flags)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.flags = (uint64_t) (flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 	do
-		fd = (int)syscall(SYS_openat2, root, rel && *rel ? rel : ".", &how, sizeof(how));
+		fd = (int) syscall(SYS_openat2, root, rel && *rel ? rel : ".", &how, sizeof(how));
 	while (fd < 0 && errno == EINTR);
 	return fd;
 }
@@ -54,7 +54,7 @@ static int open_in_root(int root, const char *rel, int flags)
 static void split(const char *rel, char *parent, size_t size, const char **name)
 {
 	const char *slash = strrchr(rel, '/');
-	size_t n = slash ? (size_t)(slash - rel) : 0;
+	size_t n = slash ? (size_t) (slash - rel) : 0;
 	if (n >= size)
 		n = size - 1;
 	memcpy(parent, rel, n);
@@ -67,7 +67,7 @@ static void set_times(int dirfd, const char *name, int64_t mtime)
 	if (mtime < 0)
 		return;
 	struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
-	(void)utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
+	(void) utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
 }
 
 int bb_mkdir_all(int root_fd, const char *path, int has_owner, uint32_t uid, uint32_t gid,
@@ -85,7 +85,7 @@ int bb_mkdir_all(int root_fd, const char *path, int has_owner, uint32_t uid, uin
 		rel[i] = '\0';
 		int fd = open_in_root(root_fd, rel, O_RDONLY | O_DIRECTORY);
 		if (fd >= 0) {
-			(void)close(fd);
+			(void) close(fd);
 		} else if (errno == ENOENT) {
 			char parent[PATH_MAX];
 			const char *name;
@@ -95,16 +95,16 @@ int bb_mkdir_all(int root_fd, const char *path, int has_owner, uint32_t uid, uin
 				return kiln_fail_errno(err, "mkdir /%s", rel);
 			if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) {
 				r = kiln_fail_errno(err, "mkdir /%s", rel);
-				(void)close(pfd);
+				(void) close(pfd);
 				return r;
 			}
 			if ((has_owner && fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)) {
 				r = kiln_fail_errno(err, "chown /%s", rel);
-				(void)close(pfd);
+				(void) close(pfd);
 				return r;
 			}
 			set_times(pfd, name, mtime);
-			(void)close(pfd);
+			(void) close(pfd);
 		} else {
 			return kiln_fail(err, KILN_EIO, errno, "mkdir /%s: %s in the way", rel,
 					 errno == ENOTDIR ? "a file is" : "something is");
@@ -124,11 +124,11 @@ static int parse_id(const char *s, uint32_t *ret)
 	for (const char *p = s; *p; p++) {
 		if (*p < '0' || *p > '9')
 			return -1;
-		v = v * 10 + (uint64_t)(*p - '0');
+		v = v * 10 + (uint64_t) (*p - '0');
 		if (v > 0xFFFFFFFFull)
 			return -1;
 	}
-	*ret = (uint32_t)v;
+	*ret = (uint32_t) v;
 	return 0;
 }
 
@@ -140,7 +140,7 @@ static int db_lookup(const char *db, size_t len, const char *name, int idx, uint
 	for (size_t off = 0; off < len;) {
 		const char *line = db + off;
 		const char *eol = memchr(line, '\n', len - off);
-		size_t ll = eol ? (size_t)(eol - line) : len - off;
+		size_t ll = eol ? (size_t) (eol - line) : len - off;
 		off += ll + 1;
 		if (ll <= nl || strncmp(line, name, nl) || line[nl] != ':')
 			continue;
@@ -149,11 +149,11 @@ static int db_lookup(const char *db, size_t len, const char *name, int idx, uint
 		const char *p = line + nl + 1, *end = line + ll;
 		int field = 1, got = 0, want = ret2 ? 2 : 1;
 		while (p <= end && got < want) {
-			const char *c = memchr(p, ':', (size_t)(end - p));
+			const char *c = memchr(p, ':', (size_t) (end - p));
 			const char *fe = c ? c : end;
 			if (field >= idx && field < idx + want) {
 				char buf[16];
-				size_t fl = (size_t)(fe - p);
+				size_t fl = (size_t) (fe - p);
 				if (fl == 0 || fl >= sizeof(buf))
 					return -1;
 				memcpy(buf, p, fl);
@@ -188,7 +188,7 @@ static int read_db(int root_fd, const char *rel, char **data, size_t *len, struc
 		return kiln_fail_errno(err, "opening /%s", rel);
 	}
 	int r = kiln_read_fd(fd, KILN_EXEC_MAX_USERDB, data, len, err);
-	(void)close(fd);
+	(void) close(fd);
 	return r < 0 ? kiln_error_prefix(err, r, "reading /%s", rel) : 1;
 }
 
@@ -196,7 +196,8 @@ int bb_resolve_owner(struct bb *b, int root_fd, const char *spec, uint32_t *uid,
 		     struct kiln_error *err)
 {
 	const char *colon = strchr(spec, ':');
-	cleanup_free char *user = colon ? kiln_strndup(spec, (size_t)(colon - spec)) : kiln_strdup(spec);
+	cleanup_free char *user =
+		colon ? kiln_strndup(spec, (size_t) (colon - spec)) : kiln_strdup(spec);
 	const char *group = colon ? colon + 1 : NULL;
 	if (!user)
 		return oom(err);
@@ -211,8 +212,9 @@ int bb_resolve_owner(struct bb *b, int root_fd, const char *spec, uint32_t *uid,
 			return r;
 		r = pw ? db_lookup(pw, pwl, user, 2, uid, gid) : 0;
 		if (r <= 0)
-			bb_warn(b, "user \"%s\" is not in the destination's /etc/passwd: what is "
-				   "written is owned by 0, as BuildKit does",
+			bb_warn(b,
+				"user \"%s\" is not in the destination's /etc/passwd: what is "
+				"written is owned by 0, as BuildKit does",
 				user);
 	}
 	if (group && *group) {
@@ -228,8 +230,9 @@ int bb_resolve_owner(struct bb *b, int root_fd, const char *spec, uint32_t *uid,
 			if (r > 0)
 				*gid = g;
 			else
-				bb_warn(b, "group \"%s\" is not in the destination's /etc/group: the "
-					   "user's group is kept, as BuildKit does",
+				bb_warn(b,
+					"group \"%s\" is not in the destination's /etc/group: the "
+					"user's group is kept, as BuildKit does",
 					group);
 		}
 	}
@@ -270,7 +273,7 @@ static void copier_release(struct copier *c)
 	free(c->dir_items);
 	free(c->pdir);
 	if (c->pfd >= 0)
-		(void)close(c->pfd);
+		(void) close(c->pfd);
 }
 
 static int parent_fd(struct copier *c, const char *parent)
@@ -278,7 +281,7 @@ static int parent_fd(struct copier *c, const char *parent)
 	if (c->pfd >= 0 && c->pdir && !strcmp(c->pdir, parent))
 		return c->pfd;
 	if (c->pfd >= 0)
-		(void)close(c->pfd);
+		(void) close(c->pfd);
 	free(c->pdir);
 	c->pdir = kiln_strdup(parent);
 	c->pfd = c->pdir ? open_in_root(c->dst, parent, O_RDONLY | O_DIRECTORY) : -1;
@@ -295,13 +298,13 @@ static int final_mode(struct copier *c, const struct kiln_plan_item *it, mode_t 
 	uint32_t m = it->st.st_mode & 07777;
 	if (c->o->chmod) {
 		uint32_t out;
-		int r = kiln_df_chmod_apply(c->o->chmod, it->st.st_mode, S_ISDIR(it->st.st_mode), &out,
-					    c->err);
+		int r = kiln_df_chmod_apply(c->o->chmod, it->st.st_mode, S_ISDIR(it->st.st_mode),
+					    &out, c->err);
 		if (r < 0)
 			return r;
 		m = out & 07777;
 	}
-	*ret = (mode_t)m;
+	*ret = (mode_t) m;
 	return 0;
 }
 
@@ -311,8 +314,7 @@ static void owner_of(const struct copier *c, const struct kiln_plan_item *it, ui
 	*g = c->o->has_owner ? c->o->gid : it->st.st_gid;
 }
 
-static void times_of(const struct copier *c, const struct kiln_plan_item *it,
-		     struct timespec ts[2])
+static void times_of(const struct copier *c, const struct kiln_plan_item *it, struct timespec ts[2])
 {
 	if (c->o->mtime >= 0) {
 		ts[0] = ts[1] = (struct timespec){ c->o->mtime, 0 };
@@ -354,14 +356,14 @@ static void copy_xattrs(int from, int to)
 	char *names = kiln_malloc(XATTR_LIST_MAX_BYTES);
 	char *val = kiln_malloc(XATTR_LIST_MAX_BYTES);
 	ssize_t n = names ? flistxattr(from, names, XATTR_LIST_MAX_BYTES) : -1;
-	for (ssize_t i = 0; val && i < n; i += (ssize_t)strlen(names + i) + 1) {
+	for (ssize_t i = 0; val && i < n; i += (ssize_t) strlen(names + i) + 1) {
 		const char *k = names + i;
 		if (!strncmp(k, "trusted.overlay.", 16) || !strncmp(k, "user.overlay.", 13) ||
 		    !strcmp(k, "security.selinux"))
 			continue;
 		ssize_t vl = fgetxattr(from, k, val, XATTR_LIST_MAX_BYTES);
 		if (vl >= 0)
-			(void)fsetxattr(to, k, val, (size_t)vl, 0);
+			(void) fsetxattr(to, k, val, (size_t) vl, 0);
 	}
 	free(names);
 	free(val);
@@ -375,7 +377,8 @@ static int copy_data(int in, int out, uint64_t size, const char *shown, struct k
 	while (done < size) {
 		ssize_t n;
 		if (!fallback) {
-			size_t want = size - done > COPY_CHUNK ? COPY_CHUNK : (size_t)(size - done);
+			size_t want =
+				size - done > COPY_CHUNK ? COPY_CHUNK : (size_t) (size - done);
 			n = copy_file_range(in, NULL, out, NULL, want, 0);
 			if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
 				      errno == EOPNOTSUPP || errno == EBADF)) {
@@ -386,7 +389,7 @@ static int copy_data(int in, int out, uint64_t size, const char *shown, struct k
 			if (!buf && !(buf = kiln_malloc(1 << 17)))
 				return oom(err);
 			n = read(in, buf, 1 << 17);
-			if (n > 0 && kiln_write_all(out, buf, (size_t)n) < 0) {
+			if (n > 0 && kiln_write_all(out, buf, (size_t) n) < 0) {
 				free(buf);
 				return kiln_fail_errno(err, "writing %s", shown);
 			}
@@ -399,7 +402,7 @@ static int copy_data(int in, int out, uint64_t size, const char *shown, struct k
 		}
 		if (n == 0)
 			break; /* the source shrank: take what is there */
-		done += (uint64_t)n;
+		done += (uint64_t) n;
 	}
 	free(buf);
 	return 0;
@@ -499,27 +502,30 @@ static int copy_item(struct copier *c, const struct kiln_plan_item *it, const ch
 			if (root < 0)
 				return kiln_fail_errno(c->err, "opening the destination");
 			r = linkat(root, first, pfd, name, 0);
-			(void)close(root);
+			(void) close(root);
 			if (r < 0)
 				return kiln_fail_errno(c->err, "linking /%s to /%s", rel, first);
 			return 0;
 		}
-		int in = openat(c->src, *it->path ? it->path : ".", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int in = openat(c->src, *it->path ? it->path : ".",
+				O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (in < 0)
 			return kiln_fail_errno(c->err, "opening %s", it->path);
-		int out = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int out = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				 0600);
 		if (out < 0) {
 			r = kiln_fail_errno(c->err, "creating /%s", rel);
-			(void)close(in);
+			(void) close(in);
 			return r;
 		}
 		cleanup_free char *shown = kiln_asprintf("/%s", rel);
-		r = shown ? copy_data(in, out, (uint64_t)it->st.st_size, shown, c->err) : oom(c->err);
+		r = shown ? copy_data(in, out, (uint64_t) it->st.st_size, shown, c->err)
+			  : oom(c->err);
 		if (r >= 0)
 			copy_xattrs(in, out);
 		if (r >= 0)
 			r = file_info(c, pfd, name, out, it, shown);
-		(void)close(in);
+		(void) close(in);
 		if (close(out) < 0 && r >= 0)
 			r = kiln_fail_errno(c->err, "writing /%s", rel);
 		if (r >= 0)
@@ -549,12 +555,12 @@ static int finish_dirs(struct copier *c)
 			return kiln_fail_errno(c->err, "opening /%s", rel);
 		cleanup_free char *shown = kiln_asprintf("/%s", rel);
 		int r = shown ? file_info(c, -1, NULL, fd, c->dir_items[i], shown) : oom(c->err);
-		(void)close(fd);
+		(void) close(fd);
 		if (r < 0)
 			return r;
 	}
 	kiln_strv_release(&c->dirs);
-	c->dirs = (struct kiln_strv)KILN_STRV_INIT;
+	c->dirs = (struct kiln_strv) KILN_STRV_INIT;
 	return 0;
 }
 
@@ -576,17 +582,17 @@ static int try_unpack(struct copier *c, const struct kiln_plan_match *m, int *do
 		return kiln_fail_errno(c->err, "opening %s", m->real);
 	int r = kiln_layer_is_archive(fd, c->err);
 	if (r <= 0) {
-		(void)close(fd);
+		(void) close(fd);
 		return r;
 	}
 	if (lseek(fd, 0, SEEK_SET) < 0) {
 		r = kiln_fail_errno(c->err, "rewinding %s", m->real);
-		(void)close(fd);
+		(void) close(fd);
 		return r;
 	}
 	cleanup_free char *dest = kiln_plan_path_clean(c->o->dest);
 	if (!dest) {
-		(void)close(fd);
+		(void) close(fd);
 		return oom(c->err);
 	}
 	r = bb_mkdir_all(c->dst, dest, c->o->has_owner, c->o->uid, c->o->gid, c->o->mtime, c->err);
@@ -599,8 +605,8 @@ static int try_unpack(struct copier *c, const struct kiln_plan_match *m, int *do
 	if (r >= 0) {
 		struct kiln_layer_apply_opts ao = {
 			.mode = KILN_APPLY_EXTRACT,
-			.uid = c->o->has_owner ? (int64_t)c->o->uid : -1,
-			.gid = c->o->has_owner ? (int64_t)c->o->gid : -1,
+			.uid = c->o->has_owner ? (int64_t) c->o->uid : -1,
+			.gid = c->o->has_owner ? (int64_t) c->o->gid : -1,
 			.ctx = &c->b->ctx,
 		};
 		r = kiln_layer_apply(fd, dfd, &ao, NULL, c->err);
@@ -608,8 +614,8 @@ static int try_unpack(struct copier *c, const struct kiln_plan_match *m, int *do
 			r = kiln_error_prefix(c->err, r, "extracting %s", m->source);
 	}
 	if (dfd >= 0)
-		(void)close(dfd);
-	(void)close(fd);
+		(void) close(dfd);
+	(void) close(fd);
 	if (r >= 0)
 		*done = 1;
 	return r;
@@ -618,8 +624,13 @@ static int try_unpack(struct copier *c, const struct kiln_plan_match *m, int *do
 int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selection *sel,
 	    const struct bb_copy_opts *o, struct kiln_error *err)
 {
-	struct copier c = { .b = b, .dst = dst_fd, .src = src_fd, .o = o, .err = err,
-			    .dirs = KILN_STRV_INIT, .pfd = -1 };
+	struct copier c = { .b = b,
+			    .dst = dst_fd,
+			    .src = src_fd,
+			    .o = o,
+			    .err = err,
+			    .dirs = KILN_STRV_INIT,
+			    .pfd = -1 };
 	/* the destination's directory first (fsutil's ensureDstPath) */
 	cleanup_free char *dest_dir = kiln_plan_dest_dir(o->dest);
 	cleanup_free char *clean = kiln_plan_path_clean(o->dest);
@@ -646,7 +657,7 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 		int fd = open_in_root(dst_fd, dst, O_PATH);
 		int exists = fd >= 0 && fstat(fd, &ds) == 0;
 		if (fd >= 0)
-			(void)close(fd);
+			(void) close(fd);
 		cleanup_free char *abs = kiln_asprintf("/%s", dst);
 		struct kiln_plan_target t = { 0 };
 		if (!abs) {
@@ -656,7 +667,8 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 		r = kiln_plan_copy_target(abs, exists, exists && S_ISDIR(ds.st_mode), m->base,
 					  m->is_dir || m->parents, 1, &t, err);
 		if (r >= 0)
-			r = bb_mkdir_all(dst_fd, t.mkdir, o->has_owner, o->uid, o->gid, o->mtime, err);
+			r = bb_mkdir_all(dst_fd, t.mkdir, o->has_owner, o->uid, o->gid, o->mtime,
+					 err);
 		cleanup_free char *target = NULL;
 		if (r >= 0)
 			r = kiln_plan_resolve_in_root(dst_fd, t.path, 0, &target, err);
@@ -669,7 +681,7 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 			struct stat ts;
 			int bad = tfd >= 0 && fstat(tfd, &ts) == 0 && !S_ISDIR(ts.st_mode);
 			if (tfd >= 0)
-				(void)close(tfd);
+				(void) close(tfd);
 			if (bad) {
 				r = kiln_fail(err, KILN_EINVAL, ENOTDIR,
 					      "cannot copy to non-directory: /%s", target);
@@ -691,7 +703,7 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 		free(c.pdir);
 		c.pdir = NULL;
 		if (c.pfd >= 0)
-			(void)close(c.pfd);
+			(void) close(c.pfd);
 		c.pfd = -1;
 		for (size_t k = 0; k < c.n_links; k++)
 			free(c.links[k].target);

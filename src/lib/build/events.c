@@ -14,8 +14,8 @@
 int64_t bb_mono_ns(void)
 {
 	struct timespec ts;
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 int64_t bb_now(const struct bb *b)
@@ -28,9 +28,9 @@ static void emit(struct bb *b, struct kiln_build_event *ev)
 	if (!b->o->on_event)
 		return;
 	ev->time_ns = bb_now(b);
-	(void)pthread_mutex_lock(&b->ev_lock);
+	(void) pthread_mutex_lock(&b->ev_lock);
 	b->o->on_event(b->o->event_userdata, ev);
-	(void)pthread_mutex_unlock(&b->ev_lock);
+	(void) pthread_mutex_unlock(&b->ev_lock);
 }
 
 int bb_vertex_start(struct bb *b, struct bb_vertex *v, const char *fmt, ...)
@@ -47,17 +47,17 @@ int bb_vertex_start(struct bb *b, struct bb_vertex *v, const char *fmt, ...)
 	v->name = kiln_buf_detach(&buf, NULL);
 	if (!v->name)
 		return -KILN_ENOMEM;
-	(void)pthread_mutex_lock(&b->ev_lock);
+	(void) pthread_mutex_lock(&b->ev_lock);
 	v->id = ++b->next_vertex;
-	(void)pthread_mutex_unlock(&b->ev_lock);
+	(void) pthread_mutex_unlock(&b->ev_lock);
 	v->start = bb_now(b);
 	struct kiln_build_event ev = { .kind = KILN_BUILD_EV_START, .id = v->id, .name = v->name };
 	emit(b, &ev);
 	return 0;
 }
 
-static void end(struct bb *b, struct bb_vertex *v, enum kiln_build_event_kind kind,
-		const char *msg, const char *data, size_t len)
+static void end(struct bb *b, struct bb_vertex *v, enum kiln_build_event_kind kind, const char *msg,
+		const char *data, size_t len)
 {
 	if (!v->id)
 		return;
@@ -109,12 +109,11 @@ void bb_status(struct bb *b, const struct bb_vertex *v, const char *fmt, ...)
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void) vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	struct kiln_build_event ev = { .kind = KILN_BUILD_EV_STATUS,
-				       .id = v->id,
-				       .name = v->name,
-				       .msg = msg };
+	struct kiln_build_event ev = {
+		.kind = KILN_BUILD_EV_STATUS, .id = v->id, .name = v->name, .msg = msg
+	};
 	emit(b, &ev);
 }
 
@@ -126,17 +125,18 @@ void bb_warn(struct bb *b, const char *fmt, ...)
 	int r = kiln_buf_vaddf(&buf, fmt, ap);
 	va_end(ap);
 	struct kiln_build_event ev = { .kind = KILN_BUILD_EV_WARNING,
-				       .msg = r < 0 ? "(a warning did not fit in memory)" : buf.buf };
+				       .msg = r < 0 ? "(a warning did not fit in memory)"
+						    : buf.buf };
 	emit(b, &ev);
 	kiln_buf_release(&buf);
 }
 
 void bb_store_lock(struct bb *b)
 {
-	(void)pthread_mutex_lock(&b->store_lock);
+	(void) pthread_mutex_lock(&b->store_lock);
 }
 
 void bb_store_unlock(struct bb *b)
 {
-	(void)pthread_mutex_unlock(&b->store_lock);
+	(void) pthread_mutex_unlock(&b->store_lock);
 }

@@ -30,11 +30,12 @@ int kiln_build_output_type_parse(const char *s, enum kiln_build_output_type *ret
 	static const char *const names[] = { "image", "oci", "docker", "local", "tar", "registry" };
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(names); i++)
 		if (!strcmp(s, names[i])) {
-			*ret = (enum kiln_build_output_type)i;
+			*ret = (enum kiln_build_output_type) i;
 			return 0;
 		}
 	return kiln_fail(err, KILN_EINVAL, 0,
-			 "unknown output type \"%s\" (image, oci, docker, local, tar, registry)", s);
+			 "unknown output type \"%s\" (image, oci, docker, local, tar, registry)",
+			 s);
 }
 
 void kiln_build_result_release(struct kiln_build_result *r)
@@ -80,14 +81,14 @@ static int recompress(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 	bb_store_unlock(b);
 	if (r < 0) {
 		if (in >= 0)
-			(void)close(in);
+			(void) close(in);
 		return r;
 	}
 	struct kiln_layer_read_opts ro = { .expect_diff_id = &l->diff_id, .ctx = &b->ctx };
 	struct kiln_layer_digests out;
 	r = kiln_layer_recompress(in, kiln_blob_writer_external_fd(w), &ro, &b->wopts, NULL, &out,
 				  err);
-	(void)close(in);
+	(void) close(in);
 	if (r < 0)
 		return r;
 	struct kiln_digest d;
@@ -117,7 +118,7 @@ static int put_blob(struct bb *b, const char *data, size_t len, struct kiln_dige
 	bb_store_lock(b);
 	int64_t size = -1;
 	r = kiln_store_blob_has(b->st, ret, &size, err);
-	if (r == 0 || (r == 1 && size != (int64_t)len))
+	if (r == 0 || (r == 1 && size != (int64_t) len))
 		r = kiln_store_blob_put(b->st, data, len, ret, ret, err);
 	bb_store_unlock(b);
 	return r < 0 ? r : 0;
@@ -149,8 +150,8 @@ static int tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err
 		if (rc < 0)
 			return kiln_error_prefix(err, rc, "tag \"%s\"", b->o->tags[i]);
 		if (r->digest)
-			return kiln_fail(err, KILN_EINVAL, 0, "tag \"%s\": a tag cannot hold a digest",
-					 b->o->tags[i]);
+			return kiln_fail(err, KILN_EINVAL, 0,
+					 "tag \"%s\": a tag cannot hold a digest", b->o->tags[i]);
 		char *s = kiln_ref_string(r);
 		if (!s || kiln_strv_push_owned(ret, s) < 0)
 			return oom(err);
@@ -174,7 +175,7 @@ static int write_file_output(struct bb *b, const char *dest, enum kiln_archive_f
 		fd = mkostemp(tmp, O_CLOEXEC);
 		if (fd < 0)
 			return kiln_fail_errno(err, "creating %s", tmp);
-		(void)fchmod(fd, 0644);
+		(void) fchmod(fd, 0644);
 	}
 	int r;
 	if (rootfs_fd >= 0) {
@@ -193,11 +194,11 @@ static int write_file_output(struct bb *b, const char *dest, enum kiln_archive_f
 	if (tmp) {
 		if (r >= 0 && fsync(fd) < 0)
 			r = kiln_fail_errno(err, "writing %s", dest);
-		(void)close(fd);
+		(void) close(fd);
 		if (r >= 0 && rename(tmp, dest) < 0)
 			r = kiln_fail_errno(err, "renaming %s to %s", tmp, dest);
 		if (r < 0)
-			(void)unlink(tmp);
+			(void) unlink(tmp);
 	}
 	return r < 0 ? kiln_error_prefix(err, r, "writing %s", dest) : 0;
 }
@@ -282,7 +283,7 @@ static int empty_layer(struct bb *b, struct bb_stage *target, struct kiln_error 
 	if (r >= 0)
 		r = kiln_layer_writer_finish(lw, &dg, err);
 	kiln_layer_writer_free(lw);
-	struct bb_layer l = { .media_type = (char *)b->media_type, .created = b->created };
+	struct bb_layer l = { .media_type = (char *) b->media_type, .created = b->created };
 	bb_store_lock(b);
 	if (r >= 0)
 		r = kiln_blob_writer_commit(w, &l.digest, &l.size, err);
@@ -294,8 +295,8 @@ static int empty_layer(struct bb *b, struct bb_stage *target, struct kiln_error 
 	    kiln_oci_config_add_diff_id(target->config, &l.diff_id, err) < 0)
 		return oom(err);
 	struct kiln_oci_history h = {
-		.created_by = (char *)"an empty root filesystem",
-		.comment = (char *)"an OCI image manifest needs a layer",
+		.created_by = (char *) "an empty root filesystem",
+		.comment = (char *) "an OCI image manifest needs a layer",
 	};
 	return kiln_oci_config_add_history(target->config, &h, err);
 }
@@ -328,7 +329,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 		free(m->media_type);
 		m->media_type = kiln_strdup(KILN_MT_OCI_MANIFEST);
 		r = m->media_type ? kiln_oci_descriptor_set(&m->config, KILN_MT_OCI_CONFIG, &cdig,
-							     (int64_t)clen, err)
+							    (int64_t) clen, err)
 				  : oom(err);
 	}
 	size_t base = target->image ? target->image->chain.n : 0;
@@ -357,7 +358,8 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	/* the record and its names last: an interrupted build leaves no image */
 	bb_store_lock(b);
 	if (r >= 0 && !already_named(b, &mdig, name_it ? &names : NULL))
-		r = kiln_store_image_add(b->st, &mdig, name_it ? (const char *const *)names.items : NULL,
+		r = kiln_store_image_add(b->st, &mdig,
+					 name_it ? (const char *const *) names.items : NULL,
 					 name_it ? names.len : 0, err);
 	bb_store_unlock(b);
 	if (r < 0) {
@@ -367,7 +369,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	}
 	res->manifest = mdig;
 	res->config = cdig;
-	res->manifest_size = (int64_t)mlen;
+	res->manifest_size = (int64_t) mlen;
 	if (name_it && kiln_strv_copy(&res->names, &names) < 0) {
 		bb_vertex_release(&v);
 		return oom(err);
@@ -401,7 +403,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 			break;
 		}
 		if (bb_vertex_start(b, &ov, "exporting to %s %s",
-				    out->type == KILN_BUILD_OUTPUT_OCI	  ? "oci"
+				    out->type == KILN_BUILD_OUTPUT_OCI	    ? "oci"
 				    : out->type == KILN_BUILD_OUTPUT_DOCKER ? "docker"
 				    : out->type == KILN_BUILD_OUTPUT_LOCAL  ? "local"
 									    : "tar",
@@ -414,14 +416,16 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 		} else if (out->type == KILN_BUILD_OUTPUT_OCI ||
 			   out->type == KILN_BUILD_OUTPUT_DOCKER) {
 			r = write_file_output(b, out->dest,
-					      out->type == KILN_BUILD_OUTPUT_OCI ? KILN_ARCHIVE_OCI
-										 : KILN_ARCHIVE_DOCKER,
+					      out->type == KILN_BUILD_OUTPUT_OCI
+						      ? KILN_ARCHIVE_OCI
+						      : KILN_ARCHIVE_DOCKER,
 					      &item, 1, -1, err);
 		} else {
 			r = with_rootfs(b, &target->chain, out, err);
 		}
 		if (r < 0)
-			bb_vertex_error(b, &ov, err && err->msg ? err->msg : "export failed", NULL, 0);
+			bb_vertex_error(b, &ov, err && err->msg ? err->msg : "export failed", NULL,
+					0);
 		else
 			bb_vertex_done(b, &ov);
 		bb_vertex_release(&ov);

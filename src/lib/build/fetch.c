@@ -19,7 +19,7 @@
 
 #include "build/build-private.h"
 
-#define URL_MAX_BYTES ((curl_off_t)64 << 30)
+#define URL_MAX_BYTES ((curl_off_t) 64 << 30)
 #define GIT_LOG_TAIL 4096
 
 extern char **environ;
@@ -65,7 +65,7 @@ int bb_tmpdir(struct bb *b, const char *what, char **ret, struct kiln_error *err
 
 static int hexval(char c)
 {
-	return c >= '0' && c <= '9' ? c - '0'
+	return c >= '0' && c <= '9'   ? c - '0'
 	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
 	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
 				      : -1;
@@ -88,8 +88,9 @@ static char *url_file_name(const char *url)
 		return NULL;
 	size_t w = 0;
 	for (size_t i = s; i < n; i++) {
-		if (p[i] == '%' && i + 2 < n + 1 && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-			name[w++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+		if (p[i] == '%' && i + 2 < n + 1 && hexval(p[i + 1]) >= 0 &&
+		    hexval(p[i + 2]) >= 0) {
+			name[w++] = (char) (hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
 			i += 2;
 		} else {
 			name[w++] = p[i];
@@ -126,7 +127,7 @@ static size_t on_data(char *data, size_t size, size_t n, void *ud)
 
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-	(void)dt, (void)dn, (void)ut, (void)un;
+	(void) dt, (void) dn, (void) ut, (void) un;
 	struct download *d = ud;
 	return kiln_cancelled(d->ctx) ? 1 : 0;
 }
@@ -167,24 +168,24 @@ int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const
 		return kiln_fail(err, KILN_ENOMEM, 0, "libcurl could not start");
 	}
 	char ebuf[CURL_ERROR_SIZE] = "";
-	(void)curl_easy_setopt(c, CURLOPT_URL, url);
-	(void)curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	(void)curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	(void)curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, URL_MAX_BYTES);
-	(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
-	(void)curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	(void)curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	(void)curl_easy_setopt(c, CURLOPT_XFERINFODATA, &d);
-	(void)curl_easy_setopt(c, CURLOPT_USERAGENT, "kiln");
+	(void) curl_easy_setopt(c, CURLOPT_URL, url);
+	(void) curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	(void) curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	(void) curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	(void) curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
+	(void) curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	(void) curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	(void) curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, URL_MAX_BYTES);
+	(void) curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	(void) curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	(void) curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
+	(void) curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	(void) curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	(void) curl_easy_setopt(c, CURLOPT_XFERINFODATA, &d);
+	(void) curl_easy_setopt(c, CURLOPT_USERAGENT, "kiln");
 	CURLcode cc = curl_easy_perform(c);
 	curl_off_t filetime = -1;
-	(void)curl_easy_getinfo(c, CURLINFO_FILETIME_T, &filetime);
+	(void) curl_easy_getinfo(c, CURLINFO_FILETIME_T, &filetime);
 	curl_easy_cleanup(c);
 	struct kiln_digest got;
 	kiln_sha256_final(d.h, &got);
@@ -202,7 +203,7 @@ int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const
 				 want.str, got.str);
 	/* Last-Modified becomes the file's time, as Docker has it */
 	if (filetime >= 0) {
-		struct timespec ts[2] = { { (time_t)filetime, 0 }, { (time_t)filetime, 0 } };
+		struct timespec ts[2] = { { (time_t) filetime, 0 }, { (time_t) filetime, 0 } };
 		if (futimens(fd, ts) < 0)
 			return kiln_fail_errno(err, "setting the time of %s", path);
 	}
@@ -265,12 +266,12 @@ static int run_git(struct bb *b, const char *git, char *const *argv, const char 
 		if (w < 0 && errno != EINTR)
 			return kiln_fail_errno(err, "waiting for git");
 		if (kiln_cancelled(&b->ctx)) {
-			(void)kill(pid, SIGKILL);
-			(void)waitpid(pid, &status, 0);
+			(void) kill(pid, SIGKILL);
+			(void) waitpid(pid, &status, 0);
 			return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 		}
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
-		(void)nanosleep(&ts, NULL);
+		(void) nanosleep(&ts, NULL);
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -279,7 +280,7 @@ static int git_fail(const char *log, const char *what, const char *url, struct k
 {
 	cleanup_free char *out = NULL;
 	size_t len = 0;
-	if (kiln_read_file(log, (size_t)1 << 20, &out, &len, NULL) < 0)
+	if (kiln_read_file(log, (size_t) 1 << 20, &out, &len, NULL) < 0)
 		out = NULL;
 	const char *tail = out ? out : "";
 	if (len > GIT_LOG_TAIL)
@@ -288,7 +289,7 @@ static int git_fail(const char *log, const char *what, const char *url, struct k
 	while (tl && tail[tl - 1] == '\n')
 		tl--;
 	return kiln_fail(err, KILN_ECHILD, 0, "ADD %s: git %s failed%s%.*s", url, what,
-			 tl ? ":\n" : "", (int)tl, tail);
+			 tl ? ":\n" : "", (int) tl, tail);
 }
 
 int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int keep_git_dir,
@@ -302,11 +303,13 @@ int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int k
 				 url);
 	/* url#ref[:subdir] */
 	const char *hash = strchr(url, '#');
-	cleanup_free char *remote = hash ? kiln_strndup(url, (size_t)(hash - url)) : kiln_strdup(url);
+	cleanup_free char *remote =
+		hash ? kiln_strndup(url, (size_t) (hash - url)) : kiln_strdup(url);
 	cleanup_free char *ref = NULL, *subdir = NULL;
 	if (hash) {
 		const char *colon = strchr(hash + 1, ':');
-		ref = colon ? kiln_strndup(hash + 1, (size_t)(colon - hash - 1)) : kiln_strdup(hash + 1);
+		ref = colon ? kiln_strndup(hash + 1, (size_t) (colon - hash - 1))
+			    : kiln_strdup(hash + 1);
 		subdir = colon ? kiln_strdup(colon + 1) : NULL;
 		if (!ref || (colon && !subdir))
 			return oom(err);
@@ -323,12 +326,22 @@ int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int k
 		return oom(err);
 	int is_sha = ref && strlen(ref) == 40 && strspn(ref, "0123456789abcdef") == 40;
 	bb_status(b, v, "cloning %s", remote);
-	char *clone[] = { "git", "clone", "--quiet", "--depth", "1", "--branch",
-			  ref && *ref && !is_sha ? ref : NULL, "--", remote, co, NULL };
+	char *clone[] = { "git",
+			  "clone",
+			  "--quiet",
+			  "--depth",
+			  "1",
+			  "--branch",
+			  ref && *ref && !is_sha ? ref : NULL,
+			  "--",
+			  remote,
+			  co,
+			  NULL };
 	if (!ref || !*ref || is_sha) {
 		/* the default branch, or the whole history to find a commit */
 		char *plain[] = { "git", "clone", "--quiet", "--", remote, co, NULL };
-		char *shallow[] = { "git", "clone", "--quiet", "--depth", "1", "--", remote, co, NULL };
+		char *shallow[] = { "git", "clone", "--quiet", "--depth", "1",
+				    "--",  remote,  co,	       NULL };
 		r = run_git(b, git, is_sha ? plain : shallow, log, err);
 	} else {
 		r = run_git(b, git, clone, log, err);
@@ -336,22 +349,24 @@ int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int k
 	if (r > 0 && !is_sha) {
 		/* some servers (git's dumb HTTP) cannot do shallow clones: a whole one */
 		struct kiln_error e = KILN_ERROR_INIT;
-		(void)kiln_rm_rf(co, &e);
+		(void) kiln_rm_rf(co, &e);
 		kiln_error_release(&e);
-		char *full[] = { "git", "clone", "--quiet", "--branch",
-				 ref && *ref ? ref : "HEAD", "--", remote, co, NULL };
+		char *full[] = { "git", "clone", "--quiet", "--branch", ref && *ref ? ref : "HEAD",
+				 "--",	remote,	 co,	    NULL };
 		char *full_default[] = { "git", "clone", "--quiet", "--", remote, co, NULL };
 		r = run_git(b, git, ref && *ref ? full : full_default, log, err);
 	}
 	if (r > 0)
 		r = git_fail(log, "clone", url, err);
 	if (r == 0 && is_sha) {
-		char *checkout[] = { "git", "-C", co, "checkout", "--quiet", "--detach", ref, NULL };
+		char *checkout[] = {
+			"git", "-C", co, "checkout", "--quiet", "--detach", ref, NULL
+		};
 		r = run_git(b, git, checkout, log, err);
 		if (r > 0)
 			r = git_fail(log, "checkout", url, err);
 	}
-	(void)unlink(log);
+	(void) unlink(log);
 	if (r < 0)
 		return r;
 	if (!keep_git_dir) {
@@ -370,8 +385,8 @@ int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int k
 			return oom(err);
 		struct stat st;
 		if (lstat(from, &st) < 0 || !S_ISDIR(st.st_mode))
-			return kiln_fail(err, KILN_ENOTFOUND, 0, "ADD %s: no directory %s in the repository",
-					 url, subdir);
+			return kiln_fail(err, KILN_ENOTFOUND, 0,
+					 "ADD %s: no directory %s in the repository", url, subdir);
 		if (rename(from, to) < 0)
 			return kiln_fail_errno(err, "moving %s", from);
 		free(co);
@@ -387,7 +402,7 @@ int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int k
 	cleanup_free char *rest = kiln_asprintf("%s/checkout", dir);
 	if (rest) {
 		struct kiln_error e = KILN_ERROR_INIT;
-		(void)kiln_rm_rf(rest, &e);
+		(void) kiln_rm_rf(rest, &e);
 		kiln_error_release(&e);
 	}
 	*ret_dir = steal_ptr(&final);

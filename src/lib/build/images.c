@@ -46,7 +46,7 @@ static void on_pull_event(void *ud, const struct kiln_registry_event *ev)
 		break;
 	case KILN_REG_EV_BLOB_DONE:
 		bb_status(pp->b, pp->v, "pulled %s %s (%lld bytes)", ev->what ? ev->what : "blob",
-			  ev->digest ? ev->digest : "", (long long)ev->total);
+			  ev->digest ? ev->digest : "", (long long) ev->total);
 		break;
 	case KILN_REG_EV_RETRY:
 		bb_status(pp->b, pp->v, "retrying: %s", ev->msg ? ev->msg : "");
@@ -170,7 +170,8 @@ static int resolve(struct bb *b, const char *ref, const struct kiln_df_platform 
 		bb_store_unlock(b);
 		kiln_registry_pull_result_release(&pres);
 		if (r < 0) {
-			r = kiln_error_prefix(err, r, "%s%s is not in the store and pulling it failed",
+			r = kiln_error_prefix(err, r,
+					      "%s%s is not in the store and pulling it failed",
 					      im->name, mismatch ? " for this platform" : "");
 			bb_vertex_error(b, &v, err ? err->msg : "pull failed", NULL, 0);
 			bb_vertex_release(&v);
@@ -204,7 +205,7 @@ int bb_image_get(struct bb *b, const char *ref, const struct kiln_df_platform *p
 	cleanup_free char *plat = kiln_df_platform_format(platform);
 	if (!plat)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	(void)pthread_mutex_lock(&b->image_lock);
+	(void) pthread_mutex_lock(&b->image_lock);
 	int r = 0;
 	*ret = NULL;
 	for (size_t i = 0; i < b->n_images; i++)
@@ -214,7 +215,7 @@ int bb_image_get(struct bb *b, const char *ref, const struct kiln_df_platform *p
 		}
 	if (!*ret)
 		r = resolve(b, ref, platform, plat, ret, err);
-	(void)pthread_mutex_unlock(&b->image_lock);
+	(void) pthread_mutex_unlock(&b->image_lock);
 	return r;
 }
 
@@ -231,13 +232,13 @@ int bb_image_config_hook(void *userdata, const char *ref, const struct kiln_df_p
 	const struct kiln_oci_config *c = im->config;
 	const struct kiln_oci_runconfig *rc = &c->config;
 	*ret = (struct kiln_df_image_config){
-		.env = (const char *const *)rc->env.items,
+		.env = (const char *const *) rc->env.items,
 		.n_env = rc->env.len,
 		.working_dir = rc->working_dir,
 		.user = rc->user,
-		.shell = (const char *const *)rc->shell.items,
+		.shell = (const char *const *) rc->shell.items,
 		.n_shell = rc->shell.len,
-		.onbuild = (const char *const *)rc->on_build.items,
+		.onbuild = (const char *const *) rc->on_build.items,
 		.n_onbuild = rc->on_build.len,
 		.os = c->platform.os,
 		.arch = c->platform.architecture,

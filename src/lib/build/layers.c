@@ -69,7 +69,7 @@ int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_c
 		if (r < 0)
 			return kiln_error_prefix(err, r, "layer %s", l->diff_id.str);
 		r = kiln_snapshot_unpack(sn, &l->diff_id, fd, &l->digest, err);
-		(void)close(fd);
+		(void) close(fd);
 		if (r < 0)
 			return r;
 		if (kiln_cancelled(&b->ctx))
@@ -118,8 +118,10 @@ int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, struct bb_layer *ret,
 	r = kiln_snapshot_keep(m, &dg.diff_id, err);
 	if (r < 0)
 		return r;
-	*ret = (struct bb_layer){ .diff_id = dg.diff_id, .digest = digest, .size = size,
-				  .created = (int64_t)time(NULL) };
+	*ret = (struct bb_layer){ .diff_id = dg.diff_id,
+				  .digest = digest,
+				  .size = size,
+				  .created = (int64_t) time(NULL) };
 	ret->media_type = kiln_strdup(b->media_type);
 	return ret->media_type ? 0 : kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 }

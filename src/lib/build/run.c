@@ -65,7 +65,8 @@ int bb_run_argv(const struct kiln_df_step *step, struct kiln_strv *argv, struct 
 			/* heredocs inside a longer line: the shell reads them itself */
 			r = kiln_buf_addstr(&b, args.items[0]);
 			for (size_t i = 0; r >= 0 && i < cl->n_files; i++)
-				r = kiln_buf_addf(&b, "\n%s%s", cl->files[i].data, cl->files[i].name);
+				r = kiln_buf_addf(&b, "\n%s%s", cl->files[i].data,
+						  cl->files[i].name);
 		}
 		if (r >= 0) {
 			free(args.items[0]);
@@ -112,7 +113,8 @@ static int unsupported_mount(const struct kiln_df_mount *m, struct kiln_error *e
 	return kiln_fail(err, KILN_EUNSUPP, 0,
 			 "RUN --mount=type=%s needs build %s (--%s), which this kiln build does "
 			 "not offer yet",
-			 mount_type_name(m->type), m->type == KILN_DF_MOUNT_SECRET ? "secrets" : "SSH forwarding",
+			 mount_type_name(m->type),
+			 m->type == KILN_DF_MOUNT_SECRET ? "secrets" : "SSH forwarding",
 			 m->type == KILN_DF_MOUNT_SECRET ? "secret" : "ssh");
 }
 
@@ -121,15 +123,16 @@ static int context_selection(struct bb *b, const struct kiln_df_mount *m,
 			     struct kiln_plan_selection **ret, struct kiln_error *err)
 {
 	if (b->context_fd < 0)
-		return kiln_fail(err, KILN_ENOTFOUND, 0,
-				 "RUN --mount binds the build context, but the Dockerfile came alone");
+		return kiln_fail(
+			err, KILN_ENOTFOUND, 0,
+			"RUN --mount binds the build context, but the Dockerfile came alone");
 	const char *src[] = { m->source && *m->source ? m->source : "." };
 	struct kiln_plan_select_opts so = { .sources = src, .n_sources = 1 };
-	(void)pthread_mutex_lock(&b->hash_lock);
+	(void) pthread_mutex_lock(&b->hash_lock);
 	int r = kiln_plan_select(&b->ctx_tree, &so, &b->ctx, ret, err);
 	if (r >= 0)
 		r = kiln_plan_selection_hash(*ret, &b->ctx_tree, b->hasher, err);
-	(void)pthread_mutex_unlock(&b->hash_lock);
+	(void) pthread_mutex_unlock(&b->hash_lock);
 	return r;
 }
 
@@ -156,13 +159,13 @@ int bb_run_mounts_key(struct bb_step_ctx *sc, struct kiln_strv *ret, struct kiln
 		long stage = i < sc->ps->n_mounts ? sc->ps->mount_stages[i] : -1;
 		if (m->type == KILN_DF_MOUNT_BIND) {
 			if (stage >= 0) {
-				if ((r = bb_wait_stage(b, sc->s, (size_t)stage, err)) < 0)
+				if ((r = bb_wait_stage(b, sc->s, (size_t) stage, err)) < 0)
 					return r;
 				from = kiln_asprintf("stage:%s", b->stages[stage].key);
 			} else if (m->from && *m->from) {
 				struct bb_image *im = NULL;
-				if ((r = bb_image_get(b, m->from, &sc->s->ps->df->platform, &im, err)) <
-				    0)
+				if ((r = bb_image_get(b, m->from, &sc->s->ps->df->platform, &im,
+						      err)) < 0)
 					return r;
 				from = kiln_asprintf("image:%s", im->manifest.str);
 			} else {
@@ -174,9 +177,10 @@ int bb_run_mounts_key(struct bb_step_ctx *sc, struct kiln_strv *ret, struct kiln
 			}
 		} else if (m->type == KILN_DF_MOUNT_CACHE) {
 			if ((m->from && *m->from) || (m->source && *m->source))
-				return kiln_fail(err, KILN_EUNSUPP, 0,
-						 "RUN --mount=type=cache with from= or source= is not "
-						 "supported yet");
+				return kiln_fail(
+					err, KILN_EUNSUPP, 0,
+					"RUN --mount=type=cache with from= or source= is not "
+					"supported yet");
 			from = kiln_strdup("cache");
 		} else {
 			from = kiln_strdup("tmpfs");
@@ -186,7 +190,7 @@ int bb_run_mounts_key(struct bb_step_ctx *sc, struct kiln_strv *ret, struct kiln
 		char *d = kiln_asprintf("%s from=%s source=%s target=%s rw=%d id=%s size=%lld",
 					mount_type_name(m->type), from, m->source ? m->source : "",
 					target, !m->readonly, m->id ? m->id : "",
-					(long long)m->size);
+					(long long) m->size);
 		if (!d || kiln_strv_push_owned(ret, d) < 0)
 			return oom(err);
 	}
@@ -213,12 +217,12 @@ static void run_mounts_release(struct run_mounts *rm)
 	free(rm->snaps);
 	for (size_t i = 0; i < rm->tmpdirs.len; i++) {
 		struct kiln_error e = KILN_ERROR_INIT;
-		(void)kiln_rm_rf(rm->tmpdirs.items[i], &e);
+		(void) kiln_rm_rf(rm->tmpdirs.items[i], &e);
 		kiln_error_release(&e);
 	}
 	kiln_strv_release(&rm->tmpdirs);
 	for (size_t i = 0; i < rm->n_locks; i++)
-		(void)close(rm->locks[i]);
+		(void) close(rm->locks[i]);
 	free(rm->locks);
 }
 
@@ -265,9 +269,10 @@ static int cache_dir(struct bb *b, struct run_mounts *rm, const struct kiln_df_m
 		return oom(err);
 	if ((r = kiln_mkdir_p(base, 0700, err)) < 0)
 		return r;
-	if (mkdir(dir, (mode_t)(m->has_mode ? m->mode & 07777 : 0755)) == 0) {
-		if (chown(dir, m->has_uid ? (uid_t)m->uid : 0, m->has_gid ? (gid_t)m->gid : 0) < 0 ||
-		    (m->has_mode && chmod(dir, (mode_t)(m->mode & 07777)) < 0))
+	if (mkdir(dir, (mode_t) (m->has_mode ? m->mode & 07777 : 0755)) == 0) {
+		if (chown(dir, m->has_uid ? (uid_t) m->uid : 0, m->has_gid ? (gid_t) m->gid : 0) <
+			    0 ||
+		    (m->has_mode && chmod(dir, (mode_t) (m->mode & 07777)) < 0))
 			return kiln_fail_errno(err, "preparing the cache mount %s", dir);
 	} else if (errno != EEXIST) {
 		return kiln_fail_errno(err, "creating the cache mount %s", dir);
@@ -276,7 +281,7 @@ static int cache_dir(struct bb *b, struct run_mounts *rm, const struct kiln_df_m
 		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0 || flock(fd, LOCK_EX) < 0) {
 			if (fd >= 0)
-				(void)close(fd);
+				(void) close(fd);
 			return kiln_fail_errno(err, "locking the cache mount %s", dir);
 		}
 		rm->locks[rm->n_locks++] = fd;
@@ -308,7 +313,7 @@ static int build_mounts(struct bb_step_ctx *sc, struct run_mounts *rm, struct ki
 		switch (m->type) {
 		case KILN_DF_MOUNT_TMPFS:
 			em->type = KILN_EXEC_MOUNT_TMPFS;
-			em->size = m->size > 0 ? (uint64_t)m->size : 0;
+			em->size = m->size > 0 ? (uint64_t) m->size : 0;
 			break;
 		case KILN_DF_MOUNT_CACHE:
 			em->type = KILN_EXEC_MOUNT_BIND;
@@ -317,7 +322,8 @@ static int build_mounts(struct bb_step_ctx *sc, struct run_mounts *rm, struct ki
 		case KILN_DF_MOUNT_BIND:
 			em->type = KILN_EXEC_MOUNT_BIND;
 			if (stage >= 0) {
-				r = bind_chain(sc, rm, &b->stages[stage].chain, m, &em->source, err);
+				r = bind_chain(sc, rm, &b->stages[stage].chain, m, &em->source,
+					       err);
 			} else if (m->from && *m->from) {
 				struct bb_image *im = NULL;
 				r = bb_image_get(b, m->from, &sc->s->ps->df->platform, &im, err);
@@ -333,8 +339,9 @@ static int build_mounts(struct bb_step_ctx *sc, struct run_mounts *rm, struct ki
 					break;
 				if (m->readonly && sel->n_matches == 1 &&
 				    (!b->ignore || kiln_ignore_matcher_count(b->ignore) == 0)) {
-					em->source = keep_str(rm, kiln_asprintf("%s/%s", b->context_dir,
-										 sel->matches[0].real));
+					em->source =
+						keep_str(rm, kiln_asprintf("%s/%s", b->context_dir,
+									   sel->matches[0].real));
 					r = em->source ? 0 : oom(err);
 					break;
 				}
@@ -348,7 +355,7 @@ static int build_mounts(struct bb_step_ctx *sc, struct run_mounts *rm, struct ki
 					return kiln_fail_errno(err, "opening %s", dir);
 				struct bb_copy_opts co = { .dest = "/", .mtime = -1 };
 				r = bb_copy(b, dfd, b->context_fd, sel, &co, err);
-				(void)close(dfd);
+				(void) close(dfd);
 				const char *src = dir;
 				cleanup_free char *sub = NULL;
 				if (r >= 0 && sel->n_matches == 1 && !sel->matches[0].is_dir) {
@@ -396,8 +403,8 @@ static int drain(struct reader *rd, char *buf, size_t size)
 	for (;;) {
 		ssize_t n = read(rd->fd, buf, size);
 		if (n > 0) {
-			bb_log(rd->b, rd->v, buf, (size_t)n, 1);
-			tail_add(rd, buf, (size_t)n);
+			bb_log(rd->b, rd->v, buf, (size_t) n, 1);
+			tail_add(rd, buf, (size_t) n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -422,7 +429,7 @@ static void *read_output(void *arg)
 		if (p[1].revents) {
 			/* the process ended: what it wrote is in the pipe already (another
 			 * sandbox may still hold the write end, so no EOF is awaited) */
-			(void)drain(rd, buf, sizeof(buf));
+			(void) drain(rd, buf, sizeof(buf));
 			break;
 		}
 	}
@@ -506,13 +513,13 @@ int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *co
 	struct reader rd = { .b = b, .v = sc->v, .fd = pfd[0], .efd = -1 };
 	rd.tail = kiln_malloc(KILN_BUILD_LOG_TAIL);
 	rd.efd = eventfd(0, EFD_CLOEXEC);
-	(void)fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	(void) fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	if (!rd.tail || rd.efd < 0) {
 		free(rd.tail);
 		if (rd.efd >= 0)
-			(void)close(rd.efd);
-		(void)close(pfd[0]);
-		(void)close(pfd[1]);
+			(void) close(rd.efd);
+		(void) close(pfd[0]);
+		(void) close(pfd[1]);
 		run_mounts_release(&rm);
 		return rd.tail ? kiln_fail_errno(err, "eventfd") : oom(err);
 	}
@@ -541,7 +548,7 @@ int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *co
 	struct kiln_exec_proc *proc = NULL;
 	struct kiln_exec_status status = { 0 };
 	r = kiln_exec_start(&b->ctx, &spec, &proc, err);
-	(void)close(pfd[1]);
+	(void) close(pfd[1]);
 	if (r >= 0)
 		r = kiln_exec_wait(proc, &status, err);
 	kiln_exec_proc_free(proc);
@@ -550,23 +557,23 @@ int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *co
 		/* the reader then stops at EOF instead */
 	}
 	if (reading)
-		(void)pthread_join(tid, NULL);
+		(void) pthread_join(tid, NULL);
 	else
-		(void)drain(&rd, (char[4096]){ 0 }, 4096);
+		(void) drain(&rd, (char[4096]){ 0 }, 4096);
 	run_mounts_release(&rm);
 
 	cleanup_free char *proc_text = process_text(argv, argc);
 	size_t tail_len = 0;
 	cleanup_free char *tail = tail_copy(&rd, &tail_len);
 	free(rd.tail);
-	(void)close(rd.efd);
-	(void)close(pfd[0]);
+	(void) close(rd.efd);
+	(void) close(pfd[0]);
 	if (!proc_text || !tail)
 		return oom(err);
 	if (r == -KILN_ECANCEL)
 		return r;
 	if (r < 0) {
-		(void)kiln_error_prefix(err, r, "process %s did not start", proc_text);
+		(void) kiln_error_prefix(err, r, "process %s did not start", proc_text);
 		if (err)
 			err->code = KILN_ECHILD;
 		bb_vertex_error(b, sc->v, err && err->msg ? err->msg : "the process did not start",
@@ -575,9 +582,9 @@ int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *co
 	}
 	int code = kiln_exec_status_exit_code(&status);
 	if (code != 0) {
-		(void)kiln_fail(err, KILN_ECHILD, 0,
-				"process %s did not complete successfully: exit code: %d", proc_text,
-				code);
+		(void) kiln_fail(err, KILN_ECHILD, 0,
+				 "process %s did not complete successfully: exit code: %d",
+				 proc_text, code);
 		bb_vertex_error(b, sc->v, err && err->msg ? err->msg : "the process failed", tail,
 				tail_len);
 		return -KILN_ECHILD;

@@ -28,46 +28,45 @@ static int oom(struct kiln_error *err)
 
 static int acquire_slot(struct bb *b, struct bb_stage *s, struct kiln_error *err)
 {
-	(void)pthread_mutex_lock(&b->lock);
+	(void) pthread_mutex_lock(&b->lock);
 	while (!b->slots && !b->abort)
-		(void)pthread_cond_wait(&b->cond, &b->lock);
+		(void) pthread_cond_wait(&b->cond, &b->lock);
 	int ok = !b->abort;
 	if (ok) {
 		b->slots--;
 		s->holds_slot = 1;
 	}
-	(void)pthread_mutex_unlock(&b->lock);
+	(void) pthread_mutex_unlock(&b->lock);
 	return ok ? 0 : kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 }
 
 static void release_slot(struct bb *b, struct bb_stage *s)
 {
-	(void)pthread_mutex_lock(&b->lock);
+	(void) pthread_mutex_lock(&b->lock);
 	if (s->holds_slot) {
 		s->holds_slot = 0;
 		b->slots++;
-		(void)pthread_cond_broadcast(&b->cond);
+		(void) pthread_cond_broadcast(&b->cond);
 	}
-	(void)pthread_mutex_unlock(&b->lock);
+	(void) pthread_mutex_unlock(&b->lock);
 }
 
 int bb_wait_stage(struct bb *b, struct bb_stage *self, size_t other, struct kiln_error *err)
 {
 	struct bb_stage *o = &b->stages[other];
-	(void)pthread_mutex_lock(&b->lock);
+	(void) pthread_mutex_lock(&b->lock);
 	int had = self->holds_slot;
 	if (!o->done && had) {
 		self->holds_slot = 0;
 		b->slots++;
-		(void)pthread_cond_broadcast(&b->cond);
+		(void) pthread_cond_broadcast(&b->cond);
 	}
 	while (!o->done && !b->abort)
-		(void)pthread_cond_wait(&b->cond, &b->lock);
+		(void) pthread_cond_wait(&b->cond, &b->lock);
 	int ok = o->done && o->ok;
-	(void)pthread_mutex_unlock(&b->lock);
+	(void) pthread_mutex_unlock(&b->lock);
 	if (!ok)
-		return kiln_fail(err, KILN_ECANCEL, 0, "stage %s did not complete",
-				 o->ps->df->id);
+		return kiln_fail(err, KILN_ECANCEL, 0, "stage %s did not complete", o->ps->df->id);
 	if (had && !self->holds_slot)
 		return acquire_slot(b, self, err);
 	return 0;
@@ -75,18 +74,18 @@ int bb_wait_stage(struct bb *b, struct bb_stage *self, size_t other, struct kiln
 
 void bb_fail(struct bb *b, struct bb_stage *s)
 {
-	(void)pthread_mutex_lock(&b->fail_lock);
+	(void) pthread_mutex_lock(&b->fail_lock);
 	/* the first real failure is the build's error; what it cancelled is not */
 	if (s->err.code != KILN_ECANCEL &&
 	    (b->failed_stage < 0 || b->stages[b->failed_stage].err.code == KILN_ECANCEL))
-		b->failed_stage = (long)s->index;
+		b->failed_stage = (long) s->index;
 	else if (b->failed_stage < 0)
-		b->failed_stage = (long)s->index;
-	(void)pthread_mutex_unlock(&b->fail_lock);
+		b->failed_stage = (long) s->index;
+	(void) pthread_mutex_unlock(&b->fail_lock);
 	b->abort = 1;
-	(void)pthread_mutex_lock(&b->lock);
-	(void)pthread_cond_broadcast(&b->cond);
-	(void)pthread_mutex_unlock(&b->lock);
+	(void) pthread_mutex_lock(&b->lock);
+	(void) pthread_cond_broadcast(&b->cond);
+	(void) pthread_mutex_unlock(&b->lock);
 }
 
 /* ---- the start of a stage ---------------------------------------------------- */
@@ -98,11 +97,12 @@ static int start_stage(struct bb *b, struct bb_stage *s, struct kiln_error *err)
 	int r;
 	if (ps->base_stage >= 0) {
 		struct bb_stage *base = &b->stages[ps->base_stage];
-		if ((r = bb_wait_stage(b, s, (size_t)ps->base_stage, err)) < 0)
+		if ((r = bb_wait_stage(b, s, (size_t) ps->base_stage, err)) < 0)
 			return r;
 		if ((r = bb_config_from_image(base->config, &s->config, err)) < 0)
 			return r;
-		if (bb_chain_copy(&s->chain, &base->chain) < 0 || !(s->key = kiln_strdup(base->key)))
+		if (bb_chain_copy(&s->chain, &base->chain) < 0 ||
+		    !(s->key = kiln_strdup(base->key)))
 			return oom(err);
 		return 0;
 	}
@@ -116,7 +116,8 @@ static int start_stage(struct bb *b, struct bb_stage *s, struct kiln_error *err)
 	if (r < 0)
 		return r;
 	if (!s->image)
-		return kiln_fail(err, KILN_EINTERNAL, 0, "base image %s was not resolved", ds->base);
+		return kiln_fail(err, KILN_EINTERNAL, 0, "base image %s was not resolved",
+				 ds->base);
 	struct bb_vertex v = { 0 };
 	cleanup_free char *text = kiln_asprintf("FROM %s", s->image->display);
 	cleanup_free char *name = text ? kiln_plan_step_name(b->plan, ps, 1, text) : NULL;
@@ -140,16 +141,16 @@ static int start_stage(struct bb *b, struct bb_stage *s, struct kiln_error *err)
 struct layer_step {
 	struct bb_step_ctx sc;
 	const struct kiln_df_step *step;
-	struct kiln_plan_key key;         /* the key asked for first */
+	struct kiln_plan_key key;	  /* the key asked for first */
 	struct kiln_plan_key content_key; /* COPY --from=<stage>: by the sources' content */
 	int has_content_key;
-	struct kiln_strv argv;  /* RUN */
+	struct kiln_strv argv;	/* RUN */
 	struct kiln_strv files; /* RUN heredoc files: name, data pairs */
 	struct kiln_strv mounts;
 	struct kiln_digest sources;
 	int has_sources;
 	char *source_ref;
-	struct kiln_plan_selection *sel; /* what COPY reads */
+	struct kiln_plan_selection *sel;       /* what COPY reads */
 	struct kiln_snapshot_mount *src_mount; /* COPY --from: the source's root */
 	int src_fd;
 	char *fetched; /* ADD <url>/<git>: the directory fetched into */
@@ -167,10 +168,10 @@ static void layer_step_release(struct layer_step *ls)
 	kiln_plan_selection_free(ls->sel);
 	kiln_snapshot_mount_release(ls->src_mount);
 	if (ls->src_fd >= 0)
-		(void)close(ls->src_fd);
+		(void) close(ls->src_fd);
 	if (ls->fetched) {
 		struct kiln_error e = KILN_ERROR_INIT;
-		(void)kiln_rm_rf(ls->fetched, &e);
+		(void) kiln_rm_rf(ls->fetched, &e);
 		kiln_error_release(&e);
 		free(ls->fetched);
 	}
@@ -202,7 +203,7 @@ static int key_input(struct layer_step *ls, const char *source_ref, const struct
 		.network = net,
 		.sources = src,
 		.source_ref = source_ref,
-		.mounts = (const char *const *)ls->mounts.items,
+		.mounts = (const char *const *) ls->mounts.items,
 		.n_mounts = ls->mounts.len,
 		.source_date_epoch = b->o->source_date_epoch,
 		.link = ls->link,
@@ -219,7 +220,7 @@ static int copy_sources(struct layer_step *ls, struct kiln_error *err)
 	int r;
 	if (ls->sc.ps->wait_stage >= 0) {
 		struct bb_stage *src = &b->stages[ls->sc.ps->wait_stage];
-		if ((r = bb_wait_stage(b, s, (size_t)ls->sc.ps->wait_stage, err)) < 0)
+		if ((r = bb_wait_stage(b, s, (size_t) ls->sc.ps->wait_stage, err)) < 0)
 			return r;
 		ls->source_ref = kiln_asprintf("stage:%s", src->key);
 		return ls->source_ref ? 0 : oom(err);
@@ -229,7 +230,8 @@ static int copy_sources(struct layer_step *ls, struct kiln_error *err)
 		if ((r = bb_image_get(b, c->from, &s->ps->df->platform, &im, err)) < 0)
 			return r;
 		if (!im)
-			return kiln_fail(err, KILN_EINTERNAL, 0, "image %s was not resolved", c->from);
+			return kiln_fail(err, KILN_EINTERNAL, 0, "image %s was not resolved",
+					 c->from);
 		ls->source_ref = kiln_asprintf("image:%s", im->manifest.str);
 		return ls->source_ref ? 0 : oom(err);
 	}
@@ -254,8 +256,8 @@ static int copy_sources(struct layer_step *ls, struct kiln_error *err)
 		} else {
 			cleanup_free char *name = NULL;
 			struct kiln_digest d;
-			r = bb_fetch_url(b, ls->sc.v, src, c->checksum && *c->checksum ? c->checksum
-											: NULL,
+			r = bb_fetch_url(b, ls->sc.v, src,
+					 c->checksum && *c->checksum ? c->checksum : NULL,
 					 &ls->fetched, &name, &d, err);
 			if (r >= 0) {
 				/* the fetched file is the source, named as BuildKit names it */
@@ -264,7 +266,8 @@ static int copy_sources(struct layer_step *ls, struct kiln_error *err)
 				if (ls->src_fd < 0)
 					return kiln_fail_errno(err, "opening %s", ls->fetched);
 				struct kiln_plan_tree t = { .root_fd = ls->src_fd, .name = src };
-				struct kiln_plan_select_opts so = { .sources = srcs, .n_sources = 1 };
+				struct kiln_plan_select_opts so = { .sources = srcs,
+								    .n_sources = 1 };
 				r = kiln_plan_select(&t, &so, &b->ctx, &ls->sel, err);
 				if (r >= 0) {
 					ls->sources = d;
@@ -300,17 +303,17 @@ static int copy_sources(struct layer_step *ls, struct kiln_error *err)
 				 "%s needs a build context, but the Dockerfile came alone",
 				 kiln_df_cmd_upper(ls->step->instr.cmd));
 	struct kiln_plan_select_opts so = {
-		.sources = (const char *const *)c->sources.v,
+		.sources = (const char *const *) c->sources.v,
 		.n_sources = c->sources.n,
-		.excludes = (const char *const *)c->excludes.v,
+		.excludes = (const char *const *) c->excludes.v,
 		.n_excludes = c->excludes.n,
 		.parents = c->parents,
 	};
-	(void)pthread_mutex_lock(&b->hash_lock);
+	(void) pthread_mutex_lock(&b->hash_lock);
 	r = kiln_plan_select(&b->ctx_tree, &so, &b->ctx, &ls->sel, err);
 	if (r >= 0)
 		r = kiln_plan_selection_hash(ls->sel, &b->ctx_tree, b->hasher, err);
-	(void)pthread_mutex_unlock(&b->hash_lock);
+	(void) pthread_mutex_unlock(&b->hash_lock);
 	if (r < 0)
 		return r;
 	ls->sources = ls->sel->digest;
@@ -339,9 +342,9 @@ static int from_tree(struct layer_step *ls, int hash, struct kiln_error *err)
 	struct kiln_plan_tree t = { .root_fd = kiln_snapshot_mount_fd(ls->src_mount),
 				    .name = c->from };
 	struct kiln_plan_select_opts so = {
-		.sources = (const char *const *)c->sources.v,
+		.sources = (const char *const *) c->sources.v,
 		.n_sources = c->sources.n,
-		.excludes = (const char *const *)c->excludes.v,
+		.excludes = (const char *const *) c->excludes.v,
 		.n_excludes = c->excludes.n,
 		.parents = c->parents,
 	};
@@ -363,11 +366,12 @@ static int take_layer(struct layer_step *ls, const struct bb_layer *l, const cha
 {
 	struct bb_stage *s = ls->sc.s;
 	struct bb_layer mine = *l;
-	if (bb_chain_push(&s->chain, &mine) < 0 || kiln_oci_config_add_diff_id(s->config, &l->diff_id, err) < 0)
+	if (bb_chain_push(&s->chain, &mine) < 0 ||
+	    kiln_oci_config_add_diff_id(s->config, &l->diff_id, err) < 0)
 		return oom(err);
 	int64_t epoch = ls->sc.b->o->source_date_epoch;
-	int r = bb_config_history(ls->sc.b, s->config, created_by, 0, epoch >= 0 ? epoch : l->created,
-				  err);
+	int r = bb_config_history(ls->sc.b, s->config, created_by, 0,
+				  epoch >= 0 ? epoch : l->created, err);
 	if (r < 0)
 		return r;
 	char *k = kiln_strdup(chain_key);
@@ -414,11 +418,11 @@ static int copy_owner(struct layer_step *ls, int root_fd, struct bb_copy_opts *c
 			p += n + (p[n] == ':');
 		}
 		if (named)
-				return kiln_fail(err, KILN_EINVAL, 0,
-						 "COPY --link --chown=%s: a --link layer does not see "
-						 "the image's /etc/passwd and /etc/group, so the owner "
-						 "must be numeric (uid[:gid])",
-						 chown);
+			return kiln_fail(err, KILN_EINVAL, 0,
+					 "COPY --link --chown=%s: a --link layer does not see "
+					 "the image's /etc/passwd and /etc/group, so the owner "
+					 "must be numeric (uid[:gid])",
+					 chown);
 	}
 	return bb_resolve_owner(ls->sc.b, root_fd, chown, &co->uid, &co->gid, err);
 }
@@ -439,7 +443,7 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 	int root = kiln_snapshot_mount_fd(m);
 	switch (st->instr.cmd) {
 	case KILN_DF_RUN:
-		r = bb_run(&ls->sc, m, (const char *const *)ls->argv.items, ls->argv.len, err);
+		r = bb_run(&ls->sc, m, (const char *const *) ls->argv.items, ls->argv.len, err);
 		break;
 	case KILN_DF_WORKDIR: {
 		uint32_t uid = 0, gid = 0;
@@ -447,8 +451,8 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 		if (owner)
 			r = bb_resolve_owner(b, root, st->user, &uid, &gid, err);
 		if (r >= 0)
-			r = bb_mkdir_all(root, st->workdir, owner, uid, gid, b->o->source_date_epoch,
-					 err);
+			r = bb_mkdir_all(root, st->workdir, owner, uid, gid,
+					 b->o->source_date_epoch, err);
 		break;
 	}
 	default: {
@@ -466,7 +470,7 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 		if ((r = copy_owner(ls, root, &co, err)) < 0)
 			break;
 		if (ls->sel) {
-			int src_fd = ls->src_mount ? kiln_snapshot_mount_fd(ls->src_mount)
+			int src_fd = ls->src_mount     ? kiln_snapshot_mount_fd(ls->src_mount)
 				     : ls->src_fd >= 0 ? ls->src_fd
 						       : b->context_fd;
 			r = bb_copy(b, root, src_fd, ls->sel, &co, err);
@@ -496,8 +500,9 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 			}
 			cleanup(kiln_plan_selection_freep) struct kiln_plan_selection *hs = NULL;
 			struct kiln_plan_tree t = { .root_fd = dfd, .name = "a here-document" };
-			struct kiln_plan_select_opts so = { .sources = (const char *const *)names.items,
-							    .n_sources = names.len };
+			struct kiln_plan_select_opts so = {
+				.sources = (const char *const *) names.items, .n_sources = names.len
+			};
 			if (r >= 0)
 				r = kiln_plan_select(&t, &so, &b->ctx, &hs, err);
 			if (r >= 0) {
@@ -505,9 +510,9 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 				ho.unpack = 0;
 				r = bb_copy(b, root, dfd, hs, &ho, err);
 			}
-			(void)close(dfd);
+			(void) close(dfd);
 			struct kiln_error e = KILN_ERROR_INIT;
-			(void)kiln_rm_rf(dir, &e);
+			(void) kiln_rm_rf(dir, &e);
 			kiln_error_release(&e);
 		}
 		break;
@@ -527,10 +532,10 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 	/* what the step reads from other stages first: its time starts after */
 	int r = 0;
 	if (ps->wait_stage >= 0)
-		r = bb_wait_stage(b, s, (size_t)ps->wait_stage, err);
+		r = bb_wait_stage(b, s, (size_t) ps->wait_stage, err);
 	for (size_t i = 0; r >= 0 && i < ps->n_mounts; i++)
 		if (ps->mount_stages[i] >= 0)
-			r = bb_wait_stage(b, s, (size_t)ps->mount_stages[i], err);
+			r = bb_wait_stage(b, s, (size_t) ps->mount_stages[i], err);
 	if (r < 0)
 		return r;
 	struct bb_vertex v = { 0 };
@@ -546,7 +551,8 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 				 .src_fd = -1 };
 	int is_copy = st->instr.cmd == KILN_DF_COPY || st->instr.cmd == KILN_DF_ADD;
 	if (is_copy)
-		ls.link = st->instr.u.copy.link && !(st->instr.u.copy.chmod && *st->instr.u.copy.chmod);
+		ls.link = st->instr.u.copy.link &&
+			  !(st->instr.u.copy.chmod && *st->instr.u.copy.chmod);
 	if (st->instr.cmd == KILN_DF_WORKDIR)
 		r = bb_config_apply(b, s, st, err);
 	if (r >= 0 && st->instr.cmd == KILN_DF_RUN) {
@@ -563,10 +569,11 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 	if (r >= 0 && is_copy)
 		r = copy_sources(&ls, err);
 	if (r >= 0)
-		r = key_input(&ls, ls.source_ref, ls.has_sources ? &ls.sources : NULL, &ls.key, err);
+		r = key_input(&ls, ls.source_ref, ls.has_sources ? &ls.sources : NULL, &ls.key,
+			      err);
 	cleanup_free char *created_by = NULL;
 	if (r >= 0)
-		r = bb_created_by(st, (const char *const *)ls.argv.items, ls.argv.len, &created_by,
+		r = bb_created_by(st, (const char *const *) ls.argv.items, ls.argv.len, &created_by,
 				  err);
 
 	struct bb_layer layer = { 0 };
@@ -607,8 +614,8 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 			r = from_tree(&ls, 0, err);
 		if (r >= 0)
 			r = execute(&ls, &layer, err);
-		const struct kiln_digest *next = ls.has_content_key ? &ls.content_key.digest
-								     : &ls.key.digest;
+		const struct kiln_digest *next =
+			ls.has_content_key ? &ls.content_key.digest : &ls.key.digest;
 		if (r >= 0)
 			r = bb_cache_put(b, &ls.key, &layer, next, created_by, err);
 		if (r >= 0 && ls.has_content_key)
@@ -668,12 +675,13 @@ void *bb_stage_main(void *arg)
 	struct bb_stage *s = a->s;
 	int r = run_stage(b, s, &s->err);
 	if (r < 0 && s->err.code == KILN_OK)
-		(void)kiln_fail(&s->err, (enum kiln_err)-r, 0, "%s", kiln_strerror((enum kiln_err)-r));
-	(void)pthread_mutex_lock(&b->lock);
+		(void) kiln_fail(&s->err, (enum kiln_err) - r, 0, "%s",
+				 kiln_strerror((enum kiln_err) - r));
+	(void) pthread_mutex_lock(&b->lock);
 	s->done = 1;
 	s->ok = r >= 0;
-	(void)pthread_cond_broadcast(&b->cond);
-	(void)pthread_mutex_unlock(&b->lock);
+	(void) pthread_cond_broadcast(&b->cond);
+	(void) pthread_mutex_unlock(&b->lock);
 	if (r < 0)
 		bb_fail(b, s);
 	return NULL;

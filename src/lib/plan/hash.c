@@ -19,7 +19,7 @@
 #include "base/buf.h"
 #include "plan/select.h"
 
-#define HASH_BUF_SIZE ((size_t)256 << 10)
+#define HASH_BUF_SIZE ((size_t) 256 << 10)
 #define HASH_THREADS_DEFAULT 4
 #define HASH_THREADS_MAX 64
 #define SELECTION_VERSION "kiln-selection-v1\n"
@@ -77,7 +77,7 @@ void kiln_plan_hasher_stats(const struct kiln_plan_hasher *h, struct kiln_plan_h
 static uint64_t id_hash(const struct kiln_plan_file_id *id)
 {
 	uint64_t x = id->dev * 0x9E3779B97F4A7C15ull ^ id->ino;
-	x ^= (uint64_t)id->mtime_ns * 0xC2B2AE3D27D4EB4Full;
+	x ^= (uint64_t) id->mtime_ns * 0xC2B2AE3D27D4EB4Full;
 	x ^= x >> 29;
 	x *= 0xBF58476D1CE4E5B9ull;
 	x ^= x >> 32;
@@ -165,9 +165,9 @@ static void file_id(const struct stat *st, struct kiln_plan_file_id *id)
 	*id = (struct kiln_plan_file_id){
 		.dev = st->st_dev,
 		.ino = st->st_ino,
-		.size = (uint64_t)st->st_size,
-		.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
-		.ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec,
+		.size = (uint64_t) st->st_size,
+		.mtime_ns = (int64_t) st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+		.ctime_ns = (int64_t) st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec,
 	};
 }
 
@@ -199,7 +199,7 @@ static void hash_one(struct pool *p, struct job *j, char *buf)
 	}
 	struct kiln_sha256 *h = NULL;
 	if (kiln_sha256_new(&h, NULL) < 0) {
-		(void)close(fd);
+		(void) close(fd);
 		j->sys_errno = ENOMEM;
 		return;
 	}
@@ -207,7 +207,7 @@ static void hash_one(struct pool *p, struct job *j, char *buf)
 	struct stat before;
 	if (fstat(fd, &before) < 0) {
 		j->sys_errno = errno;
-		(void)close(fd);
+		(void) close(fd);
 		kiln_sha256_free(h);
 		return;
 	}
@@ -221,8 +221,8 @@ static void hash_one(struct pool *p, struct job *j, char *buf)
 		}
 		if (n == 0)
 			break;
-		kiln_sha256_update(h, buf, (size_t)n);
-		total += (uint64_t)n;
+		kiln_sha256_update(h, buf, (size_t) n);
+		total += (uint64_t) n;
 		if (kiln_cancelled(p->ctx)) {
 			j->sys_errno = ECANCELED;
 			break;
@@ -238,7 +238,7 @@ static void hash_one(struct pool *p, struct job *j, char *buf)
 		if (!id_equal(&a, &j->id) || !id_equal(&b, &j->id) || total != j->id.size)
 			j->changed = 1;
 	}
-	(void)close(fd);
+	(void) close(fd);
 	kiln_sha256_final(h, &j->digest);
 	kiln_sha256_free(h);
 	atomic_fetch_add(&p->bytes, total);
@@ -279,7 +279,7 @@ static int run_pool(struct kiln_plan_hasher *h, struct pool *p, struct kiln_erro
 	}
 	worker(p);
 	for (size_t i = 0; i < started; i++)
-		(void)pthread_join(tids[i], NULL);
+		(void) pthread_join(tids[i], NULL);
 	return 0;
 }
 
@@ -287,10 +287,13 @@ static int run_pool(struct kiln_plan_hasher *h, struct pool *p, struct kiln_erro
 
 static char type_char(mode_t m)
 {
-	return S_ISREG(m) ? 'f' : S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISCHR(m) ? 'c'
-	       : S_ISBLK(m)			   ? 'b'
-	       : S_ISFIFO(m)			   ? 'p'
-						   : 's';
+	return S_ISREG(m)    ? 'f'
+	       : S_ISDIR(m)  ? 'd'
+	       : S_ISLNK(m)  ? 'l'
+	       : S_ISCHR(m)  ? 'c'
+	       : S_ISBLK(m)  ? 'b'
+	       : S_ISFIFO(m) ? 'p'
+			     : 's';
 }
 
 static int selection_digest(struct kiln_plan_selection *s, struct kiln_error *err)
@@ -315,8 +318,8 @@ static int selection_digest(struct kiln_plan_selection *s, struct kiln_error *er
 			r = kiln_buf_add(&b, it->rel, strlen(it->rel) + 1);
 			if (r >= 0)
 				r = kiln_buf_addf(&b, "%c\t%o\t%u\t%u\t%d\t", type_char(md),
-						  (unsigned)(md & 07777), (unsigned)it->st.st_uid,
-						  (unsigned)it->st.st_gid, it->parent_only);
+						  (unsigned) (md & 07777), (unsigned) it->st.st_uid,
+						  (unsigned) it->st.st_gid, it->parent_only);
 			if (r >= 0 && S_ISREG(md))
 				r = kiln_buf_addstr(&b, it->digest.hex);
 			else if (r >= 0 && S_ISLNK(md) && it->link)
@@ -411,8 +414,9 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 			if (j->sys_errno == ECANCELED)
 				return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 			if (j->sys_errno)
-				return kiln_fail(err, j->sys_errno == ENOENT ? KILN_ENOTFOUND : KILN_EIO,
-						 j->sys_errno, "reading %s in %s", j->path, t->name);
+				return kiln_fail(
+					err, j->sys_errno == ENOENT ? KILN_ENOTFOUND : KILN_EIO,
+					j->sys_errno, "reading %s in %s", j->path, t->name);
 			if (j->changed)
 				return kiln_fail(err, KILN_EIO, 0,
 						 "%s in %s changed while it was read; try again",

@@ -49,7 +49,7 @@ int kiln_plan_key_finish(struct kiln_plan_key *k, struct kiln_error *err)
 		char len[32];
 		int n = snprintf(len, sizeof(len), "%zu:", strlen(v));
 		kiln_sha256_update(h, k->names.items[i], strlen(k->names.items[i]) + 1);
-		kiln_sha256_update(h, len, (size_t)n);
+		kiln_sha256_update(h, len, (size_t) n);
 		kiln_sha256_update(h, v, strlen(v));
 		kiln_sha256_update(h, "\n", 1);
 	}
@@ -97,7 +97,8 @@ int kiln_plan_key_from_json(const char *json, struct kiln_plan_key *k, struct ki
 	json_t *a = json_loads(json, JSON_REJECT_DUPLICATES, &je);
 	if (!a || !json_is_array(a)) {
 		json_decref(a);
-		return kiln_fail(err, KILN_EPARSE, 0, "cache record: ingredients are not a JSON array");
+		return kiln_fail(err, KILN_EPARSE, 0,
+				 "cache record: ingredients are not a JSON array");
 	}
 	int r = 0;
 	size_t i;
@@ -174,24 +175,25 @@ static json_t *instruction_json(const struct kiln_df_step *step)
 	case KILN_DF_RUN: {
 		const struct kiln_df_run *r = &in->u.run;
 		static const char *const nets[] = { "default", "none", "host" };
-		return json_pack("{s:s,s:o,s:b,s:o,s:o,s:s,s:s}", "cmd", kw, "args",
-				 jwords(&r->cmd.args), "exec", r->cmd.exec_form, "files",
-				 jinline(r->cmd.files, r->cmd.n_files), "mounts",
-				 jwords(&r->mount_specs), "network",
-				 nets[r->network <= KILN_DF_NETWORK_HOST ? r->network : 0], "security",
-				 r->security == KILN_DF_SECURITY_INSECURE ? "insecure" : "sandbox");
+		return json_pack(
+			"{s:s,s:o,s:b,s:o,s:o,s:s,s:s}", "cmd", kw, "args", jwords(&r->cmd.args),
+			"exec", r->cmd.exec_form, "files", jinline(r->cmd.files, r->cmd.n_files),
+			"mounts", jwords(&r->mount_specs), "network",
+			nets[r->network <= KILN_DF_NETWORK_HOST ? r->network : 0], "security",
+			r->security == KILN_DF_SECURITY_INSECURE ? "insecure" : "sandbox");
 	}
 	case KILN_DF_COPY:
 	case KILN_DF_ADD: {
 		const struct kiln_df_copy *c = &in->u.copy;
 		return json_pack("{s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:o,s:s,s:i,s:i}", "cmd",
 				 kw, "sources", jwords(&c->sources), "inline",
-				 jinline(c->inline_sources, c->n_inline), "dest", str_or_empty(c->dest),
-				 "dest_abs", str_or_empty(step->dest), "from", str_or_empty(c->from),
-				 "chown", str_or_empty(c->chown), "chmod", str_or_empty(c->chmod),
-				 "link", c->link, "parents", c->parents, "excludes",
-				 jwords(&c->excludes), "checksum", str_or_empty(c->checksum),
-				 "keep_git_dir", c->keep_git_dir, "unpack", c->unpack);
+				 jinline(c->inline_sources, c->n_inline), "dest",
+				 str_or_empty(c->dest), "dest_abs", str_or_empty(step->dest),
+				 "from", str_or_empty(c->from), "chown", str_or_empty(c->chown),
+				 "chmod", str_or_empty(c->chmod), "link", c->link, "parents",
+				 c->parents, "excludes", jwords(&c->excludes), "checksum",
+				 str_or_empty(c->checksum), "keep_git_dir", c->keep_git_dir,
+				 "unpack", c->unpack);
 	}
 	case KILN_DF_WORKDIR:
 		return json_pack("{s:s,s:s}", "cmd", kw, "path", str_or_empty(step->workdir));
@@ -235,7 +237,7 @@ static int add_lines(struct kiln_plan_key *k, const char *name, const char *cons
 static int add_words(struct kiln_plan_key *k, const char *name, const struct kiln_df_words *w,
 		     struct kiln_error *err)
 {
-	return add_lines(k, name, (const char *const *)w->v, w->n, err);
+	return add_lines(k, name, (const char *const *) w->v, w->n, err);
 }
 
 int kiln_plan_step_key(const struct kiln_plan_step_input *in, struct kiln_plan_key *ret,
@@ -275,8 +277,8 @@ int kiln_plan_step_key(const struct kiln_plan_step_input *in, struct kiln_plan_k
 	} else if (r >= 0 && copy) {
 		r = kiln_plan_key_add(&k, "sources", in->sources ? in->sources->str : "", err);
 		if (r >= 0)
-			r = kiln_plan_key_add(&k, "from", in->source_ref ? in->source_ref : "context",
-					      err);
+			r = kiln_plan_key_add(&k, "from",
+					      in->source_ref ? in->source_ref : "context", err);
 		if (r >= 0)
 			r = kiln_plan_key_add(&k, "owner", str_or_empty(in->owner), err);
 		if (r >= 0)
@@ -288,7 +290,7 @@ int kiln_plan_step_key(const struct kiln_plan_step_input *in, struct kiln_plan_k
 	}
 	if (r >= 0 && in->source_date_epoch >= 0) {
 		char e[32];
-		(void)snprintf(e, sizeof(e), "%" PRId64, in->source_date_epoch);
+		(void) snprintf(e, sizeof(e), "%" PRId64, in->source_date_epoch);
 		r = kiln_plan_key_add(&k, "epoch", e, err);
 	}
 	if (r >= 0)

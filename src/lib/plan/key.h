@@ -28,9 +28,9 @@ struct kiln_plan_key {
 	struct kiln_strv values;
 };
 
-#define KILN_PLAN_KEY_INIT                                                                       \
-	{                                                                                        \
-		.names = KILN_STRV_INIT, .values = KILN_STRV_INIT                                \
+#define KILN_PLAN_KEY_INIT                                                                         \
+	{                                                                                          \
+		.names = KILN_STRV_INIT, .values = KILN_STRV_INIT                                  \
 	}
 
 void kiln_plan_key_release(struct kiln_plan_key *k);
@@ -118,5 +118,5 @@ int kiln_plan_step_key(const struct kiln_plan_step_input *in, struct kiln_plan_k
  * The canonical text of an expanded instruction that kiln_plan_step_key()
  * uses (exposed for tests and `--metadata-file`).
  */
-int kiln_plan_instruction_text(const struct kiln_df_step *step, char **ret,
-			       struct kiln_error *err) __attribute__((warn_unused_result));
+int kiln_plan_instruction_text(const struct kiln_df_step *step, char **ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));

@@ -83,7 +83,7 @@ char *kiln_plan_path_base(const char *p)
 /* utf8.DecodeRuneInString: invalid or short sequences are U+FFFD, width 1 */
 static size_t decode_rune(const char *s, size_t n, uint32_t *r)
 {
-	const unsigned char *u = (const unsigned char *)s;
+	const unsigned char *u = (const unsigned char *) s;
 	if (n == 0) {
 		*r = 0xFFFD;
 		return 0;
@@ -124,8 +124,7 @@ static size_t decode_rune(const char *s, size_t n, uint32_t *r)
 }
 
 /* One piece of a pattern: leading stars, then text up to the next unbracketed '*'. */
-static void scan_chunk(const char **pat, size_t *plen, int *star, const char **chunk,
-		       size_t *clen)
+static void scan_chunk(const char **pat, size_t *plen, int *star, const char **chunk, size_t *clen)
 {
 	const char *p = *pat;
 	size_t n = *plen;
@@ -167,7 +166,7 @@ static int get_esc(const char **c, size_t *n, uint32_t *r)
 			return -1;
 	}
 	size_t w = decode_rune(*c, *n, r);
-	if (*r == 0xFFFD && w == 1 && (unsigned char)**c >= 0x80)
+	if (*r == 0xFFFD && w == 1 && (unsigned char) **c >= 0x80)
 		return -1;
 	*c += w;
 	*n -= w;
@@ -452,7 +451,7 @@ static char *path_dir(const char *p)
 		return kiln_strdup(".");
 	if (slash == p)
 		return kiln_strdup("/");
-	cleanup_free char *d = kiln_strndup(p, (size_t)(slash - p));
+	cleanup_free char *d = kiln_strndup(p, (size_t) (slash - p));
 	return d ? kiln_plan_path_clean(d) : NULL;
 }
 
@@ -487,7 +486,7 @@ char *kiln_plan_dest_dir(const char *dest)
 		return kiln_strdup(".");
 	if (slash == dest)
 		return kiln_strdup("/");
-	cleanup_free char *d = kiln_strndup(dest, (size_t)(slash - dest));
+	cleanup_free char *d = kiln_strndup(dest, (size_t) (slash - dest));
 	return d ? kiln_plan_path_clean(d) : NULL;
 }
 
@@ -497,7 +496,7 @@ int kiln_plan_parents_split(const char *src, char **ret_root, char **ret_pattern
 	const char *pivot = strstr(src, "/./");
 	cleanup_free char *root = NULL, *pat = NULL;
 	if (pivot) {
-		cleanup_free char *parent = kiln_strndup(src, (size_t)(pivot - src));
+		cleanup_free char *parent = kiln_strndup(src, (size_t) (pivot - src));
 		root = parent ? kiln_plan_path_join("/", parent) : NULL;
 		pat = kiln_plan_path_join("/", pivot + 3);
 	} else {

@@ -35,8 +35,8 @@ int kiln_plan_has_wildcards(const char *p);
 /**
  * fsutil's splitWildcards: the components before the first one holding a
  * wildcard (`*ret_dir`, "" when the first component has one, "/" for an
- * absolute path whose first component has one) and the rest (`*ret_pattern`, "" when there is no wildcard). Heap
- * strings; -KILN_ENOMEM.
+ * absolute path whose first component has one) and the rest (`*ret_pattern`, "" when there is no
+ * wildcard). Heap strings; -KILN_ENOMEM.
  */
 int kiln_plan_split_wildcards(const char *p, char **ret_dir, char **ret_pattern,
 			      struct kiln_error *err) __attribute__((warn_unused_result));

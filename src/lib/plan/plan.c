@@ -75,11 +75,10 @@ static int step_text(const struct kiln_df_step *st, int escape, char **ret)
 	const char *orig = in->original ? in->original : "";
 	cleanup_free char *expanded = NULL;
 	if (in->cmd == KILN_DF_RUN && st->env.n) {
-		struct kiln_shell_lex lex = { .escape = (char)escape,
+		struct kiln_shell_lex lex = { .escape = (char) escape,
 					      .flags = KILN_SHELL_RAW_QUOTES |
 						       KILN_SHELL_SKIP_UNSET_ENV };
-		struct kiln_shell_env env = { .lookup = env_lookup,
-					      .userdata = (void *)&st->env };
+		struct kiln_shell_env env = { .lookup = env_lookup, .userdata = (void *) &st->env };
 		if (kiln_shell_process_word(&lex, orig, &env, &expanded, NULL) < 0)
 			expanded = NULL; /* as BuildKit: shown unexpanded */
 	}
@@ -90,7 +89,7 @@ static int step_text(const struct kiln_df_step *st, int escape, char **ret)
 	if (in->flags & KILN_DF_INSTR_FROM_ONBUILD)
 		r = kiln_buf_addstr(&b, "ONBUILD ");
 	for (size_t i = 0; r >= 0 && i < kw; i++)
-		r = kiln_buf_addch(&b, (char)toupper((unsigned char)text[i]));
+		r = kiln_buf_addch(&b, (char) toupper((unsigned char) text[i]));
 	if (r >= 0)
 		r = kiln_buf_addstr(&b, text + kw);
 	if (r < 0) {
@@ -121,14 +120,14 @@ int kiln_plan_new(const struct kiln_df_graph *g, struct kiln_plan **ret, struct 
 		return oom(err);
 	p->graph = g;
 	size_t n = 0;
-	(void)order_stages(g, order, &n);
+	(void) order_stages(g, order, &n);
 	p->stages = kiln_calloc(n + 1, sizeof(*p->stages));
 	if (!p->stages)
 		return oom(err);
 	for (size_t i = 0; i < g->n_stages; i++)
 		plan_index[i] = -1;
 	for (size_t i = 0; i < n; i++)
-		plan_index[order[i]] = (long)i;
+		plan_index[order[i]] = (long) i;
 
 	/* BuildKit drops the stage label when the Dockerfile has one state only
 	 * (COPY --from=<image> adds a state of its own) */
@@ -151,7 +150,8 @@ int kiln_plan_new(const struct kiln_df_graph *g, struct kiln_plan **ret, struct 
 		if (!ds->dispatched)
 			return kiln_fail(err, KILN_EINTERNAL, 0, "stage %s was not dispatched",
 					 ds->id);
-		s->base_stage = ds->base_kind == KILN_DF_BASE_STAGE ? plan_index[ds->base_stage] : -1;
+		s->base_stage =
+			ds->base_kind == KILN_DF_BASE_STAGE ? plan_index[ds->base_stage] : -1;
 		s->from_numbered = ds->base_kind == KILN_DF_BASE_IMAGE;
 		s->total = s->from_numbered;
 		for (size_t k = 0; k < ds->n_steps; k++) {
@@ -169,7 +169,8 @@ int kiln_plan_new(const struct kiln_df_graph *g, struct kiln_plan **ret, struct 
 			struct kiln_plan_step *ps = &s->steps[s->n_steps++];
 			enum kiln_df_cmd c = dst->instr.cmd;
 			ps->df = dst;
-			ps->wait_stage = dst->source_stage >= 0 ? plan_index[dst->source_stage] : -1;
+			ps->wait_stage =
+				dst->source_stage >= 0 ? plan_index[dst->source_stage] : -1;
 			ps->layer = c == KILN_DF_RUN || c == KILN_DF_COPY || c == KILN_DF_ADD ||
 				    (c == KILN_DF_WORKDIR && strcmp(dst->workdir, "/") != 0);
 			if (ps->layer)
@@ -180,9 +181,10 @@ int kiln_plan_new(const struct kiln_df_graph *g, struct kiln_plan **ret, struct 
 				if (!ps->mount_stages)
 					return oom(err);
 				for (size_t m = 0; m < ps->n_mounts; m++)
-					ps->mount_stages[m] = dst->mount_stages[m] >= 0
-								      ? plan_index[dst->mount_stages[m]]
-								      : -1;
+					ps->mount_stages[m] =
+						dst->mount_stages[m] >= 0
+							? plan_index[dst->mount_stages[m]]
+							: -1;
 			}
 			cleanup_free char *text = NULL;
 			if (step_text(dst, escape, &text) < 0)
@@ -192,7 +194,7 @@ int kiln_plan_new(const struct kiln_df_graph *g, struct kiln_plan **ret, struct 
 				return oom(err);
 		}
 	}
-	p->target = plan_index[g->target] >= 0 ? (size_t)plan_index[g->target] : 0;
+	p->target = plan_index[g->target] >= 0 ? (size_t) plan_index[g->target] : 0;
 	if (plan_index[g->target] < 0)
 		return kiln_fail(err, KILN_EINTERNAL, 0, "the target stage is not scheduled");
 	*ret = steal_ptr(&p);

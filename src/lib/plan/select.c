@@ -57,19 +57,19 @@ int kiln_plan_resolve_in_root(int root_fd, const char *path, int follow_last, ch
 	int links = 0, r = 0;
 
 	/* push the components of `p` so that the first one is popped first */
-#define PUSH_PATH(p)                                                                             \
-	do {                                                                                     \
-		const char *s_ = (p);                                                            \
-		size_t n_ = strlen(s_);                                                          \
-		while (r >= 0 && n_ > 0) {                                                       \
-			while (n_ > 0 && s_[n_ - 1] == '/')                                      \
-				n_--;                                                            \
-			size_t e_ = n_;                                                          \
-			while (n_ > 0 && s_[n_ - 1] != '/')                                      \
-				n_--;                                                            \
-			if (e_ > n_ && kiln_strv_pushn(&todo, s_ + n_, e_ - n_) < 0)              \
-				r = oom(err);                                                    \
-		}                                                                                \
+#define PUSH_PATH(p)                                                                               \
+	do {                                                                                       \
+		const char *s_ = (p);                                                              \
+		size_t n_ = strlen(s_);                                                            \
+		while (r >= 0 && n_ > 0) {                                                         \
+			while (n_ > 0 && s_[n_ - 1] == '/')                                        \
+				n_--;                                                              \
+			size_t e_ = n_;                                                            \
+			while (n_ > 0 && s_[n_ - 1] != '/')                                        \
+				n_--;                                                              \
+			if (e_ > n_ && kiln_strv_pushn(&todo, s_ + n_, e_ - n_) < 0)               \
+				r = oom(err);                                                      \
+		}                                                                                  \
 	} while (0)
 
 	PUSH_PATH(path);
@@ -91,7 +91,8 @@ int kiln_plan_resolve_in_root(int root_fd, const char *path, int follow_last, ch
 		}
 		kiln_buf_reset(&cand);
 		for (size_t i = 0; r >= 0 && i < done.len; i++)
-			if (kiln_buf_addstr(&cand, done.items[i]) < 0 || kiln_buf_addch(&cand, '/') < 0)
+			if (kiln_buf_addstr(&cand, done.items[i]) < 0 ||
+			    kiln_buf_addch(&cand, '/') < 0)
 				r = oom(err);
 		if (r >= 0 && kiln_buf_addstr(&cand, c) < 0)
 			r = oom(err);
@@ -110,14 +111,14 @@ int kiln_plan_resolve_in_root(int root_fd, const char *path, int follow_last, ch
 		}
 		free(c);
 		if (++links > KILN_PLAN_MAX_SYMLINKS) {
-			r = kiln_fail(err, KILN_ELIMIT, ELOOP, "%s: too many levels of symbolic links",
-				      path);
+			r = kiln_fail(err, KILN_ELIMIT, ELOOP,
+				      "%s: too many levels of symbolic links", path);
 			break;
 		}
 		link[n] = '\0';
 		if (link[0] == '/') {
 			kiln_strv_release(&done);
-			done = (struct kiln_strv)KILN_STRV_INIT;
+			done = (struct kiln_strv) KILN_STRV_INIT;
 		}
 		PUSH_PATH(link);
 	}
@@ -130,7 +131,8 @@ int kiln_plan_resolve_in_root(int root_fd, const char *path, int follow_last, ch
 	}
 	struct kiln_buf out = KILN_BUF_INIT;
 	for (size_t i = 0; r >= 0 && i < done.len; i++)
-		if ((i && kiln_buf_addch(&out, '/') < 0) || kiln_buf_addstr(&out, done.items[i]) < 0)
+		if ((i && kiln_buf_addch(&out, '/') < 0) ||
+		    kiln_buf_addstr(&out, done.items[i]) < 0)
 			r = oom(err);
 	kiln_strv_release(&done);
 	if (r < 0) {
@@ -183,21 +185,21 @@ static int not_found(const struct kiln_plan_tree *t, const char *source, const c
 			return m;
 		if (m == 1 && pat >= 0) {
 			struct kiln_ignore_pattern_info info;
-			kiln_ignore_matcher_pattern(t->ignore, (size_t)pat, &info);
-			const char *file = info.source ? info.source
+			kiln_ignore_matcher_pattern(t->ignore, (size_t) pat, &info);
+			const char *file = info.source	    ? info.source
 					   : t->ignore_file ? t->ignore_file
 							    : ".dockerignore";
 			if (info.line)
-				return kiln_fail(err, KILN_ENOTFOUND, 0,
-						 "source \"%s\" is excluded by %s:%u (pattern \"%s\")",
-						 source, file, info.line, info.pattern);
+				return kiln_fail(
+					err, KILN_ENOTFOUND, 0,
+					"source \"%s\" is excluded by %s:%u (pattern \"%s\")",
+					source, file, info.line, info.pattern);
 			return kiln_fail(err, KILN_ENOTFOUND, 0,
 					 "source \"%s\" is excluded by %s (pattern \"%s\")", source,
 					 file, info.pattern);
 		}
 	}
-	return kiln_fail(err, KILN_ENOTFOUND, 0, "source \"%s\" not found in %s", source,
-			 t->name);
+	return kiln_fail(err, KILN_ENOTFOUND, 0, "source \"%s\" not found in %s", source, t->name);
 }
 
 /* ---- collecting ---------------------------------------------------------- */
@@ -260,7 +262,7 @@ static int add_item(struct collect *c, const char *path, const struct stat *st, 
 	s->n_items++;
 	if (S_ISREG(st->st_mode)) {
 		s->files++;
-		s->bytes += (uint64_t)st->st_size;
+		s->bytes += (uint64_t) st->st_size;
 	}
 	return 0;
 }
@@ -299,10 +301,9 @@ static int parents_entry(struct collect *c, const struct kiln_ignore_walk_entry 
 		}
 		/* a full match: its parents first, then it (and all below it) */
 		for (size_t i = 0; i < c->pending.len; i++) {
-			cleanup_free char *p = c->real_len
-						       ? kiln_asprintf("%s/%s", c->real,
-								       c->pending.items[i])
-						       : kiln_strdup(c->pending.items[i]);
+			cleanup_free char *p =
+				c->real_len ? kiln_asprintf("%s/%s", c->real, c->pending.items[i])
+					    : kiln_strdup(c->pending.items[i]);
 			struct stat st;
 			if (!p)
 				return oom(c->err);
@@ -312,7 +313,7 @@ static int parents_entry(struct collect *c, const struct kiln_ignore_walk_entry 
 				return r;
 		}
 		kiln_strv_release(&c->pending);
-		c->pending = (struct kiln_strv)KILN_STRV_INIT;
+		c->pending = (struct kiln_strv) KILN_STRV_INIT;
 		if (S_ISDIR(e->st->st_mode) && kiln_strv_push(&c->included, rel) < 0)
 			return oom(c->err);
 	}
@@ -377,8 +378,8 @@ static int collect_match(struct collect *c, struct kiln_plan_match *m)
 	r = kiln_ignore_walk(c->t->root_fd, &wo, on_entry, c, c->err);
 	kiln_strv_release(&c->pending);
 	kiln_strv_release(&c->included);
-	c->pending = (struct kiln_strv)KILN_STRV_INIT;
-	c->included = (struct kiln_strv)KILN_STRV_INIT;
+	c->pending = (struct kiln_strv) KILN_STRV_INIT;
+	c->included = (struct kiln_strv) KILN_STRV_INIT;
 	if (r < 0)
 		return r;
 	m->n = s->n_items - m->first;
@@ -448,14 +449,14 @@ static int on_wild(const struct kiln_ignore_walk_entry *e, void *userdata)
 	struct wild *w = userdata;
 	if (kiln_cancelled(w->c->ctx))
 		return kiln_fail(w->c->err, KILN_ECANCEL, 0, "interrupted");
-	const char *rel = w->dir_len ? (e->path_len == w->dir_len ? "" : e->path + w->dir_len + 1)
-				     : e->path;
+	const char *rel =
+		w->dir_len ? (e->path_len == w->dir_len ? "" : e->path + w->dir_len + 1) : e->path;
 	if (!*rel)
 		return 0;
 	int m = kiln_plan_match(w->pattern, rel);
 	if (m < 0)
-		return kiln_fail(w->c->err, KILN_EPARSE, 0, "source \"%s\": syntax error in pattern",
-				 w->source);
+		return kiln_fail(w->c->err, KILN_EPARSE, 0,
+				 "source \"%s\": syntax error in pattern", w->source);
 	if (m) {
 		if (kiln_strv_push(&w->found, e->path) < 0)
 			return oom(w->c->err);
@@ -492,25 +493,32 @@ static int resolve_wildcards(struct collect *c, const char *source, const char *
 	if (!r || !S_ISDIR(st.st_mode)) {
 		if (r)
 			return kiln_fail(c->err, KILN_ENOTFOUND, ENOTDIR,
-					 "source \"%s\": %s is not a directory in %s", source, d1rel,
-					 c->t->name);
+					 "source \"%s\": %s is not a directory in %s", source,
+					 d1rel, c->t->name);
 		return not_found(c->t, source, dir, c->err);
 	}
-	struct wild w = { .c = c, .source = source, .dir = dir, .dir_len = strlen(dir),
-			  .pattern = d2, .depth = 1, .found = KILN_STRV_INIT };
+	struct wild w = { .c = c,
+			  .source = source,
+			  .dir = dir,
+			  .dir_len = strlen(dir),
+			  .pattern = d2,
+			  .depth = 1,
+			  .found = KILN_STRV_INIT };
 	for (const char *p = d2; *p; p++)
 		w.depth += *p == '/';
 	size_t nf;
 	struct kiln_ignore_filter *const *f = filters(c->t, &nf);
-	struct kiln_ignore_walk_opts wo = { .target = *dir ? dir : NULL, .filters = f,
-					    .n_filters = nf, .ctx = c->ctx };
+	struct kiln_ignore_walk_opts wo = {
+		.target = *dir ? dir : NULL, .filters = f, .n_filters = nf, .ctx = c->ctx
+	};
 	r = kiln_ignore_walk(c->t->root_fd, &wo, on_wild, &w, c->err);
 	if (r >= 0) {
 		for (size_t i = 0; i < w.found.len; i++) {
 			/* top-level matches fall under --exclude too (relative to the wildcard's
 			 * directory), as BuildKit documents `COPY --exclude=*.txt hom* /d/` */
 			if (c->excludes) {
-				const char *rel = w.found.items[i] + (w.dir_len ? w.dir_len + 1 : 0);
+				const char *rel =
+					w.found.items[i] + (w.dir_len ? w.dir_len + 1 : 0);
 				int m = kiln_ignore_matches_or_parent(c->excludes, rel, strlen(rel),
 								      NULL, c->err);
 				if (m < 0) {
@@ -585,10 +593,15 @@ int kiln_plan_select(const struct kiln_plan_tree *t, const struct kiln_plan_sele
 		     const struct kiln_ctx *ctx, struct kiln_plan_selection **ret,
 		     struct kiln_error *err)
 {
-	cleanup(kiln_plan_selection_freep) struct kiln_plan_selection *s = kiln_calloc(1, sizeof(*s));
+	cleanup(kiln_plan_selection_freep) struct kiln_plan_selection *s =
+		kiln_calloc(1, sizeof(*s));
 	if (!s)
 		return oom(err);
-	struct collect c = { .t = t, .s = s, .err = err, .ctx = ctx, .pending = KILN_STRV_INIT,
+	struct collect c = { .t = t,
+			     .s = s,
+			     .err = err,
+			     .ctx = ctx,
+			     .pending = KILN_STRV_INIT,
 			     .included = KILN_STRV_INIT };
 	int r = 0;
 	if (o->n_excludes) {

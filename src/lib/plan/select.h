@@ -49,11 +49,11 @@ struct kiln_plan_hash_cache {
 struct kiln_plan_hasher;
 
 struct kiln_plan_hash_stats {
-	uint64_t files;      /* regular files whose digest was asked for */
+	uint64_t files;	     /* regular files whose digest was asked for */
 	uint64_t memo_hits;  /* known from earlier in this run */
 	uint64_t cache_hits; /* known from the persistent cache */
 	uint64_t hashed;     /* read and hashed */
-	uint64_t bytes;      /* bytes read for that */
+	uint64_t bytes;	     /* bytes read for that */
 };
 
 /** `cache` may be NULL (no persistence); `threads` 0 means 4. */
@@ -66,11 +66,11 @@ void kiln_plan_hasher_stats(const struct kiln_plan_hasher *h, struct kiln_plan_h
 
 /** A tree sources are read from. */
 struct kiln_plan_tree {
-	int root_fd;                        /* a directory fd (not consumed) */
+	int root_fd;			    /* a directory fd (not consumed) */
 	struct kiln_ignore_filter *filter;  /* the .dockerignore filter, NULL for none */
 	struct kiln_ignore_matcher *ignore; /* its patterns, to name the rule that hid a source */
-	const char *ignore_file;            /* its file name for messages (".dockerignore") */
-	const char *name;                   /* for messages: "the build context", "stage build" */
+	const char *ignore_file;	    /* its file name for messages (".dockerignore") */
+	const char *name;		    /* for messages: "the build context", "stage build" */
 	/* The build context: owners read as 0:0 (as BuildKit's client sends them),
 	 * and digests are remembered in the hash cache. */
 	int context;
@@ -86,10 +86,10 @@ struct kiln_plan_select_opts {
 
 /** One entry to copy. */
 struct kiln_plan_item {
-	char *path; /* relative to the tree's root ("" for the root itself) */
-	char *rel;  /* relative to its match ("" for the match itself) */
-	struct stat st; /* lstat; for the context, st_uid and st_gid are 0 */
-	char *link;     /* a symlink's target */
+	char *path;		   /* relative to the tree's root ("" for the root itself) */
+	char *rel;		   /* relative to its match ("" for the match itself) */
+	struct stat st;		   /* lstat; for the context, st_uid and st_gid are 0 */
+	char *link;		   /* a symlink's target */
 	struct kiln_digest digest; /* regular files, after hashing */
 	int hashed;
 	/* --parents: a directory copied only because something below it matched */
@@ -103,7 +103,7 @@ struct kiln_plan_match {
 	char *base;   /* the last element of `path`: a file copied into a directory gets it */
 	char *real;   /* `path` with symlinks followed: what is read */
 	int is_dir;
-	int parents; /* --parents: copy what matched below `real`, keeping the structure */
+	int parents;	 /* --parents: copy what matched below `real`, keeping the structure */
 	size_t first, n; /* its items */
 };
 
@@ -112,8 +112,8 @@ struct kiln_plan_selection {
 	size_t n_matches;
 	struct kiln_plan_item *items;
 	size_t n_items;
-	uint64_t files, bytes;      /* regular files and their sizes */
-	struct kiln_digest digest;  /* after kiln_plan_selection_hash() */
+	uint64_t files, bytes;	   /* regular files and their sizes */
+	struct kiln_digest digest; /* after kiln_plan_selection_hash() */
 	int hashed;
 };
 
@@ -121,7 +121,7 @@ void kiln_plan_selection_free(struct kiln_plan_selection *s);
 KILN_DEFINE_CLEANUP(struct kiln_plan_selection, kiln_plan_selection_free)
 
 /* Limits on what one selection may hold. */
-#define KILN_PLAN_SELECT_MAX_ITEMS ((size_t)4 << 20)
+#define KILN_PLAN_SELECT_MAX_ITEMS ((size_t) 4 << 20)
 #define KILN_PLAN_MAX_SYMLINKS 255
 
 /**
