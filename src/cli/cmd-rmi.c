@@ -64,8 +64,8 @@ int cmd_rmi(int argc, char **argv, struct cli_env *env)
 		/* free the space now if no other kiln holds the store; else prune will.
 		 * The build cache stays until kiln prune. */
 		struct kiln_store_prune_report rep;
-		if (kiln_store_prune(st, KILN_STORE_PRUNE_NOWAIT | KILN_STORE_PRUNE_KEEP_CACHES, &rep,
-				     &err) < 0)
+		if (kiln_store_prune(st, KILN_STORE_PRUNE_NOWAIT | KILN_STORE_PRUNE_KEEP_CACHES,
+				     &rep, &err) < 0)
 			kiln_error_release(&err);
 	}
 	return rc;

@@ -98,7 +98,8 @@ static int compute_live(struct kiln_store *st, int keep_caches, struct kiln_erro
 		const char *owner = (const char *)sqlite3_column_text(s, 0);
 		const char *q = (const char *)sqlite3_column_text(s, 1);
 		size_t ol = owner ? strlen(owner) : 0, sl = strlen(KILN_STORE_GC_CACHE_SUFFIX);
-		if (!keep_caches && ol >= sl && !strcmp(owner + ol - sl, KILN_STORE_GC_CACHE_SUFFIX))
+		if (!keep_caches && ol >= sl &&
+		    !strcmp(owner + ol - sl, KILN_STORE_GC_CACHE_SUFFIX))
 			continue;
 		cleanup_free char *sql =
 			kiln_asprintf("INSERT OR IGNORE INTO temp.gc_live SELECT * FROM (%s)",

@@ -181,9 +181,9 @@ struct kiln_store_prune_report {
 };
 
 enum kiln_store_prune_flags {
-	KILN_STORE_PRUNE_DRY_RUN = 1 << 0,  /* report what would go */
-	KILN_STORE_PRUNE_DANGLING = 1 << 1, /* also remove images without a name */
-	KILN_STORE_PRUNE_NOWAIT = 1 << 2,   /* -KILN_EBUSY instead of waiting for the lock */
+	KILN_STORE_PRUNE_DRY_RUN = 1 << 0,     /* report what would go */
+	KILN_STORE_PRUNE_DANGLING = 1 << 1,    /* also remove images without a name */
+	KILN_STORE_PRUNE_NOWAIT = 1 << 2,      /* -KILN_EBUSY instead of waiting for the lock */
 	KILN_STORE_PRUNE_KEEP_CACHES = 1 << 3, /* keep what cache gc roots name (see above) */
 };
 
