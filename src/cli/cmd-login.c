@@ -9,7 +9,7 @@
 #include "cmd-pull.h"
 #include "registry/registry.h"
 
-#define PASSWORD_MAX ((size_t)64 << 10)
+#define PASSWORD_MAX ((size_t) 64 << 10)
 
 static struct cli_registry_args arg_reg = { .retries = -1 };
 static const char *arg_user;
@@ -23,7 +23,8 @@ static const struct cli_spec spec = {
 		(const struct cli_opt[]){
 			{ "username", 'u', CLI_OPT_STRING, &arg_user, "USER", "user name" },
 			{ "password", 'p', CLI_OPT_STRING, &arg_password, "PASSWORD",
-			  "password (visible to other users of the machine; prefer --password-stdin)" },
+			  "password (visible to other users of the machine; prefer "
+			  "--password-stdin)" },
 			{ "password-stdin", 0, CLI_OPT_FLAG, &arg_password_stdin, NULL,
 			  "read the password from standard input" },
 			CLI_REGISTRY_TLS_OPTS(arg_reg),
@@ -46,14 +47,14 @@ static char *prompt(const char *what, int secret)
 	fflush(stderr);
 	if (secret && tcgetattr(STDIN_FILENO, &saved) == 0) {
 		t = saved;
-		t.c_lflag &= ~(tcflag_t)ECHO;
+		t.c_lflag &= ~(tcflag_t) ECHO;
 		restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
 	}
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n = getline(&line, &cap, stdin);
 	if (restore) {
-		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		(void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
 		fputc('\n', stderr);
 	}
 	if (n < 0) {
@@ -86,7 +87,7 @@ int cmd_login(int argc, char **argv, struct cli_env *env)
 	if (arg_password_stdin) {
 		size_t len = 0;
 		if (kiln_read_fd(STDIN_FILENO, PASSWORD_MAX, &password, &len, &err) < 0) {
-			(void)kiln_error_prefix(&err, -(int)err.code, "reading the password");
+			(void) kiln_error_prefix(&err, -(int) err.code, "reading the password");
 			return cli_report(env, &err);
 		}
 		while (len > 0 && (password[len - 1] == '\n' || password[len - 1] == '\r'))
@@ -97,18 +98,19 @@ int cmd_login(int argc, char **argv, struct cli_env *env)
 		password = kiln_strdup(arg_password);
 	} else {
 		if (!isatty(STDIN_FILENO))
-			return cli_usage_error(&spec, "cannot ask for a password: standard input is "
-						      "not a terminal (use --password-stdin)");
+			return cli_usage_error(&spec,
+					       "cannot ask for a password: standard input is "
+					       "not a terminal (use --password-stdin)");
 		if (!user)
 			user = prompt("Username", 0);
 		password = prompt("Password", 1);
 		if (!user || !password) {
-			(void)kiln_fail(&err, KILN_EINVAL, 0, "no credentials given");
+			(void) kiln_fail(&err, KILN_EINVAL, 0, "no credentials given");
 			return cli_report(env, &err);
 		}
 	}
 	if (!user || !password) {
-		(void)kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
+		(void) kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
 		return cli_report(env, &err);
 	}
 	cleanup_free char *where = NULL;

@@ -40,10 +40,11 @@ int cli_registry_opts(const struct cli_spec *spec, const struct cli_registry_arg
 	/* retries: -1 in the args = not given (the library's default) */
 	if (a->retries < -1 || a->retries > 100)
 		return cli_usage_error(spec, "--retries wants 0 to 100");
-	o->retries = a->retries < 0 ? 0 : a->retries == 0 ? -1 : (int)a->retries;
+	o->retries = a->retries < 0 ? 0 : a->retries == 0 ? -1 : (int) a->retries;
 	if (a->parallel < 0 || a->parallel > KILN_REGISTRY_PARALLEL_MAX)
-		return cli_usage_error(spec, "--parallel wants 1 to %d", KILN_REGISTRY_PARALLEL_MAX);
-	o->parallel = (int)a->parallel;
+		return cli_usage_error(spec, "--parallel wants 1 to %d",
+				       KILN_REGISTRY_PARALLEL_MAX);
+	o->parallel = (int) a->parallel;
 	return 0;
 }
 
@@ -95,20 +96,20 @@ static int64_t mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* decimal units, as docker prints sizes */
 static void human(int64_t n, char *buf, size_t len)
 {
 	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
-	double v = (double)(n < 0 ? 0 : n);
+	double v = (double) (n < 0 ? 0 : n);
 	size_t i = 0;
 	while (v >= 1000.0 && i + 1 < KILN_ARRAY_SIZE(units)) {
 		v /= 1000.0;
 		i++;
 	}
-	(void)snprintf(buf, len, i ? "%.1f%s" : "%.0f%s", v, units[i]);
+	(void) snprintf(buf, len, i ? "%.1f%s" : "%.0f%s", v, units[i]);
 }
 
 static struct item *find_item(struct cli_progress *p, const char *digest, const char *what)
@@ -122,8 +123,8 @@ static struct item *find_item(struct cli_progress *p, const char *digest, const 
 	p->items = n;
 	struct item *it = &p->items[p->n_items++];
 	memset(it, 0, sizeof(*it));
-	(void)snprintf(it->digest, sizeof(it->digest), "%s", digest);
-	(void)snprintf(it->what, sizeof(it->what), "%s", what ? what : "blob");
+	(void) snprintf(it->digest, sizeof(it->digest), "%s", digest);
+	(void) snprintf(it->what, sizeof(it->what), "%s", what ? what : "blob");
 	it->total = -1;
 	return it;
 }
@@ -148,22 +149,23 @@ static void draw(struct cli_progress *p, int force)
 	for (size_t i = 0; i < p->n_items; i++) {
 		const struct item *it = &p->items[i];
 		/* "sha256:" + 12 hex digits identify a blob well enough on screen */
-		const char *hex = strncmp(it->digest, "sha256:", 7) == 0 ? it->digest + 7 : it->digest;
+		const char *hex =
+			strncmp(it->digest, "sha256:", 7) == 0 ? it->digest + 7 : it->digest;
 		char a[16], b[16], status[160];
 		human(it->done, a, sizeof(a));
 		human(it->total, b, sizeof(b));
 		switch (it->state) {
 		case ITEM_WAIT:
-			(void)snprintf(status, sizeof(status), "waiting");
+			(void) snprintf(status, sizeof(status), "waiting");
 			break;
 		case ITEM_DONE:
-			(void)snprintf(status, sizeof(status), "done %s", b);
+			(void) snprintf(status, sizeof(status), "done %s", b);
 			break;
 		case ITEM_EXISTS:
-			(void)snprintf(status, sizeof(status), "already there");
+			(void) snprintf(status, sizeof(status), "already there");
 			break;
 		case ITEM_MOUNTED:
-			(void)snprintf(status, sizeof(status), "mounted from %s", it->from);
+			(void) snprintf(status, sizeof(status), "mounted from %s", it->from);
 			break;
 		case ITEM_ACTIVE: {
 			int bar = width - 50;
@@ -171,20 +173,22 @@ static void draw(struct cli_progress *p, int force)
 				bar = 40;
 			if (bar < 10)
 				bar = 10;
-			int fill = it->total > 0 ? (int)((double)it->done * bar / (double)it->total) : 0;
+			int fill = it->total > 0
+					   ? (int) ((double) it->done * bar / (double) it->total)
+					   : 0;
 			if (fill > bar)
 				fill = bar;
 			char barbuf[64];
 			for (int k = 0; k < bar; k++)
 				barbuf[k] = k < fill ? '=' : (k == fill ? '>' : ' ');
 			barbuf[bar] = 0;
-			(void)snprintf(status, sizeof(status), "[%s] %s/%s", barbuf, a, b);
+			(void) snprintf(status, sizeof(status), "[%s] %s/%s", barbuf, a, b);
 			break;
 		}
 		}
 		fprintf(stderr, "\r\033[K%.12s %-6s %s\n", hex, it->what, status);
 	}
-	p->drawn = (int)p->n_items;
+	p->drawn = (int) p->n_items;
 	fflush(stderr);
 }
 
@@ -201,8 +205,8 @@ void cli_progress_event(void *userdata, const struct kiln_registry_event *ev)
 			p->drawn = 0;
 		}
 		fprintf(stderr, "retrying %s: %s (attempt %lld in %.1f s)\n",
-			ev->what ? ev->what : "request", ev->msg ? ev->msg : "", (long long)ev->done + 1,
-			(double)ev->total / 1000.0);
+			ev->what ? ev->what : "request", ev->msg ? ev->msg : "",
+			(long long) ev->done + 1, (double) ev->total / 1000.0);
 		if (p->tty)
 			draw(p, 1);
 		return;
@@ -253,7 +257,7 @@ void cli_progress_event(void *userdata, const struct kiln_registry_event *ev)
 		break;
 	case KILN_REG_EV_BLOB_MOUNTED:
 		it->state = ITEM_MOUNTED;
-		(void)snprintf(it->from, sizeof(it->from), "%s", ev->msg ? ev->msg : "?");
+		(void) snprintf(it->from, sizeof(it->from), "%s", ev->msg ? ev->msg : "?");
 		if (!p->tty)
 			fprintf(stderr, "mounted %s %s from %s\n", it->what, ev->digest, it->from);
 		break;
@@ -282,7 +286,8 @@ static const struct cli_spec spec = {
 			{ .long_name = NULL },
 		},
 	.details =
-		"REFERENCE is normalized as docker does (busybox -> docker.io/library/busybox:latest);\n"
+		"REFERENCE is normalized as docker does (busybox -> "
+		"docker.io/library/busybox:latest);\n"
 		"with a digest (name@sha256:...) the image is taken by digest and gets no tag.\n"
 		"Blobs already in the store are not downloaded again; every blob is checked\n"
 		"against its size and digest. Plain http is used only for loopback registries\n"
@@ -305,7 +310,7 @@ int cmd_pull(int argc, char **argv, struct cli_env *env)
 	cleanup(cli_progress_freep) struct cli_progress *prog =
 		cli_progress_new(env, arg_quiet, "pulling");
 	if (!prog) {
-		(void)kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
+		(void) kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
 		return cli_report(env, &err);
 	}
 	o.on_event = cli_progress_event;
@@ -316,15 +321,18 @@ int cmd_pull(int argc, char **argv, struct cli_env *env)
 		return cli_report(env, &err);
 	struct kiln_registry_pull_result res = { 0 };
 	if (kiln_registry_pull(st, pos.items[0], &o, &res, &err) < 0) {
-		(void)kiln_error_prefix(&err, -(int)err.code, "pulling %s", pos.items[0]);
+		(void) kiln_error_prefix(&err, -(int) err.code, "pulling %s", pos.items[0]);
 		return cli_report(env, &err);
 	}
 	if (!arg_quiet) {
 		char sz[16];
 		human(res.bytes_fetched, sz, sizeof(sz));
-		fprintf(stderr, "Digest: %s (%s)\nImage ID: %s\n%zu blob%s fetched (%s), %zu already there\n",
+		fprintf(stderr,
+			"Digest: %s (%s)\nImage ID: %s\n%zu blob%s fetched (%s), %zu already "
+			"there\n",
 			res.resolved.str, res.platform ? res.platform : "?", res.config.str,
-			res.blobs_fetched, res.blobs_fetched == 1 ? "" : "s", sz, res.blobs_present);
+			res.blobs_fetched, res.blobs_fetched == 1 ? "" : "s", sz,
+			res.blobs_present);
 	}
 	if (res.name)
 		printf("%s\n", res.name);

@@ -17,6 +17,8 @@ struct cli_registry_args {
 	long retries; /* -1 = not given */
 	long parallel;
 };
+/* Option rows for the spec tables, one per line. */
+/* clang-format off */
 #define CLI_REGISTRY_TLS_OPTS(a)                                                                 \
 	{ "tls-verify", 0, CLI_OPT_OPTIONAL, &(a).tls_verify, "BOOL",                            \
 	  "verify TLS (default true); false also allows plain http" },                           \
@@ -31,6 +33,7 @@ struct cli_registry_args {
 		{ "retries", 0, CLI_OPT_INT, &(a).retries, "N",                                    \
 		  "attempts after a failure (429, 5xx, broken connection; default 5)" },         \
 		{ "parallel", 0, CLI_OPT_INT, &(a).parallel, "N", "blobs at a time (default 3)" }
+/* clang-format on */
 struct cli_spec;
 struct kiln_registry_opts;
 struct kiln_registry_event;

@@ -54,7 +54,7 @@ int cmd_push(int argc, char **argv, struct cli_env *env)
 	cleanup(cli_progress_freep) struct cli_progress *prog =
 		cli_progress_new(env, arg_quiet, "pushing");
 	if (!prog) {
-		(void)kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
+		(void) kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
 		return cli_report(env, &err);
 	}
 	o.on_event = cli_progress_event;
@@ -66,11 +66,13 @@ int cmd_push(int argc, char **argv, struct cli_env *env)
 	struct kiln_registry_push_result res = { 0 };
 	const char *dest = pos.len == 2 ? pos.items[1] : NULL;
 	if (kiln_registry_push(st, pos.items[0], dest, &o, &res, &err) < 0) {
-		(void)kiln_error_prefix(&err, -(int)err.code, "pushing %s", dest ? dest : pos.items[0]);
+		(void) kiln_error_prefix(&err, -(int) err.code, "pushing %s",
+					 dest ? dest : pos.items[0]);
 		return cli_report(env, &err);
 	}
 	if (!arg_quiet)
-		fprintf(stderr, "%s: digest: %s (%zu blob%s uploaded, %zu already there, %zu mounted)\n",
+		fprintf(stderr,
+			"%s: digest: %s (%zu blob%s uploaded, %zu already there, %zu mounted)\n",
 			res.dest, res.manifest.str, res.blobs_uploaded,
 			res.blobs_uploaded == 1 ? "" : "s", res.blobs_existing, res.blobs_mounted);
 	printf("%s@%s\n", res.dest, res.manifest.str);

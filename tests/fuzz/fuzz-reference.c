@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > KILN_REF_INPUT_MAX + 16)
 		return 0;
-	cleanup_free char *s = kiln_strndup((const char *)data, size);
+	cleanup_free char *s = kiln_strndup((const char *) data, size);
 	if (!s)
 		return 0;
 	struct kiln_error err = KILN_ERROR_INIT;
@@ -51,9 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cleanup(kiln_ref_freep) struct kiln_ref *canon = NULL;
 	if (kiln_ref_parse_canonical(s, &canon, NULL) == 0)
 		check_round_trip(canon);
-	(void)kiln_ref_tag_valid(s);
-	(void)kiln_ref_domain_valid(s, strlen(s));
+	(void) kiln_ref_tag_valid(s);
+	(void) kiln_ref_domain_valid(s, strlen(s));
 	int r = kiln_ref_digest_validate(s, strlen(s), NULL);
-	(void)r;
+	(void) r;
 	return 0;
 }

@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kiln_auth_challenges c = KILN_AUTH_CHALLENGES_INIT;
 	struct kiln_error err = KILN_ERROR_INIT;
-	int r = kiln_www_auth_parse((const char *)data, size, &c, &err);
+	int r = kiln_www_auth_parse((const char *) data, size, &c, &err);
 	if (r < 0) {
 		if (!err.msg || c.len != 0)
 			__builtin_trap();
@@ -76,8 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	kiln_buf_release(&b);
 	for (size_t i = 0; i < c.len; i++)
-		(void)kiln_auth_challenge_param(&c.items[i], "realm");
-	(void)kiln_www_auth_find(&c, "bearer");
+		(void) kiln_auth_challenge_param(&c.items[i], "realm");
+	(void) kiln_www_auth_find(&c, "bearer");
 	kiln_www_auth_release(&c);
 	return 0;
 }

@@ -15,14 +15,13 @@ static const struct {
 	{ "busybox:1.36", "docker.io/library/busybox:1.36", "docker.io", "library/busybox",
 	  "busybox:1.36" },
 	{ "library/debian", "docker.io/library/debian", "docker.io", "library/debian", "debian" },
-	{ "docker.io/debian", "docker.io/library/debian", "docker.io", "library/debian",
-	  "debian" },
+	{ "docker.io/debian", "docker.io/library/debian", "docker.io", "library/debian", "debian" },
 	{ "index.docker.io/debian", "docker.io/library/debian", "docker.io", "library/debian",
 	  "debian" },
-	{ "index.docker.io/docker/docker", "docker.io/docker/docker", "docker.io",
-	  "docker/docker", "docker/docker" },
-	{ "docker.io/library/foo/bar", "docker.io/library/foo/bar", "docker.io",
-	  "library/foo/bar", "library/foo/bar" },
+	{ "index.docker.io/docker/docker", "docker.io/docker/docker", "docker.io", "docker/docker",
+	  "docker/docker" },
+	{ "docker.io/library/foo/bar", "docker.io/library/foo/bar", "docker.io", "library/foo/bar",
+	  "library/foo/bar" },
 	{ "fooo/bar", "docker.io/fooo/bar", "docker.io", "fooo/bar", "fooo/bar" },
 	{ "other/library", "docker.io/other/library", "docker.io", "other/library",
 	  "other/library" },
@@ -42,8 +41,8 @@ static const struct {
 	  "localhost:5000" },
 	{ "192.168.0.1", "docker.io/library/192.168.0.1", "docker.io", "library/192.168.0.1",
 	  "192.168.0.1" },
-	{ "192.168.0.1:80", "docker.io/library/192.168.0.1:80", "docker.io",
-	  "library/192.168.0.1", "192.168.0.1:80" },
+	{ "192.168.0.1:80", "docker.io/library/192.168.0.1:80", "docker.io", "library/192.168.0.1",
+	  "192.168.0.1:80" },
 	{ "192.168.0.2:25000/debian", "192.168.0.2:25000/debian", "192.168.0.2:25000", "debian",
 	  "192.168.0.2:25000/debian" },
 	{ "[fc00::1]:5000/docker", "[fc00::1]:5000/docker", "[fc00::1]:5000", "docker",
@@ -71,8 +70,8 @@ static const struct {
 	{ "a.b_c-d/e", "docker.io/a.b_c-d/e", "a.b_c-d", "e", NULL }, /* invalid domain: below */
 	{ "busybox@sha256:" D64, "docker.io/library/busybox@sha256:" D64, "docker.io",
 	  "library/busybox", "busybox@sha256:" D64 },
-	{ "busybox:latest@sha256:" D64, "docker.io/library/busybox:latest@sha256:" D64,
-	  "docker.io", "library/busybox", "busybox:latest@sha256:" D64 },
+	{ "busybox:latest@sha256:" D64, "docker.io/library/busybox:latest@sha256:" D64, "docker.io",
+	  "library/busybox", "busybox:latest@sha256:" D64 },
 	{ "host:5000/ns/repo:tag@sha256:" D64, "host:5000/ns/repo:tag@sha256:" D64, "host:5000",
 	  "ns/repo", "host:5000/ns/repo:tag@sha256:" D64 },
 	{ "foo:Tag_1.2-x", "docker.io/library/foo:Tag_1.2-x", "docker.io", "library/foo",
@@ -140,7 +139,8 @@ static const struct {
 	{ "/foo", KILN_EPARSE, "invalid reference format" },
 	{ "foo/", KILN_EPARSE, "invalid reference format" },
 	{ "example.com/foo/:tag", KILN_EPARSE, "invalid reference format" },
-	{ "a/" "this_is_not_a_valid_namespace_because_its_lenth_is_greater_than_255_"
+	{ "a/"
+	  "this_is_not_a_valid_namespace_because_its_lenth_is_greater_than_255_"
 	  "this_is_not_a_valid_namespace_because_its_lenth_is_greater_than_255_"
 	  "this_is_not_a_valid_namespace_because_its_lenth_is_greater_than_255_"
 	  "this_is_not_a_valid_namespace_because_its_lenth_is_greater_than_255/docker",
@@ -247,8 +247,8 @@ static void test_tags_and_digests(void)
 		const char *tag;
 		int ok;
 	} tags[] = {
-		{ "latest", 1 }, { "1.0", 1 }, { "_x", 1 }, { "A-b.C_d", 1 }, { "", 0 },
-		{ "-x", 0 },     { ".x", 0 },  { "a/b", 0 }, { "a:b", 0 },    { "a b", 0 },
+		{ "latest", 1 }, { "1.0", 1 }, { "_x", 1 },  { "A-b.C_d", 1 }, { "", 0 },
+		{ "-x", 0 },	 { ".x", 0 },  { "a/b", 0 }, { "a:b", 0 },     { "a b", 0 },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(tags); i++)
 		TAP_INT_EQ(kiln_ref_tag_valid(tags[i].tag), tags[i].ok, "tag '%s'", tags[i].tag);
@@ -306,10 +306,10 @@ static void test_domains(void)
 		const char *s;
 		int ok;
 	} rows[] = {
-		{ "localhost", 1 },   { "a.b.c", 1 },   { "a-b.c:1", 1 },   { "[::1]:5000", 1 },
-		{ "[::1]", 1 },       { "a:", 0 },      { "-a.b", 0 },      { "a-.b", 0 },
-		{ "a..b", 0 },        { "[]", 0 },      { "[::1", 0 },      { "[::1]x", 0 },
-		{ "a_b.c", 0 },       { "a:1:2", 0 },   { "", 0 },          { "A.B", 1 },
+		{ "localhost", 1 }, { "a.b.c", 1 }, { "a-b.c:1", 1 }, { "[::1]:5000", 1 },
+		{ "[::1]", 1 },	    { "a:", 0 },    { "-a.b", 0 },    { "a-.b", 0 },
+		{ "a..b", 0 },	    { "[]", 0 },    { "[::1", 0 },    { "[::1]x", 0 },
+		{ "a_b.c", 0 },	    { "a:1:2", 0 }, { "", 0 },	      { "A.B", 1 },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(rows); i++)
 		TAP_INT_EQ(kiln_ref_domain_valid(rows[i].s, strlen(rows[i].s)), rows[i].ok,

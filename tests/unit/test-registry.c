@@ -200,7 +200,8 @@ static void test_platform_parse(void)
 			TAP_OK(r < 0 && err.msg, "platform '%s' refused", rows[i].in);
 		} else {
 			cleanup_free char *s = r == 0 ? kiln_oci_platform_string(&p) : NULL;
-			const char *want = strcmp(rows[i].want, "HOST") == 0 ? host_s : rows[i].want;
+			const char *want =
+				strcmp(rows[i].want, "HOST") == 0 ? host_s : rows[i].want;
 			TAP_STR_EQ(s, want, "platform '%s'", rows[i].in);
 		}
 		if (r == 0)
@@ -292,7 +293,8 @@ static void test_platform_rank(void)
 static void test_platform_select(void)
 {
 	static const struct {
-		const char *entries; /* "os/arch[/variant]" separated by spaces; "-" = no platform */
+		const char
+			*entries; /* "os/arch[/variant]" separated by spaces; "-" = no platform */
 		const char *want;
 		long pick;
 	} rows[] = {
@@ -357,7 +359,8 @@ static void test_base64_and_creds(void)
 		cleanup_free char *dec = NULL;
 		size_t len = 0;
 		int r = kiln_registry_unbase64(rows[i].b64, &dec, &len, NULL);
-		TAP_OK(r == 0 && len == strlen(rows[i].plain) && memcmp(dec, rows[i].plain, len) == 0,
+		TAP_OK(r == 0 && len == strlen(rows[i].plain) &&
+			       memcmp(dec, rows[i].plain, len) == 0,
 		       "unbase64 of '%s'", rows[i].b64);
 	}
 	static const char *const bad[] = { "Zg=", "Z", "Zm9v!", "Z===", "=Zm9", "Zg=a" };
@@ -452,8 +455,8 @@ static void test_authfile(const char *dir)
 
 	cleanup_free char *where = NULL;
 	struct kiln_error err = KILN_ERROR_INIT;
-	int r = kiln_registry_authfile_store(NULL, path, "127.0.0.1:5000", "alice", "pa:ss",
-					     &where, &err);
+	int r = kiln_registry_authfile_store(NULL, path, "127.0.0.1:5000", "alice", "pa:ss", &where,
+					     &err);
 	TAP_INT_EQ(r, 0, "store creates the file");
 	TAP_STR_EQ(where, path, "stored in the file");
 	TAP_OK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "file mode 0600");
@@ -620,6 +623,6 @@ int main(void)
 	}
 	test_authfile(dir);
 	test_helpers(dir);
-	(void)kiln_rm_rf(dir, NULL);
+	(void) kiln_rm_rf(dir, NULL);
 	return tap_done();
 }

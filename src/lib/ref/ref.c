@@ -113,10 +113,10 @@ int kiln_ref_domain_valid(const char *s, size_t len)
 		for (const char *p = s + 1; p < close; p++)
 			if (!is_xdigit(*p) && *p != ':')
 				return 0;
-		hostlen = (size_t)(close - s) + 1;
+		hostlen = (size_t) (close - s) + 1;
 	} else {
 		const char *colon = memchr(s, ':', len);
-		hostlen = colon ? (size_t)(colon - s) : len;
+		hostlen = colon ? (size_t) (colon - s) : len;
 		size_t start = 0;
 		if (hostlen == 0)
 			return 0;
@@ -189,7 +189,7 @@ int kiln_ref_digest_validate(const char *s, size_t len, struct kiln_error *err)
 	const char *colon = memchr(s, ':', len);
 	if (!colon || colon == s || colon + 1 == s + len)
 		return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest format");
-	size_t alen = (size_t)(colon - s);
+	size_t alen = (size_t) (colon - s);
 	const char *hex = colon + 1;
 	size_t hexlen = len - alen - 1;
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(algs); i++) {
@@ -245,10 +245,10 @@ static int match_reference(const char *s, size_t len, struct parts *out)
 	const char *at = memchr(s, '@', len);
 	if (at) {
 		out->digest.p = at + 1;
-		out->digest.len = len - (size_t)(at - s) - 1;
+		out->digest.len = len - (size_t) (at - s) - 1;
 		if (!digest_pattern_ok(out->digest.p, out->digest.len))
 			return 0;
-		namelen = (size_t)(at - s);
+		namelen = (size_t) (at - s);
 	}
 	const char *colon = NULL;
 	for (size_t i = namelen; i > 0; i--) {
@@ -261,16 +261,16 @@ static int match_reference(const char *s, size_t len, struct parts *out)
 	}
 	if (colon) {
 		out->tag.p = colon + 1;
-		out->tag.len = namelen - (size_t)(colon - s) - 1;
+		out->tag.len = namelen - (size_t) (colon - s) - 1;
 		if (!tag_valid_n(out->tag.p, out->tag.len))
 			return 0;
-		namelen = (size_t)(colon - s);
+		namelen = (size_t) (colon - s);
 	}
 	const char *slash = memchr(s, '/', namelen);
-	if (slash && kiln_ref_domain_valid(s, (size_t)(slash - s)) &&
-	    kiln_ref_path_valid(slash + 1, namelen - (size_t)(slash - s) - 1)) {
+	if (slash && kiln_ref_domain_valid(s, (size_t) (slash - s)) &&
+	    kiln_ref_path_valid(slash + 1, namelen - (size_t) (slash - s) - 1)) {
 		out->domain.p = s;
-		out->domain.len = (size_t)(slash - s);
+		out->domain.len = (size_t) (slash - s);
 		out->path.p = slash + 1;
 		out->path.len = namelen - out->domain.len - 1;
 		return 1;
@@ -296,7 +296,7 @@ static int parse_full(const char *s, struct parts *out, struct kiln_error *err)
 		int changed = 0;
 		for (char *p = lower; *p; p++)
 			if (*p >= 'A' && *p <= 'Z') {
-				*p = (char)(*p - 'A' + 'a');
+				*p = (char) (*p - 'A' + 'a');
 				changed = 1;
 			}
 		struct parts tmp;
@@ -370,9 +370,9 @@ int kiln_ref_parse(const char *s, unsigned flags, struct kiln_ref **ret, struct 
 	const char *rest = s;
 	const char *slash = strchr(s, '/');
 	if (slash) {
-		size_t first = (size_t)(slash - s);
-		if ((first == 9 && memcmp(s, "localhost", 9) == 0) ||
-		    memchr(s, '.', first) || memchr(s, ':', first) || has_upper(s, first)) {
+		size_t first = (size_t) (slash - s);
+		if ((first == 9 && memcmp(s, "localhost", 9) == 0) || memchr(s, '.', first) ||
+		    memchr(s, ':', first) || has_upper(s, first)) {
 			domain = s;
 			domlen = first;
 			rest = slash + 1;
@@ -386,8 +386,8 @@ int kiln_ref_parse(const char *s, unsigned flags, struct kiln_ref **ret, struct 
 	int official = domlen == strlen(KILN_REF_DEFAULT_DOMAIN) &&
 		       memcmp(domain, KILN_REF_DEFAULT_DOMAIN, domlen) == 0 && !strchr(rest, '/');
 
-	cleanup_free char *full = kiln_asprintf("%.*s/%s%s", (int)domlen, domain,
-						 official ? "library/" : "", rest);
+	cleanup_free char *full =
+		kiln_asprintf("%.*s/%s%s", (int) domlen, domain, official ? "library/" : "", rest);
 	if (!full)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	const char *remainder = full + domlen + 1;
@@ -396,7 +396,7 @@ int kiln_ref_parse(const char *s, unsigned flags, struct kiln_ref **ret, struct 
 		return kiln_fail(err, KILN_EPARSE, 0,
 				 "invalid reference format: repository name (%.*s) must be "
 				 "lowercase",
-				 (int)remote_len, remainder);
+				 (int) remote_len, remainder);
 
 	struct parts pt;
 	int r = parse_full(full, &pt, err);

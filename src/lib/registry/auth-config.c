@@ -20,7 +20,6 @@ extern char **environ;
 
 #define HUB_KEY "https://index.docker.io/v1/"
 
-
 void kiln_registry_creds_release(struct kiln_registry_creds *c)
 {
 	if (!c)
@@ -38,12 +37,12 @@ void kiln_registry_creds_release(struct kiln_registry_creds *c)
 char *kiln_registry_base64(const void *data, size_t len)
 {
 	size_t out_len;
-	if (len > ((size_t)1 << 30) || kiln_mul_size((len + 2) / 3, 4, &out_len) < 0)
+	if (len > ((size_t) 1 << 30) || kiln_mul_size((len + 2) / 3, 4, &out_len) < 0)
 		return NULL;
 	char *out = kiln_malloc(out_len + 1);
 	if (!out)
 		return NULL;
-	int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	int n = EVP_EncodeBlock((unsigned char *) out, data, (int) len);
 	out[n < 0 ? 0 : n] = 0;
 	return out;
 }
@@ -51,23 +50,24 @@ char *kiln_registry_base64(const void *data, size_t len)
 int kiln_registry_unbase64(const char *s, char **ret, size_t *ret_len, struct kiln_error *err)
 {
 	size_t len = strlen(s);
-	if (len % 4 != 0 || len > ((size_t)1 << 30))
+	if (len % 4 != 0 || len > ((size_t) 1 << 30))
 		return kiln_fail(err, KILN_EPARSE, 0, "invalid base64");
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
-		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			 c == '+' || c == '/' || (c == '=' && i >= len - 2);
+		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			 (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+			 (c == '=' && i >= len - 2);
 		if (!ok || (i == len - 2 && c == '=' && s[len - 1] != '='))
 			return kiln_fail(err, KILN_EPARSE, 0, "invalid base64");
 	}
 	cleanup_free char *out = kiln_malloc(len / 4 * 3 + 1);
 	if (!out)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	int n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
+	int n = EVP_DecodeBlock((unsigned char *) out, (const unsigned char *) s, (int) len);
 	if (n < 0)
 		return kiln_fail(err, KILN_EPARSE, 0, "invalid base64");
 	size_t pad = len >= 1 && s[len - 1] == '=' ? (len >= 2 && s[len - 2] == '=' ? 2 : 1) : 0;
-	size_t real = (size_t)n - pad;
+	size_t real = (size_t) n - pad;
 	out[real] = 0;
 	*ret = steal_ptr(&out);
 	if (ret_len)
@@ -80,9 +80,10 @@ int kiln_registry_creds_parse(const char *s, struct kiln_registry_creds *ret,
 {
 	memset(ret, 0, sizeof(*ret));
 	const char *colon = strchr(s, ':');
-	size_t ulen = colon ? (size_t)(colon - s) : strlen(s);
+	size_t ulen = colon ? (size_t) (colon - s) : strlen(s);
 	if (ulen == 0)
-		return kiln_fail(err, KILN_EINVAL, 0, "credentials need a user name: USER[:PASSWORD]");
+		return kiln_fail(err, KILN_EINVAL, 0,
+				 "credentials need a user name: USER[:PASSWORD]");
 	ret->username = kiln_strndup(s, ulen);
 	ret->password = kiln_strdup(colon ? colon + 1 : "");
 	if (!ret->username || !ret->password) {
@@ -105,9 +106,10 @@ int kiln_registry_authfile_path(const char *authfile, char **ret, struct kiln_er
 		else if (home && *home)
 			p = kiln_asprintf("%s/.docker/config.json", home);
 		else
-			return kiln_fail(err, KILN_EINVAL, 0,
-					 "no credentials file: neither HOME nor DOCKER_CONFIG is set "
-					 "(use --authfile)");
+			return kiln_fail(
+				err, KILN_EINVAL, 0,
+				"no credentials file: neither HOME nor DOCKER_CONFIG is set "
+				"(use --authfile)");
 	}
 	if (!p)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -236,7 +238,7 @@ static const char *find_helper(json_t *root, const char *domain)
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
-		(void)close(*fd);
+		(void) close(*fd);
 	*fd = -1;
 }
 
@@ -248,7 +250,8 @@ static int run_helper(const struct kiln_ctx *ctx, const char *helper, const char
 		      const char *input, char **ret_out, struct kiln_error *err)
 {
 	if (!helper_name_ok(helper))
-		return kiln_fail(err, KILN_EINVAL, 0, "invalid credential helper name '%s'", helper);
+		return kiln_fail(err, KILN_EINVAL, 0, "invalid credential helper name '%s'",
+				 helper);
 	cleanup_free char *prog = kiln_asprintf("docker-credential-%s", helper);
 	if (!prog)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -264,7 +267,7 @@ static int run_helper(const struct kiln_ctx *ctx, const char *helper, const char
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	char *argv[] = { prog, (char *)action, NULL };
+	char *argv[] = { prog, (char *) action, NULL };
 	pid_t pid;
 	kiln_debug(ctx, "running %s %s", prog, action);
 	int sr = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
@@ -275,7 +278,7 @@ static int run_helper(const struct kiln_ctx *ctx, const char *helper, const char
 		return kiln_fail(err, KILN_ECHILD, sr, "cannot run credential helper %s", prog);
 	}
 	/* The input is small (a URL or a JSON record); a failed write shows in the exit status. */
-	(void)kiln_write_all(in[1], input, strlen(input));
+	(void) kiln_write_all(in[1], input, strlen(input));
 	close_fd(&in[1]);
 
 	cleanup(kiln_buf_release) struct kiln_buf ob = KILN_BUF_INIT;
@@ -294,7 +297,7 @@ static int run_helper(const struct kiln_ctx *ctx, const char *helper, const char
 				pf[np].events = POLLIN;
 				map[np++] = i;
 			}
-		if (poll(pf, (nfds_t)np, -1) < 0) {
+		if (poll(pf, (nfds_t) np, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -312,7 +315,7 @@ static int run_helper(const struct kiln_ctx *ctx, const char *helper, const char
 				open_n--;
 				continue;
 			}
-			if (kiln_buf_add(bufs[i], buf, (size_t)n) < 0 && i == 0)
+			if (kiln_buf_add(bufs[i], buf, (size_t) n) < 0 && i == 0)
 				overflow = 1;
 		}
 	}
@@ -329,7 +332,8 @@ static int run_helper(const struct kiln_ctx *ctx, const char *helper, const char
 		return kiln_fail(err, KILN_ECHILD, 0, "%s %s: killed by signal %d", prog, action,
 				 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	if (WEXITSTATUS(status) != 0) {
-		/* helpers print their error on stdout ("credentials not found in native keychain") */
+		/* helpers print their error on stdout ("credentials not found in native keychain")
+		 */
 		const char *msg = ob.len ? ob.buf : eb.buf;
 		size_t ml = strcspn(msg, "\n");
 		*ret_out = kiln_strndup(msg, ml);
@@ -446,7 +450,7 @@ static int entry_creds(const char *path, const char *key, json_t *e,
 					 "%s: auths[\"%s\"].auth is not base64 of user:password",
 					 path, key);
 		}
-		ret->username = kiln_strndup(dec, (size_t)(colon - dec));
+		ret->username = kiln_strndup(dec, (size_t) (colon - dec));
 		ret->password = kiln_strdup(colon + 1);
 		explicit_bzero(dec, dlen);
 	} else if (user && pass) {
@@ -462,9 +466,8 @@ static int entry_creds(const char *path, const char *key, json_t *e,
 	return 1;
 }
 
-int kiln_registry_authfile_lookup(const struct kiln_ctx *ctx, const char *path,
-				  const char *domain, struct kiln_registry_creds *ret,
-				  struct kiln_error *err)
+int kiln_registry_authfile_lookup(const struct kiln_ctx *ctx, const char *path, const char *domain,
+				  struct kiln_registry_creds *ret, struct kiln_error *err)
 {
 	cleanup(json_decrefp) json_t *root = NULL;
 	int r = load_config(path, &root, err);
@@ -542,9 +545,8 @@ int kiln_registry_authfile_store(const struct kiln_ctx *ctx, const char *path, c
 	if (!entry)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	if (helper) {
-		cleanup(json_decrefp) json_t *rec =
-			json_pack("{s:s, s:s, s:s}", "ServerURL", key, "Username", user, "Secret",
-				  password);
+		cleanup(json_decrefp) json_t *rec = json_pack("{s:s, s:s, s:s}", "ServerURL", key,
+							      "Username", user, "Secret", password);
 		cleanup_free char *in = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 		cleanup_free char *out = NULL;
 		if (!in) {

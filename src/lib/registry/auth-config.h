@@ -27,7 +27,7 @@ struct kiln_registry_creds {
 void kiln_registry_creds_release(struct kiln_registry_creds *c);
 
 /** Largest answer a credential helper may give. */
-#define KILN_REGISTRY_HELPER_OUTPUT_MAX ((size_t)1 << 20)
+#define KILN_REGISTRY_HELPER_OUTPUT_MAX ((size_t) 1 << 20)
 
 /** "USER:PASSWORD" (--creds) into creds; a missing ":" leaves the password empty. */
 int kiln_registry_creds_parse(const char *s, struct kiln_registry_creds *ret,
@@ -50,9 +50,9 @@ int kiln_registry_server_host(const char *server, char **ret, struct kiln_error 
  * found, 0 when there are none, < 0 on error (unreadable or malformed file,
  * a failing helper).
  */
-int kiln_registry_authfile_lookup(const struct kiln_ctx *ctx, const char *path,
-				  const char *domain, struct kiln_registry_creds *ret,
-				  struct kiln_error *err) __attribute__((warn_unused_result));
+int kiln_registry_authfile_lookup(const struct kiln_ctx *ctx, const char *path, const char *domain,
+				  struct kiln_registry_creds *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 
 /**
  * Store credentials for `domain`: through its helper when one is

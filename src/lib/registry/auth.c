@@ -10,7 +10,6 @@
 
 #include "registry/registry-private.h"
 
-
 int reg_auth_load_creds(struct reg_client *c, struct kiln_error *err)
 {
 	int r;
@@ -94,19 +93,20 @@ int reg_auth_challenge(struct reg_client *c, const struct reg_xfer *x, struct ki
 				"401 Unauthorized with an authentication scheme kiln does not know "
 				"('%s')",
 				ch.items[0].scheme);
-	return reg_fail(c, x, KILN_EAUTH, err, "401 Unauthorized without a WWW-Authenticate "
-					       "challenge");
+	return reg_fail(c, x, KILN_EAUTH, err,
+			"401 Unauthorized without a WWW-Authenticate "
+			"challenge");
 }
 
 /* Percent-encode for a query component. */
 static int add_escaped(struct kiln_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
 		int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
 			    *p == '~';
-		int r = plain ? kiln_buf_addch(b, (char)*p)
+		int r = plain ? kiln_buf_addch(b, (char) *p)
 			      : kiln_buf_addf(b, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
 		if (r < 0)
 			return r;
@@ -127,7 +127,8 @@ static int token_query(struct reg_client *c, const char *scope, struct kiln_buf 
 			cleanup_free char *one = kiln_strndup(s, n);
 			if (!one)
 				return -KILN_ENOMEM;
-			r = kiln_buf_addstr(q, q->len ? "&scope=" : "scope=") ?: add_escaped(q, one);
+			r = kiln_buf_addstr(q, q->len ? "&scope=" : "scope=")
+				    ?: add_escaped(q, one);
 		}
 		s += n;
 		while (*s == ' ')
@@ -136,8 +137,7 @@ static int token_query(struct reg_client *c, const char *scope, struct kiln_buf 
 	return r;
 }
 
-static int fetch_token(struct reg_client *c, const char *scope, char **ret,
-		       struct kiln_error *err)
+static int fetch_token(struct reg_client *c, const char *scope, char **ret, struct kiln_error *err)
 {
 	int https = strncmp(c->realm, "https://", 8) == 0;
 	if (!https && !c->loopback && !c->insecure && c->have_creds)
@@ -154,11 +154,12 @@ static int fetch_token(struct reg_client *c, const char *scope, char **ret,
 	if (refresh) {
 		/* docker's OAuth2 flow for identity tokens */
 		url = kiln_strdup(c->realm);
-		if (!url || kiln_buf_addstr(&form, "grant_type=refresh_token&client_id=kiln&"
-						   "refresh_token=") < 0 ||
+		if (!url ||
+		    kiln_buf_addstr(&form, "grant_type=refresh_token&client_id=kiln&"
+					   "refresh_token=") < 0 ||
 		    add_escaped(&form, c->creds.identity_token) < 0 ||
-		    (q.len && (kiln_buf_addch(&form, '&') < 0 ||
-			       kiln_buf_add(&form, q.buf, q.len) < 0)))
+		    (q.len &&
+		     (kiln_buf_addch(&form, '&') < 0 || kiln_buf_add(&form, q.buf, q.len) < 0)))
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	} else {
 		url = kiln_asprintf("%s%s%s", c->realm,
@@ -228,7 +229,7 @@ static int fetch_token(struct reg_client *c, const char *scope, char **ret,
 		return reg_fail(c, x, KILN_EPARSE, err,
 				"the token answer has neither 'token' nor 'access_token'");
 	for (const char *p = tok; *p; p++)
-		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+		if ((unsigned char) *p < 0x21 || (unsigned char) *p > 0x7e)
 			return reg_fail(c, x, KILN_EPARSE, err,
 					"the token holds characters a header cannot carry");
 	*ret = kiln_strdup(tok);

@@ -56,7 +56,7 @@ int reg_blobinfo_add(struct kiln_store *st, const char *domain, const char *repo
 	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, repo, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, digest, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(s, 4, (sqlite3_int64) time(NULL));
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return kiln_store_db_fail(st, err, "recording a blob location");
 	return 0;
@@ -81,7 +81,7 @@ int reg_blobinfo_find(struct kiln_store *st, const char *domain, const char *dig
 		return 0;
 	if (rc != SQLITE_ROW)
 		return kiln_store_db_fail(st, err, "looking up a blob location");
-	*ret = kiln_strdup((const char *)sqlite3_column_text(s, 0));
+	*ret = kiln_strdup((const char *) sqlite3_column_text(s, 0));
 	if (!*ret)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	return 0;

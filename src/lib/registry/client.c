@@ -13,8 +13,8 @@
 
 #include "registry/registry-private.h"
 
-#define CERT_FILE_MAX ((size_t)1 << 20)
-#define CA_BUNDLE_MAX ((size_t)16 << 20)
+#define CERT_FILE_MAX ((size_t) 1 << 20)
+#define CA_BUNDLE_MAX ((size_t) 16 << 20)
 
 static int is_loopback_host(const char *domain)
 {
@@ -25,7 +25,7 @@ static int is_loopback_host(const char *domain)
 		const char *close = strchr(domain, ']');
 		if (!close)
 			return 0;
-		n = (size_t)(close - domain) + 1;
+		n = (size_t) (close - domain) + 1;
 	} else {
 		n = strcspn(domain, ":");
 	}
@@ -48,9 +48,12 @@ void reg_event(struct reg_client *c, enum kiln_registry_event_kind kind, const c
 {
 	if (!c->opts || !c->opts->on_event)
 		return;
-	struct kiln_registry_event ev = {
-		.kind = kind, .digest = digest, .what = what, .done = done, .total = total, .msg = msg
-	};
+	struct kiln_registry_event ev = { .kind = kind,
+					  .digest = digest,
+					  .what = what,
+					  .done = done,
+					  .total = total,
+					  .msg = msg };
 	c->opts->on_event(c->opts->event_userdata, &ev);
 }
 
@@ -62,7 +65,7 @@ static int has_suffix(const char *s, const char *suf)
 
 static int cmp_str(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 /*
@@ -112,7 +115,8 @@ static int load_cert_dir(struct reg_client *c, const char *dir, int required,
 						 dir);
 			extra_ca = 1;
 		} else if (has_suffix(n, ".cert")) {
-			cleanup_free char *key = kiln_asprintf("%.*s.key", (int)(strlen(n) - 5), n);
+			cleanup_free char *key =
+				kiln_asprintf("%.*s.key", (int) (strlen(n) - 5), n);
 			if (!key)
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 			if (kiln_strv_find(&names, key) < 0)
@@ -127,7 +131,7 @@ static int load_cert_dir(struct reg_client *c, const char *dir, int required,
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		} else if (has_suffix(n, ".key")) {
 			cleanup_free char *cert =
-				kiln_asprintf("%.*s.cert", (int)(strlen(n) - 4), n);
+				kiln_asprintf("%.*s.cert", (int) (strlen(n) - 4), n);
 			if (!cert)
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 			if (kiln_strv_find(&names, cert) < 0)
@@ -181,10 +185,10 @@ int reg_client_new(const struct kiln_ctx *ctx, const char *domain,
 	c->insecure = opts && (opts->flags & KILN_REGISTRY_INSECURE);
 	c->loopback = is_loopback_host(domain);
 	c->retries = !opts || opts->retries == 0 ? KILN_REGISTRY_RETRIES_DEFAULT
-			 : opts->retries < 0	  ? 0
-						  : opts->retries;
-	c->parallel = !opts || opts->parallel <= 0 ? KILN_REGISTRY_PARALLEL_DEFAULT
-						   : opts->parallel;
+		     : opts->retries < 0	 ? 0
+						 : opts->retries;
+	c->parallel =
+		!opts || opts->parallel <= 0 ? KILN_REGISTRY_PARALLEL_DEFAULT : opts->parallel;
 	if (c->parallel > KILN_REGISTRY_PARALLEL_MAX)
 		c->parallel = KILN_REGISTRY_PARALLEL_MAX;
 
@@ -206,10 +210,10 @@ int reg_client_new(const struct kiln_ctx *ctx, const char *domain,
 	c->share = curl_share_init();
 	if (!c->multi || !c->share)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	(void)curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-	(void)curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-	(void)curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-	(void)curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->parallel + 1);
+	(void) curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	(void) curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	(void) curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	(void) curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) c->parallel + 1);
 
 	r = reg_auth_load_creds(c, err);
 	if (r < 0)
@@ -260,32 +264,32 @@ int reg_curl_setup(struct reg_client *c, CURL *h, const char *url, struct kiln_e
 	int https = strncmp(url, "https://", 8) == 0;
 	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK)
 		return kiln_fail(err, KILN_EINVAL, 0, "registry %s: bad URL %s", c->domain, url);
-	(void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	(void)curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
-			       https && !c->insecure ? "https" : "http,https");
-	(void)curl_easy_setopt(h, CURLOPT_SHARE, c->share);
-	(void)curl_easy_setopt(h, CURLOPT_USERAGENT, "kiln");
-	(void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	(void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	(void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	(void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-	(void)curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	(void)curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
-	(void)curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+	(void) curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	(void) curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
+				https && !c->insecure ? "https" : "http,https");
+	(void) curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+	(void) curl_easy_setopt(h, CURLOPT_USERAGENT, "kiln");
+	(void) curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	(void) curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	(void) curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	(void) curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	(void) curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	(void) curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
+	(void) curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	if (https) {
 		if (c->insecure) {
-			(void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-			(void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+			(void) curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+			(void) curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 		}
 		if (c->ca_pem) {
 			struct curl_blob blob = { .data = c->ca_pem,
 						  .len = c->ca_len,
 						  .flags = CURL_BLOB_NOCOPY };
-			(void)curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+			(void) curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
 		}
 		if (c->client_cert) {
-			(void)curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_cert);
-			(void)curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key);
+			(void) curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_cert);
+			(void) curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key);
 		}
 	}
 	return 0;
@@ -350,21 +354,25 @@ int reg_client_ping(struct reg_client *c, struct kiln_error *err)
 			}
 			const char *msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
 			if (code == CURLE_PEER_FAILED_VERIFICATION)
-				return reg_fail(c, x, KILN_ENET, err,
-						"%s (trust its CA with --cert-dir or "
-						"/etc/containers/certs.d/%s/, or use --tls-verify=false)",
-						msg, c->domain);
+				return reg_fail(
+					c, x, KILN_ENET, err,
+					"%s (trust its CA with --cert-dir or "
+					"/etc/containers/certs.d/%s/, or use --tls-verify=false)",
+					msg, c->domain);
 			if (strstr(msg, "alert bad certificate") ||
 			    strstr(msg, "alert certificate required"))
-				return reg_fail(c, x, KILN_EAUTH, err,
-						"%s (the registry wants a client certificate: NAME.cert "
-						"and NAME.key in --cert-dir or /etc/containers/certs.d/%s/)",
-						msg, c->domain);
+				return reg_fail(
+					c, x, KILN_EAUTH, err,
+					"%s (the registry wants a client certificate: NAME.cert "
+					"and NAME.key in --cert-dir or "
+					"/etc/containers/certs.d/%s/)",
+					msg, c->domain);
 			return reg_fail(c, x, KILN_ENET, err, "%s", msg);
 		}
 		/* a TLS server answers plain http with 400 */
 		if (!https && !last && x->status == 400) {
-			kiln_debug(c->ctx, "registry %s: http answered 400, trying https", c->domain);
+			kiln_debug(c->ctx, "registry %s: http answered 400, trying https",
+				   c->domain);
 			continue;
 		}
 		c->base = kiln_asprintf("%s://%s", schemes[i], c->host);
@@ -383,7 +391,7 @@ int reg_client_ping(struct reg_client *c, struct kiln_error *err)
 			return kiln_error_prefix(err, r, "not a registry");
 		}
 		kiln_debug(c->ctx, "registry %s: %s, auth %s", c->domain, c->base,
-			   c->auth == REG_AUTH_BEARER ? "bearer"
+			   c->auth == REG_AUTH_BEARER  ? "bearer"
 			   : c->auth == REG_AUTH_BASIC ? "basic"
 						       : "none");
 		return 0;

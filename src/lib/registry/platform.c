@@ -13,7 +13,7 @@ static void lower_in_place(char *s)
 {
 	for (; s && *s; s++)
 		if (*s >= 'A' && *s <= 'Z')
-			*s = (char)(*s - 'A' + 'a');
+			*s = (char) (*s - 'A' + 'a');
 }
 
 static int set_str(char **dst, const char *v)
@@ -118,10 +118,11 @@ static int component_ok(const char *s, size_t n)
 
 static int is_known_os(const char *os)
 {
-	static const char *const known[] = { "aix",   "android", "darwin",  "dragonfly", "freebsd",
-					     "hurd",  "illumos", "ios",     "js",        "linux",
-					     "nacl",  "netbsd",  "openbsd", "plan9",     "solaris",
-					     "windows", "zos" };
+	static const char *const known[] = { "aix",	"android", "darwin",  "dragonfly",
+					     "freebsd", "hurd",	   "illumos", "ios",
+					     "js",	"linux",   "nacl",    "netbsd",
+					     "openbsd", "plan9",   "solaris", "windows",
+					     "zos" };
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(known); i++)
 		if (strcmp(os, known[i]) == 0)
 			return 1;
@@ -131,10 +132,10 @@ static int is_known_os(const char *os)
 static int is_known_arch(const char *a)
 {
 	static const char *const known[] = {
-		"386",     "amd64",   "amd64p32", "arm",    "armbe",      "arm64",
-		"arm64be", "ppc64",   "ppc64le",  "loong64", "mips",      "mipsle",
-		"mips64",  "mips64le", "mips64p32", "mips64p32le", "ppc", "riscv",
-		"riscv64", "s390",    "s390x",    "sparc",  "sparc64",    "wasm",
+		"386",	   "amd64",    "amd64p32",  "arm",	   "armbe",   "arm64",
+		"arm64be", "ppc64",    "ppc64le",   "loong64",	   "mips",    "mipsle",
+		"mips64",  "mips64le", "mips64p32", "mips64p32le", "ppc",     "riscv",
+		"riscv64", "s390",     "s390x",	    "sparc",	   "sparc64", "wasm",
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(known); i++)
 		if (strcmp(a, known[i]) == 0)
@@ -168,11 +169,11 @@ int kiln_platform_parse(const char *spec, struct kiln_oci_platform *ret, struct 
 			return kiln_fail(err, KILN_EINVAL, 0,
 					 "invalid platform '%s': want os/arch[/variant]", spec);
 		parts[n] = p;
-		lens[n] = slash ? (size_t)(slash - p) : strlen(p);
+		lens[n] = slash ? (size_t) (slash - p) : strlen(p);
 		if (!component_ok(parts[n], lens[n]))
 			return kiln_fail(err, KILN_EINVAL, 0,
 					 "invalid platform '%s': '%.*s' is not a valid component",
-					 spec, (int)lens[n], parts[n]);
+					 spec, (int) lens[n], parts[n]);
 		n++;
 		if (!slash)
 			break;
@@ -180,7 +181,7 @@ int kiln_platform_parse(const char *spec, struct kiln_oci_platform *ret, struct 
 	}
 	struct triple t = { { 0 }, { 0 }, { 0 } };
 	if (n == 1) {
-		snprintf(t.os, sizeof(t.os), "%.*s", (int)lens[0], parts[0]);
+		snprintf(t.os, sizeof(t.os), "%.*s", (int) lens[0], parts[0]);
 		lower_in_place(t.os);
 		if (strcmp(t.os, "macos") == 0)
 			snprintf(t.os, sizeof(t.os), "darwin");
@@ -206,13 +207,11 @@ int kiln_platform_parse(const char *spec, struct kiln_oci_platform *ret, struct 
 		snprintf(t.os, sizeof(t.os), "linux");
 		return fill(ret, &t, err);
 	}
-	snprintf(t.os, sizeof(t.os), "%.*s", (int)lens[0], parts[0]);
-	snprintf(t.arch, sizeof(t.arch), "%.*s", (int)lens[1], parts[1]);
+	snprintf(t.os, sizeof(t.os), "%.*s", (int) lens[0], parts[0]);
+	snprintf(t.arch, sizeof(t.arch), "%.*s", (int) lens[1], parts[1]);
 	if (n == 3)
-		snprintf(t.variant, sizeof(t.variant), "%.*s", (int)lens[2], parts[2]);
-	struct kiln_oci_platform tmp = {
-		.os = t.os, .architecture = t.arch, .variant = t.variant
-	};
+		snprintf(t.variant, sizeof(t.variant), "%.*s", (int) lens[2], parts[2]);
+	struct kiln_oci_platform tmp = { .os = t.os, .architecture = t.arch, .variant = t.variant };
 	struct triple nt;
 	if (triple_from(&tmp, &nt) < 0)
 		return kiln_fail(err, KILN_ELIMIT, 0, "platform component too long");
@@ -387,7 +386,7 @@ int kiln_platform_rank(const struct kiln_oci_platform *want, const struct kiln_o
 	build_vector(&w, &v, 0);
 	for (size_t i = 0; i < v.len; i++)
 		if (triple_eq(&v.items[i], &h))
-			return (int)i;
+			return (int) i;
 	return -1;
 }
 
@@ -401,7 +400,7 @@ long kiln_platform_select(const struct kiln_oci_platform *want,
 			continue;
 		int r = kiln_platform_rank(want, manifests[i].platform);
 		if (r >= 0 && (best_rank < 0 || r < best_rank)) {
-			best = (long)i;
+			best = (long) i;
 			best_rank = r;
 		}
 	}

@@ -16,12 +16,12 @@
 #include "registry/registry-private.h"
 #include "store/store.h"
 
-#define ACCEPT_MANIFESTS                                                                         \
-	"Accept: " KILN_MT_OCI_INDEX ", " KILN_MT_DOCKER_LIST ", " KILN_MT_OCI_MANIFEST          \
+#define ACCEPT_MANIFESTS                                                                           \
+	"Accept: " KILN_MT_OCI_INDEX ", " KILN_MT_DOCKER_LIST ", " KILN_MT_OCI_MANIFEST            \
 	", " KILN_MT_DOCKER_MANIFEST
-#define PROGRESS_STEP ((int64_t)256 << 10)
+#define PROGRESS_STEP ((int64_t) 256 << 10)
 /* curl hands over 16 KiB at a time; the store gets fewer, larger writes */
-#define STAGE_SIZE ((size_t)128 << 10)
+#define STAGE_SIZE ((size_t) 128 << 10)
 
 struct pull;
 
@@ -80,7 +80,7 @@ static int dl_flush(struct dl *d, struct kiln_error *err)
 static int64_t dl_resume_from(void *data, struct reg_xfer *x)
 {
 	struct dl *d = data;
-	(void)x;
+	(void) x;
 	if (!d->w)
 		return 0;
 	/* what the broken attempt delivered is kept; a failed flush restarts */
@@ -123,7 +123,8 @@ static int dl_begin(void *data, struct reg_xfer *x, struct kiln_error *err)
 		return r;
 	if (!d->started) {
 		d->started = 1;
-		reg_event(d->p->c, KILN_REG_EV_BLOB_START, d->digest.str, d->what, 0, d->size, NULL);
+		reg_event(d->p->c, KILN_REG_EV_BLOB_START, d->digest.str, d->what, 0, d->size,
+			  NULL);
 	}
 	return 0;
 }
@@ -132,7 +133,7 @@ static int dl_write(void *data, struct reg_xfer *x, const void *buf, size_t len,
 		    struct kiln_error *err)
 {
 	struct dl *d = data;
-	(void)x;
+	(void) x;
 	int r = 0;
 	if (d->staged + len > STAGE_SIZE)
 		r = dl_flush(d, err);
@@ -146,10 +147,11 @@ static int dl_write(void *data, struct reg_xfer *x, const void *buf, size_t len,
 	}
 	if (r < 0)
 		return r;
-	int64_t have = kiln_blob_writer_size(d->w) + (int64_t)d->staged;
+	int64_t have = kiln_blob_writer_size(d->w) + (int64_t) d->staged;
 	if (d->size >= 0 && have > d->size)
-		return kiln_fail(err, KILN_EDIGEST, 0, "%s is larger than the %lld bytes it should have",
-				 d->digest.str, (long long)d->size);
+		return kiln_fail(err, KILN_EDIGEST, 0,
+				 "%s is larger than the %lld bytes it should have", d->digest.str,
+				 (long long) d->size);
 	if (have - d->reported >= PROGRESS_STEP) {
 		d->reported = have;
 		reg_event(d->p->c, KILN_REG_EV_BLOB_PROGRESS, d->digest.str, d->what, have, d->size,
@@ -222,9 +224,9 @@ static int fetch_manifest(struct reg_client *c, const char *repo, const char *re
 	if (want && !kiln_digest_equal(want, &got))
 		return reg_fail(c, x, KILN_EDIGEST, err, "manifest content hashes to %s, not %s",
 				got.str, want->str);
-	if (want_size >= 0 && (int64_t)x->resp.len != want_size)
+	if (want_size >= 0 && (int64_t) x->resp.len != want_size)
 		return reg_fail(c, x, KILN_EDIGEST, err, "manifest is %zu bytes, not %lld",
-				x->resp.len, (long long)want_size);
+				x->resp.len, (long long) want_size);
 	const char *dcd = reg_xfer_get(x, "docker-content-digest");
 	if (dcd && strncmp(dcd, "sha256:", 7) == 0 && strcmp(dcd, got.str) != 0)
 		return reg_fail(c, x, KILN_EDIGEST, err,
@@ -387,10 +389,9 @@ static int already_recorded(struct kiln_store *st, const struct kiln_digest *man
 }
 
 /* The manifest blob, then record, name, repository digest and blob locations in one go. */
-static int record(struct kiln_store *st, struct reg_client *c, const char *path,
-		  const char *body, size_t len, const struct kiln_digest *mdigest,
-		  const char *name, const char *repo, const struct kiln_digest *resolved,
-		  const struct pull *p, struct kiln_error *err)
+static int record(struct kiln_store *st, struct reg_client *c, const char *path, const char *body,
+		  size_t len, const struct kiln_digest *mdigest, const char *name, const char *repo,
+		  const struct kiln_digest *resolved, const struct pull *p, struct kiln_error *err)
 {
 	int r = kiln_store_blob_put(st, body, len, mdigest, NULL, err);
 	if (r < 0)
@@ -515,14 +516,15 @@ int kiln_registry_pull(struct kiln_store *st, const char *refstr,
 	cleanup(kiln_oci_manifest_freep) struct kiln_oci_manifest *m = NULL;
 	r = kiln_oci_manifest_parse(body, len, &m, err);
 	if (r < 0)
-		return kiln_error_prefix(err, r, "registry %s: manifest %s", c->domain, mdigest.str);
+		return kiln_error_prefix(err, r, "registry %s: manifest %s", c->domain,
+					 mdigest.str);
 	if ((r = check_manifest(c, m, err)) < 0)
 		return r;
 	{
 		cleanup_free char *msg = kiln_asprintf("%s@%s", repo_name, mdigest.str);
 		if (!msg)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		reg_event(c, KILN_REG_EV_RESOLVED, mdigest.str, "manifest", 0, (int64_t)len, msg);
+		reg_event(c, KILN_REG_EV_RESOLVED, mdigest.str, "manifest", 0, (int64_t) len, msg);
 	}
 
 	/* the blobs */
@@ -550,9 +552,8 @@ int kiln_registry_pull(struct kiln_store *st, const char *refstr,
 		if (!platform_s)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		if (o->platform && kiln_platform_rank(&want_c, &cfg->platform) < 0)
-			return kiln_fail(err, KILN_ENOTFOUND, 0,
-					 "%s is an image for %s, not %s", refstr, platform_s,
-					 want_s);
+			return kiln_fail(err, KILN_ENOTFOUND, 0, "%s is an image for %s, not %s",
+					 refstr, platform_s, want_s);
 	}
 
 	/* publish: manifest blob, then record + name + repo digest in one transaction */
@@ -573,7 +574,7 @@ int kiln_registry_pull(struct kiln_store *st, const char *refstr,
 				&p, err)) < 0)
 			return r;
 	}
-	reg_event(c, KILN_REG_EV_MANIFEST, mdigest.str, "manifest", (int64_t)len, (int64_t)len,
+	reg_event(c, KILN_REG_EV_MANIFEST, mdigest.str, "manifest", (int64_t) len, (int64_t) len,
 		  name ? name : repo_name);
 	kiln_debug(ctx, "pulled %s: %zu blobs fetched, %zu present", refstr, p.fetched, present);
 

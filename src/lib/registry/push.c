@@ -24,7 +24,7 @@
 #include "registry/registry-private.h"
 #include "store/store.h"
 
-#define PROGRESS_STEP ((int64_t)256 << 10)
+#define PROGRESS_STEP ((int64_t) 256 << 10)
 
 struct push;
 
@@ -77,7 +77,7 @@ static void push_release(struct push *p)
 		free(p->ups[i].mount_from);
 		free(p->ups[i].location);
 		if (p->ups[i].fd >= 0)
-			(void)close(p->ups[i].fd);
+			(void) close(p->ups[i].fd);
 	}
 	free(p->ups);
 	free(p->scope);
@@ -131,9 +131,10 @@ static int open_body(struct up *u, struct reg_xfer *x, int64_t off, int64_t len,
 		if (r < 0)
 			return r;
 		if (size != u->size)
-			return kiln_fail(err, KILN_EDIGEST, 0,
-					 "blob %s is %lld bytes in the store, the manifest says %lld",
-					 u->digest.str, (long long)size, (long long)u->size);
+			return kiln_fail(
+				err, KILN_EDIGEST, 0,
+				"blob %s is %lld bytes in the store, the manifest says %lld",
+				u->digest.str, (long long) size, (long long) u->size);
 	}
 	x->body_fd = u->fd;
 	x->body_off = off;
@@ -143,7 +144,8 @@ static int open_body(struct up *u, struct reg_xfer *x, int64_t off, int64_t len,
 	x->on_sent_data = u;
 	if (!u->started) {
 		u->started = 1;
-		reg_event(u->p->c, KILN_REG_EV_BLOB_START, u->digest.str, u->what, 0, u->size, NULL);
+		reg_event(u->p->c, KILN_REG_EV_BLOB_START, u->digest.str, u->what, 0, u->size,
+			  NULL);
 	}
 	return reg_xfer_header(x, "Content-Type: application/octet-stream", err);
 }
@@ -174,8 +176,8 @@ static int up_step(struct up *u, struct kiln_error *err)
 		cleanup_free char *suffix = kiln_asprintf("blobs/uploads/?mount=%s&from=%s",
 							  u->digest.str, u->mount_from);
 		cleanup_free char *url = suffix ? reg_url(c, p->repo, suffix) : NULL;
-		cleanup_free char *scope = kiln_asprintf("%s repository:%s:pull", p->scope,
-							 u->mount_from);
+		cleanup_free char *scope =
+			kiln_asprintf("%s repository:%s:pull", p->scope, u->mount_from);
 		if (!url || !scope)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		r = new_xfer(u, "POST", url, scope, &x, err);
@@ -194,8 +196,8 @@ static int up_step(struct up *u, struct kiln_error *err)
 		if (r < 0)
 			return r;
 		char range[96];
-		snprintf(range, sizeof(range), "Content-Range: %lld-%lld", (long long)u->offset,
-			 (long long)(u->offset + len - 1));
+		snprintf(range, sizeof(range), "Content-Range: %lld-%lld", (long long) u->offset,
+			 (long long) (u->offset + len - 1));
 		/* a broken PATCH leaves the session at an unknown offset: no blind retry */
 		x->flags |= REG_XFER_NO_RETRY;
 		if ((r = open_body(u, x, u->offset, len, err)) < 0 ||
@@ -219,8 +221,8 @@ static int up_step(struct up *u, struct kiln_error *err)
 				reg_xfer_free(x);
 				return r;
 			}
-		} else if ((r = reg_xfer_header(x, "Content-Type: application/octet-stream",
-						err)) < 0) {
+		} else if ((r = reg_xfer_header(x, "Content-Type: application/octet-stream", err)) <
+			   0) {
 			reg_xfer_free(x);
 			return r;
 		}
@@ -273,7 +275,7 @@ static int up_finish(struct up *u, enum kiln_registry_event_kind ev)
 		p->bytes += u->size;
 	}
 	if (u->fd >= 0) {
-		(void)close(u->fd);
+		(void) close(u->fd);
 		u->fd = -1;
 	}
 	reg_event(p->c, ev, u->digest.str, u->what, u->size, u->size,
@@ -381,8 +383,8 @@ static int add_up(struct push *p, const struct kiln_oci_descriptor *desc, const 
 	return 0;
 }
 
-static int put_manifest(struct reg_client *c, const char *repo, const char *scope,
-			const char *tag, const char *media_type, const char *body, size_t len,
+static int put_manifest(struct reg_client *c, const char *repo, const char *scope, const char *tag,
+			const char *media_type, const char *body, size_t len,
 			const struct kiln_digest *d, struct kiln_error *err)
 {
 	cleanup_free char *suffix = kiln_asprintf("manifests/%s", tag);
@@ -432,8 +434,9 @@ int kiln_registry_push(struct kiln_store *st, const char *src, const char *dest,
 	r = kiln_ref_parse(target, KILN_REF_DEFAULT_TAG_LATEST, &ref, err);
 	if (r < 0) {
 		if (!dest)
-			return kiln_error_prefix(err, r, "'%s' is not a name to push to; give a "
-							 "destination",
+			return kiln_error_prefix(err, r,
+						 "'%s' is not a name to push to; give a "
+						 "destination",
 						 src);
 		return kiln_error_prefix(err, r, "destination");
 	}
@@ -452,9 +455,9 @@ int kiln_registry_push(struct kiln_store *st, const char *src, const char *dest,
 	cleanup(kiln_oci_manifest_freep) struct kiln_oci_manifest *m = NULL;
 	if ((r = kiln_oci_manifest_parse(body, len, &m, err)) < 0)
 		return kiln_error_prefix(err, r, "manifest %s", md.str);
-	const char *media_type = m->media_type ? m->media_type
-			       : img->media_type && *img->media_type ? img->media_type
-								      : KILN_MT_OCI_MANIFEST;
+	const char *media_type = m->media_type			       ? m->media_type
+				 : img->media_type && *img->media_type ? img->media_type
+								       : KILN_MT_OCI_MANIFEST;
 
 	cleanup(reg_client_freep) struct reg_client *c = NULL;
 	if ((r = reg_client_new(ctx, ref->domain, o, &c, err)) < 0)
@@ -488,7 +491,7 @@ int kiln_registry_push(struct kiln_store *st, const char *src, const char *dest,
 	if ((r = put_manifest(c, ref->path, p.scope, ref->tag, media_type, body, len, &md, err)) <
 	    0)
 		return r;
-	reg_event(c, KILN_REG_EV_MANIFEST, md.str, "manifest", (int64_t)len, (int64_t)len,
+	reg_event(c, KILN_REG_EV_MANIFEST, md.str, "manifest", (int64_t) len, (int64_t) len,
 		  dest_name);
 
 	/* where the blobs are now, for later mounts */
@@ -502,8 +505,8 @@ int kiln_registry_push(struct kiln_store *st, const char *src, const char *dest,
 		kiln_store_tx_rollback(st);
 		return r;
 	}
-	kiln_debug(ctx, "pushed %s: %zu uploaded, %zu present, %zu mounted", dest_name,
-		   p.uploaded, p.existing, p.mounted);
+	kiln_debug(ctx, "pushed %s: %zu uploaded, %zu present, %zu mounted", dest_name, p.uploaded,
+		   p.existing, p.mounted);
 	if (ret) {
 		memset(ret, 0, sizeof(*ret));
 		ret->dest = steal_ptr(&dest_name);

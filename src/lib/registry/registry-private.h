@@ -86,7 +86,7 @@ struct reg_client {
 };
 
 enum reg_xfer_flags {
-	REG_XFER_KEEP = 1 << 0,     /* the caller frees it after the run */
+	REG_XFER_KEEP = 1 << 0,	    /* the caller frees it after the run */
 	REG_XFER_NO_AUTH = 1 << 1,  /* never send credentials (foreign URLs) */
 	REG_XFER_NO_RETRY = 1 << 2, /* one attempt (uploads from a stream) */
 };
@@ -113,7 +113,7 @@ struct reg_xfer {
 	/* response */
 	long status;
 	struct kiln_strv resp_headers; /* "name: value", name lower-case; final answer only */
-	struct kiln_buf resp;          /* body when no sink took it (capped) */
+	struct kiln_buf resp;	       /* body when no sink took it (capped) */
 	size_t resp_max;
 	struct reg_sink sink;
 	/** Upload progress: called after each piece of the body went out. */

@@ -41,11 +41,11 @@
 #define KILN_REGISTRY_PARALLEL_DEFAULT 3
 #define KILN_REGISTRY_PARALLEL_MAX 16
 #define KILN_REGISTRY_RETRIES_DEFAULT 5
-#define KILN_REGISTRY_CHUNK_DEFAULT ((int64_t)16 << 20)
+#define KILN_REGISTRY_CHUNK_DEFAULT ((int64_t) 16 << 20)
 #define KILN_REGISTRY_RETRY_AFTER_MAX 120 /* seconds kiln agrees to wait */
-#define KILN_REGISTRY_TOKEN_MAX ((size_t)64 << 10)
-#define KILN_REGISTRY_ERROR_BODY_MAX ((size_t)64 << 10)
-#define KILN_REGISTRY_AUTHFILE_MAX ((size_t)4 << 20)
+#define KILN_REGISTRY_TOKEN_MAX ((size_t) 64 << 10)
+#define KILN_REGISTRY_ERROR_BODY_MAX ((size_t) 64 << 10)
+#define KILN_REGISTRY_AUTHFILE_MAX ((size_t) 4 << 20)
 
 enum kiln_registry_flags {
 	/** --tls-verify=false / --insecure: no certificate checks, http allowed. */
@@ -58,14 +58,14 @@ enum kiln_registry_flags {
 
 /** What a pull or push is doing, for progress display. */
 enum kiln_registry_event_kind {
-	KILN_REG_EV_RESOLVED,    /* msg: "name@digest (platform)" */
-	KILN_REG_EV_BLOB_START,  /* digest, total */
+	KILN_REG_EV_RESOLVED,	   /* msg: "name@digest (platform)" */
+	KILN_REG_EV_BLOB_START,	   /* digest, total */
 	KILN_REG_EV_BLOB_PROGRESS, /* digest, done, total */
-	KILN_REG_EV_BLOB_DONE,   /* digest, done == total */
-	KILN_REG_EV_BLOB_EXISTS, /* present already (locally on pull, remotely on push) */
-	KILN_REG_EV_BLOB_MOUNTED, /* push: mounted from msg (a repository) */
-	KILN_REG_EV_RETRY,       /* msg: why, done: attempt, total: delay in ms */
-	KILN_REG_EV_MANIFEST,    /* digest: the manifest written or pushed; msg: the name */
+	KILN_REG_EV_BLOB_DONE,	   /* digest, done == total */
+	KILN_REG_EV_BLOB_EXISTS,   /* present already (locally on pull, remotely on push) */
+	KILN_REG_EV_BLOB_MOUNTED,  /* push: mounted from msg (a repository) */
+	KILN_REG_EV_RETRY,	   /* msg: why, done: attempt, total: delay in ms */
+	KILN_REG_EV_MANIFEST,	   /* digest: the manifest written or pushed; msg: the name */
 };
 
 struct kiln_registry_event {
@@ -80,25 +80,25 @@ struct kiln_registry_event {
 typedef void (*kiln_registry_event_fn)(void *userdata, const struct kiln_registry_event *ev);
 
 struct kiln_registry_opts {
-	unsigned flags;          /* enum kiln_registry_flags */
-	const char *platform;    /* "os/arch[/variant]"; NULL = the host's */
-	const char *cert_dir;    /* NULL = /etc/containers/certs.d/<host:port>/ */
-	const char *authfile;    /* NULL = $DOCKER_CONFIG/config.json or ~/.docker/config.json */
-	const char *creds;       /* "USER:PASSWORD" or "USER"; NULL = from the authfile */
-	int parallel;            /* blobs at a time; 0 = KILN_REGISTRY_PARALLEL_DEFAULT */
-	int retries;             /* 0 = KILN_REGISTRY_RETRIES_DEFAULT; -1 = none */
-	int64_t chunk_size;      /* push: chunked above this; 0 = KILN_REGISTRY_CHUNK_DEFAULT */
+	unsigned flags;	      /* enum kiln_registry_flags */
+	const char *platform; /* "os/arch[/variant]"; NULL = the host's */
+	const char *cert_dir; /* NULL = /etc/containers/certs.d/<host:port>/ */
+	const char *authfile; /* NULL = $DOCKER_CONFIG/config.json or ~/.docker/config.json */
+	const char *creds;    /* "USER:PASSWORD" or "USER"; NULL = from the authfile */
+	int parallel;	      /* blobs at a time; 0 = KILN_REGISTRY_PARALLEL_DEFAULT */
+	int retries;	      /* 0 = KILN_REGISTRY_RETRIES_DEFAULT; -1 = none */
+	int64_t chunk_size;   /* push: chunked above this; 0 = KILN_REGISTRY_CHUNK_DEFAULT */
 	kiln_registry_event_fn on_event;
 	void *event_userdata;
 };
 
 struct kiln_registry_pull_result {
-	char *name;                  /* canonical name pointed at the image, NULL if by digest */
-	char *repository;            /* "docker.io/library/busybox" */
+	char *name;		     /* canonical name pointed at the image, NULL if by digest */
+	char *repository;	     /* "docker.io/library/busybox" */
 	struct kiln_digest resolved; /* what the tag pointed at (index or manifest) */
 	struct kiln_digest manifest; /* the image's manifest */
 	struct kiln_digest config;   /* the image id */
-	char *platform;              /* "linux/amd64" */
+	char *platform;		     /* "linux/amd64" */
 	size_t blobs_fetched;
 	size_t blobs_present;
 	int64_t bytes_fetched;
@@ -115,7 +115,7 @@ int kiln_registry_pull(struct kiln_store *st, const char *ref, const struct kiln
 	__attribute__((warn_unused_result));
 
 struct kiln_registry_push_result {
-	char *dest;                  /* canonical "domain/path:tag" pushed */
+	char *dest;		     /* canonical "domain/path:tag" pushed */
 	struct kiln_digest manifest; /* digest of the pushed manifest */
 	size_t blobs_uploaded;
 	size_t blobs_existing;

@@ -56,11 +56,11 @@ static size_t token_len(const struct cursor *c, size_t at)
 
 static char *lower_dup(const unsigned char *s, size_t n)
 {
-	char *r = kiln_strndup((const char *)s, n);
+	char *r = kiln_strndup((const char *) s, n);
 	if (r)
 		for (char *p = r; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
+				*p = (char) (*p - 'A' + 'a');
 	return r;
 }
 
@@ -78,7 +78,7 @@ static int param_ahead(const struct cursor *c)
 	t.pos++;
 	skip_ws(&t);
 	int ch = peek(&t);
-	return ch == '"' || (ch >= 0 && ch != '=' && is_tchar((unsigned char)ch));
+	return ch == '"' || (ch >= 0 && ch != '=' && is_tchar((unsigned char) ch));
 }
 
 static int parse_quoted(struct cursor *c, char **ret, struct kiln_error *err)
@@ -103,7 +103,7 @@ static int parse_quoted(struct cursor *c, char **ret, struct kiln_error *err)
 		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
 			return kiln_fail(err, KILN_EPARSE, 0,
 					 "WWW-Authenticate: control character in quoted string");
-		if (kiln_buf_addch(&b, (char)ch) < 0)
+		if (kiln_buf_addch(&b, (char) ch) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
 	*ret = kiln_buf_detach(&b, NULL);
@@ -176,7 +176,7 @@ static int parse_param(struct cursor *c, struct kiln_auth_challenge *ch, struct 
 		}
 	} else {
 		size_t vn = token_len(c, c->pos);
-		value = kiln_strndup((const char *)c->s + c->pos, vn);
+		value = kiln_strndup((const char *) c->s + c->pos, vn);
 		if (!value) {
 			free(name);
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -187,14 +187,14 @@ static int parse_param(struct cursor *c, struct kiln_auth_challenge *ch, struct 
 }
 
 /* One challenge at the cursor; leaves the cursor after it (at ',' or the end). */
-static int parse_challenge(struct cursor *c, struct kiln_auth_challenge *ch,
-			   struct kiln_error *err)
+static int parse_challenge(struct cursor *c, struct kiln_auth_challenge *ch, struct kiln_error *err)
 {
 	size_t n = token_len(c, c->pos);
 	if (n == 0)
-		return kiln_fail(err, KILN_EPARSE, 0,
-				 "WWW-Authenticate: expected an authentication scheme at offset %zu",
-				 c->pos);
+		return kiln_fail(
+			err, KILN_EPARSE, 0,
+			"WWW-Authenticate: expected an authentication scheme at offset %zu",
+			c->pos);
 	ch->scheme = lower_dup(c->s + c->pos, n);
 	if (!ch->scheme)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -227,14 +227,15 @@ static int parse_challenge(struct cursor *c, struct kiln_auth_challenge *ch,
 					 c->pos);
 		while (c->pos < c->len && c->s[c->pos] == '=')
 			c->pos++;
-		ch->token68 = kiln_strndup((const char *)c->s + start, c->pos - start);
+		ch->token68 = kiln_strndup((const char *) c->s + start, c->pos - start);
 		if (!ch->token68)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		skip_ws(c);
 		if (peek(c) >= 0 && peek(c) != ',')
-			return kiln_fail(err, KILN_EPARSE, 0,
-					 "WWW-Authenticate: unexpected '%c' after token at offset %zu",
-					 peek(c), c->pos);
+			return kiln_fail(
+				err, KILN_EPARSE, 0,
+				"WWW-Authenticate: unexpected '%c' after token at offset %zu",
+				peek(c), c->pos);
 		return 0;
 	}
 	for (;;) {
@@ -262,11 +263,11 @@ int kiln_www_auth_parse(const char *value, size_t len, struct kiln_auth_challeng
 			struct kiln_error *err)
 {
 	if (len > KILN_WWW_AUTH_MAX)
-		return kiln_fail(err, KILN_ELIMIT, 0, "WWW-Authenticate header longer than %d bytes",
-				 KILN_WWW_AUTH_MAX);
+		return kiln_fail(err, KILN_ELIMIT, 0,
+				 "WWW-Authenticate header longer than %d bytes", KILN_WWW_AUTH_MAX);
 	if (memchr(value, 0, len))
 		return kiln_fail(err, KILN_EPARSE, 0, "WWW-Authenticate: NUL byte in header");
-	struct cursor c = { (const unsigned char *)value, len, 0 };
+	struct cursor c = { (const unsigned char *) value, len, 0 };
 	size_t old_len = out->len;
 	int r = 0;
 	skip_ws_commas(&c);

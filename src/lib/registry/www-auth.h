@@ -31,7 +31,7 @@ struct kiln_auth_param {
 };
 
 struct kiln_auth_challenge {
-	char *scheme; /* lower-case: "bearer", "basic", ... */
+	char *scheme;  /* lower-case: "bearer", "basic", ... */
 	char *token68; /* NULL unless the challenge carried a token68 */
 	struct kiln_auth_param *params;
 	size_t n_params;
@@ -42,9 +42,9 @@ struct kiln_auth_challenges {
 	size_t len;
 };
 
-#define KILN_AUTH_CHALLENGES_INIT                                                                \
-	{                                                                                        \
-		NULL, 0                                                                          \
+#define KILN_AUTH_CHALLENGES_INIT                                                                  \
+	{                                                                                          \
+		NULL, 0                                                                            \
 	}
 
 /**

@@ -26,7 +26,7 @@ static int64_t now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int reg_xfer_new(struct reg_client *c, const char *method, const char *url, const char *scope,
@@ -52,7 +52,7 @@ static void xfer_detach(struct reg_xfer *x)
 {
 	if (x->easy) {
 		if (x->c && x->c->multi)
-			(void)curl_multi_remove_handle(x->c->multi, x->easy);
+			(void) curl_multi_remove_handle(x->c->multi, x->easy);
 		curl_easy_cleanup(x->easy);
 		x->easy = NULL;
 	}
@@ -145,14 +145,14 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 	const char *colon = memchr(buf, ':', n);
 	if (!colon)
 		return len; /* obs-fold or junk: ignored */
-	size_t nl = (size_t)(colon - buf);
+	size_t nl = (size_t) (colon - buf);
 	const char *v = colon + 1;
 	while (v < buf + n && (*v == ' ' || *v == '\t'))
 		v++;
-	size_t vl = (size_t)(buf + n - v);
+	size_t vl = (size_t) (buf + n - v);
 	while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
 		vl--;
-	char *line = kiln_asprintf("%.*s: %.*s", (int)nl, buf, (int)vl, v);
+	char *line = kiln_asprintf("%.*s: %.*s", (int) nl, buf, (int) vl, v);
 	if (!line) {
 		struct kiln_error e = KILN_ERROR_INIT;
 		kiln_fail(&e, KILN_ENOMEM, 0, "out of memory");
@@ -160,7 +160,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 	}
 	for (size_t i = 0; i < nl; i++)
 		if (line[i] >= 'A' && line[i] <= 'Z')
-			line[i] = (char)(line[i] - 'A' + 'a');
+			line[i] = (char) (line[i] - 'A' + 'a');
 	if (kiln_strv_push_owned(&x->resp_headers, line) < 0) {
 		struct kiln_error e = KILN_ERROR_INIT;
 		kiln_fail(&e, KILN_ENOMEM, 0, "out of memory");
@@ -179,7 +179,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 		struct kiln_error e = KILN_ERROR_INIT;
 		if (x->sink.write(x->sink.data, x, ptr, n, &e) < 0)
 			return fail_in_callback(x, &e);
-		x->received += (int64_t)n;
+		x->received += (int64_t) n;
 		return n;
 	}
 	int ok2xx = x->status >= 200 && x->status < 300;
@@ -195,7 +195,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 		kiln_fail(&e, KILN_ENOMEM, 0, "out of memory");
 		return fail_in_callback(x, &e);
 	}
-	x->received += (int64_t)n;
+	x->received += (int64_t) n;
 	return n;
 }
 
@@ -203,33 +203,34 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *userdata)
 {
 	struct reg_xfer *x = userdata;
 	size_t want = size * nitems;
-	int64_t total = x->body_fd >= 0 ? x->body_size : (int64_t)x->body_len;
+	int64_t total = x->body_fd >= 0 ? x->body_size : (int64_t) x->body_len;
 	int64_t left = total - x->sent;
 	if (left <= 0)
 		return 0;
-	if ((int64_t)want > left)
-		want = (size_t)left;
+	if ((int64_t) want > left)
+		want = (size_t) left;
 	if (x->body_fd >= 0) {
 		ssize_t n;
 		do
-			n = pread(x->body_fd, buf, want, (off_t)(x->body_off + x->sent));
+			n = pread(x->body_fd, buf, want, (off_t) (x->body_off + x->sent));
 		while (n < 0 && errno == EINTR);
 		if (n <= 0) {
 			struct kiln_error e = KILN_ERROR_INIT;
 			if (n < 0)
 				kiln_fail_errno(&e, "reading the blob to upload");
 			else
-				kiln_fail(&e, KILN_EIO, 0, "the blob to upload is shorter than expected");
+				kiln_fail(&e, KILN_EIO, 0,
+					  "the blob to upload is shorter than expected");
 			fail_in_callback(x, &e);
 			return CURL_READFUNC_ABORT;
 		}
 		x->sent += n;
 		if (x->on_sent)
 			x->on_sent(x->on_sent_data, x);
-		return (size_t)n;
+		return (size_t) n;
 	}
 	memcpy(buf, x->body + x->sent, want);
-	x->sent += (int64_t)want;
+	x->sent += (int64_t) want;
 	if (x->on_sent)
 		x->on_sent(x->on_sent_data, x);
 	return want;
@@ -280,37 +281,37 @@ static int setup_easy(struct reg_client *c, struct reg_xfer *x, struct kiln_erro
 	}
 	if (x->resume_offset > 0) {
 		char range[64];
-		snprintf(range, sizeof(range), "Range: bytes=%lld-", (long long)x->resume_offset);
+		snprintf(range, sizeof(range), "Range: bytes=%lld-", (long long) x->resume_offset);
 		if (add_header(&x->slist, range) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
 	CURL *h = x->easy;
-	(void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->slist);
-	(void)curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	(void)curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
-	(void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-	(void)curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-	(void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
-	(void)curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+	(void) curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->slist);
+	(void) curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	(void) curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+	(void) curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	(void) curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	(void) curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
+	(void) curl_easy_setopt(h, CURLOPT_PRIVATE, x);
 	x->errbuf[0] = 0;
 	int is_get = strcmp(x->method, "GET") == 0;
 	if (strcmp(x->method, "HEAD") == 0) {
-		(void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		(void) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (!is_get) {
-		(void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+		(void) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
 		if (x->has_body || strcmp(x->method, "PUT") == 0 ||
 		    strcmp(x->method, "PATCH") == 0 || strcmp(x->method, "POST") == 0) {
-			int64_t size = x->body_fd >= 0 ? x->body_size : (int64_t)x->body_len;
-			(void)curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-			(void)curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
-			(void)curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-			(void)curl_easy_setopt(h, CURLOPT_READDATA, x);
+			int64_t size = x->body_fd >= 0 ? x->body_size : (int64_t) x->body_len;
+			(void) curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+			(void) curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) size);
+			(void) curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+			(void) curl_easy_setopt(h, CURLOPT_READDATA, x);
 		}
 	}
 	/* registries redirect blob downloads to storage; never other methods */
 	if (is_get || strcmp(x->method, "HEAD") == 0) {
-		(void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-		(void)curl_easy_setopt(h, CURLOPT_MAXREDIRS, 8L);
+		(void) curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+		(void) curl_easy_setopt(h, CURLOPT_MAXREDIRS, 8L);
 	}
 	return 0;
 }
@@ -345,7 +346,7 @@ static void requeue(struct reg_client *c, struct reg_xfer *x, int64_t delay_ms, 
 	x->not_before_ms = now_ms() + delay_ms;
 	reg_event(c, KILN_REG_EV_RETRY, NULL, x->what, x->attempt, delay_ms, why);
 	kiln_debug(c->ctx, "registry %s: %s %s: %s; attempt %d in %lld ms", c->host, x->method,
-		   x->url, why, x->attempt + 1, (long long)delay_ms);
+		   x->url, why, x->attempt + 1, (long long) delay_ms);
 	reg_queue(c, x);
 }
 
@@ -372,7 +373,7 @@ static int64_t retry_after_ms(const struct reg_xfer *x)
 	if (t < 0)
 		return -1;
 	time_t now = time(NULL);
-	return t > now ? (int64_t)(t - now) * 1000 : 0;
+	return t > now ? (int64_t) (t - now) * 1000 : 0;
 }
 
 /* A TLS alert from the peer (a refused client certificate, ...) does not go away on retry. */
@@ -408,27 +409,40 @@ int reg_fail(struct reg_client *c, const struct reg_xfer *x, enum kiln_err code,
 	if (x->attempt > 0)
 		return kiln_fail(err, code, 0, "registry %s: %s %s: %s (after %d attempts)",
 				 c->domain, x->method, x->url, msg, x->attempt + 1);
-	return kiln_fail(err, code, 0, "registry %s: %s %s: %s", c->domain, x->method, x->url,
-			 msg);
+	return kiln_fail(err, code, 0, "registry %s: %s %s: %s", c->domain, x->method, x->url, msg);
 }
 
 static const char *reason(long status)
 {
 	switch (status) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 416: return "Range Not Satisfiable";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 416:
+		return "Range Not Satisfiable";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "";
 	}
 }
 
@@ -521,10 +535,10 @@ static int attempt_done(struct reg_client *c, struct reg_xfer *x, CURLcode code,
 	     x->status == 504) &&
 	    x->attempt < max) {
 		int64_t delay = retry_after_ms(x);
-		if (delay > (int64_t)KILN_REGISTRY_RETRY_AFTER_MAX * 1000) {
+		if (delay > (int64_t) KILN_REGISTRY_RETRY_AFTER_MAX * 1000) {
 			r = reg_fail(c, x, KILN_ENET, err,
 				     "%ld %s: asked to retry after %lld s, more than kiln waits",
-				     x->status, reason(x->status), (long long)(delay / 1000));
+				     x->status, reason(x->status), (long long) (delay / 1000));
 			drop(x);
 			return r;
 		}
@@ -584,7 +598,7 @@ int reg_run(struct reg_client *c, struct kiln_error *err)
 		}
 		int64_t now = now_ms();
 		int64_t wait = 250;
-		for (struct reg_xfer **p = &c->queue; *p && c->n_active < (size_t)c->parallel;) {
+		for (struct reg_xfer **p = &c->queue; *p && c->n_active < (size_t) c->parallel;) {
 			struct reg_xfer *x = *p;
 			if (x->not_before_ms > now) {
 				if (x->not_before_ms - now < wait)
@@ -620,7 +634,7 @@ int reg_run(struct reg_client *c, struct kiln_error *err)
 				continue;
 			struct reg_xfer *x = NULL;
 			CURLcode code = m->data.result;
-			(void)curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			(void) curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &x);
 			if (!x)
 				continue;
 			unlink_active(c, x);
@@ -632,7 +646,7 @@ int reg_run(struct reg_client *c, struct kiln_error *err)
 		}
 		/* a finished transfer may have freed a slot for one that can start now */
 		now = now_ms();
-		for (struct reg_xfer *q = c->queue; q && c->n_active < (size_t)c->parallel;
+		for (struct reg_xfer *q = c->queue; q && c->n_active < (size_t) c->parallel;
 		     q = q->next)
 			if (q->not_before_ms <= now) {
 				wait = 0;
@@ -641,7 +655,7 @@ int reg_run(struct reg_client *c, struct kiln_error *err)
 				wait = q->not_before_ms - now;
 			}
 		if (wait > 0 && (c->n_active > 0 || c->queue))
-			(void)curl_multi_poll(c->multi, NULL, 0, (int)wait, NULL);
+			(void) curl_multi_poll(c->multi, NULL, 0, (int) wait, NULL);
 	}
 }
 
@@ -663,8 +677,8 @@ static int sleep_ms(const struct kiln_ctx *ctx, int64_t ms)
 			return 0;
 		if (left > 100)
 			left = 100;
-		struct timespec ts = { 0, (long)left * 1000000L };
-		(void)nanosleep(&ts, NULL);
+		struct timespec ts = { 0, (long) left * 1000000L };
+		(void) nanosleep(&ts, NULL);
 	}
 }
 
@@ -683,7 +697,8 @@ int reg_xfer_perform(struct reg_client *c, struct reg_xfer *x, CURLcode *ret_cod
 		if (x->failed) {
 			struct kiln_error e = KILN_ERROR_INIT;
 			kiln_error_move(&e, &x->fail);
-			r = reg_fail(c, x, e.code, err, "%s", e.msg ? e.msg : kiln_strerror(e.code));
+			r = reg_fail(c, x, e.code, err, "%s",
+				     e.msg ? e.msg : kiln_strerror(e.code));
 			kiln_error_release(&e);
 			return r;
 		}
@@ -694,7 +709,7 @@ int reg_xfer_perform(struct reg_client *c, struct reg_xfer *x, CURLcode *ret_cod
 			delay = retry_after_ms(x);
 			if (delay < 0)
 				delay = backoff_ms(x->attempt);
-			if (delay > (int64_t)KILN_REGISTRY_RETRY_AFTER_MAX * 1000)
+			if (delay > (int64_t) KILN_REGISTRY_RETRY_AFTER_MAX * 1000)
 				delay = -1;
 		}
 		if (delay < 0 || x->attempt >= max) {
