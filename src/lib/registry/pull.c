@@ -193,8 +193,7 @@ static int dl_done(struct reg_client *c, struct reg_xfer *x, void *data, struct 
 /* GET a manifest-like document; its bytes and digest (verified against `want` when given). */
 static int fetch_manifest(struct reg_client *c, const char *repo, const char *reference,
 			  const struct kiln_digest *want, int64_t want_size, char **ret_body,
-			  size_t *ret_len, struct kiln_digest *ret_digest, char **ret_type,
-			  struct kiln_error *err)
+			  size_t *ret_len, struct kiln_digest *ret_digest, struct kiln_error *err)
 {
 	cleanup_free char *suffix = kiln_asprintf("manifests/%s", reference);
 	cleanup_free char *url = suffix ? reg_url(c, repo, suffix) : NULL;
@@ -213,8 +212,6 @@ static int fetch_manifest(struct reg_client *c, const char *repo, const char *re
 	r = reg_do(c, x, err);
 	if (r < 0)
 		return r;
-	if (x->status == 404)
-		return reg_fail_status(c, x, err);
 	if (x->status != 200)
 		return reg_fail_status(c, x, err);
 	struct kiln_digest got;
@@ -232,15 +229,11 @@ static int fetch_manifest(struct reg_client *c, const char *repo, const char *re
 		return reg_fail(c, x, KILN_EDIGEST, err,
 				"manifest content hashes to %s, but the registry says %s", got.str,
 				dcd);
-	const char *ct = reg_xfer_get(x, "content-type");
-	*ret_type = kiln_strdup(ct ? ct : "");
+	/* the kind of document comes from the body (kiln_oci_detect), not Content-Type */
 	*ret_len = x->resp.len;
 	*ret_body = kiln_buf_detach(&x->resp, NULL);
-	if (!*ret_body || !*ret_type) {
-		free(*ret_body);
-		free(*ret_type);
+	if (!*ret_body)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	}
 	*ret_digest = got;
 	return 0;
 }
@@ -454,10 +447,9 @@ int kiln_registry_pull(struct kiln_store *st, const char *refstr,
 		wantp = &want_digest;
 	}
 	cleanup_free char *body = NULL;
-	cleanup_free char *ctype = NULL;
 	size_t len = 0;
 	r = fetch_manifest(c, ref->path, ref->digest ? ref->digest : ref->tag, wantp, -1, &body,
-			   &len, &resolved, &ctype, err);
+			   &len, &resolved, err);
 	if (r < 0)
 		return r;
 	enum kiln_mt_kind kind;
@@ -495,10 +487,8 @@ int kiln_registry_pull(struct kiln_store *st, const char *refstr,
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		free(body);
 		body = NULL;
-		free(ctype);
-		ctype = NULL;
 		r = fetch_manifest(c, ref->path, cd.str, &cd, child->size, &body, &len, &mdigest,
-				   &ctype, err);
+				   err);
 		if (r < 0)
 			return r;
 		r = kiln_oci_detect(body, len, &kind, err);
