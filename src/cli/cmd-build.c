@@ -304,7 +304,7 @@ static int write_metadata(const char *path, const struct kiln_build_result *res,
 			json_array_append_new(p, json_string(res->pushed.items[i]));
 		json_object_set_new(j, "kiln.pushed", p ? p : json_null());
 	}
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
 	json_decref(j);
 	if (!s)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
