@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "base/base.h"
-#include "ignore/golang.h"
 #include "ignore/ignore.h"
 #include "tap.h"
 #include "conf-dockerignore.h"
@@ -135,7 +134,7 @@ static const char *matcher_verdict(const char *const *patterns, size_t n, const 
 	while (cut > 0 && path[cut - 1] != '/')
 		cut--;
 	cleanup_free char *dir = kiln_malloc(cut + 2);
-	size_t dirlen = dir ? kiln_ignore_go_clean(path, cut, dir) : 0;
+	size_t dirlen = dir ? kiln_go_clean(path, cut, dir) : 0;
 	if (dir && !(dirlen == 1 && dir[0] == '.')) {
 		for (size_t j = 0; j <= dirlen && b >= 0; j++) {
 			if (j < dirlen && dir[j] != '/')

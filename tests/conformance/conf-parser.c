@@ -210,7 +210,7 @@ static int fis(const struct field *f, const char *s)
 static void diag_text(const char *label, const char *s, size_t len)
 {
 	cleanup(kiln_buf_release) struct kiln_buf q = KILN_BUF_INIT;
-	if (kiln_df_go_quote(&q, s, len) >= 0)
+	if (kiln_go_quote(&q, s, len) >= 0)
 		tap_diag("%s %s", label, q.buf);
 }
 

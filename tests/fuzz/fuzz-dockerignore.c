@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "ignore/golang.h"
 #include "ignore/ignore.h"
 #include "ignore/regexp.h"
 
@@ -127,8 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < l.patterns.len; i++) {
 		const char *p = l.patterns.items[i];
 		size_t pl = l.lens ? l.lens[i] : strlen(p);
-		(void)kiln_ignore_go_match(p, pl, ".", 1);
-		(void)kiln_ignore_go_match(p, pl, p, pl);
+		(void)kiln_go_match(p, pl, ".", 1);
+		(void)kiln_go_match(p, pl, p, pl);
 		compare_engines(p, nul ? nul + 1 : s, nul ? size - flen - 1 : flen);
 	}
 

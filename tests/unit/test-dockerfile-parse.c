@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of the Dockerfile parser beyond BuildKit's own data (which
- * tests/conformance/conf-parser.c runs): Go's quoting and lower-casing, the
- * dump of edge cases, errors and where they point, comments, warnings,
- * heredocs, the JSON model, limits and the reusable helpers.
+ * tests/conformance/conf-parser.c runs): the dump of edge cases, errors and
+ * where they point, comments, warnings, heredocs, the JSON model, limits and
+ * the reusable helpers. Go's quoting and lower-casing are base's
+ * (test-base-gotext.c).
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -12,74 +13,6 @@
 #include "base/base.h"
 #include "dockerfile/dockerfile.h"
 #include "tap.h"
-
-/* ---- Go's strconv.Quote and strings.ToLower ---- */
-
-struct quote_case {
-	const char *in;
-	size_t len; /* 0: strlen */
-	const char *want;
-};
-
-static const struct quote_case quote_cases[] = {
-	{ "plain", 0, "\"plain\"" },
-	{ "", 0, "\"\"" },
-	{ "a\"b\\c", 0, "\"a\\\"b\\\\c\"" },
-	{ "\a\b\f\n\r\t\v", 0, "\"\\a\\b\\f\\n\\r\\t\\v\"" },
-	{ "\x01\x1f\x7f", 0, "\"\\x01\\x1f\\x7f\"" },
-	{ "a\0b", 3, "\"a\\x00b\"" },
-	{ "\xff\xfe", 0, "\"\\xff\\xfe\"" },
-	{ "\xed\xa0\x80", 0, "\"\\xed\\xa0\\x80\"" }, /* a surrogate in UTF-8: invalid */
-	{ "\xc0\xaf", 0, "\"\\xc0\\xaf\"" },	      /* overlong '/' */
-	{ "\xe2\x82", 0, "\"\\xe2\\x82\"" },	      /* truncated sequence */
-	{ "\xe2\x99\xa5 \xe2\x98\x83", 0, "\"\xe2\x99\xa5 \xe2\x98\x83\"" }, /* printable: raw */
-	{ "\xc2\xa0", 0, "\"\\u00a0\"" }, /* NBSP is no graphic */
-	{ "\xc2\x85", 0, "\"\\u0085\"" },
-	{ "\xc2\xad", 0, "\"\\u00ad\"" }, /* soft hyphen: format */
-	{ "\xef\xbb\xbf", 0, "\"\\ufeff\"" },
-	{ "\xe2\x80\xa8", 0, "\"\\u2028\"" },
-	{ "\xf0\x9f\x98\x80", 0, "\"\xf0\x9f\x98\x80\"" }, /* emoji: a symbol */
-	{ "\xf4\x8f\xbf\xbf", 0, "\"\\U0010ffff\"" },	   /* unassigned */
-	{ "\xf3\xa0\x80\x81", 0, "\"\\U000e0001\"" },	   /* language tag: format */
-	{ "\xef\xbf\xbd", 0, "\"\xef\xbf\xbd\"" },	   /* U+FFFD itself is printable */
-	{ "\xe4\xb8\xad\xe6\x96\x87", 0, "\"\xe4\xb8\xad\xe6\x96\x87\"" },
-};
-
-static void test_quote(void)
-{
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(quote_cases); i++) {
-		const struct quote_case *c = &quote_cases[i];
-		cleanup(kiln_buf_release) struct kiln_buf b = KILN_BUF_INIT;
-		size_t len = c->len ? c->len : strlen(c->in);
-		int r = kiln_df_go_quote(&b, c->in, len);
-		TAP_INT_EQ(r, 0, "quote case %zu succeeds", i);
-		TAP_STR_EQ(b.buf, c->want, "strconv.Quote case %zu", i);
-	}
-}
-
-static const struct quote_case lower_cases[] = {
-	{ "RUN", 0, "run" },
-	{ "WorkDir", 0, "workdir" },
-	{ "\xc3\x80\xc3\x89", 0, "\xc3\xa0\xc3\xa9" }, /* ÀÉ */
-	{ "WOR\xe2\x84\xaa"
-	  "DIR",
-	  0, "workdir" },			       /* Kelvin sign folds to k */
-	{ "\xc4\xb0", 0, "i" },			       /* dotted capital I */
-	{ "R\xffN", 0, "r\xef\xbf\xbdn" },	       /* invalid byte: U+FFFD */
-	{ "\xce\xa3\xce\x91", 0, "\xcf\x83\xce\xb1" }, /* ΣΑ -> σα */
-	{ "\xf0\x90\x90\x80", 0, "\xf0\x90\x90\xa8" }, /* Deseret, outside the BMP */
-};
-
-static void test_lower(void)
-{
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(lower_cases); i++) {
-		const struct quote_case *c = &lower_cases[i];
-		cleanup(kiln_buf_release) struct kiln_buf b = KILN_BUF_INIT;
-		int r = kiln_df_go_to_lower(&b, c->in, strlen(c->in));
-		TAP_INT_EQ(r, 0, "lower case %zu succeeds", i);
-		TAP_STR_EQ(b.buf, c->want, "strings.ToLower case %zu", i);
-	}
-}
 
 /* ---- dumps of edge cases ---- */
 
@@ -892,8 +825,6 @@ static void test_failmalloc(void)
 
 int main(void)
 {
-	test_quote();
-	test_lower();
 	test_dumps();
 	test_errors();
 	test_limits();

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The ignore module: Go helpers, ReadAll, New, the matchers and the regexp
- * engine behind them (this file); the walker and the ignore-file lookup
- * (test-ignore-walk.c).
+ * The ignore module: ReadAll, New, the matchers and the regexp engine
+ * behind them (this file); the walker and the ignore-file lookup
+ * (test-ignore-walk.c). Go's Clean, Match and TrimSpace, which they build
+ * on, are base's (test-base-gotext.c).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "base/base.h"
-#include "ignore/golang.h"
 #include "ignore/ignore.h"
 #include "ignore/regexp.h"
 #include "tap.h"
@@ -32,125 +32,6 @@ void ignore_tap_diag(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	tap_diag("%s", buf);
-}
-
-/* ---- Go helpers ---- */
-
-static const struct {
-	const char *in, *out;
-} clean_cases[] = {
-	{ "", "." },
-	{ "a/b/", "a/b" },
-	{ "/", "/" },
-	{ "//a//b", "/a/b" },
-	{ "a/../b", "b" },
-	{ "../x", "../x" },
-	{ "/../x", "/x" },
-	{ "a/./b/.", "a/b" },
-	{ "./", "." },
-	{ "a/..", "." },
-	{ "..//..", "../.." },
-	{ "/a/../../b", "/b" },
-	{ "!./foo", "!./foo" },
-	{ "!foo/../bar", "bar" },
-	{ "a/b/../../../c", "../c" },
-};
-
-static void test_clean(void)
-{
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(clean_cases); i++) {
-		const char *in = clean_cases[i].in;
-		char out[64];
-		size_t n = kiln_ignore_go_clean(in, strlen(in), out);
-		TAP_OK(n == strlen(out), "Clean(%s): length", in);
-		TAP_STR_EQ(out, clean_cases[i].out, "Clean(\"%s\")", in);
-	}
-}
-
-static const struct {
-	const char *in, *out;
-} trim_cases[] = {
-	{ " \t x \n", "x" },
-	{ "\xC2\xA0x\xE3\x80\x80", "x" },	  /* U+00A0, U+3000 */
-	{ "\xC2\x85x\xC2\x85", "x" },		  /* U+0085 */
-	{ "\xE2\x80\x8Bx", "\xE2\x80\x8Bx" },	  /* U+200B is not white space */
-	{ "\xEF\xBB\xBFx", "\xEF\xBB\xBFx" },	  /* nor is a BOM */
-	{ "\xFFx ", "\xFFx" },			  /* a bad byte stops the trim */
-	{ "\xE2\x80\xA8 x \xE2\x80\xA9", "x" }, /* U+2028, U+2029 */
-	{ "   ", "" },
-};
-
-static void test_trim(void)
-{
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(trim_cases); i++) {
-		const char *s = trim_cases[i].in;
-		size_t n = strlen(s);
-		kiln_ignore_go_trim_space(&s, &n);
-		char buf[32];
-		snprintf(buf, sizeof(buf), "%.*s", (int)n, s);
-		TAP_STR_EQ(buf, trim_cases[i].out, "TrimSpace case %zu", i);
-	}
-}
-
-static const struct {
-	const char *pattern, *name;
-	int want; /* 1, 0, -1 = ErrBadPattern */
-} match_cases[] = {
-	{ "a*", "abc", 1 },
-	{ "a*/b", "a/c/b", 0 },
-	{ "[^a]", "/", 1 }, /* classes do not exclude the separator */
-	{ "a?b", "a/b", 0 },
-	{ "[]a]", "]", -1 },
-	{ "a[", ".", -1 },	 /* reported although the match failed before '[' */
-	{ "*x[", "abc", -1 }, /* the chunk is parsed to its end */
-	{ "a*", ".", 0 },
-	{ "x", "y", 0 },
-	{ "x", "y[", 0 },
-	{ "a*b", "a*b", 1 },
-	{ "a*b[", "ab", -1 },
-	{ "*[", "a", -1 },
-	{ "\\*", "*", 1 },
-	{ "a\\", "a", -1 },
-	{ "[a-b-c]", "a", -1 },
-	{ "[\xFF]", "a", -1 }, /* a bad byte in a class */
-	{ "a?", "a\xE2\x98\xBA", 1 },
-	{ "*", "", 1 },
-	{ "", "", 1 },
-	{ "", "a", 0 },
-};
-
-static void test_go_match(void)
-{
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(match_cases); i++) {
-		const char *p = match_cases[i].pattern, *n = match_cases[i].name;
-		int got = kiln_ignore_go_match(p, strlen(p), n, strlen(n));
-		TAP_INT_EQ(got, match_cases[i].want, "filepath.Match(%s, %s)", p, n);
-	}
-}
-
-static void test_decode(void)
-{
-	static const struct {
-		const char *s;
-		uint32_t r;
-		size_t w;
-	} cases[] = {
-		{ "A", 'A', 1 },
-		{ "\xC3\xA9", 0xE9, 2 },
-		{ "\xE2\x98\xBA", 0x263A, 3 },
-		{ "\xF0\x9F\x98\x80", 0x1F600, 4 },
-		{ "\xC0\x80", GO_RUNE_ERROR, 1 },     /* overlong */
-		{ "\xED\xA0\x80", GO_RUNE_ERROR, 1 }, /* surrogate */
-		{ "\xF4\x90\x80\x80", GO_RUNE_ERROR, 1 },
-		{ "\xE2\x98", GO_RUNE_ERROR, 1 }, /* truncated */
-		{ "\xFF", GO_RUNE_ERROR, 1 },
-	};
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
-		uint32_t r;
-		size_t w = kiln_ignore_go_decode_rune(cases[i].s, strlen(cases[i].s), &r);
-		TAP_OK(r == cases[i].r && w == cases[i].w, "decode case %zu: U+%04X width %zu", i,
-		       (unsigned)r, w);
-	}
 }
 
 /* ---- ReadAll ---- */
@@ -766,10 +647,6 @@ static void test_regexp(void)
 
 int main(void)
 {
-	test_clean();
-	test_trim();
-	test_go_match();
-	test_decode();
 	test_read_all();
 	test_nul_bytes();
 	test_new_errors();

@@ -8,4 +8,7 @@
 #include "digest.h"
 #include "error.h"
 #include "fs.h"
+#include "gopath.h"
+#include "gotext.h"
 #include "strv.h"
+#include "unicode.h"

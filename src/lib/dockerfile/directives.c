@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gostr.h"
+#include "base/gotext.h"
 #include "internal.h"
 #include "syntax.h"
 
@@ -31,7 +31,7 @@ int df_directive_line(const char *line, size_t len, const char *prefix, size_t *
 	if (len < plen || memcmp(line, prefix, plen) != 0)
 		return 0;
 	size_t i = plen;
-	i += kiln_df_space_prefix(line + i, len - i);
+	i += kiln_go_space_prefix(line + i, len - i);
 	/* ^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$ */
 	if (i >= len || !is_alpha(line[i]))
 		return 0;

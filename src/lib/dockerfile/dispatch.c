@@ -12,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/gotext.h"
 #include "goconv.h"
-#include "gostr.h"
 #include "graph-internal.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -198,7 +198,7 @@ int df_check_secret_key(struct df_graph *gr, const char *instr, const char *key,
 	    has_word(key, allow, KILN_ARRAY_SIZE(allow)))
 		return 0;
 	struct kiln_buf q = KILN_BUF_INIT;
-	int r = kiln_df_go_quote(&q, key, strlen(key));
+	int r = kiln_go_quote(&q, key, strlen(key));
 	if (r >= 0)
 		r = df_lint_run(gr->lint, DF_RULE_SECRETS_USED_IN_ARG_OR_ENV, in->node,
 				in->start_line, in->end_line,
@@ -435,7 +435,7 @@ static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_
 	const char *p = out->u.value;
 	if (!x->s->workdir_set && p[0] != '/') {
 		struct kiln_buf q = KILN_BUF_INIT;
-		r = kiln_df_go_quote(&q, p, strlen(p));
+		r = kiln_go_quote(&q, p, strlen(p));
 		if (r >= 0)
 			r = df_lint_run(
 				x->gr->lint, DF_RULE_WORKDIR_RELATIVE_PATH, x->in->node,
@@ -551,7 +551,7 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 		if (!r)
 			continue;
 		struct kiln_buf q = KILN_BUF_INIT;
-		r = kiln_df_go_quote(&q, src, strlen(src));
+		r = kiln_go_quote(&q, src, strlen(src));
 		if (r >= 0)
 			r = df_lint_run(
 				gr->lint, DF_RULE_COPY_IGNORED_FILE, x->in->node, x->in->start_line,

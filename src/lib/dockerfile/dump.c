@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "gostr.h"
+#include "base/gotext.h"
 #include "internal.h"
 
 static int dump_node(const struct kiln_df_node *n, struct kiln_buf *out)
@@ -20,7 +20,7 @@ static int dump_node(const struct kiln_df_node *n, struct kiln_buf *out)
 			if (i)
 				r = kiln_buf_addch(out, ' ');
 			if (r >= 0)
-				r = kiln_df_go_quote(out, n->flags[i].raw.str, n->flags[i].raw.len);
+				r = kiln_go_quote(out, n->flags[i].raw.str, n->flags[i].raw.len);
 		}
 		if (r >= 0)
 			r = kiln_buf_addch(out, ']');
@@ -35,14 +35,14 @@ static int dump_node(const struct kiln_df_node *n, struct kiln_buf *out)
 	for (size_t i = 0; r >= 0 && i < n->n_args; i++) {
 		r = kiln_buf_addch(out, ' ');
 		if (r >= 0)
-			r = kiln_df_go_quote(out, n->args[i].str, n->args[i].len);
+			r = kiln_go_quote(out, n->args[i].str, n->args[i].len);
 	}
 	if (r < 0)
 		return r;
 	/* strings.TrimSpace of this node's text */
 	size_t len = out->len - start;
-	size_t lead = kiln_df_space_prefix(out->buf + start, len);
-	size_t trail = kiln_df_space_suffix(out->buf + start + lead, len - lead);
+	size_t lead = kiln_go_space_prefix(out->buf + start, len);
+	size_t trail = kiln_go_space_suffix(out->buf + start + lead, len - lead);
 	if (lead)
 		memmove(out->buf + start, out->buf + start + lead, len - lead - trail);
 	kiln_buf_setlen(out, out->len - lead - trail);

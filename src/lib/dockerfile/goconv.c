@@ -9,7 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/strv.h"
-#include "gostr.h"
+#include "base/gotext.h"
 
 int df_go_parse_bool(const char *s, int *ret)
 {
@@ -83,7 +83,7 @@ int df_go_parse_int(const char *s, int base, int bits, int64_t *ret)
 int df_go_num_fail(struct kiln_error *err, const char *fn, const char *s, int numerr)
 {
 	struct kiln_buf q = KILN_BUF_INIT;
-	int r = kiln_df_go_quote(&q, s, strlen(s));
+	int r = kiln_go_quote(&q, s, strlen(s));
 	if (r < 0) {
 		kiln_buf_release(&q);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -468,7 +468,7 @@ static int32_t *runes_of(const char *s, size_t *n)
 	size_t k = 0;
 	for (size_t i = 0; i < len;) {
 		size_t w;
-		v[k++] = kiln_df_utf8_decode(s + i, len - i, &w);
+		v[k++] = kiln_utf8_decode(s + i, len - i, &w);
 		i += w;
 	}
 	*n = k;
@@ -576,7 +576,7 @@ int df_go_is_lower(const char *s)
 {
 	struct kiln_buf b = KILN_BUF_INIT;
 	size_t len = strlen(s);
-	if (kiln_df_go_to_lower(&b, s, len) < 0) {
+	if (kiln_go_to_lower(&b, s, len) < 0) {
 		kiln_buf_release(&b);
 		return -KILN_ENOMEM;
 	}

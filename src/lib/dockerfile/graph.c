@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/gotext.h"
 #include "goconv.h"
-#include "gostr.h"
 #include "graph-internal.h"
 
 const char *kiln_df_edge_kind_name(enum kiln_df_edge_kind k)
@@ -70,7 +70,7 @@ int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char 
 static long find_stage(struct df_graph *gr, const char *name)
 {
 	struct kiln_buf b = KILN_BUF_INIT;
-	if (kiln_df_go_to_lower(&b, name, strlen(name)) < 0) {
+	if (kiln_go_to_lower(&b, name, strlen(name)) < 0) {
 		kiln_buf_release(&b);
 		return -2;
 	}
@@ -387,9 +387,9 @@ static int image_config(struct df_graph *gr, size_t i, struct kiln_error *err)
 		cleanup_free char *a = kiln_df_platform_format_all(&actual);
 		cleanup_free char *e = kiln_df_platform_format_all(&st->platform);
 		struct kiln_buf qa = KILN_BUF_INIT, qe = KILN_BUF_INIT;
-		r = (a && e) ? kiln_df_go_quote(&qa, a, strlen(a)) : -KILN_ENOMEM;
+		r = (a && e) ? kiln_go_quote(&qa, a, strlen(a)) : -KILN_ENOMEM;
 		if (r >= 0)
-			r = kiln_df_go_quote(&qe, e, strlen(e));
+			r = kiln_go_quote(&qe, e, strlen(e));
 		if (r >= 0)
 			r = df_lint_run(
 				gr->lint, DF_RULE_INVALID_BASE_IMAGE_PLATFORM, NULL, st->start_line,

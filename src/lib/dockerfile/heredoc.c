@@ -13,7 +13,8 @@
  */
 #include <string.h>
 
-#include "gostr.h"
+#include "base/gotext.h"
+#include "base/unicode.h"
 #include "internal.h"
 
 #define LEX_EOF (-1)
@@ -38,7 +39,7 @@ static int32_t peek(const struct lexer *lx)
 	if (lx->pos >= lx->len)
 		return LEX_EOF;
 	size_t w;
-	return kiln_df_utf8_decode(lx->s + lx->pos, lx->len - lx->pos, &w);
+	return kiln_utf8_decode(lx->s + lx->pos, lx->len - lx->pos, &w);
 }
 
 static int32_t next(struct lexer *lx)
@@ -46,7 +47,7 @@ static int32_t next(struct lexer *lx)
 	if (lx->pos >= lx->len)
 		return LEX_EOF;
 	size_t w;
-	int32_t r = kiln_df_utf8_decode(lx->s + lx->pos, lx->len - lx->pos, &w);
+	int32_t r = kiln_utf8_decode(lx->s + lx->pos, lx->len - lx->pos, &w);
 	lx->pos += w;
 	return r;
 }
@@ -54,7 +55,7 @@ static int32_t next(struct lexer *lx)
 static int add_rune(struct kiln_buf *b, int32_t r)
 {
 	char enc[4];
-	return kiln_buf_add(b, enc, kiln_df_utf8_encode(r, enc));
+	return kiln_buf_add(b, enc, kiln_utf8_encode(r, enc));
 }
 
 /* ---- the words being collected (BuildKit's wordsStruct) ---- */
@@ -82,7 +83,7 @@ static int add_raw_char(struct lexer *lx, struct words *w, int32_t ch)
 
 static int add_char(struct lexer *lx, struct words *w, int32_t ch)
 {
-	if (kiln_df_is_space(ch)) {
+	if (kiln_unicode_is_space(ch)) {
 		if (w->in_word && lx->word.len)
 			return words_flush(lx, w);
 		return 0;
@@ -94,7 +95,7 @@ static int add_string(struct lexer *lx, struct words *w, const char *s, size_t l
 {
 	for (size_t i = 0; i < len;) {
 		size_t wd;
-		int32_t r = kiln_df_utf8_decode(s + i, len - i, &wd);
+		int32_t r = kiln_utf8_decode(s + i, len - i, &wd);
 		int e = add_char(lx, w, r);
 		if (e < 0)
 			return e;
@@ -197,14 +198,14 @@ static int process_name(struct lexer *lx, struct kiln_buf *name)
 	int r = 0;
 	int32_t ch;
 	while (r == 0 && (ch = peek(lx)) != LEX_EOF) {
-		if (name->len == 0 && kiln_df_is_digit(ch)) {
-			while (r == 0 && (ch = peek(lx)) != LEX_EOF && kiln_df_is_digit(ch))
+		if (name->len == 0 && kiln_unicode_is_digit(ch)) {
+			while (r == 0 && (ch = peek(lx)) != LEX_EOF && kiln_unicode_is_digit(ch))
 				r = add_rune(name, next(lx));
 			return r;
 		}
 		if (name->len == 0 && is_special_param(ch))
 			return add_rune(name, next(lx));
-		if (!kiln_df_is_letter(ch) && !kiln_df_is_digit(ch) && ch != '_')
+		if (!kiln_unicode_is_letter(ch) && !kiln_unicode_is_digit(ch) && ch != '_')
 			break;
 		r = add_rune(name, next(lx));
 	}
@@ -249,7 +250,7 @@ static int process_dollar_at(struct lexer *lx, struct kiln_buf *res)
 		return r;
 	int32_t ch = next(lx);
 	char chs[8];
-	size_t nchs = kiln_df_utf8_encode(ch == LEX_EOF ? KILN_DF_RUNE_ERROR : ch, chs);
+	size_t nchs = kiln_utf8_encode(ch == LEX_EOF ? KILN_RUNE_ERROR : ch, chs);
 	int null_is_unset = 0;
 
 	if (ch == '}') {
@@ -261,7 +262,7 @@ static int process_dollar_at(struct lexer *lx, struct kiln_buf *res)
 	if (ch == ':') {
 		null_is_unset = 1;
 		ch = next(lx);
-		nchs += kiln_df_utf8_encode(ch == LEX_EOF ? KILN_DF_RUNE_ERROR : ch, chs + nchs);
+		nchs += kiln_utf8_encode(ch == LEX_EOF ? KILN_RUNE_ERROR : ch, chs + nchs);
 	}
 	if (null_is_unset || ch == '+' || ch == '-' || ch == '?' || ch == '#' || ch == '%') {
 		int raw = ch == '#' || ch == '%';
@@ -407,7 +408,7 @@ static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, stru
 	if (r)
 		return r;
 	if (stop != LEX_EOF) {
-		lx->err_ch[kiln_df_utf8_encode(stop, lx->err_ch)] = '\0';
+		lx->err_ch[kiln_utf8_encode(stop, lx->err_ch)] = '\0';
 		return fail(lx, "unexpected end of statement while looking for matching");
 	}
 	return get_words(lx, &w);
@@ -440,7 +441,7 @@ static int lex_words(struct lexer *lx, const char *s, size_t len, int raw_quotes
 static int lex_fail(struct lexer *lx, const char *s, size_t len, struct kiln_error *err)
 {
 	cleanup(kiln_buf_release) struct kiln_buf q = KILN_BUF_INIT;
-	if (kiln_df_go_quote(&q, s, len) < 0)
+	if (kiln_go_quote(&q, s, len) < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	if (strcmp(lx->err, "unsupported modifier in substitution") == 0)
 		return kiln_fail(err, KILN_EPARSE, 0,

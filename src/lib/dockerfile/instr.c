@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/gotext.h"
 #include "goconv.h"
-#include "gostr.h"
 #include "internal.h"
 #include "model-internal.h"
 #include "syntax.h"
@@ -305,7 +305,7 @@ static char *get_comment(struct pctx *c, const char *name)
 static int quote_go(struct pctx *c, const char *s, char **ret)
 {
 	struct kiln_buf b = KILN_BUF_INIT;
-	int r = kiln_df_go_quote(&b, s, strlen(s));
+	int r = kiln_go_quote(&b, s, strlen(s));
 	*ret = r >= 0 ? df_astrndup(c->a, b.buf, b.len) : NULL;
 	kiln_buf_release(&b);
 	return *ret ? 0 : -KILN_ENOMEM;
@@ -317,7 +317,7 @@ static int parse_from(struct pctx *c, struct kiln_error *err)
 	int r;
 	if (c->nargs == 3 && df_go_equal_fold_as(c->args[1])) {
 		struct kiln_buf b = KILN_BUF_INIT;
-		r = kiln_df_go_to_lower(&b, c->args[2], strlen(c->args[2]));
+		r = kiln_go_to_lower(&b, c->args[2], strlen(c->args[2]));
 		f->name = r >= 0 ? df_astrndup(c->a, b.buf, b.len) : NULL;
 		kiln_buf_release(&b);
 		if (!f->name)
@@ -357,8 +357,8 @@ static int parse_onbuild(struct pctx *c, struct kiln_error *err)
 		return r;
 	/* strings.ToUpper(strings.TrimSpace(trigger)) */
 	const struct kiln_df_text *kw = &c->node->onbuild->keyword;
-	size_t lead = kiln_df_space_prefix(kw->str, kw->len);
-	size_t trail = kiln_df_space_suffix(kw->str + lead, kw->len - lead);
+	size_t lead = kiln_go_space_prefix(kw->str, kw->len);
+	size_t trail = kiln_go_space_suffix(kw->str + lead, kw->len - lead);
 	char *trig = df_astrndup(c->a, kw->str + lead, kw->len - lead - trail);
 	if (!trig)
 		return oom(err);
@@ -537,7 +537,7 @@ static int not_json(struct pctx *c, const char *command, struct kiln_error *err)
 {
 	struct kiln_buf b = KILN_BUF_INIT;
 	const char *o = c->node->original.str;
-	int r = kiln_df_go_to_lower(&b, o, c->node->original.len);
+	int r = kiln_go_to_lower(&b, o, c->node->original.len);
 	if (r < 0) {
 		kiln_buf_release(&b);
 		return oom(err);
@@ -705,8 +705,8 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 			return oom(err);
 		for (size_t i = 0; i < c->nargs; i++) {
 			const char *s = c->args[i];
-			size_t len = strlen(s), lead = kiln_df_space_prefix(s, len);
-			size_t trail = kiln_df_space_suffix(s + lead, len - lead);
+			size_t len = strlen(s), lead = kiln_go_space_prefix(s, len);
+			size_t trail = kiln_go_space_suffix(s + lead, len - lead);
 			if (len - lead - trail == 0)
 				return fail(c, err, "VOLUME specified can not be an empty string");
 			if (!(w->v[w->n++] = df_astrndup(c->a, s + lead, len - lead - trail)))

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "gostr.h"
+#include "base/gotext.h"
 #include "internal.h"
 
 static json_t *jstr(const char *s, size_t len)
@@ -17,8 +17,8 @@ static json_t *jstr(const char *s, size_t len)
 	size_t i = 0;
 	while (i < len) {
 		size_t w;
-		int32_t r = kiln_df_utf8_decode(s + i, len - i, &w);
-		if (r == KILN_DF_RUNE_ERROR && w == 1)
+		int32_t r = kiln_utf8_decode(s + i, len - i, &w);
+		if (r == KILN_RUNE_ERROR && w == 1)
 			break;
 		i += w;
 	}
@@ -27,9 +27,9 @@ static json_t *jstr(const char *s, size_t len)
 	cleanup(kiln_buf_release) struct kiln_buf b = KILN_BUF_INIT;
 	for (i = 0; i < len;) {
 		size_t w;
-		int32_t r = kiln_df_utf8_decode(s + i, len - i, &w);
+		int32_t r = kiln_utf8_decode(s + i, len - i, &w);
 		char enc[4];
-		if (kiln_buf_add(&b, enc, kiln_df_utf8_encode(r, enc)) < 0)
+		if (kiln_buf_add(&b, enc, kiln_utf8_encode(r, enc)) < 0)
 			return NULL;
 		i += w;
 	}

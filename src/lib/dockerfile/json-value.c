@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "gostr.h"
+#include "base/gotext.h"
 #include "internal.h"
 
 static size_t skip_ws(const char *s, size_t len, size_t p)
@@ -341,10 +341,10 @@ static int decode_string(const char *s, size_t p, size_t end, struct kiln_df_are
 						r = 0x10000 + ((r - 0xD800) << 10) + (r2 - 0xDC00);
 						i += 6;
 					} else {
-						r = KILN_DF_RUNE_ERROR;
+						r = KILN_RUNE_ERROR;
 					}
 				}
-				w += kiln_df_utf8_encode(r, out + w);
+				w += kiln_utf8_encode(r, out + w);
 				continue;
 			}
 			default: /* '"', '\\', '/' */
@@ -356,8 +356,8 @@ static int decode_string(const char *s, size_t p, size_t end, struct kiln_df_are
 			i++;
 		} else {
 			size_t wd;
-			int32_t r = kiln_df_utf8_decode(s + i, stop - i, &wd);
-			w += kiln_df_utf8_encode(r, out + w);
+			int32_t r = kiln_utf8_decode(s + i, stop - i, &wd);
+			w += kiln_utf8_encode(r, out + w);
 			i += wd;
 		}
 	}

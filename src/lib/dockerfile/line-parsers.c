@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gostr.h"
+#include "base/gotext.h"
+#include "base/unicode.h"
 #include "internal.h"
 
 static const char *const cmd_names[KILN_DF_CMD_MAX_] = {
@@ -65,10 +66,10 @@ static int is_space_byte(unsigned char b)
 /* strings.TrimSpace as a span */
 static void trim_space(const char **s, size_t *len)
 {
-	size_t a = kiln_df_space_prefix(*s, *len);
+	size_t a = kiln_go_space_prefix(*s, *len);
 	*s += a;
 	*len -= a;
-	*len -= kiln_df_space_suffix(*s, *len);
+	*len -= kiln_go_space_suffix(*s, *len);
 }
 
 /* reWhitespace.Split(s, n) with Go's semantics; n < 0 means all. */
@@ -106,7 +107,7 @@ static int split_ws(const char *s, size_t len, int n, struct kiln_df_arena *a,
 static int add_byte_rune(struct kiln_buf *b, unsigned char c)
 {
 	char enc[4];
-	return kiln_buf_add(b, enc, kiln_df_utf8_encode(c, enc));
+	return kiln_buf_add(b, enc, kiln_utf8_encode(c, enc));
 }
 
 static int push_flag(struct kiln_df_arena *a, struct kiln_buf *word, struct kiln_df_flag **flags,
@@ -234,11 +235,11 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_df_arena *
 
 	for (size_t pos = 0; pos <= len && r >= 0; pos += w) {
 		if (pos != len)
-			ch = kiln_df_utf8_decode(s + pos, len - pos, &w);
+			ch = kiln_utf8_decode(s + pos, len - pos, &w);
 		if (phase == IN_SPACES) {
 			if (pos == len)
 				break;
-			if (kiln_df_is_space(ch))
+			if (kiln_unicode_is_space(ch))
 				continue;
 			phase = IN_WORD;
 		}
@@ -248,7 +249,7 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_df_arena *
 			break;
 		}
 		if (phase == IN_WORD) {
-			if (kiln_df_is_space(ch)) {
+			if (kiln_unicode_is_space(ch)) {
 				phase = IN_SPACES;
 				if (blank_ok || word.len > 0)
 					r = df_textvec_push_copy(out, a, word.buf, word.len);
@@ -265,12 +266,12 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_df_arena *
 				if (pos + w == len)
 					continue;
 				/* escape and the next character, even a quote, kept as they are */
-				r = kiln_buf_add(&word, enc, kiln_df_utf8_encode(ch, enc));
+				r = kiln_buf_add(&word, enc, kiln_utf8_encode(ch, enc));
 				pos += w;
-				ch = kiln_df_utf8_decode(s + pos, len - pos, &w);
+				ch = kiln_utf8_decode(s + pos, len - pos, &w);
 			}
 			if (r >= 0)
-				r = kiln_buf_add(&word, enc, kiln_df_utf8_encode(ch, enc));
+				r = kiln_buf_add(&word, enc, kiln_utf8_encode(ch, enc));
 			continue;
 		}
 		/* IN_QUOTE */
@@ -282,11 +283,11 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_df_arena *
 				continue;
 			}
 			pos += w;
-			r = kiln_buf_add(&word, enc, kiln_df_utf8_encode(ch, enc));
-			ch = kiln_df_utf8_decode(s + pos, len - pos, &w);
+			r = kiln_buf_add(&word, enc, kiln_utf8_encode(ch, enc));
+			ch = kiln_utf8_decode(s + pos, len - pos, &w);
 		}
 		if (r >= 0)
-			r = kiln_buf_add(&word, enc, kiln_df_utf8_encode(ch, enc));
+			r = kiln_buf_add(&word, enc, kiln_utf8_encode(ch, enc));
 	}
 	return r < 0 ? r : 0;
 }
@@ -325,7 +326,7 @@ static int name_val(const char *keyword, const char *s, size_t len, const struct
 		const char *eq = memchr(wd->str, '=', wd->len);
 		if (!eq) {
 			cleanup(kiln_buf_release) struct kiln_buf q = KILN_BUF_INIT;
-			r = kiln_df_go_quote(&q, wd->str, wd->len);
+			r = kiln_go_quote(&q, wd->str, wd->len);
 			if (r < 0)
 				return r;
 			return kiln_fail(err, KILN_EPARSE, 0,
@@ -366,7 +367,7 @@ int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape
 static int maybe_json(struct df_node_ctx *ctx, const char *s, size_t len, struct df_textvec *out,
 		      struct kiln_error *err)
 {
-	size_t lead = kiln_df_space_prefix(s, len);
+	size_t lead = kiln_go_space_prefix(s, len);
 	if (lead == len || s[lead] != '[')
 		return 0;
 	int nonstring = 0;
@@ -504,7 +505,7 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 		k++;
 	r = df_text(a, s, k, &node->keyword);
 	if (r >= 0)
-		r = kiln_df_go_to_lower(&lower, s, k);
+		r = kiln_go_to_lower(&lower, s, k);
 	if (r >= 0)
 		r = df_text(a, lower.buf, lower.len, &node->keyword_lower);
 	if (r < 0)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gostr.h"
+#include "base/gotext.h"
 #include "internal.h"
 
 /* ---- physical lines ---- */
@@ -59,7 +59,7 @@ static size_t trim_newline(const char *s, size_t len)
 /* isComment: '#' after leading Unicode white space */
 static int is_comment(const char *s, size_t len)
 {
-	size_t i = kiln_df_space_prefix(s, len);
+	size_t i = kiln_go_space_prefix(s, len);
 	return i < len && s[i] == '#';
 }
 
@@ -161,13 +161,13 @@ static int oom(struct kiln_error *err)
 static int note_comment(struct parse *p, const char *b, size_t len, int line, int attach,
 			struct kiln_error *err)
 {
-	size_t i = kiln_df_space_prefix(b, len) + 1; /* past '#' */
+	size_t i = kiln_go_space_prefix(b, len) + 1; /* past '#' */
 	const char *t = b + i;
 	size_t tl = len - i;
-	size_t lead = kiln_df_space_prefix(t, tl);
+	size_t lead = kiln_go_space_prefix(t, tl);
 	t += lead;
 	tl -= lead;
-	tl -= kiln_df_space_suffix(t, tl);
+	tl -= kiln_go_space_suffix(t, tl);
 	struct kiln_df_comment c = { .line = line };
 	if (df_text(p->a, t, tl, &c.text) < 0)
 		return oom(err);
@@ -180,8 +180,8 @@ static int note_comment(struct parse *p, const char *b, size_t len, int line, in
 	/* BuildKit: TrimSpace(line[1:]) empty starts the list afresh */
 	const char *bk = b + 1;
 	size_t bl = len - 1;
-	size_t bp = kiln_df_space_prefix(bk, bl);
-	if (bp == bl || bl - bp == kiln_df_space_suffix(bk + bp, bl - bp)) {
+	size_t bp = kiln_go_space_prefix(bk, bl);
+	if (bp == bl || bl - bp == kiln_go_space_suffix(bk + bp, bl - bp)) {
 		p->prev.n = 0;
 		return 0;
 	}
@@ -355,7 +355,7 @@ static int instruction(struct parse *p, const char *first, size_t flen, struct k
 			continue;
 		}
 		size_t tl = trim_newline(b, blen);
-		if (kiln_df_space_prefix(b, tl) == tl) {
+		if (kiln_go_space_prefix(b, tl) == tl) {
 			empty_line = 1;
 			continue;
 		}
@@ -414,7 +414,7 @@ static int run(struct parse *p, struct kiln_error *err)
 				return r;
 		}
 		size_t tl = trim_newline(b, blen);
-		size_t lead = kiln_df_space_prefix(b, tl);
+		size_t lead = kiln_go_space_prefix(b, tl);
 		const char *tok = b + lead;
 		tl -= lead;
 		int r = check_directive(p, tok, tl, err);

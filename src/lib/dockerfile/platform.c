@@ -5,7 +5,7 @@
 #include <sys/utsname.h>
 
 #include "base/buf.h"
-#include "gostr.h"
+#include "base/gotext.h"
 #include "model-internal.h"
 
 static const char *const known_os[] = {
@@ -93,7 +93,7 @@ static int normalize_arch(struct kiln_df_platform *p)
 
 static int quoted(struct kiln_buf *b, const char *s)
 {
-	return kiln_df_go_quote(b, s, strlen(s));
+	return kiln_go_quote(b, s, strlen(s));
 }
 
 static int invalid(struct kiln_error *err, const char *what, const char *part, const char *spec,

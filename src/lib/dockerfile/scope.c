@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/gotext.h"
 #include "goconv.h"
-#include "gostr.h"
 #include "graph-internal.h"
 
 /* "K=V" entries of a list, in order */
@@ -296,7 +296,7 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 				const char *name = f->name ? f->name : "";
 				if (!str_contains(name, p.os) && !str_contains(name, p.arch)) {
 					struct kiln_buf q = KILN_BUF_INIT;
-					int lr = kiln_df_go_quote(&q, pm.word, strlen(pm.word));
+					int lr = kiln_go_quote(&q, pm.word, strlen(pm.word));
 					if (lr >= 0)
 						lr = df_lint_run(
 							gr->lint,

@@ -7,51 +7,17 @@
  */
 #include <string.h>
 
+#include "base/gopath.h"
 #include "graph-internal.h"
 
-/* Go's path.Clean */
+/* Go's path.Clean, into the graph's arena */
 char *df_path_clean(struct df_graph *gr, const char *p)
 {
 	size_t n = strlen(p);
-	if (n == 0)
-		return df_astrdup(gr->a, ".");
-	int rooted = p[0] == '/';
 	char *out = kiln_df_arena_alloc(gr->a, n + 2);
 	if (!out)
 		return NULL;
-	size_t w = 0, r = 0, dotdot = 0;
-	if (rooted) {
-		out[w++] = '/';
-		r = dotdot = 1;
-	}
-	while (r < n) {
-		if (p[r] == '/') {
-			r++;
-		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
-			r++;
-		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			for (; r < n && p[r] != '/'; r++)
-				out[w++] = p[r];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	out[w] = '\0';
+	(void) kiln_go_clean(p, n, out);
 	return out;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/gotext.h"
 #include "internal.h"
 
 void kiln_df_textv_release(struct kiln_df_textv *v)
@@ -69,7 +70,7 @@ int kiln_df_parse_json_array(const char *s, size_t len, struct kiln_df_textv *re
 	int r = start_textv(ret, err);
 	if (r < 0)
 		return r;
-	size_t lead = kiln_df_space_prefix(s, len);
+	size_t lead = kiln_go_space_prefix(s, len);
 	if (lead < len && s[lead] == '[')
 		r = df_json_array_of_strings(s + lead, len - lead, ret->arena_, &tv, &nonstring);
 	if (r == 1 && !nonstring && finish_textv(&tv, ret) < 0)

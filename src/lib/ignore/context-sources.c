@@ -23,10 +23,10 @@
 
 #include "base/alloc.h"
 #include "base/fs.h"
+#include "base/gopath.h"
 #include "dockerfile/dockerfile.h"
 #include "ignore/context-internal.h"
 #include "ignore/filter.h"
-#include "ignore/golang.h"
 #include "shell/shell.h"
 
 /* The variables of one scope: ENV values shadow ARG values. */
@@ -280,7 +280,7 @@ struct disk_search {
 static int disk_match(const struct kiln_ignore_walk_entry *e, void *userdata)
 {
 	struct disk_search *d = userdata;
-	if (kiln_ignore_go_match(d->pattern, d->plen, e->path, e->path_len) > 0) {
+	if (kiln_go_match(d->pattern, d->plen, e->path, e->path_len) > 0) {
 		d->found = kiln_strdup(e->path);
 		return d->found ? -KILN_EEXIST : -KILN_ENOMEM; /* stop: found one */
 	}
@@ -347,7 +347,7 @@ static int check_source(struct checker *c, const struct kiln_df_node *n, const c
 		return kiln_fail(c->err, KILN_ENOMEM, 0, "out of memory");
 	tmp[0] = '/';
 	memcpy(tmp + 1, expanded, len);
-	size_t cl = kiln_ignore_go_clean(tmp, len + 1, clean);
+	size_t cl = kiln_go_clean(tmp, len + 1, clean);
 	if (cl <= 1)
 		return 0; /* the whole context */
 	const char *rel = clean + 1;
@@ -359,7 +359,7 @@ static int check_source(struct checker *c, const struct kiln_df_node *n, const c
 		size_t rl = strlen(rel);
 		for (size_t i = 0; i < c->st->paths.n; i++) {
 			const char *p = kiln_ignore_ctx_path(c->st, i);
-			if (kiln_ignore_go_match(rel, rl, p, strlen(p)) > 0)
+			if (kiln_go_match(rel, rl, p, strlen(p)) > 0)
 				return 0;
 		}
 		cleanup_free char *hit = find_on_disk(c, rel);

@@ -18,8 +18,8 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/gopath.h"
 #include "ignore/filter.h"
-#include "ignore/golang.h"
 
 /* How deep link chains may go before we call it a loop. */
 #define FOLLOW_DEPTH_MAX 255
@@ -74,7 +74,7 @@ static char *join(const char *a, const char *b)
 	}
 	char *out = kiln_malloc(n + 2);
 	if (out)
-		(void)kiln_ignore_go_clean(tmp, n, out);
+		(void)kiln_go_clean(tmp, n, out);
 	free(tmp);
 	return out;
 }
@@ -142,7 +142,7 @@ static int read_link_target(struct resolver *r, const char *p, struct kiln_strv 
 	if ((size_t)n >= sizeof(buf))
 		return kiln_fail(r->err, KILN_ELIMIT, 0, "link %s: target too long", p);
 	char clean[PATH_MAX + 2];
-	size_t cl = kiln_ignore_go_clean(buf, (size_t)n, clean);
+	size_t cl = kiln_go_clean(buf, (size_t)n, clean);
 	(void)cl;
 	char *t;
 	if (clean[0] == '/') {
@@ -207,7 +207,7 @@ static int read_symlink(struct resolver *r, const char *p, int allow_wildcard,
 		qsort(names.items, names.len, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < names.len; i++) {
 		const char *nm = names.items[i];
-		if (kiln_ignore_go_match(base, strlen(base), nm, strlen(nm)) <= 0)
+		if (kiln_go_match(base, strlen(base), nm, strlen(nm)) <= 0)
 			continue;
 		cleanup_free char *child = join(dir, nm);
 		if (!child)
@@ -307,7 +307,7 @@ int kiln_ignore_follow_links(int root_fd, const char *const *paths, size_t n,
 		}
 		tmp[0] = '/';
 		memcpy(tmp + 1, paths[i], len);
-		size_t rl = kiln_ignore_go_clean(tmp, len + 1, rooted);
+		size_t rl = kiln_go_clean(tmp, len + 1, rooted);
 		int rc = follow(&r, rl > 1 ? rooted + 1 : ".", 0);
 		if (rc < 0) {
 			kiln_strv_release(&r.resolved);

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "ignore/golang.h"
+#include "base/gopath.h"
+#include "base/gotext.h"
 #include "ignore/pattern.h"
 
 void kiln_ignore_matcher_free(struct kiln_ignore_matcher *m)
@@ -58,13 +59,13 @@ static int matcher_new(const char *const *patterns, const size_t *lens, size_t n
 		if (len > KILN_IGNORE_LINE_MAX)
 			return kiln_fail(err, KILN_ELIMIT, 0, "ignore pattern longer than %zu bytes",
 					 (size_t)KILN_IGNORE_LINE_MAX);
-		kiln_ignore_go_trim_space(&s, &len);
+		kiln_go_trim_space(&s, &len);
 		if (len == 0)
 			continue;
 		cleanup_free char *clean = kiln_malloc(len + 2);
 		if (!clean)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		size_t clen = kiln_ignore_go_clean(s, len, clean);
+		size_t clen = kiln_go_clean(s, len, clean);
 		struct ign_pattern *p = &m->pats[m->n];
 		const char *body = clean;
 		if (clean[0] == '!') {
@@ -77,7 +78,7 @@ static int matcher_new(const char *const *patterns, const size_t *lens, size_t n
 			clen--;
 		}
 		/* New's syntax check: filepath.Match(pattern, ".") */
-		if (kiln_ignore_go_match(body, clen, ".", 1) < 0)
+		if (kiln_go_match(body, clen, ".", 1) < 0)
 			return pattern_error(source, line, body, "syntax error in pattern", err);
 		p->text = kiln_malloc(clen + 1);
 		if (p->text) {
@@ -160,7 +161,7 @@ static int parent_of(struct kiln_ignore_matcher *m, const char *path, size_t len
 	size_t i = len;
 	while (i > 0 && path[i - 1] != '/')
 		i--;
-	*ret_len = kiln_ignore_go_clean(path, i, m->scratch);
+	*ret_len = kiln_go_clean(path, i, m->scratch);
 	return 0;
 }
 
@@ -286,7 +287,7 @@ int kiln_ignore_matches_patterns(const char *path, const char *const *patterns, 
 	cleanup_free char *clean = kiln_malloc(len + 2);
 	if (!clean)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	size_t clen = kiln_ignore_go_clean(path, len, clean);
+	size_t clen = kiln_go_clean(path, len, clean);
 	if (clen == 1 && clean[0] == '.')
 		return 0;
 	return kiln_ignore_matches_legacy(m, clean, clen, err);

@@ -8,7 +8,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
-#include "ignore/golang.h"
+#include "base/gotext.h"
 #include "ignore/pattern.h"
 
 const char *kiln_ignore_match_type_name(enum kiln_ignore_match_type t)
@@ -38,24 +38,24 @@ static int64_t scan_peek(const struct scan *sc)
 {
 	if (sc->pos >= sc->n)
 		return SCAN_EOF;
-	uint32_t r;
-	(void)kiln_ignore_go_decode_rune(sc->s + sc->pos, sc->n - sc->pos, &r);
-	return r;
+	size_t w;
+	return kiln_utf8_decode(sc->s + sc->pos, sc->n - sc->pos, &w);
 }
 
 static int64_t scan_next(struct scan *sc)
 {
 	if (sc->pos >= sc->n)
 		return SCAN_EOF;
-	uint32_t r;
-	sc->pos += kiln_ignore_go_decode_rune(sc->s + sc->pos, sc->n - sc->pos, &r);
+	size_t w;
+	int32_t r = kiln_utf8_decode(sc->s + sc->pos, sc->n - sc->pos, &w);
+	sc->pos += w;
 	return r;
 }
 
 static int add_rune(struct kiln_buf *b, int64_t r)
 {
-	char u[4];
-	size_t w = kiln_ignore_go_encode_rune((uint32_t)r, u);
+	char u[KILN_UTF_MAX];
+	size_t w = kiln_utf8_encode((int32_t)r, u);
 	return kiln_buf_add(b, u, w);
 }
 

@@ -8,7 +8,8 @@
 
 #include "base/alloc.h"
 #include "base/fs.h"
-#include "ignore/golang.h"
+#include "base/gopath.h"
+#include "base/gotext.h"
 #include "ignore/ignore.h"
 
 void kiln_ignore_list_release(struct kiln_ignore_list *l)
@@ -80,21 +81,21 @@ static int read_all(const char *data, size_t len, const char *source, struct kil
 		/* a comment only when '#' is the very first byte */
 		if (n > 0 && s[0] == '#')
 			continue;
-		kiln_ignore_go_trim_space(&s, &n);
+		kiln_go_trim_space(&s, &n);
 		if (n == 0)
 			continue;
 		int invert = s[0] == '!';
 		if (invert) {
 			s++;
 			n--;
-			kiln_ignore_go_trim_space(&s, &n);
+			kiln_go_trim_space(&s, &n);
 		}
 		if (n > 0) {
 			free(clean);
 			clean = kiln_malloc(n + 2);
 			if (!clean)
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-			n = kiln_ignore_go_clean(s, n, clean);
+			n = kiln_go_clean(s, n, clean);
 			s = clean;
 			if (n > 1 && s[0] == '/') {
 				s++;

@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "ignore/golang.h"
+#include "base/gotext.h"
+#include "base/unicode.h"
 #include "ignore/regexp-parser.h"
 
 int kiln_ignore_re_error(struct re_parser *p, const char *code, const char *expr, size_t len)
@@ -39,7 +40,7 @@ int kiln_ignore_re_cls_add(struct re_parser *p, uint32_t lo, uint32_t hi)
 	return 0;
 }
 
-static int cls_add_table(struct re_parser *p, const struct kiln_ignore_re_urange *t, size_t n,
+static int cls_add_table(struct re_parser *p, const struct kiln_urange *t, size_t n,
 			 int negate)
 {
 	int r;
@@ -56,7 +57,7 @@ static int cls_add_table(struct re_parser *p, const struct kiln_ignore_re_urange
 			return r;
 		next = t[i].hi + 1;
 	}
-	if (next <= GO_MAX_RUNE && (r = kiln_ignore_re_cls_add(p, next, GO_MAX_RUNE)) < 0)
+	if (next <= KILN_MAX_RUNE && (r = kiln_ignore_re_cls_add(p, next, KILN_MAX_RUNE)) < 0)
 		return r;
 	return 0;
 }
@@ -110,9 +111,9 @@ int kiln_ignore_re_cls_finish(struct re_parser *p, int negated, uint32_t *ret_of
 			}
 			next = p->cls[2 * i + 1] + 1;
 		}
-		if (next <= GO_MAX_RUNE) {
+		if (next <= KILN_MAX_RUNE) {
 			out[2 * k] = next;
-			out[2 * k + 1] = GO_MAX_RUNE;
+			out[2 * k + 1] = KILN_MAX_RUNE;
 			k++;
 		}
 	}
@@ -159,7 +160,7 @@ static size_t group_len(const struct group *g)
 
 static int cls_add_group(struct re_parser *p, const struct group *g, int negate)
 {
-	struct kiln_ignore_re_urange t[8];
+	struct kiln_urange t[8];
 	size_t n = group_len(g) / 2;
 	for (size_t i = 0; i < n; i++) {
 		t[i].lo = (unsigned char)g->ranges[2 * i];
@@ -262,7 +263,7 @@ static const struct {
 	{ "Uppercase_Letter", "Lu" },
 };
 
-static const struct kiln_ignore_re_utable *find_table(const struct kiln_ignore_re_utable *t,
+static const struct kiln_utable *find_table(const struct kiln_utable *t,
 							size_t n, const char *canon, size_t clen)
 {
 	char buf[64];
@@ -281,7 +282,7 @@ static const struct kiln_ignore_re_utable *find_table(const struct kiln_ignore_r
  * unicodeTable: the table for a \p name. *sign is -1 when the table must be
  * inverted (Assigned = not Cn). NULL when the name is unknown.
  */
-static const struct kiln_ignore_re_utable *unicode_table(const char *name, size_t n, int *sign,
+static const struct kiln_utable *unicode_table(const char *name, size_t n, int *sign,
 							  int *any)
 {
 	char canon[64];
@@ -297,18 +298,18 @@ static const struct kiln_ignore_re_utable *unicode_table(const char *name, size_
 	}
 	if (IS("Assigned")) {
 		*sign = -1;
-		return find_table(kiln_ignore_re_categories, kiln_ignore_re_n_categories, "Cn", 2);
+		return find_table(kiln_unicode_categories, kiln_unicode_n_categories, "Cn", 2);
 	}
 	if (IS("Ascii")) {
 		*any = 2;
 		return NULL;
 	}
 #undef IS
-	const struct kiln_ignore_re_utable *t =
-		find_table(kiln_ignore_re_categories, kiln_ignore_re_n_categories, canon, clen);
+	const struct kiln_utable *t =
+		find_table(kiln_unicode_categories, kiln_unicode_n_categories, canon, clen);
 	if (t)
 		return t;
-	t = find_table(kiln_ignore_re_scripts, kiln_ignore_re_n_scripts, canon, clen);
+	t = find_table(kiln_unicode_scripts, kiln_unicode_n_scripts, canon, clen);
 	if (t)
 		return t;
 	char buf[64];
@@ -317,7 +318,7 @@ static const struct kiln_ignore_re_utable *unicode_table(const char *name, size_
 					   strlen(category_aliases[i].alias), buf);
 		if (bl == clen && memcmp(buf, canon, clen) == 0) {
 			const char *real = category_aliases[i].name;
-			return find_table(kiln_ignore_re_categories, kiln_ignore_re_n_categories, real,
+			return find_table(kiln_unicode_categories, kiln_unicode_n_categories, real,
 					  strlen(real));
 		}
 	}
@@ -328,8 +329,9 @@ static int check_utf8(struct re_parser *p, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		uint32_t r;
-		size_t w = kiln_ignore_go_decode_rune(s + i, n - i, &r);
-		if (r == GO_RUNE_ERROR && w == 1)
+		size_t w;
+		r = (uint32_t)kiln_utf8_decode(s + i, n - i, &w);
+		if (r == KILN_RUNE_ERROR && w == 1)
 			return kiln_ignore_re_error(p, "invalid UTF-8", s + i, n - i);
 		i += w;
 	}
@@ -345,8 +347,9 @@ int kiln_ignore_re_parse_unicode_class(struct re_parser *p, const char *s, size_
 	if (n == 2)
 		return kiln_ignore_re_error(p, "invalid character class range", s, 2);
 	uint32_t c;
-	size_t w = kiln_ignore_go_decode_rune(s + 2, n - 2, &c);
-	if (c == GO_RUNE_ERROR && w == 1)
+	size_t w;
+	c = (uint32_t)kiln_utf8_decode(s + 2, n - 2, &w);
+	if (c == KILN_RUNE_ERROR && w == 1)
 		return kiln_ignore_re_error(p, "invalid UTF-8", s + 2, n - 2);
 	const char *name;
 	size_t nlen, seq;
@@ -375,13 +378,13 @@ int kiln_ignore_re_parse_unicode_class(struct re_parser *p, const char *s, size_
 		nlen--;
 	}
 	int tsign, any;
-	const struct kiln_ignore_re_utable *t = unicode_table(name, nlen, &tsign, &any);
+	const struct kiln_utable *t = unicode_table(name, nlen, &tsign, &any);
 	int r;
 	if (any == 1) {
-		struct kiln_ignore_re_urange all = { 0, GO_MAX_RUNE };
+		struct kiln_urange all = { 0, KILN_MAX_RUNE };
 		r = cls_add_table(p, &all, 1, sign < 0);
 	} else if (any == 2) {
-		struct kiln_ignore_re_urange ascii = { 0, 0x7F };
+		struct kiln_urange ascii = { 0, 0x7F };
 		r = cls_add_table(p, &ascii, 1, sign < 0);
 	} else if (!t) {
 		return kiln_ignore_re_error(p, "invalid character class range", s, seq);
@@ -417,8 +420,9 @@ int kiln_ignore_re_parse_escape(struct re_parser *p, const char *s, size_t n, ui
 		return kiln_fail(p->err, KILN_EPARSE, 0, "trailing backslash at end of expression: ``");
 	size_t t = 1;
 	uint32_t c;
-	size_t w = kiln_ignore_go_decode_rune(s + t, n - t, &c);
-	if (c == GO_RUNE_ERROR && w == 1)
+	size_t w;
+	c = (uint32_t)kiln_utf8_decode(s + t, n - t, &w);
+	if (c == KILN_RUNE_ERROR && w == 1)
 		return kiln_ignore_re_error(p, "invalid UTF-8", s + t, n - t);
 	t += w;
 	if (c < 0x80 && !is_alnum(c)) {
@@ -453,8 +457,8 @@ int kiln_ignore_re_parse_escape(struct re_parser *p, const char *s, size_t n, ui
 	case 'x': {
 		if (t == n)
 			break;
-		w = kiln_ignore_go_decode_rune(s + t, n - t, &c);
-		if (c == GO_RUNE_ERROR && w == 1)
+		c = (uint32_t)kiln_utf8_decode(s + t, n - t, &w);
+		if (c == KILN_RUNE_ERROR && w == 1)
 			return kiln_ignore_re_error(p, "invalid UTF-8", s + t, n - t);
 		t += w;
 		if (c == '{') {
@@ -466,8 +470,8 @@ int kiln_ignore_re_parse_escape(struct re_parser *p, const char *s, size_t n, ui
 					bad = 1;
 					break;
 				}
-				w = kiln_ignore_go_decode_rune(s + t, n - t, &c);
-				if (c == GO_RUNE_ERROR && w == 1)
+				c = (uint32_t)kiln_utf8_decode(s + t, n - t, &w);
+				if (c == KILN_RUNE_ERROR && w == 1)
 					return kiln_ignore_re_error(p, "invalid UTF-8", s + t, n - t);
 				t += w;
 				if (c == '}')
@@ -478,7 +482,7 @@ int kiln_ignore_re_parse_escape(struct re_parser *p, const char *s, size_t n, ui
 					break;
 				}
 				v = v * 16 + (uint32_t)d;
-				if (v > GO_MAX_RUNE) {
+				if (v > KILN_MAX_RUNE) {
 					bad = 1;
 					break;
 				}
@@ -495,8 +499,8 @@ int kiln_ignore_re_parse_escape(struct re_parser *p, const char *s, size_t n, ui
 			/* nextRune on "" yields RuneError without an error in Go. */
 			break;
 		}
-		w = kiln_ignore_go_decode_rune(s + t, n - t, &c);
-		if (c == GO_RUNE_ERROR && w == 1)
+		c = (uint32_t)kiln_utf8_decode(s + t, n - t, &w);
+		if (c == KILN_RUNE_ERROR && w == 1)
 			return kiln_ignore_re_error(p, "invalid UTF-8", s + t, n - t);
 		t += w;
 		int y = unhex(c);
@@ -544,8 +548,9 @@ static int parse_class_char(struct re_parser *p, const char *s, size_t n, const 
 		return kiln_ignore_re_error(p, "missing closing ]", whole, whole_len);
 	if (s[0] == '\\')
 		return kiln_ignore_re_parse_escape(p, s, n, ret, used);
-	size_t w = kiln_ignore_go_decode_rune(s, n, ret);
-	if (*ret == GO_RUNE_ERROR && w == 1)
+	size_t w;
+	*ret = (uint32_t)kiln_utf8_decode(s, n, &w);
+	if (*ret == KILN_RUNE_ERROR && w == 1)
 		return kiln_ignore_re_error(p, "invalid UTF-8", s, n);
 	*used = w;
 	return 0;

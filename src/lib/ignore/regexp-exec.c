@@ -5,7 +5,7 @@
  * when it cannot use its faster special cases. Runes are decoded as Go
  * decodes them, so an invalid byte is U+FFFD for `.`, `[^/]` and literals.
  */
-#include "ignore/golang.h"
+#include "base/gotext.h"
 #include "ignore/regexp-prog.h"
 
 struct re_set {
@@ -115,7 +115,7 @@ static int run(struct kiln_ignore_re *re, const char *s, size_t n, int prefix_mo
 	uint32_t r = 0;
 	size_t w = 0;
 	if (n > 0)
-		w = kiln_ignore_go_decode_rune(s, n, &r);
+		r = (uint32_t)kiln_utf8_decode(s, n, &w);
 	for (;;) {
 		int64_t here = i < n ? (int64_t)r : -1;
 		int open_end = prefix_mode && i == n;
@@ -145,7 +145,7 @@ static int run(struct kiln_ignore_re *re, const char *s, size_t n, int prefix_mo
 		uint32_t nr = 0;
 		size_t nw = 0;
 		if (ni < n)
-			nw = kiln_ignore_go_decode_rune(s + ni, n - ni, &nr);
+			nr = (uint32_t)kiln_utf8_decode(s + ni, n - ni, &nw);
 		int64_t after = ni < n ? (int64_t)nr : -1;
 		unsigned ctx = empty_context((int64_t)r, after, prefix_mode && ni == n);
 		next.n = 0;

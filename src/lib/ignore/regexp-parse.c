@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "ignore/golang.h"
+#include "base/gotext.h"
 #include "ignore/regexp-parser.h"
 
 #define HOLE(pc, field) ((((uint32_t)(pc)) << 1 | (field)) + 1)
@@ -197,20 +197,20 @@ static int extract_literals(struct re_parser *p)
 	re->anchored = n > 0 && f[0].kind == FK_BEGIN;
 	if (re->anchored) {
 		size_t i = 1, bytes = 0;
-		for (; i < n && f[i].kind == FK_CHAR && f[i].rune != GO_RUNE_ERROR; i++)
+		for (; i < n && f[i].kind == FK_CHAR && f[i].rune != KILN_RUNE_ERROR; i++)
 			bytes += 4;
 		if (i > 1) {
 			re->prefix = kiln_malloc(bytes + 1);
 			if (!re->prefix)
 				return kiln_ignore_re_oom(p);
 			for (size_t j = 1; j < i; j++)
-				re->prefix_len += kiln_ignore_go_encode_rune(f[j].rune,
+				re->prefix_len += kiln_utf8_encode((int32_t)f[j].rune,
 									     re->prefix + re->prefix_len);
 		}
 	}
 	if (n > 0 && f[n - 1].kind == FK_END) {
 		size_t i = n - 1, bytes = 0;
-		while (i > 0 && f[i - 1].kind == FK_CHAR && f[i - 1].rune != GO_RUNE_ERROR) {
+		while (i > 0 && f[i - 1].kind == FK_CHAR && f[i - 1].rune != KILN_RUNE_ERROR) {
 			i--;
 			bytes += 4;
 		}
@@ -219,7 +219,7 @@ static int extract_literals(struct re_parser *p)
 			if (!re->suffix)
 				return kiln_ignore_re_oom(p);
 			for (size_t j = i; j < n - 1; j++)
-				re->suffix_len += kiln_ignore_go_encode_rune(f[j].rune,
+				re->suffix_len += kiln_utf8_encode((int32_t)f[j].rune,
 									     re->suffix + re->suffix_len);
 		}
 	}
@@ -330,8 +330,9 @@ static int parse(struct re_parser *p, const char *s, size_t n)
 						}
 					while (j < end) {
 						uint32_t lc;
-						size_t w = kiln_ignore_go_decode_rune(s + j, end - j, &lc);
-						if (lc == GO_RUNE_ERROR && w == 1)
+						size_t w;
+						lc = (uint32_t)kiln_utf8_decode(s + j, end - j, &w);
+						if (lc == KILN_RUNE_ERROR && w == 1)
 							return kiln_ignore_re_error(p, "invalid UTF-8", s + j, end - j);
 						if ((r = push_literal(p, lc)) < 0)
 							return r;
@@ -371,8 +372,9 @@ static int parse(struct re_parser *p, const char *s, size_t n)
 		}
 		default: {
 			uint32_t lit = 0;
-			size_t w = kiln_ignore_go_decode_rune(s + i, n - i, &lit);
-			if (lit == GO_RUNE_ERROR && w == 1)
+			size_t w;
+			lit = (uint32_t)kiln_utf8_decode(s + i, n - i, &w);
+			if (lit == KILN_RUNE_ERROR && w == 1)
 				return kiln_ignore_re_error(p, "invalid UTF-8", s + i, n - i);
 			if ((r = push_literal(p, lit)) < 0)
 				return r;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "base/alloc.h"
-#include "ignore/golang.h"
+#include "base/gotext.h"
 #include "ignore/regexp-prog.h"
 
 /* Closure contexts: bit 0 = at the start of the text, bit 1 = at its end. */
@@ -156,7 +156,9 @@ int kiln_ignore_re_small_run(const struct kiln_ignore_re *re, const char *s, siz
 			i++;
 			live = cur & sm->cons_ascii[c];
 		} else {
-			i += kiln_ignore_go_decode_rune(s + i, n - i, &r);
+			size_t w;
+			r = (uint32_t)kiln_utf8_decode(s + i, n - i, &w);
+			i += w;
 			live = 0;
 			for (uint64_t m = cur & sm->consuming; m; m &= m - 1) {
 				unsigned pc = (unsigned)__builtin_ctzll(m);

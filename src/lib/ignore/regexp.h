@@ -69,17 +69,3 @@ int kiln_ignore_re_prefix_viable(struct kiln_ignore_re *re, const char *s, size_
  */
 void kiln_ignore_re_literals(const struct kiln_ignore_re *re, const char **prefix, size_t *prefix_len,
 			  const char **suffix, size_t *suffix_len);
-
-/* Unicode tables for \p{...} (unicode-tables.c). */
-struct kiln_ignore_re_urange {
-	uint32_t lo, hi;
-};
-struct kiln_ignore_re_utable {
-	const char *name; /* Go's name: "Lu", "Greek", "Old_Italic", ... */
-	const struct kiln_ignore_re_urange *ranges;
-	size_t n;
-};
-extern const struct kiln_ignore_re_utable kiln_ignore_re_categories[];
-extern const size_t kiln_ignore_re_n_categories;
-extern const struct kiln_ignore_re_utable kiln_ignore_re_scripts[];
-extern const size_t kiln_ignore_re_n_scripts;

@@ -22,8 +22,8 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/gopath.h"
 #include "ignore/filter.h"
-#include "ignore/golang.h"
 
 struct wdent {
 	uint32_t name_off;
@@ -489,7 +489,7 @@ static int start(struct walker *w, int root_fd, const char *target, int *ret_emp
 	tmp[0] = '/';
 	if (tl)
 		memcpy(tmp + 1, target, tl);
-	size_t cl = kiln_ignore_go_clean(tmp, tl + 1, clean);
+	size_t cl = kiln_go_clean(tmp, tl + 1, clean);
 	*ret_empty = 0;
 	if (cl == 1) {
 		l->fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -10,9 +10,10 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/gotext.h"
+#include "base/unicode.h"
 #include "pattern.h"
 #include "shell.h"
-#include "utf8.h"
 
 #define EOF_RUNE KILN_SHELL_RUNE_EOF
 
@@ -49,7 +50,7 @@ static int32_t peek(const struct sw *sw)
 	size_t w;
 	if (sw->pos >= sw->len)
 		return EOF_RUNE;
-	return kiln_shell_utf8_decode(sw->src + sw->pos, sw->len - sw->pos, &w);
+	return kiln_utf8_decode(sw->src + sw->pos, sw->len - sw->pos, &w);
 }
 
 static int32_t next(struct sw *sw)
@@ -57,7 +58,7 @@ static int32_t next(struct sw *sw)
 	size_t w;
 	if (sw->pos >= sw->len)
 		return EOF_RUNE;
-	int32_t c = kiln_shell_utf8_decode(sw->src + sw->pos, sw->len - sw->pos, &w);
+	int32_t c = kiln_utf8_decode(sw->src + sw->pos, sw->len - sw->pos, &w);
 	sw->pos += w;
 	return c;
 }
@@ -77,7 +78,7 @@ static int add_rune(struct sw *sw, struct kiln_buf *b, int32_t c)
 	if (c >= 0 && c < 0x80)
 		r = kiln_buf_addch(b, (char)c);
 	else
-		r = kiln_buf_add(b, enc, kiln_shell_utf8_encode(c, enc));
+		r = kiln_buf_add(b, enc, kiln_utf8_encode(c, enc));
 	return r < 0 ? buf_fail(sw, r) : 0;
 }
 
@@ -112,7 +113,7 @@ static int w_flush(struct sw *sw)
 
 static int w_add_char(struct sw *sw, int32_t c)
 {
-	if (kiln_shell_is_space(c))
+	if (kiln_unicode_is_space(c))
 		return w_flush(sw);
 	return add_rune(sw, &sw->cur, c);
 }
@@ -122,7 +123,7 @@ static int w_add_string(struct sw *sw, const char *s, size_t n)
 {
 	size_t w;
 	for (size_t i = 0; i < n; i += w) {
-		int r = w_add_char(sw, kiln_shell_utf8_decode(s + i, n - i, &w));
+		int r = w_add_char(sw, kiln_utf8_decode(s + i, n - i, &w));
 		if (r < 0)
 			return r;
 	}
@@ -143,8 +144,8 @@ static void read_name(struct sw *sw, size_t *ret_off, size_t *ret_len)
 	size_t start = sw->pos;
 	int32_t c;
 	while ((c = peek(sw)) != EOF_RUNE) {
-		if (sw->pos == start && kiln_shell_is_digit(c)) {
-			while ((c = peek(sw)) != EOF_RUNE && kiln_shell_is_digit(c))
+		if (sw->pos == start && kiln_unicode_is_digit(c)) {
+			while ((c = peek(sw)) != EOF_RUNE && kiln_unicode_is_digit(c))
 				(void)next(sw);
 			break;
 		}
@@ -152,7 +153,7 @@ static void read_name(struct sw *sw, size_t *ret_off, size_t *ret_len)
 			(void)next(sw);
 			break;
 		}
-		if (!kiln_shell_is_letter(c) && !kiln_shell_is_digit(c) && c != '_')
+		if (!kiln_unicode_is_letter(c) && !kiln_unicode_is_digit(c) && c != '_')
 			break;
 		(void)next(sw);
 	}
@@ -255,7 +256,7 @@ struct chs {
 
 static void chs_add(struct chs *c, int32_t r)
 {
-	c->len += kiln_shell_utf8_encode(r, c->s + c->len);
+	c->len += kiln_utf8_encode(r, c->s + c->len);
 	c->s[c->len] = '\0';
 }
 
@@ -487,7 +488,7 @@ static int stop_on_loop(struct sw *sw, int32_t stop, int top, struct kiln_buf *o
 	}
 	if (stop != EOF_RUNE) {
 		char enc[4];
-		size_t n = kiln_shell_utf8_encode(stop, enc);
+		size_t n = kiln_utf8_encode(stop, enc);
 		return kiln_fail(sw->err, KILN_EPARSE, 0,
 				 "unexpected end of statement while looking for matching %.*s",
 				 (int)n, enc);
@@ -563,7 +564,7 @@ static void sw_release(struct sw *sw)
 static int wrap_error(struct sw *sw, int r, const char *word)
 {
 	cleanup(kiln_buf_release) struct kiln_buf q = KILN_BUF_INIT;
-	if (kiln_shell_go_quote(&q, word, strlen(word)) < 0)
+	if (kiln_go_quote(&q, word, strlen(word)) < 0)
 		return r;
 	return kiln_error_prefix(sw->err, r, "failed to process %s", q.buf);
 }

@@ -7,8 +7,9 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/gotext.h"
+#include "base/unicode.h"
 #include "shell.h"
-#include "utf8.h"
 
 enum atom_kind {
 	ATOM_LIT,  /* one rune */
@@ -74,7 +75,7 @@ static int32_t pnext(struct pscan *sc)
 		if (sc->pos >= sc->len)
 			return KILN_SHELL_RUNE_EOF;
 		size_t w;
-		int32_t c = kiln_shell_utf8_decode(sc->s + sc->pos, sc->len - sc->pos, &w);
+		int32_t c = kiln_utf8_decode(sc->s + sc->pos, sc->len - sc->pos, &w);
 		int first = sc->pos == 0;
 		sc->pos += w;
 		if (first && c == 0xFEFF)
@@ -92,7 +93,7 @@ static int32_t ppeek(const struct pscan *sc)
 static int add_rune(struct kiln_buf *b, int32_t r)
 {
 	char enc[4];
-	return kiln_buf_add(b, enc, kiln_shell_utf8_encode(r, enc));
+	return kiln_buf_add(b, enc, kiln_utf8_encode(r, enc));
 }
 
 int kiln_shell_pattern_compile(const char *pat, size_t len, int greedy, int anchored,
@@ -142,7 +143,7 @@ int kiln_shell_pattern_compile(const char *pat, size_t len, int greedy, int anch
 			tok = pnext(&sc);
 			if (tok != '*' && tok != '?' && tok != '\\') {
 				char enc[4];
-				size_t n = kiln_shell_utf8_encode(tok, enc);
+				size_t n = kiln_utf8_encode(tok, enc);
 				return kiln_fail(err, KILN_EPARSE, 0, "invalid escape '\\%.*s'", (int)n,
 						 enc);
 			}
@@ -259,7 +260,7 @@ int kiln_shell_pattern_find(struct kiln_shell_pattern *p, const char *s, size_t 
 		size_t w = 0;
 		int32_t c = KILN_SHELL_RUNE_EOF;
 		if (pos < len)
-			c = kiln_shell_utf8_decode(s + pos, len - pos, &w);
+			c = kiln_utf8_decode(s + pos, len - pos, &w);
 
 		if (*work < run->len)
 			return kiln_fail(err, KILN_ELIMIT, 0,
@@ -344,7 +345,7 @@ static int32_t *to_runes(const char *s, size_t len, size_t *ret_n)
 	if (!v)
 		return NULL;
 	for (size_t i = 0; i < len; i += w)
-		v[n++] = kiln_shell_utf8_decode(s + i, len - i, &w);
+		v[n++] = kiln_utf8_decode(s + i, len - i, &w);
 	*ret_n = n;
 	return v;
 }
@@ -459,8 +460,8 @@ static int expand_template(struct kiln_buf *out, const char *t, size_t tlen, con
 		size_t name = j;
 		while (j < tlen) {
 			size_t w;
-			int32_t c = kiln_shell_utf8_decode(t + j, tlen - j, &w);
-			if (!kiln_shell_is_letter(c) && !kiln_shell_is_digit(c) && c != '_')
+			int32_t c = kiln_utf8_decode(t + j, tlen - j, &w);
+			if (!kiln_unicode_is_letter(c) && !kiln_unicode_is_digit(c) && c != '_')
 				break;
 			j += w;
 		}
@@ -520,7 +521,7 @@ int kiln_shell_replace(const char *pat, size_t plen, const char *repl, size_t rl
 		last_end = end;
 		size_t w = 0;
 		if (search < vlen)
-			(void)kiln_shell_utf8_decode(value + search, vlen - search, &w);
+			(void)kiln_utf8_decode(value + search, vlen - search, &w);
 		if (search + w > end)
 			search += w;
 		else if (search + 1 > end)

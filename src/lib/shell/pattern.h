@@ -12,6 +12,10 @@
  * in time linear in the text for each search. Module-internal; tests use it.
  */
 #include <stddef.h>
+#include <stdint.h>
+
+/* The end of the input as the lexers read it (text/scanner's EOF): no byte decodes to it. */
+#define KILN_SHELL_RUNE_EOF ((int32_t)-1)
 
 struct kiln_buf;
 struct kiln_error;

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kiln_buf;
+
+/*
+ * Go's text primitives, byte for byte: unicode/utf8 decoding and encoding,
+ * strings.TrimSpace, strings.ToLower and strconv.Quote. BuildKit's parser,
+ * shell lexer and .dockerignore reader see their input through these, and
+ * the texts kiln prints where BuildKit would print them (a quoted word in
+ * an error, a dump) must come out the same, quirks included: an invalid
+ * byte is one U+FFFD, surrogates and overlong forms are invalid, U+0085 and
+ * U+00A0 are white space.
+ */
+
+#define KILN_RUNE_ERROR ((int32_t) 0xFFFD) /* utf8.RuneError */
+#define KILN_MAX_RUNE ((int32_t) 0x10FFFF) /* unicode.MaxRune */
+#define KILN_UTF_MAX 4			   /* utf8.UTFMax */
+
+/**
+ * utf8.DecodeRuneInString on s[0..len), len > 0: the rune, its width in
+ * *ret_width. An invalid or truncated sequence, an overlong form, a
+ * surrogate or a value past U+10FFFF decodes as U+FFFD of width 1; a
+ * U+FFFD actually encoded has width 3.
+ */
+int32_t kiln_utf8_decode(const char *s, size_t len, size_t *ret_width);
+
+/** utf8.DecodeLastRuneInString: the rune that ends s[0..len), len > 0. */
+int32_t kiln_utf8_decode_last(const char *s, size_t len, size_t *ret_width);
+
+/** utf8.EncodeRune: 1 to 4 bytes into out; a negative, surrogate or too large rune is U+FFFD. */
+size_t kiln_utf8_encode(int32_t r, char out[KILN_UTF_MAX]);
+
+/** Bytes of leading / trailing white space (unicode.IsSpace runes) of s[0..len). */
+size_t kiln_go_space_prefix(const char *s, size_t len);
+size_t kiln_go_space_suffix(const char *s, size_t len);
+
+/** strings.TrimSpace: narrows [*s, *s + *len) in place. */
+void kiln_go_trim_space(const char **s, size_t *len);
+
+/** Append strconv.Quote(s) to out. 0, -KILN_ENOMEM or -KILN_ELIMIT (out's cap). */
+int kiln_go_quote(struct kiln_buf *out, const char *s, size_t len)
+	__attribute__((warn_unused_result));
+
+/**
+ * Append strings.ToLower(s) to out: ASCII input folds ASCII; otherwise each
+ * rune takes its simple lower-case mapping and each invalid byte becomes
+ * U+FFFD (strings.Map's rule). 0, -KILN_ENOMEM or -KILN_ELIMIT.
+ */
+int kiln_go_to_lower(struct kiln_buf *out, const char *s, size_t len)
+	__attribute__((warn_unused_result));
