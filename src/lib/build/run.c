@@ -179,8 +179,9 @@ int bb_run_mounts_key(struct bb_step_ctx *sc, struct kiln_strv *ret, struct kiln
 			if ((m->from && *m->from) || (m->source && *m->source))
 				return kiln_fail(
 					err, KILN_EUNSUPP, 0,
-					"RUN --mount=type=cache with from= or source= is not "
-					"supported yet");
+					"RUN --mount=type=cache: kiln cannot seed a cache from a "
+					"stage or an image (from=, source=); without them the "
+					"cache starts empty");
 			from = kiln_strdup("cache");
 		} else {
 			from = kiln_strdup("tmpfs");
