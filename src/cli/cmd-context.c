@@ -3,22 +3,27 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "dockerfile/ast.h"
 #include "ignore/context.h"
 
 static const char *arg_file;
 static int arg_json;
 static int arg_list;
 static long arg_top = 10;
+static struct kiln_strv arg_build_args = KILN_STRV_INIT;
 
 static const struct cli_spec spec = {
-	.usage = "kiln context [-f FILE] [--json] [--list] [--top N] DIR",
+	.usage = "kiln context [-f FILE] [--build-arg K=V]... [--json] [--list] [--top N] DIR",
 	.summary = "Show what a build would send as its context, after the ignore rules.",
 	.opts = (const struct cli_opt[]){
 		{ "file", 'f', CLI_OPT_STRING, &arg_file, "FILE",
-		  "the Dockerfile (default: DIR/Dockerfile); FILE.dockerignore wins over "
-		  "DIR/.dockerignore" },
+		  "the Dockerfile (default: DIR/Dockerfile; - reads it from stdin); "
+		  "FILE.dockerignore wins over DIR/.dockerignore" },
+		{ "build-arg", 0, CLI_OPT_LIST, &arg_build_args, "K=V",
+		  "a build argument; K alone takes its value from the environment" },
 		{ "json", 0, CLI_OPT_FLAG, &arg_json, NULL, "print the report as JSON" },
 		{ "list", 'l', CLI_OPT_FLAG, &arg_list, NULL,
 		  "print every path that would be sent, in walk order" },
@@ -26,9 +31,11 @@ static const struct cli_spec spec = {
 		{ 0 } },
 	.details = "Counts the files, directories and bytes of the context and names the largest\n"
 		   "files. Each COPY/ADD source of the Dockerfile that the ignore rules exclude,\n"
-		   "or that matches nothing in the context, is a warning (exit status 1);\n"
-		   "sources that need a variable the Dockerfile does not set are noted as\n"
-		   "unchecked. --from sources, URLs and heredocs are not context sources.",
+		   "or that matches nothing in the context, is a warning (exit status 1). The\n"
+		   "sources are those kiln build would copy, expanded with the same build args,\n"
+		   "in every stage; one that needs a variable neither the Dockerfile nor a build\n"
+		   "arg sets (an ENV of the base image) is noted as unchecked. --from sources,\n"
+		   "URLs and heredocs are not context sources.",
 };
 
 /* JSON strings must be UTF-8: invalid bytes become U+FFFD, as Go's encoding/json does. */
@@ -39,34 +46,15 @@ static json_t *jstr(const char *s)
 	json_t *j = json_string(s);
 	if (j)
 		return j;
-	size_t n = strlen(s);
-	char *out = kiln_malloc(3 * n + 1);
-	if (!out)
-		return NULL;
-	size_t w = 0;
-	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < n;) {
-		size_t k = p[i] < 0x80 ? 1 : p[i] >= 0xC2 && p[i] <= 0xDF ? 2
-					 : p[i] >= 0xE0 && p[i] <= 0xEF   ? 3
-					 : p[i] >= 0xF0 && p[i] <= 0xF4   ? 4
-									  : 0;
-		int ok = k > 0 && i + k <= n;
-		for (size_t c = 1; ok && c < k; c++)
-			ok = (p[i + c] & 0xC0) == 0x80;
-		if (ok && k > 1 && json_stringn((const char *)p + i, k) == NULL)
-			ok = 0;
-		if (ok) {
-			memcpy(out + w, p + i, k);
-			w += k;
-			i += k;
-		} else {
-			memcpy(out + w, "\xEF\xBF\xBD", 3);
-			w += 3;
-			i++;
-		}
+	struct kiln_buf b = KILN_BUF_INIT;
+	size_t n = strlen(s), w;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < n; i += w) {
+		char enc[KILN_UTF_MAX];
+		r = kiln_buf_add(&b, enc, kiln_utf8_encode(kiln_utf8_decode(s + i, n - i, &w), enc));
 	}
-	j = json_stringn(out, w);
-	free(out);
+	j = r < 0 ? NULL : json_stringn(b.buf, b.len);
+	kiln_buf_release(&b);
 	return j;
 }
 
@@ -176,24 +164,59 @@ static json_t *report_json(const struct kiln_ignore_context_report *r, json_t *e
 	return j;
 }
 
-int cmd_context(int argc, char **argv, struct cli_env *env)
+/* --build-arg K=V, or K alone with its value from the environment (none when unset). */
+static int collect_build_args(struct kiln_strv *ret)
 {
-	cleanup(kiln_strv_release) struct kiln_strv pos = KILN_STRV_INIT;
-	struct kiln_error err = KILN_ERROR_INIT;
+	for (size_t i = 0; i < arg_build_args.len; i++) {
+		const char *a = arg_build_args.items[i];
+		if (!*a || *a == '=')
+			return cli_usage_error(&spec, "--build-arg needs K=V or K, not '%s'", a);
+		if (cli_run_env_add(ret, a) < 0) {
+			fprintf(stderr, "error: out of memory\n");
+			return CLI_EXIT_FAIL;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+static int parse_args(int argc, char **argv, struct kiln_strv *pos, struct kiln_strv *build_args)
+{
 	arg_file = NULL;
 	arg_json = arg_list = 0;
 	arg_top = 10;
-	int r = cli_parse(argc, argv, &spec, &pos);
+	kiln_strv_release(&arg_build_args);
+	int r = cli_parse(argc, argv, &spec, pos);
 	if (r)
-		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	if (pos.len != 1)
-		return cli_usage_error(&spec, pos.len ? "expected one DIR, got %zu arguments"
-						      : "missing DIR",
-				       pos.len);
+		r = r > 0 ? -1 : CLI_EXIT_USAGE; /* -1: --help was printed */
+	else
+		r = collect_build_args(build_args);
+	kiln_strv_release(&arg_build_args);
+	if (r)
+		return r;
+	if (pos->len != 1)
+		return cli_usage_error(&spec, pos->len ? "expected one DIR, got %zu arguments"
+						       : "missing DIR",
+				       pos->len);
 	if (arg_top < 0 || arg_top > KILN_IGNORE_CONTEXT_TOP_MAX)
 		return cli_usage_error(&spec, "--top wants 0 to %d", KILN_IGNORE_CONTEXT_TOP_MAX);
 	if (arg_file && !*arg_file)
 		return cli_usage_error(&spec, "-f needs a file name");
+	return CLI_EXIT_OK;
+}
+
+int cmd_context(int argc, char **argv, struct cli_env *env)
+{
+	cleanup(kiln_strv_release) struct kiln_strv pos = KILN_STRV_INIT;
+	cleanup(kiln_strv_release) struct kiln_strv build_args = KILN_STRV_INIT;
+	cleanup_free char *stdin_data = NULL;
+	size_t stdin_len = 0;
+	struct kiln_error err = KILN_ERROR_INIT;
+	int r = parse_args(argc, argv, &pos, &build_args);
+	if (r)
+		return r < 0 ? CLI_EXIT_OK : r;
+	if (arg_file && strcmp(arg_file, "-") == 0 &&
+	    kiln_read_fd(STDIN_FILENO, KILN_DF_MAX_FILE, &stdin_data, &stdin_len, &err) < 0)
+		return cli_report(env, &err);
 
 	struct list_state ls = { NULL, 0 };
 	if (arg_json && arg_list && !(ls.entries = json_array())) {
@@ -201,7 +224,11 @@ int cmd_context(int argc, char **argv, struct cli_env *env)
 		return CLI_EXIT_FAIL;
 	}
 	struct kiln_ignore_context_opts o = {
-		.dockerfile = arg_file,
+		.dockerfile = stdin_data ? NULL : arg_file,
+		.dockerfile_data = stdin_data,
+		.dockerfile_len = stdin_len,
+		.build_args = (const char *const *)build_args.items,
+		.n_build_args = build_args.len,
 		.top = arg_top ? (size_t)arg_top : 0,
 		.on_entry = arg_list ? print_entry : NULL,
 		.userdata = &ls,
@@ -218,6 +245,8 @@ int cmd_context(int argc, char **argv, struct cli_env *env)
 		}
 		return cli_report(env, &err);
 	}
+	if (rep->unused_build_args)
+		fprintf(stderr, "%s\n", rep->unused_build_args);
 	int problems = 0;
 	for (size_t i = 0; i < rep->n_warnings; i++) {
 		const struct kiln_ignore_source_warning *w = &rep->warnings[i];

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # kiln context: what a build would send, after .dockerignore (or the
-# Dockerfile's own .dockerignore), and the COPY/ADD sources it would miss.
+# Dockerfile's own .dockerignore), and the COPY/ADD sources it would miss,
+# expanded as kiln build expands them (build args, global ARGs, -f -).
 . "$(dirname "$0")/test-lib.sh"
 
 # A project: sources, docs, dependencies, secrets, a big file, a Dockerfile
@@ -190,6 +191,58 @@ test_expect_success 'symlinks are listed, never followed out of the context' '
 	kiln context --list linky >out &&
 	printf "etc\nf\ng\n" >expect &&
 	test_cmp expect out
+'
+
+test_expect_success '--build-arg reaches the sources as it reaches kiln build' '
+	kiln context --build-arg SRC=src app >out 2>err &&
+	test_grep "^sources:     3 COPY/ADD sources checked, 0 warnings" out &&
+	test_expect_code 1 kiln context --build-arg SRC=lib app >out 2>err &&
+	test_grep "^warning: app/Dockerfile:4: COPY source .\$SRC/main.c. (lib/main.c) is not in the context$" err &&
+	test_expect_code 1 kiln context --build-arg SRC=secrets --json app >out 2>/dev/null &&
+	jq -e ".warnings[0].source == \"\$SRC/main.c\" and .warnings[0].expanded == \"secrets/main.c\"" out
+'
+
+test_expect_success '--build-arg K takes K from the environment; unused ones are named' '
+	SRC=lib test_expect_code 1 kiln context --build-arg SRC app >out 2>err &&
+	test_grep "(lib/main.c) is not in the context" err &&
+	kiln context --build-arg NOPE=1 app >out 2>err &&
+	test_grep "^\[Warning\] One or more build-args \[NOPE\] were not consumed" err &&
+	test_expect_code 2 kiln context --build-arg =x app 2>err &&
+	test_grep "needs K=V or K" err
+'
+
+test_expect_success 'a source that uses a global ARG' '
+	cat >Global.Dockerfile <<-EOF &&
+	ARG CONF=.env
+	ARG DOC=docs
+	FROM busybox
+	ARG CONF
+	COPY \$CONF /etc/app.env
+	COPY \$DOC/notes.md /doc/
+	EOF
+	test_expect_code 1 kiln context -f Global.Dockerfile app >out 2>err &&
+	test_grep "^warning: Global.Dockerfile:5: COPY source .\$CONF. (.env) is excluded by app/.dockerignore:4 (.\.env.)$" err &&
+	test_grep "^note: Global.Dockerfile:6: COPY source .\$DOC/notes.md. not checked: \$DOC is a global ARG, which a stage sees only after its own .ARG DOC." err &&
+	kiln context -f Global.Dockerfile --build-arg CONF=README.md app >out 2>err &&
+	! grep "Global.Dockerfile:5" err &&
+	test_grep "^sources:     1 COPY/ADD source checked, 1 warning" out
+'
+
+test_expect_success '-f - reads the Dockerfile from stdin, with the context'"'"'s ignore file' '
+	kiln context -f - app <app/Dockerfile >out 2>err &&
+	test_grep "^dockerfile:  <stdin>" out &&
+	test_grep "^sources:     3 COPY/ADD sources checked, 0 warnings" out &&
+	test_expect_code 1 kiln context -f - app <app/build/app.Dockerfile >out 2>err &&
+	test_grep "^ignore file: app/.dockerignore (7 patterns)" out &&
+	test_grep "^warning: <stdin>:3: COPY source .docs. is excluded by app/.dockerignore:8" err &&
+	test_grep "^warning: <stdin>:3: COPY source .node_modules. is excluded by app/.dockerignore:3" err &&
+	! grep "<stdin>:2" err
+'
+
+test_expect_success 'a Dockerfile kiln build would reject is an error' '
+	printf "FROM busybox\nCOPY https://example.com/x /x\n" >Url.Dockerfile &&
+	test_expect_code 1 kiln context -f Url.Dockerfile app 2>err &&
+	test_grep "Url.Dockerfile:2: source can.t be a URL for COPY" err
 '
 
 test_done

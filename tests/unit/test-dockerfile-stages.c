@@ -306,6 +306,42 @@ static const struct gerr_case gerrs[] = {
 	  "failed to process \"${X:?no}\": X: no", 3 },
 };
 
+/* the variables a step used that had no value */
+static void test_unset_vars(void)
+{
+	struct built b;
+	const char *args[] = { "B=1" };
+	struct kiln_df_graph_opts o = { .build_args = args, .n_build_args = 1 };
+	int r = build_opts("ARG G=g\n"
+			   "FROM alpine\n"
+			   "ARG A\nARG B\nENV E=e\n"
+			   "COPY $G/$A/$B/$E/${A:-x}/$HOME src/$N /d/\n"
+			   "COPY $B $E /d/\n"
+			   "EXPOSE ${P:-80}\n",
+			   &o, &b);
+	TAP_OK(r == 0, "unset-variables file builds: %s", b.err.msg ? b.err.msg : "");
+	if (r == 0) {
+		const struct kiln_df_step *cp = step(&b, 0, 3);
+		TAP_INT_EQ((long) cp->unset_vars.n, 4, "COPY used four unset variables");
+		/* a word's names come sorted (the shell's unmatched set), words in order */
+		TAP_STR_EQ(cp->unset_vars.n > 3 ? cp->unset_vars.v[0] : "", "A",
+			   "an ARG without value or build arg is unset, once");
+		TAP_STR_EQ(cp->unset_vars.n > 3 ? cp->unset_vars.v[1] : "", "G",
+			   "a global ARG the stage does not declare is unset");
+		TAP_STR_EQ(cp->unset_vars.n > 3 ? cp->unset_vars.v[2] : "", "HOME",
+			   "an image ENV the graph does not know is unset");
+		TAP_STR_EQ(cp->unset_vars.n > 3 ? cp->unset_vars.v[3] : "", "N",
+			   "the next word's names follow");
+		TAP_STR_EQ(cp->instr.u.copy.sources.v[0], "//1/e/x/",
+			   "unset variables expand to nothing");
+		TAP_INT_EQ((long) step(&b, 0, 4)->unset_vars.n, 0, "set variables are not unset");
+		const struct kiln_df_step *ex = step(&b, 0, 5);
+		TAP_OK(ex->unset_vars.n == 1 && !strcmp(ex->unset_vars.v[0], "P"),
+		       "EXPOSE records its unset variables too");
+	}
+	built_release(&b);
+}
+
 static void test_errors(void)
 {
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(gerrs); i++) {
@@ -601,6 +637,7 @@ int main(void)
 	test_failmalloc();
 	test_scopes();
 	test_expansion();
+	test_unset_vars();
 	test_errors();
 	test_graph();
 	test_onbuild_and_images();

@@ -84,8 +84,9 @@ struct xctx {
 	struct df_graph *gr;
 	struct df_state *s;
 	const struct kiln_df_instr *in;
-	struct kiln_strv used; /* "K=V" of ARG-scoped variables used */
-	int raw;	       /* heredoc bodies: quotes kept, backslash escapes */
+	struct kiln_strv used;	/* "K=V" of ARG-scoped variables used */
+	struct kiln_strv unset; /* names used that had no value */
+	int raw;		/* heredoc bodies: quotes kept, backslash escapes */
 };
 
 static int note_used(struct xctx *x, const struct kiln_strv *matched)
@@ -104,6 +105,16 @@ static int note_used(struct xctx *x, const struct kiln_strv *matched)
 	return 0;
 }
 
+static int note_unset(struct xctx *x, const struct kiln_strv *unmatched)
+{
+	for (size_t i = 0; i < unmatched->len; i++) {
+		const char *k = unmatched->items[i];
+		if (*k && kiln_strv_find(&x->unset, k) < 0 && kiln_strv_push(&x->unset, k) < 0)
+			return -KILN_ENOMEM;
+	}
+	return 0;
+}
+
 /* The single-word expander of dispatch(): expand, report unmatched names. */
 static int xword(struct xctx *x, const char *word, char **ret, struct kiln_error *err)
 {
@@ -113,7 +124,7 @@ static int xword(struct xctx *x, const char *word, char **ret, struct kiln_error
 	if (r < 0)
 		return r;
 	if (df_report_unmatched(x->gr, x->s, x->in, &res.unmatched) < 0 ||
-	    note_used(x, &res.matched) < 0)
+	    note_used(x, &res.matched) < 0 || note_unset(x, &res.unmatched) < 0)
 		return df_oom(err);
 	*ret = df_astrdup(x->gr->a, res.word);
 	return *ret ? 0 : df_oom(err);
@@ -413,7 +424,7 @@ static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_e
 		int r = df_expand(x->gr, NULL, out->u.words.v[i], x->s->env, &res, err);
 		if (r < 0)
 			return r;
-		if (note_used(x, &res.matched) < 0)
+		if (note_used(x, &res.matched) < 0 || note_unset(x, &res.unmatched) < 0)
 			return df_oom(err);
 		for (size_t k = 0; k < res.words.len; k++)
 			if (kiln_strv_push(&words, res.words.items[k]) < 0)
@@ -779,10 +790,12 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 		step->workdir = df_astrdup(gr->a, s->workdir ? s->workdir : "/");
 		step->user = df_astrdup(gr->a, s->user ? s->user : "");
 		if (!step->workdir || !step->user ||
-		    df_words_set(gr, &x.used, &step->used_args) < 0)
+		    df_words_set(gr, &x.used, &step->used_args) < 0 ||
+		    df_words_set(gr, &x.unset, &step->unset_vars) < 0)
 			r = df_oom(err);
 	}
 	kiln_strv_release(&x.used);
+	kiln_strv_release(&x.unset);
 	if (r < 0 && r != -KILN_ENOMEM)
 		df_error_locate(err, gr->file, c->instr->start_line, c->instr->end_line);
 	return r;

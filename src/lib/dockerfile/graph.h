@@ -76,11 +76,17 @@ struct kiln_df_image_dep {
  * variables, which are in `proxy_env` (from build args; not part of a cache
  * key, as in BuildKit). `source_stage` is the stage a COPY --from reads
  * (-1 otherwise); `mount_stages` has one entry per RUN mount (-1: not a
- * stage).
+ * stage). `unset_vars` are the variables its words used that had no value
+ * (they expanded to nothing, as in BuildKit): an ENV of a base image whose
+ * config the caller did not supply, an ARG without a value or build arg, a
+ * name nothing sets. A caller that knows less than the build will (`kiln
+ * context` has no image configs) can tell from them which words it cannot
+ * trust.
  */
 struct kiln_df_step {
 	struct kiln_df_instr instr;
 	struct kiln_df_words used_args;
+	struct kiln_df_words unset_vars;
 	const char *workdir; /* the working directory after the step ("/" by default) */
 	const char *user;    /* the user after the step ("" = the image's default) */
 	const char *dest;    /* COPY/ADD: the destination made absolute (BuildKit's rules) */

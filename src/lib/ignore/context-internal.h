@@ -39,6 +39,10 @@ void kiln_ignore_ctx_range(const struct ctx_state *st, const char *prefix, size_
 /** The i-th path in sorted order. */
 const char *kiln_ignore_ctx_path(const struct ctx_state *st, size_t i);
 
-/** Check the COPY/ADD sources of the Dockerfile at `path` (display name `name`). */
-int kiln_ignore_context_check_sources(struct ctx_state *st, const char *path,
+/**
+ * Check the COPY/ADD sources of the Dockerfile `data` (named st->rep->dockerfile
+ * in messages), expanded with the build args of `opts`.
+ */
+int kiln_ignore_context_check_sources(struct ctx_state *st, const char *data, size_t len,
+				      const struct kiln_ignore_context_opts *opts,
 				      struct kiln_error *err);

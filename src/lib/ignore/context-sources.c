@@ -4,12 +4,12 @@
  * send: a source that the ignore rules exclude, or that matches nothing, is
  * the classic .dockerignore mistake (the build fails, or copies less).
  *
- * Sources are expanded as BuildKit expands them (ProcessWord with the
- * stage's ARG and ENV values; global ARGs only where a stage re-declares
- * them; ENV over ARG). A source that needs a variable the Dockerfile does
- * not set (a --build-arg, an ENV of the base image) is reported as
- * unchecked rather than guessed. --from sources, URLs and heredocs are not
- * context sources.
+ * The sources are the stage graph's (dockerfile/graph.h): expanded where and
+ * as BuildKit expands them, with the build args given, in every stage. A
+ * source that used a variable with no value (an ENV of the base image,
+ * which kiln context does not fetch, or an ARG nothing set) is reported as
+ * unchecked rather than guessed. --from sources, URLs, git references and
+ * heredocs are not context sources.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,159 +18,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
-#include "base/fs.h"
 #include "base/gopath.h"
 #include "dockerfile/dockerfile.h"
 #include "ignore/context-internal.h"
 #include "ignore/filter.h"
 #include "shell/shell.h"
 
-/* The variables of one scope: ENV values shadow ARG values. */
-struct scope {
-	struct kiln_shell_envlist *args;
-	struct kiln_shell_envlist *envs;
-};
-
-static int scope_lookup(void *userdata, const char *name, const char **ret)
-{
-	const struct scope *s = userdata;
-	const char *v = s->envs ? kiln_shell_envlist_get(s->envs, name) : NULL;
-	if (!v && s->args)
-		v = kiln_shell_envlist_get(s->args, name);
-	if (!v)
-		return 0;
-	*ret = v;
-	return 1;
-}
-
-static void scope_release(struct scope *s)
-{
-	kiln_shell_envlist_free(s->args);
-	kiln_shell_envlist_free(s->envs);
-	s->args = s->envs = NULL;
-}
-
-static int scope_init(struct scope *s, struct kiln_error *err)
-{
-	scope_release(s);
-	int r = kiln_shell_envlist_new(&s->args, err);
-	if (r == 0)
-		r = kiln_shell_envlist_new(&s->envs, err);
-	return r;
-}
-
-/* The automatic platform ARGs, with this machine's values. */
-static const char *platform_value(const char *name, char *buf, size_t size)
-{
-	struct utsname u;
-	const char *arch = "amd64";
-	if (uname(&u) == 0) {
-		if (strcmp(u.machine, "aarch64") == 0)
-			arch = "arm64";
-		else if (strcmp(u.machine, "i686") == 0 || strcmp(u.machine, "i386") == 0)
-			arch = "386";
-		else if (strcmp(u.machine, "x86_64") != 0)
-			arch = u.machine;
-	}
-	const char *rest = NULL;
-	if (strncmp(name, "TARGET", 6) == 0)
-		rest = name + 6;
-	else if (strncmp(name, "BUILD", 5) == 0)
-		rest = name + 5;
-	if (!rest)
-		return NULL;
-	if (strcmp(rest, "OS") == 0)
-		return "linux";
-	if (strcmp(rest, "ARCH") == 0)
-		return arch;
-	if (strcmp(rest, "VARIANT") == 0)
-		return "";
-	if (strcmp(rest, "PLATFORM") == 0) {
-		size_t n = strlen(arch);
-		if (n + 7 > size)
-			return NULL;
-		memcpy(buf, "linux/", 6);
-		memcpy(buf + 6, arch, n + 1);
-		return buf;
-	}
-	return NULL;
-}
-
 struct checker {
 	struct ctx_state *st;
-	const char *file;
-	struct kiln_shell_lex lex;
-	struct scope global, stage;
-	int in_stage;
 	struct kiln_error *err;
 };
 
-static int expand(struct checker *c, const struct scope *s, const char *word,
-		  struct kiln_shell_result *res, struct kiln_error *err)
-{
-	struct kiln_shell_env env = { scope_lookup, (void *)s };
-	return kiln_shell_expand(&c->lex, word, &env, res, err);
-}
-
-/* ARG name[=value]... in the global scope or a stage. */
-static int do_arg(struct checker *c, const struct kiln_df_node *n)
-{
-	for (size_t i = 0; i < n->n_args; i++) {
-		const char *w = n->args[i].str;
-		const char *eq = strchr(w, '=');
-		cleanup_free char *name = eq ? kiln_strndup(w, (size_t)(eq - w)) : kiln_strdup(w);
-		if (!name)
-			return kiln_fail(c->err, KILN_ENOMEM, 0, "out of memory");
-		struct scope *s = c->in_stage ? &c->stage : &c->global;
-		const char *value = NULL;
-		char pbuf[80];
-		struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
-		if (eq) {
-			struct kiln_error e = KILN_ERROR_INIT;
-			if (expand(c, s, eq + 1, &res, &e) < 0) {
-				/* an ARG default that does not expand: leave the name unset */
-				kiln_error_release(&e);
-				continue;
-			}
-			value = res.word;
-		} else if (c->in_stage) {
-			value = kiln_shell_envlist_get(c->global.args, name);
-			if (!value)
-				value = platform_value(name, pbuf, sizeof(pbuf));
-		}
-		int r = 0;
-		if (value)
-			r = kiln_shell_envlist_set(s->args, name, value, c->err);
-		kiln_shell_result_release(&res);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* ENV key value triples (see struct kiln_df_node). */
-static int do_env(struct checker *c, const struct kiln_df_node *n)
-{
-	for (size_t i = 0; i + 1 < n->n_args; i += 3) {
-		struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
-		struct kiln_error e = KILN_ERROR_INIT;
-		if (expand(c, &c->stage, n->args[i + 1].str, &res, &e) < 0) {
-			kiln_error_release(&e);
-			continue;
-		}
-		int r = kiln_shell_envlist_set(c->stage.envs, n->args[i].str, res.word, c->err);
-		kiln_shell_result_release(&res);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int add_warning(struct checker *c, const struct kiln_df_node *n,
+static int add_warning(struct checker *c, const struct kiln_df_instr *in,
 		       enum kiln_ignore_source_problem problem, const char *source,
 		       const char *expanded, const char *path, long by, char *message)
 {
@@ -186,9 +48,9 @@ static int add_warning(struct checker *c, const struct kiln_df_node *n,
 	rep->warnings = w;
 	w = &rep->warnings[rep->n_warnings++];
 	*w = (struct kiln_ignore_source_warning){ .problem = problem,
-						  .line = n->start_line,
+						  .line = in->start_line,
 						  .message = message };
-	int ok = (w->instruction = kiln_strdup(n->keyword.str)) &&
+	int ok = (w->instruction = kiln_strdup(in->keyword)) &&
 		 (w->source = kiln_strdup(source)) &&
 		 (!expanded || (w->expanded = kiln_strdup(expanded))) &&
 		 (!path || (w->path = kiln_strdup(path)));
@@ -336,7 +198,7 @@ static int reachable_through_links(struct checker *c, const char *rel)
 	return found || all;
 }
 
-static int check_source(struct checker *c, const struct kiln_df_node *n, const char *source,
+static int check_source(struct checker *c, const struct kiln_df_instr *n, const char *source,
 			const char *expanded)
 {
 	/* BuildKit resolves sources inside the context: leading '/' and ".." cannot leave it. */
@@ -352,6 +214,11 @@ static int check_source(struct checker *c, const struct kiln_df_node *n, const c
 		return 0; /* the whole context */
 	const char *rel = clean + 1;
 	const char *shown = strcmp(source, expanded) == 0 ? NULL : expanded;
+	/* messages name the source as written, and what it expanded to when that differs */
+	cleanup_free char *label = shown ? kiln_asprintf("'%s' (%s)", source, expanded)
+					 : kiln_asprintf("'%s'", source);
+	if (!label)
+		return kiln_fail(c->err, KILN_ENOMEM, 0, "out of memory");
 	long by = -1;
 	c->st->rep->n_sources++;
 
@@ -366,12 +233,12 @@ static int check_source(struct checker *c, const struct kiln_df_node *n, const c
 		if (hit) {
 			cleanup_free char *why = why_excluded(c, hit, &by);
 			return add_warning(c, n, KILN_IGNORE_SOURCE_EXCLUDED, source, shown, hit, by,
-					   kiln_asprintf("source '%s' matches only files the ignore "
+					   kiln_asprintf("source %s matches only files the ignore "
 							 "rules drop (%s: %s)",
-							 source, hit, why ? why : "excluded"));
+							 label, hit, why ? why : "excluded"));
 		}
 		return add_warning(c, n, KILN_IGNORE_SOURCE_MISSING, source, shown, NULL, -1,
-				   kiln_asprintf("source '%s' matches nothing in the context", source));
+				   kiln_asprintf("source %s matches nothing in the context", label));
 	}
 
 	struct stat st;
@@ -381,9 +248,9 @@ static int check_source(struct checker *c, const struct kiln_df_node *n, const c
 		    !kiln_ignore_ctx_has_below(c->st, rel, strlen(rel)) && first_entry(c, rel, &inside)) {
 			cleanup_free char *why = why_excluded(c, inside, &by);
 			return add_warning(c, n, KILN_IGNORE_SOURCE_EMPTIED, source, shown, inside, by,
-					   kiln_asprintf("source '%s' is a directory whose contents "
+					   kiln_asprintf("source %s is a directory whose contents "
 							 "are all left out (%s: %s)",
-							 source, inside, why ? why : "excluded"));
+							 label, inside, why ? why : "excluded"));
 		}
 		return 0;
 	}
@@ -392,11 +259,43 @@ static int check_source(struct checker *c, const struct kiln_df_node *n, const c
 	if (exists_in_root(c, rel, &st)) {
 		cleanup_free char *why = why_excluded(c, rel, &by);
 		return add_warning(c, n, KILN_IGNORE_SOURCE_EXCLUDED, source, shown, rel, by,
-				   kiln_asprintf("source '%s' is %s", source,
+				   kiln_asprintf("source %s is %s", label,
 						 why ? why : "excluded"));
 	}
 	return add_warning(c, n, KILN_IGNORE_SOURCE_MISSING, source, shown, NULL, -1,
-			   kiln_asprintf("source '%s' is not in the context", source));
+			   kiln_asprintf("source %s is not in the context", label));
+}
+
+/*
+ * The first variable that `raw` (a source as written) uses and that had no
+ * value when the step expanded it, into *ret (NULL: none). The step knows
+ * which of its variables were unset; which of its words used them takes a
+ * look at the word itself. 0, or -KILN_ENOMEM.
+ */
+static int unset_var(const struct kiln_df_step *step, const char *raw, char escape,
+		     const char **ret)
+{
+	*ret = NULL;
+	if (!step->unset_vars.n)
+		return 0;
+	struct kiln_shell_lex lex = { .escape = escape };
+	struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
+	struct kiln_error e = KILN_ERROR_INIT;
+	/* with nothing set, every name the word uses is unmatched */
+	int r = raw ? kiln_shell_expand(&lex, raw, NULL, &res, &e) : -KILN_EINVAL;
+	if (r >= 0) {
+		for (size_t i = 0; i < res.unmatched.len && !*ret; i++)
+			for (size_t k = 0; k < step->unset_vars.n && !*ret; k++)
+				if (strcmp(res.unmatched.items[i], step->unset_vars.v[k]) == 0)
+					*ret = step->unset_vars.v[k];
+	} else if (r != -KILN_ENOMEM) {
+		/* the word cannot be looked at on its own (an ONBUILD replay): assume the worst */
+		*ret = step->unset_vars.v[0];
+		r = 0;
+	}
+	kiln_error_release(&e);
+	kiln_shell_result_release(&res);
+	return r < 0 ? r : 0;
 }
 
 static int is_remote(const char *s)
@@ -408,84 +307,100 @@ static int is_remote(const char *s)
 	return 0;
 }
 
-static int do_copy(struct checker *c, const struct kiln_df_node *n)
+/* The same instruction in the model: its words as written. NULL for ONBUILD replays. */
+static const struct kiln_df_instr *as_written(const struct kiln_df_stage *st,
+					      const struct kiln_df_step *step)
 {
-	for (size_t i = 0; i < n->n_flags; i++)
-		if (strcmp(n->flags[i].name.str, "from") == 0)
-			return 0; /* another stage or an image: not the context */
-	if (n->n_args < 2)
-		return 0; /* BuildKit rejects it; nothing to check */
-	for (size_t i = 0; i + 1 < n->n_args; i++) {
-		const char *src = n->args[i].str;
-		if (strlen(src) != n->args[i].len)
+	if (!step->instr.node)
+		return NULL;
+	for (size_t i = 0; i < st->model->n_instrs; i++)
+		if (st->model->instrs[i].node == step->instr.node)
+			return &st->model->instrs[i];
+	return NULL;
+}
+
+/* Whether `name` is an ARG of the global scope (not a predefined one). */
+static int is_global_arg(const struct kiln_df_graph *g, const char *name)
+{
+	const struct kiln_df_model *m = g->model;
+	for (size_t i = 0; i < m->n_meta_args; i++)
+		for (size_t k = 0; k < m->meta_args[i].u.args.n; k++)
+			if (strcmp(m->meta_args[i].u.args.v[k].key, name) == 0)
+				return 1;
+	return 0;
+}
+
+static int check_step(struct checker *c, const struct kiln_df_graph *g,
+		      const struct kiln_df_stage *st, const struct kiln_df_step *step, char escape)
+{
+	const struct kiln_df_instr *in = &step->instr;
+	const struct kiln_df_copy *cp = &in->u.copy;
+	if (cp->from && *cp->from)
+		return 0; /* another stage or an image: not the context */
+	const struct kiln_df_instr *raw = as_written(st, step);
+	if (raw && raw->u.copy.sources.n != cp->sources.n)
+		raw = NULL;
+	for (size_t i = 0; i < cp->sources.n; i++) {
+		const char *src = raw ? raw->u.copy.sources.v[i] : cp->sources.v[i];
+		const char *expanded = cp->sources.v[i];
+		if (in->cmd == KILN_DF_ADD && is_remote(expanded))
 			continue;
-		if (n->n_heredocs && strncmp(src, "<<", 2) == 0)
-			continue;
-		if (n->cmd == KILN_DF_ADD && is_remote(src))
-			continue;
-		struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
-		struct kiln_error e = KILN_ERROR_INIT;
-		int r;
-		if (expand(c, &c->stage, src, &res, &e) < 0) {
-			r = add_warning(c, n, KILN_IGNORE_SOURCE_UNCHECKED, src, NULL, NULL, -1,
-					kiln_asprintf("source '%s' not checked: %s", src,
-						      e.msg ? e.msg : "it does not expand"));
-			kiln_error_release(&e);
-		} else if (res.unmatched.len > 0) {
-			r = add_warning(c, n, KILN_IGNORE_SOURCE_UNCHECKED, src, NULL, NULL, -1,
+		const char *var;
+		int r = unset_var(step, raw ? src : NULL, escape, &var);
+		if (r < 0)
+			return kiln_fail(c->err, KILN_ENOMEM, 0, "out of memory");
+		if (var && is_global_arg(g, var))
+			r = add_warning(c, in, KILN_IGNORE_SOURCE_UNCHECKED, src, NULL, NULL, -1,
+					kiln_asprintf("source '%s' not checked: $%s is a global "
+						      "ARG, which a stage sees only after its own "
+						      "'ARG %s' (or is it an ENV of the base image?)",
+						      src, var, var));
+		else if (var)
+			r = add_warning(c, in, KILN_IGNORE_SOURCE_UNCHECKED, src, NULL, NULL, -1,
 					kiln_asprintf("source '%s' not checked: $%s is not set by "
-						      "the Dockerfile (a build arg or an image ENV?)",
-						      src, res.unmatched.items[0]));
-		} else {
-			r = check_source(c, n, src, res.word);
-		}
-		kiln_shell_result_release(&res);
+						      "the Dockerfile or a build arg (an ENV of "
+						      "the base image?)",
+						      src, var));
+		else
+			r = check_source(c, in, src, expanded);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-int kiln_ignore_context_check_sources(struct ctx_state *st, const char *path,
+int kiln_ignore_context_check_sources(struct ctx_state *st, const char *data, size_t len,
+				      const struct kiln_ignore_context_opts *opts,
 				      struct kiln_error *err)
 {
-	cleanup_free char *data = NULL;
-	size_t len = 0;
-	int r = kiln_read_file(path, KILN_DF_MAX_FILE, &data, &len, err);
-	if (r < 0)
-		return kiln_error_prefix(err, r, "reading the Dockerfile");
+	const char *name = st->rep->dockerfile;
 	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = NULL;
-	r = kiln_df_parse(data, len, path, &ast, err);
-	if (r < 0)
+	cleanup(kiln_df_model_freep) struct kiln_df_model *model = NULL;
+	cleanup(kiln_df_graph_freep) struct kiln_df_graph *g = NULL;
+	struct kiln_df_graph_opts go = {
+		.build_args = opts->build_args,
+		.n_build_args = opts->n_build_args,
+		/* every COPY a --target could reach, not only the last stage's */
+		.flags = KILN_DF_GRAPH_ALL_STAGES,
+	};
+	int r = kiln_df_parse(data, len, name, &ast, err);
+	if (r < 0 || (r = kiln_df_model_new(ast, &model, err)) < 0 ||
+	    (r = kiln_df_graph_new(model, &go, &g, err)) < 0)
 		return r;
-	struct checker c = { .st = st, .file = path, .err = err };
-	c.lex.escape = (char)ast->escape;
-	if ((r = scope_init(&c.global, err)) < 0)
-		return r;
-	for (size_t i = 0; r >= 0 && i < ast->n_nodes; i++) {
-		const struct kiln_df_node *n = &ast->nodes[i];
-		switch (n->cmd) {
-		case KILN_DF_FROM:
-			c.in_stage = 1;
-			r = scope_init(&c.stage, err);
-			break;
-		case KILN_DF_ARG:
-			r = do_arg(&c, n);
-			break;
-		case KILN_DF_ENV:
-			if (c.in_stage)
-				r = do_env(&c, n);
-			break;
-		case KILN_DF_COPY:
-		case KILN_DF_ADD:
-			if (c.in_stage)
-				r = do_copy(&c, n);
-			break;
-		default:
-			break;
+	struct checker c = { .st = st, .err = err };
+	for (size_t i = 0; i < g->n_stages; i++) {
+		const struct kiln_df_stage *stage = &g->stages[i];
+		for (size_t k = 0; stage->dispatched && k < stage->n_steps; k++) {
+			const struct kiln_df_step *step = &stage->steps[k];
+			if (step->instr.cmd != KILN_DF_COPY && step->instr.cmd != KILN_DF_ADD)
+				continue;
+			if ((r = check_step(&c, g, stage, step, (char)ast->escape)) < 0)
+				return r;
 		}
 	}
-	scope_release(&c.global);
-	scope_release(&c.stage);
-	return r;
+	char *unused = kiln_df_graph_unused_args_warning(g);
+	if (g->unused_build_args.n && !unused)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	st->rep->unused_build_args = unused;
+	return 0;
 }

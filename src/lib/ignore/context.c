@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/fs.h"
+#include "dockerfile/ast.h"
 #include "ignore/context-internal.h"
 #include "ignore/filter.h"
 
@@ -49,6 +51,7 @@ void kiln_ignore_context_report_free(struct kiln_ignore_context_report *r)
 		free(w->message);
 	}
 	free(r->warnings);
+	free(r->unused_build_args);
 	free(r);
 }
 
@@ -268,6 +271,21 @@ static int find_dockerfile(const char *dir, const char *given, char **ret, struc
 	return 0;
 }
 
+/* The COPY/ADD sources of the Dockerfile given as text, or of the file found. */
+static int check_dockerfile(struct ctx_state *st, const struct kiln_ignore_context_opts *opts,
+			    struct kiln_error *err)
+{
+	if (opts->dockerfile_data)
+		return kiln_ignore_context_check_sources(st, opts->dockerfile_data,
+							 opts->dockerfile_len, opts, err);
+	cleanup_free char *data = NULL;
+	size_t len = 0;
+	int r = kiln_read_file(st->rep->dockerfile, KILN_DF_MAX_FILE, &data, &len, err);
+	if (r < 0)
+		return kiln_error_prefix(err, r, "reading the Dockerfile");
+	return kiln_ignore_context_check_sources(st, data, len, opts, err);
+}
+
 static void state_release(struct ctx_state *st)
 {
 	if (st->root_fd >= 0)
@@ -291,11 +309,17 @@ static int scan(const char *dir, const struct kiln_ignore_context_opts *opts,
 		return r;
 	if (!(rep->context_dir = kiln_strdup(dir)))
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	if ((r = find_dockerfile(dir, opts->dockerfile, &rep->dockerfile, err)) < 0)
+	if (opts->dockerfile_data) {
+		rep->dockerfile = kiln_strdup(opts->dockerfile ? opts->dockerfile : "<stdin>");
+		if (!rep->dockerfile)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	} else if ((r = find_dockerfile(dir, opts->dockerfile, &rep->dockerfile, err)) < 0) {
 		return r;
+	}
 
 	struct kiln_ignore_list list;
-	r = kiln_ignore_load_for_build(dir, rep->dockerfile, &list, &rep->ignore_file, err);
+	r = kiln_ignore_load_for_build(dir, opts->dockerfile_data ? NULL : rep->dockerfile, &list,
+				       &rep->ignore_file, err);
 	if (r < 0)
 		return r;
 	struct kiln_ignore_filter *f = NULL;
@@ -331,7 +355,7 @@ static int scan(const char *dir, const struct kiln_ignore_context_opts *opts,
 	if (r == 0 && rep->dockerfile) {
 		if (st->paths.n > 1)
 			qsort_r(st->paths.offs, st->paths.n, sizeof(size_t), cmp_off, st->paths.buf);
-		r = kiln_ignore_context_check_sources(st, rep->dockerfile, err);
+		r = check_dockerfile(st, opts, err);
 	}
 	st->excludes = NULL;
 	kiln_ignore_filter_free(f);

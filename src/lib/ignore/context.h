@@ -13,7 +13,9 @@
  * What a build would send as its context: the walk after the ignore rules
  * (Dockerfile.dockerignore over .dockerignore, as BuildKit picks them), its
  * size, its largest files, and the COPY/ADD sources of the Dockerfile that
- * the rules exclude or that match nothing. This is `kiln context`.
+ * the rules exclude or that match nothing. The sources are those of the
+ * Dockerfile's stage graph, expanded with the build args as a build expands
+ * them. This is `kiln context`.
  */
 
 struct kiln_ignore_context_entry {
@@ -55,6 +57,8 @@ struct kiln_ignore_context_report {
 	struct kiln_ignore_source_warning *warnings; /* in Dockerfile order */
 	size_t n_warnings;
 	size_t n_sources; /* COPY/ADD context sources looked at */
+	/* docker's "[Warning] One or more build-args [A B] were not consumed", or NULL */
+	char *unused_build_args;
 };
 
 void kiln_ignore_context_report_free(struct kiln_ignore_context_report *r);
@@ -63,6 +67,17 @@ KILN_DEFINE_CLEANUP(struct kiln_ignore_context_report, kiln_ignore_context_repor
 struct kiln_ignore_context_opts {
 	/* The Dockerfile; NULL: <dir>/Dockerfile (or <dir>/dockerfile) when present. */
 	const char *dockerfile;
+	/*
+	 * The Dockerfile's text, when it is not a file (`-f -`): `dockerfile`
+	 * then only names it in messages (NULL: "<stdin>"), and the ignore file
+	 * is <dir>/.dockerignore, as for a build that reads its Dockerfile from
+	 * stdin.
+	 */
+	const char *dockerfile_data;
+	size_t dockerfile_len;
+	/* Build args, "K=V", as a build takes them (a later K wins). */
+	const char *const *build_args;
+	size_t n_build_args;
 	/* How many of the largest files to keep (0: 10). */
 	size_t top;
 	/* Called for every entry the build would see, in walk order (may be NULL). */
@@ -76,8 +91,9 @@ struct kiln_ignore_context_opts {
 
 /**
  * Walk the context `dir` as a build would and fill a report. Fails on an
- * unreadable context, an ignore file or Dockerfile that cannot be read or
- * parsed (with file:line), and a bad ignore pattern (-KILN_EPARSE).
+ * unreadable context, an ignore file or Dockerfile that cannot be read, a
+ * Dockerfile a build would reject (parse, instruction and stage-graph
+ * errors, with file:line), and a bad ignore pattern (-KILN_EPARSE).
  */
 int kiln_ignore_context_scan(const char *dir, const struct kiln_ignore_context_opts *opts,
 			     struct kiln_ignore_context_report **ret, struct kiln_error *err);
