@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "snapshot/snapshot.h"
 #include "store/store.h"
 
 static int arg_dry_run;
@@ -18,8 +19,10 @@ static const struct cli_spec spec = {
 			  "first remove images that have no name" },
 			{ 0 },
 		},
-	.details = "Images, pinned blobs and what other parts of kiln record (build cache,\n"
-		   "unpacked layers) are kept. Waits while other kiln commands use the store.",
+	.details = "Images and pinned blobs are kept; the build cache is freed (kiln build\n"
+		   "fills it again). Unpacked layers go with their blobs, except those of images\n"
+		   "in the store and those a running kiln has mounted. Waits while other kiln\n"
+		   "commands use the store.",
 };
 
 static void human_size(int64_t n, char *buf, size_t len)
@@ -51,11 +54,24 @@ int cmd_prune(int argc, char **argv, struct cli_env *env)
 	if (kiln_store_open(&env->ctx, env->root, 0, &st, &err) < 0 ||
 	    kiln_store_prune(st, flags, &rep, &err) < 0)
 		return cli_report(env, &err);
+	/* Unpacked layers are derived from blobs: once the blobs and cache
+	 * records that used them are gone, so are they (except those of images
+	 * still in the store, and any a running kiln has mounted). */
+	struct kiln_snapshot_prune_report snap = { 0 };
+	if (!arg_dry_run) {
+		cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *sn = NULL;
+		if (kiln_snapshotter_open(&env->ctx, kiln_store_root(st), &sn, &err) < 0 ||
+		    kiln_snapshot_prune_store(sn, st, &snap, &err) < 0)
+			return cli_report(env, &err);
+	}
 	char size[32];
-	human_size(rep.bytes_freed, size, sizeof(size));
+	human_size(rep.bytes_freed + (int64_t)snap.bytes_freed, size, sizeof(size));
 	printf("%s %zu blob%s and %zu temp file%s\n", arg_dry_run ? "Would delete" : "Deleted",
 	       rep.blobs_removed, rep.blobs_removed == 1 ? "" : "s", rep.temp_removed,
 	       rep.temp_removed == 1 ? "" : "s");
+	if (!arg_dry_run)
+		printf("Deleted %zu unpacked layer%s (%zu in use, kept)\n", snap.removed,
+		       snap.removed == 1 ? "" : "s", snap.busy);
 	printf("Total reclaimed space: %s\n", size);
 	return CLI_EXIT_OK;
 }
