@@ -52,7 +52,7 @@ enum cli_parse_flags {
 struct cli_spec {
 	const char *usage;   /* "kiln parse [-f FILE] (--dump|--json)" */
 	const char *summary; /* one line */
-	const struct cli_opt *opts; /* terminated by { NULL } */
+	const struct cli_opt *opts; /* terminated by { 0 } */
 	unsigned flags;      /* enum cli_parse_flags */
 	const char *details; /* optional extra help text (NULL) */
 };

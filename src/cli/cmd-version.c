@@ -12,7 +12,7 @@
 static const struct cli_spec spec = {
 	.usage = "kiln version",
 	.summary = "Print kiln's version and the versions of the libraries it uses.",
-	.opts = (const struct cli_opt[]){ { NULL } },
+	.opts = (const struct cli_opt[]){ { 0 } },
 };
 
 int cmd_version(int argc, char **argv, struct cli_env *env)

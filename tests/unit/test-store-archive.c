@@ -156,8 +156,9 @@ static void test_bad_archives(void)
 	};
 	static const char *const not_layer[] = {
 		"c.json",
-		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-		"\"diff_ids\":[\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"]}}",
+		/* one string, split in two lines */
+		("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+		 "\"diff_ids\":[\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"]}}"),
 		"l.tar", "this is not a tar",
 		"manifest.json", "[{\"Config\":\"c.json\",\"RepoTags\":null,\"Layers\":[\"l.tar\"]}]"
 	};
