@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -489,7 +488,6 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 	(void) pthread_mutex_init(&b.fail_lock, NULL);
 	(void) pthread_cond_init(&b.cond, NULL);
 	*ret = (struct kiln_build_result){ .names = KILN_STRV_INIT, .pushed = KILN_STRV_INIT };
-	(void) curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	int r = setup(&b, err);
 	if (r >= 0)
@@ -541,6 +539,5 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 	if (r < 0)
 		kiln_build_result_release(ret);
 	bb_release(&b);
-	curl_global_cleanup();
 	return r < 0 ? r : 0;
 }

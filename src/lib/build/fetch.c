@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
+#include "http/http.h"
 
 #define URL_MAX_BYTES ((curl_off_t) 64 << 30)
 #define GIT_LOG_TAIL 4096
@@ -146,6 +147,9 @@ int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const
 		if ((r = kiln_digest_parse(checksum, &want, err)) < 0)
 			return kiln_error_prefix(err, r, "ADD --checksum");
 	}
+	const struct kiln_http_curl *curl;
+	if ((r = kiln_http_load(&curl, err)) < 0)
+		return kiln_error_prefix(err, r, "ADD %s", url);
 	cleanup_free char *name = url_file_name(url);
 	cleanup_free char *dir = NULL;
 	if (!name)
@@ -162,31 +166,31 @@ int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const
 	if ((r = kiln_sha256_new(&d.h, err)) < 0)
 		return r;
 	bb_status(b, v, "downloading %s", url);
-	CURL *c = curl_easy_init();
+	CURL *c = curl->easy_init();
 	if (!c) {
 		kiln_sha256_free(d.h);
 		return kiln_fail(err, KILN_ENOMEM, 0, "libcurl could not start");
 	}
 	char ebuf[CURL_ERROR_SIZE] = "";
-	(void) curl_easy_setopt(c, CURLOPT_URL, url);
-	(void) curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	(void) curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	(void) curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	(void) curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
-	(void) curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	(void) curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	(void) curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, URL_MAX_BYTES);
-	(void) curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	(void) curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	(void) curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
-	(void) curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	(void) curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	(void) curl_easy_setopt(c, CURLOPT_XFERINFODATA, &d);
-	(void) curl_easy_setopt(c, CURLOPT_USERAGENT, "kiln");
-	CURLcode cc = curl_easy_perform(c);
+	(void) curl->easy_setopt(c, CURLOPT_URL, url);
+	(void) curl->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	(void) curl->easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	(void) curl->easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	(void) curl->easy_setopt(c, CURLOPT_FILETIME, 1L);
+	(void) curl->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	(void) curl->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	(void) curl->easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, URL_MAX_BYTES);
+	(void) curl->easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	(void) curl->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	(void) curl->easy_setopt(c, CURLOPT_WRITEDATA, &d);
+	(void) curl->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	(void) curl->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	(void) curl->easy_setopt(c, CURLOPT_XFERINFODATA, &d);
+	(void) curl->easy_setopt(c, CURLOPT_USERAGENT, "kiln");
+	CURLcode cc = curl->easy_perform(c);
 	curl_off_t filetime = -1;
-	(void) curl_easy_getinfo(c, CURLINFO_FILETIME_T, &filetime);
-	curl_easy_cleanup(c);
+	(void) curl->easy_getinfo(c, CURLINFO_FILETIME_T, &filetime);
+	curl->easy_cleanup(c);
 	struct kiln_digest got;
 	kiln_sha256_final(d.h, &got);
 	kiln_sha256_free(d.h);
@@ -196,7 +200,7 @@ int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const
 		return kiln_fail(err, KILN_EIO, d.write_errno, "writing the download of %s", url);
 	if (cc != CURLE_OK)
 		return kiln_fail(err, KILN_ENET, 0, "ADD %s: %s", url,
-				 *ebuf ? ebuf : curl_easy_strerror(cc));
+				 *ebuf ? ebuf : curl->easy_strerror(cc));
 	if (checksum && !kiln_digest_equal(&want, &got))
 		return kiln_fail(err, KILN_EDIGEST, 0,
 				 "ADD %s: checksum mismatch: expected %s, downloaded %s", url,
