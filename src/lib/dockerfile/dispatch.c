@@ -91,6 +91,8 @@ struct xctx {
 
 static int note_used(struct xctx *x, const struct kiln_strv *matched)
 {
+	if (x->gr->checks_only)
+		return 0;
 	for (size_t i = 0; i < matched->len; i++) {
 		const char *k = matched->items[i];
 		if (kiln_strv_find(&x->s->arg_env, k) < 0)
@@ -107,6 +109,8 @@ static int note_used(struct xctx *x, const struct kiln_strv *matched)
 
 static int note_unset(struct xctx *x, const struct kiln_strv *unmatched)
 {
+	if (x->gr->checks_only)
+		return 0;
 	for (size_t i = 0; i < unmatched->len; i++) {
 		const char *k = unmatched->items[i];
 		if (*k && kiln_strv_find(&x->unset, k) < 0 && kiln_strv_push(&x->unset, k) < 0)
@@ -115,12 +119,22 @@ static int note_unset(struct xctx *x, const struct kiln_strv *unmatched)
 	return 0;
 }
 
-/* The single-word expander of dispatch(): expand, report unmatched names. */
-static int xword(struct xctx *x, const char *word, char **ret, struct kiln_error *err)
+/*
+ * The single-word expander of dispatch(): expand, report unmatched names.
+ * *ret is `word` itself when there is nothing to expand (the model's and
+ * the AST's strings outlive the graph), else a copy in the graph's arena.
+ */
+static int xword(struct xctx *x, const char *word, const char **ret, struct kiln_error *err)
 {
-	struct kiln_shell_lex raw = { .escape = '\\', .flags = KILN_SHELL_SKIP_PROCESS_QUOTES };
+	static const struct kiln_shell_lex raw = { .escape = '\\',
+						   .flags = KILN_SHELL_SKIP_PROCESS_QUOTES };
+	const struct kiln_shell_lex *lex = x->raw ? &raw : &x->gr->lex;
+	if (df_word_plain(lex, word)) {
+		*ret = word;
+		return 0;
+	}
 	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
-	int r = df_expand(x->gr, x->raw ? &raw : NULL, word, x->s->env, &res, err);
+	int r = df_expand(x->gr, lex, word, x->s->env, &res, err);
 	if (r < 0)
 		return r;
 	if (df_report_unmatched(x->gr, x->s, x->in, &res.unmatched) < 0 ||
@@ -130,9 +144,19 @@ static int xword(struct xctx *x, const char *word, char **ret, struct kiln_error
 	return *ret ? 0 : df_oom(err);
 }
 
+/* Expand an instruction's word in place (its storage is the model's, the AST's or the arena's). */
+static int xfield(struct xctx *x, char **field, struct kiln_error *err)
+{
+	const char *v;
+	int r = xword(x, *field, &v, err);
+	if (r >= 0)
+		*field = (char *) v;
+	return r;
+}
+
 static int xword_heap(void *ud, const char *word, char **ret, struct kiln_error *err)
 {
-	char *a;
+	const char *a;
 	int r = xword(ud, word, &a, err);
 	if (r < 0)
 		return r;
@@ -146,7 +170,8 @@ static int xwords(struct xctx *x, struct kiln_df_words *w, struct kiln_error *er
 	if (!v)
 		return df_oom(err);
 	for (size_t i = 0; i < w->n; i++) {
-		int r = xword(x, w->v[i], &v[i], err);
+		v[i] = w->v[i];
+		int r = xfield(x, &v[i], err);
 		if (r < 0)
 			return r;
 	}
@@ -232,10 +257,10 @@ static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 	if (!v)
 		return df_oom(err);
 	for (size_t i = 0; i < n; i++) {
-		v[i].legacy = out->u.pairs.v[i].legacy;
-		int r = xword(x, out->u.pairs.v[i].key, &v[i].key, err);
+		v[i] = out->u.pairs.v[i];
+		int r = xfield(x, &v[i].key, err);
 		if (r >= 0)
-			r = xword(x, out->u.pairs.v[i].value, &v[i].value, err);
+			r = xfield(x, &v[i].value, err);
 		if (r < 0)
 			return r;
 	}
@@ -279,7 +304,7 @@ static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 		if (bv) {
 			value = bv;
 		} else if (d->value) {
-			char *e;
+			const char *e;
 			int r = xword(x, d->value, &e, err);
 			if (r < 0)
 				return r;
@@ -305,6 +330,8 @@ static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 			return df_oom(err);
 		}
 		s->n_args++;
+		if (gr->checks_only)
+			continue;
 		if (kiln_strv_find(&gr->consumed, d->key) < 0 &&
 		    kiln_strv_push(&gr->consumed, d->key) < 0)
 			return df_oom(err);
@@ -435,12 +462,14 @@ static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_e
 		if (r < 0)
 			return r;
 	}
+	if (x->gr->checks_only)
+		return 0;
 	return df_words_set(x->gr, &ports, &out->u.words) < 0 ? df_oom(err) : 0;
 }
 
 static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
 {
-	int r = xword(x, out->u.value, &out->u.value, err);
+	int r = xfield(x, &out->u.value, err);
 	if (r < 0)
 		return r;
 	const char *p = out->u.value;
@@ -480,12 +509,11 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 	struct kiln_df_copy *cp = &out->u.copy;
 	int add = out->cmd == KILN_DF_ADD;
 	int r;
-	if ((r = xword(x, cp->chown, &cp->chown, err)) < 0 ||
-	    (r = xword(x, cp->chmod, &cp->chmod, err)) < 0)
+	if ((r = xfield(x, &cp->chown, err)) < 0 || (r = xfield(x, &cp->chmod, err)) < 0)
 		return r;
-	if (add && (r = xword(x, cp->checksum, &cp->checksum, err)) < 0)
+	if (add && (r = xfield(x, &cp->checksum, err)) < 0)
 		return r;
-	if ((r = xwords(x, &cp->sources, err)) < 0 || (r = xword(x, cp->dest, &cp->dest, err)) < 0)
+	if ((r = xwords(x, &cp->sources, err)) < 0 || (r = xfield(x, &cp->dest, err)) < 0)
 		return r;
 	struct kiln_df_inline *inl = kiln_df_arena_array(gr->a, cp->n_inline + 1, sizeof(*inl));
 	if (!inl)
@@ -494,7 +522,7 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 		inl[i] = cp->inline_sources[i];
 		if (inl[i].expand) {
 			x->raw = 1;
-			r = xword(x, inl[i].data, &inl[i].data, err);
+			r = xfield(x, &inl[i].data, err);
 			x->raw = 0;
 			if (r < 0)
 				return r;
@@ -621,6 +649,8 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 					 target);
 	}
 	(void) idx;
+	if (gr->checks_only)
+		return 0;
 	/* the process environment and what a cache key must cover */
 	size_t n = kiln_shell_envlist_count(s->env);
 	cleanup(kiln_strv_release) struct kiln_strv env = KILN_STRV_INIT;
@@ -742,7 +772,7 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 		r = copy_instr(&x, out, c, step, err);
 		break;
 	case KILN_DF_USER:
-		if ((r = xword(&x, out->u.value, &out->u.value, err)) >= 0) {
+		if ((r = xfield(&x, &out->u.value, err)) >= 0) {
 			free(s->user);
 			s->user = kiln_strdup(out->u.value);
 			r = s->user ? 0 : df_oom(err);
@@ -758,7 +788,7 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 		break;
 	case KILN_DF_STOPSIGNAL: {
 		int sig;
-		if ((r = xword(&x, out->u.value, &out->u.value, err)) >= 0 &&
+		if ((r = xfield(&x, &out->u.value, err)) >= 0 &&
 		    df_go_parse_signal(out->u.value, &sig) < 0)
 			r = kiln_fail(err, KILN_EPARSE, 0, "invalid signal: %s", out->u.value);
 		break;
@@ -775,8 +805,8 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 	default: /* MAINTAINER, ONBUILD: nothing to expand */
 		break;
 	}
-	if (r >= 0 && (out->cmd == KILN_DF_RUN || out->cmd == KILN_DF_CMD ||
-		       out->cmd == KILN_DF_ENTRYPOINT)) {
+	if (r >= 0 && !gr->checks_only &&
+	    (out->cmd == KILN_DF_RUN || out->cmd == KILN_DF_CMD || out->cmd == KILN_DF_ENTRYPOINT)) {
 		cleanup(kiln_strv_release) struct kiln_strv sh = KILN_STRV_INIT;
 		if (kiln_strv_copy(&sh, &s->shell) < 0)
 			r = df_oom(err);
@@ -786,7 +816,7 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 		else if (strv_words(gr, &sh, &step->shell) < 0)
 			r = df_oom(err);
 	}
-	if (r >= 0) {
+	if (r >= 0 && !gr->checks_only) {
 		step->workdir = df_astrdup(gr->a, s->workdir ? s->workdir : "/");
 		step->user = df_astrdup(gr->a, s->user ? s->user : "");
 		if (!step->workdir || !step->user ||

@@ -63,12 +63,21 @@ struct df_graph {
 	struct kiln_strv meta_keys;	       /* ARG names of the global scope */
 	struct kiln_strv consumed;	       /* every ARG name declared and dispatched */
 	struct df_state *states;
+	struct df_names names; /* stage names (lower-cased) -> stage indexes */
+	int checks_only;       /* KILN_DF_GRAPH_CHECKS_ONLY: no step records */
 
 	/* ONBUILD triggers re-parsed from text (they own their AST) */
 	struct kiln_df_ast **trigger_asts;
 	size_t n_trigger_asts;
 	struct kiln_df_model *trigger_model;
 };
+
+/**
+ * Whether `word` is its own expansion under `lex`: printable ASCII without
+ * blanks, '$', quotes or the escape character, which the shell lexer copies
+ * byte for byte (one word, no variables). Most words of a Dockerfile are.
+ */
+int df_word_plain(const struct kiln_shell_lex *lex, const char *word);
 
 /** Expand one word with the given variables (BuildKit's ProcessWordWithMatches). */
 int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,

@@ -58,26 +58,51 @@ int df_words_set(struct df_graph *gr, const struct kiln_strv *v, struct kiln_df_
 	return df_words_from_strv(gr->a, v, ret);
 }
 
+int df_word_plain(const struct kiln_shell_lex *lex, const char *word)
+{
+	char esc = lex->escape ? lex->escape : '\\';
+	if (!*word)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *) word; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '$' || *p == '\'' || *p == '"' ||
+		    *p == (unsigned char) esc)
+			return 0;
+	return 1;
+}
+
 int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
 	      const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
 	      struct kiln_error *err)
 {
+	if (!lex)
+		lex = &gr->lex;
+	if (df_word_plain(lex, word)) {
+		kiln_shell_result_release(res);
+		res->word = kiln_strdup(word);
+		if (!res->word || kiln_strv_push(&res->words, word) < 0) {
+			kiln_shell_result_release(res);
+			return df_oom(err);
+		}
+		return 0;
+	}
 	struct kiln_shell_env e = kiln_shell_envlist_env(env);
-	return kiln_shell_expand(lex ? lex : &gr->lex, word, &e, res, err);
+	return kiln_shell_expand(lex, word, &e, res, err);
 }
 
 /* findStateByName: stage names are compared lower-cased; the last stage of a name wins */
 static long find_stage(struct df_graph *gr, const char *name)
 {
+	int plain = 1;
+	for (const char *p = name; *p && plain; p++)
+		plain = (unsigned char) *p < 0x80 && !(*p >= 'A' && *p <= 'Z');
+	if (plain)
+		return df_names_find(&gr->names, name);
 	struct kiln_buf b = KILN_BUF_INIT;
 	if (kiln_go_to_lower(&b, name, strlen(name)) < 0) {
 		kiln_buf_release(&b);
 		return -2;
 	}
-	long found = -1;
-	for (size_t k = 0; k < gr->g->n_stages; k++)
-		if (gr->g->stages[k].name && !strcmp(gr->g->stages[k].name, b.buf))
-			found = (long) k;
+	long found = df_names_find(&gr->names, b.buf);
 	kiln_buf_release(&b);
 	return found;
 }
@@ -133,23 +158,22 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 	c->source = -1;
 	if (in->cmd == KILN_DF_COPY && in->u.copy.from && *in->u.copy.from) {
 		const char *from = in->u.copy.from;
-		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
-			KILN_SHELL_RESULT_INIT;
-		cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *empty = NULL;
-		int r = kiln_shell_envlist_new(&empty, err);
-		if (r < 0)
-			return r;
-		r = df_expand(gr, NULL, from, empty, &res, err);
-		if (r < 0) {
-			df_error_locate(err, gr->file, sl, el);
-			return r;
+		int r;
+		if (!df_word_plain(&gr->lex, from)) {
+			cleanup(kiln_shell_result_release) struct kiln_shell_result res =
+				KILN_SHELL_RESULT_INIT;
+			r = df_expand(gr, NULL, from, NULL, &res, err);
+			if (r < 0) {
+				df_error_locate(err, gr->file, sl, el);
+				return r;
+			}
+			if (strcmp(res.word, from) != 0)
+				return df_fail_at(
+					gr, err, sl, el,
+					"variable expansion is not supported for --from, define a "
+					"new stage with FROM using ARG from global scope as a "
+					"workaround");
 		}
-		if (strcmp(res.word, from) != 0)
-			return df_fail_at(
-				gr, err, sl, el,
-				"variable expansion is not supported for --from, define a "
-				"new stage with FROM using ARG from global scope as a "
-				"workaround");
 		long idx;
 		if (go_atoi(from, &idx) == 0) {
 			if (idx < 0 || (size_t) idx >= gr->g->n_stages)
@@ -527,10 +551,15 @@ static int schedule(struct df_graph *gr, struct kiln_error *err)
 	g->level_sizes = kiln_df_arena_array(gr->a, maxlevel + 1, sizeof(size_t));
 	if (!g->levels || !g->level_sizes)
 		return df_oom(err);
+	/* count first: a chain of n stages has n levels of one stage each */
+	for (size_t i = 0; i < g->n_stages; i++)
+		if (g->stages[i].needed)
+			g->level_sizes[g->stages[i].level]++;
 	for (size_t l = 0; l < maxlevel; l++) {
-		g->levels[l] = kiln_df_arena_array(gr->a, g->n_stages, sizeof(size_t));
+		g->levels[l] = kiln_df_arena_array(gr->a, g->level_sizes[l] + 1, sizeof(size_t));
 		if (!g->levels[l])
 			return df_oom(err);
+		g->level_sizes[l] = 0;
 	}
 	for (size_t i = 0; i < g->n_stages; i++)
 		if (g->stages[i].needed) {
@@ -632,6 +661,7 @@ static void gr_release(struct df_graph *gr)
 	kiln_shell_envlist_free(gr->global);
 	kiln_strv_release(&gr->meta_keys);
 	kiln_strv_release(&gr->consumed);
+	df_names_release(&gr->names);
 	for (size_t i = 0; gr->states && i < gr->g->n_stages; i++) {
 		struct df_state *s = &gr->states[i];
 		free(s->cmds);
@@ -684,6 +714,8 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 	for (size_t i = 0; i < g->n_stages; i++)
 		if ((r = kiln_shell_envlist_new(&gr->states[i].env, err)) < 0)
 			return r;
+	if (df_names_init(&gr->names, g->n_stages) < 0)
+		return df_oom(err);
 	return 0;
 }
 
@@ -700,11 +732,13 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 		return r;
 	if ((r = df_meta_args(gr, gr->global, 1, &gr->meta_keys, err)) < 0)
 		return r;
-	for (size_t i = 0; i < gr->meta_keys.len; i++)
-		if (kiln_strv_push(&gr->consumed, gr->meta_keys.items[i]) < 0)
+	if (!gr->checks_only) {
+		for (size_t i = 0; i < gr->meta_keys.len; i++)
+			if (kiln_strv_push(&gr->consumed, gr->meta_keys.items[i]) < 0)
+				return df_oom(err);
+		if ((r = df_env_words(gr, gr->global, &g->global_args)) < 0)
 			return df_oom(err);
-	if ((r = df_env_words(gr, gr->global, &g->global_args)) < 0)
-		return df_oom(err);
+	}
 
 	for (size_t i = 0; i < g->n_stages; i++) {
 		if ((r = df_stage_from(gr, i, err)) < 0)
@@ -718,14 +752,13 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 		if (st->base_kind == KILN_DF_BASE_IMAGE &&
 		    add_image(gr, i, KILN_DF_EDGE_FROM, st->base, st->start_line) < 0)
 			return df_oom(err);
-		if (st->name && !(o->flags & KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES))
-			for (size_t k = 0; k < i; k++)
-				if (g->stages[k].name && !strcmp(g->stages[k].name, st->name))
-					return df_fail_at(
-						gr, err, st->start_line, st->model->from->end_line,
-						"duplicate stage name \"%s\": stage names "
-						"should be unique (first used on line %d)",
-						st->name, g->stages[k].start_line);
+		long dup = st->name ? df_names_add(&gr->names, st->name, i) : -1;
+		/* the first duplicate fails, so the stage it repeats is the first of its name */
+		if (dup >= 0 && !(o->flags & KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES))
+			return df_fail_at(gr, err, st->start_line, st->model->from->end_line,
+					  "duplicate stage name \"%s\": stage names "
+					  "should be unique (first used on line %d)",
+					  st->name, g->stages[dup].start_line);
 	}
 	/* a stage's platform: its own --platform, a base stage's, or the target's */
 	for (size_t i = 0; i < g->n_stages; i++) {
@@ -779,6 +812,8 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 	for (size_t i = 0; i < g->n_stages; i++)
 		if (dispatches(gr, i) && (r = df_dispatch_stage(gr, i, err)) < 0)
 			return r;
+	if (gr->checks_only)
+		return 0;
 	if ((r = schedule(gr, err)) < 0)
 		return r;
 	return unused_args(gr, err);
@@ -806,6 +841,7 @@ int kiln_df_graph_new(const struct kiln_df_model *model, const struct kiln_df_gr
 	};
 	gr.hooks = gr.opts->hooks;
 	gr.lint = gr.opts->lint;
+	gr.checks_only = !!(gr.opts->flags & KILN_DF_GRAPH_CHECKS_ONLY);
 	gr.lex.escape = model->ast ? (char) model->ast->escape : '\\';
 	int r = graph_setup(&gr, err);
 	if (r >= 0)

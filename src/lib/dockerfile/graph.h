@@ -178,6 +178,14 @@ enum kiln_df_graph_flags {
 	KILN_DF_GRAPH_ALL_STAGES = 1 << 0,
 	/** Accept duplicate stage names as BuildKit does (the last one wins). */
 	KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES = 1 << 1,
+	/**
+	 * Only the walk's errors and checks are wanted (kiln_df_check_ast()): the
+	 * same errors and warnings, but no records for a build: steps keep their
+	 * expanded instruction and source stages only (no used_args, unset_vars,
+	 * env, proxy_env, shell, workdir, user), stages no from_args, and there is no
+	 * global_args, schedule or unused_build_args.
+	 */
+	KILN_DF_GRAPH_CHECKS_ONLY = 1 << 2,
 };
 
 struct kiln_df_lint; /* the checks' sink; set by kiln_df_check() */

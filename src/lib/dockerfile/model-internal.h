@@ -89,6 +89,30 @@ int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expan
 int df_device_parse(struct kiln_df_arena *a, const char *spec, struct kiln_df_device *ret,
 		    struct kiln_error *err);
 
+/**
+ * Stage names -> stage indexes (exact byte comparison; callers lower-case
+ * where BuildKit does). Indexes are entered in increasing order; a name
+ * entered again hides the earlier index, which stays reachable through
+ * `prev`. Keys are borrowed: they must outlive the table.
+ */
+struct df_names {
+	size_t *slots; /* index + 1, 0 = empty */
+	size_t cap;    /* power of two */
+	const char **keys;
+	long *prev; /* per index: the previous index of the same name, or -1 */
+	size_t n;
+};
+
+/** A table for indexes 0..n-1. 0 or -KILN_ENOMEM. */
+int df_names_init(struct df_names *t, size_t n) __attribute__((warn_unused_result));
+void df_names_release(struct df_names *t);
+/** Enter `key` for `index`; the index it hides (the previous one of that name), or -1. */
+long df_names_add(struct df_names *t, const char *key, size_t index);
+/** The last index entered for `key`, or -1. */
+long df_names_find(const struct df_names *t, const char *key);
+/** The last index below `before` entered for `key`, or -1. */
+long df_names_find_before(const struct df_names *t, const char *key, size_t before);
+
 /** The model's arena (for the graph, which builds expanded copies in its own). */
 struct kiln_df_arena *df_model_arena(struct kiln_df_model *m);
 

@@ -267,7 +267,8 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 	}
 	if (!*res.word)
 		return df_fail_at(gr, err, sl, el, "base name (%s) should not be blank", f->base);
-	if (!(st->base = df_astrdup(gr->a, res.word)) || push_matched(gr, &used, &res.matched) < 0)
+	if (!(st->base = df_astrdup(gr->a, res.word)) ||
+	    (!gr->checks_only && push_matched(gr, &used, &res.matched) < 0))
 		return df_oom(err);
 
 	if (f->platform) {
@@ -340,10 +341,10 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 			return r;
 		}
 		st->has_platform = 1;
-		if (push_matched(gr, &used, &pm.matched) < 0)
+		if (!gr->checks_only && push_matched(gr, &used, &pm.matched) < 0)
 			return df_oom(err);
 	}
-	if (df_words_set(gr, &used, &st->from_args) < 0)
+	if (!gr->checks_only && df_words_set(gr, &used, &st->from_args) < 0)
 		return df_oom(err);
 	return 0;
 }
@@ -353,13 +354,11 @@ void df_stage_base(struct df_graph *gr, size_t i)
 {
 	struct kiln_df_stage *st = &gr->g->stages[i];
 	st->base_kind = KILN_DF_BASE_IMAGE;
-	for (size_t k = i; k-- > 0;) {
-		const struct kiln_df_stage *o = &gr->g->stages[k];
-		if (o->name && !strcmp(o->name, st->base)) {
-			st->base_kind = KILN_DF_BASE_STAGE;
-			st->base_stage = k;
-			return;
-		}
+	long k = df_names_find_before(&gr->names, st->base, i);
+	if (k >= 0) {
+		st->base_kind = KILN_DF_BASE_STAGE;
+		st->base_stage = (size_t) k;
+		return;
 	}
 	if (!strcmp(st->base, "scratch"))
 		st->base_kind = KILN_DF_BASE_SCRATCH;
