@@ -26,6 +26,7 @@ static const char *arg_network;
 static const char *arg_progress;
 static const char *arg_iidfile;
 static const char *arg_metadata;
+static const char *arg_epoch;
 static int arg_no_cache;
 static int arg_pull;
 static int arg_push;
@@ -69,7 +70,7 @@ static const struct cli_spec spec = {
 			{ "output", 'o', CLI_OPT_LIST, &arg_outputs, "SPEC",
 			  "type=image|oci|docker|local|tar|registry[,dest=PATH][,tar=BOOL]"
 			  "[,compression=gzip|zstd|uncompressed][,compression-level=N][,force-"
-			  "compression=BOOL][,push=BOOL]; "
+			  "compression=BOOL][,push=BOOL][,rewrite-timestamp=BOOL]; "
 			  "a bare DIR means type=local,dest=DIR and - means type=tar,dest=-" },
 			{ "push", 0, CLI_OPT_FLAG, &arg_push, NULL,
 			  "push the image to its registry (-t)" },
@@ -79,6 +80,9 @@ static const struct cli_spec spec = {
 			  "write the build's result as JSON to FILE" },
 			{ "jobs", 'j', CLI_OPT_INT, &arg_jobs, "N",
 			  "stages built at the same time (default: the number of CPUs)" },
+			{ "source-date-epoch", 0, CLI_OPT_STRING, &arg_epoch, "SECONDS",
+			  "date the image (config and history) at SECONDS since 1970, and set "
+			  "the SOURCE_DATE_EPOCH build arg (default: $SOURCE_DATE_EPOCH)" },
 			CLI_REGISTRY_TLS_OPTS(arg_reg),
 			{ "creds", 0, CLI_OPT_STRING, &arg_reg.creds, "USER[:PASSWORD]",
 			  "credentials for pulls and pushes (instead of the credentials file)" },
@@ -99,7 +103,7 @@ static const struct cli_spec spec = {
 static void reset_args(void)
 {
 	arg_file = arg_target = arg_platform = arg_network = arg_progress = NULL;
-	arg_iidfile = arg_metadata = NULL;
+	arg_iidfile = arg_metadata = arg_epoch = NULL;
 	arg_no_cache = arg_pull = arg_push = arg_quiet = 0;
 	arg_jobs = 0;
 	memset(&arg_reg, 0, sizeof(arg_reg));
@@ -201,6 +205,10 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 			if (parse_bool(v, &o->force_compression) < 0)
 				return cli_usage_error(
 					&spec, "--output: force-compression wants true or false");
+		} else if (!strcmp(k, "rewrite-timestamp")) {
+			if (parse_bool(v, &o->rewrite_timestamp) < 0)
+				return cli_usage_error(
+					&spec, "--output: rewrite-timestamp wants true or false");
 		} else if (!strcmp(k, "oci-mediatypes")) {
 			/* kiln always writes OCI media types */
 		} else {
@@ -343,6 +351,45 @@ static int oom_report(struct cli_env *env)
 	return cli_report(env, &err);
 }
 
+/* Seconds since 1970 as SOURCE_DATE_EPOCH has them: digits only. */
+static int parse_epoch(const char *s, int64_t *ret)
+{
+	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 12)
+		return -1;
+	*ret = (int64_t) strtoll(s, NULL, 10);
+	return 0;
+}
+
+/*
+ * SOURCE_DATE_EPOCH, as buildx and BuildKit take it: --source-date-epoch,
+ * else the build arg, else kiln's environment. Whichever gives it, the
+ * Dockerfile sees it as the SOURCE_DATE_EPOCH build arg.
+ */
+static int source_date_epoch(struct cli_env *env, struct build_args *a)
+{
+	const char *arg = NULL;
+	for (size_t i = 0; i < a->build_args.len; i++)
+		if (!strncmp(a->build_args.items[i], "SOURCE_DATE_EPOCH=", 18))
+			arg = a->build_args.items[i] + 18;
+	const char *from_env = getenv("SOURCE_DATE_EPOCH");
+	const char *v = arg_epoch ? arg_epoch : arg ? arg : from_env && *from_env ? from_env : NULL;
+	if (!v)
+		return CLI_EXIT_OK;
+	if (parse_epoch(v, &a->o.source_date_epoch) < 0)
+		return cli_usage_error(&spec, "%s is seconds since 1970, not '%s'",
+				       arg_epoch ? "--source-date-epoch"
+				       : arg	 ? "the build arg SOURCE_DATE_EPOCH"
+						 : "SOURCE_DATE_EPOCH in the environment",
+				       v);
+	if (v == arg)
+		return CLI_EXIT_OK;
+	/* a later build arg of a name replaces an earlier one */
+	char *kv = kiln_asprintf("SOURCE_DATE_EPOCH=%s", v);
+	if (!kv || kiln_strv_push_owned(&a->build_args, kv) < 0)
+		return oom_report(env);
+	return CLI_EXIT_OK;
+}
+
 /* Flags into options; CLI_EXIT_OK or the exit status of a usage error. */
 static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct build_args *a)
 {
@@ -418,17 +465,6 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 		if (strchr(kv, '=')) {
 			if (kiln_strv_push(&a->build_args, kv) < 0)
 				return oom_report(env);
-			/* BuildKit's SOURCE_DATE_EPOCH build arg clamps times */
-			if (!strncmp(kv, "SOURCE_DATE_EPOCH=", 18)) {
-				char *end = NULL;
-				long long v = strtoll(kv + 18, &end, 10);
-				if (!kv[18] || *end || v < 0)
-					return cli_usage_error(&spec,
-							       "SOURCE_DATE_EPOCH is seconds since "
-							       "1970, not '%s'",
-							       kv + 18);
-				o->source_date_epoch = v;
-			}
 			continue;
 		}
 		const char *v = getenv(kv);
@@ -438,6 +474,11 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 				return oom_report(env);
 		}
 	}
+	if ((rc = source_date_epoch(env, a)) != CLI_EXIT_OK)
+		return rc;
+	if (o->rewrite_timestamp && o->source_date_epoch < 0)
+		cli_warn(env, "rewrite-timestamp=true has no effect without SOURCE_DATE_EPOCH "
+			      "(--source-date-epoch)");
 	for (size_t i = 0; i < arg_labels.len; i++)
 		if (!strchr(arg_labels.items[i], '=') || arg_labels.items[i][0] == '=')
 			return cli_usage_error(&spec, "--label needs K=V, not '%s'",

@@ -445,7 +445,8 @@ static int setup(struct bb *b, struct kiln_error *err)
 				 : 0,
 		.ctx = &b->ctx,
 	};
-	if (o->source_date_epoch >= 0) {
+	if (o->source_date_epoch >= 0 && o->rewrite_timestamp) {
+		/* rewrite-timestamp: new layers hold no time after the epoch */
 		b->wopts.flags |= KILN_WRITE_CLAMP_MTIME;
 		b->wopts.mtime_clamp = o->source_date_epoch;
 	}

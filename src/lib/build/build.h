@@ -130,9 +130,14 @@ struct kiln_build_opts {
 	int compression_set;
 	int compression_level; /* 0 = the default for the compression */
 	int force_compression; /* also recompress the base image's layers */
-	/* >= 0: SOURCE_DATE_EPOCH: the config's and history's times, and layer mtimes
-	 * clamped to it (kiln_layer_write_opts' KILN_WRITE_CLAMP_MTIME). -1 = none. */
+	/* >= 0: SOURCE_DATE_EPOCH: the times of the config and of every history
+	 * entry (clamped to it, as BuildKit does), of WORKDIR's directory and of
+	 * heredoc files, and of the files a local or tar output writes. -1 = none. */
 	int64_t source_date_epoch;
+	/* With source_date_epoch: new layers get every mtime newer than the epoch
+	 * clamped to it (BuildKit's rewrite-timestamp=true); base image layers
+	 * are kept as they are. */
+	int rewrite_timestamp;
 	const struct kiln_registry_opts *registry; /* pulls and pushes; NULL = defaults */
 	kiln_build_event_fn on_event;
 	void *event_userdata;

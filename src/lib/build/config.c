@@ -495,6 +495,17 @@ int bb_config_finish(struct bb *b, struct kiln_oci_config *c, struct kiln_error 
 				return oom(err);
 		}
 	}
+	/* SOURCE_DATE_EPOCH: no time after the epoch, the base image's included */
+	int64_t epoch = b->o->source_date_epoch;
+	for (size_t i = 0; epoch >= 0 && i < c->n_history; i++) {
+		struct kiln_oci_history *h = &c->history[i];
+		int64_t t;
+		if (kiln_oci_time_parse(h->created, &t, NULL) == 0 && t <= epoch)
+			continue;
+		free(h->created);
+		if (!(h->created = kiln_oci_time_format(epoch, 0)))
+			return oom(err);
+	}
 	free(c->created);
 	c->created = NULL;
 	if (c->n_history && c->history[c->n_history - 1].created)

@@ -196,6 +196,12 @@ static int key_input(struct layer_step *ls, const char *source_ref, const struct
 		    (n == KILN_DF_NETWORK_DEFAULT && b->o->network == KILN_BUILD_NET_NONE))
 			net = "none";
 	}
+	/* the epoch changes a layer only when its times are rewritten, and
+	 * WORKDIR's directory and heredoc files, which are dated with it */
+	int64_t epoch = b->o->source_date_epoch;
+	int dated = b->o->rewrite_timestamp || st->instr.cmd == KILN_DF_WORKDIR ||
+		    ((st->instr.cmd == KILN_DF_COPY || st->instr.cmd == KILN_DF_ADD) &&
+		     st->instr.u.copy.n_inline);
 	struct kiln_plan_step_input in = {
 		.step = st,
 		.parent = ls->sc.s->key,
@@ -205,7 +211,7 @@ static int key_input(struct layer_step *ls, const char *source_ref, const struct
 		.source_ref = source_ref,
 		.mounts = (const char *const *) ls->mounts.items,
 		.n_mounts = ls->mounts.len,
-		.source_date_epoch = b->o->source_date_epoch,
+		.source_date_epoch = dated ? epoch : -1,
 		.link = ls->link,
 	};
 	return kiln_plan_step_key(&in, ret, err);
@@ -465,7 +471,7 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 			.unpack = st->instr.cmd == KILN_DF_ADD &&
 				  (ls->fetched ? !bb_is_git(c->sources.v[0]) && c->unpack == 1
 					       : c->unpack != 0),
-			.mtime = b->o->source_date_epoch,
+			.mtime = -1, /* files keep their times, as in BuildKit */
 		};
 		if ((r = copy_owner(ls, root, &co, err)) < 0)
 			break;
@@ -508,6 +514,7 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 			if (r >= 0) {
 				struct bb_copy_opts ho = co;
 				ho.unpack = 0;
+				ho.mtime = b->o->source_date_epoch;
 				r = bb_copy(b, root, dfd, hs, &ho, err);
 			}
 			(void) close(dfd);
