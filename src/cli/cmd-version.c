@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <archive.h>
-#include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
+#include <nettle/version.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <zstd.h>
 
 #include "cli.h"
+#include "http/http.h"
 
 static const struct cli_spec spec = {
 	.usage = "kiln version",
@@ -24,9 +24,23 @@ int cmd_version(int argc, char **argv, struct cli_env *env)
 	if (pos.len)
 		return cli_usage_error(&spec, "unexpected argument '%s'", pos.items[0]);
 	(void)env;
+	/*
+	 * libcurl is not linked: kiln loads it the first time a command needs
+	 * HTTP (http/http.h). This command loads it on purpose, to name the one
+	 * kiln would use, and says why when it cannot.
+	 */
+	const struct kiln_http_curl *curl = NULL;
+	struct kiln_error e = KILN_ERROR_INIT;
+	cleanup_free char *curl_str = NULL;
+	if (kiln_http_load(&curl, &e) < 0) {
+		curl_str = kiln_asprintf("libcurl: not loaded (%s)", e.msg ? e.msg : "?");
+		kiln_error_release(&e);
+	} else {
+		curl_str = kiln_strdup(curl->version());
+	}
 	printf("kiln %s\n", KILN_VERSION);
-	printf("  %s, %s, jansson %s, sqlite %s, zstd %s, %s\n", archive_version_string(),
-	       curl_version(), JANSSON_VERSION, sqlite3_libversion(), ZSTD_versionString(),
-	       OpenSSL_version(OPENSSL_VERSION));
+	printf("  %s, %s, jansson %s, sqlite %s, zstd %s, nettle %d.%d\n", archive_version_string(),
+	       curl_str ? curl_str : "libcurl: ?", JANSSON_VERSION, sqlite3_libversion(),
+	       ZSTD_versionString(), nettle_version_major(), nettle_version_minor());
 	return CLI_EXIT_OK;
 }

@@ -69,7 +69,8 @@ static void test_missing(void)
 {
 	char path[4096];
 	if (geteuid() != 0 || curl_path(path, sizeof(path)) < 0) {
-		tap_skip("needs root and an installed libcurl.so.4", "a missing libcurl is reported");
+		tap_skip("needs root and an installed libcurl.so.4",
+			 "a missing libcurl is reported");
 		tap_skip("needs root and an installed libcurl.so.4", "the failure lasts");
 		return;
 	}
@@ -80,9 +81,11 @@ static void test_missing(void)
 	if (pid == 0) {
 		close(fds[0]);
 		char out[1024] = "";
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
-			snprintf(out, sizeof(out), "SKIP cannot hide libcurl.so.4 (%s)", strerror(errno));
+			snprintf(out, sizeof(out), "SKIP cannot hide libcurl.so.4 (%s)",
+				 strerror(errno));
 		} else {
 			const struct kiln_http_curl *curl = NULL;
 			struct kiln_error e1 = KILN_ERROR_INIT, e2 = KILN_ERROR_INIT;
@@ -116,8 +119,7 @@ static void test_missing(void)
 	if (nl)
 		*nl = 0;
 	tap_diag("%s", msg1);
-	TAP_OK(r1 == -KILN_EUNSUPP && untouched &&
-		       strncmp(msg1, PREFIX, strlen(PREFIX)) == 0 &&
+	TAP_OK(r1 == -KILN_EUNSUPP && untouched && strncmp(msg1, PREFIX, strlen(PREFIX)) == 0 &&
 		       strstr(msg1, "libcurl4") != NULL,
 	       "a missing libcurl is reported: KILN_EUNSUPP, the library, the reason, the package");
 	TAP_OK(r2 == -KILN_EUNSUPP && strcmp(msg1, msg2) == 0,

@@ -13,7 +13,7 @@ struct kiln_digest {
 	char str[7 + 65]; /* "sha256:" + hex */
 };
 
-/** Streaming SHA-256 (OpenSSL libcrypto). Opaque. */
+/** Streaming SHA-256 (nettle). Opaque. */
 struct kiln_sha256;
 
 int kiln_sha256_new(struct kiln_sha256 **ret, struct kiln_error *err);

@@ -31,35 +31,21 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 /* written once, by load() under load_once; never after */
 static struct loaded loaded;
 
-#define SYM(name) { "curl_" #name, offsetof(struct kiln_http_curl, name) }
+#define SYM(name)                                                                                  \
+	{                                                                                          \
+		"curl_" #name, offsetof(struct kiln_http_curl, name)                               \
+	}
 
 static const struct sym {
 	const char *name;
 	size_t offset;
 } syms[] = {
-	SYM(version),
-	SYM(version_info),
-	SYM(global_init),
-	SYM(getdate),
-	SYM(slist_append),
-	SYM(slist_free_all),
-	SYM(easy_init),
-	SYM(easy_setopt),
-	SYM(easy_getinfo),
-	SYM(easy_perform),
-	SYM(easy_cleanup),
-	SYM(easy_strerror),
-	SYM(multi_init),
-	SYM(multi_setopt),
-	SYM(multi_add_handle),
-	SYM(multi_remove_handle),
-	SYM(multi_perform),
-	SYM(multi_poll),
-	SYM(multi_info_read),
-	SYM(multi_cleanup),
-	SYM(share_init),
-	SYM(share_setopt),
-	SYM(share_cleanup),
+	SYM(version),	    SYM(version_info),	 SYM(global_init),	SYM(getdate),
+	SYM(slist_append),  SYM(slist_free_all), SYM(easy_init),	SYM(easy_setopt),
+	SYM(easy_getinfo),  SYM(easy_perform),	 SYM(easy_cleanup),	SYM(easy_strerror),
+	SYM(multi_init),    SYM(multi_setopt),	 SYM(multi_add_handle), SYM(multi_remove_handle),
+	SYM(multi_perform), SYM(multi_poll),	 SYM(multi_info_read),	SYM(multi_cleanup),
+	SYM(share_init),    SYM(share_setopt),	 SYM(share_cleanup),
 };
 
 _Static_assert(sizeof(syms) / sizeof(syms[0]) * sizeof(void (*)(void)) ==

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -34,6 +33,62 @@ void kiln_registry_creds_release(struct kiln_registry_creds *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/*
+ * base64 by hand: OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock were the only
+ * reason to link libcrypto, whose error machinery drags ~2 MB of code into a
+ * static link (docs/internals/footprint.md). Same output, byte for byte.
+ */
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* RFC 4648 base64 with padding; `out` has room for 4 * ((len + 2) / 3) + 1 */
+static size_t b64_encode(char *out, const unsigned char *in, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned) in[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned) in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		out[o++] = b64_alphabet[v >> 18];
+		out[o++] = b64_alphabet[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < len ? b64_alphabet[v & 63] : '=';
+	}
+	out[o] = 0;
+	return o;
+}
+
+static unsigned b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (unsigned) (c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (unsigned) (c - 'a') + 26;
+	if (c >= '0' && c <= '9')
+		return (unsigned) (c - '0') + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : 0; /* '=' counts as 0 */
+}
+
+/*
+ * Decode `len` (a multiple of 4) characters already checked against the
+ * alphabet and the padding rules; returns the bytes written, padding not
+ * counted. Bits below the last whole byte are ignored, as OpenSSL did.
+ */
+static size_t b64_decode(unsigned char *out, const char *s, size_t len, size_t pad)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i += 4) {
+		unsigned v = b64_value(s[i]) << 18 | b64_value(s[i + 1]) << 12 |
+			     b64_value(s[i + 2]) << 6 | b64_value(s[i + 3]);
+		out[o++] = (unsigned char) (v >> 16);
+		out[o++] = (unsigned char) (v >> 8);
+		out[o++] = (unsigned char) v;
+	}
+	return o - pad;
+}
+
 char *kiln_registry_base64(const void *data, size_t len)
 {
 	size_t out_len;
@@ -42,8 +97,7 @@ char *kiln_registry_base64(const void *data, size_t len)
 	char *out = kiln_malloc(out_len + 1);
 	if (!out)
 		return NULL;
-	int n = EVP_EncodeBlock((unsigned char *) out, data, (int) len);
-	out[n < 0 ? 0 : n] = 0;
+	(void) b64_encode(out, data, len);
 	return out;
 }
 
@@ -63,11 +117,8 @@ int kiln_registry_unbase64(const char *s, char **ret, size_t *ret_len, struct ki
 	cleanup_free char *out = kiln_malloc(len / 4 * 3 + 1);
 	if (!out)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	int n = EVP_DecodeBlock((unsigned char *) out, (const unsigned char *) s, (int) len);
-	if (n < 0)
-		return kiln_fail(err, KILN_EPARSE, 0, "invalid base64");
 	size_t pad = len >= 1 && s[len - 1] == '=' ? (len >= 2 && s[len - 2] == '=' ? 2 : 1) : 0;
-	size_t real = (size_t) n - pad;
+	size_t real = b64_decode((unsigned char *) out, s, len, pad);
 	out[real] = 0;
 	*ret = steal_ptr(&out);
 	if (ret_len)

@@ -204,7 +204,7 @@ static int fetch_token(struct reg_client *c, const char *scope, char **ret, stru
 		return r;
 	if (code != CURLE_OK)
 		return reg_fail(c, x, KILN_ENET, err, "%s",
-				x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
+				x->errbuf[0] ? x->errbuf : c->curl->easy_strerror(code));
 	if (x->status == 401 || x->status == 403) {
 		if (c->have_creds)
 			return reg_fail(c, x, KILN_EAUTH, err,

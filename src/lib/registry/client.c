@@ -144,9 +144,9 @@ static int load_cert_dir(struct reg_client *c, const char *dir, int required,
 		return 0;
 	/* the system's CAs stay trusted */
 	const char *bundle = NULL;
-	CURL *h = curl_easy_init();
+	CURL *h = c->curl->easy_init();
 	char *def = NULL;
-	if (h && curl_easy_getinfo(h, CURLINFO_CAINFO, &def) == CURLE_OK && def)
+	if (h && c->curl->easy_getinfo(h, CURLINFO_CAINFO, &def) == CURLE_OK && def)
 		bundle = def;
 	cleanup_free char *sys = NULL;
 	size_t sys_len = 0;
@@ -155,7 +155,7 @@ static int load_cert_dir(struct reg_client *c, const char *dir, int required,
 			   &sys, &sys_len, &e) < 0)
 		kiln_error_release(&e);
 	if (h)
-		curl_easy_cleanup(h);
+		c->curl->easy_cleanup(h);
 	cleanup(kiln_buf_release) struct kiln_buf all = KILN_BUF_INIT;
 	all.cap = CA_BUNDLE_MAX * 2;
 	if ((sys && (kiln_buf_add(&all, sys, sys_len) < 0 || kiln_buf_addch(&all, '\n') < 0)) ||
@@ -175,6 +175,9 @@ int reg_client_new(const struct kiln_ctx *ctx, const char *domain,
 	cleanup(reg_client_freep) struct reg_client *c = kiln_calloc(1, sizeof(*c));
 	if (!c)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	int r = kiln_http_load(&c->curl, err);
+	if (r < 0)
+		return r;
 	c->ctx = ctx;
 	c->opts = opts;
 	c->domain = kiln_strdup(domain);
@@ -192,7 +195,6 @@ int reg_client_new(const struct kiln_ctx *ctx, const char *domain,
 	if (c->parallel > KILN_REGISTRY_PARALLEL_MAX)
 		c->parallel = KILN_REGISTRY_PARALLEL_MAX;
 
-	int r;
 	if (opts && opts->cert_dir) {
 		r = load_cert_dir(c, opts->cert_dir, 1, err);
 	} else {
@@ -206,14 +208,15 @@ int reg_client_new(const struct kiln_ctx *ctx, const char *domain,
 	if (r < 0)
 		return r;
 
-	c->multi = curl_multi_init();
-	c->share = curl_share_init();
+	c->multi = c->curl->multi_init();
+	c->share = c->curl->share_init();
 	if (!c->multi || !c->share)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	(void) curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-	(void) curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-	(void) curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-	(void) curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) c->parallel + 1);
+	(void) c->curl->share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	(void) c->curl->share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	(void) c->curl->share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	(void) c->curl->multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+				     (long) c->parallel + 1);
 
 	r = reg_auth_load_creds(c, err);
 	if (r < 0)
@@ -237,9 +240,9 @@ void reg_client_free(struct reg_client *c)
 		reg_xfer_free(x);
 	}
 	if (c->multi)
-		curl_multi_cleanup(c->multi);
+		c->curl->multi_cleanup(c->multi);
 	if (c->share)
-		curl_share_cleanup(c->share);
+		c->curl->share_cleanup(c->share);
 	free(c->domain);
 	free(c->host);
 	free(c->base);
@@ -262,34 +265,34 @@ void reg_client_free(struct reg_client *c)
 int reg_curl_setup(struct reg_client *c, CURL *h, const char *url, struct kiln_error *err)
 {
 	int https = strncmp(url, "https://", 8) == 0;
-	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK)
+	if (c->curl->easy_setopt(h, CURLOPT_URL, url) != CURLE_OK)
 		return kiln_fail(err, KILN_EINVAL, 0, "registry %s: bad URL %s", c->domain, url);
-	(void) curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	(void) curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
-				https && !c->insecure ? "https" : "http,https");
-	(void) curl_easy_setopt(h, CURLOPT_SHARE, c->share);
-	(void) curl_easy_setopt(h, CURLOPT_USERAGENT, "kiln");
-	(void) curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	(void) curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	(void) curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	(void) curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-	(void) curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	(void) curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
-	(void) curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+	(void) c->curl->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	(void) c->curl->easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
+				    https && !c->insecure ? "https" : "http,https");
+	(void) c->curl->easy_setopt(h, CURLOPT_SHARE, c->share);
+	(void) c->curl->easy_setopt(h, CURLOPT_USERAGENT, "kiln");
+	(void) c->curl->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	(void) c->curl->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	(void) c->curl->easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	(void) c->curl->easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	(void) c->curl->easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	(void) c->curl->easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
+	(void) c->curl->easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	if (https) {
 		if (c->insecure) {
-			(void) curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-			(void) curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+			(void) c->curl->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+			(void) c->curl->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 		}
 		if (c->ca_pem) {
 			struct curl_blob blob = { .data = c->ca_pem,
 						  .len = c->ca_len,
 						  .flags = CURL_BLOB_NOCOPY };
-			(void) curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+			(void) c->curl->easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
 		}
 		if (c->client_cert) {
-			(void) curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_cert);
-			(void) curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key);
+			(void) c->curl->easy_setopt(h, CURLOPT_SSLCERT, c->client_cert);
+			(void) c->curl->easy_setopt(h, CURLOPT_SSLKEY, c->client_key);
 		}
 	}
 	return 0;
@@ -348,11 +351,11 @@ int reg_client_ping(struct reg_client *c, struct kiln_error *err)
 			if (!last && tls_fallback_ok(code)) {
 				kiln_debug(c->ctx, "registry %s: no %s (%s), trying %s", c->domain,
 					   schemes[i],
-					   x->errbuf[0] ? x->errbuf : curl_easy_strerror(code),
+					   x->errbuf[0] ? x->errbuf : c->curl->easy_strerror(code),
 					   schemes[i + 1]);
 				continue;
 			}
-			const char *msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
+			const char *msg = x->errbuf[0] ? x->errbuf : c->curl->easy_strerror(code);
 			if (code == CURLE_PEER_FAILED_VERIFICATION)
 				return reg_fail(
 					c, x, KILN_ENET, err,

@@ -3,7 +3,8 @@
 
 /*
  * Inside the registry module: one client per registry (transport, TLS,
- * authentication) and a transfer engine on a curl multi handle. Every HTTP
+ * authentication) and a transfer engine on a curl multi handle (libcurl's
+ * functions come from http/http.h: kiln loads it on first use). Every HTTP
  * request is a struct reg_xfer; the engine runs several at a time, retries
  * them (backoff, Retry-After), answers 401 challenges by fetching a token and
  * trying once more, and hands each finished transfer to its done callback,
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "base/base.h"
+#include "http/http.h"
 #include "registry/auth-config.h"
 #include "registry/registry.h"
 #include "registry/www-auth.h"
@@ -53,6 +55,7 @@ enum reg_auth {
 
 struct reg_client {
 	const struct kiln_ctx *ctx;
+	const struct kiln_http_curl *curl; /* libcurl, loaded by reg_client_new() */
 	const struct kiln_registry_opts *opts;
 	char *domain; /* as in references: "docker.io", "127.0.0.1:5000" */
 	char *host;   /* what is dialled: "registry-1.docker.io", "127.0.0.1:5000" */

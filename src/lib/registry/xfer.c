@@ -50,13 +50,15 @@ int reg_xfer_new(struct reg_client *c, const char *method, const char *url, cons
 
 static void xfer_detach(struct reg_xfer *x)
 {
+	/* a handle or a header list exists only once x->c loaded libcurl */
 	if (x->easy) {
-		if (x->c && x->c->multi)
-			(void) curl_multi_remove_handle(x->c->multi, x->easy);
-		curl_easy_cleanup(x->easy);
+		if (x->c->multi)
+			(void) x->c->curl->multi_remove_handle(x->c->multi, x->easy);
+		x->c->curl->easy_cleanup(x->easy);
 		x->easy = NULL;
 	}
-	curl_slist_free_all(x->slist);
+	if (x->slist)
+		x->c->curl->slist_free_all(x->slist);
 	x->slist = NULL;
 }
 
@@ -236,9 +238,9 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *userdata)
 	return want;
 }
 
-static int add_header(struct curl_slist **l, const char *h)
+static int add_header(const struct reg_client *c, struct curl_slist **l, const char *h)
 {
-	struct curl_slist *n = curl_slist_append(*l, h);
+	struct curl_slist *n = c->curl->slist_append(*l, h);
 	if (!n)
 		return -1;
 	*l = n;
@@ -258,16 +260,16 @@ static int setup_easy(struct reg_client *c, struct reg_xfer *x, struct kiln_erro
 	kiln_error_release(&x->fail);
 	x->resume_offset = x->sink.resume_from ? x->sink.resume_from(x->sink.data, x) : 0;
 
-	x->easy = curl_easy_init();
+	x->easy = c->curl->easy_init();
 	if (!x->easy)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	int r = reg_curl_setup(c, x->easy, x->url, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < x->req_headers.len; i++)
-		if (add_header(&x->slist, x->req_headers.items[i]) < 0)
+		if (add_header(c, &x->slist, x->req_headers.items[i]) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	if (add_header(&x->slist, "Expect:") < 0)
+	if (add_header(c, &x->slist, "Expect:") < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	if (!(x->flags & REG_XFER_NO_AUTH)) {
 		cleanup_free char *auth = NULL;
@@ -276,42 +278,42 @@ static int setup_easy(struct reg_client *c, struct reg_xfer *x, struct kiln_erro
 			return r;
 		if (x->auth_retried == 1)
 			x->auth_retried = 2;
-		if (auth && add_header(&x->slist, auth) < 0)
+		if (auth && add_header(c, &x->slist, auth) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
 	if (x->resume_offset > 0) {
 		char range[64];
 		snprintf(range, sizeof(range), "Range: bytes=%lld-", (long long) x->resume_offset);
-		if (add_header(&x->slist, range) < 0)
+		if (add_header(c, &x->slist, range) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
 	CURL *h = x->easy;
-	(void) curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->slist);
-	(void) curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	(void) curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
-	(void) curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-	(void) curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-	(void) curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
-	(void) curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+	(void) c->curl->easy_setopt(h, CURLOPT_HTTPHEADER, x->slist);
+	(void) c->curl->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	(void) c->curl->easy_setopt(h, CURLOPT_HEADERDATA, x);
+	(void) c->curl->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	(void) c->curl->easy_setopt(h, CURLOPT_WRITEDATA, x);
+	(void) c->curl->easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
+	(void) c->curl->easy_setopt(h, CURLOPT_PRIVATE, x);
 	x->errbuf[0] = 0;
 	int is_get = strcmp(x->method, "GET") == 0;
 	if (strcmp(x->method, "HEAD") == 0) {
-		(void) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		(void) c->curl->easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (!is_get) {
-		(void) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+		(void) c->curl->easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
 		if (x->has_body || strcmp(x->method, "PUT") == 0 ||
 		    strcmp(x->method, "PATCH") == 0 || strcmp(x->method, "POST") == 0) {
 			int64_t size = x->body_fd >= 0 ? x->body_size : (int64_t) x->body_len;
-			(void) curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-			(void) curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) size);
-			(void) curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-			(void) curl_easy_setopt(h, CURLOPT_READDATA, x);
+			(void) c->curl->easy_setopt(h, CURLOPT_UPLOAD, 1L);
+			(void) c->curl->easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) size);
+			(void) c->curl->easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+			(void) c->curl->easy_setopt(h, CURLOPT_READDATA, x);
 		}
 	}
 	/* registries redirect blob downloads to storage; never other methods */
 	if (is_get || strcmp(x->method, "HEAD") == 0) {
-		(void) curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-		(void) curl_easy_setopt(h, CURLOPT_MAXREDIRS, 8L);
+		(void) c->curl->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+		(void) c->curl->easy_setopt(h, CURLOPT_MAXREDIRS, 8L);
 	}
 	return 0;
 }
@@ -322,7 +324,7 @@ static int attempt_start(struct reg_client *c, struct reg_xfer *x, struct kiln_e
 	int r = setup_easy(c, x, err);
 	if (r < 0)
 		return r;
-	if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK)
+	if (c->curl->multi_add_handle(c->multi, x->easy) != CURLM_OK)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	x->next = c->active;
 	c->active = x;
@@ -369,7 +371,7 @@ static int64_t retry_after_ms(const struct reg_xfer *x)
 	long long s = strtoll(v, &end, 10);
 	if (end != v && *end == 0 && errno == 0 && s >= 0)
 		return s > 86400 ? 86400000LL : s * 1000;
-	time_t t = curl_getdate(v, NULL);
+	time_t t = x->c->curl->getdate(v, NULL);
 	if (t < 0)
 		return -1;
 	time_t now = time(NULL);
@@ -498,7 +500,7 @@ static int attempt_done(struct reg_client *c, struct reg_xfer *x, CURLcode code,
 		return r;
 	}
 	if (code != CURLE_OK) {
-		const char *msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
+		const char *msg = x->errbuf[0] ? x->errbuf : c->curl->easy_strerror(code);
 		if (retriable_curl(code) && !tls_refused(x) && x->attempt < max) {
 			requeue(c, x, backoff_ms(x->attempt), msg);
 			return 0;
@@ -622,19 +624,20 @@ int reg_run(struct reg_client *c, struct kiln_error *err)
 		if (!c->queue && c->n_active == 0)
 			return 0;
 		int running = 0;
-		if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
+		if (c->curl->multi_perform(c->multi, &running) != CURLM_OK) {
 			abort_all(c);
 			return kiln_fail(err, KILN_ENET, 0, "registry %s: curl multi failure",
 					 c->domain);
 		}
 		CURLMsg *m;
 		int left;
-		while ((m = curl_multi_info_read(c->multi, &left))) {
+		while ((m = c->curl->multi_info_read(c->multi, &left))) {
 			if (m->msg != CURLMSG_DONE)
 				continue;
 			struct reg_xfer *x = NULL;
 			CURLcode code = m->data.result;
-			(void) curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &x);
+			(void) c->curl->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+						     (char **) &x);
 			if (!x)
 				continue;
 			unlink_active(c, x);
@@ -655,7 +658,7 @@ int reg_run(struct reg_client *c, struct kiln_error *err)
 				wait = q->not_before_ms - now;
 			}
 		if (wait > 0 && (c->n_active > 0 || c->queue))
-			(void) curl_multi_poll(c->multi, NULL, 0, (int) wait, NULL);
+			(void) c->curl->multi_poll(c->multi, NULL, 0, (int) wait, NULL);
 	}
 }
 
@@ -692,7 +695,7 @@ int reg_xfer_perform(struct reg_client *c, struct reg_xfer *x, CURLcode *ret_cod
 			xfer_detach(x);
 			return r;
 		}
-		CURLcode code = curl_easy_perform(x->easy);
+		CURLcode code = c->curl->easy_perform(x->easy);
 		xfer_detach(x);
 		if (x->failed) {
 			struct kiln_error e = KILN_ERROR_INIT;
@@ -718,7 +721,7 @@ int reg_xfer_perform(struct reg_client *c, struct reg_xfer *x, CURLcode *ret_cod
 		}
 		x->attempt++;
 		reg_event(c, KILN_REG_EV_RETRY, NULL, x->what, x->attempt, delay,
-			  code != CURLE_OK ? curl_easy_strerror(code) : reason(x->status));
+			  code != CURLE_OK ? c->curl->easy_strerror(code) : reason(x->status));
 		if (sleep_ms(c->ctx, delay) < 0)
 			return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 	}
