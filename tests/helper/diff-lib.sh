@@ -148,6 +148,12 @@ diff_kiln_run() {
 	kiln run --rm "localhost/diff-$id" "$@" >"$TRASH/kiln-run-$id.out"
 }
 
+# cfg_of ARCHIVE JQ: a jq expression over the image config in a docker
+# archive (compact output)
+cfg_of() {
+	tar -xOf "$1" "$(tar -xOf "$1" manifest.json | jq -r ".[0].Config")" | jq -c "$2"
+}
+
 # Top level of a test file (not in a case: prerequisites are functions of
 # the test's shell): start a private dockerd when docker.io is installed,
 # load the base into it, and define the BUILDKIT prerequisite.
