@@ -250,9 +250,11 @@ int kiln_platform_host(struct kiln_oci_platform *ret, struct kiln_error *err)
 	if (uname(&u) < 0)
 		return kiln_fail_errno(err, "uname");
 	struct triple t = { "linux", { 0 }, { 0 } };
-	if (strlen(u.machine) >= sizeof(t.arch))
-		return kiln_fail(err, KILN_EUNSUPP, 0, "unknown machine '%s'", u.machine);
-	snprintf(t.arch, sizeof(t.arch), "%s", u.machine);
+	size_t mlen = strnlen(u.machine, sizeof(u.machine));
+	if (mlen >= sizeof(t.arch))
+		return kiln_fail(err, KILN_EUNSUPP, 0, "unknown machine '%.*s'", (int)mlen, u.machine);
+	memcpy(t.arch, u.machine, mlen);
+	t.arch[mlen] = '\0';
 	if (strncmp(t.arch, "armv", 4) == 0 || strcmp(t.arch, "arm") == 0) {
 		snprintf(t.arch, sizeof(t.arch), "arm");
 		snprintf(t.variant, sizeof(t.variant), "%s", arm_cpu_variant());
