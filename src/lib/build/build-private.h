@@ -19,6 +19,7 @@
 
 struct kiln_snapshotter;
 struct kiln_snapshot_mount;
+struct bb_runmounts;
 
 /* ---- layers and chains --------------------------------------------------- */
 
@@ -133,6 +134,8 @@ struct bb {
 	pthread_mutex_t fail_lock;
 	long failed_stage; /* the first stage that failed, -1 */
 	int64_t failed_at;
+
+	struct bb_runmounts *rmx; /* secrets, SSH agents, cache namespace (mounts.h) */
 };
 
 /* ---- events (events.c) ---------------------------------------------------- */

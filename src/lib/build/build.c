@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
+#include "build/mounts.h"
 #include "ref/ref.h"
 
 static int oom(struct kiln_error *err)
@@ -398,6 +399,7 @@ static void bb_release(struct bb *b)
 	free(b->ignore_file);
 	if (b->context_fd >= 0)
 		(void) close(b->context_fd);
+	bb_runmounts_free(b);
 	tmp_close(b);
 	free(b->context_dir);
 	kiln_df_platform_release(&b->platform);
@@ -494,11 +496,15 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 	if (r >= 0)
 		r = tmp_open(&b, err);
 	if (r >= 0)
+		r = bb_runmounts_init(&b, err);
+	if (r >= 0)
 		r = open_context(&b, err);
 	if (r >= 0)
 		r = bb_cache_init(&b, err);
 	if (r >= 0)
 		r = prepare(&b, err);
+	if (r >= 0)
+		r = bb_runmounts_check(&b, err);
 	struct kiln_plan_hash_cache hc = bb_hash_cache_ops;
 	hc.userdata = &b;
 	if (r >= 0)

@@ -87,6 +87,55 @@ enum kiln_build_network {
 	KILN_BUILD_NET_HOST,
 };
 
+/* ---- secrets, SSH agents and entitlements (RUN --mount=type=secret|ssh) ---- */
+
+/**
+ * One --secret: the value of `id` comes from the file `src` or from kiln's
+ * environment variable `env` (one of them; see kiln_build_secret_parse()).
+ * Values are read when the build starts and never written anywhere but
+ * the private tmpfs of the RUNs that mount them.
+ */
+struct kiln_build_secret {
+	char *id;
+	char *src;
+	char *env;
+};
+
+/** One --ssh: an agent for `id` ("default"): its socket, or private key files. */
+struct kiln_build_ssh {
+	char *id;
+	struct kiln_strv paths; /* empty: $SSH_AUTH_SOCK */
+};
+
+enum kiln_build_allow {
+	/* granted anyway: RUN's default network is the host's (kiln has no bridge) */
+	KILN_BUILD_ALLOW_NETWORK_HOST = 1 << 0,
+	KILN_BUILD_ALLOW_SECURITY_INSECURE = 1 << 1, /* RUN --security=insecure */
+};
+
+/** Limits: a secret's size (BuildKit's), the number of --secret and --ssh. */
+#define KILN_BUILD_MAX_SECRET_SIZE ((size_t) 500 * 1024)
+#define KILN_BUILD_MAX_SECRETS 256
+#define KILN_BUILD_MAX_SSH 64
+
+/**
+ * Parse a --secret value as buildx does: CSV of `id=`, `src=`/`source=`,
+ * `env=`, `type=file|env` (`type=env,src=VAR` names a variable). With
+ * neither src nor env, an environment variable named like the id is used
+ * when kiln has one, else the file named like the id. -KILN_EINVAL with
+ * buildx's message.
+ */
+int kiln_build_secret_parse(const char *spec, struct kiln_build_secret *ret,
+			    struct kiln_error *err) __attribute__((warn_unused_result));
+void kiln_build_secret_release(struct kiln_build_secret *s);
+/** Parse a --ssh value: `ID[=PATH[,PATH...]]` (`default` alone = $SSH_AUTH_SOCK). */
+int kiln_build_ssh_parse(const char *spec, struct kiln_build_ssh *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+void kiln_build_ssh_release(struct kiln_build_ssh *s);
+/** Add one --allow value (`security.insecure`, `network.host`) to `allow`. */
+int kiln_build_allow_parse(const char *s, unsigned *allow, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
 /* Limits. */
 #define KILN_BUILD_MAX_JOBS 64
 #define KILN_BUILD_MAX_OUTPUTS 16
@@ -120,6 +169,12 @@ struct kiln_build_opts {
 	size_t n_tags;
 	const char *platform; /* "linux/amd64"; NULL = this machine's */
 	enum kiln_build_network network;
+	/* --secret, --ssh and --allow (enum kiln_build_allow) */
+	const struct kiln_build_secret *secrets;
+	size_t n_secrets;
+	const struct kiln_build_ssh *ssh;
+	size_t n_ssh;
+	unsigned allow;
 	unsigned flags;				 /* enum kiln_build_flags */
 	unsigned jobs;				 /* stages at a time; 0 = the number of CPUs */
 	const struct kiln_build_output *outputs; /* none: one IMAGE output */

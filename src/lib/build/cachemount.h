@@ -123,9 +123,9 @@ enum kiln_cachemount_prune_flags {
 };
 
 struct kiln_cachemount_prune_report {
-	size_t removed;	   /* instances deleted (or that would be) */
-	size_t busy;	   /* instances kept because a build uses them */
-	uint64_t bytes;	   /* their size on disk */
+	size_t removed; /* instances deleted (or that would be) */
+	size_t busy;	/* instances kept because a build uses them */
+	uint64_t bytes; /* their size on disk */
 };
 
 /**

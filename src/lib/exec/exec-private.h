@@ -99,6 +99,8 @@ struct xplan {
 	struct winsize winsize; /* the caller's, given to the terminal before the process runs */
 	int have_winsize;
 	int readonly_root;
+	int insecure;	 /* KILN_EXEC_INSECURE: no no_new_privs, loop devices */
+	int loop_nr;	 /* insecure: a free /dev/loopN to create, -1 for none */
 	/* the child's ends of the channels to the parent */
 	int start_w;	   /* closed (by exec) once the process runs */
 	int alive_r;	   /* EOF when the parent is gone */

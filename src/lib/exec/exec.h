@@ -72,6 +72,13 @@ struct kiln_exec_file {
 	mode_t mode; /* 0 = 0644 */
 	uid_t uid;   /* owner (0 = root) */
 	gid_t gid;
+	unsigned flags; /* enum kiln_exec_file_flags */
+};
+
+enum kiln_exec_file_flags {
+	/** Mounted read-only, noexec (a secret: the process can read it, never
+	 *  replace or run it). */
+	KILN_EXEC_FILE_RO = 1 << 0,
 };
 
 enum kiln_exec_flags {
@@ -84,6 +91,12 @@ enum kiln_exec_flags {
 	KILN_EXEC_FORWARD_SIGNALS = 1 << 1,
 	/** Mount the root filesystem read-only. */
 	KILN_EXEC_READONLY_ROOT = 1 << 2,
+	/** BuildKit's insecure mode (RUN --security=insecure): every
+	 *  capability, no seccomp filter, no_new_privs not set, nothing of
+	 *  /proc masked or read-only, /sys writable, /dev/loop-control and a
+	 *  free loop device when the host has them. Still in its own
+	 *  namespaces over its own root. */
+	KILN_EXEC_INSECURE = 1 << 3,
 };
 
 /* Capability bits (1 << CAP_x). */

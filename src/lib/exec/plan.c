@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/loop.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,7 @@ struct genfile {
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
+	unsigned flags;
 };
 
 static int write_files(struct xplan *p, struct genfile *files, size_t n, struct kiln_error *err)
@@ -191,6 +193,12 @@ static int write_files(struct xplan *p, struct genfile *files, size_t n, struct 
 		m->tree_fd = open_tree(p->files_fd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (m->tree_fd < 0)
 			return kiln_fail_errno(err, "preparing %s", files[i].path);
+		if (files[i].flags & KILN_EXEC_FILE_RO) {
+			struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC |
+							    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+			if (mount_setattr(m->tree_fd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+				return kiln_fail_errno(err, "making %s read-only", files[i].path);
+		}
 	}
 	return 0;
 }
@@ -224,9 +232,9 @@ static int gen_files(struct xplan *p, const struct kiln_exec_spec *spec, struct 
 	if (!resolv)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 
-	files[n++] = (struct genfile){ "/etc/hosts", hosts, strlen(hosts), 0644, 0, 0 };
-	files[n++] = (struct genfile){ "/etc/resolv.conf", resolv, strlen(resolv), 0644, 0, 0 };
-	files[n++] = (struct genfile){ "/etc/hostname", hostname, strlen(hostname), 0644, 0, 0 };
+	files[n++] = (struct genfile){ "/etc/hosts", hosts, strlen(hosts), 0644, 0, 0, 0 };
+	files[n++] = (struct genfile){ "/etc/resolv.conf", resolv, strlen(resolv), 0644, 0, 0, 0 };
+	files[n++] = (struct genfile){ "/etc/hostname", hostname, strlen(hostname), 0644, 0, 0, 0 };
 	for (size_t i = 0; i < spec->n_files; i++) {
 		const struct kiln_exec_file *f = &spec->files[i];
 		char *path = own_str(p, kiln_exec_clean_path(f->path));
@@ -239,6 +247,9 @@ static int gen_files(struct xplan *p, const struct kiln_exec_spec *spec, struct 
 		if (f->len > KILN_EXEC_MAX_FILE_SIZE)
 			return kiln_fail(err, KILN_ELIMIT, 0, "generated file %s: larger than %zu",
 					 path, KILN_EXEC_MAX_FILE_SIZE);
+		if (f->flags & ~(unsigned) KILN_EXEC_FILE_RO)
+			return kiln_fail(err, KILN_EINVAL, 0, "generated file %s: unknown flags 0x%x",
+					 path, f->flags);
 		size_t j = 0;
 		while (j < n && strcmp(files[j].path, path) != 0)
 			j++;
@@ -247,7 +258,8 @@ static int gen_files(struct xplan *p, const struct kiln_exec_spec *spec, struct 
 					     f->data ? f->len : 0,
 					     f->mode ? f->mode & 07777 : 0644,
 					     f->uid,
-					     f->gid };
+					     f->gid,
+					     f->flags };
 		if (j == n)
 			n++;
 	}
@@ -328,6 +340,17 @@ static int add_user_mounts(struct xplan *p, const struct kiln_exec_spec *spec,
 	return 0;
 }
 
+/* Insecure mode gets a free loop device, as BuildKit's does; -1 without one. */
+static int free_loop_device(void)
+{
+	int fd = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int n = ioctl(fd, LOOP_CTL_GET_FREE);
+	(void) close(fd);
+	return n;
+}
+
 /* Namespaces, mounts and pivot_root need CAP_SYS_ADMIN: say so plainly. */
 static int check_privileges(struct kiln_error *err)
 {
@@ -365,8 +388,8 @@ static int validate(const struct kiln_exec_spec *spec, struct kiln_error *err)
 		return kiln_fail(err, KILN_EINVAL, 0, "mount count without mounts");
 	if (spec->n_files && !spec->files)
 		return kiln_fail(err, KILN_EINVAL, 0, "file count without files");
-	if (spec->flags &
-	    ~(unsigned) (KILN_EXEC_TTY | KILN_EXEC_FORWARD_SIGNALS | KILN_EXEC_READONLY_ROOT))
+	if (spec->flags & ~(unsigned) (KILN_EXEC_TTY | KILN_EXEC_FORWARD_SIGNALS |
+				       KILN_EXEC_READONLY_ROOT | KILN_EXEC_INSECURE))
 		return kiln_fail(err, KILN_EINVAL, 0, "unknown flags 0x%x", spec->flags);
 	for (int i = 0; i < 3; i++) {
 		int fd = i == 0 ? spec->stdin_fd : i == 1 ? spec->stdout_fd : spec->stderr_fd;
@@ -449,18 +472,26 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, str
 	if (r < 0)
 		return r;
 
-	/* capabilities and seccomp */
-	p->caps = (kiln_exec_caps_default() | spec->caps_add) & ~spec->caps_drop;
+	/* capabilities and seccomp (none in insecure mode, as BuildKit's) */
 	p->cap_last = (int) cap_max_bits() - 1;
-	void *prog = NULL;
-	size_t prog_len = 0;
-	r = kiln_exec_seccomp_build(p->caps, &prog, &prog_len, err);
-	if (r < 0)
-		return r;
-	if (!own(p, prog))
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	p->seccomp.filter = prog;
-	p->seccomp.len = (unsigned short) prog_len;
+	p->insecure = !!(spec->flags & KILN_EXEC_INSECURE);
+	p->loop_nr = p->insecure ? free_loop_device() : -1;
+	if (p->insecure) {
+		p->caps = p->cap_last >= 63 ? ~(uint64_t) 0
+					    : (KILN_EXEC_CAP(p->cap_last + 1) - 1);
+		p->caps &= ~spec->caps_drop;
+	} else {
+		p->caps = (kiln_exec_caps_default() | spec->caps_add) & ~spec->caps_drop;
+		void *prog = NULL;
+		size_t prog_len = 0;
+		r = kiln_exec_seccomp_build(p->caps, &prog, &prog_len, err);
+		if (r < 0)
+			return r;
+		if (!own(p, prog))
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		p->seccomp.filter = prog;
+		p->seccomp.len = (unsigned short) prog_len;
+	}
 
 	/* mounts: the system ones, generated files, the caller's */
 	size_t max = 6 + KILN_ARRAY_SIZE(masked_paths) + KILN_ARRAY_SIZE(readonly_paths) + 3 +
@@ -493,10 +524,11 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, str
 	m = add_mount(p, XM_FS, "/sys", XT_DIR);
 	m->fstype = "sysfs";
 	m->opts = opts_none;
-	m->attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(masked_paths); i++)
+	m->attr = (p->insecure ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+		  MOUNT_ATTR_NOEXEC;
+	for (size_t i = 0; !p->insecure && i < KILN_ARRAY_SIZE(masked_paths); i++)
 		(void) add_mount(p, XM_MASK, masked_paths[i], XT_EXISTING);
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(readonly_paths); i++)
+	for (size_t i = 0; !p->insecure && i < KILN_ARRAY_SIZE(readonly_paths); i++)
 		(void) add_mount(p, XM_RO, readonly_paths[i], XT_EXISTING);
 	r = gen_files(p, spec, err);
 	if (r < 0)
