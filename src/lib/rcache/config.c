@@ -731,7 +731,9 @@ int kiln_rcache_config_sort(struct kiln_rcache_config *c, struct kiln_error *err
 		for (size_t a = 0; a < r->n_inputs; a++) {
 			for (size_t k = 0; k < r->inputs[a].n; k++)
 				r->inputs[a].v[k].link = rnew[r->inputs[a].v[k].link];
-			qsort(r->inputs[a].v, r->inputs[a].n, sizeof(*r->inputs[a].v), input_cmp);
+			if (r->inputs[a].n > 1)
+				qsort(r->inputs[a].v, r->inputs[a].n, sizeof(*r->inputs[a].v),
+				      input_cmp);
 		}
 	}
 	if (nl)

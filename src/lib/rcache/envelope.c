@@ -259,8 +259,15 @@ int kiln_rcache_inline_embed(const char *config, size_t config_len, const char *
 			first = 0;
 		}
 		if (r >= 0 && !is_key) {
-			r = kiln_buf_addf(&out, "%s%.*s:%.*s", first ? "" : ",", (int) (ke - ks),
-					  config + ks, (int) (ve - vs), config + vs);
+			/* lengths, not %.*s: the bytes are copied as they are */
+			if (!first)
+				r = kiln_buf_addch(&out, ',');
+			if (r >= 0)
+				r = kiln_buf_add(&out, config + ks, ke - ks);
+			if (r >= 0)
+				r = kiln_buf_addch(&out, ':');
+			if (r >= 0)
+				r = kiln_buf_add(&out, config + vs, ve - vs);
 			first = 0;
 		}
 		if (r < 0)
