@@ -582,3 +582,38 @@ int kiln_registry_pull(struct kiln_store *st, const char *refstr,
 	}
 	return 0;
 }
+
+/* ---- content that is not an image (registry/repo.h) ---------------------------------- */
+
+int reg_fetch_manifest(struct reg_client *c, const char *repo, const char *reference,
+		       const struct kiln_digest *want, int64_t want_size, char **ret_body,
+		       size_t *ret_len, struct kiln_digest *ret_digest, struct kiln_error *err)
+{
+	return fetch_manifest(c, repo, reference, want, want_size, ret_body, ret_len, ret_digest,
+			      err);
+}
+
+int reg_fetch_blobs(struct reg_client *c, struct kiln_store *st, const char *repo,
+		    const struct kiln_oci_descriptor *d, size_t n, struct kiln_error *err)
+{
+	int r = reg_blobinfo_init(st, err);
+	if (r < 0)
+		return r;
+	cleanup(pull_release) struct pull p = { .st = st, .c = c, .repo = repo };
+	for (size_t i = 0; i < n; i++)
+		if ((r = add_dl(&p, &d[i], "blob", err)) < 0)
+			return r;
+	size_t present = 0;
+	if ((r = queue_downloads(&p, &present, err)) < 0 || (r = reg_run(c, err)) < 0)
+		return r;
+	/* where they came from, for cross-repository mounts of later pushes */
+	if ((r = kiln_store_tx_begin(st, err)) < 0)
+		return r;
+	for (size_t i = 0; r >= 0 && i < p.n_dls; i++)
+		r = reg_blobinfo_add(st, c->domain, repo, p.dls[i].digest.str, err);
+	if (r >= 0)
+		r = kiln_store_tx_commit(st, err);
+	else
+		kiln_store_tx_rollback(st);
+	return r;
+}

@@ -518,3 +518,51 @@ int kiln_registry_push(struct kiln_store *st, const char *src, const char *dest,
 	}
 	return 0;
 }
+
+/* ---- content that is not an image (registry/repo.h) ---------------------------------- */
+
+int reg_push_blobs(struct reg_client *c, struct kiln_store *st, const char *repo,
+		   const struct kiln_oci_descriptor *d, size_t n, struct kiln_error *err)
+{
+	const struct kiln_registry_opts *o = c->opts;
+	int r = reg_blobinfo_init(st, err);
+	if (r < 0)
+		return r;
+	cleanup(push_release) struct push p = {
+		.st = st,
+		.c = c,
+		.repo = repo,
+		.chunk = o && o->chunk_size > 0 ? o->chunk_size : KILN_REGISTRY_CHUNK_DEFAULT,
+		.flags = o ? o->flags : 0,
+	};
+	p.scope = kiln_asprintf("repository:%s:pull,push", repo);
+	if (!p.scope)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if ((r = add_up(&p, &d[i], "blob", err)) < 0)
+			return r;
+	for (size_t i = 0; i < p.n_ups; i++)
+		if ((r = up_step(&p.ups[i], err)) < 0)
+			return r;
+	if ((r = reg_run(c, err)) < 0)
+		return r;
+	if ((r = kiln_store_tx_begin(st, err)) < 0)
+		return r;
+	for (size_t i = 0; r >= 0 && i < p.n_ups; i++)
+		r = reg_blobinfo_add(st, c->domain, repo, p.ups[i].digest.str, err);
+	if (r >= 0)
+		r = kiln_store_tx_commit(st, err);
+	else
+		kiln_store_tx_rollback(st);
+	return r;
+}
+
+int reg_put_manifest(struct reg_client *c, const char *repo, const char *tag,
+		     const char *media_type, const char *body, size_t len,
+		     const struct kiln_digest *d, struct kiln_error *err)
+{
+	cleanup_free char *scope = kiln_asprintf("repository:%s:pull,push", repo);
+	if (!scope)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	return put_manifest(c, repo, scope, tag, media_type, body, len, d, err);
+}

@@ -219,3 +219,20 @@ int reg_blobinfo_find(struct kiln_store *st, const char *domain, const char *dig
 /** Forget that `repo` holds `digest` (a mount from it failed). */
 int reg_blobinfo_remove(struct kiln_store *st, const char *domain, const char *repo,
 			const char *digest, struct kiln_error *err);
+
+/* ---- content that is not an image (pull.c, push.c; used by repo.c) ---- */
+
+/** GET a manifest or index by tag or digest: its bytes and digest (checked against `want`). */
+int reg_fetch_manifest(struct reg_client *c, const char *repo, const char *reference,
+		       const struct kiln_digest *want, int64_t want_size, char **ret_body,
+		       size_t *ret_len, struct kiln_digest *ret_digest, struct kiln_error *err);
+/** Download the blobs the store lacks (several at a time, verified); remember where they are. */
+int reg_fetch_blobs(struct reg_client *c, struct kiln_store *st, const char *repo,
+		    const struct kiln_oci_descriptor *d, size_t n, struct kiln_error *err);
+/** Push blobs from the store: HEAD, else a cross-repository mount, else an upload. */
+int reg_push_blobs(struct reg_client *c, struct kiln_store *st, const char *repo,
+		   const struct kiln_oci_descriptor *d, size_t n, struct kiln_error *err);
+/** PUT a manifest or index under a tag (or its digest), byte for byte. */
+int reg_put_manifest(struct reg_client *c, const char *repo, const char *tag,
+		     const char *media_type, const char *body, size_t len,
+		     const struct kiln_digest *d, struct kiln_error *err);
