@@ -5,7 +5,8 @@
 #include <stdint.h>
 
 #include "base/base.h"
-#include "store/oci.h"
+#include "registry/registry.h"
+#include "store/store.h"
 
 /*
  * rcache: build caches that leave the machine. A cache is BuildKit's
@@ -243,3 +244,88 @@ int kiln_rcache_inline_parse(const char *config, size_t config_len,
 			     const struct kiln_oci_descriptor *layers, size_t n_layers,
 			     struct kiln_rcache_config **ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+
+/* ---- where caches live (loc.c) -------------------------------------------- */
+
+/** A registry repository (`ref`) or an OCI layout directory (`dir`). */
+struct kiln_rcache_target {
+	const char *ref;    /* "host:5000/cache:main" */
+	const char *dir;    /* an OCI layout directory */
+	const char *tag;    /* dir: the name in index.json; NULL = "latest" */
+	const char *digest; /* dir, reading: the manifest by its digest instead */
+};
+
+struct kiln_rcache_loc;
+
+/**
+ * Open a cache location. A registry is connected to (its /v2/ ping); a
+ * directory is created when `write` (else -KILN_ENOTFOUND when missing).
+ * `ro` (may be NULL) must outlive the handle, which one thread uses at a
+ * time.
+ */
+int kiln_rcache_loc_open(const struct kiln_ctx *ctx, const struct kiln_rcache_target *t,
+			 const struct kiln_registry_opts *ro, int write,
+			 struct kiln_rcache_loc **ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+void kiln_rcache_loc_free(struct kiln_rcache_loc *l);
+KILN_DEFINE_CLEANUP(struct kiln_rcache_loc, kiln_rcache_loc_free)
+
+/** "127.0.0.1:5000/cache:main", "DIR (latest)": for messages. */
+const char *kiln_rcache_loc_name(const struct kiln_rcache_loc *l);
+int kiln_rcache_loc_is_local(const struct kiln_rcache_loc *l);
+/** The registry's domain, NULL for a directory. */
+const char *kiln_rcache_loc_domain(const struct kiln_rcache_loc *l);
+
+/** The document the location names (the tag's manifest or index). -KILN_ENOTFOUND when none. */
+int kiln_rcache_loc_get_root(struct kiln_rcache_loc *l, char **ret, size_t *ret_len,
+			     struct kiln_digest *ret_digest, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+/** A manifest by digest (a child of an index), verified. */
+int kiln_rcache_loc_get_manifest(struct kiln_rcache_loc *l, const struct kiln_digest *d, char **ret,
+				 size_t *ret_len, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+/** A small blob (a config) into memory, verified; at most `limit` bytes. */
+int kiln_rcache_loc_read_blob(struct kiln_rcache_loc *l, struct kiln_store *st,
+			      const struct kiln_oci_descriptor *d, size_t limit, char **ret,
+			      size_t *ret_len, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+/** Blobs into the store (those it lacks), each verified. */
+int kiln_rcache_loc_fetch(struct kiln_rcache_loc *l, struct kiln_store *st,
+			  const struct kiln_oci_descriptor *d, size_t n, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+/** Blobs from the store to the location (those it lacks). */
+int kiln_rcache_loc_push(struct kiln_rcache_loc *l, struct kiln_store *st,
+			 const struct kiln_oci_descriptor *d, size_t n, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+/** The cache's manifest or index, named by the location's tag (its blobs pushed first). */
+int kiln_rcache_loc_put_root(struct kiln_rcache_loc *l, const char *media_type, const char *body,
+			     size_t len, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/* ---- reading a cache (load.c) --------------------------------------------- */
+
+/** A cache as read from a location: its config and the descriptors of its blobs. */
+struct kiln_rcache_loaded {
+	struct kiln_rcache_config *config;
+	struct kiln_oci_descriptor *blobs; /* every blob the envelope lists */
+	size_t n_blobs;
+	struct kiln_digest root; /* the manifest or index read */
+	int is_inline;		 /* the records of an image's config */
+};
+void kiln_rcache_loaded_release(struct kiln_rcache_loaded *c);
+
+/**
+ * Read the cache at a location: the document it names, then the cache
+ * config (a cache manifest or index) or the inline records (an image, or
+ * the image for `platform` in an index). Errors say what was wrong:
+ * -KILN_ENOTFOUND (nothing there), -KILN_EUNSUPP (a document that is no
+ * build cache, or an image without an inline cache), -KILN_EPARSE /
+ * -KILN_EDIGEST / -KILN_ELIMIT (a corrupt cache). The config's blobs stay
+ * where they are; `st` only receives the small documents of a registry.
+ */
+int kiln_rcache_load(struct kiln_rcache_loc *l, struct kiln_store *st, const char *platform,
+		     struct kiln_rcache_loaded *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+/** The descriptor of a blob the loaded cache lists, or NULL. */
+const struct kiln_oci_descriptor *kiln_rcache_loaded_blob(const struct kiln_rcache_loaded *c,
+							  const struct kiln_digest *d);
