@@ -36,11 +36,15 @@ static struct kiln_strv arg_tags = KILN_STRV_INIT;
 static struct kiln_strv arg_build_args = KILN_STRV_INIT;
 static struct kiln_strv arg_labels = KILN_STRV_INIT;
 static struct kiln_strv arg_outputs = KILN_STRV_INIT;
+static struct kiln_strv arg_secrets = KILN_STRV_INIT;
+static struct kiln_strv arg_ssh = KILN_STRV_INIT;
+static struct kiln_strv arg_allow = KILN_STRV_INIT;
 static struct cli_registry_args arg_reg = { .retries = -1 };
 
 static const struct cli_spec spec = {
 	.usage = "kiln build [-f FILE] [-t NAME[:TAG]]... [--target STAGE] [--build-arg K=V]... "
 		 "[--label K=V]... [--no-cache] [--pull] [--platform P] [--network MODE] "
+		 "[--secret SPEC]... [--ssh SPEC]... [--allow ENTITLEMENT]... "
 		 "[--progress MODE] [-o SPEC]... [--push] [--iidfile F] [--metadata-file F] "
 		 "[-j N] CONTEXT|-",
 	.summary = "Build an image from a Dockerfile and a context, the way BuildKit does.",
@@ -63,6 +67,13 @@ static const struct cli_spec spec = {
 			  "the platform to build for (RUN executes only for this machine's)" },
 			{ "network", 0, CLI_OPT_STRING, &arg_network, "MODE",
 			  "RUN's network: default (= host: kiln has no bridge), host or none" },
+			{ "secret", 0, CLI_OPT_LIST, &arg_secrets, "id=ID[,src=PATH|,env=VAR]",
+			  "a secret for RUN --mount=type=secret (buildx's form; repeatable)" },
+			{ "ssh", 0, CLI_OPT_LIST, &arg_ssh, "ID[=SOCKET|KEY[,KEY]...]",
+			  "an SSH agent for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK)" },
+			{ "allow", 0, CLI_OPT_LIST, &arg_allow, "ENTITLEMENT",
+			  "security.insecure: let RUN --security=insecure run (network.host is "
+			  "granted anyway)" },
 			{ "progress", 0, CLI_OPT_STRING, &arg_progress, "MODE",
 			  "auto (tty on a terminal, else plain), tty, plain or quiet" },
 			{ "quiet", 'q', CLI_OPT_FLAG, &arg_quiet, NULL,
@@ -116,6 +127,9 @@ static void release_args(void)
 	kiln_strv_release(&arg_build_args);
 	kiln_strv_release(&arg_labels);
 	kiln_strv_release(&arg_outputs);
+	kiln_strv_release(&arg_secrets);
+	kiln_strv_release(&arg_ssh);
+	kiln_strv_release(&arg_allow);
 }
 
 static int parse_bool(const char *v, int *ret)
@@ -327,6 +341,8 @@ struct build_args {
 	struct kiln_build_output outputs[KILN_BUILD_MAX_OUTPUTS + 1];
 	struct kiln_registry_opts ro;
 	struct kiln_strv build_args;
+	struct kiln_build_secret *secrets;
+	struct kiln_build_ssh *ssh;
 	struct kiln_strv own;
 	char *df_data;
 	size_t df_len;
@@ -336,6 +352,12 @@ struct build_args {
 
 static void build_args_release(struct build_args *a)
 {
+	for (size_t i = 0; a->secrets && i < a->o.n_secrets; i++)
+		kiln_build_secret_release(&a->secrets[i]);
+	free(a->secrets);
+	for (size_t i = 0; a->ssh && i < a->o.n_ssh; i++)
+		kiln_build_ssh_release(&a->ssh[i]);
+	free(a->ssh);
 	kiln_strv_release(&a->build_args);
 	kiln_strv_release(&a->own);
 	free(a->df_data);
@@ -387,6 +409,45 @@ static int source_date_epoch(struct cli_env *env, struct build_args *a)
 	char *kv = kiln_asprintf("SOURCE_DATE_EPOCH=%s", v);
 	if (!kv || kiln_strv_push_owned(&a->build_args, kv) < 0)
 		return oom_report(env);
+	return CLI_EXIT_OK;
+}
+
+/* --secret, --ssh and --allow into options */
+static int parse_secrets(struct cli_env *env, struct build_args *a)
+{
+	struct kiln_build_opts *o = &a->o;
+	struct kiln_error err = KILN_ERROR_INIT;
+	if (arg_secrets.len > KILN_BUILD_MAX_SECRETS)
+		return cli_usage_error(&spec, "at most %d --secret", KILN_BUILD_MAX_SECRETS);
+	if (arg_ssh.len > KILN_BUILD_MAX_SSH)
+		return cli_usage_error(&spec, "at most %d --ssh", KILN_BUILD_MAX_SSH);
+	a->secrets = kiln_calloc(arg_secrets.len + 1, sizeof(*a->secrets));
+	a->ssh = kiln_calloc(arg_ssh.len + 1, sizeof(*a->ssh));
+	if (!a->secrets || !a->ssh)
+		return oom_report(env);
+	for (size_t i = 0; i < arg_secrets.len; i++) {
+		if (kiln_build_secret_parse(arg_secrets.items[i], &a->secrets[i], &err) < 0) {
+			if (err.code == KILN_ENOMEM)
+				return cli_report(env, &err);
+			int rc = cli_usage_error(&spec, "--secret: %s", err.msg);
+			kiln_error_release(&err);
+			return rc;
+		}
+		o->n_secrets = i + 1;
+	}
+	for (size_t i = 0; i < arg_ssh.len; i++) {
+		if (kiln_build_ssh_parse(arg_ssh.items[i], &a->ssh[i], &err) < 0)
+			return cli_report(env, &err);
+		o->n_ssh = i + 1;
+	}
+	for (size_t i = 0; i < arg_allow.len; i++)
+		if (kiln_build_allow_parse(arg_allow.items[i], &o->allow, &err) < 0) {
+			int rc = cli_usage_error(&spec, "--allow: %s", err.msg);
+			kiln_error_release(&err);
+			return rc;
+		}
+	o->secrets = a->secrets;
+	o->ssh = a->ssh;
 	return CLI_EXIT_OK;
 }
 
@@ -484,6 +545,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 			return cli_usage_error(&spec, "--label needs K=V, not '%s'",
 					       arg_labels.items[i]);
 	if ((rc = cli_registry_opts(&spec, &arg_reg, &a->ro)) != 0)
+		return rc;
+	if ((rc = parse_secrets(env, a)) != CLI_EXIT_OK)
 		return rc;
 
 	/* the Dockerfile and the context */

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
 
+#include "build/cachemount.h"
 #include "cli.h"
 #include "snapshot/snapshot.h"
 #include "store/store.h"
 
 static int arg_dry_run;
 static int arg_dangling;
+static int arg_cache_mounts;
 
 static const struct cli_spec spec = {
-	.usage = "kiln prune [--dry-run] [--dangling]",
+	.usage = "kiln prune [--dry-run] [--dangling] [--cache-mounts]",
 	.summary = "Delete blobs nothing references and files left by interrupted commands.",
 	.opts =
 		(const struct cli_opt[]){
@@ -17,12 +19,15 @@ static const struct cli_spec spec = {
 			  "report what would be deleted" },
 			{ "dangling", 0, CLI_OPT_FLAG, &arg_dangling, NULL,
 			  "first remove images that have no name" },
+			{ "cache-mounts", 0, CLI_OPT_FLAG, &arg_cache_mounts, NULL,
+			  "also delete RUN --mount=type=cache directories no build is using" },
 			{ 0 },
 		},
 	.details = "Images and pinned blobs are kept; the build cache is freed (kiln build\n"
 		   "fills it again). Unpacked layers go with their blobs, except those of images\n"
 		   "in the store and those a running kiln has mounted. Waits while other kiln\n"
-		   "commands use the store.",
+		   "commands use the store. The contents of RUN --mount=type=cache stay unless\n"
+		   "--cache-mounts is given.",
 };
 
 static void human_size(int64_t n, char *buf, size_t len)
@@ -41,7 +46,7 @@ int cmd_prune(int argc, char **argv, struct cli_env *env)
 {
 	cleanup(kiln_strv_release) struct kiln_strv pos = KILN_STRV_INIT;
 	struct kiln_error err = KILN_ERROR_INIT;
-	arg_dry_run = arg_dangling = 0;
+	arg_dry_run = arg_dangling = arg_cache_mounts = 0;
 	int r = cli_parse(argc, argv, &spec, &pos);
 	if (r)
 		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
@@ -64,14 +69,25 @@ int cmd_prune(int argc, char **argv, struct cli_env *env)
 		    kiln_snapshot_prune_store(sn, st, &snap, &err) < 0)
 			return cli_report(env, &err);
 	}
+	/* cache mounts hold what builds chose to keep (package caches): only on request */
+	struct kiln_cachemount_prune_report cmr = { 0 };
+	if (arg_cache_mounts &&
+	    kiln_cachemount_prune(st, NULL, arg_dry_run ? KILN_CACHEMOUNT_PRUNE_DRY_RUN : 0, &cmr,
+				  &err) < 0)
+		return cli_report(env, &err);
 	char size[32];
-	human_size(rep.bytes_freed + (int64_t)snap.bytes_freed, size, sizeof(size));
+	human_size(rep.bytes_freed + (int64_t)snap.bytes_freed + (int64_t)cmr.bytes, size,
+		   sizeof(size));
 	printf("%s %zu blob%s and %zu temp file%s\n", arg_dry_run ? "Would delete" : "Deleted",
 	       rep.blobs_removed, rep.blobs_removed == 1 ? "" : "s", rep.temp_removed,
 	       rep.temp_removed == 1 ? "" : "s");
 	if (!arg_dry_run)
 		printf("Deleted %zu unpacked layer%s (%zu in use, kept)\n", snap.removed,
 		       snap.removed == 1 ? "" : "s", snap.busy);
+	if (arg_cache_mounts)
+		printf("%s %zu cache mount%s (%zu in use, kept)\n",
+		       arg_dry_run ? "Would delete" : "Deleted", cmr.removed,
+		       cmr.removed == 1 ? "" : "s", cmr.busy);
 	printf("Total reclaimed space: %s\n", size);
 	return CLI_EXIT_OK;
 }
