@@ -6,6 +6,7 @@
  */
 #include "checks.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -134,6 +135,8 @@ struct kiln_df_lint {
 	struct lint_config cfg;
 	struct kiln_df_check_warning *w;
 	size_t n, alloc;
+	size_t *seen; /* open addressing over w: index + 1, 0 = empty */
+	size_t seen_cap;
 	struct kiln_strv called; /* rules that reported, for error=true */
 	const char *file;
 };
@@ -305,6 +308,47 @@ static int kept(const struct kiln_df_lint *l, const struct lint_config *scope, e
 		 kiln_strv_find(&scope->skip, name) >= 0);
 }
 
+/* Warnings already reported, by rule, lines and message: a file with thousands of them must
+ * not compare each new one with all before it. */
+static uint64_t warning_hash(const struct kiln_df_check_warning *w)
+{
+	uint64_t h = 1469598103934665603ULL;
+	h = (h ^ (uint64_t) (uintptr_t) w->rule) * 1099511628211ULL;
+	h = (h ^ (uint64_t) (unsigned) w->line) * 1099511628211ULL;
+	h = (h ^ (uint64_t) (unsigned) w->end_line) * 1099511628211ULL;
+	for (const char *p = w->message; *p; p++)
+		h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+	return h;
+}
+
+static size_t *seen_slot(struct kiln_df_lint *l, const struct kiln_df_check_warning *w)
+{
+	size_t mask = l->seen_cap - 1;
+	for (size_t i = (size_t) warning_hash(w) & mask;; i = (i + 1) & mask) {
+		size_t k = l->seen[i];
+		if (!k)
+			return &l->seen[i];
+		const struct kiln_df_check_warning *o = &l->w[k - 1];
+		if (o->rule == w->rule && o->line == w->line && o->end_line == w->end_line &&
+		    !strcmp(o->message, w->message))
+			return &l->seen[i];
+	}
+}
+
+static int seen_grow(struct kiln_df_lint *l)
+{
+	size_t cap = l->seen_cap ? l->seen_cap * 2 : 64;
+	size_t *n = kiln_calloc(cap, sizeof(*n));
+	if (!n)
+		return -KILN_ENOMEM;
+	free(l->seen);
+	l->seen = n;
+	l->seen_cap = cap;
+	for (size_t i = 0; i < l->n; i++)
+		*seen_slot(l, &l->w[i]) = i + 1;
+	return 0;
+}
+
 int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_node *scope,
 		int start, int end, const char *fmt, ...)
 {
@@ -327,12 +371,16 @@ int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_
 	kiln_buf_release(&b);
 	if (!msg)
 		return -KILN_ENOMEM;
-	for (size_t i = 0; i < l->n; i++)
-		if (l->w[i].rule == &rules[rule] && l->w[i].line == start &&
-		    l->w[i].end_line == end && !strcmp(l->w[i].message, msg)) {
-			free(msg);
-			return 0; /* the same warning again (a variable used twice, ...) */
-		}
+	struct kiln_df_check_warning w = { &rules[rule], msg, start, end };
+	if ((l->n + 1) * 2 > l->seen_cap && seen_grow(l) < 0) {
+		free(msg);
+		return -KILN_ENOMEM;
+	}
+	size_t *slot = seen_slot(l, &w);
+	if (*slot) {
+		free(msg);
+		return 0; /* the same warning again (a variable used twice, ...) */
+	}
 	if (l->n == l->alloc) {
 		size_t na = l->alloc ? l->alloc * 2 : 16;
 		struct kiln_df_check_warning *nw = kiln_reallocarray(l->w, na, sizeof(*nw));
@@ -343,7 +391,8 @@ int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_
 		l->w = nw;
 		l->alloc = na;
 	}
-	l->w[l->n++] = (struct kiln_df_check_warning){ &rules[rule], msg, start, end };
+	l->w[l->n++] = w;
+	*slot = l->n;
 	if (kiln_strv_find(&l->called, rules[rule].name) < 0 &&
 	    kiln_strv_push(&l->called, rules[rule].name) < 0)
 		return -KILN_ENOMEM;
@@ -432,7 +481,10 @@ static int parse_checks(void *ud, const struct kiln_df_node *node, const struct 
 static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 {
 	static const char *const reserved[] = { "context", "scratch" };
+	cleanup(df_names_release) struct df_names seen = { 0 };
 	int r;
+	if (df_names_init(&seen, m->n_stages) < 0)
+		return -KILN_ENOMEM;
 	for (size_t s = 0; s < m->n_stages; s++) {
 		const struct kiln_df_instr *from = m->stages[s].from;
 		const char *name = from->u.from.name;
@@ -452,16 +504,10 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 					"Stage name should not use the same name as reserved stage "
 					"%s",
 					q.buf);
-		for (size_t k = 0; r >= 0 && k < s; k++)
-			if (m->stages[k].from->u.from.name &&
-			    !strcmp(m->stages[k].from->u.from.name, name)) {
-				r = df_lint_run(
-					l, DF_RULE_DUPLICATE_STAGE_NAME, from->node,
+		if (r >= 0 && df_names_add(&seen, name, s) >= 0)
+			r = df_lint_run(l, DF_RULE_DUPLICATE_STAGE_NAME, from->node,
 					from->start_line, from->end_line,
-					"Duplicate stage name %s, stage names should be unique",
-					q.buf);
-				break;
-			}
+					"Duplicate stage name %s, stage names should be unique", q.buf);
 		kiln_buf_release(&q);
 		if (r < 0)
 			return r;
@@ -647,6 +693,7 @@ int kiln_df_check_ast(const struct kiln_df_ast *ast, const struct kiln_df_check_
 	int r = run_checks(ast, o, &l, res);
 	config_release(&l.cfg);
 	kiln_strv_release(&l.called);
+	free(l.seen);
 	res->warnings = l.w;
 	res->n_warnings = l.n;
 	if (r < 0) {

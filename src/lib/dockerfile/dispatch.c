@@ -38,15 +38,8 @@ static int set_env(struct df_state *s, const char *k, const char *v, int from_ar
 	int r = kiln_shell_envlist_set(s->env, k, v, err);
 	if (r < 0)
 		return r;
-	long at = kiln_strv_find(&s->arg_env, k);
-	if (from_arg && at < 0)
-		return kiln_strv_push(&s->arg_env, k) < 0 ? df_oom(err) : 0;
-	if (!from_arg && at >= 0) {
-		free(s->arg_env.items[at]);
-		memmove(&s->arg_env.items[at], &s->arg_env.items[at + 1],
-			(s->arg_env.len - (size_t) at) * sizeof(char *));
-		s->arg_env.len--;
-	}
+	if (df_set_get(&s->arg_env, k) != from_arg && df_set_put(&s->arg_env, k, from_arg) < 0)
+		return df_oom(err);
 	return 0;
 }
 
@@ -95,7 +88,7 @@ static int note_used(struct xctx *x, const struct kiln_strv *matched)
 		return 0;
 	for (size_t i = 0; i < matched->len; i++) {
 		const char *k = matched->items[i];
-		if (kiln_strv_find(&x->s->arg_env, k) < 0)
+		if (!df_set_get(&x->s->arg_env, k))
 			continue;
 		cleanup_free char *kv =
 			kiln_asprintf("%s=%s", k, kiln_shell_envlist_get(x->s->env, k));
@@ -332,8 +325,7 @@ static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 		s->n_args++;
 		if (gr->checks_only)
 			continue;
-		if (kiln_strv_find(&gr->consumed, d->key) < 0 &&
-		    kiln_strv_push(&gr->consumed, d->key) < 0)
+		if (df_set_put(&gr->consumed, d->key, 1) < 0)
 			return df_oom(err);
 		cleanup_free char *kv = kiln_asprintf("%s=%s", d->key, value ? value : "");
 		if (!kv || (kiln_strv_find(&x->used, kv) < 0 && kiln_strv_push(&x->used, kv) < 0))
@@ -846,9 +838,9 @@ static int inherit(struct df_graph *gr, struct df_state *s, const struct df_stat
 						err)) < 0)
 			return r;
 	}
-	kiln_strv_release(&s->arg_env);
+	df_set_release(&s->arg_env);
 	kiln_strv_release(&s->shell);
-	if (kiln_strv_copy(&s->arg_env, &b->arg_env) < 0 ||
+	if (df_set_copy(&s->arg_env, &b->arg_env) < 0 ||
 	    kiln_strv_copy(&s->shell, &b->shell) < 0)
 		return df_oom(err);
 	free(s->workdir);

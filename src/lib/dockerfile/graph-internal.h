@@ -37,7 +37,7 @@ struct df_state {
 	struct kiln_shell_envlist *env;
 	struct df_buildarg *args;
 	size_t n_args, alloc_args;
-	struct kiln_strv arg_env; /* names whose env value an ARG set */
+	struct df_set arg_env; /* names whose env value an ARG set (value 1) */
 	char *workdir;
 	char *user;
 	struct kiln_strv shell;
@@ -61,7 +61,7 @@ struct df_graph {
 	struct kiln_shell_envlist *build_args; /* --build-arg */
 	struct kiln_shell_envlist *global;     /* globalArgs */
 	struct kiln_strv meta_keys;	       /* ARG names of the global scope */
-	struct kiln_strv consumed;	       /* every ARG name declared and dispatched */
+	struct df_set consumed;		       /* every ARG name declared and dispatched */
 	struct df_state *states;
 	struct df_names names; /* stage names (lower-cased) -> stage indexes */
 	int checks_only;       /* KILN_DF_GRAPH_CHECKS_ONLY: no step records */

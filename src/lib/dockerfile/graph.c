@@ -599,7 +599,7 @@ static int unused_args(struct df_graph *gr, struct kiln_error *err)
 	cleanup(kiln_strv_release) struct kiln_strv unused = KILN_STRV_INIT;
 	for (size_t i = 0; i < kiln_shell_envlist_count(gr->build_args); i++) {
 		const char *k = kiln_shell_envlist_name(gr->build_args, i);
-		if (builtin_arg(k) || kiln_strv_find(&gr->consumed, k) >= 0)
+		if (builtin_arg(k) || df_set_get(&gr->consumed, k))
 			continue;
 		if (kiln_strv_push(&unused, k) < 0)
 			return df_oom(err);
@@ -660,7 +660,7 @@ static void gr_release(struct df_graph *gr)
 	kiln_shell_envlist_free(gr->build_args);
 	kiln_shell_envlist_free(gr->global);
 	kiln_strv_release(&gr->meta_keys);
-	kiln_strv_release(&gr->consumed);
+	df_set_release(&gr->consumed);
 	df_names_release(&gr->names);
 	for (size_t i = 0; gr->states && i < gr->g->n_stages; i++) {
 		struct df_state *s = &gr->states[i];
@@ -671,7 +671,7 @@ static void gr_release(struct df_graph *gr)
 			free(s->args[k].value);
 		}
 		free(s->args);
-		kiln_strv_release(&s->arg_env);
+		df_set_release(&s->arg_env);
 		free(s->workdir);
 		free(s->user);
 		kiln_strv_release(&s->shell);
@@ -734,7 +734,7 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 		return r;
 	if (!gr->checks_only) {
 		for (size_t i = 0; i < gr->meta_keys.len; i++)
-			if (kiln_strv_push(&gr->consumed, gr->meta_keys.items[i]) < 0)
+			if (df_set_put(&gr->consumed, gr->meta_keys.items[i], 1) < 0)
 				return df_oom(err);
 		if ((r = df_env_words(gr, gr->global, &g->global_args)) < 0)
 			return df_oom(err);

@@ -113,6 +113,25 @@ long df_names_find(const struct df_names *t, const char *key);
 /** The last index below `before` entered for `key`, or -1. */
 long df_names_find_before(const struct df_names *t, const char *key, size_t before);
 
+/**
+ * A set of strings with an int each (0 = absent): what a stage's ARGs set
+ * in its environment, the ARG names a build consumed. Keys are copied.
+ */
+struct df_set {
+	char **keys;
+	int *vals;
+	size_t cap; /* power of two, or 0 */
+	size_t len;
+};
+
+/** Set key's value (0 or -KILN_ENOMEM). */
+int df_set_put(struct df_set *s, const char *key, int value) __attribute__((warn_unused_result));
+/** key's value, 0 when absent. */
+int df_set_get(const struct df_set *s, const char *key);
+/** dst (released first) := the entries of src with a non-zero value. */
+int df_set_copy(struct df_set *dst, const struct df_set *src) __attribute__((warn_unused_result));
+void df_set_release(struct df_set *s);
+
 /** The model's arena (for the graph, which builds expanded copies in its own). */
 struct kiln_df_arena *df_model_arena(struct kiln_df_model *m);
 

@@ -81,3 +81,82 @@ long df_names_find_before(const struct df_names *t, const char *key, size_t befo
 		s = t->prev[s];
 	return s;
 }
+
+/* ---- df_set ---- */
+
+static size_t set_slot(const struct df_set *s, const char *key)
+{
+	size_t mask = s->cap - 1;
+	size_t i = (size_t) name_hash(key) & mask;
+	while (s->keys[i] && strcmp(s->keys[i], key) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int set_grow(struct df_set *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 16;
+	char **keys = kiln_calloc(cap, sizeof(*keys));
+	int *vals = kiln_calloc(cap, sizeof(*vals));
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -KILN_ENOMEM;
+	}
+	struct df_set n = { keys, vals, cap, s->len };
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->keys[i]) {
+			size_t k = set_slot(&n, s->keys[i]);
+			n.keys[k] = s->keys[i];
+			n.vals[k] = s->vals[i];
+		}
+	free(s->keys);
+	free(s->vals);
+	*s = n;
+	return 0;
+}
+
+int df_set_put(struct df_set *s, const char *key, int value)
+{
+	if (s->cap) {
+		size_t i = set_slot(s, key);
+		if (s->keys[i]) {
+			s->vals[i] = value;
+			return 0;
+		}
+	}
+	if ((s->len + 1) * 2 > s->cap && set_grow(s) < 0)
+		return -KILN_ENOMEM;
+	size_t i = set_slot(s, key);
+	if (!(s->keys[i] = kiln_strdup(key)))
+		return -KILN_ENOMEM;
+	s->vals[i] = value;
+	s->len++;
+	return 0;
+}
+
+int df_set_get(const struct df_set *s, const char *key)
+{
+	if (!s->cap)
+		return 0;
+	size_t i = set_slot(s, key);
+	return s->keys[i] ? s->vals[i] : 0;
+}
+
+int df_set_copy(struct df_set *dst, const struct df_set *src)
+{
+	df_set_release(dst);
+	for (size_t i = 0; i < src->cap; i++)
+		if (src->keys[i] && src->vals[i] && df_set_put(dst, src->keys[i], src->vals[i]) < 0)
+			return -KILN_ENOMEM;
+	return 0;
+}
+
+void df_set_release(struct df_set *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->keys[i]);
+	free(s->keys);
+	free(s->vals);
+	*s = (struct df_set){ 0 };
+}
