@@ -310,6 +310,9 @@ static int run_lint(struct cli_env *env, struct kiln_strv *pos)
 					      "gitlab_codeclimate)",
 				       format);
 	struct kiln_lint_opts opts = { .config = &cfg, .ctx = &env->ctx };
+	/* only JSON, SARIF and Code Quality show fingerprints */
+	if (fmt == KILN_LINT_FORMAT_TTY || fmt == KILN_LINT_FORMAT_CHECKSTYLE)
+		opts.flags |= KILN_LINT_NO_FINGERPRINTS;
 	if (!arg_no_shellcheck) {
 		const char *sc = arg_shellcheck ? arg_shellcheck : "shellcheck";
 		if (program_exists(sc))

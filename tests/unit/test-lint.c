@@ -307,6 +307,30 @@ static void test_coverage(void)
 	tap_ok(kl >= 16, "the KL rules are in the table (%zu)", kl);
 }
 
+/* kiln_lint_rule_find() searches the table by halves: every code must be found, others not. */
+static void test_rule_find(void)
+{
+	size_t n;
+	const struct kiln_lint_rule_info *r = kiln_lint_rules(&n);
+	int all = 1;
+	for (size_t i = 0; i < n; i++)
+		if (kiln_lint_rule_find(r[i].code) != &r[i]) {
+			all = 0;
+			tap_diag("%s is not found", r[i].code);
+		}
+	TAP_OK(all, "every rule of the table is found by its code");
+	static const char *const absent[] = { "", "DL", "DL0000", "DL9999", "KL", "KL9999", "SC2086",
+					      "stagenamecasing", "Zzz", "A", "KL0001 " };
+	int none = 1;
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(absent); i++)
+		if (kiln_lint_rule_find(absent[i])) {
+			none = 0;
+			tap_diag("'%s' is found", absent[i]);
+		}
+	TAP_OK(none, "codes that are not in the table are not found");
+	TAP_OK(kiln_lint_rule_find(NULL) == NULL, "NULL finds nothing");
+}
+
 static void test_severity_and_threshold(void)
 {
 	const char *df = "FROM debian\nRUN cd /x\n";
@@ -474,6 +498,7 @@ int main(void)
 {
 	test_rule_table();
 	test_coverage();
+	test_rule_find();
 	test_severity_and_threshold();
 	test_config_errors();
 	test_formats();

@@ -34,13 +34,24 @@ static int ignore_match(void *userdata, const char *path, struct kiln_error *err
 	return kiln_ignore_matches_or_parent(h->m, path, strlen(path), NULL, err);
 }
 
-/* The instruction a warning's line belongs to, for pragmas; -1 if none. */
+/*
+ * The instruction a warning's line belongs to, for pragmas; -1 if none.
+ * Instructions are in file order and their line ranges do not overlap: a
+ * binary search for the last one starting at or before the line.
+ */
 static int instr_at(const struct lint_file *f, int line)
 {
-	for (size_t i = 0; i < f->n_instrs; i++)
-		if (line >= f->instrs[i].line && line <= f->instrs[i].end_line)
-			return (int)i;
-	return -1;
+	size_t lo = 0, hi = f->n_instrs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->instrs[mid].line <= line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || line > f->instrs[lo - 1].end_line)
+		return -1;
+	return (int)(lo - 1);
 }
 
 int lint_rules_buildkit(struct lint_file *f, struct kiln_error *err)

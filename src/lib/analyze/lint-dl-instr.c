@@ -219,14 +219,14 @@ static void dl3011(struct lint_file *f, size_t i)
 }
 
 /* ENV/LABEL/ARG pairs come as (key, value, sep) triples. */
-static void dl3044(struct lint_file *f, size_t i, struct kiln_strv *defined)
+static void dl3044(struct lint_file *f, size_t i, struct lint_set *defined)
 {
 	const struct lint_instr *in = &f->instrs[i];
 	const struct kiln_df_node *n = in->node;
 	size_t np = n->n_args / 3;
 	for (size_t k = 0; k < np; k++) {
 		const char *key = lint_text(&n->args[3 * k]);
-		if (kiln_strv_find(defined, key) >= 0)
+		if (lint_set_has(defined, key, strlen(key)))
 			continue;
 		size_t kl = strlen(key);
 		for (size_t j = 0; j < np; j++) {
@@ -252,7 +252,7 @@ static void dl3044(struct lint_file *f, size_t i, struct kiln_strv *defined)
 		}
 	}
 	for (size_t k = 0; k < np; k++)
-		if (kiln_strv_push(defined, lint_text(&n->args[3 * k])) < 0)
+		if (lint_set_add(defined, lint_text(&n->args[3 * k]), strlen(lint_text(&n->args[3 * k]))) < 0)
 			f->nomem = 1;
 }
 
@@ -375,7 +375,7 @@ static void dl3066(struct lint_file *f, size_t i)
 void lint_rules_dl_instr(struct lint_file *f)
 {
 	int seen_from = 0;
-	struct kiln_strv defined = KILN_STRV_INIT;
+	struct lint_set defined = { 0 };
 	/* per-stage state, reset at FROM */
 	int cmd_line = 0, ep_line = 0, hc_count = 0, workdir = 0;
 	int last_root_user = -1; /* instr index of a USER root that is still the last USER */
@@ -486,7 +486,7 @@ void lint_rules_dl_instr(struct lint_file *f)
 			for (size_t a = 0; a < in->node->n_args; a++) {
 				const char *w = lint_text(&in->node->args[a]);
 				size_t len = strcspn(w, "=");
-				if (kiln_strv_pushn(&defined, w, len) < 0)
+				if (lint_set_add(&defined, w, len) < 0)
 					f->nomem = 1;
 			}
 			dl3064(f, i);
@@ -506,5 +506,5 @@ void lint_rules_dl_instr(struct lint_file *f)
 			  f->instrs[f->stages[f->n_stages - 1].from].line, "this stage has no HEALTHCHECK");
 	free(stage_workdir);
 	free(stage_health);
-	kiln_strv_release(&defined);
+	lint_set_release(&defined);
 }

@@ -445,12 +445,7 @@ static int stage_feeds_others(const struct lint_file *f, int s)
 {
 	if (s < 0)
 		return 1;
-	if (f->stages[s].final)
-		return 1;
-	for (size_t o = 0; o < f->n_stages; o++)
-		if (f->stages[o].base_stage == s)
-			return 1;
-	return 0;
+	return f->stages[s].final || f->stages[s].is_base;
 }
 
 static void env_pip(struct lint_file *f, size_t i, int *no_cache)

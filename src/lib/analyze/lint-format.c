@@ -31,24 +31,72 @@ static int line_of(const struct kiln_lint_finding *f)
 	return f->line > 0 ? f->line : 1;
 }
 
+/* Decimal digits of v at the end of num[16]; returns where they start. */
+static char *fmt_int(char num[16], int v)
+{
+	char *p = num + 16;
+	unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
+static int add_int(struct kiln_buf *b, int v)
+{
+	char num[16], *p = fmt_int(num, v);
+	return kiln_buf_add(b, p, (size_t)(num + 16 - p));
+}
+
+/* Append NULL-terminated strings. */
+static int add_strs(struct kiln_buf *b, const char *const *s)
+{
+	int r = 0;
+	for (; *s && r >= 0; s++)
+		r = kiln_buf_addstr(b, *s);
+	return r;
+}
+
 static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsigned flags,
 		      struct kiln_buf *out)
 {
 	int color = flags & KILN_LINT_RENDER_COLOR;
+	const char *bold = color ? C_BOLD : "", *reset = color ? C_RESET : "";
 	for (size_t r = 0; r < n; r++) {
 		for (size_t i = 0; i < reps[r]->n_findings; i++) {
 			const struct kiln_lint_finding *f = &reps[r]->findings[i];
-			int rc = kiln_buf_addf(out, "%s%s:%d:%d%s %s%s%s %s%s%s: %s\n",
-					       color ? C_BOLD : "", reps[r]->file, line_of(f), f->col,
-					       color ? C_RESET : "", color ? "\033[35m" : "", f->rule,
-					       color ? C_RESET : "", color ? sev_color(f->severity) : "",
-					       kiln_lint_severity_name(f->severity), color ? C_RESET : "",
-					       f->message);
+			/* FILE:LINE:COL RULE SEVERITY: MESSAGE */
+			const char *head[] = { bold, reps[r]->file, ":", NULL };
+			const char *tail[] = { reset,
+					       " ",
+					       color ? "\033[35m" : "",
+					       f->rule,
+					       reset,
+					       " ",
+					       color ? sev_color(f->severity) : "",
+					       kiln_lint_severity_name(f->severity),
+					       reset,
+					       ": ",
+					       f->message,
+					       "\n",
+					       NULL };
+			int rc = add_strs(out, head);
+			if (rc >= 0)
+				rc = add_int(out, line_of(f));
+			if (rc >= 0)
+				rc = kiln_buf_addch(out, ':');
+			if (rc >= 0)
+				rc = add_int(out, f->col);
+			if (rc >= 0)
+				rc = add_strs(out, tail);
+			if (rc >= 0 && f->hint && !(flags & KILN_LINT_RENDER_NO_HINTS)) {
+				const char *hint[] = { color ? C_DIM : "", "    fix: ", f->hint, reset,
+						       "\n", NULL };
+				rc = add_strs(out, hint);
+			}
 			if (rc < 0)
-				return rc;
-			if (f->hint && !(flags & KILN_LINT_RENDER_NO_HINTS) &&
-			    (rc = kiln_buf_addf(out, "%s    fix: %s%s\n", color ? C_DIM : "", f->hint,
-						color ? C_RESET : "")) < 0)
 				return rc;
 		}
 	}
@@ -70,49 +118,89 @@ static int dump_json(json_t *j, struct kiln_buf *out, size_t flags)
 	return r;
 }
 
-/* A JSON string literal (RFC 8259 escapes; bytes >= 0x80 pass through as UTF-8). */
-static int json_str(struct kiln_buf *b, const char *s)
+/*
+ * JSON output is written straight into the buffer: reports of thousands of
+ * findings spent more time in printf and one-byte appends than in linting.
+ */
+
+/* Append the escaped form of s[0..n) at o (RFC 8259; bytes >= 0x80 pass through as UTF-8). */
+static char *json_escape(char *o, const char *s, size_t n)
 {
 	static const char hexd[] = "0123456789abcdef";
-	if (kiln_buf_addch(b, '"') < 0)
-		return -KILN_ENOMEM;
-	const char *run = s;
-	for (const unsigned char *p = (const unsigned char *)s;; p++) {
-		unsigned char c = *p;
-		if (c && c >= 0x20 && c != '"' && c != '\\')
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
 			continue;
-		if (kiln_buf_add(b, run, (size_t)((const char *)p - run)) < 0)
-			return -KILN_ENOMEM;
-		if (!c)
-			break;
-		char esc[7] = { '\\', (char)c, 0 };
-		if (c == '\n')
-			esc[1] = 'n';
-		else if (c == '\t')
-			esc[1] = 't';
-		else if (c == '\r')
-			esc[1] = 'r';
-		else if (c < 0x20) {
-			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
-			esc[4] = hexd[c >> 4];
-			esc[5] = hexd[c & 15];
 		}
-		if (kiln_buf_addstr(b, esc) < 0)
-			return -KILN_ENOMEM;
-		run = (const char *)p + 1;
+		*o++ = '\\';
+		switch (c) {
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
+		case '\r':
+			*o++ = 'r';
+			break;
+		case '"':
+		case '\\':
+			*o++ = (char)c;
+			break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hexd[c >> 4];
+			*o++ = hexd[c & 15];
+		}
 	}
-	return kiln_buf_addch(b, '"') < 0 ? -KILN_ENOMEM : 0;
+	return o;
+}
+
+/* A JSON string literal. */
+static int json_str(struct kiln_buf *b, const char *s)
+{
+	size_t n = strlen(s), room;
+	if (kiln_mul_size(n, 6, &room) < 0 || kiln_add_size(room, 2, &room) < 0)
+		return -KILN_ELIMIT;
+	int r = kiln_buf_grow(b, room); /* every byte escaped at worst */
+	if (r < 0)
+		return r;
+	char *o = b->buf + b->len;
+	*o++ = '"';
+	o = json_escape(o, s, n);
+	*o++ = '"';
+	kiln_buf_setlen(b, (size_t)(o - b->buf));
+	return 0;
 }
 
 /* `  "key": "value"` with the separator before it. */
 static int json_field_str(struct kiln_buf *b, const char *sep, const char *key, const char *v)
 {
-	if (kiln_buf_addstr(b, sep) < 0 || kiln_buf_addch(b, '"') < 0 || kiln_buf_addstr(b, key) < 0 ||
-	    kiln_buf_add(b, "\": ", 3) < 0)
-		return -KILN_ENOMEM;
+	size_t sl = strlen(sep), kl = strlen(key);
+	int r = kiln_buf_grow(b, sl + kl + 4);
+	if (r < 0)
+		return r;
+	char *o = b->buf + b->len;
+	memcpy(o, sep, sl);
+	o += sl;
+	*o++ = '"';
+	memcpy(o, key, kl);
+	o += kl;
+	memcpy(o, "\": ", 3);
+	o += 3;
+	kiln_buf_setlen(b, (size_t)(o - b->buf));
 	return json_str(b, v);
+}
+
+/* `sep"key": N` */
+static int json_field_int(struct kiln_buf *b, const char *sep, const char *key, int v)
+{
+	const char *parts[] = { sep, "\"", key, "\": ", NULL };
+	int r = add_strs(b, parts);
+	return r < 0 ? r : add_int(b, v);
 }
 
 static int render_json(const struct kiln_lint_report *const *reps, size_t n, struct kiln_buf *out)
@@ -128,8 +216,12 @@ static int render_json(const struct kiln_lint_report *const *reps, size_t n, str
 			if (rc >= 0)
 				rc = json_field_str(out, "\n    ", "file", reps[r]->file);
 			if (rc >= 0)
-				rc = kiln_buf_addf(out, ",\n    \"line\": %d,\n    \"column\": %d,\n    \"end_line\": %d",
-						   line_of(f), f->col, f->end_line > 0 ? f->end_line : line_of(f));
+				rc = json_field_int(out, ",\n    ", "line", line_of(f));
+			if (rc >= 0)
+				rc = json_field_int(out, ",\n    ", "column", f->col);
+			if (rc >= 0)
+				rc = json_field_int(out, ",\n    ", "end_line",
+						    f->end_line > 0 ? f->end_line : line_of(f));
 			if (rc >= 0)
 				rc = json_field_str(out, ",\n    ", "code", f->rule);
 			if (rc >= 0)
@@ -145,10 +237,10 @@ static int render_json(const struct kiln_lint_report *const *reps, size_t n, str
 			if (rc >= 0)
 				rc = kiln_buf_addstr(out, "\n  }");
 			if (rc < 0)
-				return -KILN_ENOMEM;
+				return rc;
 		}
 	}
-	return kiln_buf_addstr(out, first ? "]\n" : "\n]\n") < 0 ? -KILN_ENOMEM : 0;
+	return kiln_buf_addstr(out, first ? "]\n" : "\n]\n");
 }
 
 /* A file name as a URI reference: unreserved characters and '/' stay, the rest is %XX. */

@@ -46,6 +46,7 @@ struct lint_stage {
 	int shell_pipefail; /* its SHELL sets -o pipefail or is not POSIX */
 	int shell_nonposix;
 	int has_workdir;    /* WORKDIR set here or in a base stage */
+	int is_base;        /* a later stage builds on it (FROM <this stage>) */
 };
 
 struct lint_raw {
@@ -119,6 +120,17 @@ int lint_rules_context(struct lint_file *f, struct kiln_error *err); /* lint-con
 int lint_rules_buildkit(struct lint_file *f, struct kiln_error *err); /* lint-buildkit.c */
 /* ShellCheck over the RUN scripts of several files at once (lint-shellcheck.c). */
 int lint_shellcheck(struct lint_file *const *files, size_t n_files, struct kiln_error *err);
+
+/* A set of strings (names defined so far, ...): O(1) where a list would make a rule quadratic. */
+struct lint_set {
+	char **keys;
+	size_t cap; /* power of two, or 0 */
+	size_t len;
+};
+/** Add key[0..len) (copied). 0 or -KILN_ENOMEM. */
+int lint_set_add(struct lint_set *s, const char *key, size_t len);
+int lint_set_has(const struct lint_set *s, const char *key, size_t len);
+void lint_set_release(struct lint_set *s);
 
 /* Helpers shared by rules. */
 int lint_str_has_suffix(const char *s, const char *suffix);

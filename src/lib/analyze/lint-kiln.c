@@ -12,11 +12,14 @@
  * docs/lint-rules.md has the long form.
  */
 
-/* The external image a stage finally builds on (following stage bases). */
+/*
+ * The external image a stage finally builds on (following stage bases). A
+ * base is always an earlier stage (lint_stage_by_name), so the walk ends;
+ * no depth limit, which gave a wrong root past 1,000 stages.
+ */
 static const struct lint_stage *root_stage(const struct lint_file *f, const struct lint_stage *st)
 {
-	int guard = 0;
-	while (st->base_stage >= 0 && guard++ < 1000)
+	while (st->base_stage >= 0)
 		st = &f->stages[st->base_stage];
 	return st;
 }
@@ -449,8 +452,8 @@ static void kl1012(struct lint_file *f)
 	if (!f->n_stages)
 		return;
 	/* the final stage and the stages it builds on end up in the image */
-	int s = (int)f->n_stages - 1, guard = 0;
-	while (s >= 0 && guard++ < 1000) {
+	int s = (int)f->n_stages - 1;
+	while (s >= 0) { /* bases are earlier stages: the walk ends */
 		const struct lint_stage *st = &f->stages[s];
 		for (size_t i = st->first; i <= st->last && i < f->n_instrs; i++) {
 			const struct lint_instr *in = &f->instrs[i];
@@ -545,8 +548,9 @@ static void kl1014_1015(struct lint_file *f)
 	if (!f->n_stages)
 		return;
 	const struct lint_stage *fin = &f->stages[f->n_stages - 1];
-	int user = 0, health = 0, expose = 0, guard = 0;
-	for (int s = (int)f->n_stages - 1; s >= 0 && guard++ < 1000; s = f->stages[s].base_stage) {
+	int user = 0, health = 0, expose = 0;
+	/* the final stage and its bases (earlier stages: the walk ends) */
+	for (int s = (int)f->n_stages - 1; s >= 0; s = f->stages[s].base_stage) {
 		const struct lint_stage *st = &f->stages[s];
 		for (size_t i = st->first; i <= st->last && i < f->n_instrs; i++) {
 			const struct lint_instr *in = &f->instrs[i];

@@ -55,6 +55,58 @@ char *lint_args_joined(const struct kiln_df_node *n)
 	return kiln_buf_detach(&b, NULL);
 }
 
+static size_t set_hash(const char *s, size_t len)
+{
+	size_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+static size_t set_slot(const struct lint_set *s, const char *key, size_t len)
+{
+	size_t mask = s->cap - 1;
+	size_t i = set_hash(key, len) & mask;
+	while (s->keys[i] && (strncmp(s->keys[i], key, len) != 0 || s->keys[i][len]))
+		i = (i + 1) & mask;
+	return i;
+}
+
+int lint_set_add(struct lint_set *s, const char *key, size_t len)
+{
+	if (s->cap && s->keys[set_slot(s, key, len)])
+		return 0;
+	if ((s->len + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct lint_set n = { kiln_calloc(cap, sizeof(char *)), cap, s->len };
+		if (!n.keys)
+			return -KILN_ENOMEM;
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->keys[i])
+				n.keys[set_slot(&n, s->keys[i], strlen(s->keys[i]))] = s->keys[i];
+		free(s->keys);
+		*s = n;
+	}
+	size_t i = set_slot(s, key, len);
+	if (!(s->keys[i] = kiln_strndup(key, len)))
+		return -KILN_ENOMEM;
+	s->len++;
+	return 0;
+}
+
+int lint_set_has(const struct lint_set *s, const char *key, size_t len)
+{
+	return s->cap && s->keys[set_slot(s, key, len)] != NULL;
+}
+
+void lint_set_release(struct lint_set *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->keys[i]);
+	free(s->keys);
+	*s = (struct lint_set){ 0 };
+}
+
 static char *lower_dup(const char *s)
 {
 	char *d = kiln_strdup(s);
@@ -301,13 +353,12 @@ static void shell_of(struct lint_stage *st, const struct kiln_df_node *n)
 	}
 }
 
-static void mark_needed(struct lint_file *f, int s, int depth)
+/* The stages stage s reads: its base, COPY --from, RUN --mount=from= (pushed on the stack). */
+static void push_deps(const struct lint_file *f, size_t s, int *stack, size_t *sp)
 {
-	if (s < 0 || (size_t)s >= f->n_stages || f->stages[s].needed || depth > 1000)
-		return;
-	struct lint_stage *st = &f->stages[s];
-	st->needed = 1;
-	mark_needed(f, st->base_stage, depth + 1);
+	const struct lint_stage *st = &f->stages[s];
+	if (st->base_stage >= 0)
+		stack[(*sp)++] = st->base_stage;
 	for (size_t i = st->first; i <= st->last && i < f->n_instrs; i++) {
 		const struct lint_instr *in = &f->instrs[i];
 		if (in->onbuild)
@@ -316,31 +367,63 @@ static void mark_needed(struct lint_file *f, int s, int depth)
 		if (in->cmd == KILN_DF_COPY || in->cmd == KILN_DF_ADD)
 			from = lint_flag(in->node, "from");
 		if (from) {
-			int t = lint_stage_by_name(f, from, (size_t)s);
+			int t = lint_stage_by_name(f, from, s);
 			char *end = NULL;
 			long idx = strtol(from, &end, 10);
-			if (t < 0 && *from && end && !*end && idx >= 0 && idx < s)
+			if (t < 0 && *from && end && !*end && idx >= 0 && (size_t)idx < s)
 				t = (int)idx;
-			mark_needed(f, t, depth + 1);
+			if (t >= 0)
+				stack[(*sp)++] = t;
 		}
-		if (in->cmd == KILN_DF_RUN) {
-			for (size_t k = 0; k < in->node->n_flags; k++) {
-				const char *v = lint_text(&in->node->flags[k].value);
-				const char *fr = strstr(v, "from=");
-				if (strcmp(lint_text(&in->node->flags[k].name), "mount") != 0 || !fr)
-					continue;
-				if (fr != v && fr[-1] != ',')
-					continue;
-				char name[256];
-				size_t len = strcspn(fr + 5, ",");
-				if (len >= sizeof(name))
-					continue;
-				memcpy(name, fr + 5, len);
-				name[len] = 0;
-				mark_needed(f, lint_stage_by_name(f, name, (size_t)s), depth + 1);
-			}
+		if (in->cmd != KILN_DF_RUN)
+			continue;
+		for (size_t k = 0; k < in->node->n_flags; k++) {
+			const char *v = lint_text(&in->node->flags[k].value);
+			const char *fr = strstr(v, "from=");
+			if (strcmp(lint_text(&in->node->flags[k].name), "mount") != 0 || !fr)
+				continue;
+			if (fr != v && fr[-1] != ',')
+				continue;
+			char name[256];
+			size_t len = strcspn(fr + 5, ",");
+			if (len >= sizeof(name))
+				continue;
+			memcpy(name, fr + 5, len);
+			name[len] = 0;
+			int t = lint_stage_by_name(f, name, s);
+			if (t >= 0)
+				stack[(*sp)++] = t;
 		}
 	}
+}
+
+/*
+ * Which stages the final stage needs. An explicit stack, not recursion: a
+ * chain of thousands of stages must neither overflow the C stack nor stop
+ * at a depth limit (which left the far end of long chains "dead").
+ */
+static int mark_needed(struct lint_file *f)
+{
+	/* at most one push per base, COPY/ADD and RUN flag, and the final stage */
+	size_t n_edges = 1 + f->n_stages;
+	for (size_t i = 0; i < f->n_instrs; i++)
+		n_edges += f->instrs[i].cmd == KILN_DF_COPY || f->instrs[i].cmd == KILN_DF_ADD ? 1
+			   : f->instrs[i].cmd == KILN_DF_RUN ? f->instrs[i].node->n_flags
+							      : 0;
+	int *stack = kiln_calloc(n_edges, sizeof(*stack));
+	if (!stack)
+		return -KILN_ENOMEM;
+	size_t sp = 0;
+	stack[sp++] = (int)f->n_stages - 1;
+	while (sp) {
+		int s = stack[--sp];
+		if (s < 0 || (size_t)s >= f->n_stages || f->stages[s].needed)
+			continue;
+		f->stages[s].needed = 1;
+		push_deps(f, (size_t)s, stack, &sp);
+	}
+	free(stack);
+	return 0;
 }
 
 int lint_model_build(struct lint_file *f, struct kiln_error *err)
@@ -399,7 +482,8 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 			if (st->name)
 				name_add(f, f->n_stages - 1);
 			if (st->base_stage >= 0) {
-				const struct lint_stage *b = &f->stages[st->base_stage];
+				struct lint_stage *b = &f->stages[st->base_stage];
+				b->is_base = 1;
 				if (b->shell0 && !(st->shell0 = kiln_strdup(b->shell0)))
 					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 				st->shell_pipefail = b->shell_pipefail;
@@ -419,7 +503,8 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 		f->stages[s].first = f->stages[s].from + 1;
 	if (f->n_stages) {
 		f->stages[f->n_stages - 1].final = 1;
-		mark_needed(f, (int)f->n_stages - 1, 0);
+		if (mark_needed(f) < 0)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
 	return 0;
 }

@@ -10,13 +10,17 @@
 #include "base/digest.h"
 #include "dockerfile/ast.h"
 
-void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, int col,
-		   enum kiln_lint_severity sev, const char *msg)
+/* Record a finding; takes `msg` (freed on failure too). */
+static void emit_owned(struct lint_file *f, const char *rule, int instr, int line, int col,
+		       enum kiln_lint_severity sev, char *msg)
 {
-	if (f->nomem)
+	if (f->nomem) {
+		free(msg);
 		return;
+	}
 	if (f->n_raw >= KILN_LINT_MAX_FINDINGS) {
 		f->truncated = 1;
+		free(msg);
 		return;
 	}
 	if (f->n_raw == f->raw_alloc) {
@@ -24,6 +28,7 @@ void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, i
 		struct lint_raw *nr = kiln_reallocarray(f->raw, n, sizeof(*nr));
 		if (!nr) {
 			f->nomem = 1;
+			free(msg);
 			return;
 		}
 		f->raw = nr;
@@ -35,7 +40,7 @@ void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, i
 	if (instr >= 0 && (size_t)instr < f->n_instrs)
 		r->end_line = f->instrs[instr].end_line > line ? f->instrs[instr].end_line : line;
 	r->rule = kiln_strdup(rule);
-	r->message = kiln_strdup(msg);
+	r->message = msg;
 	if (!r->rule || !r->message) {
 		free(r->rule);
 		free(r->message);
@@ -45,30 +50,44 @@ void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, i
 	f->n_raw++;
 }
 
+void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, int col,
+		   enum kiln_lint_severity sev, const char *msg)
+{
+	char *m = kiln_strdup(msg);
+	if (!m) {
+		f->nomem = 1;
+		return;
+	}
+	emit_owned(f, rule, instr, line, col, sev, m);
+}
+
 void lint_emit(struct lint_file *f, const char *rule, int instr, int line, const char *fmt, ...)
 {
+	if (f->nomem)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	struct kiln_buf b = KILN_BUF_INIT;
+	int r = kiln_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
+	char *msg = r >= 0 ? kiln_buf_detach(&b, NULL) : NULL;
+	kiln_buf_release(&b);
 	if (!msg) {
 		f->nomem = 1;
 		return;
 	}
-	lint_emit_sev(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, msg);
-	free(msg);
+	emit_owned(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, msg);
 }
 
 void lint_note(struct lint_file *f, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	struct kiln_buf b = KILN_BUF_INIT;
+	int r = kiln_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
+	char *msg = r >= 0 ? kiln_buf_detach(&b, NULL) : NULL;
+	kiln_buf_release(&b);
 	if (!msg || kiln_strv_push_owned(f->notes, msg) < 0)
 		f->nomem = 1;
 }
@@ -391,7 +410,8 @@ static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 		fi->url = ri ? ri->url : NULL;
 		if (fam == KILN_LINT_SHELLCHECK)
 			fi->url = "https://www.shellcheck.net/wiki/";
-		if (fingerprint(f, fi, r, occurrence(occ, fi)) < 0) {
+		if (!(f->opts->flags & KILN_LINT_NO_FINGERPRINTS) &&
+		    fingerprint(f, fi, r, occurrence(occ, fi)) < 0) {
 			rep->n_findings++;
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		}

@@ -159,7 +159,8 @@ struct kiln_lint_finding {
 	char *message;
 	const char *hint; /* static; NULL when the message says it all */
 	const char *url;  /* static; may be NULL */
-	char fingerprint[65]; /* stable across runs and line shifts (hex sha256) */
+	char fingerprint[65]; /* stable across runs and line shifts (hex sha256); "" with
+				 KILN_LINT_NO_FINGERPRINTS */
 };
 
 /** What linting one file found. */
@@ -173,6 +174,14 @@ struct kiln_lint_report {
 void kiln_lint_report_free(struct kiln_lint_report *r);
 KILN_DEFINE_CLEANUP(struct kiln_lint_report, kiln_lint_report_free)
 
+enum kiln_lint_run_flags {
+	/**
+	 * Leave every finding's fingerprint empty (""): for output that shows
+	 * none (tty, checkstyle), which then skips a SHA-256 per finding.
+	 */
+	KILN_LINT_NO_FINGERPRINTS = 1 << 0,
+};
+
 struct kiln_lint_opts {
 	const struct kiln_lint_config *config; /* NULL: defaults */
 	/* The build context for the rules that look at it; NULL: those rules are skipped. */
@@ -184,6 +193,7 @@ struct kiln_lint_opts {
 	/* Where shellcheck's scratch files go; NULL: $TMPDIR or /tmp. */
 	const char *tmpdir;
 	const struct kiln_ctx *ctx;
+	unsigned flags; /* enum kiln_lint_run_flags */
 };
 
 /** Limits on what one run looks at. */
