@@ -39,12 +39,15 @@ static struct kiln_strv arg_outputs = KILN_STRV_INIT;
 static struct kiln_strv arg_secrets = KILN_STRV_INIT;
 static struct kiln_strv arg_ssh = KILN_STRV_INIT;
 static struct kiln_strv arg_allow = KILN_STRV_INIT;
+static struct kiln_strv arg_cache_from = KILN_STRV_INIT;
+static struct kiln_strv arg_cache_to = KILN_STRV_INIT;
 static struct cli_registry_args arg_reg = { .retries = -1 };
 
 static const struct cli_spec spec = {
 	.usage = "kiln build [-f FILE] [-t NAME[:TAG]]... [--target STAGE] [--build-arg K=V]... "
 		 "[--label K=V]... [--no-cache] [--pull] [--platform P] [--network MODE] "
 		 "[--secret SPEC]... [--ssh SPEC]... [--allow ENTITLEMENT]... "
+		 "[--cache-from SPEC]... [--cache-to SPEC]... "
 		 "[--progress MODE] [-o SPEC]... [--push] [--iidfile F] [--metadata-file F] "
 		 "[-j N] CONTEXT|-",
 	.summary = "Build an image from a Dockerfile and a context, the way BuildKit does.",
@@ -74,6 +77,14 @@ static const struct cli_spec spec = {
 			{ "allow", 0, CLI_OPT_LIST, &arg_allow, "ENTITLEMENT",
 			  "security.insecure: let RUN --security=insecure run (network.host is "
 			  "granted anyway)" },
+			{ "cache-from", 0, CLI_OPT_LIST, &arg_cache_from, "SPEC",
+			  "read a shared cache first: type=registry,ref=REF (also an image with "
+			  "an inline cache; a bare REF is the same) or type=local,src=DIR[,tag=T]"
+			  "[,digest=D]; a missing one is a warning" },
+			{ "cache-to", 0, CLI_OPT_LIST, &arg_cache_to, "SPEC",
+			  "write the cache: type=registry,ref=REF, type=local,dest=DIR[,tag=T] or "
+			  "type=inline; [,mode=min|max][,cache-mounts=BOOL][,ignore-error=BOOL]"
+			  "[,image-manifest=BOOL]" },
 			{ "progress", 0, CLI_OPT_STRING, &arg_progress, "MODE",
 			  "auto (tty on a terminal, else plain), tty, plain or quiet" },
 			{ "quiet", 'q', CLI_OPT_FLAG, &arg_quiet, NULL,
@@ -130,6 +141,8 @@ static void release_args(void)
 	kiln_strv_release(&arg_secrets);
 	kiln_strv_release(&arg_ssh);
 	kiln_strv_release(&arg_allow);
+	kiln_strv_release(&arg_cache_from);
+	kiln_strv_release(&arg_cache_to);
 }
 
 static int parse_bool(const char *v, int *ret)
@@ -339,6 +352,8 @@ static int write_metadata(const char *path, const struct kiln_build_result *res,
 struct build_args {
 	struct kiln_build_opts o;
 	struct kiln_build_output outputs[KILN_BUILD_MAX_OUTPUTS + 1];
+	struct kiln_build_cache cache_from[KILN_BUILD_MAX_CACHES + 1];
+	struct kiln_build_cache cache_to[KILN_BUILD_MAX_CACHES + 1];
 	struct kiln_registry_opts ro;
 	struct kiln_strv build_args;
 	struct kiln_build_secret *secrets;
@@ -448,6 +463,34 @@ static int parse_secrets(struct cli_env *env, struct build_args *a)
 		}
 	o->secrets = a->secrets;
 	o->ssh = a->ssh;
+	return CLI_EXIT_OK;
+}
+
+/* --cache-from and --cache-to */
+static int parse_caches(struct cli_env *env, struct build_args *a)
+{
+	const struct kiln_strv *lists[2] = { &arg_cache_from, &arg_cache_to };
+	struct kiln_build_cache *dst[2] = { a->cache_from, a->cache_to };
+	for (int to = 0; to < 2; to++) {
+		if (lists[to]->len > KILN_BUILD_MAX_CACHES)
+			return cli_usage_error(&spec, "at most %d --cache-%s", KILN_BUILD_MAX_CACHES,
+					       to ? "to" : "from");
+		for (size_t i = 0; i < lists[to]->len; i++) {
+			struct kiln_error err = KILN_ERROR_INIT;
+			if (kiln_build_cache_parse(lists[to]->items[i], to, &dst[to][i], &a->own,
+						   &err) < 0) {
+				if (err.code == KILN_ENOMEM)
+					return cli_report(env, &err);
+				int r = cli_usage_error(&spec, "%s", err.msg);
+				kiln_error_release(&err);
+				return r;
+			}
+		}
+	}
+	a->o.cache_from = a->cache_from;
+	a->o.n_cache_from = arg_cache_from.len;
+	a->o.cache_to = a->cache_to;
+	a->o.n_cache_to = arg_cache_to.len;
 	return CLI_EXIT_OK;
 }
 
@@ -603,6 +646,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	o->outputs = a->outputs;
 	o->n_outputs = n_out;
 	a->ro.platform = arg_platform;
+	if ((rc = parse_caches(env, a)) != CLI_EXIT_OK)
+		return rc;
 	o->registry = &a->ro;
 	return CLI_EXIT_OK;
 }

@@ -79,60 +79,59 @@ static struct kiln_rcache_config *two_steps(int extra)
 	return c;
 }
 
-static const char
-	two_steps_json[] =
-		"{\"layers\":["
-		"{\"blob\":\"" H(
-			"1") "\",\"parent\":-1,\"annotations\":{\"mediaType\":\"application/"
-			     "vnd.oci.image.layer.v1.tar+gzip\",\"diffID\":\"" H(
-				     "a") "\",\"size\":100,"
-					  "\"createdAt\":\"2023-11-14T22:13:20Z\"}},"
-					  "{\"blob\":\"" H(
-						  "2") "\",\"annotations\":{\"mediaType\":"
-						       "\"application/"
-						       "vnd.oci.image.layer.v1.tar+gzip\","
-						       "\"diffID\":\"" H(
-							       "b") "\",\"size\":200,"
-								    "\"createdAt\":\"2023-11-14T22:"
-								    "13:21Z\"}}],"
-								    "\"records\":["
-								    "{\"layers\":[{\"layer\":1,"
-								    "\"createdAt\":\"2023-11-14T22:"
-								    "13:21Z\"}],\"digest\":\"" H("d") "\",\"inputs\":[[{\"link\":1}]],\"kiln\":{\"chain\":\"" H(
-									    "f") "\",\"createdBy\":"
-										 "\"COPY "
-										 "\\u003ca\\u0026b"
-										 "\\u003e /x # "
-										 "buildkit\","
-										 "\"ingredients\":["
-										 "[\"parent\",\"" H(
-											 "e") "\"]]"
-											      "}},"
-											      "{\"l"
-											      "ayer"
-											      "s\":"
-											      "[{"
-											      "\"la"
-											      "yer"
-											      "\":"
-											      "0,"
-											      "\"cr"
-											      "eate"
-											      "dAt"
-											      "\":"
-											      "\"20"
-											      "23-"
-											      "11-"
-											      "14T2"
-											      "2:"
-											      "13:"
-											      "20Z"
-											      "\"}]"
-											      ",\"d"
-											      "iges"
-											      "t\":"
-											      "\"" H("e") "\",\"kiln\":{\"createdBy\":\"RUN /bin/sh -c make # "
-													  "buildkit\",\"ingredients\":[[\"parent\",\"base:x\"]]}}]}";
+static const char two_steps_json
+	[] = "{\"layers\":["
+	     "{\"blob\":\"" H(
+		     "1") "\",\"parent\":-1,\"annotations\":{\"mediaType\":\"application/"
+			  "vnd.oci.image.layer.v1.tar+gzip\",\"diffID\":\"" H(
+				  "a") "\",\"size\":100,"
+				       "\"createdAt\":\"2023-11-14T22:13:20Z\"}},"
+				       "{\"blob\":\"" H(
+					       "2") "\",\"annotations\":{\"mediaType\":"
+						    "\"application/"
+						    "vnd.oci.image.layer.v1.tar+gzip\","
+						    "\"diffID\":\"" H(
+							    "b") "\",\"size\":200,"
+								 "\"createdAt\":\"2023-11-14T22:"
+								 "13:21Z\"}}],"
+								 "\"records\":["
+								 "{\"layers\":[{\"layer\":1,"
+								 "\"createdAt\":\"2023-11-14T22:"
+								 "13:21Z\"}],\"digest\":\"" H("d") "\",\"inputs\":[[{\"link\":1}]],\"kiln\":{\"chain\":\"" H(
+									 "f") "\",\"createdBy\":"
+									      "\"COPY "
+									      "\\u003ca\\u0026b"
+									      "\\u003e /x # "
+									      "buildkit\","
+									      "\"ingredients\":["
+									      "[\"parent\",\"" H(
+										      "e") "\"]]"
+											   "}},"
+											   "{\"l"
+											   "ayer"
+											   "s\":"
+											   "[{"
+											   "\"la"
+											   "yer"
+											   "\":"
+											   "0,"
+											   "\"cr"
+											   "eate"
+											   "dAt"
+											   "\":"
+											   "\"20"
+											   "23-"
+											   "11-"
+											   "14T2"
+											   "2:"
+											   "13:"
+											   "20Z"
+											   "\"}]"
+											   ",\"d"
+											   "iges"
+											   "t\":"
+											   "\"" H("e") "\",\"kiln\":{\"createdBy\":\"RUN /bin/sh -c make # "
+												       "buildkit\",\"ingredients\":[[\"parent\",\"base:x\"]]}}]}";
 
 static char *to_json(struct kiln_rcache_config *c)
 {
@@ -319,15 +318,22 @@ static void test_mounts(void)
 	cleanup(kiln_rcache_config_freep) struct kiln_rcache_config *c = NULL;
 	MUST(kiln_rcache_config_new(&c, NULL));
 	struct kiln_digest blob = dg('c');
-	MUST(kiln_rcache_config_add_mount(c, "go-build", &blob, 1700000000, NULL));
+	MUST(kiln_rcache_config_add_mount(c, "go-build", "", &blob, 1700000000, NULL));
+	MUST(kiln_rcache_config_add_mount(c, "go-build", "perm=700:1:1", &blob, 1700000000, NULL));
 	cleanup_free char *j = to_json(c);
-	TAP_STR_EQ(j,
-		   "{\"kiln\":{\"mounts\":[{\"id\":\"go-build\",\"blob\":\"" H(
-			   "c") "\",\"updatedAt\":\"2023-11-14T22:13:20Z\"}]}}",
-		   "cache mounts are listed in kiln's top-level object");
+	TAP_STR_EQ(
+		j,
+		"{\"kiln\":{\"mounts\":[{\"id\":\"go-build\",\"blob\":\"" H(
+			"c") "\",\"updatedAt\":\"2023-11-14T22:13:20Z\"},{\"id\":\"go-build\","
+			     "\"seed\":"
+			     "\"perm=700:1:1\",\"blob\":\"" H("c") "\",\"updatedAt\":"
+								   "\"2023-11-14T22:13:20Z\"}]}}",
+		"cache mounts are listed in kiln's top-level object");
 	cleanup(kiln_rcache_config_freep) struct kiln_rcache_config *p = NULL;
 	MUST(kiln_rcache_config_parse(j, strlen(j), &p, NULL));
-	TAP_OK(p->n_mounts == 1 && !strcmp(p->mounts[0].id, "go-build") &&
+	TAP_OK(p->n_mounts == 2 && !strcmp(p->mounts[0].id, "go-build") &&
+		       !strcmp(p->mounts[0].seed, "") &&
+		       !strcmp(p->mounts[1].seed, "perm=700:1:1") &&
 		       p->mounts[0].updated == 1700000000 &&
 		       kiln_digest_equal(&p->mounts[0].blob, &blob),
 	       "and read back");

@@ -20,6 +20,8 @@
 struct kiln_snapshotter;
 struct kiln_snapshot_mount;
 struct bb_runmounts;
+struct bb_rcache;
+struct bb_rc_src;
 
 /* ---- layers and chains --------------------------------------------------- */
 
@@ -33,6 +35,9 @@ struct bb_layer {
 	 * COPY --from, which a later build may reach by another definition) */
 	struct kiln_digest chain;
 	int has_chain;
+	/* from a remote cache (remote-cache.h): where the blob is while the store
+	 * lacks it; fetched when a step or the export needs it */
+	struct bb_rc_src *remote;
 };
 
 struct bb_chain {
@@ -136,6 +141,7 @@ struct bb {
 	int64_t failed_at;
 
 	struct bb_runmounts *rmx; /* secrets, SSH agents, cache namespace (mounts.h) */
+	struct bb_rcache *rc;	  /* --cache-from / --cache-to (remote-cache.h) */
 };
 
 /* ---- events (events.c) ---------------------------------------------------- */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
+#include "build/remote-cache.h"
 #include "build/mounts.h"
 #include "ref/ref.h"
 
@@ -400,6 +401,7 @@ static void bb_release(struct bb *b)
 	if (b->context_fd >= 0)
 		(void) close(b->context_fd);
 	bb_runmounts_free(b);
+	bb_rcache_free(b);
 	tmp_close(b);
 	free(b->context_dir);
 	kiln_df_platform_release(&b->platform);
@@ -505,6 +507,9 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 		r = prepare(&b, err);
 	if (r >= 0)
 		r = bb_runmounts_check(&b, err);
+	/* --cache-from: before any step (a missing cache is only a warning) */
+	if (r >= 0)
+		r = bb_rcache_import(&b, err);
 	struct kiln_plan_hash_cache hc = bb_hash_cache_ops;
 	hc.userdata = &b;
 	if (r >= 0)
@@ -512,8 +517,13 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 	if (r >= 0)
 		r = run_stages(&b, err);
 	struct bb_stage *target = r >= 0 ? &b.stages[b.plan->target] : NULL;
+	/* the image's layers an imported cache holds: fetched, and checked, for the export */
+	if (r >= 0)
+		r = bb_rcache_fetch_chain(&b, NULL, &target->chain, 1, err);
 	if (r >= 0)
 		r = bb_export(&b, target, ret, err);
+	if (r >= 0)
+		r = bb_rcache_export(&b, target, err);
 	if (r >= 0) {
 		/* what the target's layers were, and how the whole build went */
 		ret->records = steal_ptr(&target->records);

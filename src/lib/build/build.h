@@ -136,6 +136,44 @@ void kiln_build_ssh_release(struct kiln_build_ssh *s);
 int kiln_build_allow_parse(const char *s, unsigned *allow, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 
+/* ---- caches shared between machines (--cache-from, --cache-to) -------- */
+
+enum kiln_build_cache_type {
+	KILN_BUILD_CACHE_REGISTRY = 0, /* ref=: a repository of a registry */
+	KILN_BUILD_CACHE_LOCAL,	       /* dest= / src=: an OCI image layout directory */
+	KILN_BUILD_CACHE_INLINE,       /* export only: the records in the image's config */
+};
+
+/**
+ * One --cache-to or --cache-from (docs/build.md, docs/internals/remote-cache.md).
+ * The cache is BuildKit's cache manifest format with kiln's keys.
+ */
+struct kiln_build_cache {
+	enum kiln_build_cache_type type;
+	const char *ref;    /* registry: "host:5000/cache:main" (an image with an inline cache too) */
+	const char *dir;    /* local: dest= (export) or src= (import) */
+	const char *tag;    /* local: the name in index.json; NULL = "latest" */
+	const char *digest; /* local import: the cache's manifest by digest instead */
+	int mode_max;	    /* export: every step of every stage built (mode=max), not only the
+			     * image's layers (mode=min) */
+	int ignore_error;   /* export: a failure is a warning (ignore-error=true) */
+	int cache_mounts;   /* export: the RUN --mount=type=cache directories too */
+	int image_manifest; /* export: 1 an image manifest, 0 an index, -1 the default
+			     * (registry: manifest, local: index, as BuildKit) */
+};
+
+#define KILN_BUILD_MAX_CACHES 16
+
+/**
+ * Parse one --cache-to (`to`) or --cache-from value, buildx's CSV
+ * ("type=registry,ref=R,mode=max"; a value without '=' is a registry
+ * reference). The strings of `ret` are copies kept in `own`. -KILN_EINVAL
+ * naming what is wrong.
+ */
+int kiln_build_cache_parse(const char *spec, int to, struct kiln_build_cache *ret,
+			   struct kiln_strv *own, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
 /* Limits. */
 #define KILN_BUILD_MAX_JOBS 64
 #define KILN_BUILD_MAX_OUTPUTS 16
@@ -193,6 +231,12 @@ struct kiln_build_opts {
 	 * clamped to it (BuildKit's rewrite-timestamp=true); base image layers
 	 * are kept as they are. */
 	int rewrite_timestamp;
+	/* Caches read before the build (a missing or unusable one is a warning)
+	 * and written after it. */
+	const struct kiln_build_cache *cache_from;
+	size_t n_cache_from;
+	const struct kiln_build_cache *cache_to;
+	size_t n_cache_to;
 	const struct kiln_registry_opts *registry; /* pulls and pushes; NULL = defaults */
 	kiln_build_event_fn on_event;
 	void *event_userdata;

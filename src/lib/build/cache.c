@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "build/build-private.h"
+#include "build/remote-cache.h"
 
 static const struct kiln_store_migration migrations[] = {
 	{ 1, "CREATE TABLE build_cache ("
@@ -134,7 +135,104 @@ int bb_cache_get(struct bb *b, const struct kiln_digest *key, struct bb_layer *r
 	bb_store_lock(b);
 	int r = get_locked(b, key, ret, err);
 	bb_store_unlock(b);
+	/* not here: a cache imported with --cache-from may have it */
+	if (r == 0 && b->rc)
+		r = bb_rcache_lookup(b, key, ret, err);
 	return r;
+}
+
+/* ---- whole records (remote caches) --------------------------------------------------- */
+
+void bb_cache_row_release(struct bb_cache_row *row)
+{
+	bb_layer_release(&row->layer);
+	free(row->created_by);
+	free(row->ingredients);
+	memset(row, 0, sizeof(*row));
+}
+
+int bb_cache_row_get(struct bb *b, const struct kiln_digest *key, struct bb_cache_row *ret,
+		     struct kiln_error *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	bb_store_lock(b);
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	int r = prepare(b->st,
+			"SELECT diff_id, blob, size, media_type, created_unix, chain_key, created_by, "
+			"ingredients FROM build_cache WHERE key = ?1",
+			&s, err);
+	if (r >= 0) {
+		sqlite3_bind_text(s, 1, key->str, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			struct bb_layer *l = &ret->layer;
+			r = kiln_digest_parse((const char *) sqlite3_column_text(s, 0), &l->diff_id,
+					      NULL) == 0 &&
+					    kiln_digest_parse((const char *) sqlite3_column_text(s, 1),
+							      &l->digest, NULL) == 0
+				    ? 1
+				    : 0;
+			l->size = sqlite3_column_int64(s, 2);
+			l->created = sqlite3_column_int64(s, 4);
+			l->has_chain = kiln_digest_parse((const char *) sqlite3_column_text(s, 5),
+							 &l->chain, NULL) == 0;
+			if (r == 1 &&
+			    (!(l->media_type = kiln_strdup((const char *) sqlite3_column_text(s, 3))) ||
+			     !(ret->created_by =
+				       kiln_strdup((const char *) sqlite3_column_text(s, 6))) ||
+			     !(ret->ingredients =
+				       kiln_strdup((const char *) sqlite3_column_text(s, 7)))))
+				r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		} else if (rc != SQLITE_DONE) {
+			r = kiln_store_db_fail(b->st, err, "reading the build cache");
+		}
+	}
+	finalizep(&s);
+	/* a record whose blob is gone is no record */
+	if (r == 1) {
+		int64_t size = 0;
+		int h = kiln_store_blob_has(b->st, &ret->layer.digest, &size, err);
+		if (h < 0)
+			r = h;
+		else if (h == 0 || size != ret->layer.size)
+			r = 0;
+	}
+	bb_store_unlock(b);
+	if (r <= 0)
+		bb_cache_row_release(ret);
+	return r;
+}
+
+int bb_cache_put_row(struct bb *b, const struct kiln_digest *key, const struct bb_cache_row *row,
+		     struct kiln_error *err)
+{
+	const struct bb_layer *l = &row->layer;
+	bb_store_lock(b);
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	int r = prepare(b->st,
+			"INSERT INTO build_cache (key, diff_id, blob, size, media_type, created_by, "
+			"ingredients, chain_key, created_unix, used_unix) VALUES (?1, ?2, ?3, ?4, "
+			"?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (key) DO NOTHING",
+			&s, err);
+	if (r >= 0) {
+		sqlite3_bind_text(s, 1, key->str, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, l->diff_id.str, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, l->digest.str, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, l->size);
+		sqlite3_bind_text(s, 5, l->media_type ? l->media_type : KILN_MT_OCI_LAYER_GZIP, -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, row->created_by ? row->created_by : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 7, row->ingredients ? row->ingredients : "[]", -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(s, 8, l->has_chain ? l->chain.str : key->str, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 9, l->created > 0 ? l->created : (sqlite3_int64) time(NULL));
+		sqlite3_bind_int64(s, 10, (sqlite3_int64) time(NULL));
+		if (sqlite3_step(s) != SQLITE_DONE)
+			r = kiln_store_db_fail(b->st, err, "writing a build cache record");
+	}
+	finalizep(&s);
+	bb_store_unlock(b);
+	return r < 0 ? r : 0;
 }
 
 int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_layer *l,
@@ -145,6 +243,16 @@ int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_
 	if (r < 0)
 		return r;
 	bb_store_lock(b);
+	if (l->remote) {
+		/* a layer of a remote cache the store does not hold yet: its records
+		 * are written when it is fetched (a record needs its blob) */
+		int64_t size = 0;
+		r = kiln_store_blob_has(b->st, &l->digest, &size, err);
+		if (r <= 0 || size != l->size) {
+			bb_store_unlock(b);
+			return r < 0 ? r : 0;
+		}
+	}
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	r = prepare(b->st,
 		    "INSERT INTO build_cache (key, diff_id, blob, size, media_type, created_by, "

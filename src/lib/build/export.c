@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
+#include "build/remote-cache.h"
 #include "ref/ref.h"
 #include "registry/registry.h"
 #include "snapshot/snapshot.h"
@@ -321,6 +322,9 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	r = tag_names(b, &names, err);
 	if (r >= 0)
 		r = kiln_oci_config_to_json(c, &cjson, &clen, err);
+	/* --cache-to type=inline: the records of the image's layers in its config */
+	if (r >= 0)
+		r = bb_rcache_inline(b, target, &cjson, &clen, err);
 	if (r >= 0)
 		r = put_blob(b, cjson, clen, &cdig, err);
 	if (r >= 0)

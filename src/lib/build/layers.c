@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
+#include "build/remote-cache.h"
 #include "snapshot/snapshot.h"
 
 void bb_layer_release(struct bb_layer *l)
@@ -55,6 +56,10 @@ void bb_chain_release(struct bb_chain *c)
 int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
 		    struct kiln_error *err)
 {
+	/* layers of an imported cache come to the store first */
+	int rf = bb_rcache_fetch_chain(b, sn, c, 0, err);
+	if (rf < 0)
+		return rf;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct bb_layer *l = &c->v[i];
 		int r = kiln_snapshot_has(sn, &l->diff_id, err);

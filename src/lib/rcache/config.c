@@ -49,8 +49,10 @@ void kiln_rcache_config_free(struct kiln_rcache_config *c)
 	for (size_t i = 0; i < c->n_records; i++)
 		record_release(&c->records[i]);
 	free(c->records);
-	for (size_t i = 0; i < c->n_mounts; i++)
+	for (size_t i = 0; i < c->n_mounts; i++) {
 		free(c->mounts[i].id);
+		free(c->mounts[i].seed);
+	}
 	free(c->mounts);
 	free(c);
 }
@@ -165,7 +167,7 @@ fail_oom:
 	return oom(err);
 }
 
-int kiln_rcache_config_add_mount(struct kiln_rcache_config *c, const char *id,
+int kiln_rcache_config_add_mount(struct kiln_rcache_config *c, const char *id, const char *seed,
 				 const struct kiln_digest *blob, int64_t updated,
 				 struct kiln_error *err)
 {
@@ -174,8 +176,11 @@ int kiln_rcache_config_add_mount(struct kiln_rcache_config *c, const char *id,
 	if (r < 0)
 		return r;
 	struct kiln_rcache_mount *m = &c->mounts[c->n_mounts];
-	if (!(m->id = kiln_strdup(id)))
+	if (!(m->id = kiln_strdup(id)) || !(m->seed = kiln_strdup(seed ? seed : ""))) {
+		free(m->id);
+		m->id = NULL;
 		return oom(err);
+	}
 	m->blob = *blob;
 	m->updated = updated;
 	c->n_mounts++;
@@ -510,12 +515,17 @@ static int parse_mounts(json_t *k, struct kiln_rcache_config *c, struct kiln_err
 			return r;
 		if (r == 0 || !*d->id)
 			return bad(err, path, "id: missing");
+		if ((r = get_str(m, "seed", path, &d->seed, err)) < 0)
+			return r;
+		if (!d->seed && !(d->seed = kiln_strdup("")))
+			return oom(err);
 		if ((r = get_digest(m, "blob", path, 1, &d->blob, err)) < 0)
 			return r;
 		if ((r = get_time(m, "updatedAt", path, &d->updated, err)) < 0)
 			return r;
 		for (size_t k2 = 0; k2 < i; k2++)
-			if (!strcmp(c->mounts[k2].id, d->id))
+			if (!strcmp(c->mounts[k2].id, d->id) &&
+			    !strcmp(c->mounts[k2].seed, d->seed))
 				return bad(err, path, "cache mount '%.80s' listed twice", d->id);
 	}
 	return 0;
@@ -862,6 +872,7 @@ int kiln_rcache_config_to_json(const struct kiln_rcache_config *c, char **ret, s
 		for (size_t i = 0; i < c->n_mounts; i++) {
 			kiln_jw_obj_open(&w);
 			kiln_jw_kstr(&w, "id", c->mounts[i].id);
+			kiln_jw_kstr_omitempty(&w, "seed", c->mounts[i].seed);
 			kiln_jw_kstr(&w, "blob", c->mounts[i].blob.str);
 			w_time(&w, "updatedAt", c->mounts[i].updated);
 			kiln_jw_obj_close(&w);

@@ -65,6 +65,16 @@ const char *kiln_rcache_loc_domain(const struct kiln_rcache_loc *l)
 	return l->repo ? kiln_registry_repo_domain(l->repo) : NULL;
 }
 
+struct kiln_registry_repo *kiln_rcache_loc_repo(const struct kiln_rcache_loc *l)
+{
+	return l->repo;
+}
+
+char *kiln_rcache_loc_repository(const struct kiln_rcache_loc *l)
+{
+	return l->repo ? kiln_registry_repo_repository(l->repo) : NULL;
+}
+
 int kiln_rcache_loc_open(const struct kiln_ctx *ctx, const struct kiln_rcache_target *t,
 			 const struct kiln_registry_opts *ro, int write,
 			 struct kiln_rcache_loc **ret, struct kiln_error *err)

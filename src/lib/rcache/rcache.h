@@ -98,6 +98,7 @@ struct kiln_rcache_record {
 /** An exported `RUN --mount=type=cache` directory. */
 struct kiln_rcache_mount {
 	char *id;
+	char *seed;		 /* what a new instance starts from (cachemount.h); "" = empty */
 	struct kiln_digest blob; /* a layer-like tar of the directory's contents */
 	int64_t updated;	 /* unix seconds: the newest change in it when exported */
 };
@@ -135,7 +136,7 @@ int kiln_rcache_config_add_record(struct kiln_rcache_config *c, const struct kil
 				  const struct kiln_digest *chain, const char *created_by,
 				  const char *ingredients, long *ret_index, struct kiln_error *err)
 	__attribute__((warn_unused_result));
-int kiln_rcache_config_add_mount(struct kiln_rcache_config *c, const char *id,
+int kiln_rcache_config_add_mount(struct kiln_rcache_config *c, const char *id, const char *seed,
 				 const struct kiln_digest *blob, int64_t updated,
 				 struct kiln_error *err) __attribute__((warn_unused_result));
 
@@ -275,6 +276,11 @@ const char *kiln_rcache_loc_name(const struct kiln_rcache_loc *l);
 int kiln_rcache_loc_is_local(const struct kiln_rcache_loc *l);
 /** The registry's domain, NULL for a directory. */
 const char *kiln_rcache_loc_domain(const struct kiln_rcache_loc *l);
+/** A registry location's repository handle (NULL for a directory). */
+struct kiln_registry_repo *kiln_rcache_loc_repo(const struct kiln_rcache_loc *l);
+/** A registry location's "domain/path" (heap string; NULL for a directory or on ENOMEM). */
+char *kiln_rcache_loc_repository(const struct kiln_rcache_loc *l)
+	__attribute__((warn_unused_result));
 
 /** The document the location names (the tag's manifest or index). -KILN_ENOTFOUND when none. */
 int kiln_rcache_loc_get_root(struct kiln_rcache_loc *l, char **ret, size_t *ret_len,

@@ -64,6 +64,28 @@ const char *kiln_registry_repo_reference(const struct kiln_registry_repo *r)
 	return r->ref->digest ? r->ref->digest : r->ref->tag;
 }
 
+char *kiln_registry_repo_repository(const struct kiln_registry_repo *r)
+{
+	return kiln_asprintf("%s/%s", r->ref->domain, r->ref->path);
+}
+
+int kiln_registry_repo_note_blobs(struct kiln_registry_repo *r, struct kiln_store *st,
+				  const struct kiln_oci_descriptor *d, size_t n,
+				  struct kiln_error *err)
+{
+	int rc = reg_blobinfo_init(st, err);
+	if (rc < 0 || (rc = kiln_store_tx_begin(st, err)) < 0)
+		return rc;
+	for (size_t i = 0; rc >= 0 && i < n; i++)
+		if (d[i].has_sha256)
+			rc = reg_blobinfo_add(st, r->ref->domain, r->ref->path, d[i].sha256.str,
+					      err);
+	if (rc >= 0)
+		return kiln_store_tx_commit(st, err);
+	kiln_store_tx_rollback(st);
+	return rc;
+}
+
 int kiln_registry_repo_get_manifest(struct kiln_registry_repo *r, const char *reference,
 				    char **ret_body, size_t *ret_len,
 				    struct kiln_digest *ret_digest, struct kiln_error *err)

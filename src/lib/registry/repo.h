@@ -33,6 +33,10 @@ const char *kiln_registry_repo_name(const struct kiln_registry_repo *r);
 const char *kiln_registry_repo_domain(const struct kiln_registry_repo *r);
 const char *kiln_registry_repo_reference(const struct kiln_registry_repo *r);
 
+/** "127.0.0.1:5000/cache" (domain and path, no tag): heap string, NULL on ENOMEM. */
+char *kiln_registry_repo_repository(const struct kiln_registry_repo *r)
+	__attribute__((warn_unused_result));
+
 /**
  * GET the manifest or index `reference` names (a tag or a digest; NULL: the
  * reference the handle was opened with): its bytes and digest, verified
@@ -56,6 +60,15 @@ int kiln_registry_repo_fetch(struct kiln_registry_repo *r, struct kiln_store *st
 int kiln_registry_repo_push(struct kiln_registry_repo *r, struct kiln_store *st,
 			    const struct kiln_oci_descriptor *d, size_t n, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+
+/**
+ * Remember that the repository holds the blobs of `d` (read from its
+ * manifest), so that a push of them to another repository of the registry
+ * mounts them instead of uploading.
+ */
+int kiln_registry_repo_note_blobs(struct kiln_registry_repo *r, struct kiln_store *st,
+				  const struct kiln_oci_descriptor *d, size_t n,
+				  struct kiln_error *err) __attribute__((warn_unused_result));
 
 /** PUT a manifest or index (bytes as they are) under `tag` (NULL: the handle's tag). */
 int kiln_registry_repo_put_manifest(struct kiln_registry_repo *r, const char *tag,
