@@ -24,10 +24,11 @@ test_image_archive() {
 	(
 		flock 9 || exit 1
 		base=$(KILN=$KILN "$KILN_SOURCE_ROOT/scripts/base-images" --tarball "$1") || exit 1
-		arch=$KILN_TEST_IMAGES/$1.tar
+		# (v2: images with their config, as scripts/base-images makes them)
+		arch=$KILN_TEST_IMAGES/$1.v2.tar
 		if [ ! -f "$arch" ] || [ "$base" -nt "$arch" ]; then
 			tmp=$(mktemp -d "$KILN_TEST_IMAGES/.store.XXXXXX") || exit 1
-			"$KILN" --root "$tmp" import "$base" "localhost/debian:bookworm-$1" >/dev/null &&
+			KILN=$KILN KILN_ROOT=$tmp "$KILN_SOURCE_ROOT/scripts/base-images" "$1" >/dev/null &&
 				"$KILN" --root "$tmp" save -o "$arch.tmp" "localhost/debian:bookworm-$1" &&
 				mv "$arch.tmp" "$arch"
 			rc=$?
