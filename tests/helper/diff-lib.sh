@@ -119,8 +119,8 @@ diff_buildkit() {
 		shift
 	done
 	[ $# -gt 0 ] && shift
-	cp "$DIFF_FIXTURES/$fixture.Dockerfile" "$ctx/Dockerfile" &&
 	# shellcheck disable=SC2086
+	cp "$DIFF_FIXTURES/$fixture.Dockerfile" "$ctx/Dockerfile" &&
 	dk_build "localhost/diff-$id" "$ctx" $flags >"$TRASH/d-$id.log" 2>&1 || {
 		tail -n 20 "$TRASH/d-$id.log"
 		return 1

@@ -21,6 +21,7 @@ dk() {
 
 dockerd_start() {
 	mkdir -p "$DOCKERD_DIR/data" "$DOCKERD_DIR/exec" || return 1
+	# shellcheck disable=SC3045 # dash has ulimit -H
 	nofile=$(ulimit -Hn)
 	[ "$nofile" = unlimited ] && nofile=1048576
 	cat >"$DOCKERD_DIR/daemon.json" <<-EOF

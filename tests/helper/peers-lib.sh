@@ -25,6 +25,7 @@ export CONTAINERS_REGISTRIES_CONF="$TRASH/peers/registries.conf"
 # buildah and podman keep a few things under XDG_RUNTIME_DIR / TMPDIR
 export TMPDIR="${TMPDIR:-/tmp}"
 
+# shellcheck disable=SC3045 # dash has ulimit -H
 peers_setup() {
 	mkdir -p "$TRASH/peers" &&
 	nofile=$(ulimit -Hn) &&

@@ -26,6 +26,7 @@ test_image_archive() {
 		base=$(KILN=$KILN "$KILN_SOURCE_ROOT/scripts/base-images" --tarball "$1") || exit 1
 		# (v2: images with their config, as scripts/base-images makes them)
 		arch=$KILN_TEST_IMAGES/$1.v2.tar
+		# shellcheck disable=SC3013 # dash has -nt
 		if [ ! -f "$arch" ] || [ "$base" -nt "$arch" ]; then
 			tmp=$(mktemp -d "$KILN_TEST_IMAGES/.store.XXXXXX") || exit 1
 			KILN=$KILN KILN_ROOT=$tmp "$KILN_SOURCE_ROOT/scripts/base-images" "$1" >/dev/null &&
