@@ -71,16 +71,14 @@ static int load_image(struct kiln_rcache_loc *l, struct kiln_store *st,
 	size_t clen = 0;
 	int r = kiln_rcache_loc_read_blob(l, st, &e->config, KILN_OCI_CONFIG_MAX, &cfg, &clen, err);
 	if (r < 0)
-		return kiln_error_prefix(err, r, "cache %s: the image's config",
-					 kiln_rcache_loc_name(l));
+		return kiln_error_prefix(err, r, "the image's config");
 	r = kiln_rcache_inline_parse(cfg, clen, e->blobs, e->n_blobs, &ret->config, err);
 	if (r < 0)
-		return kiln_error_prefix(err, r, "cache %s", kiln_rcache_loc_name(l));
+		return r;
 	if (r == 0)
 		return kiln_fail(err, KILN_EUNSUPP, 0,
-				 "cache %s: an image without an inline cache (build it with "
-				 "--cache-to type=inline)",
-				 kiln_rcache_loc_name(l));
+				 "an image without an inline cache (build it with "
+				 "--cache-to type=inline)");
 	ret->is_inline = 1;
 	return take_blobs(ret, e->blobs, e->n_blobs, err);
 }
@@ -91,13 +89,12 @@ int kiln_rcache_load(struct kiln_rcache_loc *l, struct kiln_store *st, const cha
 	struct kiln_rcache_loaded c = { 0 };
 	cleanup_free char *body = NULL;
 	size_t len = 0;
-	const char *name = kiln_rcache_loc_name(l);
 	int r = kiln_rcache_loc_get_root(l, &body, &len, &c.root, err);
 	if (r < 0)
 		return r;
 	struct kiln_rcache_envelope e = { 0 };
 	if ((r = kiln_rcache_envelope_parse(body, len, &e, err)) < 0)
-		return kiln_error_prefix(err, r, "cache %s", name);
+		return r;
 	if (e.kind == KILN_RCACHE_IMAGE_INDEX) {
 		/* the image for the platform (or the only one) */
 		struct kiln_oci_platform want = { 0 };
@@ -120,18 +117,18 @@ int kiln_rcache_load(struct kiln_rcache_loc *l, struct kiln_store *st, const cha
 		kiln_rcache_envelope_release(&e);
 		if (pick < 0)
 			return kiln_fail(err, KILN_EUNSUPP, 0,
-					 "cache %s: an image index without an image for %s", name,
+					 "an image index without an image for %s",
 					 platform ? platform : "this platform");
 		free(body);
 		body = NULL;
 		if ((r = kiln_rcache_loc_get_manifest(l, &child, &body, &len, err)) < 0)
-			return kiln_error_prefix(err, r, "cache %s", name);
+			return r;
 		if ((r = kiln_rcache_envelope_parse(body, len, &e, err)) < 0)
-			return kiln_error_prefix(err, r, "cache %s: manifest %s", name, child.str);
+			return kiln_error_prefix(err, r, "manifest %s", child.str);
 		if (e.kind != KILN_RCACHE_IMAGE_MANIFEST) {
 			kiln_rcache_envelope_release(&e);
-			return kiln_fail(err, KILN_EUNSUPP, 0,
-					 "cache %s: manifest %s is not an image", name, child.str);
+			return kiln_fail(err, KILN_EUNSUPP, 0, "manifest %s is not an image",
+					 child.str);
 		}
 	}
 	switch (e.kind) {
@@ -145,16 +142,13 @@ int kiln_rcache_load(struct kiln_rcache_loc *l, struct kiln_store *st, const cha
 			r = kiln_rcache_config_parse(cfg, clen, &c.config, err);
 		if (r >= 0)
 			r = take_blobs(&c, e.blobs, e.n_blobs, err);
-		if (r < 0)
-			r = kiln_error_prefix(err, r, "cache %s", name);
 		break;
 	}
 	case KILN_RCACHE_IMAGE_MANIFEST:
 		r = load_image(l, st, &e, &c, err);
 		break;
 	default:
-		r = kiln_fail(err, KILN_EUNSUPP, 0, "cache %s: %s is not a build cache", name,
-			      c.root.str);
+		r = kiln_fail(err, KILN_EUNSUPP, 0, "%s is not a build cache", c.root.str);
 		break;
 	}
 	kiln_rcache_envelope_release(&e);

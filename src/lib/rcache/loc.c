@@ -96,8 +96,7 @@ int kiln_rcache_loc_open(const struct kiln_ctx *ctx, const struct kiln_rcache_ta
 		if (t->digest) {
 			struct kiln_digest d;
 			if (kiln_digest_parse(t->digest, &d, NULL) < 0)
-				return kiln_fail(err, KILN_EINVAL, 0,
-						 "cache %s: '%s' is not a sha256 digest", t->dir,
+				return kiln_fail(err, KILN_EINVAL, 0, "'%s' is not a sha256 digest",
 						 t->digest);
 		}
 		if (write) {
@@ -105,26 +104,24 @@ int kiln_rcache_loc_open(const struct kiln_ctx *ctx, const struct kiln_rcache_ta
 			if (!blobs)
 				return oom(err);
 			if ((r = kiln_mkdir_p(blobs, 0755, err)) < 0)
-				return kiln_error_prefix(err, r, "cache %s", t->dir);
+				return r;
 		}
 		l->dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (l->dfd < 0) {
 			if (errno == ENOENT || errno == ENOTDIR)
-				return kiln_fail(err, KILN_ENOTFOUND, errno,
-						 "cache %s: no such directory", t->dir);
-			return kiln_fail_errno(err, "cache %s", t->dir);
+				return kiln_fail(err, KILN_ENOTFOUND, errno, "no such directory");
+			return kiln_fail_errno(err, "%s", t->dir);
 		}
 	} else {
 		if (!t->ref || !*t->ref)
 			return kiln_fail(err, KILN_EINVAL, 0, "a registry cache needs ref=");
 		if ((r = kiln_registry_repo_open(ctx, t->ref, ro, &l->repo, err)) < 0)
-			return kiln_error_prefix(err, r, "cache %s", t->ref);
+			return r;
 		if (!(l->name = kiln_strdup(kiln_registry_repo_name(l->repo))))
 			return oom(err);
 		if (write && !strncmp(kiln_registry_repo_reference(l->repo), "sha256:", 7))
 			return kiln_fail(err, KILN_EINVAL, 0,
-					 "cache %s: a cache is written under a tag, not a digest",
-					 t->ref);
+					 "a cache is written under a tag, not a digest");
 	}
 	l->t = *t;
 	*ret = steal_ptr(&l);
@@ -146,12 +143,12 @@ static int local_root_desc(struct kiln_rcache_loc *l, struct kiln_oci_descriptor
 	size_t len = 0;
 	int r = kiln_read_file_at(l->dfd, "index.json", KILN_OCI_MANIFEST_MAX, &data, &len, err);
 	if (r == -KILN_ENOTFOUND)
-		return kiln_error_prefix(err, r, "cache %s", l->name);
+		return r;
 	if (r < 0)
-		return kiln_error_prefix(err, r, "cache %s", l->dir);
+		return r;
 	cleanup(kiln_oci_index_freep) struct kiln_oci_index *x = NULL;
 	if ((r = kiln_oci_index_parse(data, len, &x, err)) < 0)
-		return kiln_error_prefix(err, r, "cache %s: index.json", l->dir);
+		return kiln_error_prefix(err, r, "index.json");
 	for (size_t i = x->n_manifests; i-- > 0;) {
 		const struct kiln_oci_descriptor *d = &x->manifests[i];
 		const char *name = kiln_oci_map_get(&d->annotations, KILN_ANNOT_REF_NAME);
@@ -160,8 +157,8 @@ static int local_root_desc(struct kiln_rcache_loc *l, struct kiln_oci_descriptor
 		if (match)
 			return kiln_oci_descriptor_copy(ret, d, err);
 	}
-	return kiln_fail(err, KILN_ENOTFOUND, 0, "cache %s: index.json names no such cache",
-			 l->name);
+	return kiln_fail(err, KILN_ENOTFOUND, 0, "index.json has no %s %s",
+			 l->t.digest ? "manifest" : "tag", l->t.digest ? l->t.digest : l->tag);
 }
 
 static int local_read(struct kiln_rcache_loc *l, const struct kiln_digest *d, size_t limit,
@@ -174,13 +171,12 @@ static int local_read(struct kiln_rcache_loc *l, const struct kiln_digest *d, si
 	size_t len = 0;
 	int r = kiln_read_file_at(l->dfd, rel, limit, &data, &len, err);
 	if (r < 0)
-		return kiln_error_prefix(err, r, "cache %s", l->dir);
+		return r;
 	struct kiln_digest got;
 	if ((r = kiln_sha256_buf(data, len, &got, err)) < 0)
 		return r;
 	if (!kiln_digest_equal(&got, d))
-		return kiln_fail(err, KILN_EDIGEST, 0, "cache %s: %s hashes to %s", l->dir, rel,
-				 got.str);
+		return kiln_fail(err, KILN_EDIGEST, 0, "%s hashes to %s", rel, got.str);
 	*ret = steal_ptr(&data);
 	*ret_len = len;
 	return 0;
@@ -203,13 +199,13 @@ static int local_fetch(struct kiln_rcache_loc *l, struct kiln_store *st,
 		return kiln_fail(err, KILN_EINTERNAL, 0, "blob path");
 	cleanup_close int fd = openat(l->dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return kiln_fail(err, errno == ENOENT ? KILN_ENOTFOUND : KILN_EIO, errno,
-				 "cache %s: %s", l->dir, rel);
+		return kiln_fail(err, errno == ENOENT ? KILN_ENOTFOUND : KILN_EIO, errno, "%s",
+				 rel);
 	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
 	if ((r = kiln_store_blob_writer_new(st, &dg, d->size, &w, err)) < 0 ||
 	    (r = kiln_blob_writer_write_fd(w, fd, err)) < 0 ||
 	    (r = kiln_blob_writer_commit(w, NULL, NULL, err)) < 0)
-		return kiln_error_prefix(err, r, "cache %s: %s", l->dir, rel);
+		return kiln_error_prefix(err, r, "%s", rel);
 	return 0;
 }
 
@@ -236,7 +232,7 @@ static int local_push(struct kiln_rcache_loc *l, struct kiln_store *st,
 	cleanup_close int fd =
 		openat(l->dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
-		return kiln_fail_errno(err, "cache %s: creating %s", l->dir, tmp);
+		return kiln_fail_errno(err, "creating %s", tmp);
 	char buf[65536];
 	for (;;) {
 		size_t n = 0;
@@ -244,14 +240,14 @@ static int local_push(struct kiln_rcache_loc *l, struct kiln_store *st,
 		if (r < 0 || n == 0)
 			break;
 		if (kiln_write_all(fd, buf, n) < 0) {
-			r = kiln_fail_errno(err, "cache %s: writing %s", l->dir, tmp);
+			r = kiln_fail_errno(err, "writing %s", tmp);
 			break;
 		}
 	}
 	if (r >= 0 && fsync(fd) < 0)
-		r = kiln_fail_errno(err, "cache %s: writing %s", l->dir, tmp);
+		r = kiln_fail_errno(err, "writing %s", tmp);
 	if (r >= 0 && renameat(l->dfd, tmp, l->dfd, rel) < 0)
-		r = kiln_fail_errno(err, "cache %s: renaming %s", l->dir, tmp);
+		r = kiln_fail_errno(err, "renaming %s", tmp);
 	if (r < 0)
 		(void) unlinkat(l->dfd, tmp, 0);
 	return r;
@@ -269,10 +265,10 @@ static int local_put_root(struct kiln_rcache_loc *l, const char *media_type, con
 	if (blob_rel(&d, rel, sizeof(rel)) < 0)
 		return kiln_fail(err, KILN_EINTERNAL, 0, "blob path");
 	if ((r = kiln_write_file_atomic_at(l->dfd, rel, body, len, 0644, err)) < 0)
-		return kiln_error_prefix(err, r, "cache %s", l->dir);
+		return r;
 	/* one writer of index.json at a time: a lock on the directory itself */
 	if (flock(l->dfd, LOCK_EX) < 0)
-		return kiln_fail_errno(err, "cache %s: locking", l->dir);
+		return kiln_fail_errno(err, "locking");
 	cleanup(kiln_oci_index_freep) struct kiln_oci_index *x = NULL;
 	cleanup_free char *old = NULL;
 	size_t olen = 0;
@@ -314,7 +310,7 @@ static int local_put_root(struct kiln_rcache_loc *l, const char *media_type, con
 	if (r >= 0)
 		r = kiln_write_file_atomic_at(l->dfd, "index.json", json, jlen, 0644, err);
 	(void) flock(l->dfd, LOCK_UN);
-	return r < 0 ? kiln_error_prefix(err, r, "cache %s", l->dir) : 0;
+	return r < 0 ? r : 0;
 }
 
 /* ---- both ---------------------------------------------------------------------------- */
@@ -370,7 +366,7 @@ int kiln_rcache_loc_push(struct kiln_rcache_loc *l, struct kiln_store *st,
 	for (size_t i = 0; i < n; i++) {
 		int r = local_push(l, st, &d[i], err);
 		if (r < 0)
-			return kiln_error_prefix(err, r, "cache %s", l->dir);
+			return r;
 	}
 	return 0;
 }
@@ -392,8 +388,7 @@ int kiln_rcache_loc_read_blob(struct kiln_rcache_loc *l, struct kiln_store *st,
 	if (r < 0)
 		return r;
 	if (d->size < 0 || (uint64_t) d->size > limit)
-		return kiln_fail(err, KILN_ELIMIT, 0, "cache %s: %s is larger than %zu bytes",
-				 l->name, dg.str, limit);
+		return kiln_fail(err, KILN_ELIMIT, 0, "%s is larger than %zu bytes", dg.str, limit);
 	if (!l->repo)
 		return local_read(l, &dg, limit, ret, ret_len, err);
 	if ((r = kiln_registry_repo_fetch(l->repo, st, d, 1, err)) < 0)
