@@ -69,8 +69,9 @@ static void load(void)
 	/*
 	 * RTLD_NOW: a libcurl with unresolvable dependencies fails here, with a
 	 * message, not in the middle of a transfer. RTLD_LOCAL: its symbols (and
-	 * its OpenSSL's) stay out of the global namespace, where they could meet
-	 * the copy of libcrypto linked into kiln.
+	 * those of its OpenSSL, zlib, zstd, nettle) stay out of the global scope.
+	 * The other way round holds too: kiln exports no symbol of the static
+	 * zlib, zstd or nettle inside it, so libcurl binds to its own.
 	 */
 	void *h = dlopen(KILN_HTTP_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
