@@ -7,7 +7,9 @@
 #   bench/registry/run.sh [KILN]         (default: build/kiln)
 #
 # Environment: RUNS (default 3, the median is reported), LAYERS (5),
-# LAYER_MB (40), WORK (a scratch directory, default /tmp/kiln-bench-registry).
+# LAYER_MB (40), WORK (a scratch directory, default /tmp/kiln-bench-registry),
+# BASELINE (another kiln binary, e.g. an older build: measured in the same
+# runs, same registries and load, and compared in a second table).
 #
 # pull cold:  empty kiln store      / skopeo copy docker://R/img oci:DIR into a new DIR
 # pull warm:  all blobs in the store / skopeo copy into the DIR that has them
@@ -19,6 +21,7 @@
 set -eu
 
 KILN=$(realpath "${1:-build/kiln}")
+BASELINE=${BASELINE:+$(realpath "$BASELINE")}
 RUNS=${RUNS:-3}
 LAYERS=${LAYERS:-5}
 LAYER_MB=${LAYER_MB:-40}
@@ -151,6 +154,15 @@ while [ "$run" -le "$RUNS" ]; do
 	P2=$REG_ADDR
 	measure skopeo-push-cold skopeo copy -q --dest-tls-verify=false oci:src:img "docker://$P2/bench/img:1"
 	measure skopeo-push-warm skopeo copy -q --dest-tls-verify=false oci:src:img "docker://$P2/bench/img:1"
+	if [ -n "$BASELINE" ]; then
+		rm -rf bstore
+		measure base-pull-cold env KILN_ROOT="$WORK/bstore" "$BASELINE" pull -q "$R/bench/img:1"
+		measure base-pull-warm env KILN_ROOT="$WORK/bstore" "$BASELINE" pull -q "$R/bench/img:1"
+		start_registry "bpush$run"
+		P3=$REG_ADDR
+		measure base-push-cold env KILN_ROOT="$WORK/bstore" "$BASELINE" push -q "$R/bench/img:1" "$P3/bench/img:1"
+		measure base-push-warm env KILN_ROOT="$WORK/bstore" "$BASELINE" push -q "$R/bench/img:1" "$P3/bench/img:1"
+	fi
 	run=$((run + 1))
 done
 
@@ -166,5 +178,20 @@ for op in pull-cold pull-warm push-cold push-warm; do
 		kt = ks > 0 ? b / 1e6 / ks : 0; st = ss > 0 ? b / 1e6 / ss : 0
 		printf "| %s | %.3f | %.3f | %.0f | %.0f | %.2fx | %.1f | %.1f | %.2f |\n",
 			op, ks, ss, kt, st, (ks > 0 ? ss / ks : 0), kr / 1024, sr / 1024, (sr > 0 ? kr / sr : 0)
+	}'
+done
+[ -n "$BASELINE" ] || exit 0
+echo
+echo "baseline: $BASELINE (same runs)"
+echo
+echo "| operation | baseline s | kiln s | baseline peak RSS MiB | kiln peak RSS MiB | kiln/baseline RSS | baseline/skopeo RSS | kiln/skopeo RSS |"
+echo "|---|---|---|---|---|---|---|---|"
+for op in pull-cold pull-warm push-cold push-warm; do
+	bs=$(median "base-$op" 2) ks=$(median "kiln-$op" 2)
+	br=$(median "base-$op" 3) kr=$(median "kiln-$op" 3) sr=$(median "skopeo-$op" 3)
+	awk -v op="$op" -v bs="$bs" -v ks="$ks" -v br="$br" -v kr="$kr" -v sr="$sr" 'BEGIN {
+		printf "| %s | %.3f | %.3f | %.1f | %.1f | %.2f | %.2f | %.2f |\n",
+			op, bs, ks, br / 1024, kr / 1024, (br > 0 ? kr / br : 0),
+			(sr > 0 ? br / sr : 0), (sr > 0 ? kr / sr : 0)
 	}'
 done
