@@ -340,6 +340,22 @@ static int add_user_mounts(struct xplan *p, const struct kiln_exec_spec *spec,
 	return 0;
 }
 
+/* The capabilities this process has permitted, as bits. */
+static uint64_t caps_held(int cap_last)
+{
+	uint64_t bits = 0;
+	cap_t caps = cap_get_proc();
+	if (!caps)
+		return 0;
+	for (int c = 0; c <= cap_last && c < 64; c++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		if (cap_get_flag(caps, (cap_value_t) c, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
+			bits |= KILN_EXEC_CAP(c);
+	}
+	cap_free(caps);
+	return bits;
+}
+
 /* Insecure mode gets a free loop device, as BuildKit's does; -1 without one. */
 static int free_loop_device(void)
 {
@@ -477,9 +493,8 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, str
 	p->insecure = !!(spec->flags & KILN_EXEC_INSECURE);
 	p->loop_nr = p->insecure ? free_loop_device() : -1;
 	if (p->insecure) {
-		p->caps = p->cap_last >= 63 ? ~(uint64_t) 0
-					    : (KILN_EXEC_CAP(p->cap_last + 1) - 1);
-		p->caps &= ~spec->caps_drop;
+		/* every capability kiln itself holds (it cannot give more) */
+		p->caps = caps_held(p->cap_last) & ~spec->caps_drop;
 	} else {
 		p->caps = (kiln_exec_caps_default() | spec->caps_add) & ~spec->caps_drop;
 		void *prog = NULL;

@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# RUN --network=none|host|default (and kiln build --network) and
+# RUN --security=insecure|sandbox: insecure is refused with BuildKit's
+# message unless the build was started with --allow security.insecure, and
+# then runs with every capability, no seccomp filter, no no_new_privs,
+# nothing of /proc masked and /sys writable, still in its own namespaces.
+. "$(dirname "$0")/test-lib.sh"
+. "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
+
+# field NAME FILE: a /proc/self/status field's value
+field() {
+	sed -n "s/^$1:[[:space:]]*//p" "$2"
+}
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'setup' '
+	build_base && mkdir ctx
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'network none has only lo; host and default the host'"'"'s' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN --network=none ls /sys/class/net >/none
+	RUN --network=host ls /sys/class/net >/host
+	RUN ls /sys/class/net >/default
+	EOF
+	ls /sys/class/net >host-nets &&
+	kiln build -q -o type=local,dest=rn ctx >/dev/null &&
+	echo lo >expect && test_cmp expect rn/none &&
+	test_cmp host-nets rn/host && test_cmp host-nets rn/default &&
+	kiln build -q --no-cache --network=none -o type=local,dest=rn2 ctx >/dev/null &&
+	test_cmp expect rn2/default && test_cmp host-nets rn2/host
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'network=none and host are different cache keys' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN ls /sys/class/net >/nets
+	EOF
+	kiln build -q -o type=local,dest=k1 ctx >/dev/null &&
+	kiln build -q --network=none -o type=local,dest=k2 ctx >/dev/null &&
+	echo lo >expect && test_cmp expect k2/nets && test_cmp host-nets k1/nets
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'security=insecure without --allow: refused before any step' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN echo first >/first
+	RUN --security=insecure cat /proc/self/status >/status
+	EOF
+	test_expect_code 1 kiln build --progress=plain ctx >out 2>&1 &&
+	test_grep "error: Dockerfile:3: security.insecure is not allowed" out &&
+	! grep "RUN echo first" out &&
+	test_expect_code 2 kiln build --allow security.secure ctx 2>err &&
+	test_grep "invalid entitlement: security.secure" err
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'with --allow security.insecure: every capability, no seccomp' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN --security=insecure sh -c "cat /proc/self/status >/insecure; grep \" /sys \" /proc/mounts >/sys.mnt; stat -c %F /proc/interrupts >/masked; ls /dev/loop-control >/loop 2>&1; true"
+	RUN --security=sandbox sh -c "cat /proc/self/status >/sandbox; grep \" /sys \" /proc/mounts >/sys.sandbox; stat -c %F /proc/interrupts >/masked.sandbox"
+	RUN cat /proc/self/status >/default
+	RUN --security=insecure sh -c "readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt" >/ns
+	EOF
+	kiln build -q --allow security.insecure -o type=local,dest=ri ctx >/dev/null &&
+	test "$(field CapEff ri/insecure)" = "$(field CapBnd /proc/self/status)" &&
+	test "$(field CapEff ri/sandbox)" != "$(field CapBnd /proc/self/status)" &&
+	test "$(field Seccomp ri/insecure)" = 0 &&
+	test "$(field Seccomp ri/sandbox)" = 2 && test "$(field Seccomp ri/default)" = 2 &&
+	test "$(field NoNewPrivs ri/insecure)" = 0 && test "$(field NoNewPrivs ri/sandbox)" = 1 &&
+	grep -q " rw," ri/sys.mnt && grep -q " ro," ri/sys.sandbox &&
+	echo "regular empty file" >expect && test_cmp expect ri/masked &&
+	echo "character special file" >expect && test_cmp expect ri/masked.sandbox &&
+	if test -e /dev/loop-control; then echo /dev/loop-control >expect && test_cmp expect ri/loop; fi &&
+	{ readlink /proc/self/ns/pid && readlink /proc/self/ns/mnt; } >host-ns &&
+	test -s ri/ns &&
+	! grep -qxF -f host-ns ri/ns
+'
+
+test_done
