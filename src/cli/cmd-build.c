@@ -306,6 +306,43 @@ static int write_text(const char *path, const char *s, struct kiln_error *err)
 	return kiln_write_file_atomic(path, s, strlen(s), 0644, err);
 }
 
+static json_t *jstr_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* kiln.cache.misses: why each step that ran was not taken from the cache */
+static json_t *misses_json(const struct kiln_build_result *res)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < res->n_misses; i++) {
+		const struct kiln_build_miss *m = &res->misses[i];
+		json_t *d = json_array();
+		for (size_t k = 0; d && k < m->n_details; k++) {
+			const struct kiln_build_miss_detail *x = &m->details[k];
+			json_t *o = json_pack("{s:s,s:o,s:o,s:o}", "kind", x->kind, "name",
+					      jstr_or_null(x->name), "old",
+					      jstr_or_null(x->old_value), "new",
+					      jstr_or_null(x->new_value));
+			if (!o || json_array_append_new(d, o) < 0) {
+				json_decref(d);
+				d = NULL;
+			}
+		}
+		json_t *o = d ? json_pack("{s:s,s:s,s:s,s:s,s:o}", "step", m->step, "reason",
+					  m->reason, "message", m->message, "summary", m->summary,
+					  "details", d)
+			      : NULL;
+		if (o && m->files_changed)
+			json_object_set_new(o, "files_changed", json_integer((json_int_t) m->files_changed));
+		if (!o || json_array_append_new(a, o) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static int write_metadata(const char *path, const struct kiln_build_result *res,
 			  struct kiln_error *err)
 {
@@ -333,6 +370,11 @@ static int write_metadata(const char *path, const struct kiln_build_result *res,
 		json_decref(j);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
+	json_t *misses = misses_json(res);
+	if (!misses || json_object_set_new(j, "kiln.cache.misses", misses) < 0) {
+		json_decref(j);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
 	if (res->pushed.len) {
 		json_t *p = json_array();
 		for (size_t i = 0; p && i < res->pushed.len; i++)
@@ -356,6 +398,7 @@ struct build_args {
 	struct kiln_build_cache cache_to[KILN_BUILD_MAX_CACHES + 1];
 	struct kiln_registry_opts ro;
 	struct kiln_strv build_args;
+	struct kiln_strv hidden_args;
 	struct kiln_build_secret *secrets;
 	struct kiln_build_ssh *ssh;
 	struct kiln_strv own;
@@ -374,6 +417,7 @@ static void build_args_release(struct build_args *a)
 		kiln_build_ssh_release(&a->ssh[i]);
 	free(a->ssh);
 	kiln_strv_release(&a->build_args);
+	kiln_strv_release(&a->hidden_args);
 	kiln_strv_release(&a->own);
 	free(a->df_data);
 	free(a->df_default);
@@ -576,6 +620,9 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 			char *e = kiln_asprintf("%s=%s", kv, v);
 			if (!e || kiln_strv_push_owned(&a->build_args, e) < 0)
 				return oom_report(env);
+			/* a value from the environment may be a credential: never shown */
+			if (kiln_strv_push(&a->hidden_args, kv) < 0)
+				return oom_report(env);
 		}
 	}
 	if ((rc = source_date_epoch(env, a)) != CLI_EXIT_OK)
@@ -636,6 +683,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	o->target = arg_target;
 	o->build_args = (const char *const *) a->build_args.items;
 	o->n_build_args = a->build_args.len;
+	o->hidden_args = (const char *const *) a->hidden_args.items;
+	o->n_hidden_args = a->hidden_args.len;
 	o->labels = (const char *const *) arg_labels.items;
 	o->n_labels = arg_labels.len;
 	o->tags = (const char *const *) arg_tags.items;
@@ -697,6 +746,7 @@ int cmd_build(int argc, char **argv, struct cli_env *env)
 	struct build_args a = {
 		.o = { .context_tar_fd = -1, .out_fd = STDOUT_FILENO, .source_date_epoch = -1 },
 		.build_args = KILN_STRV_INIT,
+		.hidden_args = KILN_STRV_INIT,
 		.own = KILN_STRV_INIT,
 	};
 	int rc = parse_flags(env, &pos, &a);

@@ -44,6 +44,7 @@ struct cli_vertex {
 	char *logs; /* tty: the last lines of output */
 	size_t logs_len;
 	char *status;  /* the latest status line */
+	char *miss;    /* tty: why the cache missed, a few words */
 	char *partial; /* plain: output after the last newline, not printed yet */
 	size_t partial_len;
 };

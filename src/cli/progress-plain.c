@@ -58,6 +58,7 @@ void cli_vertices_release(struct cli_vertices *vs)
 		free(vs->v[i].tail);
 		free(vs->v[i].logs);
 		free(vs->v[i].status);
+		free(vs->v[i].miss);
 		free(vs->v[i].partial);
 	}
 	free(vs->v);
@@ -165,6 +166,15 @@ static void plain_event(struct cli_build_progress *p, const struct kiln_build_ev
 		v->state = 2;
 		header(p, v);
 		fprintf(p->out, "#%d CACHED\n", v->id);
+		break;
+	case KILN_BUILD_EV_MISS:
+		/* why the step runs: one line per reason */
+		header(p, v);
+		for (const char *m = ev->msg ? ev->msg : ""; *m;) {
+			size_t n = strcspn(m, "\n");
+			fprintf(p->out, "#%d cache miss: %.*s\n", v->id, (int) n, m);
+			m += n + (m[n] == '\n');
+		}
 		break;
 	case KILN_BUILD_EV_DONE:
 		v->state = 1;

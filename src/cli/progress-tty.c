@@ -78,7 +78,8 @@ static int vertex_lines(struct cli_tty *t, const struct cli_vertex *v, int w, in
 {
 	char left[1024], right[32];
 	const char *mark = v->state == 2 ? "CACHED " : v->state == 3 ? "ERROR " : "";
-	(void) snprintf(left, sizeof(left), " => %s%s", mark, v->name);
+	(void) snprintf(left, sizeof(left), " => %s%s%s%s%s", mark, v->name,
+			v->miss ? " (cache miss: " : "", v->miss ? v->miss : "", v->miss ? ")" : "");
 	int64_t d = v->state ? v->duration_ns : now - v->start_ns;
 	(void) snprintf(right, sizeof(right), "%.1fs", (double) (d < 0 ? 0 : d) / 1e9);
 	int n = put_line(t->out, w, left, right);
@@ -212,6 +213,10 @@ void cli_tty_event(struct cli_tty *t, const struct kiln_build_event *ev)
 		case KILN_BUILD_EV_STATUS:
 			free(v->status);
 			v->status = kiln_strdup(ev->msg ? ev->msg : "");
+			break;
+		case KILN_BUILD_EV_MISS:
+			free(v->miss);
+			v->miss = ev->len ? kiln_strndup(ev->data, ev->len) : NULL;
 			break;
 		case KILN_BUILD_EV_CACHED:
 		case KILN_BUILD_EV_DONE:

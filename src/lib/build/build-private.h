@@ -82,6 +82,8 @@ struct bb_stage {
 	int64_t failed_at;
 	struct kiln_build_step_record *records;
 	size_t n_records;
+	char *first_miss;    /* the first step of its chain that missed the cache (explain.h) */
+	char *explain_files; /* the sources of the step that missed, to remember */
 };
 
 /* ---- one build --------------------------------------------------------- */
@@ -136,6 +138,8 @@ struct bb {
 	struct kiln_layer_write_opts wopts;
 	const char *media_type; /* of new layers */
 
+	struct bb_explain *explain; /* why steps missed the cache (explain.h) */
+
 	pthread_mutex_t fail_lock;
 	long failed_stage; /* the first stage that failed, -1 */
 	int64_t failed_at;
@@ -162,6 +166,8 @@ void bb_vertex_cached(struct bb *b, struct bb_vertex *v);
 void bb_vertex_done(struct bb *b, struct bb_vertex *v);
 void bb_vertex_error(struct bb *b, struct bb_vertex *v, const char *msg, const char *tail,
 		     size_t tail_len);
+/** Why a vertex missed the cache: lines, and a few words for one line. */
+void bb_vertex_miss(struct bb *b, struct bb_vertex *v, const char *message, const char *summary);
 void bb_vertex_release(struct bb_vertex *v);
 void bb_log(struct bb *b, const struct bb_vertex *v, const char *data, size_t len, int stream);
 void bb_status(struct bb *b, const struct bb_vertex *v, const char *fmt, ...)

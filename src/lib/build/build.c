@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
+#include "build/explain.h"
 #include "build/remote-cache.h"
 #include "build/mounts.h"
 #include "ref/ref.h"
@@ -382,6 +383,8 @@ static void bb_release(struct bb *b)
 		kiln_oci_config_free(s->config);
 		bb_chain_release(&s->chain);
 		free(s->key);
+		free(s->first_miss);
+		free(s->explain_files);
 		kiln_error_release(&s->err);
 		for (size_t k = 0; k < s->n_records; k++) {
 			free(s->records[k].name);
@@ -390,6 +393,7 @@ static void bb_release(struct bb *b)
 		free(s->records);
 	}
 	free(b->stages);
+	bb_explain_close(b);
 	kiln_plan_hasher_free(b->hasher);
 	bb_images_free(b);
 	kiln_plan_free(b->plan);
@@ -515,7 +519,17 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 	if (r >= 0)
 		r = kiln_plan_hasher_new(&hc, 0, &b.ctx, &b.hasher, err);
 	if (r >= 0)
+		r = bb_explain_open(&b, err);
+	if (r >= 0) {
 		r = run_stages(&b, err);
+		/* what the steps that ran were made of, for the next build's
+		 * explanations: kept even when this one failed */
+		struct kiln_error e2 = KILN_ERROR_INIT;
+		if (bb_explain_flush(&b, &e2) < 0)
+			bb_warn(&b, "could not remember what explains cache misses: %s",
+				e2.msg ? e2.msg : "?");
+		kiln_error_release(&e2);
+	}
 	struct bb_stage *target = r >= 0 ? &b.stages[b.plan->target] : NULL;
 	/* the image's layers an imported cache holds: fetched, and checked, for the export */
 	if (r >= 0)
@@ -526,6 +540,7 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 		r = bb_rcache_export(&b, target, err);
 	if (r >= 0) {
 		/* what the target's layers were, and how the whole build went */
+		bb_explain_result(&b, ret);
 		ret->records = steal_ptr(&target->records);
 		ret->n_records = target->n_records;
 		target->n_records = 0;

@@ -37,6 +37,9 @@ enum kiln_build_event_kind {
 	KILN_BUILD_EV_LOG,     /* output of a RUN: data/len (stream 1 or 2) */
 	KILN_BUILD_EV_STATUS,  /* a detail of a running vertex: msg ("transferring 12 files") */
 	KILN_BUILD_EV_WARNING, /* a warning not tied to a vertex: msg */
+	/* a step the cache did not have, right after its START: msg = why, one
+	 * line per reason; data/len = a short form for one line */
+	KILN_BUILD_EV_MISS,
 };
 
 struct kiln_build_event {
@@ -231,6 +234,10 @@ struct kiln_build_opts {
 	 * clamped to it (BuildKit's rewrite-timestamp=true); base image layers
 	 * are kept as they are. */
 	int rewrite_timestamp;
+	/* Build args whose values explanations of cache misses never show (taken
+	 * from kiln's environment rather than typed). */
+	const char *const *hidden_args;
+	size_t n_hidden_args;
 	/* Caches read before the build (a missing or unusable one is a warning)
 	 * and written after it. */
 	const struct kiln_build_cache *cache_from;
@@ -250,6 +257,31 @@ struct kiln_build_step_record {
 	int64_t duration_ns;
 };
 
+/** One thing that made a step miss the cache. */
+struct kiln_build_miss_detail {
+	/* "file", "arg", "env", "instruction", "parent", "base", "mount", or the
+	 * name of another key ingredient ("platform", "user", "workdir", ...) */
+	char *kind;
+	char *name;	 /* the file's path, the arg's name, the step that missed first, ... */
+	char *old_value; /* NULL: absent before, unknown, or not shown */
+	char *new_value; /* NULL: absent now, unknown, or not shown */
+};
+
+/** Why a layer step was not taken from the cache. */
+struct kiln_build_miss {
+	char *step; /* its progress name */
+	/* the main reason: "no-cache", "new" (no earlier build of the step),
+	 * "pruned" (its layer is gone), "sources", "args", "instruction", "env",
+	 * "parent" (the step before was rebuilt), "base" (the base image
+	 * changed), or another ingredient's name */
+	char *reason;
+	char *message; /* as progress shows it, one line per reason */
+	char *summary; /* a few words for one line */
+	struct kiln_build_miss_detail *details;
+	size_t n_details;
+	size_t files_changed; /* source files that differ (details hold the first ones) */
+};
+
 struct kiln_build_result {
 	struct kiln_digest manifest;
 	struct kiln_digest config; /* the image id */
@@ -259,6 +291,8 @@ struct kiln_build_result {
 	struct kiln_build_step_record *records;
 	size_t n_records;
 	struct kiln_strv pushed; /* "name@digest" per pushed name */
+	struct kiln_build_miss *misses; /* every layer step that ran, in plan order */
+	size_t n_misses;
 };
 
 void kiln_build_result_release(struct kiln_build_result *r);

@@ -87,6 +87,19 @@ void bb_vertex_error(struct bb *b, struct bb_vertex *v, const char *msg, const c
 	end(b, v, KILN_BUILD_EV_ERROR, msg, tail, tail_len);
 }
 
+void bb_vertex_miss(struct bb *b, struct bb_vertex *v, const char *message, const char *summary)
+{
+	if (!v->id)
+		return;
+	struct kiln_build_event ev = { .kind = KILN_BUILD_EV_MISS,
+				       .id = v->id,
+				       .name = v->name,
+				       .msg = message,
+				       .data = summary,
+				       .len = summary ? strlen(summary) : 0 };
+	emit(b, &ev);
+}
+
 void bb_vertex_release(struct bb_vertex *v)
 {
 	free(v->name);

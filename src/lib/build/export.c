@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
+#include "build/explain.h"
 #include "build/remote-cache.h"
 #include "ref/ref.h"
 #include "registry/registry.h"
@@ -48,6 +49,7 @@ void kiln_build_result_release(struct kiln_build_result *r)
 		free(r->records[i].key);
 	}
 	free(r->records);
+	bb_explain_misses_free(r->misses, r->n_misses);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
+#include "build/explain.h"
 #include "snapshot/snapshot.h"
 
 static int oom(struct kiln_error *err)
@@ -103,6 +104,9 @@ static int start_stage(struct bb *b, struct bb_stage *s, struct kiln_error *err)
 			return r;
 		if (bb_chain_copy(&s->chain, &base->chain) < 0 ||
 		    !(s->key = kiln_strdup(base->key)))
+			return oom(err);
+		/* a miss in the stage below explains the misses on top of it */
+		if (base->first_miss && !(s->first_miss = kiln_strdup(base->first_miss)))
 			return oom(err);
 		return 0;
 	}
@@ -611,14 +615,24 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 			}
 		}
 	}
+	/* what explanations compare: a COPY --from=<stage> by its content key
+	 * (its definition key names the stage's last key, which says nothing) */
+	const struct kiln_plan_key *explained =
+		ls.has_content_key ? &ls.content_key
+		: is_copy && ps->wait_stage >= 0 ? NULL
+						 : &ls.key;
 	if (r >= 0 && hit) {
 		r = take_layer(&ls, &layer, chain_key, created_by, 1, err);
 		if (r >= 0)
 			bb_vertex_cached(b, &v);
+		if (r >= 0)
+			r = bb_explain_done(b, s, ps, explained, ls.sel, err);
 	} else if (r >= 0) {
 		r = 0;
 		if (is_copy && st->instr.u.copy.from && *st->instr.u.copy.from && !ls.sel)
 			r = from_tree(&ls, 0, err);
+		if (r >= 0 && explained)
+			r = bb_explain_miss(b, s, ps, &v, explained, ls.sel, err);
 		if (r >= 0)
 			r = execute(&ls, &layer, err);
 		const struct kiln_digest *next =
@@ -632,6 +646,8 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 				       ls.has_content_key ? ls.content_key.digest.str
 							  : ls.key.digest.str,
 				       created_by, 0, err);
+		if (r >= 0)
+			r = bb_explain_done(b, s, ps, explained, ls.sel, err);
 		if (r >= 0)
 			bb_vertex_done(b, &v);
 	}
