@@ -399,6 +399,18 @@ int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_
 	return 0;
 }
 
+/* strings.ToLower(s) == s; for ASCII (every keyword BuildKit knows) without a copy */
+static int is_lower(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+		if (*p >= 0x80)
+			return df_go_is_lower(s);
+		if (*p >= 'A' && *p <= 'Z')
+			return 0;
+	}
+	return 1;
+}
+
 /* ---- the checks of the parse, in BuildKit's ParseInstructionWithLinter ---- */
 
 struct parse_hook {
@@ -408,7 +420,7 @@ struct parse_hook {
 static int text_is_lower(const struct kiln_df_text *t)
 {
 	cleanup_free char *s = kiln_strndup(t->str, t->len);
-	return s ? df_go_is_lower(s) : -KILN_ENOMEM;
+	return s ? is_lower(s) : -KILN_ENOMEM;
 }
 
 static int definition_description(struct kiln_df_lint *l, const char *instr,
@@ -452,7 +464,7 @@ static int parse_checks(void *ud, const struct kiln_df_node *node, const struct 
 		cleanup_free char *as = kiln_strndup(node->args[1].str, node->args[1].len);
 		if (!kw || !as)
 			return -KILN_ENOMEM;
-		int kl = df_go_is_lower(kw), al = df_go_is_lower(as);
+		int kl = is_lower(kw), al = is_lower(as);
 		if (kl < 0 || al < 0)
 			return -KILN_ENOMEM;
 		int ku = df_go_is_upper(kw);
@@ -518,7 +530,7 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 		for (size_t s = 0; s < m->n_stages; s++)
 			for (size_t i = 0; i < m->stages[s].n_instrs; i++) {
 				const struct kiln_df_instr *in = &m->stages[s].instrs[i];
-				int il = df_go_is_lower(in->keyword),
+				int il = is_lower(in->keyword),
 				    iu = df_go_is_upper(in->keyword);
 				if (il < 0)
 					return il;

@@ -122,7 +122,7 @@ static int xword(struct xctx *x, const char *word, const char **ret, struct kiln
 	static const struct kiln_shell_lex raw = { .escape = '\\',
 						   .flags = KILN_SHELL_SKIP_PROCESS_QUOTES };
 	const struct kiln_shell_lex *lex = x->raw ? &raw : &x->gr->lex;
-	if (df_word_plain(lex, word)) {
+	if (!*word || df_word_plain(lex, word)) { /* "" expands to "" */
 		*ret = word;
 		return 0;
 	}
@@ -425,6 +425,8 @@ static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
 		return kiln_fail(err, KILN_EPARSE, 0,
 				 "invalid ranges specified for container and host Ports: %s and %s",
 				 cport, host);
+	if (x->gr->checks_only)
+		return 0; /* the ports are a build's record */
 	for (long p = start; p <= end; p++) {
 		cleanup_free char *pp = kiln_asprintf("%ld/%s", p, lproto);
 		if (!pp || kiln_strv_push(out, pp) < 0)
@@ -529,7 +531,8 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 			"cannot copy from stage \"%s\", it needs to be defined before current "
 			"stage \"%s\"",
 			cp->from, gr->g->stages[(size_t) (x->s - gr->states)].id);
-	if (!(step->dest = df_copy_dest(gr, x->s->workdir ? x->s->workdir : "/", cp->dest)))
+	if (!gr->checks_only &&
+	    !(step->dest = df_copy_dest(gr, x->s->workdir ? x->s->workdir : "/", cp->dest)))
 		return df_oom(err);
 	if (*cp->chmod && (r = df_chmod_validate(cp->chmod, err)) < 0)
 		return r;

@@ -64,6 +64,9 @@ struct df_graph {
 	struct df_set consumed;		       /* every ARG name declared and dispatched */
 	struct df_state *states;
 	struct df_names names; /* stage names (lower-cased) -> stage indexes */
+	/* per stage: a base reference the reference_check hook accepted while
+	 * checking default ARG values (the same string is not checked twice) */
+	const char **ref_ok;
 	int checks_only;       /* KILN_DF_GRAPH_CHECKS_ONLY: no step records */
 
 	/* ONBUILD triggers re-parsed from text (they own their AST) */

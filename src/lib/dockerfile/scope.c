@@ -111,20 +111,26 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 	    !gr->hooks->reference_check)
 		return 0;
 	const struct kiln_df_model *m = gr->g->model;
-	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *args = NULL;
-	int r = kiln_shell_envlist_new(&args, err);
-	for (size_t i = 0; r >= 0 && i < kiln_shell_envlist_count(gr->global); i++) {
-		const char *k = kiln_shell_envlist_name(gr->global, i);
-		r = kiln_shell_envlist_set(args, k, kiln_shell_envlist_get(gr->global, k), err);
-	}
-	if (r < 0)
-		return r;
+	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *own = NULL;
+	/* the predefined args, and the global ARGs with their defaults (no build args) */
+	const struct kiln_shell_envlist *args = gr->global;
 	struct kiln_error e = KILN_ERROR_INIT;
-	if (df_meta_args(gr, args, 0, NULL, &e) < 0) {
-		int oom = e.code == KILN_ENOMEM;
-		kiln_error_release(&e);
-		return oom ? df_oom(err) : 0; /* the real walk fails the same way later */
+	if (m->n_meta_args) {
+		int r = kiln_shell_envlist_new(&own, err);
+		for (size_t i = 0; r >= 0 && i < kiln_shell_envlist_count(gr->global); i++) {
+			const char *k = kiln_shell_envlist_name(gr->global, i);
+			r = kiln_shell_envlist_set(own, k, kiln_shell_envlist_get(gr->global, k), err);
+		}
+		if (r < 0)
+			return r;
+		if (df_meta_args(gr, own, 0, NULL, &e) < 0) {
+			int oom = e.code == KILN_ENOMEM;
+			kiln_error_release(&e);
+			return oom ? df_oom(err) : 0; /* the real walk fails the same way later */
+		}
+		args = own;
 	}
+	int r;
 	for (size_t s = 0; s < m->n_stages; s++) {
 		const struct kiln_df_instr *from = m->stages[s].from;
 		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
@@ -138,6 +144,8 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 		int code = e.code;
 		kiln_error_release(&e);
 		if (r < 0 && code == KILN_ENOMEM)
+			return df_oom(err);
+		if (r >= 0 && !(gr->ref_ok[s] = df_astrdup(gr->a, res.word)))
 			return df_oom(err);
 		if (r < 0 &&
 		    df_lint_run(
