@@ -61,17 +61,32 @@ void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, i
 	emit_owned(f, rule, instr, line, col, sev, m);
 }
 
+/* A message in a heap string: formatted once on the stack when it fits (most do). */
+static char *format_msg(const char *fmt, va_list ap)
+{
+	char small[512];
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(small, sizeof(small), fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return NULL;
+	if ((size_t)n < sizeof(small))
+		return kiln_memdup(small, (size_t)n + 1);
+	char *m = kiln_malloc((size_t)n + 1);
+	if (m)
+		(void)vsnprintf(m, (size_t)n + 1, fmt, ap);
+	return m;
+}
+
 void lint_emit(struct lint_file *f, const char *rule, int instr, int line, const char *fmt, ...)
 {
 	if (f->nomem)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	struct kiln_buf b = KILN_BUF_INIT;
-	int r = kiln_buf_vaddf(&b, fmt, ap);
+	char *msg = format_msg(fmt, ap);
 	va_end(ap);
-	char *msg = r >= 0 ? kiln_buf_detach(&b, NULL) : NULL;
-	kiln_buf_release(&b);
 	if (!msg) {
 		f->nomem = 1;
 		return;
@@ -83,11 +98,8 @@ void lint_note(struct lint_file *f, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	struct kiln_buf b = KILN_BUF_INIT;
-	int r = kiln_buf_vaddf(&b, fmt, ap);
+	char *msg = format_msg(fmt, ap);
 	va_end(ap);
-	char *msg = r >= 0 ? kiln_buf_detach(&b, NULL) : NULL;
-	kiln_buf_release(&b);
 	if (!msg || kiln_strv_push_owned(f->notes, msg) < 0)
 		f->nomem = 1;
 }

@@ -238,8 +238,13 @@ static unsigned read_word(struct parser *p, struct kiln_buf *b)
 					i = backquote(p, b, i);
 					continue;
 				}
-				add_bytes(p, b, s + i, 1);
-				i++;
+				/* a run of ordinary characters in one append */
+				size_t e = i + 1;
+				while (e < len && s[e] != '"' && s[e] != '\\' && s[e] != '$' &&
+				       s[e] != '`')
+					e++;
+				add_bytes(p, b, s + i, e - i);
+				i = e;
 			}
 			if (i < len)
 				i++;
@@ -259,8 +264,12 @@ static unsigned read_word(struct parser *p, struct kiln_buf *b)
 			i = backquote(p, b, i);
 			continue;
 		}
-		add_bytes(p, b, s + i, 1);
-		i++;
+		size_t e = i + 1;
+		while (e < len && !is_word_end(s[e]) && s[e] != '\\' && s[e] != '\'' && s[e] != '"' &&
+		       s[e] != '$' && s[e] != '`')
+			e++;
+		add_bytes(p, b, s + i, e - i);
+		i = e;
 	}
 	p->i = i;
 	return fl;
