@@ -18,7 +18,7 @@ static const char *arg_shellcheck;
 static int arg_no_fail, arg_no_color, arg_no_shellcheck, arg_no_context, arg_strict_labels;
 static int arg_disable_pragma, arg_no_hints, arg_list_rules;
 static struct kiln_strv arg_ignore, arg_trusted, arg_error, arg_warning, arg_info, arg_style,
-	arg_labels;
+	arg_labels, arg_build_args;
 
 static const struct cli_spec spec = {
 	.usage = "kiln lint [options] [DOCKERFILE... | -]",
@@ -34,6 +34,9 @@ static const struct cli_spec spec = {
 			  "build context for the context rules (default: the Dockerfile's directory)" },
 			{ "no-context", 0, CLI_OPT_FLAG, &arg_no_context, NULL,
 			  "do not look at the build context" },
+			{ "build-arg", 0, CLI_OPT_LIST, &arg_build_args, "K=V",
+			  "a build argument, as `docker build --check` gets it (K alone: from the "
+			  "environment)" },
 			{ "failure-threshold", 't', CLI_OPT_STRING, &arg_threshold, "LEVEL",
 			  "exit 1 from this severity up: error|warning|info|style|ignore|none (info)" },
 			{ "no-fail", 0, CLI_OPT_FLAG, &arg_no_fail, NULL, "exit 0 whatever is found" },
@@ -72,7 +75,7 @@ static void reset_args(void)
 	arg_no_fail = arg_no_color = arg_no_shellcheck = arg_no_context = arg_strict_labels = 0;
 	arg_disable_pragma = arg_no_hints = arg_list_rules = 0;
 	struct kiln_strv *lists[] = { &arg_ignore, &arg_trusted, &arg_error, &arg_warning,
-				      &arg_info, &arg_style, &arg_labels };
+				      &arg_info, &arg_style, &arg_labels, &arg_build_args };
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(lists); i++)
 		kiln_strv_release(lists[i]);
 }
@@ -278,6 +281,7 @@ static int run_lint(struct cli_env *env, struct kiln_strv *pos)
 	cleanup_free char *cfg_format = NULL;
 	cleanup(report_set_release) struct report_set reps = { 0 };
 	cleanup(kiln_buf_release) struct kiln_buf out = KILN_BUF_INIT;
+	cleanup(kiln_strv_release) struct kiln_strv build_args = KILN_STRV_INIT;
 
 	for (size_t i = 0; i < arg_labels.len; i++) {
 		const char *c = strrchr(arg_labels.items[i], ':');
@@ -309,7 +313,17 @@ static int run_lint(struct cli_env *env, struct kiln_strv *pos)
 		return cli_usage_error(&spec, "unknown format '%s' (tty, json, sarif, checkstyle, "
 					      "gitlab_codeclimate)",
 				       format);
-	struct kiln_lint_opts opts = { .config = &cfg, .ctx = &env->ctx };
+	for (size_t i = 0; i < arg_build_args.len; i++) {
+		const char *a = arg_build_args.items[i];
+		if (!*a || *a == '=')
+			return cli_usage_error(&spec, "--build-arg needs K=V or K, not '%s'", a);
+		if (cli_run_env_add(&build_args, a) < 0)
+			return nomem(env);
+	}
+	struct kiln_lint_opts opts = { .config = &cfg,
+				       .ctx = &env->ctx,
+				       .build_args = (const char *const *)build_args.items,
+				       .n_build_args = build_args.len };
 	/* only JSON, SARIF and Code Quality show fingerprints */
 	if (fmt == KILN_LINT_FORMAT_TTY || fmt == KILN_LINT_FORMAT_CHECKSTYLE)
 		opts.flags |= KILN_LINT_NO_FINGERPRINTS;

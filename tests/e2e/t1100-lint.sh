@@ -191,6 +191,37 @@ test_expect_success 'checkstyle is well-formed XML; codeclimate fingerprints are
 	jq -r ".[0].location.lines.begin" c2.json >line && test "$(cat line)" = 3
 '
 
+test_expect_success '--build-arg: base images and the checks see build args' '
+	printf "ARG IMAGE\nFROM \$IMAGE\nUSER 1000\n" >B.Dockerfile &&
+	test_might_fail kiln lint --no-shellcheck --no-context -f json B.Dockerfile >b0.json &&
+	jq -r ".[].code" b0.json >codes0 &&
+	test_grep "^KL0001$" codes0 &&
+	test_might_fail kiln lint --no-shellcheck --no-context -f json --build-arg IMAGE=alpine:latest \
+		B.Dockerfile >b1.json &&
+	jq -r ".[].code" b1.json >codes1 &&
+	! grep -q "^KL0001$" codes1 &&
+	test_grep "^DL3007$" codes1 &&
+	test_grep "^InvalidDefaultArgInFrom$" codes1 &&
+	IMAGE=alpine:3.19 test_might_fail kiln lint --no-shellcheck --no-context -f json \
+		--build-arg IMAGE B.Dockerfile >b2.json &&
+	jq -r ".[].code" b2.json >codes2 &&
+	! grep -q "^DL3007$" codes2 &&
+	! grep -q "^KL0001$" codes2 &&
+	test_expect_code 2 kiln lint --build-arg =x B.Dockerfile
+'
+
+test_expect_success 'BUILDKIT_DOCKERFILE_CHECK replaces the check directive, for suppression too' '
+	printf "# check=skip=all\nFROM scratch as base\ncopy x .\n" >C.Dockerfile &&
+	test_might_fail kiln lint --no-shellcheck --no-context -f json C.Dockerfile >c0.json &&
+	test "$(jq "[.[] | select(.code == \"FromAsCasing\")] | length" c0.json)" = 0 &&
+	test_might_fail kiln lint --no-shellcheck --no-context -f json \
+		--build-arg "BUILDKIT_DOCKERFILE_CHECK=skip=ConsistentInstructionCasing;error=true" \
+		C.Dockerfile >c1.json &&
+	jq -r ".[] | select(.code == \"FromAsCasing\") | .level" c1.json >lvl &&
+	test "$(cat lvl)" = error &&
+	test "$(jq "[.[] | select(.code == \"ConsistentInstructionCasing\")] | length" c1.json)" = 0
+'
+
 test_expect_success '--list-rules names every DL code and the KL codes' '
 	kiln lint --list-rules >rules &&
 	test "$(grep -c "^DL" rules)" = 71 &&

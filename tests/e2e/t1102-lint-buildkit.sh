@@ -6,8 +6,8 @@
 # --check` would (the lint subrequest's expectations where a case has them),
 # and the BuildKit findings must be exactly the expected warnings (for the
 # subrequest's files rule and message only: upstream compares only those,
-# and the line numbers there are not the instructions' lines). Cases
-# that need build arguments are skipped: kiln lint has no --build-arg.
+# and the line numbers there are not the instructions' lines). A case's
+# build arguments (frontend_attr build-arg:K=V) are passed with --build-arg.
 . "$(dirname "$0")/test-lib.sh"
 
 CASES="$KILN_CONFORMANCE_DIR/lint/buildkit-cases"
@@ -20,11 +20,9 @@ fi
 
 for dir in "$CASES"/*/; do
 	name=$(basename "$dir")
-	if grep -q "^frontend_attr	build-arg:" "$dir/meta.tsv" 2>/dev/null; then
-		test_count=$((test_count + 1))
-		echo "ok $test_count - $name # SKIP needs build arguments"
-		continue
-	fi
+	# --build-arg 'K=V' for each build-arg line, single quotes escaped
+	bargs=$(sed -n "s/'/'\\\\''/g; s/^frontend_attr	build-arg:\(.*\)$/--build-arg '\1'/p" \
+		"$dir/meta.tsv" 2>/dev/null | tr '\n' ' ')
 	want="$dir/expected.tsv"
 	cut="cat"
 	if [ -f "$dir/expected-lint-subrequest.tsv" ]; then
@@ -33,7 +31,7 @@ for dir in "$CASES"/*/; do
 	fi
 	test_expect_success "$name" "
 		awk -F '\t' 'NR > 1 && NF >= 4 { print \$1 \"\t\" \$2 \"\t\" \$4 }' '$want' | $cut | sort >want &&
-		kiln lint --no-shellcheck --no-fail -f json --context '$dir/context' '$dir/context/Dockerfile' >out.json &&
+		kiln lint --no-shellcheck --no-fail -f json --context '$dir/context' $bargs '$dir/context/Dockerfile' >out.json &&
 		jq -r '.[] | select(.code | test(\"^(DL|KL|SC)[0-9]\") | not) | \"\(.line)\t\(.code)\t\(.message)\"' out.json | $cut | sort >got &&
 		test_cmp want got
 	"

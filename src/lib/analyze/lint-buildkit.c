@@ -76,7 +76,10 @@ int lint_rules_buildkit(struct lint_file *f, struct kiln_error *err)
 			hooks.ignore_has_exceptions = kiln_ignore_matcher_has_exceptions(hd.m);
 		}
 	}
-	struct kiln_df_check_opts o = { .mode = KILN_DF_CHECK_LINT, .hooks = &hooks };
+	struct kiln_df_check_opts o = { .mode = KILN_DF_CHECK_LINT,
+					.hooks = &hooks,
+					.build_args = f->opts->build_args,
+					.n_build_args = f->opts->n_build_args };
 	struct kiln_df_check_result *res = NULL;
 	int r = kiln_df_check_ast(f->ast, &o, &res, err);
 	if (r >= 0) {

@@ -87,6 +87,8 @@ struct lint_file {
 /* Model (lint-model.c). */
 int lint_model_build(struct lint_file *f, struct kiln_error *err);
 void lint_model_release(struct lint_file *f);
+/** The value of build arg `name` (name[0..len)) from the options, the last one given; NULL if none. */
+const char *lint_build_arg(const struct lint_file *f, const char *name, size_t len);
 /** The C string of an AST text ("" when it holds a NUL byte). */
 const char *lint_text(const struct kiln_df_text *t);
 /** A flag value of an instruction, or NULL ("from" for --from). */

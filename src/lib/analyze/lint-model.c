@@ -7,6 +7,17 @@
 #include "dockerfile/syntax.h"
 #include "shell/shell.h"
 
+const char *lint_build_arg(const struct lint_file *f, const char *name, size_t len)
+{
+	const char *v = NULL;
+	for (size_t i = 0; f->opts && i < f->opts->n_build_args; i++) {
+		const char *kv = f->opts->build_args[i];
+		if (strncmp(kv, name, len) == 0 && kv[len] == '=')
+			v = kv + len + 1;
+	}
+	return v;
+}
+
 const char *lint_text(const struct kiln_df_text *t)
 {
 	if (!t || !t->str || strlen(t->str) != t->len)
@@ -220,8 +231,13 @@ static int global_args(struct lint_file *f, struct kiln_error *err)
 		for (size_t a = 0; a < n->n_args; a++) {
 			const char *w = lint_text(&n->args[a]);
 			const char *eq = strchr(w, '=');
+			size_t nl = eq ? (size_t)(eq - w) : strlen(w);
+			const char *bv = lint_build_arg(f, w, nl);
 			char *e;
-			if (eq) {
+			if (bv) {
+				/* a build arg replaces the default of a declared global ARG */
+				e = kiln_asprintf("%.*s=%s", (int)nl, w, bv);
+			} else if (eq) {
 				cleanup_free char *v = unquote(eq + 1);
 				if (!v)
 					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");

@@ -209,7 +209,14 @@ static int file_pragmas_init(const struct lint_file *f, struct file_pragmas *p)
 {
 	*p = (struct file_pragmas){ 0 };
 	const struct kiln_df_ast *ast = f->ast;
-	for (size_t i = 0; i < ast->n_directives; i++) {
+	static const char bk_check[] = "BUILDKIT_DOCKERFILE_CHECK";
+	const char *arg = lint_build_arg(f, bk_check, sizeof(bk_check) - 1);
+	if (arg) {
+		/* as in BuildKit, the build arg replaces the directive as a whole */
+		parse_check(arg, &p->check);
+		p->has_check = 1;
+	}
+	for (size_t i = 0; !arg && i < ast->n_directives; i++) {
 		if (strcmp(lint_text(&ast->directives[i].name), "check") != 0)
 			continue;
 		parse_check(lint_text(&ast->directives[i].value), &p->check);

@@ -194,6 +194,15 @@ struct kiln_lint_opts {
 	const char *tmpdir;
 	const struct kiln_ctx *ctx;
 	unsigned flags; /* enum kiln_lint_run_flags */
+	/*
+	 * Build args ("K=V"; a later K replaces an earlier one), as `docker build
+	 * --check --build-arg` passes them: BuildKit's checks evaluate the
+	 * Dockerfile with them (BUILDKIT_DOCKERFILE_CHECK replaces the `# check=`
+	 * directive, for the checks and for suppression), and the global ARGs a
+	 * base image name uses take their values.
+	 */
+	const char *const *build_args;
+	size_t n_build_args;
 };
 
 /** Limits on what one run looks at. */
