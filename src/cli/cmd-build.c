@@ -41,6 +41,7 @@ static struct kiln_strv arg_ssh = KILN_STRV_INIT;
 static struct kiln_strv arg_allow = KILN_STRV_INIT;
 static struct kiln_strv arg_cache_from = KILN_STRV_INIT;
 static struct kiln_strv arg_cache_to = KILN_STRV_INIT;
+static struct kiln_strv arg_contexts = KILN_STRV_INIT;
 static struct cli_registry_args arg_reg = { .retries = -1 };
 
 static const struct cli_spec spec = {
@@ -49,7 +50,7 @@ static const struct cli_spec spec = {
 		 "[--secret SPEC]... [--ssh SPEC]... [--allow ENTITLEMENT]... "
 		 "[--cache-from SPEC]... [--cache-to SPEC]... "
 		 "[--progress MODE] [-o SPEC]... [--push] [--iidfile F] [--metadata-file F] "
-		 "[-j N] CONTEXT|-",
+		 "[--build-context NAME=VALUE]... [-j N] CONTEXT|URL|-",
 	.summary = "Build an image from a Dockerfile and a context, the way BuildKit does.",
 	.opts =
 		(const struct cli_opt[]){
@@ -105,6 +106,10 @@ static const struct cli_spec spec = {
 			{ "source-date-epoch", 0, CLI_OPT_STRING, &arg_epoch, "SECONDS",
 			  "date the image (config and history) at SECONDS since 1970, and set "
 			  "the SOURCE_DATE_EPOCH build arg (default: $SOURCE_DATE_EPOCH)" },
+			{ "build-context", 0, CLI_OPT_LIST, &arg_contexts, "NAME=VALUE",
+			  "the image or stage NAME is VALUE instead: a directory, "
+			  "docker-image://REF, oci-layout://DIR[:TAG][@DIGEST], a git or https "
+			  "URL (repeatable)" },
 			CLI_REGISTRY_TLS_OPTS(arg_reg),
 			{ "creds", 0, CLI_OPT_STRING, &arg_reg.creds, "USER[:PASSWORD]",
 			  "credentials for pulls and pushes (instead of the credentials file)" },
@@ -114,7 +119,9 @@ static const struct cli_spec spec = {
 		"an OCI layout (type=oci: a tar, or a directory with tar=false), a docker\n"
 		"archive (type=docker), the root filesystem as a directory (type=local) or a\n"
 		"tar (type=tar), or a registry (type=registry, or --push). dest=- writes a tar\n"
-		"to stdout. CONTEXT - reads a tar context, or a lone Dockerfile, from stdin.\n"
+		"to stdout. CONTEXT - reads a tar context, or a lone Dockerfile, from stdin;\n"
+		"a git URL (https://host/repo.git#ref:dir, git@host:repo) or an https URL of a\n"
+		"tar is fetched as the context.\n"
 		"Every step is cached by a key of what it is made of (parent, instruction,\n"
 		"the build args it uses, the sources' contents); the cache lives in the store\n"
 		"until kiln prune. Base images come from the store, or are pulled when missing.\n"
@@ -143,6 +150,7 @@ static void release_args(void)
 	kiln_strv_release(&arg_allow);
 	kiln_strv_release(&arg_cache_from);
 	kiln_strv_release(&arg_cache_to);
+	kiln_strv_release(&arg_contexts);
 }
 
 static int parse_bool(const char *v, int *ret)
@@ -401,6 +409,7 @@ struct build_args {
 	struct kiln_strv hidden_args;
 	struct kiln_build_secret *secrets;
 	struct kiln_build_ssh *ssh;
+	struct kiln_build_context *contexts;
 	struct kiln_strv own;
 	char *df_data;
 	size_t df_len;
@@ -416,6 +425,9 @@ static void build_args_release(struct build_args *a)
 	for (size_t i = 0; a->ssh && i < a->o.n_ssh; i++)
 		kiln_build_ssh_release(&a->ssh[i]);
 	free(a->ssh);
+	for (size_t i = 0; a->contexts && i < a->o.n_contexts; i++)
+		kiln_build_context_release(&a->contexts[i]);
+	free(a->contexts);
 	kiln_strv_release(&a->build_args);
 	kiln_strv_release(&a->hidden_args);
 	kiln_strv_release(&a->own);
@@ -430,6 +442,37 @@ static int oom_report(struct cli_env *env)
 	struct kiln_error err = KILN_ERROR_INIT;
 	(void) kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
 	return cli_report(env, &err);
+}
+
+/* What docker takes for a remote context: a git repository or a URL. */
+static int is_url_context(const char *s)
+{
+	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) ||
+	       !strncmp(s, "git://", 6) || !strncmp(s, "ssh://", 6) ||
+	       (!strncmp(s, "git@", 4) && strchr(s, ':'));
+}
+
+/* --build-context NAME=VALUE..., checked. */
+static int parse_contexts(struct build_args *a)
+{
+	if (arg_contexts.len > KILN_BUILD_MAX_CONTEXTS)
+		return cli_usage_error(&spec, "at most %d --build-context", KILN_BUILD_MAX_CONTEXTS);
+	if (!arg_contexts.len)
+		return CLI_EXIT_OK;
+	a->contexts = kiln_calloc(arg_contexts.len, sizeof(*a->contexts));
+	if (!a->contexts)
+		return cli_usage_error(&spec, "out of memory");
+	for (size_t i = 0; i < arg_contexts.len; i++) {
+		struct kiln_error err = KILN_ERROR_INIT;
+		if (kiln_build_context_parse(arg_contexts.items[i], &a->contexts[i], &err) < 0) {
+			int r = cli_usage_error(&spec, "%s", err.msg ? err.msg : "bad --build-context");
+			kiln_error_release(&err);
+			return r;
+		}
+		a->o.n_contexts++;
+	}
+	a->o.contexts = a->contexts;
+	return CLI_EXIT_OK;
 }
 
 /* Seconds since 1970 as SOURCE_DATE_EPOCH has them: digits only. */
@@ -627,6 +670,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	}
 	if ((rc = source_date_epoch(env, a)) != CLI_EXIT_OK)
 		return rc;
+	if ((rc = parse_contexts(a)) != CLI_EXIT_OK)
+		return rc;
 	if (o->rewrite_timestamp && o->source_date_epoch < 0)
 		cli_warn(env, "rewrite-timestamp=true has no effect without SOURCE_DATE_EPOCH "
 			      "(--source-date-epoch)");
@@ -644,7 +689,21 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	if (stdin_context && arg_file && !strcmp(arg_file, "-"))
 		return cli_usage_error(&spec,
 				       "the context and the Dockerfile cannot both be stdin");
-	if (stdin_context) {
+	if (is_url_context(context)) {
+		/* fetched by the build; -f names a file in it, or - stdin */
+		o->context_url = context;
+		if (arg_file && !strcmp(arg_file, "-")) {
+			if (kiln_read_fd(STDIN_FILENO, KILN_DF_MAX_FILE, &a->df_data, &a->df_len,
+					 &err) < 0)
+				return cli_report(env, &err);
+			o->dockerfile = a->df_data;
+			o->dockerfile_len = a->df_len;
+			o->dockerfile_name = "Dockerfile";
+		} else {
+			o->dockerfile_path = arg_file ? arg_file : "Dockerfile";
+			o->dockerfile_name = o->dockerfile_path;
+		}
+	} else if (stdin_context) {
 		if (read_stdin(&o->context_tar_fd, &a->df_data, &a->df_len, &err) < 0)
 			return cli_report(env, &err);
 		if (o->context_tar_fd >= 0) {

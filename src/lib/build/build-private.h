@@ -139,6 +139,7 @@ struct bb {
 	const char *media_type; /* of new layers */
 
 	struct bb_explain *explain; /* why steps missed the cache (explain.h) */
+	struct bb_contexts *named;  /* --build-context (contexts.h) */
 
 	pthread_mutex_t fail_lock;
 	long failed_stage; /* the first stage that failed, -1 */
@@ -294,6 +295,12 @@ int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const
 		 struct kiln_error *err);
 int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int keep_git_dir,
 		 char **ret_dir, struct kiln_error *err);
+/* The same for another user than ADD (`as` starts their messages: "context web"). */
+int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
+		    const char *checksum, char **ret_dir, char **ret_name,
+		    struct kiln_digest *ret_digest, struct kiln_error *err);
+int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
+		    int keep_git_dir, char **ret_dir, struct kiln_error *err);
 int bb_is_url(const char *s);
 int bb_is_git(const char *s);
 /** A fresh directory under <store>/tmp/, heap path. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
+#include "build/contexts.h"
 #include "build/explain.h"
 #include "build/remote-cache.h"
 #include "build/mounts.h"
@@ -117,7 +118,12 @@ static int open_context(struct bb *b, struct kiln_error *err)
 	const struct kiln_build_opts *o = b->o;
 	const char *dir = o->context_dir;
 	int r;
-	if (o->context_tar_fd >= 0) {
+	if (o->context_url) {
+		/* a git repository or a URL, fetched into the scratch space */
+		if ((r = bb_context_fetch_main(b, &b->context_dir, err)) < 0)
+			return r;
+		dir = b->context_dir;
+	} else if (o->context_tar_fd >= 0) {
 		b->context_dir = kiln_asprintf("%s/context", b->tmp_root);
 		if (!b->context_dir)
 			return oom(err);
@@ -153,8 +159,9 @@ static int open_context(struct bb *b, struct kiln_error *err)
 	struct kiln_ignore_list list = KILN_IGNORE_LIST_INIT;
 	cleanup_free char *dfpath = NULL;
 	if (o->dockerfile_path)
-		dfpath = o->context_tar_fd >= 0 ? kiln_asprintf("%s/%s", dir, o->dockerfile_path)
-						: kiln_strdup(o->dockerfile_path);
+		dfpath = o->context_tar_fd >= 0 || o->context_url
+				 ? kiln_asprintf("%s/%s", dir, o->dockerfile_path)
+				 : kiln_strdup(o->dockerfile_path);
 	if (o->dockerfile_path && !dfpath)
 		return oom(err);
 	r = kiln_ignore_load_for_build(dir, dfpath, &list, &b->ignore_file, err);
@@ -201,6 +208,13 @@ static int read_dockerfile(struct bb *b, char **owned, const char **data, size_t
 		*len = o->dockerfile_len;
 		return 0;
 	}
+	if (!b->context_dir && bb_context_main_dockerfile(b)) {
+		/* the context URL was a Dockerfile */
+		int r = kiln_read_file(bb_context_main_dockerfile(b), KILN_DF_MAX_FILE, owned, len,
+				       err);
+		*data = *owned;
+		return r;
+	}
 	if (!b->context_dir)
 		return kiln_fail(err, KILN_EINVAL, 0, "no Dockerfile given");
 	cleanup_free char *p = kiln_asprintf(
@@ -221,6 +235,8 @@ static int make_graph(struct bb *b, int offline, struct kiln_df_graph **ret, str
 		.userdata = b,
 		.image_config = bb_image_config_hook,
 		.reference_check = ref_check,
+		/* --build-context NAME=... replaces the stage NAME */
+		.named_context = b->o->n_contexts ? bb_context_stage_hook : NULL,
 	};
 	struct kiln_df_graph_opts go = {
 		.target = b->o->target,
@@ -394,6 +410,7 @@ static void bb_release(struct bb *b)
 	}
 	free(b->stages);
 	bb_explain_close(b);
+	bb_contexts_close(b);
 	kiln_plan_hasher_free(b->hasher);
 	bb_images_free(b);
 	kiln_plan_free(b->plan);
@@ -501,6 +518,8 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 	int r = setup(&b, err);
 	if (r >= 0)
 		r = tmp_open(&b, err);
+	if (r >= 0)
+		r = bb_contexts_open(&b, err);
 	if (r >= 0)
 		r = bb_runmounts_init(&b, err);
 	if (r >= 0)

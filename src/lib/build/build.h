@@ -177,6 +177,33 @@ int kiln_build_cache_parse(const char *spec, int to, struct kiln_build_cache *re
 			   struct kiln_strv *own, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 
+/* ---- named build contexts (--build-context) -------------------------------- */
+
+/**
+ * One --build-context NAME=VALUE, as buildx takes it. The VALUE is a
+ * directory, `docker-image://REF` (a tag or `@sha256:` pinned),
+ * `oci-layout://DIR[:TAG][@sha256:...]`, a git repository URL or an
+ * https URL. A Dockerfile's `FROM NAME`, `COPY --from=NAME`,
+ * `RUN --mount=from=NAME` then read it instead of the image NAME, and a
+ * stage named NAME is replaced by it. NAME may end in `::OS/ARCH` to apply
+ * to that platform only.
+ */
+struct kiln_build_context {
+	char *name;
+	char *value;
+};
+
+#define KILN_BUILD_MAX_CONTEXTS 128
+
+/**
+ * Parse NAME=VALUE: NAME a valid image name (lower case), VALUE of a kind
+ * above (a directory is only checked when the build starts). -KILN_EINVAL
+ * with the reason.
+ */
+int kiln_build_context_parse(const char *spec, struct kiln_build_context *ret,
+			     struct kiln_error *err) __attribute__((warn_unused_result));
+void kiln_build_context_release(struct kiln_build_context *c);
+
 /* Limits. */
 #define KILN_BUILD_MAX_JOBS 64
 #define KILN_BUILD_MAX_OUTPUTS 16
@@ -192,6 +219,14 @@ struct kiln_build_opts {
 	/* >= 0: the context is this tar stream (plain or compressed), extracted
 	 * into the build's scratch space; context_dir is then ignored. */
 	int context_tar_fd;
+	/* A git repository (`https://host/repo.git#ref:subdir`, `git@host:repo`)
+	 * or an https URL of a tar: fetched into the build's scratch space as
+	 * the context (a URL that is no archive is the Dockerfile itself);
+	 * context_dir is then ignored. */
+	const char *context_url;
+	/* --build-context */
+	const struct kiln_build_context *contexts;
+	size_t n_contexts;
 	/* The Dockerfile's text (read by the caller: a file or stdin); NULL with
 	 * a tar context: `dockerfile_path` (default "Dockerfile") inside it. */
 	const char *dockerfile;

@@ -80,10 +80,12 @@ int bb_explain_open(struct bb *b, struct kiln_error *err)
 		return oom(err);
 	(void) pthread_mutex_init(&e->lock, NULL);
 	b->explain = e;
-	cleanup_free char *ctx = o->context_tar_fd >= 0 ? kiln_strdup("(a tar on stdin)")
+	cleanup_free char *ctx = o->context_url	      ? kiln_strdup(o->context_url)
+				 : o->context_tar_fd >= 0 ? kiln_strdup("(a tar on stdin)")
 				 : o->context_dir     ? real_or_given(o->context_dir)
 						      : kiln_strdup("(no context)");
-	cleanup_free char *df = o->dockerfile_path && o->context_tar_fd < 0
+	cleanup_free char *df = o->dockerfile_path && o->context_dir && !o->context_url &&
+					o->context_tar_fd < 0
 					? real_or_given(o->dockerfile_path)
 					: kiln_strdup(b->df_name);
 	struct kiln_buf h = KILN_BUF_INIT;

@@ -133,9 +133,9 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 	return kiln_cancelled(d->ctx) ? 1 : 0;
 }
 
-int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const char *checksum,
-		 char **ret_dir, char **ret_name, struct kiln_digest *ret_digest,
-		 struct kiln_error *err)
+int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
+		    const char *checksum, char **ret_dir, char **ret_name,
+		    struct kiln_digest *ret_digest, struct kiln_error *err)
 {
 	struct kiln_digest want;
 	int r;
@@ -149,7 +149,7 @@ int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const
 	}
 	const struct kiln_http_curl *curl;
 	if ((r = kiln_http_load(&curl, err)) < 0)
-		return kiln_error_prefix(err, r, "ADD %s", url);
+		return kiln_error_prefix(err, r, "%s %s", as, url);
 	cleanup_free char *name = url_file_name(url);
 	cleanup_free char *dir = NULL;
 	if (!name)
@@ -199,11 +199,11 @@ int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const
 	if (d.write_errno)
 		return kiln_fail(err, KILN_EIO, d.write_errno, "writing the download of %s", url);
 	if (cc != CURLE_OK)
-		return kiln_fail(err, KILN_ENET, 0, "ADD %s: %s", url,
+		return kiln_fail(err, KILN_ENET, 0, "%s %s: %s", as, url,
 				 *ebuf ? ebuf : curl->easy_strerror(cc));
 	if (checksum && !kiln_digest_equal(&want, &got))
 		return kiln_fail(err, KILN_EDIGEST, 0,
-				 "ADD %s: checksum mismatch: expected %s, downloaded %s", url,
+				 "%s %s: checksum mismatch: expected %s, downloaded %s", as, url,
 				 want.str, got.str);
 	/* Last-Modified becomes the file's time, as Docker has it */
 	if (filetime >= 0) {
@@ -280,7 +280,8 @@ static int run_git(struct bb *b, const char *git, char *const *argv, const char 
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static int git_fail(const char *log, const char *what, const char *url, struct kiln_error *err)
+static int git_fail(const char *log, const char *as, const char *what, const char *url,
+		    struct kiln_error *err)
 {
 	cleanup_free char *out = NULL;
 	size_t len = 0;
@@ -292,19 +293,19 @@ static int git_fail(const char *log, const char *what, const char *url, struct k
 	size_t tl = strlen(tail);
 	while (tl && tail[tl - 1] == '\n')
 		tl--;
-	return kiln_fail(err, KILN_ECHILD, 0, "ADD %s: git %s failed%s%.*s", url, what,
+	return kiln_fail(err, KILN_ECHILD, 0, "%s %s: git %s failed%s%.*s", as, url, what,
 			 tl ? ":\n" : "", (int) tl, tail);
 }
 
-int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int keep_git_dir,
-		 char **ret_dir, struct kiln_error *err)
+int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
+		    int keep_git_dir, char **ret_dir, struct kiln_error *err)
 {
 	char git[PATH_MAX];
 	if (find_git(git, sizeof(git)) < 0)
 		return kiln_fail(err, KILN_EUNSUPP, 0,
-				 "ADD %s: a git repository needs the git client, which is not "
+				 "%s %s: a git repository needs the git client, which is not "
 				 "installed",
-				 url);
+				 as, url);
 	/* url#ref[:subdir] */
 	const char *hash = strchr(url, '#');
 	cleanup_free char *remote =
@@ -361,14 +362,14 @@ int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int k
 		r = run_git(b, git, ref && *ref ? full : full_default, log, err);
 	}
 	if (r > 0)
-		r = git_fail(log, "clone", url, err);
+		r = git_fail(log, as, "clone", url, err);
 	if (r == 0 && is_sha) {
 		char *checkout[] = {
 			"git", "-C", co, "checkout", "--quiet", "--detach", ref, NULL
 		};
 		r = run_git(b, git, checkout, log, err);
 		if (r > 0)
-			r = git_fail(log, "checkout", url, err);
+			r = git_fail(log, as, "checkout", url, err);
 	}
 	(void) unlink(log);
 	if (r < 0)
@@ -390,7 +391,8 @@ int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int k
 		struct stat st;
 		if (lstat(from, &st) < 0 || !S_ISDIR(st.st_mode))
 			return kiln_fail(err, KILN_ENOTFOUND, 0,
-					 "ADD %s: no directory %s in the repository", url, subdir);
+					 "%s %s: no directory %s in the repository", as, url,
+					 subdir);
 		if (rename(from, to) < 0)
 			return kiln_fail_errno(err, "moving %s", from);
 		free(co);
@@ -411,4 +413,17 @@ int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int k
 	}
 	*ret_dir = steal_ptr(&final);
 	return 0;
+}
+
+int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const char *checksum,
+		 char **ret_dir, char **ret_name, struct kiln_digest *ret_digest,
+		 struct kiln_error *err)
+{
+	return bb_fetch_url_as(b, v, "ADD", url, checksum, ret_dir, ret_name, ret_digest, err);
+}
+
+int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int keep_git_dir,
+		 char **ret_dir, struct kiln_error *err)
+{
+	return bb_fetch_git_as(b, v, "ADD", url, keep_git_dir, ret_dir, err);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "build/build-private.h"
+#include "build/contexts.h"
 #include "ref/ref.h"
 #include "registry/registry.h"
 
@@ -57,8 +58,8 @@ static void on_pull_event(void *ud, const struct kiln_registry_event *ev)
 }
 
 /* Read what the store has for `manifest` into `im`. */
-static int load(struct bb *b, const struct kiln_digest *manifest, struct bb_image *im,
-		struct kiln_error *err)
+int bb_image_load(struct bb *b, const struct kiln_digest *manifest, struct bb_image *im,
+		  struct kiln_error *err)
 {
 	cleanup(kiln_oci_manifest_freep) struct kiln_oci_manifest *m = NULL;
 	cleanup(kiln_store_image_freep) struct kiln_store_image *img = NULL;
@@ -97,9 +98,10 @@ static int platform_matches(const struct kiln_oci_config *c, const struct kiln_d
 	       !strcmp(c->platform.variant, p->variant);
 }
 
-/* The work of bb_image_get() with image_lock held. */
-static int resolve(struct bb *b, const char *ref, const struct kiln_df_platform *platform,
-		   const char *plat, struct bb_image **ret, struct kiln_error *err)
+/* The work of bb_image_get() with image_lock held: `ref`, kept as `key`. */
+static int resolve(struct bb *b, const char *key, const char *ref,
+		   const struct kiln_df_platform *platform, const char *plat, struct bb_image **ret,
+		   struct kiln_error *err)
 {
 	cleanup(kiln_ref_freep) struct kiln_ref *pr = NULL;
 	int r = kiln_ref_parse(ref, KILN_REF_DEFAULT_TAG_LATEST, &pr, err);
@@ -108,7 +110,7 @@ static int resolve(struct bb *b, const char *ref, const struct kiln_df_platform 
 	struct bb_image *im = kiln_calloc(1, sizeof(*im));
 	if (!im)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	im->ref = kiln_strdup(ref);
+	im->ref = kiln_strdup(key);
 	im->platform = kiln_strdup(plat);
 	im->name = kiln_ref_string(pr);
 	if (!im->ref || !im->platform || !im->name) {
@@ -122,7 +124,7 @@ static int resolve(struct bb *b, const char *ref, const struct kiln_df_platform 
 		bb_store_lock(b);
 		r = kiln_store_resolve(b->st, im->name, &manifest, err);
 		if (r == 0) {
-			r = load(b, &manifest, im, err);
+			r = bb_image_load(b, &manifest, im, err);
 			if (r == 0 && !platform_matches(im->config, platform)) {
 				mismatch = 1;
 				kiln_oci_config_free(im->config);
@@ -166,7 +168,7 @@ static int resolve(struct bb *b, const char *ref, const struct kiln_df_platform 
 		bb_store_lock(b);
 		r = kiln_registry_pull(b->st, im->name, &ro, &pres, err);
 		if (r >= 0)
-			r = load(b, &pres.manifest, im, err);
+			r = bb_image_load(b, &pres.manifest, im, err);
 		bb_store_unlock(b);
 		kiln_registry_pull_result_release(&pres);
 		if (r < 0) {
@@ -213,8 +215,21 @@ int bb_image_get(struct bb *b, const char *ref, const struct kiln_df_platform *p
 			*ret = b->images[i];
 			break;
 		}
-	if (!*ret)
-		r = resolve(b, ref, platform, plat, ret, err);
+	/* --build-context NAME=...: the image NAME is the context */
+	const struct bb_context *c = !*ret ? bb_context_find(b, ref, plat) : NULL;
+	if (c && !bb_context_image_ref(c)) {
+		struct bb_image **n = kiln_reallocarray(b->images, b->n_images + 1, sizeof(*n));
+		if (!n)
+			r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		else
+			b->images = n;
+		if (r >= 0)
+			r = bb_context_image(b, c, ref, platform, plat, ret, err);
+		if (r >= 0 && *ret)
+			b->images[b->n_images++] = *ret;
+	} else if (!*ret) {
+		r = resolve(b, ref, c ? bb_context_image_ref(c) : ref, platform, plat, ret, err);
+	}
 	(void) pthread_mutex_unlock(&b->image_lock);
 	return r;
 }

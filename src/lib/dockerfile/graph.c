@@ -495,7 +495,7 @@ static int resolve(struct df_graph *gr, struct kiln_error *err)
 		for (size_t i = 0; i < g->n_stages; i++) {
 			struct kiln_df_stage *st = &g->stages[i];
 			struct df_state *s = &gr->states[i];
-			if (!st->needed || s->triggers_added)
+			if (!st->needed || s->triggers_added || st->replaced)
 				continue;
 			s->triggers_added = 1;
 			cleanup_free const char **texts = NULL;
@@ -749,6 +749,19 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 			return r;
 		df_stage_base(gr, i);
 		struct kiln_df_stage *st = &g->stages[i];
+		if (st->name && gr->hooks && gr->hooks->named_context) {
+			r = gr->hooks->named_context(gr->hooks->userdata, st->name, err);
+			if (r < 0) {
+				df_error_locate(err, gr->file, st->start_line,
+						st->model->from->end_line);
+				return r;
+			}
+			if (r) {
+				st->replaced = 1;
+				st->base_kind = KILN_DF_BASE_IMAGE;
+				st->base = st->name;
+			}
+		}
 		if (st->base_kind == KILN_DF_BASE_STAGE &&
 		    add_edge(gr, i, KILN_DF_EDGE_FROM, st->base_stage, st->base_raw, st->start_line,
 			     0) < 0)
@@ -802,7 +815,7 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 	for (size_t i = 0; i < g->n_stages; i++) {
 		struct df_state *s = &gr->states[i];
 		const struct kiln_df_model_stage *ms = &m->stages[i];
-		for (size_t k = 1; k < ms->n_instrs; k++)
+		for (size_t k = 1; !g->stages[i].replaced && k < ms->n_instrs; k++)
 			if (push_cmd(s, &ms->instrs[k], 0, s->n_cmds) < 0)
 				return df_oom(err);
 		for (size_t k = 0; k < s->n_cmds; k++)

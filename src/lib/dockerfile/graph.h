@@ -117,6 +117,10 @@ struct kiln_df_stage {
 	struct kiln_df_image_dep *images;
 	size_t n_images;
 
+	/* A named context (BuildKit's --build-context NAME=...) stands for the
+	 * stage: its base is the image `name` (the caller resolves it to the
+	 * context), it has no steps and depends on nothing. */
+	int replaced;
 	int needed;	/* the target needs it (the target itself included) */
 	int level;	/* its level in the schedule, -1 when not needed */
 	int dispatched; /* its steps were computed */
@@ -171,6 +175,12 @@ struct kiln_df_hooks {
 	int (*ignore_matches)(void *userdata, const char *path, struct kiln_error *err);
 	/** The .dockerignore has '!' exceptions (BuildKit then does not check). */
 	int ignore_has_exceptions;
+	/**
+	 * Whether a named context replaces the stage `name` (BuildKit's named
+	 * contexts): 1 yes, 0 no, < 0 error. Such a stage is based on the image
+	 * `name` and its instructions are not dispatched.
+	 */
+	int (*named_context)(void *userdata, const char *name, struct kiln_error *err);
 };
 
 enum kiln_df_graph_flags {
