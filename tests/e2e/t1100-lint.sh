@@ -222,6 +222,21 @@ test_expect_success 'BUILDKIT_DOCKERFILE_CHECK replaces the check directive, for
 	test "$(jq "[.[] | select(.code == \"ConsistentInstructionCasing\")] | length" c1.json)" = 0
 '
 
+test_expect_success JQ 'the stacks corpus (bench/lint/corpus): every file linted in every format, findings on the right files' '
+	n=0 &&
+	for f in "$KILN_SOURCE_ROOT"/bench/lint/corpus/*.Dockerfile; do
+		n=$((n + 1)) &&
+		for fmt in tty json sarif checkstyle gitlab_codeclimate; do
+			test_might_fail kiln lint --no-shellcheck --no-context -f $fmt "$f" >out.$fmt || return 1
+		done &&
+		jq -e "type == \"array\"" out.json >/dev/null &&
+		jq -e ".runs[0].tool.driver.name" out.sarif >/dev/null &&
+		jq -r ".[] | .file" out.json | sort -u >files &&
+		{ test ! -s files || test "$(cat files)" = "$f"; } || return 1
+	done &&
+	test $n -ge 30
+'
+
 test_expect_success '--list-rules names every DL code and the KL codes' '
 	kiln lint --list-rules >rules &&
 	test "$(grep -c "^DL" rules)" = 71 &&
