@@ -12,7 +12,7 @@
 . "$KILN_SOURCE_ROOT/tests/helper/diff-lib.sh"
 trap dockerd_stop EXIT
 
-P=ROOT,OVERLAY,BUSYBOX,BUILDAH,PODMAN,RUNC,PYTHON3
+P=ROOT,OVERLAY,BUSYBOX,BUILDAH,PODMAN,RUNC,PYTHON3,JQ
 
 test_expect_success $P 'setup: busybox in kiln and buildah, the context' '
 	diff_setup
