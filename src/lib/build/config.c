@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "base/gotext.h"
 #include "build/build-private.h"
 #include "dockerfile/syntax.h"
 
@@ -139,7 +140,7 @@ static int go_quote_list(struct kiln_buf *b, const char *const *v, size_t n)
 		if (i)
 			r = kiln_buf_addch(b, ' ');
 		if (r >= 0)
-			r = kiln_df_go_quote(b, v[i], strlen(v[i]));
+			r = kiln_go_quote(b, v[i], strlen(v[i]));
 	}
 	return r < 0 ? r : kiln_buf_addch(b, ']');
 }

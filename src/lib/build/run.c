@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/gotext.h"
 #include "build/build-private.h"
 #include "build/mounts.h"
 #include "dockerfile/syntax.h"
@@ -200,7 +201,7 @@ static char *process_text(const char *const *argv, size_t argc)
 	for (size_t i = 0; r >= 0 && i < argc; i++)
 		r = kiln_buf_addf(&j, "%s%s", i ? " " : "", argv[i]);
 	if (r >= 0)
-		r = kiln_df_go_quote(&q, j.buf, j.len);
+		r = kiln_go_quote(&q, j.buf, j.len);
 	kiln_buf_release(&j);
 	if (r < 0) {
 		kiln_buf_release(&q);

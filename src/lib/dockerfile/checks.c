@@ -4,6 +4,7 @@
  * build arg, comments above an instruction), the warning sink the model and
  * graph walks report into, and the checks that run over the whole file.
  */
+#include "base/gotext.h"
 #include "checks.h"
 
 #include <stdint.h>
@@ -14,7 +15,6 @@
 #include "base/strv.h"
 #include "checks-internal.h"
 #include "goconv.h"
-#include "gostr.h"
 #include "model-internal.h"
 #include "internal.h"
 #include "syntax.h"
@@ -143,7 +143,7 @@ struct kiln_df_lint {
 
 static size_t trim_left(const char *s, size_t n)
 {
-	return kiln_df_space_prefix(s, n);
+	return kiln_go_space_prefix(s, n);
 }
 
 /* split v on ',' into trimmed names */
@@ -154,7 +154,7 @@ static int split_names(const char *v, size_t n, struct kiln_strv *out)
 		while (j < n && v[j] != ',')
 			j++;
 		size_t a = i + trim_left(v + i, j - i);
-		size_t b = j - kiln_df_space_suffix(v + a, j - a);
+		size_t b = j - kiln_go_space_suffix(v + a, j - a);
 		if (kiln_strv_pushn(out, v + a, b - a) < 0)
 			return -KILN_ENOMEM;
 		if (j >= n)
@@ -166,7 +166,7 @@ static int split_names(const char *v, size_t n, struct kiln_strv *out)
 static int quote_fail(struct kiln_error *err, const char *fmt, const char *s, size_t n)
 {
 	struct kiln_buf q = KILN_BUF_INIT;
-	int r = kiln_df_go_quote(&q, s, n);
+	int r = kiln_go_quote(&q, s, n);
 	r = r < 0 ? df_oom(err) : kiln_fail(err, KILN_EINVAL, 0, fmt, q.buf);
 	kiln_buf_release(&q);
 	return r;
@@ -178,7 +178,7 @@ static int parse_lint_options(const char *s, struct lint_config *c, struct kiln_
 	memset(c, 0, sizeof(*c));
 	size_t n = strlen(s);
 	size_t a = trim_left(s, n);
-	size_t len = n - a - kiln_df_space_suffix(s + a, n - a);
+	size_t len = n - a - kiln_go_space_suffix(s + a, n - a);
 	s += a;
 	if (len == 0)
 		return 0;
@@ -200,13 +200,13 @@ static int parse_lint_options(const char *s, struct lint_config *c, struct kiln_
 			return quote_fail(err, "invalid check option %s", p, pl);
 		size_t kl = (size_t) (eq - p);
 		size_t ka = trim_left(p, kl);
-		size_t kb = kl - kiln_df_space_suffix(p + ka, kl - ka);
+		size_t kb = kl - kiln_go_space_suffix(p + ka, kl - ka);
 		const char *k = p + ka;
 		size_t klen = kb - ka;
 		const char *v = eq + 1;
 		size_t vl = pl - kl - 1;
 		size_t va = trim_left(v, vl);
-		size_t vlen = vl - va - kiln_df_space_suffix(v + va, vl - va);
+		size_t vlen = vl - va - kiln_go_space_suffix(v + va, vl - va);
 		v += va;
 		if (klen == 4 && !memcmp(k, "skip", 4)) {
 			if (vlen == 3 && !memcmp(v, "all", 3))
@@ -224,9 +224,9 @@ static int parse_lint_options(const char *s, struct lint_config *c, struct kiln_
 				return df_oom(err);
 			if (df_go_parse_bool(bv, &c->error) < 0) {
 				struct kiln_buf q1 = KILN_BUF_INIT, q2 = KILN_BUF_INIT;
-				int r = kiln_df_go_quote(&q1, p, pl);
+				int r = kiln_go_quote(&q1, p, pl);
 				if (r >= 0)
-					r = kiln_df_go_quote(&q2, bv, strlen(bv));
+					r = kiln_go_quote(&q2, bv, strlen(bv));
 				r = r < 0 ? df_oom(err)
 					  : kiln_fail(
 						    err, KILN_EINVAL, 0,
@@ -503,7 +503,7 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 		if (!name)
 			continue;
 		struct kiln_buf q = KILN_BUF_INIT;
-		if (kiln_df_go_quote(&q, name, strlen(name)) < 0) {
+		if (kiln_go_quote(&q, name, strlen(name)) < 0) {
 			kiln_buf_release(&q);
 			return -KILN_ENOMEM;
 		}

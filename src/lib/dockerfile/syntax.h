@@ -7,7 +7,6 @@
 #include "ast.h"
 #include "base/buf.h"
 #include "base/error.h"
-#include "gostr.h"
 
 /*
  * The pieces of BuildKit's parser that other parts of kiln reuse on their
