@@ -4,7 +4,6 @@
  * build arg, comments above an instruction), the warning sink the model and
  * graph walks report into, and the checks that run over the whole file.
  */
-#include "base/gotext.h"
 #include "checks.h"
 
 #include <stdint.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/gotext.h"
 #include "base/strv.h"
 #include "checks-internal.h"
 #include "goconv.h"
