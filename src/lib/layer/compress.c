@@ -2,10 +2,14 @@
 /*
  * Compression names and detection, limits, and the output pipeline: tar
  * bytes are hashed (diff_id), compressed, hashed again (digest) and written
- * to the fd through one buffer, in a single pass.
+ * to the fd through one buffer, in a single pass. gzip chunks of a layer
+ * bigger than one chunk are deflated on worker threads, their output
+ * written in order: the bytes are the same as with one thread.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libdeflate.h>
 #include <zlib.h>
@@ -114,6 +118,53 @@ void kiln_layer_limits_resolve(const struct kiln_layer_limits *in, struct kiln_l
 #define OUT_BUF ((size_t) 256 * 1024)
 #define ZOUT_BUF ((size_t) 128 * 1024)
 
+/*
+ * Parallel gzip: at most GZ_MAX_WORKERS threads deflate chunks, each with its
+ * own deflate state; one more chunk than workers is in flight, so the
+ * calling thread fills the next chunk (reading files, hashing) while they
+ * work. Memory: ~2 MiB per chunk in flight and ~270 KiB per deflate state.
+ */
+#define GZ_MAX_WORKERS 4
+
+enum gz_job_state { JOB_FREE, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
+struct gz_job {
+	unsigned char *in; /* GZIP_CHUNK bytes */
+	size_t in_len;
+	unsigned char *dict; /* GZIP_DICT bytes: the input before `in` */
+	size_t dict_len;
+	int flush;
+	unsigned char *out;
+	size_t out_len;
+	size_t out_cap;
+	enum gz_job_state state;
+	int failed;
+};
+
+struct gz_pool;
+
+struct gz_worker {
+	struct gz_pool *pool;
+	z_stream z;
+	int z_init;
+	pthread_t th;
+	int started;
+};
+
+struct gz_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work; /* a job was queued, or stop */
+	pthread_cond_t done; /* a job is done */
+	struct gz_worker w[GZ_MAX_WORKERS];
+	size_t nw;
+	struct gz_job jobs[GZ_MAX_WORKERS + 1];
+	size_t njobs;
+	/* jobs head..tail-1 are in flight, in stream order; next is the next
+	 * one a worker takes */
+	uint64_t head, next, tail;
+	int stop;
+};
+
 struct kiln_layer_out {
 	int fd;
 	enum kiln_compression c;
@@ -135,6 +186,8 @@ struct kiln_layer_out {
 	size_t dict_len;
 	uint32_t crc;
 	int gz_header_done;
+	struct gz_pool *pool;
+	int pool_off; /* one thread: one CPU, or the pool could not start */
 
 	/* zstd */
 	ZSTD_CCtx *zc;
@@ -255,6 +308,22 @@ static int gzip_header(struct kiln_layer_out *p, struct kiln_error *err)
 	return emit(p, h, sizeof(h), err);
 }
 
+/* A chunk of input was handed to deflate: the CRC, and the dictionary for
+ * the next chunk (the last 32 KiB of input so far). */
+static void chunk_done(struct kiln_layer_out *p, const unsigned char *in, size_t len)
+{
+	p->crc = libdeflate_crc32(p->crc, in, len);
+	if (len >= GZIP_DICT) {
+		memcpy(p->dict, in + len - GZIP_DICT, GZIP_DICT);
+		p->dict_len = GZIP_DICT;
+	} else {
+		size_t keep = p->dict_len + len > GZIP_DICT ? GZIP_DICT - len : p->dict_len;
+		memmove(p->dict, p->dict + p->dict_len - keep, keep);
+		memcpy(p->dict + keep, in, len);
+		p->dict_len = keep + len;
+	}
+}
+
 /* Compress the buffered chunk with a fresh state primed by the dictionary. */
 static int gz_chunk(struct kiln_layer_out *p, int flush, struct kiln_error *err)
 {
@@ -284,19 +353,219 @@ static int gz_chunk(struct kiln_layer_out *p, int flush, struct kiln_error *err)
 		if (flush == Z_FINISH ? zr == Z_STREAM_END : p->z.avail_out != 0)
 			break;
 	}
-	p->crc = libdeflate_crc32(p->crc, p->chunk, p->chunk_len);
-	/* the dictionary for the next chunk: the last 32 KiB of input so far */
-	if (p->chunk_len >= GZIP_DICT) {
-		memcpy(p->dict, p->chunk + p->chunk_len - GZIP_DICT, GZIP_DICT);
-		p->dict_len = GZIP_DICT;
-	} else {
-		size_t keep = p->dict_len + p->chunk_len > GZIP_DICT ? GZIP_DICT - p->chunk_len
-								     : p->dict_len;
-		memmove(p->dict, p->dict + p->dict_len - keep, keep);
-		memcpy(p->dict + keep, p->chunk, p->chunk_len);
-		p->dict_len = keep + p->chunk_len;
-	}
+	chunk_done(p, p->chunk, p->chunk_len);
 	p->chunk_len = 0;
+	return 0;
+}
+
+/* ---- parallel gzip ------------------------------------------------------ */
+
+/* Deflate one job into its growing output buffer (the bytes do not depend
+ * on how much output room each deflate() call had). */
+static int gz_deflate_job(z_stream *z, struct gz_job *j)
+{
+	if (deflateReset(z) != Z_OK)
+		return -1;
+	if (j->dict_len && deflateSetDictionary(z, j->dict, (uInt) j->dict_len) != Z_OK)
+		return -1;
+	z->next_in = j->in;
+	z->avail_in = (uInt) j->in_len;
+	j->out_len = 0;
+	for (;;) {
+		if (j->out_cap - j->out_len < 4096) {
+			size_t ncap = j->out_cap * 2;
+			unsigned char *n = kiln_realloc(j->out, ncap);
+			if (!n)
+				return -1;
+			j->out = n;
+			j->out_cap = ncap;
+		}
+		z->next_out = j->out + j->out_len;
+		z->avail_out = (uInt) (j->out_cap - j->out_len);
+		int zr = deflate(z, j->flush);
+		if (zr == Z_STREAM_ERROR)
+			return -1;
+		j->out_len = j->out_cap - z->avail_out;
+		if (j->flush == Z_FINISH ? zr == Z_STREAM_END : z->avail_out != 0)
+			return 0;
+	}
+}
+
+static void *gz_worker_main(void *arg)
+{
+	struct gz_worker *w = arg;
+	struct gz_pool *pl = w->pool;
+	pthread_mutex_lock(&pl->mu);
+	for (;;) {
+		while (!pl->stop && pl->next == pl->tail)
+			pthread_cond_wait(&pl->work, &pl->mu);
+		if (pl->stop)
+			break;
+		struct gz_job *j = &pl->jobs[pl->next % pl->njobs];
+		pl->next++;
+		j->state = JOB_RUNNING;
+		pthread_mutex_unlock(&pl->mu);
+		int failed = gz_deflate_job(&w->z, j) < 0;
+		pthread_mutex_lock(&pl->mu);
+		j->failed = failed;
+		j->state = JOB_DONE;
+		pthread_cond_broadcast(&pl->done);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return NULL;
+}
+
+static void gz_pool_free(struct gz_pool *pl)
+{
+	if (!pl)
+		return;
+	pthread_mutex_lock(&pl->mu);
+	pl->stop = 1;
+	pthread_cond_broadcast(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+	for (size_t i = 0; i < pl->nw; i++) {
+		if (pl->w[i].started)
+			(void) pthread_join(pl->w[i].th, NULL);
+		if (pl->w[i].z_init)
+			(void) deflateEnd(&pl->w[i].z);
+	}
+	for (size_t i = 0; i < pl->njobs; i++) {
+		free(pl->jobs[i].in);
+		free(pl->jobs[i].dict);
+		free(pl->jobs[i].out);
+	}
+	pthread_cond_destroy(&pl->done);
+	pthread_cond_destroy(&pl->work);
+	pthread_mutex_destroy(&pl->mu);
+	free(pl);
+}
+
+/* Workers for this layer, or NULL: then it is deflated on this thread (the
+ * output is the same). */
+static struct gz_pool *gz_pool_new(int level)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 2)
+		return NULL;
+	size_t nw = cpus > GZ_MAX_WORKERS ? GZ_MAX_WORKERS : (size_t) cpus;
+	struct gz_pool *pl = kiln_calloc(1, sizeof(*pl));
+	if (!pl)
+		return NULL;
+	if (pthread_mutex_init(&pl->mu, NULL) != 0) {
+		free(pl);
+		return NULL;
+	}
+	if (pthread_cond_init(&pl->work, NULL) != 0) {
+		pthread_mutex_destroy(&pl->mu);
+		free(pl);
+		return NULL;
+	}
+	if (pthread_cond_init(&pl->done, NULL) != 0) {
+		pthread_cond_destroy(&pl->work);
+		pthread_mutex_destroy(&pl->mu);
+		free(pl);
+		return NULL;
+	}
+	pl->njobs = nw + 1;
+	for (size_t i = 0; i < pl->njobs; i++) {
+		struct gz_job *j = &pl->jobs[i];
+		j->out_cap = GZIP_CHUNK + GZIP_CHUNK / 64 + 4096;
+		j->in = kiln_malloc(GZIP_CHUNK);
+		j->dict = kiln_malloc(GZIP_DICT);
+		j->out = kiln_malloc(j->out_cap);
+		if (!j->in || !j->dict || !j->out)
+			goto fail;
+	}
+	for (size_t i = 0; i < nw; i++) {
+		struct gz_worker *w = &pl->w[i];
+		w->pool = pl;
+		pl->nw = i + 1;
+		if (deflateInit2(&w->z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			goto fail;
+		w->z_init = 1;
+		if (pthread_create(&w->th, NULL, gz_worker_main, w) != 0)
+			goto fail;
+		w->started = 1;
+	}
+	return pl;
+fail:
+	gz_pool_free(pl);
+	return NULL;
+}
+
+/* Write the oldest job's output once it is done. */
+static int gz_pool_emit_oldest(struct kiln_layer_out *p, struct kiln_error *err)
+{
+	struct gz_pool *pl = p->pool;
+	struct gz_job *j = &pl->jobs[pl->head % pl->njobs];
+	pthread_mutex_lock(&pl->mu);
+	while (j->state != JOB_DONE)
+		pthread_cond_wait(&pl->done, &pl->mu);
+	pthread_mutex_unlock(&pl->mu);
+	if (j->failed)
+		return kiln_fail(err, KILN_EINTERNAL, 0, "deflate failed");
+	int r = emit(p, j->out, j->out_len, err);
+	if (r < 0)
+		return r;
+	j->state = JOB_FREE;
+	pl->head++;
+	return 0;
+}
+
+/* Hand the buffered chunk to the workers. */
+static int gz_pool_submit(struct kiln_layer_out *p, int flush, struct kiln_error *err)
+{
+	struct gz_pool *pl = p->pool;
+	int r;
+	if (!p->gz_header_done) {
+		r = gzip_header(p, err);
+		if (r < 0)
+			return r;
+	}
+	while (pl->tail - pl->head == pl->njobs) {
+		r = gz_pool_emit_oldest(p, err);
+		if (r < 0)
+			return r;
+	}
+	struct gz_job *j = &pl->jobs[pl->tail % pl->njobs];
+	/* the chunk becomes the job's input; the job's free buffer the next chunk */
+	unsigned char *t = j->in;
+	j->in = p->chunk;
+	p->chunk = t;
+	j->in_len = p->chunk_len;
+	memcpy(j->dict, p->dict, p->dict_len);
+	j->dict_len = p->dict_len;
+	j->flush = flush;
+	j->failed = 0;
+	chunk_done(p, j->in, j->in_len);
+	p->chunk_len = 0;
+	pthread_mutex_lock(&pl->mu);
+	j->state = JOB_QUEUED;
+	pl->tail++;
+	pthread_cond_signal(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+	return 0;
+}
+
+/* A full chunk (flush Z_SYNC_FLUSH) or the last one (Z_FINISH). */
+static int gz_flush_chunk(struct kiln_layer_out *p, int flush, struct kiln_error *err)
+{
+	/* a layer of one chunk stays on this thread */
+	if (!p->pool && !p->pool_off && flush != Z_FINISH) {
+		p->pool = gz_pool_new(p->level);
+		if (!p->pool)
+			p->pool_off = 1;
+	}
+	if (!p->pool)
+		return gz_chunk(p, flush, err);
+	int r = gz_pool_submit(p, flush, err);
+	if (r < 0 || flush != Z_FINISH)
+		return r;
+	while (p->pool->head != p->pool->tail) {
+		r = gz_pool_emit_oldest(p, err);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -336,7 +605,7 @@ int kiln_layer_out_write(struct kiln_layer_out *p, const void *buf, size_t len,
 			d += n;
 			len -= n;
 			if (p->chunk_len == GZIP_CHUNK) {
-				int r = gz_chunk(p, Z_SYNC_FLUSH, err);
+				int r = gz_flush_chunk(p, Z_SYNC_FLUSH, err);
 				if (r < 0)
 					return r;
 			}
@@ -359,7 +628,7 @@ int kiln_layer_out_finish(struct kiln_layer_out *p, struct kiln_layer_digests *r
 	p->finished = 1;
 	if (p->c == KILN_COMPRESSION_GZIP) {
 		/* the last chunk (possibly empty) ends the deflate stream */
-		r = gz_chunk(p, Z_FINISH, err);
+		r = gz_flush_chunk(p, Z_FINISH, err);
 		if (r < 0)
 			return r;
 		unsigned char t[8];
@@ -395,6 +664,7 @@ void kiln_layer_out_free(struct kiln_layer_out *p)
 {
 	if (!p)
 		return;
+	gz_pool_free(p->pool);
 	if (p->z_init)
 		(void) deflateEnd(&p->z);
 	ZSTD_freeCCtx(p->zc);
