@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# kiln against buildah, podman and BuildKit (dockerd) on the multi-stage
+# cases in cases/, in one run, and the ratio kiln/peer per row.
+#
+#   bench/peers/run.sh [KILN]
+#
+# KILN defaults to build/kiln. Needs root, overlayfs, /usr/bin/time, and
+# the peers set up as bench/peers/README.md says: a registry on
+# 127.0.0.1:5000 holding busybox:1.35 and debian:bookworm-gcc-local, and
+# dockerd with BuildKit on unix://$PEERS_WORKDIR/docker/docker.sock. A peer
+# that is not there is skipped, and the table says so.
+#
+# Tools: kiln (its defaults: new layers gzip level 1), kiln-uncompressed
+# (`-o type=image,compression=uncompressed`: layers kept as plain tar, as
+# containers-storage and dockerd keep theirs; shown, not in the ratios),
+# buildah, podman, buildkit.
+# Per case and tool, RUNS times (default 3):
+#   cold   store and build cache emptied, base images pulled (untimed; for
+#          kiln also unpacked with `kiln run BASE true`, as a peer's pull
+#          unpacks them into its storage); then SETTLE seconds (default
+#          31) of rest: ext4 without a journal skips inodes freed in the
+#          last 30 s, and every new file of the build would scan past the
+#          ones the reset just deleted
+#   warm   the same build again, nothing changed
+#   touch  one source file (case.conf TOUCH) gets a line appended
+# Each build runs under /usr/bin/time -v: wall time, and the peak RSS of the
+# largest process of the build's process tree (RUN steps included). For
+# BuildKit the work is done in dockerd: its RSS (with its children) is read
+# from /proc after each build and added to the docker CLI's.
+# After each cold build the image is run once and its first line of output
+# compared with case.conf EXPECT.
+#
+# Environment: RUNS (3), TOOLS ("kiln kiln-uncompressed buildah podman
+# buildkit"), SETTLE (31), CASES (all
+# in cases/), OUT (scratch and results, default /tmp/kiln-peerbench),
+# PEERS_WORKDIR (/tmp/peers: dockerd's socket and pid file), DOCKER
+# (/usr/bin/docker, Debian's 20.10 CLI).
+# Results: $OUT/results.csv (every build), $OUT/summary.md (medians and
+# ratios), $OUT/commands.txt (the exact build commands), $OUT/logs/.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+KILN=${1:-$TOP/build/kiln}
+KILN=$(cd "$(dirname "$KILN")" && pwd)/$(basename "$KILN")
+RUNS=${RUNS:-3}
+TOOLS=${TOOLS:-"kiln kiln-uncompressed buildah podman buildkit"}
+SETTLE=${SETTLE:-31}
+CASES=${CASES:-$(cd "$HERE/cases" && for d in */; do printf '%s ' "${d%/}"; done)}
+OUT=${OUT:-/tmp/kiln-peerbench}
+PEERS_WORKDIR=${PEERS_WORKDIR:-/tmp/peers}
+DOCKER=${DOCKER:-/usr/bin/docker}
+DHOST=unix://$PEERS_WORKDIR/docker/docker.sock
+KROOT=$OUT/kiln-root
+RES=$OUT/results.csv
+CHK=$OUT/checks.csv
+
+mkdir -p "$OUT/logs" "$OUT/orig" "$OUT/ctx" "$OUT/storage"
+log() { printf '[peers %(%T)T] %s\n' -1 "$*" | tee -a "$OUT/bench.log" >&2; }
+
+# --- tools -------------------------------------------------------------------
+st() { # containers-storage of buildah/podman: one per tool, so no shared cache
+	echo "--root $OUT/storage/$1/root --runroot $OUT/storage/$1/run --storage-driver overlay"
+}
+dk() { "$DOCKER" -H "$DHOST" "$@"; }
+
+available() {
+	case $1 in
+	kiln | kiln-uncompressed) [[ -x $KILN ]] ;;
+	buildah) command -v buildah >/dev/null ;;
+	podman) command -v podman >/dev/null ;;
+	buildkit) dk version >/dev/null 2>&1 ;;
+	*) return 1 ;;
+	esac
+}
+
+build_cmd() { # TOOL CASE CTX
+	local tool=$1 c=$2 ctx=$3 tag=bench-$2:latest
+	case $tool in
+	kiln) echo "env KILN_ROOT=$KROOT $KILN build --progress=plain --network none -t $tag -f $ctx/Dockerfile $ctx" ;;
+	kiln-uncompressed) echo "env KILN_ROOT=$KROOT $KILN build --progress=plain --network none -o type=image,compression=uncompressed -t $tag -f $ctx/Dockerfile $ctx" ;;
+	buildah) echo "buildah $(st buildah) bud --layers --isolation oci --network none -t $tag -f $ctx/Dockerfile $ctx" ;;
+	podman) echo "podman $(st podman) build --layers --network none -t $tag -f $ctx/Dockerfile $ctx" ;;
+	buildkit) echo "env DOCKER_BUILDKIT=1 $DOCKER -H $DHOST build --progress=plain --network none -t $tag -f $ctx/Dockerfile $ctx" ;;
+	esac
+}
+
+# Empty the tool's images and build cache, then pull the bases (untimed).
+reset_tool() { # TOOL BASES
+	local tool=$1 bases=$2 b
+	case $tool in
+	kiln | kiln-uncompressed)
+		rm -rf "$KROOT"
+		for b in $bases; do
+			KILN_ROOT=$KROOT "$KILN" pull "$b" >>"$OUT/logs/kiln.pull.log" 2>&1
+			# unpack the layers now: the peers' pulls do
+			KILN_ROOT=$KROOT "$KILN" run --rm --network none "$b" true
+		done ;;
+	buildah | podman)
+		# shellcheck disable=SC2046
+		buildah $(st "$tool") rm --all >/dev/null 2>&1 || true
+		# shellcheck disable=SC2046
+		podman $(st "$tool") rm --all --force >/dev/null 2>&1 || true
+		# shellcheck disable=SC2046
+		podman $(st "$tool") rmi --all --force >/dev/null 2>&1 || true
+		for b in $bases; do
+			# shellcheck disable=SC2046
+			podman $(st "$tool") pull -q --tls-verify=false "$b" >/dev/null
+		done ;;
+	buildkit)
+		dk ps -aq | xargs -r "$DOCKER" -H "$DHOST" rm -f >/dev/null
+		dk builder prune -af >/dev/null
+		dk image prune -af >/dev/null
+		dk images -q | xargs -r "$DOCKER" -H "$DHOST" rmi -f >/dev/null 2>&1 || true
+		for b in $bases; do dk pull -q "$b" >/dev/null; done ;;
+	esac
+}
+
+run_image() { # TOOL TAG: the first line the image's CMD prints
+	# shellcheck disable=SC2046
+	case $1 in
+	kiln | kiln-uncompressed) KILN_ROOT=$KROOT "$KILN" run --rm --network none "$2" 2>&1 | head -1 ;;
+	buildah | podman) podman $(st "$1") run --rm --network none "$2" 2>&1 | head -1 ;;
+	buildkit) dk run --rm --network none "$2" 2>&1 | head -1 ;;
+	esac
+}
+
+dockerd_rss_kb() { # VmRSS of dockerd and its children (containerd), KiB
+	local pf=$PEERS_WORKDIR/docker/dockerd.pid tot=0 p
+	[[ -s $pf ]] || { echo 0; return; }
+	for p in $(cat "$pf") $(pgrep -P "$(cat "$pf")" 2>/dev/null); do
+		tot=$((tot + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+	done
+	echo $tot
+}
+
+measure() { # TOOL CASE RUN PHASE CTX
+	local tool=$1 c=$2 run=$3 phase=$4 ctx=$5 rc=0 cmd wall rss drss
+	local base=$OUT/logs/$tool.$c.$run.$phase
+	cmd=$(build_cmd "$tool" "$c" "$ctx")
+	echo "$cmd" >"$base.cmd"
+	local t0 t1
+	t0=$(date +%s%N)
+	# shellcheck disable=SC2086
+	/usr/bin/time -v -o "$base.time" $cmd >"$base.log" 2>&1 || rc=$?
+	t1=$(date +%s%N)
+	# wall time in ms from the clock (time -v rounds to 10 ms)
+	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+	rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$base.time")
+	drss=0
+	[[ $tool == buildkit ]] && drss=$(dockerd_rss_kb)
+	echo "$tool,$c,$run,$phase,$wall,$rss,$drss,$rc,$(cut -d' ' -f1 /proc/loadavg)" >>"$RES"
+	log "$tool $c run$run $phase: ${wall}s rss=${rss}KiB${drss:+ dockerd=${drss}KiB} rc=$rc"
+	if [[ $rc != 0 ]]; then
+		log "build failed, see $base.log"
+		tail -5 "$base.log" >&2
+	fi
+	return "$rc"
+}
+
+edit_file() { # FILE TAG: a change of content, not only of mtime
+	case $1 in
+	*.c | *.h) printf '/* bench edit %s */\n' "$2" >>"$1" ;;
+	*) printf '# bench edit %s\n' "$2" >>"$1" ;;
+	esac
+}
+
+# --- runs ----------------------------------------------------------------------
+ts=$(date +%Y%m%d-%H%M%S)
+for f in "$RES" "$CHK" "$OUT/summary.md"; do
+	if [[ -e $f ]]; then mv "$f" "${f%.*}.$ts.${f##*.}"; fi
+done
+echo "tool,case,run,phase,wall_s,maxrss_kb,dockerd_rss_kb,rc,load1" >"$RES"
+echo "tool,case,run,output,check" >"$CHK"
+: >"$OUT/commands.txt"
+: >"$OUT/skipped.txt"
+log "kiln $KILN ($("$KILN" version | head -1)); RUNS=$RUNS SETTLE=$SETTLE; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+for c in $CASES; do
+	cdir=$HERE/cases/$c
+	[[ -f $cdir/Dockerfile ]] || { log "skip $c: no Dockerfile"; continue; }
+	TOUCH=
+	EXPECT=
+	BASES=
+	# shellcheck disable=SC1091
+	source "$cdir/case.conf"
+	ctx=$OUT/ctx/$c
+	mkdir -p "$ctx"
+	rsync -a --exclude case.conf --exclude prepare.sh "$cdir/" "$ctx/"
+	if [[ -x $cdir/prepare.sh ]]; then "$cdir/prepare.sh" "$ctx"; fi
+	cp "$cdir/$TOUCH" "$OUT/orig/$c.touch" 2>/dev/null || cp "$ctx/$TOUCH" "$OUT/orig/$c.touch"
+
+	for tool in $TOOLS; do
+		if ! available "$tool"; then
+			log "SKIPPED: $tool is not available (see bench/peers/README.md)"
+			echo "$tool" >>"$OUT/skipped.txt"
+			continue
+		fi
+		build_cmd "$tool" "$c" "$ctx" >>"$OUT/commands.txt"
+		for run in $(seq 1 "$RUNS"); do
+			cp "$OUT/orig/$c.touch" "$ctx/$TOUCH"
+			t0=$(date +%s%N)
+			reset_tool "$tool" "$BASES"
+			log "$tool: reset, bases pulled (untimed): $(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.2f", (b - a) / 1e9}') s"
+			sync
+			sleep "$SETTLE"
+			if ! measure "$tool" "$c" "$run" cold "$ctx"; then
+				log "cold build of $c failed for $tool: skipping its other runs"
+				break
+			fi
+			out=$(run_image "$tool" "bench-$c:latest" || true)
+			chk=FAIL
+			[[ $out == "$EXPECT"* ]] && chk=ok
+			echo "$tool,$c,$run,\"$out\",$chk" >>"$CHK"
+			[[ $chk == ok ]] || log "$tool $c: the image printed '$out', not '$EXPECT'"
+			measure "$tool" "$c" "$run" warm "$ctx" || true
+			edit_file "$ctx/$TOUCH" "$tool-$run-$(date +%s%N)"
+			measure "$tool" "$c" "$run" touch "$ctx" || true
+		done
+		cp "$OUT/orig/$c.touch" "$ctx/$TOUCH"
+	done
+done
+log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- summary -------------------------------------------------------------------
+# Targets, as ratios to the fastest peer of the row: warm <= 0.1, cold and
+# touch <= 0.5 (c-bigctx <= 0.25); kiln's peak RSS <= 0.2 of the smallest
+# peer's (BuildKit: docker CLI + dockerd).
+{
+	echo "## Medians of $RUNS runs ($(date -u +%Y-%m-%d), $(nproc) CPUs)"
+	echo
+	echo "Wall seconds. ratio = kiln / fastest peer of the row."
+	echo
+	echo "| case | phase | kiln | kiln (uncompressed) | buildah | podman | buildkit | ratio | target | met |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	tail -n +2 "$RES" | awk -F, -v mode=wall -f "$HERE/summary.awk"
+	echo
+	echo "Peak RSS MiB (largest process of the build's tree; buildkit: docker CLI + dockerd)."
+	echo "ratio = kiln / smallest peer of the row."
+	echo
+	echo "| case | phase | kiln | kiln (uncompressed) | buildah | podman | buildkit | ratio | target | met |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	tail -n +2 "$RES" | awk -F, -v mode=rss -f "$HERE/summary.awk"
+	echo
+	echo "Image output checks (EXPECT): $(tail -n +2 "$CHK" | awk -F, '{n[$NF]++} END {for (k in n) printf "%s %d  ", k, n[k]}')"
+	if [[ -s $OUT/skipped.txt ]]; then echo "SKIPPED (not available): $(sort -u "$OUT/skipped.txt" | tr '\n' ' ')"; fi
+	fails=$(tail -n +2 "$RES" | awk -F, '$8 != 0' | wc -l)
+	echo "Failed builds: $fails"
+	echo "Load average (1 min) after the builds: $(tail -n +2 "$RES" | awk -F, '{s += $9; if ($9 > m) m = $9} END {printf "mean %.2f, max %.2f", s / NR, m}')"
+} >"$OUT/summary.md"
+cat "$OUT/summary.md"
+log "results: $RES  summary: $OUT/summary.md  commands: $OUT/commands.txt"
