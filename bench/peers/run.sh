@@ -19,9 +19,10 @@
 #   cold   store and build cache emptied, base images pulled (untimed; for
 #          kiln also unpacked with `kiln run BASE true`, as a peer's pull
 #          unpacks them into its storage); then SETTLE seconds (default
-#          31) of rest: ext4 without a journal skips inodes freed in the
-#          last 30 s, and every new file of the build would scan past the
-#          ones the reset just deleted
+#          31) of rest, so that the files the reset deleted are not in
+#          the way of the build's (ext4 without a journal skips recently
+#          freed inodes when it allocates; how much the rest helps on a
+#          given machine is not measured here)
 #   warm   the same build again, nothing changed
 #   touch  one source file (case.conf TOUCH) gets a line appended
 # Each build runs under /usr/bin/time -v: wall time, and the peak RSS of the
