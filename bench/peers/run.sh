@@ -224,6 +224,17 @@ for c in $CASES; do
 done
 log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# What the measurement itself costs: the same clock reads around the same
+# wrapper (/usr/bin/time -v, env) running `true`. It is inside every wall
+# time above and matters only for the millisecond rows (kiln's warm ones).
+overhead_ms=$(for _ in $(seq 1 11); do
+	t0=$(date +%s%N)
+	/usr/bin/time -v -o /dev/null env true
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000))
+done | sort -n | awk '{v[NR] = $1} END {printf "%.1f", v[int((NR + 1) / 2)] / 1000}')
+log "measurement overhead (median of 11 timed runs of /usr/bin/time -v env true): $overhead_ms ms"
+
 # --- summary -------------------------------------------------------------------
 # Targets, as ratios to the fastest peer of the row: warm <= 0.1, cold and
 # touch <= 0.5 (c-bigctx <= 0.25); kiln's peak RSS <= 0.2 of the smallest
@@ -248,6 +259,7 @@ log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	if [[ -s $OUT/skipped.txt ]]; then echo "SKIPPED (not available): $(sort -u "$OUT/skipped.txt" | tr '\n' ' ')"; fi
 	fails=$(tail -n +2 "$RES" | awk -F, '$8 != 0' | wc -l)
 	echo "Failed builds: $fails"
+	echo "Measurement overhead (/usr/bin/time -v env true, timed the same way, median of 11): $overhead_ms ms, included in every wall time"
 	echo "Load average (1 min) after the builds: $(tail -n +2 "$RES" | awk -F, '{s += $9; if ($9 > m) m = $9} END {printf "mean %.2f, max %.2f", s / NR, m}')"
 } >"$OUT/summary.md"
 cat "$OUT/summary.md"
