@@ -477,7 +477,7 @@ static int32_t *runes_of(const char *s, size_t *n)
 
 size_t df_levenshtein(const char *a, const char *b)
 {
-	size_t na, nb;
+	size_t na = 0, nb = 0; /* runes_of() leaves them unset when it fails */
 	cleanup_free int32_t *ra = runes_of(a, &na);
 	cleanup_free int32_t *rb = runes_of(b, &nb);
 	cleanup_free size_t *row = kiln_calloc(nb + 1, sizeof(size_t));

@@ -29,12 +29,16 @@ struct fpath {
 
 static const char *fp_join(struct fpath *out, const char *parent, const char *key, long idx)
 {
+	int n;
 	if (idx >= 0)
-		(void)snprintf(out->s, sizeof(out->s), "%s%s%s[%ld]", parent ? parent : "",
-			       parent && *parent && key ? "." : "", key ? key : "", idx);
+		n = snprintf(out->s, sizeof(out->s), "%s%s%s[%ld]", parent ? parent : "",
+			     parent && *parent && key ? "." : "", key ? key : "", idx);
 	else
-		(void)snprintf(out->s, sizeof(out->s), "%s%s%s", parent ? parent : "",
-			       parent && *parent ? "." : "", key);
+		n = snprintf(out->s, sizeof(out->s), "%s%s%s", parent ? parent : "",
+			     parent && *parent ? "." : "", key ? key : "");
+	/* a path longer than the buffer is cut: it only names a field in a message */
+	if (n < 0)
+		out->s[0] = '\0';
 	return out->s;
 }
 
