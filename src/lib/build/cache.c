@@ -313,10 +313,74 @@ int bb_cache_touch(struct bb *b, const struct kiln_digest *keys, size_t n, struc
 
 /* ---- the hash cache of context files -------------------------------------- */
 
+/* Whether a cached row still describes the file; fills the digest if so. */
+static void hc_take(sqlite3_stmt *s, int col, const struct kiln_plan_file_id *id,
+		    struct kiln_digest *digest, unsigned char *found)
+{
+	if ((uint64_t) sqlite3_column_int64(s, col) != id->size ||
+	    sqlite3_column_int64(s, col + 1) != id->mtime_ns ||
+	    sqlite3_column_int64(s, col + 2) != id->ctime_ns || sqlite3_column_bytes(s, col + 3) != 32)
+		return;
+	kiln_digest_from_raw(digest, sqlite3_column_blob(s, col + 3));
+	*found = 1;
+}
+
+static int hc_cmp(const void *pa, const void *pb, void *ids)
+{
+	const struct kiln_plan_file_id *a = (const struct kiln_plan_file_id *) ids + *(const size_t *) pa;
+	const struct kiln_plan_file_id *b = (const struct kiln_plan_file_id *) ids + *(const size_t *) pb;
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	return a->ino < b->ino ? -1 : a->ino > b->ino;
+}
+
+/*
+ * The files of one device whose inode numbers lie close together (a tree
+ * created at once): one scan of the primary key over their range costs a
+ * fraction of a lookup per file. `order` holds their indexes, sorted by inode.
+ */
+static int hc_scan(struct bb *b, const struct kiln_plan_file_id *ids, const size_t *order,
+		   size_t n, struct kiln_digest *digests, unsigned char *found,
+		   struct kiln_error *err)
+{
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	int r = prepare(b->st,
+			"SELECT ino, size, mtime_ns, ctime_ns, sha256 FROM build_hash_cache "
+			"WHERE dev = ?1 AND ino >= ?2 AND ino <= ?3 ORDER BY ino",
+			&s, err);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64) ids[order[0]].dev);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64) ids[order[0]].ino);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64) ids[order[n - 1]].ino);
+	size_t k = 0;
+	for (;;) {
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE)
+			return 0;
+		if (rc != SQLITE_ROW)
+			return kiln_store_db_fail(b->st, err, "reading the hash cache");
+		uint64_t ino = (uint64_t) sqlite3_column_int64(s, 0);
+		while (k < n && ids[order[k]].ino < ino)
+			k++;
+		/* a hard link is one inode for several paths */
+		for (size_t j = k; j < n && ids[order[j]].ino == ino; j++)
+			hc_take(s, 1, &ids[order[j]], &digests[order[j]], &found[order[j]]);
+		if (k == n)
+			return 0;
+	}
+}
+
 static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 		     struct kiln_digest *digests, unsigned char *found, struct kiln_error *err)
 {
 	struct bb *b = ud;
+	cleanup_free size_t *order = kiln_calloc(n + 1, sizeof(*order));
+	if (!order)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), hc_cmp, (void *) ids);
 	bb_store_lock(b);
 	/* one read transaction for the batch: a statement each would lock and
 	 * unlock the database file every time */
@@ -328,25 +392,27 @@ static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 			"SELECT size, mtime_ns, ctime_ns, sha256 FROM build_hash_cache WHERE dev = "
 			"?1 AND ino = ?2",
 			&s, err);
-	for (size_t i = 0; r >= 0 && i < n; i++) {
+	for (size_t i = 0; r >= 0 && i < n;) {
+		/* a run of one device with inodes at most 4 apart on average */
+		size_t j = i + 1;
+		while (j < n && ids[order[j]].dev == ids[order[i]].dev &&
+		       ids[order[j]].ino - ids[order[i]].ino <= 4 * (j - i + 1))
+			j++;
+		if (j - i >= 64) {
+			r = hc_scan(b, ids, order + i, j - i, digests, found, err);
+			i = j;
+			continue;
+		}
+		const struct kiln_plan_file_id *id = &ids[order[i]];
 		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64) ids[i].dev);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64) ids[i].ino);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64) id->dev);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64) id->ino);
 		int rc = sqlite3_step(s);
-		if (rc == SQLITE_DONE)
-			continue;
-		if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_ROW)
+			hc_take(s, 0, id, &digests[order[i]], &found[order[i]]);
+		else if (rc != SQLITE_DONE)
 			r = kiln_store_db_fail(b->st, err, "reading the hash cache");
-			break;
-		}
-		if ((uint64_t) sqlite3_column_int64(s, 0) != ids[i].size ||
-		    sqlite3_column_int64(s, 1) != ids[i].mtime_ns ||
-		    sqlite3_column_int64(s, 2) != ids[i].ctime_ns)
-			continue;
-		if (sqlite3_column_bytes(s, 3) == 32) {
-			kiln_digest_from_raw(&digests[i], sqlite3_column_blob(s, 3));
-			found[i] = 1;
-		}
+		i++;
 	}
 	finalizep(&s);
 	if (in_tx)
