@@ -72,4 +72,6 @@ test_expect_success $P 'a truncated archive: kiln load fails and leaves no image
 	kiln --root "$TRASH/k3" images -q >imgs && test ! -s imgs
 '
 
+# before test_done, which deletes the directory holding dockerd's pid file
+dockerd_stop
 test_done
