@@ -53,7 +53,7 @@ test_expect_success '-f - reads stdin and -f FILE reads that file' '
 	test_cmp out file.out
 '
 
-test_expect_success 'every BuildKit parser case dumps byte for byte' CONFORMANCE '
+test_expect_success CONFORMANCE 'every BuildKit parser case dumps byte for byte' '
 	for d in "$KILN_CONFORMANCE_DIR"/buildkit-parser/*/; do
 		kiln parse -f "$d/Dockerfile" >case.out || return 1
 		cmp case.out "$d/result" || return 1
