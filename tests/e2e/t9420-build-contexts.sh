@@ -115,7 +115,13 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'oci-layout:// by tag and by digest' '
 	rootfs_of ctx:lt r1 && rootfs_of ctx:ld r2 &&
 	echo in-layout >expect && test_cmp expect r1/seen && test_cmp expect r2/seen &&
 	test_must_fail kiln build --build-context base=oci-layout://layout:nope ctx 2>err &&
-	test_grep "has no image tagged nope" err
+	test_grep "has no image tagged nope" err &&
+	cp -R layout unlisted && jq ".manifests = []" layout/index.json >unlisted/index.json &&
+	kiln build -q -t ctx:lu --build-context "base=oci-layout://unlisted@$digest" ctx >/dev/null &&
+	rootfs_of ctx:lu r3 && test_cmp expect r3/seen &&
+	config=$(jq -r ".config.digest" "unlisted/blobs/sha256/${digest#sha256:}") &&
+	test_must_fail kiln build --build-context "base=oci-layout://unlisted@$config" ctx 2>err &&
+	test -s err
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'NAME::PLATFORM applies to that platform only' '

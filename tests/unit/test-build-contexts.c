@@ -20,9 +20,11 @@ static void test_parse(void)
 		const char *spec, *name, *value;
 	} good[] = {
 		{ "src=./dir", "src", "./dir" },
-		{ "alpine:3.19=docker-image://alpine@" DG, "alpine:3.19", "docker-image://alpine@" DG },
+		{ "alpine:3.19=docker-image://alpine@" DG, "alpine:3.19",
+		  "docker-image://alpine@" DG },
 		{ "base=docker-image://scratch", "base", "docker-image://scratch" },
-		{ "base=oci-layout:///tmp/layout:v1@" DG, "base", "oci-layout:///tmp/layout:v1@" DG },
+		{ "base=oci-layout:///tmp/layout:v1@" DG, "base",
+		  "oci-layout:///tmp/layout:v1@" DG },
 		{ "base=oci-layout://rel/layout", "base", "oci-layout://rel/layout" },
 		{ "code=https://example.org/repo.git#main:sub", "code",
 		  "https://example.org/repo.git#main:sub" },
@@ -121,8 +123,8 @@ static void test_match(void)
 		{ "Not A Ref", "linux/amd64", "(none)" },
 	};
 	for (size_t i = 0; r == 0 && i < KILN_ARRAY_SIZE(cases); i++)
-		TAP_STR_EQ(value_of(&b, cases[i].ref, cases[i].platform), cases[i].want,
-			   "%s on %s", cases[i].ref, cases[i].platform);
+		TAP_STR_EQ(value_of(&b, cases[i].ref, cases[i].platform), cases[i].want, "%s on %s",
+			   cases[i].ref, cases[i].platform);
 	TAP_INT_EQ(bb_context_stage_hook(&b, "build", NULL), 1, "a stage named build is replaced");
 	TAP_INT_EQ(bb_context_stage_hook(&b, "tool", NULL), 1,
 		   "a stage with a platform-only context too (its platform is known later)");
@@ -175,13 +177,15 @@ static void test_graph(void)
 	TAP_OK(r >= 0, "the graph of a Dockerfile with a replaced stage");
 	if (r >= 0) {
 		const struct kiln_df_stage *b = &g->stages[0];
-		TAP_OK(b->replaced && b->base_kind == KILN_DF_BASE_IMAGE && !strcmp(b->base, "build"),
+		TAP_OK(b->replaced && b->base_kind == KILN_DF_BASE_IMAGE &&
+			       !strcmp(b->base, "build"),
 		       "the stage is based on the image named like it");
 		TAP_INT_EQ(b->n_steps, 0, "... has no steps");
 		TAP_INT_EQ(b->n_deps, 0, "... depends on no stage");
 		TAP_OK(b->needed && !g->stages[1].needed,
 		       "... is needed, the stage only it used is not");
-		TAP_OK(!g->stages[2].replaced && g->stages[2].n_steps == 1, "others are as they were");
+		TAP_OK(!g->stages[2].replaced && g->stages[2].n_steps == 1,
+		       "others are as they were");
 	}
 	kiln_df_graph_free(g);
 	kiln_df_model_free(m);

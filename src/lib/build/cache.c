@@ -319,7 +319,8 @@ static void hc_take(sqlite3_stmt *s, int col, const struct kiln_plan_file_id *id
 {
 	if ((uint64_t) sqlite3_column_int64(s, col) != id->size ||
 	    sqlite3_column_int64(s, col + 1) != id->mtime_ns ||
-	    sqlite3_column_int64(s, col + 2) != id->ctime_ns || sqlite3_column_bytes(s, col + 3) != 32)
+	    sqlite3_column_int64(s, col + 2) != id->ctime_ns ||
+	    sqlite3_column_bytes(s, col + 3) != 32)
 		return;
 	kiln_digest_from_raw(digest, sqlite3_column_blob(s, col + 3));
 	*found = 1;
@@ -327,8 +328,10 @@ static void hc_take(sqlite3_stmt *s, int col, const struct kiln_plan_file_id *id
 
 static int hc_cmp(const void *pa, const void *pb, void *ids)
 {
-	const struct kiln_plan_file_id *a = (const struct kiln_plan_file_id *) ids + *(const size_t *) pa;
-	const struct kiln_plan_file_id *b = (const struct kiln_plan_file_id *) ids + *(const size_t *) pb;
+	const struct kiln_plan_file_id *a =
+		(const struct kiln_plan_file_id *) ids + *(const size_t *) pa;
+	const struct kiln_plan_file_id *b =
+		(const struct kiln_plan_file_id *) ids + *(const size_t *) pb;
 	if (a->dev != b->dev)
 		return a->dev < b->dev ? -1 : 1;
 	return a->ino < b->ino ? -1 : a->ino > b->ino;
@@ -339,9 +342,8 @@ static int hc_cmp(const void *pa, const void *pb, void *ids)
  * created at once): one scan of the primary key over their range costs a
  * fraction of a lookup per file. `order` holds their indexes, sorted by inode.
  */
-static int hc_scan(struct bb *b, const struct kiln_plan_file_id *ids, const size_t *order,
-		   size_t n, struct kiln_digest *digests, unsigned char *found,
-		   struct kiln_error *err)
+static int hc_scan(struct bb *b, const struct kiln_plan_file_id *ids, const size_t *order, size_t n,
+		   struct kiln_digest *digests, unsigned char *found, struct kiln_error *err)
 {
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	int r = prepare(b->st,

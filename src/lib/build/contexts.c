@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "build/contexts.h"
 #include "ref/ref.h"
 
@@ -108,7 +110,8 @@ static int classify(const char *value, struct bb_context *c, struct kiln_error *
 		cleanup(kiln_ref_freep) struct kiln_ref *r = NULL;
 		int rc = kiln_ref_parse(ref, 0, &r, err);
 		if (rc < 0)
-			return kiln_error_prefix(err, usage_code(err, rc), "docker-image://%s", ref);
+			return kiln_error_prefix(err, usage_code(err, rc), "docker-image://%s",
+						 ref);
 		c->kind = CTX_IMAGE;
 		c->value = kiln_strdup(ref);
 		return c->value ? 0 : oom(err);
@@ -119,7 +122,8 @@ static int classify(const char *value, struct bb_context *c, struct kiln_error *
 		const char *at = strrchr(spec, '@');
 		size_t end = at ? (size_t) (at - spec) : strlen(spec);
 		const char *slash = memrchr(spec, '/', end);
-		const char *colon = memchr(slash ? slash : spec, ':', end - (size_t) ((slash ? slash : spec) - spec));
+		const char *colon = memchr(slash ? slash : spec, ':',
+					   end - (size_t) ((slash ? slash : spec) - spec));
 		size_t dl = colon ? (size_t) (colon - spec) : end;
 		if (!dl)
 			return kiln_fail(err, KILN_EINVAL, 0, "%s: no layout directory", value);
@@ -140,8 +144,8 @@ static int classify(const char *value, struct bb_context *c, struct kiln_error *
 			if (!c->tag)
 				return oom(err);
 			if (!kiln_ref_tag_valid(c->tag))
-				return kiln_fail(err, KILN_EINVAL, 0, "%s: invalid tag \"%s\"", value,
-						 c->tag);
+				return kiln_fail(err, KILN_EINVAL, 0, "%s: invalid tag \"%s\"",
+						 value, c->tag);
 		}
 		return 0;
 	}
@@ -400,8 +404,9 @@ static int layout_entry(const struct bb_context *c, char **ret, struct kiln_erro
 		const struct kiln_oci_descriptor *d = &x->manifests[i];
 		const char *rn = kiln_oci_map_get(&d->annotations, LAYOUT_REF_NAME);
 		if (c->digest ? !strcmp(d->digest, c->digest) : rn && !strcmp(rn, tag)) {
-			*ret = kiln_asprintf("{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%lld}",
-					     d->media_type, d->digest, (long long) d->size);
+			*ret = kiln_asprintf(
+				"{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%lld}",
+				d->media_type, d->digest, (long long) d->size);
 			return *ret ? 0 : oom(err);
 		}
 	}
@@ -416,14 +421,21 @@ static int layout_entry(const struct bb_context *c, char **ret, struct kiln_erro
 	r = kiln_read_file(blob, KILN_OCI_MANIFEST_MAX, &data, &len, err);
 	if (r < 0)
 		return kiln_error_prefix(err, r, "%s has no image %s", c->value, c->digest);
-	const char *mt = strstr(data, "\"manifests\"") ? "application/vnd.oci.image.index.v1+json"
-						       : "application/vnd.oci.image.manifest.v1+json";
-	if (strstr(data, "application/vnd.docker.distribution.manifest.v2+json"))
-		mt = "application/vnd.docker.distribution.manifest.v2+json";
-	else if (strstr(data, "application/vnd.docker.distribution.manifest.list.v2+json"))
-		mt = "application/vnd.docker.distribution.manifest.list.v2+json";
-	*ret = kiln_asprintf("{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}", mt,
-			     c->digest, len);
+	/* its own mediaType, or the kind its fields say (both are optional) */
+	json_t *doc = json_loadb(data, len, 0, NULL);
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return kiln_fail(err, KILN_EPARSE, 0, "%s: %s is not an image manifest or index",
+				 c->value, c->digest);
+	}
+	const char *mt = json_string_value(json_object_get(doc, "mediaType"));
+	if (!mt)
+		mt = json_object_get(doc, "manifests")
+			     ? "application/vnd.oci.image.index.v1+json"
+			     : "application/vnd.oci.image.manifest.v1+json";
+	*ret = kiln_asprintf("{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}", mt, c->digest,
+			     len);
+	json_decref(doc);
 	return *ret ? 0 : oom(err);
 }
 
@@ -443,8 +455,7 @@ static int layout_image(struct bb *b, const struct bb_context *c,
 		r = bb_tmpdir(b, "layout", &tmp, err);
 	if (r < 0)
 		return kiln_error_prefix(err, r, "--build-context %s", c->shown);
-	cleanup_free char *idx =
-		kiln_asprintf("{\"schemaVersion\":2,\"manifests\":[%s]}\n", entry);
+	cleanup_free char *idx = kiln_asprintf("{\"schemaVersion\":2,\"manifests\":[%s]}\n", entry);
 	cleanup_free char *ip = kiln_asprintf("%s/index.json", tmp);
 	cleanup_free char *lp = kiln_asprintf("%s/oci-layout", tmp);
 	cleanup_free char *bp = kiln_asprintf("%s/blobs", tmp);
@@ -468,7 +479,8 @@ static int layout_image(struct bb *b, const struct bb_context *c,
 		bb_store_lock(b);
 		r = kiln_store_layout_load(b->st, tmp, &p, &res, err);
 		if (r >= 0 && res.len != 1)
-			r = kiln_fail(err, KILN_EINTERNAL, 0, "the layout gave %zu images", res.len);
+			r = kiln_fail(err, KILN_EINTERNAL, 0, "the layout gave %zu images",
+				      res.len);
 		if (r >= 0)
 			r = bb_image_load(b, &res.items[0].manifest, im, err);
 		bb_store_unlock(b);
@@ -665,8 +677,8 @@ int bb_context_image(struct bb *b, const struct bb_context *c, const char *ref,
 			/* BuildKit's http context: the downloaded file, as it is */
 			r = bb_fetch_url_as(b, &v, as, c->value, NULL, &fetched, &file, &d, err);
 		if (r >= 0)
-			r = dir_image(b, c, fetched ? fetched : c->value, c->kind == CTX_DIR, &v, im,
-				      err);
+			r = dir_image(b, c, fetched ? fetched : c->value, c->kind == CTX_DIR, &v,
+				      im, err);
 		if (fetched) {
 			struct kiln_error e = KILN_ERROR_INIT;
 			(void) kiln_rm_rf(fetched, &e);
@@ -677,7 +689,8 @@ int bb_context_image(struct bb *b, const struct bb_context *c, const char *ref,
 	}
 	bb_vertex_release(&v);
 	if (r >= 0) {
-		im->display = kiln_asprintf("[context %s] %s", c->name, c->shown + strcspn(c->shown, "=") + 1);
+		im->display = kiln_asprintf("[context %s] %s", c->name,
+					    c->shown + strcspn(c->shown, "=") + 1);
 		if (!im->display)
 			r = oom(err);
 	}
@@ -712,8 +725,9 @@ int bb_context_fetch_main(struct bb *b, char **ret_dir, struct kiln_error *err)
 		return kiln_fail(err, KILN_EINVAL, 0,
 				 "the context %s is neither a git repository nor an http(s) URL",
 				 url);
-	if (bb_vertex_start(b, &v, git ? "[internal] load git source %s"
-				       : "[internal] load remote build context %s",
+	if (bb_vertex_start(b, &v,
+			    git ? "[internal] load git source %s"
+				: "[internal] load remote build context %s",
 			    url) < 0)
 		return oom(err);
 	cleanup_free char *dir = NULL, *name = NULL;
