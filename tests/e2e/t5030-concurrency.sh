@@ -24,6 +24,20 @@ test_expect_success BUSYBOX 'two loads of the same archive at once both succeed'
 	kiln fsck >out && test_grep "no problems found" out
 '
 
+test_expect_success BUSYBOX 'four loads creating one new store at once, ten times over' '
+	i=0 &&
+	while [ $i -lt 10 ]; do
+		rm -rf "$TRASH/fresh" && : >pids &&
+		for n in 1 2 3 4; do
+			"$KILN" --root "$TRASH/fresh" load -i two.tar >"fresh$n" 2>&1 &
+			echo $! >>pids
+		done &&
+		for p in $(cat pids); do wait "$p" || { cat fresh1 fresh2 fresh3 fresh4; return 1; }; done &&
+		i=$((i + 1))
+	done &&
+	kiln --root "$TRASH/fresh" fsck >out && test_grep "no problems found" out
+'
+
 test_expect_success BUSYBOX 'four imports of one tar at once' '
 	: >pids || return 1
 	for n in 1 2 3 4; do

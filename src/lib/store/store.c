@@ -363,11 +363,21 @@ static int open_db(struct kiln_store *st, struct kiln_error *err)
 	/*
 	 * WAL: readers never block the writer and a crash leaves the last
 	 * committed state. Switching modes needs the database to itself for a
-	 * moment; the busy handler covers a concurrent opener.
+	 * moment, and SQLite answers SQLITE_BUSY there without calling the busy
+	 * handler when another process is opening a new store at the same
+	 * time: retry for as long as the busy timeout.
 	 */
-	int r = kiln_store_exec(st, "PRAGMA journal_mode=WAL", err);
-	if (r < 0)
-		return kiln_error_prefix(err, r, "opening %s", path);
+	for (int waited_ms = 0;; waited_ms += 10) {
+		rc = sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			break;
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
+		    waited_ms >= KILN_STORE_BUSY_TIMEOUT_MS)
+			return kiln_error_prefix(err, kiln_store_db_fail(st, err, "database"),
+						 "opening %s", path);
+		(void)usleep(10 * 1000);
+	}
+	int r;
 	r = kiln_store_exec(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", err);
 	if (r < 0)
 		return kiln_error_prefix(err, r, "opening %s", path);
