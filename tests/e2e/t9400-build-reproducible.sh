@@ -14,25 +14,9 @@ EPOCH=1700000000
 TZ=UTC
 export TZ
 
-# A static server for www/ on 127.0.0.1; its port arrives through a FIFO.
-HTTP_PID=""
-if test_have_prereq PYTHON3; then
-	mkdir -p www
-	mkfifo port.fifo
-	python3 -c '
-import functools, http.server
-h = functools.partial(http.server.SimpleHTTPRequestHandler, directory="www")
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
-with open("port.fifo", "w") as f:
-    f.write("%d\n" % s.server_address[1])
-s.serve_forever()
-' >http.log 2>&1 &
-	HTTP_PID=$!
-	read -r PORT <port.fifo
-	echo "$PORT" >port
-fi
-trap '[ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null' EXIT
-PORT=$(cat port 2>/dev/null || echo 0)
+. "$KILN_SOURCE_ROOT/tests/helper/http-lib.sh"
+http_start
+trap http_stop EXIT
 
 # The manifest digest of an OCI layout directory's only image.
 manifest_of() {

@@ -1,0 +1,35 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# A static HTTP server for $TRASH/www on 127.0.0.1, sourced after
+# test-lib.sh. Start it at the top level of a test file, not in a case:
+# cases run in subshells, and the EXIT trap needs the pid. The port
+# arrives through a FIFO, so no waiting is guessed.
+#
+#   http_start   start it when python3 is installed; sets PORT (0 without)
+#   http_stop    stop it (the EXIT trap)
+
+HTTP_PID=""
+PORT=0
+
+http_start() {
+	test_have_prereq PYTHON3 || return 0
+	mkdir -p www && mkfifo port.fifo || return 1
+	python3 -c '
+import functools, http.server
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory="www")
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
+with open("port.fifo", "w") as f:
+    f.write("%d\n" % s.server_address[1])
+s.serve_forever()
+' >http.log 2>&1 &
+	HTTP_PID=$!
+	# shellcheck disable=SC2034 # PORT is for the test that sources this file
+	read -r PORT <port.fifo
+}
+
+http_stop() {
+	if [ -n "$HTTP_PID" ]; then
+		kill "$HTTP_PID" 2>/dev/null
+		HTTP_PID=""
+	fi
+}
