@@ -5,35 +5,14 @@
 # kiln. podman runs with its own storage and config under the scratch dir:
 # runc as runtime, cgroupfs, and ulimits this machine allows.
 . "$(dirname "$0")/test-lib.sh"
+. "$KILN_SOURCE_ROOT/tests/helper/peers-lib.sh"
 
 HELPER=$KILN_SOURCE_ROOT/tests/helper/make-busybox-rootfs.sh
 
-setup_podman() {
-	mkdir -p "$TRASH/podman" &&
-	nofile=$(ulimit -Hn) &&
-	if [ "$nofile" = unlimited ]; then nofile=1048576; fi &&
-	cat >"$TRASH/podman/containers.conf" <<-EOF &&
-	[containers]
-	default_ulimits = ["nofile=$nofile:$nofile", "nproc=32768:32768"]
-	[engine]
-	runtime = "runc"
-	cgroup_manager = "cgroupfs"
-	events_logger = "file"
-	EOF
-	cat >"$TRASH/podman/storage.conf" <<-EOF
-	[storage]
-	driver = "vfs"
-	graphroot = "$TRASH/podman/graph"
-	runroot = "$TRASH/podman/run"
-	EOF
-}
-export CONTAINERS_CONF="$TRASH/podman/containers.conf"
-export CONTAINERS_STORAGE_CONF="$TRASH/podman/storage.conf"
-
 test_expect_success PODMAN,ROOT,BUSYBOX,RUNC 'setup: podman with private storage' '
-	setup_podman &&
+	peers_setup &&
 	podman info --format "{{.Store.GraphRoot}}" >out &&
-	test_grep "$TRASH/podman/graph" out
+	test_grep "$TRASH/peers/graph" out
 '
 
 test_expect_success PODMAN,ROOT,BUSYBOX,RUNC 'kiln import -> kiln save -> podman load -> podman run' '

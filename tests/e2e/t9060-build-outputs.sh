@@ -8,6 +8,7 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/helper/registry-lib.sh"
+. "$KILN_SOURCE_ROOT/tests/helper/peers-lib.sh"
 trap registry_stop_all EXIT
 
 if test_have_prereq REGISTRY; then
@@ -17,30 +18,6 @@ else
 	R=127.0.0.1:1
 fi
 export R
-
-export CONTAINERS_CONF="$TRASH/podman/containers.conf"
-export CONTAINERS_STORAGE_CONF="$TRASH/podman/storage.conf"
-
-# podman with its own storage under the scratch dir (as t5040 runs it)
-setup_podman() {
-	mkdir -p "$TRASH/podman" &&
-	nofile=$(ulimit -Hn) &&
-	if [ "$nofile" = unlimited ]; then nofile=1048576; fi &&
-	cat >"$TRASH/podman/containers.conf" <<-EOF &&
-	[containers]
-	default_ulimits = ["nofile=$nofile:$nofile", "nproc=32768:32768"]
-	[engine]
-	runtime = "runc"
-	cgroup_manager = "cgroupfs"
-	events_logger = "file"
-	EOF
-	cat >"$TRASH/podman/storage.conf" <<-EOF
-	[storage]
-	driver = "vfs"
-	graphroot = "$TRASH/podman/graph"
-	runroot = "$TRASH/podman/run"
-	EOF
-}
 
 skopeo_() {
 	skopeo --insecure-policy "$@"
@@ -93,7 +70,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,SKOPEO,JQ 'type=oci (a tar) and dest=-:
 '
 
 test_expect_success PODMAN,ROOT,OVERLAY,BUSYBOX,RUNC 'type=docker: podman loads the archive and runs the image' '
-	setup_podman &&
+	peers_setup &&
 	kiln build -q -t localhost/out:1 -o type=docker,dest=docker.tar ctx >/dev/null &&
 	tar -tf docker.tar >list && test_grep "^manifest.json$" list &&
 	podman load -i docker.tar >out 2>&1 &&

@@ -7,29 +7,7 @@
 # podman runs with its own storage under the scratch dir (as t5040 does).
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
-
-export CONTAINERS_CONF="$TRASH/podman/containers.conf"
-export CONTAINERS_STORAGE_CONF="$TRASH/podman/storage.conf"
-
-setup_podman() {
-	mkdir -p "$TRASH/podman" &&
-	nofile=$(ulimit -Hn) &&
-	if [ "$nofile" = unlimited ]; then nofile=1048576; fi &&
-	cat >"$TRASH/podman/containers.conf" <<-EOF &&
-	[containers]
-	default_ulimits = ["nofile=$nofile:$nofile", "nproc=32768:32768"]
-	[engine]
-	runtime = "runc"
-	cgroup_manager = "cgroupfs"
-	events_logger = "file"
-	EOF
-	cat >"$TRASH/podman/storage.conf" <<-EOF
-	[storage]
-	driver = "vfs"
-	graphroot = "$TRASH/podman/graph"
-	runroot = "$TRASH/podman/run"
-	EOF
-}
+. "$KILN_SOURCE_ROOT/tests/helper/peers-lib.sh"
 
 # to_podman NAME: kiln save NAME, podman load it
 to_podman() {
@@ -49,7 +27,7 @@ same_run() {
 P=PODMAN,ROOT,OVERLAY,BUSYBOX,RUNC
 
 test_expect_success $P 'setup: podman with private storage, a busybox base' '
-	setup_podman &&
+	peers_setup &&
 	build_base
 '
 
