@@ -104,14 +104,16 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ,REGISTRY,SKOPEO 'type=inline: the re
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ,REGISTRY 'a fresh store reads the image'"'"'s inline cache' '
-	fresh F && KILN_ROOT=$TRASH/F kiln build --progress=plain \
+	fresh F && KILN_ROOT=$TRASH/F kiln build --progress=plain -t app:f \
 		--cache-from type=registry,ref=$R/app:inline ctx 2>out &&
 	grep -q "importing cache manifest from $R/app:inline" out &&
 	test_grep "inline cache: 3 records" out &&
 	id=$(sed -n "s/^#\([0-9]*\) \[stage-1 2\/3\] COPY .*/\1/p" out | head -1) &&
 	grep -q "^#$id CACHED$" out &&
 	id=$(sed -n "s/^#\([0-9]*\) \[stage-1 3\/3\] RUN .*/\1/p" out | head -1) &&
-	grep -q "^#$id CACHED$" out
+	grep -q "^#$id CACHED$" out &&
+	KILN_ROOT=$TRASH/F kiln inspect app:f | jq -c ".[0].RootFS.Layers" >layers &&
+	jq -c ".rootfs.diff_ids" cfg.json >expect && test_cmp expect layers
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ,REGISTRY,SKOPEO 'without type=inline the config has no records' '

@@ -483,6 +483,44 @@ static void test_inline(void)
 	kiln_oci_descriptor_release(&layers[1]);
 }
 
+/* An inline cache's layers are the image's, in its order: only the records are sorted. */
+static void test_sort_records_only(void)
+{
+	for (int records_only = 0; records_only <= 1; records_only++) {
+		cleanup(kiln_rcache_config_freep) struct kiln_rcache_config *c = NULL;
+		MUST(kiln_rcache_config_new(&c, NULL));
+		/* the upper layer's blob sorts before the lower one's */
+		struct kiln_rcache_layer lower = { .blob = dg('9'), .parent = -1, .size = 1 };
+		struct kiln_rcache_layer upper = { .blob = dg('2'), .parent = 0, .size = 1 };
+		long il = 0, iu = 0, rl = 0, ru = 0;
+		MUST(kiln_rcache_config_add_layer(c, &lower, &il, NULL));
+		upper.parent = il;
+		MUST(kiln_rcache_config_add_layer(c, &upper, &iu, NULL));
+		struct kiln_digest kl = dg('e'), ku = dg('d');
+		MUST(kiln_rcache_config_add_record(c, &kl, -1, il, -1, NULL, NULL, NULL, &rl,
+						   NULL));
+		MUST(kiln_rcache_config_add_record(c, &ku, rl, iu, -1, NULL, NULL, NULL, &ru,
+						   NULL));
+		if (records_only)
+			MUST(kiln_rcache_config_sort_records(c, NULL));
+		else
+			MUST(kiln_rcache_config_sort(c, NULL));
+		long want_lower = records_only ? 0 : 1;
+		struct kiln_digest b9 = dg('9'), kd = dg('d');
+		TAP_OK(kiln_digest_equal(&c->layers[want_lower].blob, &b9),
+		       records_only ? "sort_records keeps the layers in their order"
+				    : "sort orders the layers by blob");
+		TAP_INT_EQ(c->layers[1 - want_lower].parent, want_lower,
+			   "the upper layer still names the lower one");
+		TAP_OK(kiln_digest_equal(&c->records[0].digest, &kd),
+		       "the records are sorted by key");
+		TAP_INT_EQ(c->records[0].results[0].layer, 1 - want_lower,
+			   "the upper step's record names the upper layer");
+		TAP_INT_EQ(c->records[1].results[0].layer, want_lower,
+			   "the lower step's record names the lower layer");
+	}
+}
+
 int main(void)
 {
 	test_build_and_write();
@@ -492,5 +530,6 @@ int main(void)
 	test_mounts();
 	test_envelopes();
 	test_inline();
+	test_sort_records_only();
 	return tap_done();
 }

@@ -210,8 +210,9 @@ int bb_rcache_inline(struct bb *b, struct bb_stage *target, char **json, size_t 
 	}
 	cleanup_free char *records = NULL, *out = NULL;
 	size_t rlen = 0, olen = 0;
+	/* the layer numbers are the image's layer positions: only the records move */
 	if (r >= 0)
-		r = kiln_rcache_config_sort(c.cfg, err);
+		r = kiln_rcache_config_sort_records(c.cfg, err);
 	if (r >= 0)
 		r = kiln_rcache_records_to_json(c.cfg, &records, &rlen, err);
 	if (r >= 0)

@@ -706,7 +706,7 @@ static int input_cmp(const void *a, const void *b)
 	return (x->link > y->link) - (x->link < y->link);
 }
 
-int kiln_rcache_config_sort(struct kiln_rcache_config *c, struct kiln_error *err)
+static int sort_config(struct kiln_rcache_config *c, int keep_layers, struct kiln_error *err)
 {
 	size_t nl = c->n_layers, nr = c->n_records;
 	cleanup_free long *lorder = kiln_calloc(nl + 1, sizeof(long));
@@ -722,7 +722,8 @@ int kiln_rcache_config_sort(struct kiln_rcache_config *c, struct kiln_error *err
 		lorder[i] = (long) i;
 	for (size_t i = 0; i < nr; i++)
 		rorder[i] = (long) i;
-	qsort_r(lorder, nl, sizeof(long), layer_cmp, &sc);
+	if (!keep_layers)
+		qsort_r(lorder, nl, sizeof(long), layer_cmp, &sc);
 	qsort_r(rorder, nr, sizeof(long), record_cmp, &sc);
 	for (size_t i = 0; i < nl; i++)
 		lnew[lorder[i]] = (long) i;
@@ -751,6 +752,16 @@ int kiln_rcache_config_sort(struct kiln_rcache_config *c, struct kiln_error *err
 	if (nr)
 		memcpy(c->records, records, nr * sizeof(*records));
 	return 0;
+}
+
+int kiln_rcache_config_sort(struct kiln_rcache_config *c, struct kiln_error *err)
+{
+	return sort_config(c, 0, err);
+}
+
+int kiln_rcache_config_sort_records(struct kiln_rcache_config *c, struct kiln_error *err)
+{
+	return sort_config(c, 1, err);
 }
 
 /* ---- writing ----------------------------------------------------------------------- */

@@ -158,6 +158,13 @@ int kiln_rcache_config_sort(struct kiln_rcache_config *c, struct kiln_error *err
 	__attribute__((warn_unused_result));
 
 /**
+ * Sort the records only: an inline cache's layer numbers are the image's
+ * layer positions (its manifest holds the layers), so they keep their order.
+ */
+int kiln_rcache_config_sort_records(struct kiln_rcache_config *c, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/**
  * The config as Go's encoding/json writes BuildKit's CacheConfig (field
  * order, omitempty, escaping), kiln's objects included. Heap string.
  */
