@@ -38,6 +38,10 @@ struct bb_layer {
 	/* from a remote cache (remote-cache.h): where the blob is while the store
 	 * lacks it; fetched when a step or the export needs it */
 	struct bb_rc_src *remote;
+	/* no blob yet: a layer of a stage the image does not hold is kept only
+	 * unpacked (its snapshot); bb_layer_materialize() writes the blob when
+	 * an image or an exported cache needs it */
+	int lazy;
 };
 
 struct bb_chain {
@@ -82,6 +86,7 @@ struct bb_stage {
 	int64_t failed_at;
 	struct kiln_build_step_record *records;
 	size_t n_records;
+	int exported;	     /* the image holds its layers: their blobs are written at once */
 	char *first_miss;    /* the first step of its chain that missed the cache (explain.h) */
 	char *explain_files; /* the sources of the step that missed, to remember */
 };
@@ -183,7 +188,10 @@ void bb_store_unlock(struct bb *b);
 /* ---- cache records and the hash cache (cache.c) --------------------------- */
 
 int bb_cache_init(struct bb *b, struct kiln_error *err);
-/** 1 with *ret when a record for `key` exists and its blob is in the store, 0 when not. */
+/**
+ * 1 with *ret when a record for `key` exists and its blob is in the store
+ * (or, for a lazy layer, its snapshot is unpacked), 0 when not.
+ */
 int bb_cache_get(struct bb *b, const struct kiln_digest *key, struct bb_layer *ret,
 		 struct kiln_error *err);
 /**
@@ -192,6 +200,8 @@ int bb_cache_get(struct bb *b, const struct kiln_digest *key, struct bb_layer *r
  */
 int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_layer *l,
 		 const struct kiln_digest *chain, const char *created_by, struct kiln_error *err);
+/** A lazy layer got its blob: every record of `l->diff_id` without one gets it. */
+int bb_cache_set_blob(struct bb *b, const struct bb_layer *l, struct kiln_error *err);
 /** Mark the records used by this build (one write at the end). */
 int bb_cache_touch(struct bb *b, const struct kiln_digest *keys, size_t n, struct kiln_error *err);
 extern const struct kiln_plan_hash_cache bb_hash_cache_ops;
@@ -216,10 +226,19 @@ int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_ch
 		   int readonly, struct kiln_snapshot_mount **ret, struct kiln_error *err);
 /**
  * Commit a writable mount as a layer blob in the store, keep the upper
- * directory as that layer's unpacked snapshot, and fill `ret`.
+ * directory as that layer's unpacked snapshot, and fill `ret`. With `lazy`
+ * no blob is written (only the diff_id is computed): ret->lazy is set.
  */
-int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, struct bb_layer *ret,
+int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, int lazy, struct bb_layer *ret,
 	      struct kiln_error *err);
+/**
+ * A lazy layer's blob: written from its snapshot (checked against its
+ * diff_id) into the store, its cache records updated; `l` gets the blob.
+ * Nothing to do for a layer that has one.
+ */
+int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *err);
+/** bb_layer_materialize() for every layer of a chain. */
+int bb_chain_materialize(struct bb *b, struct bb_chain *c, struct kiln_error *err);
 
 /* ---- the image config (config.c) ------------------------------------------ */
 

@@ -339,6 +339,9 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 		b->stages[i].index = i;
 		args[i] = (struct bb_stage_arg){ b, &b->stages[i] };
 	}
+	/* the image holds the layers of the target and of the stages it is FROM */
+	for (long i = (long) b->plan->target; i >= 0; i = b->stages[i].ps->base_stage)
+		b->stages[i].exported = 1;
 	int r = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (pthread_create(&b->stages[i].tid, NULL, bb_stage_main, &args[i]) != 0) {
@@ -553,6 +556,9 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 	/* the image's layers an imported cache holds: fetched, and checked, for the export */
 	if (r >= 0)
 		r = bb_rcache_fetch_chain(&b, NULL, &target->chain, 1, err);
+	/* and those a build stage kept unpacked only, when this build hit them */
+	if (r >= 0)
+		r = bb_chain_materialize(&b, &target->chain, err);
 	if (r >= 0)
 		r = bb_export(&b, target, ret, err);
 	if (r >= 0)

@@ -9,10 +9,12 @@
  *   build_hash_cache  (dev, ino) + size, mtime, ctime -> sha256 (raw) of a
  *                     context file's contents
  *
- * A record is written only after its blob is in the store. The records are
- * a cache gc root ("build:cache"): the prune `kiln rmi` runs keeps their
- * blobs, `kiln prune` frees the blobs of layers no image uses, and a record
- * whose blob is gone is a miss (and is dropped when found so).
+ * A record is written only after its blob is in the store, or, for a lazy
+ * layer (layers.c), after its snapshot is: such a record has blob '' until
+ * bb_cache_set_blob(). The records are a cache gc root ("build:cache"): the
+ * prune `kiln rmi` runs keeps their blobs, `kiln prune` frees the blobs (and
+ * unpacked layers) of layers no image uses, and a record whose blob (or
+ * lazy layer's snapshot) is gone is a miss (and is dropped when found so).
  */
 #include <sqlite3.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 
 #include "build/build-private.h"
 #include "build/remote-cache.h"
+#include "snapshot/snapshot.h"
 
 static const struct kiln_store_migration migrations[] = {
 	{ 1, "CREATE TABLE build_cache ("
@@ -46,6 +49,10 @@ static const struct kiln_store_migration migrations[] = {
 	      * frees them (see KILN_STORE_GC_CACHE_SUFFIX) */
 	     "INSERT OR REPLACE INTO gc_roots (owner, query) VALUES"
 	     " ('build" KILN_STORE_GC_CACHE_SUFFIX "', 'SELECT blob FROM build_cache')" },
+	/* lazy layers: a record without a blob (blob = '') until one is needed */
+	{ 2, "INSERT OR REPLACE INTO gc_roots (owner, query) VALUES"
+	     " ('build" KILN_STORE_GC_CACHE_SUFFIX "',"
+	     " 'SELECT blob FROM build_cache WHERE blob <> ''''')" },
 };
 
 static void finalizep(sqlite3_stmt **s)
@@ -100,8 +107,10 @@ static int get_locked(struct bb *b, const struct kiln_digest *key, struct bb_lay
 	if (rc != SQLITE_ROW)
 		return kiln_store_db_fail(b->st, err, "reading the build cache");
 	struct bb_layer l = { 0 };
+	const char *blob = (const char *) sqlite3_column_text(s, 1);
+	l.lazy = blob && !*blob;
 	if (kiln_digest_parse((const char *) sqlite3_column_text(s, 0), &l.diff_id, NULL) < 0 ||
-	    kiln_digest_parse((const char *) sqlite3_column_text(s, 1), &l.digest, NULL) < 0) {
+	    (!l.lazy && kiln_digest_parse(blob, &l.digest, NULL) < 0)) {
 		finalizep(&s);
 		return drop(b, key, err) < 0 ? -KILN_EIO : 0;
 	}
@@ -113,6 +122,16 @@ static int get_locked(struct bb *b, const struct kiln_digest *key, struct bb_lay
 	if (!l.media_type)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	finalizep(&s);
+	if (l.lazy) {
+		/* no blob: the unpacked layer is the layer */
+		r = kiln_snapshot_has_in(kiln_store_root(b->st), &l.diff_id, err);
+		if (r <= 0) {
+			bb_layer_release(&l);
+			return r < 0 ? r : drop(b, key, err);
+		}
+		*ret = l;
+		return 1;
+	}
 	int64_t size = 0;
 	r = kiln_store_blob_has(b->st, &l.digest, &size, err);
 	if (r < 0) {
@@ -157,10 +176,11 @@ int bb_cache_row_get(struct bb *b, const struct kiln_digest *key, struct bb_cach
 	memset(ret, 0, sizeof(*ret));
 	bb_store_lock(b);
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
-	int r = prepare(b->st,
-			"SELECT diff_id, blob, size, media_type, created_unix, chain_key, created_by, "
-			"ingredients FROM build_cache WHERE key = ?1",
-			&s, err);
+	int r = prepare(
+		b->st,
+		"SELECT diff_id, blob, size, media_type, created_unix, chain_key, created_by, "
+		"ingredients FROM build_cache WHERE key = ?1",
+		&s, err);
 	if (r >= 0) {
 		sqlite3_bind_text(s, 1, key->str, -1, SQLITE_STATIC);
 		int rc = sqlite3_step(s);
@@ -168,8 +188,9 @@ int bb_cache_row_get(struct bb *b, const struct kiln_digest *key, struct bb_cach
 			struct bb_layer *l = &ret->layer;
 			r = kiln_digest_parse((const char *) sqlite3_column_text(s, 0), &l->diff_id,
 					      NULL) == 0 &&
-					    kiln_digest_parse((const char *) sqlite3_column_text(s, 1),
-							      &l->digest, NULL) == 0
+					    kiln_digest_parse(
+						    (const char *) sqlite3_column_text(s, 1),
+						    &l->digest, NULL) == 0
 				    ? 1
 				    : 0;
 			l->size = sqlite3_column_int64(s, 2);
@@ -177,7 +198,8 @@ int bb_cache_row_get(struct bb *b, const struct kiln_digest *key, struct bb_cach
 			l->has_chain = kiln_digest_parse((const char *) sqlite3_column_text(s, 5),
 							 &l->chain, NULL) == 0;
 			if (r == 1 &&
-			    (!(l->media_type = kiln_strdup((const char *) sqlite3_column_text(s, 3))) ||
+			    (!(l->media_type =
+				       kiln_strdup((const char *) sqlite3_column_text(s, 3))) ||
 			     !(ret->created_by =
 				       kiln_strdup((const char *) sqlite3_column_text(s, 6))) ||
 			     !(ret->ingredients =
@@ -209,11 +231,12 @@ int bb_cache_put_row(struct bb *b, const struct kiln_digest *key, const struct b
 	const struct bb_layer *l = &row->layer;
 	bb_store_lock(b);
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
-	int r = prepare(b->st,
-			"INSERT INTO build_cache (key, diff_id, blob, size, media_type, created_by, "
-			"ingredients, chain_key, created_unix, used_unix) VALUES (?1, ?2, ?3, ?4, "
-			"?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (key) DO NOTHING",
-			&s, err);
+	int r = prepare(
+		b->st,
+		"INSERT INTO build_cache (key, diff_id, blob, size, media_type, created_by, "
+		"ingredients, chain_key, created_unix, used_unix) VALUES (?1, ?2, ?3, ?4, "
+		"?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (key) DO NOTHING",
+		&s, err);
 	if (r >= 0) {
 		sqlite3_bind_text(s, 1, key->str, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, l->diff_id.str, -1, SQLITE_STATIC);
@@ -266,15 +289,37 @@ int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_
 	if (r >= 0) {
 		sqlite3_bind_text(s, 1, key->digest.str, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, l->diff_id.str, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, l->digest.str, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, l->size);
-		sqlite3_bind_text(s, 5, l->media_type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, l->lazy ? "" : l->digest.str, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, l->lazy ? 0 : l->size);
+		sqlite3_bind_text(s, 5, l->lazy || !l->media_type ? "" : l->media_type, -1,
+				  SQLITE_STATIC);
 		sqlite3_bind_text(s, 6, created_by, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 7, json, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 8, l->created > 0 ? l->created : (sqlite3_int64) time(NULL));
 		sqlite3_bind_text(s, 9, chain ? chain->str : key->digest.str, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			r = kiln_store_db_fail(b->st, err, "writing a build cache record");
+	}
+	finalizep(&s);
+	bb_store_unlock(b);
+	return r < 0 ? r : 0;
+}
+
+int bb_cache_set_blob(struct bb *b, const struct bb_layer *l, struct kiln_error *err)
+{
+	bb_store_lock(b);
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	int r = prepare(b->st,
+			"UPDATE build_cache SET blob = ?2, size = ?3, media_type = ?4 WHERE "
+			"diff_id = ?1 AND blob = ''",
+			&s, err);
+	if (r >= 0) {
+		sqlite3_bind_text(s, 1, l->diff_id.str, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, l->digest.str, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, l->size);
+		sqlite3_bind_text(s, 4, l->media_type, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			r = kiln_store_db_fail(b->st, err, "recording a layer's blob");
 	}
 	finalizep(&s);
 	bb_store_unlock(b);

@@ -2,8 +2,11 @@
 /*
  * Layer chains: unpacking them once, mounting them as a step's root
  * filesystem, and committing a step's upper directory as a layer blob that
- * is then kept as the unpacked layer.
+ * is then kept as the unpacked layer. A layer the image will not hold (a
+ * build stage's) is kept unpacked only, with no blob, until an image or an
+ * exported cache needs one: most of a build stage's cost is not paid twice.
  */
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,6 +70,11 @@ int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_c
 			return r;
 		if (r == 1)
 			continue;
+		if (l->lazy)
+			return kiln_fail(err, KILN_ENOTFOUND, 0,
+					 "layer %s, kept unpacked only, is gone (was `kiln prune` "
+					 "run during the build?)",
+					 l->diff_id.str);
 		int fd = -1;
 		bb_store_lock(b);
 		r = kiln_store_blob_open(b->st, &l->digest, &fd, NULL, err);
@@ -97,9 +105,33 @@ int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_ch
 	return kiln_snapshot_mount(sn, ids, c->n, readonly ? KILN_SNAPSHOT_RDONLY : 0, ret, err);
 }
 
-int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, struct bb_layer *ret,
+/* A lazy commit: the tar only hashed (uncompressed, into /dev/null), for its diff_id. */
+static int commit_lazy(struct bb *b, struct kiln_snapshot_mount *m, struct bb_layer *ret,
+		       struct kiln_error *err)
+{
+	cleanup_close int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null_fd < 0)
+		return kiln_fail_errno(err, "opening /dev/null");
+	struct kiln_layer_write_opts wo = b->wopts;
+	wo.compression = KILN_COMPRESSION_NONE;
+	wo.level = 0;
+	struct kiln_layer_digests dg;
+	int r = kiln_snapshot_commit(m, null_fd, &wo, &dg, err);
+	if (r >= 0)
+		r = kiln_snapshot_keep(m, &dg.diff_id, err);
+	if (r < 0)
+		return r;
+	*ret = (struct bb_layer){ .diff_id = dg.diff_id,
+				  .created = (int64_t) time(NULL),
+				  .lazy = 1 };
+	return 0;
+}
+
+int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, int lazy, struct bb_layer *ret,
 	      struct kiln_error *err)
 {
+	if (lazy)
+		return commit_lazy(b, m, ret, err);
 	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
 	bb_store_lock(b);
 	int r = kiln_store_blob_writer_new(b->st, NULL, -1, &w, err);
@@ -129,4 +161,62 @@ int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, struct bb_layer *ret,
 				  .created = (int64_t) time(NULL) };
 	ret->media_type = kiln_strdup(b->media_type);
 	return ret->media_type ? 0 : kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}
+
+int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *err)
+{
+	if (!l->lazy)
+		return 0;
+	cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *sn = NULL;
+	int r = kiln_snapshotter_open(&b->ctx, kiln_store_root(b->st), &sn, err);
+	if (r < 0)
+		return r;
+	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
+	bb_store_lock(b);
+	r = kiln_store_blob_writer_new(b->st, NULL, -1, &w, err);
+	bb_store_unlock(b);
+	if (r < 0)
+		return r;
+	struct kiln_layer_digests dg;
+	r = kiln_snapshot_write_layer(sn, &l->diff_id, kiln_blob_writer_external_fd(w), &b->wopts,
+				      &dg, err);
+	if (r < 0)
+		return r;
+	/* an unpacked layer is read-only to builds: a change means someone else's hand */
+	if (!kiln_digest_equal(&dg.diff_id, &l->diff_id))
+		return kiln_fail(err, KILN_EDIGEST, 0,
+				 "the unpacked layer %s now reads as %s; remove it with `kiln "
+				 "prune` and build again",
+				 l->diff_id.str, dg.diff_id.str);
+	struct kiln_digest digest;
+	int64_t size = 0;
+	bb_store_lock(b);
+	r = kiln_blob_writer_commit(w, &digest, &size, err);
+	bb_store_unlock(b);
+	if (r < 0)
+		return kiln_error_prefix(err, r, "storing layer %s", l->diff_id.str);
+	if (!kiln_digest_equal(&digest, &dg.digest))
+		return kiln_fail(err, KILN_EDIGEST, 0, "the stored layer is %s, the writer said %s",
+				 digest.str, dg.digest.str);
+	char *mt = kiln_strdup(b->media_type);
+	if (!mt)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	free(l->media_type);
+	l->media_type = mt;
+	l->digest = digest;
+	l->size = size;
+	l->lazy = 0;
+	return bb_cache_set_blob(b, l, err);
+}
+
+int bb_chain_materialize(struct bb *b, struct bb_chain *c, struct kiln_error *err)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		int r = bb_layer_materialize(b, &c->v[i], err);
+		if (r < 0)
+			return r;
+		if (kiln_cancelled(&b->ctx))
+			return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+	}
+	return 0;
 }

@@ -334,8 +334,14 @@ static int export_one(struct bb *b, struct bb_stage *target, const struct kiln_b
 	else
 		image_stages(b, target, take);
 	bb_status(b, v, "preparing build cache for export");
+	/* a cache holds blobs: the layers kept unpacked only get theirs */
+	int r = 0;
+	for (size_t si = 0; r >= 0 && si < b->n_stages; si++)
+		if (take[si])
+			r = bb_chain_materialize(b, &b->stages[si].chain, err);
 	struct collect c = { 0 };
-	int r = collect(b, take, 0, &c, err);
+	if (r >= 0)
+		r = collect(b, take, 0, &c, err);
 	cleanup(kiln_rcache_loc_freep) struct kiln_rcache_loc *loc = NULL;
 	cleanup_free char *dest_repo = NULL;
 	if (r >= 0)

@@ -533,7 +533,7 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 		return r;
 	if (kiln_cancelled(&b->ctx))
 		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
-	return bb_commit(b, m, ret, err);
+	return bb_commit(b, m, !ls->sc.s->exported, ret, err);
 }
 
 static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_step *ps,
@@ -617,10 +617,9 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 	}
 	/* what explanations compare: a COPY --from=<stage> by its content key
 	 * (its definition key names the stage's last key, which says nothing) */
-	const struct kiln_plan_key *explained =
-		ls.has_content_key ? &ls.content_key
-		: is_copy && ps->wait_stage >= 0 ? NULL
-						 : &ls.key;
+	const struct kiln_plan_key *explained = ls.has_content_key		 ? &ls.content_key
+						: is_copy && ps->wait_stage >= 0 ? NULL
+										 : &ls.key;
 	if (r >= 0 && hit) {
 		r = take_layer(&ls, &layer, chain_key, created_by, 1, err);
 		if (r >= 0)

@@ -227,6 +227,21 @@ int kiln_snapshot_has(struct kiln_snapshotter *s, const struct kiln_digest *diff
 	return 1;
 }
 
+int kiln_snapshot_has_in(const char *store_root, const struct kiln_digest *diff_id,
+			 struct kiln_error *err)
+{
+	cleanup_free char *p = kiln_asprintf("%s/snapshots/layers/%s", store_root, diff_id->hex);
+	if (!p)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	struct stat st;
+	if (stat(p, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return kiln_fail_errno(err, "looking for layer %s", diff_id->str);
+	}
+	return S_ISDIR(st.st_mode) ? 1 : 0;
+}
+
 int kiln_snapshot_unpack(struct kiln_snapshotter *s, const struct kiln_digest *diff_id, int fd,
 			 const struct kiln_digest *digest, struct kiln_error *err)
 {

@@ -56,6 +56,13 @@ int kiln_snapshot_has(struct kiln_snapshotter *s, const struct kiln_digest *diff
 		      struct kiln_error *err) __attribute__((warn_unused_result));
 
 /**
+ * The same for the store at `store_root`, without opening (and cleaning up)
+ * a snapshotter: for a quick look from code that holds no snapshotter.
+ */
+int kiln_snapshot_has_in(const char *store_root, const struct kiln_digest *diff_id,
+			 struct kiln_error *err) __attribute__((warn_unused_result));
+
+/**
  * Unpack the layer blob read from `fd` (any compression the layer module
  * reads) as `diff_id`, unless it already is. The uncompressed stream must
  * hash to `diff_id` and, when `digest` is non-NULL, the blob to `digest`
@@ -126,6 +133,17 @@ int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
  */
 int kiln_snapshot_keep(struct kiln_snapshot_mount *m, const struct kiln_digest *diff_id,
 		       struct kiln_error *err) __attribute__((warn_unused_result));
+
+/**
+ * Write an unpacked layer as a layer tar again, as kiln_snapshot_commit()
+ * wrote it: the same options give the same diff_id (the caller checks it).
+ * For a layer a build kept without writing its blob. -KILN_ENOTFOUND when
+ * the layer is not unpacked.
+ */
+int kiln_snapshot_write_layer(struct kiln_snapshotter *s, const struct kiln_digest *diff_id,
+			      int out_fd, const struct kiln_layer_write_opts *opts,
+			      struct kiln_layer_digests *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 
 /** Unmount (close the mount), delete the upper directory, unlock the layers. NULL is fine. */
 void kiln_snapshot_mount_release(struct kiln_snapshot_mount *m);
