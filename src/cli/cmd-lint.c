@@ -320,10 +320,15 @@ static int run_lint(struct cli_env *env, struct kiln_strv *pos)
 		if (cli_run_env_add(&build_args, a) < 0)
 			return nomem(env);
 	}
+	/* files of one directory share its walk, across batches too */
+	cleanup(kiln_lint_cache_freep) struct kiln_lint_cache *cache = kiln_lint_cache_new();
+	if (!cache)
+		return nomem(env);
 	struct kiln_lint_opts opts = { .config = &cfg,
 				       .ctx = &env->ctx,
-				       .build_args = (const char *const *)build_args.items,
-				       .n_build_args = build_args.len };
+				       .build_args = (const char *const *) build_args.items,
+				       .n_build_args = build_args.len,
+				       .cache = cache };
 	/* only JSON, SARIF and Code Quality show fingerprints */
 	if (fmt == KILN_LINT_FORMAT_TTY || fmt == KILN_LINT_FORMAT_CHECKSTYLE)
 		opts.flags |= KILN_LINT_NO_FINGERPRINTS;

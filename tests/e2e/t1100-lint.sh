@@ -152,6 +152,27 @@ test_expect_success 'context rules: .dockerignore missing or incomplete, secrets
 	! grep -qx KL1004 codes && ! grep -qx KL1007 codes
 '
 
+test_expect_success 'context rules over many files of one context: each file its own ignore file' '
+	mkdir many && printf "KEY=1\n" >many/.env && printf "secret\n" >many/id_rsa &&
+	printf ".git\nnode_modules\n" >many/.dockerignore &&
+	i=0 && while [ $i -lt 70 ]; do
+		printf "FROM alpine:3.20\nCOPY . /app\n" >many/d$i.Dockerfile && i=$((i + 1)) || exit 1
+	done &&
+	printf "FROM alpine:3.20\nCOPY . /app\n" >many/safe.Dockerfile &&
+	printf ".env\nid_rsa\n" >many/safe.Dockerfile.dockerignore &&
+	test_might_fail kiln lint --no-shellcheck -f json many/safe.Dockerfile many/d*.Dockerfile \
+		>out.json &&
+	jq -r ".[] | select(.code == \"KL1007\") | .file" out.json | sort | uniq -c |
+		awk "{ print \$1 }" | sort -u >counts &&
+	echo 1 >expect && test_cmp expect counts &&
+	jq -r ".[] | select(.code == \"KL1007\") | .file" out.json | sort -u | wc -l >n &&
+	echo 70 >expect && test_cmp expect n &&
+	! jq -r ".[] | select(.code == \"KL1007\") | .file" out.json | grep -q safe &&
+	jq -r ".[] | select(.code == \"KL1007\" and .file == \"many/d69.Dockerfile\") | .message" \
+		out.json >msg &&
+	test_grep "\.env" msg && test_grep id_rsa msg
+'
+
 test_expect_success SHELLCHECK 'ShellCheck findings come back at their Dockerfile lines' '
 	mkdir sc && cd sc &&
 	printf "FROM debian:12\nUSER 1000\nRUN echo \$1\nRUN <<EOF\nset -e\nls \$HOME/\$2\nEOF\nSHELL [\"/bin/bash\", \"-c\"]\nRUN [[ -n \$3 ]] && echo \$3\n" >Dockerfile &&

@@ -99,6 +99,70 @@ static void kl1007(struct lint_file *f, const struct kiln_strv *found)
 	}
 }
 
+void lint_context_memo_release(struct lint_context_memo *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].dir);
+		free(m->v[i].ignore_path);
+		kiln_strv_release(&m->v[i].found);
+	}
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+struct kiln_lint_cache *kiln_lint_cache_new(void)
+{
+	return kiln_calloc(1, sizeof(struct kiln_lint_cache));
+}
+
+void kiln_lint_cache_free(struct kiln_lint_cache *c)
+{
+	if (!c)
+		return;
+	lint_context_memo_release(&c->memo);
+	free(c);
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static const struct lint_context_walk *memo_find(const struct lint_context_memo *m, const char *dir,
+						 const char *ignore_path)
+{
+	for (size_t i = 0; m && i < m->n; i++)
+		if (!strcmp(m->v[i].dir, dir) && same_str(m->v[i].ignore_path, ignore_path))
+			return &m->v[i];
+	return NULL;
+}
+
+/* Keep a walk's result; a failure only costs the next file a walk. */
+static void memo_add(struct lint_context_memo *m, const char *dir, const char *ignore_path,
+		     const struct secret_walk *w)
+{
+	if (!m)
+		return;
+	struct lint_context_walk *n = kiln_reallocarray(m->v, m->n + 1, sizeof(*n));
+	if (!n)
+		return;
+	m->v = n;
+	struct lint_context_walk e = { .dir = kiln_strdup(dir),
+				       .ignore_path = ignore_path ? kiln_strdup(ignore_path) : NULL,
+				       .found = KILN_STRV_INIT,
+				       .truncated = w->truncated };
+	int ok = e.dir && (!ignore_path || e.ignore_path);
+	for (size_t i = 0; ok && i < w->found.len; i++)
+		ok = kiln_strv_push(&e.found, w->found.items[i]) >= 0;
+	if (!ok) {
+		free(e.dir);
+		free(e.ignore_path);
+		kiln_strv_release(&e.found);
+		return;
+	}
+	m->v[m->n++] = e;
+}
+
 int lint_rules_context(struct lint_file *f, struct kiln_error *err)
 {
 	const char *dir = f->opts->context_dir;
@@ -153,7 +217,16 @@ int lint_rules_context(struct lint_file *f, struct kiln_error *err)
 	}
 	kiln_ignore_matcher_free(m);
 	kiln_strv_release(&present);
-	if (r >= 0) {
+	const struct lint_context_walk *known =
+		r >= 0 ? memo_find(f->ctx_memo, dir, ignore_path) : NULL;
+	if (known) {
+		if (known->truncated)
+			lint_note(f,
+				  "the build context has more than %d entries; only the first were "
+				  "searched for secret files",
+				  KILN_LINT_CONTEXT_MAX_ENTRIES);
+		kl1007(f, &known->found);
+	} else if (r >= 0) {
 		struct kiln_ignore_filter *flt = NULL;
 		struct kiln_ignore_filter_opt fo = {
 			.exclude = (const char *const *)list.patterns.items,
@@ -174,8 +247,10 @@ int lint_rules_context(struct lint_file *f, struct kiln_error *err)
 					     "searched for secret files",
 					  KILN_LINT_CONTEXT_MAX_ENTRIES);
 			}
-			if (r >= 0)
+			if (r >= 0) {
 				kl1007(f, &w.found);
+				memo_add(f->ctx_memo, dir, ignore_path, &w);
+			}
 			kiln_strv_release(&w.found);
 			kiln_ignore_filter_free(flt);
 		}

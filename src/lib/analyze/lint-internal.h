@@ -60,6 +60,30 @@ struct lint_raw {
 	int instr;   /* index of the instruction, or -1 */
 };
 
+/*
+ * What a walk of a build context found (lint-context.c), kept for the other
+ * files that share the context and the ignore file: linting many
+ * Dockerfiles of one directory walks it once, not once per file.
+ */
+struct lint_context_walk {
+	char *dir;
+	char *ignore_path; /* NULL: no ignore file */
+	struct kiln_strv found;
+	int truncated;
+};
+
+struct lint_context_memo {
+	struct lint_context_walk *v;
+	size_t n;
+};
+
+/* The public face of a memo that outlives one run (lint.h). */
+struct kiln_lint_cache {
+	struct lint_context_memo memo;
+};
+
+void lint_context_memo_release(struct lint_context_memo *m);
+
 struct lint_file {
 	const char *filename;
 	const char *data;
@@ -80,6 +104,7 @@ struct lint_file {
 	struct lint_raw *raw;
 	size_t n_raw, raw_alloc;
 	struct kiln_strv *notes;
+	struct lint_context_memo *ctx_memo; /* shared by a batch or a cache; NULL: none */
 	int nomem;
 	int truncated;
 };

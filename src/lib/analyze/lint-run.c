@@ -516,6 +516,7 @@ struct batch {
 	struct kiln_lint_opts *opts; /* per file: the shared options with its context */
 	struct kiln_lint_report **reps;
 	size_t n;
+	struct lint_context_memo contexts; /* without opts->cache */
 };
 
 static void batch_release(struct batch *b)
@@ -527,6 +528,7 @@ static void batch_release(struct batch *b)
 	free(b->files);
 	free(b->opts);
 	free(b->reps);
+	lint_context_memo_release(&b->contexts);
 }
 
 static int batch_run(struct batch *b, struct kiln_error *err)
@@ -580,9 +582,14 @@ int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
 			batch_release(&b);
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		}
-		b.files[i] = (struct lint_file){ .filename = name, .data = in[i].data, .len = in[i].len,
-						 .cfg = opts->config, .opts = &b.opts[i],
-						 .notes = &b.reps[i]->notes };
+		b.files[i] = (struct lint_file){ .filename = name,
+						 .data = in[i].data,
+						 .len = in[i].len,
+						 .cfg = opts->config,
+						 .opts = &b.opts[i],
+						 .notes = &b.reps[i]->notes,
+						 .ctx_memo = opts->cache ? &opts->cache->memo
+									 : &b.contexts };
 	}
 	int r = batch_run(&b, err);
 	if (r < 0) {

@@ -203,7 +203,19 @@ struct kiln_lint_opts {
 	 */
 	const char *const *build_args;
 	size_t n_build_args;
+	/*
+	 * What walks of build contexts found, kept across runs for the files
+	 * that share a context (kiln_lint_cache_new); NULL: each run keeps its
+	 * own. The contexts must not change while it lives.
+	 */
+	struct kiln_lint_cache *cache;
 };
+
+/** A cache of build-context walks for kiln_lint_opts.cache. */
+struct kiln_lint_cache;
+struct kiln_lint_cache *kiln_lint_cache_new(void);
+void kiln_lint_cache_free(struct kiln_lint_cache *c);
+KILN_DEFINE_CLEANUP(struct kiln_lint_cache, kiln_lint_cache_free)
 
 /** Limits on what one run looks at. */
 #define KILN_LINT_MAX_FINDINGS 100000
