@@ -3,18 +3,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "build/build.h"
 #include "cli.h"
 #include "ref/ref.h"
 #include "store/store.h"
 
 static const char *arg_message;
 static const char *arg_platform;
+static struct kiln_strv arg_change = KILN_STRV_INIT;
 
 static const struct cli_spec spec = {
-	.usage = "kiln import [-m MESSAGE] [--platform OS/ARCH[/VARIANT]] ROOTFS [NAME[:TAG]]",
+	.usage = "kiln import [-c INSTRUCTION]... [-m MESSAGE] [--platform OS/ARCH[/VARIANT]] "
+		 "ROOTFS [NAME[:TAG]]",
 	.summary = "Make a one-layer image from a root filesystem (like docker import).",
 	.opts =
 		(const struct cli_opt[]){
+			{ "change", 'c', CLI_OPT_LIST, &arg_change, "INSTRUCTION",
+			  "apply a Dockerfile instruction to the config (CMD, ENTRYPOINT, ENV, "
+			  "EXPOSE, HEALTHCHECK, LABEL, ONBUILD, USER, VOLUME, WORKDIR); "
+			  "repeatable" },
 			{ "message", 'm', CLI_OPT_STRING, &arg_message, "MESSAGE",
 			  "history comment (default: \"Imported from ROOTFS\")" },
 			{ "platform", 0, CLI_OPT_STRING, &arg_platform, "PLATFORM",
@@ -31,6 +38,8 @@ int cmd_import(int argc, char **argv, struct cli_env *env)
 	cleanup(kiln_strv_release) struct kiln_strv pos = KILN_STRV_INIT;
 	struct kiln_error err = KILN_ERROR_INIT;
 	arg_message = arg_platform = NULL;
+	kiln_strv_release(&arg_change);
+	arg_change = (struct kiln_strv) KILN_STRV_INIT;
 	int r = cli_parse(argc, argv, &spec, &pos);
 	if (r)
 		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
@@ -54,11 +63,23 @@ int cmd_import(int argc, char **argv, struct cli_env *env)
 	struct kiln_oci_platform plat = { 0 };
 	if (arg_platform && kiln_oci_platform_parse(arg_platform, &plat, &err) < 0)
 		return cli_report(env, &err);
+	/* the changes are checked before the root filesystem is read */
+	cleanup(kiln_oci_config_freep) struct kiln_oci_config *changed = NULL;
+	if (arg_change.len &&
+	    (kiln_oci_config_new(&changed, &err) < 0 ||
+	     kiln_build_config_changes(changed, (const char *const *) arg_change.items,
+				       arg_change.len, &err) < 0)) {
+		kiln_oci_platform_release(&plat);
+		kiln_strv_release(&arg_change);
+		return cli_report(env, &err);
+	}
+	kiln_strv_release(&arg_change);
 	struct kiln_store_import_opts opts = {
 		.name = name,
 		.created = -1,
 		.comment = arg_message,
 		.platform = arg_platform ? &plat : NULL,
+		.config = changed ? &changed->config : NULL,
 	};
 	cleanup(kiln_store_closep) struct kiln_store *st = NULL;
 	struct kiln_digest manifest;

@@ -24,6 +24,28 @@ test_expect_success BUSYBOX 'import a gzip tar from stdin with a message and pla
 	test_grep "\"localhost:5000/team/bb:arm\"" out
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'import --change: Dockerfile instructions on the config, in order' '
+	kiln import -c "ENV A=1" -c "ENV B=\$A-2" -c "WORKDIR /w" -c "CMD [\"/bin/echo\", \"hi\"]" \
+		-c "EXPOSE 8080" -c "USER nobody" rootfs chg:1 >/dev/null &&
+	kiln inspect chg:1 | jq -c ".[0].Config | [.Env, .WorkingDir, .Cmd, .ExposedPorts, .User]" >cfg &&
+	echo "[[\"A=1\",\"B=1-2\"],\"/w\",[\"/bin/echo\",\"hi\"],{\"8080/tcp\":{}},\"nobody\"]" >expect &&
+	test_cmp expect cfg &&
+	kiln run --rm chg:1 >out && echo hi >expect && test_cmp expect out &&
+	kiln rmi chg:1 >/dev/null
+'
+
+test_expect_success BUSYBOX 'import --change refuses what docker refuses, and writes no image' '
+	kiln images -q | sort >before &&
+	test_expect_code 1 kiln import -c "RUN true" rootfs bad:1 2>err &&
+	test_grep "run is not a valid change command" err &&
+	test_expect_code 1 kiln import -c "FROM busybox" rootfs bad:1 2>err &&
+	test_grep "from is not a valid change command" err &&
+	test_expect_code 1 kiln import -c "ENV" rootfs bad:1 2>err &&
+	test_grep "ENV" err &&
+	kiln images -q | sort >after && test_cmp before after &&
+	! kiln inspect bad:1 >/dev/null 2>&1
+'
+
 test_expect_success BUSYBOX 'the same tar imported twice has the same layer, the tar its own' '
 	kiln import rootfs.tar again:1 >/dev/null &&
 	kiln import rootfs.tar again:2 >/dev/null &&

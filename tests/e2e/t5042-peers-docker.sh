@@ -72,6 +72,27 @@ test_expect_success $P 'a truncated archive: kiln load fails and leaves no image
 	kiln --root "$TRASH/k3" images -q >imgs && test ! -s imgs
 '
 
+test_expect_success $P 'import --change: the config docker import makes from the same changes' '
+	"$BUILD_HELPER" --tar rootfs.tar &&
+	set -- -c "ENV A=1 B=two" -c "ENV C=\$A-x PATH=/usr/bin" -c "WORKDIR /app" \
+		-c "WORKDIR sub" -c "EXPOSE 80 443/udp" -c "LABEL org.example.k=v" -c "USER 1000:1000" \
+		-c "ENTRYPOINT [\"/bin/sh\", \"-c\"]" -c "CMD echo \$HOME" -c "VOLUME /data /cache" \
+		-c "HEALTHCHECK --interval=5s --retries=2 CMD true" \
+		-c "ONBUILD RUN echo child" &&
+	kiln import "$@" rootfs.tar localhost/imp:1 >/dev/null &&
+	dk import "$@" rootfs.tar localhost/imp:1 >/dev/null &&
+	fields=".Env, .Cmd, .Entrypoint, .WorkingDir, .User, .ExposedPorts, .Volumes, .Labels, .StopSignal, .Healthcheck, .OnBuild" &&
+	kiln inspect localhost/imp:1 | jq -c ".[0].Config | [$fields]" >kcfg &&
+	dk image inspect localhost/imp:1 | jq -c ".[0].Config | [$fields]" >dcfg &&
+	test_cmp dcfg kcfg &&
+	for c in "RUN true" "STOPSIGNAL SIGINT"; do
+		test_must_fail kiln import -c "$c" rootfs.tar localhost/imp:2 2>err &&
+		test_grep "is not a valid change command" err &&
+		test_must_fail dk import -c "$c" rootfs.tar localhost/imp:2 2>derr &&
+		test_grep "is not a valid change command" derr || exit 1
+	done
+'
+
 # before test_done, which deletes the directory holding dockerd's pid file
 dockerd_stop
 test_done

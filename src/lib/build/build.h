@@ -349,3 +349,13 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 /** "image", "oci", "docker", "local", "tar", "registry"; -KILN_EINVAL otherwise. */
 int kiln_build_output_type_parse(const char *s, enum kiln_build_output_type *ret,
 				 struct kiln_error *err) __attribute__((warn_unused_result));
+
+/**
+ * Apply Dockerfile instructions to an image config, as `docker import
+ * --change` does: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD,
+ * USER, VOLUME and WORKDIR, in order (an ENV is seen by the changes after
+ * it). A parse error is located at the change's number ("--change:2").
+ */
+struct kiln_oci_config;
+int kiln_build_config_changes(struct kiln_oci_config *c, const char *const *changes, size_t n,
+			      struct kiln_error *err) __attribute__((warn_unused_result));

@@ -304,14 +304,19 @@ static int cmdline_argv(const struct kiln_df_step *step, struct kiln_strv *out)
 	return r;
 }
 
-int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step *step,
-		    struct kiln_error *err)
+/*
+ * A metadata instruction's effect on a config, and the history text BuildKit
+ * writes for it into `h` (*history 0 when it writes none). `cmd_set` says
+ * whether CMD was given since the base (ENTRYPOINT's reset rule).
+ */
+static int apply_instr(struct kiln_oci_config *c, const struct kiln_df_step *step, int *cmd_set,
+		       struct kiln_buf *hist, int *history, struct kiln_error *err)
 {
-	struct kiln_oci_config *c = s->config;
 	struct kiln_oci_runconfig *rc = &c->config;
 	const struct kiln_df_instr *in = &step->instr;
 	struct kiln_buf h = KILN_BUF_INIT;
-	int r = 0, history = 1;
+	int r = 0;
+	*history = 1;
 	switch (in->cmd) {
 	case KILN_DF_ENV:
 	case KILN_DF_LABEL:
@@ -361,7 +366,7 @@ int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step 
 		r = set_str(&rc->working_dir, step->workdir);
 		if (r >= 0)
 			r = kiln_buf_addf(&h, "WORKDIR %s", step->workdir);
-		history = !strcmp(step->workdir, "/");
+		*history = !strcmp(step->workdir, "/");
 		break;
 	case KILN_DF_CMD:
 	case KILN_DF_ENTRYPOINT: {
@@ -369,8 +374,8 @@ int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step 
 		r = cmdline_argv(step, dst);
 		if (r >= 0 && in->cmd == KILN_DF_CMD) {
 			rc->args_escaped = 1;
-			s->cmd_set = 1;
-		} else if (r >= 0 && !s->cmd_set) {
+			*cmd_set = 1;
+		} else if (r >= 0 && !*cmd_set) {
 			/* ENTRYPOINT resets a CMD this stage did not set */
 			kiln_strv_release(&rc->cmd);
 			rc->cmd = (struct kiln_strv) KILN_STRV_INIT;
@@ -426,7 +431,7 @@ int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step 
 		break;
 	case KILN_DF_ONBUILD:
 		r = kiln_strv_push(&rc->on_build, in->u.onbuild.expression);
-		history = 0;
+		*history = 0;
 		break;
 	case KILN_DF_MAINTAINER:
 		r = set_str(&c->author, in->u.value);
@@ -438,10 +443,86 @@ int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step 
 		return kiln_fail(err, KILN_EINTERNAL, 0, "%s is not a metadata instruction",
 				 kiln_df_cmd_upper(in->cmd));
 	}
+	if (r < 0) {
+		kiln_buf_release(&h);
+		return oom(err);
+	}
+	*hist = h;
+	return 0;
+}
+
+int bb_config_apply(struct bb *b, struct bb_stage *s, const struct kiln_df_step *step,
+		    struct kiln_error *err)
+{
+	struct kiln_buf h = KILN_BUF_INIT;
+	int history = 0;
+	int r = apply_instr(s->config, step, &s->cmd_set, &h, &history, err);
 	if (r >= 0 && history)
-		r = bb_config_history(b, c, h.buf, 1, b->o->source_date_epoch, err) < 0 ? -1 : 0;
+		r = bb_config_history(b, s->config, h.buf, 1, b->o->source_date_epoch, err);
 	kiln_buf_release(&h);
-	return r < 0 ? oom(err) : 0;
+	return r;
+}
+
+/* What `docker import --change` and `docker commit --change` accept. */
+static const char *const change_commands[] = { "cmd",	      "entrypoint", "env",     "expose",
+					       "healthcheck", "label",	    "onbuild", "user",
+					       "volume",      "workdir",    NULL };
+
+int kiln_build_config_changes(struct kiln_oci_config *c, const char *const *changes, size_t n,
+			      struct kiln_error *err)
+{
+	if (!n)
+		return 0;
+	/* one Dockerfile, as docker joins them: an ENV is seen by the changes after it */
+	struct kiln_buf text = KILN_BUF_INIT;
+	int r = kiln_buf_addstr(&text, "FROM scratch\n");
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = kiln_buf_addf(&text, "%s\n", changes[i]);
+	if (r < 0) {
+		kiln_buf_release(&text);
+		return oom(err);
+	}
+	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = NULL;
+	cleanup(kiln_df_model_freep) struct kiln_df_model *m = NULL;
+	cleanup(kiln_df_graph_freep) struct kiln_df_graph *g = NULL;
+	r = kiln_df_parse(text.buf, text.len, "--change", &ast, err);
+	kiln_buf_release(&text);
+	for (size_t i = 1; r >= 0 && i < ast->n_nodes; i++) {
+		const struct kiln_df_text *kw = &ast->nodes[i].keyword_lower;
+		size_t k = 0;
+		while (change_commands[k] && (strlen(change_commands[k]) != kw->len ||
+					      memcmp(change_commands[k], kw->str, kw->len)))
+			k++;
+		if (!change_commands[k])
+			r = kiln_fail(err, KILN_EINVAL, 0,
+				      "%.*s is not a valid change command (CMD, ENTRYPOINT, ENV, "
+				      "EXPOSE, HEALTHCHECK, LABEL, ONBUILD, USER, VOLUME and "
+				      "WORKDIR are)",
+				      (int) kw->len, kw->str);
+	}
+	if (r >= 0)
+		r = kiln_df_model_new(ast, &m, err);
+	if (r >= 0)
+		r = kiln_df_graph_new(m, NULL, &g, err);
+	if (r < 0) {
+		/* line 1 is the FROM kiln added: number the changes from 1 */
+		if (err && err->pos.line > 1)
+			err->pos.line--;
+		return r;
+	}
+	const struct kiln_df_stage *st = &g->stages[g->target];
+	int cmd_set = 0;
+	for (size_t i = 0; i < st->n_steps; i++) {
+		struct kiln_buf h = KILN_BUF_INIT;
+		int history = 0;
+		r = apply_instr(c, &st->steps[i], &cmd_set, &h, &history, err);
+		kiln_buf_release(&h);
+		if (r < 0)
+			return r;
+	}
+	/* docker's builder that applies --change sets ArgsEscaped only for Windows */
+	c->config.args_escaped = 0;
+	return 0;
 }
 
 int bb_config_finish(struct bb *b, struct kiln_oci_config *c, struct kiln_error *err)
