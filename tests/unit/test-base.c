@@ -39,6 +39,15 @@ static void test_buf(void)
 	TAP_INT_EQ(kiln_buf_addstr(&b, "abc"), 0, "addstr");
 	TAP_INT_EQ(kiln_buf_addf(&b, "-%d-", 42), 0, "addf");
 	TAP_STR_EQ(b.buf, "abc-42-", "contents");
+	static const unsigned char bytes[] = { 0x00, 0x0f, 0xa5, 0xff };
+	TAP_INT_EQ(kiln_buf_add_hex(&b, bytes, sizeof(bytes)), 0, "add_hex");
+	TAP_STR_EQ(b.buf, "abc-42-000fa5ff", "hex, lower case, after what was there");
+	struct kiln_buf h = KILN_BUF_INIT;
+	h.cap = 7;
+	TAP_INT_EQ(kiln_buf_add_hex(&h, bytes, sizeof(bytes)), -KILN_ELIMIT,
+		   "hex past the cap is ELIMIT");
+	TAP_STR_EQ(h.buf, "", "and adds nothing");
+	kiln_buf_release(&h);
 	struct kiln_buf c = KILN_BUF_INIT;
 	c.cap = 4;
 	TAP_INT_EQ(kiln_buf_addstr(&c, "1234"), 0, "up to the cap");

@@ -242,13 +242,13 @@ static void test_select(struct fixture *fx)
 
 struct fake_cache {
 	struct kiln_plan_file_id ids[64];
-	struct kiln_digest d[64];
+	struct kiln_plan_sum d[64];
 	size_t n;
 	size_t lookups, stores;
 };
 
 static int fake_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
-		       struct kiln_digest *digests, unsigned char *found, struct kiln_error *err)
+		       struct kiln_plan_sum *digests, unsigned char *found, struct kiln_error *err)
 {
 	struct fake_cache *c = ud;
 	(void) err;
@@ -263,7 +263,7 @@ static int fake_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 }
 
 static int fake_store(void *ud, const struct kiln_plan_file_id *ids,
-		      const struct kiln_digest *digests, size_t n, struct kiln_error *err)
+		      const struct kiln_plan_sum *digests, size_t n, struct kiln_error *err)
 {
 	struct fake_cache *c = ud;
 	(void) err;

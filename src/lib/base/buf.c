@@ -99,6 +99,23 @@ int kiln_buf_addch(struct kiln_buf *b, char c)
 	return kiln_buf_add(b, &c, 1);
 }
 
+int kiln_buf_add_hex(struct kiln_buf *b, const void *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	if (len > SIZE_MAX / 2)
+		return -KILN_ELIMIT;
+	int r = kiln_buf_grow(b, len * 2);
+	if (r < 0)
+		return r;
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		b->buf[b->len++] = digits[p[i] >> 4];
+		b->buf[b->len++] = digits[p[i] & 15];
+	}
+	b->buf[b->len] = '\0';
+	return 0;
+}
+
 int kiln_buf_vaddf(struct kiln_buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;

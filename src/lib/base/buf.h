@@ -39,6 +39,9 @@ int kiln_buf_add(struct kiln_buf *b, const void *data, size_t len)
 	__attribute__((warn_unused_result));
 int kiln_buf_addstr(struct kiln_buf *b, const char *s) __attribute__((warn_unused_result));
 int kiln_buf_addch(struct kiln_buf *b, char c) __attribute__((warn_unused_result));
+/** Lower-case hex of data[0..len). */
+int kiln_buf_add_hex(struct kiln_buf *b, const void *data, size_t len)
+	__attribute__((warn_unused_result));
 int kiln_buf_addf(struct kiln_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), warn_unused_result));
 int kiln_buf_vaddf(struct kiln_buf *b, const char *fmt, va_list ap)

@@ -360,14 +360,14 @@ int bb_cache_touch(struct bb *b, const struct kiln_digest *keys, size_t n, struc
 
 /* Whether a cached row still describes the file; fills the digest if so. */
 static void hc_take(sqlite3_stmt *s, int col, const struct kiln_plan_file_id *id,
-		    struct kiln_digest *digest, unsigned char *found)
+		    struct kiln_plan_sum *sum, unsigned char *found)
 {
 	if ((uint64_t) sqlite3_column_int64(s, col) != id->size ||
 	    sqlite3_column_int64(s, col + 1) != id->mtime_ns ||
 	    sqlite3_column_int64(s, col + 2) != id->ctime_ns ||
 	    sqlite3_column_bytes(s, col + 3) != 32)
 		return;
-	kiln_digest_from_raw(digest, sqlite3_column_blob(s, col + 3));
+	memcpy(sum->raw, sqlite3_column_blob(s, col + 3), sizeof(sum->raw));
 	*found = 1;
 }
 
@@ -388,7 +388,7 @@ static int hc_cmp(const void *pa, const void *pb, void *ids)
  * fraction of a lookup per file. `order` holds their indexes, sorted by inode.
  */
 static int hc_scan(struct bb *b, const struct kiln_plan_file_id *ids, const size_t *order, size_t n,
-		   struct kiln_digest *digests, unsigned char *found, struct kiln_error *err)
+		   struct kiln_plan_sum *digests, unsigned char *found, struct kiln_error *err)
 {
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	int r = prepare(b->st,
@@ -419,7 +419,7 @@ static int hc_scan(struct bb *b, const struct kiln_plan_file_id *ids, const size
 }
 
 static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
-		     struct kiln_digest *digests, unsigned char *found, struct kiln_error *err)
+		     struct kiln_plan_sum *digests, unsigned char *found, struct kiln_error *err)
 {
 	struct bb *b = ud;
 	cleanup_free size_t *order = kiln_calloc(n + 1, sizeof(*order));
@@ -469,7 +469,7 @@ static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 }
 
 static int hc_store(void *ud, const struct kiln_plan_file_id *ids,
-		    const struct kiln_digest *digests, size_t n, struct kiln_error *err)
+		    const struct kiln_plan_sum *digests, size_t n, struct kiln_error *err)
 {
 	struct bb *b = ud;
 	bb_store_lock(b);

@@ -129,7 +129,9 @@ int bb_explain_files(const struct kiln_plan_selection *sel, char **ret, struct k
 					  (unsigned) (it->st.st_mode & 07777),
 					  (unsigned) it->st.st_uid, (unsigned) it->st.st_gid);
 		if (r >= 0 && type == 'f')
-			r = kiln_buf_addstr(&b, it->hashed ? it->digest.str : "?");
+			r = it->hashed ? kiln_buf_addstr(&b, "sha256:") : kiln_buf_addstr(&b, "?");
+		if (r >= 0 && type == 'f' && it->hashed)
+			r = kiln_buf_add_hex(&b, it->sum.raw, sizeof(it->sum.raw));
 		else if (r >= 0 && type == 'l')
 			r = add_escaped(&b, it->link ? it->link : "");
 		if (r < 0) {

@@ -130,7 +130,7 @@ static int memo_reserve(struct kiln_plan_hasher *h, size_t more)
 }
 
 static int memo_put(struct kiln_plan_hasher *h, const struct kiln_plan_file_id *id,
-		    const struct kiln_digest *d)
+		    const uint8_t *raw)
 {
 	if ((h->memo_len + 1) * 3 > h->memo_cap * 2) {
 		size_t nc = h->memo_cap ? h->memo_cap * 2 : 1024;
@@ -156,7 +156,7 @@ static int memo_put(struct kiln_plan_hasher *h, const struct kiln_plan_file_id *
 	if (!h->memo[i].used)
 		h->memo_len++;
 	h->memo[i] = (struct memo_slot){ .id = *id, .used = 1 };
-	memcpy(h->memo[i].raw, d->raw, sizeof(h->memo[i].raw));
+	memcpy(h->memo[i].raw, raw, sizeof(h->memo[i].raw));
 	return 0;
 }
 
@@ -321,7 +321,7 @@ static int selection_digest(struct kiln_plan_selection *s, struct kiln_error *er
 						  (unsigned) (md & 07777), (unsigned) it->st.st_uid,
 						  (unsigned) it->st.st_gid, it->parent_only);
 			if (r >= 0 && S_ISREG(md))
-				r = kiln_buf_addstr(&b, it->digest.hex);
+				r = kiln_buf_add_hex(&b, it->sum.raw, sizeof(it->sum.raw));
 			else if (r >= 0 && S_ISLNK(md) && it->link)
 				r = kiln_buf_add(&b, it->link, strlen(it->link) + 1);
 			else if (r >= 0 && (S_ISCHR(md) || S_ISBLK(md)))
@@ -362,7 +362,7 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 		file_id(&it->st, &id);
 		struct memo_slot *ms = memo_find(h, &id);
 		if (ms) {
-			kiln_digest_from_raw(&it->digest, ms->raw);
+			memcpy(it->sum.raw, ms->raw, sizeof(it->sum.raw));
 			it->hashed = 1;
 			h->stats.memo_hits++;
 			continue;
@@ -374,7 +374,7 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 	if (nt && memo_reserve(h, nt) < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	if (nt && t->context && h->has_cache) {
-		cleanup_free struct kiln_digest *d = kiln_calloc(nt, sizeof(*d));
+		cleanup_free struct kiln_plan_sum *d = kiln_calloc(nt, sizeof(*d));
 		cleanup_free unsigned char *found = kiln_calloc(nt, 1);
 		if (!d || !found)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -385,10 +385,10 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 		for (size_t k = 0; k < nt; k++) {
 			struct kiln_plan_item *it = &s->items[todo[k]];
 			if (found[k]) {
-				it->digest = d[k];
+				it->sum = d[k];
 				it->hashed = 1;
 				h->stats.cache_hits++;
-				if (memo_put(h, &ids[k], &d[k]) < 0)
+				if (memo_put(h, &ids[k], d[k].raw) < 0)
 					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 				continue;
 			}
@@ -422,18 +422,18 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 						 "%s in %s changed while it was read; try again",
 						 j->path, t->name);
 			struct kiln_plan_item *it = &s->items[todo[k]];
-			it->digest = j->digest;
+			memcpy(it->sum.raw, j->digest.raw, sizeof(it->sum.raw));
 			it->hashed = 1;
 			h->stats.hashed++;
-			if (memo_put(h, &ids[k], &j->digest) < 0)
+			if (memo_put(h, &ids[k], j->digest.raw) < 0)
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		}
 		if (t->context && h->has_cache) {
-			cleanup_free struct kiln_digest *d = kiln_calloc(nt, sizeof(*d));
+			cleanup_free struct kiln_plan_sum *d = kiln_calloc(nt, sizeof(*d));
 			if (!d)
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 			for (size_t k = 0; k < nt; k++)
-				d[k] = jobs[k].digest;
+				memcpy(d[k].raw, jobs[k].digest.raw, sizeof(d[k].raw));
 			r = h->cache.store(h->cache.userdata, ids, d, nt, err);
 			if (r < 0)
 				return r;

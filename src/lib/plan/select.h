@@ -24,6 +24,11 @@
 struct kiln_ignore_filter;
 struct kiln_ignore_matcher;
 
+/** A file's contents' SHA-256, raw: one per context file, so 32 bytes, not a struct kiln_digest. */
+struct kiln_plan_sum {
+	uint8_t raw[32];
+};
+
 /** The identity of a file's content for the hash cache: a change of any field is a miss. */
 struct kiln_plan_file_id {
 	uint64_t dev, ino, size;
@@ -37,12 +42,12 @@ struct kiln_plan_file_id {
  */
 struct kiln_plan_hash_cache {
 	void *userdata;
-	/** Fill digests[i] and set found[i] = 1 for the files it knows. */
+	/** Fill sums[i] and set found[i] = 1 for the files it knows. */
 	int (*lookup)(void *userdata, const struct kiln_plan_file_id *ids, size_t n,
-		      struct kiln_digest *digests, unsigned char *found, struct kiln_error *err);
-	/** Remember freshly computed digests. */
+		      struct kiln_plan_sum *sums, unsigned char *found, struct kiln_error *err);
+	/** Remember freshly computed sums. */
 	int (*store)(void *userdata, const struct kiln_plan_file_id *ids,
-		     const struct kiln_digest *digests, size_t n, struct kiln_error *err);
+		     const struct kiln_plan_sum *sums, size_t n, struct kiln_error *err);
 };
 
 /** Hashes file contents on a few threads, with an in-memory memo and the cache. */
@@ -90,7 +95,7 @@ struct kiln_plan_item {
 	char *rel;		   /* relative to its match ("" for the match itself) */
 	struct stat st;		   /* lstat; for the context, st_uid and st_gid are 0 */
 	char *link;		   /* a symlink's target */
-	struct kiln_digest digest; /* regular files, after hashing */
+	struct kiln_plan_sum sum;  /* regular files, after hashing */
 	int hashed;
 	/* --parents: a directory copied only because something below it matched */
 	int parent_only;
