@@ -187,7 +187,8 @@ struct kiln_layer_out {
 	uint32_t crc;
 	int gz_header_done;
 	struct gz_pool *pool;
-	int pool_off; /* one thread: one CPU, or the pool could not start */
+	int pool_off;	    /* one thread: one CPU, or the pool could not start */
+	size_t chunks_here; /* chunks deflated on this thread before the pool */
 
 	/* zstd */
 	ZSTD_CCtx *zc;
@@ -547,11 +548,18 @@ static int gz_pool_submit(struct kiln_layer_out *p, int flush, struct kiln_error
 	return 0;
 }
 
+/*
+ * Chunks a layer deflates on the calling thread before it starts workers:
+ * a small layer never pays for their threads, states and buffers (~2 MiB a
+ * chunk in flight), a big one loses little of the parallel part.
+ */
+#define GZ_POOL_AFTER_CHUNKS 4
+
 /* A full chunk (flush Z_SYNC_FLUSH) or the last one (Z_FINISH). */
 static int gz_flush_chunk(struct kiln_layer_out *p, int flush, struct kiln_error *err)
 {
-	/* a layer of one chunk stays on this thread */
-	if (!p->pool && !p->pool_off && flush != Z_FINISH) {
+	if (!p->pool && !p->pool_off && flush != Z_FINISH &&
+	    p->chunks_here++ >= GZ_POOL_AFTER_CHUNKS) {
 		p->pool = gz_pool_new(p->level);
 		if (!p->pool)
 			p->pool_off = 1;
