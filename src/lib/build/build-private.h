@@ -200,6 +200,11 @@ int bb_cache_get(struct bb *b, const struct kiln_digest *key, struct bb_layer *r
  */
 int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_layer *l,
 		 const struct kiln_digest *chain, const char *created_by, struct kiln_error *err);
+/**
+ * The blob another record of `l->diff_id` has, if it is in the store: 1 with
+ * l->digest, size and media type filled in (and lazy cleared), 0 when none.
+ */
+int bb_cache_blob_of(struct bb *b, struct bb_layer *l, struct kiln_error *err);
 /** A lazy layer got its blob: every record of `l->diff_id` without one gets it. */
 int bb_cache_set_blob(struct bb *b, const struct bb_layer *l, struct kiln_error *err);
 /** Mark the records used by this build (one write at the end). */

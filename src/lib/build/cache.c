@@ -305,6 +305,48 @@ int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_
 	return r < 0 ? r : 0;
 }
 
+int bb_cache_blob_of(struct bb *b, struct bb_layer *l, struct kiln_error *err)
+{
+	bb_store_lock(b);
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	int r = prepare(b->st,
+			"SELECT blob, size, media_type FROM build_cache WHERE diff_id = ?1 AND "
+			"blob <> '' LIMIT 1",
+			&s, err);
+	struct kiln_digest digest;
+	int64_t size = 0;
+	cleanup_free char *mt = NULL;
+	if (r >= 0) {
+		sqlite3_bind_text(s, 1, l->diff_id.str, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW && kiln_digest_parse((const char *) sqlite3_column_text(s, 0),
+							  &digest, NULL) == 0) {
+			size = sqlite3_column_int64(s, 1);
+			if (!(mt = kiln_strdup((const char *) sqlite3_column_text(s, 2))))
+				r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+			else
+				r = 1;
+		} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			r = kiln_store_db_fail(b->st, err, "reading the build cache");
+		}
+	}
+	finalizep(&s);
+	if (r == 1) {
+		int64_t have = 0;
+		int h = kiln_store_blob_has(b->st, &digest, &have, err);
+		r = h < 0 ? h : h == 1 && have == size ? 1 : 0;
+	}
+	bb_store_unlock(b);
+	if (r != 1)
+		return r;
+	free(l->media_type);
+	l->media_type = steal_ptr(&mt);
+	l->digest = digest;
+	l->size = size;
+	l->lazy = 0;
+	return 1;
+}
+
 int bb_cache_set_blob(struct bb *b, const struct bb_layer *l, struct kiln_error *err)
 {
 	bb_store_lock(b);

@@ -167,8 +167,12 @@ int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *er
 {
 	if (!l->lazy)
 		return 0;
+	/* made already, for another stage's copy of the chain or another record */
+	int r = bb_cache_blob_of(b, l, err);
+	if (r != 0)
+		return r < 0 ? r : bb_cache_set_blob(b, l, err);
 	cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *sn = NULL;
-	int r = kiln_snapshotter_open(&b->ctx, kiln_store_root(b->st), &sn, err);
+	r = kiln_snapshotter_open(&b->ctx, kiln_store_root(b->st), &sn, err);
 	if (r < 0)
 		return r;
 	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
