@@ -127,40 +127,67 @@ static int commit_lazy(struct bb *b, struct kiln_snapshot_mount *m, struct bb_la
 	return 0;
 }
 
+/* A new blob writer for a layer; its external fd is where the tar goes. */
+static int blob_start(struct bb *b, struct kiln_blob_writer **w, struct kiln_error *err)
+{
+	bb_store_lock(b);
+	int r = kiln_store_blob_writer_new(b->st, NULL, -1, w, err);
+	bb_store_unlock(b);
+	return r;
+}
+
+/*
+ * Store what the layer writer wrote into `w` (its digests `dg`) as a blob,
+ * and give `l` that blob: digest, size and this build's media type.
+ */
+static int blob_finish(struct bb *b, struct kiln_blob_writer *w,
+		       const struct kiln_layer_digests *dg, struct bb_layer *l,
+		       struct kiln_error *err)
+{
+	struct kiln_digest digest;
+	int64_t size = 0;
+	bb_store_lock(b);
+	int r = kiln_blob_writer_commit(w, &digest, &size, err);
+	bb_store_unlock(b);
+	if (r < 0)
+		return kiln_error_prefix(err, r, "storing layer %s", dg->diff_id.str);
+	if (!kiln_digest_equal(&digest, &dg->digest))
+		return kiln_fail(err, KILN_EDIGEST, 0, "the stored layer is %s, the writer said %s",
+				 digest.str, dg->digest.str);
+	char *mt = kiln_strdup(b->media_type);
+	if (!mt)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	free(l->media_type);
+	l->media_type = mt;
+	l->digest = digest;
+	l->size = size;
+	l->lazy = 0;
+	return 0;
+}
+
 int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, int lazy, struct bb_layer *ret,
 	      struct kiln_error *err)
 {
 	if (lazy)
 		return commit_lazy(b, m, ret, err);
 	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
-	bb_store_lock(b);
-	int r = kiln_store_blob_writer_new(b->st, NULL, -1, &w, err);
-	bb_store_unlock(b);
+	int r = blob_start(b, &w, err);
 	if (r < 0)
 		return r;
 	struct kiln_layer_digests dg;
 	r = kiln_snapshot_commit(m, kiln_blob_writer_external_fd(w), &b->wopts, &dg, err);
 	if (r < 0)
 		return r;
-	struct kiln_digest digest;
-	int64_t size = 0;
-	bb_store_lock(b);
-	r = kiln_blob_writer_commit(w, &digest, &size, err);
-	bb_store_unlock(b);
-	if (r < 0)
-		return kiln_error_prefix(err, r, "storing the layer");
-	if (!kiln_digest_equal(&digest, &dg.digest))
-		return kiln_fail(err, KILN_EDIGEST, 0, "the stored layer is %s, the writer said %s",
-				 digest.str, dg.digest.str);
-	r = kiln_snapshot_keep(m, &dg.diff_id, err);
-	if (r < 0)
+	struct bb_layer l = { .diff_id = dg.diff_id, .created = (int64_t) time(NULL) };
+	r = blob_finish(b, w, &dg, &l, err);
+	if (r >= 0)
+		r = kiln_snapshot_keep(m, &dg.diff_id, err);
+	if (r < 0) {
+		bb_layer_release(&l);
 		return r;
-	*ret = (struct bb_layer){ .diff_id = dg.diff_id,
-				  .digest = digest,
-				  .size = size,
-				  .created = (int64_t) time(NULL) };
-	ret->media_type = kiln_strdup(b->media_type);
-	return ret->media_type ? 0 : kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	*ret = l;
+	return 0;
 }
 
 int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *err)
@@ -173,12 +200,9 @@ int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *er
 		return r < 0 ? r : bb_cache_set_blob(b, l, err);
 	cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *sn = NULL;
 	r = kiln_snapshotter_open(&b->ctx, kiln_store_root(b->st), &sn, err);
-	if (r < 0)
-		return r;
 	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
-	bb_store_lock(b);
-	r = kiln_store_blob_writer_new(b->st, NULL, -1, &w, err);
-	bb_store_unlock(b);
+	if (r >= 0)
+		r = blob_start(b, &w, err);
 	if (r < 0)
 		return r;
 	struct kiln_layer_digests dg;
@@ -192,25 +216,8 @@ int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *er
 				 "the unpacked layer %s now reads as %s; remove it with `kiln "
 				 "prune` and build again",
 				 l->diff_id.str, dg.diff_id.str);
-	struct kiln_digest digest;
-	int64_t size = 0;
-	bb_store_lock(b);
-	r = kiln_blob_writer_commit(w, &digest, &size, err);
-	bb_store_unlock(b);
-	if (r < 0)
-		return kiln_error_prefix(err, r, "storing layer %s", l->diff_id.str);
-	if (!kiln_digest_equal(&digest, &dg.digest))
-		return kiln_fail(err, KILN_EDIGEST, 0, "the stored layer is %s, the writer said %s",
-				 digest.str, dg.digest.str);
-	char *mt = kiln_strdup(b->media_type);
-	if (!mt)
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	free(l->media_type);
-	l->media_type = mt;
-	l->digest = digest;
-	l->size = size;
-	l->lazy = 0;
-	return bb_cache_set_blob(b, l, err);
+	r = blob_finish(b, w, &dg, l, err);
+	return r < 0 ? r : bb_cache_set_blob(b, l, err);
 }
 
 int bb_chain_materialize(struct bb *b, struct bb_chain *c, struct kiln_error *err)
