@@ -8,14 +8,6 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 
-# states FILE: "N:CACHED" / "N:DONE" per numbered step, in order
-states() {
-	sed -n "s/^#\([0-9]*\) \[\([0-9]\)\/[0-9]*\] .*/\1 \2/p" "$1" | sort -u -k2 |
-	while read -r id n; do
-		if grep -q "^#$id CACHED$" "$1"; then echo "$n:CACHED"; else echo "$n:DONE"; fi
-	done | tr "\n" " "
-}
-
 test_expect_success ROOT,OVERLAY,BUSYBOX 'setup: a project' '
 	build_base && mkdir -p ctx/src &&
 	echo one >ctx/src/a.txt && echo two >ctx/src/b.txt && echo other >ctx/other.txt &&
@@ -27,58 +19,58 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'setup: a project' '
 	RUN cat /src/*.txt >/all
 	EOF
 	kiln build --progress=plain -t cache:1 ctx 2>first &&
-	test "$(states first)" = "1:CACHED 2:DONE 3:DONE 4:DONE "
+	test "$(step_states first)" = "1:CACHED 2:DONE 3:DONE 4:DONE "
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'a rebuild takes every step from the cache, same image' '
 	kiln build -q -t cache:1 ctx >id1 &&
 	kiln build --progress=plain -t cache:1 ctx 2>second &&
-	test "$(states second)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED " &&
+	test "$(step_states second)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED " &&
 	kiln build -q -t cache:1 ctx >id2 && test_cmp id1 id2
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'touching files and unused build args change nothing' '
 	touch -d "2000-01-01" ctx/src/a.txt && touch ctx/src/b.txt &&
 	kiln build --progress=plain --build-arg UNRELATED=x -t cache:1 ctx 2>out &&
-	test "$(states out)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED "
+	test "$(step_states out)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED "
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'a changed file misses from its COPY on' '
 	echo ONE >ctx/src/a.txt &&
 	kiln build --progress=plain -t cache:2 ctx 2>out &&
-	test "$(states out)" = "1:CACHED 2:CACHED 3:DONE 4:DONE " &&
+	test "$(step_states out)" = "1:CACHED 2:CACHED 3:DONE 4:DONE " &&
 	kiln run --rm cache:2 cat /all >all && printf "ONE\ntwo\n" >expect && test_cmp expect all
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'a used build arg misses from its RUN on' '
 	kiln build --progress=plain --build-arg USED=2 -t cache:3 ctx 2>out &&
-	test "$(states out)" = "1:CACHED 2:DONE 3:DONE 4:DONE "
+	test "$(step_states out)" = "1:CACHED 2:DONE 3:DONE 4:DONE "
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX '.dockerignore: unrelated rules hit, a rule that drops a copied file misses' '
 	echo other.txt >ctx/.dockerignore &&
 	kiln build --progress=plain -t cache:2 ctx 2>out &&
-	test "$(states out)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED " &&
+	test "$(step_states out)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED " &&
 	echo src/b.txt >>ctx/.dockerignore &&
 	kiln build --progress=plain -t cache:4 ctx 2>out &&
-	test "$(states out)" = "1:CACHED 2:CACHED 3:DONE 4:DONE " &&
+	test "$(step_states out)" = "1:CACHED 2:CACHED 3:DONE 4:DONE " &&
 	kiln run --rm cache:4 cat /all >all && echo ONE >expect && test_cmp expect all &&
 	rm ctx/.dockerignore
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX '--no-cache runs every step again' '
 	kiln build --progress=plain --no-cache -t cache:2 ctx 2>out &&
-	test "$(states out)" = "1:CACHED 2:DONE 3:DONE 4:DONE " &&
+	test "$(step_states out)" = "1:CACHED 2:DONE 3:DONE 4:DONE " &&
 	kiln build --progress=plain -t cache:2 ctx 2>out &&
-	test "$(states out)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED "
+	test "$(step_states out)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED "
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'the cache survives kiln rmi, and goes with kiln prune' '
 	for t in 1 2 3 4; do kiln rmi cache:$t >/dev/null 2>&1; done; echo rmi-done &&
 	! kiln inspect cache:2 >/dev/null 2>&1 &&
 	kiln build --progress=plain -t cache:2 ctx 2>out &&
-	states out &&
-	test "$(states out)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED " &&
+	step_states out &&
+	test "$(step_states out)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED " &&
 	kiln rmi cache:2 >/dev/null &&
 	# --dangling: the images a rebuild untagged (--no-cache above) keep
 	# their layers, which can be the cached steps'"'"' own when both were
@@ -87,8 +79,8 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'the cache survives kiln rmi, and goes 
 	kiln images -q >imgs && test "$(wc -l <imgs)" = 1 &&
 	kiln fsck >out && test_grep "no problems found" out &&
 	kiln build --progress=plain -t cache:2 ctx 2>out &&
-	states out &&
-	test "$(states out)" = "1:CACHED 2:DONE 3:DONE 4:DONE " &&
+	step_states out &&
+	test "$(step_states out)" = "1:CACHED 2:DONE 3:DONE 4:DONE " &&
 	kiln fsck >out && test_grep "no problems found" out
 '
 
@@ -103,10 +95,10 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'a 5000-file context rebuilds from the 
 	kiln build -q -t cache:big big >/dev/null &&
 	kiln run --rm cache:big cat /count >out && echo 5000 >expect && test_cmp expect out &&
 	kiln build --progress=plain -t cache:big big 2>out &&
-	test "$(states out)" = "1:CACHED 2:CACHED 3:CACHED " &&
+	test "$(step_states out)" = "1:CACHED 2:CACHED 3:CACHED " &&
 	echo changed >big/files/d7/f7 &&
 	kiln build --progress=plain -t cache:big big 2>out &&
-	test "$(states out)" = "1:CACHED 2:DONE 3:DONE "
+	test "$(step_states out)" = "1:CACHED 2:DONE 3:DONE "
 '
 
 test_done

@@ -7,14 +7,6 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 
-# states FILE: "N:CACHED" / "N:DONE" per step of stage NAME, in order
-states() {
-	sed -n "s/^#\([0-9]*\) \[$2 \([0-9]\)\/[0-9]*\] .*/\1 \2/p" "$1" | sort -u -k2 |
-	while read -r id n; do
-		if grep -q "^#$id CACHED$" "$1"; then echo "$n:CACHED"; else echo "$n:DONE"; fi
-	done | tr "\n" " "
-}
-
 # blob_kib ROOT: the size of a store's blobs
 blob_kib() {
 	du -sk "$1/blobs" | cut -f1
@@ -41,7 +33,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'setup: a build stage that makes 8 M
 	EOF
 	blob_kib $A >before &&
 	kiln build --progress=plain -t app:1 ctx 2>out &&
-	test "$(states out build)" = "1:CACHED 2:DONE 3:DONE " &&
+	test "$(step_states out build)" = "1:CACHED 2:DONE 3:DONE " &&
 	kiln run --rm app:1 cat /made >made && echo 8388608 >expect && test_cmp expect made
 '
 
@@ -52,21 +44,21 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'the build stage wrote no blob, and 
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'a rebuild hits the kept layers' '
 	kiln build --progress=plain -t app:1 ctx 2>out &&
-	test "$(states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
-	test "$(states out stage-1)" = "1:CACHED 2:CACHED "
+	test "$(step_states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
+	test "$(step_states out stage-1)" = "1:CACHED 2:CACHED "
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'kiln prune drops the kept layers: the next build runs the stage again' '
 	kiln prune >/dev/null &&
 	kiln build --progress=plain -t app:1 ctx 2>out &&
-	test "$(states out build)" = "1:CACHED 2:DONE 3:DONE " &&
-	test "$(states out stage-1)" = "1:CACHED 2:CACHED " &&
+	test "$(step_states out build)" = "1:CACHED 2:DONE 3:DONE " &&
+	test "$(step_states out stage-1)" = "1:CACHED 2:CACHED " &&
 	kiln fsck >fsck.out && test_grep "no problems found" fsck.out
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ '--target build takes them from the cache and writes their blobs' '
 	kiln build --progress=plain --target build -t tools:1 ctx 2>out &&
-	test "$(states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
+	test "$(step_states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
 	test $(($(blob_kib $A) - $(cat before))) -gt 8192 &&
 	kiln run --rm tools:1 cat /made >made && test_cmp expect made &&
 	kiln fsck >fsck.out && test_grep "no problems found" fsck.out
@@ -75,9 +67,9 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ '--target build takes them from the 
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'those blobs are the ones an image build writes at once' '
 	R="--source-date-epoch 1000000000 -o type=image,rewrite-timestamp=true" &&
 	kiln build --progress=plain $R -t app:r ctx 2>out &&
-	test "$(states out build)" = "1:CACHED 2:DONE 3:DONE " &&
+	test "$(step_states out build)" = "1:CACHED 2:DONE 3:DONE " &&
 	kiln build --progress=plain $R --target build -t tools:r ctx 2>out &&
-	test "$(states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
+	test "$(step_states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
 	rm -rf B && KILN_ROOT=$TRASH/B kiln load -i base.tar >/dev/null &&
 	KILN_ROOT=$TRASH/B kiln build -q $R --target build -t tools:r ctx >/dev/null &&
 	layers $TRASH/B tools:r >eager && layers $A tools:r >lazy &&
@@ -87,14 +79,14 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'those blobs are the ones an image b
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ '--cache-to mode=max writes the kept layers: a fresh store hits every step' '
 	kiln rmi tools:1 tools:r app:r >/dev/null && kiln prune >/dev/null &&
 	kiln build --progress=plain -t app:1 ctx 2>out &&
-	test "$(states out build)" = "1:CACHED 2:DONE 3:DONE " &&
+	test "$(step_states out build)" = "1:CACHED 2:DONE 3:DONE " &&
 	kiln build --progress=plain --cache-to type=local,dest=$TRASH/cache,mode=max \
 		-t app:1 ctx 2>out &&
-	test "$(states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
+	test "$(step_states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
 	rm -rf C && KILN_ROOT=$TRASH/C kiln load -i base.tar >/dev/null &&
 	KILN_ROOT=$TRASH/C kiln build --progress=plain --target build -t tools:1 \
 		--cache-from type=local,src=$TRASH/cache ctx 2>out &&
-	test "$(states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
+	test "$(step_states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
 	KILN_ROOT=$TRASH/C kiln run --rm tools:1 cat /made >made && test_cmp expect made
 '
 
