@@ -3,6 +3,7 @@
 
 /* The base module: what every other module may use. */
 #include "alloc.h"
+#include "arena.h"
 #include "buf.h"
 #include "ctx.h"
 #include "digest.h"

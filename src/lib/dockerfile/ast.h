@@ -191,7 +191,7 @@ struct kiln_df_ast {
 	struct kiln_df_comment *comments;
 	size_t n_comments;
 
-	struct kiln_df_arena *arena_; /* private */
+	struct kiln_arena *arena_; /* private */
 };
 
 /* Limits on hostile input (KILN_ELIMIT). The line limit is BuildKit's. */

@@ -84,7 +84,7 @@ int df_directive_known(const char *name, size_t len)
  * found before, as BuildKit's callers see it) with its name in ret_dup.
  */
 static int parse_all(const char *data, size_t len, const char *prefix, int first_line,
-		     struct kiln_df_arena *a, struct kiln_df_directive **out, size_t *n,
+		     struct kiln_arena *a, struct kiln_df_directive **out, size_t *n,
 		     size_t *alloc, char ret_dup[8])
 {
 	size_t pos = 0;
@@ -146,7 +146,7 @@ int kiln_df_directives_parse_all(const char *data, size_t len, struct kiln_df_di
 				 struct kiln_error *err)
 {
 	memset(ret, 0, sizeof(*ret));
-	ret->arena_ = kiln_df_arena_new();
+	ret->arena_ = kiln_arena_new();
 	if (!ret->arena_)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	struct kiln_df_directive *items = NULL;
@@ -154,7 +154,7 @@ int kiln_df_directives_parse_all(const char *data, size_t len, struct kiln_df_di
 	char dup[8];
 	int r = parse_all(data, len, "#", 0, ret->arena_, &items, &n, &alloc, dup);
 	if (r >= 0 && n) {
-		ret->items = kiln_df_arena_array(ret->arena_, n, sizeof(*items));
+		ret->items = kiln_arena_array(ret->arena_, n, sizeof(*items));
 		if (ret->items) {
 			memcpy(ret->items, items, n * sizeof(*items));
 			ret->len = n;
@@ -179,7 +179,7 @@ void kiln_df_directives_release(struct kiln_df_directives *d)
 {
 	if (!d)
 		return;
-	kiln_df_arena_free(d->arena_);
+	kiln_arena_free(d->arena_);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -187,10 +187,10 @@ static int parse_directive(const char *key, const char *data, size_t len, int an
 			   struct kiln_df_syntax_directive *ret, struct kiln_error *err)
 {
 	memset(ret, 0, sizeof(*ret));
-	ret->arena_ = kiln_df_arena_new();
+	ret->arena_ = kiln_arena_new();
 	if (!ret->arena_)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	struct kiln_df_arena *a = ret->arena_;
+	struct kiln_arena *a = ret->arena_;
 
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
 		data += 3;
@@ -222,7 +222,7 @@ static int parse_directive(const char *key, const char *data, size_t len, int an
 			const char *v = items[i].value.str;
 			const char *sp = memchr(v, ' ', items[i].value.len);
 			ret->cmdline = items[i].value;
-			ret->value.str = kiln_df_arena_strndup(
+			ret->value.str = kiln_arena_strndup(
 				a, v, sp ? (size_t) (sp - v) : items[i].value.len);
 			ret->value.len = sp ? (size_t) (sp - v) : items[i].value.len;
 			ret->line = items[i].line;
@@ -268,6 +268,6 @@ void kiln_df_syntax_directive_release(struct kiln_df_syntax_directive *d)
 {
 	if (!d)
 		return;
-	kiln_df_arena_free(d->arena_);
+	kiln_arena_free(d->arena_);
 	memset(d, 0, sizeof(*d));
 }

@@ -159,7 +159,7 @@ static int xword_heap(void *ud, const char *word, char **ret, struct kiln_error 
 
 static int xwords(struct xctx *x, struct kiln_df_words *w, struct kiln_error *err)
 {
-	char **v = kiln_df_arena_array(x->gr->a, w->n + 1, sizeof(char *));
+	char **v = kiln_arena_array(x->gr->a, w->n + 1, sizeof(char *));
 	if (!v)
 		return df_oom(err);
 	for (size_t i = 0; i < w->n; i++) {
@@ -246,7 +246,7 @@ static int lint_simple(struct xctx *x, enum df_rule rule, const char *fmt, const
 static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
 {
 	size_t n = out->u.pairs.n;
-	struct kiln_df_pair *v = kiln_df_arena_array(x->gr->a, n + 1, sizeof(*v));
+	struct kiln_df_pair *v = kiln_arena_array(x->gr->a, n + 1, sizeof(*v));
 	if (!v)
 		return df_oom(err);
 	for (size_t i = 0; i < n; i++) {
@@ -282,7 +282,7 @@ static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 	struct df_graph *gr = x->gr;
 	struct df_state *s = x->s;
 	size_t n = out->u.args.n;
-	struct kiln_df_argdef *v = kiln_df_arena_array(gr->a, n + 1, sizeof(*v));
+	struct kiln_df_argdef *v = kiln_arena_array(gr->a, n + 1, sizeof(*v));
 	if (!v)
 		return df_oom(err);
 	for (size_t i = 0; i < n; i++) {
@@ -509,7 +509,7 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 		return r;
 	if ((r = xwords(x, &cp->sources, err)) < 0 || (r = xfield(x, &cp->dest, err)) < 0)
 		return r;
-	struct kiln_df_inline *inl = kiln_df_arena_array(gr->a, cp->n_inline + 1, sizeof(*inl));
+	struct kiln_df_inline *inl = kiln_arena_array(gr->a, cp->n_inline + 1, sizeof(*inl));
 	if (!inl)
 		return df_oom(err);
 	for (size_t i = 0; i < cp->n_inline; i++) {
@@ -613,8 +613,8 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 	size_t idx = (size_t) (s - gr->states);
 	int r;
 	run->n_mounts = run->mount_specs.n;
-	run->mounts = kiln_df_arena_array(gr->a, run->n_mounts + 1, sizeof(*run->mounts));
-	step->mount_stages = kiln_df_arena_array(gr->a, run->n_mounts + 1, sizeof(long));
+	run->mounts = kiln_arena_array(gr->a, run->n_mounts + 1, sizeof(*run->mounts));
+	step->mount_stages = kiln_arena_array(gr->a, run->n_mounts + 1, sizeof(long));
 	if (!run->mounts || !step->mount_stages)
 		return df_oom(err);
 	for (size_t i = 0; i < run->n_mounts; i++) {
@@ -893,7 +893,7 @@ int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
 	    (r = set_env(s, "PATH", DEFAULT_PATH, 0, err)) < 0)
 		return r;
 	st->n_steps = s->n_cmds;
-	st->steps = kiln_df_arena_array(gr->a, s->n_cmds + 1, sizeof(*st->steps));
+	st->steps = kiln_arena_array(gr->a, s->n_cmds + 1, sizeof(*st->steps));
 	if (!st->steps)
 		return df_oom(err);
 	for (size_t i = 0; i < s->n_cmds; i++)

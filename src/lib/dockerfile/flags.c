@@ -11,23 +11,23 @@
 #include "goconv.h"
 #include "model-internal.h"
 
-char *df_astrndup(struct kiln_df_arena *a, const char *s, size_t len)
+char *df_astrndup(struct kiln_arena *a, const char *s, size_t len)
 {
 	if (!s)
 		return NULL;
-	return kiln_df_arena_strndup(a, s, len);
+	return kiln_arena_strndup(a, s, len);
 }
 
-char *df_astrdup(struct kiln_df_arena *a, const char *s)
+char *df_astrdup(struct kiln_arena *a, const char *s)
 {
-	return s ? kiln_df_arena_strndup(a, s, strlen(s)) : NULL;
+	return s ? kiln_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
-int df_words_from_strv(struct kiln_df_arena *a, const struct kiln_strv *v,
+int df_words_from_strv(struct kiln_arena *a, const struct kiln_strv *v,
 		       struct kiln_df_words *ret)
 {
 	ret->n = v->len;
-	ret->v = v->len ? kiln_df_arena_array(a, v->len + 1, sizeof(char *)) : NULL;
+	ret->v = v->len ? kiln_arena_array(a, v->len + 1, sizeof(char *)) : NULL;
 	if (v->len && !ret->v)
 		return -KILN_ENOMEM;
 	for (size_t i = 0; i < v->len; i++)
@@ -36,11 +36,11 @@ int df_words_from_strv(struct kiln_df_arena *a, const struct kiln_strv *v,
 	return 0;
 }
 
-int df_words_copy(struct kiln_df_arena *a, const struct kiln_df_words *src,
+int df_words_copy(struct kiln_arena *a, const struct kiln_df_words *src,
 		  struct kiln_df_words *ret)
 {
 	ret->n = src->n;
-	ret->v = src->n ? kiln_df_arena_array(a, src->n + 1, sizeof(char *)) : NULL;
+	ret->v = src->n ? kiln_arena_array(a, src->n + 1, sizeof(char *)) : NULL;
 	if (src->n && !ret->v)
 		return -KILN_ENOMEM;
 	for (size_t i = 0; i < src->n; i++)

@@ -54,7 +54,7 @@ struct df_graph {
 	const struct kiln_df_graph_opts *opts;
 	const struct kiln_df_hooks *hooks;
 	struct kiln_df_lint *lint;
-	struct kiln_df_arena *a;
+	struct kiln_arena *a;
 	const char *file;
 	struct kiln_shell_lex lex;
 

@@ -195,7 +195,7 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 	if (in->cmd == KILN_DF_RUN && in->u.run.mount_specs.n) {
 		size_t n = in->u.run.mount_specs.n;
 		c->n_mounts = n;
-		c->mount_sources = kiln_df_arena_array(gr->a, n, sizeof(long));
+		c->mount_sources = kiln_arena_array(gr->a, n, sizeof(long));
 		if (!c->mount_sources)
 			return df_oom(err);
 		for (size_t k = 0; k < n; k++) {
@@ -353,7 +353,7 @@ static int add_triggers(struct df_graph *gr, size_t i, const char *const *texts,
 		/* the trigger's location is the stage's FROM */
 		ast->nodes[0].start_line = sl;
 		ast->nodes[0].end_line = el;
-		struct kiln_df_instr *in = kiln_df_arena_alloc(gr->a, sizeof(*in));
+		struct kiln_df_instr *in = kiln_arena_alloc(gr->a, sizeof(*in));
 		if (!in)
 			return df_oom(err);
 		if ((r = kiln_df_instr_parse(gr->trigger_model, &ast->nodes[0], in, err)) < 0)
@@ -549,8 +549,8 @@ static int schedule(struct df_graph *gr, struct kiln_error *err)
 			maxlevel = (size_t) lvl + 1;
 	}
 	g->n_levels = maxlevel;
-	g->levels = kiln_df_arena_array(gr->a, maxlevel + 1, sizeof(size_t *));
-	g->level_sizes = kiln_df_arena_array(gr->a, maxlevel + 1, sizeof(size_t));
+	g->levels = kiln_arena_array(gr->a, maxlevel + 1, sizeof(size_t *));
+	g->level_sizes = kiln_arena_array(gr->a, maxlevel + 1, sizeof(size_t));
 	if (!g->levels || !g->level_sizes)
 		return df_oom(err);
 	/* count first: a chain of n stages has n levels of one stage each */
@@ -558,7 +558,7 @@ static int schedule(struct df_graph *gr, struct kiln_error *err)
 		if (g->stages[i].needed)
 			g->level_sizes[g->stages[i].level]++;
 	for (size_t l = 0; l < maxlevel; l++) {
-		g->levels[l] = kiln_df_arena_array(gr->a, g->level_sizes[l] + 1, sizeof(size_t));
+		g->levels[l] = kiln_arena_array(gr->a, g->level_sizes[l] + 1, sizeof(size_t));
 		if (!g->levels[l])
 			return df_oom(err);
 		g->level_sizes[l] = 0;
@@ -653,7 +653,7 @@ void kiln_df_graph_free(struct kiln_df_graph *g)
 	}
 	kiln_df_platform_release(&g->build_platform);
 	kiln_df_platform_release(&g->target_platform);
-	kiln_df_arena_free(g->arena_);
+	kiln_arena_free(g->arena_);
 	free(g);
 }
 
@@ -709,7 +709,7 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 		return r;
 	gr->trigger_model = k->trigger_model;
 	g->n_stages = g->model->n_stages;
-	g->stages = kiln_df_arena_array(gr->a, g->n_stages + 1, sizeof(*g->stages));
+	g->stages = kiln_arena_array(gr->a, g->n_stages + 1, sizeof(*g->stages));
 	gr->states = kiln_calloc(g->n_stages + 1, sizeof(*gr->states));
 	if (!g->stages || !gr->states)
 		return df_oom(err);
@@ -718,7 +718,7 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 			return r;
 	if (df_names_init(&gr->names, g->n_stages) < 0)
 		return df_oom(err);
-	if (!(gr->ref_ok = kiln_df_arena_array(gr->a, g->n_stages + 1, sizeof(char *))))
+	if (!(gr->ref_ok = kiln_arena_array(gr->a, g->n_stages + 1, sizeof(char *))))
 		return df_oom(err);
 	return 0;
 }
@@ -844,7 +844,7 @@ int kiln_df_graph_new(const struct kiln_df_model *model, const struct kiln_df_gr
 	if (!g)
 		return df_oom(err);
 	g->model = model;
-	g->arena_ = kiln_df_arena_new();
+	g->arena_ = kiln_arena_new();
 	if (!g->arena_)
 		return df_oom(err);
 	if (model->n_stages == 0)

@@ -226,7 +226,7 @@ struct kiln_df_graph {
 	size_t n_levels;
 	/** Build args no ARG consumed (sorted), for docker's warning. */
 	struct kiln_df_words unused_build_args;
-	struct kiln_df_arena *arena_; /* private */
+	struct kiln_arena *arena_; /* private */
 	void *private_;
 };
 

@@ -26,7 +26,7 @@ struct lexer {
 	int raw_quotes;
 	int raw_escapes;
 	struct kiln_buf word; /* the word being built; shared by nested calls */
-	struct kiln_df_arena *arena;
+	struct kiln_arena *arena;
 	int depth;	 /* ${...} nesting, bounded: each level is a C call */
 	const char *err; /* first lexing error, static text */
 	char err_ch[16]; /* the character the message names */
@@ -419,7 +419,7 @@ static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, stru
  * (arena copies). 0, LEX_SYNTAX with lx->err set, or a negative error.
  */
 static int lex_words(struct lexer *lx, const char *s, size_t len, int raw_quotes, int raw_escapes,
-		     struct kiln_df_arena *a, struct df_textvec *out)
+		     struct kiln_arena *a, struct df_textvec *out)
 {
 	cleanup(kiln_buf_release) struct kiln_buf result = KILN_BUF_INIT;
 	memset(lx, 0, sizeof(*lx));
@@ -461,7 +461,7 @@ static size_t count_quotes(const struct kiln_df_text *t)
 	return n;
 }
 
-int df_parse_heredoc(const char *word, size_t len, struct kiln_df_arena *a,
+int df_parse_heredoc(const char *word, size_t len, struct kiln_arena *a,
 		     struct kiln_df_heredoc *ret, struct kiln_error *err)
 {
 	/* ^(\d*)<<(-?)\s*([^<]*)$ */
@@ -528,7 +528,7 @@ int df_parse_heredoc(const char *word, size_t len, struct kiln_df_arena *a,
 	return r;
 }
 
-int df_heredocs_from_line(const char *line, size_t len, struct kiln_df_arena *a,
+int df_heredocs_from_line(const char *line, size_t len, struct kiln_arena *a,
 			  struct kiln_df_heredoc **items, size_t *n, size_t *alloc,
 			  struct kiln_error *err)
 {

@@ -17,7 +17,7 @@
 #include "syntax.h"
 
 struct pctx {
-	struct kiln_df_arena *a;
+	struct kiln_arena *a;
 	const struct kiln_df_node *node;
 	const char *file;
 	struct kiln_df_instr *in;
@@ -108,7 +108,7 @@ static int cmdline_args(struct pctx *c, const char *const *args, size_t n, int j
 	}
 	if (json) {
 		ret->n = n;
-		ret->v = kiln_df_arena_array(c->a, n + 1, sizeof(char *));
+		ret->v = kiln_arena_array(c->a, n + 1, sizeof(char *));
 		if (!ret->v)
 			return -KILN_ENOMEM;
 		for (size_t i = 0; i < n; i++)
@@ -125,7 +125,7 @@ static int cmdline_args(struct pctx *c, const char *const *args, size_t n, int j
 			r = kiln_buf_addstr(&b, args[i]);
 	}
 	ret->n = 1;
-	ret->v = kiln_df_arena_array(c->a, 2, sizeof(char *));
+	ret->v = kiln_arena_array(c->a, 2, sizeof(char *));
 	if (r >= 0 && ret->v)
 		ret->v[0] = df_astrndup(c->a, b.buf, b.len);
 	kiln_buf_release(&b);
@@ -138,7 +138,7 @@ static int cmdline_files(struct pctx *c, struct kiln_df_cmdline *cl)
 	cl->n_files = n->n_heredocs;
 	if (!n->n_heredocs)
 		return 0;
-	cl->files = kiln_df_arena_array(c->a, n->n_heredocs, sizeof(*cl->files));
+	cl->files = kiln_arena_array(c->a, n->n_heredocs, sizeof(*cl->files));
 	if (!cl->files)
 		return -KILN_ENOMEM;
 	for (size_t i = 0; i < n->n_heredocs; i++) {
@@ -189,8 +189,8 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 	if (!(cp->dest = adup(c, dest)))
 		return oom(err);
 	size_t nsrc = c->nargs - 1;
-	cp->sources.v = kiln_df_arena_array(c->a, nsrc + 1, sizeof(char *));
-	cp->inline_sources = kiln_df_arena_array(c->a, nsrc + 1, sizeof(*cp->inline_sources));
+	cp->sources.v = kiln_arena_array(c->a, nsrc + 1, sizeof(char *));
+	cp->inline_sources = kiln_arena_array(c->a, nsrc + 1, sizeof(*cp->inline_sources));
 	if (!cp->sources.v || !cp->inline_sources)
 		return oom(err);
 	for (size_t i = 0; i < nsrc; i++) {
@@ -414,7 +414,7 @@ static int parse_run(struct pctx *c, struct kiln_error *err)
 		return oom(err);
 	/* post-hooks, same order */
 	run->n_devices = device->values.len;
-	run->devices = kiln_df_arena_array(c->a, device->values.len + 1, sizeof(*run->devices));
+	run->devices = kiln_arena_array(c->a, device->values.len + 1, sizeof(*run->devices));
 	if (!run->devices)
 		return oom(err);
 	for (size_t i = 0; i < device->values.len; i++)
@@ -480,7 +480,7 @@ static int parse_healthcheck(struct pctx *c, struct kiln_error *err)
 		if (c->nargs != 1)
 			return fail(c, err, "HEALTHCHECK NONE takes no arguments");
 		h->test.n = 1;
-		h->test.v = kiln_df_arena_array(c->a, 2, sizeof(char *));
+		h->test.v = kiln_arena_array(c->a, 2, sizeof(char *));
 		if (!h->test.v)
 			return oom(err);
 		h->test.v[0] = typ;
@@ -507,7 +507,7 @@ static int parse_healthcheck(struct pctx *c, struct kiln_error *err)
 	if (cmd.n == 0)
 		return fail(c, err, "Missing command after HEALTHCHECK CMD");
 	h->test.n = cmd.n + 1;
-	h->test.v = kiln_df_arena_array(c->a, cmd.n + 2, sizeof(char *));
+	h->test.v = kiln_arena_array(c->a, cmd.n + 2, sizeof(char *));
 	if (!h->test.v)
 		return oom(err);
 	h->test.v[0] = c->node->json_form ? typ : adup(c, "CMD-SHELL");
@@ -584,7 +584,7 @@ static int parse_kvps(struct pctx *c, const char *cmd, struct kiln_error *err)
 	if (n % 3 != 0)
 		return fail(c, err, "Bad input to %s, too many arguments", cmd);
 	c->in->u.pairs.n = n / 3;
-	c->in->u.pairs.v = kiln_df_arena_array(c->a, n / 3 + 1, sizeof(struct kiln_df_pair));
+	c->in->u.pairs.v = kiln_arena_array(c->a, n / 3 + 1, sizeof(struct kiln_df_pair));
 	if (!c->in->u.pairs.v)
 		return oom(err);
 	for (size_t j = 0; j < n; j += 3) {
@@ -605,7 +605,7 @@ static int parse_arg(struct pctx *c, struct kiln_error *err)
 	if (c->nargs < 1)
 		return at_least_one(c, err, "ARG");
 	c->in->u.args.n = c->nargs;
-	c->in->u.args.v = kiln_df_arena_array(c->a, c->nargs + 1, sizeof(struct kiln_df_argdef));
+	c->in->u.args.v = kiln_arena_array(c->a, c->nargs + 1, sizeof(struct kiln_df_argdef));
 	if (!c->in->u.args.v)
 		return oom(err);
 	for (size_t i = 0; i < c->nargs; i++) {
@@ -685,7 +685,7 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 			return r;
 		struct kiln_df_words *w = &in->u.words;
 		w->n = c->nargs;
-		w->v = kiln_df_arena_array(c->a, c->nargs + 1, sizeof(char *));
+		w->v = kiln_arena_array(c->a, c->nargs + 1, sizeof(char *));
 		if (!w->v)
 			return oom(err);
 		for (size_t i = 0; i < c->nargs; i++)
@@ -700,7 +700,7 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 		if ((r = parse_flags(c, err)) < 0)
 			return r;
 		struct kiln_df_words *w = &in->u.words;
-		w->v = kiln_df_arena_array(c->a, c->nargs + 1, sizeof(char *));
+		w->v = kiln_arena_array(c->a, c->nargs + 1, sizeof(char *));
 		if (!w->v)
 			return oom(err);
 		for (size_t i = 0; i < c->nargs; i++) {
@@ -748,7 +748,7 @@ static int collect_args(struct pctx *c, struct kiln_error *err)
 	const struct kiln_df_node *n = c->node;
 	const struct kiln_df_node *t = n->cmd == KILN_DF_ONBUILD ? n->onbuild : NULL;
 	size_t total = t ? 1 + t->n_args : n->n_args;
-	c->args = kiln_df_arena_array(c->a, total + 1, sizeof(char *));
+	c->args = kiln_arena_array(c->a, total + 1, sizeof(char *));
 	if (!c->args)
 		return oom(err);
 	const struct kiln_df_text *src = t ? t->args : n->args;
@@ -791,7 +791,7 @@ int kiln_df_instr_parse(struct kiln_df_model *m, const struct kiln_df_node *node
 	return r;
 }
 
-struct kiln_df_arena *df_model_arena(struct kiln_df_model *m)
+struct kiln_arena *df_model_arena(struct kiln_df_model *m)
 {
 	return m->arena_;
 }

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arena.h"
+#include "base/arena.h"
 #include "ast.h"
 #include "base/buf.h"
 #include "base/error.h"
@@ -23,15 +23,15 @@ struct df_textvec {
 int df_textvec_push(struct df_textvec *tv, const char *s, size_t len)
 	__attribute__((warn_unused_result));
 /** Copy s[0..len) into the arena, then push it. */
-int df_textvec_push_copy(struct df_textvec *tv, struct kiln_df_arena *a, const char *s, size_t len)
+int df_textvec_push_copy(struct df_textvec *tv, struct kiln_arena *a, const char *s, size_t len)
 	__attribute__((warn_unused_result));
 void df_textvec_release(struct df_textvec *tv);
 /** Copy the items into the arena as a fixed array (NULL for none). */
-int df_textvec_finish(struct df_textvec *tv, struct kiln_df_arena *a, struct kiln_df_text **ret,
+int df_textvec_finish(struct df_textvec *tv, struct kiln_arena *a, struct kiln_df_text **ret,
 		      size_t *ret_n) __attribute__((warn_unused_result));
 
 /** A text in the arena. -KILN_ENOMEM on failure. */
-int df_text(struct kiln_df_arena *a, const char *s, size_t len, struct kiln_df_text *ret)
+int df_text(struct kiln_arena *a, const char *s, size_t len, struct kiln_df_text *ret)
 	__attribute__((warn_unused_result));
 
 /* ---- JSON (Go's encoding/json rules), json-value.c ---- */
@@ -45,7 +45,7 @@ int df_text(struct kiln_df_arena *a, const char *s, size_t len, struct kiln_df_t
  * valid JSON, not an array, or would fail Go's decoding (a number out of
  * float64 range); -KILN_ENOMEM.
  */
-int df_json_array_of_strings(const char *s, size_t len, struct kiln_df_arena *a,
+int df_json_array_of_strings(const char *s, size_t len, struct kiln_arena *a,
 			     struct df_textvec *out, int *ret_nonstring);
 
 /**
@@ -53,7 +53,7 @@ int df_json_array_of_strings(const char *s, size_t len, struct kiln_df_arena *a,
  * with *ret set, 0 when not valid, not an object, or the (last) value for
  * key is absent or not a string; -KILN_ENOMEM.
  */
-int df_json_object_string(const char *s, size_t len, const char *key, struct kiln_df_arena *a,
+int df_json_object_string(const char *s, size_t len, const char *key, struct kiln_arena *a,
 			  struct kiln_df_text *ret);
 
 /* ---- BuildKit's shell lexer, for heredoc detection only (heredoc.c) ---- */
@@ -62,17 +62,17 @@ int df_json_object_string(const char *s, size_t len, const char *key, struct kil
  * Heredoc openers of one instruction line (BuildKit's heredocsFromLine):
  * appended to out (name only). 0 or a negative error for a malformed opener.
  */
-int df_heredocs_from_line(const char *line, size_t len, struct kiln_df_arena *a,
+int df_heredocs_from_line(const char *line, size_t len, struct kiln_arena *a,
 			  struct kiln_df_heredoc **items, size_t *n, size_t *alloc,
 			  struct kiln_error *err);
 /** ParseHeredoc: 1 with *ret filled, 0 when word is no heredoc, or < 0. */
-int df_parse_heredoc(const char *word, size_t len, struct kiln_df_arena *a,
+int df_parse_heredoc(const char *word, size_t len, struct kiln_arena *a,
 		     struct kiln_df_heredoc *ret, struct kiln_error *err);
 
 /* ---- argument parsing per instruction (line-parsers.c) ---- */
 
 struct df_node_ctx {
-	struct kiln_df_arena *arena;
+	struct kiln_arena *arena;
 	int escape;
 	const char *filename;
 	int start_line, end_line;
@@ -88,12 +88,12 @@ int df_node_from_line(struct df_node_ctx *ctx, const char *line, size_t len, int
 		      struct kiln_df_node *node, struct kiln_error *err);
 
 /** parseWords: quote-aware split keeping quotes and escapes (rune-wise). */
-int df_parse_words(const char *s, size_t len, int escape, struct kiln_df_arena *a,
+int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 		   struct df_textvec *out);
 
 /** parseNameVal for ENV/LABEL: (key, value, sep) triples appended to out. */
 int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape,
-		      struct kiln_df_arena *a, struct df_textvec *out, struct kiln_error *err);
+		      struct kiln_arena *a, struct df_textvec *out, struct kiln_error *err);
 
 /* ---- directives (directives.c) ---- */
 

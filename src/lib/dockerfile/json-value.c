@@ -303,12 +303,12 @@ static int32_t getu4(const char *s, size_t len, size_t p)
 }
 
 /* Decode the valid JSON string s[p..end) (quotes included) as Go does. */
-static int decode_string(const char *s, size_t p, size_t end, struct kiln_df_arena *a,
+static int decode_string(const char *s, size_t p, size_t end, struct kiln_arena *a,
 			 struct kiln_df_text *ret)
 {
 	size_t i = p + 1, stop = end - 1;
 	/* worst case growth: an invalid byte becomes 3 bytes */
-	char *out = kiln_df_arena_alloc(a, (stop - i) * 3 + 1);
+	char *out = kiln_arena_alloc(a, (stop - i) * 3 + 1);
 	if (!out)
 		return -KILN_ENOMEM;
 	size_t w = 0;
@@ -379,7 +379,7 @@ static long whole_value(const char *s, size_t len, int *overflow)
 	return (long) start;
 }
 
-int df_json_array_of_strings(const char *s, size_t len, struct kiln_df_arena *a,
+int df_json_array_of_strings(const char *s, size_t len, struct kiln_arena *a,
 			     struct df_textvec *out, int *ret_nonstring)
 {
 	int overflow = 0;
@@ -411,7 +411,7 @@ int df_json_array_of_strings(const char *s, size_t len, struct kiln_df_arena *a,
 	}
 }
 
-int df_json_object_string(const char *s, size_t len, const char *key, struct kiln_df_arena *a,
+int df_json_object_string(const char *s, size_t len, const char *key, struct kiln_arena *a,
 			  struct kiln_df_text *ret)
 {
 	int overflow = 0;

@@ -73,7 +73,7 @@ static void trim_space(const char **s, size_t *len)
 }
 
 /* reWhitespace.Split(s, n) with Go's semantics; n < 0 means all. */
-static int split_ws(const char *s, size_t len, int n, struct kiln_df_arena *a,
+static int split_ws(const char *s, size_t len, int n, struct kiln_arena *a,
 		    struct df_textvec *out)
 {
 	if (len == 0)
@@ -110,7 +110,7 @@ static int add_byte_rune(struct kiln_buf *b, unsigned char c)
 	return kiln_buf_add(b, enc, kiln_utf8_encode(c, enc));
 }
 
-static int push_flag(struct kiln_df_arena *a, struct kiln_buf *word, struct kiln_df_flag **flags,
+static int push_flag(struct kiln_arena *a, struct kiln_buf *word, struct kiln_df_flag **flags,
 		     size_t *n, size_t *alloc)
 {
 	if (*n == *alloc) {
@@ -147,7 +147,7 @@ static int push_flag(struct kiln_df_arena *a, struct kiln_buf *word, struct kiln
  * count as white space, and the backslash escapes whatever the escape
  * directive says.
  */
-static int extract_flags(const char *s, size_t len, struct kiln_df_arena *a,
+static int extract_flags(const char *s, size_t len, struct kiln_arena *a,
 			 struct kiln_df_flag **flags, size_t *n_flags, size_t *ret_args)
 {
 	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
@@ -223,7 +223,7 @@ static int extract_flags(const char *s, size_t len, struct kiln_df_arena *a,
 
 /* ---- argument parsers ---- */
 
-int df_parse_words(const char *s, size_t len, int escape, struct kiln_df_arena *a,
+int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 		   struct df_textvec *out)
 {
 	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
@@ -307,7 +307,7 @@ fail_node(const struct df_node_ctx *ctx, struct kiln_error *err, int code, const
 
 /* parseNameVal on parsed words; -KILN_ENOMEM without touching err */
 static int name_val(const char *keyword, const char *s, size_t len, const struct df_textvec *words,
-		    struct kiln_df_arena *a, struct df_textvec *out, struct kiln_error *err)
+		    struct kiln_arena *a, struct df_textvec *out, struct kiln_error *err)
 {
 	int r;
 	if (!memchr(words->v[0].str, '=', words->v[0].len)) {
@@ -347,7 +347,7 @@ static int name_val(const char *keyword, const char *s, size_t len, const struct
 }
 
 int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape,
-		      struct kiln_df_arena *a, struct df_textvec *out, struct kiln_error *err)
+		      struct kiln_arena *a, struct df_textvec *out, struct kiln_error *err)
 {
 	struct df_textvec words = { 0 };
 	int r = df_parse_words(s, len, escape, a, &words);
@@ -389,7 +389,7 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 		      size_t len, int depth, struct kiln_error *err)
 {
 	struct df_textvec *out = &ctx->scratch;
-	struct kiln_df_arena *a = ctx->arena;
+	struct kiln_arena *a = ctx->arena;
 	int r = 0;
 
 	switch (node->cmd) {
@@ -465,7 +465,7 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 			return fail_node(ctx, err, KILN_ELIMIT,
 					 "ONBUILD nested more than %d levels deep",
 					 KILN_DF_MAX_ONBUILD_DEPTH);
-		struct kiln_df_node *child = kiln_df_arena_alloc(a, sizeof(*child));
+		struct kiln_df_node *child = kiln_arena_alloc(a, sizeof(*child));
 		if (!child)
 			return -KILN_ENOMEM;
 		r = df_node_from_line(ctx, rest, len, depth + 1, child, err);
@@ -486,7 +486,7 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 			  struct kiln_error *err)
 {
 	cleanup(kiln_buf_release) struct kiln_buf lower = KILN_BUF_INIT;
-	struct kiln_df_arena *a = ctx->arena;
+	struct kiln_arena *a = ctx->arena;
 	int r;
 
 	memset(node, 0, sizeof(*node));
@@ -527,7 +527,7 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 		trim_space(&rest, &rlen);
 	}
 	if (*n_flags) {
-		node->flags = kiln_df_arena_array(a, *n_flags, sizeof(*node->flags));
+		node->flags = kiln_arena_array(a, *n_flags, sizeof(*node->flags));
 		if (!node->flags)
 			return -KILN_ENOMEM;
 		memcpy(node->flags, *flags, *n_flags * sizeof(**flags));
@@ -539,7 +539,7 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	r = parse_args(ctx, node, rest, rlen, depth, err);
 	if (r >= 0 && ctx->scratch.n > mark) {
 		size_t n = ctx->scratch.n - mark;
-		node->args = kiln_df_arena_array(a, n, sizeof(*node->args));
+		node->args = kiln_arena_array(a, n, sizeof(*node->args));
 		if (node->args) {
 			memcpy(node->args, ctx->scratch.v + mark, n * sizeof(*node->args));
 			node->n_args = n;

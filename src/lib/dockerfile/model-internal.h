@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "arena.h"
+#include "base/arena.h"
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/strv.h"
@@ -17,12 +17,12 @@
  */
 
 /** Arena copies; NULL on ENOMEM (or for a NULL input). */
-char *df_astrdup(struct kiln_df_arena *a, const char *s);
-char *df_astrndup(struct kiln_df_arena *a, const char *s, size_t len);
+char *df_astrdup(struct kiln_arena *a, const char *s);
+char *df_astrndup(struct kiln_arena *a, const char *s, size_t len);
 /** Move a heap string vector into the arena as kiln_df_words. -KILN_ENOMEM. */
-int df_words_from_strv(struct kiln_df_arena *a, const struct kiln_strv *v,
+int df_words_from_strv(struct kiln_arena *a, const struct kiln_strv *v,
 		       struct kiln_df_words *ret);
-int df_words_copy(struct kiln_df_arena *a, const struct kiln_df_words *src,
+int df_words_copy(struct kiln_arena *a, const struct kiln_df_words *src,
 		  struct kiln_df_words *ret);
 
 /** -KILN_ENOMEM with the usual message. */
@@ -84,9 +84,9 @@ void df_bflags_release(struct df_bflags *bf);
  */
 typedef int (*df_expand_fn)(void *ud, const char *word, char **ret, struct kiln_error *err);
 
-int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expand, void *ud,
+int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, void *ud,
 		   struct kiln_df_mount *ret, struct kiln_error *err);
-int df_device_parse(struct kiln_df_arena *a, const char *spec, struct kiln_df_device *ret,
+int df_device_parse(struct kiln_arena *a, const char *spec, struct kiln_df_device *ret,
 		    struct kiln_error *err);
 
 /**
@@ -133,7 +133,7 @@ int df_set_copy(struct df_set *dst, const struct df_set *src) __attribute__((war
 void df_set_release(struct df_set *s);
 
 /** The model's arena (for the graph, which builds expanded copies in its own). */
-struct kiln_df_arena *df_model_arena(struct kiln_df_model *m);
+struct kiln_arena *df_model_arena(struct kiln_df_model *m);
 
 /**
  * kiln_df_model_new() with a hook called for every node before it is typed

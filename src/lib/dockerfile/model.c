@@ -14,7 +14,7 @@ int kiln_df_model_empty(const struct kiln_df_ast *ast, struct kiln_df_model **re
 	struct kiln_df_model *m = kiln_calloc(1, sizeof(*m));
 	if (!m)
 		return df_oom(err);
-	m->arena_ = kiln_df_arena_new();
+	m->arena_ = kiln_arena_new();
 	if (!m->arena_) {
 		free(m);
 		return df_oom(err);
@@ -28,7 +28,7 @@ void kiln_df_model_free(struct kiln_df_model *m)
 {
 	if (!m)
 		return;
-	kiln_df_arena_free(m->arena_);
+	kiln_arena_free(m->arena_);
 	free(m);
 }
 
@@ -47,9 +47,9 @@ int df_model_build(const struct kiln_df_ast *ast, df_model_hook hook, void *ud,
 		return r;
 	const char *file = ast->filename.str ? ast->filename.str : "Dockerfile";
 	size_t n = ast->n_nodes;
-	struct kiln_df_instr *all = kiln_df_arena_array(m->arena_, n + 1, sizeof(*all));
+	struct kiln_df_instr *all = kiln_arena_array(m->arena_, n + 1, sizeof(*all));
 	/* at most one stage per node */
-	m->stages = kiln_df_arena_array(m->arena_, n + 1, sizeof(*m->stages));
+	m->stages = kiln_arena_array(m->arena_, n + 1, sizeof(*m->stages));
 	if (!all || !m->stages)
 		return df_oom(err);
 	for (size_t i = 0; i < n; i++) {

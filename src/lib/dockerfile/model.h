@@ -235,7 +235,7 @@ struct kiln_df_model {
 	size_t n_meta_args;
 	struct kiln_df_model_stage *stages;
 	size_t n_stages;
-	struct kiln_df_arena *arena_; /* private */
+	struct kiln_arena *arena_; /* private */
 };
 
 /**

@@ -37,7 +37,7 @@ static const char *type_name(enum kiln_df_mount_type t)
 	return mount_types[t];
 }
 
-int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expand, void *ud,
+int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, void *ud,
 		   struct kiln_df_mount *m, struct kiln_error *err)
 {
 	cleanup(kiln_strv_release) struct kiln_strv fields = KILN_STRV_INIT;
@@ -237,7 +237,7 @@ int df_mount_parse(struct kiln_df_arena *a, const char *spec, df_expand_fn expan
 	return 0;
 }
 
-int df_device_parse(struct kiln_df_arena *a, const char *spec, struct kiln_df_device *d,
+int df_device_parse(struct kiln_arena *a, const char *spec, struct kiln_df_device *d,
 		    struct kiln_error *err)
 {
 	static const char *const keys[] = { "name", "required" };

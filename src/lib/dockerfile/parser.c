@@ -104,12 +104,12 @@ static void *growv_push(struct growv *g)
 }
 
 /* Copy a list into the arena (the AST keeps arena memory only). */
-static void *growv_finish(struct growv *g, struct kiln_df_arena *a, size_t *ret_n)
+static void *growv_finish(struct growv *g, struct kiln_arena *a, size_t *ret_n)
 {
 	*ret_n = g->n;
 	if (!g->n)
 		return NULL;
-	void *p = kiln_df_arena_array(a, g->n, g->size);
+	void *p = kiln_arena_array(a, g->n, g->size);
 	if (p)
 		memcpy(p, g->v, g->n * g->size);
 	return p;
@@ -117,7 +117,7 @@ static void *growv_finish(struct growv *g, struct kiln_df_arena *a, size_t *ret_
 
 struct parse {
 	struct kiln_df_ast *ast;
-	struct kiln_df_arena *a;
+	struct kiln_arena *a;
 	const char *filename;
 	struct scanner sc;
 	int line; /* lines read so far (BuildKit's currentLine) */
@@ -295,7 +295,7 @@ static int read_heredocs(struct parse *p, struct kiln_df_node *node, int start,
 		if (df_text(p->a, p->content.buf, p->content.len, &h->content) < 0)
 			return oom(err);
 	}
-	node->heredocs = kiln_df_arena_array(p->a, p->hd_n, sizeof(*node->heredocs));
+	node->heredocs = kiln_arena_array(p->a, p->hd_n, sizeof(*node->heredocs));
 	if (!node->heredocs && p->hd_n)
 		return oom(err);
 	if (p->hd_n)
@@ -311,7 +311,7 @@ static int add_warning(struct parse *p, int start, struct kiln_error *err)
 	if (!w)
 		return oom(err);
 	size_t n = sizeof(prefix) - 1 + p->joined.len;
-	char *s = kiln_df_arena_alloc(p->a, n + 1);
+	char *s = kiln_arena_alloc(p->a, n + 1);
 	if (!s)
 		return oom(err);
 	memcpy(s, prefix, sizeof(prefix) - 1);
@@ -474,7 +474,7 @@ void kiln_df_ast_free(struct kiln_df_ast *ast)
 {
 	if (!ast)
 		return;
-	kiln_df_arena_free(ast->arena_);
+	kiln_arena_free(ast->arena_);
 	free(ast);
 }
 
@@ -489,7 +489,7 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = kiln_calloc(1, sizeof(*ast));
 	if (!ast)
 		return oom(err);
-	ast->arena_ = kiln_df_arena_new();
+	ast->arena_ = kiln_arena_new();
 	if (!ast->arena_)
 		return oom(err);
 	if (df_text(ast->arena_, filename, strlen(filename), &ast->filename) < 0)

@@ -20,7 +20,7 @@ int df_env_words(struct df_graph *gr, const struct kiln_shell_envlist *l, struct
 {
 	size_t n = kiln_shell_envlist_count(l);
 	ret->n = n;
-	ret->v = kiln_df_arena_array(gr->a, n + 1, sizeof(char *));
+	ret->v = kiln_arena_array(gr->a, n + 1, sizeof(char *));
 	if (!ret->v)
 		return -KILN_ENOMEM;
 	for (size_t i = 0; i < n; i++) {

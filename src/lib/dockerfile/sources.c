@@ -14,7 +14,7 @@
 char *df_path_clean(struct df_graph *gr, const char *p)
 {
 	size_t n = strlen(p);
-	char *out = kiln_df_arena_alloc(gr->a, n + 2);
+	char *out = kiln_arena_alloc(gr->a, n + 2);
 	if (!out)
 		return NULL;
 	(void) kiln_go_clean(p, n, out);

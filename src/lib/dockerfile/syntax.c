@@ -12,7 +12,7 @@ void kiln_df_textv_release(struct kiln_df_textv *v)
 {
 	if (!v)
 		return;
-	kiln_df_arena_free(v->arena_);
+	kiln_arena_free(v->arena_);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -20,7 +20,7 @@ void kiln_df_heredocs_release(struct kiln_df_heredocs *h)
 {
 	if (!h)
 		return;
-	kiln_df_arena_free(h->arena_);
+	kiln_arena_free(h->arena_);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -40,7 +40,7 @@ static int finish_textv(struct df_textvec *tv, struct kiln_df_textv *ret)
 static int start_textv(struct kiln_df_textv *ret, struct kiln_error *err)
 {
 	memset(ret, 0, sizeof(*ret));
-	ret->arena_ = kiln_df_arena_new();
+	ret->arena_ = kiln_arena_new();
 	return ret->arena_ ? 0 : oom(err);
 }
 
@@ -108,7 +108,7 @@ int kiln_df_parse_name_val(const char *keyword, const char *rest, size_t len, in
 static int start_heredocs(struct kiln_df_heredocs *ret, struct kiln_error *err)
 {
 	memset(ret, 0, sizeof(*ret));
-	ret->arena_ = kiln_df_arena_new();
+	ret->arena_ = kiln_arena_new();
 	return ret->arena_ ? 0 : oom(err);
 }
 
@@ -116,7 +116,7 @@ static int finish_heredocs(struct kiln_df_heredocs *ret, struct kiln_df_heredoc 
 {
 	if (!n)
 		return 0;
-	ret->items = kiln_df_arena_array(ret->arena_, n, sizeof(*items));
+	ret->items = kiln_arena_array(ret->arena_, n, sizeof(*items));
 	if (!ret->items)
 		return -KILN_ENOMEM;
 	memcpy(ret->items, items, n * sizeof(*items));

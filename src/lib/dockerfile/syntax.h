@@ -23,7 +23,7 @@
 struct kiln_df_textv {
 	struct kiln_df_text *items;
 	size_t len;
-	struct kiln_df_arena *arena_; /* private */
+	struct kiln_arena *arena_; /* private */
 };
 void kiln_df_textv_release(struct kiln_df_textv *v);
 
@@ -31,7 +31,7 @@ void kiln_df_textv_release(struct kiln_df_textv *v);
 struct kiln_df_heredocs {
 	struct kiln_df_heredoc *items;
 	size_t len;
-	struct kiln_df_arena *arena_; /* private */
+	struct kiln_arena *arena_; /* private */
 };
 void kiln_df_heredocs_release(struct kiln_df_heredocs *h);
 
@@ -88,7 +88,7 @@ int kiln_df_parse_name_val(const char *keyword, const char *rest, size_t len, in
 struct kiln_df_directives {
 	struct kiln_df_directive *items;
 	size_t len;
-	struct kiln_df_arena *arena_; /* private */
+	struct kiln_arena *arena_; /* private */
 };
 void kiln_df_directives_release(struct kiln_df_directives *d);
 
@@ -110,7 +110,7 @@ struct kiln_df_syntax_directive {
 	struct kiln_df_text value;
 	struct kiln_df_text cmdline;
 	int line;
-	struct kiln_df_arena *arena_; /* private */
+	struct kiln_arena *arena_; /* private */
 };
 void kiln_df_syntax_directive_release(struct kiln_df_syntax_directive *d);
 

@@ -5,9 +5,9 @@
 #include "base/alloc.h"
 #include "internal.h"
 
-int df_text(struct kiln_df_arena *a, const char *s, size_t len, struct kiln_df_text *ret)
+int df_text(struct kiln_arena *a, const char *s, size_t len, struct kiln_df_text *ret)
 {
-	char *p = kiln_df_arena_strndup(a, s, len);
+	char *p = kiln_arena_strndup(a, s, len);
 	if (!p)
 		return -KILN_ENOMEM;
 	ret->str = p;
@@ -31,9 +31,9 @@ int df_textvec_push(struct df_textvec *tv, const char *s, size_t len)
 	return 0;
 }
 
-int df_textvec_push_copy(struct df_textvec *tv, struct kiln_df_arena *a, const char *s, size_t len)
+int df_textvec_push_copy(struct df_textvec *tv, struct kiln_arena *a, const char *s, size_t len)
 {
-	char *p = kiln_df_arena_strndup(a, s, len);
+	char *p = kiln_arena_strndup(a, s, len);
 	if (!p)
 		return -KILN_ENOMEM;
 	return df_textvec_push(tv, p, len);
@@ -46,14 +46,14 @@ void df_textvec_release(struct df_textvec *tv)
 	tv->n = tv->alloc = 0;
 }
 
-int df_textvec_finish(struct df_textvec *tv, struct kiln_df_arena *a, struct kiln_df_text **ret,
+int df_textvec_finish(struct df_textvec *tv, struct kiln_arena *a, struct kiln_df_text **ret,
 		      size_t *ret_n)
 {
 	*ret = NULL;
 	*ret_n = 0;
 	if (tv->n == 0)
 		return 0;
-	struct kiln_df_text *arr = kiln_df_arena_array(a, tv->n, sizeof(*arr));
+	struct kiln_df_text *arr = kiln_arena_array(a, tv->n, sizeof(*arr));
 	if (!arr)
 		return -KILN_ENOMEM;
 	memcpy(arr, tv->v, tv->n * sizeof(*arr));
