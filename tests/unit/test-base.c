@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,6 +62,65 @@ static void test_buf(void)
 	TAP_STR_EQ(c.buf, "", "detached buf is empty");
 	free(d);
 	kiln_buf_release(&c);
+
+	/* add_uint writes what printf's %o, %u and %x write */
+	static const uint64_t vals[] = { 0, 1, 7, 8, 9, 10, 0755, 4095, 65534, 4294967295u,
+					 UINT64_MAX };
+	int same = 1;
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		char want[80];
+		snprintf(want, sizeof(want), "%llo|%llu|%llx", (unsigned long long) vals[i],
+			 (unsigned long long) vals[i], (unsigned long long) vals[i]);
+		struct kiln_buf u = KILN_BUF_INIT;
+		int r = kiln_buf_add_uint(&u, vals[i], 8);
+		r = r < 0 ? r : kiln_buf_addch(&u, '|');
+		r = r < 0 ? r : kiln_buf_add_uint(&u, vals[i], 10);
+		r = r < 0 ? r : kiln_buf_addch(&u, '|');
+		r = r < 0 ? r : kiln_buf_add_uint(&u, vals[i], 16);
+		if (r < 0 || strcmp(u.buf, want) != 0) {
+			tap_diag("add_uint(%llu): got \"%s\", want \"%s\"",
+				 (unsigned long long) vals[i], u.buf, want);
+			same = 0;
+		}
+		kiln_buf_release(&u);
+	}
+	TAP_OK(same, "add_uint in bases 8, 10 and 16 is printf's %%o, %%u and %%x");
+}
+
+static void test_arena(void)
+{
+	struct kiln_arena *a = kiln_arena_new();
+	TAP_OK(a != NULL, "arena");
+	char *p1 = kiln_arena_strndup_packed(a, "abc", 3);
+	char *p2 = kiln_arena_strndup_packed(a, "de", 2);
+	TAP_OK(p1 && p2 && p2 == p1 + 4, "packed strings sit back to back");
+	TAP_STR_EQ(p1, "abc", "first packed string");
+	TAP_STR_EQ(p2, "de", "second packed string");
+	long *l = kiln_arena_alloc(a, sizeof(long) * 3);
+	TAP_OK(l && ((uintptr_t) l % 16) == 0 && !l[0] && !l[2],
+	       "an allocation after packed strings is 16-byte aligned and zeroed");
+	char *s = kiln_arena_strndup(a, "x\0y", 3);
+	TAP_OK(s && ((uintptr_t) s % 16) == 0 && s[0] == 'x' && s[1] == 0 && s[2] == 'y' &&
+		       s[3] == 0,
+	       "strndup is aligned, keeps inner NULs and terminates");
+	/* many strings: the arena takes more chunks, and none overwrites another */
+	int ok = 1;
+	char *first = kiln_arena_strndup_packed(a, "first", 5);
+	for (int i = 0; i < 20000 && ok; i++) {
+		char tmp[32];
+		int n = snprintf(tmp, sizeof(tmp), "path/%d", i);
+		char *c = kiln_arena_strndup_packed(a, tmp, (size_t) n);
+		ok = c && !strcmp(c, tmp);
+	}
+	TAP_OK(ok && first && !strcmp(first, "first") && !strcmp(p1, "abc"),
+	       "20,000 strings over several chunks keep their contents");
+	char *big = kiln_arena_alloc(a, 100000);
+	char *after = kiln_arena_strndup_packed(a, "after", 5);
+	TAP_OK(big && after && !strcmp(after, "after") && big[99999] == 0,
+	       "a block bigger than a chunk, then more strings");
+	TAP_OK(kiln_arena_strndup_packed(a, "", 0) != NULL, "an empty string");
+	kiln_arena_free(a);
+	kiln_arena_free(NULL);
 }
 
 static void test_strv(void)
@@ -131,6 +192,7 @@ int main(void)
 {
 	test_error();
 	test_buf();
+	test_arena();
 	test_strv();
 	test_digest();
 	test_fs();

@@ -359,7 +359,8 @@ static void test_digests(void)
 	TAP_OK(digest_of(ign, "dir", h, &d1) == 0 && kiln_digest_equal(&d0, &d1),
 	       "the same selection again");
 	kiln_plan_hasher_stats(h, &st);
-	TAP_OK(st.memo_hits == 3 && st.hashed == 3, "the second time comes from memory");
+	TAP_OK(st.cache_hits == 3 && st.memo_hits == 0 && st.hashed == 3,
+	       "the second time comes from the cache, not from the files or a memo beside it");
 	kiln_plan_hasher_free(h);
 	TAP_OK(kiln_plan_hasher_new(&cache, 2, NULL, &h, NULL) == 0 &&
 		       digest_of(ign, "dir", h, &d1) == 0 && kiln_digest_equal(&d0, &d1),
@@ -374,6 +375,16 @@ static void test_digests(void)
 	       "a rewritten file is a cache miss");
 	kiln_plan_hasher_stats(h, &st);
 	TAP_OK(st.hashed == 1 && st.cache_hits == 2, "only it is read again");
+	kiln_plan_hasher_free(h);
+	struct kiln_digest d2, d3;
+	TAP_OK(kiln_plan_hasher_new(NULL, 2, NULL, &h, NULL) == 0 &&
+		       digest_of(ign, "dir", h, &d2) == 0 && digest_of(ign, "dir", h, &d3) == 0 &&
+		       kiln_digest_equal(&d2, &d3) && kiln_digest_equal(&d1, &d2),
+	       "without a cache, the same selection twice gives the same digest");
+	kiln_plan_hasher_stats(h, &st);
+	TAP_OK(st.memo_hits == 3 && st.hashed == 3 && st.cache_hits == 0,
+	       "the second time comes from memory (memo hits %llu)",
+	       (unsigned long long) st.memo_hits);
 	kiln_plan_hasher_free(h);
 
 	/* many files take the thread pool */

@@ -99,6 +99,19 @@ int kiln_buf_addch(struct kiln_buf *b, char c)
 	return kiln_buf_add(b, &c, 1);
 }
 
+int kiln_buf_add_uint(struct kiln_buf *b, uint64_t v, unsigned base)
+{
+	char tmp[24]; /* 22 octal digits for 2^64 - 1 */
+	if (base < 2 || base > 16)
+		base = 10;
+	size_t n = sizeof(tmp);
+	do {
+		tmp[--n] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	return kiln_buf_add(b, tmp + n, sizeof(tmp) - n);
+}
+
 int kiln_buf_add_hex(struct kiln_buf *b, const void *data, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -41,6 +42,9 @@ int kiln_buf_addstr(struct kiln_buf *b, const char *s) __attribute__((warn_unuse
 int kiln_buf_addch(struct kiln_buf *b, char c) __attribute__((warn_unused_result));
 /** Lower-case hex of data[0..len). */
 int kiln_buf_add_hex(struct kiln_buf *b, const void *data, size_t len)
+	__attribute__((warn_unused_result));
+/** v in base 8, 10 or 16 (lower case), as printf's %o, %u and %x write it. */
+int kiln_buf_add_uint(struct kiln_buf *b, uint64_t v, unsigned base)
 	__attribute__((warn_unused_result));
 int kiln_buf_addf(struct kiln_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), warn_unused_result));

@@ -295,10 +295,10 @@ static int parent_fd(struct copier *c, const char *parent)
 
 static int final_mode(struct copier *c, const struct kiln_plan_item *it, mode_t *ret)
 {
-	uint32_t m = it->st.st_mode & 07777;
+	uint32_t m = it->st.mode & 07777;
 	if (c->o->chmod) {
 		uint32_t out;
-		int r = kiln_df_chmod_apply(c->o->chmod, it->st.st_mode, S_ISDIR(it->st.st_mode),
+		int r = kiln_df_chmod_apply(c->o->chmod, it->st.mode, S_ISDIR(it->st.mode),
 					    &out, c->err);
 		if (r < 0)
 			return r;
@@ -310,8 +310,8 @@ static int final_mode(struct copier *c, const struct kiln_plan_item *it, mode_t 
 
 static void owner_of(const struct copier *c, const struct kiln_plan_item *it, uid_t *u, gid_t *g)
 {
-	*u = c->o->has_owner ? c->o->uid : it->st.st_uid;
-	*g = c->o->has_owner ? c->o->gid : it->st.st_gid;
+	*u = c->o->has_owner ? c->o->uid : it->st.uid;
+	*g = c->o->has_owner ? c->o->gid : it->st.gid;
 }
 
 static void times_of(const struct copier *c, const struct kiln_plan_item *it, struct timespec ts[2])
@@ -319,8 +319,8 @@ static void times_of(const struct copier *c, const struct kiln_plan_item *it, st
 	if (c->o->mtime >= 0) {
 		ts[0] = ts[1] = (struct timespec){ c->o->mtime, 0 };
 	} else {
-		ts[0] = it->st.st_atim;
-		ts[1] = it->st.st_mtim;
+		ts[0] = kiln_plan_timespec(it->st.atime_ns);
+		ts[1] = kiln_plan_timespec(it->st.mtime_ns);
 	}
 }
 
@@ -334,7 +334,7 @@ static int file_info(struct copier *c, int pfd, const char *name, int fd,
 	int r = fd >= 0 ? fchown(fd, u, g) : fchownat(pfd, name, u, g, AT_SYMLINK_NOFOLLOW);
 	if (r < 0)
 		return kiln_fail_errno(c->err, "chown %s", shown);
-	if (!S_ISLNK(it->st.st_mode)) {
+	if (!S_ISLNK(it->st.mode)) {
 		mode_t m;
 		if ((r = final_mode(c, it, &m)) < 0)
 			return r;
@@ -411,10 +411,10 @@ static int copy_data(int in, int out, uint64_t size, const char *shown, struct k
 static int hardlink_source(struct copier *c, const struct kiln_plan_item *it, const char **ret)
 {
 	*ret = NULL;
-	if (it->st.st_nlink < 2)
+	if (it->st.nlink < 2)
 		return 0;
 	for (size_t i = 0; i < c->n_links; i++)
-		if (c->links[i].dev == it->st.st_dev && c->links[i].ino == it->st.st_ino) {
+		if (c->links[i].dev == it->st.dev && c->links[i].ino == it->st.ino) {
 			*ret = c->links[i].target;
 			return 0;
 		}
@@ -423,7 +423,7 @@ static int hardlink_source(struct copier *c, const struct kiln_plan_item *it, co
 
 static int remember_link(struct copier *c, const struct kiln_plan_item *it, const char *rel)
 {
-	if (it->st.st_nlink < 2)
+	if (it->st.nlink < 2)
 		return 0;
 	if (c->n_links == c->alloc_links) {
 		size_t na = c->alloc_links ? c->alloc_links * 2 : 16;
@@ -436,8 +436,8 @@ static int remember_link(struct copier *c, const struct kiln_plan_item *it, cons
 	c->links[c->n_links].target = kiln_strdup(rel);
 	if (!c->links[c->n_links].target)
 		return oom(c->err);
-	c->links[c->n_links].dev = it->st.st_dev;
-	c->links[c->n_links].ino = it->st.st_ino;
+	c->links[c->n_links].dev = it->st.dev;
+	c->links[c->n_links].ino = it->st.ino;
 	c->n_links++;
 	return 0;
 }
@@ -471,7 +471,7 @@ static int copy_item(struct copier *c, const struct kiln_plan_item *it, const ch
 		return pfd;
 	struct stat cur;
 	int exists = fstatat(pfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0;
-	mode_t mode = it->st.st_mode;
+	mode_t mode = it->st.mode;
 	int r;
 	if (S_ISDIR(mode)) {
 		if (exists && !S_ISDIR(cur.st_mode))
@@ -519,7 +519,7 @@ static int copy_item(struct copier *c, const struct kiln_plan_item *it, const ch
 			return r;
 		}
 		cleanup_free char *shown = kiln_asprintf("/%s", rel);
-		r = shown ? copy_data(in, out, (uint64_t) it->st.st_size, shown, c->err)
+		r = shown ? copy_data(in, out, (uint64_t) it->st.size, shown, c->err)
 			  : oom(c->err);
 		if (r >= 0)
 			copy_xattrs(in, out);
@@ -536,7 +536,7 @@ static int copy_item(struct copier *c, const struct kiln_plan_item *it, const ch
 		if (symlinkat(it->link ? it->link : "", pfd, name) < 0)
 			return kiln_fail_errno(c->err, "symlink /%s", rel);
 	} else if (S_ISCHR(mode) || S_ISBLK(mode) || S_ISFIFO(mode)) {
-		if (mknodat(pfd, name, mode & (S_IFMT | 07777), it->st.st_rdev) < 0)
+		if (mknodat(pfd, name, mode & (S_IFMT | 07777), it->st.rdev) < 0)
 			return kiln_fail_errno(c->err, "mknod /%s", rel);
 	} else {
 		return 0; /* sockets are not copied */

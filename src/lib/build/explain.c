@@ -121,13 +121,13 @@ int bb_explain_files(const struct kiln_plan_selection *sel, char **ret, struct k
 	for (size_t i = 0; i < sel->n_items; i++) {
 		const struct kiln_plan_item *it = &sel->items[i];
 		struct kiln_buf b = KILN_BUF_INIT;
-		mode_t t = it->st.st_mode & S_IFMT;
+		mode_t t = it->st.mode & S_IFMT;
 		char type = t == S_IFREG ? 'f' : t == S_IFDIR ? 'd' : t == S_IFLNK ? 'l' : 'o';
 		int r = add_escaped(&b, *it->path ? it->path : ".");
 		if (r >= 0)
 			r = kiln_buf_addf(&b, "\t%c %04o %u:%u ", type,
-					  (unsigned) (it->st.st_mode & 07777),
-					  (unsigned) it->st.st_uid, (unsigned) it->st.st_gid);
+					  (unsigned) (it->st.mode & 07777),
+					  (unsigned) it->st.uid, (unsigned) it->st.gid);
 		if (r >= 0 && type == 'f')
 			r = it->hashed ? kiln_buf_addstr(&b, "sha256:") : kiln_buf_addstr(&b, "?");
 		if (r >= 0 && type == 'f' && it->hashed)

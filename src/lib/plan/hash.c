@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Content digests of selections: file contents hashed on a few threads,
- * remembered in memory for the run and in the caller's persistent cache
- * (keyed by device, inode, size, mtime and ctime), then one digest over
+ * remembered in the caller's persistent cache for the context (keyed by
+ * device, inode, size, mtime and ctime) and in memory for the run for other
+ * trees, then one digest over
  * names, types, permissions, owners, contents and link targets.
  */
 #include <errno.h>
@@ -160,15 +161,22 @@ static int memo_put(struct kiln_plan_hasher *h, const struct kiln_plan_file_id *
 	return 0;
 }
 
-static void file_id(const struct stat *st, struct kiln_plan_file_id *id)
+static void file_id_of(const struct kiln_plan_stat *st, struct kiln_plan_file_id *id)
 {
 	*id = (struct kiln_plan_file_id){
-		.dev = st->st_dev,
-		.ino = st->st_ino,
-		.size = (uint64_t) st->st_size,
-		.mtime_ns = (int64_t) st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
-		.ctime_ns = (int64_t) st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec,
+		.dev = st->dev,
+		.ino = st->ino,
+		.size = (uint64_t) st->size,
+		.mtime_ns = st->mtime_ns,
+		.ctime_ns = st->ctime_ns,
 	};
+}
+
+static void file_id(const struct stat *st, struct kiln_plan_file_id *id)
+{
+	struct kiln_plan_stat ps;
+	kiln_plan_stat_from(&ps, st);
+	file_id_of(&ps, id);
 }
 
 /* ---- hashing on threads --------------------------------------------------- */
@@ -311,22 +319,39 @@ static int selection_digest(struct kiln_plan_selection *s, struct kiln_error *er
 				  mt->parents ? "\tparents" : "");
 		if (r >= 0)
 			kiln_sha256_update(h, b.buf, b.len);
+		/* by hand, not printf: this runs once per file of a large context */
 		for (size_t i = mt->first; r >= 0 && i < mt->first + mt->n; i++) {
 			const struct kiln_plan_item *it = &s->items[i];
-			mode_t md = it->st.st_mode;
+			uint32_t md = it->st.mode;
 			kiln_buf_reset(&b);
 			r = kiln_buf_add(&b, it->rel, strlen(it->rel) + 1);
 			if (r >= 0)
-				r = kiln_buf_addf(&b, "%c\t%o\t%u\t%u\t%d\t", type_char(md),
-						  (unsigned) (md & 07777), (unsigned) it->st.st_uid,
-						  (unsigned) it->st.st_gid, it->parent_only);
+				r = kiln_buf_addch(&b, type_char(md));
+			if (r >= 0)
+				r = kiln_buf_addch(&b, '\t');
+			if (r >= 0)
+				r = kiln_buf_add_uint(&b, md & 07777, 8);
+			if (r >= 0)
+				r = kiln_buf_addch(&b, '\t');
+			if (r >= 0)
+				r = kiln_buf_add_uint(&b, it->st.uid, 10);
+			if (r >= 0)
+				r = kiln_buf_addch(&b, '\t');
+			if (r >= 0)
+				r = kiln_buf_add_uint(&b, it->st.gid, 10);
+			if (r >= 0)
+				r = kiln_buf_add(&b, it->parent_only ? "\t1\t" : "\t0\t", 3);
 			if (r >= 0 && S_ISREG(md))
 				r = kiln_buf_add_hex(&b, it->sum.raw, sizeof(it->sum.raw));
 			else if (r >= 0 && S_ISLNK(md) && it->link)
 				r = kiln_buf_add(&b, it->link, strlen(it->link) + 1);
-			else if (r >= 0 && (S_ISCHR(md) || S_ISBLK(md)))
-				r = kiln_buf_addf(&b, "%u:%u", major(it->st.st_rdev),
-						  minor(it->st.st_rdev));
+			else if (r >= 0 && (S_ISCHR(md) || S_ISBLK(md))) {
+				r = kiln_buf_add_uint(&b, major(it->st.rdev), 10);
+				if (r >= 0)
+					r = kiln_buf_addch(&b, ':');
+				if (r >= 0)
+					r = kiln_buf_add_uint(&b, minor(it->st.rdev), 10);
+			}
 			if (r >= 0)
 				r = kiln_buf_addch(&b, '\n');
 			if (r >= 0)
@@ -352,15 +377,19 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 	cleanup_free struct kiln_plan_file_id *ids = kiln_calloc(n + 1, sizeof(*ids));
 	if (!todo || !ids)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	/* The persistent cache, when there is one, remembers for this run too:
+	 * a memo beside it would hold a second copy of every digest of a large
+	 * context for the rare file that two COPYs select. */
+	int persistent = t->context && h->has_cache;
 	size_t nt = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct kiln_plan_item *it = &s->items[i];
-		if (!S_ISREG(it->st.st_mode) || it->hashed)
+		if (!S_ISREG(it->st.mode) || it->hashed)
 			continue;
 		h->stats.files++;
 		struct kiln_plan_file_id id;
-		file_id(&it->st, &id);
-		struct memo_slot *ms = memo_find(h, &id);
+		file_id_of(&it->st, &id);
+		struct memo_slot *ms = persistent ? NULL : memo_find(h, &id);
 		if (ms) {
 			memcpy(it->sum.raw, ms->raw, sizeof(it->sum.raw));
 			it->hashed = 1;
@@ -371,9 +400,9 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 		todo[nt++] = i;
 	}
 	int r;
-	if (nt && memo_reserve(h, nt) < 0)
+	if (nt && !persistent && memo_reserve(h, nt) < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	if (nt && t->context && h->has_cache) {
+	if (nt && persistent) {
 		cleanup_free struct kiln_plan_sum *d = kiln_calloc(nt, sizeof(*d));
 		cleanup_free unsigned char *found = kiln_calloc(nt, 1);
 		if (!d || !found)
@@ -388,8 +417,6 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 				it->sum = d[k];
 				it->hashed = 1;
 				h->stats.cache_hits++;
-				if (memo_put(h, &ids[k], d[k].raw) < 0)
-					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 				continue;
 			}
 			ids[keep] = ids[k];
@@ -425,10 +452,10 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 			memcpy(it->sum.raw, j->digest.raw, sizeof(it->sum.raw));
 			it->hashed = 1;
 			h->stats.hashed++;
-			if (memo_put(h, &ids[k], j->digest.raw) < 0)
+			if (!persistent && memo_put(h, &ids[k], j->digest.raw) < 0)
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		}
-		if (t->context && h->has_cache) {
+		if (persistent) {
 			cleanup_free struct kiln_plan_sum *d = kiln_calloc(nt, sizeof(*d));
 			if (!d)
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");

@@ -37,12 +37,8 @@ void kiln_plan_selection_free(struct kiln_plan_selection *s)
 		free(s->matches[i].real);
 	}
 	free(s->matches);
-	for (size_t i = 0; i < s->n_items; i++) {
-		free(s->items[i].path);
-		free(s->items[i].rel);
-		free(s->items[i].link);
-	}
 	free(s->items);
+	kiln_arena_free(s->strings);
 	free(s);
 }
 
@@ -229,6 +225,23 @@ static const char *rel_of(struct collect *c, const char *path)
 	return path + c->real_len + 1;
 }
 
+void kiln_plan_stat_from(struct kiln_plan_stat *ret, const struct stat *st)
+{
+	*ret = (struct kiln_plan_stat){
+		.dev = st->st_dev,
+		.ino = st->st_ino,
+		.rdev = st->st_rdev,
+		.size = st->st_size,
+		.atime_ns = (int64_t) st->st_atim.tv_sec * 1000000000 + st->st_atim.tv_nsec,
+		.mtime_ns = (int64_t) st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+		.ctime_ns = (int64_t) st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec,
+		.mode = st->st_mode,
+		.uid = st->st_uid,
+		.gid = st->st_gid,
+		.nlink = (uint32_t) st->st_nlink,
+	};
+}
+
 static int add_item(struct collect *c, const char *path, const struct stat *st, const char *link,
 		    int parent_only)
 {
@@ -237,7 +250,8 @@ static int add_item(struct collect *c, const char *path, const struct stat *st, 
 		return kiln_fail(c->err, KILN_ELIMIT, 0, "more than %zu entries to copy",
 				 KILN_PLAN_SELECT_MAX_ITEMS);
 	if (s->n_items == c->alloc_items) {
-		size_t na = c->alloc_items ? c->alloc_items * 2 : 64;
+		/* half again: a large context's array is the selection's largest part */
+		size_t na = c->alloc_items ? c->alloc_items + c->alloc_items / 2 : 64;
 		struct kiln_plan_item *n = kiln_reallocarray(s->items, na, sizeof(*n));
 		if (!n)
 			return oom(c->err);
@@ -245,19 +259,18 @@ static int add_item(struct collect *c, const char *path, const struct stat *st, 
 		c->alloc_items = na;
 	}
 	struct kiln_plan_item *it = &s->items[s->n_items];
-	*it = (struct kiln_plan_item){ .st = *st, .parent_only = parent_only };
-	it->path = kiln_strdup(path);
-	it->rel = kiln_strdup(rel_of(c, path));
-	it->link = link ? kiln_strdup(link) : NULL;
-	if (!it->path || !it->rel || (link && !it->link)) {
-		free(it->path);
-		free(it->rel);
-		free(it->link);
+	*it = (struct kiln_plan_item){ .parent_only = (uint8_t) parent_only };
+	kiln_plan_stat_from(&it->st, st);
+	size_t len = strlen(path);
+	it->path = kiln_arena_strndup_packed(s->strings, path, len);
+	it->link = link ? kiln_arena_strndup_packed(s->strings, link, strlen(link)) : NULL;
+	if (!it->path || (link && !it->link))
 		return oom(c->err);
-	}
+	/* what rel_of() says, as a suffix of the copy: "" is its terminator */
+	it->rel = it->path + (!c->real_len ? 0 : len == c->real_len ? len : c->real_len + 1);
 	if (c->t->context) {
-		it->st.st_uid = 0;
-		it->st.st_gid = 0;
+		it->st.uid = 0;
+		it->st.gid = 0;
 	}
 	s->n_items++;
 	if (S_ISREG(st->st_mode)) {
@@ -595,7 +608,7 @@ int kiln_plan_select(const struct kiln_plan_tree *t, const struct kiln_plan_sele
 {
 	cleanup(kiln_plan_selection_freep) struct kiln_plan_selection *s =
 		kiln_calloc(1, sizeof(*s));
-	if (!s)
+	if (!s || !(s->strings = kiln_arena_new()))
 		return oom(err);
 	struct collect c = { .t = t,
 			     .s = s,

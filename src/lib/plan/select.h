@@ -4,8 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "base/alloc.h"
+#include "base/arena.h"
 #include "base/ctx.h"
 #include "base/digest.h"
 #include "base/error.h"
@@ -50,12 +52,16 @@ struct kiln_plan_hash_cache {
 		     const struct kiln_plan_sum *sums, size_t n, struct kiln_error *err);
 };
 
-/** Hashes file contents on a few threads, with an in-memory memo and the cache. */
+/**
+ * Hashes file contents on a few threads. The context's digests go through the
+ * persistent cache (it remembers them for the run too); other trees' are
+ * remembered in memory for the run.
+ */
 struct kiln_plan_hasher;
 
 struct kiln_plan_hash_stats {
 	uint64_t files;	     /* regular files whose digest was asked for */
-	uint64_t memo_hits;  /* known from earlier in this run */
+	uint64_t memo_hits;  /* known from earlier in this run (trees without the cache) */
 	uint64_t cache_hits; /* known from the persistent cache */
 	uint64_t hashed;     /* read and hashed */
 	uint64_t bytes;	     /* bytes read for that */
@@ -89,16 +95,40 @@ struct kiln_plan_select_opts {
 	int parents; /* COPY --parents */
 };
 
-/** One entry to copy. */
+/*
+ * What a selection keeps of an entry's lstat: a COPY of a large context
+ * holds one per file, so it is half the size of a struct stat.
+ */
+struct kiln_plan_stat {
+	uint64_t dev, ino, rdev;
+	int64_t size;
+	int64_t atime_ns, mtime_ns, ctime_ns;
+	uint32_t mode, uid, gid, nlink;
+};
+
+void kiln_plan_stat_from(struct kiln_plan_stat *ret, const struct stat *st);
+
+/** One of its times as a timespec (tv_nsec in [0, 1e9) before 1970 too). */
+static inline struct timespec kiln_plan_timespec(int64_t ns)
+{
+	struct timespec ts = { (time_t) (ns / 1000000000), (long) (ns % 1000000000) };
+	if (ts.tv_nsec < 0) {
+		ts.tv_nsec += 1000000000;
+		ts.tv_sec--;
+	}
+	return ts;
+}
+
+/** One entry to copy. Its strings live in the selection's arena. */
 struct kiln_plan_item {
-	char *path;		   /* relative to the tree's root ("" for the root itself) */
-	char *rel;		   /* relative to its match ("" for the match itself) */
-	struct stat st;		   /* lstat; for the context, st_uid and st_gid are 0 */
-	char *link;		   /* a symlink's target */
-	struct kiln_plan_sum sum;  /* regular files, after hashing */
-	int hashed;
+	char *path;		  /* relative to the tree's root ("" for the root itself) */
+	const char *rel;	  /* relative to its match ("" for the match itself): a suffix of path */
+	char *link;		  /* a symlink's target */
+	struct kiln_plan_stat st; /* lstat; for the context, uid and gid are 0 */
+	struct kiln_plan_sum sum; /* regular files, after hashing */
+	uint8_t hashed;
 	/* --parents: a directory copied only because something below it matched */
-	int parent_only;
+	uint8_t parent_only;
 };
 
 /** One source after wildcards and symlinks. */
@@ -117,6 +147,7 @@ struct kiln_plan_selection {
 	size_t n_matches;
 	struct kiln_plan_item *items;
 	size_t n_items;
+	struct kiln_arena *strings; /* the items' paths and link targets */
 	uint64_t files, bytes;	   /* regular files and their sizes */
 	struct kiln_digest digest; /* after kiln_plan_selection_hash() */
 	int hashed;
