@@ -34,6 +34,13 @@ int kiln_read_fd(int fd, size_t limit, char **ret_data, size_t *ret_len, struct 
 {
 	cleanup(kiln_buf_release) struct kiln_buf b = KILN_BUF_INIT;
 	b.cap = limit;
+	/* a regular file is read into a buffer of its size, not of 64 KiB steps
+	 * (a build reads many small JSON files) */
+	size_t step = 65536;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+	    (uint64_t) st.st_size < limit)
+		step = (size_t) st.st_size + 1;
 	for (;;) {
 		size_t room = limit - b.len;
 		if (room == 0) {
@@ -47,8 +54,11 @@ int kiln_read_fd(int fd, size_t limit, char **ret_data, size_t *ret_len, struct 
 				break;
 			return kiln_fail(err, KILN_ELIMIT, 0, "input larger than %zu bytes", limit);
 		}
-		if (kiln_buf_grow(&b, room < 65536 ? room : 65536) < 0)
-			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		if (b.alloc <= b.len + 1) {
+			if (kiln_buf_grow(&b, room < step ? room : step) < 0)
+				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+			step = 65536;
+		}
 		size_t want = b.alloc - b.len - 1;
 		if (want > room)
 			want = room;
