@@ -360,7 +360,8 @@ static void test_files_list(void)
 	int ok = dfd >= 0 && mkdirat(dfd, "src", 0755) == 0 &&
 		 write_file(dfd, "src/z.c", "zzz\n", 0644) == 0 &&
 		 write_file(dfd, "src/a.sh", "#!/bin/sh\n", 0755) == 0 &&
-		 symlinkat("a.sh", dfd, "src/link") == 0;
+		 symlinkat("a.sh", dfd, "src/link") == 0 && mkdirat(dfd, "src/a", 0755) == 0 &&
+		 write_file(dfd, "src/a/b", "zzz\n", 0644) == 0;
 	TAP_OK(ok, "a tree to select from");
 	struct kiln_plan_selection *sel = NULL;
 	struct kiln_plan_hasher *h = NULL;
@@ -382,11 +383,14 @@ static void test_files_list(void)
 	struct kiln_digest za, zz;
 	(void) kiln_sha256_buf("#!/bin/sh\n", 10, &za, NULL);
 	(void) kiln_sha256_buf("zzz\n", 4, &zz, NULL);
+	/* sorted as lines, not in the walk's order (src/a, src/a/b, src/a.sh) */
 	char *want = kiln_asprintf("src\td 0755 0:0 \n"
+				   "src/a\td 0755 0:0 \n"
 				   "src/a.sh\tf 0755 0:0 %s\n"
+				   "src/a/b\tf 0644 0:0 %s\n"
 				   "src/link\tl 0777 0:0 a.sh\n"
 				   "src/z.c\tf 0644 0:0 %s\n",
-				   za.str, zz.str);
+				   za.str, zz.str, zz.str);
 	TAP_STR_EQ(files, want, "one line per entry, sorted: type, mode, owner, content");
 	if (r < 0)
 		tap_diag("%s", err.msg ? err.msg : "?");
@@ -399,6 +403,8 @@ static void test_files_list(void)
 		(void) unlinkat(dfd, "src/z.c", 0);
 		(void) unlinkat(dfd, "src/a.sh", 0);
 		(void) unlinkat(dfd, "src/link", 0);
+		(void) unlinkat(dfd, "src/a/b", 0);
+		(void) unlinkat(dfd, "src/a", AT_REMOVEDIR);
 		(void) unlinkat(dfd, "src", AT_REMOVEDIR);
 		(void) close(dfd);
 	}

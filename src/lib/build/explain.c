@@ -84,7 +84,7 @@ static int add_clean(struct kiln_buf *b, const char *s, size_t max)
 		else if ((c == KILN_RUNE_ERROR && w == 1) || c < 0x20 || c == 0x7f)
 			r = kiln_buf_addf(b, "\\x%02x", (unsigned char) s[i]);
 		else
-			r = kiln_buf_addf(b, "%.*s", (int) w, s + i);
+			r = kiln_buf_add(b, s + i, w);
 		i += w;
 		shown++;
 	}
@@ -106,59 +106,82 @@ static char *clean(const char *s, size_t max)
 	return kiln_buf_detach(&b, NULL);
 }
 
-static int cmp_line(const void *a, const void *b)
+/* One item's line, without its newline. */
+static int file_line(struct kiln_buf *b, const struct kiln_plan_item *it)
 {
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
+	mode_t t = it->st.mode & S_IFMT;
+	char type = t == S_IFREG ? 'f' : t == S_IFDIR ? 'd' : t == S_IFLNK ? 'l' : 'o';
+	int r = add_escaped(b, *it->path ? it->path : ".");
+	if (r >= 0)
+		r = kiln_buf_addf(b, "\t%c %04o %u:%u ", type, (unsigned) (it->st.mode & 07777),
+				  (unsigned) it->st.uid, (unsigned) it->st.gid);
+	if (r >= 0 && type == 'f')
+		r = it->hashed ? kiln_buf_addstr(b, "sha256:") : kiln_buf_addstr(b, "?");
+	if (r >= 0 && type == 'f' && it->hashed)
+		r = kiln_buf_add_hex(b, it->sum.raw, sizeof(it->sum.raw));
+	else if (r >= 0 && type == 'l')
+		r = add_escaped(b, it->link ? it->link : "");
+	return r;
 }
 
+static int cmp_offset(const void *a, const void *b, void *text)
+{
+	return strcmp((const char *) text + *(const size_t *) a,
+		      (const char *) text + *(const size_t *) b);
+}
+
+/*
+ * The lines are sorted, so that two lists compare in one pass (and a name,
+ * escaped, holds no byte below the tab that ends it: the order of the lines
+ * is the order of their names). A large context's list is the biggest thing
+ * a build holds while it runs: the lines are measured first, written once
+ * into a buffer of that size and copied in order into another.
+ */
 int bb_explain_files(const struct kiln_plan_selection *sel, char **ret, struct kiln_error *err)
 {
 	*ret = NULL;
 	if (!sel || !sel->hashed)
 		return 0;
-	cleanup(kiln_strv_release) struct kiln_strv lines = KILN_STRV_INIT;
+	cleanup(kiln_buf_release) struct kiln_buf line = KILN_BUF_INIT;
 	size_t total = 0;
 	for (size_t i = 0; i < sel->n_items; i++) {
-		const struct kiln_plan_item *it = &sel->items[i];
-		struct kiln_buf b = KILN_BUF_INIT;
-		mode_t t = it->st.mode & S_IFMT;
-		char type = t == S_IFREG ? 'f' : t == S_IFDIR ? 'd' : t == S_IFLNK ? 'l' : 'o';
-		int r = add_escaped(&b, *it->path ? it->path : ".");
-		if (r >= 0)
-			r = kiln_buf_addf(&b, "\t%c %04o %u:%u ", type,
-					  (unsigned) (it->st.mode & 07777),
-					  (unsigned) it->st.uid, (unsigned) it->st.gid);
-		if (r >= 0 && type == 'f')
-			r = it->hashed ? kiln_buf_addstr(&b, "sha256:") : kiln_buf_addstr(&b, "?");
-		if (r >= 0 && type == 'f' && it->hashed)
-			r = kiln_buf_add_hex(&b, it->sum.raw, sizeof(it->sum.raw));
-		else if (r >= 0 && type == 'l')
-			r = add_escaped(&b, it->link ? it->link : "");
-		if (r < 0) {
-			kiln_buf_release(&b);
+		kiln_buf_reset(&line);
+		if (file_line(&line, &sel->items[i]) < 0)
 			return oom(err);
-		}
-		total += b.len + 1;
-		if (total > BB_EXPLAIN_MAX_FILES_BYTES) {
-			kiln_buf_release(&b);
+		total += line.len + 1;
+		if (total > BB_EXPLAIN_MAX_FILES_BYTES)
 			return 0;
-		}
-		char *line = kiln_buf_detach(&b, NULL);
-		if (!line || kiln_strv_push_owned(&lines, line) < 0)
-			return oom(err);
 	}
-	if (lines.len)
-		qsort(lines.items, lines.len, sizeof(char *), cmp_line);
-	struct kiln_buf out = KILN_BUF_INIT;
-	int r = kiln_buf_addstr(&out, "");
-	for (size_t i = 0; r >= 0 && i < lines.len; i++)
-		r = kiln_buf_addf(&out, "%s\n", lines.items[i]);
-	if (r < 0) {
-		kiln_buf_release(&out);
+	cleanup_free char *text = kiln_malloc(total + 1);
+	cleanup_free size_t *offs = kiln_calloc(sel->n_items + 1, sizeof(*offs));
+	if (!text || !offs)
 		return oom(err);
+	size_t used = 0;
+	for (size_t i = 0; i < sel->n_items; i++) {
+		kiln_buf_reset(&line);
+		if (file_line(&line, &sel->items[i]) < 0)
+			return oom(err);
+		if (used + line.len + 1 > total) /* cannot happen: the same lines */
+			return kiln_fail(err, KILN_EINTERNAL, 0, "file list changed while written");
+		offs[i] = used;
+		memcpy(text + used, line.buf, line.len + 1);
+		used += line.len + 1;
 	}
-	*ret = kiln_buf_detach(&out, NULL);
-	return *ret ? 0 : oom(err);
+	if (sel->n_items > 1)
+		qsort_r(offs, sel->n_items, sizeof(*offs), cmp_offset, text);
+	char *out = kiln_malloc(used + 1);
+	if (!out)
+		return oom(err);
+	size_t o = 0;
+	for (size_t i = 0; i < sel->n_items; i++) {
+		size_t n = strlen(text + offs[i]);
+		memcpy(out + o, text + offs[i], n);
+		out[o + n] = '\n';
+		o += n + 1;
+	}
+	out[o] = '\0';
+	*ret = out;
+	return 0;
 }
 
 /* ---- showing values ------------------------------------------------------------- */
@@ -454,6 +477,106 @@ static int file_change(const char *path, const char *o, const char *n, char **re
 	return *ret ? 0 : -KILN_ENOMEM;
 }
 
+/* One line of a file list, in place: "name\trest". */
+struct list_line {
+	const char *s;
+	size_t len, name_len;
+};
+
+/* The next non-empty line at *p; 0 at the end. */
+static int next_line(const char **p, struct list_line *ret)
+{
+	for (;;) {
+		const char *s = *p;
+		if (!*s)
+			return 0;
+		size_t n = strcspn(s, "\n");
+		*p = s + n + (s[n] == '\n');
+		if (!n)
+			continue;
+		const char *tab = memchr(s, '\t', n);
+		*ret = (struct list_line){ s, n, tab ? (size_t) (tab - s) : n };
+		return 1;
+	}
+}
+
+/* What follows the name's tab, as a string. */
+static char *line_rest(const struct list_line *l)
+{
+	size_t skip = l->name_len < l->len ? l->name_len + 1 : l->len;
+	return kiln_strndup(l->s + skip, l->len - skip);
+}
+
+struct file_diff {
+	const char *name;
+	size_t name_len;
+	int old, new; /* which of the lines there are */
+	struct list_line old_line, new_line;
+};
+
+static int push_diff(struct file_diff **v, size_t *n, size_t *cap, const struct file_diff *d)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct file_diff *x = kiln_reallocarray(*v, nc, sizeof(*x));
+		if (!x)
+			return -KILN_ENOMEM;
+		*v = x;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = *d;
+	return 0;
+}
+
+/*
+ * The names whose lines differ between two sorted file lists, in one pass
+ * over both: the changed and removed ones in the old list's order, then the
+ * added ones in the new list's.
+ */
+static int diff_files(const char *old, const char *now, struct file_diff **ret, size_t *ret_n)
+{
+	struct file_diff *changed = NULL, *added = NULL;
+	size_t nc = 0, cc = 0, na = 0, ca = 0;
+	struct list_line o, w;
+	int ho = next_line(&old, &o), hw = next_line(&now, &w), r = 0;
+	while (r >= 0 && (ho || hw)) {
+		int cmp;
+		if (!ho || !hw) {
+			cmp = ho ? -1 : 1;
+		} else {
+			size_t m = o.name_len < w.name_len ? o.name_len : w.name_len;
+			cmp = memcmp(o.s, w.s, m);
+			if (!cmp)
+				cmp = o.name_len < w.name_len ? -1 : o.name_len > w.name_len;
+		}
+		if (cmp == 0) {
+			if (o.len != w.len || memcmp(o.s, w.s, o.len))
+				r = push_diff(&changed, &nc, &cc,
+					      &(struct file_diff){ o.s, o.name_len, 1, 1, o, w });
+			ho = next_line(&old, &o);
+			hw = next_line(&now, &w);
+		} else if (cmp < 0) {
+			r = push_diff(&changed, &nc, &cc,
+				      &(struct file_diff){ o.s, o.name_len, 1, 0, o, { 0 } });
+			ho = next_line(&old, &o);
+		} else {
+			r = push_diff(&added, &na, &ca,
+				      &(struct file_diff){ w.s, w.name_len, 0, 1, { 0 }, w });
+			hw = next_line(&now, &w);
+		}
+	}
+	for (size_t i = 0; r >= 0 && i < na; i++)
+		r = push_diff(&changed, &nc, &cc, &added[i]);
+	free(added);
+	if (r < 0) {
+		free(changed);
+		return r;
+	}
+	*ret = changed;
+	*ret_n = nc;
+	return 0;
+}
+
 static void explain_sources(struct answer *a, const struct bb_explain_state *prev,
 			    const struct bb_explain_state *now)
 {
@@ -470,44 +593,50 @@ static void explain_sources(struct answer *a, const struct bb_explain_state *pre
 		detail(a, "sources", NULL, o, n);
 		return;
 	}
-	cleanup(kiln_strv_release) struct kiln_strv pf = KILN_STRV_INIT, nf = KILN_STRV_INIT;
-	cleanup(kiln_strv_release) struct kiln_strv paths = KILN_STRV_INIT;
-	if (split_lines(prev->files, &pf) < 0 || split_lines(now->files, &nf) < 0 ||
-	    changed_names(&pf, &nf, '\t', &paths) < 0) {
+	cleanup_free struct file_diff *diffs = NULL;
+	size_t n_diffs = 0;
+	if (diff_files(prev->files, now->files, &diffs, &n_diffs) < 0) {
 		a->failed = 1;
 		return;
 	}
 	struct kiln_buf list = KILN_BUF_INIT;
-	for (size_t i = 0; !a->failed && i < paths.len; i++) {
-		const char *p = paths.items[i];
-		size_t n = strlen(p);
-		const char *o = find_named(&pf, p, n, '\t'), *w = find_named(&nf, p, n, '\t');
+	cleanup_free char *first = NULL;
+	for (size_t i = 0; !a->failed && i < n_diffs && i < BB_EXPLAIN_DETAIL_FILES; i++) {
+		const struct file_diff *d = &diffs[i];
+		cleanup_free char *p = kiln_strndup(d->name, d->name_len);
+		cleanup_free char *o = d->old ? line_rest(&d->old_line) : NULL;
+		cleanup_free char *w = d->new ? line_rest(&d->new_line) : NULL;
+		if (!p || (d->old && !o) || (d->new && !w)) {
+			a->failed = 1;
+			break;
+		}
 		if (i < BB_EXPLAIN_MESSAGE_FILES) {
 			cleanup_free char *c = NULL;
-			if (file_change(p, o ? o + n + 1 : NULL, w ? w + n + 1 : NULL, &c) < 0 ||
+			if (file_change(p, o, w, &c) < 0 ||
 			    kiln_buf_addf(&list, "%s%s", i ? ", " : "", c) < 0)
 				a->failed = 1;
 		}
-		if (i < BB_EXPLAIN_DETAIL_FILES)
-			detail_as(a, 1, "file", p, o ? o + n + 1 : NULL, w ? w + n + 1 : NULL);
+		detail_as(a, 1, "file", p, o, w);
+		if (i == 0)
+			first = steal_ptr(&p);
 	}
-	a->m->files_changed = paths.len;
-	if (!paths.len) {
+	a->m->files_changed = n_diffs;
+	if (!a->failed && !n_diffs) {
 		/* same files, another digest: what the list does not cover */
 		say(a, "sources", "sources changed", "the sources changed");
-	} else {
+	} else if (!a->failed) {
 		cleanup_free char *sum =
-			paths.len == 1 ? kiln_asprintf("%s changed", paths.items[0])
-				       : kiln_asprintf("%zu source files changed", paths.len);
+			n_diffs == 1 ? kiln_asprintf("%s changed", first)
+				     : kiln_asprintf("%zu source files changed", n_diffs);
 		cleanup_free char *more =
-			paths.len > BB_EXPLAIN_MESSAGE_FILES
-				? kiln_asprintf(", and %zu more", paths.len - BB_EXPLAIN_MESSAGE_FILES)
+			n_diffs > BB_EXPLAIN_MESSAGE_FILES
+				? kiln_asprintf(", and %zu more", n_diffs - BB_EXPLAIN_MESSAGE_FILES)
 				: kiln_strdup("");
 		if (!sum || !more)
 			a->failed = 1;
 		else
-			say(a, "sources", sum, "%zu source file%s changed: %s%s", paths.len,
-			    paths.len == 1 ? "" : "s", list.buf, more);
+			say(a, "sources", sum, "%zu source file%s changed: %s%s", n_diffs,
+			    n_diffs == 1 ? "" : "s", list.buf, more);
 	}
 	kiln_buf_release(&list);
 }
