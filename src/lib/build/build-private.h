@@ -88,7 +88,6 @@ struct bb_stage {
 	size_t n_records;
 	int exported;	     /* the image holds its layers: their blobs are written at once */
 	char *first_miss;    /* the first step of its chain that missed the cache (explain.h) */
-	char *explain_files; /* the sources of the step that missed, to remember */
 };
 
 /* ---- one build --------------------------------------------------------- */

@@ -403,7 +403,6 @@ static void bb_release(struct bb *b)
 		bb_chain_release(&s->chain);
 		free(s->key);
 		free(s->first_miss);
-		free(s->explain_files);
 		kiln_error_release(&s->err);
 		for (size_t k = 0; k < s->n_records; k++) {
 			free(s->records[k].name);

@@ -11,13 +11,18 @@
  * Read once per layer step (only the key on a cache hit), written at the
  * end of a build, in one transaction, for the scopes whose key changed; a
  * no-op rebuild writes nothing. Rows of scopes no build used for 180 days
- * are dropped then too.
+ * are dropped then too. Until then the file lists (half a megabyte for a
+ * COPY of a 5,000-file context) wait in an unlinked file in the build's
+ * scratch directory, not in memory.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "build/explain.h"
 
@@ -36,7 +41,11 @@ static const struct kiln_store_migration migrations[] = {
 
 struct pending {
 	struct kiln_digest scope;
-	char *key, *ingredients, *text, *files;
+	char *key, *ingredients, *text;
+	char *files; /* the file list, when it could not be set aside */
+	int spilled; /* the file list is at files_off in the spill file */
+	off_t files_off;
+	size_t files_len;
 };
 
 struct miss_entry {
@@ -52,6 +61,8 @@ struct bb_explain {
 	size_t n_pend;
 	struct miss_entry *misses;
 	size_t n_misses;
+	int spill_fd; /* pending file lists; -1 until the first */
+	off_t spill_len;
 };
 
 static int oom(struct kiln_error *err)
@@ -79,6 +90,7 @@ int bb_explain_open(struct bb *b, struct kiln_error *err)
 	if (!e)
 		return oom(err);
 	(void) pthread_mutex_init(&e->lock, NULL);
+	e->spill_fd = -1;
 	b->explain = e;
 	cleanup_free char *ctx = o->context_url	      ? kiln_strdup(o->context_url)
 				 : o->context_tar_fd >= 0 ? kiln_strdup("(a tar on stdin)")
@@ -127,6 +139,8 @@ void bb_explain_close(struct bb *b)
 	free(e->misses);
 	free(e->base);
 	free(e->hidden);
+	if (e->spill_fd >= 0)
+		(void) close(e->spill_fd);
 	(void) pthread_mutex_destroy(&e->lock);
 	free(e);
 	b->explain = NULL;
@@ -194,11 +208,67 @@ static int last_of(struct bb *b, const struct kiln_digest *scope, int key_only,
 	return r;
 }
 
+/* Move a file list to the spill file; it stays in memory when that fails. */
+static void spill(struct bb *b, struct pending *p)
+{
+	struct bb_explain *e = b->explain;
+	size_t len = strlen(p->files);
+	(void) pthread_mutex_lock(&e->lock);
+	if (e->spill_fd < 0 && b->tmp_root)
+		e->spill_fd = open(b->tmp_root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	off_t off = e->spill_len;
+	if (e->spill_fd >= 0)
+		e->spill_len += (off_t) len;
+	int fd = e->spill_fd;
+	(void) pthread_mutex_unlock(&e->lock);
+	if (fd < 0)
+		return;
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pwrite(fd, p->files + done, len - done, off + (off_t) done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		done += (size_t) n;
+	}
+	free(p->files);
+	p->files = NULL;
+	p->spilled = 1;
+	p->files_off = off;
+	p->files_len = len;
+}
+
+/* A pending file list back from the spill file (caller frees), or NULL. */
+static char *unspill(struct bb_explain *e, const struct pending *p)
+{
+	char *buf = kiln_malloc(p->files_len + 1);
+	if (!buf) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	errno = 0;
+	for (size_t done = 0; done < p->files_len;) {
+		ssize_t n = pread(e->spill_fd, buf + done, p->files_len - done,
+				  p->files_off + (off_t) done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return NULL;
+		}
+		done += (size_t) n;
+	}
+	buf[p->files_len] = '\0';
+	return buf;
+}
+
 static int queue(struct bb *b, const struct kiln_digest *scope, const struct kiln_plan_key *key,
 		 const char *text, char *files, struct kiln_error *err)
 {
 	struct bb_explain *e = b->explain;
 	struct pending p = { .scope = *scope, .files = files };
+	if (p.files)
+		spill(b, &p);
 	int r = kiln_plan_key_to_json(key, &p.ingredients, err);
 	if (r < 0) {
 		pending_release(&p);
@@ -298,9 +368,9 @@ int bb_explain_miss(struct bb *b, struct bb_stage *s, const struct kiln_plan_ste
 		bb_explain_miss_release(&me.miss);
 		return oom(err);
 	}
-	/* remembered when the step succeeds; the list is computed once */
-	free(s->explain_files);
-	s->explain_files = now.files;
+	/* remembered when the step succeeds, listed again then: a large
+	 * context's list is not held while the step runs */
+	free(now.files);
 	return 0;
 }
 
@@ -314,20 +384,18 @@ int bb_explain_done(struct bb *b, struct bb_stage *s, const struct kiln_plan_ste
 	int r = scope_of(b, s, ps, &scope, err);
 	if (r < 0)
 		return r;
-	char *files = steal_ptr(&s->explain_files);
-	if (!files) {
-		/* a hit: nothing to remember when the scope has this key already */
-		struct bb_explain_state last = { .key = KILN_PLAN_KEY_INIT };
-		r = last_of(b, &scope, 1, &last, err);
-		int same = r == 1 && kiln_digest_equal(&last.key.digest, &key->digest);
-		bb_explain_state_release(&last);
-		if (r < 0)
-			return soft(b, ps, r, err);
-		if (same)
-			return 0;
-		if ((r = bb_explain_files(sel, &files, err)) < 0)
-			return r;
-	}
+	/* nothing to remember when the scope has this key already (a hit) */
+	struct bb_explain_state last = { .key = KILN_PLAN_KEY_INIT };
+	r = last_of(b, &scope, 1, &last, err);
+	int same = r == 1 && kiln_digest_equal(&last.key.digest, &key->digest);
+	bb_explain_state_release(&last);
+	if (r < 0)
+		return soft(b, ps, r, err);
+	if (same)
+		return 0;
+	char *files = NULL;
+	if ((r = bb_explain_files(sel, &files, err)) < 0)
+		return r;
 	const char *text =
 		ps->df->instr.original ? ps->df->instr.original : bb_explain_text(ps->name);
 	return queue(b, &scope, key, text, files, err);
@@ -356,10 +424,19 @@ int bb_explain_flush(struct bb *b, struct kiln_error *err)
 		sqlite3_bind_text(st, 2, p->key, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, p->ingredients, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, p->text, -1, SQLITE_STATIC);
-		if (p->files)
+		if (p->spilled) {
+			char *files = unspill(e, p);
+			if (!files) {
+				r = kiln_fail(err, KILN_EIO, errno ? errno : EIO,
+					      "reading back the file list of %s", p->text);
+				break;
+			}
+			sqlite3_bind_text(st, 5, files, -1, free);
+		} else if (p->files) {
 			sqlite3_bind_text(st, 5, p->files, -1, SQLITE_STATIC);
-		else
+		} else {
 			sqlite3_bind_null(st, 5);
+		}
 		sqlite3_bind_text(st, 6, e->hidden, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 7, now);
 		if (sqlite3_step(st) != SQLITE_DONE)
