@@ -34,7 +34,7 @@ void kiln_layer_out_free(struct kiln_layer_out *p);
  * sync flush: one standard gzip member whose bytes depend only on the input,
  * so chunks can later be compressed in parallel with the same output.
  */
-#define GZIP_CHUNK ((size_t) 1 << 20)
+#define GZIP_CHUNK ((size_t) 128 << 10)
 #define GZIP_DICT 32768
 
 /* ---------------------------------------------------------------------- */
