@@ -248,17 +248,15 @@ struct fake_cache {
 };
 
 static int fake_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
-		       struct kiln_plan_sum *digests, unsigned char *found, struct kiln_error *err)
+		       kiln_plan_sum_found_fn found, void *found_ud, struct kiln_error *err)
 {
 	struct fake_cache *c = ud;
 	(void) err;
 	c->lookups += n;
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < c->n; k++)
-			if (!memcmp(&c->ids[k], &ids[i], sizeof(ids[i]))) {
-				digests[i] = c->d[k];
-				found[i] = 1;
-			}
+			if (!memcmp(&c->ids[k], &ids[i], sizeof(ids[i])))
+				found(found_ud, i, &c->d[k]);
 	return 0;
 }
 

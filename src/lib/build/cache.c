@@ -400,17 +400,24 @@ int bb_cache_touch(struct bb *b, const struct kiln_digest *keys, size_t n, struc
 
 /* ---- the hash cache of context files -------------------------------------- */
 
-/* Whether a cached row still describes the file; fills the digest if so. */
-static void hc_take(sqlite3_stmt *s, int col, const struct kiln_plan_file_id *id,
-		    struct kiln_plan_sum *sum, unsigned char *found)
+/* Where a lookup's answers go. */
+struct hc_answer {
+	kiln_plan_sum_found_fn found;
+	void *found_ud;
+};
+
+/* Whether a cached row still describes file `index`; hands its digest on if so. */
+static void hc_take(sqlite3_stmt *s, int col, const struct kiln_plan_file_id *id, size_t index,
+		    const struct hc_answer *a)
 {
 	if ((uint64_t) sqlite3_column_int64(s, col) != id->size ||
 	    sqlite3_column_int64(s, col + 1) != id->mtime_ns ||
 	    sqlite3_column_int64(s, col + 2) != id->ctime_ns ||
 	    sqlite3_column_bytes(s, col + 3) != 32)
 		return;
-	memcpy(sum->raw, sqlite3_column_blob(s, col + 3), sizeof(sum->raw));
-	*found = 1;
+	struct kiln_plan_sum sum;
+	memcpy(sum.raw, sqlite3_column_blob(s, col + 3), sizeof(sum.raw));
+	a->found(a->found_ud, index, &sum);
 }
 
 static int hc_cmp(const void *pa, const void *pb, void *ids)
@@ -430,7 +437,7 @@ static int hc_cmp(const void *pa, const void *pb, void *ids)
  * fraction of a lookup per file. `order` holds their indexes, sorted by inode.
  */
 static int hc_scan(struct bb *b, const struct kiln_plan_file_id *ids, const size_t *order, size_t n,
-		   struct kiln_plan_sum *digests, unsigned char *found, struct kiln_error *err)
+		   const struct hc_answer *a, struct kiln_error *err)
 {
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	int r = prepare(b->st,
@@ -454,16 +461,17 @@ static int hc_scan(struct bb *b, const struct kiln_plan_file_id *ids, const size
 			k++;
 		/* a hard link is one inode for several paths */
 		for (size_t j = k; j < n && ids[order[j]].ino == ino; j++)
-			hc_take(s, 1, &ids[order[j]], &digests[order[j]], &found[order[j]]);
+			hc_take(s, 1, &ids[order[j]], order[j], a);
 		if (k == n)
 			return 0;
 	}
 }
 
 static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
-		     struct kiln_plan_sum *digests, unsigned char *found, struct kiln_error *err)
+		     kiln_plan_sum_found_fn found, void *found_ud, struct kiln_error *err)
 {
 	struct bb *b = ud;
+	const struct hc_answer a = { found, found_ud };
 	cleanup_free size_t *order = kiln_calloc(n + 1, sizeof(*order));
 	if (!order)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -488,7 +496,7 @@ static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 		       ids[order[j]].ino - ids[order[i]].ino <= 4 * (j - i + 1))
 			j++;
 		if (j - i >= 64) {
-			r = hc_scan(b, ids, order + i, j - i, digests, found, err);
+			r = hc_scan(b, ids, order + i, j - i, &a, err);
 			i = j;
 			continue;
 		}
@@ -498,7 +506,7 @@ static int hc_lookup(void *ud, const struct kiln_plan_file_id *ids, size_t n,
 		sqlite3_bind_int64(s, 2, (sqlite3_int64) id->ino);
 		int rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
-			hc_take(s, 0, id, &digests[order[i]], &found[order[i]]);
+			hc_take(s, 0, id, order[i], &a);
 		else if (rc != SQLITE_DONE)
 			r = kiln_store_db_fail(b->st, err, "reading the hash cache");
 		i++;

@@ -369,6 +369,23 @@ static int selection_digest(struct kiln_plan_selection *s, struct kiln_error *er
 	return 0;
 }
 
+/* What the persistent cache knows goes straight into the items. */
+struct cache_found {
+	struct kiln_plan_selection *s;
+	const size_t *todo;
+	size_t n;
+};
+
+static void cache_found(void *ud, size_t k, const struct kiln_plan_sum *sum)
+{
+	struct cache_found *cf = ud;
+	if (k >= cf->n)
+		return;
+	struct kiln_plan_item *it = &cf->s->items[cf->todo[k]];
+	it->sum = *sum;
+	it->hashed = 1;
+}
+
 int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_plan_tree *t,
 			     struct kiln_plan_hasher *h, struct kiln_error *err)
 {
@@ -403,19 +420,13 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 	if (nt && !persistent && memo_reserve(h, nt) < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	if (nt && persistent) {
-		cleanup_free struct kiln_plan_sum *d = kiln_calloc(nt, sizeof(*d));
-		cleanup_free unsigned char *found = kiln_calloc(nt, 1);
-		if (!d || !found)
-			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		r = h->cache.lookup(h->cache.userdata, ids, nt, d, found, err);
+		struct cache_found cf = { .s = s, .todo = todo, .n = nt };
+		r = h->cache.lookup(h->cache.userdata, ids, nt, cache_found, &cf, err);
 		if (r < 0)
 			return r;
 		size_t keep = 0;
 		for (size_t k = 0; k < nt; k++) {
-			struct kiln_plan_item *it = &s->items[todo[k]];
-			if (found[k]) {
-				it->sum = d[k];
-				it->hashed = 1;
+			if (s->items[todo[k]].hashed) {
 				h->stats.cache_hits++;
 				continue;
 			}

@@ -42,11 +42,15 @@ struct kiln_plan_file_id {
  * engine keeps it in the store's database). Both calls come from the
  * thread that runs kiln_plan_selection_hash(), one at a time.
  */
+typedef void (*kiln_plan_sum_found_fn)(void *found_ud, size_t index,
+				       const struct kiln_plan_sum *sum);
+
 struct kiln_plan_hash_cache {
 	void *userdata;
-	/** Fill sums[i] and set found[i] = 1 for the files it knows. */
+	/** Call found(found_ud, i, sum) for each ids[i] it knows (no array of
+	 * results: a large context's would be as big as its ids). */
 	int (*lookup)(void *userdata, const struct kiln_plan_file_id *ids, size_t n,
-		      struct kiln_plan_sum *sums, unsigned char *found, struct kiln_error *err);
+		      kiln_plan_sum_found_fn found, void *found_ud, struct kiln_error *err);
 	/** Remember freshly computed sums. */
 	int (*store)(void *userdata, const struct kiln_plan_file_id *ids,
 		     const struct kiln_plan_sum *sums, size_t n, struct kiln_error *err);
