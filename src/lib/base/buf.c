@@ -121,10 +121,12 @@ int kiln_buf_add_hex(struct kiln_buf *b, const void *data, size_t len)
 	if (r < 0)
 		return r;
 	const unsigned char *p = data;
+	char *o = b->buf + b->len; /* not through b: the stores would reload it */
 	for (size_t i = 0; i < len; i++) {
-		b->buf[b->len++] = digits[p[i] >> 4];
-		b->buf[b->len++] = digits[p[i] & 15];
+		o[2 * i] = digits[p[i] >> 4];
+		o[2 * i + 1] = digits[p[i] & 15];
 	}
+	b->len += len * 2;
 	b->buf[b->len] = '\0';
 	return 0;
 }
