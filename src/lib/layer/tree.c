@@ -182,37 +182,66 @@ static int push_xattr(struct kiln_tar_entry *e, const char *name, const void *va
 	return 0;
 }
 
-static int read_xattrs(struct walk *wk, const struct obj *o, int is_reg, struct kiln_tar_entry *e,
-		       const char *path, struct kiln_error *err)
+/*
+ * An object's xattr names, listed once: the checks below look them up
+ * instead of asking the kernel for each name they care about (an overlay
+ * upper's file took five getxattr calls, all answering ENODATA).
+ */
+struct xnames {
+	char small[1024];
+	char *buf; /* small, or allocated when the list is longer */
+	size_t len;
+};
+
+static void xnames_release(struct xnames *x)
 {
-	cleanup_free char *val = kiln_malloc(XATTR_VALUE_MAX_BYTES);
-	if (!val)
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	size_t len = 0;
-	if (!(wk->flags & KILN_WRITE_ALL_XATTRS)) {
-		/* file capabilities only, as Docker and BuildKit write them */
-		if (!is_reg)
-			return 0;
-		int r = get_one(o, "security.capability", val, XATTR_VALUE_MAX_BYTES, &len, path,
-				err);
-		if (r <= 0)
-			return r;
-		if (push_xattr(e, "security.capability", val, len) < 0)
+	if (x->buf && x->buf != x->small)
+		free(x->buf);
+}
+
+static int xnames_read(const struct obj *o, struct xnames *x, const char *path,
+		       struct kiln_error *err)
+{
+	x->buf = x->small;
+	x->len = 0;
+	ssize_t n = obj_listxattr(o, x->small, sizeof(x->small));
+	if (n < 0 && errno == ERANGE) {
+		x->buf = kiln_malloc(XATTR_LIST_MAX_BYTES);
+		if (!x->buf)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		return 0;
+		n = obj_listxattr(o, x->buf, XATTR_LIST_MAX_BYTES);
 	}
-	cleanup_free char *list = kiln_malloc(XATTR_LIST_MAX_BYTES);
-	if (!list)
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	ssize_t n = obj_listxattr(o, list, XATTR_LIST_MAX_BYTES);
 	if (n < 0) {
 		if (errno == ENOTSUP || errno == EOPNOTSUPP)
 			return 0;
 		return kiln_fail_errno(err, "listing xattrs of '%s'", path);
 	}
+	x->len = (size_t) n;
+	return 0;
+}
+
+static int xnames_has(const struct xnames *x, const char *name)
+{
+	for (const char *p = x->buf; p < x->buf + x->len; p += strlen(p) + 1)
+		if (!strcmp(p, name))
+			return 1;
+	return 0;
+}
+
+static int read_xattrs(struct walk *wk, const struct obj *o, const struct xnames *x, int is_reg,
+		       struct kiln_tar_entry *e, const char *path, struct kiln_error *err)
+{
+	int all = !!(wk->flags & KILN_WRITE_ALL_XATTRS);
+	/* file capabilities only, as Docker and BuildKit write them */
+	if (!all && (!is_reg || !xnames_has(x, "security.capability")))
+		return 0;
+	cleanup_free char *val = kiln_malloc(XATTR_VALUE_MAX_BYTES);
+	if (!val)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	size_t len = 0;
 	/* sorted by the encoder; the list order does not matter */
-	for (char *p = list; p < list + n; p += strlen(p) + 1) {
-		if (!*p || skip_xattr(p))
+	for (const char *p = x->buf; p < x->buf + x->len; p += strlen(p) + 1) {
+		if (!*p || skip_xattr(p) || (!all && strcmp(p, "security.capability")))
 			continue;
 		int r = get_one(o, p, val, XATTR_VALUE_MAX_BYTES, &len, path, err);
 		if (r < 0)
@@ -226,7 +255,8 @@ static int read_xattrs(struct walk *wk, const struct obj *o, int is_reg, struct 
 }
 
 /* Overlay metadata kiln does not produce and cannot express in a tar. */
-static int check_overlay_unsupported(const struct obj *o, const char *path, struct kiln_error *err)
+static int check_overlay_unsupported(const struct xnames *x, const char *path,
+				     struct kiln_error *err)
 {
 	static const char *const keys[] = {
 		"trusted.overlay.redirect",
@@ -234,26 +264,23 @@ static int check_overlay_unsupported(const struct obj *o, const char *path, stru
 		"trusted.overlay.metacopy",
 		"user.overlay.metacopy",
 	};
-	char v[8];
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(keys); i++) {
-		ssize_t n = obj_getxattr(o, keys[i], v, sizeof(v));
-		if (n >= 0 || errno == ERANGE)
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(keys); i++)
+		if (xnames_has(x, keys[i]))
 			return kiln_fail(
 				err, KILN_EUNSUPP, 0,
 				"'%s' has %s: overlayfs redirect_dir/metacopy uppers cannot "
 				"be turned into a layer",
 				path, keys[i]);
-	}
 	return 0;
 }
 
-static int is_opaque(const struct obj *o)
+static int is_opaque(const struct obj *o, const struct xnames *x)
 {
 	static const char *const keys[] = { "trusted.overlay.opaque", "user.overlay.opaque" };
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(keys); i++) {
 		char v[4];
-		ssize_t n = obj_getxattr(o, keys[i], v, sizeof(v));
-		if (n == 1 && v[0] == 'y')
+		if (xnames_has(x, keys[i]) && obj_getxattr(o, keys[i], v, sizeof(v)) == 1 &&
+		    v[0] == 'y')
 			return 1;
 	}
 	return 0;
@@ -358,14 +385,20 @@ static int emit_child(struct walk *wk, int dfd, const char *rel, struct child *c
 			return kiln_fail_errno(err, "opening '%s'", e.path);
 		struct obj o;
 		obj_init(&o, fd, dfd, c->name);
+		/* a directory has no capability: only overlay markers or
+		 * KILN_WRITE_ALL_XATTRS make its names worth listing */
+		cleanup(xnames_release) struct xnames x = { .buf = x.small };
+		if ((wk->mode == KILN_TREE_OVERLAY_UPPER || (wk->flags & KILN_WRITE_ALL_XATTRS)) &&
+		    (r = xnames_read(&o, &x, e.path, err)) < 0)
+			return r;
 		int op = 0;
 		if (wk->mode == KILN_TREE_OVERLAY_UPPER) {
-			r = check_overlay_unsupported(&o, e.path, err);
+			r = check_overlay_unsupported(&x, e.path, err);
 			if (r < 0)
 				return r;
-			op = is_opaque(&o);
+			op = is_opaque(&o, &x);
 		}
-		r = read_xattrs(wk, &o, 0, &e, e.path, err);
+		r = read_xattrs(wk, &o, &x, 0, &e, e.path, err);
 		if (r < 0)
 			return r;
 		e.type = KILN_TAR_DIR;
@@ -393,12 +426,15 @@ static int emit_child(struct walk *wk, int dfd, const char *rel, struct child *c
 					 e.path);
 		struct obj o;
 		obj_init(&o, fd, dfd, c->name);
+		cleanup(xnames_release) struct xnames x = { .buf = NULL };
+		if ((r = xnames_read(&o, &x, e.path, err)) < 0)
+			return r;
 		if (wk->mode == KILN_TREE_OVERLAY_UPPER) {
-			r = check_overlay_unsupported(&o, e.path, err);
+			r = check_overlay_unsupported(&x, e.path, err);
 			if (r < 0)
 				return r;
 		}
-		r = read_xattrs(wk, &o, 1, &e, e.path, err);
+		r = read_xattrs(wk, &o, &x, 1, &e, e.path, err);
 		if (r < 0)
 			return r;
 		if (first) {
@@ -443,7 +479,11 @@ static int emit_child(struct walk *wk, int dfd, const char *rel, struct child *c
 	} else {
 		return 0; /* sockets are not archived (Docker and containerd skip them) */
 	}
-	r = read_xattrs(wk, &o, 0, &e, e.path, err);
+	/* a link or a device has no capability: only KILN_WRITE_ALL_XATTRS lists */
+	cleanup(xnames_release) struct xnames x = { .buf = x.small };
+	if ((wk->flags & KILN_WRITE_ALL_XATTRS) && (r = xnames_read(&o, &x, e.path, err)) < 0)
+		return r;
+	r = read_xattrs(wk, &o, &x, 0, &e, e.path, err);
 	if (r < 0)
 		return r;
 	if (first) {
@@ -598,7 +638,11 @@ int kiln_layer_writer_add_tree(struct kiln_layer_writer *w, int dir_fd, const ch
 	if (mode == KILN_TREE_OVERLAY_UPPER) {
 		struct obj o;
 		obj_init(&o, fd, dir_fd, ".");
-		opaque = is_opaque(&o);
+		cleanup(xnames_release) struct xnames x = { .buf = NULL };
+		int r = xnames_read(&o, &x, p, err);
+		if (r < 0)
+			return r;
+		opaque = is_opaque(&o, &x);
 	}
 	return walk_dir(&wk, fd, p, 0, opaque && *p, &st, err);
 }
