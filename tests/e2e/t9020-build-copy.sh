@@ -230,4 +230,17 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'a file is never replaced by a director
 	test_grep "cannot replace to directory /d/a.txt with file" err
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'a later source overwrites inside directories an earlier one created' '
+	mkdir -p ctx/over1/new/deep ctx/over2/new/deep &&
+	echo first >ctx/over1/new/deep/f && echo only1 >ctx/over1/new/one &&
+	echo second >ctx/over2/new/deep/f && echo only2 >ctx/over2/new/two &&
+	build over <<-EOF &&
+	FROM $BB
+	COPY over1 over2 /o/
+	EOF
+	test "$(cat over/o/new/deep/f)" = second &&
+	test "$(cat over/o/new/one)" = only1 &&
+	test "$(cat over/o/new/two)" = only2
+'
+
 test_done

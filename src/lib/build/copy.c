@@ -262,6 +262,11 @@ struct copier {
 	/* the parent directory of the last entry, kept open for its siblings */
 	char *pdir;
 	int pfd;
+	/* The directories this match created, along the current path (entries
+	 * come depth first): nothing can be in the way inside them, so their
+	 * entries skip the lookup of what is there, which on an overlay looks
+	 * through every layer to find nothing. */
+	struct kiln_strv fresh;
 };
 
 static void copier_release(struct copier *c)
@@ -270,6 +275,7 @@ static void copier_release(struct copier *c)
 		free(c->links[i].target);
 	free(c->links);
 	kiln_strv_release(&c->dirs);
+	kiln_strv_release(&c->fresh);
 	free(c->dir_items);
 	free(c->pdir);
 	if (c->pfd >= 0)
@@ -459,6 +465,23 @@ static int defer_dir(struct copier *c, const char *rel, const struct kiln_plan_i
 }
 
 /* Copy one item to `rel` (relative to the destination root). */
+/* Whether `parent` is a directory this match created (c->fresh). */
+static int parent_is_fresh(struct copier *c, const char *parent)
+{
+	size_t pl = strlen(parent);
+	while (c->fresh.len) {
+		const char *top = c->fresh.items[c->fresh.len - 1];
+		size_t tl = strlen(top);
+		if (tl == pl && !memcmp(top, parent, pl))
+			return 1;
+		if (tl < pl && !memcmp(top, parent, tl) && parent[tl] == '/')
+			return 0; /* an ancestor: parent itself was there already */
+		free(c->fresh.items[--c->fresh.len]);
+		c->fresh.items[c->fresh.len] = NULL;
+	}
+	return 0;
+}
+
 static int copy_item(struct copier *c, const struct kiln_plan_item *it, const char *rel)
 {
 	char parent[PATH_MAX];
@@ -470,7 +493,8 @@ static int copy_item(struct copier *c, const struct kiln_plan_item *it, const ch
 	if (pfd < 0)
 		return pfd;
 	struct stat cur;
-	int exists = fstatat(pfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0;
+	int exists = !parent_is_fresh(c, parent) &&
+		     fstatat(pfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0;
 	mode_t mode = it->st.mode;
 	int r;
 	if (S_ISDIR(mode)) {
@@ -480,6 +504,8 @@ static int copy_item(struct copier *c, const struct kiln_plan_item *it, const ch
 		int created = !exists;
 		if (created && mkdirat(pfd, name, 0700) < 0)
 			return kiln_fail_errno(c->err, "mkdir /%s", rel);
+		if (created && kiln_strv_push(&c->fresh, rel) < 0)
+			return oom(c->err);
 		/* a parent made only for what matched below keeps its metadata when it
 		 * was there already (fsutil's createParentDirs) */
 		if (created || !it->parent_only)
@@ -630,6 +656,7 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 			    .o = o,
 			    .err = err,
 			    .dirs = KILN_STRV_INIT,
+			    .fresh = KILN_STRV_INIT,
 			    .pfd = -1 };
 	/* the destination's directory first (fsutil's ensureDstPath) */
 	cleanup_free char *dest_dir = kiln_plan_dest_dir(o->dest);
@@ -699,7 +726,10 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 		}
 		if (r >= 0)
 			r = finish_dirs(&c);
-		/* a new match may replace what the parent fd points at */
+		/* a new match may replace what the parent fd points at, and write
+		 * into what this one created */
+		kiln_strv_release(&c.fresh);
+		c.fresh = (struct kiln_strv) KILN_STRV_INIT;
 		free(c.pdir);
 		c.pdir = NULL;
 		if (c.pfd >= 0)
