@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -247,6 +248,10 @@ struct link_seen {
 	char *target; /* relative to the destination root */
 };
 
+/* How a copier moves file contents: the first that works, remembered for
+ * the step (every file of a step goes between the same two trees). */
+enum copy_way { COPY_RANGE, COPY_SENDFILE, COPY_READ_WRITE };
+
 struct copier {
 	struct bb *b;
 	int dst;
@@ -267,6 +272,7 @@ struct copier {
 	 * entries skip the lookup of what is there, which on an overlay looks
 	 * through every layer to find nothing. */
 	struct kiln_strv fresh;
+	enum copy_way way;
 };
 
 static void copier_release(struct copier *c)
@@ -375,36 +381,47 @@ static void copy_xattrs(int from, int to)
 	free(val);
 }
 
-static int copy_data(int in, int out, uint64_t size, const char *shown, struct kiln_error *err)
+static int way_refused(int e)
+{
+	return e == EXDEV || e == EINVAL || e == ENOSYS || e == EOPNOTSUPP || e == EBADF;
+}
+
+static int copy_data(struct copier *c, int in, int out, uint64_t size, const char *shown)
 {
 	uint64_t done = 0;
-	int fallback = 0;
 	char *buf = NULL;
 	while (done < size) {
+		size_t want = size - done > COPY_CHUNK ? COPY_CHUNK : (size_t) (size - done);
 		ssize_t n;
-		if (!fallback) {
-			size_t want =
-				size - done > COPY_CHUNK ? COPY_CHUNK : (size_t) (size - done);
+		if (c->way == COPY_RANGE) {
+			/* a reflink or an in-kernel copy on one file system */
 			n = copy_file_range(in, NULL, out, NULL, want, 0);
-			if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-				      errno == EOPNOTSUPP || errno == EBADF)) {
-				fallback = 1;
+			if (n < 0 && way_refused(errno)) {
+				c->way = COPY_SENDFILE;
+				continue;
+			}
+		} else if (c->way == COPY_SENDFILE) {
+			/* between file systems (the context into an overlay): still
+			 * no copy through user space */
+			n = sendfile(out, in, NULL, want);
+			if (n < 0 && way_refused(errno) && done == 0) {
+				c->way = COPY_READ_WRITE;
 				continue;
 			}
 		} else {
 			if (!buf && !(buf = kiln_malloc(1 << 17)))
-				return oom(err);
+				return oom(c->err);
 			n = read(in, buf, 1 << 17);
 			if (n > 0 && kiln_write_all(out, buf, (size_t) n) < 0) {
 				free(buf);
-				return kiln_fail_errno(err, "writing %s", shown);
+				return kiln_fail_errno(c->err, "writing %s", shown);
 			}
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			free(buf);
-			return kiln_fail_errno(err, "copying %s", shown);
+			return kiln_fail_errno(c->err, "copying %s", shown);
 		}
 		if (n == 0)
 			break; /* the source shrank: take what is there */
@@ -545,7 +562,7 @@ static int copy_item(struct copier *c, const struct kiln_plan_item *it, const ch
 			return r;
 		}
 		cleanup_free char *shown = kiln_asprintf("/%s", rel);
-		r = shown ? copy_data(in, out, (uint64_t) it->st.size, shown, c->err)
+		r = shown ? copy_data(c, in, out, (uint64_t) it->st.size, shown)
 			  : oom(c->err);
 		if (r >= 0)
 			copy_xattrs(in, out);
