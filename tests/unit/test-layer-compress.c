@@ -318,6 +318,26 @@ static void test_chunk_boundaries(void)
 	}
 }
 
+static void test_worker_pool(void)
+{
+	/* past the first 4 MiB a layer's chunks go to worker threads (on a
+	 * machine with two CPUs or more): the stream must stay one member that
+	 * inflates to the tar, whichever thread deflated each chunk */
+	const size_t sizes[] = { ((size_t) 9 << 20) + 4321, 70000 };
+	struct blob n = { 0 }, g = { 0 };
+	int ok = make_layer(sizes, 2, KILN_COMPRESSION_NONE, 0, &n) == 0 &&
+		 make_layer(sizes, 2, KILN_COMPRESSION_GZIP, 1, &g) == 0;
+	size_t ulen = 0;
+	unsigned char *u = ok ? gunzip(g.data, g.len, n.len + 1, &ulen) : NULL;
+	TAP_OK(ok && u && ulen == n.len && memcmp(u, n.data, ulen) == 0 &&
+		       kiln_digest_equal(&g.d.diff_id, &n.d.diff_id),
+	       "a 9 MiB layer deflated partly on workers inflates to its tar (%zu chunks)",
+	       n.len / GZIP_CHUNK + 1);
+	free(u);
+	blob_free(&n);
+	blob_free(&g);
+}
+
 static void test_recompress(void)
 {
 	const size_t sizes[] = { 10, 200000 };
@@ -389,6 +409,7 @@ int main(void)
 {
 	test_write_compressions();
 	test_chunk_boundaries();
+	test_worker_pool();
 	test_recompress();
 	test_is_archive();
 	return tap_done();

@@ -233,6 +233,18 @@ static int emit(struct kiln_layer_out *p, const void *data, size_t len, struct k
 	return 0;
 }
 
+/* This thread's deflate state and its output buffer (raw deflate: the gzip
+ * header and trailer are written here). */
+static int gz_local_init(struct kiln_layer_out *p)
+{
+	if (!p->zout && !(p->zout = kiln_malloc(ZOUT_BUF)))
+		return -1;
+	if (deflateInit2(&p->z, p->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	p->z_init = 1;
+	return 0;
+}
+
 int kiln_layer_out_new(int fd, enum kiln_compression c, int level, struct kiln_layer_out **ret,
 		       struct kiln_error *err)
 {
@@ -273,13 +285,8 @@ int kiln_layer_out_new(int fd, enum kiln_compression c, int level, struct kiln_l
 	if (c == KILN_COMPRESSION_GZIP) {
 		p->chunk = kiln_malloc(GZIP_CHUNK);
 		p->dict = kiln_malloc(GZIP_DICT);
-		p->zout = kiln_malloc(ZOUT_BUF);
-		if (!p->chunk || !p->dict || !p->zout)
+		if (!p->chunk || !p->dict || gz_local_init(p) < 0)
 			goto nomem;
-		/* raw deflate: the gzip header and trailer are written here */
-		if (deflateInit2(&p->z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-			goto nomem;
-		p->z_init = 1;
 		p->crc = 0;
 	} else if (c == KILN_COMPRESSION_ZSTD) {
 		p->zout = kiln_malloc(ZOUT_BUF);
@@ -562,15 +569,17 @@ static int gz_flush_chunk(struct kiln_layer_out *p, int flush, struct kiln_error
 {
 	if (!p->pool && !p->pool_off && flush != Z_FINISH &&
 	    p->chunks_here++ >= GZ_POOL_AFTER_CHUNKS) {
+		/* the workers deflate every chunk from now on: this thread's state
+		 * goes first, so that the two are never held at once */
+		(void) deflateEnd(&p->z);
+		p->z_init = 0;
+		free(p->zout);
+		p->zout = NULL;
 		p->pool = gz_pool_new(p->level);
 		if (!p->pool) {
 			p->pool_off = 1;
-		} else {
-			/* the workers deflate every chunk from now on */
-			(void) deflateEnd(&p->z);
-			p->z_init = 0;
-			free(p->zout);
-			p->zout = NULL;
+			if (gz_local_init(p) < 0)
+				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		}
 	}
 	if (!p->pool)
