@@ -17,6 +17,16 @@ struct kiln_store {
 	sqlite3 *db;
 	int tx_depth;   /* nesting of kiln_store_tx_begin */
 	int tx_doomed;  /* an inner level rolled back */
+	/* schema_versions as read once without a write transaction: a store
+	 * whose tables are current needs no write lock to say so */
+	struct store_version *versions;
+	size_t n_versions;
+	int versions_read;
+};
+
+struct store_version {
+	char *owner;
+	int64_t version;
 };
 
 KILN_DEFINE_CLEANUP(sqlite3_stmt, sqlite3_finalize)

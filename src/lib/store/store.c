@@ -260,10 +260,55 @@ static int migrate_in_tx(struct kiln_store *st, const char *owner,
 	return store_step_done(st, s, "recording the schema version", err);
 }
 
+static void versions_release(struct kiln_store *st)
+{
+	for (size_t i = 0; i < st->n_versions; i++)
+		free(st->versions[i].owner);
+	free(st->versions);
+	st->versions = NULL;
+	st->n_versions = 0;
+	st->versions_read = 0;
+}
+
+/* Every owner's version, read once; nothing when the table is not there yet
+ * or cannot be read (the migration's own transaction then decides). */
+static void versions_read(struct kiln_store *st)
+{
+	st->versions_read = 1;
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT owner, version FROM schema_versions", -1, &q,
+			       NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct store_version *n =
+			kiln_reallocarray(st->versions, st->n_versions + 1, sizeof(*n));
+		char *owner = store_column_strdup(q, 0);
+		if (!n || !owner) {
+			free(owner);
+			if (n)
+				st->versions = n;
+			break;
+		}
+		st->versions = n;
+		n[st->n_versions++] = (struct store_version){ owner, sqlite3_column_int64(q, 1) };
+	}
+	sqlite3_finalize(q);
+}
+
 int kiln_store_migrate(struct kiln_store *st, const char *owner,
 		       const struct kiln_store_migration *steps, size_t n_steps,
 		       struct kiln_error *err)
 {
+	if (!st->versions_read && !st->tx_depth)
+		versions_read(st);
+	int64_t want = n_steps ? steps[n_steps - 1].version : 0;
+	for (size_t i = 0; i < st->n_versions; i++)
+		if (!strcmp(st->versions[i].owner, owner) && st->versions[i].version == want)
+			return 0; /* current: no write transaction */
+	/* read again after a migration: another process may have moved too */
+	versions_release(st);
 	int r = kiln_store_tx_begin(st, err);
 	if (r < 0)
 		return r;
@@ -331,6 +376,7 @@ void kiln_store_close(struct kiln_store *st)
 		st->tx_depth = 1;
 		kiln_store_tx_rollback(st);
 	}
+	versions_release(st);
 	if (st->db)
 		(void)sqlite3_close_v2(st->db);
 	if (st->lock_fd >= 0)
