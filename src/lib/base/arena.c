@@ -43,7 +43,7 @@ void kiln_arena_free(struct kiln_arena *a)
 static void *take(struct kiln_arena *a, size_t size, size_t align)
 {
 	struct chunk *c = a->head;
-	size_t pad = c ? (align - c->used % align) % align : 0;
+	size_t pad = c ? -c->used & (align - 1) : 0; /* align is a power of two */
 	size_t need;
 	if (kiln_add_size(size, pad, &need) < 0)
 		return NULL;
