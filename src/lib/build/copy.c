@@ -481,7 +481,6 @@ static int defer_dir(struct copier *c, const char *rel, const struct kiln_plan_i
 	return 0;
 }
 
-/* Copy one item to `rel` (relative to the destination root). */
 /* Whether `parent` is a directory this match created (c->fresh). */
 static int parent_is_fresh(struct copier *c, const char *parent)
 {
@@ -499,6 +498,7 @@ static int parent_is_fresh(struct copier *c, const char *parent)
 	return 0;
 }
 
+/* Copy one item to `rel` (relative to the destination root). */
 static int copy_item(struct copier *c, const struct kiln_plan_item *it, const char *rel)
 {
 	char parent[PATH_MAX];

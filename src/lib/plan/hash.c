@@ -3,8 +3,8 @@
  * Content digests of selections: file contents hashed on a few threads,
  * remembered in the caller's persistent cache for the context (keyed by
  * device, inode, size, mtime and ctime) and in memory for the run for other
- * trees, then one digest over
- * names, types, permissions, owners, contents and link targets.
+ * trees, then one digest over names, types, permissions, owners, contents
+ * and link targets.
  */
 #include <errno.h>
 #include <fcntl.h>
