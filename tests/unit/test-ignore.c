@@ -658,6 +658,7 @@ int main(void)
 	test_classification();
 	test_regexp();
 	test_walk();
+	test_walk_prefetch();
 	test_load_for_build();
 	return tap_done();
 }

@@ -12,4 +12,5 @@ void ignore_tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 
 /* test-ignore-walk.c */
 void test_walk(void);
+void test_walk_prefetch(void);
 void test_load_for_build(void);

@@ -24,11 +24,7 @@
 #include "base/buf.h"
 #include "base/gopath.h"
 #include "ignore/filter.h"
-
-struct wdent {
-	uint32_t name_off;
-	uint8_t type; /* DT_* */
-};
+#include "walk-prefetch.h"
 
 struct wlevel {
 	int fd; /* the directory whose entries these are */
@@ -74,6 +70,7 @@ struct walker {
 	const struct kiln_ctx *ctx;
 	struct kiln_error *err;
 	char *link;
+	struct walk_prefetch *pf; /* NULL: every lstat on this thread */
 };
 
 #define DBUF_SIZE ((size_t)64 << 10)
@@ -92,7 +89,7 @@ static int deliver(struct walker *w, const struct went *e)
 	const struct wlevel *l = &w->levels[e->level];
 	const char *name = ent_name(w, e);
 	struct stat st;
-	if (fstatat(l->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (walk_prefetch_lstat(w->pf, e->level, e->index, l->fd, name, &st) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0; /* vanished since it was listed */
 		return kiln_fail_errno(w->err, "lstat %.*s", (int)e->path_len, w->path.buf);
@@ -317,6 +314,8 @@ static int cmp_ent(const void *a, const void *b, void *names)
  */
 static int read_entries(struct walker *w, struct wlevel *l, int *ret_errno)
 {
+	size_t level = (size_t) (l - w->levels);
+	walk_prefetch_drop(w->pf, level);
 	l->n = 0;
 	l->names_len = 0;
 	l->gen++;
@@ -341,6 +340,7 @@ static int read_entries(struct walker *w, struct wlevel *l, int *ret_errno)
 	}
 	if (l->n > 1)
 		qsort_r(l->ents, l->n, sizeof(*l->ents), cmp_ent, l->names);
+	walk_prefetch_offer(w->pf, level, l->fd, l->names, l->ents, l->n);
 	return 0;
 }
 
@@ -395,6 +395,7 @@ static int descend(struct walker *w, const struct went *e, int skipped)
 		r = walk_level(w, e->level + 1);
 	/* walk_level may have grown (moved) the levels array */
 	l = &w->levels[e->level + 1];
+	walk_prefetch_drop(w->pf, e->level + 1);
 	close(l->fd);
 	l->fd = -1;
 	return r;
@@ -454,6 +455,8 @@ static int walk_level(struct walker *w, size_t level)
 
 static void walker_release(struct walker *w)
 {
+	walk_prefetch_free(w->pf); /* the helper reads the levels' listings and fds */
+	w->pf = NULL;
 	for (size_t i = 0; i < w->nlevels; i++) {
 		if (w->levels[i].fd >= 0)
 			close(w->levels[i].fd);
@@ -556,6 +559,8 @@ int kiln_ignore_walk(int root_fd, const struct kiln_ignore_walk_opts *opts, kiln
 		w.layers[k].f = opts->filters[k];
 	}
 	w.nlayers = nl;
+	if (opts && opts->prefetch_stats)
+		w.pf = walk_prefetch_new(); /* NULL (one CPU, no memory): no helper */
 	int empty = 0;
 	r = start(&w, root_fd, opts ? opts->target : NULL, &empty);
 	if (r == 0 && !empty)

@@ -81,6 +81,9 @@ struct kiln_ignore_walk_opts {
 	struct kiln_ignore_filter *const *filters;
 	size_t n_filters;
 	const struct kiln_ctx *ctx; /* cancellation; may be NULL */
+	/* lstat a large directory's entries on a second thread too (the order
+	 * of the calls to fn is the same) */
+	int prefetch_stats;
 };
 
 /* Limits on the walked tree. */

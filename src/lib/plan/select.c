@@ -387,6 +387,7 @@ static int collect_match(struct collect *c, struct kiln_plan_match *m)
 		.filters = f,
 		.n_filters = nf,
 		.ctx = c->ctx,
+		.prefetch_stats = 1,
 	};
 	r = kiln_ignore_walk(c->t->root_fd, &wo, on_entry, c, c->err);
 	kiln_strv_release(&c->pending);
