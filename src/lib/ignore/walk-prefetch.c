@@ -51,6 +51,7 @@ struct pf_job {
 struct walk_prefetch {
 	pthread_t th;
 	int started;
+	int cpus; /* online CPUs, read at the first listing worth a hand-off */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int quit;
@@ -102,8 +103,6 @@ static void *helper_main(void *arg)
 
 struct walk_prefetch *walk_prefetch_new(void)
 {
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return NULL;
 	struct walk_prefetch *pf = kiln_calloc(1, sizeof(*pf));
 	if (!pf)
 		return NULL;
@@ -173,6 +172,11 @@ void walk_prefetch_offer(struct walk_prefetch *pf, size_t level, int fd, const c
 			 const struct wdent *ents, size_t n)
 {
 	if (!pf || n < PF_MIN)
+		return;
+	/* asked here, not when the walk starts: most walks list nothing this long */
+	if (!pf->cpus)
+		pf->cpus = (int) sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
+	if (pf->cpus < 2)
 		return;
 	pthread_mutex_lock(&pf->mu);
 	/* the helper works on one listing at a time; a busy one keeps its own */

@@ -21,8 +21,9 @@ struct wdent {
 
 struct walk_prefetch;
 
-/** NULL when there is no second CPU to use (or no memory): then every
- * walk_prefetch_* call is a no-op or a plain fstatat. */
+/** NULL when out of memory. With one CPU (asked at the first long
+ * listing) or NULL, every walk_prefetch_* call is a no-op or a plain
+ * fstatat. */
 struct walk_prefetch *walk_prefetch_new(void);
 /** Stops and joins the helper. */
 void walk_prefetch_free(struct walk_prefetch *pf);

@@ -560,7 +560,7 @@ int kiln_ignore_walk(int root_fd, const struct kiln_ignore_walk_opts *opts, kiln
 	}
 	w.nlayers = nl;
 	if (opts && opts->prefetch_stats)
-		w.pf = walk_prefetch_new(); /* NULL (one CPU, no memory): no helper */
+		w.pf = walk_prefetch_new(); /* NULL (no memory): no helper */
 	int empty = 0;
 	r = start(&w, root_fd, opts ? opts->target : NULL, &empty);
 	if (r == 0 && !empty)
