@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OCI / docker documents: validation rules, parsing, serialization. */
 #include <string.h>
+#include <time.h>
 
 #include "store/json-writer.h"
 #include "store/store.h"
@@ -123,6 +124,40 @@ static void test_times(void)
 	TAP_STR_EQ(g, "2024-01-01T00:00:00.5Z", "format trims trailing zeros");
 	cleanup_free char *h = kiln_oci_time_format(1704067200, 0);
 	TAP_STR_EQ(h, "2024-01-01T00:00:00Z", "format without fraction");
+
+	/* the date arithmetic is kiln's own: it must say what gmtime_r() says,
+	 * around epochs, leap days and centuries, before 1970 and far after */
+	static const int64_t fixed[] = { 0, -1, 86399, 86400, -86400, -86401, 951782400,
+					 951868799, 4107542400, -2208988800, -62135596800,
+					 253402300799, 253402300800, 67767976233532799,
+					 -67768040609740800 };
+	int same = 1;
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	for (size_t i = 0; same && i < KILN_ARRAY_SIZE(fixed) + 20000; i++) {
+		int64_t t;
+		if (i < KILN_ARRAY_SIZE(fixed)) {
+			t = fixed[i];
+		} else {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			t = (int64_t)(x % 40000000000ull) - 20000000000LL; /* ~ years 1336-2603 */
+		}
+		time_t tt = (time_t)t;
+		struct tm tm;
+		char want[64];
+		if (!gmtime_r(&tt, &tm))
+			continue;
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		char *got = kiln_oci_time_format(t, 0);
+		if (!got || strcmp(got, want)) {
+			tap_diag("%lld: got %s, want %s", (long long)t, got ? got : "NULL", want);
+			same = 0;
+		}
+		free(got);
+	}
+	TAP_OK(same, "format agrees with gmtime_r over 20,000 times from year 1336 to 2603 and the limits");
+	TAP_OK(kiln_oci_time_format(67767976233532800LL, 0) == NULL,
+	       "a time past a year gmtime_r can hold is refused");
 }
 
 #define D256 "sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270"

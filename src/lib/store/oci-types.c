@@ -544,12 +544,38 @@ bad:
 	return kiln_fail(err, KILN_EPARSE, 0, "invalid time '%s': want RFC 3339", s);
 }
 
+/*
+ * The proleptic Gregorian date of a count of days since 1970-01-01 (Howard
+ * Hinnant's civil_from_days). By hand rather than gmtime_r(), whose first
+ * call in a process reads /etc/localtime, time zone rules kiln never uses,
+ * inside every build that writes an image.
+ */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);				 /* [0, 146096] */
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);		 /* [0, 365] */
+	unsigned mp = (5 * doy + 2) / 153;					 /* [0, 11] */
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
 char *kiln_oci_time_format(int64_t unix_sec, long nsec)
 {
-	time_t t = (time_t)unix_sec;
-	struct tm tm;
-	if (!gmtime_r(&t, &tm))
+	/* what gmtime_r() takes: a year that fits an int */
+	if (unix_sec < -67768040609740800LL || unix_sec > 67767976233532799LL)
 		return NULL;
+	int64_t days = unix_sec / 86400, secs = unix_sec % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	int64_t year;
+	unsigned mon, mday;
+	civil_from_days(days, &year, &mon, &mday);
 	char frac[16] = "";
 	if (nsec > 0 && nsec < 1000000000L) {
 		(void)snprintf(frac, sizeof(frac), ".%09ld", nsec);
@@ -557,6 +583,6 @@ char *kiln_oci_time_format(int64_t unix_sec, long nsec)
 		while (n > 1 && frac[n - 1] == '0')
 			frac[--n] = '\0';
 	}
-	return kiln_asprintf("%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
-			     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	return kiln_asprintf("%04lld-%02u-%02uT%02d:%02d:%02d%sZ", (long long)year, mon, mday,
+			     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), frac);
 }
