@@ -176,6 +176,17 @@ static void test_fs(void)
 	size_t len = 0;
 	TAP_INT_EQ(kiln_read_file(f, 100, &data, &len, NULL), 0, "read back");
 	TAP_STR_EQ(data, "hello", "content");
+	int wfd = open(f, O_RDWR | O_CLOEXEC);
+	int pw = wfd >= 0 ? kiln_pwrite_all(wfd, "XY", 2, 1) : -1;
+	pw = pw < 0 ? pw : kiln_pwrite_all(wfd, "!", 1, 7);
+	if (wfd >= 0)
+		(void) close(wfd);
+	cleanup_free char *patched = NULL;
+	TAP_OK(pw == 0 && kiln_read_file(f, 100, &patched, &len, NULL) == 0 && len == 8 &&
+		       !memcmp(patched, "hXYlo\0\0!", 8),
+	       "pwrite_all writes at its offsets, past the end too");
+	TAP_INT_EQ(kiln_pwrite_all(-1, "x", 1, 0), -EBADF, "pwrite_all says why it failed");
+	TAP_OK(kiln_write_file_atomic(f, "hello", 5, 0644, NULL) == 0, "the file back");
 	struct kiln_error err = KILN_ERROR_INIT;
 	char *d2 = NULL;
 	TAP_INT_EQ(kiln_read_file(f, 3, &d2, &len, &err), -KILN_ELIMIT, "limit enforced");

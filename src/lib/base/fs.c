@@ -30,6 +30,23 @@ int kiln_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int kiln_pwrite_all(int fd, const void *data, size_t len, uint64_t off)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
 int kiln_read_fd(int fd, size_t limit, char **ret_data, size_t *ret_len, struct kiln_error *err)
 {
 	cleanup(kiln_buf_release) struct kiln_buf b = KILN_BUF_INIT;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -30,6 +31,8 @@ int kiln_write_file_atomic(const char *path, const void *data, size_t len, mode_
 
 /** write() all bytes, retrying on EINTR and short writes. 0 or -errno. */
 int kiln_write_all(int fd, const void *data, size_t len);
+/** pwrite() all bytes at `off`, retrying on EINTR and short writes. 0 or -errno. */
+int kiln_pwrite_all(int fd, const void *data, size_t len, uint64_t off);
 
 /** mkdir -p. Existing directories are fine. */
 int kiln_mkdir_p(const char *path, mode_t mode, struct kiln_error *err);

@@ -223,14 +223,8 @@ static void spill(struct bb *b, struct pending *p)
 	(void) pthread_mutex_unlock(&e->lock);
 	if (fd < 0)
 		return;
-	for (size_t done = 0; done < len;) {
-		ssize_t n = pwrite(fd, p->files + done, len - done, off + (off_t) done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		done += (size_t) n;
-	}
+	if (kiln_pwrite_all(fd, p->files, len, (uint64_t) off) < 0)
+		return;
 	free(p->files);
 	p->files = NULL;
 	p->spilled = 1;

@@ -175,22 +175,6 @@ static int set_meta(struct apply *a, const struct kiln_tar_entry *e, int pfd, co
 	return 0;
 }
 
-static int write_all_at(int fd, const unsigned char *buf, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, (off_t) off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t) n;
-		off += (uint64_t) n;
-	}
-	return 0;
-}
-
 static int write_file(struct apply *a, const struct kiln_tar_entry *e, int pfd, const char *base,
 		      const char *path, struct kiln_error *err)
 {
@@ -207,7 +191,7 @@ static int write_file(struct apply *a, const struct kiln_tar_entry *e, int pfd, 
 			return q;
 		if (n == 0)
 			break;
-		q = write_all_at(fd, a->buf, n, off);
+		q = kiln_pwrite_all(fd, a->buf, n, off);
 		if (q < 0)
 			return kiln_layer_apply_fail_errno(a, err, -q, "writing '%s'", path);
 		if (off + n > end)
