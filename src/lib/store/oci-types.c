@@ -494,6 +494,25 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/*
+ * The proleptic Gregorian date of a count of days since 1970-01-01 (Howard
+ * Hinnant's civil_from_days). By hand rather than gmtime_r(), whose first
+ * call in a process reads /etc/localtime, time zone rules kiln never uses,
+ * inside every build that writes an image.
+ */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);				 /* [0, 146096] */
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);		 /* [0, 365] */
+	unsigned mp = (5 * doy + 2) / 153;					 /* [0, 11] */
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
 static int days_in_month(int y, int m)
 {
 	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -542,25 +561,6 @@ int kiln_oci_time_parse(const char *s, int64_t *ret_unix, struct kiln_error *err
 	return 0;
 bad:
 	return kiln_fail(err, KILN_EPARSE, 0, "invalid time '%s': want RFC 3339", s);
-}
-
-/*
- * The proleptic Gregorian date of a count of days since 1970-01-01 (Howard
- * Hinnant's civil_from_days). By hand rather than gmtime_r(), whose first
- * call in a process reads /etc/localtime, time zone rules kiln never uses,
- * inside every build that writes an image.
- */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);				 /* [0, 146096] */
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);		 /* [0, 365] */
-	unsigned mp = (5 * doy + 2) / 153;					 /* [0, 11] */
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
 char *kiln_oci_time_format(int64_t unix_sec, long nsec)
