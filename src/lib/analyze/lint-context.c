@@ -151,7 +151,8 @@ static void memo_add(struct lint_context_memo *m, const char *dir, const char *i
 				       .ignore_path = ignore_path ? kiln_strdup(ignore_path) : NULL,
 				       .found = KILN_STRV_INIT,
 				       .truncated = w->truncated };
-	int ok = e.dir && (!ignore_path || e.ignore_path) && kiln_strv_copy(&e.found, &w->found) >= 0;
+	int ok = e.dir && (!ignore_path || e.ignore_path) &&
+		 kiln_strv_copy(&e.found, &w->found) >= 0;
 	if (!ok) {
 		free(e.dir);
 		free(e.ignore_path);

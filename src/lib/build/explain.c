@@ -630,7 +630,8 @@ static void explain_sources(struct answer *a, const struct bb_explain_state *pre
 				     : kiln_asprintf("%zu source files changed", n_diffs);
 		cleanup_free char *more =
 			n_diffs > BB_EXPLAIN_MESSAGE_FILES
-				? kiln_asprintf(", and %zu more", n_diffs - BB_EXPLAIN_MESSAGE_FILES)
+				? kiln_asprintf(", and %zu more",
+						n_diffs - BB_EXPLAIN_MESSAGE_FILES)
 				: kiln_strdup("");
 		if (!sum || !more)
 			a->failed = 1;

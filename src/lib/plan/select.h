@@ -126,7 +126,7 @@ static inline struct timespec kiln_plan_timespec(int64_t ns)
 /** One entry to copy. Its strings live in the selection's arena. */
 struct kiln_plan_item {
 	char *path;		  /* relative to the tree's root ("" for the root itself) */
-	const char *rel;	  /* relative to its match ("" for the match itself): a suffix of path */
+	const char *rel;	  /* relative to its match ("" for the match itself), in path */
 	char *link;		  /* a symlink's target */
 	struct kiln_plan_stat st; /* lstat; for the context, uid and gid are 0 */
 	struct kiln_plan_sum sum; /* regular files, after hashing */

@@ -428,7 +428,8 @@ static int open_db(struct kiln_store *st, struct kiln_error *err)
 	 * passes (a context's hash cache, a step's file list) that gain nothing
 	 * from keeping the pages, and a build's peak memory would. */
 	r = kiln_store_exec(st,
-			    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-256",
+			    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+			    "PRAGMA cache_size=-256",
 			    err);
 	if (r < 0)
 		return kiln_error_prefix(err, r, "opening %s", path);
