@@ -537,7 +537,7 @@ static int diff_files(const char *old, const char *now, struct file_diff **ret, 
 {
 	struct file_diff *changed = NULL, *added = NULL;
 	size_t nc = 0, cc = 0, na = 0, ca = 0;
-	struct list_line o, w;
+	struct list_line o = { 0 }, w = { 0 };
 	int ho = next_line(&old, &o), hw = next_line(&now, &w), r = 0;
 	while (r >= 0 && (ho || hw)) {
 		int cmp;
