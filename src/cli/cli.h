@@ -83,10 +83,19 @@ void cli_warn(struct cli_env *env, const char *fmt, ...) __attribute__((format(p
 
 typedef int (*cli_command_fn)(int argc, char **argv, struct cli_env *env);
 
+/* cli_command.flags */
+enum {
+	/* glibc's malloc arena per thread (else one for all): for commands whose
+	 * threads do nothing but allocate and compute, one arena is a lock they
+	 * all wait on */
+	CLI_ARENA_PER_THREAD = 1 << 0,
+};
+
 struct cli_command {
 	const char *name;
 	cli_command_fn fn;
 	const char *summary;
+	unsigned flags;
 };
 
 /* One function per command, each in cmd-<name>.c. */

@@ -46,10 +46,6 @@ int main(int argc, char **argv)
 		.argv0 = argv[0],
 	};
 	(void)setlocale(LC_CTYPE, "C.UTF-8");
-	/* One malloc arena for every thread: kiln's threads (stages, hashing,
-	 * gzip workers) allocate little and briefly, and an arena per thread
-	 * kept ~1 MiB more resident in a build than the work needs. */
-	(void) mallopt(M_ARENA_MAX, 1);
 	env.root = getenv("KILN_ROOT");
 	if (env.root && !*env.root)
 		env.root = NULL;
@@ -98,9 +94,17 @@ int main(int argc, char **argv)
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
 
-	for (const struct cli_command *c = cli_commands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c->fn(argc - i, argv + i, &env);
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		if (strcmp(c->name, name) != 0)
+			continue;
+		/* One malloc arena for every thread: kiln's threads (stages,
+		 * hashing, gzip workers) allocate little and briefly, and an arena
+		 * per thread kept ~1 MiB more resident in a build than the work
+		 * needs. Set before any thread exists. */
+		if (!(c->flags & CLI_ARENA_PER_THREAD))
+			(void)mallopt(M_ARENA_MAX, 1);
+		return c->fn(argc - i, argv + i, &env);
+	}
 	fprintf(stderr, "error: '%s' is not a kiln command; see 'kiln help'\n", name);
 	return CLI_EXIT_USAGE;
 }

@@ -67,6 +67,25 @@ test_expect_success 'stdin and several files at once' '
 	test_cmp expect files
 '
 
+test_expect_success 'many files at once: the findings of each file alone, in the order given' '
+	mkdir par && n=0 &&
+	for f in "$KILN_SOURCE_ROOT"/bench/lint/corpus/*.Dockerfile corpus/*/Dockerfile; do
+		for k in 1 2; do
+			n=$((n + 1)) && cp "$f" par/$n.Dockerfile || exit 1
+		done
+	done &&
+	test "$n" -ge 80 &&
+	files=$(ls par/*.Dockerfile | sort -t/ -k2 -n) &&
+	for f in $files; do
+		test_might_fail kiln lint --no-shellcheck -f json "$f" >one.json &&
+		jq -c ".[]" one.json >>alone || exit 1
+	done &&
+	test_might_fail kiln lint --no-shellcheck -f json $files >all.json &&
+	jq -c ".[]" all.json >together &&
+	test $(wc -l <alone) -gt 400 &&
+	test_cmp alone together
+'
+
 test_expect_success 'usage errors and unreadable files exit 2' '
 	test_expect_code 2 kiln lint --no-such-flag Dockerfile 2>err &&
 	test_expect_code 2 kiln lint -f yaml corpus/go-cli/Dockerfile 2>err &&

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -216,6 +217,9 @@ int lint_rules_context(struct lint_file *f, struct kiln_error *err)
 	}
 	kiln_ignore_matcher_free(m);
 	kiln_strv_release(&present);
+	/* held through the walk: files that share a context walk it once */
+	if (f->ctx_lock)
+		pthread_mutex_lock(f->ctx_lock);
 	const struct lint_context_walk *known =
 		r >= 0 ? memo_find(f->ctx_memo, dir, ignore_path) : NULL;
 	if (known) {
@@ -254,6 +258,8 @@ int lint_rules_context(struct lint_file *f, struct kiln_error *err)
 			kiln_ignore_filter_free(flt);
 		}
 	}
+	if (f->ctx_lock)
+		pthread_mutex_unlock(f->ctx_lock);
 	kiln_ignore_list_release(&list);
 	free(ignore_path);
 	close(root);

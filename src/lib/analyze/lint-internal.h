@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "analyze/lint.h"
@@ -105,6 +106,7 @@ struct lint_file {
 	size_t n_raw, raw_alloc;
 	struct kiln_strv *notes;
 	struct lint_context_memo *ctx_memo; /* shared by a batch or a cache; NULL: none */
+	pthread_mutex_t *ctx_lock;          /* taken around ctx_memo; NULL: one thread */
 	int nomem;
 	int truncated;
 };

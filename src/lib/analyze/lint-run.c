@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
@@ -517,6 +520,7 @@ struct batch {
 	struct kiln_lint_report **reps;
 	size_t n;
 	struct lint_context_memo contexts; /* without opts->cache */
+	pthread_mutex_t ctx_lock;          /* for the memo, whichever it is */
 };
 
 static void batch_release(struct batch *b)
@@ -529,31 +533,122 @@ static void batch_release(struct batch *b)
 	free(b->opts);
 	free(b->reps);
 	lint_context_memo_release(&b->contexts);
+	pthread_mutex_destroy(&b->ctx_lock);
+}
+
+/*
+ * Files of a batch are linted by one thread per CPU (the caller's included),
+ * each taking the next file: they share nothing but the context memo, which
+ * has its lock. Small batches stay on the caller's thread.
+ */
+#define LINT_FILES_PER_THREAD 8
+#define LINT_MAX_THREADS 8
+
+enum lint_phase {
+	PHASE_PREPARE = 1 << 0,
+	PHASE_FINISH = 1 << 1,
+};
+
+struct pool {
+	struct batch *b;
+	unsigned phases;
+	atomic_size_t next;
+	atomic_int failed;
+	pthread_mutex_t lock; /* guards r and err */
+	int r;
+	struct kiln_error err; /* the first failure */
+};
+
+static int lint_one(struct batch *b, size_t i, unsigned phases, struct kiln_error *err)
+{
+	int r = 0;
+	if (phases & PHASE_PREPARE)
+		r = lint_prepare(&b->files[i], err);
+	if (r >= 0 && (phases & PHASE_FINISH))
+		r = finish(&b->files[i], b->reps[i], err);
+	return r;
+}
+
+static void *pool_work(void *arg)
+{
+	struct pool *p = arg;
+	struct kiln_error e = KILN_ERROR_INIT;
+	while (!atomic_load_explicit(&p->failed, memory_order_relaxed)) {
+		size_t i = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
+		if (i >= p->b->n)
+			break;
+		int r = lint_one(p->b, i, p->phases, &e);
+		if (r >= 0)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		if (p->r >= 0) {
+			p->r = r;
+			kiln_error_move(&p->err, &e);
+		}
+		pthread_mutex_unlock(&p->lock);
+		kiln_error_release(&e);
+		atomic_store(&p->failed, 1);
+	}
+	return NULL;
+}
+
+static size_t pool_threads(size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t t = cpus > 1 ? (size_t) cpus : 1;
+	if (t > LINT_MAX_THREADS)
+		t = LINT_MAX_THREADS;
+	if (t > n / LINT_FILES_PER_THREAD)
+		t = n / LINT_FILES_PER_THREAD;
+	return t ? t : 1;
+}
+
+/* Run `phases` over every file of the batch; the first failure stops the rest. */
+static int batch_phases(struct batch *b, unsigned phases, struct kiln_error *err)
+{
+	size_t want = pool_threads(b->n);
+	if (want == 1) {
+		int r = 0;
+		for (size_t i = 0; i < b->n && r >= 0; i++)
+			r = lint_one(b, i, phases, err);
+		return r;
+	}
+	struct pool p = { .b = b, .phases = phases, .err = KILN_ERROR_INIT };
+	atomic_init(&p.next, 0);
+	atomic_init(&p.failed, 0);
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_t tids[LINT_MAX_THREADS];
+	size_t started = 0;
+	/* a thread that cannot start leaves its share to the others */
+	while (started + 1 < want && pthread_create(&tids[started], NULL, pool_work, &p) == 0)
+		started++;
+	pool_work(&p);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&p.lock);
+	if (p.r < 0)
+		kiln_error_move(err, &p.err);
+	return p.r;
 }
 
 static int batch_run(struct batch *b, struct kiln_error *err)
 {
-	int r = 0;
-	for (size_t i = 0; i < b->n && r >= 0; i++)
-		r = lint_prepare(&b->files[i], err);
+	int shellcheck = b->n && b->opts[0].shellcheck;
+	int r = batch_phases(b, shellcheck ? PHASE_PREPARE : PHASE_PREPARE | PHASE_FINISH, err);
+	if (r < 0 || !shellcheck)
+		return r;
+	struct lint_file **parsed = kiln_calloc(b->n, sizeof(*parsed));
+	if (!parsed)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	size_t np = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->files[i].ast)
+			parsed[np++] = &b->files[i];
+	r = lint_shellcheck(parsed, np, err);
+	free(parsed);
 	if (r < 0)
 		return r;
-	if (b->n && b->opts[0].shellcheck) {
-		struct lint_file **parsed = kiln_calloc(b->n, sizeof(*parsed));
-		if (!parsed)
-			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		size_t np = 0;
-		for (size_t i = 0; i < b->n; i++)
-			if (b->files[i].ast)
-				parsed[np++] = &b->files[i];
-		r = lint_shellcheck(parsed, np, err);
-		free(parsed);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < b->n && r >= 0; i++)
-		r = finish(&b->files[i], b->reps[i], err);
-	return r;
+	return batch_phases(b, PHASE_FINISH, err);
 }
 
 int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
@@ -564,6 +659,7 @@ int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
 	if (!opts)
 		opts = &no_opts;
 	struct batch b = { 0 };
+	pthread_mutex_init(&b.ctx_lock, NULL);
 	b.files = kiln_calloc(n ? n : 1, sizeof(*b.files));
 	b.opts = kiln_calloc(n ? n : 1, sizeof(*b.opts));
 	b.reps = kiln_calloc(n ? n : 1, sizeof(*b.reps));
@@ -589,7 +685,8 @@ int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
 						 .opts = &b.opts[i],
 						 .notes = &b.reps[i]->notes,
 						 .ctx_memo = opts->cache ? &opts->cache->memo
-									 : &b.contexts };
+									 : &b.contexts,
+						 .ctx_lock = &b.ctx_lock };
 	}
 	int r = batch_run(&b, err);
 	if (r < 0) {
