@@ -212,6 +212,53 @@ test_expect_success SHELLCHECK 'several files share ShellCheck; findings go to t
 	test_cmp expect got
 '
 
+test_expect_success SHELLCHECK 'many scripts of one dialect: each finding once, at its file and line' '
+	mkdir scp && cd scp &&
+	i=0 && while [ $i -lt 40 ]; do
+		printf "FROM debian:12\nRUN echo ok\nRUN echo \$%d\nRUN cd /tmp\n" $((i % 9 + 1)) >D$i ||
+			exit 1
+		i=$((i + 1))
+	done &&
+	test_might_fail kiln lint --no-context -f json D* >out.json &&
+	jq -r ".[] | select(.code == \"SC2086\") | \"\(.file) \(.line)\"" out.json | sort >got &&
+	for f in D*; do echo "$f 3"; done | sort >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a shellcheck that fails or writes garbage: notes, no findings, no failure' '
+	mkdir scf && cd scf &&
+	printf "#!/bin/sh\nexit 3\n" >sc-fails && chmod +x sc-fails &&
+	printf "#!/bin/sh\necho not json\n" >sc-garbage && chmod +x sc-garbage &&
+	printf "FROM debian:12@sha256:%s\nUSER 1000\nRUN echo \$1\n" "$(printf %064d 0)" >A &&
+	cp A B &&
+	test_expect_code 0 kiln lint --no-context --shellcheck ./sc-fails -f json A B >out.json 2>err &&
+	test_grep "note: A: shellcheck (./sc-fails) failed (exit 3): RUN scripts were not checked" err &&
+	test_grep "note: B: shellcheck (./sc-fails) failed (exit 3)" err &&
+	test "$(grep -c "note: A:" err)" = 1 &&
+	! jq -r ".[].code" out.json | grep -q "^SC" &&
+	test_expect_code 0 kiln lint --no-context --shellcheck ./sc-garbage A 2>err &&
+	test_grep "note: A: shellcheck gave output kiln cannot read" err
+'
+
+test_expect_success SHELLCHECK 'shellcheck failing for one dialect: its files are noted, the others checked or noted' '
+	mkdir scd && cd scd &&
+	printf "#!/bin/sh\ncase \" \$* \" in *\" -s sh \"*) exit 4 ;; esac\nexec shellcheck \"\$@\"\n" \
+		>sc-no-sh && chmod +x sc-no-sh &&
+	i=0 && while [ $i -lt 20 ]; do
+		printf "FROM debian:12\nRUN echo \$1\n" >S$i || exit 1
+		i=$((i + 1))
+	done &&
+	printf "FROM debian:12\nSHELL [\"/bin/bash\", \"-c\"]\nRUN echo \$1\n" >Z &&
+	test_might_fail kiln lint --no-context --shellcheck ./sc-no-sh -f json S* Z >out.json 2>err &&
+	for f in S*; do test_grep "note: $f: shellcheck (./sc-no-sh) failed" err || exit 1; done &&
+	! jq -r ".[] | select(.file != \"Z\") | .code" out.json | grep -q "^SC" &&
+	if ! grep -q "note: Z:" err; then
+		jq -r ".[] | select(.file == \"Z\") | .code" out.json | grep -qx SC2086
+	else
+		test_grep "note: Z: shellcheck (./sc-no-sh) failed on other scripts" err
+	fi
+'
+
 test_expect_success 'without shellcheck: one note, no failure' '
 	printf "FROM debian:12@sha256:%s\nUSER 1000\nRUN echo \$1\n" "$(printf %064d 0)" >N.Dockerfile &&
 	test_expect_code 0 kiln lint --shellcheck /nonexistent/shellcheck N.Dockerfile 2>err &&

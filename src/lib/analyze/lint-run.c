@@ -103,7 +103,17 @@ void lint_note(struct lint_file *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *msg = format_msg(fmt, ap);
 	va_end(ap);
-	if (!msg || kiln_strv_push_owned(f->notes, msg) < 0)
+	if (!msg) {
+		f->nomem = 1;
+		return;
+	}
+	/* a file's scripts may go to several shellcheck runs that fail alike */
+	for (size_t i = 0; i < f->notes->len; i++)
+		if (!strcmp(f->notes->items[i], msg)) {
+			free(msg);
+			return;
+		}
+	if (kiln_strv_push_owned(f->notes, msg) < 0)
 		f->nomem = 1;
 }
 

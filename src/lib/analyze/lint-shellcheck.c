@@ -15,9 +15,9 @@
 
 /*
  * ShellCheck on RUN scripts, as hadolint does: every script that a POSIX
- * shell runs goes into a scratch file; one shellcheck process per shell
- * dialect checks them all at once (json1 output) and its findings come back
- * as SCxxxx at the Dockerfile line they belong to. Exec-form RUNs, RUNs
+ * shell runs goes into a scratch file; shellcheck checks a dialect's scripts
+ * in one process, or in one per CPU when there are many (json1 output), and
+ * its findings come back as SCxxxx at the Dockerfile line they belong to. Exec-form RUNs, RUNs
  * whose heredoc feeds another interpreter and non-POSIX SHELLs are skipped.
  */
 
@@ -28,7 +28,8 @@ extern char **environ;
 enum dialect { D_SH, D_BASH, D_DASH, D_KSH, D_N };
 
 struct lint_opts_view {
-	const char *shellcheck;
+	const char *shellcheck; /* as given, for messages */
+	const char *exe;        /* what to run: a relative path made absolute */
 };
 static const char *const dialect_names[D_N] = { "sh", "bash", "dash", "ksh" };
 
@@ -153,7 +154,6 @@ static int write_script(const char *dir, size_t n, struct job *j, const char *sh
 	return 0;
 }
 
-/* Run shellcheck in `dir` on the files; its stdout in *ret. 1 when it could not run. */
 /* A note on every file that had scripts to check. */
 static void note_all(const struct job *jobs, size_t n, const char *msg)
 {
@@ -162,69 +162,97 @@ static void note_all(const struct job *jobs, size_t n, const char *msg)
 			lint_note(jobs[i].f, "%s", msg);
 }
 
-static int run_shellcheck(const struct lint_opts_view *ov, const char *dir, const char *dialect,
-			  const struct job *jobs, size_t n, char **ret, struct kiln_error *err)
+/*
+ * One shellcheck process: a dialect's scripts, or a share of them. Its
+ * stdout goes to an unlinked file in the scratch directory, so that several
+ * run at once without a pipe each to drain.
+ */
+struct sc_run {
+	int dialect;
+	const struct job *jobs;
+	size_t n;
+	pid_t pid;
+	int out; /* -1 when not started */
+};
+
+/* Start `run`; 1 (noted on its files) when shellcheck could not start. */
+static int sc_start(const struct lint_opts_view *ov, const char *dir, size_t index,
+		    struct sc_run *run, struct kiln_error *err)
 {
-	const char **argv = kiln_calloc(n + 12, sizeof(*argv));
-	if (!argv)
+	char path[4096];
+	int len = snprintf(path, sizeof(path), "%s/out-%zu.json", dir, index);
+	if (len < 0 || (size_t)len >= sizeof(path))
+		return kiln_fail(err, KILN_EINVAL, 0, "scratch directory path too long: %s", dir);
+	int out = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0)
+		return kiln_fail_errno(err, "creating %s", path);
+	(void)unlink(path);
+	const char **argv = kiln_calloc(run->n + 12, sizeof(*argv));
+	if (!argv) {
+		close(out);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
 	size_t a = 0;
 	argv[a++] = ov->shellcheck;
 	argv[a++] = "--norc";
 	argv[a++] = "-f";
 	argv[a++] = "json1";
 	argv[a++] = "-s";
-	argv[a++] = dialect;
+	argv[a++] = dialect_names[run->dialect];
 	/* the ash warning and source directives make no sense for RUN */
 	argv[a++] = "-e";
 	argv[a++] = "SC2187,SC1090,SC1091";
-	for (size_t i = 0; i < n; i++)
-		argv[a++] = jobs[i].path;
+	for (size_t i = 0; i < run->n; i++)
+		argv[a++] = run->jobs[i].path;
 	argv[a] = NULL;
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		free(argv);
-		return kiln_fail_errno(err, "pipe");
-	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addchdir_np(&fa, dir);
-	pid_t pid;
-	int sr = posix_spawnp(&pid, ov->shellcheck, &fa, NULL, (char *const *)argv, environ);
+	int sr = posix_spawnp(&run->pid, ov->exe, &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	free(argv);
-	close(pfd[1]);
 	if (sr != 0) {
-		close(pfd[0]);
+		close(out);
 		char msg[512];
 		snprintf(msg, sizeof(msg),
 			 "shellcheck (%s) could not be started (%s): RUN scripts were not checked",
 			 ov->shellcheck, strerror(sr));
-		note_all(jobs, n, msg);
+		note_all(run->jobs, run->n, msg);
 		return 1;
 	}
-	char *out = NULL;
-	size_t len = 0;
-	int r = kiln_read_fd(pfd[0], SHELLCHECK_OUTPUT_MAX, &out, &len, err);
-	close(pfd[0]);
+	run->out = out;
+	return 0;
+}
+
+/* Wait for a started run; its output in *ret, or 1 (noted) when shellcheck failed. */
+static int sc_wait(const struct lint_opts_view *ov, struct sc_run *run, char **ret,
+		   struct kiln_error *err)
+{
 	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(run->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (r < 0) {
-		free(out);
-		return r;
-	}
+	int out = run->out;
+	run->out = -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) {
-		free(out);
+		close(out);
 		char msg[512];
 		snprintf(msg, sizeof(msg), "shellcheck (%s) failed (exit %d): RUN scripts were not checked",
 			 ov->shellcheck, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		note_all(jobs, n, msg);
+		note_all(run->jobs, run->n, msg);
 		return 1;
 	}
-	*ret = out;
+	char *buf = NULL;
+	size_t len = 0;
+	int r = lseek(out, 0, SEEK_SET) < 0 ? kiln_fail_errno(err, "reading shellcheck's output")
+					   : kiln_read_fd(out, SHELLCHECK_OUTPUT_MAX, &buf, &len, err);
+	close(out);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
 	return 0;
 }
 
@@ -317,12 +345,115 @@ static int collect(struct lint_file *f, struct job **jobs, size_t *n, size_t *al
 	return 0;
 }
 
+/* At least this many scripts per process: a start costs about two scripts' analysis. */
+#define SC_MIN_SCRIPTS 8
+#define SC_MAX_PROCS 8
+
+/*
+ * The scripts jobs[0..n), one dialect after another, in runs of shellcheck:
+ * a dialect's scripts are shared among up to one process per CPU, at most
+ * that many at a time. Findings are read in the order of the runs, which is
+ * the order one process per dialect would give. The first run that cannot
+ * start or fails stops those not started yet; every file it leaves unchecked
+ * gets a note.
+ */
+static int check_scripts(const struct lint_opts_view *ov, const char *dir, struct job *jobs,
+			 size_t n, struct kiln_error *err)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t procs = cpus > 1 ? (size_t)cpus : 1;
+	if (procs > SC_MAX_PROCS)
+		procs = SC_MAX_PROCS;
+	/* the jobs by dialect, in their order within each */
+	struct job *by = kiln_calloc(n, sizeof(*by));
+	struct sc_run *runs = kiln_calloc(n, sizeof(*runs));
+	if (!by || !runs) {
+		free(by);
+		free(runs);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	size_t nb = 0, nr = 0;
+	for (int d = 0; d < D_N; d++) {
+		size_t first = nb;
+		for (size_t i = 0; i < n; i++)
+			if (jobs[i].dialect == d)
+				by[nb++] = jobs[i];
+		size_t g = nb - first;
+		if (!g)
+			continue;
+		size_t parts = (g + SC_MIN_SCRIPTS - 1) / SC_MIN_SCRIPTS;
+		if (parts > procs)
+			parts = procs;
+		for (size_t k = 0, at = first; k < parts; k++) {
+			size_t take = g / parts + (k < g % parts);
+			runs[nr++] = (struct sc_run){ .dialect = d, .jobs = &by[at], .n = take, .out = -1 };
+			at += take;
+		}
+	}
+	int r = 0, stopped = 0;
+	size_t started = 0;
+	char *stop_msg = NULL;
+	for (size_t i = 0; i < nr && r >= 0; i++) {
+		/* keep up to `procs` running ahead of the one read next */
+		while (!stopped && r >= 0 && started < nr && started < i + procs) {
+			int s = sc_start(ov, dir, started, &runs[started], err);
+			if (s < 0)
+				r = s;
+			else if (s == 1)
+				stopped = 1;
+			started++;
+		}
+		if (r < 0 || runs[i].out < 0)
+			continue;
+		char *out = NULL;
+		int w = sc_wait(ov, &runs[i], &out, err);
+		if (w < 0)
+			r = w;
+		else if (w == 1)
+			stopped = 1;
+		else
+			map_findings(out, runs[i].jobs, runs[i].n);
+		free(out);
+	}
+	/* the runs left behind by a failure or an error */
+	for (size_t i = 0; i < nr; i++) {
+		if (runs[i].out >= 0) {
+			int status;
+			while (waitpid(runs[i].pid, &status, 0) < 0 && errno == EINTR)
+				;
+			close(runs[i].out);
+			runs[i].out = -1;
+		}
+	}
+	if (r >= 0 && stopped) {
+		if (!(stop_msg = kiln_asprintf("shellcheck (%s) failed on other scripts: these RUN "
+					       "scripts were not checked",
+					       ov->shellcheck)))
+			r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		for (size_t i = started; r >= 0 && i < nr; i++)
+			note_all(runs[i].jobs, runs[i].n, stop_msg);
+	}
+	free(stop_msg);
+	free(runs);
+	free(by);
+	return r;
+}
+
 int lint_shellcheck(struct lint_file *const *files, size_t n_files, struct kiln_error *err)
 {
 	if (!n_files)
 		return 0;
 	const struct kiln_lint_opts *opts = files[0]->opts;
-	struct lint_opts_view ov = { .shellcheck = opts->shellcheck };
+	struct lint_opts_view ov = { .shellcheck = opts->shellcheck, .exe = opts->shellcheck };
+	/* shellcheck runs in the scratch directory: "./sc" must name the caller's */
+	cleanup_free char *cwd = NULL, *abs = NULL;
+	if (ov.exe[0] != '/' && strchr(ov.exe, '/')) {
+		if (!(cwd = getcwd(NULL, 0)))
+			return kiln_fail_errno(err, "finding the working directory");
+		if (!(abs = kiln_asprintf("%s/%s", cwd, ov.exe)))
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		ov.exe = abs;
+	}
 	const char *tmp = opts->tmpdir;
 	if (!tmp || !*tmp)
 		tmp = getenv("TMPDIR");
@@ -351,29 +482,8 @@ int lint_shellcheck(struct lint_file *const *files, size_t n_files, struct kiln_
 	size_t written = 0;
 	for (size_t i = 0; i < n && r >= 0; i++, written++)
 		r = write_script(dir, i, &jobs[i], dialect_names[jobs[i].dialect], err);
-	for (int d = 0; d < D_N && r >= 0 && n; d++) {
-		struct job *group = kiln_calloc(n, sizeof(*group));
-		if (!group) {
-			r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-			break;
-		}
-		size_t g = 0;
-		for (size_t i = 0; i < n; i++)
-			if (jobs[i].dialect == d)
-				group[g++] = jobs[i];
-		char *out = NULL;
-		if (g) {
-			r = run_shellcheck(&ov, dir, dialect_names[d], group, g, &out, err);
-			if (r == 0)
-				map_findings(out, group, g);
-			free(out);
-		}
-		free(group);
-		if (r == 1) {
-			r = 0;
-			break; /* noted once */
-		}
-	}
+	if (r >= 0 && n)
+		r = check_scripts(&ov, dir, jobs, n, err);
 	if (n) {
 		for (size_t i = 0; i < written; i++) {
 			char *p = kiln_asprintf("%s/%s", dir, jobs[i].path);
