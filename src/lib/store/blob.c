@@ -20,6 +20,7 @@
 #include "store/store-private.h"
 
 #define COPY_CHUNK ((size_t)256 << 10)
+#define WRITEBACK_CHUNK ((int64_t)4 << 20)
 
 struct kiln_blob_writer {
 	struct kiln_store *st;
@@ -27,6 +28,7 @@ struct kiln_blob_writer {
 	int fd;
 	char *tmp_name; /* NULL when the file is anonymous (O_TMPFILE) */
 	int64_t size;
+	int64_t flushed; /* bytes handed to writeback before the commit's fsync */
 	int64_t expected_size;
 	struct kiln_digest expected;
 	int has_expected;
@@ -138,6 +140,12 @@ int kiln_blob_writer_write(struct kiln_blob_writer *w, const void *data, size_t 
 	}
 	kiln_sha256_update(w->h, data, len);
 	w->size += (int64_t)len;
+	/* start writing back what has come so far: the fsync at the commit then
+	 * waits for the tail only, not for the whole blob after the last byte */
+	if (w->size - w->flushed >= WRITEBACK_CHUNK) {
+		(void)sync_file_range(w->fd, w->flushed, w->size - w->flushed, SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->size;
+	}
 	return 0;
 }
 
