@@ -152,7 +152,7 @@ if command -v shellcheck >/dev/null 2>&1; then
 	report sk "$n_one" "kiln lint FILE, one process per file" \
 		"$(measure sh "$work/per-file.sh" "$work/one" "$KILN" lint --no-context)"
 	# shellcheck disable=SC2086
-	report sak "$n_one" "kiln lint FILE... (one shellcheck per batch)" \
+	report sak "$n_one" "kiln lint FILE... (ShellCheck shared by a batch)" \
 		"$(measure "$KILN" lint --no-fail --no-context $(ls "$work"/one/*.Dockerfile))"
 	echo "  one process per file, vs dockerfilelint: $(ratio sk pdfl); vs dockerfile-utils: $(ratio sk pdfu)"
 fi
