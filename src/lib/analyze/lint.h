@@ -246,6 +246,9 @@ struct kiln_lint_input {
  * ShellCheck process per shell dialect for all of them (the opts'
  * context_dir and dockerfile_path are replaced by each input's). On
  * success ret[0..n) holds one report per input; on failure none is left.
+ * The files are linted on up to one thread per CPU (threads end before the
+ * call returns); `opts`, its config and its cache are only read meanwhile,
+ * except the cache's memo, which the threads share under a lock.
  */
 int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
 		       const struct kiln_lint_opts *opts, struct kiln_lint_report **ret,
