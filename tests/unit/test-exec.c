@@ -490,6 +490,42 @@ static void test_seccomp(void)
 	}
 }
 
+/* The cache gives copies of the program kiln_exec_seccomp_build() makes, one per capability set. */
+static void test_seccomp_filters(void)
+{
+	uint64_t def = kiln_exec_caps_default();
+	uint64_t caps[] = { def, def | KILN_EXEC_CAP(CAP_SYS_ADMIN), def };
+	struct kiln_exec_filters *f = kiln_exec_filters_new();
+	if (!TAP_OK(f != NULL, "filters: new"))
+		return;
+	void *got[3] = { NULL, NULL, NULL };
+	size_t len[3] = { 0, 0, 0 };
+	for (size_t i = 0; i < 3; i++) {
+		struct kiln_error err = KILN_ERROR_INIT;
+		TAP_INT_EQ(kiln_exec_filters_get(f, caps[i], &got[i], &len[i], &err), 0,
+			   "filters: program %zu", i);
+		kiln_error_release(&err);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		void *want = NULL;
+		size_t wlen = 0;
+		struct kiln_error err = KILN_ERROR_INIT;
+		int r = kiln_exec_seccomp_build(caps[i], &want, &wlen, &err);
+		TAP_OK(r == 0 && got[i] && wlen == len[i] && !memcmp(want, got[i], wlen * 8),
+		       "filters: program %zu is what seccomp_build makes (%zu instructions)", i, wlen);
+		kiln_error_release(&err);
+		free(want);
+	}
+	TAP_OK(len[0] != len[1] || memcmp(got[0], got[1], len[0] * 8),
+	       "filters: another capability set, another program");
+	TAP_OK(got[2] && got[2] != got[0] && len[2] == len[0] && !memcmp(got[0], got[2], len[0] * 8),
+	       "filters: the same set again, a copy of the same program");
+	for (size_t i = 0; i < 3; i++)
+		free(got[i]);
+	kiln_exec_filters_free(f);
+	kiln_exec_filters_free(NULL);
+}
+
 /* ---- spec validation --------------------------------------------------------- */
 
 struct spec_case {
@@ -636,6 +672,7 @@ int main(void)
 	test_files();
 	test_caps();
 	test_paths();
+	test_seccomp_filters();
 	if (geteuid() == 0) {
 		test_seccomp();
 		test_spec_validation();

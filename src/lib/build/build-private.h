@@ -99,6 +99,7 @@ struct bb {
 	volatile sig_atomic_t abort;
 	const struct kiln_build_opts *o;
 
+	struct kiln_exec_filters *filters; /* seccomp programs of the RUN steps */
 	pthread_mutex_t store_lock; /* the store (one thread at a time) */
 	pthread_mutex_t lock;	    /* stage states and job slots */
 	pthread_cond_t cond;

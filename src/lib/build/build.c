@@ -429,6 +429,7 @@ static void bb_release(struct bb *b)
 	free(b->context_dir);
 	kiln_df_platform_release(&b->platform);
 	free(b->platform_str);
+	kiln_exec_filters_free(b->filters);
 	(void) pthread_mutex_destroy(&b->store_lock);
 	(void) pthread_mutex_destroy(&b->lock);
 	(void) pthread_mutex_destroy(&b->ev_lock);
@@ -518,6 +519,9 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 	*ret = (struct kiln_build_result){ .names = KILN_STRV_INIT, .pushed = KILN_STRV_INIT };
 
 	int r = setup(&b, err);
+	/* the RUN steps' seccomp program, built once for the whole build */
+	if (r >= 0 && !(b.filters = kiln_exec_filters_new()))
+		r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	if (r >= 0)
 		r = tmp_open(&b, err);
 	if (r >= 0)

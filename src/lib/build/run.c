@@ -287,6 +287,7 @@ int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *co
 	spec.stdin_fd = -1;
 	spec.stdout_fd = pfd[1];
 	spec.stderr_fd = pfd[1];
+	spec.filters = b->filters;
 
 	struct kiln_exec_proc *proc = NULL;
 	struct kiln_exec_status status = { 0 };
