@@ -865,11 +865,6 @@ void lint_sh_script_release(struct lint_sh_script *s)
 
 /* ---- questions ---- */
 
-int lint_sh_is(const struct lint_sh_cmd *c, const char *name)
-{
-	return strcmp(c->name, name) == 0;
-}
-
 int lint_sh_has_arg(const struct lint_sh_cmd *c, const char *arg)
 {
 	for (size_t i = 1; i < c->argc; i++)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <string.h>
 
 #include "base/error.h"
 
@@ -57,8 +58,12 @@ void lint_sh_script_release(struct lint_sh_script *s);
  * `--name=value` give flag "name", `-abc` gives flags a, b and c; `-` and
  * `--` are no flags, and nothing after `--` is a flag. */
 
-/** The command's name is `name` (its basename). */
-int lint_sh_is(const struct lint_sh_cmd *c, const char *name);
+/** The command's name is `name` (its basename). Inline: the rules ask it of
+ *  every command for every name they know, and most differ at once. */
+static inline int lint_sh_is(const struct lint_sh_cmd *c, const char *name)
+{
+	return c->name[0] == name[0] && strcmp(c->name, name) == 0;
+}
 /** Some argument (not argv[0]) equals `arg`. */
 int lint_sh_has_arg(const struct lint_sh_cmd *c, const char *arg);
 /** Some argument starts with `prefix`. */

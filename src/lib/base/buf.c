@@ -79,9 +79,13 @@ int kiln_buf_grow(struct kiln_buf *b, size_t extra)
 
 int kiln_buf_add(struct kiln_buf *b, const void *data, size_t len)
 {
-	int r = kiln_buf_grow(b, len);
-	if (r < 0)
-		return r;
+	/* most adds fit: room for len bytes and the NUL, within the cap */
+	size_t cap = b->cap ? b->cap : KILN_BUF_DEFAULT_CAP;
+	if (!(b->alloc - b->len > len && b->len + len <= cap)) {
+		int r = kiln_buf_grow(b, len);
+		if (r < 0)
+			return r;
+	}
 	if (len)
 		memcpy(b->buf + b->len, data, len);
 	b->len += len;
