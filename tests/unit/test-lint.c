@@ -4,6 +4,8 @@
  * which it must not (table below), plus pragmas, configuration and the
  * shell command parser.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyze/lint.h"
@@ -423,9 +425,7 @@ static void test_never_fails(void)
 	}
 }
 
-/* Allocation failures (in a -Dfailmalloc=true build): -KILN_ENOMEM or the whole result. */
-#ifdef KILN_FAILMALLOC
-/* "line rule message" of every finding. */
+/* "line rule message fingerprint" of every finding. */
 static int render_all(const struct kiln_lint_report *rep, struct kiln_buf *out)
 {
 	for (size_t i = 0; i < rep->n_findings; i++)
@@ -435,7 +435,53 @@ static int render_all(const struct kiln_lint_report *rep, struct kiln_buf *out)
 	return 0;
 }
 
-#endif
+/* Many files in one run (threads when there are CPUs): each report as if alone. */
+static void test_many(void)
+{
+	size_t n = KILN_ARRAY_SIZE(cases);
+	struct kiln_lint_input *in = calloc(n, sizeof(*in));
+	struct kiln_lint_report **reps = calloc(n, sizeof(*reps));
+	char (*names)[32] = calloc(n, sizeof(*names));
+	if (!TAP_OK(in && reps && names, "many: allocations")) {
+		free(in);
+		free(reps);
+		free(names);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "case-%zu/Dockerfile", i);
+		in[i] = (struct kiln_lint_input){ .data = cases[i].df, .len = strlen(cases[i].df),
+						  .filename = names[i] };
+	}
+	struct kiln_error err = KILN_ERROR_INIT;
+	int r = kiln_lint_run_many(in, n, NULL, reps, &err);
+	TAP_INT_EQ(r, 0, "many: %zu files in one run", n);
+	size_t same = 0, findings = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct kiln_lint_report *one = NULL;
+		struct kiln_buf a = KILN_BUF_INIT, b = KILN_BUF_INIT;
+		if (kiln_lint_run(in[i].data, in[i].len, names[i], NULL, &one, NULL) == 0 &&
+		    render_all(one, &a) == 0 && render_all(reps[i], &b) == 0 &&
+		    !strcmp(reps[i]->file, names[i]) && !strcmp(a.buf ? a.buf : "", b.buf ? b.buf : ""))
+			same++;
+		else
+			tap_diag("many: case %zu differs", i);
+		findings += reps[i]->n_findings;
+		kiln_buf_release(&a);
+		kiln_buf_release(&b);
+		kiln_lint_report_free(one);
+	}
+	TAP_OK(same == n && findings > n, "many: every report is the file's alone (%zu findings)",
+	       findings);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		kiln_lint_report_free(reps[i]);
+	kiln_error_release(&err);
+	free(in);
+	free(reps);
+	free(names);
+}
+
+/* Allocation failures (in a -Dfailmalloc=true build): -KILN_ENOMEM or the whole result. */
 
 static void test_failmalloc(void)
 {
@@ -502,6 +548,7 @@ int main(void)
 	test_severity_and_threshold();
 	test_config_errors();
 	test_formats();
+	test_many();
 	test_never_fails();
 	test_failmalloc();
 	return tap_done();
