@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,10 +416,11 @@ static int check_scripts(const struct lint_opts_view *ov, const char *dir, struc
 			map_findings(out, runs[i].jobs, runs[i].n);
 		free(out);
 	}
-	/* the runs left behind by a failure or an error */
+	/* the runs an error left behind: their findings are not wanted */
 	for (size_t i = 0; i < nr; i++) {
 		if (runs[i].out >= 0) {
 			int status;
+			(void)kill(runs[i].pid, SIGKILL);
 			while (waitpid(runs[i].pid, &status, 0) < 0 && errno == EINTR)
 				;
 			close(runs[i].out);
