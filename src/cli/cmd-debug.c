@@ -9,8 +9,10 @@
 static const struct cli_command debug_commands[] = {
 	{ "expand", cmd_debug_expand, "expand a word with BuildKit's shell rules", 0 },
 	{ "ignore", cmd_debug_ignore, "tell whether .dockerignore patterns exclude paths", 0 },
-	{ "sandbox", cmd_debug_sandbox, "run a command in kiln's sandbox over a root directory", 0 },
-	{ "tar-apply", cmd_debug_tar_apply, "apply a layer or extract an archive into a directory", 0 },
+	{ "sandbox", cmd_debug_sandbox,
+	  "run a command in kiln's sandbox over a root directory", 0 },
+	{ "tar-apply", cmd_debug_tar_apply,
+	  "apply a layer or extract an archive into a directory", 0 },
 	{ "tar-ls", cmd_debug_tar_ls, "list a layer's entries and digests", 0 },
 	{ "tar-make", cmd_debug_tar_make, "write a directory or overlay upper as a layer", 0 },
 	{ NULL, NULL, NULL, 0 },

@@ -512,13 +512,15 @@ static void test_seccomp_filters(void)
 		struct kiln_error err = KILN_ERROR_INIT;
 		int r = kiln_exec_seccomp_build(caps[i], &want, &wlen, &err);
 		TAP_OK(r == 0 && got[i] && wlen == len[i] && !memcmp(want, got[i], wlen * 8),
-		       "filters: program %zu is what seccomp_build makes (%zu instructions)", i, wlen);
+		       "filters: program %zu is what seccomp_build makes (%zu instructions)", i,
+		       wlen);
 		kiln_error_release(&err);
 		free(want);
 	}
 	TAP_OK(len[0] != len[1] || memcmp(got[0], got[1], len[0] * 8),
 	       "filters: another capability set, another program");
-	TAP_OK(got[2] && got[2] != got[0] && len[2] == len[0] && !memcmp(got[0], got[2], len[0] * 8),
+	TAP_OK(got[2] && got[2] != got[0] && len[2] == len[0] &&
+		       !memcmp(got[0], got[2], len[0] * 8),
 	       "filters: the same set again, a copy of the same program");
 	for (size_t i = 0; i < 3; i++)
 		free(got[i]);

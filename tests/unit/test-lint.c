@@ -462,7 +462,8 @@ static void test_many(void)
 		struct kiln_buf a = KILN_BUF_INIT, b = KILN_BUF_INIT;
 		if (kiln_lint_run(in[i].data, in[i].len, names[i], NULL, &one, NULL) == 0 &&
 		    render_all(one, &a) == 0 && render_all(reps[i], &b) == 0 &&
-		    !strcmp(reps[i]->file, names[i]) && !strcmp(a.buf ? a.buf : "", b.buf ? b.buf : ""))
+		    !strcmp(reps[i]->file, names[i]) &&
+		    !strcmp(a.buf ? a.buf : "", b.buf ? b.buf : ""))
 			same++;
 		else
 			tap_diag("many: case %zu differs", i);

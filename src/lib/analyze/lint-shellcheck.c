@@ -246,8 +246,9 @@ static int sc_wait(const struct lint_opts_view *ov, struct sc_run *run, char **r
 	}
 	char *buf = NULL;
 	size_t len = 0;
-	int r = lseek(out, 0, SEEK_SET) < 0 ? kiln_fail_errno(err, "reading shellcheck's output")
-					   : kiln_read_fd(out, SHELLCHECK_OUTPUT_MAX, &buf, &len, err);
+	int r = lseek(out, 0, SEEK_SET) < 0
+			? kiln_fail_errno(err, "reading shellcheck's output")
+			: kiln_read_fd(out, SHELLCHECK_OUTPUT_MAX, &buf, &len, err);
 	close(out);
 	if (r < 0) {
 		free(buf);
@@ -387,7 +388,9 @@ static int check_scripts(const struct lint_opts_view *ov, const char *dir, struc
 			parts = procs;
 		for (size_t k = 0, at = first; k < parts; k++) {
 			size_t take = g / parts + (k < g % parts);
-			runs[nr++] = (struct sc_run){ .dialect = d, .jobs = &by[at], .n = take, .out = -1 };
+			runs[nr++] = (struct sc_run){
+				.dialect = d, .jobs = &by[at], .n = take, .out = -1
+			};
 			at += take;
 		}
 	}

@@ -499,8 +499,10 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, str
 		p->caps = (kiln_exec_caps_default() | spec->caps_add) & ~spec->caps_drop;
 		void *prog = NULL;
 		size_t prog_len = 0;
-		r = spec->filters ? kiln_exec_filters_get(spec->filters, p->caps, &prog, &prog_len, err)
-				  : kiln_exec_seccomp_build(p->caps, &prog, &prog_len, err);
+		if (spec->filters)
+			r = kiln_exec_filters_get(spec->filters, p->caps, &prog, &prog_len, err);
+		else
+			r = kiln_exec_seccomp_build(p->caps, &prog, &prog_len, err);
 		if (r < 0)
 			return r;
 		if (!own(p, prog))

@@ -143,7 +143,8 @@ int kiln_blob_writer_write(struct kiln_blob_writer *w, const void *data, size_t 
 	/* start writing back what has come so far: the fsync at the commit then
 	 * waits for the tail only, not for the whole blob after the last byte */
 	if (w->size - w->flushed >= WRITEBACK_CHUNK) {
-		(void)sync_file_range(w->fd, w->flushed, w->size - w->flushed, SYNC_FILE_RANGE_WRITE);
+		(void)sync_file_range(w->fd, w->flushed, w->size - w->flushed,
+				      SYNC_FILE_RANGE_WRITE);
 		w->flushed = w->size;
 	}
 	return 0;
