@@ -613,16 +613,11 @@ static size_t pool_threads(size_t n)
 	return t ? t : 1;
 }
 
-/* Run `phases` over every file of the batch; the first failure stops the rest. */
+/* Run `phases` over every file of the batch, the caller's thread taking its
+ * share (all of it when the batch is small); the first failure stops the rest. */
 static int batch_phases(struct batch *b, unsigned phases, struct kiln_error *err)
 {
 	size_t want = pool_threads(b->n);
-	if (want == 1) {
-		int r = 0;
-		for (size_t i = 0; i < b->n && r >= 0; i++)
-			r = lint_one(b, i, phases, err);
-		return r;
-	}
 	struct pool p = { .b = b, .phases = phases, .err = KILN_ERROR_INIT };
 	atomic_init(&p.next, 0);
 	atomic_init(&p.failed, 0);

@@ -227,13 +227,20 @@ static int sc_start(const struct lint_opts_view *ov, const char *dir, size_t ind
 	return 0;
 }
 
-/* Wait for a started run; its output in *ret, or 1 (noted) when shellcheck failed. */
-static int sc_wait(const struct lint_opts_view *ov, struct sc_run *run, char **ret,
-		   struct kiln_error *err)
+/* Reap a started run; its wait status. */
+static int sc_reap(struct sc_run *run)
 {
 	int status = 0;
 	while (waitpid(run->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	return status;
+}
+
+/* Wait for a started run; its output in *ret, or 1 (noted) when shellcheck failed. */
+static int sc_wait(const struct lint_opts_view *ov, struct sc_run *run, char **ret,
+		   struct kiln_error *err)
+{
+	int status = sc_reap(run);
 	int out = run->out;
 	run->out = -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) {
@@ -422,10 +429,8 @@ static int check_scripts(const struct lint_opts_view *ov, const char *dir, struc
 	/* the runs an error left behind: their findings are not wanted */
 	for (size_t i = 0; i < nr; i++) {
 		if (runs[i].out >= 0) {
-			int status;
 			(void)kill(runs[i].pid, SIGKILL);
-			while (waitpid(runs[i].pid, &status, 0) < 0 && errno == EINTR)
-				;
+			(void)sc_reap(&runs[i]);
 			close(runs[i].out);
 			runs[i].out = -1;
 		}
