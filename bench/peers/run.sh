@@ -15,16 +15,23 @@
 # (`-o type=image,compression=uncompressed`: layers kept as plain tar, as
 # containers-storage and dockerd keep theirs; shown, not in the ratios),
 # buildah, podman, buildkit.
-# Per case and tool, RUNS times (default 3):
-#   cold   store and build cache emptied, base images pulled (untimed; for
-#          kiln also unpacked with `kiln run BASE true`, as a peer's pull
-#          unpacks them into its storage); then SETTLE seconds (default
-#          31) of rest, so that the files the reset deleted are not in
-#          the way of the build's (ext4 without a journal skips recently
-#          freed inodes when it allocates; how much the rest helps on a
-#          given machine is not measured here)
+# Per case, RUNS times (default 3): every tool's store and build cache
+# emptied and its base images pulled (untimed; for kiln also unpacked with
+# `kiln run BASE true`, as a peer's pull unpacks them into its storage),
+# then SETTLE seconds (default 301) of rest, then for each tool in turn,
+# after a `sync` and REST seconds (default 5):
+#   cold   the build in the emptied store
 #   warm   the same build again, nothing changed
 #   touch  one source file (case.conf TOUCH) gets a line appended
+# Why all resets come first and the long rest: on ext4 without a journal
+# (this VM's root file system) the inode allocator passes over every free
+# inode of a group that was deleted less than 60 s ago, or 300 s if its
+# inode table block is dirty, which the build's own new files make it.
+# Each new file then costs a scan of the files the reset just deleted:
+# kiln's cold a-genfiles build took 1.7-3.0 s (1.3-1.9 s of it system
+# time, `perf`: recently_deleted, find_get_block_common) with its old
+# store deleted in the minutes before, 0.8 s in a directory with no
+# recent deletions. The rest lets every tool start clear of its reset.
 # Each build runs under /usr/bin/time -v: wall time, and the peak RSS of the
 # largest process of the build's process tree (RUN steps included). For
 # BuildKit the work is done in dockerd: its RSS (with its children) is read
@@ -33,7 +40,7 @@
 # compared with case.conf EXPECT.
 #
 # Environment: RUNS (3), TOOLS ("kiln kiln-uncompressed buildah podman
-# buildkit"), SETTLE (31), CASES (all
+# buildkit"), SETTLE (301), REST (5), CASES (all
 # in cases/), OUT (scratch and results, default /tmp/kiln-peerbench),
 # PEERS_WORKDIR (/tmp/peers: dockerd's socket and pid file), DOCKER
 # (/usr/bin/docker, Debian's 20.10 CLI).
@@ -47,13 +54,13 @@ KILN=${1:-$TOP/build/kiln}
 KILN=$(cd "$(dirname "$KILN")" && pwd)/$(basename "$KILN")
 RUNS=${RUNS:-3}
 TOOLS=${TOOLS:-"kiln kiln-uncompressed buildah podman buildkit"}
-SETTLE=${SETTLE:-31}
+SETTLE=${SETTLE:-301}
+REST=${REST:-5}
 CASES=${CASES:-$(cd "$HERE/cases" && for d in */; do printf '%s ' "${d%/}"; done)}
 OUT=${OUT:-/tmp/kiln-peerbench}
 PEERS_WORKDIR=${PEERS_WORKDIR:-/tmp/peers}
 DOCKER=${DOCKER:-/usr/bin/docker}
 DHOST=unix://$PEERS_WORKDIR/docker/docker.sock
-KROOT=$OUT/kiln-root
 RES=$OUT/results.csv
 CHK=$OUT/checks.csv
 
@@ -61,6 +68,9 @@ mkdir -p "$OUT/logs" "$OUT/orig" "$OUT/ctx" "$OUT/storage"
 log() { printf '[peers %(%T)T] %s\n' -1 "$*" | tee -a "$OUT/bench.log" >&2; }
 
 # --- tools -------------------------------------------------------------------
+kroot() { # kiln's store: one per tool name, so no shared cache
+	echo "$OUT/kiln-root/$1"
+}
 st() { # containers-storage of buildah/podman: one per tool, so no shared cache
 	echo "--root $OUT/storage/$1/root --runroot $OUT/storage/$1/run --storage-driver overlay"
 }
@@ -78,9 +88,13 @@ available() {
 
 build_cmd() { # TOOL CASE CTX
 	local tool=$1 c=$2 ctx=$3 tag=bench-$2:latest
+	local kbuild
+	kbuild="env KILN_ROOT=$(kroot "$tool") $KILN build --progress=plain --network none"
 	case $tool in
-	kiln) echo "env KILN_ROOT=$KROOT $KILN build --progress=plain --network none -t $tag -f $ctx/Dockerfile $ctx" ;;
-	kiln-uncompressed) echo "env KILN_ROOT=$KROOT $KILN build --progress=plain --network none -o type=image,compression=uncompressed -t $tag -f $ctx/Dockerfile $ctx" ;;
+	kiln) echo "$kbuild -t $tag -f $ctx/Dockerfile $ctx" ;;
+	kiln-uncompressed)
+		echo "$kbuild -o type=image,compression=uncompressed" \
+			"-t $tag -f $ctx/Dockerfile $ctx" ;;
 	buildah) echo "buildah $(st buildah) bud --layers --isolation oci --network none -t $tag -f $ctx/Dockerfile $ctx" ;;
 	podman) echo "podman $(st podman) build --layers --network none -t $tag -f $ctx/Dockerfile $ctx" ;;
 	buildkit) echo "env DOCKER_BUILDKIT=1 $DOCKER -H $DHOST build --progress=plain --network none -t $tag -f $ctx/Dockerfile $ctx" ;;
@@ -92,11 +106,13 @@ reset_tool() { # TOOL BASES
 	local tool=$1 bases=$2 b
 	case $tool in
 	kiln | kiln-uncompressed)
-		rm -rf "$KROOT"
+		local root
+		root=$(kroot "$tool")
+		rm -rf "$root"
 		for b in $bases; do
-			KILN_ROOT=$KROOT "$KILN" pull "$b" >>"$OUT/logs/kiln.pull.log" 2>&1
+			KILN_ROOT=$root "$KILN" pull "$b" >>"$OUT/logs/kiln.pull.log" 2>&1
 			# unpack the layers now: the peers' pulls do
-			KILN_ROOT=$KROOT "$KILN" run --rm --network none "$b" true
+			KILN_ROOT=$root "$KILN" run --rm --network none "$b" true
 		done ;;
 	buildah | podman)
 		# shellcheck disable=SC2046
@@ -121,7 +137,8 @@ reset_tool() { # TOOL BASES
 run_image() { # TOOL TAG: the first line the image's CMD prints
 	# shellcheck disable=SC2046
 	case $1 in
-	kiln | kiln-uncompressed) KILN_ROOT=$KROOT "$KILN" run --rm --network none "$2" 2>&1 | head -1 ;;
+	kiln | kiln-uncompressed)
+		KILN_ROOT=$(kroot "$1") "$KILN" run --rm --network none "$2" 2>&1 | head -1 ;;
 	buildah | podman) podman $(st "$1") run --rm --network none "$2" 2>&1 | head -1 ;;
 	buildkit) dk run --rm --network none "$2" 2>&1 | head -1 ;;
 	esac
@@ -176,7 +193,8 @@ echo "tool,case,run,phase,wall_s,maxrss_kb,dockerd_rss_kb,rc,load1" >"$RES"
 echo "tool,case,run,output,check" >"$CHK"
 : >"$OUT/commands.txt"
 : >"$OUT/skipped.txt"
-log "kiln $KILN ($("$KILN" version | head -1)); RUNS=$RUNS SETTLE=$SETTLE; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+log "kiln $KILN ($("$KILN" version | head -1)); RUNS=$RUNS SETTLE=$SETTLE REST=$REST;" \
+	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 for c in $CASES; do
 	cdir=$HERE/cases/$c
@@ -192,6 +210,7 @@ for c in $CASES; do
 	if [[ -x $cdir/prepare.sh ]]; then "$cdir/prepare.sh" "$ctx"; fi
 	cp "$cdir/$TOUCH" "$OUT/orig/$c.touch" 2>/dev/null || cp "$ctx/$TOUCH" "$OUT/orig/$c.touch"
 
+	tools=()
 	for tool in $TOOLS; do
 		if ! available "$tool"; then
 			log "SKIPPED: $tool is not available (see bench/peers/README.md)"
@@ -199,16 +218,28 @@ for c in $CASES; do
 			continue
 		fi
 		build_cmd "$tool" "$c" "$ctx" >>"$OUT/commands.txt"
-		for run in $(seq 1 "$RUNS"); do
-			cp "$OUT/orig/$c.touch" "$ctx/$TOUCH"
+		tools+=("$tool")
+	done
+	failed=" "
+	for run in $(seq 1 "$RUNS"); do
+		for tool in "${tools[@]}"; do
+			[[ $failed == *" $tool "* ]] && continue
 			t0=$(date +%s%N)
 			reset_tool "$tool" "$BASES"
 			log "$tool: reset, bases pulled (untimed): $(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.2f", (b - a) / 1e9}') s"
+		done
+		log "run $run of $c: $SETTLE s of rest after the resets"
+		sync
+		sleep "$SETTLE"
+		for tool in "${tools[@]}"; do
+			[[ $failed == *" $tool "* ]] && continue
+			cp "$OUT/orig/$c.touch" "$ctx/$TOUCH"
 			sync
-			sleep "$SETTLE"
+			sleep "$REST"
 			if ! measure "$tool" "$c" "$run" cold "$ctx"; then
 				log "cold build of $c failed for $tool: skipping its other runs"
-				break
+				failed+="$tool "
+				continue
 			fi
 			out=$(run_image "$tool" "bench-$c:latest" || true)
 			chk=FAIL
@@ -219,8 +250,8 @@ for c in $CASES; do
 			edit_file "$ctx/$TOUCH" "$tool-$run-$(date +%s%N)"
 			measure "$tool" "$c" "$run" touch "$ctx" || true
 		done
-		cp "$OUT/orig/$c.touch" "$ctx/$TOUCH"
 	done
+	cp "$OUT/orig/$c.touch" "$ctx/$TOUCH"
 done
 log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
