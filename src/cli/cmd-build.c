@@ -89,7 +89,7 @@ static const struct cli_spec spec = {
 			{ "progress", 0, CLI_OPT_STRING, &arg_progress, "MODE",
 			  "auto (tty on a terminal, else plain), tty, plain or quiet" },
 			{ "quiet", 'q', CLI_OPT_FLAG, &arg_quiet, NULL,
-			  "no progress; print the image id (--progress=quiet)" },
+			  "no progress; print the image id" },
 			{ "output", 'o', CLI_OPT_LIST, &arg_outputs, "SPEC",
 			  "type=image|oci|docker|local|tar|registry[,dest=PATH][,tar=BOOL]"
 			  "[,compression=gzip|zstd|uncompressed][,compression-level=N][,force-"
@@ -606,6 +606,11 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 					       "--progress is auto, tty, plain or quiet, not '%s'",
 					       arg_progress);
 	}
+	/* as buildx: -q is --progress=quiet that also prints the image id */
+	if (arg_quiet && arg_progress && strcmp(arg_progress, "auto") != 0 &&
+	    strcmp(arg_progress, "quiet") != 0)
+		return cli_usage_error(&spec, "--progress=%s and --quiet cannot be used together",
+				       arg_progress);
 	if (arg_quiet)
 		a->mode = CLI_BUILD_PROGRESS_QUIET;
 	if (!arg_network || !strcmp(arg_network, "default"))
@@ -644,7 +649,7 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 		if (to_stdout && env->stdout_tty)
 			return cli_usage_error(&spec,
 					       "refusing to write a tar to a terminal (dest=-)");
-		if (to_stdout && a->mode == CLI_BUILD_PROGRESS_QUIET)
+		if (to_stdout && arg_quiet)
 			return cli_usage_error(&spec,
 					       "--quiet prints the image id on stdout, where "
 					       "dest=- writes a tar");
@@ -778,7 +783,7 @@ static int run_build(struct cli_env *env, struct build_args *a)
 	if (r < 0)
 		return cli_report(env, &err);
 	int rc = CLI_EXIT_OK;
-	if (a->mode == CLI_BUILD_PROGRESS_QUIET)
+	if (arg_quiet)
 		printf("%s\n", res.config.str);
 	if (arg_iidfile && write_text(arg_iidfile, res.config.str, &err) < 0)
 		rc = cli_report(env, &err);

@@ -34,7 +34,11 @@ test_expect_success 'usage errors exit 2' '
 	test_expect_code 2 kiln build -o type=floppy,dest=x empty 2>err &&
 	test_grep "unknown output type" err &&
 	test_expect_code 2 kiln build --build-arg =x empty 2>err &&
-	test_expect_code 2 kiln build --label nolabel empty 2>err
+	test_expect_code 2 kiln build --label nolabel empty 2>err &&
+	test_expect_code 2 kiln build -q --progress=plain empty 2>err &&
+	test_grep "progress=plain and --quiet cannot be used together" err &&
+	test_expect_code 2 kiln build -q -o - empty 2>err &&
+	test_grep "dest=- writes a tar" err
 '
 
 test_expect_success 'a missing Dockerfile is an error, not a usage error' '
@@ -56,6 +60,17 @@ test_expect_success ROOT,OVERLAY,BUSYBOX '-q prints the image id; --iidfile and 
 	test "$(jq -r ".[\"image.name\"]" meta.json)" = docker.io/library/cli:1 &&
 	test "$(jq -r ".[\"kiln.steps.total\"]" meta.json)" = 1 &&
 	test "$(jq -r ".[\"kiln.steps\"][0].name" meta.json)" = "[2/2] RUN echo built >/built"
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX '--progress=quiet prints nothing; -q with it still the id' '
+	kiln build --progress=quiet -t cli:1 ctx >out 2>err &&
+	test ! -s out &&
+	test ! -s err &&
+	kiln build -q --progress=quiet -t cli:1 ctx >id2 &&
+	test "$(cat id2)" = "$(cat iid)" &&
+	kiln build --progress=quiet -o - ctx >fs.tar &&
+	tar -tf fs.tar >list &&
+	test_grep "^built$" list
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX '-f names the Dockerfile; -f - reads it from stdin' '
@@ -86,8 +101,8 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'build args: given, from the environmen
 	ARG WHO
 	RUN echo "\$GREETING \$WHO" >/greeting
 	EOF
-	WHO=world kiln build -q -t cli:args --build-arg GREETING=hi --build-arg WHO \
-		--build-arg UNUSED=1 --progress=plain ctx >id 2>err &&
+	WHO=world kiln build -t cli:args --build-arg GREETING=hi --build-arg WHO \
+		--build-arg UNUSED=1 --progress=plain ctx 2>err &&
 	test_grep "build-args \[UNUSED\] were not consumed" err &&
 	kiln run --rm cli:args cat /greeting >out && echo "hi world" >expect && test_cmp expect out
 '
