@@ -62,7 +62,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX '-q prints the image id; --iidfile and 
 	test "$(jq -r ".[\"kiln.steps\"][0].name" meta.json)" = "[2/2] RUN echo built >/built"
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX '--progress=quiet prints nothing; -q with it still the id' '
+test_expect_success ROOT,OVERLAY,BUSYBOX '--progress=quiet prints nothing, -q the id' '
 	kiln build --progress=quiet -t cli:1 ctx >out 2>err &&
 	test ! -s out &&
 	test ! -s err &&
