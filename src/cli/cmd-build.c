@@ -30,6 +30,7 @@ static const char *arg_epoch;
 static int arg_no_cache;
 static int arg_pull;
 static int arg_push;
+static int arg_load;
 static int arg_quiet;
 static long arg_jobs;
 static struct kiln_strv arg_tags = KILN_STRV_INIT;
@@ -49,8 +50,8 @@ static const struct cli_spec spec = {
 		 "[--label K=V]... [--no-cache] [--pull] [--platform P] [--network MODE] "
 		 "[--secret SPEC]... [--ssh SPEC]... [--allow ENTITLEMENT]... "
 		 "[--cache-from SPEC]... [--cache-to SPEC]... "
-		 "[--progress MODE] [-o SPEC]... [--push] [--iidfile F] [--metadata-file F] "
-		 "[--build-context NAME=VALUE]... [-j N] CONTEXT|URL|-",
+		 "[--progress MODE] [-o SPEC]... [--push] [--load] [--iidfile F] "
+		 "[--metadata-file F] [--build-context NAME=VALUE]... [-j N] CONTEXT|URL|-",
 	.summary = "Build an image from a Dockerfile and a context, the way BuildKit does.",
 	.opts =
 		(const struct cli_opt[]){
@@ -97,6 +98,8 @@ static const struct cli_spec spec = {
 			  "a bare DIR means type=local,dest=DIR and - means type=tar,dest=-" },
 			{ "push", 0, CLI_OPT_FLAG, &arg_push, NULL,
 			  "push the image to its registry (-t)" },
+			{ "load", 0, CLI_OPT_FLAG, &arg_load, NULL,
+			  "keep the image in the store (-o type=image) beside other outputs" },
 			{ "iidfile", 0, CLI_OPT_STRING, &arg_iidfile, "FILE",
 			  "write the image id to FILE" },
 			{ "metadata-file", 0, CLI_OPT_STRING, &arg_metadata, "FILE",
@@ -133,7 +136,7 @@ static void reset_args(void)
 {
 	arg_file = arg_target = arg_platform = arg_network = arg_progress = NULL;
 	arg_iidfile = arg_metadata = arg_epoch = NULL;
-	arg_no_cache = arg_pull = arg_push = arg_quiet = 0;
+	arg_no_cache = arg_pull = arg_push = arg_load = arg_quiet = 0;
 	arg_jobs = 0;
 	memset(&arg_reg, 0, sizeof(arg_reg));
 	arg_reg.retries = -1;
@@ -632,18 +635,17 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 			return rc;
 		n_out++;
 	}
-	if (arg_push) {
-		int any_image = 0;
-		for (size_t i = 0; i < n_out; i++)
-			if (a->outputs[i].type == KILN_BUILD_OUTPUT_IMAGE) {
-				a->outputs[i].push = 1;
-				any_image = 1;
-			}
-		if (!any_image)
-			a->outputs[n_out++] =
-				(struct kiln_build_output){ .type = KILN_BUILD_OUTPUT_IMAGE,
-							    .push = 1 };
-	}
+	/* --push and --load (buildx's -o type=docker; the store is kiln's
+	 * image store) each add one image output if there is none yet */
+	int any_image = 0;
+	for (size_t i = 0; i < n_out; i++)
+		if (a->outputs[i].type == KILN_BUILD_OUTPUT_IMAGE) {
+			a->outputs[i].push |= arg_push;
+			any_image = 1;
+		}
+	if (!any_image && (arg_push || arg_load))
+		a->outputs[n_out++] = (struct kiln_build_output){
+			.type = KILN_BUILD_OUTPUT_IMAGE, .push = arg_push };
 	for (size_t i = 0; i < n_out; i++) {
 		int to_stdout = a->outputs[i].dest && !strcmp(a->outputs[i].dest, "-");
 		if (to_stdout && env->stdout_tty)

@@ -107,7 +107,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'type=tar and -o -: the root filesystem
 	test_grep "prints the image id on stdout" err
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'several outputs at once; -t names the image only with type=image' '
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'several outputs; -t names only with type=image or --load' '
 	kiln build -q -t localhost/out:2 -o type=local,dest=l2 \
 		-o type=oci,dest=o2,tar=false ctx >id2 &&
 	test_cmp id id2 && check_tree l2 &&
@@ -116,7 +116,10 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'several outputs at once; -t names t
 	test_expect_code 1 kiln inspect localhost/out:2 2>err &&
 	kiln build -q -t localhost/out:3 -o type=image -o type=local,dest=l3 ctx >id3 &&
 	test_cmp id id3 && check_tree l3 &&
-	kiln inspect localhost/out:3 >insp && test_grep "\"Id\": \"$(cat id)\"" insp
+	kiln inspect localhost/out:3 >insp && test_grep "\"Id\": \"$(cat id)\"" insp &&
+	kiln build -q -t localhost/out:4 --load -o type=local,dest=l4 ctx >id4 &&
+	test_cmp id id4 && check_tree l4 &&
+	kiln inspect localhost/out:4 >insp && test_grep "\"Id\": \"$(cat id)\"" insp
 '
 
 layer_types() {
