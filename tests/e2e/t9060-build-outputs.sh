@@ -107,7 +107,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'type=tar and -o -: the root filesystem
 	test_grep "prints the image id on stdout" err
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'several outputs; -t names only with type=image or --load' '
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'outputs at once; -t names it with type=image, --load' '
 	kiln build -q -t localhost/out:2 -o type=local,dest=l2 \
 		-o type=oci,dest=o2,tar=false ctx >id2 &&
 	test_cmp id id2 && check_tree l2 &&
