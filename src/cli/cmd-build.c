@@ -31,6 +31,7 @@ static int arg_no_cache;
 static int arg_pull;
 static int arg_push;
 static int arg_load;
+static int arg_check;
 static int arg_quiet;
 static long arg_jobs;
 static struct kiln_strv arg_tags = KILN_STRV_INIT;
@@ -98,6 +99,8 @@ static const struct cli_spec spec = {
 			  "a bare DIR means type=local,dest=DIR and - means type=tar,dest=-" },
 			{ "push", 0, CLI_OPT_FLAG, &arg_push, NULL,
 			  "push the image to its registry (-t)" },
+			{ "check", 0, CLI_OPT_FLAG, &arg_check, NULL,
+			  "run BuildKit's build checks and build nothing (exit 1 on a warning)" },
 			{ "load", 0, CLI_OPT_FLAG, &arg_load, NULL,
 			  "keep the image in the store (-o type=image) beside other outputs" },
 			{ "iidfile", 0, CLI_OPT_STRING, &arg_iidfile, "FILE",
@@ -136,7 +139,7 @@ static void reset_args(void)
 {
 	arg_file = arg_target = arg_platform = arg_network = arg_progress = NULL;
 	arg_iidfile = arg_metadata = arg_epoch = NULL;
-	arg_no_cache = arg_pull = arg_push = arg_load = arg_quiet = 0;
+	arg_no_cache = arg_pull = arg_push = arg_load = arg_check = arg_quiet = 0;
 	arg_jobs = 0;
 	memset(&arg_reg, 0, sizeof(arg_reg));
 	arg_reg.retries = -1;
@@ -352,6 +355,45 @@ static json_t *misses_json(const struct kiln_build_result *res)
 		}
 	}
 	return a;
+}
+
+static void print_warning_short(const struct kiln_build_warning *w)
+{
+	if (w->line > 0)
+		fprintf(stderr, " - %s: %s (line %d)\n", w->rule, w->message, w->line);
+	else
+		fprintf(stderr, " - %s: %s\n", w->rule, w->message);
+}
+
+/* --check, as buildx prints the lint result: on stdout, exit 1 on any finding */
+static int print_check(const struct kiln_build_result *res, const char *df_name)
+{
+	if (res->n_warnings == 1)
+		printf("Check complete, 1 warning has been found!\n");
+	else if (res->n_warnings)
+		printf("Check complete, %zu warnings have been found!\n", res->n_warnings);
+	for (size_t i = 0; i < res->n_warnings; i++) {
+		const struct kiln_build_warning *w = &res->warnings[i];
+		printf("\nWARNING: %s%s%s\n%s\n", w->rule, w->url ? " - " : "",
+		       w->url ? w->url : "", w->message);
+		if (w->line > 0)
+			printf("%s:%d\n", df_name ? df_name : "Dockerfile", w->line);
+	}
+	if (res->check_error) {
+		if (res->n_warnings)
+			printf("\n");
+		fflush(stdout);
+		if (res->check_error_line > 0)
+			fprintf(stderr, "error: %s:%d: %s\n", df_name ? df_name : "Dockerfile",
+				res->check_error_line, res->check_error);
+		else
+			fprintf(stderr, "error: %s\n", res->check_error);
+	} else if (!res->n_warnings) {
+		printf("Check complete, no warnings found.\n");
+	}
+	if (fflush(stdout) == EOF)
+		return CLI_EXIT_FAIL;
+	return res->n_warnings || res->check_error ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
 static int write_metadata(const char *path, const struct kiln_build_result *res,
@@ -756,7 +798,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	o->tags = (const char *const *) arg_tags.items;
 	o->n_tags = arg_tags.len;
 	o->platform = arg_platform;
-	o->flags = (arg_no_cache ? KILN_BUILD_NO_CACHE : 0) | (arg_pull ? KILN_BUILD_PULL : 0);
+	o->flags = (arg_no_cache ? KILN_BUILD_NO_CACHE : 0) | (arg_pull ? KILN_BUILD_PULL : 0) |
+		   (arg_check ? KILN_BUILD_CHECK_ONLY : 0);
 	o->jobs = (unsigned) arg_jobs;
 	o->outputs = a->outputs;
 	o->n_outputs = n_out;
@@ -784,6 +827,18 @@ static int run_build(struct cli_env *env, struct build_args *a)
 	cli_build_progress_finish(prog);
 	if (r < 0)
 		return cli_report(env, &err);
+	if (arg_check) {
+		int rc = print_check(&res, a->o.dockerfile_name);
+		kiln_build_result_release(&res);
+		return rc;
+	}
+	/* as BuildKit: the checks' warnings after the progress, not with -q */
+	if (a->mode != CLI_BUILD_PROGRESS_QUIET && res.n_warnings) {
+		fprintf(stderr, "\n %zu warning%s found (kiln build --check shows more):\n",
+			res.n_warnings, res.n_warnings == 1 ? "" : "s");
+		for (size_t i = 0; i < res.n_warnings; i++)
+			print_warning_short(&res.warnings[i]);
+	}
 	int rc = CLI_EXIT_OK;
 	if (arg_quiet)
 		printf("%s\n", res.config.str);

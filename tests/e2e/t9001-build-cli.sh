@@ -158,6 +158,31 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'tty progress: the live view and its su
 	test_grep " => \[2/2\] RUN echo one; echo two" tty
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'build checks: warnings after a build, --check, error' '
+	mkdir -p ck &&
+	printf "FROM %s as BUILD\nCMD echo hi\n" $BB >ck/Dockerfile &&
+	kiln build --progress=plain -t cli:checks ck 2>err &&
+	test_grep "^ 3 warnings found" err &&
+	test_grep "^ - StageNameCasing: Stage name .BUILD. should be lowercase (line 1)$" err &&
+	test_grep "^ - JSONArgsRecommended: JSON arguments recommended for CMD" err &&
+	kiln build -q -t cli:checks ck >id 2>err &&
+	! grep -q "warnings found" err &&
+	test_expect_code 1 kiln build --check --progress=quiet ck >out &&
+	test_grep "^Check complete, 3 warnings have been found!$" out &&
+	u=https://docs.docker.com/go/dockerfile/rule &&
+	test_grep "^WARNING: FromAsCasing - $u/from-as-casing/$" out &&
+	test_grep "^Dockerfile:2$" out &&
+	{ echo "# check=error=true"; cat ck/Dockerfile; } >ck/Dockerfile.strict &&
+	test_expect_code 1 kiln build -f ck/Dockerfile.strict --progress=quiet ck 2>err &&
+	test_grep "lint violation found for rules: .*JSONArgsRecommended" err &&
+	test_expect_code 1 kiln build -f ck/Dockerfile.strict --check --progress=quiet ck \
+		>out 2>err &&
+	test_grep "lint violation found" err &&
+	{ echo "# check=skip=all"; cat ck/Dockerfile; } >ck/Dockerfile.quiet &&
+	kiln build -f ck/Dockerfile.quiet --check --progress=quiet ck >out &&
+	test_grep "^Check complete, no warnings found.$" out
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'a failed RUN shows its output tail and exits 1' '
 	printf "FROM %s\nRUN echo first-line; echo to-stderr >&2; exit 3\n" $BB >ctx/Dockerfile &&
 	test_expect_code 1 kiln build --progress=quiet ctx 2>err &&

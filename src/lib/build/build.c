@@ -22,6 +22,7 @@
 #include "build/contexts.h"
 #include "build/explain.h"
 #include "build/remote-cache.h"
+#include "dockerfile/checks.h"
 #include "build/mounts.h"
 #include "ref/ref.h"
 
@@ -250,6 +251,66 @@ static int make_graph(struct bb *b, int offline, struct kiln_df_graph **ret, str
 	int r = kiln_df_graph_new(b->model, &go, ret, err);
 	b->images_offline = 0;
 	return r;
+}
+
+static int ignore_match_hook(void *ud, const char *path, struct kiln_error *err)
+{
+	struct bb *b = ud;
+	return kiln_ignore_matches_or_parent(b->ignore, path, strlen(path), NULL, err);
+}
+
+/*
+ * BuildKit's build checks, with the graph's hooks: the warnings a build
+ * prints at its end, and `# check=error=true` failing it before any step;
+ * with KILN_BUILD_CHECK_ONLY every stage's, into the result only.
+ */
+static int run_checks(struct bb *b, struct kiln_build_result *ret, struct kiln_error *err)
+{
+	int check_only = (b->o->flags & KILN_BUILD_CHECK_ONLY) != 0;
+	int with_ignore = b->ignore && kiln_ignore_matcher_count(b->ignore) > 0;
+	struct kiln_df_hooks hooks = {
+		.userdata = b,
+		.image_config = bb_image_config_hook,
+		.reference_check = ref_check,
+		.ignore_matches = with_ignore ? ignore_match_hook : NULL,
+		.ignore_has_exceptions =
+			with_ignore ? kiln_ignore_matcher_has_exceptions(b->ignore) : 0,
+		.named_context = b->o->n_contexts ? bb_context_stage_hook : NULL,
+	};
+	struct kiln_df_check_opts co = {
+		.mode = check_only ? KILN_DF_CHECK_LINT : KILN_DF_CHECK_BUILD,
+		.target = b->o->target,
+		.build_args = b->o->build_args,
+		.n_build_args = b->o->n_build_args,
+		.target_platform = b->o->platform ? &b->platform : NULL,
+		.hooks = &hooks,
+	};
+	cleanup(kiln_df_check_result_freep) struct kiln_df_check_result *cr = NULL;
+	int r = kiln_df_check_ast(b->ast, &co, &cr, err);
+	if (r < 0)
+		return r;
+	if (cr->n_warnings) {
+		ret->warnings = kiln_calloc(cr->n_warnings, sizeof(*ret->warnings));
+		if (!ret->warnings)
+			return oom(err);
+	}
+	for (size_t i = 0; i < cr->n_warnings; i++) {
+		const struct kiln_df_check_warning *w = &cr->warnings[i];
+		struct kiln_build_warning *o = &ret->warnings[ret->n_warnings++];
+		o->rule = kiln_strdup(w->rule->name);
+		o->message = kiln_strdup(w->message);
+		o->url = w->rule->url;
+		o->line = w->line;
+		if (!o->rule || !o->message)
+			return oom(err);
+	}
+	if (!cr->error || !(cr->error_from_checks || check_only))
+		return 0; /* other errors are the build's to report, in its words */
+	if (check_only) {
+		ret->check_error_line = cr->error_line;
+		return (ret->check_error = kiln_strdup(cr->error)) ? 0 : oom(err);
+	}
+	return kiln_fail_at(err, KILN_EPARSE, b->df_name, cr->error_line, 0, "%s", cr->error);
 }
 
 /* Parse, type, graph and plan: every Dockerfile error before any work. */
@@ -534,6 +595,12 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 		r = bb_cache_init(&b, err);
 	if (r >= 0)
 		r = prepare(&b, err);
+	if (r >= 0)
+		r = run_checks(&b, ret, err);
+	if (r >= 0 && (o->flags & KILN_BUILD_CHECK_ONLY)) {
+		bb_release(&b);
+		return 0;
+	}
 	if (r >= 0)
 		r = bb_runmounts_check(&b, err);
 	/* --cache-from: before any step (a missing cache is only a warning) */

@@ -82,6 +82,9 @@ struct kiln_build_output {
 enum kiln_build_flags {
 	KILN_BUILD_NO_CACHE = 1 << 0, /* run every step; the cache is still written */
 	KILN_BUILD_PULL = 1 << 1,     /* pull every base image even when the store has it */
+	/* --check: BuildKit's build checks over every stage (the target's when
+	 * one is named), and nothing built */
+	KILN_BUILD_CHECK_ONLY = 1 << 2,
 };
 
 enum kiln_build_network {
@@ -317,7 +320,22 @@ struct kiln_build_miss {
 	size_t files_changed; /* source files that differ (details hold the first ones) */
 };
 
+/** A warning of BuildKit's build checks (docs/lint-rules.md has the rules). */
+struct kiln_build_warning {
+	char *rule;	 /* "JSONArgsRecommended" */
+	const char *url; /* its documentation; static, may be NULL */
+	char *message;	 /* BuildKit's text */
+	int line;	 /* in the Dockerfile; 0: none */
+};
+
 struct kiln_build_result {
+	/* BuildKit's build checks: what a build prints, or --check reports */
+	struct kiln_build_warning *warnings;
+	size_t n_warnings;
+	/* KILN_BUILD_CHECK_ONLY: the Dockerfile's error as BuildKit words it
+	 * (a `# check=error=true` violation included), NULL if none */
+	char *check_error;
+	int check_error_line;
 	struct kiln_digest manifest;
 	struct kiln_digest config; /* the image id */
 	int64_t manifest_size;

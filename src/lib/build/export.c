@@ -50,6 +50,12 @@ void kiln_build_result_release(struct kiln_build_result *r)
 	}
 	free(r->records);
 	bb_explain_misses_free(r->misses, r->n_misses);
+	for (size_t i = 0; i < r->n_warnings; i++) {
+		free(r->warnings[i].rule);
+		free(r->warnings[i].message);
+	}
+	free(r->warnings);
+	free(r->check_error);
 	memset(r, 0, sizeof(*r));
 }
 
