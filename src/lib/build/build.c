@@ -22,8 +22,8 @@
 #include "build/contexts.h"
 #include "build/explain.h"
 #include "build/remote-cache.h"
-#include "dockerfile/checks.h"
 #include "build/mounts.h"
+#include "dockerfile/checks.h"
 #include "ref/ref.h"
 
 static int oom(struct kiln_error *err)
