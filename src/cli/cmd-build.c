@@ -365,8 +365,27 @@ static void print_warning_short(const struct kiln_build_warning *w)
 		fprintf(stderr, " - %s: %s\n", w->rule, w->message);
 }
 
+/* The warning's lines of the Dockerfile, marked, with up to two lines around them. */
+static void print_source(const char *data, size_t len, int first, int last)
+{
+	int from = first > 2 ? first - 2 : 1, to = last + 2, line = 1;
+	const char *p = data, *end = data + len;
+	printf("--------------------\n");
+	while (p < end && line <= to) {
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+		const char *mark = line >= first && line <= last ? ">>>" : "   ";
+		if (line >= from)
+			printf(" %3d | %s %.*s\n", line, mark, (int) n, p);
+		p += n + (nl ? 1 : 0);
+		line++;
+	}
+	printf("--------------------\n");
+}
+
 /* --check, as buildx prints the lint result: on stdout, exit 1 on any finding */
-static int print_check(const struct kiln_build_result *res, const char *df_name)
+static int print_check(const struct kiln_build_result *res, const char *df_name,
+		       const char *df_data, size_t df_len)
 {
 	if (res->n_warnings == 1)
 		printf("Check complete, 1 warning has been found!\n");
@@ -378,6 +397,8 @@ static int print_check(const struct kiln_build_result *res, const char *df_name)
 		       w->url ? w->url : "", w->message);
 		if (w->line > 0)
 			printf("%s:%d\n", df_name ? df_name : "Dockerfile", w->line);
+		if (w->line > 0 && df_data)
+			print_source(df_data, df_len, w->line, w->end_line);
 	}
 	if (res->check_error) {
 		if (res->n_warnings)
@@ -828,7 +849,8 @@ static int run_build(struct cli_env *env, struct build_args *a)
 	if (r < 0)
 		return cli_report(env, &err);
 	if (arg_check) {
-		int rc = print_check(&res, a->o.dockerfile_name);
+		int rc = print_check(&res, a->o.dockerfile_name, a->o.dockerfile,
+				     a->o.dockerfile_len);
 		kiln_build_result_release(&res);
 		return rc;
 	}

@@ -172,6 +172,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'build checks: warnings after a build, 
 	u=https://docs.docker.com/go/dockerfile/rule &&
 	test_grep "^WARNING: FromAsCasing - $u/from-as-casing/$" out &&
 	test_grep "^Dockerfile:2$" out &&
+	test_grep "^   2 | >>> CMD echo hi$" out &&
 	{ echo "# check=error=true"; cat ck/Dockerfile; } >ck/Dockerfile.strict &&
 	test_expect_code 1 kiln build -f ck/Dockerfile.strict --progress=quiet ck 2>err &&
 	test_grep "lint violation found for rules: .*JSONArgsRecommended" err &&

@@ -301,6 +301,7 @@ static int run_checks(struct bb *b, struct kiln_build_result *ret, struct kiln_e
 		o->message = kiln_strdup(w->message);
 		o->url = w->rule->url;
 		o->line = w->line;
+		o->end_line = w->end_line > w->line ? w->end_line : w->line;
 		if (!o->rule || !o->message)
 			return oom(err);
 	}

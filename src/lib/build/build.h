@@ -325,7 +325,7 @@ struct kiln_build_warning {
 	char *rule;	 /* "JSONArgsRecommended" */
 	const char *url; /* its documentation; static, may be NULL */
 	char *message;	 /* BuildKit's text */
-	int line;	 /* in the Dockerfile; 0: none */
+	int line, end_line; /* in the Dockerfile; 0: none */
 };
 
 struct kiln_build_result {
