@@ -15,7 +15,8 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'setup: a busybox base image' '
 test_expect_success '--help describes the flags' '
 	kiln build --help >out &&
 	for f in --file --tag --target --build-arg --label --no-cache --pull --platform \
-		--network --progress --output --push --load --iidfile --metadata-file --jobs; do
+		--network --progress --output --push --load --check --iidfile --metadata-file \
+		--jobs; do
 		test_grep -e "$f" out || return 1
 	done
 '
