@@ -100,6 +100,12 @@ static void kl1007(struct lint_file *f, const struct kiln_strv *found)
 	}
 }
 
+void lint_context_memo_init(struct lint_context_memo *m)
+{
+	*m = (struct lint_context_memo){ 0 };
+	pthread_mutex_init(&m->lock, NULL);
+}
+
 void lint_context_memo_release(struct lint_context_memo *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
@@ -108,12 +114,17 @@ void lint_context_memo_release(struct lint_context_memo *m)
 		kiln_strv_release(&m->v[i].found);
 	}
 	free(m->v);
-	memset(m, 0, sizeof(*m));
+	m->v = NULL;
+	m->n = 0;
+	pthread_mutex_destroy(&m->lock);
 }
 
 struct kiln_lint_cache *kiln_lint_cache_new(void)
 {
-	return kiln_calloc(1, sizeof(struct kiln_lint_cache));
+	struct kiln_lint_cache *c = kiln_calloc(1, sizeof(*c));
+	if (c)
+		lint_context_memo_init(&c->memo);
+	return c;
 }
 
 void kiln_lint_cache_free(struct kiln_lint_cache *c)
@@ -218,8 +229,8 @@ int lint_rules_context(struct lint_file *f, struct kiln_error *err)
 	kiln_ignore_matcher_free(m);
 	kiln_strv_release(&present);
 	/* held through the walk: files that share a context walk it once */
-	if (f->ctx_lock)
-		pthread_mutex_lock(f->ctx_lock);
+	if (f->ctx_memo)
+		pthread_mutex_lock(&f->ctx_memo->lock);
 	const struct lint_context_walk *known =
 		r >= 0 ? memo_find(f->ctx_memo, dir, ignore_path) : NULL;
 	if (known) {
@@ -258,8 +269,8 @@ int lint_rules_context(struct lint_file *f, struct kiln_error *err)
 			kiln_ignore_filter_free(flt);
 		}
 	}
-	if (f->ctx_lock)
-		pthread_mutex_unlock(f->ctx_lock);
+	if (f->ctx_memo)
+		pthread_mutex_unlock(&f->ctx_memo->lock);
 	kiln_ignore_list_release(&list);
 	free(ignore_path);
 	close(root);

@@ -73,7 +73,10 @@ struct lint_context_walk {
 	int truncated;
 };
 
+/* What walks of build contexts found; `lock` is held by a file from lookup
+ * to insert, so files that share a context walk it once. */
 struct lint_context_memo {
+	pthread_mutex_t lock;
 	struct lint_context_walk *v;
 	size_t n;
 };
@@ -83,6 +86,7 @@ struct kiln_lint_cache {
 	struct lint_context_memo memo;
 };
 
+void lint_context_memo_init(struct lint_context_memo *m);
 void lint_context_memo_release(struct lint_context_memo *m);
 
 struct lint_file {
@@ -106,7 +110,6 @@ struct lint_file {
 	size_t n_raw, raw_alloc;
 	struct kiln_strv *notes;
 	struct lint_context_memo *ctx_memo; /* shared by a batch or a cache; NULL: none */
-	pthread_mutex_t *ctx_lock;          /* taken around ctx_memo; NULL: one thread */
 	int nomem;
 	int truncated;
 };

@@ -530,7 +530,6 @@ struct batch {
 	struct kiln_lint_report **reps;
 	size_t n;
 	struct lint_context_memo contexts; /* without opts->cache */
-	pthread_mutex_t ctx_lock;          /* for the memo, whichever it is */
 };
 
 static void batch_release(struct batch *b)
@@ -543,7 +542,6 @@ static void batch_release(struct batch *b)
 	free(b->opts);
 	free(b->reps);
 	lint_context_memo_release(&b->contexts);
-	pthread_mutex_destroy(&b->ctx_lock);
 }
 
 /*
@@ -664,7 +662,7 @@ int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
 	if (!opts)
 		opts = &no_opts;
 	struct batch b = { 0 };
-	pthread_mutex_init(&b.ctx_lock, NULL);
+	lint_context_memo_init(&b.contexts);
 	b.files = kiln_calloc(n ? n : 1, sizeof(*b.files));
 	b.opts = kiln_calloc(n ? n : 1, sizeof(*b.opts));
 	b.reps = kiln_calloc(n ? n : 1, sizeof(*b.reps));
@@ -690,8 +688,7 @@ int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
 						 .opts = &b.opts[i],
 						 .notes = &b.reps[i]->notes,
 						 .ctx_memo = opts->cache ? &opts->cache->memo
-									 : &b.contexts,
-						 .ctx_lock = &b.ctx_lock };
+									 : &b.contexts };
 	}
 	int r = batch_run(&b, err);
 	if (r < 0) {
