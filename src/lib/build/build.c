@@ -230,15 +230,21 @@ static int read_dockerfile(struct bb *b, char **owned, const char **data, size_t
 	return 0;
 }
 
-static int make_graph(struct bb *b, int offline, struct kiln_df_graph **ret, struct kiln_error *err)
+/* What the front end asks the build while it types the stages: the graph's and the checks'. */
+static struct kiln_df_hooks graph_hooks(struct bb *b)
 {
-	struct kiln_df_hooks hooks = {
+	return (struct kiln_df_hooks){
 		.userdata = b,
 		.image_config = bb_image_config_hook,
 		.reference_check = ref_check,
 		/* --build-context NAME=... replaces the stage NAME */
 		.named_context = b->o->n_contexts ? bb_context_stage_hook : NULL,
 	};
+}
+
+static int make_graph(struct bb *b, int offline, struct kiln_df_graph **ret, struct kiln_error *err)
+{
+	struct kiln_df_hooks hooks = graph_hooks(b);
 	struct kiln_df_graph_opts go = {
 		.target = b->o->target,
 		.build_args = b->o->build_args,
@@ -267,16 +273,11 @@ static int ignore_match_hook(void *ud, const char *path, struct kiln_error *err)
 static int run_checks(struct bb *b, struct kiln_build_result *ret, struct kiln_error *err)
 {
 	int check_only = (b->o->flags & KILN_BUILD_CHECK_ONLY) != 0;
-	int with_ignore = b->ignore && kiln_ignore_matcher_count(b->ignore) > 0;
-	struct kiln_df_hooks hooks = {
-		.userdata = b,
-		.image_config = bb_image_config_hook,
-		.reference_check = ref_check,
-		.ignore_matches = with_ignore ? ignore_match_hook : NULL,
-		.ignore_has_exceptions =
-			with_ignore ? kiln_ignore_matcher_has_exceptions(b->ignore) : 0,
-		.named_context = b->o->n_contexts ? bb_context_stage_hook : NULL,
-	};
+	struct kiln_df_hooks hooks = graph_hooks(b);
+	if (b->ignore && kiln_ignore_matcher_count(b->ignore) > 0) {
+		hooks.ignore_matches = ignore_match_hook; /* CopyIgnoredFile */
+		hooks.ignore_has_exceptions = kiln_ignore_matcher_has_exceptions(b->ignore);
+	}
 	struct kiln_df_check_opts co = {
 		.mode = check_only ? KILN_DF_CHECK_LINT : KILN_DF_CHECK_BUILD,
 		.target = b->o->target,
