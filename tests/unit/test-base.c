@@ -138,6 +138,15 @@ static void test_strv(void)
 	TAP_INT_EQ(kiln_strv_find(&v, "x"), -1, "find missing");
 }
 
+static void test_cpus(void)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t all = kiln_cpus(0);
+	TAP_INT_EQ(all, online > 1 ? online : 1, "every online CPU without a bound");
+	TAP_INT_EQ(kiln_cpus(1), 1, "bounded by 1");
+	TAP_INT_EQ(kiln_cpus(all + 1), all, "a bound above the CPUs changes nothing");
+}
+
 static void test_digest(void)
 {
 	struct kiln_digest d;
@@ -205,6 +214,7 @@ int main(void)
 	test_buf();
 	test_arena();
 	test_strv();
+	test_cpus();
 	test_digest();
 	test_fs();
 	return tap_done();

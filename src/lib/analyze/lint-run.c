@@ -6,10 +6,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
+#include "base/ctx.h"
 #include "base/digest.h"
 #include "dockerfile/ast.h"
 
@@ -602,10 +602,7 @@ static void *pool_work(void *arg)
 
 static size_t pool_threads(size_t n)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t t = cpus > 1 ? (size_t) cpus : 1;
-	if (t > LINT_MAX_THREADS)
-		t = LINT_MAX_THREADS;
+	size_t t = kiln_cpus(LINT_MAX_THREADS);
 	if (t > n / LINT_FILES_PER_THREAD)
 		t = n / LINT_FILES_PER_THREAD;
 	return t ? t : 1;

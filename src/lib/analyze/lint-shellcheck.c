@@ -12,6 +12,7 @@
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
+#include "base/ctx.h"
 #include "base/fs.h"
 
 /*
@@ -369,10 +370,7 @@ static int collect(struct lint_file *f, struct job **jobs, size_t *n, size_t *al
 static int check_scripts(const struct lint_opts_view *ov, const char *dir, struct job *jobs,
 			 size_t n, struct kiln_error *err)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t procs = cpus > 1 ? (size_t)cpus : 1;
-	if (procs > SC_MAX_PROCS)
-		procs = SC_MAX_PROCS;
+	size_t procs = kiln_cpus(SC_MAX_PROCS);
 	/* the jobs by dialect, in their order within each */
 	struct job *by = kiln_calloc(n, sizeof(*by));
 	struct sc_run *runs = kiln_calloc(n, sizeof(*runs));

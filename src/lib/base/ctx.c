@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "alloc.h"
 
@@ -31,4 +32,11 @@ void kiln_log(const struct kiln_ctx *ctx, enum kiln_log_level level, const char 
 	va_end(ap);
 	ctx->log_fn(ctx->log_userdata, level, big);
 	free(big);
+}
+
+size_t kiln_cpus(size_t max)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t c = n > 1 ? (size_t)n : 1;
+	return max && c > max ? max : c;
 }

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 
 /**
  * What a library call needs from its caller that is not data: where debug
@@ -33,3 +34,7 @@ static inline int kiln_cancelled(const struct kiln_ctx *ctx)
 {
 	return ctx && ctx->cancel && *ctx->cancel;
 }
+
+/** The machine's online CPUs, at least 1 and at most `max` (0: no bound): how
+ *  many threads or processes a parallel part of kiln starts. */
+size_t kiln_cpus(size_t max);

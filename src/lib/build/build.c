@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/ctx.h"
 #include "build/build-private.h"
 #include "build/contexts.h"
 #include "build/explain.h"
@@ -548,8 +549,7 @@ static int setup(struct bb *b, struct kiln_error *err)
 	if (o->n_outputs > KILN_BUILD_MAX_OUTPUTS)
 		return kiln_fail(err, KILN_ELIMIT, 0, "more than %d outputs",
 				 KILN_BUILD_MAX_OUTPUTS);
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	b->slots = o->jobs ? o->jobs : (unsigned) (cpus > 0 ? cpus : 1);
+	b->slots = o->jobs ? o->jobs : (unsigned) kiln_cpus(KILN_BUILD_MAX_JOBS);
 	if (b->slots > KILN_BUILD_MAX_JOBS)
 		b->slots = KILN_BUILD_MAX_JOBS;
 	return 0;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/ctx.h"
 
 /* Listings shorter than this are not worth a hand-off. */
 #define PF_MIN 48
@@ -175,7 +176,7 @@ void walk_prefetch_offer(struct walk_prefetch *pf, size_t level, int fd, const c
 		return;
 	/* asked here, not when the walk starts: most walks list nothing this long */
 	if (!pf->cpus)
-		pf->cpus = (int) sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
+		pf->cpus = (int) kiln_cpus(2);
 	if (pf->cpus < 2)
 		return;
 	pthread_mutex_lock(&pf->mu);

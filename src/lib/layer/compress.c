@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "base/ctx.h"
 #include "layer/internal.h"
 
 const char *kiln_compression_name(enum kiln_compression c)
@@ -454,10 +455,9 @@ static void gz_pool_free(struct gz_pool *pl)
  * output is the same). */
 static struct gz_pool *gz_pool_new(int level)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (cpus < 2)
+	size_t nw = kiln_cpus(GZ_MAX_WORKERS);
+	if (nw < 2)
 		return NULL;
-	size_t nw = cpus > GZ_MAX_WORKERS ? GZ_MAX_WORKERS : (size_t) cpus;
 	struct gz_pool *pl = kiln_calloc(1, sizeof(*pl));
 	if (!pl)
 		return NULL;
