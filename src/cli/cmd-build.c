@@ -387,6 +387,7 @@ static void print_source(const char *data, size_t len, int first, int last)
 static int print_check(const struct kiln_build_result *res, const char *df_name,
 		       const char *df_data, size_t df_len)
 {
+	const char *name = df_name ? df_name : "Dockerfile";
 	if (res->n_warnings == 1)
 		printf("Check complete, 1 warning has been found!\n");
 	else if (res->n_warnings)
@@ -396,7 +397,7 @@ static int print_check(const struct kiln_build_result *res, const char *df_name,
 		printf("\nWARNING: %s%s%s\n%s\n", w->rule, w->url ? " - " : "",
 		       w->url ? w->url : "", w->message);
 		if (w->line > 0)
-			printf("%s:%d\n", df_name ? df_name : "Dockerfile", w->line);
+			printf("%s:%d\n", name, w->line);
 		if (w->line > 0 && df_data)
 			print_source(df_data, df_len, w->line, w->end_line);
 	}
@@ -405,8 +406,8 @@ static int print_check(const struct kiln_build_result *res, const char *df_name,
 			printf("\n");
 		fflush(stdout);
 		if (res->check_error_line > 0)
-			fprintf(stderr, "error: %s:%d: %s\n", df_name ? df_name : "Dockerfile",
-				res->check_error_line, res->check_error);
+			fprintf(stderr, "error: %s:%d: %s\n", name, res->check_error_line,
+				res->check_error);
 		else
 			fprintf(stderr, "error: %s\n", res->check_error);
 	} else if (!res->n_warnings) {
