@@ -64,6 +64,14 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ '--target build takes them from the 
 	kiln fsck >fsck.out && test_grep "no problems found" fsck.out
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'pruned once they have blobs: unpacked from those' '
+	kiln prune >/dev/null &&
+	kiln build --progress=plain --target build -o type=local,dest=rootfs ctx 2>out &&
+	test "$(step_states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
+	cmp ctx/big rootfs/src/big && echo 8388608 >expect && test_cmp expect rootfs/made &&
+	kiln fsck >fsck.out && test_grep "no problems found" fsck.out
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'those blobs are the ones an image build writes at once' '
 	R="--source-date-epoch 1000000000 -o type=image,rewrite-timestamp=true" &&
 	kiln build --progress=plain $R -t app:r ctx 2>out &&

@@ -649,6 +649,66 @@ static void test_keep(struct kiln_snapshotter *s)
 	kiln_error_release(&err);
 }
 
+/* kept under an id of the caller's without a tar: a later write gives the diff_id a commit gives */
+static void test_keep_unwritten(struct kiln_snapshotter *s)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_digest id, want = { 0 };
+	/* the two passes make their files at different times */
+	const struct kiln_layer_write_opts clamp = { .flags = KILN_WRITE_CLAMP_MTIME,
+						     .mtime_clamp = 1000000 };
+	uint8_t raw[32];
+	memset(raw, 0x5a, sizeof(raw));
+	kiln_digest_from_raw(&id, raw);
+	for (int pass = 0; pass < 2; pass++) {
+		struct kiln_snapshot_mount *m = NULL;
+		int r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m, &err);
+		int fd = r == 0 ? kiln_snapshot_mount_fd(m) : -1;
+		int f = fd >= 0 ? openat(fd, "etc/own", O_CREAT | O_WRONLY | O_CLOEXEC, 0600) : -1;
+		int ok = f >= 0 && write(f, "own\n", 4) == 4 && unlinkat(fd, "etc/a", 0) == 0;
+		if (f >= 0)
+			(void) close(f);
+		TAP_OK(ok, "unwritten keep (pass %d): a file and a deletion", pass);
+		struct kiln_layer_digests dg;
+		memset(&dg, 0x11, sizeof(dg));
+		int out = pass ? -1 : memfd_create("full", MFD_CLOEXEC);
+		r = r == 0 ? kiln_snapshot_commit(m, out, &clamp, &dg, &err) : r;
+		if (out >= 0)
+			(void) close(out);
+		if (pass == 0) {
+			want = dg.diff_id;
+			TAP_INT_EQ(r, 0, "a commit that writes: diff_id %s", want.hex);
+		} else {
+			TAP_OK(r == 0 && dg.diff_id.raw[0] == 0x11,
+			       "a commit with no fd writes nothing and leaves the digests alone");
+			r = kiln_snapshot_keep(m, &id, &err);
+			TAP_INT_EQ(r, 0, "kept under the caller's id%s%s", err.msg ? ": " : "",
+				   err.msg ? err.msg : "");
+		}
+		kiln_snapshot_mount_release(m);
+		kiln_error_release(&err);
+	}
+	TAP_INT_EQ(kiln_snapshot_has(s, &id, &err), 1, "the layer is there under that id");
+	struct kiln_digest chain[2] = { l1.d.diff_id, id };
+	struct kiln_snapshot_mount *m = NULL;
+	if (kiln_snapshot_mount(s, chain, 2, KILN_SNAPSHOT_RDONLY, &m, &err) == 0) {
+		int fd = kiln_snapshot_mount_fd(m);
+		const char *own = read_at(fd, "etc/own");
+		TAP_OK(own && strcmp(own, "own\n") == 0 && !exists_at(fd, "etc/a"),
+		       "mounted by that id: its file, its deletion");
+		kiln_snapshot_mount_release(m);
+	} else {
+		TAP_OK(0, "mount the layer kept under its own id: %s", err.msg ? err.msg : "?");
+	}
+	int out = memfd_create("later", MFD_CLOEXEC);
+	struct kiln_layer_digests dg;
+	int r = kiln_snapshot_write_layer(s, &id, out, &clamp, &dg, &err);
+	(void) close(out);
+	TAP_OK(r == 0 && kiln_digest_equal(&dg.diff_id, &want),
+	       "written later, its diff_id is the one a commit gives");
+	kiln_error_release(&err);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -671,6 +731,7 @@ int main(void)
 		test_unpack(s);
 		test_mount(s);
 		test_keep(s);
+		test_keep_unwritten(s);
 		test_many_lowers(s);
 		test_concurrent_unpack();
 		test_crash_cleanup();

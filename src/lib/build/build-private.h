@@ -42,6 +42,12 @@ struct bb_layer {
 	 * unpacked (its snapshot); bb_layer_materialize() writes the blob when
 	 * an image or an exported cache needs it */
 	int lazy;
+	/* unpacked under `snap` rather than under its diff_id: a lazy layer is
+	 * kept under an id of its own, so that its tar is not read and hashed
+	 * until a blob is made; until then `diff_id` is unknown (no_diff_id) */
+	struct kiln_digest snap;
+	int has_snap;
+	int no_diff_id;
 };
 
 struct bb_chain {
@@ -201,11 +207,16 @@ int bb_cache_get(struct bb *b, const struct kiln_digest *key, struct bb_layer *r
 int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_layer *l,
 		 const struct kiln_digest *chain, const char *created_by, struct kiln_error *err);
 /**
- * The blob another record of `l->diff_id` has, if it is in the store: 1 with
- * l->digest, size and media type filled in (and lazy cleared), 0 when none.
+ * The blob another record of the layer has (the same snapshot, or the same
+ * diff_id for a layer kept under it), if it is in the store: 1 with
+ * l->diff_id, digest, size and media type filled in (and lazy cleared), 0
+ * when none.
  */
 int bb_cache_blob_of(struct bb *b, struct bb_layer *l, struct kiln_error *err);
-/** A lazy layer got its blob: every record of `l->diff_id` without one gets it. */
+/**
+ * A lazy layer got its blob (and its diff_id): every record of the layer
+ * without one gets them.
+ */
 int bb_cache_set_blob(struct bb *b, const struct bb_layer *l, struct kiln_error *err);
 /** Mark the records used by this build (one write at the end). */
 int bb_cache_touch(struct bb *b, const struct kiln_digest *keys, size_t n, struct kiln_error *err);
@@ -223,27 +234,36 @@ void bb_images_free(struct bb *b);
 
 /* ---- snapshots of chains (layers.c) --------------------------------------- */
 
-/** Unpack every layer of the chain that is not unpacked yet. */
+/**
+ * Unpack every layer of the chain that is not unpacked yet; `ids` (NULL, or
+ * one per layer) gets the id each one is unpacked under, to mount them.
+ */
 int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
-		    struct kiln_error *err);
+		    struct kiln_digest *ids, struct kiln_error *err);
 /** Mount a chain (unpacked first): writable with a fresh upper, or read-only. */
 int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
 		   int readonly, struct kiln_snapshot_mount **ret, struct kiln_error *err);
 /**
  * Commit a writable mount as a layer blob in the store, keep the upper
  * directory as that layer's unpacked snapshot, and fill `ret`. With `lazy`
- * no blob is written (only the diff_id is computed): ret->lazy is set.
+ * nothing is written or hashed: the upper directory is kept under a new
+ * random id (ret->snap), and ret->lazy and ret->no_diff_id are set.
  */
 int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, int lazy, struct bb_layer *ret,
 	      struct kiln_error *err);
 /**
  * A lazy layer's blob: written from its snapshot (checked against its
- * diff_id) into the store, its cache records updated; `l` gets the blob.
- * Nothing to do for a layer that has one.
+ * diff_id when that is known) into the store, its cache records updated;
+ * `l` gets the blob and the diff_id. Nothing to do for a layer that has one.
  */
 int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *err);
 /** bb_layer_materialize() for every layer of a chain. */
 int bb_chain_materialize(struct bb *b, struct bb_chain *c, struct kiln_error *err);
+/**
+ * The stage's config lists its chain's diff_ids: after bb_chain_materialize()
+ * of a chain whose layers a build stage kept under ids of their own.
+ */
+int bb_stage_diff_ids(struct bb_stage *s, struct kiln_error *err);
 
 /* ---- the image config (config.c) ------------------------------------------ */
 

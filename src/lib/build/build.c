@@ -632,6 +632,8 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 	if (r >= 0)
 		r = bb_chain_materialize(&b, &target->chain, err);
 	if (r >= 0)
+		r = bb_stage_diff_ids(target, err);
+	if (r >= 0)
 		r = bb_export(&b, target, ret, err);
 	if (r >= 0)
 		r = bb_rcache_export(&b, target, err);

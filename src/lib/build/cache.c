@@ -3,7 +3,8 @@
  * The build cache in the store's database:
  *
  *   build_cache       key -> the layer a step made (diff_id, blob, size,
- *                     media type), its history text, the key the next step
+ *                     media type, the id it is unpacked under when that is
+ *                     not its diff_id), its history text, the key the next step
  *                     builds on, and the key's ingredients (so that a miss
  *                     can be explained later)
  *   build_hash_cache  (dev, ino) + size, mtime, ctime -> sha256 (raw) of a
@@ -53,6 +54,9 @@ static const struct kiln_store_migration migrations[] = {
 	{ 2, "INSERT OR REPLACE INTO gc_roots (owner, query) VALUES"
 	     " ('build" KILN_STORE_GC_CACHE_SUFFIX "',"
 	     " 'SELECT blob FROM build_cache WHERE blob <> ''''')" },
+	/* the id a layer is unpacked under when it is not its diff_id (a lazy
+	 * layer's, whose diff_id is '' until its blob is made) */
+	{ 3, "ALTER TABLE build_cache ADD COLUMN snapshot TEXT NOT NULL DEFAULT ''" },
 };
 
 static void finalizep(sqlite3_stmt **s)
@@ -95,8 +99,8 @@ static int get_locked(struct bb *b, const struct kiln_digest *key, struct bb_lay
 {
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	int r = prepare(b->st,
-			"SELECT diff_id, blob, size, media_type, created_unix, chain_key FROM "
-			"build_cache WHERE key = ?1",
+			"SELECT diff_id, blob, size, media_type, created_unix, chain_key, snapshot "
+			"FROM build_cache WHERE key = ?1",
 			&s, err);
 	if (r < 0)
 		return r;
@@ -108,8 +112,12 @@ static int get_locked(struct bb *b, const struct kiln_digest *key, struct bb_lay
 		return kiln_store_db_fail(b->st, err, "reading the build cache");
 	struct bb_layer l = { 0 };
 	const char *blob = (const char *) sqlite3_column_text(s, 1);
+	const char *diff_id = (const char *) sqlite3_column_text(s, 0);
+	const char *snap = (const char *) sqlite3_column_text(s, 6);
 	l.lazy = blob && !*blob;
-	if (kiln_digest_parse((const char *) sqlite3_column_text(s, 0), &l.diff_id, NULL) < 0 ||
+	l.has_snap = snap && *snap && kiln_digest_parse(snap, &l.snap, NULL) == 0;
+	l.no_diff_id = l.lazy && l.has_snap && diff_id && !*diff_id;
+	if ((!l.no_diff_id && kiln_digest_parse(diff_id, &l.diff_id, NULL) < 0) ||
 	    (!l.lazy && kiln_digest_parse(blob, &l.digest, NULL) < 0)) {
 		finalizep(&s);
 		return drop(b, key, err) < 0 ? -KILN_EIO : 0;
@@ -124,7 +132,8 @@ static int get_locked(struct bb *b, const struct kiln_digest *key, struct bb_lay
 	finalizep(&s);
 	if (l.lazy) {
 		/* no blob: the unpacked layer is the layer */
-		r = kiln_snapshot_has_in(kiln_store_root(b->st), &l.diff_id, err);
+		r = kiln_snapshot_has_in(kiln_store_root(b->st), l.has_snap ? &l.snap : &l.diff_id,
+					 err);
 		if (r <= 0) {
 			bb_layer_release(&l);
 			return r < 0 ? r : drop(b, key, err);
@@ -279,16 +288,17 @@ int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	r = prepare(b->st,
 		    "INSERT INTO build_cache (key, diff_id, blob, size, media_type, created_by, "
-		    "ingredients, chain_key, created_unix, used_unix) VALUES (?1, ?2, ?3, ?4, ?5, "
-		    "?6, ?7, ?9, ?8, ?8) ON CONFLICT (key) DO UPDATE SET diff_id = "
-		    "excluded.diff_id, blob = excluded.blob, size = excluded.size, media_type = "
+		    "ingredients, chain_key, created_unix, used_unix, snapshot) VALUES (?1, ?2, "
+		    "?3, ?4, ?5, ?6, ?7, ?9, ?8, ?8, ?10) ON CONFLICT (key) DO UPDATE SET diff_id "
+		    "= excluded.diff_id, blob = excluded.blob, size = excluded.size, media_type = "
 		    "excluded.media_type, created_by = excluded.created_by, ingredients = "
 		    "excluded.ingredients, chain_key = excluded.chain_key, created_unix = "
-		    "excluded.created_unix, used_unix = excluded.used_unix",
+		    "excluded.created_unix, used_unix = excluded.used_unix, snapshot = "
+		    "excluded.snapshot",
 		    &s, err);
 	if (r >= 0) {
 		sqlite3_bind_text(s, 1, key->digest.str, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, l->diff_id.str, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, l->no_diff_id ? "" : l->diff_id.str, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 3, l->lazy ? "" : l->digest.str, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 4, l->lazy ? 0 : l->size);
 		sqlite3_bind_text(s, 5, l->lazy || !l->media_type ? "" : l->media_type, -1,
@@ -297,6 +307,7 @@ int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_
 		sqlite3_bind_text(s, 7, json, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 8, l->created > 0 ? l->created : (sqlite3_int64) time(NULL));
 		sqlite3_bind_text(s, 9, chain ? chain->str : key->digest.str, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 10, l->has_snap ? l->snap.str : "", -1, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			r = kiln_store_db_fail(b->st, err, "writing a build cache record");
 	}
@@ -310,17 +321,23 @@ int bb_cache_blob_of(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 	bb_store_lock(b);
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	int r = prepare(b->st,
-			"SELECT blob, size, media_type FROM build_cache WHERE diff_id = ?1 AND "
-			"blob <> '' LIMIT 1",
+			"SELECT blob, size, media_type, diff_id FROM build_cache WHERE blob <> '' "
+			"AND (snapshot = ?1 OR diff_id = ?2) LIMIT 1",
 			&s, err);
-	struct kiln_digest digest;
+	struct kiln_digest digest, diff_id;
 	int64_t size = 0;
 	cleanup_free char *mt = NULL;
 	if (r >= 0) {
-		sqlite3_bind_text(s, 1, l->diff_id.str, -1, SQLITE_STATIC);
+		/* NULL matches nothing */
+		if (l->has_snap)
+			sqlite3_bind_text(s, 1, l->snap.str, -1, SQLITE_STATIC);
+		if (!l->no_diff_id)
+			sqlite3_bind_text(s, 2, l->diff_id.str, -1, SQLITE_STATIC);
 		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW && kiln_digest_parse((const char *) sqlite3_column_text(s, 0),
-							  &digest, NULL) == 0) {
+		const unsigned char *blob = rc == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
+		const unsigned char *did = rc == SQLITE_ROW ? sqlite3_column_text(s, 3) : NULL;
+		if (rc == SQLITE_ROW && kiln_digest_parse((const char *) blob, &digest, NULL) == 0 &&
+		    kiln_digest_parse((const char *) did, &diff_id, NULL) == 0) {
 			size = sqlite3_column_int64(s, 1);
 			if (!(mt = kiln_strdup((const char *) sqlite3_column_text(s, 2))))
 				r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -342,6 +359,8 @@ int bb_cache_blob_of(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 	free(l->media_type);
 	l->media_type = steal_ptr(&mt);
 	l->digest = digest;
+	l->diff_id = diff_id;
+	l->no_diff_id = 0;
 	l->size = size;
 	l->lazy = 0;
 	return 1;
@@ -352,11 +371,13 @@ int bb_cache_set_blob(struct bb *b, const struct bb_layer *l, struct kiln_error 
 	bb_store_lock(b);
 	cleanup(finalizep) sqlite3_stmt *s = NULL;
 	int r = prepare(b->st,
-			"UPDATE build_cache SET blob = ?2, size = ?3, media_type = ?4 WHERE "
-			"diff_id = ?1 AND blob = ''",
+			"UPDATE build_cache SET blob = ?2, size = ?3, media_type = ?4, diff_id = ?5 "
+			"WHERE blob = '' AND (snapshot = ?1 OR diff_id = ?5)",
 			&s, err);
 	if (r >= 0) {
-		sqlite3_bind_text(s, 1, l->diff_id.str, -1, SQLITE_STATIC);
+		if (l->has_snap) /* else NULL, which matches nothing */
+			sqlite3_bind_text(s, 1, l->snap.str, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, l->diff_id.str, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, l->digest.str, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 3, l->size);
 		sqlite3_bind_text(s, 4, l->media_type, -1, SQLITE_STATIC);

@@ -8,6 +8,7 @@
  */
 #include <fcntl.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,7 +58,7 @@ void bb_chain_release(struct bb_chain *c)
 }
 
 int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
-		    struct kiln_error *err)
+		    struct kiln_digest *ids, struct kiln_error *err)
 {
 	/* layers of an imported cache come to the store first */
 	int rf = bb_rcache_fetch_chain(b, sn, c, 0, err);
@@ -65,16 +66,28 @@ int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_c
 		return rf;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct bb_layer *l = &c->v[i];
-		int r = kiln_snapshot_has(sn, &l->diff_id, err);
-		if (r < 0)
-			return r;
-		if (r == 1)
+		int r = 0;
+		if (l->has_snap && (r = kiln_snapshot_has(sn, &l->snap, err)) != 0) {
+			if (r < 0)
+				return r;
+			if (ids)
+				ids[i] = l->snap;
 			continue;
+		}
+		if (ids)
+			ids[i] = l->diff_id;
+		if (!l->no_diff_id) {
+			r = kiln_snapshot_has(sn, &l->diff_id, err);
+			if (r < 0)
+				return r;
+			if (r == 1)
+				continue;
+		}
 		if (l->lazy)
 			return kiln_fail(err, KILN_ENOTFOUND, 0,
 					 "layer %s, kept unpacked only, is gone (was `kiln prune` "
 					 "run during the build?)",
-					 l->diff_id.str);
+					 l->has_snap ? l->snap.str : l->diff_id.str);
 		int fd = -1;
 		bb_store_lock(b);
 		r = kiln_store_blob_open(b->st, &l->digest, &fd, NULL, err);
@@ -94,36 +107,34 @@ int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_c
 int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
 		   int readonly, struct kiln_snapshot_mount **ret, struct kiln_error *err)
 {
-	int r = bb_chain_unpack(b, sn, c, err);
-	if (r < 0)
-		return r;
 	cleanup_free struct kiln_digest *ids = kiln_calloc(c->n + 1, sizeof(*ids));
 	if (!ids)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	for (size_t i = 0; i < c->n; i++)
-		ids[i] = c->v[i].diff_id;
+	int r = bb_chain_unpack(b, sn, c, ids, err);
+	if (r < 0)
+		return r;
 	return kiln_snapshot_mount(sn, ids, c->n, readonly ? KILN_SNAPSHOT_RDONLY : 0, ret, err);
 }
 
-/* A lazy commit: the tar only hashed (uncompressed, into /dev/null), for its diff_id. */
-static int commit_lazy(struct bb *b, struct kiln_snapshot_mount *m, struct bb_layer *ret,
-		       struct kiln_error *err)
+/*
+ * A lazy commit: nothing written or hashed. The upper directory is kept
+ * under a random id, which no diff_id will ever be, so a later step or
+ * build mounts it by that id; its tar is read only if a blob is needed.
+ */
+static int commit_lazy(struct kiln_snapshot_mount *m, struct bb_layer *ret, struct kiln_error *err)
 {
-	cleanup_close int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (null_fd < 0)
-		return kiln_fail_errno(err, "opening /dev/null");
-	struct kiln_layer_write_opts wo = b->wopts;
-	wo.compression = KILN_COMPRESSION_NONE;
-	wo.level = 0;
-	struct kiln_layer_digests dg;
-	int r = kiln_snapshot_commit(m, null_fd, &wo, &dg, err);
+	uint8_t raw[32];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t) sizeof(raw))
+		return kiln_fail_errno(err, "getrandom");
+	struct bb_layer l = { .created = (int64_t) time(NULL), .lazy = 1, .has_snap = 1,
+			      .no_diff_id = 1 };
+	kiln_digest_from_raw(&l.snap, raw);
+	int r = kiln_snapshot_commit(m, -1, NULL, NULL, err);
 	if (r >= 0)
-		r = kiln_snapshot_keep(m, &dg.diff_id, err);
+		r = kiln_snapshot_keep(m, &l.snap, err);
 	if (r < 0)
 		return r;
-	*ret = (struct bb_layer){ .diff_id = dg.diff_id,
-				  .created = (int64_t) time(NULL),
-				  .lazy = 1 };
+	*ret = l;
 	return 0;
 }
 
@@ -169,7 +180,7 @@ int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, int lazy, struct bb_l
 	      struct kiln_error *err)
 {
 	if (lazy)
-		return commit_lazy(b, m, ret, err);
+		return commit_lazy(m, ret, err);
 	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
 	int r = blob_start(b, &w, err);
 	if (r < 0)
@@ -206,16 +217,18 @@ int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *er
 	if (r < 0)
 		return r;
 	struct kiln_layer_digests dg;
-	r = kiln_snapshot_write_layer(sn, &l->diff_id, kiln_blob_writer_external_fd(w), &b->wopts,
-				      &dg, err);
+	r = kiln_snapshot_write_layer(sn, l->has_snap ? &l->snap : &l->diff_id,
+				      kiln_blob_writer_external_fd(w), &b->wopts, &dg, err);
 	if (r < 0)
 		return r;
 	/* an unpacked layer is read-only to builds: a change means someone else's hand */
-	if (!kiln_digest_equal(&dg.diff_id, &l->diff_id))
+	if (!l->no_diff_id && !kiln_digest_equal(&dg.diff_id, &l->diff_id))
 		return kiln_fail(err, KILN_EDIGEST, 0,
 				 "the unpacked layer %s now reads as %s; remove it with `kiln "
 				 "prune` and build again",
 				 l->diff_id.str, dg.diff_id.str);
+	l->diff_id = dg.diff_id;
+	l->no_diff_id = 0;
 	r = blob_finish(b, w, &dg, l, err);
 	return r < 0 ? r : bb_cache_set_blob(b, l, err);
 }
@@ -228,6 +241,20 @@ int bb_chain_materialize(struct bb *b, struct bb_chain *c, struct kiln_error *er
 			return r;
 		if (kiln_cancelled(&b->ctx))
 			return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+	}
+	return 0;
+}
+
+int bb_stage_diff_ids(struct bb_stage *s, struct kiln_error *err)
+{
+	if (s->config->n_diff_ids != s->chain.n)
+		return kiln_fail(err, KILN_EINTERNAL, 0, "%zu layers but %zu diff_ids",
+				 s->chain.n, s->config->n_diff_ids);
+	for (size_t i = 0; i < s->chain.n; i++) {
+		if (s->chain.v[i].no_diff_id)
+			return kiln_fail(err, KILN_EINTERNAL, 0, "layer %s has no diff_id yet",
+					 s->chain.v[i].snap.str);
+		s->config->diff_ids[i] = s->chain.v[i].diff_id;
 	}
 	return 0;
 }

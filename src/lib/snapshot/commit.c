@@ -198,6 +198,8 @@ int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
 	path[0] = '\0';
 	(void) tidy(m, dfd, path, 0, 0);
 	free(path);
+	if (out_fd < 0)
+		return 0;
 	int r = kiln_layer_write_tree(dfd, KILN_TREE_OVERLAY_UPPER, out_fd, opts, ret, err);
 	if (r < 0)
 		return kiln_error_prefix(err, r, "committing the snapshot");

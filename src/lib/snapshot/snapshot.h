@@ -115,7 +115,9 @@ const char *kiln_snapshot_mount_upper(const struct kiln_snapshot_mount *m);
  * say) are dropped, and the upper directory is written with overlay
  * whiteouts turned into OCI whiteouts. After this only
  * kiln_snapshot_mount_upper() and kiln_snapshot_mount_release() are left.
- * `opts` may be NULL (uncompressed). -KILN_EINVAL on a read-only mount.
+ * `opts` may be NULL (uncompressed). With `out_fd` -1 nothing is written
+ * and `ret` is left alone: the upper directory is only made ready to be
+ * kept under an id of the caller's. -KILN_EINVAL on a read-only mount.
  */
 int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
 			 const struct kiln_layer_write_opts *opts, struct kiln_layer_digests *ret,
@@ -123,7 +125,8 @@ int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
 
 /**
  * After kiln_snapshot_commit(): keep the committed upper directory as the
- * unpacked layer `diff_id` (the diff_id the commit produced), so that a
+ * unpacked layer `diff_id` (the diff_id the commit produced, or, after a
+ * commit that wrote nothing, any id no layer has), so that a
  * layer a build just made is never unpacked from its blob again. The upper
  * directory holds exactly that layer in the unpacked format (overlay
  * whiteouts), with the nanoseconds and xattrs the tar leaves out. When the
