@@ -89,7 +89,7 @@ available() {
 build_cmd() { # TOOL CASE CTX
 	local tool=$1 c=$2 ctx=$3 tag=bench-$2:latest
 	local kbuild
-	kbuild="env KILN_ROOT=$(kroot "$tool") $KILN build --progress=plain --network none"
+	kbuild="$KILN --root $(kroot "$tool") build --progress=plain --network none"
 	case $tool in
 	kiln) echo "$kbuild -t $tag -f $ctx/Dockerfile $ctx" ;;
 	kiln-uncompressed)
@@ -153,18 +153,25 @@ dockerd_rss_kb() { # VmRSS of dockerd and its children (containerd), KiB
 	echo $tot
 }
 
+now_us() { # the wall clock in microseconds
+	local t=$EPOCHREALTIME
+	echo "${t/./}"
+}
+
 measure() { # TOOL CASE RUN PHASE CTX
 	local tool=$1 c=$2 run=$3 phase=$4 ctx=$5 rc=0 cmd wall rss drss
 	local base=$OUT/logs/$tool.$c.$run.$phase
 	cmd=$(build_cmd "$tool" "$c" "$ctx")
 	echo "$cmd" >"$base.cmd"
 	local t0 t1
-	t0=$(date +%s%N)
+	# the clock read by bash itself ($EPOCHREALTIME), not by a `date`
+	# process whose start and exit would land inside the interval
+	t0=$(now_us)
 	# shellcheck disable=SC2086
 	/usr/bin/time -v -o "$base.time" $cmd >"$base.log" 2>&1 || rc=$?
-	t1=$(date +%s%N)
-	# wall time in ms from the clock (time -v rounds to 10 ms)
-	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+	t1=$(now_us)
+	# wall time from the clock (time -v rounds to 10 ms)
+	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e6}')
 	rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$base.time")
 	drss=0
 	[[ $tool == buildkit ]] && drss=$(dockerd_rss_kb)
@@ -256,15 +263,15 @@ done
 log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # What the measurement itself costs: the same clock reads around the same
-# wrapper (/usr/bin/time -v, env) running `true`. It is inside every wall
-# time above and matters only for the millisecond rows (kiln's warm ones).
+# wrapper (/usr/bin/time -v) running `true`. It is inside every wall time
+# above and matters only for the millisecond rows (kiln's warm ones).
 overhead_ms=$(for _ in $(seq 1 11); do
-	t0=$(date +%s%N)
-	/usr/bin/time -v -o /dev/null env true
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000))
+	t0=$(now_us)
+	/usr/bin/time -v -o /dev/null true
+	t1=$(now_us)
+	echo $((t1 - t0))
 done | sort -n | awk '{v[NR] = $1} END {printf "%.1f", v[int((NR + 1) / 2)] / 1000}')
-log "measurement overhead (median of 11 timed runs of /usr/bin/time -v env true): $overhead_ms ms"
+log "measurement overhead (median of 11 timed runs of /usr/bin/time -v true): $overhead_ms ms"
 
 # --- summary -------------------------------------------------------------------
 # Targets, as ratios to the fastest peer of the row: warm <= 0.1, cold and
@@ -290,7 +297,7 @@ log "measurement overhead (median of 11 timed runs of /usr/bin/time -v env true)
 	if [[ -s $OUT/skipped.txt ]]; then echo "SKIPPED (not available): $(sort -u "$OUT/skipped.txt" | tr '\n' ' ')"; fi
 	fails=$(tail -n +2 "$RES" | awk -F, '$8 != 0' | wc -l)
 	echo "Failed builds: $fails"
-	echo "Measurement overhead (/usr/bin/time -v env true, timed the same way, median of 11): $overhead_ms ms, included in every wall time"
+	echo "Measurement overhead (/usr/bin/time -v true, timed the same way, median of 11): $overhead_ms ms, included in every wall time"
 	echo "Load average (1 min) after the builds: $(tail -n +2 "$RES" | awk -F, '{s += $9; if ($9 > m) m = $9} END {printf "mean %.2f, max %.2f", s / NR, m}')"
 } >"$OUT/summary.md"
 cat "$OUT/summary.md"
