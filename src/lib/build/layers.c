@@ -247,6 +247,11 @@ int bb_chain_materialize(struct bb *b, struct bb_chain *c, struct kiln_error *er
 
 int bb_stage_diff_ids(struct bb_stage *s, struct kiln_error *err)
 {
+	int kept_apart = 0;
+	for (size_t i = 0; i < s->chain.n; i++)
+		kept_apart |= s->chain.v[i].has_snap;
+	if (!kept_apart)
+		return 0; /* every diff_id was known when the config got it */
 	if (s->config->n_diff_ids != s->chain.n)
 		return kiln_fail(err, KILN_EINTERNAL, 0, "%zu layers but %zu diff_ids",
 				 s->chain.n, s->config->n_diff_ids);
