@@ -699,6 +699,7 @@ static void test_keep_unwritten(struct kiln_snapshotter *s)
 		kiln_snapshot_mount_release(m);
 	} else {
 		TAP_OK(0, "mount the layer kept under its own id: %s", err.msg ? err.msg : "?");
+		kiln_error_release(&err);
 	}
 	int out = memfd_create("later", MFD_CLOEXEC);
 	struct kiln_layer_digests dg;
