@@ -44,11 +44,22 @@ struct bb_layer {
 	int lazy;
 	/* unpacked under `snap` rather than under its diff_id: a lazy layer is
 	 * kept under an id of its own, so that its tar is not read and hashed
-	 * until a blob is made; until then `diff_id` is unknown (no_diff_id) */
+	 * until a blob is made; until then `diff_id` is unknown */
 	struct kiln_digest snap;
 	int has_snap;
-	int no_diff_id;
 };
+
+/* Whether l->diff_id is known: not for a lazy layer kept under its own id. */
+static inline int bb_layer_has_diff_id(const struct bb_layer *l)
+{
+	return !(l->lazy && l->has_snap);
+}
+
+/* The id of the directory a build kept the layer in. */
+static inline const struct kiln_digest *bb_layer_kept_id(const struct bb_layer *l)
+{
+	return l->has_snap ? &l->snap : &l->diff_id;
+}
 
 struct bb_chain {
 	struct bb_layer *v;
@@ -247,7 +258,7 @@ int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_ch
  * Commit a writable mount as a layer blob in the store, keep the upper
  * directory as that layer's unpacked snapshot, and fill `ret`. With `lazy`
  * nothing is written or hashed: the upper directory is kept under a new
- * random id (ret->snap), and ret->lazy and ret->no_diff_id are set.
+ * random id (ret->snap), ret->lazy is set and ret->diff_id is unknown.
  */
 int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, int lazy, struct bb_layer *ret,
 	      struct kiln_error *err);

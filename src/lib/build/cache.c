@@ -116,8 +116,7 @@ static int get_locked(struct bb *b, const struct kiln_digest *key, struct bb_lay
 	const char *snap = (const char *) sqlite3_column_text(s, 6);
 	l.lazy = blob && !*blob;
 	l.has_snap = snap && *snap && kiln_digest_parse(snap, &l.snap, NULL) == 0;
-	l.no_diff_id = l.lazy && l.has_snap && diff_id && !*diff_id;
-	if ((!l.no_diff_id && kiln_digest_parse(diff_id, &l.diff_id, NULL) < 0) ||
+	if ((bb_layer_has_diff_id(&l) && kiln_digest_parse(diff_id, &l.diff_id, NULL) < 0) ||
 	    (!l.lazy && kiln_digest_parse(blob, &l.digest, NULL) < 0)) {
 		finalizep(&s);
 		return drop(b, key, err) < 0 ? -KILN_EIO : 0;
@@ -132,8 +131,7 @@ static int get_locked(struct bb *b, const struct kiln_digest *key, struct bb_lay
 	finalizep(&s);
 	if (l.lazy) {
 		/* no blob: the unpacked layer is the layer */
-		r = kiln_snapshot_has_in(kiln_store_root(b->st), l.has_snap ? &l.snap : &l.diff_id,
-					 err);
+		r = kiln_snapshot_has_in(kiln_store_root(b->st), bb_layer_kept_id(&l), err);
 		if (r <= 0) {
 			bb_layer_release(&l);
 			return r < 0 ? r : drop(b, key, err);
@@ -298,7 +296,8 @@ int bb_cache_put(struct bb *b, const struct kiln_plan_key *key, const struct bb_
 		    &s, err);
 	if (r >= 0) {
 		sqlite3_bind_text(s, 1, key->digest.str, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, l->no_diff_id ? "" : l->diff_id.str, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, bb_layer_has_diff_id(l) ? l->diff_id.str : "", -1,
+				  SQLITE_STATIC);
 		sqlite3_bind_text(s, 3, l->lazy ? "" : l->digest.str, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 4, l->lazy ? 0 : l->size);
 		sqlite3_bind_text(s, 5, l->lazy || !l->media_type ? "" : l->media_type, -1,
@@ -331,7 +330,7 @@ int bb_cache_blob_of(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 		/* NULL matches nothing */
 		if (l->has_snap)
 			sqlite3_bind_text(s, 1, l->snap.str, -1, SQLITE_STATIC);
-		if (!l->no_diff_id)
+		if (bb_layer_has_diff_id(l))
 			sqlite3_bind_text(s, 2, l->diff_id.str, -1, SQLITE_STATIC);
 		int rc = sqlite3_step(s);
 		const unsigned char *blob = rc == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
@@ -360,7 +359,6 @@ int bb_cache_blob_of(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 	l->media_type = steal_ptr(&mt);
 	l->digest = digest;
 	l->diff_id = diff_id;
-	l->no_diff_id = 0;
 	l->size = size;
 	l->lazy = 0;
 	return 1;

@@ -76,7 +76,7 @@ int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_c
 		}
 		if (ids)
 			ids[i] = l->diff_id;
-		if (!l->no_diff_id) {
+		if (bb_layer_has_diff_id(l)) {
 			r = kiln_snapshot_has(sn, &l->diff_id, err);
 			if (r < 0)
 				return r;
@@ -87,7 +87,7 @@ int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_c
 			return kiln_fail(err, KILN_ENOTFOUND, 0,
 					 "layer %s, kept unpacked only, is gone (was `kiln prune` "
 					 "run during the build?)",
-					 l->has_snap ? l->snap.str : l->diff_id.str);
+					 bb_layer_kept_id(l)->str);
 		int fd = -1;
 		bb_store_lock(b);
 		r = kiln_store_blob_open(b->st, &l->digest, &fd, NULL, err);
@@ -126,8 +126,7 @@ static int commit_lazy(struct kiln_snapshot_mount *m, struct bb_layer *ret, stru
 	uint8_t raw[32];
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t) sizeof(raw))
 		return kiln_fail_errno(err, "getrandom");
-	struct bb_layer l = { .created = (int64_t) time(NULL), .lazy = 1, .has_snap = 1,
-			      .no_diff_id = 1 };
+	struct bb_layer l = { .created = (int64_t) time(NULL), .lazy = 1, .has_snap = 1 };
 	kiln_digest_from_raw(&l.snap, raw);
 	int r = kiln_snapshot_commit(m, -1, NULL, NULL, err);
 	if (r >= 0)
@@ -217,18 +216,17 @@ int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *er
 	if (r < 0)
 		return r;
 	struct kiln_layer_digests dg;
-	r = kiln_snapshot_write_layer(sn, l->has_snap ? &l->snap : &l->diff_id,
-				      kiln_blob_writer_external_fd(w), &b->wopts, &dg, err);
+	r = kiln_snapshot_write_layer(sn, bb_layer_kept_id(l), kiln_blob_writer_external_fd(w),
+				      &b->wopts, &dg, err);
 	if (r < 0)
 		return r;
 	/* an unpacked layer is read-only to builds: a change means someone else's hand */
-	if (!l->no_diff_id && !kiln_digest_equal(&dg.diff_id, &l->diff_id))
+	if (bb_layer_has_diff_id(l) && !kiln_digest_equal(&dg.diff_id, &l->diff_id))
 		return kiln_fail(err, KILN_EDIGEST, 0,
 				 "the unpacked layer %s now reads as %s; remove it with `kiln "
 				 "prune` and build again",
 				 l->diff_id.str, dg.diff_id.str);
 	l->diff_id = dg.diff_id;
-	l->no_diff_id = 0;
 	r = blob_finish(b, w, &dg, l, err);
 	return r < 0 ? r : bb_cache_set_blob(b, l, err);
 }
@@ -256,7 +254,7 @@ int bb_stage_diff_ids(struct bb_stage *s, struct kiln_error *err)
 		return kiln_fail(err, KILN_EINTERNAL, 0, "%zu layers but %zu diff_ids",
 				 s->chain.n, s->config->n_diff_ids);
 	for (size_t i = 0; i < s->chain.n; i++) {
-		if (s->chain.v[i].no_diff_id)
+		if (!bb_layer_has_diff_id(&s->chain.v[i]))
 			return kiln_fail(err, KILN_EINTERNAL, 0, "layer %s has no diff_id yet",
 					 s->chain.v[i].snap.str);
 		s->config->diff_ids[i] = s->chain.v[i].diff_id;
