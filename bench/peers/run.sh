@@ -153,23 +153,18 @@ dockerd_rss_kb() { # VmRSS of dockerd and its children (containerd), KiB
 	echo $tot
 }
 
-now_us() { # the wall clock in microseconds
-	local t=$EPOCHREALTIME
-	echo "${t/./}"
-}
-
 measure() { # TOOL CASE RUN PHASE CTX
 	local tool=$1 c=$2 run=$3 phase=$4 ctx=$5 rc=0 cmd wall rss drss
 	local base=$OUT/logs/$tool.$c.$run.$phase
 	cmd=$(build_cmd "$tool" "$c" "$ctx")
 	echo "$cmd" >"$base.cmd"
 	local t0 t1
-	# the clock read by bash itself ($EPOCHREALTIME), not by a `date`
-	# process whose start and exit would land inside the interval
-	t0=$(now_us)
+	# the clock read by bash itself, in microseconds: no `date` process, nor
+	# a subshell for $(...), starts or exits inside the interval
+	t0=${EPOCHREALTIME/./}
 	# shellcheck disable=SC2086
 	/usr/bin/time -v -o "$base.time" $cmd >"$base.log" 2>&1 || rc=$?
-	t1=$(now_us)
+	t1=${EPOCHREALTIME/./}
 	# wall time from the clock (time -v rounds to 10 ms)
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e6}')
 	rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$base.time")
@@ -266,9 +261,9 @@ log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 # wrapper (/usr/bin/time -v) running `true`. It is inside every wall time
 # above and matters only for the millisecond rows (kiln's warm ones).
 overhead_ms=$(for _ in $(seq 1 11); do
-	t0=$(now_us)
+	t0=${EPOCHREALTIME/./}
 	/usr/bin/time -v -o /dev/null true
-	t1=$(now_us)
+	t1=${EPOCHREALTIME/./}
 	echo $((t1 - t0))
 done | sort -n | awk '{v[NR] = $1} END {printf "%.1f", v[int((NR + 1) / 2)] / 1000}')
 log "measurement overhead (median of 11 timed runs of /usr/bin/time -v true): $overhead_ms ms"
