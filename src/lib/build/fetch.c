@@ -187,7 +187,9 @@ int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 	(void) curl->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	(void) curl->easy_setopt(c, CURLOPT_XFERINFODATA, &d);
 	(void) curl->easy_setopt(c, CURLOPT_USERAGENT, "kiln");
-	CURLcode cc = curl->easy_perform(c);
+	CURLcode cc = kiln_http_tls_ip_names(c);
+	if (cc == CURLE_OK)
+		cc = curl->easy_perform(c);
 	curl_off_t filetime = -1;
 	(void) curl->easy_getinfo(c, CURLINFO_FILETIME_T, &filetime);
 	curl->easy_cleanup(c);

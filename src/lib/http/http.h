@@ -2,15 +2,17 @@
 #pragma once
 
 /*
- * libcurl, loaded the first time a command needs HTTP.
+ * libcurl, set up the first time a command needs HTTP.
  *
- * kiln links no -lcurl: Debian's libcurl.so.4 brings about 30 shared
- * libraries with it (OpenSSL, GnuTLS, Kerberos, LDAP, SASL, ssh2, rtmp, ...),
- * which cost a process 6 to 7 MiB of resident memory and most of its start-up
- * time before main() (docs/internals/footprint.md). So the binary maps it
- * only when a pull, a push, a login or a build that fetches something asks
- * for it, through this table. Types and constants come from <curl/curl.h> as
- * usual; only the functions come from here:
+ * Debian's libcurl.so.4 brings about 30 shared libraries with it (OpenSSL,
+ * GnuTLS, Kerberos, LDAP, SASL, ssh2, rtmp, ...), which cost a process 6 to
+ * 8 MiB of resident memory (docs/internals/footprint.md). So kiln either
+ * links the HTTP(S)-only libcurl that scripts/build-libcurl makes
+ * (http-linked.c; Meson's default when it is there), or, without it, maps
+ * Debian's libcurl.so.4 only when a pull, a push, a login or a build that
+ * fetches something asks for it (http.c). Both fill this table, so callers
+ * do not know which. Types and constants come from <curl/curl.h> as usual;
+ * only the functions come from here:
  *
  *	const struct kiln_http_curl *curl;
  *	int r = kiln_http_load(&curl, err);
@@ -28,8 +30,9 @@ struct kiln_error;
 #define KILN_HTTP_CURL_FN(name) __typeof__(curl_##name) *name
 
 /**
- * The libcurl functions kiln calls, resolved from libcurl.so.4. Filled once
- * per process and never written again; call through it from any thread.
+ * The libcurl functions kiln calls, linked or resolved from libcurl.so.4.
+ * Filled once per process and never written again; call through it from any
+ * thread.
  */
 struct kiln_http_curl {
 	KILN_HTTP_CURL_FN(version);
@@ -57,19 +60,28 @@ struct kiln_http_curl {
 	KILN_HTTP_CURL_FN(share_cleanup);
 };
 
-/** The shared object kiln loads (its SONAME). */
+/** The shared object kiln loads when libcurl is not linked (its SONAME). */
 #define KILN_HTTP_CURL_SONAME "libcurl.so.4"
 /** The oldest libcurl kiln accepts: 7.85.0 has CURLOPT_PROTOCOLS_STR. */
 #define KILN_HTTP_CURL_MIN 0x075500
 #define KILN_HTTP_CURL_MIN_STR "7.85.0"
 
 /**
- * Load libcurl.so.4 and run curl_global_init(CURL_GLOBAL_DEFAULT), once per
- * process (the first caller does it, concurrent callers wait for it), and
- * point *ret at its function table. A failure is final for the process:
- * every later call fails the same way, KILN_EUNSUPP with
- * "libcurl.so.4 cannot be loaded: ...". libcurl stays loaded until the
- * process exits (no curl_global_cleanup(), no dlclose()).
+ * Load libcurl.so.4 if it is not linked, and run
+ * curl_global_init(CURL_GLOBAL_DEFAULT), once per process (the first caller
+ * does it, concurrent callers wait for it), and point *ret at its function
+ * table. A failure is final for the process: every later call fails the same
+ * way, KILN_EUNSUPP with "libcurl.so.4 cannot be loaded: ...". libcurl stays
+ * set up until the process exits (no curl_global_cleanup(), no dlclose()).
  */
 int kiln_http_load(const struct kiln_http_curl **ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+
+/**
+ * Have every https connection of h accept a server certificate for an
+ * IP-address host by the address in its subjectAltName, as RFC 6125 asks
+ * (a registry reached as 10.0.0.5:5000). mbedTLS 2.28, the linked libcurl's
+ * TLS library, compares the host with DNS names and the CN only; with
+ * libcurl.so.4 (OpenSSL) this does nothing. Sets CURLOPT_SSL_CTX_FUNCTION.
+ */
+CURLcode kiln_http_tls_ip_names(CURL *h);

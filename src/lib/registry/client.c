@@ -279,6 +279,9 @@ int reg_curl_setup(struct reg_client *c, CURL *h, const char *url, struct kiln_e
 	(void) c->curl->easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	(void) c->curl->easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
 	(void) c->curl->easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+	if (kiln_http_tls_ip_names(h) != CURLE_OK)
+		return kiln_fail(err, KILN_EINTERNAL, 0, "registry %s: cannot set up TLS checks",
+				 c->domain);
 	if (https) {
 		if (c->insecure) {
 			(void) c->curl->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -296,6 +299,13 @@ int reg_curl_setup(struct reg_client *c, CURL *h, const char *url, struct kiln_e
 		}
 	}
 	return 0;
+}
+
+/* "mbedTLS/2.28.3", as libcurl names its TLS library */
+static const char *tls_library(const struct reg_client *c)
+{
+	const curl_version_info_data *v = c->curl->version_info(CURLVERSION_NOW);
+	return v && v->ssl_version ? v->ssl_version : "kiln's TLS library";
 }
 
 static int tls_fallback_ok(CURLcode code)
@@ -370,6 +380,15 @@ int reg_client_ping(struct reg_client *c, struct kiln_error *err)
 					"and NAME.key in --cert-dir or "
 					"/etc/containers/certs.d/%s/)",
 					msg, c->domain);
+			/* mbedTLS does not name the alert: the two usual causes */
+			if (https && code == CURLE_SSL_CONNECT_ERROR && !c->client_cert)
+				return reg_fail(
+					c, x, KILN_ENET, err,
+					"%s (the registry ended the TLS handshake: it may want a "
+					"client certificate, NAME.cert and NAME.key in --cert-dir "
+					"or /etc/containers/certs.d/%s/, or a TLS version that "
+					"%s does not speak)",
+					msg, c->domain, tls_library(c));
 			return reg_fail(c, x, KILN_ENET, err, "%s", msg);
 		}
 		/* a TLS server answers plain http with 400 */

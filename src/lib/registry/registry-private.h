@@ -4,7 +4,7 @@
 /*
  * Inside the registry module: one client per registry (transport, TLS,
  * authentication) and a transfer engine on a curl multi handle (libcurl's
- * functions come from http/http.h: kiln loads it on first use). Every HTTP
+ * functions come from http/http.h, linked or loaded on first use). Every HTTP
  * request is a struct reg_xfer; the engine runs several at a time, retries
  * them (backoff, Retry-After), answers 401 challenges by fetching a token and
  * trying once more, and hands each finished transfer to its done callback,
@@ -22,6 +22,12 @@
 
 struct reg_xfer;
 struct reg_client;
+
+/*
+ * How libcurl with mbedTLS reports a fatal TLS alert from the server (a
+ * refused or missing client certificate, ...); mbedTLS does not say which.
+ */
+#define REG_TLS_ALERT_MBEDTLS "A fatal alert message was received"
 
 /** Called once per finished transfer (any HTTP status); < 0 aborts the run. */
 typedef int (*reg_done_fn)(struct reg_client *c, struct reg_xfer *x, void *data,

@@ -378,10 +378,15 @@ static int64_t retry_after_ms(const struct reg_xfer *x)
 	return t > now ? (int64_t) (t - now) * 1000 : 0;
 }
 
-/* A TLS alert from the peer (a refused client certificate, ...) does not go away on retry. */
+/*
+ * A TLS alert from the peer (a refused client certificate, ...) does not go
+ * away on retry. In OpenSSL's words (Debian's libcurl.so.4), or mbedTLS's
+ * (the linked libcurl), which do not name the alert.
+ */
 static int tls_refused(const struct reg_xfer *x)
 {
-	return strstr(x->errbuf, "SSL routines") || strstr(x->errbuf, " alert ");
+	return strstr(x->errbuf, "SSL routines") || strstr(x->errbuf, " alert ") ||
+	       strstr(x->errbuf, REG_TLS_ALERT_MBEDTLS);
 }
 
 static int retriable_curl(CURLcode code)
