@@ -277,8 +277,10 @@ int reg_curl_setup(struct reg_client *c, CURL *h, const char *url, struct kiln_e
 	(void) c->curl->easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	(void) c->curl->easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
 	(void) c->curl->easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	(void) c->curl->easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
-	(void) c->curl->easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+	/* per transfer, several at once; larger ones bought no speed on loopback and
+	 * cost 1.3 MiB of a push's peak (docs/benchmarks.md, registry) */
+	(void) c->curl->easy_setopt(h, CURLOPT_BUFFERSIZE, 128L * 1024);
+	(void) c->curl->easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 128L * 1024);
 	if (kiln_http_tls_ip_names(h) != CURLE_OK)
 		return kiln_fail(err, KILN_EINTERNAL, 0, "registry %s: cannot set up TLS checks",
 				 c->domain);
