@@ -710,6 +710,60 @@ static void test_keep_unwritten(struct kiln_snapshotter *s)
 	kiln_error_release(&err);
 }
 
+/* The threads of this process. */
+static int count_tasks(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * Writeback while writing: a snapshotter starts its one writeback thread
+ * with its first writable mount (not for read-only ones), keeps it for the
+ * next, and joins it when freed.
+ */
+static void test_writeback(void)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_snapshotter *s = NULL;
+	int r = kiln_snapshotter_open(NULL, root, &s, &err);
+	TAP_INT_EQ(r, 0, "writeback: a second snapshotter on the store");
+	if (r < 0) {
+		kiln_error_release(&err);
+		return;
+	}
+	int n0 = count_tasks();
+	struct kiln_snapshot_mount *ro = NULL, *m1 = NULL, *m2 = NULL;
+	r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, KILN_SNAPSHOT_RDONLY, &ro, &err);
+	TAP_OK(r == 0 && count_tasks() == n0, "a read-only mount starts no thread");
+	r = r == 0 ? kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m1, &err) : r;
+	TAP_OK(r == 0 && count_tasks() == n0 + 1, "a writable mount starts one");
+	r = r == 0 ? kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m2, &err) : r;
+	TAP_OK(r == 0 && count_tasks() == n0 + 1, "a second writable mount shares it");
+	int fd = r == 0 ? kiln_snapshot_mount_fd(m1) : -1;
+	int f = fd >= 0 ? openat(fd, "big", O_CREAT | O_WRONLY | O_CLOEXEC, 0600) : -1;
+	static char block[1 << 16];
+	int ok = f >= 0;
+	for (int i = 0; ok && i < 64; i++)
+		ok = write(f, block, sizeof(block)) == (ssize_t) sizeof(block);
+	if (f >= 0)
+		(void) close(f);
+	struct kiln_layer_digests dg;
+	r = ok ? kiln_snapshot_commit(m1, -1, NULL, &dg, &err) : -1;
+	TAP_INT_EQ(r, 0, "4 MiB written and committed meanwhile");
+	kiln_snapshot_mount_release(m1);
+	kiln_snapshot_mount_release(m2);
+	kiln_snapshot_mount_release(ro);
+	kiln_snapshotter_free(s);
+	TAP_INT_EQ(count_tasks(), n0, "freeing the snapshotter joins the thread");
+	kiln_error_release(&err);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -733,6 +787,7 @@ int main(void)
 		test_mount(s);
 		test_keep(s);
 		test_keep_unwritten(s);
+		test_writeback();
 		test_many_lowers(s);
 		test_concurrent_unpack();
 		test_crash_cleanup();

@@ -189,6 +189,10 @@ int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
 		(void) close(m->fd);
 		m->fd = -1;
 	}
+	if (m->wb_held) {
+		snap_writeback_drop(m->s);
+		m->wb_held = 0;
+	}
 	cleanup_close int dfd = open(m->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return kiln_fail_errno(err, "opening %s", m->upper);

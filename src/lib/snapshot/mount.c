@@ -22,6 +22,8 @@ void kiln_snapshot_mount_release(struct kiln_snapshot_mount *m)
 	/* the last reference to a detached mount unmounts it */
 	if (m->fd >= 0)
 		(void) close(m->fd);
+	if (m->wb_held)
+		snap_writeback_drop(m->s);
 	if (m->active_path) {
 		struct kiln_error err = KILN_ERROR_INIT;
 		if (kiln_rm_rf(m->active_path, &err) < 0)
@@ -225,6 +227,10 @@ int kiln_snapshot_mount(struct kiln_snapshotter *s, const struct kiln_digest *ch
 		r = make_upper(m, &work, err);
 		if (r == 0)
 			r = overlay(s, lowers, nl, m->upper, work, 0, &m->fd, err);
+		if (r == 0) {
+			snap_writeback_hold(s);
+			m->wb_held = 1;
+		}
 	}
 	for (size_t i = 0; i < nl; i++)
 		free(lowers[i]);

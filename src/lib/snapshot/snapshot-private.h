@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <pthread.h>
+
 #include "snapshot/snapshot.h"
 
 struct kiln_snapshotter {
@@ -11,6 +13,12 @@ struct kiln_snapshotter {
 	char *empty;  /* <dir>/empty */
 	int layers_fd;
 	int active_fd;
+	/* writeback while writable mounts are open (writeback.c) */
+	pthread_mutex_t wb_mu;
+	pthread_cond_t wb_cv;
+	pthread_t wb_thread;
+	int wb_init, wb_started, wb_quit;
+	unsigned wb_writers;
 };
 
 struct kiln_snapshot_mount {
@@ -22,6 +30,7 @@ struct kiln_snapshot_mount {
 	char *upper;
 	char lock_name[32];
 	int lock_fd;
+	int wb_held; /* counted in s->wb_writers */
 };
 
 /** 16 random hex digits (and a NUL) for temporary names. */
@@ -35,3 +44,14 @@ int kiln_snapshot_random_id(char id[17], struct kiln_error *err);
  */
 int kiln_snapshot_lock_new(int dirfd, const char *prefix, char id[17], int *ret_fd,
 			   struct kiln_error *err);
+
+/**
+ * Writeback while writable mounts are open (writeback.c): init and fini
+ * with the snapshotter; hold from a writable mount's creation until its
+ * overlay is gone, drop then. Best effort: a failure only means commits
+ * wait for all of their data at once.
+ */
+int snap_writeback_init(struct kiln_snapshotter *s);
+void snap_writeback_hold(struct kiln_snapshotter *s);
+void snap_writeback_drop(struct kiln_snapshotter *s);
+void snap_writeback_fini(struct kiln_snapshotter *s);

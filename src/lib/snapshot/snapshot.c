@@ -156,6 +156,7 @@ void kiln_snapshotter_free(struct kiln_snapshotter *s)
 {
 	if (!s)
 		return;
+	snap_writeback_fini(s);
 	if (s->layers_fd >= 0)
 		(void) close(s->layers_fd);
 	if (s->active_fd >= 0)
@@ -199,6 +200,7 @@ int kiln_snapshotter_open(const struct kiln_ctx *ctx, const char *store_root,
 	s->active_fd = open(s->active, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->active_fd < 0)
 		return kiln_fail_errno(err, "opening %s", s->active);
+	(void) snap_writeback_init(s);
 
 	clean_dir(s, s->layers_fd, s->layers, "tmp-");
 	clean_dir(s, s->layers_fd, s->layers, "trash-");
