@@ -243,4 +243,39 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'a later source overwrites inside direc
 	test "$(cat over/o/new/two)" = only2
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'many files: what the workers copy is what one thread would' '
+	# enough files for the workers; sizes from empty to 300 KiB, modes,
+	# times, hard links, symlinks, nested directories with their own times
+	for d in 0 1 2 3 4 5 6 7 8 9; do
+		mkdir -p ctx/many/d$d/sub &&
+		for f in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do
+			head -c $(( (d * 20 + f) * (d * 20 + f) * 7 )) /dev/urandom >ctx/many/d$d/f$f &&
+			chmod 0$((6 + f % 2))$((4 + d % 4))$((f % 8)) ctx/many/d$d/f$f &&
+			touch -d "2002-03-04 05:06:$((10 + f)).$d$f" ctx/many/d$d/f$f || return 1
+		done &&
+		echo "sub $d" >ctx/many/d$d/sub/s &&
+		ln -s ../d$d/f3 ctx/many/d$d/sub/link &&
+		touch -d "2003-01-01 00:00:0$d" ctx/many/d$d/sub ctx/many/d$d || return 1
+	done &&
+	ln ctx/many/d1/f1 ctx/many/d2/hard &&
+	chmod 0701 ctx/many/d4 &&
+	build many <<-EOF &&
+	FROM $BB
+	RUN mkdir -p /m/d5 && echo old >/m/d5/f5 && echo keep >/m/kept
+	COPY many /m/
+	EOF
+	listing() {
+		(cd "$1" && find . -mindepth 1 -path ./kept -prune -o \
+			-printf "%P %y %m %s %T@ %l\n" | sort)
+	} &&
+	listing ctx/many >want &&
+	listing many/m >got &&
+	test_cmp want got &&
+	(cd ctx/many && find . -type f -exec cmp {} ../../many/m/{} \;) >cmp.out 2>&1 &&
+	test ! -s cmp.out &&
+	test "$(stat -c %i many/m/d1/f1)" = "$(stat -c %i many/m/d2/hard)" &&
+	test "$(stat -c %u:%g many/m/d7/f7)" = 0:0 &&
+	test "$(cat many/m/kept)" = keep
+'
+
 test_done

@@ -14,12 +14,15 @@
  * Every path below the root is opened with openat2(RESOLVE_IN_ROOT), so
  * nothing the image holds (an absolute symlink, "..") can make a write land
  * outside it. Data moves with copy_file_range (reflinks where the
- * filesystem has them).
+ * filesystem has them). When a match holds many files, workers (one per CPU)
+ * create and fill the regular files while this thread walks the tree and
+ * makes the directories, links and the rest in order.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -273,6 +276,7 @@ struct copier {
 	 * through every layer to find nothing. */
 	struct kiln_strv fresh;
 	enum copy_way way;
+	struct pool *pool; /* NULL: every file is copied by this thread */
 };
 
 static void copier_release(struct copier *c)
@@ -498,6 +502,200 @@ static int parent_is_fresh(struct copier *c, const char *parent)
 	return 0;
 }
 
+/* A regular file's contents and metadata, to `name` in `pfd` (`rel` in messages). */
+static int copy_file(struct copier *c, const struct kiln_plan_item *it, int pfd, const char *name,
+		     const char *rel)
+{
+	int in = openat(c->src, *it->path ? it->path : ".", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return kiln_fail_errno(c->err, "opening %s", it->path);
+	int out = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
+		int r = kiln_fail_errno(c->err, "creating /%s", rel);
+		(void) close(in);
+		return r;
+	}
+	cleanup_free char *shown = kiln_asprintf("/%s", rel);
+	int r = shown ? copy_data(c, in, out, (uint64_t) it->st.size, shown) : oom(c->err);
+	if (r >= 0)
+		copy_xattrs(in, out);
+	if (r >= 0)
+		r = file_info(c, pfd, name, out, it, shown);
+	(void) close(in);
+	if (close(out) < 0 && r >= 0)
+		r = kiln_fail_errno(c->err, "writing /%s", rel);
+	return r;
+}
+
+/* ---- workers for regular files ------------------------------------------------ */
+
+#define POOL_MIN_FILES 64 /* fewer are not worth the threads */
+#define POOL_MAX_WORKERS 4
+#define POOL_RING 256
+
+struct file_job {
+	const struct kiln_plan_item *it;
+	int pfd;   /* the parent directory, a descriptor of the job's own */
+	char *rel; /* relative to the destination root */
+};
+
+struct pool {
+	const struct copier *c; /* its b, dst, src and o: read only */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct file_job ring[POOL_RING];
+	size_t head, n, busy;
+	int quit;
+	int code;		/* of the first failure, 0 if none */
+	struct kiln_error err; /* the first failure */
+	pthread_t th[POOL_MAX_WORKERS];
+	size_t n_th;
+};
+
+static void job_release(struct file_job *j)
+{
+	if (j->pfd >= 0)
+		(void) close(j->pfd);
+	free(j->rel);
+}
+
+static void *pool_main(void *arg)
+{
+	struct pool *p = arg;
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct copier w = { .b = p->c->b,
+			    .dst = p->c->dst,
+			    .src = p->c->src,
+			    .o = p->c->o,
+			    .err = &err,
+			    .pfd = -1,
+			    .way = COPY_RANGE };
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->n && !p->quit)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->n)
+			break;
+		struct file_job j = p->ring[p->head];
+		p->head = (p->head + 1) % POOL_RING;
+		p->n--;
+		p->busy++;
+		int skip = p->code != 0;
+		pthread_cond_broadcast(&p->cv); /* room in the ring */
+		pthread_mutex_unlock(&p->mu);
+		const char *slash = strrchr(j.rel, '/');
+		int r = skip ? 0 : copy_file(&w, j.it, j.pfd, slash ? slash + 1 : j.rel, j.rel);
+		job_release(&j);
+		pthread_mutex_lock(&p->mu);
+		if (r < 0 && !p->code) {
+			p->code = r;
+			p->err = err; /* moved: the first failure is the one told */
+			err = (struct kiln_error) KILN_ERROR_INIT;
+		}
+		kiln_error_release(&err);
+		p->busy--;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Workers for a selection with many files and a machine with several CPUs. */
+static void pool_start(struct copier *c, const struct kiln_plan_selection *sel)
+{
+	size_t cpus = kiln_cpus(POOL_MAX_WORKERS);
+	if (sel->files < POOL_MIN_FILES || cpus < 2)
+		return;
+	struct pool *p = kiln_calloc(1, sizeof(*p));
+	if (!p)
+		return; /* one thread does it all */
+	p->c = c;
+	p->err = (struct kiln_error) KILN_ERROR_INIT;
+	if (pthread_mutex_init(&p->mu, NULL) != 0) {
+		free(p);
+		return;
+	}
+	if (pthread_cond_init(&p->cv, NULL) != 0) {
+		(void) pthread_mutex_destroy(&p->mu);
+		free(p);
+		return;
+	}
+	while (p->n_th < cpus && pthread_create(&p->th[p->n_th], NULL, pool_main, p) == 0)
+		p->n_th++;
+	c->pool = p;
+}
+
+/*
+ * Wait until every queued file is copied. A worker's failure, the first, goes
+ * to c->err and its code is returned if `report`; else (the caller has its
+ * own error to tell) it is dropped.
+ */
+static int pool_drain(struct copier *c, int report)
+{
+	struct pool *p = c->pool;
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	while (p->n || p->busy)
+		pthread_cond_wait(&p->cv, &p->mu);
+	int r = report ? p->code : 0;
+	if (r) {
+		kiln_error_release(c->err);
+		*c->err = p->err;
+		p->err = (struct kiln_error) KILN_ERROR_INIT;
+	}
+	kiln_error_release(&p->err);
+	p->code = 0;
+	pthread_mutex_unlock(&p->mu);
+	return r;
+}
+
+static void pool_stop(struct copier *c)
+{
+	struct pool *p = c->pool;
+	if (!p)
+		return;
+	(void) pool_drain(c, 0);
+	pthread_mutex_lock(&p->mu);
+	p->quit = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->n_th; i++)
+		(void) pthread_join(p->th[i], NULL);
+	kiln_error_release(&p->err);
+	(void) pthread_cond_destroy(&p->cv);
+	(void) pthread_mutex_destroy(&p->mu);
+	free(p);
+	c->pool = NULL;
+}
+
+/* Queue a regular file for the workers; copied here when that fails. */
+static int pool_add(struct copier *c, const struct kiln_plan_item *it, int pfd, const char *rel)
+{
+	struct pool *p = c->pool;
+	struct file_job j = { it, fcntl(pfd, F_DUPFD_CLOEXEC, 0), kiln_strdup(rel) };
+	if (j.pfd < 0 || !j.rel || !p->n_th) {
+		job_release(&j);
+		const char *slash = strrchr(rel, '/');
+		return copy_file(c, it, pfd, slash ? slash + 1 : rel, rel);
+	}
+	pthread_mutex_lock(&p->mu);
+	while (p->n == POOL_RING)
+		pthread_cond_wait(&p->cv, &p->mu);
+	int failed = p->code != 0;
+	if (!failed) {
+		p->ring[(p->head + p->n) % POOL_RING] = j;
+		p->n++;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (failed) {
+		job_release(&j);
+		return pool_drain(c, 1); /* the worker's failure, reported now */
+	}
+	return 0;
+}
+
 /* Copy one item to `rel` (relative to the destination root). */
 static int copy_item(struct copier *c, const struct kiln_plan_item *it, const char *rel)
 {
@@ -550,30 +748,12 @@ static int copy_item(struct copier *c, const struct kiln_plan_item *it, const ch
 				return kiln_fail_errno(c->err, "linking /%s to /%s", rel, first);
 			return 0;
 		}
-		int in = openat(c->src, *it->path ? it->path : ".",
-				O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (in < 0)
-			return kiln_fail_errno(c->err, "opening %s", it->path);
-		int out = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				 0600);
-		if (out < 0) {
-			r = kiln_fail_errno(c->err, "creating /%s", rel);
-			(void) close(in);
+		/* a file with other links is copied here, before its links */
+		if (c->pool && it->st.nlink < 2)
+			return pool_add(c, it, pfd, rel);
+		if ((r = copy_file(c, it, pfd, name, rel)) < 0)
 			return r;
-		}
-		cleanup_free char *shown = kiln_asprintf("/%s", rel);
-		r = shown ? copy_data(c, in, out, (uint64_t) it->st.size, shown)
-			  : oom(c->err);
-		if (r >= 0)
-			copy_xattrs(in, out);
-		if (r >= 0)
-			r = file_info(c, pfd, name, out, it, shown);
-		(void) close(in);
-		if (close(out) < 0 && r >= 0)
-			r = kiln_fail_errno(c->err, "writing /%s", rel);
-		if (r >= 0)
-			r = remember_link(c, it, rel);
-		return r;
+		return remember_link(c, it, rel);
 	}
 	if (S_ISLNK(mode)) {
 		if (symlinkat(it->link ? it->link : "", pfd, name) < 0)
@@ -684,6 +864,8 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 	cleanup_free char *dst = NULL;
 	if (r >= 0)
 		r = kiln_plan_resolve_in_root(dst_fd, clean, 1, &dst, err);
+	if (r >= 0)
+		pool_start(&c, sel);
 	for (size_t mi = 0; r >= 0 && mi < sel->n_matches; mi++) {
 		const struct kiln_plan_match *m = &sel->matches[mi];
 		if (kiln_cancelled(&b->ctx)) {
@@ -741,6 +923,11 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 			if (r >= 0 && kiln_cancelled(&b->ctx))
 				r = kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 		}
+		/* every file in before the directories get their times, and before
+		 * the next match may write where this one did */
+		int pr = pool_drain(&c, r >= 0);
+		if (pr < 0)
+			r = pr;
 		if (r >= 0)
 			r = finish_dirs(&c);
 		/* a new match may replace what the parent fd points at, and write
@@ -756,6 +943,7 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 			free(c.links[k].target);
 		c.n_links = 0;
 	}
+	pool_stop(&c);
 	copier_release(&c);
 	return r < 0 ? r : 0;
 }
