@@ -243,13 +243,14 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'a later source overwrites inside direc
 	test "$(cat over/o/new/two)" = only2
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX 'many files: what the workers copy is what one thread would' '
+test_expect_success ROOT,OVERLAY,BUSYBOX 'many files: the workers copy what one thread would' '
 	# enough files for the workers; sizes from empty to 300 KiB, modes,
 	# times, hard links, symlinks, nested directories with their own times
 	for d in 0 1 2 3 4 5 6 7 8 9; do
 		mkdir -p ctx/many/d$d/sub &&
 		for f in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do
-			head -c $(( (d * 20 + f) * (d * 20 + f) * 7 )) /dev/urandom >ctx/many/d$d/f$f &&
+			n=$((d * 20 + f)) &&
+			head -c $((n * n * 7)) /dev/urandom >ctx/many/d$d/f$f &&
 			chmod 0$((6 + f % 2))$((4 + d % 4))$((f % 8)) ctx/many/d$d/f$f &&
 			touch -d "2002-03-04 05:06:$((10 + f)).$d$f" ctx/many/d$d/f$f || return 1
 		done &&
