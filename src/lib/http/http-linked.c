@@ -142,8 +142,12 @@ static int cert_has_ip(const mbedtls_x509_crt *crt, const unsigned char *ip, siz
 /*
  * mbedTLS calls this for each certificate of a verified chain, the server's
  * last (depth 0), with the flags it found. Only a name mismatch of the
- * server's certificate is lifted, and only when the URL's host is an IP
- * address that the certificate lists; the chain's trust is left as found.
+ * server's certificate is lifted, and only when the URL's host (after
+ * redirects: libcurl updates the effective URL before it connects) is an
+ * IP address that the certificate lists; the chain's trust is left as
+ * found. An https proxy's handshake comes here too and is held to the same
+ * address: a trusted certificate listing it would be taken, as the
+ * registry's own would.
  */
 static int verify_ip_names(void *data, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
