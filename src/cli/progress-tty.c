@@ -165,7 +165,7 @@ struct cli_tty *cli_tty_new(FILE *out)
 		return NULL;
 	t->out = out;
 	(void) pthread_mutex_init(&t->lock, NULL);
-	t->ticking = pthread_create(&t->ticker, NULL, tick, t) == 0;
+	t->ticking = kiln_thread_start(&t->ticker, tick, t) == 0;
 	return t;
 }
 

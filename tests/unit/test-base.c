@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +149,32 @@ static void test_cpus(void)
 	TAP_INT_EQ(kiln_cpus(all + 1), all, "a bound above the CPUs changes nothing");
 }
 
+static void *report_mask(void *arg)
+{
+	(void)pthread_sigmask(SIG_BLOCK, NULL, (sigset_t *)arg);
+	return NULL;
+}
+
+/* kiln's threads leave asynchronous signals to the thread that handles them */
+static void test_thread_start(void)
+{
+	sigset_t before, after, in_thread;
+	sigemptyset(&in_thread);
+	(void)pthread_sigmask(SIG_BLOCK, NULL, &before);
+	pthread_t tid;
+	TAP_INT_EQ(kiln_thread_start(&tid, report_mask, &in_thread), 0, "thread started");
+	TAP_INT_EQ(pthread_join(tid, NULL), 0, "thread joined");
+	TAP_OK(sigismember(&in_thread, SIGINT) == 1 && sigismember(&in_thread, SIGTERM) == 1 &&
+		       sigismember(&in_thread, SIGHUP) == 1 && sigismember(&in_thread, SIGWINCH) == 1,
+	       "SIGINT, SIGTERM, SIGHUP and SIGWINCH are blocked in the thread");
+	TAP_OK(sigismember(&in_thread, SIGSEGV) == 0 && sigismember(&in_thread, SIGBUS) == 0,
+	       "faults are not");
+	(void)pthread_sigmask(SIG_BLOCK, NULL, &after);
+	TAP_OK(sigismember(&after, SIGINT) == sigismember(&before, SIGINT) &&
+		       sigismember(&after, SIGTERM) == sigismember(&before, SIGTERM),
+	       "the caller's mask is as it was");
+}
+
 static void test_digest(void)
 {
 	struct kiln_digest d;
@@ -215,6 +243,7 @@ int main(void)
 	test_arena();
 	test_strv();
 	test_cpus();
+	test_thread_start();
 	test_digest();
 	test_fs();
 	return tap_done();

@@ -620,7 +620,7 @@ static int batch_phases(struct batch *b, unsigned phases, struct kiln_error *err
 	pthread_t tids[LINT_MAX_THREADS];
 	size_t started = 0;
 	/* a thread that cannot start leaves its share to the others */
-	while (started + 1 < want && pthread_create(&tids[started], NULL, pool_work, &p) == 0)
+	while (started + 1 < want && kiln_thread_start(&tids[started], pool_work, &p) == 0)
 		started++;
 	pool_work(&p);
 	for (size_t i = 0; i < started; i++)

@@ -40,3 +40,19 @@ size_t kiln_cpus(size_t max)
 	size_t c = n > 1 ? (size_t)n : 1;
 	return max && c > max ? max : c;
 }
+
+int kiln_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS };
+	sigset_t all, old;
+	sigfillset(&all);
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		sigdelset(&all, faults[i]);
+	/* the new thread inherits the mask of the one that creates it */
+	int e = pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (e)
+		return e;
+	e = pthread_create(tid, NULL, fn, arg);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return e;
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,3 +39,9 @@ static inline int kiln_cancelled(const struct kiln_ctx *ctx)
 /** The machine's online CPUs, at least 1 and at most `max` (0: no bound): how
  *  many threads or processes a parallel part of kiln starts. */
 size_t kiln_cpus(size_t max);
+
+/** pthread_create() for kiln's own threads, which take no asynchronous
+ *  signal: SIGINT and SIGTERM reach the thread that set the handlers (or that
+ *  forwards them to a sandbox, which blocks them only in itself). Faults stay
+ *  with the thread that causes them. Returns 0 or pthread_create()'s error. */
+int kiln_thread_start(pthread_t *tid, void *(*fn)(void *), void *arg);

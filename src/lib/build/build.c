@@ -408,7 +408,7 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 		b->stages[i].exported = 1;
 	int r = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (pthread_create(&b->stages[i].tid, NULL, bb_stage_main, &args[i]) != 0) {
+		if (kiln_thread_start(&b->stages[i].tid, bb_stage_main, &args[i]) != 0) {
 			r = kiln_fail(err, KILN_EIO, errno, "starting a thread for stage %s",
 				      b->stages[i].ps->label);
 			b->abort = 1;

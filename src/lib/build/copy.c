@@ -620,7 +620,7 @@ static void pool_start(struct copier *c, const struct kiln_plan_selection *sel)
 		free(p);
 		return;
 	}
-	while (p->n_th < cpus && pthread_create(&p->th[p->n_th], NULL, pool_main, p) == 0)
+	while (p->n_th < cpus && kiln_thread_start(&p->th[p->n_th], pool_main, p) == 0)
 		p->n_th++;
 	c->pool = p;
 }

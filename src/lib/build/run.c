@@ -266,7 +266,7 @@ int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *co
 		return rd.tail ? kiln_fail_errno(err, "eventfd") : oom(err);
 	}
 	pthread_t tid;
-	int reading = pthread_create(&tid, NULL, read_output, &rd) == 0;
+	int reading = kiln_thread_start(&tid, read_output, &rd) == 0;
 
 	enum kiln_df_network net = run->network;
 	struct kiln_exec_spec spec = KILN_EXEC_SPEC_INIT;

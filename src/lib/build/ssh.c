@@ -519,7 +519,7 @@ int bb_ssh_relay_start(struct bb_ssh_relay *r, struct kiln_error *err)
 {
 	if (r->n_ls > 16)
 		return kiln_fail(err, KILN_ELIMIT, 0, "more than 16 SSH mounts in one RUN");
-	int e = pthread_create(&r->tid, NULL, relay_main, r);
+	int e = kiln_thread_start(&r->tid, relay_main, r);
 	if (e)
 		return kiln_fail(err, KILN_EIO, e, "starting the agent relay");
 	r->started = 1;

@@ -196,7 +196,7 @@ void walk_prefetch_offer(struct walk_prefetch *pf, size_t level, int fd, const c
 	for (size_t i = 0; i < n - base; i++)
 		atomic_init(&s->state[i], FREE);
 	if (!pf->started) {
-		if (pthread_create(&pf->th, NULL, helper_main, pf) != 0) {
+		if (kiln_thread_start(&pf->th, helper_main, pf) != 0) {
 			pthread_mutex_unlock(&pf->mu);
 			return;
 		}

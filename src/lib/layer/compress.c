@@ -493,7 +493,7 @@ static struct gz_pool *gz_pool_new(int level)
 		if (deflateInit2(&w->z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 			goto fail;
 		w->z_init = 1;
-		if (pthread_create(&w->th, NULL, gz_worker_main, w) != 0)
+		if (kiln_thread_start(&w->th, gz_worker_main, w) != 0)
 			goto fail;
 		w->started = 1;
 	}

@@ -281,7 +281,7 @@ static int run_pool(struct kiln_plan_hasher *h, struct pool *p, struct kiln_erro
 	size_t started = 0;
 	/* the calling thread works too; extra threads only for bigger batches */
 	for (size_t i = 1; i < nt && p->n > 8; i++) {
-		if (pthread_create(&tids[started], NULL, worker, p) != 0)
+		if (kiln_thread_start(&tids[started], worker, p) != 0)
 			break;
 		started++;
 	}

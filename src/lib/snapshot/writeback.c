@@ -89,7 +89,7 @@ void snap_writeback_hold(struct kiln_snapshotter *s)
 		return;
 	pthread_mutex_lock(&s->wb_mu);
 	/* best effort: without the thread, commits wait as they did */
-	if (!s->wb_started && pthread_create(&s->wb_thread, NULL, writeback_main, s) == 0)
+	if (!s->wb_started && kiln_thread_start(&s->wb_thread, writeback_main, s) == 0)
 		s->wb_started = 1;
 	s->wb_writers++;
 	pthread_cond_broadcast(&s->wb_cv);
