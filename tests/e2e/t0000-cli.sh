@@ -34,4 +34,19 @@ test_expect_success 'command --help exits 0 and shows usage' '
 	test_grep "^usage: kiln version" out
 '
 
+# A dynamic kiln needs libc and libm and nothing else (every other library
+# is linked from its static archive); a static one (-Dstatic_libc) needs
+# nothing at all, not even a program interpreter.
+test_expect_success READELF 'kiln loads no shared object beyond libc' '
+	readelf -d -l "$KILN" >elf &&
+	sed -n "s/.*(NEEDED).*\[\(.*\)\]/\1/p" elf | sort >needed &&
+	if test "$KILN_STATIC_LIBC" = 1; then
+		! test -s needed &&
+		! grep -q "program interpreter" elf
+	else
+		grep -q -x libc.so.6 needed &&
+		! grep -v -x -e libc.so.6 -e libm.so.6 needed
+	fi
+'
+
 test_done

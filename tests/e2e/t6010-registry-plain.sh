@@ -85,6 +85,22 @@ test_expect_success REGISTRY 'a second pull downloads no blob' '
 	test_grep "GET /v2/test/a/manifests/1" new
 '
 
+# A name that only /etc/hosts knows (in a mount namespace of its own): the
+# resolver a static kiln carries reads /etc/hosts itself, no NSS module.
+test_expect_success REGISTRY,ROOT,UNSHARE 'a registry named in /etc/hosts' '
+	port=${R##*:} &&
+	{ cat /etc/hosts && echo "127.0.0.1 kiln-registry.test"; } >hosts &&
+	unshare -m sh -c "mount --bind hosts /etc/hosts &&
+		KILN_ROOT=$TRASH/s5 \"$KILN\" pull --tls-verify=false \
+			kiln-registry.test:$port/test/a:1" >out 2>err &&
+	echo "kiln-registry.test:$port/test/a:1" >expect &&
+	test_cmp expect out &&
+	test "$(KILN_ROOT=$TRASH/s5 image_id kiln-registry.test:$port/test/a:1)" = "$(cat id.a)" &&
+	test_expect_code 1 env KILN_ROOT=$TRASH/s5 "$KILN" pull --tls-verify=false \
+		kiln-registry.test:$port/test/a:1 2>err &&
+	test_grep "Could not resolve host: kiln-registry.test" err
+'
+
 test_expect_success REGISTRY,JQ,SKOPEO 'chunked upload above --chunk-size' '
 	log_mark &&
 	kiln push --no-mount --chunk-size 65536 local/b:1 $R/test/b:1 2>err &&
