@@ -98,7 +98,10 @@ test_expect_success REGISTRY,ROOT,UNSHARE 'a registry named in /etc/hosts' '
 	test "$(KILN_ROOT=$TRASH/s5 image_id kiln-registry.test:$port/test/a:1)" = "$(cat id.a)" &&
 	test_expect_code 1 env KILN_ROOT=$TRASH/s5 "$KILN" pull --tls-verify=false \
 		kiln-registry.test:$port/test/a:1 2>err &&
-	test_grep "Could not resolve host: kiln-registry.test" err
+	test_grep "Could not resolve host: kiln-registry.test" err &&
+	test_expect_code 1 unshare -m sh -c "mount --bind hosts /etc/hosts &&
+		KILN_ROOT=$TRASH/s5 \"$KILN\" pull kiln-registry.test:$port/test/a:1" 2>err &&
+	test_grep "seems to speak plain http: --tls-verify=false allows it" err
 '
 
 test_expect_success REGISTRY,JQ,SKOPEO 'chunked upload above --chunk-size' '

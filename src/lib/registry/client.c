@@ -382,6 +382,14 @@ int reg_client_ping(struct reg_client *c, struct kiln_error *err)
 					"and NAME.key in --cert-dir or "
 					"/etc/containers/certs.d/%s/)",
 					msg, c->domain);
+			/* a plain http server answering the handshake, in mbedTLS's
+			 * words and OpenSSL's */
+			if (https && (strstr(msg, "invalid SSL record") ||
+				      strstr(msg, "wrong version number")))
+				return reg_fail(c, x, KILN_ENET, err,
+						"%s (the registry seems to speak plain http: "
+						"--tls-verify=false allows it)",
+						msg);
 			/* mbedTLS does not name the alert: the two usual causes */
 			if (https && code == CURLE_SSL_CONNECT_ERROR && !c->client_cert)
 				return reg_fail(
