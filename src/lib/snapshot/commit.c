@@ -177,14 +177,8 @@ static int tidy(struct kiln_snapshot_mount *m, int dfd, char *path, size_t plen,
 	return empty;
 }
 
-int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
-			 const struct kiln_layer_write_opts *opts, struct kiln_layer_digests *ret,
-			 struct kiln_error *err)
+void kiln_snapshot_unmount(struct kiln_snapshot_mount *m)
 {
-	if (!m->upper)
-		return kiln_fail(err, KILN_EINVAL, 0, "a read-only snapshot has nothing to commit");
-	/* unmount first: the upper directory may only be changed (and is only
-	 * stable) when no overlay uses it */
 	if (m->fd >= 0) {
 		(void) close(m->fd);
 		m->fd = -1;
@@ -193,6 +187,17 @@ int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
 		snap_writeback_drop(m->s);
 		m->wb_held = 0;
 	}
+}
+
+int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
+			 const struct kiln_layer_write_opts *opts, struct kiln_layer_digests *ret,
+			 struct kiln_error *err)
+{
+	if (!m->upper)
+		return kiln_fail(err, KILN_EINVAL, 0, "a read-only snapshot has nothing to commit");
+	/* unmount first: the upper directory may only be changed (and is only
+	 * stable) when no overlay uses it */
+	kiln_snapshot_unmount(m);
 	cleanup_close int dfd = open(m->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return kiln_fail_errno(err, "opening %s", m->upper);

@@ -169,6 +169,7 @@ int kiln_snapshot_prune(struct kiln_snapshotter *s, const struct kiln_digest *ke
 		r = kiln_rm_rf(path, err);
 		if (r < 0)
 			break;
+		snap_notes_forget(s, n);
 		kiln_debug(s->ctx, "snapshot: pruned layer sha256:%s", n);
 		rep.removed++;
 		rep.bytes_freed += bytes;

@@ -11,8 +11,10 @@ struct kiln_snapshotter {
 	char *layers; /* <dir>/layers */
 	char *active; /* <dir>/active */
 	char *empty;  /* <dir>/empty */
+	char *notes;  /* <dir>/notes (notes.c) */
 	int layers_fd;
 	int active_fd;
+	int notes_fd;
 	/* writeback while writable mounts are open (writeback.c) */
 	pthread_mutex_t wb_mu;
 	pthread_cond_t wb_cv;
@@ -51,6 +53,9 @@ int kiln_snapshot_lock_new(int dirfd, const char *prefix, char id[17], int *ret_
  * overlay is gone, drop then. Best effort: a failure only means commits
  * wait for all of their data at once.
  */
+/** Remove the note of a layer that is being pruned. */
+void snap_notes_forget(struct kiln_snapshotter *s, const char *layer_hex);
+
 int snap_writeback_init(struct kiln_snapshotter *s);
 void snap_writeback_hold(struct kiln_snapshotter *s);
 void snap_writeback_drop(struct kiln_snapshotter *s);

@@ -161,6 +161,9 @@ void kiln_snapshotter_free(struct kiln_snapshotter *s)
 		(void) close(s->layers_fd);
 	if (s->active_fd >= 0)
 		(void) close(s->active_fd);
+	if (s->notes_fd >= 0)
+		(void) close(s->notes_fd);
+	free(s->notes);
 	free(s->dir);
 	free(s->layers);
 	free(s->active);
@@ -177,19 +180,20 @@ int kiln_snapshotter_open(const struct kiln_ctx *ctx, const char *store_root,
 	if (!s)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	s->ctx = ctx;
-	s->layers_fd = s->active_fd = -1;
+	s->layers_fd = s->active_fd = s->notes_fd = -1;
 	s->dir = kiln_asprintf("%s/snapshots", store_root);
 	s->layers = kiln_asprintf("%s/snapshots/layers", store_root);
 	s->active = kiln_asprintf("%s/snapshots/active", store_root);
 	s->empty = kiln_asprintf("%s/snapshots/empty", store_root);
-	if (!s->dir || !s->layers || !s->active || !s->empty)
+	s->notes = kiln_asprintf("%s/snapshots/notes", store_root);
+	if (!s->dir || !s->layers || !s->active || !s->empty || !s->notes)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 
 	/* 0700: unpacked layers hold the images' setuid binaries */
 	int r = kiln_mkdir_p(s->dir, 0700, err);
 	if (r < 0)
 		return kiln_error_prefix(err, r, "creating %s", s->dir);
-	const char *sub[] = { s->layers, s->active, s->empty };
+	const char *sub[] = { s->layers, s->active, s->empty, s->notes };
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(sub); i++) {
 		if (mkdir(sub[i], 0755) < 0 && errno != EEXIST)
 			return kiln_fail_errno(err, "creating %s", sub[i]);
@@ -200,6 +204,9 @@ int kiln_snapshotter_open(const struct kiln_ctx *ctx, const char *store_root,
 	s->active_fd = open(s->active, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->active_fd < 0)
 		return kiln_fail_errno(err, "opening %s", s->active);
+	s->notes_fd = open(s->notes, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->notes_fd < 0)
+		return kiln_fail_errno(err, "opening %s", s->notes);
 	(void) snap_writeback_init(s);
 
 	clean_dir(s, s->layers_fd, s->layers, "tmp-");

@@ -17,6 +17,8 @@
  *     snapshots/layers/tmp-<id>[.lock]  an unpack in progress
  *     snapshots/active/<id>/            a writable mount: upper/, work/, lock
  *     snapshots/empty/                  the lower of an empty chain (FROM scratch)
+ *     snapshots/notes/<diff_id hex>     a note on an unpacked layer (notes.c)
+ *     snapshots/notes/<name>            a name for a layer: a symlink to its hex
  *
  * A layer is applied into a temporary directory and renamed into place, so
  * a crash never leaves half a layer and concurrent unpacks of one layer all
@@ -147,6 +149,41 @@ int kiln_snapshot_write_layer(struct kiln_snapshotter *s, const struct kiln_dige
 			      int out_fd, const struct kiln_layer_write_opts *opts,
 			      struct kiln_layer_digests *ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+
+/**
+ * Unmount a writable snapshot before its commit, so that the caller may
+ * change the upper directory (kiln_snapshot_mount_upper()) directly, which
+ * overlayfs forbids while it is mounted. kiln_snapshot_commit() follows.
+ */
+void kiln_snapshot_unmount(struct kiln_snapshot_mount *m);
+
+/**
+ * Notes: what a build knows of an unpacked layer it made, kept beside it and
+ * removed with it. A note is written whole and checksummed; one that does
+ * not check out (a crash, a hand) reads as none. note_read gives 1 and a
+ * heap buffer, or 0 when there is no valid note.
+ */
+int kiln_snapshot_note_write(struct kiln_snapshotter *s, const struct kiln_digest *layer,
+			     const void *data, size_t len, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+int kiln_snapshot_note_read(struct kiln_snapshotter *s, const struct kiln_digest *layer,
+			    char **data, size_t *len, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/**
+ * Names for unpacked layers ([a-z0-9-], not 64 hex digits), replaced
+ * atomically. name_get gives 1 and the layer while that layer is unpacked,
+ * 0 when the name is unset or its layer was pruned.
+ */
+int kiln_snapshot_name_set(struct kiln_snapshotter *s, const char *name,
+			   const struct kiln_digest *layer, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+int kiln_snapshot_name_get(struct kiln_snapshotter *s, const char *name, struct kiln_digest *ret,
+			   struct kiln_error *err) __attribute__((warn_unused_result));
+
+/** A directory fd of an unpacked layer (read only: layers never change), or < 0. */
+int kiln_snapshot_layer_open(struct kiln_snapshotter *s, const struct kiln_digest *layer,
+			     struct kiln_error *err) __attribute__((warn_unused_result));
 
 /** Unmount (close the mount), delete the upper directory, unlock the layers. NULL is fine. */
 void kiln_snapshot_mount_release(struct kiln_snapshot_mount *m);
