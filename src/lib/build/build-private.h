@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "build/build.h"
 #include "dockerfile/dockerfile.h"
@@ -328,11 +330,46 @@ struct bb_copy_opts {
 	const char *chmod; /* NULL or the --chmod value */
 	int unpack;	   /* ADD: extract local archives */
 	int64_t mtime;	   /* >= 0: every time set to this (SOURCE_DATE_EPOCH) */
+	struct bb_reuse *reuse; /* NULL, or files to take from the step's last layer */
 };
 
 /** Copy a selection from the tree at `src_fd` into the root at `dst_fd`. */
 int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selection *sel,
 	    const struct bb_copy_opts *o, struct kiln_error *err);
+/** One regular file of a selection to `rel` (parents there) in the tree `dst_fd`, as bb_copy(). */
+int bb_copy_file_into(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_item *it,
+		      const char *rel, const struct bb_copy_opts *o, struct kiln_error *err);
+
+/*
+ * COPY's files from the step's last layer (copy-reuse.c). bb_reuse_open()
+ * finds the layer named for the step's `shape`, unless `take` is 0 (none:
+ * everything is written, and the note of this run is still made). bb_copy() records each
+ * regular file it writes and offers the ones it may leave out; after the
+ * copy, with the overlay unmounted, bb_reuse_apply() links them into the
+ * upper directory; after the commit, bb_reuse_keep() notes the new layer
+ * and names it for the next run.
+ */
+struct bb_reuse;
+int bb_reuse_open(struct bb *b, struct kiln_snapshotter *sn, const char *shape, int take,
+		  struct bb_reuse **ret, struct kiln_error *err);
+void bb_reuse_free(struct bb_reuse *ru);
+KILN_DEFINE_CLEANUP(struct bb_reuse, bb_reuse_free)
+/* bb_copy(): the only match goes to `target`; its times are fixed_mtime's when >= 0 */
+int bb_reuse_match(struct bb_reuse *ru, const char *target, int64_t fixed_mtime,
+		   struct kiln_error *err);
+/* `alone`: not one of a group of hard links within the selection */
+int bb_reuse_record(struct bb_reuse *ru, const struct kiln_plan_item *it, const char *rel,
+		    int alone, struct kiln_error *err);
+/* a file alone: 1 if it is left out for bb_reuse_apply(), 0 if it is to be copied */
+int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
+		   const struct kiln_plan_item *dir, const char *rel, mode_t mode, uid_t uid,
+		   gid_t gid, const struct timespec *mtime, struct kiln_error *err);
+int bb_reuse_pending(const struct bb_reuse *ru);
+int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src_fd,
+		   const struct bb_copy_opts *o, struct kiln_error *err);
+void bb_reuse_keep(struct bb *b, struct kiln_snapshotter *sn, struct bb_reuse *ru,
+		   const struct kiln_digest *layer);
+
 /** mkdir -p of an absolute path inside a root, new directories 0755 owned by uid:gid. */
 int bb_mkdir_all(int root_fd, const char *path, int has_owner, uint32_t uid, uint32_t gid,
 		 int64_t mtime, struct kiln_error *err);

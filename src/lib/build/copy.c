@@ -277,7 +277,62 @@ struct copier {
 	struct kiln_strv fresh;
 	enum copy_way way;
 	struct pool *pool; /* NULL: every file is copied by this thread */
+	int reuse_ok;	   /* files of this match may come from the step's last layer */
+	const struct kiln_plan_item *items; /* the selection's */
+	uint8_t *grouped; /* per item: shares its inode with another item (NULL: none does) */
 };
+
+/* Whether a file is one of a group of hard links within the selection. */
+static int in_group(const struct copier *c, const struct kiln_plan_item *it)
+{
+	return c->grouped && c->items && c->grouped[it - c->items];
+}
+
+struct inode_ref {
+	uint64_t dev, ino;
+	size_t item;
+};
+
+static int inode_ref_cmp(const void *a, const void *b)
+{
+	const struct inode_ref *x = a, *y = b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The hard-link groups within the selection: regular files whose inode
+ * another item has too. A link count above 1 alone does not make one: the
+ * other links may be outside the selection (in another layer, where a COPY
+ * linked the files it took from its last layer).
+ */
+static int mark_groups(struct copier *c, const struct kiln_plan_selection *sel)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sel->n_items; i++)
+		n += S_ISREG(sel->items[i].st.mode) && sel->items[i].st.nlink > 1;
+	c->items = sel->items;
+	if (n < 2)
+		return 0;
+	cleanup_free struct inode_ref *v = kiln_calloc(n, sizeof(*v));
+	c->grouped = kiln_calloc(sel->n_items, 1);
+	if (!v || !c->grouped)
+		return oom(c->err);
+	n = 0;
+	for (size_t i = 0; i < sel->n_items; i++) {
+		const struct kiln_plan_item *it = &sel->items[i];
+		if (S_ISREG(it->st.mode) && it->st.nlink > 1)
+			v[n++] = (struct inode_ref){ it->st.dev, it->st.ino, i };
+	}
+	qsort(v, n, sizeof(*v), inode_ref_cmp);
+	for (size_t i = 0; i + 1 < n; i++)
+		if (!inode_ref_cmp(&v[i], &v[i + 1]))
+			c->grouped[v[i].item] = c->grouped[v[i + 1].item] = 1;
+	return 0;
+}
 
 static void copier_release(struct copier *c)
 {
@@ -287,6 +342,7 @@ static void copier_release(struct copier *c)
 	kiln_strv_release(&c->dirs);
 	kiln_strv_release(&c->fresh);
 	free(c->dir_items);
+	free(c->grouped);
 	free(c->pdir);
 	if (c->pfd >= 0)
 		(void) close(c->pfd);
@@ -438,7 +494,7 @@ static int copy_data(struct copier *c, int in, int out, uint64_t size, const cha
 static int hardlink_source(struct copier *c, const struct kiln_plan_item *it, const char **ret)
 {
 	*ret = NULL;
-	if (it->st.nlink < 2)
+	if (!in_group(c, it))
 		return 0;
 	for (size_t i = 0; i < c->n_links; i++)
 		if (c->links[i].dev == it->st.dev && c->links[i].ino == it->st.ino) {
@@ -450,7 +506,7 @@ static int hardlink_source(struct copier *c, const struct kiln_plan_item *it, co
 
 static int remember_link(struct copier *c, const struct kiln_plan_item *it, const char *rel)
 {
-	if (it->st.nlink < 2)
+	if (!in_group(c, it))
 		return 0;
 	if (c->n_links == c->alloc_links) {
 		size_t na = c->alloc_links ? c->alloc_links * 2 : 16;
@@ -524,6 +580,23 @@ static int copy_file(struct copier *c, const struct kiln_plan_item *it, int pfd,
 	(void) close(in);
 	if (close(out) < 0 && r >= 0)
 		r = kiln_fail_errno(c->err, "writing /%s", rel);
+	return r;
+}
+
+int bb_copy_file_into(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_item *it,
+		      const char *rel, const struct bb_copy_opts *o, struct kiln_error *err)
+{
+	struct copier c = { .b = b, .dst = dst_fd, .src = src_fd, .o = o, .err = err, .pfd = -1 };
+	char parent[PATH_MAX];
+	const char *name;
+	if (strlen(rel) >= sizeof(parent))
+		return kiln_fail(err, KILN_ELIMIT, ENAMETOOLONG, "/%s: path too long", rel);
+	split(rel, parent, sizeof(parent), &name);
+	int pfd = open_in_root(dst_fd, parent, O_RDONLY | O_DIRECTORY);
+	if (pfd < 0)
+		return kiln_fail_errno(err, "opening /%s", parent);
+	int r = copy_file(&c, it, pfd, name, rel);
+	(void) close(pfd);
 	return r;
 }
 
@@ -696,6 +769,34 @@ static int pool_add(struct copier *c, const struct kiln_plan_item *it, int pfd, 
 	return 0;
 }
 
+/*
+ * Leave a file out when the step's last layer has it as the copy would make
+ * it (copy-reuse.c): 1 if left out. Only in a directory of this match, which
+ * the copy sets, so that the directory is in the upper directory for the link.
+ */
+static int offer_reuse(struct copier *c, const struct kiln_plan_item *it, const char *parent,
+		       const char *rel)
+{
+	if (!c->reuse_ok)
+		return 0;
+	const struct kiln_plan_item *dir = NULL;
+	for (size_t i = c->dirs.len; i-- > 0 && !dir;)
+		if (!strcmp(c->dirs.items[i], parent))
+			dir = c->dir_items[i];
+	if (!dir)
+		return 0;
+	mode_t mode;
+	int r = final_mode(c, it, &mode);
+	if (r < 0)
+		return r;
+	uid_t u;
+	gid_t g;
+	owner_of(c, it, &u, &g);
+	struct timespec ts[2];
+	times_of(c, it, ts);
+	return bb_reuse_offer(c->o->reuse, it, dir, rel, mode, u, g, &ts[1], c->err);
+}
+
 /* Copy one item to `rel` (relative to the destination root). */
 static int copy_item(struct copier *c, const struct kiln_plan_item *it, const char *rel)
 {
@@ -748,8 +849,16 @@ static int copy_item(struct copier *c, const struct kiln_plan_item *it, const ch
 				return kiln_fail_errno(c->err, "linking /%s to /%s", rel, first);
 			return 0;
 		}
-		/* a file with other links is copied here, before its links */
-		if (c->pool && it->st.nlink < 2)
+		int grouped = in_group(c, it);
+		if (c->o->reuse) {
+			if ((r = bb_reuse_record(c->o->reuse, it, rel, !grouped, c->err)) < 0)
+				return r;
+			if (!exists && !grouped && (r = offer_reuse(c, it, parent, rel)) != 0)
+				return r < 0 ? r : 0;
+		}
+		/* a file with other links in the selection is copied here, before
+		 * its links */
+		if (c->pool && !grouped)
 			return pool_add(c, it, pfd, rel);
 		if ((r = copy_file(c, it, pfd, name, rel)) < 0)
 			return r;
@@ -860,7 +969,9 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 	cleanup_free char *clean = kiln_plan_path_clean(o->dest);
 	if (!dest_dir || !clean)
 		return oom(err);
-	int r = bb_mkdir_all(dst_fd, dest_dir, o->has_owner, o->uid, o->gid, o->mtime, err);
+	int r = mark_groups(&c, sel);
+	if (r >= 0)
+		r = bb_mkdir_all(dst_fd, dest_dir, o->has_owner, o->uid, o->gid, o->mtime, err);
 	cleanup_free char *dst = NULL;
 	if (r >= 0)
 		r = kiln_plan_resolve_in_root(dst_fd, clean, 1, &dst, err);
@@ -914,6 +1025,10 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 				break;
 			}
 		}
+		/* one match only: the files left out are linked under its target */
+		c.reuse_ok = o->reuse && sel->n_matches == 1;
+		if (c.reuse_ok)
+			r = bb_reuse_match(o->reuse, target, o->mtime, err);
 		for (size_t i = m->first; r >= 0 && i < m->first + m->n; i++) {
 			const struct kiln_plan_item *it = &sel->items[i];
 			if (!*it->rel && (m->is_dir || m->parents))

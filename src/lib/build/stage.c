@@ -437,6 +437,43 @@ static int copy_owner(struct layer_step *ls, int root_fd, struct bb_copy_opts *c
 	return bb_resolve_owner(ls->sc.b, root_fd, chown, &co->uid, &co->gid, err);
 }
 
+/*
+ * A COPY that may take its unchanged files from its last layer
+ * (copy-reuse.c): one without here-documents (whose files are written after
+ * the selection's). Under --no-cache it writes every file afresh, and its
+ * layer is still noted for the next build. Layers are named by the
+ * instruction, the platform and where the sources come from (the stage, not
+ * the stage's key), not by their content: the same step after a change.
+ * Not having one is never an error.
+ */
+static void open_reuse(struct layer_step *ls, struct bb_reuse **ret)
+{
+	struct bb *b = ls->sc.b;
+	const struct kiln_df_copy *c = &ls->step->instr.u.copy;
+	*ret = NULL;
+	if (ls->step->instr.cmd != KILN_DF_COPY || !ls->sel || c->n_inline)
+		return;
+	struct kiln_error e = KILN_ERROR_INIT;
+	cleanup_free char *text = NULL;
+	cleanup(kiln_buf_release) struct kiln_buf shape = KILN_BUF_INIT;
+	struct kiln_digest d;
+	int r = kiln_plan_instruction_text(ls->step, &text, &e);
+	if (r >= 0 && ls->sc.ps->wait_stage >= 0)
+		r = kiln_buf_addf(&shape, "stage %ld", (long) ls->sc.ps->wait_stage);
+	else if (r >= 0)
+		r = kiln_buf_addstr(&shape, ls->source_ref ? ls->source_ref : "context");
+	if (r >= 0)
+		r = kiln_buf_addf(&shape, "\n%s\n%s", b->platform_str, text);
+	if (r >= 0)
+		r = kiln_sha256_buf(shape.buf, shape.len, &d, &e);
+	if (r >= 0)
+		r = bb_reuse_open(b, ls->sc.sn, d.hex, !(b->o->flags & KILN_BUILD_NO_CACHE), ret,
+				  &e);
+	if (r < 0)
+		kiln_debug(&b->ctx, "COPY: every file written: %s", e.msg ? e.msg : "");
+	kiln_error_release(&e);
+}
+
 /* Run the step against a writable overlay of the stage's layers, commit. */
 static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_error *err)
 {
@@ -444,6 +481,9 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 	struct bb_stage *s = ls->sc.s;
 	const struct kiln_df_step *st = ls->step;
 	cleanup(kiln_snapshot_mount_releasep) struct kiln_snapshot_mount *m = NULL;
+	cleanup(bb_reuse_freep) struct bb_reuse *ru = NULL;
+	struct bb_copy_opts co = { 0 };
+	int src_fd = -1;
 	struct bb_chain empty = { 0 };
 	int r = snapshotter(&ls->sc, err);
 	if (r >= 0)
@@ -467,7 +507,8 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 	}
 	default: {
 		const struct kiln_df_copy *c = &st->instr.u.copy;
-		struct bb_copy_opts co = {
+		open_reuse(ls, &ru);
+		co = (struct bb_copy_opts){
 			.dest = st->dest,
 			.chmod = c->chmod && *c->chmod ? c->chmod : NULL,
 			/* ADD extracts local archives unless --unpack=false, a URL's only
@@ -476,13 +517,14 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 				  (ls->fetched ? !bb_is_git(c->sources.v[0]) && c->unpack == 1
 					       : c->unpack != 0),
 			.mtime = -1, /* files keep their times, as in BuildKit */
+			.reuse = ru,
 		};
 		if ((r = copy_owner(ls, root, &co, err)) < 0)
 			break;
 		if (ls->sel) {
-			int src_fd = ls->src_mount     ? kiln_snapshot_mount_fd(ls->src_mount)
-				     : ls->src_fd >= 0 ? ls->src_fd
-						       : b->context_fd;
+			src_fd = ls->src_mount	   ? kiln_snapshot_mount_fd(ls->src_mount)
+				 : ls->src_fd >= 0 ? ls->src_fd
+						   : b->context_fd;
 			r = bb_copy(b, root, src_fd, ls->sel, &co, err);
 		}
 		if (r >= 0 && c->n_inline) {
@@ -533,7 +575,16 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 		return r;
 	if (kiln_cancelled(&b->ctx))
 		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
-	return bb_commit(b, m, !ls->sc.s->exported, ret, err);
+	if (bb_reuse_pending(ru)) {
+		kiln_snapshot_unmount(m);
+		r = bb_reuse_apply(b, ru, kiln_snapshot_mount_upper(m), src_fd, &co, err);
+		if (r < 0)
+			return r;
+	}
+	r = bb_commit(b, m, !ls->sc.s->exported, ret, err);
+	if (r >= 0 && ru)
+		bb_reuse_keep(b, ls->sc.sn, ru, bb_layer_kept_id(ret));
+	return r;
 }
 
 static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_step *ps,

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A COPY that runs again after a change of some of its sources takes the
+ * files that did not change from the layer its last run made (the donor),
+ * as hard links, instead of writing them again: a rebuild after a one-file
+ * edit of a large context writes one file, not thousands, and allocates no
+ * inode for the rest.
+ *
+ * The layer a COPY makes gets a note: the content digest of each regular
+ * file it wrote, by path. The next run of the same step (same instruction,
+ * same source, whatever the content) finds that layer by name. A file is
+ * taken from it when the donor has a regular file at the same path with the
+ * same digest in its note and the same size, mode, owner and mtime as the
+ * copy would have; it is then left out of the overlay and linked into the
+ * upper directory once the overlay is unmounted (overlayfs allows no change
+ * of its upper directory while mounted), and its directory gets its times
+ * back. Only files whose directory is one the COPY itself sets (and so is in
+ * the upper directory) qualify. A file that cannot be linked (the donor was
+ * pruned meanwhile, a link count at its limit) is copied there instead.
+ *
+ * The layer's bytes are the same either way: a layer's tar holds no link
+ * count, and a file linked to another layer's is a regular file in its own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "build/build-private.h"
+#include "snapshot/snapshot.h"
+
+/* a file left out of the overlay, to link after it */
+struct reuse_file {
+	const struct kiln_plan_item *it;
+	const struct kiln_plan_item *dir; /* its directory: times restored after */
+	uint64_t ino;			  /* the donor's inode that was checked */
+};
+
+struct bb_reuse {
+	char name[48]; /* the step's name for its last layer */
+	/* the donor: its directory and its note, indexed by path */
+	int donor_fd;
+	char *note;
+	size_t note_len;
+	uint32_t *slots; /* offsets into note + 1 (0: empty), open addressing */
+	size_t n_slots;
+	/* what this run writes: its note, and the files it left out */
+	struct kiln_buf out;
+	char *target; /* the match's destination, relative to the root */
+	int64_t fixed_mtime;
+	struct reuse_file *files;
+	size_t n_files, alloc_files;
+};
+
+static int oom(struct kiln_error *err)
+{
+	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}
+
+/* A path below `dir` with no symlink on the way: layers are not the image's
+ * root, and nothing here may lead out of them. */
+static int open_beneath(int dir, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t) (flags | O_CLOEXEC | O_NOFOLLOW),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+	do
+		fd = (int) syscall(SYS_openat2, dir, *rel ? rel : ".", &how, sizeof(how));
+	while (fd < 0 && errno == EINTR);
+	return fd;
+}
+
+static uint32_t path_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t) s[i]) * 16777619u;
+	return h;
+}
+
+/* A note: records of 32 raw digest bytes and a NUL-terminated path. */
+static int index_note(struct bb_reuse *ru)
+{
+	size_t n = 0;
+	for (size_t off = 0; off < ru->note_len;) {
+		const char *end = off + 32 < ru->note_len
+					  ? memchr(ru->note + off + 32, 0, ru->note_len - off - 32)
+					  : NULL;
+		if (!end || off >= UINT32_MAX - 1)
+			return -1;
+		off = (size_t) (end - ru->note) + 1;
+		n++;
+	}
+	size_t slots = 64;
+	while (slots < 2 * n)
+		slots *= 2;
+	ru->slots = kiln_calloc(slots, sizeof(*ru->slots));
+	if (!ru->slots)
+		return -1;
+	ru->n_slots = slots;
+	for (size_t off = 0; off < ru->note_len;) {
+		const char *path = ru->note + off + 32;
+		size_t len = strlen(path);
+		size_t i = path_hash(path, len) & (slots - 1);
+		/* a later record of a path replaces an earlier one */
+		while (ru->slots[i] && strcmp(ru->note + ru->slots[i] - 1 + 32, path) != 0)
+			i = (i + 1) & (slots - 1);
+		ru->slots[i] = (uint32_t) off + 1;
+		off += 32 + len + 1;
+	}
+	return 0;
+}
+
+static const uint8_t *donor_sum(const struct bb_reuse *ru, const char *path)
+{
+	if (!ru->n_slots)
+		return NULL;
+	size_t i = path_hash(path, strlen(path)) & (ru->n_slots - 1);
+	while (ru->slots[i]) {
+		const char *rec = ru->note + ru->slots[i] - 1;
+		if (!strcmp(rec + 32, path))
+			return (const uint8_t *) rec;
+		i = (i + 1) & (ru->n_slots - 1);
+	}
+	return NULL;
+}
+
+int bb_reuse_open(struct bb *b, struct kiln_snapshotter *sn, const char *shape, int take,
+		  struct bb_reuse **ret, struct kiln_error *err)
+{
+	*ret = NULL;
+	struct bb_reuse *ru = kiln_calloc(1, sizeof(*ru));
+	if (!ru)
+		return oom(err);
+	ru->donor_fd = -1;
+	ru->out = (struct kiln_buf) KILN_BUF_INIT;
+	(void) snprintf(ru->name, sizeof(ru->name), "copy-%.40s", shape);
+	struct kiln_digest donor;
+	int r = take ? kiln_snapshot_name_get(sn, ru->name, &donor, err) : 0;
+	if (r == 1)
+		r = kiln_snapshot_note_read(sn, &donor, &ru->note, &ru->note_len, err);
+	if (r == 1 && index_note(ru) == 0) {
+		ru->donor_fd = kiln_snapshot_layer_open(sn, &donor, err);
+		if (ru->donor_fd >= 0)
+			kiln_debug(&b->ctx, "COPY: files that did not change come from layer %s",
+				   donor.hex);
+	}
+	if (ru->donor_fd < 0) {
+		/* no donor (or none that reads back): this run writes everything */
+		kiln_error_release(err);
+		free(ru->note);
+		ru->note = NULL;
+		ru->note_len = 0;
+		free(ru->slots);
+		ru->slots = NULL;
+		ru->n_slots = 0;
+	}
+	*ret = ru;
+	return 0;
+}
+
+void bb_reuse_free(struct bb_reuse *ru)
+{
+	if (!ru)
+		return;
+	if (ru->donor_fd >= 0)
+		(void) close(ru->donor_fd);
+	free(ru->note);
+	free(ru->slots);
+	kiln_buf_release(&ru->out);
+	free(ru->target);
+	free(ru->files);
+	free(ru);
+}
+
+int bb_reuse_match(struct bb_reuse *ru, const char *target, int64_t fixed_mtime,
+		   struct kiln_error *err)
+{
+	free(ru->target);
+	ru->target = kiln_strdup(target);
+	ru->fixed_mtime = fixed_mtime;
+	return ru->target ? 0 : oom(err);
+}
+
+int bb_reuse_record(struct bb_reuse *ru, const struct kiln_plan_item *it, const char *rel,
+		    int alone, struct kiln_error *err)
+{
+	/* a file of unknown content (or one of a group of links) gets no digest,
+	 * which also hides what an earlier source wrote to the same path */
+	static const uint8_t none[32];
+	int known = it->hashed && alone;
+	if (kiln_buf_add(&ru->out, known ? it->sum.raw : none, 32) < 0 ||
+	    kiln_buf_add(&ru->out, rel, strlen(rel) + 1) < 0)
+		return oom(err);
+	return 0;
+}
+
+int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
+		   const struct kiln_plan_item *dir, const char *rel, mode_t mode, uid_t uid,
+		   gid_t gid, const struct timespec *mtime, struct kiln_error *err)
+{
+	if (ru->donor_fd < 0 || !it->hashed)
+		return 0;
+	const uint8_t *sum = donor_sum(ru, rel);
+	if (!ru->target || !sum || memcmp(sum, it->sum.raw, sizeof(it->sum.raw)) != 0)
+		return 0;
+	struct stat st;
+	int fd = open_beneath(ru->donor_fd, rel, O_PATH);
+	int found = fd >= 0 && fstat(fd, &st) == 0;
+	if (fd >= 0)
+		(void) close(fd);
+	if (!found || !S_ISREG(st.st_mode) || st.st_size != it->st.size ||
+	    (st.st_mode & 07777) != mode || st.st_uid != uid || st.st_gid != gid ||
+	    st.st_mtim.tv_sec != mtime->tv_sec || st.st_mtim.tv_nsec != mtime->tv_nsec)
+		return 0;
+	if (ru->n_files == ru->alloc_files) {
+		size_t na = ru->alloc_files ? ru->alloc_files * 2 : 64;
+		struct reuse_file *n = kiln_reallocarray(ru->files, na, sizeof(*n));
+		if (!n)
+			return oom(err);
+		ru->files = n;
+		ru->alloc_files = na;
+	}
+	ru->files[ru->n_files++] =
+		(struct reuse_file){ .it = it, .dir = dir, .ino = (uint64_t) st.st_ino };
+	return 1;
+}
+
+int bb_reuse_pending(const struct bb_reuse *ru)
+{
+	return ru && ru->n_files > 0;
+}
+
+static char *file_rel(const struct bb_reuse *ru, const struct kiln_plan_item *it)
+{
+	return *ru->target ? kiln_asprintf("%s/%s", ru->target, it->rel) : kiln_strdup(it->rel);
+}
+
+static void dir_times(const struct bb_reuse *ru, const struct kiln_plan_item *dir,
+		      struct timespec ts[2])
+{
+	if (ru->fixed_mtime >= 0) {
+		ts[0] = ts[1] = (struct timespec){ ru->fixed_mtime, 0 };
+	} else {
+		ts[0] = kiln_plan_timespec(dir->st.atime_ns);
+		ts[1] = kiln_plan_timespec(dir->st.mtime_ns);
+	}
+}
+
+int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src_fd,
+		   const struct bb_copy_opts *o, struct kiln_error *err)
+{
+	cleanup_close int up = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (up < 0)
+		return kiln_fail_errno(err, "opening %s", upper);
+	size_t linked = 0, copied = 0;
+	int dfd = -1; /* the upper directory of files[i].dir, kept for its files in a row */
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < ru->n_files; i++) {
+		const struct reuse_file *f = &ru->files[i];
+		cleanup_free char *rel = file_rel(ru, f->it);
+		cleanup_free char *drel = file_rel(ru, f->dir);
+		if (!rel || !drel) {
+			r = oom(err);
+			break;
+		}
+		if (dfd < 0 && (dfd = open_beneath(up, drel, O_RDONLY | O_DIRECTORY)) < 0) {
+			r = kiln_fail_errno(err, "opening /%s in %s", drel, upper);
+			break;
+		}
+		/* the inode that was checked, linked through its fd: no path is
+		 * looked up twice */
+		struct stat st;
+		int src = open_beneath(ru->donor_fd, rel, O_PATH);
+		int ok = src >= 0 && fstat(src, &st) == 0 && S_ISREG(st.st_mode) &&
+			 (uint64_t) st.st_ino == f->ino;
+		const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+		if (ok && linkat(src, "", dfd, name, AT_EMPTY_PATH) == 0) {
+			linked++;
+		} else if (!ok || errno != EEXIST) {
+			/* the donor is gone, or the inode has all the links it can
+			 * (EEXIST: the step wrote the path after leaving the file out) */
+			r = bb_copy_file_into(b, up, src_fd, f->it, rel, o, err);
+			copied++;
+		}
+		if (src >= 0)
+			(void) close(src);
+		/* a link changes its directory's mtime: after the directory's last
+		 * file in a row, the directory's own times again */
+		if (r < 0 || (i + 1 < ru->n_files && ru->files[i + 1].dir == f->dir))
+			continue;
+		struct timespec ts[2];
+		dir_times(ru, f->dir, ts);
+		if (futimens(dfd, ts) < 0)
+			r = kiln_fail_errno(err, "setting the times of /%s", drel);
+		(void) close(dfd);
+		dfd = -1;
+	}
+	if (dfd >= 0)
+		(void) close(dfd);
+	if (r < 0)
+		return r;
+	kiln_debug(&b->ctx, "COPY: %zu files linked from the last layer, %zu copied", linked,
+		   copied);
+	return 0;
+}
+
+void bb_reuse_keep(struct bb *b, struct kiln_snapshotter *sn, struct bb_reuse *ru,
+		   const struct kiln_digest *layer)
+{
+	struct kiln_error e = KILN_ERROR_INIT;
+	/* hints for the next run: a failure costs that run its links, nothing more */
+	if (kiln_snapshot_note_write(sn, layer, ru->out.buf, ru->out.len,
+				     &e) < 0 ||
+	    kiln_snapshot_name_set(sn, ru->name, layer, &e) < 0)
+		kiln_debug(&b->ctx, "COPY: no note for the next run: %s", e.msg ? e.msg : "");
+	kiln_error_release(&e);
+}
