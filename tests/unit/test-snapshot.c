@@ -551,6 +551,64 @@ static void test_crash_cleanup(void)
 	kiln_error_release(&err);
 }
 
+/* Notes beside layers and names for layers: hints that never mislead. */
+static void test_notes(struct kiln_snapshotter *s)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	char *data = NULL;
+	size_t len = 0;
+	TAP_INT_EQ(kiln_snapshot_note_write(s, &l1.d.diff_id, "abc\0def", 7, &err), 0,
+		   "write a note");
+	TAP_INT_EQ(kiln_snapshot_note_read(s, &l1.d.diff_id, &data, &len, &err), 1,
+		   "read it back");
+	TAP_OK(len == 7 && data && !memcmp(data, "abc\0def", 7), "the same bytes");
+	free(data);
+	data = NULL;
+	TAP_INT_EQ(kiln_snapshot_note_read(s, &l2.d.diff_id, &data, &len, &err), 0,
+		   "a layer without a note has none");
+	char p[512];
+	(void) snprintf(p, sizeof(p), "%s/snapshots/notes/%s", root, l1.d.diff_id.hex);
+	FILE *f = fopen(p, "a");
+	TAP_OK(f && fputc('x', f) == 'x' && fclose(f) == 0, "change the note by hand");
+	TAP_INT_EQ(kiln_snapshot_note_read(s, &l1.d.diff_id, &data, &len, &err), 0,
+		   "a note that does not check out reads as none");
+	TAP_OK(!data && !err.msg, "and is no error");
+	TAP_INT_EQ(kiln_snapshot_note_write(s, &l2.d.diff_id, "", 0, &err), 0, "an empty note");
+	TAP_INT_EQ(kiln_snapshot_note_read(s, &l2.d.diff_id, &data, &len, &err), 1,
+		   "an empty note reads as one");
+	free(data);
+
+	struct kiln_digest got;
+	TAP_INT_EQ(kiln_snapshot_name_get(s, "copy-x", &got, &err), 0, "an unset name");
+	TAP_INT_EQ(kiln_snapshot_name_set(s, "copy-x", &l1.d.diff_id, &err), 0, "name layer 1");
+	TAP_OK(kiln_snapshot_name_get(s, "copy-x", &got, &err) == 1 &&
+		       kiln_digest_equal(&got, &l1.d.diff_id),
+	       "the name gives layer 1");
+	TAP_INT_EQ(kiln_snapshot_name_set(s, "copy-x", &l2.d.diff_id, &err), 0,
+		   "name layer 2 instead");
+	TAP_OK(kiln_snapshot_name_get(s, "copy-x", &got, &err) == 1 &&
+		       kiln_digest_equal(&got, &l2.d.diff_id),
+	       "the name gives layer 2");
+	struct kiln_digest none;
+	TAP_INT_EQ(kiln_sha256_buf("no such layer", 13, &none, &err), 0, "a digest of no layer");
+	TAP_INT_EQ(kiln_snapshot_name_set(s, "copy-gone", &none, &err), 0, "name it");
+	TAP_INT_EQ(kiln_snapshot_name_get(s, "copy-gone", &got, &err), 0,
+		   "a name whose layer is not there is unset");
+	TAP_INT_EQ(kiln_snapshot_name_set(s, "../x", &l1.d.diff_id, &err), -KILN_EINVAL,
+		   "a name with a slash is refused");
+	kiln_error_release(&err);
+	TAP_INT_EQ(kiln_snapshot_name_set(s, l1.d.diff_id.hex, &l1.d.diff_id, &err),
+		   -KILN_EINVAL, "a name that looks like a layer is refused");
+	kiln_error_release(&err);
+	int fd = kiln_snapshot_layer_open(s, &l1.d.diff_id, &err);
+	TAP_OK(fd >= 0, "open layer 1");
+	if (fd >= 0)
+		(void) close(fd);
+	TAP_INT_EQ(kiln_snapshot_layer_open(s, &none, &err), -KILN_ENOTFOUND,
+		   "a layer that is not there");
+	kiln_error_release(&err);
+}
+
 static void test_prune(struct kiln_snapshotter *s)
 {
 	struct kiln_error err = KILN_ERROR_INIT;
@@ -576,6 +634,12 @@ static void test_prune(struct kiln_snapshotter *s)
 	r = kiln_snapshot_prune(s, NULL, 0, &rep, &err);
 	TAP_OK(r == 0 && rep.removed == 2 && rep.busy == 0, "once unmounted, everything can go");
 	TAP_INT_EQ(kiln_snapshot_has(s, &l2.d.diff_id, NULL), 0, "layer 2 is gone");
+	char *note = NULL;
+	size_t len = 0;
+	TAP_INT_EQ(kiln_snapshot_note_read(s, &l2.d.diff_id, &note, &len, &err), 0,
+		   "its note went with it");
+	struct kiln_digest got;
+	TAP_INT_EQ(kiln_snapshot_name_get(s, "copy-x", &got, &err), 0, "its name is unset");
 	char p[256];
 	(void) snprintf(p, sizeof(p), "%s/snapshots/layers", root);
 	TAP_INT_EQ(count_entries(p, ""), 0, "nothing left in layers/");
@@ -791,6 +855,7 @@ int main(void)
 		test_many_lowers(s);
 		test_concurrent_unpack();
 		test_crash_cleanup();
+		test_notes(s);
 		test_prune(s);
 	}
 	kiln_snapshotter_free(s);
