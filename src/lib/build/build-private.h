@@ -107,6 +107,9 @@ struct bb_stage {
 	size_t n_records;
 	int exported;	     /* the image holds its layers: their blobs are written at once */
 	char *first_miss;    /* the first step of its chain that missed the cache (explain.h) */
+	/* the stage's snapshotter, opened by its first step that mounts, shared by
+	 * its later steps (one writeback thread and one cleanup scan per stage) */
+	struct kiln_snapshotter *sn;
 };
 
 /* ---- one build --------------------------------------------------------- */

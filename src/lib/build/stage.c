@@ -603,7 +603,7 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 	struct bb_vertex v = { 0 };
 	if (bb_vertex_start(b, &v, "%s", ps->name) < 0)
 		return oom(err);
-	struct layer_step ls = { .sc = { .b = b, .s = s, .ps = ps, .v = &v },
+	struct layer_step ls = { .sc = { .b = b, .s = s, .ps = ps, .v = &v, .sn = s->sn },
 				 .step = st,
 				 .key = KILN_PLAN_KEY_INIT,
 				 .content_key = KILN_PLAN_KEY_INIT,
@@ -709,8 +709,7 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 			bb_vertex_error(b, &v, err && err->msg ? err->msg : kiln_strerror(-r), NULL,
 					0);
 	}
-	if (ls.sc.sn)
-		kiln_snapshotter_free(ls.sc.sn);
+	s->sn = ls.sc.sn; /* for the stage's next steps; run_stage() frees it */
 	layer_step_release(&ls);
 	bb_vertex_release(&v);
 	return r;
@@ -738,6 +737,8 @@ static int run_stage(struct bb *b, struct bb_stage *s, struct kiln_error *err)
 		}
 	}
 	release_slot(b, s);
+	kiln_snapshotter_free(s->sn);
+	s->sn = NULL;
 	return r;
 }
 
