@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -31,7 +32,6 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
-#include "exec/exec.h"
 
 #define COPY_CHUNK ((size_t) 1 << 30)
 #define XATTR_LIST_MAX_BYTES 65536
@@ -41,7 +41,7 @@ static int oom(struct kiln_error *err)
 	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 }
 
-static int open_in_root(int root, const char *rel, int flags)
+int bb_open_in_root(int root, const char *rel, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t) (flags | O_CLOEXEC),
@@ -87,14 +87,14 @@ int bb_mkdir_all(int root_fd, const char *path, int has_owner, uint32_t uid, uin
 			continue;
 		char save = rel[i];
 		rel[i] = '\0';
-		int fd = open_in_root(root_fd, rel, O_RDONLY | O_DIRECTORY);
+		int fd = bb_open_in_root(root_fd, rel, O_RDONLY | O_DIRECTORY);
 		if (fd >= 0) {
 			(void) close(fd);
 		} else if (errno == ENOENT) {
 			char parent[PATH_MAX];
 			const char *name;
 			split(rel, parent, sizeof(parent), &name);
-			int pfd = open_in_root(root_fd, parent, O_RDONLY | O_DIRECTORY);
+			int pfd = bb_open_in_root(root_fd, parent, O_RDONLY | O_DIRECTORY);
 			if (pfd < 0)
 				return kiln_fail_errno(err, "mkdir /%s", rel);
 			if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) {
@@ -114,131 +114,6 @@ int bb_mkdir_all(int root_fd, const char *path, int has_owner, uint32_t uid, uin
 					 errno == ENOTDIR ? "a file is" : "something is");
 		}
 		rel[i] = save;
-	}
-	return 0;
-}
-
-/* ---- owners ----------------------------------------------------------------- */
-
-static int parse_id(const char *s, uint32_t *ret)
-{
-	if (!*s)
-		return -1;
-	uint64_t v = 0;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		v = v * 10 + (uint64_t) (*p - '0');
-		if (v > 0xFFFFFFFFull)
-			return -1;
-	}
-	*ret = (uint32_t) v;
-	return 0;
-}
-
-/* Field `idx` (0-based) of the line whose first field is `name`, as a number. */
-static int db_lookup(const char *db, size_t len, const char *name, int idx, uint32_t *ret,
-		     uint32_t *ret2)
-{
-	size_t nl = strlen(name);
-	for (size_t off = 0; off < len;) {
-		const char *line = db + off;
-		const char *eol = memchr(line, '\n', len - off);
-		size_t ll = eol ? (size_t) (eol - line) : len - off;
-		off += ll + 1;
-		if (ll <= nl || strncmp(line, name, nl) || line[nl] != ':')
-			continue;
-		/* fields: name:x:id[:gid:...] */
-		uint32_t vals[2] = { 0, 0 };
-		const char *p = line + nl + 1, *end = line + ll;
-		int field = 1, got = 0, want = ret2 ? 2 : 1;
-		while (p <= end && got < want) {
-			const char *c = memchr(p, ':', (size_t) (end - p));
-			const char *fe = c ? c : end;
-			if (field >= idx && field < idx + want) {
-				char buf[16];
-				size_t fl = (size_t) (fe - p);
-				if (fl == 0 || fl >= sizeof(buf))
-					return -1;
-				memcpy(buf, p, fl);
-				buf[fl] = '\0';
-				if (parse_id(buf, &vals[field - idx]) < 0)
-					return -1;
-				got++;
-			}
-			if (!c)
-				break;
-			p = c + 1;
-			field++;
-		}
-		if (got < want)
-			return -1;
-		*ret = vals[0];
-		if (ret2)
-			*ret2 = vals[1];
-		return 1;
-	}
-	return 0;
-}
-
-static int read_db(int root_fd, const char *rel, char **data, size_t *len, struct kiln_error *err)
-{
-	*data = NULL;
-	*len = 0;
-	int fd = open_in_root(root_fd, rel, O_RDONLY);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 0;
-		return kiln_fail_errno(err, "opening /%s", rel);
-	}
-	int r = kiln_read_fd(fd, KILN_EXEC_MAX_USERDB, data, len, err);
-	(void) close(fd);
-	return r < 0 ? kiln_error_prefix(err, r, "reading /%s", rel) : 1;
-}
-
-int bb_resolve_owner(struct bb *b, int root_fd, const char *spec, uint32_t *uid, uint32_t *gid,
-		     struct kiln_error *err)
-{
-	const char *colon = strchr(spec, ':');
-	cleanup_free char *user =
-		colon ? kiln_strndup(spec, (size_t) (colon - spec)) : kiln_strdup(spec);
-	const char *group = colon ? colon + 1 : NULL;
-	if (!user)
-		return oom(err);
-	*uid = *gid = 0;
-	int r;
-	if (parse_id(user, uid) == 0) {
-		*gid = *uid; /* a lone uid is the gid too, as BuildKit has it */
-	} else if (*user) {
-		cleanup_free char *pw = NULL;
-		size_t pwl = 0;
-		if ((r = read_db(root_fd, "etc/passwd", &pw, &pwl, err)) < 0)
-			return r;
-		r = pw ? db_lookup(pw, pwl, user, 2, uid, gid) : 0;
-		if (r <= 0)
-			bb_warn(b,
-				"user \"%s\" is not in the destination's /etc/passwd: what is "
-				"written is owned by 0, as BuildKit does",
-				user);
-	}
-	if (group && *group) {
-		uint32_t g;
-		if (parse_id(group, &g) == 0) {
-			*gid = g;
-		} else {
-			cleanup_free char *gr = NULL;
-			size_t grl = 0;
-			if ((r = read_db(root_fd, "etc/group", &gr, &grl, err)) < 0)
-				return r;
-			r = gr ? db_lookup(gr, grl, group, 2, &g, NULL) : 0;
-			if (r > 0)
-				*gid = g;
-			else
-				bb_warn(b,
-					"group \"%s\" is not in the destination's /etc/group: the "
-					"user's group is kept, as BuildKit does",
-					group);
-		}
 	}
 	return 0;
 }
@@ -356,7 +231,7 @@ static int parent_fd(struct copier *c, const char *parent)
 		(void) close(c->pfd);
 	free(c->pdir);
 	c->pdir = kiln_strdup(parent);
-	c->pfd = c->pdir ? open_in_root(c->dst, parent, O_RDONLY | O_DIRECTORY) : -1;
+	c->pfd = c->pdir ? bb_open_in_root(c->dst, parent, O_RDONLY | O_DIRECTORY) : -1;
 	if (c->pfd < 0) {
 		if (!c->pdir)
 			return oom(c->err);
@@ -592,7 +467,7 @@ int bb_copy_file_into(struct bb *b, int dst_fd, int src_fd, const struct kiln_pl
 	if (strlen(rel) >= sizeof(parent))
 		return kiln_fail(err, KILN_ELIMIT, ENAMETOOLONG, "/%s: path too long", rel);
 	split(rel, parent, sizeof(parent), &name);
-	int pfd = open_in_root(dst_fd, parent, O_RDONLY | O_DIRECTORY);
+	int pfd = bb_open_in_root(dst_fd, parent, O_RDONLY | O_DIRECTORY);
 	if (pfd < 0)
 		return kiln_fail_errno(err, "opening /%s", parent);
 	int r = copy_file(&c, it, pfd, name, rel);
@@ -840,7 +715,7 @@ static int copy_item(struct copier *c, const struct kiln_plan_item *it, const ch
 		if ((r = hardlink_source(c, it, &first)) < 0)
 			return r;
 		if (first) {
-			int root = open_in_root(c->dst, "", O_RDONLY | O_DIRECTORY);
+			int root = bb_open_in_root(c->dst, "", O_RDONLY | O_DIRECTORY);
 			if (root < 0)
 				return kiln_fail_errno(c->err, "opening the destination");
 			r = linkat(root, first, pfd, name, 0);
@@ -882,7 +757,7 @@ static int finish_dirs(struct copier *c)
 {
 	for (size_t i = c->dirs.len; i-- > 0;) {
 		const char *rel = c->dirs.items[i];
-		int fd = open_in_root(c->dst, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+		int fd = bb_open_in_root(c->dst, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 		if (fd < 0)
 			return kiln_fail_errno(c->err, "opening /%s", rel);
 		cleanup_free char *shown = kiln_asprintf("/%s", rel);
@@ -931,7 +806,7 @@ static int try_unpack(struct copier *c, const struct kiln_plan_match *m, int *do
 	cleanup_free char *rel = NULL;
 	if (r >= 0)
 		r = kiln_plan_resolve_in_root(c->dst, dest, 1, &rel, c->err);
-	int dfd = r >= 0 ? open_in_root(c->dst, rel, O_RDONLY | O_DIRECTORY) : -1;
+	int dfd = r >= 0 ? bb_open_in_root(c->dst, rel, O_RDONLY | O_DIRECTORY) : -1;
 	if (r >= 0 && dfd < 0)
 		r = kiln_fail_errno(c->err, "opening %s", dest);
 	if (r >= 0) {
@@ -991,7 +866,7 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 				continue;
 		}
 		struct stat ds;
-		int fd = open_in_root(dst_fd, dst, O_PATH);
+		int fd = bb_open_in_root(dst_fd, dst, O_PATH);
 		int exists = fd >= 0 && fstat(fd, &ds) == 0;
 		if (fd >= 0)
 			(void) close(fd);
@@ -1014,7 +889,7 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 			break;
 		if (m->is_dir || m->parents) {
 			/* the directory the contents go into must be one */
-			int tfd = open_in_root(dst_fd, target, O_PATH | O_NOFOLLOW);
+			int tfd = bb_open_in_root(dst_fd, target, O_PATH | O_NOFOLLOW);
 			struct stat ts;
 			int bad = tfd >= 0 && fstat(tfd, &ts) == 0 && !S_ISDIR(ts.st_mode);
 			if (tfd >= 0)
