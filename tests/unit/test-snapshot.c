@@ -631,6 +631,15 @@ static void test_prune(struct kiln_snapshotter *s)
 			   "the mount still reads its layer");
 		kiln_snapshot_mount_release(m);
 	}
+	/* what a writer that died left in notes/, and what a live one is writing */
+	char t[600];
+	(void) snprintf(t, sizeof(t), "%s/snapshots/notes/.tmp-old", root);
+	FILE *f = fopen(t, "w");
+	struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	TAP_OK(f && fclose(f) == 0 && utimensat(AT_FDCWD, t, old, 0) == 0, "an old temporary note");
+	(void) snprintf(t, sizeof(t), "%s/snapshots/notes/.tmp-new", root);
+	f = fopen(t, "w");
+	TAP_OK(f && fclose(f) == 0, "a new temporary note");
 	r = kiln_snapshot_prune(s, NULL, 0, &rep, &err);
 	TAP_OK(r == 0 && rep.removed == 2 && rep.busy == 0, "once unmounted, everything can go");
 	TAP_INT_EQ(kiln_snapshot_has(s, &l2.d.diff_id, NULL), 0, "layer 2 is gone");
@@ -640,6 +649,13 @@ static void test_prune(struct kiln_snapshotter *s)
 		   "its note went with it");
 	struct kiln_digest got;
 	TAP_INT_EQ(kiln_snapshot_name_get(s, "copy-x", &got, &err), 0, "its name is unset");
+	char n[512];
+	(void) snprintf(n, sizeof(n), "%s/snapshots/notes", root);
+	TAP_INT_EQ(count_entries(n, ""), 0, "no note or name is left for layers not there");
+	(void) snprintf(n, sizeof(n), "%s/snapshots/notes/.tmp-old", root);
+	TAP_OK(access(n, F_OK) < 0, "a dead writer's file is removed");
+	(void) snprintf(n, sizeof(n), "%s/snapshots/notes/.tmp-new", root);
+	TAP_OK(access(n, F_OK) == 0, "a live writer's is not");
 	char p[256];
 	(void) snprintf(p, sizeof(p), "%s/snapshots/layers", root);
 	TAP_INT_EQ(count_entries(p, ""), 0, "nothing left in layers/");

@@ -317,8 +317,7 @@ void bb_reuse_keep(struct bb *b, struct kiln_snapshotter *sn, struct bb_reuse *r
 {
 	struct kiln_error e = KILN_ERROR_INIT;
 	/* hints for the next run: a failure costs that run its links, nothing more */
-	if (kiln_snapshot_note_write(sn, layer, ru->out.buf, ru->out.len,
-				     &e) < 0 ||
+	if (kiln_snapshot_note_write(sn, layer, ru->out.buf, ru->out.len, &e) < 0 ||
 	    kiln_snapshot_name_set(sn, ru->name, layer, &e) < 0)
 		kiln_debug(&b->ctx, "COPY: no note for the next run: %s", e.msg ? e.msg : "");
 	kiln_error_release(&e);

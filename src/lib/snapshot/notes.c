@@ -6,12 +6,14 @@
  * itself and reads as absent unless it matches; a name whose layer is gone
  * reads as unset. Nothing here is ever needed for a layer to be correct.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "snapshot/snapshot-private.h"
@@ -50,8 +52,27 @@ int kiln_snapshot_note_write(struct kiln_snapshotter *s, const struct kiln_diges
 	if (len)
 		memcpy(buf, data, len);
 	memcpy(buf + len, sum.raw, sizeof(sum.raw));
-	r = kiln_write_file_atomic_at(s->notes_fd, layer->hex, buf, len + sizeof(sum.raw), 0600,
-				      err);
+	/* whole or absent under its name; not synced: the checksum catches a
+	 * note a crash tore, and a lost one only costs its hints */
+	char tmp[32], id[17];
+	r = kiln_snapshot_random_id(id, err);
+	(void) snprintf(tmp, sizeof(tmp), ".tmp-%s", id);
+	int fd = r < 0 ? -1
+		       : openat(s->notes_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (r >= 0 && fd < 0)
+		r = kiln_fail_errno(err, "writing the note of layer %s", layer->hex);
+	if (fd >= 0) {
+		r = kiln_write_all(fd, buf, len + sizeof(sum.raw));
+		if (close(fd) < 0 && r >= 0)
+			r = -errno;
+		if (r >= 0 && renameat(s->notes_fd, tmp, s->notes_fd, layer->hex) < 0)
+			r = -errno;
+		if (r < 0) {
+			(void) unlinkat(s->notes_fd, tmp, 0);
+			r = kiln_fail(err, KILN_EIO, -r, "writing the note of layer %s",
+				      layer->hex);
+		}
+	}
 	free(buf);
 	return r;
 }
@@ -142,4 +163,44 @@ void snap_notes_forget(struct kiln_snapshotter *s, const char *layer_hex)
 {
 	if (s->notes_fd >= 0)
 		(void) unlinkat(s->notes_fd, layer_hex, 0);
+}
+
+void snap_notes_sweep(struct kiln_snapshotter *s)
+{
+	int dfd = fcntl(s->notes_fd, F_DUPFD_CLOEXEC, 3);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			(void) close(dfd);
+		return;
+	}
+	rewinddir(d);
+	time_t now = time(NULL);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		struct stat st, lst;
+		if (!strcmp(n, ".") || !strcmp(n, "..") ||
+		    fstatat(s->notes_fd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		int gone;
+		if (!strncmp(n, ".tmp-", 5) || !strncmp(n, "tmp-", 4)) {
+			/* a writer that died; a live one is done within seconds */
+			gone = st.st_mtime < now - 600;
+		} else if (S_ISLNK(st.st_mode)) {
+			/* a name whose layer was pruned */
+			char hex[80];
+			ssize_t k = readlinkat(s->notes_fd, n, hex, sizeof(hex) - 1);
+			hex[k > 0 ? k : 0] = '\0';
+			gone = k > 0 && fstatat(s->layers_fd, hex, &lst, AT_SYMLINK_NOFOLLOW) < 0 &&
+			       errno == ENOENT;
+		} else {
+			/* the note of a layer that is not there (a prune that died) */
+			gone = is_hex64(n) && fstatat(s->layers_fd, n, &lst, AT_SYMLINK_NOFOLLOW) < 0 &&
+			       errno == ENOENT;
+		}
+		if (gone)
+			(void) unlinkat(s->notes_fd, n, 0);
+	}
+	closedir(d);
 }

@@ -177,6 +177,7 @@ int kiln_snapshot_prune(struct kiln_snapshotter *s, const struct kiln_digest *ke
 	closedir(d);
 	if (r < 0)
 		return r;
+	snap_notes_sweep(s);
 	if (ret)
 		*ret = rep;
 	return 0;

@@ -55,6 +55,8 @@ int kiln_snapshot_lock_new(int dirfd, const char *prefix, char id[17], int *ret_
  */
 /** Remove the note of a layer that is being pruned. */
 void snap_notes_forget(struct kiln_snapshotter *s, const char *layer_hex);
+/** After a prune: names of pruned layers, notes of layers not there, dead writers' files. */
+void snap_notes_sweep(struct kiln_snapshotter *s);
 
 int snap_writeback_init(struct kiln_snapshotter *s);
 void snap_writeback_hold(struct kiln_snapshotter *s);
