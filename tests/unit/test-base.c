@@ -181,6 +181,18 @@ static void test_digest(void)
 	TAP_INT_EQ(kiln_sha256_buf("abc", 3, &d, NULL), 0, "sha256 of abc");
 	TAP_STR_EQ(d.str, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
 		   "known vector");
+	TAP_OK(kiln_digest_is_hex(d.hex), "its hex is 64 lower-case hex digits");
+	char hx[66];
+	memcpy(hx, d.hex, 65);
+	hx[0] = 'A';
+	TAP_OK(!kiln_digest_is_hex(hx), "an upper-case digit is not");
+	hx[0] = 'g';
+	TAP_OK(!kiln_digest_is_hex(hx), "nor a letter past f");
+	TAP_OK(!kiln_digest_is_hex(d.hex + 1) && !kiln_digest_is_hex(""), "nor 63 digits, nor none");
+	memcpy(hx, d.hex, 64);
+	hx[64] = '0';
+	hx[65] = '\0';
+	TAP_OK(!kiln_digest_is_hex(hx), "nor 65");
 	struct kiln_sha256 *h = NULL;
 	TAP_INT_EQ(kiln_sha256_new(&h, NULL), 0, "streaming");
 	kiln_sha256_update(h, "a", 1);

@@ -79,6 +79,15 @@ static int hexval(char c)
 	return -1;
 }
 
+int kiln_digest_is_hex(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (hexval(s[n]) < 0)
+			return 0;
+	return n == 64;
+}
+
 int kiln_digest_parse(const char *s, struct kiln_digest *ret, struct kiln_error *err)
 {
 	const char *colon = strchr(s, ':');

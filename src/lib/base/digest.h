@@ -30,6 +30,10 @@ int kiln_sha256_buf(const void *data, size_t len, struct kiln_digest *ret, struc
  */
 int kiln_digest_parse(const char *s, struct kiln_digest *ret, struct kiln_error *err);
 
+/** 1 if `s` is exactly 64 lower-case hex digits (a sha256 digest's hex, a
+ *  blob or layer name), else 0. */
+int kiln_digest_is_hex(const char *s);
+
 /** Fill hex/str from raw. */
 void kiln_digest_from_raw(struct kiln_digest *d, const uint8_t raw[32]);
 

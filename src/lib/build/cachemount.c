@@ -88,15 +88,6 @@ static int instance_number(const char *name, unsigned *ret)
 	return 0;
 }
 
-static int is_key_name(const char *s)
-{
-	size_t n = 0;
-	for (; s[n]; n++)
-		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-			return 0;
-	return n == 64;
-}
-
 static void pause_ms(long ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -465,7 +456,7 @@ int kiln_cachemount_list(struct kiln_store *st, struct kiln_cachemount_info **re
 	int r = 0;
 	struct dirent *e;
 	while (r >= 0 && (e = readdir(d))) {
-		if (!is_key_name(e->d_name))
+		if (!kiln_digest_is_hex(e->d_name))
 			continue;
 		int kfd = openat(dirfd(d), e->d_name,
 				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -662,7 +653,7 @@ int kiln_cachemount_prune(struct kiln_store *st, const char *id, unsigned flags,
 	while (r >= 0 && (e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (is_key_name(e->d_name)) {
+		if (kiln_digest_is_hex(e->d_name)) {
 			r = prune_cache(dirfd(d), base, e->d_name, id, flags, ret, err);
 			continue;
 		}

@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/digest.h"
 
 /*
  * A hand-written matcher for distribution's reference regular expressions.
@@ -220,11 +221,7 @@ int kiln_ref_digest_validate(const char *s, size_t len, struct kiln_error *err)
 
 int kiln_ref_is_identifier(const char *s)
 {
-	size_t i;
-	for (i = 0; s[i]; i++)
-		if (!is_lower_hex(s[i]))
-			return 0;
-	return i == 64;
+	return kiln_digest_is_hex(s);
 }
 
 /* Spans of a matched reference, pointing into the input. */

@@ -20,19 +20,10 @@
 
 #define NOTE_MAX ((size_t) 256 << 20)
 
-static int is_hex64(const char *s)
-{
-	size_t n = 0;
-	for (; s[n]; n++)
-		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-			return 0;
-	return n == 64;
-}
-
 static int is_name(const char *s)
 {
 	size_t n = strlen(s);
-	if (!n || n > 128 || s[0] == '.' || !strncmp(s, "tmp-", 4) || is_hex64(s))
+	if (!n || n > 128 || s[0] == '.' || !strncmp(s, "tmp-", 4) || kiln_digest_is_hex(s))
 		return 0;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
@@ -136,7 +127,7 @@ int kiln_snapshot_name_get(struct kiln_snapshotter *s, const char *name, struct 
 	if (n < 0)
 		return errno == ENOENT ? 0 : kiln_fail_errno(err, "reading the name %s", name);
 	hex[n] = '\0';
-	if (!is_hex64(hex))
+	if (!kiln_digest_is_hex(hex))
 		return 0;
 	struct stat st;
 	if (fstatat(s->layers_fd, hex, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
@@ -196,7 +187,7 @@ void snap_notes_sweep(struct kiln_snapshotter *s)
 			       errno == ENOENT;
 		} else {
 			/* the note of a layer that is not there (a prune that died) */
-			gone = is_hex64(n) && fstatat(s->layers_fd, n, &lst, AT_SYMLINK_NOFOLLOW) < 0 &&
+			gone = kiln_digest_is_hex(n) && fstatat(s->layers_fd, n, &lst, AT_SYMLINK_NOFOLLOW) < 0 &&
 			       errno == ENOENT;
 		}
 		if (gone)

@@ -104,16 +104,6 @@ static uint64_t du_at(int dirfd, int depth)
 	return total;
 }
 
-static int is_layer_name(const char *n)
-{
-	if (strlen(n) != 64)
-		return 0;
-	for (const char *c = n; *c; c++)
-		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
-			return 0;
-	return 1;
-}
-
 int kiln_snapshot_prune(struct kiln_snapshotter *s, const struct kiln_digest *keep, size_t n_keep,
 			struct kiln_snapshot_prune_report *ret, struct kiln_error *err)
 {
@@ -131,7 +121,7 @@ int kiln_snapshot_prune(struct kiln_snapshotter *s, const struct kiln_digest *ke
 	struct dirent *e;
 	while (r == 0 && (e = readdir(d))) {
 		const char *n = e->d_name;
-		if (!is_layer_name(n))
+		if (!kiln_digest_is_hex(n))
 			continue;
 		int wanted = 0;
 		for (size_t i = 0; i < n_keep && !wanted; i++)

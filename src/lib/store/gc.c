@@ -61,16 +61,6 @@ __attribute__((format(printf, 4, 5))) static int problem(struct kiln_store_fsck_
 	return 0;
 }
 
-static int is_hex64(const char *s)
-{
-	if (strlen(s) != 64)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return 0;
-	return 1;
-}
-
 /* Fill temp.gc_live with every referenced blob digest (and the blobs of
  * caches with `keep_caches`). */
 static int compute_live(struct kiln_store *st, int keep_caches, struct kiln_error *err)
@@ -155,7 +145,7 @@ static int fsck_blobs(struct kiln_store *st, unsigned flags, struct kiln_store_f
 		char digest_str[80];
 		(void)snprintf(digest_str, sizeof(digest_str), "sha256:%.64s", de->d_name);
 		struct stat sb;
-		if (!is_hex64(de->d_name)) {
+		if (!kiln_digest_is_hex(de->d_name)) {
 			r = problem(rep, err, de->d_name,
 				    "unexpected file '%s' in blobs/sha256 (not a sha256 digest)",
 				    de->d_name);
@@ -465,7 +455,7 @@ static int prune_blobs(struct kiln_store *st, unsigned flags, struct kiln_store_
 	struct dirent *de;
 	int removed_any = 0;
 	while ((de = readdir(d))) {
-		if (!is_hex64(de->d_name))
+		if (!kiln_digest_is_hex(de->d_name))
 			continue; /* not ours to delete: fsck reports it */
 		char digest_str[80];
 		(void)snprintf(digest_str, sizeof(digest_str), "sha256:%.64s", de->d_name);

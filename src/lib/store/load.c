@@ -173,16 +173,6 @@ static int is_legacy(const char *name)
 	       (!strcmp(slash + 1, "VERSION") || !strcmp(slash + 1, "json"));
 }
 
-static int hex64(const char *s)
-{
-	if (strlen(s) != 64)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int read_meta(struct loader *l, struct member *m, int64_t size, struct kiln_error *err)
 {
 	if (size < 0 || (uint64_t)size > KILN_ARCHIVE_JSON_MAX)
@@ -212,7 +202,7 @@ static int read_blob(struct loader *l, struct member *m, int64_t size, struct ki
 {
 	struct kiln_digest expect;
 	const struct kiln_digest *e = NULL;
-	if (strncmp(m->name, "blobs/sha256/", 13) == 0 && hex64(m->name + 13)) {
+	if (strncmp(m->name, "blobs/sha256/", 13) == 0 && kiln_digest_is_hex(m->name + 13)) {
 		cleanup_free char *ds = kiln_asprintf("sha256:%s", m->name + 13);
 		if (!ds || kiln_digest_parse(ds, &expect, err) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
