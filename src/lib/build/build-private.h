@@ -339,7 +339,9 @@ struct bb_copy_opts {
 /** Copy a selection from the tree at `src_fd` into the root at `dst_fd`. */
 int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selection *sel,
 	    const struct bb_copy_opts *o, struct kiln_error *err);
-/** openat2() of `rel` with RESOLVE_IN_ROOT: symlinks resolved inside `root`. */
+/** openat2() of `rel` ("" or NULL: `dir` itself) below `dir`, O_CLOEXEC, retried on EINTR. */
+int bb_openat2(int dir, const char *rel, int flags, uint64_t resolve);
+/** bb_openat2() with RESOLVE_IN_ROOT: symlinks resolved inside `root`. */
 int bb_open_in_root(int root, const char *rel, int flags);
 /** One regular file of a selection to `rel` (parents there) in the tree `dst_fd`, as bb_copy(). */
 int bb_copy_file_into(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_item *it,

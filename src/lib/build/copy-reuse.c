@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "build/build-private.h"
@@ -66,15 +65,8 @@ static int oom(struct kiln_error *err)
  * root, and nothing here may lead out of them. */
 static int open_beneath(int dir, const char *rel, int flags)
 {
-	struct open_how how = {
-		.flags = (uint64_t) (flags | O_CLOEXEC | O_NOFOLLOW),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-	do
-		fd = (int) syscall(SYS_openat2, dir, *rel ? rel : ".", &how, sizeof(how));
-	while (fd < 0 && errno == EINTR);
-	return fd;
+	return bb_openat2(dir, rel, flags | O_NOFOLLOW,
+			  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 static uint32_t path_hash(const char *s, size_t n)
@@ -261,13 +253,14 @@ int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src
 	if (up < 0)
 		return kiln_fail_errno(err, "opening %s", upper);
 	size_t linked = 0, copied = 0;
-	int dfd = -1; /* the upper directory of files[i].dir, kept for its files in a row */
+	/* the upper directory of files[i].dir, kept for its files in a row */
+	int dfd = -1;
+	char *drel = NULL;
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < ru->n_files; i++) {
 		const struct reuse_file *f = &ru->files[i];
 		cleanup_free char *rel = file_rel(ru, f->it);
-		cleanup_free char *drel = file_rel(ru, f->dir);
-		if (!rel || !drel) {
+		if (!rel || (dfd < 0 && !(drel = file_rel(ru, f->dir)))) {
 			r = oom(err);
 			break;
 		}
@@ -281,7 +274,8 @@ int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src
 		int src = open_beneath(ru->donor_fd, rel, O_PATH);
 		int ok = src >= 0 && fstat(src, &st) == 0 && S_ISREG(st.st_mode) &&
 			 (uint64_t) st.st_ino == f->ino;
-		const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+		const char *slash = strrchr(rel, '/');
+		const char *name = slash ? slash + 1 : rel;
 		if (ok && linkat(src, "", dfd, name, AT_EMPTY_PATH) == 0) {
 			linked++;
 		} else if (!ok || errno != EEXIST) {
@@ -302,9 +296,12 @@ int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src
 			r = kiln_fail_errno(err, "setting the times of /%s", drel);
 		(void) close(dfd);
 		dfd = -1;
+		free(drel);
+		drel = NULL;
 	}
 	if (dfd >= 0)
 		(void) close(dfd);
+	free(drel);
 	if (r < 0)
 		return r;
 	kiln_debug(&b->ctx, "COPY: %zu files linked from the last layer, %zu copied", linked,

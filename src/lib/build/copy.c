@@ -41,17 +41,19 @@ static int oom(struct kiln_error *err)
 	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 }
 
-int bb_open_in_root(int root, const char *rel, int flags)
+int bb_openat2(int dir, const char *rel, int flags, uint64_t resolve)
 {
-	struct open_how how = {
-		.flags = (uint64_t) (flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
+	struct open_how how = { .flags = (uint64_t) (flags | O_CLOEXEC), .resolve = resolve };
 	int fd;
 	do
-		fd = (int) syscall(SYS_openat2, root, rel && *rel ? rel : ".", &how, sizeof(how));
+		fd = (int) syscall(SYS_openat2, dir, rel && *rel ? rel : ".", &how, sizeof(how));
 	while (fd < 0 && errno == EINTR);
 	return fd;
+}
+
+int bb_open_in_root(int root, const char *rel, int flags)
+{
+	return bb_openat2(root, rel, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 /* "a/b/c" -> parent "a/b", name "c" (parent "" for a top-level name) */
