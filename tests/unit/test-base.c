@@ -188,7 +188,8 @@ static void test_digest(void)
 	TAP_OK(!kiln_digest_is_hex(hx), "an upper-case digit is not");
 	hx[0] = 'g';
 	TAP_OK(!kiln_digest_is_hex(hx), "nor a letter past f");
-	TAP_OK(!kiln_digest_is_hex(d.hex + 1) && !kiln_digest_is_hex(""), "nor 63 digits, nor none");
+	TAP_OK(!kiln_digest_is_hex(d.hex + 1) && !kiln_digest_is_hex(""),
+	       "nor 63 digits, nor none");
 	memcpy(hx, d.hex, 64);
 	hx[64] = '0';
 	hx[65] = '\0';
