@@ -5,6 +5,7 @@
 #include "base/alloc.h"
 #include "shell.h"
 
+/* name and value share one allocation: "NAME\0VALUE\0", owned through name */
 struct entry {
 	char *name;
 	char *value;
@@ -44,10 +45,8 @@ void kiln_shell_envlist_free(struct kiln_shell_envlist *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->len; i++) {
+	for (size_t i = 0; i < l->len; i++)
 		free(l->e[i].name);
-		free(l->e[i].value);
-	}
 	free(l->e);
 	free(l->slots);
 	free(l);
@@ -79,41 +78,50 @@ static int rehash(struct kiln_shell_envlist *l, size_t nslots)
 	return 0;
 }
 
+/* "NAME\0VALUE\0" in one allocation; the entry's value points into it */
+static int entry_fill(struct entry *e, const char *name, size_t nlen, const char *value)
+{
+	size_t vlen = strlen(value), total;
+	if (kiln_add_size(nlen, vlen, &total) < 0 || kiln_add_size(total, 2, &total) < 0)
+		return -KILN_ENOMEM;
+	char *block = kiln_malloc(total);
+	if (!block)
+		return -KILN_ENOMEM;
+	memcpy(block, name, nlen);
+	block[nlen] = '\0';
+	memcpy(block + nlen + 1, value, vlen + 1);
+	e->name = block;
+	e->value = block + nlen + 1;
+	return 0;
+}
+
 static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, const char *value,
 		 struct kiln_error *err)
 {
-	char *v = kiln_strdup(value);
-	if (!v)
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	if (l->nslots == 0 || (l->len + 1) * 2 > l->nslots) {
-		if (rehash(l, l->nslots ? l->nslots * 2 : 16) < 0) {
-			free(v);
+		if (rehash(l, l->nslots ? l->nslots * 2 : 16) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		}
 	}
 	size_t *slot = find_slot(l, name, nlen);
 	if (*slot) {
-		free(l->e[*slot - 1].value);
-		l->e[*slot - 1].value = v;
+		/* the new value may point into the old entry: fill first, then free */
+		struct entry *e = &l->e[*slot - 1], ne;
+		if (entry_fill(&ne, name, nlen, value) < 0)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		free(e->name);
+		*e = ne;
 		return 0;
 	}
 	if (l->len == l->alloc) {
 		size_t na = l->alloc ? l->alloc * 2 : 8;
 		struct entry *ne = kiln_reallocarray(l->e, na, sizeof(*ne));
-		if (!ne) {
-			free(v);
+		if (!ne)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		}
 		l->e = ne;
 		l->alloc = na;
 	}
-	char *n = kiln_strndup(name, nlen);
-	if (!n) {
-		free(v);
+	if (entry_fill(&l->e[l->len], name, nlen, value) < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	}
-	l->e[l->len].name = n;
-	l->e[l->len].value = v;
 	l->len++;
 	*slot = l->len;
 	return 0;
