@@ -284,13 +284,19 @@ int kiln_df_platform_host(struct kiln_df_platform *ret, struct kiln_error *err)
 static char *format(const struct kiln_df_platform *p, int all)
 {
 	struct kiln_buf b = KILN_BUF_INIT;
+	/* no printf: the stage graph formats the platforms for every Dockerfile */
 	int r = kiln_buf_addstr(&b, p->os && *p->os ? p->os : "unknown");
-	if (r >= 0 && all && p->os_version && *p->os_version)
-		r = kiln_buf_addf(&b, "(%s)", p->os_version);
-	if (r >= 0 && p->arch && *p->arch)
-		r = kiln_buf_addf(&b, "/%s", p->arch);
-	if (r >= 0 && p->variant && *p->variant)
-		r = kiln_buf_addf(&b, "/%s", p->variant);
+	if (r >= 0 && all && p->os_version && *p->os_version) {
+		r = kiln_buf_addch(&b, '(');
+		if (r >= 0)
+			r = kiln_buf_addstr(&b, p->os_version);
+		if (r >= 0)
+			r = kiln_buf_addch(&b, ')');
+	}
+	if (r >= 0 && p->arch && *p->arch && (r = kiln_buf_addch(&b, '/')) >= 0)
+		r = kiln_buf_addstr(&b, p->arch);
+	if (r >= 0 && p->variant && *p->variant && (r = kiln_buf_addch(&b, '/')) >= 0)
+		r = kiln_buf_addstr(&b, p->variant);
 	if (r < 0) {
 		kiln_buf_release(&b);
 		return NULL;
