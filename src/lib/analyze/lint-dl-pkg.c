@@ -55,7 +55,7 @@ static char *name_list(const struct kiln_strv *v)
 {
 	struct kiln_buf b = KILN_BUF_INIT;
 	for (size_t i = 0; i < v->len && i < 5; i++)
-		if (kiln_buf_addf(&b, "%s%s", i ? ", " : "", v->items[i]) < 0)
+		if ((i && kiln_buf_addstr(&b, ", ") < 0) || kiln_buf_addstr(&b, v->items[i]) < 0)
 			goto fail;
 	if (v->len > 5 && kiln_buf_addf(&b, " and %zu more", v->len - 5) < 0)
 		goto fail;

@@ -44,10 +44,6 @@ int lint_str_has_suffix(const char *s, const char *suffix)
 	return a >= b && memcmp(s + a - b, suffix, b) == 0;
 }
 
-int lint_str_has_prefix(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
 
 int lint_ci_equal(const char *a, const char *b)
 {

@@ -67,6 +67,17 @@ void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, i
 /* A message in a heap string: formatted once on the stack when it fits (most do). */
 static char *format_msg(const char *fmt, va_list ap)
 {
+	/* most messages are a fixed text or one string: no printf for those */
+	if (!strchr(fmt, '%'))
+		return kiln_strdup(fmt);
+	if (!strcmp(fmt, "%s")) {
+		va_list ap1;
+		va_copy(ap1, ap);
+		const char *arg = va_arg(ap1, const char *);
+		va_end(ap1);
+		if (arg)
+			return kiln_strdup(arg);
+	}
 	char small[512];
 	va_list ap2;
 	va_copy(ap2, ap);
