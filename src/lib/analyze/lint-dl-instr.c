@@ -167,10 +167,7 @@ static int is_archive(const char *p)
 {
 	static const char *const ext[] = { ".tar", ".Z",   ".bz2", ".gz",  ".lz",  ".lzma", ".tZ", ".tb2",
 					   ".tbz", ".tbz2", ".tgz", ".tlz", ".tpz", ".txz",  ".xz",  NULL };
-	for (size_t i = 0; ext[i]; i++)
-		if (lint_str_has_suffix(p, ext[i]))
-			return 1;
-	return 0;
+	return lint_str_has_any_suffix(p, ext);
 }
 
 static void dl3020(struct lint_file *f, size_t i)

@@ -167,6 +167,8 @@ void lint_set_release(struct lint_set *s);
 
 /* Helpers shared by rules. */
 int lint_str_has_suffix(const char *s, const char *suffix);
+/** Whether s ends with one of the NULL-terminated suffixes (s measured once). */
+int lint_str_has_any_suffix(const char *s, const char *const *suffixes);
 /* inline, and the first byte compared first: the rules ask this tens of times per line */
 static inline int lint_str_has_prefix(const char *s, const char *prefix)
 {

@@ -603,9 +603,8 @@ int lint_secret_path(const char *path)
 		if (!strcmp(b, names[i]))
 			return 1;
 	static const char *const ext[] = { ".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", NULL };
-	for (size_t i = 0; ext[i]; i++)
-		if (lint_str_has_suffix(b, ext[i]))
-			return 1;
+	if (lint_str_has_any_suffix(b, ext))
+		return 1;
 	return lint_str_has_suffix(path, ".aws/credentials") || lint_str_has_suffix(path, ".docker/config.json") ||
 	       lint_str_has_suffix(path, ".kube/config");
 }

@@ -44,6 +44,17 @@ int lint_str_has_suffix(const char *s, const char *suffix)
 	return a >= b && memcmp(s + a - b, suffix, b) == 0;
 }
 
+int lint_str_has_any_suffix(const char *s, const char *const *suffixes)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; suffixes[i]; i++) {
+		size_t k = strlen(suffixes[i]);
+		if (k <= n && memcmp(s + n - k, suffixes[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 
 int lint_ci_equal(const char *a, const char *b)
 {
