@@ -259,6 +259,10 @@ int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_c
 /** Mount a chain (unpacked first): writable with a fresh upper, or read-only. */
 int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
 		   int readonly, struct kiln_snapshot_mount **ret, struct kiln_error *err);
+/** The same, and the id of each layer as mounted (`*ids_ret`, c->n of them, to free). */
+int bb_chain_mount_ids(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
+		       int readonly, struct kiln_snapshot_mount **ret, struct kiln_digest **ids_ret,
+		       struct kiln_error *err);
 /**
  * Commit a writable mount as a layer blob in the store, keep the upper
  * directory as that layer's unpacked snapshot, and fill `ret`. With `lazy`
@@ -333,7 +337,7 @@ struct bb_copy_opts {
 	const char *chmod; /* NULL or the --chmod value */
 	int unpack;	   /* ADD: extract local archives */
 	int64_t mtime;	   /* >= 0: every time set to this (SOURCE_DATE_EPOCH) */
-	struct bb_reuse *reuse; /* NULL, or files to take from the step's last layer */
+	struct bb_reuse *reuse; /* NULL, or files to link from existing layers (copy-reuse.c) */
 };
 
 /** Copy a selection from the tree at `src_fd` into the root at `dst_fd`. */
@@ -371,6 +375,14 @@ int bb_reuse_record(struct bb_reuse *ru, const struct kiln_plan_item *it, const 
 int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
 		   const struct kiln_plan_item *dir, const char *rel, mode_t mode, uid_t uid,
 		   gid_t gid, const struct timespec *mtime, struct kiln_error *err);
+/*
+ * COPY --from: the unpacked layers of the source, `ids[0..n)` bottom first as
+ * mounted. A file is then also taken, as a link, from the layer that holds the
+ * very inode the source shows, when the copy would make it alike (mode,
+ * owner, times, no xattrs). On an error no file comes from them.
+ */
+int bb_reuse_sources(struct bb_reuse *ru, struct kiln_snapshotter *sn,
+		     const struct kiln_digest *ids, size_t n, struct kiln_error *err);
 int bb_reuse_pending(const struct bb_reuse *ru);
 int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src_fd,
 		   const struct bb_copy_opts *o, struct kiln_error *err);

@@ -18,6 +18,16 @@
  * the upper directory) qualify. A file that cannot be linked (the donor was
  * pruned meanwhile, a link count at its limit) is copied there instead.
  *
+ * A COPY --from a stage or an image does the same with the source's own
+ * layers, on its first run too: the topmost layer with an entry at a
+ * file's path holds what overlayfs shows, and overlayfs shows that file's
+ * own inode number and times (all layers are on one filesystem, kiln
+ * mounts no metacopy), which are checked. The file is linked when the copy
+ * would make it alike (mode, owner, times, no xattrs). Layers never change
+ * once unpacked or committed, and a later step that changes the file
+ * copies it up first, so sharing the inode is safe. A build stage's output
+ * copied into the final stage is then linked, not written again.
+ *
  * The layer's bytes are the same either way: a layer's tar holds no link
  * count, and a file linked to another layer's is a regular file in its own.
  */
@@ -28,6 +38,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "build/build-private.h"
@@ -37,7 +48,8 @@
 struct reuse_file {
 	const struct kiln_plan_item *it;
 	const struct kiln_plan_item *dir; /* its directory: times restored after */
-	uint64_t ino;			  /* the donor's inode that was checked */
+	uint64_t ino;			  /* the inode that was checked */
+	int layer; /* -1: the donor, at the file's destination; else a source layer, at its path */
 };
 
 struct bb_reuse {
@@ -50,6 +62,9 @@ struct bb_reuse {
 	size_t n_slots;
 	/* what this run writes: its note, and the files it left out */
 	struct kiln_buf out;
+	/* COPY --from: the source's layers, top first */
+	int *src_fds;
+	size_t n_src;
 	char *target; /* the match's destination, relative to the root */
 	int64_t fixed_mtime;
 	struct reuse_file *files;
@@ -164,6 +179,9 @@ void bb_reuse_free(struct bb_reuse *ru)
 		return;
 	if (ru->donor_fd >= 0)
 		(void) close(ru->donor_fd);
+	for (size_t i = 0; i < ru->n_src; i++)
+		(void) close(ru->src_fds[i]);
+	free(ru->src_fds);
 	free(ru->note);
 	free(ru->slots);
 	kiln_buf_release(&ru->out);
@@ -194,24 +212,81 @@ int bb_reuse_record(struct bb_reuse *ru, const struct kiln_plan_item *it, const 
 	return 0;
 }
 
-int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
-		   const struct kiln_plan_item *dir, const char *rel, mode_t mode, uid_t uid,
-		   gid_t gid, const struct timespec *mtime, struct kiln_error *err)
+int bb_reuse_sources(struct bb_reuse *ru, struct kiln_snapshotter *sn,
+		     const struct kiln_digest *ids, size_t n, struct kiln_error *err)
 {
-	if (ru->donor_fd < 0 || !it->hashed)
+	int *fds = kiln_calloc(n ? n : 1, sizeof(*fds));
+	if (!fds)
+		return oom(err);
+	for (size_t i = 0; i < n; i++) {
+		if ((fds[i] = kiln_snapshot_layer_open(sn, &ids[n - 1 - i], err)) >= 0)
+			continue;
+		while (i-- > 0)
+			(void) close(fds[i]);
+		free(fds);
+		return -KILN_ENOTFOUND;
+	}
+	ru->src_fds = fds;
+	ru->n_src = n;
+	return 0;
+}
+
+/* Whether a file is what the copy would make: a regular file of this size,
+ * mode, owner and mtime. */
+static int alike(const struct stat *st, const struct kiln_plan_item *it, mode_t mode, uid_t uid,
+		 gid_t gid, const struct timespec *mtime)
+{
+	if (!S_ISREG(st->st_mode) || st->st_size != it->st.size ||
+	    (st->st_mode & 07777) != mode || st->st_uid != uid || st->st_gid != gid ||
+	    st->st_mtim.tv_sec != mtime->tv_sec || st->st_mtim.tv_nsec != mtime->tv_nsec)
 		return 0;
-	const uint8_t *sum = donor_sum(ru, rel);
-	if (!ru->target || !sum || memcmp(sum, it->sum.raw, sizeof(it->sum.raw)) != 0)
-		return 0;
-	struct stat st;
-	int fd = open_beneath(ru->donor_fd, rel, O_PATH);
-	int found = fd >= 0 && fstat(fd, &st) == 0;
-	if (fd >= 0)
+	return 1;
+}
+
+/* xattrs, which the copy may not all keep (and overlayfs's own, which it drops) */
+static int has_xattrs(int path_fd)
+{
+	char proc[40];
+	(void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+	return listxattr(proc, NULL, 0) != 0; /* an error counts as having some */
+}
+
+/*
+ * The source layer (index into src_fds) whose file at the item's path is the
+ * one the source showed, if the copy would make it alike; -1 if none. That
+ * is the topmost layer with anything at the path (overlayfs shows the
+ * topmost entry; a whiteout or a file where a parent should be there means
+ * none). It must also be the inode shown: the same inode number and change
+ * time. A file that a step copied up (a RUN changed its mode, say) carries
+ * overlayfs's xattrs, so it is written anew, as a file with xattrs is.
+ */
+static int source_layer(const struct bb_reuse *ru, const struct kiln_plan_item *it, mode_t mode,
+			uid_t uid, gid_t gid, const struct timespec *mtime, uint64_t *ino)
+{
+	for (size_t i = 0; i < ru->n_src; i++) {
+		int fd = open_beneath(ru->src_fds[i], it->path, O_PATH);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0)
+			return -1;
+		struct stat st;
+		int ok = fstat(fd, &st) == 0 && (uint64_t) st.st_ino == it->st.ino &&
+			 (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec ==
+				 it->st.ctime_ns &&
+			 alike(&st, it, mode, uid, gid, mtime) && !has_xattrs(fd);
 		(void) close(fd);
-	if (!found || !S_ISREG(st.st_mode) || st.st_size != it->st.size ||
-	    (st.st_mode & 07777) != mode || st.st_uid != uid || st.st_gid != gid ||
-	    st.st_mtim.tv_sec != mtime->tv_sec || st.st_mtim.tv_nsec != mtime->tv_nsec)
-		return 0;
+		if (!ok)
+			return -1;
+		*ino = (uint64_t) st.st_ino;
+		return (int) i;
+	}
+	return -1;
+}
+
+static int leave_out(struct bb_reuse *ru, const struct kiln_plan_item *it,
+		     const struct kiln_plan_item *dir, uint64_t ino, int layer,
+		     struct kiln_error *err)
+{
 	if (ru->n_files == ru->alloc_files) {
 		size_t na = ru->alloc_files ? ru->alloc_files * 2 : 64;
 		struct reuse_file *n = kiln_reallocarray(ru->files, na, sizeof(*n));
@@ -221,8 +296,31 @@ int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
 		ru->alloc_files = na;
 	}
 	ru->files[ru->n_files++] =
-		(struct reuse_file){ .it = it, .dir = dir, .ino = (uint64_t) st.st_ino };
+		(struct reuse_file){ .it = it, .dir = dir, .ino = ino, .layer = layer };
 	return 1;
+}
+
+int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
+		   const struct kiln_plan_item *dir, const char *rel, mode_t mode, uid_t uid,
+		   gid_t gid, const struct timespec *mtime, struct kiln_error *err)
+{
+	if (!ru->target)
+		return 0;
+	uint64_t ino;
+	int layer = ru->n_src ? source_layer(ru, it, mode, uid, gid, mtime, &ino) : -1;
+	if (layer >= 0)
+		return leave_out(ru, it, dir, ino, layer, err);
+	if (ru->donor_fd < 0 || !it->hashed)
+		return 0;
+	const uint8_t *sum = donor_sum(ru, rel);
+	if (!sum || memcmp(sum, it->sum.raw, sizeof(it->sum.raw)) != 0)
+		return 0;
+	struct stat st;
+	int fd = open_beneath(ru->donor_fd, rel, O_PATH);
+	int found = fd >= 0 && fstat(fd, &st) == 0 && alike(&st, it, mode, uid, gid, mtime);
+	if (fd >= 0)
+		(void) close(fd);
+	return found ? leave_out(ru, it, dir, (uint64_t) st.st_ino, -1, err) : 0;
 }
 
 int bb_reuse_pending(const struct bb_reuse *ru)
@@ -252,7 +350,7 @@ int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src
 	cleanup_close int up = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (up < 0)
 		return kiln_fail_errno(err, "opening %s", upper);
-	size_t linked = 0, copied = 0;
+	size_t linked = 0, from_source = 0, copied = 0;
 	/* the upper directory of files[i].dir, kept for its files in a row */
 	int dfd = -1;
 	char *drel = NULL;
@@ -271,13 +369,15 @@ int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src
 		/* the inode that was checked, linked through its fd: no path is
 		 * looked up twice */
 		struct stat st;
-		int src = open_beneath(ru->donor_fd, rel, O_PATH);
+		int src = f->layer >= 0 ? open_beneath(ru->src_fds[f->layer], f->it->path, O_PATH)
+					: open_beneath(ru->donor_fd, rel, O_PATH);
 		int ok = src >= 0 && fstat(src, &st) == 0 && S_ISREG(st.st_mode) &&
 			 (uint64_t) st.st_ino == f->ino;
 		const char *slash = strrchr(rel, '/');
 		const char *name = slash ? slash + 1 : rel;
 		if (ok && linkat(src, "", dfd, name, AT_EMPTY_PATH) == 0) {
 			linked++;
+			from_source += f->layer >= 0;
 		} else if (!ok || errno != EEXIST) {
 			/* the donor is gone, or the inode has all the links it can
 			 * (EEXIST: the step wrote the path after leaving the file out) */
@@ -304,8 +404,8 @@ int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src
 	free(drel);
 	if (r < 0)
 		return r;
-	kiln_debug(&b->ctx, "COPY: %zu files linked from the last layer, %zu copied", linked,
-		   copied);
+	kiln_debug(&b->ctx, "COPY: %zu files linked (%zu from the source's layers), %zu copied",
+		   linked, from_source, copied);
 	return 0;
 }
 

@@ -104,16 +104,26 @@ int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_c
 	return 0;
 }
 
-int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
-		   int readonly, struct kiln_snapshot_mount **ret, struct kiln_error *err)
+int bb_chain_mount_ids(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
+		       int readonly, struct kiln_snapshot_mount **ret, struct kiln_digest **ids_ret,
+		       struct kiln_error *err)
 {
 	cleanup_free struct kiln_digest *ids = kiln_calloc(c->n + 1, sizeof(*ids));
 	if (!ids)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	int r = bb_chain_unpack(b, sn, c, ids, err);
-	if (r < 0)
-		return r;
-	return kiln_snapshot_mount(sn, ids, c->n, readonly ? KILN_SNAPSHOT_RDONLY : 0, ret, err);
+	if (r >= 0)
+		r = kiln_snapshot_mount(sn, ids, c->n, readonly ? KILN_SNAPSHOT_RDONLY : 0, ret,
+					err);
+	if (r >= 0 && ids_ret)
+		*ids_ret = steal_ptr(&ids);
+	return r;
+}
+
+int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
+		   int readonly, struct kiln_snapshot_mount **ret, struct kiln_error *err)
+{
+	return bb_chain_mount_ids(b, sn, c, readonly, ret, NULL, err);
 }
 
 /*

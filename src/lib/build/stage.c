@@ -156,6 +156,8 @@ struct layer_step {
 	char *source_ref;
 	struct kiln_plan_selection *sel;       /* what COPY reads */
 	struct kiln_snapshot_mount *src_mount; /* COPY --from: the source's root */
+	struct kiln_digest *src_layers;	       /* its layers as mounted, bottom first */
+	size_t n_src_layers;
 	int src_fd;
 	char *fetched; /* ADD <url>/<git>: the directory fetched into */
 	int link;
@@ -171,6 +173,7 @@ static void layer_step_release(struct layer_step *ls)
 	free(ls->source_ref);
 	kiln_plan_selection_free(ls->sel);
 	kiln_snapshot_mount_release(ls->src_mount);
+	free(ls->src_layers);
 	if (ls->src_fd >= 0)
 		(void) close(ls->src_fd);
 	if (ls->fetched) {
@@ -347,8 +350,10 @@ static int from_tree(struct layer_step *ls, int hash, struct kiln_error *err)
 		chain = &im->chain;
 	}
 	if ((r = snapshotter(&ls->sc, err)) < 0 ||
-	    (r = bb_chain_mount(b, ls->sc.sn, chain, 1, &ls->src_mount, err)) < 0)
+	    (r = bb_chain_mount_ids(b, ls->sc.sn, chain, 1, &ls->src_mount, &ls->src_layers,
+				    err)) < 0)
 		return r;
+	ls->n_src_layers = chain->n;
 	struct kiln_plan_tree t = { .root_fd = kiln_snapshot_mount_fd(ls->src_mount),
 				    .name = c->from };
 	struct kiln_plan_select_opts so = {
@@ -472,6 +477,14 @@ static void open_reuse(struct layer_step *ls, struct bb_reuse **ret)
 	if (r < 0)
 		kiln_debug(&b->ctx, "COPY: every file written: %s", e.msg ? e.msg : "");
 	kiln_error_release(&e);
+	/* COPY --from: files the copy would make alike are linked from the source's
+	 * layers, under --no-cache too (that is a copy, not a cached result) */
+	if (*ret && ls->src_layers &&
+	    bb_reuse_sources(*ret, ls->sc.sn, ls->src_layers, ls->n_src_layers, &e) < 0) {
+		kiln_debug(&b->ctx, "COPY: no file linked from %s: %s", c->from,
+			   e.msg ? e.msg : "");
+		kiln_error_release(&e);
+	}
 }
 
 /* Run the step against a writable overlay of the stage's layers, commit. */
