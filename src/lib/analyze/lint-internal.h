@@ -100,6 +100,7 @@ struct lint_file {
 	struct lint_stage *stages;
 	size_t n_stages;
 	struct kiln_strv global_args; /* NAME=default of ARGs before the first FROM ("NAME" without) */
+	struct kiln_arena *sh_arena; /* the words of every RUN script (lint_sh_script.arena) */
 	/* stage names: open-addressing table of the last stage per name, and per
 	 * stage the previous stage of the same name (or -1) */
 	int *name_slots;

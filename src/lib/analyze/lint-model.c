@@ -4,6 +4,7 @@
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
+#include "base/arena.h"
 #include "dockerfile/syntax.h"
 #include "shell/shell.h"
 
@@ -296,6 +297,9 @@ static int build_run(struct lint_file *f, struct lint_instr *in, struct kiln_err
 {
 	const struct kiln_df_node *n = in->node;
 	in->sh_parsed = 1;
+	if (!f->sh_arena && !(f->sh_arena = kiln_arena_new()))
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	in->sh.arena = f->sh_arena;
 	if (n->json_form) {
 		const char **argv = kiln_calloc(n->n_args + 1, sizeof(*argv));
 		if (!argv)
@@ -553,6 +557,8 @@ void lint_model_release(struct lint_file *f)
 	f->name_slots = f->prev_same_name = NULL;
 	f->name_cap = 0;
 	kiln_strv_release(&f->global_args);
+	kiln_arena_free(f->sh_arena); /* after the scripts, whose words it holds */
+	f->sh_arena = NULL;
 	f->instrs = NULL;
 	f->stages = NULL;
 	f->n_instrs = f->n_stages = 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/arena.h"
 #include "base/buf.h"
 #include "base/strv.h"
 
@@ -21,9 +22,13 @@ struct parser {
 	struct lint_sh_script *out;
 	int depth;
 	int wrapped;
-	struct kiln_strv words;
+	struct kiln_arena *arena; /* the script's: words and argument vectors */
+	/* the current command's words (in the arena) and their flags: scratch
+	 * arrays reused by every command, copied to the arena when it ends */
+	char **words;
 	unsigned *wflags;
-	size_t wf_alloc;
+	size_t n_words, words_alloc;
+	struct kiln_buf word; /* the word being read */
 	int next_in_pipe;
 	char *hd_delim[MAX_HEREDOCS];
 	int hd_strip[MAX_HEREDOCS];
@@ -40,6 +45,16 @@ struct parser {
 
 static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth,
 		      int wrapped);
+
+/* The arena of the script's words: the caller's (one per Dockerfile), or its own. */
+static struct kiln_arena *script_arena(struct lint_sh_script *s)
+{
+	if (!s->arena) {
+		s->arena = kiln_arena_new();
+		s->own_arena = s->arena != NULL;
+	}
+	return s->arena;
+}
 static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, int in_pipe,
 			int wrapped, int depth);
 
@@ -298,19 +313,22 @@ static int is_reserved_noop(const char *w)
 	return 0;
 }
 
-static void handle_word(struct parser *p, char *w, unsigned fl)
+/* w[0..wlen) is borrowed: copied only when the word is kept */
+static void handle_word(struct parser *p, const char *w, size_t wlen, unsigned fl)
 {
 	if (p->redirect_pending) {
 		p->redirect_pending = 0;
-		free(w);
 		return;
 	}
 	if (p->heredoc_pending) {
 		if (p->n_hd < MAX_HEREDOCS) {
+			char *d = kiln_strndup(w, wlen);
+			if (!d) {
+				p->nomem = 1;
+				return;
+			}
 			p->hd_strip[p->n_hd] = p->heredoc_pending == 2;
-			p->hd_delim[p->n_hd++] = w;
-		} else {
-			free(w);
+			p->hd_delim[p->n_hd++] = d;
 		}
 		p->heredoc_pending = 0;
 		return;
@@ -318,7 +336,6 @@ static void handle_word(struct parser *p, char *w, unsigned fl)
 	if (p->skip_header) {
 		if (strcmp(w, "do") == 0)
 			p->skip_header = 0;
-		free(w);
 		return;
 	}
 	if (p->n_case) {
@@ -326,78 +343,71 @@ static void handle_word(struct parser *p, char *w, unsigned fl)
 		if (st == CASE_HEADER) {
 			if (strcmp(w, "in") == 0)
 				p->case_state[p->n_case - 1] = CASE_PATTERN;
-			free(w);
 			return;
 		}
 		if (st == CASE_PATTERN) {
 			if (strcmp(w, "esac") == 0)
 				p->n_case--;
-			free(w);
 			return;
 		}
 	}
 	if (p->test_skip) {
 		if (strcmp(w, "]]") == 0)
 			p->test_skip = 0;
-		free(w);
 		return;
 	}
 	if (p->func_pending) {
 		p->func_pending = 0;
-		free(w);
 		return;
 	}
-	if (p->words.len == 0 && !(fl & LINT_SH_QUOTED)) {
-		if (is_reserved_noop(w)) {
-			free(w);
+	if (p->n_words == 0 && !(fl & LINT_SH_QUOTED)) {
+		if (is_reserved_noop(w))
 			return;
-		}
 		if (strcmp(w, "for") == 0 || strcmp(w, "select") == 0) {
 			p->skip_header = 1;
-			free(w);
 			return;
 		}
 		if (strcmp(w, "case") == 0) {
 			if (p->n_case < MAX_CASE)
 				p->case_state[p->n_case++] = CASE_HEADER;
-			free(w);
 			return;
 		}
 		if (strcmp(w, "esac") == 0) {
 			if (p->n_case)
 				p->n_case--;
-			free(w);
 			return;
 		}
 		if (strcmp(w, "[[") == 0) {
 			p->test_skip = 1;
-			free(w);
 			return;
 		}
 		if (strcmp(w, "function") == 0) {
 			p->func_pending = 1;
-			free(w);
 			return;
 		}
 	}
-	if (p->words.len == 0 && is_assignment(w)) {
-		free(w);
+	if (p->n_words == 0 && is_assignment(w))
 		return;
-	}
-	if (p->words.len >= p->wf_alloc) {
-		size_t n = p->wf_alloc ? p->wf_alloc * 2 : 8;
-		unsigned *nf = kiln_reallocarray(p->wflags, n, sizeof(*nf));
+	if (p->n_words == p->words_alloc) {
+		size_t n = p->words_alloc ? p->words_alloc * 2 : 16;
+		char **nw = kiln_reallocarray(p->words, n, sizeof(*nw));
+		if (nw)
+			p->words = nw;
+		unsigned *nf = nw ? kiln_reallocarray(p->wflags, n, sizeof(*nf)) : NULL;
 		if (!nf) {
 			p->nomem = 1;
-			free(w);
 			return;
 		}
 		p->wflags = nf;
-		p->wf_alloc = n;
+		p->words_alloc = n;
 	}
-	p->wflags[p->words.len] = fl;
-	if (kiln_strv_push_owned(&p->words, w) < 0)
+	char *own = kiln_arena_strndup_packed(p->arena, w, wlen);
+	if (!own) {
 		p->nomem = 1;
+		return;
+	}
+	p->wflags[p->n_words] = fl;
+	p->words[p->n_words++] = own;
 }
 
 static void end_command(struct parser *p, enum sep sep)
@@ -407,7 +417,7 @@ static void end_command(struct parser *p, enum sep sep)
 		p->out->has_pipe = 1;
 	p->redirect_pending = 0;
 	p->heredoc_pending = 0;
-	if (p->words.len == 0) {
+	if (p->n_words == 0) {
 		if (sep == SEP_PIPE)
 			p->next_in_pipe = 1;
 		else
@@ -416,13 +426,16 @@ static void end_command(struct parser *p, enum sep sep)
 	}
 	int in_pipe = p->next_in_pipe || sep == SEP_PIPE;
 	p->next_in_pipe = sep == SEP_PIPE;
-	size_t argc = p->words.len;
-	char **argv = p->words.items;
-	unsigned *wf = p->wflags;
-	p->words.items = NULL;
-	p->words.len = p->words.alloc = 0;
-	p->wflags = NULL;
-	p->wf_alloc = 0;
+	size_t argc = p->n_words;
+	p->n_words = 0;
+	char **argv = kiln_arena_array(p->arena, argc + 1, sizeof(*argv));
+	unsigned *wf = kiln_arena_array(p->arena, argc + 1, sizeof(*wf));
+	if (!argv || !wf) {
+		p->nomem = 1;
+		return;
+	}
+	memcpy(argv, p->words, argc * sizeof(*argv));
+	memcpy(wf, p->wflags, argc * sizeof(*wf));
 	add_command(p, argv, wf, argc, in_pipe, p->wrapped, p->depth);
 }
 
@@ -546,12 +559,7 @@ static void run_parser(struct parser *p)
 			size_t e = match_paren(s, len, p->i + 2);
 			sub_parse(p, s + p->i + 2, e - (p->i + 2));
 			p->i = e < len ? e + 1 : len;
-			char *w = kiln_strdup("/dev/fd/63");
-			if (!w) {
-				p->nomem = 1;
-				break;
-			}
-			handle_word(p, w, LINT_SH_EXPAND);
+			handle_word(p, "/dev/fd/63", strlen("/dev/fd/63"), LINT_SH_EXPAND);
 			continue;
 		}
 		if (c == '<' || c == '>') {
@@ -560,13 +568,13 @@ static void run_parser(struct parser *p)
 		}
 		if (c == '(') {
 			p->i++;
-			if (p->words.len == 1) {
+			if (p->n_words == 1) {
 				/* name () { ...; }: a function definition header */
 				size_t j = p->i;
 				while (j < len && (s[j] == ' ' || s[j] == '\t'))
 					j++;
 				if (j < len && s[j] == ')') {
-					kiln_strv_release(&p->words);
+					p->n_words = 0;
 					p->i = j + 1;
 					continue;
 				}
@@ -595,23 +603,23 @@ static void run_parser(struct parser *p)
 				continue;
 			}
 		}
-		struct kiln_buf b = KILN_BUF_INIT;
-		unsigned fl = read_word(p, &b);
-		char *w = kiln_buf_detach(&b, NULL);
-		if (!w) {
-			p->nomem = 1;
-			break;
-		}
-		handle_word(p, w, fl);
+		kiln_buf_reset(&p->word);
+		unsigned fl = read_word(p, &p->word);
+		if (!p->nomem)
+			handle_word(p, p->word.buf, p->word.len, fl);
 	}
 	end_command(p, SEP_END);
 }
 
 static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth, int wrapped)
 {
-	struct parser p = { .s = s, .len = len, .out = out, .depth = depth, .wrapped = wrapped };
+	struct parser p = { .s = s, .len = len, .out = out, .depth = depth, .wrapped = wrapped,
+			    .arena = script_arena(out), .word = KILN_BUF_INIT };
+	if (!p.arena)
+		return -KILN_ENOMEM;
 	run_parser(&p);
-	kiln_strv_release(&p.words);
+	free(p.words);
+	kiln_buf_release(&p.word);
 	free(p.wflags);
 	for (int h = 0; h < p.n_hd; h++)
 		free(p.hd_delim[h]);
@@ -758,22 +766,14 @@ static void look_inside(struct parser *p, char **argv, size_t argc, int in_pipe,
 		if (k >= argc)
 			return;
 		size_t n = argc - k;
-		char **av = kiln_calloc(n + 1, sizeof(*av));
-		unsigned *wf = kiln_calloc(n + 1, sizeof(*wf));
+		/* the words are the arena's and never change: share them */
+		char **av = kiln_arena_array(p->arena, n + 1, sizeof(*av));
+		unsigned *wf = kiln_arena_array(p->arena, n + 1, sizeof(*wf));
 		if (!av || !wf) {
-			free(av);
-			free(wf);
 			p->nomem = 1;
 			return;
 		}
-		for (size_t i = 0; i < n; i++) {
-			if (!(av[i] = kiln_strdup(argv[k + i]))) {
-				kiln_strv_free_array(av);
-				free(wf);
-				p->nomem = 1;
-				return;
-			}
-		}
+		memcpy(av, argv + k, n * sizeof(*av));
 		add_command(p, av, wf, n, in_pipe, 1, depth + 1);
 		return;
 	}
@@ -783,17 +783,12 @@ static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc
 			int wrapped, int depth)
 {
 	struct lint_sh_script *out = p->out;
-	if (out->n >= LINT_SH_MAX_COMMANDS) {
-		kiln_strv_free_array(argv);
-		free(wf);
+	if (out->n >= LINT_SH_MAX_COMMANDS)
 		return;
-	}
 	if (out->n == out->alloc) {
 		size_t na = out->alloc ? out->alloc * 2 : 8;
 		struct lint_sh_cmd *nc = kiln_reallocarray(out->cmds, na, sizeof(*nc));
 		if (!nc) {
-			kiln_strv_free_array(argv);
-			free(wf);
 			p->nomem = 1;
 			return;
 		}
@@ -828,20 +823,15 @@ int lint_sh_parse_argv(const char *const *argv, size_t argc, struct lint_sh_scri
 {
 	if (argc == 0)
 		return 0;
-	struct parser p = { .out = ret };
-	char **av = kiln_calloc(argc + 1, sizeof(*av));
-	unsigned *wf = kiln_calloc(argc + 1, sizeof(*wf));
+	struct parser p = { .out = ret, .arena = script_arena(ret) };
+	char **av = p.arena ? kiln_arena_array(p.arena, argc + 1, sizeof(*av)) : NULL;
+	unsigned *wf = p.arena ? kiln_arena_array(p.arena, argc + 1, sizeof(*wf)) : NULL;
+	for (size_t i = 0; av && wf && i < argc; i++)
+		if (!(av[i] = kiln_arena_strndup_packed(p.arena, argv[i], strlen(argv[i]))))
+			av = NULL;
 	if (!av || !wf) {
-		free(av);
-		free(wf);
+		lint_sh_script_release(ret);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	}
-	for (size_t i = 0; i < argc; i++) {
-		if (!(av[i] = kiln_strdup(argv[i]))) {
-			kiln_strv_free_array(av);
-			free(wf);
-			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		}
 	}
 	add_command(&p, av, wf, argc, 0, 0, 0);
 	if (p.nomem) {
@@ -855,11 +845,9 @@ void lint_sh_script_release(struct lint_sh_script *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n; i++) {
-		kiln_strv_free_array(s->cmds[i].argv);
-		free(s->cmds[i].wflags);
-	}
 	free(s->cmds);
+	if (s->own_arena)
+		kiln_arena_free(s->arena);
 	*s = (struct lint_sh_script){ 0 };
 }
 

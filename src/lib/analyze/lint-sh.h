@@ -6,6 +6,8 @@
 
 #include "base/error.h"
 
+struct kiln_arena;
+
 /*
  * A small parser for the shell scripts of RUN instructions: enough of POSIX
  * sh to find the simple commands a script runs and their words, which is
@@ -41,12 +43,17 @@ struct lint_sh_script {
 	size_t alloc;
 	int has_pipe;      /* a `|` pipeline anywhere */
 	int sets_pipefail; /* `set -o pipefail` before the first pipe */
+	/* The words and argument vectors. Set it before parsing to share one
+	 * arena among scripts (it must outlive them); NULL: the script makes
+	 * its own, freed with it. */
+	struct kiln_arena *arena;
+	int own_arena;
 };
 
 #define LINT_SH_MAX_DEPTH 16
 #define LINT_SH_MAX_COMMANDS 20000
 
-/** Parse text[0..len). 0 or -KILN_ENOMEM (ret is left empty then). */
+/** Parse text[0..len), appending to ret. 0 or -KILN_ENOMEM (ret is left empty then). */
 int lint_sh_parse(const char *text, size_t len, struct lint_sh_script *ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 /** Parse an exec-form argument vector as one command (sh -c is looked through). */
