@@ -45,8 +45,11 @@ const char *kiln_df_cmd_name(enum kiln_df_cmd cmd)
 
 static enum kiln_df_cmd lookup_cmd(const char *lower, size_t len)
 {
+	if (!len)
+		return KILN_DF_UNKNOWN;
 	for (int c = KILN_DF_UNKNOWN + 1; c < KILN_DF_CMD_MAX_; c++)
-		if (strlen(cmd_names[c]) == len && memcmp(cmd_names[c], lower, len) == 0)
+		if (cmd_names[c][0] == lower[0] && strlen(cmd_names[c]) == len &&
+		    memcmp(cmd_names[c], lower, len) == 0)
 			return (enum kiln_df_cmd) c;
 	return KILN_DF_UNKNOWN;
 }
@@ -504,13 +507,29 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	while (k < slen && !is_ws(s[k]))
 		k++;
 	r = df_text(a, s, k, &node->keyword);
-	if (r >= 0)
-		r = kiln_go_to_lower(&lower, s, k);
-	if (r >= 0)
-		r = df_text(a, lower.buf, lower.len, &node->keyword_lower);
 	if (r < 0)
 		return r;
-	node->cmd = lookup_cmd(lower.buf, lower.len);
+	/* an ASCII keyword (all real ones) is lowered in place; others as Go does */
+	char small[16];
+	const char *low = small;
+	size_t low_len = k;
+	for (size_t i = 0; i < k && low; i++) {
+		unsigned char c = (unsigned char) s[i];
+		if (c >= 0x80 || k > sizeof(small))
+			low = NULL;
+		else
+			small[i] = (char) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+	}
+	if (!low) {
+		if ((r = kiln_go_to_lower(&lower, s, k)) < 0)
+			return r;
+		low = lower.buf;
+		low_len = lower.len;
+	}
+	r = df_text(a, low, low_len, &node->keyword_lower);
+	if (r < 0)
+		return r;
+	node->cmd = lookup_cmd(low, low_len);
 
 	const char *rest = s + slen;
 	size_t rlen = 0;
