@@ -97,6 +97,13 @@ size_t kiln_go_space_prefix(const char *s, size_t len)
 {
 	size_t i = 0;
 	while (i < len) {
+		unsigned char c = (unsigned char) s[i];
+		if (c < 0x80) { /* ASCII, nearly all text: no decoding */
+			if (c != ' ' && (c < '\t' || c > '\r'))
+				break;
+			i++;
+			continue;
+		}
 		size_t w;
 		/* an invalid byte reads as U+FFFD, which is not a space */
 		if (!kiln_unicode_is_space(kiln_utf8_decode(s + i, len - i, &w)))
@@ -110,6 +117,13 @@ size_t kiln_go_space_suffix(const char *s, size_t len)
 {
 	size_t n = 0;
 	while (n < len) {
+		unsigned char c = (unsigned char) s[len - n - 1];
+		if (c < 0x80) { /* an ASCII last byte is a whole rune */
+			if (c != ' ' && (c < '\t' || c > '\r'))
+				break;
+			n++;
+			continue;
+		}
 		size_t w;
 		if (!kiln_unicode_is_space(kiln_utf8_decode_last(s, len - n, &w)))
 			break;
