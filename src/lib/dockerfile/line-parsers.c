@@ -109,6 +109,8 @@ static int split_ws(const char *s, size_t len, int n, struct kiln_arena *a,
 /* Go's word += string(ch) where ch is a byte widened to a rune. */
 static int add_byte_rune(struct kiln_buf *b, unsigned char c)
 {
+	if (c < 0x80)
+		return kiln_buf_addch(b, (char) c);
 	char enc[4];
 	return kiln_buf_add(b, enc, kiln_utf8_encode(c, enc));
 }
@@ -226,6 +228,13 @@ static int extract_flags(const char *s, size_t len, struct kiln_arena *a,
 
 /* ---- argument parsers ---- */
 
+/* An ASCII byte that df_parse_words copies as it is, outside quotes or inside them. */
+static int plain_byte(int32_t c, int32_t escape, int32_t quote)
+{
+	return c < 0x80 && c != escape && c != '\'' && c != '"' && c != quote &&
+	       c != ' ' && (c < '\t' || c > '\r');
+}
+
 int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 		   struct df_textvec *out)
 {
@@ -250,6 +259,19 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 			if (blank_ok || word.len > 0)
 				r = df_textvec_push_copy(out, a, word.buf, word.len);
 			break;
+		}
+		/* a run of ordinary bytes in one append (in a word, or in quotes) */
+		if (plain_byte(ch, escape, 0) || (phase == IN_QUOTE && ch < 0x80 && ch != quote &&
+						 ch != escape)) {
+			size_t e = pos + 1;
+			int32_t q = phase == IN_QUOTE ? quote : -1;
+			while (e < len && (plain_byte((unsigned char) s[e], escape, q) ||
+					   (q >= 0 && (unsigned char) s[e] < 0x80 &&
+					    s[e] != quote && s[e] != escape)))
+				e++;
+			r = kiln_buf_add(&word, s + pos, e - pos);
+			w = e - pos;
+			continue;
 		}
 		if (phase == IN_WORD) {
 			if (kiln_unicode_is_space(ch)) {
