@@ -267,8 +267,9 @@ static int secret_name(const char *name)
 	};
 	static const char *const parts[] = { "api_key", "client_key", "password", "private",
 					     "secret",  "token",      "username", NULL };
+	int first = tolower((unsigned char)name[0]);
 	for (size_t i = 0; known[i]; i++)
-		if (strcasecmp(name, known[i]) == 0)
+		if (first == tolower((unsigned char)known[i][0]) && strcasecmp(name, known[i]) == 0)
 			return 1;
 	char low[256];
 	size_t n = strlen(name);

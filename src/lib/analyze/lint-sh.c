@@ -46,6 +46,12 @@ struct parser {
 static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth,
 		      int wrapped);
 
+/* strcmp() == 0, first bytes first: every word is tested against many keywords */
+static inline int str_eq(const char *a, const char *b)
+{
+	return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
 /* The arena of the script's words: the caller's (one per Dockerfile), or its own. */
 static struct kiln_arena *script_arena(struct lint_sh_script *s)
 {
@@ -308,7 +314,7 @@ static int is_reserved_noop(const char *w)
 					     "done", "while", "until", "!",    "{",    "}",
 					     "time", NULL };
 	for (size_t i = 0; words[i]; i++)
-		if (strcmp(w, words[i]) == 0)
+		if (str_eq(w, words[i]))
 			return 1;
 	return 0;
 }
@@ -334,25 +340,25 @@ static void handle_word(struct parser *p, const char *w, size_t wlen, unsigned f
 		return;
 	}
 	if (p->skip_header) {
-		if (strcmp(w, "do") == 0)
+		if (str_eq(w, "do"))
 			p->skip_header = 0;
 		return;
 	}
 	if (p->n_case) {
 		int st = p->case_state[p->n_case - 1];
 		if (st == CASE_HEADER) {
-			if (strcmp(w, "in") == 0)
+			if (str_eq(w, "in"))
 				p->case_state[p->n_case - 1] = CASE_PATTERN;
 			return;
 		}
 		if (st == CASE_PATTERN) {
-			if (strcmp(w, "esac") == 0)
+			if (str_eq(w, "esac"))
 				p->n_case--;
 			return;
 		}
 	}
 	if (p->test_skip) {
-		if (strcmp(w, "]]") == 0)
+		if (str_eq(w, "]]"))
 			p->test_skip = 0;
 		return;
 	}
@@ -363,25 +369,25 @@ static void handle_word(struct parser *p, const char *w, size_t wlen, unsigned f
 	if (p->n_words == 0 && !(fl & LINT_SH_QUOTED)) {
 		if (is_reserved_noop(w))
 			return;
-		if (strcmp(w, "for") == 0 || strcmp(w, "select") == 0) {
+		if (str_eq(w, "for") || str_eq(w, "select")) {
 			p->skip_header = 1;
 			return;
 		}
-		if (strcmp(w, "case") == 0) {
+		if (str_eq(w, "case")) {
 			if (p->n_case < MAX_CASE)
 				p->case_state[p->n_case++] = CASE_HEADER;
 			return;
 		}
-		if (strcmp(w, "esac") == 0) {
+		if (str_eq(w, "esac")) {
 			if (p->n_case)
 				p->n_case--;
 			return;
 		}
-		if (strcmp(w, "[[") == 0) {
+		if (str_eq(w, "[[")) {
 			p->test_skip = 1;
 			return;
 		}
-		if (strcmp(w, "function") == 0) {
+		if (str_eq(w, "function")) {
 			p->func_pending = 1;
 			return;
 		}
@@ -679,7 +685,7 @@ static size_t wrapped_index(const struct wrapper *w, char **argv, size_t argc)
 	size_t i = 1;
 	while (i < argc) {
 		const char *a = argv[i];
-		if (strcmp(a, "--") == 0) {
+		if (str_eq(a, "--")) {
 			i++;
 			break;
 		}
@@ -722,7 +728,7 @@ static int is_shell_name(const char *n)
 {
 	static const char *const shells[] = { "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", NULL };
 	for (size_t i = 0; shells[i]; i++)
-		if (strcmp(n, shells[i]) == 0)
+		if (str_eq(n, shells[i]))
 			return 1;
 	return 0;
 }
@@ -732,19 +738,19 @@ static void look_inside(struct parser *p, char **argv, size_t argc, int in_pipe,
 	const char *name = base_name(argv[0]);
 	if (depth + 1 >= LINT_SH_MAX_DEPTH)
 		return;
-	if (is_shell_name(name) || strcmp(name, "su") == 0 || strcmp(name, "runuser") == 0) {
+	if (is_shell_name(name) || str_eq(name, "su") || str_eq(name, "runuser")) {
 		int pipefail = 0;
 		for (size_t i = 1; i < argc; i++) {
 			const char *a = argv[i];
-			if ((strcmp(a, "-o") == 0 || strcmp(a, "+o") == 0) && i + 1 < argc) {
-				if (strcmp(argv[i + 1], "pipefail") == 0 && a[0] == '-')
+			if ((str_eq(a, "-o") || str_eq(a, "+o")) && i + 1 < argc) {
+				if (str_eq(argv[i + 1], "pipefail") && a[0] == '-')
 					pipefail = 1;
 				i++;
 				continue;
 			}
-			int is_c = strcmp(a, "--command") == 0 ||
+			int is_c = str_eq(a, "--command") ||
 				   (a[0] == '-' && a[1] != '-' && strchr(a + 1, 'c') && is_shell_name(name)) ||
-				   strcmp(a, "-c") == 0;
+				   str_eq(a, "-c");
 			if (is_c && i + 1 < argc) {
 				if (pipefail && !p->out->has_pipe)
 					p->out->sets_pipefail = 1;
@@ -756,11 +762,11 @@ static void look_inside(struct parser *p, char **argv, size_t argc, int in_pipe,
 			return;
 	}
 	for (size_t w = 0; w < KILN_ARRAY_SIZE(wrappers); w++) {
-		if (strcmp(name, wrappers[w].name) != 0)
+		if (!str_eq(name, wrappers[w].name))
 			continue;
-		if (strcmp(name, "command") == 0)
+		if (str_eq(name, "command"))
 			for (size_t i = 1; i < argc; i++)
-				if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "-V") == 0)
+				if (str_eq(argv[i], "-v") || str_eq(argv[i], "-V"))
 					return;
 		size_t k = wrapped_index(&wrappers[w], argv, argc);
 		if (k >= argc)
@@ -799,10 +805,10 @@ static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc
 	*c = (struct lint_sh_cmd){ .argv = argv, .wflags = wf, .argc = argc, .in_pipe = in_pipe,
 				   .wrapped = wrapped, .depth = depth };
 	c->name = base_name(argv[0]);
-	if (strcmp(c->name, "set") == 0 && !out->has_pipe) {
+	if (str_eq(c->name, "set") && !out->has_pipe) {
 		for (size_t i = 1; i + 1 < argc; i++)
 			if (argv[i][0] == '-' && argv[i][1] != '-' && strchr(argv[i], 'o') &&
-			    strcmp(argv[i + 1], "pipefail") == 0)
+			    str_eq(argv[i + 1], "pipefail"))
 				out->sets_pipefail = 1;
 	}
 	/* look_inside may grow out->cmds: use copies, not c */
@@ -856,7 +862,7 @@ void lint_sh_script_release(struct lint_sh_script *s)
 int lint_sh_has_arg(const struct lint_sh_cmd *c, const char *arg)
 {
 	for (size_t i = 1; i < c->argc; i++)
-		if (strcmp(c->argv[i], arg) == 0)
+		if (str_eq(c->argv[i], arg))
 			return 1;
 	return 0;
 }
@@ -874,7 +880,7 @@ int lint_sh_has_arg_prefix(const struct lint_sh_cmd *c, const char *prefix)
 static size_t options_end(const struct lint_sh_cmd *c)
 {
 	for (size_t i = 1; i < c->argc; i++)
-		if (strcmp(c->argv[i], "--") == 0)
+		if (str_eq(c->argv[i], "--"))
 			return i;
 	return c->argc;
 }
