@@ -170,6 +170,12 @@ void lint_set_release(struct lint_set *s);
 int lint_str_has_suffix(const char *s, const char *suffix);
 /** Whether s ends with one of the NULL-terminated suffixes (s measured once). */
 int lint_str_has_any_suffix(const char *s, const char *const *suffixes);
+/* strcmp() == 0 with the first bytes compared first, for scans of name lists */
+static inline int lint_str_eq(const char *a, const char *b)
+{
+	return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
 /* inline, and the first byte compared first: the rules ask this tens of times per line */
 static inline int lint_str_has_prefix(const char *s, const char *prefix)
 {

@@ -43,7 +43,7 @@ static int toolchain_image(const char *image, char *what, size_t what_len)
 					      "clojure", "kotlin", NULL };
 	int yes = 0;
 	for (size_t i = 0; always[i] && !yes; i++)
-		if (strcmp(repo, always[i]) == 0)
+		if (lint_str_eq(repo, always[i]))
 			yes = 1;
 	if (lint_str_has_suffix(path, "dotnet/sdk") || lint_str_has_suffix(path, "dotnet/core/sdk"))
 		yes = 1;
@@ -77,7 +77,7 @@ static int build_package(const char *p)
 	memcpy(name, p, n);
 	name[n] = 0;
 	for (size_t i = 0; names[i]; i++)
-		if (strcmp(name, names[i]) == 0)
+		if (lint_str_eq(name, names[i]))
 			return 1;
 	return lint_str_has_suffix(name, "-dev") || lint_str_has_suffix(name, "-devel");
 }
@@ -600,7 +600,7 @@ int lint_secret_path(const char *path)
 					     "service-account.json", ".htpasswd", "secrets.yml",
 					     "secrets.yaml", "secrets.json", NULL };
 	for (size_t i = 0; names[i]; i++)
-		if (!strcmp(b, names[i]))
+		if (lint_str_eq(b, names[i]))
 			return 1;
 	static const char *const ext[] = { ".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", NULL };
 	if (lint_str_has_any_suffix(b, ext))
