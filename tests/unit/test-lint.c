@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/lint-internal.h"
 #include "analyze/lint.h"
+#include "ref/ref.h"
 #include "tap.h"
 
 struct rule_case {
@@ -541,11 +543,180 @@ static void test_failmalloc(void)
 #endif
 }
 
+/*
+ * lint-buildkit.c answers "valid" for plain Docker Hub names without
+ * kiln_ref_parse(); every other name goes to the parser. Where the short cut
+ * answers, the parser must agree. `hub` is the short cut's expected answer,
+ * `valid` the parser's.
+ */
+struct hub_case {
+	const char *name;
+	int hub;
+	int valid;
+};
+
+static const struct hub_case hub_cases[] = {
+	{ "node", 1, 1 },
+	{ "node:20-alpine", 1, 1 },
+	{ "library/node", 1, 1 },
+	{ "library/node:20", 1, 1 },
+	{ "library/library/node", 1, 1 },
+	{ "library", 1, 1 },
+	{ "library/", 0, 0 },
+	{ "bitnami/redis:7.2", 1, 1 },
+	{ "a/b/c/d:e", 1, 1 },
+	/* upper case: name invalid, tag valid; the parser decides both */
+	{ "Node", 0, 0 },
+	{ "node:Latest", 0, 1 },
+	{ "library/Node:1", 0, 0 },
+	/* digests */
+	{ "node@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0, 1 },
+	{ "node:20@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0,
+	  1 },
+	{ "node@sha256:0123", 0, 0 },
+	{ "node@", 0, 0 },
+	{ "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0, 0 },
+	/* registries and ports */
+	{ "localhost/node", 0, 1 },
+	{ "localhost:5000/node:1", 0, 1 },
+	{ "reg.example.com/a/b:1", 0, 1 },
+	{ "reg.example.com:443/a", 0, 1 },
+	{ "reg:5000/a", 0, 1 },
+	{ "reg:port/a", 0, 0 },
+	{ "docker.io/library/node", 0, 1 },
+	{ "localhostx/node", 1, 1 },
+	/* separators: '.', '_', '__', '-' runs inside a component */
+	{ "a.b", 1, 1 },
+	{ "a_b", 1, 1 },
+	{ "a__b", 1, 1 },
+	{ "a___b", 0, 0 },
+	{ "a-b", 1, 1 },
+	{ "a--b", 1, 1 },
+	{ "a---b", 1, 1 },
+	{ "a..b", 0, 0 },
+	{ "a._b", 0, 0 },
+	{ "a-.b", 0, 0 },
+	{ "a/b.c_d__e-f", 1, 1 },
+	/* leading, trailing and empty parts */
+	{ "", 0, 0 },
+	{ "/a", 0, 0 },
+	{ "a/", 0, 0 },
+	{ "a//b", 0, 0 },
+	{ ":1", 0, 0 },
+	{ "a:", 0, 0 },
+	{ "a::1", 0, 0 },
+	{ "a:1:2", 0, 0 },
+	{ ".a", 0, 0 },
+	{ "_a", 0, 0 },
+	{ "-a", 0, 0 },
+	{ "a.", 0, 0 },
+	{ "a_", 0, 0 },
+	{ "a-", 0, 0 },
+	{ "a/b-", 0, 0 },
+	{ "a/b_:1", 0, 0 },
+	/* tags: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+	{ "a:_x", 1, 1 },
+	{ "a:x.y-z_", 1, 1 },
+	{ "a:.x", 0, 0 },
+	{ "a:-x", 0, 0 },
+	{ "a:x/y", 0, 0 },
+	{ "a:x y", 0, 0 },
+	{ "a b", 0, 0 },
+	{ "a\t", 0, 0 },
+};
+
+/* "a:" and a tag of n bytes, or a name of n bytes and ":1" */
+static char *hub_long(size_t n, int tag)
+{
+	char *s = malloc(n + 3);
+	if (!s)
+		return NULL;
+	if (tag) {
+		memcpy(s, "a:", 2);
+		memset(s + 2, 'x', n);
+	} else {
+		memset(s, 'x', n);
+		memcpy(s + n, ":1", 2);
+	}
+	s[n + 2] = '\0';
+	return s;
+}
+
+static int hub_parses(const char *name)
+{
+	struct kiln_ref *r = NULL;
+	struct kiln_error err = KILN_ERROR_INIT;
+	int rc = kiln_ref_parse(name, 0, &r, &err);
+	kiln_ref_free(r);
+	kiln_error_release(&err);
+	return rc >= 0;
+}
+
+static void test_hub_name_short_cut(void)
+{
+	for (size_t i = 0; i < sizeof(hub_cases) / sizeof(hub_cases[0]); i++) {
+		const struct hub_case *c = &hub_cases[i];
+		int hub = lint_hub_name_valid(c->name), valid = hub_parses(c->name);
+		tap_ok(hub == c->hub && valid == c->valid && (!hub || valid),
+		       "reference '%s': short cut %d (want %d), parser %d (want %d)", c->name, hub,
+		       c->hub, valid, c->valid);
+	}
+	/*
+	 * Lengths: the short cut answers up to 128 bytes in all; tags are
+	 * valid up to 128 bytes; a name of 256 is too long however it
+	 * is normalised.
+	 */
+	static const struct {
+		size_t n;
+		int tag, hub, valid;
+	} lens[] = {
+		{ 125, 1, 1, 1 }, { 126, 1, 1, 1 }, { 127, 1, 0, 1 }, { 128, 1, 0, 1 },
+		{ 129, 1, 0, 0 }, { 125, 0, 1, 1 }, { 126, 0, 1, 1 }, { 127, 0, 0, 1 },
+		{ 237, 0, 0, 1 }, { 256, 0, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		char *s = hub_long(lens[i].n, lens[i].tag);
+		if (!s) {
+			tap_ok(0, "out of memory for a reference of %zu bytes", lens[i].n);
+			continue;
+		}
+		int hub = lint_hub_name_valid(s), valid = hub_parses(s);
+		tap_ok(hub == lens[i].hub && valid == lens[i].valid && (!hub || valid),
+		       "%s of %zu bytes (%zu in all): short cut %d (want %d), parser %d (want %d)",
+		       lens[i].tag ? "tag" : "name", lens[i].n, strlen(s), hub, lens[i].hub, valid,
+		       lens[i].valid);
+		free(s);
+	}
+	/* short random names over the bytes that matter, deterministically */
+	static const char alphabet[] = "ab1._-/:@Z";
+	unsigned long long x = 0x9e3779b97f4a7c15ULL;
+	size_t answered = 0, disagree = 0;
+	for (int i = 0; i < 20000; i++) {
+		char name[12];
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t len = 1 + (size_t)(x % 10);
+		for (size_t k = 0; k < len; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			name[k] = alphabet[x % (sizeof(alphabet) - 1)];
+		}
+		name[len] = '\0';
+		if (!lint_hub_name_valid(name))
+			continue;
+		answered++;
+		if (!hub_parses(name) && disagree++ < 5)
+			tap_diag("short cut accepts '%s', kiln_ref_parse does not", name);
+	}
+	tap_ok(disagree == 0 && answered > 100,
+	       "20000 random names: the short cut answered %zu, the parser disagreed on %zu",
+	       answered, disagree);
+}
+
 int main(void)
 {
 	test_rule_table();
 	test_coverage();
 	test_rule_find();
+	test_hub_name_short_cut();
 	test_severity_and_threshold();
 	test_config_errors();
 	test_formats();

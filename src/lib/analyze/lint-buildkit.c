@@ -27,7 +27,7 @@ struct hooks_data {
  * Only a yes is taken from here; a domain, a digest, upper case, a long
  * name or anything this does not accept goes to kiln_ref_parse.
  */
-static int hub_name_valid(const char *ref)
+int lint_hub_name_valid(const char *ref)
 {
 	size_t len = strnlen(ref, 129), first_slash = 0;
 	if (len == 0 || len > 128 || kiln_ref_is_identifier(ref))
@@ -56,7 +56,7 @@ static int hub_name_valid(const char *ref)
 static int ref_check(void *userdata, const char *ref, struct kiln_error *err)
 {
 	(void)userdata;
-	if (hub_name_valid(ref))
+	if (lint_hub_name_valid(ref))
 		return 0;
 	struct kiln_ref *r = NULL;
 	int rc = kiln_ref_parse(ref, 0, &r, err);

@@ -152,6 +152,12 @@ void lint_rules_dl_labels(struct lint_file *f); /* lint-labels.c */
 void lint_rules_kiln(struct lint_file *f);      /* lint-kiln.c */
 int lint_rules_context(struct lint_file *f, struct kiln_error *err); /* lint-context.c */
 int lint_rules_buildkit(struct lint_file *f, struct kiln_error *err); /* lint-buildkit.c */
+/**
+ * 1 when `ref` is a Docker Hub name kiln_ref_parse() accepts, decided from the
+ * path and tag grammars alone; 0 means "ask kiln_ref_parse" (lint-buildkit.c's
+ * reference hook; exposed for the unit test that checks it against the parser).
+ */
+int lint_hub_name_valid(const char *ref);
 /* ShellCheck over the RUN scripts of several files at once (lint-shellcheck.c). */
 int lint_shellcheck(struct lint_file *const *files, size_t n_files, struct kiln_error *err);
 
