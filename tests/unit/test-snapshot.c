@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -640,8 +641,22 @@ static void test_prune(struct kiln_snapshotter *s)
 	(void) snprintf(t, sizeof(t), "%s/snapshots/notes/.tmp-new", root);
 	f = fopen(t, "w");
 	TAP_OK(f && fclose(f) == 0, "a new temporary note");
+	/* a file linked from elsewhere (COPY links files between layers) counts
+	 * half: removing this one of its two links frees none of it */
+	char big[600], other[600];
+	(void) snprintf(big, sizeof(big), "%s/snapshots/layers/%s/big", root, l2.d.diff_id.hex);
+	(void) snprintf(other, sizeof(other), "%s/big-link", root);
+	static char mib[1 << 20];
+	memset(mib, 'x', sizeof(mib));
+	f = fopen(big, "w");
+	TAP_OK(f && fwrite(mib, 1, sizeof(mib), f) == sizeof(mib) && fclose(f) == 0 &&
+		       link(big, other) == 0,
+	       "a 1 MiB file in layer 2, linked from outside");
 	r = kiln_snapshot_prune(s, NULL, 0, &rep, &err);
 	TAP_OK(r == 0 && rep.removed == 2 && rep.busy == 0, "once unmounted, everything can go");
+	TAP_OK(rep.bytes_freed >= sizeof(mib) / 2 && rep.bytes_freed < sizeof(mib),
+	       "the linked file counts half (%" PRIu64 " bytes freed)", rep.bytes_freed);
+	TAP_OK(unlink(other) == 0, "its other link stays");
 	TAP_INT_EQ(kiln_snapshot_has(s, &l2.d.diff_id, NULL), 0, "layer 2 is gone");
 	char *note = NULL;
 	size_t len = 0;

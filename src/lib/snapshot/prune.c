@@ -69,7 +69,9 @@ int kiln_snapshot_unpack_image(struct kiln_snapshotter *s, struct kiln_store *st
 	return 0;
 }
 
-/* Disk usage of a tree, best effort (st_blocks). */
+/* Disk usage of a tree, best effort (st_blocks). A file with other links
+ * (COPY links files between layers) counts its share: removing one of its
+ * links frees nothing, removing all of them frees it once. */
 static uint64_t du_at(int dirfd, int depth)
 {
 	uint64_t total = 0;
@@ -90,7 +92,8 @@ static uint64_t du_at(int dirfd, int depth)
 		struct stat st;
 		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		total += (uint64_t) st.st_blocks * 512;
+		uint64_t bytes = (uint64_t) st.st_blocks * 512;
+		total += S_ISDIR(st.st_mode) || st.st_nlink < 2 ? bytes : bytes / st.st_nlink;
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd, e->d_name,
 					 O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
