@@ -98,6 +98,10 @@ int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
 int df_fail_at(struct df_graph *gr, struct kiln_error *err, int start, int end, const char *fmt,
 	       ...) __attribute__((format(printf, 5, 6)));
 
+/** A copy of `src` in the graph's arena (NULL parts become ""); -KILN_ENOMEM. */
+int df_platform_copy(struct df_graph *gr, const struct kiln_df_platform *src,
+		     struct kiln_df_platform *ret);
+
 /** "NAME=VALUE" into an arena words list from a heap vector. */
 int df_words_set(struct df_graph *gr, const struct kiln_strv *v, struct kiln_df_words *ret);
 

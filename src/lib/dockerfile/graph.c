@@ -89,6 +89,28 @@ int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char 
 	return kiln_shell_expand(lex, word, &e, res, err);
 }
 
+int df_platform_copy(struct df_graph *gr, const struct kiln_df_platform *src,
+		     struct kiln_df_platform *ret)
+{
+	const char *part[4] = { src->os, src->arch, src->variant, src->os_version };
+	size_t len[4], total = 0;
+	for (size_t i = 0; i < 4; i++) {
+		part[i] = part[i] ? part[i] : "";
+		len[i] = strlen(part[i]);
+		total += len[i] + 1;
+	}
+	char *p = kiln_arena_alloc(gr->a, total);
+	if (!p)
+		return -KILN_ENOMEM;
+	char **field[4] = { &ret->os, &ret->arch, &ret->variant, &ret->os_version };
+	for (size_t i = 0; i < 4; i++) {
+		memcpy(p, part[i], len[i] + 1);
+		*field[i] = p;
+		p += len[i] + 1;
+	}
+	return 0;
+}
+
 /* findStateByName: stage names are compared lower-cased; the last stage of a name wins */
 static long find_stage(struct df_graph *gr, const char *name)
 {
@@ -641,7 +663,6 @@ void kiln_df_graph_free(struct kiln_df_graph *g)
 	for (size_t i = 0; g->stages && i < g->n_stages; i++) {
 		free(g->stages[i].deps);
 		free(g->stages[i].images);
-		kiln_df_platform_release(&g->stages[i].platform);
 	}
 	struct graph_keep *k = g->private_;
 	if (k) {
@@ -651,9 +672,7 @@ void kiln_df_graph_free(struct kiln_df_graph *g)
 		kiln_df_model_free(k->trigger_model);
 		free(k);
 	}
-	kiln_df_platform_release(&g->build_platform);
-	kiln_df_platform_release(&g->target_platform);
-	kiln_arena_free(g->arena_);
+	kiln_arena_free(g->arena_); /* the platforms' strings too */
 	free(g);
 }
 
@@ -686,15 +705,24 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 {
 	struct kiln_df_graph *g = gr->g;
 	const struct kiln_df_graph_opts *o = gr->opts;
-	int r = o->build_platform
-			? kiln_df_platform_copy(o->build_platform, &g->build_platform, err)
-			: kiln_df_platform_host(&g->build_platform, err);
-	if (r < 0)
-		return r;
-	r = kiln_df_platform_copy(o->target_platform ? o->target_platform : &g->build_platform,
-				  &g->target_platform, err);
-	if (r < 0)
-		return r;
+	/* the graph's platforms live in its arena, and stages share them */
+	int r;
+	if (o->build_platform) {
+		if (df_platform_copy(gr, o->build_platform, &g->build_platform) < 0)
+			return df_oom(err);
+	} else {
+		struct kiln_df_platform host;
+		if ((r = kiln_df_platform_host(&host, err)) < 0)
+			return r;
+		r = df_platform_copy(gr, &host, &g->build_platform);
+		kiln_df_platform_release(&host);
+		if (r < 0)
+			return df_oom(err);
+	}
+	if (!o->target_platform)
+		g->target_platform = g->build_platform;
+	else if (df_platform_copy(gr, o->target_platform, &g->target_platform) < 0)
+		return df_oom(err);
 	if ((r = kiln_shell_envlist_new(&gr->build_args, err)) < 0 ||
 	    (r = kiln_shell_envlist_new(&gr->global, err)) < 0)
 		return r;
@@ -785,11 +813,8 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 			p = &g->stages[st->base_stage].platform;
 		else if (!st->has_platform)
 			p = &g->target_platform;
-		if (p) {
-			kiln_df_platform_release(&st->platform);
-			if ((r = kiln_df_platform_copy(p, &st->platform, err)) < 0)
-				return r;
-		}
+		if (p)
+			st->platform = *p;
 	}
 
 	if (o->target) {

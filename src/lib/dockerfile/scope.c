@@ -339,7 +339,14 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 			suggest_any(gr, err, &pm.unmatched);
 			return r;
 		}
-		r = kiln_df_platform_parse(pm.word, &st->platform, err);
+		struct kiln_df_platform parsed;
+		r = kiln_df_platform_parse(pm.word, &parsed, err);
+		if (r >= 0) {
+			r = df_platform_copy(gr, &parsed, &st->platform);
+			kiln_df_platform_release(&parsed);
+			if (r < 0)
+				return df_oom(err);
+		}
 		if (r < 0) {
 			if (r == -KILN_ENOMEM)
 				return r;
