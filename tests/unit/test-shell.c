@@ -436,6 +436,27 @@ static void test_envlist(void)
 	TAP_OK(kiln_shell_envlist_get(l, "k7") == NULL, "names are case-sensitive");
 	TAP_OK(kiln_shell_envlist_name(l, 5000) == NULL, "name out of range");
 
+	/* a shared copy reads the source's strings until it sets its own */
+	struct kiln_shell_envlist *c = NULL;
+	TAP_INT_EQ(kiln_shell_envlist_copy_shared(l, &c, NULL), 0, "copy_shared");
+	TAP_OK(kiln_shell_envlist_get(c, "K7") == kiln_shell_envlist_get(l, "K7"),
+	       "the copy shares the value");
+	TAP_INT_EQ(kiln_shell_envlist_set(c, "K7", "sieben", NULL), 0, "set in the copy");
+	TAP_INT_EQ(kiln_shell_envlist_set(c, "NEW", "1", NULL), 0, "a new name in the copy");
+	TAP_STR_EQ(kiln_shell_envlist_get(c, "K7"), "sieben", "the copy's own value");
+	TAP_STR_EQ(kiln_shell_envlist_get(l, "K7"), "seven", "the source unchanged");
+	TAP_OK(kiln_shell_envlist_get(l, "NEW") == NULL, "the source has no new name");
+	TAP_STR_EQ(kiln_shell_envlist_name(c, 7), "K7", "the copy keeps the order");
+	TAP_STR_EQ(kiln_shell_envlist_name(c, 1002), "NEW", "new names come last");
+	TAP_STR_EQ(kiln_shell_envlist_get(c, "K999"), "999", "lookups in the copy");
+	kiln_shell_envlist_free(c);
+	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *empty = NULL, *c0 = NULL;
+	TAP_OK(kiln_shell_envlist_new(&empty, NULL) == 0 &&
+		       kiln_shell_envlist_copy_shared(empty, &c0, NULL) == 0 &&
+		       kiln_shell_envlist_set(c0, "A", "1", NULL) == 0 &&
+		       !strcmp(kiln_shell_envlist_get(c0, "A"), "1"),
+	       "a copy of an empty list grows");
+
 	char *out = NULL;
 	TAP_INT_EQ(kiln_shell_process_word(NULL, "${A:-none}", NULL, &out, NULL), 0, "NULL env");
 	TAP_STR_EQ(out, "none", "NULL env has nothing set");

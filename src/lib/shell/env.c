@@ -5,10 +5,12 @@
 #include "base/alloc.h"
 #include "shell.h"
 
-/* name and value share one allocation: "NAME\0VALUE\0", owned through name */
+/* name and value share one allocation: "NAME\0VALUE\0", owned through name
+ * unless the entry was copied from another list (kiln_shell_envlist_copy_shared) */
 struct entry {
 	char *name;
 	char *value;
+	int shared;
 };
 
 /*
@@ -46,7 +48,8 @@ void kiln_shell_envlist_free(struct kiln_shell_envlist *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->len; i++)
-		free(l->e[i].name);
+		if (!l->e[i].shared)
+			free(l->e[i].name);
 	free(l->e);
 	free(l->slots);
 	free(l);
@@ -92,6 +95,7 @@ static int entry_fill(struct entry *e, const char *name, size_t nlen, const char
 	memcpy(block + nlen + 1, value, vlen + 1);
 	e->name = block;
 	e->value = block + nlen + 1;
+	e->shared = 0;
 	return 0;
 }
 
@@ -108,7 +112,8 @@ static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, co
 		struct entry *e = &l->e[*slot - 1], ne;
 		if (entry_fill(&ne, name, nlen, value) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		free(e->name);
+		if (!e->shared)
+			free(e->name);
 		*e = ne;
 		return 0;
 	}
@@ -124,6 +129,31 @@ static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, co
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	l->len++;
 	*slot = l->len;
+	return 0;
+}
+
+int kiln_shell_envlist_copy_shared(const struct kiln_shell_envlist *src,
+				   struct kiln_shell_envlist **ret, struct kiln_error *err)
+{
+	struct kiln_shell_envlist *l = kiln_calloc(1, sizeof(*l));
+	if (!l)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	if (src->len) {
+		/* room for what src had room for: a few more sets do not grow it */
+		l->e = kiln_reallocarray(NULL, src->alloc, sizeof(*l->e));
+		l->slots = kiln_reallocarray(NULL, src->nslots, sizeof(*l->slots));
+		if (!l->e || !l->slots) {
+			kiln_shell_envlist_free(l);
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		}
+		memcpy(l->slots, src->slots, src->nslots * sizeof(*l->slots));
+		for (size_t i = 0; i < src->len; i++)
+			l->e[i] = (struct entry){ src->e[i].name, src->e[i].value, 1 };
+		l->len = src->len;
+		l->alloc = src->alloc;
+		l->nslots = src->nslots;
+	}
+	*ret = l;
 	return 0;
 }
 

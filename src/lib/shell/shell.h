@@ -71,6 +71,15 @@ void kiln_shell_envlist_free(struct kiln_shell_envlist *l);
 KILN_DEFINE_CLEANUP(struct kiln_shell_envlist, kiln_shell_envlist_free)
 
 /**
+ * A copy of `src` whose entries share src's strings until they are set
+ * again: one allocation for the list and two for its arrays, however many
+ * entries. `src` must not change and must outlive the copy (it may be read
+ * by several threads at once). Errors: KILN_ENOMEM.
+ */
+int kiln_shell_envlist_copy_shared(const struct kiln_shell_envlist *src,
+				   struct kiln_shell_envlist **ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+/**
  * Add "NAME=VALUE" (split at the first '='; "NAME" alone sets NAME to "").
  * Errors: KILN_ENOMEM.
  */
