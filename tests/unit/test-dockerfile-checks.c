@@ -303,6 +303,28 @@ static void test_cases(void)
 			TAP_STR_EQ(e ? e : "(no error)", c->error, "%s: error", c->name);
 		else
 			TAP_OK(!e, "%s: no error (%s)", c->name, e ? e : "");
+		/* the same with the build args and platforms made once (kiln lint's batches) */
+		struct kiln_df_graph_opts go = { .build_args = o.build_args,
+						 .n_build_args = o.n_build_args,
+						 .target_platform = o.target_platform };
+		struct kiln_df_graph_defaults *d = NULL;
+		struct kiln_df_check_result *res2 = NULL;
+		struct kiln_buf got2 = KILN_BUF_INIT;
+		o.defaults = NULL;
+		int r2 = kiln_df_graph_defaults_new(&go, &d, NULL);
+		if (r2 == 0) {
+			o.defaults = d;
+			r2 = kiln_df_check(c->df, strlen(c->df), "Dockerfile", &o, &res2, NULL);
+		}
+		if (r2 == 0 && render(res2, &got2) < 0)
+			r2 = -1;
+		const char *e2 = r2 == 0 ? res2->error : NULL;
+		TAP_OK(r2 == r && !strcmp(got2.buf, r == 0 ? got.buf : "") &&
+			       !strcmp(e2 ? e2 : "", e ? e : ""),
+		       "%s: the same with shared defaults", c->name);
+		kiln_buf_release(&got2);
+		kiln_df_check_result_free(res2);
+		kiln_df_graph_defaults_free(d);
 		kiln_buf_release(&got);
 		kiln_error_release(&err);
 		kiln_df_check_result_free(res);

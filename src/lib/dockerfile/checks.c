@@ -662,6 +662,7 @@ static int run_checks(const struct kiln_df_ast *ast, const struct kiln_df_check_
 		.flags = KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES | KILN_DF_GRAPH_CHECKS_ONLY,
 		.hooks = o->hooks,
 		.lint = l,
+		.defaults = o->defaults,
 	};
 	if (o->mode == KILN_DF_CHECK_LINT && !o->target)
 		go.flags |= KILN_DF_GRAPH_ALL_STAGES;

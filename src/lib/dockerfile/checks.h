@@ -71,6 +71,9 @@ struct kiln_df_check_opts {
 	const struct kiln_df_platform *build_platform;	/* NULL: the host */
 	const struct kiln_df_platform *target_platform; /* NULL: the build platform */
 	const struct kiln_df_hooks *hooks;		/* NULL: none */
+	/* NULL: made per Dockerfile; else made once from the build args and
+	 * platforms above (kiln_df_graph_defaults_new) for many Dockerfiles */
+	const struct kiln_df_graph_defaults *defaults;
 };
 
 /**

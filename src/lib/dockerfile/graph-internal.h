@@ -58,7 +58,8 @@ struct df_graph {
 	const char *file;
 	struct kiln_shell_lex lex;
 
-	struct kiln_shell_envlist *build_args; /* --build-arg */
+	const struct kiln_shell_envlist *build_args; /* --build-arg: own_build_args or shared */
+	struct kiln_shell_envlist *own_build_args;
 	struct kiln_shell_envlist *global;     /* globalArgs */
 	struct kiln_strv meta_keys;	       /* ARG names of the global scope */
 	struct df_set consumed;		       /* every ARG name declared and dispatched */
@@ -110,6 +111,10 @@ int df_words_set(struct df_graph *gr, const struct kiln_strv *v, struct kiln_df_
 /** "K=V" of a variable list into an arena words list. */
 int df_env_words(struct df_graph *gr, const struct kiln_shell_envlist *l,
 		 struct kiln_df_words *ret);
+/** A run's shared defaults (opts->defaults) as the graph's platforms, build args and
+ * gr->global (the predefined args but TARGETSTAGE). */
+int df_defaults_use(struct df_graph *gr, const struct kiln_df_graph_defaults *d,
+		    struct kiln_error *err);
 /** The predefined args (build args replacing them) into gr->global. */
 int df_default_args(struct df_graph *gr, const char *target, struct kiln_error *err);
 /** The global ARGs into `args`, with build args or not; their names into `declared`. */

@@ -678,7 +678,7 @@ void kiln_df_graph_free(struct kiln_df_graph *g)
 
 static void gr_release(struct df_graph *gr)
 {
-	kiln_shell_envlist_free(gr->build_args);
+	kiln_shell_envlist_free(gr->own_build_args);
 	kiln_shell_envlist_free(gr->global);
 	kiln_strv_release(&gr->meta_keys);
 	df_set_release(&gr->consumed);
@@ -701,11 +701,11 @@ static void gr_release(struct df_graph *gr)
 	free(gr->states);
 }
 
-static int graph_setup(struct df_graph *gr, struct kiln_error *err)
+/* The platforms and build args of this graph alone (no opts->defaults). */
+static int own_defaults(struct df_graph *gr, struct kiln_error *err)
 {
 	struct kiln_df_graph *g = gr->g;
 	const struct kiln_df_graph_opts *o = gr->opts;
-	/* the graph's platforms live in its arena, and stages share them */
 	int r;
 	if (o->build_platform) {
 		if (df_platform_copy(gr, o->build_platform, &g->build_platform) < 0)
@@ -723,12 +723,24 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 		g->target_platform = g->build_platform;
 	else if (df_platform_copy(gr, o->target_platform, &g->target_platform) < 0)
 		return df_oom(err);
-	if ((r = kiln_shell_envlist_new(&gr->build_args, err)) < 0 ||
+	if ((r = kiln_shell_envlist_new(&gr->own_build_args, err)) < 0 ||
 	    (r = kiln_shell_envlist_new(&gr->global, err)) < 0)
 		return r;
 	for (size_t i = 0; i < o->n_build_args; i++)
-		if ((r = kiln_shell_envlist_put(gr->build_args, o->build_args[i], err)) < 0)
+		if ((r = kiln_shell_envlist_put(gr->own_build_args, o->build_args[i], err)) < 0)
 			return r;
+	gr->build_args = gr->own_build_args;
+	return 0;
+}
+
+static int graph_setup(struct df_graph *gr, struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	const struct kiln_df_graph_opts *o = gr->opts;
+	/* the graph's platforms live in its arena, and stages share them */
+	int r = o->defaults ? df_defaults_use(gr, o->defaults, err) : own_defaults(gr, err);
+	if (r < 0)
+		return r;
 	struct graph_keep *k = kiln_calloc(1, sizeof(*k));
 	if (!k)
 		return df_oom(err);

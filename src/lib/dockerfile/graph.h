@@ -199,6 +199,7 @@ enum kiln_df_graph_flags {
 };
 
 struct kiln_df_lint; /* the checks' sink; set by kiln_df_check() */
+struct kiln_df_graph_defaults;
 
 struct kiln_df_graph_opts {
 	const char *target;	       /* NULL: the last stage */
@@ -209,7 +210,23 @@ struct kiln_df_graph_opts {
 	unsigned flags;					/* enum kiln_df_graph_flags */
 	const struct kiln_df_hooks *hooks;		/* NULL: none */
 	struct kiln_df_lint *lint;			/* internal */
+	/* NULL: made from the fields above for this graph; else made once from
+	 * them (kiln_df_graph_defaults_new), and those fields are not read */
+	const struct kiln_df_graph_defaults *defaults;
 };
+
+/**
+ * What the graphs of many Dockerfiles with the same build args and platforms
+ * share: the build args, the platforms (the host looked up once) and the
+ * predefined args made from them, from `o`'s build_args, build_platform and
+ * target_platform. Read-only once made, so threads may share it; it must
+ * outlive the graphs made with it. Errors: KILN_ENOMEM.
+ */
+int kiln_df_graph_defaults_new(const struct kiln_df_graph_opts *o,
+			       struct kiln_df_graph_defaults **ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+void kiln_df_graph_defaults_free(struct kiln_df_graph_defaults *d);
+KILN_DEFINE_CLEANUP(struct kiln_df_graph_defaults, kiln_df_graph_defaults_free)
 
 struct kiln_df_graph {
 	const struct kiln_df_model *model;

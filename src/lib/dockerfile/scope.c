@@ -32,34 +32,111 @@ int df_env_words(struct df_graph *gr, const struct kiln_shell_envlist *l, struct
 	return 0;
 }
 
-/* defaultArgs: the predefined platform args and TARGETSTAGE, build args winning */
-int df_default_args(struct df_graph *gr, const char *target, struct kiln_error *err)
+/*
+ * defaultArgs: the predefined platform args, build args winning, into
+ * `global`, and TARGETSTAGE unless `target` is NULL (kept for the graph).
+ */
+static int set_default_args(struct kiln_shell_envlist *global,
+			    const struct kiln_shell_envlist *build_args,
+			    const struct kiln_df_platform *build,
+			    const struct kiln_df_platform *tgt, const char *target,
+			    struct kiln_error *err)
 {
-	struct kiln_df_graph *g = gr->g;
-	cleanup_free char *bp = kiln_df_platform_format(&g->build_platform);
-	cleanup_free char *tp = kiln_df_platform_format_all(&g->target_platform);
+	cleanup_free char *bp = kiln_df_platform_format(build);
+	cleanup_free char *tp = kiln_df_platform_format_all(tgt);
 	if (!bp || !tp)
 		return df_oom(err);
 	const char *kv[][2] = {
 		{ "BUILDPLATFORM", bp },
-		{ "BUILDOS", g->build_platform.os },
-		{ "BUILDOSVERSION", g->build_platform.os_version },
-		{ "BUILDARCH", g->build_platform.arch },
-		{ "BUILDVARIANT", g->build_platform.variant },
+		{ "BUILDOS", build->os },
+		{ "BUILDOSVERSION", build->os_version },
+		{ "BUILDARCH", build->arch },
+		{ "BUILDVARIANT", build->variant },
 		{ "TARGETPLATFORM", tp },
-		{ "TARGETOS", g->target_platform.os },
-		{ "TARGETOSVERSION", g->target_platform.os_version },
-		{ "TARGETARCH", g->target_platform.arch },
-		{ "TARGETVARIANT", g->target_platform.variant },
+		{ "TARGETOS", tgt->os },
+		{ "TARGETOSVERSION", tgt->os_version },
+		{ "TARGETARCH", tgt->arch },
+		{ "TARGETVARIANT", tgt->variant },
 		{ "TARGETSTAGE", target },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(kv); i++) {
-		const char *ov = kiln_shell_envlist_get(gr->build_args, kv[i][0]);
-		int r = kiln_shell_envlist_set(gr->global, kv[i][0], ov ? ov : kv[i][1], err);
+		if (!kv[i][1])
+			continue;
+		const char *ov = kiln_shell_envlist_get(build_args, kv[i][0]);
+		int r = kiln_shell_envlist_set(global, kv[i][0], ov ? ov : kv[i][1], err);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+struct kiln_df_graph_defaults {
+	struct kiln_df_platform build_platform, target_platform;
+	struct kiln_shell_envlist *build_args;
+	struct kiln_shell_envlist *predefined; /* set_default_args without TARGETSTAGE */
+};
+
+void kiln_df_graph_defaults_free(struct kiln_df_graph_defaults *d)
+{
+	if (!d)
+		return;
+	kiln_df_platform_release(&d->build_platform);
+	kiln_df_platform_release(&d->target_platform);
+	kiln_shell_envlist_free(d->build_args);
+	kiln_shell_envlist_free(d->predefined);
+	free(d);
+}
+
+int kiln_df_graph_defaults_new(const struct kiln_df_graph_opts *o,
+			       struct kiln_df_graph_defaults **ret, struct kiln_error *err)
+{
+	cleanup(kiln_df_graph_defaults_freep) struct kiln_df_graph_defaults *d =
+		kiln_calloc(1, sizeof(*d));
+	if (!d)
+		return df_oom(err);
+	/* as graph_setup makes them for one graph */
+	int r = o->build_platform
+			? kiln_df_platform_copy(o->build_platform, &d->build_platform, err)
+			: kiln_df_platform_host(&d->build_platform, err);
+	if (r < 0)
+		return r;
+	r = kiln_df_platform_copy(o->target_platform ? o->target_platform : &d->build_platform,
+				  &d->target_platform, err);
+	if (r < 0 || (r = kiln_shell_envlist_new(&d->build_args, err)) < 0 ||
+	    (r = kiln_shell_envlist_new(&d->predefined, err)) < 0)
+		return r;
+	for (size_t i = 0; i < o->n_build_args; i++)
+		if ((r = kiln_shell_envlist_put(d->build_args, o->build_args[i], err)) < 0)
+			return r;
+	r = set_default_args(d->predefined, d->build_args, &d->build_platform,
+			     &d->target_platform, NULL, err);
+	if (r < 0)
+		return r;
+	*ret = steal_ptr(&d);
+	return 0;
+}
+
+int df_defaults_use(struct df_graph *gr, const struct kiln_df_graph_defaults *d,
+		    struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	if (df_platform_copy(gr, &d->build_platform, &g->build_platform) < 0 ||
+	    df_platform_copy(gr, &d->target_platform, &g->target_platform) < 0)
+		return df_oom(err);
+	gr->build_args = d->build_args;
+	return kiln_shell_envlist_copy_shared(d->predefined, &gr->global, err);
+}
+
+int df_default_args(struct df_graph *gr, const char *target, struct kiln_error *err)
+{
+	struct kiln_df_graph *g = gr->g;
+	if (gr->opts->defaults) {
+		/* the rest is in gr->global already (df_defaults_use) */
+		const char *ov = kiln_shell_envlist_get(gr->build_args, "TARGETSTAGE");
+		return kiln_shell_envlist_set(gr->global, "TARGETSTAGE", ov ? ov : target, err);
+	}
+	return set_default_args(gr->global, gr->build_args, &g->build_platform,
+				&g->target_platform, target, err);
 }
 
 /* buildMetaArgs: the global ARGs in order, build args replacing defaults */
