@@ -115,7 +115,8 @@ int lint_rules_buildkit(struct lint_file *f, struct kiln_error *err)
 	struct kiln_df_check_opts o = { .mode = KILN_DF_CHECK_LINT,
 					.hooks = &hooks,
 					.build_args = f->opts->build_args,
-					.n_build_args = f->opts->n_build_args };
+					.n_build_args = f->opts->n_build_args,
+					.defaults = f->df_defaults };
 	struct kiln_df_check_result *res = NULL;
 	int r = kiln_df_check_ast(f->ast, &o, &res, err);
 	if (r >= 0) {

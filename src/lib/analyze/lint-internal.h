@@ -9,6 +9,8 @@
 #include "analyze/lint-sh.h"
 #include "dockerfile/ast.h"
 
+struct kiln_df_graph_defaults;
+
 /*
  * The linter's view of a Dockerfile: instructions in order (ONBUILD
  * triggers unwrapped and marked), stages with their bases, and for every
@@ -112,6 +114,8 @@ struct lint_file {
 	size_t n_raw, raw_alloc;
 	struct kiln_strv *notes;
 	struct lint_context_memo *ctx_memo; /* shared by a batch or a cache; NULL: none */
+	/* the stage graph's build args and platforms, made once per batch; NULL: per file */
+	const struct kiln_df_graph_defaults *df_defaults;
 	int nomem;
 	int truncated;
 };

@@ -10,6 +10,7 @@
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
 #include "base/ctx.h"
+#include "dockerfile/graph.h"
 #include "base/digest.h"
 #include "dockerfile/ast.h"
 
@@ -541,6 +542,7 @@ struct batch {
 	struct kiln_lint_report **reps;
 	size_t n;
 	struct lint_context_memo contexts; /* without opts->cache */
+	struct kiln_df_graph_defaults *df_defaults; /* read-only while the threads run */
 };
 
 static void batch_release(struct batch *b)
@@ -553,6 +555,7 @@ static void batch_release(struct batch *b)
 	free(b->opts);
 	free(b->reps);
 	lint_context_memo_release(&b->contexts);
+	kiln_df_graph_defaults_free(b->df_defaults);
 }
 
 /*
@@ -678,6 +681,14 @@ int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
 		batch_release(&b);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
+	/* the BuildKit checks' predefined args: the same for every file */
+	struct kiln_df_graph_opts go = { .build_args = opts->build_args,
+					 .n_build_args = opts->n_build_args };
+	int r = kiln_df_graph_defaults_new(&go, &b.df_defaults, err);
+	if (r < 0) {
+		batch_release(&b);
+		return r;
+	}
 	for (size_t i = 0; i < n; i++, b.n++) {
 		const char *name = in[i].filename ? in[i].filename : "Dockerfile";
 		b.opts[i] = *opts;
@@ -696,9 +707,10 @@ int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
 						 .opts = &b.opts[i],
 						 .notes = &b.reps[i]->notes,
 						 .ctx_memo = opts->cache ? &opts->cache->memo
-									 : &b.contexts };
+									 : &b.contexts,
+						 .df_defaults = b.df_defaults };
 	}
-	int r = batch_run(&b, err);
+	r = batch_run(&b, err);
 	if (r < 0) {
 		batch_release(&b);
 		return r;
