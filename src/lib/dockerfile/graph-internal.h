@@ -69,6 +69,9 @@ struct df_graph {
 	 * checking default ARG values (the same string is not checked twice) */
 	const char **ref_ok;
 	int checks_only;       /* KILN_DF_GRAPH_CHECKS_ONLY: no step records */
+	/* per stage: its FROM image expanded by df_lint_default_args with the
+	 * values df_stage_from would use, taken by it (NULL: none kept) */
+	struct kiln_shell_result *from_exp;
 
 	/* ONBUILD triggers re-parsed from text (they own their AST) */
 	struct kiln_df_ast **trigger_asts;

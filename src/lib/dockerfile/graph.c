@@ -699,6 +699,9 @@ static void gr_release(struct df_graph *gr)
 		kiln_strv_release(&s->onbuild);
 	}
 	free(gr->states);
+	for (size_t i = 0; gr->from_exp && i < gr->g->n_stages; i++)
+		kiln_shell_result_release(&gr->from_exp[i]);
+	free(gr->from_exp);
 }
 
 /* The platforms and build args of this graph alone (no opts->defaults). */

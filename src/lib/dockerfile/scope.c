@@ -207,23 +207,42 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 		}
 		args = own;
 	}
+	/*
+	 * When no build arg names a global ARG, these are the values the FROM
+	 * lines are expanded with later (df_stage_from): keep the expansions.
+	 */
+	int same = 1;
+	for (size_t i = 0; same && i < m->n_meta_args; i++)
+		for (size_t k = 0; same && k < m->meta_args[i].u.args.n; k++)
+			same = !kiln_shell_envlist_get(gr->build_args,
+						       m->meta_args[i].u.args.v[k].key);
+	if (same && !(gr->from_exp = kiln_calloc(m->n_stages + 1, sizeof(*gr->from_exp))))
+		return df_oom(err);
 	int r;
 	for (size_t s = 0; s < m->n_stages; s++) {
 		const struct kiln_df_instr *from = m->stages[s].from;
+		const char *base = from->u.from.base;
 		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
 			KILN_SHELL_RESULT_INIT;
-		if (df_expand(gr, NULL, from->u.from.base, args, &res, &e) < 0) {
+		/* a plain word is its own expansion (the model outlives the graph) */
+		int plain = df_word_plain(&gr->lex, base);
+		if (!plain && df_expand(gr, NULL, base, args, &res, &e) < 0) {
 			int oom = e.code == KILN_ENOMEM;
 			kiln_error_release(&e);
 			return oom ? df_oom(err) : 0;
 		}
-		r = df_ref_check(gr, res.word, &e);
+		const char *word = plain ? base : res.word;
+		r = df_ref_check(gr, word, &e);
 		int code = e.code;
 		kiln_error_release(&e);
 		if (r < 0 && code == KILN_ENOMEM)
 			return df_oom(err);
-		if (r >= 0 && !(gr->ref_ok[s] = df_astrdup(gr->a, res.word)))
+		if (r >= 0 && !(gr->ref_ok[s] = plain ? base : df_astrdup(gr->a, word)))
 			return df_oom(err);
+		if (!plain && gr->from_exp) {
+			gr->from_exp[s] = res;
+			res = (struct kiln_shell_result) KILN_SHELL_RESULT_INIT;
+		}
 		if (r < 0 &&
 		    df_lint_run(
 			    gr->lint, DF_RULE_INVALID_DEFAULT_ARG_IN_FROM, NULL, from->start_line,
@@ -340,21 +359,34 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 
 	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
 	struct kiln_error e = KILN_ERROR_INIT;
-	int r = df_expand(gr, NULL, f->base, gr->global, &res, &e);
-	if (report_from_args(gr, from, &res.unmatched) < 0) {
-		kiln_error_release(&e);
-		return df_oom(err);
+	int r = 0;
+	if (df_word_plain(&gr->lex, f->base)) {
+		/* its own expansion, no variables: the model outlives the graph */
+		st->base = f->base;
+	} else {
+		if (gr->from_exp && gr->from_exp[i].word) {
+			/* df_lint_default_args expanded it with these values */
+			res = gr->from_exp[i];
+			gr->from_exp[i] = (struct kiln_shell_result) KILN_SHELL_RESULT_INIT;
+		} else {
+			r = df_expand(gr, NULL, f->base, gr->global, &res, &e);
+		}
+		if (report_from_args(gr, from, &res.unmatched) < 0) {
+			kiln_error_release(&e);
+			return df_oom(err);
+		}
+		if (r < 0) {
+			kiln_error_move(err, &e);
+			df_error_locate(err, gr->file, sl, el);
+			return r;
+		}
+		if (!*res.word)
+			return df_fail_at(gr, err, sl, el, "base name (%s) should not be blank",
+					  f->base);
+		if (!(st->base = df_astrdup(gr->a, res.word)) ||
+		    (!gr->checks_only && push_matched(gr, &used, &res.matched) < 0))
+			return df_oom(err);
 	}
-	if (r < 0) {
-		kiln_error_move(err, &e);
-		df_error_locate(err, gr->file, sl, el);
-		return r;
-	}
-	if (!*res.word)
-		return df_fail_at(gr, err, sl, el, "base name (%s) should not be blank", f->base);
-	if (!(st->base = df_astrdup(gr->a, res.word)) ||
-	    (!gr->checks_only && push_matched(gr, &used, &res.matched) < 0))
-		return df_oom(err);
 
 	if (f->platform) {
 		cleanup(kiln_shell_result_release) struct kiln_shell_result pm =
