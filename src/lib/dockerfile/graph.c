@@ -17,6 +17,13 @@
 #include "goconv.h"
 #include "graph-internal.h"
 
+/* what a graph keeps past its walk (g->private_): the ONBUILD triggers' ASTs and model */
+struct graph_keep {
+	struct kiln_df_ast **asts;
+	size_t n_asts;
+	struct kiln_df_model *trigger_model;
+};
+
 const char *kiln_df_edge_kind_name(enum kiln_df_edge_kind k)
 {
 	switch (k) {
@@ -378,6 +385,14 @@ static int add_triggers(struct df_graph *gr, size_t i, const char *const *texts,
 		struct kiln_df_instr *in = kiln_arena_alloc(gr->a, sizeof(*in));
 		if (!in)
 			return df_oom(err);
+		/* made for the first trigger: most Dockerfiles have none */
+		if (!gr->trigger_model) {
+			struct graph_keep *keep = gr->g->private_;
+			r = kiln_df_model_empty(gr->g->model->ast, &keep->trigger_model, err);
+			if (r < 0)
+				return r;
+			gr->trigger_model = keep->trigger_model;
+		}
 		if ((r = kiln_df_instr_parse(gr->trigger_model, &ast->nodes[0], in, err)) < 0)
 			return r;
 		if (in->cmd == KILN_DF_FROM)
@@ -650,12 +665,6 @@ char *kiln_df_graph_unused_args_warning(const struct kiln_df_graph *g)
 	return kiln_buf_detach(&b, NULL);
 }
 
-struct graph_keep {
-	struct kiln_df_ast **asts;
-	size_t n_asts;
-	struct kiln_df_model *trigger_model;
-};
-
 void kiln_df_graph_free(struct kiln_df_graph *g)
 {
 	if (!g)
@@ -748,9 +757,6 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 	if (!k)
 		return df_oom(err);
 	g->private_ = k;
-	if ((r = kiln_df_model_empty(g->model->ast, &k->trigger_model, err)) < 0)
-		return r;
-	gr->trigger_model = k->trigger_model;
 	g->n_stages = g->model->n_stages;
 	g->stages = kiln_arena_array(gr->a, g->n_stages + 1, sizeof(*g->stages));
 	gr->states = kiln_calloc(g->n_stages + 1, sizeof(*gr->states));
