@@ -193,11 +193,7 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 	const struct kiln_shell_envlist *args = gr->global;
 	struct kiln_error e = KILN_ERROR_INIT;
 	if (m->n_meta_args) {
-		int r = kiln_shell_envlist_new(&own, err);
-		for (size_t i = 0; r >= 0 && i < kiln_shell_envlist_count(gr->global); i++) {
-			const char *k = kiln_shell_envlist_name(gr->global, i);
-			r = kiln_shell_envlist_set(own, k, kiln_shell_envlist_get(gr->global, k), err);
-		}
+		int r = kiln_shell_envlist_copy_shared(gr->global, &own, err);
 		if (r < 0)
 			return r;
 		if (df_meta_args(gr, own, 0, NULL, &e) < 0) {
