@@ -59,6 +59,30 @@ static int add_strs(struct kiln_buf *b, const char *const *s)
 	return r;
 }
 
+/* Append s[0..n) with one growth of the buffer: a tty line is about twenty pieces. */
+static int add_pieces(struct kiln_buf *b, const char *const *s, size_t n)
+{
+	size_t len[24], total = 0;
+	if (n > KILN_ARRAY_SIZE(len))
+		return -KILN_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		len[i] = strlen(s[i]);
+		if (kiln_add_size(total, len[i], &total) < 0)
+			return -KILN_ELIMIT;
+	}
+	int r = kiln_buf_grow(b, total);
+	if (r < 0)
+		return r;
+	char *o = b->buf + b->len;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(o, s[i], len[i]);
+		o += len[i];
+	}
+	b->len += total;
+	b->buf[b->len] = '\0';
+	return 0;
+}
+
 static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsigned flags,
 		      struct kiln_buf *out)
 {
@@ -67,35 +91,35 @@ static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsi
 	for (size_t r = 0; r < n; r++) {
 		for (size_t i = 0; i < reps[r]->n_findings; i++) {
 			const struct kiln_lint_finding *f = &reps[r]->findings[i];
-			/* FILE:LINE:COL RULE SEVERITY: MESSAGE */
-			const char *head[] = { bold, reps[r]->file, ":", NULL };
-			const char *tail[] = { reset,
-					       " ",
-					       color ? "\033[35m" : "",
-					       f->rule,
-					       reset,
-					       " ",
-					       color ? sev_color(f->severity) : "",
-					       kiln_lint_severity_name(f->severity),
-					       reset,
-					       ": ",
-					       f->message,
-					       "\n",
-					       NULL };
-			int rc = add_strs(out, head);
-			if (rc >= 0)
-				rc = add_int(out, line_of(f));
-			if (rc >= 0)
-				rc = kiln_buf_addch(out, ':');
-			if (rc >= 0)
-				rc = add_int(out, f->col);
-			if (rc >= 0)
-				rc = add_strs(out, tail);
-			if (rc >= 0 && f->hint && !(flags & KILN_LINT_RENDER_NO_HINTS)) {
-				const char *hint[] = { color ? C_DIM : "", "    fix: ", f->hint, reset,
-						       "\n", NULL };
-				rc = add_strs(out, hint);
-			}
+			char line[17], col[17];
+			line[16] = col[16] = '\0';
+			int hint = f->hint && !(flags & KILN_LINT_RENDER_NO_HINTS);
+			/* FILE:LINE:COL RULE SEVERITY: MESSAGE, and "    fix: HINT" */
+			const char *pieces[] = { bold,
+						 reps[r]->file,
+						 ":",
+						 fmt_int(line, line_of(f)),
+						 ":",
+						 fmt_int(col, f->col),
+						 reset,
+						 " ",
+						 color ? "\033[35m" : "",
+						 f->rule,
+						 reset,
+						 " ",
+						 color ? sev_color(f->severity) : "",
+						 kiln_lint_severity_name(f->severity),
+						 reset,
+						 ": ",
+						 f->message,
+						 "\n",
+						 color ? C_DIM : "",
+						 "    fix: ",
+						 hint ? f->hint : "",
+						 reset,
+						 "\n" };
+			size_t np = KILN_ARRAY_SIZE(pieces) - (hint ? 0 : 5);
+			int rc = add_pieces(out, pieces, np);
 			if (rc < 0)
 				return rc;
 		}
