@@ -59,65 +59,80 @@ static int add_strs(struct kiln_buf *b, const char *const *s)
 	return r;
 }
 
-/* Append s[0..n) with one growth of the buffer: a tty line is about twenty pieces. */
-static int add_pieces(struct kiln_buf *b, const char *const *s, size_t n)
+/* A piece of a tty line: constants and digits come with their lengths. */
+struct piece {
+	const char *s;
+	size_t n;
+};
+
+static struct piece str_piece(const char *s)
 {
-	size_t len[24], total = 0;
-	if (n > KILN_ARRAY_SIZE(len))
-		return -KILN_EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		len[i] = strlen(s[i]);
-		if (kiln_add_size(total, len[i], &total) < 0)
+	return (struct piece){ s, strlen(s) };
+}
+
+/* Append pieces with one growth of the buffer: a tty line has about twenty. */
+static int add_pieces(struct kiln_buf *b, const struct piece *p, size_t n)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		if (kiln_add_size(total, p[i].n, &total) < 0)
 			return -KILN_ELIMIT;
-	}
 	int r = kiln_buf_grow(b, total);
 	if (r < 0)
 		return r;
 	char *o = b->buf + b->len;
-	for (size_t i = 0; i < n; i++) {
-		memcpy(o, s[i], len[i]);
-		o += len[i];
-	}
+	for (size_t i = 0; i < n; i++)
+		if (p[i].n) {
+			memcpy(o, p[i].s, p[i].n);
+			o += p[i].n;
+		}
 	b->len += total;
 	b->buf[b->len] = '\0';
 	return 0;
 }
 
+#define LIT(s) ((struct piece){ s, sizeof(s) - 1 })
+
 static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsigned flags,
 		      struct kiln_buf *out)
 {
 	int color = flags & KILN_LINT_RENDER_COLOR;
-	const char *bold = color ? C_BOLD : "", *reset = color ? C_RESET : "";
+	const struct piece none = { "", 0 };
+	struct piece bold = color ? LIT(C_BOLD) : none, reset = color ? LIT(C_RESET) : none;
+	struct piece magenta = color ? LIT("\033[35m") : none, dim = color ? LIT(C_DIM) : none;
 	for (size_t r = 0; r < n; r++) {
+		struct piece file = str_piece(reps[r]->file);
 		for (size_t i = 0; i < reps[r]->n_findings; i++) {
 			const struct kiln_lint_finding *f = &reps[r]->findings[i];
-			char line[17], col[17];
-			line[16] = col[16] = '\0';
+			char line[16], col[16];
+			char *lp = fmt_int(line, line_of(f)), *cp = fmt_int(col, f->col);
 			int hint = f->hint && !(flags & KILN_LINT_RENDER_NO_HINTS);
 			/* FILE:LINE:COL RULE SEVERITY: MESSAGE, and "    fix: HINT" */
-			const char *pieces[] = { bold,
-						 reps[r]->file,
-						 ":",
-						 fmt_int(line, line_of(f)),
-						 ":",
-						 fmt_int(col, f->col),
-						 reset,
-						 " ",
-						 color ? "\033[35m" : "",
-						 f->rule,
-						 reset,
-						 " ",
-						 color ? sev_color(f->severity) : "",
-						 kiln_lint_severity_name(f->severity),
-						 reset,
-						 ": ",
-						 f->message,
-						 "\n",
-						 color ? C_DIM : "",
-						 "    fix: ",
-						 hint ? f->hint : "",
-						 reset,
-						 "\n" };
+			const struct piece pieces[] = {
+				bold,
+				file,
+				LIT(":"),
+				{ lp, (size_t)(line + 16 - lp) },
+				LIT(":"),
+				{ cp, (size_t)(col + 16 - cp) },
+				reset,
+				LIT(" "),
+				magenta,
+				str_piece(f->rule),
+				reset,
+				LIT(" "),
+				color ? str_piece(sev_color(f->severity)) : none,
+				str_piece(kiln_lint_severity_name(f->severity)),
+				reset,
+				LIT(": "),
+				str_piece(f->message),
+				LIT("\n"),
+				dim,
+				LIT("    fix: "),
+				hint ? str_piece(f->hint) : none,
+				reset,
+				LIT("\n"),
+			};
 			size_t np = KILN_ARRAY_SIZE(pieces) - (hint ? 0 : 5);
 			int rc = add_pieces(out, pieces, np);
 			if (rc < 0)
