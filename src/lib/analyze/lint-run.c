@@ -65,20 +65,65 @@ void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, i
 	emit_owned(f, rule, instr, line, col, sev, m);
 }
 
+/*
+ * A format whose conversions are all "%s" (up to 8, none NULL), the strings
+ * put in place: 1 and the message, 0 when printf has to do it, -1 out of
+ * memory. Most messages with arguments are texts with a name or two in them.
+ */
+static int format_strings(const char *fmt, va_list ap, char **ret)
+{
+	const char *arg[8];
+	size_t len[8], n = 0, total = 0;
+	const char *p = fmt;
+	int plain = 1;
+	va_list ap1;
+	va_copy(ap1, ap);
+	for (;;) {
+		const char *pct = strchrnul(p, '%');
+		total += (size_t)(pct - p);
+		if (!*pct)
+			break;
+		if (pct[1] != 's' || n == KILN_ARRAY_SIZE(arg) ||
+		    !(arg[n] = va_arg(ap1, const char *))) {
+			plain = 0; /* a conversion printf has to do */
+			break;
+		}
+		len[n] = strlen(arg[n]);
+		total += len[n++];
+		p = pct + 2;
+	}
+	va_end(ap1);
+	if (!plain)
+		return 0;
+	char *m = kiln_malloc(total + 1), *o = m;
+	if (!m)
+		return -1;
+	p = fmt;
+	for (size_t i = 0;; i++) {
+		const char *pct = strchrnul(p, '%');
+		memcpy(o, p, (size_t)(pct - p));
+		o += pct - p;
+		if (!*pct)
+			break;
+		memcpy(o, arg[i], len[i]);
+		o += len[i];
+		p = pct + 2;
+	}
+	*o = '\0';
+	*ret = m;
+	return 1;
+}
+
 /* A message in a heap string: formatted once on the stack when it fits (most do). */
 static char *format_msg(const char *fmt, va_list ap)
 {
 	/* most messages are a fixed text or one string: no printf for those */
 	if (!strchr(fmt, '%'))
 		return kiln_strdup(fmt);
-	if (!strcmp(fmt, "%s")) {
-		va_list ap1;
-		va_copy(ap1, ap);
-		const char *arg = va_arg(ap1, const char *);
-		va_end(ap1);
-		if (arg)
-			return kiln_strdup(arg);
-	}
+	char *m = NULL;
+	int simple = format_strings(fmt, ap, &m);
+	if (simple)
+		return simple > 0 ? m : NULL;
 	char small[512];
 	va_list ap2;
 	va_copy(ap2, ap);
@@ -88,7 +133,7 @@ static char *format_msg(const char *fmt, va_list ap)
 		return NULL;
 	if ((size_t)n < sizeof(small))
 		return kiln_memdup(small, (size_t)n + 1);
-	char *m = kiln_malloc((size_t)n + 1);
+	m = kiln_malloc((size_t)n + 1);
 	if (m)
 		(void)vsnprintf(m, (size_t)n + 1, fmt, ap);
 	return m;
