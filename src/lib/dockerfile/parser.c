@@ -248,11 +248,22 @@ static int can_contain_heredoc(const struct kiln_df_node *n)
 	return !n->json_form;
 }
 
+/* Whether "<<" occurs in s[0..n): memchr skips to each '<' a vector at a time,
+ * where glibc's memmem steps through a line of a RUN byte by byte. */
+static int has_heredoc_marker(const char *s, size_t n)
+{
+	const char *end = s + n;
+	for (const char *c = s; (c = memchr(c, '<', (size_t)(end - c))); c++)
+		if (c + 1 < end && c[1] == '<')
+			return 1;
+	return 0;
+}
+
 /* Read the bodies of the node's heredocs, in order, from the lines that follow. */
 static int read_heredocs(struct parse *p, struct kiln_df_node *node, int start,
 			 struct kiln_error *err)
 {
-	if (!can_contain_heredoc(node) || !memmem(p->joined.buf, p->joined.len, "<<", 2))
+	if (!can_contain_heredoc(node) || !has_heredoc_marker(p->joined.buf, p->joined.len))
 		return 0;
 	p->hd_n = 0;
 	int r = df_heredocs_from_line(p->joined.buf, p->joined.len, p->a, &p->hd, &p->hd_n,
