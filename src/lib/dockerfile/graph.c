@@ -67,14 +67,17 @@ int df_words_set(struct df_graph *gr, const struct kiln_strv *v, struct kiln_df_
 
 int df_word_plain(const struct kiln_shell_lex *lex, const char *word)
 {
-	char esc = lex->escape ? lex->escape : '\\';
+	/* the bytes the shell lexer does not copy as they are (and NUL, the end) */
+	static const unsigned char special[256] = {
+		[0 ... ' '] = 1, [0x7f ... 0xff] = 1, ['$'] = 1, ['\''] = 1, ['"'] = 1,
+	};
+	unsigned char esc = (unsigned char) (lex->escape ? lex->escape : '\\');
 	if (!*word)
 		return 0;
-	for (const unsigned char *p = (const unsigned char *) word; *p; p++)
-		if (*p <= ' ' || *p >= 0x7f || *p == '$' || *p == '\'' || *p == '"' ||
-		    *p == (unsigned char) esc)
-			return 0;
-	return 1;
+	const unsigned char *p = (const unsigned char *) word;
+	while (!special[*p] && *p != esc)
+		p++;
+	return *p == '\0';
 }
 
 int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
