@@ -47,8 +47,13 @@ int lint_str_has_suffix(const char *s, const char *suffix)
 
 int lint_str_has_any_suffix(const char *s, const char *const *suffixes)
 {
+	/* the suffixes are file extensions and most words have no '.': those
+	 * skip the ones that begin with '.' without measuring them */
+	int dot = strchr(s, '.') != NULL;
 	size_t n = strlen(s);
 	for (size_t i = 0; suffixes[i]; i++) {
+		if (!dot && suffixes[i][0] == '.')
+			continue;
 		size_t k = strlen(suffixes[i]);
 		if (k <= n && memcmp(s + n - k, suffixes[i], k) == 0)
 			return 1;
