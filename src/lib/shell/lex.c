@@ -436,6 +436,16 @@ static int dollar(struct sw *sw, struct kiln_buf *out)
 	}
 }
 
+/*
+ * An ASCII byte stop_on_loop copies to the output and the current word as it
+ * is: not the stop, the escape, '$', a quote (when quotes count) or a space.
+ */
+static inline int ordinary_byte(const struct sw *sw, int32_t c, int32_t stop, int quotes)
+{
+	return c != stop && c != sw->esc && c != '$' && c != ' ' && !(c >= '\t' && c <= '\r') &&
+	       !(quotes && (c == '\'' || c == '"'));
+}
+
 static int stop_on_loop(struct sw *sw, int32_t stop, int top, struct kiln_buf *out)
 {
 	int quotes = !(sw->flags & KILN_SHELL_SKIP_PROCESS_QUOTES);
@@ -465,6 +475,19 @@ static int stop_on_loop(struct sw *sw, int32_t stop, int top, struct kiln_buf *o
 			else
 				r = add_bytes(sw, &sw->cur, out->buf + before, out->len - before);
 			if (r < 0)
+				return r;
+			continue;
+		}
+		if (ch < 0x80 && ordinary_byte(sw, ch, stop, quotes)) {
+			/* a run of bytes copied as they are: one append, not one per byte */
+			size_t start = sw->pos, end = start + 1;
+			while (end < sw->len && (unsigned char)sw->src[end] < 0x80 &&
+			       ordinary_byte(sw, sw->src[end], stop, quotes))
+				end++;
+			const char *run = sw->src + start;
+			sw->pos = end;
+			if ((top && (r = add_bytes(sw, &sw->cur, run, end - start)) < 0) ||
+			    (r = add_bytes(sw, out, run, end - start)) < 0)
 				return r;
 			continue;
 		}
