@@ -205,6 +205,16 @@ static int extract_flags(const char *s, size_t len, struct kiln_arena *a,
 				if (pos + 1 == len)
 					continue;
 				ch = (unsigned char) s[++pos];
+			} else if (ch < 0x80) {
+				/* a run of ASCII bytes that end nothing: one append */
+				size_t end = pos + 1;
+				while (end < len && (unsigned char) s[end] < 0x80 &&
+				       !is_space_byte((unsigned char) s[end]) && s[end] != '\'' &&
+				       s[end] != '"' && s[end] != '\\')
+					end++;
+				r = kiln_buf_add(&word, s + pos, end - pos);
+				pos = end - 1;
+				continue;
 			}
 			r = add_byte_rune(&word, ch);
 			continue;
