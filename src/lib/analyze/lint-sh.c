@@ -285,9 +285,14 @@ static unsigned read_word(struct parser *p, struct kiln_buf *b)
 			i = backquote(p, b, i);
 			continue;
 		}
+		/* the bytes that end a word or start a quote, escape or expansion */
+		static const unsigned char stops[256] = {
+			[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [';'] = 1, ['&'] = 1,
+			['|'] = 1, ['('] = 1,  [')'] = 1,  ['<'] = 1,  ['>'] = 1, ['\\'] = 1,
+			['\''] = 1, ['"'] = 1, ['$'] = 1,  ['`'] = 1,
+		};
 		size_t e = i + 1;
-		while (e < len && !is_word_end(s[e]) && s[e] != '\\' && s[e] != '\'' && s[e] != '"' &&
-		       s[e] != '$' && s[e] != '`')
+		while (e < len && !stops[(unsigned char)s[e]])
 			e++;
 		add_bytes(p, b, s + i, e - i);
 		i = e;
