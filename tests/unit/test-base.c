@@ -89,10 +89,12 @@ static void test_buf(void)
 	TAP_OK(same, "add_uint in bases 8, 10 and 16 is printf's %%o, %%u and %%x");
 }
 
-static void test_arena(void)
+static void test_arena_with(struct kiln_arena *a, const char *kind)
 {
-	struct kiln_arena *a = kiln_arena_new();
+	tap_diag("%s", kind);
 	TAP_OK(a != NULL, "arena");
+	if (!a)
+		return;
 	char *p1 = kiln_arena_strndup_packed(a, "abc", 3);
 	char *p2 = kiln_arena_strndup_packed(a, "de", 2);
 	TAP_OK(p1 && p2 && p2 == p1 + 4, "packed strings sit back to back");
@@ -122,6 +124,14 @@ static void test_arena(void)
 	       "a block bigger than a chunk, then more strings");
 	TAP_OK(kiln_arena_strndup_packed(a, "", 0) != NULL, "an empty string");
 	kiln_arena_free(a);
+}
+
+static void test_arena(void)
+{
+	test_arena_with(kiln_arena_new(), "64 KiB chunks");
+	test_arena_with(kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK), "small chunks");
+	/* most requests are big blocks of their own, next to the current chunk */
+	test_arena_with(kiln_arena_new_sized(64), "64-byte chunks");
 	kiln_arena_free(NULL);
 }
 

@@ -19,11 +19,20 @@ struct chunk {
 
 struct kiln_arena {
 	struct chunk *head;
+	size_t chunk_size; /* 0: CHUNK_SIZE */
 };
 
 struct kiln_arena *kiln_arena_new(void)
 {
 	return kiln_calloc(1, sizeof(struct kiln_arena));
+}
+
+struct kiln_arena *kiln_arena_new_sized(size_t chunk_size)
+{
+	struct kiln_arena *a = kiln_calloc(1, sizeof(struct kiln_arena));
+	if (a)
+		a->chunk_size = chunk_size ? chunk_size : CHUNK_SIZE;
+	return a;
 }
 
 void kiln_arena_free(struct kiln_arena *a)
@@ -50,7 +59,8 @@ static void *take(struct kiln_arena *a, size_t size, size_t align)
 	if (need == 0)
 		need = 1;
 	if (!c || c->size - c->used < need) {
-		size_t sz = size > CHUNK_SIZE / 4 ? size : CHUNK_SIZE;
+		size_t chunk = a->chunk_size ? a->chunk_size : CHUNK_SIZE;
+		size_t sz = size > chunk / 4 ? size : chunk;
 		size_t total;
 		if (kiln_add_size(sizeof(struct chunk), sz, &total) < 0)
 			return NULL;
@@ -59,7 +69,7 @@ static void *take(struct kiln_arena *a, size_t size, size_t align)
 			return NULL;
 		n->size = sz;
 		n->used = 0;
-		if (sz == CHUNK_SIZE || !c) {
+		if (sz == chunk || !c) {
 			n->next = c;
 			a->head = n;
 		} else {
