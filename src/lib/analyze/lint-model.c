@@ -302,7 +302,7 @@ static int build_run(struct lint_file *f, struct lint_instr *in, struct kiln_err
 {
 	const struct kiln_df_node *n = in->node;
 	in->sh_parsed = 1;
-	if (!f->sh_arena && !(f->sh_arena = kiln_arena_new()))
+	if (!f->sh_arena && !(f->sh_arena = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK)))
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	in->sh.arena = f->sh_arena;
 	if (n->json_form) {

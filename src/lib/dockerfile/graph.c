@@ -893,7 +893,7 @@ int kiln_df_graph_new(const struct kiln_df_model *model, const struct kiln_df_gr
 	if (!g)
 		return df_oom(err);
 	g->model = model;
-	g->arena_ = kiln_arena_new();
+	g->arena_ = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
 	if (!g->arena_)
 		return df_oom(err);
 	if (model->n_stages == 0)

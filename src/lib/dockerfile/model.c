@@ -14,7 +14,7 @@ int kiln_df_model_empty(const struct kiln_df_ast *ast, struct kiln_df_model **re
 	struct kiln_df_model *m = kiln_calloc(1, sizeof(*m));
 	if (!m)
 		return df_oom(err);
-	m->arena_ = kiln_arena_new();
+	m->arena_ = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
 	if (!m->arena_) {
 		free(m);
 		return df_oom(err);

@@ -500,7 +500,7 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = kiln_calloc(1, sizeof(*ast));
 	if (!ast)
 		return oom(err);
-	ast->arena_ = kiln_arena_new();
+	ast->arena_ = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
 	if (!ast->arena_)
 		return oom(err);
 	if (df_text(ast->arena_, filename, strlen(filename), &ast->filename) < 0)
