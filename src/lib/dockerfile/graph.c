@@ -277,12 +277,12 @@ static int check_cycles(struct df_graph *gr, struct kiln_error *err)
 {
 	struct kiln_df_graph *g = gr->g;
 	size_t n = g->n_stages;
-	cleanup_free unsigned char *visited = kiln_calloc(n + 1, 1);
-	cleanup_free unsigned char *onpath = kiln_calloc(n + 1, 1);
-	cleanup_free size_t *stack = kiln_calloc(n + 1, sizeof(size_t));
-	cleanup_free size_t *next = kiln_calloc(n + 1, sizeof(size_t));
-	if (!visited || !onpath || !stack || !next)
+	/* one block: stack and next (words), then the visited and onpath bytes */
+	cleanup_free size_t *stack = kiln_calloc(n + 1, 2 * sizeof(size_t) + 2);
+	if (!stack)
 		return df_oom(err);
+	size_t *next = stack + n + 1;
+	unsigned char *visited = (unsigned char *) (next + n + 1), *onpath = visited + n + 1;
 	for (size_t root = 0; root < n; root++) {
 		if (visited[root])
 			continue;

@@ -24,13 +24,17 @@ int df_names_init(struct df_names *t, size_t n)
 	size_t cap = 16;
 	while (cap < 2 * n + 2)
 		cap *= 2;
-	t->slots = kiln_calloc(cap, sizeof(*t->slots));
-	t->keys = kiln_calloc(n + 1, sizeof(*t->keys));
-	t->prev = kiln_calloc(n + 1, sizeof(*t->prev));
-	if (!t->slots || !t->keys || !t->prev) {
-		df_names_release(t);
+	/* one block: slots, then keys, then prev (all 8-byte words) */
+	_Static_assert(sizeof(size_t) == sizeof(char *) && sizeof(char *) == sizeof(long),
+		       "the three arrays share one block of words");
+	size_t words;
+	if (kiln_add_size(cap, n + 1, &words) < 0 || kiln_add_size(words, n + 1, &words) < 0)
 		return -KILN_ENOMEM;
-	}
+	t->slots = kiln_calloc(words, sizeof(*t->slots));
+	if (!t->slots)
+		return -KILN_ENOMEM;
+	t->keys = (const char **) (t->slots + cap);
+	t->prev = (long *) (t->slots + cap + n + 1);
 	t->cap = cap;
 	t->n = n;
 	return 0;
@@ -38,9 +42,7 @@ int df_names_init(struct df_names *t, size_t n)
 
 void df_names_release(struct df_names *t)
 {
-	free(t->slots);
-	free(t->keys);
-	free(t->prev);
+	free(t->slots); /* keys and prev too */
 	*t = (struct df_names){ 0 };
 }
 
