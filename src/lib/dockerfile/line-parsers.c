@@ -47,10 +47,18 @@ static enum kiln_df_cmd lookup_cmd(const char *lower, size_t len)
 {
 	if (!len)
 		return KILN_DF_UNKNOWN;
-	for (int c = KILN_DF_UNKNOWN + 1; c < KILN_DF_CMD_MAX_; c++)
-		if (cmd_names[c][0] == lower[0] && strlen(cmd_names[c]) == len &&
-		    memcmp(cmd_names[c], lower, len) == 0)
+	/* compared in place: no strlen and memcmp calls for the one name that
+	 * shares the first byte (the name's NUL ends the walk) */
+	for (int c = KILN_DF_UNKNOWN + 1; c < KILN_DF_CMD_MAX_; c++) {
+		const char *name = cmd_names[c];
+		if (name[0] != lower[0])
+			continue;
+		size_t i = 1;
+		while (i < len && name[i] && name[i] == lower[i])
+			i++;
+		if (i == len && !name[len])
 			return (enum kiln_df_cmd) c;
+	}
 	return KILN_DF_UNKNOWN;
 }
 
