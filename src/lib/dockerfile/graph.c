@@ -473,12 +473,13 @@ static int image_config(struct df_graph *gr, size_t i, struct kiln_error *err)
 static int resolve(struct df_graph *gr, struct kiln_error *err)
 {
 	struct kiln_df_graph *g = gr->g;
-	cleanup_free unsigned char *checked = kiln_calloc(g->n_stages + 1, 1);
-	cleanup_free unsigned char *configured = kiln_calloc(g->n_stages + 1, 1);
-	/* per stage, how many of its image dependencies were checked */
-	cleanup_free size_t *images_checked = kiln_calloc(g->n_stages + 1, sizeof(size_t));
-	if (!checked || !configured || !images_checked)
+	/* per stage, how many of its image dependencies were checked; then, in
+	 * the same block, whether its base was checked and configured */
+	cleanup_free size_t *images_checked = kiln_calloc(g->n_stages + 1, sizeof(size_t) + 2);
+	if (!images_checked)
 		return df_oom(err);
+	unsigned char *checked = (unsigned char *) (images_checked + g->n_stages + 1);
+	unsigned char *configured = checked + g->n_stages + 1;
 	for (;;) {
 		mark_needed(g);
 		/* every image base is parsed as a reference, needed or not */
