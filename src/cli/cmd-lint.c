@@ -190,7 +190,8 @@ static void input_set_release(struct input_set *s)
 	free(s->dirs);
 }
 
-/* Read one file into the set; -1 after reporting why it could not be read. */
+/* One input of the set: stdin is read here, a file later by the linter, on
+ * the thread that lints it; -1 after reporting why stdin could not be read. */
 static int read_one(struct cli_env *env, const char *path, struct input_set *set)
 {
 	struct kiln_error err = KILN_ERROR_INIT;
@@ -198,15 +199,19 @@ static int read_one(struct cli_env *env, const char *path, struct input_set *set
 	const char *shown = is_stdin ? "<stdin>" : path;
 	char *data = NULL;
 	size_t len = 0;
-	int r = is_stdin ? kiln_read_fd(STDIN_FILENO, KILN_DF_MAX_FILE, &data, &len, &err)
-			 : kiln_read_file(path, KILN_DF_MAX_FILE, &data, &len, &err);
-	if (r < 0) {
-		(void)kiln_error_prefix(&err, r, "reading %s", shown);
-		cli_report(env, &err);
-		return -1;
+	/* a file is read by the linter, on the thread that lints it */
+	if (is_stdin) {
+		int r = kiln_read_fd(STDIN_FILENO, KILN_DF_MAX_FILE, &data, &len, &err);
+		if (r < 0) {
+			(void)kiln_error_prefix(&err, r, "reading %s", shown);
+			cli_report(env, &err);
+			return -1;
+		}
 	}
 	struct kiln_lint_input *in = &set->items[set->n];
-	*in = (struct kiln_lint_input){ .data = data, .len = len, .filename = shown };
+	*in = (struct kiln_lint_input){
+		.data = data, .len = len, .path = is_stdin ? NULL : path, .filename = shown
+	};
 	set->data[set->n] = data;
 	set->dirs[set->n] = NULL;
 	if (!arg_no_context) {

@@ -96,6 +96,8 @@ struct lint_file {
 	const char *filename;
 	const char *data;
 	size_t len;
+	const char *path; /* data NULL: read from here by lint_prepare() */
+	char *owned;	  /* what it read */
 	struct kiln_df_ast *ast;
 	struct lint_instr *instrs;
 	size_t n_instrs;

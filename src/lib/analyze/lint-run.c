@@ -10,6 +10,7 @@
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
 #include "base/ctx.h"
+#include "base/fs.h"
 #include "dockerfile/graph.h"
 #include "base/digest.h"
 #include "dockerfile/ast.h"
@@ -549,13 +550,20 @@ static void release_file(struct lint_file *f)
 	free(f->raw);
 	lint_model_release(f);
 	kiln_df_ast_free(f->ast);
+	free(f->owned);
 }
 
 /* Everything but ShellCheck and finish(); a file that does not parse gets KL0001. */
 static int lint_prepare(struct lint_file *f, struct kiln_error *err)
 {
+	int r;
+	if (!f->data && f->path) {
+		if ((r = kiln_read_file(f->path, KILN_DF_MAX_FILE, &f->owned, &f->len, err)) < 0)
+			return kiln_error_prefix(err, r, "reading %s", f->path);
+		f->data = f->owned;
+	}
 	struct kiln_error perr = KILN_ERROR_INIT;
-	int r = kiln_df_parse(f->data, f->len, f->filename, &f->ast, &perr);
+	r = kiln_df_parse(f->data, f->len, f->filename, &f->ast, &perr);
 	if (r == -KILN_ENOMEM) {
 		kiln_error_move(err, &perr);
 		return r;
@@ -747,6 +755,7 @@ int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
 		}
 		b.files[i] = (struct lint_file){ .filename = name,
 						 .data = in[i].data,
+						 .path = in[i].path,
 						 .len = in[i].len,
 						 .cfg = opts->config,
 						 .opts = &b.opts[i],

@@ -236,6 +236,9 @@ int kiln_lint_run(const char *data, size_t len, const char *filename,
 struct kiln_lint_input {
 	const char *data;
 	size_t len;
+	/* data NULL: the file to read (on the thread that lints it, so that the
+	 * reads of many files overlap); an error names it as "reading <path>" */
+	const char *path;
 	const char *filename;        /* NULL: "Dockerfile" */
 	const char *context_dir;     /* NULL: no context rules for this file */
 	const char *dockerfile_path; /* as in kiln_lint_opts */
