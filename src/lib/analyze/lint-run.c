@@ -10,10 +10,10 @@
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
 #include "base/ctx.h"
-#include "base/fs.h"
-#include "dockerfile/graph.h"
 #include "base/digest.h"
+#include "base/fs.h"
 #include "dockerfile/ast.h"
+#include "dockerfile/graph.h"
 
 /* Record a finding; takes `msg` (freed on failure too). */
 static void emit_owned(struct lint_file *f, const char *rule, int instr, int line, int col,
