@@ -36,13 +36,18 @@ test_expect_success 'command --help exits 0 and shows usage' '
 
 # A dynamic kiln needs libc and libm and nothing else (every other library
 # is linked from its static archive); a static one (-Dstatic_libc) needs
-# nothing at all, not even a program interpreter.
+# nothing at all, not even a program interpreter. A sanitizer build loads
+# the sanitizers' runtimes too.
 test_expect_success READELF 'kiln loads no shared object beyond libc' '
 	readelf -d -l "$KILN" >elf &&
 	sed -n "s/.*(NEEDED).*\[\(.*\)\]/\1/p" elf | sort >needed &&
 	if test "$KILN_STATIC_LIBC" = 1; then
 		! test -s needed &&
 		! grep -q "program interpreter" elf
+	elif test "${KILN_SANITIZED:-0}" = 1; then
+		grep -q -x libc.so.6 needed &&
+		! grep -v -x -e libc.so.6 -e libm.so.6 -e "libasan.so.[0-9]*" \
+			-e "libubsan.so.[0-9]*" needed
 	else
 		grep -q -x libc.so.6 needed &&
 		! grep -v -x -e libc.so.6 -e libm.so.6 needed
