@@ -102,6 +102,14 @@ void *kiln_arena_array(struct kiln_arena *a, size_t nmemb, size_t size)
 	return kiln_arena_alloc(a, total);
 }
 
+void *kiln_arena_array_uninit(struct kiln_arena *a, size_t nmemb, size_t size)
+{
+	size_t total;
+	if (kiln_mul_size(nmemb, size, &total) < 0)
+		return NULL;
+	return take(a, total, ALIGN);
+}
+
 static char *strndup_aligned(struct kiln_arena *a, const char *s, size_t len, size_t align)
 {
 	size_t total;

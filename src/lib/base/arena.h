@@ -26,6 +26,11 @@ void kiln_arena_free(struct kiln_arena *a);
 void *kiln_arena_alloc(struct kiln_arena *a, size_t size);
 /** nmemb * size bytes (overflow-checked), zeroed. */
 void *kiln_arena_array(struct kiln_arena *a, size_t nmemb, size_t size);
+/**
+ * nmemb * size bytes (overflow-checked), 16-byte aligned, not zeroed: for an
+ * array whose every element the caller writes before reading it.
+ */
+void *kiln_arena_array_uninit(struct kiln_arena *a, size_t nmemb, size_t size);
 /** A NUL-terminated copy of s[0..len) (which may itself hold NUL bytes), 16-byte aligned. */
 char *kiln_arena_strndup(struct kiln_arena *a, const char *s, size_t len);
 /** The same, packed: no alignment, so many short strings waste nothing. */
