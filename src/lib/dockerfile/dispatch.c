@@ -8,6 +8,7 @@
  * into the linter.
  */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -893,11 +894,23 @@ int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
 	    (r = set_env(s, "PATH", DEFAULT_PATH, 0, err)) < 0)
 		return r;
 	st->n_steps = s->n_cmds;
-	st->steps = kiln_arena_array(gr->a, s->n_cmds + 1, sizeof(*st->steps));
+	/*
+	 * dispatch_one() copies the instruction over a step before anything
+	 * reads it, so only the fields after it are zeroed (and every step
+	 * past a failed one, and the one past the end, as a zeroed array had)
+	 */
+	st->steps = kiln_arena_array_uninit(gr->a, s->n_cmds + 1, sizeof(*st->steps));
 	if (!st->steps)
 		return df_oom(err);
-	for (size_t i = 0; i < s->n_cmds; i++)
-		if ((r = dispatch_one(gr, s, &s->cmds[i], &st->steps[i], err)) < 0)
+	const size_t tail = offsetof(struct kiln_df_step, used_args);
+	for (size_t i = 0; i < s->n_cmds; i++) {
+		struct kiln_df_step *step = &st->steps[i];
+		memset((char *) step + tail, 0, sizeof(*step) - tail);
+		if ((r = dispatch_one(gr, s, &s->cmds[i], step, err)) < 0) {
+			memset(step + 1, 0, (s->n_cmds - i) * sizeof(*step));
 			return r;
+		}
+	}
+	memset(&st->steps[s->n_cmds], 0, sizeof(*st->steps));
 	return 0;
 }

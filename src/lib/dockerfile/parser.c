@@ -109,7 +109,8 @@ static void *growv_finish(struct growv *g, struct kiln_arena *a, size_t *ret_n)
 	*ret_n = g->n;
 	if (!g->n)
 		return NULL;
-	void *p = kiln_arena_array(a, g->n, g->size);
+	/* every byte is copied over, so the arena need not zero it first */
+	void *p = kiln_arena_array_uninit(a, g->n, g->size);
 	if (p)
 		memcpy(p, g->v, g->n * g->size);
 	return p;
