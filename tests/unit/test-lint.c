@@ -711,12 +711,50 @@ static void test_hub_name_short_cut(void)
 	       answered, disagree);
 }
 
+/* every suffix measured and compared at the end: what lint_str_has_any_suffix answers */
+static int any_suffix_naive(const char *s, const char *const *suffixes)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; suffixes[i]; i++) {
+		size_t k = strlen(suffixes[i]);
+		if (k <= n && memcmp(s + n - k, suffixes[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void test_any_suffix(void)
+{
+	/* dotted and plain suffixes, words with no dot to more than eight */
+	static const char *const suffixes[] = { ".gz", ".tar.gz", ".", "gz", "a.b", ".a.a", NULL };
+	static const char alphabet[] = "ab.gzt";
+	unsigned long long x = 0x2545f4914f6cdd1dULL;
+	size_t matched = 0, disagree = 0;
+	for (int i = 0; i < 20000; i++) {
+		char word[24];
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t len = (size_t)(x % 23);
+		for (size_t k = 0; k < len; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			word[k] = alphabet[x % (sizeof(alphabet) - 1)];
+		}
+		word[len] = '\0';
+		int got = lint_str_has_any_suffix(word, suffixes);
+		matched += got;
+		if (got != any_suffix_naive(word, suffixes) && disagree++ < 5)
+			tap_diag("lint_str_has_any_suffix('%s') = %d", word, got);
+	}
+	tap_ok(disagree == 0 && matched > 100,
+	       "20000 random words: %zu end with a suffix, %zu answers differ", matched, disagree);
+}
+
 int main(void)
 {
 	test_rule_table();
 	test_coverage();
 	test_rule_find();
 	test_hub_name_short_cut();
+	test_any_suffix();
 	test_severity_and_threshold();
 	test_config_errors();
 	test_formats();

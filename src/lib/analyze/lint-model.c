@@ -45,15 +45,43 @@ int lint_str_has_suffix(const char *s, const char *suffix)
 	return a >= b && memcmp(s + a - b, suffix, b) == 0;
 }
 
+/* a suffix that begins with '.' at one of s's dots (n_dots of them at dots[]) */
+static int dot_suffix_at(const char *s, const size_t *dots, size_t n_dots, const char *suffix)
+{
+	for (size_t j = 0; j < n_dots; j++) {
+		const char *d = s + dots[j];
+		if (d[1] == suffix[1] && strcmp(d, suffix) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int lint_str_has_any_suffix(const char *s, const char *const *suffixes)
 {
-	/* the suffixes are file extensions and most words have no '.': those
-	 * skip the ones that begin with '.' without measuring them */
-	int dot = strchr(s, '.') != NULL;
+	/*
+	 * the suffixes are file extensions and most words have no '.' or one:
+	 * one that begins with '.' can only match where s has a '.', so it is
+	 * compared at s's dots (found once) instead of being measured; a word
+	 * with more dots than fit in dots[] measures them as before
+	 */
+	size_t dots[8], n_dots = 0;
+	int many = 0;
+	const char *d = strchr(s, '.');
 	size_t n = strlen(s);
+	while (d) {
+		if (n_dots == sizeof(dots) / sizeof(dots[0])) {
+			many = 1;
+			break;
+		}
+		dots[n_dots++] = (size_t) (d - s);
+		d = memchr(d + 1, '.', n - (size_t) (d + 1 - s));
+	}
 	for (size_t i = 0; suffixes[i]; i++) {
-		if (!dot && suffixes[i][0] == '.')
+		if (suffixes[i][0] == '.' && !many) {
+			if (dot_suffix_at(s, dots, n_dots, suffixes[i]))
+				return 1;
 			continue;
+		}
 		size_t k = strlen(suffixes[i]);
 		if (k <= n && memcmp(s + n - k, suffixes[i], k) == 0)
 			return 1;
