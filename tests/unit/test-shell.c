@@ -216,6 +216,10 @@ static const struct split_case split_cases[] = {
 	{ "a\\ b \\\"c", { 0 }, "a b|\"c" },
 	{ "${y}", { "y=\xC2\xA0" "a\xE3\x80\x80" "b" }, "a|b" }, /* Unicode spaces split */
 	{ "a${y}", { "y=\xff" }, "a" FFFD },
+	/* ASCII runs end at every ASCII space and at non-ASCII bytes, spaces or not */
+	{ "<${y}>", { "y=ab\vcd\fe\rf\xC2\xA0g\xC3\xA9h\xffi" },
+	  "<ab|cd|e|f|g\xC3\xA9h" FFFD "i>" },
+	{ "${y}", { "y=\t x \x7f\x01 " }, "x|\x7f\x01" },
 	/* BuildKit shares one word buffer between nesting levels: an operand of a
 	 * ${...} modifier resets it, dropping the partial word before it. */
 	{ "abc${x:-def}ghi", { 0 }, "defghi" },

@@ -123,6 +123,22 @@ static int w_add_string(struct sw *sw, const char *s, size_t n)
 {
 	size_t w;
 	for (size_t i = 0; i < n; i += w) {
+		/*
+		 * an ASCII byte decodes to itself and only ' ' and '\t'..'\r'
+		 * among them are spaces: a run of the others is one append
+		 * instead of a decode, a space test and an append per byte
+		 */
+		size_t j = i;
+		while (j < n && (unsigned char) s[j] < 0x80 && s[j] != ' ' &&
+		       !(s[j] >= '\t' && s[j] <= '\r'))
+			j++;
+		if (j > i) {
+			int r = add_bytes(sw, &sw->cur, s + i, j - i);
+			if (r < 0)
+				return r;
+			w = j - i;
+			continue;
+		}
 		int r = w_add_char(sw, kiln_utf8_decode(s + i, n - i, &w));
 		if (r < 0)
 			return r;
