@@ -652,6 +652,21 @@ static int hub_parses(const char *name)
 	return rc >= 0;
 }
 
+/* A word of min..max bytes from `alphabet` (xorshift64 over *x, so the same
+ * seed gives the same words); `w` has room for max + 1 bytes. */
+static void random_word(char *w, size_t min, size_t max, const char *alphabet,
+			unsigned long long *x)
+{
+	size_t n = strlen(alphabet);
+	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+	size_t len = min + (size_t)(*x % (max - min + 1));
+	for (size_t k = 0; k < len; k++) {
+		*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+		w[k] = alphabet[*x % n];
+	}
+	w[len] = '\0';
+}
+
 static void test_hub_name_short_cut(void)
 {
 	for (size_t i = 0; i < sizeof(hub_cases) / sizeof(hub_cases[0]); i++) {
@@ -693,13 +708,7 @@ static void test_hub_name_short_cut(void)
 	size_t answered = 0, disagree = 0;
 	for (int i = 0; i < 20000; i++) {
 		char name[12];
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		size_t len = 1 + (size_t)(x % 10);
-		for (size_t k = 0; k < len; k++) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			name[k] = alphabet[x % (sizeof(alphabet) - 1)];
-		}
-		name[len] = '\0';
+		random_word(name, 1, 10, alphabet, &x);
 		if (!lint_hub_name_valid(name))
 			continue;
 		answered++;
@@ -732,13 +741,7 @@ static void test_any_suffix(void)
 	size_t matched = 0, disagree = 0;
 	for (int i = 0; i < 20000; i++) {
 		char word[24];
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		size_t len = (size_t)(x % 23);
-		for (size_t k = 0; k < len; k++) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			word[k] = alphabet[x % (sizeof(alphabet) - 1)];
-		}
-		word[len] = '\0';
+		random_word(word, 0, 22, alphabet, &x);
 		int got = lint_str_has_any_suffix(word, suffixes);
 		matched += got;
 		if (got != any_suffix_naive(word, suffixes) && disagree++ < 5)
