@@ -58,8 +58,8 @@ struct df_graph {
 	const char *file;
 	struct kiln_shell_lex lex;
 
-	const struct kiln_shell_envlist *build_args; /* --build-arg: own_build_args or shared */
-	struct kiln_shell_envlist *own_build_args;
+	const struct kiln_shell_envlist *build_args; /* --build-arg, from the defaults */
+	struct kiln_df_graph_defaults *own_defaults; /* made for this graph: no opts->defaults */
 	struct kiln_shell_envlist *global;     /* globalArgs */
 	struct kiln_strv meta_keys;	       /* ARG names of the global scope */
 	struct df_set consumed;		       /* every ARG name declared and dispatched */

@@ -691,8 +691,8 @@ void kiln_df_graph_free(struct kiln_df_graph *g)
 
 static void gr_release(struct df_graph *gr)
 {
-	kiln_shell_envlist_free(gr->own_build_args);
 	kiln_shell_envlist_free(gr->global);
+	kiln_df_graph_defaults_free(gr->own_defaults);
 	kiln_strv_release(&gr->meta_keys);
 	df_set_release(&gr->consumed);
 	df_names_release(&gr->names);
@@ -717,45 +717,17 @@ static void gr_release(struct df_graph *gr)
 	free(gr->from_exp);
 }
 
-/* The platforms and build args of this graph alone (no opts->defaults). */
-static int own_defaults(struct df_graph *gr, struct kiln_error *err)
-{
-	struct kiln_df_graph *g = gr->g;
-	const struct kiln_df_graph_opts *o = gr->opts;
-	int r;
-	if (o->build_platform) {
-		if (df_platform_copy(gr, o->build_platform, &g->build_platform) < 0)
-			return df_oom(err);
-	} else {
-		struct kiln_df_platform host;
-		if ((r = kiln_df_platform_host(&host, err)) < 0)
-			return r;
-		r = df_platform_copy(gr, &host, &g->build_platform);
-		kiln_df_platform_release(&host);
-		if (r < 0)
-			return df_oom(err);
-	}
-	if (!o->target_platform)
-		g->target_platform = g->build_platform;
-	else if (df_platform_copy(gr, o->target_platform, &g->target_platform) < 0)
-		return df_oom(err);
-	if ((r = kiln_shell_envlist_new(&gr->own_build_args, err)) < 0 ||
-	    (r = kiln_shell_envlist_new(&gr->global, err)) < 0)
-		return r;
-	for (size_t i = 0; i < o->n_build_args; i++)
-		if ((r = kiln_shell_envlist_put(gr->own_build_args, o->build_args[i], err)) < 0)
-			return r;
-	gr->build_args = gr->own_build_args;
-	return 0;
-}
-
 static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 {
 	struct kiln_df_graph *g = gr->g;
 	const struct kiln_df_graph_opts *o = gr->opts;
-	/* the graph's platforms live in its arena, and stages share them */
-	int r = o->defaults ? df_defaults_use(gr, o->defaults, err) : own_defaults(gr, err);
-	if (r < 0)
+	/* without shared defaults the graph makes its own, the same way; the
+	 * graph's platforms live in its arena, and stages share them */
+	const struct kiln_df_graph_defaults *d = o->defaults;
+	int r = 0;
+	if (!d && (r = kiln_df_graph_defaults_new(o, &gr->own_defaults, err)) < 0)
+		return r;
+	if ((r = df_defaults_use(gr, d ? d : gr->own_defaults, err)) < 0)
 		return r;
 	struct graph_keep *k = kiln_calloc(1, sizeof(*k));
 	if (!k)

@@ -34,13 +34,12 @@ int df_env_words(struct df_graph *gr, const struct kiln_shell_envlist *l, struct
 
 /*
  * defaultArgs: the predefined platform args, build args winning, into
- * `global`, and TARGETSTAGE unless `target` is NULL (kept for the graph).
+ * `global`; TARGETSTAGE, which depends on the graph's target, is df_default_args'.
  */
 static int set_default_args(struct kiln_shell_envlist *global,
 			    const struct kiln_shell_envlist *build_args,
 			    const struct kiln_df_platform *build,
-			    const struct kiln_df_platform *tgt, const char *target,
-			    struct kiln_error *err)
+			    const struct kiln_df_platform *tgt, struct kiln_error *err)
 {
 	cleanup_free char *bp = kiln_df_platform_format(build);
 	cleanup_free char *tp = kiln_df_platform_format_all(tgt);
@@ -57,7 +56,6 @@ static int set_default_args(struct kiln_shell_envlist *global,
 		{ "TARGETOSVERSION", tgt->os_version },
 		{ "TARGETARCH", tgt->arch },
 		{ "TARGETVARIANT", tgt->variant },
-		{ "TARGETSTAGE", target },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(kv); i++) {
 		if (!kv[i][1])
@@ -73,7 +71,7 @@ static int set_default_args(struct kiln_shell_envlist *global,
 struct kiln_df_graph_defaults {
 	struct kiln_df_platform build_platform, target_platform;
 	struct kiln_shell_envlist *build_args;
-	struct kiln_shell_envlist *predefined; /* set_default_args without TARGETSTAGE */
+	struct kiln_shell_envlist *predefined; /* all but TARGETSTAGE (df_default_args) */
 };
 
 void kiln_df_graph_defaults_free(struct kiln_df_graph_defaults *d)
@@ -109,7 +107,7 @@ int kiln_df_graph_defaults_new(const struct kiln_df_graph_opts *o,
 		if ((r = kiln_shell_envlist_put(d->build_args, o->build_args[i], err)) < 0)
 			return r;
 	r = set_default_args(d->predefined, d->build_args, &d->build_platform,
-			     &d->target_platform, NULL, err);
+			     &d->target_platform, err);
 	if (r < 0)
 		return r;
 	*ret = steal_ptr(&d);
@@ -129,14 +127,10 @@ int df_defaults_use(struct df_graph *gr, const struct kiln_df_graph_defaults *d,
 
 int df_default_args(struct df_graph *gr, const char *target, struct kiln_error *err)
 {
-	struct kiln_df_graph *g = gr->g;
-	if (gr->opts->defaults) {
-		/* the rest is in gr->global already (df_defaults_use) */
-		const char *ov = kiln_shell_envlist_get(gr->build_args, "TARGETSTAGE");
-		return kiln_shell_envlist_set(gr->global, "TARGETSTAGE", ov ? ov : target, err);
-	}
-	return set_default_args(gr->global, gr->build_args, &g->build_platform,
-				&g->target_platform, target, err);
+	/* the rest is in gr->global already (df_defaults_use); TARGETSTAGE comes
+	 * after them, as in BuildKit's list */
+	const char *ov = kiln_shell_envlist_get(gr->build_args, "TARGETSTAGE");
+	return kiln_shell_envlist_set(gr->global, "TARGETSTAGE", ov ? ov : target, err);
 }
 
 /* buildMetaArgs: the global ARGs in order, build args replacing defaults */
