@@ -94,8 +94,8 @@ test_expect_success 'usage errors and unreadable files exit 2' '
 	test_expect_code 2 kiln lint --require-label author corpus/go-cli/Dockerfile 2>err &&
 	test_expect_code 2 kiln lint --no-shellcheck missing/Dockerfile 2>err &&
 	test_grep "missing/Dockerfile" err &&
-	test_expect_code 2 kiln lint --no-shellcheck missing/Dockerfile corpus/java-spring/Dockerfile \
-		>out 2>err &&
+	test_expect_code 2 kiln lint --no-shellcheck missing/Dockerfile \
+		corpus/java-spring/Dockerfile >out 2>err &&
 	test_grep "reading missing/Dockerfile: " err &&
 	test_grep "^corpus/java-spring/Dockerfile:[0-9]" out &&
 	test_expect_code 2 kiln lint --no-shellcheck corpus/go-cli/Dockerfile corpus >out 2>err &&

@@ -188,7 +188,8 @@ void snap_notes_sweep(struct kiln_snapshotter *s)
 		} else {
 			/* the note of a layer that is not there (a prune that died) */
 			gone = kiln_digest_is_hex(n) &&
-			       fstatat(s->layers_fd, n, &lst, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+			       fstatat(s->layers_fd, n, &lst, AT_SYMLINK_NOFOLLOW) < 0 &&
+			       errno == ENOENT;
 		}
 		if (gone)
 			(void) unlinkat(s->notes_fd, n, 0);
