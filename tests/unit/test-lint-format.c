@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* kiln lint's JSON output: string escaping, byte by byte and eight bytes at a time. */
+/* kiln lint's JSON and SARIF output: string escaping (byte by byte and eight
+ * bytes at a time, invalid UTF-8 replaced) and SARIF laid out as jansson lays it out. */
 #include <jansson.h>
 #include <string.h>
 
@@ -8,13 +9,51 @@
 #include "base/buf.h"
 #include "tap.h"
 
-/* The escaped form the JSON output must hold, one byte at a time. */
+/* Length of the valid UTF-8 sequence at p (RFC 3629), 0 if none starts there. */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef) {
+		n = 3;
+		lo = *p == 0xe0 ? 0xa0 : 0x80;
+		hi = *p == 0xed ? 0x9f : 0xbf;
+	} else if (*p >= 0xf0 && *p <= 0xf4) {
+		n = 4;
+		lo = *p == 0xf0 ? 0x90 : 0x80;
+		hi = *p == 0xf4 ? 0x8f : 0xbf;
+	} else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* The escaped form the JSON output must hold, one byte at a time, as jansson
+ * escapes; a byte that starts no UTF-8 sequence is U+FFFD. */
 static void escape_slowly(struct kiln_buf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		char tmp[8];
+		size_t n;
+		if (*p >= 0x80) {
+			n = utf8_len(p);
+			if (kiln_buf_add(b, n ? (const char *)p : "\xef\xbf\xbd", n ? n : 3) < 0)
+				abort();
+			p += n ? n - 1 : 0;
+			continue;
+		}
 		if (*p == '"' || *p == '\\')
 			snprintf(tmp, sizeof(tmp), "\\%c", *p);
+		else if (*p == '\b')
+			snprintf(tmp, sizeof(tmp), "\\b");
+		else if (*p == '\f')
+			snprintf(tmp, sizeof(tmp), "\\f");
 		else if (*p == '\n')
 			snprintf(tmp, sizeof(tmp), "\\n");
 		else if (*p == '\t')
@@ -22,7 +61,7 @@ static void escape_slowly(struct kiln_buf *b, const char *s)
 		else if (*p == '\r')
 			snprintf(tmp, sizeof(tmp), "\\r");
 		else if (*p < 0x20)
-			snprintf(tmp, sizeof(tmp), "\\u%04x", *p);
+			snprintf(tmp, sizeof(tmp), "\\u%04X", *p);
 		else
 			snprintf(tmp, sizeof(tmp), "%c", *p);
 		if (kiln_buf_addstr(b, tmp) < 0)
@@ -55,17 +94,88 @@ static int render_message(const char *message, struct kiln_buf *field, char **pa
 	return r;
 }
 
+/* The message as the output must carry it: bytes that start no UTF-8 sequence become U+FFFD. */
+static char *replaced(const char *s)
+{
+	struct kiln_buf b = KILN_BUF_INIT;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		size_t n = *p >= 0x80 ? utf8_len(p) : 1;
+		if (kiln_buf_add(&b, n ? (const char *)p : "\xef\xbf\xbd", n ? n : 3) < 0)
+			abort();
+		p += n ? n - 1 : 0;
+	}
+	return kiln_buf_detach(&b, NULL);
+}
+
 static void test_escape(const char *what, const char *message)
 {
 	struct kiln_buf want = KILN_BUF_INIT, got = KILN_BUF_INIT;
 	escape_slowly(&want, message);
-	cleanup_free char *parsed = NULL;
+	cleanup_free char *parsed = NULL, *expect = replaced(message);
 	int r = render_message(message, &got, &parsed);
 	TAP_OK(r >= 0 && got.len == want.len && !memcmp(got.buf, want.buf, want.len),
 	       "%s: escaped as byte by byte", what);
-	TAP_OK(parsed && !strcmp(parsed, message), "%s: parses back to the message", what);
+	TAP_OK(parsed && expect && !strcmp(parsed, expect), "%s: parses back to the message", what);
 	kiln_buf_release(&want);
 	kiln_buf_release(&got);
+}
+
+static struct kiln_lint_finding finding(const char *rule, enum kiln_lint_family family, int line,
+					const char *message)
+{
+	return (struct kiln_lint_finding){ .rule = (char *)rule, .family = family,
+					   .severity = KILN_LINT_WARNING, .line = line, .col = 1,
+					   .message = (char *)message, .fingerprint = "f00d" };
+}
+
+/* SARIF text must be what jansson's json_dumps would write for the same document. */
+static void test_sarif_layout(void)
+{
+	struct kiln_lint_finding a[] = {
+		finding("DL3003", KILN_LINT_HADOLINT, 2, "use WORKDIR"),
+		finding("SC2086", KILN_LINT_SHELLCHECK, 3, "Double quote to prevent globbing."),
+		finding("DL3003", KILN_LINT_HADOLINT, 5, "use WORKDIR \"again\"\n"),
+		finding("StageNameCasing", KILN_LINT_BUILDKIT, 1, "Stage name 'B\xff" "ad'"),
+	};
+	struct kiln_lint_finding b[] = {
+		finding("KL9999", KILN_LINT_KILN, 0, "a rule the table does not know"),
+		finding("SC2086", KILN_LINT_SHELLCHECK, 7, "again"),
+	};
+	struct kiln_lint_report ra = { .file = "dir/Docker file", .findings = a,
+				       .n_findings = KILN_ARRAY_SIZE(a) };
+	struct kiln_lint_report rb = { .file = "b/Dockerfile", .findings = b,
+				       .n_findings = KILN_ARRAY_SIZE(b) };
+	const struct kiln_lint_report *both[] = { &ra, &rb };
+	for (size_t n = 0; n <= 2; n++) {
+		struct kiln_buf out = KILN_BUF_INIT;
+		int r = kiln_lint_render(both, n, KILN_LINT_FORMAT_SARIF, 0, "1.2.3", &out, NULL);
+		json_t *doc = r >= 0 ? json_loads(out.buf, 0, NULL) : NULL;
+		char *again = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+		int same = again && out.len == strlen(again) + 1 &&
+			   !strncmp(out.buf, again, out.len - 1) && out.buf[out.len - 1] == '\n';
+		TAP_OK(same,
+		       "SARIF of %zu reports reads as jansson writes it", n);
+		json_t *run = json_array_get(json_object_get(doc, "runs"), 0);
+		json_t *tool = json_object_get(run, "tool");
+		json_t *rules = json_object_get(json_object_get(tool, "driver"), "rules");
+		json_t *results = json_object_get(run, "results");
+		size_t i, bad = 0;
+		json_t *res;
+		json_array_foreach(results, i, res) {
+			json_int_t ix = json_integer_value(json_object_get(res, "ruleIndex"));
+			json_t *rule = json_array_get(rules, (size_t)ix);
+			bad += !json_equal(json_object_get(rule, "id"),
+					   json_object_get(res, "ruleId"));
+		}
+		size_t want_rules = n == 0 ? 0 : n == 1 ? 3 : 4;
+		TAP_OK(json_array_size(rules) == want_rules && !bad &&
+			       json_array_size(results) == (n == 0 ? 0 : n == 1 ? 4 : 6),
+		       "SARIF of %zu reports: %zu rules, each result points at its own", n,
+		       want_rules);
+		free(again);
+		json_decref(doc);
+		kiln_buf_release(&out);
+	}
 }
 
 int main(void)
@@ -101,5 +211,20 @@ int main(void)
 	test_escape("seven bytes", "1234567");
 	test_escape("eight bytes", "12345678");
 	test_escape("nine bytes", "123456789");
+	/* bytes that start no UTF-8 sequence, alone and next to ASCII words */
+	for (int c = 0x80; c < 0x100; c++)
+		for (size_t pos = 0; pos < 10; pos += 3) {
+			char msg[16] = "abcdefghijklmn";
+			msg[pos] = (char)c;
+			char what[48];
+			snprintf(what, sizeof(what), "byte 0x%02x at %zu", (unsigned)c, pos);
+			test_escape(what, msg);
+		}
+	test_escape("surrogate", "a\xed\xa0\x80" "b");
+	test_escape("overlong", "a\xc0\x80" "b\xe0\x80\x80" "c");
+	test_escape("past U+10FFFF", "a\xf4\x90\x80\x80" "b");
+	test_escape("truncated", "a\xe2\x82\xf0\x9f\x90");
+	test_escape("four bytes", "\xf0\x9f\x90\xb3\xf4\x8f\xbf\xbf");
+	test_sarif_layout();
 	return tap_done();
 }

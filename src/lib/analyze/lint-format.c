@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <jansson.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "analyze/lint.h"
 #include "base/alloc.h"
+#include "lint-json.h"
 
 /* Rendering findings for people (tty) and for CI systems (json, SARIF,
  * checkstyle, GitLab Code Quality). */
@@ -143,103 +142,10 @@ static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsi
 	return 0;
 }
 
-static int dump_json(json_t *j, struct kiln_buf *out, size_t flags)
-{
-	if (!j)
-		return -KILN_ENOMEM;
-	char *s = json_dumps(j, flags);
-	json_decref(j);
-	if (!s)
-		return -KILN_ENOMEM;
-	int r = kiln_buf_addstr(out, s);
-	free(s);
-	if (r >= 0)
-		r = kiln_buf_addch(out, '\n');
-	return r;
-}
-
 /*
  * JSON output is written straight into the buffer: reports of thousands of
  * findings spent more time in printf and one-byte appends than in linting.
  */
-
-#define BYTES_OF(c) (0x0101010101010101ULL * (c))
-
-/* Whether any byte of w is a control character, '"' or '\\': bytes >= 0x80
- * never count (the borrow of a lower byte can only add false positives,
- * which the byte loop then sorts out). */
-static int json_word_needs_escape(uint64_t w)
-{
-	uint64_t quote = w ^ BYTES_OF(0x22), backslash = w ^ BYTES_OF(0x5c);
-	uint64_t hit = ((w - BYTES_OF(0x20)) & ~w) | ((quote - BYTES_OF(1)) & ~quote) |
-		       ((backslash - BYTES_OF(1)) & ~backslash);
-	return (hit & BYTES_OF(0x80)) != 0;
-}
-
-/* Append the escaped form of s[0..n) at o (RFC 8259; bytes >= 0x80 pass through as UTF-8).
- * Messages and hints rarely need escapes: eight bytes that need none are copied at once. */
-static char *json_escape(char *o, const char *s, size_t n)
-{
-	static const char hexd[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		uint64_t w;
-		while (n - i >= sizeof(w)) {
-			memcpy(&w, s + i, sizeof(w));
-			if (json_word_needs_escape(w))
-				break;
-			memcpy(o, &w, sizeof(w));
-			o += sizeof(w);
-			i += sizeof(w);
-		}
-		if (i == n)
-			break;
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			*o++ = (char)c;
-			continue;
-		}
-		*o++ = '\\';
-		switch (c) {
-		case '\n':
-			*o++ = 'n';
-			break;
-		case '\t':
-			*o++ = 't';
-			break;
-		case '\r':
-			*o++ = 'r';
-			break;
-		case '"':
-		case '\\':
-			*o++ = (char)c;
-			break;
-		default:
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hexd[c >> 4];
-			*o++ = hexd[c & 15];
-		}
-	}
-	return o;
-}
-
-/* A JSON string literal. */
-static int json_str(struct kiln_buf *b, const char *s)
-{
-	size_t n = strlen(s), room;
-	if (kiln_mul_size(n, 6, &room) < 0 || kiln_add_size(room, 2, &room) < 0)
-		return -KILN_ELIMIT;
-	int r = kiln_buf_grow(b, room); /* every byte escaped at worst */
-	if (r < 0)
-		return r;
-	char *o = b->buf + b->len;
-	*o++ = '"';
-	o = json_escape(o, s, n);
-	*o++ = '"';
-	kiln_buf_setlen(b, (size_t)(o - b->buf));
-	return 0;
-}
 
 /* `  "key": "value"` with the separator before it. */
 static int json_field_str(struct kiln_buf *b, const char *sep, const char *key, const char *v)
@@ -257,7 +163,7 @@ static int json_field_str(struct kiln_buf *b, const char *sep, const char *key, 
 	memcpy(o, "\": ", 3);
 	o += 3;
 	kiln_buf_setlen(b, (size_t)(o - b->buf));
-	return json_str(b, v);
+	return lint_json_add_str(b, v);
 }
 
 /* `sep"key": N` */
@@ -328,12 +234,10 @@ static const char *sarif_level(enum kiln_lint_severity s)
 	return s == KILN_LINT_ERROR ? "error" : s == KILN_LINT_WARNING ? "warning" : "note";
 }
 
-static json_t *sarif_rule(const struct kiln_lint_finding *f)
+/* The driver's entry for a rule, from the first finding that names it. */
+static void sarif_rule(struct lint_json *j, const struct kiln_lint_finding *f)
 {
 	const struct kiln_lint_rule_info *ri = kiln_lint_rule_find(f->rule);
-	json_t *rule = json_pack("{s:s}", "id", f->rule);
-	if (!rule)
-		return NULL;
 	cleanup_free char *sc_desc = NULL, *sc_url = NULL;
 	const char *desc = ri ? ri->summary : NULL;
 	const char *url = ri ? ri->url : NULL;
@@ -341,80 +245,163 @@ static json_t *sarif_rule(const struct kiln_lint_finding *f)
 		sc_desc = kiln_asprintf("ShellCheck %s", f->rule);
 		sc_url = kiln_asprintf("https://www.shellcheck.net/wiki/%s", f->rule);
 		if (!sc_desc || !sc_url) {
-			json_decref(rule);
-			return NULL;
+			j->r = -KILN_ENOMEM;
+			return;
 		}
 		desc = sc_desc;
 		url = f->family == KILN_LINT_SHELLCHECK ? sc_url : NULL;
 	}
-	int bad = json_object_set_new(rule, "shortDescription", json_pack("{s:s}", "text", desc)) < 0;
-	if (ri && ri->hint)
-		bad |= json_object_set_new(rule, "help", json_pack("{s:s}", "text", ri->hint)) < 0;
-	if (url)
-		bad |= json_object_set_new(rule, "helpUri", json_string(url)) < 0;
-	bad |= json_object_set_new(rule, "defaultConfiguration",
-				   json_pack("{s:s}", "level",
-					     sarif_level(ri ? ri->severity : f->severity))) < 0;
-	if (bad) {
-		json_decref(rule);
-		return NULL;
+	lint_json_open(j, NULL, '{');
+	lint_json_str(j, "id", f->rule);
+	lint_json_open(j, "shortDescription", '{');
+	lint_json_str(j, "text", desc);
+	lint_json_close(j, '{');
+	if (ri && ri->hint) {
+		lint_json_open(j, "help", '{');
+		lint_json_str(j, "text", ri->hint);
+		lint_json_close(j, '{');
 	}
-	return rule;
+	if (url)
+		lint_json_str(j, "helpUri", url);
+	lint_json_open(j, "defaultConfiguration", '{');
+	lint_json_str(j, "level", sarif_level(ri ? ri->severity : f->severity));
+	lint_json_close(j, '{');
+	lint_json_close(j, '{');
+}
+
+/* Rule ids in the order they first fire, each with its index in the driver's rules. */
+struct rule_index {
+	struct rule_slot {
+		const char *rule;
+		size_t index;
+	} *slots;
+	size_t cap, n;
+	const struct kiln_lint_finding **first; /* the finding that named each rule first */
+};
+
+static size_t rule_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int rule_index_build(struct rule_index *ix, const struct kiln_lint_report *const *reps,
+			    size_t n)
+{
+	size_t total = 0;
+	for (size_t r = 0; r < n; r++)
+		total += reps[r]->n_findings;
+	ix->cap = 16;
+	while (ix->cap < 2 * total)
+		ix->cap *= 2;
+	ix->slots = kiln_calloc(ix->cap, sizeof(*ix->slots));
+	ix->first = kiln_calloc(total ? total : 1, sizeof(*ix->first));
+	if (!ix->slots || !ix->first)
+		return -KILN_ENOMEM;
+	for (size_t r = 0; r < n; r++)
+		for (size_t i = 0; i < reps[r]->n_findings; i++) {
+			const struct kiln_lint_finding *f = &reps[r]->findings[i];
+			size_t k = rule_hash(f->rule) & (ix->cap - 1);
+			while (ix->slots[k].rule && strcmp(ix->slots[k].rule, f->rule))
+				k = (k + 1) & (ix->cap - 1);
+			if (!ix->slots[k].rule) {
+				ix->slots[k] = (struct rule_slot){ f->rule, ix->n };
+				ix->first[ix->n++] = f;
+			}
+		}
+	return 0;
+}
+
+static size_t rule_index_of(const struct rule_index *ix, const char *rule)
+{
+	size_t k = rule_hash(rule) & (ix->cap - 1);
+	while (strcmp(ix->slots[k].rule, rule))
+		k = (k + 1) & (ix->cap - 1);
+	return ix->slots[k].index;
+}
+
+static void sarif_result(struct lint_json *j, const struct kiln_lint_finding *f, size_t rule_index,
+			 const char *uri)
+{
+	lint_json_open(j, NULL, '{');
+	lint_json_str(j, "ruleId", f->rule);
+	lint_json_int(j, "ruleIndex", (long long)rule_index);
+	lint_json_str(j, "level", sarif_level(f->severity));
+	lint_json_open(j, "message", '{');
+	lint_json_str(j, "text", f->message);
+	lint_json_close(j, '{');
+	lint_json_open(j, "locations", '[');
+	lint_json_open(j, NULL, '{');
+	lint_json_open(j, "physicalLocation", '{');
+	lint_json_open(j, "artifactLocation", '{');
+	lint_json_str(j, "uri", uri);
+	lint_json_close(j, '{');
+	lint_json_open(j, "region", '{');
+	lint_json_int(j, "startLine", line_of(f));
+	lint_json_int(j, "startColumn", f->col > 0 ? f->col : 1);
+	lint_json_int(j, "endLine", f->end_line >= line_of(f) ? f->end_line : line_of(f));
+	lint_json_close(j, '{');
+	lint_json_close(j, '{');
+	lint_json_close(j, '{');
+	lint_json_close(j, '[');
+	lint_json_open(j, "partialFingerprints", '{');
+	lint_json_str(j, "kilnFindingHash/v1", f->fingerprint);
+	lint_json_close(j, '{');
+	lint_json_close(j, '{');
 }
 
 static int render_sarif(const struct kiln_lint_report *const *reps, size_t n, const char *version,
 			struct kiln_buf *out)
 {
-	json_t *rules = json_array(), *results = json_array();
-	json_t *index = json_object(); /* rule id -> index in rules */
-	int bad = !rules || !results || !index;
-	for (size_t r = 0; !bad && r < n; r++) {
-		cleanup_free char *uri = uri_of(reps[r]->file);
+	struct rule_index ix = { 0 };
+	int r = rule_index_build(&ix, reps, n);
+	struct lint_json j;
+	lint_json_begin(&j, out);
+	j.r = r;
+	lint_json_open(&j, NULL, '{');
+	lint_json_str(&j, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+	lint_json_str(&j, "version", "2.1.0");
+	lint_json_open(&j, "runs", '[');
+	lint_json_open(&j, NULL, '{');
+	lint_json_open(&j, "tool", '{');
+	lint_json_open(&j, "driver", '{');
+	lint_json_str(&j, "name", "kiln-lint");
+	lint_json_str(&j, "version", version ? version : "0");
+	lint_json_str(&j, "informationUri", "https://docs.docker.com/build/checks/");
+	lint_json_open(&j, "rules", '[');
+	for (size_t i = 0; i < ix.n; i++)
+		sarif_rule(&j, ix.first[i]);
+	lint_json_close(&j, '[');
+	lint_json_close(&j, '{');
+	lint_json_close(&j, '{');
+	lint_json_open(&j, "results", '[');
+	for (size_t k = 0; j.r >= 0 && k < n; k++) {
+		cleanup_free char *uri = uri_of(reps[k]->file);
 		if (!uri) {
-			bad = 1;
+			j.r = -KILN_ENOMEM;
 			break;
 		}
-		for (size_t i = 0; !bad && i < reps[r]->n_findings; i++) {
-			const struct kiln_lint_finding *f = &reps[r]->findings[i];
-			json_t *ix = json_object_get(index, f->rule);
-			if (!ix) {
-				json_t *rule = sarif_rule(f);
-				ix = json_integer((json_int_t)json_array_size(rules));
-				if (!rule || !ix || json_array_append_new(rules, rule) < 0 ||
-				    json_object_set_new(index, f->rule, ix) < 0) {
-					bad = 1;
-					break;
-				}
-			}
-			json_t *res = json_pack(
-				"{s:s, s:I, s:s, s:{s:s}, s:[{s:{s:{s:s}, s:{s:i, s:i, s:i}}}], s:{s:s}}",
-				"ruleId", f->rule, "ruleIndex", json_integer_value(ix), "level",
-				sarif_level(f->severity), "message", "text", f->message, "locations",
-				"physicalLocation", "artifactLocation", "uri", uri, "region", "startLine",
-				line_of(f), "startColumn", f->col > 0 ? f->col : 1, "endLine",
-				f->end_line >= line_of(f) ? f->end_line : line_of(f), "partialFingerprints",
-				"kilnFindingHash/v1", f->fingerprint);
-			if (!res || json_array_append_new(results, res) < 0)
-				bad = 1;
+		for (size_t i = 0; i < reps[k]->n_findings; i++) {
+			const struct kiln_lint_finding *f = &reps[k]->findings[i];
+			sarif_result(&j, f, rule_index_of(&ix, f->rule), uri);
 		}
 	}
-	json_decref(index);
-	if (bad) {
-		json_decref(rules);
-		json_decref(results);
-		return -KILN_ENOMEM;
-	}
-	json_t *doc = json_pack(
-		"{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o, s:s}]}", "$schema",
-		"https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs", "tool",
-		"driver", "name", "kiln-lint", "version", version ? version : "0", "informationUri",
-		"https://docs.docker.com/build/checks/", "rules", rules, "results", results,
-		"columnKind", "unicodeCodePoints");
-	return dump_json(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	lint_json_close(&j, '[');
+	lint_json_str(&j, "columnKind", "unicodeCodePoints");
+	lint_json_close(&j, '{');
+	lint_json_close(&j, '[');
+	lint_json_close(&j, '{');
+	free(ix.slots);
+	free(ix.first);
+	r = lint_json_end(&j);
+	return r < 0 ? r : kiln_buf_addch(out, '\n');
 }
 
 static int xml_escaped(struct kiln_buf *b, const char *s)
 {
+	const unsigned char *end = (const unsigned char *)s + strlen(s);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		int r;
 		switch (*p) {
@@ -434,6 +421,14 @@ static int xml_escaped(struct kiln_buf *b, const char *s)
 			r = kiln_buf_addstr(b, "&apos;");
 			break;
 		default:
+			if (*p >= 0x80) {
+				/* XML is UTF-8 here: what is not becomes U+FFFD */
+				size_t width = lint_utf8_width((const char *)p, (size_t)(end - p));
+				r = width ? kiln_buf_add(b, (const char *)p, width)
+					  : kiln_buf_add(b, "\xef\xbf\xbd", 3);
+				p += width ? width - 1 : 0;
+				break;
+			}
 			/* XML 1.0 has no place for other control characters */
 			r = *p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r'
 				    ? kiln_buf_addch(b, ' ')

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "lint-json.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/gotext.h"
+
+#define BYTES_OF(c) (0x0101010101010101ULL * (c))
+
+static const char spaces[] = "                                ";
+_Static_assert(sizeof(spaces) > 2 * LINT_JSON_MAX_DEPTH, "indentation for every depth");
+
+/* Whether any byte of w needs more than a copy: a control character, '"',
+ * '\\' or a byte >= 0x80 (UTF-8 to check). The borrows of the subtractions
+ * can only add false positives, which the byte loop sorts out. */
+static int word_needs_care(uint64_t w)
+{
+	uint64_t quote = w ^ BYTES_OF(0x22), backslash = w ^ BYTES_OF(0x5c);
+	uint64_t hit = ((w - BYTES_OF(0x20)) & ~w) | ((quote - BYTES_OF(1)) & ~quote) |
+		       ((backslash - BYTES_OF(1)) & ~backslash) | w;
+	return (hit & BYTES_OF(0x80)) != 0;
+}
+
+size_t lint_utf8_width(const char *s, size_t n)
+{
+	size_t width;
+	int32_t rune = kiln_utf8_decode(s, n, &width);
+	return rune == KILN_RUNE_ERROR && width == 1 ? 0 : width;
+}
+
+char *lint_json_escape(char *o, const char *s, size_t n)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	size_t i = 0;
+	while (i < n) {
+		uint64_t w;
+		/* messages and hints are mostly plain ASCII: eight bytes at once */
+		if (n - i >= sizeof(w)) {
+			memcpy(&w, s + i, sizeof(w));
+			if (!word_needs_care(w)) {
+				memcpy(o, &w, sizeof(w));
+				o += sizeof(w);
+				i += sizeof(w);
+				continue;
+			}
+		}
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80) {
+			size_t width = lint_utf8_width(s + i, n - i);
+			if (width) {
+				memcpy(o, s + i, width);
+				o += width;
+				i += width;
+			} else {
+				memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+				o += 3;
+				i++;
+			}
+			continue;
+		}
+		i++;
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			*o++ = (char)c;
+			break;
+		case '\b':
+			*o++ = 'b';
+			break;
+		case '\f':
+			*o++ = 'f';
+			break;
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
+		default:
+			memcpy(o, "u00", 3);
+			o += 3;
+			*o++ = hexd[c >> 4];
+			*o++ = hexd[c & 15];
+		}
+	}
+	return o;
+}
+
+int lint_json_add_str(struct kiln_buf *b, const char *s)
+{
+	size_t n = strlen(s), room;
+	if (kiln_mul_size(n, LINT_JSON_ESCAPE_MAX, &room) < 0 || kiln_add_size(room, 2, &room) < 0)
+		return -KILN_ELIMIT;
+	int r = kiln_buf_grow(b, room);
+	if (r < 0)
+		return r;
+	char *o = b->buf + b->len;
+	*o++ = '"';
+	o = lint_json_escape(o, s, n);
+	*o++ = '"';
+	kiln_buf_setlen(b, (size_t)(o - b->buf));
+	return 0;
+}
+
+void lint_json_begin(struct lint_json *j, struct kiln_buf *out)
+{
+	*j = (struct lint_json){ .out = out, .depth = -1 };
+}
+
+static void add(struct lint_json *j, const char *s, size_t n)
+{
+	if (j->r >= 0)
+		j->r = kiln_buf_add(j->out, s, n);
+}
+
+/* The separator, new line and indentation before a value, and its key: one
+ * growth of the buffer (keys are the writer's own, plain ASCII). */
+static void start_value(struct lint_json *j, const char *key)
+{
+	if (j->r < 0)
+		return;
+	size_t indent = j->depth >= 0 ? 2 * (size_t)(j->depth + 1) : 0;
+	size_t kl = key ? strlen(key) : 0;
+	j->r = kiln_buf_grow(j->out, 2 + indent + (key ? kl + 4 : 0));
+	if (j->r < 0)
+		return;
+	char *o = j->out->buf + j->out->len;
+	if (j->depth >= 0) {
+		if (j->has_items[j->depth])
+			*o++ = ',';
+		j->has_items[j->depth] = 1;
+		*o++ = '\n';
+		memcpy(o, spaces, indent);
+		o += indent;
+	}
+	if (key) {
+		*o++ = '"';
+		memcpy(o, key, kl);
+		o += kl;
+		memcpy(o, "\": ", 3);
+		o += 3;
+	}
+	kiln_buf_setlen(j->out, (size_t)(o - j->out->buf));
+}
+
+void lint_json_open(struct lint_json *j, const char *key, char bracket)
+{
+	start_value(j, key);
+	add(j, &bracket, 1);
+	if (j->r >= 0 && j->depth + 1 >= LINT_JSON_MAX_DEPTH)
+		j->r = -KILN_ELIMIT;
+	if (j->r < 0)
+		return;
+	j->depth++;
+	j->has_items[j->depth] = 0;
+}
+
+void lint_json_close(struct lint_json *j, char bracket)
+{
+	if (j->r < 0)
+		return;
+	/* an empty container closes on the same line: "[]", "{}" */
+	if (j->has_items[j->depth]) {
+		add(j, "\n", 1);
+		add(j, spaces, 2 * (size_t)j->depth);
+	}
+	add(j, bracket == '[' ? "]" : "}", 1);
+	j->depth--;
+}
+
+void lint_json_str(struct lint_json *j, const char *key, const char *v)
+{
+	start_value(j, key);
+	if (j->r >= 0)
+		j->r = lint_json_add_str(j->out, v);
+}
+
+void lint_json_int(struct lint_json *j, const char *key, long long v)
+{
+	char num[24], *p = num + sizeof(num);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		*--p = '-';
+	start_value(j, key);
+	add(j, p, (size_t)(num + sizeof(num) - p));
+}
+
+int lint_json_end(struct lint_json *j)
+{
+	if (j->r >= 0 && j->depth != -1)
+		j->r = -KILN_EINVAL; /* a container left open */
+	return j->r;
+}
