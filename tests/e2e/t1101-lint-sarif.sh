@@ -72,4 +72,15 @@ test_expect_success $prereq 'every result points at a rule of the driver' '
 	jq -e "[.runs[0] as \$r | \$r.results[] | \$r.tool.driver.rules[.ruleIndex].id == .ruleId] | all" all.sarif
 '
 
+test_expect_success $prereq 'bytes that are not UTF-8 come out as U+FFFD, in SARIF and JSON' '
+	printf "FROM debian:12 AS B\\377ad\nRUN echo \\300\\200 | cat\n" >Latin.Dockerfile &&
+	kiln lint --no-fail -f sarif Latin.Dockerfile >latin.sarif &&
+	validate latin.sarif &&
+	jq -r ".runs[0].results[].message.text" latin.sarif >messages &&
+	test_grep "B$(printf "\\357\\277\\275")ad" messages &&
+	kiln lint --no-fail -f json Latin.Dockerfile >latin.json &&
+	iconv -f UTF-8 -t UTF-8 latin.json >/dev/null &&
+	jq -e "length > 0" latin.json
+'
+
 test_done
