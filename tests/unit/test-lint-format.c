@@ -178,6 +178,60 @@ static void test_sarif_layout(void)
 	}
 }
 
+/* The checkstyle form of an attribute value, one byte at a time. */
+static void xml_slowly(struct kiln_buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		static const char *const ent[] = { ['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;",
+						   ['"'] = "&quot;", ['\''] = "&apos;" };
+		size_t n = *p >= 0x80 ? utf8_len(p) : 1;
+		int r;
+		if (*p < sizeof(ent) / sizeof(ent[0]) && ent[*p])
+			r = kiln_buf_addstr(b, ent[*p]);
+		else if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			r = kiln_buf_addch(b, ' ');
+		else
+			r = kiln_buf_add(b, n ? (const char *)p : "\xef\xbf\xbd", n ? n : 3);
+		if (r < 0)
+			abort();
+		p += n ? n - 1 : 0;
+	}
+}
+
+/* Every byte in a checkstyle message and file name, escaped as the reference escapes. */
+static void test_checkstyle_escapes(void)
+{
+	char all[256];
+	for (int c = 1; c < 256; c++)
+		all[c - 1] = (char)c;
+	all[255] = 0;
+	const char *messages[] = { all, "a<b>&\"c'\xe2\x80\x94\xc3", "" };
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(messages); i++) {
+		struct kiln_lint_finding f = { .rule = "DL3003", .severity = KILN_LINT_INFO,
+					       .line = 3, .col = 2 };
+		f.message = (char *)messages[i];
+		struct kiln_lint_report rep = { .file = (char *)messages[i], .findings = &f,
+						.n_findings = 1 };
+		const struct kiln_lint_report *rv[] = { &rep };
+		struct kiln_buf out = KILN_BUF_INIT, want = KILN_BUF_INIT, esc = KILN_BUF_INIT;
+		xml_slowly(&esc, messages[i]);
+		if (kiln_buf_addstr(&want, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+					   "<checkstyle version=\"4.3\">\n<file name=\"") < 0 ||
+		    kiln_buf_add(&want, esc.buf ? esc.buf : "", esc.len) < 0 ||
+		    kiln_buf_addstr(&want, "\">\n<error line=\"3\" column=\"2\" severity=\"info\" "
+					   "message=\"") < 0 ||
+		    kiln_buf_add(&want, esc.buf ? esc.buf : "", esc.len) < 0 ||
+		    kiln_buf_addstr(&want, "\" source=\"DL3003\"/>\n</file>\n</checkstyle>\n") < 0)
+			abort();
+		int r = kiln_lint_render(rv, 1, KILN_LINT_FORMAT_CHECKSTYLE, 0, "1.0", &out, NULL);
+		TAP_OK(r >= 0 && out.len == want.len && !memcmp(out.buf, want.buf, want.len),
+		       "checkstyle escapes message %zu as the reference does", i);
+		kiln_buf_release(&out);
+		kiln_buf_release(&want);
+		kiln_buf_release(&esc);
+	}
+}
+
 int main(void)
 {
 	/* every ASCII byte, starting at each offset of an eight-byte word */
@@ -226,5 +280,6 @@ int main(void)
 	test_escape("truncated", "a\xe2\x82\xf0\x9f\x90");
 	test_escape("four bytes", "\xf0\x9f\x90\xb3\xf4\x8f\xbf\xbf");
 	test_sarif_layout();
+	test_checkstyle_escapes();
 	return tap_done();
 }

@@ -399,44 +399,49 @@ static int render_sarif(const struct kiln_lint_report *const *reps, size_t n, co
 	return r < 0 ? r : kiln_buf_addch(out, '\n');
 }
 
+/* Bytes that stand for themselves in an XML attribute value: printable
+ * ASCII but '"' (0x22), '&' (0x26), '\'' (0x27), '<' (0x3c) and '>' (0x3e). */
+static const unsigned char xml_plain[256] = {
+	[0x20 ... 0x21] = 1, [0x23 ... 0x25] = 1, [0x28 ... 0x3b] = 1, [0x3d] = 1,
+	[0x3f ... 0x7f] = 1,
+};
+
+/* The longest XML form of one byte ("&quot;"). */
+#define XML_ESCAPE_MAX 6
+
+/* An attribute value, escaped: control characters that XML 1.0 cannot carry
+ * become spaces, bytes that start no UTF-8 sequence U+FFFD. */
 static int xml_escaped(struct kiln_buf *b, const char *s)
 {
-	const unsigned char *end = (const unsigned char *)s + strlen(s);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		int r;
-		switch (*p) {
-		case '<':
-			r = kiln_buf_addstr(b, "&lt;");
-			break;
-		case '>':
-			r = kiln_buf_addstr(b, "&gt;");
-			break;
-		case '&':
-			r = kiln_buf_addstr(b, "&amp;");
-			break;
-		case '"':
-			r = kiln_buf_addstr(b, "&quot;");
-			break;
-		case '\'':
-			r = kiln_buf_addstr(b, "&apos;");
-			break;
-		default:
-			if (*p >= 0x80) {
-				/* XML is UTF-8 here: what is not becomes U+FFFD */
-				size_t width = lint_utf8_width((const char *)p, (size_t)(end - p));
-				r = width ? kiln_buf_add(b, (const char *)p, width)
-					  : kiln_buf_add(b, "\xef\xbf\xbd", 3);
-				p += width ? width - 1 : 0;
-				break;
-			}
-			/* XML 1.0 has no place for other control characters */
-			r = *p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r'
-				    ? kiln_buf_addch(b, ' ')
-				    : kiln_buf_addch(b, (char)*p);
+	size_t n = strlen(s), room;
+	if (kiln_mul_size(n, XML_ESCAPE_MAX, &room) < 0)
+		return -KILN_ELIMIT;
+	int r = kiln_buf_grow(b, room);
+	if (r < 0)
+		return r;
+	char *o = b->buf + b->len;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (xml_plain[c]) {
+			*o++ = (char)c;
+			continue;
 		}
-		if (r < 0)
-			return r;
+		const char *ent = c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;"
+				  : c == '"' ? "&quot;" : c == '\'' ? "&apos;" : NULL;
+		if (ent) {
+			size_t el = strlen(ent);
+			memcpy(o, ent, el);
+			o += el;
+		} else if (c >= 0x80) {
+			size_t width = lint_utf8_width(s + i, n - i);
+			memcpy(o, width ? s + i : "\xef\xbf\xbd", width ? width : 3);
+			o += width ? width : 3;
+			i += width ? width - 1 : 0;
+		} else {
+			*o++ = c == '\t' || c == '\n' || c == '\r' ? (char)c : ' ';
+		}
 	}
+	kiln_buf_setlen(b, (size_t)(o - b->buf));
 	return 0;
 }
 
@@ -454,8 +459,15 @@ static int render_checkstyle(const struct kiln_lint_report *const *reps, size_t 
 			const char *sev = f->severity == KILN_LINT_ERROR     ? "error"
 					  : f->severity == KILN_LINT_WARNING ? "warning"
 									     : "info";
-			if ((r = kiln_buf_addf(out, "<error line=\"%d\" column=\"%d\" severity=\"%s\" message=\"",
-					       line_of(f), f->col, sev)) < 0 ||
+			char line[16], col[16];
+			char *lp = fmt_int(line, line_of(f)), *cp = fmt_int(col, f->col);
+			const struct piece head[] = {
+				LIT("<error line=\""), { lp, (size_t)(line + 16 - lp) },
+				LIT("\" column=\""),   { cp, (size_t)(col + 16 - cp) },
+				LIT("\" severity=\""), str_piece(sev),
+				LIT("\" message=\""),
+			};
+			if ((r = add_pieces(out, head, KILN_ARRAY_SIZE(head))) < 0 ||
 			    (r = xml_escaped(out, f->message)) < 0 ||
 			    (r = kiln_buf_addstr(out, "\" source=\"")) < 0 ||
 			    (r = xml_escaped(out, f->rule)) < 0 || (r = kiln_buf_addstr(out, "\"/>\n")) < 0)
@@ -469,6 +481,19 @@ static int render_checkstyle(const struct kiln_lint_report *const *reps, size_t 
 	return r;
 }
 
+/* GitLab's category of a finding: secrets are Security, ShellCheck's Bug Risk. */
+static const char *codeclimate_category(const struct kiln_lint_finding *f)
+{
+	static const char *const security[] = { "KL1006", "KL1007", "KL1008", "DL3064",
+						"SecretsUsedInArgOrEnv" };
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(security); i++)
+		if (!strcmp(f->rule, security[i]))
+			return "Security";
+	if (f->family == KILN_LINT_SHELLCHECK)
+		return "Bug Risk";
+	return f->severity == KILN_LINT_STYLE ? "Style" : "Bug Risk";
+}
+
 static int render_codeclimate(const struct kiln_lint_report *const *reps, size_t n,
 			      struct kiln_buf *out)
 {
@@ -479,32 +504,42 @@ static int render_codeclimate(const struct kiln_lint_report *const *reps, size_t
 	for (size_t r = 0; r < n; r++) {
 		for (size_t i = 0; i < reps[r]->n_findings; i++) {
 			const struct kiln_lint_finding *f = &reps[r]->findings[i];
-			const char *cat = f->family == KILN_LINT_SHELLCHECK ? "Bug Risk"
-					  : f->severity == KILN_LINT_STYLE ? "Style"
-									   : "Bug Risk";
-			if (!strcmp(f->rule, "KL1006") || !strcmp(f->rule, "KL1007") ||
-			    !strcmp(f->rule, "KL1008") || !strcmp(f->rule, "DL3064") ||
-			    !strcmp(f->rule, "SecretsUsedInArgOrEnv"))
-				cat = "Security";
-			int rc = kiln_buf_addstr(out, first ? "\n  {\n    \"type\": \"issue\"" : ",\n  {\n    \"type\": \"issue\"");
+			int rc = kiln_buf_addstr(out, first ? "\n  {\n    \"type\": \"issue\""
+							    : ",\n  {\n    \"type\": \"issue\"");
 			first = 0;
 			if (rc >= 0)
 				rc = json_field_str(out, ",\n    ", "check_name", f->rule);
 			if (rc >= 0)
 				rc = json_field_str(out, ",\n    ", "description", f->message);
-			if (rc >= 0)
-				rc = kiln_buf_addf(out, ",\n    \"categories\": [\"%s\"]", cat);
+			if (rc >= 0) {
+				const struct piece cat[] = { LIT(",\n    \"categories\": [\""),
+							     str_piece(codeclimate_category(f)),
+							     LIT("\"]") };
+				rc = add_pieces(out, cat, KILN_ARRAY_SIZE(cat));
+			}
 			if (rc >= 0)
 				rc = json_field_str(out, ",\n    ", "fingerprint", f->fingerprint);
 			if (rc >= 0)
-				rc = json_field_str(out, ",\n    ", "severity", sev[f->severity < 4 ? f->severity : 3]);
+				rc = json_field_str(out, ",\n    ", "severity",
+						    sev[f->severity < 4 ? f->severity : 3]);
 			if (rc >= 0)
-				rc = json_field_str(out, ",\n    \"location\": {\n      ", "path", reps[r]->file);
+				rc = json_field_str(out, ",\n    \"location\": {\n      ", "path",
+						    reps[r]->file);
+			char begin[16], end[16];
+			char *bp = fmt_int(begin, line_of(f));
+			int last = f->end_line >= line_of(f) ? f->end_line : line_of(f);
+			char *ep = fmt_int(end, last);
+			const struct piece lines[] = {
+				LIT(",\n      \"lines\": {\"begin\": "),
+				{ bp, (size_t)(begin + 16 - bp) },
+				LIT(", \"end\": "),
+				{ ep, (size_t)(end + 16 - ep) },
+				LIT("}\n    }\n  }"),
+			};
 			if (rc >= 0)
-				rc = kiln_buf_addf(out, ",\n      \"lines\": {\"begin\": %d, \"end\": %d}\n    }\n  }",
-						   line_of(f), f->end_line >= line_of(f) ? f->end_line : line_of(f));
+				rc = add_pieces(out, lines, KILN_ARRAY_SIZE(lines));
 			if (rc < 0)
-				return -KILN_ENOMEM;
+				return rc == -KILN_ELIMIT ? rc : -KILN_ENOMEM;
 		}
 	}
 	return kiln_buf_addstr(out, first ? "]\n" : "\n]\n") < 0 ? -KILN_ENOMEM : 0;
