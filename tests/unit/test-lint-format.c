@@ -232,6 +232,40 @@ static void test_checkstyle_escapes(void)
 	}
 }
 
+/* tty lines, with and without colours and hints, as a terminal shows them. */
+static void test_tty(void)
+{
+	struct kiln_lint_finding f[] = {
+		{ .rule = "DL3003", .severity = KILN_LINT_WARNING, .line = 12, .col = 1,
+		  .message = "use WORKDIR", .hint = "WORKDIR /x" },
+		{ .rule = "SC2086", .severity = KILN_LINT_ERROR, .line = 0, .col = 140,
+		  .message = "quote it" },
+	};
+	struct kiln_lint_report rep = { .file = "a/Dockerfile", .findings = f, .n_findings = 2 };
+	const struct kiln_lint_report *rv[] = { &rep };
+	static const struct {
+		unsigned flags;
+		const char *want;
+	} cases[] = {
+		{ 0, "a/Dockerfile:12:1 DL3003 warning: use WORKDIR\n    fix: WORKDIR /x\n"
+		     "a/Dockerfile:1:140 SC2086 error: quote it\n" },
+		{ KILN_LINT_RENDER_NO_HINTS, "a/Dockerfile:12:1 DL3003 warning: use WORKDIR\n"
+					     "a/Dockerfile:1:140 SC2086 error: quote it\n" },
+		{ KILN_LINT_RENDER_COLOR,
+		  "\033[1ma/Dockerfile:12:1\033[0m \033[35mDL3003\033[0m \033[1;33mwarning\033[0m: "
+		  "use WORKDIR\n\033[2m    fix: WORKDIR /x\033[0m\n"
+		  "\033[1ma/Dockerfile:1:140\033[0m \033[35mSC2086\033[0m \033[1;31merror\033[0m: "
+		  "quote it\n" },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
+		struct kiln_buf out = KILN_BUF_INIT;
+		unsigned flags = cases[i].flags;
+		int r = kiln_lint_render(rv, 1, KILN_LINT_FORMAT_TTY, flags, "1.0", &out, NULL);
+		TAP_STR_EQ(r >= 0 && out.buf ? out.buf : "", cases[i].want, "tty flags %u", flags);
+		kiln_buf_release(&out);
+	}
+}
+
 int main(void)
 {
 	/* every ASCII byte, starting at each offset of an eight-byte word */
@@ -281,5 +315,6 @@ int main(void)
 	test_escape("four bytes", "\xf0\x9f\x90\xb3\xf4\x8f\xbf\xbf");
 	test_sarif_layout();
 	test_checkstyle_escapes();
+	test_tty();
 	return tap_done();
 }

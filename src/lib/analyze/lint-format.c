@@ -93,50 +93,88 @@ static int add_pieces(struct kiln_buf *b, const struct piece *p, size_t n)
 
 #define LIT(s) ((struct piece){ s, sizeof(s) - 1 })
 
+/* Copy n bytes to o; the end. */
+static inline char *put(char *o, const char *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+
+#define PUT_LIT(o, s) put(o, s, sizeof(s) - 1)
+
+/*
+ * FILE:LINE:COL RULE SEVERITY: MESSAGE, and "    fix: HINT". Each finding is
+ * measured, the buffer grown once, and the line copied in: the rendering
+ * runs on one thread after the linting of all files, so it is worth little
+ * work per finding.
+ */
 static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsigned flags,
 		      struct kiln_buf *out)
 {
 	int color = flags & KILN_LINT_RENDER_COLOR;
-	const struct piece none = { "", 0 };
-	struct piece bold = color ? LIT(C_BOLD) : none, reset = color ? LIT(C_RESET) : none;
-	struct piece magenta = color ? LIT("\033[35m") : none, dim = color ? LIT(C_DIM) : none;
+	/* the colour sequences, all but the severity's: bold, magenta, dim, four resets */
+	size_t color_len = color ? strlen(C_BOLD) + strlen("\033[35m") + strlen(C_DIM) +
+					   4 * strlen(C_RESET)
+				 : 0;
 	for (size_t r = 0; r < n; r++) {
-		struct piece file = str_piece(reps[r]->file);
+		const char *file = reps[r]->file;
+		size_t file_len = strlen(file);
 		for (size_t i = 0; i < reps[r]->n_findings; i++) {
 			const struct kiln_lint_finding *f = &reps[r]->findings[i];
 			char line[16], col[16];
 			char *lp = fmt_int(line, line_of(f)), *cp = fmt_int(col, f->col);
+			size_t line_len = (size_t)(line + 16 - lp);
+			size_t col_len = (size_t)(col + 16 - cp);
 			int hint = f->hint && !(flags & KILN_LINT_RENDER_NO_HINTS);
-			/* FILE:LINE:COL RULE SEVERITY: MESSAGE, and "    fix: HINT" */
-			const struct piece pieces[] = {
-				bold,
-				file,
-				LIT(":"),
-				{ lp, (size_t)(line + 16 - lp) },
-				LIT(":"),
-				{ cp, (size_t)(col + 16 - cp) },
-				reset,
-				LIT(" "),
-				magenta,
-				str_piece(f->rule),
-				reset,
-				LIT(" "),
-				color ? str_piece(sev_color(f->severity)) : none,
-				str_piece(kiln_lint_severity_name(f->severity)),
-				reset,
-				LIT(": "),
-				str_piece(f->message),
-				LIT("\n"),
-				dim,
-				LIT("    fix: "),
-				hint ? str_piece(f->hint) : none,
-				reset,
-				LIT("\n"),
-			};
-			size_t np = KILN_ARRAY_SIZE(pieces) - (hint ? 0 : 5);
-			int rc = add_pieces(out, pieces, np);
+			const char *sev = kiln_lint_severity_name(f->severity);
+			const char *sev_c = color ? sev_color(f->severity) : "";
+			size_t rule_len = strlen(f->rule), sev_len = strlen(sev);
+			size_t sev_c_len = strlen(sev_c), msg_len = strlen(f->message);
+			size_t hint_len = hint ? strlen(f->hint) : 0;
+			size_t total;
+			/* ":" ":" " " " " ": " "\n", "    fix: " "\n" (17 bytes) and the colours */
+			size_t small = line_len + col_len + rule_len + sev_len;
+			small += sev_c_len + color_len;
+			if (kiln_add_size(file_len, msg_len, &total) < 0 ||
+			    kiln_add_size(total, hint_len, &total) < 0 ||
+			    kiln_add_size(total, small + 17, &total) < 0)
+				return -KILN_ELIMIT;
+			int rc = kiln_buf_grow(out, total);
 			if (rc < 0)
 				return rc;
+			char *o = out->buf + out->len;
+			if (color)
+				o = PUT_LIT(o, C_BOLD);
+			o = put(o, file, file_len);
+			*o++ = ':';
+			o = put(o, lp, line_len);
+			*o++ = ':';
+			o = put(o, cp, col_len);
+			if (color)
+				o = PUT_LIT(o, C_RESET " \033[35m");
+			else
+				*o++ = ' ';
+			o = put(o, f->rule, rule_len);
+			if (color)
+				o = PUT_LIT(o, C_RESET);
+			*o++ = ' ';
+			o = put(o, sev_c, sev_c_len);
+			o = put(o, sev, sev_len);
+			if (color)
+				o = PUT_LIT(o, C_RESET);
+			o = PUT_LIT(o, ": ");
+			o = put(o, f->message, msg_len);
+			*o++ = '\n';
+			if (hint) {
+				if (color)
+					o = PUT_LIT(o, C_DIM);
+				o = PUT_LIT(o, "    fix: ");
+				o = put(o, f->hint, hint_len);
+				if (color)
+					o = PUT_LIT(o, C_RESET);
+				*o++ = '\n';
+			}
+			kiln_buf_setlen(out, (size_t)(o - out->buf));
 		}
 	}
 	return 0;
