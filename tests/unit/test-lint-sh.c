@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The RUN script parser of kiln lint: which commands a script runs. */
+#include <stdio.h>
 #include <string.h>
 
 #include "analyze/lint-sh.h"
@@ -42,6 +43,23 @@ static const struct sh_case cases[] = {
 	{ "timeout 10 curl x", "timeout 10 curl x|curl x", 0, 0 },
 };
 
+/*
+ * Words are written in place into one buffer as long as the text: a word
+ * that ends the text, dropped words giving their bytes back, quotes and
+ * escapes that shrink a word, kept expansions, inserted words, here-document
+ * delimiters (named by number: some scripts span lines).
+ */
+static const struct sh_case buf_cases[] = {
+	{ "x", "x", 0, 0 },
+	{ "A=1 B='2 3' c \"d\"e A=4", "c de A=4", 0, 0 },
+	{ "for i in 1 2; do x=$i y; done", "y", 0, 0 },
+	{ "cat <<'E\"' >o\nz | y\nE\"\nls <<-X\n\tX\nw", "cat|ls|w", 0, 0 },
+	{ "cat <<\"\"\nq|r\n\nls", "cat|ls", 0, 0 },
+	{ "a \"$(b \"$(c 'd e')\")\"f", "c d e|b $(c 'd e')|a $(b \"$(c 'd e')\")f", 0, 0 },
+	{ "diff <(a) <(b)>x", "a|b|diff /dev/fd/63 /dev/fd/63", 0, 0 },
+	{ "p \\\"\\'\\\n'' \"\" \\", "p \"'  ", 0, 0 },
+};
+
 static char *describe(const struct lint_sh_script *s)
 {
 	struct kiln_buf b = KILN_BUF_INIT;
@@ -55,18 +73,39 @@ static char *describe(const struct lint_sh_script *s)
 	return kiln_buf_detach(&b, NULL);
 }
 
+static void check_case(const struct sh_case *c, const char *name)
+{
+	struct lint_sh_script s = { 0 };
+	TAP_OK(lint_sh_parse(c->script, strlen(c->script), &s, NULL) == 0, "parse %s", name);
+	char *d = describe(&s);
+	TAP_STR_EQ(d, c->want, "commands of %s", name);
+	TAP_INT_EQ(s.has_pipe, c->pipe, "pipe in %s", name);
+	TAP_INT_EQ(s.sets_pipefail, c->pipefail, "pipefail in %s", name);
+	free(d);
+	lint_sh_script_release(&s);
+}
+
 int main(void)
 {
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
-		struct lint_sh_script s = { 0 };
-		TAP_OK(lint_sh_parse(cases[i].script, strlen(cases[i].script), &s, NULL) == 0, "parse %zu", i);
-		char *d = describe(&s);
-		TAP_STR_EQ(d, cases[i].want, "commands of %s", cases[i].script);
-		TAP_INT_EQ(s.has_pipe, cases[i].pipe, "pipe in %s", cases[i].script);
-		TAP_INT_EQ(s.sets_pipefail, cases[i].pipefail, "pipefail in %s", cases[i].script);
-		free(d);
-		lint_sh_script_release(&s);
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++)
+		check_case(&cases[i], cases[i].script);
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(buf_cases); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "buffer case %zu", i);
+		check_case(&buf_cases[i], name);
 	}
+	/* a command longer than the parser keeps on its stack, then a short one */
+	struct kiln_buf long_cmd = KILN_BUF_INIT;
+	for (int i = 0; i < 100; i++)
+		TAP_OK(kiln_buf_addf(&long_cmd, "%sw%d", i ? " " : "X=1 ", i) == 0, "word %d", i);
+	TAP_OK(kiln_buf_addstr(&long_cmd, "; z") == 0, "long command");
+	struct lint_sh_script ls = { 0 };
+	TAP_OK(lint_sh_parse(long_cmd.buf, long_cmd.len, &ls, NULL) == 0, "parse long");
+	TAP_OK(ls.n == 2 && ls.cmds[0].argc == 100 && !strcmp(ls.cmds[0].argv[0], "w0") &&
+	       !strcmp(ls.cmds[0].argv[99], "w99") && !ls.cmds[0].argv[100] &&
+	       ls.cmds[1].argc == 1 && !strcmp(ls.cmds[1].argv[0], "z"), "100 words, then 1");
+	lint_sh_script_release(&ls);
+	kiln_buf_release(&long_cmd);
 	/* flags the way hadolint reads them */
 	struct lint_sh_script s = { 0 };
 	const char *t = "apt-get -qy --no-install-recommends install -t bookworm curl -- -notaflag";

@@ -6,14 +6,14 @@
 
 #include "base/alloc.h"
 #include "base/arena.h"
-#include "base/buf.h"
-#include "base/strv.h"
 
 enum { CASE_HEADER = 1, CASE_PATTERN, CASE_BODY };
 enum sep { SEP_END, SEP_LIST, SEP_PIPE };
 
 #define MAX_HEREDOCS 16
 #define MAX_CASE 16
+/* words of one command kept on the stack; longer commands grow onto the heap */
+#define STACK_WORDS 32
 
 struct parser {
 	const char *s;
@@ -23,14 +23,24 @@ struct parser {
 	int depth;
 	int wrapped;
 	struct kiln_arena *arena; /* the script's: words and argument vectors */
-	/* the current command's words (in the arena) and their flags: scratch
-	 * arrays reused by every command, copied to the arena when it ends */
+	/*
+	 * The words, written in place into one arena block of len + 1 bytes:
+	 * quote removal only shrinks a word, an expansion is kept as written,
+	 * and words are apart by at least one byte that becomes the NUL, so
+	 * the words of the text fit (a dropped word gives its bytes back).
+	 */
+	char *wbuf;
+	size_t wcap;
+	size_t wend; /* where the word being read ends; kept words lie before it */
+	/* the current command's words and their flags, copied to the arena when it ends */
 	char **words;
 	unsigned *wflags;
 	size_t n_words, words_alloc;
-	struct kiln_buf word; /* the word being read */
+	char *words_stack[STACK_WORDS];
+	unsigned wflags_stack[STACK_WORDS];
 	int next_in_pipe;
-	char *hd_delim[MAX_HEREDOCS];
+	const char *hd_delim[MAX_HEREDOCS];
+	size_t hd_len[MAX_HEREDOCS];
 	int hd_strip[MAX_HEREDOCS];
 	int n_hd;
 	int case_state[MAX_CASE];
@@ -148,14 +158,19 @@ static void sub_parse(struct parser *p, const char *s, size_t len)
 		p->nomem = 1;
 }
 
-static void add_bytes(struct parser *p, struct kiln_buf *b, const char *s, size_t n)
+/* Append s[0..n) to the word being read (it always fits; see parser.wbuf). */
+static inline void add_bytes(struct parser *p, const char *s, size_t n)
 {
-	if (kiln_buf_add(b, s, n) < 0)
+	if (n > p->wcap - p->wend) { /* cannot happen: a bug, not a wrong word */
 		p->nomem = 1;
+		return;
+	}
+	memcpy(p->wbuf + p->wend, s, n);
+	p->wend += n;
 }
 
 /* `$...` at s[i]: append the expansion as written, recurse into $( ). */
-static size_t dollar(struct parser *p, struct kiln_buf *b, size_t i)
+static size_t dollar(struct parser *p, size_t i)
 {
 	const char *s = p->s;
 	size_t len = p->len, start = i;
@@ -165,19 +180,19 @@ static size_t dollar(struct parser *p, struct kiln_buf *b, size_t i)
 			e = e < len ? e + 1 : len; /* the second ')' */
 			if (e < len && s[e] == ')')
 				e++;
-			add_bytes(p, b, s + start, (e > len ? len : e) - start);
+			add_bytes(p, s + start, (e > len ? len : e) - start);
 			return e > len ? len : e;
 		}
 		size_t e = match_paren(s, len, i + 2);
 		sub_parse(p, s + i + 2, e - (i + 2));
 		e = e < len ? e + 1 : len;
-		add_bytes(p, b, s + start, e - start);
+		add_bytes(p, s + start, e - start);
 		return e;
 	}
 	if (i + 1 < len && s[i + 1] == '{') {
 		size_t e = match_brace(s, len, i + 2);
 		e = e < len ? e + 1 : len;
-		add_bytes(p, b, s + start, e - start);
+		add_bytes(p, s + start, e - start);
 		return e;
 	}
 	i++;
@@ -185,21 +200,21 @@ static size_t dollar(struct parser *p, struct kiln_buf *b, size_t i)
 		i++;
 	if (i == start + 1 && i < len && strchr("@*#?-$!0123456789", s[i]))
 		i++;
-	add_bytes(p, b, s + start, i - start);
+	add_bytes(p, s + start, i - start);
 	return i;
 }
 
-static size_t backquote(struct parser *p, struct kiln_buf *b, size_t i)
+static size_t backquote(struct parser *p, size_t i)
 {
 	size_t e = match_backquote(p->s, p->len, i + 1);
 	sub_parse(p, p->s + i + 1, e - (i + 1));
 	e = e < p->len ? e + 1 : p->len;
-	add_bytes(p, b, p->s + i, e - i);
+	add_bytes(p, p->s + i, e - i);
 	return e;
 }
 
-/* Read one word at p->i into b; returns its flags. */
-static unsigned read_word(struct parser *p, struct kiln_buf *b)
+/* Read one word at p->i, appending it at p->wend; returns its flags. */
+static unsigned read_word(struct parser *p)
 {
 	const char *s = p->s;
 	size_t len = p->len, i = p->i;
@@ -212,7 +227,7 @@ static unsigned read_word(struct parser *p, struct kiln_buf *b)
 				continue;
 			}
 			if (i + 1 < len) {
-				add_bytes(p, b, s + i + 1, 1);
+				add_bytes(p, s + i + 1, 1);
 				fl |= LINT_SH_QUOTED;
 				i += 2;
 			} else {
@@ -225,7 +240,7 @@ static unsigned read_word(struct parser *p, struct kiln_buf *b)
 			size_t e = i + 1;
 			while (e < len && s[e] != '\'')
 				e++;
-			add_bytes(p, b, s + i + 1, e - (i + 1));
+			add_bytes(p, s + i + 1, e - (i + 1));
 			i = e < len ? e + 1 : len;
 			continue;
 		}
@@ -240,23 +255,23 @@ static unsigned read_word(struct parser *p, struct kiln_buf *b)
 						continue;
 					}
 					if (n == '$' || n == '`' || n == '"' || n == '\\') {
-						add_bytes(p, b, s + i + 1, 1);
+						add_bytes(p, s + i + 1, 1);
 						i += 2;
 						continue;
 					}
-					add_bytes(p, b, s + i, 1);
+					add_bytes(p, s + i, 1);
 					i++;
 					continue;
 				}
 				if (s[i] == '$') {
 					fl |= LINT_SH_EXPAND;
 					p->i = i;
-					i = dollar(p, b, i);
+					i = dollar(p, i);
 					continue;
 				}
 				if (s[i] == '`') {
 					fl |= LINT_SH_EXPAND;
-					i = backquote(p, b, i);
+					i = backquote(p, i);
 					continue;
 				}
 				/* a run of ordinary characters in one append */
@@ -264,7 +279,7 @@ static unsigned read_word(struct parser *p, struct kiln_buf *b)
 				while (e < len && s[e] != '"' && s[e] != '\\' && s[e] != '$' &&
 				       s[e] != '`')
 					e++;
-				add_bytes(p, b, s + i, e - i);
+				add_bytes(p, s + i, e - i);
 				i = e;
 			}
 			if (i < len)
@@ -277,12 +292,12 @@ static unsigned read_word(struct parser *p, struct kiln_buf *b)
 				continue;
 			}
 			fl |= LINT_SH_EXPAND;
-			i = dollar(p, b, i);
+			i = dollar(p, i);
 			continue;
 		}
 		if (c == '`') {
 			fl |= LINT_SH_EXPAND;
-			i = backquote(p, b, i);
+			i = backquote(p, i);
 			continue;
 		}
 		/* the bytes that end a word or start a quote, escape or expansion */
@@ -294,7 +309,7 @@ static unsigned read_word(struct parser *p, struct kiln_buf *b)
 		size_t e = i + 1;
 		while (e < len && !stops[(unsigned char)s[e]])
 			e++;
-		add_bytes(p, b, s + i, e - i);
+		add_bytes(p, s + i, e - i);
 		i = e;
 	}
 	p->i = i;
@@ -324,97 +339,137 @@ static int is_reserved_noop(const char *w)
 	return 0;
 }
 
-/* w[0..wlen) is borrowed: copied only when the word is kept */
-static void handle_word(struct parser *p, const char *w, size_t wlen, unsigned fl)
+/* What a word read at a command's position is to the parser. */
+enum word_role { WORD_DROP, WORD_HEREDOC_DELIM, WORD_ARG };
+
+/* Updates the parser state the word implies and says whether it is kept. */
+static enum word_role word_role(struct parser *p, const char *w, unsigned fl)
 {
 	if (p->redirect_pending) {
 		p->redirect_pending = 0;
-		return;
+		return WORD_DROP;
 	}
 	if (p->heredoc_pending) {
-		if (p->n_hd < MAX_HEREDOCS) {
-			char *d = kiln_strndup(w, wlen);
-			if (!d) {
-				p->nomem = 1;
-				return;
-			}
+		enum word_role r = p->n_hd < MAX_HEREDOCS ? WORD_HEREDOC_DELIM : WORD_DROP;
+		if (r == WORD_HEREDOC_DELIM)
 			p->hd_strip[p->n_hd] = p->heredoc_pending == 2;
-			p->hd_delim[p->n_hd++] = d;
-		}
 		p->heredoc_pending = 0;
-		return;
+		return r;
 	}
 	if (p->skip_header) {
 		if (str_eq(w, "do"))
 			p->skip_header = 0;
-		return;
+		return WORD_DROP;
 	}
 	if (p->n_case) {
 		int st = p->case_state[p->n_case - 1];
 		if (st == CASE_HEADER) {
 			if (str_eq(w, "in"))
 				p->case_state[p->n_case - 1] = CASE_PATTERN;
-			return;
+			return WORD_DROP;
 		}
 		if (st == CASE_PATTERN) {
 			if (str_eq(w, "esac"))
 				p->n_case--;
-			return;
+			return WORD_DROP;
 		}
 	}
 	if (p->test_skip) {
 		if (str_eq(w, "]]"))
 			p->test_skip = 0;
-		return;
+		return WORD_DROP;
 	}
 	if (p->func_pending) {
 		p->func_pending = 0;
-		return;
+		return WORD_DROP;
 	}
 	if (p->n_words == 0 && !(fl & LINT_SH_QUOTED)) {
 		if (is_reserved_noop(w))
-			return;
+			return WORD_DROP;
 		if (str_eq(w, "for") || str_eq(w, "select")) {
 			p->skip_header = 1;
-			return;
+			return WORD_DROP;
 		}
 		if (str_eq(w, "case")) {
 			if (p->n_case < MAX_CASE)
 				p->case_state[p->n_case++] = CASE_HEADER;
-			return;
+			return WORD_DROP;
 		}
 		if (str_eq(w, "esac")) {
 			if (p->n_case)
 				p->n_case--;
-			return;
+			return WORD_DROP;
 		}
 		if (str_eq(w, "[[")) {
 			p->test_skip = 1;
-			return;
+			return WORD_DROP;
 		}
 		if (str_eq(w, "function")) {
 			p->func_pending = 1;
-			return;
+			return WORD_DROP;
 		}
 	}
 	if (p->n_words == 0 && is_assignment(w))
-		return;
-	if (p->n_words == p->words_alloc) {
-		size_t n = p->words_alloc ? p->words_alloc * 2 : 16;
-		char **nw = kiln_reallocarray(p->words, n, sizeof(*nw));
-		if (nw)
-			p->words = nw;
-		unsigned *nf = nw ? kiln_reallocarray(p->wflags, n, sizeof(*nf)) : NULL;
-		if (!nf) {
+		return WORD_DROP;
+	return WORD_ARG;
+}
+
+/* Room for one more word of the current command. */
+static int words_room(struct parser *p)
+{
+	if (p->n_words < p->words_alloc)
+		return 0;
+	size_t n = p->words_alloc * 2;
+	char **nw = kiln_reallocarray(p->words == p->words_stack ? NULL : p->words, n, sizeof(*nw));
+	if (!nw)
+		return -1;
+	if (p->words == p->words_stack)
+		memcpy(nw, p->words, p->n_words * sizeof(*nw));
+	p->words = nw;
+	unsigned *nf = kiln_reallocarray(p->wflags == p->wflags_stack ? NULL : p->wflags, n,
+					 sizeof(*nf));
+	if (!nf)
+		return -1;
+	if (p->wflags == p->wflags_stack)
+		memcpy(nf, p->wflags, p->n_words * sizeof(*nf));
+	p->wflags = nf;
+	p->words_alloc = n;
+	return 0;
+}
+
+/*
+ * A word: w[0..wlen), NUL-terminated at w[wlen] by this call when it is the
+ * word just read into wbuf (in_buf), else a constant copied when kept.
+ */
+static void handle_word(struct parser *p, char *w, size_t wlen, unsigned fl, int in_buf)
+{
+	if (in_buf) {
+		if (p->wend >= p->wcap) { /* cannot happen: see parser.wbuf */
 			p->nomem = 1;
 			return;
 		}
-		p->wflags = nf;
-		p->words_alloc = n;
+		w[wlen] = '\0'; /* the byte after the word's text */
 	}
-	char *own = kiln_arena_strndup_packed(p->arena, w, wlen);
-	if (!own) {
+	enum word_role role = word_role(p, w, fl);
+	if (role == WORD_DROP) {
+		if (in_buf)
+			p->wend = (size_t)(w - p->wbuf); /* its bytes are free again */
+		return;
+	}
+	if (role == WORD_ARG && words_room(p) < 0) {
 		p->nomem = 1;
+		return;
+	}
+	char *own = w;
+	if (in_buf)
+		p->wend++; /* keep the word and its NUL */
+	else if (!(own = kiln_arena_strndup_packed(p->arena, w, wlen))) {
+		p->nomem = 1;
+		return;
+	}
+	if (role == WORD_HEREDOC_DELIM) {
+		p->hd_len[p->n_hd] = strnlen(own, wlen); /* a NUL byte ends a delimiter */
+		p->hd_delim[p->n_hd++] = own;
 		return;
 	}
 	p->wflags[p->n_words] = fl;
@@ -439,14 +494,17 @@ static void end_command(struct parser *p, enum sep sep)
 	p->next_in_pipe = sep == SEP_PIPE;
 	size_t argc = p->n_words;
 	p->n_words = 0;
-	char **argv = kiln_arena_array(p->arena, argc + 1, sizeof(*argv));
-	unsigned *wf = kiln_arena_array(p->arena, argc + 1, sizeof(*wf));
-	if (!argv || !wf) {
+	/* argv and its flags in one block: argv[argc + 1], then wf[argc + 1] */
+	char **argv = kiln_arena_array_uninit(p->arena, argc + 1, sizeof(*argv) + sizeof(unsigned));
+	if (!argv) {
 		p->nomem = 1;
 		return;
 	}
+	unsigned *wf = (unsigned *)(argv + argc + 1);
 	memcpy(argv, p->words, argc * sizeof(*argv));
 	memcpy(wf, p->wflags, argc * sizeof(*wf));
+	argv[argc] = NULL;
+	wf[argc] = 0;
 	add_command(p, argv, wf, argc, in_pipe, p->wrapped, p->depth);
 }
 
@@ -455,7 +513,7 @@ static void skip_heredocs(struct parser *p)
 {
 	for (int h = 0; h < p->n_hd; h++) {
 		const char *d = p->hd_delim[h];
-		size_t dl = strlen(d);
+		size_t dl = p->hd_len[h];
 		while (p->i < p->len) {
 			size_t e = p->i;
 			while (e < p->len && p->s[e] != '\n')
@@ -468,8 +526,6 @@ static void skip_heredocs(struct parser *p)
 			if (e - b == dl && memcmp(p->s + b, d, dl) == 0)
 				break;
 		}
-		free(p->hd_delim[h]);
-		p->hd_delim[h] = NULL;
 	}
 	p->n_hd = 0;
 }
@@ -570,7 +626,8 @@ static void run_parser(struct parser *p)
 			size_t e = match_paren(s, len, p->i + 2);
 			sub_parse(p, s + p->i + 2, e - (p->i + 2));
 			p->i = e < len ? e + 1 : len;
-			handle_word(p, "/dev/fd/63", strlen("/dev/fd/63"), LINT_SH_EXPAND);
+			static char dev_fd[] = "/dev/fd/63"; /* copied when kept, never written */
+			handle_word(p, dev_fd, sizeof(dev_fd) - 1, LINT_SH_EXPAND, 0);
 			continue;
 		}
 		if (c == '<' || c == '>') {
@@ -614,10 +671,10 @@ static void run_parser(struct parser *p)
 				continue;
 			}
 		}
-		kiln_buf_reset(&p->word);
-		unsigned fl = read_word(p, &p->word);
+		size_t start = p->wend;
+		unsigned fl = read_word(p);
 		if (!p->nomem)
-			handle_word(p, p->word.buf, p->word.len, fl);
+			handle_word(p, p->wbuf + start, p->wend - start, fl, 1);
 	}
 	end_command(p, SEP_END);
 }
@@ -625,15 +682,19 @@ static void run_parser(struct parser *p)
 static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth, int wrapped)
 {
 	struct parser p = { .s = s, .len = len, .out = out, .depth = depth, .wrapped = wrapped,
-			    .arena = script_arena(out), .word = KILN_BUF_INIT };
+			    .arena = script_arena(out), .words_alloc = STACK_WORDS };
 	if (!p.arena)
 		return -KILN_ENOMEM;
+	p.words = p.words_stack;
+	p.wflags = p.wflags_stack;
+	p.wcap = len + 1;
+	if (!(p.wbuf = kiln_arena_array_uninit(p.arena, p.wcap, 1)))
+		return -KILN_ENOMEM;
 	run_parser(&p);
-	free(p.words);
-	kiln_buf_release(&p.word);
-	free(p.wflags);
-	for (int h = 0; h < p.n_hd; h++)
-		free(p.hd_delim[h]);
+	if (p.words != p.words_stack)
+		free(p.words);
+	if (p.wflags != p.wflags_stack)
+		free(p.wflags);
 	return p.nomem ? -KILN_ENOMEM : 0;
 }
 
@@ -797,12 +858,16 @@ static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc
 	if (out->n >= LINT_SH_MAX_COMMANDS)
 		return;
 	if (out->n == out->alloc) {
+		/* in the arena too: a grown array leaves the old one there, at most
+		 * as big as the commands themselves */
 		size_t na = out->alloc ? out->alloc * 2 : 8;
-		struct lint_sh_cmd *nc = kiln_reallocarray(out->cmds, na, sizeof(*nc));
+		struct lint_sh_cmd *nc = kiln_arena_array_uninit(p->arena, na, sizeof(*nc));
 		if (!nc) {
 			p->nomem = 1;
 			return;
 		}
+		if (out->n)
+			memcpy(nc, out->cmds, out->n * sizeof(*nc));
 		out->cmds = nc;
 		out->alloc = na;
 	}
@@ -856,8 +921,7 @@ void lint_sh_script_release(struct lint_sh_script *s)
 {
 	if (!s)
 		return;
-	free(s->cmds);
-	if (s->own_arena)
+	if (s->own_arena) /* the commands are the arena's, as are their words */
 		kiln_arena_free(s->arena);
 	*s = (struct lint_sh_script){ 0 };
 }

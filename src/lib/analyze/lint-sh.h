@@ -43,7 +43,7 @@ struct lint_sh_script {
 	size_t alloc;
 	int has_pipe;      /* a `|` pipeline anywhere */
 	int sets_pipefail; /* `set -o pipefail` before the first pipe */
-	/* The words and argument vectors. Set it before parsing to share one
+	/* The commands, their words and argument vectors. Set it before parsing to share one
 	 * arena among scripts (it must outlive them); NULL: the script makes
 	 * its own, freed with it. */
 	struct kiln_arena *arena;
