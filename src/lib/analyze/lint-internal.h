@@ -29,7 +29,7 @@ struct lint_instr {
 	/* RUN only */
 	struct lint_sh_script sh;
 	int sh_parsed;
-	char *script;     /* the shell text (shell form, or the heredoc body run by a shell) */
+	const char *script; /* the shell text (shell form, or the heredoc body run by a shell) */
 	int script_line;  /* Dockerfile line of the script's first line */
 	int script_heredoc;
 };
@@ -38,15 +38,15 @@ struct lint_stage {
 	size_t from;  /* index of its FROM in instrs */
 	size_t first; /* instrs[from + 1 ... last] belong to it */
 	size_t last;
-	char *image;     /* as written */
-	char *image_exp; /* with global ARG defaults expanded (NULL if it failed) */
-	char *name;      /* alias lower-cased, or NULL */
-	char *name_raw;
-	char *platform; /* --platform value as written, or NULL */
+	const char *image;     /* as written */
+	const char *image_exp; /* with global ARG defaults expanded (NULL if it failed) */
+	const char *name;      /* alias lower-cased, or NULL */
+	const char *name_raw;
+	const char *platform; /* --platform value as written, or NULL */
 	int base_stage; /* the stage it builds on, or -1 (external image / scratch) */
 	int needed;     /* the final stage needs it (via FROM or COPY --from) */
 	int final;
-	char *shell0;   /* first word of the stage's SHELL (inherited from base stages), or NULL */
+	const char *shell0; /* first word of the stage's SHELL (inherited from bases), or NULL */
 	int shell_pipefail; /* its SHELL sets -o pipefail or is not POSIX */
 	int shell_nonposix;
 	int has_workdir;    /* WORKDIR set here or in a base stage */
@@ -104,7 +104,9 @@ struct lint_file {
 	struct lint_stage *stages;
 	size_t n_stages;
 	struct kiln_strv global_args; /* NAME=default of ARGs before the first FROM ("NAME" without) */
-	struct kiln_arena *sh_arena; /* the words of every RUN script (lint_sh_script.arena) */
+	/* the model's: instructions, stages and their strings (those not borrowed
+	 * from the AST, which outlives the model), every RUN script */
+	struct kiln_arena *arena;
 	/* stage names: open-addressing table of the last stage per name, and per
 	 * stage the previous stage of the same name (or -1) */
 	int *name_slots;

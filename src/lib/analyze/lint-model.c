@@ -159,9 +159,9 @@ void lint_set_release(struct lint_set *s)
 	*s = (struct lint_set){ 0 };
 }
 
-static char *lower_dup(const char *s)
+static char *lower_dup(struct kiln_arena *a, const char *s)
 {
-	char *d = kiln_strdup(s);
+	char *d = kiln_arena_strndup_packed(a, s, strlen(s));
 	if (d)
 		for (char *p = d; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
@@ -293,10 +293,11 @@ static int global_args(struct lint_file *f, struct kiln_error *err)
 	return 0;
 }
 
-static char *expand_image(struct lint_file *f, const char *image)
+/* The image name with the global ARGs expanded, in the model's arena; NULL if that fails. */
+static const char *expand_image(struct lint_file *f, const char *image)
 {
 	if (!strchr(image, '$'))
-		return kiln_strdup(image);
+		return image;
 	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *env = NULL;
 	if (kiln_shell_envlist_new(&env, NULL) < 0)
 		return NULL;
@@ -308,10 +309,10 @@ static char *expand_image(struct lint_file *f, const char *image)
 	}
 	struct kiln_shell_env e = kiln_shell_envlist_env(env);
 	struct kiln_shell_lex lex = { .escape = (char)f->ast->escape };
-	char *out = NULL;
+	cleanup_free char *out = NULL;
 	if (kiln_shell_process_word(&lex, image, &e, &out, NULL) < 0)
 		return NULL;
-	return out;
+	return kiln_arena_strndup_packed(f->arena, out, strlen(out));
 }
 
 static int is_shell_word(const char *w)
@@ -330,18 +331,14 @@ static int build_run(struct lint_file *f, struct lint_instr *in, struct kiln_err
 {
 	const struct kiln_df_node *n = in->node;
 	in->sh_parsed = 1;
-	if (!f->sh_arena && !(f->sh_arena = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK)))
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	in->sh.arena = f->sh_arena;
+	in->sh.arena = f->arena;
 	if (n->json_form) {
-		const char **argv = kiln_calloc(n->n_args + 1, sizeof(*argv));
+		const char **argv = kiln_arena_array(f->arena, n->n_args + 1, sizeof(*argv));
 		if (!argv)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		for (size_t i = 0; i < n->n_args; i++)
 			argv[i] = lint_text(&n->args[i]);
-		int r = lint_sh_parse_argv(argv, n->n_args, &in->sh, err);
-		free(argv);
-		return r;
+		return lint_sh_parse_argv(argv, n->n_args, &in->sh, err);
 	}
 	const char *cmdline = n->n_args ? lint_text(&n->args[0]) : "";
 	int r = lint_sh_parse(cmdline, strlen(cmdline), &in->sh, err);
@@ -349,8 +346,7 @@ static int build_run(struct lint_file *f, struct lint_instr *in, struct kiln_err
 		return r;
 	const struct kiln_df_heredoc *hd = n->heredocs;
 	if (!n->n_heredocs) {
-		if (!(in->script = kiln_strdup(cmdline)))
-			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		in->script = cmdline; /* the AST's */
 		in->script_line = in->line;
 		return 0;
 	}
@@ -385,7 +381,8 @@ static int build_run(struct lint_file *f, struct lint_instr *in, struct kiln_err
 		kiln_buf_release(&body);
 		return 0;
 	}
-	in->script = kiln_buf_detach(&body, NULL);
+	in->script = kiln_arena_strndup_packed(f->arena, body.buf, body.len);
+	kiln_buf_release(&body);
 	if (!in->script)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	in->script_line = hd->start_line;
@@ -400,8 +397,7 @@ static void shell_of(struct lint_stage *st, const struct kiln_df_node *n)
 	const char *w = lint_text(&n->args[0]);
 	const char *b = strrchr(w, '/');
 	b = b ? b + 1 : w;
-	free(st->shell0);
-	st->shell0 = kiln_strdup(b);
+	st->shell0 = b; /* the AST's */
 	st->shell_pipefail = 0;
 	st->shell_nonposix = lint_str_has_prefix(b, "pwsh") || lint_str_has_prefix(b, "powershell") ||
 			     lint_ci_equal(b, "cmd") || lint_ci_equal(b, "cmd.exe");
@@ -470,7 +466,7 @@ static int mark_needed(struct lint_file *f)
 		n_edges += f->instrs[i].cmd == KILN_DF_COPY || f->instrs[i].cmd == KILN_DF_ADD ? 1
 			   : f->instrs[i].cmd == KILN_DF_RUN ? f->instrs[i].node->n_flags
 							      : 0;
-	int *stack = kiln_calloc(n_edges, sizeof(*stack));
+	int *stack = kiln_arena_array_uninit(f->arena, n_edges, sizeof(*stack));
 	if (!stack)
 		return -KILN_ENOMEM;
 	size_t sp = 0;
@@ -482,7 +478,6 @@ static int mark_needed(struct lint_file *f)
 		f->stages[s].needed = 1;
 		push_deps(f, (size_t)s, stack, &sp);
 	}
-	free(stack);
 	return 0;
 }
 
@@ -492,16 +487,19 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 	int r = global_args(f, err);
 	if (r < 0)
 		return r;
-	f->instrs = kiln_calloc(ast->n_nodes ? ast->n_nodes : 1, sizeof(*f->instrs));
+	if (!(f->arena = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK)))
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	f->instrs = kiln_arena_array(f->arena, ast->n_nodes ? ast->n_nodes : 1, sizeof(*f->instrs));
 	size_t n_from = 0;
 	for (size_t i = 0; i < ast->n_nodes; i++)
 		n_from += ast->nodes[i].cmd == KILN_DF_FROM;
-	f->stages = kiln_calloc(n_from ? n_from : 1, sizeof(*f->stages));
+	f->stages = kiln_arena_array(f->arena, n_from ? n_from : 1, sizeof(*f->stages));
 	f->name_cap = 16;
 	while (f->name_cap < 2 * n_from)
 		f->name_cap *= 2;
-	f->name_slots = kiln_calloc(f->name_cap, sizeof(*f->name_slots));
-	f->prev_same_name = kiln_calloc(n_from ? n_from : 1, sizeof(*f->prev_same_name));
+	f->name_slots = kiln_arena_array_uninit(f->arena, f->name_cap, sizeof(*f->name_slots));
+	f->prev_same_name =
+		kiln_arena_array(f->arena, n_from ? n_from : 1, sizeof(*f->prev_same_name));
 	if (!f->instrs || !f->stages || !f->name_slots || !f->prev_same_name)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	memset(f->name_slots, 0xff, f->name_cap * sizeof(*f->name_slots)); /* all -1 */
@@ -523,19 +521,16 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 			struct lint_stage *st = &f->stages[f->n_stages++];
 			st->from = st->first = st->last = i;
 			st->base_stage = -1;
+			/* the names as written are the AST's */
 			const char *img = n->n_args ? lint_text(&n->args[0]) : "";
-			if (!(st->image = kiln_strdup(img)))
-				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+			st->image = img;
 			st->image_exp = expand_image(f, img);
 			if (n->n_args >= 3 && lint_ci_equal(lint_text(&n->args[1]), "as")) {
-				st->name_raw = kiln_strdup(lint_text(&n->args[2]));
-				st->name = lower_dup(lint_text(&n->args[2]));
-				if (!st->name_raw || !st->name)
+				st->name_raw = lint_text(&n->args[2]);
+				if (!(st->name = lower_dup(f->arena, st->name_raw)))
 					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 			}
-			const char *pf = lint_flag(n, "platform");
-			if (pf && !(st->platform = kiln_strdup(pf)))
-				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+			st->platform = lint_flag(n, "platform");
 			const char *base = st->image_exp ? st->image_exp : st->image;
 			st->base_stage = lint_stage_by_name(f, base, f->n_stages - 1);
 			f->prev_same_name[f->n_stages - 1] = -1;
@@ -544,8 +539,7 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 			if (st->base_stage >= 0) {
 				struct lint_stage *b = &f->stages[st->base_stage];
 				b->is_base = 1;
-				if (b->shell0 && !(st->shell0 = kiln_strdup(b->shell0)))
-					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+				st->shell0 = b->shell0;
 				st->shell_pipefail = b->shell_pipefail;
 				st->shell_nonposix = b->shell_nonposix;
 			}
@@ -571,28 +565,13 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 
 void lint_model_release(struct lint_file *f)
 {
-	for (size_t i = 0; i < f->n_instrs; i++) {
-		lint_sh_script_release(&f->instrs[i].sh);
-		free(f->instrs[i].script);
-	}
-	free(f->instrs);
-	for (size_t s = 0; s < f->n_stages; s++) {
-		free(f->stages[s].image);
-		free(f->stages[s].image_exp);
-		free(f->stages[s].name);
-		free(f->stages[s].name_raw);
-		free(f->stages[s].platform);
-		free(f->stages[s].shell0);
-	}
-	free(f->stages);
-	free(f->name_slots);
-	free(f->prev_same_name);
-	f->name_slots = f->prev_same_name = NULL;
-	f->name_cap = 0;
+	/* the scripts' commands and words are the arena's too */
 	kiln_strv_release(&f->global_args);
-	kiln_arena_free(f->sh_arena); /* after the scripts, whose words it holds */
-	f->sh_arena = NULL;
+	kiln_arena_free(f->arena);
+	f->arena = NULL;
 	f->instrs = NULL;
 	f->stages = NULL;
+	f->name_slots = f->prev_same_name = NULL;
+	f->name_cap = 0;
 	f->n_instrs = f->n_stages = 0;
 }
