@@ -54,7 +54,7 @@ struct lint_stage {
 };
 
 struct lint_raw {
-	char *rule;
+	char *rule; /* rule and message: lint_file.strings' */
 	int line;
 	int end_line;
 	int col;
@@ -116,6 +116,7 @@ struct lint_file {
 	const struct kiln_lint_opts *opts;
 	struct lint_raw *raw;
 	size_t n_raw, raw_alloc;
+	struct kiln_arena *strings; /* the findings' strings, until the report takes them */
 	struct kiln_strv *notes;
 	struct lint_context_memo *ctx_memo; /* shared by a batch or a cache; NULL: none */
 	/* the stage graph's build args and platforms, made once per batch; NULL: per file */

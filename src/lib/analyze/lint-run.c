@@ -9,23 +9,33 @@
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
+#include "base/arena.h"
 #include "base/ctx.h"
 #include "base/digest.h"
 #include "base/fs.h"
 #include "dockerfile/ast.h"
 #include "dockerfile/graph.h"
 
-/* Record a finding; takes `msg` (freed on failure too). */
-static void emit_owned(struct lint_file *f, const char *rule, int instr, int line, int col,
-		       enum kiln_lint_severity sev, char *msg)
+/*
+ * The arena of the file's finding strings (rule and message), which its
+ * report takes over: one block for all of them instead of two heap strings
+ * per finding, allocated and freed one by one. Findings are few per file.
+ */
+#define LINT_STRINGS_CHUNK ((size_t)4096)
+
+static struct kiln_arena *strings_arena(struct lint_file *f)
 {
-	if (f->nomem) {
-		free(msg);
-		return;
-	}
+	if (!f->strings && !(f->strings = kiln_arena_new_sized(LINT_STRINGS_CHUNK)))
+		f->nomem = 1;
+	return f->strings;
+}
+
+/* Record a finding whose message is in f->strings. */
+static void emit_msg(struct lint_file *f, const char *rule, int instr, int line, int col,
+		     enum kiln_lint_severity sev, char *msg)
+{
 	if (f->n_raw >= KILN_LINT_MAX_FINDINGS) {
 		f->truncated = 1;
-		free(msg);
 		return;
 	}
 	if (f->n_raw == f->raw_alloc) {
@@ -33,7 +43,6 @@ static void emit_owned(struct lint_file *f, const char *rule, int instr, int lin
 		struct lint_raw *nr = kiln_reallocarray(f->raw, n, sizeof(*nr));
 		if (!nr) {
 			f->nomem = 1;
-			free(msg);
 			return;
 		}
 		f->raw = nr;
@@ -44,11 +53,9 @@ static void emit_owned(struct lint_file *f, const char *rule, int instr, int lin
 				.sev = sev, .sev_set = (int)sev != -1 };
 	if (instr >= 0 && (size_t)instr < f->n_instrs)
 		r->end_line = f->instrs[instr].end_line > line ? f->instrs[instr].end_line : line;
-	r->rule = kiln_strdup(rule);
+	r->rule = kiln_arena_strndup_packed(f->strings, rule, strlen(rule));
 	r->message = msg;
-	if (!r->rule || !r->message) {
-		free(r->rule);
-		free(r->message);
+	if (!r->rule) {
 		f->nomem = 1;
 		return;
 	}
@@ -58,12 +65,31 @@ static void emit_owned(struct lint_file *f, const char *rule, int instr, int lin
 void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, int col,
 		   enum kiln_lint_severity sev, const char *msg)
 {
-	char *m = kiln_strdup(msg);
+	if (f->nomem)
+		return;
+	struct kiln_arena *a = strings_arena(f);
+	char *m = a ? kiln_arena_strndup_packed(a, msg, strlen(msg)) : NULL;
 	if (!m) {
 		f->nomem = 1;
 		return;
 	}
-	emit_owned(f, rule, instr, line, col, sev, m);
+	emit_msg(f, rule, instr, line, col, sev, m);
+}
+
+/* A string of n + 1 bytes: in the arena, or on the heap when a is NULL. */
+static char *msg_alloc(struct kiln_arena *a, size_t n)
+{
+	return a ? kiln_arena_array_uninit(a, n + 1, 1) : kiln_malloc(n + 1);
+}
+
+static char *msg_dup(struct kiln_arena *a, const char *s, size_t n)
+{
+	char *m = msg_alloc(a, n);
+	if (m) {
+		memcpy(m, s, n);
+		m[n] = '\0';
+	}
+	return m;
 }
 
 /*
@@ -71,7 +97,7 @@ void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, i
  * put in place: 1 and the message, 0 when printf has to do it, -1 out of
  * memory. Most messages with arguments are texts with a name or two in them.
  */
-static int format_strings(const char *fmt, va_list ap, char **ret)
+static int format_strings(struct kiln_arena *a, const char *fmt, va_list ap, char **ret)
 {
 	const char *arg[8];
 	size_t len[8], n = 0, total = 0;
@@ -96,7 +122,7 @@ static int format_strings(const char *fmt, va_list ap, char **ret)
 	va_end(ap1);
 	if (!plain)
 		return 0;
-	char *m = kiln_malloc(total + 1), *o = m;
+	char *m = msg_alloc(a, total), *o = m;
 	if (!m)
 		return -1;
 	p = fmt;
@@ -115,14 +141,14 @@ static int format_strings(const char *fmt, va_list ap, char **ret)
 	return 1;
 }
 
-/* A message in a heap string: formatted once on the stack when it fits (most do). */
-static char *format_msg(const char *fmt, va_list ap)
+/* A message in the arena a (NULL: a heap string): formatted once on the stack when it fits. */
+static char *format_msg(struct kiln_arena *a, const char *fmt, va_list ap)
 {
 	/* most messages are a fixed text or one string: no printf for those */
 	if (!strchr(fmt, '%'))
-		return kiln_strdup(fmt);
+		return msg_dup(a, fmt, strlen(fmt));
 	char *m = NULL;
-	int simple = format_strings(fmt, ap, &m);
+	int simple = format_strings(a, fmt, ap, &m);
 	if (simple)
 		return simple > 0 ? m : NULL;
 	char small[512];
@@ -133,8 +159,8 @@ static char *format_msg(const char *fmt, va_list ap)
 	if (n < 0)
 		return NULL;
 	if ((size_t)n < sizeof(small))
-		return kiln_memdup(small, (size_t)n + 1);
-	m = kiln_malloc((size_t)n + 1);
+		return msg_dup(a, small, (size_t)n);
+	m = msg_alloc(a, (size_t)n);
 	if (m)
 		(void)vsnprintf(m, (size_t)n + 1, fmt, ap);
 	return m;
@@ -144,22 +170,25 @@ void lint_emit(struct lint_file *f, const char *rule, int instr, int line, const
 {
 	if (f->nomem)
 		return;
+	struct kiln_arena *a = strings_arena(f);
+	if (!a)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = format_msg(fmt, ap);
+	char *msg = format_msg(a, fmt, ap);
 	va_end(ap);
 	if (!msg) {
 		f->nomem = 1;
 		return;
 	}
-	emit_owned(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, msg);
+	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, msg);
 }
 
 void lint_note(struct lint_file *f, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = format_msg(fmt, ap);
+	char *msg = format_msg(NULL, fmt, ap);
 	va_end(ap);
 	if (!msg) {
 		f->nomem = 1;
@@ -489,8 +518,8 @@ static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 		if (sev >= KILN_LINT_IGNORE)
 			continue;
 		struct kiln_lint_finding *fi = &rep->findings[rep->n_findings];
-		fi->rule = steal_ptr(&r->rule);
-		fi->message = steal_ptr(&r->message);
+		fi->rule = r->rule; /* f->strings', which the report takes over */
+		fi->message = r->message;
 		fi->family = fam;
 		fi->severity = sev;
 		fi->line = r->line;
@@ -529,6 +558,7 @@ static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln
 		free(fp.globals);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
+	rep->strings = steal_ptr(&f->strings); /* the findings' strings, stolen or not */
 	int r = finish_findings(f, &fp, &occ, rep, err);
 	free(fp.globals);
 	free(occ.slots);
@@ -543,11 +573,8 @@ static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln
 
 static void release_file(struct lint_file *f)
 {
-	for (size_t i = 0; i < f->n_raw; i++) {
-		free(f->raw[i].rule);
-		free(f->raw[i].message);
-	}
 	free(f->raw);
+	kiln_arena_free(f->strings); /* unless finish() gave it to the report */
 	lint_model_release(f);
 	kiln_df_ast_free(f->ast);
 	free(f->owned);
@@ -789,11 +816,8 @@ void kiln_lint_report_free(struct kiln_lint_report *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n_findings; i++) {
-		free(r->findings[i].rule);
-		free(r->findings[i].message);
-	}
-	free(r->findings);
+	free(r->findings); /* their strings are r->strings' */
+	kiln_arena_free(r->strings);
 	free(r->file);
 	kiln_strv_release(&r->notes);
 	free(r);

@@ -9,6 +9,8 @@
 #include "base/error.h"
 #include "base/strv.h"
 
+struct kiln_arena;
+
 /*
  * kiln lint: best-practice checks for Dockerfiles before they are built.
  *
@@ -169,6 +171,7 @@ struct kiln_lint_report {
 	struct kiln_lint_finding *findings; /* sorted by line, then rule */
 	size_t n_findings;
 	struct kiln_strv notes; /* things the user should know that are no findings */
+	struct kiln_arena *strings; /* the library's: holds the findings' rule and message */
 };
 
 void kiln_lint_report_free(struct kiln_lint_report *r);
