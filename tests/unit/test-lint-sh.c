@@ -58,6 +58,14 @@ static const struct sh_case buf_cases[] = {
 	{ "a \"$(b \"$(c 'd e')\")\"f", "c d e|b $(c 'd e')|a $(b \"$(c 'd e')\")f", 0, 0 },
 	{ "diff <(a) <(b)>x", "a|b|diff /dev/fd/63 /dev/fd/63", 0, 0 },
 	{ "p \\\"\\'\\\n'' \"\" \\", "p \"'  ", 0, 0 },
+	/* commands inside others, told apart by the first byte of their names first */
+	{ "ash -c a; zsh -c b; mksh -c c; ksh -c d; dash -c e; /bin/bash -c f",
+	  "ash -c a|a|zsh -c b|b|mksh -c c|c|ksh -c d|d|dash -c e|e|/bin/bash -c f|f", 0, 0 },
+	{ "flock /l g; ionice -c2 h; gosu u i; xargs j; nohup k; builtin l; eatmydata m",
+	  "flock /l g|g|ionice -c2 h|h|gosu u i|i|xargs j|j|nohup k|k|builtin l|l|eatmydata m|m",
+	  0, 0 },
+	{ "command -v n; command o; apk p; zip q; if r; then s; fi; until t; do u; done",
+	  "command -v n|command o|o|apk p|zip q|r|s|t|u", 0, 0 },
 };
 
 static char *describe(const struct lint_sh_script *s)
@@ -118,6 +126,19 @@ int main(void)
 	static const char *const vf[] = { "t", NULL };
 	TAP_OK(!lint_sh_is_operand(c, 5, vf) && lint_sh_is_operand(c, 6, vf) && lint_sh_is_operand(c, 8, vf),
 	       "operands skip flag values and follow --");
+	lint_sh_script_release(&s);
+	/* "--" ends the flags of the wrapper and of the wrapped command alike */
+	t = "sudo -u x -- rm -- -f";
+	TAP_OK(lint_sh_parse(t, strlen(t), &s, NULL) == 0 && s.n == 2, "parse sudo -- rm");
+	c = &s.cmds[0];
+	TAP_OK(lint_sh_arg_is_flag(c, 1) && !lint_sh_arg_is_flag(c, 3) &&
+	       !lint_sh_arg_is_flag(c, 6) && !lint_sh_has_flag(c, "f") && lint_sh_has_flag(c, "u"),
+	       "flags of sudo end at --");
+	c = &s.cmds[1];
+	TAP_OK(!lint_sh_arg_is_flag(c, 1) && !lint_sh_arg_is_flag(c, 2) &&
+	       !lint_sh_has_flag(c, "f") && lint_sh_is_operand(c, 2, NULL) &&
+	       !lint_sh_is_operand(c, 1, NULL) &&
+	       lint_sh_first_operand(c, NULL) == 2, "flags of rm end at --");
 	lint_sh_script_release(&s);
 	return tap_done();
 }

@@ -330,6 +330,12 @@ static int is_assignment(const char *w)
 
 static int is_reserved_noop(const char *w)
 {
+	/* the first bytes of the words below: most commands begin otherwise */
+	static const unsigned char first[256] = { ['i'] = 1, ['t'] = 1, ['e'] = 1, ['f'] = 1,
+						  ['d'] = 1, ['w'] = 1, ['u'] = 1, ['!'] = 1,
+						  ['{'] = 1, ['}'] = 1 };
+	if (!first[(unsigned char)w[0]])
+		return 0;
 	static const char *const words[] = { "if", "then", "else", "elif", "fi",   "do",
 					     "done", "while", "until", "!",    "{",    "}",
 					     "time", NULL };
@@ -799,10 +805,20 @@ static int is_shell_name(const char *n)
 	return 0;
 }
 
-static void look_inside(struct parser *p, char **argv, size_t argc, int in_pipe, int depth)
+/*
+ * The first bytes of the names look_inside() knows (the shells, su, runuser
+ * and the wrappers): a command that begins otherwise, as most do, has
+ * nothing inside.
+ */
+static const unsigned char inside_first[256] = {
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['i'] = 1,
+	['k'] = 1, ['m'] = 1, ['n'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['x'] = 1, ['z'] = 1,
+};
+
+static void look_inside(struct parser *p, const char *name, char **argv, size_t argc, int in_pipe,
+			int depth)
 {
-	const char *name = base_name(argv[0]);
-	if (depth + 1 >= LINT_SH_MAX_DEPTH)
+	if (depth + 1 >= LINT_SH_MAX_DEPTH || !inside_first[(unsigned char)name[0]])
 		return;
 	if (is_shell_name(name) || str_eq(name, "su") || str_eq(name, "runuser")) {
 		int pipefail = 0;
@@ -827,6 +843,13 @@ static void look_inside(struct parser *p, char **argv, size_t argc, int in_pipe,
 		if (strcmp(name, "runuser") != 0)
 			return;
 	}
+	/* the first bytes of the wrappers' names */
+	static const unsigned char wrapper_first[256] = {
+		['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+		['i'] = 1, ['n'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['x'] = 1,
+	};
+	if (!wrapper_first[(unsigned char)name[0]])
+		return;
 	for (size_t w = 0; w < KILN_ARRAY_SIZE(wrappers); w++) {
 		if (!str_eq(name, wrappers[w].name))
 			continue;
@@ -873,7 +896,13 @@ static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc
 	}
 	struct lint_sh_cmd *c = &out->cmds[out->n++];
 	*c = (struct lint_sh_cmd){ .argv = argv, .wflags = wf, .argc = argc, .in_pipe = in_pipe,
-				   .wrapped = wrapped, .depth = depth };
+				   .wrapped = wrapped, .depth = depth, .opt_end = argc };
+	/* the flag questions of the rules all need it: found once */
+	for (size_t i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1] == '-' && !argv[i][2]) {
+			c->opt_end = i;
+			break;
+		}
 	c->name = base_name(argv[0]);
 	if (str_eq(c->name, "set") && !out->has_pipe) {
 		for (size_t i = 1; i + 1 < argc; i++)
@@ -882,7 +911,7 @@ static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc
 				out->sets_pipefail = 1;
 	}
 	/* look_inside may grow out->cmds: use copies, not c */
-	look_inside(p, argv, argc, in_pipe, depth);
+	look_inside(p, c->name, argv, argc, in_pipe, depth);
 }
 
 int lint_sh_parse(const char *text, size_t len, struct lint_sh_script *ret, struct kiln_error *err)
@@ -945,18 +974,9 @@ int lint_sh_has_arg_prefix(const struct lint_sh_cmd *c, const char *prefix)
 	return 0;
 }
 
-/* Index of a "--" word ending the options, or argc. */
-static size_t options_end(const struct lint_sh_cmd *c)
-{
-	for (size_t i = 1; i < c->argc; i++)
-		if (str_eq(c->argv[i], "--"))
-			return i;
-	return c->argc;
-}
-
 int lint_sh_arg_is_flag(const struct lint_sh_cmd *c, size_t i)
 {
-	if (i == 0 || i >= c->argc || i >= options_end(c))
+	if (i == 0 || i >= c->argc || i >= c->opt_end)
 		return 0;
 	const char *a = c->argv[i];
 	return a[0] == '-' && a[1] && strcmp(a, "--") != 0;
@@ -965,7 +985,7 @@ int lint_sh_arg_is_flag(const struct lint_sh_cmd *c, size_t i)
 int lint_sh_has_flag(const struct lint_sh_cmd *c, const char *flag)
 {
 	size_t fl = strlen(flag);
-	size_t end = options_end(c);
+	size_t end = c->opt_end;
 	for (size_t i = 1; i < end; i++) {
 		const char *a = c->argv[i];
 		if (a[0] != '-' || !a[1])
@@ -985,7 +1005,7 @@ int lint_sh_has_flag(const struct lint_sh_cmd *c, const char *flag)
 const char *lint_sh_flag_value(const struct lint_sh_cmd *c, const char *flag)
 {
 	size_t fl = strlen(flag);
-	size_t end = options_end(c);
+	size_t end = c->opt_end;
 	for (size_t i = 1; i < end; i++) {
 		const char *a = c->argv[i];
 		if (a[0] != '-' || !a[1])
@@ -1023,7 +1043,7 @@ int lint_sh_is_operand(const struct lint_sh_cmd *c, size_t i, const char *const 
 {
 	if (i == 0 || i >= c->argc)
 		return 0;
-	size_t end = options_end(c);
+	size_t end = c->opt_end;
 	if (i == end)
 		return 0;
 	if (i > end)

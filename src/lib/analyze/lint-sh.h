@@ -31,6 +31,7 @@ struct lint_sh_cmd {
 	char **argv; /* words after quote removal; argv[0] is the command name */
 	unsigned *wflags;
 	size_t argc;
+	size_t opt_end;   /* index of the first "--" argument (ends the flags), or argc */
 	const char *name; /* basename of argv[0] */
 	int in_pipe;      /* part of a pipeline `a | b` */
 	int wrapped;      /* found inside a wrapper (sudo X) or sh -c */
