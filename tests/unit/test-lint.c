@@ -10,6 +10,7 @@
 
 #include "analyze/lint-internal.h"
 #include "analyze/lint.h"
+#include "base/arena.h"
 #include "ref/ref.h"
 #include "tap.h"
 
@@ -751,9 +752,72 @@ static void test_any_suffix(void)
 	       "20000 random words: %zu end with a suffix, %zu answers differ", matched, disagree);
 }
 
+/* Parts split in place: in the struct's buffer, or in a heap copy for a long reference. */
+static void test_imgref(void)
+{
+	static const struct {
+		const char *ref, *registry, *path, *tag, *digest;
+	} cases[] = {
+		{ "debian", NULL, "debian", NULL, NULL },
+		{ "debian:12-slim", NULL, "debian", "12-slim", NULL },
+		{ "library/node:20@sha256:ab", NULL, "library/node", "20", "sha256:ab" },
+		{ "ghcr.io/o/r:1", "ghcr.io", "o/r", "1", NULL },
+		{ "localhost:5000/x", "localhost:5000", "x", NULL, NULL },
+		{ "localhost/x@d", "localhost", "x", NULL, "d" },
+		{ "host:5000/a:b/c", "host:5000", "a:b/c", NULL, NULL },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
+		struct lint_imgref r;
+		TAP_OK(lint_imgref_parse(cases[i].ref, &r) == 0, "imgref %s", cases[i].ref);
+		const char *got[] = { r.registry, r.path, r.tag, r.digest };
+		const char *want[] = { cases[i].registry, cases[i].path, cases[i].tag,
+				       cases[i].digest };
+		int same = 1;
+		for (size_t k = 0; k < 4; k++)
+			same &= got[k] && want[k] ? !strcmp(got[k], want[k]) : got[k] == want[k];
+		TAP_OK(same && !r.heap, "parts of %s", cases[i].ref);
+		lint_imgref_release(&r);
+	}
+	char big[700];
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "reg.io/", 7);
+	memcpy(big + sizeof(big) - 6, ":t@dd", 6);
+	struct lint_imgref r;
+	TAP_OK(lint_imgref_parse(big, &r) == 0 && r.heap, "a long reference on the heap");
+	TAP_OK(r.registry && !strcmp(r.registry, "reg.io") && r.path && strlen(r.path) == 687 &&
+	       r.tag && !strcmp(r.tag, "t") && r.digest && !strcmp(r.digest, "dd"),
+	       "parts of a long reference");
+	lint_imgref_release(&r);
+}
+
+/* Keys borrowed as key[0..len): a prefix of a word is a key of its own. */
+static void test_set(void)
+{
+	for (int use_arena = 0; use_arena < 2; use_arena++) {
+		struct kiln_arena *a = use_arena ? kiln_arena_new() : NULL;
+		struct lint_set s = { .arena = a };
+		static const char words[] = "k0=x k1=x k2=x k3=x k4=x k5=x k6=x k7=x k8=x k9=x "
+					    "ka=x kb=x kc=x kd=x ke=x kf=x kg=x kh=x ki=x kj=x";
+		int ok = 1;
+		for (size_t i = 0; i + 2 < sizeof(words); i += 5) {
+			ok &= lint_set_add(&s, words + i, 2) == 0;
+			ok &= lint_set_add(&s, words + i, 2) == 0; /* again: no second entry */
+		}
+		TAP_OK(ok && s.len == 20 && s.cap >= 40, "20 keys, grown (arena %d)", use_arena);
+		TAP_OK(lint_set_has(&s, "k0", 2) && lint_set_has(&s, "kj=x", 2) &&
+		       lint_set_has(&s, "ke", 2) && !lint_set_has(&s, "k", 1) &&
+		       !lint_set_has(&s, "k0=", 3) && !lint_set_has(&s, "kk", 2),
+		       "members by key and length (arena %d)", use_arena);
+		lint_set_release(&s);
+		kiln_arena_free(a);
+	}
+}
+
 int main(void)
 {
 	test_rule_table();
+	test_imgref();
+	test_set();
 	test_coverage();
 	test_rule_find();
 	test_hub_name_short_cut();

@@ -9,6 +9,7 @@
 #include "analyze/lint-sh.h"
 #include "dockerfile/ast.h"
 
+struct kiln_arena;
 struct kiln_df_graph_defaults;
 
 /*
@@ -136,12 +137,18 @@ const char *lint_text(const struct kiln_df_text *t);
 const char *lint_flag(const struct kiln_df_node *n, const char *name);
 /** Whether a base image name is a stage of this file before stage `before`; the index or -1. */
 int lint_stage_by_name(const struct lint_file *f, const char *name, size_t before);
-/** The image reference's parts: registry (NULL for Docker Hub short names), path, tag, digest. */
+/**
+ * The image reference's parts: registry (NULL for Docker Hub short names), path, tag, digest
+ * (NULL when absent), split in place in a copy of the reference: `small` when it fits (as
+ * most do), else `heap`. Not to be copied: the parts point into it.
+ */
 struct lint_imgref {
-	char *registry;
-	char *path;
-	char *tag;
-	char *digest;
+	const char *registry;
+	const char *path;
+	const char *tag;
+	const char *digest;
+	char *heap;
+	char small[256];
 };
 int lint_imgref_parse(const char *ref, struct lint_imgref *ret);
 void lint_imgref_release(struct lint_imgref *r);
@@ -170,13 +177,22 @@ int lint_hub_name_valid(const char *ref);
 /* ShellCheck over the RUN scripts of several files at once (lint-shellcheck.c). */
 int lint_shellcheck(struct lint_file *const *files, size_t n_files, struct kiln_error *err);
 
-/* A set of strings (names defined so far, ...): O(1) where a list would make a rule quadratic. */
-struct lint_set {
-	char **keys;
-	size_t cap; /* power of two, or 0 */
+/*
+ * A set of strings (names defined so far, ...): O(1) where a list would make a rule
+ * quadratic. The keys are borrowed (the AST's texts, which outlive the set); the table is
+ * the arena's when `arena` is set, else the heap's.
+ */
+struct lint_set_key {
+	const char *s; /* s[0..len), NULL for an empty slot */
 	size_t len;
 };
-/** Add key[0..len) (copied). 0 or -KILN_ENOMEM. */
+struct lint_set {
+	struct lint_set_key *keys;
+	size_t cap; /* power of two, or 0 */
+	size_t len;
+	struct kiln_arena *arena;
+};
+/** Add key[0..len) (borrowed). 0 or -KILN_ENOMEM. */
 int lint_set_add(struct lint_set *s, const char *key, size_t len);
 int lint_set_has(const struct lint_set *s, const char *key, size_t len);
 void lint_set_release(struct lint_set *s);

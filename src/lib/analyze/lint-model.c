@@ -119,43 +119,45 @@ static size_t set_slot(const struct lint_set *s, const char *key, size_t len)
 {
 	size_t mask = s->cap - 1;
 	size_t i = set_hash(key, len) & mask;
-	while (s->keys[i] && (strncmp(s->keys[i], key, len) != 0 || s->keys[i][len]))
+	while (s->keys[i].s && (s->keys[i].len != len || memcmp(s->keys[i].s, key, len) != 0))
 		i = (i + 1) & mask;
 	return i;
 }
 
 int lint_set_add(struct lint_set *s, const char *key, size_t len)
 {
-	if (s->cap && s->keys[set_slot(s, key, len)])
+	/* as a copy of the key did: a NUL byte ends it */
+	len = strnlen(key, len);
+	if (s->cap && s->keys[set_slot(s, key, len)].s)
 		return 0;
 	if ((s->len + 1) * 2 > s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct lint_set n = { kiln_calloc(cap, sizeof(char *)), cap, s->len };
+		struct lint_set n = { s->arena ? kiln_arena_array(s->arena, cap, sizeof(*n.keys))
+					       : kiln_calloc(cap, sizeof(*n.keys)),
+				      cap, s->len, s->arena };
 		if (!n.keys)
 			return -KILN_ENOMEM;
 		for (size_t i = 0; i < s->cap; i++)
-			if (s->keys[i])
-				n.keys[set_slot(&n, s->keys[i], strlen(s->keys[i]))] = s->keys[i];
-		free(s->keys);
+			if (s->keys[i].s)
+				n.keys[set_slot(&n, s->keys[i].s, s->keys[i].len)] = s->keys[i];
+		if (!s->arena)
+			free(s->keys);
 		*s = n;
 	}
-	size_t i = set_slot(s, key, len);
-	if (!(s->keys[i] = kiln_strndup(key, len)))
-		return -KILN_ENOMEM;
+	s->keys[set_slot(s, key, len)] = (struct lint_set_key){ key, len };
 	s->len++;
 	return 0;
 }
 
 int lint_set_has(const struct lint_set *s, const char *key, size_t len)
 {
-	return s->cap && s->keys[set_slot(s, key, len)] != NULL;
+	return s->cap && s->keys[set_slot(s, key, strnlen(key, len))].s != NULL;
 }
 
 void lint_set_release(struct lint_set *s)
 {
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->keys[i]);
-	free(s->keys);
+	if (!s->arena)
+		free(s->keys);
 	*s = (struct lint_set){ 0 };
 }
 
@@ -205,49 +207,50 @@ int lint_stage_by_name(const struct lint_file *f, const char *name, size_t befor
 
 void lint_imgref_release(struct lint_imgref *r)
 {
-	free(r->registry);
-	free(r->path);
-	free(r->tag);
-	free(r->digest);
-	*r = (struct lint_imgref){ 0 };
+	free(r->heap);
+	r->heap = NULL;
+	r->registry = r->path = r->tag = r->digest = NULL;
 }
 
-static int imgref_fill(char *s, struct lint_imgref *ret)
+/* Split s (the copy) in place. */
+static void imgref_fill(char *s, struct lint_imgref *ret)
 {
 	char *at = strchr(s, '@');
 	if (at) {
 		*at = 0;
-		if (!(ret->digest = kiln_strdup(at + 1)))
-			return -1;
+		ret->digest = at + 1;
 	}
 	char *slash = strrchr(s, '/');
 	char *colon = strrchr(slash ? slash : s, ':');
 	if (colon) {
 		*colon = 0;
-		if (!(ret->tag = kiln_strdup(colon + 1)))
-			return -1;
+		ret->tag = colon + 1;
 	}
 	char *first = strchr(s, '/');
 	if (first) {
 		size_t n = (size_t)(first - s);
-		int reg = memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && !memcmp(s, "localhost", 9));
+		int reg = memchr(s, '.', n) || memchr(s, ':', n) ||
+			  (n == 9 && !memcmp(s, "localhost", 9));
 		if (reg) {
-			if (!(ret->registry = kiln_strndup(s, n)) || !(ret->path = kiln_strdup(first + 1)))
-				return -1;
-			return 0;
+			*first = 0;
+			ret->registry = s;
+			ret->path = first + 1;
+			return;
 		}
 	}
-	return (ret->path = kiln_strdup(s)) ? 0 : -1;
+	ret->path = s;
 }
 
 int lint_imgref_parse(const char *ref, struct lint_imgref *ret)
 {
-	*ret = (struct lint_imgref){ 0 };
-	cleanup_free char *s = kiln_strdup(ref);
-	if (!s || imgref_fill(s, ret) < 0) {
-		lint_imgref_release(ret);
+	size_t len = strlen(ref);
+	ret->registry = ret->path = ret->tag = ret->digest = NULL;
+	ret->heap = NULL;
+	char *s = ret->small;
+	if (len >= sizeof(ret->small) && !(s = ret->heap = kiln_malloc(len + 1)))
 		return -KILN_ENOMEM;
-	}
+	memcpy(s, ref, len + 1);
+	imgref_fill(s, ret);
 	return 0;
 }
 
