@@ -4,6 +4,7 @@
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
+#include "base/arena.h"
 #include "base/buf.h"
 
 /* hadolint's package manager rules: flags, pinning and caches. */
@@ -31,9 +32,31 @@ static int cache_mount(const struct kiln_df_node *n, const char *prefix)
 	return 0;
 }
 
+/*
+ * Words of a command (package names), borrowed: the script's words live as
+ * long as the model. Room for all the command's words, from the model arena.
+ */
+struct names {
+	const char **v; /* NULL: out of memory */
+	size_t len;
+};
+
+static struct names names_for(struct lint_file *f, const struct lint_sh_cmd *c)
+{
+	return (struct names){ kiln_arena_array_uninit(f->arena, c->argc, sizeof(char *)), 0 };
+}
+
+static int names_push(struct names *n, const char *w)
+{
+	if (!n->v)
+		return -1;
+	n->v[n->len++] = w;
+	return 0;
+}
+
 /* The operands after the subcommand `sub`, skipping the values of `vf`. */
 static void operands_after(const struct lint_sh_cmd *c, const char *const *subs,
-			   const char *const *vf, struct kiln_strv *out, int *nomem)
+			   const char *const *vf, struct names *out, int *nomem)
 {
 	int after = 0;
 	for (size_t i = 1; i < c->argc; i++) {
@@ -45,17 +68,17 @@ static void operands_after(const struct lint_sh_cmd *c, const char *const *subs,
 					after = 1;
 			continue;
 		}
-		if (kiln_strv_push(out, c->argv[i]) < 0)
+		if (names_push(out, c->argv[i]) < 0)
 			*nomem = 1;
 	}
 }
 
 /* "a, b, c" (at most a few names) for messages. */
-static char *name_list(const struct kiln_strv *v)
+static char *name_list(const struct names *v)
 {
 	struct kiln_buf b = KILN_BUF_INIT;
 	for (size_t i = 0; i < v->len && i < 5; i++)
-		if ((i && kiln_buf_addstr(&b, ", ") < 0) || kiln_buf_addstr(&b, v->items[i]) < 0)
+		if ((i && kiln_buf_addstr(&b, ", ") < 0) || kiln_buf_addstr(&b, v->v[i]) < 0)
 			goto fail;
 	if (v->len > 5 && kiln_buf_addf(&b, " and %zu more", v->len - 5) < 0)
 		goto fail;
@@ -66,7 +89,7 @@ fail:
 }
 
 static void report_unpinned(struct lint_file *f, size_t i, const char *rule,
-			    const struct kiln_strv *v, const char *tool, const char *how)
+			    const struct names *v, const char *tool, const char *how)
 {
 	if (!v->len)
 		return;
@@ -114,18 +137,16 @@ static void apt_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 	    !lint_sh_has_arg(c, "APT::Install-Recommends=false"))
 		lint_emit(f, "DL3015", (int)i, f->instrs[i].line,
 			  "apt-get install also installs recommended packages: add --no-install-recommends");
-	struct kiln_strv pk = KILN_STRV_INIT, bad = KILN_STRV_INIT;
+	struct names pk = names_for(f, c), bad = names_for(f, c);
 	static const char *const subs[] = { "install", NULL };
 	operands_after(c, subs, apt_vf, &pk, &f->nomem);
 	for (size_t k = 0; k < pk.len; k++) {
-		const char *p = pk.items[k];
+		const char *p = pk.v[k];
 		if (!strchr(p, '=') && !strchr(p, '/') && !lint_str_has_suffix(p, ".deb") &&
-		    kiln_strv_push(&bad, p) < 0)
+		    names_push(&bad, p) < 0)
 			f->nomem = 1;
 	}
 	report_unpinned(f, i, "DL3008", &bad, "apt-get install", "<package>=<version>");
-	kiln_strv_release(&pk);
-	kiln_strv_release(&bad);
 }
 
 /* ---- apk ---- */
@@ -140,18 +161,16 @@ static void apk_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 	    !cache_mount(f->instrs[i].node, "/etc/apk/cache"))
 		lint_emit(f, "DL3019", (int)i, f->instrs[i].line,
 			  "apk add keeps its index cache in the layer: use apk add --no-cache");
-	struct kiln_strv pk = KILN_STRV_INIT, bad = KILN_STRV_INIT;
+	struct names pk = names_for(f, c), bad = names_for(f, c);
 	static const char *const subs[] = { "add", NULL };
 	operands_after(c, subs, apk_vf, &pk, &f->nomem);
 	for (size_t k = 0; k < pk.len; k++) {
-		const char *p = pk.items[k];
+		const char *p = pk.v[k];
 		if (!strchr(p, '=') && !strchr(p, '~') && !lint_str_has_suffix(p, ".apk") &&
-		    kiln_strv_push(&bad, p) < 0)
+		    names_push(&bad, p) < 0)
 			f->nomem = 1;
 	}
 	report_unpinned(f, i, "DL3018", &bad, "apk add", "<package>=<version>");
-	kiln_strv_release(&pk);
-	kiln_strv_release(&bad);
 }
 
 /* ---- pip ---- */
@@ -251,16 +270,15 @@ static void pip_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 	if (lint_sh_has_flag(c, "r") || lint_sh_has_flag(c, "requirement") ||
 	    lint_sh_has_flag(c, "c") || lint_sh_has_flag(c, "constraint"))
 		return;
-	struct kiln_strv bad = KILN_STRV_INIT;
+	struct names bad = names_for(f, c);
 	for (size_t a = k + 1; a < c->argc; a++) {
 		if (!lint_sh_is_operand(c, a, pip_vf))
 			continue;
-		if (!pip_pinned(c->argv[a]) && kiln_strv_push(&bad, c->argv[a]) < 0)
+		if (!pip_pinned(c->argv[a]) && names_push(&bad, c->argv[a]) < 0)
 			f->nomem = 1;
 	}
 	report_unpinned(f, i, "DL3013", &bad, "pip install",
 			"<package>==<version> or use a requirements file");
-	kiln_strv_release(&bad);
 }
 
 /* ---- npm, yarn, gem, go ---- */
@@ -276,7 +294,7 @@ static void npm_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 	if (k >= c->argc || (strcmp(c->argv[k], "install") != 0 && strcmp(c->argv[k], "i") != 0 &&
 			     strcmp(c->argv[k], "add") != 0))
 		return;
-	struct kiln_strv bad = KILN_STRV_INIT;
+	struct names bad = names_for(f, c);
 	for (size_t a = k + 1; a < c->argc; a++) {
 		if (!lint_sh_is_operand(c, a, npm_vf))
 			continue;
@@ -292,11 +310,10 @@ static void npm_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 			ok = 1;
 		else
 			ok = strchr(p[0] == '@' ? p + 1 : p, '@') != NULL;
-		if (!ok && kiln_strv_push(&bad, p) < 0)
+		if (!ok && names_push(&bad, p) < 0)
 			f->nomem = 1;
 	}
 	report_unpinned(f, i, "DL3016", &bad, "npm install", "<package>@<version>");
-	kiln_strv_release(&bad);
 }
 
 static void gem_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c)
@@ -310,13 +327,12 @@ static void gem_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 		return;
 	static const char *const gem_vf[] = { "source", "s", "install-dir", "i", "bindir", "n",
 					      "platform", NULL };
-	struct kiln_strv bad = KILN_STRV_INIT;
+	struct names bad = names_for(f, c);
 	for (size_t a = k + 1; a < c->argc; a++)
 		if (lint_sh_is_operand(c, a, gem_vf) && !strchr(c->argv[a], ':') &&
-		    kiln_strv_push(&bad, c->argv[a]) < 0)
+		    names_push(&bad, c->argv[a]) < 0)
 			f->nomem = 1;
 	report_unpinned(f, i, "DL3028", &bad, "gem install", "<gem>:<version> or -v <version>");
-	kiln_strv_release(&bad);
 }
 
 static void go_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c)
@@ -328,18 +344,17 @@ static void go_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c)
 		return;
 	static const char *const go_vf[] = { "o", "p", "tags", "ldflags", "gcflags", "mod", "C",
 					     "modfile", "pkgdir", "asmflags", NULL };
-	struct kiln_strv bad = KILN_STRV_INIT;
+	struct names bad = names_for(f, c);
 	for (size_t a = k + 1; a < c->argc; a++) {
 		if (!lint_sh_is_operand(c, a, go_vf))
 			continue;
 		const char *p = c->argv[a];
 		if (p[0] == '.' || p[0] == '/' || strchr(p, '@') || strchr(p, '$'))
 			continue;
-		if (kiln_strv_push(&bad, p) < 0)
+		if (names_push(&bad, p) < 0)
 			f->nomem = 1;
 	}
 	report_unpinned(f, i, "DL3062", &bad, "go install", "<module>@<version>");
-	kiln_strv_release(&bad);
 }
 
 /* ---- rpm family ---- */
@@ -384,19 +399,17 @@ static void rpm_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 	static const char *const subs[] = { "install", NULL };
 	static const char *const rpm_vf[] = { "setopt", "enablerepo", "disablerepo", "releasever",
 					      "installroot", "c", "config", NULL };
-	struct kiln_strv pk = KILN_STRV_INIT, bad = KILN_STRV_INIT;
+	struct names pk = names_for(f, c), bad = names_for(f, c);
 	operands_after(c, subs, rpm_vf, &pk, &f->nomem);
 	for (size_t k = 0; k < pk.len; k++) {
-		const char *p = pk.items[k];
+		const char *p = pk.v[k];
 		int ok = module ? strchr(p, ':') != NULL
 				: (yum ? (strchr(p, '-') || lint_str_has_suffix(p, ".rpm")) : dnf_version_like(p));
-		if (!ok && kiln_strv_push(&bad, p) < 0)
+		if (!ok && names_push(&bad, p) < 0)
 			f->nomem = 1;
 	}
 	report_unpinned(f, i, yum ? "DL3033" : "DL3041", &bad, yum ? "yum install" : "dnf install",
 			module ? "<module>:<stream>" : "<package>-<version>");
-	kiln_strv_release(&pk);
-	kiln_strv_release(&bad);
 }
 
 static void zypper_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c, int *installed,
@@ -427,16 +440,16 @@ static void zypper_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd
 	if (strcmp(sub, "install") != 0 && strcmp(sub, "in") != 0)
 		return;
 	*installed = 1;
-	struct kiln_strv bad = KILN_STRV_INIT;
+	struct names bad = names_for(f, c);
 	for (size_t a = k + 1; a < c->argc; a++) {
 		if (!lint_sh_is_operand(c, a, z_vf))
 			continue;
 		const char *p = c->argv[a];
-		if (!strpbrk(p, "=<>") && !lint_str_has_suffix(p, ".rpm") && kiln_strv_push(&bad, p) < 0)
+		if (!strpbrk(p, "=<>") && !lint_str_has_suffix(p, ".rpm") &&
+		    names_push(&bad, p) < 0)
 			f->nomem = 1;
 	}
 	report_unpinned(f, i, "DL3037", &bad, "zypper install", "<package>=<version>");
-	kiln_strv_release(&bad);
 }
 
 /* ---- the walk ---- */
@@ -471,7 +484,7 @@ static void env_pip(struct lint_file *f, size_t i, int *no_cache)
 
 void lint_rules_dl_pkg(struct lint_file *f)
 {
-	int *pip_stage = kiln_calloc(f->n_stages + 1, sizeof(int));
+	int *pip_stage = kiln_arena_array(f->arena, f->n_stages + 1, sizeof(int));
 	if (!pip_stage) {
 		f->nomem = 1;
 		return;
@@ -537,5 +550,4 @@ void lint_rules_dl_pkg(struct lint_file *f)
 			lint_emit(f, "DL3060", (int)i, in->line,
 				  "yarn install leaves its cache in the layer: end the RUN with yarn cache clean");
 	}
-	free(pip_stage);
 }
