@@ -813,9 +813,42 @@ static void test_set(void)
 	}
 }
 
+/* Flag names compared by length and bytes: with or without "--", texts with a NUL byte. */
+static void test_flag(void)
+{
+	static const char nul_name[] = "fr\0m";
+	static const char unterminated[] = "fromX";
+	struct kiln_df_flag fl[] = {
+		{ .name = { nul_name, 4 }, .value = { "a", 1 }, .has_value = 1 },
+		{ .name = { unterminated, 4 }, .value = { "b", 1 }, .has_value = 1 },
+		{ .name = { "-from", 5 }, .value = { "c", 1 }, .has_value = 1 },
+		{ .name = { "---from", 7 }, .value = { "d", 1 }, .has_value = 1 },
+		{ .name = { NULL, 0 } },
+		{ .name = { "--chown", 7 } },
+		{ .name = { "from", 4 }, .value = { "e", 1 }, .has_value = 1 },
+		{ .name = { "--link", 6 }, .value = { "v\0", 2 }, .has_value = 1 },
+		{ .name = { "--from", 6 }, .value = { "f", 1 }, .has_value = 1 },
+	};
+	struct kiln_df_node n = { .flags = fl, .n_flags = KILN_ARRAY_SIZE(fl) };
+	const char *v = lint_flag(&n, "from");
+	TAP_OK(v && !strcmp(v, "e"), "the first exact name wins");
+	v = lint_flag(&n, "chown");
+	TAP_OK(v && !strcmp(v, ""), "a flag without a value");
+	v = lint_flag(&n, "link");
+	TAP_OK(v && !strcmp(v, ""), "a value with a NUL byte reads as empty");
+	TAP_OK(!lint_flag(&n, "fr") && !lint_flag(&n, "fromX") && !lint_flag(&n, "mount"),
+	       "no prefixes, no unknown names");
+	v = lint_flag(&n, "-from");
+	TAP_OK(v && !strcmp(v, "c"), "a single dash is part of the name");
+	n.n_flags = 6;
+	TAP_OK(!lint_flag(&n, "from"),
+	       "names with a NUL byte, unterminated or with a dash more are other names");
+}
+
 int main(void)
 {
 	test_rule_table();
+	test_flag();
 	test_imgref();
 	test_set();
 	test_coverage();

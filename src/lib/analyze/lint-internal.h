@@ -131,8 +131,14 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err);
 void lint_model_release(struct lint_file *f);
 /** The value of build arg `name` (name[0..len)) from the options, the last one given; NULL if none. */
 const char *lint_build_arg(const struct lint_file *f, const char *name, size_t len);
-/** The C string of an AST text ("" when it holds a NUL byte). */
-const char *lint_text(const struct kiln_df_text *t);
+/** The C string of an AST text ("" when it holds a NUL byte). Inline: the rules ask it of
+ *  every argument, flag and comment they look at. */
+static inline const char *lint_text(const struct kiln_df_text *t)
+{
+	if (!t || !t->str || strlen(t->str) != t->len)
+		return "";
+	return t->str;
+}
 /** A flag value of an instruction, or NULL ("from" for --from). */
 const char *lint_flag(const struct kiln_df_node *n, const char *name);
 /** Whether a base image name is a stage of this file before stage `before`; the index or -1. */

@@ -19,22 +19,22 @@ const char *lint_build_arg(const struct lint_file *f, const char *name, size_t l
 	return v;
 }
 
-const char *lint_text(const struct kiln_df_text *t)
-{
-	if (!t || !t->str || strlen(t->str) != t->len)
-		return "";
-	return t->str;
-}
-
 const char *lint_flag(const struct kiln_df_node *n, const char *name)
 {
+	size_t nl = strlen(name);
 	for (size_t i = 0; i < n->n_flags; i++) {
-		const char *fname = lint_text(&n->flags[i].name);
-		/* BuildKit's flag names are the words after "--", compared exactly */
-		if (strncmp(fname, "--", 2) == 0)
-			fname += 2;
-		if (strcmp(fname, name) == 0)
-			return n->flags[i].has_value ? lint_text(&n->flags[i].value) : "";
+		/*
+		 * BuildKit's flag names are the words after "--", compared exactly.
+		 * Compared by length and bytes without measuring the text: a name
+		 * holding a NUL byte (lint_text's "") differs from every `name`.
+		 */
+		const struct kiln_df_text *t = &n->flags[i].name;
+		if (!t->str)
+			continue;
+		size_t off = t->len >= 2 && t->str[0] == '-' && t->str[1] == '-' ? 2 : 0;
+		if (t->len - off != nl || memcmp(t->str + off, name, nl) != 0 || t->str[t->len])
+			continue;
+		return n->flags[i].has_value ? lint_text(&n->flags[i].value) : "";
 	}
 	return NULL;
 }

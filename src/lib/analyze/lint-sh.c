@@ -33,11 +33,11 @@ struct parser {
 	size_t wcap;
 	size_t wend; /* where the word being read ends; kept words lie before it */
 	/* the current command's words and their flags, copied to the arena when it ends */
-	char **words;
+	char **words; /* first words_stack, wflags_stack: parse_text()'s */
 	unsigned *wflags;
 	size_t n_words, words_alloc;
-	char *words_stack[STACK_WORDS];
-	unsigned wflags_stack[STACK_WORDS];
+	char **words_stack;
+	unsigned *wflags_stack;
 	int next_in_pipe;
 	const char *hd_delim[MAX_HEREDOCS];
 	size_t hd_len[MAX_HEREDOCS];
@@ -687,12 +687,15 @@ static void run_parser(struct parser *p)
 
 static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth, int wrapped)
 {
+	/* outside the parser struct, which is zeroed: these are written before being read */
+	char *words_stack[STACK_WORDS];
+	unsigned wflags_stack[STACK_WORDS];
 	struct parser p = { .s = s, .len = len, .out = out, .depth = depth, .wrapped = wrapped,
-			    .arena = script_arena(out), .words_alloc = STACK_WORDS };
+			    .arena = script_arena(out), .words_alloc = STACK_WORDS,
+			    .words = words_stack, .wflags = wflags_stack,
+			    .words_stack = words_stack, .wflags_stack = wflags_stack };
 	if (!p.arena)
 		return -KILN_ENOMEM;
-	p.words = p.words_stack;
-	p.wflags = p.wflags_stack;
 	p.wcap = len + 1;
 	if (!(p.wbuf = kiln_arena_array_uninit(p.arena, p.wcap, 1)))
 		return -KILN_ENOMEM;
