@@ -210,10 +210,11 @@ static int family_rank(const char *code)
 	return 1;
 }
 
-static int rule_cmp(const char *a, const char *b)
+/* The table's order of a and b, b's rank given: by rank, then as strcmp() orders them. */
+static inline int rule_cmp_ranked(const char *a, const char *b, int rank_b)
 {
-	int ra = family_rank(a), rb = family_rank(b);
-	return ra != rb ? ra - rb : strcmp(a, b);
+	int ra = family_rank(a);
+	return ra != rank_b ? ra - rank_b : strcmp(a, b);
 }
 
 /* Every finding looks its rule up: a binary search, not a scan of ~100 names. */
@@ -221,10 +222,11 @@ const struct kiln_lint_rule_info *kiln_lint_rule_find(const char *code)
 {
 	if (!code)
 		return NULL;
+	int rank = family_rank(code);
 	size_t lo = 0, hi = KILN_ARRAY_SIZE(rules);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = rule_cmp(rules[mid].code, code);
+		int c = rule_cmp_ranked(rules[mid].code, code, rank);
 		if (c == 0)
 			return &rules[mid];
 		if (c < 0)
