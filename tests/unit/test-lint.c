@@ -4,6 +4,8 @@
  * which it must not (table below), plus pragmas, configuration and the
  * shell command parser.
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -845,9 +847,41 @@ static void test_flag(void)
 	       "names with a NUL byte, unterminated or with a dash more are other names");
 }
 
+/* One message through lint_emit, compared with what snprintf makes of the same format. */
+#define CHECK_MSG(...)                                                                       \
+	do {                                                                                 \
+		struct kiln_strv notes = KILN_STRV_INIT;                                     \
+		struct lint_file f = { .notes = &notes };                                    \
+		char want[256];                                                              \
+		(void)snprintf(want, sizeof(want), __VA_ARGS__);                             \
+		lint_emit(&f, "DL3000", -1, 1, __VA_ARGS__);                                 \
+		TAP_OK(f.n_raw == 1 && !strcmp(f.raw[0].message, want), "message %s", want); \
+		free(f.raw);                                                                 \
+		kiln_arena_free(f.strings);                                                  \
+	} while (0)
+
+/* Messages of %s, %d, %zu and %.*s are put together without printf; others go to it. */
+static void test_messages(void)
+{
+	const char *volatile null = NULL; /* not known to be NULL at compile time */
+	CHECK_MSG("plain text");
+	CHECK_MSG("%s and %s", "a", "bc");
+	CHECK_MSG("%d|%d|%d|%d|%d", 0, -5, 42, INT_MAX, INT_MIN);
+	CHECK_MSG("%zu %zu on line %d", (size_t)0, SIZE_MAX, 7);
+	CHECK_MSG("[%.*s][%.*s][%.*s][%.*s]", 3, "abcdef", 0, "x", -1, "neg", 9, "ab");
+	CHECK_MSG("%s%d%zu%.*s%s%d%zu%s", "a", 1, (size_t)2, 1, "bb", "c", 3, (size_t)4, "d");
+	/* to printf: a ninth argument, NULL strings, other conversions */
+	CHECK_MSG("%s%s%s%s%s%s%s%s%s", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+	CHECK_MSG("x %s y", null);
+	CHECK_MSG("%.*s", 2, null);
+	CHECK_MSG("100%% %u %02d %s", 5u, 3, "z");
+	CHECK_MSG("%d%%", 50);
+}
+
 int main(void)
 {
 	test_rule_table();
+	test_messages();
 	test_flag();
 	test_imgref();
 	test_set();

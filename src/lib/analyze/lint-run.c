@@ -92,32 +92,91 @@ static char *msg_dup(struct kiln_arena *a, const char *s, size_t n)
 	return m;
 }
 
-/*
- * A format whose conversions are all "%s" (up to 8, none NULL), the strings
- * put in place: 1 and the message, 0 when printf has to do it, -1 out of
- * memory. Most messages with arguments are texts with a name or two in them.
- */
-static int format_strings(struct kiln_arena *a, const char *fmt, va_list ap, char **ret)
+/* The decimal digits of v, ending at end (written backwards); their start. */
+static char *decimal(char *end, unsigned long long v)
 {
-	const char *arg[8];
-	size_t len[8], n = 0, total = 0;
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* One piece of a message: literal text or a converted argument. */
+struct msg_piece {
+	const char *s;
+	size_t n;
+};
+
+#define MSG_MAX_ARGS 8
+
+/*
+ * A format whose conversions are all "%s" (none NULL), "%d", "%zu" or
+ * "%.*s" (up to 8), the pieces put in place: 1 and the message, 0 when
+ * printf has to do it, -1 out of memory. Most messages with arguments are
+ * texts with a name, a line number or two in them; these conversions give
+ * what printf gives.
+ */
+static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, char **ret)
+{
+	struct msg_piece pc[2 * MSG_MAX_ARGS + 1];
+	char num[MSG_MAX_ARGS][24]; /* an integer's digits end at num[k] + 24 */
+	size_t np = 0, n_args = 0, total = 0;
 	const char *p = fmt;
 	int plain = 1;
 	va_list ap1;
 	va_copy(ap1, ap);
 	for (;;) {
 		const char *pct = strchrnul(p, '%');
-		total += (size_t)(pct - p);
+		if (pct > p) {
+			pc[np++] = (struct msg_piece){ p, (size_t)(pct - p) };
+			total += (size_t)(pct - p);
+		}
 		if (!*pct)
 			break;
-		if (pct[1] != 's' || n == KILN_ARRAY_SIZE(arg) ||
-		    !(arg[n] = va_arg(ap1, const char *))) {
+		if (n_args == MSG_MAX_ARGS) {
+			plain = 0;
+			break;
+		}
+		struct msg_piece *arg = &pc[np];
+		char *nend = num[n_args] + sizeof(num[n_args]);
+		if (pct[1] == 's') {
+			if (!(arg->s = va_arg(ap1, const char *))) {
+				plain = 0; /* printf's "(null)" */
+				break;
+			}
+			arg->n = strlen(arg->s);
+			p = pct + 2;
+		} else if (pct[1] == 'd') {
+			int v = va_arg(ap1, int);
+			unsigned long long m = (unsigned long long)v;
+			if (v < 0)
+				m = 0ULL - m; /* INT_MIN too */
+			char *d = decimal(nend, m);
+			if (v < 0)
+				*--d = '-';
+			*arg = (struct msg_piece){ d, (size_t)(nend - d) };
+			p = pct + 2;
+		} else if (pct[1] == 'z' && pct[2] == 'u') {
+			char *d = decimal(nend, va_arg(ap1, size_t));
+			*arg = (struct msg_piece){ d, (size_t)(nend - d) };
+			p = pct + 3;
+		} else if (pct[1] == '.' && pct[2] == '*' && pct[3] == 's') {
+			int prec = va_arg(ap1, int);
+			if (!(arg->s = va_arg(ap1, const char *))) {
+				plain = 0;
+				break;
+			}
+			/* a negative precision is taken as none */
+			arg->n = prec < 0 ? strlen(arg->s) : strnlen(arg->s, (size_t)prec);
+			p = pct + 4;
+		} else {
 			plain = 0; /* a conversion printf has to do */
 			break;
 		}
-		len[n] = strlen(arg[n]);
-		total += len[n++];
-		p = pct + 2;
+		total += arg->n;
+		np++;
+		n_args++;
 	}
 	va_end(ap1);
 	if (!plain)
@@ -125,16 +184,9 @@ static int format_strings(struct kiln_arena *a, const char *fmt, va_list ap, cha
 	char *m = msg_alloc(a, total), *o = m;
 	if (!m)
 		return -1;
-	p = fmt;
-	for (size_t i = 0;; i++) {
-		const char *pct = strchrnul(p, '%');
-		memcpy(o, p, (size_t)(pct - p));
-		o += pct - p;
-		if (!*pct)
-			break;
-		memcpy(o, arg[i], len[i]);
-		o += len[i];
-		p = pct + 2;
+	for (size_t i = 0; i < np; i++) {
+		memcpy(o, pc[i].s, pc[i].n);
+		o += pc[i].n;
 	}
 	*o = '\0';
 	*ret = m;
@@ -148,7 +200,7 @@ static char *format_msg(struct kiln_arena *a, const char *fmt, va_list ap)
 	if (!strchr(fmt, '%'))
 		return msg_dup(a, fmt, strlen(fmt));
 	char *m = NULL;
-	int simple = format_strings(a, fmt, ap, &m);
+	int simple = format_simple(a, fmt, ap, &m);
 	if (simple)
 		return simple > 0 ? m : NULL;
 	char small[512];
