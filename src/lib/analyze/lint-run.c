@@ -597,20 +597,25 @@ static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln
 		inline_pragmas(f);
 	if (f->nomem)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	rep->findings = kiln_calloc(f->n_raw ? f->n_raw : 1, sizeof(*rep->findings));
+	/* the findings go where their strings are (no findings: no arena) */
+	if (f->strings)
+		rep->findings = kiln_arena_array(f->strings, f->n_raw ? f->n_raw : 1,
+						 sizeof(*rep->findings));
+	else
+		rep->findings = kiln_calloc(1, sizeof(*rep->findings));
 	if (!rep->findings)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	rep->strings = steal_ptr(&f->strings); /* the findings and their strings */
 	struct file_pragmas fp = { 0 };
 	if (f->ast && file_pragmas_init(f, &fp) < 0) {
 		free(fp.globals);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
-	struct occurrences occ = { 0 };
-	if (occurrences_init(&occ, f->n_raw) < 0) {
+	struct occurrences occ = { 0 }; /* only for fingerprints */
+	if (!(f->opts->flags & KILN_LINT_NO_FINGERPRINTS) && occurrences_init(&occ, f->n_raw) < 0) {
 		free(fp.globals);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
-	rep->strings = steal_ptr(&f->strings); /* the findings' strings, stolen or not */
 	int r = finish_findings(f, &fp, &occ, rep, err);
 	free(fp.globals);
 	free(occ.slots);
@@ -868,8 +873,10 @@ void kiln_lint_report_free(struct kiln_lint_report *r)
 {
 	if (!r)
 		return;
-	free(r->findings); /* their strings are r->strings' */
-	kiln_arena_free(r->strings);
+	if (r->strings)
+		kiln_arena_free(r->strings); /* the findings and their strings */
+	else
+		free(r->findings);
 	free(r->file);
 	kiln_strv_release(&r->notes);
 	free(r);
