@@ -473,6 +473,33 @@ static int cmp_findings(const void *a, const void *b)
 	return c ? c : strcmp(x->message, y->message);
 }
 
+/*
+ * Up to this many findings (most files have a handful) an insertion sort:
+ * glibc's qsort copies the array aside through malloc() once it passes
+ * 1 KiB, which costs more than the sort. Both are stable, so equal
+ * findings keep their order either way.
+ */
+#define LINT_INSERTION_SORT_MAX 32
+
+void lint_sort_findings(struct kiln_lint_finding *v, size_t n)
+{
+	if (n > LINT_INSERTION_SORT_MAX) {
+		qsort(v, n, sizeof(*v), cmp_findings);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if (cmp_findings(&v[i - 1], &v[i]) <= 0)
+			continue; /* rules emit in line order: most are in place */
+		struct kiln_lint_finding t = v[i];
+		size_t j = i;
+		while (j > 0 && cmp_findings(&v[j - 1], &t) > 0) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = t;
+	}
+}
+
 static enum kiln_lint_family family_of(const char *rule, const struct kiln_lint_rule_info *ri)
 {
 	if (ri)
@@ -621,8 +648,7 @@ static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln
 	free(occ.slots);
 	if (r < 0)
 		return r;
-	if (rep->n_findings > 1)
-		qsort(rep->findings, rep->n_findings, sizeof(*rep->findings), cmp_findings);
+	lint_sort_findings(rep->findings, rep->n_findings);
 	if (f->truncated && kiln_strv_push(&rep->notes, "too many findings: the rest were dropped") < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	return 0;
