@@ -214,6 +214,26 @@ static const struct rule_case cases[] = {
 	{ "KL1008", F, "FROM a:1\nENV AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n", NULL },
 	{ "KL1008", F, "FROM a:1\nARG DB=postgres://app:hunter2@db:5432/x\n", NULL },
 	{ "KL1008", NF, "FROM a:1\nENV DB=postgres://app:$PASS@db/x URL=https://e.com/x\n", NULL },
+	/* quoted values: copied on the stack, or on the heap past 255 bytes */
+	{ "KL1008", F, "FROM a:1\nENV T=\"ghp_0123456789012345678901234567890\"\n", NULL },
+	{ "KL1008", F,
+	  "FROM a:1\nLABEL t='ghp_"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "'\n", NULL },
+	{ "KL1008", F,
+	  "FROM a:1\nARG T=\"ghp_"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "\"\n", NULL },
+	{ "KL1008", NF, "FROM a:1\nARG T=\"ghp_\"\nENV U=\"\"\n", NULL },
+	/* mvnw, gradlew: wrapper scripts of their tools */
+	{ "KL1012", F, "FROM a:1\nRUN ./mvnw package\n", NULL },
+	{ "KL1012", NF, "FROM a:1\nRUN ./mvnw package && rm -rf /root/.m2/repository\n", NULL },
 	{ "KL1009", F, "FROM a:1 AS b\nFROM c:1\nCOPY --from=0 /x /x\n", NULL },
 	{ "KL1009", NF, "FROM a:1 AS b\nFROM c:1\nCOPY --from=b /x /x\n", NULL },
 	{ "KL1010", F, "FROM alpine:3.19\n", NULL },
@@ -929,9 +949,32 @@ static void test_sort_findings(void)
 	}
 }
 
+/* Secret-looking paths, with the base name's and the path's suffixes measured once. */
+static void test_secret_path(void)
+{
+	static const struct {
+		const char *path;
+		int secret;
+	} cases[] = {
+		{ ".env", 1 }, { "a/.env", 1 }, { ".env.prod", 1 }, { ".env.example", 0 },
+		{ ".env.sample", 0 }, { "x/.env.template", 0 }, { ".env.dist", 0 }, { ".envrc", 0 },
+		{ "id_rsa", 1 }, { "keys/id_ed25519", 1 }, { "id_rsa.pub", 0 }, { "cert.pem", 1 },
+		{ "a.b/server.key", 1 }, { "x.keystore", 1 }, { "keystore", 0 }, { "pem", 0 },
+		{ "home/.aws/credentials", 1 }, { ".aws/credentials", 1 }, { "aws/credentials", 0 },
+		{ "~/.docker/config.json", 1 }, { ".kube/config", 1 }, { "kube/config", 0 },
+		{ "secrets.yml", 1 }, { "dir.d/file", 0 }, { "", 0 }, { "a/", 0 },
+		{ "credentials.json", 1 }, { "x/service-account.json", 1 }, { "c/.npmrc", 1 },
+		{ "s.d/secrets.json.bak", 0 }, { "a.pem/b", 0 },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++)
+		TAP_INT_EQ(lint_secret_path(cases[i].path), cases[i].secret, "secret path '%s'",
+			   cases[i].path);
+}
+
 int main(void)
 {
 	test_rule_table();
+	test_secret_path();
 	test_sort_findings();
 	test_messages();
 	test_flag();

@@ -109,8 +109,14 @@ struct dep_install {
 
 static int dep_install(const struct lint_instr *in, struct dep_install *ret)
 {
+	/* the first bytes of the tools below: other commands are none of them */
+	static const unsigned char tool_first[256] = { ['b'] = 1, ['c'] = 1, ['d'] = 1, ['g'] = 1,
+						       ['m'] = 1, ['n'] = 1, ['p'] = 1, ['u'] = 1,
+						       ['y'] = 1 };
 	for (size_t k = 0; k < in->sh.n; k++) {
 		const struct lint_sh_cmd *c = &in->sh.cmds[k];
+		if (!tool_first[(unsigned char)c->name[0]])
+			continue;
 		size_t op = lint_sh_first_operand(c, NULL);
 		const char *sub = op < c->argc ? c->argv[op] : "";
 		if (lint_sh_is(c, "npm") && (!strcmp(sub, "install") || !strcmp(sub, "ci") || !strcmp(sub, "i"))) {
@@ -320,12 +326,22 @@ static const char *secret_value(const char *v)
 	return NULL;
 }
 
-static char *unquote_value(const char *raw)
+/*
+ * The value without its surrounding quotes: raw itself when it has none (most), else a copy
+ * in buf (of buf_size bytes) or, when it does not fit, in *heap (the caller frees it).
+ * NULL when out of memory.
+ */
+static const char *unquote_value(const char *raw, char *buf, size_t buf_size, char **heap)
 {
 	size_t len = strlen(raw);
-	if (len >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw[len - 1] == raw[0])
-		return kiln_strndup(raw + 1, len - 2);
-	return kiln_strdup(raw);
+	if (!(len >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw[len - 1] == raw[0]))
+		return raw;
+	if (len - 2 < buf_size) {
+		memcpy(buf, raw + 1, len - 2);
+		buf[len - 2] = '\0';
+		return buf;
+	}
+	return *heap = kiln_strndup(raw + 1, len - 2);
 }
 
 static void kl1008(struct lint_file *f)
@@ -335,7 +351,10 @@ static void kl1008(struct lint_file *f)
 		const struct kiln_df_node *n = in->node;
 		if (in->cmd == KILN_DF_ENV || in->cmd == KILN_DF_LABEL) {
 			for (size_t k = 0; 3 * k + 1 < n->n_args; k++) {
-				cleanup_free char *v = unquote_value(lint_text(&n->args[3 * k + 1]));
+				char buf[256];
+				cleanup_free char *heap = NULL;
+				const char *v = unquote_value(lint_text(&n->args[3 * k + 1]), buf,
+							      sizeof(buf), &heap);
 				if (!v) {
 					f->nomem = 1;
 					return;
@@ -353,7 +372,9 @@ static void kl1008(struct lint_file *f)
 				const char *eq = strchr(w, '=');
 				if (!eq)
 					continue;
-				cleanup_free char *v = unquote_value(eq + 1);
+				char buf[256];
+				cleanup_free char *heap = NULL;
+				const char *v = unquote_value(eq + 1, buf, sizeof(buf), &heap);
 				if (!v) {
 					f->nomem = 1;
 					return;
@@ -449,6 +470,9 @@ static int mounts_cache(const struct kiln_df_node *n, const char *dir)
 
 static void kl1012(struct lint_file *f)
 {
+	/* the first bytes of the tools in caches[] */
+	static const unsigned char tool_first[256] = { ['c'] = 1, ['d'] = 1, ['g'] = 1,
+						       ['m'] = 1, ['n'] = 1, ['p'] = 1 };
 	if (!f->n_stages)
 		return;
 	/* the final stage and the stages it builds on end up in the image */
@@ -462,10 +486,14 @@ static void kl1012(struct lint_file *f)
 			int done = 0;
 			for (size_t k = 0; k < in->sh.n && !done; k++) {
 				const struct lint_sh_cmd *c = &in->sh.cmds[k];
+				if (!tool_first[(unsigned char)c->name[0]])
+					continue;
+				/* a wrapper script such as mvnw or gradlew counts as its tool */
+				int ends_w = lint_str_has_suffix(c->name, "w");
 				for (size_t r = 0; r < KILN_ARRAY_SIZE(caches) && !done; r++) {
 					const struct cache_rule *cr = &caches[r];
-					if (!lint_sh_is(c, cr->tool) && !(lint_str_has_prefix(c->name, cr->tool) &&
-									 lint_str_has_suffix(c->name, "w")))
+					if (!lint_sh_is(c, cr->tool) &&
+					    !(ends_w && lint_str_has_prefix(c->name, cr->tool)))
 						continue;
 					if (cr->sub) {
 						size_t op = lint_sh_first_operand(c, NULL);
@@ -587,24 +615,41 @@ void lint_rules_kiln(struct lint_file *f)
 	kl1014_1015(f);
 }
 
+/* s[0..n) ends with suffix (a literal: inlined, its length is a constant) */
+static inline int ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+	return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
 int lint_secret_path(const char *path)
 {
-	const char *b = strrchr(path, '/');
+	size_t plen = strlen(path);
+	const char *b = memrchr(path, '/', plen);
 	b = b ? b + 1 : path;
-	if (!strcmp(b, ".env") || (lint_str_has_prefix(b, ".env.") && !lint_str_has_suffix(b, ".example") &&
-				    !lint_str_has_suffix(b, ".sample") && !lint_str_has_suffix(b, ".template") &&
-				    !lint_str_has_suffix(b, ".dist")))
+	size_t blen = plen - (size_t)(b - path);
+	if (b[0] == '.' && (!strcmp(b, ".env") ||
+			    (lint_str_has_prefix(b, ".env.") && !ends_with(b, blen, ".example") &&
+			     !ends_with(b, blen, ".sample") && !ends_with(b, blen, ".template") &&
+			     !ends_with(b, blen, ".dist"))))
 		return 1;
 	static const char *const names[] = { "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".npmrc",
 					     ".pypirc", ".netrc", ".git-credentials", "credentials.json",
 					     "service-account.json", ".htpasswd", "secrets.yml",
 					     "secrets.yaml", "secrets.json", NULL };
-	for (size_t i = 0; names[i]; i++)
-		if (lint_str_eq(b, names[i]))
-			return 1;
+	/* the first bytes of the names */
+	static const unsigned char name_first[256] = { ['i'] = 1, ['.'] = 1, ['c'] = 1, ['s'] = 1 };
+	if (name_first[(unsigned char)b[0]])
+		for (size_t i = 0; names[i]; i++)
+			if (lint_str_eq(b, names[i]))
+				return 1;
+	/* every suffix below holds a dot */
+	if (!memchr(path, '.', plen))
+		return 0;
 	static const char *const ext[] = { ".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", NULL };
 	if (lint_str_has_any_suffix(b, ext))
 		return 1;
-	return lint_str_has_suffix(path, ".aws/credentials") || lint_str_has_suffix(path, ".docker/config.json") ||
-	       lint_str_has_suffix(path, ".kube/config");
+	return ends_with(path, plen, ".aws/credentials") ||
+	       ends_with(path, plen, ".docker/config.json") ||
+	       ends_with(path, plen, ".kube/config");
 }
