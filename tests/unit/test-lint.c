@@ -14,6 +14,7 @@
 #include "analyze/lint.h"
 #include "base/arena.h"
 #include "ref/ref.h"
+#include "shell/shell.h"
 #include "tap.h"
 
 struct rule_case {
@@ -971,9 +972,34 @@ static void test_secret_path(void)
 			   cases[i].path);
 }
 
+/* lint_unquote's short cut for plain words against the shell lexer it stands for. */
+static void test_unquote(void)
+{
+	static const char alphabet[] = "aZ09._-/:@+=,{}~*?#%!&;|<>()[]^ \t'\"$\\\x80\xc3\xa9";
+	unsigned long long x = 0x5851f42d4c957f2dULL;
+	size_t plain = 0, disagree = 0;
+	for (int i = 0; i < 20000; i++) {
+		char w[16];
+		random_word(w, 0, 12, i % 2 ? alphabet : "aZ9._-/:@+=,{}~", &x);
+		struct kiln_shell_lex lex = { .escape = '\\', .flags = KILN_SHELL_SKIP_UNSET_ENV };
+		char *want = NULL;
+		if (kiln_shell_process_word(&lex, w, NULL, &want, NULL) < 0)
+			want = strdup(w);
+		char *got = lint_unquote(w);
+		plain += strcmp(w, got) == 0;
+		if ((!want || !got || strcmp(want, got)) && disagree++ < 5)
+			tap_diag("lint_unquote('%s') = '%s', lexer '%s'", w, got, want);
+		free(want);
+		free(got);
+	}
+	tap_ok(disagree == 0 && plain > 10000 && plain < 20000,
+	       "20000 random words: %zu unchanged, %zu answers differ", plain, disagree);
+}
+
 int main(void)
 {
 	test_rule_table();
+	test_unquote();
 	test_secret_path();
 	test_sort_findings();
 	test_messages();

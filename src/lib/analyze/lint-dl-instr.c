@@ -6,18 +6,8 @@
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
 #include "base/arena.h"
-#include "shell/shell.h"
 
 /* hadolint's rules on instructions other than RUN (docs/lint-rules.md). */
-
-static char *unquote_word(const char *w)
-{
-	struct kiln_shell_lex lex = { .escape = '\\', .flags = KILN_SHELL_SKIP_UNSET_ENV };
-	char *out = NULL;
-	if (kiln_shell_process_word(&lex, w, NULL, &out, NULL) < 0)
-		return kiln_strdup(w);
-	return out;
-}
 
 static const char *strip_quotes(const char *s, char *buf, size_t n)
 {
@@ -344,7 +334,7 @@ static void dl3048(struct lint_file *f, size_t i)
 {
 	const struct lint_instr *in = &f->instrs[i];
 	for (size_t k = 0; 3 * k < in->node->n_args; k++) {
-		cleanup_free char *key = unquote_word(lint_text(&in->node->args[3 * k]));
+		cleanup_free char *key = lint_unquote(lint_text(&in->node->args[3 * k]));
 		if (!key) {
 			f->nomem = 1;
 			return;

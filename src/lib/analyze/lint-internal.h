@@ -104,7 +104,9 @@ struct lint_file {
 	size_t n_instrs;
 	struct lint_stage *stages;
 	size_t n_stages;
-	struct kiln_strv global_args; /* NAME=default of ARGs before the first FROM ("NAME" without) */
+	/* NAME=default of ARGs before the first FROM ("NAME" without): the AST's or the arena's */
+	const char **global_args;
+	size_t n_global_args;
 	/* the model's: instructions, stages and their strings (those not borrowed
 	 * from the AST, which outlives the model), every RUN script */
 	struct kiln_arena *arena;
@@ -129,6 +131,8 @@ struct lint_file {
 /* Model (lint-model.c). */
 int lint_model_build(struct lint_file *f, struct kiln_error *err);
 void lint_model_release(struct lint_file *f);
+/** The word with its quotes removed, nothing expanded (heap; NULL when out of memory). */
+char *lint_unquote(const char *w);
 /** The value of build arg `name` (name[0..len)) from the options, the last one given; NULL if none. */
 const char *lint_build_arg(const struct lint_file *f, const char *name, size_t len);
 /** The C string of an AST text ("" when it holds a NUL byte). Inline: the rules ask it of

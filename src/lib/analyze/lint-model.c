@@ -254,9 +254,19 @@ int lint_imgref_parse(const char *ref, struct lint_imgref *ret)
 	return 0;
 }
 
-/* Remove the quotes of an ARG default or similar word without expanding. */
-static char *unquote(const char *w)
+/* Bytes that the shell lexer copies as they are: printable ASCII but quotes, `$` and `\`. */
+static int plain_word(const char *w)
 {
+	for (; *w; w++)
+		if (*w <= ' ' || *w >= 0x7f || *w == '\'' || *w == '"' || *w == '$' || *w == '\\')
+			return 0;
+	return 1;
+}
+
+char *lint_unquote(const char *w)
+{
+	if (plain_word(w))
+		return kiln_strdup(w); /* what the lexer would give */
 	struct kiln_shell_lex lex = { .escape = '\\', .flags = KILN_SHELL_SKIP_UNSET_ENV };
 	char *out = NULL;
 	if (kiln_shell_process_word(&lex, w, NULL, &out, NULL) < 0)
@@ -264,33 +274,55 @@ static char *unquote(const char *w)
 	return out;
 }
 
+/* a + b + c in the model arena */
+static const char *arena_concat3(struct kiln_arena *a, const char *x, size_t xn, const char *y,
+				 const char *z)
+{
+	size_t yn = strlen(y), zn = strlen(z);
+	char *s = kiln_arena_array_uninit(a, xn + yn + zn + 1, 1);
+	if (s) {
+		memcpy(s, x, xn);
+		memcpy(s + xn, y, yn);
+		memcpy(s + xn + yn, z, zn + 1);
+	}
+	return s;
+}
+
+/* NAME=default of the ARGs before the first FROM, the AST's words where they are as written. */
 static int global_args(struct lint_file *f, struct kiln_error *err)
 {
+	size_t n = 0;
+	for (size_t i = 0; i < f->ast->n_nodes && f->ast->nodes[i].cmd != KILN_DF_FROM; i++)
+		if (f->ast->nodes[i].cmd == KILN_DF_ARG)
+			n += f->ast->nodes[i].n_args;
+	if (!n)
+		return 0;
+	if (!(f->global_args = kiln_arena_array_uninit(f->arena, n, sizeof(*f->global_args))))
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	for (size_t i = 0; i < f->ast->n_nodes; i++) {
-		const struct kiln_df_node *n = &f->ast->nodes[i];
-		if (n->cmd == KILN_DF_FROM)
+		const struct kiln_df_node *nd = &f->ast->nodes[i];
+		if (nd->cmd == KILN_DF_FROM)
 			break;
-		if (n->cmd != KILN_DF_ARG)
+		if (nd->cmd != KILN_DF_ARG)
 			continue;
-		for (size_t a = 0; a < n->n_args; a++) {
-			const char *w = lint_text(&n->args[a]);
+		for (size_t a = 0; a < nd->n_args; a++) {
+			const char *w = lint_text(&nd->args[a]);
 			const char *eq = strchr(w, '=');
 			size_t nl = eq ? (size_t)(eq - w) : strlen(w);
 			const char *bv = lint_build_arg(f, w, nl);
-			char *e;
+			const char *e = w; /* no default, or one without quotes to remove */
 			if (bv) {
 				/* a build arg replaces the default of a declared global ARG */
-				e = kiln_asprintf("%.*s=%s", (int)nl, w, bv);
-			} else if (eq) {
-				cleanup_free char *v = unquote(eq + 1);
+				e = arena_concat3(f->arena, w, nl, "=", bv);
+			} else if (eq && !plain_word(eq + 1)) {
+				cleanup_free char *v = lint_unquote(eq + 1);
 				if (!v)
 					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-				e = kiln_asprintf("%.*s=%s", (int)(eq - w), w, v);
-			} else {
-				e = kiln_strdup(w);
+				e = arena_concat3(f->arena, w, nl, "=", v);
 			}
-			if (!e || kiln_strv_push_owned(&f->global_args, e) < 0)
+			if (!e)
 				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+			f->global_args[f->n_global_args++] = e;
 		}
 	}
 	return 0;
@@ -304,10 +336,10 @@ static const char *expand_image(struct lint_file *f, const char *image)
 	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *env = NULL;
 	if (kiln_shell_envlist_new(&env, NULL) < 0)
 		return NULL;
-	for (size_t i = 0; i < f->global_args.len; i++) {
-		if (!strchr(f->global_args.items[i], '='))
+	for (size_t i = 0; i < f->n_global_args; i++) {
+		if (!strchr(f->global_args[i], '='))
 			continue;
-		if (kiln_shell_envlist_put(env, f->global_args.items[i], NULL) < 0)
+		if (kiln_shell_envlist_put(env, f->global_args[i], NULL) < 0)
 			return NULL;
 	}
 	struct kiln_shell_env e = kiln_shell_envlist_env(env);
@@ -487,11 +519,11 @@ static int mark_needed(struct lint_file *f)
 int lint_model_build(struct lint_file *f, struct kiln_error *err)
 {
 	const struct kiln_df_ast *ast = f->ast;
+	if (!(f->arena = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK)))
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	int r = global_args(f, err);
 	if (r < 0)
 		return r;
-	if (!(f->arena = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK)))
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	f->instrs = kiln_arena_array(f->arena, ast->n_nodes ? ast->n_nodes : 1, sizeof(*f->instrs));
 	size_t n_from = 0;
 	for (size_t i = 0; i < ast->n_nodes; i++)
@@ -569,7 +601,8 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 void lint_model_release(struct lint_file *f)
 {
 	/* the scripts' commands and words are the arena's too */
-	kiln_strv_release(&f->global_args);
+	f->global_args = NULL;
+	f->n_global_args = 0;
 	kiln_arena_free(f->arena);
 	f->arena = NULL;
 	f->instrs = NULL;
