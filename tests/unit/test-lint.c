@@ -996,9 +996,23 @@ static void test_unquote(void)
 	       "20000 random words: %zu unchanged, %zu answers differ", plain, disagree);
 }
 
+/* The unpinned names of a message: up to five, then how many more. */
+static void test_unpinned_names(void)
+{
+	const char *df = "FROM a:1\n"
+			 "RUN apt-get install -y --no-install-recommends a b c d e f g && "
+			 "apk add --no-cache x y\n";
+	char *all = NULL;
+	TAP_OK(fires(df, NULL, "DL3008", &all) == 1, "DL3008 fires");
+	TAP_OK(all && strstr(all, "installs a, b, c, d, e and 2 more without a pinned version") &&
+	       strstr(all, "installs x, y without a pinned version"), "five names, then a count");
+	free(all);
+}
+
 int main(void)
 {
 	test_rule_table();
+	test_unpinned_names();
 	test_unquote();
 	test_secret_path();
 	test_sort_findings();

@@ -260,10 +260,16 @@ static int secret_name(const char *name)
 					     "secret",  "token",      "username", NULL };
 	static const unsigned char part_first[256] = { ['a'] = 1, ['c'] = 1, ['p'] = 1,
 						       ['s'] = 1, ['t'] = 1, ['u'] = 1 };
+	/* the first letters of known[] (lower case): most names begin otherwise */
+	static const unsigned char known_first[256] = {
+		['a'] = 1, ['c'] = 1, ['d'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+		['n'] = 1, ['o'] = 1, ['p'] = 1, ['s'] = 1, ['v'] = 1,
+	};
 	int first = tolower((unsigned char)name[0]);
-	for (size_t i = 0; known[i]; i++)
-		if (first == tolower((unsigned char)known[i][0]) && strcasecmp(name, known[i]) == 0)
-			return 1;
+	if (known_first[(unsigned char)first])
+		for (size_t i = 0; known[i]; i++) /* known[i][0] is an upper-case letter */
+			if (first == (known[i][0] | 0x20) && strcasecmp(name, known[i]) == 0)
+				return 1;
 	char low[256];
 	size_t n = strlen(name);
 	if (n >= sizeof(low))

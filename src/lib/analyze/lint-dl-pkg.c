@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
 #include "base/arena.h"
-#include "base/buf.h"
 
 /* hadolint's package manager rules: flags, pinning and caches. */
 
@@ -73,19 +73,28 @@ static void operands_after(const struct lint_sh_cmd *c, const char *const *subs,
 	}
 }
 
-/* "a, b, c" (at most a few names) for messages. */
-static char *name_list(const struct names *v)
+/* "a, b, c" (at most 5 names, then " and N more") for messages, in the model arena. */
+static char *name_list(struct lint_file *f, const struct names *v)
 {
-	struct kiln_buf b = KILN_BUF_INIT;
-	for (size_t i = 0; i < v->len && i < 5; i++)
-		if ((i && kiln_buf_addstr(&b, ", ") < 0) || kiln_buf_addstr(&b, v->v[i]) < 0)
-			goto fail;
-	if (v->len > 5 && kiln_buf_addf(&b, " and %zu more", v->len - 5) < 0)
-		goto fail;
-	return kiln_buf_detach(&b, NULL);
-fail:
-	kiln_buf_release(&b);
-	return NULL;
+	size_t shown = v->len < 5 ? v->len : 5, total = 0, len[5];
+	for (size_t i = 0; i < shown; i++)
+		total += (i ? 2 : 0) + (len[i] = strlen(v->v[i]));
+	char more[48] = "";
+	int more_len = v->len > 5 ? snprintf(more, sizeof(more), " and %zu more", v->len - 5) : 0;
+	char *s = kiln_arena_array_uninit(f->arena, total + (size_t)more_len + 1, 1);
+	if (!s)
+		return NULL;
+	char *o = s;
+	for (size_t i = 0; i < shown; i++) {
+		if (i) {
+			memcpy(o, ", ", 2);
+			o += 2;
+		}
+		memcpy(o, v->v[i], len[i]);
+		o += len[i];
+	}
+	memcpy(o, more, (size_t)more_len + 1);
+	return s;
 }
 
 static void report_unpinned(struct lint_file *f, size_t i, const char *rule,
@@ -93,14 +102,13 @@ static void report_unpinned(struct lint_file *f, size_t i, const char *rule,
 {
 	if (!v->len)
 		return;
-	char *names = name_list(v);
+	const char *names = name_list(f, v);
 	if (!names) {
 		f->nomem = 1;
 		return;
 	}
 	lint_emit(f, rule, (int)i, f->instrs[i].line, "%s installs %s without a pinned version: write %s",
 		  tool, names, how);
-	free(names);
 }
 
 static int has_sub(const struct lint_sh_cmd *c, const char *sub, const char *const *vf)
