@@ -66,6 +66,9 @@ static const struct sh_case buf_cases[] = {
 	  0, 0 },
 	{ "command -v n; command o; apk p; zip q; if r; then s; fi; until t; do u; done",
 	  "command -v n|command o|o|apk p|zip q|r|s|t|u", 0, 0 },
+	/* words read at once by their first byte, or after the operators had their look */
+	{ "\\x 12 3>f 4<g 5 6>(h) 7x", "h|x 12 5 /dev/fd/63 7x", 0, 0 },
+	{ "a\\\nb c\t#d\n\\\ne", "ab c|e", 0, 0 },
 };
 
 static char *describe(const struct lint_sh_script *s)

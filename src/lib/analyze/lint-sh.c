@@ -80,10 +80,15 @@ static const char *base_name(const char *s)
 	return sl ? sl + 1 : s;
 }
 
-static int is_word_end(char c)
+/* the bytes that end a word: a table, as every byte of a word is looked up */
+static const unsigned char word_end[256] = {
+	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [';'] = 1, ['&'] = 1,
+	['|'] = 1, ['('] = 1,  [')'] = 1,  ['<'] = 1,  ['>'] = 1,
+};
+
+static inline int is_word_end(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' || c == '&' || c == '|' ||
-	       c == '(' || c == ')' || c == '<' || c == '>';
+	return word_end[(unsigned char)c];
 }
 
 /* Find the end of a balanced (...) starting after the opening '('; returns
@@ -568,115 +573,135 @@ static void redirection(struct parser *p)
 	p->redirect_pending = 1;
 }
 
-static void run_parser(struct parser *p)
+/*
+ * What a byte other than a word's first does at p->i (blanks, separators,
+ * comments, redirections, parentheses): 1 when it was taken, 0 when a word
+ * starts there after all (a backslash, digits that are no redirection).
+ */
+static int take_operator(struct parser *p, char c)
 {
 	const char *s = p->s;
 	size_t len = p->len;
-	while (p->i < len && !p->nomem) {
-		char c = s[p->i];
-		if (c == ' ' || c == '\t' || c == '\r') {
+	if (c == ' ' || c == '\t' || c == '\r') {
+		p->i++;
+		return 1;
+	}
+	if (c == '\\' && p->i + 1 < len && s[p->i + 1] == '\n') {
+		p->i += 2;
+		return 1;
+	}
+	if (c == '\n') {
+		end_command(p, SEP_END);
+		p->i++;
+		if (p->n_hd)
+			skip_heredocs(p);
+		return 1;
+	}
+	if (c == '#') {
+		while (p->i < len && s[p->i] != '\n')
 			p->i++;
-			continue;
-		}
-		if (c == '\\' && p->i + 1 < len && s[p->i + 1] == '\n') {
+		return 1;
+	}
+	char n = p->i + 1 < len ? s[p->i + 1] : 0;
+	if ((c == '&' && n == '&') || (c == '|' && n == '|')) {
+		end_command(p, SEP_LIST);
+		p->i += 2;
+		return 1;
+	}
+	if (c == '|') {
+		int in_pat = p->n_case && p->case_state[p->n_case - 1] == CASE_PATTERN;
+		if (!in_pat)
+			end_command(p, SEP_PIPE);
+		p->i += n == '&' ? 2 : 1;
+		return 1;
+	}
+	if (c == ';') {
+		end_command(p, SEP_END);
+		if (n == ';' || n == '&') {
 			p->i += 2;
-			continue;
+			if (p->n_case)
+				p->case_state[p->n_case - 1] = CASE_PATTERN;
+			return 1;
 		}
-		if (c == '\n') {
-			end_command(p, SEP_END);
-			p->i++;
-			if (p->n_hd)
-				skip_heredocs(p);
-			continue;
-		}
-		if (c == '#') {
-			while (p->i < len && s[p->i] != '\n')
-				p->i++;
-			continue;
-		}
-		char n = p->i + 1 < len ? s[p->i + 1] : 0;
-		if ((c == '&' && n == '&') || (c == '|' && n == '|')) {
-			end_command(p, SEP_LIST);
-			p->i += 2;
-			continue;
-		}
-		if (c == '|') {
-			int in_pat = p->n_case && p->case_state[p->n_case - 1] == CASE_PATTERN;
-			if (!in_pat)
-				end_command(p, SEP_PIPE);
-			p->i += n == '&' ? 2 : 1;
-			continue;
-		}
-		if (c == ';') {
-			end_command(p, SEP_END);
-			if (n == ';' || n == '&') {
-				p->i += 2;
-				if (p->n_case)
-					p->case_state[p->n_case - 1] = CASE_PATTERN;
-				continue;
-			}
-			p->i++;
-			continue;
-		}
-		if (c == '&' && n == '>') {
-			p->i++;
-			redirection(p);
-			continue;
-		}
-		if (c == '&') {
-			end_command(p, SEP_END);
-			p->i++;
-			continue;
-		}
-		if ((c == '<' || c == '>') && n == '(') {
-			size_t e = match_paren(s, len, p->i + 2);
-			sub_parse(p, s + p->i + 2, e - (p->i + 2));
-			p->i = e < len ? e + 1 : len;
-			static char dev_fd[] = "/dev/fd/63"; /* copied when kept, never written */
-			handle_word(p, dev_fd, sizeof(dev_fd) - 1, LINT_SH_EXPAND, 0);
-			continue;
-		}
-		if (c == '<' || c == '>') {
-			redirection(p);
-			continue;
-		}
-		if (c == '(') {
-			p->i++;
-			if (p->n_words == 1) {
-				/* name () { ...; }: a function definition header */
-				size_t j = p->i;
-				while (j < len && (s[j] == ' ' || s[j] == '\t'))
-					j++;
-				if (j < len && s[j] == ')') {
-					p->n_words = 0;
-					p->i = j + 1;
-					continue;
-				}
-			}
-			end_command(p, SEP_END);
-			continue;
-		}
-		if (c == ')') {
-			p->i++;
-			if (p->n_case && p->case_state[p->n_case - 1] == CASE_PATTERN) {
-				p->case_state[p->n_case - 1] = CASE_BODY;
-				continue;
-			}
-			end_command(p, SEP_END);
-			continue;
-		}
-		if (isdigit((unsigned char)c)) {
+		p->i++;
+		return 1;
+	}
+	if (c == '&' && n == '>') {
+		p->i++;
+		redirection(p);
+		return 1;
+	}
+	if (c == '&') {
+		end_command(p, SEP_END);
+		p->i++;
+		return 1;
+	}
+	if ((c == '<' || c == '>') && n == '(') {
+		size_t e = match_paren(s, len, p->i + 2);
+		sub_parse(p, s + p->i + 2, e - (p->i + 2));
+		p->i = e < len ? e + 1 : len;
+		static char dev_fd[] = "/dev/fd/63"; /* copied when kept, never written */
+		handle_word(p, dev_fd, sizeof(dev_fd) - 1, LINT_SH_EXPAND, 0);
+		return 1;
+	}
+	if (c == '<' || c == '>') {
+		redirection(p);
+		return 1;
+	}
+	if (c == '(') {
+		p->i++;
+		if (p->n_words == 1) {
+			/* name () { ...; }: a function definition header */
 			size_t j = p->i;
-			while (j < len && isdigit((unsigned char)s[j]))
+			while (j < len && (s[j] == ' ' || s[j] == '\t'))
 				j++;
-			if (j < len && (s[j] == '<' || s[j] == '>')) {
-				p->i = j;
-				if (j + 1 < len && s[j + 1] == '(')
-					continue;
-				redirection(p);
-				continue;
+			if (j < len && s[j] == ')') {
+				p->n_words = 0;
+				p->i = j + 1;
+				return 1;
 			}
 		}
+		end_command(p, SEP_END);
+		return 1;
+	}
+	if (c == ')') {
+		p->i++;
+		if (p->n_case && p->case_state[p->n_case - 1] == CASE_PATTERN) {
+			p->case_state[p->n_case - 1] = CASE_BODY;
+			return 1;
+		}
+		end_command(p, SEP_END);
+		return 1;
+	}
+	if (isdigit((unsigned char)c)) {
+		size_t j = p->i;
+		while (j < len && isdigit((unsigned char)s[j]))
+			j++;
+		if (j < len && (s[j] == '<' || s[j] == '>')) {
+			p->i = j;
+			if (j + 1 < len && s[j + 1] == '(')
+				return 1;
+			redirection(p);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void run_parser(struct parser *p)
+{
+	/* the bytes take_operator() looks at: a word that begins with another byte (most
+	 * do) is read at once */
+	static const unsigned char special[256] = {
+		[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, ['\\'] = 1, ['#'] = 1, ['&'] = 1,
+		['|'] = 1, [';'] = 1,  ['<'] = 1,  ['>'] = 1,  ['('] = 1,   [')'] = 1, ['0'] = 1,
+		['1'] = 1, ['2'] = 1,  ['3'] = 1,  ['4'] = 1,  ['5'] = 1,   ['6'] = 1, ['7'] = 1,
+		['8'] = 1, ['9'] = 1,
+	};
+	while (p->i < p->len && !p->nomem) {
+		char c = p->s[p->i];
+		if (special[(unsigned char)c] && take_operator(p, c))
+			continue;
 		size_t start = p->wend;
 		unsigned fl = read_word(p);
 		if (!p->nomem)
