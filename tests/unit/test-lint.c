@@ -866,6 +866,11 @@ static void test_flag(void)
 	n.n_flags = 6;
 	TAP_OK(!lint_flag(&n, "from"),
 	       "names with a NUL byte, unterminated or with a dash more are other names");
+	n.n_flags = 0;
+	TAP_OK(!lint_flag(&n, "from") && !lint_flag(&n, "link"), "a node without flags");
+	TAP_OK(lint_str_has_suffix("a.tar.gz", ".gz") && lint_str_has_suffix("gz", "gz") &&
+	       !lint_str_has_suffix("z", ".gz") && lint_str_has_suffix("x", ""),
+	       "suffixes");
 }
 
 /* One message through lint_emit, compared with what snprintf makes of the same format. */

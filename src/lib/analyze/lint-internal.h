@@ -143,8 +143,13 @@ static inline const char *lint_text(const struct kiln_df_text *t)
 		return "";
 	return t->str;
 }
-/** A flag value of an instruction, or NULL ("from" for --from). */
-const char *lint_flag(const struct kiln_df_node *n, const char *name);
+/** A flag value of an instruction, or NULL ("from" for --from; name_len: its length). */
+const char *lint_flag_n(const struct kiln_df_node *n, const char *name, size_t name_len);
+/* Inline: most nodes have no flags, and a literal name is measured by the compiler. */
+static inline const char *lint_flag(const struct kiln_df_node *n, const char *name)
+{
+	return n->n_flags ? lint_flag_n(n, name, strlen(name)) : NULL;
+}
 /** Whether a base image name is a stage of this file before stage `before`; the index or -1. */
 int lint_stage_by_name(const struct lint_file *f, const char *name, size_t before);
 /**
@@ -210,7 +215,12 @@ int lint_set_has(const struct lint_set *s, const char *key, size_t len);
 void lint_set_release(struct lint_set *s);
 
 /* Helpers shared by rules. */
-int lint_str_has_suffix(const char *s, const char *suffix);
+/* inline: the suffixes are literals, whose length and comparison the compiler works out */
+static inline int lint_str_has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
 /** Whether s ends with one of the NULL-terminated suffixes (s measured once). */
 int lint_str_has_any_suffix(const char *s, const char *const *suffixes);
 /* strcmp() == 0 with the first bytes compared first, for scans of name lists */

@@ -19,9 +19,8 @@ const char *lint_build_arg(const struct lint_file *f, const char *name, size_t l
 	return v;
 }
 
-const char *lint_flag(const struct kiln_df_node *n, const char *name)
+const char *lint_flag_n(const struct kiln_df_node *n, const char *name, size_t nl)
 {
-	size_t nl = strlen(name);
 	for (size_t i = 0; i < n->n_flags; i++) {
 		/*
 		 * BuildKit's flag names are the words after "--", compared exactly.
@@ -37,12 +36,6 @@ const char *lint_flag(const struct kiln_df_node *n, const char *name)
 		return n->flags[i].has_value ? lint_text(&n->flags[i].value) : "";
 	}
 	return NULL;
-}
-
-int lint_str_has_suffix(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && memcmp(s + a - b, suffix, b) == 0;
 }
 
 /* a suffix that begins with '.' at one of s's dots (n_dots of them at dots[]) */
