@@ -775,6 +775,26 @@ static void test_any_suffix(void)
 	       "20000 random words: %zu end with a suffix, %zu answers differ", matched, disagree);
 }
 
+/* lint_str_has_any_ext (the last dot only) against the general suffix test, on extensions. */
+static void test_any_ext(void)
+{
+	static const char *const exts[] = { ".gz", ".tgz", ".t", ".Z", ".tar", NULL };
+	static const char alphabet[] = "atgz.Zr/";
+	unsigned long long x = 0x2545f4914f6cdd1dULL;
+	size_t matched = 0, disagree = 0;
+	for (int i = 0; i < 20000; i++) {
+		char word[24];
+		random_word(word, 0, 22, alphabet, &x);
+		int got = lint_str_has_any_ext(word, exts);
+		matched += got;
+		if (got != lint_str_has_any_suffix(word, exts) && disagree++ < 5)
+			tap_diag("lint_str_has_any_ext('%s') = %d", word, got);
+	}
+	tap_ok(disagree == 0 && matched > 100,
+	       "20000 random words: %zu end with an extension, %zu answers differ", matched,
+	       disagree);
+}
+
 /* Parts split in place: in the struct's buffer, or in a heap copy for a long reference. */
 static void test_imgref(void)
 {
@@ -1029,6 +1049,7 @@ int main(void)
 	test_rule_find();
 	test_hub_name_short_cut();
 	test_any_suffix();
+	test_any_ext();
 	test_severity_and_threshold();
 	test_config_errors();
 	test_formats();

@@ -158,7 +158,7 @@ static int is_archive(const char *p)
 {
 	static const char *const ext[] = { ".tar", ".Z",   ".bz2", ".gz",  ".lz",  ".lzma", ".tZ", ".tb2",
 					   ".tbz", ".tbz2", ".tgz", ".tlz", ".tpz", ".txz",  ".xz",  NULL };
-	return lint_str_has_any_suffix(p, ext);
+	return lint_str_has_any_ext(p, ext);
 }
 
 static void dl3020(struct lint_file *f, size_t i)

@@ -102,7 +102,7 @@ static int is_archive_name(const char *p)
 {
 	static const char *const ext[] = { ".tar", ".Z",   ".bz2", ".gz",  ".lz",  ".lzma", ".tZ", ".tb2",
 					   ".tbz", ".tbz2", ".tgz", ".tlz", ".tpz", ".txz",  ".xz",  NULL };
-	return lint_str_has_any_suffix(p, ext);
+	return lint_str_has_any_ext(p, ext);
 }
 
 static int extracts(const struct lint_sh_cmd *c, const char *archive)

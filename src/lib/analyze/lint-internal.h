@@ -223,6 +223,12 @@ static inline int lint_str_has_suffix(const char *s, const char *suffix)
 }
 /** Whether s ends with one of the NULL-terminated suffixes (s measured once). */
 int lint_str_has_any_suffix(const char *s, const char *const *suffixes);
+/**
+ * lint_str_has_any_suffix() for extensions: each of `exts` is a '.' and
+ * then bytes without a '.' (".gz", not ".tar.gz"), so only s's last dot
+ * needs looking at.
+ */
+int lint_str_has_any_ext(const char *s, const char *const *exts);
 /* strcmp() == 0 with the first bytes compared first, for scans of name lists */
 static inline int lint_str_eq(const char *a, const char *b)
 {

@@ -647,7 +647,7 @@ int lint_secret_path(const char *path)
 	if (!memchr(path, '.', plen))
 		return 0;
 	static const char *const ext[] = { ".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", NULL };
-	if (lint_str_has_any_suffix(b, ext))
+	if (lint_str_has_any_ext(b, ext))
 		return 1;
 	return ends_with(path, plen, ".aws/credentials") ||
 	       ends_with(path, plen, ".docker/config.json") ||

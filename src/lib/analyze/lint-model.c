@@ -49,6 +49,18 @@ static int dot_suffix_at(const char *s, const size_t *dots, size_t n_dots, const
 	return 0;
 }
 
+int lint_str_has_any_ext(const char *s, const char *const *exts)
+{
+	/* an extension without a dot of its own can only end s at s's last dot */
+	const char *dot = strrchr(s, '.');
+	if (!dot)
+		return 0;
+	for (size_t i = 0; exts[i]; i++)
+		if (dot[1] == exts[i][1] && strcmp(dot, exts[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int lint_str_has_any_suffix(const char *s, const char *const *suffixes)
 {
 	/*
