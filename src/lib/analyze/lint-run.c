@@ -857,8 +857,12 @@ int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
 		b.opts[i] = *opts;
 		b.opts[i].context_dir = in[i].context_dir;
 		b.opts[i].dockerfile_path = in[i].dockerfile_path;
-		b.reps[i] = kiln_calloc(1, sizeof(*b.reps[i]));
-		if (!b.reps[i] || !(b.reps[i]->file = kiln_strdup(name))) {
+		/* the report and its file name in one block (kiln_lint_report_free knows) */
+		size_t nl = strlen(name);
+		b.reps[i] = kiln_calloc(1, sizeof(*b.reps[i]) + nl + 1);
+		if (b.reps[i])
+			b.reps[i]->file = memcpy(b.reps[i] + 1, name, nl + 1);
+		if (!b.reps[i]) {
 			b.n++;
 			batch_release(&b);
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -903,7 +907,8 @@ void kiln_lint_report_free(struct kiln_lint_report *r)
 		kiln_arena_free(r->strings); /* the findings and their strings */
 	else
 		free(r->findings);
-	free(r->file);
+	if (r->file != (char *)(r + 1)) /* else the name came with the report */
+		free(r->file);
 	kiln_strv_release(&r->notes);
 	free(r);
 }
