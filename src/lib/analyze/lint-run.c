@@ -196,9 +196,7 @@ static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, char
 /* A message in the arena a (NULL: a heap string): formatted once on the stack when it fits. */
 static char *format_msg(struct kiln_arena *a, const char *fmt, va_list ap)
 {
-	/* most messages are a fixed text or one string: no printf for those */
-	if (!strchr(fmt, '%'))
-		return msg_dup(a, fmt, strlen(fmt));
+	/* most messages are a fixed text or a few strings and numbers: no printf for those */
 	char *m = NULL;
 	int simple = format_simple(a, fmt, ap, &m);
 	if (simple)

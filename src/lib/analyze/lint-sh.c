@@ -39,11 +39,12 @@ struct parser {
 	char **words_stack;
 	unsigned *wflags_stack;
 	int next_in_pipe;
-	const char *hd_delim[MAX_HEREDOCS];
-	size_t hd_len[MAX_HEREDOCS];
-	int hd_strip[MAX_HEREDOCS];
+	/* stacks of parse_text(), not zeroed with the struct: read only below n_hd, n_case */
+	const char **hd_delim; /* [MAX_HEREDOCS] */
+	size_t *hd_len;
+	int *hd_strip;
 	int n_hd;
-	int case_state[MAX_CASE];
+	int *case_state; /* [MAX_CASE] */
 	int n_case;
 	int skip_header;    /* for/select header: words up to the separator */
 	int test_skip;      /* inside [[ ... ]] */
@@ -700,6 +701,10 @@ static void run_parser(struct parser *p)
 	};
 	while (p->i < p->len && !p->nomem) {
 		char c = p->s[p->i];
+		if (c == ' ') { /* the most common byte between words */
+			p->i++;
+			continue;
+		}
 		if (special[(unsigned char)c] && take_operator(p, c))
 			continue;
 		size_t start = p->wend;
@@ -715,10 +720,15 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 	/* outside the parser struct, which is zeroed: these are written before being read */
 	char *words_stack[STACK_WORDS];
 	unsigned wflags_stack[STACK_WORDS];
+	const char *hd_delim[MAX_HEREDOCS];
+	size_t hd_len[MAX_HEREDOCS];
+	int hd_strip[MAX_HEREDOCS], case_state[MAX_CASE];
 	struct parser p = { .s = s, .len = len, .out = out, .depth = depth, .wrapped = wrapped,
 			    .arena = script_arena(out), .words_alloc = STACK_WORDS,
 			    .words = words_stack, .wflags = wflags_stack,
-			    .words_stack = words_stack, .wflags_stack = wflags_stack };
+			    .words_stack = words_stack, .wflags_stack = wflags_stack,
+			    .hd_delim = hd_delim, .hd_len = hd_len, .hd_strip = hd_strip,
+			    .case_state = case_state };
 	if (!p.arena)
 		return -KILN_ENOMEM;
 	p.wcap = len + 1;
