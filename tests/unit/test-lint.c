@@ -1034,9 +1034,57 @@ static void test_unpinned_names(void)
 	free(all);
 }
 
+/* The registry short cut: its yes must be the parser's, on cases and random names. */
+static void test_registry_name_short_cut(void)
+{
+	static const struct {
+		const char *name;
+		int yes;
+	} cases[] = {
+		{ "localhost/node", 1 },     { "localhost:5000/node:1", 1 },
+		{ "reg.example.com/a/b:1", 1 }, { "reg.example.com:443/a", 1 },
+		{ "reg:5000/a", 1 },         { "docker.io/library/node", 1 },
+		{ "index.docker.io/node", 1 }, { "reg.io/a:x.y-z_", 1 },
+		{ "reg:port/a", 0 },         { "a_b.c/x", 0 },
+		{ "-a.b/x", 0 },             { "reg.io/", 0 },
+		{ "reg.io/a:", 0 },          { "reg.io/a:.x", 0 },
+		{ "reg.io/X", 0 },           { "Reg.io/x", 0 },
+		{ "[::1]:5000/x", 0 },       { "reg.io/x@sha256:0123", 0 },
+		{ "node", 0 },               { "library/node:1", 0 },
+		{ "localhostx/node", 0 },    { "reg.io//x", 0 },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
+		int yes = lint_registry_name_valid(cases[i].name);
+		int valid = hub_parses(cases[i].name);
+		tap_ok(yes == cases[i].yes && (!yes || valid),
+		       "registry name '%s': short cut %d (want %d), parser %d", cases[i].name, yes,
+		       cases[i].yes, valid);
+	}
+	/* domain/path[:tag] from random pieces over the bytes that matter */
+	unsigned long long x = 0x2545f4914f6cdd1dULL;
+	size_t answered = 0, disagree = 0;
+	for (int i = 0; i < 60000; i++) {
+		char dom[8], path[8], tag[6], name[32];
+		random_word(dom, 1, 7, "ab1.-:5", &x);
+		random_word(path, 1, 7, "ab1._-/", &x);
+		random_word(tag, 0, 5, "ab1._-", &x);
+		snprintf(name, sizeof(name), "%s/%s%s%s", dom, path, *tag ? ":" : "", tag);
+		if (!lint_registry_name_valid(name))
+			continue;
+		answered++;
+		if (!hub_parses(name) && disagree++ < 5)
+			tap_diag("registry short cut accepts '%s', kiln_ref_parse does not", name);
+	}
+	tap_ok(disagree == 0 && answered > 100,
+	       "60000 random names: the registry short cut answered %zu, the parser disagreed "
+	       "on %zu",
+	       answered, disagree);
+}
+
 int main(void)
 {
 	test_rule_table();
+	test_registry_name_short_cut();
 	test_unpinned_names();
 	test_unquote();
 	test_secret_path();

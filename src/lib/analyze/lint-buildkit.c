@@ -53,10 +53,44 @@ int lint_hub_name_valid(const char *ref)
 	return kiln_ref_path_valid(ref, name_len) && (!colon || kiln_ref_tag_valid(colon + 1));
 }
 
+/*
+ * The same for a name on another registry ("ghcr.io/o/r:1", "localhost:5000/x"):
+ * a first component that names a registry and is a valid domain[:port], then a
+ * path and tag as above. Brackets (IPv6), upper case, a digest, a long name
+ * or anything else go to kiln_ref_parse.
+ */
+int lint_registry_name_valid(const char *ref)
+{
+	size_t len = strnlen(ref, 129), first_slash = 0;
+	if (len == 0 || len > 128)
+		return 0;
+	const char *colon = NULL; /* the last ':' after the last '/' */
+	for (size_t i = 0; i < len; i++) {
+		char c = ref[i];
+		if (c == '@' || c == '[' || (c >= 'A' && c <= 'Z'))
+			return 0;
+		if (c == '/') {
+			if (!first_slash)
+				first_slash = i;
+			colon = NULL;
+		} else if (c == ':') {
+			colon = ref + i;
+		}
+	}
+	if (!first_slash || !(memchr(ref, '.', first_slash) || memchr(ref, ':', first_slash) ||
+			      (first_slash == 9 && !memcmp(ref, "localhost", 9))))
+		return 0; /* a Docker Hub name: lint_hub_name_valid's */
+	if (!kiln_ref_domain_valid(ref, first_slash))
+		return 0;
+	const char *path = ref + first_slash + 1;
+	size_t path_len = (colon ? (size_t)(colon - ref) : len) - (first_slash + 1);
+	return kiln_ref_path_valid(path, path_len) && (!colon || kiln_ref_tag_valid(colon + 1));
+}
+
 static int ref_check(void *userdata, const char *ref, struct kiln_error *err)
 {
 	(void)userdata;
-	if (lint_hub_name_valid(ref))
+	if (lint_hub_name_valid(ref) || lint_registry_name_valid(ref))
 		return 0;
 	struct kiln_ref *r = NULL;
 	int rc = kiln_ref_parse(ref, 0, &r, err);

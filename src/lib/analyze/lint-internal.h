@@ -191,6 +191,8 @@ int lint_rules_buildkit(struct lint_file *f, struct kiln_error *err); /* lint-bu
  * reference hook; exposed for the unit test that checks it against the parser).
  */
 int lint_hub_name_valid(const char *ref);
+/** The same for names on another registry ("ghcr.io/o/r:1"); 0: ask kiln_ref_parse. */
+int lint_registry_name_valid(const char *ref);
 /* ShellCheck over the RUN scripts of several files at once (lint-shellcheck.c). */
 int lint_shellcheck(struct lint_file *const *files, size_t n_files, struct kiln_error *err);
 
