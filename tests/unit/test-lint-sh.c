@@ -143,5 +143,15 @@ int main(void)
 	       !lint_sh_is_operand(c, 1, NULL) &&
 	       lint_sh_first_operand(c, NULL) == 2, "flags of rm end at --");
 	lint_sh_script_release(&s);
+	/* the first operand without value flags (NULL) and with an empty list agree */
+	t = "x; x -a; x -a b; x - y; x -- -a; x -a --; x --; x -ab -- c; x --long=v w; x -- --";
+	TAP_OK(lint_sh_parse(t, strlen(t), &s, NULL) == 0 && s.n == 10, "parse operand cases");
+	static const size_t want[] = { 1, 2, 2, 1, 2, 3, 2, 3, 2, 2 };
+	static const char *const none[] = { NULL };
+	for (size_t i = 0; i < s.n && i < KILN_ARRAY_SIZE(want); i++)
+		TAP_OK(lint_sh_first_operand(&s.cmds[i], NULL) == want[i] &&
+		       lint_sh_first_operand(&s.cmds[i], none) == want[i],
+		       "first operand of command %zu", i);
+	lint_sh_script_release(&s);
 	return tap_done();
 }

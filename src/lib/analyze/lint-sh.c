@@ -1095,6 +1095,15 @@ int lint_sh_is_operand(const struct lint_sh_cmd *c, size_t i, const char *const 
 
 size_t lint_sh_first_operand(const struct lint_sh_cmd *c, const char *const *value_flags)
 {
+	if (!value_flags) {
+		/* no flag takes a value: the first word that is no flag, or the one after "--" */
+		for (size_t i = 1; i < c->argc; i++) {
+			const char *a = c->argv[i];
+			if (i > c->opt_end || (i < c->opt_end && !(a[0] == '-' && a[1])))
+				return i;
+		}
+		return c->argc;
+	}
 	for (size_t i = 1; i < c->argc; i++)
 		if (lint_sh_is_operand(c, i, value_flags))
 			return i;
