@@ -579,9 +579,15 @@ static unsigned occurrence(struct occurrences *o, const struct kiln_lint_finding
 static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 			   struct occurrences *occ, struct kiln_lint_report *rep, struct kiln_error *err)
 {
+	const char *prev_rule = NULL; /* rules often emit several findings in a row */
+	const struct kiln_lint_rule_info *prev_ri = NULL;
 	for (size_t i = 0; i < f->n_raw; i++) {
 		struct lint_raw *r = &f->raw[i];
-		const struct kiln_lint_rule_info *ri = kiln_lint_rule_find(r->rule);
+		int same = prev_rule && !strcmp(prev_rule, r->rule);
+		const struct kiln_lint_rule_info *ri =
+			same ? prev_ri : kiln_lint_rule_find(r->rule);
+		prev_rule = r->rule;
+		prev_ri = ri;
 		enum kiln_lint_family fam = family_of(r->rule, ri);
 		if (cfg_ignored(f->cfg, r->rule))
 			continue;
