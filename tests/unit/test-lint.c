@@ -171,6 +171,13 @@ static const struct rule_case cases[] = {
 	{ "DL3063", F, "FROM a:1 AS scratch\n", NULL },
 	{ "DL3063", NF, "FROM a:1 AS build\n", NULL },
 	{ "DL3064", F, "FROM a:1\nARG GITHUB_TOKEN\n", NULL },
+	/* known names (a sorted list scanned up to the first letter), suspicious parts */
+	{ "DL3064", F, "FROM a:1\nARG docker_email\n", NULL },
+	{ "DL3064", F, "FROM a:1\nARG CI_DEPLOY_USER\n", NULL },
+	{ "DL3064", F, "FROM a:1\nARG AWS_ACCESS_KEY_ID\nARG APPLICATION_KEY\n", NULL },
+	{ "DL3064", F, "FROM a:1\nARG Vault_Token\n", NULL },
+	{ "DL3064", F, "FROM a:1\nARG zz_secret\n", NULL },
+	{ "DL3064", NF, "FROM a:1\nARG VERSION\nARG DOCKER_HOST\nARG _x\nARG 9\n", NULL },
 	{ "DL3064", F, "FROM a:1\nENV DB_PASSWORD=x\n", NULL },
 	{ "DL3064", NF, "FROM a:1\nARG VERSION=1\nENV HOME=/x\n", NULL },
 	{ "DL3065", F, "FROM --platform=$TARGETPLATFORM a:1\n", NULL },

@@ -266,10 +266,14 @@ static int secret_name(const char *name)
 		['n'] = 1, ['o'] = 1, ['p'] = 1, ['s'] = 1, ['v'] = 1,
 	};
 	int first = tolower((unsigned char)name[0]);
-	if (known_first[(unsigned char)first])
-		for (size_t i = 0; known[i]; i++) /* known[i][0] is an upper-case letter */
-			if (first == (known[i][0] | 0x20) && strcasecmp(name, known[i]) == 0)
-				return 1;
+	/* known[] is sorted and begins with upper-case letters: the scan ends past first */
+	for (size_t i = 0; known_first[(unsigned char)first] && known[i]; i++) {
+		int k = known[i][0] | 0x20;
+		if (k > first)
+			break;
+		if (k == first && strcasecmp(name, known[i]) == 0)
+			return 1;
+	}
 	char low[256];
 	size_t n = strlen(name);
 	if (n >= sizeof(low))
