@@ -780,14 +780,6 @@ static const struct wrapper wrappers[] = {
 	{ "command", none_vf, 0, 0 },
 };
 
-static int flag_in(const char *name, size_t n, const char *const *list)
-{
-	for (size_t i = 0; list && list[i]; i++)
-		if (strlen(list[i]) == n && memcmp(list[i], name, n) == 0)
-			return 1;
-	return 0;
-}
-
 /* Index of the wrapped command in argv, or argc. */
 static size_t wrapped_index(const struct wrapper *w, char **argv, size_t argc)
 {
@@ -803,7 +795,7 @@ static size_t wrapped_index(const struct wrapper *w, char **argv, size_t argc)
 			const char *eq = strchr(a + 2, '=');
 			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
 			i++;
-			if (!eq && flag_in(a + 2, n, w->value_flags))
+			if (!eq && lint_sh_flag_in(a + 2, n, w->value_flags))
 				i++;
 			continue;
 		}
@@ -812,11 +804,11 @@ static size_t wrapped_index(const struct wrapper *w, char **argv, size_t argc)
 			 * by more text holds its value itself (-u0, -oL) */
 			size_t n = strlen(a + 1);
 			i++;
-			if (n == 1 && flag_in(a + 1, 1, w->value_flags))
+			if (n == 1 && lint_sh_flag_in(a + 1, 1, w->value_flags))
 				i++;
-			else if (n > 1 && flag_in(a + 1, 1, w->value_flags))
+			else if (n > 1 && lint_sh_flag_in(a + 1, 1, w->value_flags))
 				continue;
-			else if (n > 1 && flag_in(a + n, 1, w->value_flags))
+			else if (n > 1 && lint_sh_flag_in(a + n, 1, w->value_flags))
 				i++;
 			continue;
 		}
@@ -991,121 +983,4 @@ void lint_sh_script_release(struct lint_sh_script *s)
 	if (s->own_arena) /* the commands are the arena's, as are their words */
 		kiln_arena_free(s->arena);
 	*s = (struct lint_sh_script){ 0 };
-}
-
-/* ---- questions ---- */
-
-int lint_sh_has_arg(const struct lint_sh_cmd *c, const char *arg)
-{
-	for (size_t i = 1; i < c->argc; i++)
-		if (str_eq(c->argv[i], arg))
-			return 1;
-	return 0;
-}
-
-int lint_sh_has_arg_prefix(const struct lint_sh_cmd *c, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	for (size_t i = 1; i < c->argc; i++)
-		if (strncmp(c->argv[i], prefix, n) == 0)
-			return 1;
-	return 0;
-}
-
-int lint_sh_arg_is_flag(const struct lint_sh_cmd *c, size_t i)
-{
-	if (i == 0 || i >= c->argc || i >= c->opt_end)
-		return 0;
-	const char *a = c->argv[i];
-	return a[0] == '-' && a[1] && strcmp(a, "--") != 0;
-}
-
-int lint_sh_has_flag(const struct lint_sh_cmd *c, const char *flag)
-{
-	size_t fl = strlen(flag);
-	size_t end = c->opt_end;
-	for (size_t i = 1; i < end; i++) {
-		const char *a = c->argv[i];
-		if (a[0] != '-' || !a[1])
-			continue;
-		if (a[1] == '-') {
-			const char *eq = strchr(a + 2, '=');
-			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-			if (n == fl && memcmp(a + 2, flag, n) == 0)
-				return 1;
-		} else if (fl == 1 && strchr(a + 1, flag[0])) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
-const char *lint_sh_flag_value(const struct lint_sh_cmd *c, const char *flag)
-{
-	size_t fl = strlen(flag);
-	size_t end = c->opt_end;
-	for (size_t i = 1; i < end; i++) {
-		const char *a = c->argv[i];
-		if (a[0] != '-' || !a[1])
-			continue;
-		if (a[1] == '-') {
-			const char *eq = strchr(a + 2, '=');
-			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-			if (n == fl && memcmp(a + 2, flag, n) == 0)
-				return eq ? eq + 1 : (i + 1 < c->argc ? c->argv[i + 1] : NULL);
-		} else if (fl == 1) {
-			if (a[1] == flag[0] && a[2])
-				return a + 2;
-			size_t n = strlen(a + 1);
-			if (a[n] == flag[0])
-				return i + 1 < c->argc ? c->argv[i + 1] : NULL;
-		}
-	}
-	return NULL;
-}
-
-static int takes_value(const char *a, const char *const *value_flags)
-{
-	if (!value_flags || a[0] != '-' || !a[1])
-		return 0;
-	if (a[1] == '-') {
-		if (strchr(a, '='))
-			return 0;
-		return flag_in(a + 2, strlen(a + 2), value_flags);
-	}
-	size_t n = strlen(a + 1);
-	return flag_in(a + n, 1, value_flags);
-}
-
-int lint_sh_is_operand(const struct lint_sh_cmd *c, size_t i, const char *const *value_flags)
-{
-	if (i == 0 || i >= c->argc)
-		return 0;
-	size_t end = c->opt_end;
-	if (i == end)
-		return 0;
-	if (i > end)
-		return 1;
-	if (lint_sh_arg_is_flag(c, i))
-		return 0;
-	if (i > 1 && lint_sh_arg_is_flag(c, i - 1) && takes_value(c->argv[i - 1], value_flags))
-		return 0;
-	return 1;
-}
-
-size_t lint_sh_first_operand(const struct lint_sh_cmd *c, const char *const *value_flags)
-{
-	if (!value_flags) {
-		/* no flag takes a value: the first word that is no flag, or the one after "--" */
-		for (size_t i = 1; i < c->argc; i++) {
-			const char *a = c->argv[i];
-			if (i > c->opt_end || (i < c->opt_end && !(a[0] == '-' && a[1])))
-				return i;
-		}
-		return c->argc;
-	}
-	for (size_t i = 1; i < c->argc; i++)
-		if (lint_sh_is_operand(c, i, value_flags))
-			return i;
-	return c->argc;
 }

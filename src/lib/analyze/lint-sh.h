@@ -66,6 +66,9 @@ void lint_sh_script_release(struct lint_sh_script *s);
  * `--name=value` give flag "name", `-abc` gives flags a, b and c; `-` and
  * `--` are no flags, and nothing after `--` is a flag. */
 
+/** name[0..n) is one of the NULL-terminated list's entries. */
+int lint_sh_flag_in(const char *name, size_t n, const char *const *list);
+
 /** The command's name is `name` (its basename). Inline: the rules ask it of
  *  every command for every name they know, and most differ at once. */
 static inline int lint_sh_is(const struct lint_sh_cmd *c, const char *name)
