@@ -658,13 +658,20 @@ static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln
 	return 0;
 }
 
+/* What linting a file took, once its report is made; again is a no-op. */
 static void release_file(struct lint_file *f)
 {
 	free(f->raw);
+	f->raw = NULL;
+	f->n_raw = f->raw_alloc = 0;
 	kiln_arena_free(f->strings); /* unless finish() gave it to the report */
+	f->strings = NULL;
 	lint_model_release(f);
 	kiln_df_ast_free(f->ast);
+	f->ast = NULL;
 	free(f->owned);
+	f->owned = NULL;
+	f->data = NULL;
 }
 
 /* Everything but ShellCheck and finish(); a file that does not parse gets KL0001. */
@@ -753,8 +760,12 @@ static int lint_one(struct batch *b, size_t i, unsigned phases, struct kiln_erro
 	int r = 0;
 	if (phases & PHASE_PREPARE)
 		r = lint_prepare(&b->files[i], err);
-	if (r >= 0 && (phases & PHASE_FINISH))
+	if (r >= 0 && (phases & PHASE_FINISH)) {
 		r = finish(&b->files[i], b->reps[i], err);
+		/* on the thread that linted it: the caller would free the batch alone */
+		if (r >= 0)
+			release_file(&b->files[i]);
+	}
 	return r;
 }
 
