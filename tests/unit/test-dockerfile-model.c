@@ -155,7 +155,8 @@ static void test_run(void)
 			  "RUN --mount=type=cache,target=/root/.cache --network=none "
 			  "--security=insecure --device=name=gpu0,required apk add x\n"
 			  "RUN [\"echo\", \"a b\"]\n"
-			  "RUN <<EOF\necho hi\nEOF\n",
+			  "RUN <<EOF\necho hi\nEOF\n"
+			  "run --mount=type=bind,target=/a --mount=type=tmpfs,target=/b true\n",
 			  &t);
 	TAP_OK(r == 0, "RUN types");
 	if (r == 0) {
@@ -179,6 +180,13 @@ static void test_run(void)
 		const struct kiln_df_run *hd = &t.m->stages[0].instrs[3].u.run;
 		TAP_INT_EQ((long) hd->cmd.n_files, 1, "heredoc file");
 		TAP_STR_EQ(hd->cmd.files[0].data, "echo hi\n", "heredoc body");
+		TAP_STR_EQ(run->flags_used.v[0], "mount", "flags used in order: first");
+		TAP_STR_EQ(run->flags_used.v[3], "device", "flags used in order: last");
+		const struct kiln_df_instr *two = &t.m->stages[0].instrs[4];
+		TAP_STR_EQ(two->keyword, "run", "keyword as written");
+		TAP_INT_EQ((long) two->u.run.mount_specs.n, 2, "two --mount flags");
+		TAP_STR_EQ(two->u.run.mount_specs.v[1], "type=tmpfs,target=/b", "second --mount");
+		TAP_INT_EQ((long) two->u.run.flags_used.n, 2, "a repeated flag is used twice");
 	}
 	typed_release(&t);
 }
@@ -192,7 +200,8 @@ static void test_copy_add(void)
 			  "ADD --checksum=sha256:abc --keep-git-dir=false https://x/y.tgz /d\n"
 			  "ADD --unpack=true a.tar /d\n"
 			  "COPY <<EOF <<-\"TWO\" /etc/\nhello $X\nEOF\n\tindented\n\tTWO\n"
-			  "COPY [\"a b\", \"/c d/\"]\n",
+			  "COPY [\"a b\", \"/c d/\"]\n"
+			  "COPY a<b <<c /d/\nbody\nc\n",
 			  &t);
 	TAP_OK(r == 0, "COPY/ADD type");
 	if (r == 0) {
@@ -223,6 +232,11 @@ static void test_copy_add(void)
 		const struct kiln_df_copy *j = &in[5].u.copy;
 		TAP_STR_EQ(j->sources.v[0], "a b", "JSON form source");
 		TAP_STR_EQ(j->dest, "/c d/", "JSON form destination");
+		const struct kiln_df_copy *lt = &in[6].u.copy;
+		TAP_INT_EQ((long) lt->sources.n, 1, "a '<' alone opens no heredoc");
+		TAP_STR_EQ(lt->sources.v[0], "a<b", "a source with '<' is a path");
+		TAP_INT_EQ((long) lt->n_inline, 1, "the heredoc after it is inline");
+		TAP_STR_EQ(lt->inline_sources[0].data, "body\n", "its body");
 	}
 	typed_release(&t);
 }

@@ -23,17 +23,23 @@ char *df_astrdup(struct kiln_arena *a, const char *s)
 	return s ? kiln_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
+int df_words_from(struct kiln_arena *a, const char *const *v, size_t n,
+		  struct kiln_df_words *ret)
+{
+	ret->n = n;
+	ret->v = n ? kiln_arena_array(a, n + 1, sizeof(char *)) : NULL;
+	if (n && !ret->v)
+		return -KILN_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(ret->v[i] = df_astrdup(a, v[i])))
+			return -KILN_ENOMEM;
+	return 0;
+}
+
 int df_words_from_strv(struct kiln_arena *a, const struct kiln_strv *v,
 		       struct kiln_df_words *ret)
 {
-	ret->n = v->len;
-	ret->v = v->len ? kiln_arena_array(a, v->len + 1, sizeof(char *)) : NULL;
-	if (v->len && !ret->v)
-		return -KILN_ENOMEM;
-	for (size_t i = 0; i < v->len; i++)
-		if (!(ret->v[i] = df_astrdup(a, v->items[i])))
-			return -KILN_ENOMEM;
-	return 0;
+	return df_words_from(a, (const char *const *) v->items, v->len, ret);
 }
 
 int df_words_copy(struct kiln_arena *a, const struct kiln_df_words *src,
@@ -100,26 +106,35 @@ int df_error_suggest(struct kiln_error *err, int r, const char *val, const char 
 	return r;
 }
 
+void df_bflags_init(struct df_bflags *bf, const struct kiln_df_node *node, struct kiln_arena *a)
+{
+	bf->node = node;
+	bf->a = a;
+	bf->n = 0;
+	bf->order = NULL;
+	bf->n_order = 0;
+}
+
 struct df_flag *df_bflags_add(struct df_bflags *bf, const char *name, enum df_flag_type type,
 			      const char *def)
 {
 	if (bf->n >= DF_MAX_FLAGS)
 		return NULL;
 	struct df_flag *f = &bf->f[bf->n++];
-	memset(f, 0, sizeof(*f));
 	f->name = name;
 	f->type = type;
+	f->used = 0;
 	f->value = def;
-	f->bval = def && strcmp(def, "true") == 0;
+	f->bval = def && def[0] == 't' && strcmp(def, "true") == 0;
+	f->values = NULL;
+	f->n_values = 0;
 	return f;
 }
 
-void df_bflags_release(struct df_bflags *bf)
+/* room for every flag word of the node: a list never holds more */
+static const char **flag_list(struct df_bflags *bf)
 {
-	for (size_t i = 0; i < bf->n; i++)
-		kiln_strv_release(&bf->f[i].values);
-	kiln_strv_release(&bf->order);
-	bf->n = 0;
+	return kiln_arena_array_uninit(bf->a, bf->node->n_flags, sizeof(char *));
 }
 
 static int ascii_lower_eq(const char *s, const char *lower)
@@ -165,8 +180,9 @@ int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err)
 			return kiln_fail(err, KILN_EPARSE, 0, "duplicate flag specified: %.*s",
 					 (int) nlen, raw);
 		f->used = 1;
-		if (kiln_strv_push(&bf->order, f->name) < 0)
+		if (!bf->order && !(bf->order = flag_list(bf)))
 			return df_oom(err);
+		bf->order[bf->n_order++] = f->name;
 		switch (f->type) {
 		case DF_FLAG_BOOL:
 			if (eq && !*value)
@@ -191,8 +207,9 @@ int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err)
 			if (!eq)
 				return kiln_fail(err, KILN_EPARSE, 0,
 						 "missing a value on flag: %.*s", (int) nlen, raw);
-			if (kiln_strv_push(&f->values, value) < 0)
+			if (!f->values && !(f->values = flag_list(bf)))
 				return df_oom(err);
+			f->values[f->n_values++] = value;
 			break;
 		}
 	}

@@ -167,6 +167,9 @@ static int shell_dependent(struct pctx *c, struct kiln_df_cmdline *cl, int empty
 /* parser.MustParseHeredoc: 1 with the name, 0 when the word opens none. */
 static int must_heredoc(struct pctx *c, const char *word, struct kiln_df_heredoc *ret)
 {
+	/* most words hold no '<' and so open no heredoc: no parse, no error to release */
+	if (!strchr(word, '<'))
+		return 0;
 	struct kiln_error e = KILN_ERROR_INIT;
 	int r = df_parse_heredoc(word, strlen(word), c->a, ret, &e);
 	int code = e.code;
@@ -229,12 +232,6 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 	return 0;
 }
 
-static int words_of(struct pctx *c, const struct kiln_strv *v, struct kiln_df_words *ret,
-		    struct kiln_error *err)
-{
-	return df_words_from_strv(c->a, v, ret) < 0 ? oom(err) : 0;
-}
-
 static int parse_copy_add(struct pctx *c, int add, struct kiln_error *err)
 {
 	const char *cmd = add ? "ADD" : "COPY";
@@ -273,7 +270,9 @@ static int parse_copy_add(struct pctx *c, int add, struct kiln_error *err)
 	cp->unpack = unpack && unpack->used ? unpack->bval : -1;
 	if (checksum && !(cp->checksum = adup(c, checksum->value)))
 		return oom(err);
-	return words_of(c, &excludes->values, &cp->excludes, err);
+	return df_words_from(c->a, excludes->values, excludes->n_values, &cp->excludes) < 0
+		       ? oom(err)
+		       : 0;
 }
 
 /* validStageName: ^[a-z][a-z0-9-_.]*$ on the lower-cased name */
@@ -408,25 +407,25 @@ static int parse_run(struct pctx *c, struct kiln_error *err)
 	int r = parse_flags(c, err);
 	if (r < 0)
 		return r;
-	if ((r = words_of(c, &c->bf.order, &run->flags_used, err)) < 0)
-		return r;
+	if (df_words_from(c->a, c->bf.order, c->bf.n_order, &run->flags_used) < 0)
+		return oom(err);
 	if ((r = shell_dependent(c, &run->cmd, 0)) < 0)
 		return oom(err);
 	/* post-hooks, same order */
-	run->n_devices = device->values.len;
-	run->devices = kiln_arena_array(c->a, device->values.len + 1, sizeof(*run->devices));
+	run->n_devices = device->n_values;
+	run->devices = kiln_arena_array(c->a, device->n_values + 1, sizeof(*run->devices));
 	if (!run->devices)
 		return oom(err);
-	for (size_t i = 0; i < device->values.len; i++)
-		if ((r = df_device_parse(c->a, device->values.items[i], &run->devices[i], err)) < 0)
+	for (size_t i = 0; i < device->n_values; i++)
+		if ((r = df_device_parse(c->a, device->values[i], &run->devices[i], err)) < 0)
 			return r;
-	for (size_t i = 0; i < mount->values.len; i++) {
+	for (size_t i = 0; i < mount->n_values; i++) {
 		struct kiln_df_mount m;
-		if ((r = df_mount_parse(c->a, mount->values.items[i], NULL, NULL, &m, err)) < 0)
+		if ((r = df_mount_parse(c->a, mount->values[i], NULL, NULL, &m, err)) < 0)
 			return r;
 	}
-	if ((r = words_of(c, &mount->values, &run->mount_specs, err)) < 0)
-		return r;
+	if (df_words_from(c->a, mount->values, mount->n_values, &run->mount_specs) < 0)
+		return oom(err);
 	if (!strcmp(network->value, "default"))
 		run->network = KILN_DF_NETWORK_DEFAULT;
 	else if (!strcmp(network->value, "none"))
@@ -770,22 +769,26 @@ static int collect_args(struct pctx *c, struct kiln_error *err)
 int kiln_df_instr_parse(struct kiln_df_model *m, const struct kiln_df_node *node,
 			struct kiln_df_instr *ret, struct kiln_error *err)
 {
-	struct pctx c = { .a = m->arena_, .node = node, .in = ret };
-	c.bf.node = node;
+	/* field by field: zeroing the flag table of every instruction cost more than parsing */
+	struct pctx c;
+	c.a = m->arena_;
+	c.node = node;
+	c.in = ret;
+	c.args = NULL;
+	c.nargs = 0;
+	df_bflags_init(&c.bf, node, c.a);
 	c.file = m->ast && m->ast->filename.str ? m->ast->filename.str : "Dockerfile";
 	memset(ret, 0, sizeof(*ret));
 	ret->cmd = node->cmd;
 	ret->node = node;
 	ret->start_line = node->start_line;
 	ret->end_line = node->end_line;
-	ret->keyword = df_astrndup(c.a, node->keyword.str, node->keyword.len);
-	ret->original = df_astrndup(c.a, node->original.str, node->original.len);
-	int r;
-	if (!ret->keyword || !ret->original)
-		r = oom(err);
-	else if ((r = collect_args(&c, err)) >= 0)
+	/* the AST outlives the model (see model.h): its text is not copied */
+	ret->keyword = node->keyword.str;
+	ret->original = node->original.str;
+	int r = collect_args(&c, err);
+	if (r >= 0)
 		r = dispatch(&c, err);
-	df_bflags_release(&c.bf);
 	if (r < 0 && r != -KILN_ENOMEM)
 		df_error_locate(err, c.file, node->start_line, node->end_line);
 	return r;

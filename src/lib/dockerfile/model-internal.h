@@ -24,6 +24,9 @@ int df_words_from_strv(struct kiln_arena *a, const struct kiln_strv *v,
 		       struct kiln_df_words *ret);
 int df_words_copy(struct kiln_arena *a, const struct kiln_df_words *src,
 		  struct kiln_df_words *ret);
+/** Copies of n strings into the arena as kiln_df_words. -KILN_ENOMEM. */
+int df_words_from(struct kiln_arena *a, const char *const *v, size_t n,
+		  struct kiln_df_words *ret);
 
 /** -KILN_ENOMEM with the usual message. */
 int df_oom(struct kiln_error *err);
@@ -56,26 +59,36 @@ struct df_flag {
 	const char *name;
 	enum df_flag_type type;
 	int used;
-	int bval;		 /* BOOL */
-	const char *value;	 /* STRING (points into the AST); the default until used */
-	struct kiln_strv values; /* STRINGS */
+	int bval;	   /* BOOL */
+	const char *value; /* STRING (points into the AST); the default until used */
+	/* STRINGS: the values given, in order, pointing into the AST (an arena array) */
+	const char **values;
+	size_t n_values;
 };
 
 #define DF_MAX_FLAGS 12
 
+/*
+ * Everything a parse adds lives in the arena (or the AST), so there is
+ * nothing to release: typing an instruction declares a few flags and most
+ * instructions are given none.
+ */
 struct df_bflags {
 	const struct kiln_df_node *node;
+	struct kiln_arena *a;
 	struct df_flag f[DF_MAX_FLAGS];
 	size_t n;
-	/* names in the order flags were given, for RUN's FlagsUsed */
-	struct kiln_strv order;
+	/* names in the order flags were given, for RUN's FlagsUsed (an arena array) */
+	const char **order;
+	size_t n_order;
 };
 
+/** Start declaring the flags of `node`; what parsing adds goes into `a`. */
+void df_bflags_init(struct df_bflags *bf, const struct kiln_df_node *node, struct kiln_arena *a);
 struct df_flag *df_bflags_add(struct df_bflags *bf, const char *name, enum df_flag_type type,
 			      const char *def);
 /** BFlags.Parse over the node's flags; errors unlocated (the caller locates). */
 int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err);
-void df_bflags_release(struct df_bflags *bf);
 
 /**
  * An expander for mount options: `word` in, expanded heap string out

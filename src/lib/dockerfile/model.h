@@ -24,8 +24,9 @@
  *                     switch (m->stages[s].instrs[i].cmd) { ... }
  *     kiln_df_model_free(m);
  *
- * Memory: a model owns everything it points to (one arena); the AST it was
- * built from must outlive it (instructions point at their nodes).
+ * Memory: a model owns what it points to (one arena), but for the text it
+ * shares with the AST it was built from (instructions point at their nodes,
+ * keyword and original into them): the AST must outlive it.
  */
 
 /** An owned, counted list of C strings. */
@@ -196,8 +197,8 @@ enum kiln_df_instr_flags {
 struct kiln_df_instr {
 	enum kiln_df_cmd cmd;
 	const struct kiln_df_node *node; /* the AST node; NULL for ONBUILD replays */
-	char *keyword;			 /* as written ("copy") */
-	char *original;			 /* BuildKit's source text of the instruction */
+	const char *keyword;		 /* as written ("copy") */
+	const char *original;		 /* BuildKit's source text of the instruction */
 	int start_line, end_line;
 	unsigned flags; /* enum kiln_df_instr_flags */
 	union {
