@@ -139,12 +139,12 @@ static int xword(struct xctx *x, const char *word, const char **ret, struct kiln
 }
 
 /* Expand an instruction's word in place (its storage is the model's, the AST's or the arena's). */
-static int xfield(struct xctx *x, char **field, struct kiln_error *err)
+static int xfield(struct xctx *x, const char **field, struct kiln_error *err)
 {
 	const char *v;
 	int r = xword(x, *field, &v, err);
 	if (r >= 0)
-		*field = (char *) v;
+		*field = v;
 	return r;
 }
 
@@ -160,7 +160,7 @@ static int xword_heap(void *ud, const char *word, char **ret, struct kiln_error 
 
 static int xwords(struct xctx *x, struct kiln_df_words *w, struct kiln_error *err)
 {
-	char **v = kiln_arena_array(x->gr->a, w->n + 1, sizeof(char *));
+	const char **v = kiln_arena_array(x->gr->a, w->n + 1, sizeof(char *));
 	if (!v)
 		return df_oom(err);
 	for (size_t i = 0; i < w->n; i++) {
@@ -802,7 +802,8 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 		break;
 	}
 	if (r >= 0 && !gr->checks_only &&
-	    (out->cmd == KILN_DF_RUN || out->cmd == KILN_DF_CMD || out->cmd == KILN_DF_ENTRYPOINT)) {
+	    (out->cmd == KILN_DF_RUN || out->cmd == KILN_DF_CMD ||
+	     out->cmd == KILN_DF_ENTRYPOINT)) {
 		cleanup(kiln_strv_release) struct kiln_strv sh = KILN_STRV_INIT;
 		if (kiln_strv_copy(&sh, &s->shell) < 0)
 			r = df_oom(err);

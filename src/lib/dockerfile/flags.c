@@ -23,23 +23,17 @@ char *df_astrdup(struct kiln_arena *a, const char *s)
 	return s ? kiln_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
-int df_words_from(struct kiln_arena *a, const char *const *v, size_t n,
-		  struct kiln_df_words *ret)
-{
-	ret->n = n;
-	ret->v = n ? kiln_arena_array(a, n + 1, sizeof(char *)) : NULL;
-	if (n && !ret->v)
-		return -KILN_ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (!(ret->v[i] = df_astrdup(a, v[i])))
-			return -KILN_ENOMEM;
-	return 0;
-}
-
 int df_words_from_strv(struct kiln_arena *a, const struct kiln_strv *v,
 		       struct kiln_df_words *ret)
 {
-	return df_words_from(a, (const char *const *) v->items, v->len, ret);
+	ret->n = v->len;
+	ret->v = v->len ? kiln_arena_array(a, v->len + 1, sizeof(char *)) : NULL;
+	if (v->len && !ret->v)
+		return -KILN_ENOMEM;
+	for (size_t i = 0; i < v->len; i++)
+		if (!(ret->v[i] = df_astrdup(a, v->items[i])))
+			return -KILN_ENOMEM;
+	return 0;
 }
 
 int df_words_copy(struct kiln_arena *a, const struct kiln_df_words *src,
@@ -131,10 +125,11 @@ struct df_flag *df_bflags_add(struct df_bflags *bf, const char *name, enum df_fl
 	return f;
 }
 
-/* room for every flag word of the node: a list never holds more */
+/* room for every flag word of the node (a list never holds more) and a NULL
+ * after them: the model's word lists are these arrays */
 static const char **flag_list(struct df_bflags *bf)
 {
-	return kiln_arena_array_uninit(bf->a, bf->node->n_flags, sizeof(char *));
+	return kiln_arena_array(bf->a, bf->node->n_flags + 1, sizeof(char *));
 }
 
 static int ascii_lower_eq(const char *s, const char *lower)

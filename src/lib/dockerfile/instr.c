@@ -92,11 +92,6 @@ static int parse_flags(struct pctx *c, struct kiln_error *err)
 	return df_bflags_parse(&c->bf, err);
 }
 
-static char *adup(struct pctx *c, const char *s)
-{
-	return df_astrdup(c->a, s);
-}
-
 /* handleJSONArgs: exec form keeps the words, shell form joins them. */
 static int cmdline_args(struct pctx *c, const char *const *args, size_t n, int json,
 			struct kiln_df_words *ret)
@@ -106,14 +101,13 @@ static int cmdline_args(struct pctx *c, const char *const *args, size_t n, int j
 		ret->n = 0;
 		return 0;
 	}
-	if (json) {
-		ret->n = n;
-		ret->v = kiln_arena_array(c->a, n + 1, sizeof(char *));
+	if (json || n == 1) {
+		/* the words themselves (one shell-form word is its own join) */
+		ret->n = json ? n : 1;
+		ret->v = kiln_arena_array(c->a, ret->n + 1, sizeof(char *));
 		if (!ret->v)
 			return -KILN_ENOMEM;
-		for (size_t i = 0; i < n; i++)
-			if (!(ret->v[i] = adup(c, args[i])))
-				return -KILN_ENOMEM;
+		memcpy(ret->v, args, ret->n * sizeof(char *));
 		return 0;
 	}
 	struct kiln_buf b = KILN_BUF_INIT;
@@ -144,12 +138,10 @@ static int cmdline_files(struct pctx *c, struct kiln_df_cmdline *cl)
 	for (size_t i = 0; i < n->n_heredocs; i++) {
 		const struct kiln_df_heredoc *h = &n->heredocs[i];
 		struct kiln_df_inline *f = &cl->files[i];
-		f->name = df_astrndup(c->a, h->name.str, h->name.len);
-		f->data = df_astrndup(c->a, h->content.str, h->content.len);
+		f->name = h->name.str;
+		f->data = h->content.str;
 		f->chomp = h->chomp;
 		f->expand = h->expand;
-		if (!f->name || !f->data)
-			return -KILN_ENOMEM;
 	}
 	return 0;
 }
@@ -189,8 +181,7 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 		return oom(err);
 	if (r)
 		return fail(c, err, "%s cannot accept a heredoc as %s", cmd, "a destination");
-	if (!(cp->dest = adup(c, dest)))
-		return oom(err);
+	cp->dest = dest;
 	size_t nsrc = c->nargs - 1;
 	cp->sources.v = kiln_arena_array(c->a, nsrc + 1, sizeof(char *));
 	cp->inline_sources = kiln_arena_array(c->a, nsrc + 1, sizeof(*cp->inline_sources));
@@ -201,8 +192,7 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 		if (r < 0)
 			return oom(err);
 		if (!r) {
-			if (!(cp->sources.v[cp->sources.n++] = adup(c, c->args[i])))
-				return oom(err);
+			cp->sources.v[cp->sources.n++] = c->args[i];
 			continue;
 		}
 		/* the last heredoc of that name holds the content (a Go map lookup) */
@@ -215,15 +205,14 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 		src->name = df_astrndup(c->a, h.name.str, h.name.len);
 		src->expand = h.expand;
 		src->chomp = h.chomp;
-		struct kiln_buf b = KILN_BUF_INIT;
-		int rr = 0;
-		if (body) {
-			if (h.chomp)
-				rr = kiln_df_chomp_heredoc(body->content.str, body->content.len,
-							   &b);
-			else
-				rr = kiln_buf_add(&b, body->content.str, body->content.len);
+		if (!body || !h.chomp) {
+			src->data = body ? body->content.str : "";
+			if (!src->name)
+				return oom(err);
+			continue;
 		}
+		struct kiln_buf b = KILN_BUF_INIT;
+		int rr = kiln_df_chomp_heredoc(body->content.str, body->content.len, &b);
 		src->data = rr >= 0 ? df_astrndup(c->a, b.buf, b.len) : NULL;
 		kiln_buf_release(&b);
 		if (!src->name || !src->data)
@@ -259,20 +248,18 @@ static int parse_copy_add(struct pctx *c, int add, struct kiln_error *err)
 	struct kiln_df_copy *cp = &c->in->u.copy;
 	if ((r = sources_and_dest(c, cmd, cp, err)) < 0)
 		return r;
-	cp->chown = adup(c, chown->value);
-	cp->chmod = adup(c, chmod->value);
-	cp->from = from ? adup(c, from->value) : NULL;
-	if (!cp->chown || !cp->chmod || (from && !cp->from))
-		return oom(err);
+	cp->chown = chown->value;
+	cp->chmod = chmod->value;
+	cp->from = from ? from->value : NULL;
 	cp->link = link->bval;
 	cp->parents = parents ? parents->bval : 0;
 	cp->keep_git_dir = keepgit && keepgit->used ? keepgit->bval : -1;
 	cp->unpack = unpack && unpack->used ? unpack->bval : -1;
-	if (checksum && !(cp->checksum = adup(c, checksum->value)))
-		return oom(err);
-	return df_words_from(c->a, excludes->values, excludes->n_values, &cp->excludes) < 0
-		       ? oom(err)
-		       : 0;
+	if (checksum)
+		cp->checksum = checksum->value;
+	cp->excludes.v = excludes->values;
+	cp->excludes.n = excludes->n_values;
+	return 0;
 }
 
 /* validStageName: ^[a-z][a-z0-9-_.]*$ on the lower-cased name */
@@ -288,7 +275,7 @@ static int valid_stage_name(const char *s)
 }
 
 /* getComment: the text after "NAME " of the first comment starting so. */
-static char *get_comment(struct pctx *c, const char *name)
+static const char *get_comment(struct pctx *c, const char *name)
 {
 	if (!name || !*name)
 		return NULL;
@@ -296,7 +283,7 @@ static char *get_comment(struct pctx *c, const char *name)
 	for (size_t i = 0; i < c->node->n_comments; i++) {
 		const struct kiln_df_text *t = &c->node->comments[i].text;
 		if (t->len > nl && memcmp(t->str, name, nl) == 0 && t->str[nl] == ' ')
-			return df_astrndup(c->a, t->str + nl + 1, t->len - nl - 1);
+			return t->str + nl + 1;
 	}
 	return NULL;
 }
@@ -331,18 +318,17 @@ static int parse_from(struct pctx *c, struct kiln_error *err)
 				"or contain symbols",
 				q);
 		}
-		if (!(f->name_raw = adup(c, c->args[2])) || !(f->as_raw = adup(c, c->args[1])))
-			return oom(err);
+		f->name_raw = c->args[2];
+		f->as_raw = c->args[1];
 	} else if (c->nargs != 1) {
 		return fail(c, err, "FROM requires either one or three arguments");
 	}
 	struct df_flag *platform = df_bflags_add(&c->bf, "platform", DF_FLAG_STRING, "");
 	if ((r = parse_flags(c, err)) < 0)
 		return r;
-	if (!(f->base = adup(c, c->args[0])))
-		return oom(err);
-	if (*platform->value && !(f->platform = adup(c, platform->value)))
-		return oom(err);
+	f->base = c->args[0];
+	if (*platform->value)
+		f->platform = platform->value;
 	f->comment = get_comment(c, f->name);
 	return 0;
 }
@@ -407,8 +393,8 @@ static int parse_run(struct pctx *c, struct kiln_error *err)
 	int r = parse_flags(c, err);
 	if (r < 0)
 		return r;
-	if (df_words_from(c->a, c->bf.order, c->bf.n_order, &run->flags_used) < 0)
-		return oom(err);
+	run->flags_used.v = c->bf.order;
+	run->flags_used.n = c->bf.n_order;
 	if ((r = shell_dependent(c, &run->cmd, 0)) < 0)
 		return oom(err);
 	/* post-hooks, same order */
@@ -424,8 +410,8 @@ static int parse_run(struct pctx *c, struct kiln_error *err)
 		if ((r = df_mount_parse(c->a, mount->values[i], NULL, NULL, &m, err)) < 0)
 			return r;
 	}
-	if (df_words_from(c->a, mount->values, mount->n_values, &run->mount_specs) < 0)
-		return oom(err);
+	run->mount_specs.v = mount->values;
+	run->mount_specs.n = mount->n_values;
 	if (!strcmp(network->value, "default"))
 		run->network = KILN_DF_NETWORK_DEFAULT;
 	else if (!strcmp(network->value, "none"))
@@ -469,7 +455,7 @@ static int parse_healthcheck(struct pctx *c, struct kiln_error *err)
 	struct kiln_df_healthcheck *h = &c->in->u.health;
 	if (c->nargs == 0)
 		return at_least_one(c, err, "HEALTHCHECK");
-	char *typ = adup(c, c->args[0]);
+	char *typ = df_astrdup(c->a, c->args[0]);
 	if (!typ)
 		return oom(err);
 	for (char *p = typ; *p; p++)
@@ -509,9 +495,7 @@ static int parse_healthcheck(struct pctx *c, struct kiln_error *err)
 	h->test.v = kiln_arena_array(c->a, cmd.n + 2, sizeof(char *));
 	if (!h->test.v)
 		return oom(err);
-	h->test.v[0] = c->node->json_form ? typ : adup(c, "CMD-SHELL");
-	if (!h->test.v[0])
-		return oom(err);
+	h->test.v[0] = c->node->json_form ? typ : "CMD-SHELL";
 	for (size_t i = 0; i < cmd.n; i++)
 		h->test.v[i + 1] = cmd.v[i];
 	if ((r = opt_interval(c, interval, &h->interval, err)) < 0 ||
@@ -590,11 +574,9 @@ static int parse_kvps(struct pctx *c, const char *cmd, struct kiln_error *err)
 		if (!*c->args[j])
 			return fail(c, err, "%s names can not be blank", cmd);
 		struct kiln_df_pair *p = &c->in->u.pairs.v[j / 3];
-		p->key = adup(c, c->args[j]);
-		p->value = adup(c, c->args[j + 1]);
+		p->key = c->args[j];
+		p->value = c->args[j + 1];
 		p->legacy = !*c->args[j + 2];
-		if (!p->key || !p->value)
-			return oom(err);
 	}
 	return 0;
 }
@@ -614,11 +596,9 @@ static int parse_arg(struct pctx *c, struct kiln_error *err)
 			if (eq == c->args[i])
 				return fail(c, err, "ARG names can not be blank");
 			d->key = df_astrndup(c->a, c->args[i], (size_t) (eq - c->args[i]));
-			d->value = adup(c, eq + 1);
-			if (!d->value)
-				return oom(err);
+			d->value = eq + 1;
 		} else {
-			d->key = adup(c, c->args[i]);
+			d->key = c->args[i];
 		}
 		if (!d->key)
 			return oom(err);
@@ -646,7 +626,8 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 			return exactly_one(c, err, "MAINTAINER");
 		if ((r = parse_flags(c, err)) < 0)
 			return r;
-		return (in->u.value = adup(c, c->args[0])) ? 0 : oom(err);
+		in->u.value = c->args[0];
+		return 0;
 	case KILN_DF_LABEL:
 		if ((r = parse_flags(c, err)) < 0)
 			return r;
@@ -665,7 +646,8 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 			return exactly_one(c, err, kiln_df_cmd_upper(c->node->cmd));
 		if ((r = parse_flags(c, err)) < 0)
 			return r;
-		return (in->u.value = adup(c, c->args[0])) ? 0 : oom(err);
+		in->u.value = c->args[0];
+		return 0;
 	case KILN_DF_RUN:
 		return parse_run(c, err);
 	case KILN_DF_CMD:
@@ -687,9 +669,7 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 		w->v = kiln_arena_array(c->a, c->nargs + 1, sizeof(char *));
 		if (!w->v)
 			return oom(err);
-		for (size_t i = 0; i < c->nargs; i++)
-			if (!(w->v[i] = adup(c, c->args[i])))
-				return oom(err);
+		memcpy(w->v, c->args, c->nargs * sizeof(char *));
 		qsort(w->v, w->n, sizeof(char *), cmp_str);
 		return 0;
 	}
@@ -708,7 +688,9 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 			size_t trail = kiln_go_space_suffix(s + lead, len - lead);
 			if (len - lead - trail == 0)
 				return fail(c, err, "VOLUME specified can not be an empty string");
-			if (!(w->v[w->n++] = df_astrndup(c->a, s + lead, len - lead - trail)))
+			w->v[w->n] =
+				lead || trail ? df_astrndup(c->a, s + lead, len - lead - trail) : s;
+			if (!w->v[w->n++])
 				return oom(err);
 		}
 		return 0;
@@ -716,7 +698,8 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 	case KILN_DF_STOPSIGNAL:
 		if (c->nargs != 1)
 			return exactly_one(c, err, "STOPSIGNAL");
-		return (in->u.value = adup(c, c->args[0])) ? 0 : oom(err);
+		in->u.value = c->args[0];
+		return 0;
 	case KILN_DF_ARG:
 		return parse_arg(c, err);
 	case KILN_DF_SHELL: {

@@ -24,9 +24,6 @@ int df_words_from_strv(struct kiln_arena *a, const struct kiln_strv *v,
 		       struct kiln_df_words *ret);
 int df_words_copy(struct kiln_arena *a, const struct kiln_df_words *src,
 		  struct kiln_df_words *ret);
-/** Copies of n strings into the arena as kiln_df_words. -KILN_ENOMEM. */
-int df_words_from(struct kiln_arena *a, const char *const *v, size_t n,
-		  struct kiln_df_words *ret);
 
 /** -KILN_ENOMEM with the usual message. */
 int df_oom(struct kiln_error *err);

@@ -31,23 +31,23 @@
 
 /** An owned, counted list of C strings. */
 struct kiln_df_words {
-	char **v;
+	const char **v;
 	size_t n;
 };
 
 /** An ENV or LABEL pair. `legacy` is the `ENV KEY value` form (no '='). */
 struct kiln_df_pair {
-	char *key;
-	char *value;
+	const char *key;
+	const char *value;
 	int legacy;
 };
 
 /** One name of an ARG: `value` NULL when the ARG gives no default. */
 struct kiln_df_argdef {
-	char *key;
-	char *value;
+	const char *key;
+	const char *value;
 	/** The description comment (`# NAME text` right above), or NULL. */
-	char *comment;
+	const char *comment;
 };
 
 enum kiln_df_mount_type {
@@ -73,11 +73,11 @@ enum kiln_df_sharing {
  */
 struct kiln_df_mount {
 	enum kiln_df_mount_type type;
-	char *from;   /* stage name or index, or image */
-	char *source; /* source/src */
-	char *target; /* target/dst/destination */
-	char *id;
-	char *env; /* secret: the environment variable to expose it as */
+	const char *from;   /* stage name or index, or image */
+	const char *source; /* source/src */
+	const char *target; /* target/dst/destination */
+	const char *id;
+	const char *env; /* secret: the environment variable to expose it as */
 	int has_env;
 	int readonly;
 	enum kiln_df_sharing sharing;
@@ -89,7 +89,7 @@ struct kiln_df_mount {
 
 /** A RUN --device (CDI device name and whether it must exist). */
 struct kiln_df_device {
-	char *name;
+	const char *name;
 	int required;
 };
 
@@ -111,20 +111,20 @@ enum kiln_df_security {
  * expanded when `expand` is set).
  */
 struct kiln_df_inline {
-	char *name;
-	char *data;
+	const char *name;
+	const char *data;
 	int expand;
 	int chomp;
 };
 
 /** FROM. `name` is lower-cased (BuildKit compares stage names that way). */
 struct kiln_df_from {
-	char *base;	/* the image, stage or "scratch" as written (or expanded) */
-	char *name;	/* NULL for an unnamed stage */
-	char *name_raw; /* the name as written */
-	char *as_raw;	/* the AS keyword as written */
-	char *platform; /* --platform, NULL when absent */
-	char *comment;	/* `# NAME text` description, or NULL */
+	const char *base;     /* the image, stage or "scratch" as written (or expanded) */
+	const char *name;     /* NULL for an unnamed stage */
+	const char *name_raw; /* the name as written */
+	const char *as_raw;   /* the AS keyword as written */
+	const char *platform; /* --platform, NULL when absent */
+	const char *comment;  /* `# NAME text` description, or NULL */
 };
 
 /** RUN, CMD, ENTRYPOINT and SHELL: the command line. */
@@ -153,14 +153,14 @@ struct kiln_df_copy {
 	struct kiln_df_words sources;	       /* paths, URLs, git refs */
 	struct kiln_df_inline *inline_sources; /* heredoc sources */
 	size_t n_inline;
-	char *dest;
-	char *from; /* COPY --from */
-	char *chown;
-	char *chmod; /* octal or symbolic; see kiln_df_chmod_apply() */
+	const char *dest;
+	const char *from; /* COPY --from */
+	const char *chown;
+	const char *chmod; /* octal or symbolic; see kiln_df_chmod_apply() */
 	int link;
 	int parents;		       /* COPY --parents */
 	struct kiln_df_words excludes; /* --exclude, repeatable */
-	char *checksum;		       /* ADD --checksum */
+	const char *checksum;	       /* ADD --checksum */
 	int keep_git_dir;	       /* ADD --keep-git-dir: -1 unset, 0, 1 */
 	int unpack;		       /* ADD --unpack: -1 unset, 0, 1 */
 };
@@ -177,8 +177,8 @@ struct kiln_df_healthcheck {
 
 /** ONBUILD: the trigger as text (BuildKit's Expression) and its keyword. */
 struct kiln_df_onbuild {
-	char *expression;
-	char *trigger; /* upper-cased trigger keyword, e.g. "RUN" */
+	const char *expression;
+	const char *trigger; /* upper-cased trigger keyword, e.g. "RUN" */
 };
 
 enum kiln_df_instr_flags {
@@ -215,7 +215,7 @@ struct kiln_df_instr {
 			size_t n;
 		} args;
 		struct kiln_df_words words;
-		char *value;
+		const char *value;
 		struct kiln_df_healthcheck health;
 		struct kiln_df_onbuild onbuild;
 	} u;
