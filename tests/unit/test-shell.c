@@ -470,6 +470,54 @@ static void test_envlist(void)
 		   "non-ASCII escape character is refused");
 }
 
+/* lists in an arena: the same behaviour, and kiln_shell_envlist_free() frees nothing */
+static void test_envlist_arena(void)
+{
+	struct kiln_arena *a = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
+	struct kiln_shell_envlist *l = NULL, *c = NULL, *e = NULL;
+	if (!a || kiln_shell_envlist_new_in(a, &l, NULL) < 0)
+		abort();
+	for (int i = 0; i < 1000; i++) {
+		cleanup_free char *kv = kiln_asprintf("K%d=%d", i, i);
+		if (!kv || kiln_shell_envlist_put(l, kv, NULL) < 0)
+			abort();
+	}
+	TAP_INT_EQ(kiln_shell_envlist_set(l, "K7", "seven", NULL), 0, "arena: set replaces");
+	TAP_INT_EQ(kiln_shell_envlist_set(l, "K8", kiln_shell_envlist_get(l, "K8"), NULL), 0,
+		   "arena: a value set from its own entry");
+	TAP_INT_EQ(kiln_shell_envlist_count(l), 1000, "arena: distinct names");
+	TAP_STR_EQ(kiln_shell_envlist_name(l, 999), "K999", "arena: order kept past growth");
+	TAP_STR_EQ(kiln_shell_envlist_get(l, "K7"), "seven", "arena: later value wins");
+	TAP_STR_EQ(kiln_shell_envlist_get(l, "K8"), "8", "arena: value set from itself");
+	TAP_STR_EQ(kiln_shell_envlist_get(l, "K0"), "0", "arena: lookup after growth");
+	kiln_shell_envlist_free(l); /* nothing: the arena owns it */
+	TAP_STR_EQ(kiln_shell_envlist_get(l, "K999"), "999", "arena: free leaves the list");
+
+	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *h = NULL;
+	if (kiln_shell_envlist_new(&h, NULL) < 0 || kiln_shell_envlist_put(h, "A=1", NULL) < 0)
+		abort();
+	TAP_INT_EQ(kiln_shell_envlist_copy_shared_in(a, h, &c, NULL), 0,
+		   "arena copy of a heap list");
+	TAP_OK(kiln_shell_envlist_get(c, "A") == kiln_shell_envlist_get(h, "A"),
+	       "arena copy shares the value");
+	for (int i = 0; i < 20; i++) {
+		cleanup_free char *kv = kiln_asprintf("N%d=%d", i, i);
+		if (!kv || kiln_shell_envlist_put(c, kv, NULL) < 0)
+			abort();
+	}
+	TAP_INT_EQ(kiln_shell_envlist_set(c, "A", "2", NULL), 0, "arena copy: set its own");
+	TAP_STR_EQ(kiln_shell_envlist_get(c, "A"), "2", "arena copy: its own value");
+	TAP_STR_EQ(kiln_shell_envlist_get(h, "A"), "1", "arena copy: the source unchanged");
+	TAP_STR_EQ(kiln_shell_envlist_get(c, "N19"), "19", "arena copy grows");
+	TAP_OK(kiln_shell_envlist_copy_shared_in(a, l, &e, NULL) == 0 &&
+		       !strcmp(kiln_shell_envlist_get(e, "K7"), "seven") &&
+		       kiln_shell_envlist_count(e) == 1000,
+	       "arena copy of an arena list");
+	kiln_shell_envlist_free(c);
+	kiln_shell_envlist_free(e);
+	kiln_arena_free(a);
+}
+
 int main(void)
 {
 	test_words();
@@ -479,5 +527,6 @@ int main(void)
 	test_limits();
 	test_pattern_regex();
 	test_envlist();
+	test_envlist_arena();
 	return tap_done();
 }

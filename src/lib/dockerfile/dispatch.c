@@ -835,7 +835,7 @@ static int inherit(struct df_graph *gr, struct df_state *s, const struct df_stat
 	int r;
 	kiln_shell_envlist_free(s->env);
 	s->env = NULL;
-	if ((r = kiln_shell_envlist_new(&s->env, err)) < 0)
+	if ((r = kiln_shell_envlist_new_in(gr->a, &s->env, err)) < 0)
 		return r;
 	for (size_t i = 0; i < kiln_shell_envlist_count(b->env); i++) {
 		const char *k = kiln_shell_envlist_name(b->env, i);
@@ -869,7 +869,6 @@ static int inherit(struct df_graph *gr, struct df_state *s, const struct df_stat
 		}
 		s->n_args++;
 	}
-	(void) gr;
 	return 0;
 }
 

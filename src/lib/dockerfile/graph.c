@@ -739,7 +739,7 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 	if (!g->stages || !gr->states)
 		return df_oom(err);
 	for (size_t i = 0; i < g->n_stages; i++)
-		if ((r = kiln_shell_envlist_new(&gr->states[i].env, err)) < 0)
+		if ((r = kiln_shell_envlist_new_in(gr->a, &gr->states[i].env, err)) < 0)
 			return r;
 	if (df_names_init(&gr->names, g->n_stages) < 0)
 		return df_oom(err);

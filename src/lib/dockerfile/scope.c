@@ -122,7 +122,7 @@ int df_defaults_use(struct df_graph *gr, const struct kiln_df_graph_defaults *d,
 	    df_platform_copy(gr, &d->target_platform, &g->target_platform) < 0)
 		return df_oom(err);
 	gr->build_args = d->build_args;
-	return kiln_shell_envlist_copy_shared(d->predefined, &gr->global, err);
+	return kiln_shell_envlist_copy_shared_in(gr->a, d->predefined, &gr->global, err);
 }
 
 int df_default_args(struct df_graph *gr, const char *target, struct kiln_error *err)
@@ -187,7 +187,7 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 	const struct kiln_shell_envlist *args = gr->global;
 	struct kiln_error e = KILN_ERROR_INIT;
 	if (m->n_meta_args) {
-		int r = kiln_shell_envlist_copy_shared(gr->global, &own, err);
+		int r = kiln_shell_envlist_copy_shared_in(gr->a, gr->global, &own, err);
 		if (r < 0)
 			return r;
 		if (df_meta_args(gr, own, 0, NULL, &e) < 0) {

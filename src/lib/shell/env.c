@@ -3,10 +3,12 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/arena.h"
 #include "shell.h"
 
 /* name and value share one allocation: "NAME\0VALUE\0", owned through name
- * unless the entry was copied from another list (kiln_shell_envlist_copy_shared) */
+ * unless the entry was copied from another list (kiln_shell_envlist_copy_shared)
+ * or the list lives in an arena */
 struct entry {
 	char *name;
 	char *value;
@@ -21,8 +23,21 @@ struct kiln_shell_envlist {
 	struct entry *e;
 	size_t len, alloc;
 	size_t *slots;
-	size_t nslots; /* power of two */
+	size_t nslots;	      /* power of two */
+	struct kiln_arena *a; /* everything comes from it, nothing is freed: or NULL */
 };
+
+/* n * size bytes, uninitialized, from the list's arena or the heap */
+static void *list_alloc(const struct kiln_shell_envlist *l, size_t n, size_t size)
+{
+	return l->a ? kiln_arena_array_uninit(l->a, n, size) : kiln_reallocarray(NULL, n, size);
+}
+
+static void list_free(const struct kiln_shell_envlist *l, void *p)
+{
+	if (!l->a)
+		free(p);
+}
 
 static uint64_t hash_name(const char *s, size_t len)
 {
@@ -36,16 +51,24 @@ static uint64_t hash_name(const char *s, size_t len)
 
 int kiln_shell_envlist_new(struct kiln_shell_envlist **ret, struct kiln_error *err)
 {
-	struct kiln_shell_envlist *l = kiln_calloc(1, sizeof(*l));
+	return kiln_shell_envlist_new_in(NULL, ret, err);
+}
+
+int kiln_shell_envlist_new_in(struct kiln_arena *a, struct kiln_shell_envlist **ret,
+			      struct kiln_error *err)
+{
+	struct kiln_shell_envlist *l =
+		a ? kiln_arena_alloc(a, sizeof(*l)) : kiln_calloc(1, sizeof(*l));
 	if (!l)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	l->a = a;
 	*ret = l;
 	return 0;
 }
 
 void kiln_shell_envlist_free(struct kiln_shell_envlist *l)
 {
-	if (!l)
+	if (!l || l->a)
 		return;
 	for (size_t i = 0; i < l->len; i++)
 		if (!l->e[i].shared)
@@ -70,10 +93,11 @@ static size_t *find_slot(const struct kiln_shell_envlist *l, const char *name, s
 
 static int rehash(struct kiln_shell_envlist *l, size_t nslots)
 {
-	size_t *slots = kiln_calloc(nslots, sizeof(size_t));
+	size_t *slots = list_alloc(l, nslots, sizeof(size_t));
 	if (!slots)
 		return -KILN_ENOMEM;
-	free(l->slots);
+	memset(slots, 0, nslots * sizeof(size_t));
+	list_free(l, l->slots);
 	l->slots = slots;
 	l->nslots = nslots;
 	for (size_t i = 0; i < l->len; i++)
@@ -82,12 +106,13 @@ static int rehash(struct kiln_shell_envlist *l, size_t nslots)
 }
 
 /* "NAME\0VALUE\0" in one allocation; the entry's value points into it */
-static int entry_fill(struct entry *e, const char *name, size_t nlen, const char *value)
+static int entry_fill(const struct kiln_shell_envlist *l, struct entry *e, const char *name,
+		      size_t nlen, const char *value)
 {
 	size_t vlen = strlen(value), total;
 	if (kiln_add_size(nlen, vlen, &total) < 0 || kiln_add_size(total, 2, &total) < 0)
 		return -KILN_ENOMEM;
-	char *block = kiln_malloc(total);
+	char *block = list_alloc(l, total, 1);
 	if (!block)
 		return -KILN_ENOMEM;
 	memcpy(block, name, nlen);
@@ -95,7 +120,7 @@ static int entry_fill(struct entry *e, const char *name, size_t nlen, const char
 	memcpy(block + nlen + 1, value, vlen + 1);
 	e->name = block;
 	e->value = block + nlen + 1;
-	e->shared = 0;
+	e->shared = l->a != NULL;
 	return 0;
 }
 
@@ -110,7 +135,7 @@ static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, co
 	if (*slot) {
 		/* the new value may point into the old entry: fill first, then free */
 		struct entry *e = &l->e[*slot - 1], ne;
-		if (entry_fill(&ne, name, nlen, value) < 0)
+		if (entry_fill(l, &ne, name, nlen, value) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		if (!e->shared)
 			free(e->name);
@@ -119,13 +144,16 @@ static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, co
 	}
 	if (l->len == l->alloc) {
 		size_t na = l->alloc ? l->alloc * 2 : 8;
-		struct entry *ne = kiln_reallocarray(l->e, na, sizeof(*ne));
+		struct entry *ne = l->a ? kiln_arena_array_uninit(l->a, na, sizeof(*ne))
+					: kiln_reallocarray(l->e, na, sizeof(*ne));
 		if (!ne)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		if (l->a && l->len)
+			memcpy(ne, l->e, l->len * sizeof(*ne));
 		l->e = ne;
 		l->alloc = na;
 	}
-	if (entry_fill(&l->e[l->len], name, nlen, value) < 0)
+	if (entry_fill(l, &l->e[l->len], name, nlen, value) < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	l->len++;
 	*slot = l->len;
@@ -135,13 +163,20 @@ static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, co
 int kiln_shell_envlist_copy_shared(const struct kiln_shell_envlist *src,
 				   struct kiln_shell_envlist **ret, struct kiln_error *err)
 {
-	struct kiln_shell_envlist *l = kiln_calloc(1, sizeof(*l));
-	if (!l)
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	return kiln_shell_envlist_copy_shared_in(NULL, src, ret, err);
+}
+
+int kiln_shell_envlist_copy_shared_in(struct kiln_arena *a, const struct kiln_shell_envlist *src,
+				      struct kiln_shell_envlist **ret, struct kiln_error *err)
+{
+	struct kiln_shell_envlist *l = NULL;
+	int r = kiln_shell_envlist_new_in(a, &l, err);
+	if (r < 0)
+		return r;
 	if (src->len) {
 		/* room for what src had room for: a few more sets do not grow it */
-		l->e = kiln_reallocarray(NULL, src->alloc, sizeof(*l->e));
-		l->slots = kiln_reallocarray(NULL, src->nslots, sizeof(*l->slots));
+		l->e = list_alloc(l, src->alloc, sizeof(*l->e));
+		l->slots = list_alloc(l, src->nslots, sizeof(*l->slots));
 		if (!l->e || !l->slots) {
 			kiln_shell_envlist_free(l);
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");

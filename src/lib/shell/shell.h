@@ -64,9 +64,17 @@ struct kiln_shell_env {
  * entry for a name replaces the earlier one (BuildKit's EnvsFromSlice).
  */
 struct kiln_shell_envlist;
+struct kiln_arena;
 
 int kiln_shell_envlist_new(struct kiln_shell_envlist **ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+/**
+ * A list whose every allocation comes from `a` (NULL: the heap, as
+ * kiln_shell_envlist_new()): for the many short-lived lists of one walk,
+ * where kiln_shell_envlist_free() then frees nothing and the arena all.
+ */
+int kiln_shell_envlist_new_in(struct kiln_arena *a, struct kiln_shell_envlist **ret,
+			      struct kiln_error *err) __attribute__((warn_unused_result));
 void kiln_shell_envlist_free(struct kiln_shell_envlist *l);
 KILN_DEFINE_CLEANUP(struct kiln_shell_envlist, kiln_shell_envlist_free)
 
@@ -78,6 +86,10 @@ KILN_DEFINE_CLEANUP(struct kiln_shell_envlist, kiln_shell_envlist_free)
  */
 int kiln_shell_envlist_copy_shared(const struct kiln_shell_envlist *src,
 				   struct kiln_shell_envlist **ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+/** The same, the copy in `a` (kiln_shell_envlist_new_in()). */
+int kiln_shell_envlist_copy_shared_in(struct kiln_arena *a, const struct kiln_shell_envlist *src,
+				      struct kiln_shell_envlist **ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 /**
  * Add "NAME=VALUE" (split at the first '='; "NAME" alone sets NAME to "").
