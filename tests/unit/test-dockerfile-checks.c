@@ -190,6 +190,19 @@ static const struct check_case cases[] = {
 	  "3 SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ENV "
 	  "\"ApiKey\")",
 	  NULL },
+	{ "secrets: folded first letters, empty and inner words",
+	  "FROM a\nENV \xc5\xbf" "ecret=1 \xe2\x84\xaa" "EY=2 X_TOKEN_Y=3 _=4 A__B=5 \xc3\xa9token=6 "
+	  "xToken=7\nARG ssh_git_key\n",
+	  NULL, 0, NULL, 0,
+	  "2 SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ENV "
+	  "\"X_TOKEN_Y\")\n"
+	  "2 SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ENV "
+	  "\"\xc5\xbf" "ecret\")\n"
+	  "2 SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ENV "
+	  "\"\xe2\x84\xaa" "EY\")\n"
+	  "3 SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ARG "
+	  "\"ssh_git_key\")",
+	  NULL },
 	{ "SHELL silences JSONArgsRecommended, also from the base image",
 	  "FROM shelly\nCMD x\nFROM a\nSHELL [\"/bin/sh\", \"-c\"]\nENTRYPOINT y\n", NULL, 1, NULL,
 	  0, "", NULL },

@@ -302,6 +302,12 @@ static const struct gerr_case gerrs[] = {
 	{ "FROM a\nCOPY https://e.x/f /d\n", NULL, "source can't be a URL for COPY", 2 },
 	{ "FROM a\nCOPY git@github.com:o/r.git /d\n", NULL, "source can't be a git ref for COPY",
 	  2 },
+	{ "FROM a\nCOPY hub gh ssh ./ssh://x/r /d\nCOPY ssh://h/r /d\n", NULL,
+	  "source can't be a git ref for COPY", 3 },
+	{ "FROM a\nCOPY https://h/r.git?ref=main /d\n", NULL,
+	  "source can't be a git ref for COPY", 2 },
+	{ "FROM a\nCOPY git://h/r /d\n", NULL, "source can't be a git ref for COPY", 2 },
+	{ "FROM a\nCOPY http://h/f.tgz /d\n", NULL, "source can't be a URL for COPY", 2 },
 	{ "FROM a AS base\nONBUILD COPY ${X:?no} /y\nFROM base\n", NULL,
 	  "failed to process \"${X:?no}\": X: no", 3 },
 };

@@ -158,16 +158,23 @@ static int xword_heap(void *ud, const char *word, char **ret, struct kiln_error 
 	return *ret ? 0 : df_oom(err);
 }
 
+/* Expand a list of words; a new array only once a word expands to another string. */
 static int xwords(struct xctx *x, struct kiln_df_words *w, struct kiln_error *err)
 {
-	const char **v = kiln_arena_array(x->gr->a, w->n + 1, sizeof(char *));
-	if (!v)
-		return df_oom(err);
+	const char **v = w->v;
 	for (size_t i = 0; i < w->n; i++) {
-		v[i] = w->v[i];
-		int r = xfield(x, &v[i], err);
+		const char *e;
+		int r = xword(x, w->v[i], &e, err);
 		if (r < 0)
 			return r;
+		if (e == w->v[i])
+			continue;
+		if (v == w->v) {
+			if (!(v = kiln_arena_array(x->gr->a, w->n + 1, sizeof(char *))))
+				return df_oom(err);
+			memcpy(v, w->v, w->n * sizeof(char *));
+		}
+		v[i] = e;
 	}
 	w->v = v;
 	return 0;
@@ -206,8 +213,11 @@ static int has_word(const char *key, const char *const *tokens, size_t nt)
 {
 	for (const char *p = key;;) {
 		size_t n = strcspn(p, "_");
-		for (size_t t = 0; t < nt; t++)
-			if (word_is(p, n, tokens[t]))
+		/* a token's first letter: ASCII folded, or the start of 'ſ' or the Kelvin sign */
+		unsigned char c0 = (unsigned char) p[0];
+		char f0 = (char) ((c0 >= 'A' && c0 <= 'Z') ? c0 + 32 : c0);
+		for (size_t t = 0; t < nt && n; t++)
+			if ((f0 == tokens[t][0] || c0 >= 0x80) && word_is(p, n, tokens[t]))
 				return 1;
 		if (!p[n])
 			return 0;
@@ -316,14 +326,7 @@ static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 		if (!na)
 			return df_oom(err);
 		s->args = na;
-		na[s->n_args].key = kiln_strdup(d->key);
-		na[s->n_args].value = value ? kiln_strdup(value) : NULL;
-		if (!na[s->n_args].key || (value && !na[s->n_args].value)) {
-			free(na[s->n_args].key);
-			free(na[s->n_args].value);
-			return df_oom(err);
-		}
-		s->n_args++;
+		na[s->n_args++] = (struct df_buildarg){ d->key, v[i].value };
 		if (gr->checks_only)
 			continue;
 		if (df_set_put(&gr->consumed, d->key, 1) < 0)
@@ -492,9 +495,8 @@ static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_
 		return df_oom(err);
 	if (wd[0] != '/' && !(wd = df_path_join(x->gr, "/", wd)))
 		return df_oom(err);
-	free(x->s->workdir);
-	x->s->workdir = kiln_strdup(wd);
-	return x->s->workdir ? 0 : df_oom(err);
+	x->s->workdir = wd;
+	return 0;
 }
 
 static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_cmd *c,
@@ -510,8 +512,8 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 		return r;
 	if ((r = xwords(x, &cp->sources, err)) < 0 || (r = xfield(x, &cp->dest, err)) < 0)
 		return r;
-	struct kiln_df_inline *inl = kiln_arena_array(gr->a, cp->n_inline + 1, sizeof(*inl));
-	if (!inl)
+	struct kiln_df_inline *inl = cp->inline_sources;
+	if (cp->n_inline && !(inl = kiln_arena_array(gr->a, cp->n_inline + 1, sizeof(*inl))))
 		return df_oom(err);
 	for (size_t i = 0; i < cp->n_inline; i++) {
 		inl[i] = cp->inline_sources[i];
@@ -769,9 +771,7 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 		break;
 	case KILN_DF_USER:
 		if ((r = xfield(&x, &out->u.value, err)) >= 0) {
-			free(s->user);
-			s->user = kiln_strdup(out->u.value);
-			r = s->user ? 0 : df_oom(err);
+			s->user = out->u.value;
 		}
 		break;
 	case KILN_DF_VOLUME:
@@ -821,8 +821,10 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 		    df_words_set(gr, &x.unset, &step->unset_vars) < 0)
 			r = df_oom(err);
 	}
-	kiln_strv_release(&x.used);
-	kiln_strv_release(&x.unset);
+	if (x.used.items) /* a lint walk records none */
+		kiln_strv_release(&x.used);
+	if (x.unset.items)
+		kiln_strv_release(&x.unset);
 	if (r < 0 && r != -KILN_ENOMEM)
 		df_error_locate(err, gr->file, c->instr->start_line, c->instr->end_line);
 	return r;
@@ -848,26 +850,17 @@ static int inherit(struct df_graph *gr, struct df_state *s, const struct df_stat
 	if (df_set_copy(&s->arg_env, &b->arg_env) < 0 ||
 	    kiln_strv_copy(&s->shell, &b->shell) < 0)
 		return df_oom(err);
-	free(s->workdir);
-	free(s->user);
-	s->workdir = b->workdir ? kiln_strdup(b->workdir) : NULL;
-	s->user = b->user ? kiln_strdup(b->user) : NULL;
-	if ((b->workdir && !s->workdir) || (b->user && !s->user))
-		return df_oom(err);
+	s->workdir = b->workdir;
+	s->user = b->user;
 	s->workdir_set = b->workdir_set;
-	for (size_t i = 0; i < b->n_args; i++) {
-		struct df_buildarg *na = kiln_reallocarray(s->args, s->n_args + 1, sizeof(*na));
+	if (b->n_args) {
+		struct df_buildarg *na =
+			kiln_reallocarray(s->args, s->n_args + b->n_args, sizeof(*na));
 		if (!na)
 			return df_oom(err);
 		s->args = na;
-		na[s->n_args].key = kiln_strdup(b->args[i].key);
-		na[s->n_args].value = b->args[i].value ? kiln_strdup(b->args[i].value) : NULL;
-		if (!na[s->n_args].key || (b->args[i].value && !na[s->n_args].value)) {
-			free(na[s->n_args].key);
-			free(na[s->n_args].value);
-			return df_oom(err);
-		}
-		s->n_args++;
+		memcpy(na + s->n_args, b->args, b->n_args * sizeof(*na));
+		s->n_args += b->n_args;
 	}
 	return 0;
 }
@@ -882,10 +875,7 @@ int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
 			return r;
 	} else if (s->workdir && s->workdir[0] != '/') {
 		/* an image's relative WorkingDir counts from / */
-		char *wd = df_path_join(gr, "/", s->workdir);
-		free(s->workdir);
-		s->workdir = wd ? kiln_strdup(wd) : NULL;
-		if (!s->workdir)
+		if (!(s->workdir = df_path_join(gr, "/", s->workdir)))
 			return df_oom(err);
 	}
 	s->dispatched = 1;

@@ -12,10 +12,11 @@
  * lines, stages, edges, schedule) and dispatch.c (a stage's instructions).
  */
 
-/** An ARG declared in a stage (BuildKit's dispatchState.buildArgs). */
+/** An ARG declared in a stage (BuildKit's dispatchState.buildArgs); strings of the model or
+ * the graph's arena. */
 struct df_buildarg {
-	char *key;
-	char *value; /* NULL: declared without a value */
+	const char *key;
+	const char *value; /* NULL: declared without a value */
 };
 
 /** A command of a stage: an instruction and the stages it reads (toCommand). */
@@ -38,8 +39,8 @@ struct df_state {
 	struct df_buildarg *args;
 	size_t n_args, alloc_args;
 	struct df_set arg_env; /* names whose env value an ARG set (value 1) */
-	char *workdir;
-	char *user;
+	const char *workdir; /* the graph's arena, as user */
+	const char *user;
 	struct kiln_strv shell;
 	int workdir_set;
 	int cmd_set, entrypoint_set, health_set;

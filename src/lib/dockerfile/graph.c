@@ -432,9 +432,9 @@ static int image_config(struct df_graph *gr, size_t i, struct kiln_error *err)
 		if ((r = kiln_shell_envlist_set(s->env, key, eq ? eq + 1 : "", err)) < 0)
 			return r;
 	}
-	if (c.working_dir && *c.working_dir && !(s->workdir = kiln_strdup(c.working_dir)))
+	if (c.working_dir && *c.working_dir && !(s->workdir = df_astrdup(gr->a, c.working_dir)))
 		return df_oom(err);
-	if (c.user && !(s->user = kiln_strdup(c.user)))
+	if (c.user && !(s->user = df_astrdup(gr->a, c.user)))
 		return df_oom(err);
 	for (size_t k = 0; k < c.n_shell; k++)
 		if (kiln_strv_push(&s->shell, c.shell[k]) < 0)
@@ -700,14 +700,8 @@ static void gr_release(struct df_graph *gr)
 		struct df_state *s = &gr->states[i];
 		free(s->cmds);
 		kiln_shell_envlist_free(s->env);
-		for (size_t k = 0; k < s->n_args; k++) {
-			free(s->args[k].key);
-			free(s->args[k].value);
-		}
 		free(s->args);
 		df_set_release(&s->arg_env);
-		free(s->workdir);
-		free(s->user);
 		kiln_strv_release(&s->shell);
 		kiln_strv_release(&s->onbuild);
 	}

@@ -48,6 +48,9 @@ char *df_copy_dest(struct df_graph *gr, const char *workdir, const char *p)
 
 int df_is_git_source(const char *s)
 {
+	/* every form starts "git", "ssh" or "http": most sources are paths */
+	if (s[0] != 'g' && s[0] != 's' && s[0] != 'h')
+		return 0;
 	if (!strncmp(s, "git://", 6) || !strncmp(s, "ssh://", 6))
 		return 1;
 	if (!strncmp(s, "git@", 4) && strchr(s, ':'))
@@ -61,7 +64,8 @@ int df_is_git_source(const char *s)
 
 int df_is_http_source(const char *s)
 {
-	return (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) && !df_is_git_source(s);
+	return s[0] == 'h' && (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) &&
+	       !df_is_git_source(s);
 }
 
 /* go-digest's Parse for the algorithms it knows */
