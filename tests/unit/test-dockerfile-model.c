@@ -115,6 +115,8 @@ static const struct err_case errors[] = {
 	{ "FROM alpine\nRUN --security=foo true\n", "security \"foo\" is not valid", 2 },
 	{ "FROM alpine\nRUN --mount=from=$X,target=/x true\n",
 	  "'from' doesn't support variable expansion, define alias stage instead", 2 },
+	{ "FROM alpine\nRUN --mount=target=/x,FrOm=$Y true\n",
+	  "'from' doesn't support variable expansion, define alias stage instead", 2 },
 	{ "FROM alpine\nRUN --mount=type=bind,\\\"a true\n",
 	  "failed to parse csv mounts: extraneous or missing \" in quoted-field", 2 },
 	{ "FROM alpine\nRUN --mount=src=a\\\"b true\n",

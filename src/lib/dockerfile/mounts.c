@@ -37,9 +37,30 @@ static const char *type_name(enum kiln_df_mount_type t)
 	return mount_types[t];
 }
 
+/* whether "from" appears anywhere in s, in any ASCII case */
+static int mentions_from(const char *s)
+{
+	for (; *s; s++)
+		if ((*s | 0x20) == 'f' && (s[1] | 0x20) == 'r' && (s[2] | 0x20) == 'o' &&
+		    (s[3] | 0x20) == 'm')
+			return 1;
+	return 0;
+}
+
 int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, void *ud,
 		   struct kiln_df_mount *m, struct kiln_error *err)
 {
+	/*
+	 * The pass without an expander reads only from= and can fail only on a
+	 * quote (CSV) or there: a spec without either is a read-only bind mount
+	 * from nowhere, as the loop below would find.
+	 */
+	if (!expand && !strchr(spec, '"') && !mentions_from(spec)) {
+		memset(m, 0, sizeof(*m));
+		m->type = KILN_DF_MOUNT_BIND;
+		m->readonly = 1;
+		return 0;
+	}
 	cleanup(kiln_strv_release) struct kiln_strv fields = KILN_STRV_INIT;
 	int r = df_go_csv_fields(spec, &fields, err);
 	if (r < 0)
