@@ -256,17 +256,28 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 	return 0;
 }
 
+/* room for `extra` more commands */
+static int reserve_cmds(struct df_state *s, size_t extra)
+{
+	if (s->alloc_cmds - s->n_cmds >= extra)
+		return 0;
+	size_t na = s->alloc_cmds ? s->alloc_cmds * 2 : 8;
+	if (na < s->n_cmds + extra)
+		na = s->n_cmds + extra;
+	struct df_cmd *n = kiln_reallocarray(s->cmds, na, sizeof(*n));
+	if (!n)
+		return -KILN_ENOMEM;
+	s->cmds = n;
+	s->alloc_cmds = na;
+	return 0;
+}
+
 static int push_cmd(struct df_state *s, const struct kiln_df_instr *in, int onbuild, size_t at)
 {
-	if (s->n_cmds == s->alloc_cmds) {
-		size_t na = s->alloc_cmds ? s->alloc_cmds * 2 : 8;
-		struct df_cmd *n = kiln_reallocarray(s->cmds, na, sizeof(*n));
-		if (!n)
-			return -KILN_ENOMEM;
-		s->cmds = n;
-		s->alloc_cmds = na;
-	}
-	memmove(&s->cmds[at + 1], &s->cmds[at], (s->n_cmds - at) * sizeof(*s->cmds));
+	if (reserve_cmds(s, 1) < 0)
+		return -KILN_ENOMEM;
+	if (at < s->n_cmds)
+		memmove(&s->cmds[at + 1], &s->cmds[at], (s->n_cmds - at) * sizeof(*s->cmds));
 	s->cmds[at] = (struct df_cmd){ .instr = in, .onbuild = onbuild, .source = -1 };
 	s->n_cmds++;
 	return 0;
@@ -278,7 +289,7 @@ static int check_cycles(struct df_graph *gr, struct kiln_error *err)
 	struct kiln_df_graph *g = gr->g;
 	size_t n = g->n_stages;
 	/* one block: stack and next (words), then the visited and onpath bytes */
-	cleanup_free size_t *stack = kiln_calloc(n + 1, 2 * sizeof(size_t) + 2);
+	size_t *stack = kiln_arena_array(gr->a, n + 1, 2 * sizeof(size_t) + 2);
 	if (!stack)
 		return df_oom(err);
 	size_t *next = stack + n + 1;
@@ -475,7 +486,7 @@ static int resolve(struct df_graph *gr, struct kiln_error *err)
 	struct kiln_df_graph *g = gr->g;
 	/* per stage, how many of its image dependencies were checked; then, in
 	 * the same block, whether its base was checked and configured */
-	cleanup_free size_t *images_checked = kiln_calloc(g->n_stages + 1, sizeof(size_t) + 2);
+	size_t *images_checked = kiln_arena_array(gr->a, g->n_stages + 1, sizeof(size_t) + 2);
 	if (!images_checked)
 		return df_oom(err);
 	unsigned char *checked = (unsigned char *) (images_checked + g->n_stages + 1);
@@ -683,7 +694,6 @@ void kiln_df_graph_free(struct kiln_df_graph *g)
 			kiln_df_ast_free(k->asts[i]);
 		free(k->asts);
 		kiln_df_model_free(k->trigger_model);
-		free(k);
 	}
 	kiln_arena_free(g->arena_); /* the platforms' strings too */
 	free(g);
@@ -705,10 +715,8 @@ static void gr_release(struct df_graph *gr)
 		kiln_strv_release(&s->shell);
 		kiln_strv_release(&s->onbuild);
 	}
-	free(gr->states);
 	for (size_t i = 0; gr->from_exp && i < gr->g->n_stages; i++)
 		kiln_shell_result_release(&gr->from_exp[i]);
-	free(gr->from_exp);
 }
 
 static int graph_setup(struct df_graph *gr, struct kiln_error *err)
@@ -723,13 +731,14 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 		return r;
 	if ((r = df_defaults_use(gr, d ? d : gr->own_defaults, err)) < 0)
 		return r;
-	struct graph_keep *k = kiln_calloc(1, sizeof(*k));
+	/* the graph's arena outlives what it keeps and the walk's state */
+	struct graph_keep *k = kiln_arena_alloc(gr->a, sizeof(*k));
 	if (!k)
 		return df_oom(err);
 	g->private_ = k;
 	g->n_stages = g->model->n_stages;
 	g->stages = kiln_arena_array(gr->a, g->n_stages + 1, sizeof(*g->stages));
-	gr->states = kiln_calloc(g->n_stages + 1, sizeof(*gr->states));
+	gr->states = kiln_arena_array(gr->a, g->n_stages + 1, sizeof(*gr->states));
 	if (!g->stages || !gr->states)
 		return df_oom(err);
 	for (size_t i = 0; i < g->n_stages; i++)
@@ -831,6 +840,8 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 	for (size_t i = 0; i < g->n_stages; i++) {
 		struct df_state *s = &gr->states[i];
 		const struct kiln_df_model_stage *ms = &m->stages[i];
+		if (!g->stages[i].replaced && reserve_cmds(s, ms->n_instrs - 1) < 0)
+			return df_oom(err);
 		for (size_t k = 1; !g->stages[i].replaced && k < ms->n_instrs; k++)
 			if (push_cmd(s, &ms->instrs[k], 0, s->n_cmds) < 0)
 				return df_oom(err);

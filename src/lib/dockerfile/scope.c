@@ -149,7 +149,10 @@ int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_
 				KILN_SHELL_RESULT_INIT;
 			const char *value = bv;
 			int r;
-			if (!bv && d->value) {
+			/* a plain word is its own expansion (the model outlives the walk) */
+			if (!bv && d->value && df_word_plain(&gr->lex, d->value)) {
+				value = d->value;
+			} else if (!bv && d->value) {
 				r = df_expand(gr, NULL, d->value, args, &res, err);
 				if (r < 0) {
 					df_error_locate(err, gr->file, in->start_line,
@@ -206,7 +209,8 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 		for (size_t k = 0; same && k < m->meta_args[i].u.args.n; k++)
 			same = !kiln_shell_envlist_get(gr->build_args,
 						       m->meta_args[i].u.args.v[k].key);
-	if (same && !(gr->from_exp = kiln_calloc(m->n_stages + 1, sizeof(*gr->from_exp))))
+	if (same &&
+	    !(gr->from_exp = kiln_arena_array(gr->a, m->n_stages + 1, sizeof(*gr->from_exp))))
 		return df_oom(err);
 	int r;
 	for (size_t s = 0; s < m->n_stages; s++) {
