@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "dockerfile/checks-internal.h"
 #include "dockerfile/dockerfile.h"
 #include "tap.h"
 
@@ -191,8 +192,8 @@ static const struct check_case cases[] = {
 	  "\"ApiKey\")",
 	  NULL },
 	{ "secrets: folded first letters, empty and inner words",
-	  "FROM a\nENV \xc5\xbf" "ecret=1 \xe2\x84\xaa" "EY=2 X_TOKEN_Y=3 _=4 A__B=5 \xc3\xa9token=6 "
-	  "xToken=7\nARG ssh_git_key\n",
+	  "FROM a\nENV \xc5\xbf" "ecret=1 \xe2\x84\xaa" "EY=2 X_TOKEN_Y=3 _=4 A__B=5 "
+	  "\xc3\xa9token=6 xToken=7\nARG ssh_git_key\n",
 	  NULL, 0, NULL, 0,
 	  "2 SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ENV "
 	  "\"X_TOKEN_Y\")\n"
@@ -438,10 +439,37 @@ static void test_failmalloc(void)
 #endif
 }
 
+/* df_lint_run's messages: %s-only formats copied, others through printf */
+static void test_format(void)
+{
+	static const struct {
+		const char *fmt, *a, *b, *want;
+	} cases[] = {
+		{ "plain", "x", "y", "plain" },
+		{ "'%s' and '%s'", "x", "y", "'x' and 'y'" },
+		{ "%s", "", "y", "" },
+		{ "100%% of %s%%", "x", "y", "100% of x%" },
+		{ "%s", NULL, "y", "(null)" },
+		{ "%.1s|%s", "xyz", "y", "x|y" },
+		{ "%5s", "x", "y", "    x" },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
+		struct kiln_buf b = KILN_BUF_INIT;
+		int r = df_lint_format(&b, cases[i].fmt, cases[i].a, cases[i].b);
+		TAP_OK(r >= 0 && !strcmp(b.buf, cases[i].want), "format %s", cases[i].fmt);
+		kiln_buf_release(&b);
+	}
+	struct kiln_buf b = KILN_BUF_INIT;
+	int r = df_lint_format(&b, "line %d: %s", 12, "x");
+	TAP_OK(r >= 0 && !strcmp(b.buf, "line 12: x"), "a format with %%d goes through printf");
+	kiln_buf_release(&b);
+}
+
 int main(void)
 {
 	test_failmalloc();
 	test_cases();
 	test_misc();
+	test_format();
 	return tap_done();
 }

@@ -47,5 +47,13 @@ struct kiln_df_lint;
 int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_node *scope,
 		int start, int end, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+struct kiln_buf;
+/**
+ * Append a message as df_lint_run() formats it: printf's result, without
+ * printf for formats of only %s and %% (NULL prints as "(null)"). 0 or the
+ * buffer's error.
+ */
+int df_lint_format(struct kiln_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /** Whether a rule would be kept at all (to skip costly checks). */
 int df_lint_wants(const struct kiln_df_lint *l, enum df_rule rule);

@@ -257,10 +257,15 @@ static int scope_config(const struct kiln_df_node *node, struct lint_config *c)
 	for (size_t i = 0; node && i < node->n_comments; i++) {
 		const struct kiln_df_text *t = &node->comments[i].text;
 		size_t no, nl, vo, vl;
-		cleanup_free char *line = kiln_asprintf("#%.*s", (int) t->len, t->str);
+		/* "#" and the text up to a NUL byte in it, as "#%.*s" printed it */
+		size_t tl = strnlen(t->str, t->len);
+		cleanup_free char *line = kiln_malloc(tl + 2);
 		if (!line)
 			return -KILN_ENOMEM;
-		if (!df_directive_line(line, strlen(line), "#", &no, &nl, &vo, &vl))
+		line[0] = '#';
+		memcpy(line + 1, t->str, tl);
+		line[tl + 1] = '\0';
+		if (!df_directive_line(line, tl + 1, "#", &no, &nl, &vo, &vl))
 			continue;
 		if (nl != 5 || strncasecmp(line + no, "check", 5) != 0)
 			continue;
@@ -349,6 +354,44 @@ static int seen_grow(struct kiln_df_lint *l)
 	return 0;
 }
 
+/*
+ * The message: the rules' formats hold only %s (and maybe %%), which this
+ * copies without the printf machinery; any other format goes to it.
+ */
+static int format_message(struct kiln_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static int format_message(struct kiln_buf *b, const char *fmt, va_list ap)
+{
+	for (const char *p = fmt; (p = strchr(p, '%')); p += 2)
+		if (p[1] != 's' && p[1] != '%')
+			return kiln_buf_vaddf(b, fmt, ap);
+	int r = 0;
+	for (const char *p = fmt; r >= 0 && *p;) {
+		const char *q = strchr(p, '%');
+		if (!q)
+			return kiln_buf_addstr(b, p);
+		if ((r = kiln_buf_add(b, p, (size_t) (q - p))) < 0)
+			break;
+		if (q[1] == 's') {
+			const char *s = va_arg(ap, const char *);
+			r = kiln_buf_addstr(b, s ? s : "(null)"); /* as glibc prints it */
+		} else {
+			r = kiln_buf_addch(b, '%');
+		}
+		p = q + 2;
+	}
+	return r;
+}
+
+int df_lint_format(struct kiln_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = format_message(b, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_node *scope,
 		int start, int end, const char *fmt, ...)
 {
@@ -365,7 +408,7 @@ int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_
 	va_list ap;
 	va_start(ap, fmt);
 	struct kiln_buf b = KILN_BUF_INIT;
-	r = kiln_buf_vaddf(&b, fmt, ap);
+	r = format_message(&b, fmt, ap);
 	va_end(ap);
 	char *msg = r >= 0 ? kiln_buf_detach(&b, NULL) : NULL;
 	kiln_buf_release(&b);
@@ -417,10 +460,10 @@ struct parse_hook {
 	struct kiln_df_lint *l;
 };
 
+/* is_lower of the text up to a NUL byte in it (AST text ends in one) */
 static int text_is_lower(const struct kiln_df_text *t)
 {
-	cleanup_free char *s = kiln_strndup(t->str, t->len);
-	return s ? is_lower(s) : -KILN_ENOMEM;
+	return is_lower(t->str);
 }
 
 static int definition_description(struct kiln_df_lint *l, const char *instr,
@@ -460,10 +503,8 @@ static int parse_checks(void *ud, const struct kiln_df_node *node, const struct 
 		    df_lint_run(l, DF_RULE_STAGE_NAME_CASING, node, sl, el,
 				"Stage name '%s' should be lowercase", node->args[2].str) < 0)
 			return -KILN_ENOMEM;
-		cleanup_free char *kw = kiln_strndup(node->keyword.str, node->keyword.len);
-		cleanup_free char *as = kiln_strndup(node->args[1].str, node->args[1].len);
-		if (!kw || !as)
-			return -KILN_ENOMEM;
+		/* AST text ends in a NUL: as C strings, these are what a copy would be */
+		const char *kw = node->keyword.str, *as = node->args[1].str;
 		int kl = is_lower(kw), al = is_lower(as);
 		if (kl < 0 || al < 0)
 			return -KILN_ENOMEM;
@@ -478,7 +519,7 @@ static int parse_checks(void *ud, const struct kiln_df_node *node, const struct 
 		const char *k = in->u.from.name;
 		return definition_description(l, "FROM", &k, 1, node);
 	}
-	if (in->cmd == KILN_DF_ARG) {
+	if (in->cmd == KILN_DF_ARG && node->n_comments && in->u.args.n) {
 		cleanup_free const char **keys = kiln_calloc(in->u.args.n + 1, sizeof(char *));
 		if (!keys)
 			return -KILN_ENOMEM;
@@ -519,7 +560,8 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 		if (r >= 0 && df_names_add(&seen, name, s) >= 0)
 			r = df_lint_run(l, DF_RULE_DUPLICATE_STAGE_NAME, from->node,
 					from->start_line, from->end_line,
-					"Duplicate stage name %s, stage names should be unique", q.buf);
+					"Duplicate stage name %s, stage names should be unique",
+					q.buf);
 		kiln_buf_release(&q);
 		if (r < 0)
 			return r;
@@ -530,19 +572,22 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 		for (size_t s = 0; s < m->n_stages; s++)
 			for (size_t i = 0; i < m->stages[s].n_instrs; i++) {
 				const struct kiln_df_instr *in = &m->stages[s].instrs[i];
-				int il = is_lower(in->keyword),
-				    iu = df_go_is_upper(in->keyword);
+				/* each pass reads only the case it needs */
+				int il = pass == 0 || majority_lower ? is_lower(in->keyword) : 0;
 				if (il < 0)
 					return il;
 				if (pass == 0) {
 					if (il)
 						lower++;
-					else if (iu)
+					else if (df_go_is_upper(in->keyword))
 						upper++;
 					continue;
 				}
-				const char *want = majority_lower ? (il ? NULL : "lowercase")
-								  : (iu ? NULL : "uppercase");
+				const char *want = NULL;
+				if (majority_lower && !il)
+					want = "lowercase";
+				else if (!majority_lower && !df_go_is_upper(in->keyword))
+					want = "uppercase";
 				if (want &&
 				    df_lint_run(l, DF_RULE_CONSISTENT_INSTRUCTION_CASING, in->node,
 						in->start_line, in->end_line,
