@@ -470,6 +470,66 @@ static void test_envlist(void)
 		   "non-ASCII escape character is refused");
 }
 
+static int same_strv(const struct kiln_strv *a, const struct kiln_strv *b)
+{
+	if (a->len != b->len)
+		return 0;
+	for (size_t i = 0; i < a->len; i++)
+		if (strcmp(a->items[i], b->items[i]))
+			return 0;
+	return 1;
+}
+
+/* KILN_SHELL_NO_WORDS: the same word, names and errors, only no split words */
+static void test_no_words(void)
+{
+	char longname[200];
+	memset(longname, 'N', sizeof(longname));
+	memcpy(longname, "${", 2);
+	memcpy(longname + sizeof(longname) - 5, ":-x}", 5); /* and the NUL */
+	const char *extra[] = {
+		longname,
+		"$A $B $C $D $E $F $G $H $I $J $A ${K:-$L} $M",
+		"a b  ${X:-c d} 'e f'",
+		"${X:?gone}",
+	};
+	size_t n = KILN_ARRAY_SIZE(word_cases) + KILN_ARRAY_SIZE(extra);
+	for (size_t i = 0; i < n; i++) {
+		const struct word_case *c = i < KILN_ARRAY_SIZE(word_cases) ? &word_cases[i] : NULL;
+		const char *word = c ? c->word : extra[i - KILN_ARRAY_SIZE(word_cases)];
+		const char *const none[] = { "A=1", "C=x y", "K=", NULL };
+		cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *l =
+			make_env(c ? c->env : none);
+		struct kiln_shell_env env = kiln_shell_envlist_env(l);
+		struct kiln_shell_lex split = { c ? c->escape : '\\', c ? c->flags : 0 };
+		struct kiln_shell_lex nosplit = split;
+		nosplit.flags |= KILN_SHELL_NO_WORDS;
+		struct kiln_shell_result a = KILN_SHELL_RESULT_INIT, b = KILN_SHELL_RESULT_INIT;
+		struct kiln_error ea = KILN_ERROR_INIT, eb = KILN_ERROR_INIT;
+		int ra = kiln_shell_expand(&split, word, &env, &a, &ea);
+		int rb = kiln_shell_expand(&nosplit, word, &env, &b, &eb);
+		int same = ra == rb &&
+			   (ra < 0 ? !strcmp(ea.msg ? ea.msg : "", eb.msg ? eb.msg : "")
+				   : !strcmp(a.word, b.word) && same_strv(&a.matched, &b.matched) &&
+					     same_strv(&a.unmatched, &b.unmatched) &&
+					     b.words.len == 0);
+		TAP_OK(same, "without words: %s", word);
+		if (word == extra[0])
+			TAP_OK(rb == 0 && !strcmp(b.word, "x") && b.unmatched.len == 1 &&
+				       strlen(b.unmatched.items[0]) == sizeof(longname) - 7,
+			       "a long name is looked up whole");
+		if (word == extra[1])
+			TAP_OK(rb == 0 && b.matched.len == 3 && b.unmatched.len == 10 &&
+				       !strcmp(b.matched.items[2], "K") &&
+				       !strcmp(b.unmatched.items[9], "M"),
+			       "fourteen references, sorted and distinct");
+		kiln_shell_result_release(&a);
+		kiln_shell_result_release(&b);
+		kiln_error_release(&ea);
+		kiln_error_release(&eb);
+	}
+}
+
 /* lists in an arena: the same behaviour, and kiln_shell_envlist_free() frees nothing */
 static void test_envlist_arena(void)
 {
@@ -528,5 +588,6 @@ int main(void)
 	test_pattern_regex();
 	test_envlist();
 	test_envlist_arena();
+	test_no_words();
 	return tap_done();
 }

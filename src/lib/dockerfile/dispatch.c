@@ -446,7 +446,7 @@ static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_e
 	for (size_t i = 0; i < out->u.words.n; i++) {
 		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
 			KILN_SHELL_RESULT_INIT;
-		int r = df_expand(x->gr, NULL, out->u.words.v[i], x->s->env, &res, err);
+		int r = df_expand_words(x->gr, out->u.words.v[i], x->s->env, &res, err);
 		if (r < 0)
 			return r;
 		if (note_used(x, &res.matched) < 0 || note_unset(x, &res.unmatched) < 0)

@@ -87,10 +87,16 @@ struct df_graph {
  */
 int df_word_plain(const struct kiln_shell_lex *lex, const char *word);
 
-/** Expand one word with the given variables (BuildKit's ProcessWordWithMatches). */
+/**
+ * Expand one word with the given variables (BuildKit's ProcessWordWithMatches):
+ * res->word and the names; res->words stays empty.
+ */
 int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
 	      const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
 	      struct kiln_error *err);
+/** The same with the graph's lexer and res->words split (ProcessWordsWithMatches). */
+int df_expand_words(struct df_graph *gr, const char *word, const struct kiln_shell_envlist *env,
+		    struct kiln_shell_result *res, struct kiln_error *err);
 
 /** UndefinedVar for the unmatched names of an expansion (reportUnmatchedVariables). */
 int df_report_unmatched(struct df_graph *gr, struct df_state *st, const struct kiln_df_instr *in,

@@ -80,23 +80,39 @@ int df_word_plain(const struct kiln_shell_lex *lex, const char *word)
 	return *p == '\0';
 }
 
-int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
-	      const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
-	      struct kiln_error *err)
+static int expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
+		  const struct kiln_shell_envlist *env, int split, struct kiln_shell_result *res,
+		  struct kiln_error *err)
 {
 	if (!lex)
 		lex = &gr->lex;
 	if (df_word_plain(lex, word)) {
 		kiln_shell_result_release(res);
 		res->word = kiln_strdup(word);
-		if (!res->word || kiln_strv_push(&res->words, word) < 0) {
+		if (!res->word || (split && kiln_strv_push(&res->words, word) < 0)) {
 			kiln_shell_result_release(res);
 			return df_oom(err);
 		}
 		return 0;
 	}
+	struct kiln_shell_lex l = *lex;
+	if (!split)
+		l.flags |= KILN_SHELL_NO_WORDS;
 	struct kiln_shell_env e = kiln_shell_envlist_env(env);
-	return kiln_shell_expand(lex, word, &e, res, err);
+	return kiln_shell_expand(&l, word, &e, res, err);
+}
+
+int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
+	      const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
+	      struct kiln_error *err)
+{
+	return expand(gr, lex, word, env, 0, res, err);
+}
+
+int df_expand_words(struct df_graph *gr, const char *word, const struct kiln_shell_envlist *env,
+		    struct kiln_shell_result *res, struct kiln_error *err)
+{
+	return expand(gr, NULL, word, env, 1, res, err);
 }
 
 int df_platform_copy(struct df_graph *gr, const struct kiln_df_platform *src,

@@ -38,9 +38,11 @@ struct sw {
 	 */
 	struct kiln_buf cur;
 	struct kiln_strv *words;
-	struct ref *refs;
+	struct ref *refs; /* refs_small until more are needed */
 	size_t nrefs, arefs;
+	struct ref refs_small[8];
 	struct kiln_buf name; /* scratch: the name being looked up, NUL-terminated */
+	char name_small[64];  /* the same for the usual short name: no allocation */
 	size_t work;
 	struct kiln_error *err;
 };
@@ -118,7 +120,8 @@ static int w_add_char(struct sw *sw, int32_t c)
 	return add_rune(sw, &sw->cur, c);
 }
 
-/* A $-expansion's value is split on its whitespace (Go ranges over it: bad bytes read as U+FFFD). */
+/* A $-expansion's value is split on its whitespace (Go ranges over it: bad bytes read as
+ * U+FFFD). */
 static int w_add_string(struct sw *sw, const char *s, size_t n)
 {
 	size_t w;
@@ -183,19 +186,30 @@ static int getenv_span(struct sw *sw, size_t off, size_t len, const char **ret_v
 	const char *value = NULL;
 	int set = 0;
 
-	kiln_buf_reset(&sw->name);
-	int r = kiln_buf_add(&sw->name, sw->src + off, len);
-	if (r < 0)
-		return buf_fail(sw, r);
+	const char *name = sw->name_small;
+	if (len < sizeof(sw->name_small)) {
+		memcpy(sw->name_small, sw->src + off, len);
+		sw->name_small[len] = '\0';
+	} else {
+		kiln_buf_reset(&sw->name);
+		int r = kiln_buf_add(&sw->name, sw->src + off, len);
+		if (r < 0)
+			return buf_fail(sw, r);
+		name = sw->name.buf;
+	}
 	if (sw->env && sw->env->lookup)
-		set = sw->env->lookup(sw->env->userdata, sw->name.buf, &value) > 0;
+		set = sw->env->lookup(sw->env->userdata, name, &value) > 0;
 	if (!set || !value)
 		value = "";
 	if (sw->nrefs == sw->arefs) {
-		size_t na = sw->arefs ? sw->arefs * 2 : 16;
-		struct ref *nr = kiln_reallocarray(sw->refs, na, sizeof(*nr));
+		size_t na = sw->arefs * 2;
+		struct ref *nr = sw->refs == sw->refs_small
+					 ? kiln_reallocarray(NULL, na, sizeof(*nr))
+					 : kiln_reallocarray(sw->refs, na, sizeof(*nr));
 		if (!nr)
 			return kiln_fail(sw->err, KILN_ENOMEM, 0, "out of memory");
+		if (sw->refs == sw->refs_small)
+			memcpy(nr, sw->refs_small, sizeof(sw->refs_small));
 		sw->refs = nr;
 		sw->arefs = na;
 	}
@@ -542,7 +556,8 @@ static int stop_on(struct sw *sw, int32_t stop, int raw_escapes, struct kiln_buf
 		return kiln_fail(sw->err, KILN_ELIMIT, 0, "expansions nested deeper than %d levels",
 				 KILN_SHELL_MAX_DEPTH);
 	int saved = sw->raw_escapes;
-	int top = sw->depth == 0;
+	/* only the outermost level splits words (when they are wanted) */
+	int top = sw->depth == 0 && !(sw->flags & KILN_SHELL_NO_WORDS);
 	sw->raw_escapes = raw_escapes;
 	sw->depth++;
 	int r = stop_on_loop(sw, stop, top, out);
@@ -597,7 +612,8 @@ static void sw_release(struct sw *sw)
 {
 	kiln_buf_release(&sw->cur);
 	kiln_buf_release(&sw->name);
-	free(sw->refs);
+	if (sw->refs != sw->refs_small)
+		free(sw->refs);
 }
 
 static int wrap_error(struct sw *sw, int r, const char *word)
@@ -624,6 +640,8 @@ int kiln_shell_expand(const struct kiln_shell_lex *lex, const char *word,
 	char esc = lex->escape ? lex->escape : '\\';
 	if ((unsigned char)esc >= 0x80)
 		return kiln_fail(err, KILN_EINVAL, 0, "escape character must be ASCII");
+	sw.refs = sw.refs_small;
+	sw.arefs = KILN_ARRAY_SIZE(sw.refs_small);
 	sw.src = word;
 	sw.len = strlen(word);
 	/* Go's text/scanner skips a byte order mark at the start of its input. */
@@ -662,7 +680,10 @@ int kiln_shell_process_word(const struct kiln_shell_lex *lex, const char *word,
 			    const struct kiln_shell_env *env, char **ret, struct kiln_error *err)
 {
 	struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
-	int r = kiln_shell_expand(lex, word, env, &res, err);
+	/* the word alone: no split */
+	struct kiln_shell_lex l = lex ? *lex : (struct kiln_shell_lex){ '\\', 0 };
+	l.flags |= KILN_SHELL_NO_WORDS;
+	int r = kiln_shell_expand(&l, word, env, &res, err);
 	if (r < 0)
 		return r;
 	*ret = steal_ptr(&res.word);

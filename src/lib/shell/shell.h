@@ -40,6 +40,8 @@ enum kiln_shell_flags {
 	KILN_SHELL_SKIP_PROCESS_QUOTES = 1 << 2,
 	/** A reference to an unset variable stays as written (`$x`, `${x:-w}`). */
 	KILN_SHELL_SKIP_UNSET_ENV = 1 << 3,
+	/** Leave the result's `words` empty: no split, for callers that read only the word. */
+	KILN_SHELL_NO_WORDS = 1 << 4,
 };
 
 /** How to lex: the escape character (0 means `\`; a Dockerfile may choose '`') and flags. */
