@@ -203,7 +203,9 @@ static void test_copy_add(void)
 			  "ADD --unpack=true a.tar /d\n"
 			  "COPY <<EOF <<-\"TWO\" /etc/\nhello $X\nEOF\n\tindented\n\tTWO\n"
 			  "COPY [\"a b\", \"/c d/\"]\n"
-			  "COPY a<b <<c /d/\nbody\nc\n",
+			  "COPY a<b <<c /d/\nbody\nc\n"
+			  "COPY s1 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 s12 s13 s14 s15 s16 s17 "
+			  "/many/\n",
 			  &t);
 	TAP_OK(r == 0, "COPY/ADD type");
 	if (r == 0) {
@@ -239,6 +241,11 @@ static void test_copy_add(void)
 		TAP_STR_EQ(lt->sources.v[0], "a<b", "a source with '<' is a path");
 		TAP_INT_EQ((long) lt->n_inline, 1, "the heredoc after it is inline");
 		TAP_STR_EQ(lt->inline_sources[0].data, "body\n", "its body");
+		const struct kiln_df_copy *many = &in[7].u.copy;
+		TAP_INT_EQ((long) many->sources.n, 17, "more words than the short list holds");
+		TAP_STR_EQ(many->sources.v[16], "s17", "the last of many sources");
+		TAP_STR_EQ(many->dest, "/many/", "the destination after many sources");
+		TAP_INT_EQ((long) in[1].u.copy.n_inline, 0, "no heredoc, no inline source");
 	}
 	typed_release(&t);
 }

@@ -209,14 +209,18 @@ static int word_is(const char *w, size_t n, const char *token)
 	return i == n;
 }
 
-static int has_word(const char *key, const char *const *tokens, size_t nt)
+#define LETTER(c) (1u << ((c) - 'a'))
+
+/* `firsts`: the first letters of the tokens (LETTER bits), to pass over other words at once */
+static int has_word(const char *key, const char *const *tokens, size_t nt, unsigned firsts)
 {
 	for (const char *p = key;;) {
 		size_t n = strcspn(p, "_");
 		/* a token's first letter: ASCII folded, or the start of 'ſ' or the Kelvin sign */
 		unsigned char c0 = (unsigned char) p[0];
 		char f0 = (char) ((c0 >= 'A' && c0 <= 'Z') ? c0 + 32 : c0);
-		for (size_t t = 0; t < nt && n; t++)
+		int maybe = c0 >= 0x80 || (f0 >= 'a' && f0 <= 'z' && (firsts & LETTER(f0)));
+		for (size_t t = 0; t < nt && n && maybe; t++)
 			if ((f0 == tokens[t][0] || c0 >= 0x80) && word_is(p, n, tokens[t]))
 				return 1;
 		if (!p[n])
@@ -234,8 +238,11 @@ int df_check_secret_key(struct df_graph *gr, const char *instr, const char *key,
 	static const char *const allow[] = { "public", "file", "version" };
 	if (!df_lint_wants(gr->lint, DF_RULE_SECRETS_USED_IN_ARG_OR_ENV))
 		return 0;
-	if (!has_word(key, deny, KILN_ARRAY_SIZE(deny)) ||
-	    has_word(key, allow, KILN_ARRAY_SIZE(allow)))
+	static const unsigned deny_firsts =
+		LETTER('a') | LETTER('c') | LETTER('k') | LETTER('p') | LETTER('s') | LETTER('t');
+	static const unsigned allow_firsts = LETTER('p') | LETTER('f') | LETTER('v');
+	if (!has_word(key, deny, KILN_ARRAY_SIZE(deny), deny_firsts) ||
+	    has_word(key, allow, KILN_ARRAY_SIZE(allow), allow_firsts))
 		return 0;
 	struct kiln_buf q = KILN_BUF_INIT;
 	int r = kiln_go_quote(&q, key, strlen(key));
@@ -837,14 +844,9 @@ static int inherit(struct df_graph *gr, struct df_state *s, const struct df_stat
 	int r;
 	kiln_shell_envlist_free(s->env);
 	s->env = NULL;
-	if ((r = kiln_shell_envlist_new_in(gr->a, &s->env, err)) < 0)
+	/* the base stage is dispatched (its list no longer changes) and lives in the arena */
+	if ((r = kiln_shell_envlist_copy_shared_in(gr->a, b->env, &s->env, err)) < 0)
 		return r;
-	for (size_t i = 0; i < kiln_shell_envlist_count(b->env); i++) {
-		const char *k = kiln_shell_envlist_name(b->env, i);
-		if ((r = kiln_shell_envlist_set(s->env, k, kiln_shell_envlist_get(b->env, k),
-						err)) < 0)
-			return r;
-	}
 	df_set_release(&s->arg_env);
 	kiln_strv_release(&s->shell);
 	if (df_set_copy(&s->arg_env, &b->arg_env) < 0 ||

@@ -21,9 +21,10 @@ struct pctx {
 	const struct kiln_df_node *node;
 	const char *file;
 	struct kiln_df_instr *in;
-	/* the node's arguments as C strings (nodeArgs) */
+	/* the node's arguments as C strings (nodeArgs): args_small for the usual few */
 	const char **args;
 	size_t nargs;
+	const char *args_small[16];
 	struct df_bflags bf;
 };
 
@@ -184,8 +185,7 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 	cp->dest = dest;
 	size_t nsrc = c->nargs - 1;
 	cp->sources.v = kiln_arena_array(c->a, nsrc + 1, sizeof(char *));
-	cp->inline_sources = kiln_arena_array(c->a, nsrc + 1, sizeof(*cp->inline_sources));
-	if (!cp->sources.v || !cp->inline_sources)
+	if (!cp->sources.v)
 		return oom(err);
 	for (size_t i = 0; i < nsrc; i++) {
 		r = must_heredoc(c, c->args[i], &h);
@@ -201,6 +201,11 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 			if (c->node->heredocs[k].name.len == h.name.len &&
 			    memcmp(c->node->heredocs[k].name.str, h.name.str, h.name.len) == 0)
 				body = &c->node->heredocs[k];
+		/* made for the first heredoc: most COPY and ADD have none */
+		if (!cp->inline_sources &&
+		    !(cp->inline_sources = kiln_arena_array(c->a, nsrc + 1,
+							    sizeof(*cp->inline_sources))))
+			return oom(err);
 		struct kiln_df_inline *src = &cp->inline_sources[cp->n_inline++];
 		src->name = df_astrndup(c->a, h.name.str, h.name.len);
 		src->expand = h.expand;
@@ -730,9 +735,13 @@ static int collect_args(struct pctx *c, struct kiln_error *err)
 	const struct kiln_df_node *n = c->node;
 	const struct kiln_df_node *t = n->cmd == KILN_DF_ONBUILD ? n->onbuild : NULL;
 	size_t total = t ? 1 + t->n_args : n->n_args;
-	c->args = kiln_arena_array(c->a, total + 1, sizeof(char *));
+	/* the list itself is not kept: the model keeps copies of it or its strings */
+	c->args = total < KILN_ARRAY_SIZE(c->args_small)
+			  ? c->args_small
+			  : kiln_arena_array_uninit(c->a, total + 1, sizeof(char *));
 	if (!c->args)
 		return oom(err);
+	c->args[total] = NULL;
 	const struct kiln_df_text *src = t ? t->args : n->args;
 	size_t nsrc = t ? t->n_args : n->n_args;
 	if (t)
