@@ -134,6 +134,13 @@ static const struct check_case cases[] = {
 	  "2 ConsistentInstructionCasing: Command 'run' should match the case of the command "
 	  "majority (uppercase)",
 	  NULL },
+	{ "lower-case majority", "from a\nrun x\nRUN y\nRun z\nrun w\n", NULL, 0, NULL, 0,
+	  "3 ConsistentInstructionCasing: Command 'RUN' should match the case of the command "
+	  "majority (lowercase)\n"
+	  "4 ConsistentInstructionCasing: Command 'Run' should match the case of the command "
+	  "majority (lowercase)",
+	  NULL },
+	{ "one case throughout", "from a\nrun x\n", NULL, 0, NULL, 0, "", NULL },
 	{ "reserved and duplicate names", "FROM a AS context\nFROM a AS x\nFROM a AS X\n", NULL, 0,
 	  NULL, 0,
 	  "1 ReservedStageName: Stage name should not use the same name as reserved stage "

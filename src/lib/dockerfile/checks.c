@@ -566,9 +566,12 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 		if (r < 0)
 			return r;
 	}
-	size_t lower = 0, upper = 0;
+	size_t lower = 0, upper = 0, total = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		int majority_lower = lower > upper;
+		/* every keyword in the majority's case: nothing to report */
+		if (pass == 1 && (majority_lower ? lower : upper) == total)
+			break;
 		for (size_t s = 0; s < m->n_stages; s++)
 			for (size_t i = 0; i < m->stages[s].n_instrs; i++) {
 				const struct kiln_df_instr *in = &m->stages[s].instrs[i];
@@ -577,6 +580,7 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 				if (il < 0)
 					return il;
 				if (pass == 0) {
+					total++;
 					if (il)
 						lower++;
 					else if (df_go_is_upper(in->keyword))

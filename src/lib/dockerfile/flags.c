@@ -109,22 +109,6 @@ void df_bflags_init(struct df_bflags *bf, const struct kiln_df_node *node, struc
 	bf->n_order = 0;
 }
 
-struct df_flag *df_bflags_add(struct df_bflags *bf, const char *name, enum df_flag_type type,
-			      const char *def)
-{
-	if (bf->n >= DF_MAX_FLAGS)
-		return NULL;
-	struct df_flag *f = &bf->f[bf->n++];
-	f->name = name;
-	f->type = type;
-	f->used = 0;
-	f->value = def;
-	f->bval = def && def[0] == 't' && strcmp(def, "true") == 0;
-	f->values = NULL;
-	f->n_values = 0;
-	return f;
-}
-
 /* room for every flag word of the node (a list never holds more) and a NULL
  * after them: the model's word lists are these arrays */
 static const char **flag_list(struct df_bflags *bf)

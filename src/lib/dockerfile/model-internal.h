@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -82,8 +83,25 @@ struct df_bflags {
 
 /** Start declaring the flags of `node`; what parsing adds goes into `a`. */
 void df_bflags_init(struct df_bflags *bf, const struct kiln_df_node *node, struct kiln_arena *a);
-struct df_flag *df_bflags_add(struct df_bflags *bf, const char *name, enum df_flag_type type,
-			      const char *def);
+/*
+ * Declare a flag (at most DF_MAX_FLAGS, else NULL). Inline: every instruction
+ * declares its few flags with constant arguments, which then fold away.
+ */
+static inline struct df_flag *df_bflags_add(struct df_bflags *bf, const char *name,
+					    enum df_flag_type type, const char *def)
+{
+	if (bf->n >= DF_MAX_FLAGS)
+		return NULL;
+	struct df_flag *f = &bf->f[bf->n++];
+	f->name = name;
+	f->type = type;
+	f->used = 0;
+	f->value = def;
+	f->bval = def && strcmp(def, "true") == 0;
+	f->values = NULL;
+	f->n_values = 0;
+	return f;
+}
 /** BFlags.Parse over the node's flags; errors unlocated (the caller locates). */
 int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err);
 
