@@ -84,6 +84,7 @@ struct df_graph {
  * Whether `word` is its own expansion under `lex`: printable ASCII without
  * blanks, '$', quotes or the escape character, which the shell lexer copies
  * byte for byte (one word, no variables). Most words of a Dockerfile are.
+ * 0 under an escape character other than '\\' and '`' (the lexer decides).
  */
 int df_word_plain(const struct kiln_shell_lex *lex, const char *word);
 

@@ -67,15 +67,20 @@ int df_words_set(struct df_graph *gr, const struct kiln_strv *v, struct kiln_df_
 
 int df_word_plain(const struct kiln_shell_lex *lex, const char *word)
 {
-	/* the bytes the shell lexer does not copy as they are (and NUL, the end) */
-	static const unsigned char special[256] = {
-		[0 ... ' '] = 1, [0x7f ... 0xff] = 1, ['$'] = 1, ['\''] = 1, ['"'] = 1,
-	};
+	/* the bytes the shell lexer does not copy as they are (and NUL, the end),
+	 * with each of the two escape characters a Dockerfile may choose */
+#define SPECIAL [0 ... ' '] = 1, [0x7f ... 0xff] = 1, ['$'] = 1, ['\''] = 1, ['"'] = 1
+	static const unsigned char special_backslash[256] = { SPECIAL, ['\\'] = 1 };
+	static const unsigned char special_backtick[256] = { SPECIAL, ['`'] = 1 };
+#undef SPECIAL
 	unsigned char esc = (unsigned char) (lex->escape ? lex->escape : '\\');
-	if (!*word)
-		return 0;
+	const unsigned char *t = esc == '\\' ? special_backslash
+				 : esc == '`'  ? special_backtick
+					       : NULL;
+	if (!t || !*word)
+		return 0; /* another escape character: let the lexer decide */
 	const unsigned char *p = (const unsigned char *) word;
-	while (!special[*p] && *p != esc)
+	while (!t[*p])
 		p++;
 	return *p == '\0';
 }
