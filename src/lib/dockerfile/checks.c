@@ -365,7 +365,17 @@ static int format_message(struct kiln_buf *b, const char *fmt, va_list ap)
 	for (const char *p = fmt; (p = strchr(p, '%')); p += 2)
 		if (p[1] != 's' && p[1] != '%')
 			return kiln_buf_vaddf(b, fmt, ap);
-	int r = 0;
+	/* the length first (at most this: "%%" is one byte), so one allocation */
+	size_t total = strlen(fmt);
+	va_list count;
+	va_copy(count, ap);
+	for (const char *p = fmt; (p = strchr(p, '%')); p += 2)
+		if (p[1] == 's') {
+			const char *s = va_arg(count, const char *);
+			total += s ? strlen(s) : 6;
+		}
+	va_end(count);
+	int r = kiln_buf_grow(b, total);
 	for (const char *p = fmt; r >= 0 && *p;) {
 		const char *q = strchr(p, '%');
 		if (!q)

@@ -307,6 +307,15 @@ static int decode_string(const char *s, size_t p, size_t end, struct kiln_arena 
 			 struct kiln_df_text *ret)
 {
 	size_t i = p + 1, stop = end - 1;
+	/* ASCII without escapes (most strings) decodes to itself */
+	size_t plain = i;
+	while (plain < stop && (unsigned char) s[plain] < 0x80 && s[plain] != '\\')
+		plain++;
+	if (plain == stop) {
+		ret->str = kiln_arena_strndup_packed(a, s + i, stop - i);
+		ret->len = stop - i;
+		return ret->str ? 0 : -KILN_ENOMEM;
+	}
 	/* worst case growth: an invalid byte becomes 3 bytes */
 	char *out = kiln_arena_alloc(a, (stop - i) * 3 + 1);
 	if (!out)
