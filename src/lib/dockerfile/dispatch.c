@@ -148,14 +148,9 @@ static int xfield(struct xctx *x, const char **field, struct kiln_error *err)
 	return r;
 }
 
-static int xword_heap(void *ud, const char *word, char **ret, struct kiln_error *err)
+static int xword_mount(void *ud, const char *word, const char **ret, struct kiln_error *err)
 {
-	const char *a;
-	int r = xword(ud, word, &a, err);
-	if (r < 0)
-		return r;
-	*ret = kiln_strdup(a);
-	return *ret ? 0 : df_oom(err);
+	return xword(ud, word, ret, err);
 }
 
 /* Expand a list of words; a new array only once a word expands to another string. */
@@ -629,7 +624,7 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 		return df_oom(err);
 	for (size_t i = 0; i < run->n_mounts; i++) {
 		struct kiln_df_mount *m = &run->mounts[i];
-		if ((r = df_mount_parse(gr->a, run->mount_specs.v[i], xword_heap, x, m, err)) < 0)
+		if ((r = df_mount_parse(gr->a, run->mount_specs.v[i], xword_mount, x, m, err)) < 0)
 			return r;
 		long src = i < c->n_mounts ? c->mount_sources[i] : -1;
 		const char *from = m->from && *m->from		    ? m->from

@@ -160,11 +160,26 @@ static long find_stage(struct df_graph *gr, const char *name)
 	return found;
 }
 
+/*
+ * Room for one more element in an arena array of n: its capacity is implied
+ * (2, 4, 8, ...), so it moves when n reaches one. Most stages have one or two
+ * edges; the arena owns them all.
+ */
+static void *arena_grow(struct df_graph *gr, void *v, size_t n, size_t size)
+{
+	if (n && (n < 2 || (n & (n - 1))))
+		return v;
+	void *nv = kiln_arena_array_uninit(gr->a, n ? 2 * n : 2, size);
+	if (nv && n)
+		memcpy(nv, v, n * size);
+	return nv;
+}
+
 static int add_edge(struct df_graph *gr, size_t i, enum kiln_df_edge_kind kind, size_t to,
 		    const char *ref, int line, int onbuild)
 {
 	struct kiln_df_stage *st = &gr->g->stages[i];
-	struct kiln_df_edge *n = kiln_reallocarray(st->deps, st->n_deps + 1, sizeof(*n));
+	struct kiln_df_edge *n = arena_grow(gr, st->deps, st->n_deps, sizeof(*n));
 	if (!n)
 		return -KILN_ENOMEM;
 	st->deps = n;
@@ -176,7 +191,7 @@ static int add_image(struct df_graph *gr, size_t i, enum kiln_df_edge_kind kind,
 		     int line)
 {
 	struct kiln_df_stage *st = &gr->g->stages[i];
-	struct kiln_df_image_dep *n = kiln_reallocarray(st->images, st->n_images + 1, sizeof(*n));
+	struct kiln_df_image_dep *n = arena_grow(gr, st->images, st->n_images, sizeof(*n));
 	if (!n)
 		return -KILN_ENOMEM;
 	st->images = n;
@@ -705,10 +720,6 @@ void kiln_df_graph_free(struct kiln_df_graph *g)
 {
 	if (!g)
 		return;
-	for (size_t i = 0; g->stages && i < g->n_stages; i++) {
-		free(g->stages[i].deps);
-		free(g->stages[i].images);
-	}
 	struct graph_keep *k = g->private_;
 	if (k) {
 		for (size_t i = 0; i < k->n_asts; i++)

@@ -102,15 +102,18 @@ static inline struct df_flag *df_bflags_add(struct df_bflags *bf, const char *na
 	f->n_values = 0;
 	return f;
 }
+
 /** BFlags.Parse over the node's flags; errors unlocated (the caller locates). */
 int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err);
 
 /**
- * An expander for mount options: `word` in, expanded heap string out
- * (*ret). NULL expander: BuildKit's parse-time pass, which only checks the
- * CSV and that from= holds no variable.
+ * An expander for mount options: `word` in, its expansion out (*ret, valid
+ * until df_mount_parse returns; it may be `word` itself). NULL expander:
+ * BuildKit's parse-time pass, which only checks the CSV and that from= holds
+ * no variable.
  */
-typedef int (*df_expand_fn)(void *ud, const char *word, char **ret, struct kiln_error *err);
+typedef int (*df_expand_fn)(void *ud, const char *word, const char **ret,
+			    struct kiln_error *err);
 
 int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, void *ud,
 		   struct kiln_df_mount *ret, struct kiln_error *err);

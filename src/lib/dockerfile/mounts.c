@@ -25,6 +25,15 @@ static void ascii_lower(char *s)
 			*s = (char) (*s + 32);
 }
 
+/* strcmp(ascii_lower(copy of s), lower) == 0, without the copy */
+static int ascii_eq_lower(const char *s, const char *lower)
+{
+	for (; *s && *lower; s++, lower++)
+		if (((*s >= 'A' && *s <= 'Z') ? *s + 32 : *s) != *lower)
+			return 0;
+	return *s == *lower;
+}
+
 static int bool_field(const char *key, const char *value, int *ret, struct kiln_error *err)
 {
 	if (df_go_parse_bool(value, ret) < 0)
@@ -72,10 +81,17 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 	for (size_t i = 0; i < fields.len; i++) {
 		const char *field = fields.items[i];
 		const char *eq = strchr(field, '=');
-		cleanup_free char *key =
-			eq ? kiln_strndup(field, (size_t) (eq - field)) : kiln_strdup(field);
-		if (!key)
+		size_t klen = eq ? (size_t) (eq - field) : strlen(field);
+		/* the lower-cased key: on the stack unless it is too long to be a known one */
+		char kshort[16];
+		cleanup_free char *klong = NULL;
+		char *key = kshort;
+		if (klen >= sizeof(kshort) && !(key = klong = kiln_strndup(field, klen)))
 			return df_oom(err);
+		if (key == kshort) {
+			memcpy(kshort, field, klen);
+			kshort[klen] = '\0';
+		}
 		ascii_lower(key);
 		if (!eq) {
 			if (!expand)
@@ -103,7 +119,7 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 			return kiln_fail(err, KILN_EPARSE, 0,
 					 "invalid field '%s' must be a key=value pair", field);
 		}
-		cleanup_free char *value = NULL;
+		const char *value = NULL;
 		if (expand) {
 			r = expand(ud, eq + 1, &value, err);
 			if (r < 0)
@@ -115,20 +131,15 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 						 "'%s' doesn't support variable expansion, define "
 						 "alias stage instead",
 						 key);
-			if (!(value = kiln_strdup(eq + 1)))
-				return df_oom(err);
+			value = eq + 1;
 		} else {
 			continue;
 		}
 
 		if (!strcmp(key, "type")) {
-			cleanup_free char *lv = kiln_strdup(value);
-			if (!lv)
-				return df_oom(err);
-			ascii_lower(lv);
 			size_t t;
 			for (t = 0; t < KILN_ARRAY_SIZE(mount_types); t++)
-				if (!strcmp(lv, mount_types[t]))
+				if (ascii_eq_lower(value, mount_types[t]))
 					break;
 			if (t == KILN_ARRAY_SIZE(mount_types)) {
 				r = kiln_fail(err, KILN_EPARSE, 0, "unsupported mount type \"%s\"",
@@ -172,13 +183,9 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 		} else if (!strcmp(key, "id")) {
 			m->id = df_astrdup(a, value);
 		} else if (!strcmp(key, "sharing")) {
-			cleanup_free char *lv = kiln_strdup(value);
-			if (!lv)
-				return df_oom(err);
-			ascii_lower(lv);
 			size_t s;
 			for (s = 0; s < KILN_ARRAY_SIZE(sharing_modes); s++)
-				if (!strcmp(lv, sharing_modes[s]))
+				if (ascii_eq_lower(value, sharing_modes[s]))
 					break;
 			if (s == KILN_ARRAY_SIZE(sharing_modes)) {
 				r = kiln_fail(err, KILN_EPARSE, 0,
@@ -311,11 +318,12 @@ int df_device_parse(struct kiln_arena *a, const char *spec, struct kiln_df_devic
 	return 0;
 }
 
-static int identity_expand(void *ud, const char *word, char **ret, struct kiln_error *err)
+static int identity_expand(void *ud, const char *word, const char **ret, struct kiln_error *err)
 {
 	(void) ud;
-	*ret = kiln_strdup(word);
-	return *ret ? 0 : df_oom(err);
+	(void) err;
+	*ret = word;
+	return 0;
 }
 
 int kiln_df_mount_parse(struct kiln_df_model *m, const char *spec, struct kiln_df_mount *ret,
