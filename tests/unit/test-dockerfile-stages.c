@@ -523,6 +523,35 @@ static int ref_lower(void *ud, const char *s, struct kiln_error *err)
 	return 0;
 }
 
+/* more stages than a name table holds without allocating, more edges than a list's first room */
+static void test_many_stages(void)
+{
+	struct kiln_buf df = KILN_BUF_INIT;
+	int r = 0;
+	for (int i = 0; r >= 0 && i < 12; i++)
+		r = kiln_buf_addf(&df, "FROM a AS s%d\nRUN x\n", i);
+	if (r >= 0)
+		r = kiln_buf_addstr(&df, "FROM s3\nCOPY --from=s10 / /\nCOPY --from=s0 / /\n"
+					 "COPY --from=S7 / /\nRUN --mount=from=s11,target=/m true\n");
+	if (r < 0)
+		abort();
+	struct built b;
+	r = build(df.buf, &b);
+	TAP_OK(r == 0, "thirteen stages build: %s", b.err.msg ? b.err.msg : "");
+	if (r == 0) {
+		const struct kiln_df_stage *last = &b.g->stages[12];
+		TAP_INT_EQ(last->base_kind, KILN_DF_BASE_STAGE, "the last is based on a stage");
+		TAP_INT_EQ((long) last->base_stage, 3, "its base is s3");
+		TAP_INT_EQ((long) last->n_deps, 5, "FROM, three COPY --from and a mount");
+		TAP_INT_EQ((long) last->deps[1].stage, 10, "--from=s10");
+		TAP_INT_EQ((long) last->deps[2].stage, 0, "--from=s0");
+		TAP_INT_EQ((long) last->deps[3].stage, 7, "--from=S7 (names match lower-cased)");
+		TAP_INT_EQ((long) last->deps[4].stage, 11, "mount from=s11");
+	}
+	built_release(&b);
+	kiln_buf_release(&df);
+}
+
 static void test_references(void)
 {
 	static const struct {
@@ -657,6 +686,7 @@ int main(void)
 	test_unset_vars();
 	test_errors();
 	test_graph();
+	test_many_stages();
 	test_onbuild_and_images();
 	test_references();
 	return tap_done();

@@ -132,6 +132,9 @@ struct df_names {
 	const char **keys;
 	long *prev; /* per index: the previous index of the same name, or -1 */
 	size_t n;
+	/* the three arrays of a table for a few stages: no allocation (so a
+	 * table is never copied, only pointed to) */
+	size_t small_[32];
 };
 
 /** A table for indexes 0..n-1. 0 or -KILN_ENOMEM. */

@@ -20,7 +20,10 @@ static uint64_t name_hash(const char *s)
 
 int df_names_init(struct df_names *t, size_t n)
 {
-	*t = (struct df_names){ 0 };
+	t->slots = NULL;
+	t->keys = NULL;
+	t->prev = NULL;
+	t->cap = t->n = 0;
 	size_t cap = 16;
 	while (cap < 2 * n + 2)
 		cap *= 2;
@@ -30,9 +33,12 @@ int df_names_init(struct df_names *t, size_t n)
 	size_t words;
 	if (kiln_add_size(cap, n + 1, &words) < 0 || kiln_add_size(words, n + 1, &words) < 0)
 		return -KILN_ENOMEM;
-	t->slots = kiln_calloc(words, sizeof(*t->slots));
-	if (!t->slots)
+	if (words <= KILN_ARRAY_SIZE(t->small_)) {
+		t->slots = t->small_;
+		memset(t->small_, 0, words * sizeof(*t->slots));
+	} else if (!(t->slots = kiln_calloc(words, sizeof(*t->slots)))) {
 		return -KILN_ENOMEM;
+	}
 	t->keys = (const char **) (t->slots + cap);
 	t->prev = (long *) (t->slots + cap + n + 1);
 	t->cap = cap;
@@ -42,8 +48,12 @@ int df_names_init(struct df_names *t, size_t n)
 
 void df_names_release(struct df_names *t)
 {
-	free(t->slots); /* keys and prev too */
-	*t = (struct df_names){ 0 };
+	if (t->slots != t->small_)
+		free(t->slots); /* keys and prev too */
+	t->slots = NULL;
+	t->keys = NULL;
+	t->prev = NULL;
+	t->cap = t->n = 0;
 }
 
 /* The slot holding `key`, or the empty slot where it would go. */
