@@ -532,7 +532,8 @@ static void test_many_stages(void)
 		r = kiln_buf_addf(&df, "FROM a AS s%d\nRUN x\n", i);
 	if (r >= 0)
 		r = kiln_buf_addstr(&df, "FROM s3\nCOPY --from=s10 / /\nCOPY --from=s0 / /\n"
-					 "COPY --from=S7 / /\nRUN --mount=from=s11,target=/m true\n");
+					 "COPY --from=S7 / /\n"
+					 "RUN --mount=from=s11,target=/m true\n");
 	if (r < 0)
 		abort();
 	struct built b;
