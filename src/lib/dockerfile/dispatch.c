@@ -446,9 +446,15 @@ static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_e
 	cleanup(kiln_strv_release) struct kiln_strv words = KILN_STRV_INIT;
 	cleanup(kiln_strv_release) struct kiln_strv ports = KILN_STRV_INIT;
 	for (size_t i = 0; i < out->u.words.n; i++) {
+		const char *w = out->u.words.v[i];
+		if (df_word_plain(&x->gr->lex, w)) { /* one word, itself */
+			if (kiln_strv_push(&words, w) < 0)
+				return df_oom(err);
+			continue;
+		}
 		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
 			KILN_SHELL_RESULT_INIT;
-		int r = df_expand_words(x->gr, out->u.words.v[i], x->s->env, &res, err);
+		int r = df_expand_words(x->gr, w, x->s->env, &res, err);
 		if (r < 0)
 			return r;
 		if (note_used(x, &res.matched) < 0 || note_unset(x, &res.unmatched) < 0)

@@ -292,25 +292,28 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 	return 0;
 }
 
-/* room for `extra` more commands */
-static int reserve_cmds(struct df_state *s, size_t extra)
+/* room for `extra` more commands (in the graph's arena: a list moves when it grows) */
+static int reserve_cmds(struct df_graph *gr, struct df_state *s, size_t extra)
 {
 	if (s->alloc_cmds - s->n_cmds >= extra)
 		return 0;
 	size_t na = s->alloc_cmds ? s->alloc_cmds * 2 : 8;
 	if (na < s->n_cmds + extra)
 		na = s->n_cmds + extra;
-	struct df_cmd *n = kiln_reallocarray(s->cmds, na, sizeof(*n));
+	struct df_cmd *n = kiln_arena_array_uninit(gr->a, na, sizeof(*n));
 	if (!n)
 		return -KILN_ENOMEM;
+	if (s->n_cmds)
+		memcpy(n, s->cmds, s->n_cmds * sizeof(*n));
 	s->cmds = n;
 	s->alloc_cmds = na;
 	return 0;
 }
 
-static int push_cmd(struct df_state *s, const struct kiln_df_instr *in, int onbuild, size_t at)
+static int push_cmd(struct df_graph *gr, struct df_state *s, const struct kiln_df_instr *in,
+		    int onbuild, size_t at)
 {
-	if (reserve_cmds(s, 1) < 0)
+	if (reserve_cmds(gr, s, 1) < 0)
 		return -KILN_ENOMEM;
 	if (at < s->n_cmds)
 		memmove(&s->cmds[at + 1], &s->cmds[at], (s->n_cmds - at) * sizeof(*s->cmds));
@@ -449,7 +452,7 @@ static int add_triggers(struct df_graph *gr, size_t i, const char *const *texts,
 			return df_fail_at(gr, err, sl, el, "FROM is not a command type");
 		in->node = NULL;
 		in->flags |= KILN_DF_INSTR_FROM_ONBUILD;
-		if ((r = push_cmd(s, in, 1, k)) < 0)
+		if ((r = push_cmd(gr, s, in, 1, k)) < 0)
 			return df_oom(err);
 		size_t before = st->n_deps + st->n_images;
 		if ((r = to_command(gr, i, &s->cmds[k], err)) < 0)
@@ -740,7 +743,6 @@ static void gr_release(struct df_graph *gr)
 	df_names_release(&gr->names);
 	for (size_t i = 0; gr->states && i < gr->g->n_stages; i++) {
 		struct df_state *s = &gr->states[i];
-		free(s->cmds);
 		kiln_shell_envlist_free(s->env);
 		free(s->args);
 		df_set_release(&s->arg_env);
@@ -872,10 +874,10 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 	for (size_t i = 0; i < g->n_stages; i++) {
 		struct df_state *s = &gr->states[i];
 		const struct kiln_df_model_stage *ms = &m->stages[i];
-		if (!g->stages[i].replaced && reserve_cmds(s, ms->n_instrs - 1) < 0)
+		if (!g->stages[i].replaced && reserve_cmds(gr, s, ms->n_instrs - 1) < 0)
 			return df_oom(err);
 		for (size_t k = 1; !g->stages[i].replaced && k < ms->n_instrs; k++)
-			if (push_cmd(s, &ms->instrs[k], 0, s->n_cmds) < 0)
+			if (push_cmd(gr, s, &ms->instrs[k], 0, s->n_cmds) < 0)
 				return df_oom(err);
 		for (size_t k = 0; k < s->n_cmds; k++)
 			if ((r = to_command(gr, i, &s->cmds[k], err)) < 0)
