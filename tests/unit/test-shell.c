@@ -530,6 +530,18 @@ static void test_no_words(void)
 	}
 }
 
+/* names read fast over ASCII, then on by rune: digits first, '_', non-ASCII letters */
+static void test_name_runs(void)
+{
+	static const char *const env[] = {
+		"ab1_c=A", "_9=N", "\xc3\xa9t\xc3\xa9=U", "_=L", "a\xc3\xa9" "b=M", "Z9z=Q", "9=P",
+		"1=O",	   NULL,
+	};
+	cleanup_free char *out = expand_str(
+		'\\', 0, "$ab1_c-$1x-${_9}-$\xc3\xa9t\xc3\xa9-$_-$a\xc3\xa9" "b-${Z9z}$9", env);
+	TAP_STR_EQ(out, "A-Ox-N-U-L-M-QP", "names: ASCII runs, digits, '_', non-ASCII letters");
+}
+
 /* lists in an arena: the same behaviour, and kiln_shell_envlist_free() frees nothing */
 static void test_envlist_arena(void)
 {
@@ -589,5 +601,6 @@ int main(void)
 	test_envlist();
 	test_envlist_arena();
 	test_no_words();
+	test_name_runs();
 	return tap_done();
 }

@@ -162,6 +162,16 @@ static void read_name(struct sw *sw, size_t *ret_off, size_t *ret_len)
 {
 	size_t start = sw->pos;
 	int32_t c;
+	/* ASCII letters and '_' anywhere, digits after the first byte: what the
+	 * loop below takes too, without decoding; it goes on from there */
+	for (;;) {
+		unsigned char b = sw->pos < sw->len ? (unsigned char) sw->src[sw->pos] : 0;
+		if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b == '_' ||
+		    (b >= '0' && b <= '9' && sw->pos > start))
+			sw->pos++;
+		else
+			break;
+	}
 	while ((c = peek(sw)) != EOF_RUNE) {
 		if (sw->pos == start && kiln_unicode_is_digit(c)) {
 			while ((c = peek(sw)) != EOF_RUNE && kiln_unicode_is_digit(c))
