@@ -270,7 +270,19 @@ static int double_quote(struct sw *sw, struct kiln_buf *out)
 		case '$':
 			r = dollar(sw, out);
 			break;
-		default:
+		default: {
+			/* a run of ASCII bytes that are neither the quote, '$' nor the
+			 * escape goes to the output as it is: one append */
+			size_t end = sw->pos;
+			while (end < sw->len && (unsigned char) sw->src[end] < 0x80 &&
+			       sw->src[end] != '"' && sw->src[end] != '$' &&
+			       sw->src[end] != sw->esc)
+				end++;
+			if (end > sw->pos) {
+				r = add_bytes(sw, out, sw->src + sw->pos, end - sw->pos);
+				sw->pos = end;
+				break;
+			}
 			c = next(sw);
 			if (c == sw->esc) {
 				if (sw->raw_escapes && (r = add_rune(sw, out, c)) < 0)
@@ -283,6 +295,7 @@ static int double_quote(struct sw *sw, struct kiln_buf *out)
 					c = next(sw);
 			}
 			r = add_rune(sw, out, c);
+		}
 		}
 	}
 	return r;
@@ -613,9 +626,13 @@ void kiln_shell_result_release(struct kiln_shell_result *r)
 		return;
 	free(r->word);
 	r->word = NULL;
-	kiln_strv_release(&r->words);
-	kiln_strv_release(&r->matched);
-	kiln_strv_release(&r->unmatched);
+	/* most results have no names and many no words: nothing to release there */
+	if (r->words.items)
+		kiln_strv_release(&r->words);
+	if (r->matched.items)
+		kiln_strv_release(&r->matched);
+	if (r->unmatched.items)
+		kiln_strv_release(&r->unmatched);
 }
 
 static void sw_release(struct sw *sw)
