@@ -239,6 +239,15 @@ static int single_quote(struct sw *sw, struct kiln_buf *out)
 	int32_t c = next(sw);
 	int r = raw ? add_rune(sw, out, c) : 0;
 	while (r >= 0) {
+		/* a run of ASCII bytes but the quote: one append */
+		size_t end = sw->pos;
+		while (end < sw->len && (unsigned char) sw->src[end] < 0x80 && sw->src[end] != '\'')
+			end++;
+		if (end > sw->pos) {
+			r = add_bytes(sw, out, sw->src + sw->pos, end - sw->pos);
+			sw->pos = end;
+			continue;
+		}
 		c = next(sw);
 		if (c == EOF_RUNE)
 			return kiln_fail(sw->err, KILN_EPARSE, 0,
