@@ -151,6 +151,15 @@ static const struct check_case cases[] = {
 	{ "warnings before a parse error are kept", "FROM a AS B\nCOPY --fro=x a b\n", NULL, 0,
 	  NULL, 0, "1 StageNameCasing: Stage name 'B' should be lowercase",
 	  "dockerfile parse error on line 2: unknown flag: --fro (did you mean from?)" },
+	{ "the failing instruction's own node checks are kept", "FROM a\nMAINTAINER\n", NULL, 0,
+	  NULL, 0,
+	  "2 MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label",
+	  "dockerfile parse error on line 2: MAINTAINER requires exactly one argument" },
+	{ "a FROM that fails to type keeps its casing checks", "from a AS 1X\n", NULL, 0, NULL, 0,
+	  "1 FromAsCasing: 'AS' and 'from' keywords' casing do not match\n"
+	  "1 StageNameCasing: Stage name '1X' should be lowercase",
+	  "dockerfile parse error on line 1: invalid name for build stage: \"1X\", name can't "
+	  "start with a number or contain symbols" },
 	/* FROM lines */
 	{ "undeclared ARG in FROM with a suggestion", "ARG VERSION=1\nFROM a${VERSON}\n", NULL, 0,
 	  NULL, 0,

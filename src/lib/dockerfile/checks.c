@@ -495,36 +495,43 @@ static int definition_description(struct kiln_df_lint *l, const char *instr,
 			   nkeys > 1 ? "<arg_key>" : keys[0]);
 }
 
+/* the checks BuildKit's parser runs on a node before typing it */
+static int node_checks(struct kiln_df_lint *l, const struct kiln_df_node *node)
+{
+	int sl = node->start_line, el = node->end_line;
+	if (node->cmd == KILN_DF_MAINTAINER)
+		return df_lint_run(l, DF_RULE_MAINTAINER_DEPRECATED, node, sl, el,
+				   "Maintainer instruction is deprecated in favor of using "
+				   "label");
+	if (node->cmd != KILN_DF_FROM || node->n_args != 3)
+		return 0;
+	int lower = text_is_lower(&node->args[2]);
+	if (lower < 0)
+		return lower;
+	if (!lower &&
+	    df_lint_run(l, DF_RULE_STAGE_NAME_CASING, node, sl, el,
+			"Stage name '%s' should be lowercase", node->args[2].str) < 0)
+		return -KILN_ENOMEM;
+	/* AST text ends in a NUL: as C strings, these are what a copy would be */
+	const char *kw = node->keyword.str, *as = node->args[1].str;
+	int kl = is_lower(kw), al = is_lower(as);
+	if (kl < 0 || al < 0)
+		return -KILN_ENOMEM;
+	int ku = df_go_is_upper(kw);
+	int match = (!kl && !ku) || (kl ? al : df_go_is_upper(as));
+	if (!match)
+		return df_lint_run(l, DF_RULE_FROM_AS_CASING, node, sl, el,
+				   "'%s' and '%s' keywords' casing do not match", as, kw);
+	return 0;
+}
+
+/* the node's checks, then (when it could be typed) the instruction's */
 static int parse_checks(void *ud, const struct kiln_df_node *node, const struct kiln_df_instr *in)
 {
 	struct kiln_df_lint *l = ((struct parse_hook *) ud)->l;
-	int sl = node->start_line, el = node->end_line;
-	if (!in) {
-		if (node->cmd == KILN_DF_MAINTAINER)
-			return df_lint_run(l, DF_RULE_MAINTAINER_DEPRECATED, node, sl, el,
-					   "Maintainer instruction is deprecated in favor of using "
-					   "label");
-		if (node->cmd != KILN_DF_FROM || node->n_args != 3)
-			return 0;
-		int lower = text_is_lower(&node->args[2]);
-		if (lower < 0)
-			return lower;
-		if (!lower &&
-		    df_lint_run(l, DF_RULE_STAGE_NAME_CASING, node, sl, el,
-				"Stage name '%s' should be lowercase", node->args[2].str) < 0)
-			return -KILN_ENOMEM;
-		/* AST text ends in a NUL: as C strings, these are what a copy would be */
-		const char *kw = node->keyword.str, *as = node->args[1].str;
-		int kl = is_lower(kw), al = is_lower(as);
-		if (kl < 0 || al < 0)
-			return -KILN_ENOMEM;
-		int ku = df_go_is_upper(kw);
-		int match = (!kl && !ku) || (kl ? al : df_go_is_upper(as));
-		if (!match)
-			return df_lint_run(l, DF_RULE_FROM_AS_CASING, node, sl, el,
-					   "'%s' and '%s' keywords' casing do not match", as, kw);
-		return 0;
-	}
+	int r = node_checks(l, node);
+	if (r < 0 || !in)
+		return r;
 	if (in->cmd == KILN_DF_FROM && in->u.from.name) {
 		const char *k = in->u.from.name;
 		return definition_description(l, "FROM", &k, 1, node);

@@ -170,10 +170,13 @@ void df_set_release(struct df_set *s);
 struct kiln_arena *df_model_arena(struct kiln_df_model *m);
 
 /**
- * kiln_df_model_new() with a hook called for every node before it is typed
- * (`in` NULL) and after (`in` set): where BuildKit's parser runs its
- * parse-time checks. A hook returns 0 or -KILN_ENOMEM. When typing a node
- * fails, *ret_failed_line (may be NULL) gets its first line.
+ * kiln_df_model_new() with a hook called for every node once it is typed
+ * (`in` set), or with `in` NULL when typing it failed: where BuildKit's
+ * parser runs its parse-time checks (those of the node alone, which BuildKit
+ * runs before typing, then those of the instruction; the checks only report,
+ * so one call after typing finds the same). A hook returns 0 or
+ * -KILN_ENOMEM. When typing a node fails, *ret_failed_line (may be NULL)
+ * gets its first line.
  */
 typedef int (*df_model_hook)(void *ud, const struct kiln_df_node *node,
 			     const struct kiln_df_instr *in);

@@ -61,11 +61,16 @@ int df_model_build(const struct kiln_df_ast *ast, df_model_hook hook, void *ud,
 	for (size_t i = 0; i < n; i++) {
 		const struct kiln_df_node *node = &ast->nodes[i];
 		struct kiln_df_instr *in = &all[i];
-		if (hook && (r = hook(ud, node, NULL)) < 0)
-			return df_oom(err);
 		r = kiln_df_instr_parse(m, node, in, err);
 		if (r < 0) {
-			if (ret_failed_line && r != -KILN_ENOMEM)
+			if (r == -KILN_ENOMEM)
+				return r;
+			/* the checks of the node alone still run, as they would have first */
+			if (hook && hook(ud, node, NULL) < 0) {
+				kiln_error_release(err);
+				return df_oom(err);
+			}
+			if (ret_failed_line)
 				*ret_failed_line = node->start_line;
 			return r;
 		}
