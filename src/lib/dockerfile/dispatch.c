@@ -886,6 +886,15 @@ int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
 	if (!kiln_shell_envlist_get(s->env, "PATH") &&
 	    (r = set_env(s, "PATH", DEFAULT_PATH, 0, err)) < 0)
 		return r;
+	if (gr->checks_only) {
+		/* only the walk's errors and checks: one scratch step, none kept */
+		struct kiln_df_step step;
+		memset(&step, 0, sizeof(step));
+		for (size_t i = 0; i < s->n_cmds; i++)
+			if ((r = dispatch_one(gr, s, &s->cmds[i], &step, err)) < 0)
+				return r;
+		return 0;
+	}
 	st->n_steps = s->n_cmds;
 	/*
 	 * dispatch_one() copies the instruction over a step before anything

@@ -190,10 +190,9 @@ enum kiln_df_graph_flags {
 	KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES = 1 << 1,
 	/**
 	 * Only the walk's errors and checks are wanted (kiln_df_check_ast()): the
-	 * same errors and warnings, but no records for a build: steps keep their
-	 * expanded instruction and source stages only (no used_args, unset_vars,
-	 * env, proxy_env, shell, workdir, user, dest), stages no from_args, and there is no
-	 * global_args, schedule or unused_build_args.
+	 * same errors and warnings, but no records for a build: stages have no
+	 * steps and no from_args, and there is no global_args, schedule or
+	 * unused_build_args.
 	 */
 	KILN_DF_GRAPH_CHECKS_ONLY = 1 << 2,
 };
