@@ -740,13 +740,15 @@ static void gr_release(struct df_graph *gr)
 	kiln_strv_release(&gr->meta_keys);
 	df_set_release(&gr->consumed);
 	df_names_release(&gr->names);
+	/* the environments live in the arena; most stages have no SHELL, ARG or trigger */
 	for (size_t i = 0; gr->states && i < gr->g->n_stages; i++) {
 		struct df_state *s = &gr->states[i];
-		kiln_shell_envlist_free(s->env);
 		free(s->args);
 		df_set_release(&s->arg_env);
-		kiln_strv_release(&s->shell);
-		kiln_strv_release(&s->onbuild);
+		if (s->shell.items)
+			kiln_strv_release(&s->shell);
+		if (s->onbuild.items)
+			kiln_strv_release(&s->onbuild);
 	}
 	for (size_t i = 0; gr->from_exp && i < gr->g->n_stages; i++)
 		kiln_shell_result_release(&gr->from_exp[i]);

@@ -166,6 +166,8 @@ int df_set_copy(struct df_set *dst, const struct df_set *src)
 
 void df_set_release(struct df_set *s)
 {
+	if (!s->cap) /* never grown: nothing allocated (most stages set no ARG) */
+		return;
 	for (size_t i = 0; i < s->cap; i++)
 		free(s->keys[i]);
 	free(s->keys);
