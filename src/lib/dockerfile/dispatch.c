@@ -624,10 +624,12 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 	size_t idx = (size_t) (s - gr->states);
 	int r;
 	run->n_mounts = run->mount_specs.n;
-	run->mounts = kiln_arena_array(gr->a, run->n_mounts + 1, sizeof(*run->mounts));
-	step->mount_stages = kiln_arena_array(gr->a, run->n_mounts + 1, sizeof(long));
-	if (!run->mounts || !step->mount_stages)
-		return df_oom(err);
+	if (run->n_mounts) { /* most RUNs have none: no arrays (readers go by n_mounts) */
+		run->mounts = kiln_arena_array(gr->a, run->n_mounts + 1, sizeof(*run->mounts));
+		step->mount_stages = kiln_arena_array(gr->a, run->n_mounts + 1, sizeof(long));
+		if (!run->mounts || !step->mount_stages)
+			return df_oom(err);
+	}
 	for (size_t i = 0; i < run->n_mounts; i++) {
 		struct kiln_df_mount *m = &run->mounts[i];
 		if ((r = df_mount_parse(gr->a, run->mount_specs.v[i], xword_mount, x, m, err)) < 0)
