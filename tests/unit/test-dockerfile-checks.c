@@ -141,6 +141,13 @@ static const struct check_case cases[] = {
 	  "majority (lowercase)",
 	  NULL },
 	{ "one case throughout", "from a\nrun x\n", NULL, 0, NULL, 0, "", NULL },
+	{ "a reserved name used twice", "FROM a AS scratch\nFROM b AS scratch\n", NULL, 0, NULL, 0,
+	  "1 ReservedStageName: Stage name should not use the same name as reserved stage "
+	  "\"scratch\"\n"
+	  "2 DuplicateStageName: Duplicate stage name \"scratch\", stage names should be unique\n"
+	  "2 ReservedStageName: Stage name should not use the same name as reserved stage "
+	  "\"scratch\"",
+	  NULL },
 	{ "reserved and duplicate names", "FROM a AS context\nFROM a AS x\nFROM a AS X\n", NULL, 0,
 	  NULL, 0,
 	  "1 ReservedStageName: Stage name should not use the same name as reserved stage "

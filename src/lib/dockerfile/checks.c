@@ -560,21 +560,25 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 		const char *name = from->u.from.name;
 		if (!name)
 			continue;
+		int is_reserved = 0;
+		for (size_t k = 0; k < KILN_ARRAY_SIZE(reserved); k++)
+			is_reserved |= !strcmp(name, reserved[k]);
+		int dup = df_names_add(&seen, name, s) >= 0;
+		if (!is_reserved && !dup)
+			continue; /* nothing to report: no quoted name needed */
 		struct kiln_buf q = KILN_BUF_INIT;
 		if (kiln_go_quote(&q, name, strlen(name)) < 0) {
 			kiln_buf_release(&q);
 			return -KILN_ENOMEM;
 		}
 		r = 0;
-		for (size_t k = 0; r >= 0 && k < KILN_ARRAY_SIZE(reserved); k++)
-			if (!strcmp(name, reserved[k]))
-				r = df_lint_run(
-					l, DF_RULE_RESERVED_STAGE_NAME, from->node,
+		if (is_reserved)
+			r = df_lint_run(l, DF_RULE_RESERVED_STAGE_NAME, from->node,
 					from->start_line, from->end_line,
-					"Stage name should not use the same name as reserved stage "
-					"%s",
+					"Stage name should not use the same name as reserved "
+					"stage %s",
 					q.buf);
-		if (r >= 0 && df_names_add(&seen, name, s) >= 0)
+		if (r >= 0 && dup)
 			r = df_lint_run(l, DF_RULE_DUPLICATE_STAGE_NAME, from->node,
 					from->start_line, from->end_line,
 					"Duplicate stage name %s, stage names should be unique",
