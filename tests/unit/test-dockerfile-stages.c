@@ -529,7 +529,8 @@ static void test_many_stages(void)
 	struct kiln_buf df = KILN_BUF_INIT;
 	int r = 0;
 	for (int i = 0; r >= 0 && i < 12; i++)
-		r = kiln_buf_addf(&df, "FROM a AS s%d\nRUN x\n", i);
+		r = i == 9 ? kiln_buf_addstr(&df, "FROM a\nRUN x\n") /* unnamed: stage-9 */
+			   : kiln_buf_addf(&df, "FROM a AS s%d\nRUN x\n", i);
 	if (r >= 0)
 		r = kiln_buf_addstr(&df, "FROM s3\nCOPY --from=s10 / /\nCOPY --from=s0 / /\n"
 					 "COPY --from=S7 / /\n"
@@ -548,6 +549,9 @@ static void test_many_stages(void)
 		TAP_INT_EQ((long) last->deps[2].stage, 0, "--from=s0");
 		TAP_INT_EQ((long) last->deps[3].stage, 7, "--from=S7 (names match lower-cased)");
 		TAP_INT_EQ((long) last->deps[4].stage, 11, "mount from=s11");
+		TAP_STR_EQ(b.g->stages[9].id, "stage-9", "an unnamed stage's id");
+		TAP_STR_EQ(b.g->stages[12].id, "stage-12", "a two-digit unnamed stage's id");
+		TAP_STR_EQ(b.g->stages[0].id, "s0", "a named stage's id");
 	}
 	built_release(&b);
 	kiln_buf_release(&df);
