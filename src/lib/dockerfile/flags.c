@@ -141,7 +141,7 @@ int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err)
 		const char *value = eq ? eq + 1 : "";
 		struct df_flag *f = NULL;
 		for (size_t k = 0; k < bf->n; k++)
-			if (strlen(bf->f[k].name) == nlen - 2 &&
+			if (bf->f[k].name_len == nlen - 2 &&
 			    memcmp(bf->f[k].name, raw + 2, nlen - 2) == 0)
 				f = &bf->f[k];
 		if (!f) {

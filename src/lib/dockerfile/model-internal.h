@@ -55,6 +55,7 @@ enum df_flag_type {
 
 struct df_flag {
 	const char *name;
+	size_t name_len;
 	enum df_flag_type type;
 	int used;
 	int bval;	   /* BOOL */
@@ -94,6 +95,7 @@ static inline struct df_flag *df_bflags_add(struct df_bflags *bf, const char *na
 		return NULL;
 	struct df_flag *f = &bf->f[bf->n++];
 	f->name = name;
+	f->name_len = strlen(name); /* a constant for the literal names */
 	f->type = type;
 	f->used = 0;
 	f->value = def;
