@@ -203,6 +203,17 @@ static void test_expansion(void)
 	       "EXPOSE splits words and ranges");
 	built_release(&b);
 
+	/* specs longer than the copies kept on the stack */
+	r = build("FROM alpine\nEXPOSE 0000000000000000000000000000000080-"
+		  "0000000000000000000000000000000081/UDP "
+		  "[0000:0000:0000:0000:0000:ffff:0102:0304]:65535-65535:65535-65535/sctp\n",
+		  &b);
+	TAP_OK(r == 0 && step(&b, 0, 0)->instr.u.words.n == 3 &&
+		       !strcmp(step(&b, 0, 0)->instr.u.words.v[1], "81/udp") &&
+		       !strcmp(step(&b, 0, 0)->instr.u.words.v[2], "65535/sctp"),
+	       "EXPOSE with long specs");
+	built_release(&b);
+
 	r = build("FROM alpine\nARG X=hi\n"
 		  "COPY <<EOF /a\n$X \"q\"\nEOF\n"
 		  "COPY <<'EOF' /b\n$X\nEOF\n"
@@ -299,6 +310,10 @@ static const struct gerr_case gerrs[] = {
 	{ "FROM a\nEXPOSE 70000\n", NULL, "invalid containerPort: 70000", 2 },
 	{ "FROM a\nEXPOSE 9-8\n", NULL, "invalid containerPort: 9-8", 2 },
 	{ "FROM a\nEXPOSE 1.2.3.400:80:80\n", NULL, "invalid IP address: 1.2.3.400", 2 },
+	{ "FROM a\nEXPOSE 80/abcdefghijklmnopqrstuvwxyz\n", NULL,
+	  "invalid port: \"80/abcdefghijklmnopqrstuvwxyz\": invalid proto: "
+	  "abcdefghijklmnopqrstuvwxyz",
+	  2 },
 	{ "FROM a\nARG E\nVOLUME $E\n", NULL, "VOLUME specified can not be an empty string", 3 },
 	{ "FROM a\nARG E\nWORKDIR $E\n", NULL, "normalizing workdir: cannot normalize nothing", 3 },
 	{ "FROM a\nRUN --mount=type=cache,target=/ true\n", NULL, "invalid mount target \"/\"", 2 },

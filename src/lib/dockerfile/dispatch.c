@@ -341,11 +341,28 @@ static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 	return 0;
 }
 
+/*
+ * A modifiable copy of s[0..n): in `small` (of `size` bytes) when it fits, else
+ * on the heap in *heap for the caller to free. NULL when out of memory.
+ */
+static char *scratch_copy(char *small, size_t size, char **heap, const char *s, size_t n)
+{
+	char *d = n < size ? small : (*heap = kiln_malloc(n + 1));
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
 /* one EXPOSE port spec: [ip:][hostport:]port[-end][/proto] */
 static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
 		       struct kiln_error *err)
 {
-	cleanup_free char *dup = kiln_strdup(raw);
+	/* port specs are short: copies on the stack */
+	char dup_small[64], proto_small[16];
+	cleanup_free char *dup_heap = NULL, *proto_heap = NULL;
+	char *dup = scratch_copy(dup_small, sizeof(dup_small), &dup_heap, raw, strlen(raw));
 	if (!dup)
 		return df_oom(err);
 	/* splitParts */
@@ -370,7 +387,8 @@ static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
 	if (!*cport)
 		return kiln_fail(err, KILN_EPARSE, 0, "invalid port: \"%s\": no port specified",
 				 raw);
-	cleanup_free char *lproto = kiln_strdup(proto && *proto ? proto : "tcp");
+	const char *pr = proto && *proto ? proto : "tcp";
+	char *lproto = scratch_copy(proto_small, sizeof(proto_small), &proto_heap, pr, strlen(pr));
 	if (!lproto)
 		return df_oom(err);
 	for (char *p = lproto; *p; p++)
@@ -408,8 +426,10 @@ static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
 		if (pass && (!host || !*host))
 			break;
 		char *dash = strchr(spec, '-');
-		cleanup_free char *a =
-			dash ? kiln_strndup(spec, (size_t) (dash - spec)) : kiln_strdup(spec);
+		char a_small[32];
+		cleanup_free char *a_heap = NULL;
+		char *a = scratch_copy(a_small, sizeof(a_small), &a_heap, spec,
+				       dash ? (size_t) (dash - spec) : strlen(spec));
 		if (!a)
 			return df_oom(err);
 		int64_t s0 = 0, e0 = 0;
