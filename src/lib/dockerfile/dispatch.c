@@ -465,7 +465,13 @@ static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_e
 {
 	cleanup(kiln_strv_release) struct kiln_strv words = KILN_STRV_INIT;
 	cleanup(kiln_strv_release) struct kiln_strv ports = KILN_STRV_INIT;
-	for (size_t i = 0; i < out->u.words.n; i++) {
+	/* every word plain (the usual case): each is its own one-word split and
+	 * nothing can fail before the ports are read, so they are read as they are */
+	const char *const *list = out->u.words.v;
+	size_t n = out->u.words.n, plain = 0;
+	while (plain < n && df_word_plain(&x->gr->lex, list[plain]))
+		plain++;
+	for (size_t i = 0; plain < n && i < n; i++) {
 		const char *w = out->u.words.v[i];
 		if (df_word_plain(&x->gr->lex, w)) { /* one word, itself */
 			if (kiln_strv_push(&words, w) < 0)
@@ -483,8 +489,12 @@ static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_e
 			if (kiln_strv_push(&words, res.words.items[k]) < 0)
 				return df_oom(err);
 	}
-	for (size_t i = 0; i < words.len; i++) {
-		int r = expose_port(x, words.items[i], &ports, err);
+	if (plain < n) {
+		list = (const char *const *) words.items;
+		n = words.len;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r = expose_port(x, list[i], &ports, err);
 		if (r < 0)
 			return r;
 	}
