@@ -148,6 +148,13 @@ static void test_from(void)
 		TAP_STR_EQ(f->platform, "$P", "--platform unexpanded");
 	}
 	typed_release(&t);
+	r = type_file("FROM a AS low\nFROM b AS \xe2\x84\xaax\n", &t);
+	TAP_OK(r == 0, "FROM names in other cases type");
+	if (r == 0) {
+		TAP_STR_EQ(t.m->stages[0].from->u.from.name, "low", "a lower-case name as it is");
+		TAP_STR_EQ(t.m->stages[1].from->u.from.name, "kx", "the Kelvin sign lowers to k");
+	}
+	typed_release(&t);
 }
 
 static void test_run(void)

@@ -307,10 +307,28 @@ static int parse_from(struct pctx *c, struct kiln_error *err)
 	struct kiln_df_from *f = &c->in->u.from;
 	int r;
 	if (c->nargs == 3 && df_go_equal_fold_as(c->args[1])) {
-		struct kiln_buf b = KILN_BUF_INIT;
-		r = kiln_go_to_lower(&b, c->args[2], strlen(c->args[2]));
-		f->name = r >= 0 ? df_astrndup(c->a, b.buf, b.len) : NULL;
-		kiln_buf_release(&b);
+		/* strings.ToLower: an ASCII name is lower-cased byte by byte (or is
+		 * already lower case), any other goes through Go's case mapping */
+		const char *raw = c->args[2];
+		int ascii = 1, upper = 0;
+		for (const char *p = raw; *p; p++) {
+			ascii &= (unsigned char) *p < 0x80;
+			upper |= *p >= 'A' && *p <= 'Z';
+		}
+		if (ascii && !upper) {
+			f->name = raw;
+		} else if (ascii) {
+			char *l = df_astrdup(c->a, raw);
+			for (char *p = l; p && *p; p++)
+				if (*p >= 'A' && *p <= 'Z')
+					*p = (char) (*p + 32);
+			f->name = l;
+		} else {
+			struct kiln_buf b = KILN_BUF_INIT;
+			r = kiln_go_to_lower(&b, raw, strlen(raw));
+			f->name = r >= 0 ? df_astrndup(c->a, b.buf, b.len) : NULL;
+			kiln_buf_release(&b);
+		}
 		if (!f->name)
 			return oom(err);
 		if (!valid_stage_name(f->name)) {
