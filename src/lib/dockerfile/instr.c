@@ -19,7 +19,6 @@
 struct pctx {
 	struct kiln_arena *a;
 	const struct kiln_df_node *node;
-	const char *file;
 	struct kiln_df_instr *in;
 	/* the node's arguments as C strings (nodeArgs): args_small for the usual few */
 	const char **args;
@@ -787,7 +786,6 @@ int kiln_df_instr_parse(struct kiln_df_model *m, const struct kiln_df_node *node
 	c.args = NULL;
 	c.nargs = 0;
 	df_bflags_init(&c.bf, node, c.a);
-	c.file = m->ast && m->ast->filename.str ? m->ast->filename.str : "Dockerfile";
 	memset(ret, 0, sizeof(*ret));
 	ret->cmd = node->cmd;
 	ret->node = node;
@@ -800,7 +798,9 @@ int kiln_df_instr_parse(struct kiln_df_model *m, const struct kiln_df_node *node
 	if (r >= 0)
 		r = dispatch(&c, err);
 	if (r < 0 && r != -KILN_ENOMEM)
-		df_error_locate(err, c.file, node->start_line, node->end_line);
+		df_error_locate(err,
+				m->ast && m->ast->filename.str ? m->ast->filename.str : "Dockerfile",
+				node->start_line, node->end_line);
 	return r;
 }
 
