@@ -797,10 +797,10 @@ int kiln_df_instr_parse(struct kiln_df_model *m, const struct kiln_df_node *node
 	int r = collect_args(&c, err);
 	if (r >= 0)
 		r = dispatch(&c, err);
-	if (r < 0 && r != -KILN_ENOMEM)
-		df_error_locate(err,
-				m->ast && m->ast->filename.str ? m->ast->filename.str : "Dockerfile",
-				node->start_line, node->end_line);
+	if (r < 0 && r != -KILN_ENOMEM) {
+		const char *file = m->ast ? m->ast->filename.str : NULL;
+		df_error_locate(err, file ? file : "Dockerfile", node->start_line, node->end_line);
+	}
 	return r;
 }
 
