@@ -165,7 +165,8 @@ static void test_run(void)
 			  "--security=insecure --device=name=gpu0,required apk add x\n"
 			  "RUN [\"echo\", \"a b\"]\n"
 			  "RUN <<EOF\necho hi\nEOF\n"
-			  "run --mount=type=bind,target=/a --mount=type=tmpfs,target=/b true\n",
+			  "run --mount=type=bind,target=/a --mount=type=tmpfs,target=/b true\n"
+			  "RUN [\"\", \"a\\\"b\", \"\xc3\xa9\", \"x y\"]\n",
 			  &t);
 	TAP_OK(r == 0, "RUN types");
 	if (r == 0) {
@@ -196,6 +197,12 @@ static void test_run(void)
 		TAP_INT_EQ((long) two->u.run.mount_specs.n, 2, "two --mount flags");
 		TAP_STR_EQ(two->u.run.mount_specs.v[1], "type=tmpfs,target=/b", "second --mount");
 		TAP_INT_EQ((long) two->u.run.flags_used.n, 2, "a repeated flag is used twice");
+		const struct kiln_df_words *js = &t.m->stages[0].instrs[5].u.run.cmd.args;
+		TAP_INT_EQ((long) js->n, 4, "JSON: four strings");
+		TAP_STR_EQ(js->v[0], "", "JSON: an empty string");
+		TAP_STR_EQ(js->v[1], "a\"b", "JSON: an escape");
+		TAP_STR_EQ(js->v[2], "\xc3\xa9", "JSON: UTF-8");
+		TAP_STR_EQ(js->v[3], "x y", "JSON: plain ASCII");
 	}
 	typed_release(&t);
 }

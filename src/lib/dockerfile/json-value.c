@@ -405,9 +405,23 @@ int df_json_array_of_strings(const char *s, size_t len, struct kiln_arena *a,
 			*ret_nonstring = 1;
 			return 1;
 		}
-		size_t end = scan_string(s, len, p);
+		/* the text is valid JSON: a string of plain ASCII ends at the first '"',
+		 * and is its own decoding; any other is scanned and decoded */
+		size_t end = p + 1;
+		while (end < len && (unsigned char) s[end] < 0x80 && s[end] != '"' &&
+		       s[end] != '\\')
+			end++;
 		struct kiln_df_text t;
-		int r = decode_string(s, p, end, a, &t);
+		int r;
+		if (end < len && s[end] == '"') {
+			end++;
+			t.len = end - p - 2;
+			r = (t.str = kiln_arena_strndup_packed(a, s + p + 1, t.len)) ? 0
+										: -KILN_ENOMEM;
+		} else {
+			end = scan_string(s, len, p);
+			r = decode_string(s, p, end, a, &t);
+		}
 		if (r < 0)
 			return r;
 		r = df_textvec_push(out, t.str, t.len);
