@@ -310,6 +310,14 @@ static int reserve_cmds(struct df_graph *gr, struct df_state *s, size_t extra)
 	return 0;
 }
 
+/* whether to_command has anything to do: a COPY --from or a RUN --mount (push_cmd
+ * already made a command that reads no stage) */
+static int reads_stages(const struct kiln_df_instr *in)
+{
+	return (in->cmd == KILN_DF_COPY && in->u.copy.from && *in->u.copy.from) ||
+	       (in->cmd == KILN_DF_RUN && in->u.run.mount_specs.n);
+}
+
 static int push_cmd(struct df_graph *gr, struct df_state *s, const struct kiln_df_instr *in,
 		    int onbuild, size_t at)
 {
@@ -881,7 +889,8 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 			if (push_cmd(gr, s, &ms->instrs[k], 0, s->n_cmds) < 0)
 				return df_oom(err);
 		for (size_t k = 0; k < s->n_cmds; k++)
-			if ((r = to_command(gr, i, &s->cmds[k], err)) < 0)
+			if (reads_stages(s->cmds[k].instr) &&
+			    (r = to_command(gr, i, &s->cmds[k], err)) < 0)
 				return r;
 	}
 	if ((r = check_cycles(gr, err)) < 0)
