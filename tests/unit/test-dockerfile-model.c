@@ -387,6 +387,8 @@ static const struct mount_case mounts[] = {
 	{ "type=ssh,required=true", NULL, KILN_DF_MOUNT_SSH, 1 },
 	{ "TYPE=CACHE,Target=/x", NULL, KILN_DF_MOUNT_CACHE, 0 },
 	{ "type=Cache,target=/x,Sharing=PRIVATE", NULL, KILN_DF_MOUNT_CACHE, 0 },
+	{ "\"type=cache\",\"target=/a,b\",ro", NULL, KILN_DF_MOUNT_CACHE, 1 },
+	{ "type=cache,\"target=/x\"\"y\"", NULL, KILN_DF_MOUNT_CACHE, 0 },
 	{ "type=cachex,target=/x", "unsupported mount type \"cachex\" (did you mean cache?)", 0,
 	  0 },
 	{ "target=/x,AVeryLongUnknownKeyName=1",
@@ -439,6 +441,12 @@ static void test_mounts(void)
 		kiln_error_release(&err);
 	}
 	struct kiln_df_mount mt;
+	TAP_OK(kiln_df_mount_parse(m, "type=cache,\"target=/x\"\"y\",id=i", &mt, NULL) == 0 &&
+		       !strcmp(mt.target, "/x\"y") && !strcmp(mt.id, "i"),
+	       "quoted CSV field with a doubled quote, then a plain one");
+	TAP_OK(kiln_df_mount_parse(m, "\"target=/a,b\",source=s", &mt, NULL) == 0 &&
+		       !strcmp(mt.target, "/a,b") && !strcmp(mt.source, "s"),
+	       "quoted CSV field holding a comma");
 	TAP_OK(kiln_df_mount_parse(m, "type=tmpfs,target=/t,size=1.5k", &mt, NULL) == 0 &&
 		       mt.size == 1536,
 	       "tmpfs size 1.5k is 1536 bytes");

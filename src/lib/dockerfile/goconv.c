@@ -441,9 +441,14 @@ int df_go_csv_fields(const char *s, struct kiln_strv *out, struct kiln_error *er
 				}
 				e++;
 			}
-			if ((r = kiln_buf_add(&f, p, (size_t) (e - p))) < 0)
+			/* the field as it is: no unescaping, so no buffer */
+			if ((r = kiln_strv_pushn(out, p, (size_t) (e - p))) < 0)
 				goto oom;
 			p = e;
+			if (!*p)
+				break;
+			p++; /* the comma */
+			continue;
 		}
 		if ((r = kiln_strv_push(out, f.buf)) < 0)
 			goto oom;
