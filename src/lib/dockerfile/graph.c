@@ -885,9 +885,10 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 		const struct kiln_df_model_stage *ms = &m->stages[i];
 		if (!g->stages[i].replaced && reserve_cmds(gr, s, ms->n_instrs - 1) < 0)
 			return df_oom(err);
+		/* appended in order into the room just reserved (push_cmd inserts) */
 		for (size_t k = 1; !g->stages[i].replaced && k < ms->n_instrs; k++)
-			if (push_cmd(gr, s, &ms->instrs[k], 0, s->n_cmds) < 0)
-				return df_oom(err);
+			s->cmds[s->n_cmds++] =
+				(struct df_cmd){ .instr = &ms->instrs[k], .source = -1 };
 		for (size_t k = 0; k < s->n_cmds; k++)
 			if (reads_stages(s->cmds[k].instr) &&
 			    (r = to_command(gr, i, &s->cmds[k], err)) < 0)
