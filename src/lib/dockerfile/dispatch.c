@@ -113,20 +113,15 @@ static int note_unset(struct xctx *x, const struct kiln_strv *unmatched)
 	return 0;
 }
 
-/*
- * The single-word expander of dispatch(): expand, report unmatched names.
- * *ret is `word` itself when there is nothing to expand (the model's and
- * the AST's strings outlive the graph), else a copy in the graph's arena.
- */
-static int xword(struct xctx *x, const char *word, const char **ret, struct kiln_error *err)
+/* heredoc bodies: quotes kept, backslash escapes */
+static const struct kiln_shell_lex raw_lex = { .escape = '\\',
+					       .flags = KILN_SHELL_SKIP_PROCESS_QUOTES };
+
+/* xword's expansion, out of line: most words have nothing to expand */
+static __attribute__((noinline)) int
+xword_expand(struct xctx *x, const struct kiln_shell_lex *lex, const char *word, const char **ret,
+	     struct kiln_error *err)
 {
-	static const struct kiln_shell_lex raw = { .escape = '\\',
-						   .flags = KILN_SHELL_SKIP_PROCESS_QUOTES };
-	const struct kiln_shell_lex *lex = x->raw ? &raw : &x->gr->lex;
-	if (!*word || df_word_plain(lex, word)) { /* "" expands to "" */
-		*ret = word;
-		return 0;
-	}
 	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
 	int r = df_expand(x->gr, lex, word, x->s->env, &res, err);
 	if (r < 0)
@@ -136,6 +131,22 @@ static int xword(struct xctx *x, const char *word, const char **ret, struct kiln
 		return df_oom(err);
 	*ret = df_astrdup(x->gr->a, res.word);
 	return *ret ? 0 : df_oom(err);
+}
+
+/*
+ * The single-word expander of dispatch(): expand, report unmatched names.
+ * *ret is `word` itself when there is nothing to expand (the model's and
+ * the AST's strings outlive the graph), else a copy in the graph's arena.
+ */
+static inline int xword(struct xctx *x, const char *word, const char **ret,
+			struct kiln_error *err)
+{
+	const struct kiln_shell_lex *lex = x->raw ? &raw_lex : &x->gr->lex;
+	if (!*word || df_word_plain(lex, word)) { /* "" expands to "" */
+		*ret = word;
+		return 0;
+	}
+	return xword_expand(x, lex, word, ret, err);
 }
 
 /* Expand an instruction's word in place (its storage is the model's, the AST's or the arena's). */
