@@ -126,8 +126,52 @@ static void test_arena_with(struct kiln_arena *a, const char *kind)
 	kiln_arena_free(a);
 }
 
+/*
+ * The copy of a string of every length around the short-copy branches (0-3,
+ * 4-7, 8-16, longer), packed and aligned, each followed by a zeroed block:
+ * no byte of a neighbour is lost or overwritten.
+ */
+static void test_arena_copies(void)
+{
+	struct kiln_arena *a = kiln_arena_new_sized(256);
+	char src[64];
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (char) ('A' + i % 26);
+	char *s[2][40];
+	int ok = a != NULL;
+	for (size_t n = 0; n < 40 && ok; n++) {
+		s[0][n] = kiln_arena_strndup_packed(a, src + n % 7, n);
+		s[1][n] = kiln_arena_strndup(a, src + n % 5, n);
+		unsigned char *z = kiln_arena_alloc(a, 3);
+		ok = s[0][n] && s[1][n] && z && !z[0] && !z[1] && !z[2] &&
+		     ((uintptr_t) s[1][n] % 16) == 0 && ((uintptr_t) z % 16) == 0;
+		z[0] = z[1] = z[2] = 0xff;
+	}
+	for (size_t n = 0; n < 40 && ok; n++)
+		ok = !memcmp(s[0][n], src + n % 7, n) && !s[0][n][n] &&
+		     !memcmp(s[1][n], src + n % 5, n) && !s[1][n][n];
+	TAP_OK(ok, "strings of 0 to 39 bytes are copied whole and terminated");
+	kiln_arena_free(a);
+
+	/* a big block first: the arena has no chunk yet, and the block is none */
+	a = kiln_arena_new_sized(64);
+	char *big = a ? kiln_arena_alloc(a, 1001) : NULL;
+	char *x = a ? kiln_arena_strndup(a, "x", 1) : NULL;
+	char *y = a ? kiln_arena_strndup_packed(a, "yy", 2) : NULL;
+	TAP_OK(big && x && y && !big[1000] && ((uintptr_t) x % 16) == 0 && !strcmp(x, "x") &&
+		       !strcmp(y, "yy") && (x < big || x > big + 1000),
+	       "a big block as the first request, then small ones in a chunk");
+	TAP_OK(a && kiln_arena_array(a, 0, 8) != NULL && kiln_arena_array_uninit(a, 0, 8) != NULL,
+	       "zero-sized arrays are not NULL");
+	TAP_OK(a && kiln_arena_strndup(a, "z", SIZE_MAX) == NULL &&
+		       kiln_arena_array(a, SIZE_MAX / 2, 4) == NULL,
+	       "sizes that overflow give NULL");
+	kiln_arena_free(a);
+}
+
 static void test_arena(void)
 {
+	test_arena_copies();
 	test_arena_with(kiln_arena_new(), "64 KiB chunks");
 	test_arena_with(kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK), "small chunks");
 	/* most requests are big blocks of their own, next to the current chunk */

@@ -12,26 +12,34 @@
 
 struct chunk {
 	struct chunk *next;
-	size_t size; /* usable bytes after the header */
-	size_t used;
 	max_align_t data[];
 };
 
+/*
+ * The free space of the current chunk is [next, end): a request is one
+ * round-up, one compare and one add. `end` is a multiple of ALIGN (chunk
+ * sizes are rounded down to one), so an aligned `next` never passes it.
+ * Blocks too big for a chunk sit in the list without becoming current.
+ */
 struct kiln_arena {
-	struct chunk *head;
-	size_t chunk_size; /* 0: CHUNK_SIZE */
+	char *next;
+	char *end;
+	struct chunk *head; /* every chunk and big block, for kiln_arena_free */
+	size_t chunk_size;
 };
 
 struct kiln_arena *kiln_arena_new(void)
 {
-	return kiln_calloc(1, sizeof(struct kiln_arena));
+	return kiln_arena_new_sized(CHUNK_SIZE);
 }
 
 struct kiln_arena *kiln_arena_new_sized(size_t chunk_size)
 {
 	struct kiln_arena *a = kiln_calloc(1, sizeof(struct kiln_arena));
-	if (a)
-		a->chunk_size = chunk_size ? chunk_size : CHUNK_SIZE;
+	if (!a)
+		return NULL;
+	chunk_size = chunk_size ? chunk_size & ~(size_t) (ALIGN - 1) : CHUNK_SIZE;
+	a->chunk_size = chunk_size ? chunk_size : ALIGN;
 	return a;
 }
 
@@ -48,42 +56,65 @@ void kiln_arena_free(struct kiln_arena *a)
 	free(a);
 }
 
-/* size bytes at a multiple of align (a power of two, at most ALIGN), not zeroed */
-static void *take(struct kiln_arena *a, size_t size, size_t align)
+/* A new chunk (made current), or a block of its own for a big request. */
+__attribute__((noinline)) static void *take_slow(struct kiln_arena *a, size_t need)
 {
-	struct chunk *c = a->head;
-	size_t pad = c ? -c->used & (align - 1) : 0; /* align is a power of two */
-	size_t need;
-	if (kiln_add_size(size, pad, &need) < 0)
+	size_t sz = need > a->chunk_size / 4 ? need : a->chunk_size;
+	size_t total;
+	if (kiln_add_size(sizeof(struct chunk), sz, &total) < 0)
 		return NULL;
-	if (need == 0)
-		need = 1;
-	if (!c || c->size - c->used < need) {
-		size_t chunk = a->chunk_size ? a->chunk_size : CHUNK_SIZE;
-		size_t sz = size > chunk / 4 ? size : chunk;
-		size_t total;
-		if (kiln_add_size(sizeof(struct chunk), sz, &total) < 0)
-			return NULL;
-		struct chunk *n = kiln_malloc(total);
-		if (!n)
-			return NULL;
-		n->size = sz;
-		n->used = 0;
-		if (sz == chunk || !c) {
-			n->next = c;
-			a->head = n;
-		} else {
-			/* a big block: keep filling the current chunk afterwards */
-			n->next = c->next;
-			c->next = n;
-		}
-		c = n;
-		pad = 0;
-		need = size ? size : 1;
+	struct chunk *n = kiln_malloc(total);
+	if (!n)
+		return NULL;
+	char *p = (char *) n->data;
+	if (sz != a->chunk_size) {
+		/* a big block, never current (its end is not aligned): keep filling
+		 * the current chunk afterwards */
+		struct chunk **at = a->head ? &a->head->next : &a->head;
+		n->next = *at;
+		*at = n;
+		return p;
 	}
-	void *p = (char *) c->data + c->used + pad;
-	c->used += need;
+	n->next = a->head;
+	a->head = n;
+	a->next = p + need;
+	a->end = p + sz;
 	return p;
+}
+
+/* size bytes (at least one) at a multiple of align (a power of two, at most ALIGN) */
+static inline void *take(struct kiln_arena *a, size_t size, size_t align)
+{
+	size_t need = size ? size : 1;
+	char *p = (char *) (((uintptr_t) a->next + align - 1) & ~(uintptr_t) (align - 1));
+	if ((size_t) (a->end - p) < need) /* also the first request: both are NULL */
+		return take_slow(a, need);
+	a->next = p + need;
+	return p;
+}
+
+/* memcpy for the short strings that are most of what the arena copies: no call */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		uint64_t x, y;
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		memcpy(d, &x, 8);
+		memcpy(d + n - 8, &y, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
 }
 
 void *kiln_arena_alloc(struct kiln_arena *a, size_t size)
@@ -110,16 +141,15 @@ void *kiln_arena_array_uninit(struct kiln_arena *a, size_t nmemb, size_t size)
 	return take(a, total, ALIGN);
 }
 
-static char *strndup_aligned(struct kiln_arena *a, const char *s, size_t len, size_t align)
+static inline char *strndup_aligned(struct kiln_arena *a, const char *s, size_t len,
+				    size_t align)
 {
-	size_t total;
-	if (kiln_add_size(len, 1, &total) < 0)
+	if (len == SIZE_MAX)
 		return NULL;
-	char *p = take(a, total, align);
+	char *p = take(a, len + 1, align);
 	if (!p)
 		return NULL;
-	if (len)
-		memcpy(p, s, len);
+	copy_bytes(p, s, len);
 	p[len] = '\0';
 	return p;
 }
