@@ -86,7 +86,12 @@ void *kiln_reallocarray(void *ptr, size_t nmemb, size_t size)
 
 char *kiln_strdup(const char *s)
 {
-	return kiln_strndup(s, strlen(s));
+	/* the length is known: no second scan through kiln_strndup's strnlen */
+	size_t len = strlen(s);
+	char *r = kiln_malloc(len + 1);
+	if (r)
+		memcpy(r, s, len + 1);
+	return r;
 }
 
 char *kiln_strndup(const char *s, size_t n)
