@@ -96,6 +96,10 @@ static const struct dump_case dump_cases[] = {
 	{ "no final newline", "FROM a\nRUN b", 0, "(from \"a\")\n(run \"b\")\n" },
 	{ "continuation at the end of the file", "FROM a\nRUN b \\", 0,
 	  "(from \"a\")\n(run \"b\")\n" },
+	{ "a heredoc opener on a joined line", "FROM a\nRUN \\\n <<EOF cat\nhi\nEOF\nRUN x\n", 0,
+	  "(from \"a\")\n(run \"<<EOF cat\")\n(run \"x\")\n" },
+	{ "a heredoc on the last line, no final newline", "RUN <<EOF\nEOF", 0,
+	  "(run \"<<EOF\")\n" },
 };
 
 static void test_dumps(void)
@@ -389,9 +393,47 @@ static void test_nodes(void)
 	TAP_OK(kiln_df_cmd_name(KILN_DF_UNKNOWN) == NULL, "no name for unknown");
 	TAP_OK(kiln_df_cmd_name(KILN_DF_CMD_MAX_) == NULL, "no name out of range");
 
+	TAP_OK(n->flags[0].value.len == 5 && n->flags[1].value.len == 0 &&
+		       n->flags[1].value.str && !n->flags[1].value.str[0],
+	       "flag values: \"build\" and an empty one");
+	TAP_STR_EQ(a->nodes[1].keyword_lower.str, "foo", "unknown keyword lower-cased");
+
 	cleanup(kiln_buf_release) struct kiln_buf b = KILN_BUF_INIT;
 	TAP_INT_EQ(kiln_df_dump_node(n, &b), 0, "dump one node");
 	TAP_STR_EQ(b.buf, "copy [\"--from=build\" \"--link\"] \"a\" \"b\"", "node dump");
+}
+
+/* Every keyword, upper-cased, and near misses of each length the table has. */
+static void test_keywords(void)
+{
+	static const char *const misses[] = { "AD", "ADDD", "ARGS", "CM", "COP", "COPYY",
+					      "ENTRYPOIN", "ENTRYPOINTS", "EN", "EXPOSED",
+					      "FRO", "HEALTHCHEC", "LABE", "MAINTAINE",
+					      "ONBUIL", "RU", "SHEL", "STOPSIGNA", "USE",
+					      "VOLUM", "WORKDI", "XYZ", "COPZ", "RUM" };
+	cleanup(kiln_buf_release) struct kiln_buf in = KILN_BUF_INIT;
+	int r = 0;
+	for (int c = KILN_DF_UNKNOWN + 1; c < KILN_DF_CMD_MAX_ && r >= 0; c++) {
+		for (const char *k = kiln_df_cmd_name((enum kiln_df_cmd) c); *k && r >= 0; k++)
+			r = kiln_buf_addch(&in, (char) (*k - 'a' + 'A'));
+		r = r < 0 ? r : kiln_buf_addstr(&in, " x=1\n");
+	}
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(misses) && r >= 0; i++)
+		r = kiln_buf_addf(&in, "%s x=1\n", misses[i]);
+	cleanup(kiln_df_ast_freep) struct kiln_df_ast *a = r < 0 ? NULL : parse_ok(in.buf);
+	if (!TAP_OK(a != NULL, "all keywords parse"))
+		return;
+	int ok = a->n_nodes == KILN_DF_CMD_MAX_ - 1 + KILN_ARRAY_SIZE(misses);
+	for (size_t i = 0; ok && i < a->n_nodes; i++) {
+		const struct kiln_df_node *n = &a->nodes[i];
+		int want = i < KILN_DF_CMD_MAX_ - 1 ? (int) i + 1 : KILN_DF_UNKNOWN;
+		ok = (int) n->cmd == want && n->keyword_lower.len == n->keyword.len &&
+		     strlen(n->keyword_lower.str) == n->keyword_lower.len &&
+		     (!want || !strcmp(n->keyword_lower.str, kiln_df_cmd_name(n->cmd)));
+		if (!ok)
+			tap_diag("node %zu: %s is %d", i, n->keyword.str, (int) n->cmd);
+	}
+	TAP_OK(ok, "each keyword is its instruction, each near miss unknown");
 }
 
 /* ---- the JSON model ---- */
@@ -579,6 +621,15 @@ static void test_words(void)
 		  "b",
 		  '\\', "a|b" },
 		{ "x\xff", '\\', "x\xef\xbf\xbd" },
+		/* plain words are copied from the input; the others are built */
+		{ "abc  d\te\n", '\\', "abc|d|e" },
+		{ "x=1 y=\"2 3\" z", '\\', "x=1|y=\"2 3\"|z" },
+		{ "ab'c d' e", '\\', "ab'c d'|e" },
+		{ "ab\\ c d", '\\', "ab\\ c|d" },
+		{ "ab\xc2\xa0"
+		  "cd e",
+		  '\\', "ab|cd|e" },
+		{ "ab\xc3\xa9 c", '\\', "ab\xc3\xa9|c" },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
 		struct kiln_df_textv v = { 0 };
@@ -832,6 +883,7 @@ int main(void)
 	test_warnings();
 	test_heredocs();
 	test_nodes();
+	test_keywords();
 	test_json_model();
 	test_json_arrays();
 	test_words();

@@ -77,7 +77,14 @@ struct df_node_ctx {
 	const char *filename;
 	int start_line, end_line;
 	struct df_textvec scratch; /* reused between instructions */
+	/* flags of the instruction being split, and the flag word being built:
+	 * reused too (a nested ONBUILD trigger starts after its parent's flags
+	 * were copied out); released by df_node_ctx_release() */
+	struct kiln_df_flag *flags;
+	size_t flags_alloc;
+	struct kiln_buf word;
 };
+void df_node_ctx_release(struct df_node_ctx *ctx);
 
 /**
  * BuildKit's newNodeFromLine: split the keyword, the flags and the

@@ -43,23 +43,58 @@ const char *kiln_df_cmd_name(enum kiln_df_cmd cmd)
 	return cmd_names[cmd];
 }
 
+/* Whether lower[0..len) is cmd's name (cmd_names[cmd] is NUL-terminated at its length). */
+static int is_cmd(const char *lower, size_t len, enum kiln_df_cmd cmd, size_t name_len)
+{
+	return len == name_len && memcmp(lower, cmd_names[cmd], name_len) == 0;
+}
+
+/* The name's first byte picks the one or three candidates: no walk over the table. */
 static enum kiln_df_cmd lookup_cmd(const char *lower, size_t len)
 {
-	if (!len)
+	if (len < 3 || len > 11)
 		return KILN_DF_UNKNOWN;
-	/* compared in place: no strlen and memcmp calls for the one name that
-	 * shares the first byte (the name's NUL ends the walk) */
-	for (int c = KILN_DF_UNKNOWN + 1; c < KILN_DF_CMD_MAX_; c++) {
-		const char *name = cmd_names[c];
-		if (name[0] != lower[0])
-			continue;
-		size_t i = 1;
-		while (i < len && name[i] && name[i] == lower[i])
-			i++;
-		if (i == len && !name[len])
-			return (enum kiln_df_cmd) c;
+	switch (lower[0]) {
+	case 'a':
+		return is_cmd(lower, len, KILN_DF_ADD, 3)   ? KILN_DF_ADD
+		       : is_cmd(lower, len, KILN_DF_ARG, 3) ? KILN_DF_ARG
+							    : KILN_DF_UNKNOWN;
+	case 'c':
+		return is_cmd(lower, len, KILN_DF_CMD, 3)    ? KILN_DF_CMD
+		       : is_cmd(lower, len, KILN_DF_COPY, 4) ? KILN_DF_COPY
+							     : KILN_DF_UNKNOWN;
+	case 'e':
+		return is_cmd(lower, len, KILN_DF_ENV, 3)	   ? KILN_DF_ENV
+		       : is_cmd(lower, len, KILN_DF_EXPOSE, 6)	   ? KILN_DF_EXPOSE
+		       : is_cmd(lower, len, KILN_DF_ENTRYPOINT, 10) ? KILN_DF_ENTRYPOINT
+								   : KILN_DF_UNKNOWN;
+	case 'f':
+		return is_cmd(lower, len, KILN_DF_FROM, 4) ? KILN_DF_FROM : KILN_DF_UNKNOWN;
+	case 'h':
+		return is_cmd(lower, len, KILN_DF_HEALTHCHECK, 11) ? KILN_DF_HEALTHCHECK
+								   : KILN_DF_UNKNOWN;
+	case 'l':
+		return is_cmd(lower, len, KILN_DF_LABEL, 5) ? KILN_DF_LABEL : KILN_DF_UNKNOWN;
+	case 'm':
+		return is_cmd(lower, len, KILN_DF_MAINTAINER, 10) ? KILN_DF_MAINTAINER
+								  : KILN_DF_UNKNOWN;
+	case 'o':
+		return is_cmd(lower, len, KILN_DF_ONBUILD, 7) ? KILN_DF_ONBUILD : KILN_DF_UNKNOWN;
+	case 'r':
+		return is_cmd(lower, len, KILN_DF_RUN, 3) ? KILN_DF_RUN : KILN_DF_UNKNOWN;
+	case 's':
+		return is_cmd(lower, len, KILN_DF_SHELL, 5)	   ? KILN_DF_SHELL
+		       : is_cmd(lower, len, KILN_DF_STOPSIGNAL, 10) ? KILN_DF_STOPSIGNAL
+								   : KILN_DF_UNKNOWN;
+	case 'u':
+		return is_cmd(lower, len, KILN_DF_USER, 4) ? KILN_DF_USER : KILN_DF_UNKNOWN;
+	case 'v':
+		return is_cmd(lower, len, KILN_DF_VOLUME, 6) ? KILN_DF_VOLUME : KILN_DF_UNKNOWN;
+	case 'w':
+		return is_cmd(lower, len, KILN_DF_WORKDIR, 7) ? KILN_DF_WORKDIR : KILN_DF_UNKNOWN;
+	default:
+		return KILN_DF_UNKNOWN;
 	}
-	return KILN_DF_UNKNOWN;
 }
 
 /* The class [\t\v\f\r ] of BuildKit's reWhitespace. */
@@ -88,7 +123,7 @@ static int split_ws(const char *s, size_t len, int n, struct kiln_arena *a,
 		    struct df_textvec *out)
 {
 	if (len == 0)
-		return df_textvec_push_copy(out, a, "", 0);
+		return df_textvec_push(out, "", 0);
 	size_t beg = 0, end = 0, pushed = 0, i = 0;
 	while (i < len) {
 		if (!is_ws(s[i])) {
@@ -123,20 +158,19 @@ static int add_byte_rune(struct kiln_buf *b, unsigned char c)
 	return kiln_buf_add(b, enc, kiln_utf8_encode(c, enc));
 }
 
-static int push_flag(struct kiln_arena *a, struct kiln_buf *word, struct kiln_df_flag **flags,
-		     size_t *n, size_t *alloc)
+static int push_flag(struct df_node_ctx *ctx, size_t *n)
 {
-	if (*n == *alloc) {
-		size_t na = *alloc ? *alloc * 2 : 4;
-		struct kiln_df_flag *nf = kiln_reallocarray(*flags, na, sizeof(*nf));
+	struct kiln_buf *word = &ctx->word;
+	if (*n == ctx->flags_alloc) {
+		size_t na = ctx->flags_alloc ? ctx->flags_alloc * 2 : 4;
+		struct kiln_df_flag *nf = kiln_reallocarray(ctx->flags, na, sizeof(*nf));
 		if (!nf)
 			return -KILN_ENOMEM;
-		*flags = nf;
-		*alloc = na;
+		ctx->flags = nf;
+		ctx->flags_alloc = na;
 	}
-	struct kiln_df_flag *f = &(*flags)[(*n)++];
-	memset(f, 0, sizeof(*f));
-	int r = df_text(a, word->buf, word->len, &f->raw);
+	struct kiln_df_flag *f = &ctx->flags[(*n)++];
+	int r = df_text(ctx->arena, word->buf, word->len, &f->raw);
 	if (r < 0)
 		return r;
 	/* BFlags: strip "--", split at the first '=' */
@@ -144,13 +178,15 @@ static int push_flag(struct kiln_arena *a, struct kiln_buf *word, struct kiln_df
 	size_t blen = f->raw.len - 2;
 	const char *eq = memchr(body, '=', blen);
 	size_t nlen = eq ? (size_t) (eq - body) : blen;
-	r = df_text(a, body, nlen, &f->name);
+	r = df_text(ctx->arena, body, nlen, &f->name);
 	if (r < 0)
 		return r;
 	f->has_value = eq != NULL;
-	if (eq)
-		return df_text(a, eq + 1, blen - nlen - 1, &f->value);
-	return df_text(a, "", 0, &f->value);
+	/* the value ends raw, whose NUL ends it too: shared, not copied ("" is
+	 * raw's NUL) */
+	f->value.str = eq ? eq + 1 : f->raw.str + f->raw.len;
+	f->value.len = eq ? blen - nlen - 1 : 0;
+	return 0;
 }
 
 /*
@@ -160,15 +196,15 @@ static int push_flag(struct kiln_arena *a, struct kiln_buf *word, struct kiln_df
  * count as white space, and the backslash escapes whatever the escape
  * directive says.
  */
-static int extract_flags(const char *s, size_t len, struct kiln_arena *a,
-			 struct kiln_df_flag **flags, size_t *n_flags, size_t *ret_args)
+static int extract_flags(struct df_node_ctx *ctx, const char *s, size_t len, size_t *n_flags,
+			 size_t *ret_args)
 {
 	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
-	cleanup(kiln_buf_release) struct kiln_buf word = KILN_BUF_INIT;
-	size_t alloc = 0;
+	struct kiln_buf *word = &ctx->word;
 	unsigned char quote = 0, ch = 0;
 	int blank_ok = 0, r = 0;
 
+	kiln_buf_reset(word);
 	*ret_args = len;
 	for (size_t pos = 0; pos <= len && r >= 0; pos++) {
 		if (pos != len)
@@ -185,21 +221,21 @@ static int extract_flags(const char *s, size_t len, struct kiln_arena *a,
 			phase = IN_WORD;
 		}
 		if (pos == len) {
-			int dashdash = word.len == 2 && memcmp(word.buf, "--", 2) == 0;
-			if (!dashdash && (blank_ok || word.len > 0))
-				r = push_flag(a, &word, flags, n_flags, &alloc);
+			int dashdash = word->len == 2 && memcmp(word->buf, "--", 2) == 0;
+			if (!dashdash && (blank_ok || word->len > 0))
+				r = push_flag(ctx, n_flags);
 			break;
 		}
 		if (phase == IN_WORD) {
 			if (is_space_byte(ch)) {
 				phase = IN_SPACES;
-				if (word.len == 2 && memcmp(word.buf, "--", 2) == 0) {
+				if (word->len == 2 && memcmp(word->buf, "--", 2) == 0) {
 					*ret_args = pos;
 					return 0;
 				}
-				if (blank_ok || word.len > 0)
-					r = push_flag(a, &word, flags, n_flags, &alloc);
-				kiln_buf_reset(&word);
+				if (blank_ok || word->len > 0)
+					r = push_flag(ctx, n_flags);
+				kiln_buf_reset(word);
 				blank_ok = 0;
 				continue;
 			}
@@ -220,11 +256,11 @@ static int extract_flags(const char *s, size_t len, struct kiln_arena *a,
 				       !is_space_byte((unsigned char) s[end]) && s[end] != '\'' &&
 				       s[end] != '"' && s[end] != '\\')
 					end++;
-				r = kiln_buf_add(&word, s + pos, end - pos);
+				r = kiln_buf_add(word, s + pos, end - pos);
 				pos = end - 1;
 				continue;
 			}
-			r = add_byte_rune(&word, ch);
+			r = add_byte_rune(word, ch);
 			continue;
 		}
 		/* IN_QUOTE */
@@ -239,7 +275,7 @@ static int extract_flags(const char *s, size_t len, struct kiln_arena *a,
 			}
 			ch = (unsigned char) s[++pos];
 		}
-		r = add_byte_rune(&word, ch);
+		r = add_byte_rune(word, ch);
 	}
 	return r < 0 ? r : 0;
 }
@@ -272,6 +308,17 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 			if (kiln_unicode_is_space(ch))
 				continue;
 			phase = IN_WORD;
+			/* a word of plain bytes up to white space or the end: copied from s,
+			 * not built byte run by byte run */
+			size_t e = pos;
+			while (e < len && plain_byte((unsigned char) s[e], escape, 0))
+				e++;
+			if (e > pos && (e == len || s[e] == ' ' || (s[e] >= '\t' && s[e] <= '\r'))) {
+				r = df_textvec_push_copy(out, a, s + pos, e - pos);
+				w = e - pos;
+				phase = IN_SPACES;
+				continue;
+			}
 		}
 		if (pos == len) {
 			if (blank_ok || word.len > 0)
@@ -362,7 +409,7 @@ static int name_val(const char *keyword, const char *s, size_t len, const struct
 		if (out->n - before < 2)
 			return kiln_fail(err, KILN_EPARSE, 0, "%s must have two arguments",
 					 keyword);
-		return df_textvec_push_copy(out, a, "", 0);
+		return df_textvec_push(out, "", 0);
 	}
 	for (size_t i = 0; i < words->n; i++) {
 		const struct kiln_df_text *wd = &words->v[i];
@@ -379,10 +426,11 @@ static int name_val(const char *keyword, const char *s, size_t len, const struct
 		}
 		size_t klen = (size_t) (eq - wd->str);
 		r = df_textvec_push_copy(out, a, wd->str, klen);
+		/* the value ends the word (an arena string): shared, as is the "=" */
 		if (r >= 0)
-			r = df_textvec_push_copy(out, a, eq + 1, wd->len - klen - 1);
+			r = df_textvec_push(out, eq + 1, wd->len - klen - 1);
 		if (r >= 0)
-			r = df_textvec_push_copy(out, a, "=", 1);
+			r = df_textvec_push(out, "=", 1);
 		if (r < 0)
 			return r;
 	}
@@ -519,14 +567,13 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 	}
 	default:
 		/* unknown instruction: BuildKit keeps one empty argument */
-		return df_textvec_push_copy(out, a, "", 0);
+		return df_textvec_push(out, "", 0);
 	}
 }
 
 /* The keyword, flags and arguments; -KILN_ENOMEM leaves err alone. */
 static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len, int depth,
-			  struct kiln_df_node *node, struct kiln_df_flag **flags, size_t *n_flags,
-			  struct kiln_error *err)
+			  struct kiln_df_node *node, struct kiln_error *err)
 {
 	cleanup(kiln_buf_release) struct kiln_buf lower = KILN_BUF_INIT;
 	struct kiln_arena *a = ctx->arena;
@@ -553,12 +600,17 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	char small[16];
 	const char *low = small;
 	size_t low_len = k;
-	for (size_t i = 0; i < k && low; i++) {
-		unsigned char c = (unsigned char) s[i];
-		if (c >= 0x80 || k > sizeof(small))
-			low = NULL;
-		else
-			small[i] = (char) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+	if (k <= sizeof(small)) {
+		for (size_t i = 0; i < k; i++) {
+			unsigned char c = (unsigned char) s[i];
+			if (c >= 0x80) {
+				low = NULL;
+				break;
+			}
+			small[i] = (char) ((unsigned) (c - 'A') < 26u ? c + ('a' - 'A') : c);
+		}
+	} else {
+		low = NULL;
 	}
 	if (!low) {
 		if ((r = kiln_go_to_lower(&lower, s, k)) < 0)
@@ -566,31 +618,37 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 		low = lower.buf;
 		low_len = lower.len;
 	}
-	r = df_text(a, low, low_len, &node->keyword_lower);
-	if (r < 0)
-		return r;
 	node->cmd = lookup_cmd(low, low_len);
+	if (node->cmd != KILN_DF_UNKNOWN) {
+		/* the table's name is that same text: no copy */
+		node->keyword_lower.str = cmd_names[node->cmd];
+		node->keyword_lower.len = low_len;
+	} else {
+		r = df_text(a, low, low_len, &node->keyword_lower);
+		if (r < 0)
+			return r;
+	}
 
 	const char *rest = s + slen;
-	size_t rlen = 0;
+	size_t rlen = 0, n_flags = 0;
 	if (k < slen) {
 		size_t j = k;
 		while (j < slen && is_ws(s[j]))
 			j++;
 		size_t args_off;
-		r = extract_flags(s + j, slen - j, a, flags, n_flags, &args_off);
+		r = extract_flags(ctx, s + j, slen - j, &n_flags, &args_off);
 		if (r < 0)
 			return r;
 		rest = s + j + args_off;
 		rlen = slen - j - args_off;
 		trim_space(&rest, &rlen);
 	}
-	if (*n_flags) {
-		node->flags = kiln_arena_array(a, *n_flags, sizeof(*node->flags));
+	if (n_flags) {
+		node->flags = kiln_arena_array_uninit(a, n_flags, sizeof(*node->flags));
 		if (!node->flags)
 			return -KILN_ENOMEM;
-		memcpy(node->flags, *flags, *n_flags * sizeof(**flags));
-		node->n_flags = *n_flags;
+		memcpy(node->flags, ctx->flags, n_flags * sizeof(*node->flags));
+		node->n_flags = n_flags;
 	}
 
 	/* the scratch list is shared with nested ONBUILD triggers: keep our part */
@@ -613,11 +671,17 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 int df_node_from_line(struct df_node_ctx *ctx, const char *line, size_t len, int depth,
 		      struct kiln_df_node *node, struct kiln_error *err)
 {
-	struct kiln_df_flag *flags = NULL;
-	size_t n_flags = 0;
-	int r = node_from_line(ctx, line, len, depth, node, &flags, &n_flags, err);
-	free(flags);
+	int r = node_from_line(ctx, line, len, depth, node, err);
 	if (r == -KILN_ENOMEM)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	return r;
+}
+
+void df_node_ctx_release(struct df_node_ctx *ctx)
+{
+	df_textvec_release(&ctx->scratch);
+	free(ctx->flags);
+	ctx->flags = NULL;
+	ctx->flags_alloc = 0;
+	kiln_buf_release(&ctx->word);
 }

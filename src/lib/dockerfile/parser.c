@@ -56,11 +56,14 @@ static size_t trim_newline(const char *s, size_t len)
 	return len;
 }
 
-/* isComment: '#' after leading Unicode white space */
-static int is_comment(const char *s, size_t len)
+/*
+ * isComment: '#' after leading Unicode white space. `lead` is that white
+ * space's length in s[0..len), the line without its line ending: the '\r'
+ * and '\n' it lacks are white space, so the answer is the line's.
+ */
+static int is_comment_at(const char *s, size_t len, size_t lead)
 {
-	size_t i = kiln_go_space_prefix(s, len);
-	return i < len && s[i] == '#';
+	return lead < len && s[lead] == '#';
 }
 
 /*
@@ -261,14 +264,13 @@ static int has_heredoc_marker(const char *s, size_t n)
 }
 
 /* Read the bodies of the node's heredocs, in order, from the lines that follow. */
-static int read_heredocs(struct parse *p, struct kiln_df_node *node, int start,
-			 struct kiln_error *err)
+static int read_heredocs(struct parse *p, struct kiln_df_node *node, const char *line,
+			 size_t len, int start, struct kiln_error *err)
 {
-	if (!can_contain_heredoc(node) || !has_heredoc_marker(p->joined.buf, p->joined.len))
+	if (!can_contain_heredoc(node) || !has_heredoc_marker(line, len))
 		return 0;
 	p->hd_n = 0;
-	int r = df_heredocs_from_line(p->joined.buf, p->joined.len, p->a, &p->hd, &p->hd_n,
-				      &p->hd_alloc, err);
+	int r = df_heredocs_from_line(line, len, p->a, &p->hd, &p->hd_n, &p->hd_alloc, err);
 	if (r < 0) {
 		if (err && err->code != KILN_ENOMEM) {
 			kiln_error_set_pos(err, p->filename, start, 0);
@@ -316,18 +318,19 @@ static int read_heredocs(struct parse *p, struct kiln_df_node *node, int start,
 	return 0;
 }
 
-static int add_warning(struct parse *p, int start, struct kiln_error *err)
+static int add_warning(struct parse *p, int start, const char *line, size_t len,
+		       struct kiln_error *err)
 {
 	static const char prefix[] = "Empty continuation line found in: ";
 	struct kiln_df_warning *w = growv_push(&p->warnings);
 	if (!w)
 		return oom(err);
-	size_t n = sizeof(prefix) - 1 + p->joined.len;
+	size_t n = sizeof(prefix) - 1 + len;
 	char *s = kiln_arena_alloc(p->a, n + 1);
 	if (!s)
 		return oom(err);
 	memcpy(s, prefix, sizeof(prefix) - 1);
-	memcpy(s + sizeof(prefix) - 1, p->joined.buf, p->joined.len);
+	memcpy(s + sizeof(prefix) - 1, line, len);
 	s[n] = '\0';
 	w->short_text.str = s;
 	w->short_text.len = n;
@@ -350,24 +353,31 @@ static int instruction(struct parse *p, const char *first, size_t flen, struct k
 		keep = flen;
 	if (!more && keep == 0)
 		return 0;
-	kiln_buf_reset(&p->joined);
-	if (kiln_buf_add(&p->joined, first, keep) < 0)
-		return oom(err);
+	/* a single physical line is used where it is: joined only collects continuations */
+	const char *line = first;
+	size_t line_len = keep;
+	int joined = more;
+	if (joined) {
+		kiln_buf_reset(&p->joined);
+		if (kiln_buf_add(&p->joined, first, keep) < 0)
+			return oom(err);
+	}
 
 	int empty_line = 0;
 	const char *b;
 	size_t blen;
 	while (more && scan_line(&p->sc, &b, &blen)) {
 		p->line++;
-		if (is_comment(b, blen)) {
+		size_t tl = trim_newline(b, blen);
+		size_t lead = kiln_go_space_prefix(b, tl);
+		if (is_comment_at(b, tl, lead)) {
 			/* inside an instruction: for the file's list only */
 			int r = note_comment(p, b, blen, p->line, 0, err);
 			if (r < 0)
 				return r;
 			continue;
 		}
-		size_t tl = trim_newline(b, blen);
-		if (kiln_go_space_prefix(b, tl) == tl) {
+		if (lead == tl) {
 			empty_line = 1;
 			continue;
 		}
@@ -375,7 +385,11 @@ static int instruction(struct parse *p, const char *first, size_t flen, struct k
 		if (kiln_buf_add(&p->joined, b, more ? keep : tl) < 0)
 			return oom(err);
 	}
-	if (empty_line && add_warning(p, start, err) < 0)
+	if (joined) {
+		line = p->joined.buf;
+		line_len = p->joined.len;
+	}
+	if (empty_line && add_warning(p, start, line, line_len, err) < 0)
 		return -KILN_ENOMEM;
 
 	if (p->nodes.n >= KILN_DF_MAX_INSTRUCTIONS)
@@ -387,12 +401,12 @@ static int instruction(struct parse *p, const char *first, size_t flen, struct k
 		return oom(err);
 	p->ctx.start_line = start;
 	p->ctx.end_line = p->line;
-	int r = df_node_from_line(&p->ctx, p->joined.buf, p->joined.len, 0, node, err);
+	int r = df_node_from_line(&p->ctx, line, line_len, 0, node, err);
 	if (r < 0) {
 		p->nodes.n--;
 		return r;
 	}
-	r = read_heredocs(p, node, start, err);
+	r = read_heredocs(p, node, line, line_len, start, err);
 	if (r < 0) {
 		p->nodes.n--;
 		return r;
@@ -419,14 +433,14 @@ static int run(struct parse *p, struct kiln_error *err)
 			b += 3;
 			blen -= 3;
 		}
-		int comment = is_comment(b, blen);
+		size_t tl = trim_newline(b, blen);
+		size_t lead = kiln_go_space_prefix(b, tl);
+		int comment = is_comment_at(b, tl, lead);
 		if (comment) {
 			int r = note_comment(p, b, blen, p->line + 1, 1, err);
 			if (r < 0)
 				return r;
 		}
-		size_t tl = trim_newline(b, blen);
-		size_t lead = kiln_go_space_prefix(b, tl);
 		const char *tok = b + lead;
 		tl -= lead;
 		int r = check_directive(p, tok, tl, err);
@@ -479,7 +493,7 @@ static void parse_release(struct parse *p)
 	free(p->hd);
 	kiln_buf_release(&p->joined);
 	kiln_buf_release(&p->content);
-	df_textvec_release(&p->ctx.scratch);
+	df_node_ctx_release(&p->ctx);
 }
 
 void kiln_df_ast_free(struct kiln_df_ast *ast)
@@ -520,7 +534,10 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 		.prev = { .size = sizeof(struct kiln_df_comment) },
 		.joined = KILN_BUF_INIT,
 		.content = KILN_BUF_INIT,
-		.ctx = { .arena = ast->arena_, .escape = '\\', .filename = ast->filename.str },
+		.ctx = { .arena = ast->arena_,
+			 .escape = '\\',
+			 .filename = ast->filename.str,
+			 .word = KILN_BUF_INIT },
 	};
 	int r = run(&p, err);
 	if (r >= 0)
