@@ -98,6 +98,8 @@ static const struct dump_case dump_cases[] = {
 	  "(from \"a\")\n(run \"b\")\n" },
 	{ "a heredoc opener on a joined line", "FROM a\nRUN \\\n <<EOF cat\nhi\nEOF\nRUN x\n", 0,
 	  "(from \"a\")\n(run \"<<EOF cat\")\n(run \"x\")\n" },
+	{ "an unknown keyword is lower-cased", "FoO-Bar_9 x\nR\xe2\x84\xaaUN y\n", 0,
+	  "(foo-bar_9 \"\")\n(rkun \"\")\n" },
 	{ "a heredoc on the last line, no final newline", "RUN <<EOF\nEOF", 0,
 	  "(run \"<<EOF\")\n" },
 };

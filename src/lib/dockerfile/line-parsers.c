@@ -43,55 +43,70 @@ const char *kiln_df_cmd_name(enum kiln_df_cmd cmd)
 	return cmd_names[cmd];
 }
 
-/* Whether lower[0..len) is cmd's name (cmd_names[cmd] is NUL-terminated at its length). */
-static int is_cmd(const char *lower, size_t len, enum kiln_df_cmd cmd, size_t name_len)
+/*
+ * Whether s[0..len) is cmd's name in any ASCII case. The names are letters
+ * only, and c | 0x20 equals a lower-case letter exactly when c is that
+ * letter in either case: no lowered copy is needed to compare.
+ */
+static int is_cmd(const char *s, size_t len, enum kiln_df_cmd cmd, size_t name_len)
 {
-	return len == name_len && memcmp(lower, cmd_names[cmd], name_len) == 0;
+	if (len != name_len)
+		return 0;
+	const char *name = cmd_names[cmd];
+	for (size_t i = 0; i < len; i++)
+		if ((s[i] | 0x20) != name[i])
+			return 0;
+	return 1;
 }
 
-/* The name's first byte picks the one or three candidates: no walk over the table. */
-static enum kiln_df_cmd lookup_cmd(const char *lower, size_t len)
+/*
+ * The instruction whose name s[0..len) is in ASCII upper or lower case: the
+ * first byte picks the one to three candidates. Only for text with no byte
+ * past 0x7F or already lower-cased (Go's lower-casing takes some non-ASCII
+ * runes to ASCII letters, the KELVIN SIGN to 'k').
+ */
+static enum kiln_df_cmd lookup_cmd(const char *s, size_t len)
 {
 	if (len < 3 || len > 11)
 		return KILN_DF_UNKNOWN;
-	switch (lower[0]) {
+	switch (s[0] | 0x20) {
 	case 'a':
-		return is_cmd(lower, len, KILN_DF_ADD, 3)   ? KILN_DF_ADD
-		       : is_cmd(lower, len, KILN_DF_ARG, 3) ? KILN_DF_ARG
-							    : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_ADD, 3)	 ? KILN_DF_ADD
+		       : is_cmd(s, len, KILN_DF_ARG, 3) ? KILN_DF_ARG
+							: KILN_DF_UNKNOWN;
 	case 'c':
-		return is_cmd(lower, len, KILN_DF_CMD, 3)    ? KILN_DF_CMD
-		       : is_cmd(lower, len, KILN_DF_COPY, 4) ? KILN_DF_COPY
-							     : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_CMD, 3)	 ? KILN_DF_CMD
+		       : is_cmd(s, len, KILN_DF_COPY, 4) ? KILN_DF_COPY
+							 : KILN_DF_UNKNOWN;
 	case 'e':
-		return is_cmd(lower, len, KILN_DF_ENV, 3)	   ? KILN_DF_ENV
-		       : is_cmd(lower, len, KILN_DF_EXPOSE, 6)	   ? KILN_DF_EXPOSE
-		       : is_cmd(lower, len, KILN_DF_ENTRYPOINT, 10) ? KILN_DF_ENTRYPOINT
-								   : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_ENV, 3)		? KILN_DF_ENV
+		       : is_cmd(s, len, KILN_DF_EXPOSE, 6)	? KILN_DF_EXPOSE
+		       : is_cmd(s, len, KILN_DF_ENTRYPOINT, 10) ? KILN_DF_ENTRYPOINT
+							       : KILN_DF_UNKNOWN;
 	case 'f':
-		return is_cmd(lower, len, KILN_DF_FROM, 4) ? KILN_DF_FROM : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_FROM, 4) ? KILN_DF_FROM : KILN_DF_UNKNOWN;
 	case 'h':
-		return is_cmd(lower, len, KILN_DF_HEALTHCHECK, 11) ? KILN_DF_HEALTHCHECK
-								   : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_HEALTHCHECK, 11) ? KILN_DF_HEALTHCHECK
+							       : KILN_DF_UNKNOWN;
 	case 'l':
-		return is_cmd(lower, len, KILN_DF_LABEL, 5) ? KILN_DF_LABEL : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_LABEL, 5) ? KILN_DF_LABEL : KILN_DF_UNKNOWN;
 	case 'm':
-		return is_cmd(lower, len, KILN_DF_MAINTAINER, 10) ? KILN_DF_MAINTAINER
-								  : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_MAINTAINER, 10) ? KILN_DF_MAINTAINER
+							      : KILN_DF_UNKNOWN;
 	case 'o':
-		return is_cmd(lower, len, KILN_DF_ONBUILD, 7) ? KILN_DF_ONBUILD : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_ONBUILD, 7) ? KILN_DF_ONBUILD : KILN_DF_UNKNOWN;
 	case 'r':
-		return is_cmd(lower, len, KILN_DF_RUN, 3) ? KILN_DF_RUN : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_RUN, 3) ? KILN_DF_RUN : KILN_DF_UNKNOWN;
 	case 's':
-		return is_cmd(lower, len, KILN_DF_SHELL, 5)	   ? KILN_DF_SHELL
-		       : is_cmd(lower, len, KILN_DF_STOPSIGNAL, 10) ? KILN_DF_STOPSIGNAL
-								   : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_SHELL, 5)	? KILN_DF_SHELL
+		       : is_cmd(s, len, KILN_DF_STOPSIGNAL, 10) ? KILN_DF_STOPSIGNAL
+							       : KILN_DF_UNKNOWN;
 	case 'u':
-		return is_cmd(lower, len, KILN_DF_USER, 4) ? KILN_DF_USER : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_USER, 4) ? KILN_DF_USER : KILN_DF_UNKNOWN;
 	case 'v':
-		return is_cmd(lower, len, KILN_DF_VOLUME, 6) ? KILN_DF_VOLUME : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_VOLUME, 6) ? KILN_DF_VOLUME : KILN_DF_UNKNOWN;
 	case 'w':
-		return is_cmd(lower, len, KILN_DF_WORKDIR, 7) ? KILN_DF_WORKDIR : KILN_DF_UNKNOWN;
+		return is_cmd(s, len, KILN_DF_WORKDIR, 7) ? KILN_DF_WORKDIR : KILN_DF_UNKNOWN;
 	default:
 		return KILN_DF_UNKNOWN;
 	}
@@ -571,11 +586,43 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 	}
 }
 
+/*
+ * cmd and keyword_lower of a keyword s[0..len) (strings.ToLower's text). A
+ * known instruction's lower-case name is its cmd_names entry, not a copy.
+ */
+static int node_keyword_lower(struct kiln_arena *a, const char *s, size_t len, int ascii,
+			      struct kiln_df_node *node)
+{
+	cleanup(kiln_buf_release) struct kiln_buf lower = KILN_BUF_INIT;
+	if (!ascii) {
+		/* as Go does: the result may be shorter, longer, or ASCII */
+		int r = kiln_go_to_lower(&lower, s, len);
+		if (r < 0)
+			return r;
+		s = lower.buf;
+		len = lower.len;
+	}
+	node->cmd = lookup_cmd(s, len);
+	if (node->cmd != KILN_DF_UNKNOWN) {
+		node->keyword_lower.str = cmd_names[node->cmd];
+		node->keyword_lower.len = len;
+		return 0;
+	}
+	char *l = kiln_arena_strndup_packed(a, s, len);
+	if (!l)
+		return -KILN_ENOMEM;
+	for (size_t i = 0; ascii && i < len; i++)
+		if ((unsigned) (l[i] - 'A') < 26u)
+			l[i] = (char) (l[i] + ('a' - 'A'));
+	node->keyword_lower.str = l;
+	node->keyword_lower.len = len;
+	return 0;
+}
+
 /* The keyword, flags and arguments; -KILN_ENOMEM leaves err alone. */
 static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len, int depth,
 			  struct kiln_df_node *node, struct kiln_error *err)
 {
-	cleanup(kiln_buf_release) struct kiln_buf lower = KILN_BUF_INIT;
 	struct kiln_arena *a = ctx->arena;
 	int r;
 
@@ -591,43 +638,15 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	size_t slen = len;
 	trim_space(&s, &slen);
 	size_t k = 0;
+	unsigned char high = 0; /* the keyword's bytes or'ed: >= 0x80 when not ASCII */
 	while (k < slen && !is_ws(s[k]))
-		k++;
+		high |= (unsigned char) s[k++];
 	r = df_text(a, s, k, &node->keyword);
 	if (r < 0)
 		return r;
-	/* an ASCII keyword (all real ones) is lowered in place; others as Go does */
-	char small[16];
-	const char *low = small;
-	size_t low_len = k;
-	if (k <= sizeof(small)) {
-		for (size_t i = 0; i < k; i++) {
-			unsigned char c = (unsigned char) s[i];
-			if (c >= 0x80) {
-				low = NULL;
-				break;
-			}
-			small[i] = (char) ((unsigned) (c - 'A') < 26u ? c + ('a' - 'A') : c);
-		}
-	} else {
-		low = NULL;
-	}
-	if (!low) {
-		if ((r = kiln_go_to_lower(&lower, s, k)) < 0)
-			return r;
-		low = lower.buf;
-		low_len = lower.len;
-	}
-	node->cmd = lookup_cmd(low, low_len);
-	if (node->cmd != KILN_DF_UNKNOWN) {
-		/* the table's name is that same text: no copy */
-		node->keyword_lower.str = cmd_names[node->cmd];
-		node->keyword_lower.len = low_len;
-	} else {
-		r = df_text(a, low, low_len, &node->keyword_lower);
-		if (r < 0)
-			return r;
-	}
+	r = node_keyword_lower(a, s, k, high < 0x80, node);
+	if (r < 0)
+		return r;
 
 	const char *rest = s + slen;
 	size_t rlen = 0, n_flags = 0;
@@ -656,7 +675,7 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	r = parse_args(ctx, node, rest, rlen, depth, err);
 	if (r >= 0 && ctx->scratch.n > mark) {
 		size_t n = ctx->scratch.n - mark;
-		node->args = kiln_arena_array(a, n, sizeof(*node->args));
+		node->args = kiln_arena_array_uninit(a, n, sizeof(*node->args));
 		if (node->args) {
 			memcpy(node->args, ctx->scratch.v + mark, n * sizeof(*node->args));
 			node->n_args = n;

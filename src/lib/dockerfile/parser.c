@@ -85,38 +85,67 @@ static int continues(const char *s, size_t len, int escape, size_t *ret_len)
 
 /* ---- the parse state ---- */
 
+/*
+ * A growing list. With `arena` set it grows inside the arena (an outgrown
+ * array is left there) and is the AST's list once done: no heap block, no
+ * final copy. Without, it is a heap array that is copied out per use (the
+ * comments of the next instruction).
+ */
 struct growv {
 	void *v;
 	size_t n, alloc, size;
+	struct kiln_arena *arena;
 };
 
-static void *growv_push(struct growv *g)
+/* Room for one more item, not zeroed. */
+static void *growv_next(struct growv *g)
 {
 	if (g->n == g->alloc) {
 		size_t na = g->alloc ? g->alloc * 2 : 16;
-		void *nv = kiln_reallocarray(g->v, na, g->size);
+		void *nv;
+		if (g->arena) {
+			nv = kiln_arena_array_uninit(g->arena, na, g->size);
+			if (nv && g->n)
+				memcpy(nv, g->v, g->n * g->size);
+		} else {
+			nv = kiln_reallocarray(g->v, na, g->size);
+		}
 		if (!nv)
 			return NULL;
 		g->v = nv;
 		g->alloc = na;
 	}
-	void *p = (char *) g->v + g->n * g->size;
-	memset(p, 0, g->size);
-	g->n++;
+	return (char *) g->v + g->n++ * g->size;
+}
+
+static void *growv_push(struct growv *g)
+{
+	void *p = growv_next(g);
+	if (p)
+		memset(p, 0, g->size);
 	return p;
 }
 
-/* Copy a list into the arena (the AST keeps arena memory only). */
+/* The list as an arena array (the AST keeps arena memory only); NULL when empty. */
 static void *growv_finish(struct growv *g, struct kiln_arena *a, size_t *ret_n)
 {
 	*ret_n = g->n;
 	if (!g->n)
 		return NULL;
+	if (g->arena)
+		return g->v;
 	/* every byte is copied over, so the arena need not zero it first */
 	void *p = kiln_arena_array_uninit(a, g->n, g->size);
 	if (p)
 		memcpy(p, g->v, g->n * g->size);
 	return p;
+}
+
+static void growv_release(struct growv *g)
+{
+	if (!g->arena)
+		free(g->v);
+	g->v = NULL;
 }
 
 struct parse {
@@ -396,7 +425,8 @@ static int instruction(struct parse *p, const char *first, size_t flen, struct k
 		return fail_at(p, err, KILN_ELIMIT, start, p->line,
 			       "more than %d instructions in one Dockerfile",
 			       KILN_DF_MAX_INSTRUCTIONS);
-	struct kiln_df_node *node = growv_push(&p->nodes);
+	/* not zeroed here: df_node_from_line fills every field */
+	struct kiln_df_node *node = growv_next(&p->nodes);
 	if (!node)
 		return oom(err);
 	p->ctx.start_line = start;
@@ -485,11 +515,11 @@ static int finish(struct parse *p, struct kiln_error *err)
 
 static void parse_release(struct parse *p)
 {
-	free(p->nodes.v);
-	free(p->directives.v);
-	free(p->warnings.v);
-	free(p->comments.v);
-	free(p->prev.v);
+	growv_release(&p->nodes);
+	growv_release(&p->directives);
+	growv_release(&p->warnings);
+	growv_release(&p->comments);
+	growv_release(&p->prev);
 	free(p->hd);
 	kiln_buf_release(&p->joined);
 	kiln_buf_release(&p->content);
@@ -527,10 +557,10 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 		.filename = ast->filename.str,
 		.sc = { .data = data, .len = len },
 		.escape = '\\',
-		.nodes = { .size = sizeof(struct kiln_df_node) },
-		.directives = { .size = sizeof(struct kiln_df_directive) },
-		.warnings = { .size = sizeof(struct kiln_df_warning) },
-		.comments = { .size = sizeof(struct kiln_df_comment) },
+		.nodes = { .size = sizeof(struct kiln_df_node), .arena = ast->arena_ },
+		.directives = { .size = sizeof(struct kiln_df_directive), .arena = ast->arena_ },
+		.warnings = { .size = sizeof(struct kiln_df_warning), .arena = ast->arena_ },
+		.comments = { .size = sizeof(struct kiln_df_comment), .arena = ast->arena_ },
 		.prev = { .size = sizeof(struct kiln_df_comment) },
 		.joined = KILN_BUF_INIT,
 		.content = KILN_BUF_INIT,
