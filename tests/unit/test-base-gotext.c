@@ -329,6 +329,22 @@ static void test_trim(void)
 				kiln_go_space_suffix(in + lead, len - lead) == len - lead - n),
 		       "space prefix and suffix of case %zu", i);
 	}
+	/* the inline answer for a first / last byte agrees with the full scan */
+	int same = 1;
+	for (int b = 0; b < 256; b++) {
+		char t[4] = { (char) b, 'x', (char) b, '\0' };
+		size_t sp[2] = { kiln_go_space_prefix(t, 3), kiln_go_space_prefix_scan(t, 3) };
+		size_t ss[2] = { kiln_go_space_suffix(t, 3), kiln_go_space_suffix_scan(t, 3) };
+		int space = b == ' ' || (b >= '\t' && b <= '\r');
+		if (sp[0] != sp[1] || ss[0] != ss[1] || sp[0] != (size_t) space ||
+		    ss[0] != (size_t) space) {
+			tap_diag("byte 0x%02x: prefix %zu/%zu, suffix %zu/%zu", b, sp[0], sp[1],
+				 ss[0], ss[1]);
+			same = 0;
+		}
+	}
+	TAP_OK(same && !kiln_go_space_prefix("", 0) && !kiln_go_space_suffix("", 0),
+	       "space prefix and suffix: every first and last byte, and no text");
 }
 
 struct text_case {

@@ -93,7 +93,7 @@ size_t kiln_utf8_encode(int32_t r, char out[KILN_UTF_MAX])
 	return 4;
 }
 
-size_t kiln_go_space_prefix(const char *s, size_t len)
+size_t kiln_go_space_prefix_scan(const char *s, size_t len)
 {
 	size_t i = 0;
 	while (i < len) {
@@ -113,7 +113,7 @@ size_t kiln_go_space_prefix(const char *s, size_t len)
 	return i;
 }
 
-size_t kiln_go_space_suffix(const char *s, size_t len)
+size_t kiln_go_space_suffix_scan(const char *s, size_t len)
 {
 	size_t n = 0;
 	while (n < len) {

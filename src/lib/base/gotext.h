@@ -34,9 +34,33 @@ int32_t kiln_utf8_decode_last(const char *s, size_t len, size_t *ret_width);
 /** utf8.EncodeRune: 1 to 4 bytes into out; a negative, surrogate or too large rune is U+FFFD. */
 size_t kiln_utf8_encode(int32_t r, char out[KILN_UTF_MAX]);
 
+/** The loops behind kiln_go_space_prefix / _suffix, for text that may start / end in space. */
+size_t kiln_go_space_prefix_scan(const char *s, size_t len);
+size_t kiln_go_space_suffix_scan(const char *s, size_t len);
+
+/*
+ * Whether byte c is printable ASCII or DEL: a whole rune and no space. Most
+ * texts start and end with one, so the checks below answer without a call.
+ */
+static inline int kiln_go_byte_is_ascii_graph(char c)
+{
+	return (unsigned char) (c - 0x21) < 0x5F;
+}
+
 /** Bytes of leading / trailing white space (unicode.IsSpace runes) of s[0..len). */
-size_t kiln_go_space_prefix(const char *s, size_t len);
-size_t kiln_go_space_suffix(const char *s, size_t len);
+static inline size_t kiln_go_space_prefix(const char *s, size_t len)
+{
+	if (len == 0 || kiln_go_byte_is_ascii_graph(s[0]))
+		return 0;
+	return kiln_go_space_prefix_scan(s, len);
+}
+
+static inline size_t kiln_go_space_suffix(const char *s, size_t len)
+{
+	if (len == 0 || kiln_go_byte_is_ascii_graph(s[len - 1]))
+		return 0;
+	return kiln_go_space_suffix_scan(s, len);
+}
 
 /** strings.TrimSpace: narrows [*s, *s + *len) in place. */
 void kiln_go_trim_space(const char **s, size_t *len);
