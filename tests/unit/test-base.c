@@ -65,6 +65,22 @@ static void test_buf(void)
 	free(d);
 	kiln_buf_release(&c);
 
+	/* appends that fit (inline) and appends that grow, byte by byte and in runs */
+	struct kiln_buf g = KILN_BUF_INIT;
+	int ok = kiln_buf_add(&g, NULL, 0) == 0 && g.len == 0 && g.buf[0] == '\0';
+	for (int i = 0; i < 1000 && ok; i++)
+		ok = kiln_buf_addch(&g, (char) ('a' + i % 26)) == 0 &&
+		     kiln_buf_add(&g, "0123456789", (size_t) (i % 11)) == 0;
+	size_t at = 0;
+	for (int i = 0; i < 1000 && ok; i++) {
+		ok = g.buf[at] == 'a' + i % 26 &&
+		     !memcmp(g.buf + at + 1, "0123456789", (size_t) (i % 11));
+		at += 1 + (size_t) (i % 11);
+	}
+	TAP_OK(ok && g.len == at && g.buf[at] == '\0' && g.alloc > at,
+	       "1,000 appends across several growths keep every byte and the NUL");
+	kiln_buf_release(&g);
+
 	/* add_uint writes what printf's %o, %u and %x write */
 	static const uint64_t vals[] = { 0, 1, 7, 8, 9, 10, 0755, 4095, 65534, 4294967295u,
 					 UINT64_MAX };

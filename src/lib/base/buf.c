@@ -59,7 +59,7 @@ int kiln_buf_grow(struct kiln_buf *b, size_t extra)
 		return -KILN_ELIMIT;
 	if (need + 1 <= b->alloc)
 		return 0;
-	size_t n = b->alloc ? b->alloc : 32;
+	size_t n = b->alloc ? b->alloc : 128;
 	while (n < need + 1) {
 		if (n > SIZE_MAX / 2) {
 			n = need + 1;
@@ -77,15 +77,11 @@ int kiln_buf_grow(struct kiln_buf *b, size_t extra)
 	return 0;
 }
 
-int kiln_buf_add(struct kiln_buf *b, const void *data, size_t len)
+int kiln_buf_add_grow(struct kiln_buf *b, const void *data, size_t len)
 {
-	/* most adds fit: room for len bytes and the NUL, within the cap */
-	size_t cap = b->cap ? b->cap : KILN_BUF_DEFAULT_CAP;
-	if (!(b->alloc - b->len > len && b->len + len <= cap)) {
-		int r = kiln_buf_grow(b, len);
-		if (r < 0)
-			return r;
-	}
+	int r = kiln_buf_grow(b, len);
+	if (r < 0)
+		return r;
 	if (len)
 		memcpy(b->buf + b->len, data, len);
 	b->len += len;
@@ -98,10 +94,6 @@ int kiln_buf_addstr(struct kiln_buf *b, const char *s)
 	return kiln_buf_add(b, s, strlen(s));
 }
 
-int kiln_buf_addch(struct kiln_buf *b, char c)
-{
-	return kiln_buf_add(b, &c, 1);
-}
 
 int kiln_buf_add_uint(struct kiln_buf *b, uint64_t v, unsigned base)
 {

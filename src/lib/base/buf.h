@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -36,10 +37,30 @@ void kiln_buf_reset(struct kiln_buf *b);
 char *kiln_buf_detach(struct kiln_buf *b, size_t *ret_len);
 
 int kiln_buf_grow(struct kiln_buf *b, size_t extra) __attribute__((warn_unused_result));
-int kiln_buf_add(struct kiln_buf *b, const void *data, size_t len)
+/** kiln_buf_add when the bytes do not fit yet: grow, then append. */
+int kiln_buf_add_grow(struct kiln_buf *b, const void *data, size_t len)
 	__attribute__((warn_unused_result));
+
+/* Appends are most of what a buffer does and most fit: those take no call. */
+__attribute__((warn_unused_result)) static inline int kiln_buf_add(struct kiln_buf *b,
+								  const void *data, size_t len)
+{
+	size_t cap = b->cap ? b->cap : KILN_BUF_DEFAULT_CAP;
+	if (!(b->alloc - b->len > len && b->len + len <= cap))
+		return kiln_buf_add_grow(b, data, len);
+	if (len)
+		memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+	return 0;
+}
+
+__attribute__((warn_unused_result)) static inline int kiln_buf_addch(struct kiln_buf *b, char c)
+{
+	return kiln_buf_add(b, &c, 1);
+}
+
 int kiln_buf_addstr(struct kiln_buf *b, const char *s) __attribute__((warn_unused_result));
-int kiln_buf_addch(struct kiln_buf *b, char c) __attribute__((warn_unused_result));
 /** Lower-case hex of data[0..len). */
 int kiln_buf_add_hex(struct kiln_buf *b, const void *data, size_t len)
 	__attribute__((warn_unused_result));
