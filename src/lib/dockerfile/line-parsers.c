@@ -328,7 +328,8 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 			size_t e = pos;
 			while (e < len && plain_byte((unsigned char) s[e], escape, 0))
 				e++;
-			if (e > pos && (e == len || s[e] == ' ' || (s[e] >= '\t' && s[e] <= '\r'))) {
+			int at_space = e == len || s[e] == ' ' || (s[e] >= '\t' && s[e] <= '\r');
+			if (e > pos && at_space) {
 				r = df_textvec_push_copy(out, a, s + pos, e - pos);
 				w = e - pos;
 				phase = IN_SPACES;
