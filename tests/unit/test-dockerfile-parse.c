@@ -670,6 +670,12 @@ static void test_heredoc_helpers(void)
 		{ "<<\"a\\\"b\"", 1, "a\"b", 0, 0 },
 		{ "<<<<", 0, NULL, 0, 0 },
 		{ "2<<-x", 1, "x", 1, 1 },
+		/* runs of plain bytes around stop runes, quotes and escapes */
+		{ "<<AB}CD", 1, "AB}CD", 1, 0 },
+		{ "<<${X:-ab}cd}", 1, "${X:-ab}cd}", 1, 0 },
+		{ "<<ab\"c d\"e\\fg", 1, "abc defg", 0, 0 },
+		{ "<<E\x7f~", 1, "E\x7f~", 1, 0 },
+		{ "<<\xc3\xa9t\xc3\xa9", 1, "\xc3\xa9t\xc3\xa9", 1, 0 },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
 		struct kiln_df_heredocs h = { 0 };
@@ -701,6 +707,8 @@ static void test_heredoc_helpers(void)
 		{ "RUN <<EOF '", "" }, /* the lexer fails: no heredocs */
 		{ "RUN <<EOF \\'", "EOF" },
 		{ "COPY --from=x <<A /a", "A" },
+		{ "RUN <<EOF~ cat\t<<X\v<<Y", "EOF~,X,Y" },
+		{ "RUN x=${a:-<<B} <<C", "C" },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(lines); i++) {
 		struct kiln_df_heredocs h = { 0 };

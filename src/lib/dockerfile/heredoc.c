@@ -343,6 +343,16 @@ static int process_possible_heredoc(struct lexer *lx, struct kiln_buf *res)
 	return r;
 }
 
+/*
+ * A printable ASCII rune (or DEL) that process_stop_on only appends to the
+ * word and the result: no space, quote, '$', '<', escape or stop rune.
+ */
+static int is_plain(int32_t ch, int32_t stop)
+{
+	return ch > ' ' && ch < 0x80 && ch != '$' && ch != '<' && ch != '\'' && ch != '"' &&
+	       ch != LEX_ESCAPE && ch != stop;
+}
+
 static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, struct kiln_buf *result,
 			   struct df_textvec *words_out)
 {
@@ -379,6 +389,20 @@ static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, stru
 				w.in_word = 1;
 				r = kiln_buf_add(&lx->word, tmp.buf, tmp.len);
 			}
+			if (r)
+				break;
+			continue;
+		}
+		if (is_plain(ch, stop)) {
+			/* a run of such bytes: what add_char and add_rune do for each, at once */
+			size_t b = lx->pos, e = b + 1;
+			while (e < lx->len && is_plain((unsigned char) lx->s[e], stop))
+				e++;
+			w.in_word = 1;
+			r = kiln_buf_add(&lx->word, lx->s + b, e - b);
+			if (!r)
+				r = kiln_buf_add(result, lx->s + b, e - b);
+			lx->pos = e;
 			if (r)
 				break;
 			continue;
