@@ -51,6 +51,8 @@ static inline int should_fail(void)
 }
 #endif
 
+#ifdef KILN_FAILMALLOC
+/* (otherwise alloc.h defines these inline) */
 void *kiln_malloc(size_t size)
 {
 	if (should_fail())
@@ -73,6 +75,7 @@ void *kiln_realloc(void *ptr, size_t size)
 		return NULL;
 	return realloc(ptr, size ? size : 1);
 }
+#endif
 
 void *kiln_reallocarray(void *ptr, size_t nmemb, size_t size)
 {

@@ -11,9 +11,30 @@
  * build can fail the Nth call (curl's torture test) and so that size
  * arithmetic is overflow-checked in one place.
  */
+#ifdef KILN_FAILMALLOC
 void *kiln_malloc(size_t size) __attribute__((malloc, warn_unused_result));
 void *kiln_calloc(size_t nmemb, size_t size) __attribute__((malloc, warn_unused_result));
 void *kiln_realloc(void *ptr, size_t size) __attribute__((warn_unused_result));
+#else
+/* Without fault injection the wrappers are a size rule each: inline, no call of their own. */
+__attribute__((malloc, warn_unused_result)) static inline void *kiln_malloc(size_t size)
+{
+	return malloc(size ? size : 1);
+}
+
+__attribute__((malloc, warn_unused_result)) static inline void *kiln_calloc(size_t nmemb,
+									    size_t size)
+{
+	if (nmemb == 0 || size == 0)
+		return calloc(1, 1);
+	return calloc(nmemb, size);
+}
+
+__attribute__((warn_unused_result)) static inline void *kiln_realloc(void *ptr, size_t size)
+{
+	return realloc(ptr, size ? size : 1);
+}
+#endif
 void *kiln_reallocarray(void *ptr, size_t nmemb, size_t size) __attribute__((warn_unused_result));
 char *kiln_strdup(const char *s) __attribute__((malloc, warn_unused_result));
 char *kiln_strndup(const char *s, size_t n) __attribute__((malloc, warn_unused_result));
