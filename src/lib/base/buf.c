@@ -17,15 +17,6 @@ void kiln_buf_init(struct kiln_buf *b, size_t cap)
 	b->cap = cap;
 }
 
-void kiln_buf_release(struct kiln_buf *b)
-{
-	if (b->alloc)
-		free(b->buf);
-	b->buf = kiln_buf_empty_;
-	b->len = 0;
-	b->alloc = 0;
-}
-
 void kiln_buf_reset(struct kiln_buf *b)
 {
 	b->len = 0;

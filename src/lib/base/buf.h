@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -30,7 +31,17 @@ extern char kiln_buf_empty_[];
 	}
 
 void kiln_buf_init(struct kiln_buf *b, size_t cap);
-void kiln_buf_release(struct kiln_buf *b);
+
+/* Inline: most buffers released (at scope exit) never took a block. */
+static inline void kiln_buf_release(struct kiln_buf *b)
+{
+	if (b->alloc)
+		free(b->buf);
+	b->buf = kiln_buf_empty_;
+	b->len = 0;
+	b->alloc = 0;
+}
+
 /** Empty the buffer but keep its memory. */
 void kiln_buf_reset(struct kiln_buf *b);
 /** Take the string out (caller frees); the buffer is left empty. NULL on ENOMEM. */
