@@ -20,8 +20,20 @@ struct df_textvec {
 	struct kiln_df_text *v;
 	size_t n, alloc;
 };
-int df_textvec_push(struct df_textvec *tv, const char *s, size_t len)
+/** df_textvec_push when the list is full: grow it, then push. */
+int df_textvec_push_grow(struct df_textvec *tv, const char *s, size_t len)
 	__attribute__((warn_unused_result));
+/* Inline: a push is one store pair when there is room, as there nearly always is. */
+__attribute__((warn_unused_result)) static inline int df_textvec_push(struct df_textvec *tv,
+								     const char *s, size_t len)
+{
+	if (tv->n == tv->alloc)
+		return df_textvec_push_grow(tv, s, len);
+	tv->v[tv->n].str = s;
+	tv->v[tv->n].len = len;
+	tv->n++;
+	return 0;
+}
 /** Copy s[0..len) into the arena, then push it. */
 int df_textvec_push_copy(struct df_textvec *tv, struct kiln_arena *a, const char *s, size_t len)
 	__attribute__((warn_unused_result));
@@ -31,8 +43,16 @@ int df_textvec_finish(struct df_textvec *tv, struct kiln_arena *a, struct kiln_d
 		      size_t *ret_n) __attribute__((warn_unused_result));
 
 /** A text in the arena. -KILN_ENOMEM on failure. */
-int df_text(struct kiln_arena *a, const char *s, size_t len, struct kiln_df_text *ret)
-	__attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) static inline int df_text(struct kiln_arena *a, const char *s,
+							      size_t len, struct kiln_df_text *ret)
+{
+	char *p = kiln_arena_strndup(a, s, len);
+	if (!p)
+		return -KILN_ENOMEM;
+	ret->str = p;
+	ret->len = len;
+	return 0;
+}
 
 /* ---- JSON (Go's encoding/json rules), json-value.c ---- */
 

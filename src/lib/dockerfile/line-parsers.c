@@ -588,21 +588,13 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 }
 
 /*
- * cmd and keyword_lower of a keyword s[0..len) (strings.ToLower's text). A
- * known instruction's lower-case name is its cmd_names entry, not a copy.
+ * cmd and keyword_lower of a keyword s[0..len) that is ASCII or, for others,
+ * already strings.ToLower'ed. A known instruction's lower-case name is its
+ * cmd_names entry, not a copy.
  */
-static int node_keyword_lower(struct kiln_arena *a, const char *s, size_t len, int ascii,
-			      struct kiln_df_node *node)
+static int set_keyword_lower(struct kiln_arena *a, const char *s, size_t len,
+			     struct kiln_df_node *node)
 {
-	cleanup(kiln_buf_release) struct kiln_buf lower = KILN_BUF_INIT;
-	if (!ascii) {
-		/* as Go does: the result may be shorter, longer, or ASCII */
-		int r = kiln_go_to_lower(&lower, s, len);
-		if (r < 0)
-			return r;
-		s = lower.buf;
-		len = lower.len;
-	}
 	node->cmd = lookup_cmd(s, len);
 	if (node->cmd != KILN_DF_UNKNOWN) {
 		node->keyword_lower.str = cmd_names[node->cmd];
@@ -612,12 +604,24 @@ static int node_keyword_lower(struct kiln_arena *a, const char *s, size_t len, i
 	char *l = kiln_arena_strndup_packed(a, s, len);
 	if (!l)
 		return -KILN_ENOMEM;
-	for (size_t i = 0; ascii && i < len; i++)
+	for (size_t i = 0; i < len; i++)
 		if ((unsigned) (l[i] - 'A') < 26u)
 			l[i] = (char) (l[i] + ('a' - 'A'));
 	node->keyword_lower.str = l;
 	node->keyword_lower.len = len;
 	return 0;
+}
+
+/* The same for a keyword with bytes past 0x7F: lowered as Go does (longer,
+ * shorter or ASCII), out of line as it needs a buffer. */
+__attribute__((noinline)) static int set_keyword_lower_go(struct kiln_arena *a, const char *s,
+							  size_t len, struct kiln_df_node *node)
+{
+	cleanup(kiln_buf_release) struct kiln_buf lower = KILN_BUF_INIT;
+	int r = kiln_go_to_lower(&lower, s, len);
+	if (r < 0)
+		return r;
+	return set_keyword_lower(a, lower.buf, lower.len, node);
 }
 
 /* The keyword, flags and arguments; -KILN_ENOMEM leaves err alone. */
@@ -645,7 +649,7 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	r = df_text(a, s, k, &node->keyword);
 	if (r < 0)
 		return r;
-	r = node_keyword_lower(a, s, k, high < 0x80, node);
+	r = high < 0x80 ? set_keyword_lower(a, s, k, node) : set_keyword_lower_go(a, s, k, node);
 	if (r < 0)
 		return r;
 

@@ -5,26 +5,14 @@
 #include "base/alloc.h"
 #include "internal.h"
 
-int df_text(struct kiln_arena *a, const char *s, size_t len, struct kiln_df_text *ret)
+int df_textvec_push_grow(struct df_textvec *tv, const char *s, size_t len)
 {
-	char *p = kiln_arena_strndup(a, s, len);
-	if (!p)
+	size_t na = tv->alloc ? tv->alloc * 2 : 16;
+	struct kiln_df_text *nv = kiln_reallocarray(tv->v, na, sizeof(*nv));
+	if (!nv)
 		return -KILN_ENOMEM;
-	ret->str = p;
-	ret->len = len;
-	return 0;
-}
-
-int df_textvec_push(struct df_textvec *tv, const char *s, size_t len)
-{
-	if (tv->n == tv->alloc) {
-		size_t na = tv->alloc ? tv->alloc * 2 : 16;
-		struct kiln_df_text *nv = kiln_reallocarray(tv->v, na, sizeof(*nv));
-		if (!nv)
-			return -KILN_ENOMEM;
-		tv->v = nv;
-		tv->alloc = na;
-	}
+	tv->v = nv;
+	tv->alloc = na;
 	tv->v[tv->n].str = s;
 	tv->v[tv->n].len = len;
 	tv->n++;
