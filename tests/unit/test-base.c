@@ -208,6 +208,17 @@ static void test_strv(void)
 	TAP_OK(v.items[20] == NULL, "NULL-terminated");
 	TAP_INT_EQ(kiln_strv_find(&v, "s13"), 13, "find");
 	TAP_INT_EQ(kiln_strv_find(&v, "x"), -1, "find missing");
+
+	/* release: of a vector that never held an item, of one that did, twice */
+	struct kiln_strv e = KILN_STRV_INIT;
+	kiln_strv_release(&e);
+	TAP_OK(!e.items && !e.len && !e.alloc, "releasing an empty vector leaves it empty");
+	int ok = kiln_strv_push(&e, "a") == 0 && kiln_strv_pushn(&e, "bcd", 2) == 0 &&
+		 e.len == 2 && !strcmp(e.items[1], "bc");
+	kiln_strv_release(&e);
+	TAP_OK(ok && !e.items && !e.len && !e.alloc, "releasing a used vector empties it");
+	kiln_strv_release(&e);
+	TAP_OK(!e.items && !e.len && !e.alloc, "and releasing it again is harmless");
 }
 
 static void test_cpus(void)

@@ -7,7 +7,7 @@
 #include "alloc.h"
 #include "error.h"
 
-void kiln_strv_release(struct kiln_strv *v)
+void kiln_strv_release_items(struct kiln_strv *v)
 {
 	for (size_t i = 0; i < v->len; i++)
 		free(v->items[i]);

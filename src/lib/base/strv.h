@@ -18,7 +18,16 @@ struct kiln_strv {
 		NULL, 0, 0                                                                       \
 	}
 
-void kiln_strv_release(struct kiln_strv *v);
+/** What kiln_strv_release does for a vector that holds an array. */
+void kiln_strv_release_items(struct kiln_strv *v);
+/* Inline: most vectors released (at scope exit) never held an item. */
+static inline void kiln_strv_release(struct kiln_strv *v)
+{
+	if (v->items)
+		kiln_strv_release_items(v);
+	v->items = NULL;
+	v->len = v->alloc = 0;
+}
 /** Append a copy of `s`. 0 or -KILN_ENOMEM. */
 int kiln_strv_push(struct kiln_strv *v, const char *s) __attribute__((warn_unused_result));
 int kiln_strv_pushn(struct kiln_strv *v, const char *s, size_t n)
