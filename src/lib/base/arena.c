@@ -93,12 +93,10 @@ static inline void *take(struct kiln_arena *a, size_t size, size_t align)
 	return p;
 }
 
-/* memcpy for the short strings that are most of what the arena copies: no call */
-static inline void copy_bytes(char *d, const char *s, size_t n)
+/* memcpy of n <= 16 bytes, the short strings that are most of what the arena copies: no call */
+static inline void copy_short(char *d, const char *s, size_t n)
 {
-	if (n > 16) {
-		memcpy(d, s, n);
-	} else if (n >= 8) {
+	if (n >= 8) {
 		uint64_t x, y;
 		memcpy(&x, s, 8);
 		memcpy(&y, s + n - 8, 8);
@@ -120,9 +118,9 @@ static inline void copy_bytes(char *d, const char *s, size_t n)
 void *kiln_arena_alloc(struct kiln_arena *a, size_t size)
 {
 	void *p = take(a, size, ALIGN);
-	if (p)
-		memset(p, 0, size);
-	return p;
+	if (!p)
+		return NULL;
+	return memset(p, 0, size); /* a tail call: nothing to keep across it */
 }
 
 void *kiln_arena_array(struct kiln_arena *a, size_t nmemb, size_t size)
@@ -141,16 +139,35 @@ void *kiln_arena_array_uninit(struct kiln_arena *a, size_t nmemb, size_t size)
 	return take(a, total, ALIGN);
 }
 
-static inline char *strndup_aligned(struct kiln_arena *a, const char *s, size_t len,
-				    size_t align)
+/* A new chunk or block for the copy, then the copy. */
+__attribute__((noinline)) static char *strndup_slow(struct kiln_arena *a, const char *s,
+						    size_t len)
 {
 	if (len == SIZE_MAX)
 		return NULL;
-	char *p = take(a, len + 1, align);
+	char *p = take_slow(a, len + 1);
 	if (!p)
 		return NULL;
-	copy_bytes(p, s, len);
 	p[len] = '\0';
+	return memcpy(p, s, len);
+}
+
+/*
+ * Shaped so that the common path makes no call that returns to it (the
+ * slow path and a long memcpy are tail calls): no registers to save.
+ */
+static inline char *strndup_aligned(struct kiln_arena *a, const char *s, size_t len,
+				    size_t align)
+{
+	char *p = (char *) (((uintptr_t) a->next + align - 1) & ~(uintptr_t) (align - 1));
+	/* room for len + 1 bytes; len == SIZE_MAX never has it */
+	if (len >= (size_t) (a->end - p))
+		return strndup_slow(a, s, len);
+	a->next = p + len + 1;
+	p[len] = '\0';
+	if (len > 16)
+		return memcpy(p, s, len);
+	copy_short(p, s, len);
 	return p;
 }
 
