@@ -17,13 +17,6 @@ void kiln_buf_init(struct kiln_buf *b, size_t cap)
 	b->cap = cap;
 }
 
-void kiln_buf_reset(struct kiln_buf *b)
-{
-	b->len = 0;
-	if (b->alloc)
-		b->buf[0] = '\0';
-}
-
 char *kiln_buf_detach(struct kiln_buf *b, size_t *ret_len)
 {
 	char *r;

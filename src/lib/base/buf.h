@@ -43,7 +43,12 @@ static inline void kiln_buf_release(struct kiln_buf *b)
 }
 
 /** Empty the buffer but keep its memory. */
-void kiln_buf_reset(struct kiln_buf *b);
+static inline void kiln_buf_reset(struct kiln_buf *b)
+{
+	b->len = 0;
+	if (b->alloc)
+		b->buf[0] = '\0';
+}
 /** Take the string out (caller frees); the buffer is left empty. NULL on ENOMEM. */
 char *kiln_buf_detach(struct kiln_buf *b, size_t *ret_len);
 
