@@ -169,7 +169,7 @@ static void test_arena_copies(void)
 	TAP_OK(ok, "strings of 0 to 39 bytes are copied whole and terminated");
 	kiln_arena_free(a);
 
-	/* a big block first: the arena has no chunk yet, and the block is none */
+	/* a big block first: it does not become the current chunk */
 	a = kiln_arena_new_sized(64);
 	char *big = a ? kiln_arena_alloc(a, 1001) : NULL;
 	char *x = a ? kiln_arena_strndup(a, "x", 1) : NULL;
@@ -193,6 +193,16 @@ static void test_arena(void)
 	/* most requests are big blocks of their own, next to the current chunk */
 	test_arena_with(kiln_arena_new_sized(64), "64-byte chunks");
 	kiln_arena_free(NULL);
+	/* chunk sizes below the arena's own bytes, and rounded to 16 */
+	for (size_t sz = 1; sz < 70; sz += 7) {
+		struct kiln_arena *t = kiln_arena_new_sized(sz);
+		char *x = t ? kiln_arena_strndup(t, "0123456789abcdef0123", 20) : NULL;
+		char *y = t ? kiln_arena_alloc(t, 5) : NULL;
+		TAP_OK(x && y && !strcmp(x, "0123456789abcdef0123") && !y[4] &&
+			       ((uintptr_t) y % 16) == 0,
+		       "an arena of %zu-byte chunks", sz);
+		kiln_arena_free(t);
+	}
 }
 
 static void test_strv(void)

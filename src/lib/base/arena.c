@@ -20,6 +20,9 @@ struct chunk {
  * round-up, one compare and one add. `end` is a multiple of ALIGN (chunk
  * sizes are rounded down to one), so an aligned `next` never passes it.
  * Blocks too big for a chunk sit in the list without becoming current.
+ *
+ * The arena lives at the start of its first chunk: every arena is used
+ * (each parse and plan allocates), so one malloc and one free serve both.
  */
 struct kiln_arena {
 	char *next;
@@ -28,6 +31,9 @@ struct kiln_arena {
 	size_t chunk_size;
 };
 
+/* The arena's own bytes at the start of its first chunk, a multiple of ALIGN. */
+#define ARENA_HEAD ((sizeof(struct kiln_arena) + ALIGN - 1) & ~(size_t) (ALIGN - 1))
+
 struct kiln_arena *kiln_arena_new(void)
 {
 	return kiln_arena_new_sized(CHUNK_SIZE);
@@ -35,11 +41,21 @@ struct kiln_arena *kiln_arena_new(void)
 
 struct kiln_arena *kiln_arena_new_sized(size_t chunk_size)
 {
-	struct kiln_arena *a = kiln_calloc(1, sizeof(struct kiln_arena));
-	if (!a)
-		return NULL;
 	chunk_size = chunk_size ? chunk_size & ~(size_t) (ALIGN - 1) : CHUNK_SIZE;
-	a->chunk_size = chunk_size ? chunk_size : ALIGN;
+	if (!chunk_size)
+		chunk_size = ALIGN;
+	size_t total;
+	if (kiln_add_size(sizeof(struct chunk) + ARENA_HEAD, chunk_size, &total) < 0)
+		return NULL;
+	struct chunk *first = kiln_malloc(total);
+	if (!first)
+		return NULL;
+	first->next = NULL;
+	struct kiln_arena *a = (struct kiln_arena *) first->data;
+	a->next = (char *) first->data + ARENA_HEAD;
+	a->end = a->next + chunk_size;
+	a->head = first;
+	a->chunk_size = chunk_size;
 	return a;
 }
 
@@ -47,13 +63,16 @@ void kiln_arena_free(struct kiln_arena *a)
 {
 	if (!a)
 		return;
+	/* the first chunk holds the arena: freed last */
+	struct chunk *first = (struct chunk *) ((char *) a - offsetof(struct chunk, data));
 	struct chunk *c = a->head;
 	while (c) {
 		struct chunk *n = c->next;
-		free(c);
+		if (c != first)
+			free(c);
 		c = n;
 	}
-	free(a);
+	free(first);
 }
 
 /* A new chunk (made current), or a block of its own for a big request. */
@@ -69,10 +88,9 @@ __attribute__((noinline)) static void *take_slow(struct kiln_arena *a, size_t ne
 	char *p = (char *) n->data;
 	if (sz != a->chunk_size) {
 		/* a big block, never current (its end is not aligned): keep filling
-		 * the current chunk afterwards */
-		struct chunk **at = a->head ? &a->head->next : &a->head;
-		n->next = *at;
-		*at = n;
+		 * the current chunk (the head; there always is one) afterwards */
+		n->next = a->head->next;
+		a->head->next = n;
 		return p;
 	}
 	n->next = a->head;
@@ -87,7 +105,7 @@ static inline void *take(struct kiln_arena *a, size_t size, size_t align)
 {
 	size_t need = size ? size : 1;
 	char *p = (char *) (((uintptr_t) a->next + align - 1) & ~(uintptr_t) (align - 1));
-	if ((size_t) (a->end - p) < need) /* also the first request: both are NULL */
+	if ((size_t) (a->end - p) < need)
 		return take_slow(a, need);
 	a->next = p + need;
 	return p;
