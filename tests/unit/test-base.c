@@ -205,6 +205,22 @@ static void test_arena(void)
 	}
 }
 
+/* kiln_strdup and kiln_strndup of every length around the short-copy branches */
+static void test_strdup(void)
+{
+	char src[48];
+	int ok = 1;
+	for (size_t n = 0; n < 40 && ok; n++) {
+		for (size_t i = 0; i < n; i++)
+			src[i] = (char) ('a' + (i + n) % 26);
+		src[n] = '\0';
+		cleanup_free char *d = kiln_strdup(src);
+		cleanup_free char *e = kiln_strndup(src, n + 5);
+		ok = d && e && strlen(d) == n && !strcmp(d, src) && !strcmp(e, src);
+	}
+	TAP_OK(ok, "strdup and strndup of 0 to 39 bytes");
+}
+
 static void test_strv(void)
 {
 	cleanup(kiln_strv_release) struct kiln_strv v = KILN_STRV_INIT;
@@ -345,6 +361,7 @@ int main(void)
 	test_error();
 	test_buf();
 	test_arena();
+	test_strdup();
 	test_strv();
 	test_cpus();
 	test_thread_start();

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "copy-short.h"
+
 #ifdef KILN_FAILMALLOC
 #include <stdatomic.h>
 /* The countdown is the one piece of process-wide state the library keeps: it
@@ -92,8 +94,11 @@ char *kiln_strdup(const char *s)
 	/* the length is known: no second scan through kiln_strndup's strnlen */
 	size_t len = strlen(s);
 	char *r = kiln_malloc(len + 1);
-	if (r)
-		memcpy(r, s, len + 1);
+	if (!r)
+		return NULL;
+	if (len >= 16)
+		return memcpy(r, s, len + 1);
+	kiln_copy_short(r, s, len + 1);
 	return r;
 }
 

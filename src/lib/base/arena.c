@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/copy-short.h"
 
 #define CHUNK_SIZE ((size_t) 64 * 1024)
 #define ALIGN 16
@@ -111,28 +112,6 @@ static inline void *take(struct kiln_arena *a, size_t size, size_t align)
 	return p;
 }
 
-/* memcpy of n <= 16 bytes, the short strings that are most of what the arena copies: no call */
-static inline void copy_short(char *d, const char *s, size_t n)
-{
-	if (n >= 8) {
-		uint64_t x, y;
-		memcpy(&x, s, 8);
-		memcpy(&y, s + n - 8, 8);
-		memcpy(d, &x, 8);
-		memcpy(d + n - 8, &y, 8);
-	} else if (n >= 4) {
-		uint32_t x, y;
-		memcpy(&x, s, 4);
-		memcpy(&y, s + n - 4, 4);
-		memcpy(d, &x, 4);
-		memcpy(d + n - 4, &y, 4);
-	} else if (n) {
-		d[0] = s[0];
-		d[n / 2] = s[n / 2];
-		d[n - 1] = s[n - 1];
-	}
-}
-
 void *kiln_arena_alloc(struct kiln_arena *a, size_t size)
 {
 	void *p = take(a, size, ALIGN);
@@ -185,7 +164,7 @@ static inline char *strndup_aligned(struct kiln_arena *a, const char *s, size_t 
 	p[len] = '\0';
 	if (len > 16)
 		return memcpy(p, s, len);
-	copy_short(p, s, len);
+	kiln_copy_short(p, s, len);
 	return p;
 }
 
