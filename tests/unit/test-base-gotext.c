@@ -69,6 +69,17 @@ static void test_decode(void)
 		TAP_OK(r == c->r && w == c->w, "DecodeRune: %s: U+%04X width %zu", c->what,
 		       (unsigned) r, w);
 	}
+	/* the inline answer for an ASCII first byte agrees with the full decoder */
+	int same = 1;
+	for (int b = 0; b < 256; b++) {
+		const char t[4] = { (char) b, (char) 0x80, (char) 0x80, (char) 0x80 };
+		size_t w1 = 99, w2 = 98;
+		int32_t r1 = kiln_utf8_decode(t, sizeof(t), &w1);
+		int32_t r2 = kiln_utf8_decode_scan(t, sizeof(t), &w2);
+		if (r1 != r2 || w1 != w2 || (b < 0x80 && (r1 != b || w1 != 1)))
+			same = 0;
+	}
+	TAP_OK(same, "DecodeRune: every first byte, inline and full decoder agree");
 }
 
 static const struct decode_case decode_last_cases[] = {

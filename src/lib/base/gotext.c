@@ -4,7 +4,7 @@
 #include "base/buf.h"
 #include "base/unicode.h"
 
-int32_t kiln_utf8_decode(const char *str, size_t len, size_t *ret_width)
+int32_t kiln_utf8_decode_scan(const char *str, size_t len, size_t *ret_width)
 {
 	const unsigned char *s = (const unsigned char *) str;
 	unsigned char b0 = s[0];

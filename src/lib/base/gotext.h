@@ -20,13 +20,24 @@ struct kiln_buf;
 #define KILN_MAX_RUNE ((int32_t) 0x10FFFF) /* unicode.MaxRune */
 #define KILN_UTF_MAX 4			   /* utf8.UTFMax */
 
+/** kiln_utf8_decode past an ASCII byte, which kiln_utf8_decode answers inline. */
+int32_t kiln_utf8_decode_scan(const char *s, size_t len, size_t *ret_width);
+
 /**
  * utf8.DecodeRuneInString on s[0..len), len > 0: the rune, its width in
  * *ret_width. An invalid or truncated sequence, an overlong form, a
  * surrogate or a value past U+10FFFF decodes as U+FFFD of width 1; a
  * U+FFFD actually encoded has width 3.
  */
-int32_t kiln_utf8_decode(const char *s, size_t len, size_t *ret_width);
+static inline int32_t kiln_utf8_decode(const char *s, size_t len, size_t *ret_width)
+{
+	unsigned char b0 = (unsigned char) s[0];
+	if (b0 < 0x80) {
+		*ret_width = 1;
+		return b0;
+	}
+	return kiln_utf8_decode_scan(s, len, ret_width);
+}
 
 /** utf8.DecodeLastRuneInString: the rune that ends s[0..len), len > 0. */
 int32_t kiln_utf8_decode_last(const char *s, size_t len, size_t *ret_width);
