@@ -528,10 +528,9 @@ static void parse_release(struct parse *p)
 
 void kiln_df_ast_free(struct kiln_df_ast *ast)
 {
-	if (!ast)
-		return;
-	kiln_arena_free(ast->arena_);
-	free(ast);
+	/* the AST itself is in its arena */
+	if (ast)
+		kiln_arena_free(ast->arena_);
 }
 
 int kiln_df_parse(const char *data, size_t len, const char *filename, struct kiln_df_ast **ret,
@@ -542,12 +541,15 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 	if (len > KILN_DF_MAX_FILE)
 		return kiln_fail(err, KILN_ELIMIT, 0, "%s: Dockerfile larger than %zu bytes",
 				 filename, KILN_DF_MAX_FILE);
-	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = kiln_calloc(1, sizeof(*ast));
-	if (!ast)
+	struct kiln_arena *arena = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
+	if (!arena)
 		return oom(err);
-	ast->arena_ = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
-	if (!ast->arena_)
+	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = kiln_arena_alloc(arena, sizeof(*ast));
+	if (!ast) {
+		kiln_arena_free(arena);
 		return oom(err);
+	}
+	ast->arena_ = arena;
 	if (df_text(ast->arena_, filename, strlen(filename), &ast->filename) < 0)
 		return oom(err);
 
