@@ -302,6 +302,21 @@ static int extract_flags(struct df_node_ctx *ctx, const char *s, size_t len, siz
 /* ---- argument parsers ---- */
 
 /* An ASCII byte that df_parse_words copies as it is, outside quotes or inside them. */
+/*
+ * plain_byte(c, escape, 0) without the escape test: ASCII, no NUL, quote or
+ * [\t-\r ]. A table, one load per byte.
+ */
+static const unsigned char word_byte[256] = {
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 static int plain_byte(int32_t c, int32_t escape, int32_t quote)
 {
 	return c < 0x80 && c != escape && c != '\'' && c != '"' && c != quote &&
@@ -330,7 +345,7 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 			/* a word of plain bytes up to white space or the end: copied from s,
 			 * not built byte run by byte run */
 			size_t e = pos;
-			while (e < len && plain_byte((unsigned char) s[e], escape, 0))
+			while (e < len && word_byte[(unsigned char) s[e]] && s[e] != escape)
 				e++;
 			int at_space = e == len || s[e] == ' ' || (s[e] >= '\t' && s[e] <= '\r');
 			if (e > pos && at_space) {
