@@ -65,6 +65,31 @@ static void test_buf(void)
 	free(d);
 	kiln_buf_release(&c);
 
+	/* addf into the room there is, past it, and past the cap with room left */
+	struct kiln_buf f = KILN_BUF_INIT;
+	char longer[400];
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	int fok = kiln_buf_addf(&f, "%s=%d;", "a", 1) == 0 && !strcmp(f.buf, "a=1;") &&
+		  kiln_buf_addf(&f, "%s|", longer) == 0 && f.len == 4 + 400 &&
+		  f.buf[f.len] == '\0' && f.buf[f.len - 1] == '|' && f.buf[4] == 'x' &&
+		  kiln_buf_addf(&f, "%d", 7) == 0 && !strcmp(f.buf + 404, "7");
+	TAP_OK(fok, "addf fits, then grows, then fits again");
+	kiln_buf_release(&f);
+	struct kiln_buf fc = KILN_BUF_INIT;
+	fc.cap = 6;
+	fok = kiln_buf_addf(&fc, "%s", "abc") == 0 && fc.alloc > 10 &&
+	      kiln_buf_addf(&fc, "%s", "defg") == -KILN_ELIMIT && !strcmp(fc.buf, "abc") &&
+	      fc.len == 3 && kiln_buf_addf(&fc, "%s", "def") == 0 && !strcmp(fc.buf, "abcdef");
+	TAP_OK(fok, "addf past the cap with room in the block is ELIMIT and adds nothing");
+	kiln_buf_release(&fc);
+	char *as1 = kiln_asprintf("%s-%d", "x", 42);
+	char *as2 = kiln_asprintf("%s%s", longer, "!");
+	TAP_OK(as1 && !strcmp(as1, "x-42") && as2 && strlen(as2) == 400 && as2[399] == '!',
+	       "asprintf, short and longer than its stack buffer");
+	free(as1);
+	free(as2);
+
 	/* appends that fit (inline) and appends that grow, byte by byte and in runs */
 	struct kiln_buf g = KILN_BUF_INIT;
 	int ok = kiln_buf_add(&g, NULL, 0) == 0 && g.len == 0 && g.buf[0] == '\0';

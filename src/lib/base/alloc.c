@@ -125,15 +125,20 @@ void *kiln_memdup(const void *p, size_t n)
 
 char *kiln_asprintf(const char *fmt, ...)
 {
+	/* formatted once into a stack buffer, which most texts fit; a second
+	 * pass into the heap block only for longer ones */
+	char small[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return NULL;
 	char *r = kiln_malloc((size_t)n + 1);
 	if (!r)
 		return NULL;
+	if ((size_t)n < sizeof(small))
+		return memcpy(r, small, (size_t)n + 1);
 	va_start(ap, fmt);
 	(void)vsnprintf(r, (size_t)n + 1, fmt, ap);
 	va_end(ap);

@@ -111,19 +111,40 @@ int kiln_buf_add_hex(struct kiln_buf *b, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * Formatted straight into the room the buffer has: one vsnprintf pass when
+ * the text fits (as most do), a second after growing when not. A failed
+ * attempt leaves only bytes past the NUL, which it puts back.
+ */
 int kiln_buf_vaddf(struct kiln_buf *b, const char *fmt, va_list ap)
 {
+	int r;
+	if (!b->alloc && (r = kiln_buf_grow(b, 0)) < 0)
+		return r;
+	size_t room = b->alloc - b->len; /* with the NUL's byte */
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
+	int n = vsnprintf(b->buf + b->len, room, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
+		b->buf[b->len] = '\0';
 		return -KILN_EINVAL;
-	int r = kiln_buf_grow(b, (size_t)n);
+	}
+	if ((size_t) n < room) {
+		size_t cap = b->cap ? b->cap : KILN_BUF_DEFAULT_CAP;
+		if ((size_t) n > cap - b->len) {
+			b->buf[b->len] = '\0';
+			return -KILN_ELIMIT;
+		}
+		b->len += (size_t) n;
+		return 0;
+	}
+	b->buf[b->len] = '\0';
+	r = kiln_buf_grow(b, (size_t) n);
 	if (r < 0)
 		return r;
-	(void)vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
-	b->len += (size_t)n;
+	(void) vsnprintf(b->buf + b->len, (size_t) n + 1, fmt, ap);
+	b->len += (size_t) n;
 	return 0;
 }
 
