@@ -86,7 +86,8 @@ void *kiln_reallocarray(void *ptr, size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return kiln_realloc(ptr, total);
+	/* a first array: malloc's path, not realloc's */
+	return ptr ? kiln_realloc(ptr, total) : kiln_malloc(total);
 }
 
 char *kiln_strdup(const char *s)

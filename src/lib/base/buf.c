@@ -51,11 +51,17 @@ int kiln_buf_grow(struct kiln_buf *b, size_t extra)
 		}
 		n *= 2;
 	}
-	char *p = kiln_realloc(b->alloc ? b->buf : NULL, n);
+	char *p;
+	if (b->alloc) {
+		p = kiln_realloc(b->buf, n);
+	} else {
+		/* a first block: malloc's path, not realloc's */
+		p = kiln_malloc(n);
+		if (p)
+			p[0] = '\0';
+	}
 	if (!p)
 		return -KILN_ENOMEM;
-	if (!b->alloc)
-		p[0] = '\0';
 	b->buf = p;
 	b->alloc = n;
 	return 0;
