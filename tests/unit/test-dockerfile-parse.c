@@ -405,6 +405,33 @@ static void test_nodes(void)
 	TAP_STR_EQ(b.buf, "copy [\"--from=build\" \"--link\"] \"a\" \"b\"", "node dump");
 }
 
+/* Argument lists longer than the first block of the parser's lists, which grow in the arena. */
+static void test_long_lists(void)
+{
+	cleanup(kiln_buf_release) struct kiln_buf in = KILN_BUF_INIT;
+	int r = kiln_buf_addstr(&in, "EXPOSE");
+	for (int i = 0; i < 70 && r >= 0; i++)
+		r = kiln_buf_addf(&in, " %d", 1000 + i);
+	r = r < 0 ? r : kiln_buf_addstr(&in, "\nENV");
+	for (int i = 0; i < 40 && r >= 0; i++)
+		r = kiln_buf_addf(&in, " k%d=v%d", i, i);
+	r = r < 0 ? r : kiln_buf_addstr(&in, "\nONBUILD COPY");
+	for (int i = 0; i < 35 && r >= 0; i++)
+		r = kiln_buf_addf(&in, " s%d", i);
+	r = r < 0 ? r : kiln_buf_addstr(&in, " /d\n");
+	cleanup(kiln_df_ast_freep) struct kiln_df_ast *a = r < 0 ? NULL : parse_ok(in.buf);
+	if (!TAP_OK(a && a->n_nodes == 3, "long argument lists parse"))
+		return;
+	const struct kiln_df_node *e = &a->nodes[0], *v = &a->nodes[1], *o = a->nodes[2].onbuild;
+	int ok = e->n_args == 70 && !strcmp(e->args[0].str, "1000") &&
+		 !strcmp(e->args[69].str, "1069") && v->n_args == 120 &&
+		 !strcmp(v->args[117].str, "k39") && !strcmp(v->args[118].str, "v39") &&
+		 !strcmp(v->args[119].str, "=") && o && o->n_args == 36 &&
+		 !strcmp(o->args[34].str, "s34") && !strcmp(o->args[35].str, "/d") &&
+		 a->nodes[2].n_args == 0;
+	TAP_OK(ok, "70 ports, 40 ENV pairs and an ONBUILD COPY of 36 arguments");
+}
+
 /* Every keyword, upper-cased, and near misses of each length the table has. */
 static void test_keywords(void)
 {
@@ -894,6 +921,7 @@ int main(void)
 	test_heredocs();
 	test_nodes();
 	test_keywords();
+	test_long_lists();
 	test_json_model();
 	test_json_arrays();
 	test_words();

@@ -19,6 +19,9 @@
 struct df_textvec {
 	struct kiln_df_text *v;
 	size_t n, alloc;
+	/* set: the array grows in this arena (an outgrown one is left there)
+	 * and there is nothing to free; NULL: a heap array */
+	struct kiln_arena *arena;
 };
 /** df_textvec_push when the list is full: grow it, then push. */
 int df_textvec_push_grow(struct df_textvec *tv, const char *s, size_t len)

@@ -475,7 +475,7 @@ static int name_val(const char *keyword, const char *s, size_t len, const struct
 int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape,
 		      struct kiln_arena *a, struct df_textvec *out, struct kiln_error *err)
 {
-	struct df_textvec words = { 0 };
+	struct df_textvec words = { .arena = a };
 	int r = df_parse_words(s, len, escape, a, &words);
 	if (r >= 0 && words.n > 0)
 		r = name_val(keyword, s, len, &words, a, out, err);

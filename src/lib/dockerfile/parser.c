@@ -567,6 +567,7 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 		.joined = KILN_BUF_INIT,
 		.content = KILN_BUF_INIT,
 		.ctx = { .arena = ast->arena_,
+			 .scratch = { .arena = ast->arena_ },
 			 .escape = '\\',
 			 .filename = ast->filename.str,
 			 .word = KILN_BUF_INIT },

@@ -8,7 +8,14 @@
 int df_textvec_push_grow(struct df_textvec *tv, const char *s, size_t len)
 {
 	size_t na = tv->alloc ? tv->alloc * 2 : 16;
-	struct kiln_df_text *nv = kiln_reallocarray(tv->v, na, sizeof(*nv));
+	struct kiln_df_text *nv;
+	if (tv->arena) {
+		nv = kiln_arena_array_uninit(tv->arena, na, sizeof(*nv));
+		if (nv && tv->n)
+			memcpy(nv, tv->v, tv->n * sizeof(*nv));
+	} else {
+		nv = kiln_reallocarray(tv->v, na, sizeof(*nv));
+	}
 	if (!nv)
 		return -KILN_ENOMEM;
 	tv->v = nv;
@@ -29,7 +36,8 @@ int df_textvec_push_copy(struct df_textvec *tv, struct kiln_arena *a, const char
 
 void df_textvec_release(struct df_textvec *tv)
 {
-	free(tv->v);
+	if (!tv->arena)
+		free(tv->v);
 	tv->v = NULL;
 	tv->n = tv->alloc = 0;
 }
