@@ -26,6 +26,14 @@ static void test_error(void)
 	TAP_STR_EQ(err.msg, "parsing x: unknown instruction 'RUNN'", "prefix prepends context");
 	kiln_error_release(&err);
 	TAP_INT_EQ(err.code, KILN_OK, "release resets");
+	/* an error with a code and a line but nothing allocated: reset too */
+	err.code = KILN_EIO;
+	err.sys_errno = ENOENT;
+	err.pos.line = 3;
+	kiln_error_release(&err);
+	TAP_OK(err.code == KILN_OK && !err.sys_errno && !err.pos.line && !err.msg,
+	       "release of an error holding nothing resets it");
+	kiln_error_release(NULL);
 
 	r = kiln_fail(&err, KILN_EIO, ENOENT, "open %s", "/nope");
 	cleanup_free char *s2 = kiln_error_format(&err);

@@ -42,10 +42,8 @@ static void release_msg(struct kiln_error *err)
 	err->msg_static = 0;
 }
 
-void kiln_error_release(struct kiln_error *err)
+void kiln_error_release_held(struct kiln_error *err)
 {
-	if (!err)
-		return;
 	release_msg(err);
 	free(err->pos.file);
 	memset(err, 0, sizeof(*err));

@@ -85,8 +85,22 @@ void kiln_error_set_pos(struct kiln_error *err, const char *file, int line, int 
 int kiln_error_prefix(struct kiln_error *err, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/** Free what `err` holds and reset it to KILN_OK. NULL is fine. */
-void kiln_error_release(struct kiln_error *err);
+/** kiln_error_release for an error that holds a message or a file name. */
+void kiln_error_release_held(struct kiln_error *err);
+
+/**
+ * Free what `err` holds and reset it to KILN_OK. NULL is fine. Inline:
+ * most released errors were never filled and hold nothing to free.
+ */
+static inline void kiln_error_release(struct kiln_error *err)
+{
+	if (!err)
+		return;
+	if (err->msg || err->pos.file)
+		kiln_error_release_held(err);
+	else
+		*err = (struct kiln_error){ .code = KILN_OK };
+}
 
 /** Move the contents of `src` into `dst` (dst released first); src is reset. */
 void kiln_error_move(struct kiln_error *dst, struct kiln_error *src);
