@@ -272,8 +272,8 @@ static void test_strv(void)
 	struct kiln_strv e = KILN_STRV_INIT;
 	kiln_strv_release(&e);
 	TAP_OK(!e.items && !e.len && !e.alloc, "releasing an empty vector leaves it empty");
-	int ok = kiln_strv_push(&e, "a") == 0 && kiln_strv_pushn(&e, "bcd", 2) == 0 &&
-		 e.len == 2 && !strcmp(e.items[1], "bc");
+	int ok = kiln_strv_push(&e, "a") == 0 && kiln_strv_pushn(&e, "bcd", 2) == 0 && e.len == 2 &&
+		 !strcmp(e.items[1], "bc");
 	kiln_strv_release(&e);
 	TAP_OK(ok && !e.items && !e.len && !e.alloc, "releasing a used vector empties it");
 	kiln_strv_release(&e);

@@ -395,8 +395,8 @@ static void test_nodes(void)
 	TAP_OK(kiln_df_cmd_name(KILN_DF_UNKNOWN) == NULL, "no name for unknown");
 	TAP_OK(kiln_df_cmd_name(KILN_DF_CMD_MAX_) == NULL, "no name out of range");
 
-	TAP_OK(n->flags[0].value.len == 5 && n->flags[1].value.len == 0 &&
-		       n->flags[1].value.str && !n->flags[1].value.str[0],
+	TAP_OK(n->flags[0].value.len == 5 && n->flags[1].value.len == 0 && n->flags[1].value.str &&
+		       !n->flags[1].value.str[0],
 	       "flag values: \"build\" and an empty one");
 	TAP_STR_EQ(a->nodes[1].keyword_lower.str, "foo", "unknown keyword lower-cased");
 
@@ -435,11 +435,12 @@ static void test_long_lists(void)
 /* Every keyword, upper-cased, and near misses of each length the table has. */
 static void test_keywords(void)
 {
-	static const char *const misses[] = { "AD", "ADDD", "ARGS", "CM", "COP", "COPYY",
-					      "ENTRYPOIN", "ENTRYPOINTS", "EN", "EXPOSED",
-					      "FRO", "HEALTHCHEC", "LABE", "MAINTAINE",
-					      "ONBUIL", "RU", "SHEL", "STOPSIGNA", "USE",
-					      "VOLUM", "WORKDI", "XYZ", "COPZ", "RUM" };
+	static const char *const misses[] = { "AD",	"ADDD",	     "ARGS",	  "CM",
+					      "COP",	"COPYY",     "ENTRYPOIN", "ENTRYPOINTS",
+					      "EN",	"EXPOSED",   "FRO",	  "HEALTHCHEC",
+					      "LABE",	"MAINTAINE", "ONBUIL",	  "RU",
+					      "SHEL",	"STOPSIGNA", "USE",	  "VOLUM",
+					      "WORKDI", "XYZ",	     "COPZ",	  "RUM" };
 	cleanup(kiln_buf_release) struct kiln_buf in = KILN_BUF_INIT;
 	int r = 0;
 	for (int c = KILN_DF_UNKNOWN + 1; c < KILN_DF_CMD_MAX_ && r >= 0; c++) {

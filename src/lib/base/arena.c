@@ -137,8 +137,7 @@ void *kiln_arena_array_uninit(struct kiln_arena *a, size_t nmemb, size_t size)
 }
 
 /* A new chunk or block for the copy, then the copy. */
-__attribute__((noinline)) static char *strndup_slow(struct kiln_arena *a, const char *s,
-						    size_t len)
+__attribute__((noinline)) static char *strndup_slow(struct kiln_arena *a, const char *s, size_t len)
 {
 	if (len == SIZE_MAX)
 		return NULL;
@@ -153,8 +152,7 @@ __attribute__((noinline)) static char *strndup_slow(struct kiln_arena *a, const 
  * Shaped so that the common path makes no call that returns to it (the
  * slow path and a long memcpy are tail calls): no registers to save.
  */
-static inline char *strndup_aligned(struct kiln_arena *a, const char *s, size_t len,
-				    size_t align)
+static inline char *strndup_aligned(struct kiln_arena *a, const char *s, size_t len, size_t align)
 {
 	char *p = (char *) (((uintptr_t) a->next + align - 1) & ~(uintptr_t) (align - 1));
 	/* room for len + 1 bytes; len == SIZE_MAX never has it */

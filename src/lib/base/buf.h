@@ -59,7 +59,7 @@ int kiln_buf_add_grow(struct kiln_buf *b, const void *data, size_t len)
 
 /* Appends are most of what a buffer does and most fit: those take no call. */
 __attribute__((warn_unused_result)) static inline int kiln_buf_add(struct kiln_buf *b,
-								  const void *data, size_t len)
+								   const void *data, size_t len)
 {
 	size_t cap = b->cap ? b->cap : KILN_BUF_DEFAULT_CAP;
 	if (!(b->alloc - b->len > len && b->len + len <= cap))

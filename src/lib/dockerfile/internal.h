@@ -28,7 +28,7 @@ int df_textvec_push_grow(struct df_textvec *tv, const char *s, size_t len)
 	__attribute__((warn_unused_result));
 /* Inline: a push is one store pair when there is room, as there nearly always is. */
 __attribute__((warn_unused_result)) static inline int df_textvec_push(struct df_textvec *tv,
-								     const char *s, size_t len)
+								      const char *s, size_t len)
 {
 	if (tv->n == tv->alloc)
 		return df_textvec_push_grow(tv, s, len);

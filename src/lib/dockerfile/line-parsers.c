@@ -71,7 +71,7 @@ static enum kiln_df_cmd lookup_cmd(const char *s, size_t len)
 		return KILN_DF_UNKNOWN;
 	switch (s[0] | 0x20) {
 	case 'a':
-		return is_cmd(s, len, KILN_DF_ADD, 3)	 ? KILN_DF_ADD
+		return is_cmd(s, len, KILN_DF_ADD, 3)	? KILN_DF_ADD
 		       : is_cmd(s, len, KILN_DF_ARG, 3) ? KILN_DF_ARG
 							: KILN_DF_UNKNOWN;
 	case 'c':
@@ -82,7 +82,7 @@ static enum kiln_df_cmd lookup_cmd(const char *s, size_t len)
 		return is_cmd(s, len, KILN_DF_ENV, 3)		? KILN_DF_ENV
 		       : is_cmd(s, len, KILN_DF_EXPOSE, 6)	? KILN_DF_EXPOSE
 		       : is_cmd(s, len, KILN_DF_ENTRYPOINT, 10) ? KILN_DF_ENTRYPOINT
-							       : KILN_DF_UNKNOWN;
+								: KILN_DF_UNKNOWN;
 	case 'f':
 		return is_cmd(s, len, KILN_DF_FROM, 4) ? KILN_DF_FROM : KILN_DF_UNKNOWN;
 	case 'h':
@@ -98,9 +98,9 @@ static enum kiln_df_cmd lookup_cmd(const char *s, size_t len)
 	case 'r':
 		return is_cmd(s, len, KILN_DF_RUN, 3) ? KILN_DF_RUN : KILN_DF_UNKNOWN;
 	case 's':
-		return is_cmd(s, len, KILN_DF_SHELL, 5)	? KILN_DF_SHELL
+		return is_cmd(s, len, KILN_DF_SHELL, 5)		? KILN_DF_SHELL
 		       : is_cmd(s, len, KILN_DF_STOPSIGNAL, 10) ? KILN_DF_STOPSIGNAL
-							       : KILN_DF_UNKNOWN;
+								: KILN_DF_UNKNOWN;
 	case 'u':
 		return is_cmd(s, len, KILN_DF_USER, 4) ? KILN_DF_USER : KILN_DF_UNKNOWN;
 	case 'v':
@@ -301,11 +301,11 @@ static int extract_flags(struct df_node_ctx *ctx, const char *s, size_t len, siz
 
 /* ---- argument parsers ---- */
 
-/* An ASCII byte that df_parse_words copies as it is, outside quotes or inside them. */
 /*
  * plain_byte(c, escape, 0) without the escape test: ASCII, no NUL, quote or
- * [\t-\r ]. A table, one load per byte.
+ * [\t-\r ]. A table, one load per byte, a row of 16 bytes per line.
  */
+/* clang-format off */
 static const unsigned char word_byte[256] = {
 	0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -316,7 +316,9 @@ static const unsigned char word_byte[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
+/* clang-format on */
 
+/* An ASCII byte that df_parse_words copies as it is, outside quotes or inside them. */
 static int plain_byte(int32_t c, int32_t escape, int32_t quote)
 {
 	return c < 0x80 && c != escape && c != '\'' && c != '"' && c != quote &&

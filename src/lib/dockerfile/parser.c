@@ -293,8 +293,8 @@ static int has_heredoc_marker(const char *s, size_t n)
 }
 
 /* Read the bodies of the node's heredocs, in order, from the lines that follow. */
-static int read_heredocs(struct parse *p, struct kiln_df_node *node, const char *line,
-			 size_t len, int start, struct kiln_error *err)
+static int read_heredocs(struct parse *p, struct kiln_df_node *node, const char *line, size_t len,
+			 int start, struct kiln_error *err)
 {
 	if (!can_contain_heredoc(node) || !has_heredoc_marker(line, len))
 		return 0;
