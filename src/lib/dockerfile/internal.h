@@ -38,8 +38,15 @@ __attribute__((warn_unused_result)) static inline int df_textvec_push(struct df_
 	return 0;
 }
 /** Copy s[0..len) into the arena, then push it. */
-int df_textvec_push_copy(struct df_textvec *tv, struct kiln_arena *a, const char *s, size_t len)
-	__attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) static inline int
+df_textvec_push_copy(struct df_textvec *tv, struct kiln_arena *a, const char *s, size_t len)
+{
+	char *p = kiln_arena_strndup(a, s, len);
+	if (!p)
+		return -KILN_ENOMEM;
+	return df_textvec_push(tv, p, len);
+}
+
 void df_textvec_release(struct df_textvec *tv);
 /** Copy the items into the arena as a fixed array (NULL for none). */
 int df_textvec_finish(struct df_textvec *tv, struct kiln_arena *a, struct kiln_df_text **ret,

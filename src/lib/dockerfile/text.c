@@ -26,14 +26,6 @@ int df_textvec_push_grow(struct df_textvec *tv, const char *s, size_t len)
 	return 0;
 }
 
-int df_textvec_push_copy(struct df_textvec *tv, struct kiln_arena *a, const char *s, size_t len)
-{
-	char *p = kiln_arena_strndup(a, s, len);
-	if (!p)
-		return -KILN_ENOMEM;
-	return df_textvec_push(tv, p, len);
-}
-
 void df_textvec_release(struct df_textvec *tv)
 {
 	if (!tv->arena)
