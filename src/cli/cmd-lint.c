@@ -272,6 +272,42 @@ static void report_set_release(struct report_set *s)
 	free(s->items);
 }
 
+/* Where the reports go, and whether one reached the failure threshold. */
+struct output {
+	enum kiln_lint_format fmt;
+	unsigned flags;
+	struct kiln_buf *out;
+	enum kiln_lint_severity threshold;
+	int reached;
+};
+
+/* The notes, then the findings of the reports so far; they are freed after. */
+static int write_reports(struct cli_env *env, struct output *o, struct report_set *reps)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	for (size_t i = 0; i < reps->n; i++)
+		for (size_t k = 0; k < reps->items[i]->notes.len; k++)
+			fprintf(stderr, "note: %s: %s\n", reps->items[i]->file,
+				reps->items[i]->notes.items[k]);
+	const struct kiln_lint_report *const *rv = (const struct kiln_lint_report *const *)reps->items;
+	kiln_buf_reset(o->out);
+	if (kiln_lint_render(rv, reps->n, o->fmt, o->flags, KILN_VERSION, o->out, &err) < 0) {
+		cli_report(env, &err);
+		return -1;
+	}
+	if (fwrite(o->out->buf ? o->out->buf : "", 1, o->out->len, stdout) != o->out->len ||
+	    fflush(stdout) == EOF) {
+		(void)kiln_fail_errno(&err, "writing the report");
+		cli_report(env, &err);
+		return -1;
+	}
+	o->reached |= kiln_lint_reaches(rv, reps->n, o->threshold);
+	for (size_t i = 0; i < reps->n; i++)
+		kiln_lint_report_free(reps->items[i]);
+	reps->n = 0;
+	return 0;
+}
+
 static int nomem(struct cli_env *env)
 {
 	struct kiln_error err = KILN_ERROR_INIT;
@@ -367,32 +403,28 @@ static int run_lint(struct cli_env *env, struct kiln_strv *pos)
 	for (size_t i = 0; i < pos->len; i++)
 		if (read_one(env, pos->items[i], &inputs) < 0)
 			unreadable = 1;
-	for (size_t i = 0; i < inputs.n; i += LINT_BATCH) {
-		size_t k = inputs.n - i < LINT_BATCH ? inputs.n - i : LINT_BATCH;
-		if (lint_batch(env, inputs.items + i, k, &opts, reps.items, &reps.n))
-			unreadable = 1;
-	}
-	for (size_t i = 0; i < reps.n; i++)
-		for (size_t k = 0; k < reps.items[i]->notes.len; k++)
-			fprintf(stderr, "note: %s: %s\n", reps.items[i]->file, reps.items[i]->notes.items[k]);
 	unsigned flags = 0;
 	if (env->stdout_tty && !arg_no_color && !getenv("NO_COLOR"))
 		flags |= KILN_LINT_RENDER_COLOR;
 	if (arg_no_hints)
 		flags |= KILN_LINT_RENDER_NO_HINTS;
-	const struct kiln_lint_report *const *rv = (const struct kiln_lint_report *const *)reps.items;
-	if (kiln_lint_render(rv, reps.n, (enum kiln_lint_format)fmt, flags, KILN_VERSION, &out,
-			     &err) < 0)
-		return cli_report(env, &err);
-	if (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) == EOF) {
-		(void)kiln_fail_errno(&err, "writing the report");
-		return cli_report(env, &err);
+	struct output o = { .fmt = (enum kiln_lint_format)fmt, .flags = flags, .out = &out,
+			    .threshold = cfg.no_fail ? KILN_LINT_NONE : cfg.failure_threshold };
+	/* tty lines are written batch by batch: findings show as they come and a
+	 * run keeps one batch's reports; the other formats are one document */
+	int stream = fmt == KILN_LINT_FORMAT_TTY;
+	for (size_t i = 0; i < inputs.n; i += LINT_BATCH) {
+		size_t k = inputs.n - i < LINT_BATCH ? inputs.n - i : LINT_BATCH;
+		if (lint_batch(env, inputs.items + i, k, &opts, reps.items, &reps.n))
+			unreadable = 1;
+		if (stream && write_reports(env, &o, &reps) < 0)
+			return CLI_EXIT_FAIL;
 	}
+	if (write_reports(env, &o, &reps) < 0)
+		return CLI_EXIT_FAIL;
 	if (unreadable)
 		return CLI_EXIT_USAGE;
-	if (!cfg.no_fail && kiln_lint_reaches(rv, reps.n, cfg.failure_threshold))
-		return CLI_EXIT_FAIL;
-	return CLI_EXIT_OK;
+	return o.reached ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
 int cmd_lint(int argc, char **argv, struct cli_env *env)

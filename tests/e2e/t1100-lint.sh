@@ -86,6 +86,29 @@ test_expect_success 'many files at once: the findings of each file alone, in the
 	test_cmp alone together
 '
 
+test_expect_success 'tty output over several batches: each file alone, and the exit status of them all' '
+	files=$(ls par/*.Dockerfile | sort -t/ -k2 -n) &&
+	for f in $files; do
+		test_might_fail kiln lint --no-shellcheck "$f" >>alone.tty || exit 1
+	done &&
+	test_might_fail kiln lint --no-shellcheck $files >together.tty &&
+	test_cmp alone.tty together.tty &&
+	mkdir clean && n=0 &&
+	while [ $n -lt 150 ]; do
+		n=$((n + 1)) &&
+		printf "FROM scratch\nCOPY a /a\n" >clean/$n.Dockerfile || exit 1
+	done &&
+	kiln lint --no-shellcheck clean/*.Dockerfile >clean.out &&
+	test ! -s clean.out &&
+	printf "FROM debian\nRUN cd /x\n" >clean/zz-last.Dockerfile &&
+	test_expect_code 1 kiln lint --no-shellcheck clean/*.Dockerfile >last.out &&
+	test_grep "^clean/zz-last.Dockerfile:2:1 DL3003" last.out &&
+	cp clean/zz-last.Dockerfile clean/0-first.Dockerfile &&
+	rm clean/zz-last.Dockerfile &&
+	test_expect_code 1 kiln lint --no-shellcheck clean/*.Dockerfile >first.out &&
+	test_grep "^clean/0-first.Dockerfile:2:1 DL3003" first.out
+'
+
 test_expect_success 'usage errors and unreadable files exit 2' '
 	test_expect_code 2 kiln lint --no-such-flag Dockerfile 2>err &&
 	test_expect_code 2 kiln lint -f yaml corpus/go-cli/Dockerfile 2>err &&
