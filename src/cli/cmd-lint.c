@@ -289,7 +289,8 @@ static int write_reports(struct cli_env *env, struct output *o, struct report_se
 		for (size_t k = 0; k < reps->items[i]->notes.len; k++)
 			fprintf(stderr, "note: %s: %s\n", reps->items[i]->file,
 				reps->items[i]->notes.items[k]);
-	const struct kiln_lint_report *const *rv = (const struct kiln_lint_report *const *)reps->items;
+	const struct kiln_lint_report *const *rv =
+		(const struct kiln_lint_report *const *)reps->items;
 	kiln_buf_reset(o->out);
 	if (kiln_lint_render(rv, reps->n, o->fmt, o->flags, KILN_VERSION, o->out, &err) < 0) {
 		cli_report(env, &err);

@@ -86,7 +86,7 @@ test_expect_success 'many files at once: the findings of each file alone, in the
 	test_cmp alone together
 '
 
-test_expect_success 'tty output over several batches: each file alone, and the exit status of them all' '
+test_expect_success 'tty over several batches: each file alone; the exit status of them all' '
 	files=$(ls par/*.Dockerfile | sort -t/ -k2 -n) &&
 	for f in $files; do
 		test_might_fail kiln lint --no-shellcheck "$f" >>alone.tty || exit 1
