@@ -15,7 +15,8 @@
 # are installed into $KILN_BENCH_NPM (default /var/tmp/kiln-bench-npm),
 # never into the repository. Each measurement is the best of $KILN_BENCH_RUNS
 # runs (default 3) of bash's `time`, by CPU time (user + system, which a
-# busy machine inflates less than wall time) and by wall time.
+# busy machine inflates less than wall time) and by wall time; the tools of
+# a setting take turns, one run each per round.
 #
 # Settings, each tool run the way a user runs it:
 #   1. one process per file (pre-commit hooks, editors, a CI step per
@@ -67,22 +68,26 @@ n_all=$((n - n_one))
 lines=$(cat "$work"/one/*.Dockerfile | wc -l)
 all=$(ls "$work"/all/*.Dockerfile)
 
-# measure CMD...: "wall_ms cpu_ms", the best of $RUNS runs each
-measure() {
-	best_w=""
-	best_c=""
-	k=0
-	while [ $k -lt "$RUNS" ]; do
-		# bash's time keyword: milliseconds, where /usr/bin/time counts in 10 ms steps
-		bash -c 'TIMEFORMAT="%3R %3U %3S"; { time "$@" >/dev/null 2>&1; } 2>"$0"' \
-			"$work/time" "$@" || { echo >&2 "failed: $*"; exit 1; }
-		w=$(awk '{ printf "%d", $1 * 1000 }' "$work/time")
-		c=$(awk '{ printf "%d", ($2 + $3) * 1000 }' "$work/time")
-		if [ -z "$best_w" ] || [ "$w" -lt "$best_w" ]; then best_w=$w; fi
-		if [ -z "$best_c" ] || [ "$c" -lt "$best_c" ]; then best_c=$c; fi
-		k=$((k + 1))
-	done
-	echo "$best_w $best_c"
+# once KEY CMD...: run CMD once; best_wall_KEY and best_cpu_KEY keep the best so far (ms).
+# A setting's commands run in rounds, each once per round, so that no tool is
+# always the one timed right after another's heavy run (the kiln runs right
+# after 96 node processes took 88 ms, 59 ms on their own).
+once() {
+	key=$1
+	shift
+	# bash's time keyword: milliseconds, where /usr/bin/time counts in 10 ms steps
+	bash -c 'TIMEFORMAT="%3R %3U %3S"; { time "$@" >/dev/null 2>&1; } 2>"$0"' \
+		"$work/time" "$@" || { echo >&2 "failed: $*"; exit 1; }
+	w=$(awk '{ printf "%d", $1 * 1000 }' "$work/time")
+	c=$(awk '{ printf "%d", ($2 + $3) * 1000 }' "$work/time")
+	eval "bw=\${best_wall_$key:-} bc=\${best_cpu_$key:-}"
+	if [ -z "$bw" ] || [ "$w" -lt "$bw" ]; then eval "best_wall_$key=$w"; fi
+	if [ -z "$bc" ] || [ "$c" -lt "$bc" ]; then eval "best_cpu_$key=$c"; fi
+}
+
+# best KEY: "wall_ms cpu_ms" of the best runs
+best() {
+	eval "echo \"\$best_wall_$1 \$best_cpu_$1\""
 }
 
 # report KEY FILES LABEL "WALL CPU": one line; sets wall_KEY and cpu_KEY (ms)
@@ -119,41 +124,54 @@ done
 EOS
 echo
 echo "1. one process per file (like-for-like: kiln without ShellCheck)"
-report pk "$n_one" "kiln lint --no-shellcheck FILE" \
-	"$(measure sh "$work/per-file.sh" "$work/one" "$KILN" lint --no-shellcheck --no-context)"
-report pdfl "$n_one" "dockerfilelint FILE" "$(measure sh "$work/per-file.sh" "$work/one" "$DFL")"
-report pdfu "$n_one" "dockerfile-utils lint FILE" \
-	"$(measure sh "$work/per-file.sh" "$work/one" "$DFU" lint)"
+k=0
+while [ $k -lt "$RUNS" ]; do
+	once pk sh "$work/per-file.sh" "$work/one" "$KILN" lint --no-shellcheck --no-context
+	once pdfl sh "$work/per-file.sh" "$work/one" "$DFL"
+	once pdfu sh "$work/per-file.sh" "$work/one" "$DFU" lint
+	k=$((k + 1))
+done
+report pk "$n_one" "kiln lint --no-shellcheck FILE" "$(best pk)"
+report pdfl "$n_one" "dockerfilelint FILE" "$(best pdfl)"
+report pdfu "$n_one" "dockerfile-utils lint FILE" "$(best pdfu)"
 echo "  kiln vs dockerfilelint: $(ratio pk pdfl); kiln vs dockerfile-utils: $(ratio pk pdfu)"
 
 # 2. all files in one process
 echo
 echo "2. all $n_all files in one process (like-for-like: kiln without ShellCheck)"
-# shellcheck disable=SC2086
-report ak "$n_all" "kiln lint --no-shellcheck FILE... (tty)" \
-	"$(measure "$KILN" lint --no-fail --no-context --no-shellcheck $all)"
-# shellcheck disable=SC2086
-report akj "$n_all" "kiln lint --no-shellcheck -f json FILE..." \
-	"$(measure "$KILN" lint --no-fail --no-context --no-shellcheck -f json $all)"
-# shellcheck disable=SC2086
-report adfl "$n_all" "dockerfilelint, in one node process" \
-	"$(measure node "$here/peers.js" dockerfilelint $all)"
-# shellcheck disable=SC2086
-report adfu "$n_all" "dockerfile-utils, in one node process" \
-	"$(measure node "$here/peers.js" dockerfile-utils $all)"
+k=0
+while [ $k -lt "$RUNS" ]; do
+	# shellcheck disable=SC2086
+	once ak "$KILN" lint --no-fail --no-context --no-shellcheck $all
+	# shellcheck disable=SC2086
+	once akj "$KILN" lint --no-fail --no-context --no-shellcheck -f json $all
+	# shellcheck disable=SC2086
+	once adfl node "$here/peers.js" dockerfilelint $all
+	# shellcheck disable=SC2086
+	once adfu node "$here/peers.js" dockerfile-utils $all
+	k=$((k + 1))
+done
+report ak "$n_all" "kiln lint --no-shellcheck FILE... (tty)" "$(best ak)"
+report akj "$n_all" "kiln lint --no-shellcheck -f json FILE..." "$(best akj)"
+report adfl "$n_all" "dockerfilelint, in one node process" "$(best adfl)"
+report adfu "$n_all" "dockerfile-utils, in one node process" "$(best adfu)"
 echo "  kiln (tty) vs dockerfilelint: $(ratio ak adfl); vs dockerfile-utils: $(ratio ak adfu)"
 echo "  kiln (json) vs dockerfilelint: $(ratio akj adfl); vs dockerfile-utils: $(ratio akj adfu)"
-# shellcheck disable=SC2086
+# shellcheck disable=SC2046
 node "$here/peers.js" dockerfilelint $(ls "$work"/one/*.Dockerfile) | sed 's/^/  dockerfilelint on the corpus: /'
 
 # 3. kiln's default: ShellCheck on RUN scripts
 if command -v shellcheck >/dev/null 2>&1; then
 	echo
 	echo "3. kiln with ShellCheck (its default; not like-for-like: the npm linters run no ShellCheck)"
-	report sk "$n_one" "kiln lint FILE, one process per file" \
-		"$(measure sh "$work/per-file.sh" "$work/one" "$KILN" lint --no-context)"
-	# shellcheck disable=SC2086
-	report sak "$n_one" "kiln lint FILE... (ShellCheck shared by a batch)" \
-		"$(measure "$KILN" lint --no-fail --no-context $(ls "$work"/one/*.Dockerfile))"
+	k=0
+	while [ $k -lt "$RUNS" ]; do
+		once sk sh "$work/per-file.sh" "$work/one" "$KILN" lint --no-context
+		# shellcheck disable=SC2046
+		once sak "$KILN" lint --no-fail --no-context $(ls "$work"/one/*.Dockerfile)
+		k=$((k + 1))
+	done
+	report sk "$n_one" "kiln lint FILE, one process per file" "$(best sk)"
+	report sak "$n_one" "kiln lint FILE... (ShellCheck shared by a batch)" "$(best sak)"
 	echo "  one process per file, vs dockerfilelint: $(ratio sk pdfl); vs dockerfile-utils: $(ratio sk pdfu)"
 fi
