@@ -504,6 +504,54 @@ static void test_graph(void)
 	}
 }
 
+/*
+ * A graph made with shared defaults borrows their platforms' strings; one
+ * that makes its own defaults copies them before it frees those defaults.
+ */
+static void test_shared_defaults(void)
+{
+	struct kiln_df_platform arm;
+	if (kiln_df_platform_parse("linux/arm64/v8", &arm, NULL) < 0) {
+		TAP_OK(0, "parsing linux/arm64/v8");
+		return;
+	}
+	const char *df = "FROM --platform=$BUILDPLATFORM golang AS build\nFROM build\n";
+	struct kiln_df_graph_opts o = { .target_platform = &arm };
+	struct kiln_df_graph_defaults *d = NULL;
+	int r = kiln_df_graph_defaults_new(&o, &d, NULL);
+	TAP_OK(r == 0, "defaults made");
+	struct built own, shared;
+	int r1 = build_opts(df, &o, &own);
+	struct kiln_df_graph_opts so = { .defaults = d };
+	int r2 = r == 0 ? build_opts(df, &so, &shared) : -1;
+	TAP_OK(r1 == 0 && r2 == 0, "both graphs built");
+	if (r1 == 0 && r2 == 0) {
+		const struct kiln_df_platform *a[] = { &own.g->build_platform,
+						       &own.g->target_platform,
+						       &own.g->stages[1].platform };
+		const struct kiln_df_platform *b[] = { &shared.g->build_platform,
+						       &shared.g->target_platform,
+						       &shared.g->stages[1].platform };
+		for (size_t i = 0; i < 3; i++) {
+			char *fa = kiln_df_platform_format_all(a[i]);
+			char *fb = kiln_df_platform_format_all(b[i]);
+			TAP_STR_EQ(fa, fb, "platform %zu: own defaults and shared agree", i);
+			free(fa);
+			free(fb);
+		}
+		TAP_STR_EQ(own.g->target_platform.variant, "v8", "own defaults: variant copied");
+		TAP_STR_EQ(shared.g->target_platform.variant, "v8", "shared: variant borrowed");
+		TAP_OK(own.g->target_platform.arch != arm.arch &&
+			       shared.g->target_platform.arch != arm.arch,
+		       "neither graph points at the caller's platform");
+	}
+	built_release(&own);
+	if (r == 0)
+		built_release(&shared);
+	kiln_df_graph_defaults_free(d);
+	kiln_df_platform_release(&arm);
+}
+
 /* ---- ONBUILD and base image configs ---- */
 
 static int image_config(void *ud, const char *ref, const struct kiln_df_platform *p,
@@ -706,6 +754,7 @@ int main(void)
 	test_unset_vars();
 	test_errors();
 	test_graph();
+	test_shared_defaults();
 	test_many_stages();
 	test_onbuild_and_images();
 	test_references();

@@ -738,7 +738,7 @@ void kiln_df_graph_free(struct kiln_df_graph *g)
 		free(k->asts);
 		kiln_df_model_free(k->trigger_model);
 	}
-	kiln_arena_free(g->arena_); /* the platforms' strings and g itself too */
+	kiln_arena_free(g->arena_); /* g itself, and its platforms' strings if copied */
 }
 
 static void gr_release(struct df_graph *gr)
@@ -767,7 +767,8 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 	struct kiln_df_graph *g = gr->g;
 	const struct kiln_df_graph_opts *o = gr->opts;
 	/* without shared defaults the graph makes its own, the same way; the
-	 * graph's platforms live in its arena, and stages share them */
+	 * graph's platforms borrow shared defaults' strings, else live in its
+	 * arena, and stages share them */
 	const struct kiln_df_graph_defaults *d = o->defaults;
 	int r = 0;
 	if (!d && (r = kiln_df_graph_defaults_new(o, &gr->own_defaults, err)) < 0)

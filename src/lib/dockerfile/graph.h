@@ -232,6 +232,7 @@ struct kiln_df_graph {
 	struct kiln_df_stage *stages;
 	size_t n_stages;
 	size_t target;
+	/* strings of opts->defaults' platforms when shared, else the graph's */
 	struct kiln_df_platform build_platform;
 	struct kiln_df_platform target_platform;
 	/** The global scope after build args, "K=V" in definition order. */

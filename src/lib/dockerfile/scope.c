@@ -117,9 +117,14 @@ int df_defaults_use(struct df_graph *gr, const struct kiln_df_graph_defaults *d,
 		    struct kiln_error *err)
 {
 	struct kiln_df_graph *g = gr->g;
-	if (df_platform_copy(gr, &d->build_platform, &g->build_platform) < 0 ||
-	    df_platform_copy(gr, &d->target_platform, &g->target_platform) < 0)
+	if (d != gr->own_defaults) {
+		/* shared defaults outlive the graph (graph.h): their strings are borrowed */
+		g->build_platform = d->build_platform;
+		g->target_platform = d->target_platform;
+	} else if (df_platform_copy(gr, &d->build_platform, &g->build_platform) < 0 ||
+		   df_platform_copy(gr, &d->target_platform, &g->target_platform) < 0) {
 		return df_oom(err);
+	}
 	gr->build_args = d->build_args;
 	return kiln_shell_envlist_copy_shared_in(gr->a, d->predefined, &gr->global, err);
 }
