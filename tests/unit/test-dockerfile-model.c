@@ -82,6 +82,10 @@ static const struct err_case errors[] = {
 	{ "FROM alpine\nUSER\n", "USER requires exactly one argument", 2 },
 	{ "FROM alpine\nMAINTAINER\n", "MAINTAINER requires exactly one argument", 2 },
 	{ "FROM alpine\nSTOPSIGNAL\n", "STOPSIGNAL requires exactly one argument", 2 },
+	/* the first argument with a NUL byte fails, wherever it is in the list */
+	{ "FROM alpine\nRUN [\"a\\u0000b\"]\n", "NUL byte in the arguments of RUN", 2 },
+	{ "FROM alpine\nCMD [\"a\", \"b\", \"c\\u0000\"]\n", "NUL byte in the arguments of CMD",
+	  2 },
 	{ "FROM alpine\nEXPOSE\n", "EXPOSE requires at least one argument", 2 },
 	{ "FROM alpine\nVOLUME\n", "VOLUME requires at least one argument", 2 },
 	{ "FROM alpine\nVOLUME [\"/a\", \" \"]\n", "VOLUME specified can not be an empty string",

@@ -763,12 +763,13 @@ static int collect_args(struct pctx *c, struct kiln_error *err)
 	size_t nsrc = t ? t->n_args : n->n_args;
 	if (t)
 		c->args[c->nargs++] = t->keyword.str;
-	for (size_t i = 0; i < nsrc; i++)
-		c->args[c->nargs++] = src[i].str;
 	/* BuildKit's strings may hold NUL bytes; kiln's typed model works on C strings */
-	for (size_t i = 0; i < nsrc; i++)
-		if (strlen(src[i].str) != src[i].len)
+	for (size_t i = 0; i < nsrc; i++) {
+		const char *a = src[i].str;
+		if (strlen(a) != src[i].len)
 			return fail(c, err, "NUL byte in the arguments of %s", n->keyword.str);
+		c->args[c->nargs++] = a;
+	}
 	for (size_t i = 0; i < n->n_flags; i++)
 		if (strlen(n->flags[i].raw.str) != n->flags[i].raw.len)
 			return fail(c, err, "NUL byte in a flag of %s", n->keyword.str);
