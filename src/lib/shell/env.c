@@ -13,6 +13,7 @@ struct entry {
 	char *name;
 	char *value;
 	int shared;
+	uint32_t hash; /* hash_name(name): a rehash reads no name, a probe compares few */
 };
 
 /*
@@ -39,14 +40,14 @@ static void list_free(const struct kiln_shell_envlist *l, void *p)
 		free(p);
 }
 
-static uint64_t hash_name(const char *s, size_t len)
+static uint32_t hash_name(const char *s, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (size_t i = 0; i < len; i++) {
 		h ^= (unsigned char)s[i];
 		h *= 1099511628211ULL;
 	}
-	return h;
+	return (uint32_t) h;
 }
 
 int kiln_shell_envlist_new(struct kiln_shell_envlist **ret, struct kiln_error *err)
@@ -78,15 +79,17 @@ void kiln_shell_envlist_free(struct kiln_shell_envlist *l)
 	free(l);
 }
 
-static size_t *find_slot(const struct kiln_shell_envlist *l, const char *name, size_t nlen)
+/* `h` is hash_name(name, nlen) */
+static size_t *find_slot(const struct kiln_shell_envlist *l, const char *name, size_t nlen,
+			 uint32_t h)
 {
 	size_t mask = l->nslots - 1;
-	for (size_t i = hash_name(name, nlen) & mask;; i = (i + 1) & mask) {
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		size_t s = l->slots[i];
 		if (s == 0)
 			return &l->slots[i];
-		const char *k = l->e[s - 1].name;
-		if (strncmp(k, name, nlen) == 0 && k[nlen] == '\0')
+		const struct entry *e = &l->e[s - 1];
+		if (e->hash == h && strncmp(e->name, name, nlen) == 0 && e->name[nlen] == '\0')
 			return &l->slots[i];
 	}
 }
@@ -100,14 +103,20 @@ static int rehash(struct kiln_shell_envlist *l, size_t nslots)
 	list_free(l, l->slots);
 	l->slots = slots;
 	l->nslots = nslots;
-	for (size_t i = 0; i < l->len; i++)
-		*find_slot(l, l->e[i].name, strlen(l->e[i].name)) = i + 1;
+	/* the names are distinct: each takes the first free slot of its probe */
+	size_t mask = nslots - 1;
+	for (size_t i = 0; i < l->len; i++) {
+		size_t k = l->e[i].hash & mask;
+		while (slots[k])
+			k = (k + 1) & mask;
+		slots[k] = i + 1;
+	}
 	return 0;
 }
 
 /* "NAME\0VALUE\0" in one allocation; the entry's value points into it */
 static int entry_fill(const struct kiln_shell_envlist *l, struct entry *e, const char *name,
-		      size_t nlen, const char *value)
+		      size_t nlen, uint32_t hash, const char *value)
 {
 	size_t vlen = strlen(value), total;
 	if (kiln_add_size(nlen, vlen, &total) < 0 || kiln_add_size(total, 2, &total) < 0)
@@ -121,6 +130,7 @@ static int entry_fill(const struct kiln_shell_envlist *l, struct entry *e, const
 	e->name = block;
 	e->value = block + nlen + 1;
 	e->shared = l->a != NULL;
+	e->hash = hash;
 	return 0;
 }
 
@@ -131,11 +141,12 @@ static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, co
 		if (rehash(l, l->nslots ? l->nslots * 2 : 16) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
-	size_t *slot = find_slot(l, name, nlen);
+	uint32_t h = hash_name(name, nlen);
+	size_t *slot = find_slot(l, name, nlen, h);
 	if (*slot) {
 		/* the new value may point into the old entry: fill first, then free */
 		struct entry *e = &l->e[*slot - 1], ne;
-		if (entry_fill(l, &ne, name, nlen, value) < 0)
+		if (entry_fill(l, &ne, name, nlen, h, value) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		if (!e->shared)
 			free(e->name);
@@ -153,7 +164,7 @@ static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, co
 		l->e = ne;
 		l->alloc = na;
 	}
-	if (entry_fill(l, &l->e[l->len], name, nlen, value) < 0)
+	if (entry_fill(l, &l->e[l->len], name, nlen, h, value) < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	l->len++;
 	*slot = l->len;
@@ -183,7 +194,8 @@ int kiln_shell_envlist_copy_shared_in(struct kiln_arena *a, const struct kiln_sh
 		}
 		memcpy(l->slots, src->slots, src->nslots * sizeof(*l->slots));
 		for (size_t i = 0; i < src->len; i++)
-			l->e[i] = (struct entry){ src->e[i].name, src->e[i].value, 1 };
+			l->e[i] = (struct entry){ src->e[i].name, src->e[i].value, 1,
+						  src->e[i].hash };
 		l->len = src->len;
 		l->alloc = src->alloc;
 		l->nslots = src->nslots;
@@ -210,7 +222,8 @@ const char *kiln_shell_envlist_get(const struct kiln_shell_envlist *l, const cha
 {
 	if (!l || l->nslots == 0)
 		return NULL;
-	size_t s = *find_slot(l, name, strlen(name));
+	size_t nlen = strlen(name);
+	size_t s = *find_slot(l, name, nlen, hash_name(name, nlen));
 	return s ? l->e[s - 1].value : NULL;
 }
 
