@@ -160,18 +160,20 @@ static int is_special_param(int32_t c)
 /* processName: a run of letters, digits and '_'; or only digits; or one special character. */
 static void read_name(struct sw *sw, size_t *ret_off, size_t *ret_len)
 {
+	/* 1: an ASCII letter or '_', taken anywhere; 2: a digit, taken after the first byte */
+	static const unsigned char name_byte[256] = {
+		['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['_'] = 1, ['0' ... '9'] = 2
+	};
 	size_t start = sw->pos;
 	int32_t c;
-	/* ASCII letters and '_' anywhere, digits after the first byte: what the
-	 * loop below takes too, without decoding; it goes on from there */
-	for (;;) {
-		unsigned char b = sw->pos < sw->len ? (unsigned char) sw->src[sw->pos] : 0;
-		if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b == '_' ||
-		    (b >= '0' && b <= '9' && sw->pos > start))
-			sw->pos++;
-		else
-			break;
-	}
+	/* what the loop below takes too, without decoding; it goes on from there.
+	 * src[len] is the word's NUL, which no name takes. */
+	const unsigned char *src = (const unsigned char *) sw->src;
+	size_t p = start;
+	if (name_byte[src[p]] == 1)
+		while (name_byte[src[++p]])
+			;
+	sw->pos = p;
 	while ((c = peek(sw)) != EOF_RUNE) {
 		if (sw->pos == start && kiln_unicode_is_digit(c)) {
 			while ((c = peek(sw)) != EOF_RUNE && kiln_unicode_is_digit(c))
