@@ -221,7 +221,7 @@ static int word_is(const char *w, size_t n, const char *token)
 static int has_word(const char *key, const char *const *tokens, size_t nt, unsigned firsts)
 {
 	for (const char *p = key;;) {
-		size_t n = strcspn(p, "_");
+		size_t n = (size_t) (strchrnul(p, '_') - p);
 		/* a token's first letter: ASCII folded, or the start of 'ſ' or the Kelvin sign */
 		unsigned char c0 = (unsigned char) p[0];
 		char f0 = (char) ((c0 >= 'A' && c0 <= 'Z') ? c0 + 32 : c0);
