@@ -544,9 +544,17 @@ static int stop_on_loop(struct sw *sw, int32_t stop, int top, struct kiln_buf *o
 		}
 		if (ch < 0x80 && ordinary_byte(sw, ch, stop, quotes)) {
 			/* a run of bytes copied as they are: one append, not one per byte */
+			/* ordinary_byte() but for the stop and the escape, through a table;
+			 * the word's closing NUL at src[len] ends the run */
+#define RUN_END [0] = 1, [0x80 ... 0xff] = 1, ['$'] = 1, [' '] = 1, ['\t' ... '\r'] = 1
+			static const unsigned char run_end_quotes[256] = { RUN_END, ['\''] = 1,
+									   ['"'] = 1 };
+			static const unsigned char run_end_plain[256] = { RUN_END };
+#undef RUN_END
+			const unsigned char *t = quotes ? run_end_quotes : run_end_plain;
+			const unsigned char *src = (const unsigned char *) sw->src;
 			size_t start = sw->pos, end = start + 1;
-			while (end < sw->len && (unsigned char)sw->src[end] < 0x80 &&
-			       ordinary_byte(sw, sw->src[end], stop, quotes))
+			for (unsigned char b; !t[b = src[end]] && b != stop && b != sw->esc;)
 				end++;
 			const char *run = sw->src + start;
 			sw->pos = end;
