@@ -5,6 +5,7 @@
  * processDoubleQuote, processDollar, processName), so that results, word
  * splits, the used-name sets and the error messages are the same.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,11 +41,12 @@ struct sw {
 	struct kiln_strv *words;
 	struct ref *refs; /* refs_small until more are needed */
 	size_t nrefs, arefs;
-	struct ref refs_small[8];
 	struct kiln_buf name; /* scratch: the name being looked up, NUL-terminated */
-	char name_small[64];  /* the same for the usual short name: no allocation */
 	size_t work;
 	struct kiln_error *err;
+	/* scratch storage, last: kiln_shell_expand() zeroes only the fields before it */
+	struct ref refs_small[8];
+	char name_small[64]; /* the same as name for the usual short name: no allocation */
 };
 
 static int32_t peek(const struct sw *sw)
@@ -677,8 +679,10 @@ int kiln_shell_expand(const struct kiln_shell_lex *lex, const char *word,
 	static const struct kiln_shell_lex default_lex = { '\\', 0 };
 	struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
 	cleanup(kiln_buf_release) struct kiln_buf out = KILN_BUF_INIT;
-	struct sw sw = { 0 };
+	struct sw sw;
 	int r;
+
+	memset(&sw, 0, offsetof(struct sw, refs_small));
 
 	kiln_shell_result_release(ret);
 	if (!lex)
