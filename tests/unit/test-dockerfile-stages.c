@@ -108,6 +108,17 @@ static const struct scope_case scopes[] = {
 	{ "ENV values of one instruction see the previous values",
 	  "FROM a\nENV A=1\nENV A=2 OUT=$A\n", NULL, "1" },
 	{ "quotes are removed by expansion", "FROM a\nARG Q=\"x y\"\nENV OUT=$Q\n", NULL, "x y" },
+	/* df_word_plain takes four bytes a step: a special byte at each offset in
+	 * a step expands, words of plain bytes only are kept as they are */
+	{ "'$' after 1 plain byte", "FROM a\nARG V=v\nENV OUT=a$V\n", NULL, "av" },
+	{ "'$' after 2 plain bytes", "FROM a\nARG V=v\nENV OUT=ab$V\n", NULL, "abv" },
+	{ "'$' after 3 plain bytes", "FROM a\nARG V=v\nENV OUT=abc$V\n", NULL, "abcv" },
+	{ "'$' after 4 plain bytes", "FROM a\nARG V=v\nENV OUT=abcd$V\n", NULL, "abcdv" },
+	{ "a quote after 6 plain bytes", "FROM a\nENV OUT=abcdef'g'\n", NULL, "abcdefg" },
+	{ "an escape after 7 plain bytes", "FROM a\nENV OUT=abcdefg\\h\n", NULL, "abcdefgh" },
+	{ "4 plain bytes", "FROM a\nENV OUT=abcd\n", NULL, "abcd" },
+	{ "7 plain bytes", "FROM a\nENV OUT=abcdefg\n", NULL, "abcdefg" },
+	{ "8 plain bytes", "FROM a\nENV OUT=abcdefgh\n", NULL, "abcdefgh" },
 	{ "PATH is always set", "FROM scratch\nENV OUT=$PATH\n", NULL,
 	  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
 };

@@ -80,8 +80,22 @@ int df_word_plain(const struct kiln_shell_lex *lex, const char *word)
 	if (!t || !*word)
 		return 0; /* another escape character: let the lexer decide */
 	const unsigned char *p = (const unsigned char *) word;
-	while (!t[*p])
-		p++;
+	/* four bytes a step: no byte is read past the first special one (NUL is) */
+	while (!t[p[0]]) {
+		if (t[p[1]]) {
+			p += 1;
+			break;
+		}
+		if (t[p[2]]) {
+			p += 2;
+			break;
+		}
+		if (t[p[3]]) {
+			p += 3;
+			break;
+		}
+		p += 4;
+	}
 	return *p == '\0';
 }
 
