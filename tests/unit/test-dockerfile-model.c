@@ -340,6 +340,26 @@ static void test_other(void)
 	TAP_OK(r == 0 && t.m->stages[0].instrs[1].u.health.interval == 0,
 	       "zero durations are allowed");
 	typed_release(&t);
+	/* JSON strings are scanned four bytes a step: an escape or a control
+	 * byte at each offset of a step, and a closing quote after it */
+	for (size_t k = 0; k < 9; k++) {
+		char df[64], want[16], tab[64];
+		memset(want, 'a', k);
+		memcpy(want + k, "\"x", 3);
+		(void) snprintf(df, sizeof(df), "FROM alpine\nCMD [\"%.*s\\\"x\"]\n", (int) k,
+				"aaaaaaaa");
+		r = type_file(df, &t);
+		TAP_OK(r == 0 && t.m->stages[0].instrs[1].u.cmdline.exec_form &&
+			       !strcmp(t.m->stages[0].instrs[1].u.cmdline.args.v[0], want),
+		       "JSON escape after %zu bytes", k);
+		typed_release(&t);
+		(void) snprintf(tab, sizeof(tab), "FROM alpine\nCMD [\"%.*s\tx\"]\n", (int) k,
+				"aaaaaaaa");
+		r = type_file(tab, &t);
+		TAP_OK(r == 0 && !t.m->stages[0].instrs[1].u.cmdline.exec_form,
+		       "control byte after %zu bytes: not JSON", k);
+		typed_release(&t);
+	}
 	r = type_file("FROM alpine\nSHELL [\"c:\\\\windows\\\\cmd.exe\", \"/S\"]\n", &t);
 	TAP_OK(r == 0 && !strcmp(t.m->stages[0].instrs[1].u.cmdline.args.v[0],
 				 "c:\\windows\\cmd.exe"),

@@ -32,8 +32,19 @@ static int hexval(char c)
 /* s[p] == '"': the end of the string (after the closing quote), or 0 on error. */
 static size_t scan_string(const char *s, size_t len, size_t p)
 {
+	/* the bytes the loop below stops at: the quote, an escape, a control byte */
+	static const unsigned char stop[256] = { [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1 };
+	const unsigned char *u = (const unsigned char *) s;
 	p++;
 	while (p < len) {
+		/* ordinary bytes four at a time */
+		while (p + 4 <= len && !stop[u[p]] && !stop[u[p + 1]] && !stop[u[p + 2]] &&
+		       !stop[u[p + 3]])
+			p += 4;
+		while (p < len && !stop[u[p]])
+			p++;
+		if (p >= len)
+			break;
 		unsigned char c = (unsigned char) s[p];
 		if (c == '"')
 			return p + 1;
