@@ -549,8 +549,9 @@ static int stop_on_loop(struct sw *sw, int32_t stop, int top, struct kiln_buf *o
 			/* ordinary_byte() but for the stop and the escape, through a table;
 			 * the word's closing NUL at src[len] ends the run */
 #define RUN_END [0] = 1, [0x80 ... 0xff] = 1, ['$'] = 1, [' '] = 1, ['\t' ... '\r'] = 1
-			static const unsigned char run_end_quotes[256] = { RUN_END, ['\''] = 1,
-									   ['"'] = 1 };
+			static const unsigned char run_end_quotes[256] = {
+				RUN_END, ['\''] = 1, ['"'] = 1
+			};
 			static const unsigned char run_end_plain[256] = { RUN_END };
 #undef RUN_END
 			const unsigned char *t = quotes ? run_end_quotes : run_end_plain;
