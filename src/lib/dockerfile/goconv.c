@@ -569,14 +569,6 @@ int df_go_equal_fold_as(const char *s)
 	return 0;
 }
 
-int df_go_is_upper(const char *s)
-{
-	for (const char *p = s; *p; p++)
-		if (*p >= 'a' && *p <= 'z')
-			return 0;
-	return 1;
-}
-
 int df_go_is_lower(const char *s)
 {
 	struct kiln_buf b = KILN_BUF_INIT;

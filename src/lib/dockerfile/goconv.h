@@ -80,7 +80,14 @@ const char *df_suggest(const char *val, const char *const *options, size_t n, in
 int df_go_equal_fold_as(const char *s);
 
 /** s == strings.ToUpper(s) for ASCII letters (other runes count as having no case). */
-int df_go_is_upper(const char *s);
+static inline int df_go_is_upper(const char *s)
+{
+	/* inline: the case checks ask it of every keyword */
+	for (const char *p = s; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			return 0;
+	return 1;
+}
 /** s == strings.ToLower(s), with Go's Unicode lower-casing. -KILN_ENOMEM on failure. */
 int df_go_is_lower(const char *s);
 
