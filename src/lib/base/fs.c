@@ -47,17 +47,21 @@ int kiln_pwrite_all(int fd, const void *data, size_t len, uint64_t off)
 	return 0;
 }
 
-int kiln_read_fd(int fd, size_t limit, char **ret_data, size_t *ret_len, struct kiln_error *err)
+/* The first buffer step for reading fd: a regular file is read into a buffer of its
+ * size, not of 64 KiB steps (a build reads many small JSON files). */
+static size_t first_step(const struct stat *st, size_t limit)
+{
+	if (S_ISREG(st->st_mode) && st->st_size >= 0 && (uint64_t)st->st_size < limit)
+		return (size_t)st->st_size + 1;
+	return 65536;
+}
+
+/* reads fd to its end, the first buffer step bytes large (st has been taken already) */
+static int read_fd_step(int fd, size_t limit, size_t step, char **ret_data, size_t *ret_len,
+			struct kiln_error *err)
 {
 	cleanup(kiln_buf_release) struct kiln_buf b = KILN_BUF_INIT;
 	b.cap = limit;
-	/* a regular file is read into a buffer of its size, not of 64 KiB steps
-	 * (a build reads many small JSON files) */
-	size_t step = 65536;
-	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
-	    (uint64_t) st.st_size < limit)
-		step = (size_t) st.st_size + 1;
 	for (;;) {
 		size_t room = limit - b.len;
 		if (room == 0) {
@@ -100,6 +104,15 @@ int kiln_read_fd(int fd, size_t limit, char **ret_data, size_t *ret_len, struct 
 	return 0;
 }
 
+int kiln_read_fd(int fd, size_t limit, char **ret_data, size_t *ret_len, struct kiln_error *err)
+{
+	struct stat st;
+	size_t step = 65536;
+	if (fstat(fd, &st) == 0)
+		step = first_step(&st, limit);
+	return read_fd_step(fd, limit, step, ret_data, ret_len, err);
+}
+
 int kiln_read_file_at(int dirfd, const char *path, size_t limit, char **ret_data, size_t *ret_len,
 		      struct kiln_error *err)
 {
@@ -115,7 +128,8 @@ int kiln_read_file_at(int dirfd, const char *path, size_t limit, char **ret_data
 		return kiln_fail(err, KILN_EINVAL, EISDIR, "read %s", path);
 	if (S_ISREG(st.st_mode) && (size_t)st.st_size > limit)
 		return kiln_fail(err, KILN_ELIMIT, 0, "%s is larger than %zu bytes", path, limit);
-	int r = kiln_read_fd(fd, limit, ret_data, ret_len, err);
+	/* one fstat per file: its result also sizes the read buffer */
+	int r = read_fd_step(fd, limit, first_step(&st, limit), ret_data, ret_len, err);
 	if (r < 0)
 		return kiln_error_prefix(err, r, "reading %s", path);
 	return 0;
