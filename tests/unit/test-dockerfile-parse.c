@@ -82,6 +82,18 @@ static const struct dump_case dump_cases[] = {
 	{ "whole-line instructions", "MAINTAINER Jane <j@x>\nWORKDIR /a b\nSTOPSIGNAL SIGKILL\n", 0,
 	  "(maintainer \"Jane <j@x>\")\n(workdir \"/a b\")\n(stopsignal \"SIGKILL\")\n" },
 	{ "EXPOSE splits on tabs", "EXPOSE 80\t443/tcp\n", 0, "(expose \"80\" \"443/tcp\")\n" },
+	/* split_ws scans eight bytes a step, then byte by byte: both, and bytes
+	 * below 0x21 that are no white space, and bytes past 0x7F */
+	{ "long words split", "FROM abcdefghijklmnopq\v\f rstuvwxyz0123456789 AS b1\n", 0,
+	  "(from \"abcdefghijklmnopq\" \"rstuvwxyz0123456789\" \"AS\" \"b1\")\n" },
+	{ "control bytes inside long words",
+	  "EXPOSE 1234567\x01"
+	  "89abcdef\x1f\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\ty\rz\n",
+	  0,
+	  "(expose \"1234567\\x0189abcdef\\x1f\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\" \"y\" "
+	  "\"z\")\n" },
+	{ "NUL inside a long word", "VOLUME abcdefgh\0ijklmnop q\n", 27,
+	  "(volume \"abcdefgh\\x00ijklmnop\" \"q\")\n" },
 	{ "control bytes and NUL",
 	  "RUN a\x01"
 	  "b\nRUN c\0d\n",

@@ -8,6 +8,7 @@
  * every later stage must see the arguments BuildKit sees.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,32 +138,64 @@ static void trim_space(const char **s, size_t *len)
 	*len -= kiln_go_space_suffix(*s, *len);
 }
 
-/* reWhitespace.Split(s, n) with Go's semantics; n < 0 means all. */
+/*
+ * The first index from i on whose byte is below 0x21 (a candidate for
+ * [\t\v\f\r ]), or one near the end: eight bytes a step where words are
+ * long. A byte below 0x21 sets its high bit in (x - 0x21..) & ~x, and a
+ * borrow only flags bytes above a flagged one, so the lowest flag is real.
+ */
+static size_t skip_word_bytes(const char *c, size_t i, size_t len)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (len - i >= 8) {
+		uint64_t x;
+		memcpy(&x, c + i, 8);
+		uint64_t t = (x - 0x2121212121212121u) & ~x & 0x8080808080808080u;
+		if (t)
+			return i + ((size_t) __builtin_ctzll(t) >> 3);
+		i += 8;
+	}
+#endif
+	return i;
+}
+
+/*
+ * reWhitespace.Split(s, n) with Go's semantics; n < 0 means all. The pieces
+ * live in one arena copy of s, each ended by a NUL written over the first
+ * byte of the white space after it: one copy per line, not one per word.
+ */
 static int split_ws(const char *s, size_t len, int n, struct kiln_arena *a,
 		    struct df_textvec *out)
 {
 	if (len == 0)
 		return df_textvec_push(out, "", 0);
+	char *c = kiln_arena_strndup_packed(a, s, len);
+	if (!c)
+		return -KILN_ENOMEM;
 	size_t beg = 0, end = 0, pushed = 0, i = 0;
 	while (i < len) {
-		if (!is_ws(s[i])) {
+		i = skip_word_bytes(c, i, len);
+		if (i == len)
+			break;
+		if (!is_ws(c[i])) {
 			i++;
 			continue;
 		}
 		size_t m0 = i;
-		while (i < len && is_ws(s[i]))
+		while (i < len && is_ws(c[i]))
 			i++;
 		if (n > 0 && pushed == (size_t) n - 1)
 			break;
 		end = m0;
-		int r = df_textvec_push_copy(out, a, s + beg, end - beg);
+		c[end] = '\0';
+		int r = df_textvec_push(out, c + beg, end - beg);
 		if (r < 0)
 			return r;
 		pushed++;
 		beg = i;
 	}
 	if (end != len || pushed == 0)
-		return df_textvec_push_copy(out, a, s + beg, len - beg);
+		return df_textvec_push(out, c + beg, len - beg);
 	return 0;
 }
 
