@@ -430,10 +430,20 @@ static void test_long_lists(void)
 	r = r < 0 ? r : kiln_buf_addstr(&in, "\nONBUILD COPY");
 	for (int i = 0; i < 35 && r >= 0; i++)
 		r = kiln_buf_addf(&in, " s%d", i);
-	r = r < 0 ? r : kiln_buf_addstr(&in, " /d\n");
+	r = r < 0 ? r : kiln_buf_addstr(&in, " /d\nCOPY");
+	for (int i = 0; i < 20 && r >= 0; i++)
+		r = kiln_buf_addf(&in, " --f%d=v%d", i, i);
+	r = r < 0 ? r : kiln_buf_addstr(&in, " a b\n");
 	cleanup(kiln_df_ast_freep) struct kiln_df_ast *a = r < 0 ? NULL : parse_ok(in.buf);
-	if (!TAP_OK(a && a->n_nodes == 3, "long argument lists parse"))
+	if (!TAP_OK(a && a->n_nodes == 4, "long argument lists parse"))
 		return;
+	/* the flag list grows twice: the flags copied from each outgrown array */
+	const struct kiln_df_node *c = &a->nodes[3];
+	TAP_OK(c->n_flags == 20 && !strcmp(c->flags[0].name.str, "f0") &&
+		       !strcmp(c->flags[7].value.str, "v7") &&
+		       !strcmp(c->flags[8].raw.str, "--f8=v8") &&
+		       !strcmp(c->flags[19].value.str, "v19") && c->n_args == 2,
+	       "20 flags on one COPY");
 	const struct kiln_df_node *e = &a->nodes[0], *v = &a->nodes[1], *o = a->nodes[2].onbuild;
 	int ok = e->n_args == 70 && !strcmp(e->args[0].str, "1000") &&
 		 !strcmp(e->args[69].str, "1069") && v->n_args == 120 &&

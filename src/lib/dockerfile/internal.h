@@ -109,7 +109,8 @@ struct df_node_ctx {
 	struct df_textvec scratch; /* reused between instructions */
 	/* flags of the instruction being split, and the flag word being built:
 	 * reused too (a nested ONBUILD trigger starts after its parent's flags
-	 * were copied out); released by df_node_ctx_release() */
+	 * were copied out); flags in the arena, word released by
+	 * df_node_ctx_release() */
 	struct kiln_df_flag *flags;
 	size_t flags_alloc;
 	struct kiln_buf word;

@@ -214,10 +214,14 @@ static int push_flag(struct df_node_ctx *ctx, size_t *n)
 {
 	struct kiln_buf *word = &ctx->word;
 	if (*n == ctx->flags_alloc) {
-		size_t na = ctx->flags_alloc ? ctx->flags_alloc * 2 : 4;
-		struct kiln_df_flag *nf = kiln_reallocarray(ctx->flags, na, sizeof(*nf));
+		/* grown in the arena, as the parser's other lists: no malloc and free
+		 * per file (the outgrown array stays in the arena) */
+		size_t na = ctx->flags_alloc ? ctx->flags_alloc * 2 : 8;
+		struct kiln_df_flag *nf = kiln_arena_array_uninit(ctx->arena, na, sizeof(*nf));
 		if (!nf)
 			return -KILN_ENOMEM;
+		if (*n)
+			memcpy(nf, ctx->flags, *n * sizeof(*nf));
 		ctx->flags = nf;
 		ctx->flags_alloc = na;
 	}
@@ -758,8 +762,7 @@ int df_node_from_line(struct df_node_ctx *ctx, const char *line, size_t len, int
 void df_node_ctx_release(struct df_node_ctx *ctx)
 {
 	df_textvec_release(&ctx->scratch);
-	free(ctx->flags);
-	ctx->flags = NULL;
+	ctx->flags = NULL; /* in the arena */
 	ctx->flags_alloc = 0;
 	kiln_buf_release(&ctx->word);
 }
