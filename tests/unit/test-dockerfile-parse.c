@@ -45,6 +45,10 @@ static const struct dump_case dump_cases[] = {
 	{ "a backslash escapes in flags", "COPY --a=b\\ c d\n", 0, "(copy [\"--a=b c\"] \"d\")\n" },
 	{ "flag bytes are widened to runes", "COPY --a=\xc3\xa9 x y\n", 0,
 	  "(copy [\"--a=\xc3\x83\xc2\xa9\"] \"x\" \"y\")\n" },
+	/* runs of plain flag bytes are appended at once, the other bytes one by one */
+	{ "flag runs end at escapes, quotes and wide bytes",
+	  "COPY --a=x\x01y\\ z'q r'\xc3\xa9w s d\n", 0,
+	  "(copy [\"--a=x\\x01y zq r\xc3\x83\xc2\xa9w\"] \"s\" \"d\")\n" },
 	{ "byte 0xA0 splits flags", "COPY --a=\xc2\xa0x y\n", 0,
 	  "(copy [\"--a=\xc3\x82\"] \"x\" \"y\")\n" },
 	{ "HEALTHCHECK forms", "HEALTHCHECK NONE\nHEALTHCHECK --interval=5s CMD [\"a\"]\n", 0,

@@ -246,6 +246,24 @@ static int push_flag(struct df_node_ctx *ctx, size_t *n)
 }
 
 /*
+ * A byte that extends a run of flag bytes appended as they are: ASCII, not
+ * [\t-\r ], no quote, no backslash. A table, one load per byte, a row of 16
+ * bytes per line (bytes past 0x7F are 0).
+ */
+/* clang-format off */
+static const unsigned char flag_run_byte[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+/* clang-format on */
+
+/*
  * extractBuilderFlags: leading `--word`s become flags; returns the offset in
  * s where the arguments start (len when none). Byte-wise, as BuildKit: a
  * byte >= 0x80 is widened to a rune and re-encoded, bytes 0x85 and 0xA0
@@ -308,9 +326,7 @@ static int extract_flags(struct df_node_ctx *ctx, const char *s, size_t len, siz
 			} else if (ch < 0x80) {
 				/* a run of ASCII bytes that end nothing: one append */
 				size_t end = pos + 1;
-				while (end < len && (unsigned char) s[end] < 0x80 &&
-				       !is_space_byte((unsigned char) s[end]) && s[end] != '\'' &&
-				       s[end] != '"' && s[end] != '\\')
+				while (end < len && flag_run_byte[(unsigned char) s[end]])
 					end++;
 				r = kiln_buf_add(word, s + pos, end - pos);
 				pos = end - 1;
