@@ -686,6 +686,12 @@ static void test_words(void)
 		  "cd e",
 		  '\\', "ab|cd|e" },
 		{ "ab\xc3\xa9 c", '\\', "ab\xc3\xa9|c" },
+		/* a plain run stops at the escape only: the other one is plain,
+		 * and an escape that is neither is compared apart */
+		{ "ab`c d", '\\', "ab`c|d" },
+		{ "ab\\c d`e f", '`', "ab\\c|d`e|f" },
+		{ "ab^ c d", '^', "ab^ c|d" },
+		{ "a\\b`c d", '^', "a\\b`c|d" },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
 		struct kiln_df_textv v = { 0 };

@@ -355,19 +355,20 @@ static int extract_flags(struct df_node_ctx *ctx, const char *s, size_t len, siz
 /* ---- argument parsers ---- */
 
 /*
- * plain_byte(c, escape, 0) without the escape test: ASCII, no NUL, quote or
- * [\t-\r ]. A table, one load per byte, a row of 16 bytes per line.
+ * plain_byte(c, escape, 0): ASCII, no NUL, quote or [\t-\r ], bit 0 for the
+ * escape '\\', bit 1 for '`' (any other escape is tested apart). A table,
+ * one load per byte, a row of 16 bytes per line.
  */
 /* clang-format off */
 static const unsigned char word_byte[256] = {
-	0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	0, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	0, 3, 0, 3, 3, 3, 3, 0, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 3, 3, 3,
+	1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 };
 /* clang-format on */
 
@@ -387,6 +388,9 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 	size_t w = 0;
 	int blank_ok = 0, r = 0;
 	char enc[4];
+	/* the escape directive's two escapes have a bit in word_byte; any other
+	 * escape is compared byte by byte */
+	unsigned char word_mask = escape == '\\' ? 1 : escape == '`' ? 2 : 0;
 
 	for (size_t pos = 0; pos <= len && r >= 0; pos += w) {
 		if (pos != len)
@@ -400,8 +404,12 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 			/* a word of plain bytes up to white space or the end: copied from s,
 			 * not built byte run by byte run */
 			size_t e = pos;
-			while (e < len && word_byte[(unsigned char) s[e]] && s[e] != escape)
-				e++;
+			if (word_mask)
+				while (e < len && (word_byte[(unsigned char) s[e]] & word_mask))
+					e++;
+			else
+				while (e < len && word_byte[(unsigned char) s[e]] && s[e] != escape)
+					e++;
 			int at_space = e == len || s[e] == ' ' || (s[e] >= '\t' && s[e] <= '\r');
 			if (e > pos && at_space) {
 				r = df_textvec_push_copy(out, a, s + pos, e - pos);
