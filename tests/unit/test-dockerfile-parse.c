@@ -336,6 +336,21 @@ static void test_comments(void)
 	TAP_INT_EQ(a->start_line, 5, "root start line");
 	TAP_INT_EQ(a->end_line, 13, "root end line");
 	TAP_INT_EQ(a->n_lines, 13, "line count");
+
+	/* the next instruction's list outgrows its first block of 16, then is reused */
+	cleanup(kiln_buf_release) struct kiln_buf in = KILN_BUF_INIT;
+	int r = 0;
+	for (int i = 0; i < 20 && r >= 0; i++)
+		r = kiln_buf_addf(&in, "# c%d\n", i);
+	r = r < 0 ? r : kiln_buf_addstr(&in, "FROM x\n# d\nRUN y\n");
+	cleanup(kiln_df_ast_freep) struct kiln_df_ast *m = r < 0 ? NULL : parse_ok(in.buf);
+	TAP_OK(m && m->n_nodes == 2 && m->nodes[0].n_comments == 20 &&
+		       !strcmp(m->nodes[0].comments[0].text.str, "c0") &&
+		       !strcmp(m->nodes[0].comments[15].text.str, "c15") &&
+		       !strcmp(m->nodes[0].comments[19].text.str, "c19") &&
+		       m->nodes[1].n_comments == 1 &&
+		       !strcmp(m->nodes[1].comments[0].text.str, "d"),
+	       "20 comments before FROM, then one before RUN");
 }
 
 static void test_warnings(void)

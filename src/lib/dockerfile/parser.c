@@ -88,13 +88,15 @@ static int continues(const char *s, size_t len, int escape, size_t *ret_len)
 /*
  * A growing list. With `arena` set it grows inside the arena (an outgrown
  * array is left there) and is the AST's list once done: no heap block, no
- * final copy. Without, it is a heap array that is copied out per use (the
- * comments of the next instruction).
+ * final copy. With `reused` too, it is copied out per use instead (the
+ * comments of the next instruction). Without an arena, it is a heap array
+ * copied out per use.
  */
 struct growv {
 	void *v;
 	size_t n, alloc, size;
 	struct kiln_arena *arena;
+	int reused;
 };
 
 /* Room for one more item, not zeroed. */
@@ -132,7 +134,7 @@ static void *growv_finish(struct growv *g, struct kiln_arena *a, size_t *ret_n)
 	*ret_n = g->n;
 	if (!g->n)
 		return NULL;
-	if (g->arena)
+	if (g->arena && !g->reused)
 		return g->v;
 	/* every byte is copied over, so the arena need not zero it first */
 	void *p = kiln_arena_array_uninit(a, g->n, g->size);
@@ -563,7 +565,9 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 		.directives = { .size = sizeof(struct kiln_df_directive), .arena = ast->arena_ },
 		.warnings = { .size = sizeof(struct kiln_df_warning), .arena = ast->arena_ },
 		.comments = { .size = sizeof(struct kiln_df_comment), .arena = ast->arena_ },
-		.prev = { .size = sizeof(struct kiln_df_comment) },
+		.prev = { .size = sizeof(struct kiln_df_comment),
+			  .arena = ast->arena_,
+			  .reused = 1 },
 		.joined = KILN_BUF_INIT,
 		.content = KILN_BUF_INIT,
 		.ctx = { .arena = ast->arena_,
