@@ -210,9 +210,9 @@ static int add_byte_rune(struct kiln_buf *b, unsigned char c)
 	return kiln_buf_add(b, enc, kiln_utf8_encode(c, enc));
 }
 
-static int push_flag(struct df_node_ctx *ctx, size_t *n)
+/* the flag word w[0..wlen), "--" and all, as the next of the *n flags */
+static int push_flag(struct df_node_ctx *ctx, size_t *n, const char *w, size_t wlen)
 {
-	struct kiln_buf *word = &ctx->word;
 	if (*n == ctx->flags_alloc) {
 		/* grown in the arena, as the parser's other lists: no malloc and free
 		 * per file (the outgrown array stays in the arena) */
@@ -226,7 +226,7 @@ static int push_flag(struct df_node_ctx *ctx, size_t *n)
 		ctx->flags_alloc = na;
 	}
 	struct kiln_df_flag *f = &ctx->flags[(*n)++];
-	int r = df_text(ctx->arena, word->buf, word->len, &f->raw);
+	int r = df_text(ctx->arena, w, wlen, &f->raw);
 	if (r < 0)
 		return r;
 	/* BFlags: strip "--", split at the first '=' */
@@ -293,11 +293,26 @@ static int extract_flags(struct df_node_ctx *ctx, const char *s, size_t len, siz
 				return 0;
 			}
 			phase = IN_WORD;
+			/* a word of plain flag bytes up to white space or the end: taken
+			 * from s, not built in ctx->word */
+			size_t e = pos;
+			while (e < len && flag_run_byte[(unsigned char) s[e]])
+				e++;
+			if (e == len || is_space_byte((unsigned char) s[e])) {
+				if (e - pos == 2) {
+					*ret_args = e;
+					return 0;
+				}
+				r = push_flag(ctx, n_flags, s + pos, e - pos);
+				phase = IN_SPACES;
+				pos = e - 1;
+				continue;
+			}
 		}
 		if (pos == len) {
 			int dashdash = word->len == 2 && memcmp(word->buf, "--", 2) == 0;
 			if (!dashdash && (blank_ok || word->len > 0))
-				r = push_flag(ctx, n_flags);
+				r = push_flag(ctx, n_flags, word->buf, word->len);
 			break;
 		}
 		if (phase == IN_WORD) {
@@ -308,7 +323,7 @@ static int extract_flags(struct df_node_ctx *ctx, const char *s, size_t len, siz
 					return 0;
 				}
 				if (blank_ok || word->len > 0)
-					r = push_flag(ctx, n_flags);
+					r = push_flag(ctx, n_flags, word->buf, word->len);
 				kiln_buf_reset(word);
 				blank_ok = 0;
 				continue;
