@@ -103,7 +103,8 @@ struct growv {
 static void *growv_next(struct growv *g)
 {
 	if (g->n == g->alloc) {
-		size_t na = g->alloc ? g->alloc * 2 : 16;
+		/* 32 first: few Dockerfiles outgrow it, so the arena copy is rare */
+		size_t na = g->alloc ? g->alloc * 2 : 32;
 		void *nv;
 		if (g->arena) {
 			nv = kiln_arena_array_uninit(g->arena, na, g->size);
