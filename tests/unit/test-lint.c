@@ -354,8 +354,21 @@ static void test_rule_find(void)
 			tap_diag("%s is not found", r[i].code);
 		}
 	TAP_OK(all, "every rule of the table is found by its code");
+	int six = 1;
+	for (size_t i = 0; i < n; i++) {
+		const char *c = r[i].code;
+		if ((c[0] == 'D' || c[0] == 'K') && c[1] == 'L' && c[2] >= '0' && c[2] <= '9' &&
+		    strlen(c) != 6) {
+			six = 0;
+			tap_diag("%s is not six bytes long", c);
+		}
+	}
+	TAP_OK(six, "every DL and KL code of the table is six bytes long (the search needs it)");
 	static const char *const absent[] = { "", "DL", "DL0000", "DL9999", "KL", "KL9999", "SC2086",
-					      "stagenamecasing", "Zzz", "A", "KL0001 " };
+					      "stagenamecasing", "Zzz", "A", "KL0001 ",
+					      /* six-byte search, fall-back */
+					      "DL300", "DL30060", "DL306x", "KL100", "KL10010",
+					      "DLxxxx", "KL1001\n" };
 	int none = 1;
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(absent); i++)
 		if (kiln_lint_rule_find(absent[i])) {
