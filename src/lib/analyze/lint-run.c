@@ -604,17 +604,19 @@ static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 		if (sev >= KILN_LINT_IGNORE)
 			continue;
 		struct kiln_lint_finding *fi = &rep->findings[rep->n_findings];
-		fi->rule = r->rule; /* f->strings', which the report takes over */
-		fi->message = r->message;
-		fi->family = fam;
-		fi->severity = sev;
-		fi->line = r->line;
-		fi->col = r->col;
-		fi->end_line = r->end_line;
-		fi->hint = ri ? ri->hint : NULL;
-		fi->url = ri ? ri->url : NULL;
-		if (fam == KILN_LINT_SHELLCHECK)
-			fi->url = "https://www.shellcheck.net/wiki/";
+		/* written whole (the array is not zeroed), the fingerprint "" until made */
+		*fi = (struct kiln_lint_finding){
+			.rule = r->rule, /* f->strings', which the report takes over */
+			.message = r->message,
+			.family = fam,
+			.severity = sev,
+			.line = r->line,
+			.col = r->col,
+			.end_line = r->end_line,
+			.hint = ri ? ri->hint : NULL,
+			.url = fam == KILN_LINT_SHELLCHECK ? "https://www.shellcheck.net/wiki/"
+			       : ri ? ri->url : NULL,
+		};
 		if (!(f->opts->flags & KILN_LINT_NO_FINGERPRINTS) &&
 		    fingerprint(f, fi, r, occurrence(occ, fi)) < 0) {
 			rep->n_findings++;
@@ -633,8 +635,8 @@ static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	/* the findings go where their strings are (no findings: no arena) */
 	if (f->strings)
-		rep->findings = kiln_arena_array(f->strings, f->n_raw ? f->n_raw : 1,
-						 sizeof(*rep->findings));
+		rep->findings = kiln_arena_array_uninit(f->strings, f->n_raw ? f->n_raw : 1,
+							sizeof(*rep->findings));
 	else
 		rep->findings = kiln_calloc(1, sizeof(*rep->findings));
 	if (!rep->findings)
