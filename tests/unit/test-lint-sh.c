@@ -66,6 +66,13 @@ static const struct sh_case buf_cases[] = {
 	  0, 0 },
 	{ "command -v n; command o; apk p; zip q; if r; then s; fi; until t; do u; done",
 	  "command -v n|command o|o|apk p|zip q|r|s|t|u", 0, 0 },
+	/* every wrapper (the table is searched by first byte, in order) */
+	{ "doas a; chroot /r b; exec c; stdbuf -oL e; runuser -u x f; su-exec u g; nice h",
+	  "doas a|a|chroot /r b|b|exec c|c|stdbuf -oL e|e|runuser -u x f|f|su-exec u g|g|nice h|h",
+	  0, 0 },
+	{ "env i; sudo j; timeout 1 k; xargs l; builtin m; 'time' n; nohup o; gosu u p",
+	  "env i|i|sudo j|j|timeout 1 k|k|xargs l|l|builtin m|m|time n|n|nohup o|o|gosu u p|p",
+	  0, 0 },
 	/* words read at once by their first byte, or after the operators had their look */
 	{ "\\x 12 3>f 4<g 5 6>(h) 7x", "h|x 12 5 /dev/fd/63 7x", 0, 0 },
 	{ "a\\\nb c\t#d\n\\\ne", "ab c|e", 0, 0 },

@@ -767,17 +767,18 @@ static const char *const exec_vf[] = { "a", NULL };
 static const char *const ionice_vf[] = { "c", "n", "p", "class", "classdata", NULL };
 static const char *const flock_vf[] = { "w", "E", "timeout", "conflict-exit-code", NULL };
 
+/* Sorted by name: look_inside() stops at the first name past the command's first byte. */
 static const struct wrapper wrappers[] = {
-	{ "sudo", sudo_vf, 0, 1 },       { "doas", sudo_vf, 0, 0 },
-	{ "env", env_vf, 0, 1 },         { "nice", nice_vf, 0, 0 },
-	{ "nohup", none_vf, 0, 0 },      { "exec", exec_vf, 0, 0 },
-	{ "builtin", none_vf, 0, 0 },    { "eatmydata", none_vf, 0, 0 },
+	{ "builtin", none_vf, 0, 0 },    { "chroot", none_vf, 1, 0 },
+	{ "command", none_vf, 0, 0 },    { "doas", sudo_vf, 0, 0 },
+	{ "eatmydata", none_vf, 0, 0 },  { "env", env_vf, 0, 1 },
+	{ "exec", exec_vf, 0, 0 },       { "flock", flock_vf, 1, 0 },
+	{ "gosu", none_vf, 1, 0 },       { "ionice", ionice_vf, 0, 0 },
+	{ "nice", nice_vf, 0, 0 },       { "nohup", none_vf, 0, 0 },
+	{ "runuser", runuser_vf, 0, 0 }, { "stdbuf", stdbuf_vf, 0, 0 },
+	{ "su-exec", none_vf, 1, 0 },    { "sudo", sudo_vf, 0, 1 },
 	{ "time", none_vf, 0, 0 },       { "timeout", timeout_vf, 1, 0 },
-	{ "chroot", none_vf, 1, 0 },     { "gosu", none_vf, 1, 0 },
-	{ "su-exec", none_vf, 1, 0 },    { "xargs", xargs_vf, 0, 0 },
-	{ "stdbuf", stdbuf_vf, 0, 0 },   { "runuser", runuser_vf, 0, 0 },
-	{ "ionice", ionice_vf, 0, 0 },   { "flock", flock_vf, 1, 0 },
-	{ "command", none_vf, 0, 0 },
+	{ "xargs", xargs_vf, 0, 0 },
 };
 
 /* Index of the wrapped command in argv, or argc. */
@@ -881,6 +882,9 @@ static void look_inside(struct parser *p, const char *name, char **argv, size_t 
 	if (!wrapper_first[(unsigned char)name[0]])
 		return;
 	for (size_t w = 0; w < KILN_ARRAY_SIZE(wrappers); w++) {
+		unsigned char first = (unsigned char)wrappers[w].name[0];
+		if (first > (unsigned char)name[0])
+			return; /* past the names that begin as name does */
 		if (!str_eq(name, wrappers[w].name))
 			continue;
 		if (str_eq(name, "command"))
