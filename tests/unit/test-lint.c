@@ -179,6 +179,9 @@ static const struct rule_case cases[] = {
 	{ "DL3064", F, "FROM a:1\nARG zz_secret\n", NULL },
 	{ "DL3064", NF, "FROM a:1\nARG VERSION\nARG DOCKER_HOST\nARG _x\nARG 9\n", NULL },
 	{ "DL3064", F, "FROM a:1\nENV DB_PASSWORD=x\n", NULL },
+	/* a part that ends the name, one cut short by its end, a known name one byte short */
+	{ "DL3064", F, "FROM a:1\nARG XTOKEN\n", NULL },
+	{ "DL3064", NF, "FROM a:1\nARG MY_TOKE\nARG GH_TOKE\nENV NPM_TOKE=1\n", NULL },
 	{ "DL3064", NF, "FROM a:1\nARG VERSION=1\nENV HOME=/x\n", NULL },
 	{ "DL3065", F, "FROM --platform=$TARGETPLATFORM a:1\n", NULL },
 	{ "DL3065", NF, "FROM --platform=$BUILDPLATFORM a:1\n", NULL },

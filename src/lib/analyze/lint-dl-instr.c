@@ -244,20 +244,37 @@ static void dl3044(struct lint_file *f, size_t i, struct lint_set *defined)
 			f->nomem = 1;
 }
 
+/* A word of secret_name()'s lists, measured at compile time. */
+struct secret_word {
+	const char *s;
+	size_t n;
+};
+#define SECRET_WORD(w) { w, sizeof(w) - 1 }
+
 /* hadolint's list of known secret names and suspicious parts (DL3064). */
 static int secret_name(const char *name)
 {
-	static const char *const known[] = {
-		"ACCESS_TOKEN", "APPLICATION_KEY", "APP_SECRET", "AUTH_TOKEN", "AWS_ACCESS_KEY_ID",
-		"AWS_SECRET_ACCESS_KEY", "CF_PASSWORD", "CF_USERNAME", "CIRCLE_TOKEN",
-		"CI_DEPLOY_PASSWORD", "CI_DEPLOY_USER", "DOCKERHUB_PASSWORD", "DOCKER_EMAIL",
-		"DOCKER_PASSWORD", "DOCKER_USERNAME", "FIREBASE_TOKEN", "GH_TOKEN", "GITHUB_TOKEN",
-		"HEROKU_API_KEY", "NPM_AUTH_TOKEN", "NPM_TOKEN", "OPENAI_API_KEY", "OS_PASSWORD",
-		"OS_USERNAME", "POSTGRES_PASSWORD", "SLACK_TOKEN", "STRIPE_API_KEY", "VAULT_TOKEN",
-		NULL
+	static const struct secret_word known[] = {
+		SECRET_WORD("ACCESS_TOKEN"),       SECRET_WORD("APPLICATION_KEY"),
+		SECRET_WORD("APP_SECRET"),         SECRET_WORD("AUTH_TOKEN"),
+		SECRET_WORD("AWS_ACCESS_KEY_ID"),  SECRET_WORD("AWS_SECRET_ACCESS_KEY"),
+		SECRET_WORD("CF_PASSWORD"),        SECRET_WORD("CF_USERNAME"),
+		SECRET_WORD("CIRCLE_TOKEN"),       SECRET_WORD("CI_DEPLOY_PASSWORD"),
+		SECRET_WORD("CI_DEPLOY_USER"),     SECRET_WORD("DOCKERHUB_PASSWORD"),
+		SECRET_WORD("DOCKER_EMAIL"),       SECRET_WORD("DOCKER_PASSWORD"),
+		SECRET_WORD("DOCKER_USERNAME"),    SECRET_WORD("FIREBASE_TOKEN"),
+		SECRET_WORD("GH_TOKEN"),           SECRET_WORD("GITHUB_TOKEN"),
+		SECRET_WORD("HEROKU_API_KEY"),     SECRET_WORD("NPM_AUTH_TOKEN"),
+		SECRET_WORD("NPM_TOKEN"),          SECRET_WORD("OPENAI_API_KEY"),
+		SECRET_WORD("OS_PASSWORD"),        SECRET_WORD("OS_USERNAME"),
+		SECRET_WORD("POSTGRES_PASSWORD"),  SECRET_WORD("SLACK_TOKEN"),
+		SECRET_WORD("STRIPE_API_KEY"),     SECRET_WORD("VAULT_TOKEN"),
 	};
-	static const char *const parts[] = { "api_key", "client_key", "password", "private",
-					     "secret",  "token",      "username", NULL };
+	static const struct secret_word parts[] = {
+		SECRET_WORD("api_key"), SECRET_WORD("client_key"), SECRET_WORD("password"),
+		SECRET_WORD("private"), SECRET_WORD("secret"),     SECRET_WORD("token"),
+		SECRET_WORD("username"),
+	};
 	static const unsigned char part_first[256] = { ['a'] = 1, ['c'] = 1, ['p'] = 1,
 						       ['s'] = 1, ['t'] = 1, ['u'] = 1 };
 	/* the first letters of known[] (lower case): most names begin otherwise */
@@ -265,29 +282,29 @@ static int secret_name(const char *name)
 		['a'] = 1, ['c'] = 1, ['d'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
 		['n'] = 1, ['o'] = 1, ['p'] = 1, ['s'] = 1, ['v'] = 1,
 	};
+	size_t len = strlen(name);
 	int first = tolower((unsigned char)name[0]);
-	/* known[] is sorted and begins with upper-case letters: the scan ends past first */
-	for (size_t i = 0; known_first[(unsigned char)first] && known[i]; i++) {
-		int k = known[i][0] | 0x20;
+	/* known[] is sorted and begins with upper-case letters: the scan ends past first;
+	 * strcasecmp() finds equal only names of the same length */
+	for (size_t i = 0; known_first[(unsigned char)first] && i < KILN_ARRAY_SIZE(known); i++) {
+		int k = known[i].s[0] | 0x20;
 		if (k > first)
 			break;
-		if (k == first && strcasecmp(name, known[i]) == 0)
+		if (k == first && known[i].n == len && strcasecmp(name, known[i].s) == 0)
 			return 1;
 	}
 	char low[256];
-	size_t n = strlen(name);
-	if (n >= sizeof(low))
-		n = sizeof(low) - 1;
+	size_t n = len < sizeof(low) ? len : sizeof(low) - 1;
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)name[i]);
-	low[n] = 0;
-	/* a part anywhere in low: each position is compared with the parts that
+	/* a part anywhere in low[0..n): each position is compared with the parts that
 	 * begin with its byte, one pass instead of a strstr per part */
 	for (size_t i = 0; i < n; i++) {
 		if (!part_first[(unsigned char)low[i]])
 			continue;
-		for (size_t k = 0; parts[k]; k++)
-			if (parts[k][0] == low[i] && lint_str_has_prefix(low + i, parts[k]))
+		for (size_t k = 0; k < KILN_ARRAY_SIZE(parts); k++)
+			if (parts[k].s[0] == low[i] && parts[k].n <= n - i &&
+			    memcmp(low + i, parts[k].s, parts[k].n) == 0)
 				return 1;
 	}
 	return 0;
