@@ -56,6 +56,10 @@ static const struct rule_case cases[] = {
 	{ "DL3009", NF, "FROM a:1 AS build\nRUN apt-get update\nFROM b:1\nCOPY --from=build /x /x\n", NULL },
 	{ "DL3010", F, "FROM a:1\nCOPY app.tar.gz /tmp/\nRUN tar -xzf /tmp/app.tar.gz\n", NULL },
 	{ "DL3010", NF, "FROM a:1\nCOPY app.tar.gz /tmp/\nRUN ls /tmp/app.tar.gz\n", NULL },
+	/* an extension whose second byte is an archive's (.txt, .bzz) or not (.json, .) */
+	{ "DL3010", F, "FROM a:1\nCOPY a.Z /tmp/\nRUN tar -xf /tmp/a.Z\n", NULL },
+	{ "DL3010", NF, "FROM a:1\nCOPY a.txt a.bzz . /t/\nRUN tar -xf /t/a.txt /t/a.bzz\n", NULL },
+	{ "DL3010", NF, "FROM a:1\nCOPY a.json . /t/\nRUN tar -xf /t/a.json\n", NULL },
 	{ "DL3011", F, "FROM a:1\nEXPOSE 80 70000\n", NULL },
 	{ "DL3011", NF, "FROM a:1\nEXPOSE 80/tcp 8000-8010 $PORT\n", NULL },
 	{ "DL3012", F, "FROM a:1\nHEALTHCHECK CMD a\nHEALTHCHECK CMD b\n", NULL },

@@ -102,7 +102,13 @@ static int is_archive_name(const char *p)
 {
 	static const char *const ext[] = { ".tar", ".Z",   ".bz2", ".gz",  ".lz",  ".lzma", ".tZ", ".tb2",
 					   ".tbz", ".tbz2", ".tgz", ".tlz", ".tpz", ".txz",  ".xz",  NULL };
-	return lint_str_has_any_ext(p, ext);
+	/* the bytes after the dot of ext[]: most words (".", "/app", "x.json") have another */
+	static const unsigned char ext_second[256] = { ['t'] = 1, ['Z'] = 1, ['b'] = 1,
+						       ['g'] = 1, ['l'] = 1, ['x'] = 1 };
+	const char *dot = strrchr(p, '.');
+	if (!dot || !ext_second[(unsigned char)dot[1]])
+		return 0;
+	return lint_str_has_any_ext(dot, ext); /* dot is its own last dot */
 }
 
 static int extracts(const struct lint_sh_cmd *c, const char *archive)
