@@ -132,6 +132,9 @@ static const struct rule_case cases[] = {
 	{ "DL3043", NF, "FROM a:1\nONBUILD RUN x\n", NULL },
 	{ "DL3044", F, "FROM a:1\nENV A=1 B=$A\n", NULL },
 	{ "DL3044", NF, "FROM a:1\nENV A=1\nENV B=$A PATH=/x:$PATH C=${AB}\n", NULL },
+	/* one pair: its own value is never looked at */
+	{ "DL3044", NF, "FROM a:1\nENV A=$A\nENV B ${B}x\n", NULL },
+	{ "DL3044", F, "FROM a:1\nENV A=$A B=${A}\n", NULL },
 	{ "DL3045", F, "FROM a:1\nCOPY a.txt b/\n", NULL },
 	{ "DL3045", NF, "FROM a:1\nCOPY a.txt /b/\nWORKDIR /app\nCOPY . .\n", NULL },
 	{ "DL3045", NF, "FROM a:1 AS base\nWORKDIR /app\nFROM base\nCOPY . .\n", NULL },

@@ -212,7 +212,8 @@ static void dl3044(struct lint_file *f, size_t i, struct lint_set *defined)
 	const struct lint_instr *in = &f->instrs[i];
 	const struct kiln_df_node *n = in->node;
 	size_t np = n->n_args / 3;
-	for (size_t k = 0; k < np; k++) {
+	/* a key is looked for in the other pairs' values: one pair (most ENVs) has none */
+	for (size_t k = 0; np > 1 && k < np; k++) {
 		const char *key = lint_text(&n->args[3 * k]);
 		if (lint_set_has(defined, key, strlen(key)))
 			continue;
