@@ -29,19 +29,33 @@ struct hooks_data {
  */
 int lint_hub_name_valid(const char *ref)
 {
+	/* what a byte is to the scan below: most are none of these, one lookup each */
+	enum { HUB_REJECT = 1, HUB_SLASH, HUB_COLON };
+	static const unsigned char hub_byte[256] = {
+		['@'] = HUB_REJECT, ['A'] = HUB_REJECT, ['B'] = HUB_REJECT, ['C'] = HUB_REJECT,
+		['D'] = HUB_REJECT, ['E'] = HUB_REJECT, ['F'] = HUB_REJECT, ['G'] = HUB_REJECT,
+		['H'] = HUB_REJECT, ['I'] = HUB_REJECT, ['J'] = HUB_REJECT, ['K'] = HUB_REJECT,
+		['L'] = HUB_REJECT, ['M'] = HUB_REJECT, ['N'] = HUB_REJECT, ['O'] = HUB_REJECT,
+		['P'] = HUB_REJECT, ['Q'] = HUB_REJECT, ['R'] = HUB_REJECT, ['S'] = HUB_REJECT,
+		['T'] = HUB_REJECT, ['U'] = HUB_REJECT, ['V'] = HUB_REJECT, ['W'] = HUB_REJECT,
+		['X'] = HUB_REJECT, ['Y'] = HUB_REJECT, ['Z'] = HUB_REJECT, ['/'] = HUB_SLASH,
+		[':'] = HUB_COLON,
+	};
 	size_t len = strnlen(ref, 129), first_slash = 0;
 	if (len == 0 || len > 128 || kiln_ref_is_identifier(ref))
 		return 0;
 	const char *colon = NULL; /* the last ':' after the last '/' */
 	for (size_t i = 0; i < len; i++) {
-		char c = ref[i];
-		if (c == '@' || (c >= 'A' && c <= 'Z'))
+		unsigned char k = hub_byte[(unsigned char)ref[i]];
+		if (!k)
+			continue;
+		if (k == HUB_REJECT)
 			return 0;
-		if (c == '/') {
+		if (k == HUB_SLASH) {
 			if (!first_slash)
 				first_slash = i;
 			colon = NULL;
-		} else if (c == ':') {
+		} else {
 			colon = ref + i;
 		}
 	}
