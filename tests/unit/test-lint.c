@@ -222,6 +222,10 @@ static const struct rule_case cases[] = {
 	{ "KL1002", F, "FROM debian:12\nRUN apt-get install -y build-essential=1\n", NULL },
 	{ "KL1002", F, "FROM maven:3.9\nCOPY . .\nRUN mvn package\n", NULL },
 	{ "KL1002", NF, "FROM alpine:3.19\nRUN apk add --no-cache curl=1\n", NULL },
+	/* the build tools are looked up by first byte: the first, the last, none */
+	{ "KL1002", F, "FROM fedora:40\nRUN dnf install -y 'Development Tools'\n", NULL },
+	{ "KL1002", F, "FROM debian:12\nRUN apt-get install -y wget rustc=1\n", NULL },
+	{ "KL1002", NF, "FROM debian:12\nRUN apt-get install -y wget zip rust gc\n", NULL },
 	{ "KL1003", F, "FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n", NULL },
 	{ "KL1003", F, "FROM golang:1.22 AS b\nWORKDIR /s\nCOPY . .\nRUN go mod download\n", NULL },
 	{ "KL1003", F, "FROM python:3.12-slim\nWORKDIR /a\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n", NULL },

@@ -64,19 +64,21 @@ static int toolchain_image(const char *image, char *what, size_t what_len)
 /* Packages that are compilers or build tools. */
 static int build_package(const char *p)
 {
-	static const char *const names[] = { "build-essential", "build-base", "gcc", "g++", "make",
-					     "cmake", "clang", "musl-dev", "libc-dev", "libc6-dev",
-					     "autoconf", "automake", "libtool", "golang", "default-jdk",
-					     "openjdk-17-jdk", "openjdk-21-jdk", "maven", "gradle",
-					     "rustc", "cargo", "python3-dev", "python-dev", "gcc-c++",
-					     "nodejs-dev", "Development Tools", NULL };
+	/* sorted by first byte: the scan ends past the package's */
+	static const char *const names[] = {
+		"Development Tools", "autoconf", "automake", "build-base", "build-essential",
+		"cargo", "clang", "cmake", "default-jdk", "g++", "gcc", "gcc-c++", "golang",
+		"gradle", "libc-dev", "libc6-dev", "libtool", "make", "maven", "musl-dev",
+		"nodejs-dev", "openjdk-17-jdk", "openjdk-21-jdk", "python-dev", "python3-dev",
+		"rustc", NULL
+	};
 	char name[128];
 	size_t n = strcspn(p, "=<>~");
 	if (n >= sizeof(name))
 		return 0;
 	memcpy(name, p, n);
 	name[n] = 0;
-	for (size_t i = 0; names[i]; i++)
+	for (size_t i = 0; names[i] && (unsigned char)names[i][0] <= (unsigned char)name[0]; i++)
 		if (lint_str_eq(name, names[i]))
 			return 1;
 	return lint_str_has_suffix(name, "-dev") || lint_str_has_suffix(name, "-devel");
