@@ -189,6 +189,8 @@ static const struct rule_case cases[] = {
 	/* a part that ends the name, one cut short by its end, a known name one byte short */
 	{ "DL3064", F, "FROM a:1\nARG XTOKEN\n", NULL },
 	{ "DL3064", NF, "FROM a:1\nARG MY_TOKE\nARG GH_TOKE\nENV NPM_TOKE=1\n", NULL },
+	/* known names are found among those with their first letter: same length, not equal */
+	{ "DL3064", NF, "FROM a:1\nARG DOCKER_EMAIX\nARG AWS_ACCESS_KEY_IX\nARG Zz\n", NULL },
 	{ "DL3064", NF, "FROM a:1\nARG VERSION=1\nENV HOME=/x\n", NULL },
 	{ "DL3065", F, "FROM --platform=$TARGETPLATFORM a:1\n", NULL },
 	{ "DL3065", NF, "FROM --platform=$BUILDPLATFORM a:1\n", NULL },

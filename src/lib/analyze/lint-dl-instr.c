@@ -285,15 +285,19 @@ static int secret_name(const char *name)
 	};
 	size_t len = strlen(name);
 	int first = tolower((unsigned char)name[0]);
-	/* known[] is sorted and begins with upper-case letters: the scan ends past first;
-	 * strcasecmp() finds equal only names of the same length */
-	for (size_t i = 0; known_first[(unsigned char)first] && i < KILN_ARRAY_SIZE(known); i++) {
-		int k = known[i].s[0] | 0x20;
-		if (k > first)
-			break;
-		if (k == first && known[i].n == len && strcasecmp(name, known[i].s) == 0)
-			return 1;
+	/* known[] is sorted and begins with upper-case letters: the names that begin with
+	 * first are found by halves; strcasecmp() finds equal only names of one length */
+	size_t lo = 0, hi = known_first[(unsigned char)first] ? KILN_ARRAY_SIZE(known) : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((known[mid].s[0] | 0x20) < first)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	for (size_t i = lo; i < KILN_ARRAY_SIZE(known) && (known[i].s[0] | 0x20) == first; i++)
+		if (known[i].n == len && strcasecmp(name, known[i].s) == 0)
+			return 1;
 	char low[256];
 	size_t n = len < sizeof(low) ? len : sizeof(low) - 1;
 	for (size_t i = 0; i < n; i++)
