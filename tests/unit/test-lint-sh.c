@@ -137,6 +137,17 @@ int main(void)
 	TAP_OK(!lint_sh_is_operand(c, 5, vf) && lint_sh_is_operand(c, 6, vf) && lint_sh_is_operand(c, 8, vf),
 	       "operands skip flag values and follow --");
 	lint_sh_script_release(&s);
+	/* long flags: "--name=value", "--name value", a longer or shorter name is another */
+	const char *lf = "pip install --index-url=https://x --target /opt --no-cache-dir-x y";
+	TAP_OK(lint_sh_parse(lf, strlen(lf), &s, NULL) == 0 && s.n == 1, "parse long flags");
+	c = &s.cmds[0];
+	TAP_STR_EQ(lint_sh_flag_value(c, "index-url"), "https://x", "value of --index-url=");
+	TAP_STR_EQ(lint_sh_flag_value(c, "target"), "/opt", "value after --target");
+	TAP_OK(lint_sh_has_flag(c, "index-url") && lint_sh_has_flag(c, "target") &&
+		       !lint_sh_has_flag(c, "index") && !lint_sh_has_flag(c, "no-cache-dir") &&
+		       !lint_sh_flag_value(c, "no-cache-dir"),
+	       "a long flag is its whole name, before any '='");
+	lint_sh_script_release(&s);
 	/* "--" ends the flags of the wrapper and of the wrapped command alike */
 	t = "sudo -u x -- rm -- -f";
 	TAP_OK(lint_sh_parse(t, strlen(t), &s, NULL) == 0 && s.n == 2, "parse sudo -- rm");

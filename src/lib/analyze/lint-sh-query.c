@@ -37,6 +37,15 @@ int lint_sh_arg_is_flag(const struct lint_sh_cmd *c, size_t i)
 	return a[0] == '-' && a[1] && strcmp(a, "--") != 0;
 }
 
+/* For an argument "--NAME" or "--NAME=VALUE" whose NAME is flag[0..fl): where
+ * NAME ends (at '=' or the end); else NULL. */
+static const char *long_flag_end(const char *a, const char *flag, size_t fl)
+{
+	const char *eq = strchr(a + 2, '=');
+	size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+	return n == fl && memcmp(a + 2, flag, n) == 0 ? a + 2 + n : NULL;
+}
+
 int lint_sh_has_flag(const struct lint_sh_cmd *c, const char *flag)
 {
 	size_t fl = strlen(flag);
@@ -46,9 +55,7 @@ int lint_sh_has_flag(const struct lint_sh_cmd *c, const char *flag)
 		if (a[0] != '-' || !a[1])
 			continue;
 		if (a[1] == '-') {
-			const char *eq = strchr(a + 2, '=');
-			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-			if (n == fl && memcmp(a + 2, flag, n) == 0)
+			if (long_flag_end(a, flag, fl))
 				return 1;
 		} else if (fl == 1 && strchr(a + 1, flag[0])) {
 			return 1;
@@ -66,10 +73,11 @@ const char *lint_sh_flag_value(const struct lint_sh_cmd *c, const char *flag)
 		if (a[0] != '-' || !a[1])
 			continue;
 		if (a[1] == '-') {
-			const char *eq = strchr(a + 2, '=');
-			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-			if (n == fl && memcmp(a + 2, flag, n) == 0)
-				return eq ? eq + 1 : (i + 1 < c->argc ? c->argv[i + 1] : NULL);
+			const char *name_end = long_flag_end(a, flag, fl);
+			if (name_end && *name_end == '=')
+				return name_end + 1;
+			if (name_end)
+				return i + 1 < c->argc ? c->argv[i + 1] : NULL;
 		} else if (fl == 1) {
 			if (a[1] == flag[0] && a[2])
 				return a + 2;
