@@ -142,20 +142,13 @@ int lint_rules_buildkit(struct lint_file *f, struct kiln_error *err)
 {
 	struct hooks_data hd = { 0 };
 	struct kiln_df_hooks hooks = { .userdata = &hd, .reference_check = ref_check };
-	struct kiln_ignore_list list = KILN_IGNORE_LIST_INIT;
-	char *ignore_path = NULL;
-	if (f->opts->context_dir && access(f->opts->context_dir, F_OK) == 0) {
-		int r = kiln_ignore_load_for_build(f->opts->context_dir, f->opts->dockerfile_path, &list,
-						   &ignore_path, err);
+	if (f->opts->context_dir) {
+		int r = lint_context_load(f, err);
+		if (r >= 0)
+			r = lint_context_matcher(f, &hd.m, err);
 		if (r < 0)
 			return r;
-		if (ignore_path && list.patterns.len) {
-			r = kiln_ignore_matcher_new_list(&list, &hd.m, err);
-			if (r < 0) {
-				kiln_ignore_list_release(&list);
-				free(ignore_path);
-				return r;
-			}
+		if (hd.m) {
 			hooks.ignore_matches = ignore_match;
 			hooks.ignore_has_exceptions = kiln_ignore_matcher_has_exceptions(hd.m);
 		}
@@ -178,8 +171,5 @@ int lint_rules_buildkit(struct lint_file *f, struct kiln_error *err)
 				  "%s", res->error);
 	}
 	kiln_df_check_result_free(res);
-	kiln_ignore_matcher_free(hd.m);
-	kiln_ignore_list_release(&list);
-	free(ignore_path);
 	return r < 0 ? r : 0;
 }

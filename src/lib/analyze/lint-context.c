@@ -106,6 +106,16 @@ void lint_context_memo_init(struct lint_context_memo *m)
 	pthread_mutex_init(&m->lock, NULL);
 }
 
+static void context_dir_free(struct lint_context_dir *d)
+{
+	if (!d)
+		return;
+	free(d->dir);
+	kiln_ignore_list_release(&d->ignore);
+	free(d->ignore_path);
+	free(d);
+}
+
 void lint_context_memo_release(struct lint_context_memo *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
@@ -116,7 +126,137 @@ void lint_context_memo_release(struct lint_context_memo *m)
 	free(m->v);
 	m->v = NULL;
 	m->n = 0;
+	for (size_t i = 0; i < m->n_dirs; i++)
+		context_dir_free(m->dirs[i]);
+	free(m->dirs);
+	m->dirs = NULL;
+	m->n_dirs = 0;
 	pthread_mutex_destroy(&m->lock);
+}
+
+/* The directory's record, made on first use with whether it exists; the
+ * caller holds the memo's lock. */
+static int context_dir_get(struct lint_context_memo *m, const char *dir,
+			   struct lint_context_dir **ret, struct kiln_error *err)
+{
+	for (size_t i = 0; i < m->n_dirs; i++)
+		if (!strcmp(m->dirs[i]->dir, dir)) {
+			*ret = m->dirs[i];
+			return 0;
+		}
+	struct lint_context_dir **v = kiln_reallocarray(m->dirs, m->n_dirs + 1, sizeof(*v));
+	if (!v)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	m->dirs = v;
+	struct lint_context_dir *d = kiln_calloc(1, sizeof(*d));
+	if (d)
+		d->dir = kiln_strdup(dir);
+	if (!d || !d->dir) {
+		free(d);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	d->ignore = (struct kiln_ignore_list)KILN_IGNORE_LIST_INIT;
+	d->exists = access(dir, F_OK) == 0;
+	m->dirs[m->n_dirs++] = d;
+	*ret = d;
+	return 0;
+}
+
+/* DIR/.dockerignore, read once for the directory; the caller holds the lock. */
+static int context_dir_ignore(struct lint_context_dir *d, struct kiln_error *err)
+{
+	if (d->ignore_read)
+		return 0;
+	size_t dl = strlen(d->dir);
+	cleanup_free char *path = kiln_asprintf("%s%s.dockerignore", d->dir,
+						dl && d->dir[dl - 1] == '/' ? "" : "/");
+	if (!path)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	int r = kiln_ignore_load_file(path, &d->ignore, err);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		d->ignore_path = steal_ptr(&path);
+	d->ignore_read = 1;
+	return 0;
+}
+
+/*
+ * As kiln_ignore_load_for_build(): DOCKERFILE.dockerignore wins over
+ * CONTEXT/.dockerignore. The context's side is the memo's, shared by the
+ * files of the directory.
+ */
+int lint_context_load(struct lint_file *f, struct kiln_error *err)
+{
+	if (f->ctx_loaded)
+		return 0;
+	struct lint_context_memo *m = f->ctx_memo;
+	struct lint_context_dir *d = NULL;
+	pthread_mutex_lock(&m->lock);
+	int r = context_dir_get(m, f->opts->context_dir, &d, err);
+	pthread_mutex_unlock(&m->lock);
+	if (r < 0)
+		return r;
+	if (!d->exists) {
+		f->ctx_loaded = 1;
+		return 0;
+	}
+	const char *df = f->opts->dockerfile_path;
+	if (df && *df) {
+		cleanup_free char *own = kiln_asprintf("%s.dockerignore", df);
+		if (!own)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		r = kiln_ignore_load_file(own, &f->own_ignore, err);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			f->own_ignore_path = steal_ptr(&own);
+			f->ignore = &f->own_ignore;
+			f->ignore_path = f->own_ignore_path;
+		}
+	}
+	if (!f->ignore_path) {
+		pthread_mutex_lock(&m->lock);
+		r = context_dir_ignore(d, err);
+		pthread_mutex_unlock(&m->lock);
+		if (r < 0)
+			return r;
+		if (d->ignore_path) {
+			f->ignore = &d->ignore;
+			f->ignore_path = d->ignore_path;
+		}
+	}
+	f->ctx_dir = d;
+	f->ctx_loaded = 1;
+	return 0;
+}
+
+int lint_context_matcher(struct lint_file *f, struct kiln_ignore_matcher **ret,
+			 struct kiln_error *err)
+{
+	*ret = NULL;
+	if (!f->ignore || !f->ignore->patterns.len)
+		return 0;
+	if (!f->ignore_matcher) {
+		int r = kiln_ignore_matcher_new_list(f->ignore, &f->ignore_matcher, err);
+		if (r < 0)
+			return r;
+	}
+	*ret = f->ignore_matcher;
+	return 0;
+}
+
+void lint_context_release(struct lint_file *f)
+{
+	kiln_ignore_matcher_free(f->ignore_matcher);
+	f->ignore_matcher = NULL;
+	kiln_ignore_list_release(&f->own_ignore);
+	free(f->own_ignore_path);
+	f->own_ignore_path = NULL;
+	f->ignore = NULL;
+	f->ignore_path = NULL;
+	f->ctx_dir = NULL;
+	f->ctx_loaded = 0;
 }
 
 struct kiln_lint_cache *kiln_lint_cache_new(void)
@@ -174,105 +314,139 @@ static void memo_add(struct lint_context_memo *m, const char *dir, const char *i
 	m->v[m->n++] = e;
 }
 
-int lint_rules_context(struct lint_file *f, struct kiln_error *err)
+/* what the Dockerfile author should not send, present at the top of the context */
+static const char *const suspects[] = { ".git", "node_modules", ".env", NULL };
+
+/* The context's root, opened on first need (`*root` -1 until then). */
+static int root_open(const struct lint_file *f, int *root, struct kiln_error *err)
 {
-	const char *dir = f->opts->context_dir;
-	if (!context_copies(f))
+	if (*root >= 0)
 		return 0;
-	int root = -1;
-	int r = kiln_ignore_open_root(dir, &root, err);
-	if (r < 0)
-		return kiln_error_prefix(err, r, "build context %s", dir);
-	struct kiln_ignore_list list = KILN_IGNORE_LIST_INIT;
-	char *ignore_path = NULL;
-	r = kiln_ignore_load_for_build(dir, f->opts->dockerfile_path, &list, &ignore_path, err);
-	if (r < 0) {
-		close(root);
-		return r;
+	int r = kiln_ignore_open_root(f->opts->context_dir, root, err);
+	return r < 0 ? kiln_error_prefix(err, r, "build context %s", f->opts->context_dir) : 0;
+}
+
+/* Which suspects the context holds (bit i: suspects[i]), looked at once per directory. */
+static int context_suspects(struct lint_file *f, int *root, unsigned *ret, struct kiln_error *err)
+{
+	struct lint_context_dir *d = f->ctx_dir;
+	int r = 0;
+	pthread_mutex_lock(&f->ctx_memo->lock);
+	if (!d->suspects_known) {
+		r = root_open(f, root, err);
+		for (size_t i = 0; r >= 0 && suspects[i]; i++) {
+			struct stat st;
+			if (fstatat(*root, suspects[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+				d->suspects |= 1u << i;
+		}
+		d->suspects_known = r >= 0;
 	}
-	/* what the Dockerfile author should not send, present at the top of the context */
-	static const char *const suspects[] = { ".git", "node_modules", ".env", NULL };
-	struct kiln_strv present = KILN_STRV_INIT;
+	*ret = d->suspects;
+	pthread_mutex_unlock(&f->ctx_memo->lock);
+	return r;
+}
+
+/* KL1004 and KL1005: suspects the context holds that no ignore file excludes. */
+static int unexcluded_suspects(struct lint_file *f, unsigned present, struct kiln_error *err)
+{
+	struct kiln_ignore_matcher *m = NULL;
+	int r = lint_context_matcher(f, &m, err);
+	if (r < 0)
+		return r;
+	struct kiln_buf miss = KILN_BUF_INIT;
+	size_t n_present = 0;
 	for (size_t i = 0; suspects[i]; i++) {
-		struct stat st;
-		if (fstatat(root, suspects[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    kiln_strv_push(&present, suspects[i]) < 0)
+		if (!(present & (1u << i)))
+			continue;
+		n_present++;
+		int ex = m ? kiln_ignore_matches_or_parent(m, suspects[i], strlen(suspects[i]), NULL, err)
+			   : 0;
+		if (ex < 0) {
+			kiln_buf_release(&miss);
+			return ex;
+		}
+		if (!ex && kiln_buf_addf(&miss, "%s%s", miss.len ? ", " : "", suspects[i]) < 0)
 			f->nomem = 1;
 	}
-	struct kiln_ignore_matcher *m = NULL;
-	if (ignore_path && list.patterns.len)
-		r = kiln_ignore_matcher_new_list(&list, &m, err);
-	if (r >= 0 && present.len) {
-		struct kiln_buf miss = KILN_BUF_INIT;
-		for (size_t i = 0; i < present.len && r >= 0; i++) {
-			int ex = m ? kiln_ignore_matches_or_parent(m, present.items[i],
-								   strlen(present.items[i]), NULL, err)
-				   : 0;
-			if (ex < 0) {
-				r = ex;
-				break;
-			}
-			if (!ex && kiln_buf_addf(&miss, "%s%s", miss.len ? ", " : "", present.items[i]) < 0)
-				f->nomem = 1;
-		}
-		if (r >= 0 && miss.len && !ignore_path)
-			lint_emit(f, "KL1004", -1, 1,
-				  "there is no .dockerignore, so the build sends %s with the context: add a "
-				  ".dockerignore that excludes %s",
-				  miss.buf, present.len > 1 ? "them" : "it");
-		else if (r >= 0 && miss.len)
-			lint_emit(f, "KL1005", -1, 1,
-				  "%s does not exclude %s, which the context holds: add %s",
-				  ignore_path, miss.buf, strchr(miss.buf, ',') ? "these entries" : "the entry");
-		kiln_buf_release(&miss);
-	}
-	kiln_ignore_matcher_free(m);
-	kiln_strv_release(&present);
+	if (miss.len && !f->ignore_path)
+		lint_emit(f, "KL1004", -1, 1,
+			  "there is no .dockerignore, so the build sends %s with the context: add a "
+			  ".dockerignore that excludes %s",
+			  miss.buf, n_present > 1 ? "them" : "it");
+	else if (miss.len)
+		lint_emit(f, "KL1005", -1, 1, "%s does not exclude %s, which the context holds: add %s",
+			  f->ignore_path, miss.buf, strchr(miss.buf, ',') ? "these entries" : "the entry");
+	kiln_buf_release(&miss);
+	return 0;
+}
+
+static void note_truncated(struct lint_file *f)
+{
+	lint_note(f,
+		  "the build context has more than %d entries; only the first were searched for "
+		  "secret files",
+		  KILN_LINT_CONTEXT_MAX_ENTRIES);
+}
+
+/* KL1007: walk the context once per directory and ignore file, for secret files. */
+static int secret_files(struct lint_file *f, int *root, struct kiln_error *err)
+{
+	static const struct kiln_ignore_list no_patterns = KILN_IGNORE_LIST_INIT;
+	const char *dir = f->opts->context_dir;
+	int r = 0;
 	/* held through the walk: files that share a context walk it once */
-	if (f->ctx_memo)
-		pthread_mutex_lock(&f->ctx_memo->lock);
-	const struct lint_context_walk *known =
-		r >= 0 ? memo_find(f->ctx_memo, dir, ignore_path) : NULL;
+	pthread_mutex_lock(&f->ctx_memo->lock);
+	const struct lint_context_walk *known = memo_find(f->ctx_memo, dir, f->ignore_path);
 	if (known) {
 		if (known->truncated)
-			lint_note(f,
-				  "the build context has more than %d entries; only the first were "
-				  "searched for secret files",
-				  KILN_LINT_CONTEXT_MAX_ENTRIES);
+			note_truncated(f);
 		kl1007(f, &known->found);
-	} else if (r >= 0) {
+	} else if ((r = root_open(f, root, err)) >= 0) {
+		const struct kiln_ignore_list *il = f->ignore ? f->ignore : &no_patterns;
 		struct kiln_ignore_filter *flt = NULL;
 		struct kiln_ignore_filter_opt fo = {
-			.exclude = (const char *const *)list.patterns.items,
-			.n_exclude = list.patterns.len,
-			.exclude_lines = list.lines,
-			.exclude_source = list.source,
+			.exclude = (const char *const *)il->patterns.items,
+			.n_exclude = il->patterns.len,
+			.exclude_lines = il->lines,
+			.exclude_source = il->source,
 		};
-		r = kiln_ignore_filter_new(root, &fo, &flt, err);
+		r = kiln_ignore_filter_new(*root, &fo, &flt, err);
 		if (r >= 0) {
 			struct secret_walk w = { .found = KILN_STRV_INIT };
 			struct kiln_ignore_walk_opts wo = { .filters = &flt, .n_filters = 1,
 							    .ctx = f->opts->ctx };
-			r = kiln_ignore_walk(root, &wo, on_entry, &w, err);
+			r = kiln_ignore_walk(*root, &wo, on_entry, &w, err);
 			if (r == -KILN_ELIMIT && w.truncated) {
 				kiln_error_release(err);
 				r = 0;
-				lint_note(f, "the build context has more than %d entries; only the first were "
-					     "searched for secret files",
-					  KILN_LINT_CONTEXT_MAX_ENTRIES);
+				note_truncated(f);
 			}
 			if (r >= 0) {
 				kl1007(f, &w.found);
-				memo_add(f->ctx_memo, dir, ignore_path, &w);
+				memo_add(f->ctx_memo, dir, f->ignore_path, &w);
 			}
 			kiln_strv_release(&w.found);
 			kiln_ignore_filter_free(flt);
 		}
 	}
-	if (f->ctx_memo)
-		pthread_mutex_unlock(&f->ctx_memo->lock);
-	kiln_ignore_list_release(&list);
-	free(ignore_path);
-	close(root);
-	return r < 0 ? r : 0;
+	pthread_mutex_unlock(&f->ctx_memo->lock);
+	return r;
+}
+
+int lint_rules_context(struct lint_file *f, struct kiln_error *err)
+{
+	if (!context_copies(f))
+		return 0;
+	int r = lint_context_load(f, err);
+	if (r < 0)
+		return r;
+	cleanup_close int root = -1;
+	if (!f->ctx_dir) /* it does not exist: fail as opening it does */
+		return root_open(f, &root, err);
+	unsigned present = 0;
+	if ((r = context_suspects(f, &root, &present, err)) < 0)
+		return r;
+	if (present && (r = unexcluded_suspects(f, present, err)) < 0)
+		return r;
+	return secret_files(f, &root, err);
 }

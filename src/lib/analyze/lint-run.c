@@ -674,6 +674,7 @@ static void release_file(struct lint_file *f)
 	lint_model_release(f);
 	kiln_df_ast_free(f->ast);
 	f->ast = NULL;
+	lint_context_release(f);
 	free(f->owned);
 	f->owned = NULL;
 	f->data = NULL;

@@ -56,6 +56,12 @@ int kiln_ignore_read_all(const char *data, size_t len, const char *source,
 			 struct kiln_ignore_list *ret, struct kiln_error *err);
 
 /**
+ * Read the ignore file `path` if it exists: 1 when read (`ret` holds its
+ * patterns), 0 when there is no such file, <0 on a read or parse error.
+ */
+int kiln_ignore_load_file(const char *path, struct kiln_ignore_list *ret, struct kiln_error *err);
+
+/**
  * Find and read the ignore file of a build as BuildKit does: the
  * Dockerfile's own path plus ".dockerignore" (build/app.Dockerfile ->
  * build/app.Dockerfile.dockerignore) wins over <context>/.dockerignore.

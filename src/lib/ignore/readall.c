@@ -124,9 +124,9 @@ int kiln_ignore_read_all(const char *data, size_t len, const char *source,
 	return 0;
 }
 
-/* Read `path` if it exists: 1 read, 0 absent, <0 error. */
-static int try_read(const char *path, struct kiln_ignore_list *ret, struct kiln_error *err)
+int kiln_ignore_load_file(const char *path, struct kiln_ignore_list *ret, struct kiln_error *err)
 {
+	*ret = (struct kiln_ignore_list)KILN_IGNORE_LIST_INIT;
 	cleanup_free char *data = NULL;
 	size_t len = 0;
 	struct kiln_error e = KILN_ERROR_INIT;
@@ -154,7 +154,7 @@ int kiln_ignore_load_for_build(const char *context_dir, const char *dockerfile,
 		cleanup_free char *own = kiln_asprintf("%s.dockerignore", dockerfile);
 		if (!own)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		r = try_read(own, ret, err);
+		r = kiln_ignore_load_file(own, ret, err);
 		if (r < 0)
 			return r;
 		if (r > 0) {
@@ -167,7 +167,7 @@ int kiln_ignore_load_for_build(const char *context_dir, const char *dockerfile,
 					       dl && context_dir[dl - 1] == '/' ? "" : "/");
 	if (!ctx)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	r = try_read(ctx, ret, err);
+	r = kiln_ignore_load_file(ctx, ret, err);
 	if (r < 0)
 		return r;
 	if (r > 0)
