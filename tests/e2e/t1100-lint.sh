@@ -221,6 +221,33 @@ test_expect_success 'context rules over many files of one context: each file its
 	test_grep "\.env" msg && test_grep id_rsa msg
 '
 
+test_expect_success 'context rules over many files: each directory and ignore file its own answer' '
+	mkdir -p ctxa/.git ctxb/node_modules && printf "KEY=1\n" >ctxa/.env &&
+	printf ".git\n" >ctxa/.dockerignore &&
+	for d in ctxa ctxb; do
+		i=0 && while [ $i -lt 20 ]; do
+			printf "FROM alpine:3.20\nCOPY . /app\n" >$d/d$i.Dockerfile && i=$((i + 1)) || exit 1
+		done || exit 1
+	done &&
+	printf "FROM alpine:3.20\nCOPY . /app\n" >ctxa/own.Dockerfile &&
+	printf ".git\n.env\n" >ctxa/own.Dockerfile.dockerignore &&
+	test_might_fail kiln lint --no-shellcheck -f json ctxa/*.Dockerfile ctxb/*.Dockerfile >out.json &&
+	jq -r ".[] | select(.code | test(\"KL100[45]\")) | \"\(.file) \(.code) \(.message)\"" \
+		out.json | sort >got &&
+	: >expect &&
+	for f in ctxa/*.Dockerfile ctxb/*.Dockerfile; do
+		test_might_fail kiln lint --no-shellcheck -f json $f >one.json &&
+		jq -r ".[] | select(.code | test(\"KL100[45]\")) | \"\(.file) \(.code) \(.message)\"" \
+			one.json >>expect || exit 1
+	done &&
+	sort expect >expect.sorted && test_cmp expect.sorted got &&
+	grep -c "^ctxa/d[0-9]*.Dockerfile KL1005 ctxa/.dockerignore does not exclude .env," got >n &&
+	echo 20 >want && test_cmp want n &&
+	grep -c "^ctxb/d[0-9]*.Dockerfile KL1004 .*sends node_modules" got >n &&
+	test_cmp want n &&
+	! grep -q "^ctxa/own" got
+'
+
 test_expect_success SHELLCHECK 'ShellCheck findings come back at their Dockerfile lines' '
 	mkdir sc && cd sc &&
 	printf "FROM debian:12\nUSER 1000\nRUN echo \$1\nRUN <<EOF\nset -e\nls \$HOME/\$2\nEOF\nSHELL [\"/bin/bash\", \"-c\"]\nRUN [[ -n \$3 ]] && echo \$3\n" >Dockerfile &&
