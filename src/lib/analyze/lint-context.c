@@ -203,10 +203,16 @@ int lint_context_load(struct lint_file *f, struct kiln_error *err)
 	}
 	const char *df = f->opts->dockerfile_path;
 	if (df && *df) {
-		cleanup_free char *own = kiln_asprintf("%s.dockerignore", df);
+		size_t dl = strlen(df);
+		cleanup_free char *own = kiln_malloc(dl + sizeof(".dockerignore"));
 		if (!own)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		r = kiln_ignore_load_file(own, &f->own_ignore, err);
+		memcpy(mempcpy(own, df, dl), ".dockerignore", sizeof(".dockerignore"));
+		/* most Dockerfiles have none: tell so without an error message made and dropped */
+		int fd = open(own, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		r = fd < 0 && errno == ENOENT ? 0 : kiln_ignore_load_file(own, &f->own_ignore, err);
 		if (r < 0)
 			return r;
 		if (r > 0) {
