@@ -268,6 +268,19 @@ test_expect_success SHELLCHECK 'several files share ShellCheck; findings go to t
 	test_cmp expect got
 '
 
+test_expect_success SHELLCHECK 'ShellCheck findings keep their fingerprints beside other files' '
+	mkdir scfp && cd scfp &&
+	cp "$KILN_SOURCE_ROOT/bench/lint/corpus/official-db-style.Dockerfile" X && cp X Y &&
+	test_might_fail kiln lint --no-context -f json X >alone.json &&
+	test_might_fail kiln lint --no-context -f json X Y >both.json &&
+	jq -r ".[] | select(.code | startswith(\"SC\")) | \"\(.line) \(.code) \(.fingerprint)\"" \
+		alone.json >alone &&
+	jq -r ".[] | select((.code | startswith(\"SC\")) and .file == \"X\") |
+		\"\(.line) \(.code) \(.fingerprint)\"" both.json >both &&
+	test "$(wc -l <alone)" -gt 3 &&
+	test_cmp alone both
+'
+
 test_expect_success SHELLCHECK 'many scripts of one dialect: each finding once, at its file and line' '
 	mkdir scp && cd scp &&
 	i=0 && while [ $i -lt 40 ]; do

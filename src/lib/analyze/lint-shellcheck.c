@@ -266,6 +266,56 @@ static int sc_wait(const struct lint_opts_view *ov, struct sc_run *run, char **r
 	return 0;
 }
 
+/* A ShellCheck comment on a job's script. */
+struct comment {
+	const struct job *job;
+	json_t *c;
+	long line; /* in the script, 1-based */
+	long col;
+	long long code;
+	size_t k; /* its place in ShellCheck's output */
+};
+
+/*
+ * ShellCheck's order of comments depends on the other scripts of the run; a
+ * file's findings go out in its own order (script, line, column, code), so
+ * that their fingerprints, which count repeats of a message in order, do not
+ * change with the files linted beside it.
+ */
+static int comment_cmp(const void *a, const void *b)
+{
+	const struct comment *x = a, *y = b;
+	if (x->job != y->job)
+		return x->job < y->job ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
+static void emit_comment(const struct comment *cm)
+{
+	const struct job *j = cm->job;
+	struct lint_file *f = j->f;
+	const struct lint_instr *in = &f->instrs[j->instr];
+	const char *level = json_string_value(json_object_get(cm->c, "level"));
+	const char *msg = json_string_value(json_object_get(cm->c, "message"));
+	int dl = in->line, dc = 1;
+	if (in->script_heredoc) {
+		dl = in->script_line + (int)cm->line - 1;
+		dc = (int)cm->col;
+	}
+	enum kiln_lint_severity sev = KILN_LINT_WARNING;
+	if (level && kiln_lint_severity_parse(level, &sev, NULL) < 0)
+		sev = KILN_LINT_WARNING;
+	char rule[32];
+	snprintf(rule, sizeof(rule), "SC%lld", cm->code);
+	lint_emit_sev(f, rule, (int)j->instr, dl, dc, sev, msg);
+}
+
 static void map_findings(const char *json, const struct job *jobs, size_t n)
 {
 	json_error_t je;
@@ -276,15 +326,19 @@ static void map_findings(const char *json, const struct job *jobs, size_t n)
 		json_decref(root);
 		return;
 	}
+	size_t nc = json_array_size(comments), m = 0;
+	struct comment *v = kiln_calloc(nc ? nc : 1, sizeof(*v));
+	if (!v) {
+		for (size_t i = 0; i < n; i++)
+			jobs[i].f->nomem = 1;
+		json_decref(root);
+		return;
+	}
 	size_t k;
 	json_t *c;
 	json_array_foreach(comments, k, c) {
 		const char *file = json_string_value(json_object_get(c, "file"));
-		const char *level = json_string_value(json_object_get(c, "level"));
 		const char *msg = json_string_value(json_object_get(c, "message"));
-		json_int_t code = json_integer_value(json_object_get(c, "code"));
-		json_int_t line = json_integer_value(json_object_get(c, "line"));
-		json_int_t col = json_integer_value(json_object_get(c, "column"));
 		if (!file || !msg)
 			continue;
 		const struct job *j = NULL;
@@ -293,23 +347,20 @@ static void map_findings(const char *json, const struct job *jobs, size_t n)
 				j = &jobs[i];
 		if (!j)
 			continue;
-		struct lint_file *f = j->f;
-		const struct lint_instr *in = &f->instrs[j->instr];
-		long sl = (long)line - j->prefix_lines; /* 1-based line in the script */
+		long sl = (long)json_integer_value(json_object_get(c, "line")) - j->prefix_lines;
 		if (sl < 1)
 			continue;
-		int dl = in->line, dc = 1;
-		if (in->script_heredoc) {
-			dl = in->script_line + (int)sl - 1;
-			dc = (int)col;
-		}
-		enum kiln_lint_severity sev = KILN_LINT_WARNING;
-		if (level && kiln_lint_severity_parse(level, &sev, NULL) < 0)
-			sev = KILN_LINT_WARNING;
-		char rule[32];
-		snprintf(rule, sizeof(rule), "SC%lld", (long long)code);
-		lint_emit_sev(f, rule, (int)j->instr, dl, dc, sev, msg);
+		v[m++] = (struct comment){ .job = j,
+					   .c = c,
+					   .line = sl,
+					   .col = (long)json_integer_value(json_object_get(c, "column")),
+					   .code = (long long)json_integer_value(json_object_get(c, "code")),
+					   .k = k };
 	}
+	qsort(v, m, sizeof(*v), comment_cmp);
+	for (size_t i = 0; i < m; i++)
+		emit_comment(&v[i]);
+	free(v);
 	json_decref(root);
 }
 
