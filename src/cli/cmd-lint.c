@@ -170,7 +170,8 @@ static char *dir_of(const char *path)
 	return kiln_strndup(path, (size_t)(sl - path));
 }
 
-/* Files linted together: all of a batch share one ShellCheck process per dialect. */
+/* Files linted together: all of a batch share one ShellCheck process per dialect, and tty
+ * output is written batch by batch. */
 #define LINT_BATCH 64
 
 struct input_set {
@@ -234,32 +235,6 @@ static int read_one(struct cli_env *env, const char *path, struct input_set *set
 	return 0;
 }
 
-/*
- * Lint in[0..n) into reps; a batch that fails is linted file by file so that
- * the error names its file. Returns the number of files that failed.
- */
-static size_t lint_batch(struct cli_env *env, const struct kiln_lint_input *in, size_t n,
-			 const struct kiln_lint_opts *opts, struct kiln_lint_report **reps,
-			 size_t *n_reps)
-{
-	struct kiln_error err = KILN_ERROR_INIT;
-	if (kiln_lint_run_many(in, n, opts, reps + *n_reps, &err) == 0) {
-		*n_reps += n;
-		return 0;
-	}
-	kiln_error_release(&err);
-	size_t failed = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (kiln_lint_run_many(&in[i], 1, opts, reps + *n_reps, &err) == 0) {
-			(*n_reps)++;
-			continue;
-		}
-		cli_report(env, &err);
-		failed++;
-	}
-	return failed;
-}
-
 struct report_set {
 	struct kiln_lint_report **items;
 	size_t n;
@@ -306,6 +281,37 @@ static int write_reports(struct cli_env *env, struct output *o, struct report_se
 	for (size_t i = 0; i < reps->n; i++)
 		kiln_lint_report_free(reps->items[i]);
 	reps->n = 0;
+	return 0;
+}
+
+/* The linter's groups of reports: failures reported, reports kept, and for
+ * tty written out at once. */
+struct groups {
+	struct cli_env *env;
+	struct output *o;
+	struct report_set *reps;
+	int stream;
+	int failed;	  /* a file could not be linted */
+	int write_failed; /* reported already */
+};
+
+static int take_group(void *ud, size_t first, struct kiln_lint_report **reps,
+		      struct kiln_error *errs, size_t n)
+{
+	(void)first;
+	struct groups *g = ud;
+	for (size_t i = 0; i < n; i++) {
+		if (reps[i]) {
+			g->reps->items[g->reps->n++] = reps[i];
+			continue;
+		}
+		cli_report(g->env, &errs[i]);
+		g->failed = 1;
+	}
+	if (g->stream && write_reports(g->env, g->o, g->reps) < 0) {
+		g->write_failed = 1;
+		return -KILN_EIO;
+	}
 	return 0;
 }
 
@@ -413,17 +419,17 @@ static int run_lint(struct cli_env *env, struct kiln_strv *pos)
 			    .threshold = cfg.no_fail ? KILN_LINT_NONE : cfg.failure_threshold };
 	/* tty lines are written batch by batch: findings show as they come and a
 	 * run keeps one batch's reports; the other formats are one document */
-	int stream = fmt == KILN_LINT_FORMAT_TTY;
-	for (size_t i = 0; i < inputs.n; i += LINT_BATCH) {
-		size_t k = inputs.n - i < LINT_BATCH ? inputs.n - i : LINT_BATCH;
-		if (lint_batch(env, inputs.items + i, k, &opts, reps.items, &reps.n))
-			unreadable = 1;
-		if (stream && write_reports(env, &o, &reps) < 0)
-			return CLI_EXIT_FAIL;
-	}
-	if (write_reports(env, &o, &reps) < 0)
+	struct groups g = { .env = env, .o = &o, .reps = &reps,
+			    .stream = fmt == KILN_LINT_FORMAT_TTY };
+	if (kiln_lint_run_stream(inputs.items, inputs.n, LINT_BATCH, &opts,
+				 take_group, &g, &err) < 0) {
+		if (!g.write_failed)
+			cli_report(env, &err);
 		return CLI_EXIT_FAIL;
-	if (unreadable)
+	}
+	if (!g.stream && write_reports(env, &o, &reps) < 0)
+		return CLI_EXIT_FAIL;
+	if (unreadable || g.failed)
 		return CLI_EXIT_USAGE;
 	return o.reached ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

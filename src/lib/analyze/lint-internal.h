@@ -211,6 +211,13 @@ void lint_rules_dl_pkg(struct lint_file *f);    /* lint-dl-pkg.c: package manage
 void lint_rules_dl_instr(struct lint_file *f);  /* lint-dl-instr.c: other instructions */
 void lint_rules_dl_labels(struct lint_file *f); /* lint-labels.c */
 void lint_rules_kiln(struct lint_file *f);      /* lint-kiln.c */
+/* One file's steps (lint-run.c): everything but ShellCheck (a file that does
+ * not parse gets KL0001), then its report made, then what linting it took
+ * freed (again is a no-op). */
+int lint_file_prepare(struct lint_file *f, struct kiln_error *err);
+int lint_file_finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln_error *err);
+void lint_file_release(struct lint_file *f);
+
 int lint_rules_context(struct lint_file *f, struct kiln_error *err); /* lint-context.c */
 /* Find the file's build context and ignore file (once; lint-context.c). */
 int lint_context_load(struct lint_file *f, struct kiln_error *err);

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +8,6 @@
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
 #include "base/arena.h"
-#include "base/ctx.h"
 #include "base/digest.h"
 #include "base/fs.h"
 #include "dockerfile/ast.h"
@@ -627,7 +624,7 @@ static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 	return 0;
 }
 
-static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln_error *err)
+int lint_file_finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln_error *err)
 {
 	if (f->ast)
 		inline_pragmas(f);
@@ -663,8 +660,7 @@ static int finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln
 	return 0;
 }
 
-/* What linting a file took, once its report is made; again is a no-op. */
-static void release_file(struct lint_file *f)
+void lint_file_release(struct lint_file *f)
 {
 	free(f->raw);
 	f->raw = NULL;
@@ -680,8 +676,7 @@ static void release_file(struct lint_file *f)
 	f->data = NULL;
 }
 
-/* Everything but ShellCheck and finish(); a file that does not parse gets KL0001. */
-static int lint_prepare(struct lint_file *f, struct kiln_error *err)
+int lint_file_prepare(struct lint_file *f, struct kiln_error *err)
 {
 	int r;
 	if (!f->data && f->path) {
@@ -714,210 +709,6 @@ static int lint_prepare(struct lint_file *f, struct kiln_error *err)
 	if (f->opts->context_dir && (r = lint_rules_context(f, err)) < 0)
 		return kiln_error_prefix(err, r, "%s", f->filename);
 	return 0;
-}
-
-struct batch {
-	struct lint_file *files;
-	struct kiln_lint_opts *opts; /* per file: the shared options with its context */
-	struct kiln_lint_report **reps;
-	size_t n;
-	struct lint_context_memo contexts; /* without opts->cache */
-	struct kiln_df_graph_defaults *df_defaults; /* read-only while the threads run */
-};
-
-static void batch_release(struct batch *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		release_file(&b->files[i]);
-		kiln_lint_report_free(b->reps[i]);
-	}
-	free(b->files);
-	free(b->opts);
-	free(b->reps);
-	lint_context_memo_release(&b->contexts);
-	kiln_df_graph_defaults_free(b->df_defaults);
-}
-
-/*
- * Files of a batch are linted by one thread per CPU (the caller's included),
- * each taking the next file: they share nothing but the context memo, which
- * has its lock. Small batches stay on the caller's thread.
- */
-#define LINT_FILES_PER_THREAD 8
-#define LINT_MAX_THREADS 8
-
-enum lint_phase {
-	PHASE_PREPARE = 1 << 0,
-	PHASE_FINISH = 1 << 1,
-};
-
-struct pool {
-	struct batch *b;
-	unsigned phases;
-	atomic_size_t next;
-	atomic_int failed;
-	pthread_mutex_t lock; /* guards r and err */
-	int r;
-	struct kiln_error err; /* the first failure */
-};
-
-static int lint_one(struct batch *b, size_t i, unsigned phases, struct kiln_error *err)
-{
-	int r = 0;
-	if (phases & PHASE_PREPARE)
-		r = lint_prepare(&b->files[i], err);
-	if (r >= 0 && (phases & PHASE_FINISH)) {
-		r = finish(&b->files[i], b->reps[i], err);
-		/* on the thread that linted it: the caller would free the batch alone */
-		if (r >= 0)
-			release_file(&b->files[i]);
-	}
-	return r;
-}
-
-static void *pool_work(void *arg)
-{
-	struct pool *p = arg;
-	struct kiln_error e = KILN_ERROR_INIT;
-	while (!atomic_load_explicit(&p->failed, memory_order_relaxed)) {
-		size_t i = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
-		if (i >= p->b->n)
-			break;
-		int r = lint_one(p->b, i, p->phases, &e);
-		if (r >= 0)
-			continue;
-		pthread_mutex_lock(&p->lock);
-		if (p->r >= 0) {
-			p->r = r;
-			kiln_error_move(&p->err, &e);
-		}
-		pthread_mutex_unlock(&p->lock);
-		kiln_error_release(&e);
-		atomic_store(&p->failed, 1);
-	}
-	return NULL;
-}
-
-static size_t pool_threads(size_t n)
-{
-	size_t t = kiln_cpus(LINT_MAX_THREADS);
-	if (t > n / LINT_FILES_PER_THREAD)
-		t = n / LINT_FILES_PER_THREAD;
-	return t ? t : 1;
-}
-
-/* Run `phases` over every file of the batch, the caller's thread taking its
- * share (all of it when the batch is small); the first failure stops the rest. */
-static int batch_phases(struct batch *b, unsigned phases, struct kiln_error *err)
-{
-	size_t want = pool_threads(b->n);
-	struct pool p = { .b = b, .phases = phases, .err = KILN_ERROR_INIT };
-	atomic_init(&p.next, 0);
-	atomic_init(&p.failed, 0);
-	pthread_mutex_init(&p.lock, NULL);
-	pthread_t tids[LINT_MAX_THREADS];
-	size_t started = 0;
-	/* a thread that cannot start leaves its share to the others */
-	while (started + 1 < want && kiln_thread_start(&tids[started], pool_work, &p) == 0)
-		started++;
-	pool_work(&p);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	pthread_mutex_destroy(&p.lock);
-	if (p.r < 0)
-		kiln_error_move(err, &p.err);
-	return p.r;
-}
-
-static int batch_run(struct batch *b, struct kiln_error *err)
-{
-	int shellcheck = b->n && b->opts[0].shellcheck;
-	int r = batch_phases(b, shellcheck ? PHASE_PREPARE : PHASE_PREPARE | PHASE_FINISH, err);
-	if (r < 0 || !shellcheck)
-		return r;
-	struct lint_file **parsed = kiln_calloc(b->n, sizeof(*parsed));
-	if (!parsed)
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	size_t np = 0;
-	for (size_t i = 0; i < b->n; i++)
-		if (b->files[i].ast)
-			parsed[np++] = &b->files[i];
-	r = lint_shellcheck(parsed, np, err);
-	free(parsed);
-	if (r < 0)
-		return r;
-	return batch_phases(b, PHASE_FINISH, err);
-}
-
-int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
-		       const struct kiln_lint_opts *opts, struct kiln_lint_report **ret,
-		       struct kiln_error *err)
-{
-	static const struct kiln_lint_opts no_opts;
-	if (!opts)
-		opts = &no_opts;
-	struct batch b = { 0 };
-	lint_context_memo_init(&b.contexts);
-	b.files = kiln_calloc(n ? n : 1, sizeof(*b.files));
-	b.opts = kiln_calloc(n ? n : 1, sizeof(*b.opts));
-	b.reps = kiln_calloc(n ? n : 1, sizeof(*b.reps));
-	if (!b.files || !b.opts || !b.reps) {
-		batch_release(&b);
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	}
-	/* the BuildKit checks' predefined args: the same for every file */
-	struct kiln_df_graph_opts go = { .build_args = opts->build_args,
-					 .n_build_args = opts->n_build_args };
-	int r = kiln_df_graph_defaults_new(&go, &b.df_defaults, err);
-	if (r < 0) {
-		batch_release(&b);
-		return r;
-	}
-	for (size_t i = 0; i < n; i++, b.n++) {
-		const char *name = in[i].filename ? in[i].filename : "Dockerfile";
-		b.opts[i] = *opts;
-		b.opts[i].context_dir = in[i].context_dir;
-		b.opts[i].dockerfile_path = in[i].dockerfile_path;
-		/* the report and its file name in one block (kiln_lint_report_free knows) */
-		size_t nl = strlen(name);
-		b.reps[i] = kiln_calloc(1, sizeof(*b.reps[i]) + nl + 1);
-		if (b.reps[i])
-			b.reps[i]->file = memcpy(b.reps[i] + 1, name, nl + 1);
-		if (!b.reps[i]) {
-			b.n++;
-			batch_release(&b);
-			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		}
-		b.files[i] = (struct lint_file){ .filename = name,
-						 .data = in[i].data,
-						 .path = in[i].path,
-						 .len = in[i].len,
-						 .cfg = opts->config,
-						 .opts = &b.opts[i],
-						 .notes = &b.reps[i]->notes,
-						 .ctx_memo = opts->cache ? &opts->cache->memo
-									 : &b.contexts,
-						 .df_defaults = b.df_defaults };
-	}
-	r = batch_run(&b, err);
-	if (r < 0) {
-		batch_release(&b);
-		return r;
-	}
-	for (size_t i = 0; i < n; i++)
-		ret[i] = steal_ptr(&b.reps[i]);
-	batch_release(&b);
-	return 0;
-}
-
-int kiln_lint_run(const char *data, size_t len, const char *filename,
-		  const struct kiln_lint_opts *opts, struct kiln_lint_report **ret,
-		  struct kiln_error *err)
-{
-	struct kiln_lint_input in = { .data = data, .len = len, .filename = filename,
-				      .context_dir = opts ? opts->context_dir : NULL,
-				      .dockerfile_path = opts ? opts->dockerfile_path : NULL };
-	return kiln_lint_run_many(&in, 1, opts, ret, err);
 }
 
 void kiln_lint_report_free(struct kiln_lint_report *r)

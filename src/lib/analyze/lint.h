@@ -260,6 +260,28 @@ int kiln_lint_run_many(const struct kiln_lint_input *in, size_t n,
 		       const struct kiln_lint_opts *opts, struct kiln_lint_report **ret,
 		       struct kiln_error *err) __attribute__((warn_unused_result));
 
+/**
+ * Takes the reports of inputs [first, first + n), in input order: reps[i] is
+ * the caller's to free (kiln_lint_report_free), or NULL when that input
+ * failed, errs[i] saying why (released after the call). A negative return
+ * stops the run, which returns it.
+ */
+typedef int (*kiln_lint_group_fn)(void *ud, size_t first, struct kiln_lint_report **reps,
+				  struct kiln_error *errs, size_t n);
+
+/**
+ * kiln_lint_run_many() with the reports handed to `fn` group by group (of
+ * `group` inputs; 0: one group), each as soon as it is complete, and each
+ * file failing on its own. Without ShellCheck one pool of threads lints
+ * every input while the caller's thread hands the groups over; with it, the
+ * groups are linted one after the other, one ShellCheck process per dialect
+ * and group. Errors: -KILN_ENOMEM, a ShellCheck run that cannot start, or
+ * fn's; the groups before it were handed over.
+ */
+int kiln_lint_run_stream(const struct kiln_lint_input *in, size_t n, size_t group,
+			 const struct kiln_lint_opts *opts, kiln_lint_group_fn fn, void *ud,
+			 struct kiln_error *err) __attribute__((warn_unused_result));
+
 /** Whether any finding of the reports reaches `threshold` (never for NONE/IGNORE... see docs). */
 int kiln_lint_reaches(const struct kiln_lint_report *const *reps, size_t n,
 		      enum kiln_lint_severity threshold);
