@@ -2,11 +2,14 @@
 /* kiln lint's JSON and SARIF output: string escaping (byte by byte and eight
  * bytes at a time, invalid UTF-8 replaced) and SARIF laid out as jansson lays it out. */
 #include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "analyze/lint.h"
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/decimal.h"
 #include "tap.h"
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629), 0 if none starts there. */
@@ -266,8 +269,31 @@ static void test_tty(void)
 	}
 }
 
+/* kiln_decimal against printf at the edges of long long. */
+static void test_decimal(void)
+{
+	static const long long values[] = { 0, 1, -1, 9, 10, -10, 99, 100, 2147483647LL,
+					    -2147483648LL, LLONG_MAX, LLONG_MIN, LLONG_MIN + 1 };
+	size_t same = 0;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char buf[KILN_DECIMAL_MAX], want[32];
+		char *p = kiln_decimal(buf + sizeof(buf), values[i]);
+		snprintf(want, sizeof(want), "%lld", values[i]);
+		if ((size_t)(buf + sizeof(buf) - p) == strlen(want) && !memcmp(p, want, strlen(want)))
+			same++;
+		else
+			tap_diag("kiln_decimal(%s) differs", want);
+	}
+	char ubuf[KILN_DECIMAL_MAX];
+	char *u = kiln_decimal_u(ubuf + sizeof(ubuf), ULLONG_MAX);
+	TAP_OK(same == sizeof(values) / sizeof(values[0]) &&
+		       (size_t)(ubuf + sizeof(ubuf) - u) == 20 && !memcmp(u, "18446744073709551615", 20),
+	       "decimal numbers as printf writes them, LLONG_MIN and ULLONG_MAX included");
+}
+
 int main(void)
 {
+	test_decimal();
 	/* every ASCII byte, starting at each offset of an eight-byte word */
 	char all[160];
 	for (size_t off = 0; off < 8; off++) {

@@ -3,6 +3,7 @@
 
 #include "analyze/lint.h"
 #include "base/alloc.h"
+#include "base/decimal.h"
 #include "lint-json.h"
 
 /* Rendering findings for people (tty) and for CI systems (json, SARIF,
@@ -34,14 +35,7 @@ static int line_of(const struct kiln_lint_finding *f)
 /* Decimal digits of v at the end of num[16]; returns where they start. */
 static char *fmt_int(char num[16], int v)
 {
-	char *p = num + 16;
-	unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10));
-	if (v < 0)
-		*--p = '-';
-	return p;
+	return kiln_decimal(num + 16, v);
 }
 
 static int add_int(struct kiln_buf *b, int v)

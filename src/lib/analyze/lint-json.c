@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/decimal.h"
 #include "base/gotext.h"
 
 #define BYTES_OF(c) (0x0101010101010101ULL * (c))
@@ -187,13 +188,7 @@ void lint_json_str(struct lint_json *j, const char *key, const char *v)
 
 void lint_json_int(struct lint_json *j, const char *key, long long v)
 {
-	char num[24], *p = num + sizeof(num);
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10));
-	if (v < 0)
-		*--p = '-';
+	char num[KILN_DECIMAL_MAX], *p = kiln_decimal(num + sizeof(num), v);
 	start_value(j, key);
 	add(j, p, (size_t)(num + sizeof(num) - p));
 }
