@@ -56,7 +56,9 @@ struct lint_stage {
 };
 
 struct lint_raw {
-	char *rule; /* rule and message: lint_file.strings' */
+	char *rule; /* rule and message: lint_file.strings', or static (the table's code,
+		     * a message without conversions) */
+	const struct kiln_lint_rule_info *ri; /* the rule's entry, or NULL (ShellCheck's) */
 	int line;
 	int end_line;
 	int col;
@@ -140,6 +142,7 @@ struct lint_file {
 	struct lint_raw *raw;
 	size_t n_raw, raw_alloc;
 	struct kiln_arena *strings; /* the findings' strings, until the report takes them */
+	const struct kiln_lint_rule_info *last_ri; /* of the last finding: rules emit in runs */
 	struct kiln_strv *notes;
 	struct lint_context_memo *ctx_memo; /* shared by a batch or a cache */
 	/* the build context and ignore file, found by lint_context_load() */
@@ -196,7 +199,7 @@ struct lint_imgref {
 int lint_imgref_parse(const char *ref, struct lint_imgref *ret);
 void lint_imgref_release(struct lint_imgref *r);
 
-/* Emitting (lint-run.c). */
+/* Emitting (lint-run.c). fmt: a string literal (a message without conversions is kept as is). */
 void lint_emit(struct lint_file *f, const char *rule, int instr, int line,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, int col,

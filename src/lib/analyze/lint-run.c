@@ -30,7 +30,18 @@ static struct kiln_arena *strings_arena(struct lint_file *f)
 	return f->strings;
 }
 
-/* Record a finding whose message is in f->strings. */
+/* The table's entry of `rule`: the last finding's again when it names it too. */
+static const struct kiln_lint_rule_info *rule_info(struct lint_file *f, const char *rule)
+{
+	const struct kiln_lint_rule_info *ri = f->last_ri;
+	if (ri && (ri->code == rule || lint_str_eq(ri->code, rule)))
+		return ri;
+	if ((ri = kiln_lint_rule_find(rule)))
+		f->last_ri = ri;
+	return ri;
+}
+
+/* Record a finding whose message is in f->strings (or static). */
 static void emit_msg(struct lint_file *f, const char *rule, int instr, int line, int col,
 		     enum kiln_lint_severity sev, char *msg)
 {
@@ -49,11 +60,13 @@ static void emit_msg(struct lint_file *f, const char *rule, int instr, int line,
 		f->raw_alloc = n;
 	}
 	struct lint_raw *r = &f->raw[f->n_raw];
+	const struct kiln_lint_rule_info *ri = rule_info(f, rule);
 	*r = (struct lint_raw){ .line = line, .end_line = line, .col = col > 0 ? col : 1, .instr = instr,
-				.sev = sev, .sev_set = (int)sev != -1 };
+				.sev = sev, .sev_set = (int)sev != -1, .ri = ri };
 	if (instr >= 0 && (size_t)instr < f->n_instrs)
 		r->end_line = f->instrs[instr].end_line > line ? f->instrs[instr].end_line : line;
-	r->rule = kiln_arena_strndup_packed(f->strings, rule, strlen(rule));
+	/* a rule of the table is named by the table's static string, which nobody writes */
+	r->rule = ri ? (char *)ri->code : kiln_arena_strndup_packed(f->strings, rule, strlen(rule));
 	r->message = msg;
 	if (!r->rule) {
 		f->nomem = 1;
@@ -115,9 +128,10 @@ struct msg_piece {
  * "%.*s" (up to 8), the pieces put in place: 1 and the message, 0 when
  * printf has to do it, -1 out of memory. Most messages with arguments are
  * texts with a name, a line number or two in them; these conversions give
- * what printf gives.
+ * what printf gives. `borrow`: a format without conversions, a string
+ * literal, is the message itself (no copy).
  */
-static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, char **ret)
+static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, int borrow, char **ret)
 {
 	struct msg_piece pc[2 * MSG_MAX_ARGS + 1];
 	char num[MSG_MAX_ARGS][24]; /* an integer's digits end at num[k] + 24 */
@@ -181,6 +195,10 @@ static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, char
 	va_end(ap1);
 	if (!plain)
 		return 0;
+	if (borrow && n_args == 0) {
+		*ret = (char *)fmt; /* static, never written: the report frees only its arena */
+		return 1;
+	}
 	char *m = msg_alloc(a, total), *o = m;
 	if (!m)
 		return -1;
@@ -193,12 +211,15 @@ static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, char
 	return 1;
 }
 
-/* A message in the arena a (NULL: a heap string): formatted once on the stack when it fits. */
-static char *format_msg(struct kiln_arena *a, const char *fmt, va_list ap)
+/*
+ * A message in the arena a (NULL: a heap string): formatted once on the stack when it fits;
+ * borrow: see format_simple().
+ */
+static char *format_msg(struct kiln_arena *a, const char *fmt, va_list ap, int borrow)
 {
 	/* most messages are a fixed text or a few strings and numbers: no printf for those */
 	char *m = NULL;
-	int simple = format_simple(a, fmt, ap, &m);
+	int simple = format_simple(a, fmt, ap, borrow, &m);
 	if (simple)
 		return simple > 0 ? m : NULL;
 	char small[512];
@@ -225,7 +246,7 @@ void lint_emit(struct lint_file *f, const char *rule, int instr, int line, const
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = format_msg(a, fmt, ap);
+	char *msg = format_msg(a, fmt, ap, 1); /* fmt: a literal (see the callers) */
 	va_end(ap);
 	if (!msg) {
 		f->nomem = 1;
@@ -238,7 +259,7 @@ void lint_note(struct lint_file *f, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = format_msg(NULL, fmt, ap);
+	char *msg = format_msg(NULL, fmt, ap, 0); /* freed by the notes */
 	va_end(ap);
 	if (!msg) {
 		f->nomem = 1;
@@ -579,15 +600,9 @@ static unsigned occurrence(struct occurrences *o, const struct kiln_lint_finding
 static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 			   struct occurrences *occ, struct kiln_lint_report *rep, struct kiln_error *err)
 {
-	const char *prev_rule = NULL; /* rules often emit several findings in a row */
-	const struct kiln_lint_rule_info *prev_ri = NULL;
 	for (size_t i = 0; i < f->n_raw; i++) {
 		struct lint_raw *r = &f->raw[i];
-		int same = prev_rule && !strcmp(prev_rule, r->rule);
-		const struct kiln_lint_rule_info *ri =
-			same ? prev_ri : kiln_lint_rule_find(r->rule);
-		prev_rule = r->rule;
-		prev_ri = ri;
+		const struct kiln_lint_rule_info *ri = r->ri; /* looked up by emit_msg() */
 		enum kiln_lint_family fam = family_of(r->rule, ri);
 		if (cfg_ignored(f->cfg, r->rule))
 			continue;
