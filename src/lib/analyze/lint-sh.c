@@ -54,6 +54,13 @@ struct parser {
 	int nomem;
 };
 
+/* No state of word_role() is pending: a word after a command's first is an argument. */
+static inline int plain_state(const struct parser *p)
+{
+	return !(p->redirect_pending | p->heredoc_pending | p->skip_header | p->n_case |
+		 p->test_skip | p->func_pending);
+}
+
 static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth,
 		      int wrapped);
 
@@ -709,8 +716,17 @@ static void run_parser(struct parser *p)
 			continue;
 		size_t start = p->wend;
 		unsigned fl = read_word(p);
-		if (!p->nomem)
-			handle_word(p, p->wbuf + start, p->wend - start, fl, 1);
+		if (p->nomem)
+			break;
+		if (p->n_words && p->n_words < p->words_alloc && p->wend < p->wcap &&
+		    plain_state(p)) {
+			/* an argument (most words): kept with its NUL, as handle_word() would */
+			p->wbuf[p->wend++] = '\0';
+			p->wflags[p->n_words] = fl;
+			p->words[p->n_words++] = p->wbuf + start;
+			continue;
+		}
+		handle_word(p, p->wbuf + start, p->wend - start, fl, 1);
 	}
 	end_command(p, SEP_END);
 }
@@ -874,16 +890,16 @@ static void look_inside(struct parser *p, const char *name, char **argv, size_t 
 		if (strcmp(name, "runuser") != 0)
 			return;
 	}
-	/* the first bytes of the wrappers' names */
-	static const unsigned char wrapper_first[256] = {
-		['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
-		['i'] = 1, ['n'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['x'] = 1,
+	/* 1 + the index in wrappers[] of the first name that begins with the byte (0: none) */
+	static const unsigned char wrapper_start[256] = {
+		['b'] = 1,  ['c'] = 2,  ['d'] = 4,  ['e'] = 5,  ['f'] = 8,  ['g'] = 9,
+		['i'] = 10, ['n'] = 11, ['r'] = 13, ['s'] = 14, ['t'] = 17, ['x'] = 19,
 	};
-	if (!wrapper_first[(unsigned char)name[0]])
+	size_t w0 = wrapper_start[(unsigned char)name[0]];
+	if (!w0)
 		return;
-	for (size_t w = 0; w < KILN_ARRAY_SIZE(wrappers); w++) {
-		unsigned char first = (unsigned char)wrappers[w].name[0];
-		if (first > (unsigned char)name[0])
+	for (size_t w = w0 - 1; w < KILN_ARRAY_SIZE(wrappers); w++) {
+		if (wrappers[w].name[0] != name[0])
 			return; /* past the names that begin as name does */
 		if (!str_eq(name, wrappers[w].name))
 			continue;
