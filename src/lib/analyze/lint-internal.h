@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "analyze/lint.h"
@@ -136,6 +137,7 @@ struct lint_file {
 	 * stage the previous stage of the same name (or -1) */
 	int *name_slots;
 	size_t name_cap;
+	uint64_t name_firsts; /* bit c & 63: some stage's name begins with byte c */
 	int *prev_same_name;
 	const struct kiln_lint_config *cfg;
 	const struct kiln_lint_opts *opts;

@@ -198,11 +198,13 @@ static void name_add(struct lint_file *f, size_t s)
 	size_t i = name_slot(f, f->stages[s].name);
 	f->prev_same_name[s] = f->name_slots[i];
 	f->name_slots[i] = (int)s;
+	f->name_firsts |= 1ULL << (f->stages[s].name[0] & 63); /* lower case already */
 }
 
 int lint_stage_by_name(const struct lint_file *f, const char *name, size_t before)
 {
-	if (!name || !*name || !f->name_cap)
+	/* most names asked about are images, which begin as no stage's name does: no hash */
+	if (!name || !*name || !(f->name_firsts >> (tolower((unsigned char)*name) & 63) & 1))
 		return -1;
 	int s = f->name_slots[name_slot(f, name)];
 	while (s >= 0 && (size_t)s >= before)
@@ -613,5 +615,6 @@ void lint_model_release(struct lint_file *f)
 	f->stages = NULL;
 	f->name_slots = f->prev_same_name = NULL;
 	f->name_cap = 0;
+	f->name_firsts = 0;
 	f->n_instrs = f->n_stages = 0;
 }
