@@ -33,10 +33,11 @@ static int declared(const struct df_state *s, const char *k)
 	return 0;
 }
 
+/* `k` and `v` live in the model, the AST or the graph's arena, as the list does: not copied */
 static int set_env(struct df_state *s, const char *k, const char *v, int from_arg,
 		   struct kiln_error *err)
 {
-	int r = kiln_shell_envlist_set(s->env, k, v, err);
+	int r = kiln_shell_envlist_set_borrowed(s->env, k, v, err);
 	if (r < 0)
 		return r;
 	if (df_set_get(&s->arg_env, k) != from_arg && df_set_put(&s->arg_env, k, from_arg) < 0)
@@ -331,7 +332,7 @@ static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 		if (value && !v[i].value)
 			return df_oom(err);
 		if (value && !non_env_arg(d->key)) {
-			int r = set_env(s, d->key, value, 1, err);
+			int r = set_env(s, d->key, v[i].value, 1, err);
 			if (r < 0)
 				return r;
 		}

@@ -134,7 +134,8 @@ int df_default_args(struct df_graph *gr, const char *target, struct kiln_error *
 	/* the rest is in gr->global already (df_defaults_use); TARGETSTAGE comes
 	 * after them, as in BuildKit's list */
 	const char *ov = kiln_shell_envlist_get(gr->build_args, "TARGETSTAGE");
-	return kiln_shell_envlist_set(gr->global, "TARGETSTAGE", ov ? ov : target, err);
+	/* the build args and the target outlive the walk, whose arena holds gr->global */
+	return kiln_shell_envlist_set_borrowed(gr->global, "TARGETSTAGE", ov ? ov : target, err);
 }
 
 /* buildMetaArgs: the global ARGs in order, build args replacing defaults */
@@ -165,7 +166,11 @@ int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_
 				}
 				value = res.word;
 			}
-			if (value && (r = kiln_shell_envlist_set(args, d->key, value, err)) < 0)
+			/* `args` is in the walk's arena: borrow all but the expansion freed here */
+			if (value && (r = value == res.word
+						  ? kiln_shell_envlist_set(args, d->key, value, err)
+						  : kiln_shell_envlist_set_borrowed(args, d->key, value,
+										    err)) < 0)
 				return r;
 			if (declared && kiln_strv_find(declared, d->key) < 0 &&
 			    kiln_strv_push(declared, d->key) < 0)

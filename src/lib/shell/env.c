@@ -134,8 +134,17 @@ static int entry_fill(const struct kiln_shell_envlist *l, struct entry *e, const
 	return 0;
 }
 
+/* `value` and `name` (NUL-terminated at nlen) as they are: the caller keeps them alive */
+static void entry_borrow(struct entry *e, const char *name, uint32_t hash, const char *value)
+{
+	e->name = (char *) name;
+	e->value = (char *) value;
+	e->shared = 1;
+	e->hash = hash;
+}
+
 static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, const char *value,
-		 struct kiln_error *err)
+		 int borrow, struct kiln_error *err)
 {
 	if (l->nslots == 0 || (l->len + 1) * 2 > l->nslots) {
 		if (rehash(l, l->nslots ? l->nslots * 2 : 16) < 0)
@@ -146,7 +155,9 @@ static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, co
 	if (*slot) {
 		/* the new value may point into the old entry: fill first, then free */
 		struct entry *e = &l->e[*slot - 1], ne;
-		if (entry_fill(l, &ne, name, nlen, h, value) < 0)
+		if (borrow)
+			entry_borrow(&ne, name, h, value);
+		else if (entry_fill(l, &ne, name, nlen, h, value) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		if (!e->shared)
 			free(e->name);
@@ -164,7 +175,9 @@ static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, co
 		l->e = ne;
 		l->alloc = na;
 	}
-	if (entry_fill(l, &l->e[l->len], name, nlen, h, value) < 0)
+	if (borrow)
+		entry_borrow(&l->e[l->len], name, h, value);
+	else if (entry_fill(l, &l->e[l->len], name, nlen, h, value) < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	l->len++;
 	*slot = l->len;
@@ -207,15 +220,21 @@ int kiln_shell_envlist_copy_shared_in(struct kiln_arena *a, const struct kiln_sh
 int kiln_shell_envlist_set(struct kiln_shell_envlist *l, const char *name, const char *value,
 			   struct kiln_error *err)
 {
-	return set_n(l, name, strlen(name), value, err);
+	return set_n(l, name, strlen(name), value, 0, err);
+}
+
+int kiln_shell_envlist_set_borrowed(struct kiln_shell_envlist *l, const char *name,
+				    const char *value, struct kiln_error *err)
+{
+	return set_n(l, name, strlen(name), value, 1, err);
 }
 
 int kiln_shell_envlist_put(struct kiln_shell_envlist *l, const char *entry, struct kiln_error *err)
 {
 	const char *eq = strchr(entry, '=');
 	if (!eq)
-		return set_n(l, entry, strlen(entry), "", err);
-	return set_n(l, entry, (size_t)(eq - entry), eq + 1, err);
+		return set_n(l, entry, strlen(entry), "", 0, err);
+	return set_n(l, entry, (size_t)(eq - entry), eq + 1, 0, err);
 }
 
 const char *kiln_shell_envlist_get(const struct kiln_shell_envlist *l, const char *name)

@@ -102,6 +102,14 @@ int kiln_shell_envlist_put(struct kiln_shell_envlist *l, const char *entry, stru
 /** Set `name` to `value` (copies both). */
 int kiln_shell_envlist_set(struct kiln_shell_envlist *l, const char *name, const char *value,
 			   struct kiln_error *err) __attribute__((warn_unused_result));
+/**
+ * The same without copying: `name` and `value` are kept as they are and
+ * must outlive the list (and every copy of it); for a walk's lists whose
+ * strings live in its arena or in a model that outlives it.
+ */
+int kiln_shell_envlist_set_borrowed(struct kiln_shell_envlist *l, const char *name,
+				    const char *value, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 /** The value of `name`, or NULL when unset. */
 const char *kiln_shell_envlist_get(const struct kiln_shell_envlist *l, const char *name);
 /** Distinct names, in the order they were first set. */
