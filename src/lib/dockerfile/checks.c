@@ -137,9 +137,13 @@ struct kiln_df_lint {
 	size_t n, alloc;
 	size_t *seen; /* open addressing over w: index + 1, 0 = empty */
 	size_t seen_cap;
-	struct kiln_strv called; /* rules that reported, for error=true */
+	/* rules that reported, in the order they first did, for error=true */
+	unsigned char called[DF_RULE_MAX_];
+	size_t n_called;
+	uint32_t called_mask;
 	const char *file;
 };
+_Static_assert(DF_RULE_MAX_ <= 32, "called_mask holds a bit per rule");
 
 static size_t trim_left(const char *s, size_t n)
 {
@@ -259,7 +263,10 @@ static int scope_config(const struct kiln_df_node *node, struct lint_config *c)
 		size_t no, nl, vo, vl;
 		/* "#" and the text up to a NUL byte in it, as "#%.*s" printed it */
 		size_t tl = strnlen(t->str, t->len);
-		cleanup_free char *line = kiln_malloc(tl + 2);
+		/* most comments are short: the heap only for a long one */
+		char small[256];
+		cleanup_free char *big = tl + 2 > sizeof(small) ? kiln_malloc(tl + 2) : NULL;
+		char *line = tl + 2 > sizeof(small) ? big : small;
 		if (!line)
 			return -KILN_ENOMEM;
 		line[0] = '#';
@@ -314,22 +321,32 @@ static int kept(const struct kiln_df_lint *l, const struct lint_config *scope, e
 }
 
 /* Warnings already reported, by rule, lines and message: a file with thousands of them must
- * not compare each new one with all before it. */
-static uint64_t warning_hash(const struct kiln_df_check_warning *w)
+ * not compare each new one with all before it. The message is read eight bytes a step. */
+static uint64_t warning_hash(const struct kiln_df_check_warning *w, size_t len)
 {
+	const uint64_t prime = 1099511628211ULL;
 	uint64_t h = 1469598103934665603ULL;
-	h = (h ^ (uint64_t) (uintptr_t) w->rule) * 1099511628211ULL;
-	h = (h ^ (uint64_t) (unsigned) w->line) * 1099511628211ULL;
-	h = (h ^ (uint64_t) (unsigned) w->end_line) * 1099511628211ULL;
-	for (const char *p = w->message; *p; p++)
-		h = (h ^ (unsigned char) *p) * 1099511628211ULL;
-	return h;
+	h = (h ^ (uint64_t) (uintptr_t) w->rule) * prime;
+	h = (h ^ (uint64_t) (unsigned) w->line) * prime;
+	h = (h ^ (uint64_t) (unsigned) w->end_line) * prime;
+	h = (h ^ len) * prime;
+	const char *m = w->message;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v;
+		memcpy(&v, m + i, 8);
+		h = (h ^ v) * prime;
+	}
+	for (; i < len; i++)
+		h = (h ^ (unsigned char) m[i]) * prime;
+	return h ^ (h >> 29); /* the slot is the low bits: fold the high ones in */
 }
 
-static size_t *seen_slot(struct kiln_df_lint *l, const struct kiln_df_check_warning *w)
+static size_t *seen_slot(struct kiln_df_lint *l, const struct kiln_df_check_warning *w,
+			 size_t len)
 {
 	size_t mask = l->seen_cap - 1;
-	for (size_t i = (size_t) warning_hash(w) & mask;; i = (i + 1) & mask) {
+	for (size_t i = (size_t) warning_hash(w, len) & mask;; i = (i + 1) & mask) {
 		size_t k = l->seen[i];
 		if (!k)
 			return &l->seen[i];
@@ -350,55 +367,72 @@ static int seen_grow(struct kiln_df_lint *l)
 	l->seen = n;
 	l->seen_cap = cap;
 	for (size_t i = 0; i < l->n; i++)
-		*seen_slot(l, &l->w[i]) = i + 1;
+		*seen_slot(l, &l->w[i], strlen(l->w[i].message)) = i + 1;
 	return 0;
 }
 
 /*
- * The message: the rules' formats hold only %s (and maybe %%), which this
- * copies without the printf machinery; any other format goes to it.
+ * The message, in one allocation of its exact length: the rules' formats
+ * hold only %s (and maybe %%), which this copies without the printf
+ * machinery; any other format (or more than it has room for) goes to it.
  */
-static int format_message(struct kiln_buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-static int format_message(struct kiln_buf *b, const char *fmt, va_list ap)
+static char *format_message(const char *fmt, va_list ap, size_t *ret_len)
+	__attribute__((format(printf, 1, 0)));
+static char *format_message(const char *fmt, va_list ap, size_t *ret_len)
 {
-	for (const char *p = fmt; (p = strchr(p, '%')); p += 2)
-		if (p[1] != 's' && p[1] != '%')
-			return kiln_buf_vaddf(b, fmt, ap);
-	/* the length first (at most this: "%%" is one byte), so one allocation */
-	size_t total = strlen(fmt);
-	va_list count;
-	va_copy(count, ap);
-	for (const char *p = fmt; (p = strchr(p, '%')); p += 2)
-		if (p[1] == 's') {
-			const char *s = va_arg(count, const char *);
-			total += s ? strlen(s) : 6;
+	enum { MAX_CONV = 8 };
+	const char *conv[MAX_CONV], *arg[MAX_CONV];
+	size_t alen[MAX_CONV], n = 0, pct = 0;
+	for (const char *p = fmt; (p = strchr(p, '%')); p += 2) {
+		if ((p[1] != 's' && p[1] != '%') || n == MAX_CONV) {
+			struct kiln_buf b = KILN_BUF_INIT;
+			char *msg = kiln_buf_vaddf(&b, fmt, ap) >= 0 ? kiln_buf_detach(&b, ret_len)
+								     : NULL;
+			kiln_buf_release(&b);
+			return msg;
 		}
-	va_end(count);
-	int r = kiln_buf_grow(b, total);
-	for (const char *p = fmt; r >= 0 && *p;) {
-		const char *q = strchr(p, '%');
-		if (!q)
-			return kiln_buf_addstr(b, p);
-		if ((r = kiln_buf_add(b, p, (size_t) (q - p))) < 0)
-			break;
-		if (q[1] == 's') {
-			const char *s = va_arg(ap, const char *);
-			r = kiln_buf_addstr(b, s ? s : "(null)"); /* as glibc prints it */
-		} else {
-			r = kiln_buf_addch(b, '%');
-		}
-		p = q + 2;
+		pct += p[1] == '%';
+		conv[n++] = p;
 	}
-	return r;
+	size_t flen = strlen(fmt), total = flen - 2 * n + pct;
+	for (size_t i = 0; i < n; i++) {
+		if (conv[i][1] != 's')
+			continue;
+		arg[i] = va_arg(ap, const char *);
+		if (!arg[i])
+			arg[i] = "(null)"; /* as glibc prints it */
+		alen[i] = strlen(arg[i]);
+		total += alen[i];
+	}
+	char *msg = kiln_malloc(total + 1), *o = msg;
+	if (!msg)
+		return NULL;
+	const char *p = fmt;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(o, p, (size_t) (conv[i] - p));
+		o += conv[i] - p;
+		if (conv[i][1] == 's') {
+			memcpy(o, arg[i], alen[i]);
+			o += alen[i];
+		} else {
+			*o++ = '%';
+		}
+		p = conv[i] + 2;
+	}
+	memcpy(o, p, (size_t) (fmt + flen - p) + 1);
+	*ret_len = total;
+	return msg;
 }
 
 int df_lint_format(struct kiln_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = format_message(b, fmt, ap);
+	size_t len;
+	char *msg = format_message(fmt, ap, &len);
 	va_end(ap);
+	int r = msg ? kiln_buf_add(b, msg, len) : -KILN_ENOMEM;
+	free(msg);
 	return r;
 }
 
@@ -417,11 +451,9 @@ int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_
 		return 0;
 	va_list ap;
 	va_start(ap, fmt);
-	struct kiln_buf b = KILN_BUF_INIT;
-	r = format_message(&b, fmt, ap);
+	size_t len = 0;
+	char *msg = format_message(fmt, ap, &len);
 	va_end(ap);
-	char *msg = r >= 0 ? kiln_buf_detach(&b, NULL) : NULL;
-	kiln_buf_release(&b);
 	if (!msg)
 		return -KILN_ENOMEM;
 	struct kiln_df_check_warning w = { &rules[rule], msg, start, end };
@@ -429,7 +461,7 @@ int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_
 		free(msg);
 		return -KILN_ENOMEM;
 	}
-	size_t *slot = seen_slot(l, &w);
+	size_t *slot = seen_slot(l, &w, len);
 	if (*slot) {
 		free(msg);
 		return 0; /* the same warning again (a variable used twice, ...) */
@@ -446,9 +478,10 @@ int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_
 	}
 	l->w[l->n++] = w;
 	*slot = l->n;
-	if (kiln_strv_find(&l->called, rules[rule].name) < 0 &&
-	    kiln_strv_push(&l->called, rules[rule].name) < 0)
-		return -KILN_ENOMEM;
+	if (!(l->called_mask & (UINT32_C(1) << rule))) {
+		l->called_mask |= UINT32_C(1) << rule;
+		l->called[l->n_called++] = (unsigned char) rule;
+	}
 	return 0;
 }
 
@@ -744,11 +777,11 @@ static int run_checks(const struct kiln_df_ast *ast, const struct kiln_df_check_
 		kiln_error_release(&e);
 		return r;
 	}
-	if (l->cfg.error && l->called.len) {
+	if (l->cfg.error && l->n_called) {
 		struct kiln_buf b = KILN_BUF_INIT;
 		r = kiln_buf_addstr(&b, "lint violation found for rules: ");
-		for (size_t i = 0; r >= 0 && i < l->called.len; i++)
-			r = kiln_buf_addf(&b, "%s%s", i ? ", " : "", l->called.items[i]);
+		for (size_t i = 0; r >= 0 && i < l->n_called; i++)
+			r = kiln_buf_addf(&b, "%s%s", i ? ", " : "", rules[l->called[i]].name);
 		res->error = r >= 0 ? kiln_buf_detach(&b, NULL) : NULL;
 		kiln_buf_release(&b);
 		if (!res->error)
@@ -775,7 +808,6 @@ int kiln_df_check_ast(const struct kiln_df_ast *ast, const struct kiln_df_check_
 	struct kiln_df_lint l = { .file = ast->filename.str };
 	int r = run_checks(ast, o, &l, res);
 	config_release(&l.cfg);
-	kiln_strv_release(&l.called);
 	free(l.seen);
 	res->warnings = l.w;
 	res->n_warnings = l.n;
