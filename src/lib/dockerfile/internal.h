@@ -106,6 +106,9 @@ struct df_node_ctx {
 	int escape;
 	const char *filename;
 	int start_line, end_line;
+	/* a NUL in memory the arena outlives that ends the line being split, or
+	 * NULL: a text that ends there is borrowed, not copied */
+	const char *nul_end;
 	struct df_textvec scratch; /* reused between instructions */
 	/* flags of the instruction being split, and the flag word being built:
 	 * reused too (a nested ONBUILD trigger starts after its parent's flags

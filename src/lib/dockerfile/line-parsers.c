@@ -563,6 +563,26 @@ int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape
 	return r < 0 ? r : 0;
 }
 
+/* s[0..len) as a text: borrowed when it ends at the line's stable NUL. */
+static int tail_text(const struct df_node_ctx *ctx, const char *s, size_t len,
+		     struct kiln_df_text *ret)
+{
+	if (s + len == ctx->nul_end) {
+		ret->str = s;
+		ret->len = len;
+		return 0;
+	}
+	return df_text(ctx->arena, s, len, ret);
+}
+
+/* Push s[0..len), borrowed as tail_text() does. */
+static int push_tail(struct df_node_ctx *ctx, struct df_textvec *out, const char *s, size_t len)
+{
+	if (s + len == ctx->nul_end)
+		return df_textvec_push(out, s, len);
+	return df_textvec_push_copy(out, ctx->arena, s, len);
+}
+
 /*
  * parseJSON / parseMaybeJSON: 1 when s is a JSON array of strings (elements
  * in out), 0 when it is not JSON at all (plain text), or an error for a
@@ -624,12 +644,12 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 			node->json_form = 1;
 			return 0;
 		}
-		return df_textvec_push_copy(out, a, rest, len);
+		return push_tail(ctx, out, rest, len);
 	case KILN_DF_MAINTAINER:
 	case KILN_DF_STOPSIGNAL:
 	case KILN_DF_USER:
 	case KILN_DF_WORKDIR:
-		return len ? df_textvec_push_copy(out, a, rest, len) : 0;
+		return len ? push_tail(ctx, out, rest, len) : 0;
 	case KILN_DF_ARG:
 		return df_parse_words(rest, len, ctx->escape, a, out);
 	case KILN_DF_ENV:
@@ -660,7 +680,7 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 			node->json_form = 1;
 			return 0;
 		}
-		return df_textvec_push_copy(out, a, rest + nx, len - nx);
+		return push_tail(ctx, out, rest + nx, len - nx);
 	}
 	case KILN_DF_ONBUILD: {
 		if (!len)
@@ -731,7 +751,7 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	memset(node, 0, sizeof(*node));
 	node->start_line = ctx->start_line;
 	node->end_line = ctx->end_line;
-	r = df_text(a, line, len, &node->original);
+	r = tail_text(ctx, line, len, &node->original);
 	if (r < 0)
 		return r;
 

@@ -163,7 +163,6 @@ struct parse {
 
 	struct growv nodes, directives, warnings, comments;
 	struct growv prev; /* comments of the next instruction */
-	struct kiln_buf joined;
 	struct kiln_buf content;
 	struct df_node_ctx ctx;
 	struct kiln_df_heredoc *hd;
@@ -375,8 +374,14 @@ static int add_warning(struct parse *p, int start, const char *line, size_t len,
 	return 0;
 }
 
-/* One instruction whose first physical line is b[0..len) (already counted). */
-static int instruction(struct parse *p, const char *first, size_t flen, struct kiln_error *err)
+/*
+ * One instruction whose first physical line is first[0..flen) (already
+ * counted). The line is in the parse's own copy of the file: a continuation
+ * is joined in place (each piece moves back over line endings and skipped
+ * lines already read) and the joined line ends in a NUL written over what
+ * followed it, so that the node can borrow it instead of copying it.
+ */
+static int instruction(struct parse *p, char *first, size_t flen, struct kiln_error *err)
 {
 	int start = p->line;
 	size_t keep;
@@ -385,15 +390,8 @@ static int instruction(struct parse *p, const char *first, size_t flen, struct k
 		keep = flen;
 	if (!more && keep == 0)
 		return 0;
-	/* a single physical line is used where it is: joined only collects continuations */
-	const char *line = first;
-	size_t line_len = keep;
-	int joined = more;
-	if (joined) {
-		kiln_buf_reset(&p->joined);
-		if (kiln_buf_add(&p->joined, first, keep) < 0)
-			return oom(err);
-	}
+	char *line = first;
+	char *dest = first + keep;
 
 	int empty_line = 0;
 	const char *b;
@@ -414,13 +412,15 @@ static int instruction(struct parse *p, const char *first, size_t flen, struct k
 			continue;
 		}
 		more = continues(b, tl, p->escape, &keep);
-		if (kiln_buf_add(&p->joined, b, more ? keep : tl) < 0)
-			return oom(err);
+		size_t piece = more ? keep : tl;
+		/* b is in the copy, past dest: the piece moves back, never over a
+		 * line not read yet */
+		memmove(dest, b, piece);
+		dest += piece;
 	}
-	if (joined) {
-		line = p->joined.buf;
-		line_len = p->joined.len;
-	}
+	/* over a line ending or the copy's final NUL: no unread byte */
+	*dest = '\0';
+	size_t line_len = (size_t) (dest - line);
 	if (empty_line && add_warning(p, start, line, line_len, err) < 0)
 		return -KILN_ENOMEM;
 
@@ -434,6 +434,7 @@ static int instruction(struct parse *p, const char *first, size_t flen, struct k
 		return oom(err);
 	p->ctx.start_line = start;
 	p->ctx.end_line = p->line;
+	p->ctx.nul_end = line + line_len;
 	int r = df_node_from_line(&p->ctx, line, line_len, 0, node, err);
 	if (r < 0) {
 		p->nodes.n--;
@@ -474,7 +475,8 @@ static int run(struct parse *p, struct kiln_error *err)
 			if (r < 0)
 				return r;
 		}
-		const char *tok = b + lead;
+		/* the scanner reads the copy, which is the parse's to write */
+		char *tok = (char *) b + lead;
 		tl -= lead;
 		int r = check_directive(p, tok, tl, err);
 		if (r < 0)
@@ -524,7 +526,6 @@ static void parse_release(struct parse *p)
 	growv_release(&p->comments);
 	growv_release(&p->prev);
 	free(p->hd);
-	kiln_buf_release(&p->joined);
 	kiln_buf_release(&p->content);
 	df_node_ctx_release(&p->ctx);
 }
@@ -556,11 +557,19 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 	if (df_text(ast->arena_, filename, strlen(filename), &ast->filename) < 0)
 		return oom(err);
 
+	/* a copy the parse writes NULs into: nodes borrow their lines from it */
+	char *copy = kiln_arena_array_uninit(arena, len + 1, 1);
+	if (!copy)
+		return oom(err);
+	if (len)
+		memcpy(copy, data, len);
+	copy[len] = '\0';
+
 	struct parse p = {
 		.ast = ast,
 		.a = ast->arena_,
 		.filename = ast->filename.str,
-		.sc = { .data = data, .len = len },
+		.sc = { .data = copy, .len = len },
 		.escape = '\\',
 		.nodes = { .size = sizeof(struct kiln_df_node), .arena = ast->arena_ },
 		.directives = { .size = sizeof(struct kiln_df_directive), .arena = ast->arena_ },
@@ -569,7 +578,6 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 		.prev = { .size = sizeof(struct kiln_df_comment),
 			  .arena = ast->arena_,
 			  .reused = 1 },
-		.joined = KILN_BUF_INIT,
 		.content = KILN_BUF_INIT,
 		.ctx = { .arena = ast->arena_,
 			 .scratch = { .arena = ast->arena_ },
