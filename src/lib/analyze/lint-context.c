@@ -113,41 +113,70 @@ static void context_dir_free(struct lint_context_dir *d)
 	free(d->dir);
 	kiln_ignore_list_release(&d->ignore);
 	free(d->ignore_path);
+	for (size_t i = 0; i < d->n_walks; i++) {
+		free(d->walks[i].ignore_path);
+		kiln_strv_release(&d->walks[i].found);
+	}
+	free(d->walks);
 	free(d);
 }
 
 void lint_context_memo_release(struct lint_context_memo *m)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->v[i].dir);
-		free(m->v[i].ignore_path);
-		kiln_strv_release(&m->v[i].found);
-	}
-	free(m->v);
-	m->v = NULL;
-	m->n = 0;
-	for (size_t i = 0; i < m->n_dirs; i++)
-		context_dir_free(m->dirs[i]);
-	free(m->dirs);
-	m->dirs = NULL;
-	m->n_dirs = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		context_dir_free(m->slots[i]);
+	free(m->slots);
+	m->slots = NULL;
+	m->cap = m->n = 0;
 	pthread_mutex_destroy(&m->lock);
 }
 
+static uint64_t dir_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Keep the table at most half full; on failure it stays as it was. */
+static int memo_grow(struct lint_context_memo *m)
+{
+	if (2 * (m->n + 1) <= m->cap)
+		return 0;
+	size_t cap = m->cap ? 2 * m->cap : 16;
+	struct lint_context_dir **slots = kiln_calloc(cap, sizeof(*slots));
+	if (!slots)
+		return -KILN_ENOMEM;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->slots[i])
+			continue;
+		size_t k = (size_t)m->slots[i]->hash & (cap - 1);
+		while (slots[k])
+			k = (k + 1) & (cap - 1);
+		slots[k] = m->slots[i];
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+	return 0;
+}
+
 /* The directory's record, made on first use with whether it exists; the
- * caller holds the memo's lock. */
+ * caller holds the memo's lock. Many directories (a monorepo's services)
+ * are one lookup each, not a scan of the others. */
 static int context_dir_get(struct lint_context_memo *m, const char *dir,
 			   struct lint_context_dir **ret, struct kiln_error *err)
 {
-	for (size_t i = 0; i < m->n_dirs; i++)
-		if (!strcmp(m->dirs[i]->dir, dir)) {
-			*ret = m->dirs[i];
-			return 0;
-		}
-	struct lint_context_dir **v = kiln_reallocarray(m->dirs, m->n_dirs + 1, sizeof(*v));
-	if (!v)
+	uint64_t h = dir_hash(dir);
+	if (m->cap)
+		for (size_t k = (size_t)h & (m->cap - 1); m->slots[k]; k = (k + 1) & (m->cap - 1))
+			if (m->slots[k]->hash == h && !strcmp(m->slots[k]->dir, dir)) {
+				*ret = m->slots[k];
+				return 0;
+			}
+	if (memo_grow(m) < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	m->dirs = v;
 	struct lint_context_dir *d = kiln_calloc(1, sizeof(*d));
 	if (d)
 		d->dir = kiln_strdup(dir);
@@ -155,9 +184,14 @@ static int context_dir_get(struct lint_context_memo *m, const char *dir,
 		free(d);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
+	d->hash = h;
 	d->ignore = (struct kiln_ignore_list)KILN_IGNORE_LIST_INIT;
 	d->exists = access(dir, F_OK) == 0;
-	m->dirs[m->n_dirs++] = d;
+	size_t k = (size_t)h & (m->cap - 1);
+	while (m->slots[k])
+		k = (k + 1) & (m->cap - 1);
+	m->slots[k] = d;
+	m->n++;
 	*ret = d;
 	return 0;
 }
@@ -286,38 +320,32 @@ static int same_str(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-static const struct lint_context_walk *memo_find(const struct lint_context_memo *m, const char *dir,
+static const struct lint_context_walk *walk_find(const struct lint_context_dir *d,
 						 const char *ignore_path)
 {
-	for (size_t i = 0; m && i < m->n; i++)
-		if (!strcmp(m->v[i].dir, dir) && same_str(m->v[i].ignore_path, ignore_path))
-			return &m->v[i];
+	for (size_t i = 0; i < d->n_walks; i++)
+		if (same_str(d->walks[i].ignore_path, ignore_path))
+			return &d->walks[i];
 	return NULL;
 }
 
 /* Keep a walk's result; a failure only costs the next file a walk. */
-static void memo_add(struct lint_context_memo *m, const char *dir, const char *ignore_path,
+static void walk_add(struct lint_context_dir *d, const char *ignore_path,
 		     const struct secret_walk *w)
 {
-	if (!m)
-		return;
-	struct lint_context_walk *n = kiln_reallocarray(m->v, m->n + 1, sizeof(*n));
+	struct lint_context_walk *n = kiln_reallocarray(d->walks, d->n_walks + 1, sizeof(*n));
 	if (!n)
 		return;
-	m->v = n;
-	struct lint_context_walk e = { .dir = kiln_strdup(dir),
-				       .ignore_path = ignore_path ? kiln_strdup(ignore_path) : NULL,
+	d->walks = n;
+	struct lint_context_walk e = { .ignore_path = ignore_path ? kiln_strdup(ignore_path) : NULL,
 				       .found = KILN_STRV_INIT,
 				       .truncated = w->truncated };
-	int ok = e.dir && (!ignore_path || e.ignore_path) &&
-		 kiln_strv_copy(&e.found, &w->found) >= 0;
-	if (!ok) {
-		free(e.dir);
+	if ((ignore_path && !e.ignore_path) || kiln_strv_copy(&e.found, &w->found) < 0) {
 		free(e.ignore_path);
 		kiln_strv_release(&e.found);
 		return;
 	}
-	m->v[m->n++] = e;
+	d->walks[d->n_walks++] = e;
 }
 
 /* what the Dockerfile author should not send, present at the top of the context */
@@ -398,11 +426,10 @@ static void note_truncated(struct lint_file *f)
 static int secret_files(struct lint_file *f, int *root, struct kiln_error *err)
 {
 	static const struct kiln_ignore_list no_patterns = KILN_IGNORE_LIST_INIT;
-	const char *dir = f->opts->context_dir;
 	int r = 0;
 	/* held through the walk: files that share a context walk it once */
 	pthread_mutex_lock(&f->ctx_memo->lock);
-	const struct lint_context_walk *known = memo_find(f->ctx_memo, dir, f->ignore_path);
+	const struct lint_context_walk *known = walk_find(f->ctx_dir, f->ignore_path);
 	if (known) {
 		if (known->truncated)
 			note_truncated(f);
@@ -429,7 +456,7 @@ static int secret_files(struct lint_file *f, int *root, struct kiln_error *err)
 			}
 			if (r >= 0) {
 				kl1007(f, &w.found);
-				memo_add(f->ctx_memo, dir, f->ignore_path, &w);
+				walk_add(f->ctx_dir, f->ignore_path, &w);
 			}
 			kiln_strv_release(&w.found);
 			kiln_ignore_filter_free(flt);

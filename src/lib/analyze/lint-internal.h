@@ -75,7 +75,6 @@ struct lint_raw {
  * Dockerfiles of one directory walks it once, not once per file.
  */
 struct lint_context_walk {
-	char *dir;
 	char *ignore_path; /* NULL: no ignore file */
 	struct kiln_strv found;
 	int truncated;
@@ -89,23 +88,24 @@ struct lint_context_walk {
  */
 struct lint_context_dir {
 	char *dir;
+	uint64_t hash;		       /* of dir, for the memo's table */
 	int exists;		       /* access(dir, F_OK) succeeded */
 	int ignore_read;	       /* DIR/.dockerignore was looked for: */
 	struct kiln_ignore_list ignore; /* its patterns */
 	char *ignore_path;	       /* NULL: there is none */
 	int suspects_known;
 	unsigned suspects; /* bit i: lint-context.c's suspects[i] is at the top */
+	struct lint_context_walk *walks; /* one per ignore file the context was walked with */
+	size_t n_walks;
 };
 
-/* What walks of build contexts found; `lock` is held by a file from lookup
- * to insert, so files that share a context walk it once. The directory
- * records are allocated one by one: a file keeps its pointer. */
+/* The build contexts seen, by directory; `lock` is held by a file from a
+ * walk's lookup to its insert, so files that share a context walk it once.
+ * The records are allocated one by one: a file keeps its pointer. */
 struct lint_context_memo {
 	pthread_mutex_t lock;
-	struct lint_context_walk *v;
-	size_t n;
-	struct lint_context_dir **dirs;
-	size_t n_dirs;
+	struct lint_context_dir **slots; /* open addressing on the hash; NULL: free */
+	size_t cap, n;
 };
 
 /* The public face of a memo that outlives one run (lint.h). */
