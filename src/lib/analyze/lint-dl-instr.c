@@ -206,16 +206,52 @@ static void dl3011(struct lint_file *f, size_t i)
 	}
 }
 
+/*
+ * The names ENV and ARG define, entered into `set` when a rule asks (an ENV of several
+ * pairs, which few files have): instructions [upto, i) are entered then, not each as it
+ * comes, which hashed every name of every file for nothing.
+ */
+struct defined_names {
+	struct lint_set set;
+	size_t upto;
+};
+
+static void defined_upto(struct lint_file *f, struct defined_names *d, size_t i)
+{
+	for (; d->upto < i; d->upto++) {
+		const struct kiln_df_node *n = f->instrs[d->upto].node;
+		int r = 0;
+		if (f->instrs[d->upto].cmd == KILN_DF_ENV) {
+			/* ENV pairs come as (key, value, sep) triples */
+			for (size_t k = 0; r >= 0 && k < n->n_args / 3; k++) {
+				const char *key = lint_text(&n->args[3 * k]);
+				r = lint_set_add(&d->set, key, strlen(key));
+			}
+		} else if (f->instrs[d->upto].cmd == KILN_DF_ARG) {
+			for (size_t a = 0; r >= 0 && a < n->n_args; a++) {
+				const char *w = lint_text(&n->args[a]);
+				r = lint_set_add(&d->set, w, strcspn(w, "="));
+			}
+		}
+		if (r < 0) {
+			f->nomem = 1;
+			return;
+		}
+	}
+}
+
 /* ENV/LABEL/ARG pairs come as (key, value, sep) triples. */
-static void dl3044(struct lint_file *f, size_t i, struct lint_set *defined)
+static void dl3044(struct lint_file *f, size_t i, struct defined_names *defined)
 {
 	const struct lint_instr *in = &f->instrs[i];
 	const struct kiln_df_node *n = in->node;
 	size_t np = n->n_args / 3;
 	/* a key is looked for in the other pairs' values: one pair (most ENVs) has none */
-	for (size_t k = 0; np > 1 && k < np; k++) {
+	if (np > 1)
+		defined_upto(f, defined, i);
+	for (size_t k = 0; np > 1 && k < np && !f->nomem; k++) {
 		const char *key = lint_text(&n->args[3 * k]);
-		if (lint_set_has(defined, key, strlen(key)))
+		if (lint_set_has(&defined->set, key, strlen(key)))
 			continue;
 		size_t kl = strlen(key);
 		for (size_t j = 0; j < np; j++) {
@@ -240,9 +276,6 @@ static void dl3044(struct lint_file *f, size_t i, struct lint_set *defined)
 			}
 		}
 	}
-	for (size_t k = 0; k < np; k++)
-		if (lint_set_add(defined, lint_text(&n->args[3 * k]), strlen(lint_text(&n->args[3 * k]))) < 0)
-			f->nomem = 1;
 }
 
 /* A word of secret_name()'s lists, measured at compile time. */
@@ -404,7 +437,7 @@ static void dl3066(struct lint_file *f, size_t i)
 void lint_rules_dl_instr(struct lint_file *f)
 {
 	int seen_from = 0;
-	struct lint_set defined = { .arena = f->arena };
+	struct defined_names defined = { .set = { .arena = f->arena } };
 	/* per-stage state, reset at FROM */
 	int cmd_line = 0, ep_line = 0, hc_count = 0, workdir = 0;
 	int last_root_user = -1; /* instr index of a USER root that is still the last USER */
@@ -509,13 +542,7 @@ void lint_rules_dl_instr(struct lint_file *f)
 			dl3044(f, i, &defined);
 			dl3064(f, i);
 			break;
-		case KILN_DF_ARG:
-			for (size_t a = 0; a < in->node->n_args; a++) {
-				const char *w = lint_text(&in->node->args[a]);
-				size_t len = strcspn(w, "=");
-				if (lint_set_add(&defined, w, len) < 0)
-					f->nomem = 1;
-			}
+		case KILN_DF_ARG: /* its names are entered into `defined` when asked for */
 			dl3064(f, i);
 			break;
 		case KILN_DF_LABEL:
@@ -531,5 +558,5 @@ void lint_rules_dl_instr(struct lint_file *f)
 	if (f->n_stages && !stage_health[f->n_stages - 1])
 		lint_emit(f, "DL3057", (int)f->stages[f->n_stages - 1].from,
 			  f->instrs[f->stages[f->n_stages - 1].from].line, "this stage has no HEALTHCHECK");
-	lint_set_release(&defined);
+	lint_set_release(&defined.set);
 }
