@@ -78,8 +78,14 @@ static int build_package(const char *p)
 		return 0;
 	memcpy(name, p, n);
 	name[n] = 0;
-	for (size_t i = 0; names[i] && (unsigned char)names[i][0] <= (unsigned char)name[0]; i++)
-		if (lint_str_eq(name, names[i]))
+	/* 1 + the index of the first name that begins with the byte (0: none) */
+	static const unsigned char start[256] = {
+		['D'] = 1,  ['a'] = 2,  ['b'] = 4,  ['c'] = 6,  ['d'] = 9,  ['g'] = 10,
+		['l'] = 15, ['m'] = 18, ['n'] = 21, ['o'] = 22, ['p'] = 24, ['r'] = 26,
+	};
+	size_t i = start[(unsigned char)name[0]];
+	for (; i && names[i - 1] && names[i - 1][0] == name[0]; i++)
+		if (lint_str_eq(name, names[i - 1]))
 			return 1;
 	return lint_str_has_suffix(name, "-dev") || lint_str_has_suffix(name, "-devel");
 }
@@ -627,6 +633,8 @@ static inline int ends_with(const char *s, size_t n, const char *suffix)
 int lint_secret_path(const char *path)
 {
 	size_t plen = strlen(path);
+	if (plen < 4)
+		return 0; /* what each test below looks for is 4 bytes or more (".env", ".pem") */
 	const char *b = memrchr(path, '/', plen);
 	b = b ? b + 1 : path;
 	size_t blen = plen - (size_t)(b - path);
