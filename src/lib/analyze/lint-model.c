@@ -336,10 +336,88 @@ static int global_args(struct lint_file *f, struct kiln_error *err)
 }
 
 /* The image name with the global ARGs expanded, in the model's arena; NULL if that fails. */
+/* The value of the last global ARG NAME=value for name[0..nl), or NULL. */
+static const char *global_value(const struct lint_file *f, const char *name, size_t nl)
+{
+	for (size_t i = f->n_global_args; i-- > 0;) {
+		const char *e = f->global_args[i];
+		if (e[0] == name[0] && strncmp(e, name, nl) == 0 && e[nl] == '=')
+			return e + nl + 1;
+	}
+	return NULL;
+}
+
+static int name_byte(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+struct image_piece {
+	const char *s;
+	size_t n;
+};
+
+/*
+ * An image of plain bytes and $NAME or ${NAME} of global ARGs that have a value (as most
+ * images with a `$` are: ${BASE}, node:${NODE_VERSION}-alpine), expanded as the shell
+ * lexer would, without an environment list: 1 and *ret (the value itself for an image
+ * that is just one reference), 0 to ask the lexer, -1 out of memory.
+ */
+static int expand_simple(struct lint_file *f, const char *image, const char **ret)
+{
+	struct image_piece pc[8];
+	size_t np = 0, total = 0;
+	for (const char *p = image; *p;) {
+		const char *start = p;
+		if (*p != '$') {
+			while (*p && *p != '$' && (isalnum((unsigned char)*p) || strchr("._:/@-+", *p)))
+				p++;
+			if (*p && *p != '$')
+				return 0; /* quotes, escapes, blanks: the lexer's */
+			pc[np++] = (struct image_piece){ start, (size_t)(p - start) };
+		} else {
+			int brace = p[1] == '{';
+			const char *name = p + 1 + brace, *e = name;
+			if (!(isalpha((unsigned char)*e) || *e == '_'))
+				return 0;
+			while (name_byte(*e))
+				e++;
+			if (brace && *e != '}')
+				return 0; /* ${NAME:-default} and the like */
+			const char *v = global_value(f, name, (size_t)(e - name));
+			if (!v)
+				return 0; /* unset: the lexer's */
+			pc[np++] = (struct image_piece){ v, strlen(v) };
+			p = e + brace;
+		}
+		total += pc[np - 1].n;
+		if (np == KILN_ARRAY_SIZE(pc) && *p)
+			return 0;
+	}
+	if (np == 1) {
+		*ret = pc[0].s; /* a value: the AST's or the arena's, which outlive the model */
+		return 1;
+	}
+	char *out = kiln_arena_array_uninit(f->arena, total + 1, 1), *o = out;
+	if (!out)
+		return -1;
+	for (size_t i = 0; i < np; i++) {
+		memcpy(o, pc[i].s, pc[i].n);
+		o += pc[i].n;
+	}
+	*o = '\0';
+	*ret = out;
+	return 1;
+}
+
 static const char *expand_image(struct lint_file *f, const char *image)
 {
 	if (!strchr(image, '$'))
 		return image;
+	const char *simple = NULL;
+	int r = expand_simple(f, image, &simple);
+	if (r != 0)
+		return r > 0 ? simple : NULL;
 	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *env = NULL;
 	if (kiln_shell_envlist_new(&env, NULL) < 0)
 		return NULL;
