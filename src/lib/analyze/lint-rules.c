@@ -234,19 +234,22 @@ static inline uint32_t code_key(const char *c)
 /*
  * A DL or KL code of six bytes (what every finding but BuildKit's has) among the
  * table's, which are all six bytes long: one integer comparison a step, no strcmp().
+ * The table's families come in the order of their ranks (hadolint's, BuildKit's,
+ * kiln's, as the enumeration has them), so an entry's rank is its family, read
+ * rather than worked out from its code.
  */
 static const struct kiln_lint_rule_info *find_code6(const char *code, int rank)
 {
 	uint32_t key = code_key(code);
+	enum kiln_lint_family fam = rank == 0 ? KILN_LINT_HADOLINT : KILN_LINT_KILN;
 	size_t lo = 0, hi = KILN_ARRAY_SIZE(rules);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const char *m = rules[mid].code;
-		int ra = family_rank(m);
-		uint32_t mk = ra == rank ? code_key(m) : 0;
-		if (ra == rank && mk == key)
-			return &rules[mid];
-		if (ra < rank || (ra == rank && mk < key))
+		const struct kiln_lint_rule_info *m = &rules[mid];
+		uint32_t mk = m->family == fam ? code_key(m->code) : 0;
+		if (m->family == fam && mk == key)
+			return m;
+		if (m->family < fam || (m->family == fam && mk < key))
 			lo = mid + 1;
 		else
 			hi = mid;
