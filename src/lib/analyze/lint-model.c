@@ -31,7 +31,8 @@ const char *lint_flag_n(const struct kiln_df_node *n, const char *name, size_t n
 		if (!t->str)
 			continue;
 		size_t off = t->len >= 2 && t->str[0] == '-' && t->str[1] == '-' ? 2 : 0;
-		if (t->len - off != nl || memcmp(t->str + off, name, nl) != 0 || t->str[t->len])
+		if (t->len - off != nl || t->str[off] != name[0] ||
+		    memcmp(t->str + off, name, nl) != 0 || t->str[t->len])
 			continue;
 		return n->flags[i].has_value ? lint_text(&n->flags[i].value) : "";
 	}
@@ -544,10 +545,14 @@ static void push_deps(const struct lint_file *f, size_t s, int *stack, size_t *s
 			from = lint_flag(in->node, "from");
 		if (from) {
 			int t = lint_stage_by_name(f, from, s);
-			char *end = NULL;
-			long idx = strtol(from, &end, 10);
-			if (t < 0 && *from && end && !*end && idx >= 0 && (size_t)idx < s)
-				t = (int)idx;
+			/* a stage's number; strtol() only for what may be one (not "builder") */
+			unsigned char c0 = (unsigned char)*from;
+			if (t < 0 && (isdigit(c0) || isspace(c0) || c0 == '+' || c0 == '-')) {
+				char *end = NULL;
+				long idx = strtol(from, &end, 10);
+				if (end && !*end && idx >= 0 && (size_t)idx < s)
+					t = (int)idx;
+			}
 			if (t >= 0)
 				stack[(*sp)++] = t;
 		}
