@@ -311,7 +311,10 @@ static const char *secret_value(const char *v)
 		{ "npm_", 36, "an npm token" },           { "AIza", 39, "a Google API key" },
 		{ "-----BEGIN", 10, "a PEM key or certificate" },
 	};
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(pre); i++) {
+	/* the first bytes of the prefixes: most values begin otherwise */
+	static const unsigned char pre_first[256] = { ['A'] = 1, ['g'] = 1, ['x'] = 1,
+						      ['s'] = 1, ['n'] = 1, ['-'] = 1 };
+	for (size_t i = 0; pre_first[(unsigned char)v[0]] && i < KILN_ARRAY_SIZE(pre); i++) {
 		if (!lint_str_has_prefix(v, pre[i].prefix) || strlen(v) < pre[i].min)
 			continue;
 		if (i < 2) {
