@@ -6,8 +6,10 @@
 
 int lint_sh_flag_in(const char *name, size_t n, const char *const *list)
 {
+	/* the first bytes first: most entries differ there, and need not be measured */
 	for (size_t i = 0; list && list[i]; i++)
-		if (strlen(list[i]) == n && memcmp(list[i], name, n) == 0)
+		if ((!n || list[i][0] == name[0]) && strlen(list[i]) == n &&
+		    memcmp(list[i], name, n) == 0)
 			return 1;
 	return 0;
 }
@@ -34,7 +36,7 @@ int lint_sh_arg_is_flag(const struct lint_sh_cmd *c, size_t i)
 	if (i == 0 || i >= c->argc || i >= c->opt_end)
 		return 0;
 	const char *a = c->argv[i];
-	return a[0] == '-' && a[1] && strcmp(a, "--") != 0;
+	return a[0] == '-' && a[1] && !(a[1] == '-' && !a[2]); /* "--" is none */
 }
 
 /* For an argument "--NAME" or "--NAME=VALUE" whose NAME is flag[0..fl): where
