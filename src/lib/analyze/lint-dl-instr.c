@@ -134,7 +134,7 @@ static void copy_rules(struct lint_file *f, size_t i, int workdir_set)
 		lint_emit(f, "DL3045", (int)i, in->line,
 			  "COPY to the relative path %s while no WORKDIR is set: the base image decides where it lands",
 			  dest);
-	const char *from = lint_flag(n, "from");
+	const char *from = in->from;
 	if (in->cmd == KILN_DF_COPY && from) {
 		int st = in->stage;
 		const char *own = st >= 0 ? f->stages[st].name : NULL;

@@ -29,6 +29,7 @@ struct lint_instr {
 	int end_line;
 	int stage;   /* index into stages; -1 before the first FROM */
 	int onbuild; /* an ONBUILD trigger */
+	const char *from; /* COPY and ADD: lint_flag(node, "from"), which many rules ask */
 	/* RUN only */
 	struct lint_sh_script sh;
 	int sh_parsed;

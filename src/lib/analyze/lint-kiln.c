@@ -194,7 +194,7 @@ static int dep_install(const struct lint_instr *in, struct dep_install *ret)
 static int copies_context(const struct lint_instr *in)
 {
 	const struct kiln_df_node *n = in->node;
-	if ((in->cmd != KILN_DF_COPY && in->cmd != KILN_DF_ADD) || lint_flag(n, "from") || n->n_heredocs)
+	if ((in->cmd != KILN_DF_COPY && in->cmd != KILN_DF_ADD) || in->from || n->n_heredocs)
 		return 0;
 	for (size_t a = 0; a + 1 < n->n_args; a++) {
 		const char *s = lint_text(&n->args[a]);
@@ -279,7 +279,7 @@ static void kl1006(struct lint_file *f)
 	for (size_t i = 0; i < f->n_instrs; i++) {
 		const struct lint_instr *in = &f->instrs[i];
 		const struct kiln_df_node *n = in->node;
-		if ((in->cmd != KILN_DF_COPY && in->cmd != KILN_DF_ADD) || lint_flag(n, "from") ||
+		if ((in->cmd != KILN_DF_COPY && in->cmd != KILN_DF_ADD) || in->from ||
 		    n->n_heredocs)
 			continue;
 		for (size_t a = 0; a + 1 < n->n_args; a++) {
@@ -405,7 +405,7 @@ static void kl1009_1010_1011(struct lint_file *f)
 {
 	for (size_t i = 0; i < f->n_instrs; i++) {
 		const struct lint_instr *in = &f->instrs[i];
-		const char *from = in->cmd == KILN_DF_COPY ? lint_flag(in->node, "from") : NULL;
+		const char *from = in->cmd == KILN_DF_COPY ? in->from : NULL;
 		if (!from || !*from)
 			continue;
 		char *end = NULL;

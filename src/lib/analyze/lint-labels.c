@@ -231,7 +231,7 @@ static int copied_from(const struct lint_file *f, size_t s)
 		const struct lint_instr *in = &f->instrs[i];
 		if (in->cmd != KILN_DF_COPY || in->stage <= (int)s)
 			continue;
-		const char *from = lint_flag(in->node, "from");
+		const char *from = in->from;
 		if (!from)
 			continue;
 		if (f->stages[s].name && lint_ci_equal(from, f->stages[s].name))

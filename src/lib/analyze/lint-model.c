@@ -540,9 +540,7 @@ static void push_deps(const struct lint_file *f, size_t s, int *stack, size_t *s
 		const struct lint_instr *in = &f->instrs[i];
 		if (in->onbuild)
 			continue;
-		const char *from = NULL;
-		if (in->cmd == KILN_DF_COPY || in->cmd == KILN_DF_ADD)
-			from = lint_flag(in->node, "from");
+		const char *from = in->from;
 		if (from) {
 			int t = lint_stage_by_name(f, from, s);
 			/* a stage's number; strtol() only for what may be one (not "builder") */
@@ -640,6 +638,8 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 		*in = (struct lint_instr){ .node = node, .outer = n, .cmd = node->cmd,
 					   .line = n->start_line, .end_line = n->end_line,
 					   .onbuild = onbuild };
+		if (in->cmd == KILN_DF_COPY || in->cmd == KILN_DF_ADD)
+			in->from = lint_flag(node, "from");
 		if (n->cmd == KILN_DF_FROM) {
 			stage++;
 			struct lint_stage *st = &f->stages[f->n_stages++];
