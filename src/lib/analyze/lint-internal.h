@@ -142,8 +142,9 @@ struct lint_file {
 	int *prev_same_name;
 	const struct kiln_lint_config *cfg;
 	const struct kiln_lint_opts *opts;
-	struct lint_raw *raw;
+	struct lint_raw *raw; /* the model's arena's once it has one, else the heap's */
 	size_t n_raw, raw_alloc;
+	int raw_in_arena;
 	struct kiln_arena *strings; /* the findings' strings, until the report takes them */
 	const struct kiln_lint_rule_info *last_ri; /* of the last finding: rules emit in runs */
 	struct kiln_strv *notes;

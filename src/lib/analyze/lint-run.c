@@ -51,13 +51,20 @@ static void emit_msg(struct lint_file *f, const char *rule, int instr, int line,
 	}
 	if (f->n_raw == f->raw_alloc) {
 		size_t n = f->raw_alloc ? f->raw_alloc * 2 : 16;
-		struct lint_raw *nr = kiln_reallocarray(f->raw, n, sizeof(*nr));
+		/* in the model's arena, which lives as long (one allocation less per file); a
+		 * grown array leaves the old one there. A file that does not parse has none. */
+		int in_arena = f->arena && (f->raw_in_arena || !f->raw);
+		struct lint_raw *nr = in_arena ? kiln_arena_array_uninit(f->arena, n, sizeof(*nr))
+					       : kiln_reallocarray(f->raw, n, sizeof(*nr));
 		if (!nr) {
 			f->nomem = 1;
 			return;
 		}
+		if (in_arena && f->n_raw)
+			memcpy(nr, f->raw, f->n_raw * sizeof(*nr));
 		f->raw = nr;
 		f->raw_alloc = n;
+		f->raw_in_arena = in_arena;
 	}
 	struct lint_raw *r = &f->raw[f->n_raw];
 	const struct kiln_lint_rule_info *ri = rule_info(f, rule);
@@ -725,9 +732,11 @@ int lint_file_finish(struct lint_file *f, struct kiln_lint_report *rep, struct k
 
 void lint_file_release(struct lint_file *f)
 {
-	free(f->raw);
+	if (!f->raw_in_arena) /* else lint_model_release() frees it */
+		free(f->raw);
 	f->raw = NULL;
 	f->n_raw = f->raw_alloc = 0;
+	f->raw_in_arena = 0;
 	kiln_arena_free(f->strings); /* unless finish() gave it to the report */
 	f->strings = NULL;
 	lint_model_release(f);
