@@ -519,6 +519,14 @@ void lint_rules_dl_pkg(struct lint_file *f)
 		const char *rpm_mgr = "yum";
 		for (size_t k = 0; k < in->sh.n; k++) {
 			const struct lint_sh_cmd *c = &in->sh.cmds[k];
+			/* every test below is of a name that begins with one of these (apt-get,
+			 * apk, pip, python, npm, gem, go, yum, dnf, microdnf, zypper, rm, yarn) */
+			static const unsigned char pkg_first[256] = {
+				['a'] = 1, ['p'] = 1, ['n'] = 1, ['g'] = 1, ['y'] = 1,
+				['d'] = 1, ['m'] = 1, ['z'] = 1, ['r'] = 1,
+			};
+			if (!pkg_first[(unsigned char)c->name[0]])
+				continue;
 			apt_rules(f, i, c);
 			apk_rules(f, i, c);
 			pip_rules(f, i, c, pip_env);
