@@ -604,50 +604,11 @@ static unsigned occurrence(struct occurrences *o, const struct kiln_lint_finding
 	return o->slots[i].count++;
 }
 
-/* cmp_findings() of the findings two raw findings become */
-static int cmp_raw(const struct lint_raw *x, const struct lint_raw *y)
-{
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->col != y->col)
-		return x->col < y->col ? -1 : 1;
-	int c = strcmp(x->rule, y->rule);
-	return c ? c : strcmp(x->message, y->message);
-}
-
-/*
- * The order of up to LINT_INSERTION_SORT_MAX raw findings that lint_sort_findings() gives
- * their findings (stable, so dropping some after sorting leaves the order it gives the
- * rest): indices move, not findings of some 100 bytes. 0 when they are in order already.
- */
-static int raw_order(const struct lint_file *f, unsigned char *ord)
-{
-	size_t n = f->n_raw, i = 1;
-	while (i < n && cmp_raw(&f->raw[i - 1], &f->raw[i]) <= 0)
-		i++; /* rules emit in line order: most are in place */
-	if (i >= n)
-		return 0;
-	for (size_t k = 0; k < n; k++)
-		ord[k] = (unsigned char)k;
-	for (; i < n; i++) {
-		const struct lint_raw *t = &f->raw[i];
-		size_t j = i;
-		while (j > 0 && cmp_raw(&f->raw[ord[j - 1]], t) > 0) {
-			ord[j] = ord[j - 1];
-			j--;
-		}
-		ord[j] = (unsigned char)i;
-	}
-	return 1;
-}
-
-/* ord: the order to take f->raw in, or NULL (as they are) */
 static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
-			   struct occurrences *occ, const unsigned char *ord,
-			   struct kiln_lint_report *rep, struct kiln_error *err)
+			   struct occurrences *occ, struct kiln_lint_report *rep, struct kiln_error *err)
 {
 	for (size_t i = 0; i < f->n_raw; i++) {
-		struct lint_raw *r = &f->raw[ord ? ord[i] : i];
+		struct lint_raw *r = &f->raw[i];
 		const struct kiln_lint_rule_info *ri = r->ri; /* looked up by emit_msg() */
 		enum kiln_lint_family fam = family_of(r->rule, ri);
 		if (cfg_ignored(f->cfg, r->rule))
@@ -710,21 +671,12 @@ int lint_file_finish(struct lint_file *f, struct kiln_lint_report *rep, struct k
 		free(fp.globals);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
-	/*
-	 * Without fingerprints (whose occurrence counts go by the order the rules emitted
-	 * in), a few findings are made in their sorted order rather than sorted after.
-	 */
-	unsigned char ord_buf[LINT_INSERTION_SORT_MAX];
-	int presorted = (f->opts->flags & KILN_LINT_NO_FINGERPRINTS) &&
-			f->n_raw <= LINT_INSERTION_SORT_MAX;
-	const unsigned char *ord = presorted && raw_order(f, ord_buf) ? ord_buf : NULL;
-	int r = finish_findings(f, &fp, &occ, ord, rep, err);
+	int r = finish_findings(f, &fp, &occ, rep, err);
 	free(fp.globals);
 	free(occ.slots);
 	if (r < 0)
 		return r;
-	if (!presorted)
-		lint_sort_findings(rep->findings, rep->n_findings);
+	lint_sort_findings(rep->findings, rep->n_findings);
 	if (f->truncated && kiln_strv_push(&rep->notes, "too many findings: the rest were dropped") < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	return 0;
