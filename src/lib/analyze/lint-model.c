@@ -371,7 +371,8 @@ static int expand_simple(struct lint_file *f, const char *image, const char **re
 	for (const char *p = image; *p;) {
 		const char *start = p;
 		if (*p != '$') {
-			while (*p && *p != '$' && (isalnum((unsigned char)*p) || strchr("._:/@-+", *p)))
+			while (*p && *p != '$' &&
+			       (isalnum((unsigned char)*p) || strchr("._:/@-+", *p)))
 				p++;
 			if (*p && *p != '$')
 				return 0; /* quotes, escapes, blanks: the lexer's */

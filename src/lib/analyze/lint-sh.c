@@ -54,12 +54,6 @@ struct parser {
 	int nomem;
 };
 
-/* No state of word_role() is pending: a word after a command's first is an argument. */
-static inline int plain_state(const struct parser *p)
-{
-	return !(p->redirect_pending | p->heredoc_pending | p->skip_header | p->n_case |
-		 p->test_skip | p->func_pending);
-}
 
 static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth,
 		      int wrapped);
@@ -718,9 +712,11 @@ static void run_parser(struct parser *p)
 		unsigned fl = read_word(p);
 		if (p->nomem)
 			break;
+		/* a word after a command's first with no state of word_role() pending is an
+		 * argument (most words): kept with its NUL, as handle_word() would */
 		if (p->n_words && p->n_words < p->words_alloc && p->wend < p->wcap &&
-		    plain_state(p)) {
-			/* an argument (most words): kept with its NUL, as handle_word() would */
+		    !(p->redirect_pending | p->heredoc_pending | p->skip_header | p->n_case |
+		      p->test_skip | p->func_pending)) {
 			p->wbuf[p->wend++] = '\0';
 			p->wflags[p->n_words] = fl;
 			p->words[p->n_words++] = p->wbuf + start;
@@ -896,9 +892,7 @@ static void look_inside(struct parser *p, const char *name, char **argv, size_t 
 		['i'] = 10, ['n'] = 11, ['r'] = 13, ['s'] = 14, ['t'] = 17, ['x'] = 19,
 	};
 	size_t w0 = wrapper_start[(unsigned char)name[0]];
-	if (!w0)
-		return;
-	for (size_t w = w0 - 1; w < KILN_ARRAY_SIZE(wrappers); w++) {
+	for (size_t w = w0 - 1; w0 && w < KILN_ARRAY_SIZE(wrappers); w++) {
 		if (wrappers[w].name[0] != name[0])
 			return; /* past the names that begin as name does */
 		if (!str_eq(name, wrappers[w].name))
