@@ -44,73 +44,102 @@ const char *kiln_df_cmd_name(enum kiln_df_cmd cmd)
 	return cmd_names[cmd];
 }
 
+/* The names as most Dockerfiles write them: a keyword spelled so is not copied. */
+static const char *const cmd_upper[KILN_DF_CMD_MAX_] = {
+	[KILN_DF_ADD] = "ADD",
+	[KILN_DF_ARG] = "ARG",
+	[KILN_DF_CMD] = "CMD",
+	[KILN_DF_COPY] = "COPY",
+	[KILN_DF_ENTRYPOINT] = "ENTRYPOINT",
+	[KILN_DF_ENV] = "ENV",
+	[KILN_DF_EXPOSE] = "EXPOSE",
+	[KILN_DF_FROM] = "FROM",
+	[KILN_DF_HEALTHCHECK] = "HEALTHCHECK",
+	[KILN_DF_LABEL] = "LABEL",
+	[KILN_DF_MAINTAINER] = "MAINTAINER",
+	[KILN_DF_ONBUILD] = "ONBUILD",
+	[KILN_DF_RUN] = "RUN",
+	[KILN_DF_SHELL] = "SHELL",
+	[KILN_DF_STOPSIGNAL] = "STOPSIGNAL",
+	[KILN_DF_USER] = "USER",
+	[KILN_DF_VOLUME] = "VOLUME",
+	[KILN_DF_WORKDIR] = "WORKDIR",
+};
+
 /*
- * Whether s[0..len) is cmd's name in any ASCII case. The names are letters
- * only, and c | 0x20 equals a lower-case letter exactly when c is that
- * letter in either case: no lowered copy is needed to compare.
+ * The one instruction a keyword of this length (3..11) and first letter
+ * (lower-cased, 'a'..'z') can be; ADD stands for ARG too (the second letter
+ * tells them apart).
  */
-static int is_cmd(const char *s, size_t len, enum kiln_df_cmd cmd, size_t name_len)
+#define K(c, n) [(c) - 'a'][(n) - 3]
+static const unsigned char cmd_by_first_len[26][9] = {
+	K('a', 3) = KILN_DF_ADD,	 K('c', 3) = KILN_DF_CMD,
+	K('c', 4) = KILN_DF_COPY,	 K('e', 3) = KILN_DF_ENV,
+	K('e', 6) = KILN_DF_EXPOSE,	 K('e', 10) = KILN_DF_ENTRYPOINT,
+	K('f', 4) = KILN_DF_FROM,	 K('h', 11) = KILN_DF_HEALTHCHECK,
+	K('l', 5) = KILN_DF_LABEL,	 K('m', 10) = KILN_DF_MAINTAINER,
+	K('o', 7) = KILN_DF_ONBUILD,	 K('r', 3) = KILN_DF_RUN,
+	K('s', 5) = KILN_DF_SHELL,	 K('s', 10) = KILN_DF_STOPSIGNAL,
+	K('u', 4) = KILN_DF_USER,	 K('v', 6) = KILN_DF_VOLUME,
+	K('w', 7) = KILN_DF_WORKDIR,
+};
+#undef K
+
+/*
+ * The bytes of s[0..n), 3 <= n <= 11, as two words: the first and last
+ * eight (overlapping) from 8 bytes on, else the first and last four, else
+ * the three. Equal words mean equal strings of one length; the names being
+ * letters only, words that differ only in bits 0x20 mean the same name in
+ * other cases.
+ */
+static void kw_words(const char *s, size_t n, uint64_t *lo, uint64_t *hi)
 {
-	if (len != name_len)
-		return 0;
-	const char *name = cmd_names[cmd];
-	for (size_t i = 0; i < len; i++)
-		if ((s[i] | 0x20) != name[i])
-			return 0;
-	return 1;
+	if (n >= 8) {
+		memcpy(lo, s, 8);
+		memcpy(hi, s + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		*lo = x | (uint64_t) y << 32;
+		*hi = 0;
+	} else {
+		*lo = (unsigned char) s[0] | (unsigned) (unsigned char) s[1] << 8 |
+		      (unsigned) (unsigned char) s[2] << 16;
+		*hi = 0;
+	}
 }
 
 /*
- * The instruction whose name s[0..len) is in ASCII upper or lower case: the
- * first byte picks the one to three candidates. Only for text with no byte
- * past 0x7F or already lower-cased (Go's lower-casing takes some non-ASCII
- * runes to ASCII letters, the KELVIN SIGN to 'k').
+ * The instruction whose name s[0..len) is in ASCII upper or lower case, and
+ * in *spelled the static name s equals byte for byte (upper or lower case),
+ * or NULL. Only for text with no byte past 0x7F or already lower-cased
+ * (Go's lower-casing takes some non-ASCII runes to ASCII letters, the
+ * KELVIN SIGN to 'k').
  */
-static enum kiln_df_cmd lookup_cmd(const char *s, size_t len)
+static enum kiln_df_cmd lookup_cmd(const char *s, size_t len, const char **spelled)
 {
-	if (len < 3 || len > 11)
+	*spelled = NULL;
+	unsigned first = (unsigned) (s[0] | 0x20) - 'a';
+	if (len < 3 || len > 11 || first >= 26)
 		return KILN_DF_UNKNOWN;
-	switch (s[0] | 0x20) {
-	case 'a':
-		return is_cmd(s, len, KILN_DF_ADD, 3)	? KILN_DF_ADD
-		       : is_cmd(s, len, KILN_DF_ARG, 3) ? KILN_DF_ARG
-							: KILN_DF_UNKNOWN;
-	case 'c':
-		return is_cmd(s, len, KILN_DF_CMD, 3)	 ? KILN_DF_CMD
-		       : is_cmd(s, len, KILN_DF_COPY, 4) ? KILN_DF_COPY
-							 : KILN_DF_UNKNOWN;
-	case 'e':
-		return is_cmd(s, len, KILN_DF_ENV, 3)		? KILN_DF_ENV
-		       : is_cmd(s, len, KILN_DF_EXPOSE, 6)	? KILN_DF_EXPOSE
-		       : is_cmd(s, len, KILN_DF_ENTRYPOINT, 10) ? KILN_DF_ENTRYPOINT
-								: KILN_DF_UNKNOWN;
-	case 'f':
-		return is_cmd(s, len, KILN_DF_FROM, 4) ? KILN_DF_FROM : KILN_DF_UNKNOWN;
-	case 'h':
-		return is_cmd(s, len, KILN_DF_HEALTHCHECK, 11) ? KILN_DF_HEALTHCHECK
-							       : KILN_DF_UNKNOWN;
-	case 'l':
-		return is_cmd(s, len, KILN_DF_LABEL, 5) ? KILN_DF_LABEL : KILN_DF_UNKNOWN;
-	case 'm':
-		return is_cmd(s, len, KILN_DF_MAINTAINER, 10) ? KILN_DF_MAINTAINER
-							      : KILN_DF_UNKNOWN;
-	case 'o':
-		return is_cmd(s, len, KILN_DF_ONBUILD, 7) ? KILN_DF_ONBUILD : KILN_DF_UNKNOWN;
-	case 'r':
-		return is_cmd(s, len, KILN_DF_RUN, 3) ? KILN_DF_RUN : KILN_DF_UNKNOWN;
-	case 's':
-		return is_cmd(s, len, KILN_DF_SHELL, 5)		? KILN_DF_SHELL
-		       : is_cmd(s, len, KILN_DF_STOPSIGNAL, 10) ? KILN_DF_STOPSIGNAL
-								: KILN_DF_UNKNOWN;
-	case 'u':
-		return is_cmd(s, len, KILN_DF_USER, 4) ? KILN_DF_USER : KILN_DF_UNKNOWN;
-	case 'v':
-		return is_cmd(s, len, KILN_DF_VOLUME, 6) ? KILN_DF_VOLUME : KILN_DF_UNKNOWN;
-	case 'w':
-		return is_cmd(s, len, KILN_DF_WORKDIR, 7) ? KILN_DF_WORKDIR : KILN_DF_UNKNOWN;
-	default:
+	enum kiln_df_cmd cmd = cmd_by_first_len[first][len - 3];
+	if (cmd == KILN_DF_ADD && (s[1] | 0x20) == 'r')
+		cmd = KILN_DF_ARG;
+	if (cmd == KILN_DF_UNKNOWN)
+		return cmd;
+	const char *name = cmd_names[cmd];
+	uint64_t slo, shi, nlo, nhi;
+	kw_words(s, len, &slo, &shi);
+	kw_words(name, len, &nlo, &nhi);
+	/* the case bit of every byte the words hold */
+	uint64_t clo = len == 3 ? 0x202020u : 0x2020202020202020u;
+	uint64_t chi = len >= 8 ? 0x2020202020202020u : 0;
+	uint64_t dlo = slo ^ nlo, dhi = shi ^ nhi;
+	if ((dlo & ~clo) | (dhi & ~chi))
 		return KILN_DF_UNKNOWN;
-	}
+	*spelled = !(dlo | dhi) ? name : dlo == clo && dhi == chi ? cmd_upper[cmd] : NULL;
+	return cmd;
 }
 
 /* The class [\t\v\f\r ] of BuildKit's reWhitespace: a table, one load per byte. */
@@ -707,12 +736,23 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 /*
  * cmd and keyword_lower of a keyword s[0..len) that is ASCII or, for others,
  * already strings.ToLower'ed. A known instruction's lower-case name is its
- * cmd_names entry, not a copy.
+ * cmd_names entry, not a copy. With `keyword` set, the keyword as written
+ * is also set here (s is then the keyword itself): a static name when it is
+ * spelled as one.
  */
 static int set_keyword_lower(struct kiln_arena *a, const char *s, size_t len,
-			     struct kiln_df_node *node)
+			     struct kiln_df_node *node, int keyword)
 {
-	node->cmd = lookup_cmd(s, len);
+	const char *spelled;
+	node->cmd = lookup_cmd(s, len, &spelled);
+	if (keyword) {
+		if (spelled) {
+			node->keyword.str = spelled;
+			node->keyword.len = len;
+		} else if (df_text(a, s, len, &node->keyword) < 0) {
+			return -KILN_ENOMEM;
+		}
+	}
 	if (node->cmd != KILN_DF_UNKNOWN) {
 		node->keyword_lower.str = cmd_names[node->cmd];
 		node->keyword_lower.len = len;
@@ -738,7 +778,7 @@ __attribute__((noinline)) static int set_keyword_lower_go(struct kiln_arena *a, 
 	int r = kiln_go_to_lower(&lower, s, len);
 	if (r < 0)
 		return r;
-	return set_keyword_lower(a, lower.buf, lower.len, node);
+	return set_keyword_lower(a, lower.buf, lower.len, node, 0);
 }
 
 /* The keyword, flags and arguments; -KILN_ENOMEM leaves err alone. */
@@ -763,10 +803,13 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	unsigned char high = 0; /* the keyword's bytes or'ed: >= 0x80 when not ASCII */
 	while (k < slen && !is_ws(s[k]))
 		high |= (unsigned char) s[k++];
-	r = df_text(a, s, k, &node->keyword);
-	if (r < 0)
-		return r;
-	r = high < 0x80 ? set_keyword_lower(a, s, k, node) : set_keyword_lower_go(a, s, k, node);
+	if (high < 0x80) {
+		r = set_keyword_lower(a, s, k, node, 1);
+	} else {
+		r = df_text(a, s, k, &node->keyword);
+		if (r >= 0)
+			r = set_keyword_lower_go(a, s, k, node);
+	}
 	if (r < 0)
 		return r;
 
