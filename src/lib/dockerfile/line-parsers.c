@@ -788,9 +788,8 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	struct kiln_arena *a = ctx->arena;
 	int r;
 
-	memset(node, 0, sizeof(*node));
-	node->start_line = ctx->start_line;
-	node->end_line = ctx->end_line;
+	/* stores, not a memset call */
+	*node = (struct kiln_df_node){ .start_line = ctx->start_line, .end_line = ctx->end_line };
 	r = tail_text(ctx, line, len, &node->original);
 	if (r < 0)
 		return r;

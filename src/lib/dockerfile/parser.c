@@ -48,10 +48,12 @@ static int scan_line(struct scanner *sc, const char **line, size_t *len)
 	return 1;
 }
 
-/* bytes.TrimRight(s, "\r\n") */
+/* bytes.TrimRight(s, "\r\n") of a scanned line: a '\n' can only be its last byte */
 static size_t trim_newline(const char *s, size_t len)
 {
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+	if (len > 0 && s[len - 1] == '\n')
+		len--;
+	while (len > 0 && s[len - 1] == '\r')
 		len--;
 	return len;
 }
@@ -97,14 +99,16 @@ struct growv {
 	size_t n, alloc, size;
 	struct kiln_arena *arena;
 	int reused;
+	size_t first; /* items to make room for first, when more than 32 */
 };
 
 /* Room for one more item, not zeroed. */
 static void *growv_next(struct growv *g)
 {
 	if (g->n == g->alloc) {
-		/* 32 first: few Dockerfiles outgrow it, so the arena copy is rare */
-		size_t na = g->alloc ? g->alloc * 2 : 32;
+		/* 32 first (or the hint): few Dockerfiles outgrow it, so the arena
+		 * copy is rare */
+		size_t na = g->alloc ? g->alloc * 2 : g->first > 32 ? g->first : 32;
 		void *nv;
 		if (g->arena) {
 			nv = kiln_arena_array_uninit(g->arena, na, g->size);
@@ -571,7 +575,11 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 		.filename = ast->filename.str,
 		.sc = { .data = copy, .len = len },
 		.escape = '\\',
-		.nodes = { .size = sizeof(struct kiln_df_node), .arena = ast->arena_ },
+		/* an instruction takes 24 bytes or more in all but odd files: room
+		 * for that many spares the copies of a growing array */
+		.nodes = { .size = sizeof(struct kiln_df_node),
+			   .arena = ast->arena_,
+			   .first = len / 24 < 1024 ? len / 24 : 1024 },
 		.directives = { .size = sizeof(struct kiln_df_directive), .arena = ast->arena_ },
 		.warnings = { .size = sizeof(struct kiln_df_warning), .arena = ast->arena_ },
 		.comments = { .size = sizeof(struct kiln_df_comment), .arena = ast->arena_ },
