@@ -6,7 +6,7 @@
 #include <string.h>
 
 /*
- * Private to base: memcpy of n <= 16 bytes without a call. Most strings
+ * For base and its inline functions: memcpy of n <= 16 bytes without a call. Most strings
  * that base copies (words, names, paths) are that short, and two
  * overlapping loads and stores cost less than the call.
  */

@@ -67,9 +67,15 @@ int df_directive_line(const char *line, size_t len, const char *prefix, size_t *
 	return 1;
 }
 
+static const char *const known[] = { "syntax", "escape", "check" };
+
+const char *df_directive_name(int idx)
+{
+	return known[idx];
+}
+
 int df_directive_known(const char *name, size_t len)
 {
-	static const char *const known[] = { "syntax", "escape", "check" };
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(known); i++)
 		if (strlen(known[i]) == len && memcmp(known[i], name, len) == 0)
 			return 1;
@@ -136,7 +142,9 @@ static int parse_all(const char *data, size_t len, const char *prefix, int first
 		}
 		struct kiln_df_directive *d = &(*out)[(*n)++];
 		d->line = line;
-		if (df_text(a, lname, nl_, &d->name) < 0 || df_text(a, p + vo, vl, &d->value) < 0)
+		d->name.str = known[idx]; /* lname, which is a known name */
+		d->name.len = nl_;
+		if (df_text(a, p + vo, vl, &d->value) < 0)
 			return -KILN_ENOMEM;
 	}
 	return 0;

@@ -146,5 +146,7 @@ int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape
  */
 int df_directive_line(const char *line, size_t len, const char *prefix, size_t *name_off,
 		      size_t *name_len, size_t *val_off, size_t *val_len);
+/** The lower-cased name of known directive idx: 0 syntax, 1 escape, 2 check. */
+const char *df_directive_name(int idx);
 /** Whether a lower-cased directive name is one BuildKit knows. */
 int df_directive_known(const char *name, size_t len);

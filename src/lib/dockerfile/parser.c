@@ -273,7 +273,9 @@ static int check_directive(struct parse *p, const char *tok, size_t len, struct 
 	if (!d)
 		return oom(err);
 	d->line = line;
-	if (df_text(p->a, name, nl, &d->name) < 0 || df_text(p->a, tok + vo, vl, &d->value) < 0)
+	d->name.str = df_directive_name(idx); /* name, which is a known one */
+	d->name.len = nl;
+	if (df_text(p->a, tok + vo, vl, &d->value) < 0)
 		return oom(err);
 	return 1;
 }
