@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "base/gotext.h"
 
+#include <stdint.h>
+#include <string.h>
+
 #include "base/buf.h"
 #include "base/unicode.h"
 
@@ -96,6 +99,13 @@ size_t kiln_utf8_encode(int32_t r, char out[KILN_UTF_MAX])
 size_t kiln_go_space_prefix_scan(const char *s, size_t len)
 {
 	size_t i = 0;
+	/* indentation is mostly spaces: eight, then four, at a time */
+	uint64_t x;
+	while (len - i >= 8 && (memcpy(&x, s + i, 8), x == 0x2020202020202020u))
+		i += 8;
+	uint32_t y;
+	if (len - i >= 4 && (memcpy(&y, s + i, 4), y == 0x20202020u))
+		i += 4;
 	while (i < len) {
 		unsigned char c = (unsigned char) s[i];
 		if (c < 0x80) { /* ASCII, nearly all text: no decoding */

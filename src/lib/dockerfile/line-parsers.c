@@ -841,7 +841,11 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 		size_t n = ctx->scratch.n - mark;
 		node->args = kiln_arena_array_uninit(a, n, sizeof(*node->args));
 		if (node->args) {
-			memcpy(node->args, ctx->scratch.v + mark, n * sizeof(*node->args));
+			/* one argument (RUN, CMD, WORKDIR, ...) is most: no memcpy call */
+			if (n == 1)
+				node->args[0] = ctx->scratch.v[mark];
+			else
+				memcpy(node->args, ctx->scratch.v + mark, n * sizeof(*node->args));
 			node->n_args = n;
 		} else {
 			r = -KILN_ENOMEM;
