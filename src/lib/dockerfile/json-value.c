@@ -399,9 +399,56 @@ static long whole_value(const char *s, size_t len, int *overflow)
 	return (long) start;
 }
 
+/*
+ * The common exec form in one pass: an array of strings of printable ASCII
+ * without escapes (each its own decoding), JSON white space around. 1 when
+ * s is one (elements in out), 0 when it may be anything else (out as it
+ * was: the full scan decides), -KILN_ENOMEM.
+ */
+static int simple_array(const char *s, size_t len, struct kiln_arena *a, struct df_textvec *out)
+{
+	size_t before = out->n;
+	size_t p = skip_ws(s, len, 0);
+	if (p == len || s[p] != '[')
+		return 0;
+	p = skip_ws(s, len, p + 1);
+	if (p < len && s[p] == ']')
+		goto close;
+	for (;;) {
+		if (p == len || s[p] != '"')
+			goto other;
+		size_t q = p + 1;
+		while (q < len && (unsigned char) (s[q] - 0x20) < 0x60 && s[q] != '"' &&
+		       s[q] != '\\')
+			q++;
+		if (q == len || s[q] != '"')
+			goto other;
+		char *t = kiln_arena_strndup_packed(a, s + p + 1, q - p - 1);
+		if (!t || df_textvec_push(out, t, q - p - 1) < 0)
+			return -KILN_ENOMEM;
+		p = skip_ws(s, len, q + 1);
+		if (p < len && s[p] == ']')
+			break;
+		if (p == len || s[p] != ',')
+			goto other;
+		p = skip_ws(s, len, p + 1);
+	}
+close:
+	if (skip_ws(s, len, p + 1) == len)
+		return 1;
+other:
+	out->n = before;
+	return 0;
+}
+
 int df_json_array_of_strings(const char *s, size_t len, struct kiln_arena *a,
 			     struct df_textvec *out, int *ret_nonstring)
 {
+	int simple = simple_array(s, len, a, out);
+	if (simple) {
+		*ret_nonstring = 0;
+		return simple;
+	}
 	int overflow = 0;
 	long start = whole_value(s, len, &overflow);
 	if (start < 0 || s[start] != '[' || overflow)

@@ -169,9 +169,10 @@ static void trim_space(const char **s, size_t *len)
 
 /*
  * The first index from i on whose byte is below 0x21 (a candidate for
- * [\t\v\f\r ]), or one near the end: eight bytes a step where words are
- * long. A byte below 0x21 sets its high bit in (x - 0x21..) & ~x, and a
- * borrow only flags bytes above a flagged one, so the lowest flag is real.
+ * [\t\v\f\r ]), or len: eight bytes a step where words are long, then byte
+ * by byte up to c[len], which must be a NUL. A byte below 0x21 sets its high
+ * bit in (x - 0x21..) & ~x, and a borrow only flags bytes above a flagged
+ * one, so the lowest flag is real.
  */
 static size_t skip_word_bytes(const char *c, size_t i, size_t len)
 {
@@ -185,6 +186,8 @@ static size_t skip_word_bytes(const char *c, size_t i, size_t len)
 		i += 8;
 	}
 #endif
+	while ((unsigned char) c[i] >= 0x21)
+		i++;
 	return i;
 }
 
