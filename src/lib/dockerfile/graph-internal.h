@@ -90,11 +90,15 @@ int df_word_plain(const struct kiln_shell_lex *lex, const char *word);
 
 /**
  * Expand one word with the given variables (BuildKit's ProcessWordWithMatches):
- * res->word and the names; res->words stays empty.
+ * res->word and the names; res->words stays empty. A checks-only walk reads
+ * no matched names but a platform's: res->matched stays empty there.
  */
 int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
 	      const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
 	      struct kiln_error *err);
+/** df_expand with the graph's lexer and res->matched in every walk. */
+int df_expand_matched(struct df_graph *gr, const char *word, const struct kiln_shell_envlist *env,
+		      struct kiln_shell_result *res, struct kiln_error *err);
 /** The same with the graph's lexer and res->words split (ProcessWordsWithMatches). */
 int df_expand_words(struct df_graph *gr, const char *word, const struct kiln_shell_envlist *env,
 		    struct kiln_shell_result *res, struct kiln_error *err);

@@ -100,8 +100,8 @@ int df_word_plain(const struct kiln_shell_lex *lex, const char *word)
 }
 
 static int expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
-		  const struct kiln_shell_envlist *env, int split, struct kiln_shell_result *res,
-		  struct kiln_error *err)
+		  const struct kiln_shell_envlist *env, int split, int matched,
+		  struct kiln_shell_result *res, struct kiln_error *err)
 {
 	if (!lex)
 		lex = &gr->lex;
@@ -117,6 +117,8 @@ static int expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const c
 	struct kiln_shell_lex l = *lex;
 	if (!split)
 		l.flags |= KILN_SHELL_NO_WORDS;
+	if (!matched)
+		l.flags |= KILN_SHELL_NO_MATCHED;
 	struct kiln_shell_env e = kiln_shell_envlist_env(env);
 	return kiln_shell_expand(&l, word, &e, res, err);
 }
@@ -125,13 +127,19 @@ int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char 
 	      const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
 	      struct kiln_error *err)
 {
-	return expand(gr, lex, word, env, 0, res, err);
+	return expand(gr, lex, word, env, 0, !gr->checks_only, res, err);
+}
+
+int df_expand_matched(struct df_graph *gr, const char *word, const struct kiln_shell_envlist *env,
+		      struct kiln_shell_result *res, struct kiln_error *err)
+{
+	return expand(gr, NULL, word, env, 0, 1, res, err);
 }
 
 int df_expand_words(struct df_graph *gr, const char *word, const struct kiln_shell_envlist *env,
 		    struct kiln_shell_result *res, struct kiln_error *err)
 {
-	return expand(gr, NULL, word, env, 1, res, err);
+	return expand(gr, NULL, word, env, 1, !gr->checks_only, res, err);
 }
 
 int df_platform_copy(struct df_graph *gr, const struct kiln_df_platform *src,

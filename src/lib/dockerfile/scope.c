@@ -401,7 +401,7 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 	if (f->platform) {
 		cleanup(kiln_shell_result_release) struct kiln_shell_result pm =
 			KILN_SHELL_RESULT_INIT;
-		r = df_expand(gr, NULL, f->platform, gr->global, &pm, &e);
+		r = df_expand_matched(gr, f->platform, gr->global, &pm, &e);
 		if (report_from_args(gr, from, &pm.unmatched) < 0) {
 			kiln_error_release(&e);
 			return df_oom(err);

@@ -632,7 +632,10 @@ static int collect_names(struct sw *sw, struct kiln_shell_result *res)
 {
 	if (sw->nrefs > 1)
 		qsort_r(sw->refs, sw->nrefs, sizeof(*sw->refs), cmp_ref, (void *)sw->src);
+	int no_matched = !!(sw->flags & KILN_SHELL_NO_MATCHED);
 	for (size_t i = 0; i < sw->nrefs; i++) {
+		if (no_matched && sw->refs[i].set)
+			continue; /* no copy of a name nobody reads */
 		if (i > 0 && cmp_ref(&sw->refs[i - 1], &sw->refs[i], (void *)sw->src) == 0)
 			continue;
 		struct kiln_strv *v = sw->refs[i].set ? &res->matched : &res->unmatched;

@@ -42,6 +42,8 @@ enum kiln_shell_flags {
 	KILN_SHELL_SKIP_UNSET_ENV = 1 << 3,
 	/** Leave the result's `words` empty: no split, for callers that read only the word. */
 	KILN_SHELL_NO_WORDS = 1 << 4,
+	/** Leave the result's `matched` empty: for callers that read only the unset names. */
+	KILN_SHELL_NO_MATCHED = 1 << 5,
 };
 
 /** How to lex: the escape character (0 means `\`; a Dockerfile may choose '`') and flags. */
