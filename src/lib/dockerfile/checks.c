@@ -15,6 +15,7 @@
 #include "base/strv.h"
 #include "checks-internal.h"
 #include "goconv.h"
+#include "graph-internal.h"
 #include "model-internal.h"
 #include "internal.h"
 #include "syntax.h"
@@ -770,7 +771,8 @@ static int run_checks(const struct kiln_df_ast *ast, const struct kiln_df_check_
 	if (o->mode == KILN_DF_CHECK_LINT && !o->target)
 		go.flags |= KILN_DF_GRAPH_ALL_STAGES;
 	cleanup(kiln_df_graph_freep) struct kiln_df_graph *g = NULL;
-	r = kiln_df_graph_new(m, &go, &g, &e);
+	/* the graph in the model's arena: one arena made and freed per file, not two */
+	r = df_graph_new_in(m, df_model_arena(m), &go, &g, &e);
 	if (r < 0) {
 		if (r != -KILN_ENOMEM)
 			r = set_error(res, &e, NULL, 0);

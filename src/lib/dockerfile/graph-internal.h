@@ -89,6 +89,14 @@ struct df_graph {
 int df_word_plain(const struct kiln_shell_lex *lex, const char *word);
 
 /**
+ * kiln_df_graph_new, the graph allocated from `in` (NULL: its own arena):
+ * kiln_df_graph_free then leaves `in`, which must outlive the graph, as it is.
+ */
+int df_graph_new_in(const struct kiln_df_model *model, struct kiln_arena *in,
+		    const struct kiln_df_graph_opts *opts, struct kiln_df_graph **ret,
+		    struct kiln_error *err);
+
+/**
  * Expand one word with the given variables (BuildKit's ProcessWordWithMatches):
  * res->word and the names; res->words stays empty. A checks-only walk reads
  * no matched names but a platform's: res->matched stays empty there.

@@ -931,26 +931,28 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 	return unused_args(gr, err);
 }
 
-int kiln_df_graph_new(const struct kiln_df_model *model, const struct kiln_df_graph_opts *opts,
-		      struct kiln_df_graph **ret, struct kiln_error *err)
+int df_graph_new_in(const struct kiln_df_model *model, struct kiln_arena *in,
+		    const struct kiln_df_graph_opts *opts, struct kiln_df_graph **ret,
+		    struct kiln_error *err)
 {
 	static const struct kiln_df_graph_opts defaults = { 0 };
-	/* the graph lives in its own arena: one allocation fewer, freed with it */
-	struct kiln_arena *a = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
+	/* the graph lives in its own arena (one allocation fewer, freed with it) or in `in` */
+	struct kiln_arena *a = in ? in : kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
 	cleanup(kiln_df_graph_freep) struct kiln_df_graph *g =
 		a ? kiln_arena_alloc(a, sizeof(*g)) : NULL;
 	if (!g) {
-		kiln_arena_free(a);
+		if (!in)
+			kiln_arena_free(a);
 		return df_oom(err);
 	}
-	g->arena_ = a;
+	g->arena_ = in ? NULL : a; /* what kiln_df_graph_free frees */
 	g->model = model;
 	if (model->n_stages == 0)
 		return kiln_fail(err, KILN_EPARSE, 0, "dockerfile contains no stages to build");
 	struct df_graph gr = {
 		.g = g,
 		.opts = opts ? opts : &defaults,
-		.a = g->arena_,
+		.a = a,
 		.file = model->ast && model->ast->filename.str ? model->ast->filename.str
 							       : "Dockerfile",
 	};
@@ -975,4 +977,10 @@ int kiln_df_graph_new(const struct kiln_df_model *model, const struct kiln_df_gr
 		return r;
 	*ret = steal_ptr(&g);
 	return 0;
+}
+
+int kiln_df_graph_new(const struct kiln_df_model *model, const struct kiln_df_graph_opts *opts,
+		      struct kiln_df_graph **ret, struct kiln_error *err)
+{
+	return df_graph_new_in(model, NULL, opts, ret, err);
 }
