@@ -485,6 +485,21 @@ static void test_mounts(void)
 	TAP_OK(kiln_df_mount_parse(m, "\"target=/a,b\"", &mt, NULL) == 0 &&
 		       !strcmp(mt.target, "/a,b"),
 	       "a quoted CSV field keeps its comma");
+	/* more fields than the split without csv takes: the same answer through csv */
+	TAP_OK(kiln_df_mount_parse(m, "type=cache,target=/a,id=1,id=2,id=3,id=4,id=5,id=6,id=7,"
+				      "id=8,id=9,id=10,id=11,id=12,id=13,id=14,id=15,ID=last",
+				   &mt, NULL) == 0 &&
+		       mt.type == KILN_DF_MOUNT_CACHE && !strcmp(mt.id, "last") &&
+		       !strcmp(mt.target, "/a"),
+	       "a mount of 18 fields, the last id winning");
+	struct kiln_error ferr = KILN_ERROR_INIT;
+	TAP_OK(kiln_df_mount_parse(m, "Target=/x,Src=s,", &mt, &ferr) < 0 && ferr.msg &&
+		       !strcmp(ferr.msg, "invalid field '' must be a key=value pair"),
+	       "an empty last field is a field");
+	kiln_error_release(&ferr);
+	TAP_OK(kiln_df_mount_parse(m, "Target=/x,Src=s,READONLY", &mt, NULL) == 0 &&
+		       !strcmp(mt.target, "/x") && !strcmp(mt.source, "s") && mt.readonly,
+	       "keys in any case");
 	struct kiln_df_device d;
 	TAP_OK(kiln_df_device_parse(m, "vendor.com/gpu=all,required=false", &d, NULL) == 0 &&
 		       !strcmp(d.name, "vendor.com/gpu=all") && !d.required,

@@ -18,6 +18,85 @@ static const char *const mount_keys[] = {
 	"destination", "ro",   "rw",	 "readwrite", "env",
 };
 
+/* what a (lower-cased) key names; the spellings of one field share a kind */
+enum mount_key {
+	MK_UNKNOWN,
+	MK_TYPE,
+	MK_FROM,
+	MK_SOURCE,
+	MK_TARGET,
+	MK_RO,
+	MK_RW,
+	MK_REQUIRED,
+	MK_SIZE,
+	MK_ID,
+	MK_SHARING,
+	MK_MODE,
+	MK_UID,
+	MK_GID,
+	MK_ENV,
+};
+
+/* one table lookup per key instead of a strcmp per known key, twice */
+static enum mount_key mount_key_kind(const char *key, size_t len)
+{
+	static const struct {
+		const char *name;
+		unsigned char len, kind;
+	} keys[] = {
+		{ "type", 4, MK_TYPE },		{ "from", 4, MK_FROM },
+		{ "source", 6, MK_SOURCE },	{ "src", 3, MK_SOURCE },
+		{ "target", 6, MK_TARGET },	{ "dst", 3, MK_TARGET },
+		{ "destination", 11, MK_TARGET }, { "readonly", 8, MK_RO },
+		{ "ro", 2, MK_RO },		{ "readwrite", 9, MK_RW },
+		{ "rw", 2, MK_RW },		{ "required", 8, MK_REQUIRED },
+		{ "size", 4, MK_SIZE },		{ "id", 2, MK_ID },
+		{ "sharing", 7, MK_SHARING },	{ "mode", 4, MK_MODE },
+		{ "uid", 3, MK_UID },		{ "gid", 3, MK_GID },
+		{ "env", 3, MK_ENV },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(keys); i++)
+		if (keys[i].len == len && !memcmp(keys[i].name, key, len))
+			return (enum mount_key) keys[i].kind;
+	return MK_UNKNOWN;
+}
+
+/*
+ * The CSV record's fields: a spec without a quote is split at its commas
+ * in a copy in `a`, without an allocation per field (what encoding/csv
+ * makes of it, as df_go_csv_fields would); others go to df_go_csv_fields.
+ */
+static int mount_fields(struct kiln_arena *a, const char *spec, const char **small,
+			size_t n_small, struct kiln_strv *csv, const char *const **ret,
+			size_t *ret_n, struct kiln_error *err)
+{
+	size_t n = 1;
+	const char *p = spec;
+	for (; *p && *p != '"'; p++)
+		n += *p == ',';
+	if (!*p && n <= n_small) {
+		char *copy = df_astrndup(a, spec, (size_t) (p - spec));
+		if (!copy)
+			return df_oom(err);
+		small[0] = copy;
+		for (size_t i = 1; *copy; copy++)
+			if (*copy == ',') {
+				*copy = '\0';
+				small[i++] = copy + 1;
+			}
+		*ret = small;
+		*ret_n = n;
+		return 0;
+	}
+	int r = df_go_csv_fields(spec, csv, err);
+	if (r < 0)
+		return r == -KILN_ENOMEM ? r
+					 : kiln_error_prefix(err, r, "failed to parse csv mounts");
+	*ret = (const char *const *) csv->items;
+	*ret_n = csv->len;
+	return 0;
+}
+
 static void ascii_lower(char *s)
 {
 	for (; *s; s++)
@@ -70,16 +149,18 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 		m->readonly = 1;
 		return 0;
 	}
-	cleanup(kiln_strv_release) struct kiln_strv fields = KILN_STRV_INIT;
-	int r = df_go_csv_fields(spec, &fields, err);
+	cleanup(kiln_strv_release) struct kiln_strv csv = KILN_STRV_INIT;
+	const char *small[16];
+	const char *const *fields = NULL;
+	size_t n_fields = 0;
+	int r = mount_fields(a, spec, small, KILN_ARRAY_SIZE(small), &csv, &fields, &n_fields, err);
 	if (r < 0)
-		return r == -KILN_ENOMEM ? r
-					 : kiln_error_prefix(err, r, "failed to parse csv mounts");
+		return r;
 	memset(m, 0, sizeof(*m));
 	m->type = KILN_DF_MOUNT_BIND;
 	int ro_auto = 1;
-	for (size_t i = 0; i < fields.len; i++) {
-		const char *field = fields.items[i];
+	for (size_t i = 0; i < n_fields; i++) {
+		const char *field = fields[i];
 		const char *eq = strchr(field, '=');
 		size_t klen = eq ? (size_t) (eq - field) : strlen(field);
 		/* the lower-cased key: on the stack unless it is too long to be a known one */
@@ -93,20 +174,21 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 			kshort[klen] = '\0';
 		}
 		ascii_lower(key);
+		enum mount_key kind = mount_key_kind(key, klen);
 		if (!eq) {
 			if (!expand)
 				continue; /* evaluated on expansion */
-			if (!strcmp(key, "readonly") || !strcmp(key, "ro")) {
+			if (kind == MK_RO) {
 				m->readonly = 1;
 				ro_auto = 0;
 				continue;
 			}
-			if (!strcmp(key, "readwrite") || !strcmp(key, "rw")) {
+			if (kind == MK_RW) {
 				m->readonly = 0;
 				ro_auto = 0;
 				continue;
 			}
-			if (!strcmp(key, "required")) {
+			if (kind == MK_REQUIRED) {
 				if (m->type == KILN_DF_MOUNT_SECRET ||
 				    m->type == KILN_DF_MOUNT_SSH) {
 					m->required = 1;
@@ -124,7 +206,7 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 			r = expand(ud, eq + 1, &value, err);
 			if (r < 0)
 				return r;
-		} else if (!strcmp(key, "from")) {
+		} else if (kind == MK_FROM) {
 			const char *d = strchr(eq + 1, '$');
 			if (d && d[1])
 				return kiln_fail(err, KILN_EPARSE, 0,
@@ -136,7 +218,7 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 			continue;
 		}
 
-		if (!strcmp(key, "type")) {
+		if (kind == MK_TYPE) {
 			size_t t;
 			for (t = 0; t < KILN_ARRAY_SIZE(mount_types); t++)
 				if (ascii_eq_lower(value, mount_types[t]))
@@ -148,31 +230,30 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 							KILN_ARRAY_SIZE(mount_types), 1);
 			}
 			m->type = (enum kiln_df_mount_type) t;
-		} else if (!strcmp(key, "from")) {
+		} else if (kind == MK_FROM) {
 			m->from = df_astrdup(a, value);
-		} else if (!strcmp(key, "source") || !strcmp(key, "src")) {
+		} else if (kind == MK_SOURCE) {
 			m->source = df_astrdup(a, value);
-		} else if (!strcmp(key, "target") || !strcmp(key, "dst") ||
-			   !strcmp(key, "destination")) {
+		} else if (kind == MK_TARGET) {
 			m->target = df_astrdup(a, value);
-		} else if (!strcmp(key, "readonly") || !strcmp(key, "ro")) {
+		} else if (kind == MK_RO) {
 			if ((r = bool_field(key, value, &m->readonly, err)) < 0)
 				return r;
 			ro_auto = 0;
-		} else if (!strcmp(key, "readwrite") || !strcmp(key, "rw")) {
+		} else if (kind == MK_RW) {
 			int rw;
 			if ((r = bool_field(key, value, &rw, err)) < 0)
 				return r;
 			m->readonly = !rw;
 			ro_auto = 0;
-		} else if (!strcmp(key, "required")) {
+		} else if (kind == MK_REQUIRED) {
 			if (m->type != KILN_DF_MOUNT_SECRET && m->type != KILN_DF_MOUNT_SSH)
 				return kiln_fail(err, KILN_EPARSE, 0,
 						 "unexpected key '%s' for mount type '%s'", key,
 						 type_name(m->type));
 			if ((r = bool_field(key, value, &m->required, err)) < 0)
 				return r;
-		} else if (!strcmp(key, "size")) {
+		} else if (kind == MK_SIZE) {
 			if (m->type != KILN_DF_MOUNT_TMPFS)
 				return kiln_fail(err, KILN_EPARSE, 0,
 						 "unexpected key '%s' for mount type '%s'", key,
@@ -180,9 +261,9 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 			if (df_go_ram_in_bytes(value, &m->size) < 0)
 				return kiln_fail(err, KILN_EPARSE, 0, "invalid value for %s: %s",
 						 key, value);
-		} else if (!strcmp(key, "id")) {
+		} else if (kind == MK_ID) {
 			m->id = df_astrdup(a, value);
-		} else if (!strcmp(key, "sharing")) {
+		} else if (kind == MK_SHARING) {
 			size_t s;
 			for (s = 0; s < KILN_ARRAY_SIZE(sharing_modes); s++)
 				if (ascii_eq_lower(value, sharing_modes[s]))
@@ -194,22 +275,22 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 							KILN_ARRAY_SIZE(sharing_modes), 1);
 			}
 			m->sharing = (enum kiln_df_sharing)(s + 1);
-		} else if (!strcmp(key, "mode")) {
+		} else if (kind == MK_MODE) {
 			if (df_go_parse_uint(value, 8, 32, &m->mode) != DF_GO_NUM_OK)
 				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for mode",
 						 value);
 			m->has_mode = 1;
-		} else if (!strcmp(key, "uid")) {
+		} else if (kind == MK_UID) {
 			if (df_go_parse_uint(value, 10, 32, &m->uid) != DF_GO_NUM_OK)
 				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for uid",
 						 value);
 			m->has_uid = 1;
-		} else if (!strcmp(key, "gid")) {
+		} else if (kind == MK_GID) {
 			if (df_go_parse_uint(value, 10, 32, &m->gid) != DF_GO_NUM_OK)
 				return kiln_fail(err, KILN_EPARSE, 0, "invalid value %s for gid",
 						 value);
 			m->has_gid = 1;
-		} else if (!strcmp(key, "env")) {
+		} else if (kind == MK_ENV) {
 			m->env = df_astrdup(a, value);
 			m->has_env = 1;
 		} else {
@@ -218,12 +299,9 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 			return df_error_suggest(err, r, key, mount_keys,
 						KILN_ARRAY_SIZE(mount_keys), 1);
 		}
-		if ((!strcmp(key, "from") && !m->from) ||
-		    ((!strcmp(key, "source") || !strcmp(key, "src")) && !m->source) ||
-		    ((!strcmp(key, "target") || !strcmp(key, "dst") ||
-		      !strcmp(key, "destination")) &&
-		     !m->target) ||
-		    (!strcmp(key, "id") && !m->id) || (!strcmp(key, "env") && !m->env))
+		if ((kind == MK_FROM && !m->from) || (kind == MK_SOURCE && !m->source) ||
+		    (kind == MK_TARGET && !m->target) || (kind == MK_ID && !m->id) ||
+		    (kind == MK_ENV && !m->env))
 			return df_oom(err);
 	}
 
