@@ -29,42 +29,59 @@ struct hooks_data {
  */
 int lint_hub_name_valid(const char *ref)
 {
-	/* what a byte is to the scan below: most are none of these, one lookup each */
-	enum { HUB_REJECT = 1, HUB_SLASH, HUB_COLON };
-	static const unsigned char hub_byte[256] = {
-		['@'] = HUB_REJECT, ['A'] = HUB_REJECT, ['B'] = HUB_REJECT, ['C'] = HUB_REJECT,
-		['D'] = HUB_REJECT, ['E'] = HUB_REJECT, ['F'] = HUB_REJECT, ['G'] = HUB_REJECT,
-		['H'] = HUB_REJECT, ['I'] = HUB_REJECT, ['J'] = HUB_REJECT, ['K'] = HUB_REJECT,
-		['L'] = HUB_REJECT, ['M'] = HUB_REJECT, ['N'] = HUB_REJECT, ['O'] = HUB_REJECT,
-		['P'] = HUB_REJECT, ['Q'] = HUB_REJECT, ['R'] = HUB_REJECT, ['S'] = HUB_REJECT,
-		['T'] = HUB_REJECT, ['U'] = HUB_REJECT, ['V'] = HUB_REJECT, ['W'] = HUB_REJECT,
-		['X'] = HUB_REJECT, ['Y'] = HUB_REJECT, ['Z'] = HUB_REJECT, ['/'] = HUB_SLASH,
-		[':'] = HUB_COLON,
+	/*
+	 * One pass: the path grammar (components of [a-z0-9]+ joined by '.',
+	 * '_', "__" or a run of '-', between '/'s) and the tag's
+	 * ([a-z0-9_][a-z0-9_.-]*) as a state per byte. Upper case (a tag may
+	 * hold it) and anything else not in these goes to kiln_ref_parse.
+	 */
+	enum { C_OTHER, C_ALNUM, C_DOT, C_UNDER, C_DASH, C_SLASH, C_COLON };
+	static const unsigned char cls[256] = {
+		['a' ... 'z'] = C_ALNUM, ['0' ... '9'] = C_ALNUM, ['.'] = C_DOT,
+		['_'] = C_UNDER,	 ['-'] = C_DASH,	  ['/'] = C_SLASH,
+		[':'] = C_COLON,
 	};
-	size_t len = strnlen(ref, 129), first_slash = 0;
-	if (len == 0 || len > 128 || kiln_ref_is_identifier(ref))
-		return 0;
-	const char *colon = NULL; /* the last ':' after the last '/' */
-	for (size_t i = 0; i < len; i++) {
-		unsigned char k = hub_byte[(unsigned char)ref[i]];
-		if (!k)
-			continue;
-		if (k == HUB_REJECT)
-			return 0;
-		if (k == HUB_SLASH) {
+	/* where the scan is: after an alphanumeric, a separator, or at a component's start */
+	enum { S_START, S_ALNUM, S_DOT, S_UNDER1, S_UNDER2, S_DASH } st = S_START;
+	size_t i = 0, first_slash = 0;
+	int first_dot = 0; /* a '.' in the first component: a domain if a '/' follows */
+	for (;; i++) {
+		unsigned char k = cls[(unsigned char) ref[i]];
+		if (k == C_ALNUM) {
+			st = S_ALNUM;
+		} else if (k == C_DOT && st == S_ALNUM) {
+			st = S_DOT;
+			first_dot |= !first_slash;
+		} else if (k == C_UNDER && (st == S_ALNUM || st == S_UNDER1)) {
+			st = st == S_ALNUM ? S_UNDER1 : S_UNDER2;
+		} else if (k == C_DASH && (st == S_ALNUM || st == S_DASH)) {
+			st = S_DASH;
+		} else if (k == C_SLASH && st == S_ALNUM) {
+			/* a first component that names a registry is kiln_ref_parse's to judge */
+			if (!first_slash && (first_dot || (i == 9 && !memcmp(ref, "localhost", 9))))
+				return 0;
 			if (!first_slash)
 				first_slash = i;
-			colon = NULL;
+			st = S_START;
 		} else {
-			colon = ref + i;
+			break;
 		}
 	}
-	/* a first component that names a registry is kiln_ref_parse's to judge */
-	if (first_slash && (memchr(ref, '.', first_slash) || memchr(ref, ':', first_slash) ||
-			    (first_slash == 9 && !memcmp(ref, "localhost", 9))))
+	if (ref[i] == '\0')
+		return st == S_ALNUM && i <= 128 && (i != 64 || !kiln_ref_is_identifier(ref));
+	if (ref[i] != ':' || st != S_ALNUM)
 		return 0;
-	size_t name_len = colon ? (size_t)(colon - ref) : len;
-	return kiln_ref_path_valid(ref, name_len) && (!colon || kiln_ref_tag_valid(colon + 1));
+	/* the tag: a word character, then word characters, '.' and '-' */
+	size_t t = ++i;
+	unsigned char k0 = cls[(unsigned char) ref[t]];
+	if (k0 != C_ALNUM && k0 != C_UNDER)
+		return 0;
+	for (;; i++) {
+		unsigned char k = cls[(unsigned char) ref[i]];
+		if (k != C_ALNUM && k != C_UNDER && k != C_DOT && k != C_DASH)
+			break;
+	}
+	return ref[i] == '\0' && i <= 128 && i - t <= 128;
 }
 
 /*
