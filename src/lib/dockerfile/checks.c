@@ -498,6 +498,24 @@ static int is_lower(const char *s)
 	return 1;
 }
 
+/*
+ * A keyword's case in one pass over it: bit 1 is is_lower's answer, bit 2
+ * df_go_is_upper's (no ASCII lower case letter); <0 on failure.
+ */
+static int keyword_case(const char *s)
+{
+	static const unsigned char k[256] = { ['a' ... 'z'] = 1, ['A' ... 'Z'] = 2,
+					      [0x80 ... 0xff] = 4 };
+	unsigned f = 0;
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+		f |= k[*p];
+	/* an ASCII upper case letter never lower-cases to itself, whatever else is there */
+	int lower = (f & 2) ? 0 : (f & 4) ? df_go_is_lower(s) : 1;
+	if (lower < 0)
+		return lower;
+	return (lower ? 1 : 0) | ((f & 1) ? 0 : 2);
+}
+
 /* ---- the checks of the parse, in BuildKit's ParseInstructionWithLinter ---- */
 
 struct parse_hook {
@@ -630,22 +648,22 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 		for (size_t s = 0; s < m->n_stages; s++)
 			for (size_t i = 0; i < m->stages[s].n_instrs; i++) {
 				const struct kiln_df_instr *in = &m->stages[s].instrs[i];
-				/* each pass reads only the case it needs */
-				int il = pass == 0 || majority_lower ? is_lower(in->keyword) : 0;
-				if (il < 0)
-					return il;
+				int kc = keyword_case(in->keyword);
+				if (kc < 0)
+					return kc;
+				int il = kc & 1, iu = kc & 2;
 				if (pass == 0) {
 					total++;
 					if (il)
 						lower++;
-					else if (df_go_is_upper(in->keyword))
+					else if (iu)
 						upper++;
 					continue;
 				}
 				const char *want = NULL;
 				if (majority_lower && !il)
 					want = "lowercase";
-				else if (!majority_lower && !df_go_is_upper(in->keyword))
+				else if (!majority_lower && !iu)
 					want = "uppercase";
 				if (want &&
 				    df_lint_run(l, DF_RULE_CONSISTENT_INSTRUCTION_CASING, in->node,
