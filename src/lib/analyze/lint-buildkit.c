@@ -27,14 +27,16 @@ struct hooks_data {
  * Only a yes is taken from here; a domain, a digest, upper case, a long
  * name or anything this does not accept goes to kiln_ref_parse.
  */
-int lint_hub_name_valid(const char *ref)
+/*
+ * One pass over a path and maybe a tag: the path grammar (components of
+ * [a-z0-9]+ joined by '.', '_', "__" or a run of '-', between '/'s) and
+ * the tag's ([a-z0-9_][a-z0-9_.-]*) as a state per byte. Its length if
+ * all of `s` is one, else 0; upper case (a tag may hold it) and anything
+ * else not in these is kiln_ref_parse's to judge. `hub`: a first
+ * component that names a registry (a '.', "localhost") is not a path.
+ */
+static size_t path_tag_scan(const char *s, int hub)
 {
-	/*
-	 * One pass: the path grammar (components of [a-z0-9]+ joined by '.',
-	 * '_', "__" or a run of '-', between '/'s) and the tag's
-	 * ([a-z0-9_][a-z0-9_.-]*) as a state per byte. Upper case (a tag may
-	 * hold it) and anything else not in these goes to kiln_ref_parse.
-	 */
 	enum { C_OTHER, C_ALNUM, C_DOT, C_UNDER, C_DASH, C_SLASH, C_COLON };
 	static const unsigned char cls[256] = {
 		['a' ... 'z'] = C_ALNUM, ['0' ... '9'] = C_ALNUM, ['.'] = C_DOT,
@@ -46,7 +48,7 @@ int lint_hub_name_valid(const char *ref)
 	size_t i = 0, first_slash = 0;
 	int first_dot = 0; /* a '.' in the first component: a domain if a '/' follows */
 	for (;; i++) {
-		unsigned char k = cls[(unsigned char) ref[i]];
+		unsigned char k = cls[(unsigned char) s[i]];
 		if (k == C_ALNUM) {
 			st = S_ALNUM;
 		} else if (k == C_DOT && st == S_ALNUM) {
@@ -57,8 +59,8 @@ int lint_hub_name_valid(const char *ref)
 		} else if (k == C_DASH && (st == S_ALNUM || st == S_DASH)) {
 			st = S_DASH;
 		} else if (k == C_SLASH && st == S_ALNUM) {
-			/* a first component that names a registry is kiln_ref_parse's to judge */
-			if (!first_slash && (first_dot || (i == 9 && !memcmp(ref, "localhost", 9))))
+			if (hub && !first_slash &&
+			    (first_dot || (i == 9 && !memcmp(s, "localhost", 9))))
 				return 0;
 			if (!first_slash)
 				first_slash = i;
@@ -67,21 +69,26 @@ int lint_hub_name_valid(const char *ref)
 			break;
 		}
 	}
-	if (ref[i] == '\0')
-		return st == S_ALNUM && i <= 128 && (i != 64 || !kiln_ref_is_identifier(ref));
-	if (ref[i] != ':' || st != S_ALNUM)
+	if (s[i] == '\0')
+		return st == S_ALNUM ? i : 0;
+	if (s[i] != ':' || st != S_ALNUM)
 		return 0;
 	/* the tag: a word character, then word characters, '.' and '-' */
-	size_t t = ++i;
-	unsigned char k0 = cls[(unsigned char) ref[t]];
+	unsigned char k0 = cls[(unsigned char) s[++i]];
 	if (k0 != C_ALNUM && k0 != C_UNDER)
 		return 0;
 	for (;; i++) {
-		unsigned char k = cls[(unsigned char) ref[i]];
+		unsigned char k = cls[(unsigned char) s[i]];
 		if (k != C_ALNUM && k != C_UNDER && k != C_DOT && k != C_DASH)
 			break;
 	}
-	return ref[i] == '\0' && i <= 128 && i - t <= 128;
+	return s[i] == '\0' ? i : 0;
+}
+
+int lint_hub_name_valid(const char *ref)
+{
+	size_t n = path_tag_scan(ref, 1);
+	return n && n <= 128 && (n != 64 || !kiln_ref_is_identifier(ref));
 }
 
 /*
@@ -92,30 +99,21 @@ int lint_hub_name_valid(const char *ref)
  */
 int lint_registry_name_valid(const char *ref)
 {
-	size_t len = strnlen(ref, 129), first_slash = 0;
-	if (len == 0 || len > 128)
-		return 0;
-	const char *colon = NULL; /* the last ':' after the last '/' */
-	for (size_t i = 0; i < len; i++) {
-		char c = ref[i];
-		if (c == '@' || c == '[' || (c >= 'A' && c <= 'Z'))
+	size_t first_slash = 0;
+	for (;; first_slash++) {
+		char c = ref[first_slash];
+		if (!c || c == '@' || c == '[' || (c >= 'A' && c <= 'Z'))
 			return 0;
-		if (c == '/') {
-			if (!first_slash)
-				first_slash = i;
-			colon = NULL;
-		} else if (c == ':') {
-			colon = ref + i;
-		}
+		if (c == '/')
+			break;
 	}
 	if (!first_slash || !(memchr(ref, '.', first_slash) || memchr(ref, ':', first_slash) ||
 			      (first_slash == 9 && !memcmp(ref, "localhost", 9))))
 		return 0; /* a Docker Hub name: lint_hub_name_valid's */
 	if (!kiln_ref_domain_valid(ref, first_slash))
 		return 0;
-	const char *path = ref + first_slash + 1;
-	size_t path_len = (colon ? (size_t)(colon - ref) : len) - (first_slash + 1);
-	return kiln_ref_path_valid(path, path_len) && (!colon || kiln_ref_tag_valid(colon + 1));
+	size_t n = path_tag_scan(ref + first_slash + 1, 0);
+	return n && first_slash + 1 + n <= 128;
 }
 
 static int ref_check(void *userdata, const char *ref, struct kiln_error *err)

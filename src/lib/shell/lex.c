@@ -649,8 +649,11 @@ void kiln_shell_result_release(struct kiln_shell_result *r)
 {
 	if (!r)
 		return;
-	free(r->word);
-	r->word = NULL;
+	/* many results are released unused (cleanups of a walk's locals): no free(NULL) call */
+	if (r->word) {
+		free(r->word);
+		r->word = NULL;
+	}
 	/* most results have no names and many no words: nothing to release there */
 	if (r->words.items)
 		kiln_strv_release(&r->words);
