@@ -180,6 +180,19 @@ static void dl3020(struct lint_file *f, size_t i)
 	}
 }
 
+/* strtoul(s, end, 10) without the call for a port of a few digits (most are) */
+static unsigned long port_number(const char *s, char **end)
+{
+	const char *p = s;
+	unsigned long v = 0;
+	while (*p >= '0' && *p <= '9' && p - s < 9)
+		v = v * 10 + (unsigned long)(*p++ - '0');
+	if (p == s || (*p >= '0' && *p <= '9'))
+		return strtoul(s, end, 10); /* blanks, a sign, none or many digits: its rules */
+	*end = (char *)p;
+	return v;
+}
+
 static void dl3011(struct lint_file *f, size_t i)
 {
 	const struct lint_instr *in = &f->instrs[i];
@@ -190,13 +203,13 @@ static void dl3011(struct lint_file *f, size_t i)
 		const char *c = strrchr(p, ':');
 		const char *port = c ? c + 1 : p;
 		char *end = NULL;
-		unsigned long lo = strtoul(port, &end, 10);
+		unsigned long lo = port_number(port, &end);
 		if (end == port)
 			continue;
 		unsigned long hi = lo;
 		if (*end == '-') {
 			const char *h = end + 1;
-			hi = strtoul(h, &end, 10);
+			hi = port_number(h, &end);
 			if (end == h)
 				continue;
 		}

@@ -408,6 +408,10 @@ static void kl1009_1010_1011(struct lint_file *f)
 		const char *from = in->cmd == KILN_DF_COPY ? in->from : NULL;
 		if (!from || !*from)
 			continue;
+		/* strtol() below takes a number after blanks and a sign: a name begins otherwise */
+		unsigned char c0 = (unsigned char)*from;
+		if (!isdigit(c0) && !isspace(c0) && c0 != '+' && c0 != '-')
+			continue;
 		char *end = NULL;
 		long n = strtol(from, &end, 10);
 		if (*end || n < 0)
