@@ -577,11 +577,19 @@ struct occurrences {
 	size_t cap;
 };
 
-static int occurrences_init(struct occurrences *o, size_t n)
+/* Slots on the caller's stack: a file's findings (a handful) need no calloc() and free(). */
+#define OCC_STACK_SLOTS 64
+
+/* `stack`: OCC_STACK_SLOTS slots, used when they are enough (o->slots then is stack). */
+static int occurrences_init(struct occurrences *o, size_t n, struct occ_slot *stack)
 {
 	o->cap = 16;
 	while (o->cap < 2 * n)
 		o->cap *= 2;
+	if (o->cap <= OCC_STACK_SLOTS) {
+		o->slots = memset(stack, 0, o->cap * sizeof(*o->slots));
+		return 0;
+	}
 	o->slots = kiln_calloc(o->cap, sizeof(*o->slots));
 	return o->slots ? 0 : -KILN_ENOMEM;
 }
@@ -667,13 +675,16 @@ int lint_file_finish(struct lint_file *f, struct kiln_lint_report *rep, struct k
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
 	struct occurrences occ = { 0 }; /* only for fingerprints */
-	if (!(f->opts->flags & KILN_LINT_NO_FINGERPRINTS) && occurrences_init(&occ, f->n_raw) < 0) {
+	struct occ_slot occ_stack[OCC_STACK_SLOTS];
+	if (!(f->opts->flags & KILN_LINT_NO_FINGERPRINTS) &&
+	    occurrences_init(&occ, f->n_raw, occ_stack) < 0) {
 		free(fp.globals);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
 	int r = finish_findings(f, &fp, &occ, rep, err);
 	free(fp.globals);
-	free(occ.slots);
+	if (occ.slots != occ_stack)
+		free(occ.slots);
 	if (r < 0)
 		return r;
 	lint_sort_findings(rep->findings, rep->n_findings);
