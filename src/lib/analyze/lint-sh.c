@@ -282,10 +282,9 @@ static unsigned read_word(struct parser *p)
 					continue;
 				}
 				/* a run of ordinary characters in one append */
-				size_t e = i + 1;
-				while (e < len && s[e] != '"' && s[e] != '\\' && s[e] != '$' &&
-				       s[e] != '`')
-					e++;
+				static const unsigned char dq_stops[256] = { ['"'] = 1, ['\\'] = 1,
+									     ['$'] = 1, ['`'] = 1 };
+				size_t e = lint_sh_run_end(dq_stops, s, i + 1, len);
 				add_bytes(p, s + i, e - i);
 				i = e;
 			}
@@ -313,9 +312,7 @@ static unsigned read_word(struct parser *p)
 			['|'] = 1, ['('] = 1,  [')'] = 1,  ['<'] = 1,  ['>'] = 1, ['\\'] = 1,
 			['\''] = 1, ['"'] = 1, ['$'] = 1,  ['`'] = 1,
 		};
-		size_t e = i + 1;
-		while (e < len && !stops[(unsigned char)s[e]])
-			e++;
+		size_t e = lint_sh_run_end(stops, s, i + 1, len);
 		add_bytes(p, s + i, e - i);
 		i = e;
 	}
