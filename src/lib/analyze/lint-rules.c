@@ -262,16 +262,25 @@ static const struct kiln_lint_rule_info *find_code6(const char *code, int rank)
  * of group t's code 0 plus nn (gaps only move an entry down). A guess, checked against
  * the entries: a table that moves on without it costs the search again, never an answer.
  */
-static const struct kiln_lint_rule_info *find_code6_guess(const char *code, int rank)
+static const struct kiln_lint_rule_info *find_code6_guess(const char *code)
 {
 	enum { NO = -100 }; /* no such group: any place it gives is below 0 */
 	static const signed char dl_at[10] = { NO, -1, NO, 1, 65, NO, NO, NO, NO, NO };
 	static const signed char kl_at[10] = { 92, 93, NO, NO, NO, NO, NO, NO, NO, NO };
-	unsigned t = (unsigned char)code[2] - '0', d1 = (unsigned char)code[4] - '0',
-		 d0 = (unsigned char)code[5] - '0';
-	if (code[3] != '0' || t > 9 || d1 > 9 || d0 > 9)
+	/* each byte looked at only once those before it are known not to end the string */
+	if (!((code[0] == 'D' || code[0] == 'K') && code[1] == 'L'))
 		return NULL;
-	int at = (rank == 0 ? dl_at[t] : kl_at[t]) + (int)(d1 * 10 + d0);
+	unsigned t = (unsigned char)code[2] - '0';
+	if (t > 9 || code[3] != '0')
+		return NULL;
+	unsigned d1 = (unsigned char)code[4] - '0';
+	if (d1 > 9)
+		return NULL;
+	unsigned d0 = (unsigned char)code[5] - '0';
+	if (d0 > 9 || code[6])
+		return NULL;
+	int dl = code[0] == 'D';
+	int at = (dl ? dl_at[t] : kl_at[t]) + (int)(d1 * 10 + d0);
 	if (at < 0)
 		return NULL;
 	size_t g = (size_t)at;
@@ -279,7 +288,7 @@ static const struct kiln_lint_rule_info *find_code6_guess(const char *code, int 
 		g = KILN_ARRAY_SIZE(rules) - 1;
 	uint32_t key, k; /* bytes 2..5 as they lie in memory: only equality is asked */
 	memcpy(&key, code + 2, 4);
-	enum kiln_lint_family fam = rank == 0 ? KILN_LINT_HADOLINT : KILN_LINT_KILN;
+	enum kiln_lint_family fam = dl ? KILN_LINT_HADOLINT : KILN_LINT_KILN;
 	for (int step = 0; step < 8; step++, g--) {
 		/* every entry of a DL or KL family is six bytes long: bytes 2..5 are there */
 		if (rules[g].family == fam && (memcpy(&k, rules[g].code + 2, 4), k == key))
@@ -295,11 +304,12 @@ const struct kiln_lint_rule_info *kiln_lint_rule_find(const char *code)
 {
 	if (!code)
 		return NULL;
+	const struct kiln_lint_rule_info *ri = find_code6_guess(code);
+	if (ri)
+		return ri;
 	int rank = family_rank(code);
-	if (rank != 1 && is_code6(code)) {
-		const struct kiln_lint_rule_info *ri = find_code6_guess(code, rank);
-		return ri ? ri : find_code6(code, rank);
-	}
+	if (rank != 1 && is_code6(code))
+		return find_code6(code, rank);
 	size_t lo = 0, hi = KILN_ARRAY_SIZE(rules);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
