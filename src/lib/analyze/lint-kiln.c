@@ -197,8 +197,10 @@ static int copies_context(const struct lint_instr *in)
 	if ((in->cmd != KILN_DF_COPY && in->cmd != KILN_DF_ADD) || in->from || n->n_heredocs)
 		return 0;
 	for (size_t a = 0; a + 1 < n->n_args; a++) {
+		/* `.`, `./`, `*` or `./` and then `*`, byte by byte: no strcmp() for each */
 		const char *s = lint_text(&n->args[a]);
-		if (!strcmp(s, ".") || !strcmp(s, "./") || !strcmp(s, "*") || !strcmp(s, "./*"))
+		if ((s[0] == '*' && !s[1]) ||
+		    (s[0] == '.' && (!s[1] || (s[1] == '/' && (!s[2] || (s[2] == '*' && !s[3]))))))
 			return 1;
 	}
 	return 0;
