@@ -8,6 +8,7 @@
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
 #include "base/arena.h"
+#include "base/decimal.h"
 #include "base/digest.h"
 #include "base/fs.h"
 #include "dockerfile/ast.h"
@@ -112,16 +113,6 @@ static char *msg_dup(struct kiln_arena *a, const char *s, size_t n)
 	return m;
 }
 
-/* The decimal digits of v, ending at end (written backwards); their start. */
-static char *decimal(char *end, unsigned long long v)
-{
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return end;
-}
-
 /* One piece of a message: literal text or a converted argument. */
 struct msg_piece {
 	const char *s;
@@ -169,17 +160,11 @@ static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, int 
 			arg->n = strlen(arg->s);
 			p = pct + 2;
 		} else if (pct[1] == 'd') {
-			int v = va_arg(ap1, int);
-			unsigned long long m = (unsigned long long)v;
-			if (v < 0)
-				m = 0ULL - m; /* INT_MIN too */
-			char *d = decimal(nend, m);
-			if (v < 0)
-				*--d = '-';
+			char *d = kiln_decimal(nend, va_arg(ap1, int));
 			*arg = (struct msg_piece){ d, (size_t)(nend - d) };
 			p = pct + 2;
 		} else if (pct[1] == 'z' && pct[2] == 'u') {
-			char *d = decimal(nend, va_arg(ap1, size_t));
+			char *d = kiln_decimal_u(nend, va_arg(ap1, size_t));
 			*arg = (struct msg_piece){ d, (size_t)(nend - d) };
 			p = pct + 3;
 		} else if (pct[1] == '.' && pct[2] == '*' && pct[3] == 's') {
