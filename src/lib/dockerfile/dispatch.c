@@ -219,7 +219,16 @@ static int word_is(const char *w, size_t n, const char *token)
 #define LETTER(c) (1u << ((c) - 'a'))
 
 /* `firsts`: the first letters of the tokens (LETTER bits), to pass over other words at once */
-static int has_word(const char *key, const char *const *tokens, size_t nt, unsigned firsts)
+/* a token and its length: a word shorter than the token cannot fold to it (every token letter
+ * takes one byte or more), which passes over most words at once */
+struct df_token {
+	const char *s;
+	size_t len;
+};
+
+#define TOKEN(s) { s, sizeof(s) - 1 }
+
+static int has_word(const char *key, const struct df_token *tokens, size_t nt, unsigned firsts)
 {
 	for (const char *p = key;;) {
 		size_t n = (size_t) (strchrnul(p, '_') - p);
@@ -228,7 +237,8 @@ static int has_word(const char *key, const char *const *tokens, size_t nt, unsig
 		char f0 = (char) ((c0 >= 'A' && c0 <= 'Z') ? c0 + 32 : c0);
 		int maybe = c0 >= 0x80 || (f0 >= 'a' && f0 <= 'z' && (firsts & LETTER(f0)));
 		for (size_t t = 0; t < nt && n && maybe; t++)
-			if ((f0 == tokens[t][0] || c0 >= 0x80) && word_is(p, n, tokens[t]))
+			if (n >= tokens[t].len && (f0 == tokens[t].s[0] || c0 >= 0x80) &&
+			    word_is(p, n, tokens[t].s))
 				return 1;
 		if (!p[n])
 			return 0;
@@ -239,10 +249,12 @@ static int has_word(const char *key, const char *const *tokens, size_t nt, unsig
 int df_check_secret_key(struct df_graph *gr, const char *instr, const char *key,
 			const struct kiln_df_instr *in)
 {
-	static const char *const deny[] = { "apikey", "auth",	  "credential", "credentials",
-					    "key",    "password", "pword",	"passwd",
-					    "secret", "token" };
-	static const char *const allow[] = { "public", "file", "version" };
+	static const struct df_token deny[] = {
+		TOKEN("apikey"), TOKEN("auth"),	  TOKEN("credential"), TOKEN("credentials"),
+		TOKEN("key"),	 TOKEN("password"), TOKEN("pword"),	 TOKEN("passwd"),
+		TOKEN("secret"), TOKEN("token"),
+	};
+	static const struct df_token allow[] = { TOKEN("public"), TOKEN("file"), TOKEN("version") };
 	if (!df_lint_wants(gr->lint, DF_RULE_SECRETS_USED_IN_ARG_OR_ENV))
 		return 0;
 	static const unsigned deny_firsts =
