@@ -131,17 +131,20 @@ int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err)
 	const struct kiln_df_node *node = bf->node;
 	for (size_t i = 0; node && i < node->n_flags; i++) {
 		const struct kiln_df_flag *fl = &node->flags[i];
+		/* kiln_df_instr_parse() rejected flags with a NUL byte: len is the C string's */
 		const char *raw = fl->raw.str;
-		if (strcmp(raw, "--") == 0)
+		size_t rlen = fl->raw.len;
+		int dashes = raw[0] == '-' && raw[1] == '-';
+		if (dashes && rlen == 2)
 			return 0;
-		if (strncmp(raw, "--", 2) != 0)
+		if (!dashes)
 			return kiln_fail(err, KILN_EPARSE, 0, "arg should start with -- : %s", raw);
-		const char *eq = strchr(raw, '=');
-		size_t nlen = eq ? (size_t) (eq - raw) : strlen(raw);
+		const char *eq = memchr(raw, '=', rlen);
+		size_t nlen = eq ? (size_t) (eq - raw) : rlen;
 		const char *value = eq ? eq + 1 : "";
 		struct df_flag *f = NULL;
 		for (size_t k = 0; k < bf->n; k++)
-			if (bf->f[k].name_len == nlen - 2 &&
+			if (bf->f[k].name_len == nlen - 2 && bf->f[k].name[0] == raw[2] &&
 			    memcmp(bf->f[k].name, raw + 2, nlen - 2) == 0)
 				f = &bf->f[k];
 		if (!f) {
