@@ -821,10 +821,14 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 		size_t j = k;
 		while (j < slen && is_ws(s[j]))
 			j++;
-		size_t args_off;
-		r = extract_flags(ctx, s + j, slen - j, &n_flags, &args_off);
-		if (r < 0)
-			return r;
+		size_t args_off = 0;
+		/* most instructions have no flags: extract_flags would stop at this
+		 * byte anyway unless it starts "--" or is a space byte it skips */
+		if (j < slen && (s[j] == '-' || is_space_byte((unsigned char) s[j]))) {
+			r = extract_flags(ctx, s + j, slen - j, &n_flags, &args_off);
+			if (r < 0)
+				return r;
+		}
 		rest = s + j + args_off;
 		rlen = slen - j - args_off;
 		trim_space(&rest, &rlen);
