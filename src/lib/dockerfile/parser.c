@@ -102,26 +102,32 @@ struct growv {
 	size_t first; /* items to make room for first, when more than 32 */
 };
 
-/* Room for one more item, not zeroed. */
-static void *growv_next(struct growv *g)
+/* Room for more items: the rare path of growv_next, kept out of line. */
+static __attribute__((noinline)) int growv_grow(struct growv *g)
 {
-	if (g->n == g->alloc) {
-		/* 32 first (or the hint): few Dockerfiles outgrow it, so the arena
-		 * copy is rare */
-		size_t na = g->alloc ? g->alloc * 2 : g->first > 32 ? g->first : 32;
-		void *nv;
-		if (g->arena) {
-			nv = kiln_arena_array_uninit(g->arena, na, g->size);
-			if (nv && g->n)
-				memcpy(nv, g->v, g->n * g->size);
-		} else {
-			nv = kiln_reallocarray(g->v, na, g->size);
-		}
-		if (!nv)
-			return NULL;
-		g->v = nv;
-		g->alloc = na;
+	/* 32 first (or the hint): few Dockerfiles outgrow it, so the arena
+	 * copy is rare */
+	size_t na = g->alloc ? g->alloc * 2 : g->first > 32 ? g->first : 32;
+	void *nv;
+	if (g->arena) {
+		nv = kiln_arena_array_uninit(g->arena, na, g->size);
+		if (nv && g->n)
+			memcpy(nv, g->v, g->n * g->size);
+	} else {
+		nv = kiln_reallocarray(g->v, na, g->size);
 	}
+	if (!nv)
+		return -KILN_ENOMEM;
+	g->v = nv;
+	g->alloc = na;
+	return 0;
+}
+
+/* Room for one more item, not zeroed: inline, as it runs once per line kept. */
+static inline void *growv_next(struct growv *g)
+{
+	if (g->n == g->alloc && growv_grow(g) < 0)
+		return NULL;
 	return (char *) g->v + g->n++ * g->size;
 }
 
