@@ -24,6 +24,11 @@ findings() {
 	jq -r '.[] | "\(.line) \(.code)"'
 }
 
+# "file rule message" of each KL1004 and KL1005 finding
+kl1004_5() {
+	jq -r '.[] | select(.code | test("KL100[45]")) | "\(.file) \(.code) \(.message)"'
+}
+
 test_expect_success 'setup: a copy of the corpus' '
 	cp -R "$CORPUS" corpus
 '
@@ -226,22 +231,23 @@ test_expect_success 'context rules over many files: each directory and ignore fi
 	printf ".git\n" >ctxa/.dockerignore &&
 	for d in ctxa ctxb; do
 		i=0 && while [ $i -lt 20 ]; do
-			printf "FROM alpine:3.20\nCOPY . /app\n" >$d/d$i.Dockerfile && i=$((i + 1)) || exit 1
+			printf "FROM alpine:3.20\nCOPY . /app\n" >$d/d$i.Dockerfile &&
+				i=$((i + 1)) || exit 1
 		done || exit 1
 	done &&
 	printf "FROM alpine:3.20\nCOPY . /app\n" >ctxa/own.Dockerfile &&
 	printf ".git\n.env\n" >ctxa/own.Dockerfile.dockerignore &&
-	test_might_fail kiln lint --no-shellcheck -f json ctxa/*.Dockerfile ctxb/*.Dockerfile >out.json &&
-	jq -r ".[] | select(.code | test(\"KL100[45]\")) | \"\(.file) \(.code) \(.message)\"" \
-		out.json | sort >got &&
+	test_might_fail kiln lint --no-shellcheck -f json ctxa/*.Dockerfile ctxb/*.Dockerfile \
+		>out.json &&
+	kl1004_5 <out.json | sort >got &&
 	: >expect &&
 	for f in ctxa/*.Dockerfile ctxb/*.Dockerfile; do
 		test_might_fail kiln lint --no-shellcheck -f json $f >one.json &&
-		jq -r ".[] | select(.code | test(\"KL100[45]\")) | \"\(.file) \(.code) \(.message)\"" \
-			one.json >>expect || exit 1
+		kl1004_5 <one.json >>expect || exit 1
 	done &&
 	sort expect >expect.sorted && test_cmp expect.sorted got &&
-	grep -c "^ctxa/d[0-9]*.Dockerfile KL1005 ctxa/.dockerignore does not exclude .env," got >n &&
+	grep -c "^ctxa/d[0-9]*.Dockerfile KL1005 ctxa/.dockerignore does not exclude .env," got \
+		>n &&
 	echo 20 >want && test_cmp want n &&
 	grep -c "^ctxb/d[0-9]*.Dockerfile KL1004 .*sends node_modules" got >n &&
 	test_cmp want n &&

@@ -272,14 +272,26 @@ static void test_tty(void)
 /* kiln_decimal against printf at the edges of long long. */
 static void test_decimal(void)
 {
-	static const long long values[] = { 0, 1, -1, 9, 10, -10, 99, 100, 2147483647LL,
-					    -2147483648LL, LLONG_MAX, LLONG_MIN, LLONG_MIN + 1 };
+	static const long long values[] = { 0,
+					    1,
+					    -1,
+					    9,
+					    10,
+					    -10,
+					    99,
+					    100,
+					    2147483647LL,
+					    -2147483648LL,
+					    LLONG_MAX,
+					    LLONG_MIN,
+					    LLONG_MIN + 1 };
 	size_t same = 0;
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		char buf[KILN_DECIMAL_MAX], want[32];
 		char *p = kiln_decimal(buf + sizeof(buf), values[i]);
 		snprintf(want, sizeof(want), "%lld", values[i]);
-		if ((size_t)(buf + sizeof(buf) - p) == strlen(want) && !memcmp(p, want, strlen(want)))
+		if ((size_t) (buf + sizeof(buf) - p) == strlen(want) &&
+		    !memcmp(p, want, strlen(want)))
 			same++;
 		else
 			tap_diag("kiln_decimal(%s) differs", want);
@@ -287,7 +299,8 @@ static void test_decimal(void)
 	char ubuf[KILN_DECIMAL_MAX];
 	char *u = kiln_decimal_u(ubuf + sizeof(ubuf), ULLONG_MAX);
 	TAP_OK(same == sizeof(values) / sizeof(values[0]) &&
-		       (size_t)(ubuf + sizeof(ubuf) - u) == 20 && !memcmp(u, "18446744073709551615", 20),
+		       (size_t) (ubuf + sizeof(ubuf) - u) == 20 &&
+		       !memcmp(u, "18446744073709551615", 20),
 	       "decimal numbers as printf writes them, LLONG_MIN and ULLONG_MAX included");
 }
 

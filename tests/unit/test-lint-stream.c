@@ -21,14 +21,14 @@ static const char *const dockerfiles[] = {
 #define N_FILES 203
 
 struct seen {
-	size_t next;     /* the first input of the group expected next */
-	size_t group;    /* the size every group but the last must have */
-	size_t total;    /* inputs of the run */
-	size_t stop_at;  /* return -KILN_EIO at this group (0: never) */
+	size_t next;	/* the first input of the group expected next */
+	size_t group;	/* the size every group but the last must have */
+	size_t total;	/* inputs of the run */
+	size_t stop_at; /* return -KILN_EIO at this group (0: never) */
 	size_t groups;
 	size_t reports;
 	size_t failures; /* NULL report with an error that names the file */
-	size_t wrong;    /* a group out of order or of the wrong size, a report not as alone */
+	size_t wrong;	 /* a group out of order or of the wrong size, a report not as alone */
 	const struct kiln_lint_input *in;
 };
 
@@ -36,9 +36,9 @@ struct seen {
 static int render(const struct kiln_lint_report *rep, struct kiln_buf *out)
 {
 	for (size_t i = 0; i < rep->n_findings; i++)
-		if (kiln_buf_addf(out, "%d:%d %s %s %s\n", rep->findings[i].line, rep->findings[i].col,
-				  rep->findings[i].rule, rep->findings[i].message,
-				  rep->findings[i].fingerprint) < 0)
+		if (kiln_buf_addf(out, "%d:%d %s %s %s\n", rep->findings[i].line,
+				  rep->findings[i].col, rep->findings[i].rule,
+				  rep->findings[i].message, rep->findings[i].fingerprint) < 0)
 			return -1;
 	return 0;
 }
@@ -48,7 +48,8 @@ static int same_as_alone(const struct kiln_lint_input *in, const struct kiln_lin
 	struct kiln_lint_report *one = NULL;
 	struct kiln_buf a = KILN_BUF_INIT, b = KILN_BUF_INIT;
 	int same = kiln_lint_run(in->data, in->len, in->filename, NULL, &one, NULL) == 0 &&
-		   render(one, &a) == 0 && render(rep, &b) == 0 && !strcmp(rep->file, in->filename) &&
+		   render(one, &a) == 0 && render(rep, &b) == 0 &&
+		   !strcmp(rep->file, in->filename) &&
 		   !strcmp(a.buf ? a.buf : "", b.buf ? b.buf : "");
 	kiln_buf_release(&a);
 	kiln_buf_release(&b);
@@ -87,11 +88,14 @@ static void make_inputs(struct kiln_lint_input *in, char (*names)[48], size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const char *df = dockerfiles[i % KILN_ARRAY_SIZE(dockerfiles)];
 		snprintf(names[i], sizeof(names[i]), "f%zu/Dockerfile", i);
-		in[i] = (struct kiln_lint_input){ .data = df, .len = strlen(df), .filename = names[i] };
+		in[i] = (struct kiln_lint_input){ .data = df,
+						  .len = strlen(df),
+						  .filename = names[i] };
 		/* every 17th input names a file that does not exist */
 		if (i % 17 == 5)
-			in[i] = (struct kiln_lint_input){ .path = "/nonexistent/kiln-test/Dockerfile",
-							  .filename = names[i] };
+			in[i] = (struct kiln_lint_input){
+				.path = "/nonexistent/kiln-test/Dockerfile", .filename = names[i]
+			};
 	}
 }
 
@@ -110,14 +114,15 @@ int main(void)
 		struct seen s = { .group = size, .total = N_FILES, .in = in };
 		struct kiln_error err = KILN_ERROR_INIT;
 		int r = kiln_lint_run_stream(in, N_FILES, groups[g], NULL, take, &s, &err);
-		TAP_INT_EQ(r, 0, "group %zu: the run succeeds though %zu files fail", groups[g], missing);
-		TAP_INT_EQ((long long)s.groups, (long long)((N_FILES + size - 1) / size),
+		TAP_INT_EQ(r, 0, "group %zu: the run succeeds though %zu files fail", groups[g],
+			   missing);
+		TAP_INT_EQ((long long) s.groups, (long long) ((N_FILES + size - 1) / size),
 			   "group %zu: every group handed over", groups[g]);
-		TAP_INT_EQ((long long)s.reports, (long long)(N_FILES - missing),
+		TAP_INT_EQ((long long) s.reports, (long long) (N_FILES - missing),
 			   "group %zu: a report per readable file", groups[g]);
-		TAP_INT_EQ((long long)s.failures, (long long)missing,
+		TAP_INT_EQ((long long) s.failures, (long long) missing,
 			   "group %zu: each missing file fails on its own, named", groups[g]);
-		TAP_INT_EQ((long long)s.wrong, 0,
+		TAP_INT_EQ((long long) s.wrong, 0,
 			   "group %zu: groups in order and whole, reports as alone", groups[g]);
 		kiln_error_release(&err);
 	}
@@ -127,8 +132,8 @@ int main(void)
 	struct kiln_error err = KILN_ERROR_INIT;
 	int r = kiln_lint_run_stream(in, N_FILES, 10, NULL, take, &s, &err);
 	TAP_INT_EQ(r, -KILN_EIO, "a receiver's failure ends the run with it");
-	TAP_INT_EQ((long long)s.groups, 3, "no group is handed over after it");
-	TAP_INT_EQ((long long)s.wrong, 0, "the groups before it were whole");
+	TAP_INT_EQ((long long) s.groups, 3, "no group is handed over after it");
+	TAP_INT_EQ((long long) s.wrong, 0, "the groups before it were whole");
 	kiln_error_release(&err);
 
 	/* no input: no call */

@@ -393,7 +393,8 @@ static int unexcluded_suspects(struct lint_file *f, unsigned present, struct kil
 		if (!(present & (1u << i)))
 			continue;
 		n_present++;
-		int ex = m ? kiln_ignore_matches_or_parent(m, suspects[i], strlen(suspects[i]), NULL, err)
+		int ex = m ? kiln_ignore_matches_or_parent(m, suspects[i], strlen(suspects[i]),
+							   NULL, err)
 			   : 0;
 		if (ex < 0) {
 			kiln_buf_release(&miss);
@@ -404,12 +405,13 @@ static int unexcluded_suspects(struct lint_file *f, unsigned present, struct kil
 	}
 	if (miss.len && !f->ignore_path)
 		lint_emit(f, "KL1004", -1, 1,
-			  "there is no .dockerignore, so the build sends %s with the context: add a "
-			  ".dockerignore that excludes %s",
+			  "there is no .dockerignore, so the build sends %s with the context: "
+			  "add a .dockerignore that excludes %s",
 			  miss.buf, n_present > 1 ? "them" : "it");
 	else if (miss.len)
-		lint_emit(f, "KL1005", -1, 1, "%s does not exclude %s, which the context holds: add %s",
-			  f->ignore_path, miss.buf, strchr(miss.buf, ',') ? "these entries" : "the entry");
+		lint_emit(f, "KL1005", -1, 1,
+			  "%s does not exclude %s, which the context holds: add %s", f->ignore_path,
+			  miss.buf, strchr(miss.buf, ',') ? "these entries" : "the entry");
 	kiln_buf_release(&miss);
 	return 0;
 }

@@ -350,12 +350,14 @@ static void map_findings(const char *json, const struct job *jobs, size_t n)
 		long sl = (long)json_integer_value(json_object_get(c, "line")) - j->prefix_lines;
 		if (sl < 1)
 			continue;
-		v[m++] = (struct comment){ .job = j,
-					   .c = c,
-					   .line = sl,
-					   .col = (long)json_integer_value(json_object_get(c, "column")),
-					   .code = (long long)json_integer_value(json_object_get(c, "code")),
-					   .k = k };
+		v[m++] = (struct comment){
+			.job = j,
+			.c = c,
+			.line = sl,
+			.col = (long) json_integer_value(json_object_get(c, "column")),
+			.code = (long long) json_integer_value(json_object_get(c, "code")),
+			.k = k
+		};
 	}
 	qsort(v, m, sizeof(*v), comment_cmp);
 	for (size_t i = 0; i < m; i++)

@@ -55,7 +55,9 @@ void kiln_arena_free(struct kiln_arena *a)
 	if (!a)
 		return;
 	/* the first chunk holds the arena: freed last */
-	struct kiln_arena_chunk_ *first = (struct kiln_arena_chunk_ *) ((char *) a - offsetof(struct kiln_arena_chunk_, data));
+	struct kiln_arena_chunk_ *first =
+		(struct kiln_arena_chunk_ *) ((char *) a -
+					      offsetof(struct kiln_arena_chunk_, data));
 	struct kiln_arena_chunk_ *c = a->head;
 	while (c) {
 		struct kiln_arena_chunk_ *n = c->next;

@@ -169,8 +169,8 @@ int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_
 			/* `args` is in the walk's arena: borrow all but the expansion freed here */
 			if (value && (r = value == res.word
 						  ? kiln_shell_envlist_set(args, d->key, value, err)
-						  : kiln_shell_envlist_set_borrowed(args, d->key, value,
-										    err)) < 0)
+						  : kiln_shell_envlist_set_borrowed(
+							    args, d->key, value, err)) < 0)
 				return r;
 			if (declared && kiln_strv_find(declared, d->key) < 0 &&
 			    kiln_strv_push(declared, d->key) < 0)
