@@ -35,29 +35,9 @@ static const char *const instruction_names[] = {
 
 const char *kiln_df_cmd_upper(enum kiln_df_cmd cmd)
 {
-	static const char *const names[KILN_DF_CMD_MAX_] = {
-		[KILN_DF_ADD] = "ADD",
-		[KILN_DF_ARG] = "ARG",
-		[KILN_DF_CMD] = "CMD",
-		[KILN_DF_COPY] = "COPY",
-		[KILN_DF_ENTRYPOINT] = "ENTRYPOINT",
-		[KILN_DF_ENV] = "ENV",
-		[KILN_DF_EXPOSE] = "EXPOSE",
-		[KILN_DF_FROM] = "FROM",
-		[KILN_DF_HEALTHCHECK] = "HEALTHCHECK",
-		[KILN_DF_LABEL] = "LABEL",
-		[KILN_DF_MAINTAINER] = "MAINTAINER",
-		[KILN_DF_ONBUILD] = "ONBUILD",
-		[KILN_DF_RUN] = "RUN",
-		[KILN_DF_SHELL] = "SHELL",
-		[KILN_DF_STOPSIGNAL] = "STOPSIGNAL",
-		[KILN_DF_USER] = "USER",
-		[KILN_DF_VOLUME] = "VOLUME",
-		[KILN_DF_WORKDIR] = "WORKDIR",
-	};
 	if ((int) cmd <= 0 || cmd >= KILN_DF_CMD_MAX_)
 		return NULL;
-	return names[cmd];
+	return df_cmd_upper[cmd];
 }
 
 static int fail(struct pctx *c, struct kiln_error *err, const char *fmt, ...)

@@ -66,6 +66,9 @@ __attribute__((warn_unused_result)) static inline int df_text(struct kiln_arena 
 
 /* ---- JSON (Go's encoding/json rules), json-value.c ---- */
 
+/* Each instruction's name in upper case, by kiln_df_cmd (line-parsers.c). */
+extern const char *const df_cmd_upper[KILN_DF_CMD_MAX_];
+
 #define DF_JSON_MAX_DEPTH 10000 /* Go's scanner limit; deeper is a syntax error */
 
 /**

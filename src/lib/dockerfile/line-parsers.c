@@ -45,7 +45,7 @@ const char *kiln_df_cmd_name(enum kiln_df_cmd cmd)
 }
 
 /* The names as most Dockerfiles write them: a keyword spelled so is not copied. */
-static const char *const cmd_upper[KILN_DF_CMD_MAX_] = {
+const char *const df_cmd_upper[KILN_DF_CMD_MAX_] = {
 	[KILN_DF_ADD] = "ADD",
 	[KILN_DF_ARG] = "ARG",
 	[KILN_DF_CMD] = "CMD",
@@ -138,7 +138,7 @@ static enum kiln_df_cmd lookup_cmd(const char *s, size_t len, const char **spell
 	uint64_t dlo = slo ^ nlo, dhi = shi ^ nhi;
 	if ((dlo & ~clo) | (dhi & ~chi))
 		return KILN_DF_UNKNOWN;
-	*spelled = !(dlo | dhi) ? name : dlo == clo && dhi == chi ? cmd_upper[cmd] : NULL;
+	*spelled = !(dlo | dhi) ? name : dlo == clo && dhi == chi ? df_cmd_upper[cmd] : NULL;
 	return cmd;
 }
 
