@@ -218,6 +218,24 @@ void lint_rules_dl_pkg(struct lint_file *f);    /* lint-dl-pkg.c: package manage
 void lint_rules_dl_instr(struct lint_file *f);  /* lint-dl-instr.c: other instructions */
 void lint_rules_dl_labels(struct lint_file *f); /* lint-labels.c */
 void lint_rules_kiln(struct lint_file *f);      /* lint-kiln.c */
+/* A run of bytes of a string being put together from pieces (messages, images). */
+struct lint_piece {
+	const char *s;
+	size_t n;
+};
+
+/* The pieces one after the other into out (their total length + 1 bytes), NUL-ended. */
+static inline char *lint_pieces_join(char *out, const struct lint_piece *pc, size_t np)
+{
+	char *o = out;
+	for (size_t i = 0; i < np; i++) {
+		memcpy(o, pc[i].s, pc[i].n);
+		o += pc[i].n;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* One file's steps (lint-run.c): everything but ShellCheck (a file that does
  * not parse gets KL0001), then its report made, then what linting it took
  * freed (again is a no-op). */

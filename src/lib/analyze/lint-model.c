@@ -353,11 +353,6 @@ static int name_byte(char c)
 	return isalnum((unsigned char)c) || c == '_';
 }
 
-struct image_piece {
-	const char *s;
-	size_t n;
-};
-
 /*
  * An image of plain bytes and $NAME or ${NAME} of global ARGs that have a value (as most
  * images with a `$` are: ${BASE}, node:${NODE_VERSION}-alpine), expanded as the shell
@@ -366,7 +361,7 @@ struct image_piece {
  */
 static int expand_simple(struct lint_file *f, const char *image, const char **ret)
 {
-	struct image_piece pc[8];
+	struct lint_piece pc[8];
 	size_t np = 0, total = 0;
 	for (const char *p = image; *p;) {
 		const char *start = p;
@@ -376,7 +371,7 @@ static int expand_simple(struct lint_file *f, const char *image, const char **re
 				p++;
 			if (*p && *p != '$')
 				return 0; /* quotes, escapes, blanks: the lexer's */
-			pc[np++] = (struct image_piece){ start, (size_t)(p - start) };
+			pc[np++] = (struct lint_piece){ start, (size_t)(p - start) };
 		} else {
 			int brace = p[1] == '{';
 			const char *name = p + 1 + brace, *e = name;
@@ -389,7 +384,7 @@ static int expand_simple(struct lint_file *f, const char *image, const char **re
 			const char *v = global_value(f, name, (size_t)(e - name));
 			if (!v)
 				return 0; /* unset: the lexer's */
-			pc[np++] = (struct image_piece){ v, strlen(v) };
+			pc[np++] = (struct lint_piece){ v, strlen(v) };
 			p = e + brace;
 		}
 		total += pc[np - 1].n;
@@ -400,15 +395,10 @@ static int expand_simple(struct lint_file *f, const char *image, const char **re
 		*ret = pc[0].s; /* a value: the AST's or the arena's, which outlive the model */
 		return 1;
 	}
-	char *out = kiln_arena_array_uninit(f->arena, total + 1, 1), *o = out;
+	char *out = kiln_arena_array_uninit(f->arena, total + 1, 1);
 	if (!out)
 		return -1;
-	for (size_t i = 0; i < np; i++) {
-		memcpy(o, pc[i].s, pc[i].n);
-		o += pc[i].n;
-	}
-	*o = '\0';
-	*ret = out;
+	*ret = lint_pieces_join(out, pc, np);
 	return 1;
 }
 

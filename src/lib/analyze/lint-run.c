@@ -113,12 +113,6 @@ static char *msg_dup(struct kiln_arena *a, const char *s, size_t n)
 	return m;
 }
 
-/* One piece of a message: literal text or a converted argument. */
-struct msg_piece {
-	const char *s;
-	size_t n;
-};
-
 #define MSG_MAX_ARGS 8
 
 /*
@@ -131,7 +125,7 @@ struct msg_piece {
  */
 static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, int borrow, char **ret)
 {
-	struct msg_piece pc[2 * MSG_MAX_ARGS + 1];
+	struct lint_piece pc[2 * MSG_MAX_ARGS + 1];
 	char num[MSG_MAX_ARGS][24]; /* an integer's digits end at num[k] + 24 */
 	size_t np = 0, n_args = 0, total = 0;
 	const char *p = fmt;
@@ -141,7 +135,7 @@ static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, int 
 	for (;;) {
 		const char *pct = strchrnul(p, '%');
 		if (pct > p) {
-			pc[np++] = (struct msg_piece){ p, (size_t)(pct - p) };
+			pc[np++] = (struct lint_piece){ p, (size_t)(pct - p) };
 			total += (size_t)(pct - p);
 		}
 		if (!*pct)
@@ -150,7 +144,7 @@ static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, int 
 			plain = 0;
 			break;
 		}
-		struct msg_piece *arg = &pc[np];
+		struct lint_piece *arg = &pc[np];
 		char *nend = num[n_args] + sizeof(num[n_args]);
 		if (pct[1] == 's') {
 			if (!(arg->s = va_arg(ap1, const char *))) {
@@ -161,11 +155,11 @@ static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, int 
 			p = pct + 2;
 		} else if (pct[1] == 'd') {
 			char *d = kiln_decimal(nend, va_arg(ap1, int));
-			*arg = (struct msg_piece){ d, (size_t)(nend - d) };
+			*arg = (struct lint_piece){ d, (size_t)(nend - d) };
 			p = pct + 2;
 		} else if (pct[1] == 'z' && pct[2] == 'u') {
 			char *d = kiln_decimal_u(nend, va_arg(ap1, size_t));
-			*arg = (struct msg_piece){ d, (size_t)(nend - d) };
+			*arg = (struct lint_piece){ d, (size_t)(nend - d) };
 			p = pct + 3;
 		} else if (pct[1] == '.' && pct[2] == '*' && pct[3] == 's') {
 			int prec = va_arg(ap1, int);
@@ -191,15 +185,10 @@ static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, int 
 		*ret = (char *)fmt; /* static, never written: the report frees only its arena */
 		return 1;
 	}
-	char *m = msg_alloc(a, total), *o = m;
+	char *m = msg_alloc(a, total);
 	if (!m)
 		return -1;
-	for (size_t i = 0; i < np; i++) {
-		memcpy(o, pc[i].s, pc[i].n);
-		o += pc[i].n;
-	}
-	*o = '\0';
-	*ret = m;
+	*ret = lint_pieces_join(m, pc, np);
 	return 1;
 }
 
