@@ -389,6 +389,75 @@ static void test_fs(void)
 	TAP_OK(stat(dir, &st) < 0 && errno == ENOENT, "tree gone");
 }
 
+/* Pipe writer for test_read_sizes: its bytes in small writes, so that reads come back short. */
+struct chunked_writer {
+	int fd;
+	const char *data;
+	size_t len;
+};
+
+static void *write_chunked(void *arg)
+{
+	struct chunked_writer *w = arg;
+	for (size_t off = 0; off < w->len;) {
+		size_t n = w->len - off < 1000 ? w->len - off : 1000;
+		if (kiln_write_all(w->fd, w->data + off, n) < 0)
+			break;
+		off += n;
+		usleep(200);
+	}
+	(void)close(w->fd);
+	return NULL;
+}
+
+/* Regular files end where fstat() says without a last read(); pipes read on after short reads. */
+static void test_read_sizes(void)
+{
+	char tmpl[] = "/tmp/kiln-test-read-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	TAP_OK(dir != NULL, "mkdtemp");
+	if (!dir)
+		return;
+	static const size_t sizes[] = { 0, 1, 4095, 4096, 65535, 65536, 65537, 300001 };
+	char *pattern = malloc(300001);
+	if (!pattern)
+		return;
+	for (size_t i = 0; i < 300001; i++)
+		pattern[i] = (char)('a' + (i * 7) % 26);
+	cleanup_free char *f = kiln_asprintf("%s/f", dir);
+	for (size_t k = 0; k < KILN_ARRAY_SIZE(sizes); k++) {
+		size_t n = sizes[k];
+		char *data = NULL;
+		size_t len = 0;
+		int ok = kiln_write_file_atomic(f, pattern, n, 0644, NULL) == 0 &&
+			 kiln_read_file(f, 1 << 20, &data, &len, NULL) == 0 && len == n &&
+			 !memcmp(data, pattern, n) && data[n] == 0;
+		TAP_OK(ok, "a file of %zu bytes read whole", n);
+		free(data);
+	}
+	int p[2];
+	(void)signal(SIGPIPE, SIG_IGN); /* the writer fails, not the test, if the reader stops */
+	TAP_INT_EQ(pipe(p), 0, "pipe");
+	struct chunked_writer w = { .fd = p[1], .data = pattern, .len = 300001 };
+	pthread_t t;
+	if (pthread_create(&t, NULL, write_chunked, &w) == 0) {
+		char *data = NULL;
+		size_t len = 0;
+		int r = kiln_read_fd(p[0], 1 << 20, &data, &len, NULL);
+		/* a reader that stopped early must not leave the writer blocked */
+		(void)close(p[0]);
+		pthread_join(t, NULL);
+		TAP_OK(r == 0 && len == 300001 && !memcmp(data, pattern, len),
+		       "a pipe written in small pieces read to its end");
+		free(data);
+	} else {
+		(void)close(p[0]);
+		(void)close(p[1]);
+	}
+	free(pattern);
+	TAP_INT_EQ(kiln_rm_rf(dir, NULL), 0, "rm -rf");
+}
+
 int main(void)
 {
 	test_error();
@@ -400,5 +469,6 @@ int main(void)
 	test_thread_start();
 	test_digest();
 	test_fs();
+	test_read_sizes();
 	return tap_done();
 }
