@@ -513,32 +513,26 @@ static enum kiln_lint_family family_of(const char *rule, const struct kiln_lint_
 	return KILN_LINT_BUILDKIT;
 }
 
-static int fingerprint(struct lint_file *f, struct kiln_lint_finding *fi, const struct lint_raw *r,
-		       unsigned occurrence)
+/*
+ * The SHA-256 of file name, rule, message and instruction text, each with its NUL, and the
+ * occurrence's digits. The parts go to the hash as they are, into the file's one context
+ * (nettle's digest step starts it anew): no copy into a buffer, no snprintf, no context
+ * allocated per finding.
+ */
+static void fingerprint(struct lint_file *f, struct kiln_sha256 *h, struct kiln_lint_finding *fi,
+			const struct lint_raw *r, unsigned occurrence)
 {
-	struct kiln_buf b = KILN_BUF_INIT;
 	const char *snippet = "";
 	if (r->instr >= 0 && (size_t)r->instr < f->n_instrs)
 		snippet = lint_text(&f->instrs[r->instr].outer->original);
-	char occ[16];
-	int ol = snprintf(occ, sizeof(occ), "%u", occurrence);
+	char occ[16], *op = kiln_decimal_u(occ + sizeof(occ), occurrence);
 	const char *parts[] = { f->filename, fi->rule, fi->message, snippet };
-	int rc = 0;
-	for (size_t i = 0; rc >= 0 && i < KILN_ARRAY_SIZE(parts); i++)
-		rc = kiln_buf_add(&b, parts[i], strlen(parts[i]) + 1); /* with the NUL as separator */
-	if (rc >= 0)
-		rc = kiln_buf_add(&b, occ, (size_t)ol);
-	if (rc < 0) {
-		kiln_buf_release(&b);
-		return -1;
-	}
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(parts); i++)
+		kiln_sha256_update(h, parts[i], strlen(parts[i]) + 1); /* with the NUL as separator */
+	kiln_sha256_update(h, op, (size_t)(occ + sizeof(occ) - op));
 	struct kiln_digest d;
-	rc = kiln_sha256_buf(b.buf, b.len, &d, NULL);
-	kiln_buf_release(&b);
-	if (rc < 0)
-		return -1;
+	kiln_sha256_final(h, &d);
 	memcpy(fi->fingerprint, d.hex, sizeof(fi->fingerprint));
-	return 0;
 }
 
 /* How many findings with the same rule and message came before (for fingerprints). */
@@ -586,8 +580,10 @@ static unsigned occurrence(struct occurrences *o, const struct kiln_lint_finding
 	return o->slots[i].count++;
 }
 
-static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
-			   struct occurrences *occ, struct kiln_lint_report *rep, struct kiln_error *err)
+/* h: the hash of the fingerprints, NULL without them */
+static void finish_findings(struct lint_file *f, const struct file_pragmas *fp,
+			    struct occurrences *occ, struct kiln_sha256 *h,
+			    struct kiln_lint_report *rep)
 {
 	for (size_t i = 0; i < f->n_raw; i++) {
 		struct lint_raw *r = &f->raw[i];
@@ -618,14 +614,10 @@ static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 			.url = fam == KILN_LINT_SHELLCHECK ? "https://www.shellcheck.net/wiki/"
 			       : ri ? ri->url : NULL,
 		};
-		if (!(f->opts->flags & KILN_LINT_NO_FINGERPRINTS) &&
-		    fingerprint(f, fi, r, occurrence(occ, fi)) < 0) {
-			rep->n_findings++;
-			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		}
+		if (h)
+			fingerprint(f, h, fi, r, occurrence(occ, fi));
 		rep->n_findings++;
 	}
-	return 0;
 }
 
 int lint_file_finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln_error *err)
@@ -650,15 +642,17 @@ int lint_file_finish(struct lint_file *f, struct kiln_lint_report *rep, struct k
 	}
 	struct occurrences occ = { 0 }; /* only for fingerprints */
 	struct occ_slot occ_stack[OCC_STACK_SLOTS];
-	if (!(f->opts->flags & KILN_LINT_NO_FINGERPRINTS) &&
-	    occurrences_init(&occ, f->n_raw, occ_stack) < 0) {
-		free(fp.globals);
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	}
-	int r = finish_findings(f, &fp, &occ, rep, err);
+	struct kiln_sha256 *h = NULL;
+	int r = 0;
+	if (!(f->opts->flags & KILN_LINT_NO_FINGERPRINTS) && f->n_raw &&
+	    (occurrences_init(&occ, f->n_raw, occ_stack) < 0 || kiln_sha256_new(&h, NULL) < 0))
+		r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	else
+		finish_findings(f, &fp, &occ, h, rep);
 	free(fp.globals);
 	if (occ.slots != occ_stack)
 		free(occ.slots);
+	kiln_sha256_free(h);
 	if (r < 0)
 		return r;
 	lint_sort_findings(rep->findings, rep->n_findings);
