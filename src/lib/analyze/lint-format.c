@@ -13,20 +13,6 @@
 #define C_BOLD "\033[1m"
 #define C_DIM "\033[2m"
 
-static const char *sev_color(enum kiln_lint_severity s)
-{
-	switch (s) {
-	case KILN_LINT_ERROR:
-		return "\033[1;31m";
-	case KILN_LINT_WARNING:
-		return "\033[1;33m";
-	case KILN_LINT_INFO:
-		return "\033[1;36m";
-	default:
-		return "\033[2m";
-	}
-}
-
 static int line_of(const struct kiln_lint_finding *f)
 {
 	return f->line > 0 ? f->line : 1;
@@ -97,6 +83,28 @@ static inline char *put(char *o, const char *s, size_t n)
 #define PUT_LIT(o, s) put(o, s, sizeof(s) - 1)
 
 /*
+ * A severity's name and colour for the tty, padded to 8 bytes: copied 8 at a time (no
+ * strlen, no memcpy call), the length says how many count. Past the table: "?" (as
+ * kiln_lint_severity_name() gives) and dim.
+ */
+struct tty_word {
+	char s[8];
+	unsigned char n;
+};
+
+static const struct tty_word tty_sev[] = {
+	{ "error", 5 }, { "warning", 7 }, { "info", 4 }, { "style", 5 }, { "ignore", 6 }, { "none", 4 },
+};
+static const struct tty_word tty_sev_c[] = {
+	{ "\033[1;31m", 7 }, { "\033[1;33m", 7 }, { "\033[1;36m", 7 },
+	{ "\033[2m", 4 },    { "\033[2m", 4 },    { "\033[2m", 4 },
+};
+static const struct tty_word tty_unknown = { "?", 1 }, tty_unknown_c = { "\033[2m", 4 };
+
+/* Room past a line's end for the fixed-size copies of digits (16) and words (8). */
+#define TTY_SLACK 16
+
+/*
  * FILE:LINE:COL RULE SEVERITY: MESSAGE, and "    fix: HINT". Each finding is
  * measured, the buffer grown once, and the line copied in: the rendering
  * runs on one thread after the linting of all files, so it is worth little
@@ -115,23 +123,25 @@ static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsi
 		size_t file_len = strlen(file);
 		for (size_t i = 0; i < reps[r]->n_findings; i++) {
 			const struct kiln_lint_finding *f = &reps[r]->findings[i];
-			char line[16], col[16];
+			/* digits end at [16]; the 16 bytes from their start are all in the array */
+			char line[32], col[32];
 			char *lp = fmt_int(line, line_of(f)), *cp = fmt_int(col, f->col);
 			size_t line_len = (size_t)(line + 16 - lp);
 			size_t col_len = (size_t)(col + 16 - cp);
 			int hint = f->hint && !(flags & KILN_LINT_RENDER_NO_HINTS);
-			const char *sev = kiln_lint_severity_name(f->severity);
-			const char *sev_c = color ? sev_color(f->severity) : "";
-			size_t rule_len = strlen(f->rule), sev_len = strlen(sev);
-			size_t sev_c_len = strlen(sev_c), msg_len = strlen(f->message);
+			int known = (unsigned)f->severity < KILN_ARRAY_SIZE(tty_sev);
+			const struct tty_word *sev = known ? &tty_sev[f->severity] : &tty_unknown;
+			const struct tty_word *sev_c = known ? &tty_sev_c[f->severity] : &tty_unknown_c;
+			size_t sev_c_len = color ? sev_c->n : 0;
+			size_t rule_len = strlen(f->rule), msg_len = strlen(f->message);
 			size_t hint_len = hint ? strlen(f->hint) : 0;
 			size_t total;
 			/* ":" ":" " " " " ": " "\n", "    fix: " "\n" (17 bytes) and the colours */
-			size_t small = line_len + col_len + rule_len + sev_len;
+			size_t small = line_len + col_len + rule_len + sev->n;
 			small += sev_c_len + color_len;
 			if (kiln_add_size(file_len, msg_len, &total) < 0 ||
 			    kiln_add_size(total, hint_len, &total) < 0 ||
-			    kiln_add_size(total, small + 17, &total) < 0)
+			    kiln_add_size(total, small + 17 + TTY_SLACK, &total) < 0)
 				return -KILN_ELIMIT;
 			int rc = kiln_buf_grow(out, total);
 			if (rc < 0)
@@ -141,9 +151,11 @@ static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsi
 				o = PUT_LIT(o, C_BOLD);
 			o = put(o, file, file_len);
 			*o++ = ':';
-			o = put(o, lp, line_len);
+			memcpy(o, lp, 16);
+			o += line_len;
 			*o++ = ':';
-			o = put(o, cp, col_len);
+			memcpy(o, cp, 16);
+			o += col_len;
 			if (color)
 				o = PUT_LIT(o, C_RESET " \033[35m");
 			else
@@ -152,8 +164,10 @@ static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsi
 			if (color)
 				o = PUT_LIT(o, C_RESET);
 			*o++ = ' ';
-			o = put(o, sev_c, sev_c_len);
-			o = put(o, sev, sev_len);
+			memcpy(o, sev_c->s, 8);
+			o += sev_c_len;
+			memcpy(o, sev->s, 8);
+			o += sev->n;
 			if (color)
 				o = PUT_LIT(o, C_RESET);
 			o = PUT_LIT(o, ": ");
