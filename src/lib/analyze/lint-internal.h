@@ -68,6 +68,7 @@ struct lint_raw {
 	int sev_set; /* severity below replaces the rule default (ShellCheck's own, check error=true) */
 	enum kiln_lint_severity sev;
 	int instr;   /* index of the instruction, or -1 */
+	unsigned occ; /* lint_file_finish()'s: earlier findings of the same rule and message */
 };
 
 /*

@@ -569,9 +569,9 @@ static uint64_t fnv(uint64_t h, const char *s)
 	return (h ^ 0xff) * 1099511628211ULL;
 }
 
-static unsigned occurrence(struct occurrences *o, const struct kiln_lint_finding *fi)
+static unsigned occurrence(struct occurrences *o, const struct lint_raw *r)
 {
-	uint64_t key = fnv(fnv(1469598103934665603ULL, fi->rule), fi->message);
+	uint64_t key = fnv(fnv(1469598103934665603ULL, r->rule), r->message);
 	size_t i = (size_t)key & (o->cap - 1);
 	while (o->slots[i].used && o->slots[i].key != key)
 		i = (i + 1) & (o->cap - 1);
@@ -580,33 +580,82 @@ static unsigned occurrence(struct occurrences *o, const struct kiln_lint_finding
 	return o->slots[i].count++;
 }
 
-/* h: the hash of the fingerprints, NULL without them */
-static void finish_findings(struct lint_file *f, const struct file_pragmas *fp,
-			    struct occurrences *occ, struct kiln_sha256 *h,
-			    struct kiln_lint_report *rep)
+/* cmp_findings()'s order on the findings to be; equal ones in the order they were emitted */
+static int cmp_raw(const struct lint_raw *x, const struct lint_raw *y)
 {
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	int c = strcmp(x->rule, y->rule);
+	if (!c)
+		c = strcmp(x->message, y->message);
+	return c ? c : x < y ? -1 : x > y;
+}
+
+static int cmp_raw_ptr(const void *a, const void *b)
+{
+	return cmp_raw(*(const struct lint_raw *const *)a, *(const struct lint_raw *const *)b);
+}
+
+/* Findings kept in one pass, in the sorted order of what lint_sort_findings() gives */
+#define KEPT_STACK 64
+
+/*
+ * The findings that stay, sorted as lint_sort_findings() sorts them (stable), written once
+ * in place: sorting pointers to the raw records moves 8 bytes, not a finding's 130. The
+ * occurrences are counted in the order of emission, as before sorting. h: the hash of the
+ * fingerprints, NULL without them.
+ */
+static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
+			   struct occurrences *occ, struct kiln_sha256 *h,
+			   struct kiln_lint_report *rep)
+{
+	struct lint_raw *stack[KEPT_STACK], **v = stack;
+	if (f->n_raw > KEPT_STACK && !(v = kiln_reallocarray(NULL, f->n_raw, sizeof(*v))))
+		return -KILN_ENOMEM;
+	size_t n = 0;
 	for (size_t i = 0; i < f->n_raw; i++) {
 		struct lint_raw *r = &f->raw[i];
 		const struct kiln_lint_rule_info *ri = r->ri; /* looked up by emit_msg() */
-		enum kiln_lint_family fam = family_of(r->rule, ri);
 		if (cfg_ignored(f->cfg, r->rule))
 			continue;
 		int as_error = 0;
 		if (f->ast && suppressed(f, fp, r, &as_error))
 			continue;
 		enum kiln_lint_severity sev = r->sev_set ? r->sev : (ri ? ri->severity : KILN_LINT_WARNING);
-		if (as_error && fam == KILN_LINT_BUILDKIT)
+		if (as_error && family_of(r->rule, ri) == KILN_LINT_BUILDKIT)
 			sev = KILN_LINT_ERROR;
 		sev = cfg_severity(f->cfg, r->rule, sev);
 		if (sev >= KILN_LINT_IGNORE)
 			continue;
-		struct kiln_lint_finding *fi = &rep->findings[rep->n_findings];
+		r->sev = sev;
+		if (h)
+			r->occ = occurrence(occ, r);
+		v[n++] = r;
+	}
+	if (n > LINT_INSERTION_SORT_MAX) {
+		qsort(v, n, sizeof(*v), cmp_raw_ptr);
+	} else {
+		for (size_t i = 1; i < n; i++) {
+			struct lint_raw *t = v[i];
+			size_t j = i;
+			for (; j > 0 && cmp_raw(v[j - 1], t) > 0; j--)
+				v[j] = v[j - 1];
+			v[j] = t;
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct lint_raw *r = v[k];
+		const struct kiln_lint_rule_info *ri = r->ri;
+		enum kiln_lint_family fam = family_of(r->rule, ri);
+		struct kiln_lint_finding *fi = &rep->findings[k];
 		/* written whole (the array is not zeroed), the fingerprint "" until made */
 		*fi = (struct kiln_lint_finding){
 			.rule = r->rule, /* f->strings', which the report takes over */
 			.message = r->message,
 			.family = fam,
-			.severity = sev,
+			.severity = r->sev,
 			.line = r->line,
 			.col = r->col,
 			.end_line = r->end_line,
@@ -615,9 +664,12 @@ static void finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 			       : ri ? ri->url : NULL,
 		};
 		if (h)
-			fingerprint(f, h, fi, r, occurrence(occ, fi));
-		rep->n_findings++;
+			fingerprint(f, h, fi, r, r->occ);
 	}
+	rep->n_findings = n;
+	if (v != stack)
+		free(v);
+	return 0;
 }
 
 int lint_file_finish(struct lint_file *f, struct kiln_lint_report *rep, struct kiln_error *err)
@@ -647,15 +699,14 @@ int lint_file_finish(struct lint_file *f, struct kiln_lint_report *rep, struct k
 	if (!(f->opts->flags & KILN_LINT_NO_FINGERPRINTS) && f->n_raw &&
 	    (occurrences_init(&occ, f->n_raw, occ_stack) < 0 || kiln_sha256_new(&h, NULL) < 0))
 		r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	else
-		finish_findings(f, &fp, &occ, h, rep);
+	else if (finish_findings(f, &fp, &occ, h, rep) < 0)
+		r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	free(fp.globals);
 	if (occ.slots != occ_stack)
 		free(occ.slots);
 	kiln_sha256_free(h);
 	if (r < 0)
 		return r;
-	lint_sort_findings(rep->findings, rep->n_findings);
 	if (f->truncated && kiln_strv_push(&rep->notes, "too many findings: the rest were dropped") < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	return 0;
