@@ -118,6 +118,14 @@ static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsi
 	size_t color_len = color ? strlen(C_BOLD) + strlen("\033[35m") + strlen(C_DIM) +
 					   4 * strlen(C_RESET)
 				 : 0;
+	/* room for the usual lines at once, not by doubling and copying: a guess, which
+	 * may fail (each line grows the buffer as needed still) */
+	size_t guess = 0;
+	for (size_t r = 0; r < n; r++)
+		guess += reps[r]->n_findings;
+	if (guess && guess < ((size_t)1 << 20) && kiln_buf_grow(out, guess * 192) < 0) {
+		/* nothing lost: the lines grow it themselves */
+	}
 	for (size_t r = 0; r < n; r++) {
 		const char *file = reps[r]->file;
 		size_t file_len = strlen(file);
@@ -143,9 +151,13 @@ static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsi
 			    kiln_add_size(total, hint_len, &total) < 0 ||
 			    kiln_add_size(total, small + 17 + TTY_SLACK, &total) < 0)
 				return -KILN_ELIMIT;
-			int rc = kiln_buf_grow(out, total);
-			if (rc < 0)
-				return rc;
+			/* kiln_buf_grow()'s test, inline: the buffer has room for most lines */
+			size_t cap = out->cap ? out->cap : KILN_BUF_DEFAULT_CAP;
+			if (total >= out->alloc - out->len || total > cap - out->len) {
+				int rc = kiln_buf_grow(out, total);
+				if (rc < 0)
+					return rc;
+			}
 			char *o = out->buf + out->len;
 			if (color)
 				o = PUT_LIT(o, C_BOLD);
