@@ -258,15 +258,51 @@ static const struct kiln_lint_rule_info *find_code6(const char *code, int rank)
 }
 
 /*
- * Where a code DLt0nn or KLt0nn would sit in rules[] were no number missing: the place
- * of group t's code 0 plus nn (gaps only move an entry down). A guess, checked against
- * the entries: a table that moves on without it costs the search again, never an answer.
+ * Where the code DLt0nn or KLt0nn is in rules[]: 1 + its index at [nn] of group t's table,
+ * 0 for none. Written from rules[]; the entry is checked against the code all the same, so a
+ * table that moves on without these costs the search again, never a wrong answer.
  */
+static const unsigned char dl1_at[] = {
+	[1] = 1
+};
+static const unsigned char dl3_at[] = {
+	[0] = 2, [1] = 3, [2] = 4, [3] = 5, [4] = 6, [6] = 7, [7] = 8, [8] = 9, [9] = 10,
+	[10] = 11, [11] = 12, [12] = 13, [13] = 14, [14] = 15, [15] = 16, [16] = 17, [18] = 18,
+	[19] = 19, [20] = 20, [21] = 21, [22] = 22, [23] = 23, [24] = 24, [25] = 25, [26] = 26,
+	[27] = 27, [28] = 28, [29] = 29, [30] = 30, [32] = 31, [33] = 32, [34] = 33, [35] = 34,
+	[36] = 35, [37] = 36, [38] = 37, [40] = 38, [41] = 39, [42] = 40, [43] = 41, [44] = 42,
+	[45] = 43, [46] = 44, [47] = 45, [48] = 46, [49] = 47, [50] = 48, [51] = 49, [52] = 50,
+	[53] = 51, [54] = 52, [55] = 53, [56] = 54, [57] = 55, [58] = 56, [59] = 57, [60] = 58,
+	[61] = 59, [62] = 60, [63] = 61, [64] = 62, [65] = 63, [66] = 64, [67] = 65
+};
+static const unsigned char dl4_at[] = {
+	[0] = 66, [1] = 67, [3] = 68, [4] = 69, [5] = 70, [6] = 71
+};
+static const unsigned char kl0_at[] = {
+	[1] = 94
+};
+static const unsigned char kl1_at[] = {
+	[1] = 95, [2] = 96, [3] = 97, [4] = 98, [5] = 99, [6] = 100, [7] = 101, [8] = 102,
+	[9] = 103, [10] = 104, [11] = 105, [12] = 106, [13] = 107, [14] = 108, [15] = 109
+};
+
+struct code_group {
+	const unsigned char *at;
+	size_t n;
+};
+
+static const struct code_group dl_groups[10] = {
+	[1] = { dl1_at, sizeof(dl1_at) },
+	[3] = { dl3_at, sizeof(dl3_at) },
+	[4] = { dl4_at, sizeof(dl4_at) },
+};
+static const struct code_group kl_groups[10] = {
+	[0] = { kl0_at, sizeof(kl0_at) },
+	[1] = { kl1_at, sizeof(kl1_at) },
+};
+
 static const struct kiln_lint_rule_info *find_code6_guess(const char *code)
 {
-	enum { NO = -100 }; /* no such group: any place it gives is below 0 */
-	static const signed char dl_at[10] = { NO, -1, NO, 1, 65, NO, NO, NO, NO, NO };
-	static const signed char kl_at[10] = { 92, 93, NO, NO, NO, NO, NO, NO, NO, NO };
 	/* each byte looked at only once those before it are known not to end the string */
 	if (!((code[0] == 'D' || code[0] == 'K') && code[1] == 'L'))
 		return NULL;
@@ -280,23 +316,16 @@ static const struct kiln_lint_rule_info *find_code6_guess(const char *code)
 	if (d0 > 9 || code[6])
 		return NULL;
 	int dl = code[0] == 'D';
-	int at = (dl ? dl_at[t] : kl_at[t]) + (int)(d1 * 10 + d0);
-	if (at < 0)
+	const struct code_group *g = dl ? &dl_groups[t] : &kl_groups[t];
+	size_t nn = d1 * 10 + d0;
+	if (nn >= g->n || !g->at[nn])
 		return NULL;
-	size_t g = (size_t)at;
-	if (g >= KILN_ARRAY_SIZE(rules))
-		g = KILN_ARRAY_SIZE(rules) - 1;
+	const struct kiln_lint_rule_info *ri = &rules[g->at[nn] - 1];
 	uint32_t key, k; /* bytes 2..5 as they lie in memory: only equality is asked */
 	memcpy(&key, code + 2, 4);
-	enum kiln_lint_family fam = dl ? KILN_LINT_HADOLINT : KILN_LINT_KILN;
-	for (int step = 0; step < 8; step++, g--) {
-		/* every entry of a DL or KL family is six bytes long: bytes 2..5 are there */
-		if (rules[g].family == fam && (memcpy(&k, rules[g].code + 2, 4), k == key))
-			return &rules[g];
-		if (g == 0)
-			break;
-	}
-	return NULL;
+	/* every entry of a DL or KL family is six bytes long: bytes 2..5 are there */
+	memcpy(&k, ri->code + 2, 4);
+	return ri->family == (dl ? KILN_LINT_HADOLINT : KILN_LINT_KILN) && k == key ? ri : NULL;
 }
 
 /* Every finding looks its rule up: mostly at the place its digits give, else by halves. */
