@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
 #include "base/arena.h"
+#include "base/decimal.h"
 
 /* hadolint's package manager rules: flags, pinning and caches. */
 
@@ -73,42 +73,34 @@ static void operands_after(const struct lint_sh_cmd *c, const char *const *subs,
 	}
 }
 
-/* "a, b, c" (at most 5 names, then " and N more") for messages, in the model arena. */
-static char *name_list(struct lint_file *f, const struct names *v)
-{
-	size_t shown = v->len < 5 ? v->len : 5, total = 0, len[5];
-	for (size_t i = 0; i < shown; i++)
-		total += (i ? 2 : 0) + (len[i] = strlen(v->v[i]));
-	char more[48] = "";
-	int more_len = v->len > 5 ? snprintf(more, sizeof(more), " and %zu more", v->len - 5) : 0;
-	char *s = kiln_arena_array_uninit(f->arena, total + (size_t)more_len + 1, 1);
-	if (!s)
-		return NULL;
-	char *o = s;
-	for (size_t i = 0; i < shown; i++) {
-		if (i) {
-			memcpy(o, ", ", 2);
-			o += 2;
-		}
-		memcpy(o, v->v[i], len[i]);
-		o += len[i];
-	}
-	memcpy(o, more, (size_t)more_len + 1);
-	return s;
-}
-
+/*
+ * "TOOL installs a, b, c without a pinned version: write HOW": at most 5 names, then
+ * " and N more", put together as the message (no list copied first, no format parsed).
+ */
 static void report_unpinned(struct lint_file *f, size_t i, const char *rule,
 			    const struct names *v, const char *tool, const char *how)
 {
 	if (!v->len)
 		return;
-	const char *names = name_list(f, v);
-	if (!names) {
-		f->nomem = 1;
-		return;
+	struct lint_piece pc[16];
+	size_t np = 0, shown = v->len < 5 ? v->len : 5;
+	pc[np++] = LINT_STR(tool);
+	pc[np++] = LINT_LIT(" installs ");
+	for (size_t k = 0; k < shown; k++) {
+		if (k)
+			pc[np++] = LINT_LIT(", ");
+		pc[np++] = LINT_STR(v->v[k]);
 	}
-	lint_emit(f, rule, (int)i, f->instrs[i].line, "%s installs %s without a pinned version: write %s",
-		  tool, names, how);
+	char num[24], *d = num + sizeof(num);
+	if (v->len > 5) {
+		d = kiln_decimal_u(d, v->len - 5);
+		pc[np++] = LINT_LIT(" and ");
+		pc[np++] = (struct lint_piece){ d, (size_t)(num + sizeof(num) - d) };
+		pc[np++] = LINT_LIT(" more");
+	}
+	pc[np++] = LINT_LIT(" without a pinned version: write ");
+	pc[np++] = LINT_STR(how);
+	lint_emit_pieces(f, rule, (int)i, f->instrs[i].line, pc, np);
 }
 
 static int has_sub(const struct lint_sh_cmd *c, const char *sub, const char *const *vf)

@@ -207,6 +207,13 @@ void lint_imgref_release(struct lint_imgref *r);
 /* Emitting (lint-run.c). fmt: a string literal (a message without conversions is kept as is). */
 void lint_emit(struct lint_file *f, const char *rule, int instr, int line,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A message that is a literal without '%', kept as it is (what lint_emit() makes of it). */
+void lint_emit_static(struct lint_file *f, const char *rule, int instr, int line, const char *msg);
+/* A format the compiler sees has no conversion skips the formatting at run time. */
+#define lint_emit(f, rule, instr, line, fmt, ...)                                            \
+	(__builtin_constant_p(__builtin_strchr(fmt, '%') == 0) && !__builtin_strchr(fmt, '%') \
+		 ? lint_emit_static(f, rule, instr, line, fmt)                             \
+		 : (lint_emit)(f, rule, instr, line, fmt, ##__VA_ARGS__))
 void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, int col,
 		   enum kiln_lint_severity sev, const char *msg);
 void lint_note(struct lint_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -236,6 +243,15 @@ static inline char *lint_pieces_join(char *out, const struct lint_piece *pc, siz
 	*o = '\0';
 	return out;
 }
+
+/* A piece of a literal, its length known at compile time; of a string (not NULL). */
+#define LINT_LIT(lit) ((struct lint_piece){ "" lit, sizeof(lit) - 1 })
+#define LINT_STR(str) ((struct lint_piece){ (str), strlen(str) })
+
+/* lint_emit() of the message the pieces make, for the frequent ones: no format to parse,
+ * the literals' lengths known (lint-run.c). */
+void lint_emit_pieces(struct lint_file *f, const char *rule, int instr, int line,
+		      const struct lint_piece *pc, size_t np);
 
 /* One file's steps (lint-run.c): everything but ShellCheck (a file that does
  * not parse gets KL0001), then its report made, then what linting it took

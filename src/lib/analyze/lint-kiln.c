@@ -443,10 +443,14 @@ static void kl1009_1010_1011(struct lint_file *f)
 		}
 		if (st->base_stage >= 0 || !strcmp(img, "scratch") || strchr(img, '$') || strchr(img, '@'))
 			continue;
-		lint_emit(f, "KL1010", (int)st->from, line,
-			  "base image %s is not pinned by digest: for release builds write %s@sha256:<digest> "
-			  "so that the same Dockerfile always builds on the same bytes",
-			  img, img);
+		struct lint_piece im = LINT_STR(img);
+		const struct lint_piece pc[] = {
+			LINT_LIT("base image "), im,
+			LINT_LIT(" is not pinned by digest: for release builds write "), im,
+			LINT_LIT("@sha256:<digest> so that the same Dockerfile always builds "
+				 "on the same bytes"),
+		};
+		lint_emit_pieces(f, "KL1010", (int)st->from, line, pc, KILN_ARRAY_SIZE(pc));
 	}
 }
 

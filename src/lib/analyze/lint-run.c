@@ -218,7 +218,15 @@ static char *format_msg(struct kiln_arena *a, const char *fmt, va_list ap, int b
 	return m;
 }
 
-void lint_emit(struct lint_file *f, const char *rule, int instr, int line, const char *fmt, ...)
+void lint_emit_static(struct lint_file *f, const char *rule, int instr, int line, const char *msg)
+{
+	/* the arena is made as lint_emit() makes it: the findings go there */
+	if (f->nomem || !strings_arena(f))
+		return;
+	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, (char *)msg);
+}
+
+void(lint_emit)(struct lint_file *f, const char *rule, int instr, int line, const char *fmt, ...)
 {
 	if (f->nomem)
 		return;
@@ -234,6 +242,29 @@ void lint_emit(struct lint_file *f, const char *rule, int instr, int line, const
 		return;
 	}
 	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, msg);
+}
+
+void lint_emit_pieces(struct lint_file *f, const char *rule, int instr, int line,
+		      const struct lint_piece *pc, size_t np)
+{
+	if (f->nomem)
+		return;
+	struct kiln_arena *a = strings_arena(f);
+	if (!a)
+		return;
+	size_t total = 0;
+	for (size_t i = 0; i < np; i++)
+		if (kiln_add_size(total, pc[i].n, &total) < 0) {
+			f->nomem = 1;
+			return;
+		}
+	char *m = msg_alloc(a, total);
+	if (!m) {
+		f->nomem = 1;
+		return;
+	}
+	lint_pieces_join(m, pc, np);
+	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, m);
 }
 
 void lint_note(struct lint_file *f, const char *fmt, ...)
