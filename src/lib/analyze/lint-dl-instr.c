@@ -439,9 +439,14 @@ static void dl3066(struct lint_file *f, size_t i)
 	size_t n = strcspn(u, ":");
 	for (size_t k = 0; k < n; k++) {
 		if (!isdigit((unsigned char)u[k])) {
-			lint_emit(f, "DL3066", (int)i, in->line,
-				  "USER %.*s is a name: a numeric id lets the runtime tell that it is not root",
-				  (int)n, u);
+			/* u[0..n) has no NUL (strcspn): what %.*s gave */
+			const struct lint_piece pc[] = {
+				LINT_LIT("USER "),
+				{ u, n },
+				LINT_LIT(" is a name: a numeric id lets the runtime tell that it "
+					 "is not root"),
+			};
+			lint_emit_pieces(f, "DL3066", (int)i, in->line, pc, KILN_ARRAY_SIZE(pc));
 			return;
 		}
 	}

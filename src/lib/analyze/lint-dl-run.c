@@ -4,6 +4,7 @@
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
+#include "base/decimal.h"
 
 /* hadolint's rules on what RUN scripts do (other than package managers). */
 
@@ -236,10 +237,17 @@ void lint_rules_dl_run(struct lint_file *f)
 		}
 		int cnt = count_top_commands(in);
 		if (prev_run >= 0 && same_flags(f->instrs[prev_run].node, in->node) && cnt <= 2 &&
-		    count_top_commands(&f->instrs[prev_run]) <= 2)
-			lint_emit(f, "DL3059", (int)i, in->line,
-				  "RUN right after the RUN on line %d: join them with && to save a layer",
-				  f->instrs[prev_run].line);
+		    count_top_commands(&f->instrs[prev_run]) <= 2) {
+			/* a frequent finding: its message put together, not formatted */
+			int prev_line = f->instrs[prev_run].line;
+			char num[24], *d = kiln_decimal(num + sizeof(num), prev_line);
+			const struct lint_piece pc[] = {
+				LINT_LIT("RUN right after the RUN on line "),
+				{ d, (size_t)(num + sizeof(num) - d) },
+				LINT_LIT(": join them with && to save a layer"),
+			};
+			lint_emit_pieces(f, "DL3059", (int)i, in->line, pc, KILN_ARRAY_SIZE(pc));
+		}
 		prev_run = (int)i;
 	}
 }

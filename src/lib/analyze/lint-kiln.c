@@ -435,10 +435,16 @@ static void kl1009_1010_1011(struct lint_file *f)
 		const char *img = st->image_exp ? st->image_exp : st->image;
 		int line = f->instrs[st->from].line;
 		if (!st->needed) {
-			lint_emit(f, "KL1011", (int)st->from, line,
-				  "stage %s is not needed by the final stage: remove it, or build it on purpose "
-				  "with --target %s",
-				  st->name_raw ? st->name_raw : img, st->name_raw ? st->name_raw : "<stage>");
+			const char *who = st->name_raw ? st->name_raw : img;
+			const char *target = st->name_raw ? st->name_raw : "<stage>";
+			const struct lint_piece pc[] = {
+				/* no name nor image: what printf made of NULL */
+				LINT_LIT("stage "), who ? LINT_STR(who) : LINT_LIT("(null)"),
+				LINT_LIT(" is not needed by the final stage: remove it, or build "
+					 "it on purpose with --target "),
+				LINT_STR(target),
+			};
+			lint_emit_pieces(f, "KL1011", (int)st->from, line, pc, KILN_ARRAY_SIZE(pc));
 			continue;
 		}
 		if (st->base_stage >= 0 || !strcmp(img, "scratch") || strchr(img, '$') || strchr(img, '@'))
