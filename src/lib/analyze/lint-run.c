@@ -226,6 +226,21 @@ void lint_emit_static(struct lint_file *f, const char *rule, int instr, int line
 	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, (char *)msg);
 }
 
+void lint_emit_str(struct lint_file *f, const char *rule, int instr, int line, ...)
+{
+	va_list ap;
+	va_start(ap, line);
+	const char *s = va_arg(ap, const char *);
+	va_end(ap);
+	if (!s) { /* printf's "(null)" */
+		const struct lint_piece null = LINT_LIT("(null)");
+		lint_emit_pieces(f, rule, instr, line, &null, 1);
+		return;
+	}
+	const struct lint_piece pc = LINT_STR(s);
+	lint_emit_pieces(f, rule, instr, line, &pc, 1);
+}
+
 void(lint_emit)(struct lint_file *f, const char *rule, int instr, int line, const char *fmt, ...)
 {
 	if (f->nomem)
