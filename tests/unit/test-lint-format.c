@@ -331,6 +331,21 @@ int main(void)
 				 (unsigned char)specials[i], pos);
 			test_escape(what, msg);
 		}
+	/* the tail of a string longer than a word, read again with the bytes before it: a
+	 * byte to escape or a UTF-8 sequence at each position of each length */
+	static const char *const odd[] = { "\"", "\n", "\xc3\xa9", "\xff" };
+	for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++)
+		for (size_t len = 9; len < 18; len++)
+			for (size_t pos = 0; pos + strlen(odd[k]) <= len; pos++) {
+				char msg[24];
+				memset(msg, 'y', len);
+				msg[len] = 0;
+				memcpy(msg + pos, odd[k], strlen(odd[k]));
+				char what[48];
+				snprintf(what, sizeof(what), "tail: %zu bytes, odd one at %zu", len,
+					 pos);
+				test_escape(what, msg);
+			}
 	/* UTF-8 passes through: bytes >= 0x80 are no escapes, next to ones that are */
 	test_escape("UTF-8", "caf\xc3\xa9 \xe2\x80\x94 \"q\" \xf0\x9f\x90\xb3\x01"
 			     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");

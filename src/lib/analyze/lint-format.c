@@ -24,21 +24,6 @@ static char *fmt_int(char num[16], int v)
 	return kiln_decimal(num + 16, v);
 }
 
-static int add_int(struct kiln_buf *b, int v)
-{
-	char num[16], *p = fmt_int(num, v);
-	return kiln_buf_add(b, p, (size_t)(num + 16 - p));
-}
-
-/* Append NULL-terminated strings. */
-static int add_strs(struct kiln_buf *b, const char *const *s)
-{
-	int r = 0;
-	for (; *s && r >= 0; s++)
-		r = kiln_buf_addstr(b, *s);
-	return r;
-}
-
 /* A piece of a tty line: constants and digits come with their lengths. */
 struct piece {
 	const char *s;
@@ -224,49 +209,83 @@ static int json_field_str(struct kiln_buf *b, const char *sep, const char *key, 
 	return lint_json_add_str(b, v);
 }
 
-/* `sep"key": N` */
-static int json_field_int(struct kiln_buf *b, const char *sep, const char *key, int v)
+/* A JSON string of s[0..n) at o (room: LINT_JSON_ESCAPE_MAX * n + 2). */
+static char *put_json_str(char *o, const char *s, size_t n)
 {
-	const char *parts[] = { sep, "\"", key, "\": ", NULL };
-	int r = add_strs(b, parts);
-	return r < 0 ? r : add_int(b, v);
+	*o++ = '"';
+	o = lint_json_escape(o, s, n);
+	*o++ = '"';
+	return o;
 }
 
+/* `KEY: N` (KEY with its separator and quotes) at o */
+static char *put_json_int(char *o, const char *key, size_t key_len, int v)
+{
+	char num[16], *p = fmt_int(num, v);
+	o = put(o, key, key_len);
+	return put(o, p, (size_t)(num + 16 - p));
+}
+
+#define PUT_JSON_INT(o, key, v) put_json_int(o, key, sizeof(key) - 1, v)
+
+/*
+ * Each finding measured (its strings at their longest escaped), the buffer grown once and
+ * the object written in: no field appended on its own.
+ */
 static int render_json(const struct kiln_lint_report *const *reps, size_t n, struct kiln_buf *out)
 {
 	int first = 1;
 	if (kiln_buf_addch(out, '[') < 0)
 		return -KILN_ENOMEM;
 	for (size_t r = 0; r < n; r++) {
+		const char *file = reps[r]->file;
+		size_t file_len = strlen(file);
 		for (size_t i = 0; i < reps[r]->n_findings; i++) {
 			const struct kiln_lint_finding *f = &reps[r]->findings[i];
-			int rc = kiln_buf_addstr(out, first ? "\n  {" : ",\n  {");
-			first = 0;
-			if (rc >= 0)
-				rc = json_field_str(out, "\n    ", "file", reps[r]->file);
-			if (rc >= 0)
-				rc = json_field_int(out, ",\n    ", "line", line_of(f));
-			if (rc >= 0)
-				rc = json_field_int(out, ",\n    ", "column", f->col);
-			if (rc >= 0)
-				rc = json_field_int(out, ",\n    ", "end_line",
-						    f->end_line > 0 ? f->end_line : line_of(f));
-			if (rc >= 0)
-				rc = json_field_str(out, ",\n    ", "code", f->rule);
-			if (rc >= 0)
-				rc = json_field_str(out, ",\n    ", "level", kiln_lint_severity_name(f->severity));
-			if (rc >= 0)
-				rc = json_field_str(out, ",\n    ", "message", f->message);
-			if (rc >= 0)
-				rc = json_field_str(out, ",\n    ", "fingerprint", f->fingerprint);
-			if (rc >= 0 && f->hint)
-				rc = json_field_str(out, ",\n    ", "hint", f->hint);
-			if (rc >= 0 && f->url)
-				rc = json_field_str(out, ",\n    ", "url", f->url);
-			if (rc >= 0)
-				rc = kiln_buf_addstr(out, "\n  }");
+			const char *level = kiln_lint_severity_name(f->severity);
+			size_t len[7] = { file_len,
+					  strlen(f->rule),
+					  strlen(level),
+					  strlen(f->message),
+					  strlen(f->fingerprint),
+					  f->hint ? strlen(f->hint) : 0,
+					  f->url ? strlen(f->url) : 0 };
+			/* keys, separators, quotes and three numbers: under 256 bytes */
+			size_t room = 256, esc;
+			for (size_t k = 0; k < 7; k++)
+				if (kiln_mul_size(len[k], LINT_JSON_ESCAPE_MAX, &esc) < 0 ||
+				    kiln_add_size(room, esc, &room) < 0)
+					return -KILN_ELIMIT;
+			int rc = kiln_buf_grow(out, room);
 			if (rc < 0)
 				return rc;
+			char *o = out->buf + out->len;
+			o = first ? PUT_LIT(o, "\n  {") : PUT_LIT(o, ",\n  {");
+			first = 0;
+			o = PUT_LIT(o, "\n    \"file\": ");
+			o = put_json_str(o, file, len[0]);
+			o = PUT_JSON_INT(o, ",\n    \"line\": ", line_of(f));
+			o = PUT_JSON_INT(o, ",\n    \"column\": ", f->col);
+			o = PUT_JSON_INT(o, ",\n    \"end_line\": ",
+					 f->end_line > 0 ? f->end_line : line_of(f));
+			o = PUT_LIT(o, ",\n    \"code\": ");
+			o = put_json_str(o, f->rule, len[1]);
+			o = PUT_LIT(o, ",\n    \"level\": ");
+			o = put_json_str(o, level, len[2]);
+			o = PUT_LIT(o, ",\n    \"message\": ");
+			o = put_json_str(o, f->message, len[3]);
+			o = PUT_LIT(o, ",\n    \"fingerprint\": ");
+			o = put_json_str(o, f->fingerprint, len[4]);
+			if (f->hint) {
+				o = PUT_LIT(o, ",\n    \"hint\": ");
+				o = put_json_str(o, f->hint, len[5]);
+			}
+			if (f->url) {
+				o = PUT_LIT(o, ",\n    \"url\": ");
+				o = put_json_str(o, f->url, len[6]);
+			}
+			o = PUT_LIT(o, "\n  }");
+			kiln_buf_setlen(out, (size_t)(o - out->buf));
 		}
 	}
 	return kiln_buf_addstr(out, first ? "]\n" : "\n]\n");

@@ -46,6 +46,17 @@ char *lint_json_escape(char *o, const char *s, size_t n)
 				i += sizeof(w);
 				continue;
 			}
+		} else if (n >= sizeof(w) && i > 0) {
+			/* the tail: the string's last eight bytes, which overlap bytes before i.
+			 * All plain, those were copied as they are and sit just before o: the
+			 * word is written over them, the same bytes. */
+			size_t back = sizeof(w) - (n - i);
+			memcpy(&w, s + n - sizeof(w), sizeof(w));
+			if (!word_needs_care(w)) {
+				memcpy(o - back, &w, sizeof(w));
+				o += n - i;
+				break;
+			}
 		}
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x80) {
