@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -497,9 +498,13 @@ static int mounts_cache(const struct kiln_df_node *n, const char *dir)
 
 static void kl1012(struct lint_file *f)
 {
-	/* the first bytes of the tools in caches[] */
-	static const unsigned char tool_first[256] = { ['c'] = 1, ['d'] = 1, ['g'] = 1,
-						       ['m'] = 1, ['n'] = 1, ['p'] = 1 };
+	/* by first byte, the entries of caches[] whose tool begins with it (bit r: caches[r]);
+	 * a command names a tool, or a wrapper that begins as it does, only with its byte */
+	static const uint16_t tool_caches[256] = {
+		['n'] = 1u << 0 | 1u << 1, ['p'] = 1u << 2, ['g'] = 1u << 3 | 1u << 4 | 1u << 8,
+		['c'] = 1u << 5 | 1u << 6 | 1u << 10, ['m'] = 1u << 7, ['d'] = 1u << 9,
+	};
+	_Static_assert(KILN_ARRAY_SIZE(caches) == 11, "tool_caches[] has a bit for each entry");
 	if (!f->n_stages)
 		return;
 	/* the final stage and the stages it builds on end up in the image */
@@ -513,12 +518,13 @@ static void kl1012(struct lint_file *f)
 			int done = 0;
 			for (size_t k = 0; k < in->sh.n && !done; k++) {
 				const struct lint_sh_cmd *c = &in->sh.cmds[k];
-				if (!tool_first[(unsigned char)c->name[0]])
+				unsigned rules = tool_caches[(unsigned char)c->name[0]];
+				if (!rules)
 					continue;
 				/* a wrapper script such as mvnw or gradlew counts as its tool */
 				int ends_w = lint_str_has_suffix(c->name, "w");
-				for (size_t r = 0; r < KILN_ARRAY_SIZE(caches) && !done; r++) {
-					const struct cache_rule *cr = &caches[r];
+				for (; rules && !done; rules &= rules - 1) {
+					const struct cache_rule *cr = &caches[__builtin_ctz(rules)];
 					if (!lint_sh_is(c, cr->tool) &&
 					    !(ends_w && lint_str_has_prefix(c->name, cr->tool)))
 						continue;
