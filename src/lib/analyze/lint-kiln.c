@@ -558,6 +558,10 @@ static const char *index_update(const struct lint_instr *in, int *installs)
 	*installs = 0;
 	for (size_t k = 0; k < in->sh.n; k++) {
 		const struct lint_sh_cmd *c = &in->sh.cmds[k];
+		/* apt-get, apt, apk, yum, dnf: most commands begin otherwise */
+		char c0 = c->name[0];
+		if (c0 != 'a' && c0 != 'y' && c0 != 'd')
+			continue;
 		int apt = lint_sh_is(c, "apt-get") || lint_sh_is(c, "apt");
 		if (apt && lint_sh_has_arg(c, "update"))
 			upd = "apt-get update";
