@@ -138,6 +138,8 @@ struct kiln_df_lint {
 	size_t n, alloc;
 	size_t *seen; /* open addressing over w: index + 1, 0 = empty */
 	size_t seen_cap;
+	/* the first table, for the few warnings most files have: no allocation */
+	size_t seen_small[32];
 	/* rules that reported, in the order they first did, for error=true */
 	unsigned char called[DF_RULE_MAX_];
 	size_t n_called;
@@ -360,11 +362,12 @@ static size_t *seen_slot(struct kiln_df_lint *l, const struct kiln_df_check_warn
 
 static int seen_grow(struct kiln_df_lint *l)
 {
-	size_t cap = l->seen_cap ? l->seen_cap * 2 : 64;
-	size_t *n = kiln_calloc(cap, sizeof(*n));
+	size_t cap = l->seen_cap ? l->seen_cap * 2 : KILN_ARRAY_SIZE(l->seen_small);
+	size_t *n = l->seen_cap ? kiln_calloc(cap, sizeof(*n)) : l->seen_small;
 	if (!n)
 		return -KILN_ENOMEM;
-	free(l->seen);
+	if (l->seen != l->seen_small)
+		free(l->seen);
 	l->seen = n;
 	l->seen_cap = cap;
 	for (size_t i = 0; i < l->n; i++)
@@ -677,14 +680,23 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 	return 0;
 }
 
+void kiln_df_check_result_release(struct kiln_df_check_result *r)
+{
+	for (size_t i = 0; i < r->n_warnings; i++)
+		free(r->warnings[i].message);
+	/* most lint results have neither: no free(NULL) calls */
+	if (r->warnings)
+		free(r->warnings);
+	if (r->error)
+		free(r->error);
+	*r = (struct kiln_df_check_result){ 0 };
+}
+
 void kiln_df_check_result_free(struct kiln_df_check_result *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n_warnings; i++)
-		free(r->warnings[i].message);
-	free(r->warnings);
-	free(r->error);
+	kiln_df_check_result_release(r);
 	free(r);
 }
 
@@ -817,26 +829,41 @@ static int run_checks(const struct kiln_df_ast *ast, const struct kiln_df_check_
 	return 0;
 }
 
-int kiln_df_check_ast(const struct kiln_df_ast *ast, const struct kiln_df_check_opts *opts,
-		      struct kiln_df_check_result **ret, struct kiln_error *err)
+int kiln_df_check_ast_into(const struct kiln_df_ast *ast, const struct kiln_df_check_opts *opts,
+			   struct kiln_df_check_result *res, struct kiln_error *err)
 {
 	static const struct kiln_df_check_opts defaults = { 0 };
 	const struct kiln_df_check_opts *o = opts ? opts : &defaults;
-	struct kiln_df_check_result *res = kiln_calloc(1, sizeof(*res));
-	if (!res)
-		return df_oom(err);
+	*res = (struct kiln_df_check_result){ 0 };
 	struct kiln_df_lint l = { .file = ast->filename.str };
 	int r = run_checks(ast, o, &l, res);
-	config_release(&l.cfg);
-	free(l.seen);
+	/* most files have no configuration: no calls to release empty lists */
+	if (l.cfg.skip.items || l.cfg.experimental.items)
+		config_release(&l.cfg);
+	if (l.seen != l.seen_small)
+		free(l.seen);
 	res->warnings = l.w;
 	res->n_warnings = l.n;
 	if (r < 0) {
-		kiln_df_check_result_free(res);
+		kiln_df_check_result_release(res);
 		return df_oom(err);
 	}
-	if (res->n_warnings)
+	if (res->n_warnings > 1)
 		qsort(res->warnings, res->n_warnings, sizeof(*res->warnings), cmp_warning);
+	return 0;
+}
+
+int kiln_df_check_ast(const struct kiln_df_ast *ast, const struct kiln_df_check_opts *opts,
+		      struct kiln_df_check_result **ret, struct kiln_error *err)
+{
+	struct kiln_df_check_result *res = kiln_malloc(sizeof(*res));
+	if (!res)
+		return df_oom(err);
+	int r = kiln_df_check_ast_into(ast, opts, res, err);
+	if (r < 0) {
+		free(res);
+		return r;
+	}
 	*ret = res;
 	return 0;
 }

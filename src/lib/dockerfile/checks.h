@@ -107,6 +107,18 @@ int kiln_df_check_ast(const struct kiln_df_ast *ast, const struct kiln_df_check_
 		      struct kiln_df_check_result **ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 
+/**
+ * kiln_df_check_ast() into the caller's `res` (overwritten; on failure left
+ * empty): no allocation of the result itself. Release it with
+ * kiln_df_check_result_release().
+ */
+int kiln_df_check_ast_into(const struct kiln_df_ast *ast, const struct kiln_df_check_opts *opts,
+			   struct kiln_df_check_result *res, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/** Free what a result holds (not the result itself) and empty it. */
+void kiln_df_check_result_release(struct kiln_df_check_result *r);
+
 /** Parse data[0..len) and run the checks; a parse error becomes the result's error. */
 int kiln_df_check(const char *data, size_t len, const char *filename,
 		  const struct kiln_df_check_opts *opts, struct kiln_df_check_result **ret,
