@@ -40,14 +40,26 @@ static void list_free(const struct kiln_shell_envlist *l, void *p)
 		free(p);
 }
 
+/*
+ * FNV-style over eight bytes a step (every lookup hashes its name): the
+ * product's high half, where every input bit reaches, is folded into the
+ * low bits the slot is taken from.
+ */
 static uint32_t hash_name(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
+	const uint64_t prime = 1099511628211ULL;
+	uint64_t h = 1469598103934665603ULL ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v;
+		memcpy(&v, s + i, 8);
+		h = (h ^ v) * prime;
 	}
-	return (uint32_t) h;
+	uint64_t t = 0;
+	for (unsigned sh = 0; i < len; i++, sh += 8)
+		t |= (uint64_t)(unsigned char)s[i] << sh;
+	h = (h ^ t) * prime;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 int kiln_shell_envlist_new(struct kiln_shell_envlist **ret, struct kiln_error *err)
