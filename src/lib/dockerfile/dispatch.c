@@ -187,93 +187,6 @@ static int xwords(struct xctx *x, struct kiln_df_words *w, struct kiln_error *er
 	return 0;
 }
 
-/* (?i)(?:_|^)TOKEN(?:_|$): an '_'-separated word equal to a token, with
- * RE2's case folding ('ſ' folds to s, the Kelvin sign to k) */
-static int word_is(const char *w, size_t n, const char *token)
-{
-	size_t i = 0;
-	for (; *token; token++) {
-		if (i >= n)
-			return 0;
-		unsigned char c = (unsigned char) w[i];
-		char f;
-		if (c < 0x80) {
-			f = (char) ((c >= 'A' && c <= 'Z') ? c + 32 : c);
-			i++;
-		} else if (c == 0xC5 && i + 1 < n && (unsigned char) w[i + 1] == 0xBF) {
-			f = 's';
-			i += 2;
-		} else if (c == 0xE2 && i + 2 < n && (unsigned char) w[i + 1] == 0x84 &&
-			   (unsigned char) w[i + 2] == 0xAA) {
-			f = 'k';
-			i += 3;
-		} else {
-			return 0;
-		}
-		if (f != *token)
-			return 0;
-	}
-	return i == n;
-}
-
-#define LETTER(c) (1u << ((c) - 'a'))
-
-/* `firsts`: the first letters of the tokens (LETTER bits), to pass over other words at once */
-/* a token and its length: a word shorter than the token cannot fold to it (every token letter
- * takes one byte or more), which passes over most words at once */
-struct df_token {
-	const char *s;
-	size_t len;
-};
-
-#define TOKEN(s) { s, sizeof(s) - 1 }
-
-static int has_word(const char *key, const struct df_token *tokens, size_t nt, unsigned firsts)
-{
-	for (const char *p = key;;) {
-		size_t n = (size_t) (strchrnul(p, '_') - p);
-		/* a token's first letter: ASCII folded, or the start of 'ſ' or the Kelvin sign */
-		unsigned char c0 = (unsigned char) p[0];
-		char f0 = (char) ((c0 >= 'A' && c0 <= 'Z') ? c0 + 32 : c0);
-		int maybe = c0 >= 0x80 || (f0 >= 'a' && f0 <= 'z' && (firsts & LETTER(f0)));
-		for (size_t t = 0; t < nt && n && maybe; t++)
-			if (n >= tokens[t].len && (f0 == tokens[t].s[0] || c0 >= 0x80) &&
-			    word_is(p, n, tokens[t].s))
-				return 1;
-		if (!p[n])
-			return 0;
-		p += n + 1;
-	}
-}
-
-int df_check_secret_key(struct df_graph *gr, const char *instr, const char *key,
-			const struct kiln_df_instr *in)
-{
-	static const struct df_token deny[] = {
-		TOKEN("apikey"), TOKEN("auth"),	  TOKEN("credential"), TOKEN("credentials"),
-		TOKEN("key"),	 TOKEN("password"), TOKEN("pword"),	 TOKEN("passwd"),
-		TOKEN("secret"), TOKEN("token"),
-	};
-	static const struct df_token allow[] = { TOKEN("public"), TOKEN("file"), TOKEN("version") };
-	if (!df_lint_wants(gr->lint, DF_RULE_SECRETS_USED_IN_ARG_OR_ENV))
-		return 0;
-	static const unsigned deny_firsts =
-		LETTER('a') | LETTER('c') | LETTER('k') | LETTER('p') | LETTER('s') | LETTER('t');
-	static const unsigned allow_firsts = LETTER('p') | LETTER('f') | LETTER('v');
-	if (!has_word(key, deny, KILN_ARRAY_SIZE(deny), deny_firsts) ||
-	    has_word(key, allow, KILN_ARRAY_SIZE(allow), allow_firsts))
-		return 0;
-	struct kiln_buf q = KILN_BUF_INIT;
-	int r = kiln_go_quote(&q, key, strlen(key));
-	if (r >= 0)
-		r = df_lint_run(gr->lint, DF_RULE_SECRETS_USED_IN_ARG_OR_ENV, in->node,
-				in->start_line, in->end_line,
-				"Do not use ARG or ENV instructions for sensitive data (%s %s)",
-				instr, q.buf);
-	kiln_buf_release(&q);
-	return r;
-}
-
 static int lint_simple(struct xctx *x, enum df_rule rule, const char *fmt, const char *a)
 {
 	return df_lint_run(x->gr->lint, rule, x->in->node, x->in->start_line, x->in->end_line, fmt,
@@ -614,13 +527,17 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 			   df_lint_wants(gr->lint, DF_RULE_COPY_IGNORED_FILE);
 	for (size_t i = 0; i < cp->sources.n; i++) {
 		const char *src = cp->sources.v[i];
-		if (df_is_git_source(src)) {
+		/* git and URL sources start with 'g', 's' or 'h': most paths are neither */
+		int remote = src[0] == 'g' || src[0] == 's' || src[0] == 'h';
+		if (!remote && !check_ignore)
+			continue;
+		if (remote && df_is_git_source(src)) {
 			if (!add)
 				return kiln_fail(err, KILN_EPARSE, 0,
 						 "source can't be a git ref for COPY");
 			continue;
 		}
-		if (df_is_http_source(src)) {
+		if (remote && df_is_http_source(src)) {
 			if (!add)
 				return kiln_fail(err, KILN_EPARSE, 0,
 						 "source can't be a URL for COPY");
@@ -778,7 +695,7 @@ static int used_once(struct xctx *x, int *set, int line[2])
 	return r;
 }
 
-static int cmdline_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+static int cmdline_instr(struct xctx *x, const struct kiln_df_instr *out, struct kiln_error *err)
 {
 	struct df_state *s = x->s;
 	int r = 0;
@@ -806,9 +723,45 @@ static int cmdline_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_
 	return 0;
 }
 
+/*
+ * The checks-only walk of the instructions that expand nothing: a RUN
+ * without mounts has nothing to check, CMD and the like only their lints,
+ * read from the instruction itself (no copy of it). 1 when it was one.
+ */
+static int check_plain(struct df_graph *gr, struct df_state *s, const struct df_cmd *c,
+		       struct kiln_error *err, int *ret)
+{
+	const struct kiln_df_instr *in = c->instr;
+	switch (in->cmd) {
+	case KILN_DF_RUN:
+		if (in->u.run.mount_specs.n)
+			return 0;
+		*ret = 0;
+		return 1;
+	case KILN_DF_CMD:
+	case KILN_DF_ENTRYPOINT:
+	case KILN_DF_HEALTHCHECK:
+	case KILN_DF_SHELL: {
+		struct xctx x = { .gr = gr, .s = s, .in = in };
+		/* its only errors are out of memory: nothing to locate */
+		*ret = cmdline_instr(&x, in, err);
+		return 1;
+	}
+	case KILN_DF_MAINTAINER:
+	case KILN_DF_ONBUILD:
+		*ret = 0;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df_cmd *c,
 			struct kiln_df_step *step, struct kiln_error *err)
 {
+	int pr;
+	if (gr->checks_only && check_plain(gr, s, c, err, &pr))
+		return pr;
 	struct xctx x = { .gr = gr, .s = s, .in = c->instr };
 	struct kiln_df_instr *out = &step->instr;
 	*out = *c->instr;
