@@ -726,30 +726,34 @@ static int cmdline_instr(struct xctx *x, const struct kiln_df_instr *out, struct
 /*
  * The checks-only walk of the instructions that expand nothing: a RUN
  * without mounts has nothing to check, CMD and the like only their lints,
- * read from the instruction itself (no copy of it). 1 when it was one.
+ * read from the instruction itself (no copy of it, no call of
+ * dispatch_one with its saved registers). 1 when it was one (*ret its
+ * result: errors are out of memory only, nothing to locate), else 0.
  */
-static int check_plain(struct df_graph *gr, struct df_state *s, const struct df_cmd *c,
-		       struct kiln_error *err, int *ret)
+static __attribute__((noinline)) int check_cmdline(struct df_graph *gr, struct df_state *s,
+						   const struct kiln_df_instr *in,
+						   struct kiln_error *err)
+{
+	struct xctx x = { .gr = gr, .s = s, .in = in };
+	return cmdline_instr(&x, in, err);
+}
+
+static inline int check_plain(struct df_graph *gr, struct df_state *s, const struct df_cmd *c,
+			      struct kiln_error *err, int *ret)
 {
 	const struct kiln_df_instr *in = c->instr;
+	*ret = 0;
 	switch (in->cmd) {
 	case KILN_DF_RUN:
-		if (in->u.run.mount_specs.n)
-			return 0;
-		*ret = 0;
-		return 1;
+		return !in->u.run.mount_specs.n;
 	case KILN_DF_CMD:
 	case KILN_DF_ENTRYPOINT:
 	case KILN_DF_HEALTHCHECK:
-	case KILN_DF_SHELL: {
-		struct xctx x = { .gr = gr, .s = s, .in = in };
-		/* its only errors are out of memory: nothing to locate */
-		*ret = cmdline_instr(&x, in, err);
+	case KILN_DF_SHELL:
+		*ret = check_cmdline(gr, s, in, err);
 		return 1;
-	}
 	case KILN_DF_MAINTAINER:
 	case KILN_DF_ONBUILD:
-		*ret = 0;
 		return 1;
 	default:
 		return 0;
@@ -759,9 +763,6 @@ static int check_plain(struct df_graph *gr, struct df_state *s, const struct df_
 static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df_cmd *c,
 			struct kiln_df_step *step, struct kiln_error *err)
 {
-	int pr;
-	if (gr->checks_only && check_plain(gr, s, c, err, &pr))
-		return pr;
 	struct xctx x = { .gr = gr, .s = s, .in = c->instr };
 	struct kiln_df_instr *out = &step->instr;
 	*out = *c->instr;
@@ -899,9 +900,15 @@ int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
 		/* only the walk's errors and checks: one scratch step, none kept */
 		struct kiln_df_step step;
 		memset(&step, 0, sizeof(step));
-		for (size_t i = 0; i < s->n_cmds; i++)
+		for (size_t i = 0; i < s->n_cmds; i++) {
+			if (check_plain(gr, s, &s->cmds[i], err, &r)) {
+				if (r < 0)
+					return r;
+				continue;
+			}
 			if ((r = dispatch_one(gr, s, &s->cmds[i], &step, err)) < 0)
 				return r;
+		}
 		return 0;
 	}
 	st->n_steps = s->n_cmds;
