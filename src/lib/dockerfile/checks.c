@@ -519,6 +519,22 @@ static int keyword_case(const char *s)
 	return (lower ? 1 : 0) | ((f & 1) ? 0 : 2);
 }
 
+/*
+ * keyword_case of an instruction's keyword: the parser points a keyword
+ * spelled as the upper or lower-case name at that static name, so for
+ * most a pointer comparison tells its case.
+ */
+static int instr_keyword_case(const struct kiln_df_instr *in)
+{
+	if ((int) in->cmd > KILN_DF_UNKNOWN && in->cmd < KILN_DF_CMD_MAX_) {
+		if (in->keyword == df_cmd_upper[in->cmd])
+			return 2;
+		if (in->keyword == kiln_df_cmd_name(in->cmd))
+			return 1;
+	}
+	return keyword_case(in->keyword);
+}
+
 /* ---- the checks of the parse, in BuildKit's ParseInstructionWithLinter ---- */
 
 struct parse_hook {
@@ -569,10 +585,19 @@ static int node_checks(struct kiln_df_lint *l, const struct kiln_df_node *node)
 		return -KILN_ENOMEM;
 	/* AST text ends in a NUL: as C strings, these are what a copy would be */
 	const char *kw = node->keyword.str, *as = node->args[1].str;
-	int kl = is_lower(kw), al = is_lower(as);
+	/* "FROM" and "from" are the parser's static names: their case is known */
+	int kl, ku;
+	if (kw == df_cmd_upper[KILN_DF_FROM]) {
+		kl = 0, ku = 1;
+	} else if (kw == kiln_df_cmd_name(KILN_DF_FROM)) {
+		kl = 1, ku = 0;
+	} else {
+		kl = is_lower(kw);
+		ku = df_go_is_upper(kw);
+	}
+	int al = is_lower(as);
 	if (kl < 0 || al < 0)
 		return -KILN_ENOMEM;
-	int ku = df_go_is_upper(kw);
 	int match = (!kl && !ku) || (kl ? al : df_go_is_upper(as));
 	if (!match)
 		return df_lint_run(l, DF_RULE_FROM_AS_CASING, node, sl, el,
@@ -665,7 +690,7 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 		for (size_t s = 0; s < m->n_stages; s++)
 			for (size_t i = 0; i < m->stages[s].n_instrs; i++) {
 				const struct kiln_df_instr *in = &m->stages[s].instrs[i];
-				int kc = keyword_case(in->keyword);
+				int kc = instr_keyword_case(in);
 				if (kc < 0)
 					return kc;
 				int il = kc & 1, iu = kc & 2;
