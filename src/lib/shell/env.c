@@ -55,9 +55,19 @@ static uint32_t hash_name(const char *s, size_t len)
 		memcpy(&v, s + i, 8);
 		h = (h ^ v) * prime;
 	}
+	/* the last 1-7 bytes in at most two loads: with len hashed in, the same
+	 * bytes read twice cannot make two names of one length alike */
+	size_t r = len - i;
 	uint64_t t = 0;
-	for (unsigned sh = 0; i < len; i++, sh += 8)
-		t |= (uint64_t)(unsigned char)s[i] << sh;
+	if (r >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s + i, 4);
+		memcpy(&hi, s + len - 4, 4);
+		t = lo | (uint64_t)hi << 32;
+	} else if (r) {
+		t = (unsigned char)s[i] | (unsigned)(unsigned char)s[i + r / 2] << 8 |
+		    (unsigned)(unsigned char)s[len - 1] << 16;
+	}
 	h = (h ^ t) * prime;
 	return (uint32_t)(h ^ (h >> 32));
 }
