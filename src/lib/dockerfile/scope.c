@@ -370,7 +370,8 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
 	struct kiln_error e = KILN_ERROR_INIT;
 	int r = 0;
-	if (df_word_plain(&gr->lex, f->base)) {
+	/* df_lint_default_args kept a valid plain base as itself: no second scan */
+	if ((gr->ref_ok && gr->ref_ok[i] == f->base) || df_word_plain(&gr->lex, f->base)) {
 		/* its own expansion, no variables: the model outlives the graph */
 		st->base = f->base;
 	} else {
