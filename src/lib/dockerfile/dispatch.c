@@ -440,6 +440,26 @@ static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_e
 	return df_words_set(x->gr, &ports, &out->u.words) < 0 ? df_oom(err) : 0;
 }
 
+/*
+ * Whether Go's path.Clean returns absolute `p` as it is: no empty, "." or
+ * ".." element and no trailing slash (but "/" itself).
+ */
+static int path_is_clean(const char *p)
+{
+	if (!p[1])
+		return 1;
+	for (const char *e = p + 1;;) { /* e: an element's start, after a '/' */
+		size_t n = 0;
+		while (e[n] && e[n] != '/')
+			n++;
+		if (!n || (e[0] == '.' && (n == 1 || (n == 2 && e[1] == '.'))))
+			return 0;
+		if (!e[n])
+			return 1;
+		e += n + 1;
+	}
+}
+
 static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
 {
 	int r = xfield(x, &out->u.value, err);
@@ -464,8 +484,9 @@ static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_
 	if (!*p)
 		return kiln_fail(err, KILN_EPARSE, 0,
 				 "normalizing workdir: cannot normalize nothing");
-	char *wd = p[0] == '/' ? df_path_clean(x->gr, p)
-			       : df_path_join(x->gr, x->s->workdir ? x->s->workdir : "/", p);
+	/* an absolute path already clean is its own Clean (its storage outlives the walk) */
+	const char *wd = p[0] == '/' ? (path_is_clean(p) ? p : df_path_clean(x->gr, p))
+				     : df_path_join(x->gr, x->s->workdir ? x->s->workdir : "/", p);
 	if (!wd)
 		return df_oom(err);
 	if (wd[0] != '/' && !(wd = df_path_join(x->gr, "/", wd)))
