@@ -53,10 +53,7 @@ struct df_token {
 static int has_word(const char *key, const struct df_token *tokens, size_t nt, unsigned firsts)
 {
 	for (const char *p = key;;) {
-		/* names are short: a loop, not a library call per word */
-		size_t n = 0;
-		while (p[n] && p[n] != '_')
-			n++;
+		size_t n = (size_t) (strchrnul(p, '_') - p);
 		/* a token's first letter: ASCII folded, or the start of 'ſ' or the Kelvin sign */
 		unsigned char c0 = (unsigned char) p[0];
 		char f0 = (char) ((c0 >= 'A' && c0 <= 'Z') ? c0 + 32 : c0);
