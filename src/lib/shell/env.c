@@ -8,7 +8,7 @@
 
 /* name and value share one allocation: "NAME\0VALUE\0", owned through name
  * unless the entry was copied from another list (kiln_shell_envlist_copy_shared)
- * or the list lives in an arena */
+ * or the list lives in an arena (whose entries' shared flags are not read) */
 struct entry {
 	char *name;
 	char *value;
@@ -181,7 +181,7 @@ static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, co
 			entry_borrow(&ne, name, h, value);
 		else if (entry_fill(l, &ne, name, nlen, h, value) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		if (!e->shared)
+		if (!l->a && !e->shared) /* an arena list frees nothing */
 			free(e->name);
 		*e = ne;
 		return 0;
@@ -228,9 +228,12 @@ int kiln_shell_envlist_copy_shared_in(struct kiln_arena *a, const struct kiln_sh
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		}
 		memcpy(l->slots, src->slots, src->nslots * sizeof(*l->slots));
-		for (size_t i = 0; i < src->len; i++)
-			l->e[i] = (struct entry){ src->e[i].name, src->e[i].value, 1,
-						  src->e[i].hash };
+		if (a) /* an arena list reads no entry's shared flag: copied as they are */
+			memcpy(l->e, src->e, src->len * sizeof(*l->e));
+		else
+			for (size_t i = 0; i < src->len; i++)
+				l->e[i] = (struct entry){ src->e[i].name, src->e[i].value, 1,
+							  src->e[i].hash };
 		l->len = src->len;
 		l->alloc = src->alloc;
 		l->nslots = src->nslots;
