@@ -73,6 +73,9 @@ struct df_graph {
 	/* per stage: its FROM image expanded by df_lint_default_args with the
 	 * values df_stage_from would use, taken by it (NULL: none kept) */
 	struct kiln_shell_result *from_exp;
+	/* df_lint_default_args ran the walk's own buildMetaArgs (no build arg
+	 * names a global ARG: its scope is the walk's), not to be run again */
+	int meta_done;
 
 	/* ONBUILD triggers re-parsed from text (they own their AST) */
 	struct kiln_df_ast **trigger_asts;

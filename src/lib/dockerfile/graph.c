@@ -828,7 +828,7 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 		return r;
 	if ((r = df_lint_default_args(gr, err)) < 0)
 		return r;
-	if ((r = df_meta_args(gr, gr->global, 1, &gr->meta_keys, err)) < 0)
+	if (!gr->meta_done && (r = df_meta_args(gr, gr->global, 1, &gr->meta_keys, err)) < 0)
 		return r;
 	if (!gr->checks_only) {
 		for (size_t i = 0; i < gr->meta_keys.len; i++)

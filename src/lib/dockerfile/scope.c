@@ -198,7 +198,22 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 	/* the predefined args, and the global ARGs with their defaults (no build args) */
 	const struct kiln_shell_envlist *args = gr->global;
 	struct kiln_error e = KILN_ERROR_INIT;
-	if (m->n_meta_args) {
+	/*
+	 * When no build arg names a global ARG, these are the values the FROM
+	 * lines are expanded with later (df_stage_from): keep the expansions.
+	 */
+	int same = 1;
+	for (size_t i = 0; same && i < m->n_meta_args; i++)
+		for (size_t k = 0; same && k < m->meta_args[i].u.args.n; k++)
+			same = !kiln_shell_envlist_get(gr->build_args,
+						       m->meta_args[i].u.args.v[k].key);
+	if (m->n_meta_args && same) {
+		/* the scope is the walk's own: build it once, for both (a failure is the walk's) */
+		int r = df_meta_args(gr, gr->global, 1, &gr->meta_keys, err);
+		if (r < 0)
+			return r;
+		gr->meta_done = 1;
+	} else if (m->n_meta_args) {
 		int r = kiln_shell_envlist_copy_shared_in(gr->a, gr->global, &own, err);
 		if (r < 0)
 			return r;
@@ -209,15 +224,6 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 		}
 		args = own;
 	}
-	/*
-	 * When no build arg names a global ARG, these are the values the FROM
-	 * lines are expanded with later (df_stage_from): keep the expansions.
-	 */
-	int same = 1;
-	for (size_t i = 0; same && i < m->n_meta_args; i++)
-		for (size_t k = 0; same && k < m->meta_args[i].u.args.n; k++)
-			same = !kiln_shell_envlist_get(gr->build_args,
-						       m->meta_args[i].u.args.v[k].key);
 	if (same &&
 	    !(gr->from_exp = kiln_arena_array(gr->a, m->n_stages + 1, sizeof(*gr->from_exp))))
 		return df_oom(err);
