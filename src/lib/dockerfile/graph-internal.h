@@ -66,6 +66,7 @@ struct df_graph {
 	struct df_set consumed;		       /* every ARG name declared and dispatched */
 	struct df_state *states;
 	struct df_names names; /* stage names (lower-cased) -> stage indexes */
+	size_t n_named;	       /* names added to it so far */
 	/* per stage: a base reference the reference_check hook accepted while
 	 * checking default ARG values (the same string is not checked twice) */
 	const char **ref_ok;

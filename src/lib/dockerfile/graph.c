@@ -167,6 +167,8 @@ int df_platform_copy(struct df_graph *gr, const struct kiln_df_platform *src,
 /* findStateByName: stage names are compared lower-cased; the last stage of a name wins */
 static long find_stage(struct df_graph *gr, const char *name)
 {
+	if (!gr->n_named)
+		return -1; /* no stage has a name: nothing to look up */
 	int plain = 1;
 	for (const char *p = name; *p && plain; p++)
 		plain = (unsigned char) *p < 0x80 && !(*p >= 'A' && *p <= 'Z');
@@ -863,7 +865,7 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 		if (st->base_kind == KILN_DF_BASE_IMAGE &&
 		    add_image(gr, i, KILN_DF_EDGE_FROM, st->base, st->start_line) < 0)
 			return df_oom(err);
-		long dup = st->name ? df_names_add(&gr->names, st->name, i) : -1;
+		long dup = st->name ? (gr->n_named++, df_names_add(&gr->names, st->name, i)) : -1;
 		/* the first duplicate fails, so the stage it repeats is the first of its name */
 		if (dup >= 0 && !(o->flags & KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES))
 			return df_fail_at(gr, err, st->start_line, st->model->from->end_line,
