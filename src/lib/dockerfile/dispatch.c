@@ -33,12 +33,16 @@ static int declared(const struct df_state *s, const char *k)
 	return 0;
 }
 
-/* `k` and `v` live in the model, the AST or the graph's arena, as the list does: not copied */
-static int set_env(struct df_state *s, const char *k, const char *v, int from_arg,
-		   struct kiln_error *err)
+/*
+ * `k` and `v` live in the model, the AST or the graph's arena, as the list
+ * does: not copied. Which names an ARG set is only read for a build's used
+ * args (note_used): a checks-only walk keeps no record of it.
+ */
+static int set_env(struct df_graph *gr, struct df_state *s, const char *k, const char *v,
+		   int from_arg, struct kiln_error *err)
 {
 	int r = kiln_shell_envlist_set_borrowed(s->env, k, v, err);
-	if (r < 0)
+	if (r < 0 || gr->checks_only)
 		return r;
 	if (df_set_get(&s->arg_env, k) != from_arg && df_set_put(&s->arg_env, k, from_arg) < 0)
 		return df_oom(err);
@@ -219,7 +223,7 @@ static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 		if (out->cmd == KILN_DF_ENV) {
 			if (df_check_secret_key(x->gr, "ENV", v[i].key, x->in) < 0)
 				return df_oom(err);
-			int r = set_env(x->s, v[i].key, v[i].value, 0, err);
+			int r = set_env(x->gr, x->s, v[i].key, v[i].value, 0, err);
 			if (r < 0)
 				return r;
 		}
@@ -257,7 +261,7 @@ static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 		if (value && !v[i].value)
 			return df_oom(err);
 		if (value && !non_env_arg(d->key)) {
-			int r = set_env(s, d->key, v[i].value, 1, err);
+			int r = set_env(gr, s, d->key, v[i].value, 1, err);
 			if (r < 0)
 				return r;
 		}
@@ -881,7 +885,7 @@ static int inherit(struct df_graph *gr, struct df_state *s, const struct df_stat
 		return r;
 	df_set_release(&s->arg_env);
 	kiln_strv_release(&s->shell);
-	if (df_set_copy(&s->arg_env, &b->arg_env) < 0 ||
+	if ((!gr->checks_only && df_set_copy(&s->arg_env, &b->arg_env) < 0) ||
 	    kiln_strv_copy(&s->shell, &b->shell) < 0)
 		return df_oom(err);
 	s->workdir = b->workdir;
@@ -915,7 +919,7 @@ int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
 	s->dispatched = 1;
 	st->dispatched = 1;
 	if (!kiln_shell_envlist_get(s->env, "PATH") &&
-	    (r = set_env(s, "PATH", DEFAULT_PATH, 0, err)) < 0)
+	    (r = set_env(gr, s, "PATH", DEFAULT_PATH, 0, err)) < 0)
 		return r;
 	if (gr->checks_only) {
 		/* only the walk's errors and checks: one scratch step, none kept */

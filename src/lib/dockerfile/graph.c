@@ -908,19 +908,24 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 	for (size_t i = 0; i < g->n_stages; i++) {
 		struct df_state *s = &gr->states[i];
 		const struct kiln_df_model_stage *ms = &m->stages[i];
-		if (!g->stages[i].replaced) {
-			if (reserve_cmds(gr, s, ms->n_instrs - 1) < 0)
-				return df_oom(err);
-			/* appended in order into the room just reserved (push_cmd inserts) */
-			struct df_cmd *d = s->cmds + s->n_cmds;
-			for (size_t k = 1; k < ms->n_instrs; k++)
-				*d++ = (struct df_cmd){ .instr = &ms->instrs[k], .source = -1 };
-			s->n_cmds = (size_t) (d - s->cmds);
-		}
 		for (size_t k = 0; k < s->n_cmds; k++)
 			if (reads_stages(s->cmds[k].instr) &&
 			    (r = to_command(gr, i, &s->cmds[k], err)) < 0)
 				return r;
+		if (!g->stages[i].replaced) {
+			if (reserve_cmds(gr, s, ms->n_instrs - 1) < 0)
+				return df_oom(err);
+			/* appended in order into the room just reserved (push_cmd inserts),
+			 * each made a command as it is appended (to_command reads no other) */
+			struct df_cmd *d = s->cmds + s->n_cmds;
+			for (size_t k = 1; k < ms->n_instrs; k++, d++) {
+				const struct kiln_df_instr *in = &ms->instrs[k];
+				*d = (struct df_cmd){ .instr = in, .source = -1 };
+				s->n_cmds++;
+				if (reads_stages(in) && (r = to_command(gr, i, d, err)) < 0)
+					return r;
+			}
+		}
 	}
 	if ((r = check_cycles(gr, err)) < 0)
 		return r;
