@@ -231,6 +231,24 @@ static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 	return 0;
 }
 
+/* room for `extra` more declared ARGs, in the graph's arena (it frees them with the rest) */
+static int reserve_args(struct df_graph *gr, struct df_state *s, size_t extra)
+{
+	if (s->alloc_args - s->n_args >= extra)
+		return 0;
+	size_t na = s->alloc_args ? s->alloc_args * 2 : 4;
+	if (na < s->n_args + extra)
+		na = s->n_args + extra;
+	struct df_buildarg *n = kiln_arena_array_uninit(gr->a, na, sizeof(*n));
+	if (!n)
+		return -KILN_ENOMEM;
+	if (s->n_args)
+		memcpy(n, s->args, s->n_args * sizeof(*n));
+	s->args = n;
+	s->alloc_args = na;
+	return 0;
+}
+
 static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
 {
 	struct df_graph *gr = x->gr;
@@ -265,11 +283,9 @@ static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 			if (r < 0)
 				return r;
 		}
-		struct df_buildarg *na = kiln_reallocarray(s->args, s->n_args + 1, sizeof(*na));
-		if (!na)
+		if (reserve_args(gr, s, 1) < 0)
 			return df_oom(err);
-		s->args = na;
-		na[s->n_args++] = (struct df_buildarg){ d->key, v[i].value };
+		s->args[s->n_args++] = (struct df_buildarg){ d->key, v[i].value };
 		if (gr->checks_only)
 			continue;
 		if (df_set_put(&gr->consumed, d->key, 1) < 0)
@@ -892,12 +908,9 @@ static int inherit(struct df_graph *gr, struct df_state *s, const struct df_stat
 	s->user = b->user;
 	s->workdir_set = b->workdir_set;
 	if (b->n_args) {
-		struct df_buildarg *na =
-			kiln_reallocarray(s->args, s->n_args + b->n_args, sizeof(*na));
-		if (!na)
+		if (reserve_args(gr, s, b->n_args) < 0)
 			return df_oom(err);
-		s->args = na;
-		memcpy(na + s->n_args, b->args, b->n_args * sizeof(*na));
+		memcpy(s->args + s->n_args, b->args, b->n_args * sizeof(*s->args));
 		s->n_args += b->n_args;
 	}
 	return 0;

@@ -772,10 +772,9 @@ static void gr_release(struct df_graph *gr)
 	kiln_strv_release(&gr->meta_keys);
 	df_set_release(&gr->consumed);
 	df_names_release(&gr->names);
-	/* the environments live in the arena; most stages have no SHELL, ARG or trigger */
+	/* the environments and ARG lists live in the arena; most stages have no SHELL or trigger */
 	for (size_t i = 0; gr->states && i < gr->g->n_stages; i++) {
 		struct df_state *s = &gr->states[i];
-		free(s->args);
 		df_set_release(&s->arg_env);
 		if (s->shell.items)
 			kiln_strv_release(&s->shell);
