@@ -266,6 +266,8 @@ static int scope_config(const struct kiln_df_node *node, struct lint_config *c)
 		size_t no, nl, vo, vl;
 		/* "#" and the text up to a NUL byte in it, as "#%.*s" printed it */
 		size_t tl = strnlen(t->str, t->len);
+		if (!memchr(t->str, '=', tl))
+			continue; /* no directive without '=': most comments are prose */
 		/* most comments are short: the heap only for a long one */
 		char small[256];
 		cleanup_free char *big = tl + 2 > sizeof(small) ? kiln_malloc(tl + 2) : NULL;
