@@ -78,7 +78,8 @@ struct tty_word {
 };
 
 static const struct tty_word tty_sev[] = {
-	{ "error", 5 }, { "warning", 7 }, { "info", 4 }, { "style", 5 }, { "ignore", 6 }, { "none", 4 },
+	{ "error", 5 }, { "warning", 7 }, { "info", 4 },
+	{ "style", 5 }, { "ignore", 6 },  { "none", 4 },
 };
 static const struct tty_word tty_sev_c[] = {
 	{ "\033[1;31m", 7 }, { "\033[1;33m", 7 }, { "\033[1;36m", 7 },
@@ -124,7 +125,8 @@ static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsi
 			int hint = f->hint && !(flags & KILN_LINT_RENDER_NO_HINTS);
 			int known = (unsigned)f->severity < KILN_ARRAY_SIZE(tty_sev);
 			const struct tty_word *sev = known ? &tty_sev[f->severity] : &tty_unknown;
-			const struct tty_word *sev_c = known ? &tty_sev_c[f->severity] : &tty_unknown_c;
+			const struct tty_word *sev_c =
+				known ? &tty_sev_c[f->severity] : &tty_unknown_c;
 			size_t sev_c_len = color ? sev_c->n : 0;
 			size_t rule_len = strlen(f->rule), msg_len = strlen(f->message);
 			size_t hint_len = hint ? strlen(f->hint) : 0;

@@ -573,8 +573,9 @@ static void fingerprint(struct lint_file *f, struct kiln_sha256 *h, struct kiln_
 		snippet = lint_text(&f->instrs[r->instr].outer->original);
 	char occ[16], *op = kiln_decimal_u(occ + sizeof(occ), occurrence);
 	const char *parts[] = { f->filename, fi->rule, fi->message, snippet };
+	/* each part with its NUL, as a separator */
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(parts); i++)
-		kiln_sha256_update(h, parts[i], strlen(parts[i]) + 1); /* with the NUL as separator */
+		kiln_sha256_update(h, parts[i], strlen(parts[i]) + 1);
 	kiln_sha256_update(h, op, (size_t)(occ + sizeof(occ) - op));
 	struct kiln_digest d;
 	kiln_sha256_final(h, &d);
