@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 #include "base/arena.h"
+#include "lint-sh-internal.h"
 
 enum { CASE_HEADER = 1, CASE_PATTERN, CASE_BODY };
 enum sep { SEP_END, SEP_LIST, SEP_PIPE };
@@ -75,12 +76,6 @@ static struct kiln_arena *script_arena(struct lint_sh_script *s)
 }
 static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, int in_pipe,
 			int wrapped, int depth);
-
-static const char *base_name(const char *s)
-{
-	const char *sl = strrchr(s, '/');
-	return sl ? sl + 1 : s;
-}
 
 /* the bytes that end a word: a table, as every byte of a word is looked up */
 static const unsigned char word_end[256] = {
@@ -320,18 +315,6 @@ static unsigned read_word(struct parser *p)
 	return fl;
 }
 
-static int is_assignment(const char *w)
-{
-	if (!(isalpha((unsigned char)*w) || *w == '_'))
-		return 0;
-	const char *q = w;
-	while (isalnum((unsigned char)*q) || *q == '_')
-		q++;
-	if (*q == '+')
-		q++;
-	return *q == '=';
-}
-
 static int is_reserved_noop(const char *w)
 {
 	/* the first bytes of the words below: most commands begin otherwise */
@@ -419,7 +402,7 @@ static enum word_role word_role(struct parser *p, const char *w, unsigned fl)
 			return WORD_DROP;
 		}
 	}
-	if (p->n_words == 0 && is_assignment(w))
+	if (p->n_words == 0 && lint_sh_is_assignment(w))
 		return WORD_DROP;
 	return WORD_ARG;
 }
@@ -753,98 +736,6 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 
 /* ---- what a finished command implies ---- */
 
-struct wrapper {
-	const char *name;
-	const char *const *value_flags; /* flags whose value is the next word */
-	int operands;                   /* operands before the wrapped command */
-	int assignments;                /* NAME=VALUE words are skipped (env) */
-};
-
-static const char *const sudo_vf[] = { "u", "g", "h", "p", "C", "U", "r", "t", "T", "D",
-				       "user", "group", "host", "prompt", "close-from",
-				       "other-user", "role", "type", "chdir", NULL };
-static const char *const env_vf[] = { "u", "C", "unset", "chdir", NULL };
-static const char *const nice_vf[] = { "n", "adjustment", NULL };
-static const char *const timeout_vf[] = { "s", "k", "signal", "kill-after", NULL };
-static const char *const xargs_vf[] = { "I", "n", "P", "L", "s", "d", "E", "a", "max-args",
-					"max-procs", "max-lines", "max-chars", "delimiter",
-					"arg-file", "replace", NULL };
-static const char *const stdbuf_vf[] = { "i", "o", "e", "input", "output", "error", NULL };
-static const char *const runuser_vf[] = { "u", "g", "G", "user", "group", "supp-group", NULL };
-static const char *const none_vf[] = { NULL };
-static const char *const exec_vf[] = { "a", NULL };
-static const char *const ionice_vf[] = { "c", "n", "p", "class", "classdata", NULL };
-static const char *const flock_vf[] = { "w", "E", "timeout", "conflict-exit-code", NULL };
-
-/* Sorted by name: look_inside() stops at the first name past the command's first byte. */
-static const struct wrapper wrappers[] = {
-	{ "builtin", none_vf, 0, 0 },    { "chroot", none_vf, 1, 0 },
-	{ "command", none_vf, 0, 0 },    { "doas", sudo_vf, 0, 0 },
-	{ "eatmydata", none_vf, 0, 0 },  { "env", env_vf, 0, 1 },
-	{ "exec", exec_vf, 0, 0 },       { "flock", flock_vf, 1, 0 },
-	{ "gosu", none_vf, 1, 0 },       { "ionice", ionice_vf, 0, 0 },
-	{ "nice", nice_vf, 0, 0 },       { "nohup", none_vf, 0, 0 },
-	{ "runuser", runuser_vf, 0, 0 }, { "stdbuf", stdbuf_vf, 0, 0 },
-	{ "su-exec", none_vf, 1, 0 },    { "sudo", sudo_vf, 0, 1 },
-	{ "time", none_vf, 0, 0 },       { "timeout", timeout_vf, 1, 0 },
-	{ "xargs", xargs_vf, 0, 0 },
-};
-
-/* Index of the wrapped command in argv, or argc. */
-static size_t wrapped_index(const struct wrapper *w, char **argv, size_t argc)
-{
-	int operands = w->operands;
-	size_t i = 1;
-	while (i < argc) {
-		const char *a = argv[i];
-		if (str_eq(a, "--")) {
-			i++;
-			break;
-		}
-		if (a[0] == '-' && a[1] == '-' && a[2]) {
-			const char *eq = strchr(a + 2, '=');
-			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-			i++;
-			if (!eq && lint_sh_flag_in(a + 2, n, w->value_flags))
-				i++;
-			continue;
-		}
-		if (a[0] == '-' && a[1]) {
-			/* the last letter of a cluster may take the next word; a letter followed
-			 * by more text holds its value itself (-u0, -oL) */
-			size_t n = strlen(a + 1);
-			i++;
-			if (n == 1 && lint_sh_flag_in(a + 1, 1, w->value_flags))
-				i++;
-			else if (n > 1 && lint_sh_flag_in(a + 1, 1, w->value_flags))
-				continue;
-			else if (n > 1 && lint_sh_flag_in(a + n, 1, w->value_flags))
-				i++;
-			continue;
-		}
-		if (w->assignments && is_assignment(a)) {
-			i++;
-			continue;
-		}
-		if (operands > 0) {
-			operands--;
-			i++;
-			continue;
-		}
-		break;
-	}
-	return i;
-}
-
-static int is_shell_name(const char *n)
-{
-	static const char *const shells[] = { "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", NULL };
-	for (size_t i = 0; shells[i]; i++)
-		if (str_eq(n, shells[i]))
-			return 1;
-	return 0;
-}
-
 /*
  * The first bytes of the names look_inside() knows (the shells, su, runuser
  * and the wrappers): a command that begins otherwise, as most do, has
@@ -855,12 +746,14 @@ static const unsigned char inside_first[256] = {
 	['k'] = 1, ['m'] = 1, ['n'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['x'] = 1, ['z'] = 1,
 };
 
-static void look_inside(struct parser *p, const char *name, char **argv, size_t argc, int in_pipe,
-			int depth)
+static void look_inside(struct parser *p, const char *name, size_t nlen, char **argv, size_t argc,
+			int in_pipe, int depth)
 {
 	if (depth + 1 >= LINT_SH_MAX_DEPTH || !inside_first[(unsigned char)name[0]])
 		return;
-	if (is_shell_name(name) || str_eq(name, "su") || str_eq(name, "runuser")) {
+	int shell = lint_sh_is_shell_name(name, nlen);
+	int runuser = LINT_SH_NAME_IS(name, nlen, "runuser");
+	if (shell || runuser || LINT_SH_NAME_IS(name, nlen, "su")) {
 		int pipefail = 0;
 		for (size_t i = 1; i < argc; i++) {
 			const char *a = argv[i];
@@ -871,7 +764,7 @@ static void look_inside(struct parser *p, const char *name, char **argv, size_t 
 				continue;
 			}
 			int is_c = str_eq(a, "--command") ||
-				   (a[0] == '-' && a[1] != '-' && strchr(a + 1, 'c') && is_shell_name(name)) ||
+				   (a[0] == '-' && a[1] != '-' && strchr(a + 1, 'c') && shell) ||
 				   str_eq(a, "-c");
 			if (is_c && i + 1 < argc) {
 				if (pipefail && !p->out->has_pipe)
@@ -880,39 +773,22 @@ static void look_inside(struct parser *p, const char *name, char **argv, size_t 
 				return;
 			}
 		}
-		if (strcmp(name, "runuser") != 0)
+		if (!runuser)
 			return;
 	}
-	/* 1 + the index in wrappers[] of the first name that begins with the byte (0: none) */
-	static const unsigned char wrapper_start[256] = {
-		['b'] = 1,  ['c'] = 2,  ['d'] = 4,  ['e'] = 5,  ['f'] = 8,  ['g'] = 9,
-		['i'] = 10, ['n'] = 11, ['r'] = 13, ['s'] = 14, ['t'] = 17, ['x'] = 19,
-	};
-	size_t w0 = wrapper_start[(unsigned char)name[0]];
-	for (size_t w = w0 - 1; w0 && w < KILN_ARRAY_SIZE(wrappers); w++) {
-		if (wrappers[w].name[0] != name[0])
-			return; /* past the names that begin as name does */
-		if (!str_eq(name, wrappers[w].name))
-			continue;
-		if (str_eq(name, "command"))
-			for (size_t i = 1; i < argc; i++)
-				if (str_eq(argv[i], "-v") || str_eq(argv[i], "-V"))
-					return;
-		size_t k = wrapped_index(&wrappers[w], argv, argc);
-		if (k >= argc)
-			return;
-		size_t n = argc - k;
-		/* the words are the arena's and never change: share them */
-		char **av = kiln_arena_array(p->arena, n + 1, sizeof(*av));
-		unsigned *wf = kiln_arena_array(p->arena, n + 1, sizeof(*wf));
-		if (!av || !wf) {
-			p->nomem = 1;
-			return;
-		}
-		memcpy(av, argv + k, n * sizeof(*av));
-		add_command(p, av, wf, n, in_pipe, 1, depth + 1);
+	size_t k = lint_sh_wrapped_at(name, nlen, argv, argc);
+	if (k >= argc)
+		return;
+	size_t n = argc - k;
+	/* the words are the arena's and never change: share them */
+	char **av = kiln_arena_array(p->arena, n + 1, sizeof(*av));
+	unsigned *wf = kiln_arena_array(p->arena, n + 1, sizeof(*wf));
+	if (!av || !wf) {
+		p->nomem = 1;
 		return;
 	}
+	memcpy(av, argv + k, n * sizeof(*av));
+	add_command(p, av, wf, n, in_pipe, 1, depth + 1);
 }
 
 static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, int in_pipe,
@@ -944,15 +820,21 @@ static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc
 			c->opt_end = i;
 			break;
 		}
-	c->name = base_name(argv[0]);
-	if (str_eq(c->name, "set") && !out->has_pipe) {
+	/* the basename, and its length for lint_sh_is() */
+	const char *a0 = argv[0];
+	size_t n0 = strlen(a0), b0 = n0;
+	while (b0 && a0[b0 - 1] != '/')
+		b0--;
+	c->name = a0 + b0;
+	c->name_len = n0 - b0;
+	if (LINT_SH_NAME_IS(c->name, c->name_len, "set") && !out->has_pipe) {
 		for (size_t i = 1; i + 1 < argc; i++)
 			if (argv[i][0] == '-' && argv[i][1] != '-' && strchr(argv[i], 'o') &&
 			    str_eq(argv[i + 1], "pipefail"))
 				out->sets_pipefail = 1;
 	}
 	/* look_inside may grow out->cmds: use copies, not c */
-	look_inside(p, c->name, argv, argc, in_pipe, depth);
+	look_inside(p, c->name, c->name_len, argv, argc, in_pipe, depth);
 }
 
 int lint_sh_parse(const char *text, size_t len, struct lint_sh_script *ret, struct kiln_error *err)

@@ -33,6 +33,7 @@ struct lint_sh_cmd {
 	size_t argc;
 	size_t opt_end;   /* index of the first "--" argument (ends the flags), or argc */
 	const char *name; /* basename of argv[0] */
+	size_t name_len;  /* strlen(name): lint_sh_is() compares lengths first */
 	int in_pipe;      /* part of a pipeline `a | b` */
 	int wrapped;      /* found inside a wrapper (sudo X) or sh -c */
 	int depth;        /* nesting: 0 top level, > 0 inside $(...), sh -c, ... */
@@ -87,6 +88,11 @@ int lint_sh_flag_in(const char *name, size_t n, const char *const *list);
  *  every command for every name they know, and most differ at once. */
 static inline int lint_sh_is(const struct lint_sh_cmd *c, const char *name)
 {
+	/* a literal's length is a constant: a length test and an inlined memcmp,
+	 * no strcmp call */
+	if (__builtin_constant_p(__builtin_strlen(name)))
+		return c->name_len == __builtin_strlen(name) &&
+		       memcmp(c->name, name, __builtin_strlen(name)) == 0;
 	return c->name[0] == name[0] && strcmp(c->name, name) == 0;
 }
 /** Some argument (not argv[0]) equals `arg`. */
