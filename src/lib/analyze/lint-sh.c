@@ -25,10 +25,11 @@ struct parser {
 	int wrapped;
 	struct kiln_arena *arena; /* the script's: words and argument vectors */
 	/*
-	 * The words, written in place into one arena block of len + 1 bytes:
-	 * quote removal only shrinks a word, an expansion is kept as written,
-	 * and words are apart by at least one byte that becomes the NUL, so
-	 * the words of the text fit (a dropped word gives its bytes back).
+	 * The words, in one arena copy of the text: a word starts at its
+	 * first byte's offset in the text and is rewritten in place there, as
+	 * quote removal only shrinks it and an expansion is kept as written;
+	 * its NUL goes over the byte that ended it. A run of bytes that has not
+	 * moved is not copied: most words are such runs.
 	 */
 	char *wbuf;
 	size_t wcap;
@@ -163,6 +164,10 @@ static void sub_parse(struct parser *p, const char *s, size_t len)
 /* Append s[0..n) to the word being read (it always fits; see parser.wbuf). */
 static inline void add_bytes(struct parser *p, const char *s, size_t n)
 {
+	if (s == p->s + p->wend) { /* in place: the copy still holds these bytes */
+		p->wend += n;
+		return;
+	}
 	if (n > p->wcap - p->wend) { /* cannot happen: a bug, not a wrong word */
 		p->nomem = 1;
 		return;
@@ -444,19 +449,14 @@ static void handle_word(struct parser *p, char *w, size_t wlen, unsigned fl, int
 		w[wlen] = '\0'; /* the byte after the word's text */
 	}
 	enum word_role role = word_role(p, w, fl);
-	if (role == WORD_DROP) {
-		if (in_buf)
-			p->wend = (size_t)(w - p->wbuf); /* its bytes are free again */
+	if (role == WORD_DROP)
 		return;
-	}
 	if (role == WORD_ARG && words_room(p) < 0) {
 		p->nomem = 1;
 		return;
 	}
 	char *own = w;
-	if (in_buf)
-		p->wend++; /* keep the word and its NUL */
-	else if (!(own = kiln_arena_strndup_packed(p->arena, w, wlen))) {
+	if (!in_buf && !(own = kiln_arena_strndup_packed(p->arena, w, wlen))) {
 		p->nomem = 1;
 		return;
 	}
@@ -688,7 +688,7 @@ static void run_parser(struct parser *p)
 		}
 		if (special[(unsigned char)c] && take_operator(p, c))
 			continue;
-		size_t start = p->wend;
+		size_t start = p->wend = p->i; /* see parser.wbuf */
 		unsigned fl = read_word(p);
 		if (p->nomem)
 			break;
@@ -726,6 +726,8 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 	p.wcap = len + 1;
 	if (!(p.wbuf = kiln_arena_array_uninit(p.arena, p.wcap, 1)))
 		return -KILN_ENOMEM;
+	if (len)
+		memcpy(p.wbuf, s, len);
 	run_parser(&p);
 	if (p.words != p.words_stack)
 		free(p.words);
