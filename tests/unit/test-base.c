@@ -218,9 +218,31 @@ static void test_arena_copies(void)
 	kiln_arena_free(a);
 }
 
+/* A reset arena is empty again in its first chunk: the same first address, every time. */
+static void test_arena_reset(void)
+{
+	struct kiln_arena *a = kiln_arena_new_sized(256);
+	char *first = a ? kiln_arena_strndup(a, "a", 1) : NULL;
+	int ok = first != NULL;
+	for (int round = 0; round < 3 && ok; round++) {
+		/* more chunks, and blocks of their own, to be freed */
+		for (int i = 0; i < 100 && ok; i++)
+			ok = kiln_arena_strndup_packed(a, "0123456789abcdef", 16) != NULL;
+		ok = ok && kiln_arena_alloc(a, 5000) != NULL;
+		kiln_arena_reset(a);
+		char *again = kiln_arena_strndup(a, "b", 1);
+		char *next = kiln_arena_alloc(a, 40);
+		ok = ok && again == first && !strcmp(again, "b") && next && !next[39];
+	}
+	TAP_OK(ok, "a reset arena allocates from its first chunk again");
+	kiln_arena_reset(NULL);
+	kiln_arena_free(a);
+}
+
 static void test_arena(void)
 {
 	test_arena_copies();
+	test_arena_reset();
 	test_arena_with(kiln_arena_new(), "64 KiB chunks");
 	test_arena_with(kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK), "small chunks");
 	/* most requests are big blocks of their own, next to the current chunk */

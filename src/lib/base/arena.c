@@ -68,6 +68,27 @@ void kiln_arena_free(struct kiln_arena *a)
 	free(first);
 }
 
+void kiln_arena_reset(struct kiln_arena *a)
+{
+	if (!a)
+		return;
+	struct kiln_arena_chunk_ *first =
+		(struct kiln_arena_chunk_ *) ((char *) a -
+					      offsetof(struct kiln_arena_chunk_, data));
+	struct kiln_arena_chunk_ *c = a->head;
+	while (c) {
+		struct kiln_arena_chunk_ *n = c->next;
+		if (c != first)
+			free(c);
+		c = n;
+	}
+	/* as kiln_arena_new_sized left it: the first chunk alone, empty past the arena */
+	first->next = NULL;
+	a->head = first;
+	a->next = (char *) first->data + ARENA_HEAD;
+	a->end = a->next + a->chunk_size;
+}
+
 /* A new chunk (made current), or a block of its own for a big request. */
 void *kiln_arena_take_slow_(struct kiln_arena *a, size_t need)
 {

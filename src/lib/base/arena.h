@@ -34,6 +34,13 @@ struct kiln_arena *kiln_arena_new_sized(size_t chunk_size);
  * instructions per file (4, 8, 16, 32 and 64 KiB measured). */
 #define KILN_ARENA_SMALL_CHUNK ((size_t)16 * 1024)
 void kiln_arena_free(struct kiln_arena *a);
+/**
+ * Free everything allocated from the arena but keep its first chunk, empty,
+ * for the next use: an arena reused per file (one per thread) then costs no
+ * malloc and free per file while the file's data fit that chunk. Every
+ * pointer into the arena is invalid afterwards.
+ */
+void kiln_arena_reset(struct kiln_arena *a);
 /* Out of line: a new chunk or a block of its own for need bytes; NULL on ENOMEM. */
 void *kiln_arena_take_slow_(struct kiln_arena *a, size_t need);
 /* Out of line: kiln_arena_take_slow_ for len + 1 bytes, then the copy. */
