@@ -388,6 +388,35 @@ static void test_errors(void)
 	}
 }
 
+/* A raw NUL byte in the file: the arguments and flags that hold one still fail. */
+static void test_nul_bytes(void)
+{
+	static const struct {
+		const char *df;
+		size_t len;
+		const char *msg; /* NULL: typed */
+	} cases[] = {
+		{ "FROM alpine\nRUN a\0b\n", 20, "NUL byte in the arguments of RUN" },
+		{ "FROM alpine\nCOPY --from=a\0b x y\n", 32, "NUL byte in a flag of COPY" },
+		{ "FROM alpine\nONBUILD RUN a\0b\n", 28, "NUL byte in the arguments of ONBUILD" },
+		/* in a comment only: every argument is free of it */
+		{ "FROM alpine\n# a\0b\nRUN ab\n", 25, NULL },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
+		struct typed t;
+		memset(&t, 0, sizeof(t));
+		int r = kiln_df_parse(cases[i].df, cases[i].len, "Dockerfile", &t.ast, &t.err);
+		if (r >= 0)
+			r = kiln_df_model_new(t.ast, &t.m, &t.err);
+		int ok = cases[i].msg ? r < 0 && t.err.msg && !strcmp(t.err.msg, cases[i].msg)
+				      : r >= 0;
+		if (!ok)
+			tap_diag("got r=%d: %s", r, t.err.msg ? t.err.msg : "");
+		TAP_OK(ok, "NUL byte case %zu", i);
+		typed_release(&t);
+	}
+}
+
 /* ---- RUN --mount after expansion ---- */
 
 struct mount_case {
@@ -628,6 +657,7 @@ int main(void)
 	test_copy_add();
 	test_other();
 	test_errors();
+	test_nul_bytes();
 	test_mounts();
 	test_chmod();
 	test_platforms();

@@ -139,6 +139,9 @@ struct kiln_df_node {
 	struct kiln_df_text *args;
 	size_t n_args;
 	int json_form;
+	/* 1: no argument or flag here (or in the trigger) holds a NUL byte, as
+	 * the file held none and no JSON was decoded; 0: one may */
+	int nul_free;
 
 	struct kiln_df_node *onbuild;
 

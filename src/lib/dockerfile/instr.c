@@ -743,6 +743,11 @@ static int collect_args(struct pctx *c, struct kiln_error *err)
 	size_t nsrc = t ? t->n_args : n->n_args;
 	if (t)
 		c->args[c->nargs++] = t->keyword.str;
+	if (n->nul_free) { /* the parser saw to it: no NUL byte to look for */
+		for (size_t i = 0; i < nsrc; i++)
+			c->args[c->nargs++] = src[i].str;
+		return 0;
+	}
 	/* BuildKit's strings may hold NUL bytes; kiln's typed model works on C strings */
 	for (size_t i = 0; i < nsrc; i++) {
 		const char *a = src[i].str;

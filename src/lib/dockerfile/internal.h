@@ -112,6 +112,7 @@ struct df_node_ctx {
 	/* a NUL in memory the arena outlives that ends the line being split, or
 	 * NULL: a text that ends there is borrowed, not copied */
 	const char *nul_end;
+	int nul_free; /* the file holds no NUL byte (kiln_df_node.nul_free) */
 	struct df_textvec scratch; /* reused between instructions */
 	/* flags of the instruction being split, and the flag word being built:
 	 * reused too (a nested ONBUILD trigger starts after its parent's flags

@@ -859,6 +859,9 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 		}
 	}
 	ctx->scratch.n = mark;
+	/* JSON "\u0000" decodes to a NUL: such arguments are checked by their users */
+	node->nul_free = ctx->nul_free && !node->json_form &&
+			 (!node->onbuild || node->onbuild->nul_free);
 	return r;
 }
 

@@ -596,6 +596,8 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 			  .reused = 1 },
 		.content = KILN_BUF_INIT,
 		.ctx = { .arena = ast->arena_,
+			 /* one scan of the file spares a strlen per argument later */
+			 .nul_free = !memchr(copy, '\0', len),
 			 .scratch = { .arena = ast->arena_ },
 			 .escape = '\\',
 			 .filename = ast->filename.str,
