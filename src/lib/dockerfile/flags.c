@@ -100,15 +100,6 @@ int df_error_suggest(struct kiln_error *err, int r, const char *val, const char 
 	return r;
 }
 
-void df_bflags_init(struct df_bflags *bf, const struct kiln_df_node *node, struct kiln_arena *a)
-{
-	bf->node = node;
-	bf->a = a;
-	bf->n = 0;
-	bf->order = NULL;
-	bf->n_order = 0;
-}
-
 /* room for every flag word of the node (a list never holds more) and a NULL
  * after them: the model's word lists are these arrays */
 static const char **flag_list(struct df_bflags *bf)

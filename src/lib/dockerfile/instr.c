@@ -69,7 +69,8 @@ static int exactly_one(struct pctx *c, struct kiln_error *err, const char *cmd)
 
 static int parse_flags(struct pctx *c, struct kiln_error *err)
 {
-	return df_bflags_parse(&c->bf, err);
+	/* most instructions are given no flag: nothing to parse, no call */
+	return c->bf.node->n_flags ? df_bflags_parse(&c->bf, err) : 0;
 }
 
 /* handleJSONArgs: exec form keeps the words, shell form joins them. */

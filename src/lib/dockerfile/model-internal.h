@@ -82,8 +82,17 @@ struct df_bflags {
 	size_t n_order;
 };
 
-/** Start declaring the flags of `node`; what parsing adds goes into `a`. */
-void df_bflags_init(struct df_bflags *bf, const struct kiln_df_node *node, struct kiln_arena *a);
+/** Start declaring the flags of `node`; what parsing adds goes into `a`. Inline: once per
+ *  instruction, five stores. */
+static inline void df_bflags_init(struct df_bflags *bf, const struct kiln_df_node *node,
+				  struct kiln_arena *a)
+{
+	bf->node = node;
+	bf->a = a;
+	bf->n = 0;
+	bf->order = NULL;
+	bf->n_order = 0;
+}
 /*
  * Declare a flag (at most DF_MAX_FLAGS, else NULL). Inline: every instruction
  * declares its few flags with constant arguments, which then fold away.
