@@ -415,7 +415,8 @@ static int parse_run(struct pctx *c, struct kiln_error *err)
 	}
 	run->mount_specs.v = mount->values;
 	run->mount_specs.n = mount->n_values;
-	if (!strcmp(network->value, "default"))
+	/* a flag not given holds its default: no compare for most RUNs */
+	if (!network->used || !strcmp(network->value, "default"))
 		run->network = KILN_DF_NETWORK_DEFAULT;
 	else if (!strcmp(network->value, "none"))
 		run->network = KILN_DF_NETWORK_NONE;
@@ -423,7 +424,7 @@ static int parse_run(struct pctx *c, struct kiln_error *err)
 		run->network = KILN_DF_NETWORK_HOST;
 	else
 		return fail(c, err, "invalid network mode \"%s\"", network->value);
-	if (!strcmp(security->value, "sandbox"))
+	if (!security->used || !strcmp(security->value, "sandbox"))
 		run->security = KILN_DF_SECURITY_SANDBOX;
 	else if (!strcmp(security->value, "insecure"))
 		run->security = KILN_DF_SECURITY_INSECURE;
