@@ -822,13 +822,10 @@ static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc
 			c->opt_end = i;
 			break;
 		}
-	/* the basename, and its length for lint_sh_is() */
-	const char *a0 = argv[0];
-	size_t n0 = strlen(a0), b0 = n0;
-	while (b0 && a0[b0 - 1] != '/')
-		b0--;
-	c->name = a0 + b0;
-	c->name_len = n0 - b0;
+	/* the basename (strrchr is a vector scan), and its length for lint_sh_is() */
+	const char *sl = strrchr(argv[0], '/');
+	c->name = sl ? sl + 1 : argv[0];
+	c->name_len = strlen(c->name);
 	if (LINT_SH_NAME_IS(c->name, c->name_len, "set") && !out->has_pipe) {
 		for (size_t i = 1; i + 1 < argc; i++)
 			if (argv[i][0] == '-' && argv[i][1] != '-' && strchr(argv[i], 'o') &&
