@@ -640,6 +640,13 @@ static int maybe_json(struct df_node_ctx *ctx, const char *s, size_t len, struct
 	return r;
 }
 
+/* Exec form: JSON "\u0000" decodes to a NUL, so the arguments may hold one. */
+static void set_json_form(struct kiln_df_node *node)
+{
+	node->json_form = 1;
+	node->nul_free = 0;
+}
+
 /* The arguments of one instruction, per BuildKit's dispatch table. */
 static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const char *rest,
 		      size_t len, int depth, struct kiln_error *err)
@@ -656,7 +663,7 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 		if (r < 0)
 			return r;
 		if (r == 1) {
-			node->json_form = 1;
+			set_json_form(node);
 			return 0;
 		}
 		return len ? split_ws(rest, len, -1, a, out) : 0;
@@ -673,7 +680,7 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 		if (r < 0)
 			return r;
 		if (r == 1) {
-			node->json_form = 1;
+			set_json_form(node);
 			return 0;
 		}
 		return push_tail(ctx, out, rest, len);
@@ -709,7 +716,7 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 		if (r < 0)
 			return r;
 		if (r == 1) {
-			node->json_form = 1;
+			set_json_form(node);
 			return 0;
 		}
 		return push_tail(ctx, out, rest + nx, len - nx);
@@ -728,6 +735,7 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 		if (r < 0)
 			return r;
 		node->onbuild = child;
+		node->nul_free = child->nul_free;
 		return 0;
 	}
 	default:
@@ -791,8 +799,20 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	struct kiln_arena *a = ctx->arena;
 	int r;
 
-	/* stores, not a memset call */
-	*node = (struct kiln_df_node){ .start_line = ctx->start_line, .end_line = ctx->end_line };
+	/* the fields not always set below or by the parser (keyword, keyword_lower,
+	 * original, comments are); nul_free until JSON is decoded (set_json_form) or a
+	 * trigger has it unset */
+	node->start_line = ctx->start_line;
+	node->end_line = ctx->end_line;
+	node->flags = NULL;
+	node->n_flags = 0;
+	node->args = NULL;
+	node->n_args = 0;
+	node->json_form = 0;
+	node->nul_free = ctx->nul_free;
+	node->onbuild = NULL;
+	node->heredocs = NULL;
+	node->n_heredocs = 0;
 	r = tail_text(ctx, line, len, &node->original);
 	if (r < 0)
 		return r;
@@ -859,9 +879,6 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 		}
 	}
 	ctx->scratch.n = mark;
-	/* JSON "\u0000" decodes to a NUL: such arguments are checked by their users */
-	node->nul_free = ctx->nul_free && !node->json_form &&
-			 (!node->onbuild || node->onbuild->nul_free);
 	return r;
 }
 
