@@ -102,6 +102,25 @@ static inline struct df_flag *df_bflags_add(struct df_bflags *bf, const char *na
 {
 	if (bf->n >= DF_MAX_FLAGS)
 		return NULL;
+	/*
+	 * A node given no flag (most) is not parsed (df_bflags_parse is not
+	 * called), so each flag reads as its default: a shared one, never
+	 * written, instead of eight stores. The literal def folds the choice.
+	 */
+	static const struct df_flag defaults[] = {
+		{ .value = NULL }, { .value = "" }, { .value = "false" },
+		{ .value = "default" }, { .value = "sandbox" },
+	};
+	if (!bf->node->n_flags) {
+		size_t k = !def			   ? 0
+			   : !*def		   ? 1
+			   : !strcmp(def, "false")   ? 2
+			   : !strcmp(def, "default") ? 3
+			   : !strcmp(def, "sandbox") ? 4
+						     : 5;
+		if (k < 5)
+			return (struct df_flag *) &defaults[k];
+	}
 	struct df_flag *f = &bf->f[bf->n++];
 	f->name = name;
 	f->name_len = strlen(name); /* a constant for the literal names */
