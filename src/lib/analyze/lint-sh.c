@@ -41,6 +41,7 @@ struct parser {
 	char **words_stack;
 	unsigned *wflags_stack;
 	int next_in_pipe;
+	size_t opt_end; /* index of the current command's first "--" word, 0 for none yet */
 	/* stacks of parse_text(), not zeroed with the struct: read only below n_hd, n_case */
 	const char **hd_delim; /* [MAX_HEREDOCS] */
 	size_t *hd_len;
@@ -75,8 +76,24 @@ static struct kiln_arena *script_arena(struct lint_sh_script *s)
 	}
 	return s->arena;
 }
-static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, int in_pipe,
-			int wrapped, int depth);
+static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, size_t opt_end,
+			int in_pipe, int wrapped, int depth);
+
+/* The index of the first "--" argument, or argc: for commands not read word by word. */
+static size_t find_opt_end(char **argv, size_t argc)
+{
+	for (size_t i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1] == '-' && !argv[i][2])
+			return i;
+	return argc;
+}
+
+/* Note argument w (NUL-terminated), the current command's word number n_words. */
+static inline void note_opt_end(struct parser *p, const char *w)
+{
+	if (w[0] == '-' && w[1] == '-' && !w[2] && p->n_words && !p->opt_end)
+		p->opt_end = p->n_words;
+}
 
 /* the bytes that end a word: a table, as every byte of a word is looked up */
 static const unsigned char word_end[256] = {
@@ -465,6 +482,7 @@ static void handle_word(struct parser *p, char *w, size_t wlen, unsigned fl, int
 		p->hd_delim[p->n_hd++] = own;
 		return;
 	}
+	note_opt_end(p, own);
 	p->wflags[p->n_words] = fl;
 	p->words[p->n_words++] = own;
 }
@@ -498,7 +516,9 @@ static void end_command(struct parser *p, enum sep sep)
 	memcpy(wf, p->wflags, argc * sizeof(*wf));
 	argv[argc] = NULL;
 	wf[argc] = 0;
-	add_command(p, argv, wf, argc, in_pipe, p->wrapped, p->depth);
+	size_t opt_end = p->opt_end ? p->opt_end : argc;
+	p->opt_end = 0;
+	add_command(p, argv, wf, argc, opt_end, in_pipe, p->wrapped, p->depth);
 }
 
 /* Skip here-document bodies that start after the newline at p->i. */
@@ -638,7 +658,7 @@ static int take_operator(struct parser *p, char c)
 			while (j < len && (s[j] == ' ' || s[j] == '\t'))
 				j++;
 			if (j < len && s[j] == ')') {
-				p->n_words = 0;
+				p->n_words = 0; /* one word: no opt_end yet */
 				p->i = j + 1;
 				return 1;
 			}
@@ -698,6 +718,7 @@ static void run_parser(struct parser *p)
 		    !(p->redirect_pending | p->heredoc_pending | p->skip_header | p->n_case |
 		      p->test_skip | p->func_pending)) {
 			p->wbuf[p->wend++] = '\0';
+			note_opt_end(p, p->wbuf + start);
 			p->wflags[p->n_words] = fl;
 			p->words[p->n_words++] = p->wbuf + start;
 			continue;
@@ -790,11 +811,11 @@ static void look_inside(struct parser *p, const char *name, size_t nlen, char **
 		return;
 	}
 	memcpy(av, argv + k, n * sizeof(*av));
-	add_command(p, av, wf, n, in_pipe, 1, depth + 1);
+	add_command(p, av, wf, n, find_opt_end(av, n), in_pipe, 1, depth + 1);
 }
 
-static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, int in_pipe,
-			int wrapped, int depth)
+static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, size_t opt_end,
+			int in_pipe, int wrapped, int depth)
 {
 	struct lint_sh_script *out = p->out;
 	if (out->n >= LINT_SH_MAX_COMMANDS)
@@ -815,13 +836,7 @@ static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc
 	}
 	struct lint_sh_cmd *c = &out->cmds[out->n++];
 	*c = (struct lint_sh_cmd){ .argv = argv, .wflags = wf, .argc = argc, .in_pipe = in_pipe,
-				   .wrapped = wrapped, .depth = depth, .opt_end = argc };
-	/* the flag questions of the rules all need it: found once */
-	for (size_t i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1] == '-' && !argv[i][2]) {
-			c->opt_end = i;
-			break;
-		}
+				   .wrapped = wrapped, .depth = depth, .opt_end = opt_end };
 	/* the basename (strrchr is a vector scan), and its length for lint_sh_is() */
 	const char *sl = strrchr(argv[0], '/');
 	c->name = sl ? sl + 1 : argv[0];
@@ -860,7 +875,7 @@ int lint_sh_parse_argv(const char *const *argv, size_t argc, struct lint_sh_scri
 		lint_sh_script_release(ret);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
-	add_command(&p, av, wf, argc, 0, 0, 0);
+	add_command(&p, av, wf, argc, find_opt_end(av, argc), 0, 0, 0);
 	if (p.nomem) {
 		lint_sh_script_release(ret);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
