@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -337,6 +338,71 @@ static void test_thread_start(void)
 	       "the caller's mask is as it was");
 }
 
+/* What a thread started apart saw when it began. */
+struct apart_seen {
+	int cpu;
+	cpu_set_t allowed;
+	sigset_t mask;
+};
+
+static void *report_apart(void *arg)
+{
+	struct apart_seen *seen = arg;
+	seen->cpu = sched_getcpu();
+	(void)sched_getaffinity(0, sizeof(seen->allowed), &seen->allowed);
+	(void)pthread_sigmask(SIG_BLOCK, NULL, &seen->mask);
+	return seen;
+}
+
+/* Started on another CPU than the caller's, then free to run on any the caller may use. */
+static void test_thread_start_apart(void)
+{
+	cpu_set_t saved, two;
+	if (sched_getaffinity(0, sizeof(saved), &saved) < 0) {
+		TAP_OK(0, "sched_getaffinity");
+		return;
+	}
+	/* the caller on two CPUs: the thread can only be placed on the other */
+	int here = sched_getcpu(), other = -1;
+	for (int c = 0; c < CPU_SETSIZE && other < 0; c++)
+		if (c != here && CPU_ISSET(c, &saved))
+			other = c;
+	CPU_ZERO(&two);
+	CPU_SET(here, &two);
+	if (other >= 0)
+		CPU_SET(other, &two);
+	TAP_INT_EQ(sched_setaffinity(0, sizeof(two), &two), 0, "the caller on %d CPU(s)",
+		   CPU_COUNT(&two));
+	struct apart_seen seen = { .cpu = -1 };
+	pthread_t tid;
+	void *ret = NULL;
+	int before = sched_getcpu();
+	TAP_INT_EQ(kiln_thread_start_apart(&tid, report_apart, &seen), 0, "thread started apart");
+	int after = sched_getcpu();
+	TAP_OK(pthread_join(tid, &ret) == 0 && ret == &seen,
+	       "it ran its function with its argument");
+	TAP_OK(CPU_EQUAL(&seen.allowed, &two), "it may run on every CPU the caller may");
+	TAP_OK(sigismember(&seen.mask, SIGINT) == 1 && sigismember(&seen.mask, SIGSEGV) == 0,
+	       "SIGINT blocked in it, faults not");
+	if (other < 0)
+		TAP_OK(1, "# SKIP one CPU: no other to start on");
+	else if (before != after)
+		TAP_OK(1, "# SKIP the caller moved between CPUs during the start");
+	else
+		TAP_OK(seen.cpu >= 0 && seen.cpu != before,
+		       "it began on CPU %d, not the caller's %d", seen.cpu, before);
+	/* one CPU allowed: an ordinary start */
+	CPU_ZERO(&two);
+	CPU_SET(sched_getcpu(), &two);
+	(void)sched_setaffinity(0, sizeof(two), &two);
+	seen.cpu = -1;
+	TAP_INT_EQ(kiln_thread_start_apart(&tid, report_apart, &seen), 0, "started on one CPU");
+	TAP_OK(pthread_join(tid, NULL) == 0 && CPU_EQUAL(&seen.allowed, &two) && seen.cpu >= 0 &&
+		       CPU_ISSET(seen.cpu, &two),
+	       "and ran there");
+	(void)sched_setaffinity(0, sizeof(saved), &saved);
+}
+
 static void test_digest(void)
 {
 	struct kiln_digest d;
@@ -489,6 +555,7 @@ int main(void)
 	test_strv();
 	test_cpus();
 	test_thread_start();
+	test_thread_start_apart();
 	test_digest();
 	test_fs();
 	test_read_sizes();

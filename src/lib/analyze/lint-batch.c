@@ -185,7 +185,7 @@ static size_t pool_start(struct pool *p, size_t lo, pthread_t *tids)
 		want = (p->hi - lo) / LINT_FILES_PER_THREAD;
 	size_t started = 0;
 	/* a thread that cannot start leaves its share to the others */
-	while (started + 1 < want && kiln_thread_start(&tids[started], pool_work, p) == 0)
+	while (started + 1 < want && kiln_thread_start_apart(&tids[started], pool_work, p) == 0)
 		started++;
 	return started;
 }
