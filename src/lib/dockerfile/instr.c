@@ -763,6 +763,52 @@ static int collect_args(struct pctx *c, struct kiln_error *err)
 	return 0;
 }
 
+/*
+ * Zero what the header does not set and the union member the instruction
+ * uses (model.h: readers switch on cmd), as inline stores: a call to memset()
+ * for the whole 160 bytes cost more per instruction than the stores.
+ */
+static inline void clear_instr(struct kiln_df_instr *in, enum kiln_df_cmd cmd)
+{
+	in->flags = 0;
+	switch (cmd) {
+	case KILN_DF_FROM:
+		in->u.from = (struct kiln_df_from){ 0 };
+		return;
+	case KILN_DF_RUN:
+		in->u.run = (struct kiln_df_run){ 0 };
+		return;
+	case KILN_DF_ADD:
+	case KILN_DF_COPY:
+		in->u.copy = (struct kiln_df_copy){ 0 };
+		return;
+	case KILN_DF_CMD:
+	case KILN_DF_ENTRYPOINT:
+	case KILN_DF_SHELL:
+		in->u.cmdline = (struct kiln_df_cmdline){ 0 };
+		return;
+	case KILN_DF_HEALTHCHECK:
+		in->u.health = (struct kiln_df_healthcheck){ 0 };
+		return;
+	case KILN_DF_ENV:
+	case KILN_DF_LABEL:
+	case KILN_DF_ARG:
+	case KILN_DF_EXPOSE:
+	case KILN_DF_VOLUME:
+	case KILN_DF_ONBUILD:
+	case KILN_DF_MAINTAINER:
+	case KILN_DF_USER:
+	case KILN_DF_WORKDIR:
+	case KILN_DF_STOPSIGNAL:
+		/* the 16-byte members (pairs, args, words, onbuild) and value */
+		in->u.words = (struct kiln_df_words){ 0 };
+		return;
+	default:
+		memset(&in->u, 0, sizeof(in->u));
+		return;
+	}
+}
+
 int kiln_df_instr_parse(struct kiln_df_model *m, const struct kiln_df_node *node,
 			struct kiln_df_instr *ret, struct kiln_error *err)
 {
@@ -774,7 +820,7 @@ int kiln_df_instr_parse(struct kiln_df_model *m, const struct kiln_df_node *node
 	c.args = NULL;
 	c.nargs = 0;
 	df_bflags_init(&c.bf, node, c.a);
-	memset(ret, 0, sizeof(*ret));
+	clear_instr(ret, node->cmd);
 	ret->cmd = node->cmd;
 	ret->node = node;
 	ret->start_line = node->start_line;
