@@ -792,6 +792,41 @@ __attribute__((noinline)) static int set_keyword_lower_go(struct kiln_arena *a, 
 	return set_keyword_lower(a, lower.buf, lower.len, node, 0);
 }
 
+/*
+ * The end of the keyword at s[0..len): the first byte of [\t\v\f\r ], or
+ * len. *high is its bytes or'ed (>= 0x80 when not ASCII). Eight bytes a step
+ * while eight remain, as skip_word_bytes does, then byte by byte from the
+ * first byte below 0x21 (white space or not).
+ */
+static size_t keyword_end(const char *s, size_t len, unsigned char *high)
+{
+	size_t k = 0;
+	unsigned char h = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t seen = 0;
+	while (len - k >= 8) {
+		uint64_t x;
+		memcpy(&x, s + k, 8);
+		uint64_t t = (x - 0x2121212121212121u) & ~x & 0x8080808080808080u;
+		if (t) {
+			size_t b = (size_t) __builtin_ctzll(t) >> 3;
+			/* the bytes before the flagged one are keyword bytes */
+			seen |= x & ((UINT64_C(1) << (b * 8)) - 1);
+			k += b;
+			break;
+		}
+		seen |= x;
+		k += 8;
+	}
+	if (seen & 0x8080808080808080u)
+		h = 0x80;
+#endif
+	while (k < len && !is_ws(s[k]))
+		h |= (unsigned char) s[k++];
+	*high = h;
+	return k;
+}
+
 /* The keyword, flags and arguments; -KILN_ENOMEM leaves err alone. */
 static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len, int depth,
 			  struct kiln_df_node *node, struct kiln_error *err)
@@ -821,10 +856,8 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	const char *s = line;
 	size_t slen = len;
 	trim_space(&s, &slen);
-	size_t k = 0;
-	unsigned char high = 0; /* the keyword's bytes or'ed: >= 0x80 when not ASCII */
-	while (k < slen && !is_ws(s[k]))
-		high |= (unsigned char) s[k++];
+	unsigned char high;
+	size_t k = keyword_end(s, slen, &high);
 	if (high < 0x80) {
 		r = set_keyword_lower(a, s, k, node, 1);
 	} else {
