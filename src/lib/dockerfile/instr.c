@@ -140,8 +140,12 @@ static int shell_dependent(struct pctx *c, struct kiln_df_cmdline *cl, int empty
 /* parser.MustParseHeredoc: 1 with the name, 0 when the word opens none. */
 static int must_heredoc(struct pctx *c, const char *word, struct kiln_df_heredoc *ret)
 {
-	/* most words hold no '<' and so open no heredoc: no parse, no error to release */
-	if (!strchr(word, '<'))
+	/* a heredoc word is ^\d*<< (df_parse_heredoc answers 0 to any other, with no
+	 * error): most words fail that at their first bytes, with no call */
+	const char *w = word;
+	while (*w >= '0' && *w <= '9')
+		w++;
+	if (w[0] != '<' || w[1] != '<')
 		return 0;
 	struct kiln_error e = KILN_ERROR_INIT;
 	int r = df_parse_heredoc(word, strlen(word), c->a, ret, &e);
