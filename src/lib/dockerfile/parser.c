@@ -24,38 +24,35 @@ struct scanner {
 	int too_long; /* stopped at a line over KILN_DF_MAX_LINE bytes */
 };
 
-/* The next line with its '\n' (if any): 1, or 0 at the end or an over-long line. */
-static int scan_line(struct scanner *sc, const char **line, size_t *len)
+/*
+ * The next line with its '\n' (if any): 1, or 0 at the end or an over-long
+ * line. *trimmed is its length without the line ending (bytes.TrimRight(s,
+ * "\r\n"): a '\n' can only be its last byte), known here without a test.
+ */
+static int scan_line(struct scanner *sc, const char **line, size_t *len, size_t *trimmed)
 {
-	if (sc->too_long || sc->pos >= sc->len)
+	/* an over-long line ends the scan: pos is then len (one test per line) */
+	if (sc->pos >= sc->len)
 		return 0;
 	const char *p = sc->data + sc->pos;
 	size_t rem = sc->len - sc->pos;
-	size_t window = rem > KILN_DF_MAX_LINE + 1 ? KILN_DF_MAX_LINE + 1 : rem;
-	const char *nl = memchr(p, '\n', window);
-	size_t n;
-	if (nl) {
-		n = (size_t) (nl - p) + 1;
-	} else if (rem > KILN_DF_MAX_LINE) {
+	/* the whole rest, not a window: a '\n' past KILN_DF_MAX_LINE is the same
+	 * over-long line, and the search stops at the first '\n' either way */
+	const char *nl = memchr(p, '\n', rem);
+	size_t n = nl ? (size_t) (nl - p) + 1 : rem;
+	if (n - (nl != NULL) > KILN_DF_MAX_LINE) {
 		sc->too_long = 1;
+		sc->pos = sc->len;
 		return 0;
-	} else {
-		n = rem;
 	}
+	size_t t = n - (nl != NULL);
+	while (t > 0 && p[t - 1] == '\r')
+		t--;
 	*line = p;
 	*len = n;
+	*trimmed = t;
 	sc->pos += n;
 	return 1;
-}
-
-/* bytes.TrimRight(s, "\r\n") of a scanned line: a '\n' can only be its last byte */
-static size_t trim_newline(const char *s, size_t len)
-{
-	if (len > 0 && s[len - 1] == '\n')
-		len--;
-	while (len > 0 && s[len - 1] == '\r')
-		len--;
-	return len;
 }
 
 /*
@@ -328,9 +325,9 @@ static int read_heredocs(struct parse *p, struct kiln_df_node *node, const char 
 		int terminated = 0;
 		kiln_buf_reset(&p->content);
 		h->start_line = p->line + 1;
-		while (scan_line(&p->sc, &b, &blen)) {
+		size_t tl;
+		while (scan_line(&p->sc, &b, &blen, &tl)) {
 			p->line++;
-			size_t tl = trim_newline(b, blen);
 			const char *t = b;
 			if (h->chomp) {
 				while (tl > 0 && *t == '\t') {
@@ -408,9 +405,9 @@ static int instruction(struct parse *p, char *first, size_t flen, struct kiln_er
 	int empty_line = 0;
 	const char *b;
 	size_t blen;
-	while (more && scan_line(&p->sc, &b, &blen)) {
+	size_t tl;
+	while (more && scan_line(&p->sc, &b, &blen, &tl)) {
 		p->line++;
-		size_t tl = trim_newline(b, blen);
 		size_t lead = kiln_go_space_prefix(b, tl);
 		if (is_comment_at(b, tl, lead)) {
 			/* inside an instruction: for the file's list only */
@@ -474,12 +471,13 @@ static int run(struct parse *p, struct kiln_error *err)
 {
 	const char *b;
 	size_t blen;
-	while (scan_line(&p->sc, &b, &blen)) {
+	size_t tl;
+	while (scan_line(&p->sc, &b, &blen, &tl)) {
 		if (p->line == 0 && blen >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) {
 			b += 3;
 			blen -= 3;
+			tl -= 3; /* the BOM's bytes are no line ending: tl >= 3 */
 		}
-		size_t tl = trim_newline(b, blen);
 		size_t lead = kiln_go_space_prefix(b, tl);
 		int comment = is_comment_at(b, tl, lead);
 		if (comment) {
