@@ -54,16 +54,20 @@ int df_report_unmatched(struct df_graph *gr, struct df_state *st, const struct k
 {
 	if (!unmatched->len || !df_lint_wants(gr->lint, DF_RULE_UNDEFINED_VAR))
 		return 0;
-	size_t n = kiln_shell_envlist_count(st->env);
-	cleanup_free const char **keys = kiln_calloc(n + 1, sizeof(char *));
-	if (!keys)
-		return -KILN_ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		keys[i] = kiln_shell_envlist_name(st->env, i);
+	size_t n = 0;
+	cleanup_free const char **keys = NULL;
 	for (size_t i = 0; i < unmatched->len; i++) {
 		const char *u = unmatched->items[i];
 		if (!*u || declared(st, u) || non_env_arg(u))
 			continue;
+		/* the names to suggest from, only once a name is reported: most are declared */
+		if (!keys) {
+			n = kiln_shell_envlist_count(st->env);
+			if (!(keys = kiln_calloc(n + 1, sizeof(char *))))
+				return -KILN_ENOMEM;
+			for (size_t j = 0; j < n; j++)
+				keys[j] = kiln_shell_envlist_name(st->env, j);
+		}
 		cleanup_free char *owned = NULL;
 		const char *sug = df_suggest(u, keys, n, 1, &owned);
 		int r = sug ? df_lint_run(gr->lint, DF_RULE_UNDEFINED_VAR, in->node, in->start_line,
