@@ -125,14 +125,21 @@ static const char *type_name(enum kiln_df_mount_type t)
 	return mount_types[t];
 }
 
-/* whether "from" appears anywhere in s, in any ASCII case */
-static int mentions_from(const char *s)
+/*
+ * Whether s has a quote or a field whose key is "from" in any ASCII case:
+ * without a quote, fields are split at commas exactly, so only a field's
+ * first bytes can name it (one pass, not a test at every byte).
+ */
+static int quote_or_from(const char *s)
 {
-	for (; *s; s++)
-		if ((*s | 0x20) == 'f' && (s[1] | 0x20) == 'r' && (s[2] | 0x20) == 'o' &&
-		    (s[3] | 0x20) == 'm')
+	for (const char *f = s;; f++) {
+		if ((f[0] | 0x20) == 'f' && (f[1] | 0x20) == 'r' && (f[2] | 0x20) == 'o' &&
+		    (f[3] | 0x20) == 'm' && f[4] == '=')
 			return 1;
-	return 0;
+		f += strcspn(f, ",\"");
+		if (*f != ',')
+			return *f == '"';
+	}
 }
 
 int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, void *ud,
@@ -143,7 +150,7 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 	 * quote (CSV) or there: a spec without either is a read-only bind mount
 	 * from nowhere, as the loop below would find.
 	 */
-	if (!expand && !strchr(spec, '"') && !mentions_from(spec)) {
+	if (!expand && !quote_or_from(spec)) {
 		memset(m, 0, sizeof(*m));
 		m->type = KILN_DF_MOUNT_BIND;
 		m->readonly = 1;
