@@ -935,8 +935,14 @@ int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
 	}
 	s->dispatched = 1;
 	st->dispatched = 1;
-	if (!kiln_shell_envlist_get(s->env, "PATH") &&
-	    (r = set_env(gr, s, "PATH", DEFAULT_PATH, 0, err)) < 0)
+	/* a checks-only walk records no ARG origins (set_env): one lookup for an unset PATH */
+	if (gr->checks_only)
+		r = kiln_shell_envlist_default_borrowed(s->env, "PATH", DEFAULT_PATH, err);
+	else
+		r = kiln_shell_envlist_get(s->env, "PATH")
+			    ? 0
+			    : set_env(gr, s, "PATH", DEFAULT_PATH, 0, err);
+	if (r < 0)
 		return r;
 	if (gr->checks_only) {
 		/* only the walk's errors and checks: one scratch step, none kept */

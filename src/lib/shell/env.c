@@ -165,8 +165,9 @@ static void entry_borrow(struct entry *e, const char *name, uint32_t hash, const
 	e->hash = hash;
 }
 
+/* `keep`: a name already set keeps its value */
 static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, const char *value,
-		 int borrow, struct kiln_error *err)
+		 int borrow, int keep, struct kiln_error *err)
 {
 	if (l->nslots == 0 || (l->len + 1) * 2 > l->nslots) {
 		if (rehash(l, l->nslots ? l->nslots * 2 : 16) < 0)
@@ -175,6 +176,8 @@ static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, co
 	uint32_t h = hash_name(name, nlen);
 	size_t *slot = find_slot(l, name, nlen, h);
 	if (*slot) {
+		if (keep)
+			return 0;
 		/* the new value may point into the old entry: fill first, then free */
 		struct entry *e = &l->e[*slot - 1], ne;
 		if (borrow)
@@ -245,21 +248,27 @@ int kiln_shell_envlist_copy_shared_in(struct kiln_arena *a, const struct kiln_sh
 int kiln_shell_envlist_set(struct kiln_shell_envlist *l, const char *name, const char *value,
 			   struct kiln_error *err)
 {
-	return set_n(l, name, strlen(name), value, 0, err);
+	return set_n(l, name, strlen(name), value, 0, 0, err);
 }
 
 int kiln_shell_envlist_set_borrowed(struct kiln_shell_envlist *l, const char *name,
 				    const char *value, struct kiln_error *err)
 {
-	return set_n(l, name, strlen(name), value, 1, err);
+	return set_n(l, name, strlen(name), value, 1, 0, err);
+}
+
+int kiln_shell_envlist_default_borrowed(struct kiln_shell_envlist *l, const char *name,
+					const char *value, struct kiln_error *err)
+{
+	return set_n(l, name, strlen(name), value, 1, 1, err);
 }
 
 int kiln_shell_envlist_put(struct kiln_shell_envlist *l, const char *entry, struct kiln_error *err)
 {
 	const char *eq = strchr(entry, '=');
 	if (!eq)
-		return set_n(l, entry, strlen(entry), "", 0, err);
-	return set_n(l, entry, (size_t)(eq - entry), eq + 1, 0, err);
+		return set_n(l, entry, strlen(entry), "", 0, 0, err);
+	return set_n(l, entry, (size_t)(eq - entry), eq + 1, 0, 0, err);
 }
 
 const char *kiln_shell_envlist_get(const struct kiln_shell_envlist *l, const char *name)

@@ -112,6 +112,10 @@ int kiln_shell_envlist_set(struct kiln_shell_envlist *l, const char *name, const
 int kiln_shell_envlist_set_borrowed(struct kiln_shell_envlist *l, const char *name,
 				    const char *value, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+/** kiln_shell_envlist_set_borrowed() unless `name` is set: one lookup, not two. */
+int kiln_shell_envlist_default_borrowed(struct kiln_shell_envlist *l, const char *name,
+					const char *value, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 /** The value of `name`, or NULL when unset. */
 const char *kiln_shell_envlist_get(const struct kiln_shell_envlist *l, const char *name);
 /** Distinct names, in the order they were first set. */
