@@ -169,10 +169,11 @@ static long find_stage(struct df_graph *gr, const char *name)
 {
 	if (!gr->n_named)
 		return -1; /* no stage has a name: nothing to look up */
-	int plain = 1;
-	for (const char *p = name; *p && plain; p++)
-		plain = (unsigned char) *p < 0x80 && !(*p >= 'A' && *p <= 'Z');
-	if (plain)
+	static const unsigned char stop[256] = { [0] = 1, ['A' ... 'Z'] = 1, [0x80 ... 0xff] = 1 };
+	const unsigned char *p = (const unsigned char *) name;
+	while (!stop[*p]) /* a byte to lower-case or the end: one table test, not three */
+		p++;
+	if (!*p)
 		return df_names_find(&gr->names, name);
 	struct kiln_buf b = KILN_BUF_INIT;
 	if (kiln_go_to_lower(&b, name, strlen(name)) < 0) {
