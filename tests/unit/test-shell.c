@@ -530,6 +530,42 @@ static void test_no_words(void)
 	}
 }
 
+/* one scratch buffer for every word: the words and names kiln_shell_expand gives */
+static void test_scratch(void)
+{
+	struct kiln_buf scratch = KILN_BUF_INIT;
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(word_cases); i++) {
+		const struct word_case *c = &word_cases[i];
+		cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *l = make_env(c->env);
+		struct kiln_shell_env env = kiln_shell_envlist_env(l);
+		struct kiln_shell_lex lex = { c->escape, c->flags | KILN_SHELL_NO_WORDS };
+		struct kiln_shell_result a = KILN_SHELL_RESULT_INIT, b = KILN_SHELL_RESULT_INIT;
+		struct kiln_error ea = KILN_ERROR_INIT, eb = KILN_ERROR_INIT;
+		int ra = kiln_shell_expand(&lex, c->word, &env, &a, &ea);
+		int rb = kiln_shell_expand_scratch(&lex, c->word, &env, &b, &scratch, &eb);
+		int same = ra == rb &&
+			   (ra < 0 ? !strcmp(ea.msg ? ea.msg : "", eb.msg ? eb.msg : "")
+				   : !b.word && !strcmp(a.word, scratch.buf) &&
+					     same_strv(&a.matched, &b.matched) &&
+					     same_strv(&a.unmatched, &b.unmatched));
+		TAP_OK(same, "scratch: %s", c->word);
+		kiln_shell_result_release(&a);
+		kiln_shell_result_release(&b);
+		kiln_error_release(&ea);
+		kiln_error_release(&eb);
+	}
+	kiln_buf_release(&scratch);
+
+	/* a default keeps a value already set and sets a missing one */
+	const char *const entries[] = { "PATH=/x", NULL };
+	cleanup(kiln_shell_envlist_freep) struct kiln_shell_envlist *l = make_env(entries);
+	TAP_INT_EQ(kiln_shell_envlist_default_borrowed(l, "PATH", "/y", NULL), 0, "default set");
+	TAP_INT_EQ(kiln_shell_envlist_default_borrowed(l, "HOME", "/h", NULL), 0, "default new");
+	TAP_STR_EQ(kiln_shell_envlist_get(l, "PATH"), "/x", "a default keeps a set value");
+	TAP_STR_EQ(kiln_shell_envlist_get(l, "HOME"), "/h", "a default sets an unset name");
+	TAP_INT_EQ((int) kiln_shell_envlist_count(l), 2, "a default adds one entry");
+}
+
 /* names read fast over ASCII, then on by rune: digits first, '_', non-ASCII letters */
 static void test_name_runs(void)
 {
@@ -601,6 +637,7 @@ int main(void)
 	test_envlist();
 	test_envlist_arena();
 	test_no_words();
+	test_scratch();
 	test_name_runs();
 	return tap_done();
 }

@@ -132,14 +132,13 @@ xword_expand(struct xctx *x, const struct kiln_shell_lex *lex, const char *word,
 	     struct kiln_error *err)
 {
 	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
-	int r = df_expand(x->gr, lex, word, x->s->env, &res, err);
+	int r = df_expand_arena(x->gr, lex, word, x->s->env, &res, ret, err);
 	if (r < 0)
 		return r;
 	if (df_report_unmatched(x->gr, x->s, x->in, &res.unmatched) < 0 ||
 	    note_used(x, &res.matched) < 0 || note_unset(x, &res.unmatched) < 0)
 		return df_oom(err);
-	*ret = df_astrdup(x->gr->a, res.word);
-	return *ret ? 0 : df_oom(err);
+	return 0;
 }
 
 /*

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include "base/buf.h"
 #include "base/strv.h"
 #include "checks-internal.h"
 #include "graph.h"
@@ -77,6 +78,7 @@ struct df_graph {
 	/* df_lint_default_args ran the walk's own buildMetaArgs (no build arg
 	 * names a global ARG: its scope is the walk's), not to be run again */
 	int meta_done;
+	struct kiln_buf xbuf; /* dispatch's expansions: one buffer reused (df_expand_arena) */
 
 	/* ONBUILD triggers re-parsed from text (they own their AST) */
 	struct kiln_df_ast **trigger_asts;
@@ -108,6 +110,13 @@ int df_graph_new_in(const struct kiln_df_model *model, struct kiln_arena *in,
 int df_expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
 	      const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
 	      struct kiln_error *err);
+/**
+ * df_expand of a word df_word_plain() rejects under `lex`, the word put in
+ * *ret in the graph's arena (res->word stays NULL).
+ */
+int df_expand_arena(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
+		    const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
+		    const char **ret, struct kiln_error *err);
 /** df_expand with the graph's lexer and res->matched in every walk. */
 int df_expand_matched(struct df_graph *gr, const char *word, const struct kiln_shell_envlist *env,
 		      struct kiln_shell_result *res, struct kiln_error *err);

@@ -771,6 +771,7 @@ static void gr_release(struct df_graph *gr)
 	kiln_shell_envlist_free(gr->global);
 	kiln_df_graph_defaults_free(gr->own_defaults);
 	kiln_strv_release(&gr->meta_keys);
+	kiln_buf_release(&gr->xbuf);
 	df_set_release(&gr->consumed);
 	df_names_release(&gr->names);
 	/* the environments and ARG lists live in the arena; most stages have no SHELL or trigger */
@@ -963,6 +964,7 @@ int df_graph_new_in(const struct kiln_df_model *model, struct kiln_arena *in,
 		.g = g,
 		.opts = opts ? opts : &defaults,
 		.a = a,
+		.xbuf = KILN_BUF_INIT,
 		.file = model->ast && model->ast->filename.str ? model->ast->filename.str
 							       : "Dockerfile",
 	};

@@ -679,13 +679,13 @@ static int wrap_error(struct sw *sw, int r, const char *word)
 	return kiln_error_prefix(sw->err, r, "failed to process %s", q.buf);
 }
 
-int kiln_shell_expand(const struct kiln_shell_lex *lex, const char *word,
-		      const struct kiln_shell_env *env, struct kiln_shell_result *ret,
-		      struct kiln_error *err)
+/* The expansion's word goes to `out` (emptied first); ret->word is set only if `detach`. */
+static int expand_into(const struct kiln_shell_lex *lex, const char *word,
+		       const struct kiln_shell_env *env, struct kiln_shell_result *ret,
+		       struct kiln_buf *out, int detach, struct kiln_error *err)
 {
 	static const struct kiln_shell_lex default_lex = { '\\', 0 };
 	struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
-	cleanup(kiln_buf_release) struct kiln_buf out = KILN_BUF_INIT;
 	struct sw sw;
 	int r;
 
@@ -712,13 +712,14 @@ int kiln_shell_expand(const struct kiln_shell_lex *lex, const char *word,
 	sw.work = KILN_SHELL_MAX_MATCH_WORK;
 	sw.err = err;
 	kiln_buf_init(&sw.cur, 3 * KILN_SHELL_MAX_OUTPUT);
-	init_buf(&out);
+	out->cap = KILN_SHELL_MAX_OUTPUT;
+	kiln_buf_reset(out);
 
-	r = stop_on(&sw, EOF_RUNE, sw.raw_escapes, &out);
+	r = stop_on(&sw, EOF_RUNE, sw.raw_escapes, out);
 	if (r >= 0)
 		r = collect_names(&sw, &res);
-	if (r >= 0) {
-		res.word = kiln_buf_detach(&out, NULL);
+	if (r >= 0 && detach) {
+		res.word = kiln_buf_detach(out, NULL);
 		if (!res.word)
 			r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
@@ -731,6 +732,21 @@ int kiln_shell_expand(const struct kiln_shell_lex *lex, const char *word,
 	sw_release(&sw);
 	*ret = res;
 	return 0;
+}
+
+int kiln_shell_expand(const struct kiln_shell_lex *lex, const char *word,
+		      const struct kiln_shell_env *env, struct kiln_shell_result *ret,
+		      struct kiln_error *err)
+{
+	cleanup(kiln_buf_release) struct kiln_buf out = KILN_BUF_INIT;
+	return expand_into(lex, word, env, ret, &out, 1, err);
+}
+
+int kiln_shell_expand_scratch(const struct kiln_shell_lex *lex, const char *word,
+			      const struct kiln_shell_env *env, struct kiln_shell_result *ret,
+			      struct kiln_buf *scratch, struct kiln_error *err)
+{
+	return expand_into(lex, word, env, ret, scratch, 0, err);
 }
 
 int kiln_shell_process_word(const struct kiln_shell_lex *lex, const char *word,

@@ -157,6 +157,17 @@ int kiln_shell_expand(const struct kiln_shell_lex *lex, const char *word,
 		      const struct kiln_shell_env *env, struct kiln_shell_result *ret,
 		      struct kiln_error *err) __attribute__((warn_unused_result));
 
+/**
+ * The same with the word left in `scratch` (emptied first; ret->word stays
+ * NULL): a caller expanding many words reuses one buffer, no allocation per
+ * word. The caller releases `scratch` (kiln_buf_release).
+ */
+struct kiln_buf;
+int kiln_shell_expand_scratch(const struct kiln_shell_lex *lex, const char *word,
+			      const struct kiln_shell_env *env, struct kiln_shell_result *ret,
+			      struct kiln_buf *scratch, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
 /** ProcessWord: the expansion as one string in *ret (caller frees). */
 int kiln_shell_process_word(const struct kiln_shell_lex *lex, const char *word,
 			    const struct kiln_shell_env *env, char **ret, struct kiln_error *err)
