@@ -37,28 +37,40 @@ enum mount_key {
 	MK_ENV,
 };
 
-/* one table lookup per key instead of a strcmp per known key, twice */
+/* by length, then a compare of that fixed size (inlined): not a memcmp call per known key */
 static enum mount_key mount_key_kind(const char *key, size_t len)
 {
-	static const struct {
-		const char *name;
-		unsigned char len, kind;
-	} keys[] = {
-		{ "type", 4, MK_TYPE },		{ "from", 4, MK_FROM },
-		{ "source", 6, MK_SOURCE },	{ "src", 3, MK_SOURCE },
-		{ "target", 6, MK_TARGET },	{ "dst", 3, MK_TARGET },
-		{ "destination", 11, MK_TARGET }, { "readonly", 8, MK_RO },
-		{ "ro", 2, MK_RO },		{ "readwrite", 9, MK_RW },
-		{ "rw", 2, MK_RW },		{ "required", 8, MK_REQUIRED },
-		{ "size", 4, MK_SIZE },		{ "id", 2, MK_ID },
-		{ "sharing", 7, MK_SHARING },	{ "mode", 4, MK_MODE },
-		{ "uid", 3, MK_UID },		{ "gid", 3, MK_GID },
-		{ "env", 3, MK_ENV },
-	};
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(keys); i++)
-		if (keys[i].len == len && !memcmp(keys[i].name, key, len))
-			return (enum mount_key) keys[i].kind;
-	return MK_UNKNOWN;
+#define IS(s) (!memcmp(key, s, sizeof(s) - 1))
+	switch (len) {
+	case 2:
+		return IS("ro") ? MK_RO : IS("rw") ? MK_RW : IS("id") ? MK_ID : MK_UNKNOWN;
+	case 3:
+		return IS("src")   ? MK_SOURCE
+		       : IS("dst") ? MK_TARGET
+		       : IS("uid") ? MK_UID
+		       : IS("gid") ? MK_GID
+		       : IS("env") ? MK_ENV
+				   : MK_UNKNOWN;
+	case 4:
+		return IS("type")   ? MK_TYPE
+		       : IS("from") ? MK_FROM
+		       : IS("size") ? MK_SIZE
+		       : IS("mode") ? MK_MODE
+				    : MK_UNKNOWN;
+	case 6:
+		return IS("source") ? MK_SOURCE : IS("target") ? MK_TARGET : MK_UNKNOWN;
+	case 7:
+		return IS("sharing") ? MK_SHARING : MK_UNKNOWN;
+	case 8:
+		return IS("readonly") ? MK_RO : IS("required") ? MK_REQUIRED : MK_UNKNOWN;
+	case 9:
+		return IS("readwrite") ? MK_RW : MK_UNKNOWN;
+	case 11:
+		return IS("destination") ? MK_TARGET : MK_UNKNOWN;
+	default:
+		return MK_UNKNOWN;
+	}
+#undef IS
 }
 
 /*
