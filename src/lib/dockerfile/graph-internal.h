@@ -92,7 +92,35 @@ struct df_graph {
  * byte for byte (one word, no variables). Most words of a Dockerfile are.
  * 0 under an escape character other than '\\' and '`' (the lexer decides).
  */
-int df_word_plain(const struct kiln_shell_lex *lex, const char *word);
+extern const unsigned char df_special_backslash[256], df_special_backtick[256];
+/* inline: called for nearly every word of every instruction */
+static inline int df_word_plain(const struct kiln_shell_lex *lex, const char *word)
+{
+	unsigned char esc = (unsigned char) (lex->escape ? lex->escape : '\\');
+	const unsigned char *t = esc == '\\' ? df_special_backslash
+				 : esc == '`'  ? df_special_backtick
+					       : NULL;
+	if (!t || !*word)
+		return 0; /* another escape character: let the lexer decide */
+	const unsigned char *p = (const unsigned char *) word;
+	/* four bytes a step: no byte is read past the first special one (NUL is) */
+	while (!t[p[0]]) {
+		if (t[p[1]]) {
+			p += 1;
+			break;
+		}
+		if (t[p[2]]) {
+			p += 2;
+			break;
+		}
+		if (t[p[3]]) {
+			p += 3;
+			break;
+		}
+		p += 4;
+	}
+	return *p == '\0';
+}
 
 /**
  * kiln_df_graph_new, the graph allocated from `in` (NULL: its own arena):

@@ -65,39 +65,12 @@ int df_words_set(struct df_graph *gr, const struct kiln_strv *v, struct kiln_df_
 	return df_words_from_strv(gr->a, v, ret);
 }
 
-int df_word_plain(const struct kiln_shell_lex *lex, const char *word)
-{
-	/* the bytes the shell lexer does not copy as they are (and NUL, the end),
-	 * with each of the two escape characters a Dockerfile may choose */
+/* the bytes the shell lexer does not copy as they are (and NUL, the end),
+ * with each of the two escape characters a Dockerfile may choose */
 #define SPECIAL [0 ... ' '] = 1, [0x7f ... 0xff] = 1, ['$'] = 1, ['\''] = 1, ['"'] = 1
-	static const unsigned char special_backslash[256] = { SPECIAL, ['\\'] = 1 };
-	static const unsigned char special_backtick[256] = { SPECIAL, ['`'] = 1 };
+const unsigned char df_special_backslash[256] = { SPECIAL, ['\\'] = 1 };
+const unsigned char df_special_backtick[256] = { SPECIAL, ['`'] = 1 };
 #undef SPECIAL
-	unsigned char esc = (unsigned char) (lex->escape ? lex->escape : '\\');
-	const unsigned char *t = esc == '\\' ? special_backslash
-				 : esc == '`'  ? special_backtick
-					       : NULL;
-	if (!t || !*word)
-		return 0; /* another escape character: let the lexer decide */
-	const unsigned char *p = (const unsigned char *) word;
-	/* four bytes a step: no byte is read past the first special one (NUL is) */
-	while (!t[p[0]]) {
-		if (t[p[1]]) {
-			p += 1;
-			break;
-		}
-		if (t[p[2]]) {
-			p += 2;
-			break;
-		}
-		if (t[p[3]]) {
-			p += 3;
-			break;
-		}
-		p += 4;
-	}
-	return *p == '\0';
-}
 
 static int expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
 		  const struct kiln_shell_envlist *env, int split, int matched,
