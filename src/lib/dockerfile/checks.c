@@ -646,19 +646,22 @@ static int parse_checks(void *ud, const struct kiln_df_node *node, const struct 
 /* validateStageNames and validateCommandCasing */
 static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 {
-	static const char *const reserved[] = { "context", "scratch" };
 	cleanup(df_names_release) struct df_names seen = { 0 };
 	int r;
-	if (df_names_init(&seen, m->n_stages) < 0)
+	/* most files name no stage: no table for the names then */
+	int named = 0;
+	for (size_t s = 0; s < m->n_stages && !named; s++)
+		named = m->stages[s].from->u.from.name != NULL;
+	if (named && df_names_init(&seen, m->n_stages) < 0)
 		return -KILN_ENOMEM;
-	for (size_t s = 0; s < m->n_stages; s++) {
+	for (size_t s = 0; named && s < m->n_stages; s++) {
 		const struct kiln_df_instr *from = m->stages[s].from;
 		const char *name = from->u.from.name;
 		if (!name)
 			continue;
-		int is_reserved = 0;
-		for (size_t k = 0; k < KILN_ARRAY_SIZE(reserved); k++)
-			is_reserved |= !strcmp(name, reserved[k]);
+		/* "context" or "scratch": a strcmp only for a name that starts like one */
+		int is_reserved = (name[0] == 'c' && !strcmp(name, "context")) ||
+				  (name[0] == 's' && !strcmp(name, "scratch"));
 		int dup = df_names_add(&seen, name, s) >= 0;
 		if (!is_reserved && !dup)
 			continue; /* nothing to report: no quoted name needed */
