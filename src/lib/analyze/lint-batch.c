@@ -5,6 +5,7 @@
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
+#include "base/arena.h"
 #include "base/ctx.h"
 #include "dockerfile/graph.h"
 
@@ -111,22 +112,28 @@ static size_t group_size(const struct pool *p, size_t g)
 	return p->b->n - first < p->group ? p->b->n - first : p->group;
 }
 
-static int lint_one(struct batch *b, size_t i, unsigned phases, struct kiln_error *err)
+/* spare: the thread's arena for the model, when the file is linted in one go (NULL: none) */
+static int lint_one(struct batch *b, size_t i, unsigned phases, struct kiln_arena *spare,
+		    struct kiln_error *err)
 {
+	struct lint_file *f = &b->files[i];
+	int whole = (phases & (PHASE_PREPARE | PHASE_FINISH)) == (PHASE_PREPARE | PHASE_FINISH);
+	f->spare = whole ? spare : NULL;
 	int r = 0;
 	if (phases & PHASE_PREPARE)
-		r = lint_file_prepare(&b->files[i], err);
-	if (r >= 0 && (phases & PHASE_FINISH)) {
-		r = lint_file_finish(&b->files[i], b->reps[i], err);
-		/* on the thread that linted it: the caller would free the batch alone */
-		if (r >= 0)
-			lint_file_release(&b->files[i]);
-	}
+		r = lint_file_prepare(f, err);
+	if (r >= 0 && (phases & PHASE_FINISH))
+		r = lint_file_finish(f, b->reps[i], err);
+	/* on the thread that linted it: the caller would free the batch alone; a failed file
+	 * too when its model is in the thread's arena, which the next file empties */
+	if ((r >= 0 && (phases & PHASE_FINISH)) || f->spare)
+		lint_file_release(f);
+	f->spare = NULL;
 	return r;
 }
 
 /* Lint the pool's next file; 0 when none is left to take. */
-static int pool_take(struct pool *p)
+static int pool_take(struct pool *p, struct kiln_arena *spare)
 {
 	if (atomic_load_explicit(&p->stop, memory_order_relaxed))
 		return 0;
@@ -135,7 +142,7 @@ static int pool_take(struct pool *p)
 		return 0;
 	if (!p->failed || !p->failed[i]) {
 		struct kiln_error e = KILN_ERROR_INIT;
-		int r = lint_one(p->b, i, p->phases, p->errs ? &p->errs[i] : &e);
+		int r = lint_one(p->b, i, p->phases, spare, p->errs ? &p->errs[i] : &e);
 		if (r < 0 && p->errs) {
 			p->failed[i] = 1;
 			lint_file_release(&p->b->files[i]);
@@ -163,8 +170,11 @@ static int pool_take(struct pool *p)
 
 static void *pool_work(void *arg)
 {
-	while (pool_take(arg))
+	/* the thread's arena for its files' models (made once; NULL: each file makes its own) */
+	struct kiln_arena *spare = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
+	while (pool_take(arg, spare))
 		;
+	kiln_arena_free(spare);
 	return NULL;
 }
 
@@ -310,10 +320,11 @@ static int stream_pooled(struct stream *s, size_t group, struct kiln_error *err)
 	p.group = group;
 	pthread_t tids[LINT_MAX_THREADS];
 	size_t started = pool_start(&p, 0, tids);
+	struct kiln_arena *spare = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK); /* see pool_work */
 	int r = 0;
 	for (size_t g = 0; g < n_groups && r >= 0; g++) {
 		size_t size = group_size(&p, g);
-		while (atomic_load(&done[g]) < size && pool_take(&p))
+		while (atomic_load(&done[g]) < size && pool_take(&p, spare))
 			;
 		pthread_mutex_lock(&p.lock);
 		while (atomic_load(&done[g]) < size)
@@ -326,6 +337,7 @@ static int stream_pooled(struct stream *s, size_t group, struct kiln_error *err)
 	struct kiln_error unused = KILN_ERROR_INIT; /* files fail on their own here */
 	(void)pool_end(&p, tids, started, &unused);
 	kiln_error_release(&unused);
+	kiln_arena_free(spare);
 	free(done);
 	return r;
 }

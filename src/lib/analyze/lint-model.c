@@ -598,7 +598,7 @@ static int mark_needed(struct lint_file *f)
 int lint_model_build(struct lint_file *f, struct kiln_error *err)
 {
 	const struct kiln_df_ast *ast = f->ast;
-	if (!(f->arena = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK)))
+	if (!(f->arena = f->spare ? f->spare : kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK)))
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	int r = global_args(f, err);
 	if (r < 0)
@@ -683,7 +683,10 @@ void lint_model_release(struct lint_file *f)
 	/* the scripts' commands and words are the arena's too */
 	f->global_args = NULL;
 	f->n_global_args = 0;
-	kiln_arena_free(f->arena);
+	if (f->arena == f->spare) /* NULL too: nothing to free */
+		kiln_arena_reset(f->arena);
+	else
+		kiln_arena_free(f->arena);
 	f->arena = NULL;
 	f->instrs = NULL;
 	f->stages = NULL;
