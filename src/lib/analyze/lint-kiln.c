@@ -248,52 +248,46 @@ static void kl1001_1002(struct lint_file *f)
 			  img, what);
 }
 
-static void kl1003(struct lint_file *f)
+/* KL1003 over one stage's instructions in order: the state of its walk */
+struct kl1003_walk {
+	int copy_at; /* the first COPY of the whole context, or -1 */
+	int done;    /* the first dependency install was seen */
+};
+
+static void kl1003_instr(struct lint_file *f, struct kl1003_walk *w, size_t i,
+			 const struct lint_instr *in)
 {
-	for (size_t s = 0; s < f->n_stages; s++) {
-		const struct lint_stage *st = &f->stages[s];
-		int copy_at = -1;
-		for (size_t i = st->first; i <= st->last && i < f->n_instrs; i++) {
-			const struct lint_instr *in = &f->instrs[i];
-			if (in->onbuild)
-				continue;
-			if (copy_at < 0 && copies_context(in))
-				copy_at = (int)i;
-			struct dep_install d;
-			if (in->cmd != KILN_DF_RUN || !dep_install(in, &d))
-				continue;
-			/* the dependencies were installed from the manifests before: fine */
-			if (copy_at < 0)
-				break;
-			{
-				lint_emit(f, "KL1003", copy_at, f->instrs[copy_at].line,
-					  "the whole context is copied before %s on line %d, so every source "
-					  "change reinstalls the dependencies: copy %s first, run %s, then "
-					  "copy the rest",
-					  d.tool, in->line, d.manifest, d.tool);
-				break;
-			}
-		}
-	}
+	if (w->done || in->onbuild)
+		return;
+	if (w->copy_at < 0 && copies_context(in))
+		w->copy_at = (int)i;
+	struct dep_install d;
+	if (in->cmd != KILN_DF_RUN || !dep_install(in, &d))
+		return;
+	w->done = 1;
+	/* the dependencies were installed from the manifests before: fine */
+	if (w->copy_at >= 0)
+		lint_emit(f, "KL1003", w->copy_at, f->instrs[w->copy_at].line,
+			  "the whole context is copied before %s on line %d, so every source "
+			  "change reinstalls the dependencies: copy %s first, run %s, then "
+			  "copy the rest",
+			  d.tool, in->line, d.manifest, d.tool);
 }
 
-static void kl1006(struct lint_file *f)
+static void kl1006_instr(struct lint_file *f, size_t i, const struct lint_instr *in)
 {
-	for (size_t i = 0; i < f->n_instrs; i++) {
-		const struct lint_instr *in = &f->instrs[i];
-		const struct kiln_df_node *n = in->node;
-		if ((in->cmd != KILN_DF_COPY && in->cmd != KILN_DF_ADD) || in->from ||
-		    n->n_heredocs)
-			continue;
-		for (size_t a = 0; a + 1 < n->n_args; a++) {
-			const char *s = lint_text(&n->args[a]);
-			if (lint_secret_path(s)) {
-				lint_emit(f, "KL1006", (int)i, in->line,
-					  "%s copies %s into the image, where every layer keeps it: "
-					  "use RUN --mount=type=secret,id=... at build time or provide it at run time",
-					  lint_text(&n->keyword), s);
-				break;
-			}
+	const struct kiln_df_node *n = in->node;
+	if (in->from || n->n_heredocs)
+		return;
+	for (size_t a = 0; a + 1 < n->n_args; a++) {
+		const char *s = lint_text(&n->args[a]);
+		if (lint_secret_path(s)) {
+			lint_emit(f, "KL1006", (int)i, in->line,
+				  "%s copies %s into the image, where every layer keeps it: "
+				  "use RUN --mount=type=secret,id=... at build time or provide it "
+				  "at run time",
+				  lint_text(&n->keyword), s);
+			break;
 		}
 	}
 }
@@ -358,79 +352,81 @@ static const char *unquote_value(const char *raw, char *buf, size_t buf_size, ch
 	return *heap = kiln_strndup(raw + 1, len - 2);
 }
 
-static void kl1008(struct lint_file *f)
+/* ENV, LABEL or ARG (the caller's switch) */
+static void kl1008_instr(struct lint_file *f, size_t i, const struct lint_instr *in)
 {
-	for (size_t i = 0; i < f->n_instrs; i++) {
-		const struct lint_instr *in = &f->instrs[i];
-		const struct kiln_df_node *n = in->node;
-		if (in->cmd == KILN_DF_ENV || in->cmd == KILN_DF_LABEL) {
-			for (size_t k = 0; 3 * k + 1 < n->n_args; k++) {
-				char buf[256];
-				cleanup_free char *heap = NULL;
-				const char *v = unquote_value(lint_text(&n->args[3 * k + 1]), buf,
-							      sizeof(buf), &heap);
-				if (!v) {
-					f->nomem = 1;
-					return;
-				}
-				const char *what = secret_value(v);
-				if (what)
-					lint_emit(f, "KL1008", (int)i, in->line,
-						  "%s %s holds what looks like %s: it stays readable in the image config; "
-						  "pass it with RUN --mount=type=secret instead",
-						  lint_text(&n->keyword), lint_text(&n->args[3 * k]), what);
+	const struct kiln_df_node *n = in->node;
+	if (in->cmd != KILN_DF_ARG) {
+		for (size_t k = 0; 3 * k + 1 < n->n_args; k++) {
+			char buf[256];
+			cleanup_free char *heap = NULL;
+			const char *v = unquote_value(lint_text(&n->args[3 * k + 1]), buf,
+						      sizeof(buf), &heap);
+			if (!v) {
+				f->nomem = 1;
+				return;
 			}
-		} else if (in->cmd == KILN_DF_ARG) {
-			for (size_t a = 0; a < n->n_args; a++) {
-				const char *w = lint_text(&n->args[a]);
-				const char *eq = strchr(w, '=');
-				if (!eq)
-					continue;
-				char buf[256];
-				cleanup_free char *heap = NULL;
-				const char *v = unquote_value(eq + 1, buf, sizeof(buf), &heap);
-				if (!v) {
-					f->nomem = 1;
-					return;
-				}
-				const char *what = secret_value(v);
-				if (what)
-					lint_emit(f, "KL1008", (int)i, in->line,
-						  "ARG %.*s defaults to what looks like %s: it stays in the image "
-						  "history; pass it with RUN --mount=type=secret instead",
-						  (int)(eq - w), w, what);
-			}
+			const char *what = secret_value(v);
+			if (what)
+				lint_emit(f, "KL1008", (int)i, in->line,
+					  "%s %s holds what looks like %s: it stays readable in the "
+					  "image config; pass it with RUN --mount=type=secret "
+					  "instead",
+					  lint_text(&n->keyword), lint_text(&n->args[3 * k]), what);
 		}
+		return;
+	}
+	for (size_t a = 0; a < n->n_args; a++) {
+		const char *w = lint_text(&n->args[a]);
+		const char *eq = strchr(w, '=');
+		if (!eq)
+			continue;
+		char buf[256];
+		cleanup_free char *heap = NULL;
+		const char *v = unquote_value(eq + 1, buf, sizeof(buf), &heap);
+		if (!v) {
+			f->nomem = 1;
+			return;
+		}
+		const char *what = secret_value(v);
+		if (what)
+			lint_emit(f, "KL1008", (int)i, in->line,
+				  "ARG %.*s defaults to what looks like %s: it stays in the image "
+				  "history; pass it with RUN --mount=type=secret instead",
+				  (int)(eq - w), w, what);
 	}
 }
 
-static void kl1009_1010_1011(struct lint_file *f)
+/* a COPY (the caller's switch) */
+static void kl1009_instr(struct lint_file *f, size_t i, const struct lint_instr *in)
 {
-	for (size_t i = 0; i < f->n_instrs; i++) {
-		const struct lint_instr *in = &f->instrs[i];
-		const char *from = in->cmd == KILN_DF_COPY ? in->from : NULL;
-		if (!from || !*from)
-			continue;
-		/* strtol() below takes a number after blanks and a sign: a name begins otherwise */
-		unsigned char c0 = (unsigned char)*from;
-		if (!isdigit(c0) && !isspace(c0) && c0 != '+' && c0 != '-')
-			continue;
-		char *end = NULL;
-		long n = strtol(from, &end, 10);
-		if (*end || n < 0)
-			continue;
-		const char *name = n < (long)f->n_stages && f->stages[n].name_raw ? f->stages[n].name_raw : NULL;
-		if (name)
-			lint_emit(f, "KL1009", (int)i, in->line,
-				  "COPY --from=%s names a stage by its position, which breaks when stages "
-				  "move: write --from=%s",
-				  from, name);
-		else
-			lint_emit(f, "KL1009", (int)i, in->line,
-				  "COPY --from=%s names a stage by its position, which breaks when stages "
-				  "move: name it (FROM ... AS build) and write --from=build",
-				  from);
-	}
+	const char *from = in->from;
+	if (!from || !*from)
+		return;
+	/* strtol() below takes a number after blanks and a sign: a name begins otherwise */
+	unsigned char c0 = (unsigned char)*from;
+	if (!isdigit(c0) && !isspace(c0) && c0 != '+' && c0 != '-')
+		return;
+	char *end = NULL;
+	long n = strtol(from, &end, 10);
+	if (*end || n < 0)
+		return;
+	const char *name =
+		n < (long)f->n_stages && f->stages[n].name_raw ? f->stages[n].name_raw : NULL;
+	if (name)
+		lint_emit(f, "KL1009", (int)i, in->line,
+			  "COPY --from=%s names a stage by its position, which breaks when stages "
+			  "move: write --from=%s",
+			  from, name);
+	else
+		lint_emit(f, "KL1009", (int)i, in->line,
+			  "COPY --from=%s names a stage by its position, which breaks when stages "
+			  "move: name it (FROM ... AS build) and write --from=build",
+			  from);
+}
+
+static void kl1010_1011(struct lint_file *f)
+{
 	for (size_t s = 0; s < f->n_stages; s++) {
 		const struct lint_stage *st = &f->stages[s];
 		const char *img = st->image_exp ? st->image_exp : st->image;
@@ -577,32 +573,32 @@ static const char *index_update(const struct lint_instr *in, int *installs)
 	return upd;
 }
 
-static void kl1013(struct lint_file *f)
+/* KL1013 over one stage's RUNs in order: the update seen last, if no install followed */
+struct kl1013_walk {
+	int upd_at; /* or -1 */
+	const char *what;
+};
+
+/* a RUN of a stage (the caller's switch) */
+static void kl1013_instr(struct lint_file *f, struct kl1013_walk *w, size_t i,
+			 const struct lint_instr *in)
 {
-	for (size_t s = 0; s < f->n_stages; s++) {
-		const struct lint_stage *st = &f->stages[s];
-		int upd_at = -1;
-		const char *what = NULL;
-		for (size_t i = st->first; i <= st->last && i < f->n_instrs; i++) {
-			const struct lint_instr *in = &f->instrs[i];
-			if (in->cmd != KILN_DF_RUN || in->onbuild)
-				continue;
-			int inst;
-			const char *u = index_update(in, &inst);
-			if (u && !inst) {
-				upd_at = (int)i;
-				what = u;
-				continue;
-			}
-			if (inst && !u && upd_at >= 0) {
-				lint_emit(f, "KL1013", (int)i, in->line,
-					  "this RUN installs from the index that %s fetched on line %d in another "
-					  "layer; a cached update layer then serves stale lists: run the update "
-					  "and the install in the same RUN",
-					  what, f->instrs[upd_at].line);
-				upd_at = -1;
-			}
-		}
+	if (in->onbuild)
+		return;
+	int inst;
+	const char *u = index_update(in, &inst);
+	if (u && !inst) {
+		w->upd_at = (int)i;
+		w->what = u;
+		return;
+	}
+	if (inst && !u && w->upd_at >= 0) {
+		lint_emit(f, "KL1013", (int)i, in->line,
+			  "this RUN installs from the index that %s fetched on line %d in another "
+			  "layer; a cached update layer then serves stale lists: run the update "
+			  "and the install in the same RUN",
+			  w->what, f->instrs[w->upd_at].line);
+		w->upd_at = -1;
 	}
 }
 
@@ -640,15 +636,49 @@ static void kl1014_1015(struct lint_file *f)
 			  "wget -qO- http://localhost:<port>/health || exit 1) so that a hung service shows");
 }
 
+/*
+ * The rules that look at each instruction go in one walk over them, not one each: a rule's
+ * findings come in the order they did (those of different rules are sorted afterwards).
+ */
 void lint_rules_kiln(struct lint_file *f)
 {
 	kl1001_1002(f);
-	kl1003(f);
-	kl1006(f);
-	kl1008(f);
-	kl1009_1010_1011(f);
+	struct kl1003_walk w3 = { -1, 0 };
+	struct kl1013_walk w13 = { -1, NULL };
+	int stage = -1;
+	for (size_t i = 0; i < f->n_instrs; i++) {
+		const struct lint_instr *in = &f->instrs[i];
+		if (in->stage != stage) { /* a stage's FROM: its walks begin */
+			stage = in->stage;
+			w3 = (struct kl1003_walk){ -1, 0 };
+			w13 = (struct kl1013_walk){ -1, NULL };
+		}
+		switch (in->cmd) {
+		case KILN_DF_COPY:
+			kl1009_instr(f, i, in);
+			/* fall through */
+		case KILN_DF_ADD:
+			kl1006_instr(f, i, in);
+			if (stage >= 0)
+				kl1003_instr(f, &w3, i, in);
+			break;
+		case KILN_DF_RUN:
+			if (stage >= 0) {
+				kl1003_instr(f, &w3, i, in);
+				kl1013_instr(f, &w13, i, in);
+			}
+			break;
+		case KILN_DF_ENV:
+		case KILN_DF_LABEL:
+		case KILN_DF_ARG:
+			kl1008_instr(f, i, in);
+			break;
+		default:
+			break;
+		}
+	}
+	kl1010_1011(f);
 	kl1012(f);
-	kl1013(f);
 	kl1014_1015(f);
 }
 
