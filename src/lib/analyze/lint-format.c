@@ -128,8 +128,9 @@ static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsi
 			const struct tty_word *sev_c =
 				known ? &tty_sev_c[f->severity] : &tty_unknown_c;
 			size_t sev_c_len = color ? sev_c->n : 0;
-			size_t rule_len = strlen(f->rule), msg_len = strlen(f->message);
-			size_t hint_len = hint ? strlen(f->hint) : 0;
+			size_t rule_len = f->rule_len ? f->rule_len : strlen(f->rule);
+			size_t msg_len = f->message_len ? f->message_len : strlen(f->message);
+			size_t hint_len = !hint ? 0 : f->hint_len ? f->hint_len : strlen(f->hint);
 			size_t total;
 			/* ":" ":" " " " " ": " "\n", "    fix: " "\n" (17 bytes) and the colours */
 			size_t small = line_len + col_len + rule_len + sev->n;
@@ -248,7 +249,7 @@ static int render_json(const struct kiln_lint_report *const *reps, size_t n, str
 			size_t len[7] = { file_len,
 					  strlen(f->rule),
 					  strlen(level),
-					  strlen(f->message),
+					  f->message_len ? f->message_len : strlen(f->message),
 					  strlen(f->fingerprint),
 					  f->hint ? strlen(f->hint) : 0,
 					  f->url ? strlen(f->url) : 0 };

@@ -65,6 +65,7 @@ struct lint_raw {
 	int end_line;
 	int col;
 	char *message;
+	size_t message_len; /* or 0: not measured (a static message) */
 	int sev_set; /* severity below replaces the rule default (ShellCheck's own, check error=true) */
 	enum kiln_lint_severity sev;
 	int instr;   /* index of the instruction, or -1 */

@@ -13,9 +13,14 @@
 #define I KILN_LINT_INFO
 #define S KILN_LINT_STYLE
 #define N KILN_LINT_IGNORE
-#define DL(code, sev, summary, hint) { code, KILN_LINT_HADOLINT, sev, summary, hint, HW(code) }
-#define BKR(name, slug, summary, hint) { name, KILN_LINT_BUILDKIT, W, summary, hint, BK(slug) }
-#define KL(code, sev, summary, hint) { code, KILN_LINT_KILN, sev, summary, hint, NULL }
+/* with the lengths of code and hint (literals), which the tty output would measure */
+#define LENS(code, hint) sizeof(code) - 1, sizeof(hint) - 1
+#define DL(code, sev, summary, hint) \
+	{ code, KILN_LINT_HADOLINT, sev, summary, hint, HW(code), LENS(code, hint) }
+#define BKR(name, slug, summary, hint) \
+	{ name, KILN_LINT_BUILDKIT, W, summary, hint, BK(slug), LENS(name, hint) }
+#define KL(code, sev, summary, hint) \
+	{ code, KILN_LINT_KILN, sev, summary, hint, NULL, LENS(code, hint) }
 
 /* Sorted by family, then code (strcmp): kiln_lint_rule_find() searches it by halves. */
 static const struct kiln_lint_rule_info rules[] = {
@@ -127,7 +132,8 @@ static const struct kiln_lint_rule_info rules[] = {
 	    "FROM --platform flag should not use a constant value", "use $BUILDPLATFORM or $TARGETPLATFORM"),
 	{ "InvalidBaseImagePlatform", KILN_LINT_BUILDKIT, W,
 	  "Base image platform does not match expected target platform",
-	  "pull the base image for the target platform", NULL },
+	  "pull the base image for the target platform", NULL,
+	  LENS("InvalidBaseImagePlatform", "pull the base image for the target platform") },
 	BKR("InvalidDefaultArgInFrom", "invalid-default-arg-in-from",
 	    "Default value for global ARG results in an empty or invalid base image name",
 	    "give the ARG a default that makes a valid image reference"),

@@ -44,7 +44,7 @@ static const struct kiln_lint_rule_info *rule_info(struct lint_file *f, const ch
 
 /* Record a finding whose message is in f->strings (or static). */
 static void emit_msg(struct lint_file *f, const char *rule, int instr, int line, int col,
-		     enum kiln_lint_severity sev, char *msg)
+		     enum kiln_lint_severity sev, char *msg, size_t msg_len)
 {
 	if (f->n_raw >= KILN_LINT_MAX_FINDINGS) {
 		f->truncated = 1;
@@ -76,6 +76,7 @@ static void emit_msg(struct lint_file *f, const char *rule, int instr, int line,
 	/* a rule of the table is named by the table's static string, which nobody writes */
 	r->rule = ri ? (char *)ri->code : kiln_arena_strndup_packed(f->strings, rule, strlen(rule));
 	r->message = msg;
+	r->message_len = msg_len;
 	if (!r->rule) {
 		f->nomem = 1;
 		return;
@@ -89,12 +90,13 @@ void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, i
 	if (f->nomem)
 		return;
 	struct kiln_arena *a = strings_arena(f);
-	char *m = a ? kiln_arena_strndup_packed(a, msg, strlen(msg)) : NULL;
+	size_t n = strlen(msg);
+	char *m = a ? kiln_arena_strndup_packed(a, msg, n) : NULL;
 	if (!m) {
 		f->nomem = 1;
 		return;
 	}
-	emit_msg(f, rule, instr, line, col, sev, m);
+	emit_msg(f, rule, instr, line, col, sev, m, n);
 }
 
 /* A string of n + 1 bytes: in the arena, or on the heap when a is NULL. */
@@ -123,7 +125,8 @@ static char *msg_dup(struct kiln_arena *a, const char *s, size_t n)
  * what printf gives. `borrow`: a format without conversions, a string
  * literal, is the message itself (no copy).
  */
-static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, int borrow, char **ret)
+static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, int borrow, char **ret,
+			 size_t *ret_len)
 {
 	struct lint_piece pc[2 * MSG_MAX_ARGS + 1];
 	char num[MSG_MAX_ARGS][24]; /* an integer's digits end at num[k] + 24 */
@@ -181,6 +184,7 @@ static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, int 
 	va_end(ap1);
 	if (!plain)
 		return 0;
+	*ret_len = total;
 	if (borrow && n_args == 0) {
 		*ret = (char *)fmt; /* static, never written: the report frees only its arena */
 		return 1;
@@ -194,13 +198,14 @@ static int format_simple(struct kiln_arena *a, const char *fmt, va_list ap, int 
 
 /*
  * A message in the arena a (NULL: a heap string): formatted once on the stack when it fits;
- * borrow: see format_simple().
+ * borrow: see format_simple(). *len: its length.
  */
-static char *format_msg(struct kiln_arena *a, const char *fmt, va_list ap, int borrow)
+static char *format_msg(struct kiln_arena *a, const char *fmt, va_list ap, int borrow,
+			size_t *len)
 {
 	/* most messages are a fixed text or a few strings and numbers: no printf for those */
 	char *m = NULL;
-	int simple = format_simple(a, fmt, ap, borrow, &m);
+	int simple = format_simple(a, fmt, ap, borrow, &m, len);
 	if (simple)
 		return simple > 0 ? m : NULL;
 	char small[512];
@@ -210,6 +215,7 @@ static char *format_msg(struct kiln_arena *a, const char *fmt, va_list ap, int b
 	va_end(ap2);
 	if (n < 0)
 		return NULL;
+	*len = (size_t)n;
 	if ((size_t)n < sizeof(small))
 		return msg_dup(a, small, (size_t)n);
 	m = msg_alloc(a, (size_t)n);
@@ -223,7 +229,7 @@ void lint_emit_static(struct lint_file *f, const char *rule, int instr, int line
 	/* the arena is made as lint_emit() makes it: the findings go there */
 	if (f->nomem || !strings_arena(f))
 		return;
-	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, (char *)msg);
+	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, (char *)msg, 0);
 }
 
 void lint_emit_str(struct lint_file *f, const char *rule, int instr, int line, ...)
@@ -250,13 +256,14 @@ void(lint_emit)(struct lint_file *f, const char *rule, int instr, int line, cons
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = format_msg(a, fmt, ap, 1); /* fmt: a literal (see the callers) */
+	size_t len = 0;
+	char *msg = format_msg(a, fmt, ap, 1, &len); /* fmt: a literal (see the callers) */
 	va_end(ap);
 	if (!msg) {
 		f->nomem = 1;
 		return;
 	}
-	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, msg);
+	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, msg, len);
 }
 
 void lint_emit_pieces(struct lint_file *f, const char *rule, int instr, int line,
@@ -279,14 +286,15 @@ void lint_emit_pieces(struct lint_file *f, const char *rule, int instr, int line
 		return;
 	}
 	lint_pieces_join(m, pc, np);
-	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, m);
+	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, m, total);
 }
 
 void lint_note(struct lint_file *f, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = format_msg(NULL, fmt, ap, 0); /* freed by the notes */
+	size_t len;
+	char *msg = format_msg(NULL, fmt, ap, 0, &len); /* freed by the notes */
 	va_end(ap);
 	if (!msg) {
 		f->nomem = 1;
@@ -701,6 +709,10 @@ static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 		*fi = (struct kiln_lint_finding){
 			.rule = r->rule, /* f->strings', which the report takes over */
 			.message = r->message,
+			/* a longer one is measured again */
+			.message_len = r->message_len <= UINT32_MAX ? (uint32_t)r->message_len : 0,
+			.hint_len = ri ? ri->hint_len : 0,
+			.rule_len = ri ? ri->code_len : 0,
 			.family = fam,
 			.severity = r->sev,
 			.line = r->line,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/alloc.h"
 #include "base/buf.h"
@@ -64,6 +65,7 @@ struct kiln_lint_rule_info {
 	const char *summary;              /* one line: what it catches */
 	const char *hint;                 /* one line: how to fix it */
 	const char *url;                  /* documentation, or NULL */
+	uint16_t code_len, hint_len;      /* strlen() of each, or 0: not given */
 };
 
 /** The table of all DL, KL and BuildKit rules, sorted by family then code. */
@@ -158,11 +160,15 @@ struct kiln_lint_finding {
 	int line;                         /* 1-based; 0 = the file as a whole */
 	int col;                          /* 1-based */
 	int end_line;
+	/* strlen() of message, hint and rule, or 0: not measured (the renderers measure them);
+	 * in the structure's padding */
+	uint32_t message_len;
 	char *message;
 	const char *hint; /* static; NULL when the message says it all */
 	const char *url;  /* static; may be NULL */
 	char fingerprint[65]; /* stable across runs and line shifts (hex sha256); "" with
 				 KILN_LINT_NO_FINGERPRINTS */
+	uint16_t hint_len, rule_len;
 };
 
 /** What linting one file found. */
