@@ -112,11 +112,30 @@ static size_t group_size(const struct pool *p, size_t g)
 	return p->b->n - first < p->group ? p->b->n - first : p->group;
 }
 
-/* spare: the thread's arena for the model, when the file is linted in one go (NULL: none) */
-static int lint_one(struct batch *b, size_t i, unsigned phases, struct kiln_arena *spare,
+/* The state a pool thread keeps across its files (each part NULL: none) */
+struct thread_state {
+	struct kiln_arena *spare; /* for the model, when a file is linted in one go */
+	struct lint_rule_cache *rules;
+};
+
+static void thread_state_init(struct thread_state *t)
+{
+	t->spare = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
+	t->rules = kiln_calloc(1, sizeof(*t->rules));
+}
+
+static void thread_state_release(struct thread_state *t)
+{
+	kiln_arena_free(t->spare);
+	free(t->rules);
+}
+
+static int lint_one(struct batch *b, size_t i, unsigned phases, const struct thread_state *t,
 		    struct kiln_error *err)
 {
 	struct lint_file *f = &b->files[i];
+	struct kiln_arena *spare = t->spare;
+	f->rule_cache = t->rules;
 	int whole = (phases & (PHASE_PREPARE | PHASE_FINISH)) == (PHASE_PREPARE | PHASE_FINISH);
 	f->spare = whole ? spare : NULL;
 	int r = 0;
@@ -129,11 +148,12 @@ static int lint_one(struct batch *b, size_t i, unsigned phases, struct kiln_aren
 	if ((r >= 0 && (phases & PHASE_FINISH)) || f->spare)
 		lint_file_release(f);
 	f->spare = NULL;
+	f->rule_cache = NULL;
 	return r;
 }
 
 /* Lint the pool's next file; 0 when none is left to take. */
-static int pool_take(struct pool *p, struct kiln_arena *spare)
+static int pool_take(struct pool *p, const struct thread_state *t)
 {
 	if (atomic_load_explicit(&p->stop, memory_order_relaxed))
 		return 0;
@@ -142,7 +162,7 @@ static int pool_take(struct pool *p, struct kiln_arena *spare)
 		return 0;
 	if (!p->failed || !p->failed[i]) {
 		struct kiln_error e = KILN_ERROR_INIT;
-		int r = lint_one(p->b, i, p->phases, spare, p->errs ? &p->errs[i] : &e);
+		int r = lint_one(p->b, i, p->phases, t, p->errs ? &p->errs[i] : &e);
 		if (r < 0 && p->errs) {
 			p->failed[i] = 1;
 			lint_file_release(&p->b->files[i]);
@@ -170,11 +190,12 @@ static int pool_take(struct pool *p, struct kiln_arena *spare)
 
 static void *pool_work(void *arg)
 {
-	/* the thread's arena for its files' models (made once; NULL: each file makes its own) */
-	struct kiln_arena *spare = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
-	while (pool_take(arg, spare))
+	/* made once for the thread's files (what cannot be made, each file does without) */
+	struct thread_state t;
+	thread_state_init(&t);
+	while (pool_take(arg, &t))
 		;
-	kiln_arena_free(spare);
+	thread_state_release(&t);
 	return NULL;
 }
 
@@ -320,11 +341,12 @@ static int stream_pooled(struct stream *s, size_t group, struct kiln_error *err)
 	p.group = group;
 	pthread_t tids[LINT_MAX_THREADS];
 	size_t started = pool_start(&p, 0, tids);
-	struct kiln_arena *spare = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK); /* see pool_work */
+	struct thread_state t; /* see pool_work */
+	thread_state_init(&t);
 	int r = 0;
 	for (size_t g = 0; g < n_groups && r >= 0; g++) {
 		size_t size = group_size(&p, g);
-		while (atomic_load(&done[g]) < size && pool_take(&p, spare))
+		while (atomic_load(&done[g]) < size && pool_take(&p, &t))
 			;
 		pthread_mutex_lock(&p.lock);
 		while (atomic_load(&done[g]) < size)
@@ -337,7 +359,7 @@ static int stream_pooled(struct stream *s, size_t group, struct kiln_error *err)
 	struct kiln_error unused = KILN_ERROR_INIT; /* files fail on their own here */
 	(void)pool_end(&p, tids, started, &unused);
 	kiln_error_release(&unused);
-	kiln_arena_free(spare);
+	thread_state_release(&t);
 	free(done);
 	return r;
 }

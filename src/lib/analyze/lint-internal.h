@@ -57,6 +57,18 @@ struct lint_stage {
 	int is_base;        /* a later stage builds on it (FROM <this stage>) */
 };
 
+/*
+ * Rule names looked up before, by the address of the name the rules pass (a literal, the same
+ * for every file): one per pool thread, so that its files share it.
+ */
+#define LINT_RULE_CACHE_SLOTS 64
+struct lint_rule_cache {
+	struct {
+		const char *name;
+		const struct kiln_lint_rule_info *ri;
+	} slot[LINT_RULE_CACHE_SLOTS];
+};
+
 struct lint_raw {
 	char *rule; /* rule and message: lint_file.strings', or static (the table's code,
 		     * a message without conversions) */
@@ -152,6 +164,7 @@ struct lint_file {
 	int raw_in_arena;
 	struct kiln_arena *strings; /* the findings' strings, until the report takes them */
 	const struct kiln_lint_rule_info *last_ri; /* of the last finding: rules emit in runs */
+	struct lint_rule_cache *rule_cache; /* the linting thread's, or NULL */
 	struct kiln_strv *notes;
 	struct lint_context_memo *ctx_memo; /* shared by a batch or a cache */
 	/* the build context and ignore file, found by lint_context_load() */

@@ -31,14 +31,31 @@ static struct kiln_arena *strings_arena(struct lint_file *f)
 	return f->strings;
 }
 
-/* The table's entry of `rule`: the last finding's again when it names it too. */
+/*
+ * The table's entry of `rule`: the last finding's again when it is the same name, or the
+ * thread's cache's when the same address named it before.
+ */
 static const struct kiln_lint_rule_info *rule_info(struct lint_file *f, const char *rule)
 {
 	const struct kiln_lint_rule_info *ri = f->last_ri;
-	if (ri && (ri->code == rule || lint_str_eq(ri->code, rule)))
+	if (ri && ri->code == rule)
 		return ri;
-	if ((ri = kiln_lint_rule_find(rule)))
+	struct lint_rule_cache *c = f->rule_cache;
+	uintptr_t a = (uintptr_t)rule;
+	size_t k = (size_t)(a ^ a >> 6) % LINT_RULE_CACHE_SLOTS;
+	/* the same literal, unless a buffer there now holds another name: compared */
+	if (c && c->slot[k].name == rule &&
+	    (c->slot[k].ri->code == rule || lint_str_eq(c->slot[k].ri->code, rule)))
+		return f->last_ri = c->slot[k].ri;
+	if (ri && lint_str_eq(ri->code, rule))
+		return ri;
+	if ((ri = kiln_lint_rule_find(rule))) {
 		f->last_ri = ri;
+		if (c) {
+			c->slot[k].name = rule;
+			c->slot[k].ri = ri;
+		}
+	}
 	return ri;
 }
 
