@@ -49,11 +49,13 @@ static int toolchain_image(const char *image, char *what, size_t what_len)
 	if (lint_str_has_suffix(path, "dotnet/sdk") || lint_str_has_suffix(path, "dotnet/core/sdk"))
 		yes = 1;
 	const char *tag = r.tag;
-	int slim = tag_has(tag, "slim") || tag_has(tag, "alpine") || tag_has(tag, "distroless");
-	if ((!strcmp(repo, "node") || !strcmp(repo, "python") || !strcmp(repo, "ruby")) && !slim)
+	/* the tag searched only for the repositories that ask (most do not) */
+	if ((lint_str_eq(repo, "node") || lint_str_eq(repo, "python") ||
+	     lint_str_eq(repo, "ruby")) &&
+	    !(tag_has(tag, "slim") || tag_has(tag, "alpine") || tag_has(tag, "distroless")))
 		yes = 1;
-	if ((!strcmp(repo, "openjdk") || !strcmp(repo, "eclipse-temurin") ||
-	     !strcmp(repo, "amazoncorretto") || !strcmp(repo, "ibmjava")) &&
+	if ((lint_str_eq(repo, "openjdk") || lint_str_eq(repo, "eclipse-temurin") ||
+	     lint_str_eq(repo, "amazoncorretto") || lint_str_eq(repo, "ibmjava")) &&
 	    tag_has(tag, "jdk"))
 		yes = 1;
 	if (yes)
