@@ -371,9 +371,9 @@ static void kl1008_instr(struct lint_file *f, size_t i, const struct lint_instr 
 			const char *what = secret_value(v);
 			if (what)
 				lint_emit(f, "KL1008", (int)i, in->line,
-					  "%s %s holds what looks like %s: it stays readable in the "
-					  "image config; pass it with RUN --mount=type=secret "
-					  "instead",
+					  "%s %s holds what looks like %s: it stays readable "
+					  "in the image config; pass it with RUN "
+					  "--mount=type=secret instead",
 					  lint_text(&n->keyword), lint_text(&n->args[3 * k]), what);
 		}
 		return;
