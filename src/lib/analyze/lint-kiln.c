@@ -354,21 +354,29 @@ static const char *unquote_value(const char *raw, char *buf, size_t buf_size, ch
 	return *heap = kiln_strndup(raw + 1, len - 2);
 }
 
+/* *what: the kind of secret the value raw (quoted or not) looks like, or NULL; -1 out of memory */
+static int secret_in(struct lint_file *f, const char *raw, const char **what)
+{
+	char buf[256];
+	cleanup_free char *heap = NULL;
+	const char *v = unquote_value(raw, buf, sizeof(buf), &heap);
+	if (!v) {
+		f->nomem = 1;
+		return -1;
+	}
+	*what = secret_value(v);
+	return 0;
+}
+
 /* ENV, LABEL or ARG (the caller's switch) */
 static void kl1008_instr(struct lint_file *f, size_t i, const struct lint_instr *in)
 {
 	const struct kiln_df_node *n = in->node;
 	if (in->cmd != KILN_DF_ARG) {
 		for (size_t k = 0; 3 * k + 1 < n->n_args; k++) {
-			char buf[256];
-			cleanup_free char *heap = NULL;
-			const char *v = unquote_value(lint_text(&n->args[3 * k + 1]), buf,
-						      sizeof(buf), &heap);
-			if (!v) {
-				f->nomem = 1;
+			const char *what;
+			if (secret_in(f, lint_text(&n->args[3 * k + 1]), &what) < 0)
 				return;
-			}
-			const char *what = secret_value(v);
 			if (what)
 				lint_emit(f, "KL1008", (int)i, in->line,
 					  "%s %s holds what looks like %s: it stays readable "
@@ -383,14 +391,9 @@ static void kl1008_instr(struct lint_file *f, size_t i, const struct lint_instr 
 		const char *eq = strchr(w, '=');
 		if (!eq)
 			continue;
-		char buf[256];
-		cleanup_free char *heap = NULL;
-		const char *v = unquote_value(eq + 1, buf, sizeof(buf), &heap);
-		if (!v) {
-			f->nomem = 1;
+		const char *what;
+		if (secret_in(f, eq + 1, &what) < 0)
 			return;
-		}
-		const char *what = secret_value(v);
 		if (what)
 			lint_emit(f, "KL1008", (int)i, in->line,
 				  "ARG %.*s defaults to what looks like %s: it stays in the image "

@@ -50,11 +50,9 @@ struct kiln_arena *kiln_arena_new_sized(size_t chunk_size)
 	return a;
 }
 
-void kiln_arena_free(struct kiln_arena *a)
+/* Frees every chunk but the first, which holds the arena itself; returns the first. */
+static struct kiln_arena_chunk_ *free_later_chunks(struct kiln_arena *a)
 {
-	if (!a)
-		return;
-	/* the first chunk holds the arena: freed last */
 	struct kiln_arena_chunk_ *first =
 		(struct kiln_arena_chunk_ *) ((char *) a -
 					      offsetof(struct kiln_arena_chunk_, data));
@@ -65,23 +63,20 @@ void kiln_arena_free(struct kiln_arena *a)
 			free(c);
 		c = n;
 	}
-	free(first);
+	return first;
+}
+
+void kiln_arena_free(struct kiln_arena *a)
+{
+	if (a)
+		free(free_later_chunks(a));
 }
 
 void kiln_arena_reset(struct kiln_arena *a)
 {
 	if (!a)
 		return;
-	struct kiln_arena_chunk_ *first =
-		(struct kiln_arena_chunk_ *) ((char *) a -
-					      offsetof(struct kiln_arena_chunk_, data));
-	struct kiln_arena_chunk_ *c = a->head;
-	while (c) {
-		struct kiln_arena_chunk_ *n = c->next;
-		if (c != first)
-			free(c);
-		c = n;
-	}
+	struct kiln_arena_chunk_ *first = free_later_chunks(a);
 	/* as kiln_arena_new_sized left it: the first chunk alone, empty past the arena */
 	first->next = NULL;
 	a->head = first;
