@@ -960,22 +960,18 @@ static void test_messages(void)
 	CHECK_MSG("%d%%", 50);
 }
 
-struct indexed_finding {
-	struct kiln_lint_finding f;
-	size_t index;
-};
-
 static int cmp_reference(const void *a, const void *b)
 {
-	const struct indexed_finding *x = a, *y = b;
-	if (x->f.line != y->f.line)
-		return x->f.line < y->f.line ? -1 : 1;
-	if (x->f.col != y->f.col)
-		return x->f.col < y->f.col ? -1 : 1;
-	int c = strcmp(x->f.rule, y->f.rule);
+	const struct lint_raw *x = *(const struct lint_raw *const *)a;
+	const struct lint_raw *y = *(const struct lint_raw *const *)b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	int c = strcmp(x->rule, y->rule);
 	if (!c)
-		c = strcmp(x->f.message, y->f.message);
-	return c ? c : (x->index < y->index ? -1 : 1);
+		c = strcmp(x->message, y->message);
+	return c ? c : (x->end_line < y->end_line ? -1 : 1);
 }
 
 /* The insertion sort of a few findings and qsort of many: both stable, many ties. */
@@ -987,25 +983,27 @@ static void test_sort_findings(void)
 	unsigned long long x = 0x9e3779b97f4a7c15ULL;
 	for (size_t s = 0; s < KILN_ARRAY_SIZE(sizes); s++) {
 		size_t n = sizes[s];
-		struct kiln_lint_finding *v = calloc(n + 1, sizeof(*v));
-		struct indexed_finding *ref = calloc(n + 1, sizeof(*ref));
-		int same = v && ref;
+		struct lint_raw *raw = calloc(n + 1, sizeof(*raw));
+		struct lint_raw **v = calloc(n + 1, sizeof(*v));
+		struct lint_raw **ref = calloc(n + 1, sizeof(*ref));
+		int same = raw && v && ref;
 		for (size_t i = 0; same && i < n; i++) {
 			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-			v[i].line = (int)(x >> 60) % 4;
-			v[i].col = (int)(x >> 56) % 2 + 1;
-			v[i].rule = (char *)rules[(x >> 40) % 3];
-			v[i].message = (char *)msgs[(x >> 30) % 2];
-			v[i].end_line = (int)i; /* not compared: tells equal findings apart */
-			ref[i] = (struct indexed_finding){ v[i], i };
+			raw[i].line = (int)(x >> 60) % 4;
+			raw[i].col = (int)(x >> 56) % 2 + 1;
+			raw[i].rule = (char *)rules[(x >> 40) % 3];
+			raw[i].message = (char *)msgs[(x >> 30) % 2];
+			raw[i].end_line = (int)i; /* not compared: tells equal findings apart */
+			v[i] = ref[i] = &raw[i]; /* in the order emitted */
 		}
 		if (same) {
-			lint_sort_findings(v, n);
+			lint_sort_raw(v, n);
 			qsort(ref, n, sizeof(*ref), cmp_reference);
 		}
 		for (size_t i = 0; same && i < n; i++)
-			same = v[i].end_line == (int)ref[i].index;
+			same = v[i] == ref[i];
 		TAP_OK(same, "%zu findings sorted stably", n);
+		free(raw);
 		free(v);
 		free(ref);
 	}

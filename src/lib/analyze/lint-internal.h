@@ -238,8 +238,9 @@ void lint_emit_str(struct lint_file *f, const char *rule, int instr, int line, .
 void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, int col,
 		   enum kiln_lint_severity sev, const char *msg);
 void lint_note(struct lint_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/** Sort by line, column, rule, message; stable (equal findings keep their order). */
-void lint_sort_findings(struct kiln_lint_finding *v, size_t n);
+/** Sort by line, column, rule, message; stable: equal findings keep the order of
+ *  their records (v's pointers in increasing addresses, as emitted). */
+void lint_sort_raw(struct lint_raw **v, size_t n);
 
 /* Rule sets. */
 void lint_rules_dl_run(struct lint_file *f);    /* lint-dl-run.c: RUN scripts */

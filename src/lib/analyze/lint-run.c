@@ -533,44 +533,6 @@ static enum kiln_lint_severity cfg_severity(const struct kiln_lint_config *cfg, 
 	return sev;
 }
 
-static int cmp_findings(const void *a, const void *b)
-{
-	const struct kiln_lint_finding *x = a, *y = b;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->col != y->col)
-		return x->col < y->col ? -1 : 1;
-	int c = strcmp(x->rule, y->rule);
-	return c ? c : strcmp(x->message, y->message);
-}
-
-/*
- * Up to this many findings (most files have a handful) an insertion sort:
- * glibc's qsort copies the array aside through malloc() once it passes
- * 1 KiB, which costs more than the sort. Both are stable, so equal
- * findings keep their order either way.
- */
-#define LINT_INSERTION_SORT_MAX 32
-
-void lint_sort_findings(struct kiln_lint_finding *v, size_t n)
-{
-	if (n > LINT_INSERTION_SORT_MAX) {
-		qsort(v, n, sizeof(*v), cmp_findings);
-		return;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if (cmp_findings(&v[i - 1], &v[i]) <= 0)
-			continue; /* rules emit in line order: most are in place */
-		struct kiln_lint_finding t = v[i];
-		size_t j = i;
-		while (j > 0 && cmp_findings(&v[j - 1], &t) > 0) {
-			v[j] = v[j - 1];
-			j--;
-		}
-		v[j] = t;
-	}
-}
-
 static enum kiln_lint_family family_of(const char *rule, const struct kiln_lint_rule_info *ri)
 {
 	if (ri)
@@ -652,7 +614,7 @@ static unsigned occurrence(struct occurrences *o, const struct lint_raw *r)
 	return o->slots[i].count++;
 }
 
-/* cmp_findings()'s order on the findings to be; equal ones in the order they were emitted */
+/* Line, column, rule, message; equal ones in the order they were emitted (their addresses) */
 static int cmp_raw(const struct lint_raw *x, const struct lint_raw *y)
 {
 	if (x->line != y->line)
@@ -670,14 +632,37 @@ static int cmp_raw_ptr(const void *a, const void *b)
 	return cmp_raw(*(const struct lint_raw *const *)a, *(const struct lint_raw *const *)b);
 }
 
-/* Findings kept in one pass, in the sorted order of what lint_sort_findings() gives */
+/*
+ * Up to this many findings (most files have a handful) an insertion sort:
+ * glibc's qsort copies the array aside through malloc() once it passes
+ * 1 KiB, which costs more than the sort.
+ */
+#define LINT_INSERTION_SORT_MAX 32
+
+void lint_sort_raw(struct lint_raw **v, size_t n)
+{
+	if (n > LINT_INSERTION_SORT_MAX) {
+		qsort(v, n, sizeof(*v), cmp_raw_ptr);
+		return;
+	}
+	/* rules emit in line order: most are in place, and the inner loop stops at once */
+	for (size_t i = 1; i < n; i++) {
+		struct lint_raw *t = v[i];
+		size_t j = i;
+		for (; j > 0 && cmp_raw(v[j - 1], t) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = t;
+	}
+}
+
+/* Findings kept in one pass, before they are sorted */
 #define KEPT_STACK 64
 
 /*
- * The findings that stay, sorted as lint_sort_findings() sorts them (stable), written once
- * in place: sorting pointers to the raw records moves 8 bytes, not a finding's 130. The
- * occurrences are counted in the order of emission, as before sorting. h: the hash of the
- * fingerprints, NULL without them.
+ * The findings that stay, sorted by lint_sort_raw(), written once in place:
+ * sorting pointers to the raw records moves 8 bytes, not a finding's 130. The
+ * occurrences are counted in the order of emission, as before sorting. h: the
+ * hash of the fingerprints, NULL without them.
  */
 static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 			   struct occurrences *occ, struct kiln_sha256 *h,
@@ -706,17 +691,7 @@ static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 			r->occ = occurrence(occ, r);
 		v[n++] = r;
 	}
-	if (n > LINT_INSERTION_SORT_MAX) {
-		qsort(v, n, sizeof(*v), cmp_raw_ptr);
-	} else {
-		for (size_t i = 1; i < n; i++) {
-			struct lint_raw *t = v[i];
-			size_t j = i;
-			for (; j > 0 && cmp_raw(v[j - 1], t) > 0; j--)
-				v[j] = v[j - 1];
-			v[j] = t;
-		}
-	}
+	lint_sort_raw(v, n);
 	for (size_t k = 0; k < n; k++) {
 		const struct lint_raw *r = v[k];
 		const struct kiln_lint_rule_info *ri = r->ri;
