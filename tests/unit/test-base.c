@@ -240,10 +240,44 @@ static void test_arena_reset(void)
 	kiln_arena_free(a);
 }
 
+/* A growing list: doubled, at least `first` and what is asked, its elements kept. */
+static void test_arena_grow_array(void)
+{
+	struct kiln_arena *a = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
+	int *v = NULL;
+	size_t n = 0, alloc = 0, allocs[6], k = 0;
+	int ok = a != NULL;
+	for (int i = 0; ok && i < 100; i++) {
+		if (alloc - n < 1) {
+			int *nv = kiln_arena_grow_array(a, v, n, &alloc, 1, sizeof(*v), 4);
+			ok = nv != NULL;
+			v = nv;
+			if (k < KILN_ARRAY_SIZE(allocs))
+				allocs[k++] = alloc;
+		}
+		if (ok)
+			v[n++] = i * 3;
+	}
+	for (size_t i = 0; ok && i < n; i++)
+		ok = v[i] == (int)i * 3;
+	TAP_OK(ok && n == 100, "100 elements appended one by one, all kept");
+	TAP_OK(k == 6 && allocs[0] == 4 && allocs[1] == 8 && allocs[2] == 16 && allocs[5] == 128,
+	       "room: 4 first, then doubled");
+	int *big = ok ? kiln_arena_grow_array(a, v, n, &alloc, 1000, sizeof(*v), 4) : NULL;
+	TAP_OK(big && alloc == 1100 && big[99] == 297,
+	       "a larger request than double: what it asks");
+	size_t before = alloc;
+	TAP_OK(!kiln_arena_grow_array(a, big, n, &alloc, SIZE_MAX, sizeof(*v), 4) &&
+		       alloc == before,
+	       "too large: NULL, the room as it was");
+	kiln_arena_free(a);
+}
+
 static void test_arena(void)
 {
 	test_arena_copies();
 	test_arena_reset();
+	test_arena_grow_array();
 	test_arena_with(kiln_arena_new(), "64 KiB chunks");
 	test_arena_with(kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK), "small chunks");
 	/* most requests are big blocks of their own, next to the current chunk */

@@ -120,3 +120,22 @@ char *kiln_arena_strndup_slow_(struct kiln_arena *a, const char *s, size_t len)
 	p[len] = '\0';
 	return memcpy(p, s, len);
 }
+
+void *kiln_arena_grow_array(struct kiln_arena *a, const void *v, size_t n, size_t *alloc,
+			    size_t extra, size_t size, size_t first)
+{
+	size_t want, na = *alloc ? *alloc : first;
+	if (__builtin_add_overflow(n, extra, &want))
+		return NULL;
+	if (*alloc && __builtin_mul_overflow(na, 2, &na))
+		na = want;
+	if (na < want)
+		na = want;
+	void *nv = kiln_arena_array_uninit(a, na, size);
+	if (!nv)
+		return NULL;
+	if (n)
+		memcpy(nv, v, n * size);
+	*alloc = na;
+	return nv;
+}

@@ -93,6 +93,15 @@ static inline void *kiln_arena_array_uninit(struct kiln_arena *a, size_t nmemb, 
 	return kiln_arena_take_(a, total, 16);
 }
 
+/**
+ * A list in the arena that grows: an array for n + extra elements of `size`
+ * bytes, *alloc doubled (at least `first`, at least n + extra), the n in use
+ * copied from v. The old array stays in the arena until it is freed. NULL
+ * when out of memory or too large, with v and *alloc as they were.
+ */
+void *kiln_arena_grow_array(struct kiln_arena *a, const void *v, size_t n, size_t *alloc,
+			    size_t extra, size_t size, size_t first);
+
 static inline char *kiln_arena_strndup_at_(struct kiln_arena *a, const char *s, size_t len,
 					   size_t align)
 {

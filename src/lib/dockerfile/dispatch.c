@@ -239,16 +239,11 @@ static int reserve_args(struct df_graph *gr, struct df_state *s, size_t extra)
 {
 	if (s->alloc_args - s->n_args >= extra)
 		return 0;
-	size_t na = s->alloc_args ? s->alloc_args * 2 : 4;
-	if (na < s->n_args + extra)
-		na = s->n_args + extra;
-	struct df_buildarg *n = kiln_arena_array_uninit(gr->a, na, sizeof(*n));
+	struct df_buildarg *n = kiln_arena_grow_array(gr->a, s->args, s->n_args, &s->alloc_args,
+						      extra, sizeof(*n), 4);
 	if (!n)
 		return -KILN_ENOMEM;
-	if (s->n_args)
-		memcpy(n, s->args, s->n_args * sizeof(*n));
 	s->args = n;
-	s->alloc_args = na;
 	return 0;
 }
 

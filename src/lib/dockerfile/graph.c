@@ -295,16 +295,11 @@ static int reserve_cmds(struct df_graph *gr, struct df_state *s, size_t extra)
 {
 	if (s->alloc_cmds - s->n_cmds >= extra)
 		return 0;
-	size_t na = s->alloc_cmds ? s->alloc_cmds * 2 : 8;
-	if (na < s->n_cmds + extra)
-		na = s->n_cmds + extra;
-	struct df_cmd *n = kiln_arena_array_uninit(gr->a, na, sizeof(*n));
+	struct df_cmd *n = kiln_arena_grow_array(gr->a, s->cmds, s->n_cmds, &s->alloc_cmds, extra,
+						 sizeof(*n), 8);
 	if (!n)
 		return -KILN_ENOMEM;
-	if (s->n_cmds)
-		memcpy(n, s->cmds, s->n_cmds * sizeof(*n));
 	s->cmds = n;
-	s->alloc_cmds = na;
 	return 0;
 }
 
