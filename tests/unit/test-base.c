@@ -535,15 +535,15 @@ static void *write_chunked(void *arg)
 /* Regular files end where fstat() says without a last read(); pipes read on after short reads. */
 static void test_read_sizes(void)
 {
-	char tmpl[] = "/tmp/kiln-test-read-XXXXXX";
-	char *dir = mkdtemp(tmpl);
-	TAP_OK(dir != NULL, "mkdtemp");
-	if (!dir)
-		return;
 	static const size_t sizes[] = { 0, 1, 4095, 4096, 65535, 65536, 65537, 300001 };
 	char *pattern = malloc(300001);
-	if (!pattern)
+	char tmpl[] = "/tmp/kiln-test-read-XXXXXX";
+	char *dir = pattern ? mkdtemp(tmpl) : NULL;
+	TAP_OK(dir != NULL, "mkdtemp");
+	if (!dir) {
+		free(pattern);
 		return;
+	}
 	for (size_t i = 0; i < 300001; i++)
 		pattern[i] = (char)('a' + (i * 7) % 26);
 	cleanup_free char *f = kiln_asprintf("%s/f", dir);

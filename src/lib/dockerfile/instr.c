@@ -774,6 +774,12 @@ static int collect_args(struct pctx *c, struct kiln_error *err)
  */
 static inline void clear_instr(struct kiln_df_instr *in, enum kiln_df_cmd cmd)
 {
+	/* the members cleared as words below fit in it */
+	_Static_assert(sizeof(in->u.pairs) <= sizeof(in->u.words) &&
+			       sizeof(in->u.args) <= sizeof(in->u.words) &&
+			       sizeof(in->u.value) <= sizeof(in->u.words) &&
+			       sizeof(in->u.onbuild) <= sizeof(in->u.words),
+		       "ENV to STOPSIGNAL's members are no larger than words");
 	in->flags = 0;
 	switch (cmd) {
 	case KILN_DF_FROM:
