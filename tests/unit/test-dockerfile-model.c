@@ -650,6 +650,50 @@ static void test_platforms(void)
 	kiln_df_platform_release(&p);
 }
 
+/* An AST and its models in the caller's arena: the same result, the arena reused. */
+static void test_parse_in(void)
+{
+	static const char df[] = "FROM alpine AS b\nRUN --mount=type=cache,target=/c make\n"
+				 "FROM b\nCOPY --from=b /x /y\n";
+	struct kiln_arena *a = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
+	TAP_OK(a != NULL, "parse_in: an arena");
+	if (!a)
+		return;
+	for (int round = 0; round < 2; round++) {
+		struct kiln_error err = KILN_ERROR_INIT;
+		struct kiln_df_ast *ast = NULL, *own = NULL;
+		struct kiln_df_model *m = NULL;
+		struct kiln_buf d1 = KILN_BUF_INIT, d2 = KILN_BUF_INIT;
+		int r = kiln_df_parse_in(a, df, strlen(df), "Dockerfile", &ast, &err);
+		if (r >= 0)
+			r = kiln_df_parse(df, strlen(df), "Dockerfile", &own, &err);
+		if (r >= 0)
+			r = kiln_df_model_new(ast, &m, &err);
+		TAP_OK(r >= 0, "parse_in round %d: parsed and typed", round);
+		if (r >= 0) {
+			TAP_OK(kiln_df_dump(ast, &d1) >= 0 && kiln_df_dump(own, &d2) >= 0 &&
+				       d1.len == d2.len && !memcmp(d1.buf, d2.buf, d1.len),
+			       "parse_in round %d: the dump of a parse of its own", round);
+			TAP_OK(m->n_stages == 2 && m->stages[1].n_instrs == 2 &&
+				       !strcmp(m->stages[0].from->u.from.name, "b"),
+			       "parse_in round %d: the model", round);
+		}
+		kiln_buf_release(&d1);
+		kiln_buf_release(&d2);
+		kiln_df_model_free(m);
+		kiln_arena_reset(a); /* before the AST is freed, as kiln lint does */
+		kiln_df_ast_free(ast);
+		kiln_df_ast_free(own);
+		kiln_error_release(&err);
+	}
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_df_ast *bad = NULL;
+	int r = kiln_df_parse_in(a, "# nothing\n", 10, "Dockerfile", &bad, &err);
+	TAP_OK(r == -KILN_EPARSE && !bad, "parse_in: an error leaves no AST");
+	kiln_error_release(&err);
+	kiln_arena_free(a);
+}
+
 int main(void)
 {
 	test_from();
@@ -661,5 +705,6 @@ int main(void)
 	test_mounts();
 	test_chmod();
 	test_platforms();
+	test_parse_in();
 	return tap_done();
 }

@@ -790,7 +790,8 @@ int lint_file_prepare(struct lint_file *f, struct kiln_error *err)
 		f->data = f->owned;
 	}
 	struct kiln_error perr = KILN_ERROR_INIT;
-	r = kiln_df_parse(f->data, f->len, f->filename, &f->ast, &perr);
+	r = f->spare ? kiln_df_parse_in(f->spare, f->data, f->len, f->filename, &f->ast, &perr)
+		     : kiln_df_parse(f->data, f->len, f->filename, &f->ast, &perr);
 	if (r == -KILN_ENOMEM) {
 		kiln_error_move(err, &perr);
 		return r;

@@ -11,14 +11,19 @@
 int kiln_df_model_empty(const struct kiln_df_ast *ast, struct kiln_df_model **ret,
 			struct kiln_error *err)
 {
-	/* the model lives in its own arena: one allocation fewer, freed with it */
-	struct kiln_arena *a = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
+	/* the model lives in its own arena (one allocation fewer, freed with it),
+	 * or in the AST's when that is the caller's, which empties it per file */
+	int borrowed = ast && ast->arena_borrowed_;
+	struct kiln_arena *a =
+		borrowed ? ast->arena_ : kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
 	struct kiln_df_model *m = a ? kiln_arena_alloc(a, sizeof(*m)) : NULL;
 	if (!m) {
-		kiln_arena_free(a);
+		if (!borrowed)
+			kiln_arena_free(a);
 		return df_oom(err);
 	}
 	m->arena_ = a;
+	m->arena_borrowed_ = borrowed;
 	m->ast = ast;
 	*ret = m;
 	return 0;
@@ -26,7 +31,7 @@ int kiln_df_model_empty(const struct kiln_df_ast *ast, struct kiln_df_model **re
 
 void kiln_df_model_free(struct kiln_df_model *m)
 {
-	if (m)
+	if (m && !m->arena_borrowed_)
 		kiln_arena_free(m->arena_); /* m itself too */
 }
 

@@ -237,6 +237,7 @@ struct kiln_df_model {
 	struct kiln_df_model_stage *stages;
 	size_t n_stages;
 	struct kiln_arena *arena_; /* private */
+	int arena_borrowed_;	   /* private: arena_ is the AST's (kiln_df_parse_in) */
 };
 
 /**

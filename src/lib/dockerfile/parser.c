@@ -542,29 +542,21 @@ static void parse_release(struct parse *p)
 
 void kiln_df_ast_free(struct kiln_df_ast *ast)
 {
-	/* the AST itself is in its arena */
-	if (ast)
+	if (!ast)
+		return;
+	/* the AST itself is in its arena, or on the heap when the arena is the caller's */
+	if (ast->arena_borrowed_)
+		free(ast);
+	else
 		kiln_arena_free(ast->arena_);
 }
 
-int kiln_df_parse(const char *data, size_t len, const char *filename, struct kiln_df_ast **ret,
-		  struct kiln_error *err)
+/* The parse proper, into ast (set up but for the arena's content) and its arena. */
+static int parse_into(struct kiln_df_ast *ast, const char *data, size_t len,
+		      const char *filename, struct kiln_error *err)
 {
-	if (!filename)
-		filename = "Dockerfile";
-	if (len > KILN_DF_MAX_FILE)
-		return kiln_fail(err, KILN_ELIMIT, 0, "%s: Dockerfile larger than %zu bytes",
-				 filename, KILN_DF_MAX_FILE);
-	struct kiln_arena *arena = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
-	if (!arena)
-		return oom(err);
-	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = kiln_arena_alloc(arena, sizeof(*ast));
-	if (!ast) {
-		kiln_arena_free(arena);
-		return oom(err);
-	}
-	ast->arena_ = arena;
-	if (df_text(ast->arena_, filename, strlen(filename), &ast->filename) < 0)
+	struct kiln_arena *arena = ast->arena_;
+	if (df_text(arena, filename, strlen(filename), &ast->filename) < 0)
 		return oom(err);
 
 	/* a copy the parse writes NULs into: nodes borrow their lines from it */
@@ -577,26 +569,24 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 
 	struct parse p = {
 		.ast = ast,
-		.a = ast->arena_,
+		.a = arena,
 		.filename = ast->filename.str,
 		.sc = { .data = copy, .len = len },
 		.escape = '\\',
 		/* an instruction takes 24 bytes or more in all but odd files: room
 		 * for that many spares the copies of a growing array */
 		.nodes = { .size = sizeof(struct kiln_df_node),
-			   .arena = ast->arena_,
+			   .arena = arena,
 			   .first = len / 24 < 1024 ? len / 24 : 1024 },
-		.directives = { .size = sizeof(struct kiln_df_directive), .arena = ast->arena_ },
-		.warnings = { .size = sizeof(struct kiln_df_warning), .arena = ast->arena_ },
-		.comments = { .size = sizeof(struct kiln_df_comment), .arena = ast->arena_ },
-		.prev = { .size = sizeof(struct kiln_df_comment),
-			  .arena = ast->arena_,
-			  .reused = 1 },
+		.directives = { .size = sizeof(struct kiln_df_directive), .arena = arena },
+		.warnings = { .size = sizeof(struct kiln_df_warning), .arena = arena },
+		.comments = { .size = sizeof(struct kiln_df_comment), .arena = arena },
+		.prev = { .size = sizeof(struct kiln_df_comment), .arena = arena, .reused = 1 },
 		.content = KILN_BUF_INIT,
-		.ctx = { .arena = ast->arena_,
+		.ctx = { .arena = arena,
 			 /* one scan of the file spares a strlen per argument later */
 			 .nul_free = !memchr(copy, '\0', len),
-			 .scratch = { .arena = ast->arena_ },
+			 .scratch = { .arena = arena },
 			 .escape = '\\',
 			 .filename = ast->filename.str,
 			 .word = KILN_BUF_INIT },
@@ -605,8 +595,56 @@ int kiln_df_parse(const char *data, size_t len, const char *filename, struct kil
 	if (r >= 0)
 		r = finish(&p, err);
 	parse_release(&p);
+	return r;
+}
+
+static int too_large(const char *filename, struct kiln_error *err)
+{
+	return kiln_fail(err, KILN_ELIMIT, 0, "%s: Dockerfile larger than %zu bytes", filename,
+			 KILN_DF_MAX_FILE);
+}
+
+int kiln_df_parse(const char *data, size_t len, const char *filename, struct kiln_df_ast **ret,
+		  struct kiln_error *err)
+{
+	if (!filename)
+		filename = "Dockerfile";
+	if (len > KILN_DF_MAX_FILE)
+		return too_large(filename, err);
+	struct kiln_arena *arena = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
+	if (!arena)
+		return oom(err);
+	cleanup(kiln_df_ast_freep) struct kiln_df_ast *ast = kiln_arena_alloc(arena, sizeof(*ast));
+	if (!ast) {
+		kiln_arena_free(arena);
+		return oom(err);
+	}
+	ast->arena_ = arena;
+	int r = parse_into(ast, data, len, filename, err);
 	if (r < 0)
 		return r;
 	*ret = steal_ptr(&ast);
+	return 0;
+}
+
+int kiln_df_parse_in(struct kiln_arena *arena, const char *data, size_t len, const char *filename,
+		     struct kiln_df_ast **ret, struct kiln_error *err)
+{
+	if (!filename)
+		filename = "Dockerfile";
+	if (len > KILN_DF_MAX_FILE)
+		return too_large(filename, err);
+	/* on the heap: kiln_df_ast_free() reads it after the caller emptied the arena */
+	struct kiln_df_ast *ast = kiln_malloc(sizeof(*ast));
+	if (!ast)
+		return oom(err);
+	*ast = (struct kiln_df_ast){ .arena_ = arena, .arena_borrowed_ = 1 };
+	int r = parse_into(ast, data, len, filename, err);
+	if (r < 0) {
+		free(ast);
+		kiln_arena_reset(arena); /* empty again, as it came */
+		return r;
+	}
+	*ret = ast;
 	return 0;
 }
