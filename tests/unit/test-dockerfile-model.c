@@ -8,6 +8,7 @@
 
 #include "base/base.h"
 #include "dockerfile/dockerfile.h"
+#include "dockerfile/model-internal.h"
 #include "tap.h"
 
 struct typed {
@@ -694,6 +695,37 @@ static void test_parse_in(void)
 	kiln_arena_free(a);
 }
 
+/* Stage names to indexes: a table for few stages (scanned) and one for many (hashed). */
+static void test_names(void)
+{
+	static const char *const names[] = { "a", "b", "a", "", "base", "b", "a" };
+	for (size_t n = 7; n <= 40; n += 33) {
+		struct df_names t;
+		TAP_OK(df_names_init(&t, n) == 0, "names(%zu): a table", n);
+		long want_prev[] = { -1, -1, 0, -1, -1, 1, 2 };
+		int ok = 1;
+		for (size_t i = 0; i < 7; i++)
+			ok &= df_names_add(&t, names[i], i) == want_prev[i];
+		TAP_OK(ok, "names(%zu): add returns the index hidden", n);
+		TAP_OK(df_names_find(&t, "a") == 6 && df_names_find(&t, "b") == 5 &&
+			       df_names_find(&t, "") == 3 && df_names_find(&t, "base") == 4 &&
+			       df_names_find(&t, "c") == -1 && df_names_find(&t, "ba") == -1 &&
+			       df_names_find(&t, NULL) == -1,
+		       "names(%zu): find the last index", n);
+		TAP_OK(df_names_find_before(&t, "a", 6) == 2 &&
+			       df_names_find_before(&t, "a", 2) == 0 &&
+			       df_names_find_before(&t, "a", 0) == -1 &&
+			       df_names_find_before(&t, "b", 5) == 1,
+		       "names(%zu): find before an index", n);
+		TAP_OK(df_names_add(&t, "x", n) == -1, "names(%zu): an index out of range", n);
+		df_names_release(&t);
+	}
+	struct df_names none = { 0 };
+	TAP_OK(df_names_find(&none, "a") == -1 && df_names_add(&none, "a", 0) == -1,
+	       "names: a table never made");
+	df_names_release(&none);
+}
+
 int main(void)
 {
 	test_from();
@@ -706,5 +738,6 @@ int main(void)
 	test_chmod();
 	test_platforms();
 	test_parse_in();
+	test_names();
 	return tap_done();
 }

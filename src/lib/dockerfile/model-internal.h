@@ -157,8 +157,8 @@ int df_device_parse(struct kiln_arena *a, const char *spec, struct kiln_df_devic
  * `prev`. Keys are borrowed: they must outlive the table.
  */
 struct df_names {
-	size_t *slots; /* index + 1, 0 = empty */
-	size_t cap;    /* power of two */
+	size_t *slots; /* index + 1, 0 = empty; NULL: few indexes, keys scanned */
+	size_t cap;    /* power of two (0 without slots) */
 	const char **keys;
 	long *prev; /* per index: the previous index of the same name, or -1 */
 	size_t n;

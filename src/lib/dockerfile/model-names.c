@@ -18,18 +18,34 @@ static uint64_t name_hash(const char *s)
 	return h;
 }
 
+/*
+ * Tables for at most this many indexes have no hash slots: a lookup scans
+ * the keys from the last index down, which for the few stages of most
+ * Dockerfiles costs less than hashing the key.
+ */
+#define LINEAR_MAX 8
+
 int df_names_init(struct df_names *t, size_t n)
 {
 	t->slots = NULL;
 	t->keys = NULL;
 	t->prev = NULL;
 	t->cap = t->n = 0;
+	if (n <= LINEAR_MAX) {
+		_Static_assert(2 * LINEAR_MAX <= KILN_ARRAY_SIZE(t->small_),
+			       "the keys and prev of a linear table fit in small_");
+		_Static_assert(sizeof(size_t) == sizeof(char *) && sizeof(char *) == sizeof(long),
+			       "keys and prev share small_'s words");
+		memset(t->small_, 0, n * sizeof(*t->small_));
+		t->keys = (const char **) t->small_;
+		t->prev = (long *) (t->small_ + LINEAR_MAX);
+		t->n = n;
+		return 0;
+	}
 	size_t cap = 16;
 	while (cap < 2 * n + 2)
 		cap *= 2;
 	/* one block: slots, then keys, then prev (all 8-byte words) */
-	_Static_assert(sizeof(size_t) == sizeof(char *) && sizeof(char *) == sizeof(long),
-		       "the three arrays share one block of words");
 	size_t words;
 	if (kiln_add_size(cap, n + 1, &words) < 0 || kiln_add_size(words, n + 1, &words) < 0)
 		return -KILN_ENOMEM;
@@ -49,7 +65,7 @@ int df_names_init(struct df_names *t, size_t n)
 void df_names_release(struct df_names *t)
 {
 	if (t->slots != t->small_)
-		free(t->slots); /* keys and prev too */
+		free(t->slots); /* keys and prev too (NULL for a linear table) */
 	t->slots = NULL;
 	t->keys = NULL;
 	t->prev = NULL;
@@ -66,10 +82,27 @@ static size_t slot_of(const struct df_names *t, const char *key)
 	return i;
 }
 
+/* A linear table's last index entered for key, or -1 (indexes go in increasing order). */
+static long linear_find(const struct df_names *t, const char *key)
+{
+	for (size_t i = t->n; i-- > 0;) {
+		const char *k = t->keys[i];
+		if (k && k[0] == key[0] && strcmp(k, key) == 0)
+			return (long) i;
+	}
+	return -1;
+}
+
 long df_names_add(struct df_names *t, const char *key, size_t index)
 {
-	if (!t->cap || index >= t->n)
+	if (!t->keys || index >= t->n)
 		return -1;
+	if (!t->slots) {
+		long prev = linear_find(t, key);
+		t->keys[index] = key;
+		t->prev[index] = prev;
+		return prev;
+	}
 	size_t i = slot_of(t, key);
 	long prev = t->slots[i] ? (long) (t->slots[i] - 1) : -1;
 	t->keys[index] = key;
@@ -80,8 +113,10 @@ long df_names_add(struct df_names *t, const char *key, size_t index)
 
 long df_names_find(const struct df_names *t, const char *key)
 {
-	if (!t->cap || !key)
+	if (!t->keys || !key)
 		return -1;
+	if (!t->slots)
+		return linear_find(t, key);
 	size_t s = t->slots[slot_of(t, key)];
 	return s ? (long) (s - 1) : -1;
 }
