@@ -27,6 +27,8 @@ struct lexer {
 	int raw_escapes;
 	struct kiln_buf word; /* the word being built; shared by nested calls */
 	struct kiln_arena *arena;
+	/* keep only the words that hold "<<": the only ones a heredoc opener can be */
+	int opener_words;
 	int depth;	 /* ${...} nesting, bounded: each level is a C call */
 	const char *err; /* first lexing error, static text */
 	char err_ch[16]; /* the character the message names */
@@ -60,6 +62,15 @@ static int add_rune(struct kiln_buf *b, int32_t r)
 
 /* ---- the words being collected (BuildKit's wordsStruct) ---- */
 
+/* Whether the C string s holds "<<". */
+static int has_opener(const char *s)
+{
+	for (const char *c = s; (c = strchr(c, '<')); c++)
+		if (c[1] == '<')
+			return 1;
+	return 0;
+}
+
 struct words {
 	struct df_textvec *out; /* NULL: words are discarded */
 	int in_word;
@@ -68,7 +79,7 @@ struct words {
 static int words_flush(struct lexer *lx, struct words *w)
 {
 	int r = 0;
-	if (w->out)
+	if (w->out && (!lx->opener_words || (lx->word.len >= 2 && has_opener(lx->word.buf))))
 		r = df_textvec_push_copy(w->out, lx->arena, lx->word.buf, lx->word.len);
 	kiln_buf_reset(&lx->word);
 	w->in_word = 0;
@@ -353,6 +364,7 @@ static int is_plain(int32_t ch, int32_t stop)
 	       ch != LEX_ESCAPE && ch != stop;
 }
 
+/* The text up to stop appended to result (NULL: not built), the words to words_out. */
 static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, struct kiln_buf *result,
 			   struct df_textvec *words_out)
 {
@@ -381,7 +393,7 @@ static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, stru
 				r = process_single_quote(lx, &tmp);
 			else
 				r = process_double_quote(lx, &tmp);
-			if (!r)
+			if (!r && result)
 				r = kiln_buf_add(result, tmp.buf, tmp.len);
 			if (!r && ch == '$') {
 				r = add_string(lx, &w, tmp.buf, tmp.len);
@@ -400,7 +412,7 @@ static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, stru
 				e++;
 			w.in_word = 1;
 			r = kiln_buf_add(&lx->word, lx->s + b, e - b);
-			if (!r)
+			if (!r && result)
 				r = kiln_buf_add(result, lx->s + b, e - b);
 			lx->pos = e;
 			if (r)
@@ -411,7 +423,7 @@ static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, stru
 		if (ch == LEX_ESCAPE) {
 			if (lx->raw_escapes) {
 				r = add_raw_char(lx, &w, ch);
-				if (!r)
+				if (!r && result)
 					r = add_rune(result, ch);
 				if (r)
 					break;
@@ -423,7 +435,7 @@ static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, stru
 		} else {
 			r = add_char(lx, &w, ch);
 		}
-		if (!r)
+		if (!r && result)
 			r = add_rune(result, ch);
 		if (r)
 			break;
@@ -440,12 +452,13 @@ static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, stru
 
 /*
  * ProcessWords(s) with an empty environment: the words are appended to out
- * (arena copies). 0, LEX_SYNTAX with lx->err set, or a negative error.
+ * (arena copies; with opener_words only those holding "<<"). 0, LEX_SYNTAX
+ * with lx->err set, or a negative error. The text of the whole line, which
+ * BuildKit also builds, is not: no caller reads it.
  */
 static int lex_words(struct lexer *lx, const char *s, size_t len, int raw_quotes, int raw_escapes,
-		     struct kiln_arena *a, struct df_textvec *out)
+		     int opener_words, struct kiln_arena *a, struct df_textvec *out)
 {
-	cleanup(kiln_buf_release) struct kiln_buf result = KILN_BUF_INIT;
 	memset(lx, 0, sizeof(*lx));
 	kiln_buf_init(&lx->word, 0);
 	lx->s = s;
@@ -453,10 +466,11 @@ static int lex_words(struct lexer *lx, const char *s, size_t len, int raw_quotes
 	lx->arena = a;
 	lx->raw_quotes = raw_quotes;
 	lx->raw_escapes = raw_escapes;
+	lx->opener_words = opener_words;
 	/* text/scanner skips a byte order mark at the start of its input */
 	if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
 		lx->pos = 3;
-	int r = process_stop_on(lx, LEX_EOF, raw_escapes, &result, out);
+	int r = process_stop_on(lx, LEX_EOF, raw_escapes, NULL, out);
 	kiln_buf_release(&lx->word);
 	return r;
 }
@@ -524,13 +538,13 @@ int df_parse_heredoc(const char *word, size_t len, struct kiln_arena *a,
 
 	struct df_textvec words = { 0 }, raw = { 0 };
 	struct lexer lx;
-	int r = lex_words(&lx, rest, rest_len, 0, 0, a, &words);
+	int r = lex_words(&lx, rest, rest_len, 0, 0, 0, a, &words);
 	if (r == 0 && words.n != 1) {
 		df_textvec_release(&words);
 		return 0;
 	}
 	if (r == 0)
-		r = lex_words(&lx, rest, rest_len, 1, 0, a, &raw);
+		r = lex_words(&lx, rest, rest_len, 1, 0, 0, a, &raw);
 	if (r == 0 && raw.n != words.n) {
 		r = kiln_fail(err, KILN_EPARSE, 0,
 			      "internal lexing of heredoc produced inconsistent results: %.*s",
@@ -558,8 +572,9 @@ int df_heredocs_from_line(const char *line, size_t len, struct kiln_arena *a,
 {
 	struct df_textvec words = { 0 };
 	struct lexer lx;
-	/* a lexing error means no words, hence no heredocs, as in BuildKit */
-	int r = lex_words(&lx, line, len, 1, 1, a, &words);
+	/* a lexing error means no words, hence no heredocs, as in BuildKit; a word
+	 * without "<<" is no opener (df_parse_heredoc), so it is not kept */
+	int r = lex_words(&lx, line, len, 1, 1, 1, a, &words);
 	if (r < 0) {
 		df_textvec_release(&words);
 		return kiln_fail(err, -r, 0, "%s", kiln_strerror(-r));
