@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/arena.h"
 #include "ast.h"
@@ -62,6 +63,40 @@ __attribute__((warn_unused_result)) static inline int df_text(struct kiln_arena 
 	ret->str = p;
 	ret->len = len;
 	return 0;
+}
+
+/* ---- scanning eight bytes a step ---- */
+
+/* Per byte of x: the high bit set where the byte is zero (and maybe above one that is). */
+static inline uint64_t df_zero_bytes(uint64_t x)
+{
+	return (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
+}
+
+/*
+ * The first index from i on, in steps of eight while eight bytes remain in
+ * s[0..len), of a block holding a byte below lo (at most 0x80), at or past
+ * 0x80, or equal to one of c1..c3; len - (len - i) % 8 when none does. The
+ * callers' byte loops then go on from there with their exact byte classes,
+ * which stop at no byte this skips.
+ */
+static inline size_t df_skip_plain8(const char *s, size_t i, size_t len, unsigned char lo,
+				    unsigned char c1, unsigned char c2, unsigned char c3)
+{
+	const uint64_t ones = 0x0101010101010101u;
+	while (len - i >= 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		/* below lo: the borrow of x - lo sets the high bit of a byte < lo */
+		uint64_t t = ((x - lo * ones) & ~x) | x;
+		t &= 0x8080808080808080u;
+		t |= df_zero_bytes(x ^ (c1 * ones)) | df_zero_bytes(x ^ (c2 * ones)) |
+		     df_zero_bytes(x ^ (c3 * ones));
+		if (t)
+			break;
+		i += 8;
+	}
+	return i;
 }
 
 /* ---- JSON (Go's encoding/json rules), json-value.c ---- */

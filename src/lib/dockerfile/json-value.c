@@ -417,7 +417,8 @@ static int simple_array(const char *s, size_t len, struct kiln_arena *a, struct 
 	for (;;) {
 		if (p == len || s[p] != '"')
 			goto other;
-		size_t q = p + 1;
+		/* plain string bytes eight at a time, then the rest one by one */
+		size_t q = df_skip_plain8(s, p + 1, len, 0x20, '"', '\\', '\\');
 		while (q < len && (unsigned char) (s[q] - 0x20) < 0x60 && s[q] != '"' &&
 		       s[q] != '\\')
 			q++;

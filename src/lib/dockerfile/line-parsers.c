@@ -451,9 +451,12 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 			/* a word of plain bytes up to white space or the end: copied from s,
 			 * not built byte run by byte run */
 			size_t e = pos;
-			if (word_mask)
+			if (word_mask) {
+				e = df_skip_plain8(s, e, len, 0x21, '"', '\'',
+						   (unsigned char) escape);
 				while (e < len && (word_byte[(unsigned char) s[e]] & word_mask))
 					e++;
+			}
 			else
 				while (e < len && word_byte[(unsigned char) s[e]] && s[e] != escape)
 					e++;
