@@ -354,6 +354,16 @@ static void test_comments(void)
 		       m->nodes[1].n_comments == 1 &&
 		       !strcmp(m->nodes[1].comments[0].text.str, "d"),
 	       "20 comments before FROM, then one before RUN");
+
+	/* TrimSpace(line[1:]) empty restarts the list: "#" and "# \t" do, " #" does not */
+	cleanup(kiln_df_ast_freep) struct kiln_df_ast *e =
+		parse_ok("# a\n# \t\r\n# b\nFROM x\n# c\n  #\n# d\nRUN y\n# e\n#\nCMD z\n");
+	TAP_OK(e && e->n_nodes == 3 && e->nodes[0].n_comments == 1 &&
+		       !strcmp(e->nodes[0].comments[0].text.str, "b") &&
+		       e->nodes[1].n_comments == 3 &&
+		       !strcmp(e->nodes[1].comments[1].text.str, "") &&
+		       e->nodes[2].n_comments == 0,
+	       "empty comments restart the list, an indented one does not");
 }
 
 static void test_warnings(void)

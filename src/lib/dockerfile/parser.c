@@ -213,21 +213,21 @@ static int note_comment(struct parse *p, const char *b, size_t len, int line, in
 	struct kiln_df_comment c = { .line = line };
 	if (df_text(p->a, t, tl, &c.text) < 0)
 		return oom(err);
-	struct kiln_df_comment *fc = growv_push(&p->comments);
+	/* every field is stored: no zeroing first */
+	struct kiln_df_comment *fc = growv_next(&p->comments);
 	if (!fc)
 		return oom(err);
 	*fc = c;
 	if (!attach)
 		return 0;
-	/* BuildKit: TrimSpace(line[1:]) empty starts the list afresh */
-	const char *bk = b + 1;
-	size_t bl = len - 1;
-	size_t bp = kiln_go_space_prefix(bk, bl);
-	if (bp == bl || bl - bp == kiln_go_space_suffix(bk + bp, bl - bp)) {
+	/* BuildKit: TrimSpace(line[1:]) empty starts the list afresh. With white
+	 * space before the '#', line[1:] holds the '#'; without, it is t's line
+	 * before the trimming that left tl */
+	if (i == 1 && tl == 0) {
 		p->prev.n = 0;
 		return 0;
 	}
-	struct kiln_df_comment *pc = growv_push(&p->prev);
+	struct kiln_df_comment *pc = growv_next(&p->prev);
 	if (!pc)
 		return oom(err);
 	*pc = c;
