@@ -117,6 +117,15 @@ static int ascii_lower_eq(const char *s, const char *lower)
 	return *s == *lower;
 }
 
+/* a[0..n) == b[0..n), for the short names of flags: no memcmp call */
+static int short_eq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err)
 {
 	const struct kiln_df_node *node = bf->node;
@@ -130,13 +139,15 @@ int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err)
 			return 0;
 		if (!dashes)
 			return kiln_fail(err, KILN_EPARSE, 0, "arg should start with -- : %s", raw);
-		const char *eq = memchr(raw, '=', rlen);
-		size_t nlen = eq ? (size_t) (eq - raw) : rlen;
-		const char *value = eq ? eq + 1 : "";
+		/* the parser split raw after its "--" at the first '=' (push_flag) */
+		const char *name = fl->name.str;
+		size_t nlen = fl->name.len + 2;
+		int eq = fl->has_value;
+		const char *value = fl->value.str;
 		struct df_flag *f = NULL;
 		for (size_t k = 0; k < bf->n; k++)
-			if (bf->f[k].name_len == nlen - 2 && bf->f[k].name[0] == raw[2] &&
-			    memcmp(bf->f[k].name, raw + 2, nlen - 2) == 0)
+			if (bf->f[k].name_len == nlen - 2 && bf->f[k].name[0] == name[0] &&
+			    short_eq(bf->f[k].name, name, nlen - 2))
 				f = &bf->f[k];
 		if (!f) {
 			int r = kiln_fail(err, KILN_EPARSE, 0, "unknown flag: %.*s", (int) nlen,
