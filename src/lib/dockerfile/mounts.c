@@ -82,23 +82,27 @@ static int mount_fields(struct kiln_arena *a, const char *spec, const char **sma
 			size_t n_small, struct kiln_strv *csv, const char *const **ret,
 			size_t *ret_n, struct kiln_error *err)
 {
-	size_t n = 1;
-	const char *p = spec;
-	for (; *p && *p != '"'; p++)
-		n += *p == ',';
-	if (!*p && n <= n_small) {
-		char *copy = df_astrndup(a, spec, (size_t) (p - spec));
+	/* libc's vector scans, not a loop per byte: length, quote, then commas */
+	size_t len = strlen(spec);
+	if (!memchr(spec, '"', len)) {
+		char *copy = df_astrndup(a, spec, len);
 		if (!copy)
 			return df_oom(err);
+		size_t n = 1;
 		small[0] = copy;
-		for (size_t i = 1; *copy; copy++)
-			if (*copy == ',') {
-				*copy = '\0';
-				small[i++] = copy + 1;
-			}
-		*ret = small;
-		*ret_n = n;
-		return 0;
+		char *end = copy + len;
+		for (char *c = copy; n <= n_small && (c = memchr(c, ',', (size_t) (end - c)));) {
+			*c++ = '\0';
+			if (n < n_small)
+				small[n] = c;
+			n++;
+		}
+		if (n <= n_small) {
+			*ret = small;
+			*ret_n = n;
+			return 0;
+		}
+		/* more fields than small holds: the copy stays in the arena unused */
 	}
 	int r = df_go_csv_fields(spec, csv, err);
 	if (r < 0)
