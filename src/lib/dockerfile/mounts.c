@@ -184,19 +184,23 @@ int df_mount_parse(struct kiln_arena *a, const char *spec, df_expand_fn expand, 
 	int ro_auto = 1;
 	for (size_t i = 0; i < n_fields; i++) {
 		const char *field = fields[i];
-		const char *eq = strchr(field, '=');
-		size_t klen = eq ? (size_t) (eq - field) : strlen(field);
-		/* the lower-cased key: on the stack unless it is too long to be a known one */
+		/* the lower-cased key: on the stack, copied and lowered in the pass that
+		 * finds its end, unless it is too long to be a known one */
 		char kshort[16];
 		cleanup_free char *klong = NULL;
 		char *key = kshort;
-		if (klen >= sizeof(kshort) && !(key = klong = kiln_strndup(field, klen)))
-			return df_oom(err);
-		if (key == kshort) {
-			memcpy(kshort, field, klen);
-			kshort[klen] = '\0';
+		size_t klen = 0;
+		for (char c; klen < sizeof(kshort) - 1 && (c = field[klen]) && c != '='; klen++)
+			kshort[klen] = c >= 'A' && c <= 'Z' ? (char) (c + 32) : c;
+		kshort[klen] = '\0';
+		const char *eq = field[klen] == '=' ? field + klen : NULL;
+		if (field[klen] && !eq) {
+			eq = strchr(field + klen, '=');
+			klen = eq ? (size_t) (eq - field) : strlen(field);
+			if (!(key = klong = kiln_strndup(field, klen)))
+				return df_oom(err);
+			ascii_lower(key);
 		}
-		ascii_lower(key);
 		enum mount_key kind = mount_key_kind(key, klen);
 		if (!eq) {
 			if (!expand)
