@@ -419,6 +419,14 @@ static const unsigned char word_byte[256] = {
 };
 /* clang-format on */
 
+/* unicode.IsSpace: ASCII answered in place, no call for the space between words */
+static inline int rune_is_space(int32_t c)
+{
+	if (c < 0x80)
+		return c == ' ' || (c >= '\t' && c <= '\r');
+	return kiln_unicode_is_space(c);
+}
+
 /* An ASCII byte that df_parse_words copies as it is, outside quotes or inside them. */
 static int plain_byte(int32_t c, int32_t escape, int32_t quote)
 {
@@ -445,7 +453,7 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 		if (phase == IN_SPACES) {
 			if (pos == len)
 				break;
-			if (kiln_unicode_is_space(ch))
+			if (rune_is_space(ch))
 				continue;
 			phase = IN_WORD;
 			/* a word of plain bytes up to white space or the end: copied from s,
@@ -487,7 +495,7 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 			continue;
 		}
 		if (phase == IN_WORD) {
-			if (kiln_unicode_is_space(ch)) {
+			if (rune_is_space(ch)) {
 				phase = IN_SPACES;
 				if (blank_ok || word.len > 0)
 					r = df_textvec_push_copy(out, a, word.buf, word.len);
@@ -573,8 +581,10 @@ static int name_val(const char *keyword, const char *s, size_t len, const struct
 					 q.buf);
 		}
 		size_t klen = (size_t) (eq - wd->str);
-		r = df_textvec_push_copy(out, a, wd->str, klen);
-		/* the value ends the word (an arena string): shared, as is the "=" */
+		/* the word is df_parse_words' arena copy, ours to cut: the key ends
+		 * at a NUL over the '=', the value ends the word (shared, as is "=") */
+		*(char *) eq = '\0';
+		r = df_textvec_push(out, wd->str, klen);
 		if (r >= 0)
 			r = df_textvec_push(out, eq + 1, wd->len - klen - 1);
 		if (r >= 0)
