@@ -94,7 +94,8 @@ static int add_raw_char(struct lexer *lx, struct words *w, int32_t ch)
 
 static int add_char(struct lexer *lx, struct words *w, int32_t ch)
 {
-	if (kiln_unicode_is_space(ch)) {
+	/* unicode.IsSpace, ASCII answered in place */
+	if (ch < 0x80 ? ch == ' ' || (ch >= '\t' && ch <= '\r') : kiln_unicode_is_space(ch)) {
 		if (w->in_word && lx->word.len)
 			return words_flush(lx, w);
 		return 0;
@@ -355,13 +356,27 @@ static int process_possible_heredoc(struct lexer *lx, struct kiln_buf *res)
 }
 
 /*
- * A printable ASCII rune (or DEL) that process_stop_on only appends to the
- * word and the result: no space, quote, '$', '<', escape or stop rune.
+ * A printable ASCII byte (or DEL) that process_stop_on only appends to the
+ * word and the result: no space, quote, '$', '<' or escape. A table, one
+ * load per byte, a row of 16 bytes per line (bytes past 0x7F are 0).
  */
+/* clang-format off */
+static const unsigned char plain_byte[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+/* clang-format on */
+
+/* plain_byte for a rune, and not the stop rune */
 static int is_plain(int32_t ch, int32_t stop)
 {
-	return ch > ' ' && ch < 0x80 && ch != '$' && ch != '<' && ch != '\'' && ch != '"' &&
-	       ch != LEX_ESCAPE && ch != stop;
+	return ch >= 0 && ch < 0x80 && plain_byte[ch] && ch != stop;
 }
 
 /* The text up to stop appended to result (NULL: not built), the words to words_out. */
@@ -408,7 +423,8 @@ static int process_stop_on(struct lexer *lx, int32_t stop, int raw_escapes, stru
 		if (is_plain(ch, stop)) {
 			/* a run of such bytes: what add_char and add_rune do for each, at once */
 			size_t b = lx->pos, e = b + 1;
-			while (e < lx->len && is_plain((unsigned char) lx->s[e], stop))
+			while (e < lx->len && plain_byte[(unsigned char) lx->s[e]] &&
+			       (unsigned char) lx->s[e] != stop)
 				e++;
 			w.in_word = 1;
 			r = kiln_buf_add(&lx->word, lx->s + b, e - b);
