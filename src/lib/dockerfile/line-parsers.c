@@ -598,7 +598,10 @@ static int name_val(const char *keyword, const char *s, size_t len, const struct
 int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape,
 		      struct kiln_arena *a, struct df_textvec *out, struct kiln_error *err)
 {
-	struct df_textvec words = { .arena = a };
+	/* the words on the stack while they fit (the arena list grows from there,
+	 * leaving nothing to free): no arena array per ENV or LABEL */
+	struct kiln_df_text small[8];
+	struct df_textvec words = { .v = small, .alloc = KILN_ARRAY_SIZE(small), .arena = a };
 	int r = df_parse_words(s, len, escape, a, &words);
 	if (r >= 0 && words.n > 0)
 		r = name_val(keyword, s, len, &words, a, out, err);
