@@ -797,6 +797,10 @@ static void test_heredoc_helpers(void)
 		{ "COPY --from=x <<A /a", "A" },
 		{ "RUN <<EOF~ cat\t<<X\v<<Y", "EOF~,X,Y" },
 		{ "RUN x=${a:-<<B} <<C", "C" },
+		/* lines of plain bytes, white space and '<' only */
+		{ "RUN << \t\rA b", "A" },
+		{ "RUN <<<B <<-D c<<E <<\vF <<", "D" },
+		{ "ADD\f<<A<<B\x7f /x", "" },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(lines); i++) {
 		struct kiln_df_heredocs h = { 0 };

@@ -552,6 +552,22 @@ int df_parse_heredoc(const char *word, size_t len, struct kiln_arena *a,
 		fd = fd * 10 + d;
 	}
 
+	/* a delimiter of plain bytes (EOF): the lexer would find it as the one
+	 * word, the same with quotes kept as without */
+	size_t k = 0;
+	while (k < rest_len && plain_byte[(unsigned char) rest[k]])
+		k++;
+	if (k == rest_len) {
+		char *name = kiln_arena_strndup(a, rest, rest_len);
+		if (!name)
+			return kiln_fail(err, KILN_ENOMEM, 0, "%s", kiln_strerror(KILN_ENOMEM));
+		*ret = (struct kiln_df_heredoc){ .name = { name, rest_len },
+						 .fd = fd,
+						 .chomp = chomp,
+						 .expand = 1 };
+		return 1;
+	}
+
 	struct df_textvec words = { 0 }, raw = { 0 };
 	struct lexer lx;
 	int r = lex_words(&lx, rest, rest_len, 0, 0, 0, a, &words);
@@ -582,6 +598,48 @@ int df_parse_heredoc(const char *word, size_t len, struct kiln_arena *a,
 	return r;
 }
 
+static int ascii_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/*
+ * The words of a line of plain bytes, ASCII white space and '<' only, that
+ * hold "<<" (arena copies in out), as lex_words(line, 1, 1, 1) finds them:
+ * no quote, '$' or escape, so a word is its bytes in the line, split at
+ * white space but for the blanks a "<<" takes into its word. 1 when done,
+ * 0 when the line has other bytes (the lexer's), or -KILN_ENOMEM.
+ */
+static int plain_line_openers(const char *s, size_t len, struct kiln_arena *a,
+			      struct df_textvec *out)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!plain_byte[(unsigned char) s[i]] && !ascii_space((unsigned char) s[i]) &&
+		    s[i] != '<')
+			return 0;
+	size_t i = 0;
+	while (i < len) {
+		while (i < len && ascii_space((unsigned char) s[i]))
+			i++;
+		size_t b = i;
+		int opener = 0;
+		while (i < len && !ascii_space((unsigned char) s[i])) {
+			if (s[i] == '<' && i + 1 < len && s[i + 1] == '<') {
+				/* process_possible_heredoc: the blanks after "<<" are the word's */
+				opener = 1;
+				i += 2;
+				while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+					i++;
+				continue;
+			}
+			i++;
+		}
+		if (opener && df_textvec_push_copy(out, a, s + b, i - b) < 0)
+			return -KILN_ENOMEM;
+	}
+	return 1;
+}
+
 int df_heredocs_from_line(const char *line, size_t len, struct kiln_arena *a,
 			  struct kiln_df_heredoc **items, size_t *n, size_t *alloc,
 			  struct kiln_error *err)
@@ -590,7 +648,8 @@ int df_heredocs_from_line(const char *line, size_t len, struct kiln_arena *a,
 	struct lexer lx;
 	/* a lexing error means no words, hence no heredocs, as in BuildKit; a word
 	 * without "<<" is no opener (df_parse_heredoc), so it is not kept */
-	int r = lex_words(&lx, line, len, 1, 1, 1, a, &words);
+	int r = plain_line_openers(line, len, a, &words);
+	r = r == 1 ? 0 : r == 0 ? lex_words(&lx, line, len, 1, 1, 1, a, &words) : r;
 	if (r < 0) {
 		df_textvec_release(&words);
 		return kiln_fail(err, -r, 0, "%s", kiln_strerror(-r));
