@@ -726,6 +726,20 @@ static void test_names(void)
 	df_names_release(&none);
 }
 
+/* An ENV of more words than the parser's first list holds, typed. */
+static void test_many_pairs(void)
+{
+	struct typed t;
+	int r = type_file("FROM x\nENV a=1 b=2 c=3 d=4 e=5 f=6 g=7 h=8 i=9 j=10\n", &t);
+	const struct kiln_df_instr *in = r < 0 ? NULL : &t.m->stages[0].instrs[1];
+	TAP_OK(in && in->u.pairs.n == 10 && !strcmp(in->u.pairs.v[0].key, "a") &&
+		       !strcmp(in->u.pairs.v[0].value, "1") &&
+		       !strcmp(in->u.pairs.v[9].key, "j") &&
+		       !strcmp(in->u.pairs.v[9].value, "10") && !in->u.pairs.v[9].legacy,
+	       "ten ENV pairs: keys cut at the '=', values after it");
+	typed_release(&t);
+}
+
 int main(void)
 {
 	test_from();
@@ -739,5 +753,6 @@ int main(void)
 	test_platforms();
 	test_parse_in();
 	test_names();
+	test_many_pairs();
 	return tap_done();
 }

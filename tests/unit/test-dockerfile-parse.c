@@ -880,15 +880,6 @@ static void test_name_val(void)
 	TAP_STR_EQ(v.len == 3 ? v.items[1].str : NULL, "\"b`\" c\"",
 		   "value keeps quotes and escape");
 	kiln_df_textv_release(&v);
-	/* more words than the parser's first list holds */
-	static const char many[] = "a=1 b=2 c=3 d=4 e=5 f=6 g=7 h=8 i=9 j=10";
-	TAP_INT_EQ(kiln_df_parse_name_val("ENV", many, strlen(many), '\\', &v, NULL), 0,
-		   "ten pairs");
-	TAP_OK(v.len == 30 && !strcmp(v.items[0].str, "a") && !strcmp(v.items[1].str, "1") &&
-		       !strcmp(v.items[27].str, "j") && !strcmp(v.items[28].str, "10") &&
-		       !strcmp(v.items[29].str, "="),
-	       "ten pairs: keys cut at the '=', values and separators");
-	kiln_df_textv_release(&v);
 }
 
 static void test_directive_helpers(void)
