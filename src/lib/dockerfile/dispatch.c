@@ -19,20 +19,6 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* BuildKit args that never reach the environment (nonEnvArgs) */
-static int non_env_arg(const char *k)
-{
-	return !strcmp(k, "BUILDKIT_SBOM_SCAN_CONTEXT") || !strcmp(k, "BUILDKIT_SBOM_SCAN_STAGE");
-}
-
-static int declared(const struct df_state *s, const char *k)
-{
-	for (size_t i = 0; i < s->n_args; i++)
-		if (!strcmp(s->args[i].key, k))
-			return 1;
-	return 0;
-}
-
 /*
  * `k` and `v` live in the model, the AST or the graph's arena, as the list
  * does: not copied. Which names an ARG set is only read for a build's used
@@ -46,39 +32,6 @@ static int set_env(struct df_graph *gr, struct df_state *s, const char *k, const
 		return r;
 	if (df_set_get(&s->arg_env, k) != from_arg && df_set_put(&s->arg_env, k, from_arg) < 0)
 		return df_oom(err);
-	return 0;
-}
-
-int df_report_unmatched(struct df_graph *gr, struct df_state *st, const struct kiln_df_instr *in,
-			const struct kiln_strv *unmatched)
-{
-	if (!unmatched->len || !df_lint_wants(gr->lint, DF_RULE_UNDEFINED_VAR))
-		return 0;
-	size_t n = 0;
-	cleanup_free const char **keys = NULL;
-	for (size_t i = 0; i < unmatched->len; i++) {
-		const char *u = unmatched->items[i];
-		if (!*u || declared(st, u) || non_env_arg(u))
-			continue;
-		/* the names to suggest from, only once a name is reported: most are declared */
-		if (!keys) {
-			n = kiln_shell_envlist_count(st->env);
-			if (!(keys = kiln_calloc(n + 1, sizeof(char *))))
-				return -KILN_ENOMEM;
-			for (size_t j = 0; j < n; j++)
-				keys[j] = kiln_shell_envlist_name(st->env, j);
-		}
-		cleanup_free char *owned = NULL;
-		const char *sug = df_suggest(u, keys, n, 1, &owned);
-		int r = sug ? df_lint_run(gr->lint, DF_RULE_UNDEFINED_VAR, in->node, in->start_line,
-					  in->end_line,
-					  "Usage of undefined variable '$%s' (did you mean $%s?)",
-					  u, sug)
-			    : df_lint_run(gr->lint, DF_RULE_UNDEFINED_VAR, in->node, in->start_line,
-					  in->end_line, "Usage of undefined variable '$%s'", u);
-		if (r < 0)
-			return r;
-	}
 	return 0;
 }
 
@@ -276,7 +229,7 @@ static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 		v[i].value = value ? df_astrdup(gr->a, value) : NULL;
 		if (value && !v[i].value)
 			return df_oom(err);
-		if (value && !non_env_arg(d->key)) {
+		if (value && !df_non_env_arg(d->key)) {
 			int r = set_env(gr, s, d->key, v[i].value, 1, err);
 			if (r < 0)
 				return r;
@@ -310,10 +263,52 @@ static char *scratch_copy(char *small, size_t size, char **heap, const char *s, 
 	return d;
 }
 
+/* a build's record of ports start..end: "port/proto" each */
+static int push_ports(long start, long end, const char *proto, struct kiln_strv *out,
+		      struct kiln_error *err)
+{
+	for (long p = start; p <= end; p++) {
+		cleanup_free char *pp = kiln_asprintf("%ld/%s", p, proto);
+		if (!pp || kiln_strv_push(out, pp) < 0)
+			return df_oom(err);
+	}
+	return 0;
+}
+
+/*
+ * The usual spec, "80" or "8080/tcp": up to five digits naming a port and
+ * maybe a lower-case protocol, which expose_port accepts with no check to
+ * report. 1 with the port and protocol, else 0 (expose_port's to read).
+ */
+static int simple_port(const char *raw, long *port, const char **proto)
+{
+	long v = 0;
+	size_t i = 0;
+	for (; raw[i] >= '0' && raw[i] <= '9'; i++) {
+		if (i == 5)
+			return 0;
+		v = v * 10 + (raw[i] - '0');
+	}
+	if (!i || v > 65535)
+		return 0;
+	const char *pr = raw + i + 1;
+	if (!raw[i])
+		pr = "tcp";
+	else if (raw[i] != '/' || (strcmp(pr, "tcp") && strcmp(pr, "udp") && strcmp(pr, "sctp")))
+		return 0;
+	*port = v;
+	*proto = pr;
+	return 1;
+}
+
 /* one EXPOSE port spec: [ip:][hostport:]port[-end][/proto] */
 static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
 		       struct kiln_error *err)
 {
+	long port;
+	const char *sproto;
+	if (simple_port(raw, &port, &sproto))
+		return x->gr->checks_only ? 0 : push_ports(port, port, sproto, out, err);
 	/* port specs are short: copies on the stack */
 	char dup_small[64], proto_small[16];
 	cleanup_free char *dup_heap = NULL, *proto_heap = NULL;
@@ -408,12 +403,7 @@ static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
 				 cport, host);
 	if (x->gr->checks_only)
 		return 0; /* the ports are a build's record */
-	for (long p = start; p <= end; p++) {
-		cleanup_free char *pp = kiln_asprintf("%ld/%s", p, lproto);
-		if (!pp || kiln_strv_push(out, pp) < 0)
-			return df_oom(err);
-	}
-	return 0;
+	return push_ports(start, end, lproto, out, err);
 }
 
 static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)

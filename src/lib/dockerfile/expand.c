@@ -2,8 +2,12 @@
 /*
  * dispatch's expansion of a word that is not plain: built in the graph's
  * one scratch buffer and copied once into its arena, where a result of its
- * own would be allocated, copied and freed for every word.
+ * own would be allocated, copied and freed for every word; and the
+ * UndefinedVar check of the names an expansion left unmatched.
  */
+#include <string.h>
+
+#include "goconv.h"
 #include "graph-internal.h"
 
 int df_expand_arena(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
@@ -21,4 +25,45 @@ int df_expand_arena(struct df_graph *gr, const struct kiln_shell_lex *lex, const
 		return r;
 	*ret = df_astrdup(gr->a, gr->xbuf.buf);
 	return *ret ? 0 : df_oom(err);
+}
+
+static int declared(const struct df_state *s, const char *k)
+{
+	for (size_t i = 0; i < s->n_args; i++)
+		if (!strcmp(s->args[i].key, k))
+			return 1;
+	return 0;
+}
+
+int df_report_unmatched(struct df_graph *gr, struct df_state *st, const struct kiln_df_instr *in,
+			const struct kiln_strv *unmatched)
+{
+	if (!unmatched->len || !df_lint_wants(gr->lint, DF_RULE_UNDEFINED_VAR))
+		return 0;
+	size_t n = 0;
+	cleanup_free const char **keys = NULL;
+	for (size_t i = 0; i < unmatched->len; i++) {
+		const char *u = unmatched->items[i];
+		if (!*u || declared(st, u) || df_non_env_arg(u))
+			continue;
+		/* the names to suggest from, only once a name is reported: most are declared */
+		if (!keys) {
+			n = kiln_shell_envlist_count(st->env);
+			if (!(keys = kiln_calloc(n + 1, sizeof(char *))))
+				return -KILN_ENOMEM;
+			for (size_t j = 0; j < n; j++)
+				keys[j] = kiln_shell_envlist_name(st->env, j);
+		}
+		cleanup_free char *owned = NULL;
+		const char *sug = df_suggest(u, keys, n, 1, &owned);
+		int r = sug ? df_lint_run(gr->lint, DF_RULE_UNDEFINED_VAR, in->node, in->start_line,
+					  in->end_line,
+					  "Usage of undefined variable '$%s' (did you mean $%s?)",
+					  u, sug)
+			    : df_lint_run(gr->lint, DF_RULE_UNDEFINED_VAR, in->node, in->start_line,
+					  in->end_line, "Usage of undefined variable '$%s'", u);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }

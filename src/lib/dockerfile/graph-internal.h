@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <string.h>
+
 #include "base/buf.h"
 #include "base/strv.h"
 #include "checks-internal.h"
@@ -151,6 +153,12 @@ int df_expand_matched(struct df_graph *gr, const char *word, const struct kiln_s
 /** The same with the graph's lexer and res->words split (ProcessWordsWithMatches). */
 int df_expand_words(struct df_graph *gr, const char *word, const struct kiln_shell_envlist *env,
 		    struct kiln_shell_result *res, struct kiln_error *err);
+
+/* BuildKit args that never reach the environment (nonEnvArgs) */
+static inline int df_non_env_arg(const char *k)
+{
+	return !strcmp(k, "BUILDKIT_SBOM_SCAN_CONTEXT") || !strcmp(k, "BUILDKIT_SBOM_SCAN_STAGE");
+}
 
 /** UndefinedVar for the unmatched names of an expansion (reportUnmatchedVariables). */
 int df_report_unmatched(struct df_graph *gr, struct df_state *st, const struct kiln_df_instr *in,
