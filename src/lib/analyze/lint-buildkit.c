@@ -50,6 +50,9 @@ static size_t path_tag_scan(const char *s, int hub)
 	for (;; i++) {
 		unsigned char k = cls[(unsigned char) s[i]];
 		if (k == C_ALNUM) {
+			/* the rest of the run at once: most of a name is letters and digits */
+			while (cls[(unsigned char) s[i + 1]] == C_ALNUM)
+				i++;
 			st = S_ALNUM;
 		} else if (k == C_DOT && st == S_ALNUM) {
 			st = S_DOT;
@@ -77,11 +80,9 @@ static size_t path_tag_scan(const char *s, int hub)
 	unsigned char k0 = cls[(unsigned char) s[++i]];
 	if (k0 != C_ALNUM && k0 != C_UNDER)
 		return 0;
-	for (;; i++) {
-		unsigned char k = cls[(unsigned char) s[i]];
-		if (k != C_ALNUM && k != C_UNDER && k != C_DOT && k != C_DASH)
-			break;
-	}
+	const unsigned tag_classes = 1u << C_ALNUM | 1u << C_UNDER | 1u << C_DOT | 1u << C_DASH;
+	while (tag_classes >> cls[(unsigned char) s[i]] & 1)
+		i++;
 	return s[i] == '\0' ? i : 0;
 }
 

@@ -687,40 +687,48 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 			return r;
 	}
 	size_t lower = 0, upper = 0, total = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		int majority_lower = lower > upper;
-		/* every keyword in the majority's case: nothing to report */
-		if (pass == 1 && (majority_lower ? lower : upper) == total)
-			break;
-		for (size_t s = 0; s < m->n_stages; s++)
-			for (size_t i = 0; i < m->stages[s].n_instrs; i++) {
-				const struct kiln_df_instr *in = &m->stages[s].instrs[i];
-				int kc = instr_keyword_case(in);
-				if (kc < 0)
-					return kc;
-				int il = kc & 1, iu = kc & 2;
-				if (pass == 0) {
-					total++;
-					if (il)
-						lower++;
-					else if (iu)
-						upper++;
-					continue;
-				}
-				const char *want = NULL;
-				if (majority_lower && !il)
-					want = "lowercase";
-				else if (!majority_lower && !iu)
-					want = "uppercase";
-				if (want &&
-				    df_lint_run(l, DF_RULE_CONSISTENT_INSTRUCTION_CASING, in->node,
-						in->start_line, in->end_line,
-						"Command '%s' should match the case of the command "
-						"majority (%s)",
-						in->keyword, want) < 0)
-					return -KILN_ENOMEM;
+	/* most keywords are the parser's upper-case name: one pointer test each */
+	for (size_t s = 0; s < m->n_stages; s++) {
+		const struct kiln_df_instr *in = m->stages[s].instrs;
+		const struct kiln_df_instr *end = in + m->stages[s].n_instrs;
+		total += m->stages[s].n_instrs;
+		for (; in < end; in++) {
+			if ((int) in->cmd > KILN_DF_UNKNOWN && in->cmd < KILN_DF_CMD_MAX_ &&
+			    in->keyword == df_cmd_upper[in->cmd]) {
+				upper++;
+				continue;
 			}
+			int kc = instr_keyword_case(in);
+			if (kc < 0)
+				return kc;
+			if (kc & 1)
+				lower++;
+			else if (kc & 2)
+				upper++;
+		}
 	}
+	int majority_lower = lower > upper;
+	/* every keyword in the majority's case: nothing to report */
+	if ((majority_lower ? lower : upper) == total)
+		return 0;
+	for (size_t s = 0; s < m->n_stages; s++)
+		for (size_t i = 0; i < m->stages[s].n_instrs; i++) {
+			const struct kiln_df_instr *in = &m->stages[s].instrs[i];
+			int kc = instr_keyword_case(in);
+			if (kc < 0)
+				return kc;
+			const char *want = NULL;
+			if (majority_lower && !(kc & 1))
+				want = "lowercase";
+			else if (!majority_lower && !(kc & 2))
+				want = "uppercase";
+			if (want && df_lint_run(l, DF_RULE_CONSISTENT_INSTRUCTION_CASING, in->node,
+						in->start_line, in->end_line,
+						"Command '%s' should match the case of the "
+						"command majority (%s)",
+						in->keyword, want) < 0)
+				return -KILN_ENOMEM;
+		}
 	return 0;
 }
 

@@ -357,8 +357,13 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 	st->base_raw = f->base;
 	st->platform_raw = f->platform;
 	st->name = f->name;
+	/* the usual unnamed stages' ids, static: no copy in the arena */
+	static const char *const ids[] = { "stage-0", "stage-1", "stage-2", "stage-3",
+					   "stage-4", "stage-5", "stage-6", "stage-7" };
 	if (f->name)
 		st->id = f->name;
+	else if (i < KILN_ARRAY_SIZE(ids))
+		st->id = ids[i];
 	else {
 		/* "stage-%zu", written out: printf costs more than the rest of the line */
 		char buf[32], digits[24];

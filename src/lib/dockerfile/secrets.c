@@ -38,9 +38,6 @@ static int word_is(const char *w, size_t n, const char *token)
 	return i == n;
 }
 
-#define LETTER(c) (1u << ((c) - 'a'))
-
-/* `firsts`: the first letters of the tokens (LETTER bits), to pass over other words at once */
 /* a token and its length: a word shorter than the token cannot fold to it (every token letter
  * takes one byte or more), which passes over most words at once */
 struct df_token {
@@ -50,17 +47,31 @@ struct df_token {
 
 #define TOKEN(s) { s, sizeof(s) - 1 }
 
-static int has_word(const char *key, const struct df_token *tokens, size_t nt, unsigned firsts)
+/* tokens grouped by first letter: the group of a letter, [first, end) (empty: none) */
+struct df_group {
+	unsigned char first, end;
+};
+
+static int has_word(const char *key, const struct df_token *tokens, size_t nt,
+		    const struct df_group groups[26])
 {
 	for (const char *p = key;;) {
-		size_t n = (size_t) (strchrnul(p, '_') - p);
-		/* a token's first letter: ASCII folded, or the start of 'ſ' or the Kelvin sign */
+		size_t n = 0;
+		while (p[n] && p[n] != '_')
+			n++;
+		/* a token's first letter: ASCII folded, or the start of 'ſ' or the Kelvin sign
+		 * (which may fold to any token's: all are tried) */
 		unsigned char c0 = (unsigned char) p[0];
-		char f0 = (char) ((c0 >= 'A' && c0 <= 'Z') ? c0 + 32 : c0);
-		int maybe = c0 >= 0x80 || (f0 >= 'a' && f0 <= 'z' && (firsts & LETTER(f0)));
-		for (size_t t = 0; t < nt && n && maybe; t++)
-			if (n >= tokens[t].len && (f0 == tokens[t].s[0] || c0 >= 0x80) &&
-			    word_is(p, n, tokens[t].s))
+		size_t t = 0, end = 0;
+		if (c0 >= 0x80) {
+			end = nt;
+		} else {
+			unsigned f0 = (c0 >= 'A' && c0 <= 'Z') ? c0 + 32u : c0;
+			if (f0 >= 'a' && f0 <= 'z')
+				t = groups[f0 - 'a'].first, end = groups[f0 - 'a'].end;
+		}
+		for (; t < end; t++)
+			if (n >= tokens[t].len && word_is(p, n, tokens[t].s))
 				return 1;
 		if (!p[n])
 			return 0;
@@ -68,22 +79,30 @@ static int has_word(const char *key, const struct df_token *tokens, size_t nt, u
 	}
 }
 
+#define GROUP(c, first, end) [(c) - 'a'] = { first, end }
+
 int df_check_secret_key(struct df_graph *gr, const char *instr, const char *key,
 			const struct kiln_df_instr *in)
 {
 	static const struct df_token deny[] = {
-		TOKEN("apikey"), TOKEN("auth"),	  TOKEN("credential"), TOKEN("credentials"),
-		TOKEN("key"),	 TOKEN("password"), TOKEN("pword"),	 TOKEN("passwd"),
+		TOKEN("apikey"), TOKEN("auth"),	 TOKEN("credential"), TOKEN("credentials"),
+		TOKEN("key"),	 TOKEN("password"), TOKEN("pword"),	TOKEN("passwd"),
 		TOKEN("secret"), TOKEN("token"),
 	};
+	static const struct df_group deny_groups[26] = {
+		GROUP('a', 0, 2), GROUP('c', 2, 4), GROUP('k', 4, 5),
+		GROUP('p', 5, 8), GROUP('s', 8, 9), GROUP('t', 9, 10),
+	};
 	static const struct df_token allow[] = { TOKEN("public"), TOKEN("file"), TOKEN("version") };
+	static const struct df_group allow_groups[26] = {
+		GROUP('p', 0, 1),
+		GROUP('f', 1, 2),
+		GROUP('v', 2, 3),
+	};
 	if (!df_lint_wants(gr->lint, DF_RULE_SECRETS_USED_IN_ARG_OR_ENV))
 		return 0;
-	static const unsigned deny_firsts =
-		LETTER('a') | LETTER('c') | LETTER('k') | LETTER('p') | LETTER('s') | LETTER('t');
-	static const unsigned allow_firsts = LETTER('p') | LETTER('f') | LETTER('v');
-	if (!has_word(key, deny, KILN_ARRAY_SIZE(deny), deny_firsts) ||
-	    has_word(key, allow, KILN_ARRAY_SIZE(allow), allow_firsts))
+	if (!has_word(key, deny, KILN_ARRAY_SIZE(deny), deny_groups) ||
+	    has_word(key, allow, KILN_ARRAY_SIZE(allow), allow_groups))
 		return 0;
 	struct kiln_buf q = KILN_BUF_INIT;
 	int r = kiln_go_quote(&q, key, strlen(key));
