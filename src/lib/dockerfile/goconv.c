@@ -480,8 +480,44 @@ static int32_t *runes_of(const char *s, size_t *n)
 	return v;
 }
 
+/* 1 and *len when `s` is all ASCII (each byte one rune), else 0 */
+static int ascii_len(const char *s, size_t *len)
+{
+	size_t n = 0;
+	unsigned char hi = 0;
+	for (; s[n]; n++)
+		hi |= (unsigned char) s[n];
+	*len = n;
+	return hi < 0x80;
+}
+
+/* the distance of ASCII strings, byte by byte, with the row of a short `b` on the stack */
+static size_t levenshtein_ascii(const char *a, size_t na, const char *b, size_t nb, size_t *row)
+{
+	for (size_t j = 0; j <= nb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= nb; j++) {
+			size_t cur = row[j];
+			size_t best = prev + (a[i - 1] == b[j - 1] ? 0 : 1);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[nb];
+}
+
 size_t df_levenshtein(const char *a, const char *b)
 {
+	size_t la, lb, srow[64];
+	if (ascii_len(a, &la) && ascii_len(b, &lb) && lb < KILN_ARRAY_SIZE(srow))
+		return levenshtein_ascii(a, la, b, lb, srow);
 	size_t na = 0, nb = 0; /* runes_of() leaves them unset when it fails */
 	cleanup_free int32_t *ra = runes_of(a, &na);
 	cleanup_free int32_t *rb = runes_of(b, &nb);
@@ -530,7 +566,8 @@ const char *df_suggest(const char *val, const char *const *options, size_t n, in
 	if (!v)
 		return NULL;
 	const char *match = NULL;
-	size_t mindist = 3;
+	size_t mindist = 3, vlen, olen;
+	int vascii = ascii_len(v, &vlen);
 	for (size_t i = 0; i < n; i++) {
 		cleanup_free char *lopt = case_sensitive ? NULL : ascii_case(options[i], 0);
 		const char *o = case_sensitive ? options[i] : lopt;
@@ -538,6 +575,10 @@ const char *df_suggest(const char *val, const char *const *options, size_t n, in
 			return NULL;
 		if (strcmp(v, o) == 0)
 			return NULL;
+		/* ASCII lengths that differ by mindist or more: at least that far apart */
+		if (vascii && ascii_len(o, &olen) &&
+		    (olen > vlen ? olen - vlen : vlen - olen) >= mindist)
+			continue;
 		size_t d = df_levenshtein(v, o);
 		if (d < mindist) {
 			match = options[i];
