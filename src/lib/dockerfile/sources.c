@@ -23,8 +23,23 @@ char *df_path_clean(struct df_graph *gr, const char *p)
 
 char *df_path_join(struct df_graph *gr, const char *a, const char *b)
 {
-	cleanup_free char *j = kiln_asprintf("%s/%s", a, b);
-	return j ? df_path_clean(gr, j) : NULL;
+	/* "a/b", on the stack when short (no printf), then cleaned into the arena */
+	size_t la = strlen(a), lb = strlen(b), n;
+	if (kiln_add_size(la, lb, &n) < 0 || kiln_add_size(n, 1, &n) < 0)
+		return NULL;
+	char small[256];
+	cleanup_free char *heap = NULL;
+	char *j = n < sizeof(small) ? small : (heap = kiln_malloc(n + 1));
+	if (!j)
+		return NULL;
+	memcpy(j, a, la);
+	j[la] = '/';
+	memcpy(j + la + 1, b, lb + 1);
+	char *out = kiln_arena_alloc(gr->a, n + 2);
+	if (!out)
+		return NULL;
+	(void) kiln_go_clean(j, n, out);
+	return out;
 }
 
 /* pathRelativeToWorkingDir (NormalizePath with keepSlash) */
@@ -49,17 +64,21 @@ char *df_copy_dest(struct df_graph *gr, const char *workdir, const char *p)
 int df_is_git_source(const char *s)
 {
 	/* every form starts "git", "ssh" or "http": most sources are paths */
-	if (s[0] != 'g' && s[0] != 's' && s[0] != 'h')
+	/* byte by byte: a test stops at the first byte that differs (or the NUL),
+	 * and most "s..." and "g..." paths differ at the second */
+	if (s[0] == 'g')
+		return s[1] == 'i' && s[2] == 't' &&
+		       ((s[3] == ':' && s[4] == '/' && s[5] == '/') ||
+			(s[3] == '@' && strchr(s + 4, ':')));
+	if (s[0] == 's')
+		return s[1] == 's' && s[2] == 'h' && s[3] == ':' && s[4] == '/' && s[5] == '/';
+	if (s[0] != 'h' || s[1] != 't' || s[2] != 't' || s[3] != 'p')
 		return 0;
-	if (!strncmp(s, "git://", 6) || !strncmp(s, "ssh://", 6))
-		return 1;
-	if (!strncmp(s, "git@", 4) && strchr(s, ':'))
-		return 1;
-	if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) {
-		size_t n = strcspn(s, "#?");
-		return n >= 4 && !strncmp(s + n - 4, ".git", 4);
-	}
-	return 0;
+	const char *r = s + 4 + (s[4] == 's');
+	if (r[0] != ':' || r[1] != '/' || r[2] != '/')
+		return 0;
+	size_t n = strcspn(s, "#?");
+	return n >= 4 && !strncmp(s + n - 4, ".git", 4);
 }
 
 int df_is_http_source(const char *s)
