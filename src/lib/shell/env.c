@@ -169,7 +169,18 @@ static void entry_borrow(struct entry *e, const char *name, uint32_t hash, const
 static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, const char *value,
 		 int borrow, int keep, struct kiln_error *err)
 {
-	if (l->nslots == 0 || (l->len + 1) * 2 > l->nslots) {
+	if (l->nslots == 0 && l->a) {
+		/* an arena list's first set: its index and entries in one piece */
+		size_t *slots = kiln_arena_array_uninit(
+			l->a, 1, 16 * sizeof(*slots) + 8 * sizeof(*l->e));
+		if (!slots)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		memset(slots, 0, 16 * sizeof(*slots));
+		l->slots = slots;
+		l->nslots = 16;
+		l->e = (struct entry *)(slots + 16);
+		l->alloc = 8;
+	} else if (l->nslots == 0 || (l->len + 1) * 2 > l->nslots) {
 		if (rehash(l, l->nslots ? l->nslots * 2 : 16) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
@@ -224,8 +235,14 @@ int kiln_shell_envlist_copy_shared_in(struct kiln_arena *a, const struct kiln_sh
 		return r;
 	if (src->len) {
 		/* room for what src had room for: a few more sets do not grow it */
-		l->e = list_alloc(l, src->alloc, sizeof(*l->e));
-		l->slots = list_alloc(l, src->nslots, sizeof(*l->slots));
+		if (a) { /* the index after the entries, in one piece */
+			size_t es = src->alloc * sizeof(*l->e);
+			l->e = kiln_arena_array_uninit(a, 1, es + src->nslots * sizeof(*l->slots));
+			l->slots = l->e ? (size_t *)((char *)l->e + es) : NULL;
+		} else {
+			l->e = list_alloc(l, src->alloc, sizeof(*l->e));
+			l->slots = list_alloc(l, src->nslots, sizeof(*l->slots));
+		}
 		if (!l->e || !l->slots) {
 			kiln_shell_envlist_free(l);
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
