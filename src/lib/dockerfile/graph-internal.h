@@ -75,8 +75,10 @@ struct df_graph {
 	const char **ref_ok;
 	int checks_only;       /* KILN_DF_GRAPH_CHECKS_ONLY: no step records */
 	/* per stage: its FROM image expanded by df_lint_default_args with the
-	 * values df_stage_from would use, taken by it (NULL: none kept) */
+	 * values df_stage_from would use, taken by it (NULL: none kept): the
+	 * names in from_exp, the word in from_word (in the arena; NULL: none) */
 	struct kiln_shell_result *from_exp;
+	const char **from_word;
 	/* df_lint_default_args ran the walk's own buildMetaArgs (no build arg
 	 * names a global ARG: its scope is the walk's), not to be run again */
 	int meta_done;

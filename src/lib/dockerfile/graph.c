@@ -538,7 +538,8 @@ static int resolve(struct df_graph *gr, struct kiln_error *err)
 			struct kiln_df_stage *st = &g->stages[i];
 			if (st->base_kind == KILN_DF_BASE_IMAGE && !checked[i]) {
 				checked[i] = 1;
-				int r = gr->ref_ok[i] && !strcmp(gr->ref_ok[i], st->base)
+				int r = gr->ref_ok[i] && (gr->ref_ok[i] == st->base ||
+							  !strcmp(gr->ref_ok[i], st->base))
 						? 0
 						: df_ref_check(gr, st->base, err);
 				if (r < 0) {

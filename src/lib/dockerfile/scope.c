@@ -225,7 +225,8 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 		args = own;
 	}
 	if (same &&
-	    !(gr->from_exp = kiln_arena_array(gr->a, m->n_stages + 1, sizeof(*gr->from_exp))))
+	    (!(gr->from_exp = kiln_arena_array(gr->a, m->n_stages + 1, sizeof(*gr->from_exp))) ||
+	     !(gr->from_word = kiln_arena_array(gr->a, m->n_stages + 1, sizeof(char *)))))
 		return df_oom(err);
 	int r;
 	for (size_t s = 0; s < m->n_stages; s++) {
@@ -233,23 +234,25 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 		const char *base = from->u.from.base;
 		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
 			KILN_SHELL_RESULT_INIT;
-		/* a plain word is its own expansion (the model outlives the graph) */
+		/* a plain word is its own expansion (the model outlives the graph);
+		 * another is expanded into the arena, where df_stage_from takes it */
+		const char *word = base;
 		int plain = df_word_plain(&gr->lex, base);
-		if (!plain && df_expand(gr, NULL, base, args, &res, &e) < 0) {
+		if (!plain && df_expand_arena(gr, &gr->lex, base, args, &res, &word, &e) < 0) {
 			int oom = e.code == KILN_ENOMEM;
 			kiln_error_release(&e);
 			return oom ? df_oom(err) : 0;
 		}
-		const char *word = plain ? base : res.word;
 		r = df_ref_check(gr, word, &e);
 		int code = e.code;
 		kiln_error_release(&e);
 		if (r < 0 && code == KILN_ENOMEM)
 			return df_oom(err);
-		if (r >= 0 && !(gr->ref_ok[s] = plain ? base : df_astrdup(gr->a, word)))
-			return df_oom(err);
+		if (r >= 0)
+			gr->ref_ok[s] = word;
 		if (!plain && gr->from_exp) {
 			gr->from_exp[s] = res;
+			gr->from_word[s] = word;
 			res = (struct kiln_shell_result) KILN_SHELL_RESULT_INIT;
 		}
 		if (r < 0 &&
@@ -386,9 +389,11 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 		/* its own expansion, no variables: the model outlives the graph */
 		st->base = f->base;
 	} else {
-		if (gr->from_exp && gr->from_exp[i].word) {
+		const char *word = NULL; /* in the arena: none made yet */
+		if (gr->from_word && gr->from_word[i]) {
 			/* df_lint_default_args expanded it with these values */
 			res = gr->from_exp[i];
+			word = gr->from_word[i];
 			gr->from_exp[i] = (struct kiln_shell_result) KILN_SHELL_RESULT_INIT;
 		} else {
 			r = df_expand(gr, NULL, f->base, gr->global, &res, &e);
@@ -402,10 +407,10 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 			df_error_locate(err, gr->file, sl, el);
 			return r;
 		}
-		if (!*res.word)
+		if (!*(word ? word : res.word))
 			return df_fail_at(gr, err, sl, el, "base name (%s) should not be blank",
 					  f->base);
-		if (!(st->base = df_astrdup(gr->a, res.word)) ||
+		if (!(st->base = word ? word : df_astrdup(gr->a, res.word)) ||
 		    (!gr->checks_only && push_matched(gr, &used, &res.matched) < 0))
 			return df_oom(err);
 	}
