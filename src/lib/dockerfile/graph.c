@@ -328,6 +328,13 @@ static int check_cycles(struct df_graph *gr, struct kiln_error *err)
 {
 	struct kiln_df_graph *g = gr->g;
 	size_t n = g->n_stages;
+	/* every edge to an earlier stage (the usual graph): no path comes back, no walk */
+	int backward = 1;
+	for (size_t i = 0; backward && i < n; i++)
+		for (size_t k = 0; k < g->stages[i].n_deps; k++)
+			backward &= g->stages[i].deps[k].stage < i;
+	if (backward)
+		return 0;
 	/* one block: stack and next (words), then the visited and onpath bytes */
 	size_t *stack = kiln_arena_array(gr->a, n + 1, 2 * sizeof(size_t) + 2);
 	if (!stack)
