@@ -17,8 +17,6 @@
 #include "goconv.h"
 #include "graph-internal.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 /*
  * `k` and `v` live in the model, the AST or the graph's arena, as the list
  * does: not copied. Which names an ARG set is only read for a build's used
@@ -919,13 +917,17 @@ int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
 	}
 	s->dispatched = 1;
 	st->dispatched = 1;
-	/* a checks-only walk records no ARG origins (set_env): one lookup for an unset PATH */
-	if (gr->checks_only)
-		r = kiln_shell_envlist_default_borrowed(s->env, "PATH", DEFAULT_PATH, err);
+	/* a checks-only walk records no ARG origins (set_env): one lookup for an unset PATH,
+	 * none for an environment not made yet (graph_setup) or empty, which becomes a copy
+	 * of the defaults' PATH alone (an empty one is left in the arena) */
+	if (gr->checks_only && gr->path_env && !kiln_shell_envlist_count(s->env))
+		r = kiln_shell_envlist_copy_shared_in(gr->a, gr->path_env, &s->env, err);
+	else if (gr->checks_only)
+		r = kiln_shell_envlist_default_borrowed(s->env, "PATH", DF_DEFAULT_PATH, err);
 	else
 		r = kiln_shell_envlist_get(s->env, "PATH")
 			    ? 0
-			    : set_env(gr, s, "PATH", DEFAULT_PATH, 0, err);
+			    : set_env(gr, s, "PATH", DF_DEFAULT_PATH, 0, err);
 	if (r < 0)
 		return r;
 	if (gr->checks_only) {

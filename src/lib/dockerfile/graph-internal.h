@@ -65,6 +65,7 @@ struct df_graph {
 	const struct kiln_shell_envlist *build_args; /* --build-arg, from the defaults */
 	struct kiln_df_graph_defaults *own_defaults; /* made for this graph: no opts->defaults */
 	struct kiln_shell_envlist *global;     /* globalArgs */
+	const struct kiln_shell_envlist *path_env; /* PATH alone, the defaults': a stage's start */
 	struct kiln_strv meta_keys;	       /* ARG names of the global scope */
 	struct df_set consumed;		       /* every ARG name declared and dispatched */
 	struct df_state *states;
@@ -155,6 +156,9 @@ int df_expand_matched(struct df_graph *gr, const char *word, const struct kiln_s
 /** The same with the graph's lexer and res->words split (ProcessWordsWithMatches). */
 int df_expand_words(struct df_graph *gr, const char *word, const struct kiln_shell_envlist *env,
 		    struct kiln_shell_result *res, struct kiln_error *err);
+
+/* the PATH a stage's environment gets when it has none */
+#define DF_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* BuildKit args that never reach the environment (nonEnvArgs) */
 static inline int df_non_env_arg(const char *k)

@@ -786,7 +786,10 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 	gr->states = kiln_arena_array(gr->a, g->n_stages + 1, sizeof(*gr->states));
 	if (!g->stages || !gr->states)
 		return df_oom(err);
-	for (size_t i = 0; i < g->n_stages; i++)
+	/* a checks-only walk without image configs leaves each environment to its
+	 * dispatch (df_dispatch_stage): it starts as its base stage's or the PATH alone */
+	int lazy = gr->checks_only && gr->path_env && !(gr->hooks && gr->hooks->image_config);
+	for (size_t i = 0; !lazy && i < g->n_stages; i++)
 		if ((r = kiln_shell_envlist_new_in(gr->a, &gr->states[i].env, err)) < 0)
 			return r;
 	if (df_names_init(&gr->names, g->n_stages) < 0)

@@ -71,6 +71,7 @@ struct kiln_df_graph_defaults {
 	struct kiln_df_platform build_platform, target_platform;
 	struct kiln_shell_envlist *build_args;
 	struct kiln_shell_envlist *predefined; /* all but TARGETSTAGE (df_default_args) */
+	struct kiln_shell_envlist *path_env;   /* PATH alone: an empty stage environment's */
 };
 
 void kiln_df_graph_defaults_free(struct kiln_df_graph_defaults *d)
@@ -81,6 +82,7 @@ void kiln_df_graph_defaults_free(struct kiln_df_graph_defaults *d)
 	kiln_df_platform_release(&d->target_platform);
 	kiln_shell_envlist_free(d->build_args);
 	kiln_shell_envlist_free(d->predefined);
+	kiln_shell_envlist_free(d->path_env);
 	free(d);
 }
 
@@ -107,7 +109,8 @@ int kiln_df_graph_defaults_new(const struct kiln_df_graph_opts *o,
 			return r;
 	r = set_default_args(d->predefined, d->build_args, &d->build_platform,
 			     &d->target_platform, err);
-	if (r < 0)
+	if (r < 0 || (r = kiln_shell_envlist_new(&d->path_env, err)) < 0 ||
+	    (r = kiln_shell_envlist_set_borrowed(d->path_env, "PATH", DF_DEFAULT_PATH, err)) < 0)
 		return r;
 	*ret = steal_ptr(&d);
 	return 0;
@@ -126,6 +129,7 @@ int df_defaults_use(struct df_graph *gr, const struct kiln_df_graph_defaults *d,
 		return df_oom(err);
 	}
 	gr->build_args = d->build_args;
+	gr->path_env = d->path_env;
 	return kiln_shell_envlist_copy_shared_in(gr->a, d->predefined, &gr->global, err);
 }
 

@@ -229,31 +229,42 @@ int kiln_shell_envlist_copy_shared(const struct kiln_shell_envlist *src,
 int kiln_shell_envlist_copy_shared_in(struct kiln_arena *a, const struct kiln_shell_envlist *src,
 				      struct kiln_shell_envlist **ret, struct kiln_error *err)
 {
+	if (a && src->len) {
+		/* the list, its entries and its index in one arena piece, with room for what
+		 * src had room for (a few more sets do not grow it); an arena list reads no
+		 * entry's shared flag: they are copied as they are */
+		size_t es = src->alloc * sizeof(struct entry);
+		struct kiln_shell_envlist *l = kiln_arena_array_uninit(
+			a, 1, sizeof(*l) + es + src->nslots * sizeof(size_t));
+		if (!l)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		l->e = (struct entry *)(l + 1);
+		l->slots = (size_t *)((char *)l->e + es);
+		memcpy(l->slots, src->slots, src->nslots * sizeof(*l->slots));
+		memcpy(l->e, src->e, src->len * sizeof(*l->e));
+		l->len = src->len;
+		l->alloc = src->alloc;
+		l->nslots = src->nslots;
+		l->a = a;
+		*ret = l;
+		return 0;
+	}
 	struct kiln_shell_envlist *l = NULL;
 	int r = kiln_shell_envlist_new_in(a, &l, err);
 	if (r < 0)
 		return r;
 	if (src->len) {
 		/* room for what src had room for: a few more sets do not grow it */
-		if (a) { /* the index after the entries, in one piece */
-			size_t es = src->alloc * sizeof(*l->e);
-			l->e = kiln_arena_array_uninit(a, 1, es + src->nslots * sizeof(*l->slots));
-			l->slots = l->e ? (size_t *)((char *)l->e + es) : NULL;
-		} else {
-			l->e = list_alloc(l, src->alloc, sizeof(*l->e));
-			l->slots = list_alloc(l, src->nslots, sizeof(*l->slots));
-		}
+		l->e = list_alloc(l, src->alloc, sizeof(*l->e));
+		l->slots = list_alloc(l, src->nslots, sizeof(*l->slots));
 		if (!l->e || !l->slots) {
 			kiln_shell_envlist_free(l);
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		}
 		memcpy(l->slots, src->slots, src->nslots * sizeof(*l->slots));
-		if (a) /* an arena list reads no entry's shared flag: copied as they are */
-			memcpy(l->e, src->e, src->len * sizeof(*l->e));
-		else
-			for (size_t i = 0; i < src->len; i++)
-				l->e[i] = (struct entry){ src->e[i].name, src->e[i].value, 1,
-							  src->e[i].hash };
+		for (size_t i = 0; i < src->len; i++)
+			l->e[i] = (struct entry){ src->e[i].name, src->e[i].value, 1,
+						  src->e[i].hash };
 		l->len = src->len;
 		l->alloc = src->alloc;
 		l->nslots = src->nslots;
