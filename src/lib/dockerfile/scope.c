@@ -33,7 +33,7 @@ int df_env_words(struct df_graph *gr, const struct kiln_shell_envlist *l, struct
 
 /*
  * defaultArgs: the predefined platform args, build args winning, into
- * `global`; TARGETSTAGE, which depends on the graph's target, is df_default_args'.
+ * `global`, then TARGETSTAGE, whose value (the graph's target) df_default_args sets.
  */
 static int set_default_args(struct kiln_shell_envlist *global,
 			    const struct kiln_shell_envlist *build_args,
@@ -64,13 +64,13 @@ static int set_default_args(struct kiln_shell_envlist *global,
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return kiln_shell_envlist_set(global, "TARGETSTAGE", "", err);
 }
 
 struct kiln_df_graph_defaults {
 	struct kiln_df_platform build_platform, target_platform;
 	struct kiln_shell_envlist *build_args;
-	struct kiln_shell_envlist *predefined; /* all but TARGETSTAGE (df_default_args) */
+	struct kiln_shell_envlist *predefined; /* TARGETSTAGE last, its value df_default_args' */
 	struct kiln_shell_envlist *path_env;   /* PATH alone: an empty stage environment's */
 };
 
@@ -135,10 +135,13 @@ int df_defaults_use(struct df_graph *gr, const struct kiln_df_graph_defaults *d,
 
 int df_default_args(struct df_graph *gr, const char *target, struct kiln_error *err)
 {
-	/* the rest is in gr->global already (df_defaults_use); TARGETSTAGE comes
-	 * after them, as in BuildKit's list */
+	/* gr->global is the predefined args copied (df_defaults_use), TARGETSTAGE
+	 * last, after them as in BuildKit's list: its value, set in place */
 	const char *ov = kiln_shell_envlist_get(gr->build_args, "TARGETSTAGE");
 	/* the build args and the target outlive the walk, whose arena holds gr->global */
+	size_t last = kiln_shell_envlist_count(gr->global) - 1;
+	if (kiln_shell_envlist_set_value_at(gr->global, last, ov ? ov : target) == 0)
+		return 0;
 	return kiln_shell_envlist_set_borrowed(gr->global, "TARGETSTAGE", ov ? ov : target, err);
 }
 

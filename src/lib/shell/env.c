@@ -285,6 +285,14 @@ int kiln_shell_envlist_set_borrowed(struct kiln_shell_envlist *l, const char *na
 	return set_n(l, name, strlen(name), value, 1, 0, err);
 }
 
+int kiln_shell_envlist_set_value_at(struct kiln_shell_envlist *l, size_t i, const char *value)
+{
+	if (!l || i >= l->len)
+		return -1;
+	l->e[i].value = (char *)value;
+	return 0;
+}
+
 int kiln_shell_envlist_default_borrowed(struct kiln_shell_envlist *l, const char *name,
 					const char *value, struct kiln_error *err)
 {

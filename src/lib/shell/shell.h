@@ -112,6 +112,13 @@ int kiln_shell_envlist_set(struct kiln_shell_envlist *l, const char *name, const
 int kiln_shell_envlist_set_borrowed(struct kiln_shell_envlist *l, const char *name,
 				    const char *value, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+/**
+ * The value of the i-th name (in first-set order) replaced by `value`,
+ * borrowed as kiln_shell_envlist_set_borrowed() borrows it, without a
+ * lookup; for a list in an arena or a shared copy (whose entries own
+ * nothing). 0, or -1 when there is no i-th name.
+ */
+int kiln_shell_envlist_set_value_at(struct kiln_shell_envlist *l, size_t i, const char *value);
 /** kiln_shell_envlist_set_borrowed() unless `name` is set: one lookup, not two. */
 int kiln_shell_envlist_default_borrowed(struct kiln_shell_envlist *l, const char *name,
 					const char *value, struct kiln_error *err)
