@@ -55,9 +55,10 @@ struct df_group {
 static int has_word(const char *key, const struct df_token *tokens, size_t nt,
 		    const struct df_group groups[26])
 {
+	static const unsigned char word_end[256] = { [0] = 1, ['_'] = 1 };
 	for (const char *p = key;;) {
 		size_t n = 0;
-		while (p[n] && p[n] != '_')
+		while (!word_end[(unsigned char) p[n]])
 			n++;
 		/* a token's first letter: ASCII folded, or the start of 'ſ' or the Kelvin sign
 		 * (which may fold to any token's: all are tried) */

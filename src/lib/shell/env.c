@@ -335,8 +335,20 @@ static int envlist_lookup(void *userdata, const char *name, const char **ret_val
 	return 1;
 }
 
+static int envlist_lookup_n(void *userdata, const char *name, size_t len, const char **ret_value)
+{
+	const struct kiln_shell_envlist *l = userdata;
+	if (!l || l->nslots == 0)
+		return 0;
+	size_t s = *find_slot(l, name, len, hash_name(name, len));
+	if (!s)
+		return 0;
+	*ret_value = l->e[s - 1].value;
+	return 1;
+}
+
 struct kiln_shell_env kiln_shell_envlist_env(const struct kiln_shell_envlist *l)
 {
-	struct kiln_shell_env env = { envlist_lookup, (void *)l };
+	struct kiln_shell_env env = { envlist_lookup, (void *)l, envlist_lookup_n };
 	return env;
 }

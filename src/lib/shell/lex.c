@@ -200,19 +200,24 @@ static int getenv_span(struct sw *sw, size_t off, size_t len, const char **ret_v
 	const char *value = NULL;
 	int set = 0;
 
-	const char *name = sw->name_small;
-	if (len < sizeof(sw->name_small)) {
-		memcpy(sw->name_small, sw->src + off, len);
-		sw->name_small[len] = '\0';
+	if (sw->env && sw->env->lookup_n) {
+		/* the name looked up where it is: no copy to terminate it */
+		set = sw->env->lookup_n(sw->env->userdata, sw->src + off, len, &value) > 0;
 	} else {
-		kiln_buf_reset(&sw->name);
-		int r = kiln_buf_add(&sw->name, sw->src + off, len);
-		if (r < 0)
-			return buf_fail(sw, r);
-		name = sw->name.buf;
+		const char *name = sw->name_small;
+		if (len < sizeof(sw->name_small)) {
+			memcpy(sw->name_small, sw->src + off, len);
+			sw->name_small[len] = '\0';
+		} else {
+			kiln_buf_reset(&sw->name);
+			int r = kiln_buf_add(&sw->name, sw->src + off, len);
+			if (r < 0)
+				return buf_fail(sw, r);
+			name = sw->name.buf;
+		}
+		if (sw->env && sw->env->lookup)
+			set = sw->env->lookup(sw->env->userdata, name, &value) > 0;
 	}
-	if (sw->env && sw->env->lookup)
-		set = sw->env->lookup(sw->env->userdata, name, &value) > 0;
 	if (!set || !value)
 		value = "";
 	if (sw->nrefs == sw->arefs) {

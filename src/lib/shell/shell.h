@@ -61,6 +61,8 @@ struct kiln_shell_lex {
 struct kiln_shell_env {
 	int (*lookup)(void *userdata, const char *name, const char **ret_value);
 	void *userdata;
+	/* optional: lookup of the `len` bytes at `name` (not NUL-terminated), no copy */
+	int (*lookup_n)(void *userdata, const char *name, size_t len, const char **ret_value);
 };
 
 /**
