@@ -6,6 +6,7 @@
  */
 #include "checks.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,14 +139,22 @@ struct kiln_df_lint {
 	size_t n, alloc;
 	size_t *seen; /* open addressing over w: index + 1, 0 = empty */
 	size_t seen_cap;
-	/* the first table, for the few warnings most files have: no allocation */
-	size_t seen_small[32];
-	/* rules that reported, in the order they first did, for error=true */
-	unsigned char called[DF_RULE_MAX_];
 	size_t n_called;
 	uint32_t called_mask;
 	const char *file;
+	/* last, zeroed only when used (lint_init): the first table, for the few
+	 * warnings most files have (no allocation), and the rules that reported,
+	 * in the order they first did, for error=true (n_called of them) */
+	size_t seen_small[32];
+	unsigned char called[DF_RULE_MAX_];
 };
+
+/* an empty lint: all but the scratch arrays at its end zeroed (most files use neither) */
+static void lint_init(struct kiln_df_lint *l, const char *file)
+{
+	memset(l, 0, offsetof(struct kiln_df_lint, seen_small));
+	l->file = file;
+}
 _Static_assert(DF_RULE_MAX_ <= 32, "called_mask holds a bit per rule");
 
 static size_t trim_left(const char *s, size_t n)
@@ -368,6 +377,8 @@ static int seen_grow(struct kiln_df_lint *l)
 	size_t *n = l->seen_cap ? kiln_calloc(cap, sizeof(*n)) : l->seen_small;
 	if (!n)
 		return -KILN_ENOMEM;
+	if (!l->seen_cap)
+		memset(l->seen_small, 0, sizeof(l->seen_small));
 	if (l->seen != l->seen_small)
 		free(l->seen);
 	l->seen = n;
@@ -646,7 +657,9 @@ static int parse_checks(void *ud, const struct kiln_df_node *node, const struct 
 /* validateStageNames and validateCommandCasing */
 static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 {
-	cleanup(df_names_release) struct df_names seen = { 0 };
+	/* no initializer: df_names_init sets what a table reads, df_names_release reads slots */
+	cleanup(df_names_release) struct df_names seen;
+	seen.slots = NULL;
 	int r;
 	/* most files name no stage: no table for the names then */
 	int named = 0;
@@ -887,7 +900,8 @@ int kiln_df_check_ast_into(const struct kiln_df_ast *ast, const struct kiln_df_c
 	static const struct kiln_df_check_opts defaults = { 0 };
 	const struct kiln_df_check_opts *o = opts ? opts : &defaults;
 	*res = (struct kiln_df_check_result){ 0 };
-	struct kiln_df_lint l = { .file = ast->filename.str };
+	struct kiln_df_lint l;
+	lint_init(&l, ast->filename.str);
 	int r = run_checks(ast, o, &l, res);
 	/* most files have no configuration: no calls to release empty lists */
 	if (l.cfg.skip.items || l.cfg.experimental.items)

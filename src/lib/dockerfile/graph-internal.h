@@ -69,8 +69,7 @@ struct df_graph {
 	struct kiln_strv meta_keys;	       /* ARG names of the global scope */
 	struct df_set consumed;		       /* every ARG name declared and dispatched */
 	struct df_state *states;
-	struct df_names names; /* stage names (lower-cased) -> stage indexes */
-	size_t n_named;	       /* names added to it so far */
+	size_t n_named; /* names added to `names` so far */
 	/* per stage: a base reference the reference_check hook accepted while
 	 * checking default ARG values (the same string is not checked twice) */
 	const char **ref_ok;
@@ -89,6 +88,10 @@ struct df_graph {
 	struct kiln_df_ast **trigger_asts;
 	size_t n_trigger_asts;
 	struct kiln_df_model *trigger_model;
+
+	/* stage names (lower-cased) -> stage indexes; last, with its inline table
+	 * not zeroed up front (df_graph_new_in): df_names_init sets what it reads */
+	struct df_names names;
 };
 
 /**

@@ -9,6 +9,7 @@
  *   checked and ONBUILD triggers of the bases replayed (as long as they add
  *   dependencies) -> the stages dispatched in order -> the schedule.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -939,14 +940,15 @@ int df_graph_new_in(const struct kiln_df_model *model, struct kiln_arena *in,
 	g->model = model;
 	if (model->n_stages == 0)
 		return kiln_fail(err, KILN_EPARSE, 0, "dockerfile contains no stages to build");
-	struct df_graph gr = {
-		.g = g,
-		.opts = opts ? opts : &defaults,
-		.a = a,
-		.xbuf = KILN_BUF_INIT,
-		.file = model->ast && model->ast->filename.str ? model->ast->filename.str
-							       : "Dockerfile",
-	};
+	/* zeroed but the names' inline table (df_names_init sets what it reads) */
+	struct df_graph gr;
+	memset(&gr, 0, offsetof(struct df_graph, names));
+	gr.names.slots = NULL; /* all gr_release reads of a table not made */
+	gr.g = g;
+	gr.opts = opts ? opts : &defaults;
+	gr.a = a;
+	gr.xbuf = (struct kiln_buf) KILN_BUF_INIT;
+	gr.file = model->ast && model->ast->filename.str ? model->ast->filename.str : "Dockerfile";
 	gr.hooks = gr.opts->hooks;
 	gr.lint = gr.opts->lint;
 	gr.checks_only = !!(gr.opts->flags & KILN_DF_GRAPH_CHECKS_ONLY);
