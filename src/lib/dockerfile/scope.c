@@ -165,19 +165,16 @@ int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_
 			if (!bv && d->value && df_word_plain(&gr->lex, d->value)) {
 				value = d->value;
 			} else if (!bv && d->value) {
-				r = df_expand(gr, NULL, d->value, args, &res, err);
+				r = df_expand_arena(gr, &gr->lex, d->value, args, &res, &value,
+						    err);
 				if (r < 0) {
 					df_error_locate(err, gr->file, in->start_line,
 							in->end_line);
 					return r;
 				}
-				value = res.word;
 			}
-			/* `args` is in the walk's arena: borrow all but the expansion freed here */
-			if (value && (r = value == res.word
-						  ? kiln_shell_envlist_set(args, d->key, value, err)
-						  : kiln_shell_envlist_set_borrowed(
-							    args, d->key, value, err)) < 0)
+			/* `args` is in the walk's arena, as the expansion is: borrowed */
+			if (value && (r = kiln_shell_envlist_set_borrowed(args, d->key, value, err)) < 0)
 				return r;
 			if (declared && kiln_strv_find(declared, d->key) < 0 &&
 			    kiln_strv_push(declared, d->key) < 0)
