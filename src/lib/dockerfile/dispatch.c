@@ -100,12 +100,12 @@ xword_expand(struct xctx *x, const struct kiln_shell_lex *lex, const char *word,
 static inline int xword(struct xctx *x, const char *word, const char **ret,
 			struct kiln_error *err)
 {
-	const struct kiln_shell_lex *lex = x->raw ? &raw_lex : &x->gr->lex;
-	if (!*word || df_word_plain(lex, word)) { /* "" expands to "" */
-		*ret = word;
+	/* raw_lex's escape is '\\': its table */
+	if (!*word || df_word_plain_in(x->raw ? df_special_backslash : x->gr->plain, word)) {
+		*ret = word; /* "" expands to "" */
 		return 0;
 	}
-	return xword_expand(x, lex, word, ret, err);
+	return xword_expand(x, x->raw ? &raw_lex : &x->gr->lex, word, ret, err);
 }
 
 /* Expand an instruction's word in place (its storage is the model's, the AST's or the arena's). */
@@ -412,11 +412,11 @@ static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_e
 	 * nothing can fail before the ports are read, so they are read as they are */
 	const char *const *list = out->u.words.v;
 	size_t n = out->u.words.n, plain = 0;
-	while (plain < n && df_word_plain(&x->gr->lex, list[plain]))
+	while (plain < n && df_word_plain_in(x->gr->plain, list[plain]))
 		plain++;
 	for (size_t i = 0; plain < n && i < n; i++) {
 		const char *w = out->u.words.v[i];
-		if (df_word_plain(&x->gr->lex, w)) { /* one word, itself */
+		if (df_word_plain_in(x->gr->plain, w)) { /* one word, itself */
 			if (kiln_strv_push(&words, w) < 0)
 				return df_oom(err);
 			continue;

@@ -61,6 +61,7 @@ struct df_graph {
 	struct kiln_arena *a;
 	const char *file;
 	struct kiln_shell_lex lex;
+	const unsigned char *plain; /* df_plain_table(lex.escape) */
 
 	const struct kiln_shell_envlist *build_args; /* --build-arg, from the defaults */
 	struct kiln_df_graph_defaults *own_defaults; /* made for this graph: no opts->defaults */
@@ -101,13 +102,16 @@ struct df_graph {
  * 0 under an escape character other than '\\' and '`' (the lexer decides).
  */
 extern const unsigned char df_special_backslash[256], df_special_backtick[256];
-/* inline: called for nearly every word of every instruction */
-static inline int df_word_plain(const struct kiln_shell_lex *lex, const char *word)
+/* df_word_plain's table for an escape character: NULL for one the lexer must judge */
+static inline const unsigned char *df_plain_table(char escape)
 {
-	unsigned char esc = (unsigned char) (lex->escape ? lex->escape : '\\');
-	const unsigned char *t = esc == '\\' ? df_special_backslash
-				 : esc == '`'  ? df_special_backtick
-					       : NULL;
+	unsigned char esc = (unsigned char) (escape ? escape : '\\');
+	return esc == '\\' ? df_special_backslash : esc == '`' ? df_special_backtick : NULL;
+}
+
+/* df_word_plain with the table chosen (df_plain_table): inline, for nearly every word */
+static inline int df_word_plain_in(const unsigned char *t, const char *word)
+{
 	if (!t || !*word)
 		return 0; /* another escape character: let the lexer decide */
 	const unsigned char *p = (const unsigned char *) word;
@@ -128,6 +132,11 @@ static inline int df_word_plain(const struct kiln_shell_lex *lex, const char *wo
 		p += 4;
 	}
 	return *p == '\0';
+}
+
+static inline int df_word_plain(const struct kiln_shell_lex *lex, const char *word)
+{
+	return df_word_plain_in(df_plain_table(lex->escape), word);
 }
 
 /**

@@ -226,7 +226,7 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 	if (in->cmd == KILN_DF_COPY && in->u.copy.from && *in->u.copy.from) {
 		const char *from = in->u.copy.from;
 		int r;
-		if (!df_word_plain(&gr->lex, from)) {
+		if (!df_word_plain_in(gr->plain, from)) {
 			cleanup(kiln_shell_result_release) struct kiln_shell_result res =
 				KILN_SHELL_RESULT_INIT;
 			r = df_expand(gr, NULL, from, NULL, &res, err);
@@ -953,6 +953,7 @@ int df_graph_new_in(const struct kiln_df_model *model, struct kiln_arena *in,
 	gr.lint = gr.opts->lint;
 	gr.checks_only = !!(gr.opts->flags & KILN_DF_GRAPH_CHECKS_ONLY);
 	gr.lex.escape = model->ast ? (char) model->ast->escape : '\\';
+	gr.plain = df_plain_table(gr.lex.escape);
 	int r = graph_setup(&gr, err);
 	if (r >= 0)
 		r = graph_walk(&gr, err);

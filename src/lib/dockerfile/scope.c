@@ -162,7 +162,7 @@ int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_
 			const char *value = bv;
 			int r;
 			/* a plain word is its own expansion (the model outlives the walk) */
-			if (!bv && d->value && df_word_plain(&gr->lex, d->value)) {
+			if (!bv && d->value && df_word_plain_in(gr->plain, d->value)) {
 				value = d->value;
 			} else if (!bv && d->value) {
 				r = df_expand_arena(gr, &gr->lex, d->value, args, &res, &value,
@@ -174,7 +174,8 @@ int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_
 				}
 			}
 			/* `args` is in the walk's arena, as the expansion is: borrowed */
-			if (value && (r = kiln_shell_envlist_set_borrowed(args, d->key, value, err)) < 0)
+			if (value &&
+			    (r = kiln_shell_envlist_set_borrowed(args, d->key, value, err)) < 0)
 				return r;
 			if (declared && kiln_strv_find(declared, d->key) < 0 &&
 			    kiln_strv_push(declared, d->key) < 0)
@@ -241,7 +242,7 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 		/* a plain word is its own expansion (the model outlives the graph);
 		 * another is expanded into the arena, where df_stage_from takes it */
 		const char *word = base;
-		int plain = df_word_plain(&gr->lex, base);
+		int plain = df_word_plain_in(gr->plain, base);
 		if (!plain && df_expand_arena(gr, &gr->lex, base, args, &res, &word, &e) < 0) {
 			int oom = e.code == KILN_ENOMEM;
 			kiln_error_release(&e);
@@ -389,7 +390,7 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 	struct kiln_error e = KILN_ERROR_INIT;
 	int r = 0;
 	/* df_lint_default_args kept a valid plain base as itself: no second scan */
-	if ((gr->ref_ok && gr->ref_ok[i] == f->base) || df_word_plain(&gr->lex, f->base)) {
+	if ((gr->ref_ok && gr->ref_ok[i] == f->base) || df_word_plain_in(gr->plain, f->base)) {
 		/* its own expansion, no variables: the model outlives the graph */
 		st->base = f->base;
 	} else {
