@@ -654,18 +654,20 @@ static int parse_checks(void *ud, const struct kiln_df_node *node, const struct 
 	return parse_checks_run(ud, node, in);
 }
 
-/* validateStageNames and validateCommandCasing */
-static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
+/*
+ * validateStageNames and validateCommandCasing. `seen` (slots NULL, cap 0) becomes
+ * the table of the stage names, in stage order, when a stage is named: the walk's too.
+ */
+static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m,
+			struct df_names *seen_out)
 {
-	/* no initializer: df_names_init sets what a table reads, df_names_release reads slots */
-	cleanup(df_names_release) struct df_names seen;
-	seen.slots = NULL;
+	struct df_names *seen = seen_out;
 	int r;
 	/* most files name no stage: no table for the names then */
 	int named = 0;
 	for (size_t s = 0; s < m->n_stages && !named; s++)
 		named = m->stages[s].from->u.from.name != NULL;
-	if (named && df_names_init(&seen, m->n_stages) < 0)
+	if (named && df_names_init(seen, m->n_stages) < 0)
 		return -KILN_ENOMEM;
 	for (size_t s = 0; named && s < m->n_stages; s++) {
 		const struct kiln_df_instr *from = m->stages[s].from;
@@ -675,7 +677,7 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m)
 		/* "context" or "scratch": a strcmp only for a name that starts like one */
 		int is_reserved = (name[0] == 'c' && !strcmp(name, "context")) ||
 				  (name[0] == 's' && !strcmp(name, "scratch"));
-		int dup = df_names_add(&seen, name, s) >= 0;
+		int dup = df_names_add(seen, name, s) >= 0;
 		if (!is_reserved && !dup)
 			continue; /* nothing to report: no quoted name needed */
 		struct kiln_buf q = KILN_BUF_INIT;
@@ -849,7 +851,11 @@ static int run_checks(const struct kiln_df_ast *ast, const struct kiln_df_check_
 		kiln_error_release(&e);
 		return r;
 	}
-	if ((r = stage_checks(l, m)) < 0)
+	/* no initializer: df_names_init sets what a table reads, df_names_release reads slots */
+	cleanup(df_names_release) struct df_names names;
+	names.slots = NULL;
+	names.cap = 0; /* a table of no name (df_names_find finds none) when no stage is named */
+	if ((r = stage_checks(l, m, &names)) < 0)
 		return r;
 
 	struct kiln_df_graph_opts go = {
@@ -867,7 +873,7 @@ static int run_checks(const struct kiln_df_ast *ast, const struct kiln_df_check_
 		go.flags |= KILN_DF_GRAPH_ALL_STAGES;
 	cleanup(kiln_df_graph_freep) struct kiln_df_graph *g = NULL;
 	/* the graph in the model's arena: one arena made and freed per file, not two */
-	r = df_graph_new_in(m, df_model_arena(m), &go, &g, &e);
+	r = df_graph_new_in(m, df_model_arena(m), &names, &go, &g, &e);
 	if (r < 0) {
 		if (r != -KILN_ENOMEM)
 			r = set_error(res, &e, NULL, 0);

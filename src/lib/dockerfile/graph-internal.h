@@ -90,9 +90,12 @@ struct df_graph {
 	size_t n_trigger_asts;
 	struct kiln_df_model *trigger_model;
 
-	/* stage names (lower-cased) -> stage indexes; last, with its inline table
-	 * not zeroed up front (df_graph_new_in): df_names_init sets what it reads */
-	struct df_names names;
+	/* stage names (lower-cased) -> stage indexes: the caller's table of the
+	 * model's names (df_graph_new_in) or own_names, made as stages are read */
+	const struct df_names *names;
+	/* last, with its inline table not zeroed up front (df_graph_new_in):
+	 * df_names_init sets what it reads */
+	struct df_names own_names;
 };
 
 /**
@@ -142,10 +145,12 @@ static inline int df_word_plain(const struct kiln_shell_lex *lex, const char *wo
 /**
  * kiln_df_graph_new, the graph allocated from `in` (NULL: its own arena):
  * kiln_df_graph_free then leaves `in`, which must outlive the graph, as it is.
+ * `names`, when not NULL, is a table of every stage's name added in stage
+ * order (an empty one, cap 0, when no stage is named), which outlives the walk.
  */
 int df_graph_new_in(const struct kiln_df_model *model, struct kiln_arena *in,
-		    const struct kiln_df_graph_opts *opts, struct kiln_df_graph **ret,
-		    struct kiln_error *err);
+		    const struct df_names *names, const struct kiln_df_graph_opts *opts,
+		    struct kiln_df_graph **ret, struct kiln_error *err);
 
 /**
  * Expand one word with the given variables (BuildKit's ProcessWordWithMatches):

@@ -148,13 +148,13 @@ static long find_stage(struct df_graph *gr, const char *name)
 	while (!stop[*p]) /* a byte to lower-case or the end: one table test, not three */
 		p++;
 	if (!*p)
-		return df_names_find(&gr->names, name);
+		return df_names_find(gr->names, name);
 	struct kiln_buf b = KILN_BUF_INIT;
 	if (kiln_go_to_lower(&b, name, strlen(name)) < 0) {
 		kiln_buf_release(&b);
 		return -2;
 	}
-	long found = df_names_find(&gr->names, b.buf);
+	long found = df_names_find(gr->names, b.buf);
 	kiln_buf_release(&b);
 	return found;
 }
@@ -750,7 +750,7 @@ static void gr_release(struct df_graph *gr)
 	kiln_strv_release(&gr->meta_keys);
 	kiln_buf_release(&gr->xbuf);
 	df_set_release(&gr->consumed);
-	df_names_release(&gr->names);
+	df_names_release(&gr->own_names);
 	/* the environments and ARG lists live in the arena; most stages have no SHELL or trigger */
 	for (size_t i = 0; gr->states && i < gr->g->n_stages; i++) {
 		struct df_state *s = &gr->states[i];
@@ -793,8 +793,11 @@ static int graph_setup(struct df_graph *gr, struct kiln_error *err)
 	for (size_t i = 0; !lazy && i < g->n_stages; i++)
 		if ((r = kiln_shell_envlist_new_in(gr->a, &gr->states[i].env, err)) < 0)
 			return r;
-	if (df_names_init(&gr->names, g->n_stages) < 0)
-		return df_oom(err);
+	if (!gr->names) {
+		if (df_names_init(&gr->own_names, g->n_stages) < 0)
+			return df_oom(err);
+		gr->names = &gr->own_names;
+	}
 	if (!(gr->ref_ok = kiln_arena_array(gr->a, g->n_stages + 1, sizeof(char *))))
 		return df_oom(err);
 	return 0;
@@ -846,7 +849,14 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 		if (st->base_kind == KILN_DF_BASE_IMAGE &&
 		    add_image(gr, i, KILN_DF_EDGE_FROM, st->base, st->start_line) < 0)
 			return df_oom(err);
-		long dup = st->name ? (gr->n_named++, df_names_add(&gr->names, st->name, i)) : -1;
+		/* the caller's table has every name: an earlier stage of this one's is
+		 * looked up there, when a duplicate is an error */
+		long dup = -1;
+		if (st->name && gr->names == &gr->own_names)
+			dup = df_names_add(&gr->own_names, st->name, i);
+		else if (st->name && !(o->flags & KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES))
+			dup = df_names_find_before(gr->names, st->name, i);
+		gr->n_named += st->name != NULL;
 		/* the first duplicate fails, so the stage it repeats is the first of its name */
 		if (dup >= 0 && !(o->flags & KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES))
 			return df_fail_at(gr, err, st->start_line, st->model->from->end_line,
@@ -923,8 +933,8 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 }
 
 int df_graph_new_in(const struct kiln_df_model *model, struct kiln_arena *in,
-		    const struct kiln_df_graph_opts *opts, struct kiln_df_graph **ret,
-		    struct kiln_error *err)
+		    const struct df_names *names, const struct kiln_df_graph_opts *opts,
+		    struct kiln_df_graph **ret, struct kiln_error *err)
 {
 	static const struct kiln_df_graph_opts defaults = { 0 };
 	/* the graph lives in its own arena (one allocation fewer, freed with it) or in `in` */
@@ -942,8 +952,9 @@ int df_graph_new_in(const struct kiln_df_model *model, struct kiln_arena *in,
 		return kiln_fail(err, KILN_EPARSE, 0, "dockerfile contains no stages to build");
 	/* zeroed but the names' inline table (df_names_init sets what it reads) */
 	struct df_graph gr;
-	memset(&gr, 0, offsetof(struct df_graph, names));
-	gr.names.slots = NULL; /* all gr_release reads of a table not made */
+	memset(&gr, 0, offsetof(struct df_graph, own_names));
+	gr.own_names.slots = NULL; /* all gr_release reads of a table not made */
+	gr.names = names;
 	gr.g = g;
 	gr.opts = opts ? opts : &defaults;
 	gr.a = a;
@@ -976,5 +987,5 @@ int df_graph_new_in(const struct kiln_df_model *model, struct kiln_arena *in,
 int kiln_df_graph_new(const struct kiln_df_model *model, const struct kiln_df_graph_opts *opts,
 		      struct kiln_df_graph **ret, struct kiln_error *err)
 {
-	return df_graph_new_in(model, NULL, opts, ret, err);
+	return df_graph_new_in(model, NULL, NULL, opts, ret, err);
 }
