@@ -646,8 +646,12 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 		if (m->type == KILN_DF_MOUNT_SECRET || m->type == KILN_DF_MOUNT_SSH)
 			continue;
 		const char *t = m->target ? m->target : "";
-		char *target = t[0] == '/' ? df_path_clean(gr, t)
-					   : df_path_join(gr, s->workdir ? s->workdir : "/", t);
+		/* an absolute target already clean is its own Clean: no copy */
+		const char *target;
+		if (t[0] != '/')
+			target = df_path_join(gr, s->workdir ? s->workdir : "/", t);
+		else
+			target = path_is_clean(t) ? t : df_path_clean(gr, t);
 		if (!target)
 			return df_oom(err);
 		if (!strcmp(target, "/"))
