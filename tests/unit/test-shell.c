@@ -626,6 +626,27 @@ static void test_envlist_arena(void)
 	kiln_arena_free(a);
 }
 
+static void test_envlist_in_place(void)
+{
+	struct kiln_arena *a = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
+	struct kiln_shell_envlist *l = NULL;
+	if (!a || kiln_shell_envlist_new_in(a, &l, NULL) < 0 ||
+	    kiln_shell_envlist_set_borrowed(l, "A", "1", NULL) < 0 ||
+	    kiln_shell_envlist_set_borrowed(l, "B", "2", NULL) < 0)
+		abort();
+	TAP_INT_EQ(kiln_shell_envlist_set_value_at(l, 1, "two"), 0, "value_at: in range");
+	TAP_STR_EQ(kiln_shell_envlist_get(l, "B"), "two", "value_at: the new value");
+	TAP_STR_EQ(kiln_shell_envlist_name(l, 1), "B", "value_at: name and place kept");
+	TAP_INT_EQ(kiln_shell_envlist_set_value_at(l, 2, "x"), -1, "value_at: out of range");
+	/* an envlist environment looks a name up by its bytes, no NUL after them */
+	struct kiln_shell_env env = kiln_shell_envlist_env(l);
+	const char *v = NULL;
+	TAP_OK(env.lookup_n && env.lookup_n(env.userdata, "AB", 1, &v) == 1 && !strcmp(v, "1"),
+	       "lookup_n: a prefix of the bytes");
+	TAP_OK(env.lookup_n(env.userdata, "AB", 2, &v) == 0, "lookup_n: no such name");
+	kiln_arena_free(a);
+}
+
 int main(void)
 {
 	test_words();
@@ -636,6 +657,7 @@ int main(void)
 	test_pattern_regex();
 	test_envlist();
 	test_envlist_arena();
+	test_envlist_in_place();
 	test_no_words();
 	test_scratch();
 	test_name_runs();
