@@ -920,7 +920,12 @@ int kiln_df_check_ast_into(const struct kiln_df_ast *ast, const struct kiln_df_c
 		kiln_df_check_result_release(res);
 		return df_oom(err);
 	}
-	if (res->n_warnings > 1)
+	/* most lists are in order already, with no two alike: any sort leaves those as they are */
+	size_t sorted = 1;
+	while (sorted < res->n_warnings &&
+	       cmp_warning(&res->warnings[sorted - 1], &res->warnings[sorted]) < 0)
+		sorted++;
+	if (sorted < res->n_warnings)
 		qsort(res->warnings, res->n_warnings, sizeof(*res->warnings), cmp_warning);
 	return 0;
 }
