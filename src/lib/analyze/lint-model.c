@@ -453,7 +453,9 @@ static int build_run(struct lint_file *f, struct lint_instr *in, struct kiln_err
 		return lint_sh_parse_argv(argv, n->n_args, &in->sh, err);
 	}
 	const char *cmdline = n->n_args ? lint_text(&n->args[0]) : "";
-	int r = lint_sh_parse(cmdline, strlen(cmdline), &in->sh, err);
+	/* lint_text() measured it: the AST's text has no NUL byte, "" has none either */
+	size_t cmdline_len = n->n_args && cmdline == n->args[0].str ? n->args[0].len : 0;
+	int r = lint_sh_parse_clean(cmdline, cmdline_len, &in->sh, err);
 	if (r < 0)
 		return r;
 	const struct kiln_df_heredoc *hd = n->heredocs;
@@ -484,12 +486,14 @@ static int build_run(struct lint_file *f, struct lint_instr *in, struct kiln_err
 		kiln_buf_release(&body);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
-	r = lint_sh_parse(body.buf, body.len, &in->sh, err);
+	int clean = strlen(body.buf) == body.len;
+	r = clean ? lint_sh_parse_clean(body.buf, body.len, &in->sh, err)
+		  : lint_sh_parse(body.buf, body.len, &in->sh, err);
 	if (r < 0) {
 		kiln_buf_release(&body);
 		return r;
 	}
-	if (strlen(body.buf) != body.len) {
+	if (!clean) {
 		kiln_buf_release(&body);
 		return 0;
 	}

@@ -11,13 +11,17 @@
 #define LINT_SH_NAME_IS(name, n, lit) \
 	((n) == sizeof(lit) - 1 && memcmp((name), (lit), sizeof(lit) - 1) == 0)
 
+/* The bytes of a shell name, [A-Za-z0-9_]: a table, not isalnum() (the same in the C and
+ * C.UTF-8 locales the CLI sets: no byte past ASCII is a letter there). 2: also a first byte. */
+extern const unsigned char lint_sh_name_byte[256];
+
 /* NAME=VALUE or NAME+=VALUE: an assignment, not a command's name */
 static inline int lint_sh_is_assignment(const char *w)
 {
-	if (!(isalpha((unsigned char)*w) || *w == '_'))
+	if (lint_sh_name_byte[(unsigned char)*w] != 2)
 		return 0;
-	const char *q = w;
-	while (isalnum((unsigned char)*q) || *q == '_')
+	const unsigned char *q = (const unsigned char *)w + 1;
+	while (lint_sh_name_byte[*q])
 		q++;
 	if (*q == '+')
 		q++;

@@ -2,6 +2,7 @@
 #include "lint-sh.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -55,11 +56,14 @@ struct parser {
 	int redirect_pending;
 	int heredoc_pending; /* 1: <<, 2: <<- */
 	int nomem;
+	/* the text holds no NUL byte: a word's length in wbuf is its strlen() */
+	int clean;
+	size_t w0_len; /* strlen() of the current command's first word */
 };
 
 
 static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth,
-		      int wrapped);
+		      int wrapped, int clean);
 
 /* strcmp() == 0, first bytes first: every word is tested against many keywords */
 static inline int str_eq(const char *a, const char *b)
@@ -77,7 +81,7 @@ static struct kiln_arena *script_arena(struct lint_sh_script *s)
 	return s->arena;
 }
 static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, size_t opt_end,
-			int in_pipe, int wrapped, int depth);
+			int in_pipe, int wrapped, int depth, size_t arg0_len);
 
 /* The index of the first "--" argument, or argc: for commands not read word by word. */
 static size_t find_opt_end(char **argv, size_t argc)
@@ -174,7 +178,7 @@ static void sub_parse(struct parser *p, const char *s, size_t len)
 {
 	if (p->depth + 1 >= LINT_SH_MAX_DEPTH)
 		return;
-	if (parse_text(p->out, s, len, p->depth + 1, 1) < 0)
+	if (parse_text(p->out, s, len, p->depth + 1, 1, p->clean) < 0)
 		p->nomem = 1;
 }
 
@@ -337,28 +341,31 @@ static unsigned read_word(struct parser *p)
 	return fl;
 }
 
-static int is_reserved_noop(const char *w)
+/* w[0..n) (its strlen) is if, then, else, elif, fi, do, done, while, until, !, {, } or time */
+static int is_reserved_noop(const char *w, size_t n)
 {
-	/* the first bytes of the words below: most commands begin otherwise */
-	static const unsigned char first[256] = { ['i'] = 1, ['t'] = 1, ['e'] = 1, ['f'] = 1,
-						  ['d'] = 1, ['w'] = 1, ['u'] = 1, ['!'] = 1,
-						  ['{'] = 1, ['}'] = 1 };
-	if (!first[(unsigned char)w[0]])
+	switch (n) {
+	case 1:
+		return w[0] == '!' || w[0] == '{' || w[0] == '}';
+	case 2:
+		return LINT_SH_NAME_IS(w, n, "if") || LINT_SH_NAME_IS(w, n, "fi") ||
+		       LINT_SH_NAME_IS(w, n, "do");
+	case 4:
+		return LINT_SH_NAME_IS(w, n, "then") || LINT_SH_NAME_IS(w, n, "else") ||
+		       LINT_SH_NAME_IS(w, n, "elif") || LINT_SH_NAME_IS(w, n, "done") ||
+		       LINT_SH_NAME_IS(w, n, "time");
+	case 5:
+		return LINT_SH_NAME_IS(w, n, "while") || LINT_SH_NAME_IS(w, n, "until");
+	default:
 		return 0;
-	static const char *const words[] = { "if", "then", "else", "elif", "fi",   "do",
-					     "done", "while", "until", "!",    "{",    "}",
-					     "time", NULL };
-	for (size_t i = 0; words[i]; i++)
-		if (str_eq(w, words[i]))
-			return 1;
-	return 0;
+	}
 }
 
 /* What a word read at a command's position is to the parser. */
 enum word_role { WORD_DROP, WORD_HEREDOC_DELIM, WORD_ARG };
 
-/* Updates the parser state the word implies and says whether it is kept. */
-static enum word_role word_role(struct parser *p, const char *w, unsigned fl)
+/* Updates the parser state the word w (n: its strlen) implies and says whether it is kept. */
+static enum word_role word_role(struct parser *p, const char *w, size_t n, unsigned fl)
 {
 	if (p->redirect_pending) {
 		p->redirect_pending = 0;
@@ -372,25 +379,25 @@ static enum word_role word_role(struct parser *p, const char *w, unsigned fl)
 		return r;
 	}
 	if (p->skip_header) {
-		if (str_eq(w, "do"))
+		if (LINT_SH_NAME_IS(w, n, "do"))
 			p->skip_header = 0;
 		return WORD_DROP;
 	}
 	if (p->n_case) {
 		int st = p->case_state[p->n_case - 1];
 		if (st == CASE_HEADER) {
-			if (str_eq(w, "in"))
+			if (LINT_SH_NAME_IS(w, n, "in"))
 				p->case_state[p->n_case - 1] = CASE_PATTERN;
 			return WORD_DROP;
 		}
 		if (st == CASE_PATTERN) {
-			if (str_eq(w, "esac"))
+			if (LINT_SH_NAME_IS(w, n, "esac"))
 				p->n_case--;
 			return WORD_DROP;
 		}
 	}
 	if (p->test_skip) {
-		if (str_eq(w, "]]"))
+		if (LINT_SH_NAME_IS(w, n, "]]"))
 			p->test_skip = 0;
 		return WORD_DROP;
 	}
@@ -399,27 +406,27 @@ static enum word_role word_role(struct parser *p, const char *w, unsigned fl)
 		return WORD_DROP;
 	}
 	if (p->n_words == 0 && !(fl & LINT_SH_QUOTED)) {
-		if (is_reserved_noop(w))
+		if (is_reserved_noop(w, n))
 			return WORD_DROP;
-		if (str_eq(w, "for") || str_eq(w, "select")) {
+		if (LINT_SH_NAME_IS(w, n, "for") || LINT_SH_NAME_IS(w, n, "select")) {
 			p->skip_header = 1;
 			return WORD_DROP;
 		}
-		if (str_eq(w, "case")) {
+		if (LINT_SH_NAME_IS(w, n, "case")) {
 			if (p->n_case < MAX_CASE)
 				p->case_state[p->n_case++] = CASE_HEADER;
 			return WORD_DROP;
 		}
-		if (str_eq(w, "esac")) {
+		if (LINT_SH_NAME_IS(w, n, "esac")) {
 			if (p->n_case)
 				p->n_case--;
 			return WORD_DROP;
 		}
-		if (str_eq(w, "[[")) {
+		if (LINT_SH_NAME_IS(w, n, "[[")) {
 			p->test_skip = 1;
 			return WORD_DROP;
 		}
-		if (str_eq(w, "function")) {
+		if (LINT_SH_NAME_IS(w, n, "function")) {
 			p->func_pending = 1;
 			return WORD_DROP;
 		}
@@ -465,7 +472,9 @@ static void handle_word(struct parser *p, char *w, size_t wlen, unsigned fl, int
 		}
 		w[wlen] = '\0'; /* the byte after the word's text */
 	}
-	enum word_role role = word_role(p, w, fl);
+	/* the words of a text with a NUL byte are measured: strcmp()'s notion of equal */
+	size_t n = in_buf && !p->clean ? strlen(w) : wlen;
+	enum word_role role = word_role(p, w, n, fl);
 	if (role == WORD_DROP)
 		return;
 	if (role == WORD_ARG && words_room(p) < 0) {
@@ -483,6 +492,8 @@ static void handle_word(struct parser *p, char *w, size_t wlen, unsigned fl, int
 		return;
 	}
 	note_opt_end(p, own);
+	if (!p->n_words)
+		p->w0_len = n;
 	p->wflags[p->n_words] = fl;
 	p->words[p->n_words++] = own;
 }
@@ -518,7 +529,7 @@ static void end_command(struct parser *p, enum sep sep)
 	wf[argc] = 0;
 	size_t opt_end = p->opt_end ? p->opt_end : argc;
 	p->opt_end = 0;
-	add_command(p, argv, wf, argc, opt_end, in_pipe, p->wrapped, p->depth);
+	add_command(p, argv, wf, argc, opt_end, in_pipe, p->wrapped, p->depth, p->w0_len);
 }
 
 /* Skip here-document bodies that start after the newline at p->i. */
@@ -728,7 +739,8 @@ static void run_parser(struct parser *p)
 	end_command(p, SEP_END);
 }
 
-static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth, int wrapped)
+static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth, int wrapped,
+		      int clean)
 {
 	/* outside the parser struct, which is zeroed: these are written before being read */
 	char *words_stack[STACK_WORDS];
@@ -741,7 +753,7 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 			    .words = words_stack, .wflags = wflags_stack,
 			    .words_stack = words_stack, .wflags_stack = wflags_stack,
 			    .hd_delim = hd_delim, .hd_len = hd_len, .hd_strip = hd_strip,
-			    .case_state = case_state };
+			    .case_state = case_state, .clean = clean };
 	if (!p.arena)
 		return -KILN_ENOMEM;
 	p.wcap = len + 1;
@@ -792,7 +804,11 @@ static void look_inside(struct parser *p, const char *name, size_t nlen, char **
 			if (is_c && i + 1 < argc) {
 				if (pipefail && !p->out->has_pipe)
 					p->out->sets_pipefail = 1;
+				/* a C string: no NUL in it */
+				int clean = p->clean;
+				p->clean = 1;
 				sub_parse(p, argv[i + 1], strlen(argv[i + 1]));
+				p->clean = clean;
 				return;
 			}
 		}
@@ -811,11 +827,12 @@ static void look_inside(struct parser *p, const char *name, size_t nlen, char **
 		return;
 	}
 	memcpy(av, argv + k, n * sizeof(*av));
-	add_command(p, av, wf, n, find_opt_end(av, n), in_pipe, 1, depth + 1);
+	add_command(p, av, wf, n, find_opt_end(av, n), in_pipe, 1, depth + 1, SIZE_MAX);
 }
 
+/* arg0_len: strlen(argv[0]) when known, else SIZE_MAX */
 static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, size_t opt_end,
-			int in_pipe, int wrapped, int depth)
+			int in_pipe, int wrapped, int depth, size_t arg0_len)
 {
 	struct lint_sh_script *out = p->out;
 	if (out->n >= LINT_SH_MAX_COMMANDS)
@@ -837,10 +854,12 @@ static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc
 	struct lint_sh_cmd *c = &out->cmds[out->n++];
 	*c = (struct lint_sh_cmd){ .argv = argv, .wflags = wf, .argc = argc, .in_pipe = in_pipe,
 				   .wrapped = wrapped, .depth = depth, .opt_end = opt_end };
-	/* the basename (strrchr is a vector scan), and its length for lint_sh_is() */
-	const char *sl = strrchr(argv[0], '/');
+	/* the basename and its length for lint_sh_is(): argv[0]'s length is mostly known */
+	if (arg0_len == SIZE_MAX)
+		arg0_len = strlen(argv[0]);
+	const char *sl = memrchr(argv[0], '/', arg0_len);
 	c->name = sl ? sl + 1 : argv[0];
-	c->name_len = strlen(c->name);
+	c->name_len = arg0_len - (size_t)(c->name - argv[0]);
 	if (LINT_SH_NAME_IS(c->name, c->name_len, "set") && !out->has_pipe) {
 		for (size_t i = 1; i + 1 < argc; i++)
 			if (argv[i][0] == '-' && argv[i][1] != '-' && strchr(argv[i], 'o') &&
@@ -851,9 +870,19 @@ static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc
 	look_inside(p, c->name, c->name_len, argv, argc, in_pipe, depth);
 }
 
+int lint_sh_parse_clean(const char *text, size_t len, struct lint_sh_script *ret,
+			struct kiln_error *err)
+{
+	if (parse_text(ret, text, len, 0, 0, 1) < 0) {
+		lint_sh_script_release(ret);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	return 0;
+}
+
 int lint_sh_parse(const char *text, size_t len, struct lint_sh_script *ret, struct kiln_error *err)
 {
-	if (parse_text(ret, text, len, 0, 0) < 0) {
+	if (parse_text(ret, text, len, 0, 0, !memchr(text, 0, len)) < 0) {
 		lint_sh_script_release(ret);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
@@ -868,14 +897,19 @@ int lint_sh_parse_argv(const char *const *argv, size_t argc, struct lint_sh_scri
 	struct parser p = { .out = ret, .arena = script_arena(ret) };
 	char **av = p.arena ? kiln_arena_array(p.arena, argc + 1, sizeof(*av)) : NULL;
 	unsigned *wf = p.arena ? kiln_arena_array(p.arena, argc + 1, sizeof(*wf)) : NULL;
-	for (size_t i = 0; av && wf && i < argc; i++)
-		if (!(av[i] = kiln_arena_strndup_packed(p.arena, argv[i], strlen(argv[i]))))
+	size_t arg0_len = 0;
+	for (size_t i = 0; av && wf && i < argc; i++) {
+		size_t n = strlen(argv[i]);
+		if (!i)
+			arg0_len = n;
+		if (!(av[i] = kiln_arena_strndup_packed(p.arena, argv[i], n)))
 			av = NULL;
+	}
 	if (!av || !wf) {
 		lint_sh_script_release(ret);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
-	add_command(&p, av, wf, argc, find_opt_end(av, argc), 0, 0, 0);
+	add_command(&p, av, wf, argc, find_opt_end(av, argc), 0, 0, 0, arg0_len);
 	if (p.nomem) {
 		lint_sh_script_release(ret);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");

@@ -58,6 +58,9 @@ struct lint_sh_script {
 /** Parse text[0..len), appending to ret. 0 or -KILN_ENOMEM (ret is left empty then). */
 int lint_sh_parse(const char *text, size_t len, struct lint_sh_script *ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+/** lint_sh_parse() of a text known to hold no NUL byte (an AST text, a C string). */
+int lint_sh_parse_clean(const char *text, size_t len, struct lint_sh_script *ret,
+			struct kiln_error *err) __attribute__((warn_unused_result));
 /** Parse an exec-form argument vector as one command (sh -c is looked through). */
 int lint_sh_parse_argv(const char *const *argv, size_t argc, struct lint_sh_script *ret,
 		       struct kiln_error *err) __attribute__((warn_unused_result));
