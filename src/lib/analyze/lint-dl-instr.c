@@ -298,8 +298,15 @@ struct secret_word {
 };
 #define SECRET_WORD(w) { w, sizeof(w) - 1 }
 
-/* hadolint's list of known secret names and suspicious parts (DL3064). */
-static int secret_name(const char *name)
+/* tolower() of the C and C.UTF-8 locales (the CLI's): no byte past ASCII is a letter */
+static inline unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
+/* hadolint's list of known secret names and suspicious parts (DL3064) in name[0..len)
+ * (its strlen). */
+static int secret_name(const char *name, size_t len)
 {
 	static const struct secret_word known[] = {
 		SECRET_WORD("ACCESS_TOKEN"),       SECRET_WORD("APPLICATION_KEY"),
@@ -322,41 +329,40 @@ static int secret_name(const char *name)
 		SECRET_WORD("private"), SECRET_WORD("secret"),     SECRET_WORD("token"),
 		SECRET_WORD("username"),
 	};
-	static const unsigned char part_first[256] = { ['a'] = 1, ['c'] = 1, ['p'] = 1,
-						       ['s'] = 1, ['t'] = 1, ['u'] = 1 };
-	/* the first letters of known[] (lower case): most names begin otherwise */
-	static const unsigned char known_first[256] = {
-		['a'] = 1, ['c'] = 1, ['d'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
-		['n'] = 1, ['o'] = 1, ['p'] = 1, ['s'] = 1, ['v'] = 1,
+	/* the parts (bit k: parts[k]) that begin with a byte, either case */
+	static const unsigned char part_bits[256] = {
+		['a'] = 1 << 0, ['A'] = 1 << 0, ['c'] = 1 << 1, ['C'] = 1 << 1,
+		['p'] = 3 << 2, ['P'] = 3 << 2, ['s'] = 1 << 4, ['S'] = 1 << 4,
+		['t'] = 1 << 5, ['T'] = 1 << 5, ['u'] = 1 << 6, ['U'] = 1 << 6,
 	};
-	size_t len = strlen(name);
+	/* 1 + the index in known[] (sorted) of the first name that begins with a (lower-case)
+	 * byte; 0: none does, as for most names */
+	static const unsigned char known_start[256] = {
+		['a'] = 1, ['c'] = 7, ['d'] = 12, ['f'] = 16, ['g'] = 17, ['h'] = 19,
+		['n'] = 20, ['o'] = 22, ['p'] = 25, ['s'] = 26, ['v'] = 28,
+	};
 	int first = tolower((unsigned char)name[0]);
-	/* known[] is sorted and begins with upper-case letters: the names that begin with
-	 * first are found by halves; strcasecmp() finds equal only names of one length */
-	size_t lo = 0, hi = known_first[(unsigned char)first] ? KILN_ARRAY_SIZE(known) : 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if ((known[mid].s[0] | 0x20) < first)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo; i < KILN_ARRAY_SIZE(known) && (known[i].s[0] | 0x20) == first; i++)
+	/* strcasecmp() finds equal only names of one length */
+	size_t k0 = known_start[(unsigned char)first];
+	for (size_t i = k0 - 1; k0 && i < KILN_ARRAY_SIZE(known) && (known[i].s[0] | 0x20) == first;
+	     i++)
 		if (known[i].n == len && strcasecmp(name, known[i].s) == 0)
 			return 1;
-	char low[256];
-	size_t n = len < sizeof(low) ? len : sizeof(low) - 1;
-	for (size_t i = 0; i < n; i++)
-		low[i] = (char)tolower((unsigned char)name[i]);
-	/* a part anywhere in low[0..n): each position is compared with the parts that
-	 * begin with its byte, one pass instead of a strstr per part */
+	/* a part anywhere in the first 255 bytes, in any case: each position is compared,
+	 * lower-casing as it goes, with the parts that begin with its byte (no copy) */
+	const unsigned char *u = (const unsigned char *)name;
+	size_t n = len < 256 ? len : 255;
 	for (size_t i = 0; i < n; i++) {
-		if (!part_first[(unsigned char)low[i]])
-			continue;
-		for (size_t k = 0; k < KILN_ARRAY_SIZE(parts); k++)
-			if (parts[k].s[0] == low[i] && parts[k].n <= n - i &&
-			    memcmp(low + i, parts[k].s, parts[k].n) == 0)
+		for (unsigned bits = part_bits[u[i]]; bits; bits &= bits - 1) {
+			const struct secret_word *pw = &parts[__builtin_ctz(bits)];
+			if (pw->n > n - i)
+				continue;
+			size_t k = 1;
+			while (k < pw->n && ascii_lower(u[i + k]) == (unsigned char)pw->s[k])
+				k++;
+			if (k == pw->n)
 				return 1;
+		}
 	}
 	return 0;
 }
@@ -368,7 +374,7 @@ static void dl3064(struct lint_file *f, size_t i)
 	if (in->cmd == KILN_DF_ENV) {
 		for (size_t k = 0; 3 * k < n->n_args; k++) {
 			const char *key = lint_text(&n->args[3 * k]);
-			if (secret_name(key))
+			if (secret_name(key, key == n->args[3 * k].str ? n->args[3 * k].len : 0))
 				lint_emit(f, "DL3064", (int)i, in->line,
 					  "ENV %s looks like a secret: its value stays in the image", key);
 		}
@@ -377,12 +383,12 @@ static void dl3064(struct lint_file *f, size_t i)
 	for (size_t a = 0; a < n->n_args; a++) {
 		const char *w = lint_text(&n->args[a]);
 		char name[256];
-		size_t len = strcspn(w, "=");
+		size_t len = (size_t)(strchrnul(w, '=') - w);
 		if (len >= sizeof(name))
 			len = sizeof(name) - 1;
 		memcpy(name, w, len);
 		name[len] = 0;
-		if (secret_name(name))
+		if (secret_name(name, len))
 			lint_emit(f, "DL3064", (int)i, in->line,
 				  "ARG %s looks like a secret: build arguments stay in the image history", name);
 	}
