@@ -109,8 +109,14 @@ static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsi
 	size_t guess = 0;
 	for (size_t r = 0; r < n; r++)
 		guess += reps[r]->n_findings;
-	if (guess && guess < ((size_t)1 << 20) && kiln_buf_grow(out, guess * 192) < 0) {
-		/* nothing lost: the lines grow it themselves */
+	if (guess && guess < ((size_t)1 << 20)) {
+		/* an empty buffer too small for them is let go, not grown: realloc() would copy
+		 * its old block, which holds nothing */
+		if (!out->len && out->alloc && out->alloc <= guess * 192)
+			kiln_buf_release(out);
+		if (kiln_buf_grow(out, guess * 192) < 0) {
+			/* nothing lost: the lines grow it themselves */
+		}
 	}
 	for (size_t r = 0; r < n; r++) {
 		const char *file = reps[r]->file;
