@@ -772,19 +772,23 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 /* ---- what a finished command implies ---- */
 
 /*
- * The first bytes of the names look_inside() knows (the shells, su, runuser
- * and the wrappers): a command that begins otherwise, as most do, has
- * nothing inside.
+ * The names look_inside() knows (the shells, su, runuser and the wrappers of
+ * lint-sh-wrap.c), by first byte: bit k set when one of k bytes begins with it. A command
+ * whose name no bit matches, as most, has nothing inside.
  */
-static const unsigned char inside_first[256] = {
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['i'] = 1,
-	['k'] = 1, ['m'] = 1, ['n'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['x'] = 1, ['z'] = 1,
+static const unsigned short inside_lens[256] = {
+	['a'] = 1 << 3, ['b'] = 1 << 4 | 1 << 7, ['c'] = 1 << 6 | 1 << 7, ['d'] = 1 << 4,
+	['e'] = 1 << 3 | 1 << 4 | 1 << 9, ['f'] = 1 << 5, ['g'] = 1 << 4, ['i'] = 1 << 6,
+	['k'] = 1 << 3, ['m'] = 1 << 4, ['n'] = 1 << 4 | 1 << 5, ['r'] = 1 << 7,
+	['s'] = 1 << 2 | 1 << 4 | 1 << 6 | 1 << 7, ['t'] = 1 << 4 | 1 << 7, ['x'] = 1 << 5,
+	['z'] = 1 << 3,
 };
 
 static void look_inside(struct parser *p, const char *name, size_t nlen, char **argv, size_t argc,
 			int in_pipe, int depth)
 {
-	if (depth + 1 >= LINT_SH_MAX_DEPTH || !inside_first[(unsigned char)name[0]])
+	if (depth + 1 >= LINT_SH_MAX_DEPTH || nlen >= 16 ||
+	    !(inside_lens[(unsigned char)name[0]] >> nlen & 1))
 		return;
 	int shell = lint_sh_is_shell_name(name, nlen);
 	int runuser = LINT_SH_NAME_IS(name, nlen, "runuser");
