@@ -298,12 +298,6 @@ struct secret_word {
 };
 #define SECRET_WORD(w) { w, sizeof(w) - 1 }
 
-/* tolower() of the C and C.UTF-8 locales (the CLI's): no byte past ASCII is a letter */
-static inline unsigned char ascii_lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
-}
-
 /* hadolint's list of known secret names and suspicious parts (DL3064) in name[0..len)
  * (its strlen). */
 static int secret_name(const char *name, size_t len)
@@ -358,7 +352,7 @@ static int secret_name(const char *name, size_t len)
 			if (pw->n > n - i)
 				continue;
 			size_t k = 1;
-			while (k < pw->n && ascii_lower(u[i + k]) == (unsigned char)pw->s[k])
+			while (k < pw->n && lint_ascii_lower(u[i + k]) == (unsigned char)pw->s[k])
 				k++;
 			if (k == pw->n)
 				return 1;

@@ -337,6 +337,13 @@ int lint_str_has_any_suffix(const char *s, const char *const *suffixes);
  */
 int lint_str_has_any_ext(const char *s, const char *const *exts);
 /* strcmp() == 0 with the first bytes compared first, for scans of name lists */
+/* tolower() of the C and C.UTF-8 locales the CLI runs in (no byte past ASCII is a letter
+ * there), with no call to find the locale's table */
+static inline unsigned char lint_ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
 static inline int lint_str_eq(const char *a, const char *b)
 {
 	return a[0] == b[0] && strcmp(a, b) == 0;

@@ -697,23 +697,23 @@ static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 		const struct kiln_lint_rule_info *ri = r->ri;
 		enum kiln_lint_family fam = family_of(r->rule, ri);
 		struct kiln_lint_finding *fi = &rep->findings[k];
-		/* written whole (the array is not zeroed), the fingerprint "" until made */
-		*fi = (struct kiln_lint_finding){
-			.rule = r->rule, /* f->strings', which the report takes over */
-			.message = r->message,
-			/* a longer one is measured again */
-			.message_len = r->message_len <= UINT32_MAX ? (uint32_t)r->message_len : 0,
-			.hint_len = ri ? ri->hint_len : 0,
-			.rule_len = ri ? ri->code_len : 0,
-			.family = fam,
-			.severity = r->sev,
-			.line = r->line,
-			.col = r->col,
-			.end_line = r->end_line,
-			.hint = ri ? ri->hint : NULL,
-			.url = fam == KILN_LINT_SHELLCHECK ? "https://www.shellcheck.net/wiki/"
-			       : ri ? ri->url : NULL,
-		};
+		/* each member written (the array is not zeroed), the fingerprint "" until made:
+		 * a compound literal would zero its 65 bytes, which only strlen() reads */
+		fi->rule = r->rule; /* f->strings', which the report takes over */
+		fi->family = fam;
+		fi->severity = r->sev;
+		fi->line = r->line;
+		fi->col = r->col;
+		fi->end_line = r->end_line;
+		/* a longer one is measured again */
+		fi->message_len = r->message_len <= UINT32_MAX ? (uint32_t)r->message_len : 0;
+		fi->message = r->message;
+		fi->hint = ri ? ri->hint : NULL;
+		fi->url = fam == KILN_LINT_SHELLCHECK ? "https://www.shellcheck.net/wiki/"
+			  : ri ? ri->url : NULL;
+		fi->fingerprint[0] = '\0';
+		fi->hint_len = ri ? ri->hint_len : 0;
+		fi->rule_len = ri ? ri->code_len : 0;
 		if (h)
 			fingerprint(f, h, fi, r, r->occ);
 	}

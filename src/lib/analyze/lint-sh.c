@@ -523,8 +523,11 @@ static void end_command(struct parser *p, enum sep sep)
 		return;
 	}
 	unsigned *wf = (unsigned *)(argv + argc + 1);
-	memcpy(argv, p->words, argc * sizeof(*argv));
-	memcpy(wf, p->wflags, argc * sizeof(*wf));
+	/* a handful of words: one loop, not two memcpy() calls */
+	for (size_t i = 0; i < argc; i++) {
+		argv[i] = p->words[i];
+		wf[i] = p->wflags[i];
+	}
 	argv[argc] = NULL;
 	wf[argc] = 0;
 	size_t opt_end = p->opt_end ? p->opt_end : argc;
