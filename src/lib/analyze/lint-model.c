@@ -578,6 +578,12 @@ static void push_deps(const struct lint_file *f, size_t s, int *stack, size_t *s
  */
 static int mark_needed(struct lint_file *f)
 {
+	/* one stage (most files): it is the final one, and all it could read (its base,
+	 * COPY --from, RUN --mount=from=) are stages before it, of which there are none */
+	if (f->n_stages == 1) {
+		f->stages[0].needed = 1;
+		return 0;
+	}
 	/* at most one push per base, COPY/ADD and RUN flag, and the final stage */
 	size_t n_edges = 1 + f->n_stages;
 	for (size_t i = 0; i < f->n_instrs; i++)
