@@ -21,6 +21,16 @@ static int line_of(const struct kiln_lint_finding *f)
 /* Decimal digits of v at the end of num[16]; returns where they start. */
 static char *fmt_int(char num[16], int v)
 {
+	/* columns and most line numbers have one or two digits: no division loop */
+	if ((unsigned)v < 10) {
+		num[15] = (char)('0' + v);
+		return num + 15;
+	}
+	if ((unsigned)v < 100) {
+		num[14] = (char)('0' + v / 10);
+		num[15] = (char)('0' + v % 10);
+		return num + 14;
+	}
 	return kiln_decimal(num + 16, v);
 }
 

@@ -224,14 +224,16 @@ void lint_imgref_release(struct lint_imgref *r);
 /* Emitting (lint-run.c). fmt: a string literal (a message without conversions is kept as is). */
 void lint_emit(struct lint_file *f, const char *rule, int instr, int line,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* A message that is a literal without '%', kept as it is (what lint_emit() makes of it). */
-void lint_emit_static(struct lint_file *f, const char *rule, int instr, int line, const char *msg);
+/* A message that is a literal without '%', kept as it is (what lint_emit() makes of it);
+ * msg_len: its length, which the compiler knows (the output need not measure it). */
+void lint_emit_static(struct lint_file *f, const char *rule, int instr, int line, const char *msg,
+		      size_t msg_len);
 /* The format "%s": the one string argument (after line) is the message. */
 void lint_emit_str(struct lint_file *f, const char *rule, int instr, int line, ...);
 /* A format the compiler sees has no conversion, or is "%s", skips the formatting at run time. */
 #define lint_emit(f, rule, instr, line, fmt, ...)                                              \
 	(__builtin_constant_p(__builtin_strchr(fmt, '%') == 0) && !__builtin_strchr(fmt, '%')   \
-		 ? lint_emit_static(f, rule, instr, line, fmt)                               \
+		 ? lint_emit_static(f, rule, instr, line, fmt, __builtin_strlen(fmt))        \
 	 : __builtin_constant_p(__builtin_strcmp(fmt, "%s")) && !__builtin_strcmp(fmt, "%s") \
 		 ? lint_emit_str(f, rule, instr, line, ##__VA_ARGS__)                        \
 		 : (lint_emit)(f, rule, instr, line, fmt, ##__VA_ARGS__))

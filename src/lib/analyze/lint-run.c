@@ -241,12 +241,13 @@ static char *format_msg(struct kiln_arena *a, const char *fmt, va_list ap, int b
 	return m;
 }
 
-void lint_emit_static(struct lint_file *f, const char *rule, int instr, int line, const char *msg)
+void lint_emit_static(struct lint_file *f, const char *rule, int instr, int line, const char *msg,
+		      size_t msg_len)
 {
 	/* the arena is made as lint_emit() makes it: the findings go there */
 	if (f->nomem || !strings_arena(f))
 		return;
-	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, (char *)msg, 0);
+	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, (char *)msg, msg_len);
 }
 
 void lint_emit_str(struct lint_file *f, const char *rule, int instr, int line, ...)
