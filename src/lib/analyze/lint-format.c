@@ -261,13 +261,20 @@ static int render_json(const struct kiln_lint_report *const *reps, size_t n, str
 		size_t file_len = strlen(file);
 		for (size_t i = 0; i < reps[r]->n_findings; i++) {
 			const struct kiln_lint_finding *f = &reps[r]->findings[i];
-			const char *level = kiln_lint_severity_name(f->severity);
+			/* kiln_lint_severity_name()'s, with its length */
+			int known = (unsigned)f->severity < KILN_ARRAY_SIZE(tty_sev);
+			const struct tty_word *sev = known ? &tty_sev[f->severity] : &tty_unknown;
+			const char *level = sev->s;
+			size_t hint_len = 0;
+			if (f->hint)
+				hint_len = f->hint_len ? f->hint_len : strlen(f->hint);
+			/* the lengths the findings carry, else measured */
 			size_t len[7] = { file_len,
-					  strlen(f->rule),
-					  strlen(level),
+					  f->rule_len ? f->rule_len : strlen(f->rule),
+					  sev->n,
 					  f->message_len ? f->message_len : strlen(f->message),
 					  strlen(f->fingerprint),
-					  f->hint ? strlen(f->hint) : 0,
+					  hint_len,
 					  f->url ? strlen(f->url) : 0 };
 			/* keys, separators, quotes and three numbers: under 256 bytes */
 			size_t room = 256, esc;

@@ -554,16 +554,23 @@ static enum kiln_lint_family family_of(const char *rule, const struct kiln_lint_
  * allocated per finding.
  */
 static void fingerprint(struct lint_file *f, struct kiln_sha256 *h, struct kiln_lint_finding *fi,
-			const struct lint_raw *r, unsigned occurrence)
+			const struct lint_raw *r, unsigned occurrence, size_t filename_len)
 {
 	const char *snippet = "";
-	if (r->instr >= 0 && (size_t)r->instr < f->n_instrs)
-		snippet = lint_text(&f->instrs[r->instr].outer->original);
+	size_t snippet_len = 0;
+	if (r->instr >= 0 && (size_t)r->instr < f->n_instrs) {
+		const struct kiln_df_text *t = &f->instrs[r->instr].outer->original;
+		snippet = lint_text(t);
+		snippet_len = snippet == t->str ? t->len : 0; /* lint_text() measured it */
+	}
 	char occ[16], *op = kiln_decimal_u(occ + sizeof(occ), occurrence);
 	const char *parts[] = { f->filename, fi->rule, fi->message, snippet };
+	/* the lengths known, else measured */
+	size_t lens[] = { filename_len, fi->rule_len ? fi->rule_len : strlen(fi->rule),
+			  fi->message_len ? fi->message_len : strlen(fi->message), snippet_len };
 	/* each part with its NUL, as a separator */
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(parts); i++)
-		kiln_sha256_update(h, parts[i], strlen(parts[i]) + 1);
+		kiln_sha256_update(h, parts[i], lens[i] + 1);
 	kiln_sha256_update(h, op, (size_t)(occ + sizeof(occ) - op));
 	struct kiln_digest d;
 	kiln_sha256_final(h, &d);
@@ -693,6 +700,7 @@ static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 		v[n++] = r;
 	}
 	lint_sort_raw(v, n);
+	size_t filename_len = h ? strlen(f->filename) : 0;
 	for (size_t k = 0; k < n; k++) {
 		const struct lint_raw *r = v[k];
 		const struct kiln_lint_rule_info *ri = r->ri;
@@ -716,7 +724,7 @@ static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 		fi->hint_len = ri ? ri->hint_len : 0;
 		fi->rule_len = ri ? ri->code_len : 0;
 		if (h)
-			fingerprint(f, h, fi, r, r->occ);
+			fingerprint(f, h, fi, r, r->occ, filename_len);
 	}
 	rep->n_findings = n;
 	if (v != stack)
