@@ -636,9 +636,21 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 		struct lint_instr *in = &f->instrs[f->n_instrs++];
 		int onbuild = n->cmd == KILN_DF_ONBUILD && n->onbuild;
 		const struct kiln_df_node *node = onbuild ? n->onbuild : n;
-		*in = (struct lint_instr){ .node = node, .outer = n, .cmd = node->cmd,
-					   .line = n->start_line, .end_line = n->end_line,
-					   .onbuild = onbuild };
+		/* member by member: a compound literal was a rep stos over the whole record
+		 * before these stores */
+		in->node = node;
+		in->outer = n;
+		in->cmd = node->cmd;
+		in->line = n->start_line;
+		in->end_line = n->end_line;
+		in->stage = 0;
+		in->onbuild = onbuild;
+		in->from = NULL;
+		in->sh = (struct lint_sh_script){ 0 };
+		in->sh_parsed = 0;
+		in->script = NULL;
+		in->script_line = 0;
+		in->script_heredoc = 0;
 		if (in->cmd == KILN_DF_COPY || in->cmd == KILN_DF_ADD)
 			in->from = lint_flag(node, "from");
 		if (n->cmd == KILN_DF_FROM) {
