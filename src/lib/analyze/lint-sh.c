@@ -43,7 +43,7 @@ struct parser {
 	unsigned *wflags_stack;
 	int next_in_pipe;
 	size_t opt_end; /* index of the current command's first "--" word, 0 for none yet */
-	/* stacks of parse_text(), not zeroed with the struct: read only below n_hd, n_case */
+	/* stacks of parse_text(): read only below n_hd, n_case */
 	const char **hd_delim; /* [MAX_HEREDOCS] */
 	size_t *hd_len;
 	int *hd_strip;
@@ -745,18 +745,41 @@ static void run_parser(struct parser *p)
 static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int depth, int wrapped,
 		      int clean)
 {
-	/* outside the parser struct, which is zeroed: these are written before being read */
+	/* the parser's stacks, left as they are: written before being read */
 	char *words_stack[STACK_WORDS];
 	unsigned wflags_stack[STACK_WORDS];
 	const char *hd_delim[MAX_HEREDOCS];
 	size_t hd_len[MAX_HEREDOCS];
 	int hd_strip[MAX_HEREDOCS], case_state[MAX_CASE];
-	struct parser p = { .s = s, .len = len, .out = out, .depth = depth, .wrapped = wrapped,
-			    .arena = script_arena(out), .words_alloc = STACK_WORDS,
-			    .words = words_stack, .wflags = wflags_stack,
-			    .words_stack = words_stack, .wflags_stack = wflags_stack,
-			    .hd_delim = hd_delim, .hd_len = hd_len, .hd_strip = hd_strip,
-			    .case_state = case_state, .clean = clean };
+	/* member by member: an initializer zeroed the whole struct (a rep stos) before */
+	struct parser p;
+	p.s = s;
+	p.len = len;
+	p.i = 0;
+	p.out = out;
+	p.depth = depth;
+	p.wrapped = wrapped;
+	p.arena = script_arena(out);
+	p.wbuf = NULL;
+	p.wcap = 0;
+	p.wend = 0;
+	p.words = p.words_stack = words_stack;
+	p.wflags = p.wflags_stack = wflags_stack;
+	p.n_words = 0;
+	p.words_alloc = STACK_WORDS;
+	p.next_in_pipe = 0;
+	p.opt_end = 0;
+	p.hd_delim = hd_delim;
+	p.hd_len = hd_len;
+	p.hd_strip = hd_strip;
+	p.n_hd = 0;
+	p.case_state = case_state;
+	p.n_case = 0;
+	p.skip_header = p.test_skip = p.func_pending = 0;
+	p.redirect_pending = p.heredoc_pending = 0;
+	p.nomem = 0;
+	p.clean = clean;
+	p.w0_len = 0;
 	if (!p.arena)
 		return -KILN_ENOMEM;
 	p.wcap = len + 1;
