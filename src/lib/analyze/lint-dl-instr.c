@@ -346,7 +346,8 @@ static int secret_name(const char *name, size_t len)
 	 * lower-casing as it goes, with the parts that begin with its byte (no copy) */
 	const unsigned char *u = (const unsigned char *)name;
 	size_t n = len < 256 ? len : 255;
-	for (size_t i = 0; i < n; i++) {
+	/* no part is shorter than "token": the last four positions start none */
+	for (size_t i = 0; i + 5 <= n; i++) {
 		for (unsigned bits = part_bits[u[i]]; bits; bits &= bits - 1) {
 			const struct secret_word *pw = &parts[__builtin_ctz(bits)];
 			if (pw->n > n - i)
