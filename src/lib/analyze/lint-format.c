@@ -198,7 +198,9 @@ static int render_tty(const struct kiln_lint_report *const *reps, size_t n, unsi
 					o = PUT_LIT(o, C_RESET);
 				*o++ = '\n';
 			}
-			kiln_buf_setlen(out, (size_t)(o - out->buf));
+			/* kiln_buf_setlen()'s work, inline: the room was made above (alloc > 0) */
+			out->len = (size_t)(o - out->buf);
+			*o = '\0';
 		}
 	}
 	return 0;
