@@ -244,11 +244,26 @@ static size_t backquote(struct parser *p, size_t i)
 /* Read one word at p->i, appending it at p->wend; returns its flags. */
 static unsigned read_word(struct parser *p)
 {
+	/* the bytes that end a word or start a quote, escape or expansion */
+	static const unsigned char stops[256] = {
+		[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [';'] = 1, ['&'] = 1,
+		['|'] = 1, ['('] = 1,  [')'] = 1,  ['<'] = 1,  ['>'] = 1, ['\\'] = 1,
+		['\''] = 1, ['"'] = 1, ['$'] = 1,  ['`'] = 1,
+	};
 	const char *s = p->s;
 	size_t len = p->len, i = p->i;
 	unsigned fl = 0;
-	while (i < len && !is_word_end(s[i])) {
+	while (i < len) {
 		char c = s[i];
+		if (!stops[(unsigned char)c]) {
+			/* a run of plain bytes in one append, tested first: most words are one */
+			size_t e = lint_sh_run_end(stops, s, i + 1, len);
+			add_bytes(p, s + i, e - i);
+			i = e;
+			continue;
+		}
+		if (is_word_end(c))
+			break;
 		if (c == '\\') {
 			if (i + 1 < len && s[i + 1] == '\n') {
 				i += 2;
@@ -327,12 +342,7 @@ static unsigned read_word(struct parser *p)
 			i = backquote(p, i);
 			continue;
 		}
-		/* the bytes that end a word or start a quote, escape or expansion */
-		static const unsigned char stops[256] = {
-			[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [';'] = 1, ['&'] = 1,
-			['|'] = 1, ['('] = 1,  [')'] = 1,  ['<'] = 1,  ['>'] = 1, ['\\'] = 1,
-			['\''] = 1, ['"'] = 1, ['$'] = 1,  ['`'] = 1,
-		};
+		/* not reached (every other byte of stops[] ends a word): as a plain run */
 		size_t e = lint_sh_run_end(stops, s, i + 1, len);
 		add_bytes(p, s + i, e - i);
 		i = e;
