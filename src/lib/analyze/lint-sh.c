@@ -288,9 +288,19 @@ static unsigned read_word(struct parser *p)
 			continue;
 		}
 		if (c == '"') {
+			/* the bytes that end a run of ordinary characters in double quotes */
+			static const unsigned char dq_stops[256] = {
+				['"'] = 1, ['\\'] = 1, ['$'] = 1, ['`'] = 1,
+			};
 			fl |= LINT_SH_QUOTED;
 			i++;
 			while (i < len && s[i] != '"') {
+				if (!dq_stops[(unsigned char)s[i]]) { /* a run, first: the usual */
+					size_t e = lint_sh_run_end(dq_stops, s, i + 1, len);
+					add_bytes(p, s + i, e - i);
+					i = e;
+					continue;
+				}
 				if (s[i] == '\\' && i + 1 < len) {
 					char n = s[i + 1];
 					if (n == '\n') {
@@ -317,9 +327,7 @@ static unsigned read_word(struct parser *p)
 					i = backquote(p, i);
 					continue;
 				}
-				/* a run of ordinary characters in one append */
-				static const unsigned char dq_stops[256] = { ['"'] = 1, ['\\'] = 1,
-									     ['$'] = 1, ['`'] = 1 };
+				/* a backslash that ends the text: a run with what follows */
 				size_t e = lint_sh_run_end(dq_stops, s, i + 1, len);
 				add_bytes(p, s + i, e - i);
 				i = e;
