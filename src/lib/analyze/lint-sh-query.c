@@ -22,9 +22,8 @@ int lint_sh_has_arg(const struct lint_sh_cmd *c, const char *arg)
 	return 0;
 }
 
-int lint_sh_has_arg_prefix(const struct lint_sh_cmd *c, const char *prefix)
+int lint_sh_has_arg_prefix_n(const struct lint_sh_cmd *c, const char *prefix, size_t n)
 {
-	size_t n = strlen(prefix);
 	for (size_t i = 1; i < c->argc; i++)
 		if (strncmp(c->argv[i], prefix, n) == 0)
 			return 1;
@@ -48,9 +47,8 @@ static const char *long_flag_end(const char *a, const char *flag, size_t fl)
 	return n == fl && memcmp(a + 2, flag, n) == 0 ? a + 2 + n : NULL;
 }
 
-int lint_sh_has_flag(const struct lint_sh_cmd *c, const char *flag)
+int lint_sh_has_flag_n(const struct lint_sh_cmd *c, const char *flag, size_t fl)
 {
-	size_t fl = strlen(flag);
 	size_t end = c->opt_end;
 	for (size_t i = 1; i < end; i++) {
 		const char *a = c->argv[i];
@@ -66,9 +64,8 @@ int lint_sh_has_flag(const struct lint_sh_cmd *c, const char *flag)
 	return 0;
 }
 
-const char *lint_sh_flag_value(const struct lint_sh_cmd *c, const char *flag)
+const char *lint_sh_flag_value_n(const struct lint_sh_cmd *c, const char *flag, size_t fl)
 {
-	size_t fl = strlen(flag);
 	size_t end = c->opt_end;
 	for (size_t i = 1; i < end; i++) {
 		const char *a = c->argv[i];

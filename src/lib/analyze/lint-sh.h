@@ -100,17 +100,30 @@ static inline int lint_sh_is(const struct lint_sh_cmd *c, const char *name)
 }
 /** Some argument (not argv[0]) equals `arg`. */
 int lint_sh_has_arg(const struct lint_sh_cmd *c, const char *arg);
-/** Some argument starts with `prefix`. */
-int lint_sh_has_arg_prefix(const struct lint_sh_cmd *c, const char *prefix);
-/** The command has flag `flag` ("y", "no-cache"). */
-int lint_sh_has_flag(const struct lint_sh_cmd *c, const char *flag);
+/** Some argument starts with `prefix` (n: its strlen). */
+int lint_sh_has_arg_prefix_n(const struct lint_sh_cmd *c, const char *prefix, size_t n);
+static inline int lint_sh_has_arg_prefix(const struct lint_sh_cmd *c, const char *prefix)
+{
+	return lint_sh_has_arg_prefix_n(c, prefix, strlen(prefix));
+}
+/** The command has flag `flag` ("y", "no-cache"); fl: strlen(flag). */
+int lint_sh_has_flag_n(const struct lint_sh_cmd *c, const char *flag, size_t fl);
+/* Inline: the flags asked about are literals, measured by the compiler. */
+static inline int lint_sh_has_flag(const struct lint_sh_cmd *c, const char *flag)
+{
+	return lint_sh_has_flag_n(c, flag, strlen(flag));
+}
 /** Is argv[i] a flag word? */
 int lint_sh_arg_is_flag(const struct lint_sh_cmd *c, size_t i);
 /**
  * The value of flag `flag`: the rest of `--flag=value`, of `-fvalue` for a
  * one-letter flag given alone, or the next word. NULL when absent.
  */
-const char *lint_sh_flag_value(const struct lint_sh_cmd *c, const char *flag);
+const char *lint_sh_flag_value_n(const struct lint_sh_cmd *c, const char *flag, size_t fl);
+static inline const char *lint_sh_flag_value(const struct lint_sh_cmd *c, const char *flag)
+{
+	return lint_sh_flag_value_n(c, flag, strlen(flag));
+}
 /**
  * Index of the first non-flag argument after argv[0] (subcommand), skipping
  * the values of `value_flags` (NULL-terminated list of flag names that take
