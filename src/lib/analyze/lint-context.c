@@ -79,7 +79,7 @@ static void kl1007(struct lint_file *f, const struct kiln_strv *found)
 		for (size_t k = 0; k < found->len; k++) {
 			int hit = 0;
 			for (size_t a = 0; a + 1 < n->n_args && !hit; a++) {
-				const char *src = lint_text(&n->args[a]);
+				const char *src = lint_ntext(n, &n->args[a]);
 				/* a source naming the secret itself is KL1006's */
 				if (!lint_secret_path(src))
 					hit = source_covers(src, found->items[k]);

@@ -36,7 +36,7 @@ static void dl3000(struct lint_file *f, size_t i)
 	if (!in->node->n_args)
 		return;
 	char buf[4096];
-	const char *p = strip_quotes(lint_text(&in->node->args[0]), buf, sizeof(buf));
+	const char *p = strip_quotes(lint_ntext(in->node, &in->node->args[0]), buf, sizeof(buf));
 	if (p[0] == '/' || p[0] == '$' || windows_abs(p))
 		return;
 	lint_emit(f, "DL3000", (int)i, in->line, "WORKDIR %s is relative: use an absolute path", p);
@@ -124,7 +124,7 @@ static void copy_rules(struct lint_file *f, size_t i, int workdir_set)
 	if (n->n_args < 2)
 		return;
 	char buf[4096];
-	const char *dest = strip_quotes(lint_text(&n->args[n->n_args - 1]), buf, sizeof(buf));
+	const char *dest = strip_quotes(lint_ntext(n, &n->args[n->n_args - 1]), buf, sizeof(buf));
 	if (in->cmd == KILN_DF_COPY && n->n_args > 2 && !lint_str_has_suffix(dest, "/"))
 		lint_emit(f, "DL3021", (int)i, in->line,
 			  "COPY of %zu sources needs a destination ending in /, not %s", n->n_args - 1,
@@ -146,7 +146,8 @@ static void copy_rules(struct lint_file *f, size_t i, int workdir_set)
 				  "COPY --from=%s names no stage defined above (nor an image reference)",
 				  from);
 		char sb[16];
-		if (n->n_args == 2 && strcmp(strip_quotes(lint_text(&n->args[0]), sb, sizeof(sb)), "/") == 0 &&
+		if (n->n_args == 2 &&
+		    strcmp(strip_quotes(lint_ntext(n, &n->args[0]), sb, sizeof(sb)), "/") == 0 &&
 		    strcmp(dest, "/") == 0)
 			lint_emit(f, "DL3067", (int)i, in->line,
 				  "COPY --from=%s / / copies a whole file system: copy only what you need",
@@ -169,7 +170,7 @@ static void dl3020(struct lint_file *f, size_t i)
 		return;
 	for (size_t a = 0; a + 1 < n->n_args; a++) {
 		char buf[4096];
-		const char *src = strip_quotes(lint_text(&n->args[a]), buf, sizeof(buf));
+		const char *src = strip_quotes(lint_ntext(n, &n->args[a]), buf, sizeof(buf));
 		if (is_archive(src) || lint_str_has_prefix(src, "http://") ||
 		    lint_str_has_prefix(src, "https://") || lint_str_has_prefix(src, "git@") ||
 		    strchr(src, '$'))
@@ -197,7 +198,7 @@ static void dl3011(struct lint_file *f, size_t i)
 {
 	const struct lint_instr *in = &f->instrs[i];
 	for (size_t a = 0; a < in->node->n_args; a++) {
-		const char *p = lint_text(&in->node->args[a]);
+		const char *p = lint_ntext(in->node, &in->node->args[a]);
 		if (strchr(p, '$'))
 			continue;
 		const char *c = strrchr(p, ':');
@@ -237,12 +238,12 @@ static void defined_upto(struct lint_file *f, struct defined_names *d, size_t i)
 		if (f->instrs[d->upto].cmd == KILN_DF_ENV) {
 			/* ENV pairs come as (key, value, sep) triples */
 			for (size_t k = 0; r >= 0 && k < n->n_args / 3; k++) {
-				const char *key = lint_text(&n->args[3 * k]);
+				const char *key = lint_ntext(n, &n->args[3 * k]);
 				r = lint_set_add(&d->set, key, strlen(key));
 			}
 		} else if (f->instrs[d->upto].cmd == KILN_DF_ARG) {
 			for (size_t a = 0; r >= 0 && a < n->n_args; a++) {
-				const char *w = lint_text(&n->args[a]);
+				const char *w = lint_ntext(n, &n->args[a]);
 				r = lint_set_add(&d->set, w, strcspn(w, "="));
 			}
 		}
@@ -263,14 +264,14 @@ static void dl3044(struct lint_file *f, size_t i, struct defined_names *defined)
 	if (np > 1)
 		defined_upto(f, defined, i);
 	for (size_t k = 0; np > 1 && k < np && !f->nomem; k++) {
-		const char *key = lint_text(&n->args[3 * k]);
+		const char *key = lint_ntext(n, &n->args[3 * k]);
 		if (lint_set_has(&defined->set, key, strlen(key)))
 			continue;
 		size_t kl = strlen(key);
 		for (size_t j = 0; j < np; j++) {
 			if (j == k)
 				continue;
-			const char *v = lint_text(&n->args[3 * j + 1]);
+			const char *v = lint_ntext(n, &n->args[3 * j + 1]);
 			int hit = 0;
 			for (const char *p = strchr(v, '$'); p && !hit; p = strchr(p + 1, '$')) {
 				if (p[1] == '{' && strncmp(p + 2, key, kl) == 0 &&
@@ -368,7 +369,7 @@ static void dl3064(struct lint_file *f, size_t i)
 	const struct kiln_df_node *n = in->node;
 	if (in->cmd == KILN_DF_ENV) {
 		for (size_t k = 0; 3 * k < n->n_args; k++) {
-			const char *key = lint_text(&n->args[3 * k]);
+			const char *key = lint_ntext(n, &n->args[3 * k]);
 			if (secret_name(key, key == n->args[3 * k].str ? n->args[3 * k].len : 0))
 				lint_emit(f, "DL3064", (int)i, in->line,
 					  "ENV %s looks like a secret: its value stays in the image", key);
@@ -376,7 +377,7 @@ static void dl3064(struct lint_file *f, size_t i)
 		return;
 	}
 	for (size_t a = 0; a < n->n_args; a++) {
-		const char *w = lint_text(&n->args[a]);
+		const char *w = lint_ntext(n, &n->args[a]);
 		char name[256];
 		size_t len = (size_t)(strchrnul(w, '=') - w);
 		if (len >= sizeof(name))
@@ -413,7 +414,7 @@ static void dl3048(struct lint_file *f, size_t i)
 {
 	const struct lint_instr *in = &f->instrs[i];
 	for (size_t k = 0; 3 * k < in->node->n_args; k++) {
-		cleanup_free char *key = lint_unquote(lint_text(&in->node->args[3 * k]));
+		cleanup_free char *key = lint_unquote(lint_ntext(in->node, &in->node->args[3 * k]));
 		if (!key) {
 			f->nomem = 1;
 			return;
@@ -434,7 +435,7 @@ static void dl3066(struct lint_file *f, size_t i)
 	const struct lint_instr *in = &f->instrs[i];
 	if (!in->node->n_args)
 		return;
-	const char *u = lint_text(&in->node->args[0]);
+	const char *u = lint_ntext(in->node, &in->node->args[0]);
 	if (strchr(u, '$'))
 		return;
 	size_t n = strcspn(u, ":");
@@ -512,7 +513,7 @@ void lint_rules_dl_instr(struct lint_file *f)
 			break;
 		case KILN_DF_USER:
 			if (!in->onbuild && in->node->n_args) {
-				const char *u = lint_text(&in->node->args[0]);
+				const char *u = lint_ntext(in->node, &in->node->args[0]);
 				last_root_user = is_root_user(u) ? (int)i : -1;
 			}
 			dl3066(f, i);

@@ -13,9 +13,9 @@
 static int cache_mount(const struct kiln_df_node *n, const char *prefix)
 {
 	for (size_t i = 0; i < n->n_flags; i++) {
-		if (strcmp(lint_text(&n->flags[i].name), "mount") != 0)
+		if (strcmp(lint_ntext(n, &n->flags[i].name), "mount") != 0)
 			continue;
-		const char *v = lint_text(&n->flags[i].value);
+		const char *v = lint_ntext(n, &n->flags[i].value);
 		if (!strstr(v, "type=cache"))
 			continue;
 		const char *t = strstr(v, "target=");
@@ -465,10 +465,10 @@ static void env_pip(struct lint_file *f, size_t i, int *no_cache)
 {
 	const struct kiln_df_node *n = f->instrs[i].node;
 	for (size_t k = 0; 3 * k + 1 < n->n_args; k++) {
-		if (strcmp(lint_text(&n->args[3 * k]), "PIP_NO_CACHE_DIR") != 0)
+		if (strcmp(lint_ntext(n, &n->args[3 * k]), "PIP_NO_CACHE_DIR") != 0)
 			continue;
 		char v[16];
-		const char *raw = lint_text(&n->args[3 * k + 1]);
+		const char *raw = lint_ntext(n, &n->args[3 * k + 1]);
 		size_t len = strlen(raw);
 		if (len >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw[len - 1] == raw[0]) {
 			raw++;

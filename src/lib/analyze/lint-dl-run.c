@@ -92,7 +92,7 @@ static int same_flags(const struct kiln_df_node *a, const struct kiln_df_node *b
 	if (a->n_flags != b->n_flags)
 		return 0;
 	for (size_t i = 0; i < a->n_flags; i++)
-		if (strcmp(lint_text(&a->flags[i].raw), lint_text(&b->flags[i].raw)) != 0)
+		if (strcmp(lint_ntext(a, &a->flags[i].raw), lint_ntext(b, &b->flags[i].raw)) != 0)
 			return 0;
 	return 1;
 }
@@ -173,14 +173,14 @@ void lint_rules_dl_run(struct lint_file *f)
 			const struct kiln_df_node *n = in->node;
 			pipefail = 0;
 			if (n->json_form && n->n_args) {
-				const char *b = base_of(lint_text(&n->args[0]));
+				const char *b = base_of(lint_ntext(n, &n->args[0]));
 				if (lint_str_has_prefix(b, "pwsh") || lint_str_has_prefix(b, "powershell") ||
 				    lint_ci_equal(b, "cmd") || lint_ci_equal(b, "cmd.exe"))
 					pipefail = 1;
 				for (size_t a = 1; a + 1 < n->n_args; a++) {
-					const char *w = lint_text(&n->args[a]);
+					const char *w = lint_ntext(n, &n->args[a]);
 					if (w[0] == '-' && w[1] != '-' && strchr(w, 'o') &&
-					    strcmp(lint_text(&n->args[a + 1]), "pipefail") == 0)
+					    strcmp(lint_ntext(n, &n->args[a + 1]), "pipefail") == 0)
 						pipefail = 1;
 				}
 			}
@@ -190,11 +190,12 @@ void lint_rules_dl_run(struct lint_file *f)
 		if (in->cmd == KILN_DF_COPY && !in->onbuild && !in->from) {
 			const struct kiln_df_node *n = in->node;
 			for (size_t a = 0; n->n_args >= 2 && a < n->n_args; a++) {
-				const char *p = lint_text(&n->args[a]);
+				const char *p = lint_ntext(n, &n->args[a]);
 				int is_dest = a + 1 == n->n_args;
 				if (!is_archive_name(p) || n_arch >= KILN_ARRAY_SIZE(arch))
 					continue;
-				if (is_dest || !is_archive_name(lint_text(&n->args[n->n_args - 1]))) {
+				const char *dest = lint_ntext(n, &n->args[n->n_args - 1]);
+				if (is_dest || !is_archive_name(dest)) {
 					struct archive *ar = &arch[n_arch++];
 					snprintf(ar->name, sizeof(ar->name), "%s", base_of(p));
 					ar->instr = (int)i;

@@ -196,6 +196,12 @@ static inline const char *lint_text(const struct kiln_df_text *t)
 		return "";
 	return t->str;
 }
+/** lint_text() of an argument or flag text t of node n: with n->nul_free (the parser found
+ *  no NUL byte in them) the text as it is, ended where its length says, without a strlen(). */
+static inline const char *lint_ntext(const struct kiln_df_node *n, const struct kiln_df_text *t)
+{
+	return n->nul_free && t->str && !t->str[t->len] ? t->str : lint_text(t);
+}
 /** A flag value of an instruction, or NULL ("from" for --from; name_len: its length). */
 const char *lint_flag_n(const struct kiln_df_node *n, const char *name, size_t name_len);
 /* Inline: most nodes have no flags, and a literal name is measured by the compiler. */

@@ -201,7 +201,7 @@ static int copies_context(const struct lint_instr *in)
 		return 0;
 	for (size_t a = 0; a + 1 < n->n_args; a++) {
 		/* `.`, `./`, `*` or `./` and then `*`, byte by byte: no strcmp() for each */
-		const char *s = lint_text(&n->args[a]);
+		const char *s = lint_ntext(n, &n->args[a]);
 		if ((s[0] == '*' && !s[1]) ||
 		    (s[0] == '.' && (!s[1] || (s[1] == '/' && (!s[2] || (s[2] == '*' && !s[3]))))))
 			return 1;
@@ -282,7 +282,7 @@ static void kl1006_instr(struct lint_file *f, size_t i, const struct lint_instr 
 	if (in->from || n->n_heredocs)
 		return;
 	for (size_t a = 0; a + 1 < n->n_args; a++) {
-		const char *s = lint_text(&n->args[a]);
+		const char *s = lint_ntext(n, &n->args[a]);
 		if (lint_secret_path(s)) {
 			lint_emit(f, "KL1006", (int)i, in->line,
 				  "%s copies %s into the image, where every layer keeps it: "
@@ -375,19 +375,20 @@ static void kl1008_instr(struct lint_file *f, size_t i, const struct lint_instr 
 	if (in->cmd != KILN_DF_ARG) {
 		for (size_t k = 0; 3 * k + 1 < n->n_args; k++) {
 			const char *what;
-			if (secret_in(f, lint_text(&n->args[3 * k + 1]), &what) < 0)
+			if (secret_in(f, lint_ntext(n, &n->args[3 * k + 1]), &what) < 0)
 				return;
 			if (what)
 				lint_emit(f, "KL1008", (int)i, in->line,
 					  "%s %s holds what looks like %s: it stays readable "
 					  "in the image config; pass it with RUN "
 					  "--mount=type=secret instead",
-					  lint_text(&n->keyword), lint_text(&n->args[3 * k]), what);
+					  lint_text(&n->keyword), lint_ntext(n, &n->args[3 * k]),
+					  what);
 		}
 		return;
 	}
 	for (size_t a = 0; a < n->n_args; a++) {
-		const char *w = lint_text(&n->args[a]);
+		const char *w = lint_ntext(n, &n->args[a]);
 		const char *eq = strchr(w, '=');
 		if (!eq)
 			continue;
@@ -489,8 +490,9 @@ static const struct cache_rule caches[] = {
 static int mounts_cache(const struct kiln_df_node *n, const char *dir)
 {
 	for (size_t i = 0; i < n->n_flags; i++) {
-		const char *v = lint_text(&n->flags[i].value);
-		if (strcmp(lint_text(&n->flags[i].name), "mount") == 0 && strstr(v, "type=cache") &&
+		const char *v = lint_ntext(n, &n->flags[i].value);
+		if (strcmp(lint_ntext(n, &n->flags[i].name), "mount") == 0 &&
+		    strstr(v, "type=cache") &&
 		    (strstr(v, dir) || strstr(v, "target=/root/.cache") || strstr(v, "target=/root")))
 			return 1;
 	}

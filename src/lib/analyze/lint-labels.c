@@ -267,8 +267,9 @@ void lint_rules_dl_labels(struct lint_file *f)
 		if (in->cmd != KILN_DF_LABEL)
 			continue;
 		for (size_t k = 0; 3 * k + 1 < in->node->n_args; k++) {
-			cleanup_free char *key = unquote(lint_text(&in->node->args[3 * k]));
-			cleanup_free char *val = unquote(lint_text(&in->node->args[3 * k + 1]));
+			const struct kiln_df_node *nd = in->node;
+			cleanup_free char *key = unquote(lint_ntext(nd, &nd->args[3 * k]));
+			cleanup_free char *val = unquote(lint_ntext(nd, &nd->args[3 * k + 1]));
 			if (!key || !val) {
 				f->nomem = 1;
 				break;

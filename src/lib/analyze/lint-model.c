@@ -34,7 +34,7 @@ const char *lint_flag_n(const struct kiln_df_node *n, const char *name, size_t n
 		if (t->len - off != nl || t->str[off] != name[0] ||
 		    memcmp(t->str + off, name, nl) != 0 || t->str[t->len])
 			continue;
-		return n->flags[i].has_value ? lint_text(&n->flags[i].value) : "";
+		return n->flags[i].has_value ? lint_ntext(n, &n->flags[i].value) : "";
 	}
 	return NULL;
 }
@@ -105,7 +105,8 @@ char *lint_args_joined(const struct kiln_df_node *n)
 {
 	struct kiln_buf b = KILN_BUF_INIT;
 	for (size_t i = 0; i < n->n_args; i++) {
-		if ((i && kiln_buf_addch(&b, ' ') < 0) || kiln_buf_addstr(&b, lint_text(&n->args[i])) < 0) {
+		if ((i && kiln_buf_addch(&b, ' ') < 0) ||
+		    kiln_buf_addstr(&b, lint_ntext(n, &n->args[i])) < 0) {
 			kiln_buf_release(&b);
 			return NULL;
 		}
@@ -314,7 +315,7 @@ static int global_args(struct lint_file *f, struct kiln_error *err)
 		if (nd->cmd != KILN_DF_ARG)
 			continue;
 		for (size_t a = 0; a < nd->n_args; a++) {
-			const char *w = lint_text(&nd->args[a]);
+			const char *w = lint_ntext(nd, &nd->args[a]);
 			const char *eq = strchr(w, '=');
 			size_t nl = eq ? (size_t)(eq - w) : strlen(w);
 			const char *bv = lint_build_arg(f, w, nl);
@@ -449,11 +450,11 @@ static int build_run(struct lint_file *f, struct lint_instr *in, struct kiln_err
 		if (!argv)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		for (size_t i = 0; i < n->n_args; i++)
-			argv[i] = lint_text(&n->args[i]);
+			argv[i] = lint_ntext(n, &n->args[i]);
 		return lint_sh_parse_argv(argv, n->n_args, &in->sh, err);
 	}
-	const char *cmdline = n->n_args ? lint_text(&n->args[0]) : "";
-	/* lint_text() measured it: the AST's text has no NUL byte, "" has none either */
+	const char *cmdline = n->n_args ? lint_ntext(n, &n->args[0]) : "";
+	/* lint_ntext() gave the text itself (no NUL byte in it) or "": its length is known */
 	size_t cmdline_len = n->n_args && cmdline == n->args[0].str ? n->args[0].len : 0;
 	int r = lint_sh_parse_clean(cmdline, cmdline_len, &in->sh, err);
 	if (r < 0)
@@ -510,7 +511,7 @@ static void shell_of(struct lint_stage *st, const struct kiln_df_node *n)
 {
 	if (!n->json_form || n->n_args == 0)
 		return;
-	const char *w = lint_text(&n->args[0]);
+	const char *w = lint_ntext(n, &n->args[0]);
 	const char *b = strrchr(w, '/');
 	b = b ? b + 1 : w;
 	st->shell0 = b; /* the AST's */
@@ -518,9 +519,9 @@ static void shell_of(struct lint_stage *st, const struct kiln_df_node *n)
 	st->shell_nonposix = lint_str_has_prefix(b, "pwsh") || lint_str_has_prefix(b, "powershell") ||
 			     lint_ci_equal(b, "cmd") || lint_ci_equal(b, "cmd.exe");
 	for (size_t i = 1; i + 1 < n->n_args; i++) {
-		const char *a = lint_text(&n->args[i]);
+		const char *a = lint_ntext(n, &n->args[i]);
 		if (a[0] == '-' && a[1] != '-' && strchr(a, 'o') &&
-		    strcmp(lint_text(&n->args[i + 1]), "pipefail") == 0)
+		    strcmp(lint_ntext(n, &n->args[i + 1]), "pipefail") == 0)
 			st->shell_pipefail = 1;
 	}
 }
@@ -552,9 +553,10 @@ static void push_deps(const struct lint_file *f, size_t s, int *stack, size_t *s
 		if (in->cmd != KILN_DF_RUN)
 			continue;
 		for (size_t k = 0; k < in->node->n_flags; k++) {
-			const char *v = lint_text(&in->node->flags[k].value);
+			const char *v = lint_ntext(in->node, &in->node->flags[k].value);
 			const char *fr = strstr(v, "from=");
-			if (strcmp(lint_text(&in->node->flags[k].name), "mount") != 0 || !fr)
+			const struct kiln_df_text *fname = &in->node->flags[k].name;
+			if (strcmp(lint_ntext(in->node, fname), "mount") != 0 || !fr)
 				continue;
 			if (fr != v && fr[-1] != ',')
 				continue;
@@ -659,11 +661,11 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 			st->from = st->first = st->last = i;
 			st->base_stage = -1;
 			/* the names as written are the AST's */
-			const char *img = n->n_args ? lint_text(&n->args[0]) : "";
+			const char *img = n->n_args ? lint_ntext(n, &n->args[0]) : "";
 			st->image = img;
 			st->image_exp = expand_image(f, img);
-			if (n->n_args >= 3 && lint_ci_equal(lint_text(&n->args[1]), "as")) {
-				st->name_raw = lint_text(&n->args[2]);
+			if (n->n_args >= 3 && lint_ci_equal(lint_ntext(n, &n->args[1]), "as")) {
+				st->name_raw = lint_ntext(n, &n->args[2]);
 				if (!(st->name = lower_dup(f->arena, st->name_raw)))
 					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 			}

@@ -111,7 +111,7 @@ static int write_script(const char *dir, size_t n, struct job *j, const char *sh
 		const struct kiln_df_node *nd = p->node;
 		if (p->cmd == KILN_DF_ENV) {
 			for (size_t k = 0; r >= 0 && 3 * k < nd->n_args; k++) {
-				const char *w = lint_text(&nd->args[3 * k]);
+				const char *w = lint_ntext(nd, &nd->args[3 * k]);
 				if (!shell_name_ok(w, strlen(w)))
 					continue;
 				if ((r = kiln_buf_addf(&b, "export %s=1\n", w)) >= 0)
@@ -119,7 +119,7 @@ static int write_script(const char *dir, size_t n, struct job *j, const char *sh
 			}
 		} else if (p->cmd == KILN_DF_ARG) {
 			for (size_t k = 0; r >= 0 && k < nd->n_args; k++) {
-				const char *w = lint_text(&nd->args[k]);
+				const char *w = lint_ntext(nd, &nd->args[k]);
 				int len = (int)strcspn(w, "=");
 				if (!shell_name_ok(w, (size_t)len))
 					continue;
@@ -383,7 +383,7 @@ static int collect(struct lint_file *f, struct job **jobs, size_t *n, size_t *al
 			continue;
 		}
 		if (in->cmd == KILN_DF_SHELL && !in->onbuild && in->node->json_form && in->node->n_args) {
-			const char *w = lint_text(&in->node->args[0]);
+			const char *w = lint_ntext(in->node, &in->node->args[0]);
 			const char *b = strrchr(w, '/');
 			shell = b ? b + 1 : w;
 			int d;
