@@ -933,7 +933,7 @@ static void test_flag(void)
 #define CHECK_MSG(...)                                                                       \
 	do {                                                                                 \
 		struct kiln_strv notes = KILN_STRV_INIT;                                     \
-		struct lint_file f = { .notes = &notes };                                    \
+		struct lint_file f = { .notes = &notes, .strings = kiln_arena_new() };       \
 		char want[256];                                                              \
 		(void)snprintf(want, sizeof(want), __VA_ARGS__);                             \
 		lint_emit(&f, "DL3000", -1, 1, __VA_ARGS__);                                 \
@@ -958,6 +958,12 @@ static void test_messages(void)
 	CHECK_MSG("%.*s", 2, null);
 	CHECK_MSG("100%% %u %02d %s", 5u, 3, "z");
 	CHECK_MSG("%d%%", 50);
+	/* a file without its report's arena (lint_report_new failed) is out of memory */
+	struct kiln_strv notes = KILN_STRV_INIT;
+	struct lint_file f = { .notes = &notes };
+	lint_emit(&f, "DL3000", -1, 1, "%s", "no arena");
+	TAP_OK(f.nomem && !f.n_raw, "no strings arena: out of memory, nothing recorded");
+	free(f.raw);
 }
 
 static int cmp_reference(const void *a, const void *b)

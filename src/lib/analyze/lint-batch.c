@@ -78,12 +78,9 @@ static int file_begin(struct batch *b, size_t i, struct lint_file *f, struct kil
 	*o = *b->base;
 	o->context_dir = in->context_dir;
 	o->dockerfile_path = in->dockerfile_path;
-	/* the report and its file name in one block (kiln_lint_report_free knows) */
-	size_t nl = strlen(name);
-	struct kiln_lint_report *rep = kiln_calloc(1, sizeof(*rep) + nl + 1);
+	struct kiln_lint_report *rep = lint_report_new(name);
 	if (!rep)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	rep->file = memcpy(rep + 1, name, nl + 1);
 	b->reps[i] = rep;
 	*f = (struct lint_file){ .filename = name,
 				 .data = in->data,
@@ -92,6 +89,7 @@ static int file_begin(struct batch *b, size_t i, struct lint_file *f, struct kil
 				 .cfg = b->base->config,
 				 .opts = o,
 				 .notes = &rep->notes,
+				 .strings = rep->strings,
 				 .ctx_memo = b->base->cache ? &b->base->cache->memo : &b->contexts,
 				 .df_defaults = b->df_defaults };
 	return 0;

@@ -162,7 +162,7 @@ struct lint_file {
 	struct lint_raw *raw; /* the model's arena's once it has one, else the heap's */
 	size_t n_raw, raw_alloc;
 	int raw_in_arena;
-	struct kiln_arena *strings; /* the findings' strings, until the report takes them */
+	struct kiln_arena *strings; /* the report's arena, for the findings and their strings */
 	const struct kiln_lint_rule_info *last_ri; /* of the last finding: rules emit in runs */
 	struct lint_rule_cache *rule_cache; /* the linting thread's, or NULL */
 	struct kiln_strv *notes;
@@ -283,6 +283,8 @@ static inline char *lint_pieces_join(char *out, const struct lint_piece *pc, siz
 void lint_emit_pieces(struct lint_file *f, const char *rule, int instr, int line,
 		      const struct lint_piece *pc, size_t np);
 
+/** A report for file `name`, in an arena of its own (rep->strings); NULL when out of memory. */
+struct kiln_lint_report *lint_report_new(const char *name);
 /* One file's steps (lint-run.c): everything but ShellCheck (a file that does
  * not parse gets KL0001), then its report made, then what linting it took
  * freed (again is a no-op). */

@@ -177,7 +177,7 @@ struct kiln_lint_report {
 	struct kiln_lint_finding *findings; /* sorted by line, then rule */
 	size_t n_findings;
 	struct kiln_strv notes; /* things the user should know that are no findings */
-	struct kiln_arena *strings; /* the library's: holds findings[] and their strings */
+	struct kiln_arena *strings; /* the library's: holds the report, findings[] and strings */
 };
 
 void kiln_lint_report_free(struct kiln_lint_report *r);
