@@ -8,7 +8,13 @@
 
 /* hadolint's rules on what RUN scripts do (other than package managers). */
 
-static void simple_cmds(struct lint_file *f, size_t i)
+/* What the rules after simple_cmds() read of a script: found in its one loop. */
+struct run_facts {
+	int curl, wget; /* some command runs curl, wget */
+	int top;        /* the commands at depth 0 */
+};
+
+static void simple_cmds(struct lint_file *f, size_t i, struct run_facts *rf)
 {
 	const struct lint_instr *in = &f->instrs[i];
 	static const char *const pointless[] = { "free", "kill", "mount", "ps", "service", "shutdown",
@@ -18,8 +24,11 @@ static void simple_cmds(struct lint_file *f, size_t i)
 							    ['p'] = 1, ['s'] = 1, ['t'] = 1,
 							    ['v'] = 1, ['i'] = 1 };
 	int cd = 0, sudo = 0, apt = 0, dl3001 = 0, dl4005 = 0;
+	*rf = (struct run_facts){ 0 };
 	for (size_t c = 0; c < in->sh.n; c++) {
 		const struct lint_sh_cmd *cmd = &in->sh.cmds[c];
+		rf->top += cmd->depth == 0;
+		rf->curl |= lint_sh_is(cmd, "curl");
 		int maybe = pointless_first[(unsigned char)cmd->name[0]];
 		for (size_t k = 0; maybe && pointless[k] && !dl3001; k++) {
 			if (lint_sh_is(cmd, pointless[k])) {
@@ -55,7 +64,9 @@ static void simple_cmds(struct lint_file *f, size_t i)
 					  "useradd -u %s without -l writes a sparse lastlog as large as the UID: add -l",
 					  uid);
 		}
-		if (lint_sh_is(cmd, "wget") && !lint_sh_has_flag(cmd, "progress") &&
+		int wget = lint_sh_is(cmd, "wget");
+		rf->wget |= wget;
+		if (wget && !lint_sh_has_flag(cmd, "progress") &&
 		    !lint_sh_has_flag(cmd, "q") && !lint_sh_has_flag(cmd, "quiet") &&
 		    !lint_sh_has_flag(cmd, "o") && !lint_sh_has_flag(cmd, "output-file") &&
 		    !lint_sh_has_flag(cmd, "a") && !lint_sh_has_flag(cmd, "append-output") &&
@@ -68,23 +79,6 @@ static void simple_cmds(struct lint_file *f, size_t i)
 				  "RUN relinks /bin/sh: use the SHELL instruction to change the shell");
 		}
 	}
-}
-
-/* Does any command of the script run `name`? */
-static int uses(const struct lint_instr *in, const char *name)
-{
-	for (size_t c = 0; c < in->sh.n; c++)
-		if (lint_sh_is(&in->sh.cmds[c], name))
-			return 1;
-	return 0;
-}
-
-static int count_top_commands(const struct lint_instr *in)
-{
-	int n = 0;
-	for (size_t c = 0; c < in->sh.n; c++)
-		n += in->sh.cmds[c].depth == 0;
-	return n;
 }
 
 static int same_flags(const struct kiln_df_node *a, const struct kiln_df_node *b)
@@ -152,6 +146,7 @@ void lint_rules_dl_run(struct lint_file *f)
 	int pipefail = 0;   /* the current SHELL sets pipefail or is not POSIX */
 	int curl = 0, wget = 0;
 	int prev_run = -1;  /* the RUN just before, for DL3059 */
+	int prev_top = 0;   /* its commands at depth 0 */
 	struct archive arch[32];
 	size_t n_arch = 0;
 	for (size_t i = 0; i < f->n_instrs; i++) {
@@ -207,16 +202,16 @@ void lint_rules_dl_run(struct lint_file *f)
 			prev_run = -1;
 			continue;
 		}
-		simple_cmds(f, i);
+		struct run_facts rf;
+		simple_cmds(f, i, &rf);
 		if (!pipefail && in->sh.has_pipe && !in->sh.sets_pipefail &&
 		    !(in->node->json_form))
 			lint_emit(f, "DL4006", (int)i, in->line,
 				  "RUN has a pipe but the shell does not fail when a command before the last one fails: "
 				  "set SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"] first (or /bin/ash for busybox images)");
-		int c = uses(in, "curl"), w = uses(in, "wget");
-		curl |= c;
-		wget |= w;
-		if ((c || w) && curl && wget)
+		curl |= rf.curl;
+		wget |= rf.wget;
+		if ((rf.curl || rf.wget) && curl && wget)
 			lint_emit(f, "DL4001", (int)i, in->line,
 				  "this stage downloads with both curl and wget: settle on one");
 		for (size_t a = 0; a < n_arch; a++) {
@@ -236,9 +231,8 @@ void lint_rules_dl_run(struct lint_file *f)
 			prev_run = -1;
 			continue;
 		}
-		int cnt = count_top_commands(in);
-		if (prev_run >= 0 && same_flags(f->instrs[prev_run].node, in->node) && cnt <= 2 &&
-		    count_top_commands(&f->instrs[prev_run]) <= 2) {
+		if (prev_run >= 0 && same_flags(f->instrs[prev_run].node, in->node) && rf.top <= 2 &&
+		    prev_top <= 2) {
 			/* a frequent finding: its message put together, not formatted */
 			int prev_line = f->instrs[prev_run].line;
 			char num[24], *d = kiln_decimal(num + sizeof(num), prev_line);
@@ -250,5 +244,6 @@ void lint_rules_dl_run(struct lint_file *f)
 			lint_emit_pieces(f, "DL3059", (int)i, in->line, pc, KILN_ARRAY_SIZE(pc));
 		}
 		prev_run = (int)i;
+		prev_top = rf.top;
 	}
 }
