@@ -12,6 +12,10 @@
 static const char *strip_quotes(const char *s, char *buf, size_t n)
 {
 	size_t len = strlen(s);
+	/* no quote at either end and short enough (most words): s as it is, not a copy */
+	if (len && len < n && s[0] != '"' && s[0] != '\'' && s[len - 1] != '"' &&
+	    s[len - 1] != '\'')
+		return s;
 	while (len && (*s == '"' || *s == '\'')) {
 		s++;
 		len--;
