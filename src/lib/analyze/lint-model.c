@@ -553,10 +553,13 @@ static void push_deps(const struct lint_file *f, size_t s, int *stack, size_t *s
 		if (in->cmd != KILN_DF_RUN)
 			continue;
 		for (size_t k = 0; k < in->node->n_flags; k++) {
+			/* the flag's name first: most are not --mount, and need no strstr() */
+			const struct kiln_df_text *fname = &in->node->flags[k].name;
+			if (strcmp(lint_ntext(in->node, fname), "mount") != 0)
+				continue;
 			const char *v = lint_ntext(in->node, &in->node->flags[k].value);
 			const char *fr = strstr(v, "from=");
-			const struct kiln_df_text *fname = &in->node->flags[k].name;
-			if (strcmp(lint_ntext(in->node, fname), "mount") != 0 || !fr)
+			if (!fr)
 				continue;
 			if (fr != v && fr[-1] != ',')
 				continue;
