@@ -110,11 +110,11 @@ static void image_rules(struct lint_file *f, size_t s)
 	}
 }
 
-static int copy_from_known(const struct lint_file *f, const char *from, int stage)
+static int copy_from_known(const struct lint_instr *in, const char *from, int stage)
 {
 	if (strchr(from, ':') || strchr(from, '$'))
 		return 1;
-	if (stage >= 0 && lint_stage_by_name(f, from, (size_t)stage) >= 0)
+	if (in->from_stage >= 0) /* lint_stage_by_name(f, from, stage) */
 		return 1;
 	char *end = NULL;
 	long n = strtol(from, &end, 10);
@@ -145,7 +145,7 @@ static void copy_rules(struct lint_file *f, size_t i, int workdir_set)
 		if (own && lint_ci_equal(own, from))
 			lint_emit(f, "DL3023", (int)i, in->line,
 				  "COPY --from=%s names the stage it is in", from);
-		else if (!copy_from_known(f, from, st))
+		else if (!copy_from_known(in, from, st))
 			lint_emit(f, "DL3022", (int)i, in->line,
 				  "COPY --from=%s names no stage defined above (nor an image reference)",
 				  from);

@@ -30,6 +30,8 @@ struct lint_instr {
 	int stage;   /* index into stages; -1 before the first FROM */
 	int onbuild; /* an ONBUILD trigger */
 	const char *from; /* COPY and ADD: lint_flag(node, "from"), which many rules ask */
+	/* lint_stage_by_name(f, from, stage): the stage it names, or -1 (also without from) */
+	int from_stage;
 	/* RUN only */
 	struct lint_sh_script sh;
 	int sh_parsed;

@@ -538,7 +538,7 @@ static void push_deps(const struct lint_file *f, size_t s, int *stack, size_t *s
 			continue;
 		const char *from = in->from;
 		if (from) {
-			int t = lint_stage_by_name(f, from, s);
+			int t = in->from_stage; /* the stage of in is s */
 			/* a stage's number; strtol() only for what may be one (not "builder") */
 			unsigned char c0 = (unsigned char)*from;
 			if (t < 0 && (isdigit(c0) || isspace(c0) || c0 == '+' || c0 == '-')) {
@@ -687,6 +687,10 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 			}
 		}
 		in->stage = stage;
+		/* the stages named so far are all a later lookup would find before this one:
+		 * looked up once here, for the rules and push_deps() */
+		in->from_stage = in->from && stage >= 0
+					 ? lint_stage_by_name(f, in->from, (size_t)stage) : -1;
 		if (stage >= 0) {
 			f->stages[stage].last = i;
 			if (in->cmd == KILN_DF_SHELL && !in->onbuild)
