@@ -67,30 +67,39 @@ static int toolchain_image(const char *image, char *what, size_t what_len)
 /* Packages that are compilers or build tools. */
 static int build_package(const char *p)
 {
-	/* sorted by first byte: the scan ends past the package's */
-	static const char *const names[] = {
-		"Development Tools", "autoconf", "automake", "build-base", "build-essential",
-		"cargo", "clang", "cmake", "default-jdk", "g++", "gcc", "gcc-c++", "golang",
-		"gradle", "libc-dev", "libc6-dev", "libtool", "make", "maven", "musl-dev",
-		"nodejs-dev", "openjdk-17-jdk", "openjdk-21-jdk", "python-dev", "python3-dev",
-		"rustc", NULL
+	/* sorted by first byte: the scan ends past the package's; with their lengths */
+#define PKG(w) { w, sizeof(w) - 1 }
+	static const struct {
+		const char *s;
+		size_t n;
+	} names[] = {
+		PKG("Development Tools"), PKG("autoconf"), PKG("automake"), PKG("build-base"),
+		PKG("build-essential"), PKG("cargo"), PKG("clang"), PKG("cmake"),
+		PKG("default-jdk"), PKG("g++"), PKG("gcc"), PKG("gcc-c++"), PKG("golang"),
+		PKG("gradle"), PKG("libc-dev"), PKG("libc6-dev"), PKG("libtool"), PKG("make"),
+		PKG("maven"), PKG("musl-dev"), PKG("nodejs-dev"), PKG("openjdk-17-jdk"),
+		PKG("openjdk-21-jdk"), PKG("python-dev"), PKG("python3-dev"), PKG("rustc"),
 	};
-	char name[128];
-	size_t n = strcspn(p, "=<>~");
-	if (n >= sizeof(name))
+#undef PKG
+	/* the name ends at a version constraint: measured in place, not copied */
+	static const unsigned char name_end[256] = { [0] = 1, ['='] = 1, ['<'] = 1, ['>'] = 1,
+						     ['~'] = 1 };
+	size_t n = 0;
+	while (!name_end[(unsigned char)p[n]])
+		n++;
+	if (n >= 128) /* as the copy into 128 bytes did */
 		return 0;
-	memcpy(name, p, n);
-	name[n] = 0;
 	/* 1 + the index of the first name that begins with the byte (0: none) */
 	static const unsigned char start[256] = {
 		['D'] = 1,  ['a'] = 2,  ['b'] = 4,  ['c'] = 6,  ['d'] = 9,  ['g'] = 10,
 		['l'] = 15, ['m'] = 18, ['n'] = 21, ['o'] = 22, ['p'] = 24, ['r'] = 26,
 	};
-	size_t i = start[(unsigned char)name[0]];
-	for (; i && names[i - 1] && names[i - 1][0] == name[0]; i++)
-		if (lint_str_eq(name, names[i - 1]))
+	size_t i = start[(unsigned char)p[0]];
+	for (; i && i <= KILN_ARRAY_SIZE(names) && names[i - 1].s[0] == p[0]; i++)
+		if (names[i - 1].n == n && memcmp(p, names[i - 1].s, n) == 0)
 			return 1;
-	return lint_str_has_suffix(name, "-dev") || lint_str_has_suffix(name, "-devel");
+	return (n >= 4 && memcmp(p + n - 4, "-dev", 4) == 0) ||
+	       (n >= 6 && memcmp(p + n - 6, "-devel", 6) == 0);
 }
 
 /* The first compiler/build package a RUN installs, or NULL. */
