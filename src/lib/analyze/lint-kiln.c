@@ -129,13 +129,18 @@ struct dep_install {
 
 static int dep_install(const struct lint_instr *in, struct dep_install *ret)
 {
-	/* the first bytes of the tools below: other commands are none of them */
-	static const unsigned char tool_first[256] = { ['b'] = 1, ['c'] = 1, ['d'] = 1, ['g'] = 1,
-						       ['m'] = 1, ['n'] = 1, ['p'] = 1, ['u'] = 1,
-						       ['y'] = 1 };
+	/* by first byte, the lengths (bit n) of the tools below that begin with it: other
+	 * commands (cd, curl, mkdir, ...) are none of them. 'p' begins the prefixes pip and
+	 * python: any length from 3 up. */
+	static const uint16_t tool_lens[256] = {
+		['b'] = 1 << 6, ['c'] = 1 << 5 | 1 << 8, ['d'] = 1 << 6,
+		['g'] = 1 << 2 | 1 << 6 | 1 << 7, ['m'] = 1 << 3 | 1 << 4, ['n'] = 1 << 3,
+		['p'] = 0xfff8, ['u'] = 1 << 2, ['y'] = 1 << 4,
+	};
 	for (size_t k = 0; k < in->sh.n; k++) {
 		const struct lint_sh_cmd *c = &in->sh.cmds[k];
-		if (!tool_first[(unsigned char)c->name[0]])
+		unsigned char c0 = (unsigned char)c->name[0];
+		if (c->name_len >= 16 ? c0 != 'p' : !(tool_lens[c0] >> c->name_len & 1))
 			continue;
 		size_t op = lint_sh_first_operand(c, NULL);
 		const char *sub = op < c->argc ? c->argv[op] : "";
