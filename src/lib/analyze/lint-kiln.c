@@ -522,6 +522,8 @@ static void kl1012(struct lint_file *f)
 		['c'] = 1u << 5 | 1u << 6 | 1u << 10, ['m'] = 1u << 7, ['d'] = 1u << 9,
 	};
 	_Static_assert(KILN_ARRAY_SIZE(caches) == 11, "tool_caches[] has a bit for each entry");
+	/* bit n: some tool of caches[] is n bytes long (go, npm, pnpm, cargo, gradle, composer) */
+	static const unsigned tool_lens = 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8;
 	if (!f->n_stages)
 		return;
 	/* the final stage and the stages it builds on end up in the image */
@@ -539,7 +541,11 @@ static void kl1012(struct lint_file *f)
 				if (!rules)
 					continue;
 				/* a wrapper script such as mvnw or gradlew counts as its tool */
-				int ends_w = lint_str_has_suffix(c->name, "w");
+				int ends_w = c->name_len && c->name[c->name_len - 1] == 'w';
+				/* else the name is a tool's, of its length: cd, cp, chmod, mkdir are
+				 * none (the tools are 2 to 8 bytes long) */
+				if (!ends_w && (c->name_len > 8 || !(tool_lens >> c->name_len & 1)))
+					continue;
 				for (; rules && !done; rules &= rules - 1) {
 					const struct cache_rule *cr = &caches[__builtin_ctz(rules)];
 					if (!lint_sh_is(c, cr->tool) &&
