@@ -59,8 +59,17 @@ static void operands_after(const struct lint_sh_cmd *c, const char *const *subs,
 			   const char *const *vf, struct names *out, int *nomem)
 {
 	int after = 0;
+	/* lint_sh_is_operand() of each argument, in one pass: whether the one before is a
+	 * flag is kept, not found again */
+	size_t end = c->opt_end;
+	int prev_flag = 0;
 	for (size_t i = 1; i < c->argc; i++) {
-		if (!lint_sh_is_operand(c, i, vf))
+		const char *a = c->argv[i];
+		int flag = i < end && a[0] == '-' && a[1] && !(a[1] == '-' && !a[2]);
+		int operand = i != end && (i > end || (!flag && !(prev_flag &&
+				lint_sh_takes_value(c->argv[i - 1], vf))));
+		prev_flag = flag;
+		if (!operand)
 			continue;
 		if (!after) {
 			for (size_t s = 0; subs[s]; s++)

@@ -88,7 +88,7 @@ const char *lint_sh_flag_value_n(const struct lint_sh_cmd *c, const char *flag, 
 	return NULL;
 }
 
-static int takes_value(const char *a, const char *const *value_flags)
+int lint_sh_takes_value(const char *a, const char *const *value_flags)
 {
 	if (!value_flags || a[0] != '-' || !a[1])
 		return 0;
@@ -112,7 +112,7 @@ int lint_sh_is_operand(const struct lint_sh_cmd *c, size_t i, const char *const 
 		return 1;
 	if (lint_sh_arg_is_flag(c, i))
 		return 0;
-	if (i > 1 && lint_sh_arg_is_flag(c, i - 1) && takes_value(c->argv[i - 1], value_flags))
+	if (i > 1 && lint_sh_arg_is_flag(c, i - 1) && lint_sh_takes_value(c->argv[i - 1], value_flags))
 		return 0;
 	return 1;
 }

@@ -135,3 +135,5 @@ size_t lint_sh_first_operand(const struct lint_sh_cmd *c, const char *const *val
  * `value_flags`.
  */
 int lint_sh_is_operand(const struct lint_sh_cmd *c, size_t i, const char *const *value_flags);
+/** The flag a (an argument that is one) takes a value of value_flags: the next argument. */
+int lint_sh_takes_value(const char *a, const char *const *value_flags);
