@@ -48,7 +48,7 @@ static void dl3000(struct lint_file *f, size_t i)
 
 static int is_root_user(const char *u)
 {
-	return strcmp(u, "root") == 0 || strcmp(u, "0") == 0 || lint_str_has_prefix(u, "root:") ||
+	return lint_str_eq(u, "root") || lint_str_eq(u, "0") || lint_str_has_prefix(u, "root:") ||
 	       lint_str_has_prefix(u, "0:");
 }
 
@@ -58,7 +58,7 @@ static void image_rules(struct lint_file *f, size_t s)
 	const struct lint_instr *in = &f->instrs[st->from];
 	int idx = (int)st->from;
 	const char *img = st->image_exp && !strchr(st->image_exp, '$') ? st->image_exp : NULL;
-	if (img && strcmp(img, "scratch") != 0 && st->base_stage < 0) {
+	if (img && !lint_str_eq(img, "scratch") && st->base_stage < 0) {
 		struct lint_imgref ref;
 		if (lint_imgref_parse(img, &ref) < 0) {
 			f->nomem = 1;
@@ -68,7 +68,7 @@ static void image_rules(struct lint_file *f, size_t s)
 			lint_emit(f, "DL3006", idx, in->line,
 				  "base image %s has no tag: name a release tag such as %s:<version>", img,
 				  img);
-		if (ref.tag && strcmp(ref.tag, "latest") == 0)
+		if (ref.tag && lint_str_eq(ref.tag, "latest"))
 			lint_emit(f, "DL3007", idx, in->line,
 				  "base image %s uses latest, which changes under you: pin a release tag",
 				  img);
@@ -99,7 +99,7 @@ static void image_rules(struct lint_file *f, size_t s)
 				  "--platform=%s is what the stage gets anyway: drop the flag", st->platform);
 	}
 	if (st->name) {
-		if (strcmp(st->name, "scratch") == 0 || strcmp(st->name, "context") == 0)
+		if (lint_str_eq(st->name, "scratch") || lint_str_eq(st->name, "context"))
 			lint_emit(f, "DL3063", idx, in->line,
 				  "stage name %s is reserved: pick another name", st->name_raw);
 		int o = f->prev_same_name[s];
