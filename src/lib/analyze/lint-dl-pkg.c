@@ -202,16 +202,16 @@ static size_t pip_install(const struct lint_sh_cmd *c)
 		start = 1;
 	} else if (lint_str_has_prefix(c->name, "python")) {
 		size_t k = 1;
-		while (k + 1 < c->argc && strcmp(c->argv[k], "-m") != 0)
+		while (k + 1 < c->argc && !lint_str_eq(c->argv[k], "-m"))
 			k++;
-		if (k + 1 >= c->argc || strcmp(c->argv[k + 1], "pip") != 0)
+		if (k + 1 >= c->argc || !lint_str_eq(c->argv[k + 1], "pip"))
 			return 0;
 		start = k + 2;
 	} else {
 		return 0;
 	}
 	for (size_t k = start; k < c->argc; k++) {
-		if (strcmp(c->argv[k], "install") == 0)
+		if (lint_str_eq(c->argv[k], "install"))
 			return k;
 		if (c->argv[k][0] != '-')
 			return 0;
@@ -242,7 +242,7 @@ static int pip_pinned(const char *p)
 	if (lint_str_has_suffix(p, ".whl") || lint_str_has_suffix(p, ".tar.gz") ||
 	    lint_str_has_suffix(p, ".zip"))
 		return 1;
-	return strchr(p, '/') != NULL || strcmp(p, ".") == 0 || lint_str_has_prefix(p, "./");
+	return strchr(p, '/') != NULL || lint_str_eq(p, ".") || lint_str_has_prefix(p, "./");
 }
 
 static int truthy(const char *v)
@@ -300,8 +300,8 @@ static void npm_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 	if (!lint_sh_is(c, "npm"))
 		return;
 	size_t k = lint_sh_first_operand(c, npm_vf);
-	if (k >= c->argc || (strcmp(c->argv[k], "install") != 0 && strcmp(c->argv[k], "i") != 0 &&
-			     strcmp(c->argv[k], "add") != 0))
+	if (k >= c->argc || (!lint_str_eq(c->argv[k], "install") && !lint_str_eq(c->argv[k], "i") &&
+			     !lint_str_eq(c->argv[k], "add")))
 		return;
 	struct names bad = names_for(f, c);
 	for (size_t a = k + 1; a < c->argc; a++) {
@@ -330,7 +330,7 @@ static void gem_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 	if (!lint_sh_is(c, "gem"))
 		return;
 	size_t k = lint_sh_first_operand(c, NULL);
-	if (k >= c->argc || (strcmp(c->argv[k], "install") != 0 && strcmp(c->argv[k], "i") != 0))
+	if (k >= c->argc || (!lint_str_eq(c->argv[k], "install") && !lint_str_eq(c->argv[k], "i")))
 		return;
 	if (lint_sh_has_flag(c, "v") || lint_sh_has_flag(c, "version"))
 		return;
@@ -349,7 +349,7 @@ static void go_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c)
 	if (!lint_sh_is(c, "go"))
 		return;
 	size_t k = lint_sh_first_operand(c, NULL);
-	if (k >= c->argc || strcmp(c->argv[k], "install") != 0)
+	if (k >= c->argc || !lint_str_eq(c->argv[k], "install"))
 		return;
 	static const char *const go_vf[] = { "o", "p", "tags", "ldflags", "gcflags", "mod", "C",
 					     "modfile", "pkgdir", "asmflags", NULL };
@@ -430,9 +430,9 @@ static void zypper_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd
 	static const char *const z_vf[] = { "r", "repo", "root", "R", NULL };
 	size_t k = lint_sh_first_operand(c, z_vf);
 	const char *sub = k < c->argc ? c->argv[k] : "";
-	if ((strcmp(sub, "clean") == 0 || strcmp(sub, "cc") == 0) && *installed)
+	if ((lint_str_eq(sub, "clean") || lint_str_eq(sub, "cc")) && *installed)
 		*cleaned = 1;
-	if (strcmp(sub, "dist-upgrade") == 0 || strcmp(sub, "dup") == 0)
+	if (lint_str_eq(sub, "dist-upgrade") || lint_str_eq(sub, "dup"))
 		lint_emit(f, "DL3035", (int)i, in->line,
 			  "zypper %s upgrades the whole distribution inside the image: update the base image instead",
 			  sub);
@@ -446,7 +446,7 @@ static void zypper_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd
 		lint_emit(f, "DL3034", (int)i, in->line,
 			  "zypper %s without -n or -y waits for an answer: add -n (before) or -y (after the command)",
 			  sub);
-	if (strcmp(sub, "install") != 0 && strcmp(sub, "in") != 0)
+	if (!lint_str_eq(sub, "install") && !lint_str_eq(sub, "in"))
 		return;
 	*installed = 1;
 	struct names bad = names_for(f, c);

@@ -119,7 +119,7 @@ static int extracts(const struct lint_sh_cmd *c, const char *archive)
 	if (lint_sh_is(c, "tar")) {
 		for (size_t i = 1; i < c->argc && !ex; i++) {
 			const char *a = c->argv[i];
-			if (strcmp(a, "--extract") == 0 || strcmp(a, "--get") == 0 ||
+			if (lint_str_eq(a, "--extract") || lint_str_eq(a, "--get") ||
 			    (a[0] == '-' && a[1] != '-' && strchr(a, 'x')) ||
 			    (i == 1 && a[0] != '-' && strchr(a, 'x')))
 				ex = 1;

@@ -464,7 +464,8 @@ static void kl1010_1011(struct lint_file *f)
 			lint_emit_pieces(f, "KL1011", (int)st->from, line, pc, KILN_ARRAY_SIZE(pc));
 			continue;
 		}
-		if (st->base_stage >= 0 || !strcmp(img, "scratch") || strchr(img, '$') || strchr(img, '@'))
+		if (st->base_stage >= 0 || lint_str_eq(img, "scratch") || strchr(img, '$') ||
+		    strchr(img, '@'))
 			continue;
 		struct lint_piece im = LINT_STR(img);
 		const struct lint_piece pc[] = {
@@ -653,7 +654,7 @@ static void kl1014_1015(struct lint_file *f)
 	const struct lint_stage *root = root_stage(f, fin);
 	const char *img = root->image_exp ? root->image_exp : root->image;
 	int nonroot = strstr(img, "nonroot") || strstr(img, "rootless") || strstr(img, "unprivileged");
-	if (!user && !nonroot && strcmp(img, "scratch") != 0)
+	if (!user && !nonroot && !lint_str_eq(img, "scratch"))
 		lint_emit(f, "KL1014", (int)fin->from, f->instrs[fin->from].line,
 			  "the final stage sets no USER, so the container runs as root: add a non-root user "
 			  "(RUN useradd -u 10001 app, then USER 10001)");
@@ -724,7 +725,7 @@ int lint_secret_path(const char *path)
 	const char *b = memrchr(path, '/', plen);
 	b = b ? b + 1 : path;
 	size_t blen = plen - (size_t)(b - path);
-	if (b[0] == '.' && (!strcmp(b, ".env") ||
+	if (b[0] == '.' && (lint_str_eq(b, ".env") ||
 			    (lint_str_has_prefix(b, ".env.") && !ends_with(b, blen, ".example") &&
 			     !ends_with(b, blen, ".sample") && !ends_with(b, blen, ".template") &&
 			     !ends_with(b, blen, ".dist"))))
