@@ -338,7 +338,10 @@ static const char *secret_value(const char *v)
 		return pre[i].what;
 	}
 	/* scheme://user:password@host with a literal password */
-	const char *sch = strstr(v, "://");
+	/* strstr(v, "://") by its colons: a strchr() each, most values have none */
+	const char *sch = strchr(v, ':');
+	while (sch && !(sch[1] == '/' && sch[2] == '/'))
+		sch = strchr(sch + 1, ':');
 	if (sch) {
 		const char *at = strchr(sch + 3, '@');
 		const char *slash = strchr(sch + 3, '/');
@@ -653,7 +656,9 @@ static void kl1014_1015(struct lint_file *f)
 	}
 	const struct lint_stage *root = root_stage(f, fin);
 	const char *img = root->image_exp ? root->image_exp : root->image;
-	int nonroot = strstr(img, "nonroot") || strstr(img, "rootless") || strstr(img, "unprivileged");
+	/* "nonroot" and "rootless" hold "root": most images have neither that nor "unpriv" */
+	int nonroot = (strstr(img, "root") && (strstr(img, "nonroot") || strstr(img, "rootless"))) ||
+		      strstr(img, "unprivileged");
 	if (!user && !nonroot && !lint_str_eq(img, "scratch"))
 		lint_emit(f, "KL1014", (int)fin->from, f->instrs[fin->from].line,
 			  "the final stage sets no USER, so the container runs as root: add a non-root user "
