@@ -9,9 +9,15 @@
 
 /* hadolint's rules on instructions other than RUN (docs/lint-rules.md). */
 
-static const char *strip_quotes(const char *s, char *buf, size_t n)
+/*
+ * Argument t of node nd without its surrounding quotes, in buf (of n bytes) or as it is.
+ * lint_ntext() gives t->str itself only when its strlen() is t->len: no need to measure it.
+ */
+static const char *strip_quotes(const struct kiln_df_node *nd, const struct kiln_df_text *t,
+				char *buf, size_t n)
 {
-	size_t len = strlen(s);
+	const char *s = lint_ntext(nd, t);
+	size_t len = s == t->str ? t->len : strlen(s);
 	/* no quote at either end and short enough (most words): s as it is, not a copy */
 	if (len && len < n && s[0] != '"' && s[0] != '\'' && s[len - 1] != '"' &&
 	    s[len - 1] != '\'')
@@ -40,7 +46,7 @@ static void dl3000(struct lint_file *f, size_t i)
 	if (!in->node->n_args)
 		return;
 	char buf[4096];
-	const char *p = strip_quotes(lint_ntext(in->node, &in->node->args[0]), buf, sizeof(buf));
+	const char *p = strip_quotes(in->node, &in->node->args[0], buf, sizeof(buf));
 	if (p[0] == '/' || p[0] == '$' || windows_abs(p))
 		return;
 	lint_emit(f, "DL3000", (int)i, in->line, "WORKDIR %s is relative: use an absolute path", p);
@@ -128,7 +134,7 @@ static void copy_rules(struct lint_file *f, size_t i, int workdir_set)
 	if (n->n_args < 2)
 		return;
 	char buf[4096];
-	const char *dest = strip_quotes(lint_ntext(n, &n->args[n->n_args - 1]), buf, sizeof(buf));
+	const char *dest = strip_quotes(n, &n->args[n->n_args - 1], buf, sizeof(buf));
 	if (in->cmd == KILN_DF_COPY && n->n_args > 2 && !lint_str_has_suffix(dest, "/"))
 		lint_emit(f, "DL3021", (int)i, in->line,
 			  "COPY of %zu sources needs a destination ending in /, not %s", n->n_args - 1,
@@ -151,7 +157,7 @@ static void copy_rules(struct lint_file *f, size_t i, int workdir_set)
 				  from);
 		char sb[16];
 		if (n->n_args == 2 &&
-		    strcmp(strip_quotes(lint_ntext(n, &n->args[0]), sb, sizeof(sb)), "/") == 0 &&
+		    strcmp(strip_quotes(n, &n->args[0], sb, sizeof(sb)), "/") == 0 &&
 		    strcmp(dest, "/") == 0)
 			lint_emit(f, "DL3067", (int)i, in->line,
 				  "COPY --from=%s / / copies a whole file system: copy only what you need",
@@ -174,7 +180,7 @@ static void dl3020(struct lint_file *f, size_t i)
 		return;
 	for (size_t a = 0; a + 1 < n->n_args; a++) {
 		char buf[4096];
-		const char *src = strip_quotes(lint_ntext(n, &n->args[a]), buf, sizeof(buf));
+		const char *src = strip_quotes(n, &n->args[a], buf, sizeof(buf));
 		if (is_archive(src) || lint_str_has_prefix(src, "http://") ||
 		    lint_str_has_prefix(src, "https://") || lint_str_has_prefix(src, "git@") ||
 		    strchr(src, '$'))
