@@ -310,7 +310,7 @@ struct secret_word {
 #define SECRET_WORD(w) { w, sizeof(w) - 1 }
 
 /* hadolint's list of known secret names and suspicious parts (DL3064) in name[0..len)
- * (its strlen). */
+ * (no NUL byte in it; not NUL-terminated there). */
 static int secret_name(const char *name, size_t len)
 {
 	static const struct secret_word known[] = {
@@ -351,7 +351,7 @@ static int secret_name(const char *name, size_t len)
 	size_t k0 = known_start[(unsigned char)first];
 	for (size_t i = k0 - 1; k0 && i < KILN_ARRAY_SIZE(known) && (known[i].s[0] | 0x20) == first;
 	     i++)
-		if (known[i].n == len && strcasecmp(name, known[i].s) == 0)
+		if (known[i].n == len && strncasecmp(name, known[i].s, len) == 0)
 			return 1;
 	/* a part anywhere in the first 255 bytes, in any case: each position is compared,
 	 * lower-casing as it goes, with the parts that begin with its byte (no copy) */
@@ -392,11 +392,14 @@ static void dl3064(struct lint_file *f, size_t i)
 		size_t len = (size_t)(strchrnul(w, '=') - w);
 		if (len >= sizeof(name))
 			len = sizeof(name) - 1;
+		if (!secret_name(w, len))
+			continue;
+		/* the name copied only for the message */
 		memcpy(name, w, len);
 		name[len] = 0;
-		if (secret_name(name, len))
-			lint_emit(f, "DL3064", (int)i, in->line,
-				  "ARG %s looks like a secret: build arguments stay in the image history", name);
+		lint_emit(f, "DL3064", (int)i, in->line,
+			  "ARG %s looks like a secret: build arguments stay in the image history",
+			  name);
 	}
 }
 
