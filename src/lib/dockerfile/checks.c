@@ -642,14 +642,13 @@ static __attribute__((noinline)) int parse_checks_run(void *ud, const struct kil
 }
 
 /*
- * The model's hook, called for every node: only MAINTAINER, FROM and an ARG
- * under comments have anything to check, the rest return before the checks'
- * own (costlier) entry.
+ * The model's hook, called for MAINTAINER, FROM and ARG nodes only: an ARG
+ * has anything to check only under comments, and returns before the checks'
+ * own (costlier) entry otherwise.
  */
 static int parse_checks(void *ud, const struct kiln_df_node *node, const struct kiln_df_instr *in)
 {
-	if (node->cmd != KILN_DF_MAINTAINER && node->cmd != KILN_DF_FROM &&
-	    (!in || (in->cmd != KILN_DF_FROM && (in->cmd != KILN_DF_ARG || !node->n_comments))))
+	if (node->cmd == KILN_DF_ARG && (!in || !node->n_comments))
 		return 0;
 	return parse_checks_run(ud, node, in);
 }
@@ -842,7 +841,10 @@ static int run_checks(const struct kiln_df_ast *ast, const struct kiln_df_check_
 	cleanup(kiln_df_model_freep) struct kiln_df_model *m = NULL;
 	struct parse_hook ph = { l };
 	int failed_line = 0;
-	r = df_model_build(ast, parse_checks, &ph, &m, &failed_line, &e);
+	/* the nodes parse_checks reads (the others return at its first test) */
+	const uint32_t hooked = UINT32_C(1) << KILN_DF_MAINTAINER | UINT32_C(1) << KILN_DF_FROM |
+				UINT32_C(1) << KILN_DF_ARG;
+	r = df_model_build(ast, parse_checks, hooked, &ph, &m, &failed_line, &e);
 	if (r < 0) {
 		if (r != -KILN_ENOMEM)
 			r = set_error(res, &e,

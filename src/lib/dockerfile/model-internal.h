@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "base/arena.h"
@@ -206,9 +207,11 @@ struct kiln_arena *df_model_arena(struct kiln_df_model *m);
  * runs before typing, then those of the instruction; the checks only report,
  * so one call after typing finds the same). A hook returns 0 or
  * -KILN_ENOMEM. When typing a node fails, *ret_failed_line (may be NULL)
- * gets its first line.
+ * gets its first line. `hook_cmds`: a mask of 1u << cmd, the nodes the hook
+ * is called for (it sees no other).
  */
 typedef int (*df_model_hook)(void *ud, const struct kiln_df_node *node,
 			     const struct kiln_df_instr *in);
-int df_model_build(const struct kiln_df_ast *ast, df_model_hook hook, void *ud,
-		   struct kiln_df_model **ret, int *ret_failed_line, struct kiln_error *err);
+int df_model_build(const struct kiln_df_ast *ast, df_model_hook hook, uint32_t hook_cmds,
+		   void *ud, struct kiln_df_model **ret, int *ret_failed_line,
+		   struct kiln_error *err);

@@ -38,11 +38,12 @@ void kiln_df_model_free(struct kiln_df_model *m)
 int kiln_df_model_new(const struct kiln_df_ast *ast, struct kiln_df_model **ret,
 		      struct kiln_error *err)
 {
-	return df_model_build(ast, NULL, NULL, ret, NULL, err);
+	return df_model_build(ast, NULL, 0, NULL, ret, NULL, err);
 }
 
-int df_model_build(const struct kiln_df_ast *ast, df_model_hook hook, void *ud,
-		   struct kiln_df_model **ret, int *ret_failed_line, struct kiln_error *err)
+int df_model_build(const struct kiln_df_ast *ast, df_model_hook hook, uint32_t hook_cmds,
+		   void *ud, struct kiln_df_model **ret, int *ret_failed_line,
+		   struct kiln_error *err)
 {
 	cleanup(kiln_df_model_freep) struct kiln_df_model *m = NULL;
 	int r = kiln_df_model_empty(ast, &m, err);
@@ -64,12 +65,14 @@ int df_model_build(const struct kiln_df_ast *ast, df_model_hook hook, void *ud,
 	for (size_t i = 0; i < n; i++) {
 		const struct kiln_df_node *node = &ast->nodes[i];
 		struct kiln_df_instr *in = &all[i];
+		/* most nodes are of no interest to the hook: no call through a pointer */
+		int hooked = hook && (hook_cmds >> node->cmd & 1);
 		r = kiln_df_instr_parse(m, node, in, err);
 		if (r < 0) {
 			if (r == -KILN_ENOMEM)
 				return r;
 			/* the checks of the node alone still run, as they would have first */
-			if (hook && hook(ud, node, NULL) < 0) {
+			if (hooked && hook(ud, node, NULL) < 0) {
 				kiln_error_release(err);
 				return df_oom(err);
 			}
@@ -77,7 +80,7 @@ int df_model_build(const struct kiln_df_ast *ast, df_model_hook hook, void *ud,
 				*ret_failed_line = node->start_line;
 			return r;
 		}
-		if (hook && (r = hook(ud, node, in)) < 0)
+		if (hooked && (r = hook(ud, node, in)) < 0)
 			return df_oom(err);
 		if (m->n_stages == 0 && in->cmd == KILN_DF_ARG) {
 			if (!m->meta_args)
