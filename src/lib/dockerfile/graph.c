@@ -266,15 +266,21 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 		if (!c->mount_sources)
 			return df_oom(err);
 		for (size_t k = 0; k < n; k++) {
-			struct kiln_df_mount m;
-			int r = df_mount_parse(gr->a, in->u.run.mount_specs.v[k], NULL, NULL, &m,
-					       err);
-			if (r < 0) {
-				df_error_locate(err, gr->file, sl, el);
-				return r;
+			/* the model's parse kept each from= (a spec it took cannot fail here) */
+			const char *mfrom = in->u.run.mount_froms ? in->u.run.mount_froms[k] : NULL;
+			if (!in->u.run.mount_froms) {
+				struct kiln_df_mount m;
+				int r = df_mount_parse(gr->a, in->u.run.mount_specs.v[k], NULL,
+						       NULL, &m, err);
+				if (r < 0) {
+					df_error_locate(err, gr->file, sl, el);
+					return r;
+				}
+				mfrom = m.from;
 			}
+			int r = 0;
 			/* a mount without from= reads "scratch": a stage of that name if any */
-			const char *from = m.from && *m.from ? m.from : "scratch";
+			const char *from = mfrom && *mfrom ? mfrom : "scratch";
 			long s = find_stage(gr, from);
 			if (s == -2)
 				return df_oom(err);
@@ -282,8 +288,8 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 			if (s >= 0)
 				r = add_edge(gr, i, KILN_DF_EDGE_MOUNT, (size_t) s, from, sl,
 					     c->onbuild);
-			else if (m.from && *m.from && strcmp(m.from, "scratch") != 0)
-				r = add_image(gr, i, KILN_DF_EDGE_MOUNT, m.from, sl);
+			else if (mfrom && *mfrom && strcmp(mfrom, "scratch") != 0)
+				r = add_image(gr, i, KILN_DF_EDGE_MOUNT, mfrom, sl);
 			if (r < 0)
 				return df_oom(err);
 		}

@@ -412,10 +412,15 @@ static int parse_run(struct pctx *c, struct kiln_error *err)
 	for (size_t i = 0; i < device->n_values; i++)
 		if ((r = df_device_parse(c->a, device->values[i], &run->devices[i], err)) < 0)
 			return r;
+	/* the graph reads the stages mounted from: kept, not parsed again there */
+	if (mount->n_values &&
+	    !(run->mount_froms = kiln_arena_array(c->a, mount->n_values, sizeof(char *))))
+		return oom(err);
 	for (size_t i = 0; i < mount->n_values; i++) {
 		struct kiln_df_mount m;
 		if ((r = df_mount_parse(c->a, mount->values[i], NULL, NULL, &m, err)) < 0)
 			return r;
+		run->mount_froms[i] = m.from;
 	}
 	run->mount_specs.v = mount->values;
 	run->mount_specs.n = mount->n_values;

@@ -139,6 +139,8 @@ struct kiln_df_run {
 	struct kiln_df_cmdline cmd;
 	/** The --mount values as written; parsed into `mounts` on expansion. */
 	struct kiln_df_words mount_specs;
+	/** Each spec's from= as written, read by the parse (NULL: none). */
+	const char **mount_froms;
 	struct kiln_df_mount *mounts;
 	size_t n_mounts;
 	struct kiln_df_device *devices;
