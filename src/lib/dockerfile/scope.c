@@ -510,13 +510,13 @@ void df_stage_base(struct df_graph *gr, size_t i)
 {
 	struct kiln_df_stage *st = &gr->g->stages[i];
 	st->base_kind = KILN_DF_BASE_IMAGE;
-	/* no stage named yet (the first stage, most files' only one): no lookup */
-	long k = gr->n_named ? df_names_find_before(gr->names, st->base, i) : -1;
+	/* no stage named, or none before the first: no lookup */
+	long k = gr->n_named && i ? df_names_find_before(gr->names, st->base, i) : -1;
 	if (k >= 0) {
 		st->base_kind = KILN_DF_BASE_STAGE;
 		st->base_stage = (size_t) k;
 		return;
 	}
-	if (!strcmp(st->base, "scratch"))
+	if (st->base[0] == 's' && !strcmp(st->base, "scratch"))
 		st->base_kind = KILN_DF_BASE_SCRATCH;
 }
