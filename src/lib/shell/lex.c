@@ -176,6 +176,12 @@ static void read_name(struct sw *sw, size_t *ret_off, size_t *ret_len)
 		while (name_byte[src[++p]])
 			;
 	sw->pos = p;
+	/* after such a run, an ASCII byte (or the NUL) ends the name: no decoding */
+	if (p > start && src[p] < 0x80) {
+		*ret_off = start;
+		*ret_len = p - start;
+		return;
+	}
 	while ((c = peek(sw)) != EOF_RUNE) {
 		if (sw->pos == start && kiln_unicode_is_digit(c)) {
 			while ((c = peek(sw)) != EOF_RUNE && kiln_unicode_is_digit(c))
