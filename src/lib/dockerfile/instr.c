@@ -85,10 +85,15 @@ static int cmdline_args(struct pctx *c, const char *const *args, size_t n, int j
 	if (json || n == 1) {
 		/* the words themselves (one shell-form word is its own join) */
 		ret->n = json ? n : 1;
-		ret->v = kiln_arena_array(c->a, ret->n + 1, sizeof(char *));
-		if (!ret->v)
+		/* every slot written here, the NULL past the end too: no zeroing, and
+		 * a loop for the few words, no memcpy call */
+		const char **v = kiln_arena_array_uninit(c->a, ret->n + 1, sizeof(char *));
+		if (!v)
 			return -KILN_ENOMEM;
-		memcpy(ret->v, args, ret->n * sizeof(char *));
+		for (size_t i = 0; i < ret->n; i++)
+			v[i] = args[i];
+		v[ret->n] = NULL;
+		ret->v = v;
 		return 0;
 	}
 	struct kiln_buf b = KILN_BUF_INIT;
