@@ -173,9 +173,11 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 		return fail(c, err, "%s cannot accept a heredoc as %s", cmd, "a destination");
 	cp->dest = dest;
 	size_t nsrc = c->nargs - 1;
-	cp->sources.v = kiln_arena_array(c->a, nsrc + 1, sizeof(char *));
+	/* not zeroed: the slots past the paths kept are set NULL below (no memset call) */
+	cp->sources.v = kiln_arena_array_uninit(c->a, nsrc + 1, sizeof(char *));
 	if (!cp->sources.v)
 		return oom(err);
+	cp->sources.v[nsrc] = NULL;
 	for (size_t i = 0; i < nsrc; i++) {
 		r = must_heredoc(c, c->args[i], &h);
 		if (r < 0)
@@ -184,6 +186,7 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 			cp->sources.v[cp->sources.n++] = c->args[i];
 			continue;
 		}
+		cp->sources.v[nsrc - cp->n_inline - 1] = NULL; /* one slot fewer is kept */
 		/* the last heredoc of that name holds the content (a Go map lookup) */
 		const struct kiln_df_heredoc *body = NULL;
 		for (size_t k = 0; k < c->node->n_heredocs; k++)
@@ -411,9 +414,14 @@ static int parse_run(struct pctx *c, struct kiln_error *err)
 		return oom(err);
 	/* post-hooks, same order */
 	run->n_devices = device->n_values;
-	run->devices = kiln_arena_array(c->a, device->n_values + 1, sizeof(*run->devices));
+	/* most RUNs have no device: their one (zeroed) end entry without a memset call */
+	run->devices = device->n_values
+			       ? kiln_arena_array(c->a, device->n_values + 1, sizeof(*run->devices))
+			       : kiln_arena_array_uninit(c->a, 1, sizeof(*run->devices));
 	if (!run->devices)
 		return oom(err);
+	if (!device->n_values)
+		run->devices[0] = (struct kiln_df_device){ 0 };
 	for (size_t i = 0; i < device->n_values; i++)
 		if ((r = df_device_parse(c->a, device->values[i], &run->devices[i], err)) < 0)
 			return r;
@@ -585,16 +593,17 @@ static int parse_kvps(struct pctx *c, const char *cmd, struct kiln_error *err)
 	if (n % 3 != 0)
 		return fail(c, err, "Bad input to %s, too many arguments", cmd);
 	c->in->u.pairs.n = n / 3;
-	c->in->u.pairs.v = kiln_arena_array(c->a, n / 3 + 1, sizeof(struct kiln_df_pair));
-	if (!c->in->u.pairs.v)
+	/* each entry and the end written whole (as zeroed ones filled): no memset call */
+	struct kiln_df_pair *v = kiln_arena_array_uninit(c->a, n / 3 + 1, sizeof(*v));
+	if (!(c->in->u.pairs.v = v))
 		return oom(err);
+	v[n / 3] = (struct kiln_df_pair){ 0 };
 	for (size_t j = 0; j < n; j += 3) {
 		if (!*c->args[j])
 			return fail(c, err, "%s names can not be blank", cmd);
-		struct kiln_df_pair *p = &c->in->u.pairs.v[j / 3];
-		p->key = c->args[j];
-		p->value = c->args[j + 1];
-		p->legacy = !*c->args[j + 2];
+		v[j / 3] = (struct kiln_df_pair){ .key = c->args[j],
+						  .value = c->args[j + 1],
+						  .legacy = !*c->args[j + 2] };
 	}
 	return 0;
 }
