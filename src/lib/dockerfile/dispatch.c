@@ -154,9 +154,11 @@ static int lint_simple(struct xctx *x, enum df_rule rule, const char *fmt, const
 static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
 {
 	size_t n = out->u.pairs.n;
-	struct kiln_df_pair *v = kiln_arena_array(x->gr->a, n + 1, sizeof(*v));
+	/* every entry is copied below: only the end one zeroed (no memset call) */
+	struct kiln_df_pair *v = kiln_arena_array_uninit(x->gr->a, n + 1, sizeof(*v));
 	if (!v)
 		return df_oom(err);
+	v[n] = (struct kiln_df_pair){ 0 };
 	for (size_t i = 0; i < n; i++) {
 		v[i] = out->u.pairs.v[i];
 		int r = xfield(x, &v[i].key, err);

@@ -613,11 +613,14 @@ static int parse_arg(struct pctx *c, struct kiln_error *err)
 	if (c->nargs < 1)
 		return at_least_one(c, err, "ARG");
 	c->in->u.args.n = c->nargs;
-	c->in->u.args.v = kiln_arena_array(c->a, c->nargs + 1, sizeof(struct kiln_df_argdef));
-	if (!c->in->u.args.v)
+	/* each entry and the end written whole (as zeroed ones filled): no memset call */
+	struct kiln_df_argdef *v = kiln_arena_array_uninit(c->a, c->nargs + 1, sizeof(*v));
+	if (!(c->in->u.args.v = v))
 		return oom(err);
+	v[c->nargs] = (struct kiln_df_argdef){ 0 };
 	for (size_t i = 0; i < c->nargs; i++) {
-		struct kiln_df_argdef *d = &c->in->u.args.v[i];
+		struct kiln_df_argdef *d = &v[i];
+		*d = (struct kiln_df_argdef){ 0 };
 		const char *eq = strchr(c->args[i], '=');
 		if (eq) {
 			if (eq == c->args[i])
