@@ -10,6 +10,7 @@
 #include "base/base.h"
 #include "dockerfile/checks-internal.h"
 #include "dockerfile/dockerfile.h"
+#include "dockerfile/goconv.h"
 #include "tap.h"
 
 /* hooks: a reference is invalid when it has upper-case letters or ends in ':';
@@ -488,8 +489,39 @@ static void test_format(void)
 	kiln_buf_release(&b);
 }
 
+/* Edit distances in runes: short ASCII on the stack, long or UTF-8 strings through runes. */
+static void test_levenshtein(void)
+{
+	char l1[80], l2[80];
+	memset(l1, 'a', 70);
+	l1[70] = 0;
+	memcpy(l2, l1, 71);
+	l2[3] = 'b';
+	l2[69] = 0;
+	static const struct {
+		const char *a, *b;
+		size_t want;
+	} cases[] = {
+		{ "", "", 0 },
+		{ "", "abc", 3 },
+		{ "abc", "", 3 },
+		{ "kitten", "sitting", 3 },
+		{ "BUILDPLATFORM", "BUILDPLATFROM", 2 },
+		{ "café", "cafe", 1 },
+		{ "naïve", "naive", 1 },
+		{ "日本", "日本語", 1 },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++)
+		TAP_OK(df_levenshtein(cases[i].a, cases[i].b) == cases[i].want,
+		       "levenshtein(%s, %s) = %zu", cases[i].a, cases[i].b, cases[i].want);
+	/* 70 and 69 bytes: past the stack rows, the same answer through runes */
+	TAP_OK(df_levenshtein(l1, l2) == 2, "levenshtein of strings past the stack rows");
+	TAP_OK(df_levenshtein(l2, "ab") == 67, "levenshtein of a long and a short string");
+}
+
 int main(void)
 {
+	test_levenshtein();
 	test_failmalloc();
 	test_cases();
 	test_misc();

@@ -231,8 +231,8 @@ void lint_rules_dl_run(struct lint_file *f)
 			prev_run = -1;
 			continue;
 		}
-		if (prev_run >= 0 && same_flags(f->instrs[prev_run].node, in->node) && rf.top <= 2 &&
-		    prev_top <= 2) {
+		if (prev_run >= 0 && same_flags(f->instrs[prev_run].node, in->node) &&
+		    rf.top <= 2 && prev_top <= 2) {
 			/* a frequent finding: its message put together, not formatted */
 			int prev_line = f->instrs[prev_run].line;
 			char num[24], *d = kiln_decimal(num + sizeof(num), prev_line);

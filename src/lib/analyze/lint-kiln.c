@@ -546,8 +546,8 @@ static void kl1012(struct lint_file *f)
 					continue;
 				/* a wrapper script such as mvnw or gradlew counts as its tool */
 				int ends_w = c->name_len && c->name[c->name_len - 1] == 'w';
-				/* else the name is a tool's, of its length: cd, cp, chmod, mkdir are
-				 * none (the tools are 2 to 8 bytes long) */
+				/* else the name is a tool's, of its length: cd, cp, chmod, mkdir
+				 * are none (the tools are 2 to 8 bytes long) */
 				if (!ends_w && (c->name_len > 8 || !(tool_lens >> c->name_len & 1)))
 					continue;
 				for (; rules && !done; rules &= rules - 1) {
@@ -657,8 +657,9 @@ static void kl1014_1015(struct lint_file *f)
 	const struct lint_stage *root = root_stage(f, fin);
 	const char *img = root->image_exp ? root->image_exp : root->image;
 	/* "nonroot" and "rootless" hold "root": most images have neither that nor "unpriv" */
-	int nonroot = (strstr(img, "root") && (strstr(img, "nonroot") || strstr(img, "rootless"))) ||
-		      strstr(img, "unprivileged");
+	int nonroot =
+		(strstr(img, "root") && (strstr(img, "nonroot") || strstr(img, "rootless"))) ||
+		strstr(img, "unprivileged");
 	if (!user && !nonroot && !lint_str_eq(img, "scratch"))
 		lint_emit(f, "KL1014", (int)fin->from, f->instrs[fin->from].line,
 			  "the final stage sets no USER, so the container runs as root: add a non-root user "

@@ -112,7 +112,8 @@ int lint_sh_is_operand(const struct lint_sh_cmd *c, size_t i, const char *const 
 		return 1;
 	if (lint_sh_arg_is_flag(c, i))
 		return 0;
-	if (i > 1 && lint_sh_arg_is_flag(c, i - 1) && lint_sh_takes_value(c->argv[i - 1], value_flags))
+	if (i > 1 && lint_sh_arg_is_flag(c, i - 1) &&
+	    lint_sh_takes_value(c->argv[i - 1], value_flags))
 		return 0;
 	return 1;
 }

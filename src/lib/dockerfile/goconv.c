@@ -491,8 +491,9 @@ static int ascii_len(const char *s, size_t *len)
 	return hi < 0x80;
 }
 
-/* the distance of ASCII strings, byte by byte, with the row of a short `b` on the stack */
-static size_t levenshtein_ascii(const char *a, size_t na, const char *b, size_t nb, size_t *row)
+/* the distance of two rune strings, `row` holding nb + 1 entries */
+static size_t levenshtein_runes(const int32_t *a, size_t na, const int32_t *b, size_t nb,
+				size_t *row)
 {
 	for (size_t j = 0; j <= nb; j++)
 		row[j] = j;
@@ -513,34 +514,28 @@ static size_t levenshtein_ascii(const char *a, size_t na, const char *b, size_t 
 	return row[nb];
 }
 
+#define LEVENSHTEIN_STACK 64
+
 size_t df_levenshtein(const char *a, const char *b)
 {
-	size_t la, lb, srow[64];
-	if (ascii_len(a, &la) && ascii_len(b, &lb) && lb < KILN_ARRAY_SIZE(srow))
-		return levenshtein_ascii(a, la, b, lb, srow);
+	/* short ASCII strings (each byte one rune): their runes and row on the stack */
+	size_t la, lb, srow[LEVENSHTEIN_STACK];
+	int32_t sa[LEVENSHTEIN_STACK], sb[LEVENSHTEIN_STACK];
+	if (ascii_len(a, &la) && ascii_len(b, &lb) && la < LEVENSHTEIN_STACK &&
+	    lb < LEVENSHTEIN_STACK) {
+		for (size_t i = 0; i < la; i++)
+			sa[i] = (unsigned char) a[i];
+		for (size_t j = 0; j < lb; j++)
+			sb[j] = (unsigned char) b[j];
+		return levenshtein_runes(sa, la, sb, lb, srow);
+	}
 	size_t na = 0, nb = 0; /* runes_of() leaves them unset when it fails */
 	cleanup_free int32_t *ra = runes_of(a, &na);
 	cleanup_free int32_t *rb = runes_of(b, &nb);
 	cleanup_free size_t *row = kiln_calloc(nb + 1, sizeof(size_t));
 	if (!ra || !rb || !row)
 		return SIZE_MAX;
-	for (size_t j = 0; j <= nb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= na; i++) {
-		size_t prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= nb; j++) {
-			size_t cur = row[j];
-			size_t best = prev + (ra[i - 1] == rb[j - 1] ? 0 : 1);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
-		}
-	}
-	return row[nb];
+	return levenshtein_runes(ra, na, rb, nb, row);
 }
 
 static char *ascii_case(const char *s, int upper)
