@@ -49,6 +49,12 @@ size_t kiln_utf8_encode(int32_t r, char out[KILN_UTF_MAX]);
 size_t kiln_go_space_prefix_scan(const char *s, size_t len);
 size_t kiln_go_space_suffix_scan(const char *s, size_t len);
 
+/** unicode.IsSpace for a rune below 0x80: ' ' and '\t' to '\r'. */
+static inline int kiln_go_ascii_space(int32_t c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /*
  * Whether byte c is printable ASCII or DEL: a whole rune and no space. Most
  * texts start and end with one, so the checks below answer without a call.

@@ -95,7 +95,7 @@ static int add_raw_char(struct lexer *lx, struct words *w, int32_t ch)
 static int add_char(struct lexer *lx, struct words *w, int32_t ch)
 {
 	/* unicode.IsSpace, ASCII answered in place */
-	if (ch < 0x80 ? ch == ' ' || (ch >= '\t' && ch <= '\r') : kiln_unicode_is_space(ch)) {
+	if (ch < 0x80 ? kiln_go_ascii_space(ch) : kiln_unicode_is_space(ch)) {
 		if (w->in_word && lx->word.len)
 			return words_flush(lx, w);
 		return 0;
@@ -598,11 +598,6 @@ int df_parse_heredoc(const char *word, size_t len, struct kiln_arena *a,
 	return r;
 }
 
-static int ascii_space(unsigned char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
 /*
  * The words of a line of plain bytes, ASCII white space and '<' only, that
  * hold "<<" (arena copies in out), as lex_words(line, 1, 1, 1) finds them:
@@ -614,16 +609,16 @@ static int plain_line_openers(const char *s, size_t len, struct kiln_arena *a,
 			      struct df_textvec *out)
 {
 	for (size_t i = 0; i < len; i++)
-		if (!plain_byte[(unsigned char) s[i]] && !ascii_space((unsigned char) s[i]) &&
+		if (!plain_byte[(unsigned char) s[i]] && !kiln_go_ascii_space((unsigned char) s[i]) &&
 		    s[i] != '<')
 			return 0;
 	size_t i = 0;
 	while (i < len) {
-		while (i < len && ascii_space((unsigned char) s[i]))
+		while (i < len && kiln_go_ascii_space((unsigned char) s[i]))
 			i++;
 		size_t b = i;
 		int opener = 0;
-		while (i < len && !ascii_space((unsigned char) s[i])) {
+		while (i < len && !kiln_go_ascii_space((unsigned char) s[i])) {
 			if (s[i] == '<' && i + 1 < len && s[i + 1] == '<') {
 				/* process_possible_heredoc: the blanks after "<<" are the word's */
 				opener = 1;

@@ -155,7 +155,7 @@ static int is_ws(char c)
 /* unicode.IsSpace(rune(b)) for a single byte, as BuildKit's byte loops test it. */
 static int is_space_byte(unsigned char b)
 {
-	return b == ' ' || (b >= '\t' && b <= '\r') || b == 0x85 || b == 0xA0;
+	return kiln_go_ascii_space(b) || b == 0x85 || b == 0xA0;
 }
 
 /* strings.TrimSpace as a span */
@@ -423,7 +423,7 @@ static const unsigned char word_byte[256] = {
 static inline int rune_is_space(int32_t c)
 {
 	if (c < 0x80)
-		return c == ' ' || (c >= '\t' && c <= '\r');
+		return kiln_go_ascii_space(c);
 	return kiln_unicode_is_space(c);
 }
 
@@ -468,7 +468,7 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 			else
 				while (e < len && word_byte[(unsigned char) s[e]] && s[e] != escape)
 					e++;
-			int at_space = e == len || s[e] == ' ' || (s[e] >= '\t' && s[e] <= '\r');
+			int at_space = e == len || kiln_go_ascii_space(s[e]);
 			if (e > pos && at_space) {
 				r = df_textvec_push_copy(out, a, s + pos, e - pos);
 				w = e - pos;

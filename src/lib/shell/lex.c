@@ -134,8 +134,7 @@ static int w_add_string(struct sw *sw, const char *s, size_t n)
 		 * instead of a decode, a space test and an append per byte
 		 */
 		size_t j = i;
-		while (j < n && (unsigned char) s[j] < 0x80 && s[j] != ' ' &&
-		       !(s[j] >= '\t' && s[j] <= '\r'))
+		while (j < n && (unsigned char) s[j] < 0x80 && !kiln_go_ascii_space(s[j]))
 			j++;
 		if (j > i) {
 			int r = add_bytes(sw, &sw->cur, s + i, j - i);
@@ -519,7 +518,7 @@ static int dollar(struct sw *sw, struct kiln_buf *out)
  */
 static inline int ordinary_byte(const struct sw *sw, int32_t c, int32_t stop, int quotes)
 {
-	return c != stop && c != sw->esc && c != '$' && c != ' ' && !(c >= '\t' && c <= '\r') &&
+	return c != stop && c != sw->esc && c != '$' && !kiln_go_ascii_space(c) &&
 	       !(quotes && (c == '\'' || c == '"'));
 }
 
