@@ -609,8 +609,8 @@ static int plain_line_openers(const char *s, size_t len, struct kiln_arena *a,
 			      struct df_textvec *out)
 {
 	for (size_t i = 0; i < len; i++)
-		if (!plain_byte[(unsigned char) s[i]] && !kiln_go_ascii_space((unsigned char) s[i]) &&
-		    s[i] != '<')
+		if (!plain_byte[(unsigned char) s[i]] &&
+		    !kiln_go_ascii_space((unsigned char) s[i]) && s[i] != '<')
 			return 0;
 	size_t i = 0;
 	while (i < len) {
