@@ -10,10 +10,52 @@
 #include "goconv.h"
 #include "graph-internal.h"
 
+/*
+ * A word that is only $NAME or ${NAME}, NAME an ASCII letter or '_' and then
+ * letters, digits and '_': the span of NAME, else 0. The lexer reads such a
+ * word as the value and nothing else, whatever its flags but SKIP_UNSET_ENV.
+ */
+static size_t whole_name(const char *word, size_t *off)
+{
+	static const unsigned char name_byte[256] = {
+		['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['_'] = 1, ['0' ... '9'] = 2
+	};
+	size_t b = word[1] == '{' ? 2 : 1, p = b;
+	if (word[0] != '$' || name_byte[(unsigned char) word[p]] != 1)
+		return 0;
+	while (name_byte[(unsigned char) word[++p]])
+		;
+	if (b == 2 ? (word[p] != '}' || word[p + 1]) : word[p] != '\0')
+		return 0;
+	*off = b;
+	return p - b;
+}
+
 int df_expand_arena(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
 		    const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
 		    const char **ret, struct kiln_error *err)
 {
+	size_t off, len;
+	/* the escapes a Dockerfile can choose are neither '$' nor a name's byte */
+	if (!(lex->flags & KILN_SHELL_SKIP_UNSET_ENV) &&
+	    (lex->escape == '\\' || lex->escape == '`') && (len = whole_name(word, &off))) {
+		struct kiln_shell_env e = kiln_shell_envlist_env(env);
+		const char *value = NULL;
+		int set = e.lookup_n(e.userdata, word + off, len, &value) > 0;
+		if (!set || !value)
+			value = "";
+		/* a longer value is the lexer's to refuse */
+		size_t vlen = strlen(value);
+		if (vlen <= KILN_SHELL_MAX_OUTPUT) {
+			kiln_shell_result_release(res);
+			if ((set ? !gr->checks_only : 1) &&
+			    kiln_strv_pushn(set ? &res->matched : &res->unmatched, word + off,
+					    len) < 0)
+				return df_oom(err);
+			*ret = df_astrndup(gr->a, value, vlen);
+			return *ret ? 0 : df_oom(err);
+		}
+	}
 	/* df_expand's flags: the word alone, the names matched only when a build reads them */
 	struct kiln_shell_lex l = *lex;
 	l.flags |= KILN_SHELL_NO_WORDS;
