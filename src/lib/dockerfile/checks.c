@@ -133,8 +133,16 @@ static void config_release(struct lint_config *c)
 	kiln_strv_release(&c->experimental);
 }
 
+/* The warnings' messages, packed into blocks (the newest first): no allocation each */
+struct msg_block {
+	struct msg_block *next;
+	size_t used, cap;
+	char text[];
+};
+
 struct kiln_df_lint {
 	struct lint_config cfg;
+	struct msg_block *text;
 	struct kiln_df_check_warning *w;
 	size_t n, alloc;
 	size_t *seen; /* open addressing over w: index + 1, 0 = empty */
@@ -326,12 +334,15 @@ static int scope_config(const struct kiln_df_node *node, struct lint_config *c)
 static int kept(const struct kiln_df_lint *l, const struct lint_config *scope, enum df_rule rule)
 {
 	const char *name = rules[rule].name;
+	/* most lists are empty: no call to search them */
 	if (rules[rule].experimental)
 		return l->cfg.experimental_all || scope->experimental_all ||
-		       kiln_strv_find(&l->cfg.experimental, name) >= 0 ||
-		       kiln_strv_find(&scope->experimental, name) >= 0;
-	return !(l->cfg.skip_all || scope->skip_all || kiln_strv_find(&l->cfg.skip, name) >= 0 ||
-		 kiln_strv_find(&scope->skip, name) >= 0);
+		       (l->cfg.experimental.len &&
+			kiln_strv_find(&l->cfg.experimental, name) >= 0) ||
+		       (scope->experimental.len && kiln_strv_find(&scope->experimental, name) >= 0);
+	return !(l->cfg.skip_all || scope->skip_all ||
+		 (l->cfg.skip.len && kiln_strv_find(&l->cfg.skip, name) >= 0) ||
+		 (scope->skip.len && kiln_strv_find(&scope->skip, name) >= 0));
 }
 
 /* Warnings already reported, by rule, lines and message: a file with thousands of them must
@@ -388,14 +399,59 @@ static int seen_grow(struct kiln_df_lint *l)
 	return 0;
 }
 
+/* Room for n bytes at the end of the lint's text (kept once `used` counts them), or NULL. */
+static char *text_room(struct kiln_df_lint *l, size_t n)
+{
+	struct msg_block *b = l->text;
+	if (b && b->cap - b->used >= n)
+		return b->text + b->used;
+	/* a block holds the few messages of most files; no larger than malloc's cached sizes */
+	size_t cap = n > 1024 - sizeof(*b) ? n : 1024 - sizeof(*b);
+	if (cap > SIZE_MAX - sizeof(*b) || !(b = kiln_malloc(sizeof(*b) + cap)))
+		return NULL;
+	b->next = l->text;
+	b->used = 0;
+	b->cap = cap;
+	l->text = b;
+	return b->text;
+}
+
+static void text_free(struct msg_block *b)
+{
+	while (b) {
+		struct msg_block *next = b->next;
+		free(b);
+		b = next;
+	}
+}
+
+/* Where format_message writes: the lint's text, or the end of a buffer. */
+struct msg_sink {
+	struct kiln_df_lint *l;
+	struct kiln_buf *b;
+	int err; /* the buffer's error */
+};
+
+static char *sink_room(struct msg_sink *s, size_t len)
+{
+	if (s->l)
+		return text_room(s->l, len + 1);
+	int r = kiln_buf_grow(s->b, len);
+	if (r < 0) {
+		s->err = r;
+		return NULL;
+	}
+	return s->b->buf + s->b->len;
+}
+
 /*
- * The message, in one allocation of its exact length: the rules' formats
- * hold only %s (and maybe %%), which this copies without the printf
- * machinery; any other format (or more than it has room for) goes to it.
+ * The message, NUL-terminated, in the sink's room (not yet kept there): the
+ * rules' formats hold only %s (and maybe %%), which this copies without the
+ * printf machinery; any other format (or more than it has room for) goes to it.
  */
-static char *format_message(const char *fmt, va_list ap, size_t *ret_len)
-	__attribute__((format(printf, 1, 0)));
-static char *format_message(const char *fmt, va_list ap, size_t *ret_len)
+static char *format_message(struct msg_sink *s, const char *fmt, va_list ap, size_t *ret_len)
+	__attribute__((format(printf, 2, 0)));
+static char *format_message(struct msg_sink *s, const char *fmt, va_list ap, size_t *ret_len)
 {
 	enum { MAX_CONV = 8 };
 	const char *conv[MAX_CONV], *arg[MAX_CONV];
@@ -403,8 +459,11 @@ static char *format_message(const char *fmt, va_list ap, size_t *ret_len)
 	for (const char *p = fmt; (p = strchr(p, '%')); p += 2) {
 		if ((p[1] != 's' && p[1] != '%') || n == MAX_CONV) {
 			struct kiln_buf b = KILN_BUF_INIT;
-			char *msg = kiln_buf_vaddf(&b, fmt, ap) >= 0 ? kiln_buf_detach(&b, ret_len)
-								     : NULL;
+			char *msg = kiln_buf_vaddf(&b, fmt, ap) >= 0 ? sink_room(s, b.len) : NULL;
+			if (msg) {
+				memcpy(msg, b.buf, b.len + 1);
+				*ret_len = b.len;
+			}
 			kiln_buf_release(&b);
 			return msg;
 		}
@@ -421,7 +480,7 @@ static char *format_message(const char *fmt, va_list ap, size_t *ret_len)
 		alen[i] = strlen(arg[i]);
 		total += alen[i];
 	}
-	char *msg = kiln_malloc(total + 1), *o = msg;
+	char *msg = sink_room(s, total), *o = msg;
 	if (!msg)
 		return NULL;
 	const char *p = fmt;
@@ -446,11 +505,13 @@ int df_lint_format(struct kiln_buf *b, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	size_t len;
-	char *msg = format_message(fmt, ap, &len);
+	struct msg_sink s = { NULL, b, 0 };
+	char *msg = format_message(&s, fmt, ap, &len);
 	va_end(ap);
-	int r = msg ? kiln_buf_add(b, msg, len) : -KILN_ENOMEM;
-	free(msg);
-	return r;
+	if (!msg)
+		return s.err ? s.err : -KILN_ENOMEM;
+	kiln_buf_setlen(b, b->len + len);
+	return 0;
 }
 
 int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_node *scope,
@@ -469,31 +530,28 @@ int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_
 	va_list ap;
 	va_start(ap, fmt);
 	size_t len = 0;
-	char *msg = format_message(fmt, ap, &len);
+	struct msg_sink s = { l, NULL, 0 };
+	char *msg = format_message(&s, fmt, ap, &len);
 	va_end(ap);
 	if (!msg)
 		return -KILN_ENOMEM;
+	/* the message stays in the text's room until kept: nothing to free otherwise */
 	struct kiln_df_check_warning w = { &rules[rule], msg, start, end };
-	if ((l->n + 1) * 2 > l->seen_cap && seen_grow(l) < 0) {
-		free(msg);
+	if ((l->n + 1) * 2 > l->seen_cap && seen_grow(l) < 0)
 		return -KILN_ENOMEM;
-	}
 	size_t *slot = seen_slot(l, &w, len);
-	if (*slot) {
-		free(msg);
+	if (*slot)
 		return 0; /* the same warning again (a variable used twice, ...) */
-	}
 	if (l->n == l->alloc) {
 		size_t na = l->alloc ? l->alloc * 2 : 16;
 		struct kiln_df_check_warning *nw = kiln_reallocarray(l->w, na, sizeof(*nw));
-		if (!nw) {
-			free(msg);
+		if (!nw)
 			return -KILN_ENOMEM;
-		}
 		l->w = nw;
 		l->alloc = na;
 	}
 	l->w[l->n++] = w;
+	l->text->used += len + 1;
 	*slot = l->n;
 	if (!(l->called_mask & (UINT32_C(1) << rule))) {
 		l->called_mask |= UINT32_C(1) << rule;
@@ -748,11 +806,11 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m,
 
 void kiln_df_check_result_release(struct kiln_df_check_result *r)
 {
-	for (size_t i = 0; i < r->n_warnings; i++)
-		free(r->warnings[i].message);
 	/* most lint results have neither: no free(NULL) calls */
 	if (r->warnings)
 		free(r->warnings);
+	if (r->text_)
+		text_free(r->text_);
 	if (r->error)
 		free(r->error);
 	*r = (struct kiln_df_check_result){ 0 };
@@ -918,6 +976,7 @@ int kiln_df_check_ast_into(const struct kiln_df_ast *ast, const struct kiln_df_c
 		free(l.seen);
 	res->warnings = l.w;
 	res->n_warnings = l.n;
+	res->text_ = l.text;
 	if (r < 0) {
 		kiln_df_check_result_release(res);
 		return df_oom(err);
