@@ -218,7 +218,9 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 	return 0;
 }
 
-static int parse_copy_add(struct pctx *c, int add, struct kiln_error *err)
+/* inlined into parse_copy and parse_add: the flags each declares fold to constants */
+static inline __attribute__((always_inline)) int parse_copy_add(struct pctx *c, int add,
+								struct kiln_error *err)
 {
 	const char *cmd = add ? "ADD" : "COPY";
 	if (c->nargs < 2)
@@ -257,6 +259,16 @@ static int parse_copy_add(struct pctx *c, int add, struct kiln_error *err)
 	cp->excludes.v = excludes->values;
 	cp->excludes.n = excludes->n_values;
 	return 0;
+}
+
+static __attribute__((noinline)) int parse_copy(struct pctx *c, struct kiln_error *err)
+{
+	return parse_copy_add(c, 0, err);
+}
+
+static __attribute__((noinline)) int parse_add(struct pctx *c, struct kiln_error *err)
+{
+	return parse_copy_add(c, 1, err);
 }
 
 /* validStageName: ^[a-z][a-z0-9-_.]*$ on the lower-cased name */
@@ -663,9 +675,9 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 			return r;
 		return parse_kvps(c, "LABEL", err);
 	case KILN_DF_ADD:
-		return parse_copy_add(c, 1, err);
+		return parse_add(c, err);
 	case KILN_DF_COPY:
-		return parse_copy_add(c, 0, err);
+		return parse_copy(c, err);
 	case KILN_DF_FROM:
 		return parse_from(c, err);
 	case KILN_DF_ONBUILD:
