@@ -151,6 +151,9 @@ static int lint_simple(struct xctx *x, enum df_rule rule, const char *fmt, const
 			   a, a);
 }
 
+static int env_apply(struct xctx *x, enum kiln_df_cmd cmd, const struct kiln_df_pair *v,
+		     size_t n, struct kiln_error *err);
+
 static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
 {
 	size_t n = out->u.pairs.n;
@@ -168,6 +171,13 @@ static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 			return r;
 	}
 	out->u.pairs.v = v;
+	return env_apply(x, out->cmd, v, n, err);
+}
+
+/* ENV and LABEL's lints and ENV's state change, from the expanded pairs */
+static int env_apply(struct xctx *x, enum kiln_df_cmd cmd, const struct kiln_df_pair *v,
+		     size_t n, struct kiln_error *err)
+{
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].legacy &&
 		    lint_simple(
@@ -176,7 +186,7 @@ static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 			    "format",
 			    x->in->keyword) < 0)
 			return df_oom(err);
-		if (out->cmd == KILN_DF_ENV) {
+		if (cmd == KILN_DF_ENV) {
 			if (df_check_secret_key(x->gr, "ENV", v[i].key, x->in) < 0)
 				return df_oom(err);
 			int r = set_env(x->gr, x->s, v[i].key, v[i].value, 0, err);
@@ -468,12 +478,10 @@ static int path_is_clean(const char *p)
 	}
 }
 
-static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+/* WORKDIR's lint and state change, from its expanded path `p` */
+static int workdir_set(struct xctx *x, const char *p, struct kiln_error *err)
 {
-	int r = xfield(x, &out->u.value, err);
-	if (r < 0)
-		return r;
-	const char *p = out->u.value;
+	int r;
 	if (!x->s->workdir_set && p[0] != '/') {
 		struct kiln_buf q = KILN_BUF_INIT;
 		r = kiln_go_quote(&q, p, strlen(p));
@@ -501,6 +509,12 @@ static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_
 		return df_oom(err);
 	x->s->workdir = wd;
 	return 0;
+}
+
+static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+{
+	int r = xfield(x, &out->u.value, err);
+	return r < 0 ? r : workdir_set(x, out->u.value, err);
 }
 
 static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_cmd *c,
@@ -759,9 +773,9 @@ static int cmdline_instr(struct xctx *x, const struct kiln_df_instr *out, struct
 /*
  * The checks-only walk of the instructions that expand nothing: a RUN
  * without mounts has nothing to check, CMD and the like only their lints,
- * read from the instruction itself (no copy of it, no call of
- * dispatch_one with its saved registers). 1 when it was one (*ret its
- * result: errors are out of memory only, nothing to locate), else 0.
+ * USER, WORKDIR, ENV and LABEL their lints and state, read from the
+ * instruction itself (no copy of it, no call of dispatch_one with its
+ * saved registers). 1 when it was one (*ret its result, located), else 0.
  */
 static __attribute__((noinline)) int check_cmdline(struct df_graph *gr, struct df_state *s,
 						   const struct kiln_df_instr *in,
@@ -771,12 +785,54 @@ static __attribute__((noinline)) int check_cmdline(struct df_graph *gr, struct d
 	return cmdline_instr(&x, in, err);
 }
 
+/* A word xword() leaves as it is */
+static inline int word_plain(const struct df_graph *gr, const char *w)
+{
+	return !*w || df_word_plain_in(gr->plain, w);
+}
+
+/*
+ * WORKDIR, ENV and LABEL with nothing to expand: their lints and state
+ * change read from the instruction itself, as dispatch_one() would from
+ * its copy (located errors as it locates them).
+ */
+static __attribute__((noinline)) int check_words_plain(struct df_graph *gr, struct df_state *s,
+						       const struct kiln_df_instr *in,
+						       struct kiln_error *err)
+{
+	struct xctx x = { .gr = gr, .s = s, .in = in };
+	int r = in->cmd == KILN_DF_WORKDIR
+			? workdir_set(&x, in->u.value, err)
+			: env_apply(&x, in->cmd, in->u.pairs.v, in->u.pairs.n, err);
+	if (r < 0 && r != -KILN_ENOMEM)
+		df_error_locate(err, gr->file, in->start_line, in->end_line);
+	return r;
+}
+
 static inline int check_plain(struct df_graph *gr, struct df_state *s, const struct df_cmd *c,
 			      struct kiln_error *err, int *ret)
 {
 	const struct kiln_df_instr *in = c->instr;
 	*ret = 0;
 	switch (in->cmd) {
+	case KILN_DF_USER:
+		if (!word_plain(gr, in->u.value))
+			return 0;
+		s->user = in->u.value;
+		return 1;
+	case KILN_DF_WORKDIR:
+		if (!word_plain(gr, in->u.value))
+			return 0;
+		*ret = check_words_plain(gr, s, in, err);
+		return 1;
+	case KILN_DF_ENV:
+	case KILN_DF_LABEL:
+		for (size_t i = 0; i < in->u.pairs.n; i++)
+			if (!word_plain(gr, in->u.pairs.v[i].key) ||
+			    !word_plain(gr, in->u.pairs.v[i].value))
+				return 0;
+		*ret = check_words_plain(gr, s, in, err);
+		return 1;
 	case KILN_DF_RUN:
 		return !in->u.run.mount_specs.n;
 	case KILN_DF_CMD:
