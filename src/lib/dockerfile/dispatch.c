@@ -517,44 +517,26 @@ static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_
 	return r < 0 ? r : workdir_set(x, out->u.value, err);
 }
 
-static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_cmd *c,
-		      struct kiln_df_step *step, struct kiln_error *err)
+/* COPY --from a stage: one dispatched before it */
+static int copy_source_check(struct xctx *x, const struct kiln_df_copy *cp,
+			     const struct df_cmd *c, struct kiln_error *err)
 {
 	struct df_graph *gr = x->gr;
-	struct kiln_df_copy *cp = &out->u.copy;
-	int add = out->cmd == KILN_DF_ADD;
-	int r;
-	if ((r = xfield(x, &cp->chown, err)) < 0 || (r = xfield(x, &cp->chmod, err)) < 0)
-		return r;
-	if (add && (r = xfield(x, &cp->checksum, err)) < 0)
-		return r;
-	if ((r = xwords(x, &cp->sources, err)) < 0 || (r = xfield(x, &cp->dest, err)) < 0)
-		return r;
-	struct kiln_df_inline *inl = cp->inline_sources;
-	if (cp->n_inline && !(inl = kiln_arena_array(gr->a, cp->n_inline + 1, sizeof(*inl))))
-		return df_oom(err);
-	for (size_t i = 0; i < cp->n_inline; i++) {
-		inl[i] = cp->inline_sources[i];
-		if (inl[i].expand) {
-			x->raw = 1;
-			r = xfield(x, &inl[i].data, err);
-			x->raw = 0;
-			if (r < 0)
-				return r;
-		}
-	}
-	cp->inline_sources = inl;
-
-	step->source_stage = c->source >= 0 ? c->source : -1;
 	if (c->source >= 0 && !gr->states[c->source].dispatched)
 		return kiln_fail(
 			err, KILN_EPARSE, 0,
 			"cannot copy from stage \"%s\", it needs to be defined before current "
 			"stage \"%s\"",
 			cp->from, gr->g->stages[(size_t) (x->s - gr->states)].id);
-	if (!gr->checks_only &&
-	    !(step->dest = df_copy_dest(gr, x->s->workdir ? x->s->workdir : "/", cp->dest)))
-		return df_oom(err);
+	return 0;
+}
+
+/* COPY and ADD's checks of the expanded chmod, checksum and sources */
+static int copy_check(struct xctx *x, const struct kiln_df_copy *cp, const struct df_cmd *c,
+		      int add, struct kiln_error *err)
+{
+	struct df_graph *gr = x->gr;
+	int r;
 	if (*cp->chmod && (r = df_chmod_validate(cp->chmod, err)) < 0)
 		return r;
 	if (add && *cp->checksum) {
@@ -622,6 +604,43 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 			return df_oom(err);
 	}
 	return 0;
+}
+
+static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_cmd *c,
+		      struct kiln_df_step *step, struct kiln_error *err)
+{
+	struct df_graph *gr = x->gr;
+	struct kiln_df_copy *cp = &out->u.copy;
+	int add = out->cmd == KILN_DF_ADD;
+	int r;
+	if ((r = xfield(x, &cp->chown, err)) < 0 || (r = xfield(x, &cp->chmod, err)) < 0)
+		return r;
+	if (add && (r = xfield(x, &cp->checksum, err)) < 0)
+		return r;
+	if ((r = xwords(x, &cp->sources, err)) < 0 || (r = xfield(x, &cp->dest, err)) < 0)
+		return r;
+	struct kiln_df_inline *inl = cp->inline_sources;
+	if (cp->n_inline && !(inl = kiln_arena_array(gr->a, cp->n_inline + 1, sizeof(*inl))))
+		return df_oom(err);
+	for (size_t i = 0; i < cp->n_inline; i++) {
+		inl[i] = cp->inline_sources[i];
+		if (inl[i].expand) {
+			x->raw = 1;
+			r = xfield(x, &inl[i].data, err);
+			x->raw = 0;
+			if (r < 0)
+				return r;
+		}
+	}
+	cp->inline_sources = inl;
+
+	step->source_stage = c->source >= 0 ? c->source : -1;
+	if ((r = copy_source_check(x, cp, c, err)) < 0)
+		return r;
+	if (!gr->checks_only &&
+	    !(step->dest = df_copy_dest(gr, x->s->workdir ? x->s->workdir : "/", cp->dest)))
+		return df_oom(err);
+	return copy_check(x, cp, c, add, err);
 }
 
 static int strv_words(struct df_graph *gr, const struct kiln_strv *v, struct kiln_df_words *w)
@@ -773,9 +792,10 @@ static int cmdline_instr(struct xctx *x, const struct kiln_df_instr *out, struct
 /*
  * The checks-only walk of the instructions that expand nothing: a RUN
  * without mounts has nothing to check, CMD and the like only their lints,
- * USER, WORKDIR, ENV and LABEL their lints and state, read from the
- * instruction itself (no copy of it, no call of dispatch_one with its
- * saved registers). 1 when it was one (*ret its result, located), else 0.
+ * USER, WORKDIR, ENV and LABEL their lints and state, COPY and ADD their
+ * checks, read from the instruction itself (no copy of it, no call of
+ * dispatch_one with its saved registers). 1 when it was one (*ret its
+ * result, located), else 0.
  */
 static __attribute__((noinline)) int check_cmdline(struct df_graph *gr, struct df_state *s,
 						   const struct kiln_df_instr *in,
@@ -809,12 +829,45 @@ static __attribute__((noinline)) int check_words_plain(struct df_graph *gr, stru
 	return r;
 }
 
+/* COPY and ADD with nothing to expand (no heredoc source): their checks, located */
+static __attribute__((noinline)) int check_copy_plain(struct df_graph *gr, struct df_state *s,
+						      const struct df_cmd *c,
+						      struct kiln_error *err)
+{
+	const struct kiln_df_instr *in = c->instr;
+	struct xctx x = { .gr = gr, .s = s, .in = in };
+	int r = copy_source_check(&x, &in->u.copy, c, err);
+	if (r >= 0)
+		r = copy_check(&x, &in->u.copy, c, in->cmd == KILN_DF_ADD, err);
+	if (r < 0 && r != -KILN_ENOMEM)
+		df_error_locate(err, gr->file, in->start_line, in->end_line);
+	return r;
+}
+
+static inline int copy_plain(const struct df_graph *gr, const struct kiln_df_instr *in)
+{
+	const struct kiln_df_copy *cp = &in->u.copy;
+	if (cp->n_inline || !word_plain(gr, cp->chown) || !word_plain(gr, cp->chmod) ||
+	    (in->cmd == KILN_DF_ADD && !word_plain(gr, cp->checksum)) || !word_plain(gr, cp->dest))
+		return 0;
+	for (size_t i = 0; i < cp->sources.n; i++)
+		if (!word_plain(gr, cp->sources.v[i]))
+			return 0;
+	return 1;
+}
+
 static inline int check_plain(struct df_graph *gr, struct df_state *s, const struct df_cmd *c,
 			      struct kiln_error *err, int *ret)
 {
 	const struct kiln_df_instr *in = c->instr;
 	*ret = 0;
 	switch (in->cmd) {
+	case KILN_DF_COPY:
+	case KILN_DF_ADD:
+		if (!copy_plain(gr, in))
+			return 0;
+		*ret = check_copy_plain(gr, s, c, err);
+		return 1;
 	case KILN_DF_USER:
 		if (!word_plain(gr, in->u.value))
 			return 0;
