@@ -20,7 +20,7 @@
 /*
  * `k` and `v` live in the model, the AST or the graph's arena, as the list
  * does: not copied. Which names an ARG set is only read for a build's used
- * args (note_used): a checks-only walk keeps no record of it.
+ * args (df_note_used): a checks-only walk keeps no record of it.
  */
 static int set_env(struct df_graph *gr, struct df_state *s, const char *k, const char *v,
 		   int from_arg, struct kiln_error *err)
@@ -33,128 +33,26 @@ static int set_env(struct df_graph *gr, struct df_state *s, const char *k, const
 	return 0;
 }
 
-/* What one instruction's expansions collect. */
-struct xctx {
-	struct df_graph *gr;
-	struct df_state *s;
-	const struct kiln_df_instr *in;
-	struct kiln_strv used;	/* "K=V" of ARG-scoped variables used */
-	struct kiln_strv unset; /* names used that had no value */
-	int raw;		/* heredoc bodies: quotes kept, backslash escapes */
-};
-
-static int note_used(struct xctx *x, const struct kiln_strv *matched)
-{
-	if (x->gr->checks_only)
-		return 0;
-	for (size_t i = 0; i < matched->len; i++) {
-		const char *k = matched->items[i];
-		if (!df_set_get(&x->s->arg_env, k))
-			continue;
-		cleanup_free char *kv =
-			kiln_asprintf("%s=%s", k, kiln_shell_envlist_get(x->s->env, k));
-		if (!kv)
-			return -KILN_ENOMEM;
-		if (kiln_strv_find(&x->used, kv) < 0 && kiln_strv_push(&x->used, kv) < 0)
-			return -KILN_ENOMEM;
-	}
-	return 0;
-}
-
-static int note_unset(struct xctx *x, const struct kiln_strv *unmatched)
-{
-	if (x->gr->checks_only)
-		return 0;
-	for (size_t i = 0; i < unmatched->len; i++) {
-		const char *k = unmatched->items[i];
-		if (*k && kiln_strv_find(&x->unset, k) < 0 && kiln_strv_push(&x->unset, k) < 0)
-			return -KILN_ENOMEM;
-	}
-	return 0;
-}
-
-/* heredoc bodies: quotes kept, backslash escapes */
-static const struct kiln_shell_lex raw_lex = { .escape = '\\',
-					       .flags = KILN_SHELL_SKIP_PROCESS_QUOTES };
-
-/* xword's expansion, out of line: most words have nothing to expand */
-static __attribute__((noinline)) int
-xword_expand(struct xctx *x, const struct kiln_shell_lex *lex, const char *word, const char **ret,
-	     struct kiln_error *err)
-{
-	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
-	int r = df_expand_arena(x->gr, lex, word, x->s->env, &res, ret, err);
-	if (r < 0)
-		return r;
-	if (df_report_unmatched(x->gr, x->s, x->in, &res.unmatched) < 0 ||
-	    note_used(x, &res.matched) < 0 || note_unset(x, &res.unmatched) < 0)
-		return df_oom(err);
-	return 0;
-}
-
-/*
- * The single-word expander of dispatch(): expand, report unmatched names.
- * *ret is `word` itself when there is nothing to expand (the model's and
- * the AST's strings outlive the graph), else a copy in the graph's arena.
- */
-static inline int xword(struct xctx *x, const char *word, const char **ret,
-			struct kiln_error *err)
-{
-	/* raw_lex's escape is '\\': its table */
-	if (!*word || df_word_plain_in(x->raw ? df_special_backslash : x->gr->plain, word)) {
-		*ret = word; /* "" expands to "" */
-		return 0;
-	}
-	return xword_expand(x, x->raw ? &raw_lex : &x->gr->lex, word, ret, err);
-}
-
 /* Expand an instruction's word in place (its storage is the model's, the AST's or the arena's). */
-static int xfield(struct xctx *x, const char **field, struct kiln_error *err)
+static int xfield(struct df_xctx *x, const char **field, struct kiln_error *err)
 {
 	const char *v;
-	int r = xword(x, *field, &v, err);
+	int r = df_xword(x, *field, &v, err);
 	if (r >= 0)
 		*field = v;
 	return r;
 }
 
-static int xword_mount(void *ud, const char *word, const char **ret, struct kiln_error *err)
-{
-	return xword(ud, word, ret, err);
-}
-
-/* Expand a list of words; a new array only once a word expands to another string. */
-static int xwords(struct xctx *x, struct kiln_df_words *w, struct kiln_error *err)
-{
-	const char **v = w->v;
-	for (size_t i = 0; i < w->n; i++) {
-		const char *e;
-		int r = xword(x, w->v[i], &e, err);
-		if (r < 0)
-			return r;
-		if (e == w->v[i])
-			continue;
-		if (v == w->v) {
-			if (!(v = kiln_arena_array(x->gr->a, w->n + 1, sizeof(char *))))
-				return df_oom(err);
-			memcpy(v, w->v, w->n * sizeof(char *));
-		}
-		v[i] = e;
-	}
-	w->v = v;
-	return 0;
-}
-
-static int lint_simple(struct xctx *x, enum df_rule rule, const char *fmt, const char *a)
+static int lint_simple(struct df_xctx *x, enum df_rule rule, const char *fmt, const char *a)
 {
 	return df_lint_run(x->gr->lint, rule, x->in->node, x->in->start_line, x->in->end_line, fmt,
 			   a, a);
 }
 
-static int env_apply(struct xctx *x, enum kiln_df_cmd cmd, const struct kiln_df_pair *v,
+static int env_apply(struct df_xctx *x, enum kiln_df_cmd cmd, const struct kiln_df_pair *v,
 		     size_t n, struct kiln_error *err);
 
-static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+static int env_instr(struct df_xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
 {
 	size_t n = out->u.pairs.n;
 	/* every entry is copied below: only the end one zeroed (no memset call) */
@@ -175,7 +73,7 @@ static int env_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 }
 
 /* ENV and LABEL's lints and ENV's state change, from the expanded pairs */
-static int env_apply(struct xctx *x, enum kiln_df_cmd cmd, const struct kiln_df_pair *v,
+static int env_apply(struct df_xctx *x, enum kiln_df_cmd cmd, const struct kiln_df_pair *v,
 		     size_t n, struct kiln_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -210,7 +108,7 @@ static int reserve_args(struct df_graph *gr, struct df_state *s, size_t extra)
 	return 0;
 }
 
-static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+static int arg_instr(struct df_xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
 {
 	struct df_graph *gr = x->gr;
 	struct df_state *s = x->s;
@@ -231,7 +129,7 @@ static int arg_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_erro
 			value = bv;
 		} else if (d->value) {
 			const char *e;
-			int r = xword(x, d->value, &e, err);
+			int r = df_xword(x, d->value, &e, err);
 			if (r < 0)
 				return r;
 			value = e;
@@ -312,7 +210,7 @@ static int simple_port(const char *raw, long *port, const char **proto)
 }
 
 /* one EXPOSE port spec: [ip:][hostport:]port[-end][/proto] */
-static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
+static int expose_port(struct df_xctx *x, const char *raw, struct kiln_strv *out,
 		       struct kiln_error *err)
 {
 	long port;
@@ -416,7 +314,7 @@ static int expose_port(struct xctx *x, const char *raw, struct kiln_strv *out,
 	return push_ports(start, end, lproto, out, err);
 }
 
-static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+static int expose_instr(struct df_xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
 {
 	cleanup(kiln_strv_release) struct kiln_strv words = KILN_STRV_INIT;
 	cleanup(kiln_strv_release) struct kiln_strv ports = KILN_STRV_INIT;
@@ -438,7 +336,7 @@ static int expose_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_e
 		int r = df_expand_words(x->gr, w, x->s->env, &res, err);
 		if (r < 0)
 			return r;
-		if (note_used(x, &res.matched) < 0 || note_unset(x, &res.unmatched) < 0)
+		if (df_note_used(x, &res.matched) < 0 || df_note_unset(x, &res.unmatched) < 0)
 			return df_oom(err);
 		for (size_t k = 0; k < res.words.len; k++)
 			if (kiln_strv_push(&words, res.words.items[k]) < 0)
@@ -479,7 +377,7 @@ static int path_is_clean(const char *p)
 }
 
 /* WORKDIR's lint and state change, from its expanded path `p` */
-static int workdir_set(struct xctx *x, const char *p, struct kiln_error *err)
+static int workdir_set(struct df_xctx *x, const char *p, struct kiln_error *err)
 {
 	int r;
 	if (!x->s->workdir_set && p[0] != '/') {
@@ -511,14 +409,14 @@ static int workdir_set(struct xctx *x, const char *p, struct kiln_error *err)
 	return 0;
 }
 
-static int workdir_instr(struct xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+static int workdir_instr(struct df_xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
 {
 	int r = xfield(x, &out->u.value, err);
 	return r < 0 ? r : workdir_set(x, out->u.value, err);
 }
 
 /* COPY --from a stage: one dispatched before it */
-static int copy_source_check(struct xctx *x, const struct kiln_df_copy *cp,
+static int copy_source_check(struct df_xctx *x, const struct kiln_df_copy *cp,
 			     const struct df_cmd *c, struct kiln_error *err)
 {
 	struct df_graph *gr = x->gr;
@@ -532,7 +430,7 @@ static int copy_source_check(struct xctx *x, const struct kiln_df_copy *cp,
 }
 
 /* COPY and ADD's checks of the expanded chmod, checksum and sources */
-static int copy_check(struct xctx *x, const struct kiln_df_copy *cp, const struct df_cmd *c,
+static int copy_check(struct df_xctx *x, const struct kiln_df_copy *cp, const struct df_cmd *c,
 		      int add, struct kiln_error *err)
 {
 	struct df_graph *gr = x->gr;
@@ -606,7 +504,7 @@ static int copy_check(struct xctx *x, const struct kiln_df_copy *cp, const struc
 	return 0;
 }
 
-static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_cmd *c,
+static int copy_instr(struct df_xctx *x, struct kiln_df_instr *out, const struct df_cmd *c,
 		      struct kiln_df_step *step, struct kiln_error *err)
 {
 	struct df_graph *gr = x->gr;
@@ -617,7 +515,7 @@ static int copy_instr(struct xctx *x, struct kiln_df_instr *out, const struct df
 		return r;
 	if (add && (r = xfield(x, &cp->checksum, err)) < 0)
 		return r;
-	if ((r = xwords(x, &cp->sources, err)) < 0 || (r = xfield(x, &cp->dest, err)) < 0)
+	if ((r = df_xwords(x, &cp->sources, err)) < 0 || (r = xfield(x, &cp->dest, err)) < 0)
 		return r;
 	struct kiln_df_inline *inl = cp->inline_sources;
 	if (cp->n_inline && !(inl = kiln_arena_array(gr->a, cp->n_inline + 1, sizeof(*inl))))
@@ -648,7 +546,7 @@ static int strv_words(struct df_graph *gr, const struct kiln_strv *v, struct kil
 	return df_words_set(gr, v, w);
 }
 
-static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_cmd *c,
+static int run_instr(struct df_xctx *x, struct kiln_df_instr *out, const struct df_cmd *c,
 		     struct kiln_df_step *step, struct kiln_error *err)
 {
 	struct df_graph *gr = x->gr;
@@ -665,7 +563,7 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 	}
 	for (size_t i = 0; i < run->n_mounts; i++) {
 		struct kiln_df_mount *m = &run->mounts[i];
-		if ((r = df_mount_parse(gr->a, run->mount_specs.v[i], xword_mount, x, m, err)) < 0)
+		if ((r = df_mount_parse(gr->a, run->mount_specs.v[i], df_xword_mount, x, m, err)) < 0)
 			return r;
 		long src = i < c->n_mounts ? c->mount_sources[i] : -1;
 		const char *from = m->from && *m->from		    ? m->from
@@ -746,7 +644,7 @@ static int run_instr(struct xctx *x, struct kiln_df_instr *out, const struct df_
 }
 
 /* validateUsedOnce: the earlier CMD/ENTRYPOINT/HEALTHCHECK of a stage is ignored */
-static int used_once(struct xctx *x, int *set, int line[2])
+static int used_once(struct df_xctx *x, int *set, int line[2])
 {
 	int r = 0;
 	if (*set)
@@ -761,7 +659,8 @@ static int used_once(struct xctx *x, int *set, int line[2])
 	return r;
 }
 
-static int cmdline_instr(struct xctx *x, const struct kiln_df_instr *out, struct kiln_error *err)
+static int cmdline_instr(struct df_xctx *x, const struct kiln_df_instr *out,
+			 struct kiln_error *err)
 {
 	struct df_state *s = x->s;
 	int r = 0;
@@ -801,11 +700,11 @@ static __attribute__((noinline)) int check_cmdline(struct df_graph *gr, struct d
 						   const struct kiln_df_instr *in,
 						   struct kiln_error *err)
 {
-	struct xctx x = { .gr = gr, .s = s, .in = in };
+	struct df_xctx x = { .gr = gr, .s = s, .in = in };
 	return cmdline_instr(&x, in, err);
 }
 
-/* A word xword() leaves as it is */
+/* A word df_xword() leaves as it is */
 static inline int word_plain(const struct df_graph *gr, const char *w)
 {
 	return !*w || df_word_plain_in(gr->plain, w);
@@ -820,7 +719,7 @@ static __attribute__((noinline)) int check_words_plain(struct df_graph *gr, stru
 						       const struct kiln_df_instr *in,
 						       struct kiln_error *err)
 {
-	struct xctx x = { .gr = gr, .s = s, .in = in };
+	struct df_xctx x = { .gr = gr, .s = s, .in = in };
 	int r = in->cmd == KILN_DF_WORKDIR
 			? workdir_set(&x, in->u.value, err)
 			: env_apply(&x, in->cmd, in->u.pairs.v, in->u.pairs.n, err);
@@ -835,7 +734,7 @@ static __attribute__((noinline)) int check_copy_plain(struct df_graph *gr, struc
 						      struct kiln_error *err)
 {
 	const struct kiln_df_instr *in = c->instr;
-	struct xctx x = { .gr = gr, .s = s, .in = in };
+	struct df_xctx x = { .gr = gr, .s = s, .in = in };
 	int r = copy_source_check(&x, &in->u.copy, c, err);
 	if (r >= 0)
 		r = copy_check(&x, &in->u.copy, c, in->cmd == KILN_DF_ADD, err);
@@ -905,7 +804,7 @@ static inline int check_plain(struct df_graph *gr, struct df_state *s, const str
 static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df_cmd *c,
 			struct kiln_df_step *step, struct kiln_error *err)
 {
-	struct xctx x = { .gr = gr, .s = s, .in = c->instr };
+	struct df_xctx x = { .gr = gr, .s = s, .in = c->instr };
 	struct kiln_df_instr *out = &step->instr;
 	*out = *c->instr;
 	out->flags |= KILN_DF_INSTR_EXPANDED;
@@ -935,7 +834,7 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 		}
 		break;
 	case KILN_DF_VOLUME:
-		if ((r = xwords(&x, &out->u.words, err)) < 0)
+		if ((r = df_xwords(&x, &out->u.words, err)) < 0)
 			break;
 		for (size_t i = 0; i < out->u.words.n; i++)
 			if (!*out->u.words.v[i])

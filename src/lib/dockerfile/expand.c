@@ -2,8 +2,9 @@
 /*
  * dispatch's expansion of a word that is not plain: built in the graph's
  * one scratch buffer and copied once into its arena, where a result of its
- * own would be allocated, copied and freed for every word; and the
- * UndefinedVar check of the names an expansion left unmatched.
+ * own would be allocated, copied and freed for every word; the UndefinedVar
+ * check of the names an expansion left unmatched; and dispatch's word
+ * expanders, which record what a build reads of them.
  */
 #include <string.h>
 
@@ -107,5 +108,79 @@ int df_report_unmatched(struct df_graph *gr, struct df_state *st, const struct k
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+int df_note_used(struct df_xctx *x, const struct kiln_strv *matched)
+{
+	if (x->gr->checks_only)
+		return 0;
+	for (size_t i = 0; i < matched->len; i++) {
+		const char *k = matched->items[i];
+		if (!df_set_get(&x->s->arg_env, k))
+			continue;
+		cleanup_free char *kv =
+			kiln_asprintf("%s=%s", k, kiln_shell_envlist_get(x->s->env, k));
+		if (!kv)
+			return -KILN_ENOMEM;
+		if (kiln_strv_find(&x->used, kv) < 0 && kiln_strv_push(&x->used, kv) < 0)
+			return -KILN_ENOMEM;
+	}
+	return 0;
+}
+
+int df_note_unset(struct df_xctx *x, const struct kiln_strv *unmatched)
+{
+	if (x->gr->checks_only)
+		return 0;
+	for (size_t i = 0; i < unmatched->len; i++) {
+		const char *k = unmatched->items[i];
+		if (*k && kiln_strv_find(&x->unset, k) < 0 && kiln_strv_push(&x->unset, k) < 0)
+			return -KILN_ENOMEM;
+	}
+	return 0;
+}
+
+/* heredoc bodies: quotes kept, backslash escapes */
+static const struct kiln_shell_lex raw_lex = { .escape = '\\',
+					       .flags = KILN_SHELL_SKIP_PROCESS_QUOTES };
+
+int df_xword_expand(struct df_xctx *x, const char *word, const char **ret,
+		    struct kiln_error *err)
+{
+	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
+	int r = df_expand_arena(x->gr, x->raw ? &raw_lex : &x->gr->lex, word, x->s->env, &res,
+				ret, err);
+	if (r < 0)
+		return r;
+	if (df_report_unmatched(x->gr, x->s, x->in, &res.unmatched) < 0 ||
+	    df_note_used(x, &res.matched) < 0 || df_note_unset(x, &res.unmatched) < 0)
+		return df_oom(err);
+	return 0;
+}
+
+int df_xword_mount(void *ud, const char *word, const char **ret, struct kiln_error *err)
+{
+	return df_xword(ud, word, ret, err);
+}
+
+int df_xwords(struct df_xctx *x, struct kiln_df_words *w, struct kiln_error *err)
+{
+	const char **v = w->v;
+	for (size_t i = 0; i < w->n; i++) {
+		const char *e;
+		int r = df_xword(x, w->v[i], &e, err);
+		if (r < 0)
+			return r;
+		if (e == w->v[i])
+			continue;
+		if (v == w->v) {
+			if (!(v = kiln_arena_array(x->gr->a, w->n + 1, sizeof(char *))))
+				return df_oom(err);
+			memcpy(v, w->v, w->n * sizeof(char *));
+		}
+		v[i] = e;
+	}
+	w->v = v;
 	return 0;
 }

@@ -183,6 +183,45 @@ static inline int df_non_env_arg(const char *k)
 	return !strcmp(k, "BUILDKIT_SBOM_SCAN_CONTEXT") || !strcmp(k, "BUILDKIT_SBOM_SCAN_STAGE");
 }
 
+/* What one instruction's expansions collect (dispatch.c, expand.c). */
+struct df_xctx {
+	struct df_graph *gr;
+	struct df_state *s;
+	const struct kiln_df_instr *in;
+	struct kiln_strv used;	/* "K=V" of ARG-scoped variables used */
+	struct kiln_strv unset; /* names used that had no value */
+	int raw;		/* heredoc bodies: quotes kept, backslash escapes */
+};
+
+/** A build's record of the ARG-scoped names an expansion matched (none in a checks-only walk). */
+int df_note_used(struct df_xctx *x, const struct kiln_strv *matched);
+/** A build's record of the names an expansion left unset (none in a checks-only walk). */
+int df_note_unset(struct df_xctx *x, const struct kiln_strv *unmatched);
+/** df_xword's expansion of a word that is not plain, out of line. */
+int df_xword_expand(struct df_xctx *x, const char *word, const char **ret,
+		    struct kiln_error *err);
+
+/*
+ * The single-word expander of dispatch(): expand, report unmatched names.
+ * *ret is `word` itself when there is nothing to expand (the model's and
+ * the AST's strings outlive the graph), else a copy in the graph's arena.
+ */
+static inline int df_xword(struct df_xctx *x, const char *word, const char **ret,
+			   struct kiln_error *err)
+{
+	/* the heredoc lexer's escape is '\\': its table */
+	if (!*word || df_word_plain_in(x->raw ? df_special_backslash : x->gr->plain, word)) {
+		*ret = word; /* "" expands to "" */
+		return 0;
+	}
+	return df_xword_expand(x, word, ret, err);
+}
+
+/** df_xword for df_mount_parse (`ud` is the df_xctx). */
+int df_xword_mount(void *ud, const char *word, const char **ret, struct kiln_error *err);
+/** Expand a list of words; a new array only once a word expands to another string. */
+int df_xwords(struct df_xctx *x, struct kiln_df_words *w, struct kiln_error *err);
+
 /** UndefinedVar for the unmatched names of an expansion (reportUnmatchedVariables). */
 int df_report_unmatched(struct df_graph *gr, struct df_state *st, const struct kiln_df_instr *in,
 			const struct kiln_strv *unmatched);
