@@ -108,17 +108,15 @@ static int reserve_args(struct df_graph *gr, struct df_state *s, size_t extra)
 	return 0;
 }
 
-static int arg_instr(struct df_xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+/* ARG's definitions `defs` into the stage's scope; their expanded copies into `v` (NULL:
+ * a checks-only walk keeps none) */
+static int arg_apply(struct df_xctx *x, const struct kiln_df_argdef *defs, size_t n,
+		     struct kiln_df_argdef *v, struct kiln_error *err)
 {
 	struct df_graph *gr = x->gr;
 	struct df_state *s = x->s;
-	size_t n = out->u.args.n;
-	struct kiln_df_argdef *v = kiln_arena_array(gr->a, n + 1, sizeof(*v));
-	if (!v)
-		return df_oom(err);
 	for (size_t i = 0; i < n; i++) {
-		const struct kiln_df_argdef *d = &out->u.args.v[i];
-		v[i] = *d;
+		const struct kiln_df_argdef *d = &defs[i];
 		if (df_check_secret_key(gr, "ARG", d->key, x->in) < 0)
 			return df_oom(err);
 		const char *bv = kiln_shell_envlist_get(gr->build_args, d->key);
@@ -134,17 +132,19 @@ static int arg_instr(struct df_xctx *x, struct kiln_df_instr *out, struct kiln_e
 				return r;
 			value = e;
 		}
-		v[i].value = value ? df_astrdup(gr->a, value) : NULL;
-		if (value && !v[i].value)
+		const char *kept = value ? df_astrdup(gr->a, value) : NULL;
+		if (value && !kept)
 			return df_oom(err);
+		if (v)
+			v[i] = (struct kiln_df_argdef){ d->key, kept, d->comment };
 		if (value && !df_non_env_arg(d->key)) {
-			int r = set_env(gr, s, d->key, v[i].value, 1, err);
+			int r = set_env(gr, s, d->key, kept, 1, err);
 			if (r < 0)
 				return r;
 		}
 		if (reserve_args(gr, s, 1) < 0)
 			return df_oom(err);
-		s->args[s->n_args++] = (struct df_buildarg){ d->key, v[i].value };
+		s->args[s->n_args++] = (struct df_buildarg){ d->key, kept };
 		if (gr->checks_only)
 			continue;
 		if (df_set_put(&gr->consumed, d->key, 1) < 0)
@@ -153,8 +153,19 @@ static int arg_instr(struct df_xctx *x, struct kiln_df_instr *out, struct kiln_e
 		if (!kv || (kiln_strv_find(&x->used, kv) < 0 && kiln_strv_push(&x->used, kv) < 0))
 			return df_oom(err);
 	}
-	out->u.args.v = v;
 	return 0;
+}
+
+static int arg_instr(struct df_xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+{
+	size_t n = out->u.args.n;
+	struct kiln_df_argdef *v = kiln_arena_array(x->gr->a, n + 1, sizeof(*v));
+	if (!v)
+		return df_oom(err);
+	int r = arg_apply(x, out->u.args.v, n, v, err);
+	if (r >= 0)
+		out->u.args.v = v;
+	return r;
 }
 
 /*
@@ -314,18 +325,20 @@ static int expose_port(struct df_xctx *x, const char *raw, struct kiln_strv *out
 	return push_ports(start, end, lproto, out, err);
 }
 
-static int expose_instr(struct df_xctx *x, struct kiln_df_instr *out, struct kiln_error *err)
+/* EXPOSE's checks of its expanded ports; a build's record of them into *out */
+static int expose_instr(struct df_xctx *x, const struct kiln_df_words *in,
+			struct kiln_df_words *out, struct kiln_error *err)
 {
 	cleanup(kiln_strv_release) struct kiln_strv words = KILN_STRV_INIT;
 	cleanup(kiln_strv_release) struct kiln_strv ports = KILN_STRV_INIT;
 	/* every word plain (the usual case): each is its own one-word split and
 	 * nothing can fail before the ports are read, so they are read as they are */
-	const char *const *list = out->u.words.v;
-	size_t n = out->u.words.n, plain = 0;
+	const char *const *list = in->v;
+	size_t n = in->n, plain = 0;
 	while (plain < n && df_word_plain_in(x->gr->plain, list[plain]))
 		plain++;
 	for (size_t i = 0; plain < n && i < n; i++) {
-		const char *w = out->u.words.v[i];
+		const char *w = in->v[i];
 		if (df_word_plain_in(x->gr->plain, w)) { /* one word, itself */
 			if (kiln_strv_push(&words, w) < 0)
 				return df_oom(err);
@@ -353,27 +366,7 @@ static int expose_instr(struct df_xctx *x, struct kiln_df_instr *out, struct kil
 	}
 	if (x->gr->checks_only)
 		return 0;
-	return df_words_set(x->gr, &ports, &out->u.words) < 0 ? df_oom(err) : 0;
-}
-
-/*
- * Whether Go's path.Clean returns absolute `p` as it is: no empty, "." or
- * ".." element and no trailing slash (but "/" itself).
- */
-static int path_is_clean(const char *p)
-{
-	if (!p[1])
-		return 1;
-	for (const char *e = p + 1;;) { /* e: an element's start, after a '/' */
-		size_t n = 0;
-		while (e[n] && e[n] != '/')
-			n++;
-		if (!n || (e[0] == '.' && (n == 1 || (n == 2 && e[1] == '.'))))
-			return 0;
-		if (!e[n])
-			return 1;
-		e += n + 1;
-	}
+	return df_words_set(x->gr, &ports, out) < 0 ? df_oom(err) : 0;
 }
 
 /* WORKDIR's lint and state change, from its expanded path `p` */
@@ -399,7 +392,7 @@ static int workdir_set(struct df_xctx *x, const char *p, struct kiln_error *err)
 		return kiln_fail(err, KILN_EPARSE, 0,
 				 "normalizing workdir: cannot normalize nothing");
 	/* an absolute path already clean is its own Clean (its storage outlives the walk) */
-	const char *wd = p[0] == '/' ? (path_is_clean(p) ? p : df_path_clean(x->gr, p))
+	const char *wd = p[0] == '/' ? (df_path_is_clean(p) ? p : df_path_clean(x->gr, p))
 				     : df_path_join(x->gr, x->s->workdir ? x->s->workdir : "/", p);
 	if (!wd)
 		return df_oom(err);
@@ -584,7 +577,7 @@ static int run_instr(struct df_xctx *x, struct kiln_df_instr *out, const struct 
 		if (t[0] != '/')
 			target = df_path_join(gr, s->workdir ? s->workdir : "/", t);
 		else
-			target = path_is_clean(t) ? t : df_path_clean(gr, t);
+			target = df_path_is_clean(t) ? t : df_path_clean(gr, t);
 		if (!target)
 			return df_oom(err);
 		if (!strcmp(target, "/"))
@@ -692,7 +685,7 @@ static int cmdline_instr(struct df_xctx *x, const struct kiln_df_instr *out,
  * The checks-only walk of the instructions that expand nothing: a RUN
  * without mounts has nothing to check, CMD and the like only their lints,
  * USER, WORKDIR, ENV and LABEL their lints and state, COPY and ADD their
- * checks, read from the instruction itself (no copy of it, no call of
+ * checks, and ARG and EXPOSE always, read from the instruction itself (no copy of it, no call of
  * dispatch_one with its saved registers). 1 when it was one (*ret its
  * result, located), else 0.
  */
@@ -711,18 +704,30 @@ static inline int word_plain(const struct df_graph *gr, const char *w)
 }
 
 /*
- * WORKDIR, ENV and LABEL with nothing to expand: their lints and state
- * change read from the instruction itself, as dispatch_one() would from
- * its copy (located errors as it locates them).
+ * WORKDIR, ENV and LABEL with nothing to expand, ARG and EXPOSE: their
+ * lints and state change read from the instruction itself, as
+ * dispatch_one() would from its copy (located errors as it locates them).
  */
-static __attribute__((noinline)) int check_words_plain(struct df_graph *gr, struct df_state *s,
+static __attribute__((noinline)) int check_direct(struct df_graph *gr, struct df_state *s,
 						       const struct kiln_df_instr *in,
 						       struct kiln_error *err)
 {
 	struct df_xctx x = { .gr = gr, .s = s, .in = in };
-	int r = in->cmd == KILN_DF_WORKDIR
-			? workdir_set(&x, in->u.value, err)
-			: env_apply(&x, in->cmd, in->u.pairs.v, in->u.pairs.n, err);
+	int r;
+	switch (in->cmd) {
+	case KILN_DF_WORKDIR:
+		r = workdir_set(&x, in->u.value, err);
+		break;
+	case KILN_DF_ARG:
+		r = arg_apply(&x, in->u.args.v, in->u.args.n, NULL, err);
+		break;
+	case KILN_DF_EXPOSE:
+		r = expose_instr(&x, &in->u.words, NULL, err);
+		break;
+	default: /* ENV, LABEL */
+		r = env_apply(&x, in->cmd, in->u.pairs.v, in->u.pairs.n, err);
+		break;
+	}
 	if (r < 0 && r != -KILN_ENOMEM)
 		df_error_locate(err, gr->file, in->start_line, in->end_line);
 	return r;
@@ -767,6 +772,11 @@ static inline int check_plain(struct df_graph *gr, struct df_state *s, const str
 			return 0;
 		*ret = check_copy_plain(gr, s, c, err);
 		return 1;
+	case KILN_DF_ARG:
+	case KILN_DF_EXPOSE:
+		/* a checks-only walk keeps no expanded copy: what they expand is dropped */
+		*ret = check_direct(gr, s, in, err);
+		return 1;
 	case KILN_DF_USER:
 		if (!word_plain(gr, in->u.value))
 			return 0;
@@ -775,7 +785,7 @@ static inline int check_plain(struct df_graph *gr, struct df_state *s, const str
 	case KILN_DF_WORKDIR:
 		if (!word_plain(gr, in->u.value))
 			return 0;
-		*ret = check_words_plain(gr, s, in, err);
+		*ret = check_direct(gr, s, in, err);
 		return 1;
 	case KILN_DF_ENV:
 	case KILN_DF_LABEL:
@@ -783,7 +793,7 @@ static inline int check_plain(struct df_graph *gr, struct df_state *s, const str
 			if (!word_plain(gr, in->u.pairs.v[i].key) ||
 			    !word_plain(gr, in->u.pairs.v[i].value))
 				return 0;
-		*ret = check_words_plain(gr, s, in, err);
+		*ret = check_direct(gr, s, in, err);
 		return 1;
 	case KILN_DF_RUN:
 		return !in->u.run.mount_specs.n;
@@ -849,7 +859,7 @@ static int dispatch_one(struct df_graph *gr, struct df_state *s, const struct df
 		break;
 	}
 	case KILN_DF_EXPOSE:
-		r = expose_instr(&x, out, err);
+		r = expose_instr(&x, &out->u.words, &out->u.words, err);
 		break;
 	case KILN_DF_CMD:
 	case KILN_DF_ENTRYPOINT:

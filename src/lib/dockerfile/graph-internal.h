@@ -268,6 +268,8 @@ void df_stage_base(struct df_graph *gr, size_t i);
 /** Go's path.Clean and path.Join (cleaned), in the graph's arena; NULL on ENOMEM. */
 char *df_path_clean(struct df_graph *gr, const char *p);
 char *df_path_join(struct df_graph *gr, const char *a, const char *b);
+/** Whether Go's path.Clean returns absolute `p` as it is (no copy needed). */
+int df_path_is_clean(const char *p);
 /** pathRelativeToWorkingDir: a COPY destination made absolute, trailing slash kept. */
 char *df_copy_dest(struct df_graph *gr, const char *workdir, const char *p);
 /** dfgitutil's git references (scp-like, git://, ssh://, *.git URLs). */

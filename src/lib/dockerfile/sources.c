@@ -123,3 +123,23 @@ int df_digest_check(const char *s, struct kiln_error *err)
 			return kiln_fail(err, KILN_EPARSE, 0, "invalid checksum digest format");
 	return 0;
 }
+
+/*
+ * Whether Go's path.Clean returns absolute `p` as it is: no empty, "." or
+ * ".." element and no trailing slash (but "/" itself).
+ */
+int df_path_is_clean(const char *p)
+{
+	if (!p[1])
+		return 1;
+	for (const char *e = p + 1;;) { /* e: an element's start, after a '/' */
+		size_t n = 0;
+		while (e[n] && e[n] != '/')
+			n++;
+		if (!n || (e[0] == '.' && (n == 1 || (n == 2 && e[1] == '.'))))
+			return 0;
+		if (!e[n])
+			return 1;
+		e += n + 1;
+	}
+}
