@@ -344,7 +344,7 @@ static int expose_instr(struct df_xctx *x, const struct kiln_df_words *in,
 				return df_oom(err);
 			continue;
 		}
-		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
+		cleanup(df_result_release) struct kiln_shell_result res =
 			KILN_SHELL_RESULT_INIT;
 		int r = df_expand_words(x->gr, w, x->s->env, &res, err);
 		if (r < 0)

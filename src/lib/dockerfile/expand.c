@@ -48,7 +48,7 @@ int df_expand_arena(struct df_graph *gr, const struct kiln_shell_lex *lex, const
 		/* a longer value is the lexer's to refuse */
 		size_t vlen = strlen(value);
 		if (vlen <= KILN_SHELL_MAX_OUTPUT) {
-			kiln_shell_result_release(res);
+			df_result_release(res);
 			if ((set ? !gr->checks_only : 1) &&
 			    kiln_strv_pushn(set ? &res->matched : &res->unmatched, word + off,
 					    len) < 0)
@@ -148,7 +148,7 @@ static const struct kiln_shell_lex raw_lex = { .escape = '\\',
 int df_xword_expand(struct df_xctx *x, const char *word, const char **ret,
 		    struct kiln_error *err)
 {
-	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
+	cleanup(df_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
 	int r = df_expand_arena(x->gr, x->raw ? &raw_lex : &x->gr->lex, word, x->s->env, &res,
 				ret, err);
 	if (r < 0)

@@ -67,7 +67,8 @@ struct df_graph {
 	struct kiln_df_graph_defaults *own_defaults; /* made for this graph: no opts->defaults */
 	struct kiln_shell_envlist *global;     /* globalArgs */
 	const struct kiln_shell_envlist *path_env; /* PATH alone, the defaults': a stage's start */
-	struct kiln_strv meta_keys;	       /* ARG names of the global scope */
+	const char **meta_keys;		       /* ARG names of the global scope (the model's) */
+	size_t n_meta_keys;
 	struct df_set consumed;		       /* every ARG name declared and dispatched */
 	struct df_state *states;
 	size_t n_named; /* names added to `names` so far */
@@ -183,6 +184,13 @@ static inline int df_non_env_arg(const char *k)
 	return !strcmp(k, "BUILDKIT_SBOM_SCAN_CONTEXT") || !strcmp(k, "BUILDKIT_SBOM_SCAN_STAGE");
 }
 
+/* kiln_shell_result_release, with no call for a result left empty (most of a walk's) */
+static inline void df_result_release(struct kiln_shell_result *r)
+{
+	if (r->word || r->words.items || r->matched.items || r->unmatched.items)
+		kiln_shell_result_release(r);
+}
+
 /* What one instruction's expansions collect (dispatch.c, expand.c). */
 struct df_xctx {
 	struct df_graph *gr;
@@ -251,9 +259,10 @@ int df_defaults_use(struct df_graph *gr, const struct kiln_df_graph_defaults *d,
 		    struct kiln_error *err);
 /** The predefined args (build args replacing them) into gr->global. */
 int df_default_args(struct df_graph *gr, const char *target, struct kiln_error *err);
-/** The global ARGs into `args`, with build args or not; their names into `declared`. */
+/** The global ARGs into `args`, with build args or not; their names into gr->meta_keys when
+ *  `declare`. */
 int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_build_args,
-		 struct kiln_strv *declared, struct kiln_error *err);
+		 int declare, struct kiln_error *err);
 /** The reference_check hook, or 0 without one. */
 int df_ref_check(struct df_graph *gr, const char *ref, struct kiln_error *err);
 /** InvalidDefaultArgInFrom: every FROM expanded with default values only. */

@@ -80,10 +80,10 @@ static int expand(struct df_graph *gr, const struct kiln_shell_lex *lex, const c
 	if (!lex)
 		lex = &gr->lex;
 	if (df_word_plain(lex, word)) {
-		kiln_shell_result_release(res);
+		df_result_release(res);
 		res->word = kiln_strdup(word);
 		if (!res->word || (split && kiln_strv_push(&res->words, word) < 0)) {
-			kiln_shell_result_release(res);
+			df_result_release(res);
 			return df_oom(err);
 		}
 		return 0;
@@ -227,7 +227,7 @@ static int to_command(struct df_graph *gr, size_t i, struct df_cmd *c, struct ki
 		const char *from = in->u.copy.from;
 		int r;
 		if (!df_word_plain_in(gr->plain, from)) {
-			cleanup(kiln_shell_result_release) struct kiln_shell_result res =
+			cleanup(df_result_release) struct kiln_shell_result res =
 				KILN_SHELL_RESULT_INIT;
 			r = df_expand(gr, NULL, from, NULL, &res, err);
 			if (r < 0) {
@@ -753,7 +753,6 @@ static void gr_release(struct df_graph *gr)
 {
 	kiln_shell_envlist_free(gr->global);
 	kiln_df_graph_defaults_free(gr->own_defaults);
-	kiln_strv_release(&gr->meta_keys);
 	kiln_buf_release(&gr->xbuf);
 	df_set_release(&gr->consumed);
 	df_names_release(&gr->own_names);
@@ -767,7 +766,7 @@ static void gr_release(struct df_graph *gr)
 			kiln_strv_release(&s->onbuild);
 	}
 	for (size_t i = 0; gr->from_exp && i < gr->g->n_stages; i++)
-		kiln_shell_result_release(&gr->from_exp[i]);
+		df_result_release(&gr->from_exp[i]);
 }
 
 static int graph_setup(struct df_graph *gr, struct kiln_error *err)
@@ -820,11 +819,11 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 		return r;
 	if ((r = df_lint_default_args(gr, err)) < 0)
 		return r;
-	if (!gr->meta_done && (r = df_meta_args(gr, gr->global, 1, &gr->meta_keys, err)) < 0)
+	if (!gr->meta_done && (r = df_meta_args(gr, gr->global, 1, 1, err)) < 0)
 		return r;
 	if (!gr->checks_only) {
-		for (size_t i = 0; i < gr->meta_keys.len; i++)
-			if (df_set_put(&gr->consumed, gr->meta_keys.items[i], 1) < 0)
+		for (size_t i = 0; i < gr->n_meta_keys; i++)
+			if (df_set_put(&gr->consumed, gr->meta_keys[i], 1) < 0)
 				return df_oom(err);
 		if ((r = df_env_words(gr, gr->global, &g->global_args)) < 0)
 			return df_oom(err);

@@ -147,9 +147,17 @@ int df_default_args(struct df_graph *gr, const char *target, struct kiln_error *
 
 /* buildMetaArgs: the global ARGs in order, build args replacing defaults */
 int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_build_args,
-		 struct kiln_strv *declared, struct kiln_error *err)
+		 int declare, struct kiln_error *err)
 {
 	const struct kiln_df_model *m = gr->g->model;
+	/* the names are the model's (it outlives the graph): room for all of them, borrowed */
+	if (declare && !gr->meta_keys) {
+		size_t total = 0;
+		for (size_t i = 0; i < m->n_meta_args; i++)
+			total += m->meta_args[i].u.args.n;
+		if (!(gr->meta_keys = kiln_arena_array_uninit(gr->a, total + 1, sizeof(char *))))
+			return df_oom(err);
+	}
 	for (size_t i = 0; i < m->n_meta_args; i++) {
 		const struct kiln_df_instr *in = &m->meta_args[i];
 		for (size_t k = 0; k < in->u.args.n; k++) {
@@ -157,7 +165,7 @@ int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_
 			const char *bv = with_build_args
 						 ? kiln_shell_envlist_get(gr->build_args, d->key)
 						 : NULL;
-			cleanup(kiln_shell_result_release) struct kiln_shell_result res =
+			cleanup(df_result_release) struct kiln_shell_result res =
 				KILN_SHELL_RESULT_INIT;
 			const char *value = bv;
 			int r;
@@ -177,9 +185,11 @@ int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_
 			if (value &&
 			    (r = kiln_shell_envlist_set_borrowed(args, d->key, value, err)) < 0)
 				return r;
-			if (declared && kiln_strv_find(declared, d->key) < 0 &&
-			    kiln_strv_push(declared, d->key) < 0)
-				return df_oom(err);
+			size_t seen = 0;
+			while (declare && seen < gr->n_meta_keys && strcmp(gr->meta_keys[seen], d->key))
+				seen++;
+			if (declare && seen == gr->n_meta_keys)
+				gr->meta_keys[gr->n_meta_keys++] = d->key;
 		}
 	}
 	return 0;
@@ -214,7 +224,7 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 						       m->meta_args[i].u.args.v[k].key);
 	if (m->n_meta_args && same) {
 		/* the scope is the walk's own: build it once, for both (a failure is the walk's) */
-		int r = df_meta_args(gr, gr->global, 1, &gr->meta_keys, err);
+		int r = df_meta_args(gr, gr->global, 1, 1, err);
 		if (r < 0)
 			return r;
 		gr->meta_done = 1;
@@ -222,7 +232,7 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 		int r = kiln_shell_envlist_copy_shared_in(gr->a, gr->global, &own, err);
 		if (r < 0)
 			return r;
-		if (df_meta_args(gr, own, 0, NULL, &e) < 0) {
+		if (df_meta_args(gr, own, 0, 0, &e) < 0) {
 			int oom = e.code == KILN_ENOMEM;
 			kiln_error_release(&e);
 			return oom ? df_oom(err) : 0; /* the real walk fails the same way later */
@@ -237,7 +247,7 @@ int df_lint_default_args(struct df_graph *gr, struct kiln_error *err)
 	for (size_t s = 0; s < m->n_stages; s++) {
 		const struct kiln_df_instr *from = m->stages[s].from;
 		const char *base = from->u.from.base;
-		cleanup(kiln_shell_result_release) struct kiln_shell_result res =
+		cleanup(df_result_release) struct kiln_shell_result res =
 			KILN_SHELL_RESULT_INIT;
 		/* a plain word is its own expansion (the model outlives the graph);
 		 * another is expanded into the arena, where df_stage_from takes it */
@@ -278,8 +288,8 @@ static int report_from_args(struct df_graph *gr, const struct kiln_df_instr *fro
 	if (!unmatched->len || !df_lint_wants(gr->lint, DF_RULE_UNDEFINED_ARG_IN_FROM))
 		return 0;
 	cleanup(kiln_strv_release) struct kiln_strv keys = KILN_STRV_INIT;
-	for (size_t i = 0; i < gr->meta_keys.len; i++)
-		if (kiln_strv_push(&keys, gr->meta_keys.items[i]) < 0)
+	for (size_t i = 0; i < gr->n_meta_keys; i++)
+		if (kiln_strv_push(&keys, gr->meta_keys[i]) < 0)
 			return -KILN_ENOMEM;
 	for (size_t i = 0; i < kiln_shell_envlist_count(gr->global); i++) {
 		const char *k = kiln_shell_envlist_name(gr->global, i);
@@ -386,7 +396,7 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 			return df_oom(err);
 	}
 
-	cleanup(kiln_shell_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
+	cleanup(df_result_release) struct kiln_shell_result res = KILN_SHELL_RESULT_INIT;
 	struct kiln_error e = KILN_ERROR_INIT;
 	int r = 0;
 	/* df_lint_default_args kept a valid plain base as itself: no second scan */
@@ -421,7 +431,7 @@ int df_stage_from(struct df_graph *gr, size_t i, struct kiln_error *err)
 	}
 
 	if (f->platform) {
-		cleanup(kiln_shell_result_release) struct kiln_shell_result pm =
+		cleanup(df_result_release) struct kiln_shell_result pm =
 			KILN_SHELL_RESULT_INIT;
 		r = df_expand_matched(gr, f->platform, gr->global, &pm, &e);
 		if (report_from_args(gr, from, &pm.unmatched) < 0) {
