@@ -638,7 +638,8 @@ static int definition_description(struct kiln_df_lint *l, const char *instr,
 }
 
 /* the checks BuildKit's parser runs on a node before typing it */
-static int node_checks(struct kiln_df_lint *l, const struct kiln_df_node *node)
+static int node_checks(struct kiln_df_lint *l, const struct kiln_df_node *node,
+		       const struct kiln_df_instr *in)
 {
 	int sl = node->start_line, el = node->end_line;
 	if (node->cmd == KILN_DF_MAINTAINER)
@@ -647,7 +648,11 @@ static int node_checks(struct kiln_df_lint *l, const struct kiln_df_node *node)
 				   "label");
 	if (node->cmd != KILN_DF_FROM || node->n_args != 3)
 		return 0;
-	int lower = text_is_lower(&node->args[2]);
+	/* typed, a name kept as written is lower-case ASCII (parse_from): no second scan */
+	int lower = in && in->cmd == KILN_DF_FROM && in->u.from.name &&
+				    in->u.from.name == node->args[2].str
+			    ? 1
+			    : text_is_lower(&node->args[2]);
 	if (lower < 0)
 		return lower;
 	if (!lower &&
@@ -681,7 +686,7 @@ static __attribute__((noinline)) int parse_checks_run(void *ud, const struct kil
 						      const struct kiln_df_instr *in)
 {
 	struct kiln_df_lint *l = ((struct parse_hook *) ud)->l;
-	int r = node_checks(l, node);
+	int r = node_checks(l, node, in);
 	if (r < 0 || !in)
 		return r;
 	if (in->cmd == KILN_DF_FROM && in->u.from.name) {

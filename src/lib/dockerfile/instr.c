@@ -271,16 +271,18 @@ static __attribute__((noinline)) int parse_add(struct pctx *c, struct kiln_error
 	return parse_copy_add(c, 1, err);
 }
 
-/* validStageName: ^[a-z][a-z0-9-_.]*$ on the lower-cased name */
+/* validStageName: ^[a-z][a-z0-9-_.]*$ on the lower-cased name (a table test a byte) */
 static int valid_stage_name(const char *s)
 {
+	static const unsigned char rest[256] = {
+		['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['-'] = 1, ['_'] = 1, ['.'] = 1
+	};
 	if (!(*s >= 'a' && *s <= 'z'))
 		return 0;
-	for (s++; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
-		      *s == '_' || *s == '.'))
-			return 0;
-	return 1;
+	const unsigned char *p = (const unsigned char *) s + 1;
+	while (rest[*p])
+		p++;
+	return !*p;
 }
 
 /* getComment: the text after "NAME " of the first comment starting so. */
@@ -314,10 +316,17 @@ static int parse_from(struct pctx *c, struct kiln_error *err)
 		/* strings.ToLower: an ASCII name is lower-cased byte by byte (or is
 		 * already lower case), any other goes through Go's case mapping */
 		const char *raw = c->args[2];
+		/* most names are lower-case ASCII: a table test a byte up to the end */
+		static const unsigned char stop[256] = {
+			[0] = 1, ['A' ... 'Z'] = 1, [0x80 ... 0xff] = 1
+		};
+		const unsigned char *u = (const unsigned char *) raw;
+		while (!stop[*u])
+			u++;
 		int ascii = 1, upper = 0;
-		for (const char *p = raw; *p; p++) {
-			ascii &= (unsigned char) *p < 0x80;
-			upper |= *p >= 'A' && *p <= 'Z';
+		for (; *u; u++) {
+			ascii &= *u < 0x80;
+			upper |= *u >= 'A' && *u <= 'Z';
 		}
 		if (ascii && !upper) {
 			f->name = raw;
