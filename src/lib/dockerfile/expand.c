@@ -11,51 +11,122 @@
 #include "goconv.h"
 #include "graph-internal.h"
 
+/* A reference of a simple word: where, the name's span, whether it is set, its value. */
+struct simple_ref {
+	const char *at; /* its '$' */
+	const char *name;
+	size_t len, vlen;
+	int set;
+	const char *value;
+};
+
+/* collect_names' order of the lexer's references: unset first, then by name */
+static int ref_cmp(const struct simple_ref *x, const struct simple_ref *y)
+{
+	if (x->set != y->set)
+		return x->set - y->set;
+	int c = memcmp(x->name, y->name, x->len < y->len ? x->len : y->len);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+enum { SIMPLE_MAX_REFS = 8 };
+
 /*
- * A word that is only $NAME or ${NAME}, NAME an ASCII letter or '_' and then
- * letters, digits and '_': the span of NAME, else 0. The lexer reads such a
- * word as the value and nothing else, whatever its flags but SKIP_UNSET_ENV.
+ * A word of bytes the lexer copies as they are (`plain`'s) and $NAME or
+ * ${NAME} references (NAME an ASCII letter or '_', then letters, digits
+ * and '_'; nothing after it the lexer would read as more of it): what the
+ * lexer makes of it, without it. 0 with *ret and the names in `res` as the
+ * lexer orders them, 1 for any other word (the lexer's), <0 on failure.
  */
-static size_t whole_name(const char *word, size_t *off)
+static int simple_expand(struct df_graph *gr, const unsigned char *plain, const char *word,
+			 const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
+			 const char **ret, struct kiln_error *err)
 {
 	static const unsigned char name_byte[256] = {
 		['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['_'] = 1, ['0' ... '9'] = 2
 	};
-	size_t b = word[1] == '{' ? 2 : 1, p = b;
-	if (word[0] != '$' || name_byte[(unsigned char) word[p]] != 1)
-		return 0;
-	while (name_byte[(unsigned char) word[++p]])
-		;
-	if (b == 2 ? (word[p] != '}' || word[p + 1]) : word[p] != '\0')
-		return 0;
-	*off = b;
-	return p - b;
+	struct simple_ref refs[SIMPLE_MAX_REFS];
+	size_t nrefs = 0, total = 0;
+	struct kiln_shell_env e = kiln_shell_envlist_env(env);
+	const char *p = word;
+	for (;;) {
+		/* a run of bytes copied as they are: '$' and the NUL are special too */
+		const char *lit = p;
+		while (!plain[(unsigned char) *p])
+			p++;
+		total += (size_t) (p - lit);
+		if (!*p)
+			break;
+		if (*p != '$')
+			return 1;
+		int braced = p[1] == '{';
+		const char *n = p + 1 + braced, *q = n + 1;
+		if (name_byte[(unsigned char) *n] != 1 || nrefs == SIMPLE_MAX_REFS)
+			return 1;
+		while (name_byte[(unsigned char) *q])
+			q++;
+		/* a byte past 0x7f may go on with the name (a Unicode letter): the lexer's */
+		if (braced ? *q != '}' : (unsigned char) *q >= 0x80)
+			return 1;
+		struct simple_ref *r = &refs[nrefs++];
+		r->at = p;
+		r->name = n;
+		r->len = (size_t) (q - n);
+		r->value = NULL;
+		r->set = e.lookup_n(e.userdata, n, r->len, &r->value) > 0;
+		if (!r->set || !r->value)
+			r->value = "";
+		r->vlen = strlen(r->value);
+		total += r->vlen;
+		if (total > KILN_SHELL_MAX_OUTPUT)
+			return 1; /* the lexer's to refuse */
+		p = q + braced;
+	}
+	const char *end = p;
+	char *out = kiln_arena_array_uninit(gr->a, total + 1, 1), *o = out;
+	if (!out)
+		return df_oom(err);
+	p = word;
+	for (size_t k = 0; k < nrefs; k++) {
+		memcpy(o, p, (size_t) (refs[k].at - p));
+		o += refs[k].at - p;
+		memcpy(o, refs[k].value, refs[k].vlen);
+		o += refs[k].vlen;
+		p = refs[k].name + refs[k].len + (refs[k].at[1] == '{');
+	}
+	memcpy(o, p, (size_t) (end - p));
+	o[end - p] = '\0';
+	/* the names as collect_names() gives them: sorted, each once, matched ones only
+	 * when a build reads them */
+	for (size_t i = 1; i < nrefs; i++)
+		for (size_t j = i; j > 0 && ref_cmp(&refs[j - 1], &refs[j]) > 0; j--) {
+			struct simple_ref t = refs[j];
+			refs[j] = refs[j - 1];
+			refs[j - 1] = t;
+		}
+	df_result_release(res);
+	for (size_t i = 0; i < nrefs; i++) {
+		if ((refs[i].set && gr->checks_only) ||
+		    (i > 0 && ref_cmp(&refs[i - 1], &refs[i]) == 0))
+			continue;
+		if (kiln_strv_pushn(refs[i].set ? &res->matched : &res->unmatched, refs[i].name,
+				    refs[i].len) < 0)
+			return df_oom(err);
+	}
+	*ret = out;
+	return 0;
 }
 
 int df_expand_arena(struct df_graph *gr, const struct kiln_shell_lex *lex, const char *word,
 		    const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
 		    const char **ret, struct kiln_error *err)
 {
-	size_t off, len;
 	/* the escapes a Dockerfile can choose are neither '$' nor a name's byte */
-	if (!(lex->flags & KILN_SHELL_SKIP_UNSET_ENV) &&
-	    (lex->escape == '\\' || lex->escape == '`') && (len = whole_name(word, &off))) {
-		struct kiln_shell_env e = kiln_shell_envlist_env(env);
-		const char *value = NULL;
-		int set = e.lookup_n(e.userdata, word + off, len, &value) > 0;
-		if (!set || !value)
-			value = "";
-		/* a longer value is the lexer's to refuse */
-		size_t vlen = strlen(value);
-		if (vlen <= KILN_SHELL_MAX_OUTPUT) {
-			df_result_release(res);
-			if ((set ? !gr->checks_only : 1) &&
-			    kiln_strv_pushn(set ? &res->matched : &res->unmatched, word + off,
-					    len) < 0)
-				return df_oom(err);
-			*ret = df_astrndup(gr->a, value, vlen);
-			return *ret ? 0 : df_oom(err);
-		}
+	const unsigned char *plain = df_plain_table(lex->escape);
+	if (!(lex->flags & KILN_SHELL_SKIP_UNSET_ENV) && plain) {
+		int r = simple_expand(gr, plain, word, env, res, ret, err);
+		if (r <= 0)
+			return r;
 	}
 	/* df_expand's flags: the word alone, the names matched only when a build reads them */
 	struct kiln_shell_lex l = *lex;
