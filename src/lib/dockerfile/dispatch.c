@@ -907,7 +907,7 @@ static int inherit(struct df_graph *gr, struct df_state *s, const struct df_stat
 	kiln_shell_envlist_free(s->env);
 	s->env = NULL;
 	/* the base stage is dispatched (its list no longer changes) and lives in the arena */
-	if ((r = kiln_shell_envlist_copy_shared_in(gr->a, b->env, &s->env, err)) < 0)
+	if ((r = kiln_shell_envlist_borrow_in(gr->a, b->env, &s->env, err)) < 0)
 		return r;
 	df_set_release(&s->arg_env);
 	kiln_strv_release(&s->shell);
@@ -945,7 +945,7 @@ int df_dispatch_stage(struct df_graph *gr, size_t index, struct kiln_error *err)
 	 * none for an environment not made yet (graph_setup) or empty, which becomes a copy
 	 * of the defaults' PATH alone (an empty one is left in the arena) */
 	if (gr->checks_only && gr->path_env && !kiln_shell_envlist_count(s->env))
-		r = kiln_shell_envlist_copy_shared_in(gr->a, gr->path_env, &s->env, err);
+		r = kiln_shell_envlist_borrow_in(gr->a, gr->path_env, &s->env, err);
 	else if (gr->checks_only)
 		r = kiln_shell_envlist_default_borrowed(s->env, "PATH", DF_DEFAULT_PATH, err);
 	else

@@ -26,6 +26,9 @@ struct kiln_shell_envlist {
 	size_t *slots;
 	size_t nslots;	      /* power of two */
 	struct kiln_arena *a; /* everything comes from it, nothing is freed: or NULL */
+	/* e and slots are the source's (an arena copy: the source no longer changes),
+	 * copied into the arena before the first change */
+	int borrowed;
 };
 
 /* n * size bytes, uninitialized, from the list's arena or the heap */
@@ -165,10 +168,32 @@ static void entry_borrow(struct entry *e, const char *name, uint32_t hash, const
 	e->hash = hash;
 }
 
+/* A borrowed list's own entries and index, with the room the source had. */
+static int unshare(struct kiln_shell_envlist *l)
+{
+	size_t es = l->alloc * sizeof(struct entry);
+	char *p = kiln_arena_array_uninit(l->a, 1, es + l->nslots * sizeof(size_t));
+	if (!p)
+		return -KILN_ENOMEM;
+	memcpy(p, l->e, l->len * sizeof(struct entry));
+	memcpy(p + es, l->slots, l->nslots * sizeof(size_t));
+	l->e = (struct entry *)p;
+	l->slots = (size_t *)(p + es);
+	l->borrowed = 0;
+	return 0;
+}
+
 /* `keep`: a name already set keeps its value */
 static int set_n(struct kiln_shell_envlist *l, const char *name, size_t nlen, const char *value,
 		 int borrow, int keep, struct kiln_error *err)
 {
+	if (l->borrowed) {
+		/* a name kept as it is changes nothing: no copy for it */
+		if (keep && *find_slot(l, name, nlen, hash_name(name, nlen)))
+			return 0;
+		if (unshare(l) < 0)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
 	if (l->nslots == 0 && l->a) {
 		/* an arena list's first set: its index and entries in one piece */
 		size_t *slots = kiln_arena_array_uninit(
@@ -246,6 +271,7 @@ int kiln_shell_envlist_copy_shared_in(struct kiln_arena *a, const struct kiln_sh
 		l->alloc = src->alloc;
 		l->nslots = src->nslots;
 		l->a = a;
+		l->borrowed = 0;
 		*ret = l;
 		return 0;
 	}
@@ -273,6 +299,27 @@ int kiln_shell_envlist_copy_shared_in(struct kiln_arena *a, const struct kiln_sh
 	return 0;
 }
 
+int kiln_shell_envlist_borrow_in(struct kiln_arena *a, const struct kiln_shell_envlist *src,
+				 struct kiln_shell_envlist **ret, struct kiln_error *err)
+{
+	if (!src->len)
+		return kiln_shell_envlist_copy_shared_in(a, src, ret, err);
+	/* the list alone: its entries and index are src's until the first change
+	 * copies them, with the room src had (unshare) */
+	struct kiln_shell_envlist *l = kiln_arena_array_uninit(a, 1, sizeof(*l));
+	if (!l)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	*l = (struct kiln_shell_envlist){ .e = src->e,
+					  .len = src->len,
+					  .alloc = src->alloc,
+					  .slots = src->slots,
+					  .nslots = src->nslots,
+					  .a = a,
+					  .borrowed = 1 };
+	*ret = l;
+	return 0;
+}
+
 int kiln_shell_envlist_set(struct kiln_shell_envlist *l, const char *name, const char *value,
 			   struct kiln_error *err)
 {
@@ -287,7 +334,7 @@ int kiln_shell_envlist_set_borrowed(struct kiln_shell_envlist *l, const char *na
 
 int kiln_shell_envlist_set_value_at(struct kiln_shell_envlist *l, size_t i, const char *value)
 {
-	if (!l || i >= l->len)
+	if (!l || i >= l->len || (l->borrowed && unshare(l) < 0))
 		return -1;
 	l->e[i].value = (char *)value;
 	return 0;

@@ -98,6 +98,15 @@ int kiln_shell_envlist_copy_shared_in(struct kiln_arena *a, const struct kiln_sh
 				      struct kiln_shell_envlist **ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 /**
+ * kiln_shell_envlist_copy_shared_in() that copies src's entries and index
+ * only when the copy first changes (a name kept by
+ * kiln_shell_envlist_default_borrowed() is no change): for copies that are
+ * mostly only read. The same conditions on `src`.
+ */
+int kiln_shell_envlist_borrow_in(struct kiln_arena *a, const struct kiln_shell_envlist *src,
+				 struct kiln_shell_envlist **ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+/**
  * Add "NAME=VALUE" (split at the first '='; "NAME" alone sets NAME to "").
  * Errors: KILN_ENOMEM.
  */
@@ -118,7 +127,8 @@ int kiln_shell_envlist_set_borrowed(struct kiln_shell_envlist *l, const char *na
  * The value of the i-th name (in first-set order) replaced by `value`,
  * borrowed as kiln_shell_envlist_set_borrowed() borrows it, without a
  * lookup; for a list in an arena or a shared copy (whose entries own
- * nothing). 0, or -1 when there is no i-th name.
+ * nothing). 0, or -1 when there is no i-th name (or, for an arena copy,
+ * no memory for its own entries).
  */
 int kiln_shell_envlist_set_value_at(struct kiln_shell_envlist *l, size_t i, const char *value);
 /** kiln_shell_envlist_set_borrowed() unless `name` is set: one lookup, not two. */
