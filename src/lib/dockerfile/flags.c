@@ -145,10 +145,13 @@ int df_bflags_parse(struct df_bflags *bf, struct kiln_error *err)
 		int eq = fl->has_value;
 		const char *value = fl->value.str;
 		struct df_flag *f = NULL;
+		/* an instruction declares each name once: the first match is the one */
 		for (size_t k = 0; k < bf->n; k++)
 			if (bf->f[k].name_len == nlen - 2 && bf->f[k].name[0] == name[0] &&
-			    short_eq(bf->f[k].name, name, nlen - 2))
+			    short_eq(bf->f[k].name, name, nlen - 2)) {
 				f = &bf->f[k];
+				break;
+			}
 		if (!f) {
 			int r = kiln_fail(err, KILN_EPARSE, 0, "unknown flag: %.*s", (int) nlen,
 					  raw);

@@ -57,9 +57,24 @@ static int has_word(const char *key, const struct df_token *tokens, size_t nt,
 {
 	static const unsigned char word_end[256] = { [0] = 1, ['_'] = 1 };
 	for (const char *p = key;;) {
-		size_t n = 0;
-		while (!word_end[(unsigned char) p[n]])
-			n++;
+		/* four bytes a step: none is read past the word's end (the NUL is one) */
+		const unsigned char *u = (const unsigned char *) p;
+		while (!word_end[u[0]]) {
+			if (word_end[u[1]]) {
+				u += 1;
+				break;
+			}
+			if (word_end[u[2]]) {
+				u += 2;
+				break;
+			}
+			if (word_end[u[3]]) {
+				u += 3;
+				break;
+			}
+			u += 4;
+		}
+		size_t n = (size_t) (u - (const unsigned char *) p);
 		/* a token's first letter: ASCII folded, or the start of 'ſ' or the Kelvin sign
 		 * (which may fold to any token's: all are tried) */
 		unsigned char c0 = (unsigned char) p[0];
