@@ -15,6 +15,10 @@
  * C.UTF-8 locales the CLI sets: no byte past ASCII is a letter there). 2: also a first byte. */
 extern const unsigned char lint_sh_name_byte[256];
 
+/* Bit n of entry c: a keyword of the parser (if, for, [[, ...) has n bytes and begins
+ * with c (a word of 16 bytes or more is none). */
+extern const unsigned short lint_sh_kw_lens[256];
+
 /* NAME=VALUE or NAME+=VALUE: an assignment, not a command's name */
 static inline int lint_sh_is_assignment(const char *w)
 {
@@ -37,3 +41,11 @@ int lint_sh_is_shell_name(const char *name, size_t n);
  * wrapper, runs nothing, or is `command -v`/`-V`.
  */
 size_t lint_sh_wrapped_at(const char *name, size_t n, char **argv, size_t argc);
+
+/* Where a balanced (...) that begins before s[i] ends: the index of its ')' or len (quotes and
+ * nested parens count). */
+size_t lint_sh_match_paren(const char *s, size_t len, size_t i);
+/* The same for ${...}: the index of its '}' or len. */
+size_t lint_sh_match_brace(const char *s, size_t len, size_t i);
+/* The index of the backquote that ends `...` (from s[i] on), or len. */
+size_t lint_sh_match_backquote(const char *s, size_t len, size_t i);

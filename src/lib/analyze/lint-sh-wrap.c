@@ -9,6 +9,14 @@
 #include "lint-sh-internal.h"
 #include "lint-sh.h"
 
+/* the reserved words and keywords word_role() looks for, by first byte: bit n set when one
+ * of n bytes begins with it */
+const unsigned short lint_sh_kw_lens[256] = {
+	['!'] = 1 << 1, ['{'] = 1 << 1, ['}'] = 1 << 1, ['['] = 1 << 2, ['i'] = 1 << 2,
+	['f'] = 1 << 2 | 1 << 3 | 1 << 8, ['d'] = 1 << 2 | 1 << 4, ['t'] = 1 << 4, ['e'] = 1 << 4,
+	['c'] = 1 << 4, ['w'] = 1 << 5, ['u'] = 1 << 5, ['s'] = 1 << 6,
+};
+
 const unsigned char lint_sh_name_byte[256] = {
 	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
 	['8'] = 1, ['9'] = 1, ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
@@ -140,4 +148,68 @@ size_t lint_sh_wrapped_at(const char *name, size_t n, char **argv, size_t argc)
 		return wrapped_index(&wrappers[w], argv, argc);
 	}
 	return argc;
+}
+
+/* Find the end of a balanced (...) starting after the opening '('; returns
+ * the index of the closing ')' or len. Quotes and nested parens count. */
+size_t lint_sh_match_paren(const char *s, size_t len, size_t i)
+{
+	int depth = 1;
+	while (i < len) {
+		char c = s[i];
+		if (c == '\\' && i + 1 < len) {
+			i += 2;
+			continue;
+		}
+		if (c == '\'') {
+			i++;
+			while (i < len && s[i] != '\'')
+				i++;
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			i++;
+			while (i < len && s[i] != '"') {
+				if (s[i] == '\\')
+					i++;
+				i++;
+			}
+			i++;
+			continue;
+		}
+		if (c == '(')
+			depth++;
+		else if (c == ')' && --depth == 0)
+			return i;
+		i++;
+	}
+	return len;
+}
+
+size_t lint_sh_match_brace(const char *s, size_t len, size_t i)
+{
+	int depth = 1;
+	while (i < len) {
+		if (s[i] == '\\' && i + 1 < len) {
+			i += 2;
+			continue;
+		}
+		if (s[i] == '{')
+			depth++;
+		else if (s[i] == '}' && --depth == 0)
+			return i;
+		i++;
+	}
+	return len;
+}
+
+size_t lint_sh_match_backquote(const char *s, size_t len, size_t i)
+{
+	while (i < len && s[i] != '`') {
+		if (s[i] == '\\' && i + 1 < len)
+			i++;
+		i++;
+	}
+	return i;
 }

@@ -110,70 +110,6 @@ static inline int is_word_end(char c)
 	return word_end[(unsigned char)c];
 }
 
-/* Find the end of a balanced (...) starting after the opening '('; returns
- * the index of the closing ')' or len. Quotes and nested parens count. */
-static size_t match_paren(const char *s, size_t len, size_t i)
-{
-	int depth = 1;
-	while (i < len) {
-		char c = s[i];
-		if (c == '\\' && i + 1 < len) {
-			i += 2;
-			continue;
-		}
-		if (c == '\'') {
-			i++;
-			while (i < len && s[i] != '\'')
-				i++;
-			i++;
-			continue;
-		}
-		if (c == '"') {
-			i++;
-			while (i < len && s[i] != '"') {
-				if (s[i] == '\\')
-					i++;
-				i++;
-			}
-			i++;
-			continue;
-		}
-		if (c == '(')
-			depth++;
-		else if (c == ')' && --depth == 0)
-			return i;
-		i++;
-	}
-	return len;
-}
-
-static size_t match_brace(const char *s, size_t len, size_t i)
-{
-	int depth = 1;
-	while (i < len) {
-		if (s[i] == '\\' && i + 1 < len) {
-			i += 2;
-			continue;
-		}
-		if (s[i] == '{')
-			depth++;
-		else if (s[i] == '}' && --depth == 0)
-			return i;
-		i++;
-	}
-	return len;
-}
-
-static size_t match_backquote(const char *s, size_t len, size_t i)
-{
-	while (i < len && s[i] != '`') {
-		if (s[i] == '\\' && i + 1 < len)
-			i++;
-		i++;
-	}
-	return i;
-}
-
 static void sub_parse(struct parser *p, const char *s, size_t len)
 {
 	if (p->depth + 1 >= LINT_SH_MAX_DEPTH)
@@ -204,21 +140,21 @@ static size_t dollar(struct parser *p, size_t i)
 	size_t len = p->len, start = i;
 	if (i + 1 < len && s[i + 1] == '(') {
 		if (i + 2 < len && s[i + 2] == '(') {
-			size_t e = match_paren(s, len, i + 3);
+			size_t e = lint_sh_match_paren(s, len, i + 3);
 			e = e < len ? e + 1 : len; /* the second ')' */
 			if (e < len && s[e] == ')')
 				e++;
 			add_bytes(p, s + start, (e > len ? len : e) - start);
 			return e > len ? len : e;
 		}
-		size_t e = match_paren(s, len, i + 2);
+		size_t e = lint_sh_match_paren(s, len, i + 2);
 		sub_parse(p, s + i + 2, e - (i + 2));
 		e = e < len ? e + 1 : len;
 		add_bytes(p, s + start, e - start);
 		return e;
 	}
 	if (i + 1 < len && s[i + 1] == '{') {
-		size_t e = match_brace(s, len, i + 2);
+		size_t e = lint_sh_match_brace(s, len, i + 2);
 		e = e < len ? e + 1 : len;
 		add_bytes(p, s + start, e - start);
 		return e;
@@ -234,7 +170,7 @@ static size_t dollar(struct parser *p, size_t i)
 
 static size_t backquote(struct parser *p, size_t i)
 {
-	size_t e = match_backquote(p->s, p->len, i + 1);
+	size_t e = lint_sh_match_backquote(p->s, p->len, i + 1);
 	sub_parse(p, p->s + i + 1, e - (i + 1));
 	e = e < p->len ? e + 1 : p->len;
 	add_bytes(p, p->s + i, e - i);
@@ -671,7 +607,7 @@ static int take_operator(struct parser *p, char c)
 		return 1;
 	}
 	if ((c == '<' || c == '>') && n == '(') {
-		size_t e = match_paren(s, len, p->i + 2);
+		size_t e = lint_sh_match_paren(s, len, p->i + 2);
 		sub_parse(p, s + p->i + 2, e - (p->i + 2));
 		p->i = e < len ? e + 1 : len;
 		static char dev_fd[] = "/dev/fd/63"; /* copied when kept, never written */
@@ -744,16 +680,30 @@ static void run_parser(struct parser *p)
 		unsigned fl = read_word(p);
 		if (p->nomem)
 			break;
-		/* a word after a command's first with no state of word_role() pending is an
-		 * argument (most words): kept with its NUL, as handle_word() would */
-		if (p->n_words && p->n_words < p->words_alloc && p->wend < p->wcap &&
+		/* with no state of word_role() pending, a word after a command's first is an
+		 * argument (most words), and a first word no keyword (see lint_sh_kw_lens) the
+		 * command's name or an assignment: kept with its NUL, as handle_word() would */
+		if (p->n_words < p->words_alloc && p->wend < p->wcap &&
 		    !(p->redirect_pending | p->heredoc_pending | p->skip_header | p->n_case |
 		      p->test_skip | p->func_pending)) {
-			p->wbuf[p->wend++] = '\0';
-			note_opt_end(p, p->wbuf + start);
-			p->wflags[p->n_words] = fl;
-			p->words[p->n_words++] = p->wbuf + start;
-			continue;
+			char *w = p->wbuf + start;
+			size_t n = p->wend - start;
+			w[n] = '\0';
+			if (p->n_words) {
+				note_opt_end(p, w);
+				p->wflags[p->n_words] = fl;
+				p->words[p->n_words++] = w;
+				continue;
+			}
+			if (p->clean && ((fl & LINT_SH_QUOTED) || n >= 16 ||
+					 !(lint_sh_kw_lens[(unsigned char)w[0]] >> n & 1))) {
+				if (!lint_sh_is_assignment(w)) {
+					p->w0_len = n;
+					p->wflags[0] = fl;
+					p->words[p->n_words++] = w;
+				}
+				continue;
+			}
 		}
 		handle_word(p, p->wbuf + start, p->wend - start, fl, 1);
 	}
