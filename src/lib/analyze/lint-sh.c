@@ -49,12 +49,19 @@ struct parser {
 	int *hd_strip;
 	int n_hd;
 	int *case_state; /* [MAX_CASE] */
-	int n_case;
-	int skip_header;    /* for/select header: words up to the separator */
-	int test_skip;      /* inside [[ ... ]] */
-	int func_pending;   /* the word after `function` */
-	int redirect_pending;
-	int heredoc_pending; /* 1: <<, 2: <<- */
+	/* the states word_role() looks at, in one word: `pending` is 0 when none is set */
+	union {
+		struct {
+			unsigned char n_case;
+			unsigned char skip_header;  /* for/select header: words up to the separator */
+			unsigned char test_skip;    /* inside [[ ... ]] */
+			unsigned char func_pending; /* the word after `function` */
+			unsigned char redirect_pending;
+			unsigned char heredoc_pending; /* 1: <<, 2: <<- */
+			unsigned char unused_[2];      /* 0 */
+		};
+		uint64_t pending;
+	};
 	int nomem;
 	/* the text holds no NUL byte: a word's length in wbuf is its strlen() */
 	int clean;
@@ -80,8 +87,8 @@ static struct kiln_arena *script_arena(struct lint_sh_script *s)
 	}
 	return s->arena;
 }
-static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, size_t opt_end,
-			int in_pipe, int wrapped, int depth, size_t arg0_len);
+static inline void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc,
+			       size_t opt_end, int in_pipe, int wrapped, int depth, size_t arg0_len);
 
 /* The index of the first "--" argument, or argc: for commands not read word by word. */
 static size_t find_opt_end(char **argv, size_t argc)
@@ -683,9 +690,7 @@ static void run_parser(struct parser *p)
 		/* with no state of word_role() pending, a word after a command's first is an
 		 * argument (most words), and a first word no keyword (see lint_sh_kw_lens) the
 		 * command's name or an assignment: kept with its NUL, as handle_word() would */
-		if (p->n_words < p->words_alloc && p->wend < p->wcap &&
-		    !(p->redirect_pending | p->heredoc_pending | p->skip_header | p->n_case |
-		      p->test_skip | p->func_pending)) {
+		if (p->n_words < p->words_alloc && p->wend < p->wcap && !p->pending) {
 			char *w = p->wbuf + start;
 			size_t n = p->wend - start;
 			w[n] = '\0';
@@ -742,9 +747,7 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 	p.hd_strip = hd_strip;
 	p.n_hd = 0;
 	p.case_state = case_state;
-	p.n_case = 0;
-	p.skip_header = p.test_skip = p.func_pending = 0;
-	p.redirect_pending = p.heredoc_pending = 0;
+	p.pending = 0; /* n_case and the rest */
 	p.nomem = 0;
 	p.clean = clean;
 	p.w0_len = 0;
@@ -778,12 +781,11 @@ static const unsigned short inside_lens[256] = {
 	['z'] = 1 << 3,
 };
 
-static void look_inside(struct parser *p, const char *name, size_t nlen, char **argv, size_t argc,
-			int in_pipe, int depth)
+/* Out of line: most commands are no shell or wrapper (see look_inside()). */
+static __attribute__((noinline)) void look_inside_slow(struct parser *p, const char *name,
+							size_t nlen, char **argv, size_t argc,
+							int in_pipe, int depth)
 {
-	if (depth + 1 >= LINT_SH_MAX_DEPTH || nlen >= 16 ||
-	    !(inside_lens[(unsigned char)name[0]] >> nlen & 1))
-		return;
 	int shell = lint_sh_is_shell_name(name, nlen);
 	int runuser = LINT_SH_NAME_IS(name, nlen, "runuser");
 	if (shell || runuser || LINT_SH_NAME_IS(name, nlen, "su")) {
@@ -828,8 +830,17 @@ static void look_inside(struct parser *p, const char *name, size_t nlen, char **
 	add_command(p, av, wf, n, find_opt_end(av, n), in_pipe, 1, depth + 1, SIZE_MAX);
 }
 
-/* arg0_len: strlen(argv[0]) when known, else SIZE_MAX */
-static void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, size_t opt_end,
+static inline void look_inside(struct parser *p, const char *name, size_t nlen, char **argv,
+			       size_t argc, int in_pipe, int depth)
+{
+	if (depth + 1 >= LINT_SH_MAX_DEPTH || nlen >= 16 ||
+	    !(inside_lens[(unsigned char)name[0]] >> nlen & 1))
+		return;
+	look_inside_slow(p, name, nlen, argv, argc, in_pipe, depth);
+}
+
+/* arg0_len: strlen(argv[0]) when known, else SIZE_MAX. Inline: end_command()'s, the most. */
+static inline __attribute__((always_inline)) void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, size_t opt_end,
 			int in_pipe, int wrapped, int depth, size_t arg0_len)
 {
 	struct lint_sh_script *out = p->out;
