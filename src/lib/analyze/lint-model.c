@@ -168,6 +168,13 @@ void lint_set_release(struct lint_set *s)
 	*s = (struct lint_set){ 0 };
 }
 
+/* tolower() of one byte in the C and C.UTF-8 locales the CLI sets (no byte past ASCII is a
+ * letter there), without the call for the locale's table */
+static inline unsigned char ascii_lower(unsigned char c)
+{
+	return (unsigned char)(c + ((unsigned)(c - 'A') < 26 ? 'a' - 'A' : 0));
+}
+
 static char *lower_dup(struct kiln_arena *a, const char *s)
 {
 	char *d = kiln_arena_strndup_packed(a, s, strlen(s));
@@ -206,7 +213,7 @@ static void name_add(struct lint_file *f, size_t s)
 int lint_stage_by_name(const struct lint_file *f, const char *name, size_t before)
 {
 	/* most names asked about are images, which begin as no stage's name does: no hash */
-	if (!name || !*name || !(f->name_firsts >> (tolower((unsigned char)*name) & 63) & 1))
+	if (!name || !*name || !(f->name_firsts >> (ascii_lower((unsigned char)*name) & 63) & 1))
 		return -1;
 	int s = f->name_slots[name_slot(f, name)];
 	while (s >= 0 && (size_t)s >= before)
@@ -610,6 +617,13 @@ static int mark_needed(struct lint_file *f)
 	return 0;
 }
 
+/* lint_ci_equal(w, "as"), without the call */
+static inline int is_as(const char *w)
+{
+	return ascii_lower((unsigned char)w[0]) == 'a' && ascii_lower((unsigned char)w[1]) == 's' &&
+	       !w[2];
+}
+
 int lint_model_build(struct lint_file *f, struct kiln_error *err)
 {
 	const struct kiln_df_ast *ast = f->ast;
@@ -667,7 +681,7 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 			const char *img = n->n_args ? lint_ntext(n, &n->args[0]) : "";
 			st->image = img;
 			st->image_exp = expand_image(f, img);
-			if (n->n_args >= 3 && lint_ci_equal(lint_ntext(n, &n->args[1]), "as")) {
+			if (n->n_args >= 3 && is_as(lint_ntext(n, &n->args[1]))) {
 				st->name_raw = lint_ntext(n, &n->args[2]);
 				if (!(st->name = lower_dup(f->arena, st->name_raw)))
 					return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
