@@ -14,14 +14,6 @@ int lint_sh_flag_in(const char *name, size_t n, const char *const *list)
 	return 0;
 }
 
-int lint_sh_has_arg(const struct lint_sh_cmd *c, const char *arg)
-{
-	for (size_t i = 1; i < c->argc; i++)
-		if (c->argv[i][0] == arg[0] && strcmp(c->argv[i], arg) == 0)
-			return 1;
-	return 0;
-}
-
 int lint_sh_has_arg_prefix_n(const struct lint_sh_cmd *c, const char *prefix, size_t n)
 {
 	for (size_t i = 1; i < c->argc; i++)

@@ -675,16 +675,26 @@ static void run_parser(struct parser *p)
 		['1'] = 1, ['2'] = 1,  ['3'] = 1,  ['4'] = 1,  ['5'] = 1,   ['6'] = 1, ['7'] = 1,
 		['8'] = 1, ['9'] = 1,
 	};
-	while (p->i < p->len && !p->nomem) {
-		char c = p->s[p->i];
+	/* the position in a register between the steps that move p->i; only those steps can
+	 * set p->nomem */
+	const char *s = p->s;
+	size_t len = p->len, i = p->i;
+	while (i < len) {
+		char c = s[i];
 		if (c == ' ') { /* the most common byte between words */
-			p->i++;
+			i++;
 			continue;
 		}
-		if (special[(unsigned char)c] && take_operator(p, c))
+		p->i = i;
+		if (special[(unsigned char)c] && take_operator(p, c)) {
+			i = p->i;
+			if (p->nomem)
+				break;
 			continue;
-		size_t start = p->wend = p->i; /* see parser.wbuf */
+		}
+		size_t start = p->wend = i; /* see parser.wbuf */
 		unsigned fl = read_word(p);
+		i = p->i;
 		if (p->nomem)
 			break;
 		/* with no state of word_role() pending, a word after a command's first is an
@@ -711,7 +721,10 @@ static void run_parser(struct parser *p)
 			}
 		}
 		handle_word(p, p->wbuf + start, p->wend - start, fl, 1);
+		if (p->nomem)
+			break;
 	}
+	p->i = i;
 	end_command(p, SEP_END);
 }
 

@@ -98,8 +98,15 @@ static inline int lint_sh_is(const struct lint_sh_cmd *c, const char *name)
 		       memcmp(c->name, name, __builtin_strlen(name)) == 0;
 	return c->name[0] == name[0] && strcmp(c->name, name) == 0;
 }
-/** Some argument (not argv[0]) equals `arg`. */
-int lint_sh_has_arg(const struct lint_sh_cmd *c, const char *arg);
+/** Some argument (not argv[0]) equals `arg`. Inline: asked of most commands, with a literal
+ *  (which the compiler compares in place when it is short). */
+static inline int lint_sh_has_arg(const struct lint_sh_cmd *c, const char *arg)
+{
+	for (size_t i = 1; i < c->argc; i++)
+		if (c->argv[i][0] == arg[0] && strcmp(c->argv[i], arg) == 0)
+			return 1;
+	return 0;
+}
 /** Some argument starts with `prefix` (n: its strlen). */
 int lint_sh_has_arg_prefix_n(const struct lint_sh_cmd *c, const char *prefix, size_t n);
 static inline int lint_sh_has_arg_prefix(const struct lint_sh_cmd *c, const char *prefix)
