@@ -215,6 +215,12 @@ int lint_stage_by_name(const struct lint_file *f, const char *name, size_t befor
 	/* most names asked about are images, which begin as no stage's name does: no hash */
 	if (!name || !*name || !(f->name_firsts >> (ascii_lower((unsigned char)*name) & 63) & 1))
 		return -1;
+	if (f->n_stages <= 8) { /* a few stages (most files): a scan costs less than the hash */
+		for (size_t s = before < f->n_stages ? before : f->n_stages; s-- > 0;)
+			if (f->stages[s].name && lint_ci_equal(f->stages[s].name, name))
+				return (int)s;
+		return -1;
+	}
 	int s = f->name_slots[name_slot(f, name)];
 	while (s >= 0 && (size_t)s >= before)
 		s = f->prev_same_name[s];

@@ -167,7 +167,7 @@ static size_t dollar(struct parser *p, size_t i)
 		return e;
 	}
 	i++;
-	while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_'))
+	while (i < len && lint_sh_name_byte[(unsigned char)s[i]]) /* [A-Za-z0-9_] */
 		i++;
 	if (i == start + 1 && i < len && strchr("@*#?-$!0123456789", s[i]))
 		i++;
@@ -879,9 +879,12 @@ static inline __attribute__((always_inline)) void add_command(struct parser *p, 
 	/* the basename and its length for lint_sh_is(): argv[0]'s length is mostly known */
 	if (arg0_len == SIZE_MAX)
 		arg0_len = strlen(argv[0]);
-	const char *sl = memrchr(argv[0], '/', arg0_len);
-	c->name = sl ? sl + 1 : argv[0];
-	c->name_len = arg0_len - (size_t)(c->name - argv[0]);
+	/* the last '/': a few bytes back, no memrchr() call */
+	const char *b = argv[0] + arg0_len;
+	while (b > argv[0] && b[-1] != '/')
+		b--;
+	c->name = b;
+	c->name_len = arg0_len - (size_t)(b - argv[0]);
 	if (LINT_SH_NAME_IS(c->name, c->name_len, "set") && !out->has_pipe) {
 		for (size_t i = 1; i + 1 < argc; i++)
 			if (argv[i][0] == '-' && argv[i][1] != '-' && strchr(argv[i], 'o') &&
