@@ -16,6 +16,24 @@ enum sep { SEP_END, SEP_LIST, SEP_PIPE };
 #define MAX_CASE 16
 /* words of one command kept on the stack; longer commands grow onto the heap */
 #define STACK_WORDS 32
+/* The byte after the text in the parser's copy, LINT_SH_PAD times: one that ends a plain run
+ * in and out of double quotes, so that the scans need no bounds test. */
+#define SENTINEL '"'
+#define LINT_SH_PAD 4
+
+/*
+ * The end of the run of bytes from w[e] on that `stops` does not mark: the parser's scan of a
+ * word's plain bytes (most words are such runs), four a test. w is the parser's copy, whose
+ * sentinels (marked in every `stops`) end the scan at the text's end at the latest.
+ */
+static inline size_t run_end(const unsigned char stops[256], const unsigned char *w, size_t e)
+{
+	while (!(stops[w[e]] | stops[w[e + 1]] | stops[w[e + 2]] | stops[w[e + 3]]))
+		e += 4;
+	while (!stops[w[e]])
+		e++;
+	return e;
+}
 
 struct parser {
 	const char *s;
@@ -194,13 +212,15 @@ static unsigned read_word(struct parser *p)
 		['\''] = 1, ['"'] = 1, ['$'] = 1,  ['`'] = 1,
 	};
 	const char *s = p->s;
+	/* the copy, for the scans: the same bytes from p->i on (see parser.wbuf) */
+	const unsigned char *w = (const unsigned char *)p->wbuf;
 	size_t len = p->len, i = p->i;
 	unsigned fl = 0;
 	while (i < len) {
 		char c = s[i];
 		if (!stops[(unsigned char)c]) {
 			/* a run of plain bytes in one append, tested first: most words are one */
-			size_t e = lint_sh_run_end(stops, s, i + 1, len);
+			size_t e = run_end(stops, w, i + 1);
 			add_bytes(p, s + i, e - i);
 			i = e;
 			continue;
@@ -239,7 +259,7 @@ static unsigned read_word(struct parser *p)
 			i++;
 			while (i < len && s[i] != '"') {
 				if (!dq_stops[(unsigned char)s[i]]) { /* a run, first: the usual */
-					size_t e = lint_sh_run_end(dq_stops, s, i + 1, len);
+					size_t e = run_end(dq_stops, w, i + 1);
 					add_bytes(p, s + i, e - i);
 					i = e;
 					continue;
@@ -271,7 +291,7 @@ static unsigned read_word(struct parser *p)
 					continue;
 				}
 				/* a backslash that ends the text: a run with what follows */
-				size_t e = lint_sh_run_end(dq_stops, s, i + 1, len);
+				size_t e = run_end(dq_stops, w, i + 1);
 				add_bytes(p, s + i, e - i);
 				i = e;
 			}
@@ -294,7 +314,7 @@ static unsigned read_word(struct parser *p)
 			continue;
 		}
 		/* not reached (every other byte of stops[] ends a word): as a plain run */
-		size_t e = lint_sh_run_end(stops, s, i + 1, len);
+		size_t e = run_end(stops, w, i + 1);
 		add_bytes(p, s + i, e - i);
 		i = e;
 	}
@@ -767,10 +787,12 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 	if (!p.arena)
 		return -KILN_ENOMEM;
 	p.wcap = len + 1;
-	if (!(p.wbuf = kiln_arena_array_uninit(p.arena, p.wcap, 1)))
+	if (len > SIZE_MAX - LINT_SH_PAD ||
+	    !(p.wbuf = kiln_arena_array_uninit(p.arena, len + LINT_SH_PAD, 1)))
 		return -KILN_ENOMEM;
 	if (len)
 		memcpy(p.wbuf, s, len);
+	memset(p.wbuf + len, SENTINEL, LINT_SH_PAD);
 	run_parser(&p);
 	if (p.words != p.words_stack)
 		free(p.words);

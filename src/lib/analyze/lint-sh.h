@@ -65,21 +65,6 @@ int lint_sh_parse_clean(const char *text, size_t len, struct lint_sh_script *ret
 int lint_sh_parse_argv(const char *const *argv, size_t argc, struct lint_sh_script *ret,
 		       struct kiln_error *err) __attribute__((warn_unused_result));
 void lint_sh_script_release(struct lint_sh_script *s);
-/**
- * The end of the run of bytes from s[e] on (up to len) that `stops` does not mark: the
- * parser's scan of a word's plain bytes, four a test (most words are such runs).
- */
-static inline size_t lint_sh_run_end(const unsigned char stops[256], const char *s, size_t e,
-				     size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	while (e + 4 <= len && !(stops[u[e]] | stops[u[e + 1]] | stops[u[e + 2]] | stops[u[e + 3]]))
-		e += 4;
-	while (e < len && !stops[u[e]])
-		e++;
-	return e;
-}
-
 /* Questions about one command, with hadolint's notion of flags: `--name` and
  * `--name=value` give flag "name", `-abc` gives flags a, b and c; `-` and
  * `--` are no flags, and nothing after `--` is a flag. */
