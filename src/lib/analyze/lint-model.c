@@ -650,8 +650,9 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 	while (f->name_cap < 2 * n_from)
 		f->name_cap *= 2;
 	f->name_slots = kiln_arena_array_uninit(f->arena, f->name_cap, sizeof(*f->name_slots));
+	/* not zeroed: a stage's entry is written when it is entered */
 	f->prev_same_name =
-		kiln_arena_array(f->arena, n_from ? n_from : 1, sizeof(*f->prev_same_name));
+		kiln_arena_array_uninit(f->arena, n_from ? n_from : 1, sizeof(*f->prev_same_name));
 	if (!f->instrs || !f->stages || !f->name_slots || !f->prev_same_name)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	memset(f->name_slots, 0xff, f->name_cap * sizeof(*f->name_slots)); /* all -1 */

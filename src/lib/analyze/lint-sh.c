@@ -14,8 +14,6 @@ enum sep { SEP_END, SEP_LIST, SEP_PIPE };
 
 #define MAX_HEREDOCS 16
 #define MAX_CASE 16
-/* words of one command kept on the stack; longer commands grow onto the heap */
-#define STACK_WORDS 32
 /* The byte after the text in the parser's copy, LINT_SH_PAD times: one that ends a plain run
  * in and out of double quotes, so that the scans need no bounds test. */
 #define SENTINEL '"'
@@ -53,12 +51,15 @@ struct parser {
 	char *wbuf;
 	size_t wcap;
 	size_t wend; /* where the word being read ends; kept words lie before it */
-	/* the current command's words and their flags, copied to the arena when it ends */
-	char **words; /* first words_stack, wflags_stack: parse_text()'s */
+	/*
+	 * The current command's words and their flags, where its argv and wflags will be: in
+	 * blocks of the arena, one command after the other, each argv ended by its NULL. A
+	 * command that outgrows the block moves to a new one.
+	 */
+	char **words;
 	unsigned *wflags;
-	size_t n_words, words_alloc;
-	char **words_stack;
-	unsigned *wflags_stack;
+	size_t n_words;
+	size_t words_alloc; /* room for words at p->words, and one slot more for the NULL */
 	int next_in_pipe;
 	size_t opt_end; /* index of the current command's first "--" word, 0 for none yet */
 	/* stacks of parse_text(): read only below n_hd, n_case */
@@ -417,27 +418,29 @@ static enum word_role word_role(struct parser *p, const char *w, size_t n, unsig
 	return WORD_ARG;
 }
 
+/* A new block of n slots (n > p->n_words + 1) for the words: the current command's move. */
+static int words_block(struct parser *p, size_t n)
+{
+	char **nw = kiln_arena_array_uninit(p->arena, n, sizeof(*nw) + sizeof(unsigned));
+	if (!nw)
+		return -1;
+	unsigned *nf = (unsigned *)(nw + n);
+	for (size_t i = 0; i < p->n_words; i++) {
+		nw[i] = p->words[i];
+		nf[i] = p->wflags[i];
+	}
+	p->words = nw;
+	p->wflags = nf;
+	p->words_alloc = n - 1;
+	return 0;
+}
+
 /* Room for one more word of the current command. */
 static int words_room(struct parser *p)
 {
 	if (p->n_words < p->words_alloc)
 		return 0;
-	size_t n = p->words_alloc * 2;
-	char **nw = kiln_reallocarray(p->words == p->words_stack ? NULL : p->words, n, sizeof(*nw));
-	if (!nw)
-		return -1;
-	if (p->words == p->words_stack)
-		memcpy(nw, p->words, p->n_words * sizeof(*nw));
-	p->words = nw;
-	unsigned *nf = kiln_reallocarray(p->wflags == p->wflags_stack ? NULL : p->wflags, n,
-					 sizeof(*nf));
-	if (!nf)
-		return -1;
-	if (p->wflags == p->wflags_stack)
-		memcpy(nf, p->wflags, p->n_words * sizeof(*nf));
-	p->wflags = nf;
-	p->words_alloc = n;
-	return 0;
+	return words_block(p, p->n_words < 32 ? 64 : 2 * (p->n_words + 1));
 }
 
 /*
@@ -497,20 +500,14 @@ static void end_command(struct parser *p, enum sep sep)
 	p->next_in_pipe = sep == SEP_PIPE;
 	size_t argc = p->n_words;
 	p->n_words = 0;
-	/* argv and its flags in one block: argv[argc + 1], then wf[argc + 1] */
-	char **argv = kiln_arena_array_uninit(p->arena, argc + 1, sizeof(*argv) + sizeof(unsigned));
-	if (!argv) {
-		p->nomem = 1;
-		return;
-	}
-	unsigned *wf = (unsigned *)(argv + argc + 1);
-	/* a handful of words: one loop, not two memcpy() calls */
-	for (size_t i = 0; i < argc; i++) {
-		argv[i] = p->words[i];
-		wf[i] = p->wflags[i];
-	}
+	/* the words are in place (see parser.words): the NULL, and the next command after it */
+	char **argv = p->words;
+	unsigned *wf = p->wflags;
 	argv[argc] = NULL;
 	wf[argc] = 0;
+	p->words += argc + 1;
+	p->wflags += argc + 1;
+	p->words_alloc = p->words_alloc > argc ? p->words_alloc - argc - 1 : 0;
 	size_t opt_end = p->opt_end ? p->opt_end : argc;
 	p->opt_end = 0;
 	add_command(p, argv, wf, argc, opt_end, in_pipe, p->wrapped, p->depth, p->w0_len);
@@ -752,8 +749,6 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 		      int clean)
 {
 	/* the parser's stacks, left as they are: written before being read */
-	char *words_stack[STACK_WORDS];
-	unsigned wflags_stack[STACK_WORDS];
 	const char *hd_delim[MAX_HEREDOCS];
 	size_t hd_len[MAX_HEREDOCS];
 	int hd_strip[MAX_HEREDOCS], case_state[MAX_CASE];
@@ -769,10 +764,10 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 	p.wbuf = NULL;
 	p.wcap = 0;
 	p.wend = 0;
-	p.words = p.words_stack = words_stack;
-	p.wflags = p.wflags_stack = wflags_stack;
+	p.words = NULL;
+	p.wflags = NULL;
 	p.n_words = 0;
-	p.words_alloc = STACK_WORDS;
+	p.words_alloc = 0;
 	p.next_in_pipe = 0;
 	p.opt_end = 0;
 	p.hd_delim = hd_delim;
@@ -793,11 +788,11 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 	if (len)
 		memcpy(p.wbuf, s, len);
 	memset(p.wbuf + len, SENTINEL, LINT_SH_PAD);
+	/* the first block of words: room for most scripts' (a word and its blank take some
+	 * 8 bytes of text, and a NULL ends each command) */
+	if (words_block(&p, len / 4 + 8) < 0)
+		return -KILN_ENOMEM;
 	run_parser(&p);
-	if (p.words != p.words_stack)
-		free(p.words);
-	if (p.wflags != p.wflags_stack)
-		free(p.wflags);
 	return p.nomem ? -KILN_ENOMEM : 0;
 }
 
