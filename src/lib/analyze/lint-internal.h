@@ -204,8 +204,27 @@ static inline const char *lint_ntext(const struct kiln_df_node *n, const struct 
 {
 	return n->nul_free && t->str && !t->str[t->len] ? t->str : lint_text(t);
 }
-/** A flag value of an instruction, or NULL ("from" for --from; name_len: its length). */
-const char *lint_flag_n(const struct kiln_df_node *n, const char *name, size_t name_len);
+/** A flag value of an instruction, or NULL ("from" for --from; nl: its length). Inline: the
+ *  names are literals, whose bytes the compiler compares in place. */
+static inline const char *lint_flag_n(const struct kiln_df_node *n, const char *name, size_t nl)
+{
+	for (size_t i = 0; i < n->n_flags; i++) {
+		/*
+		 * BuildKit's flag names are the words after "--", compared exactly.
+		 * Compared by length and bytes without measuring the text: a name
+		 * holding a NUL byte (lint_text's "") differs from every `name`.
+		 */
+		const struct kiln_df_text *t = &n->flags[i].name;
+		if (!t->str)
+			continue;
+		size_t off = t->len >= 2 && t->str[0] == '-' && t->str[1] == '-' ? 2 : 0;
+		if (t->len - off != nl || t->str[off] != name[0] ||
+		    memcmp(t->str + off, name, nl) != 0 || t->str[t->len])
+			continue;
+		return n->flags[i].has_value ? lint_ntext(n, &n->flags[i].value) : "";
+	}
+	return NULL;
+}
 /* Inline: most nodes have no flags, and a literal name is measured by the compiler. */
 static inline const char *lint_flag(const struct kiln_df_node *n, const char *name)
 {

@@ -19,26 +19,6 @@ const char *lint_build_arg(const struct lint_file *f, const char *name, size_t l
 	return v;
 }
 
-const char *lint_flag_n(const struct kiln_df_node *n, const char *name, size_t nl)
-{
-	for (size_t i = 0; i < n->n_flags; i++) {
-		/*
-		 * BuildKit's flag names are the words after "--", compared exactly.
-		 * Compared by length and bytes without measuring the text: a name
-		 * holding a NUL byte (lint_text's "") differs from every `name`.
-		 */
-		const struct kiln_df_text *t = &n->flags[i].name;
-		if (!t->str)
-			continue;
-		size_t off = t->len >= 2 && t->str[0] == '-' && t->str[1] == '-' ? 2 : 0;
-		if (t->len - off != nl || t->str[off] != name[0] ||
-		    memcmp(t->str + off, name, nl) != 0 || t->str[t->len])
-			continue;
-		return n->flags[i].has_value ? lint_ntext(n, &n->flags[i].value) : "";
-	}
-	return NULL;
-}
-
 /* a suffix that begins with '.' at one of s's dots (n_dots of them at dots[]) */
 static int dot_suffix_at(const char *s, const size_t *dots, size_t n_dots, const char *suffix)
 {
