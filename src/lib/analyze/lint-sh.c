@@ -725,6 +725,7 @@ static void run_parser(struct parser *p)
 				note_opt_end(p, w);
 				p->wflags[p->n_words] = fl;
 				p->words[p->n_words++] = w;
+				i += i < len && s[i] == ' '; /* the blank after it, the usual, at once */
 				continue;
 			}
 			if (p->clean && ((fl & LINT_SH_QUOTED) || n >= 16 ||
@@ -734,6 +735,7 @@ static void run_parser(struct parser *p)
 					p->wflags[0] = fl;
 					p->words[p->n_words++] = w;
 				}
+				i += i < len && s[i] == ' ';
 				continue;
 			}
 		}
