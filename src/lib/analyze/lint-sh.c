@@ -716,8 +716,9 @@ static void run_parser(struct parser *p)
 			break;
 		/* with no state of word_role() pending, a word after a command's first is an
 		 * argument (most words), and a first word no keyword (see lint_sh_kw_lens) the
-		 * command's name or an assignment: kept with its NUL, as handle_word() would */
-		if (p->n_words < p->words_alloc && p->wend < p->wcap && !p->pending) {
+		 * command's name or an assignment: kept with its NUL, as handle_word() would
+		 * (its NUL has room: the word ends at or before p->i <= p->len < p->wcap) */
+		if (p->n_words < p->words_alloc && !p->pending) {
 			char *w = p->wbuf + start;
 			size_t n = p->wend - start;
 			w[n] = '\0';
