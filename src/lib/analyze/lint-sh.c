@@ -72,7 +72,7 @@ struct parser {
 	union {
 		struct {
 			unsigned char n_case;
-			unsigned char skip_header;  /* for/select header: words up to the separator */
+			unsigned char skip_header;  /* for/select header: words up to `do` */
 			unsigned char test_skip;    /* inside [[ ... ]] */
 			unsigned char func_pending; /* the word after `function` */
 			unsigned char redirect_pending;
@@ -107,7 +107,8 @@ static struct kiln_arena *script_arena(struct lint_sh_script *s)
 	return s->arena;
 }
 static inline void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc,
-			       size_t opt_end, int in_pipe, int wrapped, int depth, size_t arg0_len);
+			       size_t opt_end, int in_pipe, int wrapped, int depth,
+			       size_t arg0_len);
 
 /* The index of the first "--" argument, or argc: for commands not read word by word. */
 static size_t find_opt_end(char **argv, size_t argc)
@@ -726,7 +727,8 @@ static void run_parser(struct parser *p)
 				note_opt_end(p, w);
 				p->wflags[p->n_words] = fl;
 				p->words[p->n_words++] = w;
-				i += i < len && s[i] == ' '; /* the blank after it, the usual, at once */
+				/* the blank after it, the usual, at once */
+				i += i < len && s[i] == ' ';
 				continue;
 			}
 			if (p->clean && ((fl & LINT_SH_QUOTED) || n >= 16 ||
@@ -873,8 +875,9 @@ static inline void look_inside(struct parser *p, const char *name, size_t nlen, 
 }
 
 /* arg0_len: strlen(argv[0]) when known, else SIZE_MAX. Inline: end_command()'s, the most. */
-static inline __attribute__((always_inline)) void add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, size_t opt_end,
-			int in_pipe, int wrapped, int depth, size_t arg0_len)
+static inline __attribute__((always_inline)) void
+add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, size_t opt_end, int in_pipe,
+	    int wrapped, int depth, size_t arg0_len)
 {
 	struct lint_sh_script *out = p->out;
 	if (out->n >= LINT_SH_MAX_COMMANDS)
