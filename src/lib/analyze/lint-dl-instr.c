@@ -65,21 +65,24 @@ static void image_rules(struct lint_file *f, size_t s)
 	int idx = (int)st->from;
 	const char *img = st->image_exp && !strchr(st->image_exp, '$') ? st->image_exp : NULL;
 	if (img && !lint_str_eq(img, "scratch") && st->base_stage < 0) {
-		struct lint_imgref ref;
-		if (lint_imgref_parse(img, &ref) < 0) {
-			f->nomem = 1;
-			return;
-		}
-		if (!ref.tag && !ref.digest)
+		/* the tag and digest found in img, not in a copy split apart */
+		struct lint_refspan rs;
+		lint_refspan(img, &rs);
+		if (!rs.tag && !rs.digest)
 			lint_emit(f, "DL3006", idx, in->line,
 				  "base image %s has no tag: name a release tag such as %s:<version>", img,
 				  img);
-		if (ref.tag && lint_str_eq(ref.tag, "latest"))
+		if (rs.tag && rs.tag_len == 6 && !memcmp(rs.tag, "latest", 6))
 			lint_emit(f, "DL3007", idx, in->line,
 				  "base image %s uses latest, which changes under you: pin a release tag",
 				  img);
 		const struct kiln_lint_config *cfg = f->cfg;
 		if (cfg && cfg->trusted_registries.len) {
+			struct lint_imgref ref;
+			if (lint_imgref_parse(img, &ref) < 0) {
+				f->nomem = 1;
+				return;
+			}
 			const char *reg = ref.registry;
 			int ok;
 			if (reg)
@@ -91,8 +94,8 @@ static void image_rules(struct lint_file *f, size_t s)
 				lint_emit(f, "DL3026", idx, in->line,
 					  "base image %s comes from %s, which is not a trusted registry", img,
 					  reg ? reg : "Docker Hub");
+			lint_imgref_release(&ref);
 		}
-		lint_imgref_release(&ref);
 	}
 	if (st->platform) {
 		if (!strchr(st->platform, '$'))

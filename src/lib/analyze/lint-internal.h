@@ -247,6 +247,17 @@ struct lint_imgref {
 };
 int lint_imgref_parse(const char *ref, struct lint_imgref *ret);
 void lint_imgref_release(struct lint_imgref *r);
+/*
+ * lint_imgref_parse()'s path, tag and digest found in ref itself (lint-kiln.c): spans of it,
+ * not NUL-ended (the tag runs up to a digest), nothing copied nor allocated. repo: the last
+ * component of the path; tag NULL when there is none.
+ */
+struct lint_refspan {
+	const char *path, *repo, *tag;
+	size_t path_len, repo_len, tag_len;
+	int digest;
+};
+void lint_refspan(const char *ref, struct lint_refspan *ret);
 
 /* Emitting (lint-run.c). fmt: a string literal (a message without conversions is kept as is). */
 void lint_emit(struct lint_file *f, const char *rule, int instr, int line,

@@ -25,42 +25,82 @@ static const struct lint_stage *root_stage(const struct lint_file *f, const stru
 	return st;
 }
 
-static int tag_has(const char *tag, const char *w)
+void lint_refspan(const char *ref, struct lint_refspan *ret)
 {
-	return tag && strstr(tag, w) != NULL;
+	/* imgref_fill()'s splits, by libc's scans of the reference itself: the digest at the
+	 * first '@', the tag at the last ':' past the last '/', a registry before the first
+	 * '/' when it has a '.' or a ':' or is localhost */
+	const char *end = strchrnul(ref, '@');
+	size_t n = (size_t)(end - ref);
+	const char *last_slash = memrchr(ref, '/', n);
+	const char *from = last_slash ? last_slash : ref;
+	const char *colon = memrchr(from, ':', (size_t)(end - from));
+	const char *name_end = colon ? colon : end;
+	const char *path = ref;
+	if (last_slash) {
+		const char *first = memchr(ref, '/', n);
+		size_t fn = (size_t)(first - ref);
+		if (memchr(ref, '.', fn) || memchr(ref, ':', fn) ||
+		    (fn == 9 && !memcmp(ref, "localhost", 9)))
+			path = first + 1;
+	}
+	ret->path = path;
+	ret->path_len = (size_t)(name_end - path);
+	ret->repo = last_slash ? last_slash + 1 : ref;
+	ret->repo_len = (size_t)(name_end - ret->repo);
+	ret->tag = colon ? colon + 1 : NULL;
+	ret->tag_len = colon ? (size_t)(end - colon - 1) : 0;
+	ret->digest = *end == '@';
+}
+
+/* s[0..n) is the literal w (its length a constant) */
+#define SPAN_IS(s, n, w) ((n) == sizeof(w) - 1 && memcmp(s, w, sizeof(w) - 1) == 0)
+
+static int tag_has(const struct lint_refspan *r, const char *w)
+{
+	/* without a digest the tag ends the reference: strstr(), cheaper than memmem() */
+	if (!r->tag)
+		return 0;
+	return r->digest ? memmem(r->tag, r->tag_len, w, strlen(w)) != NULL : !!strstr(r->tag, w);
 }
 
 /* Is the image a build toolchain? *ret_what names it for messages. */
 static int toolchain_image(const char *image, char *what, size_t what_len)
 {
-	struct lint_imgref r;
-	if (!image || lint_imgref_parse(image, &r) < 0)
+	if (!image)
 		return 0;
-	const char *path = r.path ? r.path : "";
-	const char *repo = strrchr(path, '/');
-	repo = repo ? repo + 1 : path;
+	struct lint_refspan r;
+	lint_refspan(image, &r);
+	const char *repo = r.repo;
+	size_t rn = r.repo_len;
 	static const char *const always[] = { "golang", "rust", "gcc", "maven", "gradle",
 					      "buildpack-deps", "haskell", "swift", "sbt",
 					      "clojure", "kotlin", NULL };
 	int yes = 0;
 	for (size_t i = 0; always[i] && !yes; i++)
-		if (lint_str_eq(repo, always[i]))
+		if (repo[0] == always[i][0] && strlen(always[i]) == rn &&
+		    !memcmp(repo, always[i], rn))
 			yes = 1;
-	if (lint_str_has_suffix(path, "dotnet/sdk") || lint_str_has_suffix(path, "dotnet/core/sdk"))
+	if ((r.path_len >= 10 && !memcmp(r.path + r.path_len - 10, "dotnet/sdk", 10)) ||
+	    (r.path_len >= 15 && !memcmp(r.path + r.path_len - 15, "dotnet/core/sdk", 15)))
 		yes = 1;
-	const char *tag = r.tag;
 	/* the tag searched only for the repositories that ask (most do not) */
-	if ((lint_str_eq(repo, "node") || lint_str_eq(repo, "python") ||
-	     lint_str_eq(repo, "ruby")) &&
-	    !(tag_has(tag, "slim") || tag_has(tag, "alpine") || tag_has(tag, "distroless")))
+	if ((SPAN_IS(repo, rn, "node") || SPAN_IS(repo, rn, "python") ||
+	     SPAN_IS(repo, rn, "ruby")) &&
+	    !(tag_has(&r, "slim") || tag_has(&r, "alpine") || tag_has(&r, "distroless")))
 		yes = 1;
-	if ((lint_str_eq(repo, "openjdk") || lint_str_eq(repo, "eclipse-temurin") ||
-	     lint_str_eq(repo, "amazoncorretto") || lint_str_eq(repo, "ibmjava")) &&
-	    tag_has(tag, "jdk"))
+	if ((SPAN_IS(repo, rn, "openjdk") || SPAN_IS(repo, rn, "eclipse-temurin") ||
+	     SPAN_IS(repo, rn, "amazoncorretto") || SPAN_IS(repo, rn, "ibmjava")) &&
+	    tag_has(&r, "jdk"))
 		yes = 1;
-	if (yes)
-		snprintf(what, what_len, "%s", strcmp(repo, "sdk") == 0 ? ".NET SDK" : repo);
-	lint_imgref_release(&r);
+	if (yes) { /* what snprintf("%s") of the repository gave, cut to what_len */
+		if (SPAN_IS(repo, rn, "sdk"))
+			repo = ".NET SDK", rn = 8;
+		if (rn >= what_len)
+			rn = what_len - 1;
+		memcpy(what, repo, rn);
+		what[rn] = '\0';
+	}
 	return yes;
 }
 
@@ -657,9 +697,10 @@ static void kl1014_1015(struct lint_file *f)
 	const struct lint_stage *root = root_stage(f, fin);
 	const char *img = root->image_exp ? root->image_exp : root->image;
 	/* "nonroot" and "rootless" hold "root": most images have neither that nor "unpriv" */
-	int nonroot =
-		(strstr(img, "root") && (strstr(img, "nonroot") || strstr(img, "rootless"))) ||
-		strstr(img, "unprivileged");
+	int nonroot = strchr(img, 'r') && /* each word below holds an 'r' */
+		      ((strstr(img, "root") &&
+			(strstr(img, "nonroot") || strstr(img, "rootless"))) ||
+		       strstr(img, "unprivileged"));
 	if (!user && !nonroot && !lint_str_eq(img, "scratch"))
 		lint_emit(f, "KL1014", (int)fin->from, f->instrs[fin->from].line,
 			  "the final stage sets no USER, so the container runs as root: add a non-root user "
@@ -693,12 +734,14 @@ void lint_rules_kiln(struct lint_file *f)
 			/* fall through */
 		case KILN_DF_ADD:
 			kl1006_instr(f, i, in);
-			if (stage >= 0)
+			/* kl1003_instr()'s own first test, here: most calls ended there */
+			if (stage >= 0 && !w3.done && !in->onbuild)
 				kl1003_instr(f, &w3, i, in);
 			break;
 		case KILN_DF_RUN:
 			if (stage >= 0) {
-				kl1003_instr(f, &w3, i, in);
+				if (!w3.done && !in->onbuild)
+					kl1003_instr(f, &w3, i, in);
 				kl1013_instr(f, &w13, i, in);
 			}
 			break;
@@ -728,8 +771,13 @@ int lint_secret_path(const char *path)
 	size_t plen = strlen(path);
 	if (plen < 4)
 		return 0; /* what each test below looks for is 4 bytes or more (".env", ".pem") */
-	const char *b = memrchr(path, '/', plen);
-	b = b ? b + 1 : path;
+	/* one pass back from the end: where the base name begins, and its last dot */
+	const char *b = path + plen, *dot = NULL;
+	while (b > path && b[-1] != '/') {
+		b--;
+		if (*b == '.' && !dot)
+			dot = b;
+	}
 	size_t blen = plen - (size_t)(b - path);
 	if (b[0] == '.' && (lint_str_eq(b, ".env") ||
 			    (lint_str_has_prefix(b, ".env.") && !ends_with(b, blen, ".example") &&
@@ -746,12 +794,17 @@ int lint_secret_path(const char *path)
 		for (size_t i = 0; names[i]; i++)
 			if (lint_str_eq(b, names[i]))
 				return 1;
-	/* every suffix below holds a dot */
-	if (!memchr(path, '.', plen))
-		return 0;
-	static const char *const ext[] = { ".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", NULL };
-	if (lint_str_has_any_ext(b, ext))
-		return 1;
+	/* the extensions (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore") at the base
+	 * name's last dot; the suffixes below hold a dot too */
+	if (dot) {
+		size_t en = plen - (size_t)(dot - path);
+		if (en == 4 && (!memcmp(dot, ".pem", 4) || !memcmp(dot, ".key", 4) ||
+				!memcmp(dot, ".p12", 4) || !memcmp(dot, ".pfx", 4) ||
+				!memcmp(dot, ".jks", 4)))
+			return 1;
+		if (en == 9 && !memcmp(dot, ".keystore", 9))
+			return 1;
+	}
 	return ends_with(path, plen, ".aws/credentials") ||
 	       ends_with(path, plen, ".docker/config.json") ||
 	       ends_with(path, plen, ".kube/config");
