@@ -771,14 +771,10 @@ int lint_secret_path(const char *path)
 	size_t plen = strlen(path);
 	if (plen < 4)
 		return 0; /* what each test below looks for is 4 bytes or more (".env", ".pem") */
-	/* one pass back from the end: where the base name begins, and its last dot */
-	const char *b = path + plen, *dot = NULL;
-	while (b > path && b[-1] != '/') {
-		b--;
-		if (*b == '.' && !dot)
-			dot = b;
-	}
+	const char *b = memrchr(path, '/', plen);
+	b = b ? b + 1 : path;
 	size_t blen = plen - (size_t)(b - path);
+	const char *dot = memrchr(b, '.', blen); /* where an extension begins */
 	if (b[0] == '.' && (lint_str_eq(b, ".env") ||
 			    (lint_str_has_prefix(b, ".env.") && !ends_with(b, blen, ".example") &&
 			     !ends_with(b, blen, ".sample") && !ends_with(b, blen, ".template") &&
