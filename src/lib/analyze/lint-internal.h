@@ -163,6 +163,9 @@ struct lint_file {
 	const struct kiln_lint_opts *opts;
 	struct lint_raw *raw; /* the model's arena's once it has one, else the heap's */
 	size_t n_raw, raw_alloc;
+	/* findings not recorded, which lint_file_finish() would drop (a rule off by default
+	 * that the configuration leaves so): counted toward KILN_LINT_MAX_FINDINGS still */
+	size_t n_dropped;
 	int raw_in_arena;
 	struct kiln_arena *strings; /* the report's arena, for the findings and their strings */
 	const struct kiln_lint_rule_info *last_ri; /* of the last finding: rules emit in runs */

@@ -54,7 +54,8 @@ static struct kiln_arena *strings_arena(struct lint_file *f)
  * The table's entry of `rule`: the last finding's again when it is the same name, or the
  * thread's cache's when the same address named it before.
  */
-static const struct kiln_lint_rule_info *rule_info(struct lint_file *f, const char *rule)
+static inline __attribute__((always_inline)) const struct kiln_lint_rule_info *
+rule_info(struct lint_file *f, const char *rule)
 {
 	const struct kiln_lint_rule_info *ri = f->last_ri;
 	if (ri && ri->code == rule)
@@ -78,13 +79,42 @@ static const struct kiln_lint_rule_info *rule_info(struct lint_file *f, const ch
 	return ri;
 }
 
+/*
+ * Whether finish_findings() drops every finding of `rule` whatever its line says: a rule
+ * of the table that is off by default (DL3057), not BuildKit's (which check=error=true
+ * raises), and not given a severity by the configuration. Such a finding is counted, not
+ * recorded: no message made, no record to sort out. lint_emit_sev()'s severity is its
+ * own, so it records as before.
+ */
+static int dropped_slow(struct lint_file *f, const char *rule)
+{
+	const struct kiln_lint_config *cfg = f->cfg;
+	for (size_t i = cfg ? cfg->override_rule.len : 0; i-- > 0;)
+		if (strcmp(cfg->override_rule.items[i], rule) == 0)
+			return 0;
+	if (f->n_raw + f->n_dropped >= KILN_LINT_MAX_FINDINGS)
+		f->truncated = 1; /* as emit_msg() does */
+	else
+		f->n_dropped++;
+	return 1;
+}
+
+/* ri: rule_info(f, rule). The test of most findings inline, the rest in dropped_slow(). */
+static inline int dropped(struct lint_file *f, const struct kiln_lint_rule_info *ri,
+			  const char *rule)
+{
+	if (!ri || ri->severity < KILN_LINT_IGNORE || ri->family == KILN_LINT_BUILDKIT)
+		return 0;
+	return dropped_slow(f, rule);
+}
+
 /* Record a finding whose message is in f->strings (or static). Inlined in the few emitters:
  * a file has about ten findings, each one a call less. */
 static inline __attribute__((always_inline)) void
-emit_msg(struct lint_file *f, const char *rule, int instr, int line, int col,
-	 enum kiln_lint_severity sev, char *msg, size_t msg_len)
+emit_msg(struct lint_file *f, const struct kiln_lint_rule_info *ri, const char *rule, int instr,
+	 int line, int col, enum kiln_lint_severity sev, char *msg, size_t msg_len)
 {
-	if (f->n_raw >= KILN_LINT_MAX_FINDINGS) {
+	if (f->n_raw + f->n_dropped >= KILN_LINT_MAX_FINDINGS) {
 		f->truncated = 1;
 		return;
 	}
@@ -106,7 +136,6 @@ emit_msg(struct lint_file *f, const char *rule, int instr, int line, int col,
 		f->raw_in_arena = in_arena;
 	}
 	struct lint_raw *r = &f->raw[f->n_raw];
-	const struct kiln_lint_rule_info *ri = rule_info(f, rule);
 	/* each member written, not the record zeroed first (occ: finish_findings()'s) */
 	r->ri = ri;
 	r->line = line;
@@ -141,7 +170,7 @@ void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, i
 		f->nomem = 1;
 		return;
 	}
-	emit_msg(f, rule, instr, line, col, sev, m, n);
+	emit_msg(f, rule_info(f, rule), rule, instr, line, col, sev, m, n);
 }
 
 /* A string of n + 1 bytes: in the arena, or on the heap when a is NULL. */
@@ -275,7 +304,10 @@ void lint_emit_static(struct lint_file *f, const char *rule, int instr, int line
 	/* the arena is made as lint_emit() makes it: the findings go there */
 	if (f->nomem || !strings_arena(f))
 		return;
-	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, (char *)msg, msg_len);
+	const struct kiln_lint_rule_info *ri = rule_info(f, rule);
+	if (dropped(f, ri, rule))
+		return;
+	emit_msg(f, ri, rule, instr, line, 1, (enum kiln_lint_severity) - 1, (char *)msg, msg_len);
 }
 
 void lint_emit_str(struct lint_file *f, const char *rule, int instr, int line, ...)
@@ -300,6 +332,9 @@ void(lint_emit)(struct lint_file *f, const char *rule, int instr, int line, cons
 	struct kiln_arena *a = strings_arena(f);
 	if (!a)
 		return;
+	const struct kiln_lint_rule_info *ri = rule_info(f, rule);
+	if (dropped(f, ri, rule))
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	size_t len = 0;
@@ -309,7 +344,7 @@ void(lint_emit)(struct lint_file *f, const char *rule, int instr, int line, cons
 		f->nomem = 1;
 		return;
 	}
-	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, msg, len);
+	emit_msg(f, ri, rule, instr, line, 1, (enum kiln_lint_severity) - 1, msg, len);
 }
 
 void lint_emit_pieces(struct lint_file *f, const char *rule, int instr, int line,
@@ -319,6 +354,9 @@ void lint_emit_pieces(struct lint_file *f, const char *rule, int instr, int line
 		return;
 	struct kiln_arena *a = strings_arena(f);
 	if (!a)
+		return;
+	const struct kiln_lint_rule_info *ri = rule_info(f, rule);
+	if (dropped(f, ri, rule))
 		return;
 	size_t total = 0;
 	for (size_t i = 0; i < np; i++)
@@ -332,7 +370,7 @@ void lint_emit_pieces(struct lint_file *f, const char *rule, int instr, int line
 		return;
 	}
 	lint_pieces_join(m, pc, np);
-	emit_msg(f, rule, instr, line, 1, (enum kiln_lint_severity) - 1, m, total);
+	emit_msg(f, ri, rule, instr, line, 1, (enum kiln_lint_severity) - 1, m, total);
 }
 
 void lint_note(struct lint_file *f, const char *fmt, ...)
@@ -804,7 +842,7 @@ void lint_file_release(struct lint_file *f)
 	if (!f->raw_in_arena) /* else lint_model_release() frees it */
 		free(f->raw);
 	f->raw = NULL;
-	f->n_raw = f->raw_alloc = 0;
+	f->n_raw = f->raw_alloc = f->n_dropped = 0;
 	f->raw_in_arena = 0;
 	f->strings = NULL; /* the report's */
 	lint_model_release(f);
