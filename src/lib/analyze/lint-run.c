@@ -568,7 +568,8 @@ static int suppressed(const struct lint_file *f, const struct file_pragmas *fp,
 /* DL1001: every inline ignore pragma. */
 static void inline_pragmas(struct lint_file *f)
 {
-	for (size_t i = 0; i < f->n_instrs; i++) {
+	/* every comment of a node is one of the file's: most files have none */
+	for (size_t i = 0; f->ast->n_comments && i < f->n_instrs; i++) {
 		const struct kiln_df_node *n = f->instrs[i].outer;
 		if (f->instrs[i].onbuild && n != f->instrs[i].outer)
 			continue;
@@ -748,13 +749,16 @@ static int finish_findings(struct lint_file *f, const struct file_pragmas *fp,
 	if (f->n_raw > KEPT_STACK && !(v = kiln_reallocarray(NULL, f->n_raw, sizeof(*v))))
 		return -KILN_ENOMEM;
 	size_t n = 0;
+	/* without a check= directive, global pragmas or any comment (which a node's pragmas
+	 * would be) nothing is suppressed nor raised to an error: most files */
+	int pragmas = f->ast && (fp->has_check || fp->n_globals || f->ast->n_comments);
 	for (size_t i = 0; i < f->n_raw; i++) {
 		struct lint_raw *r = &f->raw[i];
 		const struct kiln_lint_rule_info *ri = r->ri; /* looked up by emit_msg() */
 		if (cfg_ignored(f->cfg, r->rule))
 			continue;
 		int as_error = 0;
-		if (f->ast && suppressed(f, fp, r, &as_error))
+		if (pragmas && suppressed(f, fp, r, &as_error))
 			continue;
 		enum kiln_lint_severity sev = r->sev_set ? r->sev : (ri ? ri->severity : KILN_LINT_WARNING);
 		if (as_error && family_of(r->rule, ri) == KILN_LINT_BUILDKIT)
