@@ -159,9 +159,9 @@ static void copy_rules(struct lint_file *f, size_t i, int workdir_set)
 				  "COPY --from=%s names no stage defined above (nor an image reference)",
 				  from);
 		char sb[16];
-		if (n->n_args == 2 &&
-		    strcmp(strip_quotes(n, &n->args[0], sb, sizeof(sb)), "/") == 0 &&
-		    strcmp(dest, "/") == 0)
+		/* the destination first: it is at hand, and seldom "/" */
+		if (n->n_args == 2 && dest[0] == '/' && !dest[1] &&
+		    strcmp(strip_quotes(n, &n->args[0], sb, sizeof(sb)), "/") == 0)
 			lint_emit(f, "DL3067", (int)i, in->line,
 				  "COPY --from=%s / / copies a whole file system: copy only what you need",
 				  from);
@@ -343,6 +343,14 @@ static int secret_name(const char *name, size_t len)
 		['p'] = 3 << 2, ['P'] = 3 << 2, ['s'] = 1 << 4, ['S'] = 1 << 4,
 		['t'] = 1 << 5, ['T'] = 1 << 5, ['u'] = 1 << 6, ['U'] = 1 << 6,
 	};
+	/* the parts whose second byte is this one, either case: with part_bits[] of the byte
+	 * before, most positions of a name that begin no part are passed at once */
+	static const unsigned char part_bits2[256] = {
+		['p'] = 1 << 0, ['P'] = 1 << 0, ['l'] = 1 << 1, ['L'] = 1 << 1,
+		['a'] = 1 << 2, ['A'] = 1 << 2, ['r'] = 1 << 3, ['R'] = 1 << 3,
+		['e'] = 1 << 4, ['E'] = 1 << 4, ['o'] = 1 << 5, ['O'] = 1 << 5,
+		['s'] = 1 << 6, ['S'] = 1 << 6,
+	};
 	/* 1 + the index in known[] (sorted) of the first name that begins with a (lower-case)
 	 * byte; 0: none does, as for most names */
 	static const unsigned char known_start[256] = {
@@ -362,11 +370,12 @@ static int secret_name(const char *name, size_t len)
 	size_t n = len < 256 ? len : 255;
 	/* no part is shorter than "token": the last four positions start none */
 	for (size_t i = 0; i + 5 <= n; i++) {
-		for (unsigned bits = part_bits[u[i]]; bits; bits &= bits - 1) {
+		for (unsigned bits = part_bits[u[i]] & part_bits2[u[i + 1]]; bits;
+		     bits &= bits - 1) {
 			const struct secret_word *pw = &parts[__builtin_ctz(bits)];
 			if (pw->n > n - i)
 				continue;
-			size_t k = 1;
+			size_t k = 2;
 			while (k < pw->n && lint_ascii_lower(u[i + k]) == (unsigned char)pw->s[k])
 				k++;
 			if (k == pw->n)

@@ -310,15 +310,12 @@ struct kl1003_walk {
 	int done;    /* the first dependency install was seen */
 };
 
-static void kl1003_instr(struct lint_file *f, struct kl1003_walk *w, size_t i,
-			 const struct lint_instr *in)
+/* a RUN of a stage, before its first dependency install and not an ONBUILD trigger (the
+ * caller's tests; a COPY or ADD only looks for the whole context, in the caller) */
+static void kl1003_run(struct lint_file *f, struct kl1003_walk *w, const struct lint_instr *in)
 {
-	if (w->done || in->onbuild)
-		return;
-	if (w->copy_at < 0 && copies_context(in))
-		w->copy_at = (int)i;
 	struct dep_install d;
-	if (in->cmd != KILN_DF_RUN || !dep_install(in, &d))
+	if (!dep_install(in, &d))
 		return;
 	w->done = 1;
 	/* the dependencies were installed from the manifests before: fine */
@@ -557,7 +554,9 @@ static int mounts_cache(const struct kiln_df_node *n, const char *dir)
 	return 0;
 }
 
-static void kl1012(struct lint_file *f)
+/* a RUN (not an ONBUILD trigger) of the final stage or a stage it builds on: those end up in
+ * the image (the caller's walk, kl1012_1014_1015()) */
+static void kl1012_run(struct lint_file *f, size_t i, const struct lint_instr *in)
 {
 	/* by first byte, the entries of caches[] whose tool begins with it (bit r: caches[r]);
 	 * a command names a tool, or a wrapper that begins as it does, only with its byte */
@@ -568,52 +567,39 @@ static void kl1012(struct lint_file *f)
 	_Static_assert(KILN_ARRAY_SIZE(caches) == 11, "tool_caches[] has a bit for each entry");
 	/* bit n: some tool of caches[] is n bytes long (go, npm, pnpm, cargo, gradle, composer) */
 	static const unsigned tool_lens = 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8;
-	if (!f->n_stages)
-		return;
-	/* the final stage and the stages it builds on end up in the image */
-	int s = (int)f->n_stages - 1;
-	while (s >= 0) { /* bases are earlier stages: the walk ends */
-		const struct lint_stage *st = &f->stages[s];
-		for (size_t i = st->first; i <= st->last && i < f->n_instrs; i++) {
-			const struct lint_instr *in = &f->instrs[i];
-			if (in->cmd != KILN_DF_RUN || in->onbuild)
+	int done = 0;
+	for (size_t k = 0; k < in->sh.n && !done; k++) {
+		const struct lint_sh_cmd *c = &in->sh.cmds[k];
+		unsigned rules = tool_caches[(unsigned char)c->name[0]];
+		if (!rules)
+			continue;
+		/* a wrapper script such as mvnw or gradlew counts as its tool */
+		int ends_w = c->name_len && c->name[c->name_len - 1] == 'w';
+		/* else the name is a tool's, of its length: cd, cp, chmod, mkdir
+		 * are none (the tools are 2 to 8 bytes long) */
+		if (!ends_w && (c->name_len > 8 || !(tool_lens >> c->name_len & 1)))
+			continue;
+		for (; rules && !done; rules &= rules - 1) {
+			const struct cache_rule *cr = &caches[__builtin_ctz(rules)];
+			if (!lint_sh_is(c, cr->tool) &&
+			    !(ends_w && lint_str_has_prefix(c->name, cr->tool)))
 				continue;
-			int done = 0;
-			for (size_t k = 0; k < in->sh.n && !done; k++) {
-				const struct lint_sh_cmd *c = &in->sh.cmds[k];
-				unsigned rules = tool_caches[(unsigned char)c->name[0]];
-				if (!rules)
+			if (cr->sub) {
+				size_t op = lint_sh_first_operand(c, NULL);
+				if (op >= c->argc || strcmp(c->argv[op], cr->sub) != 0)
 					continue;
-				/* a wrapper script such as mvnw or gradlew counts as its tool */
-				int ends_w = c->name_len && c->name[c->name_len - 1] == 'w';
-				/* else the name is a tool's, of its length: cd, cp, chmod, mkdir
-				 * are none (the tools are 2 to 8 bytes long) */
-				if (!ends_w && (c->name_len > 8 || !(tool_lens >> c->name_len & 1)))
-					continue;
-				for (; rules && !done; rules &= rules - 1) {
-					const struct cache_rule *cr = &caches[__builtin_ctz(rules)];
-					if (!lint_sh_is(c, cr->tool) &&
-					    !(ends_w && lint_str_has_prefix(c->name, cr->tool)))
-						continue;
-					if (cr->sub) {
-						size_t op = lint_sh_first_operand(c, NULL);
-						if (op >= c->argc || strcmp(c->argv[op], cr->sub) != 0)
-							continue;
-					}
-					if (lint_sh_has_flag(c, "no-cache") ||
-					    (in->script && strstr(in->script, cr->clean)) ||
-					    mounts_cache(in->node, cr->dir))
-						continue;
-					lint_emit(f, "KL1012", (int)i, in->line,
-						  "%s leaves its cache (%s) in a layer of the final image: run %s in "
-						  "the same RUN, use RUN --mount=type=cache,target=%s, or build in an "
-						  "earlier stage",
-						  cr->tool, cr->dir, cr->fix, cr->dir);
-					done = 1;
-				}
 			}
+			if (lint_sh_has_flag(c, "no-cache") ||
+			    (in->script && strstr(in->script, cr->clean)) ||
+			    mounts_cache(in->node, cr->dir))
+				continue;
+			lint_emit(f, "KL1012", (int)i, in->line,
+				  "%s leaves its cache (%s) in a layer of the final image: run %s "
+				  "in the same RUN, use RUN --mount=type=cache,target=%s, or build "
+				  "in an earlier stage",
+				  cr->tool, cr->dir, cr->fix, cr->dir);
+			done = 1;
 		}
-		s = st->base_stage;
 	}
 }
 
@@ -675,7 +661,8 @@ static void kl1013_instr(struct lint_file *f, struct kl1013_walk *w, size_t i,
 
 /* ---- the final stage at run time ---- */
 
-static void kl1014_1015(struct lint_file *f)
+/* KL1012 over the RUNs, KL1014 and KL1015, in one walk of what ends up in the image */
+static void kl1012_1014_1015(struct lint_file *f)
 {
 	if (!f->n_stages)
 		return;
@@ -688,6 +675,8 @@ static void kl1014_1015(struct lint_file *f)
 			const struct lint_instr *in = &f->instrs[i];
 			if (in->onbuild)
 				continue;
+			if (in->cmd == KILN_DF_RUN)
+				kl1012_run(f, i, in);
 			user |= in->cmd == KILN_DF_USER;
 			health |= in->cmd == KILN_DF_HEALTHCHECK;
 			if (in->cmd == KILN_DF_EXPOSE && !expose)
@@ -734,14 +723,15 @@ void lint_rules_kiln(struct lint_file *f)
 			/* fall through */
 		case KILN_DF_ADD:
 			kl1006_instr(f, i, in);
-			/* kl1003_instr()'s own first test, here: most calls ended there */
-			if (stage >= 0 && !w3.done && !in->onbuild)
-				kl1003_instr(f, &w3, i, in);
+			/* KL1003: the first COPY of the whole context before the install */
+			if (stage >= 0 && !w3.done && !in->onbuild && w3.copy_at < 0 &&
+			    copies_context(in))
+				w3.copy_at = (int)i;
 			break;
 		case KILN_DF_RUN:
 			if (stage >= 0) {
 				if (!w3.done && !in->onbuild)
-					kl1003_instr(f, &w3, i, in);
+					kl1003_run(f, &w3, in);
 				kl1013_instr(f, &w13, i, in);
 			}
 			break;
@@ -755,8 +745,7 @@ void lint_rules_kiln(struct lint_file *f)
 		}
 	}
 	kl1010_1011(f);
-	kl1012(f);
-	kl1014_1015(f);
+	kl1012_1014_1015(f);
 }
 
 /* s[0..n) ends with suffix (a literal: inlined, its length is a constant) */
