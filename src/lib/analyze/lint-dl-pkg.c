@@ -520,33 +520,50 @@ void lint_rules_dl_pkg(struct lint_file *f)
 		const char *rpm_mgr = "yum";
 		for (size_t k = 0; k < in->sh.n; k++) {
 			const struct lint_sh_cmd *c = &in->sh.cmds[k];
-			/* every test below is of a name that begins with one of these (apt-get,
-			 * apk, pip, python, npm, gem, go, yum, dnf, microdnf, zypper, rm, yarn) */
-			static const unsigned char pkg_first[256] = {
-				['a'] = 1, ['p'] = 1, ['n'] = 1, ['g'] = 1, ['y'] = 1,
-				['d'] = 1, ['m'] = 1, ['z'] = 1, ['r'] = 1,
-			};
-			if (!pkg_first[(unsigned char)c->name[0]])
-				continue;
-			apt_rules(f, i, c);
-			apk_rules(f, i, c);
-			pip_rules(f, i, c, pip_env);
-			npm_rules(f, i, c);
-			gem_rules(f, i, c);
-			go_rules(f, i, c);
-			/* a clean counts only after the install */
-			rpm_rules(f, i, c, &rpm_inst, &rpm_clean, &rpm_mgr);
-			if (rpm_inst && (rm_rf_prefix(c, "/var/cache/yum") || rm_rf_prefix(c, "/var/cache/dnf")))
-				rpm_clean = 1;
-			zypper_rules(f, i, c, &z_inst, &z_clean);
-			if (is_cmd_sub(c, "apt-get", "update") || is_cmd_sub(c, "apt", "update"))
-				apt_update = 1;
-			if (rm_rf_prefix(c, "/var/lib/apt/lists"))
-				apt_lists_rm = 1;
-			if (lint_sh_is(c, "yarn") && has_sub(c, "install", NULL))
-				yarn_inst = 1;
-			if (lint_sh_is(c, "yarn") && lint_sh_has_arg(c, "cache") && lint_sh_has_arg(c, "clean"))
-				yarn_clean = 1;
+			/* each test below is of names that begin with one byte: only the tests of
+			 * the command's own byte are made (the rules' order kept) */
+			switch (c->name[0]) {
+			case 'a': /* apt-get, apt, apk */
+				apt_rules(f, i, c);
+				apk_rules(f, i, c);
+				if (is_cmd_sub(c, "apt-get", "update") ||
+				    is_cmd_sub(c, "apt", "update"))
+					apt_update = 1;
+				break;
+			case 'p': /* pip, python */
+				pip_rules(f, i, c, pip_env);
+				break;
+			case 'n':
+				npm_rules(f, i, c);
+				break;
+			case 'g': /* gem, go */
+				gem_rules(f, i, c);
+				go_rules(f, i, c);
+				break;
+			case 'y': /* yum, yarn */
+			case 'd': /* dnf */
+			case 'm': /* microdnf */
+				rpm_rules(f, i, c, &rpm_inst, &rpm_clean, &rpm_mgr);
+				if (lint_sh_is(c, "yarn") && has_sub(c, "install", NULL))
+					yarn_inst = 1;
+				if (lint_sh_is(c, "yarn") && lint_sh_has_arg(c, "cache") &&
+				    lint_sh_has_arg(c, "clean"))
+					yarn_clean = 1;
+				break;
+			case 'z':
+				zypper_rules(f, i, c, &z_inst, &z_clean);
+				break;
+			case 'r': /* rm */
+				/* a clean counts only after the install */
+				if (rpm_inst && (rm_rf_prefix(c, "/var/cache/yum") ||
+						 rm_rf_prefix(c, "/var/cache/dnf")))
+					rpm_clean = 1;
+				if (rm_rf_prefix(c, "/var/lib/apt/lists"))
+					apt_lists_rm = 1;
+				break;
+			default:
+				break;
+			}
 		}
 		const struct kiln_df_node *n = in->node;
 		if (apt_update && !apt_lists_rm && !cache_mount(n, "/var/lib/apt/lists") &&
