@@ -345,27 +345,38 @@ static void kl1006_instr(struct lint_file *f, size_t i, const struct lint_instr 
 	}
 }
 
-/* Values that look like credentials. */
-static const char *secret_value(const char *v)
+/* Values that look like credentials: v[0..n), no NUL byte in it. */
+static const char *secret_value(const char *v, size_t n)
 {
 	static const struct {
 		const char *prefix;
+		size_t n; /* its length */
 		size_t min;
 		const char *what;
 	} pre[] = {
-		{ "AKIA", 20, "an AWS access key id" },   { "ASIA", 20, "an AWS access key id" },
-		{ "ghp_", 30, "a GitHub token" },         { "gho_", 30, "a GitHub token" },
-		{ "ghs_", 30, "a GitHub token" },         { "github_pat_", 30, "a GitHub token" },
-		{ "glpat-", 20, "a GitLab token" },       { "xoxb-", 20, "a Slack token" },
-		{ "xoxp-", 20, "a Slack token" },         { "sk_live_", 20, "a Stripe key" },
-		{ "npm_", 36, "an npm token" },           { "AIza", 39, "a Google API key" },
-		{ "-----BEGIN", 10, "a PEM key or certificate" },
+#define PRE(p) p, sizeof(p) - 1
+		{ PRE("AKIA"), 20, "an AWS access key id" },
+		{ PRE("ASIA"), 20, "an AWS access key id" },
+		{ PRE("ghp_"), 30, "a GitHub token" },
+		{ PRE("gho_"), 30, "a GitHub token" },
+		{ PRE("ghs_"), 30, "a GitHub token" },
+		{ PRE("github_pat_"), 30, "a GitHub token" },
+		{ PRE("glpat-"), 20, "a GitLab token" },
+		{ PRE("xoxb-"), 20, "a Slack token" },
+		{ PRE("xoxp-"), 20, "a Slack token" },
+		{ PRE("sk_live_"), 20, "a Stripe key" },
+		{ PRE("npm_"), 36, "an npm token" },
+		{ PRE("AIza"), 39, "a Google API key" },
+		{ PRE("-----BEGIN"), 10, "a PEM key or certificate" },
+#undef PRE
 	};
 	/* the first bytes of the prefixes: most values begin otherwise */
 	static const unsigned char pre_first[256] = { ['A'] = 1, ['g'] = 1, ['x'] = 1,
 						      ['s'] = 1, ['n'] = 1, ['-'] = 1 };
-	for (size_t i = 0; pre_first[(unsigned char)v[0]] && i < KILN_ARRAY_SIZE(pre); i++) {
-		if (!lint_str_has_prefix(v, pre[i].prefix) || strlen(v) < pre[i].min)
+	for (size_t i = 0; n && pre_first[(unsigned char)v[0]] && i < KILN_ARRAY_SIZE(pre); i++) {
+		size_t pn = pre[i].n;
+		if (v[0] != pre[i].prefix[0] || n < pn || n < pre[i].min ||
+		    memcmp(v, pre[i].prefix, pn) != 0)
 			continue;
 		if (i < 2) {
 			for (const char *p = v + 4; p < v + 20; p++)
@@ -375,14 +386,17 @@ static const char *secret_value(const char *v)
 		return pre[i].what;
 	}
 	/* scheme://user:password@host with a literal password */
-	/* strstr(v, "://") by its colons: a strchr() each, most values have none */
-	const char *sch = strchr(v, ':');
-	while (sch && !(sch[1] == '/' && sch[2] == '/'))
-		sch = strchr(sch + 1, ':');
+	/* the "://" by its colons: a memchr() each, most values have none */
+	const char *end = v + n;
+	const char *sch = memchr(v, ':', n);
+	while (sch && !(end - sch > 2 && sch[1] == '/' && sch[2] == '/'))
+		sch = memchr(sch + 1, ':', (size_t)(end - sch - 1));
 	if (sch) {
-		const char *at = strchr(sch + 3, '@');
-		const char *slash = strchr(sch + 3, '/');
-		const char *colon = strchr(sch + 3, ':');
+		const char *r = sch + 3;
+		size_t rn = (size_t)(end - r);
+		const char *at = memchr(r, '@', rn);
+		const char *slash = memchr(r, '/', rn);
+		const char *colon = memchr(r, ':', rn);
 		if (at && (!slash || at < slash) && colon && colon < at && colon + 1 < at &&
 		    !memchr(colon, '$', (size_t)(at - colon)))
 			return "a URL with a password";
@@ -390,36 +404,15 @@ static const char *secret_value(const char *v)
 	return NULL;
 }
 
-/*
- * The value without its surrounding quotes: raw itself when it has none (most), else a copy
- * in buf (of buf_size bytes) or, when it does not fit, in *heap (the caller frees it).
- * NULL when out of memory.
- */
-static const char *unquote_value(const char *raw, char *buf, size_t buf_size, char **heap)
+/* *what: the kind of secret the value raw (quoted or not) looks like, or NULL: the value
+ * without its surrounding quotes looked at where it is, not copied */
+static void secret_in(const char *raw, const char **what)
 {
 	size_t len = strlen(raw);
-	if (!(len >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw[len - 1] == raw[0]))
-		return raw;
-	if (len - 2 < buf_size) {
-		memcpy(buf, raw + 1, len - 2);
-		buf[len - 2] = '\0';
-		return buf;
-	}
-	return *heap = kiln_strndup(raw + 1, len - 2);
-}
-
-/* *what: the kind of secret the value raw (quoted or not) looks like, or NULL; -1 out of memory */
-static int secret_in(struct lint_file *f, const char *raw, const char **what)
-{
-	char buf[256];
-	cleanup_free char *heap = NULL;
-	const char *v = unquote_value(raw, buf, sizeof(buf), &heap);
-	if (!v) {
-		f->nomem = 1;
-		return -1;
-	}
-	*what = secret_value(v);
-	return 0;
+	if (len >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw[len - 1] == raw[0])
+		*what = secret_value(raw + 1, len - 2);
+	else
+		*what = secret_value(raw, len);
 }
 
 /* ENV, LABEL or ARG (the caller's switch) */
@@ -429,8 +422,7 @@ static void kl1008_instr(struct lint_file *f, size_t i, const struct lint_instr 
 	if (in->cmd != KILN_DF_ARG) {
 		for (size_t k = 0; 3 * k + 1 < n->n_args; k++) {
 			const char *what;
-			if (secret_in(f, lint_ntext(n, &n->args[3 * k + 1]), &what) < 0)
-				return;
+			secret_in(lint_ntext(n, &n->args[3 * k + 1]), &what);
 			if (what)
 				lint_emit(f, "KL1008", (int)i, in->line,
 					  "%s %s holds what looks like %s: it stays readable "
@@ -447,8 +439,7 @@ static void kl1008_instr(struct lint_file *f, size_t i, const struct lint_instr 
 		if (!eq)
 			continue;
 		const char *what;
-		if (secret_in(f, eq + 1, &what) < 0)
-			return;
+		secret_in(eq + 1, &what);
 		if (what)
 			lint_emit(f, "KL1008", (int)i, in->line,
 				  "ARG %.*s defaults to what looks like %s: it stays in the image "
