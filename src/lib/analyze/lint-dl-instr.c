@@ -492,6 +492,8 @@ void lint_rules_dl_instr(struct lint_file *f)
 		f->nomem = 1;
 		return;
 	}
+	/* DL3057 is off by default: its findings then only counted, the rule asked once */
+	int dl3057_off = lint_rule_off(f, "DL3057");
 	for (size_t i = 0; i < f->n_instrs && !f->nomem; i++) {
 		const struct lint_instr *in = &f->instrs[i];
 		if (!seen_from && in->cmd != KILN_DF_FROM && in->cmd != KILN_DF_ARG && !in->onbuild) {
@@ -514,10 +516,14 @@ void lint_rules_dl_instr(struct lint_file *f)
 			if (last_root_user >= 0)
 				lint_emit(f, "DL3002", last_root_user, f->instrs[last_root_user].line,
 					  "the stage ends as root: switch to an unprivileged USER");
-			if (in->stage > 0 && !stage_health[in->stage - 1])
-				lint_emit(f, "DL3057", (int)f->stages[in->stage - 1].from,
-					  f->instrs[f->stages[in->stage - 1].from].line,
-					  "this stage has no HEALTHCHECK");
+			if (in->stage > 0 && !stage_health[in->stage - 1]) {
+				if (dl3057_off)
+					lint_emit_off(f);
+				else
+					lint_emit(f, "DL3057", (int)f->stages[in->stage - 1].from,
+						  f->instrs[f->stages[in->stage - 1].from].line,
+						  "this stage has no HEALTHCHECK");
+			}
 			seen_from = 1;
 			last_root_user = -1;
 			cmd_line = ep_line = hc_count = 0;
@@ -600,8 +606,13 @@ void lint_rules_dl_instr(struct lint_file *f)
 	if (last_root_user >= 0)
 		lint_emit(f, "DL3002", last_root_user, f->instrs[last_root_user].line,
 			  "the last USER is root: switch to an unprivileged user");
-	if (f->n_stages && !stage_health[f->n_stages - 1])
-		lint_emit(f, "DL3057", (int)f->stages[f->n_stages - 1].from,
-			  f->instrs[f->stages[f->n_stages - 1].from].line, "this stage has no HEALTHCHECK");
+	if (f->n_stages && !stage_health[f->n_stages - 1]) {
+		if (dl3057_off)
+			lint_emit_off(f);
+		else
+			lint_emit(f, "DL3057", (int)f->stages[f->n_stages - 1].from,
+				  f->instrs[f->stages[f->n_stages - 1].from].line,
+				  "this stage has no HEALTHCHECK");
+	}
 	lint_set_release(&defined.set);
 }

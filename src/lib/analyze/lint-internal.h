@@ -278,6 +278,10 @@ void lint_emit_str(struct lint_file *f, const char *rule, int instr, int line, .
 	 : __builtin_constant_p(__builtin_strcmp(fmt, "%s")) && !__builtin_strcmp(fmt, "%s") \
 		 ? lint_emit_str(f, rule, instr, line, ##__VA_ARGS__)                        \
 		 : (lint_emit)(f, rule, instr, line, fmt, ##__VA_ARGS__))
+/* Whether lint_emit() of `rule` only counts the finding (see lint-run.c's dropped()): a rule
+ * asked once per file then gives its findings to lint_emit_off(), which counts them alike. */
+int lint_rule_off(struct lint_file *f, const char *rule);
+void lint_emit_off(struct lint_file *f);
 void lint_emit_sev(struct lint_file *f, const char *rule, int instr, int line, int col,
 		   enum kiln_lint_severity sev, const char *msg);
 void lint_note(struct lint_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

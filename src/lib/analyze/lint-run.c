@@ -86,16 +86,21 @@ rule_info(struct lint_file *f, const char *rule)
  * recorded: no message made, no record to sort out. lint_emit_sev()'s severity is its
  * own, so it records as before.
  */
+static void count_dropped(struct lint_file *f)
+{
+	if (f->n_raw + f->n_dropped >= KILN_LINT_MAX_FINDINGS)
+		f->truncated = 1; /* as emit_msg() does */
+	else
+		f->n_dropped++;
+}
+
 static int dropped_slow(struct lint_file *f, const char *rule)
 {
 	const struct kiln_lint_config *cfg = f->cfg;
 	for (size_t i = cfg ? cfg->override_rule.len : 0; i-- > 0;)
 		if (strcmp(cfg->override_rule.items[i], rule) == 0)
 			return 0;
-	if (f->n_raw + f->n_dropped >= KILN_LINT_MAX_FINDINGS)
-		f->truncated = 1; /* as emit_msg() does */
-	else
-		f->n_dropped++;
+	count_dropped(f);
 	return 1;
 }
 
@@ -106,6 +111,26 @@ static inline int dropped(struct lint_file *f, const struct kiln_lint_rule_info 
 	if (!ri || ri->severity < KILN_LINT_IGNORE || ri->family == KILN_LINT_BUILDKIT)
 		return 0;
 	return dropped_slow(f, rule);
+}
+
+int lint_rule_off(struct lint_file *f, const char *rule)
+{
+	const struct kiln_lint_rule_info *ri = rule_info(f, rule);
+	if (!ri || ri->severity < KILN_LINT_IGNORE || ri->family == KILN_LINT_BUILDKIT)
+		return 0;
+	const struct kiln_lint_config *cfg = f->cfg;
+	for (size_t i = cfg ? cfg->override_rule.len : 0; i-- > 0;)
+		if (strcmp(cfg->override_rule.items[i], rule) == 0)
+			return 0;
+	return 1;
+}
+
+void lint_emit_off(struct lint_file *f)
+{
+	/* what lint_emit() does before it finds the rule off */
+	if (f->nomem || !strings_arena(f))
+		return;
+	count_dropped(f);
 }
 
 /* Record a finding whose message is in f->strings (or static). Inlined in the few emitters:
