@@ -13,8 +13,8 @@
  * Argument t of node nd without its surrounding quotes, in buf (of n bytes) or as it is.
  * lint_ntext() gives t->str itself only when its strlen() is t->len: no need to measure it.
  */
-static const char *strip_quotes(const struct kiln_df_node *nd, const struct kiln_df_text *t,
-				char *buf, size_t n)
+static inline const char *strip_quotes(const struct kiln_df_node *nd,
+				       const struct kiln_df_text *t, char *buf, size_t n)
 {
 	const char *s = lint_ntext(nd, t);
 	size_t len = s == t->str ? t->len : strlen(s);

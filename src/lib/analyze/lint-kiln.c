@@ -607,15 +607,42 @@ static const char *index_update(const struct lint_instr *in, int *installs)
 		if (c0 != 'a' && c0 != 'y' && c0 != 'd')
 			continue;
 		int apt = lint_sh_is(c, "apt-get") || lint_sh_is(c, "apt");
-		if (apt && lint_sh_has_arg(c, "update"))
+		int apk = lint_sh_is(c, "apk");
+		int rpm = lint_sh_is(c, "yum") || lint_sh_is(c, "dnf");
+		if (!apt && !apk && !rpm)
+			continue;
+		/* the words asked of the command, found in one pass over its arguments */
+		int update = 0, install = 0, upgrade = 0, add = 0, makecache = 0;
+		for (size_t a = 1; a < c->argc; a++) {
+			const char *w = c->argv[a];
+			/* by the first two bytes, then strcmp() for the word that has them */
+			switch (w[0]) {
+			case 'u':
+				if (w[1] == 'p' && w[2] == 'd')
+					update |= !strcmp(w, "update");
+				else if (w[1] == 'p' && w[2] == 'g')
+					upgrade |= !strcmp(w, "upgrade");
+				break;
+			case 'i':
+				install |= w[1] == 'n' && !strcmp(w, "install");
+				break;
+			case 'a':
+				add |= w[1] == 'd' && w[2] == 'd' && !w[3];
+				break;
+			case 'm':
+				makecache |= w[1] == 'a' && !strcmp(w, "makecache");
+				break;
+			default:
+				break;
+			}
+		}
+		if (apt && update)
 			upd = "apt-get update";
-		if (lint_sh_is(c, "apk") && lint_sh_has_arg(c, "update"))
+		if (apk && update)
 			upd = "apk update";
-		if ((lint_sh_is(c, "yum") || lint_sh_is(c, "dnf")) && lint_sh_has_arg(c, "makecache"))
+		if (rpm && makecache)
 			upd = "makecache";
-		if ((apt && (lint_sh_has_arg(c, "install") || lint_sh_has_arg(c, "upgrade"))) ||
-		    (lint_sh_is(c, "apk") && lint_sh_has_arg(c, "add")) ||
-		    ((lint_sh_is(c, "yum") || lint_sh_is(c, "dnf")) && lint_sh_has_arg(c, "install")))
+		if ((apt && (install || upgrade)) || (apk && add) || (rpm && install))
 			*installs = 1;
 	}
 	return upd;
