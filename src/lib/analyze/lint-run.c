@@ -741,12 +741,8 @@ static int cmp_raw_ptr(const void *a, const void *b)
  */
 #define LINT_INSERTION_SORT_MAX 32
 
-void lint_sort_raw(struct lint_raw **v, size_t n)
+static void insertion_sort(struct lint_raw **v, size_t n)
 {
-	if (n > LINT_INSERTION_SORT_MAX) {
-		qsort(v, n, sizeof(*v), cmp_raw_ptr);
-		return;
-	}
 	/* rules emit in line order: most are in place, and the inner loop stops at once */
 	for (size_t i = 1; i < n; i++) {
 		struct lint_raw *t = v[i];
@@ -755,6 +751,51 @@ void lint_sort_raw(struct lint_raw **v, size_t n)
 			v[j] = v[j - 1];
 		v[j] = t;
 	}
+}
+
+/*
+ * v[0..n) sorted through tmp (n pointers): halves sorted, then merged, unless the first
+ * half already ends before the second begins (each rule set emits in line order). cmp_raw()
+ * orders every two records (their addresses last), so the order is the one qsort() gave.
+ */
+static void merge_sort(struct lint_raw **v, struct lint_raw **tmp, size_t n)
+{
+	if (n <= LINT_INSERTION_SORT_MAX) {
+		insertion_sort(v, n);
+		return;
+	}
+	size_t h = n / 2;
+	merge_sort(v, tmp, h);
+	merge_sort(v + h, tmp, n - h);
+	if (cmp_raw(v[h - 1], v[h]) <= 0)
+		return;
+	memcpy(tmp, v, h * sizeof(*v));
+	size_t a = 0, b = h, o = 0;
+	while (a < h && b < n)
+		v[o++] = cmp_raw(v[b], tmp[a]) < 0 ? v[b++] : tmp[a++];
+	while (a < h)
+		v[o++] = tmp[a++];
+}
+
+/* Past this many findings the merge's buffer comes from the heap (else the stack's). */
+#define SORT_STACK 256
+
+void lint_sort_raw(struct lint_raw **v, size_t n)
+{
+	if (n <= LINT_INSERTION_SORT_MAX) {
+		insertion_sort(v, n);
+		return;
+	}
+	/* a merge sort without qsort()'s calls through a pointer per comparison */
+	struct lint_raw *stack[SORT_STACK / 2], **tmp = stack;
+	if (n / 2 > KILN_ARRAY_SIZE(stack) &&
+	    !(tmp = kiln_reallocarray(NULL, n / 2, sizeof(*tmp)))) {
+		qsort(v, n, sizeof(*v), cmp_raw_ptr); /* no memory for the merge: as before */
+		return;
+	}
+	merge_sort(v, tmp, n);
+	if (tmp != stack)
+		free(tmp);
 }
 
 /* Findings kept in one pass, before they are sorted */
