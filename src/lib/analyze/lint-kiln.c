@@ -263,7 +263,8 @@ static int copies_context(const struct lint_instr *in)
 	return 0;
 }
 
-static void kl1001_1002(struct lint_file *f)
+/* pkg: the first build tool a RUN of the final stage installs, or NULL (the caller's walk) */
+static void kl1001_1002(struct lint_file *f, const char *pkg)
 {
 	if (!f->n_stages)
 		return;
@@ -272,10 +273,6 @@ static void kl1001_1002(struct lint_file *f)
 	const char *img = root->image_exp ? root->image_exp : root->image;
 	char what[64] = "";
 	int tool = strchr(img, '$') ? 0 : toolchain_image(img, what, sizeof(what));
-	const char *pkg = NULL;
-	for (size_t i = fin->first; i <= fin->last && i < f->n_instrs && !pkg; i++)
-		if (f->instrs[i].cmd == KILN_DF_RUN && !f->instrs[i].onbuild)
-			pkg = installs_build_tools(&f->instrs[i]);
 	int line = f->instrs[fin->from].line;
 	if (f->n_stages > 1) {
 		if (tool)
@@ -546,7 +543,7 @@ static int mounts_cache(const struct kiln_df_node *n, const char *dir)
 }
 
 /* a RUN (not an ONBUILD trigger) of the final stage or a stage it builds on: those end up in
- * the image (the caller's walk, kl1012_1014_1015()) */
+ * the image (the caller's walk, final_image_rules()) */
 static void kl1012_run(struct lint_file *f, size_t i, const struct lint_instr *in)
 {
 	/* by first byte, the entries of caches[] whose tool begins with it (bit r: caches[r]);
@@ -679,13 +676,15 @@ static void kl1013_instr(struct lint_file *f, struct kl1013_walk *w, size_t i,
 
 /* ---- the final stage at run time ---- */
 
-/* KL1012 over the RUNs, KL1014 and KL1015, in one walk of what ends up in the image */
-static void kl1012_1014_1015(struct lint_file *f)
+/* KL1012 over the RUNs, KL1014 and KL1015, in one walk of what ends up in the image, which
+ * also finds KL1001/KL1002's build tool in the final stage */
+static void final_image_rules(struct lint_file *f)
 {
 	if (!f->n_stages)
 		return;
 	const struct lint_stage *fin = &f->stages[f->n_stages - 1];
 	int user = 0, health = 0, expose = 0;
+	const char *pkg = NULL;
 	/* the final stage and its bases (earlier stages: the walk ends) */
 	for (int s = (int)f->n_stages - 1; s >= 0; s = f->stages[s].base_stage) {
 		const struct lint_stage *st = &f->stages[s];
@@ -693,8 +692,11 @@ static void kl1012_1014_1015(struct lint_file *f)
 			const struct lint_instr *in = &f->instrs[i];
 			if (in->onbuild)
 				continue;
-			if (in->cmd == KILN_DF_RUN)
+			if (in->cmd == KILN_DF_RUN) {
+				if (st == fin && !pkg)
+					pkg = installs_build_tools(in);
 				kl1012_run(f, i, in);
+			}
 			user |= in->cmd == KILN_DF_USER;
 			health |= in->cmd == KILN_DF_HEALTHCHECK;
 			if (in->cmd == KILN_DF_EXPOSE && !expose)
@@ -716,6 +718,7 @@ static void kl1012_1014_1015(struct lint_file *f)
 		lint_emit(f, "KL1015", expose - 1, f->instrs[expose - 1].line,
 			  "the final stage EXPOSEs a port but has no HEALTHCHECK: add one (HEALTHCHECK CMD "
 			  "wget -qO- http://localhost:<port>/health || exit 1) so that a hung service shows");
+	kl1001_1002(f, pkg);
 }
 
 /*
@@ -724,7 +727,6 @@ static void kl1012_1014_1015(struct lint_file *f)
  */
 void lint_rules_kiln(struct lint_file *f)
 {
-	kl1001_1002(f);
 	struct kl1003_walk w3 = { -1, 0 };
 	struct kl1013_walk w13 = { -1, NULL };
 	int stage = -1;
@@ -763,7 +765,7 @@ void lint_rules_kiln(struct lint_file *f)
 		}
 	}
 	kl1010_1011(f);
-	kl1012_1014_1015(f);
+	final_image_rules(f);
 }
 
 /* s[0..n) ends with suffix (a literal: inlined, its length is a constant) */
