@@ -98,20 +98,25 @@ static const char *base_of(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* p ends with one of .tar .Z .bz2 .gz .lz .lzma .tZ .tb2 .tbz .tbz2 .tgz .tlz .tpz .txz .xz */
-static int is_archive_name(const char *p)
+/* p (len bytes, no NUL among them) ends with one of .tar .Z .bz2 .gz .lz .lzma .tZ .tb2 .tbz
+ * .tbz2 .tgz .tlz .tpz .txz .xz */
+static int is_archive_name(const char *p, size_t len)
 {
-	/* the bytes after the dot of the extensions: most words (".", "/app", "x.json") have
-	 * another */
+	/* the last bytes of the extensions, and the bytes after their dot: most words (".",
+	 * "/app", "x.json") end otherwise, or have another */
+	static const unsigned char ext_last[256] = { ['r'] = 1, ['Z'] = 1, ['2'] = 1, ['z'] = 1,
+						     ['a'] = 1 };
 	static const unsigned char ext_second[256] = { ['t'] = 1, ['Z'] = 1, ['b'] = 1,
 						       ['g'] = 1, ['l'] = 1, ['x'] = 1 };
-	const char *dot = strrchr(p, '.');
+	if (!len || !ext_last[(unsigned char)p[len - 1]])
+		return 0;
+	const char *dot = memrchr(p, '.', len);
 	if (!dot || !ext_second[(unsigned char)dot[1]])
 		return 0;
-	/* the extension is all of dot (its own last dot): compared by its length, each
+	/* the extension is all from dot (p's last dot): compared by its length, each
 	 * comparison of a constant size (".txt" no longer goes through the list) */
 #define EXT_IS(e) (!memcmp(dot, e, sizeof(e) - 1))
-	switch (strlen(dot)) {
+	switch (len - (size_t)(dot - p)) {
 	case 2:
 		return EXT_IS(".Z");
 	case 3:
@@ -203,10 +208,14 @@ void lint_rules_dl_run(struct lint_file *f)
 			for (size_t a = 0; n->n_args >= 2 && a < n->n_args; a++) {
 				const char *p = lint_ntext(n, &n->args[a]);
 				int is_dest = a + 1 == n->n_args;
-				if (!is_archive_name(p) || n_arch >= KILN_ARRAY_SIZE(arch))
+				/* lint_ntext() gives the text itself, of its length, or a string */
+				size_t pl = p == n->args[a].str ? n->args[a].len : strlen(p);
+				if (!is_archive_name(p, pl) || n_arch >= KILN_ARRAY_SIZE(arch))
 					continue;
-				const char *dest = lint_ntext(n, &n->args[n->n_args - 1]);
-				if (is_dest || !is_archive_name(dest)) {
+				const struct kiln_df_text *dt = &n->args[n->n_args - 1];
+				const char *dest = lint_ntext(n, dt);
+				size_t dl = dest == dt->str ? dt->len : strlen(dest);
+				if (is_dest || !is_archive_name(dest, dl)) {
 					struct archive *ar = &arch[n_arch++];
 					snprintf(ar->name, sizeof(ar->name), "%s", base_of(p));
 					ar->instr = (int)i;
