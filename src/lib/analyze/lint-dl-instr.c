@@ -357,7 +357,7 @@ static int secret_name(const char *name, size_t len)
 		['a'] = 1, ['c'] = 7, ['d'] = 12, ['f'] = 16, ['g'] = 17, ['h'] = 19,
 		['n'] = 20, ['o'] = 22, ['p'] = 25, ['s'] = 26, ['v'] = 28,
 	};
-	int first = tolower((unsigned char)name[0]);
+	int first = lint_ascii_lower((unsigned char)name[0]); /* tolower() of the CLI's locales */
 	/* strcasecmp() finds equal only names of one length */
 	size_t k0 = known_start[(unsigned char)first];
 	for (size_t i = k0 - 1; k0 && i < KILN_ARRAY_SIZE(known) && (known[i].s[0] | 0x20) == first;

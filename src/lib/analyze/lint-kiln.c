@@ -324,6 +324,8 @@ static void kl1003_run(struct lint_file *f, struct kl1003_walk *w, const struct 
 			  d.tool, in->line, d.manifest, d.tool);
 }
 
+static int secret_path_n(const char *path, size_t plen);
+
 static void kl1006_instr(struct lint_file *f, size_t i, const struct lint_instr *in)
 {
 	const struct kiln_df_node *n = in->node;
@@ -331,7 +333,8 @@ static void kl1006_instr(struct lint_file *f, size_t i, const struct lint_instr 
 		return;
 	for (size_t a = 0; a + 1 < n->n_args; a++) {
 		const char *s = lint_ntext(n, &n->args[a]);
-		if (lint_secret_path(s)) {
+		/* lint_ntext() gives the text itself, of its length, or a string to measure */
+		if (secret_path_n(s, s == n->args[a].str ? n->args[a].len : strlen(s))) {
 			lint_emit(f, "KL1006", (int)i, in->line,
 				  "%s copies %s into the image, where every layer keeps it: "
 				  "use RUN --mount=type=secret,id=... at build time or provide it "
@@ -775,9 +778,9 @@ static inline int ends_with(const char *s, size_t n, const char *suffix)
 	return n >= k && memcmp(s + n - k, suffix, k) == 0;
 }
 
-int lint_secret_path(const char *path)
+/* lint_secret_path() of path[0..plen), no NUL byte in it (measured by the caller) */
+static int secret_path_n(const char *path, size_t plen)
 {
-	size_t plen = strlen(path);
 	if (plen < 4)
 		return 0; /* what each test below looks for is 4 bytes or more (".env", ".pem") */
 	const char *b = memrchr(path, '/', plen);
@@ -813,4 +816,9 @@ int lint_secret_path(const char *path)
 	return ends_with(path, plen, ".aws/credentials") ||
 	       ends_with(path, plen, ".docker/config.json") ||
 	       ends_with(path, plen, ".kube/config");
+}
+
+int lint_secret_path(const char *path)
+{
+	return secret_path_n(path, strlen(path));
 }
