@@ -474,7 +474,9 @@ static void env_pip(struct lint_file *f, size_t i, int *no_cache)
 {
 	const struct kiln_df_node *n = f->instrs[i].node;
 	for (size_t k = 0; 3 * k + 1 < n->n_args; k++) {
-		if (strcmp(lint_ntext(n, &n->args[3 * k]), "PIP_NO_CACHE_DIR") != 0)
+		/* the key is the text itself when it is that name: its length tells most apart */
+		if (n->args[3 * k].len != 16 ||
+		    strcmp(lint_ntext(n, &n->args[3 * k]), "PIP_NO_CACHE_DIR") != 0)
 			continue;
 		char v[16];
 		const char *raw = lint_ntext(n, &n->args[3 * k + 1]);

@@ -495,10 +495,13 @@ static void kl1010_1011(struct lint_file *f)
 			lint_emit_pieces(f, "KL1011", (int)st->from, line, pc, KILN_ARRAY_SIZE(pc));
 			continue;
 		}
-		if (st->base_stage >= 0 || lint_str_eq(img, "scratch") || strchr(img, '$') ||
-		    strchr(img, '@'))
+		if (st->base_stage >= 0 || lint_str_eq(img, "scratch"))
 			continue;
-		struct lint_piece im = LINT_STR(img);
+		/* no '$' nor '@' in it: one scan, which measures it too */
+		size_t il = strcspn(img, "$@");
+		if (img[il])
+			continue;
+		struct lint_piece im = { img, il };
 		const struct lint_piece pc[] = {
 			LINT_LIT("base image "), im,
 			LINT_LIT(" is not pinned by digest: for release builds write "), im,
