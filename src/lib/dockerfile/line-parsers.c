@@ -110,14 +110,64 @@ static void kw_words(const char *s, size_t n, uint64_t *lo, uint64_t *hi)
 	}
 }
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The lower-case names of up to 7 bytes as words, first byte lowest: the
+ * names of 8 bytes and more compare by kw_words. */
+#define W3(a, b, c) ((uint64_t) (a) | (uint64_t) (b) << 8 | (uint64_t) (c) << 16)
+#define W4(a, b, c, d) (W3(a, b, c) | (uint64_t) (d) << 24)
+#define W5(a, b, c, d, e) (W4(a, b, c, d) | (uint64_t) (e) << 32)
+#define W6(a, b, c, d, e, f) (W5(a, b, c, d, e) | (uint64_t) (f) << 40)
+#define W7(a, b, c, d, e, f, g) (W6(a, b, c, d, e, f) | (uint64_t) (g) << 48)
+static const uint64_t cmd_word[KILN_DF_CMD_MAX_] = {
+	[KILN_DF_ADD] = W3('a', 'd', 'd'),
+	[KILN_DF_ARG] = W3('a', 'r', 'g'),
+	[KILN_DF_CMD] = W3('c', 'm', 'd'),
+	[KILN_DF_COPY] = W4('c', 'o', 'p', 'y'),
+	[KILN_DF_ENV] = W3('e', 'n', 'v'),
+	[KILN_DF_EXPOSE] = W6('e', 'x', 'p', 'o', 's', 'e'),
+	[KILN_DF_FROM] = W4('f', 'r', 'o', 'm'),
+	[KILN_DF_LABEL] = W5('l', 'a', 'b', 'e', 'l'),
+	[KILN_DF_ONBUILD] = W7('o', 'n', 'b', 'u', 'i', 'l', 'd'),
+	[KILN_DF_RUN] = W3('r', 'u', 'n'),
+	[KILN_DF_SHELL] = W5('s', 'h', 'e', 'l', 'l'),
+	[KILN_DF_USER] = W4('u', 's', 'e', 'r'),
+	[KILN_DF_VOLUME] = W6('v', 'o', 'l', 'u', 'm', 'e'),
+	[KILN_DF_WORKDIR] = W7('w', 'o', 'r', 'k', 'd', 'i', 'r'),
+};
+#undef W3
+#undef W4
+#undef W5
+#undef W6
+#undef W7
+
+/* the case bit of each of a keyword's first n bytes, 3 <= n <= 7 */
+static const uint64_t case_bits[8] = {
+	0, 0, 0, 0x202020u, 0x20202020u, 0x2020202020u, 0x202020202020u, 0x20202020202020u,
+};
+
+/* s[0..n) as a word, first byte lowest, n < 8: one load when `avail` bytes
+ * from s (n or more) hold eight */
+static uint64_t kw_word(const char *s, size_t n, size_t avail)
+{
+	uint64_t x = 0;
+	if (avail >= 8) {
+		memcpy(&x, s, 8);
+		return x & ((UINT64_C(1) << (n * 8)) - 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		x |= (uint64_t) (unsigned char) s[i] << (i * 8);
+	return x;
+}
+#endif
+
 /*
  * The instruction whose name s[0..len) is in ASCII upper or lower case, and
  * in *spelled the static name s equals byte for byte (upper or lower case),
  * or NULL. Only for text with no byte past 0x7F or already lower-cased
  * (Go's lower-casing takes some non-ASCII runes to ASCII letters, the
- * KELVIN SIGN to 'k').
+ * KELVIN SIGN to 'k'). `avail` bytes from s are readable (len or more).
  */
-static enum kiln_df_cmd lookup_cmd(const char *s, size_t len, const char **spelled)
+static enum kiln_df_cmd lookup_cmd(const char *s, size_t len, size_t avail, const char **spelled)
 {
 	*spelled = NULL;
 	unsigned first = (unsigned) (s[0] | 0x20) - 'a';
@@ -129,6 +179,18 @@ static enum kiln_df_cmd lookup_cmd(const char *s, size_t len, const char **spell
 	if (cmd == KILN_DF_UNKNOWN)
 		return cmd;
 	const char *name = cmd_names[cmd];
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* most keywords: one word against one word (RUN, COPY, FROM, ...) */
+	if (len < 8) {
+		uint64_t d = kw_word(s, len, avail) ^ cmd_word[cmd], c = case_bits[len];
+		if (d & ~c)
+			return KILN_DF_UNKNOWN;
+		*spelled = !d ? name : d == c ? df_cmd_upper[cmd] : NULL;
+		return cmd;
+	}
+#else
+	(void) avail;
+#endif
 	uint64_t slo, shi, nlo, nhi;
 	kw_words(s, len, &slo, &shi);
 	kw_words(name, len, &nlo, &nhi);
@@ -152,10 +214,15 @@ static int is_ws(char c)
 	return ws_class[(unsigned char) c];
 }
 
-/* unicode.IsSpace(rune(b)) for a single byte, as BuildKit's byte loops test it. */
+/* unicode.IsSpace(rune(b)) for a single byte, as BuildKit's byte loops test
+ * it: [\t-\r ], 0x85 and 0xA0, a table as for is_ws. */
+static const unsigned char space_byte[256] = {
+	['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1, [0x85] = 1, [0xA0] = 1,
+};
+
 static int is_space_byte(unsigned char b)
 {
-	return kiln_go_ascii_space(b) || b == 0x85 || b == 0xA0;
+	return space_byte[b];
 }
 
 /* strings.TrimSpace as a span */
@@ -767,11 +834,11 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
  * is also set here (s is then the keyword itself): a static name when it is
  * spelled as one.
  */
-static int set_keyword_lower(struct kiln_arena *a, const char *s, size_t len,
+static int set_keyword_lower(struct kiln_arena *a, const char *s, size_t len, size_t avail,
 			     struct kiln_df_node *node, int keyword)
 {
 	const char *spelled;
-	node->cmd = lookup_cmd(s, len, &spelled);
+	node->cmd = lookup_cmd(s, len, avail, &spelled);
 	if (keyword) {
 		if (spelled) {
 			node->keyword.str = spelled;
@@ -805,7 +872,7 @@ __attribute__((noinline)) static int set_keyword_lower_go(struct kiln_arena *a, 
 	int r = kiln_go_to_lower(&lower, s, len);
 	if (r < 0)
 		return r;
-	return set_keyword_lower(a, lower.buf, lower.len, node, 0);
+	return set_keyword_lower(a, lower.buf, lower.len, lower.len, node, 0);
 }
 
 /*
@@ -875,7 +942,7 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	unsigned char high;
 	size_t k = keyword_end(s, slen, &high);
 	if (high < 0x80) {
-		r = set_keyword_lower(a, s, k, node, 1);
+		r = set_keyword_lower(a, s, k, slen, node, 1);
 	} else {
 		r = df_text(a, s, k, &node->keyword);
 		if (r >= 0)
