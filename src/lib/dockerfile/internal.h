@@ -148,7 +148,9 @@ struct df_node_ctx {
 	 * NULL: a text that ends there is borrowed, not copied */
 	const char *nul_end;
 	int nul_free; /* the file holds no NUL byte (kiln_df_node.nul_free) */
-	struct df_textvec scratch; /* reused between instructions */
+	/* the arguments of every node so far, which borrow their parts: in the
+	 * arena, never emptied */
+	struct df_textvec scratch;
 	/* flags of the instruction being split, and the flag word being built:
 	 * reused too (a nested ONBUILD trigger starts after its parent's flags
 	 * were copied out); flags in the arena, word released by

@@ -501,17 +501,19 @@ static int plain_byte(int32_t c, int32_t escape, int32_t quote)
 	       c != ' ' && (c < '\t' || c > '\r');
 }
 
-int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
-		   struct df_textvec *out)
+/* df_parse_words building quoted and escaped words in `word`, a buffer kept
+ * between instructions: no malloc and free per ENV, LABEL or ARG. */
+static int parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
+		       struct df_textvec *out, struct kiln_buf *word)
 {
 	enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
-	cleanup(kiln_buf_release) struct kiln_buf word = KILN_BUF_INIT;
 	int32_t quote = 0, ch = 0;
 	size_t w = 0;
 	int blank_ok = 0, r = 0;
 	char enc[4];
 	/* the escape directive's two escapes have a bit in word_byte; any other
 	 * escape is compared byte by byte */
+	kiln_buf_reset(word);
 	unsigned char word_mask = escape == '\\' ? 1 : escape == '`' ? 2 : 0;
 
 	for (size_t pos = 0; pos <= len && r >= 0; pos += w) {
@@ -544,8 +546,8 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 			}
 		}
 		if (pos == len) {
-			if (blank_ok || word.len > 0)
-				r = df_textvec_push_copy(out, a, word.buf, word.len);
+			if (blank_ok || word->len > 0)
+				r = df_textvec_push_copy(out, a, word->buf, word->len);
 			break;
 		}
 		/* a run of ordinary bytes in one append (in a word, or in quotes) */
@@ -557,16 +559,16 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 					   (q >= 0 && (unsigned char) s[e] < 0x80 &&
 					    s[e] != quote && s[e] != escape)))
 				e++;
-			r = kiln_buf_add(&word, s + pos, e - pos);
+			r = kiln_buf_add(word, s + pos, e - pos);
 			w = e - pos;
 			continue;
 		}
 		if (phase == IN_WORD) {
 			if (rune_is_space(ch)) {
 				phase = IN_SPACES;
-				if (blank_ok || word.len > 0)
-					r = df_textvec_push_copy(out, a, word.buf, word.len);
-				kiln_buf_reset(&word);
+				if (blank_ok || word->len > 0)
+					r = df_textvec_push_copy(out, a, word->buf, word->len);
+				kiln_buf_reset(word);
 				blank_ok = 0;
 				continue;
 			}
@@ -579,12 +581,12 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 				if (pos + w == len)
 					continue;
 				/* escape and the next character, even a quote, kept as they are */
-				r = kiln_buf_add(&word, enc, kiln_utf8_encode(ch, enc));
+				r = kiln_buf_add(word, enc, kiln_utf8_encode(ch, enc));
 				pos += w;
 				ch = kiln_utf8_decode(s + pos, len - pos, &w);
 			}
 			if (r >= 0)
-				r = kiln_buf_add(&word, enc, kiln_utf8_encode(ch, enc));
+				r = kiln_buf_add(word, enc, kiln_utf8_encode(ch, enc));
 			continue;
 		}
 		/* IN_QUOTE */
@@ -596,13 +598,20 @@ int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 				continue;
 			}
 			pos += w;
-			r = kiln_buf_add(&word, enc, kiln_utf8_encode(ch, enc));
+			r = kiln_buf_add(word, enc, kiln_utf8_encode(ch, enc));
 			ch = kiln_utf8_decode(s + pos, len - pos, &w);
 		}
 		if (r >= 0)
-			r = kiln_buf_add(&word, enc, kiln_utf8_encode(ch, enc));
+			r = kiln_buf_add(word, enc, kiln_utf8_encode(ch, enc));
 	}
 	return r < 0 ? r : 0;
+}
+
+int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
+		   struct df_textvec *out)
+{
+	cleanup(kiln_buf_release) struct kiln_buf word = KILN_BUF_INIT;
+	return parse_words(s, len, escape, a, out, &word);
 }
 
 __attribute__((format(printf, 4, 5))) static int
@@ -662,20 +671,28 @@ static int name_val(const char *keyword, const char *s, size_t len, const struct
 	return 0;
 }
 
-int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape,
-		      struct kiln_arena *a, struct df_textvec *out, struct kiln_error *err)
+static int parse_name_val(const char *keyword, const char *s, size_t len, int escape,
+			  struct kiln_arena *a, struct df_textvec *out, struct kiln_error *err,
+			  struct kiln_buf *word)
 {
 	/* the words on the stack while they fit (the arena list grows from there,
 	 * leaving nothing to free): no arena array per ENV or LABEL */
 	struct kiln_df_text small[8];
 	struct df_textvec words = { .v = small, .alloc = KILN_ARRAY_SIZE(small), .arena = a };
-	int r = df_parse_words(s, len, escape, a, &words);
+	int r = parse_words(s, len, escape, a, &words, word);
 	if (r >= 0 && words.n > 0)
 		r = name_val(keyword, s, len, &words, a, out, err);
 	df_textvec_release(&words);
 	if (r == -KILN_ENOMEM)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	return r < 0 ? r : 0;
+}
+
+int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape,
+		      struct kiln_arena *a, struct df_textvec *out, struct kiln_error *err)
+{
+	cleanup(kiln_buf_release) struct kiln_buf word = KILN_BUF_INIT;
+	return parse_name_val(keyword, s, len, escape, a, out, err, &word);
 }
 
 /* s[0..len) as a text: borrowed when it ends at the line's stable NUL. */
@@ -773,11 +790,11 @@ static int parse_args(struct df_node_ctx *ctx, struct kiln_df_node *node, const 
 	case KILN_DF_WORKDIR:
 		return len ? push_tail(ctx, out, rest, len) : 0;
 	case KILN_DF_ARG:
-		return df_parse_words(rest, len, ctx->escape, a, out);
+		return parse_words(rest, len, ctx->escape, a, out, &ctx->word);
 	case KILN_DF_ENV:
 	case KILN_DF_LABEL:
-		r = df_parse_name_val(node->cmd == KILN_DF_ENV ? "ENV" : "LABEL", rest, len,
-				      ctx->escape, a, out, err);
+		r = parse_name_val(node->cmd == KILN_DF_ENV ? "ENV" : "LABEL", rest, len,
+				   ctx->escape, a, out, err, &ctx->word);
 		if (r < 0 && err && err->code != KILN_ENOMEM) {
 			kiln_error_set_pos(err, ctx->filename, ctx->start_line, 0);
 			err->pos.end_line = ctx->end_line;
@@ -977,24 +994,19 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 		node->n_flags = n_flags;
 	}
 
-	/* the scratch list is shared with nested ONBUILD triggers: keep our part */
+	/* the scratch list, in the arena, only grows (an outgrown array stays
+	 * there): the node borrows its part of it, not a copy. An ONBUILD node
+	 * pushes none, what follows its mark is its trigger's */
 	size_t mark = ctx->scratch.n;
 	r = parse_args(ctx, node, rest, rlen, depth, err);
-	if (r >= 0 && ctx->scratch.n > mark) {
-		size_t n = ctx->scratch.n - mark;
-		node->args = kiln_arena_array_uninit(a, n, sizeof(*node->args));
-		if (node->args) {
-			/* one argument (RUN, CMD, WORKDIR, ...) is most: no memcpy call */
-			if (n == 1)
-				node->args[0] = ctx->scratch.v[mark];
-			else
-				memcpy(node->args, ctx->scratch.v + mark, n * sizeof(*node->args));
-			node->n_args = n;
-		} else {
-			r = -KILN_ENOMEM;
-		}
+	if (r < 0) {
+		ctx->scratch.n = mark;
+		return r;
 	}
-	ctx->scratch.n = mark;
+	if (ctx->scratch.n > mark && node->cmd != KILN_DF_ONBUILD) {
+		node->args = ctx->scratch.v + mark;
+		node->n_args = ctx->scratch.n - mark;
+	}
 	return r;
 }
 

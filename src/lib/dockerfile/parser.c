@@ -591,6 +591,13 @@ static int parse_into(struct kiln_df_ast *ast, const char *data, size_t len,
 			 .filename = ast->filename.str,
 			 .word = KILN_BUF_INIT },
 	};
+	/* room for the arguments of all nodes in most files (about one per 20
+	 * bytes): the list the nodes borrow from rarely grows */
+	size_t ns = len / 16 < 16 ? 16 : len / 16 < 4096 ? len / 16 : 4096;
+	p.ctx.scratch.v = kiln_arena_array_uninit(arena, ns, sizeof(*p.ctx.scratch.v));
+	if (!p.ctx.scratch.v)
+		return oom(err);
+	p.ctx.scratch.alloc = ns;
 	int r = run(&p, err);
 	if (r >= 0)
 		r = finish(&p, err);
