@@ -151,12 +151,10 @@ struct df_node_ctx {
 	/* the arguments of every node so far, which borrow their parts: in the
 	 * arena, never emptied */
 	struct df_textvec scratch;
-	/* flags of the instruction being split, and the flag word being built:
-	 * reused too (a nested ONBUILD trigger starts after its parent's flags
-	 * were copied out); flags in the arena, word released by
-	 * df_node_ctx_release() */
+	/* the flags of every node so far, borrowed as the arguments are, and
+	 * the flag word being built (reused; released by df_node_ctx_release()) */
 	struct kiln_df_flag *flags;
-	size_t flags_alloc;
+	size_t flags_n, flags_alloc;
 	struct kiln_buf word;
 };
 void df_node_ctx_release(struct df_node_ctx *ctx);

@@ -312,19 +312,21 @@ static int add_byte_rune(struct kiln_buf *b, unsigned char c)
 /* the flag word w[0..wlen), "--" and all, as the next of the *n flags */
 static int push_flag(struct df_node_ctx *ctx, size_t *n, const char *w, size_t wlen)
 {
-	if (*n == ctx->flags_alloc) {
+	if (ctx->flags_n == ctx->flags_alloc) {
 		/* grown in the arena, as the parser's other lists: no malloc and free
-		 * per file (the outgrown array stays in the arena) */
+		 * per file (the outgrown array stays in the arena, for the nodes
+		 * that borrow from it) */
 		size_t na = ctx->flags_alloc ? ctx->flags_alloc * 2 : 8;
 		struct kiln_df_flag *nf = kiln_arena_array_uninit(ctx->arena, na, sizeof(*nf));
 		if (!nf)
 			return -KILN_ENOMEM;
-		if (*n)
-			memcpy(nf, ctx->flags, *n * sizeof(*nf));
+		if (ctx->flags_n)
+			memcpy(nf, ctx->flags, ctx->flags_n * sizeof(*nf));
 		ctx->flags = nf;
 		ctx->flags_alloc = na;
 	}
-	struct kiln_df_flag *f = &ctx->flags[(*n)++];
+	struct kiln_df_flag *f = &ctx->flags[ctx->flags_n++];
+	(*n)++;
 	int r = df_text(ctx->arena, w, wlen, &f->raw);
 	if (r < 0)
 		return r;
@@ -987,10 +989,8 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 		trim_space(&rest, &rlen);
 	}
 	if (n_flags) {
-		node->flags = kiln_arena_array_uninit(a, n_flags, sizeof(*node->flags));
-		if (!node->flags)
-			return -KILN_ENOMEM;
-		memcpy(node->flags, ctx->flags, n_flags * sizeof(*node->flags));
+		/* the flags list only grows, as the scratch list: borrowed */
+		node->flags = ctx->flags + ctx->flags_n - n_flags;
 		node->n_flags = n_flags;
 	}
 
@@ -1023,6 +1023,6 @@ void df_node_ctx_release(struct df_node_ctx *ctx)
 {
 	df_textvec_release(&ctx->scratch);
 	ctx->flags = NULL; /* in the arena */
-	ctx->flags_alloc = 0;
+	ctx->flags_alloc = ctx->flags_n = 0;
 	kiln_buf_release(&ctx->word);
 }

@@ -10,6 +10,7 @@
  * RUN/COPY/ADD (directly or behind ONBUILD) then read their heredoc bodies.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,26 @@ static int scan_line(struct scanner *sc, const char **line, size_t *len, size_t 
 	*trimmed = t;
 	sc->pos += n;
 	return 1;
+}
+
+/*
+ * kiln_go_space_prefix with the indentation of continuation lines (spaces,
+ * four at a time, and tabs) skipped in place: the call is left for other
+ * white space.
+ */
+static inline size_t lead_space(const char *s, size_t len)
+{
+	if (len == 0 || kiln_go_byte_is_ascii_graph(s[0]))
+		return 0;
+	size_t i = 0;
+	uint32_t y;
+	while (len - i >= 4 && (memcpy(&y, s + i, 4), y == 0x20202020u))
+		i += 4;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i < len && !kiln_go_byte_is_ascii_graph(s[i]))
+		i += kiln_go_space_prefix_scan(s + i, len - i);
+	return i;
 }
 
 /*
@@ -408,7 +429,7 @@ static int instruction(struct parse *p, char *first, size_t flen, struct kiln_er
 	size_t tl;
 	while (more && scan_line(&p->sc, &b, &blen, &tl)) {
 		p->line++;
-		size_t lead = kiln_go_space_prefix(b, tl);
+		size_t lead = lead_space(b, tl);
 		if (is_comment_at(b, tl, lead)) {
 			/* inside an instruction: for the file's list only */
 			int r = note_comment(p, b, blen, p->line, 0, err);
