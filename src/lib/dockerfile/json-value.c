@@ -414,6 +414,11 @@ static int simple_array(const char *s, size_t len, struct kiln_arena *a, struct 
 	p = skip_ws(s, len, p + 1);
 	if (p < len && s[p] == ']')
 		goto close;
+	/* one copy of the text for all elements, each ended by a NUL over its
+	 * closing '"' (left in the arena when this is no simple array) */
+	char *c = kiln_arena_strndup_packed(a, s, len);
+	if (!c)
+		return -KILN_ENOMEM;
 	for (;;) {
 		if (p == len || s[p] != '"')
 			goto other;
@@ -424,8 +429,8 @@ static int simple_array(const char *s, size_t len, struct kiln_arena *a, struct 
 			q++;
 		if (q == len || s[q] != '"')
 			goto other;
-		char *t = kiln_arena_strndup_packed(a, s + p + 1, q - p - 1);
-		if (!t || df_textvec_push(out, t, q - p - 1) < 0)
+		c[q] = '\0';
+		if (df_textvec_push(out, c + p + 1, q - p - 1) < 0)
 			return -KILN_ENOMEM;
 		p = skip_ws(s, len, q + 1);
 		if (p < len && s[p] == ']')

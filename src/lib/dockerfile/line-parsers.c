@@ -986,7 +986,11 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 		}
 		rest = s + j + args_off;
 		rlen = slen - j - args_off;
-		trim_space(&rest, &rlen);
+		/* TrimSpace: the end is s's, trimmed already (a suffix of s ends in
+		 * no white space rune), so only the start is */
+		size_t lead = kiln_go_space_prefix(rest, rlen);
+		rest += lead;
+		rlen -= lead;
 	}
 	if (n_flags) {
 		/* the flags list only grows, as the scratch list: borrowed */
