@@ -546,6 +546,13 @@ static int parse_words(const char *s, size_t len, int escape, struct kiln_arena 
 				phase = IN_SPACES;
 				continue;
 			}
+			if (e > pos) {
+				/* plain bytes up to a quote, escape or other byte: the run the
+				 * word starts with, appended without a second scan */
+				r = kiln_buf_add(word, s + pos, e - pos);
+				w = e - pos;
+				continue;
+			}
 		}
 		if (pos == len) {
 			if (blank_ok || word->len > 0)
@@ -556,11 +563,18 @@ static int parse_words(const char *s, size_t len, int escape, struct kiln_arena 
 		if (plain_byte(ch, escape, 0) || (phase == IN_QUOTE && ch < 0x80 && ch != quote &&
 						 ch != escape)) {
 			size_t e = pos + 1;
-			int32_t q = phase == IN_QUOTE ? quote : -1;
-			while (e < len && (plain_byte((unsigned char) s[e], escape, q) ||
-					   (q >= 0 && (unsigned char) s[e] < 0x80 &&
-					    s[e] != quote && s[e] != escape)))
-				e++;
+			if (phase == IN_QUOTE) {
+				/* in quotes only the quote, the escape and bytes past 0x7F end
+				 * a run: eight bytes a step */
+				unsigned char qc = (unsigned char) quote, ec = (unsigned char) escape;
+				e = df_skip_plain8(s, e, len, 0, qc, ec, ec);
+				while (e < len && (unsigned char) s[e] < 0x80 && s[e] != quote &&
+				       s[e] != escape)
+					e++;
+			} else {
+				while (e < len && plain_byte((unsigned char) s[e], escape, -1))
+					e++;
+			}
 			r = kiln_buf_add(word, s + pos, e - pos);
 			w = e - pos;
 			continue;
