@@ -214,6 +214,52 @@ static int is_ws(char c)
 	return ws_class[(unsigned char) c];
 }
 
+/*
+ * The keyword of most lines in one step: an instruction's name of 3 to 7
+ * ASCII bytes, spelled in upper or lower case, then [\t\v\f\r ], in the
+ * first eight bytes of s[0..slen). Sets the node's cmd, keyword and
+ * keyword_lower and *ret_k, or returns 0 (the general path decides).
+ */
+static int keyword_fast(const char *s, size_t slen, struct kiln_df_node *node, size_t *ret_k)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (slen < 8)
+		return 0;
+	uint64_t x;
+	memcpy(&x, s, 8);
+	/* the lowest byte below 0x21 is flagged exactly, as in skip_word_bytes */
+	uint64_t t = (x - 0x2121212121212121u) & ~x & 0x8080808080808080u;
+	if (!t)
+		return 0;
+	size_t k = (size_t) __builtin_ctzll(t) >> 3;
+	if (k < 3 || !is_ws(s[k]))
+		return 0;
+	uint64_t w = x & ((UINT64_C(1) << (k * 8)) - 1);
+	unsigned first = (unsigned) (s[0] | 0x20) - 'a';
+	if ((w & 0x8080808080808080u) || first >= 26)
+		return 0;
+	enum kiln_df_cmd cmd = cmd_by_first_len[first][k - 3];
+	if (cmd == KILN_DF_ADD && (s[1] | 0x20) == 'r')
+		cmd = KILN_DF_ARG;
+	if (cmd == KILN_DF_UNKNOWN)
+		return 0;
+	uint64_t d = w ^ cmd_word[cmd];
+	const char *spelled = !d ? cmd_names[cmd] : d == case_bits[k] ? df_cmd_upper[cmd] : NULL;
+	if (!spelled)
+		return 0;
+	node->cmd = cmd;
+	node->keyword.str = spelled;
+	node->keyword.len = k;
+	node->keyword_lower.str = cmd_names[cmd];
+	node->keyword_lower.len = k;
+	*ret_k = k;
+	return 1;
+#else
+	(void) s, (void) slen, (void) node, (void) ret_k;
+	return 0;
+#endif
+}
+
 /* unicode.IsSpace(rune(b)) for a single byte, as BuildKit's byte loops test
  * it: [\t-\r ], 0x85 and 0xA0, a table as for is_ws. */
 static const unsigned char space_byte[256] = {
@@ -972,17 +1018,20 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	const char *s = line;
 	size_t slen = len;
 	trim_space(&s, &slen);
-	unsigned char high;
-	size_t k = keyword_end(s, slen, &high);
-	if (high < 0x80) {
-		r = set_keyword_lower(a, s, k, slen, node, 1);
-	} else {
-		r = df_text(a, s, k, &node->keyword);
-		if (r >= 0)
-			r = set_keyword_lower_go(a, s, k, node);
+	size_t k;
+	if (!keyword_fast(s, slen, node, &k)) {
+		unsigned char high;
+		k = keyword_end(s, slen, &high);
+		if (high < 0x80) {
+			r = set_keyword_lower(a, s, k, slen, node, 1);
+		} else {
+			r = df_text(a, s, k, &node->keyword);
+			if (r >= 0)
+				r = set_keyword_lower_go(a, s, k, node);
+		}
+		if (r < 0)
+			return r;
 	}
-	if (r < 0)
-		return r;
 
 	const char *rest = s + slen;
 	size_t rlen = 0, n_flags = 0;
