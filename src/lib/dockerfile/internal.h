@@ -167,13 +167,34 @@ void df_node_ctx_release(struct df_node_ctx *ctx);
 int df_node_from_line(struct df_node_ctx *ctx, const char *line, size_t len, int depth,
 		      struct kiln_df_node *node, struct kiln_error *err);
 
+/* The class [\t\v\f\r ] of BuildKit's reWhitespace: a table, one load per byte. */
+static const unsigned char df_ws_class[256] = {
+	['\t'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
+};
+
+static inline int df_is_ws(char c)
+{
+	return df_ws_class[(unsigned char) c];
+}
+
+/* ---- splitting arguments (text.c) ---- */
+
+/** reWhitespace.Split(s, n), n < 0 for all: the pieces in one arena copy of s. */
+int df_split_ws(const char *s, size_t len, int n, struct kiln_arena *a, struct df_textvec *out);
+
 /** parseWords: quote-aware split keeping quotes and escapes (rune-wise). */
 int df_parse_words(const char *s, size_t len, int escape, struct kiln_arena *a,
 		   struct df_textvec *out);
+/** The same with `word` as the buffer words are built in (the parser's, reused). */
+int df_parse_words_in(const char *s, size_t len, int escape, struct kiln_arena *a,
+		      struct df_textvec *out, struct kiln_buf *word);
 
 /** parseNameVal for ENV/LABEL: (key, value, sep) triples appended to out. */
 int df_parse_name_val(const char *keyword, const char *s, size_t len, int escape,
 		      struct kiln_arena *a, struct df_textvec *out, struct kiln_error *err);
+int df_parse_name_val_in(const char *keyword, const char *s, size_t len, int escape,
+			 struct kiln_arena *a, struct df_textvec *out, struct kiln_error *err,
+			 struct kiln_buf *word);
 
 /* ---- directives (directives.c) ---- */
 
