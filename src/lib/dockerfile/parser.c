@@ -263,6 +263,11 @@ static int check_directive(struct parse *p, const char *tok, size_t len, struct 
 {
 	if (p->directives_done)
 		return 0;
+	/* a directive starts "#": an instruction ends them without the parse */
+	if (len == 0 || tok[0] != '#') {
+		p->directives_done = 1;
+		return 0;
+	}
 	size_t no, nl, vo, vl;
 	char name[8];
 	if (!df_directive_line(tok, len, "#", &no, &nl, &vo, &vl) || nl >= sizeof(name)) {
@@ -493,12 +498,15 @@ static int run(struct parse *p, struct kiln_error *err)
 	const char *b;
 	size_t blen;
 	size_t tl;
-	while (scan_line(&p->sc, &b, &blen, &tl)) {
-		if (p->line == 0 && blen >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) {
-			b += 3;
-			blen -= 3;
-			tl -= 3; /* the BOM's bytes are no line ending: tl >= 3 */
-		}
+	if (!scan_line(&p->sc, &b, &blen, &tl))
+		goto done;
+	/* the first line only: out of the loop */
+	if (blen >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) {
+		b += 3;
+		blen -= 3;
+		tl -= 3; /* the BOM's bytes are no line ending: tl >= 3 */
+	}
+	do {
 		size_t lead = kiln_go_space_prefix(b, tl);
 		int comment = is_comment_at(b, tl, lead);
 		if (comment) {
@@ -520,7 +528,8 @@ static int run(struct parse *p, struct kiln_error *err)
 		r = instruction(p, tok, tl, err);
 		if (r < 0)
 			return r;
-	}
+	} while (scan_line(&p->sc, &b, &blen, &tl));
+done:
 	if (p->nodes.n == 0) {
 		int line = p->line ? p->line : 1;
 		return fail_at(p, err, KILN_EPARSE, line, line, "%s", "file with no instructions");
