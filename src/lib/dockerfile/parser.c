@@ -227,7 +227,7 @@ static int note_comment(struct parse *p, const char *b, size_t len, int line, in
 	size_t i = kiln_go_space_prefix(b, len) + 1; /* past '#' */
 	const char *t = b + i;
 	size_t tl = len - i;
-	size_t lead = kiln_go_space_prefix(t, tl);
+	size_t lead = lead_space(t, tl);
 	t += lead;
 	tl -= lead;
 	tl -= kiln_go_space_suffix(t, tl);
