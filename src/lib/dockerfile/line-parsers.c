@@ -266,6 +266,12 @@ static int is_space_byte(unsigned char b)
 	return space_byte[b];
 }
 
+/* '-' or a space byte (what extract_flags does not stop at), in one load */
+static const unsigned char flags_may_start[256] = {
+	['-'] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
+	[0x85] = 1, [0xA0] = 1,
+};
+
 /* strings.TrimSpace as a span */
 static void trim_space(const char **s, size_t *len)
 {
@@ -721,8 +727,10 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 	const char *s = line;
 	size_t slen = len;
 	trim_space(&s, &slen);
-	size_t k;
-	if (!keyword_fast(s, slen, node, &k)) {
+	size_t k, j;
+	if (keyword_fast(s, slen, node, &k)) {
+		j = k + 1; /* s[k] is the white space that ended the keyword */
+	} else {
 		unsigned char high;
 		k = keyword_end(s, slen, &high);
 		if (high < 0x80) {
@@ -734,18 +742,18 @@ static int node_from_line(struct df_node_ctx *ctx, const char *line, size_t len,
 		}
 		if (r < 0)
 			return r;
+		j = k;
 	}
 
 	const char *rest = s + slen;
 	size_t rlen = 0, n_flags = 0;
 	if (k < slen) {
-		size_t j = k;
 		while (j < slen && is_ws(s[j]))
 			j++;
 		size_t args_off = 0;
 		/* most instructions have no flags: extract_flags would stop at this
 		 * byte anyway unless it starts "--" or is a space byte it skips */
-		if (j < slen && (s[j] == '-' || is_space_byte((unsigned char) s[j]))) {
+		if (j < slen && flags_may_start[(unsigned char) s[j]]) {
 			r = extract_flags(ctx, s + j, slen - j, &n_flags, &args_off);
 			if (r < 0)
 				return r;

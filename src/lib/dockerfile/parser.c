@@ -40,13 +40,13 @@ static int scan_line(struct scanner *sc, const char **line, size_t *len, size_t 
 	/* the whole rest, not a window: a '\n' past KILN_DF_MAX_LINE is the same
 	 * over-long line, and the search stops at the first '\n' either way */
 	const char *nl = memchr(p, '\n', rem);
-	size_t n = nl ? (size_t) (nl - p) + 1 : rem;
-	if (n - (nl != NULL) > KILN_DF_MAX_LINE) {
+	size_t t = nl ? (size_t) (nl - p) : rem;
+	if (t > KILN_DF_MAX_LINE) {
 		sc->too_long = 1;
 		sc->pos = sc->len;
 		return 0;
 	}
-	size_t t = n - (nl != NULL);
+	size_t n = t + (nl != NULL);
 	while (t > 0 && p[t - 1] == '\r')
 		t--;
 	*line = p;
