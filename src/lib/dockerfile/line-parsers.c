@@ -478,8 +478,10 @@ static int tail_text(const struct df_node_ctx *ctx, const char *s, size_t len,
 	return df_text(ctx->arena, s, len, ret);
 }
 
-/* Push s[0..len), borrowed as tail_text() does. */
-static int push_tail(struct df_node_ctx *ctx, struct df_textvec *out, const char *s, size_t len)
+/* Push s[0..len), borrowed as tail_text() does. Inline: RUN, CMD, WORKDIR and
+ * the like end here, and the call cost more than the test. */
+static inline __attribute__((always_inline)) int
+push_tail(struct df_node_ctx *ctx, struct df_textvec *out, const char *s, size_t len)
 {
 	if (s + len == ctx->nul_end)
 		return df_textvec_push(out, s, len);
