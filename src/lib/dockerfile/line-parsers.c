@@ -489,19 +489,16 @@ push_tail(struct df_node_ctx *ctx, struct df_textvec *out, const char *s, size_t
 }
 
 /*
- * parseJSON / parseMaybeJSON: 1 when s is a JSON array of strings (elements
- * in out), 0 when it is not JSON at all (plain text), or an error for a
- * JSON array holding something else than strings.
+ * parseJSON / parseMaybeJSON on s, which starts '[': 1 when s is a JSON
+ * array of strings (elements in out), 0 when it is not JSON at all (plain
+ * text), or an error for a JSON array holding something else than strings.
  */
-static int maybe_json(struct df_node_ctx *ctx, const char *s, size_t len, struct df_textvec *out,
-		      struct kiln_error *err)
+static int json_args(struct df_node_ctx *ctx, const char *s, size_t len, struct df_textvec *out,
+		     struct kiln_error *err)
 {
-	size_t lead = kiln_go_space_prefix(s, len);
-	if (lead == len || s[lead] != '[')
-		return 0;
 	int nonstring = 0;
 	size_t before = out->n;
-	int r = df_json_array_of_strings(s + lead, len - lead, ctx->arena, out, &nonstring);
+	int r = df_json_array_of_strings(s, len, ctx->arena, out, &nonstring);
 	if (r < 0)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	if (r == 1 && nonstring) {
@@ -511,6 +508,16 @@ static int maybe_json(struct df_node_ctx *ctx, const char *s, size_t len, struct
 				 "strings only");
 	}
 	return r;
+}
+
+/* The test inline (most RUN, COPY and ADD lines are no JSON), the parse out of line. */
+static inline int maybe_json(struct df_node_ctx *ctx, const char *s, size_t len,
+			     struct df_textvec *out, struct kiln_error *err)
+{
+	size_t lead = kiln_go_space_prefix(s, len);
+	if (lead == len || s[lead] != '[')
+		return 0;
+	return json_args(ctx, s + lead, len - lead, out, err);
 }
 
 /* Exec form: JSON "\u0000" decodes to a NUL, so the arguments may hold one. */
