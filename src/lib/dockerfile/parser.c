@@ -89,9 +89,14 @@ static int is_comment_at(const char *s, size_t len, size_t lead)
 /*
  * trimContinuationCharacter: ([^E])E[ \t]*$ or ^E[ \t]*$ with E the escape
  * character. Returns 1 (and the kept length) when the line continues.
+ * Inline: it runs on every line.
  */
-static int continues(const char *s, size_t len, int escape, size_t *ret_len)
+static inline __attribute__((always_inline)) int
+continues(const char *s, size_t len, int escape, size_t *ret_len)
 {
+	/* most lines end in neither the escape nor a space or tab: one test */
+	if (len == 0 || (s[len - 1] != escape && s[len - 1] != ' ' && s[len - 1] != '\t'))
+		return 0;
 	size_t t = len;
 	while (t > 0 && (s[t - 1] == ' ' || s[t - 1] == '\t'))
 		t--;
@@ -313,7 +318,11 @@ static int can_contain_heredoc(const struct kiln_df_node *n)
 {
 	if (n->cmd == KILN_DF_ONBUILD && n->onbuild)
 		n = n->onbuild;
-	if (n->cmd != KILN_DF_RUN && n->cmd != KILN_DF_COPY && n->cmd != KILN_DF_ADD)
+	/* RUN, COPY and ADD as one mask test (cmd is never negative here: the
+	 * parser sets a known instruction or KILN_DF_UNKNOWN, tested first) */
+	const unsigned heredoc_cmds =
+		1u << KILN_DF_RUN | 1u << KILN_DF_COPY | 1u << KILN_DF_ADD;
+	if (n->cmd == KILN_DF_UNKNOWN || !(heredoc_cmds >> n->cmd & 1u))
 		return 0;
 	return !n->json_form;
 }
