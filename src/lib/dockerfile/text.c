@@ -97,8 +97,8 @@ int df_split_ws(const char *s, size_t len, int n, struct kiln_arena *a, struct d
 	char *c = kiln_arena_strndup_packed(a, s, len);
 	if (!c)
 		return -KILN_ENOMEM;
-	size_t beg = 0, end = 0, pushed = 0, i = 0;
-	while (i < len) {
+	size_t beg = 0, pushed = 0, i = 0;
+	for (;;) {
 		i = skip_word_bytes(c, i, len);
 		if (i == len)
 			break;
@@ -106,22 +106,21 @@ int df_split_ws(const char *s, size_t len, int n, struct kiln_arena *a, struct d
 			i++;
 			continue;
 		}
-		size_t m0 = i;
-		while (i < len && is_ws(c[i]))
+		/* the copy's NUL ends the run of white space: no bound test */
+		size_t m0 = i++;
+		while (is_ws(c[i]))
 			i++;
 		if (n > 0 && pushed == (size_t) n - 1)
 			break;
-		end = m0;
-		c[end] = '\0';
-		int r = df_textvec_push(out, c + beg, end - beg);
+		c[m0] = '\0';
+		int r = df_textvec_push(out, c + beg, m0 - beg);
 		if (r < 0)
 			return r;
 		pushed++;
 		beg = i;
 	}
-	if (end != len || pushed == 0)
-		return df_textvec_push(out, c + beg, len - beg);
-	return 0;
+	/* the rest, "" after white space that ends s (as Go's Split) */
+	return df_textvec_push(out, c + beg, len - beg);
 }
 
 /*
