@@ -86,16 +86,21 @@ static int is_comment_at(const char *s, size_t len, size_t lead)
 	return lead < len && s[lead] == '#';
 }
 
+/* The last bytes continues() looks at: a space or tab (1), the escapes '\\' (2)
+ * and '`' (4). A line may continue when its last byte is in END_MASK(escape). */
+static const unsigned char end_class[256] = { [' '] = 1, ['\t'] = 1, ['\\'] = 2, ['`'] = 4 };
+#define END_MASK(escape) (1u | ((escape) == '\\' ? 2u : 4u))
+
 /*
  * trimContinuationCharacter: ([^E])E[ \t]*$ or ^E[ \t]*$ with E the escape
  * character. Returns 1 (and the kept length) when the line continues.
  * Inline: it runs on every line.
  */
 static inline __attribute__((always_inline)) int
-continues(const char *s, size_t len, int escape, size_t *ret_len)
+continues(const char *s, size_t len, int escape, unsigned end_mask, size_t *ret_len)
 {
-	/* most lines end in neither the escape nor a space or tab: one test */
-	if (len == 0 || (s[len - 1] != escape && s[len - 1] != ' ' && s[len - 1] != '\t'))
+	/* most lines end in neither the escape nor a space or tab: one load */
+	if (len == 0 || !(end_class[(unsigned char) s[len - 1]] & end_mask))
 		return 0;
 	size_t t = len;
 	while (t > 0 && (s[t - 1] == ' ' || s[t - 1] == '\t'))
@@ -191,6 +196,7 @@ struct parse {
 	struct scanner sc;
 	int line; /* lines read so far (BuildKit's currentLine) */
 	int escape;
+	unsigned end_mask; /* END_MASK(escape) */
 	int directives_done;
 	int seen[3]; /* syntax, escape, check */
 
@@ -301,6 +307,7 @@ static int check_directive(struct parse *p, const char *tok, size_t len, struct 
 				       "invalid escape token '%s' does not match ` or \\", v);
 		}
 		p->escape = tok[vo];
+		p->end_mask = END_MASK(p->escape);
 		p->ctx.escape = p->escape;
 	}
 	struct kiln_df_directive *d = growv_push(&p->directives);
@@ -429,7 +436,7 @@ static int instruction(struct parse *p, char *first, size_t flen, struct kiln_er
 {
 	int start = p->line;
 	size_t keep;
-	int more = continues(first, flen, p->escape, &keep);
+	int more = continues(first, flen, p->escape, p->end_mask, &keep);
 	if (!more)
 		keep = flen;
 	if (!more && keep == 0)
@@ -455,7 +462,7 @@ static int instruction(struct parse *p, char *first, size_t flen, struct kiln_er
 			empty_line = 1;
 			continue;
 		}
-		more = continues(b, tl, p->escape, &keep);
+		more = continues(b, tl, p->escape, p->end_mask, &keep);
 		size_t piece = more ? keep : tl;
 		/* b is in the copy, past dest: the piece moves back, never over a
 		 * line not read yet */
@@ -612,6 +619,7 @@ static int parse_into(struct kiln_df_ast *ast, const char *data, size_t len,
 		.filename = ast->filename.str,
 		.sc = { .data = copy, .len = len },
 		.escape = '\\',
+		.end_mask = END_MASK('\\'),
 		/* an instruction takes 24 bytes or more in all but odd files: room
 		 * for that many spares the copies of a growing array */
 		.nodes = { .size = sizeof(struct kiln_df_node),
