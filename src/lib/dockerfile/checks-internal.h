@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ast.h"
+#include "base/strv.h"
 
 /*
  * The linter the model and graph walks report into (BuildKit's
@@ -38,6 +39,20 @@ enum df_rule {
 };
 
 struct kiln_df_lint;
+
+/* linter.Config: what the `# check=` options skip, enable and make errors (check-config.c) */
+struct df_check_config {
+	int skip_all, experimental_all, error;
+	struct kiln_strv skip, experimental;
+};
+void df_check_config_release(struct df_check_config *c);
+/** linter.ParseLintOptions of s into c (zeroed first); on error, c holds what came before. */
+int df_check_config_parse(const char *s, struct df_check_config *c, struct kiln_error *err);
+/**
+ * The `# check=` comments above node, parsed like the directive into c (zeroed first); a
+ * comment that does not parse is an ordinary comment. 0 or -KILN_ENOMEM.
+ */
+int df_check_config_scope(const struct kiln_df_node *node, struct df_check_config *c);
 
 /**
  * Report `rule` at lines start..end with a printf message. `scope` is the

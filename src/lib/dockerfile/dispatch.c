@@ -556,7 +556,8 @@ static int run_instr(struct df_xctx *x, struct kiln_df_instr *out, const struct 
 	}
 	for (size_t i = 0; i < run->n_mounts; i++) {
 		struct kiln_df_mount *m = &run->mounts[i];
-		if ((r = df_mount_parse(gr->a, run->mount_specs.v[i], df_xword_mount, x, m, err)) < 0)
+		r = df_mount_parse(gr->a, run->mount_specs.v[i], df_xword_mount, x, m, err);
+		if (r < 0)
 			return r;
 		long src = i < c->n_mounts ? c->mount_sources[i] : -1;
 		const char *from = m->from && *m->from		    ? m->from

@@ -67,7 +67,7 @@ struct df_graph {
 	struct kiln_df_graph_defaults *own_defaults; /* made for this graph: no opts->defaults */
 	struct kiln_shell_envlist *global;     /* globalArgs */
 	const struct kiln_shell_envlist *path_env; /* PATH alone, the defaults': a stage's start */
-	const char **meta_keys;		       /* ARG names of the global scope (the model's) */
+	const char **meta_keys;		       /* global ARG names (the model's) */
 	size_t n_meta_keys;
 	struct df_set consumed;		       /* every ARG name declared and dispatched */
 	struct df_state *states;

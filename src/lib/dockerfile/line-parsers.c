@@ -258,7 +258,8 @@ static int keyword_fast(const char *s, size_t slen, struct kiln_df_node *node, s
 /* unicode.IsSpace(rune(b)) for a single byte, as BuildKit's byte loops test
  * it: [\t-\r ], 0x85 and 0xA0, a table as for is_ws. */
 static const unsigned char space_byte[256] = {
-	['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1, [0x85] = 1, [0xA0] = 1,
+	['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
+	[0x85] = 1,  [0xA0] = 1,
 };
 
 static int is_space_byte(unsigned char b)

@@ -186,7 +186,8 @@ int df_meta_args(struct df_graph *gr, struct kiln_shell_envlist *args, int with_
 			    (r = kiln_shell_envlist_set_borrowed(args, d->key, value, err)) < 0)
 				return r;
 			size_t seen = 0;
-			while (declare && seen < gr->n_meta_keys && strcmp(gr->meta_keys[seen], d->key))
+			while (declare && seen < gr->n_meta_keys &&
+			       strcmp(gr->meta_keys[seen], d->key))
 				seen++;
 			if (declare && seen == gr->n_meta_keys)
 				gr->meta_keys[gr->n_meta_keys++] = d->key;

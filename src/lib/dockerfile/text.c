@@ -219,7 +219,8 @@ int df_parse_words_in(const char *s, size_t len, int escape, struct kiln_arena *
 			if (phase == IN_QUOTE) {
 				/* in quotes only the quote, the escape and bytes past 0x7F end
 				 * a run: eight bytes a step */
-				unsigned char qc = (unsigned char) quote, ec = (unsigned char) escape;
+				unsigned char qc = (unsigned char) quote;
+				unsigned char ec = (unsigned char) escape;
 				e = df_skip_plain8(s, e, len, 0, qc, ec, ec);
 				while (e < len && (unsigned char) s[e] < 0x80 && s[e] != quote &&
 				       s[e] != escape)
