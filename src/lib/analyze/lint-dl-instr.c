@@ -58,6 +58,15 @@ static int is_root_user(const char *u)
 	       lint_str_has_prefix(u, "0:");
 }
 
+/* Whether the registry s[0..n) is one of the trusted ones. */
+static int trusted(const struct kiln_strv *regs, const char *s, size_t n)
+{
+	for (size_t i = 0; i < regs->len; i++)
+		if (strlen(regs->items[i]) == n && !memcmp(regs->items[i], s, n))
+			return 1;
+	return 0;
+}
+
 static void image_rules(struct lint_file *f, size_t s)
 {
 	const struct lint_stage *st = &f->stages[s];
@@ -78,23 +87,20 @@ static void image_rules(struct lint_file *f, size_t s)
 				  img);
 		const struct kiln_lint_config *cfg = f->cfg;
 		if (cfg && cfg->trusted_registries.len) {
-			struct lint_imgref ref;
-			if (lint_imgref_parse(img, &ref) < 0) {
-				f->nomem = 1;
-				return;
-			}
-			const char *reg = ref.registry;
+			/* the registry: what comes before the path and its '/', if anything */
+			size_t reg_len = rs.path != img ? (size_t)(rs.path - img) - 1 : 0;
+			const char *reg = reg_len ? img : "Docker Hub";
 			int ok;
-			if (reg)
-				ok = kiln_strv_find(&cfg->trusted_registries, reg) >= 0;
+			if (reg_len)
+				ok = trusted(&cfg->trusted_registries, img, reg_len);
 			else
 				ok = kiln_strv_find(&cfg->trusted_registries, "docker.io") >= 0 ||
 				     kiln_strv_find(&cfg->trusted_registries, "hub.docker.com") >= 0;
 			if (!ok)
 				lint_emit(f, "DL3026", idx, in->line,
-					  "base image %s comes from %s, which is not a trusted registry", img,
-					  reg ? reg : "Docker Hub");
-			lint_imgref_release(&ref);
+					  "base image %s comes from %.*s, which is not a trusted "
+					  "registry",
+					  img, reg_len ? (int)reg_len : 10, reg);
 		}
 	}
 	if (st->platform) {

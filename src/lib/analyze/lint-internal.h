@@ -235,25 +235,11 @@ static inline const char *lint_flag(const struct kiln_df_node *n, const char *na
 }
 /** Whether a base image name is a stage of this file before stage `before`; the index or -1. */
 int lint_stage_by_name(const struct lint_file *f, const char *name, size_t before);
-/**
- * The image reference's parts: registry (NULL for Docker Hub short names), path, tag, digest
- * (NULL when absent), split in place in a copy of the reference: `small` when it fits (as
- * most do), else `heap`. Not to be copied: the parts point into it.
- */
-struct lint_imgref {
-	const char *registry;
-	const char *path;
-	const char *tag;
-	const char *digest;
-	char *heap;
-	char small[256];
-};
-int lint_imgref_parse(const char *ref, struct lint_imgref *ret);
-void lint_imgref_release(struct lint_imgref *r);
 /*
- * lint_imgref_parse()'s path, tag and digest found in ref itself (lint-kiln.c): spans of it,
- * not NUL-ended (the tag runs up to a digest), nothing copied nor allocated. repo: the last
- * component of the path; tag NULL when there is none.
+ * An image reference's parts found in ref itself (lint-model.c): spans of it, not NUL-ended
+ * (the tag runs up to a digest), nothing copied nor allocated. path: after the registry and
+ * its '/' when there is one (ref itself when not), up to the tag; repo: the last component
+ * of the path; tag NULL when there is none; digest: whether an '@' follows.
  */
 struct lint_refspan {
 	const char *path, *repo, *tag;

@@ -25,34 +25,6 @@ static const struct lint_stage *root_stage(const struct lint_file *f, const stru
 	return st;
 }
 
-void lint_refspan(const char *ref, struct lint_refspan *ret)
-{
-	/* imgref_fill()'s splits, by libc's scans of the reference itself: the digest at the
-	 * first '@', the tag at the last ':' past the last '/', a registry before the first
-	 * '/' when it has a '.' or a ':' or is localhost */
-	const char *end = strchrnul(ref, '@');
-	size_t n = (size_t)(end - ref);
-	const char *last_slash = memrchr(ref, '/', n);
-	const char *from = last_slash ? last_slash : ref;
-	const char *colon = memrchr(from, ':', (size_t)(end - from));
-	const char *name_end = colon ? colon : end;
-	const char *path = ref;
-	if (last_slash) {
-		const char *first = memchr(ref, '/', n);
-		size_t fn = (size_t)(first - ref);
-		if (memchr(ref, '.', fn) || memchr(ref, ':', fn) ||
-		    (fn == 9 && !memcmp(ref, "localhost", 9)))
-			path = first + 1;
-	}
-	ret->path = path;
-	ret->path_len = (size_t)(name_end - path);
-	ret->repo = last_slash ? last_slash + 1 : ref;
-	ret->repo_len = (size_t)(name_end - ret->repo);
-	ret->tag = colon ? colon + 1 : NULL;
-	ret->tag_len = colon ? (size_t)(end - colon - 1) : 0;
-	ret->digest = *end == '@';
-}
-
 /* s[0..n) is the literal w (its length a constant) */
 #define SPAN_IS(s, n, w) ((n) == sizeof(w) - 1 && memcmp(s, w, sizeof(w) - 1) == 0)
 

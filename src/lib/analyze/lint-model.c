@@ -215,53 +215,32 @@ int lint_stage_by_name(const struct lint_file *f, const char *name, size_t befor
 	return s;
 }
 
-void lint_imgref_release(struct lint_imgref *r)
+void lint_refspan(const char *ref, struct lint_refspan *ret)
 {
-	free(r->heap);
-	r->heap = NULL;
-	r->registry = r->path = r->tag = r->digest = NULL;
-}
-
-/* Split s (the copy) in place. */
-static void imgref_fill(char *s, struct lint_imgref *ret)
-{
-	char *at = strchr(s, '@');
-	if (at) {
-		*at = 0;
-		ret->digest = at + 1;
+	/* by libc's scans of the reference itself: the digest at the first '@', the tag at the
+	 * last ':' past the last '/', a registry before the first '/' when it has a '.' or a ':'
+	 * or is localhost */
+	const char *end = strchrnul(ref, '@');
+	size_t n = (size_t)(end - ref);
+	const char *last_slash = memrchr(ref, '/', n);
+	const char *from = last_slash ? last_slash : ref;
+	const char *colon = memrchr(from, ':', (size_t)(end - from));
+	const char *name_end = colon ? colon : end;
+	const char *path = ref;
+	if (last_slash) {
+		const char *first = memchr(ref, '/', n);
+		size_t fn = (size_t)(first - ref);
+		if (memchr(ref, '.', fn) || memchr(ref, ':', fn) ||
+		    (fn == 9 && !memcmp(ref, "localhost", 9)))
+			path = first + 1;
 	}
-	char *slash = strrchr(s, '/');
-	char *colon = strrchr(slash ? slash : s, ':');
-	if (colon) {
-		*colon = 0;
-		ret->tag = colon + 1;
-	}
-	char *first = strchr(s, '/');
-	if (first) {
-		size_t n = (size_t)(first - s);
-		int reg = memchr(s, '.', n) || memchr(s, ':', n) ||
-			  (n == 9 && !memcmp(s, "localhost", 9));
-		if (reg) {
-			*first = 0;
-			ret->registry = s;
-			ret->path = first + 1;
-			return;
-		}
-	}
-	ret->path = s;
-}
-
-int lint_imgref_parse(const char *ref, struct lint_imgref *ret)
-{
-	size_t len = strlen(ref);
-	ret->registry = ret->path = ret->tag = ret->digest = NULL;
-	ret->heap = NULL;
-	char *s = ret->small;
-	if (len >= sizeof(ret->small) && !(s = ret->heap = kiln_malloc(len + 1)))
-		return -KILN_ENOMEM;
-	memcpy(s, ref, len + 1);
-	imgref_fill(s, ret);
-	return 0;
+	ret->path = path;
+	ret->path_len = (size_t)(name_end - path);
+	ret->repo = last_slash ? last_slash + 1 : ref;
+	ret->repo_len = (size_t)(name_end - ret->repo);
+	ret->tag = colon ? colon + 1 : NULL;
+	ret->tag_len = colon ? (size_t)(end - colon - 1) : 0;
+	ret->digest = *end == '@';
 }
 
 /* Bytes that the shell lexer copies as they are: printable ASCII but quotes, `$` and `\`. */
