@@ -647,6 +647,64 @@ static void test_envlist_in_place(void)
 	kiln_arena_free(a);
 }
 
+/* A borrowed list reads its source's entries and takes its own at its first change. */
+static void test_envlist_borrow(void)
+{
+	struct kiln_arena *a = kiln_arena_new_sized(KILN_ARENA_SMALL_CHUNK);
+	struct kiln_shell_envlist *src = NULL, *b = NULL, *b2 = NULL, *b3 = NULL, *e = NULL;
+	if (!a || kiln_shell_envlist_new_in(a, &src, NULL) < 0)
+		abort();
+	for (int i = 0; i < 40; i++) {
+		cleanup_free char *kv = kiln_asprintf("K%d=%d", i, i);
+		if (!kv || kiln_shell_envlist_put(src, kv, NULL) < 0)
+			abort();
+	}
+	TAP_INT_EQ(kiln_shell_envlist_borrow_in(a, src, &b, NULL), 0, "borrow: made");
+	TAP_OK(kiln_shell_envlist_count(b) == 40 &&
+		       kiln_shell_envlist_get(b, "K39") == kiln_shell_envlist_get(src, "K39") &&
+		       !strcmp(kiln_shell_envlist_name(b, 0), "K0"),
+	       "borrow: the source's names, values and order");
+	/* a default for a name that is set is no change: the entries stay the source's */
+	TAP_INT_EQ(kiln_shell_envlist_default_borrowed(b, "K3", "other", NULL), 0,
+		   "borrow: default of a set name");
+	TAP_STR_EQ(kiln_shell_envlist_get(b, "K3"), "3", "borrow: the set value kept");
+	TAP_INT_EQ(kiln_shell_envlist_default_borrowed(b, "NEW", "n", NULL), 0,
+		   "borrow: default of a new name");
+	TAP_STR_EQ(kiln_shell_envlist_get(b, "NEW"), "n", "borrow: the new name in the copy");
+	TAP_OK(kiln_shell_envlist_get(src, "NEW") == NULL && kiln_shell_envlist_count(src) == 40,
+	       "borrow: the source without it");
+	TAP_INT_EQ(kiln_shell_envlist_set(b, "K5", "five", NULL), 0, "borrow: set a name");
+	TAP_STR_EQ(kiln_shell_envlist_get(b, "K5"), "five", "borrow: the copy's value");
+	TAP_STR_EQ(kiln_shell_envlist_get(src, "K5"), "5", "borrow: the source's value");
+	for (int i = 0; i < 100; i++) { /* past the room the source had */
+		cleanup_free char *kv = kiln_asprintf("M%d=%d", i, i);
+		if (!kv || kiln_shell_envlist_put(b, kv, NULL) < 0)
+			abort();
+	}
+	TAP_OK(kiln_shell_envlist_count(b) == 141 &&
+		       !strcmp(kiln_shell_envlist_get(b, "M99"), "99") &&
+		       !strcmp(kiln_shell_envlist_get(b, "K0"), "0"),
+	       "borrow: the copy grows");
+	TAP_OK(kiln_shell_envlist_count(src) == 40 && kiln_shell_envlist_get(src, "M0") == NULL,
+	       "borrow: the source unchanged by the growth");
+	/* a value replaced by index takes the copy's own entries too */
+	if (kiln_shell_envlist_borrow_in(a, src, &b2, NULL) < 0)
+		abort();
+	TAP_INT_EQ(kiln_shell_envlist_set_value_at(b2, 2, "two"), 0, "borrow: value_at");
+	TAP_OK(!strcmp(kiln_shell_envlist_get(b2, "K2"), "two") &&
+		       !strcmp(kiln_shell_envlist_get(src, "K2"), "2"),
+	       "borrow: value_at leaves the source");
+	/* an empty source, and a borrowed list's own copy */
+	if (kiln_shell_envlist_new_in(a, &e, NULL) < 0)
+		abort();
+	TAP_OK(kiln_shell_envlist_borrow_in(a, e, &b3, NULL) == 0 &&
+		       kiln_shell_envlist_count(b3) == 0 &&
+		       kiln_shell_envlist_set(b3, "X", "1", NULL) == 0 &&
+		       kiln_shell_envlist_count(e) == 0,
+	       "borrow: an empty source");
+	kiln_arena_free(a);
+}
+
 int main(void)
 {
 	test_words();
@@ -658,6 +716,7 @@ int main(void)
 	test_envlist();
 	test_envlist_arena();
 	test_envlist_in_place();
+	test_envlist_borrow();
 	test_no_words();
 	test_scratch();
 	test_name_runs();
