@@ -11,13 +11,11 @@
 #include "goconv.h"
 #include "graph-internal.h"
 
-/* A reference of a simple word: where, the name's span, whether it is set, its value. */
+/* A reference of a simple word: the name's span and whether it is set. */
 struct simple_ref {
-	const char *at; /* its '$' */
 	const char *name;
-	size_t len, vlen;
+	size_t len;
 	int set;
-	const char *value;
 };
 
 /* collect_names' order of the lexer's references: unset first, then by name */
@@ -29,39 +27,79 @@ static int ref_cmp(const struct simple_ref *x, const struct simple_ref *y)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-enum { SIMPLE_MAX_REFS = 8 };
+/* a span of the result: literal text or a value */
+struct simple_piece {
+	const char *s;
+	size_t len;
+};
+
+enum { SIMPLE_MAX_REFS = 8, SIMPLE_MAX_PIECES = 20 };
 
 /*
- * A word of bytes the lexer copies as they are (`plain`'s) and $NAME or
- * ${NAME} references (NAME an ASCII letter or '_', then letters, digits
- * and '_'; nothing after it the lexer would read as more of it): what the
- * lexer makes of it, without it. 0 with *ret and the names in `res` as the
- * lexer orders them, 1 for any other word (the lexer's), <0 on failure.
+ * A word of bytes the lexer copies as they are (`plain`'s), $NAME or ${NAME}
+ * references (NAME an ASCII letter or '_', then letters, digits and '_';
+ * nothing after it the lexer would read as more of it) and, when `quotes`,
+ * double quotes around ASCII text and such references, or single quotes
+ * around ASCII text (no escape inside either): what the lexer makes of it,
+ * without it. 0 with *ret and the names in `res` as the lexer orders them,
+ * 1 for any other word (the lexer's), <0 on failure.
  */
-static int simple_expand(struct df_graph *gr, const unsigned char *plain, const char *word,
-			 const struct kiln_shell_envlist *env, struct kiln_shell_result *res,
-			 const char **ret, struct kiln_error *err)
+static int simple_expand(struct df_graph *gr, const unsigned char *plain, int quotes,
+			 const char *word, const struct kiln_shell_envlist *env,
+			 struct kiln_shell_result *res, const char **ret, struct kiln_error *err)
 {
 	static const unsigned char name_byte[256] = {
 		['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['_'] = 1, ['0' ... '9'] = 2
 	};
+	/* the bytes ending a run inside double quotes: either escape character too */
+	static const unsigned char dq_end[256] = { [0] = 1,   [0x80 ... 0xff] = 1, ['"'] = 1,
+						   ['$'] = 1, ['\\'] = 1, ['`'] = 1 };
+	static const unsigned char sq_end[256] = { [0] = 1, [0x80 ... 0xff] = 1, ['\''] = 1 };
 	struct simple_ref refs[SIMPLE_MAX_REFS];
-	size_t nrefs = 0, total = 0;
+	struct simple_piece pieces[SIMPLE_MAX_PIECES];
+	size_t nrefs = 0, npieces = 0, total = 0;
+	int dq = 0; /* inside double quotes */
 	struct kiln_shell_env e = kiln_shell_envlist_env(env);
 	const char *p = word;
 	for (;;) {
-		/* a run of bytes copied as they are: '$' and the NUL are special too */
+		/* a run of bytes copied as they are: '$', quotes and the NUL are special too */
 		const char *lit = p;
-		while (!plain[(unsigned char) *p])
+		const unsigned char *t = dq ? dq_end : plain;
+		while (!t[(unsigned char) *p])
 			p++;
-		total += (size_t) (p - lit);
-		if (!*p)
+		if (p > lit) {
+			if (npieces == SIMPLE_MAX_PIECES)
+				return 1;
+			pieces[npieces++] = (struct simple_piece){ lit, (size_t) (p - lit) };
+			total += (size_t) (p - lit);
+		}
+		if (!*p) {
+			if (dq)
+				return 1; /* unterminated: the lexer's error */
 			break;
+		}
+		if (*p == '"' && quotes) {
+			dq = !dq;
+			p++;
+			continue;
+		}
+		if (*p == '\'' && quotes && !dq) {
+			const char *q = p + 1;
+			while (!sq_end[(unsigned char) *q])
+				q++;
+			if (*q != '\'' || npieces == SIMPLE_MAX_PIECES)
+				return 1;
+			pieces[npieces++] = (struct simple_piece){ p + 1, (size_t) (q - p - 1) };
+			total += (size_t) (q - p - 1);
+			p = q + 1;
+			continue;
+		}
 		if (*p != '$')
 			return 1;
 		int braced = p[1] == '{';
 		const char *n = p + 1 + braced, *q = n + 1;
-		if (name_byte[(unsigned char) *n] != 1 || nrefs == SIMPLE_MAX_REFS)
+		if (name_byte[(unsigned char) *n] != 1 || nrefs == SIMPLE_MAX_REFS ||
+		    npieces == SIMPLE_MAX_PIECES)
 			return 1;
 		while (name_byte[(unsigned char) *q])
 			q++;
@@ -69,33 +107,27 @@ static int simple_expand(struct df_graph *gr, const unsigned char *plain, const 
 		if (braced ? *q != '}' : (unsigned char) *q >= 0x80)
 			return 1;
 		struct simple_ref *r = &refs[nrefs++];
-		r->at = p;
 		r->name = n;
 		r->len = (size_t) (q - n);
-		r->value = NULL;
-		r->set = e.lookup_n(e.userdata, n, r->len, &r->value) > 0;
-		if (!r->set || !r->value)
-			r->value = "";
-		r->vlen = strlen(r->value);
-		total += r->vlen;
+		const char *value = NULL;
+		r->set = e.lookup_n(e.userdata, n, r->len, &value) > 0;
+		if (!r->set || !value)
+			value = "";
+		size_t vlen = strlen(value);
+		pieces[npieces++] = (struct simple_piece){ value, vlen };
+		total += vlen;
 		if (total > KILN_SHELL_MAX_OUTPUT)
 			return 1; /* the lexer's to refuse */
 		p = q + braced;
 	}
-	const char *end = p;
 	char *out = kiln_arena_array_uninit(gr->a, total + 1, 1), *o = out;
 	if (!out)
 		return df_oom(err);
-	p = word;
-	for (size_t k = 0; k < nrefs; k++) {
-		memcpy(o, p, (size_t) (refs[k].at - p));
-		o += refs[k].at - p;
-		memcpy(o, refs[k].value, refs[k].vlen);
-		o += refs[k].vlen;
-		p = refs[k].name + refs[k].len + (refs[k].at[1] == '{');
+	for (size_t k = 0; k < npieces; k++) {
+		memcpy(o, pieces[k].s, pieces[k].len);
+		o += pieces[k].len;
 	}
-	memcpy(o, p, (size_t) (end - p));
-	o[end - p] = '\0';
+	*o = '\0';
 	/* the names as collect_names() gives them: sorted, each once, matched ones only
 	 * when a build reads them */
 	for (size_t i = 1; i < nrefs; i++)
@@ -124,7 +156,10 @@ int df_expand_arena(struct df_graph *gr, const struct kiln_shell_lex *lex, const
 	/* the escapes a Dockerfile can choose are neither '$' nor a name's byte */
 	const unsigned char *plain = df_plain_table(lex->escape);
 	if (!(lex->flags & KILN_SHELL_SKIP_UNSET_ENV) && plain) {
-		int r = simple_expand(gr, plain, word, env, res, ret, err);
+		/* quotes the lexer removes, or a character like any other */
+		const unsigned kept = KILN_SHELL_SKIP_PROCESS_QUOTES | KILN_SHELL_RAW_QUOTES;
+		int quotes = !(lex->flags & kept);
+		int r = simple_expand(gr, plain, quotes, word, env, res, ret, err);
 		if (r <= 0)
 			return r;
 	}
