@@ -134,6 +134,7 @@ struct kiln_df_lint {
 	struct msg_block *text;
 	struct kiln_df_check_warning *w;
 	size_t n, alloc;
+	int w_inline; /* w is the first text block's (text_room): not to be freed */
 	size_t *seen; /* open addressing over w: index + 1, 0 = empty */
 	size_t seen_cap;
 	size_t n_called;
@@ -228,21 +229,36 @@ static int seen_grow(struct kiln_df_lint *l)
 	return 0;
 }
 
+/* the warnings the first text block holds: one allocation for both in most files */
+enum { FIRST_WARNINGS = 8 };
+
 /* Room for n bytes at the end of the lint's text (kept once `used` counts them), or NULL. */
 static char *text_room(struct kiln_df_lint *l, size_t n)
 {
 	struct msg_block *b = l->text;
 	if (b && b->cap - b->used >= n)
 		return b->text + b->used;
+	/* the first block starts with the first warnings (no warning is kept before a text) */
+	size_t head = b ? 0 : FIRST_WARNINGS * sizeof(*l->w);
 	/* a block holds the few messages of most files; no larger than malloc's cached sizes */
-	size_t cap = n > 1024 - sizeof(*b) ? n : 1024 - sizeof(*b);
-	if (cap > SIZE_MAX - sizeof(*b) || !(b = kiln_malloc(sizeof(*b) + cap)))
+	size_t cap = 1024 - sizeof(*b);
+	if (n > cap - head) {
+		if (n > SIZE_MAX - sizeof(*b) - head)
+			return NULL;
+		cap = n + head;
+	}
+	if (!(b = kiln_malloc(sizeof(*b) + cap)))
 		return NULL;
 	b->next = l->text;
-	b->used = 0;
+	b->used = head;
 	b->cap = cap;
 	l->text = b;
-	return b->text;
+	if (head) {
+		l->w = (struct kiln_df_check_warning *) (void *) b->text;
+		l->alloc = FIRST_WARNINGS;
+		l->w_inline = 1;
+	}
+	return b->text + b->used;
 }
 
 static void text_free(struct msg_block *b)
@@ -373,9 +389,13 @@ int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_
 		return 0; /* the same warning again (a variable used twice, ...) */
 	if (l->n == l->alloc) {
 		size_t na = l->alloc ? l->alloc * 2 : 16;
-		struct kiln_df_check_warning *nw = kiln_reallocarray(l->w, na, sizeof(*nw));
+		struct kiln_df_check_warning *nw =
+			kiln_reallocarray(l->w_inline ? NULL : l->w, na, sizeof(*nw));
 		if (!nw)
 			return -KILN_ENOMEM;
+		if (l->w_inline)
+			memcpy(nw, l->w, l->n * sizeof(*nw));
+		l->w_inline = 0;
 		l->w = nw;
 		l->alloc = na;
 	}
@@ -641,10 +661,17 @@ static int stage_checks(struct kiln_df_lint *l, const struct kiln_df_model *m,
 void kiln_df_check_result_release(struct kiln_df_check_result *r)
 {
 	/* most lint results have neither: no free(NULL) calls */
-	if (r->warnings)
-		free(r->warnings);
-	if (r->text_)
+	if (r->text_) {
+		/* the warnings may be the first (oldest, last) block's: freed with it */
+		struct msg_block *first = r->text_;
+		while (first->next)
+			first = first->next;
+		if (r->warnings && (void *) r->warnings != (void *) first->text)
+			free(r->warnings);
 		text_free(r->text_);
+	} else if (r->warnings) {
+		free(r->warnings);
+	}
 	if (r->error)
 		free(r->error);
 	*r = (struct kiln_df_check_result){ 0 };
