@@ -364,12 +364,19 @@ int df_lint_run(struct kiln_df_lint *l, enum df_rule rule, const struct kiln_df_
 {
 	if (!l)
 		return 0;
-	struct df_check_config sc;
-	int r = df_check_config_scope(scope, &sc);
-	int keep = r >= 0 && kept(l, &sc, rule);
-	df_check_config_release(&sc);
-	if (r < 0)
-		return r;
+	/* no comment above it (most instructions): an empty scope, nothing to parse or free */
+	static const struct df_check_config no_scope = { 0 };
+	int keep;
+	if (!scope || !scope->n_comments) {
+		keep = kept(l, &no_scope, rule);
+	} else {
+		struct df_check_config sc;
+		int r = df_check_config_scope(scope, &sc);
+		keep = r >= 0 && kept(l, &sc, rule);
+		df_check_config_release(&sc);
+		if (r < 0)
+			return r;
+	}
 	if (!keep)
 		return 0;
 	va_list ap;
