@@ -470,7 +470,8 @@ static int stage_feeds_others(const struct lint_file *f, int s)
 	return f->stages[s].final || f->stages[s].is_base;
 }
 
-static void env_pip(struct lint_file *f, size_t i, int *no_cache)
+/* An ENV's PIP_NO_CACHE_DIR into *no_cache (for lint_rules_dl_run()'s walk) */
+void lint_dl_pkg_env(struct lint_file *f, size_t i, int *no_cache)
 {
 	const struct kiln_df_node *n = f->instrs[i].node;
 	for (size_t k = 0; 3 * k + 1 < n->n_args; k++) {
@@ -493,97 +494,82 @@ static void env_pip(struct lint_file *f, size_t i, int *no_cache)
 	}
 }
 
-void lint_rules_dl_pkg(struct lint_file *f)
+/* lint_rules_dl_run()'s walk calls this for each RUN: one walk of the instructions, not two */
+void lint_dl_pkg_run(struct lint_file *f, size_t i, int pip_env)
 {
-	int *pip_stage = kiln_arena_array(f->arena, f->n_stages + 1, sizeof(int));
-	if (!pip_stage) {
-		f->nomem = 1;
+	if (f->nomem)
 		return;
+	const struct lint_instr *in = &f->instrs[i];
+	int apt_update = 0, apt_lists_rm = 0;
+	int rpm_inst = 0, rpm_clean = 0, z_inst = 0, z_clean = 0;
+	int yarn_inst = 0, yarn_clean = 0;
+	const char *rpm_mgr = "yum";
+	for (size_t k = 0; k < in->sh.n; k++) {
+		const struct lint_sh_cmd *c = &in->sh.cmds[k];
+		/* each test below is of names that begin with one byte: only the tests of
+		 * the command's own byte are made (the rules' order kept) */
+		switch (c->name[0]) {
+		case 'a': /* apt-get, apt, apk */
+			apt_rules(f, i, c);
+			apk_rules(f, i, c);
+			if (is_cmd_sub(c, "apt-get", "update") ||
+			    is_cmd_sub(c, "apt", "update"))
+				apt_update = 1;
+			break;
+		case 'p': /* pip, python */
+			pip_rules(f, i, c, pip_env);
+			break;
+		case 'n':
+			npm_rules(f, i, c);
+			break;
+		case 'g': /* gem, go */
+			gem_rules(f, i, c);
+			go_rules(f, i, c);
+			break;
+		case 'y': /* yum, yarn */
+		case 'd': /* dnf */
+		case 'm': /* microdnf */
+			rpm_rules(f, i, c, &rpm_inst, &rpm_clean, &rpm_mgr);
+			if (lint_sh_is(c, "yarn") && has_sub(c, "install", NULL))
+				yarn_inst = 1;
+			if (lint_sh_is(c, "yarn") && lint_sh_has_arg(c, "cache") &&
+			    lint_sh_has_arg(c, "clean"))
+				yarn_clean = 1;
+			break;
+		case 'z':
+			zypper_rules(f, i, c, &z_inst, &z_clean);
+			break;
+		case 'r': /* rm */
+			/* a clean counts only after the install */
+			if (rpm_inst && (rm_rf_prefix(c, "/var/cache/yum") ||
+					 rm_rf_prefix(c, "/var/cache/dnf")))
+				rpm_clean = 1;
+			if (rm_rf_prefix(c, "/var/lib/apt/lists"))
+				apt_lists_rm = 1;
+			break;
+		default:
+			break;
+		}
 	}
-	int pip_env = 0;
-	for (size_t i = 0; i < f->n_instrs && !f->nomem; i++) {
-		struct lint_instr *in = &f->instrs[i];
-		if (in->cmd == KILN_DF_FROM && !in->onbuild) {
-			const struct lint_stage *st = &f->stages[in->stage];
-			pip_env = st->base_stage >= 0 ? pip_stage[st->base_stage] : 0;
-			continue;
-		}
-		if (in->cmd == KILN_DF_ENV && !in->onbuild) {
-			env_pip(f, i, &pip_env);
-			if (in->stage >= 0)
-				pip_stage[in->stage] = pip_env;
-			continue;
-		}
-		if (in->cmd != KILN_DF_RUN)
-			continue;
-		int apt_update = 0, apt_lists_rm = 0;
-		int rpm_inst = 0, rpm_clean = 0, z_inst = 0, z_clean = 0;
-		int yarn_inst = 0, yarn_clean = 0;
-		const char *rpm_mgr = "yum";
-		for (size_t k = 0; k < in->sh.n; k++) {
-			const struct lint_sh_cmd *c = &in->sh.cmds[k];
-			/* each test below is of names that begin with one byte: only the tests of
-			 * the command's own byte are made (the rules' order kept) */
-			switch (c->name[0]) {
-			case 'a': /* apt-get, apt, apk */
-				apt_rules(f, i, c);
-				apk_rules(f, i, c);
-				if (is_cmd_sub(c, "apt-get", "update") ||
-				    is_cmd_sub(c, "apt", "update"))
-					apt_update = 1;
-				break;
-			case 'p': /* pip, python */
-				pip_rules(f, i, c, pip_env);
-				break;
-			case 'n':
-				npm_rules(f, i, c);
-				break;
-			case 'g': /* gem, go */
-				gem_rules(f, i, c);
-				go_rules(f, i, c);
-				break;
-			case 'y': /* yum, yarn */
-			case 'd': /* dnf */
-			case 'm': /* microdnf */
-				rpm_rules(f, i, c, &rpm_inst, &rpm_clean, &rpm_mgr);
-				if (lint_sh_is(c, "yarn") && has_sub(c, "install", NULL))
-					yarn_inst = 1;
-				if (lint_sh_is(c, "yarn") && lint_sh_has_arg(c, "cache") &&
-				    lint_sh_has_arg(c, "clean"))
-					yarn_clean = 1;
-				break;
-			case 'z':
-				zypper_rules(f, i, c, &z_inst, &z_clean);
-				break;
-			case 'r': /* rm */
-				/* a clean counts only after the install */
-				if (rpm_inst && (rm_rf_prefix(c, "/var/cache/yum") ||
-						 rm_rf_prefix(c, "/var/cache/dnf")))
-					rpm_clean = 1;
-				if (rm_rf_prefix(c, "/var/lib/apt/lists"))
-					apt_lists_rm = 1;
-				break;
-			default:
-				break;
-			}
-		}
-		const struct kiln_df_node *n = in->node;
-		if (apt_update && !apt_lists_rm && !cache_mount(n, "/var/lib/apt/lists") &&
-		    !(cache_mount(n, "/var/lib/apt") && cache_mount(n, "/var/cache/apt")) &&
-		    stage_feeds_others(f, in->stage))
-			lint_emit(f, "DL3009", (int)i, in->line,
-				  "apt-get update leaves its package lists in the layer: end the RUN with rm -rf /var/lib/apt/lists/*");
-		if (rpm_inst && !rpm_clean && !cache_mount(n, "/var/cache/yum") &&
-		    !cache_mount(n, "/var/cache/dnf") && !cache_mount(n, "/var/cache/libdnf5"))
-			lint_emit(f, strcmp(rpm_mgr, "yum") == 0 ? "DL3032" : "DL3040", (int)i, in->line,
-				  "%s install leaves its cache in the layer: end the RUN with %s clean all",
-				  rpm_mgr, strcmp(rpm_mgr, "microdnf") == 0 ? "microdnf" : rpm_mgr);
-		if (z_inst && !z_clean && !cache_mount(n, "/var/cache/zypp"))
-			lint_emit(f, "DL3036", (int)i, in->line,
-				  "zypper install leaves its cache in the layer: end the RUN with zypper clean");
-		if (yarn_inst && !yarn_clean && !cache_mount(n, "/usr/local/share/.cache/yarn") &&
-		    !cache_mount(n, "/root/.cache/yarn") && !cache_mount(n, "/root/.yarn"))
-			lint_emit(f, "DL3060", (int)i, in->line,
-				  "yarn install leaves its cache in the layer: end the RUN with yarn cache clean");
-	}
+	const struct kiln_df_node *n = in->node;
+	if (apt_update && !apt_lists_rm && !cache_mount(n, "/var/lib/apt/lists") &&
+	    !(cache_mount(n, "/var/lib/apt") && cache_mount(n, "/var/cache/apt")) &&
+	    stage_feeds_others(f, in->stage))
+		lint_emit(f, "DL3009", (int)i, in->line,
+			  "apt-get update leaves its package lists in the layer: "
+			  "end the RUN with rm -rf /var/lib/apt/lists/*");
+	if (rpm_inst && !rpm_clean && !cache_mount(n, "/var/cache/yum") &&
+	    !cache_mount(n, "/var/cache/dnf") && !cache_mount(n, "/var/cache/libdnf5"))
+		lint_emit(f, strcmp(rpm_mgr, "yum") == 0 ? "DL3032" : "DL3040", (int)i, in->line,
+			  "%s install leaves its cache in the layer: end the RUN with %s clean all",
+			  rpm_mgr, strcmp(rpm_mgr, "microdnf") == 0 ? "microdnf" : rpm_mgr);
+	if (z_inst && !z_clean && !cache_mount(n, "/var/cache/zypp"))
+		lint_emit(f, "DL3036", (int)i, in->line,
+			  "zypper install leaves its cache in the layer: "
+			  "end the RUN with zypper clean");
+	if (yarn_inst && !yarn_clean && !cache_mount(n, "/usr/local/share/.cache/yarn") &&
+	    !cache_mount(n, "/root/.cache/yarn") && !cache_mount(n, "/root/.yarn"))
+		lint_emit(f, "DL3060", (int)i, in->line,
+			  "yarn install leaves its cache in the layer: "
+			  "end the RUN with yarn cache clean");
 }

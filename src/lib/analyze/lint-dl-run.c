@@ -4,6 +4,7 @@
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
+#include "base/arena.h"
 #include "base/decimal.h"
 
 /* hadolint's rules on what RUN scripts do (other than package managers). */
@@ -170,15 +171,24 @@ void lint_rules_dl_run(struct lint_file *f)
 	int prev_top = 0;   /* its commands at depth 0 */
 	struct archive arch[32];
 	size_t n_arch = 0;
+	/* lint-dl-pkg.c's state: PIP_NO_CACHE_DIR of the stage so far, and at each stage's end */
+	int pip_env = 0;
+	int *pip_stage = kiln_arena_array(f->arena, f->n_stages + 1, sizeof(int));
+	if (!pip_stage) {
+		f->nomem = 1;
+		return;
+	}
 	for (size_t i = 0; i < f->n_instrs; i++) {
 		struct lint_instr *in = &f->instrs[i];
 		if (in->cmd == KILN_DF_FROM && !in->onbuild) {
 			pipefail = 0;
 			const struct lint_stage *st = &f->stages[in->stage];
+			pip_env = 0;
 			if (st->base_stage >= 0) {
-				/* a stage built on another keeps its SHELL */
+				/* a stage built on another keeps its SHELL (and its ENV) */
 				const struct lint_stage *b = &f->stages[st->base_stage];
 				pipefail = b->shell_pipefail || b->shell_nonposix;
+				pip_env = pip_stage[st->base_stage];
 			}
 			curl = wget = 0;
 			prev_run = -1;
@@ -223,10 +233,16 @@ void lint_rules_dl_run(struct lint_file *f)
 				}
 			}
 		}
+		if (in->cmd == KILN_DF_ENV && !in->onbuild) {
+			lint_dl_pkg_env(f, i, &pip_env);
+			if (in->stage >= 0)
+				pip_stage[in->stage] = pip_env;
+		}
 		if (in->cmd != KILN_DF_RUN) {
 			prev_run = -1;
 			continue;
 		}
+		lint_dl_pkg_run(f, i, pip_env);
 		struct run_facts rf;
 		simple_cmds(f, i, &rf);
 		if (!pipefail && in->sh.has_pipe && !in->sh.sets_pipefail &&

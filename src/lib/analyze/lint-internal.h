@@ -277,7 +277,10 @@ void lint_sort_raw(struct lint_raw **v, size_t n);
 
 /* Rule sets. */
 void lint_rules_dl_run(struct lint_file *f);    /* lint-dl-run.c: RUN scripts */
-void lint_rules_dl_pkg(struct lint_file *f);    /* lint-dl-pkg.c: package managers */
+/* lint-dl-pkg.c: package managers, in lint_rules_dl_run()'s walk: an ENV's PIP_NO_CACHE_DIR
+ * (the stage's pip state), a RUN's rules */
+void lint_dl_pkg_env(struct lint_file *f, size_t i, int *no_cache);
+void lint_dl_pkg_run(struct lint_file *f, size_t i, int pip_env);
 void lint_rules_dl_instr(struct lint_file *f);  /* lint-dl-instr.c: other instructions */
 void lint_rules_dl_labels(struct lint_file *f); /* lint-labels.c */
 void lint_rules_kiln(struct lint_file *f);      /* lint-kiln.c */

@@ -949,8 +949,7 @@ int lint_file_prepare(struct lint_file *f, struct kiln_error *err)
 	if ((r = lint_model_build(f, err)) < 0)
 		return r;
 	lint_rules_dl_instr(f);
-	lint_rules_dl_run(f);
-	lint_rules_dl_pkg(f);
+	lint_rules_dl_run(f); /* and dl_pkg's */
 	lint_rules_dl_labels(f);
 	lint_rules_kiln(f);
 	if ((r = lint_rules_buildkit(f, err)) < 0)
