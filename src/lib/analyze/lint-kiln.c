@@ -7,6 +7,7 @@
 
 #include "analyze/lint-internal.h"
 #include "base/alloc.h"
+#include "base/decimal.h"
 
 /*
  * kiln's multi-stage pitfalls (KL1xxx). Each message says what to do;
@@ -260,17 +261,23 @@ static void kl1001_1002(struct lint_file *f, const char *pkg)
 				  pkg);
 		return;
 	}
-	if (pkg)
-		lint_emit(f, "KL1002", (int)fin->from, line,
-			  "this single-stage Dockerfile installs %s, which then ships in the image: "
-			  "build in a first stage and copy the output into a slim runtime stage",
-			  pkg);
-	else if (tool)
-		lint_emit(f, "KL1002", (int)fin->from, line,
-			  "this single-stage Dockerfile runs on %s, a %s toolchain image, so compilers "
-			  "and sources ship in the image: build in a first stage and copy the output into "
-			  "a runtime image",
-			  img, what);
+	/* frequent findings: their messages put together, not formatted */
+	if (pkg) {
+		const struct lint_piece pc[] = {
+			LINT_LIT("this single-stage Dockerfile installs "), LINT_STR(pkg),
+			LINT_LIT(", which then ships in the image: build in a first stage and copy "
+				 "the output into a slim runtime stage"),
+		};
+		lint_emit_pieces(f, "KL1002", (int)fin->from, line, pc, KILN_ARRAY_SIZE(pc));
+	} else if (tool) {
+		const struct lint_piece pc[] = {
+			LINT_LIT("this single-stage Dockerfile runs on "), LINT_STR(img),
+			LINT_LIT(", a "), LINT_STR(what),
+			LINT_LIT(" toolchain image, so compilers and sources ship in the image: "
+				 "build in a first stage and copy the output into a runtime image"),
+		};
+		lint_emit_pieces(f, "KL1002", (int)fin->from, line, pc, KILN_ARRAY_SIZE(pc));
+	}
 }
 
 /* KL1003 over one stage's instructions in order: the state of its walk */
@@ -288,12 +295,20 @@ static void kl1003_run(struct lint_file *f, struct kl1003_walk *w, const struct 
 		return;
 	w->done = 1;
 	/* the dependencies were installed from the manifests before: fine */
-	if (w->copy_at >= 0)
-		lint_emit(f, "KL1003", w->copy_at, f->instrs[w->copy_at].line,
-			  "the whole context is copied before %s on line %d, so every source "
-			  "change reinstalls the dependencies: copy %s first, run %s, then "
-			  "copy the rest",
-			  d.tool, in->line, d.manifest, d.tool);
+	if (w->copy_at < 0)
+		return;
+	/* a frequent finding: its message put together, not formatted */
+	char num[24], *dn = kiln_decimal(num + sizeof(num), in->line);
+	const struct lint_piece tool = LINT_STR(d.tool);
+	const struct lint_piece pc[] = {
+		LINT_LIT("the whole context is copied before "), tool, LINT_LIT(" on line "),
+		{ dn, (size_t)(num + sizeof(num) - dn) },
+		LINT_LIT(", so every source change reinstalls the dependencies: copy "),
+		LINT_STR(d.manifest), LINT_LIT(" first, run "), tool,
+		LINT_LIT(", then copy the rest"),
+	};
+	lint_emit_pieces(f, "KL1003", w->copy_at, f->instrs[w->copy_at].line, pc,
+			 KILN_ARRAY_SIZE(pc));
 }
 
 static int secret_path_n(const char *path, size_t plen);
@@ -761,7 +776,6 @@ static int secret_path_n(const char *path, size_t plen)
 	const char *b = memrchr(path, '/', plen);
 	b = b ? b + 1 : path;
 	size_t blen = plen - (size_t)(b - path);
-	const char *dot = memrchr(b, '.', blen); /* where an extension begins */
 	if (b[0] == '.' && (lint_str_eq(b, ".env") ||
 			    (lint_str_has_prefix(b, ".env.") && !ends_with(b, blen, ".example") &&
 			     !ends_with(b, blen, ".sample") && !ends_with(b, blen, ".template") &&
@@ -778,7 +792,11 @@ static int secret_path_n(const char *path, size_t plen)
 			if (lint_str_eq(b, names[i]))
 				return 1;
 	/* the extensions (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore") at the base
-	 * name's last dot; the suffixes below hold a dot too */
+	 * name's last dot, looked for only when the path ends as one of them does (most do
+	 * not); the suffixes below hold a dot too */
+	static const unsigned char ext_last[256] = { ['m'] = 1, ['y'] = 1, ['2'] = 1, ['x'] = 1,
+						     ['s'] = 1, ['e'] = 1 };
+	const char *dot = ext_last[(unsigned char)path[plen - 1]] ? memrchr(b, '.', blen) : NULL;
 	if (dot) {
 		size_t en = plen - (size_t)(dot - path);
 		if (en == 4 && (!memcmp(dot, ".pem", 4) || !memcmp(dot, ".key", 4) ||
