@@ -189,13 +189,46 @@ static size_t name_slot(const struct lint_file *f, const char *name)
 	return i;
 }
 
-/* Enter stage s (whose name is set) into the name table. */
+/* Up to this many stages (most files), a scan finds a name for less than the hash: the
+ * table is built when a file has more. */
+#define NAME_SCAN_MAX 8
+
+/* The last stage before `before` named `name` (lower case), by a scan. */
+static int name_scan(const struct lint_file *f, const char *name, size_t before)
+{
+	for (size_t s = before < f->n_stages ? before : f->n_stages; s-- > 0;)
+		if (f->stages[s].name && lint_ci_equal(f->stages[s].name, name))
+			return (int)s;
+	return -1;
+}
+
+/* Enter stage s (whose name is set) into the names. */
 static void name_add(struct lint_file *f, size_t s)
 {
-	size_t i = name_slot(f, f->stages[s].name);
-	f->prev_same_name[s] = f->name_slots[i];
-	f->name_slots[i] = (int)s;
+	if (!f->name_slots) {
+		f->prev_same_name[s] = name_scan(f, f->stages[s].name, s);
+	} else {
+		size_t i = name_slot(f, f->stages[s].name);
+		f->prev_same_name[s] = f->name_slots[i];
+		f->name_slots[i] = (int)s;
+	}
 	f->name_firsts |= 1ULL << (f->stages[s].name[0] & 63); /* lower case already */
+}
+
+/* The hash table of the names of the stages so far, for a file of up to n stages. */
+static int name_table(struct lint_file *f, size_t n)
+{
+	f->name_cap = 16;
+	while (f->name_cap < 2 * n)
+		f->name_cap *= 2;
+	f->name_slots = kiln_arena_array_uninit(f->arena, f->name_cap, sizeof(*f->name_slots));
+	if (!f->name_slots)
+		return -KILN_ENOMEM;
+	memset(f->name_slots, 0xff, f->name_cap * sizeof(*f->name_slots)); /* all -1 */
+	for (size_t s = 0; s < f->n_stages; s++)
+		if (f->stages[s].name)
+			f->name_slots[name_slot(f, f->stages[s].name)] = (int)s;
+	return 0;
 }
 
 int lint_stage_by_name(const struct lint_file *f, const char *name, size_t before)
@@ -203,12 +236,8 @@ int lint_stage_by_name(const struct lint_file *f, const char *name, size_t befor
 	/* most names asked about are images, which begin as no stage's name does: no hash */
 	if (!name || !*name || !(f->name_firsts >> (ascii_lower((unsigned char)*name) & 63) & 1))
 		return -1;
-	if (f->n_stages <= 8) { /* a few stages (most files): a scan costs less than the hash */
-		for (size_t s = before < f->n_stages ? before : f->n_stages; s-- > 0;)
-			if (f->stages[s].name && lint_ci_equal(f->stages[s].name, name))
-				return (int)s;
-		return -1;
-	}
+	if (f->n_stages <= NAME_SCAN_MAX)
+		return name_scan(f, name, before);
 	int s = f->name_slots[name_slot(f, name)];
 	while (s >= 0 && (size_t)s >= before)
 		s = f->prev_same_name[s];
@@ -606,23 +635,15 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 	if (r < 0)
 		return r;
 	/* not zeroed: each is written whole below, before anything reads it (a memset of
-	 * the array cost ~1,000 instructions per file) */
-	f->instrs = kiln_arena_array_uninit(f->arena, ast->n_nodes ? ast->n_nodes : 1,
-					    sizeof(*f->instrs));
-	size_t n_from = 0;
-	for (size_t i = 0; i < ast->n_nodes; i++)
-		n_from += ast->nodes[i].cmd == KILN_DF_FROM;
-	f->stages = kiln_arena_array(f->arena, n_from ? n_from : 1, sizeof(*f->stages));
-	f->name_cap = 16;
-	while (f->name_cap < 2 * n_from)
-		f->name_cap *= 2;
-	f->name_slots = kiln_arena_array_uninit(f->arena, f->name_cap, sizeof(*f->name_slots));
-	/* not zeroed: a stage's entry is written when it is entered */
-	f->prev_same_name =
-		kiln_arena_array_uninit(f->arena, n_from ? n_from : 1, sizeof(*f->prev_same_name));
-	if (!f->instrs || !f->stages || !f->name_slots || !f->prev_same_name)
+	 * the array cost ~1,000 instructions per file); the stages and their links too, a
+	 * record as its FROM comes: a file has at most one per node, and a pass counting
+	 * the FROMs cost more than the room */
+	size_t cap = ast->n_nodes ? ast->n_nodes : 1;
+	f->instrs = kiln_arena_array_uninit(f->arena, cap, sizeof(*f->instrs));
+	f->stages = kiln_arena_array_uninit(f->arena, cap, sizeof(*f->stages));
+	f->prev_same_name = kiln_arena_array_uninit(f->arena, cap, sizeof(*f->prev_same_name));
+	if (!f->instrs || !f->stages || !f->prev_same_name)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	memset(f->name_slots, 0xff, f->name_cap * sizeof(*f->name_slots)); /* all -1 */
 	int stage = -1;
 	for (size_t i = 0; i < ast->n_nodes; i++) {
 		const struct kiln_df_node *n = &ast->nodes[i];
@@ -647,10 +668,13 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 		if (in->cmd == KILN_DF_COPY || in->cmd == KILN_DF_ADD)
 			in->from = lint_flag(node, "from");
 		if (n->cmd == KILN_DF_FROM) {
+			if (stage >= 0)
+				f->stages[stage].last = i - 1;
 			stage++;
 			struct lint_stage *st = &f->stages[f->n_stages++];
-			st->from = st->first = st->last = i;
-			st->base_stage = -1;
+			*st = (struct lint_stage){ .from = i, .first = i + 1, .base_stage = -1 };
+			if (f->n_stages == NAME_SCAN_MAX + 1 && name_table(f, cap) < 0)
+				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 			/* the names as written are the AST's */
 			const char *img = n->n_args ? lint_ntext(n, &n->args[0]) : "";
 			st->image = img;
@@ -679,17 +703,13 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 		 * looked up once here, for the rules and push_deps() */
 		in->from_stage = in->from && stage >= 0
 					 ? lint_stage_by_name(f, in->from, (size_t)stage) : -1;
-		if (stage >= 0) {
-			f->stages[stage].last = i;
-			if (in->cmd == KILN_DF_SHELL && !in->onbuild)
-				shell_of(&f->stages[stage], n);
-		}
+		if (stage >= 0 && in->cmd == KILN_DF_SHELL && !in->onbuild)
+			shell_of(&f->stages[stage], n);
 		if (in->cmd == KILN_DF_RUN && (r = build_run(f, in, err)) < 0)
 			return r;
 	}
-	for (size_t s = 0; s < f->n_stages; s++)
-		f->stages[s].first = f->stages[s].from + 1;
 	if (f->n_stages) {
+		f->stages[f->n_stages - 1].last = ast->n_nodes - 1;
 		f->stages[f->n_stages - 1].final = 1;
 		if (mark_needed(f) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
