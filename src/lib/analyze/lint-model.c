@@ -590,7 +590,7 @@ static void push_deps(const struct lint_file *f, size_t s, int *stack, size_t *s
  * chain of thousands of stages must neither overflow the C stack nor stop
  * at a depth limit (which left the far end of long chains "dead").
  */
-static int mark_needed(struct lint_file *f)
+static int mark_needed(struct lint_file *f, size_t n_edges)
 {
 	/* one stage (most files): it is the final one, and all it could read (its base,
 	 * COPY --from, RUN --mount=from=) are stages before it, of which there are none */
@@ -598,12 +598,9 @@ static int mark_needed(struct lint_file *f)
 		f->stages[0].needed = 1;
 		return 0;
 	}
-	/* at most one push per base, COPY/ADD and RUN flag, and the final stage */
-	size_t n_edges = 1 + f->n_stages;
-	for (size_t i = 0; i < f->n_instrs; i++)
-		n_edges += f->instrs[i].cmd == KILN_DF_COPY || f->instrs[i].cmd == KILN_DF_ADD ? 1
-			   : f->instrs[i].cmd == KILN_DF_RUN ? f->instrs[i].node->n_flags
-							      : 0;
+	/* n_edges: the pushes of the COPYs, ADDs and RUN flags; one more per base, and the
+	 * final stage */
+	n_edges += 1 + f->n_stages;
 	int *stack = kiln_arena_array_uninit(f->arena, n_edges, sizeof(*stack));
 	if (!stack)
 		return -KILN_ENOMEM;
@@ -645,6 +642,7 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 	if (!f->instrs || !f->stages || !f->prev_same_name)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	int stage = -1;
+	size_t n_edges = 0; /* mark_needed()'s pushes of COPY --from and RUN --mount=from= */
 	for (size_t i = 0; i < ast->n_nodes; i++) {
 		const struct kiln_df_node *n = &ast->nodes[i];
 		struct lint_instr *in = &f->instrs[f->n_instrs++];
@@ -665,8 +663,10 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 		in->script = NULL;
 		in->script_line = 0;
 		in->script_heredoc = 0;
-		if (in->cmd == KILN_DF_COPY || in->cmd == KILN_DF_ADD)
+		if (in->cmd == KILN_DF_COPY || in->cmd == KILN_DF_ADD) {
 			in->from = lint_flag(node, "from");
+			n_edges++;
+		}
 		if (n->cmd == KILN_DF_FROM) {
 			if (stage >= 0)
 				f->stages[stage].last = i - 1;
@@ -705,13 +705,16 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 					 ? lint_stage_by_name(f, in->from, (size_t)stage) : -1;
 		if (stage >= 0 && in->cmd == KILN_DF_SHELL && !in->onbuild)
 			shell_of(&f->stages[stage], n);
-		if (in->cmd == KILN_DF_RUN && (r = build_run(f, in, err)) < 0)
-			return r;
+		if (in->cmd == KILN_DF_RUN) {
+			n_edges += node->n_flags;
+			if ((r = build_run(f, in, err)) < 0)
+				return r;
+		}
 	}
 	if (f->n_stages) {
 		f->stages[f->n_stages - 1].last = ast->n_nodes - 1;
 		f->stages[f->n_stages - 1].final = 1;
-		if (mark_needed(f) < 0)
+		if (mark_needed(f, n_edges) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
 	return 0;
