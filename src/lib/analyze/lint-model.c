@@ -645,7 +645,8 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 	size_t n_edges = 0; /* mark_needed()'s pushes of COPY --from and RUN --mount=from= */
 	for (size_t i = 0; i < ast->n_nodes; i++) {
 		const struct kiln_df_node *n = &ast->nodes[i];
-		struct lint_instr *in = &f->instrs[f->n_instrs++];
+		struct lint_instr *in = &f->instrs[i];
+		f->n_instrs = i + 1; /* a store, not a read-modify-write of the count */
 		int onbuild = n->cmd == KILN_DF_ONBUILD && n->onbuild;
 		const struct kiln_df_node *node = onbuild ? n->onbuild : n;
 		/* member by member: a compound literal was a rep stos over the whole record
@@ -655,9 +656,9 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 		in->cmd = node->cmd;
 		in->line = n->start_line;
 		in->end_line = n->end_line;
-		in->stage = 0;
 		in->onbuild = onbuild;
 		in->from = NULL;
+		in->from_stage = -1;
 		in->sh = (struct lint_sh_script){ 0 };
 		in->sh_parsed = 0;
 		in->script = NULL;
@@ -665,6 +666,11 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 		in->script_heredoc = 0;
 		if (in->cmd == KILN_DF_COPY || in->cmd == KILN_DF_ADD) {
 			in->from = lint_flag(node, "from");
+			/* the stages named so far (a COPY is no FROM: `stage` is its own) are all a
+			 * later lookup would find before it: looked up once here, for the rules
+			 * and push_deps() */
+			if (in->from && stage >= 0)
+				in->from_stage = lint_stage_by_name(f, in->from, (size_t)stage);
 			n_edges++;
 		}
 		if (n->cmd == KILN_DF_FROM) {
@@ -699,10 +705,6 @@ int lint_model_build(struct lint_file *f, struct kiln_error *err)
 			}
 		}
 		in->stage = stage;
-		/* the stages named so far are all a later lookup would find before this one:
-		 * looked up once here, for the rules and push_deps() */
-		in->from_stage = in->from && stage >= 0
-					 ? lint_stage_by_name(f, in->from, (size_t)stage) : -1;
 		if (stage >= 0 && in->cmd == KILN_DF_SHELL && !in->onbuild)
 			shell_of(&f->stages[stage], n);
 		if (in->cmd == KILN_DF_RUN) {
