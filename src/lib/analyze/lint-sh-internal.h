@@ -32,6 +32,9 @@ static inline int lint_sh_is_assignment(const char *w)
 	return *q == '=';
 }
 
+/** w[0..n) is a reserved word the parser drops at a command's start (if, then, do, {, ...). */
+int lint_sh_is_reserved_noop(const char *w, size_t n);
+
 /** name[0..n) is a shell whose `-c` script is parsed (sh, bash, dash, ...). */
 int lint_sh_is_shell_name(const char *name, size_t n);
 

@@ -112,6 +112,26 @@ static size_t wrapped_index(const struct wrapper *w, char **argv, size_t argc)
 	return i;
 }
 
+/* w[0..n) (its strlen) is if, then, else, elif, fi, do, done, while, until, !, {, } or time */
+int lint_sh_is_reserved_noop(const char *w, size_t n)
+{
+	switch (n) {
+	case 1:
+		return w[0] == '!' || w[0] == '{' || w[0] == '}';
+	case 2:
+		return LINT_SH_NAME_IS(w, n, "if") || LINT_SH_NAME_IS(w, n, "fi") ||
+		       LINT_SH_NAME_IS(w, n, "do");
+	case 4:
+		return LINT_SH_NAME_IS(w, n, "then") || LINT_SH_NAME_IS(w, n, "else") ||
+		       LINT_SH_NAME_IS(w, n, "elif") || LINT_SH_NAME_IS(w, n, "done") ||
+		       LINT_SH_NAME_IS(w, n, "time");
+	case 5:
+		return LINT_SH_NAME_IS(w, n, "while") || LINT_SH_NAME_IS(w, n, "until");
+	default:
+		return 0;
+	}
+}
+
 int lint_sh_is_shell_name(const char *n, size_t len)
 {
 	/* by length: sh; ash zsh ksh; bash dash mksh */

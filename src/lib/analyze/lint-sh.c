@@ -14,6 +14,7 @@ enum sep { SEP_END, SEP_LIST, SEP_PIPE };
 
 #define MAX_HEREDOCS 16
 #define MAX_CASE 16
+#define CMDS_FIRST 8 /* the commands a script has room for at first */
 /* The byte after the text in the parser's copy, LINT_SH_PAD times: one that ends a plain run
  * in and out of double quotes, so that the scans need no bounds test. */
 #define SENTINEL '"'
@@ -324,26 +325,6 @@ static unsigned read_word(struct parser *p)
 	return fl;
 }
 
-/* w[0..n) (its strlen) is if, then, else, elif, fi, do, done, while, until, !, {, } or time */
-static int is_reserved_noop(const char *w, size_t n)
-{
-	switch (n) {
-	case 1:
-		return w[0] == '!' || w[0] == '{' || w[0] == '}';
-	case 2:
-		return LINT_SH_NAME_IS(w, n, "if") || LINT_SH_NAME_IS(w, n, "fi") ||
-		       LINT_SH_NAME_IS(w, n, "do");
-	case 4:
-		return LINT_SH_NAME_IS(w, n, "then") || LINT_SH_NAME_IS(w, n, "else") ||
-		       LINT_SH_NAME_IS(w, n, "elif") || LINT_SH_NAME_IS(w, n, "done") ||
-		       LINT_SH_NAME_IS(w, n, "time");
-	case 5:
-		return LINT_SH_NAME_IS(w, n, "while") || LINT_SH_NAME_IS(w, n, "until");
-	default:
-		return 0;
-	}
-}
-
 /* What a word read at a command's position is to the parser. */
 enum word_role { WORD_DROP, WORD_HEREDOC_DELIM, WORD_ARG };
 
@@ -389,7 +370,7 @@ static enum word_role word_role(struct parser *p, const char *w, size_t n, unsig
 		return WORD_DROP;
 	}
 	if (p->n_words == 0 && !(fl & LINT_SH_QUOTED)) {
-		if (is_reserved_noop(w, n))
+		if (lint_sh_is_reserved_noop(w, n))
 			return WORD_DROP;
 		if (LINT_SH_NAME_IS(w, n, "for") || LINT_SH_NAME_IS(w, n, "select")) {
 			p->skip_header = 1;
@@ -419,12 +400,9 @@ static enum word_role word_role(struct parser *p, const char *w, size_t n, unsig
 	return WORD_ARG;
 }
 
-/* A new block of n slots (n > p->n_words + 1) for the words: the current command's move. */
-static int words_block(struct parser *p, size_t n)
+/* The words' block at nw, of n slots (n > p->n_words + 1): the current command's move. */
+static void words_at(struct parser *p, char **nw, size_t n)
 {
-	char **nw = kiln_arena_array_uninit(p->arena, n, sizeof(*nw) + sizeof(unsigned));
-	if (!nw)
-		return -1;
 	unsigned *nf = (unsigned *)(nw + n);
 	for (size_t i = 0; i < p->n_words; i++) {
 		nw[i] = p->words[i];
@@ -433,6 +411,15 @@ static int words_block(struct parser *p, size_t n)
 	p->words = nw;
 	p->wflags = nf;
 	p->words_alloc = n - 1;
+}
+
+/* A new block of n slots (n > p->n_words + 1) for the words. */
+static int words_block(struct parser *p, size_t n)
+{
+	char **nw = kiln_arena_array_uninit(p->arena, n, sizeof(*nw) + sizeof(unsigned));
+	if (!nw)
+		return -1;
+	words_at(p, nw, n);
 	return 0;
 }
 
@@ -795,8 +782,22 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 	memset(p.wbuf + len, SENTINEL, LINT_SH_PAD);
 	/* the first block of words: room for most scripts' (a word and its blank take some
 	 * 8 bytes of text, and a NULL ends each command) */
-	if (words_block(&p, len / 4 + 8) < 0)
-		return -KILN_ENOMEM;
+	size_t nw = len / 4 + 8;
+	if (out->alloc) {
+		if (words_block(&p, nw) < 0)
+			return -KILN_ENOMEM;
+	} else {
+		/* a new script: its first array of commands (as add_command() would make it)
+		 * and the words in one arena call */
+		size_t nc = CMDS_FIRST + (nw * (sizeof(char *) + sizeof(unsigned)) +
+					  sizeof(struct lint_sh_cmd) - 1) / sizeof(struct lint_sh_cmd);
+		struct lint_sh_cmd *c = kiln_arena_array_uninit(p.arena, nc, sizeof(*c));
+		if (!c)
+			return -KILN_ENOMEM;
+		out->cmds = c;
+		out->alloc = CMDS_FIRST;
+		words_at(&p, (char **)(c + CMDS_FIRST), nw);
+	}
 	run_parser(&p);
 	return p.nomem ? -KILN_ENOMEM : 0;
 }
@@ -885,7 +886,7 @@ add_command(struct parser *p, char **argv, unsigned *wf, size_t argc, size_t opt
 	if (out->n == out->alloc) {
 		/* in the arena too: a grown array leaves the old one there, at most
 		 * as big as the commands themselves */
-		size_t na = out->alloc ? out->alloc * 2 : 8;
+		size_t na = out->alloc ? out->alloc * 2 : CMDS_FIRST;
 		struct lint_sh_cmd *nc = kiln_arena_array_uninit(p->arena, na, sizeof(*nc));
 		if (!nc) {
 			p->nomem = 1;
