@@ -913,9 +913,9 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 				return df_oom(err);
 			/* appended in order into the room just reserved (push_cmd inserts),
 			 * each made a command as it is appended (to_command reads no other) */
-			struct df_cmd *d = s->cmds + s->n_cmds;
-			for (size_t k = 1; k < ms->n_instrs; k++, d++) {
+			for (size_t k = 1; k < ms->n_instrs; k++) {
 				const struct kiln_df_instr *in = &ms->instrs[k];
+				struct df_cmd *d = &s->cmds[s->n_cmds];
 				*d = (struct df_cmd){ .instr = in, .source = -1 };
 				s->n_cmds++;
 				if (reads_stages(in) && (r = to_command(gr, i, d, err)) < 0)
