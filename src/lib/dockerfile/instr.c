@@ -20,10 +20,10 @@ struct pctx {
 	struct kiln_arena *a;
 	const struct kiln_df_node *node;
 	struct kiln_df_instr *in;
-	/* the node's arguments as C strings (nodeArgs): args_small for the usual few */
-	const char **args;
+	/* the node's arguments (nodeArgs), borrowed from the AST: each a C string
+	 * (collect_args() saw to it), len its strlen() */
+	const struct kiln_df_text *args;
 	size_t nargs;
-	const char *args_small[16];
 	struct df_bflags bf;
 };
 
@@ -74,7 +74,7 @@ static int parse_flags(struct pctx *c, struct kiln_error *err)
 }
 
 /* handleJSONArgs: exec form keeps the words, shell form joins them. */
-static int cmdline_args(struct pctx *c, const char *const *args, size_t n, int json,
+static int cmdline_args(struct pctx *c, const struct kiln_df_text *args, size_t n, int json,
 			struct kiln_df_words *ret)
 {
 	if (n == 0) {
@@ -91,7 +91,7 @@ static int cmdline_args(struct pctx *c, const char *const *args, size_t n, int j
 		if (!v)
 			return -KILN_ENOMEM;
 		for (size_t i = 0; i < ret->n; i++)
-			v[i] = args[i];
+			v[i] = args[i].str;
 		v[ret->n] = NULL;
 		ret->v = v;
 		return 0;
@@ -102,7 +102,7 @@ static int cmdline_args(struct pctx *c, const char *const *args, size_t n, int j
 		if (i)
 			r = kiln_buf_addch(&b, ' ');
 		if (r >= 0)
-			r = kiln_buf_addstr(&b, args[i]);
+			r = kiln_buf_add(&b, args[i].str, args[i].len);
 	}
 	ret->n = 1;
 	ret->v = kiln_arena_array(c->a, 2, sizeof(char *));
@@ -165,7 +165,7 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 			    struct kiln_error *err)
 {
 	struct kiln_df_heredoc h;
-	const char *dest = c->args[c->nargs - 1];
+	const char *dest = c->args[c->nargs - 1].str;
 	int r = must_heredoc(c, dest, &h);
 	if (r < 0)
 		return oom(err);
@@ -179,11 +179,11 @@ static int sources_and_dest(struct pctx *c, const char *cmd, struct kiln_df_copy
 		return oom(err);
 	cp->sources.v[nsrc] = NULL;
 	for (size_t i = 0; i < nsrc; i++) {
-		r = must_heredoc(c, c->args[i], &h);
+		r = must_heredoc(c, c->args[i].str, &h);
 		if (r < 0)
 			return oom(err);
 		if (!r) {
-			cp->sources.v[cp->sources.n++] = c->args[i];
+			cp->sources.v[cp->sources.n++] = c->args[i].str;
 			continue;
 		}
 		cp->sources.v[nsrc - cp->n_inline - 1] = NULL; /* one slot fewer is kept */
@@ -312,10 +312,10 @@ static int parse_from(struct pctx *c, struct kiln_error *err)
 {
 	struct kiln_df_from *f = &c->in->u.from;
 	int r;
-	if (c->nargs == 3 && df_go_equal_fold_as(c->args[1])) {
+	if (c->nargs == 3 && df_go_equal_fold_as(c->args[1].str)) {
 		/* strings.ToLower: an ASCII name is lower-cased byte by byte (or is
 		 * already lower case), any other goes through Go's case mapping */
-		const char *raw = c->args[2];
+		const char *raw = c->args[2].str;
 		/* most names are lower-case ASCII: a table test a byte up to the end */
 		static const unsigned char stop[256] = {
 			[0] = 1, ['A' ... 'Z'] = 1, [0x80 ... 0xff] = 1
@@ -346,7 +346,7 @@ static int parse_from(struct pctx *c, struct kiln_error *err)
 			return oom(err);
 		if (!valid_stage_name(f->name)) {
 			char *q;
-			if (quote_go(c, c->args[2], &q) < 0)
+			if (quote_go(c, c->args[2].str, &q) < 0)
 				return oom(err);
 			return fail(
 				c, err,
@@ -354,15 +354,15 @@ static int parse_from(struct pctx *c, struct kiln_error *err)
 				"or contain symbols",
 				q);
 		}
-		f->name_raw = c->args[2];
-		f->as_raw = c->args[1];
+		f->name_raw = c->args[2].str;
+		f->as_raw = c->args[1].str;
 	} else if (c->nargs != 1) {
 		return fail(c, err, "FROM requires either one or three arguments");
 	}
 	struct df_flag *platform = df_bflags_add(&c->bf, "platform", DF_FLAG_STRING, "");
 	if ((r = parse_flags(c, err)) < 0)
 		return r;
-	f->base = c->args[0];
+	f->base = c->args[0].str;
 	if (*platform->value)
 		f->platform = platform->value;
 	f->comment = get_comment(c, f->name);
@@ -502,7 +502,7 @@ static int parse_healthcheck(struct pctx *c, struct kiln_error *err)
 	struct kiln_df_healthcheck *h = &c->in->u.health;
 	if (c->nargs == 0)
 		return at_least_one(c, err, "HEALTHCHECK");
-	char *typ = df_astrdup(c->a, c->args[0]);
+	char *typ = df_astrdup(c->a, c->args[0].str);
 	if (!typ)
 		return oom(err);
 	for (char *p = typ; *p; p++)
@@ -620,11 +620,11 @@ static int parse_kvps(struct pctx *c, const char *cmd, struct kiln_error *err)
 		return oom(err);
 	v[n / 3] = (struct kiln_df_pair){ 0 };
 	for (size_t j = 0; j < n; j += 3) {
-		if (!*c->args[j])
+		if (!c->args[j].len)
 			return fail(c, err, "%s names can not be blank", cmd);
-		v[j / 3] = (struct kiln_df_pair){ .key = c->args[j],
-						  .value = c->args[j + 1],
-						  .legacy = !*c->args[j + 2] };
+		v[j / 3] = (struct kiln_df_pair){ .key = c->args[j].str,
+						  .value = c->args[j + 1].str,
+						  .legacy = !c->args[j + 2].len };
 	}
 	return 0;
 }
@@ -642,14 +642,14 @@ static int parse_arg(struct pctx *c, struct kiln_error *err)
 	for (size_t i = 0; i < c->nargs; i++) {
 		struct kiln_df_argdef *d = &v[i];
 		*d = (struct kiln_df_argdef){ 0 };
-		const char *eq = strchr(c->args[i], '=');
+		const char *eq = memchr(c->args[i].str, '=', c->args[i].len);
 		if (eq) {
-			if (eq == c->args[i])
+			if (eq == c->args[i].str)
 				return fail(c, err, "ARG names can not be blank");
-			d->key = df_astrndup(c->a, c->args[i], (size_t) (eq - c->args[i]));
+			d->key = df_astrndup(c->a, c->args[i].str, (size_t) (eq - c->args[i].str));
 			d->value = eq + 1;
 		} else {
-			d->key = c->args[i];
+			d->key = c->args[i].str;
 		}
 		if (!d->key)
 			return oom(err);
@@ -677,7 +677,7 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 			return exactly_one(c, err, "MAINTAINER");
 		if ((r = parse_flags(c, err)) < 0)
 			return r;
-		in->u.value = c->args[0];
+		in->u.value = c->args[0].str;
 		return 0;
 	case KILN_DF_LABEL:
 		if ((r = parse_flags(c, err)) < 0)
@@ -697,7 +697,7 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 			return exactly_one(c, err, kiln_df_cmd_upper(c->node->cmd));
 		if ((r = parse_flags(c, err)) < 0)
 			return r;
-		in->u.value = c->args[0];
+		in->u.value = c->args[0].str;
 		return 0;
 	case KILN_DF_RUN:
 		return parse_run(c, err);
@@ -720,7 +720,8 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 		w->v = kiln_arena_array(c->a, c->nargs + 1, sizeof(char *));
 		if (!w->v)
 			return oom(err);
-		memcpy(w->v, c->args, c->nargs * sizeof(char *));
+		for (size_t i = 0; i < c->nargs; i++)
+			w->v[i] = c->args[i].str;
 		qsort(w->v, w->n, sizeof(char *), cmp_str);
 		return 0;
 	}
@@ -734,8 +735,8 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 		if (!w->v)
 			return oom(err);
 		for (size_t i = 0; i < c->nargs; i++) {
-			const char *s = c->args[i];
-			size_t len = strlen(s), lead = kiln_go_space_prefix(s, len);
+			const char *s = c->args[i].str;
+			size_t len = c->args[i].len, lead = kiln_go_space_prefix(s, len);
 			size_t trail = kiln_go_space_suffix(s + lead, len - lead);
 			if (len - lead - trail == 0)
 				return fail(c, err, "VOLUME specified can not be an empty string");
@@ -749,7 +750,7 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 	case KILN_DF_STOPSIGNAL:
 		if (c->nargs != 1)
 			return exactly_one(c, err, "STOPSIGNAL");
-		in->u.value = c->args[0];
+		in->u.value = c->args[0].str;
 		return 0;
 	case KILN_DF_ARG:
 		return parse_arg(c, err);
@@ -779,31 +780,31 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 static int collect_args(struct pctx *c, struct kiln_error *err)
 {
 	const struct kiln_df_node *n = c->node;
-	const struct kiln_df_node *t = n->cmd == KILN_DF_ONBUILD ? n->onbuild : NULL;
-	size_t total = t ? 1 + t->n_args : n->n_args;
-	/* the list itself is not kept: the model keeps copies of it or its strings */
-	c->args = total < KILN_ARRAY_SIZE(c->args_small)
-			  ? c->args_small
-			  : kiln_arena_array_uninit(c->a, total + 1, sizeof(char *));
-	if (!c->args)
-		return oom(err);
-	c->args[total] = NULL;
-	const struct kiln_df_text *src = t ? t->args : n->args;
-	size_t nsrc = t ? t->n_args : n->n_args;
-	if (t)
-		c->args[c->nargs++] = t->keyword.str;
-	if (n->nul_free) { /* the parser saw to it: no NUL byte to look for */
-		for (size_t i = 0; i < nsrc; i++)
-			c->args[c->nargs++] = src[i].str;
+	size_t first = 0; /* the first argument checked for a NUL byte below */
+	if (n->cmd == KILN_DF_ONBUILD && n->onbuild) {
+		/* the one list gathered, not borrowed: the list itself is not kept,
+		 * the model keeps copies of it or its strings */
+		const struct kiln_df_node *t = n->onbuild;
+		struct kiln_df_text *v = kiln_arena_array_uninit(c->a, 1 + t->n_args, sizeof(*v));
+		if (!v)
+			return oom(err);
+		v[0] = t->keyword;
+		for (size_t i = 0; i < t->n_args; i++)
+			v[1 + i] = t->args[i];
+		c->args = v;
+		c->nargs = 1 + t->n_args;
+		first = 1;
+	} else {
+		c->args = n->args;
+		c->nargs = n->n_args;
+	}
+	if (n->nul_free) /* the parser saw to it: no NUL byte to look for */
 		return 0;
-	}
-	/* BuildKit's strings may hold NUL bytes; kiln's typed model works on C strings */
-	for (size_t i = 0; i < nsrc; i++) {
-		const char *a = src[i].str;
-		if (strlen(a) != src[i].len)
+	/* BuildKit's strings may hold NUL bytes; kiln's typed model works on C strings
+	 * (ONBUILD's trigger keyword, first, was never looked at) */
+	for (size_t i = first; i < c->nargs; i++)
+		if (strlen(c->args[i].str) != c->args[i].len)
 			return fail(c, err, "NUL byte in the arguments of %s", n->keyword.str);
-		c->args[c->nargs++] = a;
-	}
 	for (size_t i = 0; i < n->n_flags; i++)
 		if (strlen(n->flags[i].raw.str) != n->flags[i].raw.len)
 			return fail(c, err, "NUL byte in a flag of %s", n->keyword.str);
