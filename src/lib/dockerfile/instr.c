@@ -722,7 +722,8 @@ static int dispatch(struct pctx *c, struct kiln_error *err)
 			return oom(err);
 		for (size_t i = 0; i < c->nargs; i++)
 			w->v[i] = c->args[i].str;
-		qsort(w->v, w->n, sizeof(char *), cmp_str);
+		if (w->n > 1) /* most EXPOSE one port: no call to sort it */
+			qsort(w->v, w->n, sizeof(char *), cmp_str);
 		return 0;
 	}
 	case KILN_DF_VOLUME: {
