@@ -789,8 +789,8 @@ static int parse_text(struct lint_sh_script *out, const char *s, size_t len, int
 	} else {
 		/* a new script: its first array of commands (as add_command() would make it)
 		 * and the words in one arena call */
-		size_t nc = CMDS_FIRST + (nw * (sizeof(char *) + sizeof(unsigned)) +
-					  sizeof(struct lint_sh_cmd) - 1) / sizeof(struct lint_sh_cmd);
+		size_t words = nw * (sizeof(char *) + sizeof(unsigned));
+		size_t nc = CMDS_FIRST + (words + sizeof(*out->cmds) - 1) / sizeof(*out->cmds);
 		struct lint_sh_cmd *c = kiln_arena_array_uninit(p.arena, nc, sizeof(*c));
 		if (!c)
 			return -KILN_ENOMEM;

@@ -161,7 +161,8 @@ int df_lint_wants(const struct kiln_df_lint *l, enum df_rule rule)
 	return l != NULL;
 }
 
-static int kept(const struct kiln_df_lint *l, const struct df_check_config *scope, enum df_rule rule)
+static int kept(const struct kiln_df_lint *l, const struct df_check_config *scope,
+		enum df_rule rule)
 {
 	const char *name = rules[rule].name;
 	/* most lists are empty: no call to search them */
