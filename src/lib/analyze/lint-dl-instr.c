@@ -485,6 +485,17 @@ static void dl3066(struct lint_file *f, size_t i)
 	}
 }
 
+/* DL3057 at stage s's FROM; off: the rule is off, the finding only counted */
+static void dl3057(struct lint_file *f, size_t s, int off)
+{
+	if (off) {
+		lint_emit_off(f);
+		return;
+	}
+	size_t from = f->stages[s].from;
+	lint_emit(f, "DL3057", (int)from, f->instrs[from].line, "this stage has no HEALTHCHECK");
+}
+
 void lint_rules_dl_instr(struct lint_file *f)
 {
 	int seen_from = 0;
@@ -522,14 +533,8 @@ void lint_rules_dl_instr(struct lint_file *f)
 			if (last_root_user >= 0)
 				lint_emit(f, "DL3002", last_root_user, f->instrs[last_root_user].line,
 					  "the stage ends as root: switch to an unprivileged USER");
-			if (in->stage > 0 && !stage_health[in->stage - 1]) {
-				if (dl3057_off)
-					lint_emit_off(f);
-				else
-					lint_emit(f, "DL3057", (int)f->stages[in->stage - 1].from,
-						  f->instrs[f->stages[in->stage - 1].from].line,
-						  "this stage has no HEALTHCHECK");
-			}
+			if (in->stage > 0 && !stage_health[in->stage - 1])
+				dl3057(f, (size_t)in->stage - 1, dl3057_off);
 			seen_from = 1;
 			last_root_user = -1;
 			cmd_line = ep_line = hc_count = 0;
@@ -612,13 +617,7 @@ void lint_rules_dl_instr(struct lint_file *f)
 	if (last_root_user >= 0)
 		lint_emit(f, "DL3002", last_root_user, f->instrs[last_root_user].line,
 			  "the last USER is root: switch to an unprivileged user");
-	if (f->n_stages && !stage_health[f->n_stages - 1]) {
-		if (dl3057_off)
-			lint_emit_off(f);
-		else
-			lint_emit(f, "DL3057", (int)f->stages[f->n_stages - 1].from,
-				  f->instrs[f->stages[f->n_stages - 1].from].line,
-				  "this stage has no HEALTHCHECK");
-	}
+	if (f->n_stages && !stage_health[f->n_stages - 1])
+		dl3057(f, f->n_stages - 1, dl3057_off);
 	lint_set_release(&defined.set);
 }
