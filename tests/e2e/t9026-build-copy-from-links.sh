@@ -36,6 +36,8 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'setup: a context tree' '
 	chmod 0755 ctx/tree/d1/f1 &&
 	touch -d "2003-02-01 10:00:04" ctx/tree/d1/f4 &&
 	python3 -c "import os; os.setxattr(\"ctx/tree/d2/f2\", \"user.kiln\", b\"kept\")" &&
+	head -c 333 /dev/urandom >ctx/tree/top &&
+	touch -d "2003-03-01 10:00:00" ctx/tree/top &&
 	touch -d "2002-01-01" ctx/tree
 '
 
@@ -54,7 +56,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'a first build links the stage'"'"'s
 	kiln build -q -t links:1 ctx >/dev/null &&
 	copied=$(layer_dir links:build -2) && run=$(layer_dir links:build) &&
 	app=$(layer_dir links:1) &&
-	for f in d0/f0 d1/f1 d1/f5 d2/f0; do
+	for f in top d0/f0 d1/f1 d1/f5 d2/f0; do
 		test "$(inode "$copied/src/$f")" = "$(inode "$app/app/$f")" || return 1
 	done &&
 	test "$(inode "$run/src/d0/new")" = "$(inode "$app/app/d0/new")" &&

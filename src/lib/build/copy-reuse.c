@@ -47,7 +47,9 @@
 /* a file left out of the overlay, to link after it */
 struct reuse_file {
 	const struct kiln_plan_item *it;
-	const struct kiln_plan_item *dir; /* its directory: times restored after */
+	/* its directory, times restored after; NULL: the target, which keeps
+	 * the times the links give it, as a copy's writes give them */
+	const struct kiln_plan_item *dir;
 	uint64_t ino;			  /* the inode that was checked */
 	int layer; /* -1: the donor, at the file's destination; else a source layer, at its path */
 };
@@ -358,7 +360,8 @@ int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src
 	for (size_t i = 0; r >= 0 && i < ru->n_files; i++) {
 		const struct reuse_file *f = &ru->files[i];
 		cleanup_free char *rel = file_rel(ru, f->it);
-		if (!rel || (dfd < 0 && !(drel = file_rel(ru, f->dir)))) {
+		if (!rel || (dfd < 0 && !(drel = f->dir ? file_rel(ru, f->dir)
+							  : kiln_strdup(ru->target)))) {
 			r = oom(err);
 			break;
 		}
@@ -391,8 +394,9 @@ int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src
 		if (r < 0 || (i + 1 < ru->n_files && ru->files[i + 1].dir == f->dir))
 			continue;
 		struct timespec ts[2];
-		dir_times(ru, f->dir, ts);
-		if (futimens(dfd, ts) < 0)
+		if (f->dir)
+			dir_times(ru, f->dir, ts);
+		if (f->dir && futimens(dfd, ts) < 0)
 			r = kiln_fail_errno(err, "setting the times of /%s", drel);
 		(void) close(dfd);
 		dfd = -1;

@@ -152,6 +152,9 @@ struct copier {
 	 * entries skip the lookup of what is there, which on an overlay looks
 	 * through every layer to find nothing. */
 	struct kiln_strv fresh;
+	/* the match's target, when the match created it for a directory's
+	 * contents: its files may be linked too (it is in the upper directory) */
+	char *fresh_target;
 	enum copy_way way;
 	struct pool *pool; /* NULL: every file is copied by this thread */
 	int reuse_ok;	   /* files of this match may come from the step's last layer */
@@ -218,6 +221,7 @@ static void copier_release(struct copier *c)
 	free(c->links);
 	kiln_strv_release(&c->dirs);
 	kiln_strv_release(&c->fresh);
+	free(c->fresh_target);
 	free(c->dir_items);
 	free(c->grouped);
 	free(c->pdir);
@@ -660,7 +664,8 @@ static int offer_reuse(struct copier *c, const struct kiln_plan_item *it, const 
 	for (size_t i = c->dirs.len; i-- > 0 && !dir;)
 		if (!strcmp(c->dirs.items[i], parent))
 			dir = c->dir_items[i];
-	if (!dir)
+	/* the target itself has no item: its times are the copy's, as written */
+	if (!dir && !(c->fresh_target && !strcmp(c->fresh_target, parent)))
 		return 0;
 	mode_t mode;
 	int r = final_mode(c, it, &mode);
@@ -830,6 +835,16 @@ static int try_unpack(struct copier *c, const struct kiln_plan_match *m, int *do
 	return r;
 }
 
+/* Whether anything is at `path` in the destination (symlinks followed in it). */
+static int target_exists(int dst_fd, const char *path)
+{
+	int fd = bb_open_in_root(dst_fd, path, O_PATH);
+	if (fd < 0)
+		return errno != ENOENT; /* an error other than "none" counts as there */
+	(void) close(fd);
+	return 1;
+}
+
 int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selection *sel,
 	    const struct bb_copy_opts *o, struct kiln_error *err)
 {
@@ -880,6 +895,7 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 		}
 		r = kiln_plan_copy_target(abs, exists, exists && S_ISDIR(ds.st_mode), m->base,
 					  m->is_dir || m->parents, 1, &t, err);
+		int target_new = r >= 0 && (m->is_dir || m->parents) && !target_exists(dst_fd, t.path);
 		if (r >= 0)
 			r = bb_mkdir_all(dst_fd, t.mkdir, o->has_owner, o->uid, o->gid, o->mtime,
 					 err);
@@ -887,6 +903,10 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 		if (r >= 0)
 			r = kiln_plan_resolve_in_root(dst_fd, t.path, 0, &target, err);
 		kiln_plan_target_release(&t);
+		if (r >= 0 && target_new && *target &&
+		    (!(c.fresh_target = kiln_strdup(target)) ||
+		     kiln_strv_push(&c.fresh, target) < 0))
+			r = oom(err);
 		if (r < 0)
 			break;
 		if (m->is_dir || m->parents) {
@@ -926,6 +946,8 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 		 * into what this one created */
 		kiln_strv_release(&c.fresh);
 		c.fresh = (struct kiln_strv) KILN_STRV_INIT;
+		free(c.fresh_target);
+		c.fresh_target = NULL;
 		free(c.pdir);
 		c.pdir = NULL;
 		if (c.pfd >= 0)
