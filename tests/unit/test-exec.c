@@ -522,6 +522,15 @@ static void test_seccomp_filters(void)
 	TAP_OK(got[2] && got[2] != got[0] && len[2] == len[0] &&
 		       !memcmp(got[0], got[2], len[0] * 8),
 	       "filters: the same set again, a copy of the same program");
+	/* the default set's program is built in (a native build), and is
+	 * byte for byte what kiln_exec_seccomp_build() made above */
+	const void *bp = NULL;
+	size_t bl = 0;
+	int builtin = kiln_exec_seccomp_builtin(def, &bp, &bl);
+	TAP_OK(builtin == 1 && bl == len[0] && !memcmp(bp, got[0], bl * 8),
+	       "filters: the default capabilities' program is built in (%zu instructions)", bl);
+	TAP_INT_EQ(kiln_exec_seccomp_builtin(caps[1], &bp, &bl), 0,
+		   "filters: no built-in program for another capability set");
 	for (size_t i = 0; i < 3; i++)
 		free(got[i]);
 	kiln_exec_filters_free(f);

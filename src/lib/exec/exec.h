@@ -143,7 +143,8 @@ struct kiln_exec_spec {
 	int stderr_fd;
 	unsigned flags; /* enum kiln_exec_flags */
 	/** Seccomp programs to reuse (kiln_exec_filters_new()); NULL: built for
-	 *  this sandbox alone. Building one takes ~15 ms of libseccomp's time. */
+	 *  this sandbox alone. Building one takes ~15 ms of libseccomp's time
+	 *  (not the default capabilities' one: it is built in). */
 	struct kiln_exec_filters *filters;
 };
 
@@ -260,6 +261,17 @@ int kiln_exec_seccomp_build(uint64_t caps, void **ret_prog, size_t *ret_len, str
 	__attribute__((warn_unused_result));
 
 /**
+ * The program for `caps` built into kiln at build time, if there is one:
+ * Docker's default capabilities on the architecture kiln was built on
+ * (seccomp-filters.c). 1 and the program (not to be freed), or 0.
+ */
+int kiln_exec_seccomp_builtin(uint64_t caps, const void **ret_prog, size_t *ret_len);
+
+/** The built-in program if there is one, else kiln_exec_seccomp_build()'s. */
+int kiln_exec_seccomp_get(uint64_t caps, void **ret_prog, size_t *ret_len, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/**
  * The seccomp programs built so far, by capability set, for the sandboxes of
  * one caller (a build's RUN steps): each is built once. Safe to share
  * between threads.
@@ -268,7 +280,7 @@ struct kiln_exec_filters;
 struct kiln_exec_filters *kiln_exec_filters_new(void);
 void kiln_exec_filters_free(struct kiln_exec_filters *f);
 
-/** kiln_exec_seccomp_build() through the cache: `ret_prog` is the caller's copy. */
+/** kiln_exec_seccomp_get() through the cache: `ret_prog` is the caller's copy. */
 int kiln_exec_filters_get(struct kiln_exec_filters *f, uint64_t caps, void **ret_prog,
 			  size_t *ret_len, struct kiln_error *err)
 	__attribute__((warn_unused_result));

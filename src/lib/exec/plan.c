@@ -502,7 +502,7 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, str
 		if (spec->filters)
 			r = kiln_exec_filters_get(spec->filters, p->caps, &prog, &prog_len, err);
 		else
-			r = kiln_exec_seccomp_build(p->caps, &prog, &prog_len, err);
+			r = kiln_exec_seccomp_get(p->caps, &prog, &prog_len, err);
 		if (r < 0)
 			return r;
 		if (!own(p, prog))

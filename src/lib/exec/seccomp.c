@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <linux/capability.h>
-#include <pthread.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,78 +262,5 @@ int kiln_exec_seccomp_build(uint64_t caps, void **ret_prog, size_t *ret_len, str
 	if (r >= 0)
 		r = export_bpf(sc, ret_prog, ret_len, err);
 	seccomp_release(sc);
-	return r;
-}
-
-struct filter_entry {
-	uint64_t caps;
-	void *prog;
-	size_t len; /* instructions */
-};
-
-struct kiln_exec_filters {
-	pthread_mutex_t lock;
-	struct filter_entry *v;
-	size_t n;
-};
-
-struct kiln_exec_filters *kiln_exec_filters_new(void)
-{
-	struct kiln_exec_filters *f = kiln_calloc(1, sizeof(*f));
-	if (f)
-		pthread_mutex_init(&f->lock, NULL);
-	return f;
-}
-
-void kiln_exec_filters_free(struct kiln_exec_filters *f)
-{
-	if (!f)
-		return;
-	for (size_t i = 0; i < f->n; i++)
-		free(f->v[i].prog);
-	free(f->v);
-	pthread_mutex_destroy(&f->lock);
-	free(f);
-}
-
-static int copy_prog(const struct filter_entry *e, void **ret_prog, size_t *ret_len,
-		     struct kiln_error *err)
-{
-	void *p = kiln_malloc(e->len * 8);
-	if (!p)
-		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	memcpy(p, e->prog, e->len * 8);
-	*ret_prog = p;
-	*ret_len = e->len;
-	return 0;
-}
-
-int kiln_exec_filters_get(struct kiln_exec_filters *f, uint64_t caps, void **ret_prog,
-			  size_t *ret_len, struct kiln_error *err)
-{
-	/* held while building: sandboxes started at once wait for one build */
-	pthread_mutex_lock(&f->lock);
-	int r = 0;
-	struct filter_entry *hit = NULL;
-	for (size_t i = 0; i < f->n && !hit; i++)
-		if (f->v[i].caps == caps)
-			hit = &f->v[i];
-	if (!hit) {
-		struct filter_entry e = { .caps = caps };
-		struct filter_entry *v = kiln_reallocarray(f->v, f->n + 1, sizeof(*v));
-		if (!v)
-			r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-		else
-			f->v = v;
-		if (r >= 0)
-			r = kiln_exec_seccomp_build(caps, &e.prog, &e.len, err);
-		if (r >= 0) {
-			f->v[f->n] = e;
-			hit = &f->v[f->n++];
-		}
-	}
-	if (r >= 0)
-		r = copy_prog(hit, ret_prog, ret_len, err);
-	pthread_mutex_unlock(&f->lock);
 	return r;
 }
