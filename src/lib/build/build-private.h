@@ -351,6 +351,27 @@ int bb_open_in_root(int root, const char *rel, int flags);
 int bb_copy_file_into(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_item *it,
 		      const char *rel, const struct bb_copy_opts *o, struct kiln_error *err);
 
+/* A COPY layer's note, indexed by path (copy-sums.c). */
+struct bb_note {
+	char *buf;
+	size_t len;
+	uint32_t *slots; /* offsets into buf + 1 (0: empty), open addressing */
+	size_t n_slots;
+};
+/* 1 and the note, or 0 when the layer has none that reads back */
+int bb_note_load(struct kiln_snapshotter *sn, const struct kiln_digest *layer,
+		 struct bb_note *no, struct kiln_error *err);
+/* the noted SHA-256 (32 raw bytes) of the file at `path`, or NULL */
+const uint8_t *bb_note_sum(const struct bb_note *no, const char *path);
+void bb_note_release(struct bb_note *no);
+/*
+ * COPY --from: the digests of selected files that the source shows from a
+ * COPY layer, taken from its note (the item marked hashed) instead of read
+ * again. `ids[0..n)` are the source's layers, bottom first. The count taken.
+ */
+size_t bb_known_sums(struct kiln_snapshotter *sn, const struct kiln_digest *ids, size_t n,
+		     struct kiln_plan_selection *sel);
+
 /*
  * COPY's files from the step's last layer (copy-reuse.c). bb_reuse_open()
  * finds the layer named for the step's `shape`, unless `take` is 0 (none:

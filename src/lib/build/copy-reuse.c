@@ -56,12 +56,9 @@ struct reuse_file {
 
 struct bb_reuse {
 	char name[48]; /* the step's name for its last layer */
-	/* the donor: its directory and its note, indexed by path */
+	/* the donor: its directory and its note */
 	int donor_fd;
-	char *note;
-	size_t note_len;
-	uint32_t *slots; /* offsets into note + 1 (0: empty), open addressing */
-	size_t n_slots;
+	struct bb_note note;
 	/* what this run writes: its note, and the files it left out */
 	struct kiln_buf out;
 	/* COPY --from: the source's layers, top first */
@@ -86,61 +83,6 @@ static int open_beneath(int dir, const char *rel, int flags)
 			  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
-static uint32_t path_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t) s[i]) * 16777619u;
-	return h;
-}
-
-/* A note: records of 32 raw digest bytes and a NUL-terminated path. */
-static int index_note(struct bb_reuse *ru)
-{
-	size_t n = 0;
-	for (size_t off = 0; off < ru->note_len;) {
-		const char *end = off + 32 < ru->note_len
-					  ? memchr(ru->note + off + 32, 0, ru->note_len - off - 32)
-					  : NULL;
-		if (!end || off >= UINT32_MAX - 1)
-			return -1;
-		off = (size_t) (end - ru->note) + 1;
-		n++;
-	}
-	size_t slots = 64;
-	while (slots < 2 * n)
-		slots *= 2;
-	ru->slots = kiln_calloc(slots, sizeof(*ru->slots));
-	if (!ru->slots)
-		return -1;
-	ru->n_slots = slots;
-	for (size_t off = 0; off < ru->note_len;) {
-		const char *path = ru->note + off + 32;
-		size_t len = strlen(path);
-		size_t i = path_hash(path, len) & (slots - 1);
-		/* a later record of a path replaces an earlier one */
-		while (ru->slots[i] && strcmp(ru->note + ru->slots[i] - 1 + 32, path) != 0)
-			i = (i + 1) & (slots - 1);
-		ru->slots[i] = (uint32_t) off + 1;
-		off += 32 + len + 1;
-	}
-	return 0;
-}
-
-static const uint8_t *donor_sum(const struct bb_reuse *ru, const char *path)
-{
-	if (!ru->n_slots)
-		return NULL;
-	size_t i = path_hash(path, strlen(path)) & (ru->n_slots - 1);
-	while (ru->slots[i]) {
-		const char *rec = ru->note + ru->slots[i] - 1;
-		if (!strcmp(rec + 32, path))
-			return (const uint8_t *) rec;
-		i = (i + 1) & (ru->n_slots - 1);
-	}
-	return NULL;
-}
-
 int bb_reuse_open(struct bb *b, struct kiln_snapshotter *sn, const char *shape, int take,
 		  struct bb_reuse **ret, struct kiln_error *err)
 {
@@ -154,8 +96,8 @@ int bb_reuse_open(struct bb *b, struct kiln_snapshotter *sn, const char *shape, 
 	struct kiln_digest donor;
 	int r = take ? kiln_snapshot_name_get(sn, ru->name, &donor, err) : 0;
 	if (r == 1)
-		r = kiln_snapshot_note_read(sn, &donor, &ru->note, &ru->note_len, err);
-	if (r == 1 && index_note(ru) == 0) {
+		r = bb_note_load(sn, &donor, &ru->note, err);
+	if (r == 1) {
 		ru->donor_fd = kiln_snapshot_layer_open(sn, &donor, err);
 		if (ru->donor_fd >= 0)
 			kiln_debug(&b->ctx, "COPY: files that did not change come from layer %s",
@@ -164,12 +106,7 @@ int bb_reuse_open(struct bb *b, struct kiln_snapshotter *sn, const char *shape, 
 	if (ru->donor_fd < 0) {
 		/* no donor (or none that reads back): this run writes everything */
 		kiln_error_release(err);
-		free(ru->note);
-		ru->note = NULL;
-		ru->note_len = 0;
-		free(ru->slots);
-		ru->slots = NULL;
-		ru->n_slots = 0;
+		bb_note_release(&ru->note);
 	}
 	*ret = ru;
 	return 0;
@@ -184,8 +121,7 @@ void bb_reuse_free(struct bb_reuse *ru)
 	for (size_t i = 0; i < ru->n_src; i++)
 		(void) close(ru->src_fds[i]);
 	free(ru->src_fds);
-	free(ru->note);
-	free(ru->slots);
+	bb_note_release(&ru->note);
 	kiln_buf_release(&ru->out);
 	free(ru->target);
 	free(ru->files);
@@ -314,7 +250,7 @@ int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
 		return leave_out(ru, it, dir, ino, layer, err);
 	if (ru->donor_fd < 0 || !it->hashed)
 		return 0;
-	const uint8_t *sum = donor_sum(ru, rel);
+	const uint8_t *sum = bb_note_sum(&ru->note, rel);
 	if (!sum || memcmp(sum, it->sum.raw, sizeof(it->sum.raw)) != 0)
 		return 0;
 	struct stat st;

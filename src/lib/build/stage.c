@@ -366,6 +366,10 @@ static int from_tree(struct layer_step *ls, int hash, struct kiln_error *err)
 	r = kiln_plan_select(&t, &so, &b->ctx, &ls->sel, err);
 	if (r < 0 || !hash)
 		return r;
+	size_t known = bb_known_sums(ls->sc.sn, ls->src_layers, chain->n, ls->sel);
+	if (known)
+		kiln_debug(&b->ctx, "COPY: %zu digests from the notes of %s's layers", known,
+			   c->from);
 	cleanup(kiln_plan_hasher_freep) struct kiln_plan_hasher *h = NULL;
 	if ((r = kiln_plan_hasher_new(NULL, 0, &b->ctx, &h, err)) < 0 ||
 	    (r = kiln_plan_selection_hash(ls->sel, &t, h, err)) < 0)
