@@ -333,6 +333,10 @@ static void test_worker_pool(void)
 		       kiln_digest_equal(&g.d.diff_id, &n.d.diff_id),
 	       "a 9 MiB layer deflated partly on workers inflates to its tar (%zu chunks)",
 	       n.len / GZIP_CHUNK + 1);
+	/* and its digests are those of its bytes, whichever thread deflated them */
+	TAP_OK(ok && sha_is(n.data, n.len, &g.d.diff_id) && sha_is(g.data, g.len, &g.d.digest) &&
+		       g.d.size == g.len,
+	       "its diff_id and digest are the SHA-256s of the tar and of the gzip bytes");
 	free(u);
 	blob_free(&n);
 	blob_free(&g);
