@@ -35,6 +35,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -282,29 +284,40 @@ static void dir_times(const struct bb_reuse *ru, const struct kiln_plan_item *di
 	}
 }
 
-int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src_fd,
-		   const struct bb_copy_opts *o, struct kiln_error *err)
+/* The links to make, by runs of files of one directory, on a few threads. */
+struct apply {
+	struct bb *b;
+	struct bb_reuse *ru;
+	const char *upper;
+	int up, src_fd;
+	const struct bb_copy_opts *o;
+	size_t *runs; /* run k is files runs[k] .. runs[k + 1] - 1 */
+	size_t n_runs;
+	atomic_size_t next;
+	atomic_size_t linked, from_source, copied;
+	pthread_mutex_t mu;
+	int code; /* of the first failure, 0 if none */
+	struct kiln_error err;
+};
+
+/* One directory's files in a row, then the directory's own times again (a
+ * link changes its mtime). */
+static int apply_run(struct apply *a, size_t first, size_t end, struct kiln_error *err)
 {
-	cleanup_close int up = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (up < 0)
-		return kiln_fail_errno(err, "opening %s", upper);
-	size_t linked = 0, from_source = 0, copied = 0;
-	/* the upper directory of files[i].dir, kept for its files in a row */
-	int dfd = -1;
-	char *drel = NULL;
+	struct bb_reuse *ru = a->ru;
+	const struct reuse_file *d = &ru->files[first];
+	cleanup_free char *drel = d->dir ? file_rel(ru, d->dir) : kiln_strdup(ru->target);
+	if (!drel)
+		return oom(err);
+	cleanup_close int dfd = open_beneath(a->up, drel, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return kiln_fail_errno(err, "opening /%s in %s", drel, a->upper);
 	int r = 0;
-	for (size_t i = 0; r >= 0 && i < ru->n_files; i++) {
+	for (size_t i = first; r >= 0 && i < end; i++) {
 		const struct reuse_file *f = &ru->files[i];
 		cleanup_free char *rel = file_rel(ru, f->it);
-		if (!rel || (dfd < 0 && !(drel = f->dir ? file_rel(ru, f->dir)
-							  : kiln_strdup(ru->target)))) {
-			r = oom(err);
-			break;
-		}
-		if (dfd < 0 && (dfd = open_beneath(up, drel, O_RDONLY | O_DIRECTORY)) < 0) {
-			r = kiln_fail_errno(err, "opening /%s in %s", drel, upper);
-			break;
-		}
+		if (!rel)
+			return oom(err);
 		/* the inode that was checked, linked through its fd: no path is
 		 * looked up twice */
 		struct stat st;
@@ -315,37 +328,93 @@ int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src
 		const char *slash = strrchr(rel, '/');
 		const char *name = slash ? slash + 1 : rel;
 		if (ok && linkat(src, "", dfd, name, AT_EMPTY_PATH) == 0) {
-			linked++;
-			from_source += f->layer >= 0;
+			atomic_fetch_add(&a->linked, 1);
+			if (f->layer >= 0)
+				atomic_fetch_add(&a->from_source, 1);
 		} else if (!ok || errno != EEXIST) {
 			/* the donor is gone, or the inode has all the links it can
 			 * (EEXIST: the step wrote the path after leaving the file out) */
-			r = bb_copy_file_into(b, up, src_fd, f->it, rel, o, err);
-			copied++;
+			r = bb_copy_file_into(a->b, a->up, a->src_fd, f->it, rel, a->o, err);
+			atomic_fetch_add(&a->copied, 1);
 		}
 		if (src >= 0)
 			(void) close(src);
-		/* a link changes its directory's mtime: after the directory's last
-		 * file in a row, the directory's own times again */
-		if (r < 0 || (i + 1 < ru->n_files && ru->files[i + 1].dir == f->dir))
-			continue;
-		struct timespec ts[2];
-		if (f->dir)
-			dir_times(ru, f->dir, ts);
-		if (f->dir && futimens(dfd, ts) < 0)
-			r = kiln_fail_errno(err, "setting the times of /%s", drel);
-		(void) close(dfd);
-		dfd = -1;
-		free(drel);
-		drel = NULL;
 	}
-	if (dfd >= 0)
-		(void) close(dfd);
-	free(drel);
-	if (r < 0)
-		return r;
+	struct timespec ts[2];
+	if (r >= 0 && d->dir) {
+		dir_times(ru, d->dir, ts);
+		if (futimens(dfd, ts) < 0)
+			r = kiln_fail_errno(err, "setting the times of /%s", drel);
+	}
+	return r;
+}
+
+static void *apply_main(void *arg)
+{
+	struct apply *a = arg;
+	for (;;) {
+		size_t k = atomic_fetch_add(&a->next, 1);
+		if (k >= a->n_runs)
+			break;
+		struct kiln_error e = KILN_ERROR_INIT;
+		int r = apply_run(a, a->runs[k], a->runs[k + 1], &e);
+		if (r < 0) {
+			pthread_mutex_lock(&a->mu);
+			if (!a->code) {
+				a->code = r;
+				a->err = e;
+				e = (struct kiln_error) KILN_ERROR_INIT;
+			}
+			pthread_mutex_unlock(&a->mu);
+			atomic_store(&a->next, a->n_runs); /* the others stop too */
+		}
+		kiln_error_release(&e);
+	}
+	return NULL;
+}
+
+/* Links into different directories go on at once: a directory's lock is
+ * all they share. Fewer files than this are not worth a thread. */
+#define APPLY_THREADS_MIN_FILES 256
+#define APPLY_MAX_THREADS 4
+
+int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src_fd,
+		   const struct bb_copy_opts *o, struct kiln_error *err)
+{
+	cleanup_close int up = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (up < 0)
+		return kiln_fail_errno(err, "opening %s", upper);
+	cleanup_free size_t *runs = kiln_calloc(ru->n_files + 1, sizeof(*runs));
+	if (!runs)
+		return oom(err);
+	size_t n_runs = 0;
+	for (size_t i = 0; i < ru->n_files; i++)
+		if (i == 0 || ru->files[i].dir != ru->files[i - 1].dir)
+			runs[n_runs++] = i;
+	runs[n_runs] = ru->n_files;
+	struct apply a = { .b = b, .ru = ru, .upper = upper, .up = up, .src_fd = src_fd, .o = o,
+			   .runs = runs, .n_runs = n_runs, .err = KILN_ERROR_INIT };
+	atomic_init(&a.next, 0);
+	atomic_init(&a.linked, 0);
+	atomic_init(&a.from_source, 0);
+	atomic_init(&a.copied, 0);
+	pthread_mutex_init(&a.mu, NULL);
+	pthread_t th[APPLY_MAX_THREADS];
+	size_t nt = 0, want = ru->n_files >= APPLY_THREADS_MIN_FILES ? kiln_cpus(APPLY_MAX_THREADS) : 1;
+	/* this thread works too; the others only while a thread can start */
+	for (size_t t = 1; t < want && t < n_runs; t++)
+		if (kiln_thread_start(&th[nt], apply_main, &a) == 0)
+			nt++;
+	apply_main(&a);
+	for (size_t t = 0; t < nt; t++)
+		(void) pthread_join(th[t], NULL);
+	pthread_mutex_destroy(&a.mu);
+	if (a.code) {
+		*err = a.err;
+		return a.code;
+	}
 	kiln_debug(&b->ctx, "COPY: %zu files linked (%zu from the source's layers), %zu copied",
-		   linked, from_source, copied);
+		   atomic_load(&a.linked), atomic_load(&a.from_source), atomic_load(&a.copied));
 	return 0;
 }
 
