@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -347,6 +348,9 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 int bb_openat2(int dir, const char *rel, int flags, uint64_t resolve);
 /** bb_openat2() with RESOLVE_IN_ROOT: symlinks resolved inside `root`. */
 int bb_open_in_root(int root, const char *rel, int flags);
+/* A path below `dir` with no symlink on the way, the last one not followed
+ * either: layers are not the image's root, and nothing may lead out of them. */
+int bb_open_beneath(int dir, const char *rel, int flags);
 /** One regular file of a selection to `rel` (parents there) in the tree `dst_fd`, as bb_copy(). */
 int bb_copy_file_into(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_item *it,
 		      const char *rel, const struct bb_copy_opts *o, struct kiln_error *err);
@@ -364,6 +368,29 @@ int bb_note_load(struct kiln_snapshotter *sn, const struct kiln_digest *layer,
 /* the noted SHA-256 (32 raw bytes) of the file at `path`, or NULL */
 const uint8_t *bb_note_sum(const struct bb_note *no, const char *path);
 void bb_note_release(struct bb_note *no);
+/* Whether `st`, of a file in one of a source's layers, is the very file a
+ * selection listed as `it` through the overlay (inode number, change time). */
+int bb_listed_file(const struct stat *st, const struct kiln_plan_item *it);
+/*
+ * The layers of a COPY --from source, top first, for finding the layer
+ * that holds what the source shows at a path (copy-sums.c): the topmost one
+ * with an entry there. The path's directory is kept open in each layer for
+ * its siblings; a walk is used by one thread at a time.
+ */
+struct bb_layer_walk {
+	size_t n;
+	int *fds;     /* the layers' directories */
+	int *dir_fds; /* the current directory in each (-1: not a directory there) */
+	char *dir;
+};
+/* the top `top` of the `n` layers `ids` (bottom first) */
+int bb_layer_walk_open(struct bb_layer_walk *w, struct kiln_snapshotter *sn,
+		       const struct kiln_digest *ids, size_t n, size_t top, struct kiln_error *err);
+/* the topmost layer with an entry at `path`, its lstat and its name in
+ * w->dir_fds[layer]; -1 if none (or on an error) */
+int bb_layer_walk_find(struct bb_layer_walk *w, const char *path, struct stat *st,
+		       const char **name);
+void bb_layer_walk_close(struct bb_layer_walk *w);
 /*
  * COPY --from: the digests of selected files that the source shows from a
  * COPY layer, taken from its note (the item marked hashed) instead of read

@@ -34,7 +34,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -64,8 +63,7 @@ struct bb_reuse {
 	/* what this run writes: its note, and the files it left out */
 	struct kiln_buf out;
 	/* COPY --from: the source's layers, top first */
-	int *src_fds;
-	size_t n_src;
+	struct bb_layer_walk src;
 	char *target; /* the match's destination, relative to the root */
 	int64_t fixed_mtime;
 	struct reuse_file *files;
@@ -75,14 +73,6 @@ struct bb_reuse {
 static int oom(struct kiln_error *err)
 {
 	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-}
-
-/* A path below `dir` with no symlink on the way: layers are not the image's
- * root, and nothing here may lead out of them. */
-static int open_beneath(int dir, const char *rel, int flags)
-{
-	return bb_openat2(dir, rel, flags | O_NOFOLLOW,
-			  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 int bb_reuse_open(struct bb *b, struct kiln_snapshotter *sn, const char *shape, int take,
@@ -120,9 +110,7 @@ void bb_reuse_free(struct bb_reuse *ru)
 		return;
 	if (ru->donor_fd >= 0)
 		(void) close(ru->donor_fd);
-	for (size_t i = 0; i < ru->n_src; i++)
-		(void) close(ru->src_fds[i]);
-	free(ru->src_fds);
+	bb_layer_walk_close(&ru->src);
 	bb_note_release(&ru->note);
 	kiln_buf_release(&ru->out);
 	free(ru->target);
@@ -155,20 +143,7 @@ int bb_reuse_record(struct bb_reuse *ru, const struct kiln_plan_item *it, const 
 int bb_reuse_sources(struct bb_reuse *ru, struct kiln_snapshotter *sn,
 		     const struct kiln_digest *ids, size_t n, struct kiln_error *err)
 {
-	int *fds = kiln_calloc(n ? n : 1, sizeof(*fds));
-	if (!fds)
-		return oom(err);
-	for (size_t i = 0; i < n; i++) {
-		if ((fds[i] = kiln_snapshot_layer_open(sn, &ids[n - 1 - i], err)) >= 0)
-			continue;
-		while (i-- > 0)
-			(void) close(fds[i]);
-		free(fds);
-		return -KILN_ENOTFOUND;
-	}
-	ru->src_fds = fds;
-	ru->n_src = n;
-	return 0;
+	return bb_layer_walk_open(&ru->src, sn, ids, n, n, err);
 }
 
 /* Whether a file is what the copy would make: a regular file of this size,
@@ -183,44 +158,37 @@ static int alike(const struct stat *st, const struct kiln_plan_item *it, mode_t 
 	return 1;
 }
 
-/* xattrs, which the copy may not all keep (and overlayfs's own, which it drops) */
-static int has_xattrs(int path_fd)
+/* xattrs, which the copy may not all keep (and overlayfs's own, which it
+ * drops), of `name` in the directory `dir_fd` */
+static int has_xattrs(int dir_fd, const char *name)
 {
-	char proc[40];
-	(void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
-	return listxattr(proc, NULL, 0) != 0; /* an error counts as having some */
+	char proc[PATH_MAX];
+	int n = snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", dir_fd, name);
+	if (n < 0 || (size_t) n >= sizeof(proc))
+		return 1;
+	return llistxattr(proc, NULL, 0) != 0; /* an error counts as having some */
 }
 
 /*
- * The source layer (index into src_fds) whose file at the item's path is the
- * one the source showed, if the copy would make it alike; -1 if none. That
- * is the topmost layer with anything at the path (overlayfs shows the
- * topmost entry; a whiteout or a file where a parent should be there means
- * none). It must also be the inode shown: the same inode number and change
- * time. A file that a step copied up (a RUN changed its mode, say) carries
- * overlayfs's xattrs, so it is written anew, as a file with xattrs is.
+ * The source layer (index into the walk's layers) whose file at the item's
+ * path is the one the source showed, if the copy would make it alike; -1 if
+ * none. That is the topmost layer with anything at the path (overlayfs
+ * shows the topmost entry), and it must be the inode shown: the same inode
+ * number and change time. A file that a step copied up (a RUN changed its
+ * mode, say) carries overlayfs's xattrs, so it is written anew, as a file
+ * with xattrs is.
  */
-static int source_layer(const struct bb_reuse *ru, const struct kiln_plan_item *it, mode_t mode,
+static int source_layer(struct bb_reuse *ru, const struct kiln_plan_item *it, mode_t mode,
 			uid_t uid, gid_t gid, const struct timespec *mtime, uint64_t *ino)
 {
-	for (size_t i = 0; i < ru->n_src; i++) {
-		int fd = open_beneath(ru->src_fds[i], it->path, O_PATH);
-		if (fd < 0 && errno == ENOENT)
-			continue;
-		if (fd < 0)
-			return -1;
-		struct stat st;
-		int ok = fstat(fd, &st) == 0 && (uint64_t) st.st_ino == it->st.ino &&
-			 (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec ==
-				 it->st.ctime_ns &&
-			 alike(&st, it, mode, uid, gid, mtime) && !has_xattrs(fd);
-		(void) close(fd);
-		if (!ok)
-			return -1;
-		*ino = (uint64_t) st.st_ino;
-		return (int) i;
-	}
-	return -1;
+	struct stat st;
+	const char *name;
+	int i = bb_layer_walk_find(&ru->src, it->path, &st, &name);
+	if (i < 0 || !bb_listed_file(&st, it) || !alike(&st, it, mode, uid, gid, mtime) ||
+	    has_xattrs(ru->src.dir_fds[i], name))
+		return -1;
+	*ino = (uint64_t) st.st_ino;
+	return i;
 }
 
 static int leave_out(struct bb_reuse *ru, const struct kiln_plan_item *it,
@@ -247,7 +215,7 @@ int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
 	if (!ru->target)
 		return 0;
 	uint64_t ino;
-	int layer = ru->n_src ? source_layer(ru, it, mode, uid, gid, mtime, &ino) : -1;
+	int layer = ru->src.n ? source_layer(ru, it, mode, uid, gid, mtime, &ino) : -1;
 	if (layer >= 0)
 		return leave_out(ru, it, dir, ino, layer, err);
 	if (ru->donor_fd < 0 || !it->hashed)
@@ -256,7 +224,7 @@ int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
 	if (!sum || memcmp(sum, it->sum.raw, sizeof(it->sum.raw)) != 0)
 		return 0;
 	struct stat st;
-	int fd = open_beneath(ru->donor_fd, rel, O_PATH);
+	int fd = bb_open_beneath(ru->donor_fd, rel, O_PATH);
 	int found = fd >= 0 && fstat(fd, &st) == 0 && alike(&st, it, mode, uid, gid, mtime);
 	if (fd >= 0)
 		(void) close(fd);
@@ -309,7 +277,7 @@ static int apply_run(struct apply *a, size_t first, size_t end, struct kiln_erro
 	cleanup_free char *drel = d->dir ? file_rel(ru, d->dir) : kiln_strdup(ru->target);
 	if (!drel)
 		return oom(err);
-	cleanup_close int dfd = open_beneath(a->up, drel, O_RDONLY | O_DIRECTORY);
+	cleanup_close int dfd = bb_open_beneath(a->up, drel, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0)
 		return kiln_fail_errno(err, "opening /%s in %s", drel, a->upper);
 	int r = 0;
@@ -321,8 +289,8 @@ static int apply_run(struct apply *a, size_t first, size_t end, struct kiln_erro
 		/* the inode that was checked, linked through its fd: no path is
 		 * looked up twice */
 		struct stat st;
-		int src = f->layer >= 0 ? open_beneath(ru->src_fds[f->layer], f->it->path, O_PATH)
-					: open_beneath(ru->donor_fd, rel, O_PATH);
+		int src = f->layer >= 0 ? bb_open_beneath(ru->src.fds[f->layer], f->it->path, O_PATH)
+					: bb_open_beneath(ru->donor_fd, rel, O_PATH);
 		int ok = src >= 0 && fstat(src, &st) == 0 && S_ISREG(st.st_mode) &&
 			 (uint64_t) st.st_ino == f->ino;
 		const char *slash = strrchr(rel, '/');

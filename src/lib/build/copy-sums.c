@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,6 +98,12 @@ const uint8_t *bb_note_sum(const struct bb_note *no, const char *path)
 	return NULL;
 }
 
+int bb_listed_file(const struct stat *st, const struct kiln_plan_item *it)
+{
+	return (uint64_t) st->st_ino == it->st.ino &&
+	       (int64_t) st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec == it->st.ctime_ns;
+}
+
 void bb_note_release(struct bb_note *no)
 {
 	free(no->buf);
@@ -106,122 +111,127 @@ void bb_note_release(struct bb_note *no)
 	memset(no, 0, sizeof(*no));
 }
 
-/* the source's layers, top first, with their notes */
-struct sum_layers {
-	size_t n;
-	int *fds;
-	struct bb_note *notes;
-	size_t lowest_noted; /* index of the lowest layer with a note; n: none */
-	/* the current item's directory in each layer (-1: not a directory there) */
-	char *dir;
-	int *dir_fds;
-};
-
-static void dirs_close(struct sum_layers *sl)
+void bb_layer_walk_close(struct bb_layer_walk *w)
 {
-	for (size_t i = 0; sl->dir_fds && i < sl->n; i++) {
-		if (sl->dir_fds[i] >= 0)
-			(void) close(sl->dir_fds[i]);
-		sl->dir_fds[i] = -1;
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->fds && w->fds[i] >= 0)
+			(void) close(w->fds[i]);
+		if (w->dir_fds && w->dir_fds[i] >= 0)
+			(void) close(w->dir_fds[i]);
 	}
-	free(sl->dir);
-	sl->dir = NULL;
+	free(w->fds);
+	free(w->dir_fds);
+	free(w->dir);
+	memset(w, 0, sizeof(*w));
 }
 
-static void layers_release(struct sum_layers *sl)
+int bb_layer_walk_open(struct bb_layer_walk *w, struct kiln_snapshotter *sn,
+		       const struct kiln_digest *ids, size_t n, size_t top, struct kiln_error *err)
 {
-	dirs_close(sl);
-	for (size_t i = 0; i < sl->n; i++) {
-		if (sl->fds && sl->fds[i] >= 0)
-			(void) close(sl->fds[i]);
-		if (sl->notes)
-			bb_note_release(&sl->notes[i]);
+	memset(w, 0, sizeof(*w));
+	w->fds = kiln_calloc(top ? top : 1, sizeof(*w->fds));
+	w->dir_fds = kiln_calloc(top ? top : 1, sizeof(*w->dir_fds));
+	if (!w->fds || !w->dir_fds) {
+		bb_layer_walk_close(w);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
-	free(sl->fds);
+	w->n = top;
+	for (size_t i = 0; i < top; i++)
+		w->fds[i] = w->dir_fds[i] = -1;
+	for (size_t i = 0; i < top; i++) {
+		if ((w->fds[i] = kiln_snapshot_layer_open(sn, &ids[n - 1 - i], err)) < 0) {
+			bb_layer_walk_close(w);
+			return -KILN_ENOTFOUND;
+		}
+	}
+	return 0;
+}
+
+/* Open `dir` (relative, "" for the root) in each layer. */
+static int walk_dirs(struct bb_layer_walk *w, const char *dir, size_t len)
+{
+	if (w->dir && strlen(w->dir) == len && !memcmp(w->dir, dir, len))
+		return 0;
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->dir_fds[i] >= 0)
+			(void) close(w->dir_fds[i]);
+		w->dir_fds[i] = -1;
+	}
+	free(w->dir);
+	w->dir = kiln_strndup(dir, len);
+	if (!w->dir)
+		return -1;
+	for (size_t i = 0; i < w->n; i++)
+		w->dir_fds[i] = bb_open_beneath(w->fds[i], len ? w->dir : ".",
+						O_PATH | O_DIRECTORY);
+	return 0;
+}
+
+int bb_layer_walk_find(struct bb_layer_walk *w, const char *path, struct stat *st,
+		       const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dl = slash ? (size_t) (slash - path) : 0;
+	*name = slash ? slash + 1 : path;
+	if (!**name || walk_dirs(w, path, dl) < 0)
+		return -1;
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->dir_fds[i] < 0)
+			continue; /* not a directory in this layer: nothing of it here */
+		if (fstatat(w->dir_fds[i], *name, st, AT_SYMLINK_NOFOLLOW) == 0)
+			return (int) i;
+		if (errno != ENOENT)
+			return -1;
+	}
+	return -1;
+}
+
+/* the source's layers, top first, down to the lowest with a note */
+struct sum_layers {
+	struct bb_layer_walk walk;
+	struct bb_note *notes;
+};
+
+static void layers_release(struct sum_layers *sl, size_t n)
+{
+	bb_layer_walk_close(&sl->walk);
+	for (size_t i = 0; sl->notes && i < n; i++)
+		bb_note_release(&sl->notes[i]);
 	free(sl->notes);
-	free(sl->dir_fds);
 }
 
 /* 1: some layer has a note; 0: none does (or one cannot be opened) */
 static int layers_open(struct sum_layers *sl, struct kiln_snapshotter *sn,
 		       const struct kiln_digest *ids, size_t n)
 {
-	sl->n = n;
-	sl->lowest_noted = n;
-	sl->fds = kiln_calloc(n ? n : 1, sizeof(*sl->fds));
-	sl->dir_fds = kiln_calloc(n ? n : 1, sizeof(*sl->dir_fds));
 	sl->notes = kiln_calloc(n ? n : 1, sizeof(*sl->notes));
-	if (!sl->fds || !sl->dir_fds || !sl->notes)
+	if (!sl->notes)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		sl->fds[i] = sl->dir_fds[i] = -1;
 	struct kiln_error e = KILN_ERROR_INIT;
+	size_t lowest_noted = n;
 	for (size_t i = 0; i < n; i++) {
-		const struct kiln_digest *id = &ids[n - 1 - i];
-		if (bb_note_load(sn, id, &sl->notes[i], &e) == 1)
-			sl->lowest_noted = i;
+		if (bb_note_load(sn, &ids[n - 1 - i], &sl->notes[i], &e) == 1)
+			lowest_noted = i;
 		kiln_error_release(&e);
 	}
-	if (sl->lowest_noted == n)
+	if (lowest_noted == n)
 		return 0;
 	/* the layers above the lowest noted one decide what the source shows */
-	for (size_t i = 0; i <= sl->lowest_noted; i++) {
-		sl->fds[i] = kiln_snapshot_layer_open(sn, &ids[n - 1 - i], &e);
-		kiln_error_release(&e);
-		if (sl->fds[i] < 0)
-			return 0;
-	}
-	return 1;
-}
-
-/* Open `dir` (relative, "" for the root) in each layer that may matter. */
-static int dirs_open(struct sum_layers *sl, const char *dir)
-{
-	dirs_close(sl);
-	sl->dir = kiln_strdup(dir);
-	if (!sl->dir)
-		return -1;
-	for (size_t i = 0; i <= sl->lowest_noted; i++)
-		sl->dir_fds[i] = bb_openat2(sl->fds[i], *dir ? dir : ".",
-					    O_PATH | O_DIRECTORY | O_NOFOLLOW,
-					    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-						    RESOLVE_NO_MAGICLINKS);
-	return 0;
+	int r = bb_layer_walk_open(&sl->walk, sn, ids, n, lowest_noted + 1, &e);
+	kiln_error_release(&e);
+	return r == 0;
 }
 
 /* The noted digest of the file the source shows at it->path, or NULL. */
 static const uint8_t *known_sum(struct sum_layers *sl, const struct kiln_plan_item *it)
 {
-	const char *slash = strrchr(it->path, '/');
-	size_t dl = slash ? (size_t) (slash - it->path) : 0;
-	const char *name = slash ? slash + 1 : it->path;
-	if (!*name || dl >= PATH_MAX)
+	struct stat st;
+	const char *name;
+	int i = bb_layer_walk_find(&sl->walk, it->path, &st, &name);
+	/* the topmost entry must be the very file the selection saw */
+	if (i < 0 || !S_ISREG(st.st_mode) || !bb_listed_file(&st, it) || st.st_size != it->st.size)
 		return NULL;
-	if (!sl->dir || strlen(sl->dir) != dl || memcmp(sl->dir, it->path, dl) != 0) {
-		char dir[PATH_MAX];
-		memcpy(dir, it->path, dl);
-		dir[dl] = '\0';
-		if (dirs_open(sl, dir) < 0)
-			return NULL;
-	}
-	for (size_t i = 0; i <= sl->lowest_noted; i++) {
-		struct stat st;
-		if (sl->dir_fds[i] < 0)
-			continue; /* not a directory in this layer: nothing of it here */
-		if (fstatat(sl->dir_fds[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
-				continue;
-			return NULL;
-		}
-		/* the topmost entry: what the source shows */
-		if (!S_ISREG(st.st_mode) || (uint64_t) st.st_ino != it->st.ino ||
-		    (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec !=
-			    it->st.ctime_ns ||
-		    st.st_size != it->st.size)
-			return NULL;
-		return bb_note_sum(&sl->notes[i], it->path);
-	}
-	return NULL;
+	return bb_note_sum(&sl->notes[i], it->path);
 }
 
 size_t bb_known_sums(struct kiln_snapshotter *sn, const struct kiln_digest *ids, size_t n,
@@ -242,6 +252,6 @@ size_t bb_known_sums(struct kiln_snapshotter *sn, const struct kiln_digest *ids,
 			known++;
 		}
 	}
-	layers_release(&sl);
+	layers_release(&sl, n);
 	return known;
 }

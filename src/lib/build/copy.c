@@ -56,6 +56,12 @@ int bb_open_in_root(int root, const char *rel, int flags)
 	return bb_openat2(root, rel, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
+int bb_open_beneath(int dir, const char *rel, int flags)
+{
+	return bb_openat2(dir, rel, flags | O_NOFOLLOW,
+			  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+}
+
 /* "a/b/c" -> parent "a/b", name "c" (parent "" for a top-level name) */
 static void split(const char *rel, char *parent, size_t size, const char **name)
 {
