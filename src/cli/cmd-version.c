@@ -2,6 +2,7 @@
 #include <archive.h>
 #include <jansson.h>
 #include <nettle/version.h>
+#include <openssl/opensslv.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <zstd.h>
@@ -39,8 +40,9 @@ int cmd_version(int argc, char **argv, struct cli_env *env)
 		curl_str = kiln_strdup(curl->version());
 	}
 	printf("kiln %s\n", KILN_VERSION);
-	printf("  %s, %s, jansson %s, sqlite %s, zstd %s, nettle %d.%d\n", archive_version_string(),
-	       curl_str ? curl_str : "libcurl: ?", JANSSON_VERSION, sqlite3_libversion(),
-	       ZSTD_versionString(), nettle_version_major(), nettle_version_minor());
+	printf("  %s, %s, jansson %s, sqlite %s, zstd %s, nettle %d.%d, OpenSSL %s (SHA-256)\n",
+	       archive_version_string(), curl_str ? curl_str : "libcurl: ?", JANSSON_VERSION,
+	       sqlite3_libversion(), ZSTD_versionString(), nettle_version_major(),
+	       nettle_version_minor(), OPENSSL_FULL_VERSION_STR);
 	return CLI_EXIT_OK;
 }

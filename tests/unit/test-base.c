@@ -462,8 +462,37 @@ static void test_digest(void)
 	kiln_sha256_update(h, "bc", 2);
 	struct kiln_digest d2;
 	kiln_sha256_final(h, &d2);
-	kiln_sha256_free(h);
 	TAP_OK(kiln_digest_equal(&d, &d2), "streaming equals one-shot");
+	/* final starts a new message: the lint fingerprints reuse one context */
+	kiln_sha256_update(h, "abc", 3);
+	kiln_sha256_final(h, &d2);
+	TAP_OK(kiln_digest_equal(&d, &d2), "a second message on the same context");
+	kiln_sha256_final(h, &d2);
+	TAP_STR_EQ(d2.hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		   "the empty message");
+	/* FIPS 180-2's million 'a's, in updates of 1 to 997 bytes across block edges */
+	static char as[997];
+	memset(as, 'a', sizeof(as));
+	size_t left = 1000000, step = 1;
+	while (left) {
+		size_t n = step < left ? step : left;
+		kiln_sha256_update(h, as, n);
+		left -= n;
+		step = step % sizeof(as) + 1;
+	}
+	kiln_sha256_final(h, &d2);
+	kiln_sha256_free(h);
+	TAP_STR_EQ(d2.hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+		   "a million a's in uneven pieces");
+	struct kiln_digest big;
+	char *million = kiln_malloc(1000000);
+	TAP_OK(million != NULL, "a million bytes");
+	if (million) {
+		memset(million, 'a', 1000000);
+		kiln_sha256_buf(million, 1000000, &big, NULL);
+		free(million);
+		TAP_OK(kiln_digest_equal(&big, &d2), "and in one piece");
+	}
 	struct kiln_digest p;
 	TAP_INT_EQ(kiln_digest_parse(d.str, &p, NULL), 0, "parse back");
 	TAP_OK(kiln_digest_equal(&d, &p), "parsed equals");

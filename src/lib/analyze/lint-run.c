@@ -642,7 +642,7 @@ static enum kiln_lint_family family_of(const char *rule, const struct kiln_lint_
 /*
  * The SHA-256 of file name, rule, message and instruction text, each with its NUL, and the
  * occurrence's digits. The parts go to the hash as they are, into the file's one context
- * (nettle's digest step starts it anew): no copy into a buffer, no snprintf, no context
+ * (kiln_sha256_final starts it anew): no copy into a buffer, no snprintf, no context
  * allocated per finding.
  */
 static void fingerprint(struct lint_file *f, struct kiln_sha256 *h, struct kiln_lint_finding *fi,

@@ -13,11 +13,12 @@ struct kiln_digest {
 	char str[7 + 65]; /* "sha256:" + hex */
 };
 
-/** Streaming SHA-256 (nettle). Opaque. */
+/** Streaming SHA-256 (libcrypto). Opaque. */
 struct kiln_sha256;
 
 int kiln_sha256_new(struct kiln_sha256 **ret, struct kiln_error *err);
 void kiln_sha256_update(struct kiln_sha256 *h, const void *data, size_t len);
+/** The digest of what was added since the last final (or new); h starts a new message. */
 void kiln_sha256_final(struct kiln_sha256 *h, struct kiln_digest *ret);
 void kiln_sha256_free(struct kiln_sha256 *h);
 
