@@ -16,7 +16,7 @@
  * picks SHA-NI, AVX2 or SSSE3 code at start-up, and without SHA-NI it is about 1.7 times as
  * fast as nettle 3.8, which hashes block by block in plain x86-64 code; with SHA-NI about
  * 10 % faster. EVP would set up OpenSSL 3's providers: about 2.5 MiB of resident memory at
- * its first use. Linked statically, these functions add 16 KiB.
+ * its first use. Linked statically, these functions add 22 KB of text and 16 KiB resident.
  */
 struct kiln_sha256 {
 	SHA256_CTX c;
