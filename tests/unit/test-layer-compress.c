@@ -49,9 +49,30 @@ static void fill(unsigned char *p, size_t n, uint64_t seed)
 	}
 }
 
+/* Pseudo-random bytes only: what a compressed file holds. */
+static void fill_random(unsigned char *p, size_t n, uint64_t seed)
+{
+	uint64_t x = seed | 1;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (unsigned char) (x >> 24);
+	}
+}
+
+static int make_layer_of(const size_t *sizes, size_t n, enum kiln_compression c, int level,
+			 void (*filler)(unsigned char *, size_t, uint64_t), struct blob *out);
+
 /* A layer with files of the given sizes, written through the low-level writer. */
 static int make_layer(const size_t *sizes, size_t n, enum kiln_compression c, int level,
 		      struct blob *out)
+{
+	return make_layer_of(sizes, n, c, level, fill, out);
+}
+
+static int make_layer_of(const size_t *sizes, size_t n, enum kiln_compression c, int level,
+			 void (*filler)(unsigned char *, size_t, uint64_t), struct blob *out)
 {
 	int fd = mem_fd(NULL, 0);
 	struct kiln_layer_write_opts o = { .compression = c, .level = level };
@@ -68,7 +89,7 @@ static int make_layer(const size_t *sizes, size_t n, enum kiln_compression c, in
 					    .mtime = 1700000000 };
 		r = kiln_layer_writer_add(w, &e, &err);
 		unsigned char *data = malloc(sizes[i] ? sizes[i] : 1);
-		fill(data, sizes[i], i + 7);
+		filler(data, sizes[i], i + 7);
 		/* odd write sizes, to cross chunk boundaries mid-call */
 		for (size_t off = 0; r == 0 && off < sizes[i];) {
 			size_t k = sizes[i] - off < 77777 ? sizes[i] - off : 77777;
@@ -342,6 +363,99 @@ static void test_worker_pool(void)
 	blob_free(&g);
 }
 
+/*
+ * The stored blocks of a gzip member, walked with inflate(Z_BLOCK): at each
+ * block boundary the next header is read from the input bits. `odd` counts
+ * the stored blocks with data whose length is neither 65,535 nor the rest of
+ * a chunk after two of those. 0 when the member inflates.
+ */
+struct stored_blocks {
+	size_t longest, odd;
+};
+
+static int walk_stored_blocks(const unsigned char *in, size_t len, struct stored_blocks *ret)
+{
+	static unsigned char out[1 << 16];
+	z_stream z = { 0 };
+	*ret = (struct stored_blocks) { 0 };
+	if (inflateInit2(&z, 31) != Z_OK)
+		return -1;
+	z.next_in = (unsigned char *) in;
+	z.avail_in = (uInt) len;
+	int r;
+	for (;;) {
+		z.next_out = out;
+		z.avail_out = sizeof(out);
+		r = inflate(&z, Z_BLOCK);
+		if (r == Z_STREAM_END || (r != Z_OK && r != Z_BUF_ERROR) ||
+		    (r == Z_BUF_ERROR && !z.avail_in))
+			break;
+		/* a boundary before a block: its 3 header bits start in the last
+		 * byte read, in the top `unused` bits, deflate reading LSB first */
+		if (!(z.data_type & 128) || (z.data_type & 64) || z.avail_in < 4)
+			continue;
+		unsigned unused = (unsigned) z.data_type & 7;
+		const unsigned char *p = z.next_in;
+		unsigned bits = (unused ? p[-1] >> (8 - unused) : 0) | (unsigned) p[0] << unused;
+		if ((bits >> 1 & 3) != 0)
+			continue; /* Huffman-coded */
+		/* stored: the header's byte is done with, LEN follows */
+		const unsigned char *lp = unused >= 3 ? p : p + 1;
+		size_t n = (size_t) lp[0] | (size_t) lp[1] << 8;
+		if (n > ret->longest)
+			ret->longest = n;
+		if (n && n != 65535 && n != GZIP_CHUNK - 2 * 65535)
+			ret->odd++;
+	}
+	inflateEnd(&z);
+	return r == Z_STREAM_END ? 0 : -1;
+}
+
+static void test_stored_chunks(void)
+{
+	unsigned char *buf = malloc(GZIP_CHUNK);
+	fill_random(buf, GZIP_CHUNK, 3);
+	TAP_INT_EQ(kiln_layer_gz_chunk_level(buf, GZIP_CHUNK, 1), 0, "a random chunk is stored");
+	TAP_INT_EQ(kiln_layer_gz_chunk_level(buf, 4095, 1), 1, "a short one is deflated");
+	fill(buf, GZIP_CHUNK, 3);
+	TAP_INT_EQ(kiln_layer_gz_chunk_level(buf, GZIP_CHUNK, 6), 6,
+		   "a chunk with runs is deflated at its level");
+	for (size_t i = 0; i < GZIP_CHUNK; i++)
+		buf[i] = (unsigned char) "FROM busybox\nRUN make\n"[i % 22];
+	TAP_INT_EQ(kiln_layer_gz_chunk_level(buf, GZIP_CHUNK, 1), 1, "text is deflated");
+	memset(buf, 0, GZIP_CHUNK);
+	TAP_INT_EQ(kiln_layer_gz_chunk_level(buf, GZIP_CHUNK, 1), 1, "zeros are deflated");
+	free(buf);
+
+	/* a random 9 MiB file: its chunks stored, on this thread (the first 4
+	 * MiB) and on workers, each as two 65,535-byte blocks and the rest (zlib's
+	 * level 1 ends a block every 16,383 literals, stored or not) */
+	const size_t size = ((size_t) 9 << 20) + 999;
+	struct blob n = { 0 }, g = { 0 };
+	int ok = make_layer_of(&size, 1, KILN_COMPRESSION_NONE, 0, fill_random, &n) == 0 &&
+		 make_layer_of(&size, 1, KILN_COMPRESSION_GZIP, 1, fill_random, &g) == 0;
+	size_t ulen = 0;
+	unsigned char *u = ok ? gunzip(g.data, g.len, n.len + 1, &ulen) : NULL;
+	TAP_OK(ok && u && ulen == n.len && memcmp(u, n.data, ulen) == 0 &&
+		       sha_is(n.data, n.len, &g.d.diff_id) && sha_is(g.data, g.len, &g.d.digest),
+	       "a layer of random bytes inflates to its tar, digests right");
+	struct stored_blocks sb = { 0 };
+	int walked = ok && walk_stored_blocks(g.data, g.len, &sb) == 0;
+	TAP_OK(walked && sb.longest == 65535 && sb.odd <= 2,
+	       "its chunks are stored in blocks of 65,535 bytes (longest %zu, %zu others)",
+	       sb.longest, sb.odd);
+	free(u);
+	blob_free(&n);
+	blob_free(&g);
+
+	/* a layer with runs keeps level 1's blocks */
+	ok = make_layer(&size, 1, KILN_COMPRESSION_GZIP, 1, &g) == 0;
+	walked = ok && walk_stored_blocks(g.data, g.len, &sb) == 0;
+	TAP_OK(walked && sb.longest < 32768,
+	       "a compressible layer is deflated (longest stored block %zu)", sb.longest);
+	blob_free(&g);
+}
+
 static void test_recompress(void)
 {
 	const size_t sizes[] = { 10, 200000 };
@@ -414,6 +528,7 @@ int main(void)
 	test_write_compressions();
 	test_chunk_boundaries();
 	test_worker_pool();
+	test_stored_chunks();
 	test_recompress();
 	test_is_archive();
 	return tap_done();

@@ -36,6 +36,9 @@ void kiln_layer_out_free(struct kiln_layer_out *p);
  */
 #define GZIP_CHUNK ((size_t) 128 << 10)
 #define GZIP_DICT 32768
+/* The level a chunk is deflated at: `level`, or 0 (stored) for bytes spread evenly over all
+ * 256 values, such as compressed data. */
+int kiln_layer_gz_chunk_level(const unsigned char *in, size_t len, int level);
 
 /* ---------------------------------------------------------------------- */
 /* Input pipeline: fd -> sha256 (digest) -> decompressor -> sha256          */
