@@ -333,9 +333,9 @@ static int gzip_header(struct kiln_layer_out *p, struct kiln_error *err)
  * data and runs at about 33 MB/s on it; storing copies it. The test is
  * Pearson's chi-squared of the chunk's byte counts against an even spread, in
  * integers: random data scores about 255, xz and gzip streams 230-330, an
- * executable 800,000, text far more; at 2,048 a byte's order-0 entropy is
- * within 0.012 bits of 8. Only the chunk's bytes decide, so the output is
- * the same on one thread or many, and on any machine.
+ * executable 800,000, text far more; at 2,048 a byte's order-0 entropy in a
+ * full chunk is within 0.012 bits of 8. Only the chunk's bytes decide, so
+ * the output is the same on one thread or many, and on any machine.
  */
 #define GZ_STORE_MIN_LEN 4096
 #define GZ_STORE_MAX_CHI2 2048
@@ -427,8 +427,8 @@ static int gz_chunk(struct kiln_layer_out *p, int flush, struct kiln_error *err)
 
 /* ---- parallel gzip ------------------------------------------------------ */
 
-/* Deflate one job into its growing output buffer (the bytes do not depend
- * on how much output room each deflate() call had). */
+/* Deflate one job into its growing output buffer (its first call has
+ * ZOUT_BUF of room or more, as the calling thread's does). */
 static int gz_deflate_job(z_stream *z, struct gz_job *j, int level)
 {
 	int chunk_level = kiln_layer_gz_chunk_level(j->in, j->in_len, level);
