@@ -339,28 +339,44 @@ static int gzip_header(struct kiln_layer_out *p, struct kiln_error *err)
  */
 #define GZ_STORE_MIN_LEN 4096
 #define GZ_STORE_MAX_CHI2 2048
+/*
+ * Counts only grow, so after each step the bytes already above an even share
+ * bound the sum from below: text passes the limit within the first step or
+ * two and is not counted further.
+ */
+#define GZ_STORE_STEP ((size_t) 16 << 10)
 
 int kiln_layer_gz_chunk_level(const unsigned char *in, size_t len, int level)
 {
 	if (len < GZ_STORE_MIN_LEN)
 		return level;
+	/* chi2 = sum((256c - len)^2) / (256 len); GZIP_CHUNK keeps each term below 2^50 */
+	const uint64_t limit = (uint64_t) GZ_STORE_MAX_CHI2 * 256 * len;
 	uint32_t n[4][256] = { { 0 } }; /* four tables: no store waits on the last */
 	size_t i = 0;
-	for (; i + 4 <= len; i += 4) {
-		n[0][in[i]]++;
-		n[1][in[i + 1]]++;
-		n[2][in[i + 2]]++;
-		n[3][in[i + 3]]++;
+	for (;;) {
+		size_t end = len - i > GZ_STORE_STEP ? i + GZ_STORE_STEP : len;
+		for (; i + 4 <= end; i += 4) {
+			n[0][in[i]]++;
+			n[1][in[i + 1]]++;
+			n[2][in[i + 2]]++;
+			n[3][in[i + 3]]++;
+		}
+		for (; i < end; i++)
+			n[0][in[i]]++;
+		int done = i == len;
+		uint64_t sum = 0;
+		for (int b = 0; b < 256; b++) {
+			int64_t d = 256 * (int64_t) (n[0][b] + n[1][b] + n[2][b] + n[3][b]) -
+				    (int64_t) len;
+			if (done || d > 0)
+				sum += (uint64_t) (d * d);
+		}
+		if (sum > limit)
+			return level;
+		if (done)
+			return 0;
 	}
-	for (; i < len; i++)
-		n[0][in[i]]++;
-	/* chi2 = sum((256c - len)^2) / (256 len); GZIP_CHUNK keeps each term below 2^50 */
-	uint64_t sum = 0;
-	for (int b = 0; b < 256; b++) {
-		int64_t d = 256 * (int64_t) (n[0][b] + n[1][b] + n[2][b] + n[3][b]) - (int64_t) len;
-		sum += (uint64_t) (d * d);
-	}
-	return sum <= (uint64_t) GZ_STORE_MAX_CHI2 * 256 * len ? 0 : level;
 }
 
 /*
