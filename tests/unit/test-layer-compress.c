@@ -37,15 +37,21 @@ static void blob_free(struct blob *b)
 	b->len = 0;
 }
 
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
 /* Pseudo-random bytes (xorshift), with runs so that compression has work to do. */
 static void fill(unsigned char *p, size_t n, uint64_t seed)
 {
 	uint64_t x = seed | 1;
 	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (i / 4096) % 3 == 0 ? (unsigned char) (i % 61) : (unsigned char) x;
+		unsigned char r = (unsigned char) xorshift(&x);
+		p[i] = (i / 4096) % 3 == 0 ? (unsigned char) (i % 61) : r;
 	}
 }
 
@@ -53,24 +59,11 @@ static void fill(unsigned char *p, size_t n, uint64_t seed)
 static void fill_random(unsigned char *p, size_t n, uint64_t seed)
 {
 	uint64_t x = seed | 1;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (unsigned char) (x >> 24);
-	}
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char) (xorshift(&x) >> 24);
 }
 
-static int make_layer_of(const size_t *sizes, size_t n, enum kiln_compression c, int level,
-			 void (*filler)(unsigned char *, size_t, uint64_t), struct blob *out);
-
-/* A layer with files of the given sizes, written through the low-level writer. */
-static int make_layer(const size_t *sizes, size_t n, enum kiln_compression c, int level,
-		      struct blob *out)
-{
-	return make_layer_of(sizes, n, c, level, fill, out);
-}
-
+/* A layer with files of the given sizes and contents, written through the low-level writer. */
 static int make_layer_of(const size_t *sizes, size_t n, enum kiln_compression c, int level,
 			 void (*filler)(unsigned char *, size_t, uint64_t), struct blob *out)
 {
@@ -107,6 +100,12 @@ static int make_layer_of(const size_t *sizes, size_t n, enum kiln_compression c,
 	out->data = r == 0 ? fd_bytes(fd, &out->len) : NULL;
 	close(fd);
 	return r;
+}
+
+static int make_layer(const size_t *sizes, size_t n, enum kiln_compression c, int level,
+		      struct blob *out)
+{
+	return make_layer_of(sizes, n, c, level, fill, out);
 }
 
 static int sha_is(const void *data, size_t len, const struct kiln_digest *want)
