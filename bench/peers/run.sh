@@ -41,6 +41,12 @@
 # largest process of the build's process tree (RUN steps included). For
 # BuildKit the work is done in dockerd: its RSS (with its children) is read
 # from /proc after each build and added to the docker CLI's.
+# peak-rss (peak-rss.c, compiled here) records every process of the tree
+# with its name and peak RSS as the kernel's taskstats report them at exit;
+# the largest of the builder's own processes (builder_comm) is the second
+# memory figure. It leaves out the commands the RUN steps run (sh, cc1, ld),
+# which are the same work for every builder and which dockerd's figure never
+# included: BuildKit runs them under runc, outside dockerd's process.
 # After each cold build the image is run once and its first line of output
 # compared with case.conf EXPECT.
 #
@@ -72,6 +78,14 @@ CHK=$OUT/checks.csv
 mkdir -p "$OUT/logs" "$OUT/orig" "$OUT/ctx" "$OUT/storage"
 log() { printf '[peers %(%T)T] %s\n' -1 "$*" | tee -a "$OUT/bench.log" >&2; }
 
+# the exit-time recorder; without it (no compiler, no taskstats) the
+# builder's own figure is left empty and the tables show "-"
+PEAK=$OUT/peak-rss
+if ! cc -O2 -o "$PEAK" "$HERE/peak-rss.c" || ! "$PEAK" /dev/null -- true; then
+	log "peak-rss unavailable: the builder-only memory figures are left out"
+	PEAK=
+fi
+
 # --- tools -------------------------------------------------------------------
 kroot() { # kiln's store: one per tool name, so no shared cache
 	echo "$OUT/kiln-root/$1"
@@ -88,6 +102,16 @@ available() {
 	podman) command -v podman >/dev/null ;;
 	buildkit) dk version >/dev/null 2>&1 ;;
 	*) return 1 ;;
+	esac
+}
+
+builder_comm() { # TOOL: the names (ERE) of the tool's own processes
+	case $1 in
+	kiln | kiln-uncompressed) echo '^kiln' ;;
+	# buildah and podman run helpers as /proc/self/exe ("exe"), and runc
+	# names its stages runc:[0:PARENT] to runc:[2:INIT]
+	buildah | podman) echo '^(buildah|podman|exe|runc|runc:.*|conmon|catatonit|fuse-overlayfs)$' ;;
+	buildkit) echo '^docker$' ;;
 	esac
 }
 
@@ -159,24 +183,30 @@ dockerd_rss_kb() { # VmRSS of dockerd and its children (containerd), KiB
 }
 
 measure() { # TOOL CASE RUN PHASE CTX
-	local tool=$1 c=$2 run=$3 phase=$4 ctx=$5 rc=0 cmd wall rss drss
+	local tool=$1 c=$2 run=$3 phase=$4 ctx=$5 rc=0 cmd wall rss drss brss=
 	local base=$OUT/logs/$tool.$c.$run.$phase
 	cmd=$(build_cmd "$tool" "$c" "$ctx")
 	echo "$cmd" >"$base.cmd"
-	local t0 t1
+	local t0 t1 peak=()
+	[[ -n $PEAK ]] && peak=("$PEAK" "$base.procs" --)
 	# the clock read by bash itself, in microseconds: no `date` process, nor
 	# a subshell for $(...), starts or exits inside the interval
 	t0=${EPOCHREALTIME/./}
 	# shellcheck disable=SC2086
-	/usr/bin/time -v -o "$base.time" $cmd >"$base.log" 2>&1 || rc=$?
+	"${peak[@]}" /usr/bin/time -v -o "$base.time" $cmd >"$base.log" 2>&1 || rc=$?
 	t1=${EPOCHREALTIME/./}
 	# wall time from the clock (time -v rounds to 10 ms)
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e6}')
 	rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$base.time")
+	# lines "pid ppid peak_kib comm"; a "#" line says records were lost
+	if [[ -n $PEAK ]] && ! grep -q '^#' "$base.procs"; then
+		brss=$(awk -v re="$(builder_comm "$tool")" \
+			'$4 ~ re && $3 > m {m = $3} END {print m + 0}' "$base.procs")
+	fi
 	drss=0
 	[[ $tool == buildkit ]] && drss=$(dockerd_rss_kb)
-	echo "$tool,$c,$run,$phase,$wall,$rss,$drss,$rc,$(cut -d' ' -f1 /proc/loadavg)" >>"$RES"
-	log "$tool $c run$run $phase: ${wall}s rss=${rss}KiB${drss:+ dockerd=${drss}KiB} rc=$rc"
+	echo "$tool,$c,$run,$phase,$wall,$rss,$drss,$rc,$(cut -d' ' -f1 /proc/loadavg),$brss" >>"$RES"
+	log "$tool $c run$run $phase: ${wall}s rss=${rss}KiB${brss:+ builder=${brss}KiB}${drss:+ dockerd=${drss}KiB} rc=$rc"
 	if [[ $rc != 0 ]]; then
 		log "build failed, see $base.log"
 		tail -5 "$base.log" >&2
@@ -196,7 +226,7 @@ ts=$(date +%Y%m%d-%H%M%S)
 for f in "$RES" "$CHK" "$OUT/summary.md"; do
 	if [[ -e $f ]]; then mv "$f" "${f%.*}.$ts.${f##*.}"; fi
 done
-echo "tool,case,run,phase,wall_s,maxrss_kb,dockerd_rss_kb,rc,load1" >"$RES"
+echo "tool,case,run,phase,wall_s,maxrss_kb,dockerd_rss_kb,rc,load1,builder_rss_kb" >"$RES"
 echo "tool,case,run,output,check" >"$CHK"
 : >"$OUT/commands.txt"
 : >"$OUT/skipped.txt"
@@ -266,15 +296,17 @@ done
 log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # What the measurement itself costs: the same clock reads around the same
-# wrapper (/usr/bin/time -v) running `true`. It is inside every wall time
-# above and matters only for the millisecond rows (kiln's warm ones).
+# wrappers (peak-rss, /usr/bin/time -v) running `true`. It is inside every
+# wall time above and matters only for the millisecond rows (kiln's warm ones).
+peak=()
+[[ -n $PEAK ]] && peak=("$PEAK" /dev/null --)
 overhead_ms=$(for _ in $(seq 1 11); do
 	t0=${EPOCHREALTIME/./}
-	/usr/bin/time -v -o /dev/null true
+	"${peak[@]}" /usr/bin/time -v -o /dev/null true
 	t1=${EPOCHREALTIME/./}
 	echo $((t1 - t0))
 done | sort -n | awk '{v[NR] = $1} END {printf "%.1f", v[int((NR + 1) / 2)] / 1000}')
-log "measurement overhead (median of 11 timed runs of /usr/bin/time -v true): $overhead_ms ms"
+log "measurement overhead (median of 11 timed runs of the wrappers around true): $overhead_ms ms"
 
 # --- summary -------------------------------------------------------------------
 # Targets, as ratios to the fastest peer of the row: warm <= 0.1, cold and
@@ -289,8 +321,15 @@ log "measurement overhead (median of 11 timed runs of /usr/bin/time -v true): $o
 	echo "|---|---|---|---|---|---|---|---|---|---|"
 	tail -n +2 "$RES" | awk -F, -v mode=wall -f "$HERE/summary.awk"
 	echo
-	echo "Peak RSS MiB (largest process of the build's tree; buildkit: docker CLI + dockerd)."
-	echo "ratio = kiln / smallest peer of the row."
+	echo "Peak RSS MiB of the builder's own processes (the largest; RUN steps' commands"
+	echo "left out; buildkit: docker CLI + dockerd). ratio = kiln / smallest peer of the row."
+	echo
+	echo "| case | phase | kiln | kiln (uncompressed) | buildah | podman | buildkit | ratio | target | met |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	tail -n +2 "$RES" | awk -F, -v mode=builder -f "$HERE/summary.awk"
+	echo
+	echo "Peak RSS MiB (largest process of the build's tree, RUN steps' commands included;"
+	echo "buildkit: docker CLI + dockerd). ratio = kiln / smallest peer of the row."
 	echo
 	echo "| case | phase | kiln | kiln (uncompressed) | buildah | podman | buildkit | ratio | target | met |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
@@ -300,7 +339,7 @@ log "measurement overhead (median of 11 timed runs of /usr/bin/time -v true): $o
 	if [[ -s $OUT/skipped.txt ]]; then echo "SKIPPED (not available): $(sort -u "$OUT/skipped.txt" | tr '\n' ' ')"; fi
 	fails=$(tail -n +2 "$RES" | awk -F, '$8 != 0' | wc -l)
 	echo "Failed builds: $fails"
-	echo "Measurement overhead (/usr/bin/time -v true, timed the same way, median of 11): $overhead_ms ms, included in every wall time"
+	echo "Measurement overhead (the wrappers around true, timed the same way, median of 11): $overhead_ms ms, included in every wall time"
 	echo "Load average (1 min) after the builds: $(tail -n +2 "$RES" | awk -F, '{s += $9; if ($9 > m) m = $9} END {printf "mean %.2f, max %.2f", s / NR, m}')"
 } >"$OUT/summary.md"
 cat "$OUT/summary.md"

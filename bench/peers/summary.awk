@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # results.csv rows (tool,case,run,phase,wall_s,maxrss_kb,dockerd_rss_kb,rc,
-# load1, without the header) to the rows of run.sh's tables: the median per case,
+# load1,builder_rss_kb, without the header) to the rows of run.sh's tables: the median per case,
 # phase and tool of the successful builds, the ratio of kiln's to the best
 # peer's, the target and whether it is met (kiln-uncompressed is shown, not
 # compared).
 #   mode=wall  seconds; best = fastest peer; targets: warm 0.1, cold and
 #              touch 0.5 (0.25 for c-bigctx)
 #   mode=rss   MiB of peak RSS (+ dockerd's); best = smallest peer; 0.2
+#   mode=builder  the same with the builder's own processes' peak RSS;
+#              builds without that figure (empty column) are left out
 function median(v, n,    i, j, t) {
 	for (i = 1; i <= n; i++)
 		for (j = i + 1; j <= n; j++)
@@ -17,11 +19,11 @@ function cell(x) {
 	if (x == "") return "-"
 	return mode == "wall" ? sprintf("%.2f", x) : sprintf("%.1f", x)
 }
-$8 == 0 {
+$8 == 0 && !(mode == "builder" && $10 == "") {
 	if (!($2 in seen)) { seen[$2] = 1; cases[++ncases] = $2 }
 	k = $2 SUBSEP $4 SUBSEP $1
 	n[k]++
-	val[k, n[k]] = mode == "wall" ? $5 : ($6 + $7) / 1024
+	val[k, n[k]] = mode == "wall" ? $5 : (mode == "builder" ? $10 : $6) / 1024 + $7 / 1024
 }
 END {
 	split("cold warm touch", phases, " ")
