@@ -404,6 +404,49 @@ static void test_digests(void)
 	kiln_plan_hasher_free(h4);
 }
 
+/* The selection of "chg", then `data` written to chg/f, then the hash. */
+static int hash_after_change(const char *data, struct kiln_error *err)
+{
+	struct fixture fx;
+	struct kiln_plan_selection *s = NULL;
+	struct kiln_plan_hasher *h = NULL;
+	const char *srcs[] = { "chg" };
+	int r = fixture_open(&fx, "");
+	if (r == 0)
+		r = sel(&fx, srcs, 1, NULL, 0, 0, &s, err);
+	if (r == 0) {
+		put("chg/f", data);
+		r = kiln_plan_hasher_new(NULL, 2, NULL, &h, err);
+	}
+	if (r == 0)
+		r = kiln_plan_selection_hash(s, &fx.tree, h, err);
+	kiln_plan_hasher_free(h);
+	kiln_plan_selection_free(s);
+	fixture_close(&fx);
+	return r;
+}
+
+/* A file that changes between the listing and the read is refused: its
+ * digest would be remembered under the identity the listing saw. */
+static void test_changed_after_listing(void)
+{
+	static const char *const cases[][2] = {
+		{ "twelve bytes", "twelve bytes and more" },
+		{ "twelve bytes", "short" },
+		{ "", "not empty now" },
+	};
+	mk("chg");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put("chg/f", cases[i][0]);
+		struct kiln_error err = KILN_ERROR_INIT;
+		int r = hash_after_change(cases[i][1], &err);
+		TAP_OK(r < 0 && err.msg && strstr(err.msg, "changed while it was read"),
+		       "'%s' listed, '%s' read: %s", cases[i][0], cases[i][1],
+		       err.msg ? err.msg : "no error");
+		kiln_error_release(&err);
+	}
+}
+
 int main(void)
 {
 	snprintf(root, sizeof(root), "%s/kiln-plan-XXXXXX",
@@ -439,6 +482,7 @@ int main(void)
 	test_select(&fx);
 	fixture_close(&fx);
 	test_digests();
+	test_changed_after_listing();
 
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);

@@ -268,6 +268,40 @@ struct apply {
 	struct kiln_error err;
 };
 
+/* The directory a file is linked from, kept open for the next files: those
+ * of one run mostly come from one directory of one layer. */
+struct src_dir {
+	int fd;	    /* O_PATH; -1: none open */
+	int root;   /* the layer's (or the donor's) fd it is beneath */
+	char *path; /* its path there */
+};
+
+static void src_dir_release(struct src_dir *sd)
+{
+	if (sd->fd >= 0)
+		(void) close(sd->fd);
+	free(sd->path);
+}
+
+/* the directory of `path` beneath `root`, -1 if it cannot be opened; *name
+ * gets the last component */
+static int src_dir_of(struct src_dir *sd, int root, const char *path, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len = slash ? (size_t) (slash - path) : 0;
+	*name = slash ? slash + 1 : path;
+	if (sd->fd >= 0 && sd->root == root && strlen(sd->path) == len &&
+	    !memcmp(sd->path, path, len))
+		return sd->fd;
+	src_dir_release(sd);
+	sd->fd = -1;
+	sd->root = root;
+	sd->path = kiln_strndup(path, len);
+	if (sd->path)
+		sd->fd = bb_open_beneath(root, len ? sd->path : ".", O_PATH | O_DIRECTORY);
+	return sd->fd;
+}
+
 /* One directory's files in a row, then the directory's own times again (a
  * link changes its mtime). */
 static int apply_run(struct apply *a, size_t first, size_t end, struct kiln_error *err)
@@ -280,22 +314,27 @@ static int apply_run(struct apply *a, size_t first, size_t end, struct kiln_erro
 	cleanup_close int dfd = bb_open_beneath(a->up, drel, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0)
 		return kiln_fail_errno(err, "opening /%s in %s", drel, a->upper);
+	struct src_dir sd = { .fd = -1 };
 	int r = 0;
 	for (size_t i = first; r >= 0 && i < end; i++) {
 		const struct reuse_file *f = &ru->files[i];
-		cleanup_free char *rel = file_rel(ru, f->it);
-		if (!rel)
-			return oom(err);
-		/* the inode that was checked, linked through its fd: no path is
-		 * looked up twice */
+		char *rel = file_rel(ru, f->it);
+		if (!rel) {
+			r = oom(err);
+			break;
+		}
+		/* the name in its directory must still be the inode that was
+		 * checked: layers do not change, but a donor can be pruned */
+		const char *src_name;
+		int src = f->layer >= 0
+				  ? src_dir_of(&sd, ru->src.fds[f->layer], f->it->path, &src_name)
+				  : src_dir_of(&sd, ru->donor_fd, rel, &src_name);
 		struct stat st;
-		int src = f->layer >= 0 ? bb_open_beneath(ru->src.fds[f->layer], f->it->path, O_PATH)
-					: bb_open_beneath(ru->donor_fd, rel, O_PATH);
-		int ok = src >= 0 && fstat(src, &st) == 0 && S_ISREG(st.st_mode) &&
-			 (uint64_t) st.st_ino == f->ino;
+		int ok = src >= 0 && fstatat(src, src_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			 S_ISREG(st.st_mode) && (uint64_t) st.st_ino == f->ino;
 		const char *slash = strrchr(rel, '/');
 		const char *name = slash ? slash + 1 : rel;
-		if (ok && linkat(src, "", dfd, name, AT_EMPTY_PATH) == 0) {
+		if (ok && linkat(src, src_name, dfd, name, 0) == 0) {
 			atomic_fetch_add(&a->linked, 1);
 			if (f->layer >= 0)
 				atomic_fetch_add(&a->from_source, 1);
@@ -305,9 +344,9 @@ static int apply_run(struct apply *a, size_t first, size_t end, struct kiln_erro
 			r = bb_copy_file_into(a->b, a->up, a->src_fd, f->it, rel, a->o, err);
 			atomic_fetch_add(&a->copied, 1);
 		}
-		if (src >= 0)
-			(void) close(src);
+		free(rel);
 	}
+	src_dir_release(&sd);
 	struct timespec ts[2];
 	if (r >= 0 && d->dir) {
 		dir_times(ru, d->dir, ts);

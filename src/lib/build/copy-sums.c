@@ -225,6 +225,13 @@ static int layers_open(struct sum_layers *sl, struct kiln_snapshotter *sn,
 /* The noted digest of the file the source shows at it->path, or NULL. */
 static const uint8_t *known_sum(struct sum_layers *sl, const struct kiln_plan_item *it)
 {
+	/* a path that no note holds (a RUN step's output) costs no look into
+	 * the layers */
+	size_t noted = 0;
+	while (noted < sl->walk.n && !bb_note_sum(&sl->notes[noted], it->path))
+		noted++;
+	if (noted == sl->walk.n)
+		return NULL;
 	struct stat st;
 	const char *name;
 	int i = bb_layer_walk_find(&sl->walk, it->path, &st, &name);

@@ -211,15 +211,14 @@ static void hash_one(struct pool *p, struct job *j, char *buf)
 		j->sys_errno = ENOMEM;
 		return;
 	}
+	/* Reading stops at the listed size, with no read to see the end: a
+	 * file that grew, shrank or changed since it was listed shows another
+	 * size or change time to the fstat below, and one that changes after
+	 * it does not matter. That, not a second fstat before the reads, is
+	 * what ties the digest to the listed identity (a change time never goes
+	 * back). Two system calls fewer per small file. */
 	uint64_t total = 0;
-	struct stat before;
-	if (fstat(fd, &before) < 0) {
-		j->sys_errno = errno;
-		(void) close(fd);
-		kiln_sha256_free(h);
-		return;
-	}
-	for (;;) {
+	while (total < j->id.size) {
 		ssize_t n = read(fd, buf, HASH_BUF_SIZE);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -239,12 +238,15 @@ static void hash_one(struct pool *p, struct job *j, char *buf)
 	/* what was read must be what was listed and must not have changed since:
 	 * the digest is remembered under the listed identity */
 	struct stat after;
-	struct kiln_plan_file_id a, b;
-	if (!j->sys_errno && fstat(fd, &after) == 0) {
-		file_id(&before, &b);
-		file_id(&after, &a);
-		if (!id_equal(&a, &j->id) || !id_equal(&b, &j->id) || total != j->id.size)
-			j->changed = 1;
+	struct kiln_plan_file_id a;
+	if (!j->sys_errno) {
+		if (fstat(fd, &after) < 0) {
+			j->sys_errno = errno;
+		} else {
+			file_id(&after, &a);
+			if (!id_equal(&a, &j->id) || total != j->id.size)
+				j->changed = 1;
+		}
 	}
 	(void) close(fd);
 	kiln_sha256_final(h, &j->digest);
