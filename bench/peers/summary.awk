@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # results.csv rows (tool,case,run,phase,wall_s,maxrss_kb,dockerd_rss_kb,rc,
-# load1,builder_rss_kb, without the header) to the rows of run.sh's tables: the median per case,
-# phase and tool of the successful builds, the ratio of kiln's to the best
-# peer's, the target and whether it is met (kiln-uncompressed is shown, not
-# compared).
+# load1,builder_rss_kb, without the header) to the rows of run.sh's tables:
+# the median per case, phase and tool of the successful builds, the ratio of
+# kiln's to the best peer's, the target and whether it is met
+# (kiln-uncompressed is shown, not compared).
 #   mode=wall  seconds; best = fastest peer; targets: warm 0.1, cold and
 #              touch 0.5 (0.25 for c-bigctx)
 #   mode=rss   MiB of peak RSS (+ dockerd's); best = smallest peer; 0.2
