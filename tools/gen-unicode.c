@@ -7,8 +7,9 @@
  *               regexp's \p{..} can name, as Go defines them (C is
  *               Cc|Cf|Co|Cs, no Cn; LC is Lu|Ll|Lt; Cn lists the unassigned
  *               code points); L is what unicode.IsLetter tests, Nd
- *               unicode.IsDigit; and unicode.PrintRanges (L, M, N, P, S)
- *               for IsPrint;
+ *               unicode.IsDigit;
+ *   print       src/lib/base/unicode-print.c: unicode.PrintRanges (L, M, N,
+ *               P, S) for IsPrint, which quoting asks, not regexp;
  *   scripts     src/lib/base/unicode-scripts.c: the scripts with at least
  *               one code point (Unknown/Zzzz excepted);
  *   case        src/lib/base/unicode-case.c: the simple lower-case mapping
@@ -19,7 +20,7 @@
  * Run it by hand when Go moves to a new Unicode version:
  *
  *   cc -O2 -o /tmp/gen-unicode tools/gen-unicode.c $(pkg-config --cflags --libs icu-uc)
- *   for t in categories scripts case; do
+ *   for t in categories print scripts case; do
  *     /tmp/gen-unicode $t | clang-format --assume-filename=unicode-$t.c \
  *         >src/lib/base/unicode-$t.c
  *   done
@@ -196,7 +197,7 @@ static void lower(void)
 	printf("};\nconst size_t kiln_unicode_n_lower = %d;\n", n);
 }
 
-static void categories_and_print(void)
+static void general_categories(void)
 {
 	size_t ncat = sizeof(categories) / sizeof(categories[0]);
 	int counts[sizeof(categories) / sizeof(categories[0])];
@@ -217,7 +218,10 @@ static void categories_and_print(void)
 			       "};\n\n",
 			       counts[i]);
 	}
+}
 
+static void print_ranges(void)
+{
 	int np = emit("", "print_ranges", in_mask, MASK_L | MASK_M | MASK_N | MASK_P | MASK_S);
 	printf("const struct kiln_utable kiln_unicode_print = { \"Print\", print_ranges, %d };\n",
 	       np);
@@ -228,7 +232,8 @@ static const struct {
 	const char *what;
 	void (*emit)(void);
 } parts[] = {
-	{ "categories", "general categories and the print ranges", categories_and_print },
+	{ "categories", "general categories", general_categories },
+	{ "print", "print ranges", print_ranges },
 	{ "scripts", "scripts", scripts },
 	{ "case", "the lower-case mapping", lower },
 };
@@ -240,7 +245,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], parts[i].name) == 0)
 			part = i;
 	if (part == sizeof(parts) / sizeof(parts[0])) {
-		fprintf(stderr, "usage: gen-unicode categories|scripts|case\n");
+		fprintf(stderr, "usage: gen-unicode categories|print|scripts|case\n");
 		return 2;
 	}
 	UVersionInfo v;

@@ -9,8 +9,8 @@
  * Go 1.21 and later. kiln reproduces BuildKit, whose lexers, quoting and
  * .dockerignore regexps ask Go these questions; asking the same tables
  * gives the same answers. The tables are generated (unicode-categories.c,
- * unicode-scripts.c, unicode-case.c; tools/gen-unicode.c says how); ASCII is
- * decided in code.
+ * unicode-print.c, unicode-scripts.c, unicode-case.c; tools/gen-unicode.c
+ * says how); ASCII is decided in code.
  *
  * A rune is a code point as Go's rune: int32_t, where anything negative or
  * past U+10FFFF is in no class and maps to itself.
