@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # ADD of remote sources, against a loopback HTTP server: a URL (named after
 # its last path element, mode 0600, Last-Modified as mtime, --checksum
-# checked, the cache keyed by the content), and a git repository served over
-# git's dumb HTTP protocol (with and without its .git, at a branch).
+# checked, the cache keyed by the content), a git repository served over
+# git's dumb HTTP protocol (with and without its .git, at a branch), and
+# ADDs that mix them with context paths, copied in the order written.
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 
@@ -65,6 +66,76 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'a URL that fails names the ser
 	test_grep "Dockerfile:2: ADD http://127.0.0.1:$PORT/missing: .*404" err
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD of two URLs and context files: each as alone' '
+	echo fetched >www/file.txt && echo other >www/other.txt &&
+	mkdir -p arc && echo packed >arc/inner.txt && tar -C arc -cf www/remote.tar inner.txt &&
+	tar -C arc -cf ctx/local.tar inner.txt && echo local >ctx/local.txt &&
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	ADD http://127.0.0.1:$PORT/file.txt local.txt http://127.0.0.1:$PORT/remote.tar local.tar /mix/
+	EOF
+	kiln build --progress=plain -t add:mix ctx 2>first &&
+	rootfs_of add:mix rootfs &&
+	echo fetched >expect && test_cmp expect rootfs/mix/file.txt &&
+	echo local >expect && test_cmp expect rootfs/mix/local.txt &&
+	echo packed >expect && test_cmp expect rootfs/mix/inner.txt &&
+	test "$(stat_of rootfs mix/file.txt)" = "600 0:0" &&
+	test "$(stat_of rootfs mix/remote.tar)" = "600 0:0" &&
+	! test -e rootfs/mix/local.tar &&
+	kiln build --progress=plain -t add:mix ctx 2>second &&
+	id=$(sed -n "s/^#\([0-9]*\) \[2\/2\] ADD http.*/\1/p" second | head -1) &&
+	test_grep "^#$id CACHED$" second &&
+	echo changed >www/remote.tar &&
+	kiln build --progress=plain -t add:mix2 ctx 2>third &&
+	id=$(sed -n "s/^#\([0-9]*\) \[2\/2\] ADD http.*/\1/p" third | head -1) &&
+	test_grep "^#$id DONE" third && ! grep "^#$id CACHED" third &&
+	rootfs_of add:mix2 rootfs2 &&
+	echo changed >expect && test_cmp expect rootfs2/mix/remote.tar &&
+	echo local2 >ctx/local.txt &&
+	kiln build --progress=plain -t add:mix3 ctx 2>fourth &&
+	id=$(sed -n "s/^#\([0-9]*\) \[2\/2\] ADD http.*/\1/p" fourth | head -1) &&
+	test_grep "^#$id DONE" fourth && ! grep "^#$id CACHED" fourth &&
+	rootfs_of add:mix3 rootfs3 &&
+	echo local2 >expect && test_cmp expect rootfs3/mix/local.txt
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD of a URL and a context file of one name: the later wins' '
+	echo remote >www/same.txt && echo local >ctx/same.txt &&
+	printf "FROM %s\nADD http://127.0.0.1:%s/same.txt same.txt /o/\n" $BB $PORT \
+		>ctx/Dockerfile &&
+	kiln build -q -t add:late1 ctx >/dev/null &&
+	printf "FROM %s\nADD same.txt http://127.0.0.1:%s/same.txt /o/\n" $BB $PORT \
+		>ctx/Dockerfile &&
+	kiln build -q -t add:late2 ctx >/dev/null &&
+	rootfs_of add:late1 r1 && rootfs_of add:late2 r2 &&
+	echo local >expect && test_cmp expect r1/o/same.txt &&
+	echo remote >expect && test_cmp expect r2/o/same.txt
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'a mixed ADD explains a miss by its context file' '
+	mkdir ctx3 && echo one >ctx3/local.txt &&
+	printf "FROM %s\nADD local.txt http://127.0.0.1:%s/other.txt /d/\n" $BB $PORT \
+		>ctx3/Dockerfile &&
+	kiln build --progress=plain ctx3 2>first &&
+	echo two >ctx3/local.txt &&
+	kiln build --progress=plain ctx3 2>second &&
+	test_grep "cache miss: 1 source file changed: local.txt (sha256:" second &&
+	echo other2 >www/other.txt &&
+	kiln build --progress=plain ctx3 2>third &&
+	test_grep "cache miss: the sources changed$" third
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD of several sources, one a missing URL or file, fails' '
+	printf "FROM %s\nADD same.txt http://127.0.0.1:%s/missing /o/\n" $BB $PORT \
+		>ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "Dockerfile:2: ADD http://127.0.0.1:$PORT/missing: .*404" err &&
+	printf "FROM %s\nADD http://127.0.0.1:%s/same.txt nothere.txt /o/\n" $BB $PORT \
+		>ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "Dockerfile:2: .*nothere.txt" err
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD <git>: a repository over dumb HTTP, at a branch' '
 	git init -q -b main repo && echo v1 >repo/hello &&
 	git -C repo add hello &&
@@ -85,6 +156,21 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD <git>: a repository ov
 	! test -e rootfs/main/extra && ! test -e rootfs/main/.git &&
 	test -f rootfs/feature/extra &&
 	test -d rootfs/withgit/.git
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD of a repository, a URL and a context file' '
+	echo other >www/other.txt && echo local >ctx/same.txt &&
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	ADD http://127.0.0.1:$PORT/repo.git#feature http://127.0.0.1:$PORT/other.txt same.txt /all/
+	EOF
+	kiln build -q -t add:gitmix ctx >/dev/null &&
+	rootfs_of add:gitmix rootfs &&
+	echo v1 >expect && test_cmp expect rootfs/all/hello &&
+	echo feature >expect && test_cmp expect rootfs/all/extra &&
+	echo other >expect && test_cmp expect rootfs/all/other.txt &&
+	echo local >expect && test_cmp expect rootfs/all/same.txt &&
+	! test -e rootfs/all/.git
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD <git> without a git client says so' '

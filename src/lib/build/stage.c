@@ -142,6 +142,19 @@ static int start_stage(struct bb *b, struct bb_stage *s, struct kiln_error *err)
 
 /* ---- a layer step --------------------------------------------------------------- */
 
+/*
+ * One part of an ADD whose sources mix URLs, git repositories and context
+ * paths, or name more than one remote source: a remote source alone, or a
+ * run of context paths. BuildKit chains one copy per source, in the order
+ * they are written; the parts are copied in that order into one layer.
+ */
+struct add_part {
+	int fd;	       /* the tree: a fetched directory (owned), or the context's */
+	char *fetched; /* that fetched directory, or NULL for the context */
+	struct kiln_plan_selection *sel;
+	int unpack;
+};
+
 struct layer_step {
 	struct bb_step_ctx sc;
 	const struct kiln_df_step *step;
@@ -160,6 +173,8 @@ struct layer_step {
 	size_t n_src_layers;
 	int src_fd;
 	char *fetched; /* ADD <url>/<git>: the directory fetched into */
+	struct add_part *parts; /* ADD with several sources, one of them remote */
+	size_t n_parts;
 	int link;
 };
 
@@ -182,6 +197,19 @@ static void layer_step_release(struct layer_step *ls)
 		kiln_error_release(&e);
 		free(ls->fetched);
 	}
+	for (size_t i = 0; i < ls->n_parts; i++) {
+		struct add_part *p = &ls->parts[i];
+		kiln_plan_selection_free(p->sel);
+		if (p->fetched) {
+			struct kiln_error e = KILN_ERROR_INIT;
+			if (p->fd >= 0)
+				(void) close(p->fd);
+			(void) kiln_rm_rf(p->fetched, &e);
+			kiln_error_release(&e);
+			free(p->fetched);
+		}
+	}
+	free(ls->parts);
 }
 
 static int snapshotter(struct bb_step_ctx *sc, struct kiln_error *err)
@@ -224,6 +252,111 @@ static int key_input(struct layer_step *ls, const char *source_ref, const struct
 	return kiln_plan_step_key(&in, ret, err);
 }
 
+/* An ADD's URL or git source fetched into a scratch directory, and what of it is copied */
+static int fetch_remote(struct layer_step *ls, const char *src, char **ret_dir, int *ret_fd,
+			struct kiln_plan_selection **ret_sel, struct kiln_digest *ret_digest,
+			struct kiln_error *err)
+{
+	struct bb *b = ls->sc.b;
+	const struct kiln_df_copy *c = &ls->step->instr.u.copy;
+	cleanup_free char *name = NULL;
+	struct kiln_digest d;
+	int git = bb_is_git(src);
+	int r = git ? bb_fetch_git(b, ls->sc.v, src, c->keep_git_dir == 1, ret_dir, err)
+		    : bb_fetch_url(b, ls->sc.v, src,
+				   c->checksum && *c->checksum ? c->checksum : NULL, ret_dir, &name,
+				   &d, err);
+	if (r < 0)
+		return r;
+	*ret_fd = open(*ret_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*ret_fd < 0)
+		return kiln_fail_errno(err, "opening %s", *ret_dir);
+	/* a download is its one file, named as BuildKit names it; a checkout is all of it */
+	const char *srcs[] = { git ? "." : name };
+	struct kiln_plan_tree t = { .root_fd = *ret_fd, .name = src };
+	struct kiln_plan_select_opts so = { .sources = srcs, .n_sources = 1 };
+	if ((r = kiln_plan_select(&t, &so, &b->ctx, ret_sel, err)) < 0)
+		return r;
+	if (!git) {
+		*ret_digest = d;
+		return 0;
+	}
+	cleanup(kiln_plan_hasher_freep) struct kiln_plan_hasher *h = NULL;
+	if ((r = kiln_plan_hasher_new(NULL, 0, &b->ctx, &h, err)) < 0 ||
+	    (r = kiln_plan_selection_hash(*ret_sel, &t, h, err)) < 0)
+		return r;
+	*ret_digest = (*ret_sel)->digest;
+	return 0;
+}
+
+/* Context paths selected and hashed (the context's hash cache is shared by the stages). */
+static int select_context(struct layer_step *ls, const char *const *sources, size_t n,
+			  struct kiln_plan_selection **ret, struct kiln_error *err)
+{
+	struct bb *b = ls->sc.b;
+	const struct kiln_df_copy *c = &ls->step->instr.u.copy;
+	if (b->context_fd < 0)
+		return kiln_fail(err, KILN_ENOTFOUND, 0,
+				 "%s needs a build context, but the Dockerfile came alone",
+				 kiln_df_cmd_upper(ls->step->instr.cmd));
+	struct kiln_plan_select_opts so = {
+		.sources = sources,
+		.n_sources = n,
+		.excludes = (const char *const *) c->excludes.v,
+		.n_excludes = c->excludes.n,
+		.parents = c->parents,
+	};
+	(void) pthread_mutex_lock(&b->hash_lock);
+	int r = kiln_plan_select(&b->ctx_tree, &so, &b->ctx, ret, err);
+	if (r >= 0)
+		r = kiln_plan_selection_hash(*ret, &b->ctx_tree, b->hasher, err);
+	(void) pthread_mutex_unlock(&b->hash_lock);
+	return r;
+}
+
+/*
+ * ADD with several sources, one of them remote: a part per remote source
+ * and per run of context paths, in the order written. The key's sources
+ * are the parts' digests in that order.
+ */
+static int add_parts(struct layer_step *ls, struct kiln_error *err)
+{
+	const struct kiln_df_copy *c = &ls->step->instr.u.copy;
+	const char *const *v = (const char *const *) c->sources.v;
+	ls->parts = kiln_calloc(c->sources.n, sizeof(*ls->parts));
+	if (!ls->parts)
+		return oom(err);
+	cleanup(kiln_buf_release) struct kiln_buf digests = KILN_BUF_INIT;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < c->sources.n;) {
+		struct add_part *p = &ls->parts[ls->n_parts++];
+		struct kiln_digest d;
+		p->fd = -1;
+		if (bb_is_git(v[i]) || bb_is_url(v[i])) {
+			p->unpack = !bb_is_git(v[i]) && c->unpack == 1;
+			r = fetch_remote(ls, v[i], &p->fetched, &p->fd, &p->sel, &d, err);
+			i++;
+		} else {
+			size_t n = 1;
+			while (i + n < c->sources.n && !bb_is_git(v[i + n]) && !bb_is_url(v[i + n]))
+				n++;
+			p->fd = ls->sc.b->context_fd;
+			p->unpack = c->unpack != 0;
+			r = select_context(ls, v + i, n, &p->sel, err);
+			if (r >= 0)
+				d = p->sel->digest;
+			i += n;
+		}
+		if (r >= 0 && kiln_buf_addf(&digests, "%s\n", d.str) < 0)
+			r = oom(err);
+	}
+	if (r >= 0)
+		r = kiln_sha256_buf(digests.buf, digests.len, &ls->sources, err);
+	if (r >= 0)
+		ls->has_sources = 1;
+	return r;
+}
+
 /* COPY/ADD: the tree the sources come from, and what they select */
 static int copy_sources(struct layer_step *ls, struct kiln_error *err)
 {
@@ -249,89 +382,45 @@ static int copy_sources(struct layer_step *ls, struct kiln_error *err)
 		return ls->source_ref ? 0 : oom(err);
 	}
 	/* the context, URLs and git repositories (ADD) */
-	size_t nlocal = 0, nremote = 0;
-	for (size_t i = 0; i < c->sources.n; i++) {
-		if (bb_is_git(c->sources.v[i]) || bb_is_url(c->sources.v[i]))
-			nremote++;
-		else
-			nlocal++;
-	}
-	if (nremote && nlocal)
-		return kiln_fail(err, KILN_EINVAL, 0,
-				 "ADD with both remote and local sources is not supported; use one "
-				 "ADD each");
-	if (nremote > 1)
-		return kiln_fail(err, KILN_EINVAL, 0, "ADD takes one URL or git source at a time");
+	size_t nremote = 0;
+	for (size_t i = 0; i < c->sources.n; i++)
+		nremote += bb_is_git(c->sources.v[i]) || bb_is_url(c->sources.v[i]);
+	if (nremote && c->sources.n > 1)
+		return add_parts(ls, err);
 	if (nremote) {
-		const char *src = c->sources.v[0];
-		if (bb_is_git(src)) {
-			r = bb_fetch_git(b, ls->sc.v, src, c->keep_git_dir == 1, &ls->fetched, err);
-		} else {
-			cleanup_free char *name = NULL;
-			struct kiln_digest d;
-			r = bb_fetch_url(b, ls->sc.v, src,
-					 c->checksum && *c->checksum ? c->checksum : NULL,
-					 &ls->fetched, &name, &d, err);
-			if (r >= 0) {
-				/* the fetched file is the source, named as BuildKit names it */
-				const char *srcs[] = { name };
-				ls->src_fd = open(ls->fetched, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-				if (ls->src_fd < 0)
-					return kiln_fail_errno(err, "opening %s", ls->fetched);
-				struct kiln_plan_tree t = { .root_fd = ls->src_fd, .name = src };
-				struct kiln_plan_select_opts so = { .sources = srcs,
-								    .n_sources = 1 };
-				r = kiln_plan_select(&t, &so, &b->ctx, &ls->sel, err);
-				if (r >= 0) {
-					ls->sources = d;
-					ls->has_sources = 1;
-				}
-				return r;
-			}
-		}
-		if (r < 0)
-			return r;
-		ls->src_fd = open(ls->fetched, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (ls->src_fd < 0)
-			return kiln_fail_errno(err, "opening %s", ls->fetched);
-		const char *all[] = { "." };
-		struct kiln_plan_tree t = { .root_fd = ls->src_fd, .name = src };
-		struct kiln_plan_select_opts so = { .sources = all, .n_sources = 1 };
-		cleanup(kiln_plan_hasher_freep) struct kiln_plan_hasher *h = NULL;
-		r = kiln_plan_select(&t, &so, &b->ctx, &ls->sel, err);
-		if (r >= 0)
-			r = kiln_plan_hasher_new(NULL, 0, &b->ctx, &h, err);
-		if (r >= 0)
-			r = kiln_plan_selection_hash(ls->sel, &t, h, err);
-		if (r >= 0) {
-			ls->sources = ls->sel->digest;
-			ls->has_sources = 1;
-		}
+		r = fetch_remote(ls, c->sources.v[0], &ls->fetched, &ls->src_fd, &ls->sel,
+				 &ls->sources, err);
+		ls->has_sources = r >= 0;
 		return r;
 	}
-	if (!nlocal)
+	if (!c->sources.n)
 		return 0; /* heredocs only: the instruction text is the content */
-	if (b->context_fd < 0)
-		return kiln_fail(err, KILN_ENOTFOUND, 0,
-				 "%s needs a build context, but the Dockerfile came alone",
-				 kiln_df_cmd_upper(ls->step->instr.cmd));
-	struct kiln_plan_select_opts so = {
-		.sources = (const char *const *) c->sources.v,
-		.n_sources = c->sources.n,
-		.excludes = (const char *const *) c->excludes.v,
-		.n_excludes = c->excludes.n,
-		.parents = c->parents,
-	};
-	(void) pthread_mutex_lock(&b->hash_lock);
-	r = kiln_plan_select(&b->ctx_tree, &so, &b->ctx, &ls->sel, err);
-	if (r >= 0)
-		r = kiln_plan_selection_hash(ls->sel, &b->ctx_tree, b->hasher, err);
-	(void) pthread_mutex_unlock(&b->hash_lock);
-	if (r < 0)
+	if ((r = select_context(ls, (const char *const *) c->sources.v, c->sources.n, &ls->sel,
+				err)) < 0)
 		return r;
 	ls->sources = ls->sel->digest;
 	ls->has_sources = 1;
 	return 0;
+}
+
+/*
+ * The files an explanation lists: the selection's, or an ADD's one run of
+ * context paths (a change of a URL or repository shows as the same files
+ * with other sources).
+ */
+static const struct kiln_plan_selection *listed_files(const struct layer_step *ls)
+{
+	const struct kiln_plan_selection *only = NULL;
+	if (ls->sel)
+		return ls->sel;
+	for (size_t i = 0; i < ls->n_parts; i++) {
+		if (ls->parts[i].fetched)
+			continue;
+		if (only)
+			return NULL;
+		only = ls->parts[i].sel;
+	}
+	return only;
 }
 
 /* COPY --from=<stage|image>: mount the source read-only and select in it */
@@ -544,6 +633,11 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 						   : b->context_fd;
 			r = bb_copy(b, root, src_fd, ls->sel, &co, err);
 		}
+		for (size_t i = 0; r >= 0 && i < ls->n_parts; i++) {
+			struct bb_copy_opts po = co;
+			po.unpack = ls->parts[i].unpack;
+			r = bb_copy(b, root, ls->parts[i].fd, ls->parts[i].sel, &po, err);
+		}
 		if (r >= 0 && c->n_inline) {
 			/* heredoc sources: files 0644 in a scratch directory, copied like any */
 			cleanup_free char *dir = NULL;
@@ -693,13 +787,13 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 		if (r >= 0)
 			bb_vertex_cached(b, &v);
 		if (r >= 0)
-			r = bb_explain_done(b, s, ps, explained, ls.sel, err);
+			r = bb_explain_done(b, s, ps, explained, listed_files(&ls), err);
 	} else if (r >= 0) {
 		r = 0;
 		if (is_copy && st->instr.u.copy.from && *st->instr.u.copy.from && !ls.sel)
 			r = from_tree(&ls, 0, err);
 		if (r >= 0 && explained)
-			r = bb_explain_miss(b, s, ps, &v, explained, ls.sel, err);
+			r = bb_explain_miss(b, s, ps, &v, explained, listed_files(&ls), err);
 		if (r >= 0)
 			r = execute(&ls, &layer, err);
 		const struct kiln_digest *next =
@@ -714,7 +808,7 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 							  : ls.key.digest.str,
 				       created_by, 0, err);
 		if (r >= 0)
-			r = bb_explain_done(b, s, ps, explained, ls.sel, err);
+			r = bb_explain_done(b, s, ps, explained, listed_files(&ls), err);
 		if (r >= 0)
 			bb_vertex_done(b, &v);
 	}
