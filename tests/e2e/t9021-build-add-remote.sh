@@ -143,6 +143,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD <git>: a repository ov
 	git -C repo checkout -qb feature && echo feature >repo/extra &&
 	git -C repo add extra &&
 	git -C repo -c user.name=t -c user.email=t@example.com commit -qm two &&
+	git -C repo -c user.name=t -c user.email=t@example.com tag -a v1 -m v1 main &&
 	git clone -q --bare repo www/repo.git && git -C www/repo.git update-server-info &&
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB
@@ -156,6 +157,34 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD <git>: a repository ov
 	! test -e rootfs/main/extra && ! test -e rootfs/main/.git &&
 	test -f rootfs/feature/extra &&
 	test -d rootfs/withgit/.git
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD --checksum=<commit or tag> of a repository' '
+	main=$(git -C repo rev-parse main) && feature=$(git -C repo rev-parse feature) &&
+	tag=$(git -C repo rev-parse v1) && test "$tag" != "$main" &&
+	short=$(echo $main | cut -c1-10) &&
+	printf "FROM %s\nADD --checksum=%s http://127.0.0.1:%s/repo.git#main /r/\n" \
+		$BB $short $PORT >ctx/Dockerfile &&
+	kiln build -q ctx >/dev/null &&
+	printf "FROM %s\nADD --checksum=%s http://127.0.0.1:%s/repo.git#v1 /r/\n" \
+		$BB $tag $PORT >ctx/Dockerfile &&
+	kiln build -q ctx >/dev/null &&
+	printf "FROM %s\nADD --checksum=%s http://127.0.0.1:%s/repo.git#%s /r/\n" \
+		$BB $short $PORT $main >ctx/Dockerfile &&
+	kiln build -q ctx >/dev/null &&
+	printf "FROM %s\nADD --checksum=%s http://127.0.0.1:%s/repo.git#main /r/\n" \
+		$BB $feature $PORT >ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "Dockerfile:2: ADD http://127.0.0.1:$PORT/repo.git#main: expected checksum" err &&
+	test_grep "expected checksum to match $feature, got $main$" err &&
+	printf "FROM %s\nADD --checksum=%s http://127.0.0.1:%s/repo.git#%s /r/\n" \
+		$BB $short $PORT $feature >ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "expected checksum to match $short, got $feature$" err &&
+	printf "FROM %s\nADD --checksum=foobar http://127.0.0.1:%s/repo.git#main /r/\n" \
+		$BB $PORT >ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "invalid checksum foobar for Git URL, expected hex commit hash" err
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD of a repository, a URL and a context file' '

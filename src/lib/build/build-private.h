@@ -452,14 +452,16 @@ int bb_resolve_owner(struct bb *b, int root_fd, const char *spec, uint32_t *uid,
 int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const char *checksum,
 		 char **ret_dir, char **ret_name, struct kiln_digest *ret_digest,
 		 struct kiln_error *err);
+/* `checksum`: NULL, or a hex prefix of the commit (or annotated tag) the ref names */
 int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int keep_git_dir,
-		 char **ret_dir, struct kiln_error *err);
+		 const char *checksum, char **ret_dir, struct kiln_error *err);
 /* The same for another user than ADD (`as` starts their messages: "context web"). */
 int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
 		    const char *checksum, char **ret_dir, char **ret_name,
 		    struct kiln_digest *ret_digest, struct kiln_error *err);
 int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
-		    int keep_git_dir, char **ret_dir, struct kiln_error *err);
+		    int keep_git_dir, const char *checksum, char **ret_dir,
+		    struct kiln_error *err);
 int bb_is_url(const char *s);
 int bb_is_git(const char *s);
 /** A fresh directory under <store>/tmp/, heap path. */

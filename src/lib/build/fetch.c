@@ -3,7 +3,7 @@
  * ADD's remote sources: an http(s) URL downloaded with libcurl (the file
  * named after the URL's last path element, mode 0600, Last-Modified as its
  * mtime, --checksum verified), a git repository cloned with the git client
- * when one is installed. Both land in a scratch directory of the build.
+ * when one is installed (--checksum: the commit's or annotated tag's prefix). Both land in a scratch directory of the build.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -299,9 +299,66 @@ static int git_fail(const char *log, const char *as, const char *what, const cha
 			 tl ? ":\n" : "", (int) tl, tail);
 }
 
-int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
-		    int keep_git_dir, char **ret_dir, struct kiln_error *err)
+/* The object `rev` names in the checkout, in hex into `out`; "" when it names none. */
+static int git_rev(struct bb *b, const char *git, const char *co, const char *rev,
+		   const char *log, char *out, size_t size, struct kiln_error *err)
 {
+	out[0] = '\0';
+	(void) unlink(log);
+	char *argv[] = { "git",	    "-C",      (char *) co, "rev-parse", "--verify",
+			 "--quiet", "--end-of-options", (char *) rev, NULL };
+	int r = run_git(b, git, argv, log, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	if ((r = kiln_read_file(log, 4096, &text, &len, err)) < 0)
+		return r;
+	size_t n = strspn(text, "0123456789abcdef");
+	if (n < size) {
+		memcpy(out, text, n);
+		out[n] = '\0';
+	}
+	return 0;
+}
+
+/*
+ * ADD --checksum of a repository: a hex prefix of the commit the ref
+ * resolves to, or of the annotated tag it names (BuildKit's git source).
+ */
+static int git_checksum(struct bb *b, const char *git, const char *co, const char *ref,
+			const char *checksum, const char *log, const char *as, const char *url,
+			struct kiln_error *err)
+{
+	char commit[80], tag[80] = "";
+	int r = git_rev(b, git, co, "HEAD", log, commit, sizeof(commit), err);
+	if (r >= 0 && ref && *ref) {
+		cleanup_free char *name = kiln_asprintf("refs/tags/%s", ref);
+		if (!name)
+			return oom(err);
+		r = git_rev(b, git, co, name, log, tag, sizeof(tag), err);
+	}
+	if (r < 0)
+		return r;
+	size_t n = strlen(checksum);
+	if (!strncmp(commit, checksum, n) || (*tag && !strncmp(tag, checksum, n)))
+		return 0;
+	if (*tag)
+		return kiln_fail(err, KILN_EDIGEST, 0,
+				 "%s %s: expected checksum to match %s, got %s or %s", as, url,
+				 checksum, tag, commit);
+	return kiln_fail(err, KILN_EDIGEST, 0, "%s %s: expected checksum to match %s, got %s", as,
+			 url, checksum, *commit ? commit : "no commit");
+}
+
+int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
+		    int keep_git_dir, const char *checksum, char **ret_dir,
+		    struct kiln_error *err)
+{
+	if (checksum && (!*checksum || checksum[strspn(checksum, "0123456789abcdefABCDEF")]))
+		return kiln_fail(err, KILN_EINVAL, 0,
+				 "%s %s: invalid checksum %s for Git URL, expected hex commit hash",
+				 as, url, checksum);
 	char git[PATH_MAX];
 	if (find_git(git, sizeof(git)) < 0)
 		return kiln_fail(err, KILN_EUNSUPP, 0,
@@ -332,6 +389,10 @@ int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 	if (!log || !co)
 		return oom(err);
 	int is_sha = ref && strlen(ref) == 40 && strspn(ref, "0123456789abcdef") == 40;
+	if (is_sha && checksum && strncmp(ref, checksum, strlen(checksum)) != 0)
+		return kiln_fail(err, KILN_EDIGEST, 0,
+				 "%s %s: expected checksum to match %s, got %s", as, url, checksum,
+				 ref);
 	bb_status(b, v, "cloning %s", remote);
 	char *clone[] = { "git",
 			  "clone",
@@ -373,6 +434,8 @@ int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 		if (r > 0)
 			r = git_fail(log, as, "checkout", url, err);
 	}
+	if (r == 0 && checksum && !is_sha)
+		r = git_checksum(b, git, co, ref, checksum, log, as, url, err);
 	(void) unlink(log);
 	if (r < 0)
 		return r;
@@ -425,7 +488,7 @@ int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const
 }
 
 int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int keep_git_dir,
-		 char **ret_dir, struct kiln_error *err)
+		 const char *checksum, char **ret_dir, struct kiln_error *err)
 {
-	return bb_fetch_git_as(b, v, "ADD", url, keep_git_dir, ret_dir, err);
+	return bb_fetch_git_as(b, v, "ADD", url, keep_git_dir, checksum, ret_dir, err);
 }

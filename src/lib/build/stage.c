@@ -262,10 +262,9 @@ static int fetch_remote(struct layer_step *ls, const char *src, char **ret_dir, 
 	cleanup_free char *name = NULL;
 	struct kiln_digest d;
 	int git = bb_is_git(src);
-	int r = git ? bb_fetch_git(b, ls->sc.v, src, c->keep_git_dir == 1, ret_dir, err)
-		    : bb_fetch_url(b, ls->sc.v, src,
-				   c->checksum && *c->checksum ? c->checksum : NULL, ret_dir, &name,
-				   &d, err);
+	const char *checksum = c->checksum && *c->checksum ? c->checksum : NULL;
+	int r = git ? bb_fetch_git(b, ls->sc.v, src, c->keep_git_dir == 1, checksum, ret_dir, err)
+		    : bb_fetch_url(b, ls->sc.v, src, checksum, ret_dir, &name, &d, err);
 	if (r < 0)
 		return r;
 	*ret_fd = open(*ret_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
