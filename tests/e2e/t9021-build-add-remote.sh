@@ -47,6 +47,25 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD --checksum: right passes, 
 	test_grep "Dockerfile:2: " err
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD --checksum=<sha256> <url>: no download for a cache hit' '
+	echo pinned >www/pinned.txt &&
+	sum=$(sha256sum www/pinned.txt | cut -d" " -f1) &&
+	printf "FROM %s\nADD --checksum=sha256:%s http://127.0.0.1:%s/pinned.txt /p\n" \
+		$BB $sum $PORT >ctx/Dockerfile &&
+	kiln build -q -t add:pin ctx >/dev/null &&
+	rm www/pinned.txt &&
+	kiln build --progress=plain -t add:pin ctx 2>out &&
+	id=$(sed -n "s/^#\([0-9]*\) \[2\/2\] ADD .*/\1/p" out | head -1) &&
+	test_grep "^#$id CACHED$" out &&
+	rootfs_of add:pin rootfs && echo pinned >expect && test_cmp expect rootfs/p &&
+	test_must_fail kiln build -q --no-cache ctx 2>err &&
+	test_grep "Dockerfile:2: ADD http://127.0.0.1:$PORT/pinned.txt: .*404" err &&
+	printf "FROM %s\nADD --checksum=sha512:%0128d http://127.0.0.1:%s/pinned.txt /p\n" \
+		$BB 0 $PORT >ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "only sha256 checksums are supported" err
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'a changed URL is a cache miss, an unchanged one a hit' '
 	printf "FROM %s\nADD http://127.0.0.1:%s/file.txt /f\n" $BB $PORT >ctx/Dockerfile &&
 	kiln build --progress=plain -t add:c1 ctx 2>first &&

@@ -463,6 +463,8 @@ int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 		    int keep_git_dir, const char *checksum, char **ret_dir,
 		    struct kiln_error *err);
 int bb_is_url(const char *s);
+/** An ADD --checksum for a URL, parsed: a sha256 digest, or an error saying why not. */
+int bb_url_checksum(const char *checksum, struct kiln_digest *ret, struct kiln_error *err);
 int bb_is_git(const char *s);
 /** A fresh directory under <store>/tmp/, heap path. */
 int bb_tmpdir(struct bb *b, const char *what, char **ret, struct kiln_error *err);

@@ -133,20 +133,23 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 	return kiln_cancelled(d->ctx) ? 1 : 0;
 }
 
+int bb_url_checksum(const char *checksum, struct kiln_digest *ret, struct kiln_error *err)
+{
+	if (strncmp(checksum, "sha256:", 7) != 0)
+		return kiln_fail(err, KILN_EUNSUPP, 0,
+				 "ADD --checksum=%s: only sha256 checksums are supported", checksum);
+	int r = kiln_digest_parse(checksum, ret, err);
+	return r < 0 ? kiln_error_prefix(err, r, "ADD --checksum") : 0;
+}
+
 int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
 		    const char *checksum, char **ret_dir, char **ret_name,
 		    struct kiln_digest *ret_digest, struct kiln_error *err)
 {
 	struct kiln_digest want;
 	int r;
-	if (checksum) {
-		if (strncmp(checksum, "sha256:", 7) != 0)
-			return kiln_fail(err, KILN_EUNSUPP, 0,
-					 "ADD --checksum=%s: only sha256 checksums are supported",
-					 checksum);
-		if ((r = kiln_digest_parse(checksum, &want, err)) < 0)
-			return kiln_error_prefix(err, r, "ADD --checksum");
-	}
+	if (checksum && (r = bb_url_checksum(checksum, &want, err)) < 0)
+		return r;
 	const struct kiln_http_curl *curl;
 	if ((r = kiln_http_load(&curl, err)) < 0)
 		return kiln_error_prefix(err, r, "%s %s", as, url);

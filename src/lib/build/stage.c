@@ -175,6 +175,7 @@ struct layer_step {
 	char *fetched; /* ADD <url>/<git>: the directory fetched into */
 	struct add_part *parts; /* ADD with several sources, one of them remote */
 	size_t n_parts;
+	int fetch_later; /* ADD --checksum <url>: downloaded only when the key misses */
 	int link;
 };
 
@@ -386,6 +387,13 @@ static int copy_sources(struct layer_step *ls, struct kiln_error *err)
 		nremote += bb_is_git(c->sources.v[i]) || bb_is_url(c->sources.v[i]);
 	if (nremote && c->sources.n > 1)
 		return add_parts(ls, err);
+	if (nremote && bb_is_url(c->sources.v[0]) && c->checksum && *c->checksum) {
+		/* the checksum is the content the key is made of: no download for a hit,
+		 * as BuildKit's http source */
+		r = bb_url_checksum(c->checksum, &ls->sources, err);
+		ls->has_sources = ls->fetch_later = r >= 0;
+		return r;
+	}
 	if (nremote) {
 		r = fetch_remote(ls, c->sources.v[0], &ls->fetched, &ls->src_fd, &ls->sel,
 				 &ls->sources, err);
@@ -793,6 +801,11 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 			r = from_tree(&ls, 0, err);
 		if (r >= 0 && explained)
 			r = bb_explain_miss(b, s, ps, &v, explained, listed_files(&ls), err);
+		if (r >= 0 && ls.fetch_later) {
+			struct kiln_digest got; /* the checksum's, or the download failed */
+			r = fetch_remote(&ls, st->instr.u.copy.sources.v[0], &ls.fetched,
+					 &ls.src_fd, &ls.sel, &got, err);
+		}
 		if (r >= 0)
 			r = execute(&ls, &layer, err);
 		const struct kiln_digest *next =
