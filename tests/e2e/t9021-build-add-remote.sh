@@ -221,6 +221,63 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD of a repository, a URL
 	! test -e rootfs/all/.git
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD <git>?tag,branch,subdir,ref,submodules' '
+	gc="git -c user.name=t -c user.email=t@example.com -c protocol.allow=always" &&
+	git init -q -b main lib && echo libfile >lib/l.txt && git -C lib add l.txt &&
+	$gc -C lib commit -qm lib &&
+	git clone -q --bare lib www/lib.git && git -C www/lib.git update-server-info &&
+	git init -q -b main sup && mkdir sup/docs && echo doc >sup/docs/d.txt &&
+	printf "FROM %s\nCOPY d.txt /\n" $BB >sup/docs/Dockerfile &&
+	echo top >sup/top.txt &&
+	$gc -C sup submodule --quiet add http://127.0.0.1:$PORT/lib.git lib &&
+	git -C sup add . && $gc -C sup commit -qm one && git -C sup tag v2 &&
+	git -C sup checkout -qb dev && echo dev >sup/dev.txt && git -C sup add dev.txt &&
+	$gc -C sup commit -qm two &&
+	git clone -q --bare sup www/sup.git &&
+	git -C www/sup.git update-ref refs/pull/7/head "$(git -C sup rev-parse dev)" &&
+	git -C www/sup.git update-server-info &&
+	R=http://127.0.0.1:$PORT/sup.git &&
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	ADD $R?tag=v2&subdir=docs /docs/
+	ADD $R?branch=dev /dev/
+	ADD $R?ref=pull/7/head&submodules=false /pr/
+	ADD $R?keep-git-dir=true /kept/
+	ADD $R#main /main/
+	EOF
+	kiln build -q -t add:query ctx >/dev/null &&
+	rootfs_of add:query rootfs &&
+	echo doc >expect && test_cmp expect rootfs/docs/d.txt && ! test -e rootfs/docs/top.txt &&
+	echo libfile >expect && test_cmp expect rootfs/dev/lib/l.txt &&
+	test -f rootfs/dev/dev.txt && ! test -e rootfs/dev/.git && ! test -e rootfs/dev/lib/.git &&
+	test -f rootfs/pr/dev.txt && test -d rootfs/pr/lib && ! test -e rootfs/pr/lib/l.txt &&
+	test -d rootfs/kept/.git && test -f rootfs/kept/lib/.git &&
+	test_cmp expect rootfs/main/lib/l.txt && ! test -e rootfs/main/dev.txt
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'a context from a git URL with a query' '
+	kiln build -q -t ctx:query "http://127.0.0.1:$PORT/sup.git?tag=v2&subdir=docs" >/dev/null &&
+	rootfs_of ctx:query rootfs && echo doc >expect && test_cmp expect rootfs/d.txt
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD <git>?query against flags; bad queries' '
+	R=http://127.0.0.1:$PORT/sup.git &&
+	printf "FROM %s\nADD --keep-git-dir=false %s?keep-git-dir=true /k/\n" $BB $R \
+		>ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "Dockerfile:2: ADD $R?keep-git-dir=true: inconsistent keep-git-dir" err &&
+	printf "FROM %s\nADD --checksum=abc %s?checksum=def /k/\n" $BB $R >ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "checksum mismatch \"abc\" != \"def\"" err &&
+	printf "FROM %s\nADD %s?tag=v2&branch=dev /k/\n" $BB $R >ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "Dockerfile:2: .*branch conflicts with tag" err &&
+	printf "FROM %s\nADD %s?checksum=%s&tag=v2 /k/\n" $BB $R \
+		"$(git -C sup rev-parse dev)" >ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "expected checksum to match" err
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD <git> without a git client says so' '
 	printf "FROM %s\nADD http://127.0.0.1:%s/repo.git /r/\n" $BB $PORT >ctx/Dockerfile &&
 	test_must_fail env PATH=/nonexistent "$KILN" build -q ctx 2>err &&

@@ -452,7 +452,8 @@ int bb_resolve_owner(struct bb *b, int root_fd, const char *spec, uint32_t *uid,
 int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const char *checksum,
 		 char **ret_dir, char **ret_name, struct kiln_digest *ret_digest,
 		 struct kiln_error *err);
-/* `checksum`: NULL, or a hex prefix of the commit (or annotated tag) the ref names */
+/* `keep_git_dir`: -1 not said, 0, 1; `checksum`: NULL, or a hex prefix of the
+ * commit (or annotated tag) the ref names. The URL may say both too (git-url.h). */
 int bb_fetch_git(struct bb *b, const struct bb_vertex *v, const char *url, int keep_git_dir,
 		 const char *checksum, char **ret_dir, struct kiln_error *err);
 /* The same for another user than ADD (`as` starts their messages: "context web"). */

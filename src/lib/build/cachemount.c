@@ -343,7 +343,6 @@ int kiln_cachemount_acquire(const struct kiln_ctx *ctx, struct kiln_store *st,
 			      err);
 		char name[16];
 		(void) snprintf(name, sizeof(name), "%u", wait_for);
-		cleanup_free char *kd2 = NULL;
 		int linked = 0;
 		if (r >= 0) {
 			int k2 = open(kdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -672,7 +672,7 @@ int bb_context_image(struct bb *b, const struct bb_context *c, const char *ref,
 		if (!as)
 			r = oom(err);
 		else if (c->kind == CTX_GIT)
-			r = bb_fetch_git_as(b, &v, as, c->value, 0, NULL, &fetched, err);
+			r = bb_fetch_git_as(b, &v, as, c->value, -1, NULL, &fetched, err);
 		else if (c->kind == CTX_URL)
 			/* BuildKit's http context: the downloaded file, as it is */
 			r = bb_fetch_url_as(b, &v, as, c->value, NULL, &fetched, &file, &d, err);
@@ -732,7 +732,7 @@ int bb_context_fetch_main(struct bb *b, char **ret_dir, struct kiln_error *err)
 		return oom(err);
 	cleanup_free char *dir = NULL, *name = NULL;
 	struct kiln_digest d;
-	int r = git ? bb_fetch_git_as(b, &v, "context", url, keep_git_dir(b->o), NULL, &dir, err)
+	int r = git ? bb_fetch_git_as(b, &v, "context", url, keep_git_dir(b->o) ? 1 : -1, NULL, &dir, err)
 		    : bb_fetch_url_as(b, &v, "context", url, NULL, &dir, &name, &d, err);
 	if (r >= 0 && !git) {
 		/* a tar (plain or compressed) is the context, anything else the Dockerfile */

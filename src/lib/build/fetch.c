@@ -3,7 +3,9 @@
  * ADD's remote sources: an http(s) URL downloaded with libcurl (the file
  * named after the URL's last path element, mode 0600, Last-Modified as its
  * mtime, --checksum verified), a git repository cloned with the git client
- * when one is installed (--checksum: the commit's or annotated tag's prefix). Both land in a scratch directory of the build.
+ * when one is installed: a branch or tag by name, any other ref fetched, its
+ * submodules checked out (--checksum: the commit's or annotated tag's prefix;
+ * the URL's own options in git-url.c). Both land in a scratch directory of the build.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
+#include "build/git-url.h"
 #include "http/http.h"
 
 #define URL_MAX_BYTES ((curl_off_t) 64 << 30)
@@ -328,21 +331,26 @@ static int git_rev(struct bb *b, const char *git, const char *co, const char *re
 /*
  * ADD --checksum of a repository: a hex prefix of the commit the ref
  * resolves to, or of the annotated tag it names (BuildKit's git source).
+ * `name` is the ref as clone --branch took it; a fetched ref is FETCH_HEAD.
  */
-static int git_checksum(struct bb *b, const char *git, const char *co, const char *ref,
+static int git_checksum(struct bb *b, const char *git, const char *co, const char *name,
 			const char *checksum, const char *log, const char *as, const char *url,
 			struct kiln_error *err)
 {
-	char commit[80], tag[80] = "";
+	char commit[80], tag[80] = "", fetched[80] = "";
 	int r = git_rev(b, git, co, "HEAD", log, commit, sizeof(commit), err);
-	if (r >= 0 && ref && *ref) {
-		cleanup_free char *name = kiln_asprintf("refs/tags/%s", ref);
-		if (!name)
+	if (r >= 0 && name && *name) {
+		cleanup_free char *t = kiln_asprintf("refs/tags/%s", name);
+		if (!t)
 			return oom(err);
-		r = git_rev(b, git, co, name, log, tag, sizeof(tag), err);
+		r = git_rev(b, git, co, t, log, tag, sizeof(tag), err);
 	}
+	if (r >= 0)
+		r = git_rev(b, git, co, "FETCH_HEAD", log, fetched, sizeof(fetched), err);
 	if (r < 0)
 		return r;
+	if (!*tag && strcmp(fetched, commit) != 0)
+		memcpy(tag, fetched, sizeof(tag));
 	size_t n = strlen(checksum);
 	if (!strncmp(commit, checksum, n) || (*tag && !strncmp(tag, checksum, n)))
 		return 0;
@@ -354,10 +362,110 @@ static int git_checksum(struct bb *b, const char *git, const char *co, const cha
 			 url, checksum, *commit ? commit : "no commit");
 }
 
+/*
+ * Submodules, as BuildKit's git source has them unless `submodules=false`:
+ * checked out, recursively. Without the .git directory their .git files
+ * would point nowhere, so they go too.
+ */
+static int git_submodules(struct bb *b, const char *git, const char *co, int keep,
+			  const char *log, const char *as, const char *url, struct kiln_error *err)
+{
+	cleanup_free char *gm = kiln_asprintf("%s/.gitmodules", co);
+	if (!gm)
+		return oom(err);
+	if (access(gm, F_OK) != 0)
+		return 0;
+	char *shallow[] = { "git",    "-C",	     (char *) co, "submodule", "update",
+			    "--init", "--recursive", "--depth",	  "1",	       NULL };
+	char *full[] = { "git",	   "-C",	  (char *) co, "submodule", "update",
+			 "--init", "--recursive", NULL };
+	int r = run_git(b, git, shallow, log, err);
+	if (r > 0) /* git's dumb HTTP fetches no shallow history */
+		r = run_git(b, git, full, log, err);
+	if (r > 0)
+		return git_fail(log, as, "submodule update", url, err);
+	if (r < 0 || keep)
+		return r;
+	/* " <commit> <path> (<describe>)", one line per submodule */
+	(void) unlink(log);
+	char *status[] = { "git", "-C", (char *) co, "submodule", "status", "--recursive", NULL };
+	if ((r = run_git(b, git, status, log, err)) != 0)
+		return r > 0 ? git_fail(log, as, "submodule status", url, err) : r;
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	if ((r = kiln_read_file(log, (size_t) 1 << 20, &text, &len, err)) < 0)
+		return r;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *path = strchr(line + 1, ' ');
+		if (!path)
+			continue;
+		path++;
+		char *desc = strstr(path, " (");
+		if (desc)
+			*desc = '\0';
+		cleanup_free char *dotgit = kiln_asprintf("%s/%s/.git", co, path);
+		if (!dotgit)
+			return oom(err);
+		if (unlink(dotgit) < 0 && errno != ENOENT)
+			return kiln_fail_errno(err, "removing %s", dotgit);
+	}
+	return 0;
+}
+
+/* A fresh checkout directory: what a failed attempt left goes */
+static void clear_checkout(const char *co, const char *log)
+{
+	struct kiln_error e = KILN_ERROR_INIT;
+	(void) kiln_rm_rf(co, &e);
+	kiln_error_release(&e);
+	(void) unlink(log);
+}
+
+/*
+ * Any ref git can fetch (refs/pull/42/head, pull/42/head, a full ref):
+ * an empty repository, a fetch of the ref, its commit checked out.
+ */
+static int fetch_ref(struct bb *b, const char *git, const char *remote, const char *ref,
+		     const char *co, const char *log, struct kiln_error *err)
+{
+	char *init[] = { "git", "init", "--quiet", "--", (char *) co, NULL };
+	char *shallow[] = { "git",    "-C",	 (char *) co,	  "fetch",	"--quiet",
+			    "--depth", "1",	 "--",		  (char *) remote, (char *) ref,
+			    NULL };
+	char *full[] = { "git",		"-C", (char *) co,	"fetch", "--quiet",
+			 "--",		(char *) remote,	(char *) ref, NULL };
+	char *checkout[] = { "git",	    "-C",	      (char *) co, "checkout",
+			     "--quiet", "--detach", "FETCH_HEAD", NULL };
+	int r = run_git(b, git, init, log, err);
+	if (r == 0)
+		r = run_git(b, git, shallow, log, err);
+	if (r > 0) /* git's dumb HTTP fetches no shallow history */
+		r = run_git(b, git, full, log, err);
+	if (r == 0)
+		r = run_git(b, git, checkout, log, err);
+	return r;
+}
+
 int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
 		    int keep_git_dir, const char *checksum, char **ret_dir,
 		    struct kiln_error *err)
 {
+	cleanup(bb_git_url_release) struct bb_git_url u = { .keep_git_dir = -1, .submodules = -1 };
+	int r = bb_git_url_parse(url, &u, err);
+	if (r < 0)
+		return kiln_error_prefix(err, r, "%s %s", as, url);
+	if (keep_git_dir >= 0 && u.keep_git_dir >= 0 && keep_git_dir != u.keep_git_dir)
+		return kiln_fail(err, KILN_EINVAL, 0, "%s %s: inconsistent keep-git-dir configuration",
+				 as, url);
+	int keep = keep_git_dir == 1 || u.keep_git_dir == 1;
+	if (checksum && u.checksum && strcmp(checksum, u.checksum) != 0)
+		return kiln_fail(err, KILN_EINVAL, 0, "%s %s: checksum mismatch \"%s\" != \"%s\"", as,
+				 url, checksum, u.checksum);
+	if (!checksum)
+		checksum = u.checksum;
 	if (checksum && (!*checksum || checksum[strspn(checksum, "0123456789abcdefABCDEF")]))
 		return kiln_fail(err, KILN_EINVAL, 0,
 				 "%s %s: invalid checksum %s for Git URL, expected hex commit hash",
@@ -368,24 +476,9 @@ int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 				 "%s %s: a git repository needs the git client, which is not "
 				 "installed",
 				 as, url);
-	/* url#ref[:subdir] */
-	const char *hash = strchr(url, '#');
-	cleanup_free char *remote =
-		hash ? kiln_strndup(url, (size_t) (hash - url)) : kiln_strdup(url);
-	cleanup_free char *ref = NULL, *subdir = NULL;
-	if (hash) {
-		const char *colon = strchr(hash + 1, ':');
-		ref = colon ? kiln_strndup(hash + 1, (size_t) (colon - hash - 1))
-			    : kiln_strdup(hash + 1);
-		subdir = colon ? kiln_strdup(colon + 1) : NULL;
-		if (!ref || (colon && !subdir))
-			return oom(err);
-	}
-	if (!remote)
-		return oom(err);
+	const char *remote = u.remote, *ref = u.ref, *subdir = u.subdir;
 	cleanup_free char *dir = NULL;
-	int r = bb_tmpdir(b, "git", &dir, err);
-	if (r < 0)
+	if ((r = bb_tmpdir(b, "git", &dir, err)) < 0)
 		return r;
 	cleanup_free char *log = kiln_asprintf("%s.log", dir);
 	cleanup_free char *co = kiln_asprintf("%s/checkout", dir);
@@ -396,53 +489,59 @@ int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 		return kiln_fail(err, KILN_EDIGEST, 0,
 				 "%s %s: expected checksum to match %s, got %s", as, url, checksum,
 				 ref);
+	/* clone --branch takes a branch's or tag's name; other refs are fetched */
+	const char *name = ref;
+	if (name && !strncmp(name, "refs/heads/", 11))
+		name += 11;
+	else if (name && !strncmp(name, "refs/tags/", 10))
+		name += 10;
+	int other_ref = name && !strncmp(name, "refs/", 5);
 	bb_status(b, v, "cloning %s", remote);
-	char *clone[] = { "git",
-			  "clone",
-			  "--quiet",
-			  "--depth",
-			  "1",
-			  "--branch",
-			  ref && *ref && !is_sha ? ref : NULL,
-			  "--",
-			  remote,
-			  co,
+	char *clone[] = { "git",	"clone", "--quiet",	    "--depth", "1",
+			  "--branch", (char *) name, "--", (char *) remote, co,
 			  NULL };
-	if (!ref || !*ref || is_sha) {
+	if (other_ref) {
+		r = 1;
+	} else if (!ref || is_sha) {
 		/* the default branch, or the whole history to find a commit */
-		char *plain[] = { "git", "clone", "--quiet", "--", remote, co, NULL };
+		char *plain[] = { "git", "clone", "--quiet", "--", (char *) remote, co, NULL };
 		char *shallow[] = { "git", "clone", "--quiet", "--depth", "1",
-				    "--",  remote,  co,	       NULL };
+				    "--",  (char *) remote, co, NULL };
 		r = run_git(b, git, is_sha ? plain : shallow, log, err);
 	} else {
 		r = run_git(b, git, clone, log, err);
 	}
-	if (r > 0 && !is_sha) {
+	if (r > 0 && !is_sha && !other_ref) {
 		/* some servers (git's dumb HTTP) cannot do shallow clones: a whole one */
-		struct kiln_error e = KILN_ERROR_INIT;
-		(void) kiln_rm_rf(co, &e);
-		kiln_error_release(&e);
-		char *full[] = { "git", "clone", "--quiet", "--branch", ref && *ref ? ref : "HEAD",
-				 "--",	remote,	 co,	    NULL };
-		char *full_default[] = { "git", "clone", "--quiet", "--", remote, co, NULL };
-		r = run_git(b, git, ref && *ref ? full : full_default, log, err);
+		clear_checkout(co, log);
+		char *full[] = { "git", "clone", "--quiet", "--branch", (char *) (ref ? name : "HEAD"),
+				 "--",	(char *) remote, co, NULL };
+		char *full_default[] = { "git", "clone", "--quiet", "--", (char *) remote, co, NULL };
+		r = run_git(b, git, ref ? full : full_default, log, err);
+	}
+	if (r > 0 && ref && !is_sha) {
+		/* not a branch or tag (pull/42/head): the ref itself */
+		clear_checkout(co, log);
+		r = fetch_ref(b, git, remote, ref, co, log, err);
 	}
 	if (r > 0)
 		r = git_fail(log, as, "clone", url, err);
 	if (r == 0 && is_sha) {
 		char *checkout[] = {
-			"git", "-C", co, "checkout", "--quiet", "--detach", ref, NULL
+			"git", "-C", co, "checkout", "--quiet", "--detach", (char *) ref, NULL
 		};
 		r = run_git(b, git, checkout, log, err);
 		if (r > 0)
 			r = git_fail(log, as, "checkout", url, err);
 	}
 	if (r == 0 && checksum && !is_sha)
-		r = git_checksum(b, git, co, ref, checksum, log, as, url, err);
+		r = git_checksum(b, git, co, name, checksum, log, as, url, err);
+	if (r == 0 && u.submodules != 0)
+		r = git_submodules(b, git, co, keep, log, as, url, err);
 	(void) unlink(log);
 	if (r < 0)
 		return r;
-	if (!keep_git_dir) {
+	if (!keep) {
 		cleanup_free char *dotgit = kiln_asprintf("%s/.git", co);
 		if (!dotgit)
 			return oom(err);

@@ -264,7 +264,7 @@ static int fetch_remote(struct layer_step *ls, const char *src, char **ret_dir, 
 	struct kiln_digest d;
 	int git = bb_is_git(src);
 	const char *checksum = c->checksum && *c->checksum ? c->checksum : NULL;
-	int r = git ? bb_fetch_git(b, ls->sc.v, src, c->keep_git_dir == 1, checksum, ret_dir, err)
+	int r = git ? bb_fetch_git(b, ls->sc.v, src, c->keep_git_dir, checksum, ret_dir, err)
 		    : bb_fetch_url(b, ls->sc.v, src, checksum, ret_dir, &name, &d, err);
 	if (r < 0)
 		return r;
