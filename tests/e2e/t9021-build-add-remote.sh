@@ -4,7 +4,8 @@
 # its last path element, mode 0600, Last-Modified as mtime, --checksum
 # checked, the cache keyed by the content), a git repository served over
 # git's dumb HTTP protocol (with and without its .git, at a branch), and
-# ADDs that mix them with context paths, copied in the order written.
+# ADDs that mix them with context paths, copied in the order written; git
+# URL queries, submodules and the GIT_AUTH_* credentials.
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 
@@ -276,6 +277,32 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'ADD <git>?query against fl
 		"$(git -C sup rev-parse dev)" >ctx/Dockerfile &&
 	test_must_fail kiln build -q ctx 2>err &&
 	test_grep "expected checksum to match" err
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'a private repository: GIT_AUTH_* secrets' '
+	mkdir -p www/private && git clone -q --bare repo www/private/repo.git &&
+	git -C www/private/repo.git update-server-info &&
+	tok=tok-$$-secret && export tok &&
+	printf "basic %s\n" "$(printf "x-access-token:%s" "$tok" | base64 -w0)" >http-auth &&
+	printf "FROM %s\nADD http://127.0.0.1:%s/private/repo.git#main /r/\n" $BB $PORT \
+		>ctx/Dockerfile &&
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "Dockerfile:2: ADD http://127.0.0.1:$PORT/private/repo.git#main: git clone failed" err &&
+	kiln build -q -t add:private --secret id=GIT_AUTH_TOKEN,env=tok ctx >/dev/null &&
+	rootfs_of add:private rootfs && echo v1 >expect && test_cmp expect rootfs/r/hello &&
+	echo "bearer hdr-$$-secret" >http-auth && echo "bearer hdr-$$-secret" >hdr &&
+	printf "FROM %s\nADD http://127.0.0.1:%s/private/repo.git#feature /r/\n" $BB $PORT \
+		>ctx/Dockerfile &&
+	kiln build -q -t add:private2 --secret id=GIT_AUTH_TOKEN,env=tok \
+		--secret "id=GIT_AUTH_HEADER.127.0.0.1:$PORT,src=hdr" ctx >/dev/null &&
+	rootfs_of add:private2 rootfs2 && test -f rootfs2/r/extra &&
+	! grep -r -F -e "$tok" -e "hdr-$$-secret" "$KILN_ROOT" &&
+	git clone -q --bare sup www/private/sup.git && git -C www/private/sup.git update-server-info &&
+	P="http://127.0.0.1:$PORT/private/sup.git?tag=v2&subdir=docs" &&
+	test_must_fail kiln build -q "$P" 2>err && test_grep "git clone failed" err &&
+	kiln build -q -t ctx:private --secret "id=GIT_AUTH_HEADER.127.0.0.1:$PORT,src=hdr" "$P" \
+		>/dev/null &&
+	rootfs_of ctx:private rootfs3 && echo doc >expect && test_cmp expect rootfs3/d.txt
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD <git> without a git client says so' '

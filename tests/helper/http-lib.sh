@@ -3,7 +3,9 @@
 # A static HTTP server for $TRASH/www on 127.0.0.1, sourced after
 # test-lib.sh. Start it at the top level of a test file, not in a case:
 # cases run in subshells, and the EXIT trap needs the pid. The port
-# arrives through a FIFO, so no waiting is guessed.
+# arrives through a FIFO, so no waiting is guessed. Paths under /private/
+# answer 401 unless the request's Authorization header is what the file
+# http-auth (beside www, not served) holds.
 #
 #   http_start   start it when python3 is installed; sets PORT (0 without)
 #   http_stop    stop it (the EXIT trap)
@@ -16,7 +18,33 @@ http_start() {
 	mkdir -p www && mkfifo port.fifo || return 1
 	python3 -c '
 import functools, http.server
-h = functools.partial(http.server.SimpleHTTPRequestHandler, directory="www")
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def allowed(self):
+        if not self.path.startswith("/private/"):
+            return True
+        try:
+            with open("http-auth") as f:
+                want = f.read().strip()
+        except OSError:
+            return False
+        if self.headers.get("Authorization") == want:
+            return True
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", "Basic realm=\"test\"")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return False
+
+    def do_GET(self):
+        if self.allowed():
+            super().do_GET()
+
+    def do_HEAD(self):
+        if self.allowed():
+            super().do_HEAD()
+
+h = functools.partial(Handler, directory="www")
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
 with open("port.fifo", "w") as f:
     f.write("%d\n" % s.server_address[1])

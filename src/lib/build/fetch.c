@@ -21,7 +21,9 @@
 
 #include "build/build-private.h"
 #include "build/git-url.h"
+#include "build/mounts.h"
 #include "http/http.h"
+#include "registry/auth-config.h"
 
 #define URL_MAX_BYTES ((curl_off_t) 64 << 30)
 #define GIT_LOG_TAIL 4096
@@ -247,8 +249,14 @@ static int find_git(char *out, size_t size)
 	return -1;
 }
 
+/* The git client, and what its environment gets beyond ours (credentials) */
+struct git_cmd {
+	const char *path;
+	char *const *env; /* NULL-terminated, or NULL */
+};
+
 /* Run git with its output in `log`; the exit status, or < 0. */
-static int run_git(struct bb *b, const char *git, char *const *argv, const char *log,
+static int run_git(struct bb *b, const struct git_cmd *git, char *const *argv, const char *log,
 		   struct kiln_error *err)
 {
 	posix_spawn_file_actions_t fa;
@@ -265,11 +273,14 @@ static int run_git(struct bb *b, const char *git, char *const *argv, const char 
 	if (ok && (kiln_strv_push(&env, "GIT_TERMINAL_PROMPT=0") < 0 ||
 		   kiln_strv_push(&env, "GIT_ASKPASS=/bin/true") < 0))
 		ok = 0;
+	for (char *const *e = git->env; ok && e && *e; e++)
+		if (kiln_strv_push(&env, *e) < 0)
+			ok = 0;
 	pid_t pid = -1;
-	int se = ok ? posix_spawn(&pid, git, &fa, NULL, argv, env.items) : ENOMEM;
+	int se = ok ? posix_spawn(&pid, git->path, &fa, NULL, argv, env.items) : ENOMEM;
 	posix_spawn_file_actions_destroy(&fa);
 	if (se != 0)
-		return kiln_fail(err, KILN_EIO, se, "starting %s", git);
+		return kiln_fail(err, KILN_EIO, se, "starting %s", git->path);
 	int status = 0;
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
@@ -306,7 +317,7 @@ static int git_fail(const char *log, const char *as, const char *what, const cha
 }
 
 /* The object `rev` names in the checkout, in hex into `out`; "" when it names none. */
-static int git_rev(struct bb *b, const char *git, const char *co, const char *rev,
+static int git_rev(struct bb *b, const struct git_cmd *git, const char *co, const char *rev,
 		   const char *log, char *out, size_t size, struct kiln_error *err)
 {
 	out[0] = '\0';
@@ -333,7 +344,7 @@ static int git_rev(struct bb *b, const char *git, const char *co, const char *re
  * resolves to, or of the annotated tag it names (BuildKit's git source).
  * `name` is the ref as clone --branch took it; a fetched ref is FETCH_HEAD.
  */
-static int git_checksum(struct bb *b, const char *git, const char *co, const char *name,
+static int git_checksum(struct bb *b, const struct git_cmd *git, const char *co, const char *name,
 			const char *checksum, const char *log, const char *as, const char *url,
 			struct kiln_error *err)
 {
@@ -367,7 +378,7 @@ static int git_checksum(struct bb *b, const char *git, const char *co, const cha
  * checked out, recursively. Without the .git directory their .git files
  * would point nowhere, so they go too.
  */
-static int git_submodules(struct bb *b, const char *git, const char *co, int keep,
+static int git_submodules(struct bb *b, const struct git_cmd *git, const char *co, int keep,
 			  const char *log, const char *as, const char *url, struct kiln_error *err)
 {
 	cleanup_free char *gm = kiln_asprintf("%s/.gitmodules", co);
@@ -415,6 +426,88 @@ static int git_submodules(struct bb *b, const char *git, const char *co, int kee
 	return 0;
 }
 
+/*
+ * BuildKit's git credentials: the build secrets GIT_AUTH_HEADER and
+ * GIT_AUTH_TOKEN, each for the remote's host first (GIT_AUTH_TOKEN.<host>),
+ * become the Authorization header git sends to an http(s) remote: a header
+ * as it is, a token as `basic` x-access-token:<token>. Scoped to the remote
+ * (to all of https://github.com/, as BuildKit does), and given to git in
+ * its environment, not its arguments, which any process listing shows.
+ */
+struct git_auth {
+	char *env[4]; /* GIT_CONFIG_COUNT, _KEY_0, _VALUE_0, NULL */
+};
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void git_auth_release(struct git_auth *a)
+{
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(a->env); i++)
+		wipe_free(a->env[i]);
+	memset(a, 0, sizeof(*a));
+}
+
+static int git_auth(struct bb *b, const char *remote, struct git_auth *ret,
+		    struct kiln_error *err)
+{
+	if (!b->rmx || !b->rmx->secrets.n ||
+	    (strncmp(remote, "https://", 8) != 0 && strncmp(remote, "http://", 7) != 0))
+		return 0;
+	/* url.URL's Host: after the scheme, before the path, without user@ */
+	const char *h = strstr(remote, "://") + 3;
+	size_t hn = strcspn(h, "/?#");
+	const char *at = memrchr(h, '@', hn);
+	if (at) {
+		hn -= (size_t) (at + 1 - h);
+		h = at + 1;
+	}
+	static const char *const names[] = { "GIT_AUTH_HEADER", "GIT_AUTH_TOKEN" };
+	const struct bb_secret *sec = NULL;
+	int token = 0;
+	for (int host = 1; host >= 0 && !sec; host--)
+		for (size_t i = 0; i < 2 && !sec; i++) {
+			cleanup_free char *id = host ? kiln_asprintf("%s.%.*s", names[i], (int) hn, h)
+						     : kiln_strdup(names[i]);
+			if (!id)
+				return oom(err);
+			sec = bb_secrets_find(&b->rmx->secrets, id);
+			token = (int) i;
+		}
+	if (!sec)
+		return 0;
+	char *value = NULL;
+	if (token) {
+		char *plain = kiln_asprintf("x-access-token:%.*s", (int) sec->len, sec->data);
+		value = plain ? kiln_registry_base64(plain, strlen(plain)) : NULL;
+		wipe_free(plain);
+		char *basic = value ? kiln_asprintf("basic %s", value) : NULL;
+		wipe_free(value);
+		value = basic;
+	} else {
+		value = kiln_strndup(sec->data, sec->len);
+	}
+	const char *scope = remote;
+	if (!strncmp(remote, "https://github.com/", 19))
+		scope = "https://github.com/";
+	else if (!strncmp(remote, "https://www.github.com/", 23))
+		scope = "https://www.github.com/";
+	ret->env[0] = kiln_strdup("GIT_CONFIG_COUNT=1");
+	ret->env[1] = kiln_asprintf("GIT_CONFIG_KEY_0=http.%s.extraheader", scope);
+	ret->env[2] = value ? kiln_asprintf("GIT_CONFIG_VALUE_0=Authorization: %s", value) : NULL;
+	wipe_free(value);
+	if (!ret->env[0] || !ret->env[1] || !ret->env[2]) {
+		git_auth_release(ret);
+		return oom(err);
+	}
+	return 0;
+}
+
 /* A fresh checkout directory: what a failed attempt left goes */
 static void clear_checkout(const char *co, const char *log)
 {
@@ -428,7 +521,7 @@ static void clear_checkout(const char *co, const char *log)
  * Any ref git can fetch (refs/pull/42/head, pull/42/head, a full ref):
  * an empty repository, a fetch of the ref, its commit checked out.
  */
-static int fetch_ref(struct bb *b, const char *git, const char *remote, const char *ref,
+static int fetch_ref(struct bb *b, const struct git_cmd *git, const char *remote, const char *ref,
 		     const char *co, const char *log, struct kiln_error *err)
 {
 	char *init[] = { "git", "init", "--quiet", "--", (char *) co, NULL };
@@ -470,13 +563,18 @@ int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 		return kiln_fail(err, KILN_EINVAL, 0,
 				 "%s %s: invalid checksum %s for Git URL, expected hex commit hash",
 				 as, url, checksum);
-	char git[PATH_MAX];
-	if (find_git(git, sizeof(git)) < 0)
+	char path[PATH_MAX];
+	if (find_git(path, sizeof(path)) < 0)
 		return kiln_fail(err, KILN_EUNSUPP, 0,
 				 "%s %s: a git repository needs the git client, which is not "
 				 "installed",
 				 as, url);
 	const char *remote = u.remote, *ref = u.ref, *subdir = u.subdir;
+	cleanup(git_auth_release) struct git_auth auth = { 0 };
+	if ((r = git_auth(b, remote, &auth, err)) < 0)
+		return r;
+	const struct git_cmd gc = { path, auth.env[0] ? auth.env : NULL };
+	const struct git_cmd *git = &gc;
 	cleanup_free char *dir = NULL;
 	if ((r = bb_tmpdir(b, "git", &dir, err)) < 0)
 		return r;
