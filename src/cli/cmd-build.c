@@ -44,11 +44,15 @@ static struct kiln_strv arg_allow = KILN_STRV_INIT;
 static struct kiln_strv arg_cache_from = KILN_STRV_INIT;
 static struct kiln_strv arg_cache_to = KILN_STRV_INIT;
 static struct kiln_strv arg_contexts = KILN_STRV_INIT;
+static struct kiln_strv arg_annotations = KILN_STRV_INIT;
+/* -o annotation[-TYPE][[PLATFORM]].KEY=VALUE, as given */
+static struct kiln_strv arg_out_annotations = KILN_STRV_INIT;
 static struct cli_registry_args arg_reg = { .retries = -1 };
 
 static const struct cli_spec spec = {
 	.usage = "kiln build [-f FILE] [-t NAME[:TAG]]... [--target STAGE] [--build-arg K=V]... "
-		 "[--label K=V]... [--no-cache] [--pull] [--platform P] [--network MODE] "
+		 "[--label K=V]... [--annotation [TYPE:]K=V]... [--no-cache] [--pull] "
+		 "[--platform P] [--network MODE] "
 		 "[--secret SPEC]... [--ssh SPEC]... [--allow ENTITLEMENT]... "
 		 "[--cache-from SPEC]... [--cache-to SPEC]... "
 		 "[--progress MODE] [-o SPEC]... [--push] [--load] [--iidfile F] "
@@ -65,6 +69,9 @@ static const struct cli_spec spec = {
 			{ "build-arg", 0, CLI_OPT_LIST, &arg_build_args, "K=V",
 			  "a build argument; K alone takes its value from the environment" },
 			{ "label", 0, CLI_OPT_LIST, &arg_labels, "K=V", "a label on the image" },
+			{ "annotation", 0, CLI_OPT_LIST, &arg_annotations, "[TYPE:]K=V",
+			  "an OCI annotation (TYPE: manifest, the default, index-descriptor; "
+			  "TYPE[OS/ARCH] for one platform)" },
 			{ "no-cache", 0, CLI_OPT_FLAG, &arg_no_cache, NULL,
 			  "run every step (the results still fill the cache)" },
 			{ "pull", 0, CLI_OPT_FLAG, &arg_pull, NULL,
@@ -157,6 +164,8 @@ static void release_args(void)
 	kiln_strv_release(&arg_cache_from);
 	kiln_strv_release(&arg_cache_to);
 	kiln_strv_release(&arg_contexts);
+	kiln_strv_release(&arg_annotations);
+	kiln_strv_release(&arg_out_annotations);
 }
 
 static int parse_bool(const char *v, int *ret)
@@ -250,6 +259,11 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 			if (parse_bool(v, &o->rewrite_timestamp) < 0)
 				return cli_usage_error(
 					&spec, "--output: rewrite-timestamp wants true or false");
+		} else if (!strncmp(k, "annotation", 10)) {
+			/* for the image, whichever output asks (kiln writes one manifest) */
+			cleanup_free char *pair = kiln_asprintf("%s=%s", k, v);
+			if (!pair || kiln_strv_push(&arg_out_annotations, pair) < 0)
+				return cli_usage_error(&spec, "out of memory");
 		} else if (!strcmp(k, "oci-mediatypes")) {
 			/* kiln always writes OCI media types */
 		} else {
@@ -477,6 +491,7 @@ struct build_args {
 	struct kiln_build_secret *secrets;
 	struct kiln_build_ssh *ssh;
 	struct kiln_build_context *contexts;
+	struct kiln_build_annotation *annotations;
 	struct kiln_strv own;
 	char *df_data;
 	size_t df_len;
@@ -495,6 +510,9 @@ static void build_args_release(struct build_args *a)
 	for (size_t i = 0; a->contexts && i < a->o.n_contexts; i++)
 		kiln_build_context_release(&a->contexts[i]);
 	free(a->contexts);
+	for (size_t i = 0; a->annotations && i < a->o.n_annotations; i++)
+		kiln_build_annotation_release(&a->annotations[i]);
+	free(a->annotations);
 	kiln_strv_release(&a->build_args);
 	kiln_strv_release(&a->hidden_args);
 	kiln_strv_release(&a->own);
@@ -617,6 +635,43 @@ static int parse_secrets(struct cli_env *env, struct build_args *a)
 		}
 	o->secrets = a->secrets;
 	o->ssh = a->ssh;
+	return CLI_EXIT_OK;
+}
+
+/* --annotation and -o annotation.* into options */
+static int parse_annotations(struct cli_env *env, struct build_args *a)
+{
+	size_t n = arg_annotations.len + arg_out_annotations.len;
+	if (n > KILN_BUILD_MAX_ANNOTATIONS)
+		return cli_usage_error(&spec, "at most %d annotations", KILN_BUILD_MAX_ANNOTATIONS);
+	a->annotations = kiln_calloc(n + 1, sizeof(*a->annotations));
+	if (!a->annotations)
+		return oom_report(env);
+	for (size_t i = 0; i < n; i++) {
+		struct kiln_error err = KILN_ERROR_INIT;
+		int out = i >= arg_annotations.len;
+		const char *s = out ? arg_out_annotations.items[i - arg_annotations.len]
+				    : arg_annotations.items[i];
+		int r;
+		if (out) {
+			cleanup_free char *k = kiln_strndup(s, strcspn(s, "="));
+			r = k ? kiln_build_annotation_parse_output(k, s + strlen(k) + 1,
+								   &a->annotations[i], &err)
+			      : kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
+		} else {
+			r = kiln_build_annotation_parse(s, &a->annotations[i], &err);
+		}
+		if (r < 0) {
+			if (err.code == KILN_ENOMEM)
+				return cli_report(env, &err);
+			int rc = cli_usage_error(&spec, "%s: %s", out ? "--output" : "--annotation",
+						 err.msg);
+			kiln_error_release(&err);
+			return rc;
+		}
+		a->o.n_annotations = i + 1;
+	}
+	a->o.annotations = a->annotations;
 	return CLI_EXIT_OK;
 }
 
@@ -753,6 +808,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	if ((rc = cli_registry_opts(&spec, &arg_reg, &a->ro)) != 0)
 		return rc;
 	if ((rc = parse_secrets(env, a)) != CLI_EXIT_OK)
+		return rc;
+	if ((rc = parse_annotations(env, a)) != CLI_EXIT_OK)
 		return rc;
 
 	/* the Dockerfile and the context */

@@ -3,8 +3,8 @@
 # kiln build's outputs, each read back by a tool that is not kiln: OCI
 # layouts (directory and tar) by umoci and skopeo, a docker archive by podman
 # (loaded and run), the root filesystem as a directory and as a tar, layer
-# compression as buildx spells it, and a registry through --push and
-# type=registry (read back by skopeo).
+# compression as buildx spells it, a registry through --push and
+# type=registry (read back by skopeo), and OCI annotations.
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/helper/registry-lib.sh"
@@ -165,6 +165,30 @@ test_expect_success REGISTRY,ROOT,OVERLAY,BUSYBOX,SKOPEO,JQ '--push and type=reg
 	skopeo_ copy -q --src-tls-verify=false docker://$R/kiln/out:2 oci:pulled:2 &&
 	umoci unpack --image pulled:2 bundle2 >/dev/null &&
 	check_tree bundle2/rootfs
+'
+
+test_expect_success REGISTRY,ROOT,OVERLAY,BUSYBOX,SKOPEO,JQ '--annotation, -o annotation.*' '
+	kiln build -q --tls-verify=false -t $R/kiln/ann:1 \
+		--annotation org.opencontainers.image.title=Out \
+		--annotation "manifest[linux/amd64]:org.example.arch=amd64" \
+		--annotation "manifest[linux/arm64]:org.example.arch=arm64" \
+		--annotation "index-descriptor:org.example.entry=yes" \
+		--annotation "index:org.example.index=1" \
+		-o type=oci,dest=ann,tar=false,annotation-manifest.org.example.out=o \
+		-o type=registry ctx >/dev/null 2>err &&
+	test_grep "annotation manifest\[linux/arm64\]:org.example.arch is left out" err &&
+	test_grep "annotation index:org.example.index is left out" err &&
+	jq -c ".manifests[0].annotations" ann/index.json >got &&
+	test_grep "\"org.example.entry\":\"yes\"" got &&
+	test_grep "\"org.opencontainers.image.ref.name\":\"1\"" got &&
+	skopeo_ inspect --raw oci:ann:1 | jq -c .annotations >got &&
+	printf "{%s,%s,%s}\n" "\"org.example.arch\":\"amd64\"" "\"org.example.out\":\"o\"" \
+		"\"org.opencontainers.image.title\":\"Out\"" >expect &&
+	test_cmp expect got &&
+	skopeo_ inspect --tls-verify=false --raw docker://$R/kiln/ann:1 | jq -c .annotations >got &&
+	test_cmp expect got &&
+	test_expect_code 2 kiln build --annotation "layer:k=v" ctx 2>err &&
+	test_grep "unknown annotation type \"layer\"" err
 '
 
 test_expect_success REGISTRY,ROOT,OVERLAY,BUSYBOX 'type=registry without a name is an error' '

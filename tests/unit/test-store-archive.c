@@ -82,7 +82,7 @@ static void test_round_trips(struct kiln_store *st, struct kiln_digest *img)
 		       kiln_digest_equal(img, &again),
 	       "the same tar at the same time gives the same image");
 
-	struct kiln_store_save_item item = { *img, "docker.io/library/t:1" };
+	struct kiln_store_save_item item = { *img, "docker.io/library/t:1", NULL };
 	for (int oci = 0; oci < 2; oci++) {
 		cleanup_free char *out = path(oci ? "t-oci.tar" : "t-docker.tar");
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -232,7 +232,7 @@ static int torture_one(struct kiln_store *st, const struct kiln_digest *img, int
 	case 4: {
 		cleanup_free char *out = path("torture.tar");
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		struct kiln_store_save_item item = { *img, "docker.io/library/t:1" };
+		struct kiln_store_save_item item = { *img, "docker.io/library/t:1", NULL };
 		r = kiln_store_save(st, &item, 1, KILN_ARCHIVE_DOCKER, fd, &err);
 		close(fd);
 		break;

@@ -93,6 +93,35 @@ enum kiln_build_network {
 	KILN_BUILD_NET_HOST,
 };
 
+/* ---- annotations (--annotation, -o annotation.*) ------------------------ */
+
+/** Where an annotation goes: BuildKit's annotation types. */
+enum kiln_build_annotation_type {
+	KILN_BUILD_ANNOTATION_MANIFEST = 0,	   /* the image manifest (the default) */
+	KILN_BUILD_ANNOTATION_MANIFEST_DESCRIPTOR, /* the manifest's entry in an image index */
+	KILN_BUILD_ANNOTATION_INDEX,		   /* an image index */
+	KILN_BUILD_ANNOTATION_INDEX_DESCRIPTOR,	   /* the OCI layout's entry (index.json) */
+};
+
+struct kiln_build_annotation {
+	enum kiln_build_annotation_type type;
+	char *platform; /* normalized ("linux/arm64"), or NULL: every platform */
+	char *key;
+	char *value;
+};
+
+#define KILN_BUILD_MAX_ANNOTATIONS 256
+
+/** buildx's --annotation: `[TYPE[PLATFORM]:]KEY=VALUE`; -KILN_EINVAL saying what is wrong. */
+int kiln_build_annotation_parse(const char *spec, struct kiln_build_annotation *ret,
+				struct kiln_error *err) __attribute__((warn_unused_result));
+/** An exporter key `annotation[-TYPE][[PLATFORM]].KEY` and its value. */
+int kiln_build_annotation_parse_output(const char *key, const char *value,
+				       struct kiln_build_annotation *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+const char *kiln_build_annotation_type_name(enum kiln_build_annotation_type t);
+void kiln_build_annotation_release(struct kiln_build_annotation *a);
+
 /* ---- secrets, SSH agents and entitlements (RUN --mount=type=secret|ssh) ---- */
 
 /**
@@ -244,6 +273,8 @@ struct kiln_build_opts {
 	size_t n_build_args;
 	const char *const *labels; /* "K=V", on the final image */
 	size_t n_labels;
+	const struct kiln_build_annotation *annotations;
+	size_t n_annotations;
 	const char *const *tags; /* as typed: "app", "reg:5000/x:1" */
 	size_t n_tags;
 	const char *platform; /* "linux/amd64"; NULL = this machine's */

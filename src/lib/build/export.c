@@ -274,6 +274,37 @@ static int push(struct bb *b, const char *name, struct kiln_build_result *res,
 }
 
 /*
+ * --annotation: the manifest's go into the manifest, the index
+ * descriptor's into the OCI layout's entry for the image (`layout`). kiln
+ * builds one platform, so its image has no index: annotations for an index
+ * or a manifest's entry in one are left out, with a warning, as are those
+ * for another platform.
+ */
+static int annotate(struct bb *b, struct kiln_oci_manifest *m, struct kiln_oci_map *layout,
+		    struct kiln_error *err)
+{
+	for (size_t i = 0; i < b->o->n_annotations; i++) {
+		const struct kiln_build_annotation *a = &b->o->annotations[i];
+		const char *type = kiln_build_annotation_type_name(a->type);
+		int r = 0;
+		if (a->platform && strcmp(a->platform, b->platform_str) != 0)
+			bb_warn(b, "annotation %s[%s]:%s is left out: the image is for %s", type,
+				a->platform, a->key, b->platform_str);
+		else if (a->type == KILN_BUILD_ANNOTATION_MANIFEST)
+			r = kiln_oci_map_set(&m->annotations, a->key, a->value, err);
+		else if (a->type == KILN_BUILD_ANNOTATION_INDEX_DESCRIPTOR)
+			r = kiln_oci_map_set(layout, a->key, a->value, err);
+		else
+			bb_warn(b, "annotation %s:%s is left out: a build of one platform makes no "
+				   "image index",
+				type, a->key);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
  * An image without any layer (FROM scratch and metadata only) cannot be an
  * OCI manifest, which needs one: it gets the empty layer (an empty tar), with
  * a history entry that says why.
@@ -344,6 +375,9 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 							    (int64_t) clen, err)
 				  : oom(err);
 	}
+	cleanup(kiln_oci_map_release) struct kiln_oci_map layout_annotations = { 0 };
+	if (r >= 0)
+		r = annotate(b, m, &layout_annotations, err);
 	size_t base = target->image ? target->image->chain.n : 0;
 	for (size_t i = 0; r >= 0 && i < target->chain.n; i++) {
 		struct bb_layer *l = &target->chain.v[i];
@@ -393,7 +427,8 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	bb_vertex_release(&v);
 
 	struct kiln_store_save_item item = { .manifest = mdig,
-					     .name = names.len ? names.items[0] : NULL };
+					     .name = names.len ? names.items[0] : NULL,
+					     .annotations = &layout_annotations };
 	for (size_t i = 0; r >= 0 && i < no; i++) {
 		const struct kiln_build_output *out = &b->o->outputs[i];
 		struct bb_vertex ov = { 0 };

@@ -341,6 +341,8 @@ int export_images_prepare(struct kiln_store *st, const struct kiln_store_save_it
 		int r = 0;
 		if (j == m)
 			r = export_image_prepare(st, &items[i].manifest, flags, &x[m++], err);
+		if (r == 0 && items[i].annotations)
+			x[j].annotations = items[i].annotations;
 		if (r == 0 && items[i].name && kiln_strv_find(&x[j].names, items[i].name) < 0 &&
 		    kiln_strv_push(&x[j].names, items[i].name) < 0)
 			r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -362,6 +364,8 @@ static int entry_for(const struct export_image *x, const char *name, struct kiln
 	struct kiln_oci_descriptor d = { 0 };
 	int r = kiln_oci_descriptor_set(&d, x->manifest_media_type, &x->manifest,
 					(int64_t)x->manifest_len, err);
+	if (r == 0 && x->annotations)
+		r = kiln_oci_map_copy(&d.annotations, x->annotations, err);
 	if (r == 0 && name) {
 		r = kiln_oci_map_set(&d.annotations, KILN_ANNOT_CONTAINERD_NAME, name, err);
 		if (r == 0)

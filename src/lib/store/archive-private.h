@@ -42,6 +42,7 @@ struct export_image {
 	size_t config_len;
 	struct kiln_oci_config *cfg;
 	struct kiln_strv names; /* canonical names */
+	const struct kiln_oci_map *annotations; /* the save item's, borrowed */
 };
 void export_image_release(struct export_image *x);
 

@@ -37,6 +37,9 @@ enum kiln_archive_format {
 struct kiln_store_save_item {
 	struct kiln_digest manifest;
 	const char *name; /* canonical "domain/path:tag", or NULL for none */
+	/* NULL, or more annotations for the image's entry in an OCI layout's
+	 * index.json (the name annotations win) */
+	const struct kiln_oci_map *annotations;
 };
 
 /**
