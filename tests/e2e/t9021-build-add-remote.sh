@@ -80,6 +80,46 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'a changed URL is a cache miss,
 	rootfs_of add:c2 rootfs2 && echo "new content" >expect && test_cmp expect rootfs2/f
 '
 
+# requests the server answered for PATH with STATUS
+served() {
+	grep -c "\"GET $1 HTTP/1.1\" $2" http.log
+}
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD <url> again: 304, no download' '
+	echo cond1 >www/cond.txt && touch -d "2011-01-01 00:00:00 UTC" www/cond.txt &&
+	printf "FROM %s\nADD http://127.0.0.1:%s/cond.txt /c\n" $BB $PORT >ctx/Dockerfile &&
+	kiln build -q -t add:cond ctx >/dev/null &&
+	test "$(served /cond.txt 200)" = 1 &&
+	kiln build --progress=plain -t add:cond ctx 2>out &&
+	id=$(sed -n "s/^#\([0-9]*\) \[2\/2\] ADD .*/\1/p" out | head -1) &&
+	test_grep "^#$id CACHED$" out &&
+	test "$(served /cond.txt 304)" = 1 && test "$(served /cond.txt 200)" = 1 &&
+	printf "FROM %s\nADD http://127.0.0.1:%s/cond.txt /c2\n" $BB $PORT >ctx/Dockerfile &&
+	kiln build -q -t add:cond-miss ctx >/dev/null &&
+	test "$(served /cond.txt 304)" = 2 && test "$(served /cond.txt 200)" = 2 &&
+	rootfs_of add:cond-miss r1 && echo cond1 >expect && test_cmp expect r1/c2 &&
+	test "$(stat -c %Y r1/c2)" = "$(date -d "2011-01-01 00:00:00 UTC" +%s)" &&
+	printf "FROM %s\nADD http://127.0.0.1:%s/cond.txt /c\n" $BB $PORT >ctx/Dockerfile &&
+	echo cond2 >www/cond.txt && touch -d "2012-01-01 00:00:00 UTC" www/cond.txt &&
+	kiln build -q -t add:cond2 ctx >/dev/null &&
+	test "$(served /cond.txt 200)" = 3 && test "$(served /cond.txt 304)" = 2 &&
+	rootfs_of add:cond2 r2 && echo cond2 >expect && test_cmp expect r2/c &&
+	kiln build -q --no-cache -t add:cond3 ctx >/dev/null &&
+	test "$(served /cond.txt 200)" = 4 && test "$(served /cond.txt 304)" = 2
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD <url> again: If-None-Match with the ETag' '
+	mkdir -p www/etag && echo tagged1 >www/etag/t.txt &&
+	printf "FROM %s\nADD http://127.0.0.1:%s/etag/t.txt /t\n" $BB $PORT >ctx/Dockerfile &&
+	kiln build -q -t add:etag ctx >/dev/null &&
+	kiln build -q -t add:etag ctx >/dev/null &&
+	test "$(served /etag/t.txt 200)" = 1 && test "$(served /etag/t.txt 304)" = 1 &&
+	echo tagged2 >www/etag/t.txt &&
+	kiln build -q -t add:etag2 ctx >/dev/null &&
+	test "$(served /etag/t.txt 200)" = 2 && test "$(served /etag/t.txt 304)" = 1 &&
+	rootfs_of add:etag2 rootfs && echo tagged2 >expect && test_cmp expect rootfs/t
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'a URL that fails names the server error' '
 	printf "FROM %s\nADD http://127.0.0.1:%s/missing /f\n" $BB $PORT >ctx/Dockerfile &&
 	test_must_fail kiln build -q ctx 2>err &&

@@ -5,7 +5,9 @@
 # cases run in subshells, and the EXIT trap needs the pid. The port
 # arrives through a FIFO, so no waiting is guessed. Paths under /private/
 # answer 401 unless the request's Authorization header is what the file
-# http-auth (beside www, not served) holds.
+# http-auth (beside www, not served) holds. Files under /etag/ are served
+# with an ETag (from their content) and no Last-Modified, and a request
+# whose If-None-Match names it gets 304.
 #
 #   http_start   start it when python3 is installed; sets PORT (0 without)
 #   http_stop    stop it (the EXIT trap)
@@ -17,7 +19,7 @@ http_start() {
 	test_have_prereq PYTHON3 || return 0
 	mkdir -p www && mkfifo port.fifo || return 1
 	python3 -c '
-import functools, http.server
+import functools, hashlib, http.server
 
 class Handler(http.server.SimpleHTTPRequestHandler):
     def allowed(self):
@@ -36,8 +38,26 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         return False
 
+    def etag_get(self):
+        try:
+            with open("www" + self.path.split("?")[0], "rb") as f:
+                data = f.read()
+        except OSError:
+            self.send_error(404)
+            return
+        tag = "\"%s\"" % hashlib.sha256(data).hexdigest()[:16]
+        same = self.headers.get("If-None-Match") == tag
+        self.send_response(304 if same else 200)
+        self.send_header("ETag", tag)
+        self.send_header("Content-Length", "0" if same else str(len(data)))
+        self.end_headers()
+        if not same:
+            self.wfile.write(data)
+
     def do_GET(self):
-        if self.allowed():
+        if self.path.startswith("/etag/"):
+            self.etag_get()
+        elif self.allowed():
             super().do_GET()
 
     def do_HEAD(self):

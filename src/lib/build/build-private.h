@@ -237,6 +237,18 @@ int bb_cache_blob_of(struct bb *b, struct bb_layer *l, struct kiln_error *err);
 int bb_cache_set_blob(struct bb *b, const struct bb_layer *l, struct kiln_error *err);
 /** Mark the records used by this build (one write at the end). */
 int bb_cache_touch(struct bb *b, const struct kiln_digest *keys, size_t n, struct kiln_error *err);
+
+/* What a server said of a URL's content, for a conditional download next time. */
+struct bb_url_validators {
+	char *etag;	     /* the ETag header's value, or NULL */
+	char *last_modified; /* the Last-Modified header's value, or NULL */
+};
+void bb_url_validators_release(struct bb_url_validators *v);
+/** What an earlier download of `url` recorded: 1 with its validators and digest, 0 if none. */
+int bb_url_cache_get(struct bb *b, const char *url, struct bb_url_validators *ret,
+		     struct kiln_digest *ret_digest, struct kiln_error *err);
+int bb_url_cache_put(struct bb *b, const char *url, const struct bb_url_validators *v,
+		     const struct kiln_digest *digest, struct kiln_error *err);
 extern const struct kiln_plan_hash_cache bb_hash_cache_ops;
 
 /* ---- images (images.c) --------------------------------------------------- */
@@ -463,6 +475,16 @@ int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 int bb_fetch_git_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
 		    int keep_git_dir, const char *checksum, char **ret_dir,
 		    struct kiln_error *err);
+/**
+ * ADD <url> with what an earlier download recorded (`known`, or NULL): 1
+ * when the server says the content is unchanged (304), nothing fetched;
+ * 0 when downloaded as bb_fetch_url() does, *ret_seen then what the
+ * server said of it.
+ */
+int bb_fetch_url_cond(struct bb *b, const struct bb_vertex *v, const char *url,
+		      const struct bb_url_validators *known, char **ret_dir, char **ret_name,
+		      struct kiln_digest *ret_digest, struct bb_url_validators *ret_seen,
+		      struct kiln_error *err);
 int bb_is_url(const char *s);
 /** An ADD --checksum for a URL, parsed: a sha256 digest, or an error saying why not. */
 int bb_url_checksum(const char *checksum, struct kiln_digest *ret, struct kiln_error *err);

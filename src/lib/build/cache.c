@@ -57,7 +57,19 @@ static const struct kiln_store_migration migrations[] = {
 	/* the id a layer is unpacked under when it is not its diff_id (a lazy
 	 * layer's, whose diff_id is '' until its blob is made) */
 	{ 3, "ALTER TABLE build_cache ADD COLUMN snapshot TEXT NOT NULL DEFAULT ''" },
+	/* ADD <url>: what the server said of the content last time, and its digest */
+	{ 4, "CREATE TABLE build_url_cache ("
+	     " url TEXT PRIMARY KEY,"
+	     " etag TEXT NOT NULL,"
+	     " last_modified TEXT NOT NULL,"
+	     " digest TEXT NOT NULL,"
+	     " used_unix INTEGER NOT NULL)" },
 };
+
+static int oom(struct kiln_error *err)
+{
+	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}
 
 static void finalizep(sqlite3_stmt **s)
 {
@@ -573,3 +585,69 @@ const struct kiln_plan_hash_cache bb_hash_cache_ops = {
 	.lookup = hc_lookup,
 	.store = hc_store,
 };
+
+/* ---- URLs ADD downloaded --------------------------------------------------------- */
+
+void bb_url_validators_release(struct bb_url_validators *v)
+{
+	free(v->etag);
+	free(v->last_modified);
+	memset(v, 0, sizeof(*v));
+}
+
+int bb_url_cache_get(struct bb *b, const char *url, struct bb_url_validators *ret,
+		     struct kiln_digest *ret_digest, struct kiln_error *err)
+{
+	bb_store_lock(b);
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	int r = prepare(b->st,
+			"SELECT etag, last_modified, digest FROM build_url_cache WHERE url = ?1",
+			&s, err);
+	if (r >= 0) {
+		sqlite3_bind_text(s, 1, url, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			const char *etag = (const char *) sqlite3_column_text(s, 0);
+			const char *lm = (const char *) sqlite3_column_text(s, 1);
+			const char *d = (const char *) sqlite3_column_text(s, 2);
+			struct kiln_error e = KILN_ERROR_INIT;
+			/* a record that does not read back is no record */
+			r = d && kiln_digest_parse(d, ret_digest, &e) >= 0 &&
+			    ((etag && *etag) || (lm && *lm));
+			kiln_error_release(&e);
+			if (r && etag && *etag && !(ret->etag = kiln_strdup(etag)))
+				r = oom(err);
+			if (r > 0 && lm && *lm && !(ret->last_modified = kiln_strdup(lm)))
+				r = oom(err);
+		} else if (rc != SQLITE_DONE) {
+			r = kiln_store_db_fail(b->st, err, "reading a URL record");
+		}
+	}
+	bb_store_unlock(b);
+	if (r <= 0)
+		bb_url_validators_release(ret);
+	return r;
+}
+
+int bb_url_cache_put(struct bb *b, const char *url, const struct bb_url_validators *v,
+		     const struct kiln_digest *digest, struct kiln_error *err)
+{
+	bb_store_lock(b);
+	cleanup(finalizep) sqlite3_stmt *s = NULL;
+	int r = prepare(b->st,
+			"INSERT OR REPLACE INTO build_url_cache"
+			" (url, etag, last_modified, digest, used_unix) VALUES (?1, ?2, ?3, ?4, ?5)",
+			&s, err);
+	if (r >= 0) {
+		sqlite3_bind_text(s, 1, url, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, v->etag ? v->etag : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, v->last_modified ? v->last_modified : "", -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, digest->str, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, (sqlite3_int64) time(NULL));
+		if (sqlite3_step(s) != SQLITE_DONE)
+			r = kiln_store_db_fail(b->st, err, "recording a URL");
+	}
+	bb_store_unlock(b);
+	return r;
+}

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,7 +107,41 @@ struct download {
 	struct kiln_sha256 *h;
 	int write_errno;
 	const struct kiln_ctx *ctx;
+	struct bb_url_validators *seen; /* NULL: not asked for */
+	int header_oom;
 };
+
+/* "Name: value\r\n" when the header is `name`: a copy of the value */
+static int header_value(const char *data, size_t len, const char *name, char **ret)
+{
+	size_t nl = strlen(name);
+	if (len <= nl || data[nl] != ':' || strncasecmp(data, name, nl) != 0)
+		return 0;
+	const char *v = data + nl + 1;
+	size_t vl = len - nl - 1;
+	while (vl && (*v == ' ' || *v == '\t'))
+		v++, vl--;
+	while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+		vl--;
+	free(*ret);
+	*ret = vl ? kiln_strndup(v, vl) : NULL;
+	return vl && !*ret ? -1 : 1;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ud)
+{
+	struct download *d = ud;
+	size_t len = size * n;
+	if (!d->seen)
+		return len;
+	/* a status line starts a response: a redirect's headers are not the content's */
+	if (len >= 5 && !strncmp(data, "HTTP/", 5))
+		bb_url_validators_release(d->seen);
+	else if (header_value(data, len, "etag", &d->seen->etag) < 0 ||
+		 header_value(data, len, "last-modified", &d->seen->last_modified) < 0)
+		d->header_oom = 1;
+	return len;
+}
 
 static size_t on_data(char *data, size_t size, size_t n, void *ud)
 {
@@ -137,9 +172,10 @@ int bb_url_checksum(const char *checksum, struct kiln_digest *ret, struct kiln_e
 	return r < 0 ? kiln_error_prefix(err, r, "ADD --checksum") : 0;
 }
 
-int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
-		    const char *checksum, char **ret_dir, char **ret_name,
-		    struct kiln_digest *ret_digest, struct kiln_error *err)
+static int download(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
+		    const char *checksum, const struct bb_url_validators *known, char **ret_dir,
+		    char **ret_name, struct kiln_digest *ret_digest,
+		    struct bb_url_validators *ret_seen, struct kiln_error *err)
 {
 	struct kiln_digest want;
 	int r;
@@ -160,12 +196,32 @@ int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return kiln_fail_errno(err, "creating %s", path);
-	struct download d = { .fd = fd, .ctx = &b->ctx };
-	if ((r = kiln_sha256_new(&d.h, err)) < 0)
-		return r;
+	struct download d = { .fd = fd, .ctx = &b->ctx, .seen = ret_seen };
+	/* a conditional request: the content the server had when it said this */
+	struct curl_slist *conds = NULL;
+	cleanup_free char *inm = known && known->etag
+					 ? kiln_asprintf("If-None-Match: %s", known->etag)
+					 : NULL;
+	cleanup_free char *ims = known && known->last_modified
+					 ? kiln_asprintf("If-Modified-Since: %s", known->last_modified)
+					 : NULL;
+	int conds_oom = (known && known->etag && !inm) || (known && known->last_modified && !ims);
+	const char *const cond_headers[] = { inm, ims };
+	for (size_t i = 0; !conds_oom && i < KILN_ARRAY_SIZE(cond_headers); i++) {
+		if (!cond_headers[i])
+			continue;
+		struct curl_slist *l = curl->slist_append(conds, cond_headers[i]);
+		conds_oom = !l;
+		conds = l ? l : conds;
+	}
+	if (conds_oom || (r = kiln_sha256_new(&d.h, err)) < 0) {
+		curl->slist_free_all(conds);
+		return conds_oom ? oom(err) : r;
+	}
 	bb_status(b, v, "downloading %s", url);
 	CURL *c = curl->easy_init();
 	if (!c) {
+		curl->slist_free_all(conds);
 		kiln_sha256_free(d.h);
 		return kiln_fail(err, KILN_ENOMEM, 0, "libcurl could not start");
 	}
@@ -185,12 +241,19 @@ int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 	(void) curl->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	(void) curl->easy_setopt(c, CURLOPT_XFERINFODATA, &d);
 	(void) curl->easy_setopt(c, CURLOPT_USERAGENT, "kiln");
+	(void) curl->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	(void) curl->easy_setopt(c, CURLOPT_HEADERDATA, &d);
+	if (conds)
+		(void) curl->easy_setopt(c, CURLOPT_HTTPHEADER, conds);
 	CURLcode cc = kiln_http_tls_ip_names(c);
 	if (cc == CURLE_OK)
 		cc = curl->easy_perform(c);
 	curl_off_t filetime = -1;
+	long status = 0;
 	(void) curl->easy_getinfo(c, CURLINFO_FILETIME_T, &filetime);
+	(void) curl->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl->easy_cleanup(c);
+	curl->slist_free_all(conds);
 	struct kiln_digest got;
 	kiln_sha256_final(d.h, &got);
 	kiln_sha256_free(d.h);
@@ -201,6 +264,15 @@ int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 	if (cc != CURLE_OK)
 		return kiln_fail(err, KILN_ENET, 0, "%s %s: %s", as, url,
 				 *ebuf ? ebuf : curl->easy_strerror(cc));
+	if (d.header_oom)
+		return oom(err);
+	if (known && status == 304) {
+		/* unchanged: the content is what the record says, nothing was fetched */
+		struct kiln_error e = KILN_ERROR_INIT;
+		(void) kiln_rm_rf(dir, &e);
+		kiln_error_release(&e);
+		return 1;
+	}
 	if (checksum && !kiln_digest_equal(&want, &got))
 		return kiln_fail(err, KILN_EDIGEST, 0,
 				 "%s %s: checksum mismatch: expected %s, downloaded %s", as, url,
@@ -217,6 +289,22 @@ int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, con
 	*ret_name = steal_ptr(&name);
 	*ret_digest = got;
 	return 0;
+}
+
+int bb_fetch_url_as(struct bb *b, const struct bb_vertex *v, const char *as, const char *url,
+		    const char *checksum, char **ret_dir, char **ret_name,
+		    struct kiln_digest *ret_digest, struct kiln_error *err)
+{
+	return download(b, v, as, url, checksum, NULL, ret_dir, ret_name, ret_digest, NULL, err);
+}
+
+int bb_fetch_url_cond(struct bb *b, const struct bb_vertex *v, const char *url,
+		      const struct bb_url_validators *known, char **ret_dir, char **ret_name,
+		      struct kiln_digest *ret_digest, struct bb_url_validators *ret_seen,
+		      struct kiln_error *err)
+{
+	return download(b, v, "ADD", url, NULL, known, ret_dir, ret_name, ret_digest, ret_seen,
+			err);
 }
 
 int bb_fetch_url(struct bb *b, const struct bb_vertex *v, const char *url, const char *checksum,

@@ -175,7 +175,7 @@ struct layer_step {
 	char *fetched; /* ADD <url>/<git>: the directory fetched into */
 	struct add_part *parts; /* ADD with several sources, one of them remote */
 	size_t n_parts;
-	int fetch_later; /* ADD --checksum <url>: downloaded only when the key misses */
+	int fetch_later; /* ADD <url> known unchanged (--checksum, a 304): fetched for a miss */
 	int link;
 };
 
@@ -253,10 +253,16 @@ static int key_input(struct layer_step *ls, const char *source_ref, const struct
 	return kiln_plan_step_key(&in, ret, err);
 }
 
-/* An ADD's URL or git source fetched into a scratch directory, and what of it is copied */
-static int fetch_remote(struct layer_step *ls, const char *src, char **ret_dir, int *ret_fd,
-			struct kiln_plan_selection **ret_sel, struct kiln_digest *ret_digest,
-			struct kiln_error *err)
+/*
+ * An ADD's URL or git source fetched into a scratch directory, and what of
+ * it is copied. A URL's validators (ETag, Last-Modified) are recorded; with
+ * `cond`, a URL fetched before is asked for only if it changed since, as
+ * BuildKit's http source asks: 1 when it did not, *ret_digest then the
+ * recorded content's digest and nothing fetched.
+ */
+static int fetch_remote(struct layer_step *ls, const char *src, int cond, char **ret_dir,
+			int *ret_fd, struct kiln_plan_selection **ret_sel,
+			struct kiln_digest *ret_digest, struct kiln_error *err)
 {
 	struct bb *b = ls->sc.b;
 	const struct kiln_df_copy *c = &ls->step->instr.u.copy;
@@ -264,9 +270,23 @@ static int fetch_remote(struct layer_step *ls, const char *src, char **ret_dir, 
 	struct kiln_digest d;
 	int git = bb_is_git(src);
 	const char *checksum = c->checksum && *c->checksum ? c->checksum : NULL;
-	int r = git ? bb_fetch_git(b, ls->sc.v, src, c->keep_git_dir, checksum, ret_dir, err)
-		    : bb_fetch_url(b, ls->sc.v, src, checksum, ret_dir, &name, &d, err);
+	cleanup(bb_url_validators_release) struct bb_url_validators known = { 0 }, seen = { 0 };
+	int r = 0;
+	if (!git && cond && !checksum)
+		r = bb_url_cache_get(b, src, &known, ret_digest, err);
 	if (r < 0)
+		return r;
+	if (git)
+		r = bb_fetch_git(b, ls->sc.v, src, c->keep_git_dir, checksum, ret_dir, err);
+	else if (checksum)
+		r = bb_fetch_url(b, ls->sc.v, src, checksum, ret_dir, &name, &d, err);
+	else
+		r = bb_fetch_url_cond(b, ls->sc.v, src, r ? &known : NULL, ret_dir, &name, &d,
+				      &seen, err);
+	if (r != 0)
+		return r;
+	if (!git && (seen.etag || seen.last_modified) &&
+	    (r = bb_url_cache_put(b, src, &seen, &d, err)) < 0)
 		return r;
 	*ret_fd = open(*ret_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*ret_fd < 0)
@@ -334,7 +354,7 @@ static int add_parts(struct layer_step *ls, struct kiln_error *err)
 		p->fd = -1;
 		if (bb_is_git(v[i]) || bb_is_url(v[i])) {
 			p->unpack = !bb_is_git(v[i]) && c->unpack == 1;
-			r = fetch_remote(ls, v[i], &p->fetched, &p->fd, &p->sel, &d, err);
+			r = fetch_remote(ls, v[i], 0, &p->fetched, &p->fd, &p->sel, &d, err);
 			i++;
 		} else {
 			size_t n = 1;
@@ -395,10 +415,12 @@ static int copy_sources(struct layer_step *ls, struct kiln_error *err)
 		return r;
 	}
 	if (nremote) {
-		r = fetch_remote(ls, c->sources.v[0], &ls->fetched, &ls->src_fd, &ls->sel,
-				 &ls->sources, err);
+		/* unchanged since the last download: fetched again only for a miss */
+		r = fetch_remote(ls, c->sources.v[0], !(b->o->flags & KILN_BUILD_NO_CACHE),
+				 &ls->fetched, &ls->src_fd, &ls->sel, &ls->sources, err);
 		ls->has_sources = r >= 0;
-		return r;
+		ls->fetch_later = r == 1;
+		return r < 0 ? r : 0;
 	}
 	if (!c->sources.n)
 		return 0; /* heredocs only: the instruction text is the content */
@@ -802,9 +824,16 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 		if (r >= 0 && explained)
 			r = bb_explain_miss(b, s, ps, &v, explained, listed_files(&ls), err);
 		if (r >= 0 && ls.fetch_later) {
-			struct kiln_digest got; /* the checksum's, or the download failed */
-			r = fetch_remote(&ls, st->instr.u.copy.sources.v[0], &ls.fetched,
-					 &ls.src_fd, &ls.sel, &got, err);
+			/* the checksum's content (checked by the download), or the one the
+			 * server said was unchanged: another is not what the key names */
+			const char *url = st->instr.u.copy.sources.v[0];
+			struct kiln_digest got;
+			r = fetch_remote(&ls, url, 0, &ls.fetched, &ls.src_fd, &ls.sel, &got, err);
+			if (r >= 0 && !kiln_digest_equal(&got, &ls.sources))
+				r = kiln_fail(err, KILN_EDIGEST, 0,
+					      "ADD %s: the content changed during the build (%s, "
+					      "then %s); build again",
+					      url, ls.sources.str, got.str);
 		}
 		if (r >= 0)
 			r = execute(&ls, &layer, err);
