@@ -330,6 +330,8 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3,GIT 'a private repository: GIT_
 	test_grep "Dockerfile:2: ADD http://127.0.0.1:$PORT/private/repo.git#main: git clone failed" err &&
 	kiln build -q -t add:private --secret id=GIT_AUTH_TOKEN,env=tok ctx >/dev/null &&
 	rootfs_of add:private rootfs && echo v1 >expect && test_cmp expect rootfs/r/hello &&
+	echo "$tok" >tokfile &&
+	kiln build -q --no-cache --secret id=GIT_AUTH_TOKEN,src=tokfile ctx >/dev/null &&
 	echo "bearer hdr-$$-secret" >http-auth && echo "bearer hdr-$$-secret" >hdr &&
 	printf "FROM %s\nADD http://127.0.0.1:%s/private/repo.git#feature /r/\n" $BB $PORT \
 		>ctx/Dockerfile &&

@@ -283,16 +283,20 @@ static int git_auth(struct bb *b, const char *remote, struct git_auth *ret,
 		}
 	if (!sec)
 		return 0;
+	/* a secret file's last newline is not part of a header */
+	size_t len = sec->len;
+	while (len && (sec->data[len - 1] == '\n' || sec->data[len - 1] == '\r'))
+		len--;
 	char *value = NULL;
 	if (token) {
-		char *plain = kiln_asprintf("x-access-token:%.*s", (int) sec->len, sec->data);
+		char *plain = kiln_asprintf("x-access-token:%.*s", (int) len, sec->data);
 		value = plain ? kiln_registry_base64(plain, strlen(plain)) : NULL;
 		wipe_free(plain);
 		char *basic = value ? kiln_asprintf("basic %s", value) : NULL;
 		wipe_free(value);
 		value = basic;
 	} else {
-		value = kiln_strndup(sec->data, sec->len);
+		value = kiln_strndup(sec->data, len);
 	}
 	const char *scope = remote;
 	if (!strncmp(remote, "https://github.com/", 19))

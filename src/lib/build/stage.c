@@ -286,8 +286,12 @@ static int fetch_remote(struct layer_step *ls, const char *src, int cond, char *
 	if (r != 0)
 		return r;
 	if (!git && (seen.etag || seen.last_modified) &&
-	    (r = bb_url_cache_put(b, src, &seen, &d, err)) < 0)
-		return r;
+	    bb_url_cache_put(b, src, &seen, &d, err) < 0) {
+		/* only the next build's question is lost */
+		bb_warn(b, "ADD %s: not recorded for the next build: %s", src,
+			err && err->msg ? err->msg : "");
+		kiln_error_release(err);
+	}
 	*ret_fd = open(*ret_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*ret_fd < 0)
 		return kiln_fail_errno(err, "opening %s", *ret_dir);
