@@ -45,13 +45,15 @@ static struct kiln_strv arg_cache_from = KILN_STRV_INIT;
 static struct kiln_strv arg_cache_to = KILN_STRV_INIT;
 static struct kiln_strv arg_contexts = KILN_STRV_INIT;
 static struct kiln_strv arg_annotations = KILN_STRV_INIT;
+static struct kiln_strv arg_no_cache_filter = KILN_STRV_INIT;
 /* -o annotation[-TYPE][[PLATFORM]].KEY=VALUE, as given */
 static struct kiln_strv arg_out_annotations = KILN_STRV_INIT;
 static struct cli_registry_args arg_reg = { .retries = -1 };
 
 static const struct cli_spec spec = {
 	.usage = "kiln build [-f FILE] [-t NAME[:TAG]]... [--target STAGE] [--build-arg K=V]... "
-		 "[--label K=V]... [--annotation [TYPE:]K=V]... [--no-cache] [--pull] "
+		 "[--label K=V]... [--annotation [TYPE:]K=V]... [--no-cache] "
+		 "[--no-cache-filter STAGE]... [--pull] "
 		 "[--platform P] [--network MODE] "
 		 "[--secret SPEC]... [--ssh SPEC]... [--allow ENTITLEMENT]... "
 		 "[--cache-from SPEC]... [--cache-to SPEC]... "
@@ -74,6 +76,8 @@ static const struct cli_spec spec = {
 			  "TYPE[OS/ARCH] for one platform)" },
 			{ "no-cache", 0, CLI_OPT_FLAG, &arg_no_cache, NULL,
 			  "run every step (the results still fill the cache)" },
+			{ "no-cache-filter", 0, CLI_OPT_LIST, &arg_no_cache_filter, "STAGE",
+			  "run every step of this stage (repeatable)" },
 			{ "pull", 0, CLI_OPT_FLAG, &arg_pull, NULL,
 			  "pull the base images even when the store has them" },
 			{ "platform", 0, CLI_OPT_STRING, &arg_platform, "OS/ARCH[/VARIANT]",
@@ -165,6 +169,7 @@ static void release_args(void)
 	kiln_strv_release(&arg_cache_to);
 	kiln_strv_release(&arg_contexts);
 	kiln_strv_release(&arg_annotations);
+	kiln_strv_release(&arg_no_cache_filter);
 	kiln_strv_release(&arg_out_annotations);
 }
 
@@ -874,6 +879,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	o->n_hidden_args = a->hidden_args.len;
 	o->labels = (const char *const *) arg_labels.items;
 	o->n_labels = arg_labels.len;
+	o->no_cache_stages = (const char *const *) arg_no_cache_filter.items;
+	o->n_no_cache_stages = arg_no_cache_filter.len;
 	o->tags = (const char *const *) arg_tags.items;
 	o->n_tags = arg_tags.len;
 	o->platform = arg_platform;

@@ -3,8 +3,9 @@
 # The build cache: a rebuild takes every layer from it; what changes a key
 # (contents, a used build arg, ignore rules that change the selection) and
 # what must not (mtimes, unused build args, ignore rules that select the
-# same files); --no-cache; the cache survives kiln rmi and goes with kiln
-# prune; fsck stays clean; a 5000-file context rebuilds from the cache.
+# same files); --no-cache and --no-cache-filter; the cache survives kiln rmi
+# and goes with kiln prune; fsck stays clean; a 5000-file context rebuilds
+# from the cache.
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 
@@ -63,6 +64,37 @@ test_expect_success ROOT,OVERLAY,BUSYBOX '--no-cache runs every step again' '
 	test "$(step_states out)" = "1:CACHED 2:DONE 3:DONE 4:DONE " &&
 	kiln build --progress=plain -t cache:2 ctx 2>out &&
 	test "$(step_states out)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED "
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX '--no-cache-filter runs the steps of the stages it names' '
+	mkdir -p mctx && echo dep >mctx/dep.txt &&
+	cat >mctx/Dockerfile <<-EOF &&
+	FROM $BB AS deps
+	COPY dep.txt /dep.txt
+	RUN cat /dep.txt >/fetched
+	FROM $BB AS Final
+	RUN echo final >/final
+	COPY --from=deps /fetched /fetched
+	EOF
+	kiln build -q -t nf:1 mctx >/dev/null &&
+	kiln build --progress=plain --no-cache-filter deps -t nf:1 mctx 2>out &&
+	for n in 2 3; do
+		id=$(sed -n "s/^#\([0-9]*\) \[deps $n\/3\] .*/\1/p" out | head -1) &&
+		test_grep "^#$id DONE" out && test_grep "^#$id cache miss: --no-cache-filter$" out ||
+		return 1
+	done &&
+	for n in 2 3; do
+		id=$(sed -n "s/^#\([0-9]*\) \[final $n\/3\] .*/\1/p" out | head -1) &&
+		test_grep "^#$id CACHED$" out || return 1
+	done &&
+	kiln build --progress=plain --no-cache-filter FINAL -t nf:1 mctx 2>out &&
+	id=$(sed -n "s/^#\([0-9]*\) \[final 2\/3\] .*/\1/p" out | head -1) &&
+	test_grep "^#$id DONE" out &&
+	id=$(sed -n "s/^#\([0-9]*\) \[deps 3\/3\] .*/\1/p" out | head -1) &&
+	test_grep "^#$id CACHED$" out &&
+	kiln build -q --no-cache-filter nosuch -t nf:1 mctx 2>err >/dev/null &&
+	test_grep "no-cache-filter nosuch: the build runs no stage of that name" err &&
+	kiln rmi nf:1 >/dev/null
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'the cache survives kiln rmi, and goes with kiln prune' '

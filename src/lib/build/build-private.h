@@ -92,6 +92,8 @@ struct bb_image {
 struct bb_stage {
 	struct kiln_plan_stage *ps;
 	size_t index;
+	/* 0, or why its steps skip the cache: 1 --no-cache, 2 --no-cache-filter */
+	int no_cache;
 	pthread_t tid;
 	int started;
 	int done; /* under bb.lock */

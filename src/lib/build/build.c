@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -388,6 +389,18 @@ static int prepare(struct bb *b, struct kiln_error *err)
 
 /* ---- running the stages -------------------------------------------------------- */
 
+/* --no-cache for every stage, --no-cache-filter for those named (BuildKit matches
+ * names without regard to case; stage names are lower-cased) */
+static int no_cache_of(const struct bb *b, const struct kiln_df_stage *st)
+{
+	if (b->o->flags & KILN_BUILD_NO_CACHE)
+		return 1;
+	for (size_t i = 0; st->name && i < b->o->n_no_cache_stages; i++)
+		if (!strcasecmp(b->o->no_cache_stages[i], st->name))
+			return 2;
+	return 0;
+}
+
 static int run_stages(struct bb *b, struct kiln_error *err)
 {
 	size_t n = b->plan->n_stages;
@@ -401,7 +414,17 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 	for (size_t i = 0; i < n; i++) {
 		b->stages[i].ps = &b->plan->stages[i];
 		b->stages[i].index = i;
+		b->stages[i].no_cache = no_cache_of(b, b->plan->stages[i].df);
 		args[i] = (struct bb_stage_arg){ b, &b->stages[i] };
+	}
+	for (size_t f = 0; f < b->o->n_no_cache_stages; f++) {
+		size_t i = 0;
+		while (i < n && !(b->stages[i].ps->df->name &&
+				  !strcasecmp(b->stages[i].ps->df->name, b->o->no_cache_stages[f])))
+			i++;
+		if (i == n)
+			bb_warn(b, "--no-cache-filter %s: the build runs no stage of that name",
+				b->o->no_cache_stages[f]);
 	}
 	/* the image holds the layers of the target and of the stages it is FROM */
 	for (long i = (long) b->plan->target; i >= 0; i = b->stages[i].ps->base_stage)

@@ -275,6 +275,9 @@ struct kiln_build_opts {
 	size_t n_labels;
 	const struct kiln_build_annotation *annotations;
 	size_t n_annotations;
+	/* --no-cache-filter: stages (by name) whose steps all run, as under --no-cache */
+	const char *const *no_cache_stages;
+	size_t n_no_cache_stages;
 	const char *const *tags; /* as typed: "app", "reg:5000/x:1" */
 	size_t n_tags;
 	const char *platform; /* "linux/amd64"; NULL = this machine's */

@@ -314,7 +314,7 @@ int bb_explain_miss(struct bb *b, struct bb_stage *s, const struct kiln_plan_ste
 	struct bb_explain *e = b->explain;
 	if (!e)
 		return 0;
-	int no_cache = !!(b->o->flags & KILN_BUILD_NO_CACHE);
+	int no_cache = s->no_cache;
 	struct kiln_digest scope;
 	int r = scope_of(b, s, ps, &scope, err);
 	if (r < 0)

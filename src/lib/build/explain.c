@@ -788,7 +788,8 @@ int bb_explain_compute(const struct bb_explain_state *prev, const struct bb_expl
 	struct kiln_build_miss m = { 0 };
 	struct answer a = { .m = &m, .msg = KILN_BUF_INIT };
 	if (no_cache) {
-		say(&a, "no-cache", "--no-cache", "--no-cache");
+		const char *why = no_cache == 2 ? "--no-cache-filter" : "--no-cache";
+		say(&a, "no-cache", why, "%s", why);
 	} else if (!prev) {
 		say(&a, "new", "first build",
 		    "no earlier build of this step (the Dockerfile, context or store is new "

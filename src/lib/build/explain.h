@@ -49,7 +49,8 @@ const char *bb_explain_text(const char *progress_name);
  * Why `now` missed: compared with `prev` (NULL: no earlier build of the
  * scope). `first_miss` is the first step of the chain below it that missed
  * in this build (NULL: none), `base` the stage's base image for messages
- * (NULL: none). Fills everything in `ret` but `step`.
+ * (NULL: none); `no_cache` 1 for --no-cache, 2 for --no-cache-filter. Fills
+ * everything in `ret` but `step`.
  */
 int bb_explain_compute(const struct bb_explain_state *prev, const struct bb_explain_state *now,
 		       const char *first_miss, const char *base, int no_cache,

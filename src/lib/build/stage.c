@@ -420,7 +420,7 @@ static int copy_sources(struct layer_step *ls, struct kiln_error *err)
 	}
 	if (nremote) {
 		/* unchanged since the last download: fetched again only for a miss */
-		r = fetch_remote(ls, c->sources.v[0], !(b->o->flags & KILN_BUILD_NO_CACHE),
+		r = fetch_remote(ls, c->sources.v[0], !s->no_cache,
 				 &ls->fetched, &ls->src_fd, &ls->sel, &ls->sources, err);
 		ls->has_sources = r >= 0;
 		ls->fetch_later = r == 1;
@@ -598,7 +598,7 @@ static void open_reuse(struct layer_step *ls, struct bb_reuse **ret)
 	if (r >= 0)
 		r = kiln_sha256_buf(shape.buf, shape.len, &d, &e);
 	if (r >= 0)
-		r = bb_reuse_open(b, ls->sc.sn, d.hex, !(b->o->flags & KILN_BUILD_NO_CACHE), ret,
+		r = bb_reuse_open(b, ls->sc.sn, d.hex, !ls->sc.s->no_cache, ret,
 				  &e);
 	if (r < 0)
 		kiln_debug(&b->ctx, "COPY: every file written: %s", e.msg ? e.msg : "");
@@ -786,7 +786,7 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 	const char *chain_key = NULL;
 	int hit = 0;
 	struct kiln_digest chain;
-	if (r >= 0 && !(b->o->flags & KILN_BUILD_NO_CACHE)) {
+	if (r >= 0 && !s->no_cache) {
 		r = bb_cache_get(b, &ls.key.digest, &layer, err);
 		hit = r == 1;
 		chain = hit && layer.has_chain ? layer.chain : ls.key.digest;
@@ -800,7 +800,7 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 		if (r >= 0) {
 			ls.has_content_key = 1;
 			chain_key = ls.content_key.digest.str;
-			if (!(b->o->flags & KILN_BUILD_NO_CACHE)) {
+			if (!s->no_cache) {
 				r = bb_cache_get(b, &ls.content_key.digest, &layer, err);
 				hit = r == 1;
 				/* the next build finds it by its definition */
