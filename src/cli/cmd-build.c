@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "build/build.h"
+#include "exec/exec.h"
 #include "cli.h"
 #include "cmd-pull.h"
 #include "dockerfile/ast.h"
@@ -46,6 +47,7 @@ static struct kiln_strv arg_cache_to = KILN_STRV_INIT;
 static struct kiln_strv arg_contexts = KILN_STRV_INIT;
 static struct kiln_strv arg_annotations = KILN_STRV_INIT;
 static struct kiln_strv arg_no_cache_filter = KILN_STRV_INIT;
+static struct kiln_strv arg_add_hosts = KILN_STRV_INIT;
 /* -o annotation[-TYPE][[PLATFORM]].KEY=VALUE, as given */
 static struct kiln_strv arg_out_annotations = KILN_STRV_INIT;
 static struct cli_registry_args arg_reg = { .retries = -1 };
@@ -54,7 +56,7 @@ static const struct cli_spec spec = {
 	.usage = "kiln build [-f FILE] [-t NAME[:TAG]]... [--target STAGE] [--build-arg K=V]... "
 		 "[--label K=V]... [--annotation [TYPE:]K=V]... [--no-cache] "
 		 "[--no-cache-filter STAGE]... [--pull] "
-		 "[--platform P] [--network MODE] "
+		 "[--platform P] [--add-host NAME:IP]... [--network MODE] "
 		 "[--secret SPEC]... [--ssh SPEC]... [--allow ENTITLEMENT]... "
 		 "[--cache-from SPEC]... [--cache-to SPEC]... "
 		 "[--progress MODE] [-o SPEC]... [--push] [--load] [--iidfile F] "
@@ -82,6 +84,8 @@ static const struct cli_spec spec = {
 			  "pull the base images even when the store has them" },
 			{ "platform", 0, CLI_OPT_STRING, &arg_platform, "OS/ARCH[/VARIANT]",
 			  "the platform to build for (RUN executes only for this machine's)" },
+			{ "add-host", 0, CLI_OPT_LIST, &arg_add_hosts, "NAME:IP",
+			  "an /etc/hosts entry for every RUN (IP may be host-gateway)" },
 			{ "network", 0, CLI_OPT_STRING, &arg_network, "MODE",
 			  "RUN's network: default (= host: kiln has no bridge), host or none" },
 			{ "secret", 0, CLI_OPT_LIST, &arg_secrets, "id=ID[,src=PATH|,env=VAR]",
@@ -170,6 +174,7 @@ static void release_args(void)
 	kiln_strv_release(&arg_contexts);
 	kiln_strv_release(&arg_annotations);
 	kiln_strv_release(&arg_no_cache_filter);
+	kiln_strv_release(&arg_add_hosts);
 	kiln_strv_release(&arg_out_annotations);
 }
 
@@ -497,6 +502,7 @@ struct build_args {
 	struct kiln_build_ssh *ssh;
 	struct kiln_build_context *contexts;
 	struct kiln_build_annotation *annotations;
+	struct kiln_exec_host *hosts;
 	struct kiln_strv own;
 	char *df_data;
 	size_t df_len;
@@ -518,6 +524,9 @@ static void build_args_release(struct build_args *a)
 	for (size_t i = 0; a->annotations && i < a->o.n_annotations; i++)
 		kiln_build_annotation_release(&a->annotations[i]);
 	free(a->annotations);
+	for (size_t i = 0; a->hosts && i < a->o.n_add_hosts; i++)
+		kiln_exec_host_release(&a->hosts[i]);
+	free(a->hosts);
 	kiln_strv_release(&a->build_args);
 	kiln_strv_release(&a->hidden_args);
 	kiln_strv_release(&a->own);
@@ -680,6 +689,29 @@ static int parse_annotations(struct cli_env *env, struct build_args *a)
 	return CLI_EXIT_OK;
 }
 
+/* --add-host into options */
+static int parse_hosts(struct cli_env *env, struct build_args *a)
+{
+	if (arg_add_hosts.len > KILN_EXEC_MAX_HOSTS)
+		return cli_usage_error(&spec, "at most %d --add-host", KILN_EXEC_MAX_HOSTS);
+	a->hosts = kiln_calloc(arg_add_hosts.len + 1, sizeof(*a->hosts));
+	if (!a->hosts)
+		return oom_report(env);
+	for (size_t i = 0; i < arg_add_hosts.len; i++) {
+		struct kiln_error err = KILN_ERROR_INIT;
+		if (kiln_exec_host_parse(arg_add_hosts.items[i], &a->hosts[i], &err) < 0) {
+			if (err.code == KILN_ENOMEM)
+				return cli_report(env, &err);
+			int rc = cli_usage_error(&spec, "--add-host: %s", err.msg);
+			kiln_error_release(&err);
+			return rc;
+		}
+		a->o.n_add_hosts = i + 1;
+	}
+	a->o.add_hosts = a->hosts;
+	return CLI_EXIT_OK;
+}
+
 /* --cache-from and --cache-to */
 static int parse_caches(struct cli_env *env, struct build_args *a)
 {
@@ -815,6 +847,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	if ((rc = parse_secrets(env, a)) != CLI_EXIT_OK)
 		return rc;
 	if ((rc = parse_annotations(env, a)) != CLI_EXIT_OK)
+		return rc;
+	if ((rc = parse_hosts(env, a)) != CLI_EXIT_OK)
 		return rc;
 
 	/* the Dockerfile and the context */

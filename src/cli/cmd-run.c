@@ -198,10 +198,12 @@ static struct kiln_strv arg_volumes = KILN_STRV_INIT;
 static struct kiln_strv arg_tmpfs = KILN_STRV_INIT;
 static struct kiln_strv arg_cap_add = KILN_STRV_INIT;
 static struct kiln_strv arg_cap_drop = KILN_STRV_INIT;
+static struct kiln_strv arg_add_hosts = KILN_STRV_INIT;
 
 static const struct cli_spec spec = {
 	.usage = "kiln run [--rm] [-it] [-e K=V]... [-v HOST:CONTAINER[:ro]]... "
-		 "[--network host|none] [-u USER] [-w DIR] [--entrypoint E] [--name N] "
+		 "[--network host|none] [--add-host NAME:IP]... [-u USER] [-w DIR] "
+		 "[--entrypoint E] [--name N] "
 		 "IMAGE [CMD...]",
 	.summary = "Run a command in a new sandbox over an image from the store, on a throwaway\n"
 		   "writable layer (like docker run --rm).",
@@ -232,6 +234,8 @@ static const struct cli_spec spec = {
 			  "a name for the sandbox, used as its hostname" },
 			{ "hostname", 0, CLI_OPT_STRING, &arg_hostname, "NAME",
 			  "hostname (default: --name, or 12 random hex digits)" },
+			{ "add-host", 0, CLI_OPT_LIST, &arg_add_hosts, "NAME:IP",
+			  "an /etc/hosts entry (IP may be host-gateway)" },
 			{ "read-only", 0, CLI_OPT_FLAG, &arg_read_only, NULL,
 			  "mount the image's root filesystem read-only" },
 			{ "cap-add", 0, CLI_OPT_LIST, &arg_cap_add, "CAPS",
@@ -275,6 +279,19 @@ static int env_set(struct kiln_strv *env, const char *kv)
 		}
 	}
 	return kiln_strv_push(env, kv);
+}
+
+/* --add-host's entries, parsed */
+struct host_list {
+	struct kiln_exec_host *v;
+	size_t n;
+};
+
+static void host_list_release(struct host_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		kiln_exec_host_release(&l->v[i]);
+	free(l->v);
 }
 
 static int random_hostname(char out[13])
@@ -337,6 +354,7 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 	cleanup(kiln_strv_release) struct kiln_strv pargv = KILN_STRV_INIT;
 	cleanup(kiln_strv_release) struct kiln_strv own = KILN_STRV_INIT;
 	cleanup_free struct kiln_exec_mount *mounts = NULL;
+	cleanup(host_list_release) struct host_list hosts = { 0 };
 	cleanup_free struct kiln_digest *chain = NULL;
 	cleanup(kiln_store_closep) struct kiln_store *st = NULL;
 	cleanup(kiln_oci_config_freep) struct kiln_oci_config *cfg = NULL;
@@ -385,6 +403,19 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 		s.n_mounts++;
 	}
 	s.mounts = mounts;
+	if (arg_add_hosts.len > KILN_EXEC_MAX_HOSTS)
+		return cli_usage_error(&spec, "at most %d --add-host", KILN_EXEC_MAX_HOSTS);
+	hosts.v = kiln_calloc(arg_add_hosts.len + 1, sizeof(*hosts.v));
+	if (!hosts.v)
+		return oom();
+	for (; hosts.n < arg_add_hosts.len; hosts.n++)
+		if (kiln_exec_host_parse(arg_add_hosts.items[hosts.n], &hosts.v[hosts.n], &err) < 0) {
+			int rc = cli_usage_error(&spec, "--add-host: %s", err.msg ? err.msg : "");
+			kiln_error_release(&err);
+			return rc;
+		}
+	s.hosts = hosts.v;
+	s.n_hosts = hosts.n;
 	for (size_t i = 0; i < arg_cap_add.len; i++) {
 		uint64_t c;
 		if (kiln_exec_caps_parse(arg_cap_add.items[i], &c, &err) < 0)

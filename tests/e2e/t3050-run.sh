@@ -109,6 +109,16 @@ test_expect_success ROOT,BUSYBOX,OVERLAY 'PATH, HOSTNAME and HOME come as docker
 	test_grep -E "^[0-9a-f]{12}$" out
 '
 
+test_expect_success ROOT,BUSYBOX,OVERLAY '--add-host adds /etc/hosts entries' '
+	kiln run --hostname hh --add-host db:10.1.2.3 --add-host gw=host-gateway plain:1 \
+		cat /etc/hosts >out &&
+	printf "127.0.0.1\tlocalhost hh\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\n%s\n" \
+		"10.1.2.3	db" "127.0.0.1	gw" >expect &&
+	test_cmp expect out &&
+	test_expect_code 2 kiln run --add-host db:x plain:1 true 2>err &&
+	test_grep "invalid host db:x" err
+'
+
 test_expect_success ROOT,BUSYBOX,OVERLAY 'exit codes and signals of the command pass through' '
 	test_expect_code 3 kiln run plain:1 sh -c "exit 3" &&
 	test_expect_code 137 kiln run plain:1 sh -c "kill -9 \$\$" &&

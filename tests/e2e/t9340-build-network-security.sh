@@ -4,7 +4,8 @@
 # RUN --security=insecure|sandbox: insecure is refused with BuildKit's
 # message unless the build was started with --allow security.insecure, and
 # then runs with every capability, no seccomp filter, no no_new_privs,
-# nothing of /proc masked and /sys writable, still in its own namespaces.
+# nothing of /proc masked and /sys writable, still in its own namespaces;
+# --add-host entries in every RUN's /etc/hosts and in its cache key.
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 
@@ -76,6 +77,33 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'with --allow security.insecure: every 
 	{ readlink /proc/self/ns/pid && readlink /proc/self/ns/mnt; } >host-ns &&
 	test -s ri/ns &&
 	! grep -qxF -f host-ns ri/ns
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX '--add-host: in every RUN'"'"'s /etc/hosts, and its key' '
+	mkdir hctx &&
+	cat >hctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN cat /etc/hosts >/hosts-seen
+	RUN --network=none cat /etc/hosts >/hosts-none
+	EOF
+	kiln build --progress=plain -t hosts:1 --add-host db:10.1.2.3 \
+		--add-host "gw=host-gateway" --add-host "v6:[2001:db8::7]" hctx 2>first &&
+	rootfs_of hosts:1 rootfs &&
+	for f in hosts-seen hosts-none; do
+		test_grep "^10.1.2.3	db$" rootfs/$f && test_grep "^127.0.0.1	gw$" rootfs/$f &&
+		test_grep "^2001:db8::7	v6$" rootfs/$f || return 1
+	done &&
+	! grep -q db rootfs/etc/hosts 2>/dev/null &&
+	kiln build --progress=plain -t hosts:1 --add-host db:10.1.2.3 \
+		--add-host "gw=host-gateway" --add-host "v6:[2001:db8::7]" hctx 2>again &&
+	test "$(step_states again)" = "1:CACHED 2:CACHED 3:CACHED " &&
+	kiln build --progress=plain -t hosts:2 --add-host db:10.9.9.9 hctx 2>other &&
+	test "$(step_states other)" = "1:CACHED 2:DONE 3:DONE " &&
+	kiln build --progress=plain -t hosts:3 hctx 2>none &&
+	test "$(step_states none)" = "1:CACHED 2:DONE 3:DONE " &&
+	rootfs_of hosts:3 rootfs3 && ! grep -q db rootfs3/hosts-seen &&
+	test_expect_code 2 kiln build --add-host db:nothost hctx 2>err &&
+	test_grep "invalid host db:nothost" err
 '
 
 test_done

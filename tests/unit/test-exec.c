@@ -207,13 +207,50 @@ static void test_files(void)
 		TAP_STR_EQ(got, resolv_cases[i].want, "resolv.conf: %s", resolv_cases[i].name);
 		free(got);
 	}
-	char *h = kiln_exec_hosts_file("box");
+	char *h = kiln_exec_hosts_file("box", NULL, 0);
 	TAP_STR_EQ(h, "127.0.0.1\tlocalhost box\n::1\tlocalhost ip6-localhost ip6-loopback\n",
 		   "hosts names the hostname on loopback");
 	free(h);
-	h = kiln_exec_hosts_file(NULL);
+	h = kiln_exec_hosts_file(NULL, NULL, 0);
 	TAP_OK(h && strstr(h, "localhost kiln\n"), "hosts default hostname");
 	free(h);
+	static const struct {
+		const char *spec, *want; /* "IP NAME", or the error */
+	} hosts[] = {
+		{ "db:10.0.0.5", "10.0.0.5 db" },
+		{ "db=10.0.0.5", "10.0.0.5 db" },
+		{ "v6:::1", "::1 v6" },
+		{ "v6=[2001:db8::1]", "2001:db8::1 v6" },
+		{ "gw:host-gateway", "127.0.0.1 gw" },
+		{ "a.b-c:192.168.1.1", "192.168.1.1 a.b-c" },
+		{ "db", "error: invalid host db" },
+		{ ":10.0.0.5", "error: invalid host :10.0.0.5" },
+		{ "db:", "error: invalid host db:" },
+		{ "db:10.0.0", "error: invalid host db:10.0.0" },
+		{ "db:example.org", "error: invalid host db:example.org" },
+		{ "d b:10.0.0.5", "error: invalid host d b:10.0.0.5" },
+	};
+	struct kiln_exec_host parsed[KILN_ARRAY_SIZE(hosts)];
+	size_t n_parsed = 0;
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(hosts); i++) {
+		struct kiln_exec_host x;
+		struct kiln_error err = KILN_ERROR_INIT;
+		char got[128];
+		if (kiln_exec_host_parse(hosts[i].spec, &x, &err) == 0) {
+			snprintf(got, sizeof(got), "%s %s", x.ip, x.name);
+			parsed[n_parsed++] = x;
+		} else {
+			snprintf(got, sizeof(got), "error: %s", err.msg ? err.msg : "");
+		}
+		TAP_STR_EQ(got, hosts[i].want, "--add-host %s", hosts[i].spec);
+		kiln_error_release(&err);
+	}
+	h = kiln_exec_hosts_file("box", parsed, 2);
+	TAP_OK(h && strstr(h, "loopback\n10.0.0.5\tdb\n10.0.0.5\tdb\n") && h[strlen(h) - 1] == '\n',
+	       "hosts: the extra entries after the defaults, one a line");
+	free(h);
+	for (size_t i = 0; i < n_parsed; i++)
+		kiln_exec_host_release(&parsed[i]);
 }
 
 /* ---- capabilities -------------------------------------------------------- */

@@ -21,6 +21,7 @@
 
 #include "base/ctx.h"
 #include "build/build-private.h"
+#include "exec/exec.h"
 #include "build/contexts.h"
 #include "build/explain.h"
 #include "build/remote-cache.h"
@@ -516,6 +517,7 @@ static void bb_release(struct bb *b)
 	free(b->context_dir);
 	kiln_df_platform_release(&b->platform);
 	free(b->platform_str);
+	free(b->hosts_key);
 	kiln_exec_filters_free(b->filters);
 	(void) pthread_mutex_destroy(&b->store_lock);
 	(void) pthread_mutex_destroy(&b->lock);
@@ -544,6 +546,19 @@ static int setup(struct bb *b, struct kiln_error *err)
 	b->platform_str = kiln_df_platform_format(&b->platform);
 	if (!b->platform_str)
 		return oom(err);
+	if (o->n_add_hosts) {
+		/* what RUN's /etc/hosts gets is part of its key, as in BuildKit's exec op */
+		struct kiln_buf k = KILN_BUF_INIT;
+		int kr = kiln_buf_addstr(&k, "add-host=");
+		for (size_t i = 0; kr >= 0 && i < o->n_add_hosts; i++)
+			kr = kiln_buf_addf(&k, "%s%s=%s", i ? "," : "", o->add_hosts[i].name,
+					   o->add_hosts[i].ip);
+		b->hosts_key = kr >= 0 ? kiln_buf_detach(&k, NULL) : NULL;
+		if (!b->hosts_key) {
+			kiln_buf_release(&k);
+			return oom(err);
+		}
+	}
 
 	enum kiln_compression comp =
 		o->compression_set ? o->compression : KILN_BUILD_COMPRESSION_DEFAULT;

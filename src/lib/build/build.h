@@ -63,6 +63,8 @@ typedef void (*kiln_build_event_fn)(void *userdata, const struct kiln_build_even
 
 /* ---- options ----------------------------------------------------------- */
 
+struct kiln_exec_host;
+
 enum kiln_build_output_type {
 	KILN_BUILD_OUTPUT_IMAGE = 0, /* the store, named by the tags */
 	KILN_BUILD_OUTPUT_OCI,	     /* OCI layout: a tar (default) or a directory */
@@ -275,6 +277,9 @@ struct kiln_build_opts {
 	size_t n_labels;
 	const struct kiln_build_annotation *annotations;
 	size_t n_annotations;
+	/* --add-host: more /etc/hosts entries for every RUN (exec.h) */
+	const struct kiln_exec_host *add_hosts;
+	size_t n_add_hosts;
 	/* --no-cache-filter: stages (by name) whose steps all run, as under --no-cache */
 	const char *const *no_cache_stages;
 	size_t n_no_cache_stages;

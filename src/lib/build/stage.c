@@ -226,11 +226,15 @@ static int key_input(struct layer_step *ls, const char *source_ref, const struct
 	struct bb *b = ls->sc.b;
 	const struct kiln_df_step *st = ls->step;
 	const char *net = "host";
+	cleanup_free char *net_hosts = NULL;
 	if (st->instr.cmd == KILN_DF_RUN) {
 		enum kiln_df_network n = st->instr.u.run.network;
 		if (n == KILN_DF_NETWORK_NONE ||
 		    (n == KILN_DF_NETWORK_DEFAULT && b->o->network == KILN_BUILD_NET_NONE))
 			net = "none";
+		/* with --add-host only: every other key stays as it was */
+		if (b->hosts_key && !(net = net_hosts = kiln_asprintf("%s %s", net, b->hosts_key)))
+			return oom(err);
 	}
 	/* the epoch changes a layer only when its times are rewritten, and
 	 * WORKDIR's directory and heredoc files, which are dated with it */

@@ -106,6 +106,13 @@ enum kiln_exec_flags {
  *  AUDIT_WRITE. */
 uint64_t kiln_exec_caps_default(void);
 
+/** One more /etc/hosts entry. */
+struct kiln_exec_host {
+	char *name;
+	char *ip;
+};
+#define KILN_EXEC_MAX_HOSTS 256
+
 /**
  * Parse a comma-separated capability list ("CAP_NET_ADMIN,sys_ptrace" or
  * "ALL") into bits. Names are case-insensitive, "CAP_" optional.
@@ -127,6 +134,8 @@ struct kiln_exec_spec {
 	const char *cwd;      /* absolute; NULL = "/"; created (0755, owned by the user) */
 	const char *user;     /* "name", "uid", "name:group", "uid:gid", ...; NULL = root */
 	const char *hostname; /* NULL = "kiln" */
+	const struct kiln_exec_host *hosts; /* more /etc/hosts entries (--add-host) */
+	size_t n_hosts;
 	enum kiln_exec_network network;
 	const struct kiln_exec_mount *mounts;
 	size_t n_mounts;
@@ -237,8 +246,18 @@ int kiln_exec_user_resolve(int rootfd, const char *spec, struct kiln_exec_user *
 
 /* ---- generated files ---------------------------------------------------- */
 
-/** The /etc/hosts kiln writes: localhost and `hostname` on loopback. */
-char *kiln_exec_hosts_file(const char *hostname);
+/** The /etc/hosts kiln writes: localhost and `hostname` on loopback, then `extra`. */
+char *kiln_exec_hosts_file(const char *hostname, const struct kiln_exec_host *extra, size_t n);
+
+/**
+ * Parse an --add-host value as docker and buildx take it: `NAME:IP` or
+ * `NAME=IP`, IP an IPv4 or IPv6 address (IPv6 also in brackets), or
+ * `host-gateway`, which is 127.0.0.1 here: kiln has no bridge, so the host
+ * is reached on its own loopback.
+ */
+int kiln_exec_host_parse(const char *spec, struct kiln_exec_host *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+void kiln_exec_host_release(struct kiln_exec_host *h);
 
 /**
  * The /etc/resolv.conf kiln writes from the host's `host_conf` (NULL when

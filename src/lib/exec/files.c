@@ -2,15 +2,65 @@
 /* The files kiln generates for a sandbox: /etc/hosts and /etc/resolv.conf. */
 #include "exec/exec.h"
 
+#include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
-char *kiln_exec_hosts_file(const char *hostname)
+char *kiln_exec_hosts_file(const char *hostname, const struct kiln_exec_host *extra, size_t n)
 {
 	if (!hostname || !*hostname)
 		hostname = "kiln";
-	return kiln_asprintf("127.0.0.1\tlocalhost %s\n"
-			     "::1\tlocalhost ip6-localhost ip6-loopback\n",
-			     hostname);
+	struct kiln_buf b = KILN_BUF_INIT;
+	int r = kiln_buf_addf(&b,
+			      "127.0.0.1\tlocalhost %s\n"
+			      "::1\tlocalhost ip6-localhost ip6-loopback\n",
+			      hostname);
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = kiln_buf_addf(&b, "%s\t%s\n", extra[i].ip, extra[i].name);
+	if (r < 0) {
+		kiln_buf_release(&b);
+		return NULL;
+	}
+	return kiln_buf_detach(&b, NULL);
+}
+
+void kiln_exec_host_release(struct kiln_exec_host *h)
+{
+	free(h->name);
+	free(h->ip);
+	memset(h, 0, sizeof(*h));
+}
+
+int kiln_exec_host_parse(const char *spec, struct kiln_exec_host *ret, struct kiln_error *err)
+{
+	*ret = (struct kiln_exec_host){ 0 };
+	size_t cut = strcspn(spec, "=");
+	if (!spec[cut])
+		cut = strcspn(spec, ":");
+	const char *ip = spec[cut] ? spec + cut + 1 : "";
+	size_t ipn = strlen(ip);
+	if (ipn >= 2 && ip[0] == '[' && ip[ipn - 1] == ']')
+		ip++, ipn -= 2;
+	int ok = cut > 0 && ipn > 0 && strcspn(spec, " \t\n") >= cut;
+	cleanup_free char *addr = ok ? kiln_strndup(ip, ipn) : NULL;
+	if (ok && !addr)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	if (addr && !strcmp(addr, "host-gateway")) {
+		free(addr);
+		addr = kiln_strdup("127.0.0.1");
+		if (!addr)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	unsigned char bin[16];
+	if (!addr || (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1))
+		return kiln_fail(err, KILN_EINVAL, 0, "invalid host %s", spec);
+	ret->name = kiln_strndup(spec, cut);
+	ret->ip = steal_ptr(&addr);
+	if (!ret->name) {
+		kiln_exec_host_release(ret);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	return 0;
 }
 
 /* Is `s` (len bytes) 127.a.b.c or ::1? */

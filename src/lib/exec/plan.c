@@ -207,7 +207,7 @@ static int gen_files(struct xplan *p, const struct kiln_exec_spec *spec, struct 
 {
 	struct genfile files[3 + KILN_EXEC_MAX_FILES];
 	size_t n = 0;
-	char *hosts = own_str(p, kiln_exec_hosts_file(p->hostname));
+	char *hosts = own_str(p, kiln_exec_hosts_file(p->hostname, spec->hosts, spec->n_hosts));
 	char *hostname = own_str(p, kiln_asprintf("%s\n", p->hostname));
 	if (!hosts || !hostname)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
