@@ -48,6 +48,8 @@ static struct kiln_strv arg_contexts = KILN_STRV_INIT;
 static struct kiln_strv arg_annotations = KILN_STRV_INIT;
 static struct kiln_strv arg_no_cache_filter = KILN_STRV_INIT;
 static struct kiln_strv arg_add_hosts = KILN_STRV_INIT;
+static struct kiln_strv arg_ulimits = KILN_STRV_INIT;
+static const char *arg_shm_size;
 /* -o annotation[-TYPE][[PLATFORM]].KEY=VALUE, as given */
 static struct kiln_strv arg_out_annotations = KILN_STRV_INIT;
 static struct cli_registry_args arg_reg = { .retries = -1 };
@@ -56,7 +58,8 @@ static const struct cli_spec spec = {
 	.usage = "kiln build [-f FILE] [-t NAME[:TAG]]... [--target STAGE] [--build-arg K=V]... "
 		 "[--label K=V]... [--annotation [TYPE:]K=V]... [--no-cache] "
 		 "[--no-cache-filter STAGE]... [--pull] "
-		 "[--platform P] [--add-host NAME:IP]... [--network MODE] "
+		 "[--platform P] [--add-host NAME:IP]... [--ulimit L]... [--shm-size S] "
+		 "[--network MODE] "
 		 "[--secret SPEC]... [--ssh SPEC]... [--allow ENTITLEMENT]... "
 		 "[--cache-from SPEC]... [--cache-to SPEC]... "
 		 "[--progress MODE] [-o SPEC]... [--push] [--load] [--iidfile F] "
@@ -86,6 +89,10 @@ static const struct cli_spec spec = {
 			  "the platform to build for (RUN executes only for this machine's)" },
 			{ "add-host", 0, CLI_OPT_LIST, &arg_add_hosts, "NAME:IP",
 			  "an /etc/hosts entry for every RUN (IP may be host-gateway)" },
+			{ "ulimit", 0, CLI_OPT_LIST, &arg_ulimits, "NAME=SOFT[:HARD]",
+			  "a resource limit for every RUN (nofile=1024:2048)" },
+			{ "shm-size", 0, CLI_OPT_STRING, &arg_shm_size, "SIZE",
+			  "the size of every RUN's /dev/shm (default 64m)" },
 			{ "network", 0, CLI_OPT_STRING, &arg_network, "MODE",
 			  "RUN's network: default (= host: kiln has no bridge), host or none" },
 			{ "secret", 0, CLI_OPT_LIST, &arg_secrets, "id=ID[,src=PATH|,env=VAR]",
@@ -153,7 +160,7 @@ static const struct cli_spec spec = {
 static void reset_args(void)
 {
 	arg_file = arg_target = arg_platform = arg_network = arg_progress = NULL;
-	arg_iidfile = arg_metadata = arg_epoch = NULL;
+	arg_iidfile = arg_metadata = arg_epoch = arg_shm_size = NULL;
 	arg_no_cache = arg_pull = arg_push = arg_load = arg_check = arg_quiet = 0;
 	arg_jobs = 0;
 	memset(&arg_reg, 0, sizeof(arg_reg));
@@ -175,6 +182,7 @@ static void release_args(void)
 	kiln_strv_release(&arg_annotations);
 	kiln_strv_release(&arg_no_cache_filter);
 	kiln_strv_release(&arg_add_hosts);
+	kiln_strv_release(&arg_ulimits);
 	kiln_strv_release(&arg_out_annotations);
 }
 
@@ -503,6 +511,7 @@ struct build_args {
 	struct kiln_build_context *contexts;
 	struct kiln_build_annotation *annotations;
 	struct kiln_exec_host *hosts;
+	struct kiln_exec_rlimit ulimits[KILN_EXEC_MAX_RLIMITS];
 	struct kiln_strv own;
 	char *df_data;
 	size_t df_len;
@@ -689,7 +698,7 @@ static int parse_annotations(struct cli_env *env, struct build_args *a)
 	return CLI_EXIT_OK;
 }
 
-/* --add-host into options */
+/* --add-host, --ulimit and --shm-size into options */
 static int parse_hosts(struct cli_env *env, struct build_args *a)
 {
 	if (arg_add_hosts.len > KILN_EXEC_MAX_HOSTS)
@@ -709,6 +718,24 @@ static int parse_hosts(struct cli_env *env, struct build_args *a)
 		a->o.n_add_hosts = i + 1;
 	}
 	a->o.add_hosts = a->hosts;
+	if (arg_ulimits.len > KILN_EXEC_MAX_RLIMITS)
+		return cli_usage_error(&spec, "at most %d --ulimit", KILN_EXEC_MAX_RLIMITS);
+	for (size_t i = 0; i < arg_ulimits.len; i++) {
+		struct kiln_error err = KILN_ERROR_INIT;
+		if (kiln_exec_rlimit_parse(arg_ulimits.items[i], &a->ulimits[i], &err) < 0) {
+			int rc = cli_usage_error(&spec, "--ulimit: %s", err.msg);
+			kiln_error_release(&err);
+			return rc;
+		}
+	}
+	a->o.ulimits = a->ulimits;
+	a->o.n_ulimits = arg_ulimits.len;
+	struct kiln_error err = KILN_ERROR_INIT;
+	if (arg_shm_size && kiln_exec_size_parse(arg_shm_size, &a->o.shm_size, &err) < 0) {
+		int rc = cli_usage_error(&spec, "--shm-size: %s", err.msg);
+		kiln_error_release(&err);
+		return rc;
+	}
 	return CLI_EXIT_OK;
 }
 

@@ -199,10 +199,13 @@ static struct kiln_strv arg_tmpfs = KILN_STRV_INIT;
 static struct kiln_strv arg_cap_add = KILN_STRV_INIT;
 static struct kiln_strv arg_cap_drop = KILN_STRV_INIT;
 static struct kiln_strv arg_add_hosts = KILN_STRV_INIT;
+static struct kiln_strv arg_ulimits = KILN_STRV_INIT;
+static const char *arg_shm_size;
 
 static const struct cli_spec spec = {
 	.usage = "kiln run [--rm] [-it] [-e K=V]... [-v HOST:CONTAINER[:ro]]... "
-		 "[--network host|none] [--add-host NAME:IP]... [-u USER] [-w DIR] "
+		 "[--network host|none] [--add-host NAME:IP]... [--ulimit L]... [--shm-size S] "
+		 "[-u USER] [-w DIR] "
 		 "[--entrypoint E] [--name N] "
 		 "IMAGE [CMD...]",
 	.summary = "Run a command in a new sandbox over an image from the store, on a throwaway\n"
@@ -236,6 +239,10 @@ static const struct cli_spec spec = {
 			  "hostname (default: --name, or 12 random hex digits)" },
 			{ "add-host", 0, CLI_OPT_LIST, &arg_add_hosts, "NAME:IP",
 			  "an /etc/hosts entry (IP may be host-gateway)" },
+			{ "ulimit", 0, CLI_OPT_LIST, &arg_ulimits, "NAME=SOFT[:HARD]",
+			  "a resource limit (nofile=1024:2048)" },
+			{ "shm-size", 0, CLI_OPT_STRING, &arg_shm_size, "SIZE",
+			  "the size of /dev/shm (default 64m)" },
 			{ "read-only", 0, CLI_OPT_FLAG, &arg_read_only, NULL,
 			  "mount the image's root filesystem read-only" },
 			{ "cap-add", 0, CLI_OPT_LIST, &arg_cap_add, "CAPS",
@@ -416,6 +423,22 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 		}
 	s.hosts = hosts.v;
 	s.n_hosts = hosts.n;
+	struct kiln_exec_rlimit ulimits[KILN_EXEC_MAX_RLIMITS];
+	if (arg_ulimits.len > KILN_EXEC_MAX_RLIMITS)
+		return cli_usage_error(&spec, "at most %d --ulimit", KILN_EXEC_MAX_RLIMITS);
+	for (size_t i = 0; i < arg_ulimits.len; i++)
+		if (kiln_exec_rlimit_parse(arg_ulimits.items[i], &ulimits[i], &err) < 0) {
+			int rc = cli_usage_error(&spec, "--ulimit: %s", err.msg ? err.msg : "");
+			kiln_error_release(&err);
+			return rc;
+		}
+	s.rlimits = ulimits;
+	s.n_rlimits = arg_ulimits.len;
+	if (arg_shm_size && kiln_exec_size_parse(arg_shm_size, &s.shm_size, &err) < 0) {
+		int rc = cli_usage_error(&spec, "--shm-size: %s", err.msg ? err.msg : "");
+		kiln_error_release(&err);
+		return rc;
+	}
 	for (size_t i = 0; i < arg_cap_add.len; i++) {
 		uint64_t c;
 		if (kiln_exec_caps_parse(arg_cap_add.items[i], &c, &err) < 0)

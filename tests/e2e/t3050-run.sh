@@ -119,6 +119,17 @@ test_expect_success ROOT,BUSYBOX,OVERLAY '--add-host adds /etc/hosts entries' '
 	test_grep "invalid host db:x" err
 '
 
+test_expect_success ROOT,BUSYBOX,OVERLAY '--ulimit and --shm-size' '
+	kiln run --ulimit nofile=512:1024 --ulimit core=0 --shm-size 16m plain:1 \
+		sh -c "ulimit -n; ulimit -Hn; ulimit -c; df -k /dev/shm | tail -1" >out &&
+	sed -n 1,3p out >got && printf "512\n1024\n0\n" >expect && test_cmp expect got &&
+	test "$(sed -n 4p out | tr -s " " | cut -d" " -f2)" = 16384 &&
+	kiln run plain:1 sh -c "df -k /dev/shm | tail -1" >out &&
+	test "$(tr -s " " <out | cut -d" " -f2)" = 65536 &&
+	test_expect_code 2 kiln run --ulimit nofile=2:1 plain:1 true 2>err &&
+	test_grep "soft limit must be less than or equal to hard limit" err
+'
+
 test_expect_success ROOT,BUSYBOX,OVERLAY 'exit codes and signals of the command pass through' '
 	test_expect_code 3 kiln run plain:1 sh -c "exit 3" &&
 	test_expect_code 137 kiln run plain:1 sh -c "kill -9 \$\$" &&

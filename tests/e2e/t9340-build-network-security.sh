@@ -5,7 +5,8 @@
 # message unless the build was started with --allow security.insecure, and
 # then runs with every capability, no seccomp filter, no no_new_privs,
 # nothing of /proc masked and /sys writable, still in its own namespaces;
-# --add-host entries in every RUN's /etc/hosts and in its cache key.
+# --add-host entries in every RUN's /etc/hosts, --ulimit and --shm-size in
+# its sandbox, and all three in its cache key.
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 
@@ -104,6 +105,24 @@ test_expect_success ROOT,OVERLAY,BUSYBOX '--add-host: in every RUN'"'"'s /etc/ho
 	rootfs_of hosts:3 rootfs3 && ! grep -q db rootfs3/hosts-seen &&
 	test_expect_code 2 kiln build --add-host db:nothost hctx 2>err &&
 	test_grep "invalid host db:nothost" err
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX '--ulimit and --shm-size: in every RUN, and its key' '
+	mkdir uctx &&
+	cat >uctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN ulimit -n >/nofile && df -k /dev/shm | tail -1 >/shm
+	EOF
+	kiln build --progress=plain -t lim:1 --ulimit nofile=300:400 --shm-size 8m uctx 2>first &&
+	rootfs_of lim:1 r1 && echo 300 >expect && test_cmp expect r1/nofile &&
+	test "$(tr -s " " <r1/shm | cut -d" " -f2)" = 8192 &&
+	kiln build --progress=plain -t lim:1 --ulimit nofile=300:400 --shm-size 8m uctx 2>again &&
+	test "$(step_states again)" = "1:CACHED 2:CACHED " &&
+	kiln build --progress=plain -t lim:2 --ulimit nofile=301:400 --shm-size 8m uctx 2>other &&
+	test "$(step_states other)" = "1:CACHED 2:DONE " &&
+	kiln build --progress=plain -t lim:3 uctx 2>none &&
+	test "$(step_states none)" = "1:CACHED 2:DONE " &&
+	rootfs_of lim:3 r3 && test "$(tr -s " " <r3/shm | cut -d" " -f2)" = 65536
 '
 
 test_done

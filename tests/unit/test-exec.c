@@ -251,6 +251,51 @@ static void test_files(void)
 	free(h);
 	for (size_t i = 0; i < n_parsed; i++)
 		kiln_exec_host_release(&parsed[i]);
+
+	static const struct {
+		const char *spec, *want; /* "NAME SOFT HARD", or the error */
+	} limits[] = {
+		{ "nofile=1024:2048", "nofile 1024 2048" },
+		{ "nofile=1024", "nofile 1024 1024" },
+		{ "core=0", "core 0 0" },
+		{ "stack=8192:unlimited", "stack 8192 -1" },
+		{ "memlock=-1", "memlock -1 -1" },
+		{ "nproc=10:5", "error: ulimit soft limit must be less than or equal to hard limit: "
+				"nproc=10:5" },
+		{ "nofile", "error: invalid ulimit argument: nofile" },
+		{ "nofile=", "error: invalid ulimit argument: nofile=" },
+		{ "nofile=1k", "error: invalid ulimit argument: nofile=1k" },
+		{ "files=1", "error: invalid ulimit type: files" },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(limits); i++) {
+		struct kiln_exec_rlimit l;
+		struct kiln_error err = KILN_ERROR_INIT;
+		char got[160];
+		if (kiln_exec_rlimit_parse(limits[i].spec, &l, &err) == 0)
+			snprintf(got, sizeof(got), "%s %lld %lld", kiln_exec_rlimit_name(l.resource),
+				 l.soft == UINT64_MAX ? -1LL : (long long) l.soft,
+				 l.hard == UINT64_MAX ? -1LL : (long long) l.hard);
+		else
+			snprintf(got, sizeof(got), "error: %s", err.msg ? err.msg : "");
+		TAP_STR_EQ(got, limits[i].want, "--ulimit %s", limits[i].spec);
+		kiln_error_release(&err);
+	}
+	static const struct {
+		const char *spec;
+		uint64_t want; /* 0: refused */
+	} sizes[] = {
+		{ "65536", 65536 }, { "64m", 64 << 20 }, { "2G", 2ULL << 30 }, { "512k", 512 << 10 },
+		{ "100b", 100 },    { "0", 0 },		 { "", 0 },		{ "1.5g", 0 },
+		{ "-1", 0 },	    { "m", 0 },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(sizes); i++) {
+		uint64_t v = 0;
+		struct kiln_error err = KILN_ERROR_INIT;
+		int r = kiln_exec_size_parse(sizes[i].spec, &v, &err);
+		TAP_OK(sizes[i].want ? r == 0 && v == sizes[i].want : r == -KILN_EINVAL,
+		       "--shm-size '%s' %s", sizes[i].spec, sizes[i].want ? "parses" : "is refused");
+		kiln_error_release(&err);
+	}
 }
 
 /* ---- capabilities -------------------------------------------------------- */

@@ -517,7 +517,7 @@ static void bb_release(struct bb *b)
 	free(b->context_dir);
 	kiln_df_platform_release(&b->platform);
 	free(b->platform_str);
-	free(b->hosts_key);
+	free(b->run_key);
 	kiln_exec_filters_free(b->filters);
 	(void) pthread_mutex_destroy(&b->store_lock);
 	(void) pthread_mutex_destroy(&b->lock);
@@ -526,6 +526,38 @@ static void bb_release(struct bb *b)
 	(void) pthread_mutex_destroy(&b->image_lock);
 	(void) pthread_mutex_destroy(&b->fail_lock);
 	(void) pthread_cond_destroy(&b->cond);
+}
+
+/*
+ * What --add-host, --ulimit and --shm-size give RUN's sandbox is part of
+ * its key, as in BuildKit's exec op; without them the keys are unchanged.
+ */
+static int run_key(struct bb *b, struct kiln_error *err)
+{
+	const struct kiln_build_opts *o = b->o;
+	if (!o->n_add_hosts && !o->n_ulimits && !o->shm_size)
+		return 0;
+	struct kiln_buf k = KILN_BUF_INIT;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < o->n_add_hosts; i++)
+		r = kiln_buf_addf(&k, "%s%s=%s", i ? "," : "add-host=", o->add_hosts[i].name,
+				  o->add_hosts[i].ip);
+	for (size_t i = 0; r >= 0 && i < o->n_ulimits; i++) {
+		const struct kiln_exec_rlimit *l = &o->ulimits[i];
+		r = kiln_buf_addf(&k, "%s%s=%lld:%lld", i ? "," : k.len ? " ulimit=" : "ulimit=",
+				  kiln_exec_rlimit_name(l->resource),
+				  l->soft == UINT64_MAX ? -1LL : (long long) l->soft,
+				  l->hard == UINT64_MAX ? -1LL : (long long) l->hard);
+	}
+	if (r >= 0 && o->shm_size)
+		r = kiln_buf_addf(&k, "%sshm-size=%llu", k.len ? " " : "",
+				  (unsigned long long) o->shm_size);
+	b->run_key = r >= 0 ? kiln_buf_detach(&k, NULL) : NULL;
+	if (!b->run_key) {
+		kiln_buf_release(&k);
+		return oom(err);
+	}
+	return 0;
 }
 
 static int setup(struct bb *b, struct kiln_error *err)
@@ -546,19 +578,8 @@ static int setup(struct bb *b, struct kiln_error *err)
 	b->platform_str = kiln_df_platform_format(&b->platform);
 	if (!b->platform_str)
 		return oom(err);
-	if (o->n_add_hosts) {
-		/* what RUN's /etc/hosts gets is part of its key, as in BuildKit's exec op */
-		struct kiln_buf k = KILN_BUF_INIT;
-		int kr = kiln_buf_addstr(&k, "add-host=");
-		for (size_t i = 0; kr >= 0 && i < o->n_add_hosts; i++)
-			kr = kiln_buf_addf(&k, "%s%s=%s", i ? "," : "", o->add_hosts[i].name,
-					   o->add_hosts[i].ip);
-		b->hosts_key = kr >= 0 ? kiln_buf_detach(&k, NULL) : NULL;
-		if (!b->hosts_key) {
-			kiln_buf_release(&k);
-			return oom(err);
-		}
-	}
+	if ((r = run_key(b, err)) < 0)
+		return r;
 
 	enum kiln_compression comp =
 		o->compression_set ? o->compression : KILN_BUILD_COMPRESSION_DEFAULT;

@@ -64,6 +64,7 @@ typedef void (*kiln_build_event_fn)(void *userdata, const struct kiln_build_even
 /* ---- options ----------------------------------------------------------- */
 
 struct kiln_exec_host;
+struct kiln_exec_rlimit;
 
 enum kiln_build_output_type {
 	KILN_BUILD_OUTPUT_IMAGE = 0, /* the store, named by the tags */
@@ -277,9 +278,12 @@ struct kiln_build_opts {
 	size_t n_labels;
 	const struct kiln_build_annotation *annotations;
 	size_t n_annotations;
-	/* --add-host: more /etc/hosts entries for every RUN (exec.h) */
+	/* --add-host, --ulimit, --shm-size: every RUN's sandbox (exec.h) */
 	const struct kiln_exec_host *add_hosts;
 	size_t n_add_hosts;
+	const struct kiln_exec_rlimit *ulimits;
+	size_t n_ulimits;
+	uint64_t shm_size; /* 0: the default, 64 MiB */
 	/* --no-cache-filter: stages (by name) whose steps all run, as under --no-cache */
 	const char *const *no_cache_stages;
 	size_t n_no_cache_stages;

@@ -281,6 +281,9 @@ int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *co
 			       : KILN_EXEC_NET_HOST;
 	spec.hosts = b->o->add_hosts;
 	spec.n_hosts = b->o->n_add_hosts;
+	spec.rlimits = b->o->ulimits;
+	spec.n_rlimits = b->o->n_ulimits;
+	spec.shm_size = b->o->shm_size;
 	spec.mounts = rm.mounts;
 	spec.n_mounts = rm.n_mounts;
 	spec.files = rm.files;

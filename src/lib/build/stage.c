@@ -232,8 +232,8 @@ static int key_input(struct layer_step *ls, const char *source_ref, const struct
 		if (n == KILN_DF_NETWORK_NONE ||
 		    (n == KILN_DF_NETWORK_DEFAULT && b->o->network == KILN_BUILD_NET_NONE))
 			net = "none";
-		/* with --add-host only: every other key stays as it was */
-		if (b->hosts_key && !(net = net_hosts = kiln_asprintf("%s %s", net, b->hosts_key)))
+		/* with --add-host, --ulimit or --shm-size only: other keys stay as they were */
+		if (b->run_key && !(net = net_hosts = kiln_asprintf("%s %s", net, b->run_key)))
 			return oom(err);
 	}
 	/* the epoch changes a layer only when its times are rewritten, and

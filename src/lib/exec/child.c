@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -584,6 +585,16 @@ __attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave
 	umask(022);
 	if (chdir(p->cwd) < 0)
 		FAIL_SETUP(p, errno, "changing to the working directory ", p->cwd);
+	/* --ulimit, while still root: a hard limit above kiln's needs CAP_SYS_RESOURCE */
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		const struct kiln_exec_rlimit *l = &p->rlimits[i];
+		struct rlimit rl = {
+			.rlim_cur = l->soft == UINT64_MAX ? RLIM_INFINITY : (rlim_t) l->soft,
+			.rlim_max = l->hard == UINT64_MAX ? RLIM_INFINITY : (rlim_t) l->hard,
+		};
+		if (setrlimit((__rlimit_resource_t) l->resource, &rl) < 0)
+			FAIL_SETUP(p, errno, "setting the limit ", kiln_exec_rlimit_name(l->resource));
+	}
 	set_caps(p);
 	if (!p->insecure && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		FAIL_SETUP(p, errno, "setting no_new_privs");

@@ -99,6 +99,10 @@ struct xplan {
 	struct winsize winsize; /* the caller's, given to the terminal before the process runs */
 	int have_winsize;
 	int readonly_root;
+	const struct kiln_exec_rlimit *rlimits; /* the spec's, read by the child before exec */
+	size_t n_rlimits;
+	struct xopt shm_opts[3]; /* /dev/shm's options when the spec sizes it */
+	char shm_size[32];
 	int insecure;	 /* KILN_EXEC_INSECURE: no no_new_privs, loop devices */
 	int loop_nr;	 /* insecure: a free /dev/loopN to create, -1 for none */
 	/* the child's ends of the channels to the parent */

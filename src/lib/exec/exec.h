@@ -106,6 +106,13 @@ enum kiln_exec_flags {
  *  AUDIT_WRITE. */
 uint64_t kiln_exec_caps_default(void);
 
+/** A resource limit for the process (--ulimit). */
+struct kiln_exec_rlimit {
+	int resource;	    /* RLIMIT_* */
+	uint64_t soft, hard; /* UINT64_MAX: unlimited */
+};
+#define KILN_EXEC_MAX_RLIMITS 16
+
 /** One more /etc/hosts entry. */
 struct kiln_exec_host {
 	char *name;
@@ -136,6 +143,10 @@ struct kiln_exec_spec {
 	const char *hostname; /* NULL = "kiln" */
 	const struct kiln_exec_host *hosts; /* more /etc/hosts entries (--add-host) */
 	size_t n_hosts;
+	const struct kiln_exec_rlimit *rlimits; /* set before the process runs; the rest
+						  * are kiln's own */
+	size_t n_rlimits;
+	uint64_t shm_size; /* /dev/shm's size in bytes; 0 = 64 MiB, as docker */
 	enum kiln_exec_network network;
 	const struct kiln_exec_mount *mounts;
 	size_t n_mounts;
@@ -258,6 +269,20 @@ char *kiln_exec_hosts_file(const char *hostname, const struct kiln_exec_host *ex
 int kiln_exec_host_parse(const char *spec, struct kiln_exec_host *ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 void kiln_exec_host_release(struct kiln_exec_host *h);
+
+/**
+ * Parse a --ulimit value as docker takes it: `NAME=SOFT[:HARD]` (one value:
+ * both), NAME one of core, cpu, data, fsize, locks, memlock, msgqueue,
+ * nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack; -1 or
+ * `unlimited` for no limit. The soft limit may not exceed the hard.
+ */
+int kiln_exec_rlimit_parse(const char *spec, struct kiln_exec_rlimit *ret,
+			   struct kiln_error *err) __attribute__((warn_unused_result));
+/** The name of an RLIMIT_* resource, as --ulimit spells it ("nofile"), or NULL. */
+const char *kiln_exec_rlimit_name(int resource);
+/** Parse a size as docker's --shm-size: a number with an optional b, k, m or g. */
+int kiln_exec_size_parse(const char *s, uint64_t *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 
 /**
  * The /etc/resolv.conf kiln writes from the host's `host_conf` (NULL when

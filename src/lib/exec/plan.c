@@ -447,6 +447,17 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, str
 	if (p->root_tree < 0)
 		return kiln_fail_errno(err, "preparing the root filesystem");
 
+	if (spec->shm_size) {
+		(void) snprintf(p->shm_size, sizeof(p->shm_size), "%llu",
+				(unsigned long long) spec->shm_size);
+		p->shm_opts[0] = (struct xopt){ "mode", "1777" };
+		p->shm_opts[1] = (struct xopt){ "size", p->shm_size };
+	}
+	if (spec->n_rlimits > KILN_EXEC_MAX_RLIMITS)
+		return kiln_fail(err, KILN_EINVAL, 0, "at most %d resource limits",
+				 KILN_EXEC_MAX_RLIMITS);
+	p->rlimits = spec->rlimits;
+	p->n_rlimits = spec->n_rlimits;
 	p->hostname = spec->hostname ? spec->hostname : "kiln";
 	r = check_hostname(p->hostname, err);
 	if (r < 0)
@@ -533,7 +544,7 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, str
 	m->attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
 	m = add_mount(p, XM_FS, "/dev/shm", XT_DIR);
 	m->fstype = "tmpfs";
-	m->opts = opts_shm;
+	m->opts = p->shm_opts[0].key ? p->shm_opts : opts_shm;
 	m->attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	m = add_mount(p, XM_FS, "/dev/mqueue", XT_DIR);
 	m->fstype = "mqueue";
