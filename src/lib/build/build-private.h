@@ -356,6 +356,9 @@ struct bb_copy_opts {
 	struct bb_reuse *reuse; /* NULL, or files to link from existing layers (copy-reuse.c) */
 };
 
+/** Select in the build context and hash (its hash cache is shared by the stages: locked). */
+int bb_context_select(struct bb *b, const struct kiln_plan_select_opts *so,
+		      struct kiln_plan_selection **ret, struct kiln_error *err);
 /** Copy a selection from the tree at `src_fd` into the root at `dst_fd`. */
 int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selection *sel,
 	    const struct bb_copy_opts *o, struct kiln_error *err);

@@ -100,12 +100,7 @@ static int context_selection(struct bb *b, const struct kiln_df_mount *m,
 			"RUN --mount binds the build context, but the Dockerfile came alone");
 	const char *src[] = { m->source && *m->source ? m->source : "." };
 	struct kiln_plan_select_opts so = { .sources = src, .n_sources = 1 };
-	(void) pthread_mutex_lock(&b->hash_lock);
-	int r = kiln_plan_select(&b->ctx_tree, &so, &b->ctx, ret, err);
-	if (r >= 0)
-		r = kiln_plan_selection_hash(*ret, &b->ctx_tree, b->hasher, err);
-	(void) pthread_mutex_unlock(&b->hash_lock);
-	return r;
+	return bb_context_select(b, &so, ret, err);
 }
 
 /*

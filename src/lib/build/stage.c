@@ -317,7 +317,7 @@ static int fetch_remote(struct layer_step *ls, const char *src, int cond, char *
 	return 0;
 }
 
-/* Context paths selected and hashed (the context's hash cache is shared by the stages). */
+/* A COPY's or ADD's context paths, selected and hashed. */
 static int select_context(struct layer_step *ls, const char *const *sources, size_t n,
 			  struct kiln_plan_selection **ret, struct kiln_error *err)
 {
@@ -334,8 +334,14 @@ static int select_context(struct layer_step *ls, const char *const *sources, siz
 		.n_excludes = c->excludes.n,
 		.parents = c->parents,
 	};
+	return bb_context_select(b, &so, ret, err);
+}
+
+int bb_context_select(struct bb *b, const struct kiln_plan_select_opts *so,
+		      struct kiln_plan_selection **ret, struct kiln_error *err)
+{
 	(void) pthread_mutex_lock(&b->hash_lock);
-	int r = kiln_plan_select(&b->ctx_tree, &so, &b->ctx, ret, err);
+	int r = kiln_plan_select(&b->ctx_tree, so, &b->ctx, ret, err);
 	if (r >= 0)
 		r = kiln_plan_selection_hash(*ret, &b->ctx_tree, b->hasher, err);
 	(void) pthread_mutex_unlock(&b->hash_lock);
