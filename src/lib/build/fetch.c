@@ -20,7 +20,6 @@
 
 #define URL_MAX_BYTES ((curl_off_t) 64 << 30)
 
-
 static int oom(struct kiln_error *err)
 {
 	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
