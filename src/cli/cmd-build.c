@@ -33,6 +33,7 @@ static int arg_pull;
 static int arg_push;
 static int arg_load;
 static int arg_check;
+static const char *arg_call;
 static int arg_quiet;
 static long arg_jobs;
 static struct kiln_strv arg_tags = KILN_STRV_INIT;
@@ -62,7 +63,7 @@ static const struct cli_spec spec = {
 		 "[--network MODE] "
 		 "[--secret SPEC]... [--ssh SPEC]... [--allow ENTITLEMENT]... "
 		 "[--cache-from SPEC]... [--cache-to SPEC]... "
-		 "[--progress MODE] [-o SPEC]... [--push] [--load] [--iidfile F] "
+		 "[--progress MODE] [-o SPEC]... [--push] [--load] [--call METHOD] [--iidfile F] "
 		 "[--metadata-file F] [--build-context NAME=VALUE]... [-j N] CONTEXT|URL|-",
 	.summary = "Build an image from a Dockerfile and a context, the way BuildKit does.",
 	.opts =
@@ -121,6 +122,9 @@ static const struct cli_spec spec = {
 			  "a bare DIR means type=local,dest=DIR and - means type=tar,dest=-" },
 			{ "push", 0, CLI_OPT_FLAG, &arg_push, NULL,
 			  "push the image to its registry (-t)" },
+			{ "call", 0, CLI_OPT_STRING, &arg_call, "METHOD",
+			  "build (the default), check (as --check) or targets (list the "
+			  "stages)" },
 			{ "check", 0, CLI_OPT_FLAG, &arg_check, NULL,
 			  "run BuildKit's build checks and build nothing (exit 1 on a warning)" },
 			{ "load", 0, CLI_OPT_FLAG, &arg_load, NULL,
@@ -160,7 +164,7 @@ static const struct cli_spec spec = {
 static void reset_args(void)
 {
 	arg_file = arg_target = arg_platform = arg_network = arg_progress = NULL;
-	arg_iidfile = arg_metadata = arg_epoch = arg_shm_size = NULL;
+	arg_iidfile = arg_metadata = arg_epoch = arg_shm_size = arg_call = NULL;
 	arg_no_cache = arg_pull = arg_push = arg_load = arg_check = arg_quiet = 0;
 	arg_jobs = 0;
 	memset(&arg_reg, 0, sizeof(arg_reg));
@@ -415,6 +419,32 @@ static void print_source(const char *data, size_t len, int first, int last)
 	printf("--------------------\n");
 }
 
+/*
+ * --call=targets, as BuildKit prints its targets subrequest: a TARGET and
+ * a DESCRIPTION column (Go's tabwriter, one space of padding), the default
+ * target marked, an unnamed default as "(default)".
+ */
+static void print_targets(const struct kiln_build_result *res)
+{
+	size_t width = strlen("TARGET");
+	for (size_t i = 0; i < res->n_targets; i++) {
+		const struct kiln_build_target *t = &res->targets[i];
+		size_t w = t->name ? strlen(t->name) + (t->is_default ? 10 : 0)
+				   : (t->is_default ? 9 : 0);
+		if (w > width)
+			width = w;
+	}
+	printf("%-*s %s\n", (int) width, "TARGET", "DESCRIPTION");
+	for (size_t i = 0; i < res->n_targets; i++) {
+		const struct kiln_build_target *t = &res->targets[i];
+		cleanup_free char *name =
+			t->name ? kiln_asprintf("%s%s", t->name, t->is_default ? " (default)" : "")
+				: kiln_strdup(t->is_default ? "(default)" : "");
+		printf("%-*s %s\n", (int) width, name ? name : "",
+		       t->description ? t->description : "");
+	}
+}
+
 /* --check, as buildx prints the lint result: on stdout, exit 1 on any finding */
 static int print_check(const struct kiln_build_result *res, const char *df_name,
 		       const char *df_data, size_t df_len)
@@ -517,6 +547,7 @@ struct build_args {
 	size_t df_len;
 	char *df_default;
 	enum cli_build_progress_mode mode;
+	int list_targets; /* --call=targets */
 };
 
 static void build_args_release(struct build_args *a)
@@ -945,8 +976,21 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	o->tags = (const char *const *) arg_tags.items;
 	o->n_tags = arg_tags.len;
 	o->platform = arg_platform;
+	/* buildx's --call: build, check, targets (its outline is not kiln's) */
+	int targets = 0;
+	if (arg_call && !strcmp(arg_call, "check"))
+		arg_check = 1;
+	else if (arg_call && !strcmp(arg_call, "targets"))
+		targets = 1;
+	else if (arg_call && strcmp(arg_call, "build") != 0)
+		return cli_usage_error(&spec, "--call is build, check or targets, not '%s'",
+				       arg_call);
+	if (targets && arg_check)
+		return cli_usage_error(&spec, "--call=targets and --check are two requests");
+	a->list_targets = targets;
 	o->flags = (arg_no_cache ? KILN_BUILD_NO_CACHE : 0) | (arg_pull ? KILN_BUILD_PULL : 0) |
-		   (arg_check ? KILN_BUILD_CHECK_ONLY : 0);
+		   (arg_check ? KILN_BUILD_CHECK_ONLY : 0) |
+		   (targets ? KILN_BUILD_LIST_TARGETS : 0);
 	o->jobs = (unsigned) arg_jobs;
 	o->outputs = a->outputs;
 	o->n_outputs = n_out;
@@ -979,6 +1023,15 @@ static int run_build(struct cli_env *env, struct build_args *a)
 				     a->o.dockerfile_len);
 		kiln_build_result_release(&res);
 		return rc;
+	}
+	if (a->list_targets) {
+		print_targets(&res);
+		kiln_build_result_release(&res);
+		if (fflush(stdout) == EOF) {
+			(void) kiln_fail_errno(&err, "writing the output");
+			return cli_report(env, &err);
+		}
+		return CLI_EXIT_OK;
 	}
 	/* as BuildKit: the checks' warnings after the progress, not with -q */
 	if (a->mode != CLI_BUILD_PROGRESS_QUIET && res.n_warnings) {

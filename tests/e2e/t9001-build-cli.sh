@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # kiln build from the command line: usage errors, the image id (-q,
 # --iidfile, --metadata-file), -f and stdin (a Dockerfile alone or a tar
-# context), build args and labels, platforms, progress formats, and bad
-# Dockerfiles reported with their line before any step runs.
+# context), build args and labels, platforms, progress formats, bad
+# Dockerfiles reported with their line before any step runs, and --call.
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 
@@ -192,6 +192,44 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'a failed RUN shows its output tail and
 	test_grep "^first-line$" err &&
 	test_grep "^to-stderr$" err &&
 	test_grep "error: Dockerfile:2: process \"/bin/sh -c echo first-line; echo to-stderr >&2; exit 3\" did not complete successfully: exit code: 3" err
+'
+
+test_expect_success '--call=targets lists the stages; nothing is built or pulled' '
+	mkdir -p tctx &&
+	cat >tctx/Dockerfile <<-EOF &&
+	ARG V=1
+
+	# deps fetches the modules
+	FROM registry.invalid/none:1 AS deps
+	RUN false
+
+	# build compiles the app
+	FROM deps AS Build
+
+	FROM scratch AS test
+
+	# not a description of the last stage
+	FROM scratch
+	COPY --from=build / /x
+	EOF
+	kiln build --call=targets -q tctx >out &&
+	printf "%s\n" "TARGET    DESCRIPTION" "deps      fetches the modules" \
+		"build     compiles the app" "test      " "(default) " >expect &&
+	test_cmp expect out &&
+	kiln build --call targets -q --target test tctx >out2 && test_cmp expect out2 &&
+	test_expect_code 2 kiln build --call=outline tctx 2>err &&
+	test_grep "call is build, check or targets" err &&
+	test_expect_code 2 kiln build --call=targets --check tctx 2>err &&
+	printf "FROM scratch\nFROM scratch AS last\n" >tctx/Dockerfile &&
+	kiln build --call=targets -q tctx >out3 &&
+	printf "%s\n" "TARGET         DESCRIPTION" "               " "last (default) " >expect &&
+	test_cmp expect out3
+'
+
+test_expect_success '--call=check is --check' '
+	printf "FROM scratch\nMAINTAINER me\n" >tctx/Dockerfile &&
+	test_expect_code 1 kiln build --call=check tctx >out &&
+	test_grep "MaintainerDeprecated" out
 '
 
 test_done

@@ -88,6 +88,9 @@ enum kiln_build_flags {
 	/* --check: BuildKit's build checks over every stage (the target's when
 	 * one is named), and nothing built */
 	KILN_BUILD_CHECK_ONLY = 1 << 2,
+	/* --call=targets: the Dockerfile's stages with their descriptions, into
+	 * the result, and nothing built (no base image pulled either) */
+	KILN_BUILD_LIST_TARGETS = 1 << 3,
 };
 
 enum kiln_build_network {
@@ -371,6 +374,14 @@ struct kiln_build_warning {
 	int line, end_line; /* in the Dockerfile; 0: none */
 };
 
+/** A stage, as --call=targets lists it (BuildKit's targets subrequest). */
+struct kiln_build_target {
+	char *name;	   /* NULL for an unnamed stage */
+	char *description; /* its `# NAME description` comment, or NULL */
+	int is_default;	   /* the last stage, built without --target */
+	int line;
+};
+
 struct kiln_build_result {
 	/* BuildKit's build checks: what a build prints, or --check reports */
 	struct kiln_build_warning *warnings;
@@ -389,6 +400,8 @@ struct kiln_build_result {
 	struct kiln_strv pushed; /* "name@digest" per pushed name */
 	struct kiln_build_miss *misses; /* every layer step that ran, in plan order */
 	size_t n_misses;
+	struct kiln_build_target *targets; /* KILN_BUILD_LIST_TARGETS: every stage, in order */
+	size_t n_targets;
 };
 
 void kiln_build_result_release(struct kiln_build_result *r);

@@ -56,6 +56,11 @@ void kiln_build_result_release(struct kiln_build_result *r)
 	}
 	free(r->warnings);
 	free(r->check_error);
+	for (size_t i = 0; i < r->n_targets; i++) {
+		free(r->targets[i].name);
+		free(r->targets[i].description);
+	}
+	free(r->targets);
 	memset(r, 0, sizeof(*r));
 }
 
