@@ -608,8 +608,7 @@ static void open_reuse(struct layer_step *ls, struct bb_reuse **ret)
 	if (r >= 0)
 		r = kiln_sha256_buf(shape.buf, shape.len, &d, &e);
 	if (r >= 0)
-		r = bb_reuse_open(b, ls->sc.sn, d.hex, !ls->sc.s->no_cache, ret,
-				  &e);
+		r = bb_reuse_open(b, ls->sc.sn, d.hex, !ls->sc.s->no_cache, ret, &e);
 	if (r < 0)
 		kiln_debug(&b->ctx, "COPY: every file written: %s", e.msg ? e.msg : "");
 	kiln_error_release(&e);
