@@ -123,8 +123,8 @@ static const struct cli_spec spec = {
 			{ "push", 0, CLI_OPT_FLAG, &arg_push, NULL,
 			  "push the image to its registry (-t)" },
 			{ "call", 0, CLI_OPT_STRING, &arg_call, "METHOD",
-			  "build (the default), check (as --check) or targets (list the "
-			  "stages)" },
+			  "build (the default), check (as --check), targets (list the "
+			  "stages) or outline (the args and secrets the target takes)" },
 			{ "check", 0, CLI_OPT_FLAG, &arg_check, NULL,
 			  "run BuildKit's build checks and build nothing (exit 1 on a warning)" },
 			{ "load", 0, CLI_OPT_FLAG, &arg_load, NULL,
@@ -445,6 +445,51 @@ static void print_targets(const struct kiln_build_result *res)
 	}
 }
 
+/* One table of the outline: Go's tabwriter with three spaces of padding. */
+static void print_table(const char *const *head, size_t cols,
+			const struct kiln_build_outline_item *v, size_t n, int args)
+{
+	if (!n)
+		return;
+	size_t w[2] = { strlen(head[0]), cols > 2 ? strlen(head[1]) : 0 };
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(v[i].name) > w[0])
+			w[0] = strlen(v[i].name);
+		if (args && v[i].value && strlen(v[i].value) > w[1])
+			w[1] = strlen(v[i].value);
+	}
+	if (cols > 2)
+		printf("%-*s   %-*s   %s\n", (int) w[0], head[0], (int) w[1], head[1], head[2]);
+	else
+		printf("%-*s   %s\n", (int) w[0], head[0], head[1]);
+	for (size_t i = 0; i < n; i++) {
+		if (args)
+			printf("%-*s   %-*s   %s\n", (int) w[0], v[i].name, (int) w[1],
+			       v[i].value ? v[i].value : "", v[i].description ? v[i].description : "");
+		else
+			printf("%-*s   %s\n", (int) w[0], v[i].name, v[i].required ? "true" : "");
+	}
+	printf("\n");
+}
+
+/* --call=outline, as BuildKit's outline subrequest prints it */
+static void print_outline(const struct kiln_build_outline *o)
+{
+	if (o->target || o->description) {
+		const char *name = o->target ? o->target : "(default)";
+		if (o->description)
+			printf("TARGET:      %s\nDESCRIPTION: %s\n\n", name, o->description);
+		else
+			printf("TARGET: %s\n\n", name);
+	}
+	static const char *const args[] = { "BUILD ARG", "VALUE", "DESCRIPTION" };
+	static const char *const secrets[] = { "SECRET", "REQUIRED" };
+	static const char *const ssh[] = { "SSH", "REQUIRED" };
+	print_table(args, 3, o->args, o->n_args, 1);
+	print_table(secrets, 2, o->secrets, o->n_secrets, 0);
+	print_table(ssh, 2, o->ssh, o->n_ssh, 0);
+}
+
 /* --check, as buildx prints the lint result: on stdout, exit 1 on any finding */
 static int print_check(const struct kiln_build_result *res, const char *df_name,
 		       const char *df_data, size_t df_len)
@@ -548,6 +593,7 @@ struct build_args {
 	char *df_default;
 	enum cli_build_progress_mode mode;
 	int list_targets; /* --call=targets */
+	int outline;	  /* --call=outline */
 };
 
 static void build_args_release(struct build_args *a)
@@ -976,21 +1022,25 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	o->tags = (const char *const *) arg_tags.items;
 	o->n_tags = arg_tags.len;
 	o->platform = arg_platform;
-	/* buildx's --call: build, check, targets (its outline is not kiln's) */
-	int targets = 0;
+	/* buildx's --call: build, check, targets, outline */
+	int targets = 0, outline = 0;
 	if (arg_call && !strcmp(arg_call, "check"))
 		arg_check = 1;
 	else if (arg_call && !strcmp(arg_call, "targets"))
 		targets = 1;
+	else if (arg_call && !strcmp(arg_call, "outline"))
+		outline = 1;
 	else if (arg_call && strcmp(arg_call, "build") != 0)
-		return cli_usage_error(&spec, "--call is build, check or targets, not '%s'",
+		return cli_usage_error(&spec,
+				       "--call is build, check, outline or targets, not '%s'",
 				       arg_call);
-	if (targets && arg_check)
-		return cli_usage_error(&spec, "--call=targets and --check are two requests");
+	if ((targets || outline) && arg_check)
+		return cli_usage_error(&spec, "--call=%s and --check are two requests", arg_call);
 	a->list_targets = targets;
+	a->outline = outline;
 	o->flags = (arg_no_cache ? KILN_BUILD_NO_CACHE : 0) | (arg_pull ? KILN_BUILD_PULL : 0) |
 		   (arg_check ? KILN_BUILD_CHECK_ONLY : 0) |
-		   (targets ? KILN_BUILD_LIST_TARGETS : 0);
+		   (targets ? KILN_BUILD_LIST_TARGETS : 0) | (outline ? KILN_BUILD_OUTLINE : 0);
 	o->jobs = (unsigned) arg_jobs;
 	o->outputs = a->outputs;
 	o->n_outputs = n_out;
@@ -1024,8 +1074,11 @@ static int run_build(struct cli_env *env, struct build_args *a)
 		kiln_build_result_release(&res);
 		return rc;
 	}
-	if (a->list_targets) {
-		print_targets(&res);
+	if (a->list_targets || a->outline) {
+		if (a->list_targets)
+			print_targets(&res);
+		else
+			print_outline(&res.outline);
 		kiln_build_result_release(&res);
 		if (fflush(stdout) == EOF) {
 			(void) kiln_fail_errno(&err, "writing the output");

@@ -217,13 +217,49 @@ test_expect_success '--call=targets lists the stages; nothing is built or pulled
 		"build     compiles the app" "test      " "(default) " >expect &&
 	test_cmp expect out &&
 	kiln build --call targets -q --target test tctx >out2 && test_cmp expect out2 &&
-	test_expect_code 2 kiln build --call=outline tctx 2>err &&
-	test_grep "call is build, check or targets" err &&
+	test_expect_code 2 kiln build --call=lint tctx 2>err &&
+	test_grep "call is build, check, outline or targets, not .lint." err &&
 	test_expect_code 2 kiln build --call=targets --check tctx 2>err &&
 	printf "FROM scratch\nFROM scratch AS last\n" >tctx/Dockerfile &&
 	kiln build --call=targets -q tctx >out3 &&
 	printf "%s\n" "TARGET         DESCRIPTION" "               " "last (default) " >expect &&
 	test_cmp expect out3
+'
+
+test_expect_success '--call=outline: the args, secrets and agents the target uses' '
+	mkdir -p octx &&
+	cat >octx/Dockerfile <<-EOF &&
+	# GO_VERSION sets the toolchain
+	ARG GO_VERSION=1.22
+	ARG UNUSED=x
+
+	# build compiles the app
+	FROM scratch AS build
+	# TAGS build tags
+	ARG TAGS=netgo
+	ARG GO_VERSION
+	RUN --mount=type=secret,id=npmrc,required=true --mount=type=ssh echo \$TAGS \$GO_VERSION
+	RUN --mount=type=secret,target=/run/secrets/token echo hi
+
+	FROM scratch AS other
+	ARG OTHER=1
+	RUN --mount=type=secret,id=elsewhere echo \$OTHER
+
+	FROM scratch
+	ARG FINAL=f
+	COPY --from=build /x /x
+	ENV F=\$FINAL
+	EOF
+	kiln build --call=outline -q octx >out &&
+	printf "%s\n" "BUILD ARG    VALUE   DESCRIPTION" "TAGS         netgo   build tags" \
+		"GO_VERSION   1.22    " "FINAL        f       " "" "SECRET   REQUIRED" \
+		"npmrc    true" "token    " "" "SSH       REQUIRED" "default   " "" >expect &&
+	test_cmp expect out &&
+	kiln build --call=outline -q --target build --build-arg TAGS=osusergo octx >out &&
+	printf "%s\n" "TARGET:      build" "DESCRIPTION: compiles the app" "" \
+		"BUILD ARG    VALUE      DESCRIPTION" "TAGS         osusergo   build tags" \
+		"GO_VERSION   1.22       " "" >expect &&
+	sed -n 1,7p out >got && test_cmp expect got
 '
 
 test_expect_success '--call=check is --check' '

@@ -356,6 +356,14 @@ struct bb_copy_opts {
 	struct bb_reuse *reuse; /* NULL, or files to link from existing layers (copy-reuse.c) */
 };
 
+/* ---- what --call answers (outline.c) --------------------------------------- */
+
+/** --call=targets: every stage of the model, with its description. */
+int bb_list_targets(struct bb *b, struct kiln_build_result *ret, struct kiln_error *err);
+/** --call=outline: the build args, secrets and SSH agents the target's stages use. */
+int bb_outline(struct bb *b, struct kiln_build_result *ret, struct kiln_error *err);
+void bb_outline_release(struct kiln_build_outline *o);
+
 /** Select in the build context and hash (its hash cache is shared by the stages: locked). */
 int bb_context_select(struct bb *b, const struct kiln_plan_select_opts *so,
 		      struct kiln_plan_selection **ret, struct kiln_error *err);

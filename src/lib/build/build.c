@@ -318,25 +318,6 @@ static int run_checks(struct bb *b, struct kiln_build_result *ret, struct kiln_e
 	return kiln_fail_at(err, KILN_EPARSE, b->df_name, cr->error_line, 0, "%s", cr->error);
 }
 
-/* --call=targets: every stage, its name and description, the last the default */
-static int list_targets(struct bb *b, struct kiln_build_result *ret, struct kiln_error *err)
-{
-	const struct kiln_df_model *m = b->model;
-	ret->targets = kiln_calloc(m->n_stages + 1, sizeof(*ret->targets));
-	if (!ret->targets)
-		return oom(err);
-	for (size_t i = 0; i < m->n_stages; i++) {
-		const struct kiln_df_instr *from = m->stages[i].from;
-		struct kiln_build_target *t = &ret->targets[ret->n_targets++];
-		t->is_default = i + 1 == m->n_stages;
-		t->line = from->start_line;
-		if ((from->u.from.name && !(t->name = kiln_strdup(from->u.from.name))) ||
-		    (from->u.from.comment && !(t->description = kiln_strdup(from->u.from.comment))))
-			return oom(err);
-	}
-	return 0;
-}
-
 /* Parse, type, graph and plan: every Dockerfile error before any work. */
 static int prepare(struct bb *b, struct kiln_error *err)
 {
@@ -678,7 +659,14 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 	if (r >= 0)
 		r = prepare(&b, err);
 	if (r >= 0 && (o->flags & KILN_BUILD_LIST_TARGETS)) {
-		r = list_targets(&b, ret, err);
+		r = bb_list_targets(&b, ret, err);
+		bb_release(&b);
+		if (r < 0)
+			kiln_build_result_release(ret);
+		return r;
+	}
+	if (r >= 0 && (o->flags & KILN_BUILD_OUTLINE)) {
+		r = bb_outline(&b, ret, err);
 		bb_release(&b);
 		if (r < 0)
 			kiln_build_result_release(ret);

@@ -91,6 +91,9 @@ enum kiln_build_flags {
 	/* --call=targets: the Dockerfile's stages with their descriptions, into
 	 * the result, and nothing built (no base image pulled either) */
 	KILN_BUILD_LIST_TARGETS = 1 << 3,
+	/* --call=outline: what the target takes (build args, secrets, SSH
+	 * agents), into the result, and nothing built */
+	KILN_BUILD_OUTLINE = 1 << 4,
 };
 
 enum kiln_build_network {
@@ -382,6 +385,22 @@ struct kiln_build_target {
 	int line;
 };
 
+/** A build arg, secret or SSH agent the target uses (--call=outline). */
+struct kiln_build_outline_item {
+	char *name;
+	char *value;	   /* build args: the value the build would use */
+	char *description; /* build args: the `# NAME description` comment, or NULL */
+	int required;	   /* secrets and SSH agents: required=true */
+	int line;
+};
+
+struct kiln_build_outline {
+	char *target;	   /* the target stage's name, NULL when unnamed */
+	char *description; /* its description comment, or NULL */
+	struct kiln_build_outline_item *args, *secrets, *ssh; /* each in line order */
+	size_t n_args, n_secrets, n_ssh;
+};
+
 struct kiln_build_result {
 	/* BuildKit's build checks: what a build prints, or --check reports */
 	struct kiln_build_warning *warnings;
@@ -402,6 +421,7 @@ struct kiln_build_result {
 	size_t n_misses;
 	struct kiln_build_target *targets; /* KILN_BUILD_LIST_TARGETS: every stage, in order */
 	size_t n_targets;
+	struct kiln_build_outline outline; /* KILN_BUILD_OUTLINE */
 };
 
 void kiln_build_result_release(struct kiln_build_result *r);

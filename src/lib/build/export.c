@@ -61,6 +61,7 @@ void kiln_build_result_release(struct kiln_build_result *r)
 		free(r->targets[i].description);
 	}
 	free(r->targets);
+	bb_outline_release(&r->outline);
 	memset(r, 0, sizeof(*r));
 }
 
