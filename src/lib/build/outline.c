@@ -138,10 +138,7 @@ static const char *stage_use(const struct kiln_plan_stage *ps, const char *key)
 	return v;
 }
 
-/*
- * The ARG a stage sees for `key`: its own (the last before a use wins little
- * here: the first is BuildKit's definition), else the global one.
- */
+/* The ARG that defines `key` for a stage: its own first one, else the global one. */
 static const struct kiln_df_argdef *arg_def(const struct kiln_df_model *m,
 					    const struct kiln_df_model_stage *ms, const char *key,
 					    int *line)
