@@ -118,7 +118,8 @@ static const struct cli_spec spec = {
 			{ "output", 'o', CLI_OPT_LIST, &arg_outputs, "SPEC",
 			  "type=image|oci|docker|local|tar|registry[,dest=PATH][,tar=BOOL]"
 			  "[,compression=gzip|zstd|uncompressed][,compression-level=N][,force-"
-			  "compression=BOOL][,push=BOOL][,rewrite-timestamp=BOOL]; "
+			  "compression=BOOL][,push=BOOL][,rewrite-timestamp=BOOL]"
+			  "[,annotation[-TYPE].K=V]; "
 			  "a bare DIR means type=local,dest=DIR and - means type=tar,dest=-" },
 			{ "push", 0, CLI_OPT_FLAG, &arg_push, NULL,
 			  "push the image to its registry (-t)" },
@@ -152,8 +153,8 @@ static const struct cli_spec spec = {
 		"archive (type=docker), the root filesystem as a directory (type=local) or a\n"
 		"tar (type=tar), or a registry (type=registry, or --push). dest=- writes a tar\n"
 		"to stdout. CONTEXT - reads a tar context, or a lone Dockerfile, from stdin;\n"
-		"a git URL (https://host/repo.git#ref:dir, git@host:repo) or an https URL of a\n"
-		"tar is fetched as the context.\n"
+		"a git URL (https://host/repo.git#ref:dir, ...repo.git?tag=T&subdir=D,\n"
+		"git@host:repo) or an https URL of a tar is fetched as the context.\n"
 		"Every step is cached by a key of what it is made of (parent, instruction,\n"
 		"the build args it uses, the sources' contents); the cache lives in the store\n"
 		"until kiln prune. Base images come from the store, or are pulled when missing.\n"
