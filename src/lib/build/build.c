@@ -658,15 +658,10 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 		r = bb_cache_init(&b, err);
 	if (r >= 0)
 		r = prepare(&b, err);
-	if (r >= 0 && (o->flags & KILN_BUILD_LIST_TARGETS)) {
-		r = bb_list_targets(&b, ret, err);
-		bb_release(&b);
-		if (r < 0)
-			kiln_build_result_release(ret);
-		return r;
-	}
-	if (r >= 0 && (o->flags & KILN_BUILD_OUTLINE)) {
-		r = bb_outline(&b, ret, err);
+	/* --call=targets|outline: an answer about the Dockerfile, nothing built */
+	if (r >= 0 && (o->flags & (KILN_BUILD_LIST_TARGETS | KILN_BUILD_OUTLINE))) {
+		r = o->flags & KILN_BUILD_LIST_TARGETS ? bb_list_targets(&b, ret, err)
+						       : bb_outline(&b, ret, err);
 		bb_release(&b);
 		if (r < 0)
 			kiln_build_result_release(ret);
