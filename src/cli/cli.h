@@ -78,6 +78,14 @@ int cli_usage_error(const struct cli_spec *spec, const char *fmt, ...)
  */
 int cli_report(struct cli_env *env, struct kiln_error *err);
 
+/**
+ * A flag's value the library refused: out of memory is reported as the
+ * error it is, anything else as a usage error "FLAG: message". Releases
+ * `err`.
+ */
+int cli_flag_error(struct cli_env *env, const struct cli_spec *spec, const char *flag,
+		   struct kiln_error *err);
+
 /** Print a warning line to stderr. */
 void cli_warn(struct cli_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

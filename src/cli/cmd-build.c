@@ -714,13 +714,8 @@ static int parse_secrets(struct cli_env *env, struct build_args *a)
 	if (!a->secrets || !a->ssh)
 		return oom_report(env);
 	for (size_t i = 0; i < arg_secrets.len; i++) {
-		if (kiln_build_secret_parse(arg_secrets.items[i], &a->secrets[i], &err) < 0) {
-			if (err.code == KILN_ENOMEM)
-				return cli_report(env, &err);
-			int rc = cli_usage_error(&spec, "--secret: %s", err.msg);
-			kiln_error_release(&err);
-			return rc;
-		}
+		if (kiln_build_secret_parse(arg_secrets.items[i], &a->secrets[i], &err) < 0)
+			return cli_flag_error(env, &spec, "--secret", &err);
 		o->n_secrets = i + 1;
 	}
 	for (size_t i = 0; i < arg_ssh.len; i++) {
@@ -729,11 +724,8 @@ static int parse_secrets(struct cli_env *env, struct build_args *a)
 		o->n_ssh = i + 1;
 	}
 	for (size_t i = 0; i < arg_allow.len; i++)
-		if (kiln_build_allow_parse(arg_allow.items[i], &o->allow, &err) < 0) {
-			int rc = cli_usage_error(&spec, "--allow: %s", err.msg);
-			kiln_error_release(&err);
-			return rc;
-		}
+		if (kiln_build_allow_parse(arg_allow.items[i], &o->allow, &err) < 0)
+			return cli_flag_error(env, &spec, "--allow", &err);
 	o->secrets = a->secrets;
 	o->ssh = a->ssh;
 	return CLI_EXIT_OK;
@@ -762,14 +754,8 @@ static int parse_annotations(struct cli_env *env, struct build_args *a)
 		} else {
 			r = kiln_build_annotation_parse(s, &a->annotations[i], &err);
 		}
-		if (r < 0) {
-			if (err.code == KILN_ENOMEM)
-				return cli_report(env, &err);
-			int rc = cli_usage_error(&spec, "%s: %s", out ? "--output" : "--annotation",
-						 err.msg);
-			kiln_error_release(&err);
-			return rc;
-		}
+		if (r < 0)
+			return cli_flag_error(env, &spec, out ? "--output" : "--annotation", &err);
 		a->o.n_annotations = i + 1;
 	}
 	a->o.annotations = a->annotations;
@@ -786,13 +772,8 @@ static int parse_hosts(struct cli_env *env, struct build_args *a)
 		return oom_report(env);
 	for (size_t i = 0; i < arg_add_hosts.len; i++) {
 		struct kiln_error err = KILN_ERROR_INIT;
-		if (kiln_exec_host_parse(arg_add_hosts.items[i], &a->hosts[i], &err) < 0) {
-			if (err.code == KILN_ENOMEM)
-				return cli_report(env, &err);
-			int rc = cli_usage_error(&spec, "--add-host: %s", err.msg);
-			kiln_error_release(&err);
-			return rc;
-		}
+		if (kiln_exec_host_parse(arg_add_hosts.items[i], &a->hosts[i], &err) < 0)
+			return cli_flag_error(env, &spec, "--add-host", &err);
 		a->o.n_add_hosts = i + 1;
 	}
 	a->o.add_hosts = a->hosts;
@@ -800,20 +781,14 @@ static int parse_hosts(struct cli_env *env, struct build_args *a)
 		return cli_usage_error(&spec, "at most %d --ulimit", KILN_EXEC_MAX_RLIMITS);
 	for (size_t i = 0; i < arg_ulimits.len; i++) {
 		struct kiln_error err = KILN_ERROR_INIT;
-		if (kiln_exec_rlimit_parse(arg_ulimits.items[i], &a->ulimits[i], &err) < 0) {
-			int rc = cli_usage_error(&spec, "--ulimit: %s", err.msg);
-			kiln_error_release(&err);
-			return rc;
-		}
+		if (kiln_exec_rlimit_parse(arg_ulimits.items[i], &a->ulimits[i], &err) < 0)
+			return cli_flag_error(env, &spec, "--ulimit", &err);
 	}
 	a->o.ulimits = a->ulimits;
 	a->o.n_ulimits = arg_ulimits.len;
 	struct kiln_error err = KILN_ERROR_INIT;
-	if (arg_shm_size && kiln_exec_size_parse(arg_shm_size, &a->o.shm_size, &err) < 0) {
-		int rc = cli_usage_error(&spec, "--shm-size: %s", err.msg);
-		kiln_error_release(&err);
-		return rc;
-	}
+	if (arg_shm_size && kiln_exec_size_parse(arg_shm_size, &a->o.shm_size, &err) < 0)
+		return cli_flag_error(env, &spec, "--shm-size", &err);
 	return CLI_EXIT_OK;
 }
 

@@ -416,29 +416,20 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 	if (!hosts.v)
 		return oom();
 	for (; hosts.n < arg_add_hosts.len; hosts.n++)
-		if (kiln_exec_host_parse(arg_add_hosts.items[hosts.n], &hosts.v[hosts.n], &err) < 0) {
-			int rc = cli_usage_error(&spec, "--add-host: %s", err.msg ? err.msg : "");
-			kiln_error_release(&err);
-			return rc;
-		}
+		if (kiln_exec_host_parse(arg_add_hosts.items[hosts.n], &hosts.v[hosts.n], &err) < 0)
+			return cli_flag_error(env, &spec, "--add-host", &err);
 	s.hosts = hosts.v;
 	s.n_hosts = hosts.n;
 	struct kiln_exec_rlimit ulimits[KILN_EXEC_MAX_RLIMITS];
 	if (arg_ulimits.len > KILN_EXEC_MAX_RLIMITS)
 		return cli_usage_error(&spec, "at most %d --ulimit", KILN_EXEC_MAX_RLIMITS);
 	for (size_t i = 0; i < arg_ulimits.len; i++)
-		if (kiln_exec_rlimit_parse(arg_ulimits.items[i], &ulimits[i], &err) < 0) {
-			int rc = cli_usage_error(&spec, "--ulimit: %s", err.msg ? err.msg : "");
-			kiln_error_release(&err);
-			return rc;
-		}
+		if (kiln_exec_rlimit_parse(arg_ulimits.items[i], &ulimits[i], &err) < 0)
+			return cli_flag_error(env, &spec, "--ulimit", &err);
 	s.rlimits = ulimits;
 	s.n_rlimits = arg_ulimits.len;
-	if (arg_shm_size && kiln_exec_size_parse(arg_shm_size, &s.shm_size, &err) < 0) {
-		int rc = cli_usage_error(&spec, "--shm-size: %s", err.msg ? err.msg : "");
-		kiln_error_release(&err);
-		return rc;
-	}
+	if (arg_shm_size && kiln_exec_size_parse(arg_shm_size, &s.shm_size, &err) < 0)
+		return cli_flag_error(env, &spec, "--shm-size", &err);
 	for (size_t i = 0; i < arg_cap_add.len; i++) {
 		uint64_t c;
 		if (kiln_exec_caps_parse(arg_cap_add.items[i], &c, &err) < 0)

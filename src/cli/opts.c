@@ -187,6 +187,16 @@ int cli_report(struct cli_env *env, struct kiln_error *err)
 	return CLI_EXIT_FAIL;
 }
 
+int cli_flag_error(struct cli_env *env, const struct cli_spec *spec, const char *flag,
+		   struct kiln_error *err)
+{
+	if (err->code == KILN_ENOMEM)
+		return cli_report(env, err);
+	int rc = cli_usage_error(spec, "%s: %s", flag, err->msg ? err->msg : "invalid value");
+	kiln_error_release(err);
+	return rc;
+}
+
 void cli_warn(struct cli_env *env, const char *fmt, ...)
 {
 	(void)env;
