@@ -49,6 +49,15 @@ size_t kiln_utf8_encode(int32_t r, char out[KILN_UTF_MAX]);
 size_t kiln_go_space_prefix_scan(const char *s, size_t len);
 size_t kiln_go_space_suffix_scan(const char *s, size_t len);
 
+/** Go's unhex (strconv, net/url): the value of a hex digit of either case, or -1. */
+static inline int kiln_go_unhex(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
 /** unicode.IsSpace for a rune below 0x80: ' ' and '\t' to '\r'. */
 static inline int kiln_go_ascii_space(int32_t c)
 {

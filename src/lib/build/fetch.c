@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/gotext.h"
 #include "build/build-private.h"
 #include "http/http.h"
 
@@ -59,13 +60,6 @@ int bb_tmpdir(struct bb *b, const char *what, char **ret, struct kiln_error *err
 
 /* ---- URLs ----------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-				      : -1;
-}
 
 /* path.Base of the URL's (unescaped) path, "__unnamed__" when it has none */
 static char *url_file_name(const char *url)
@@ -84,9 +78,9 @@ static char *url_file_name(const char *url)
 		return NULL;
 	size_t w = 0;
 	for (size_t i = s; i < n; i++) {
-		if (p[i] == '%' && i + 2 < n + 1 && hexval(p[i + 1]) >= 0 &&
-		    hexval(p[i + 2]) >= 0) {
-			name[w++] = (char) (hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+		if (p[i] == '%' && i + 2 < n + 1 && kiln_go_unhex(p[i + 1]) >= 0 &&
+		    kiln_go_unhex(p[i + 2]) >= 0) {
+			name[w++] = (char) (kiln_go_unhex(p[i + 1]) * 16 + kiln_go_unhex(p[i + 2]));
 			i += 2;
 		} else {
 			name[w++] = p[i];

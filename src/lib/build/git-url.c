@@ -7,19 +7,12 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/gotext.h"
 #include "build/git-url.h"
 
 static int oom(struct kiln_error *err)
 {
 	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-}
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-				      : -1;
 }
 
 /* Go's QueryUnescape: %XX decoded, '+' a space; NULL when malformed */
@@ -31,11 +24,11 @@ static char *unescape(const char *s, size_t n)
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+			if (i + 2 >= n || kiln_go_unhex(s[i + 1]) < 0 || kiln_go_unhex(s[i + 2]) < 0) {
 				free(out);
 				return NULL;
 			}
-			out[w++] = (char) (hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			out[w++] = (char) (kiln_go_unhex(s[i + 1]) * 16 + kiln_go_unhex(s[i + 2]));
 			i += 2;
 		} else {
 			out[w++] = s[i] == '+' ? ' ' : s[i];

@@ -18,17 +18,6 @@ static size_t skip_ws(const char *s, size_t len, size_t p)
 	return p;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* s[p] == '"': the end of the string (after the closing quote), or 0 on error. */
 static size_t scan_string(const char *s, size_t len, size_t p)
 {
@@ -68,7 +57,7 @@ static size_t scan_string(const char *s, size_t len, size_t p)
 				if (p + 6 > len)
 					return 0;
 				for (size_t i = 2; i < 6; i++)
-					if (hexval(s[p + i]) < 0)
+					if (kiln_go_unhex(s[p + i]) < 0)
 						return 0;
 				p += 6;
 				continue;
@@ -305,7 +294,7 @@ static int32_t getu4(const char *s, size_t len, size_t p)
 		return -1;
 	int32_t r = 0;
 	for (size_t i = 2; i < 6; i++) {
-		int h = hexval(s[p + i]);
+		int h = kiln_go_unhex(s[p + i]);
 		if (h < 0)
 			return -1;
 		r = r * 16 + h;
