@@ -120,6 +120,8 @@ test_expect_success ROOT,OVERLAY,BUSYBOX '--ulimit and --shm-size: in every RUN,
 	test "$(step_states again)" = "1:CACHED 2:CACHED " &&
 	kiln build --progress=plain -t lim:2 --ulimit nofile=301:400 --shm-size 8m uctx 2>other &&
 	test "$(step_states other)" = "1:CACHED 2:DONE " &&
+	m="ulimit=nofile=300:400 shm-size=8388608 → ulimit=nofile=301:400 shm-size=8388608" &&
+	test_grep "cache miss: --add-host, --ulimit or --shm-size changed: $m" other &&
 	kiln build --progress=plain -t lim:3 uctx 2>none &&
 	test "$(step_states none)" = "1:CACHED 2:DONE " &&
 	rootfs_of lim:3 r3 && test "$(tr -s " " <r3/shm | cut -d" " -f2)" = 65536

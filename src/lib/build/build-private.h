@@ -161,7 +161,7 @@ struct bb {
 
 	struct kiln_df_platform platform; /* the target platform */
 	char *platform_str;
-	char *run_key; /* --add-host, --ulimit, --shm-size for RUN keys, or NULL */
+	char *run_key; /* --add-host, --ulimit, --shm-size: RUN keys' "sandbox", or NULL */
 	int can_run; /* the target platform is this machine's */
 	int64_t created;
 	char *tmp_root; /* this build's scratch directory under the store */

@@ -700,7 +700,7 @@ static const struct {
 	{ "platform", "the platform" },	  { "user", "USER" },	      { "workdir", "WORKDIR" },
 	{ "shell", "SHELL" },		  { "network", "the network" }, { "from", "the source" },
 	{ "owner", "--chown" },		  { "dest", "the destination" }, { "link", "--link" },
-	{ "epoch", "SOURCE_DATE_EPOCH" },
+	{ "epoch", "SOURCE_DATE_EPOCH" }, { "sandbox", "--add-host, --ulimit or --shm-size" },
 };
 
 static void explain_generic(struct answer *a, const char *name, const char *o, const char *n)

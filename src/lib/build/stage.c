@@ -226,15 +226,11 @@ static int key_input(struct layer_step *ls, const char *source_ref, const struct
 	struct bb *b = ls->sc.b;
 	const struct kiln_df_step *st = ls->step;
 	const char *net = "host";
-	cleanup_free char *net_hosts = NULL;
 	if (st->instr.cmd == KILN_DF_RUN) {
 		enum kiln_df_network n = st->instr.u.run.network;
 		if (n == KILN_DF_NETWORK_NONE ||
 		    (n == KILN_DF_NETWORK_DEFAULT && b->o->network == KILN_BUILD_NET_NONE))
 			net = "none";
-		/* with --add-host, --ulimit or --shm-size only: other keys stay as they were */
-		if (b->run_key && !(net = net_hosts = kiln_asprintf("%s %s", net, b->run_key)))
-			return oom(err);
 	}
 	/* the epoch changes a layer only when its times are rewritten, and
 	 * WORKDIR's directory and heredoc files, which are dated with it */
@@ -247,6 +243,7 @@ static int key_input(struct layer_step *ls, const char *source_ref, const struct
 		.parent = ls->sc.s->key,
 		.platform = b->platform_str,
 		.network = net,
+		.sandbox = st->instr.cmd == KILN_DF_RUN ? b->run_key : NULL,
 		.sources = src,
 		.source_ref = source_ref,
 		.mounts = (const char *const *) ls->mounts.items,

@@ -274,6 +274,8 @@ int kiln_plan_step_key(const struct kiln_plan_step_input *in, struct kiln_plan_k
 			r = kiln_plan_key_add(&k, "network", str_or_empty(in->network), err);
 		if (r >= 0)
 			r = add_lines(&k, "mounts", in->mounts, in->n_mounts, err);
+		if (r >= 0 && in->sandbox)
+			r = kiln_plan_key_add(&k, "sandbox", in->sandbox, err);
 	} else if (r >= 0 && copy) {
 		r = kiln_plan_key_add(&k, "sources", in->sources ? in->sources->str : "", err);
 		if (r >= 0)

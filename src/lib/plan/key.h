@@ -75,6 +75,9 @@ struct kiln_plan_step_input {
 	const char *platform; /* "linux/amd64" */
 	/* RUN: the network the step runs with ("host", "none"). */
 	const char *network;
+	/* RUN: what the build adds to its sandbox (--add-host, --ulimit,
+	 * --shm-size) as one text, or NULL when nothing: then no ingredient. */
+	const char *sandbox;
 	/*
 	 * COPY/ADD: the content digest of the selected sources (plan's
 	 * selection digest; for ADD of a URL or git repository the digest of
@@ -103,7 +106,8 @@ struct kiln_plan_step_input {
  *   instruction: flags, sources, destination, heredoc bodies), args (the
  *   build args the step uses, "K=V" per line);
  *   RUN: env (every variable the process gets, proxies excepted, as
- *   BuildKit), user, workdir, shell, network, mounts;
+ *   BuildKit), user, workdir, shell, network, mounts, sandbox (only when
+ *   the build sets one);
  *   COPY/ADD: sources, from, owner (--chown resolved), dest, link;
  *   WORKDIR: user (the owner of what it creates);
  *   epoch when set.
