@@ -51,7 +51,7 @@ static struct kiln_strv arg_no_cache_filter = KILN_STRV_INIT;
 static struct kiln_strv arg_add_hosts = KILN_STRV_INIT;
 static struct kiln_strv arg_ulimits = KILN_STRV_INIT;
 static const char *arg_shm_size;
-/* -o annotation[-TYPE][[PLATFORM]].KEY=VALUE, as given */
+/* -o annotation[-TYPE][[PLATFORM]].KEY=VALUE: key, value, key, value, ... */
 static struct kiln_strv arg_out_annotations = KILN_STRV_INIT;
 static struct cli_registry_args arg_reg = { .retries = -1 };
 
@@ -284,8 +284,8 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 					&spec, "--output: rewrite-timestamp wants true or false");
 		} else if (!strncmp(k, "annotation", 10)) {
 			/* for the image, whichever output asks (kiln writes one manifest) */
-			cleanup_free char *pair = kiln_asprintf("%s=%s", k, v);
-			if (!pair || kiln_strv_push(&arg_out_annotations, pair) < 0)
+			if (kiln_strv_push(&arg_out_annotations, k) < 0 ||
+			    kiln_strv_push(&arg_out_annotations, v) < 0)
 				return cli_usage_error(&spec, "out of memory");
 		} else if (!strcmp(k, "oci-mediatypes")) {
 			/* kiln always writes OCI media types */
@@ -734,7 +734,7 @@ static int parse_secrets(struct cli_env *env, struct build_args *a)
 /* --annotation and -o annotation.* into options */
 static int parse_annotations(struct cli_env *env, struct build_args *a)
 {
-	size_t n = arg_annotations.len + arg_out_annotations.len;
+	size_t n = arg_annotations.len + arg_out_annotations.len / 2;
 	if (n > KILN_BUILD_MAX_ANNOTATIONS)
 		return cli_usage_error(&spec, "at most %d annotations", KILN_BUILD_MAX_ANNOTATIONS);
 	a->annotations = kiln_calloc(n + 1, sizeof(*a->annotations));
@@ -743,17 +743,12 @@ static int parse_annotations(struct cli_env *env, struct build_args *a)
 	for (size_t i = 0; i < n; i++) {
 		struct kiln_error err = KILN_ERROR_INIT;
 		int out = i >= arg_annotations.len;
-		const char *s = out ? arg_out_annotations.items[i - arg_annotations.len]
-				    : arg_annotations.items[i];
-		int r;
-		if (out) {
-			cleanup_free char *k = kiln_strndup(s, strcspn(s, "="));
-			r = k ? kiln_build_annotation_parse_output(k, s + strlen(k) + 1,
-								   &a->annotations[i], &err)
-			      : kiln_fail(&err, KILN_ENOMEM, 0, "out of memory");
-		} else {
-			r = kiln_build_annotation_parse(s, &a->annotations[i], &err);
-		}
+		char *const *kv = out ? &arg_out_annotations.items[2 * (i - arg_annotations.len)]
+				      : NULL;
+		int r = out ? kiln_build_annotation_parse_output(kv[0], kv[1], &a->annotations[i],
+								 &err)
+			    : kiln_build_annotation_parse(arg_annotations.items[i],
+							  &a->annotations[i], &err);
 		if (r < 0)
 			return cli_flag_error(env, &spec, out ? "--output" : "--annotation", &err);
 		a->o.n_annotations = i + 1;
