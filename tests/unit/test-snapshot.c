@@ -805,15 +805,39 @@ static void test_keep_unwritten(struct kiln_snapshotter *s)
 	kiln_error_release(&err);
 }
 
-/* The threads of this process. */
-static int count_tasks(void)
+/* The writeback threads of this process: the tasks that carry its name. */
+static int count_writeback_tasks(void)
 {
 	DIR *d = opendir("/proc/self/task");
 	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[300], comm[32] = "";
+		(void) snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(path, "re");
+		if (f && fgets(comm, sizeof(comm), f))
+			n += strcmp(comm, "kiln-writeback\n") == 0;
+		if (f)
+			fclose(f);
+	}
 	if (d)
 		closedir(d);
+	return n;
+}
+
+/*
+ * pthread_join() returns once the thread has cleared its id, which the
+ * kernel does before it removes the task from /proc: wait for that, up to
+ * five seconds, before counting.
+ */
+static int writeback_tasks_when(int want)
+{
+	int n = count_writeback_tasks();
+	for (int i = 0; n != want && i < 500; i++) {
+		(void) usleep(10 * 1000);
+		n = count_writeback_tasks();
+	}
 	return n;
 }
 
@@ -832,14 +856,14 @@ static void test_writeback(void)
 		kiln_error_release(&err);
 		return;
 	}
-	int n0 = count_tasks();
+	int n0 = count_writeback_tasks(); /* the first snapshotter's, if it has one */
 	struct kiln_snapshot_mount *ro = NULL, *m1 = NULL, *m2 = NULL;
 	r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, KILN_SNAPSHOT_RDONLY, &ro, &err);
-	TAP_OK(r == 0 && count_tasks() == n0, "a read-only mount starts no thread");
+	TAP_OK(r == 0 && count_writeback_tasks() == n0, "a read-only mount starts no thread");
 	r = r == 0 ? kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m1, &err) : r;
-	TAP_OK(r == 0 && count_tasks() == n0 + 1, "a writable mount starts one");
+	TAP_OK(r == 0 && count_writeback_tasks() == n0 + 1, "a writable mount starts one");
 	r = r == 0 ? kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m2, &err) : r;
-	TAP_OK(r == 0 && count_tasks() == n0 + 1, "a second writable mount shares it");
+	TAP_OK(r == 0 && count_writeback_tasks() == n0 + 1, "a second writable mount shares it");
 	int fd = r == 0 ? kiln_snapshot_mount_fd(m1) : -1;
 	int f = fd >= 0 ? openat(fd, "big", O_CREAT | O_WRONLY | O_CLOEXEC, 0600) : -1;
 	static char block[1 << 16];
@@ -855,7 +879,7 @@ static void test_writeback(void)
 	kiln_snapshot_mount_release(m2);
 	kiln_snapshot_mount_release(ro);
 	kiln_snapshotter_free(s);
-	TAP_INT_EQ(count_tasks(), n0, "freeing the snapshotter joins the thread");
+	TAP_INT_EQ(writeback_tasks_when(n0), n0, "freeing the snapshotter joins the thread");
 	kiln_error_release(&err);
 }
 
