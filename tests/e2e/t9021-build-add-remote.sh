@@ -185,6 +185,32 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'a mixed ADD explains a miss by
 	test_grep "cache miss: the sources changed$" third
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD --unpack: a URL'"'"'s archive extracted, a local one kept' '
+	mkdir -p arcz && echo zipped >arcz/z.txt && tar -C arcz -czf www/remote.tgz z.txt &&
+	tar -C arcz -czf ctx/local.tgz z.txt &&
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	ADD --unpack=true http://127.0.0.1:$PORT/remote.tgz /on/
+	ADD --unpack=true http://127.0.0.1:$PORT/same.txt /on/
+	ADD http://127.0.0.1:$PORT/remote.tgz /default/
+	ADD --unpack=false local.tgz /off/
+	ADD local.tgz /local/
+	EOF
+	kiln build --progress=plain -t add:unpack ctx 2>first &&
+	rootfs_of add:unpack ru &&
+	echo zipped >expect && test_cmp expect ru/on/z.txt && ! test -e ru/on/remote.tgz &&
+	echo remote >expect && test_cmp expect ru/on/same.txt &&
+	cmp www/remote.tgz ru/default/remote.tgz && ! test -e ru/default/z.txt &&
+	cmp ctx/local.tgz ru/off/local.tgz && ! test -e ru/off/z.txt &&
+	echo zipped >expect && test_cmp expect ru/local/z.txt &&
+	sed "s/--unpack=true h/h/" ctx/Dockerfile >ctx/Dockerfile.new &&
+	mv ctx/Dockerfile.new ctx/Dockerfile &&
+	kiln build --progress=plain -t add:unpack2 ctx 2>second &&
+	id=$(sed -n "s/^#\([0-9]*\) \[2\/6\] ADD .*remote.tgz.*/\1/p" second | head -1) &&
+	test -n "$id" && test_grep "^#$id DONE" second && ! grep "^#$id CACHED" second &&
+	rootfs_of add:unpack2 ru2 && cmp www/remote.tgz ru2/on/remote.tgz
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD of several sources, one a missing URL or file, fails' '
 	printf "FROM %s\nADD same.txt http://127.0.0.1:%s/missing /o/\n" $BB $PORT \
 		>ctx/Dockerfile &&
