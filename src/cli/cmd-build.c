@@ -87,7 +87,7 @@ static const struct cli_spec spec = {
 			{ "pull", 0, CLI_OPT_FLAG, &arg_pull, NULL,
 			  "pull the base images even when the store has them" },
 			{ "platform", 0, CLI_OPT_STRING, &arg_platform, "OS/ARCH[/VARIANT]",
-			  "the platform to build for (RUN executes only for this machine's)" },
+			  "the target platform (RUN executes only in stages for this machine's)" },
 			{ "add-host", 0, CLI_OPT_LIST, &arg_add_hosts, "NAME:IP",
 			  "an /etc/hosts entry for every RUN (IP may be host-gateway)" },
 			{ "ulimit", 0, CLI_OPT_LIST, &arg_ulimits, "NAME=SOFT[:HARD]",

@@ -123,6 +123,34 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'another platform: RUN is refused at it
 	test "$(cfg cli:arm .Variant)" = "\"v8\""
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'another platform: a FROM --platform=$BUILDPLATFORM stage runs here' '
+	mkdir xctx &&
+	cat >xctx/Dockerfile <<-EOF &&
+	FROM --platform=\$BUILDPLATFORM $BB AS build
+	RUN echo toolchain >/tool
+	ARG TARGETARCH
+	RUN echo "for \$TARGETARCH" >/out
+	FROM build AS test
+	RUN cat /out >/tested
+	FROM scratch
+	COPY --from=build /out /out
+	COPY --from=test /tested /tested
+	EOF
+	kiln build --progress=plain -t cli:xarm --load -o type=local,dest=xarm \
+		--platform linux/arm64 xctx 2>arm &&
+	test "$(cfg cli:xarm .Architecture)" = "\"arm64\"" &&
+	echo "for arm64" >expect &&
+	test_cmp expect xarm/out && test_cmp expect xarm/tested &&
+	kiln build --progress=plain -o type=local,dest=xamd --platform linux/amd64 xctx 2>amd &&
+	echo "for amd64" >expect && test_cmp expect xamd/out &&
+	id=$(sed -n "s/^#\([0-9]*\) \[build 2\/3\] RUN echo toolchain.*/\1/p" amd | head -1) &&
+	test -n "$id" && test_grep "^#$id CACHED$" amd &&
+	printf "FROM --platform=linux/arm64 scratch AS a\nCOPY f /f\nRUN true\n" \
+		>tarctx/Dockerfile.xrun &&
+	test_must_fail kiln build -q -f tarctx/Dockerfile.xrun tarctx 2>err &&
+	test_grep "Dockerfile.xrun:3: RUN would have to execute for linux/arm64" err
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'a bad Dockerfile fails at its line before any step runs' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB

@@ -110,6 +110,10 @@ struct bb_stage {
 	size_t n_records;
 	int exported;	     /* the image holds its layers: their blobs are written at once */
 	char *first_miss;    /* the first step of its chain that missed the cache (explain.h) */
+	/* the platform it is built for ("linux/amd64"): its FROM --platform, its
+	 * base stage's, or the target's; its RUN steps execute only if that is
+	 * this machine's, and its keys name it */
+	char *platform;
 	/* the stage's snapshotter, opened by its first step that mounts, shared by
 	 * its later steps (one writeback thread and one cleanup scan per stage) */
 	struct kiln_snapshotter *sn;
@@ -162,7 +166,7 @@ struct bb {
 	struct kiln_df_platform platform; /* the target platform */
 	char *platform_str;
 	char *run_key; /* --add-host, --ulimit, --shm-size: RUN keys' "sandbox", or NULL */
-	int can_run; /* the target platform is this machine's */
+	struct kiln_df_platform host; /* this machine's platform */
 	int64_t created;
 	char *tmp_root; /* this build's scratch directory under the store */
 	int tmp_lock;
@@ -179,6 +183,10 @@ struct bb {
 	struct bb_runmounts *rmx; /* secrets, SSH agents, cache namespace (mounts.h) */
 	struct bb_rcache *rc;	  /* --cache-from / --cache-to (remote-cache.h) */
 };
+
+/** Whether a RUN for platform p executes on this machine (same OS and
+ *  architecture; kiln does not emulate). */
+int bb_runs_here(const struct bb *b, const struct kiln_df_platform *p);
 
 /* ---- events (events.c) ---------------------------------------------------- */
 

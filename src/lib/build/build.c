@@ -361,18 +361,23 @@ static int prepare(struct bb *b, struct kiln_error *err)
 		bb_warn(b, "%s", unused);
 	if ((r = kiln_plan_new(b->graph, &b->plan, err)) < 0)
 		return r;
-	/* a foreign platform builds only without RUN: kiln does not emulate */
-	for (size_t i = 0; !b->can_run && i < b->plan->n_stages; i++)
-		for (size_t k = 0; k < b->plan->stages[i].n_steps; k++) {
+	/* a stage for a foreign platform builds only without RUN: kiln does not
+	 * emulate (a FROM --platform=$BUILDPLATFORM stage runs here, whatever
+	 * the target) */
+	for (size_t i = 0; i < b->plan->n_stages; i++) {
+		const struct kiln_df_stage *ds = b->plan->stages[i].df;
+		for (size_t k = 0; !bb_runs_here(b, &ds->platform) &&
+				   k < b->plan->stages[i].n_steps; k++) {
 			const struct kiln_df_step *st = b->plan->stages[i].steps[k].df;
-			if (st->instr.cmd == KILN_DF_RUN)
-				return kiln_fail_at(
-					err, KILN_EUNSUPP, b->df_name, st->instr.start_line, 0,
-					"RUN would have to execute for %s, but this "
-					"machine runs another platform and kiln does not "
-					"emulate one",
-					b->platform_str);
+			if (st->instr.cmd != KILN_DF_RUN)
+				continue;
+			cleanup_free char *plat = kiln_df_platform_format(&ds->platform);
+			return kiln_fail_at(err, KILN_EUNSUPP, b->df_name, st->instr.start_line, 0,
+					    "RUN would have to execute for %s, but this machine "
+					    "runs another platform and kiln does not emulate one",
+					    plat ? plat : b->platform_str);
 		}
+	}
 	/* the images COPY --from and RUN --mount read, resolved (pulled) up front */
 	for (size_t i = 0; i < b->plan->n_stages; i++) {
 		const struct kiln_df_stage *ds = b->plan->stages[i].df;
@@ -418,6 +423,11 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 		b->stages[i].ps = &b->plan->stages[i];
 		b->stages[i].index = i;
 		b->stages[i].no_cache = no_cache_of(b, b->plan->stages[i].df);
+		b->stages[i].platform = kiln_df_platform_format(&b->plan->stages[i].df->platform);
+		if (!b->stages[i].platform) {
+			free(args);
+			return oom(err);
+		}
 		args[i] = (struct bb_stage_arg){ b, &b->stages[i] };
 	}
 	for (size_t f = 0; f < b->o->n_no_cache_stages; f++) {
@@ -493,6 +503,7 @@ static void bb_release(struct bb *b)
 		bb_chain_release(&s->chain);
 		free(s->key);
 		free(s->first_miss);
+		free(s->platform);
 		kiln_error_release(&s->err);
 		for (size_t k = 0; k < s->n_records; k++) {
 			free(s->records[k].name);
@@ -518,6 +529,7 @@ static void bb_release(struct bb *b)
 	tmp_close(b);
 	free(b->context_dir);
 	kiln_df_platform_release(&b->platform);
+	kiln_df_platform_release(&b->host);
 	free(b->platform_str);
 	free(b->run_key);
 	kiln_exec_filters_free(b->filters);
@@ -562,6 +574,12 @@ static int run_key(struct bb *b, struct kiln_error *err)
 	return 0;
 }
 
+int bb_runs_here(const struct bb *b, const struct kiln_df_platform *p)
+{
+	return b->host.os && b->host.arch && p->os && p->arch && !strcmp(b->host.os, p->os) &&
+	       !strcmp(b->host.arch, p->arch);
+}
+
 static int setup(struct bb *b, struct kiln_error *err)
 {
 	const struct kiln_build_opts *o = b->o;
@@ -572,11 +590,8 @@ static int setup(struct bb *b, struct kiln_error *err)
 	} else if ((r = kiln_df_platform_host(&b->platform, err)) < 0) {
 		return r;
 	}
-	struct kiln_df_platform host = { 0 };
-	if ((r = kiln_df_platform_host(&host, err)) < 0)
+	if ((r = kiln_df_platform_host(&b->host, err)) < 0)
 		return r;
-	b->can_run = !strcmp(host.os, b->platform.os) && !strcmp(host.arch, b->platform.arch);
-	kiln_df_platform_release(&host);
 	b->platform_str = kiln_df_platform_format(&b->platform);
 	if (!b->platform_str)
 		return oom(err);

@@ -241,7 +241,7 @@ static int key_input(struct layer_step *ls, const char *source_ref, const struct
 	struct kiln_plan_step_input in = {
 		.step = st,
 		.parent = ls->sc.s->key,
-		.platform = b->platform_str,
+		.platform = ls->sc.s->platform,
 		.network = net,
 		.sandbox = st->instr.cmd == KILN_DF_RUN ? b->run_key : NULL,
 		.sources = src,
@@ -601,7 +601,7 @@ static void open_reuse(struct layer_step *ls, struct bb_reuse **ret)
 	else if (r >= 0)
 		r = kiln_buf_addstr(&shape, ls->source_ref ? ls->source_ref : "context");
 	if (r >= 0)
-		r = kiln_buf_addf(&shape, "\n%s\n%s", b->platform_str, text);
+		r = kiln_buf_addf(&shape, "\n%s\n%s", ls->sc.s->platform, text);
 	if (r >= 0)
 		r = kiln_sha256_buf(shape.buf, shape.len, &d, &e);
 	if (r >= 0)
@@ -768,11 +768,11 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 	if (st->instr.cmd == KILN_DF_WORKDIR)
 		r = bb_config_apply(b, s, st, err);
 	if (r >= 0 && st->instr.cmd == KILN_DF_RUN) {
-		if (!b->can_run)
+		if (!bb_runs_here(b, &s->ps->df->platform))
 			r = kiln_fail(err, KILN_EUNSUPP, 0,
 				      "RUN needs to execute for %s, but this machine runs another "
 				      "platform",
-				      b->platform_str);
+				      s->platform);
 		if (r >= 0)
 			r = bb_run_argv(st, &ls.argv, &ls.files, err);
 		if (r >= 0)
