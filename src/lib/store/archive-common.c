@@ -227,6 +227,7 @@ void export_image_release(struct export_image *x)
 	free(x->config_json);
 	kiln_oci_config_free(x->cfg);
 	kiln_strv_release(&x->names);
+	export_images_free(x->subs, x->n_subs);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -282,6 +283,40 @@ static int to_oci(struct export_image *x, struct kiln_error *err)
 	return kiln_sha256_buf(x->manifest_json, x->manifest_len, &x->manifest, err);
 }
 
+/* An index says so in its mediaType (kiln's own always do). */
+static int blob_is_index(const char *json, size_t len)
+{
+	cleanup(kiln_oci_index_freep) struct kiln_oci_index *idx = NULL;
+	return kiln_oci_index_parse(json, len, &idx, NULL) == 0 && idx->media_type &&
+	       kiln_mt_classify(idx->media_type, NULL) == KILN_MT_KIND_INDEX;
+}
+
+static int prepare_index(struct kiln_store *st, struct export_image *x, struct kiln_error *err)
+{
+	cleanup(kiln_oci_index_freep) struct kiln_oci_index *idx = NULL;
+	int r = kiln_oci_index_parse(x->manifest_json, x->manifest_len, &idx, err);
+	if (r < 0)
+		return kiln_error_prefix(err, r, "index %s", x->stored.str);
+	if (!(x->manifest_media_type = kiln_strdup(idx->media_type)))
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	if (idx->n_manifests && !(x->subs = kiln_calloc(idx->n_manifests, sizeof(*x->subs))))
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; i < idx->n_manifests; i++) {
+		struct kiln_digest d;
+		if ((r = kiln_oci_descriptor_sha256(&idx->manifests[i], &d, err)) < 0)
+			return r;
+		/* as the index names them: no rewrite to OCI types */
+		r = export_image_prepare(st, &d, 0, &x->subs[i], err);
+		x->n_subs = i + 1;
+		if (r == 0 && !x->subs[i].m)
+			r = kiln_fail(err, KILN_EUNSUPP, 0, "index %s holds an index, %s",
+				      x->stored.str, d.str);
+		if (r < 0)
+			return kiln_error_prefix(err, r, "index %s", x->stored.str);
+	}
+	return 0;
+}
+
 int export_image_prepare(struct kiln_store *st, const struct kiln_digest *manifest,
 			 unsigned flags, struct export_image *x, struct kiln_error *err)
 {
@@ -292,6 +327,8 @@ int export_image_prepare(struct kiln_store *st, const struct kiln_digest *manife
 				     &x->manifest_len, err);
 	if (r < 0)
 		return r;
+	if (blob_is_index(x->manifest_json, x->manifest_len))
+		return prepare_index(st, x, err);
 	if ((r = kiln_oci_manifest_parse(x->manifest_json, x->manifest_len, &x->m, err)) < 0)
 		return kiln_error_prefix(err, r, "manifest %s", manifest->str);
 	if ((flags & EXPORT_OCI) && x->m->media_type &&

@@ -43,6 +43,11 @@ struct export_image {
 	struct kiln_oci_config *cfg;
 	struct kiln_strv names; /* canonical names */
 	const struct kiln_oci_map *annotations; /* the save item's, borrowed */
+	/* An image index (a build of several platforms): manifest_json is the
+	 * index, m and cfg are NULL, and these are its images, whose blobs go
+	 * with it (only an OCI layout or archive holds one). */
+	struct export_image *subs;
+	size_t n_subs;
 };
 void export_image_release(struct export_image *x);
 
@@ -51,7 +56,9 @@ enum export_flags {
 	EXPORT_OCI = 1 << 0,
 };
 
-/** Read an image's documents; its config and layers must be present. */
+/** Read an image's documents; its config and layers must be present. An
+ *  image index is read with its images, which must be manifests (not
+ *  indexes) in the store, written unchanged. */
 int export_image_prepare(struct kiln_store *st, const struct kiln_digest *manifest,
 			 unsigned flags, struct export_image *ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));

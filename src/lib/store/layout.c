@@ -70,6 +70,28 @@ static int put_blob(struct kiln_store *st, int blobs_fd, const char *dir,
 	return r;
 }
 
+/* Each image's layers, config and manifest; an index's images before it. */
+static int put_images(struct kiln_store *st, int bfd, const char *dir, struct export_image *imgs,
+		      size_t n, struct kiln_error *err)
+{
+	int r;
+	for (size_t i = 0; i < n; i++) {
+		struct export_image *x = &imgs[i];
+		if ((r = put_images(st, bfd, dir, x->subs, x->n_subs, err)) < 0)
+			return r;
+		for (size_t j = 0; x->m && j < x->m->n_layers; j++)
+			if ((r = put_blob(st, bfd, dir, &x->m->layers[j].sha256, NULL, 0, err)) < 0)
+				return r;
+		if (x->m && (r = put_blob(st, bfd, dir, &x->config, x->config_json, x->config_len,
+					  err)) < 0)
+			return r;
+		if ((r = put_blob(st, bfd, dir, &x->manifest, x->manifest_json, x->manifest_len,
+				  err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int write_images(struct kiln_store *st, const char *dir, struct export_image *imgs,
 			size_t n, struct kiln_error *err)
 {
@@ -82,17 +104,8 @@ static int write_images(struct kiln_store *st, const char *dir, struct export_im
 	cleanup_close int bfd = open(bdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (bfd < 0)
 		return kiln_fail_errno(err, "opening %s", bdir);
-	for (size_t i = 0; i < n; i++) {
-		struct export_image *x = &imgs[i];
-		for (size_t j = 0; j < x->m->n_layers; j++)
-			if ((r = put_blob(st, bfd, dir, &x->m->layers[j].sha256, NULL, 0, err)) < 0)
-				return r;
-		if ((r = put_blob(st, bfd, dir, &x->config, x->config_json, x->config_len, err)) <
-			    0 ||
-		    (r = put_blob(st, bfd, dir, &x->manifest, x->manifest_json, x->manifest_len,
-				  err)) < 0)
-			return r;
-	}
+	if ((r = put_images(st, bfd, dir, imgs, n, err)) < 0)
+		return r;
 	if (fsync(bfd) < 0 && errno != EINVAL)
 		return kiln_fail_errno(err, "syncing %s", bdir);
 	return 0;

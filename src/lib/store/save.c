@@ -314,7 +314,11 @@ static int save_docker(struct kiln_store *st, struct export_image *imgs, size_t 
 	kiln_jw_init(&mj);
 	kiln_jw_arr_open(&mj);
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = docker_image(st, t, &imgs[i], &wr, &mj, &repos, &n_repos, err);
+		r = imgs[i].m ? docker_image(st, t, &imgs[i], &wr, &mj, &repos, &n_repos, err)
+			      : kiln_fail(err, KILN_EUNSUPP, 0,
+					  "%s is an image index of %zu platforms: a docker archive "
+					  "holds one platform's image (an OCI layout holds them all)",
+					  imgs[i].stored.str, imgs[i].n_subs);
 	kiln_jw_arr_close(&mj);
 	char *mjson = NULL, *rjson = NULL;
 	size_t mlen = 0, rlen = 0;
@@ -366,6 +370,28 @@ static int oci_blob(struct tarw *t, struct written *wr, struct kiln_store *st,
 	return data ? tarw_bytes(t, p, data, len, err) : tarw_blob(t, p, st, d, err);
 }
 
+/* Each image's layers, config and manifest; an index's images before it. */
+static int oci_image_blobs(struct kiln_store *st, struct export_image *imgs, size_t n,
+			   struct tarw *t, struct written *wr, struct kiln_error *err)
+{
+	int r;
+	for (size_t i = 0; i < n; i++) {
+		struct export_image *x = &imgs[i];
+		if ((r = oci_image_blobs(st, x->subs, x->n_subs, t, wr, err)) < 0)
+			return r;
+		for (size_t j = 0; x->m && j < x->m->n_layers; j++)
+			if ((r = oci_blob(t, wr, st, &x->m->layers[j].sha256, NULL, 0, err)) < 0)
+				return r;
+		if (x->m &&
+		    (r = oci_blob(t, wr, st, &x->config, x->config_json, x->config_len, err)) < 0)
+			return r;
+		if ((r = oci_blob(t, wr, st, &x->manifest, x->manifest_json, x->manifest_len,
+				  err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int oci_blobs(struct kiln_store *st, struct export_image *imgs, size_t n, struct tarw *t,
 		     struct written *wr, struct kiln_error *err)
 {
@@ -374,17 +400,7 @@ static int oci_blobs(struct kiln_store *st, struct export_image *imgs, size_t n,
 	if ((r = tarw_bytes(t, "oci-layout", layout, sizeof(layout) - 1, err)) < 0 ||
 	    (r = tarw_dir(t, "blobs/", err)) < 0 || (r = tarw_dir(t, "blobs/sha256/", err)) < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		struct export_image *x = &imgs[i];
-		for (size_t j = 0; j < x->m->n_layers; j++)
-			if ((r = oci_blob(t, wr, st, &x->m->layers[j].sha256, NULL, 0, err)) < 0)
-				return r;
-		if ((r = oci_blob(t, wr, st, &x->config, x->config_json, x->config_len, err)) < 0 ||
-		    (r = oci_blob(t, wr, st, &x->manifest, x->manifest_json, x->manifest_len,
-				  err)) < 0)
-			return r;
-	}
-	return 0;
+	return oci_image_blobs(st, imgs, n, t, wr, err);
 }
 
 static int save_oci(struct kiln_store *st, struct export_image *imgs, size_t n, struct tarw *t,
