@@ -13,7 +13,9 @@
  *            size >  chunk: PATCH <location> per chunk (Content-Range) … then
  *                           PUT <location>&digest= without a body ─ 201 ► uploaded
  *
- * then the manifest PUT under the tag, byte for byte as stored.
+ * then the manifest PUT under the tag, byte for byte as stored. An image
+ * index goes out the same way: its images' blobs, their manifests by
+ * digest, then the index under the tag.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,54 +415,54 @@ static int put_manifest(struct reg_client *c, const char *repo, const char *scop
 	return 0;
 }
 
-int kiln_registry_push(struct kiln_store *st, const char *src, const char *dest,
-		       const struct kiln_registry_opts *o, struct kiln_registry_push_result *ret,
-		       struct kiln_error *err)
-{
-	const struct kiln_ctx *ctx = kiln_store_ctx(st);
-	struct kiln_registry_opts defaults = { 0 };
-	if (!o)
-		o = &defaults;
-	struct kiln_digest md;
-	int r = kiln_store_resolve(st, src, &md, err);
-	if (r < 0)
-		return r;
-	cleanup(kiln_store_image_freep) struct kiln_store_image *img = NULL;
-	if ((r = kiln_store_image_get(st, &md, &img, err)) < 0)
-		return r;
+/* A manifest or index to PUT: the last of a push goes under the tag, the
+ * others (an index's images) by digest, before it. */
+struct push_doc {
+	struct kiln_digest d;
+	const char *media_type;
+	char *body;
+	size_t len;
+	struct kiln_oci_manifest *m; /* its blobs; NULL for an index */
+};
 
-	const char *target = dest ? dest : src;
-	cleanup(kiln_ref_freep) struct kiln_ref *ref = NULL;
-	r = kiln_ref_parse(target, KILN_REF_DEFAULT_TAG_LATEST, &ref, err);
-	if (r < 0) {
-		if (!dest)
-			return kiln_error_prefix(err, r,
-						 "'%s' is not a name to push to; give a "
-						 "destination",
-						 src);
-		return kiln_error_prefix(err, r, "destination");
+static void push_docs_free(struct push_doc *docs, size_t n)
+{
+	for (size_t i = 0; docs && i < n; i++) {
+		free(docs[i].body);
+		kiln_oci_manifest_free(docs[i].m);
 	}
-	if (ref->digest)
+	free(docs);
+}
+
+/* The destination, with a tag (none means latest) and no digest. */
+static int dest_ref(const char *src, const char *dest, struct kiln_ref **ret,
+		    struct kiln_error *err)
+{
+	const char *target = dest ? dest : src;
+	int r = kiln_ref_parse(target, KILN_REF_DEFAULT_TAG_LATEST, ret, err);
+	if (r < 0 && !dest)
+		return kiln_error_prefix(err, r, "'%s' is not a name to push to; give a destination",
+					 src);
+	if (r < 0)
+		return kiln_error_prefix(err, r, "destination");
+	if ((*ret)->digest)
 		return kiln_fail(err, KILN_EINVAL, 0,
 				 "'%s': push to a tag, not a digest (the digest is the manifest's)",
 				 target);
+	return 0;
+}
+
+static int push_docs(struct kiln_store *st, const struct kiln_ref *ref,
+		     const struct kiln_registry_opts *o, struct push_doc *docs, size_t n,
+		     struct kiln_registry_push_result *ret, struct kiln_error *err)
+{
+	const struct kiln_ctx *ctx = kiln_store_ctx(st);
 	cleanup_free char *dest_name = kiln_ref_string(ref);
 	if (!dest_name)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-
-	cleanup_free char *body = NULL;
-	size_t len;
-	if ((r = kiln_store_blob_read(st, &md, KILN_OCI_MANIFEST_MAX, &body, &len, err)) < 0)
-		return r;
-	cleanup(kiln_oci_manifest_freep) struct kiln_oci_manifest *m = NULL;
-	if ((r = kiln_oci_manifest_parse(body, len, &m, err)) < 0)
-		return kiln_error_prefix(err, r, "manifest %s", md.str);
-	const char *media_type = m->media_type			       ? m->media_type
-				 : img->media_type && *img->media_type ? img->media_type
-								       : KILN_MT_OCI_MANIFEST;
-
 	cleanup(reg_client_freep) struct reg_client *c = NULL;
-	if ((r = reg_client_new(ctx, ref->domain, o, &c, err)) < 0)
+	int r = reg_client_new(ctx, ref->domain, o, &c, err);
+	if (r < 0)
 		return r;
 	if ((r = reg_client_ping(c, err)) < 0)
 		return r;
@@ -477,22 +479,30 @@ int kiln_registry_push(struct kiln_store *st, const char *src, const char *dest,
 	p.scope = kiln_asprintf("repository:%s:pull,push", ref->path);
 	if (!p.scope)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	if ((r = add_up(&p, &m->config, "config", err)) < 0)
-		return r;
-	for (size_t i = 0; i < m->n_layers; i++)
-		if ((r = add_up(&p, &m->layers[i], "layer", err)) < 0)
+	for (size_t k = 0; k < n; k++) {
+		const struct kiln_oci_manifest *m = docs[k].m;
+		if (m && (r = add_up(&p, &m->config, "config", err)) < 0)
 			return r;
+		for (size_t i = 0; m && i < m->n_layers; i++)
+			if ((r = add_up(&p, &m->layers[i], "layer", err)) < 0)
+				return r;
+	}
 	for (size_t i = 0; i < p.n_ups; i++)
 		if ((r = up_step(&p.ups[i], err)) < 0)
 			return r;
 	if ((r = reg_run(c, err)) < 0)
 		return r;
 
-	if ((r = put_manifest(c, ref->path, p.scope, ref->tag, media_type, body, len, &md, err)) <
-	    0)
-		return r;
-	reg_event(c, KILN_REG_EV_MANIFEST, md.str, "manifest", (int64_t) len, (int64_t) len,
-		  dest_name);
+	for (size_t k = 0; k < n; k++) {
+		const struct push_doc *doc = &docs[k];
+		const char *tag = k + 1 == n ? ref->tag : doc->d.str;
+		r = put_manifest(c, ref->path, p.scope, tag, doc->media_type, doc->body, doc->len,
+				 &doc->d, err);
+		if (r < 0)
+			return r;
+		reg_event(c, KILN_REG_EV_MANIFEST, doc->d.str, doc->m ? "manifest" : "index",
+			  (int64_t) doc->len, (int64_t) doc->len, k + 1 == n ? dest_name : NULL);
+	}
 
 	/* where the blobs are now, for later mounts */
 	if ((r = kiln_store_tx_begin(st, err)) < 0)
@@ -510,13 +520,94 @@ int kiln_registry_push(struct kiln_store *st, const char *src, const char *dest,
 	if (ret) {
 		memset(ret, 0, sizeof(*ret));
 		ret->dest = steal_ptr(&dest_name);
-		ret->manifest = md;
+		ret->manifest = docs[n - 1].d;
 		ret->blobs_uploaded = p.uploaded;
 		ret->blobs_existing = p.existing;
 		ret->blobs_mounted = p.mounted;
 		ret->bytes_uploaded = p.bytes;
 	}
 	return 0;
+}
+
+/* A manifest from the store, parsed, as a document to push. */
+static int manifest_doc(struct kiln_store *st, const struct kiln_digest *md,
+			const char *fallback_type, struct push_doc *doc, struct kiln_error *err)
+{
+	doc->d = *md;
+	int r = kiln_store_blob_read(st, md, KILN_OCI_MANIFEST_MAX, &doc->body, &doc->len, err);
+	if (r < 0)
+		return r;
+	if ((r = kiln_oci_manifest_parse(doc->body, doc->len, &doc->m, err)) < 0)
+		return kiln_error_prefix(err, r, "manifest %s", md->str);
+	doc->media_type = doc->m->media_type ? doc->m->media_type
+			  : fallback_type && *fallback_type ? fallback_type
+							    : KILN_MT_OCI_MANIFEST;
+	return 0;
+}
+
+int kiln_registry_push(struct kiln_store *st, const char *src, const char *dest,
+		       const struct kiln_registry_opts *o, struct kiln_registry_push_result *ret,
+		       struct kiln_error *err)
+{
+	struct kiln_registry_opts defaults = { 0 };
+	if (!o)
+		o = &defaults;
+	struct kiln_digest md;
+	int r = kiln_store_resolve(st, src, &md, err);
+	if (r < 0)
+		return r;
+	cleanup(kiln_store_image_freep) struct kiln_store_image *img = NULL;
+	if ((r = kiln_store_image_get(st, &md, &img, err)) < 0)
+		return r;
+	cleanup(kiln_ref_freep) struct kiln_ref *ref = NULL;
+	if ((r = dest_ref(src, dest, &ref, err)) < 0)
+		return r;
+	struct push_doc *doc = kiln_calloc(1, sizeof(*doc));
+	if (!doc)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	r = manifest_doc(st, &md, img->media_type, doc, err);
+	if (r >= 0)
+		r = push_docs(st, ref, o, doc, 1, ret, err);
+	push_docs_free(doc, 1);
+	return r;
+}
+
+int kiln_registry_push_index(struct kiln_store *st, const struct kiln_digest *index,
+			     const char *dest, const struct kiln_registry_opts *o,
+			     struct kiln_registry_push_result *ret, struct kiln_error *err)
+{
+	struct kiln_registry_opts defaults = { 0 };
+	if (!o)
+		o = &defaults;
+	cleanup(kiln_ref_freep) struct kiln_ref *ref = NULL;
+	int r = dest_ref(index->str, dest, &ref, err);
+	if (r < 0)
+		return r;
+	cleanup_free char *body = NULL;
+	size_t len = 0;
+	if ((r = kiln_store_blob_read(st, index, KILN_OCI_MANIFEST_MAX, &body, &len, err)) < 0)
+		return r;
+	cleanup(kiln_oci_index_freep) struct kiln_oci_index *idx = NULL;
+	if ((r = kiln_oci_index_parse(body, len, &idx, err)) < 0)
+		return kiln_error_prefix(err, r, "index %s", index->str);
+	if (!idx->media_type || kiln_mt_classify(idx->media_type, NULL) != KILN_MT_KIND_INDEX)
+		return kiln_fail(err, KILN_EINVAL, 0, "%s is not an image index", index->str);
+	size_t n = idx->n_manifests + 1;
+	struct push_doc *docs = kiln_calloc(n, sizeof(*docs));
+	if (!docs)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; r >= 0 && i < idx->n_manifests; i++) {
+		struct kiln_digest d;
+		r = kiln_oci_descriptor_sha256(&idx->manifests[i], &d, err);
+		if (r >= 0)
+			r = manifest_doc(st, &d, idx->manifests[i].media_type, &docs[i], err);
+	}
+	docs[n - 1] = (struct push_doc){ .d = *index, .media_type = idx->media_type,
+					 .body = steal_ptr(&body), .len = len };
+	if (r >= 0)
+		r = push_docs(st, ref, o, docs, n, ret, err);
+	push_docs_free(docs, n);
+	return r;
 }
 
 /* ---- content that is not an image (registry/repo.h) ---------------------------------- */

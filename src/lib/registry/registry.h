@@ -135,6 +135,17 @@ int kiln_registry_push(struct kiln_store *st, const char *src, const char *dest,
 		       struct kiln_error *err) __attribute__((warn_unused_result));
 
 /**
+ * Push the image index `index` (a blob in the store, as a build of several
+ * platforms makes it; its entries are images in the store) to `dest`: every
+ * image's blobs, each image's manifest by digest, then the index under the
+ * tag. ret->manifest is the index's digest. `ret` may be NULL.
+ */
+int kiln_registry_push_index(struct kiln_store *st, const struct kiln_digest *index,
+			     const char *dest, const struct kiln_registry_opts *o,
+			     struct kiln_registry_push_result *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
+/**
  * The key kiln files a server's credentials under in config.json:
  * "https://index.docker.io/v1/" for Docker Hub, else "host[:port]" (scheme
  * and path dropped). Heap string in *ret.
