@@ -22,7 +22,7 @@
 
 static const char *arg_file;
 static const char *arg_target;
-static const char *arg_platform;
+static struct kiln_strv arg_platforms = KILN_STRV_INIT; /* as typed: "a,b" */
 static const char *arg_network;
 static const char *arg_progress;
 static const char *arg_iidfile;
@@ -86,8 +86,9 @@ static const struct cli_spec spec = {
 			  "run every step of this stage (repeatable)" },
 			{ "pull", 0, CLI_OPT_FLAG, &arg_pull, NULL,
 			  "pull the base images even when the store has them" },
-			{ "platform", 0, CLI_OPT_STRING, &arg_platform, "OS/ARCH[/VARIANT]",
-			  "the target platform (RUN executes only in stages for this machine's)" },
+			{ "platform", 0, CLI_OPT_LIST, &arg_platforms, "OS/ARCH[/VARIANT][,...]",
+			  "the target platform, or several: an image index (RUN executes "
+			  "only in stages for this machine's)" },
 			{ "add-host", 0, CLI_OPT_LIST, &arg_add_hosts, "NAME:IP",
 			  "an /etc/hosts entry for every RUN (IP may be host-gateway)" },
 			{ "ulimit", 0, CLI_OPT_LIST, &arg_ulimits, "NAME=SOFT[:HARD]",
@@ -164,7 +165,7 @@ static const struct cli_spec spec = {
 
 static void reset_args(void)
 {
-	arg_file = arg_target = arg_platform = arg_network = arg_progress = NULL;
+	arg_file = arg_target = arg_network = arg_progress = NULL;
 	arg_iidfile = arg_metadata = arg_epoch = arg_shm_size = arg_call = NULL;
 	arg_no_cache = arg_pull = arg_push = arg_load = arg_check = arg_quiet = 0;
 	arg_jobs = 0;
@@ -186,6 +187,7 @@ static void release_args(void)
 	kiln_strv_release(&arg_contexts);
 	kiln_strv_release(&arg_annotations);
 	kiln_strv_release(&arg_no_cache_filter);
+	kiln_strv_release(&arg_platforms);
 	kiln_strv_release(&arg_add_hosts);
 	kiln_strv_release(&arg_ulimits);
 	kiln_strv_release(&arg_out_annotations);
@@ -541,14 +543,19 @@ static int write_metadata(const char *path, const struct kiln_build_result *res,
 	for (size_t i = 0; r >= 0 && i < res->names.len; i++)
 		r = kiln_buf_addf(&names, "%s%s", i ? "," : "", res->names.items[i]);
 	json_t *j =
-		json_pack("{s:s,s:s,s:{s:s,s:s,s:I},s:s,s:o,s:I,s:I}", "containerimage.digest",
-			  res->manifest.str, "containerimage.config.digest", res->config.str,
-			  "containerimage.descriptor", "mediaType",
-			  "application/vnd.oci.image.manifest.v1+json", "digest", res->manifest.str,
-			  "size", (json_int_t) res->manifest_size, "image.name", names.buf,
-			  "kiln.steps", steps ? steps : json_array(), "kiln.steps.total",
-			  (json_int_t) res->steps, "kiln.steps.cached", (json_int_t) res->cached);
+		json_pack("{s:s,s:{s:s,s:s,s:I},s:s,s:o,s:I,s:I}", "containerimage.digest",
+			  res->manifest.str, "containerimage.descriptor", "mediaType",
+			  res->is_index ? "application/vnd.oci.image.index.v1+json"
+					: "application/vnd.oci.image.manifest.v1+json",
+			  "digest", res->manifest.str, "size", (json_int_t) res->manifest_size,
+			  "image.name", names.buf, "kiln.steps", steps ? steps : json_array(),
+			  "kiln.steps.total", (json_int_t) res->steps, "kiln.steps.cached",
+			  (json_int_t) res->cached);
 	kiln_buf_release(&names);
+	/* an index (several platforms) has no config of its own, as in BuildKit's */
+	if (j && !res->is_index &&
+	    json_object_set_new(j, "containerimage.config.digest", json_string(res->config.str)) < 0)
+		r = -KILN_ENOMEM;
 	if (!j || r < 0) {
 		json_decref(j);
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
@@ -589,6 +596,7 @@ struct build_args {
 	struct kiln_exec_host *hosts;
 	struct kiln_exec_rlimit ulimits[KILN_EXEC_MAX_RLIMITS];
 	struct kiln_strv own;
+	struct kiln_strv platforms; /* --platform's, split at commas */
 	char *df_data;
 	size_t df_len;
 	char *df_default;
@@ -617,6 +625,7 @@ static void build_args_release(struct build_args *a)
 	kiln_strv_release(&a->build_args);
 	kiln_strv_release(&a->hidden_args);
 	kiln_strv_release(&a->own);
+	kiln_strv_release(&a->platforms);
 	free(a->df_data);
 	free(a->df_default);
 	if (a->o.context_tar_fd >= 0)
@@ -992,7 +1001,24 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	o->n_no_cache_stages = arg_no_cache_filter.len;
 	o->tags = (const char *const *) arg_tags.items;
 	o->n_tags = arg_tags.len;
-	o->platform = arg_platform;
+	/* buildx's --platform: repeatable, each a comma-separated list */
+	for (size_t i = 0; i < arg_platforms.len; i++) {
+		cleanup_free char *list = kiln_strdup(arg_platforms.items[i]);
+		char *save = NULL;
+		if (!list)
+			return oom_report(env);
+		for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+			while (*p == ' ')
+				p++;
+			if (*p && kiln_strv_push(&a->platforms, p) < 0)
+				return oom_report(env);
+		}
+	}
+	if (arg_platforms.len && !a->platforms.len)
+		return cli_usage_error(&spec, "--platform needs a platform (os/arch)");
+	o->platform = a->platforms.len ? a->platforms.items[0] : NULL;
+	o->platforms = (const char *const *) a->platforms.items;
+	o->n_platforms = a->platforms.len;
 	/* buildx's --call: build, check, targets, outline */
 	int targets = 0, outline = 0;
 	if (arg_call && !strcmp(arg_call, "check"))
@@ -1015,7 +1041,7 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	o->jobs = (unsigned) arg_jobs;
 	o->outputs = a->outputs;
 	o->n_outputs = n_out;
-	a->ro.platform = arg_platform;
+	a->ro.platform = o->platform;
 	if ((rc = parse_caches(env, a)) != CLI_EXIT_OK)
 		return rc;
 	o->registry = &a->ro;
@@ -1094,6 +1120,7 @@ int cmd_build(int argc, char **argv, struct cli_env *env)
 		.build_args = KILN_STRV_INIT,
 		.hidden_args = KILN_STRV_INIT,
 		.own = KILN_STRV_INIT,
+		.platforms = KILN_STRV_INIT,
 	};
 	int rc = parse_flags(env, &pos, &a);
 	if (rc == CLI_EXIT_OK)

@@ -25,6 +25,8 @@ struct kiln_snapshot_mount;
 struct bb_runmounts;
 struct bb_rcache;
 struct bb_rc_src;
+struct bb_multi;
+struct kiln_layer_writer;
 
 /* ---- layers and chains --------------------------------------------------- */
 
@@ -173,6 +175,7 @@ struct bb {
 	struct kiln_layer_write_opts wopts;
 	const char *media_type; /* of new layers */
 
+	struct bb_multi *multi; /* a build of several platforms: this is one of them */
 	struct bb_explain *explain; /* why steps missed the cache (explain.h) */
 	struct bb_contexts *named;  /* --build-context (contexts.h) */
 
@@ -523,6 +526,46 @@ struct bb_stage_arg {
 };
 int bb_wait_stage(struct bb *b, struct bb_stage *self, size_t other, struct kiln_error *err);
 void bb_fail(struct bb *b, struct bb_stage *s);
+
+/* ---- several platforms (platforms.c) ------------------------------------ */
+
+/** One build, the whole of kiln_build() for one platform; `multi` NULL, or
+ *  the build of several platforms this one is part of. */
+int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
+		 const struct kiln_build_opts *o, struct bb_multi *multi,
+		 struct kiln_build_result *ret, struct kiln_error *err);
+/** kiln_build() with several platforms. */
+int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
+		       const struct kiln_build_opts *o, struct kiln_build_result *ret,
+		       struct kiln_error *err);
+/** Vertex numbering shared by the platforms' builds, and the platform that
+ *  goes in front of a vertex name ("[linux/arm64 build 2/3]"); NULL alone. */
+int *bb_multi_vertex_counter(struct bb_multi *m);
+int64_t bb_multi_t0(const struct bb_multi *m);
+const char *bb_multi_platform(const struct bb_multi *m);
+/** The end of one platform's build (bb_export calls it once the image is in
+ *  the store): its image kept for the index, its root filesystem into the
+ *  local and tar outputs, and after the last platform the index and the
+ *  outputs that take it. */
+int bb_multi_export(struct bb *b, struct bb_stage *target, const struct kiln_digest *manifest,
+		    int64_t manifest_size, const struct kiln_digest *config,
+		    struct kiln_build_result *res, struct kiln_error *err);
+/** A tar output of several platforms: the writer each platform's root
+ *  filesystem is added to, under its directory; NULL if `out` is not one. */
+struct kiln_layer_writer *bb_multi_tar(struct bb_multi *m, const struct kiln_build_output *out);
+/** "linux_arm64_v8": the directory of a platform's files in local and tar outputs. */
+const char *bb_multi_dir(const struct bb_multi *m);
+
+/* export.c, for the index */
+int bb_put_blob(struct bb *b, const char *data, size_t len, struct kiln_digest *ret,
+		struct kiln_error *err);
+int bb_tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err);
+int bb_write_file_output(struct bb *b, const char *dest, enum kiln_archive_format fmt,
+			 const struct kiln_store_save_item *items, size_t n, int rootfs_fd,
+			 struct kiln_error *err);
+/** A local or tar output of the image's root filesystem. */
+int bb_export_rootfs(struct bb *b, const struct bb_chain *chain,
+		     const struct kiln_build_output *out, struct kiln_error *err);
 
 int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *res,
 	      struct kiln_error *err);

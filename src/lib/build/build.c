@@ -634,10 +634,27 @@ static int setup(struct bb *b, struct kiln_error *err)
 int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct kiln_build_opts *o,
 	       struct kiln_build_result *ret, struct kiln_error *err)
 {
+	if (o->n_platforms > 1)
+		return bb_build_platforms(st, ctx, o, ret, err);
+	if (o->n_platforms == 1) {
+		struct kiln_build_opts one = *o;
+		one.platform = o->platforms[0];
+		one.platforms = NULL;
+		one.n_platforms = 0;
+		return bb_build_one(st, ctx, &one, NULL, ret, err);
+	}
+	return bb_build_one(st, ctx, o, NULL, ret, err);
+}
+
+int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
+		 const struct kiln_build_opts *o, struct bb_multi *multi,
+		 struct kiln_build_result *ret, struct kiln_error *err)
+{
 	struct bb b = {
 		.st = st,
 		.uctx = ctx,
 		.o = o,
+		.multi = multi,
 		.context_fd = -1,
 		.tmp_lock = -1,
 		.failed_stage = -1,
@@ -646,7 +663,7 @@ int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct k
 	if (ctx)
 		b.ctx = *ctx;
 	b.ctx.cancel = &b.abort;
-	b.t0 = bb_mono_ns();
+	b.t0 = multi ? bb_multi_t0(multi) : bb_mono_ns();
 	b.created = o->source_date_epoch >= 0 ? o->source_date_epoch : (int64_t) time(NULL);
 	(void) pthread_mutex_init(&b.store_lock, NULL);
 	(void) pthread_mutex_init(&b.lock, NULL);

@@ -248,6 +248,7 @@ void kiln_build_context_release(struct kiln_build_context *c);
 /* Limits. */
 #define KILN_BUILD_MAX_JOBS 64
 #define KILN_BUILD_MAX_OUTPUTS 16
+#define KILN_BUILD_MAX_PLATFORMS 32
 #define KILN_BUILD_LOG_TAIL 16384 /* bytes of a failed RUN's output kept for the error */
 
 /** The default layer compression: gzip at level 1 (fast; what every registry and runtime reads). */
@@ -296,6 +297,11 @@ struct kiln_build_opts {
 	const char *const *tags; /* as typed: "app", "reg:5000/x:1" */
 	size_t n_tags;
 	const char *platform; /* "linux/amd64"; NULL = this machine's */
+	/* --platform a,b: several target platforms, built one after the other
+	 * into one OCI image index (platform is then unused); one is the same
+	 * as `platform` */
+	const char *const *platforms;
+	size_t n_platforms;
 	enum kiln_build_network network;
 	/* --secret, --ssh and --allow (enum kiln_build_allow) */
 	const struct kiln_build_secret *secrets;
@@ -412,6 +418,9 @@ struct kiln_build_result {
 	struct kiln_digest manifest;
 	struct kiln_digest config; /* the image id */
 	int64_t manifest_size;
+	/* a build of several platforms: manifest (and config, the id the CLI
+	 * prints) is the image index's digest */
+	int is_index;
 	struct kiln_strv names; /* canonical names given to the image */
 	size_t steps, cached;	/* layer steps run and satisfied from the cache */
 	struct kiln_build_step_record *records;

@@ -47,8 +47,17 @@ int bb_vertex_start(struct bb *b, struct bb_vertex *v, const char *fmt, ...)
 	v->name = kiln_buf_detach(&buf, NULL);
 	if (!v->name)
 		return -KILN_ENOMEM;
+	/* one of several platforms: "[linux/arm64 build 2/3] RUN ...", as BuildKit */
+	const char *plat = b->multi ? bb_multi_platform(b->multi) : NULL;
+	if (plat && v->name[0] == '[') {
+		char *named = kiln_asprintf("[%s %s", plat, v->name + 1);
+		free(v->name);
+		if (!(v->name = named))
+			return -KILN_ENOMEM;
+	}
+	int *counter = b->multi ? bb_multi_vertex_counter(b->multi) : &b->next_vertex;
 	(void) pthread_mutex_lock(&b->ev_lock);
-	v->id = ++b->next_vertex;
+	v->id = ++*counter;
 	(void) pthread_mutex_unlock(&b->ev_lock);
 	v->start = bb_now(b);
 	struct kiln_build_event ev = { .kind = KILN_BUILD_EV_START, .id = v->id, .name = v->name };

@@ -124,8 +124,8 @@ static int recompress(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 }
 
 /* A blob from memory, unless the store has it (a rebuild from the cache syncs nothing). */
-static int put_blob(struct bb *b, const char *data, size_t len, struct kiln_digest *ret,
-		    struct kiln_error *err)
+int bb_put_blob(struct bb *b, const char *data, size_t len, struct kiln_digest *ret,
+		struct kiln_error *err)
 {
 	int r = kiln_sha256_buf(data, len, ret, err);
 	if (r < 0)
@@ -157,7 +157,7 @@ static int already_named(struct bb *b, const struct kiln_digest *manifest,
 }
 
 /* Canonical names of the tags. */
-static int tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err)
+int bb_tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err)
 {
 	for (size_t i = 0; i < b->o->n_tags; i++) {
 		cleanup(kiln_ref_freep) struct kiln_ref *r = NULL;
@@ -175,9 +175,9 @@ static int tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err
 }
 
 /* Write to `dest` through a temporary file renamed into place ("-": the out fd). */
-static int write_file_output(struct bb *b, const char *dest, enum kiln_archive_format fmt,
-			     const struct kiln_store_save_item *items, size_t n, int rootfs_fd,
-			     struct kiln_error *err)
+int bb_write_file_output(struct bb *b, const char *dest, enum kiln_archive_format fmt,
+			 const struct kiln_store_save_item *items, size_t n, int rootfs_fd,
+			 struct kiln_error *err)
 {
 	int fd = -1;
 	cleanup_free char *tmp = NULL;
@@ -219,8 +219,8 @@ static int write_file_output(struct bb *b, const char *dest, enum kiln_archive_f
 }
 
 /* The root filesystem of the image: mounted read-only for local and tar outputs. */
-static int with_rootfs(struct bb *b, const struct bb_chain *chain,
-		       const struct kiln_build_output *out, struct kiln_error *err)
+int bb_export_rootfs(struct bb *b, const struct bb_chain *chain,
+		     const struct kiln_build_output *out, struct kiln_error *err)
 {
 	cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *sn = NULL;
 	cleanup(kiln_snapshot_mount_releasep) struct kiln_snapshot_mount *m = NULL;
@@ -230,15 +230,25 @@ static int with_rootfs(struct bb *b, const struct bb_chain *chain,
 	if (r < 0)
 		return r;
 	int root = kiln_snapshot_mount_fd(m);
+	struct kiln_layer_writer *tw = b->multi ? bb_multi_tar(b->multi, out) : NULL;
+	if (tw) /* one of several platforms: under its directory in the one tar */
+		return kiln_layer_writer_add_tree(tw, root, bb_multi_dir(b->multi),
+						  KILN_TREE_PLAIN, err);
 	if (out->type == KILN_BUILD_OUTPUT_TAR)
-		return write_file_output(b, out->dest, KILN_ARCHIVE_AUTO, NULL, 0, root, err);
+		return bb_write_file_output(b, out->dest, KILN_ARCHIVE_AUTO, NULL, 0, root, err);
 	if (!strcmp(out->dest, "-"))
 		return kiln_fail(err, KILN_EINVAL, 0, "type=local needs a directory, not -");
-	if ((r = kiln_mkdir_p(out->dest, 0755, err)) < 0)
+	/* several platforms: each in a directory of its own, as BuildKit does */
+	cleanup_free char *dest = b->multi ? kiln_asprintf("%s/%s", out->dest,
+							   bb_multi_dir(b->multi))
+					   : kiln_strdup(out->dest);
+	if (!dest)
+		return oom(err);
+	if ((r = kiln_mkdir_p(dest, 0755, err)) < 0)
 		return r;
-	cleanup_close int dfd = open(out->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int dfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return kiln_fail_errno(err, "opening %s", out->dest);
+		return kiln_fail_errno(err, "opening %s", dest);
 	const char *all[] = { "." };
 	struct kiln_plan_tree t = { .root_fd = root, .name = "the image" };
 	struct kiln_plan_select_opts so = { .sources = all, .n_sources = 1 };
@@ -248,7 +258,7 @@ static int with_rootfs(struct bb *b, const struct bb_chain *chain,
 		return r;
 	struct bb_copy_opts co = { .dest = "/", .mtime = b->o->source_date_epoch };
 	r = bb_copy(b, dfd, root, sel, &co, err);
-	return r < 0 ? kiln_error_prefix(err, r, "writing %s", out->dest) : 0;
+	return r < 0 ? kiln_error_prefix(err, r, "writing %s", dest) : 0;
 }
 
 static int push(struct bb *b, const char *name, struct kiln_build_result *res,
@@ -293,7 +303,12 @@ static int annotate(struct bb *b, struct kiln_oci_manifest *m, struct kiln_oci_m
 		const struct kiln_build_annotation *a = &b->o->annotations[i];
 		const char *type = kiln_build_annotation_type_name(a->type);
 		int r = 0;
-		if (a->platform && strcmp(a->platform, b->platform_str) != 0)
+		if (b->multi) {
+			/* one of several platforms: the index takes the others */
+			if (a->type == KILN_BUILD_ANNOTATION_MANIFEST &&
+			    (!a->platform || !strcmp(a->platform, b->platform_str)))
+				r = kiln_oci_map_set(&m->annotations, a->key, a->value, err);
+		} else if (a->platform && strcmp(a->platform, b->platform_str) != 0)
 			bb_warn(b, "annotation %s[%s]:%s is left out: the image is for %s", type,
 				a->platform, a->key, b->platform_str);
 		else if (a->type == KILN_BUILD_ANNOTATION_MANIFEST)
@@ -357,21 +372,23 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	if (r < 0)
 		return r;
 	struct bb_vertex v = { 0 };
-	if (bb_vertex_start(b, &v, "exporting to image") < 0)
+	/* several platforms: each image, then the index "exporting to image" */
+	if ((b->multi ? bb_vertex_start(b, &v, "exporting %s image", b->platform_str)
+		      : bb_vertex_start(b, &v, "exporting to image")) < 0)
 		return oom(err);
 	cleanup(kiln_oci_manifest_freep) struct kiln_oci_manifest *m = NULL;
 	cleanup_free char *cjson = NULL, *mjson = NULL;
 	size_t clen = 0, mlen = 0;
 	struct kiln_digest cdig, mdig;
 	cleanup(kiln_strv_release) struct kiln_strv names = KILN_STRV_INIT;
-	r = tag_names(b, &names, err);
+	r = bb_tag_names(b, &names, err);
 	if (r >= 0)
 		r = kiln_oci_config_to_json(c, &cjson, &clen, err);
 	/* --cache-to type=inline: the records of the image's layers in its config */
 	if (r >= 0)
 		r = bb_rcache_inline(b, target, &cjson, &clen, err);
 	if (r >= 0)
-		r = put_blob(b, cjson, clen, &cdig, err);
+		r = bb_put_blob(b, cjson, clen, &cdig, err);
 	if (r >= 0)
 		r = kiln_oci_manifest_new(&m, err);
 	if (r >= 0) {
@@ -406,7 +423,14 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	if (!no)
 		name_it = 1;
 	if (r >= 0)
-		r = put_blob(b, mjson, mlen, &mdig, err);
+		r = bb_put_blob(b, mjson, mlen, &mdig, err);
+	if (r >= 0 && b->multi) {
+		bb_status(b, &v, "exporting manifest %s", mdig.str);
+		bb_status(b, &v, "exporting config %s", cdig.str);
+		bb_vertex_done(b, &v);
+		bb_vertex_release(&v);
+		return bb_multi_export(b, target, &mdig, (int64_t) mlen, &cdig, res, err);
+	}
 	/* the record and its names last: an interrupted build leaves no image */
 	bb_store_lock(b);
 	if (r >= 0 && !already_named(b, &mdig, name_it ? &names : NULL))
@@ -468,13 +492,13 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 			bb_store_unlock(b);
 		} else if (out->type == KILN_BUILD_OUTPUT_OCI ||
 			   out->type == KILN_BUILD_OUTPUT_DOCKER) {
-			r = write_file_output(b, out->dest,
+			r = bb_write_file_output(b, out->dest,
 					      out->type == KILN_BUILD_OUTPUT_OCI
 						      ? KILN_ARCHIVE_OCI
 						      : KILN_ARCHIVE_DOCKER,
 					      &item, 1, -1, err);
 		} else {
-			r = with_rootfs(b, &target->chain, out, err);
+			r = bb_export_rootfs(b, &target->chain, out, err);
 		}
 		if (r < 0)
 			bb_vertex_error(b, &ov, err && err->msg ? err->msg : "export failed", NULL,

@@ -38,6 +38,18 @@ static void collect_release(struct collect *c)
 	memset(c, 0, sizeof(*c));
 }
 
+struct bb_rcache_collected {
+	struct collect c;
+};
+
+void bb_rcache_collected_free(struct bb_rcache_collected *c)
+{
+	if (!c)
+		return;
+	collect_release(&c->c);
+	free(c);
+}
+
 /* The record of `key`: the store's cache, else an imported one. */
 static int row_of(struct bb *b, const struct kiln_digest *key, struct bb_cache_row *row,
 		  struct kiln_error *err)
@@ -115,7 +127,8 @@ static int add_record(struct collect *c, const struct kiln_digest *key,
 static int collect(struct bb *b, const unsigned char *take, int all_layers, struct collect *c,
 		   struct kiln_error *err)
 {
-	int r = kiln_rcache_config_new(&c->cfg, err);
+	/* several platforms: the earlier ones' records are there already */
+	int r = c->cfg ? 0 : kiln_rcache_config_new(&c->cfg, err);
 	if (r < 0)
 		return r;
 	size_t n = b->n_stages;
@@ -229,7 +242,7 @@ int bb_rcache_inline(struct bb *b, struct bb_stage *target, char **json, size_t 
 /* ---- registry and directory --------------------------------------------------------------- */
 
 /* Blobs an imported cache holds and the store does not: fetched, unless `dest` has them. */
-static int fetch_missing(struct bb *b, const struct collect *c, const char *dest_repo,
+static int fetch_missing(struct bb *b, struct collect *c, const char *dest_repo,
 			 struct kiln_error *err)
 {
 	struct bb_chain need = { 0 };
@@ -247,6 +260,11 @@ static int fetch_missing(struct bb *b, const struct collect *c, const char *dest
 	if (r >= 0)
 		r = bb_rcache_fetch_chain(b, NULL, &need, 0, err);
 	bb_chain_release(&need);
+	/* the store has them now (or dest does): where they came from is not
+	 * needed again, and is gone with this build when several platforms
+	 * collect into one cache */
+	for (size_t i = 0; r >= 0 && i < c->cfg->n_layers; i++)
+		c->lay[i].remote = NULL;
 	return r;
 }
 
@@ -319,8 +337,9 @@ static int write_cache(struct bb *b, struct kiln_rcache_loc *loc, struct collect
 	return r;
 }
 
-static int export_one(struct bb *b, struct bb_stage *target, const struct kiln_build_cache *spec,
-		      struct bb_vertex *v, struct kiln_error *err)
+static int export_one(struct bb *b, struct bb_stage *target, size_t idx,
+		      const struct kiln_build_cache *spec, struct bb_vertex *v,
+		      struct kiln_error *err)
 {
 	int local = spec->type == KILN_BUILD_CACHE_LOCAL;
 	struct kiln_rcache_target t = { .ref = local ? NULL : spec->ref,
@@ -339,9 +358,15 @@ static int export_one(struct bb *b, struct bb_stage *target, const struct kiln_b
 	for (size_t si = 0; r >= 0 && si < b->n_stages; si++)
 		if (take[si])
 			r = bb_chain_materialize(b, &b->stages[si].chain, err);
-	struct collect c = { 0 };
+	struct collect own = { 0 }, *c = &own;
+	if (b->multi) {
+		struct bb_rcache_collected **slot = bb_multi_cache(b->multi, idx);
+		if (!*slot && !(*slot = kiln_calloc(1, sizeof(**slot))))
+			return oom(err);
+		c = &(*slot)->c;
+	}
 	if (r >= 0)
-		r = collect(b, take, 0, &c, err);
+		r = collect(b, take, 0, c, err);
 	cleanup(kiln_rcache_loc_freep) struct kiln_rcache_loc *loc = NULL;
 	cleanup_free char *dest_repo = NULL;
 	if (r >= 0)
@@ -349,20 +374,25 @@ static int export_one(struct bb *b, struct bb_stage *target, const struct kiln_b
 	if (r >= 0 && !local && !(dest_repo = kiln_rcache_loc_repository(loc)))
 		r = oom(err);
 	if (r >= 0)
-		r = fetch_missing(b, &c, dest_repo, err);
+		r = fetch_missing(b, c, dest_repo, err);
+	if (r >= 0 && b->multi && !bb_multi_last(b->multi)) {
+		bb_status(b, v, "%zu records kept for the cache of every platform",
+			  c->cfg->n_records);
+		return 0;
+	}
 	struct kiln_oci_descriptor *mounts = NULL;
 	size_t n_mounts = 0;
 	if (r >= 0 && spec->cache_mounts)
-		r = bb_rcache_mounts_export(b, v, c.cfg, &mounts, &n_mounts, err);
-	if (r >= 0 && !c.cfg->n_layers && !c.cfg->n_mounts)
+		r = bb_rcache_mounts_export(b, v, c->cfg, &mounts, &n_mounts, err);
+	if (r >= 0 && !c->cfg->n_layers && !c->cfg->n_mounts)
 		bb_status(b, v, "skipping cache export for empty result");
 	else if (r >= 0)
-		r = write_cache(b, loc, &c, mounts, n_mounts,
+		r = write_cache(b, loc, c, mounts, n_mounts,
 				spec->image_manifest >= 0 ? spec->image_manifest : !local, v, err);
 	for (size_t i = 0; i < n_mounts; i++)
 		kiln_oci_descriptor_release(&mounts[i]);
 	free(mounts);
-	collect_release(&c);
+	collect_release(&own);
 	return r < 0 ? kiln_error_prefix(err, r, "cache %s", local ? spec->dir : spec->ref) : 0;
 }
 
@@ -380,7 +410,7 @@ int bb_rcache_export(struct bb *b, struct bb_stage *target, struct kiln_error *e
 				    local ? spec->dir : spec->ref) < 0)
 			return oom(err);
 		struct kiln_error e = KILN_ERROR_INIT;
-		int r = export_one(b, target, spec, &v, &e);
+		int r = export_one(b, target, i, spec, &v, &e);
 		if (r < 0 && spec->ignore_error && r != -KILN_ECANCEL && r != -KILN_ENOMEM) {
 			bb_warn(b, "exporting the cache failed (ignore-error=true): %s",
 				e.msg ? e.msg : kiln_strerror(-r));

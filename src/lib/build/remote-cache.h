@@ -100,6 +100,16 @@ int bb_rcache_inline(struct bb *b, struct bb_stage *target, char **json, size_t 
 int bb_rcache_export(struct bb *b, struct bb_stage *target, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 
+/* A build of several platforms (platforms.c): each platform's records for
+ * a --cache-to are collected into one, and the last platform's build writes
+ * the one cache. */
+struct bb_rcache_collected;
+void bb_rcache_collected_free(struct bb_rcache_collected *c);
+/** The collection for --cache-to number `i` (NULL until the first platform's). */
+struct bb_rcache_collected **bb_multi_cache(struct bb_multi *m, size_t i);
+/** Whether this is the last platform's build. */
+int bb_multi_last(const struct bb_multi *m);
+
 /* ---- cache mounts (remote-cache-mounts.c) ------------------------------------------------ */
 
 /** The ids of the cache mounts the build's RUN steps use (resolved as RUN resolves them). */

@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A build of several platforms (--platform linux/amd64,linux/arm64).
+ *
+ * The Dockerfile is built once per platform, one after the other, each
+ * build whole (its stages, its cache lookups, its image). A stage that does
+ * not depend on the target (FROM --platform=$BUILDPLATFORM) keys alike for
+ * every target, so after the first platform its steps are cache hits: the
+ * cross-compiling Dockerfile runs its toolchain here once per TARGETARCH
+ * step only. Each image goes into the store; after the last, one OCI image
+ * index over them is what the outputs take:
+ *
+ *   - an OCI layout or archive holds the index (its index.json entry) and
+ *     every image;
+ *   - a push sends each image's blobs, its manifest by digest, then the
+ *     index under the tag;
+ *   - local and tar outputs have each platform's files in a directory of its
+ *     own (linux_amd64/, linux_arm64_v8/), as BuildKit writes them;
+ *   - the store names images, not indexes: -t names the image for this
+ *     machine's platform when it is one of them;
+ *   - a docker archive holds one image: refused before anything is built.
+ *
+ * Progress shows every step with its platform ("[linux/arm64 build 2/3]"),
+ * the vertices numbered on from one platform's build to the next.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build/build-private.h"
+#include "build/remote-cache.h"
+#include "layer/layer.h"
+#include "registry/registry.h"
+
+struct multi_image {
+	struct kiln_digest manifest;
+	int64_t manifest_size;
+};
+
+/* A tar output: every platform's files go into one writer. */
+struct multi_tar {
+	const struct kiln_build_output *out;
+	int fd;	   /* the temporary file, or the output fd for "-" */
+	char *tmp; /* the temporary file's name; NULL for "-" */
+	struct kiln_layer_writer *w;
+};
+
+struct bb_multi {
+	struct kiln_df_platform *platforms;
+	char **names; /* "linux/arm64/v8" */
+	char **dirs;  /* "linux_arm64_v8" */
+	size_t n, i;  /* platform i of n is being built */
+	struct multi_image *images;
+	int next_vertex;
+	int64_t t0; /* when the first platform's build started: progress times run on */
+	struct multi_tar tars[KILN_BUILD_MAX_OUTPUTS];
+	size_t n_tars;
+	/* per --cache-to: the records of the platforms built so far */
+	struct bb_rcache_collected *caches[KILN_BUILD_MAX_CACHES];
+};
+
+static int oom(struct kiln_error *err)
+{
+	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+}
+
+int *bb_multi_vertex_counter(struct bb_multi *m)
+{
+	return &m->next_vertex;
+}
+
+int64_t bb_multi_t0(const struct bb_multi *m)
+{
+	return m->t0;
+}
+
+const char *bb_multi_platform(const struct bb_multi *m)
+{
+	return m->names[m->i];
+}
+
+const char *bb_multi_dir(const struct bb_multi *m)
+{
+	return m->dirs[m->i];
+}
+
+struct bb_rcache_collected **bb_multi_cache(struct bb_multi *m, size_t i)
+{
+	return &m->caches[i];
+}
+
+int bb_multi_last(const struct bb_multi *m)
+{
+	return m->i + 1 == m->n;
+}
+
+struct kiln_layer_writer *bb_multi_tar(struct bb_multi *m, const struct kiln_build_output *out)
+{
+	for (size_t k = 0; k < m->n_tars; k++)
+		if (m->tars[k].out == out)
+			return m->tars[k].w;
+	return NULL;
+}
+
+static void multi_release(struct bb_multi *m)
+{
+	for (size_t k = 0; k < m->n; k++) {
+		kiln_df_platform_release(&m->platforms[k]);
+		free(m->names[k]);
+		free(m->dirs[k]);
+	}
+	free(m->platforms);
+	free(m->names);
+	free(m->dirs);
+	free(m->images);
+	for (size_t k = 0; k < KILN_BUILD_MAX_CACHES; k++)
+		bb_rcache_collected_free(m->caches[k]);
+	for (size_t k = 0; k < m->n_tars; k++) {
+		struct multi_tar *t = &m->tars[k];
+		kiln_layer_writer_free(t->w);
+		if (t->tmp) {
+			(void) close(t->fd);
+			(void) unlink(t->tmp); /* unless it became the output */
+			free(t->tmp);
+		}
+	}
+}
+
+/* The platforms, parsed and normalized, each once, in the order given. */
+static int parse_platforms(const struct kiln_build_opts *o, struct bb_multi *m,
+			   struct kiln_error *err)
+{
+	size_t n = o->n_platforms;
+	m->platforms = kiln_calloc(n, sizeof(*m->platforms));
+	m->names = kiln_calloc(n, sizeof(*m->names));
+	m->dirs = kiln_calloc(n, sizeof(*m->dirs));
+	m->images = kiln_calloc(n, sizeof(*m->images));
+	if (!m->platforms || !m->names || !m->dirs || !m->images)
+		return oom(err);
+	for (size_t k = 0; k < n; k++) {
+		struct kiln_df_platform p = { 0 };
+		int r = kiln_df_platform_parse(o->platforms[k], &p, err);
+		if (r < 0)
+			return kiln_error_prefix(err, r, "--platform");
+		char *name = kiln_df_platform_format(&p);
+		int seen = 0;
+		for (size_t j = 0; name && j < m->n; j++)
+			seen |= !strcmp(m->names[j], name);
+		if (!name || seen) {
+			kiln_df_platform_release(&p);
+			free(name);
+			if (!seen)
+				return oom(err);
+			continue;
+		}
+		char *dir = kiln_strdup(name);
+		if (!dir) {
+			kiln_df_platform_release(&p);
+			free(name);
+			return oom(err);
+		}
+		for (char *c = dir; *c; c++)
+			if (*c == '/')
+				*c = '_';
+		m->platforms[m->n] = p;
+		m->names[m->n] = name;
+		m->dirs[m->n] = dir;
+		m->n++;
+	}
+	return 0;
+}
+
+/* Each tar output's writer, on a temporary file beside its destination. */
+static int open_tars(const struct kiln_build_opts *o, struct bb_multi *m, struct kiln_error *err)
+{
+	for (size_t k = 0; k < o->n_outputs; k++) {
+		const struct kiln_build_output *out = &o->outputs[k];
+		if (out->type != KILN_BUILD_OUTPUT_TAR)
+			continue;
+		struct multi_tar *t = &m->tars[m->n_tars++];
+		t->out = out;
+		t->fd = -1;
+		if (!strcmp(out->dest, "-")) {
+			t->fd = o->out_fd >= 0 ? o->out_fd : STDOUT_FILENO;
+		} else {
+			if (!(t->tmp = kiln_asprintf("%s.tmp-XXXXXX", out->dest)))
+				return oom(err);
+			if ((t->fd = mkostemp(t->tmp, O_CLOEXEC)) < 0) {
+				int r = kiln_fail_errno(err, "creating %s", t->tmp);
+				free(t->tmp);
+				t->tmp = NULL;
+				return r;
+			}
+			(void) fchmod(t->fd, 0644);
+		}
+		struct kiln_layer_write_opts wo = { .compression = KILN_COMPRESSION_NONE };
+		if (o->source_date_epoch >= 0) {
+			wo.flags |= KILN_WRITE_CLAMP_MTIME;
+			wo.mtime_clamp = o->source_date_epoch;
+		}
+		int r = kiln_layer_writer_new(t->fd, &wo, &t->w, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int finish_tar(struct multi_tar *t, struct kiln_error *err)
+{
+	int r = kiln_layer_writer_finish(t->w, NULL, err);
+	if (r >= 0 && t->tmp && fsync(t->fd) < 0)
+		r = kiln_fail_errno(err, "writing %s", t->out->dest);
+	if (r >= 0 && t->tmp && rename(t->tmp, t->out->dest) < 0)
+		r = kiln_fail_errno(err, "renaming %s to %s", t->tmp, t->out->dest);
+	if (r >= 0 && t->tmp) {
+		(void) close(t->fd);
+		free(t->tmp);
+		t->tmp = NULL;
+	}
+	return r < 0 ? kiln_error_prefix(err, r, "writing %s", t->out->dest) : 0;
+}
+
+/* One platform's result into the whole build's: its steps, explanations and warnings. */
+static int merge_result(struct kiln_build_result *acc, struct kiln_build_result *one)
+{
+	size_t nr = acc->n_records + one->n_records, nm = acc->n_misses + one->n_misses;
+	struct kiln_build_step_record *rec =
+		nr ? kiln_reallocarray(acc->records, nr, sizeof(*rec)) : acc->records;
+	if (nr && !rec)
+		return -KILN_ENOMEM;
+	acc->records = rec;
+	memcpy(rec + acc->n_records, one->records, one->n_records * sizeof(*rec));
+	acc->n_records = nr;
+	free(one->records);
+	one->records = NULL;
+	one->n_records = 0;
+	struct kiln_build_miss *mi =
+		nm ? kiln_reallocarray(acc->misses, nm, sizeof(*mi)) : acc->misses;
+	if (nm && !mi)
+		return -KILN_ENOMEM;
+	acc->misses = mi;
+	memcpy(mi + acc->n_misses, one->misses, one->n_misses * sizeof(*mi));
+	acc->n_misses = nm;
+	free(one->misses);
+	one->misses = NULL;
+	one->n_misses = 0;
+	acc->steps += one->steps;
+	acc->cached += one->cached;
+	/* the same Dockerfile warns alike for every platform: each warning once */
+	for (size_t k = 0; k < one->n_warnings; k++) {
+		struct kiln_build_warning *w = &one->warnings[k];
+		int seen = 0;
+		for (size_t j = 0; !seen && j < acc->n_warnings; j++)
+			seen = acc->warnings[j].line == w->line &&
+			       !strcmp(acc->warnings[j].rule, w->rule) &&
+			       !strcmp(acc->warnings[j].message, w->message);
+		if (seen)
+			continue;
+		struct kiln_build_warning *nw =
+			kiln_reallocarray(acc->warnings, acc->n_warnings + 1, sizeof(*nw));
+		if (!nw)
+			return -KILN_ENOMEM;
+		acc->warnings = nw;
+		nw[acc->n_warnings++] = *w;
+		memset(w, 0, sizeof(*w));
+	}
+	return 0;
+}
+
+int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
+		       const struct kiln_build_opts *o, struct kiln_build_result *ret,
+		       struct kiln_error *err)
+{
+	if (o->n_platforms > KILN_BUILD_MAX_PLATFORMS)
+		return kiln_fail(err, KILN_ELIMIT, 0, "more than %d platforms",
+				 KILN_BUILD_MAX_PLATFORMS);
+	struct kiln_build_opts po = *o;
+	po.platforms = NULL;
+	po.n_platforms = 0;
+	/* a question about the Dockerfile, not a build: asked once */
+	if (o->flags & (KILN_BUILD_CHECK_ONLY | KILN_BUILD_LIST_TARGETS | KILN_BUILD_OUTLINE)) {
+		po.platform = o->platforms[0];
+		return bb_build_one(st, ctx, &po, NULL, ret, err);
+	}
+	for (size_t k = 0; k < o->n_outputs; k++)
+		if (o->outputs[k].type == KILN_BUILD_OUTPUT_DOCKER)
+			return kiln_fail(err, KILN_EINVAL, 0,
+					 "a docker archive holds one platform's image: build "
+					 "several platforms with -o type=oci (an OCI archive of "
+					 "the index), or one with --platform");
+	struct bb_multi m = { .t0 = bb_mono_ns() };
+	int r = parse_platforms(o, &m, err);
+	if (r >= 0 && m.n == 1) { /* "a,a" is one platform */
+		po.platform = m.names[0];
+		r = bb_build_one(st, ctx, &po, NULL, ret, err);
+		multi_release(&m);
+		return r;
+	}
+	if (r >= 0)
+		r = open_tars(o, &m, err);
+	struct kiln_build_result acc = { .names = KILN_STRV_INIT, .pushed = KILN_STRV_INIT };
+	for (m.i = 0; r >= 0 && m.i < m.n; m.i++) {
+		po.platform = m.names[m.i];
+		struct kiln_build_result one;
+		r = bb_build_one(st, ctx, &po, &m, &one, err);
+		if (r < 0)
+			break;
+		if (merge_result(&acc, &one) < 0)
+			r = oom(err);
+		if (r >= 0 && m.i + 1 == m.n) { /* the last one exported the index */
+			acc.manifest = one.manifest;
+			acc.config = one.config;
+			acc.manifest_size = one.manifest_size;
+			acc.is_index = one.is_index;
+			acc.names = one.names;
+			acc.pushed = one.pushed;
+			one.names = (struct kiln_strv) KILN_STRV_INIT;
+			one.pushed = (struct kiln_strv) KILN_STRV_INIT;
+		}
+		kiln_build_result_release(&one);
+	}
+	multi_release(&m);
+	if (r < 0) {
+		kiln_build_result_release(&acc);
+		return r;
+	}
+	*ret = acc;
+	return 0;
+}
+
+/* ---- the end of each platform's build, and the index --------------------- */
+
+static int push_index(struct bb *b, const struct kiln_digest *index, const char *name,
+		      struct kiln_build_result *res, struct kiln_error *err)
+{
+	struct bb_vertex v = { 0 };
+	if (bb_vertex_start(b, &v, "pushing %s", name) < 0)
+		return oom(err);
+	struct kiln_registry_opts ro = { 0 };
+	if (b->o->registry)
+		ro = *b->o->registry;
+	ro.on_event = NULL;
+	struct kiln_registry_push_result pr = { 0 };
+	bb_store_lock(b);
+	int r = kiln_registry_push_index(b->st, index, name, &ro, &pr, err);
+	bb_store_unlock(b);
+	if (r >= 0) {
+		char *s = kiln_asprintf("%s@%s", pr.dest ? pr.dest : name, pr.manifest.str);
+		if (!s || kiln_strv_push_owned(&res->pushed, s) < 0)
+			r = oom(err);
+	}
+	kiln_registry_push_result_release(&pr);
+	if (r < 0)
+		bb_vertex_error(b, &v, err && err->msg ? err->msg : "push failed", NULL, 0);
+	else
+		bb_vertex_done(b, &v);
+	bb_vertex_release(&v);
+	return r;
+}
+
+/* The index's entry for platform k: the manifest, its platform, its annotations. */
+static int index_entry(struct bb *b, size_t k, struct kiln_oci_index *idx, struct kiln_error *err)
+{
+	struct bb_multi *m = b->multi;
+	const struct kiln_df_platform *p = &m->platforms[k];
+	struct kiln_oci_descriptor d = { 0 };
+	int r = kiln_oci_descriptor_set(&d, KILN_MT_OCI_MANIFEST, &m->images[k].manifest,
+					m->images[k].manifest_size, err);
+	if (r >= 0 && !(d.platform = kiln_calloc(1, sizeof(*d.platform))))
+		r = oom(err);
+	if (r >= 0) {
+		d.platform->os = kiln_strdup(p->os);
+		d.platform->architecture = kiln_strdup(p->arch);
+		if (p->variant && *p->variant)
+			d.platform->variant = kiln_strdup(p->variant);
+		if (!d.platform->os || !d.platform->architecture ||
+		    (p->variant && *p->variant && !d.platform->variant))
+			r = oom(err);
+	}
+	for (size_t i = 0; r >= 0 && i < b->o->n_annotations; i++) {
+		const struct kiln_build_annotation *a = &b->o->annotations[i];
+		if (a->type == KILN_BUILD_ANNOTATION_MANIFEST_DESCRIPTOR &&
+		    (!a->platform || !strcmp(a->platform, m->names[k])))
+			r = kiln_oci_map_set(&d.annotations, a->key, a->value, err);
+	}
+	if (r >= 0)
+		r = kiln_oci_index_add(idx, &d, err);
+	kiln_oci_descriptor_release(&d);
+	return r;
+}
+
+/* The index over every platform's image, into the store as a blob. */
+static int make_index(struct bb *b, struct kiln_oci_map *layout, struct kiln_digest *ret,
+		      size_t *ret_len, struct kiln_error *err)
+{
+	struct bb_multi *m = b->multi;
+	cleanup(kiln_oci_index_freep) struct kiln_oci_index *idx = NULL;
+	int r = kiln_oci_index_new(&idx, err);
+	if (r >= 0 && !(idx->media_type = kiln_strdup(KILN_MT_OCI_INDEX)))
+		r = oom(err);
+	for (size_t k = 0; r >= 0 && k < m->n; k++)
+		r = index_entry(b, k, idx, err);
+	for (size_t i = 0; r >= 0 && i < b->o->n_annotations; i++) {
+		const struct kiln_build_annotation *a = &b->o->annotations[i];
+		if (a->type == KILN_BUILD_ANNOTATION_INDEX && a->platform)
+			bb_warn(b, "annotation index[%s]:%s is left out: an index is for every "
+				   "platform",
+				a->platform, a->key);
+		else if (a->type == KILN_BUILD_ANNOTATION_INDEX)
+			r = kiln_oci_map_set(&idx->annotations, a->key, a->value, err);
+		else if (a->type == KILN_BUILD_ANNOTATION_INDEX_DESCRIPTOR)
+			r = kiln_oci_map_set(layout, a->key, a->value, err);
+	}
+	cleanup_free char *json = NULL;
+	size_t len = 0;
+	if (r >= 0)
+		r = kiln_oci_index_to_json(idx, 0, &json, &len, err);
+	if (r >= 0)
+		r = bb_put_blob(b, json, len, ret, err);
+	*ret_len = len;
+	return r;
+}
+
+/*
+ * -t in the store: the image for this machine's platform, when it is one of
+ * them (the store names images; the index goes to the outputs).
+ */
+static int name_native(struct bb *b, const struct kiln_strv *names, struct bb_vertex *v,
+		       struct kiln_build_result *res, struct kiln_error *err)
+{
+	struct bb_multi *m = b->multi;
+	size_t k = 0;
+	while (k < m->n && !bb_runs_here(b, &m->platforms[k]))
+		k++;
+	if (k == m->n) {
+		if (names->len)
+			bb_warn(b, "%s is not named in the store: it names images, not indexes, "
+				   "and none of the platforms is this machine's",
+				names->items[0]);
+		return 0;
+	}
+	bb_store_lock(b);
+	int r = kiln_store_image_add(b->st, &m->images[k].manifest,
+				     (const char *const *) names->items, names->len, err);
+	bb_store_unlock(b);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < names->len; i++)
+		bb_status(b, v, "naming to %s (its %s image)", names->items[i], m->names[k]);
+	return kiln_strv_copy(&res->names, names) < 0 ? oom(err) : 0;
+}
+
+static int export_index(struct bb *b, struct kiln_build_result *res, struct kiln_error *err)
+{
+	struct bb_multi *m = b->multi;
+	const struct kiln_build_opts *o = b->o;
+	struct bb_vertex v = { 0 };
+	if (bb_vertex_start(b, &v, "exporting to image") < 0)
+		return oom(err);
+	cleanup(kiln_oci_map_release) struct kiln_oci_map layout = { 0 };
+	cleanup(kiln_strv_release) struct kiln_strv names = KILN_STRV_INIT;
+	struct kiln_digest idig;
+	size_t ilen = 0;
+	int r = bb_tag_names(b, &names, err);
+	if (r >= 0)
+		r = make_index(b, &layout, &idig, &ilen, err);
+	if (r >= 0)
+		bb_status(b, &v, "exporting manifest list %s", idig.str);
+	int name_it = !o->n_outputs;
+	for (size_t i = 0; i < o->n_outputs; i++)
+		name_it |= o->outputs[i].type == KILN_BUILD_OUTPUT_IMAGE;
+	if (r >= 0 && name_it)
+		r = name_native(b, &names, &v, res, err);
+	if (r < 0) {
+		bb_vertex_error(b, &v, err && err->msg ? err->msg : "export failed", NULL, 0);
+		bb_vertex_release(&v);
+		return r;
+	}
+	bb_vertex_done(b, &v);
+	bb_vertex_release(&v);
+	res->manifest = idig;
+	res->config = idig;
+	res->manifest_size = (int64_t) ilen;
+	res->is_index = 1;
+
+	struct kiln_store_save_item item = { .manifest = idig,
+					     .name = names.len ? names.items[0] : NULL,
+					     .annotations = &layout };
+	for (size_t i = 0; r >= 0 && i < o->n_outputs; i++) {
+		const struct kiln_build_output *out = &o->outputs[i];
+		int push = out->type == KILN_BUILD_OUTPUT_REGISTRY ||
+			   (out->type == KILN_BUILD_OUTPUT_IMAGE && out->push);
+		if (push && !names.len)
+			r = kiln_fail(err, KILN_EINVAL, 0,
+				      "an image pushed to a registry needs a name (-t)");
+		for (size_t k = 0; r >= 0 && push && k < names.len; k++)
+			r = push_index(b, &idig, names.items[k], res, err);
+		if (out->type != KILN_BUILD_OUTPUT_OCI && out->type != KILN_BUILD_OUTPUT_TAR)
+			continue;
+		struct bb_vertex ov = { 0 };
+		if (bb_vertex_start(b, &ov, "exporting to %s %s",
+				    out->type == KILN_BUILD_OUTPUT_OCI ? "oci" : "tar", out->dest) < 0)
+			return oom(err);
+		if (out->type == KILN_BUILD_OUTPUT_OCI && out->oci_dir) {
+			bb_store_lock(b);
+			r = kiln_store_layout_write(b->st, out->dest, &item, 1, err);
+			bb_store_unlock(b);
+		} else if (out->type == KILN_BUILD_OUTPUT_OCI) {
+			r = bb_write_file_output(b, out->dest, KILN_ARCHIVE_OCI, &item, 1, -1, err);
+		} else {
+			for (size_t k = 0; k < m->n_tars; k++)
+				if (m->tars[k].out == out)
+					r = finish_tar(&m->tars[k], err);
+		}
+		if (r < 0)
+			bb_vertex_error(b, &ov, err && err->msg ? err->msg : "export failed", NULL,
+					0);
+		else
+			bb_vertex_done(b, &ov);
+		bb_vertex_release(&ov);
+	}
+	return r;
+}
+
+int bb_multi_export(struct bb *b, struct bb_stage *target, const struct kiln_digest *manifest,
+		    int64_t manifest_size, const struct kiln_digest *config,
+		    struct kiln_build_result *res, struct kiln_error *err)
+{
+	struct bb_multi *m = b->multi;
+	/* the image is kept (unnamed) until the index and its outputs have it */
+	bb_store_lock(b);
+	int r = kiln_store_image_add(b->st, manifest, NULL, 0, err);
+	bb_store_unlock(b);
+	if (r < 0)
+		return r;
+	m->images[m->i] = (struct multi_image){ *manifest, manifest_size };
+	res->manifest = *manifest;
+	res->config = *config;
+	res->manifest_size = manifest_size;
+	for (size_t i = 0; r >= 0 && i < b->o->n_outputs; i++) {
+		const struct kiln_build_output *out = &b->o->outputs[i];
+		if (out->type != KILN_BUILD_OUTPUT_LOCAL && out->type != KILN_BUILD_OUTPUT_TAR)
+			continue;
+		struct bb_vertex ov = { 0 };
+		if (bb_vertex_start(b, &ov, "exporting to %s %s/%s",
+				    out->type == KILN_BUILD_OUTPUT_LOCAL ? "local" : "tar", out->dest,
+				    m->dirs[m->i]) < 0)
+			return oom(err);
+		struct kiln_layer_writer *tw = bb_multi_tar(m, out);
+		if (tw) {
+			struct kiln_tar_entry dir = { .type = KILN_TAR_DIR,
+						      .path = m->dirs[m->i],
+						      .mode = 0755,
+						      .mtime = b->created };
+			r = kiln_layer_writer_add(tw, &dir, err);
+		}
+		if (r >= 0)
+			r = bb_export_rootfs(b, &target->chain, out, err);
+		if (r < 0)
+			bb_vertex_error(b, &ov, err && err->msg ? err->msg : "export failed", NULL,
+					0);
+		else
+			bb_vertex_done(b, &ov);
+		bb_vertex_release(&ov);
+	}
+	if (r < 0 || m->i + 1 < m->n)
+		return r;
+	return export_index(b, res, err);
+}
