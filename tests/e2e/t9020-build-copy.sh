@@ -52,19 +52,21 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'metadata: 0:0, modes and mtimes kept; 
 	test "$(stat_of dirs dir)" = "755 0:0"
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX 'wildcards, several sources, a wildcard matching nothing' '
+test_expect_success ROOT,OVERLAY,BUSYBOX 'wildcards, several sources, a wildcard matching nothing makes no directory' '
 	build wild <<-EOF &&
 	FROM $BB
 	COPY docs/*.md /md/
 	COPY src/a.txt docs/c.md /two/
 	COPY src/*.txt /one
 	COPY nothing* /none/
+	COPY nothing* /deep/er/file
+	ADD --chown=1:1 nothing* /added/
 	COPY s?c/[a-y].txt /class/
 	EOF
 	test -f wild/md/c.md && test -f wild/md/d.md &&
 	test -f wild/two/a.txt && test -f wild/two/c.md &&
 	test -f wild/one && echo a >expect && test_cmp expect wild/one &&
-	test -d wild/none && ! test -e wild/none/x &&
+	! test -e wild/none && ! test -e wild/deep && ! test -e wild/added &&
 	test -f wild/class/a.txt && ! test -e wild/class/z.c
 '
 

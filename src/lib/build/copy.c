@@ -862,6 +862,10 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 			    .dirs = KILN_STRV_INIT,
 			    .fresh = KILN_STRV_INIT,
 			    .pfd = -1 };
+	/* a wildcard that matched nothing copies nothing and makes no
+	 * directory: BuildKit's copy returns before it makes the destination */
+	if (!sel->n_matches)
+		return 0;
 	/* the destination's directory first (fsutil's ensureDstPath) */
 	cleanup_free char *dest_dir = kiln_plan_dest_dir(o->dest);
 	cleanup_free char *clean = kiln_plan_path_clean(o->dest);
