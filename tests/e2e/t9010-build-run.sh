@@ -81,6 +81,22 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'the environment: ENV, the stage ARGs, 
 	test "$(cfg run:env .Config.Env)" = "[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"E1=env-one\"]"
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'proxy build args: both spellings in RUN, declared or not' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	ARG http_proxy
+	RUN env | grep -i -E "^(https?|no|ftp|all)_proxy=" | sort >/proxy
+	EOF
+	kiln build -q -t run:proxy --build-arg http_proxy=http://q:2 \
+		--build-arg NO_PROXY=localhost ctx >/dev/null &&
+	kiln run --rm run:proxy cat /proxy >out &&
+	printf "%s\n" HTTP_PROXY=http://q:2 NO_PROXY=localhost http_proxy=http://q:2 \
+		no_proxy=localhost >expect &&
+	test_cmp expect out &&
+	test "$(cfg run:proxy .Config.Env)" = \
+		"[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"]"
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'USER by name and number, WORKDIR created for it' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB

@@ -223,9 +223,23 @@ int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *co
 	for (size_t i = 0; i < step->env.n; i++)
 		if (kiln_strv_push(&env, step->env.v[i]) < 0)
 			return oom(err);
-	for (size_t i = 0; i < step->proxy_env.n; i++)
-		if (kiln_strv_push(&env, step->proxy_env.v[i]) < 0)
+	/* the proxy args after the step's environment, in place of a same name */
+	for (size_t i = 0; i < step->proxy_env.n; i++) {
+		const char *kv = step->proxy_env.v[i];
+		size_t kl = strcspn(kv, "=");
+		size_t at = 0;
+		while (at < env.len && !(strncmp(env.items[at], kv, kl + 1) == 0))
+			at++;
+		char *dup = kiln_strdup(kv);
+		if (!dup)
 			return oom(err);
+		if (at < env.len) {
+			free(env.items[at]);
+			env.items[at] = dup;
+		} else if (kiln_strv_push_owned(&env, dup) < 0) {
+			return oom(err);
+		}
+	}
 	for (size_t i = 0; i < argc; i++)
 		if (kiln_strv_push(&av, argv[i]) < 0)
 			return oom(err);

@@ -621,18 +621,28 @@ static int run_instr(struct df_xctx *x, struct kiln_df_instr *out, const struct 
 			return df_oom(err);
 		}
 	}
-	static const char *const proxies[] = { "http_proxy", "https_proxy", "ftp_proxy", "no_proxy",
-					       "all_proxy" };
+	/* BuildKit's proxy args (ProxyEnv): a build arg of either case sets both
+	 * spellings in RUN's environment, declared or not */
+	static const char *const proxies[][2] = { { "HTTP_PROXY", "http_proxy" },
+						  { "HTTPS_PROXY", "https_proxy" },
+						  { "FTP_PROXY", "ftp_proxy" },
+						  { "NO_PROXY", "no_proxy" },
+						  { "ALL_PROXY", "all_proxy" } };
 	cleanup(kiln_strv_release) struct kiln_strv proxy = KILN_STRV_INIT;
-	for (size_t i = 0; i < kiln_shell_envlist_count(gr->build_args); i++) {
-		const char *k = kiln_shell_envlist_name(gr->build_args, i);
-		for (size_t p = 0; p < KILN_ARRAY_SIZE(proxies); p++)
-			if (!strcasecmp(k, proxies[p])) {
-				cleanup_free char *kv = kiln_asprintf(
-					"%s=%s", k, kiln_shell_envlist_get(gr->build_args, k));
-				if (!kv || kiln_strv_push(&proxy, kv) < 0)
-					return df_oom(err);
-			}
+	for (size_t p = 0; p < KILN_ARRAY_SIZE(proxies); p++) {
+		const char *v = NULL;
+		for (size_t i = 0; i < kiln_shell_envlist_count(gr->build_args); i++) {
+			const char *k = kiln_shell_envlist_name(gr->build_args, i);
+			if (!strcasecmp(k, proxies[p][1]))
+				v = kiln_shell_envlist_get(gr->build_args, k);
+		}
+		if (!v || !*v)
+			continue;
+		for (size_t spelling = 0; spelling < 2; spelling++) {
+			cleanup_free char *kv = kiln_asprintf("%s=%s", proxies[p][spelling], v);
+			if (!kv || kiln_strv_push(&proxy, kv) < 0)
+				return df_oom(err);
+		}
 	}
 	return strv_words(gr, &proxy, &step->proxy_env) < 0 ? df_oom(err) : 0;
 }
