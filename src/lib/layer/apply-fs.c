@@ -37,9 +37,18 @@ int kiln_layer_apply_clean_name(const char *raw, char **ret, int *ret_dotdot)
 		if (len == 0 || (len == 1 && s[0] == '.'))
 			continue;
 		if (len == 2 && s[0] == '.' && s[1] == '.') {
-			*ret_dotdot = 1;
-			free(out);
-			return -KILN_EPARSE;
+			/* "a/../b" is "b" (Go's filepath.Clean, as containerd and
+			 * BuildKit clean names); only a name that leaves the root fails */
+			if (!o) {
+				*ret_dotdot = 1;
+				free(out);
+				return -KILN_EPARSE;
+			}
+			while (o && out[o - 1] != '/')
+				o--;
+			if (o)
+				o--;
+			continue;
 		}
 		if (o)
 			out[o++] = '/';

@@ -257,7 +257,7 @@ static int link_target(struct apply *a, const struct kiln_tar_entry *e, const ch
 		return oom(err);
 	if (q < 0)
 		return kiln_layer_apply_fail(a, err, KILN_EPARSE,
-					     "hardlink target '%s' contains '..'", e->link);
+					     "hardlink target '%s' leaves the root ('..')", e->link);
 	if (!*t)
 		return kiln_layer_apply_fail(a, err, KILN_EINVAL, "hardlink to the root directory");
 	if (strcmp(t, path) == 0)
@@ -488,7 +488,7 @@ static int apply_entry(struct apply *a, const struct kiln_tar_entry *e, struct k
 	if (q == -KILN_ENOMEM)
 		return oom(err);
 	if (q < 0)
-		return kiln_layer_apply_fail(a, err, KILN_EPARSE, "path contains '..'");
+		return kiln_layer_apply_fail(a, err, KILN_EPARSE, "path leaves the root ('..')");
 	if (!*path) {
 		a->res.skipped++; /* the root itself: its metadata is the caller's */
 		return 0;

@@ -53,8 +53,10 @@ int kiln_layer_apply_fail_errno(struct apply *a, struct kiln_error *err, int e, 
 
 /*
  * Clean an archive name: leading '/' stripped (as Docker does), empty and
- * "." components dropped; a ".." component fails with -KILN_EPARSE and
- * *ret_dotdot set. "" names the root. *ret is owned by the caller.
+ * "." components dropped, a ".." component takes the one before it away; a
+ * ".." with nothing before it (the name leaves the root) fails with
+ * -KILN_EPARSE and *ret_dotdot set. "" names the root. *ret is owned by the
+ * caller.
  */
 int kiln_layer_apply_clean_name(const char *raw, char **ret, int *ret_dotdot);
 
