@@ -136,15 +136,22 @@ test_expect_success ROOT,OVERLAY,BUSYBOX '--link: a layer that does not depend o
 	test_must_fail kiln build -q ctx 2>err && test_grep "numeric" err
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX '--parents keeps the source path' '
+test_expect_success ROOT,OVERLAY,BUSYBOX '--parents keeps the source path; ** spans directories' '
+	mkdir -p ctx/deep/x/y/z && echo deep >ctx/deep/x/y/z/d.txt &&
 	build parents <<-EOF &&
 	FROM $BB
 	COPY --parents src/sub/b.txt docs/c.md /p/
 	COPY --parents ./src/./sub/b.txt /pivot/
+	COPY --parents src/**/*.txt /globstar/
+	COPY --parents de*/./x/**/d.txt /wildpivot/
 	EOF
 	test -f parents/p/src/sub/b.txt && test -f parents/p/docs/c.md &&
 	test -f parents/pivot/sub/b.txt && ! test -e parents/pivot/src &&
-	test "$(stat_of parents p/src/sub)" = "750 0:0"
+	test "$(stat_of parents p/src/sub)" = "750 0:0" &&
+	(cd parents/globstar && find . | sort) >got &&
+	printf "%s\n" . ./src ./src/a.txt ./src/sub ./src/sub/b.txt >expect && test_cmp expect got &&
+	echo deep >expect && test_cmp expect parents/wildpivot/x/y/z/d.txt &&
+	! test -e parents/wildpivot/deep
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX '--exclude leaves out what matches' '

@@ -147,26 +147,6 @@ static void test_split(void)
 	}
 }
 
-static void test_prefix(void)
-{
-	static const struct {
-		const char *pattern, *name;
-		int m, partial;
-	} cases[] = {
-		{ "a/*/c", "a", 1, 1 },	     { "a/*/c", "a/b", 1, 1 },
-		{ "a/*/c", "a/b/c", 1, 0 },  { "a/*/c", "b", 0, 1 },
-		{ "*.txt", "x.txt", 1, 0 },  { "a/b", "a/b/c", 0, 0 },
-		{ "src/*.go", "src", 1, 1 }, { "src/*.go", "lib", 0, 1 },
-	};
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
-		int partial = -1;
-		int m = kiln_plan_prefix_match(cases[i].pattern, cases[i].name, &partial);
-		TAP_OK(m == cases[i].m && partial == cases[i].partial,
-		       "prefix.Match(%s, %s) = %d,%d want %d,%d", cases[i].pattern, cases[i].name,
-		       m, partial, cases[i].m, cases[i].partial);
-	}
-}
-
 /* fsutil's prepareTargetDir, COPY's dir_contents always on except where noted */
 static const struct {
 	const char *dest;
@@ -473,7 +453,6 @@ int main(void)
 	test_match();
 	test_clean();
 	test_split();
-	test_prefix();
 	test_targets();
 	test_plan_shape();
 	test_keys();

@@ -153,30 +153,6 @@ int kiln_plan_split_wildcards(const char *p, char **ret_dir, char **ret_pattern,
 	return 0;
 }
 
-int kiln_plan_prefix_match(const char *pattern, const char *name, int *ret_partial)
-{
-	size_t count = 0;
-	for (const char *c = name; *c; c++)
-		count += *c == '/';
-	size_t pcount = 0;
-	for (const char *c = pattern; *c; c++)
-		pcount += *c == '/';
-	*ret_partial = 0;
-	if (pcount <= count)
-		return kiln_plan_match(pattern, name);
-	/* keep the first count+1 components of the pattern */
-	size_t seen = 0, i = 0;
-	for (; pattern[i]; i++) {
-		if (pattern[i] == '/' && seen++ == count)
-			break;
-	}
-	cleanup_free char *trim = kiln_strndup(pattern, i);
-	if (!trim)
-		return -1;
-	*ret_partial = 1;
-	return kiln_plan_match(trim, name);
-}
-
 void kiln_plan_target_release(struct kiln_plan_target *t)
 {
 	free(t->path);

@@ -41,14 +41,6 @@ int kiln_plan_has_wildcards(const char *p);
 int kiln_plan_split_wildcards(const char *p, char **ret_dir, char **ret_pattern,
 			      struct kiln_error *err) __attribute__((warn_unused_result));
 
-/**
- * fsutil's prefix.Match for include patterns: 1 when `name` matches
- * `pattern`, or when `name` has fewer components than `pattern` and matches
- * its leading components (then *ret_partial is 1: something below `name`
- * may match). 0 otherwise; -1 for a malformed pattern.
- */
-int kiln_plan_prefix_match(const char *pattern, const char *name, int *ret_partial);
-
 /** Where one COPY/ADD source lands (fsutil's prepareTargetDir). */
 struct kiln_plan_target {
 	char *path;  /* the destination of the source itself */

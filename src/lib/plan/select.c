@@ -210,8 +210,9 @@ struct collect {
 	const char *real; /* walk root, relative to the tree root */
 	size_t real_len;
 	struct kiln_ignore_matcher *excludes;
-	/* --parents */
+	/* --parents: the pattern below the pivot, as fsutil's include pattern */
 	const char *pattern;
+	struct kiln_ignore_matcher *pmatch;
 	struct kiln_strv pending;  /* partial directories above, not emitted yet */
 	struct kiln_strv included; /* directories whose whole subtree is included */
 };
@@ -300,17 +301,21 @@ static int parents_entry(struct collect *c, const struct kiln_ignore_walk_entry 
 	}
 	int r;
 	if (!c->included.len) {
-		int partial = 0;
-		int m = kiln_plan_prefix_match(c->pattern, rel, &partial);
+		/* patternmatcher's rules, as fsutil's copy includes: "**" spans
+		 * directories; a directory that does not match is walked into
+		 * while the pattern could match below it, and made only when
+		 * something below it is copied */
+		size_t len = strlen(rel);
+		int m = kiln_ignore_matches_or_parent(c->pmatch, rel, len, NULL, c->err);
 		if (m < 0)
-			return kiln_fail(c->err, KILN_EPARSE, 0, "bad --parents pattern \"%s\"",
-					 c->pattern);
-		if (!m)
-			return S_ISDIR(e->st->st_mode) ? KILN_IGNORE_WALK_SKIP : 0;
-		if (partial) {
-			if (S_ISDIR(e->st->st_mode) && kiln_strv_push(&c->pending, rel) < 0)
-				return oom(c->err);
-			return 0;
+			return m;
+		if (!m) {
+			if (!S_ISDIR(e->st->st_mode))
+				return 0;
+			if (!kiln_ignore_could_match_inside(c->pmatch, rel, len,
+							    KILN_IGNORE_NORMAL_PATTERNS))
+				return KILN_IGNORE_WALK_SKIP;
+			return kiln_strv_push(&c->pending, rel) < 0 ? oom(c->err) : 0;
 		}
 		/* a full match: its parents first, then it (and all below it) */
 		for (size_t i = 0; i < c->pending.len; i++) {
@@ -552,6 +557,43 @@ static int resolve_wildcards(struct collect *c, const char *source, const char *
 	return r;
 }
 
+/* --parents below one pivot directory `root` (relative to the tree's root). */
+static int parents_below(struct collect *c, const char *src, const char *root,
+			 const char *pattern)
+{
+	struct kiln_plan_match *m;
+	int r;
+	if ((r = add_match(c, src, root, 1, &m)) < 0 || (r = realize(c, m)) < 0)
+		return r;
+	if (!m->is_dir || !*pattern) {
+		/* nothing to filter: an ordinary copy of the root's contents */
+		m->parents = 0;
+		return collect_match(c, m);
+	}
+	if (!kiln_plan_has_wildcards(root) && !kiln_plan_has_wildcards(pattern)) {
+		/* BuildKit's RequiredPaths: a literal path must exist */
+		cleanup_free char *req = kiln_plan_path_join(root, pattern);
+		cleanup_free char *real = NULL;
+		struct stat st;
+		if (!req)
+			return oom(c->err);
+		if ((r = kiln_plan_resolve_in_root(c->t->root_fd, req, 0, &real, c->err)) < 0 ||
+		    (r = lookup(c->t, real, &st, c->err)) < 0)
+			return r;
+		if (!r)
+			return not_found(c->t, src, real, c->err);
+	}
+	const char *pats[] = { pattern };
+	if ((r = kiln_ignore_matcher_new(pats, 1, &c->pmatch, c->err)) < 0)
+		return kiln_error_prefix(c->err, r, "source \"%s\"", src);
+	c->pattern = pattern;
+	r = collect_match(c, m);
+	c->pattern = NULL;
+	kiln_ignore_matcher_free(c->pmatch);
+	c->pmatch = NULL;
+	return r;
+}
+
 static int select_source(struct collect *c, const struct kiln_plan_select_opts *o, const char *src)
 {
 	int r;
@@ -560,33 +602,17 @@ static int select_source(struct collect *c, const struct kiln_plan_select_opts *
 		cleanup_free char *root = NULL, *pattern = NULL;
 		if ((r = kiln_plan_parents_split(src, &root, &pattern, c->err)) < 0)
 			return r;
-		if ((r = add_match(c, src, root + 1, 1, &m)) < 0 || (r = realize(c, m)) < 0)
-			return r;
-		if (!m->is_dir || !*pattern) {
-			/* nothing to filter: an ordinary copy of the root's contents */
-			m->parents = 0;
-			return collect_match(c, m);
-		}
-		if (!kiln_plan_has_wildcards(root) && !kiln_plan_has_wildcards(pattern)) {
-			/* BuildKit's RequiredPaths: a literal path must exist */
-			cleanup_free char *req = kiln_plan_path_join(root + 1, pattern);
-			cleanup_free char *real = NULL;
-			struct stat st;
-			if (!req)
-				return oom(c->err);
-			if ((r = kiln_plan_resolve_in_root(c->t->root_fd, req, 0, &real, c->err)) <
-				    0 ||
-			    (r = lookup(c->t, real, &st, c->err)) < 0)
-				return r;
-			if (!r)
-				return not_found(c->t, src, real, c->err);
-		}
 		if (kiln_plan_match(pattern, "") < 0)
 			return kiln_fail(c->err, KILN_EPARSE, 0,
 					 "source \"%s\": syntax error in pattern", src);
-		c->pattern = pattern;
-		r = collect_match(c, m);
-		c->pattern = NULL;
+		if (!kiln_plan_has_wildcards(root))
+			return parents_below(c, src, root + 1, pattern);
+		/* a wildcard before the pivot: each directory it matches is one */
+		cleanup(kiln_strv_release) struct kiln_strv found = KILN_STRV_INIT;
+		if ((r = resolve_wildcards(c, src, root, &found)) < 0)
+			return r;
+		for (size_t i = 0; r >= 0 && i < found.len; i++)
+			r = parents_below(c, src, found.items[i], pattern);
 		return r;
 	}
 	cleanup_free char *abs = kiln_plan_path_join("/", src);
