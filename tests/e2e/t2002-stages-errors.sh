@@ -21,10 +21,6 @@ test_expect_success 'unknown target, with a suggestion' '
 	expect_error t 0 "target stage \"nothing\" could not be found" --target nothing
 '
 
-test_expect_success 'duplicate stage names, whatever their case' '
-	printf "FROM alpine AS app\nRUN true\nFROM alpine AS App\n" >dup &&
-	expect_error dup 3 "duplicate stage name \"app\": stage names should be unique (first used on line 1)"
-'
 
 test_expect_success 'invalid stage names' '
 	printf "FROM alpine AS 2fast\n" >n1 &&

@@ -107,6 +107,28 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'COPY --from a stage by name, by index,
 	test_must_fail kiln build -q ctx 2>err && test_grep "invalid stage index 5" err
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'a stage name used twice: a warning; FROM takes the one before, --from and --target the last' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB AS base
+	RUN echo one >/v
+	FROM base AS mid
+	RUN cat /v >/mid
+	FROM $BB AS Base
+	RUN echo two >/v
+	FROM $BB
+	COPY --from=base /v /final
+	COPY --from=mid /mid /mid
+	EOF
+	kiln build --progress=plain -t ms:dup ctx 2>err &&
+	test_grep "DuplicateStageName" err &&
+	rootfs_of ms:dup dup &&
+	echo two >expect && test_cmp expect dup/final &&
+	echo one >expect && test_cmp expect dup/mid &&
+	kiln build -q -t ms:duptarget --target base ctx >/dev/null &&
+	rootfs_of ms:duptarget dupt &&
+	echo two >expect && test_cmp expect dupt/v
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'the same file from a changed stage: the COPY is a hit, the image the same' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB AS build

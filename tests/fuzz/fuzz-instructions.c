@@ -175,8 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (opt & 4)
 			for (size_t i = 0; i < m->n_stages && !target; i++)
 				target = m->stages[i].from->u.from.name;
-		unsigned flags = (opt & 1 ? KILN_DF_GRAPH_ALL_STAGES : 0) |
-				 (opt & 2 ? KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES : 0);
+		unsigned flags = opt & 1 ? KILN_DF_GRAPH_ALL_STAGES : 0;
 		struct kiln_df_graph_opts o = { .target = target,
 						.build_args = args,
 						.n_build_args = KILN_ARRAY_SIZE(args),

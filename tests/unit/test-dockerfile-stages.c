@@ -287,8 +287,6 @@ static const struct gerr_case gerrs[] = {
 	{ "FROM a AS build\n", "buidl",
 	  "target stage \"buidl\" could not be found (did you mean build?)", 0 },
 	{ "FROM a AS build\n", "nothing", "target stage \"nothing\" could not be found", 0 },
-	{ "FROM a AS x\nFROM a AS X\n", NULL,
-	  "duplicate stage name \"x\": stage names should be unique (first used on line 1)", 2 },
 	{ "FROM a\nCOPY --from=5 x y\n", NULL, "invalid stage index 5", 2 },
 	{ "FROM a\nCOPY --from=-1 x y\n", NULL, "invalid stage index -1", 2 },
 	{ "FROM a\nCOPY --from=$X x y\n", NULL,
@@ -461,10 +459,17 @@ static void test_graph(void)
 	       "all-stages mode dispatches every stage");
 	built_release(&b);
 
-	o = (struct kiln_df_graph_opts){ .target = "x",
-					 .flags = KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES };
+	o = (struct kiln_df_graph_opts){ .target = "x" };
 	r = build_opts("FROM a AS x\nFROM b AS x\n", &o, &b);
-	TAP_OK(r == 0 && b.g->target == 1, "with duplicates allowed the last stage of a name wins");
+	TAP_OK(r == 0 && b.g->target == 1, "a name used twice: --target takes the last");
+	built_release(&b);
+	/* BuildKit: FROM sees the stages before it, --from every stage */
+	r = build("FROM a AS base\nFROM base AS mid\nFROM b AS BASE\n"
+		  "FROM c\nCOPY --from=base /x /y\nCOPY --from=mid /x /z\n",
+		  &b);
+	TAP_OK(r == 0 && b.g->stages[1].base_kind == KILN_DF_BASE_STAGE &&
+		       b.g->stages[1].base_stage == 0 && b.g->stages[3].steps[0].source_stage == 2,
+	       "a name used twice: FROM finds the one before it, COPY --from the last");
 	built_release(&b);
 
 	r = build("FROM later\nFROM alpine AS later\n", &b);

@@ -793,7 +793,7 @@ static int run_checks(const struct kiln_df_ast *ast, const struct kiln_df_check_
 		.n_build_args = o->n_build_args,
 		.build_platform = o->build_platform,
 		.target_platform = o->target_platform,
-		.flags = KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES | KILN_DF_GRAPH_CHECKS_ONLY,
+		.flags = KILN_DF_GRAPH_CHECKS_ONLY,
 		.hooks = o->hooks,
 		.lint = l,
 		.defaults = o->defaults,

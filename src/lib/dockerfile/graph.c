@@ -854,20 +854,12 @@ static int graph_walk(struct df_graph *gr, struct kiln_error *err)
 		if (st->base_kind == KILN_DF_BASE_IMAGE &&
 		    add_image(gr, i, KILN_DF_EDGE_FROM, st->base, st->start_line) < 0)
 			return df_oom(err);
-		/* the caller's table has every name: an earlier stage of this one's is
-		 * looked up there, when a duplicate is an error */
-		long dup = -1;
+		/* a name used twice is BuildKit's DuplicateStageName warning, not
+		 * an error: FROM finds the latest of the name before it, --from
+		 * and --target the last (the tables keep every one) */
 		if (st->name && gr->names == &gr->own_names)
-			dup = df_names_add(&gr->own_names, st->name, i);
-		else if (st->name && !(o->flags & KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES))
-			dup = df_names_find_before(gr->names, st->name, i);
+			(void) df_names_add(&gr->own_names, st->name, i);
 		gr->n_named += st->name != NULL;
-		/* the first duplicate fails, so the stage it repeats is the first of its name */
-		if (dup >= 0 && !(o->flags & KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES))
-			return df_fail_at(gr, err, st->start_line, st->model->from->end_line,
-					  "duplicate stage name \"%s\": stage names "
-					  "should be unique (first used on line %d)",
-					  st->name, g->stages[dup].start_line);
 	}
 	/* a stage's platform: its own --platform, a base stage's, or the target's */
 	for (size_t i = 0; i < g->n_stages; i++) {

@@ -29,9 +29,9 @@
  * `target stage "x" could not be found`, `base name (${X}) should not be
  * blank`, `invalid stage index 3`, `cannot copy from stage "b", it needs to
  * be defined before current stage "a"`, `circular dependency detected on
- * stage: a`, expansion errors, mount errors, ... Besides BuildKit's rules
- * kiln refuses duplicate stage names (BuildKit only warns; see
- * KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES).
+ * stage: a`, expansion errors, mount errors, ... A stage name used twice is
+ * allowed, as in BuildKit (its DuplicateStageName check warns): FROM finds
+ * the latest stage of the name before it, --from and --target the last.
  *
  *     struct kiln_df_graph_opts o = { .target = "app", .build_args = args,
  *                                     .n_build_args = n };
@@ -186,8 +186,6 @@ struct kiln_df_hooks {
 enum kiln_df_graph_flags {
 	/** Dispatch every stage, not only those the target needs (lint). */
 	KILN_DF_GRAPH_ALL_STAGES = 1 << 0,
-	/** Accept duplicate stage names as BuildKit does (the last one wins). */
-	KILN_DF_GRAPH_ALLOW_DUPLICATE_NAMES = 1 << 1,
 	/**
 	 * Only the walk's errors and checks are wanted (kiln_df_check_ast()): the
 	 * same errors and warnings, but no records for a build: stages have no
