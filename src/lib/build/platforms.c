@@ -231,7 +231,8 @@ static int merge_result(struct kiln_build_result *acc, struct kiln_build_result 
 	if (nr && !rec)
 		return -KILN_ENOMEM;
 	acc->records = rec;
-	memcpy(rec + acc->n_records, one->records, one->n_records * sizeof(*rec));
+	if (one->n_records) /* memcpy wants pointers even for no bytes */
+		memcpy(rec + acc->n_records, one->records, one->n_records * sizeof(*rec));
 	acc->n_records = nr;
 	free(one->records);
 	one->records = NULL;
@@ -241,7 +242,8 @@ static int merge_result(struct kiln_build_result *acc, struct kiln_build_result 
 	if (nm && !mi)
 		return -KILN_ENOMEM;
 	acc->misses = mi;
-	memcpy(mi + acc->n_misses, one->misses, one->n_misses * sizeof(*mi));
+	if (one->n_misses)
+		memcpy(mi + acc->n_misses, one->misses, one->n_misses * sizeof(*mi));
 	acc->n_misses = nm;
 	free(one->misses);
 	one->misses = NULL;
