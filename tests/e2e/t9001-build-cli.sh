@@ -123,7 +123,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'another platform: RUN is refused at it
 	test "$(cfg cli:arm .Variant)" = "\"v8\""
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX 'another platform: a FROM --platform=$BUILDPLATFORM stage runs here' '
+test_expect_success ROOT,OVERLAY,BUSYBOX 'another platform: a $BUILDPLATFORM stage runs here' '
 	mkdir xctx &&
 	cat >xctx/Dockerfile <<-EOF &&
 	FROM --platform=\$BUILDPLATFORM $BB AS build

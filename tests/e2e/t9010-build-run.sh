@@ -81,7 +81,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'the environment: ENV, the stage ARGs, 
 	test "$(cfg run:env .Config.Env)" = "[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"E1=env-one\"]"
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX 'proxy build args: both spellings in RUN, declared or not' '
+test_expect_success ROOT,OVERLAY,BUSYBOX 'proxy build args: both spellings in RUN' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB
 	ARG http_proxy

@@ -52,7 +52,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'metadata: 0:0, modes and mtimes kept; 
 	test "$(stat_of dirs dir)" = "755 0:0"
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX 'wildcards, several sources, a wildcard matching nothing makes no directory' '
+test_expect_success ROOT,OVERLAY,BUSYBOX 'wildcards; several sources; one that matches nothing' '
 	build wild <<-EOF &&
 	FROM $BB
 	COPY docs/*.md /md/
