@@ -246,6 +246,8 @@ static const struct config_case {
 	/* ports, volumes, user, signal, author */
 	{ "EXPOSE: a sorted set with protocols", NULL, "EXPOSE 8080 53/udp\nEXPOSE 80 8080\n",
 	  "ports", "53/udp|80/tcp|8080/tcp" },
+	{ "EXPOSE: SplitProtoPort's reading of extra slashes", NULL,
+	  "EXPOSE 22/udp/x 80/tcp/ 90//udp\n", "ports", "22/udp|80/tcp|90/tcp" },
 	{ "VOLUME: a sorted set", NULL, "VOLUME /logs /data\nVOLUME [\"/data\", \"/cache\"]\n",
 	  "volumes", "/cache|/data|/logs" },
 	{ "VOLUME history", NULL, "VOLUME /logs /data\n", "history", "E VOLUME [/logs /data]" },

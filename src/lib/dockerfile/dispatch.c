@@ -250,9 +250,13 @@ static int expose_port(struct df_xctx *x, const char *raw, struct kiln_strv *out
 		*mid = '\0';
 		ip = dup, host = mid + 1, cport = last + 1;
 	}
+	/* SplitProtoPort: "22/udp/x" is 22/udp (what follows a second '/' goes) */
 	char *proto = strchr(cport, '/');
 	if (proto)
 		*proto++ = '\0';
+	char *rest = proto ? strchr(proto, '/') : NULL;
+	if (rest)
+		*rest = '\0';
 	if (!*cport)
 		return kiln_fail(err, KILN_EPARSE, 0, "invalid port: \"%s\": no port specified",
 				 raw);
