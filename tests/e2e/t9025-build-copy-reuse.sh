@@ -89,7 +89,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'the same layers as a fresh store bu
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'a note that does not check out: every file written' '
 	notes=$KILN_ROOT/snapshots/notes &&
-	set -- "$notes"/copy-* &&
+	set -- "$notes"/copy2-* &&
 	test $# = 1 &&
 	donor=$(readlink "$1") &&
 	test -s "$notes/$donor" &&

@@ -464,10 +464,14 @@ int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
  * COPY --from: the unpacked layers of the source, `ids[0..n)` bottom first as
  * mounted. A file is then also taken, as a link, from the layer that holds the
  * very inode the source shows, when the copy would make it alike (mode,
- * owner, times, no xattrs). On an error no file comes from them.
+ * owner, times, no xattrs) and the image would show that inode nowhere else:
+ * not from a layer the target stands on too (`target_ids[0..nt)`), not a file
+ * with another link already, not twice in one step. On an error no file
+ * comes from them.
  */
 int bb_reuse_sources(struct bb_reuse *ru, struct kiln_snapshotter *sn,
-		     const struct kiln_digest *ids, size_t n, struct kiln_error *err);
+		     const struct kiln_digest *ids, size_t n, const struct kiln_digest *target_ids,
+		     size_t nt, struct kiln_error *err);
 int bb_reuse_pending(const struct bb_reuse *ru);
 int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src_fd,
 		   const struct bb_copy_opts *o, struct kiln_error *err);

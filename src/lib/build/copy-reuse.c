@@ -30,6 +30,13 @@
  *
  * The layer's bytes are the same either way: a layer's tar holds no link
  * count, and a file linked to another layer's is a regular file in its own.
+ * What must not show is one inode at two paths of one image (a RUN would
+ * see a link count of 2 and `-ef` paths; a local or tar output would write
+ * them as hard links, where BuildKit's copy writes two files): a source
+ * file is linked only when no other link to it exists yet (a file a COPY
+ * already linked somewhere is copied), when its layer is not one the
+ * target stands on too (`COPY --from=busybox` into a stage FROM busybox),
+ * and once per step.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,8 +69,13 @@ struct bb_reuse {
 	struct bb_note note;
 	/* what this run writes: its note, and the files it left out */
 	struct kiln_buf out;
-	/* COPY --from: the source's layers, top first */
+	/* COPY --from: the source's layers, top first, and which of them the
+	 * target stands on too (their files are in the image already) */
 	struct bb_layer_walk src;
+	unsigned char *shared;
+	/* the source inodes this step links, each once (open addressing, 0 = free) */
+	uint64_t *inos;
+	size_t n_inos, cap_inos;
 	char *target; /* the match's destination, relative to the root */
 	int64_t fixed_mtime;
 	struct reuse_file *files;
@@ -84,7 +96,9 @@ int bb_reuse_open(struct bb *b, struct kiln_snapshotter *sn, const char *shape, 
 		return oom(err);
 	ru->donor_fd = -1;
 	ru->out = (struct kiln_buf) KILN_BUF_INIT;
-	(void) snprintf(ru->name, sizeof(ru->name), "copy-%.40s", shape);
+	/* "copy2-": layers named "copy-" may hold a source's inode at two
+	 * paths (before links were checked for that), so they are no donors */
+	(void) snprintf(ru->name, sizeof(ru->name), "copy2-%.40s", shape);
 	struct kiln_digest donor;
 	int r = take ? kiln_snapshot_name_get(sn, ru->name, &donor, err) : 0;
 	if (r == 1)
@@ -111,6 +125,8 @@ void bb_reuse_free(struct bb_reuse *ru)
 	if (ru->donor_fd >= 0)
 		(void) close(ru->donor_fd);
 	bb_layer_walk_close(&ru->src);
+	free(ru->shared);
+	free(ru->inos);
 	bb_note_release(&ru->note);
 	kiln_buf_release(&ru->out);
 	free(ru->target);
@@ -141,9 +157,51 @@ int bb_reuse_record(struct bb_reuse *ru, const struct kiln_plan_item *it, const 
 }
 
 int bb_reuse_sources(struct bb_reuse *ru, struct kiln_snapshotter *sn,
-		     const struct kiln_digest *ids, size_t n, struct kiln_error *err)
+		     const struct kiln_digest *ids, size_t n, const struct kiln_digest *target_ids,
+		     size_t nt, struct kiln_error *err)
 {
-	return bb_layer_walk_open(&ru->src, sn, ids, n, n, err);
+	if (!(ru->shared = kiln_calloc(n + 1, 1)))
+		return oom(err);
+	/* walk layer i is ids[n - 1 - i] */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < nt && !ru->shared[i]; k++)
+			ru->shared[i] = kiln_digest_equal(&ids[n - 1 - i], &target_ids[k]);
+	int r = bb_layer_walk_open(&ru->src, sn, ids, n, n, err);
+	if (r < 0) {
+		free(ru->shared);
+		ru->shared = NULL;
+	}
+	return r;
+}
+
+/* Whether this step has not linked inode `ino` yet; it has from now on. */
+static int first_link(struct bb_reuse *ru, uint64_t ino)
+{
+	uint64_t key = ino + 1; /* 0 marks a free slot */
+	if (2 * (ru->n_inos + 1) > ru->cap_inos) {
+		size_t cap = ru->cap_inos ? 2 * ru->cap_inos : 256;
+		uint64_t *n = kiln_calloc(cap, sizeof(*n));
+		if (!n)
+			return 0; /* no memory to remember it: copy the file */
+		for (size_t i = 0; i < ru->cap_inos; i++) {
+			if (!ru->inos[i])
+				continue;
+			size_t j = (size_t) (ru->inos[i] * 0x9e3779b97f4a7c15ULL) & (cap - 1);
+			while (n[j])
+				j = (j + 1) & (cap - 1);
+			n[j] = ru->inos[i];
+		}
+		free(ru->inos);
+		ru->inos = n;
+		ru->cap_inos = cap;
+	}
+	size_t j = (size_t) (key * 0x9e3779b97f4a7c15ULL) & (ru->cap_inos - 1);
+	for (; ru->inos[j]; j = (j + 1) & (ru->cap_inos - 1))
+		if (ru->inos[j] == key)
+			return 0;
+	ru->inos[j] = key;
+	ru->n_inos++;
+	return 1;
 }
 
 /* Whether a file is what the copy would make: a regular file of this size,
@@ -179,13 +237,17 @@ static int has_xattrs(int dir_fd, const char *name)
  * with xattrs is.
  */
 static int source_layer(struct bb_reuse *ru, const struct kiln_plan_item *it, mode_t mode,
-			uid_t uid, gid_t gid, const struct timespec *mtime, uint64_t *ino)
+			uid_t uid, gid_t gid, const struct timespec *mtime, uint64_t *ino,
+			uint64_t *shared_ino)
 {
 	struct stat st;
 	const char *name;
 	int i = bb_layer_walk_find(&ru->src, it->path, &st, &name);
-	if (i < 0 || !bb_listed_file(&st, it) || !alike(&st, it, mode, uid, gid, mtime) ||
-	    has_xattrs(ru->src.dir_fds[i], name))
+	if (i >= 0 && ru->shared[i])
+		*shared_ino = (uint64_t) st.st_ino; /* in the image already */
+	if (i < 0 || ru->shared[i] || st.st_nlink != 1 || !bb_listed_file(&st, it) ||
+	    !alike(&st, it, mode, uid, gid, mtime) || has_xattrs(ru->src.dir_fds[i], name) ||
+	    !first_link(ru, (uint64_t) st.st_ino))
 		return -1;
 	*ino = (uint64_t) st.st_ino;
 	return i;
@@ -214,8 +276,9 @@ int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
 {
 	if (!ru->target)
 		return 0;
-	uint64_t ino;
-	int layer = ru->src.n ? source_layer(ru, it, mode, uid, gid, mtime, &ino) : -1;
+	uint64_t ino, shared_ino = 0;
+	int layer = ru->src.n ? source_layer(ru, it, mode, uid, gid, mtime, &ino, &shared_ino)
+			      : -1;
 	if (layer >= 0)
 		return leave_out(ru, it, dir, ino, layer, err);
 	if (ru->donor_fd < 0 || !it->hashed)
@@ -228,6 +291,10 @@ int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
 	int found = fd >= 0 && fstat(fd, &st) == 0 && alike(&st, it, mode, uid, gid, mtime);
 	if (fd >= 0)
 		(void) close(fd);
+	/* the donor's file may be a link to the source's, in a layer the target
+	 * now stands on too (its FROM changed, its COPY did not): write it */
+	if (found && shared_ino && (uint64_t) st.st_ino == shared_ino)
+		found = 0;
 	return found ? leave_out(ru, it, dir, (uint64_t) st.st_ino, -1, err) : 0;
 }
 

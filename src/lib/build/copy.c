@@ -283,7 +283,7 @@ static void times_of(const struct copier *c, const struct kiln_plan_item *it, st
 	}
 }
 
-/* copyFileInfo: owner, mode, times (and a file's xattrs) */
+/* copyFileInfo: owner, mode, times */
 static int file_info(struct copier *c, int pfd, const char *name, int fd,
 		     const struct kiln_plan_item *it, const char *shown)
 {
@@ -460,10 +460,12 @@ static int copy_file(struct copier *c, const struct kiln_plan_item *it, int pfd,
 	}
 	cleanup_free char *shown = kiln_asprintf("/%s", rel);
 	int r = shown ? copy_data(c, in, out, (uint64_t) it->st.size, shown) : oom(c->err);
-	if (r >= 0)
-		copy_xattrs(in, out);
+	/* xattrs after the owner: a chown clears security.capability (fsutil's
+	 * copy sets the file info first, then the xattrs) */
 	if (r >= 0)
 		r = file_info(c, pfd, name, out, it, shown);
+	if (r >= 0)
+		copy_xattrs(in, out);
 	(void) close(in);
 	if (close(out) < 0 && r >= 0)
 		r = kiln_fail_errno(c->err, "writing /%s", rel);

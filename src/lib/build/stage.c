@@ -611,8 +611,16 @@ static void open_reuse(struct layer_step *ls, struct bb_reuse **ret)
 	kiln_error_release(&e);
 	/* COPY --from: files the copy would make alike are linked from the source's
 	 * layers, under --no-cache too (that is a copy, not a cached result) */
-	if (*ret && ls->src_layers &&
-	    bb_reuse_sources(*ret, ls->sc.sn, ls->src_layers, ls->n_src_layers, &e) < 0) {
+	if (!*ret || !ls->src_layers)
+		return;
+	/* the layers the target stands on, as they are mounted */
+	const struct bb_chain *below = &ls->sc.s->chain;
+	cleanup_free struct kiln_digest *tids = kiln_calloc(below->n + 1, sizeof(*tids));
+	r = tids ? bb_chain_unpack(b, ls->sc.sn, below, tids, &e) : oom(&e);
+	if (r >= 0)
+		r = bb_reuse_sources(*ret, ls->sc.sn, ls->src_layers, ls->n_src_layers, tids,
+				     below->n, &e);
+	if (r < 0) {
 		kiln_debug(&b->ctx, "COPY: no file linked from %s: %s", c->from,
 			   e.msg ? e.msg : "");
 		kiln_error_release(&e);
