@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "cmd-pull.h"
 #include "dockerfile/ast.h"
+#include "dockerfile/platform.h"
 #include "progress-build.h"
 #include "registry/registry.h"
 #include "store/store.h"
@@ -1001,21 +1002,39 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	o->n_no_cache_stages = arg_no_cache_filter.len;
 	o->tags = (const char *const *) arg_tags.items;
 	o->n_tags = arg_tags.len;
-	/* buildx's --platform: repeatable, each a comma-separated list */
+	/* buildx's --platform: repeatable, each a comma-separated list; each
+	 * platform checked here, so that a bad one is a usage error */
 	for (size_t i = 0; i < arg_platforms.len; i++) {
-		cleanup_free char *list = kiln_strdup(arg_platforms.items[i]);
-		char *save = NULL;
-		if (!list)
-			return oom_report(env);
-		for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-			while (*p == ' ')
-				p++;
-			if (*p && kiln_strv_push(&a->platforms, p) < 0)
+		const char *p = arg_platforms.items[i];
+		for (;;) {
+			size_t len = strcspn(p, ",");
+			size_t lead = 0;
+			while (lead < len && p[lead] == ' ')
+				lead++;
+			while (len > lead && p[len - 1] == ' ')
+				len--;
+			if (len == lead)
+				return cli_usage_error(&spec, "--platform \"%s\": an empty platform",
+						       arg_platforms.items[i]);
+			cleanup_free char *one = kiln_strndup(p + lead, len - lead);
+			struct kiln_df_platform parsed = { 0 };
+			if (!one)
 				return oom_report(env);
+			if (kiln_df_platform_parse(one, &parsed, &err) < 0)
+				return cli_flag_error(env, &spec, "--platform", &err);
+			kiln_df_platform_release(&parsed);
+			if (kiln_strv_push(&a->platforms, one) < 0)
+				return oom_report(env);
+			p += strcspn(p, ",");
+			if (!*p++)
+				break;
 		}
 	}
-	if (arg_platforms.len && !a->platforms.len)
-		return cli_usage_error(&spec, "--platform needs a platform (os/arch)");
+	for (size_t i = 0; a->platforms.len > 1 && i < n_out; i++)
+		if (a->outputs[i].type == KILN_BUILD_OUTPUT_DOCKER)
+			return cli_usage_error(&spec, "-o type=docker holds one platform's image, "
+						      "not %zu: use -o type=oci",
+					       a->platforms.len);
 	o->platform = a->platforms.len ? a->platforms.items[0] : NULL;
 	o->platforms = (const char *const *) a->platforms.items;
 	o->n_platforms = a->platforms.len;

@@ -118,9 +118,15 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'another platform: RUN is refused at it
 	test_must_fail kiln build -q --platform linux/arm64 -f tarctx/Dockerfile.run tarctx 2>err &&
 	test_grep "Dockerfile.run:3: RUN would have to execute for linux/arm64" err &&
 	printf "FROM scratch\nCOPY f /f\n" >tarctx/Dockerfile.copy &&
-	kiln build -q -t cli:arm --platform linux/arm64/v8 -f tarctx/Dockerfile.copy tarctx >/dev/null &&
-	test "$(cfg cli:arm .Architecture)" = "\"arm64\"" &&
-	test "$(cfg cli:arm .Variant)" = "\"v8\""
+	kiln build -q -t cli:arm --platform linux/arm/7 -f tarctx/Dockerfile.copy tarctx >/dev/null &&
+	test "$(cfg cli:arm .Architecture)" = "\"arm\"" &&
+	test "$(cfg cli:arm .Variant)" = "\"v7\"" &&
+	kiln build -q -t cli:arm64 --platform linux/arm64/v8 -f tarctx/Dockerfile.copy tarctx \
+		>/dev/null &&
+	test "$(cfg cli:arm64 .Architecture)" = "\"arm64\"" &&
+	test "$(cfg cli:arm64 .Variant)" = null &&
+	test_expect_code 2 kiln build -q --platform bogus tarctx 2>err &&
+	test_grep "^error: --platform: .*bogus" err
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'another platform: a $BUILDPLATFORM stage runs here' '

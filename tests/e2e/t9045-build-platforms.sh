@@ -88,6 +88,28 @@ test_expect_success $P 'local and tar outputs: a directory per platform' '
 	! ls all.tar.tmp-* 2>/dev/null
 '
 
+test_expect_success $P 'platforms normalized as BuildKit'"'"'s: arm64/v8 is arm64, arm is arm/v7' '
+	kiln build -q --platform "linux/arm64, linux/arm64/v8 ,linux/arm" -o type=local,dest=norm \
+		--metadata-file norm.json ctx >/dev/null &&
+	ls norm >got && printf "linux_arm64\nlinux_arm_v7\n" >expect && test_cmp expect got &&
+	echo armv7 >expect && test_cmp expect norm/linux_arm_v7/arch &&
+	jq -r ".\"kiln.steps\"[].name" norm.json >steps &&
+	test_grep "^\[linux/arm/v7 stage-1 1/1\] COPY" steps &&
+	test_grep "^\[linux/arm64 stage-1 1/1\] COPY" steps &&
+	test_expect_code 2 kiln build -q --platform linux/amd64,,linux/arm64 ctx 2>err &&
+	test_grep "an empty platform" err &&
+	test_expect_code 2 kiln build -q --platform linux/amd64,nowhere ctx 2>err &&
+	test_grep "^error: --platform: .*nowhere" err
+'
+
+test_expect_success $P 'a failed platform: no output written, not even the platforms before it' '
+	mkdir failctx && printf "FROM %s\nCOPY Dockerfile /\n" $BB >failctx/Dockerfile &&
+	test_expect_code 1 kiln build -q --platform linux/amd64,linux/arm64 -o type=local,dest=fail \
+		-o type=tar,dest=fail.tar failctx 2>err &&
+	test_grep "for this platform" err &&
+	! test -e fail && ! test -e fail.tar && ! ls fail.tar.tmp-* 2>/dev/null
+'
+
 test_expect_success $P,SKOPEO 'annotations: on the index, on one platform'"'"'s entry, on its layout entry' '
 	kiln build -q --platform linux/amd64,linux/arm64 \
 		--annotation "index:org.opencontainers.image.title=multi" \
@@ -148,9 +170,9 @@ test_expect_success $P '--cache-to: one cache; a fresh store builds every platfo
 '
 
 test_expect_success $P 'refused: a docker archive; a RUN for a platform that is not this machine'"'"'s' '
-	test_expect_code 1 kiln build --platform linux/amd64,linux/arm64 \
+	test_expect_code 2 kiln build --platform linux/amd64,linux/arm64 \
 		-o type=docker,dest=d.tar ctx 2>err &&
-	test_grep "a docker archive holds one platform" err && ! test -e d.tar &&
+	test_grep "type=docker holds one platform" err && ! test -e d.tar &&
 	rootfs_of $BB bbroot && tar -C bbroot -cf bb.tar . &&
 	kiln import --platform linux/arm64 bb.tar localhost/bb:arm64 >/dev/null &&
 	kiln tag $BB localhost/bb:amd64 &&

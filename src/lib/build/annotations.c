@@ -65,7 +65,9 @@ static int fill(const char *type, size_t tn, const char *plat, size_t pn, int ha
 		int r = kiln_df_platform_parse(p, &dp, err);
 		if (r < 0)
 			return kiln_error_prefix(err, r, "invalid platform \"%s\"", p);
-		a.platform = kiln_df_platform_format(&dp);
+		/* normalized as the build's platforms are, to compare with them */
+		a.platform = kiln_df_platform_normalize(&dp) < 0 ? NULL
+								 : kiln_df_platform_format(&dp);
 		kiln_df_platform_release(&dp);
 		if (!a.platform)
 			return oom(err);

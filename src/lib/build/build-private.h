@@ -548,17 +548,14 @@ int *bb_multi_vertex_counter(struct bb_multi *m);
 int64_t bb_multi_t0(const struct bb_multi *m);
 const char *bb_multi_platform(const struct bb_multi *m);
 /** The end of one platform's build (bb_export calls it once the image is in
- *  the store): its image kept for the index, its root filesystem into the
- *  local and tar outputs, and after the last platform the index and the
- *  outputs that take it. */
+ *  the store): its image and its root filesystem's layers kept; after the
+ *  last platform, the index and every output. */
 int bb_multi_export(struct bb *b, struct bb_stage *target, const struct kiln_digest *manifest,
 		    int64_t manifest_size, const struct kiln_digest *config,
 		    struct kiln_build_result *res, struct kiln_error *err);
-/** A tar output of several platforms: the writer each platform's root
- *  filesystem is added to, under its directory; NULL if `out` is not one. */
-struct kiln_layer_writer *bb_multi_tar(struct bb_multi *m, const struct kiln_build_output *out);
-/** "linux_arm64_v8": the directory of a platform's files in local and tar outputs. */
-const char *bb_multi_dir(const struct bb_multi *m);
+/** A step's name as progress shows it: "[linux/arm64 build 2/3] ..." in a
+ *  build of several platforms, else `name`. Heap string, NULL without memory. */
+char *bb_step_name(const struct bb *b, const char *name);
 
 /* export.c, for the index */
 int bb_put_blob(struct bb *b, const char *data, size_t len, struct kiln_digest *ret,
@@ -567,9 +564,12 @@ int bb_tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err);
 int bb_write_file_output(struct bb *b, const char *dest, enum kiln_archive_format fmt,
 			 const struct kiln_store_save_item *items, size_t n, int rootfs_fd,
 			 struct kiln_error *err);
-/** A local or tar output of the image's root filesystem. */
+/** A local or tar output of the image's root filesystem; `subdir`: under
+ *  that directory of `out` (NULL: all of it); `tw`: added to that tar
+ *  writer instead, under `subdir`. */
 int bb_export_rootfs(struct bb *b, const struct bb_chain *chain,
-		     const struct kiln_build_output *out, struct kiln_error *err);
+		     const struct kiln_build_output *out, const char *subdir,
+		     struct kiln_layer_writer *tw, struct kiln_error *err);
 
 int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *res,
 	      struct kiln_error *err);

@@ -587,6 +587,8 @@ static int setup(struct bb *b, struct kiln_error *err)
 	if (o->platform) {
 		if ((r = kiln_df_platform_parse(o->platform, &b->platform, err)) < 0)
 			return kiln_error_prefix(err, r, "--platform");
+		if (kiln_df_platform_normalize(&b->platform) < 0)
+			return oom(err);
 	} else if ((r = kiln_df_platform_host(&b->platform, err)) < 0) {
 		return r;
 	}

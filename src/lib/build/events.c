@@ -33,6 +33,15 @@ static void emit(struct bb *b, struct kiln_build_event *ev)
 	(void) pthread_mutex_unlock(&b->ev_lock);
 }
 
+char *bb_step_name(const struct bb *b, const char *name)
+{
+	/* one of several platforms: "[linux/arm64 build 2/3] RUN ...", as BuildKit */
+	const char *plat = b->multi ? bb_multi_platform(b->multi) : NULL;
+	if (plat && name[0] == '[')
+		return kiln_asprintf("[%s %s", plat, name + 1);
+	return kiln_strdup(name);
+}
+
 int bb_vertex_start(struct bb *b, struct bb_vertex *v, const char *fmt, ...)
 {
 	va_list ap;
@@ -47,10 +56,8 @@ int bb_vertex_start(struct bb *b, struct bb_vertex *v, const char *fmt, ...)
 	v->name = kiln_buf_detach(&buf, NULL);
 	if (!v->name)
 		return -KILN_ENOMEM;
-	/* one of several platforms: "[linux/arm64 build 2/3] RUN ...", as BuildKit */
-	const char *plat = b->multi ? bb_multi_platform(b->multi) : NULL;
-	if (plat && v->name[0] == '[') {
-		char *named = kiln_asprintf("[%s %s", plat, v->name + 1);
+	if (b->multi) {
+		char *named = bb_step_name(b, v->name);
 		free(v->name);
 		if (!(v->name = named))
 			return -KILN_ENOMEM;

@@ -341,7 +341,7 @@ int bb_explain_miss(struct bb *b, struct bb_stage *s, const struct kiln_plan_ste
 		free(now.files);
 		return r;
 	}
-	me.miss.step = kiln_strdup(ps->name);
+	me.miss.step = bb_step_name(b, ps->name);
 	if (!s->first_miss)
 		s->first_miss = kiln_strdup(ps->name);
 	if (!me.miss.step || !s->first_miss) {

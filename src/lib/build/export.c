@@ -220,7 +220,8 @@ int bb_write_file_output(struct bb *b, const char *dest, enum kiln_archive_forma
 
 /* The root filesystem of the image: mounted read-only for local and tar outputs. */
 int bb_export_rootfs(struct bb *b, const struct bb_chain *chain,
-		     const struct kiln_build_output *out, struct kiln_error *err)
+		     const struct kiln_build_output *out, const char *subdir,
+		     struct kiln_layer_writer *tw, struct kiln_error *err)
 {
 	cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *sn = NULL;
 	cleanup(kiln_snapshot_mount_releasep) struct kiln_snapshot_mount *m = NULL;
@@ -230,18 +231,14 @@ int bb_export_rootfs(struct bb *b, const struct bb_chain *chain,
 	if (r < 0)
 		return r;
 	int root = kiln_snapshot_mount_fd(m);
-	struct kiln_layer_writer *tw = b->multi ? bb_multi_tar(b->multi, out) : NULL;
 	if (tw) /* one of several platforms: under its directory in the one tar */
-		return kiln_layer_writer_add_tree(tw, root, bb_multi_dir(b->multi),
-						  KILN_TREE_PLAIN, err);
+		return kiln_layer_writer_add_tree(tw, root, subdir, KILN_TREE_PLAIN, err);
 	if (out->type == KILN_BUILD_OUTPUT_TAR)
 		return bb_write_file_output(b, out->dest, KILN_ARCHIVE_AUTO, NULL, 0, root, err);
 	if (!strcmp(out->dest, "-"))
 		return kiln_fail(err, KILN_EINVAL, 0, "type=local needs a directory, not -");
-	/* several platforms: each in a directory of its own, as BuildKit does */
-	cleanup_free char *dest = b->multi ? kiln_asprintf("%s/%s", out->dest,
-							   bb_multi_dir(b->multi))
-					   : kiln_strdup(out->dest);
+	cleanup_free char *dest = subdir ? kiln_asprintf("%s/%s", out->dest, subdir)
+					 : kiln_strdup(out->dest);
 	if (!dest)
 		return oom(err);
 	if ((r = kiln_mkdir_p(dest, 0755, err)) < 0)
@@ -498,7 +495,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 						      : KILN_ARCHIVE_DOCKER,
 					      &item, 1, -1, err);
 		} else {
-			r = bb_export_rootfs(b, &target->chain, out, err);
+			r = bb_export_rootfs(b, &target->chain, out, NULL, NULL, err);
 		}
 		if (r < 0)
 			bb_vertex_error(b, &ov, err && err->msg ? err->msg : "export failed", NULL,

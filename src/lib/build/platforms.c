@@ -15,13 +15,16 @@
  *   - a push sends each image's blobs, its manifest by digest, then the
  *     index under the tag;
  *   - local and tar outputs have each platform's files in a directory of its
- *     own (linux_amd64/, linux_arm64_v8/), as BuildKit writes them;
+ *     own (linux_amd64/, linux_arm_v7/), as BuildKit writes them;
  *   - the store names images, not indexes: -t names the image for this
  *     machine's platform when it is one of them;
  *   - a docker archive holds one image: refused before anything is built.
  *
- * Progress shows every step with its platform ("[linux/arm64 build 2/3]"),
- * the vertices numbered on from one platform's build to the next.
+ * Nothing is written to an output before every platform has built: each
+ * platform's image and layers stay in the store, and the last platform's
+ * build exports them all. Progress shows every step with its platform
+ * ("[linux/arm64 build 2/3]"), the vertices numbered on from one platform's
+ * build to the next.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,26 +40,17 @@
 struct multi_image {
 	struct kiln_digest manifest;
 	int64_t manifest_size;
-};
-
-/* A tar output: every platform's files go into one writer. */
-struct multi_tar {
-	const struct kiln_build_output *out;
-	int fd;	   /* the temporary file, or the output fd for "-" */
-	char *tmp; /* the temporary file's name; NULL for "-" */
-	struct kiln_layer_writer *w;
+	struct bb_chain chain; /* its root filesystem's layers, for local and tar outputs */
 };
 
 struct bb_multi {
 	struct kiln_df_platform *platforms;
-	char **names; /* "linux/arm64/v8" */
-	char **dirs;  /* "linux_arm64_v8" */
+	char **names; /* "linux/arm/v7" */
+	char **dirs;  /* "linux_arm_v7" */
 	size_t n, i;  /* platform i of n is being built */
 	struct multi_image *images;
 	int next_vertex;
 	int64_t t0; /* when the first platform's build started: progress times run on */
-	struct multi_tar tars[KILN_BUILD_MAX_OUTPUTS];
-	size_t n_tars;
 	/* per --cache-to: the records of the platforms built so far */
 	struct bb_rcache_collected *caches[KILN_BUILD_MAX_CACHES];
 };
@@ -81,10 +75,6 @@ const char *bb_multi_platform(const struct bb_multi *m)
 	return m->names[m->i];
 }
 
-const char *bb_multi_dir(const struct bb_multi *m)
-{
-	return m->dirs[m->i];
-}
 
 struct bb_rcache_collected **bb_multi_cache(struct bb_multi *m, size_t i)
 {
@@ -96,13 +86,6 @@ int bb_multi_last(const struct bb_multi *m)
 	return m->i + 1 == m->n;
 }
 
-struct kiln_layer_writer *bb_multi_tar(struct bb_multi *m, const struct kiln_build_output *out)
-{
-	for (size_t k = 0; k < m->n_tars; k++)
-		if (m->tars[k].out == out)
-			return m->tars[k].w;
-	return NULL;
-}
 
 static void multi_release(struct bb_multi *m)
 {
@@ -110,6 +93,7 @@ static void multi_release(struct bb_multi *m)
 		kiln_df_platform_release(&m->platforms[k]);
 		free(m->names[k]);
 		free(m->dirs[k]);
+		bb_chain_release(&m->images[k].chain);
 	}
 	free(m->platforms);
 	free(m->names);
@@ -117,15 +101,6 @@ static void multi_release(struct bb_multi *m)
 	free(m->images);
 	for (size_t k = 0; k < KILN_BUILD_MAX_CACHES; k++)
 		bb_rcache_collected_free(m->caches[k]);
-	for (size_t k = 0; k < m->n_tars; k++) {
-		struct multi_tar *t = &m->tars[k];
-		kiln_layer_writer_free(t->w);
-		if (t->tmp) {
-			(void) close(t->fd);
-			(void) unlink(t->tmp); /* unless it became the output */
-			free(t->tmp);
-		}
-	}
 }
 
 /* The platforms, parsed and normalized, each once, in the order given. */
@@ -144,7 +119,8 @@ static int parse_platforms(const struct kiln_build_opts *o, struct bb_multi *m,
 		int r = kiln_df_platform_parse(o->platforms[k], &p, err);
 		if (r < 0)
 			return kiln_error_prefix(err, r, "--platform");
-		char *name = kiln_df_platform_format(&p);
+		/* as BuildKit: linux/arm64/v8 is linux/arm64, so named twice it is one */
+		char *name = kiln_df_platform_normalize(&p) < 0 ? NULL : kiln_df_platform_format(&p);
 		int seen = 0;
 		for (size_t j = 0; name && j < m->n; j++)
 			seen |= !strcmp(m->names[j], name);
@@ -170,56 +146,6 @@ static int parse_platforms(const struct kiln_build_opts *o, struct bb_multi *m,
 		m->n++;
 	}
 	return 0;
-}
-
-/* Each tar output's writer, on a temporary file beside its destination. */
-static int open_tars(const struct kiln_build_opts *o, struct bb_multi *m, struct kiln_error *err)
-{
-	for (size_t k = 0; k < o->n_outputs; k++) {
-		const struct kiln_build_output *out = &o->outputs[k];
-		if (out->type != KILN_BUILD_OUTPUT_TAR)
-			continue;
-		struct multi_tar *t = &m->tars[m->n_tars++];
-		t->out = out;
-		t->fd = -1;
-		if (!strcmp(out->dest, "-")) {
-			t->fd = o->out_fd >= 0 ? o->out_fd : STDOUT_FILENO;
-		} else {
-			if (!(t->tmp = kiln_asprintf("%s.tmp-XXXXXX", out->dest)))
-				return oom(err);
-			if ((t->fd = mkostemp(t->tmp, O_CLOEXEC)) < 0) {
-				int r = kiln_fail_errno(err, "creating %s", t->tmp);
-				free(t->tmp);
-				t->tmp = NULL;
-				return r;
-			}
-			(void) fchmod(t->fd, 0644);
-		}
-		struct kiln_layer_write_opts wo = { .compression = KILN_COMPRESSION_NONE };
-		if (o->source_date_epoch >= 0) {
-			wo.flags |= KILN_WRITE_CLAMP_MTIME;
-			wo.mtime_clamp = o->source_date_epoch;
-		}
-		int r = kiln_layer_writer_new(t->fd, &wo, &t->w, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int finish_tar(struct multi_tar *t, struct kiln_error *err)
-{
-	int r = kiln_layer_writer_finish(t->w, NULL, err);
-	if (r >= 0 && t->tmp && fsync(t->fd) < 0)
-		r = kiln_fail_errno(err, "writing %s", t->out->dest);
-	if (r >= 0 && t->tmp && rename(t->tmp, t->out->dest) < 0)
-		r = kiln_fail_errno(err, "renaming %s to %s", t->tmp, t->out->dest);
-	if (r >= 0 && t->tmp) {
-		(void) close(t->fd);
-		free(t->tmp);
-		t->tmp = NULL;
-	}
-	return r < 0 ? kiln_error_prefix(err, r, "writing %s", t->out->dest) : 0;
 }
 
 /* One platform's result into the whole build's: its steps, explanations and warnings. */
@@ -300,8 +226,6 @@ int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
 		multi_release(&m);
 		return r;
 	}
-	if (r >= 0)
-		r = open_tars(o, &m, err);
 	struct kiln_build_result acc = { .names = KILN_STRV_INIT, .pushed = KILN_STRV_INIT };
 	for (m.i = 0; r >= 0 && m.i < m.n; m.i++) {
 		po.platform = m.names[m.i];
@@ -454,6 +378,106 @@ static int name_native(struct bb *b, const struct kiln_strv *names, struct bb_ve
 	return kiln_strv_copy(&res->names, names) < 0 ? oom(err) : 0;
 }
 
+/* The vertex of one output, started; its end with bb_output_done(). */
+static int output_start(struct bb *b, struct bb_vertex *v, const char *kind, const char *dest,
+			const char *dir, struct kiln_error *err)
+{
+	int r = dir ? bb_vertex_start(b, v, "exporting to %s %s/%s", kind, dest, dir)
+		    : bb_vertex_start(b, v, "exporting to %s %s", kind, dest);
+	return r < 0 ? oom(err) : 0;
+}
+
+static int output_done(struct bb *b, struct bb_vertex *v, int r, struct kiln_error *err)
+{
+	if (r < 0)
+		bb_vertex_error(b, v, err && err->msg ? err->msg : "export failed", NULL, 0);
+	else
+		bb_vertex_done(b, v);
+	bb_vertex_release(v);
+	return r;
+}
+
+/* An OCI layout or archive of the index and every image. */
+static int oci_output(struct bb *b, const struct kiln_build_output *out,
+		      const struct kiln_store_save_item *item, struct kiln_error *err)
+{
+	struct bb_vertex v = { 0 };
+	int r = output_start(b, &v, "oci", out->dest, NULL, err);
+	if (r < 0)
+		return r;
+	if (out->oci_dir) {
+		bb_store_lock(b);
+		r = kiln_store_layout_write(b->st, out->dest, item, 1, err);
+		bb_store_unlock(b);
+	} else {
+		r = bb_write_file_output(b, out->dest, KILN_ARCHIVE_OCI, item, 1, -1, err);
+	}
+	return output_done(b, &v, r, err);
+}
+
+/* Platform k's root filesystem into DEST/linux_arm_v7. */
+static int local_output(struct bb *b, const struct kiln_build_output *out, size_t k,
+			struct kiln_error *err)
+{
+	struct bb_multi *m = b->multi;
+	struct bb_vertex v = { 0 };
+	int r = output_start(b, &v, "local", out->dest, m->dirs[k], err);
+	if (r < 0)
+		return r;
+	r = bb_export_rootfs(b, &m->images[k].chain, out, m->dirs[k], NULL, err);
+	return output_done(b, &v, r, err);
+}
+
+/* One tar of every platform's root filesystem, each under its directory,
+ * through a temporary file renamed into place ("-": the output fd). */
+static int tar_output(struct bb *b, const struct kiln_build_output *out, struct kiln_error *err)
+{
+	struct bb_multi *m = b->multi;
+	struct bb_vertex v = { 0 };
+	int r = output_start(b, &v, "tar", out->dest, NULL, err);
+	if (r < 0)
+		return r;
+	int to_out = !strcmp(out->dest, "-");
+	int fd = to_out ? (b->o->out_fd >= 0 ? b->o->out_fd : STDOUT_FILENO) : -1;
+	cleanup_free char *tmp = to_out ? NULL : kiln_asprintf("%s.tmp-XXXXXX", out->dest);
+	if (!to_out && !tmp)
+		r = oom(err);
+	if (r >= 0 && !to_out && (fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+		r = kiln_fail_errno(err, "creating %s", tmp);
+	if (r >= 0 && !to_out)
+		(void) fchmod(fd, 0644);
+	struct kiln_layer_write_opts wo = { .compression = KILN_COMPRESSION_NONE, .ctx = &b->ctx };
+	if (b->o->source_date_epoch >= 0) {
+		wo.flags |= KILN_WRITE_CLAMP_MTIME;
+		wo.mtime_clamp = b->o->source_date_epoch;
+	}
+	cleanup(kiln_layer_writer_freep) struct kiln_layer_writer *w = NULL;
+	if (r >= 0)
+		r = kiln_layer_writer_new(fd, &wo, &w, err);
+	for (size_t k = 0; r >= 0 && k < m->n; k++) {
+		struct kiln_tar_entry dir = {
+			.type = KILN_TAR_DIR, .path = m->dirs[k], .mode = 0755, .mtime = b->created
+		};
+		r = kiln_layer_writer_add(w, &dir, err);
+		if (r >= 0)
+			r = bb_export_rootfs(b, &m->images[k].chain, out, m->dirs[k], w, err);
+	}
+	if (r >= 0)
+		r = kiln_layer_writer_finish(w, NULL, err);
+	if (r >= 0 && !to_out && fsync(fd) < 0)
+		r = kiln_fail_errno(err, "writing %s", out->dest);
+	if (r >= 0 && !to_out && rename(tmp, out->dest) < 0)
+		r = kiln_fail_errno(err, "renaming %s to %s", tmp, out->dest);
+	if (!to_out && fd >= 0) {
+		(void) close(fd);
+		if (r < 0)
+			(void) unlink(tmp);
+	}
+	if (r < 0)
+		r = kiln_error_prefix(err, r, "writing %s", out->dest);
+	return output_done(b, &v, r, err);
+}
+
 static int export_index(struct bb *b, struct kiln_build_result *res, struct kiln_error *err)
 {
 	struct bb_multi *m = b->multi;
@@ -499,29 +523,12 @@ static int export_index(struct bb *b, struct kiln_build_result *res, struct kiln
 				      "an image pushed to a registry needs a name (-t)");
 		for (size_t k = 0; r >= 0 && push && k < names.len; k++)
 			r = push_index(b, &idig, names.items[k], res, err);
-		if (out->type != KILN_BUILD_OUTPUT_OCI && out->type != KILN_BUILD_OUTPUT_TAR)
-			continue;
-		struct bb_vertex ov = { 0 };
-		if (bb_vertex_start(b, &ov, "exporting to %s %s",
-				    out->type == KILN_BUILD_OUTPUT_OCI ? "oci" : "tar", out->dest) < 0)
-			return oom(err);
-		if (out->type == KILN_BUILD_OUTPUT_OCI && out->oci_dir) {
-			bb_store_lock(b);
-			r = kiln_store_layout_write(b->st, out->dest, &item, 1, err);
-			bb_store_unlock(b);
-		} else if (out->type == KILN_BUILD_OUTPUT_OCI) {
-			r = bb_write_file_output(b, out->dest, KILN_ARCHIVE_OCI, &item, 1, -1, err);
-		} else {
-			for (size_t k = 0; k < m->n_tars; k++)
-				if (m->tars[k].out == out)
-					r = finish_tar(&m->tars[k], err);
-		}
-		if (r < 0)
-			bb_vertex_error(b, &ov, err && err->msg ? err->msg : "export failed", NULL,
-					0);
-		else
-			bb_vertex_done(b, &ov);
-		bb_vertex_release(&ov);
+		if (r >= 0 && out->type == KILN_BUILD_OUTPUT_OCI)
+			r = oci_output(b, out, &item, err);
+		else if (r >= 0 && out->type == KILN_BUILD_OUTPUT_TAR)
+			r = tar_output(b, out, err);
+		for (size_t k = 0; r >= 0 && out->type == KILN_BUILD_OUTPUT_LOCAL && k < m->n; k++)
+			r = local_output(b, out, k, err);
 	}
 	return r;
 }
@@ -537,37 +544,17 @@ int bb_multi_export(struct bb *b, struct bb_stage *target, const struct kiln_dig
 	bb_store_unlock(b);
 	if (r < 0)
 		return r;
-	m->images[m->i] = (struct multi_image){ *manifest, manifest_size };
+	struct multi_image *im = &m->images[m->i];
+	im->manifest = *manifest;
+	im->manifest_size = manifest_size;
+	if (bb_chain_copy(&im->chain, &target->chain) < 0)
+		return oom(err);
+	/* its layers are in the store now; where an imported cache had them
+	 * goes with this build */
+	for (size_t k = 0; k < im->chain.n; k++)
+		im->chain.v[k].remote = NULL;
 	res->manifest = *manifest;
 	res->config = *config;
 	res->manifest_size = manifest_size;
-	for (size_t i = 0; r >= 0 && i < b->o->n_outputs; i++) {
-		const struct kiln_build_output *out = &b->o->outputs[i];
-		if (out->type != KILN_BUILD_OUTPUT_LOCAL && out->type != KILN_BUILD_OUTPUT_TAR)
-			continue;
-		struct bb_vertex ov = { 0 };
-		if (bb_vertex_start(b, &ov, "exporting to %s %s/%s",
-				    out->type == KILN_BUILD_OUTPUT_LOCAL ? "local" : "tar", out->dest,
-				    m->dirs[m->i]) < 0)
-			return oom(err);
-		struct kiln_layer_writer *tw = bb_multi_tar(m, out);
-		if (tw) {
-			struct kiln_tar_entry dir = { .type = KILN_TAR_DIR,
-						      .path = m->dirs[m->i],
-						      .mode = 0755,
-						      .mtime = b->created };
-			r = kiln_layer_writer_add(tw, &dir, err);
-		}
-		if (r >= 0)
-			r = bb_export_rootfs(b, &target->chain, out, err);
-		if (r < 0)
-			bb_vertex_error(b, &ov, err && err->msg ? err->msg : "export failed", NULL,
-					0);
-		else
-			bb_vertex_done(b, &ov);
-		bb_vertex_release(&ov);
-	}
-	if (r < 0 || m->i + 1 < m->n)
-		return r;
-	return export_index(b, res, err);
+	return m->i + 1 < m->n ? 0 : export_index(b, res, err);
 }

@@ -533,7 +533,7 @@ static int take_layer(struct layer_step *ls, const struct bb_layer *l, const cha
 		return oom(err);
 	s->records = nr;
 	nr[s->n_records] = (struct kiln_build_step_record){
-		.name = kiln_strdup(ls->sc.ps->name),
+		.name = bb_step_name(ls->sc.b, ls->sc.ps->name),
 		.key = kiln_strdup(ls->key.digest.str),
 		.cached = cached,
 		.duration_ns = bb_now(ls->sc.b) - ls->sc.v->start,

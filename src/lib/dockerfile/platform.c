@@ -248,6 +248,18 @@ int kiln_df_platform_parse(const char *s, struct kiln_df_platform *ret, struct k
 	return 0;
 }
 
+int kiln_df_platform_normalize(struct kiln_df_platform *p)
+{
+	if (!p->arch || !p->variant)
+		return 0;
+	/* what Parse keeps that Normalize's newer normalizeArch changes */
+	if (!strcmp(p->arch, "arm64") && !strcmp(p->variant, "v8"))
+		return set(&p->variant, "");
+	if (!strcmp(p->arch, "arm") && !*p->variant)
+		return set(&p->variant, "v7");
+	return 0;
+}
+
 int kiln_df_platform_host(struct kiln_df_platform *ret, struct kiln_error *err)
 {
 	struct utsname u;

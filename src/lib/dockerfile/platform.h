@@ -28,6 +28,13 @@ void kiln_df_platform_release(struct kiln_df_platform *p);
 int kiln_df_platform_parse(const char *s, struct kiln_df_platform *ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 
+/**
+ * platforms.Normalize, which BuildKit applies to the target platforms of a
+ * build after parsing them: arm64's "v8" is no variant (linux/arm64/v8 is
+ * linux/arm64), arm without one is "v7". 0 or -KILN_ENOMEM.
+ */
+int kiln_df_platform_normalize(struct kiln_df_platform *p) __attribute__((warn_unused_result));
+
 /** The machine kiln runs on (platforms.DefaultSpec): linux/amd64, linux/arm64/v8, ... */
 int kiln_df_platform_host(struct kiln_df_platform *ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
