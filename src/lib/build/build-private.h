@@ -558,6 +558,10 @@ int bb_multi_export(struct bb *b, struct bb_stage *target, const struct kiln_dig
 char *bb_step_name(const struct bb *b, const char *name);
 
 /* export.c, for the index */
+/** Push the image (`index` NULL: res->manifest) or the index to `name`;
+ *  "name@digest" goes into res->pushed. */
+int bb_push(struct bb *b, const char *name, const struct kiln_digest *index,
+	    struct kiln_build_result *res, struct kiln_error *err);
 int bb_put_blob(struct bb *b, const char *data, size_t len, struct kiln_digest *ret,
 		struct kiln_error *err);
 int bb_tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err);

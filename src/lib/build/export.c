@@ -258,8 +258,8 @@ int bb_export_rootfs(struct bb *b, const struct bb_chain *chain,
 	return r < 0 ? kiln_error_prefix(err, r, "writing %s", dest) : 0;
 }
 
-static int push(struct bb *b, const char *name, struct kiln_build_result *res,
-		struct kiln_error *err)
+int bb_push(struct bb *b, const char *name, const struct kiln_digest *index,
+	    struct kiln_build_result *res, struct kiln_error *err)
 {
 	struct bb_vertex v = { 0 };
 	if (bb_vertex_start(b, &v, "pushing %s", name) < 0)
@@ -270,7 +270,8 @@ static int push(struct bb *b, const char *name, struct kiln_build_result *res,
 	ro.on_event = NULL;
 	struct kiln_registry_push_result pr = { 0 };
 	bb_store_lock(b);
-	int r = kiln_registry_push(b->st, res->manifest.str, name, &ro, &pr, err);
+	int r = index ? kiln_registry_push_index(b->st, index, name, &ro, &pr, err)
+		      : kiln_registry_push(b->st, res->manifest.str, name, &ro, &pr, err);
 	bb_store_unlock(b);
 	if (r >= 0) {
 		char *s = kiln_asprintf("%s@%s", pr.dest ? pr.dest : name, pr.manifest.str);
@@ -288,10 +289,11 @@ static int push(struct bb *b, const char *name, struct kiln_build_result *res,
 
 /*
  * --annotation: the manifest's go into the manifest, the index
- * descriptor's into the OCI layout's entry for the image (`layout`). kiln
- * builds one platform, so its image has no index: annotations for an index
- * or a manifest's entry in one are left out, with a warning, as are those
- * for another platform.
+ * descriptor's into the OCI layout's entry for the image (`layout`). A
+ * build of one platform makes no index: annotations for an index or a
+ * manifest's entry in one are left out, with a warning, as are those for
+ * another platform. One of several platforms takes the manifest's for it;
+ * the index takes the rest (platforms.c).
  */
 static int annotate(struct bb *b, struct kiln_oci_manifest *m, struct kiln_oci_map *layout,
 		    struct kiln_error *err)
@@ -462,7 +464,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 		switch (out->type) {
 		case KILN_BUILD_OUTPUT_IMAGE:
 			for (size_t k = 0; r >= 0 && out->push && k < names.len; k++)
-				r = push(b, names.items[k], res, err);
+				r = bb_push(b, names.items[k], NULL, res, err);
 			if (r >= 0 && out->push && !names.len)
 				r = kiln_fail(err, KILN_EINVAL, 0, "push=true needs a name (-t)");
 			continue;
@@ -471,7 +473,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 				r = kiln_fail(err, KILN_EINVAL, 0,
 					      "an image pushed to a registry needs a name (-t)");
 			for (size_t k = 0; r >= 0 && k < names.len; k++)
-				r = push(b, names.items[k], res, err);
+				r = bb_push(b, names.items[k], NULL, res, err);
 			continue;
 		default:
 			break;

@@ -35,7 +35,6 @@
 #include "build/build-private.h"
 #include "build/remote-cache.h"
 #include "layer/layer.h"
-#include "registry/registry.h"
 
 struct multi_image {
 	struct kiln_digest manifest;
@@ -257,34 +256,6 @@ int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
 }
 
 /* ---- the end of each platform's build, and the index --------------------- */
-
-static int push_index(struct bb *b, const struct kiln_digest *index, const char *name,
-		      struct kiln_build_result *res, struct kiln_error *err)
-{
-	struct bb_vertex v = { 0 };
-	if (bb_vertex_start(b, &v, "pushing %s", name) < 0)
-		return oom(err);
-	struct kiln_registry_opts ro = { 0 };
-	if (b->o->registry)
-		ro = *b->o->registry;
-	ro.on_event = NULL;
-	struct kiln_registry_push_result pr = { 0 };
-	bb_store_lock(b);
-	int r = kiln_registry_push_index(b->st, index, name, &ro, &pr, err);
-	bb_store_unlock(b);
-	if (r >= 0) {
-		char *s = kiln_asprintf("%s@%s", pr.dest ? pr.dest : name, pr.manifest.str);
-		if (!s || kiln_strv_push_owned(&res->pushed, s) < 0)
-			r = oom(err);
-	}
-	kiln_registry_push_result_release(&pr);
-	if (r < 0)
-		bb_vertex_error(b, &v, err && err->msg ? err->msg : "push failed", NULL, 0);
-	else
-		bb_vertex_done(b, &v);
-	bb_vertex_release(&v);
-	return r;
-}
 
 /* The index's entry for platform k: the manifest, its platform, its annotations. */
 static int index_entry(struct bb *b, size_t k, struct kiln_oci_index *idx, struct kiln_error *err)
@@ -522,7 +493,7 @@ static int export_index(struct bb *b, struct kiln_build_result *res, struct kiln
 			r = kiln_fail(err, KILN_EINVAL, 0,
 				      "an image pushed to a registry needs a name (-t)");
 		for (size_t k = 0; r >= 0 && push && k < names.len; k++)
-			r = push_index(b, &idig, names.items[k], res, err);
+			r = bb_push(b, names.items[k], &idig, res, err);
 		if (r >= 0 && out->type == KILN_BUILD_OUTPUT_OCI)
 			r = oci_output(b, out, &item, err);
 		else if (r >= 0 && out->type == KILN_BUILD_OUTPUT_TAR)
