@@ -5,10 +5,10 @@
  * The Dockerfile is built once per platform, one after the other, each
  * build whole (its stages, its cache lookups, its image). A stage that does
  * not depend on the target (FROM --platform=$BUILDPLATFORM) keys alike for
- * every target, so after the first platform its steps are cache hits: the
- * cross-compiling Dockerfile runs its toolchain here once per TARGETARCH
- * step only. Each image goes into the store; after the last, one OCI image
- * index over them is what the outputs take:
+ * every target, so after the first platform its steps are cache hits: a
+ * cross-compiling Dockerfile runs its toolchain steps once, and only those
+ * that use TARGETARCH once per platform. Each image goes into the store;
+ * after the last, one OCI image index over them is what the outputs take:
  *
  *   - an OCI layout or archive holds the index (its index.json entry) and
  *     every image;
@@ -74,7 +74,6 @@ const char *bb_multi_platform(const struct bb_multi *m)
 	return m->names[m->i];
 }
 
-
 struct bb_rcache_collected **bb_multi_cache(struct bb_multi *m, size_t i)
 {
 	return &m->caches[i];
@@ -84,7 +83,6 @@ int bb_multi_last(const struct bb_multi *m)
 {
 	return m->i + 1 == m->n;
 }
-
 
 static void multi_release(struct bb_multi *m)
 {
