@@ -97,6 +97,34 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'proxy build args: both spellings in RU
 		"[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"]"
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'RUN cannot read kiln'"'"'s command line in /proc/1' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN tr "\\\\0" " " </proc/1/cmdline >/cmdline
+	EOF
+	kiln build -q -t run:cmdline --build-arg UNUSED=tok-4711 --label l=lab-4711 ctx >/dev/null &&
+	kiln run --rm run:cmdline cat /cmdline >out &&
+	test_grep "^kiln-init" out &&
+	! grep -e "4711" -e "--build-arg" out
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'the hostname: buildkitsandbox, or BUILDKIT_SANDBOX_HOSTNAME'"'"'s' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN hostname >/h && head -n 1 /etc/hosts >>/h
+	EOF
+	kiln build -q -t run:host ctx >/dev/null &&
+	kiln run --rm run:host cat /h >out &&
+	printf "buildkitsandbox\n127.0.0.1\tlocalhost buildkitsandbox\n" >expect &&
+	test_cmp expect out &&
+	kiln build --progress=plain -t run:host2 --build-arg BUILDKIT_SANDBOX_HOSTNAME=box1 \
+		ctx 2>err &&
+	! grep "were not consumed" err &&
+	test_grep "cache miss: .*hostname=box1" err &&
+	kiln run --rm run:host2 head -n 1 /h >out &&
+	echo box1 >expect && test_cmp expect out
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'USER by name and number, WORKDIR created for it' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB

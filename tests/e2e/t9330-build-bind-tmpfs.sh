@@ -72,7 +72,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'bind of a .dockerignore-d file: it is 
 	test ! -s rign/listing
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX 'tmpfs: size enforced, contents gone with the RUN' '
+test_expect_success ROOT,OVERLAY,BUSYBOX 'tmpfs: size enforced, devices allowed, contents gone with the RUN' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB
 	RUN --mount=type=tmpfs,target=/t,size=1m \
@@ -80,13 +80,16 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'tmpfs: size enforced, contents gone wi
 		dd if=/dev/zero of=/t/big bs=1k count=2048 2>/dev/null || echo full >/big; \
 		df -k /t | tail -1 | tr -s \" \" | cut -d\" \" -f2 >/size; stat -f -c %T /t >/fstype"
 	RUN --mount=type=tmpfs,target=/t ls -A /t >/second
+	RUN --mount=type=tmpfs,target=/t mknod /t/null c 1 3 && echo x >/t/null && \\
+		grep " /t " /proc/mounts | grep -c nodev >/nodev || true
 	EOF
 	kiln build -q -o type=local,dest=rt ctx >/dev/null &&
 	echo fits >expect && test_cmp expect rt/small &&
 	echo full >expect && test_cmp expect rt/big &&
 	echo 1024 >expect && test_cmp expect rt/size &&
 	echo tmpfs >expect && test_cmp expect rt/fstype &&
-	test ! -s rt/second && ! test -e rt/t/half
+	test ! -s rt/second && ! test -e rt/t/half &&
+	echo 0 >expect && test_cmp expect rt/nodev
 '
 
 test_done

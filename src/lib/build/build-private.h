@@ -168,6 +168,7 @@ struct bb {
 	struct kiln_df_platform platform; /* the target platform */
 	char *platform_str;
 	char *run_key; /* --add-host, --ulimit, --shm-size: RUN keys' "sandbox", or NULL */
+	const char *hostname; /* RUN's: buildkitsandbox, or BUILDKIT_SANDBOX_HOSTNAME's */
 	struct kiln_df_platform host; /* this machine's platform */
 	int64_t created;
 	char *tmp_root; /* this build's scratch directory under the store */

@@ -546,10 +546,25 @@ static void bb_release(struct bb *b)
  * What --add-host, --ulimit and --shm-size give RUN's sandbox is part of
  * its key, as in BuildKit's exec op; without them the keys are unchanged.
  */
+/* BuildKit's hostname for RUN, unless the BUILDKIT_SANDBOX_HOSTNAME build
+ * arg names another (the last one given wins) */
+static const char *sandbox_hostname(const struct kiln_build_opts *o, int *given)
+{
+	static const char key[] = "BUILDKIT_SANDBOX_HOSTNAME=";
+	const char *h = NULL;
+	for (size_t i = 0; i < o->n_build_args; i++)
+		if (!strncmp(o->build_args[i], key, sizeof(key) - 1))
+			h = o->build_args[i] + sizeof(key) - 1;
+	*given = h && *h;
+	return *given ? h : "buildkitsandbox";
+}
+
 static int run_key(struct bb *b, struct kiln_error *err)
 {
 	const struct kiln_build_opts *o = b->o;
-	if (!o->n_add_hosts && !o->n_ulimits && !o->shm_size)
+	int named = 0;
+	b->hostname = sandbox_hostname(o, &named);
+	if (!o->n_add_hosts && !o->n_ulimits && !o->shm_size && !named)
 		return 0;
 	struct kiln_buf k = KILN_BUF_INIT;
 	int r = 0;
@@ -566,6 +581,8 @@ static int run_key(struct bb *b, struct kiln_error *err)
 	if (r >= 0 && o->shm_size)
 		r = kiln_buf_addf(&k, "%sshm-size=%llu", k.len ? " " : "",
 				  (unsigned long long) o->shm_size);
+	if (r >= 0 && named)
+		r = kiln_buf_addf(&k, "%shostname=%s", k.len ? " " : "", b->hostname);
 	b->run_key = r >= 0 ? kiln_buf_detach(&k, NULL) : NULL;
 	if (!b->run_key) {
 		kiln_buf_release(&k);

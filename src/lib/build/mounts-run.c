@@ -524,6 +524,7 @@ static int setup_one(struct bb_step_ctx *sc, struct bb_run_mounts *rm, size_t i,
 	switch (ms->type) {
 	case KILN_DF_MOUNT_TMPFS:
 		em->type = KILN_EXEC_MOUNT_TMPFS;
+		em->flags |= KILN_EXEC_MOUNT_DEV; /* BuildKit mounts it nosuid only */
 		em->size = ms->size;
 		break;
 	case KILN_DF_MOUNT_CACHE:

@@ -293,6 +293,7 @@ int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *co
 			(net == KILN_DF_NETWORK_DEFAULT && b->o->network == KILN_BUILD_NET_NONE))
 			       ? KILN_EXEC_NET_NONE
 			       : KILN_EXEC_NET_HOST;
+	spec.hostname = b->hostname;
 	spec.hosts = b->o->add_hosts;
 	spec.n_hosts = b->o->n_add_hosts;
 	spec.rlimits = b->o->ulimits;

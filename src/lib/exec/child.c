@@ -19,6 +19,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -662,6 +663,44 @@ __attribute__((noreturn)) static void be_init(struct xplan *p, pid_t child)
 	_exit(WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus));
 }
 
+/*
+ * This process is kiln forked, not exec'd: its arguments and environment
+ * are kiln's (--build-arg values, --creds, --secret sources), and a RUN
+ * process reads /proc/1/cmdline. Blank them in this copy of the memory,
+ * found where /proc/self/stat says they are; the name is "kiln-init".
+ */
+static void hide_command_line(void)
+{
+	char buf[2048];
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		(void) close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	/* fields after the command name in parentheses, which may hold spaces:
+	 * arg_start is field 48, then arg_end, env_start, env_end */
+	char *f = strrchr(buf, ')');
+	unsigned long v[4];
+	int field = 2;
+	for (char *save = NULL, *t = f ? strtok_r(f + 1, " ", &save) : NULL; t && field < 51;
+	     t = strtok_r(NULL, " ", &save)) {
+		if (++field >= 48)
+			v[field - 48] = strtoul(t, NULL, 10);
+	}
+	if (field < 51)
+		return;
+	static const char name[] = "kiln-init";
+	for (int k = 0; k < 4; k += 2) {
+		if (v[k + 1] <= v[k] || v[k + 1] - v[k] > (64ul << 20))
+			continue;
+		memset((void *) v[k], 0, v[k + 1] - v[k]);
+		if (k == 0 && v[1] - v[0] > sizeof(name))
+			memcpy((void *) v[0], name, sizeof(name));
+	}
+}
+
 void kiln_exec_child(struct xplan *p)
 {
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(p->parent_fds); i++)
@@ -674,6 +713,7 @@ void kiln_exec_child(struct xplan *p)
 	if (poll(&pfd, 1, 0) > 0)
 		_exit(125);
 	(void) prctl(PR_SET_NAME, "kiln-init", 0, 0, 0);
+	hide_command_line();
 	/* out of the caller's session: signals the caller's terminal sends
 	 * (^C, resizes, hangups) reach the sandbox only through kiln, once */
 	if (setsid() < 0)

@@ -48,6 +48,9 @@ enum kiln_exec_mount_type {
 
 enum kiln_exec_mount_flags {
 	KILN_EXEC_MOUNT_RO = 1 << 0,
+	/* TMPFS: device files work in it (no nodev), as in BuildKit's RUN
+	 * --mount=type=tmpfs; docker run's --tmpfs is nodev */
+	KILN_EXEC_MOUNT_DEV = 1 << 1,
 };
 
 struct kiln_exec_mount {

@@ -330,7 +330,8 @@ static int add_user_mounts(struct xplan *p, const struct kiln_exec_spec *spec,
 			struct xmount *x = add_mount(p, XM_FS, targets[i], XT_DIR);
 			x->fstype = "tmpfs";
 			x->opts = o;
-			x->attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			x->attr = MOUNT_ATTR_NOSUID |
+				  ((m->flags & KILN_EXEC_MOUNT_DEV) ? 0 : MOUNT_ATTR_NODEV) |
 				  ((m->flags & KILN_EXEC_MOUNT_RO) ? MOUNT_ATTR_RDONLY : 0);
 		} else {
 			return kiln_fail(err, KILN_EINVAL, 0, "mount on %s: unknown type %d",
