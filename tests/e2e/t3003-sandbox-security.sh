@@ -3,7 +3,7 @@
 # The sandbox's privileges: Docker's default capability set (bounding,
 # permitted, effective; nothing inheritable or ambient), lost by non-root
 # users at exec, no_new_privs, and a seccomp filter like Docker's that
-# refuses with EPERM. Where podman runs here, the same root directory is run
+# refuses with EPERM (ENOSYS for a syscall newer than it knows). Where podman runs here, the same root directory is run
 # by podman (runc) as a cross-check.
 . "$(dirname "$0")/test-lib.sh"
 
@@ -97,6 +97,34 @@ test_expect_success ROOT,BUSYBOX 'seccomp refuses unshare, mount and sethostname
 	test_must_fail kiln debug sandbox rootfs mount -t tmpfs none /mnt 2>err &&
 	test_must_fail kiln debug sandbox rootfs hostname evil 2>err &&
 	test_grep "Operation not permitted" err
+'
+
+# A call newer than the filter knows fails with ENOSYS (runc's rule), so that
+# a program falls back to an older one; fchmodat2, which glibc 2.39 uses for
+# fchmodat, is allowed as moby's profile allows it.
+test_expect_success ROOT,BUSYBOX,CC 'seccomp: ENOSYS for a syscall newer than it knows' '
+	cat >probe.c <<-\EOF &&
+	#include <errno.h>
+	#include <stdio.h>
+	#include <unistd.h>
+	#include <sys/syscall.h>
+	static int err(long nr) { errno = 0; return syscall(nr, 0, 0, 0, 0, 0) < 0 ? errno : 0; }
+	int main(void)
+	{
+		printf("unknown %d\n", err(999));
+	#if defined(__x86_64__)
+		printf("fchmodat2 %s\n", err(452) == EPERM || err(452) == ENOSYS ? "refused" : "ran");
+	#else
+		printf("fchmodat2 ran\n");
+	#endif
+		printf("mount %d\n", err(SYS_mount));
+		return 0;
+	}
+	EOF
+	cc -static -o rootfs/bin/probe probe.c &&
+	kiln debug sandbox rootfs /bin/probe >out &&
+	printf "unknown %d\nfchmodat2 ran\nmount %d\n" 38 1 >expect &&
+	test_cmp expect out
 '
 
 test_expect_success ROOT,BUSYBOX 'with CAP_SYS_ADMIN the filter lets unshare through' '

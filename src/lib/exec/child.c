@@ -532,8 +532,13 @@ __attribute__((noreturn)) static void exec_process(struct xplan *p)
 }
 
 /* pid 2: become the process. */
-__attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave)
+__attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave, int hidden)
 {
+	/* not before pid 1 has blanked kiln's command line (hide_command_line) */
+	char go;
+	while (read(hidden, &go, 1) < 0 && errno == EINTR)
+		;
+	(void) close(hidden);
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	for (int s = 1; s < _NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
@@ -667,7 +672,9 @@ __attribute__((noreturn)) static void be_init(struct xplan *p, pid_t child)
  * This process is kiln forked, not exec'd: its arguments and environment
  * are kiln's (--build-arg values, --creds, --secret sources), and a RUN
  * process reads /proc/1/cmdline. Blank them in this copy of the memory,
- * found where /proc/self/stat says they are; the name is "kiln-init".
+ * found where /proc/self/stat says they are; the name is "kiln-init". Only
+ * once the process is forked: plan strings (the hostname, the command's
+ * arguments) may point into them.
  */
 static void hide_command_line(void)
 {
@@ -713,7 +720,6 @@ void kiln_exec_child(struct xplan *p)
 	if (poll(&pfd, 1, 0) > 0)
 		_exit(125);
 	(void) prctl(PR_SET_NAME, "kiln-init", 0, 0, 0);
-	hide_command_line();
 	/* out of the caller's session: signals the caller's terminal sends
 	 * (^C, resizes, hangups) reach the sandbox only through kiln, once */
 	if (setsid() < 0)
@@ -769,11 +775,20 @@ void kiln_exec_child(struct xplan *p)
 	sigfillset(&all);
 	if (sigprocmask(SIG_BLOCK, &all, NULL) < 0)
 		FAIL_SETUP(p, errno, "blocking signals");
+	int hidden[2];
+	if (pipe2(hidden, O_CLOEXEC) < 0)
+		FAIL_SETUP(p, errno, "starting the process");
 	pid_t child = (pid_t) syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (child < 0)
 		FAIL_SETUP(p, errno, "starting the process");
-	if (child == 0)
-		run_process(p, tty_slave);
+	if (child == 0) {
+		(void) close(hidden[1]);
+		run_process(p, tty_slave, hidden[0]);
+	}
+	/* the process has its own copy of the plan's strings, some of them in
+	 * kiln's arguments: pid 1 needs them no more */
+	hide_command_line();
+	(void) !write(hidden[1], "", 1);
 	/* pid 1 keeps nothing open: the caller's pipes see EOF when the process
 	 * and its children are done */
 	(void) syscall(SYS_close_range, 0U, ~0U, 0U);

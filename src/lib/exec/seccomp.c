@@ -2,7 +2,8 @@
 /*
  * The sandbox's seccomp filter, modelled on Docker's default profile
  * (moby's profiles/seccomp/default.json): the syscalls below are allowed,
- * everything else fails with EPERM. Some are allowed only when the process
+ * everything else fails with EPERM (ENOSYS for one newer than libseccomp
+ * knows, as in runc). Some are allowed only when the process
  * holds a capability, a few only with certain arguments. The filter is built
  * with libseccomp in the parent and exported as classic BPF, so that the
  * sandbox child can load it with one prctl() and no allocation.
@@ -11,6 +12,8 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +71,11 @@ static const char allow_always[] =
 	"tkill truncate truncate64 ugetrlimit umask uname unlink unlinkat utime utimensat "
 	"utimensat_time64 utimes vfork vmsplice wait4 waitid waitpid write writev "
 	/* kernels >= 4.8 check ptrace against seccomp, so Docker allows it */
-	"process_vm_readv process_vm_writev ptrace";
+	"process_vm_readv process_vm_writev ptrace "
+	/* newer calls moby's profile allows too (glibc 2.39's fchmodat uses
+	 * fchmodat2); those this libseccomp does not know fail with ENOSYS */
+	"cachestat fchmodat2 futex_requeue futex_wait futex_wake map_shadow_stack listmount "
+	"statmount mseal";
 
 /* Allowed only when kiln runs on one of these (native) architectures; the
  * rule then covers the companion architectures too, as in runc. */
@@ -253,6 +260,44 @@ static int build(scmp_filter_ctx sc, uint64_t caps, struct kiln_error *err)
 	return 0;
 }
 
+/*
+ * A syscall newer than every one libseccomp knows for the native
+ * architecture fails with ENOSYS, not EPERM, as runc makes it: a program
+ * then falls back to the older call (glibc's fchmodat2 to fchmodat), where
+ * EPERM would be taken as the answer. Six instructions go in front of the
+ * program (its jumps are relative, so they stay right).
+ */
+static int newer_enosys(uint32_t native, void **prog, size_t *len, struct kiln_error *err)
+{
+	long max = -1;
+	for (int nr = 0; nr < 1024; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(native, nr);
+		if (name)
+			max = nr;
+		free(name);
+	}
+	if (max < 0 || *len + 6 > 4096)
+		return 0;
+	const struct sock_filter head[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4), /* seccomp_data.arch */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, native, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0), /* seccomp_data.nr */
+		/* x32's numbers carry bit 30: the program below judges them */
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t) max, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	};
+	struct sock_filter *n = kiln_reallocarray(NULL, *len + 6, sizeof(*n));
+	if (!n)
+		return kiln_fail(err, KILN_ENOMEM, 0, "seccomp: out of memory");
+	memcpy(n, head, sizeof(head));
+	memcpy(n + 6, *prog, *len * sizeof(*n));
+	free(*prog);
+	*prog = n;
+	*len += 6;
+	return 0;
+}
+
 int kiln_exec_seccomp_build(uint64_t caps, void **ret_prog, size_t *ret_len, struct kiln_error *err)
 {
 	scmp_filter_ctx sc = seccomp_init(SCMP_ACT_ERRNO(EPERM));
@@ -261,6 +306,10 @@ int kiln_exec_seccomp_build(uint64_t caps, void **ret_prog, size_t *ret_len, str
 	int r = build(sc, caps, err);
 	if (r >= 0)
 		r = export_bpf(sc, ret_prog, ret_len, err);
+	if (r >= 0 && (r = newer_enosys(seccomp_arch_native(), ret_prog, ret_len, err)) < 0) {
+		free(*ret_prog);
+		*ret_prog = NULL;
+	}
 	seccomp_release(sc);
 	return r;
 }
