@@ -601,11 +601,13 @@ __attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave
 		if (setrlimit((__rlimit_resource_t) l->resource, &rl) < 0)
 			FAIL_SETUP(p, errno, "setting the limit ", kiln_exec_rlimit_name(l->resource));
 	}
-	set_caps(p);
-	if (!p->insecure && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		FAIL_SETUP(p, errno, "setting no_new_privs");
+	/* the filter goes in while this process still holds CAP_SYS_ADMIN, so
+	 * without no_new_privs, as runc does unless asked: a setuid program
+	 * (sudo, su) works in a RUN as under Docker; what the filter allows
+	 * takes the capabilities set_caps() leaves (its calls are allowed) */
 	if (p->seccomp.len && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p->seccomp) < 0)
 		FAIL_SETUP(p, errno, "loading the seccomp filter");
+	set_caps(p);
 	exec_process(p);
 }
 

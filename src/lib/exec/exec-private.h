@@ -103,7 +103,7 @@ struct xplan {
 	size_t n_rlimits;
 	struct xopt shm_opts[3]; /* /dev/shm's options when the spec sizes it */
 	char shm_size[32];
-	int insecure;	 /* KILN_EXEC_INSECURE: no no_new_privs, loop devices */
+	int insecure;	 /* KILN_EXEC_INSECURE: no seccomp filter, loop devices */
 	int loop_nr;	 /* insecure: a free /dev/loopN to create, -1 for none */
 	/* the child's ends of the channels to the parent */
 	int start_w;	   /* closed (by exec) once the process runs */

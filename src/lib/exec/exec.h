@@ -17,8 +17,8 @@
  * KILN_EXEC_NET_NONE), pivot_root into the root filesystem, fresh /proc, a
  * minimal /dev, read-only /sys, generated /etc/hosts, /etc/resolv.conf and
  * /etc/hostname, the user resolved from the rootfs's /etc/passwd and
- * /etc/group, Docker's default capabilities, no_new_privs and a seccomp
- * filter like Docker's default profile. A tiny init (pid 1) reaps zombies and
+ * /etc/group, Docker's default capabilities (without no_new_privs, as in
+ * Docker) and a seccomp filter like Docker's default profile. A tiny init (pid 1) reaps zombies and
  * forwards signals. Needs root (CAP_SYS_ADMIN). See docs/internals/exec.md.
  *
  * Mount points that had to be created in the root filesystem (for /proc,

@@ -189,7 +189,7 @@ static int build(scmp_filter_ctx sc, uint64_t caps, struct kiln_error *err)
 	r = seccomp_attr_set(sc, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	if (r < 0)
 		return kiln_fail(err, KILN_EINTERNAL, -r, "seccomp: bad-arch action");
-	/* kiln sets no_new_privs itself, right before loading */
+	/* loaded while the process holds CAP_SYS_ADMIN: no no_new_privs needed */
 	r = seccomp_attr_set(sc, SCMP_FLTATR_CTL_NNP, 0);
 	if (r < 0)
 		return kiln_fail(err, KILN_EINTERNAL, -r, "seccomp: nnp attribute");
