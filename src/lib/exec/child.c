@@ -19,7 +19,6 @@
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -689,14 +688,20 @@ static void hide_command_line(void)
 		return;
 	buf[n] = '\0';
 	/* fields after the command name in parentheses, which may hold spaces:
-	 * arg_start is field 48, then arg_end, env_start, env_end */
-	char *f = strrchr(buf, ')');
-	unsigned long v[4];
+	 * arg_start is field 48, then arg_end, env_start, env_end (parsed by
+	 * hand: after a fork of a threaded process, nothing that may lock) */
+	const char *c = strrchr(buf, ')');
+	unsigned long v[4] = { 0 };
 	int field = 2;
-	for (char *save = NULL, *t = f ? strtok_r(f + 1, " ", &save) : NULL; t && field < 51;
-	     t = strtok_r(NULL, " ", &save)) {
-		if (++field >= 48)
-			v[field - 48] = strtoul(t, NULL, 10);
+	while (c && *c && field < 51) {
+		if (*c++ != ' ')
+			continue;
+		field++;
+		unsigned long x = 0;
+		for (; *c >= '0' && *c <= '9'; c++)
+			x = x * 10 + (unsigned long) (*c - '0');
+		if (field >= 48)
+			v[field - 48] = x;
 	}
 	if (field < 51)
 		return;
