@@ -555,7 +555,8 @@ static int write_metadata(const char *path, const struct kiln_build_result *res,
 	kiln_buf_release(&names);
 	/* an index (several platforms) has no config of its own, as in BuildKit's */
 	if (j && !res->is_index &&
-	    json_object_set_new(j, "containerimage.config.digest", json_string(res->config.str)) < 0)
+	    json_object_set_new(j, "containerimage.config.digest",
+				json_string(res->config.str)) < 0)
 		r = -KILN_ENOMEM;
 	if (!j || r < 0) {
 		json_decref(j);
@@ -1014,7 +1015,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 			while (len > lead && p[len - 1] == ' ')
 				len--;
 			if (len == lead)
-				return cli_usage_error(&spec, "--platform \"%s\": an empty platform",
+				return cli_usage_error(&spec,
+						       "--platform \"%s\": an empty platform",
 						       arg_platforms.items[i]);
 			cleanup_free char *one = kiln_strndup(p + lead, len - lead);
 			struct kiln_df_platform parsed = { 0 };

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # The sandbox's privileges: Docker's default capability set (bounding,
 # permitted, effective; nothing inheritable or ambient), lost by non-root
-# users at exec, no no_new_privs (as in Docker), and a seccomp filter like Docker's that
-# refuses with EPERM (ENOSYS for a syscall newer than it knows). Where podman runs here, the same root directory is run
-# by podman (runc) as a cross-check.
+# users at exec, no no_new_privs (as in Docker), and a seccomp filter like
+# Docker's that refuses with EPERM (ENOSYS for a syscall newer than it
+# knows). Where podman runs here, the same root directory is run by podman
+# (runc) as a cross-check.
 . "$(dirname "$0")/test-lib.sh"
 
 make_rootfs() {
@@ -73,7 +74,7 @@ test_expect_success ROOT,BUSYBOX 'the capabilities are real: chown works, mount 
 	rm -f rootfs/f
 '
 
-test_expect_success ROOT,BUSYBOX 'no_new_privs is off (as in Docker) and seccomp is in filter mode' '
+test_expect_success ROOT,BUSYBOX 'no_new_privs is off (as in Docker); seccomp in filter mode' '
 	kiln debug sandbox rootfs cat /proc/self/status >status &&
 	test "$(status_field NoNewPrivs status)" = 0 &&
 	test "$(status_field Seccomp status)" = 2
@@ -115,7 +116,8 @@ test_expect_success ROOT,BUSYBOX,CC 'seccomp: ENOSYS for a syscall newer than it
 	{
 		printf("unknown %d\n", err(999));
 	#if defined(__x86_64__)
-		printf("fchmodat2 %s\n", err(452) == EPERM || err(452) == ENOSYS ? "refused" : "ran");
+		int e = err(452);
+		printf("fchmodat2 %s\n", e == EPERM || e == ENOSYS ? "refused" : "ran");
 	#else
 		printf("fchmodat2 ran\n");
 	#endif

@@ -118,7 +118,8 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'another platform: RUN is refused at it
 	test_must_fail kiln build -q --platform linux/arm64 -f tarctx/Dockerfile.run tarctx 2>err &&
 	test_grep "Dockerfile.run:3: RUN would have to execute for linux/arm64" err &&
 	printf "FROM scratch\nCOPY f /f\n" >tarctx/Dockerfile.copy &&
-	kiln build -q -t cli:arm --platform linux/arm/7 -f tarctx/Dockerfile.copy tarctx >/dev/null &&
+	kiln build -q -t cli:arm --platform linux/arm/7 -f tarctx/Dockerfile.copy tarctx \
+		>/dev/null &&
 	test "$(cfg cli:arm .Architecture)" = "\"arm\"" &&
 	test "$(cfg cli:arm .Variant)" = "\"v7\"" &&
 	kiln build -q -t cli:arm64 --platform linux/arm64/v8 -f tarctx/Dockerfile.copy tarctx \

@@ -102,13 +102,14 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'RUN cannot read kiln'"'"'s command lin
 	FROM $BB
 	RUN tr "\\\\0" " " </proc/1/cmdline >/cmdline
 	EOF
-	kiln build -q -t run:cmdline --build-arg UNUSED=tok-4711 --label l=lab-4711 ctx >/dev/null &&
+	kiln build -q -t run:cmdline --build-arg UNUSED=tok-4711 --label l=lab-4711 ctx \
+		>/dev/null &&
 	kiln run --rm run:cmdline cat /cmdline >out &&
 	test_grep "^kiln-init" out &&
 	! grep -e "4711" -e "--build-arg" out
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX 'the hostname: buildkitsandbox, or BUILDKIT_SANDBOX_HOSTNAME'"'"'s' '
+test_expect_success ROOT,OVERLAY,BUSYBOX 'the hostname: buildkitsandbox, or the build arg'"'"'s' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB
 	RUN hostname >/h && head -n 1 /etc/hosts >>/h

@@ -149,7 +149,8 @@ test_expect_success ROOT,OVERLAY,BUSYBOX '--parents keeps the source path; ** sp
 	test -f parents/pivot/sub/b.txt && ! test -e parents/pivot/src &&
 	test "$(stat_of parents p/src/sub)" = "750 0:0" &&
 	(cd parents/globstar && find . | sort) >got &&
-	printf "%s\n" . ./src ./src/a.txt ./src/sub ./src/sub/b.txt >expect && test_cmp expect got &&
+	printf "%s\n" . ./src ./src/a.txt ./src/sub ./src/sub/b.txt >expect &&
+	test_cmp expect got &&
 	echo deep >expect && test_cmp expect parents/wildpivot/x/y/z/d.txt &&
 	! test -e parents/wildpivot/deep
 '

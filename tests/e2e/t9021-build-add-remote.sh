@@ -185,7 +185,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'a mixed ADD explains a miss by
 	test_grep "cache miss: the sources changed$" third
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD --unpack: a URL'"'"'s archive extracted, a local one kept' '
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD --unpack: a URL'"'"'s archive, a local one' '
 	mkdir -p arcz && echo zipped >arcz/z.txt && tar -C arcz -czf www/remote.tgz z.txt &&
 	tar -C arcz -czf ctx/local.tgz z.txt &&
 	cat >ctx/Dockerfile <<-EOF &&

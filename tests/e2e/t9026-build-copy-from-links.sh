@@ -125,7 +125,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ '--chmod, --chown: only files alread
 	test "$(stat -c %u:%g "$o/o/d0/f0")" = 7:8
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'a changed linked file leaves the stage'"'"'s; a second copy writes' '
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'a changed link leaves the stage'"'"'s file; copy 2 writes' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB AS build
 	COPY tree /src/
@@ -161,7 +161,8 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'one inode never shows at two paths 
 	COPY --from=s /h /c2/
 	COPY --from=s /h/pub /h/pub /twice/
 	COPY --from=$BB /bin/busybox /bb2
-	RUN for f in /c1/pub/p /c2/pub/p /twice/p /bb2 /bin/busybox; do stat -c "%h %n" \$f; done >/l
+	RUN for f in /c1/pub/p /c2/pub/p /twice/p /bb2 /bin/busybox; do \\
+		stat -c "%h %n" \$f; done >/l
 	RUN if [ /c1/pub/p -ef /c2/pub/p ]; then echo same; else echo apart; fi >>/l
 	EOF
 	kiln build -q -t links:alias ctx >/dev/null &&

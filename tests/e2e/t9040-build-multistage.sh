@@ -107,7 +107,9 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'COPY --from a stage by name, by index,
 	test_must_fail kiln build -q ctx 2>err && test_grep "invalid stage index 5" err
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX 'a stage name used twice: a warning; FROM takes the one before, --from and --target the last' '
+# A stage name used twice: BuildKit's warning; FROM takes the stage of that
+# name before it, --from and --target the last one.
+test_expect_success ROOT,OVERLAY,BUSYBOX 'a stage name used twice' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB AS base
 	RUN echo one >/v

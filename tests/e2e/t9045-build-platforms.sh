@@ -56,7 +56,8 @@ test_expect_success $P,SKOPEO,UMOCI 'an OCI archive of the index: each platform 
 	test "$(jq -r ".\"containerimage.descriptor\".mediaType" m.json)" = \
 		application/vnd.oci.image.index.v1+json &&
 	test "$(jq -r ".\"containerimage.config.digest\"" m.json)" = null &&
-	skopeo_ copy -q --override-arch arm --override-variant v7 oci-archive:multi.tar oci:one:arm &&
+	skopeo_ copy -q --override-arch arm --override-variant v7 oci-archive:multi.tar \
+		oci:one:arm &&
 	umoci unpack --image one:arm bundle >/dev/null &&
 	echo armv7 >expect && test_cmp expect bundle/rootfs/arch
 '
@@ -71,8 +72,9 @@ test_expect_success $P 'the build stage runs once; progress names each platform'
 
 test_expect_success $P '-t names the image for this machine'"'"'s platform' '
 	test "$(cfg localhost/multi:1 .Architecture)" = "\"amd64\"" &&
-	test_grep "naming to docker.io/localhost/multi:1 (its linux/amd64 image)\|naming to localhost/multi:1 (its linux/amd64 image)" log &&
-	kiln build -q -t localhost/none:1 --platform linux/arm64,linux/arm/v7 ctx >/dev/null 2>err &&
+	test_grep "naming to .*localhost/multi:1 (its linux/amd64 image)" log &&
+	kiln build -q -t localhost/none:1 --platform linux/arm64,linux/arm/v7 ctx \
+		>/dev/null 2>err &&
 	test_grep "localhost/none:1 is not named in the store" err &&
 	test_must_fail kiln inspect localhost/none:1 2>/dev/null
 '
@@ -104,13 +106,13 @@ test_expect_success $P 'platforms normalized as BuildKit'"'"'s: arm64/v8 is arm6
 
 test_expect_success $P 'a failed platform: no output written, not even the platforms before it' '
 	mkdir failctx && printf "FROM %s\nCOPY Dockerfile /\n" $BB >failctx/Dockerfile &&
-	test_expect_code 1 kiln build -q --platform linux/amd64,linux/arm64 -o type=local,dest=fail \
-		-o type=tar,dest=fail.tar failctx 2>err &&
+	test_expect_code 1 kiln build -q --platform linux/amd64,linux/arm64 \
+		-o type=local,dest=fail -o type=tar,dest=fail.tar failctx 2>err &&
 	test_grep "for this platform" err &&
 	! test -e fail && ! test -e fail.tar && ! ls fail.tar.tmp-* 2>/dev/null
 '
 
-test_expect_success $P,SKOPEO 'annotations: on the index, on one platform'"'"'s entry, on its layout entry' '
+test_expect_success $P,SKOPEO 'annotations: on the index, on an entry, on the layout'"'"'s' '
 	kiln build -q --platform linux/amd64,linux/arm64 \
 		--annotation "index:org.opencontainers.image.title=multi" \
 		--annotation "manifest-descriptor[linux/arm64]:org.example.arch=arm64" \
@@ -144,7 +146,7 @@ test_expect_success $P,REGISTRY,SKOPEO '--push: the index and its images in the 
 	echo arm64 >expect && test_cmp expect got
 '
 
-test_expect_success $P,REGISTRY,PODMAN,RUNC 'podman pulls the image for its platform from the index' '
+test_expect_success $P,REGISTRY,PODMAN,RUNC 'podman pulls its platform'"'"'s image from the index' '
 	peers_setup &&
 	podman pull -q --tls-verify=false $R/kiln/multi:1 >/dev/null &&
 	podman image inspect --format "{{.Architecture}}" $R/kiln/multi:1 >got &&
@@ -169,7 +171,7 @@ test_expect_success $P '--cache-to: one cache; a fresh store builds every platfo
 	echo arm64 >expect && test_cmp expect c2/linux_arm64/arch
 '
 
-test_expect_success $P 'refused: a docker archive; a RUN for a platform that is not this machine'"'"'s' '
+test_expect_success $P 'refused: a docker archive; a RUN for another platform' '
 	test_expect_code 2 kiln build --platform linux/amd64,linux/arm64 \
 		-o type=docker,dest=d.tar ctx 2>err &&
 	test_grep "type=docker holds one platform" err && ! test -e d.tar &&

@@ -72,7 +72,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'bind of a .dockerignore-d file: it is 
 	test ! -s rign/listing
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX 'tmpfs: size enforced, devices allowed, contents gone with the RUN' '
+test_expect_success ROOT,OVERLAY,BUSYBOX 'tmpfs: size enforced, devices allowed, gone with the RUN' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB
 	RUN --mount=type=tmpfs,target=/t,size=1m \

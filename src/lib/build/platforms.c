@@ -117,7 +117,8 @@ static int parse_platforms(const struct kiln_build_opts *o, struct bb_multi *m,
 		if (r < 0)
 			return kiln_error_prefix(err, r, "--platform");
 		/* as BuildKit: linux/arm64/v8 is linux/arm64, so named twice it is one */
-		char *name = kiln_df_platform_normalize(&p) < 0 ? NULL : kiln_df_platform_format(&p);
+		char *name =
+			kiln_df_platform_normalize(&p) < 0 ? NULL : kiln_df_platform_format(&p);
 		int seen = 0;
 		for (size_t j = 0; name && j < m->n; j++)
 			seen |= !strcmp(m->names[j], name);

@@ -257,7 +257,8 @@ static int link_target(struct apply *a, const struct kiln_tar_entry *e, const ch
 		return oom(err);
 	if (q < 0)
 		return kiln_layer_apply_fail(a, err, KILN_EPARSE,
-					     "hardlink target '%s' leaves the root ('..')", e->link);
+					     "hardlink target '%s' leaves the root ('..')",
+					     e->link);
 	if (!*t)
 		return kiln_layer_apply_fail(a, err, KILN_EINVAL, "hardlink to the root directory");
 	if (strcmp(t, path) == 0)

@@ -441,8 +441,8 @@ static int dest_ref(const char *src, const char *dest, struct kiln_ref **ret,
 	const char *target = dest ? dest : src;
 	int r = kiln_ref_parse(target, KILN_REF_DEFAULT_TAG_LATEST, ret, err);
 	if (r < 0 && !dest)
-		return kiln_error_prefix(err, r, "'%s' is not a name to push to; give a destination",
-					 src);
+		return kiln_error_prefix(err, r,
+					 "'%s' is not a name to push to; give a destination", src);
 	if (r < 0)
 		return kiln_error_prefix(err, r, "destination");
 	if ((*ret)->digest)

@@ -316,8 +316,9 @@ static int save_docker(struct kiln_store *st, struct export_image *imgs, size_t 
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = imgs[i].m ? docker_image(st, t, &imgs[i], &wr, &mj, &repos, &n_repos, err)
 			      : kiln_fail(err, KILN_EUNSUPP, 0,
-					  "%s is an image index of %zu platforms: a docker archive "
-					  "holds one platform's image (an OCI layout holds them all)",
+					  "%s is an image index of %zu platforms: a docker "
+					  "archive holds one platform's image (an OCI layout "
+					  "holds them all)",
 					  imgs[i].stored.str, imgs[i].n_subs);
 	kiln_jw_arr_close(&mj);
 	char *mjson = NULL, *rjson = NULL;
