@@ -60,7 +60,7 @@ static const struct cli_spec spec = {
 	.usage = "kiln build [-f FILE] [-t NAME[:TAG]]... [--target STAGE] [--build-arg K=V]... "
 		 "[--label K=V]... [--annotation [TYPE:]K=V]... [--no-cache] "
 		 "[--no-cache-filter STAGE]... [--pull] "
-		 "[--platform P] [--add-host NAME:IP]... [--ulimit L]... [--shm-size S] "
+		 "[--platform P]... [--add-host NAME:IP]... [--ulimit L]... [--shm-size S] "
 		 "[--network MODE] "
 		 "[--secret SPEC]... [--ssh SPEC]... [--allow ENTITLEMENT]... "
 		 "[--cache-from SPEC]... [--cache-to SPEC]... "
