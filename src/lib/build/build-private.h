@@ -566,9 +566,19 @@ int bb_push(struct bb *b, const char *name, const struct kiln_digest *index,
 int bb_put_blob(struct bb *b, const char *data, size_t len, struct kiln_digest *ret,
 		struct kiln_error *err);
 int bb_tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err);
+/** A file output (`dest`, "-" the output fd) that `fill` writes into `fd`;
+ *  through a temporary file renamed into place, which a failure removes. */
+typedef int (*bb_output_fill_fn)(struct bb *b, int fd, void *arg, struct kiln_error *err);
+int bb_write_output(struct bb *b, const char *dest, bb_output_fill_fn fill, void *arg,
+		    struct kiln_error *err);
+/** bb_write_output() of the store's images as an archive, or of the root
+ *  filesystem at `rootfs_fd` (>= 0) as a tar. */
 int bb_write_file_output(struct bb *b, const char *dest, enum kiln_archive_format fmt,
 			 const struct kiln_store_save_item *items, size_t n, int rootfs_fd,
 			 struct kiln_error *err);
+/** How a root filesystem is written as a tar output: plain, its times
+ *  clamped to SOURCE_DATE_EPOCH when there is one. */
+void bb_rootfs_tar_opts(const struct bb *b, struct kiln_layer_write_opts *wo);
 /** A local or tar output of the image's root filesystem; `subdir`: under
  *  that directory of `out` (NULL: all of it); `tw`: added to that tar
  *  writer instead, under `subdir`. */

@@ -174,10 +174,19 @@ int bb_tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err)
 	return 0;
 }
 
+void bb_rootfs_tar_opts(const struct bb *b, struct kiln_layer_write_opts *wo)
+{
+	*wo = (struct kiln_layer_write_opts){ .compression = KILN_COMPRESSION_NONE,
+					      .ctx = &b->ctx };
+	if (b->o->source_date_epoch >= 0) {
+		wo->flags |= KILN_WRITE_CLAMP_MTIME;
+		wo->mtime_clamp = b->o->source_date_epoch;
+	}
+}
+
 /* Write to `dest` through a temporary file renamed into place ("-": the out fd). */
-int bb_write_file_output(struct bb *b, const char *dest, enum kiln_archive_format fmt,
-			 const struct kiln_store_save_item *items, size_t n, int rootfs_fd,
-			 struct kiln_error *err)
+int bb_write_output(struct bb *b, const char *dest, bb_output_fill_fn fill, void *arg,
+		    struct kiln_error *err)
 {
 	int fd = -1;
 	cleanup_free char *tmp = NULL;
@@ -192,20 +201,7 @@ int bb_write_file_output(struct bb *b, const char *dest, enum kiln_archive_forma
 			return kiln_fail_errno(err, "creating %s", tmp);
 		(void) fchmod(fd, 0644);
 	}
-	int r;
-	if (rootfs_fd >= 0) {
-		struct kiln_layer_write_opts wo = { .compression = KILN_COMPRESSION_NONE,
-						    .ctx = &b->ctx };
-		if (b->o->source_date_epoch >= 0) {
-			wo.flags |= KILN_WRITE_CLAMP_MTIME;
-			wo.mtime_clamp = b->o->source_date_epoch;
-		}
-		r = kiln_layer_write_tree(rootfs_fd, KILN_TREE_PLAIN, fd, &wo, NULL, err);
-	} else {
-		bb_store_lock(b);
-		r = kiln_store_save(b->st, items, n, fmt, fd, err);
-		bb_store_unlock(b);
-	}
+	int r = fill(b, fd, arg, err);
 	if (tmp) {
 		if (r >= 0 && fsync(fd) < 0)
 			r = kiln_fail_errno(err, "writing %s", dest);
@@ -216,6 +212,37 @@ int bb_write_file_output(struct bb *b, const char *dest, enum kiln_archive_forma
 			(void) unlink(tmp);
 	}
 	return r < 0 ? kiln_error_prefix(err, r, "writing %s", dest) : 0;
+}
+
+/* What bb_write_file_output() writes: an archive of the store's images, or
+ * a root filesystem as a tar. */
+struct file_output {
+	enum kiln_archive_format fmt;
+	const struct kiln_store_save_item *items;
+	size_t n;
+	int rootfs_fd;
+};
+
+static int fill_file_output(struct bb *b, int fd, void *arg, struct kiln_error *err)
+{
+	const struct file_output *f = arg;
+	if (f->rootfs_fd >= 0) {
+		struct kiln_layer_write_opts wo;
+		bb_rootfs_tar_opts(b, &wo);
+		return kiln_layer_write_tree(f->rootfs_fd, KILN_TREE_PLAIN, fd, &wo, NULL, err);
+	}
+	bb_store_lock(b);
+	int r = kiln_store_save(b->st, f->items, f->n, f->fmt, fd, err);
+	bb_store_unlock(b);
+	return r;
+}
+
+int bb_write_file_output(struct bb *b, const char *dest, enum kiln_archive_format fmt,
+			 const struct kiln_store_save_item *items, size_t n, int rootfs_fd,
+			 struct kiln_error *err)
+{
+	struct file_output f = { fmt, items, n, rootfs_fd };
+	return bb_write_output(b, dest, fill_file_output, &f, err);
 }
 
 /* The root filesystem of the image: mounted read-only for local and tar outputs. */

@@ -26,11 +26,8 @@
  * ("[linux/arm64 build 2/3]"), the vertices numbered on from one platform's
  * build to the next.
  */
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "build/build-private.h"
 #include "build/remote-cache.h"
@@ -398,32 +395,15 @@ static int local_output(struct bb *b, const struct kiln_build_output *out, size_
 	return output_done(b, &v, r, err);
 }
 
-/* One tar of every platform's root filesystem, each under its directory,
- * through a temporary file renamed into place ("-": the output fd). */
-static int tar_output(struct bb *b, const struct kiln_build_output *out, struct kiln_error *err)
+/* Every platform's root filesystem into one tar, each under its directory. */
+static int fill_tar(struct bb *b, int fd, void *arg, struct kiln_error *err)
 {
+	const struct kiln_build_output *out = arg;
 	struct bb_multi *m = b->multi;
-	struct bb_vertex v = { 0 };
-	int r = output_start(b, &v, "tar", out->dest, NULL, err);
-	if (r < 0)
-		return r;
-	int to_out = !strcmp(out->dest, "-");
-	int fd = to_out ? (b->o->out_fd >= 0 ? b->o->out_fd : STDOUT_FILENO) : -1;
-	cleanup_free char *tmp = to_out ? NULL : kiln_asprintf("%s.tmp-XXXXXX", out->dest);
-	if (!to_out && !tmp)
-		r = oom(err);
-	if (r >= 0 && !to_out && (fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-		r = kiln_fail_errno(err, "creating %s", tmp);
-	if (r >= 0 && !to_out)
-		(void) fchmod(fd, 0644);
-	struct kiln_layer_write_opts wo = { .compression = KILN_COMPRESSION_NONE, .ctx = &b->ctx };
-	if (b->o->source_date_epoch >= 0) {
-		wo.flags |= KILN_WRITE_CLAMP_MTIME;
-		wo.mtime_clamp = b->o->source_date_epoch;
-	}
+	struct kiln_layer_write_opts wo;
+	bb_rootfs_tar_opts(b, &wo);
 	cleanup(kiln_layer_writer_freep) struct kiln_layer_writer *w = NULL;
-	if (r >= 0)
-		r = kiln_layer_writer_new(fd, &wo, &w, err);
+	int r = kiln_layer_writer_new(fd, &wo, &w, err);
 	for (size_t k = 0; r >= 0 && k < m->n; k++) {
 		struct kiln_tar_entry dir = {
 			.type = KILN_TAR_DIR, .path = m->dirs[k], .mode = 0755, .mtime = b->created
@@ -432,19 +412,16 @@ static int tar_output(struct bb *b, const struct kiln_build_output *out, struct 
 		if (r >= 0)
 			r = bb_export_rootfs(b, &m->images[k].chain, out, m->dirs[k], w, err);
 	}
-	if (r >= 0)
-		r = kiln_layer_writer_finish(w, NULL, err);
-	if (r >= 0 && !to_out && fsync(fd) < 0)
-		r = kiln_fail_errno(err, "writing %s", out->dest);
-	if (r >= 0 && !to_out && rename(tmp, out->dest) < 0)
-		r = kiln_fail_errno(err, "renaming %s to %s", tmp, out->dest);
-	if (!to_out && fd >= 0) {
-		(void) close(fd);
-		if (r < 0)
-			(void) unlink(tmp);
-	}
+	return r < 0 ? r : kiln_layer_writer_finish(w, NULL, err);
+}
+
+static int tar_output(struct bb *b, const struct kiln_build_output *out, struct kiln_error *err)
+{
+	struct bb_vertex v = { 0 };
+	int r = output_start(b, &v, "tar", out->dest, NULL, err);
 	if (r < 0)
-		r = kiln_error_prefix(err, r, "writing %s", out->dest);
+		return r;
+	r = bb_write_output(b, out->dest, fill_tar, (void *) out, err);
 	return output_done(b, &v, r, err);
 }
 
