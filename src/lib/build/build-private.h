@@ -278,6 +278,10 @@ void bb_images_free(struct bb *b);
 
 /* ---- snapshots of chains (layers.c) --------------------------------------- */
 
+/** The id a layer is unpacked under (its kept snapshot, else its diff_id):
+ *  1 with *ret, 0 when it is not unpacked, < 0 on an error. */
+int bb_layer_unpacked_id(struct kiln_snapshotter *sn, const struct bb_layer *l,
+			 struct kiln_digest *ret, struct kiln_error *err);
 /**
  * Unpack every layer of the chain that is not unpacked yet; `ids` (NULL, or
  * one per layer) gets the id each one is unpacked under, to mount them.

@@ -57,6 +57,20 @@ void bb_chain_release(struct bb_chain *c)
 	memset(c, 0, sizeof(*c));
 }
 
+int bb_layer_unpacked_id(struct kiln_snapshotter *sn, const struct bb_layer *l,
+			 struct kiln_digest *ret, struct kiln_error *err)
+{
+	int r = l->has_snap ? kiln_snapshot_has(sn, &l->snap, err) : 0;
+	if (r != 0) {
+		*ret = l->snap;
+		return r;
+	}
+	r = bb_layer_has_diff_id(l) ? kiln_snapshot_has(sn, &l->diff_id, err) : 0;
+	if (r == 1)
+		*ret = l->diff_id;
+	return r;
+}
+
 int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
 		    struct kiln_digest *ids, struct kiln_error *err)
 {
@@ -66,23 +80,14 @@ int bb_chain_unpack(struct bb *b, struct kiln_snapshotter *sn, const struct bb_c
 		return rf;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct bb_layer *l = &c->v[i];
-		int r = 0;
-		if (l->has_snap && (r = kiln_snapshot_has(sn, &l->snap, err)) != 0) {
-			if (r < 0)
-				return r;
-			if (ids)
-				ids[i] = l->snap;
-			continue;
-		}
+		struct kiln_digest id;
+		int r = bb_layer_unpacked_id(sn, l, &id, err);
+		if (r < 0)
+			return r;
 		if (ids)
-			ids[i] = l->diff_id;
-		if (bb_layer_has_diff_id(l)) {
-			r = kiln_snapshot_has(sn, &l->diff_id, err);
-			if (r < 0)
-				return r;
-			if (r == 1)
-				continue;
-		}
+			ids[i] = r ? id : l->diff_id;
+		if (r)
+			continue;
 		if (l->lazy)
 			return kiln_fail(err, KILN_ENOTFOUND, 0,
 					 "layer %s, kept unpacked only, is gone (was `kiln prune` "

@@ -613,13 +613,19 @@ static void open_reuse(struct layer_step *ls, struct bb_reuse **ret)
 	 * layers, under --no-cache too (that is a copy, not a cached result) */
 	if (!*ret || !ls->src_layers)
 		return;
-	/* the layers the target stands on, as they are mounted */
+	/* the layers the target stands on that are unpacked (only those can
+	 * share an inode with the source's), unpacking nothing: a --link step
+	 * mounts none of them */
 	const struct bb_chain *below = &ls->sc.s->chain;
 	cleanup_free struct kiln_digest *tids = kiln_calloc(below->n + 1, sizeof(*tids));
-	r = tids ? bb_chain_unpack(b, ls->sc.sn, below, tids, &e) : oom(&e);
+	size_t nt = 0;
+	r = tids ? 0 : oom(&e);
+	for (size_t i = 0; r >= 0 && i < below->n; i++)
+		if ((r = bb_layer_unpacked_id(ls->sc.sn, &below->v[i], &tids[nt], &e)) == 1)
+			nt++;
 	if (r >= 0)
-		r = bb_reuse_sources(*ret, ls->sc.sn, ls->src_layers, ls->n_src_layers, tids,
-				     below->n, &e);
+		r = bb_reuse_sources(*ret, ls->sc.sn, ls->src_layers, ls->n_src_layers, tids, nt,
+				     &e);
 	if (r < 0) {
 		kiln_debug(&b->ctx, "COPY: no file linked from %s: %s", c->from,
 			   e.msg ? e.msg : "");
