@@ -143,32 +143,31 @@ static int parse_platforms(const struct kiln_build_opts *o, struct bb_multi *m,
 	return 0;
 }
 
+/* Append one array's items to another's, moved: `acc` owns them after. */
+static int move_items(void **acc, size_t *n_acc, void **one, size_t *n_one, size_t size)
+{
+	if (!*n_one)
+		return 0;
+	char *n = kiln_reallocarray(*acc, *n_acc + *n_one, size);
+	if (!n)
+		return -KILN_ENOMEM;
+	memcpy(n + *n_acc * size, *one, *n_one * size);
+	*acc = n;
+	*n_acc += *n_one;
+	free(*one);
+	*one = NULL;
+	*n_one = 0;
+	return 0;
+}
+
 /* One platform's result into the whole build's: its steps, explanations and warnings. */
 static int merge_result(struct kiln_build_result *acc, struct kiln_build_result *one)
 {
-	size_t nr = acc->n_records + one->n_records, nm = acc->n_misses + one->n_misses;
-	struct kiln_build_step_record *rec =
-		nr ? kiln_reallocarray(acc->records, nr, sizeof(*rec)) : acc->records;
-	if (nr && !rec)
+	if (move_items((void **) &acc->records, &acc->n_records, (void **) &one->records,
+		       &one->n_records, sizeof(*acc->records)) < 0 ||
+	    move_items((void **) &acc->misses, &acc->n_misses, (void **) &one->misses,
+		       &one->n_misses, sizeof(*acc->misses)) < 0)
 		return -KILN_ENOMEM;
-	acc->records = rec;
-	if (one->n_records) /* memcpy wants pointers even for no bytes */
-		memcpy(rec + acc->n_records, one->records, one->n_records * sizeof(*rec));
-	acc->n_records = nr;
-	free(one->records);
-	one->records = NULL;
-	one->n_records = 0;
-	struct kiln_build_miss *mi =
-		nm ? kiln_reallocarray(acc->misses, nm, sizeof(*mi)) : acc->misses;
-	if (nm && !mi)
-		return -KILN_ENOMEM;
-	acc->misses = mi;
-	if (one->n_misses)
-		memcpy(mi + acc->n_misses, one->misses, one->n_misses * sizeof(*mi));
-	acc->n_misses = nm;
-	free(one->misses);
-	one->misses = NULL;
-	one->n_misses = 0;
 	acc->steps += one->steps;
 	acc->cached += one->cached;
 	/* the same Dockerfile warns alike for every platform: each warning once */
@@ -230,7 +229,7 @@ int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
 			break;
 		if (merge_result(&acc, &one) < 0)
 			r = oom(err);
-		if (r >= 0 && m.i + 1 == m.n) { /* the last one exported the index */
+		if (r >= 0 && bb_multi_last(&m)) { /* it exported the index */
 			acc.manifest = one.manifest;
 			acc.config = one.config;
 			acc.manifest_size = one.manifest_size;
@@ -503,5 +502,5 @@ int bb_multi_export(struct bb *b, struct bb_stage *target, const struct kiln_dig
 	res->manifest = *manifest;
 	res->config = *config;
 	res->manifest_size = manifest_size;
-	return m->i + 1 < m->n ? 0 : export_index(b, res, err);
+	return bb_multi_last(m) ? export_index(b, res, err) : 0;
 }
