@@ -7,13 +7,7 @@
 . "$KILN_SOURCE_ROOT/tests/helper/registry-lib.sh"
 trap registry_stop_all EXIT
 
-if test_have_prereq REGISTRY; then
-	registry_start plain || echo "# the registry did not start"
-	R=127.0.0.1:$(registry_port plain)
-else
-	R=127.0.0.1:1
-fi
-export R
+registry_for_tests plain
 
 # lines of the access log since the mark
 log_mark() {

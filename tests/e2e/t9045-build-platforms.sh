@@ -12,13 +12,7 @@
 . "$KILN_SOURCE_ROOT/tests/helper/peers-lib.sh"
 trap registry_stop_all EXIT
 
-if test_have_prereq REGISTRY; then
-	registry_start out || echo "# the registry did not start"
-	R=127.0.0.1:$(registry_port out)
-else
-	R=127.0.0.1:1
-fi
-export R
+registry_for_tests out
 
 skopeo_() {
 	skopeo --insecure-policy "$@"

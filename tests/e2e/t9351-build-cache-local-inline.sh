@@ -9,13 +9,7 @@
 . "$KILN_SOURCE_ROOT/tests/helper/registry-lib.sh"
 trap registry_stop_all EXIT
 
-if test_have_prereq REGISTRY; then
-	registry_start inline || echo "# the registry did not start"
-	R=127.0.0.1:$(registry_port inline)
-else
-	R=127.0.0.1:1
-fi
-export R
+registry_for_tests inline
 A=$TRASH/storeA
 
 # all_cached FILE: every layer step of the progress was CACHED (and there were some)

@@ -12,13 +12,7 @@
 . "$KILN_SOURCE_ROOT/tests/helper/registry-lib.sh"
 trap registry_stop_all EXIT
 
-if test_have_prereq REGISTRY; then
-	registry_start mounts || echo "# the registry did not start"
-	R=127.0.0.1:$(registry_port mounts)
-else
-	R=127.0.0.1:1
-fi
-export R
+registry_for_tests mounts
 A=$TRASH/storeA
 
 fresh() {

@@ -13,12 +13,7 @@
 . "$KILN_SOURCE_ROOT/tests/helper/registry-lib.sh"
 trap registry_stop_all EXIT
 
-if test_have_prereq REGISTRY; then
-	registry_start ci || echo "# the registry did not start"
-	R=127.0.0.1:$(registry_port ci)
-else
-	R=127.0.0.1:1
-fi
+registry_for_tests ci
 IMAGE=$R/team/app
 CACHE=$R/team/app/cache
 export R IMAGE CACHE

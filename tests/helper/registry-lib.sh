@@ -9,6 +9,9 @@
 #   fake_registry_start NAME [fake-registry.py options]
 #       tests/helper/fake-registry.py (Bearer tokens, faults on demand).
 #   registry_port NAME / registry_log NAME / registry_stop_all
+#   registry_for_tests NAME
+#       with the REGISTRY prerequisite, registry_start NAME; exports R as its
+#       127.0.0.1:PORT (127.0.0.1:1, where nothing listens, without one).
 #
 # Readiness is read from the server's own "listening on" line through a
 # FIFO: no sleeps. registry_stop_all runs from an EXIT trap.
@@ -48,6 +51,16 @@ reg_wait_listening() {
 	echo >&2 "registry in $1 did not start:"
 	cat >&2 "$1/log"
 	return 1
+}
+
+registry_for_tests() {
+	if test_have_prereq REGISTRY; then
+		registry_start "$1" || echo "# the registry did not start"
+		R=127.0.0.1:$(registry_port "$1")
+	else
+		R=127.0.0.1:1
+	fi
+	export R
 }
 
 registry_start() {
