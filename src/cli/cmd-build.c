@@ -599,6 +599,7 @@ struct build_args {
 	struct kiln_exec_rlimit ulimits[KILN_EXEC_MAX_RLIMITS];
 	struct kiln_strv own;
 	struct kiln_strv platforms; /* --platform's, split at commas */
+	struct kiln_strv distinct_platforms; /* those, normalized, each once */
 	char *df_data;
 	size_t df_len;
 	char *df_default;
@@ -628,6 +629,7 @@ static void build_args_release(struct build_args *a)
 	kiln_strv_release(&a->hidden_args);
 	kiln_strv_release(&a->own);
 	kiln_strv_release(&a->platforms);
+	kiln_strv_release(&a->distinct_platforms);
 	free(a->df_data);
 	free(a->df_default);
 	if (a->o.context_tar_fd >= 0)
@@ -1024,19 +1026,26 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 				return oom_report(env);
 			if (kiln_df_platform_parse(one, &parsed, &err) < 0)
 				return cli_flag_error(env, &spec, "--platform", &err);
+			/* linux/arm64 and linux/arm64/v8 are one platform */
+			cleanup_free char *norm = kiln_df_platform_normalize(&parsed) < 0
+							  ? NULL
+							  : kiln_df_platform_format(&parsed);
 			kiln_df_platform_release(&parsed);
-			if (kiln_strv_push(&a->platforms, one) < 0)
+			if (!norm || kiln_strv_push(&a->platforms, one) < 0)
+				return oom_report(env);
+			if (kiln_strv_find(&a->distinct_platforms, norm) < 0 &&
+			    kiln_strv_push(&a->distinct_platforms, norm) < 0)
 				return oom_report(env);
 			p += strcspn(p, ",");
 			if (!*p++)
 				break;
 		}
 	}
-	for (size_t i = 0; a->platforms.len > 1 && i < n_out; i++)
+	for (size_t i = 0; a->distinct_platforms.len > 1 && i < n_out; i++)
 		if (a->outputs[i].type == KILN_BUILD_OUTPUT_DOCKER)
 			return cli_usage_error(&spec, "-o type=docker holds one platform's image, "
 						      "not %zu: use -o type=oci",
-					       a->platforms.len);
+					       a->distinct_platforms.len);
 	o->platform = a->platforms.len ? a->platforms.items[0] : NULL;
 	o->platforms = (const char *const *) a->platforms.items;
 	o->n_platforms = a->platforms.len;
@@ -1142,6 +1151,7 @@ int cmd_build(int argc, char **argv, struct cli_env *env)
 		.hidden_args = KILN_STRV_INIT,
 		.own = KILN_STRV_INIT,
 		.platforms = KILN_STRV_INIT,
+		.distinct_platforms = KILN_STRV_INIT,
 	};
 	int rc = parse_flags(env, &pos, &a);
 	if (rc == CLI_EXIT_OK)

@@ -180,4 +180,15 @@ test_expect_success $P 'refused: a docker archive; a RUN for another platform' '
 	! test -e run.tar && test_must_fail kiln inspect localhost/run:1 2>/dev/null
 '
 
+test_expect_success $P 'a docker archive: one platform, however it is spelled' '
+	mkdir single && printf "FROM localhost/bb:arm64\nCOPY f /f\n" >single/Dockerfile &&
+	echo x >single/f &&
+	kiln build -q --platform linux/arm64,linux/arm64/v8 -o type=docker,dest=one.tar single \
+		>/dev/null &&
+	tar -xOf one.tar manifest.json >m.json &&
+	cfg=$(jq -r ".[0].Config" m.json) && test "$cfg" != null &&
+	tar -xOf one.tar "$cfg" | jq -r .architecture >arch &&
+	echo arm64 >expect && test_cmp expect arch
+'
+
 test_done

@@ -206,14 +206,14 @@ int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
 		po.platform = o->platforms[0];
 		return bb_build_one(st, ctx, &po, NULL, ret, err);
 	}
-	for (size_t k = 0; k < o->n_outputs; k++)
-		if (o->outputs[k].type == KILN_BUILD_OUTPUT_DOCKER)
-			return kiln_fail(err, KILN_EINVAL, 0,
-					 "a docker archive holds one platform's image: build "
-					 "several platforms with -o type=oci (an OCI archive of "
-					 "the index), or one with --platform");
 	struct bb_multi m = { .t0 = bb_mono_ns() };
 	int r = parse_platforms(o, &m, err);
+	for (size_t k = 0; r >= 0 && m.n > 1 && k < o->n_outputs; k++)
+		if (o->outputs[k].type == KILN_BUILD_OUTPUT_DOCKER)
+			r = kiln_fail(err, KILN_EINVAL, 0,
+				      "a docker archive holds one platform's image: build "
+				      "several platforms with -o type=oci (an OCI archive of "
+				      "the index), or one with --platform");
 	if (r >= 0 && m.n == 1) { /* "a,a" is one platform */
 		po.platform = m.names[0];
 		r = bb_build_one(st, ctx, &po, NULL, ret, err);
