@@ -56,10 +56,17 @@ test_expect_success $P,SKOPEO,UMOCI 'an OCI archive of the index: each platform 
 	echo armv7 >expect && test_cmp expect bundle/rootfs/arch
 '
 
+# other machines' platforms build first (a RUN they cannot run fails before
+# any other work), in the order given: arm64's build runs the toolchain step
 test_expect_success $P 'the build stage runs once; progress names each platform' '
-	test_grep "^#[0-9]* \[linux/amd64 build 2/3\] RUN echo toolchain" log &&
-	id=$(sed -n "s/^#\([0-9]*\) \[linux\/arm64 build 2\/3\] RUN echo toolchain.*/\1/p" log) &&
-	test -n "$id" && test_grep "^#$id CACHED$" log &&
+	sed -n "s/^#[0-9]* \[\([^ ]*\) build 2\/3\] RUN echo toolchain.*/\1/p" log >order &&
+	printf "linux/arm64\nlinux/arm/v7\nlinux/amd64\n" >expect && test_cmp expect order &&
+	for p in linux/arm/v7 linux/amd64; do
+		id=$(sed -n "s|^#\([0-9]*\) \[$p build 2/3\] RUN echo toolchain.*|\1|p" log) &&
+		test -n "$id" && test_grep "^#$id CACHED$" log || return 1
+	done &&
+	id=$(sed -n "s|^#\([0-9]*\) \[linux/arm64 build 2/3\] RUN echo toolchain.*|\1|p" log) &&
+	test -n "$id" && ! grep "^#$id CACHED$" log &&
 	test_grep "^#[0-9]* \[linux/arm/v7 stage-1 1/1\] COPY --from=build" log &&
 	test_grep "exporting manifest list sha256:" log
 '
@@ -99,10 +106,12 @@ test_expect_success $P 'platforms normalized as BuildKit'"'"'s: arm64/v8 is arm6
 '
 
 test_expect_success $P 'a failed platform: no output written, not even the platforms before it' '
-	mkdir failctx && printf "FROM %s\nCOPY Dockerfile /\n" $BB >failctx/Dockerfile &&
-	test_expect_code 1 kiln build -q --platform linux/amd64,linux/arm64 \
+	mkdir failctx && echo a >failctx/arm64.txt &&
+	printf "FROM scratch\nARG TARGETARCH\nCOPY \$TARGETARCH.txt /\n" >failctx/Dockerfile &&
+	test_expect_code 1 kiln build --progress=plain --platform linux/amd64,linux/arm64 \
 		-o type=local,dest=fail -o type=tar,dest=fail.tar failctx 2>err &&
-	test_grep "for this platform" err &&
+	test_grep "^#[0-9]* \[linux/arm64 1/1\] COPY \$TARGETARCH.txt /" err &&
+	test_grep "Dockerfile:3: .*amd64.txt" err &&
 	! test -e fail && ! test -e fail.tar && ! ls fail.tar.tmp-* 2>/dev/null
 '
 
@@ -174,9 +183,11 @@ test_expect_success $P 'refused: a docker archive; a RUN for another platform' '
 	kiln tag $BB localhost/bb:amd64 &&
 	mkdir run && printf "ARG TARGETARCH\nFROM localhost/bb:\$TARGETARCH\nRUN true\n" \
 		>run/Dockerfile &&
-	test_expect_code 1 kiln build -q -t localhost/run:1 --platform linux/amd64,linux/arm64 \
+	test_expect_code 1 kiln build --progress=plain -t localhost/run:1 \
+		--platform linux/amd64,linux/arm64 \
 		-o type=oci,dest=run.tar run 2>err &&
 	test_grep "Dockerfile:3: RUN would have to execute for linux/arm64" err &&
+	! grep "RUN true" err &&
 	! test -e run.tar && test_must_fail kiln inspect localhost/run:1 2>/dev/null
 '
 

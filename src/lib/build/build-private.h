@@ -191,6 +191,8 @@ struct bb {
 /** Whether a RUN for platform p executes on this machine (same OS and
  *  architecture; kiln does not emulate). */
 int bb_runs_here(const struct bb *b, const struct kiln_df_platform *p);
+/** Whether a machine of platform `host` runs p's programs (same OS and architecture). */
+int bb_platform_runs_on(const struct kiln_df_platform *host, const struct kiln_df_platform *p);
 
 /* ---- events (events.c) ---------------------------------------------------- */
 

@@ -591,10 +591,15 @@ static int run_key(struct bb *b, struct kiln_error *err)
 	return 0;
 }
 
+int bb_platform_runs_on(const struct kiln_df_platform *host, const struct kiln_df_platform *p)
+{
+	return host->os && host->arch && p->os && p->arch && !strcmp(host->os, p->os) &&
+	       !strcmp(host->arch, p->arch);
+}
+
 int bb_runs_here(const struct bb *b, const struct kiln_df_platform *p)
 {
-	return b->host.os && b->host.arch && p->os && p->arch && !strcmp(b->host.os, p->os) &&
-	       !strcmp(b->host.arch, p->arch);
+	return bb_platform_runs_on(&b->host, p);
 }
 
 static int setup(struct bb *b, struct kiln_error *err)

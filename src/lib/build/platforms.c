@@ -3,7 +3,9 @@
  * A build of several platforms (--platform linux/amd64,linux/arm64).
  *
  * The Dockerfile is built once per platform, one after the other, each
- * build whole (its stages, its cache lookups, its image). A stage that does
+ * build whole (its stages, its cache lookups, its image), other machines'
+ * platforms first: their builds refuse a RUN they cannot run while
+ * planning, before any step of any platform has run. A stage that does
  * not depend on the target (FROM --platform=$BUILDPLATFORM) keys alike for
  * every target, so after the first platform its steps are cache hits: a
  * cross-compiling Dockerfile runs its toolchain steps once, and only those
@@ -44,6 +46,7 @@ struct bb_multi {
 	char **names; /* "linux/arm/v7" */
 	char **dirs;  /* "linux_arm_v7" */
 	size_t n, i;  /* platform i of n is being built */
+	size_t step;  /* it is the step-th built (from 0) */
 	struct multi_image *images;
 	int next_vertex;
 	int64_t t0; /* when the first platform's build started: progress times run on */
@@ -78,7 +81,7 @@ struct bb_rcache_collected **bb_multi_cache(struct bb_multi *m, size_t i)
 
 int bb_multi_last(const struct bb_multi *m)
 {
-	return m->i + 1 == m->n;
+	return m->step + 1 == m->n;
 }
 
 static void multi_release(struct bb_multi *m)
@@ -220,8 +223,20 @@ int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
 		multi_release(&m);
 		return r;
 	}
+	/* other machines' platforms first: a RUN they cannot run is refused
+	 * before any step of this machine's build has run */
+	size_t order[KILN_BUILD_MAX_PLATFORMS], n_order = 0;
+	struct kiln_df_platform host = { 0 };
+	if (r >= 0)
+		r = kiln_df_platform_host(&host, err);
+	for (int here = 0; r >= 0 && here < 2; here++)
+		for (size_t k = 0; k < m.n; k++)
+			if (bb_platform_runs_on(&host, &m.platforms[k]) == here)
+				order[n_order++] = k;
+	kiln_df_platform_release(&host);
 	struct kiln_build_result acc = { .names = KILN_STRV_INIT, .pushed = KILN_STRV_INIT };
-	for (m.i = 0; r >= 0 && m.i < m.n; m.i++) {
+	for (m.step = 0; r >= 0 && m.step < m.n; m.step++) {
+		m.i = order[m.step];
 		po.platform = m.names[m.i];
 		struct kiln_build_result one;
 		r = bb_build_one(st, ctx, &po, &m, &one, err);
