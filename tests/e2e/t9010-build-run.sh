@@ -41,6 +41,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'heredocs: a script, a shebang file, he
 	RUN <<EOT
 	#!/bin/sh
 	echo "shebang $0" >/shebang
+	echo "echo changed" >>"$0" || echo "read-only" >>/shebang
 	EOT
 	RUN cat <<A >/a && cat <<B >/b
 	from a
@@ -53,7 +54,8 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'heredocs: a script, a shebang file, he
 	EOF
 	kiln build -q -t run:heredoc ctx >/dev/null &&
 	kiln run --rm run:heredoc cat /script /shebang /a /b /chomped >out &&
-	printf "one\ntwo\nshebang /dev/pipes/EOT\nfrom a\nfrom b\nchomped\n" >expect &&
+	printf "one\ntwo\nshebang /dev/pipes/EOT\nread-only\nfrom a\nfrom b\nchomped\n" \
+		>expect &&
 	test_cmp expect out &&
 	rootfs_of run:heredoc rootfs && ! test -e rootfs/dev/pipes
 '

@@ -253,7 +253,8 @@ int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *co
 		rm.files[rm.n_files++] = (struct kiln_exec_file){ .path = files.items[0],
 								  .data = files.items[1],
 								  .len = strlen(files.items[1]),
-								  .mode = 0755 };
+								  .mode = 0755,
+								  .flags = KILN_EXEC_FILE_RO_EXEC };
 	for (size_t i = 0; r >= 0 && i < rm.env.len; i++)
 		r = env_replace(&env, rm.env.items[i], err);
 	if (r < 0) {

@@ -82,6 +82,8 @@ enum kiln_exec_file_flags {
 	/** Mounted read-only, noexec (a secret: the process can read it, never
 	 *  replace or run it). */
 	KILN_EXEC_FILE_RO = 1 << 0,
+	/** Mounted read-only, and executable (a RUN heredoc's script). */
+	KILN_EXEC_FILE_RO_EXEC = 1 << 1,
 };
 
 enum kiln_exec_flags {

@@ -193,9 +193,11 @@ static int write_files(struct xplan *p, struct genfile *files, size_t n, struct 
 		m->tree_fd = open_tree(p->files_fd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (m->tree_fd < 0)
 			return kiln_fail_errno(err, "preparing %s", files[i].path);
-		if (files[i].flags & KILN_EXEC_FILE_RO) {
-			struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC |
-							    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+		if (files[i].flags & (KILN_EXEC_FILE_RO | KILN_EXEC_FILE_RO_EXEC)) {
+			struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+							    MOUNT_ATTR_NODEV };
+			if (files[i].flags & KILN_EXEC_FILE_RO)
+				a.attr_set |= MOUNT_ATTR_NOEXEC;
 			if (mount_setattr(m->tree_fd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
 				return kiln_fail_errno(err, "making %s read-only", files[i].path);
 		}
@@ -247,7 +249,7 @@ static int gen_files(struct xplan *p, const struct kiln_exec_spec *spec, struct 
 		if (f->len > KILN_EXEC_MAX_FILE_SIZE)
 			return kiln_fail(err, KILN_ELIMIT, 0, "generated file %s: larger than %zu",
 					 path, KILN_EXEC_MAX_FILE_SIZE);
-		if (f->flags & ~(unsigned) KILN_EXEC_FILE_RO)
+		if (f->flags & ~(unsigned) (KILN_EXEC_FILE_RO | KILN_EXEC_FILE_RO_EXEC))
 			return kiln_fail(err, KILN_EINVAL, 0, "generated file %s: unknown flags 0x%x",
 					 path, f->flags);
 		size_t j = 0;
