@@ -217,7 +217,13 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'build checks: warnings after a build, 
 	test_grep "lint violation found" err &&
 	{ echo "# check=skip=all"; cat ck/Dockerfile; } >ck/Dockerfile.quiet &&
 	kiln build -f ck/Dockerfile.quiet --check --progress=quiet ck >out &&
-	test_grep "^Check complete, no warnings found.$" out
+	test_grep "^Check complete, no warnings found.$" out &&
+	{ echo "# check=foo"; cat ck/Dockerfile; } >ck/Dockerfile.bad &&
+	test_expect_code 1 kiln build -f ck/Dockerfile.bad -q ck 2>err &&
+	test_grep "^error: ck/Dockerfile.bad:1: failed to parse check options: invalid check option" \
+		err &&
+	test_expect_code 1 kiln build --build-arg BUILDKIT_DOCKERFILE_CHECK=error=maybe -q ck 2>err &&
+	test_grep "failed to parse BUILDKIT_DOCKERFILE_CHECK: .*\"error=maybe\"" err
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'a failed RUN shows its output tail and exits 1' '

@@ -309,8 +309,9 @@ static int run_checks(struct bb *b, struct kiln_build_result *ret, struct kiln_e
 		if (!o->rule || !o->message)
 			return oom(err);
 	}
-	if (!cr->error || !(cr->error_from_checks || check_only))
-		return 0; /* other errors are the build's to report, in its words */
+	/* other errors are the build's to report, in its words */
+	if (!cr->error || !(cr->error_from_checks || cr->error_from_config || check_only))
+		return 0;
 	if (check_only) {
 		ret->check_error_line = cr->error_line;
 		return (ret->check_error = kiln_strdup(cr->error)) ? 0 : oom(err);

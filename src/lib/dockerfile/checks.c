@@ -742,9 +742,11 @@ static int load_config(const struct kiln_df_ast *ast, const struct kiln_df_check
 		if (!v)
 			return -KILN_ENOMEM;
 		int r = df_check_config_parse(v, cfg, e);
-		return r < 0 && r != -KILN_ENOMEM
-			       ? kiln_error_prefix(e, r, "failed to parse check options")
-			       : r;
+		if (r < 0 && r != -KILN_ENOMEM) {
+			kiln_error_set_pos(e, NULL, d->line, 0);
+			return kiln_error_prefix(e, r, "failed to parse check options");
+		}
+		return r;
 	}
 	return 0;
 }
@@ -755,6 +757,7 @@ static int run_checks(const struct kiln_df_ast *ast, const struct kiln_df_check_
 	struct kiln_error e = KILN_ERROR_INIT;
 	int r = load_config(ast, o, &l->cfg, &e);
 	if (r < 0) {
+		res->error_from_config = 1;
 		if (r != -KILN_ENOMEM)
 			r = set_error(res, &e, NULL, 0);
 		kiln_error_release(&e);

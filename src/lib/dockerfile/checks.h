@@ -93,6 +93,7 @@ struct kiln_df_check_result {
 	enum kiln_err error_code;
 	int error_line, error_end_line;
 	int error_from_checks; /* the error is error=true's "lint violation found" */
+	int error_from_config; /* the error is a bad `# check=` or BUILDKIT_DOCKERFILE_CHECK */
 	void *text_;	       /* private: the storage of the warnings' messages */
 };
 
