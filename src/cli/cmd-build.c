@@ -1078,6 +1078,17 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	return CLI_EXIT_OK;
 }
 
+/* as BuildKit: the checks' warnings after the progress, not with -q */
+static void print_warnings(const struct build_args *a, const struct kiln_build_result *res)
+{
+	if (a->mode == CLI_BUILD_PROGRESS_QUIET || !res->n_warnings)
+		return;
+	fprintf(stderr, "\n %zu warning%s found (kiln build --check shows more):\n",
+		res->n_warnings, res->n_warnings == 1 ? "" : "s");
+	for (size_t i = 0; i < res->n_warnings; i++)
+		print_warning_short(&res->warnings[i]);
+}
+
 static int run_build(struct cli_env *env, struct build_args *a)
 {
 	struct kiln_error err = KILN_ERROR_INIT;
@@ -1093,8 +1104,11 @@ static int run_build(struct cli_env *env, struct build_args *a)
 	struct kiln_build_result res;
 	int r = kiln_build(st, &env->ctx, &a->o, &res, &err);
 	cli_build_progress_finish(prog);
-	if (r < 0)
+	if (r < 0) {
+		print_warnings(a, &res); /* those found before the error */
+		kiln_build_result_release(&res);
 		return cli_report(env, &err);
+	}
 	if (arg_check) {
 		int rc = print_check(&res, a->o.dockerfile_name, a->o.dockerfile,
 				     a->o.dockerfile_len);
@@ -1113,13 +1127,7 @@ static int run_build(struct cli_env *env, struct build_args *a)
 		}
 		return CLI_EXIT_OK;
 	}
-	/* as BuildKit: the checks' warnings after the progress, not with -q */
-	if (a->mode != CLI_BUILD_PROGRESS_QUIET && res.n_warnings) {
-		fprintf(stderr, "\n %zu warning%s found (kiln build --check shows more):\n",
-			res.n_warnings, res.n_warnings == 1 ? "" : "s");
-		for (size_t i = 0; i < res.n_warnings; i++)
-			print_warning_short(&res.warnings[i]);
-	}
+	print_warnings(a, &res);
 	int rc = CLI_EXIT_OK;
 	if (arg_quiet)
 		printf("%s\n", res.config.str);

@@ -226,6 +226,24 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'build checks: warnings after a build, 
 	test_grep "failed to parse BUILDKIT_DOCKERFILE_CHECK: .*\"error=maybe\"" err
 '
 
+test_expect_success 'checks: the warnings before an error are shown with it' '
+	mkdir -p wbe &&
+	printf "FROM scratch AS BadStageName\nMAINTAINER me@example.org\nBADCMD\n" >wbe/Dockerfile &&
+	test_expect_code 1 kiln build --progress=plain wbe 2>err &&
+	test_grep "^ 2 warnings found" err &&
+	test_grep "^ - StageNameCasing: .*(line 1)$" err &&
+	test_grep "^ - MaintainerDeprecated: .*(line 2)$" err &&
+	test_grep "^error: Dockerfile:3: unknown instruction: BADCMD$" err &&
+	test_expect_code 1 kiln build --check wbe >out 2>err &&
+	test_grep "^Check complete, 2 warnings have been found!$" out &&
+	test_grep "^WARNING: MaintainerDeprecated" out &&
+	test_grep "^error: Dockerfile:3: dockerfile parse error on line 3: unknown instruction" err &&
+	printf "FROM --platform=\$BULIDPLATFORM scratch\nCOPY Dockerfile .\n" >wbe/Dockerfile &&
+	test_expect_code 1 kiln build --progress=plain wbe 2>err &&
+	test_grep "^ - UndefinedArgInFrom: FROM argument .BULIDPLATFORM. is not declared" err &&
+	test_grep "^error: Dockerfile:1: empty platform value from expression" err
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'a failed RUN shows its output tail and exits 1' '
 	printf "FROM %s\nRUN echo first-line; echo to-stderr >&2; exit 3\n" $BB >ctx/Dockerfile &&
 	test_expect_code 1 kiln build --progress=quiet ctx 2>err &&

@@ -319,6 +319,36 @@ static int run_checks(struct bb *b, struct kiln_build_result *ret, struct kiln_e
 	return kiln_fail_at(err, KILN_EPARSE, b->df_name, cr->error_line, 0, "%s", cr->error);
 }
 
+/*
+ * The Dockerfile parsed but failed to type or plan: the checks' warnings on
+ * the lines before the error are still the user's to see, as BuildKit shows
+ * them with the error; with --check, its report of them and of the error.
+ */
+static int checks_after_error(struct bb *b, int r, struct kiln_build_result *ret,
+			      struct kiln_error *err)
+{
+	struct kiln_error e2 = KILN_ERROR_INIT;
+	int r2 = run_checks(b, ret, &e2);
+	kiln_error_release(&e2);
+	if (r2 >= 0 && (b->o->flags & KILN_BUILD_CHECK_ONLY) && ret->check_error) {
+		kiln_error_release(err);
+		return 0; /* the report has it */
+	}
+	return r;
+}
+
+/* A failed build's result: only the warnings found before the error. */
+static void keep_warnings_only(struct kiln_build_result *ret)
+{
+	struct kiln_build_warning *w = ret->warnings;
+	size_t n = ret->n_warnings;
+	ret->warnings = NULL;
+	ret->n_warnings = 0;
+	kiln_build_result_release(ret);
+	ret->warnings = w;
+	ret->n_warnings = n;
+}
+
 /* Parse, type, graph and plan: every Dockerfile error before any work. */
 static int prepare(struct bb *b, struct kiln_error *err)
 {
@@ -659,6 +689,7 @@ static int setup(struct bb *b, struct kiln_error *err)
 int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct kiln_build_opts *o,
 	       struct kiln_build_result *ret, struct kiln_error *err)
 {
+	*ret = (struct kiln_build_result){ .names = KILN_STRV_INIT, .pushed = KILN_STRV_INIT };
 	if (o->n_platforms > 1)
 		return bb_build_platforms(st, ctx, o, ret, err);
 	if (o->n_platforms == 1) {
@@ -713,8 +744,11 @@ int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
 		r = open_context(&b, err);
 	if (r >= 0)
 		r = bb_cache_init(&b, err);
-	if (r >= 0)
-		r = prepare(&b, err);
+	if (r >= 0 && (r = prepare(&b, err)) < 0 && r != -KILN_ENOMEM && b.ast &&
+	    checks_after_error(&b, r, ret, err) == 0) {
+		bb_release(&b); /* --check: its report tells the error */
+		return 0;
+	}
 	/* --call=targets|outline: an answer about the Dockerfile, nothing built */
 	if (r >= 0 && (o->flags & (KILN_BUILD_LIST_TARGETS | KILN_BUILD_OUTLINE))) {
 		r = o->flags & KILN_BUILD_LIST_TARGETS ? bb_list_targets(&b, ret, err)
@@ -795,7 +829,7 @@ int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
 		kiln_error_release(&e2);
 	}
 	if (r < 0)
-		kiln_build_result_release(ret);
+		keep_warnings_only(ret);
 	bb_release(&b);
 	return r < 0 ? r : 0;
 }

@@ -443,7 +443,9 @@ void kiln_build_result_release(struct kiln_build_result *r);
  * (-KILN_ENOTFOUND, naming the ignore rule that excluded it), pull and push
  * failures, -KILN_ECANCEL when ctx->cancel was set. A failed or interrupted
  * build leaves no image record and no name; what it committed (layers and
- * their cache records) stays for the next build.
+ * their cache records) stays for the next build. On failure `ret` holds only
+ * the build checks' warnings found before the error (as BuildKit shows
+ * them with it); release it either way.
  */
 int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct kiln_build_opts *o,
 	       struct kiln_build_result *ret, struct kiln_error *err)

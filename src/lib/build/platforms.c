@@ -240,10 +240,15 @@ int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
 		po.platform = m.names[m.i];
 		struct kiln_build_result one;
 		r = bb_build_one(st, ctx, &po, &m, &one, err);
-		if (r < 0)
+		if (r < 0) {
+			kiln_build_result_release(&acc);
+			acc = one; /* the warnings found before its error */
 			break;
-		if (merge_result(&acc, &one) < 0)
+		}
+		if (merge_result(&acc, &one) < 0) {
 			r = oom(err);
+			kiln_build_result_release(&acc);
+		}
 		if (r >= 0 && bb_multi_last(&m)) { /* it exported the index */
 			acc.manifest = one.manifest;
 			acc.config = one.config;
@@ -257,12 +262,8 @@ int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
 		kiln_build_result_release(&one);
 	}
 	multi_release(&m);
-	if (r < 0) {
-		kiln_build_result_release(&acc);
-		return r;
-	}
 	*ret = acc;
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* ---- the end of each platform's build, and the index --------------------- */
