@@ -179,8 +179,15 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'heredoc sources, expanded unless quote
 	#!/bin/sh
 	echo greetings
 	EOT
+	COPY <<[x] <<a? /names/
+	bracket
+	[x]
+	question
+	a?
 	EOF
 	echo "hello kiln" >expect && test_cmp expect heredoc/hello &&
+	echo bracket >expect && test_cmp expect "heredoc/names/[x]" &&
+	echo question >expect && test_cmp expect "heredoc/names/a?" &&
 	echo "hello \$NAME" >expect && test_cmp expect heredoc/raw &&
 	test "$(stat_of heredoc bin/greet)" = "755 0:0" &&
 	kiln run --rm copy:heredoc greet >out && echo greetings >expect && test_cmp expect out

@@ -717,7 +717,9 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 			cleanup(kiln_plan_selection_freep) struct kiln_plan_selection *hs = NULL;
 			struct kiln_plan_tree t = { .root_fd = dfd, .name = "a here-document" };
 			struct kiln_plan_select_opts so = {
-				.sources = (const char *const *) names.items, .n_sources = names.len
+				.sources = (const char *const *) names.items,
+				.n_sources = names.len,
+				.literal = 1, /* as BuildKit: `COPY <<[x] /d/` writes /d/[x] */
 			};
 			if (r >= 0)
 				r = kiln_plan_select(&t, &so, &b->ctx, &hs, err);

@@ -619,7 +619,11 @@ static int select_source(struct collect *c, const struct kiln_plan_select_opts *
 	if (!abs)
 		return oom(c->err);
 	cleanup(kiln_strv_release) struct kiln_strv found = KILN_STRV_INIT;
-	if ((r = resolve_wildcards(c, src, abs, &found)) < 0)
+	if (o->literal)
+		r = kiln_strv_push(&found, abs + 1) < 0 ? oom(c->err) : 0;
+	else
+		r = resolve_wildcards(c, src, abs, &found);
+	if (r < 0)
 		return r;
 	for (size_t i = 0; i < found.len; i++) {
 		if ((r = add_match(c, src, found.items[i], 0, &m)) < 0 || (r = realize(c, m)) < 0 ||

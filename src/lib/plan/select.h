@@ -97,6 +97,7 @@ struct kiln_plan_select_opts {
 	const char *const *excludes; /* COPY --exclude patterns */
 	size_t n_excludes;
 	int parents; /* COPY --parents */
+	int literal; /* sources are names, not wildcards (a COPY heredoc's) */
 };
 
 /*
