@@ -60,6 +60,18 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'heredocs: a script, a shebang file, he
 	rootfs_of run:heredoc rootfs && ! test -e rootfs/dev/pipes
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'bytes that are not UTF-8, in the Dockerfile and a build arg' '
+	printf "FROM localhost/busybox:test\nARG X\nRUN printf \"\377\$X\" >/bytes\n" \
+		>ctx/Dockerfile &&
+	kiln build -q -t run:bytes --build-arg X=$(printf "\376") ctx >/dev/null &&
+	kiln run --rm run:bytes od -An -tx1 /bytes >out &&
+	echo " ff fe" >expect && test_cmp expect out &&
+	kiln build --progress=plain --build-arg X=$(printf "\375") ctx 2>err >/dev/null &&
+	test_grep "cache miss: build arg X changed: .xfe → .xfd" err &&
+	kiln build --progress=plain --build-arg X=$(printf "\375") ctx 2>err >/dev/null &&
+	test_grep "^#[0-9]* \[2/2\] RUN" err && ! grep "cache miss" err
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'the environment: ENV, the stage ARGs, PATH, HOME' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB

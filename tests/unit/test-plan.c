@@ -446,6 +446,33 @@ static void test_keys(void)
 		built_free(&b1);
 		built_free(&b2);
 	}
+
+	/* bytes that are not UTF-8: keyed (as distinct texts), and stored */
+	static const char raw1[] = "FROM busybox\nRUN echo \xff\n";
+	static const char raw2[] = "FROM busybox\nRUN echo \xfe\n";
+	static const char hex[] = "FROM busybox\nRUN echo ff\n";
+	struct kiln_digest kr3;
+	TAP_OK(key_of(raw1, NULL, 0, 0, 0, p, NULL, &k0) == 0 &&
+		       key_of(raw2, NULL, 0, 0, 0, p, NULL, &k1) == 0 &&
+		       key_of(hex, NULL, 0, 0, 0, p, NULL, &kr3) == 0 &&
+		       !kiln_digest_equal(&k0, &k1) && !kiln_digest_equal(&k0, &kr3),
+	       "an instruction that is not UTF-8 has a key of its own");
+	struct kiln_plan_key raw = KILN_PLAN_KEY_INIT, back = KILN_PLAN_KEY_INIT;
+	char *json = NULL;
+	int r = kiln_plan_key_add(&raw, "args", "X=\xff\x80ok\n", NULL);
+	if (r == 0)
+		r = kiln_plan_key_to_json(&raw, &json, NULL);
+	if (r == 0)
+		r = kiln_plan_key_from_json(json, &back, NULL);
+	const char *v = r == 0 ? kiln_plan_key_get(&back, "args") : NULL;
+	TAP_OK(v && !strcmp(v, "X=\xff\x80ok\n"), "an ingredient that is not UTF-8 reads back");
+	TAP_OK(kiln_plan_key_from_json("[[\"args\",{\"hex\":\"f\"}]]", &back, NULL) < 0 &&
+		       kiln_plan_key_from_json("[[\"args\",{\"hex\":\"00\"}]]", &back, NULL) < 0 &&
+		       kiln_plan_key_from_json("[[\"args\",{\"hex\":\"zz\"}]]", &back, NULL) < 0,
+	       "a malformed hex ingredient is refused");
+	free(json);
+	kiln_plan_key_release(&raw);
+	kiln_plan_key_release(&back);
 }
 
 int main(void)

@@ -24,6 +24,62 @@ static int oom(struct kiln_error *err)
 	return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 }
 
+/*
+ * Text as JSON: a string, or {"hex": "..."} when it is not valid UTF-8
+ * (a Dockerfile or a build arg may hold any bytes; JSON strings may not).
+ * An object never equals a string, so distinct texts stay distinct.
+ */
+static json_t *jtext(const char *s)
+{
+	s = s ? s : "";
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	static const char digits[] = "0123456789abcdef";
+	size_t n = strlen(s);
+	cleanup_free char *hex = kiln_malloc(2 * n + 1);
+	if (!hex)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		hex[2 * i] = digits[(unsigned char) s[i] >> 4];
+		hex[2 * i + 1] = digits[(unsigned char) s[i] & 15];
+	}
+	hex[2 * n] = 0;
+	return json_pack("{s:s}", "hex", hex);
+}
+
+/* jtext's inverse: the text, allocated; NULL when `j` is neither form. */
+static char *jtext_value(const json_t *j)
+{
+	if (json_is_string(j))
+		return kiln_strdup(json_string_value(j));
+	const char *hex = json_string_value(json_object_get(j, "hex"));
+	size_t n = hex ? strlen(hex) : 1;
+	if (n % 2)
+		return NULL;
+	char *s = kiln_malloc(n / 2 + 1);
+	for (size_t i = 0; s && i < n / 2; i++) {
+		unsigned v = 0;
+		for (int k = 0; k < 2; k++) {
+			char c = hex[2 * i + (size_t) k];
+			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+			if (d < 0) {
+				free(s);
+				return NULL;
+			}
+			v = v * 16 + (unsigned) d;
+		}
+		if (!v) { /* a NUL would cut the text short */
+			free(s);
+			return NULL;
+		}
+		s[i] = (char) v;
+	}
+	if (s)
+		s[n / 2] = 0;
+	return s;
+}
+
 int kiln_plan_key_add(struct kiln_plan_key *k, const char *name, const char *value,
 		      struct kiln_error *err)
 {
@@ -72,13 +128,10 @@ int kiln_plan_key_to_json(const struct kiln_plan_key *k, char **ret, struct kiln
 	if (!a)
 		return oom(err);
 	for (size_t i = 0; i < k->names.len; i++) {
-		json_t *pair = json_pack("[s,s]", k->names.items[i], k->values.items[i]);
+		json_t *pair = json_pack("[s,o]", k->names.items[i], jtext(k->values.items[i]));
 		if (!pair || json_array_append_new(a, pair) < 0) {
 			json_decref(a);
-			return pair ? oom(err)
-				    : kiln_fail(err, KILN_EINVAL, 0,
-						"cache key ingredient %s is not valid UTF-8",
-						k->names.items[i]);
+			return oom(err);
 		}
 	}
 	char *s = json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -105,8 +158,10 @@ int kiln_plan_key_from_json(const char *json, struct kiln_plan_key *k, struct ki
 	json_t *pair;
 	json_array_foreach(a, i, pair)
 	{
-		const char *n, *v;
-		if (json_unpack(pair, "[ss]", &n, &v) < 0) {
+		const char *n;
+		json_t *jv;
+		cleanup_free char *v = NULL;
+		if (json_unpack(pair, "[so]", &n, &jv) < 0 || !(v = jtext_value(jv))) {
 			r = kiln_fail(err, KILN_EPARSE, 0, "cache record: malformed ingredient %zu",
 				      i);
 			break;
@@ -136,11 +191,16 @@ int kiln_plan_key_diff(const struct kiln_plan_key *a, const struct kiln_plan_key
 
 /* ---- the canonical instruction text ------------------------------------ */
 
+static const char *str_or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
 static json_t *jwords(const struct kiln_df_words *w)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < w->n; i++)
-		if (json_array_append_new(a, json_stringn(w->v[i], strlen(w->v[i]))) < 0) {
+		if (json_array_append_new(a, jtext(w->v[i])) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -151,20 +211,14 @@ static json_t *jinline(const struct kiln_df_inline *v, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < n; i++) {
-		json_t *o = json_pack("{s:s%,s:s%,s:b,s:b}", "name", v[i].name, strlen(v[i].name),
-				      "data", v[i].data, strlen(v[i].data), "expand", v[i].expand,
-				      "chomp", v[i].chomp);
+		json_t *o = json_pack("{s:o,s:o,s:b,s:b}", "name", jtext(v[i].name), "data",
+				      jtext(v[i].data), "expand", v[i].expand, "chomp", v[i].chomp);
 		if (!o || json_array_append_new(a, o) < 0) {
 			json_decref(a);
 			return NULL;
 		}
 	}
 	return a;
-}
-
-static const char *str_or_empty(const char *s)
-{
-	return s ? s : "";
 }
 
 static json_t *instruction_json(const struct kiln_df_step *step)
@@ -185,21 +239,20 @@ static json_t *instruction_json(const struct kiln_df_step *step)
 	case KILN_DF_COPY:
 	case KILN_DF_ADD: {
 		const struct kiln_df_copy *c = &in->u.copy;
-		return json_pack("{s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:o,s:s,s:i,s:i}", "cmd",
+		return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:i,s:i}", "cmd",
 				 kw, "sources", jwords(&c->sources), "inline",
-				 jinline(c->inline_sources, c->n_inline), "dest",
-				 str_or_empty(c->dest), "dest_abs", str_or_empty(step->dest),
-				 "from", str_or_empty(c->from), "chown", str_or_empty(c->chown),
-				 "chmod", str_or_empty(c->chmod), "link", c->link, "parents",
-				 c->parents, "excludes", jwords(&c->excludes), "checksum",
-				 str_or_empty(c->checksum), "keep_git_dir", c->keep_git_dir,
+				 jinline(c->inline_sources, c->n_inline), "dest", jtext(c->dest),
+				 "dest_abs", jtext(step->dest), "from", jtext(c->from), "chown",
+				 jtext(c->chown), "chmod", jtext(c->chmod), "link", c->link,
+				 "parents", c->parents, "excludes", jwords(&c->excludes),
+				 "checksum", jtext(c->checksum), "keep_git_dir", c->keep_git_dir,
 				 "unpack", c->unpack);
 	}
 	case KILN_DF_WORKDIR:
-		return json_pack("{s:s,s:s}", "cmd", kw, "path", str_or_empty(step->workdir));
+		return json_pack("{s:s,s:o}", "cmd", kw, "path", jtext(step->workdir));
 	default:
-		return json_pack("{s:s,s:s}", "cmd", kw ? kw : "?", "original",
-				 str_or_empty(in->original));
+		return json_pack("{s:s,s:o}", "cmd", kw ? kw : "?", "original",
+				 jtext(in->original));
 	}
 }
 
@@ -207,9 +260,7 @@ int kiln_plan_instruction_text(const struct kiln_df_step *step, char **ret, stru
 {
 	json_t *j = instruction_json(step);
 	if (!j)
-		return kiln_fail(err, KILN_EINVAL, 0,
-				 "line %d: the instruction cannot be keyed (not valid UTF-8?)",
-				 step->instr.start_line);
+		return oom(err);
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	json_decref(j);
 	if (!s)
