@@ -60,6 +60,19 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'heredocs: a script, a shebang file, he
 	rootfs_of run:heredoc rootfs && ! test -e rootfs/dev/pipes
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'heredocs larger than a mebibyte: a script and a COPY body' '
+	awk "BEGIN { for (i = 0; i < 100000; i++) printf \"echo line %06d >/dev/null\\n\", i }" \
+		>lines && test $(wc -c <lines) -gt 2000000 &&
+	{
+		printf "FROM localhost/busybox:test\nARG A=first\nRUN <<EOT\n#!/bin/sh\n" &&
+		cat lines && printf "echo ran >/ran\nEOT\nCOPY <<EOT /big.txt\n\$A\n" &&
+		cat lines && printf "EOT\n"
+	} >ctx/Dockerfile &&
+	kiln build -q -t run:bigdoc ctx >/dev/null &&
+	kiln run --rm run:bigdoc cat /ran /big.txt >out &&
+	{ echo ran && echo first && cat lines; } >expect && test_cmp expect out
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'bytes that are not UTF-8, in the Dockerfile and a build arg' '
 	printf "FROM localhost/busybox:test\nARG X\nRUN printf \"\377\$X\" >/bytes\n" \
 		>ctx/Dockerfile &&

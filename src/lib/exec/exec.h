@@ -30,7 +30,7 @@
 /** Named limits on what a spec may carry. */
 #define KILN_EXEC_MAX_MOUNTS 128
 #define KILN_EXEC_MAX_FILES 32
-#define KILN_EXEC_MAX_FILE_SIZE ((size_t) 1 << 20)
+#define KILN_EXEC_MAX_FILE_SIZE ((size_t) 16 << 20) /* a Dockerfile's size: a heredoc script */
 #define KILN_EXEC_MAX_HOSTNAME 64
 /** /etc/passwd and /etc/group larger than this are refused. */
 #define KILN_EXEC_MAX_USERDB ((size_t) 16 << 20)

@@ -24,7 +24,7 @@
 /** Nesting depth of `${...}` inside `${...}`: deeper input fails with KILN_ELIMIT. */
 #define KILN_SHELL_MAX_DEPTH 64
 /** Bytes of any expansion result (and of each intermediate word): KILN_ELIMIT past it. */
-#define KILN_SHELL_MAX_OUTPUT ((size_t)1 << 20)
+#define KILN_SHELL_MAX_OUTPUT ((size_t)16 << 20) /* a Dockerfile's size: a heredoc */
 /** Bytes of a #, %, / pattern after its own expansion. */
 #define KILN_SHELL_MAX_PATTERN ((size_t)1 << 16)
 /** Pattern-matching steps one expansion may spend (bounds `${v//p/r}` on long values). */
