@@ -52,7 +52,10 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'heredocs: a script, a shebang file, he
 		echo chomped >/chomped
 	EOT
 	EOF
-	kiln build -q -t run:heredoc ctx >/dev/null &&
+	kiln build --progress=plain -t run:heredoc ctx 2>err >/dev/null &&
+	test_grep "^#[0-9]* \[2/5\] RUN <<EOT (set -e...)$" err &&
+	test_grep "^#[0-9]* \[4/5\] RUN cat <<A >/a && cat <<B >/b$" err &&
+	test_grep "^#[0-9]* \[5/5\] RUN <<-EOT (echo chomped >/chomped)$" err &&
 	kiln run --rm run:heredoc cat /script /shebang /a /b /chomped >out &&
 	printf "one\ntwo\nshebang /dev/pipes/EOT\nread-only\nfrom a\nfrom b\nchomped\n" \
 		>expect &&

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "dockerfile/syntax.h"
 #include "shell/shell.h"
 
 static int oom(struct kiln_error *err)
@@ -69,6 +70,33 @@ static int env_lookup(void *ud, const char *name, const char **ret)
 
 /* The text of a step as BuildKit shows it: the keyword upper-cased, a RUN
  * expanded with its environment (quotes kept, unknown variables left). */
+/*
+ * A RUN that is one heredoc and nothing else is named with its first line,
+ * as BuildKit names it: "RUN <<EOF (apt-get update...)".
+ */
+static int add_heredoc_summary(const struct kiln_df_step *st, struct kiln_buf *b)
+{
+	const struct kiln_df_cmdline *cl = &st->instr.u.run.cmd;
+	if (st->instr.cmd != KILN_DF_RUN || !cl->n_files || cl->exec_form || cl->args.n != 1)
+		return 0;
+	struct kiln_df_heredocs hd = { 0 };
+	int single = kiln_df_parse_heredoc(cl->args.v[0], strlen(cl->args.v[0]), &hd, NULL);
+	kiln_df_heredocs_release(&hd);
+	if (single != 1)
+		return 0;
+	const char *s = cl->files[0].data;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char) *s))
+		s++, n--;
+	while (n && isspace((unsigned char) s[n - 1]))
+		n--;
+	const char *nl = memchr(s, '\n', n);
+	size_t first = nl ? (size_t) (nl - s) : n;
+	if (nl && first && s[first - 1] == '\r')
+		first--;
+	return kiln_buf_addf(b, " (%.*s%s)", (int) first, s, nl ? "..." : "");
+}
+
 static int step_text(const struct kiln_df_step *st, int escape, char **ret)
 {
 	const struct kiln_df_instr *in = &st->instr;
@@ -92,6 +120,8 @@ static int step_text(const struct kiln_df_step *st, int escape, char **ret)
 		r = kiln_buf_addch(&b, (char) toupper((unsigned char) text[i]));
 	if (r >= 0)
 		r = kiln_buf_addstr(&b, text + kw);
+	if (r >= 0)
+		r = add_heredoc_summary(st, &b);
 	if (r < 0) {
 		kiln_buf_release(&b);
 		return -KILN_ENOMEM;
