@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "build/build.h"
+#include "base/output.h"
 #include "exec/exec.h"
 #include "cli.h"
 #include "cmd-pull.h"
@@ -357,7 +358,7 @@ static int read_stdin(int *ret_tar_fd, char **ret_df, size_t *ret_len, struct ki
 
 static int write_text(const char *path, const char *s, struct kiln_error *err)
 {
-	return kiln_write_file_atomic(path, s, strlen(s), 0644, err);
+	return kiln_output_write(path, s, strlen(s), 0644, err);
 }
 
 static json_t *jstr_or_null(const char *s)
@@ -577,7 +578,7 @@ static int write_metadata(const char *path, const struct kiln_build_result *res,
 	json_decref(j);
 	if (!s)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	r = kiln_write_file_atomic(path, s, strlen(s), 0644, err);
+	r = kiln_output_write(path, s, strlen(s), 0644, err);
 	free(s);
 	return r;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "base/output.h"
 #include "ref/ref.h"
 #include "store/store.h"
 
@@ -94,23 +95,14 @@ int cmd_save(int argc, char **argv, struct cli_env *env)
 			return cli_report(env, &err);
 		return CLI_EXIT_OK;
 	}
-	/* a temp file beside the target, renamed once complete */
-	cleanup_free char *tmp = kiln_asprintf("%s.tmp-%ld", arg_output, (long)getpid());
-	if (!tmp)
-		return CLI_EXIT_FAIL;
-	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		(void)kiln_fail_errno(&err, "creating %s", tmp);
+	/* a temp file beside the target, renamed once complete (a device or a
+	 * fifo is written in place) */
+	struct kiln_output_file f;
+	if (kiln_output_open(arg_output, 0644, &f, &err) < 0)
 		return cli_report(env, &err);
-	}
-	r = kiln_store_save(st, items, pos.len, format, fd, &err);
-	if (r == 0 && fsync(fd) < 0)
-		r = kiln_fail_errno(&err, "writing %s", arg_output);
-	if (r == 0 && rename(tmp, arg_output) < 0)
-		r = kiln_fail_errno(&err, "renaming %s", tmp);
-	if (r < 0) {
-		(void)unlink(tmp);
-		return cli_report(env, &err);
-	}
-	return CLI_EXIT_OK;
+	r = kiln_store_save(st, items, pos.len, format, f.fd, &err);
+	if (r == 0)
+		r = kiln_output_commit(&f, &err);
+	kiln_output_abort(&f);
+	return r < 0 ? cli_report(env, &err) : CLI_EXIT_OK;
 }

@@ -65,6 +65,19 @@ test_expect_success BUSYBOX 'an image saved by id has no name; the file appears 
 	! test -e never.tar && test -z "$(ls never.tar.tmp-* 2>/dev/null)"
 '
 
+test_expect_success ROOT,BUSYBOX 'a device, a fifo or a symlink named by -o is written to, not replaced' '
+	mknod -m 666 null c 1 3 && mknod -m 666 full c 1 7 && mkfifo fifo &&
+	echo old >real.tar && ln -s real.tar link.tar &&
+	kiln save -o null bb:1 && test -c null &&
+	test_expect_code 1 kiln save -o full bb:1 2>err && test -c full &&
+	test_grep "No space left on device" err &&
+	{ cat fifo >from-fifo.tar & } &&
+	kiln save -o fifo bb:1 && wait && test -p fifo &&
+	tar -xOf from-fifo.tar manifest.json >/dev/null &&
+	kiln save -o link.tar bb:1 && test -h link.tar &&
+	tar -xOf real.tar manifest.json >/dev/null
+'
+
 test_expect_success BUSYBOX 'save refuses a terminal and unknown formats' '
 	test_expect_code 2 kiln save --format zip -o z bb:1 2>err &&
 	test_grep "unknown format" err &&

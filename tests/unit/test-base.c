@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "base/output.h"
 #include "tap.h"
 
 static void test_error(void)
@@ -609,6 +610,58 @@ static void test_read_sizes(void)
 	TAP_INT_EQ(kiln_rm_rf(dir, NULL), 0, "rm -rf");
 }
 
+/* Output files the user names: replaced whole, or written in place when
+ * they are not regular files. */
+static void test_output(void)
+{
+	char tmpl[] = "/tmp/kiln-test-output-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	TAP_OK(dir != NULL, "mkdtemp");
+	if (!dir)
+		return;
+	cleanup_free char *f = kiln_asprintf("%s/out.txt", dir);
+	cleanup_free char *link = kiln_asprintf("%s/link", dir);
+	cleanup_free char *fifo = kiln_asprintf("%s/fifo", dir);
+	cleanup_free char *sub = kiln_asprintf("%s/sub", dir);
+	cleanup_free char *data = NULL;
+	size_t len = 0;
+	TAP_OK(kiln_output_write(f, "one", 3, 0644, NULL) == 0 &&
+		       kiln_read_file(f, 100, &data, &len, NULL) == 0 && !strcmp(data, "one"),
+	       "output: a new file");
+	struct kiln_output_file o;
+	struct stat st;
+	int r = kiln_output_open(f, 0644, &o, NULL);
+	if (r == 0) {
+		(void) kiln_write_all(o.fd, "half", 4);
+		kiln_output_abort(&o);
+	}
+	free(data);
+	data = NULL;
+	TAP_OK(r == 0 && kiln_read_file(f, 100, &data, &len, NULL) == 0 && !strcmp(data, "one"),
+	       "output: an abandoned write leaves the file as it was");
+	TAP_OK(symlink("out.txt", link) == 0 && kiln_output_write(link, "two", 3, 0644, NULL) == 0 &&
+		       lstat(link, &st) == 0 && S_ISLNK(st.st_mode),
+	       "output: a symlink stays a symlink");
+	free(data);
+	data = NULL;
+	TAP_OK(kiln_read_file(f, 100, &data, &len, NULL) == 0 && !strcmp(data, "two"),
+	       "output: the file it names is replaced");
+	int rfd = mkfifo(fifo, 0644) == 0 ? open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC) : -1;
+	char buf[8] = { 0 };
+	TAP_OK(rfd >= 0 && kiln_output_write(fifo, "three", 5, 0644, NULL) == 0 &&
+		       read(rfd, buf, sizeof(buf)) == 5 && !memcmp(buf, "three", 5) &&
+		       lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode),
+	       "output: a fifo is written to, not replaced");
+	if (rfd >= 0)
+		(void) close(rfd);
+	struct kiln_error err = KILN_ERROR_INIT;
+	TAP_OK(mkdir(sub, 0755) == 0 && kiln_output_write(sub, "x", 1, 0644, &err) < 0 &&
+		       err.msg && strstr(err.msg, "is a directory"),
+	       "output: a directory is refused");
+	kiln_error_release(&err);
+	TAP_INT_EQ(kiln_rm_rf(dir, NULL), 0, "output: cleaned up");
+}
+
 int main(void)
 {
 	test_error();
@@ -622,5 +675,6 @@ int main(void)
 	test_digest();
 	test_fs();
 	test_read_sizes();
+	test_output();
 	return tap_done();
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "build/build-private.h"
+#include "base/output.h"
 #include "build/explain.h"
 #include "build/remote-cache.h"
 #include "ref/ref.h"
@@ -184,32 +185,21 @@ void bb_rootfs_tar_opts(const struct bb *b, struct kiln_layer_write_opts *wo)
 	}
 }
 
-/* Write to `dest` through a temporary file renamed into place ("-": the out fd). */
+/* Write to `dest` as base/output.h writes a file the user named ("-": the out fd). */
 int bb_write_output(struct bb *b, const char *dest, bb_output_fill_fn fill, void *arg,
 		    struct kiln_error *err)
 {
-	int fd = -1;
-	cleanup_free char *tmp = NULL;
+	int r;
 	if (!strcmp(dest, "-")) {
-		fd = b->o->out_fd >= 0 ? b->o->out_fd : STDOUT_FILENO;
+		r = fill(b, b->o->out_fd >= 0 ? b->o->out_fd : STDOUT_FILENO, arg, err);
 	} else {
-		tmp = kiln_asprintf("%s.tmp-XXXXXX", dest);
-		if (!tmp)
-			return oom(err);
-		fd = mkostemp(tmp, O_CLOEXEC);
-		if (fd < 0)
-			return kiln_fail_errno(err, "creating %s", tmp);
-		(void) fchmod(fd, 0644);
-	}
-	int r = fill(b, fd, arg, err);
-	if (tmp) {
-		if (r >= 0 && fsync(fd) < 0)
-			r = kiln_fail_errno(err, "writing %s", dest);
-		(void) close(fd);
-		if (r >= 0 && rename(tmp, dest) < 0)
-			r = kiln_fail_errno(err, "renaming %s to %s", tmp, dest);
-		if (r < 0)
-			(void) unlink(tmp);
+		struct kiln_output_file f;
+		if ((r = kiln_output_open(dest, 0644, &f, err)) < 0)
+			return r;
+		r = fill(b, f.fd, arg, err);
+		if (r >= 0)
+			r = kiln_output_commit(&f, err);
+		kiln_output_abort(&f);
 	}
 	return r < 0 ? kiln_error_prefix(err, r, "writing %s", dest) : 0;
 }
