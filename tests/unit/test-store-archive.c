@@ -7,6 +7,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,28 @@ static void test_alloc_failures(struct kiln_store *st, const struct kiln_digest 
 	kiln_store_fsck_report_release(&rep);
 }
 
+/* An interrupt stops a save and a layout write: they fail, ECANCEL. */
+static void test_interrupted(const struct kiln_digest *img)
+{
+	volatile sig_atomic_t stop = 1;
+	struct kiln_ctx c = ctx;
+	c.cancel = &stop;
+	cleanup_free char *store = path("store");
+	cleanup(kiln_store_closep) struct kiln_store *st = NULL;
+	MUST(kiln_store_open(&c, store, 0, &st, NULL));
+	struct kiln_store_save_item item = { *img, "docker.io/library/t:1", NULL };
+	cleanup_free char *out = path("interrupted.tar");
+	cleanup_free char *layout = path("interrupted-layout");
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	TAP_OK(fd >= 0 && kiln_store_save(st, &item, 1, KILN_ARCHIVE_DOCKER, fd, NULL) ==
+				  -KILN_ECANCEL,
+	       "an interrupted save fails");
+	if (fd >= 0)
+		close(fd);
+	TAP_OK(kiln_store_layout_write(st, layout, &item, 1, NULL) == -KILN_ECANCEL,
+	       "an interrupted layout write fails");
+}
+
 int main(void)
 {
 	strcpy(root, "/tmp/kiln-test-archive.XXXXXX");
@@ -298,6 +321,7 @@ int main(void)
 	test_bad_archives();
 	test_alloc_failures(st, &img);
 	kiln_store_close(st);
+	test_interrupted(&img);
 	cleanup_free char *rm = kiln_asprintf("rm -rf '%s'", root);
 	if (!rm || system(rm) != 0)
 		tap_diag("could not remove %s", root);

@@ -785,6 +785,10 @@ int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
 				e2.msg ? e2.msg : "?");
 		kiln_error_release(&e2);
 	}
+	/* what follows runs on this thread alone: the user's interrupt stops it
+	 * directly (the stages heard it through b.abort) */
+	if (ctx && ctx->cancel)
+		b.ctx.cancel = ctx->cancel;
 	struct bb_stage *target = r >= 0 ? &b.stages[b.plan->target] : NULL;
 	/* the image's layers an imported cache holds: fetched, and checked, for the export */
 	if (r >= 0)

@@ -23,6 +23,7 @@
 struct tarw {
 	struct archive *a;
 	struct archive_entry *e;
+	const struct kiln_ctx *ctx; /* its cancel flag stops a long write */
 };
 
 static int tar_fail(struct tarw *t, struct kiln_error *err, const char *what, const char *path)
@@ -44,11 +45,12 @@ void tarw_free(struct tarw *t)
 	free(t);
 }
 
-int tarw_open(int fd, struct tarw **ret, struct kiln_error *err)
+int tarw_open(int fd, const struct kiln_ctx *ctx, struct tarw **ret, struct kiln_error *err)
 {
 	cleanup(tarw_freep) struct tarw *t = kiln_calloc(1, sizeof(*t));
 	if (!t)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	t->ctx = ctx;
 	t->a = archive_write_new();
 	t->e = archive_entry_new();
 	if (!t->a || !t->e)
@@ -89,6 +91,8 @@ static int data(struct tarw *t, const char *path, const void *buf, size_t len,
 		struct kiln_error *err)
 {
 	const char *p = buf;
+	if (kiln_cancelled(t->ctx))
+		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 	while (len > 0) {
 		la_ssize_t n = archive_write_data(t->a, p, len);
 		if (n <= 0)

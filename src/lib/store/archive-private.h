@@ -9,7 +9,7 @@
 
 /* ---- a streaming tar writer (libarchive), Go archive/tar style headers ---- */
 struct tarw;
-int tarw_open(int fd, struct tarw **ret, struct kiln_error *err)
+int tarw_open(int fd, const struct kiln_ctx *ctx, struct tarw **ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 int tarw_dir(struct tarw *t, const char *path, struct kiln_error *err)
 	__attribute__((warn_unused_result));

@@ -55,6 +55,10 @@ static int put_blob(struct kiln_store *st, int blobs_fd, const char *dir,
 	int r = kiln_store_blob_reader_new(st, d, &rd, err);
 	while (r == 0) {
 		size_t n = 0;
+		if (kiln_cancelled(st->ctx)) {
+			r = kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+			break;
+		}
 		if ((r = kiln_blob_reader_read(rd, buf, CHUNK, &n, err)) < 0 || n == 0)
 			break;
 		int w = kiln_write_all(out, buf, n);

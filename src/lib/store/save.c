@@ -441,7 +441,7 @@ int kiln_store_save(struct kiln_store *st, const struct kiln_store_save_item *it
 	if (r < 0)
 		return r;
 	struct tarw *t = NULL;
-	r = tarw_open(fd, &t, err);
+	r = tarw_open(fd, st->ctx, &t, err);
 	if (r == 0)
 		r = format == KILN_ARCHIVE_OCI ? save_oci(st, imgs, m, t, err)
 					       : save_docker(st, imgs, m, t, err);
