@@ -92,6 +92,17 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'type=local and -o DIR: the root filesy
 	test "$(stat -c %a rootfs/app/hello.txt)" = 644
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'a full disk: no half-written directory, layout or archive' '
+	mkdir small && mount -t tmpfs -o size=512k tmpfs small &&
+	test_when_finished "umount small" &&
+	test_expect_code 1 kiln build -q -o type=local,dest=small/rootfs ctx 2>err &&
+	test_grep "No space left on device" err &&
+	test_expect_code 1 kiln build -q -o type=oci,tar=false,dest=small/layout ctx 2>err &&
+	test_expect_code 1 kiln build -q -o type=oci,dest=small/oci.tar ctx 2>err &&
+	test_expect_code 1 kiln save --format oci -o small/saved localhost/out:1 2>err &&
+	test -z "$(ls -A small)"
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'type=tar and -o -: the root filesystem as a tar' '
 	kiln build -q -o type=tar,dest=fs.tar ctx >/dev/null &&
 	mkdir fs && tar -xf fs.tar -C fs && check_tree fs &&

@@ -659,6 +659,29 @@ static void test_output(void)
 		       err.msg && strstr(err.msg, "is a directory"),
 	       "output: a directory is refused");
 	kiln_error_release(&err);
+	struct kiln_output_dir od;
+	cleanup_free char *newdir = kiln_asprintf("%s/new/tree", dir);
+	cleanup_free char *inner = NULL;
+	r = kiln_output_dir_open(newdir, &od, NULL);
+	TAP_OK(r == 0 && strcmp(kiln_output_dir_at(&od), newdir) != 0 &&
+		       stat(newdir, &st) < 0,
+	       "output dir: a new one is written under another name");
+	inner = r == 0 ? kiln_asprintf("%s/f", kiln_output_dir_at(&od)) : NULL;
+	TAP_OK(inner && kiln_write_file_atomic(inner, "x", 1, 0644, NULL) == 0 &&
+		       kiln_output_dir_commit(&od, NULL) == 0 && stat(newdir, &st) == 0 &&
+		       S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0755,
+	       "output dir: committed, it is in place");
+	kiln_output_dir_abort(&od);
+	cleanup_free char *gone = kiln_asprintf("%s/gone", dir);
+	r = kiln_output_dir_open(gone, &od, NULL);
+	cleanup_free char *tmpd = r == 0 ? kiln_strdup(kiln_output_dir_at(&od)) : NULL;
+	kiln_output_dir_abort(&od);
+	TAP_OK(tmpd && stat(tmpd, &st) < 0 && stat(gone, &st) < 0,
+	       "output dir: abandoned, nothing is left");
+	TAP_OK(kiln_output_dir_open(sub, &od, NULL) == 0 &&
+		       !strcmp(kiln_output_dir_at(&od), sub) && kiln_output_dir_commit(&od, NULL) == 0,
+	       "output dir: one that exists is written in place");
+	kiln_output_dir_abort(&od);
 	TAP_INT_EQ(kiln_rm_rf(dir, NULL), 0, "output: cleaned up");
 }
 

@@ -105,3 +105,62 @@ int kiln_output_write(const char *path, const void *data, size_t len, mode_t mod
 	}
 	return kiln_output_commit(&f, err);
 }
+
+int kiln_output_dir_open(const char *path, struct kiln_output_dir *ret, struct kiln_error *err)
+{
+	*ret = (struct kiln_output_dir){ 0 };
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return kiln_fail(err, KILN_EINVAL, ENOTDIR, "%s is not a directory", path);
+		return (ret->path = kiln_strdup(path)) ? 0 : oom(err);
+	}
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	ret->path = kiln_strndup(path, n);
+	cleanup_free char *parent = ret->path ? kiln_strdup(ret->path) : NULL;
+	if (!parent) {
+		kiln_output_dir_abort(ret);
+		return oom(err);
+	}
+	char *slash = strrchr(parent, '/');
+	int r = 0;
+	if (slash && slash != parent) {
+		*slash = 0;
+		r = kiln_mkdir_p(parent, 0755, err);
+	}
+	if (r >= 0 && !(ret->tmp = kiln_asprintf("%s.tmp-XXXXXX", ret->path)))
+		r = oom(err);
+	if (r >= 0 && !mkdtemp(ret->tmp)) {
+		r = kiln_fail_errno(err, "creating %s", ret->tmp);
+		free(ret->tmp);
+		ret->tmp = NULL;
+	}
+	if (r >= 0 && chmod(ret->tmp, 0755) < 0)
+		r = kiln_fail_errno(err, "creating %s", ret->tmp);
+	if (r < 0)
+		kiln_output_dir_abort(ret);
+	return r;
+}
+
+int kiln_output_dir_commit(struct kiln_output_dir *d, struct kiln_error *err)
+{
+	if (d->tmp && rename(d->tmp, d->path) < 0)
+		return kiln_fail_errno(err, "renaming %s to %s", d->tmp, d->path);
+	free(d->tmp);
+	d->tmp = NULL;
+	return 0;
+}
+
+void kiln_output_dir_abort(struct kiln_output_dir *d)
+{
+	if (d->tmp) {
+		struct kiln_error e = KILN_ERROR_INIT;
+		(void) kiln_rm_rf(d->tmp, &e);
+		kiln_error_release(&e);
+	}
+	free(d->tmp);
+	free(d->path);
+	*d = (struct kiln_output_dir){ 0 };
+}

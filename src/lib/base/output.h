@@ -34,3 +34,26 @@ void kiln_output_abort(struct kiln_output_file *f);
 /** kiln_output_open, write `data`, commit. */
 int kiln_output_write(const char *path, const void *data, size_t len, mode_t mode,
 		      struct kiln_error *err) __attribute__((warn_unused_result));
+
+/**
+ * A directory the user named for output (`-o type=local,dest=DIR`, an OCI
+ * layout). One that is not there yet is made under a temporary name beside
+ * it and renamed into place on commit, so a failed command leaves no half
+ * a tree; one that exists is written into, as BuildKit writes into it.
+ */
+struct kiln_output_dir {
+	char *path; /* where it lands */
+	char *tmp;  /* the temporary directory; NULL when writing in place */
+};
+
+/** Write into `kiln_output_dir_at(d)`. */
+int kiln_output_dir_open(const char *path, struct kiln_output_dir *ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+static inline const char *kiln_output_dir_at(const struct kiln_output_dir *d)
+{
+	return d->tmp ? d->tmp : d->path;
+}
+int kiln_output_dir_commit(struct kiln_output_dir *d, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+/** Give up: remove the temporary directory. Safe after a commit. */
+void kiln_output_dir_abort(struct kiln_output_dir *d);

@@ -236,6 +236,26 @@ int bb_write_file_output(struct bb *b, const char *dest, enum kiln_archive_forma
 }
 
 /* The root filesystem of the image: mounted read-only for local and tar outputs. */
+/* A root filesystem's files into the directory `dest`. */
+static int fill_local(struct bb *b, int root, const char *dest, struct kiln_error *err)
+{
+	int r = kiln_mkdir_p(dest, 0755, err);
+	if (r < 0)
+		return r;
+	cleanup_close int dfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return kiln_fail_errno(err, "opening %s", dest);
+	const char *all[] = { "." };
+	struct kiln_plan_tree t = { .root_fd = root, .name = "the image" };
+	struct kiln_plan_select_opts so = { .sources = all, .n_sources = 1 };
+	cleanup(kiln_plan_selection_freep) struct kiln_plan_selection *sel = NULL;
+	r = kiln_plan_select(&t, &so, &b->ctx, &sel, err);
+	if (r < 0)
+		return r;
+	struct bb_copy_opts co = { .dest = "/", .mtime = b->o->source_date_epoch };
+	return bb_copy(b, dfd, root, sel, &co, err);
+}
+
 int bb_export_rootfs(struct bb *b, const struct bb_chain *chain,
 		     const struct kiln_build_output *out, const char *subdir,
 		     struct kiln_layer_writer *tw, struct kiln_error *err)
@@ -254,25 +274,21 @@ int bb_export_rootfs(struct bb *b, const struct bb_chain *chain,
 		return bb_write_file_output(b, out->dest, KILN_ARCHIVE_AUTO, NULL, 0, root, err);
 	if (!strcmp(out->dest, "-"))
 		return kiln_fail(err, KILN_EINVAL, 0, "type=local needs a directory, not -");
+	/* one platform: a new directory appears whole (several: the caller stages
+	 * the directory that holds theirs) */
+	struct kiln_output_dir staged = { 0 };
+	if (!subdir && (r = kiln_output_dir_open(out->dest, &staged, err)) < 0)
+		return r;
 	cleanup_free char *dest = subdir ? kiln_asprintf("%s/%s", out->dest, subdir)
-					 : kiln_strdup(out->dest);
+					 : kiln_strdup(kiln_output_dir_at(&staged));
 	if (!dest)
-		return oom(err);
-	if ((r = kiln_mkdir_p(dest, 0755, err)) < 0)
-		return r;
-	cleanup_close int dfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return kiln_fail_errno(err, "opening %s", dest);
-	const char *all[] = { "." };
-	struct kiln_plan_tree t = { .root_fd = root, .name = "the image" };
-	struct kiln_plan_select_opts so = { .sources = all, .n_sources = 1 };
-	cleanup(kiln_plan_selection_freep) struct kiln_plan_selection *sel = NULL;
-	r = kiln_plan_select(&t, &so, &b->ctx, &sel, err);
-	if (r < 0)
-		return r;
-	struct bb_copy_opts co = { .dest = "/", .mtime = b->o->source_date_epoch };
-	r = bb_copy(b, dfd, root, sel, &co, err);
-	return r < 0 ? kiln_error_prefix(err, r, "writing %s", dest) : 0;
+		r = oom(err);
+	if (r >= 0)
+		r = fill_local(b, root, dest, err);
+	if (r >= 0 && !subdir)
+		r = kiln_output_dir_commit(&staged, err);
+	kiln_output_dir_abort(&staged);
+	return r < 0 ? kiln_error_prefix(err, r, "writing %s", subdir ? dest : out->dest) : 0;
 }
 
 int bb_push(struct bb *b, const char *name, const struct kiln_digest *index,

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/output.h"
 #include "build/build-private.h"
 #include "build/remote-cache.h"
 #include "layer/layer.h"
@@ -397,17 +398,33 @@ static int oci_output(struct bb *b, const struct kiln_build_output *out,
 	return output_done(b, &v, r, err);
 }
 
-/* Platform k's root filesystem into DEST/linux_arm_v7. */
-static int local_output(struct bb *b, const struct kiln_build_output *out, size_t k,
-			struct kiln_error *err)
+/* Platform k's root filesystem into DEST/linux_arm_v7 (DEST staged at `at`). */
+static int local_output(struct bb *b, const struct kiln_build_output *out, const char *at,
+			size_t k, struct kiln_error *err)
 {
 	struct bb_multi *m = b->multi;
 	struct bb_vertex v = { 0 };
 	int r = output_start(b, &v, "local", out->dest, m->dirs[k], err);
 	if (r < 0)
 		return r;
-	r = bb_export_rootfs(b, &m->images[k].chain, out, m->dirs[k], NULL, err);
+	struct kiln_build_output staged = *out;
+	staged.dest = at;
+	r = bb_export_rootfs(b, &m->images[k].chain, &staged, m->dirs[k], NULL, err);
 	return output_done(b, &v, r, err);
+}
+
+/* Every platform's directory, in DEST: a new DEST appears whole. */
+static int local_outputs(struct bb *b, const struct kiln_build_output *out,
+			 struct kiln_error *err)
+{
+	struct kiln_output_dir d;
+	int r = kiln_output_dir_open(out->dest, &d, err);
+	for (size_t k = 0; r >= 0 && k < b->multi->n; k++)
+		r = local_output(b, out, kiln_output_dir_at(&d), k, err);
+	if (r >= 0)
+		r = kiln_output_dir_commit(&d, err);
+	kiln_output_dir_abort(&d);
+	return r;
 }
 
 /* Every platform's root filesystem into one tar, each under its directory. */
@@ -442,7 +459,6 @@ static int tar_output(struct bb *b, const struct kiln_build_output *out, struct 
 
 static int export_index(struct bb *b, struct kiln_build_result *res, struct kiln_error *err)
 {
-	struct bb_multi *m = b->multi;
 	const struct kiln_build_opts *o = b->o;
 	struct bb_vertex v = { 0 };
 	if (bb_vertex_start(b, &v, "exporting to image") < 0)
@@ -489,8 +505,8 @@ static int export_index(struct bb *b, struct kiln_build_result *res, struct kiln
 			r = oci_output(b, out, &item, err);
 		else if (r >= 0 && out->type == KILN_BUILD_OUTPUT_TAR)
 			r = tar_output(b, out, err);
-		for (size_t k = 0; r >= 0 && out->type == KILN_BUILD_OUTPUT_LOCAL && k < m->n; k++)
-			r = local_output(b, out, k, err);
+		else if (r >= 0 && out->type == KILN_BUILD_OUTPUT_LOCAL)
+			r = local_outputs(b, out, err);
 	}
 	return r;
 }

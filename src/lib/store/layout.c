@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/output.h"
 #include "layer/layer.h"
 #include "store/archive-private.h"
 
@@ -115,12 +116,10 @@ static int write_images(struct kiln_store *st, const char *dir, struct export_im
 	return 0;
 }
 
-int kiln_store_layout_write(struct kiln_store *st, const char *dir,
-			    const struct kiln_store_save_item *items, size_t n,
-			    struct kiln_error *err)
+static int layout_write_in(struct kiln_store *st, const char *dir,
+			   const struct kiln_store_save_item *items, size_t n,
+			   struct kiln_error *err)
 {
-	if (n == 0)
-		return kiln_fail(err, KILN_EINVAL, 0, "nothing to write");
 	struct export_image *imgs = NULL;
 	size_t m = 0;
 	int r = export_images_prepare(st, items, n, EXPORT_OCI, &imgs, &m, err);
@@ -166,6 +165,24 @@ int kiln_store_layout_write(struct kiln_store *st, const char *dir,
 	if (r == 0)
 		r = kiln_write_file_atomic(index, json, len, 0644, err);
 	export_images_free(imgs, m);
+	return r;
+}
+
+int kiln_store_layout_write(struct kiln_store *st, const char *dir,
+			    const struct kiln_store_save_item *items, size_t n,
+			    struct kiln_error *err)
+{
+	if (n == 0)
+		return kiln_fail(err, KILN_EINVAL, 0, "nothing to write");
+	/* a new layout appears whole; one that exists gets its blobs, then its
+	 * index.json entries, last */
+	struct kiln_output_dir d;
+	int r = kiln_output_dir_open(dir, &d, err);
+	if (r >= 0)
+		r = layout_write_in(st, kiln_output_dir_at(&d), items, n, err);
+	if (r >= 0)
+		r = kiln_output_dir_commit(&d, err);
+	kiln_output_dir_abort(&d);
 	return r;
 }
 
