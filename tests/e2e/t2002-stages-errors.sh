@@ -29,6 +29,11 @@ test_expect_success 'invalid stage names' '
 	expect_error n2 1 "invalid name for build stage: \"a/b\", name can'"'"'t start with a number or contain symbols"
 '
 
+test_expect_success 'an ENV name that expands to nothing' '
+	printf "FROM alpine AS a\nARG X\nENV \${X}=1\nFROM a\n" >envname &&
+	expect_error envname 3 "ENV names can not be blank (\"\${X}\" expanded to nothing)"
+'
+
 test_expect_success 'COPY --from a later stage' '
 	printf "FROM alpine AS a\nCOPY --from=b /x /y\nFROM alpine AS b\nFROM a\n" >later &&
 	expect_error later 2 "cannot copy from stage \"b\", it needs to be defined before current stage \"a\""

@@ -85,6 +85,13 @@ static int env_apply(struct df_xctx *x, enum kiln_df_cmd cmd, const struct kiln_
 			    x->in->keyword) < 0)
 			return df_oom(err);
 		if (cmd == KILN_DF_ENV) {
+			/* a name that expanded to nothing ("ENV ${UNSET}=v"): an image
+			 * config cannot hold it */
+			if (!*v[i].key)
+				return kiln_fail(err, KILN_EPARSE, 0,
+						 "ENV names can not be blank (\"%s\" expanded to "
+						 "nothing)",
+						 x->in->u.pairs.v[i].key);
 			if (df_check_secret_key(x->gr, "ENV", v[i].key, x->in) < 0)
 				return df_oom(err);
 			int r = set_env(x->gr, x->s, v[i].key, v[i].value, 0, err);
