@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
 
+#include "build/build.h"
 #include "cli.h"
 #include "store/store.h"
 
@@ -31,9 +32,12 @@ int cmd_fsck(int argc, char **argv, struct cli_env *env)
 		return cli_usage_error(&spec, "unexpected argument '%s'", pos.items[0]);
 	cleanup(kiln_store_closep) struct kiln_store *st = NULL;
 	struct kiln_store_fsck_report rep = { 0 };
+	size_t dead_builds = 0;
 	if (kiln_store_open(&env->ctx, env->root, 0, &st, &err) < 0 ||
-	    kiln_store_fsck(st, arg_quick ? KILN_STORE_FSCK_QUICK : 0, &rep, &err) < 0)
+	    kiln_store_fsck(st, arg_quick ? KILN_STORE_FSCK_QUICK : 0, &rep, &err) < 0 ||
+	    kiln_build_tmp_prune(st, 1, &dead_builds, &err) < 0)
 		return cli_report(env, &err);
+	rep.temp_files += dead_builds; /* a killed build's scratch directory */
 	for (size_t i = 0; i < rep.n_problems; i++)
 		printf("problem: %s\n", rep.problems[i].what);
 	printf("checked %zu blobs (%lld bytes%s), %zu images, %zu names\n", rep.blobs_checked,

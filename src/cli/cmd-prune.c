@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
 
+#include "build/build.h"
 #include "build/cachemount.h"
 #include "cli.h"
 #include "snapshot/snapshot.h"
@@ -56,9 +57,12 @@ int cmd_prune(int argc, char **argv, struct cli_env *env)
 	struct kiln_store_prune_report rep = { 0 };
 	unsigned flags = (arg_dry_run ? KILN_STORE_PRUNE_DRY_RUN : 0) |
 			 (arg_dangling ? KILN_STORE_PRUNE_DANGLING : 0);
+	size_t dead_builds = 0;
 	if (kiln_store_open(&env->ctx, env->root, 0, &st, &err) < 0 ||
-	    kiln_store_prune(st, flags, &rep, &err) < 0)
+	    kiln_store_prune(st, flags, &rep, &err) < 0 ||
+	    kiln_build_tmp_prune(st, arg_dry_run, &dead_builds, &err) < 0)
 		return cli_report(env, &err);
+	rep.temp_removed += dead_builds; /* a killed build's scratch directory */
 	/* Unpacked layers are derived from blobs: once the blobs and cache
 	 * records that used them are gone, so are they (except those of images
 	 * still in the store, and any a running kiln has mounted). */

@@ -99,7 +99,10 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'kill -9 while a RUN runs: its processe
 	wait_for no_process kiln-fault-kill9 &&
 	overlay_mounts >mounts.after &&
 	test_cmp mounts.before mounts.after &&
-	kiln fsck >fsck.out
+	kiln fsck >fsck.out &&
+	test_grep "[1-9][0-9]* temp files" fsck.out &&
+	kiln prune >prune.out &&
+	test -z "$(ls -A "$KILN_ROOT/build-tmp")"
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'SIGINT while a RUN runs: the build stops, cleans up, names nothing' '

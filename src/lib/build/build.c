@@ -37,38 +37,53 @@ static int oom(struct kiln_error *err)
 /* ---- the build's scratch space ------------------------------------------------ */
 
 /* <store>/build-tmp/<id>/ guarded by <id>.lock, held for the build's life; what a
- * dead build left (its lock is free) is removed by the next one. */
+ * dead build left (its lock is free) is removed by the next build, or by prune. */
+int kiln_build_tmp_prune(struct kiln_store *st, int dry_run, size_t *ret_removed,
+			 struct kiln_error *err)
+{
+	*ret_removed = 0;
+	cleanup_free char *base = kiln_store_path(st, "build-tmp");
+	if (!base)
+		return oom(err);
+	DIR *d = opendir(base);
+	if (!d)
+		return errno == ENOENT ? 0 : kiln_fail_errno(err, "opening %s", base);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n < 6 || strcmp(e->d_name + n - 5, ".lock"))
+			continue;
+		cleanup_free char *lock = kiln_asprintf("%s/%s", base, e->d_name);
+		cleanup_free char *dir = kiln_asprintf("%s/%.*s", base, (int) (n - 5), e->d_name);
+		int fd = lock ? open(lock, O_RDWR | O_CLOEXEC) : -1;
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && dir) {
+			(*ret_removed)++;
+			if (!dry_run) {
+				struct kiln_error e2 = KILN_ERROR_INIT;
+				(void) kiln_rm_rf(dir, &e2);
+				kiln_error_release(&e2);
+				(void) unlink(lock);
+			}
+		}
+		(void) close(fd);
+	}
+	closedir(d);
+	return 0;
+}
+
 static int tmp_open(struct bb *b, struct kiln_error *err)
 {
 	cleanup_free char *base = kiln_store_path(b->st, "build-tmp");
 	if (!base)
 		return oom(err);
 	int r = kiln_mkdir_p(base, 0700, err);
+	size_t dead;
+	if (r >= 0)
+		r = kiln_build_tmp_prune(b->st, 0, &dead, err);
 	if (r < 0)
 		return r;
-	DIR *d = opendir(base);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			size_t n = strlen(e->d_name);
-			if (n < 6 || strcmp(e->d_name + n - 5, ".lock"))
-				continue;
-			cleanup_free char *lock = kiln_asprintf("%s/%s", base, e->d_name);
-			cleanup_free char *dir =
-				kiln_asprintf("%s/%.*s", base, (int) (n - 5), e->d_name);
-			int fd = lock ? open(lock, O_RDWR | O_CLOEXEC) : -1;
-			if (fd < 0)
-				continue;
-			if (flock(fd, LOCK_EX | LOCK_NB) == 0 && dir) {
-				struct kiln_error e2 = KILN_ERROR_INIT;
-				(void) kiln_rm_rf(dir, &e2);
-				kiln_error_release(&e2);
-				(void) unlink(lock);
-			}
-			(void) close(fd);
-		}
-		closedir(d);
-	}
 	unsigned char raw[8];
 	FILE *f = fopen("/dev/urandom", "re");
 	size_t got = f ? fread(raw, 1, sizeof(raw), f) : 0;

@@ -436,6 +436,14 @@ struct kiln_build_result {
 void kiln_build_result_release(struct kiln_build_result *r);
 
 /**
+ * The scratch directories of builds that died (killed: a build removes its
+ * own): removed, or only counted with `dry_run`. A running build's are
+ * kept. The next build removes them too.
+ */
+int kiln_build_tmp_prune(struct kiln_store *st, int dry_run, size_t *ret_removed,
+			 struct kiln_error *err) __attribute__((warn_unused_result));
+
+/**
  * Build. `st` is an open store (it is used from several threads, under a
  * lock the build holds). Errors: a bad Dockerfile or arguments
  * (-KILN_EPARSE / -KILN_EINVAL, located at Dockerfile:LINE), a failed RUN
