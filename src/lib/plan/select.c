@@ -532,21 +532,11 @@ static int resolve_wildcards(struct collect *c, const char *source, const char *
 	};
 	r = kiln_ignore_walk(c->t->root_fd, &wo, on_wild, &w, c->err);
 	if (r >= 0) {
+		/* --exclude applies below each match, never to a match itself: BuildKit's
+		 * copy (fsutil) filters only what it walks inside a source, so
+		 * `COPY --exclude=a * /d/` copies a (moby/buildkit#5489; its tests
+		 * expect `ADD --exclude=* dir* /d` to make an empty /d) */
 		for (size_t i = 0; i < w.found.len; i++) {
-			/* top-level matches fall under --exclude too (relative to the wildcard's
-			 * directory), as BuildKit documents `COPY --exclude=*.txt hom* /d/` */
-			if (c->excludes) {
-				const char *rel =
-					w.found.items[i] + (w.dir_len ? w.dir_len + 1 : 0);
-				int m = kiln_ignore_matches_or_parent(c->excludes, rel, strlen(rel),
-								      NULL, c->err);
-				if (m < 0) {
-					r = m;
-					break;
-				}
-				if (m)
-					continue;
-			}
 			if (kiln_strv_push(ret, w.found.items[i]) < 0) {
 				r = oom(c->err);
 				break;
