@@ -43,6 +43,18 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'setup' '
 	printf %s "$ENVSECRET" | sha256sum | cut -d" " -f1 >envsecret.sum
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'a secret variable reads **** in the step name, as in BuildKit' '
+	mkdir masked &&
+	cat >masked/Dockerfile <<-"EOF" &&
+	FROM localhost/busybox:test
+	ENV A=1
+	RUN --mount=type=secret,id=tok,env=TOKEN test -n "$TOKEN$A"
+	EOF
+	kiln build --progress=plain --secret id=tok,src=secret.txt masked >/dev/null 2>progress &&
+	test_grep "RUN --mount=type=secret,id=tok,env=TOKEN test -n \"\*\*\*\*1\"$" progress &&
+	! grep -F "$(cat secret.txt)" progress
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'a secret as a file and as a variable, used every way' '
 	cat >ctx/Dockerfile <<-"EOF" &&
 	FROM localhost/busybox:test

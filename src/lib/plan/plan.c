@@ -56,9 +56,32 @@ char *kiln_plan_step_name(const struct kiln_plan *p, const struct kiln_plan_stag
 	return kiln_buf_detach(&b, NULL);
 }
 
+/* what a step's name is expanded with: its environment, where a secret a
+ * mount exposes as a variable reads "****" (BuildKit's withSecretEnvMask) */
+struct name_env {
+	const struct kiln_df_words *env;
+	const struct kiln_df_instr *in;
+};
+
+static int secret_env(const struct kiln_df_instr *in, const char *name)
+{
+	for (size_t i = 0; in->cmd == KILN_DF_RUN && i < in->u.run.n_mounts; i++) {
+		const struct kiln_df_mount *m = &in->u.run.mounts[i];
+		if (m->type == KILN_DF_MOUNT_SECRET && m->has_env && m->env &&
+		    !strcmp(m->env, name))
+			return 1;
+	}
+	return 0;
+}
+
 static int env_lookup(void *ud, const char *name, const char **ret)
 {
-	const struct kiln_df_words *env = ud;
+	const struct name_env *ne = ud;
+	if (secret_env(ne->in, name)) {
+		*ret = "****";
+		return 1;
+	}
+	const struct kiln_df_words *env = ne->env;
 	size_t nl = strlen(name);
 	for (size_t i = env->n; i-- > 0;)
 		if (!strncmp(env->v[i], name, nl) && env->v[i][nl] == '=') {
@@ -102,11 +125,12 @@ static int step_text(const struct kiln_df_step *st, int escape, char **ret)
 	const struct kiln_df_instr *in = &st->instr;
 	const char *orig = in->original ? in->original : "";
 	cleanup_free char *expanded = NULL;
-	if (in->cmd == KILN_DF_RUN && st->env.n) {
+	if (in->cmd == KILN_DF_RUN && (st->env.n || in->u.run.n_mounts)) {
 		struct kiln_shell_lex lex = { .escape = (char) escape,
 					      .flags = KILN_SHELL_RAW_QUOTES |
 						       KILN_SHELL_SKIP_UNSET_ENV };
-		struct kiln_shell_env env = { .lookup = env_lookup, .userdata = (void *) &st->env };
+		struct name_env ne = { &st->env, in };
+		struct kiln_shell_env env = { .lookup = env_lookup, .userdata = &ne };
 		if (kiln_shell_process_word(&lex, orig, &env, &expanded, NULL) < 0)
 			expanded = NULL; /* as BuildKit: shown unexpanded */
 	}
