@@ -801,6 +801,16 @@ static int parse_hosts(struct cli_env *env, struct build_args *a)
 	return CLI_EXIT_OK;
 }
 
+/* Go's strconv.ParseBool, its true half */
+static int go_bool_true(const char *s)
+{
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(yes); i++)
+		if (!strcmp(s, yes[i]))
+			return 1;
+	return 0;
+}
+
 /* --cache-from and --cache-to */
 static int parse_caches(struct cli_env *env, struct build_args *a)
 {
@@ -826,6 +836,23 @@ static int parse_caches(struct cli_env *env, struct build_args *a)
 	a->o.n_cache_from = arg_cache_from.len;
 	a->o.cache_to = a->cache_to;
 	a->o.n_cache_to = arg_cache_to.len;
+	/* --build-arg BUILDKIT_INLINE_CACHE=1: docker build's way to ask for
+	 * --cache-to type=inline */
+	int want_inline = 0;
+	for (size_t i = 0; i < a->build_args.len; i++) {
+		const char *kv = a->build_args.items[i];
+		if (!strncmp(kv, "BUILDKIT_INLINE_CACHE=", 22))
+			want_inline = go_bool_true(kv + 22);
+	}
+	for (size_t i = 0; want_inline && i < a->o.n_cache_to; i++)
+		want_inline = a->cache_to[i].type != KILN_BUILD_CACHE_INLINE;
+	if (want_inline) {
+		struct kiln_error err = KILN_ERROR_INIT;
+		if (kiln_build_cache_parse("type=inline", 1, &a->cache_to[a->o.n_cache_to], &a->own,
+					   &err) < 0)
+			return cli_report(env, &err);
+		a->o.n_cache_to++;
+	}
 	return CLI_EXIT_OK;
 }
 

@@ -116,4 +116,19 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ,REGISTRY,SKOPEO 'without type=inline
 	test "$(jq -r ".\"moby.buildkit.cache.v0\"" cfg.json)" = null
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'docker build'"'"'s --build-arg BUILDKIT_INLINE_CACHE=1 is type=inline' '
+	KILN_ROOT=$A kiln build -q -o type=oci,dest=arg.tar --build-arg BUILDKIT_INLINE_CACHE=1 \
+		ctx >/dev/null &&
+	mkdir arg && tar -xf arg.tar -C arg &&
+	m=$(jq -r ".manifests[0].digest" arg/index.json | cut -d: -f2) &&
+	c=$(jq -r ".config.digest" arg/blobs/sha256/$m | cut -d: -f2) &&
+	jq -e ".\"moby.buildkit.cache.v0\"" arg/blobs/sha256/$c >/dev/null &&
+	KILN_ROOT=$A kiln build -q -o type=oci,dest=arg0.tar --build-arg BUILDKIT_INLINE_CACHE=0 \
+		ctx >/dev/null &&
+	mkdir arg0 && tar -xf arg0.tar -C arg0 &&
+	m=$(jq -r ".manifests[0].digest" arg0/index.json | cut -d: -f2) &&
+	c=$(jq -r ".config.digest" arg0/blobs/sha256/$m | cut -d: -f2) &&
+	test "$(jq -r ".\"moby.buildkit.cache.v0\"" arg0/blobs/sha256/$c)" = null
+'
+
 test_done
