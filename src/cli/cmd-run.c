@@ -530,6 +530,7 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 		s.flags |= KILN_EXEC_TTY;
 	if (arg_read_only)
 		s.flags |= KILN_EXEC_READONLY_ROOT;
+	s.flags |= KILN_EXEC_CONTAINER_USER; /* groups and exec checks as docker run's */
 	(void) arg_rm;
 	return cli_run_sandbox(env, &s);
 }

@@ -98,6 +98,18 @@ test_expect_success ROOT,BUSYBOX,OVERLAY '-e, -w and -u override them' '
 	test_cmp expect out
 '
 
+test_expect_success ROOT,BUSYBOX,OVERLAY 'the user as docker run sets it up: groups, exec checks' '
+	for u in alice alice:alice 1234:5678 root; do
+		kiln run -u $u plain:1 sed -n "s/^Groups:\t*//p" /proc/self/status || return 1
+	done >out &&
+	printf "50 1000 \n1000 \n5678 \n0 \n" >expect && test_cmp expect out &&
+	mkdir rootonly && cp /bin/busybox rootonly/true && chmod 700 rootonly/true &&
+	test_expect_code 126 kiln run -u alice -v "$TRASH/rootonly:/ro" plain:1 /ro/true \
+		2>err &&
+	test_grep "Permission denied" err &&
+	kiln run -v "$TRASH/rootonly:/ro" plain:1 /ro/true
+'
+
 test_expect_success ROOT,BUSYBOX,OVERLAY 'PATH, HOSTNAME and HOME come as docker sets them' '
 	kiln run --hostname hh plain:1 sh -c "echo \$PATH; echo \$HOSTNAME; echo \$HOME; hostname" >out &&
 	printf "%s\n" /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin hh /root hh >expect &&

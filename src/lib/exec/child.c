@@ -463,11 +463,12 @@ static void set_caps(struct xplan *p)
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		FAIL_SETUP(p, errno, "keeping capabilities");
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	/* docker run: a non-root user's exec (and $PATH search) is checked as
+	 * the user's; the kernel drops what is left of them at the exec anyway */
+	uint64_t eff = p->exec_without_caps ? 0 : p->caps;
 	struct __user_cap_data_struct d[2] = {
-		{ .effective = (uint32_t) p->caps,
-		  .permitted = (uint32_t) p->caps,
-		  .inheritable = 0 },
-		{ .effective = (uint32_t) (p->caps >> 32),
+		{ .effective = (uint32_t) eff, .permitted = (uint32_t) p->caps, .inheritable = 0 },
+		{ .effective = (uint32_t) (eff >> 32),
 		  .permitted = (uint32_t) (p->caps >> 32),
 		  .inheritable = 0 },
 	};

@@ -86,6 +86,7 @@ struct xplan {
 	gid_t *groups;
 	size_t n_groups;
 	uint64_t caps;
+	int exec_without_caps; /* KILN_EXEC_CONTAINER_USER, not root: none effective at exec */
 	int cap_last;
 	struct sock_fprog seccomp;
 	const char *cwd;

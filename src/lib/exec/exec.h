@@ -102,6 +102,13 @@ enum kiln_exec_flags {
 	 *  free loop device when the host has them. Still in its own
 	 *  namespaces over its own root. */
 	KILN_EXEC_INSECURE = 1 << 3,
+	/** The user as docker run and podman run set it up (kiln run): the
+	 *  primary group is among the supplementary groups, and a non-root
+	 *  user's command is found and executed with no effective capability,
+	 *  so those permission checks are the user's. Without it, as in
+	 *  BuildKit's RUN: only the groups that list the user, and the exec is
+	 *  checked with the capabilities the process keeps until it. */
+	KILN_EXEC_CONTAINER_USER = 1 << 4,
 };
 
 /* Capability bits (1 << CAP_x). */
@@ -243,6 +250,9 @@ struct kiln_exec_user {
 };
 
 void kiln_exec_user_release(struct kiln_exec_user *u);
+/** Put the primary group among the supplementary ones, as docker run does
+ *  (once). 0 or -KILN_ENOMEM. */
+int kiln_exec_user_add_primary(struct kiln_exec_user *u) __attribute__((warn_unused_result));
 
 /**
  * Resolve a user spec the way Docker and BuildKit do: "name", "uid",

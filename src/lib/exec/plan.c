@@ -408,7 +408,8 @@ static int validate(const struct kiln_exec_spec *spec, struct kiln_error *err)
 	if (spec->n_files && !spec->files)
 		return kiln_fail(err, KILN_EINVAL, 0, "file count without files");
 	if (spec->flags & ~(unsigned) (KILN_EXEC_TTY | KILN_EXEC_FORWARD_SIGNALS |
-				       KILN_EXEC_READONLY_ROOT | KILN_EXEC_INSECURE))
+				       KILN_EXEC_READONLY_ROOT | KILN_EXEC_INSECURE |
+				       KILN_EXEC_CONTAINER_USER))
 		return kiln_fail(err, KILN_EINVAL, 0, "unknown flags 0x%x", spec->flags);
 	for (int i = 0; i < 3; i++) {
 		int fd = i == 0 ? spec->stdin_fd : i == 1 ? spec->stdout_fd : spec->stderr_fd;
@@ -490,6 +491,11 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, str
 		return r; /* the message names the user */
 	p->uid = u.uid;
 	p->gid = u.gid;
+	p->exec_without_caps = (spec->flags & KILN_EXEC_CONTAINER_USER) && u.uid != 0;
+	if ((spec->flags & KILN_EXEC_CONTAINER_USER) && kiln_exec_user_add_primary(&u) < 0) {
+		kiln_exec_user_release(&u);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
 	p->groups = own(p, u.groups);
 	p->n_groups = u.n_groups;
 	u.groups = NULL;

@@ -153,6 +153,19 @@ static int add_group(struct kiln_exec_user *u, size_t *alloc, gid_t g, struct ki
 	return 0;
 }
 
+int kiln_exec_user_add_primary(struct kiln_exec_user *u)
+{
+	for (size_t i = 0; i < u->n_groups; i++)
+		if (u->groups[i] == u->gid)
+			return 0;
+	gid_t *n = kiln_reallocarray(u->groups, u->n_groups + 1, sizeof(*n));
+	if (!n)
+		return -KILN_ENOMEM;
+	u->groups = n;
+	u->groups[u->n_groups++] = u->gid;
+	return 0;
+}
+
 int kiln_exec_user_parse(const char *spec, const char *passwd, size_t passwd_len, const char *group,
 			 size_t group_len, struct kiln_exec_user *ret, struct kiln_error *err)
 {
