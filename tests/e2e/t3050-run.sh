@@ -175,7 +175,10 @@ test_expect_success ROOT,BUSYBOX,OVERLAY 'volumes, tmpfs, read-only root and -i'
 	printf "from-host\npiped\n" >expect &&
 	test_cmp expect out &&
 	test "$(cat vol/out)" = out &&
-	test_must_fail kiln run --read-only plain:1 touch /x
+	test_must_fail kiln run --read-only plain:1 touch /x &&
+	for f in hosts resolv.conf hostname; do
+		test_must_fail kiln run --read-only plain:1 sh -c "echo x >>/etc/$f" || return 1
+	done
 '
 
 test_expect_success ROOT,BUSYBOX,OVERLAY 'network host by default, none on request' '

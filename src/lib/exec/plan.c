@@ -234,9 +234,11 @@ static int gen_files(struct xplan *p, const struct kiln_exec_spec *spec, struct 
 	if (!resolv)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 
-	files[n++] = (struct genfile){ "/etc/hosts", hosts, strlen(hosts), 0644, 0, 0, 0 };
-	files[n++] = (struct genfile){ "/etc/resolv.conf", resolv, strlen(resolv), 0644, 0, 0, 0 };
-	files[n++] = (struct genfile){ "/etc/hostname", hostname, strlen(hostname), 0644, 0, 0, 0 };
+	/* with a read-only root they are read-only too, as docker mounts them */
+	unsigned ro = spec->flags & KILN_EXEC_READONLY_ROOT ? KILN_EXEC_FILE_RO_EXEC : 0;
+	files[n++] = (struct genfile){ "/etc/hosts", hosts, strlen(hosts), 0644, 0, 0, ro };
+	files[n++] = (struct genfile){ "/etc/resolv.conf", resolv, strlen(resolv), 0644, 0, 0, ro };
+	files[n++] = (struct genfile){ "/etc/hostname", hostname, strlen(hostname), 0644, 0, 0, ro };
 	for (size_t i = 0; i < spec->n_files; i++) {
 		const struct kiln_exec_file *f = &spec->files[i];
 		char *path = own_str(p, kiln_exec_clean_path(f->path));
