@@ -146,7 +146,8 @@ int cli_parse(int argc, char **argv, const struct cli_spec *spec, struct kiln_st
 				return -1;
 			continue;
 		}
-		/* one or more short options: -abc, -fFILE, -f FILE */
+		/* one or more short options: -abc, -fFILE, -f FILE, -f=FILE (as
+		 * docker's pflag reads it) */
 		for (const char *p = a + 1; *p; p++) {
 			const struct cli_opt *o = find_short(spec, (unsigned char)*p);
 			if (!o) {
@@ -159,7 +160,7 @@ int cli_parse(int argc, char **argv, const struct cli_spec *spec, struct kiln_st
 			}
 			const char *value;
 			if (p[1]) {
-				value = p + 1;
+				value = p + 1 + (p[1] == '=');
 			} else if (o->type == CLI_OPT_OPTIONAL) {
 				value = "";
 			} else if (i + 1 < argc) {

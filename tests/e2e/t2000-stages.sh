@@ -67,6 +67,8 @@ test_expect_success 'text: stages, edges, schedule, skipped' '
 test_expect_success '-f names the Dockerfile, - reads stdin' '
 	kiln stages -f app/Dockerfile >f.out &&
 	test_cmp out f.out &&
+	kiln stages -f=app/Dockerfile >f.out &&
+	test_cmp out f.out &&
 	kiln stages -f - <app/Dockerfile >stdin.out &&
 	test_cmp out stdin.out &&
 	(cd app && kiln stages >../cwd.out) &&
