@@ -52,7 +52,8 @@ static const struct cli_spec spec = {
 			{ "volume", 'v', CLI_OPT_LIST, &arg_volumes, "HOST:DIR[:ro]",
 			  "bind a host path" },
 			{ "tmpfs", 0, CLI_OPT_LIST, &arg_tmpfs, "DIR[:OPTS]",
-			  "mount a tmpfs (options size=N[kmg], mode=OCTAL, ro)" },
+			  "mount a tmpfs (noexec,nosuid,nodev unless OPTS say exec, suid, dev;"
+			  " size=N[kmg], mode=OCTAL, uid=N, gid=N, ro)" },
 			{ "file", 0, CLI_OPT_LIST, &arg_files, "PATH=HOSTFILE",
 			  "show HOSTFILE's content at PATH without writing it to ROOTFS" },
 			{ "interactive", 'i', CLI_OPT_FLAG, &arg_interactive, NULL,

@@ -82,12 +82,22 @@ static int parse_size(const char *s, uint64_t *ret)
 
 const char *cli_run_parse_tmpfs(const char *arg, struct kiln_strv *own, struct kiln_exec_mount *ret)
 {
-	/* CONTAINER[:size=N,mode=M,ro,rw] */
+	/* CONTAINER[:OPTIONS], docker's defaults noexec, nosuid, nodev */
 	const char *colon = strchr(arg, ':');
 	size_t tlen = colon ? (size_t) (colon - arg) : strlen(arg);
 	if (arg[0] != '/' || tlen == 0)
 		return "a tmpfs is an absolute CONTAINER path with options size=N, mode=OCTAL, ro";
-	*ret = (struct kiln_exec_mount){ .type = KILN_EXEC_MOUNT_TMPFS };
+	*ret = (struct kiln_exec_mount){ .type = KILN_EXEC_MOUNT_TMPFS,
+					 .flags = KILN_EXEC_MOUNT_NOEXEC };
+	static const struct {
+		const char *name;
+		unsigned set, clear;
+	} switches[] = {
+		{ "ro", KILN_EXEC_MOUNT_RO, 0 },	{ "rw", 0, KILN_EXEC_MOUNT_RO },
+		{ "exec", 0, KILN_EXEC_MOUNT_NOEXEC },	{ "noexec", KILN_EXEC_MOUNT_NOEXEC, 0 },
+		{ "suid", KILN_EXEC_MOUNT_SUID, 0 },	{ "nosuid", 0, KILN_EXEC_MOUNT_SUID },
+		{ "dev", KILN_EXEC_MOUNT_DEV, 0 },	{ "nodev", 0, KILN_EXEC_MOUNT_DEV },
+	};
 	const char *o = colon ? colon + 1 : "";
 	while (*o) {
 		size_t len = strcspn(o, ",");
@@ -96,10 +106,21 @@ const char *cli_run_parse_tmpfs(const char *arg, struct kiln_strv *own, struct k
 			return "tmpfs option too long";
 		memcpy(opt, o, len);
 		opt[len] = '\0';
-		if (strcmp(opt, "ro") == 0) {
-			ret->flags |= KILN_EXEC_MOUNT_RO;
-		} else if (strcmp(opt, "rw") == 0) {
-			ret->flags &= ~(unsigned) KILN_EXEC_MOUNT_RO;
+		size_t k = 0;
+		while (k < KILN_ARRAY_SIZE(switches) && strcmp(opt, switches[k].name))
+			k++;
+		if (k < KILN_ARRAY_SIZE(switches)) {
+			ret->flags = (ret->flags | switches[k].set) & ~switches[k].clear;
+		} else if (!strncmp(opt, "uid=", 4) || !strncmp(opt, "gid=", 4)) {
+			char *end = NULL;
+			errno = 0;
+			unsigned long id = strtoul(opt + 4, &end, 10);
+			if (!opt[4] || *end || errno || id > UINT32_MAX - 1 || opt[4] == '-')
+				return "tmpfs uid= and gid= are numbers";
+			if (opt[0] == 'u')
+				ret->uid = (uid_t) id;
+			else
+				ret->gid = (gid_t) id;
 		} else if (strncmp(opt, "size=", 5) == 0) {
 			if (parse_size(opt + 5, &ret->size) < 0)
 				return "tmpfs size is a number with an optional k, m or g";
@@ -110,7 +131,8 @@ const char *cli_run_parse_tmpfs(const char *arg, struct kiln_strv *own, struct k
 				return "tmpfs mode is octal, at most 7777";
 			ret->mode = (mode_t) m;
 		} else if (len) {
-			return "tmpfs options are size=N, mode=OCTAL, ro and rw";
+			return "tmpfs options are size=N, mode=OCTAL, uid=N, gid=N, ro, rw, exec, "
+			       "noexec, suid, nosuid, dev and nodev";
 		}
 		o += len;
 		if (*o == ',')
@@ -224,7 +246,8 @@ static const struct cli_spec spec = {
 			{ "volume", 'v', CLI_OPT_LIST, &arg_volumes, "HOST:CONTAINER[:ro]",
 			  "bind a host path" },
 			{ "tmpfs", 0, CLI_OPT_LIST, &arg_tmpfs, "DIR[:OPTS]",
-			  "mount a tmpfs (options size=N[kmg], mode=OCTAL, ro)" },
+			  "mount a tmpfs (noexec,nosuid,nodev unless OPTS say exec, suid, dev;"
+			  " size=N[kmg], mode=OCTAL, uid=N, gid=N, ro)" },
 			{ "network", 0, CLI_OPT_STRING, &arg_network, "MODE",
 			  "host (default: kiln has no bridge network) or none (only lo)" },
 			{ "user", 'u', CLI_OPT_STRING, &arg_user, "USER",

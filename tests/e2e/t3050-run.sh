@@ -181,6 +181,15 @@ test_expect_success ROOT,BUSYBOX,OVERLAY 'volumes, tmpfs, read-only root and -i'
 	done
 '
 
+test_expect_success ROOT,BUSYBOX,OVERLAY '--tmpfs takes docker'"'"'s options; noexec by default' '
+	test_expect_code 126 kiln run --tmpfs /t plain:1 sh -c "cp /bin/busybox /t/true && /t/true" &&
+	kiln run --tmpfs /t:exec,nosuid,nodev plain:1 sh -c "cp /bin/busybox /t/true && /t/true" &&
+	kiln run --tmpfs /t:uid=1000,gid=50,mode=0750 plain:1 stat -c "%u:%g %a" /t >out &&
+	echo "1000:50 750" >expect && test_cmp expect out &&
+	test_expect_code 2 kiln run --tmpfs /t:bogus plain:1 true 2>err &&
+	test_grep "tmpfs options are" err
+'
+
 test_expect_success ROOT,BUSYBOX,OVERLAY 'network host by default, none on request' '
 	ls /sys/class/net | sort >host-ifaces &&
 	kiln run plain:1 ls /sys/class/net >ifaces &&

@@ -51,6 +51,10 @@ enum kiln_exec_mount_flags {
 	/* TMPFS: device files work in it (no nodev), as in BuildKit's RUN
 	 * --mount=type=tmpfs; docker run's --tmpfs is nodev */
 	KILN_EXEC_MOUNT_DEV = 1 << 1,
+	/* TMPFS: nothing in it can be executed (docker run's --tmpfs default) */
+	KILN_EXEC_MOUNT_NOEXEC = 1 << 2,
+	/* TMPFS: setuid and setgid bits take effect in it (no nosuid) */
+	KILN_EXEC_MOUNT_SUID = 1 << 3,
 };
 
 struct kiln_exec_mount {
@@ -60,6 +64,8 @@ struct kiln_exec_mount {
 	unsigned flags;	    /* enum kiln_exec_mount_flags */
 	uint64_t size;	    /* TMPFS: bytes; 0 = the kernel's default */
 	mode_t mode;	    /* TMPFS: permissions of its root; 0 = 01777 */
+	uid_t uid;	    /* TMPFS: owner of its root (0: root) */
+	gid_t gid;
 };
 
 /**

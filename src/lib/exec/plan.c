@@ -320,7 +320,7 @@ static int add_user_mounts(struct xplan *p, const struct kiln_exec_spec *spec,
 				return kiln_fail_errno(err, "bind mount source %s", m->source);
 			x->target_type = S_ISDIR(st.st_mode) ? XT_DIR : XT_FILE;
 		} else if (m->type == KILN_EXEC_MOUNT_TMPFS) {
-			struct xopt *o = own(p, kiln_calloc(3, sizeof(*o)));
+			struct xopt *o = own(p, kiln_calloc(5, sizeof(*o)));
 			char *size =
 				own_str(p, kiln_asprintf("%llu", (unsigned long long) m->size));
 			char *mode =
@@ -331,11 +331,20 @@ static int add_user_mounts(struct xplan *p, const struct kiln_exec_spec *spec,
 			o[no++] = (struct xopt){ "mode", mode };
 			if (m->size)
 				o[no++] = (struct xopt){ "size", size };
+			char *uid = m->uid ? own_str(p, kiln_asprintf("%u", (unsigned) m->uid)) : NULL;
+			char *gid = m->gid ? own_str(p, kiln_asprintf("%u", (unsigned) m->gid)) : NULL;
+			if ((m->uid && !uid) || (m->gid && !gid))
+				return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+			if (uid)
+				o[no++] = (struct xopt){ "uid", uid };
+			if (gid)
+				o[no++] = (struct xopt){ "gid", gid };
 			struct xmount *x = add_mount(p, XM_FS, targets[i], XT_DIR);
 			x->fstype = "tmpfs";
 			x->opts = o;
-			x->attr = MOUNT_ATTR_NOSUID |
+			x->attr = ((m->flags & KILN_EXEC_MOUNT_SUID) ? 0 : MOUNT_ATTR_NOSUID) |
 				  ((m->flags & KILN_EXEC_MOUNT_DEV) ? 0 : MOUNT_ATTR_NODEV) |
+				  ((m->flags & KILN_EXEC_MOUNT_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0) |
 				  ((m->flags & KILN_EXEC_MOUNT_RO) ? MOUNT_ATTR_RDONLY : 0);
 		} else {
 			return kiln_fail(err, KILN_EINVAL, 0, "mount on %s: unknown type %d",
