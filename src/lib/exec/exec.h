@@ -301,7 +301,8 @@ int kiln_exec_rlimit_parse(const char *spec, struct kiln_exec_rlimit *ret,
 			   struct kiln_error *err) __attribute__((warn_unused_result));
 /** The name of an RLIMIT_* resource, as --ulimit spells it ("nofile"), or NULL. */
 const char *kiln_exec_rlimit_name(int resource);
-/** Parse a size as docker's --shm-size: a number with an optional b, k, m or g. */
+/** Parse a size as docker's --shm-size: a number with an optional b, k, m or g; 0 is
+ *  the default, as docker reads it. */
 int kiln_exec_size_parse(const char *s, uint64_t *ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
 

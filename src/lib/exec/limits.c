@@ -84,7 +84,7 @@ int kiln_exec_size_parse(const char *s, uint64_t *ret, struct kiln_error *err)
 		n--;
 	}
 	uint64_t v;
-	if (limit_value(s, n, &v) < 0 || v == UINT64_MAX || !v || v > UINT64_MAX / mul)
+	if (limit_value(s, n, &v) < 0 || v == UINT64_MAX || v > UINT64_MAX / mul)
 		return kiln_fail(err, KILN_EINVAL, 0, "invalid size: '%s'", s);
 	*ret = v * mul;
 	return 0;
