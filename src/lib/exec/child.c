@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
@@ -27,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -577,10 +579,14 @@ __attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave
 		if (dup2(tmp[i], i) < 0)
 			FAIL_SETUP(p, errno, "setting up stdio");
 	/* pipes and sockets become the user's so /dev/stdout can be reopened;
-	 * files and terminals of the caller are left alone */
+	 * files, terminals and named fifos of the caller are left alone (a
+	 * fifo's owner is its file's, on the host) */
 	for (int i = 0; i < 3 && tty_slave < 0; i++) {
 		struct stat st;
-		if (fstat(i, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
+		struct statfs sf;
+		int anon_pipe = fstatfs(i, &sf) == 0 && sf.f_type == PIPEFS_MAGIC;
+		if (fstat(i, &st) == 0 &&
+		    ((S_ISFIFO(st.st_mode) && anon_pipe) || S_ISSOCK(st.st_mode)) &&
 		    st.st_uid != p->uid)
 			(void) fchown(i, p->uid, (gid_t) -1);
 	}
