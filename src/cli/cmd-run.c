@@ -520,13 +520,41 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 			image);
 		return CLI_RUN_EXIT_FAILED;
 	}
+	/* --network host, asked for: the host's name and /etc/hosts, as docker
+	 * gives them (kiln's default network is the host's too, but named as
+	 * docker's default network names a container) */
+	int host_net = arg_network && !strcmp(arg_network, "host");
 	char hostname[KILN_EXEC_MAX_HOSTNAME + 1];
 	if (arg_hostname)
 		(void) snprintf(hostname, sizeof(hostname), "%s", arg_hostname);
 	else if (arg_name)
 		(void) snprintf(hostname, sizeof(hostname), "%s", arg_name);
-	else if (random_hostname(hostname) < 0)
+	else if (!(host_net && gethostname(hostname, sizeof(hostname)) == 0 && *hostname) &&
+		 random_hostname(hostname) < 0)
 		(void) snprintf(hostname, sizeof(hostname), "kiln");
+	hostname[sizeof(hostname) - 1] = '\0';
+	cleanup_free char *host_hosts = NULL;
+	struct kiln_exec_file hosts_file;
+	if (host_net) {
+		size_t len = 0;
+		if (kiln_read_file("/etc/hosts", 1 << 20, &host_hosts, &len, &err) < 0)
+			return fail(env, &err);
+		struct kiln_buf b = KILN_BUF_INIT;
+		int q = kiln_buf_add(&b, host_hosts, len);
+		if (q >= 0 && len && host_hosts[len - 1] != '\n')
+			q = kiln_buf_addch(&b, '\n');
+		for (size_t i = 0; q >= 0 && i < hosts.n; i++)
+			q = kiln_buf_addf(&b, "%s\t%s\n", hosts.v[i].ip, hosts.v[i].name);
+		free(host_hosts);
+		host_hosts = q >= 0 ? kiln_buf_detach(&b, &len) : NULL;
+		kiln_buf_release(&b);
+		if (!host_hosts)
+			return oom();
+		hosts_file = (struct kiln_exec_file){ .path = "/etc/hosts", .data = host_hosts,
+						      .len = len, .mode = 0644 };
+		s.files = &hosts_file;
+		s.n_files = 1;
+	}
 	char *hostvar = kiln_asprintf("HOSTNAME=%s", hostname);
 	if (!hostvar || kiln_strv_push(&envv, "PATH=" CLI_RUN_DEFAULT_PATH) < 0 ||
 	    kiln_strv_push_owned(&envv, hostvar) < 0 ||

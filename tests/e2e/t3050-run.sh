@@ -196,7 +196,11 @@ test_expect_success ROOT,BUSYBOX,OVERLAY 'network host by default, none on reque
 	sort ifaces >sorted && test_cmp host-ifaces sorted &&
 	kiln run --network none plain:1 ls /sys/class/net >ifaces &&
 	echo lo >expect &&
-	test_cmp expect ifaces
+	test_cmp expect ifaces &&
+	kiln run --network host --add-host extra:10.1.2.3 plain:1 \
+		sh -c "hostname; cat /etc/hosts" >out &&
+	{ hostname && cat /etc/hosts && printf "10.1.2.3\textra\n"; } >expect &&
+	test_cmp expect out
 '
 
 test_expect_success ROOT,BUSYBOX,OVERLAY 'SIGTERM to kiln run reaches the command' '
