@@ -191,7 +191,7 @@ test_expect_success BUSYBOX 'broken docker-archives: JSON, missing and wrong lay
 	broken_case badjson "printf \"[{\" >manifest.json" "manifest.json: line" &&
 	broken_case nolayer "rm 0123456789abcdef/layer.tar" "is missing from the archive" &&
 	broken_case notar "head -c 3000 /dev/urandom >0123456789abcdef/layer.tar" \
-		"is not a tar archive" &&
+		"cannot be unpacked" &&
 	broken_case wrongdiff \
 		"sed -i s/sha256:[0-9a-f]*\\\"\\]/sha256:$(printf %064d 0)\\\"]/ *.json" \
 		"unpacks to sha256:.* but the config says" &&

@@ -470,6 +470,59 @@ static void run_case(const struct hcase *c, const char *before)
 	tb_free(&t);
 }
 
+/* Reading with check_names refuses what an unpack would: names, and hard
+ * link targets, that leave the root; a '..' that stays inside passes. */
+static void test_check_names(void)
+{
+	static const struct {
+		void (*build)(struct tb *);
+		int rc;
+		const char *what;
+	} cs[] = {
+		{ h_dotdot, -KILN_EPARSE, "check_names: ../x" },
+		{ h_dotdot_inner, -KILN_EPARSE, "check_names: a/../../x" },
+		{ h_dotdot_pax, -KILN_EPARSE, "check_names: a pax path leaving the root" },
+		{ h_dotdot_gnu, -KILN_EPARSE, "check_names: a GNU long name leaving the root" },
+		{ h_dotdot_inside, 0, "check_names: '..' that stays inside passes" },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cs); i++) {
+		struct tb t = { 0 };
+		cs[i].build(&t);
+		tb_end(&t);
+		int fd = mem_fd(t.data, t.len);
+		struct kiln_layer_read_opts ro = { .check_names = 1 };
+		struct kiln_layer_digests dg;
+		struct kiln_error err = KILN_ERROR_INIT;
+		int r = fd >= 0 ? kiln_layer_digest_fd(fd, &ro, &dg, &err) : -1;
+		int plain = -1;
+		if (fd >= 0 && lseek(fd, 0, SEEK_SET) == 0)
+			plain = kiln_layer_digest_fd(fd, NULL, &dg, NULL);
+		TAP_OK(r == cs[i].rc && plain == 0 &&
+			       (!cs[i].rc || (err.msg && strstr(err.msg, "leaves the root"))),
+		       "%s (%s)", cs[i].what, err.msg ? err.msg : "accepted");
+		kiln_error_release(&err);
+		if (fd >= 0)
+			close(fd);
+		tb_free(&t);
+	}
+	struct tb tt = { 0 };
+	struct tb *t = &tt;
+	FILEC("a", "x");
+	ENTRY(.name = "hl", .type = '1', .link = "../../etc/passwd");
+	tb_end(t);
+	int fd = mem_fd(tt.data, tt.len);
+	struct kiln_layer_read_opts ro = { .check_names = 1 };
+	struct kiln_layer_digests dg;
+	struct kiln_error err = KILN_ERROR_INIT;
+	TAP_OK(fd >= 0 && kiln_layer_digest_fd(fd, &ro, &dg, &err) == -KILN_EPARSE && err.msg &&
+		       strstr(err.msg, "hard link's target leaves the root"),
+	       "check_names: a hard link to ../../etc/passwd");
+	kiln_error_release(&err);
+	if (fd >= 0)
+		close(fd);
+	tb_free(t);
+}
+
 /* Device nodes as a user who may not make them: refused, or skipped when asked. */
 static void test_devices_unprivileged(void)
 {
@@ -530,6 +583,7 @@ int main(void)
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++)
 		run_case(&cases[i], before);
 	test_devices_unprivileged();
+	test_check_names();
 	free(before);
 	remove_tree(base_dir);
 	free(base_dir);

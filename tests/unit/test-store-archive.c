@@ -179,7 +179,7 @@ static void test_bad_archives(void)
 		{ "no metadata", no_meta, 2, -KILN_EPARSE, "neither a docker-archive nor" },
 		{ "bad manifest.json", bad_json, 2, -KILN_EPARSE, "manifest.json" },
 		{ "missing config", missing, 2, -KILN_ENOTFOUND, "missing from the archive" },
-		{ "layer that is no tar", not_layer, 6, -KILN_EPARSE, "is not a tar archive" },
+		{ "layer that is no tar", not_layer, 6, -KILN_EPARSE, "cannot be unpacked" },
 		{ "blob with a wrong digest", bad_blob, 6, -KILN_EDIGEST, "does not match" },
 	};
 	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {

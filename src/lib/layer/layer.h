@@ -168,6 +168,10 @@ struct kiln_layer_read_opts {
 	const struct kiln_digest *expect_digest;
 	const struct kiln_digest *expect_diff_id;
 	const struct kiln_ctx *ctx; /* debug logs and cancellation; may be NULL */
+	/* An entry, or a hard link's target, whose name leaves the root
+	 * ("../x", "a/../../x") fails with -KILN_EPARSE, as unpacking it would:
+	 * a layer taken into the store (load, import) is checked once, there. */
+	int check_names;
 };
 
 struct kiln_layer_reader;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "layer/apply.h"
 #include "layer/tar-read.h"
 
 /* ---------------------------------------------------------------------- */
@@ -222,6 +223,7 @@ int kiln_layer_reader_new(int fd, const struct kiln_layer_read_opts *opts,
 	kiln_layer_limits_resolve(opts ? opts->limits : NULL, &r->lim);
 	if (opts) {
 		r->ctx = opts->ctx;
+		r->check_names = opts->check_names;
 		if (opts->expect_digest) {
 			r->has_digest = 1;
 			r->expect_digest = *opts->expect_digest;
@@ -522,6 +524,26 @@ static int build_entry(struct kiln_layer_reader *r, struct kiln_error *err)
 	return 0;
 }
 
+/* The names an unpack would refuse: the entry's, a hard link's target. */
+static int check_names(struct kiln_layer_reader *r, struct kiln_error *err)
+{
+	const struct kiln_tar_entry *e = &r->entry;
+	for (int k = 0; k < 2; k++) {
+		const char *name = k ? e->link : e->path;
+		if (k && e->type != KILN_TAR_HARDLINK)
+			break;
+		cleanup_free char *clean = NULL;
+		int dotdot;
+		int q = kiln_layer_apply_clean_name(name ? name : "", &clean, &dotdot);
+		if (q == -KILN_ENOMEM)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		if (q < 0)
+			return kiln_layer_tr_fail(r, err, KILN_EPARSE, e->path, "%s leaves the root",
+						  k ? "its hard link's target" : "the path");
+	}
+	return 0;
+}
+
 int kiln_layer_reader_next(struct kiln_layer_reader *r, const struct kiln_tar_entry **ret_entry,
 			   struct kiln_error *err)
 {
@@ -556,6 +578,8 @@ int kiln_layer_reader_next(struct kiln_layer_reader *r, const struct kiln_tar_en
 					  (unsigned long long) r->lim.max_entries);
 	q = build_entry(r, err);
 	if (q < 0)
+		return q;
+	if (r->check_names && (q = check_names(r, err)) < 0)
 		return q;
 	r->index++;
 	*ret_entry = &r->entry;

@@ -36,6 +36,7 @@ struct kiln_layer_reader {
 	struct kiln_layer_in *pipe;
 	struct kiln_layer_limits lim;
 	const struct kiln_ctx *ctx;
+	int check_names;
 	int has_digest, has_diff_id;
 	struct kiln_digest expect_digest, expect_diff_id;
 

@@ -478,7 +478,7 @@ static int layer_info_from_fd(int fd, const struct kiln_ctx *ctx, struct layer_i
 {
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return kiln_fail_errno(err, "rewinding a blob");
-	struct kiln_layer_read_opts o = { .ctx = ctx };
+	struct kiln_layer_read_opts o = { .ctx = ctx, .check_names = 1 };
 	struct kiln_layer_digests dg;
 	struct kiln_error e = KILN_ERROR_INIT;
 	int r = kiln_layer_digest_fd(fd, &o, &dg, &e);
@@ -515,7 +515,7 @@ int archive_blob_layer_info(struct kiln_store *st, const struct kiln_digest *d,
 	cleanup_free char *why = NULL;
 	r = layer_info_from_fd(fd, kiln_store_ctx(st), ret, &why, err);
 	if (r == 0)
-		return kiln_fail(err, KILN_EPARSE, 0, "layer %s is not a tar archive: %s", d->str,
+		return kiln_fail(err, KILN_EPARSE, 0, "layer %s cannot be unpacked: %s", d->str,
 				 why ? why : "unreadable");
 	if (r < 0)
 		return r;

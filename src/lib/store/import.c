@@ -38,7 +38,7 @@ static int write_layer(struct kiln_store *st, const char *source, struct kiln_di
 	if (S_ISDIR(sb.st_mode)) {
 		r = kiln_layer_write_tree(in, KILN_TREE_PLAIN, out, &wo, ret, err);
 	} else {
-		struct kiln_layer_read_opts ro = { .ctx = kiln_store_ctx(st) };
+		struct kiln_layer_read_opts ro = { .ctx = kiln_store_ctx(st), .check_names = 1 };
 		r = kiln_layer_recompress(in, out, &ro, &wo, NULL, ret, err);
 	}
 	if (r < 0)

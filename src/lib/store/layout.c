@@ -224,7 +224,7 @@ static int take_blob(struct reader *rd, const struct kiln_oci_descriptor *d, int
 		if (r < 0)
 			return r;
 		if (r == 0)
-			return kiln_fail(err, KILN_EPARSE, 0, "%s: layer %s is not a tar archive: %s",
+			return kiln_fail(err, KILN_EPARSE, 0, "%s: layer %s cannot be unpacked: %s",
 					 rd->dir, dg.str, why ? why : "unreadable");
 		struct layer_info *p =
 			kiln_reallocarray(rd->known, rd->n_known + 1, sizeof(*p));

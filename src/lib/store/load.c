@@ -394,7 +394,7 @@ static int docker_manifest(struct loader *l, json_t *item, size_t idx, struct ki
 		if ((r = resolve(l, json_string_value(p), &lm[i], err)) < 0)
 			break;
 		if (!lm[i]->is_layer)
-			r = kiln_fail(err, KILN_EPARSE, 0, "%s: layer %s is not a tar archive: %s",
+			r = kiln_fail(err, KILN_EPARSE, 0, "%s: layer %s cannot be unpacked: %s",
 				      l->input, json_string_value(p),
 				      lm[i]->why_not_layer ? lm[i]->why_not_layer : "unreadable");
 		else if (!kiln_digest_equal(&lm[i]->li.diff_id, &cfg->diff_ids[i]))
