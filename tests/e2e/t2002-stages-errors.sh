@@ -29,6 +29,11 @@ test_expect_success 'invalid stage names' '
 	expect_error n2 1 "invalid name for build stage: \"a/b\", name can'"'"'t start with a number or contain symbols"
 '
 
+test_expect_success 'a NUL byte in a here-document (it would cut the file short)' '
+	printf "FROM alpine\nCOPY <<EOF /f\nab\\0cd\nEOF\n" >nulhd &&
+	expect_error nulhd 2 "NUL byte in the here-document EOF of COPY"
+'
+
 test_expect_success 'an ENV name that expands to nothing' '
 	printf "FROM alpine AS a\nARG X\nENV \${X}=1\nFROM a\n" >envname &&
 	expect_error envname 3 "ENV names can not be blank (\"\${X}\" expanded to nothing)"

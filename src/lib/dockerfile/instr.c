@@ -809,6 +809,10 @@ static int collect_args(struct pctx *c, struct kiln_error *err)
 	for (size_t i = 0; i < n->n_flags; i++)
 		if (strlen(n->flags[i].raw.str) != n->flags[i].raw.len)
 			return fail(c, err, "NUL byte in a flag of %s", n->keyword.str);
+	for (size_t i = 0; i < n->n_heredocs; i++)
+		if (strlen(n->heredocs[i].content.str) != n->heredocs[i].content.len)
+			return fail(c, err, "NUL byte in the here-document %s of %s",
+				    n->heredocs[i].name.str, n->keyword.str);
 	return 0;
 }
 
