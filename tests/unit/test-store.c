@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "layer-util.h"
 #include "tap.h"
 
 #define MUST(x)                                                                                  \
@@ -60,12 +61,17 @@ static void make_image(struct kiln_store *st, const char *const *layers, size_t 
 	c->created = kiln_strdup(created);
 	m->media_type = kiln_strdup(KILN_MT_OCI_MANIFEST);
 	for (size_t i = 0; i < n; i++) {
+		/* a real layer: a tar holding one file, named and filled with the string */
+		struct tb t = { 0 };
+		tb_file(&t, &(struct tb_hdr){ .name = layers[i], .type = '0' }, layers[i],
+			strlen(layers[i]));
+		tb_end(&t);
 		struct kiln_digest d;
-		MUST(kiln_store_blob_put(st, layers[i], strlen(layers[i]), NULL, &d, NULL));
+		MUST(kiln_store_blob_put(st, t.data, t.len, NULL, &d, NULL));
 		MUST(kiln_oci_config_add_diff_id(c, &d, NULL));
 		struct kiln_oci_descriptor l = { 0 };
-		MUST(kiln_oci_descriptor_set(&l, KILN_MT_OCI_LAYER, &d, (int64_t)strlen(layers[i]),
-					     NULL));
+		MUST(kiln_oci_descriptor_set(&l, KILN_MT_OCI_LAYER, &d, (int64_t)t.len, NULL));
+		tb_free(&t);
 		MUST(kiln_oci_manifest_add_layer(m, &l, NULL));
 		kiln_oci_descriptor_release(&l);
 	}
@@ -353,6 +359,66 @@ static void test_migrations(const char *root)
 	sqlite3_finalize(s);
 }
 
+/* An image whose one layer is `data` and whose config lists `diff_id`. */
+static void record_raw_image(struct kiln_store *st, const void *data, size_t len,
+			     const struct kiln_digest *diff_id, struct kiln_digest *ret)
+{
+	cleanup(kiln_oci_config_freep) struct kiln_oci_config *c = NULL;
+	cleanup(kiln_oci_manifest_freep) struct kiln_oci_manifest *m = NULL;
+	MUST(kiln_oci_config_new(&c, NULL));
+	MUST(kiln_oci_manifest_new(&m, NULL));
+	c->platform.architecture = kiln_strdup("amd64");
+	c->platform.os = kiln_strdup("linux");
+	m->media_type = kiln_strdup(KILN_MT_OCI_MANIFEST);
+	struct kiln_digest d, cd;
+	MUST(kiln_store_blob_put(st, data, len, NULL, &d, NULL));
+	MUST(kiln_oci_config_add_diff_id(c, diff_id, NULL));
+	struct kiln_oci_descriptor l = { 0 };
+	MUST(kiln_oci_descriptor_set(&l, KILN_MT_OCI_LAYER, &d, (int64_t) len, NULL));
+	MUST(kiln_oci_manifest_add_layer(m, &l, NULL));
+	kiln_oci_descriptor_release(&l);
+	cleanup_free char *cj = NULL, *mj = NULL;
+	size_t cl, ml;
+	MUST(kiln_oci_config_to_json(c, &cj, &cl, NULL));
+	MUST(kiln_store_blob_put(st, cj, cl, NULL, &cd, NULL));
+	MUST(kiln_oci_descriptor_set(&m->config, KILN_MT_OCI_CONFIG, &cd, (int64_t) cl, NULL));
+	MUST(kiln_oci_manifest_to_json(m, 0, &mj, &ml, NULL));
+	MUST(kiln_store_blob_put(st, mj, ml, NULL, ret, NULL));
+	MUST(kiln_store_image_add(st, ret, NULL, 0, NULL));
+}
+
+/* A full fsck reads each layer through: one that is no tar, or whose
+ * diff_id is not the config's, is a problem (a quick one does not look). */
+static void test_fsck_layers(const char *root)
+{
+	cleanup(kiln_store_closep) struct kiln_store *st = NULL;
+	MUST(kiln_store_open(&ctx, root, 0, &st, NULL));
+	struct tb t = { 0 };
+	tb_file(&t, &(struct tb_hdr){ .name = "f", .type = '0' }, "x", 1);
+	tb_end(&t);
+	struct kiln_digest wrong, img1, img2;
+	MUST(kiln_digest_parse("sha256:0000000000000000000000000000000000000000000000000000000000000000",
+			       &wrong, NULL));
+	record_raw_image(st, t.data, t.len, &wrong, &img1);
+	record_raw_image(st, "not a tar", 9, &wrong, &img2);
+	tb_free(&t);
+	struct kiln_store_fsck_report rep = { 0 };
+	TAP_OK(kiln_store_fsck(st, 0, &rep, NULL) == 0 && rep.n_problems == 2,
+	       "fsck reads the layers: two problems");
+	int diff = 0, untar = 0;
+	for (size_t i = 0; i < rep.n_problems; i++) {
+		diff |= strstr(rep.problems[i].what, "unpacks to") != NULL;
+		untar |= strstr(rep.problems[i].what, "cannot be unpacked") != NULL;
+		tap_diag("%s", rep.problems[i].what);
+	}
+	TAP_OK(diff && untar, "a wrong diff_id and a layer that is no tar, each named");
+	kiln_store_fsck_report_release(&rep);
+	memset(&rep, 0, sizeof(rep));
+	TAP_OK(kiln_store_fsck(st, KILN_STORE_FSCK_QUICK, &rep, NULL) == 0 && rep.n_problems == 0,
+	       "a quick fsck does not read them");
+	kiln_store_fsck_report_release(&rep);
+}
+
 static void test_fsck_prune(const char *root)
 {
 	cleanup(kiln_store_closep) struct kiln_store *st = NULL;
@@ -410,13 +476,14 @@ static void test_fsck_prune(const char *root)
 	       "fsck after prune is clean with nothing unreferenced");
 	kiln_store_fsck_report_release(&rep);
 
-	/* damage: a corrupt layer, a missing rooted blob */
+	/* damage: a corrupt layer (one byte of its file's content), a missing rooted blob */
 	cleanup_free char *lp = NULL;
 	MUST(kiln_store_blob_path(st, &m->layers[0].sha256, &lp, NULL));
 	MUST(chmod(lp, 0644));
-	f = fopen(lp, "w");
+	f = fopen(lp, "r+");
 	if (f) {
-		fputs("fsck-layeR", f);
+		fseek(f, 512, SEEK_SET);
+		fputc('F', f);
 		fclose(f);
 	}
 	cleanup_free char *rp = NULL;
@@ -488,7 +555,9 @@ int main(void)
 	test_images(root);
 	test_migrations(root);
 	test_fsck_prune(root);
-	cleanup_free char *rm = kiln_asprintf("rm -rf '%s'", root);
+	cleanup_free char *root2 = scratch();
+	test_fsck_layers(root2);
+	cleanup_free char *rm = kiln_asprintf("rm -rf '%s' '%s'", root, root2);
 	if (system(rm) != 0)
 		tap_diag("could not remove %s", root);
 	return tap_done();

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/archive-private.h"
 #include "store/store-private.h"
 
 void kiln_store_fsck_report_release(struct kiln_store_fsck_report *r)
@@ -196,8 +197,58 @@ static int fsck_blobs(struct kiln_store *st, unsigned flags, struct kiln_store_f
 }
 
 /* Check one image's documents and that its recorded blob list matches them. */
-static int fsck_image(struct kiln_store *st, const char *manifest_str,
-		      struct kiln_store_fsck_report *rep, struct kiln_error *err)
+/*
+ * Each layer unpacks to the diff_id its config lists, and could be unpacked
+ * (a layer a pull took on trust is otherwise first read at its first use).
+ * `seen` holds the layers already read: one read per layer, however many
+ * images share it.
+ */
+static int fsck_layers(struct kiln_store *st, const char *manifest_str,
+		       const struct kiln_oci_manifest *m, const struct kiln_oci_config *cfg,
+		       struct kiln_strv *seen, struct kiln_store_fsck_report *rep,
+		       struct kiln_error *err)
+{
+	for (size_t i = 0; i < m->n_layers && i < cfg->n_diff_ids; i++) {
+		const struct kiln_oci_descriptor *d = &m->layers[i];
+		if (!d->has_sha256 || kiln_strv_find(seen, d->sha256.str) >= 0)
+			continue;
+		if (kiln_strv_push(seen, d->sha256.str) < 0)
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		int known = 0; /* a blob already reported corrupt */
+		for (size_t k = 0; !known && k < rep->n_problems; k++)
+			known = !strcmp(rep->problems[k].object, d->sha256.str);
+		if (known)
+			continue;
+		int64_t have = -1;
+		struct kiln_error e = KILN_ERROR_INIT;
+		if (kiln_store_blob_has(st, &d->sha256, &have, &e) != 1 || have != d->size) {
+			kiln_error_release(&e);
+			continue; /* reported with the blobs */
+		}
+		struct layer_info li;
+		int r = archive_blob_layer_info(st, &d->sha256, &li, &e);
+		if (r == -KILN_ENOMEM || r == -KILN_ECANCEL) {
+			kiln_error_move(err, &e);
+			return r;
+		}
+		if (r < 0)
+			r = problem(rep, err, manifest_str, "image %s: %s", manifest_str,
+				    e.msg ? e.msg : "unreadable layer");
+		else if (!kiln_digest_equal(&li.diff_id, &cfg->diff_ids[i]))
+			r = problem(rep, err, manifest_str,
+				    "image %s: layer %s unpacks to %s, the config says %s",
+				    manifest_str, d->sha256.str, li.diff_id.str,
+				    cfg->diff_ids[i].str);
+		kiln_error_release(&e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int fsck_image(struct kiln_store *st, const char *manifest_str, unsigned flags,
+		      struct kiln_strv *seen, struct kiln_store_fsck_report *rep,
+		      struct kiln_error *err)
 {
 	struct kiln_digest md;
 	if (kiln_digest_parse(manifest_str, &md, NULL) < 0)
@@ -291,12 +342,15 @@ static int fsck_image(struct kiln_store *st, const char *manifest_str,
 		return problem(rep, err, manifest_str,
 			       "image %s: the config lists %zu layers, the manifest %zu",
 			       manifest_str, cfg->n_diff_ids, m->n_layers);
-	return 0;
+	if (flags & KILN_STORE_FSCK_QUICK)
+		return 0;
+	return fsck_layers(st, manifest_str, m, cfg, seen, rep, err);
 }
 
-static int fsck_records(struct kiln_store *st, struct kiln_store_fsck_report *rep,
+static int fsck_records(struct kiln_store *st, unsigned flags, struct kiln_store_fsck_report *rep,
 			struct kiln_error *err)
 {
+	cleanup(kiln_strv_release) struct kiln_strv seen = KILN_STRV_INIT;
 	cleanup(sqlite3_finalizep) sqlite3_stmt *s = NULL;
 	int r = store_prepare(st, "SELECT manifest FROM images ORDER BY manifest", &s, err);
 	if (r < 0)
@@ -311,7 +365,7 @@ static int fsck_records(struct kiln_store *st, struct kiln_store_fsck_report *re
 		if (!m)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		rep->images_checked++;
-		if ((r = fsck_image(st, m, rep, err)) < 0)
+		if ((r = fsck_image(st, m, flags, &seen, rep, err)) < 0)
 			return r;
 	}
 	/* names whose image is gone (the foreign key should make this impossible) */
@@ -419,7 +473,7 @@ int kiln_store_fsck(struct kiln_store *st, unsigned flags, struct kiln_store_fsc
 	if (r == 0)
 		r = fsck_blobs(st, flags, &rep, err);
 	if (r == 0)
-		r = fsck_records(st, &rep, err);
+		r = fsck_records(st, flags, &rep, err);
 	if (r == 0)
 		r = fsck_roots(st, &rep, err);
 	if (r == 0) {
