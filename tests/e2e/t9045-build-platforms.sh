@@ -202,4 +202,23 @@ test_expect_success $P 'a docker archive: one platform, however it is spelled' '
 	echo arm64 >expect && test_cmp expect arch
 '
 
+test_expect_success $P 'BUILDKIT_MULTI_PLATFORM=1: an index for one platform' '
+	kiln build -q --platform linux/arm64 --build-arg BUILDKIT_MULTI_PLATFORM=1 \
+		-o type=oci,dest=mp.tar single \
+		>/dev/null &&
+	mkdir mp && tar -xf mp.tar -C mp &&
+	d=$(jq -r ".manifests[0].digest" mp/index.json | cut -d: -f2) &&
+	jq -r ".mediaType" mp/blobs/sha256/$d >mt &&
+	echo application/vnd.oci.image.index.v1+json >expect && test_cmp expect mt &&
+	jq -r ".manifests[0].platform.architecture" mp/blobs/sha256/$d >arch &&
+	echo arm64 >expect && test_cmp expect arch &&
+	kiln build -q --platform linux/arm64 --build-arg BUILDKIT_MULTI_PLATFORM=1 \
+		-o type=local,dest=mpl single \
+		>/dev/null &&
+	test -f mpl/linux_arm64/f &&
+	test_expect_code 1 kiln build -q --platform linux/arm64 \
+		--build-arg BUILDKIT_MULTI_PLATFORM=1 -o type=docker,dest=mp-d.tar single 2>err &&
+	test_grep "not an image index" err
+'
+
 test_done

@@ -545,10 +545,11 @@ void bb_fail(struct bb *b, struct bb_stage *s);
 int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
 		 const struct kiln_build_opts *o, struct bb_multi *multi,
 		 struct kiln_build_result *ret, struct kiln_error *err);
-/** kiln_build() with several platforms. */
+/** kiln_build() with several platforms; `force_index`: an image index even
+ *  for one (BUILDKIT_MULTI_PLATFORM=1). */
 int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
-		       const struct kiln_build_opts *o, struct kiln_build_result *ret,
-		       struct kiln_error *err);
+		       const struct kiln_build_opts *o, int force_index,
+		       struct kiln_build_result *ret, struct kiln_error *err);
 /** Vertex numbering shared by the platforms' builds, and the platform that
  *  goes in front of a vertex name ("[linux/arm64 build 2/3]"); NULL alone. */
 int *bb_multi_vertex_counter(struct bb_multi *m);

@@ -701,12 +701,48 @@ static int setup(struct bb *b, struct kiln_error *err)
 	return 0;
 }
 
+/* Go's strconv.ParseBool, its true half, of the build arg BUILDKIT_MULTI_PLATFORM */
+static int multi_platform_asked(const struct kiln_build_opts *o)
+{
+	static const char key[] = "BUILDKIT_MULTI_PLATFORM=";
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	int on = 0;
+	for (size_t i = 0; i < o->n_build_args; i++) {
+		if (strncmp(o->build_args[i], key, sizeof(key) - 1))
+			continue;
+		on = 0;
+		for (size_t k = 0; k < KILN_ARRAY_SIZE(yes); k++)
+			on |= !strcmp(o->build_args[i] + sizeof(key) - 1, yes[k]);
+	}
+	return on;
+}
+
 int kiln_build(struct kiln_store *st, const struct kiln_ctx *ctx, const struct kiln_build_opts *o,
 	       struct kiln_build_result *ret, struct kiln_error *err)
 {
 	*ret = (struct kiln_build_result){ .names = KILN_STRV_INIT, .pushed = KILN_STRV_INIT };
 	if (o->n_platforms > 1)
-		return bb_build_platforms(st, ctx, o, ret, err);
+		return bb_build_platforms(st, ctx, o, 0, ret, err);
+	/* --build-arg BUILDKIT_MULTI_PLATFORM=1: an index even for one platform */
+	if (!(o->flags & (KILN_BUILD_CHECK_ONLY | KILN_BUILD_LIST_TARGETS | KILN_BUILD_OUTLINE)) &&
+	    multi_platform_asked(o)) {
+		struct kiln_build_opts one = *o;
+		struct kiln_df_platform host = { 0 };
+		cleanup_free char *name = NULL;
+		if (!o->n_platforms) {
+			int r = kiln_df_platform_host(&host, err);
+			if (r < 0)
+				return r;
+			name = kiln_df_platform_format(&host);
+			kiln_df_platform_release(&host);
+			if (!name)
+				return oom(err);
+		}
+		const char *plat[1] = { o->n_platforms ? o->platforms[0] : name };
+		one.platforms = plat;
+		one.n_platforms = 1;
+		return bb_build_platforms(st, ctx, &one, 1, ret, err);
+	}
 	if (o->n_platforms == 1) {
 		struct kiln_build_opts one = *o;
 		one.platform = o->platforms[0];

@@ -196,8 +196,8 @@ static int merge_result(struct kiln_build_result *acc, struct kiln_build_result 
 }
 
 int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
-		       const struct kiln_build_opts *o, struct kiln_build_result *ret,
-		       struct kiln_error *err)
+		       const struct kiln_build_opts *o, int force_index,
+		       struct kiln_build_result *ret, struct kiln_error *err)
 {
 	if (o->n_platforms > KILN_BUILD_MAX_PLATFORMS)
 		return kiln_fail(err, KILN_ELIMIT, 0, "more than %d platforms",
@@ -212,13 +212,13 @@ int bb_build_platforms(struct kiln_store *st, const struct kiln_ctx *ctx,
 	}
 	struct bb_multi m = { .t0 = bb_mono_ns() };
 	int r = parse_platforms(o, &m, err);
-	for (size_t k = 0; r >= 0 && m.n > 1 && k < o->n_outputs; k++)
+	for (size_t k = 0; r >= 0 && (m.n > 1 || force_index) && k < o->n_outputs; k++)
 		if (o->outputs[k].type == KILN_BUILD_OUTPUT_DOCKER)
 			r = kiln_fail(err, KILN_EINVAL, 0,
-				      "a docker archive holds one platform's image: build "
-				      "several platforms with -o type=oci (an OCI archive of "
-				      "the index), or one with --platform");
-	if (r >= 0 && m.n == 1) { /* "a,a" is one platform */
+				      "a docker archive holds one image, not an image index: "
+				      "use -o type=oci (an OCI archive of the index)%s",
+				      force_index ? "" : ", or build one platform");
+	if (r >= 0 && m.n == 1 && !force_index) { /* "a,a" is one platform */
 		po.platform = m.names[0];
 		r = bb_build_one(st, ctx, &po, NULL, ret, err);
 		multi_release(&m);
