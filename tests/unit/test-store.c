@@ -547,6 +547,26 @@ static void test_default_root(void)
 		TAP_OK(strstr(r, "/kiln") != NULL, "user's default store %s", r);
 }
 
+/* A database that was lost over a store with blobs: refused, never made anew. */
+static void test_lost_db(const char *root)
+{
+	{
+		cleanup(kiln_store_closep) struct kiln_store *st = NULL;
+		MUST(kiln_store_open(&ctx, root, 0, &st, NULL));
+		MUST(kiln_store_blob_put(st, "kept", 4, NULL, NULL, NULL));
+	}
+	cleanup_free char *db = kiln_asprintf("%s/store.db", root);
+	cleanup_free char *wal = kiln_asprintf("%s/store.db-wal", root);
+	MUST(truncate(db, 0));
+	(void) unlink(wal);
+	cleanup(kiln_store_closep) struct kiln_store *st = NULL;
+	struct kiln_error err = KILN_ERROR_INIT;
+	TAP_OK(kiln_store_open(&ctx, root, 0, &st, &err) < 0 && err.msg &&
+		       strstr(err.msg, "database was lost"),
+	       "an emptied database over blobs is refused");
+	kiln_error_release(&err);
+}
+
 int main(void)
 {
 	cleanup_free char *root = scratch();
@@ -557,7 +577,9 @@ int main(void)
 	test_fsck_prune(root);
 	cleanup_free char *root2 = scratch();
 	test_fsck_layers(root2);
-	cleanup_free char *rm = kiln_asprintf("rm -rf '%s' '%s'", root, root2);
+	cleanup_free char *root3 = scratch();
+	test_lost_db(root3);
+	cleanup_free char *rm = kiln_asprintf("rm -rf '%s' '%s' '%s'", root, root2, root3);
 	if (system(rm) != 0)
 		tap_diag("could not remove %s", root);
 	return tap_done();

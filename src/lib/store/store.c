@@ -6,6 +6,7 @@
  */
 #include "store/store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -391,11 +392,53 @@ void kiln_store_close(struct kiln_store *st)
 	free(st);
 }
 
+/* Whether a file holds nothing (missing, or 0 bytes). */
+static int file_empty_at(int dirfd, const char *name)
+{
+	struct stat sb;
+	return fstatat(dirfd, name, &sb, 0) < 0 || sb.st_size == 0;
+}
+
+/*
+ * A database with nothing in it (and no write-ahead log to recover) over a
+ * store that holds blobs is a lost database, not a new store: opening it
+ * would start an empty one, and the next prune would delete every blob.
+ */
+static int check_db_not_lost(struct kiln_store *st, struct kiln_error *err)
+{
+	if (!file_empty_at(st->root_fd, KILN_STORE_DB) ||
+	    !file_empty_at(st->root_fd, KILN_STORE_DB "-wal"))
+		return 0;
+	int fd = openat(st->blobs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		int e = errno;
+		if (fd >= 0)
+			(void) close(fd);
+		return kiln_fail(err, KILN_EIO, e, "reading %s/blobs/sha256", st->root);
+	}
+	int blobs = 0;
+	struct dirent *e;
+	while (!blobs && (e = readdir(d)))
+		blobs = e->d_name[0] != '.';
+	closedir(d);
+	if (!blobs)
+		return 0;
+	return kiln_fail(err, KILN_EIO, 0,
+			 "%s/%s is missing or empty, but the store holds blobs: its database "
+			 "was lost; kiln will not start a new one over them (move the store "
+			 "aside to keep them, or remove it)",
+			 st->root, KILN_STORE_DB);
+}
+
 static int open_db(struct kiln_store *st, struct kiln_error *err)
 {
 	cleanup_free char *path = kiln_store_path(st, KILN_STORE_DB);
 	if (!path)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	int r0 = check_db_not_lost(st, err);
+	if (r0 < 0)
+		return r0;
 	int rc = sqlite3_open_v2(path, &st->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 				 NULL);
