@@ -169,6 +169,8 @@ static const struct rule_case cases[] = {
 	{ "DL3059", F, "FROM a:1\nRUN a\nRUN b\n", NULL },
 	{ "DL3059", NF, "FROM a:1\nRUN a\nWORKDIR /x\nRUN b\nRUN --mount=type=cache,target=/c c\n", NULL },
 	{ "DL3059", NF, "FROM a:1\nRUN a && b && c\nRUN d\n", NULL },
+	{ "DL3059", NF, "FROM a:1\nRUN a && b\nRUN c\n", NULL },
+	{ "DL3059", NF, "FROM a:1\nRUN a\nRUN b | c\n", NULL },
 	{ "DL3060", F, "FROM a:1\nRUN yarn install\n", NULL },
 	{ "DL3060", NF, "FROM a:1\nRUN yarn install && yarn cache clean\n", NULL },
 	{ "DL3061", F, "LABEL a=b\nFROM a:1\n", NULL },

@@ -272,8 +272,10 @@ void lint_rules_dl_run(struct lint_file *f)
 			prev_run = -1;
 			continue;
 		}
+		/* hadolint skips a RUN of "more than 2" commands, but its list names
+		 * each simple command twice: in effect only RUNs of one command each */
 		if (prev_run >= 0 && same_flags(f->instrs[prev_run].node, in->node) &&
-		    rf.top <= 2 && prev_top <= 2) {
+		    rf.top <= 1 && prev_top <= 1) {
 			/* a frequent finding: its message put together, not formatted */
 			int prev_line = f->instrs[prev_run].line;
 			char num[24], *d = kiln_decimal(num + sizeof(num), prev_line);
