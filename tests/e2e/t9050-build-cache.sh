@@ -5,9 +5,13 @@
 # what must not (mtimes, unused build args, ignore rules that select the
 # same files); --no-cache and --no-cache-filter; the cache survives kiln rmi
 # and goes with kiln prune; fsck stays clean; a 5000-file context rebuilds
-# from the cache.
+# from the cache; --pull takes a tag that moved in the registry.
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
+. "$KILN_SOURCE_ROOT/tests/helper/registry-lib.sh"
+trap registry_stop_all EXIT
+
+registry_for_tests pull
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'setup: a project' '
 	build_base && mkdir -p ctx/src &&
@@ -131,6 +135,23 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'a 5000-file context rebuilds from the 
 	echo changed >big/files/d7/f7 &&
 	kiln build --progress=plain -t cache:big big 2>out &&
 	test "$(step_states out)" = "1:CACHED 2:DONE 3:DONE "
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,REGISTRY '--pull: the registry'"'"'s image of a tag that moved' '
+	mkdir -p pullctx && printf "FROM $R/moving:1\nRUN cat /marker >/seen\n" >pullctx/Dockerfile &&
+	rootfs_of $BB mroot && echo one >mroot/marker && tar -C mroot -cf m1.tar . &&
+	kiln import m1.tar $R/moving:1 >/dev/null && kiln push --tls-verify=false $R/moving:1 &&
+	kiln build -q -o type=local,dest=out1 --tls-verify=false pullctx >/dev/null &&
+	echo one >expect && test_cmp expect out1/seen &&
+	echo two >mroot/marker && tar -C mroot -cf m2.tar . &&
+	KILN_ROOT=$TRASH/other kiln import m2.tar $R/moving:1 >/dev/null &&
+	KILN_ROOT=$TRASH/other kiln push --tls-verify=false $R/moving:1 &&
+	kiln build --progress=plain -o type=local,dest=out2 pullctx 2>log >/dev/null &&
+	test_cmp expect out2/seen && test "$(step_states log)" = "1:CACHED 2:CACHED " &&
+	kiln build --progress=plain --pull --tls-verify=false -o type=local,dest=out3 pullctx \
+		2>log >/dev/null &&
+	test_grep "load metadata for $R/moving:1" log &&
+	echo two >expect && test_cmp expect out3/seen
 '
 
 test_done

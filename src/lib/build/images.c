@@ -120,7 +120,9 @@ static int resolve(struct bb *b, const char *key, const char *ref,
 
 	struct kiln_digest manifest;
 	int found = 0, mismatch = 0;
-	if (!(b->o->flags & KILN_BUILD_PULL) || b->images_offline) {
+	/* --pull: the registry's, never the store's (the pass without pulling
+	 * leaves it unknown, so the pass that pulls asks the registry) */
+	if (!(b->o->flags & KILN_BUILD_PULL)) {
 		bb_store_lock(b);
 		r = kiln_store_resolve(b->st, im->name, &manifest, err);
 		if (r == 0) {
