@@ -447,6 +447,17 @@ static void test_keys(void)
 		built_free(&b2);
 	}
 
+	/* an ARG with no value and no build arg sets nothing: the RUN's key stays */
+	static const char noarg[] = "FROM busybox\nARG W=1\nRUN echo hi\n";
+	static const char bare[] = "FROM busybox\nARG W=1\nARG V\nRUN echo hi\n";
+	static const char empty[] = "FROM busybox\nARG W=1\nARG V=\nRUN echo hi\n";
+	struct kiln_digest kb;
+	TAP_OK(key_of(noarg, NULL, 0, 0, 1, p, NULL, &k0) == 0 &&
+		       key_of(bare, NULL, 0, 0, 2, p, NULL, &k1) == 0 &&
+		       key_of(empty, NULL, 0, 0, 2, p, NULL, &kb) == 0 &&
+		       kiln_digest_equal(&k0, &k1) && !kiln_digest_equal(&k0, &kb),
+	       "ARG V (no value) leaves a RUN's key alone; ARG V= (empty, set) changes it");
+
 	/* bytes that are not UTF-8: keyed (as distinct texts), and stored */
 	static const char raw1[] = "FROM busybox\nRUN echo \xff\n";
 	static const char raw2[] = "FROM busybox\nRUN echo \xfe\n";

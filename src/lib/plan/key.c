@@ -285,6 +285,40 @@ static int add_lines(struct kiln_plan_key *k, const char *name, const char *cons
 	return r;
 }
 
+/* A name=value list has `name` (the value may be empty). */
+static int words_have(const struct kiln_df_words *w, const char *name, size_t len)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!strncmp(w->v[i], name, len) && w->v[i][len] == '=')
+			return 1;
+	return 0;
+}
+
+/*
+ * A RUN's build args: those with a value (in its environment, as BuildKit
+ * runs it); an ARG declared without one, and given none, sets nothing, so
+ * it changes no key (BuildKit's exec op is the same without it).
+ */
+static int add_run_args(struct kiln_plan_key *k, const struct kiln_df_step *st,
+			struct kiln_error *err)
+{
+	struct kiln_buf b = KILN_BUF_INIT;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < st->used_args.n; i++) {
+		const char *kv = st->used_args.v[i];
+		size_t nl = strcspn(kv, "=");
+		if (kv[nl] == '=' && !kv[nl + 1] && !words_have(&st->env, kv, nl))
+			continue;
+		r = kiln_buf_addf(&b, "%s\n", kv);
+	}
+	if (r >= 0)
+		r = kiln_plan_key_add(k, "args", b.buf, err);
+	else
+		r = oom(err);
+	kiln_buf_release(&b);
+	return r;
+}
+
 static int add_words(struct kiln_plan_key *k, const char *name, const struct kiln_df_words *w,
 		     struct kiln_error *err)
 {
@@ -312,7 +346,8 @@ int kiln_plan_step_key(const struct kiln_plan_step_input *in, struct kiln_plan_k
 	if (r >= 0)
 		r = kiln_plan_key_add(&k, "instruction", text, err);
 	if (r >= 0)
-		r = add_words(&k, "args", &st->used_args, err);
+		r = cmd == KILN_DF_RUN ? add_run_args(&k, st, err)
+				       : add_words(&k, "args", &st->used_args, err);
 	if (r >= 0 && cmd == KILN_DF_RUN) {
 		r = add_words(&k, "env", &st->env, err);
 		if (r >= 0)
