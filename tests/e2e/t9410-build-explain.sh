@@ -113,6 +113,17 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'an edited instruction: old and new tex
 	test "$(jq -r ".\"kiln.cache.misses\" | length" m6.json)" = 1
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'an ENV added above a step: still compared with that step' '
+	sed -i "s|^FROM $BB\$|&\nENV ADDED=1|" ctx/Dockerfile &&
+	grep -q "^ENV ADDED=1$" ctx/Dockerfile &&
+	kiln build --progress=plain --build-arg LEVEL=2 ctx 2>out7 &&
+	echo "environment changed: ADDED" >expect &&
+	miss_lines "[stage-1 3/3] RUN echo final >/app/final && echo more" out7 >got &&
+	test_cmp expect got &&
+	sed -i "/^ENV ADDED=1$/d" ctx/Dockerfile &&
+	kiln build -q --build-arg LEVEL=2 ctx >/dev/null
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'a new base image: both digests, and every step on it' '
 	old=$(kiln inspect "$BB" | jq -r ".[0].Digest" | cut -c1-19) &&
 	kiln build -q -t "$BB" - >/dev/null <<-EOF &&

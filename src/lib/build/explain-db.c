@@ -146,12 +146,16 @@ void bb_explain_close(struct bb *b)
 	b->explain = NULL;
 }
 
-/* The scope of a step: this build's context and Dockerfile, the stage, the position. */
+/*
+ * The scope of a step: this build's context and Dockerfile, the stage, the
+ * step's number among the stage's layer steps ("[2/5]"), so that an ARG or
+ * ENV added above it still finds the step it was.
+ */
 static int scope_of(struct bb *b, const struct bb_stage *s, const struct kiln_plan_step *ps,
 		    struct kiln_digest *ret, struct kiln_error *err)
 {
-	cleanup_free char *text = kiln_asprintf("%s%s\n%zu\n", b->explain->base, s->ps->df->id,
-						(size_t) (ps - s->ps->steps));
+	cleanup_free char *text =
+		kiln_asprintf("%s%s\nlayer %d\n", b->explain->base, s->ps->df->id, ps->index);
 	if (!text)
 		return oom(err);
 	return kiln_sha256_buf(text, strlen(text), ret, err);
