@@ -170,6 +170,8 @@ static const struct rule_case cases[] = {
 	{ "DL3059", NF, "FROM a:1\nRUN a\nWORKDIR /x\nRUN b\nRUN --mount=type=cache,target=/c c\n", NULL },
 	{ "DL3059", NF, "FROM a:1\nRUN a && b && c\nRUN d\n", NULL },
 	{ "DL3059", NF, "FROM a:1\nRUN a && b\nRUN c\n", NULL },
+	{ "DL4006", F, "FROM a:1\nSHELL [\"/bin/sh\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\n", NULL },
+	{ "DL4006", NF, "FROM a:1\nSHELL [\"/bin/ash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\n", NULL },
 	{ "DL3059", NF, "FROM a:1\nRUN a\nRUN b | c\n", NULL },
 	{ "DL3060", F, "FROM a:1\nRUN yarn install\n", NULL },
 	{ "DL3060", NF, "FROM a:1\nRUN yarn install && yarn cache clean\n", NULL },

@@ -203,7 +203,11 @@ void lint_rules_dl_run(struct lint_file *f)
 				if (lint_str_has_prefix(b, "pwsh") || lint_str_has_prefix(b, "powershell") ||
 				    lint_ci_equal(b, "cmd") || lint_ci_equal(b, "cmd.exe"))
 					pipefail = 1;
-				for (size_t a = 1; a + 1 < n->n_args; a++) {
+				/* -o pipefail counts for the shells hadolint trusts
+				 * with it: bash, zsh and ash (not a plain sh) */
+				int trusted = !strcmp(b, "bash") || !strcmp(b, "zsh") ||
+					      !strcmp(b, "ash");
+				for (size_t a = 1; trusted && a + 1 < n->n_args; a++) {
 					const char *w = lint_ntext(n, &n->args[a]);
 					if (w[0] == '-' && w[1] != '-' && strchr(w, 'o') &&
 					    strcmp(lint_ntext(n, &n->args[a + 1]), "pipefail") == 0)
