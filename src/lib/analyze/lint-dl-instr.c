@@ -58,12 +58,19 @@ static int is_root_user(const char *u)
 	       lint_str_has_prefix(u, "0:");
 }
 
-/* Whether the registry s[0..n) is one of the trusted ones. */
+/* Whether the registry s[0..n) is one of the trusted ones: a name, or as
+ * hadolint matches them, "*" (any) and "*.example.com" (its subdomains). */
 static int trusted(const struct kiln_strv *regs, const char *s, size_t n)
 {
-	for (size_t i = 0; i < regs->len; i++)
-		if (strlen(regs->items[i]) == n && !memcmp(regs->items[i], s, n))
+	for (size_t i = 0; i < regs->len; i++) {
+		const char *t = regs->items[i];
+		size_t tl = strlen(t);
+		if (tl == n && !memcmp(t, s, n))
 			return 1;
+		if (t[0] == '*' && (tl == 1 || (tl - 1 <= n && !memcmp(t + 1, s + n - (tl - 1),
+								      tl - 1))))
+			return 1;
+	}
 	return 0;
 }
 
@@ -72,7 +79,8 @@ static void image_rules(struct lint_file *f, size_t s)
 	const struct lint_stage *st = &f->stages[s];
 	const struct lint_instr *in = &f->instrs[st->from];
 	int idx = (int)st->from;
-	const char *img = st->image_exp && !strchr(st->image_exp, '$') ? st->image_exp : NULL;
+	const char *img =
+		st->image_exp && *st->image_exp && !strchr(st->image_exp, '$') ? st->image_exp : NULL;
 	if (img && !lint_str_eq(img, "scratch") && st->base_stage < 0) {
 		/* the tag and digest found in img, not in a copy split apart */
 		struct lint_refspan rs;
@@ -81,7 +89,7 @@ static void image_rules(struct lint_file *f, size_t s)
 			lint_emit(f, "DL3006", idx, in->line,
 				  "base image %s has no tag: name a release tag such as %s:<version>", img,
 				  img);
-		if (rs.tag && rs.tag_len == 6 && !memcmp(rs.tag, "latest", 6))
+		if (rs.tag && rs.tag_len == 6 && !memcmp(rs.tag, "latest", 6) && !rs.digest)
 			lint_emit(f, "DL3007", idx, in->line,
 				  "base image %s uses latest, which changes under you: pin a release tag",
 				  img);
@@ -94,8 +102,8 @@ static void image_rules(struct lint_file *f, size_t s)
 			if (reg_len)
 				ok = trusted(&cfg->trusted_registries, img, reg_len);
 			else
-				ok = kiln_strv_find(&cfg->trusted_registries, "docker.io") >= 0 ||
-				     kiln_strv_find(&cfg->trusted_registries, "hub.docker.com") >= 0;
+				ok = trusted(&cfg->trusted_registries, "docker.io", 9) ||
+				     trusted(&cfg->trusted_registries, "hub.docker.com", 14);
 			if (!ok)
 				lint_emit(f, "DL3026", idx, in->line,
 					  "base image %s comes from %.*s, which is not a trusted "
