@@ -101,6 +101,8 @@ static const struct rule_case cases[] = {
 	{ "DL3026", NF, "FROM debian:12\n", "trustedRegistries: [docker.io]\n" },
 	{ "DL3026", NF, "FROM a.random.com/x:1\nFROM debian:12\n", "trustedRegistries: [\"*\"]\n" },
 	{ "DL3026", NF, "FROM a.random.com/x:1\n", "trustedRegistries: [\"*.random.com\"]\n" },
+	{ "DL3045", NF, "FROM d:1 AS b1\nWORKDIR /usr\nFROM b1 AS b2\nRUN foo\nFROM b2\nCOPY foo bar\n", NULL },
+	{ "DL3016", NF, "FROM a:1\nRUN npm install --loglevel verbose express@4.18.2\n", NULL },
 	{ "DL3026", F, "FROM random.com/x:1\n", "trustedRegistries: [\"*.random.com\"]\n" },
 	{ "DL3027", F, "FROM a:1\nRUN apt install -y x\n", NULL },
 	{ "DL3027", NF, "FROM a:1\nRUN apt-get install -y x=1\n", NULL },

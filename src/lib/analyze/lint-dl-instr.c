@@ -549,6 +549,7 @@ void lint_rules_dl_instr(struct lint_file *f)
 			{
 				const struct lint_stage *st = &f->stages[in->stage];
 				workdir = st->base_stage >= 0 ? stage_workdir[st->base_stage] : 0;
+				stage_workdir[in->stage] = workdir; /* for the stages built on it */
 				stage_health[in->stage] = st->base_stage >= 0 ? stage_health[st->base_stage] : 0;
 			}
 			image_rules(f, (size_t)in->stage);

@@ -293,7 +293,7 @@ static void pip_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 /* ---- npm, yarn, gem, go ---- */
 
 static const char *const npm_vf[] = { "registry", "prefix", "cache", "userconfig", "tag", "w",
-				      "workspace", NULL };
+				      "workspace", "loglevel", NULL };
 
 static void npm_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c)
 {
