@@ -286,14 +286,27 @@ void lint_rules_dl_labels(struct lint_file *f)
 			check_value(f, i, l, val);
 		}
 	}
+	/* a stage has the labels of the stage it is built FROM too */
+	for (size_t s = 0; s < f->n_stages; s++) {
+		long b = f->stages[s].base_stage;
+		for (size_t k = 0; b >= 0 && (size_t)b < s && k < nl; k++)
+			has[s * nl + k] |= has[(size_t)b * nl + k];
+	}
 	for (size_t s = 0; s < f->n_stages && !f->nomem; s++) {
 		if (copied_from(f, s))
 			continue;
-		for (size_t k = 0; k < nl; k++)
-			if (!has[s * nl + k])
+		for (size_t k = 0; k < nl; k++) {
+			if (has[s * nl + k])
+				continue;
+			/* as hadolint: a stage another builds on, and that one has it */
+			int given = 0;
+			for (size_t t = s + 1; !given && t < f->n_stages; t++)
+				given = f->stages[t].base_stage == (long)s && has[t * nl + k];
+			if (!given)
 				lint_emit(f, "DL3049", (int)f->stages[s].from,
 					  f->instrs[f->stages[s].from].line,
 					  "label %s is missing from this stage", cfg->labels[k].name);
+		}
 	}
 	free(has);
 }
