@@ -101,6 +101,8 @@ int cmd_save(int argc, char **argv, struct cli_env *env)
 	if (kiln_output_open(arg_output, 0644, &f, &err) < 0)
 		return cli_report(env, &err);
 	r = kiln_store_save(st, items, pos.len, format, f.fd, &err);
+	if (r < 0)
+		r = kiln_error_prefix(&err, r, "writing %s", arg_output);
 	if (r == 0)
 		r = kiln_output_commit(&f, &err);
 	kiln_output_abort(&f);
