@@ -173,5 +173,7 @@ char *kiln_error_format(const struct kiln_error *err)
 	if (err->pos.line > 0)
 		return kiln_asprintf("%s:%d: %s%s%s", err->pos.file ? err->pos.file : "Dockerfile",
 				     err->pos.line, msg, sep, sys);
+	if (err->pos.file) /* an error of a whole file */
+		return kiln_asprintf("%s: %s%s%s", err->pos.file, msg, sep, sys);
 	return kiln_asprintf("%s%s%s", msg, sep, sys);
 }

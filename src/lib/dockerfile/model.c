@@ -99,8 +99,9 @@ int df_model_build(const struct kiln_df_ast *ast, df_model_hook hook, uint32_t h
 					     node->end_line, "no build stage in current context");
 		m->stages[m->n_stages - 1].n_instrs++;
 	}
-	if (m->n_stages == 0)
-		return kiln_fail(err, KILN_EPARSE, 0, "dockerfile contains no stages to build");
+	if (m->n_stages == 0) /* BuildKit's words; the file, as it has no line */
+		return kiln_fail_at(err, KILN_EPARSE, file, 0, 0,
+				    "dockerfile contains no stages to build");
 	*ret = steal_ptr(&m);
 	return 0;
 }
