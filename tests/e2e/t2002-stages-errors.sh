@@ -34,6 +34,13 @@ test_expect_success 'a NUL byte in a here-document (it would cut the file short)
 	expect_error nulhd 2 "NUL byte in the here-document EOF of COPY"
 '
 
+test_expect_success 'a Dockerfile without a stage: its name, BuildKit'"'"'s words' '
+	printf "ARG A=1\n" >argonly &&
+	test_expect_code 1 kiln stages -f argonly 2>err &&
+	echo "error: argonly: dockerfile contains no stages to build" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'an ENV name that expands to nothing' '
 	printf "FROM alpine AS a\nARG X\nENV \${X}=1\nFROM a\n" >envname &&
 	expect_error envname 3 "ENV names can not be blank (\"\${X}\" expanded to nothing)"
