@@ -19,6 +19,7 @@
 #include "dockerfile/ast.h"
 #include "dockerfile/platform.h"
 #include "progress-build.h"
+#include "ref/ref.h"
 #include "registry/registry.h"
 #include "store/store.h"
 
@@ -1031,6 +1032,22 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	o->n_labels = arg_labels.len;
 	o->no_cache_stages = (const char *const *) arg_no_cache_filter.items;
 	o->n_no_cache_stages = arg_no_cache_filter.len;
+	/* a bad -t is a usage error, before anything is built */
+	for (size_t i = 0; i < arg_tags.len; i++) {
+		struct kiln_ref *ref = NULL;
+		struct kiln_error terr = KILN_ERROR_INIT;
+		int tr = kiln_ref_parse(arg_tags.items[i], KILN_REF_DEFAULT_TAG_LATEST, &ref, &terr);
+		int digest = tr >= 0 && ref->digest;
+		kiln_ref_free(ref);
+		if (tr < 0 && terr.code == KILN_ENOMEM)
+			return cli_report(env, &terr);
+		if (tr < 0 || digest) {
+			int urc = cli_usage_error(&spec, "-t \"%s\": %s", arg_tags.items[i],
+						  tr < 0 ? terr.msg : "a tag cannot hold a digest");
+			kiln_error_release(&terr);
+			return urc;
+		}
+	}
 	o->tags = (const char *const *) arg_tags.items;
 	o->n_tags = arg_tags.len;
 	/* buildx's --platform: repeatable, each a comma-separated list; each

@@ -25,8 +25,11 @@ int cmd_tag(int argc, char **argv, struct cli_env *env)
 		return cli_usage_error(&spec, "want a SOURCE image and a TARGET name");
 	cleanup(kiln_ref_freep) struct kiln_ref *ref = NULL;
 	if (kiln_ref_parse(pos.items[1], KILN_REF_DEFAULT_TAG_LATEST, &ref, &err) < 0) {
-		(void)kiln_error_prefix(&err, -(int)err.code, "target '%s'", pos.items[1]);
-		return cli_report(env, &err);
+		if (err.code == KILN_ENOMEM)
+			return cli_report(env, &err);
+		int rc = cli_usage_error(&spec, "target '%s': %s", pos.items[1], err.msg);
+		kiln_error_release(&err);
+		return rc;
 	}
 	if (ref->digest)
 		return cli_usage_error(&spec, "target '%s' has a digest; a tag names an image",

@@ -94,7 +94,7 @@ test_expect_success BUSYBOX 'inspect shows docker-like fields and the manifest' 
 test_expect_success 'errors: unknown image, bad names, usage' '
 	test_expect_code 1 kiln inspect nosuch 2>err && test_grep "no such image: nosuch" err &&
 	test_expect_code 1 kiln tag nosuch x 2>err && test_grep "no such image" err &&
-	test_expect_code 1 kiln tag bb:1 "Bad/Name" 2>err && test_grep "target" err &&
+	test_expect_code 2 kiln tag bb:1 "Bad/Name" 2>err && test_grep "target" err &&
 	test_expect_code 2 kiln tag bb:1 2>err && test_grep "usage: kiln tag" err &&
 	test_expect_code 2 kiln rmi 2>err &&
 	test_expect_code 1 kiln import /nonexistent x 2>err && test_grep "/nonexistent" err &&

@@ -244,6 +244,13 @@ test_expect_success 'checks: the warnings before an error are shown with it' '
 	test_grep "^error: Dockerfile:1: empty platform value from expression" err
 '
 
+test_expect_success 'a bad -t is a usage error, before anything is built' '
+	test_expect_code 2 kiln build -q -t UPPER:x ctx 2>err &&
+	test_grep "^error: -t \"UPPER:x\": invalid reference format" err &&
+	test_expect_code 2 kiln build -q -t "a@sha256:$(printf %064d 0)" ctx 2>err &&
+	test_grep "a tag cannot hold a digest" err
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'a failed RUN shows its output tail and exits 1' '
 	printf "FROM %s\nRUN echo first-line; echo to-stderr >&2; exit 3\n" $BB >ctx/Dockerfile &&
 	test_expect_code 1 kiln build --progress=quiet ctx 2>err &&
