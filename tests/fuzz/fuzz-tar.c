@@ -4,7 +4,8 @@
  * directory, in the mode the input's length selects, next to an "outside"
  * directory holding a secret. Never crash; never create, change or remove
  * anything outside the root (checked after every input: a failure traps);
- * an applied tree is written back as a layer, which must read cleanly.
+ * an applied tree is written back as a layer, which must read cleanly, and
+ * a layer that applied passes the name check load and import make.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -137,6 +138,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap(); /* every failure carries a message and a valid code */
 	kiln_error_release(&err);
 	check_outside();
+	/* a layer that applied has no name that leaves the root: reading it with
+	 * check_names (what load and import do) must not say otherwise */
+	if (r == 0 && o.mode == KILN_APPLY_LAYER && lseek(in, 0, SEEK_SET) == 0) {
+		struct kiln_layer_read_opts ro = { .limits = &lim, .check_names = 1 };
+		struct kiln_layer_digests dg;
+		if (kiln_layer_digest_fd(in, &ro, &dg, &err) == -KILN_EPARSE && err.msg &&
+		    strstr(err.msg, "leaves the root"))
+			__builtin_trap();
+		kiln_error_release(&err);
+	}
 	if (r == 0 && o.mode != KILN_APPLY_OVERLAY)
 		write_back(root_fd);
 	close(root_fd);
