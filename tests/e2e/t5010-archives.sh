@@ -199,7 +199,7 @@ test_expect_success BUSYBOX 'broken docker-archives: JSON, missing and wrong lay
 	broken_case noconfig "rm -f [0-9a-f]*.json" "is missing from the archive"
 '
 
-test_expect_success BUSYBOX 'broken oci-archives: digest mismatch, escaping names' '
+test_expect_success BUSYBOX 'broken oci-archives: digest mismatch, escaping names, a wrong or missing manifest' '
 	rm -rf "$TRASH/other" ob && mkdir ob && tar -xf bb-oci.tar -C ob &&
 	blob=$(ls -S ob/blobs/sha256 | head -1) &&
 	printf X >>"ob/blobs/sha256/$blob" &&
@@ -210,6 +210,18 @@ test_expect_success BUSYBOX 'broken oci-archives: digest mismatch, escaping name
 	echo x >f && tar -cf evil.tar --transform "s,^,../," f 2>/dev/null &&
 	test_expect_code 1 other load -i evil.tar 2>err &&
 	test_grep "refusing member name" err &&
+	store_untouched "$TRASH/other" &&
+	rm -rf ob && mkdir ob && tar -xf bb-oci.tar -C ob &&
+	jq ".manifests[0].size = 3" ob/index.json >ob/i && mv ob/i ob/index.json &&
+	tar -cf badsize.tar -C ob . &&
+	test_expect_code 1 other load -i badsize.tar 2>err &&
+	test_grep "its entry says 3" err &&
+	store_untouched "$TRASH/other" &&
+	rm -rf "$TRASH/other" ob && mkdir ob && tar -xf bb-oci.tar -C ob &&
+	m=$(jq -r ".manifests[0].digest" ob/index.json | cut -d: -f2) &&
+	rm ob/blobs/sha256/$m && tar -cf nomanifest.tar -C ob . &&
+	test_expect_code 1 other load -i nomanifest.tar 2>err &&
+	test_grep "is missing from the archive" err &&
 	store_untouched "$TRASH/other"
 '
 

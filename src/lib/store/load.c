@@ -530,6 +530,16 @@ static int oci_entry_manifest(struct loader *l, const struct kiln_oci_descriptor
 	int r = kiln_oci_descriptor_sha256(d, &dg, err);
 	if (r < 0)
 		return r;
+	/* the archive's blobs are in the store by now: this one, of its size */
+	int64_t have = -1;
+	if ((r = kiln_store_blob_has(l->st, &dg, &have, err)) < 0)
+		return r;
+	if (r == 0)
+		return kiln_fail(err, KILN_ENOTFOUND, 0, "%s: %s is missing from the archive",
+				 l->input, dg.str);
+	if (have != d->size)
+		return kiln_fail(err, KILN_EDIGEST, 0, "%s: %s has %lld bytes, its entry says %lld",
+				 l->input, dg.str, (long long) have, (long long) d->size);
 	enum kiln_mt_kind kind = kiln_mt_classify(d->media_type, NULL);
 	if (kind == KILN_MT_KIND_MANIFEST) {
 		*ret = dg;
