@@ -48,9 +48,17 @@ static int file_count(const char *dir)
 	return n;
 }
 
-/* An image whose layers are the given strings (the store does not read layers). */
-static void make_image(struct kiln_store *st, const char *const *layers, size_t n,
-		       const char *created, const char *name, struct kiln_digest *ret)
+/* One layer of record_image(): its bytes, and the diff_id its config lists
+ * (NULL: the digest of the bytes, an uncompressed layer). */
+struct raw_layer {
+	const void *data;
+	size_t len;
+	const struct kiln_digest *diff_id;
+};
+
+/* An image of the given layers, recorded in the store under `name` (or none). */
+static void record_image(struct kiln_store *st, const struct raw_layer *layers, size_t n,
+			 const char *created, const char *name, struct kiln_digest *ret)
 {
 	cleanup(kiln_oci_config_freep) struct kiln_oci_config *c = NULL;
 	cleanup(kiln_oci_manifest_freep) struct kiln_oci_manifest *m = NULL;
@@ -58,20 +66,17 @@ static void make_image(struct kiln_store *st, const char *const *layers, size_t 
 	MUST(kiln_oci_manifest_new(&m, NULL));
 	c->platform.architecture = kiln_strdup("amd64");
 	c->platform.os = kiln_strdup("linux");
-	c->created = kiln_strdup(created);
+	if (created)
+		c->created = kiln_strdup(created);
 	m->media_type = kiln_strdup(KILN_MT_OCI_MANIFEST);
 	for (size_t i = 0; i < n; i++) {
-		/* a real layer: a tar holding one file, named and filled with the string */
-		struct tb t = { 0 };
-		tb_file(&t, &(struct tb_hdr){ .name = layers[i], .type = '0' }, layers[i],
-			strlen(layers[i]));
-		tb_end(&t);
 		struct kiln_digest d;
-		MUST(kiln_store_blob_put(st, t.data, t.len, NULL, &d, NULL));
-		MUST(kiln_oci_config_add_diff_id(c, &d, NULL));
+		MUST(kiln_store_blob_put(st, layers[i].data, layers[i].len, NULL, &d, NULL));
+		MUST(kiln_oci_config_add_diff_id(c, layers[i].diff_id ? layers[i].diff_id : &d,
+						 NULL));
 		struct kiln_oci_descriptor l = { 0 };
-		MUST(kiln_oci_descriptor_set(&l, KILN_MT_OCI_LAYER, &d, (int64_t)t.len, NULL));
-		tb_free(&t);
+		MUST(kiln_oci_descriptor_set(&l, KILN_MT_OCI_LAYER, &d, (int64_t)layers[i].len,
+					     NULL));
 		MUST(kiln_oci_manifest_add_layer(m, &l, NULL));
 		kiln_oci_descriptor_release(&l);
 	}
@@ -89,6 +94,28 @@ static void make_image(struct kiln_store *st, const char *const *layers, size_t 
 		printf("Bail out! image_add: %s\n", err.msg);
 		exit(1);
 	}
+}
+
+/* An image whose layers are tars each holding one file named and filled
+ * with one of the strings. */
+static void make_image(struct kiln_store *st, const char *const *layers, size_t n,
+		       const char *created, const char *name, struct kiln_digest *ret)
+{
+	struct tb t[8] = { { 0 } };
+	struct raw_layer raw[8];
+	if (n > 8) {
+		printf("Bail out! make_image: more than 8 layers\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++) {
+		tb_file(&t[i], &(struct tb_hdr){ .name = layers[i], .type = '0' }, layers[i],
+			strlen(layers[i]));
+		tb_end(&t[i]);
+		raw[i] = (struct raw_layer){ t[i].data, t[i].len, NULL };
+	}
+	record_image(st, raw, n, created, name, ret);
+	for (size_t i = 0; i < n; i++)
+		tb_free(&t[i]);
 }
 
 static void test_blobs(const char *root)
@@ -359,34 +386,6 @@ static void test_migrations(const char *root)
 	sqlite3_finalize(s);
 }
 
-/* An image whose one layer is `data` and whose config lists `diff_id`. */
-static void record_raw_image(struct kiln_store *st, const void *data, size_t len,
-			     const struct kiln_digest *diff_id, struct kiln_digest *ret)
-{
-	cleanup(kiln_oci_config_freep) struct kiln_oci_config *c = NULL;
-	cleanup(kiln_oci_manifest_freep) struct kiln_oci_manifest *m = NULL;
-	MUST(kiln_oci_config_new(&c, NULL));
-	MUST(kiln_oci_manifest_new(&m, NULL));
-	c->platform.architecture = kiln_strdup("amd64");
-	c->platform.os = kiln_strdup("linux");
-	m->media_type = kiln_strdup(KILN_MT_OCI_MANIFEST);
-	struct kiln_digest d, cd;
-	MUST(kiln_store_blob_put(st, data, len, NULL, &d, NULL));
-	MUST(kiln_oci_config_add_diff_id(c, diff_id, NULL));
-	struct kiln_oci_descriptor l = { 0 };
-	MUST(kiln_oci_descriptor_set(&l, KILN_MT_OCI_LAYER, &d, (int64_t) len, NULL));
-	MUST(kiln_oci_manifest_add_layer(m, &l, NULL));
-	kiln_oci_descriptor_release(&l);
-	cleanup_free char *cj = NULL, *mj = NULL;
-	size_t cl, ml;
-	MUST(kiln_oci_config_to_json(c, &cj, &cl, NULL));
-	MUST(kiln_store_blob_put(st, cj, cl, NULL, &cd, NULL));
-	MUST(kiln_oci_descriptor_set(&m->config, KILN_MT_OCI_CONFIG, &cd, (int64_t) cl, NULL));
-	MUST(kiln_oci_manifest_to_json(m, 0, &mj, &ml, NULL));
-	MUST(kiln_store_blob_put(st, mj, ml, NULL, ret, NULL));
-	MUST(kiln_store_image_add(st, ret, NULL, 0, NULL));
-}
-
 /* A full fsck reads each layer through: one that is no tar, or whose
  * diff_id is not the config's, is a problem (a quick one does not look). */
 static void test_fsck_layers(const char *root)
@@ -399,8 +398,8 @@ static void test_fsck_layers(const char *root)
 	struct kiln_digest wrong, img1, img2;
 	MUST(kiln_digest_parse("sha256:0000000000000000000000000000000000000000000000000000000000000000",
 			       &wrong, NULL));
-	record_raw_image(st, t.data, t.len, &wrong, &img1);
-	record_raw_image(st, "not a tar", 9, &wrong, &img2);
+	record_image(st, &(struct raw_layer){ t.data, t.len, &wrong }, 1, NULL, NULL, &img1);
+	record_image(st, &(struct raw_layer){ "not a tar", 9, &wrong }, 1, NULL, NULL, &img2);
 	tb_free(&t);
 	struct kiln_store_fsck_report rep = { 0 };
 	TAP_OK(kiln_store_fsck(st, 0, &rep, NULL) == 0 && rep.n_problems == 2,
