@@ -76,12 +76,14 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'heredocs larger than a mebibyte: a scr
 	{ echo ran && echo first && cat lines; } >expect && test_cmp expect out
 '
 
+# keyed as they are; the process gets each such byte as U+FFFD, as runc's
+# JSON config passes it (BuildKit's RUN and docker run alike)
 test_expect_success ROOT,OVERLAY,BUSYBOX 'bytes that are not UTF-8, in the Dockerfile and a build arg' '
 	printf "FROM localhost/busybox:test\nARG X\nRUN printf \"\377\$X\" >/bytes\n" \
 		>ctx/Dockerfile &&
 	kiln build -q -t run:bytes --build-arg X=$(printf "\376") ctx >/dev/null &&
 	kiln run --rm run:bytes od -An -tx1 /bytes >out &&
-	echo " ff fe" >expect && test_cmp expect out &&
+	echo " ef bf bd ef bf bd" >expect && test_cmp expect out &&
 	kiln build --progress=plain --build-arg X=$(printf "\375") ctx 2>err >/dev/null &&
 	test_grep "cache miss: build arg X changed: .xfe → .xfd" err &&
 	kiln build --progress=plain --build-arg X=$(printf "\375") ctx 2>err >/dev/null &&

@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/buf.h"
+#include "base/gotext.h"
 #include "exec/exec-private.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -119,6 +121,33 @@ static int check_hostname(const char *h, struct kiln_error *err)
 	return 0;
 }
 
+/*
+ * A command line or environment entry as runc passes it: through the JSON of
+ * its config, where Go writes each byte that is not UTF-8 as U+FFFD. The
+ * string itself when it is valid (most are), else a copy the plan owns;
+ * NULL when out of memory.
+ */
+static const char *as_json_text(struct xplan *p, const char *s)
+{
+	size_t len = strlen(s), w;
+	size_t i = 0;
+	while (i < len && !(kiln_utf8_decode(s + i, len - i, &w) == KILN_RUNE_ERROR && w == 1))
+		i += w;
+	if (i == len)
+		return s;
+	struct kiln_buf b = KILN_BUF_INIT;
+	int r = kiln_buf_add(&b, s, i);
+	while (r >= 0 && i < len) {
+		int32_t c = kiln_utf8_decode(s + i, len - i, &w);
+		r = c == KILN_RUNE_ERROR && w == 1 ? kiln_buf_add(&b, "\xef\xbf\xbd", 3)
+						   : kiln_buf_add(&b, s + i, w);
+		i += w;
+	}
+	char *out = r >= 0 ? kiln_buf_detach(&b, NULL) : NULL;
+	kiln_buf_release(&b);
+	return own_str(p, out);
+}
+
 /* The environment with HOME added when missing; the PATH to search. */
 static int build_env(struct xplan *p, const struct kiln_exec_spec *spec, const char *home,
 		     struct kiln_error *err)
@@ -136,7 +165,8 @@ static int build_env(struct xplan *p, const struct kiln_exec_spec *spec, const c
 	if (!envp)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		envp[i] = spec->env[i];
+		if (!(envp[i] = (char *) as_json_text(p, spec->env[i])))
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	if (!have_home && !(envp[n] = own_str(p, kiln_asprintf("HOME=%s", home))))
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	p->envp = envp;
@@ -483,7 +513,16 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, str
 	p->cwd = spec->cwd ? own_str(p, kiln_exec_clean_path(spec->cwd)) : "/";
 	if (!p->cwd)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	p->argv = spec->argv;
+	size_t argc = 0;
+	while (spec->argv[argc])
+		argc++;
+	char **argv = own(p, kiln_calloc(argc + 1, sizeof(char *)));
+	if (!argv)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; i < argc; i++)
+		if (!(argv[i] = (char *) as_json_text(p, spec->argv[i])))
+			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	p->argv = argv;
 	p->tty = !!(spec->flags & KILN_EXEC_TTY);
 	p->readonly_root = !!(spec->flags & KILN_EXEC_READONLY_ROOT);
 	p->stdio[0] = spec->stdin_fd;
