@@ -197,6 +197,18 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'heredoc sources, expanded unless quote
 	kiln run --rm copy:heredoc greet >out && echo greetings >expect && test_cmp expect out
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX '.dockerignore: an excluded directory a ! rule re-enters is copied' '
+	mkdir -p reenter/docs/public reenter/docs/internal reenter/nm/@scope/keep reenter/nm/drop &&
+	echo pub >reenter/docs/public/README.md && echo int >reenter/docs/internal/plan.md &&
+	echo k >reenter/nm/@scope/keep/index.js && echo d >reenter/nm/drop/x.js &&
+	printf "docs\n!docs/public\nnm\n!nm/@scope/keep\n" >reenter/.dockerignore &&
+	printf "FROM %s\nCOPY docs /docs\nCOPY nm/* /nm/\n" $BB >reenter/Dockerfile &&
+	kiln build -q -o type=local,dest=reenter-out reenter >/dev/null &&
+	(cd reenter-out && find docs nm | sort) >got &&
+	printf "docs\ndocs/public\ndocs/public/README.md\nnm\nnm/keep\nnm/keep/index.js\n" >expect &&
+	test_cmp expect got
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX '.dockerignore: ignored files are not there; a missing source names the rule' '
 	build ignore <<-EOF &&
 	FROM $BB

@@ -143,11 +143,55 @@ int kiln_plan_resolve_in_root(int root_fd, const char *path, int follow_last, ch
 
 /* ---- the tree's view ---------------------------------------------------- */
 
+struct inside {
+	size_t len;
+	int found;
+};
+
+static int on_inside(const struct kiln_ignore_walk_entry *e, void *userdata)
+{
+	struct inside *in = userdata;
+	if (e->path_len <= in->len)
+		return 0; /* the directory itself */
+	in->found = 1;
+	return -KILN_ECANCEL; /* one is enough */
+}
+
+/*
+ * An excluded directory is still in the context when a '!' rule lets
+ * something inside it through: BuildKit's context (fsutil's filtered walk)
+ * sends the directories on the way to what it sends, so `COPY node_modules
+ * /nm/` copies what `!node_modules/keep` re-includes.
+ */
+static int visible_inside(const struct kiln_plan_tree *t, const char *path, size_t len,
+			  struct kiln_error *err)
+{
+	struct kiln_ignore_matcher *exc = kiln_ignore_filter_excludes(t->filter);
+	if (!exc || !kiln_ignore_could_match_inside(exc, path, len, KILN_IGNORE_EXCEPTION_PATTERNS))
+		return 0;
+	struct stat st;
+	if (fstatat(t->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	struct inside in = { .len = len };
+	size_t nf = 1;
+	struct kiln_ignore_walk_opts wo = { .target = path, .filters = &t->filter, .n_filters = nf };
+	struct kiln_error e = KILN_ERROR_INIT;
+	int r = kiln_ignore_walk(t->root_fd, &wo, on_inside, &in, &e);
+	if (r < 0 && !in.found) {
+		kiln_error_move(err, &e);
+		return r;
+	}
+	kiln_error_release(&e);
+	return in.found;
+}
+
 static int visible(const struct kiln_plan_tree *t, const char *path, struct kiln_error *err)
 {
 	if (!t->filter || !*path)
 		return 1;
-	return kiln_ignore_filter_visible(t->filter, path, strlen(path), err);
+	size_t len = strlen(path);
+	int r = kiln_ignore_filter_visible(t->filter, path, len, err);
+	return r != 0 ? r : visible_inside(t, path, len, err);
 }
 
 /* 1 with *st when `path` exists in the tree's view, 0 when not. */
