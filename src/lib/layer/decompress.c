@@ -371,9 +371,12 @@ int kiln_layer_in_read_full(struct kiln_layer_in *p, void *buf, size_t len, stru
 	return 0;
 }
 
-int kiln_layer_in_skip(struct kiln_layer_in *p, uint64_t n, struct kiln_error *err)
+int kiln_layer_in_skip(struct kiln_layer_in *p, uint64_t n, const struct kiln_ctx *ctx,
+		       struct kiln_error *err)
 {
 	while (n > 0) {
+		if (kiln_cancelled(ctx)) /* a large entry skipped is a long read too */
+			return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 		size_t want = n < SKIP_BUF ? (size_t) n : SKIP_BUF;
 		size_t got;
 		int r = kiln_layer_in_read(p, p->scratch, want, &got, err);

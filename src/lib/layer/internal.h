@@ -60,7 +60,8 @@ int kiln_layer_in_read(struct kiln_layer_in *p, void *buf, size_t len, size_t *r
 /* Read exactly len bytes: 0, or 1 = EOF before any byte, 2 = EOF after some. */
 int kiln_layer_in_read_full(struct kiln_layer_in *p, void *buf, size_t len, struct kiln_error *err);
 /* Read and discard n bytes (hashed): 0, or 1 when the stream ends first. */
-int kiln_layer_in_skip(struct kiln_layer_in *p, uint64_t n, struct kiln_error *err);
+int kiln_layer_in_skip(struct kiln_layer_in *p, uint64_t n, const struct kiln_ctx *ctx,
+		       struct kiln_error *err);
 /* Read to the end of the stream; fill digests. */
 int kiln_layer_in_finish(struct kiln_layer_in *p, struct kiln_layer_digests *ret,
 			 struct kiln_error *err);

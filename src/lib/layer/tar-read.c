@@ -135,7 +135,7 @@ static uint64_t pad_of(uint64_t size)
 
 static int skip_bytes(struct kiln_layer_reader *r, uint64_t n, struct kiln_error *err)
 {
-	int q = kiln_layer_in_skip(r->pipe, n, err);
+	int q = kiln_layer_in_skip(r->pipe, n, r->ctx, err);
 	if (q < 0)
 		return q;
 	if (q > 0)
@@ -552,7 +552,7 @@ int kiln_layer_reader_next(struct kiln_layer_reader *r, const struct kiln_tar_en
 		return 0;
 	if (kiln_cancelled(r->ctx))
 		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
-	int q = kiln_layer_in_skip(r->pipe, r->data_left + r->pad, err);
+	int q = kiln_layer_in_skip(r->pipe, r->data_left + r->pad, r->ctx, err);
 	if (q < 0)
 		return q;
 	if (q > 0)
@@ -593,6 +593,8 @@ static int read_stored(struct kiln_layer_reader *r, void *buf, size_t len, size_
 	*ret_n = 0;
 	if (k == 0)
 		return 0;
+	if (kiln_cancelled(r->ctx))
+		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 	size_t got;
 	int q = kiln_layer_in_read(r->pipe, buf, k, &got, err);
 	if (q < 0)
