@@ -50,6 +50,7 @@ static const struct rule_case cases[] = {
 	{ "DL3007", NF, "FROM debian:12-slim\n", NULL },
 	{ "DL3007", NF, "FROM debian:latest@sha256:0000000000000000000000000000000000000000000000000000000000000000\n", NULL },
 	{ "DL3006", NF, "ARG IMG\nFROM ${IMG}\n", NULL },
+	{ "KL1010", NF, "ARG IMG\nFROM ${IMG}\n", NULL },
 	{ "DL3008", F, "FROM a:1\nRUN apt-get install -y --no-install-recommends curl\n", NULL },
 	{ "DL3008", NF, "FROM a:1\nRUN apt-get install -y --no-install-recommends curl=7.1 ./x.deb -t bookworm-backports\n", NULL },
 	{ "DL3009", F, "FROM a:1\nRUN apt-get update && apt-get install -y x=1\n", NULL },

@@ -486,7 +486,7 @@ static void kl1010_1011(struct lint_file *f)
 			continue;
 		/* no '$' nor '@' in it: one scan, which measures it too */
 		size_t il = strcspn(img, "$@");
-		if (img[il])
+		if (img[il] || !il) /* a variable, a digest, or an image that expands to nothing */
 			continue;
 		struct lint_piece im = { img, il };
 		const struct lint_piece pc[] = {
