@@ -113,14 +113,18 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'an edited instruction: old and new tex
 	test "$(jq -r ".\"kiln.cache.misses\" | length" m6.json)" = 1
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX 'an ENV added above a step: still compared with that step' '
+test_expect_success ROOT,OVERLAY,BUSYBOX 'an ENV or a WORKDIR added above a step: still compared with that step' '
 	sed -i "s|^FROM $BB\$|&\nENV ADDED=1|" ctx/Dockerfile &&
 	grep -q "^ENV ADDED=1$" ctx/Dockerfile &&
 	kiln build --progress=plain --build-arg LEVEL=2 ctx 2>out7 &&
 	echo "environment changed: ADDED" >expect &&
 	miss_lines "[stage-1 3/3] RUN echo final >/app/final && echo more" out7 >got &&
 	test_cmp expect got &&
-	sed -i "/^ENV ADDED=1$/d" ctx/Dockerfile &&
+	sed -i "s|^ENV ADDED=1$|WORKDIR /wd|" ctx/Dockerfile &&
+	kiln build --progress=plain --build-arg LEVEL=2 ctx 2>out8 &&
+	test_grep "cache miss: WORKDIR changed: / → /wd" out8 &&
+	! grep "instruction changed" out8 &&
+	sed -i "/^WORKDIR \/wd$/d" ctx/Dockerfile &&
 	kiln build -q --build-arg LEVEL=2 ctx >/dev/null
 '
 

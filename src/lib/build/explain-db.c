@@ -147,15 +147,19 @@ void bb_explain_close(struct bb *b)
 }
 
 /*
- * The scope of a step: this build's context and Dockerfile, the stage, the
- * step's number among the stage's layer steps ("[2/5]"), so that an ARG or
- * ENV added above it still finds the step it was.
+ * The scope of a step: this build's context and Dockerfile, the stage, and
+ * which of the stage's steps of its kind it is (its second RUN), so that an
+ * ARG, ENV or WORKDIR added above it still finds the step it was.
  */
 static int scope_of(struct bb *b, const struct bb_stage *s, const struct kiln_plan_step *ps,
 		    struct kiln_digest *ret, struct kiln_error *err)
 {
-	cleanup_free char *text =
-		kiln_asprintf("%s%s\nlayer %d\n", b->explain->base, s->ps->df->id, ps->index);
+	enum kiln_df_cmd cmd = ps->df->instr.cmd;
+	size_t nth = 0;
+	for (const struct kiln_plan_step *q = s->ps->steps; q < ps; q++)
+		nth += q->layer && q->df->instr.cmd == cmd;
+	cleanup_free char *text = kiln_asprintf("%s%s\n%s %zu\n", b->explain->base, s->ps->df->id,
+						kiln_df_cmd_upper(cmd), nth);
 	if (!text)
 		return oom(err);
 	return kiln_sha256_buf(text, strlen(text), ret, err);
