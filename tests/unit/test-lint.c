@@ -186,6 +186,8 @@ static const struct rule_case cases[] = {
 	{ "DL3059", NF, "FROM a:1\nRUN a\nRUN b | c\n", NULL },
 	{ "DL3060", F, "FROM a:1\nRUN yarn install\n", NULL },
 	{ "DL3060", NF, "FROM a:1\nRUN yarn install && yarn cache clean\n", NULL },
+	{ "DL3060", NF, "FROM a:1 AS build\nRUN yarn install\nFROM b:1\nCOPY --from=build /x /x\n", NULL },
+	{ "DL3009", F, "FROM u:1 AS foo\nONBUILD RUN apt-get update && apt-get install -y x=1\nFROM scratch\n", NULL },
 	{ "DL3061", F, "LABEL a=b\nFROM a:1\n", NULL },
 	{ "DL3061", NF, "ARG V=1\nFROM a:$V\n", NULL },
 	{ "DL3062", F, "FROM a:1\nRUN go install golang.org/x/tools/gopls\n", NULL },

@@ -552,9 +552,10 @@ void lint_dl_pkg_run(struct lint_file *f, size_t i, int pip_env)
 		}
 	}
 	const struct kiln_df_node *n = in->node;
+	/* what ships: a stage the image is made of, or (ONBUILD) the child's */
+	int ships = in->onbuild || stage_feeds_others(f, in->stage);
 	if (apt_update && !apt_lists_rm && !cache_mount(n, "/var/lib/apt/lists") &&
-	    !(cache_mount(n, "/var/lib/apt") && cache_mount(n, "/var/cache/apt")) &&
-	    stage_feeds_others(f, in->stage))
+	    !(cache_mount(n, "/var/lib/apt") && cache_mount(n, "/var/cache/apt")) && ships)
 		lint_emit(f, "DL3009", (int)i, in->line,
 			  "apt-get update leaves its package lists in the layer: "
 			  "end the RUN with rm -rf /var/lib/apt/lists/*");
@@ -568,7 +569,7 @@ void lint_dl_pkg_run(struct lint_file *f, size_t i, int pip_env)
 			  "zypper install leaves its cache in the layer: "
 			  "end the RUN with zypper clean");
 	if (yarn_inst && !yarn_clean && !cache_mount(n, "/usr/local/share/.cache/yarn") &&
-	    !cache_mount(n, "/root/.cache/yarn") && !cache_mount(n, "/root/.yarn"))
+	    !cache_mount(n, "/root/.cache/yarn") && !cache_mount(n, "/root/.yarn") && ships)
 		lint_emit(f, "DL3060", (int)i, in->line,
 			  "yarn install leaves its cache in the layer: "
 			  "end the RUN with yarn cache clean");
