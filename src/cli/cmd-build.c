@@ -11,8 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "build/build.h"
+#include "base/gotext.h"
 #include "base/output.h"
+#include "build/build.h"
 #include "exec/exec.h"
 #include "cli.h"
 #include "cmd-pull.h"
@@ -196,19 +197,6 @@ static void release_args(void)
 	kiln_strv_release(&arg_out_annotations);
 }
 
-static int parse_bool(const char *v, int *ret)
-{
-	if (!strcmp(v, "true") || !strcmp(v, "1")) {
-		*ret = 1;
-		return 0;
-	}
-	if (!strcmp(v, "false") || !strcmp(v, "0")) {
-		*ret = 0;
-		return 0;
-	}
-	return -1;
-}
-
 /* One --output value in buildx's CSV form. */
 static int parse_output(const char *s, struct kiln_build_output *out, struct kiln_build_opts *o,
 			struct kiln_strv *own)
@@ -245,11 +233,11 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 			out->dest = own->items[own->len - 1];
 		} else if (!strcmp(k, "tar")) {
 			int b;
-			if (parse_bool(v, &b) < 0)
+			if (kiln_go_parse_bool(v, &b) < 0)
 				return cli_usage_error(&spec, "--output: tar wants true or false");
 			out->oci_dir = !b;
 		} else if (!strcmp(k, "push")) {
-			if (parse_bool(v, &out->push) < 0)
+			if (kiln_go_parse_bool(v, &out->push) < 0)
 				return cli_usage_error(&spec, "--output: push wants true or false");
 		} else if (!strcmp(k, "compression")) {
 			if (!strcmp(v, "uncompressed"))
@@ -280,11 +268,11 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 				q += m + (q[m] == ';');
 			}
 		} else if (!strcmp(k, "force-compression")) {
-			if (parse_bool(v, &o->force_compression) < 0)
+			if (kiln_go_parse_bool(v, &o->force_compression) < 0)
 				return cli_usage_error(
 					&spec, "--output: force-compression wants true or false");
 		} else if (!strcmp(k, "rewrite-timestamp")) {
-			if (parse_bool(v, &o->rewrite_timestamp) < 0)
+			if (kiln_go_parse_bool(v, &o->rewrite_timestamp) < 0)
 				return cli_usage_error(
 					&spec, "--output: rewrite-timestamp wants true or false");
 		} else if (!strncmp(k, "annotation", 10)) {
@@ -802,16 +790,6 @@ static int parse_hosts(struct cli_env *env, struct build_args *a)
 	return CLI_EXIT_OK;
 }
 
-/* Go's strconv.ParseBool, its true half */
-static int go_bool_true(const char *s)
-{
-	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(yes); i++)
-		if (!strcmp(s, yes[i]))
-			return 1;
-	return 0;
-}
-
 /* --cache-from and --cache-to */
 static int parse_caches(struct cli_env *env, struct build_args *a)
 {
@@ -842,8 +820,9 @@ static int parse_caches(struct cli_env *env, struct build_args *a)
 	int want_inline = 0;
 	for (size_t i = 0; i < a->build_args.len; i++) {
 		const char *kv = a->build_args.items[i];
-		if (!strncmp(kv, "BUILDKIT_INLINE_CACHE=", 22))
-			want_inline = go_bool_true(kv + 22);
+		if (!strncmp(kv, "BUILDKIT_INLINE_CACHE=", 22) &&
+		    kiln_go_parse_bool(kv + 22, &want_inline) < 0)
+			want_inline = 0;
 	}
 	for (size_t i = 0; want_inline && i < a->o.n_cache_to; i++)
 		want_inline = a->cache_to[i].type != KILN_BUILD_CACHE_INLINE;

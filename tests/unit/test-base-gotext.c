@@ -588,8 +588,29 @@ static void test_match(void)
 	}
 }
 
+/* strconv.ParseBool's spellings, and nothing else */
+static void test_parse_bool(void)
+{
+	static const struct {
+		const char *s;
+		int r, v;
+	} cases[] = {
+		{ "1", 0, 1 },	   { "t", 0, 1 },      { "T", 0, 1 },	 { "TRUE", 0, 1 },
+		{ "true", 0, 1 },  { "True", 0, 1 },   { "0", 0, 0 },	 { "f", 0, 0 },
+		{ "F", 0, 0 },	   { "FALSE", 0, 0 },  { "false", 0, 0 }, { "False", 0, 0 },
+		{ "", -1, 0 },	   { "yes", -1, 0 },   { "tRUE", -1, 0 }, { " 1", -1, 0 },
+	};
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
+		int v = 7;
+		int r = kiln_go_parse_bool(cases[i].s, &v);
+		TAP_OK(r == cases[i].r && (r < 0 || v == cases[i].v), "ParseBool(\"%s\")",
+		       cases[i].s);
+	}
+}
+
 int main(void)
 {
+	test_parse_bool();
 	test_decode();
 	test_decode_last();
 	test_encode();

@@ -259,3 +259,20 @@ int kiln_go_to_lower(struct kiln_buf *out, const char *s, size_t len)
 	}
 	return 0;
 }
+
+int kiln_go_parse_bool(const char *s, int *ret)
+{
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcmp(s, yes[i])) {
+			*ret = 1;
+			return 0;
+		}
+		if (!strcmp(s, no[i])) {
+			*ret = 0;
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -49,6 +49,10 @@ size_t kiln_utf8_encode(int32_t r, char out[KILN_UTF_MAX]);
 size_t kiln_go_space_prefix_scan(const char *s, size_t len);
 size_t kiln_go_space_suffix_scan(const char *s, size_t len);
 
+/** strconv.ParseBool: 0 with *ret 1 or 0 for its spellings ("1", "t", "TRUE",
+ *  "true", "True", and the false ones), -1 for anything else. */
+int kiln_go_parse_bool(const char *s, int *ret);
+
 /** Go's unhex (strconv, net/url): the value of a hex digit of either case, or -1. */
 static inline int kiln_go_unhex(char c)
 {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/ctx.h"
+#include "base/gotext.h"
 #include "build/build-private.h"
 #include "exec/exec.h"
 #include "build/contexts.h"
@@ -701,19 +702,15 @@ static int setup(struct bb *b, struct kiln_error *err)
 	return 0;
 }
 
-/* Go's strconv.ParseBool, its true half, of the build arg BUILDKIT_MULTI_PLATFORM */
+/* The build arg BUILDKIT_MULTI_PLATFORM, true as strconv.ParseBool reads it */
 static int multi_platform_asked(const struct kiln_build_opts *o)
 {
 	static const char key[] = "BUILDKIT_MULTI_PLATFORM=";
-	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
 	int on = 0;
-	for (size_t i = 0; i < o->n_build_args; i++) {
-		if (strncmp(o->build_args[i], key, sizeof(key) - 1))
-			continue;
-		on = 0;
-		for (size_t k = 0; k < KILN_ARRAY_SIZE(yes); k++)
-			on |= !strcmp(o->build_args[i] + sizeof(key) - 1, yes[k]);
-	}
+	for (size_t i = 0; i < o->n_build_args; i++)
+		if (!strncmp(o->build_args[i], key, sizeof(key) - 1) &&
+		    kiln_go_parse_bool(o->build_args[i] + sizeof(key) - 1, &on) < 0)
+			on = 0;
 	return on;
 }
 

@@ -38,18 +38,11 @@ static char *unescape(const char *s, size_t n)
 	return out;
 }
 
-/* strconv.ParseBool */
+/* strconv.ParseBool: 1, 0, or -1 for anything else */
 static int parse_bool(const char *v)
 {
-	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
-	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(yes); i++) {
-		if (!strcmp(v, yes[i]))
-			return 1;
-		if (!strcmp(v, no[i]))
-			return 0;
-	}
-	return -1;
+	int b;
+	return kiln_go_parse_bool(v, &b) < 0 ? -1 : b;
 }
 
 /* `*slot` takes `v` unless it holds another value already */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/gotext.h"
 #include "build/build-private.h"
 
 static int bad(struct kiln_error *err, int to, const char *fmt, ...)
@@ -24,23 +25,6 @@ static int bad(struct kiln_error *err, int to, const char *fmt, ...)
 	return kiln_fail(err, KILN_EINVAL, 0, "%s: %s", to ? "--cache-to" : "--cache-from", msg);
 }
 
-/* strconv.ParseBool's spellings */
-static int parse_bool(const char *v, int *ret)
-{
-	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
-	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(yes); i++) {
-		if (!strcmp(v, yes[i])) {
-			*ret = 1;
-			return 0;
-		}
-		if (!strcmp(v, no[i])) {
-			*ret = 0;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 /* The next CSV field of `*p` (quotes removed, "" an escaped quote), heap string. */
 static char *next_field(const char **p)
@@ -154,7 +138,7 @@ int kiln_build_cache_parse(const char *spec, int to, struct kiln_build_cache *re
 		} else if ((!strcmp(k, "ignore-error") || !strcmp(k, "cache-mounts") ||
 			    !strcmp(k, "image-manifest")) &&
 			   to) {
-			if (parse_bool(v, &b) < 0)
+			if (kiln_go_parse_bool(v, &b) < 0)
 				return bad(err, to, "%s wants true or false, not '%s'", k, v);
 			if (!strcmp(k, "ignore-error"))
 				c.ignore_error = b;
@@ -163,7 +147,7 @@ int kiln_build_cache_parse(const char *spec, int to, struct kiln_build_cache *re
 			else
 				c.image_manifest = b;
 		} else if (!strcmp(k, "oci-mediatypes") && to) {
-			if (parse_bool(v, &b) < 0 || !b)
+			if (kiln_go_parse_bool(v, &b) < 0 || !b)
 				return bad(err, to,
 					   "kiln writes caches with OCI media types only "
 					   "(oci-mediatypes=true)");

@@ -102,7 +102,7 @@ int df_check_config_parse(const char *s, struct df_check_config *c, struct kiln_
 			cleanup_free char *bv = kiln_strndup(v, vlen);
 			if (!bv)
 				return df_oom(err);
-			if (df_go_parse_bool(bv, &c->error) < 0) {
+			if (kiln_go_parse_bool(bv, &c->error) < 0) {
 				struct kiln_buf q1 = KILN_BUF_INIT, q2 = KILN_BUF_INIT;
 				int r = kiln_go_quote(&q1, p, pl);
 				if (r >= 0)

@@ -11,22 +11,6 @@
 #include "base/strv.h"
 #include "base/gotext.h"
 
-int df_go_parse_bool(const char *s, int *ret)
-{
-	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
-	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
-	for (size_t i = 0; i < KILN_ARRAY_SIZE(yes); i++) {
-		if (strcmp(s, yes[i]) == 0) {
-			*ret = 1;
-			return 0;
-		}
-		if (strcmp(s, no[i]) == 0) {
-			*ret = 0;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 static int digits_uint(const char *s, int base, uint64_t max, uint64_t *ret)
 {

@@ -17,9 +17,6 @@
  * Module-private.
  */
 
-/** strconv.ParseBool: 0 with *ret set, -1 for anything else. */
-int df_go_parse_bool(const char *s, int *ret);
-
 /** Error kinds of df_go_parse_int/uint, as strconv reports them. */
 enum df_go_num_err {
 	DF_GO_NUM_OK = 0,

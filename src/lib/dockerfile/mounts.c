@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "base/gotext.h"
 #include "goconv.h"
 #include "model-internal.h"
 
@@ -131,7 +132,7 @@ static int ascii_eq_lower(const char *s, const char *lower)
 
 static int bool_field(const char *key, const char *value, int *ret, struct kiln_error *err)
 {
-	if (df_go_parse_bool(value, ret) < 0)
+	if (kiln_go_parse_bool(value, ret) < 0)
 		return kiln_fail(err, KILN_EPARSE, 0, "invalid value for %s: %s", key, value);
 	return 0;
 }
