@@ -11,6 +11,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/gotext.h"
 
 void kiln_plan_key_release(struct kiln_plan_key *k)
 {
@@ -59,21 +60,12 @@ static char *jtext_value(const json_t *j)
 		return NULL;
 	char *s = kiln_malloc(n / 2 + 1);
 	for (size_t i = 0; s && i < n / 2; i++) {
-		unsigned v = 0;
-		for (int k = 0; k < 2; k++) {
-			char c = hex[2 * i + (size_t) k];
-			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-			if (d < 0) {
-				free(s);
-				return NULL;
-			}
-			v = v * 16 + (unsigned) d;
-		}
-		if (!v) { /* a NUL would cut the text short */
+		int hi = kiln_go_unhex(hex[2 * i]), lo = kiln_go_unhex(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0 || (!hi && !lo)) { /* a NUL would cut the text short */
 			free(s);
 			return NULL;
 		}
-		s[i] = (char) v;
+		s[i] = (char) (hi * 16 + lo);
 	}
 	if (s)
 		s[n / 2] = 0;
