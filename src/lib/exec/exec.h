@@ -88,7 +88,8 @@ enum kiln_exec_file_flags {
 	/** Mounted read-only, noexec (a secret: the process can read it, never
 	 *  replace or run it). */
 	KILN_EXEC_FILE_RO = 1 << 0,
-	/** Mounted read-only, and executable (a RUN heredoc's script). */
+	/** Mounted read-only, exec allowed (a RUN heredoc's script; /etc/hosts and the other
+	 *  generated files under KILN_EXEC_READONLY_ROOT). */
 	KILN_EXEC_FILE_RO_EXEC = 1 << 1,
 };
 

@@ -173,8 +173,7 @@ static int visible_inside(const struct kiln_plan_tree *t, const char *path, size
 	if (fstatat(t->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
 	struct inside in = { .len = len };
-	size_t nf = 1;
-	struct kiln_ignore_walk_opts wo = { .target = path, .filters = &t->filter, .n_filters = nf };
+	struct kiln_ignore_walk_opts wo = { .target = path, .filters = &t->filter, .n_filters = 1 };
 	struct kiln_error e = KILN_ERROR_INIT;
 	int r = kiln_ignore_walk(t->root_fd, &wo, on_inside, &in, &e);
 	if (r < 0 && !in.found) {
