@@ -215,6 +215,10 @@ void bb_vertex_error(struct bb *b, struct bb_vertex *v, const char *msg, const c
 /** Why a vertex missed the cache: lines, and a few words for one line. */
 void bb_vertex_miss(struct bb *b, struct bb_vertex *v, const char *message, const char *summary);
 void bb_vertex_release(struct bb_vertex *v);
+/** End a vertex by the outcome r: an error (err's message, else `fallback`)
+ *  or done; release it. Returns r. */
+int bb_vertex_end(struct bb *b, struct bb_vertex *v, int r, const struct kiln_error *err,
+		  const char *fallback);
 void bb_log(struct bb *b, const struct bb_vertex *v, const char *data, size_t len, int stream);
 void bb_status(struct bb *b, const struct bb_vertex *v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -200,13 +200,8 @@ static int open_context(struct bb *b, struct kiln_error *err)
 				  b->ignore_file ? b->ignore_file : "no ignore file");
 	}
 	kiln_ignore_list_release(&list);
-	if (r < 0) {
-		bb_vertex_error(b, &v, err && err->msg ? err->msg : "bad ignore file", NULL, 0);
-		bb_vertex_release(&v);
+	if (bb_vertex_end(b, &v, r, err, "bad ignore file") < 0)
 		return r;
-	}
-	bb_vertex_done(b, &v);
-	bb_vertex_release(&v);
 	b->ignore = kiln_ignore_filter_excludes(b->filter);
 	b->ctx_tree = (struct kiln_plan_tree){
 		.root_fd = b->context_fd,
@@ -381,13 +376,8 @@ static int prepare(struct bb *b, struct kiln_error *err)
 	}
 	if (r >= 0)
 		r = kiln_df_model_new(b->ast, &b->model, err);
-	if (r < 0) {
-		bb_vertex_error(b, &v, err && err->msg ? err->msg : "bad Dockerfile", NULL, 0);
-		bb_vertex_release(&v);
+	if (bb_vertex_end(b, &v, r, err, "bad Dockerfile") < 0)
 		return r;
-	}
-	bb_vertex_done(b, &v);
-	bb_vertex_release(&v);
 	if (b->o->flags & KILN_BUILD_LIST_TARGETS)
 		return 0; /* the stages are the model's: no graph, so no image is pulled */
 

@@ -775,12 +775,7 @@ int bb_context_fetch_main(struct bb *b, char **ret_dir, struct kiln_error *err)
 	} else if (r >= 0) {
 		*ret_dir = steal_ptr(&dir);
 	}
-	if (r < 0)
-		bb_vertex_error(b, &v, err && err->msg ? err->msg : "failed", NULL, 0);
-	else
-		bb_vertex_done(b, &v);
-	bb_vertex_release(&v);
-	return r < 0 ? r : 0;
+	return bb_vertex_end(b, &v, r, err, "failed") < 0 ? r : 0;
 }
 
 const char *bb_context_main_dockerfile(const struct bb *b)

@@ -122,6 +122,17 @@ void bb_vertex_release(struct bb_vertex *v)
 	memset(v, 0, sizeof(*v));
 }
 
+int bb_vertex_end(struct bb *b, struct bb_vertex *v, int r, const struct kiln_error *err,
+		  const char *fallback)
+{
+	if (r < 0)
+		bb_vertex_error(b, v, err && err->msg ? err->msg : fallback, NULL, 0);
+	else
+		bb_vertex_done(b, v);
+	bb_vertex_release(v);
+	return r;
+}
+
 void bb_log(struct bb *b, const struct bb_vertex *v, const char *data, size_t len, int stream)
 {
 	struct kiln_build_event ev = { .kind = KILN_BUILD_EV_LOG,

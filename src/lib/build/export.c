@@ -312,12 +312,7 @@ int bb_push(struct bb *b, const char *name, const struct kiln_digest *index,
 			r = oom(err);
 	}
 	kiln_registry_push_result_release(&pr);
-	if (r < 0)
-		bb_vertex_error(b, &v, err && err->msg ? err->msg : "push failed", NULL, 0);
-	else
-		bb_vertex_done(b, &v);
-	bb_vertex_release(&v);
-	return r;
+	return bb_vertex_end(b, &v, r, err, "push failed");
 }
 
 /*

@@ -361,7 +361,7 @@ static int name_native(struct bb *b, const struct kiln_strv *names, struct bb_ve
 	return kiln_strv_copy(&res->names, names) < 0 ? oom(err) : 0;
 }
 
-/* The vertex of one output, started; its end with bb_output_done(). */
+/* The vertex of one output, started; its end with output_done(). */
 static int output_start(struct bb *b, struct bb_vertex *v, const char *kind, const char *dest,
 			const char *dir, struct kiln_error *err)
 {
@@ -372,12 +372,7 @@ static int output_start(struct bb *b, struct bb_vertex *v, const char *kind, con
 
 static int output_done(struct bb *b, struct bb_vertex *v, int r, struct kiln_error *err)
 {
-	if (r < 0)
-		bb_vertex_error(b, v, err && err->msg ? err->msg : "export failed", NULL, 0);
-	else
-		bb_vertex_done(b, v);
-	bb_vertex_release(v);
-	return r;
+	return bb_vertex_end(b, v, r, err, "export failed");
 }
 
 /* An OCI layout or archive of the index and every image. */
@@ -477,13 +472,8 @@ static int export_index(struct bb *b, struct kiln_build_result *res, struct kiln
 		name_it |= o->outputs[i].type == KILN_BUILD_OUTPUT_IMAGE;
 	if (r >= 0 && name_it)
 		r = name_native(b, &names, &v, res, err);
-	if (r < 0) {
-		bb_vertex_error(b, &v, err && err->msg ? err->msg : "export failed", NULL, 0);
-		bb_vertex_release(&v);
+	if (output_done(b, &v, r, err) < 0)
 		return r;
-	}
-	bb_vertex_done(b, &v);
-	bb_vertex_release(&v);
 	res->manifest = idig;
 	res->config = idig;
 	res->manifest_size = (int64_t) ilen;

@@ -304,14 +304,8 @@ static int import_one(struct bb *b, const struct kiln_build_cache *spec, struct 
 	if (usable)
 		note_blobs(b, src);
 	r = bb_rcache_mounts_seed(b, src, &v, err);
-	if (r < 0) {
-		bb_vertex_error(b, &v, err && err->msg ? err->msg : "seeding cache mounts failed",
-				NULL, 0);
-		bb_vertex_release(&v);
+	if (bb_vertex_end(b, &v, r, err, "seeding cache mounts failed") < 0)
 		return r;
-	}
-	bb_vertex_done(b, &v);
-	bb_vertex_release(&v);
 	return 0;
 }
 
