@@ -40,12 +40,9 @@ int bb_run_argv(const struct kiln_df_step *step, struct kiln_strv *argv, struct 
 			return kiln_fail(err, KILN_EPARSE, 0,
 					 "parsing produced an invalid run command: %zu arguments",
 					 args.len);
-		struct kiln_df_heredocs hd = { 0 };
-		int single = kiln_df_parse_heredoc(args.items[0], strlen(args.items[0]), &hd, NULL);
-		kiln_df_heredocs_release(&hd);
 		struct kiln_buf b = KILN_BUF_INIT;
 		int r = 0;
-		if (single == 1) {
+		if (kiln_df_cmdline_is_heredoc(cl)) {
 			/* one heredoc and nothing else: a script */
 			const struct kiln_df_inline *f = &cl->files[0];
 			if (f->chomp)

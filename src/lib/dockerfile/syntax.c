@@ -7,6 +7,7 @@
 
 #include "base/gotext.h"
 #include "internal.h"
+#include "model.h"
 
 void kiln_df_textv_release(struct kiln_df_textv *v)
 {
@@ -122,6 +123,16 @@ static int finish_heredocs(struct kiln_df_heredocs *ret, struct kiln_df_heredoc 
 	memcpy(ret->items, items, n * sizeof(*items));
 	ret->len = n;
 	return 0;
+}
+
+int kiln_df_cmdline_is_heredoc(const struct kiln_df_cmdline *cl)
+{
+	if (!cl->n_files || cl->exec_form || cl->args.n != 1)
+		return 0;
+	struct kiln_df_heredocs hd = { 0 };
+	int single = kiln_df_parse_heredoc(cl->args.v[0], strlen(cl->args.v[0]), &hd, NULL);
+	kiln_df_heredocs_release(&hd);
+	return single == 1;
 }
 
 int kiln_df_parse_heredoc(const char *word, size_t len, struct kiln_df_heredocs *ret,

@@ -52,6 +52,14 @@ int kiln_df_parse_heredoc(const char *word, size_t len, struct kiln_df_heredocs 
 int kiln_df_heredocs_from_line(const char *line, size_t len, struct kiln_df_heredocs *ret,
 			       struct kiln_error *err) __attribute__((warn_unused_result));
 
+/**
+ * Whether a RUN's command line is one heredoc and nothing else (`RUN <<EOF`:
+ * shell form, one word that opens a single heredoc), which BuildKit runs as
+ * a script rather than as a shell line.
+ */
+struct kiln_df_cmdline;
+int kiln_df_cmdline_is_heredoc(const struct kiln_df_cmdline *cl);
+
 /** ChompHeredocContent: remove the leading TABs of every line; appended to out. */
 int kiln_df_chomp_heredoc(const char *s, size_t len, struct kiln_buf *out)
 	__attribute__((warn_unused_result));

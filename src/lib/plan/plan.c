@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/gotext.h"
 #include "dockerfile/syntax.h"
 #include "shell/shell.h"
 
@@ -100,19 +101,11 @@ static int env_lookup(void *ud, const char *name, const char **ret)
 static int add_heredoc_summary(const struct kiln_df_step *st, struct kiln_buf *b)
 {
 	const struct kiln_df_cmdline *cl = &st->instr.u.run.cmd;
-	if (st->instr.cmd != KILN_DF_RUN || !cl->n_files || cl->exec_form || cl->args.n != 1)
-		return 0;
-	struct kiln_df_heredocs hd = { 0 };
-	int single = kiln_df_parse_heredoc(cl->args.v[0], strlen(cl->args.v[0]), &hd, NULL);
-	kiln_df_heredocs_release(&hd);
-	if (single != 1)
+	if (st->instr.cmd != KILN_DF_RUN || !kiln_df_cmdline_is_heredoc(cl))
 		return 0;
 	const char *s = cl->files[0].data;
 	size_t n = strlen(s);
-	while (n && isspace((unsigned char) *s))
-		s++, n--;
-	while (n && isspace((unsigned char) s[n - 1]))
-		n--;
+	kiln_go_trim_space(&s, &n); /* summarizeHeredoc's strings.TrimSpace */
 	const char *nl = memchr(s, '\n', n);
 	size_t first = nl ? (size_t) (nl - s) : n;
 	if (nl && first && s[first - 1] == '\r')
