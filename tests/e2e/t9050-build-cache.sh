@@ -5,7 +5,9 @@
 # what must not (mtimes, unused build args, ignore rules that select the
 # same files); --no-cache and --no-cache-filter; the cache survives kiln rmi
 # and goes with kiln prune; fsck stays clean; a 5000-file context rebuilds
-# from the cache; --pull takes a tag that moved in the registry.
+# from the cache; spellings of one step (./a and a, --chmod=644 and 0644,
+# RUN's exec form of the shell form, a renamed stage) share its key; --pull
+# takes a tag that moved in the registry.
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/helper/registry-lib.sh"
@@ -135,6 +137,43 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'a 5000-file context rebuilds from the 
 	echo changed >big/files/d7/f7 &&
 	kiln build --progress=plain -t cache:big big 2>out &&
 	test "$(step_states out)" = "1:CACHED 2:DONE 3:DONE "
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX 'spellings of one step share its key, as BuildKit'"'"'s ops' '
+	mkdir -p spell/src && echo a >spell/src/a.txt && echo b >spell/src/b.txt &&
+	cat >spell/Dockerfile <<-EOF &&
+	FROM $BB AS build
+	COPY src/a.txt /a.txt
+	COPY --chmod=644 src/b.txt /b.txt
+	RUN echo hi >/hi
+	FROM $BB
+	COPY --from=build /hi /hi
+	EOF
+	kiln build -q -t spell:1 spell >/dev/null &&
+	cat >spell/Dockerfile <<-EOF &&
+	FROM $BB AS builder
+	COPY ./src/a.txt /a.txt
+	COPY --chmod=0644 src//b.txt /b.txt
+	RUN ["/bin/sh", "-c", "echo hi >/hi"]
+	FROM $BB
+	COPY --from=builder /hi /hi
+	EOF
+	kiln build --progress=plain -t spell:2 spell 2>out &&
+	test "$(step_states out builder)" = "1:CACHED 2:CACHED 3:CACHED 4:CACHED " &&
+	test "$(step_states out stage-1)" = "1:CACHED 2:CACHED " &&
+	kiln build -q --target builder -t spell:b spell >/dev/null &&
+	kiln inspect spell:b >img && test_grep "COPY ./src/a.txt /a.txt # buildkit" img &&
+	cat >spell/Dockerfile <<-EOF &&
+	FROM $BB AS builder
+	COPY ./src/a.txt /a.txt
+	COPY --chmod=0755 src/b.txt /b.txt
+	RUN ["/bin/sh", "-ec", "echo hi >/hi"]
+	EOF
+	kiln build --progress=plain -t spell:3 spell 2>out &&
+	test "$(step_states out)" = "1:CACHED 2:CACHED 3:DONE 4:DONE " &&
+	sed -i "s/0755/0644/" spell/Dockerfile &&
+	kiln build --progress=plain -t spell:3 spell 2>out &&
+	test "$(step_states out)" = "1:CACHED 2:CACHED 3:CACHED 4:DONE "
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,REGISTRY '--pull: the registry'"'"'s image of a tag that moved' '

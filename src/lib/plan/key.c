@@ -7,11 +7,14 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/gotext.h"
+#include "plan/path.h"
 
 void kiln_plan_key_release(struct kiln_plan_key *k)
 {
@@ -213,32 +216,107 @@ static json_t *jinline(const struct kiln_df_inline *v, size_t n)
 	return a;
 }
 
+/*
+ * A RUN in exec form that spells out the step's shell and one script
+ * (`RUN ["/bin/sh", "-c", "make"]`) runs what the shell form `RUN make`
+ * runs: BuildKit makes one exec op of both, so they share a key.
+ */
+static int run_exec_is_shell_form(const struct kiln_df_step *step)
+{
+	const struct kiln_df_cmdline *cl = &step->instr.u.run.cmd;
+	if (!cl->exec_form || !step->shell.n || cl->args.n != step->shell.n + 1)
+		return 0;
+	for (size_t i = 0; i < step->shell.n; i++)
+		if (strcmp(cl->args.v[i], step->shell.v[i]))
+			return 0;
+	return 1;
+}
+
+static int run_is_shell_form(const struct kiln_df_step *step)
+{
+	return !step->instr.u.run.cmd.exec_form || run_exec_is_shell_form(step);
+}
+
+static json_t *run_json(const struct kiln_df_step *step)
+{
+	static const char *const nets[] = { "default", "none", "host" };
+	const struct kiln_df_run *r = &step->instr.u.run;
+	int as_shell = run_exec_is_shell_form(step);
+	json_t *args = as_shell ? json_pack("[o]", jtext(r->cmd.args.v[r->cmd.args.n - 1]))
+				: jwords(&r->cmd.args);
+	return json_pack("{s:s,s:o,s:b,s:o,s:o,s:s,s:s}", "cmd", "RUN", "args", args, "exec",
+			 r->cmd.exec_form && !as_shell, "files",
+			 jinline(r->cmd.files, r->cmd.n_files), "mounts", jwords(&r->mount_specs),
+			 "network", nets[r->network <= KILN_DF_NETWORK_HOST ? r->network : 0],
+			 "security", r->security == KILN_DF_SECURITY_INSECURE ? "insecure" : "sandbox");
+}
+
+/*
+ * COPY/ADD sources as BuildKit's copy op holds them: a context path
+ * cleaned below "/" (`./a`, `a` and `/a` select the same files; a
+ * trailing slash is kept, as it asks for a directory), a URL or a git
+ * source as written. With --parents the "/./" pivot is meaning: as written.
+ */
+static json_t *copy_sources_json(const struct kiln_df_copy *c)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < c->sources.n; i++) {
+		const char *s = c->sources.v[i];
+		size_t n = strlen(s);
+		cleanup_free char *p = NULL;
+		if (!c->parents && !strstr(s, "://") && strncmp(s, "git@", 4)) {
+			cleanup_free char *clean = kiln_plan_path_join("/", s);
+			p = clean ? kiln_asprintf("%s%s", clean,
+						  n && s[n - 1] == '/' && strcmp(clean, "/") ? "/" : "")
+				  : NULL;
+			if (!p) {
+				json_decref(a);
+				return NULL;
+			}
+			s = p;
+		}
+		if (json_array_append_new(a, jtext(s)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* --chmod=644 and --chmod=0644 are one mode (BuildKit parses it); other spellings as written */
+static json_t *chmod_json(const char *chmod)
+{
+	if (!chmod || !*chmod || strspn(chmod, "01234567") != strlen(chmod) || strlen(chmod) > 8)
+		return jtext(chmod);
+	char m[16];
+	(void) snprintf(m, sizeof(m), "%lo", strtoul(chmod, NULL, 8));
+	return json_string(m);
+}
+
+/*
+ * The expanded instruction as it changes what the step makes, so that two
+ * spellings of one operation share a key, as they share BuildKit's op: a
+ * COPY's destination is the resolved one (`dest_abs`), and its --from is
+ * the `from` ingredient (the content of the stage, image or context), not
+ * the name it was reached by.
+ */
 static json_t *instruction_json(const struct kiln_df_step *step)
 {
 	const struct kiln_df_instr *in = &step->instr;
 	const char *kw = kiln_df_cmd_upper(in->cmd);
 	switch (in->cmd) {
-	case KILN_DF_RUN: {
-		const struct kiln_df_run *r = &in->u.run;
-		static const char *const nets[] = { "default", "none", "host" };
-		return json_pack(
-			"{s:s,s:o,s:b,s:o,s:o,s:s,s:s}", "cmd", kw, "args", jwords(&r->cmd.args),
-			"exec", r->cmd.exec_form, "files", jinline(r->cmd.files, r->cmd.n_files),
-			"mounts", jwords(&r->mount_specs), "network",
-			nets[r->network <= KILN_DF_NETWORK_HOST ? r->network : 0], "security",
-			r->security == KILN_DF_SECURITY_INSECURE ? "insecure" : "sandbox");
-	}
+	case KILN_DF_RUN:
+		return run_json(step);
 	case KILN_DF_COPY:
 	case KILN_DF_ADD: {
 		const struct kiln_df_copy *c = &in->u.copy;
-		return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:i,s:i}", "cmd",
-				 kw, "sources", jwords(&c->sources), "inline",
-				 jinline(c->inline_sources, c->n_inline), "dest", jtext(c->dest),
-				 "dest_abs", jtext(step->dest), "from", jtext(c->from), "chown",
-				 jtext(c->chown), "chmod", jtext(c->chmod), "link", c->link,
-				 "parents", c->parents, "excludes", jwords(&c->excludes),
-				 "checksum", jtext(c->checksum), "keep_git_dir", c->keep_git_dir,
-				 "unpack", c->unpack);
+		return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:i,s:i}", "cmd", kw,
+				 "sources", copy_sources_json(c), "inline",
+				 jinline(c->inline_sources, c->n_inline), "dest_abs",
+				 jtext(step->dest), "chown", jtext(c->chown), "chmod",
+				 chmod_json(c->chmod), "link", c->link, "parents", c->parents,
+				 "excludes", jwords(&c->excludes), "checksum", jtext(c->checksum),
+				 "keep_git_dir", c->keep_git_dir, "unpack", c->unpack);
 	}
 	case KILN_DF_WORKDIR:
 		return json_pack("{s:s,s:o}", "cmd", kw, "path", jtext(step->workdir));
@@ -346,7 +424,7 @@ int kiln_plan_step_key(const struct kiln_plan_step_input *in, struct kiln_plan_k
 			r = kiln_plan_key_add(&k, "user", str_or_empty(st->user), err);
 		if (r >= 0)
 			r = kiln_plan_key_add(&k, "workdir", str_or_empty(st->workdir), err);
-		if (r >= 0 && !st->instr.u.run.cmd.exec_form)
+		if (r >= 0 && run_is_shell_form(st))
 			r = add_words(&k, "shell", &st->shell, err);
 		if (r >= 0)
 			r = kiln_plan_key_add(&k, "network", str_or_empty(in->network), err);

@@ -17,10 +17,10 @@
  * instruction.
  *
  * Encoding (stable: changing it invalidates every cache): the text
- * "kiln-cache-v1\n", then per ingredient "<name>\0<decimal length>:<value>\n".
+ * "kiln-cache-v2\n", then per ingredient "<name>\0<decimal length>:<value>\n".
  */
 
-#define KILN_PLAN_KEY_VERSION "kiln-cache-v1"
+#define KILN_PLAN_KEY_VERSION "kiln-cache-v2"
 
 struct kiln_plan_key {
 	struct kiln_digest digest; /* valid after kiln_plan_key_finish() */
