@@ -286,6 +286,7 @@ int cmd_debug_sandbox(int argc, char **argv, struct cli_env *env)
 		s.flags |= KILN_EXEC_TTY;
 	if (arg_read_only)
 		s.flags |= KILN_EXEC_READONLY_ROOT;
+	s.flags |= KILN_EXEC_CONTAINER_FILES; /* /etc/hostname too, as kiln run */
 	if (!layered)
 		return cli_run_sandbox(env, &s);
 	return run_layered(env, &s, comp);

@@ -581,7 +581,8 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 		s.flags |= KILN_EXEC_TTY;
 	if (arg_read_only)
 		s.flags |= KILN_EXEC_READONLY_ROOT;
-	s.flags |= KILN_EXEC_CONTAINER_USER; /* groups and exec checks as docker run's */
+	/* groups, exec checks and /etc files as docker run's */
+	s.flags |= KILN_EXEC_CONTAINER_USER | KILN_EXEC_CONTAINER_FILES;
 	(void) arg_rm;
 	return cli_run_sandbox(env, &s);
 }

@@ -158,6 +158,21 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'the hostname: buildkitsandbox, or the 
 	echo box1 >expect && test_cmp expect out
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX '/etc/hosts and resolv.conf read-only, the image'"'"'s own /etc/hostname, as BuildKit'"'"'s RUN' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN echo imagehost >/etc/hostname
+	RUN cat /etc/hostname >/seen && ! echo x >>/etc/hosts && ! echo x >>/etc/resolv.conf && \
+		grep " /etc/hosts " /proc/mounts | grep -q "[ ,]ro[ ,]"
+	EOF
+	kiln build -q -t run:etc ctx >/dev/null &&
+	rootfs_of run:etc rootfs &&
+	echo imagehost >expect && test_cmp expect rootfs/seen && test_cmp expect rootfs/etc/hostname &&
+	kiln run --rm run:etc sh -c "test \"\$(cat /etc/hostname)\" = \"\$(hostname)\" &&
+		echo x >>/etc/hosts && echo rw" >out &&
+	echo rw >expect && test_cmp expect out
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'USER by name and number, WORKDIR created for it' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB

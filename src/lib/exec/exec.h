@@ -15,8 +15,8 @@
  * module), a process spec and I/O, and returns how the process ended. Inside:
  * new mount, pid, ipc and uts namespaces (plus net for
  * KILN_EXEC_NET_NONE), pivot_root into the root filesystem, fresh /proc, a
- * minimal /dev, read-only /sys, generated /etc/hosts, /etc/resolv.conf and
- * /etc/hostname, the user resolved from the rootfs's /etc/passwd and
+ * minimal /dev, read-only /sys, generated /etc/hosts and /etc/resolv.conf
+ * (and /etc/hostname for a container), the user resolved from the rootfs's /etc/passwd and
  * /etc/group, Docker's default capabilities (without no_new_privs, as in
  * Docker) and a seccomp filter like Docker's default profile. A tiny init (pid 1) reaps zombies and
  * forwards signals. Needs root (CAP_SYS_ADMIN). See docs/internals/exec.md.
@@ -89,7 +89,7 @@ enum kiln_exec_file_flags {
 	 *  replace or run it). */
 	KILN_EXEC_FILE_RO = 1 << 0,
 	/** Mounted read-only, exec allowed (a RUN heredoc's script; /etc/hosts and the other
-	 *  generated files under KILN_EXEC_READONLY_ROOT). */
+	 *  generated files of a RUN, or under KILN_EXEC_READONLY_ROOT). */
 	KILN_EXEC_FILE_RO_EXEC = 1 << 1,
 };
 
@@ -116,6 +116,12 @@ enum kiln_exec_flags {
 	 *  BuildKit's RUN: only the groups that list the user, and the exec is
 	 *  checked with the capabilities the process keeps until it. */
 	KILN_EXEC_CONTAINER_USER = 1 << 4,
+	/** The generated files as docker run and podman run mount them (kiln
+	 *  run): /etc/hosts, /etc/resolv.conf and /etc/hostname, writable unless
+	 *  KILN_EXEC_READONLY_ROOT. Without it, as BuildKit's RUN: /etc/hosts
+	 *  and /etc/resolv.conf read-only, and no /etc/hostname (the image's
+	 *  own shows). */
+	KILN_EXEC_CONTAINER_FILES = 1 << 5,
 };
 
 /* Capability bits (1 << CAP_x). */

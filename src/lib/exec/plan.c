@@ -264,11 +264,16 @@ static int gen_files(struct xplan *p, const struct kiln_exec_spec *spec, struct 
 	if (!resolv)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 
-	/* with a read-only root they are read-only too, as docker mounts them */
-	unsigned ro = spec->flags & KILN_EXEC_READONLY_ROOT ? KILN_EXEC_FILE_RO_EXEC : 0;
+	/* a container's are writable unless its root is read-only, as docker mounts
+	 * them; a RUN's read-only, and no /etc/hostname, as BuildKit mounts them */
+	int container = (spec->flags & KILN_EXEC_CONTAINER_FILES) != 0;
+	unsigned ro = !container || (spec->flags & KILN_EXEC_READONLY_ROOT) ? KILN_EXEC_FILE_RO_EXEC
+									    : 0;
 	files[n++] = (struct genfile){ "/etc/hosts", hosts, strlen(hosts), 0644, 0, 0, ro };
 	files[n++] = (struct genfile){ "/etc/resolv.conf", resolv, strlen(resolv), 0644, 0, 0, ro };
-	files[n++] = (struct genfile){ "/etc/hostname", hostname, strlen(hostname), 0644, 0, 0, ro };
+	if (container)
+		files[n++] = (struct genfile){ "/etc/hostname", hostname, strlen(hostname),
+					       0644, 0, 0, ro };
 	for (size_t i = 0; i < spec->n_files; i++) {
 		const struct kiln_exec_file *f = &spec->files[i];
 		char *path = own_str(p, kiln_exec_clean_path(f->path));
@@ -450,7 +455,7 @@ static int validate(const struct kiln_exec_spec *spec, struct kiln_error *err)
 		return kiln_fail(err, KILN_EINVAL, 0, "file count without files");
 	if (spec->flags & ~(unsigned) (KILN_EXEC_TTY | KILN_EXEC_FORWARD_SIGNALS |
 				       KILN_EXEC_READONLY_ROOT | KILN_EXEC_INSECURE |
-				       KILN_EXEC_CONTAINER_USER))
+				       KILN_EXEC_CONTAINER_USER | KILN_EXEC_CONTAINER_FILES))
 		return kiln_fail(err, KILN_EINVAL, 0, "unknown flags 0x%x", spec->flags);
 	for (int i = 0; i < 3; i++) {
 		int fd = i == 0 ? spec->stdin_fd : i == 1 ? spec->stdout_fd : spec->stderr_fd;
