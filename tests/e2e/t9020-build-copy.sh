@@ -86,7 +86,7 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'symlinks: a source link is followed, a
 	test -f links/real/a.txt && test -L links/dest-link && test -f links/real/c.md
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX '--chown with names from the image, ids, a uid alone' '
+test_expect_success ROOT,OVERLAY,BUSYBOX '--chown with names from the image, ids, a uid alone, an empty group' '
 	build chown <<-EOF &&
 	FROM $BB
 	COPY --chown=daemon:nogroup src/a.txt /by-name
@@ -94,13 +94,18 @@ test_expect_success ROOT,OVERLAY,BUSYBOX '--chown with names from the image, ids
 	COPY --chown=33 src/a.txt /uid-only
 	COPY --chown=daemon src /dirdaemon/
 	COPY --chown=daemon src/a.txt /newparent/child/
+	COPY --chown=daemon: src/a.txt /empty-group
+	USER 77:
+	WORKDIR /w77
 	EOF
 	test "$(stat_of chown by-name)" = "644 1:65534" &&
 	test "$(stat_of chown by-ids)" = "644 10:20" &&
 	test "$(stat_of chown uid-only)" = "644 33:33" &&
 	test "$(stat_of chown dirdaemon/sub/b.txt)" = "644 1:1" &&
 	test "$(stat_of chown newparent)" = "755 1:1" &&
-	test "$(stat_of chown newparent/child/a.txt)" = "644 1:1"
+	test "$(stat_of chown newparent/child/a.txt)" = "644 1:1" &&
+	test "$(stat_of chown empty-group)" = "644 1:0" &&
+	test "$(stat_of chown w77)" = "755 77:0"
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX '--chmod octal and symbolic, on files and directories' '

@@ -119,7 +119,9 @@ int bb_resolve_owner(struct bb *b, int root_fd, const char *spec, uint32_t *uid,
 				"written is owned by 0, as BuildKit does",
 				user);
 	}
-	if (group && *group) {
+	if (group && !*group) {
+		*gid = 0; /* "user:": BuildKit's llb.WithUser makes the empty group ID 0 */
+	} else if (group) {
 		uint32_t g;
 		if (parse_id(group, &g) == 0) {
 			*gid = g;
