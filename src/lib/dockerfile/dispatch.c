@@ -399,9 +399,8 @@ static int workdir_set(struct df_xctx *x, const char *p, struct kiln_error *err)
 			return df_oom(err);
 	}
 	x->s->workdir_set = 1;
-	if (!*p)
-		return kiln_fail(err, KILN_EPARSE, 0,
-				 "normalizing workdir: cannot normalize nothing");
+	if (!*p) /* expanded to nothing: the current one, as BuildKit's NormalizePath */
+		p = x->s->workdir ? x->s->workdir : "/";
 	/* an absolute path already clean is its own Clean (its storage outlives the walk) */
 	const char *wd = p[0] == '/' ? (df_path_is_clean(p) ? p : df_path_clean(x->gr, p))
 				     : df_path_join(x->gr, x->s->workdir ? x->s->workdir : "/", p);
