@@ -934,10 +934,18 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	if (o->rewrite_timestamp && o->source_date_epoch < 0)
 		cli_warn(env, "rewrite-timestamp=true has no effect without SOURCE_DATE_EPOCH "
 			      "(--source-date-epoch)");
-	for (size_t i = 0; i < arg_labels.len; i++)
-		if (!strchr(arg_labels.items[i], '=') || arg_labels.items[i][0] == '=')
-			return cli_usage_error(&spec, "--label needs K=V, not '%s'",
-					       arg_labels.items[i]);
+	for (size_t i = 0; i < arg_labels.len; i++) {
+		char *l = arg_labels.items[i];
+		if (l[0] == '=' || !l[0])
+			return cli_usage_error(&spec, "--label needs K=V or K, not '%s'", l);
+		if (!strchr(l, '=')) { /* K alone is K="", as buildx has it */
+			char *kv = kiln_asprintf("%s=", l);
+			if (!kv)
+				return oom_report(env);
+			free(l);
+			arg_labels.items[i] = kv;
+		}
+	}
 	if ((rc = cli_registry_opts(&spec, &arg_reg, &a->ro)) != 0)
 		return rc;
 	if ((rc = parse_secrets(env, a)) != CLI_EXIT_OK)

@@ -35,7 +35,8 @@ test_expect_success 'usage errors exit 2' '
 	test_expect_code 2 kiln build -o type=floppy,dest=x empty 2>err &&
 	test_grep "unknown output type" err &&
 	test_expect_code 2 kiln build --build-arg =x empty 2>err &&
-	test_expect_code 2 kiln build --label nolabel empty 2>err &&
+	test_expect_code 2 kiln build --label =nokey empty 2>err &&
+	test_grep "label needs K=V or K" err &&
 	test_expect_code 2 kiln build -q --progress=plain empty 2>err &&
 	test_grep "progress=plain and --quiet cannot be used together" err &&
 	test_expect_code 2 kiln build -q -o - empty 2>err &&
@@ -108,9 +109,9 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'build args: given, from the environmen
 	kiln run --rm cli:args cat /greeting >out && echo "hi world" >expect && test_cmp expect out
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX '--label lands on the image' '
-	kiln build -q -t cli:label --label org.example.a=1 --label b=two ctx >/dev/null &&
-	test "$(cfg cli:label .Config.Labels)" = "{\"b\":\"two\",\"org.example.a\":\"1\"}"
+test_expect_success ROOT,OVERLAY,BUSYBOX '--label lands on the image (K alone is K="")' '
+	kiln build -q -t cli:label --label org.example.a=1 --label b=two --label e ctx >/dev/null &&
+	test "$(cfg cli:label .Config.Labels)" = "{\"b\":\"two\",\"e\":\"\",\"org.example.a\":\"1\"}"
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'another platform: RUN is refused at its line, COPY builds' '
