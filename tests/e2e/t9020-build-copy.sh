@@ -108,19 +108,25 @@ test_expect_success ROOT,OVERLAY,BUSYBOX '--chown with names from the image, ids
 	test "$(stat_of chown w77)" = "755 77:0"
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX '--chmod octal and symbolic, on files and directories' '
+test_expect_success ROOT,OVERLAY,BUSYBOX '--chmod octal and symbolic, on files, directories and the directories it makes' '
 	build chmod <<-EOF &&
 	FROM $BB
 	COPY --chmod=0600 src/a.txt /octal
 	COPY --chmod=4755 src/a.txt /setuid
 	COPY --chmod=u+x,go-r src/a.txt /symbolic
 	COPY --chmod=a+rX,go-w src /tree/
+	COPY --chmod=0750 src/a.txt /new/parent/
+	COPY --chmod=0711 src /newdir
+	COPY --chmod=go-rx src/a.txt /symdir/a
 	EOF
 	test "$(stat_of chmod octal)" = "600 0:0" &&
 	test "$(stat_of chmod setuid)" = "4755 0:0" &&
 	test "$(stat_of chmod symbolic)" = "700 0:0" &&
 	test "$(stat_of chmod tree/a.txt)" = "644 0:0" &&
-	test "$(stat_of chmod tree/sub)" = "755 0:0"
+	test "$(stat_of chmod tree/sub)" = "755 0:0" &&
+	test "$(stat_of chmod new)" = "750 0:0" && test "$(stat_of chmod new/parent)" = "750 0:0" &&
+	test "$(stat_of chmod newdir)" = "711 0:0" && test "$(stat_of chmod newdir/sub)" = "711 0:0" &&
+	test "$(stat_of chmod symdir)" = "700 0:0"
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX '--link: a layer that does not depend on what is below' '

@@ -489,9 +489,9 @@ int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src
 void bb_reuse_keep(struct bb *b, struct kiln_snapshotter *sn, struct bb_reuse *ru,
 		   const struct kiln_digest *layer);
 
-/** mkdir -p of an absolute path inside a root, new directories 0755 owned by uid:gid. */
-int bb_mkdir_all(int root_fd, const char *path, int has_owner, uint32_t uid, uint32_t gid,
-		 int64_t mtime, struct kiln_error *err);
+/** mkdir -p of an absolute path inside a root, new directories `mode` owned by uid:gid. */
+int bb_mkdir_all(int root_fd, const char *path, mode_t mode, int has_owner, uint32_t uid,
+		 uint32_t gid, int64_t mtime, struct kiln_error *err);
 /**
  * --chown / WORKDIR owner: "user[:group]" resolved as BuildKit does, by
  * name in the root's /etc/passwd and /etc/group (a missing name is 0, with

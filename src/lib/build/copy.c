@@ -3,7 +3,7 @@
  * COPY and ADD into a root filesystem with fsutil's copier semantics, as
  * BuildKit's file operation applies them: the destination is resolved in
  * the root (its symlinks followed inside it), a file onto a directory goes
- * inside it, a directory means its contents, missing parents are made 0755,
+ * inside it, a directory means its contents, missing parents are made 0755 (or --chmod's),
  * files are replaced, a directory is never replaced by a file, nested
  * directories take the source's metadata after their contents, hard links
  * within a source stay links. Owners are the source's (0:0 for the context)
@@ -82,8 +82,8 @@ static void set_times(int dirfd, const char *name, int64_t mtime)
 	(void) utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
 }
 
-int bb_mkdir_all(int root_fd, const char *path, int has_owner, uint32_t uid, uint32_t gid,
-		 int64_t mtime, struct kiln_error *err)
+int bb_mkdir_all(int root_fd, const char *path, mode_t mode, int has_owner, uint32_t uid,
+		 uint32_t gid, int64_t mtime, struct kiln_error *err)
 {
 	cleanup_free char *rel = NULL;
 	int r = kiln_plan_resolve_in_root(root_fd, path, 1, &rel, err);
@@ -105,8 +105,14 @@ int bb_mkdir_all(int root_fd, const char *path, int has_owner, uint32_t uid, uin
 			int pfd = bb_open_in_root(root_fd, parent, O_RDONLY | O_DIRECTORY);
 			if (pfd < 0)
 				return kiln_fail_errno(err, "mkdir /%s", rel);
-			if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) {
+			if (mkdirat(pfd, name, mode) < 0 && errno != EEXIST) {
 				r = kiln_fail_errno(err, "mkdir /%s", rel);
+				(void) close(pfd);
+				return r;
+			}
+			/* the mode as asked, whatever the umask kiln runs under */
+			if (fchmodat(pfd, name, mode, 0) < 0) {
+				r = kiln_fail_errno(err, "chmod /%s", rel);
 				(void) close(pfd);
 				return r;
 			}
@@ -817,7 +823,8 @@ static int try_unpack(struct copier *c, const struct kiln_plan_match *m, int *do
 		(void) close(fd);
 		return oom(c->err);
 	}
-	r = bb_mkdir_all(c->dst, dest, c->o->has_owner, c->o->uid, c->o->gid, c->o->mtime, c->err);
+	r = bb_mkdir_all(c->dst, dest, 0755, c->o->has_owner, c->o->uid, c->o->gid, c->o->mtime,
+			 c->err);
 	cleanup_free char *rel = NULL;
 	if (r >= 0)
 		r = kiln_plan_resolve_in_root(c->dst, dest, 1, &rel, c->err);
@@ -853,6 +860,25 @@ static int target_exists(int dst_fd, const char *path)
 	return 1;
 }
 
+/*
+ * The mode of the directories a copy makes on the way to its files (the
+ * destination's parents, the directory a directory source fills): 0755, or
+ * --chmod's, as BuildKit makes them since fsutil's "fix custom chmod for
+ * parent directories" (moby/buildkit#4945); never the special bits, which
+ * mkdir does not set.
+ */
+static int created_dir_mode(const struct bb_copy_opts *o, mode_t *ret, struct kiln_error *err)
+{
+	*ret = 0755;
+	if (!o->chmod)
+		return 0;
+	uint32_t m;
+	int r = kiln_df_chmod_apply(o->chmod, S_IFDIR | 0755, 1, &m, err);
+	if (r >= 0)
+		*ret = (mode_t) (m & 0777);
+	return r;
+}
+
 int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selection *sel,
 	    const struct bb_copy_opts *o, struct kiln_error *err)
 {
@@ -873,9 +899,13 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 	cleanup_free char *clean = kiln_plan_path_clean(o->dest);
 	if (!dest_dir || !clean)
 		return oom(err);
-	int r = mark_groups(&c, sel);
+	mode_t dir_mode;
+	int r = created_dir_mode(o, &dir_mode, err);
 	if (r >= 0)
-		r = bb_mkdir_all(dst_fd, dest_dir, o->has_owner, o->uid, o->gid, o->mtime, err);
+		r = mark_groups(&c, sel);
+	if (r >= 0)
+		r = bb_mkdir_all(dst_fd, dest_dir, dir_mode, o->has_owner, o->uid, o->gid, o->mtime,
+				 err);
 	cleanup_free char *dst = NULL;
 	if (r >= 0)
 		r = kiln_plan_resolve_in_root(dst_fd, clean, 1, &dst, err);
@@ -909,8 +939,8 @@ int bb_copy(struct bb *b, int dst_fd, int src_fd, const struct kiln_plan_selecti
 					  m->is_dir || m->parents, 1, &t, err);
 		int target_new = r >= 0 && (m->is_dir || m->parents) && !target_exists(dst_fd, t.path);
 		if (r >= 0)
-			r = bb_mkdir_all(dst_fd, t.mkdir, o->has_owner, o->uid, o->gid, o->mtime,
-					 err);
+			r = bb_mkdir_all(dst_fd, t.mkdir, dir_mode, o->has_owner, o->uid, o->gid,
+					 o->mtime, err);
 		cleanup_free char *target = NULL;
 		if (r >= 0)
 			r = kiln_plan_resolve_in_root(dst_fd, t.path, 0, &target, err);

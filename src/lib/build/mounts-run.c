@@ -385,7 +385,7 @@ static int cache_mount(struct bb_step_ctx *sc, struct bb_run_mounts_priv *p, siz
 	}
 	/* source= without from=: a directory inside the cache */
 	int fd = kiln_cachemount_fd(cm);
-	if ((r = bb_mkdir_all(fd, ms->source, 0, 0, 0, -1, err)) < 0)
+	if ((r = bb_mkdir_all(fd, ms->source, 0755, 0, 0, 0, -1, err)) < 0)
 		return r;
 	cleanup_free char *real = NULL;
 	if ((r = kiln_plan_resolve_in_root(fd, ms->source, 1, &real, err)) < 0)

@@ -660,7 +660,7 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 		if (owner)
 			r = bb_resolve_owner(b, root, st->user, &uid, &gid, err);
 		if (r >= 0)
-			r = bb_mkdir_all(root, st->workdir, owner, uid, gid,
+			r = bb_mkdir_all(root, st->workdir, 0755, owner, uid, gid,
 					 b->o->source_date_epoch, err);
 		break;
 	}
