@@ -526,9 +526,25 @@ int kiln_registry_authfile_lookup(const struct kiln_ctx *ctx, const char *path, 
 		return r;
 	const char *helper = find_helper(root, domain);
 	if (helper) {
-		r = helper_get(ctx, helper, domain, ret, err);
-		if (r != 0)
+		struct kiln_error he = KILN_ERROR_INIT;
+		r = helper_get(ctx, helper, domain, ret, &he);
+		if (r < 0 && he.code != KILN_ENOMEM && he.code != KILN_EINVAL &&
+		    !kiln_cancelled(ctx)) {
+			/* a helper that is not installed or fails (a Docker Desktop
+			 * config, a locked keychain): what the file has, or no
+			 * credentials, as docker and skopeo go on; a registry that
+			 * needs them says so */
+			cleanup_free char *why = kiln_error_format(&he);
+			kiln_log(ctx, KILN_LOG_WARN, "%s; going on without its credentials",
+				 why ? why : "credential helper failed");
+			kiln_error_release(&he);
+			r = 0;
+		}
+		if (r != 0) {
+			kiln_error_move(err, &he);
 			return r;
+		}
+		kiln_error_release(&he);
 	}
 	const char *key = NULL;
 	json_t *e = find_auth_entry(json_object_get(root, "auths"), domain, &key);
