@@ -199,7 +199,7 @@ static void release_args(void)
 
 /* One --output value in buildx's CSV form. */
 static int parse_output(const char *s, struct kiln_build_output *out, struct kiln_build_opts *o,
-			struct kiln_strv *own)
+			struct kiln_strv *own, struct kiln_strv *names)
 {
 	*out = (struct kiln_build_output){ 0 };
 	if (!strchr(s, '=')) {
@@ -260,10 +260,11 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 						       "--output: compression-level is 0 to 22");
 			o->compression_level = (int) lv;
 		} else if (!strcmp(k, "name")) {
-			/* more names for the image, as buildx's image exporter takes them */
+			/* this output's names, instead of -t's, as buildx's exporters
+			 * take them (several: name=a;b) */
 			for (const char *q = v; *q;) {
 				size_t m = strcspn(q, ";");
-				if (m && kiln_strv_pushn(&arg_tags, q, m) < 0)
+				if (m && kiln_strv_pushn(names, q, m) < 0)
 					return cli_usage_error(&spec, "out of memory");
 				q += m + (q[m] == ';');
 			}
@@ -289,6 +290,13 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 	}
 	if (!have_type)
 		return cli_usage_error(&spec, "--output needs type=...");
+	if (names->len && out->type != KILN_BUILD_OUTPUT_IMAGE &&
+	    out->type != KILN_BUILD_OUTPUT_REGISTRY && out->type != KILN_BUILD_OUTPUT_OCI &&
+	    out->type != KILN_BUILD_OUTPUT_DOCKER)
+		return cli_usage_error(&spec, "--output: name= names an image, not a %s output",
+				       out->type == KILN_BUILD_OUTPUT_LOCAL ? "local" : "tar");
+	out->names = (const char *const *) names->items;
+	out->n_names = names->len;
 	int needs_dest = out->type == KILN_BUILD_OUTPUT_OCI ||
 			 out->type == KILN_BUILD_OUTPUT_DOCKER ||
 			 out->type == KILN_BUILD_OUTPUT_LOCAL || out->type == KILN_BUILD_OUTPUT_TAR;
@@ -588,6 +596,7 @@ struct build_args {
 	struct kiln_exec_host *hosts;
 	struct kiln_exec_rlimit ulimits[KILN_EXEC_MAX_RLIMITS];
 	struct kiln_strv own;
+	struct kiln_strv out_names[KILN_BUILD_MAX_OUTPUTS + 1]; /* each --output's name= */
 	struct kiln_strv platforms; /* --platform's, split at commas */
 	struct kiln_strv distinct_platforms; /* those, normalized, each once */
 	char *df_data;
@@ -618,6 +627,8 @@ static void build_args_release(struct build_args *a)
 	kiln_strv_release(&a->build_args);
 	kiln_strv_release(&a->hidden_args);
 	kiln_strv_release(&a->own);
+	for (size_t i = 0; i <= KILN_BUILD_MAX_OUTPUTS; i++)
+		kiln_strv_release(&a->out_names[i]);
 	kiln_strv_release(&a->platforms);
 	kiln_strv_release(&a->distinct_platforms);
 	free(a->df_data);
@@ -883,7 +894,8 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 		return cli_usage_error(&spec, "at most %d --output", KILN_BUILD_MAX_OUTPUTS);
 	size_t n_out = 0;
 	for (size_t i = 0; i < arg_outputs.len; i++) {
-		if ((rc = parse_output(arg_outputs.items[i], &a->outputs[n_out], o, &a->own)) != 0)
+		if ((rc = parse_output(arg_outputs.items[i], &a->outputs[n_out], o, &a->own,
+				       &a->out_names[n_out])) != 0)
 			return rc;
 		n_out++;
 	}
@@ -1019,20 +1031,26 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	o->n_labels = arg_labels.len;
 	o->no_cache_stages = (const char *const *) arg_no_cache_filter.items;
 	o->n_no_cache_stages = arg_no_cache_filter.len;
-	/* a bad -t is a usage error, before anything is built */
-	for (size_t i = 0; i < arg_tags.len; i++) {
-		struct kiln_ref *ref = NULL;
-		struct kiln_error terr = KILN_ERROR_INIT;
-		int tr = kiln_ref_parse(arg_tags.items[i], KILN_REF_DEFAULT_TAG_LATEST, &ref, &terr);
-		int digest = tr >= 0 && ref->digest;
-		kiln_ref_free(ref);
-		if (tr < 0 && terr.code == KILN_ENOMEM)
-			return cli_report(env, &terr);
-		if (tr < 0 || digest) {
-			int urc = cli_usage_error(&spec, "-t \"%s\": %s", arg_tags.items[i],
-						  tr < 0 ? terr.msg : "a tag cannot hold a digest");
-			kiln_error_release(&terr);
-			return urc;
+	/* a bad -t or name= is a usage error, before anything is built */
+	for (size_t k = 0; k <= n_out; k++) {
+		const struct kiln_strv *list = k < n_out ? &a->out_names[k] : &arg_tags;
+		for (size_t i = 0; i < list->len; i++) {
+			struct kiln_ref *ref = NULL;
+			struct kiln_error terr = KILN_ERROR_INIT;
+			int tr = kiln_ref_parse(list->items[i], KILN_REF_DEFAULT_TAG_LATEST, &ref,
+						&terr);
+			int digest = tr >= 0 && ref->digest;
+			kiln_ref_free(ref);
+			if (tr < 0 && terr.code == KILN_ENOMEM)
+				return cli_report(env, &terr);
+			if (tr < 0 || digest) {
+				int urc = cli_usage_error(
+					&spec, "%s \"%s\": %s", k < n_out ? "name=" : "-t",
+					list->items[i],
+					tr < 0 ? terr.msg : "a tag cannot hold a digest");
+				kiln_error_release(&terr);
+				return urc;
+			}
 		}
 	}
 	o->tags = (const char *const *) arg_tags.items;

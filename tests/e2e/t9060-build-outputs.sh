@@ -127,6 +127,25 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'outputs at once; -t names it with t
 	kiln inspect localhost/out:4 >insp && test_grep "\"Id\": \"$(cat id)\"" insp
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'name= names its own output, instead of -t, as buildx'"'"'s exporters' '
+	kiln build -q -t localhost/out:t -o type=docker,dest=n1.tar,name=localhost/dn:1 \
+		-o type=oci,dest=n1,tar=false ctx >/dev/null &&
+	tar -xOf n1.tar manifest.json | jq -c ".[0].RepoTags" >tags &&
+	echo "[\"localhost/dn:1\"]" >expect && test_cmp expect tags &&
+	jq -r ".manifests[0].annotations[\"io.containerd.image.name\"]" n1/index.json >name &&
+	echo localhost/out:t >expect && test_cmp expect name &&
+	kiln build -q -t localhost/out:u -o "type=image,name=localhost/in:1;localhost/in:2" \
+		-o type=docker,dest=n2.tar ctx >/dev/null &&
+	kiln inspect localhost/in:1 localhost/in:2 >/dev/null &&
+	test_expect_code 1 kiln inspect localhost/out:u 2>err &&
+	tar -xOf n2.tar manifest.json | jq -c ".[0].RepoTags" >tags &&
+	echo "[\"localhost/out:u\"]" >expect && test_cmp expect tags &&
+	test_expect_code 2 kiln build -o type=local,dest=nl,name=x ctx 2>err &&
+	test_grep "name= names an image, not a local output" err &&
+	test_expect_code 2 kiln build -o type=docker,dest=nb.tar,name=UPPER:1 ctx 2>err &&
+	test_grep "name= \"UPPER:1\"" err && ! test -e nb.tar
+'
+
 layer_types() {
 	m=$(jq -r ".manifests[0].digest" "$1/index.json" | cut -d: -f2) &&
 	jq -r ".layers[].mediaType" "$1/blobs/sha256/$m"

@@ -576,7 +576,17 @@ int bb_push(struct bb *b, const char *name, const struct kiln_digest *index,
 	    struct kiln_build_result *res, struct kiln_error *err);
 int bb_put_blob(struct bb *b, const char *data, size_t len, struct kiln_digest *ret,
 		struct kiln_error *err);
-int bb_tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err);
+/** The canonical names an output gives the image: its name=, else the tags
+ *  (-t); `out` NULL: the tags. Each once. */
+int bb_output_names(struct bb *b, const struct kiln_build_output *out, struct kiln_strv *ret,
+		    struct kiln_error *err);
+/** The names the image gets in the store: every image output's (the tags
+ *  when there is no output); *name_it 0 when no output names it there. */
+int bb_store_names(struct bb *b, struct kiln_strv *ret, int *name_it, struct kiln_error *err);
+/** An archive's items: the manifest once per name (once unnamed without). */
+int bb_save_items(const struct kiln_digest *manifest, const struct kiln_strv *names,
+		  const struct kiln_oci_map *annotations, struct kiln_store_save_item **ret,
+		  size_t *n, struct kiln_error *err);
 /** A file output (`dest`, "-" the output fd) that `fill` writes into `fd`;
  *  through a temporary file renamed into place, which a failure removes. */
 typedef int (*bb_output_fill_fn)(struct bb *b, int fd, void *arg, struct kiln_error *err);

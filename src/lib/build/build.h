@@ -80,6 +80,11 @@ struct kiln_build_output {
 	const char *dest; /* a path; "-" = `out_fd` (a tar written to it) */
 	int oci_dir;	  /* OCI: a layout directory instead of a tar (tar=false) */
 	int push;	  /* IMAGE: also push (push=true) */
+	/* name=: the names this output gives the image (IMAGE: in the store and
+	 * where it pushes; DOCKER, OCI: in the archive), instead of the build's
+	 * tags, as buildx's exporters take it; none: the tags */
+	const char *const *names;
+	size_t n_names;
 };
 
 enum kiln_build_flags {

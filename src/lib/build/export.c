@@ -157,21 +157,70 @@ static int already_named(struct bb *b, const struct kiln_digest *manifest,
 	return 1;
 }
 
-/* Canonical names of the tags. */
-int bb_tag_names(struct bb *b, struct kiln_strv *ret, struct kiln_error *err)
+/* Canonical names of `what`s (-t, name=). */
+static int canonical_names(const char *const *v, size_t n, const char *what, struct kiln_strv *ret,
+			   struct kiln_error *err)
 {
-	for (size_t i = 0; i < b->o->n_tags; i++) {
+	for (size_t i = 0; i < n; i++) {
 		cleanup(kiln_ref_freep) struct kiln_ref *r = NULL;
-		int rc = kiln_ref_parse(b->o->tags[i], KILN_REF_DEFAULT_TAG_LATEST, &r, err);
+		int rc = kiln_ref_parse(v[i], KILN_REF_DEFAULT_TAG_LATEST, &r, err);
 		if (rc < 0)
-			return kiln_error_prefix(err, rc, "tag \"%s\"", b->o->tags[i]);
+			return kiln_error_prefix(err, rc, "%s \"%s\"", what, v[i]);
 		if (r->digest)
-			return kiln_fail(err, KILN_EINVAL, 0,
-					 "tag \"%s\": a tag cannot hold a digest", b->o->tags[i]);
+			return kiln_fail(err, KILN_EINVAL, 0, "%s \"%s\": a tag cannot hold a digest",
+					 what, v[i]);
 		char *s = kiln_ref_string(r);
-		if (!s || kiln_strv_push_owned(ret, s) < 0)
+		if (!s)
+			return oom(err);
+		if (kiln_strv_find(ret, s) >= 0) {
+			free(s);
+			continue;
+		}
+		if (kiln_strv_push_owned(ret, s) < 0)
 			return oom(err);
 	}
+	return 0;
+}
+
+int bb_output_names(struct bb *b, const struct kiln_build_output *out, struct kiln_strv *ret,
+		    struct kiln_error *err)
+{
+	if (out && out->n_names)
+		return canonical_names(out->names, out->n_names, "name", ret, err);
+	return canonical_names(b->o->tags, b->o->n_tags, "tag", ret, err);
+}
+
+int bb_store_names(struct bb *b, struct kiln_strv *ret, int *name_it, struct kiln_error *err)
+{
+	const struct kiln_build_opts *o = b->o;
+	*name_it = !o->n_outputs;
+	if (!o->n_outputs)
+		return bb_output_names(b, NULL, ret, err);
+	for (size_t i = 0; i < o->n_outputs; i++) {
+		if (o->outputs[i].type != KILN_BUILD_OUTPUT_IMAGE)
+			continue;
+		*name_it = 1;
+		int r = bb_output_names(b, &o->outputs[i], ret, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int bb_save_items(const struct kiln_digest *manifest, const struct kiln_strv *names,
+		  const struct kiln_oci_map *annotations, struct kiln_store_save_item **ret,
+		  size_t *n, struct kiln_error *err)
+{
+	*n = names->len ? names->len : 1;
+	*ret = kiln_calloc(*n, sizeof(**ret));
+	if (!*ret)
+		return oom(err);
+	for (size_t i = 0; i < *n; i++)
+		(*ret)[i] = (struct kiln_store_save_item){
+			.manifest = *manifest,
+			.name = names->len ? names->items[i] : NULL,
+			.annotations = annotations,
+		};
 	return 0;
 }
 
@@ -408,7 +457,8 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	size_t clen = 0, mlen = 0;
 	struct kiln_digest cdig, mdig;
 	cleanup(kiln_strv_release) struct kiln_strv names = KILN_STRV_INIT;
-	r = bb_tag_names(b, &names, err);
+	int name_it = 0;
+	r = bb_store_names(b, &names, &name_it, err);
 	if (r >= 0)
 		r = kiln_oci_config_to_json(c, &cjson, &clen, err);
 	/* --cache-to type=inline: the records of the image's layers in its config */
@@ -443,12 +493,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	}
 	if (r >= 0)
 		r = kiln_oci_manifest_to_json(m, 0, &mjson, &mlen, err);
-	int name_it = 0;
 	size_t no = b->o->n_outputs;
-	for (size_t i = 0; i < no; i++)
-		name_it |= b->o->outputs[i].type == KILN_BUILD_OUTPUT_IMAGE;
-	if (!no)
-		name_it = 1;
 	if (r >= 0)
 		r = bb_put_blob(b, mjson, mlen, &mdig, err);
 	if (r >= 0 && b->multi) {
@@ -483,29 +528,36 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	bb_vertex_done(b, &v);
 	bb_vertex_release(&v);
 
-	struct kiln_store_save_item item = { .manifest = mdig,
-					     .name = names.len ? names.items[0] : NULL,
-					     .annotations = &layout_annotations };
 	for (size_t i = 0; r >= 0 && i < no; i++) {
 		const struct kiln_build_output *out = &b->o->outputs[i];
 		struct bb_vertex ov = { 0 };
+		cleanup(kiln_strv_release) struct kiln_strv onames = KILN_STRV_INIT;
+		cleanup_free struct kiln_store_save_item *items = NULL;
+		size_t n_items = 0;
+		r = bb_output_names(b, out, &onames, err);
+		if (r < 0)
+			break;
 		switch (out->type) {
 		case KILN_BUILD_OUTPUT_IMAGE:
-			for (size_t k = 0; r >= 0 && out->push && k < names.len; k++)
-				r = bb_push(b, names.items[k], NULL, res, err);
-			if (r >= 0 && out->push && !names.len)
+			for (size_t k = 0; r >= 0 && out->push && k < onames.len; k++)
+				r = bb_push(b, onames.items[k], NULL, res, err);
+			if (r >= 0 && out->push && !onames.len)
 				r = kiln_fail(err, KILN_EINVAL, 0, "push=true needs a name (-t)");
 			continue;
 		case KILN_BUILD_OUTPUT_REGISTRY:
-			if (!names.len)
+			if (!onames.len)
 				r = kiln_fail(err, KILN_EINVAL, 0,
 					      "an image pushed to a registry needs a name (-t)");
-			for (size_t k = 0; r >= 0 && k < names.len; k++)
-				r = bb_push(b, names.items[k], NULL, res, err);
+			for (size_t k = 0; r >= 0 && k < onames.len; k++)
+				r = bb_push(b, onames.items[k], NULL, res, err);
 			continue;
 		default:
 			break;
 		}
+		if ((out->type == KILN_BUILD_OUTPUT_OCI || out->type == KILN_BUILD_OUTPUT_DOCKER) &&
+		    (r = bb_save_items(&mdig, &onames, &layout_annotations, &items, &n_items,
+				       err)) < 0)
+			break;
 		if (bb_vertex_start(b, &ov, "exporting to %s %s",
 				    out->type == KILN_BUILD_OUTPUT_OCI	    ? "oci"
 				    : out->type == KILN_BUILD_OUTPUT_DOCKER ? "docker"
@@ -515,7 +567,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 			return oom(err);
 		if (out->type == KILN_BUILD_OUTPUT_OCI && out->oci_dir) {
 			bb_store_lock(b);
-			r = kiln_store_layout_write(b->st, out->dest, &item, 1, err);
+			r = kiln_store_layout_write(b->st, out->dest, items, n_items, err);
 			bb_store_unlock(b);
 		} else if (out->type == KILN_BUILD_OUTPUT_OCI ||
 			   out->type == KILN_BUILD_OUTPUT_DOCKER) {
@@ -523,7 +575,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 					      out->type == KILN_BUILD_OUTPUT_OCI
 						      ? KILN_ARCHIVE_OCI
 						      : KILN_ARCHIVE_DOCKER,
-					      &item, 1, -1, err);
+					      items, n_items, -1, err);
 		} else {
 			r = bb_export_rootfs(b, &target->chain, out, NULL, NULL, err);
 		}

@@ -377,7 +377,7 @@ static int output_done(struct bb *b, struct bb_vertex *v, int r, struct kiln_err
 
 /* An OCI layout or archive of the index and every image. */
 static int oci_output(struct bb *b, const struct kiln_build_output *out,
-		      const struct kiln_store_save_item *item, struct kiln_error *err)
+		      const struct kiln_store_save_item *items, size_t n, struct kiln_error *err)
 {
 	struct bb_vertex v = { 0 };
 	int r = output_start(b, &v, "oci", out->dest, NULL, err);
@@ -385,10 +385,10 @@ static int oci_output(struct bb *b, const struct kiln_build_output *out,
 		return r;
 	if (out->oci_dir) {
 		bb_store_lock(b);
-		r = kiln_store_layout_write(b->st, out->dest, item, 1, err);
+		r = kiln_store_layout_write(b->st, out->dest, items, n, err);
 		bb_store_unlock(b);
 	} else {
-		r = bb_write_file_output(b, out->dest, KILN_ARCHIVE_OCI, item, 1, -1, err);
+		r = bb_write_file_output(b, out->dest, KILN_ARCHIVE_OCI, items, n, -1, err);
 	}
 	return output_done(b, &v, r, err);
 }
@@ -462,14 +462,12 @@ static int export_index(struct bb *b, struct kiln_build_result *res, struct kiln
 	cleanup(kiln_strv_release) struct kiln_strv names = KILN_STRV_INIT;
 	struct kiln_digest idig;
 	size_t ilen = 0;
-	int r = bb_tag_names(b, &names, err);
+	int name_it = 0;
+	int r = bb_store_names(b, &names, &name_it, err);
 	if (r >= 0)
 		r = make_index(b, &layout, &idig, &ilen, err);
 	if (r >= 0)
 		bb_status(b, &v, "exporting manifest list %s", idig.str);
-	int name_it = !o->n_outputs;
-	for (size_t i = 0; i < o->n_outputs; i++)
-		name_it |= o->outputs[i].type == KILN_BUILD_OUTPUT_IMAGE;
 	if (r >= 0 && name_it)
 		r = name_native(b, &names, &v, res, err);
 	if (output_done(b, &v, r, err) < 0)
@@ -479,20 +477,23 @@ static int export_index(struct bb *b, struct kiln_build_result *res, struct kiln
 	res->manifest_size = (int64_t) ilen;
 	res->is_index = 1;
 
-	struct kiln_store_save_item item = { .manifest = idig,
-					     .name = names.len ? names.items[0] : NULL,
-					     .annotations = &layout };
 	for (size_t i = 0; r >= 0 && i < o->n_outputs; i++) {
 		const struct kiln_build_output *out = &o->outputs[i];
 		int push = out->type == KILN_BUILD_OUTPUT_REGISTRY ||
 			   (out->type == KILN_BUILD_OUTPUT_IMAGE && out->push);
-		if (push && !names.len)
+		cleanup(kiln_strv_release) struct kiln_strv onames = KILN_STRV_INIT;
+		cleanup_free struct kiln_store_save_item *items = NULL;
+		size_t n_items = 0;
+		r = bb_output_names(b, out, &onames, err);
+		if (r >= 0 && push && !onames.len)
 			r = kiln_fail(err, KILN_EINVAL, 0,
 				      "an image pushed to a registry needs a name (-t)");
-		for (size_t k = 0; r >= 0 && push && k < names.len; k++)
-			r = bb_push(b, names.items[k], &idig, res, err);
+		for (size_t k = 0; r >= 0 && push && k < onames.len; k++)
+			r = bb_push(b, onames.items[k], &idig, res, err);
 		if (r >= 0 && out->type == KILN_BUILD_OUTPUT_OCI)
-			r = oci_output(b, out, &item, err);
+			r = bb_save_items(&idig, &onames, &layout, &items, &n_items, err);
+		if (r >= 0 && out->type == KILN_BUILD_OUTPUT_OCI)
+			r = oci_output(b, out, items, n_items, err);
 		else if (r >= 0 && out->type == KILN_BUILD_OUTPUT_TAR)
 			r = tar_output(b, out, err);
 		else if (r >= 0 && out->type == KILN_BUILD_OUTPUT_LOCAL)
