@@ -199,7 +199,7 @@ static void release_args(void)
 
 /* One --output value in buildx's CSV form. */
 static int parse_output(const char *s, struct kiln_build_output *out, struct kiln_build_opts *o,
-			struct kiln_strv *own, struct kiln_strv *names)
+			struct kiln_strv *own, struct kiln_strv *names, int *oci_mediatypes)
 {
 	*out = (struct kiln_build_output){ 0 };
 	if (!strchr(s, '=')) {
@@ -282,7 +282,17 @@ static int parse_output(const char *s, struct kiln_build_output *out, struct kil
 			    kiln_strv_push(&arg_out_annotations, v) < 0)
 				return cli_usage_error(&spec, "out of memory");
 		} else if (!strcmp(k, "oci-mediatypes")) {
-			/* kiln always writes OCI media types */
+			int b;
+			if (kiln_go_parse_bool(v, &b) < 0)
+				return cli_usage_error(
+					&spec, "--output: oci-mediatypes wants true or false");
+			/* one manifest for every output: they must agree */
+			if (*oci_mediatypes >= 0 && *oci_mediatypes != b)
+				return cli_usage_error(&spec,
+						       "--output: the outputs disagree on "
+						       "oci-mediatypes (kiln writes one manifest)");
+			*oci_mediatypes = b;
+			o->docker_media_types = !b;
 		} else {
 			return cli_usage_error(&spec, "--output: unknown key '%s'", k);
 		}
@@ -544,8 +554,10 @@ static int write_metadata(const char *path, const struct kiln_build_result *res,
 	json_t *j =
 		json_pack("{s:s,s:{s:s,s:s,s:I},s:s,s:o,s:I,s:I}", "containerimage.digest",
 			  res->manifest.str, "containerimage.descriptor", "mediaType",
-			  res->is_index ? "application/vnd.oci.image.index.v1+json"
-					: "application/vnd.oci.image.manifest.v1+json",
+			  res->is_index ? (res->docker_media_types ? KILN_MT_DOCKER_LIST
+								   : KILN_MT_OCI_INDEX)
+			  : res->docker_media_types ? KILN_MT_DOCKER_MANIFEST
+						    : KILN_MT_OCI_MANIFEST,
 			  "digest", res->manifest.str, "size", (json_int_t) res->manifest_size,
 			  "image.name", names.buf, "kiln.steps", steps ? steps : json_array(),
 			  "kiln.steps.total", (json_int_t) res->steps, "kiln.steps.cached",
@@ -893,9 +905,10 @@ static int parse_flags(struct cli_env *env, const struct kiln_strv *pos, struct 
 	if (arg_outputs.len > KILN_BUILD_MAX_OUTPUTS)
 		return cli_usage_error(&spec, "at most %d --output", KILN_BUILD_MAX_OUTPUTS);
 	size_t n_out = 0;
+	int oci_mediatypes = -1; /* what an -o said: -1 nothing, else true or false */
 	for (size_t i = 0; i < arg_outputs.len; i++) {
 		if ((rc = parse_output(arg_outputs.items[i], &a->outputs[n_out], o, &a->own,
-				       &a->out_names[n_out])) != 0)
+				       &a->out_names[n_out], &oci_mediatypes)) != 0)
 			return rc;
 		n_out++;
 	}

@@ -191,6 +191,30 @@ test_expect_success REGISTRY,ROOT,OVERLAY,BUSYBOX,SKOPEO,JQ '--push and type=reg
 	check_tree bundle2/rootfs
 '
 
+test_expect_success REGISTRY,ROOT,OVERLAY,BUSYBOX,SKOPEO,JQ,ZSTD 'oci-mediatypes=false: docker'"'"'s schema 2, unless zstd layers need OCI'"'"'s' '
+	kiln build -q --tls-verify=false -t $R/kiln/dmt:1 --metadata-file dm.json \
+		-o type=image,push=true,oci-mediatypes=false ctx >/dev/null &&
+	skopeo_ inspect --tls-verify=false --raw docker://$R/kiln/dmt:1 >raw.json &&
+	jq -r ".mediaType, .config.mediaType, .layers[].mediaType" raw.json | sort -u >types &&
+	printf "%s\n" application/vnd.docker.container.image.v1+json \
+		application/vnd.docker.distribution.manifest.v2+json \
+		application/vnd.docker.image.rootfs.diff.tar.gzip >expect &&
+	test_cmp expect types &&
+	jq -r ".\"containerimage.descriptor\".mediaType" dm.json >mt &&
+	echo application/vnd.docker.distribution.manifest.v2+json >expect && test_cmp expect mt &&
+	KILN_ROOT=$TRASH/dmstore kiln pull -q --tls-verify=false $R/kiln/dmt:1 >/dev/null &&
+	KILN_ROOT=$TRASH/dmstore kiln run --rm $R/kiln/dmt:1 cat /app/built >out &&
+	echo built >expect && test_cmp expect out &&
+	kiln build -q --tls-verify=false -t $R/kiln/dmt:2 --push \
+		-o type=image,oci-mediatypes=false,compression=zstd ctx >/dev/null 2>err &&
+	test_grep "OCI media types after all, for the image.s zstd layers" err &&
+	skopeo_ inspect --tls-verify=false --raw docker://$R/kiln/dmt:2 >raw.json &&
+	echo application/vnd.oci.image.manifest.v1+json >expect &&
+	jq -r .mediaType raw.json >mt && test_cmp expect mt &&
+	test_expect_code 2 kiln build -o type=image,oci-mediatypes=maybe ctx 2>err &&
+	test_grep "oci-mediatypes wants true or false" err
+'
+
 test_expect_success REGISTRY,ROOT,OVERLAY,BUSYBOX,SKOPEO,JQ '--annotation, -o annotation.*' '
 	kiln build -q --tls-verify=false -t $R/kiln/ann:1 \
 		--annotation org.opencontainers.image.title=Out \

@@ -563,7 +563,7 @@ const char *bb_multi_platform(const struct bb_multi *m);
  *  the store): its image and its root filesystem's layers kept; after the
  *  last platform, the index and every output. */
 int bb_multi_export(struct bb *b, struct bb_stage *target, const struct kiln_digest *manifest,
-		    int64_t manifest_size, const struct kiln_digest *config,
+		    int64_t manifest_size, int docker_types, const struct kiln_digest *config,
 		    struct kiln_build_result *res, struct kiln_error *err);
 /** A step's name as progress shows it: "[linux/arm64 build 2/3] ..." in a
  *  build of several platforms, else `name`. Heap string, NULL without memory. */

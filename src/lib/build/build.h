@@ -324,6 +324,10 @@ struct kiln_build_opts {
 	int compression_set;
 	int compression_level; /* 0 = the default for the compression */
 	int force_compression; /* also recompress the base image's layers */
+	/* oci-mediatypes=false: docker's schema 2 media types (manifest, config,
+	 * layers, manifest list), unless the image needs OCI's (zstd layers,
+	 * annotations), as BuildKit's exporters turn them on then */
+	int docker_media_types;
 	/* >= 0: SOURCE_DATE_EPOCH: the times of the config and of every history
 	 * entry (clamped to it, as BuildKit does), of WORKDIR's directory and of
 	 * heredoc files, and of the files a local or tar output writes. -1 = none. */
@@ -426,6 +430,7 @@ struct kiln_build_result {
 	/* a build of several platforms: manifest (and config, the id the CLI
 	 * prints) is the image index's digest */
 	int is_index;
+	int docker_media_types; /* the manifest (or index) has docker's media types */
 	struct kiln_strv names; /* canonical names given to the image */
 	size_t steps, cached;	/* layer steps run and satisfied from the cache */
 	struct kiln_build_step_record *records;

@@ -79,6 +79,50 @@ static const char *oci_layer_type(const char *mt)
 }
 
 /*
+ * oci-mediatypes=false: the manifest in docker's schema 2, which has no type
+ * for a zstd or a non-distributable layer and no annotations; an image
+ * that has them keeps OCI's, with a warning, as BuildKit's exporter then
+ * turns OCI's on.
+ */
+static int docker_types(struct bb *b, struct kiln_oci_manifest *m, struct kiln_error *err)
+{
+	if (!b->o->docker_media_types)
+		return 0;
+	const char *why = m->annotations.len ? "annotations" : NULL;
+	for (size_t i = 0; !why && i < m->n_layers; i++) {
+		const char *t = m->layers[i].media_type;
+		if (strcmp(t, KILN_MT_OCI_LAYER_GZIP) && strcmp(t, KILN_MT_OCI_LAYER))
+			why = strcmp(t, KILN_MT_OCI_LAYER_ZSTD) ? "non-distributable layers"
+								 : "zstd layers";
+	}
+	if (why) {
+		bb_warn(b, "oci-mediatypes=false: OCI media types after all, for the image's %s "
+			   "(docker's schema 2 has none)",
+			why);
+		return 0;
+	}
+	char *mt = kiln_strdup(KILN_MT_DOCKER_MANIFEST), *ct = kiln_strdup(KILN_MT_DOCKER_CONFIG);
+	if (!mt || !ct) {
+		free(mt);
+		free(ct);
+		return oom(err);
+	}
+	free(m->media_type);
+	m->media_type = mt;
+	free(m->config.media_type);
+	m->config.media_type = ct;
+	for (size_t i = 0; i < m->n_layers; i++) {
+		int gz = !strcmp(m->layers[i].media_type, KILN_MT_OCI_LAYER_GZIP);
+		char *lt = kiln_strdup(gz ? KILN_MT_DOCKER_LAYER_GZIP : KILN_MT_DOCKER_LAYER);
+		if (!lt)
+			return oom(err);
+		free(m->layers[i].media_type);
+		m->layers[i].media_type = lt;
+	}
+	return 1;
+}
+
+/*
  * --output compression=...: the build's layers made with another compression
  * (cached from an earlier build) are recompressed; the base image's only
  * with force-compression=true, as BuildKit does.
@@ -491,6 +535,9 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 			r = kiln_oci_manifest_add_layer(m, &d, err);
 		kiln_oci_descriptor_release(&d);
 	}
+	int docker = 0;
+	if (r >= 0 && (r = docker_types(b, m, err)) > 0)
+		docker = 1;
 	if (r >= 0)
 		r = kiln_oci_manifest_to_json(m, 0, &mjson, &mlen, err);
 	size_t no = b->o->n_outputs;
@@ -501,7 +548,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 		bb_status(b, &v, "exporting config %s", cdig.str);
 		bb_vertex_done(b, &v);
 		bb_vertex_release(&v);
-		return bb_multi_export(b, target, &mdig, (int64_t) mlen, &cdig, res, err);
+		return bb_multi_export(b, target, &mdig, (int64_t) mlen, docker, &cdig, res, err);
 	}
 	/* the record and its names last: an interrupted build leaves no image */
 	bb_store_lock(b);
@@ -518,6 +565,7 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	res->manifest = mdig;
 	res->config = cdig;
 	res->manifest_size = (int64_t) mlen;
+	res->docker_media_types = docker;
 	if (name_it && kiln_strv_copy(&res->names, &names) < 0) {
 		bb_vertex_release(&v);
 		return oom(err);

@@ -39,10 +39,12 @@
 struct multi_image {
 	struct kiln_digest manifest;
 	int64_t manifest_size;
+	int docker_types; /* the manifest has docker's media types */
 	struct bb_chain chain; /* its root filesystem's layers, for local and tar outputs */
 };
 
 struct bb_multi {
+	int docker_list; /* the index is docker's manifest list */
 	struct kiln_df_platform *platforms;
 	char **names; /* "linux/arm/v7" */
 	char **dirs;  /* "linux_arm_v7" */
@@ -275,8 +277,10 @@ static int index_entry(struct bb *b, size_t k, struct kiln_oci_index *idx, struc
 	struct bb_multi *m = b->multi;
 	const struct kiln_df_platform *p = &m->platforms[k];
 	struct kiln_oci_descriptor d = { 0 };
-	int r = kiln_oci_descriptor_set(&d, KILN_MT_OCI_MANIFEST, &m->images[k].manifest,
-					m->images[k].manifest_size, err);
+	int r = kiln_oci_descriptor_set(&d,
+					m->images[k].docker_types ? KILN_MT_DOCKER_MANIFEST
+								  : KILN_MT_OCI_MANIFEST,
+					&m->images[k].manifest, m->images[k].manifest_size, err);
 	if (r >= 0 && !(d.platform = kiln_calloc(1, sizeof(*d.platform))))
 		r = oom(err);
 	if (r >= 0) {
@@ -307,8 +311,6 @@ static int make_index(struct bb *b, struct kiln_oci_map *layout, struct kiln_dig
 	struct bb_multi *m = b->multi;
 	cleanup(kiln_oci_index_freep) struct kiln_oci_index *idx = NULL;
 	int r = kiln_oci_index_new(&idx, err);
-	if (r >= 0 && !(idx->media_type = kiln_strdup(KILN_MT_OCI_INDEX)))
-		r = oom(err);
 	for (size_t k = 0; r >= 0 && k < m->n; k++)
 		r = index_entry(b, k, idx, err);
 	for (size_t i = 0; r >= 0 && i < b->o->n_annotations; i++) {
@@ -322,6 +324,20 @@ static int make_index(struct bb *b, struct kiln_oci_map *layout, struct kiln_dig
 		else if (a->type == KILN_BUILD_ANNOTATION_INDEX_DESCRIPTOR)
 			r = kiln_oci_map_set(layout, a->key, a->value, err);
 	}
+	/* a manifest list when every image is docker's and nothing needs OCI's */
+	int docker = r >= 0 && !idx->annotations.len;
+	for (size_t k = 0; docker && k < m->n; k++)
+		docker = m->images[k].docker_types;
+	for (size_t k = 0; docker && k < idx->n_manifests; k++)
+		docker = !idx->manifests[k].annotations.len;
+	if (r >= 0 && b->o->docker_media_types && !docker)
+		bb_warn(b, "oci-mediatypes=false: an OCI index after all, for its annotations or "
+			   "its images' OCI media types");
+	if (r >= 0 &&
+	    !(idx->media_type = kiln_strdup(docker ? KILN_MT_DOCKER_LIST : KILN_MT_OCI_INDEX)))
+		r = oom(err);
+	if (r >= 0)
+		m->docker_list = docker;
 	cleanup_free char *json = NULL;
 	size_t len = 0;
 	if (r >= 0)
@@ -476,6 +492,7 @@ static int export_index(struct bb *b, struct kiln_build_result *res, struct kiln
 	res->config = idig;
 	res->manifest_size = (int64_t) ilen;
 	res->is_index = 1;
+	res->docker_media_types = b->multi->docker_list;
 
 	for (size_t i = 0; r >= 0 && i < o->n_outputs; i++) {
 		const struct kiln_build_output *out = &o->outputs[i];
@@ -503,7 +520,7 @@ static int export_index(struct bb *b, struct kiln_build_result *res, struct kiln
 }
 
 int bb_multi_export(struct bb *b, struct bb_stage *target, const struct kiln_digest *manifest,
-		    int64_t manifest_size, const struct kiln_digest *config,
+		    int64_t manifest_size, int docker_types, const struct kiln_digest *config,
 		    struct kiln_build_result *res, struct kiln_error *err)
 {
 	struct bb_multi *m = b->multi;
@@ -516,6 +533,7 @@ int bb_multi_export(struct bb *b, struct bb_stage *target, const struct kiln_dig
 	struct multi_image *im = &m->images[m->i];
 	im->manifest = *manifest;
 	im->manifest_size = manifest_size;
+	im->docker_types = docker_types;
 	if (bb_chain_copy(&im->chain, &target->chain) < 0)
 		return oom(err);
 	/* its layers are in the store now; where an imported cache had them
