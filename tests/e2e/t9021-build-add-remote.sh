@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # ADD of remote sources, against a loopback HTTP server: a URL (named after
-# its last path element, mode 0600, Last-Modified as mtime, --checksum
+# its last path element, mode 0600, Last-Modified as mtime (else 0), --checksum
 # checked, the cache keyed by the content), a git repository served over
 # git's dumb HTTP protocol (with and without its .git, at a branch), and
 # ADDs that mix them with context paths, copied in the order written; git
@@ -20,20 +20,23 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'setup: a base image and a web 
 	touch -d "2010-05-06 07:08:09 UTC" www/file.txt
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD <url>: the file, its mode, its Last-Modified time' '
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD <url>: the file, its mode, its Last-Modified time (none: 1970)' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB
 	ADD http://127.0.0.1:$PORT/file.txt /dl/
 	ADD http://127.0.0.1:$PORT/file.txt /renamed
 	ADD --chmod=0644 --chown=1:1 http://127.0.0.1:$PORT/file.txt /opened
+	ADD http://127.0.0.1:$PORT/etag/undated.txt /undated
 	EOF
+	mkdir -p www/etag && echo undated >www/etag/undated.txt &&
 	kiln build -q -t add:url ctx >/dev/null &&
 	rootfs_of add:url rootfs &&
 	echo "remote content" >expect && test_cmp expect rootfs/dl/file.txt &&
 	test_cmp expect rootfs/renamed &&
 	test "$(stat_of rootfs dl/file.txt)" = "600 0:0" &&
 	test "$(stat_of rootfs opened)" = "644 1:1" &&
-	test "$(stat -c %Y rootfs/dl/file.txt)" = "$(date -d "2010-05-06 07:08:09 UTC" +%s)"
+	test "$(stat -c %Y rootfs/dl/file.txt)" = "$(date -d "2010-05-06 07:08:09 UTC" +%s)" &&
+	test "$(stat -c %Y rootfs/undated)" = 0
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD --checksum: right passes, wrong fails' '

@@ -2,7 +2,7 @@
 /*
  * ADD's URLs (and a context's): downloaded with libcurl into a scratch
  * directory of the build, the file named after the URL's last path
- * element, mode 0600, Last-Modified as its mtime, --checksum verified.
+ * element, mode 0600, Last-Modified as its mtime (else 0), --checksum verified.
  * Git repositories are fetch-git.c's.
  */
 #include <curl/curl.h>
@@ -270,12 +270,12 @@ static int download(struct bb *b, const struct bb_vertex *v, const char *as, con
 		return kiln_fail(err, KILN_EDIGEST, 0,
 				 "%s %s: checksum mismatch: expected %s, downloaded %s", as, url,
 				 want.str, got.str);
-	/* Last-Modified becomes the file's time, as Docker has it */
-	if (filetime >= 0) {
-		struct timespec ts[2] = { { (time_t) filetime, 0 }, { (time_t) filetime, 0 } };
-		if (futimens(fd, ts) < 0)
-			return kiln_fail_errno(err, "setting the time of %s", path);
-	}
+	/* Last-Modified becomes the file's time, and without one 1970, as
+	 * BuildKit's http source has it (never the time of the download) */
+	time_t ft = filetime >= 0 ? (time_t) filetime : 0;
+	struct timespec ts[2] = { { ft, 0 }, { ft, 0 } };
+	if (futimens(fd, ts) < 0)
+		return kiln_fail_errno(err, "setting the time of %s", path);
 	if (fchmod(fd, 0600) < 0)
 		return kiln_fail_errno(err, "chmod %s", path);
 	*ret_dir = steal_ptr(&dir);
