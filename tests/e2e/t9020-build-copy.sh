@@ -268,6 +268,30 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'ADD extracts local archives in every c
 	test -f add/x/text && test -f add/x/copied/gz.tar.gz
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'ADD: names with .. stay in the destination, as BuildKit extracts them' '
+	python3 -c "
+import io, tarfile
+with tarfile.open(\"ctx/dotdot.tar\", \"w\") as t:
+    for name in (\"../../../escape\", \"a/../../b\", \"ok\"):
+        data = name.encode()
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    link = tarfile.TarInfo(\"hl\")
+    link.type = tarfile.LNKTYPE
+    link.linkname = \"../ok\"
+    t.addfile(link)
+" &&
+	build dotdot <<-EOF &&
+	FROM $BB
+	ADD dotdot.tar /sub/
+	EOF
+	echo ../../../escape >expect && printf %s "$(cat expect)" >expect &&
+	test_cmp expect dotdot/sub/escape && test -f dotdot/sub/b && test -f dotdot/sub/ok &&
+	test "$(stat -c %i dotdot/sub/hl)" = "$(stat -c %i dotdot/sub/ok)" &&
+	! test -e dotdot/escape && ! test -e dotdot/b
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'a file is never replaced by a directory' '
 	printf "FROM %s\nRUN mkdir -p /d/a.txt\nCOPY src/a.txt /d/\n" $BB >ctx/Dockerfile &&
 	test_must_fail kiln build -q ctx 2>err &&

@@ -18,7 +18,7 @@
 
 #define REMOVE_MAX_DEPTH 1024
 
-int kiln_layer_apply_clean_name(const char *raw, char **ret, int *ret_dotdot)
+int kiln_layer_apply_clean_name(const char *raw, int clamp, char **ret, int *ret_dotdot)
 {
 	size_t n = strlen(raw);
 	char *out = kiln_malloc(n + 1);
@@ -39,6 +39,8 @@ int kiln_layer_apply_clean_name(const char *raw, char **ret, int *ret_dotdot)
 		if (len == 2 && s[0] == '.' && s[1] == '.') {
 			/* "a/../b" is "b" (Go's filepath.Clean, as containerd and
 			 * BuildKit clean names); only a name that leaves the root fails */
+			if (!o && clamp)
+				continue;
 			if (!o) {
 				*ret_dotdot = 1;
 				free(out);

@@ -252,7 +252,7 @@ static int link_target(struct apply *a, const struct kiln_tar_entry *e, const ch
 {
 	cleanup_free char *t = NULL;
 	int dotdot;
-	int q = kiln_layer_apply_clean_name(e->link, &t, &dotdot);
+	int q = kiln_layer_apply_clean_name(e->link, a->mode == KILN_APPLY_EXTRACT, &t, &dotdot);
 	if (q == -KILN_ENOMEM)
 		return oom(err);
 	if (q < 0)
@@ -485,7 +485,8 @@ static int apply_entry(struct apply *a, const struct kiln_tar_entry *e, struct k
 {
 	cleanup_free char *path = NULL;
 	int dotdot;
-	int q = kiln_layer_apply_clean_name(e->path, &path, &dotdot);
+	int q = kiln_layer_apply_clean_name(e->path, a->mode == KILN_APPLY_EXTRACT, &path,
+					    &dotdot);
 	if (q == -KILN_ENOMEM)
 		return oom(err);
 	if (q < 0)

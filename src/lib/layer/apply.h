@@ -55,10 +55,11 @@ int kiln_layer_apply_fail_errno(struct apply *a, struct kiln_error *err, int e, 
  * Clean an archive name: leading '/' stripped (as Docker does), empty and
  * "." components dropped, a ".." component takes the one before it away; a
  * ".." with nothing before it (the name leaves the root) fails with
- * -KILN_EPARSE and *ret_dotdot set. "" names the root. *ret is owned by the
- * caller.
+ * -KILN_EPARSE and *ret_dotdot set, or with `clamp` stays at the root (Go's
+ * Clean of "/" + name: what ADD's extraction does with it, as containerd's
+ * archive.Apply). "" names the root. *ret is owned by the caller.
  */
-int kiln_layer_apply_clean_name(const char *raw, char **ret, int *ret_dotdot);
+int kiln_layer_apply_clean_name(const char *raw, int clamp, char **ret, int *ret_dotdot);
 
 /* openat2(root, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): fd or -errno. */
 int kiln_layer_apply_open_in_root(const struct apply *a, const char *path, int flags);

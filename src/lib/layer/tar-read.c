@@ -534,7 +534,7 @@ static int check_names(struct kiln_layer_reader *r, struct kiln_error *err)
 			break;
 		cleanup_free char *clean = NULL;
 		int dotdot;
-		int q = kiln_layer_apply_clean_name(name ? name : "", &clean, &dotdot);
+		int q = kiln_layer_apply_clean_name(name ? name : "", 0, &clean, &dotdot);
 		if (q == -KILN_ENOMEM)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		if (q < 0)
