@@ -325,6 +325,10 @@ static const struct gerr_case gerrs[] = {
 	  "abcdefghijklmnopqrstuvwxyz",
 	  2 },
 	{ "FROM a\nARG E\nVOLUME $E\n", NULL, "VOLUME specified can not be an empty string", 3 },
+	{ "FROM a\nCOPY <<a/b /d/\nx\na/b\n", NULL,
+	  "here-document a/b: a source's name cannot be a path: mkfile /a/b: no such file or "
+	  "directory",
+	  2 },
 	{ "FROM a\nRUN --mount=type=cache,target=/ true\n", NULL, "invalid mount target \"/\"", 2 },
 	{ "FROM a\nRUN --mount=type=secret,id=a,from=b true\n", NULL,
 	  "secret mount should not have a from", 2 },

@@ -440,6 +440,17 @@ static int copy_check(struct df_xctx *x, const struct kiln_df_copy *cp, const st
 	int r;
 	if (*cp->chmod && (r = df_chmod_validate(cp->chmod, err)) < 0)
 		return r;
+	/* a heredoc source is a file of that name in an empty directory:
+	 * BuildKit's mkfile cannot make "a/b" there, nor "." or ".." */
+	for (size_t i = 0; i < cp->n_inline; i++) {
+		const char *n = cp->inline_sources[i].name;
+		if (strchr(n, '/') || !strcmp(n, ".") || !strcmp(n, ".."))
+			return kiln_fail(err, KILN_EPARSE, 0,
+					 "here-document %s: a source's name cannot be a path: "
+					 "mkfile /%s: %s",
+					 n, n, strchr(n, '/') ? "no such file or directory"
+							      : "is a directory");
+	}
 	if (add && *cp->checksum) {
 		if (cp->sources.n != 1)
 			return kiln_fail(err, KILN_EPARSE, 0,
