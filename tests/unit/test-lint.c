@@ -304,6 +304,14 @@ static const struct rule_case cases[] = {
 	{ "DL3003", NF, "# hadolint global ignore=DL3003\nFROM a:1\nRUN cd /x\n", NULL },
 	{ "DL3003", NF, "FROM a:1\n# kiln global ignore=DL3003\nRUN cd /x\n", NULL },
 	{ "DL3003", F, "FROM a:1\n# hadolint ignore=DL3003\nRUN cd /x\n", "disable-ignore-pragma: true\n" },
+	/* hadolint's Pragma.hs: for the next line only, and the whole list or nothing */
+	{ "DL3003", F, "FROM a:1\n# hadolint ignore=DL3003\n# why\nRUN cd /x\n", NULL },
+	{ "DL3003", NF, "FROM a:1\n# why\n# hadolint ignore=DL3003\nRUN cd /x\n", NULL },
+	{ "DL3003", F, "FROM a:1\n# hadolint ignore=DL3003,\nRUN cd /x\n", NULL },
+	{ "DL3003", F, "FROM a:1\n# hadolint ignore=DL3059 DL3003\nRUN cd /x\n", NULL },
+	{ "DL3003", NF, "FROM a:1\n# hadolint ignore = DL3059 , DL3003 # old habit\nRUN cd /x\n",
+	  NULL },
+	{ "DL3003", F, "FROM a:1\n# hadolint ignore=DL3059 # DL3003\nRUN cd /x\n", NULL },
 	{ "DL3003", NF, "FROM a:1\nRUN cd /x\n", "ignored: [DL3003]\n" },
 	{ "KL1014", NF, "# check=skip=KL1014\nFROM debian:12\n", NULL },
 };

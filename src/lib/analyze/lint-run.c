@@ -421,6 +421,34 @@ void lint_note(struct lint_file *f, const char *fmt, ...)
 
 /* ---- pragmas ---- */
 
+/*
+ * hadolint's rule list, whole or not at all: names separated by commas
+ * (spaces around them allowed), then at most a "# reason". "A B" and "A,"
+ * are no list, so the pragma is not one (Pragma.hs parses it so). Names are
+ * letters and digits, so kiln's KL codes and BuildKit's check names fit.
+ */
+static int rule_list_valid(const char *p)
+{
+	for (;;) {
+		size_t n = 0;
+		while ((p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= 'a' && p[n] <= 'z') ||
+		       (p[n] >= '0' && p[n] <= '9'))
+			n++;
+		if (!n)
+			return 0;
+		p += n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			return 1;
+		if (*p != ',')
+			return 0;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+}
+
 /* Does `text` (a comment, '#' removed) say "<tool> [global] ignore=<list>"? */
 static const char *ignore_pragma(const char *text, int *global)
 {
@@ -450,16 +478,19 @@ static const char *ignore_pragma(const char *text, int *global)
 	if (*p != '=')
 		return NULL;
 	p++;
-	while (*p == ' ')
+	while (*p == ' ' || *p == '\t')
 		p++;
-	return p;
+	return rule_list_valid(p) ? p : NULL;
 }
 
-/* Is `rule` in the comma/space separated list? */
+/* Is `rule` in the comma/space separated list (up to a "# reason")? */
 static int list_has(const char *list, size_t len, const char *rule)
 {
 	size_t rl = strlen(rule);
 	size_t i = 0;
+	const char *hash = memchr(list, '#', len);
+	if (hash)
+		len = (size_t) (hash - list);
 	while (i < len) {
 		while (i < len && (list[i] == ',' || list[i] == ' ' || list[i] == '\t'))
 			i++;
@@ -575,7 +606,10 @@ static int suppressed(const struct lint_file *f, const struct file_pragmas *fp,
 	for (size_t k = first; k < first + cnt; k++) {
 		const char *t = lint_text(&n->comments[k].text);
 		int global;
-		const char *l = pragmas ? ignore_pragma(t, &global) : NULL;
+		/* an ignore pragma is for the line after it, as hadolint has it */
+		const char *l = pragmas && n->comments[k].line == n->start_line - 1
+					? ignore_pragma(t, &global)
+					: NULL;
 		if (l && !global && list_has(l, strlen(l), r->rule))
 			return 1;
 		if (lint_str_has_prefix(t, "check=")) {
