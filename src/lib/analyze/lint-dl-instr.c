@@ -458,8 +458,7 @@ static void dl3048(struct lint_file *f, size_t i)
 			f->nomem = 1;
 			return;
 		}
-		if (strchr(key, '$'))
-			continue;
+		/* a key with a variable too, as hadolint (it reads the key as written) */
 		if (!label_key_ok(key))
 			lint_emit(f, "DL3048", (int)i, in->line,
 				  "label key %s is malformed: use lower-case letters, digits, . and -, "

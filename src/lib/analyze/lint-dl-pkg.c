@@ -334,13 +334,21 @@ static void gem_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 		return;
 	if (lint_sh_has_flag(c, "v") || lint_sh_has_flag(c, "version"))
 		return;
-	static const char *const gem_vf[] = { "source", "s", "install-dir", "i", "bindir", "n",
-					      "platform", NULL };
+	/* hadolint's DL3028: the words before "--" (the rest goes to the gem's
+	 * build), an option taking the word after it along, whatever it is */
 	struct names bad = names_for(f, c);
-	for (size_t a = k + 1; a < c->argc; a++)
-		if (lint_sh_is_operand(c, a, gem_vf) && !strchr(c->argv[a], ':') &&
-		    names_push(&bad, c->argv[a]) < 0)
+	for (size_t a = k + 1; a < c->argc; a++) {
+		const char *w = c->argv[a];
+		if (!strcmp(w, "--"))
+			break;
+		if (w[0] == '-') {
+			a++;
+			continue;
+		}
+		if (!strchr(w, ':') && strcmp(w, "install") && strcmp(w, "i") &&
+		    names_push(&bad, w) < 0)
 			f->nomem = 1;
+	}
 	report_unpinned(f, i, "DL3028", &bad, "gem install", "<gem>:<version> or -v <version>");
 }
 
