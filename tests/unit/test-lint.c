@@ -182,6 +182,16 @@ static const struct rule_case cases[] = {
 	{ "DL3056", NF, "FROM a:1\nLABEL version=1.2.3-rc.1+build.5\n", "label-schema:\n  version: semver\n" },
 	{ "DL3057", F, "FROM a:1\n", "override:\n  info: [DL3057]\n" },
 	{ "DL3057", NF, "FROM a:1\nHEALTHCHECK CMD x\n", "override:\n  info: [DL3057]\n" },
+	/* hadolint's spec: a chain that ends with one is all right, a branch without not */
+	{ "DL3057", NF,
+	  "FROM scratch AS b1\nFROM b1 AS b2\nFROM b2 AS b3\nFROM b3 AS end\nHEALTHCHECK NONE\n",
+	  "override:\n  info: [DL3057]\n" },
+	{ "DL3057", F,
+	  "FROM scratch AS b1\nFROM b1 AS b2\nFROM b2 AS c1\nFROM b2 AS c2\nFROM c1 AS e1\n"
+	  "HEALTHCHECK NONE\nFROM c2 AS e2\n",
+	  "override:\n  info: [DL3057]\n" },
+	{ "DL3057", NF, "FROM scratch AS base\nHEALTHCHECK CMD x\nFROM base\n",
+	  "override:\n  info: [DL3057]\n" },
 	{ "DL3058", F, "FROM a:1\nLABEL mail=me@\n", "label-schema:\n  mail: email\n" },
 	{ "DL3058", NF, "FROM a:1\nLABEL mail=me.you+x@example.com\n", "label-schema:\n  mail: email\n" },
 	{ "DL3059", F, "FROM a:1\nRUN a\nRUN b\n", NULL },

@@ -540,8 +540,6 @@ void lint_rules_dl_instr(struct lint_file *f)
 			if (last_root_user >= 0)
 				lint_emit(f, "DL3002", last_root_user, f->instrs[last_root_user].line,
 					  "the stage ends as root: switch to an unprivileged USER");
-			if (in->stage > 0 && !stage_health[in->stage - 1])
-				dl3057(f, (size_t)in->stage - 1, dl3057_off);
 			seen_from = 1;
 			last_root_user = -1;
 			cmd_line = ep_line = hc_count = 0;
@@ -625,7 +623,16 @@ void lint_rules_dl_instr(struct lint_file *f)
 	if (last_root_user >= 0)
 		lint_emit(f, "DL3002", last_root_user, f->instrs[last_root_user].line,
 			  "the last USER is root: switch to an unprivileged user");
-	if (f->n_stages && !stage_health[f->n_stages - 1])
-		dl3057(f, f->n_stages - 1, dl3057_off);
+	/* DL3057 as hadolint's spec has it: a stage with no HEALTHCHECK of its
+	 * own or of a base, and none in a stage built on it either (the chain
+	 * that ends with one is all right; a branch that does not is not) */
+	for (size_t s = f->n_stages; s-- > 0;) {
+		int b = f->stages[s].base_stage;
+		if (stage_health[s] && b >= 0 && (size_t) b < s)
+			stage_health[b] = 1;
+	}
+	for (size_t s = 0; s < f->n_stages; s++)
+		if (!stage_health[s])
+			dl3057(f, s, dl3057_off);
 	lint_set_release(&defined.set);
 }
