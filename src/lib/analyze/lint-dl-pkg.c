@@ -352,26 +352,48 @@ static void gem_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 	report_unpinned(f, i, "DL3028", &bad, "gem install", "<gem>:<version> or -v <version>");
 }
 
+/* A go package is pinned by @version; @latest is not one, a local path needs none. */
+static int go_unpinned(const char *p)
+{
+	if (p[0] == '.' || p[0] == '/' || strchr(p, '$'))
+		return 0;
+	const char *at = strchr(p, '@');
+	return !at || !strcmp(at + 1, "latest");
+}
+
+/* DL3062 as hadolint's spec: go install, go get (packages, -tool ones too),
+ * go run (its first operand only: the rest are the program's arguments) */
 static void go_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c)
 {
 	if (!lint_sh_is(c, "go"))
 		return;
 	size_t k = lint_sh_first_operand(c, NULL);
-	if (k >= c->argc || !lint_str_eq(c->argv[k], "install"))
+	if (k >= c->argc)
+		return;
+	const char *sub = c->argv[k];
+	int run = lint_str_eq(sub, "run");
+	if (!run && !lint_str_eq(sub, "install") && !lint_str_eq(sub, "get"))
 		return;
 	static const char *const go_vf[] = { "o", "p", "tags", "ldflags", "gcflags", "mod", "C",
-					     "modfile", "pkgdir", "asmflags", NULL };
+					     "modfile", "pkgdir", "asmflags", "exec", NULL };
 	struct names bad = names_for(f, c);
+	int first = 1;
 	for (size_t a = k + 1; a < c->argc; a++) {
 		if (!lint_sh_is_operand(c, a, go_vf))
 			continue;
 		const char *p = c->argv[a];
-		if (p[0] == '.' || p[0] == '/' || strchr(p, '@') || strchr(p, '$'))
+		/* go install tool PKG (Go 1.24's tool dependencies) */
+		if (first && !run && lint_str_eq(sub, "install") && lint_str_eq(p, "tool"))
 			continue;
-		if (names_push(&bad, p) < 0)
+		if (go_unpinned(p) && names_push(&bad, p) < 0)
 			f->nomem = 1;
+		first = 0;
+		if (run)
+			break;
 	}
-	report_unpinned(f, i, "DL3062", &bad, "go install", "<module>@<version>");
+	report_unpinned(f, i, "DL3062", &bad, sub[0] == 'r' ? "go run" : sub[0] == 'g' ? "go get"
+											: "go install",
+			"<module>@<version>");
 }
 
 /* ---- rpm family ---- */
