@@ -77,7 +77,10 @@ static const struct rule_case cases[] = {
 	{ "DL3015", NF, "FROM a:1\nRUN apt-get install -y -o APT::Install-Recommends=false x=1\n", NULL },
 	{ "DL3016", F, "FROM a:1\nRUN npm install express\n", NULL },
 	{ "DL3016", NF, "FROM a:1\nRUN npm install && npm install express@4 @scope/x@1 ./local git+https://h/r.git#v1 x.tgz\n", NULL },
-	{ "DL3016", F, "FROM a:1\nRUN npm i -g @angular/cli\n", NULL },
+	{ "DL3016", F, "FROM a:1\nRUN npm install -g @angular/cli\n", NULL },
+	/* hadolint reads npm install only, and a URL needs a tarball's name */
+	{ "DL3016", NF, "FROM a:1\nRUN npm i -g @angular/cli\n", NULL },
+	{ "DL3016", F, "FROM a:1\nRUN npm install https://example.com/x\n", NULL },
 	{ "DL3018", F, "FROM a:1\nRUN apk add --no-cache curl\n", NULL },
 	{ "DL3018", NF, "FROM a:1\nRUN apk add --no-cache curl=8.5.0-r0 'b~1.2' --virtual .deps\n", NULL },
 	{ "DL3019", F, "FROM a:1\nRUN apk add curl=1\n", NULL },

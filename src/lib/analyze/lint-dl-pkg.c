@@ -300,8 +300,8 @@ static void npm_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 	if (!lint_sh_is(c, "npm"))
 		return;
 	size_t k = lint_sh_first_operand(c, npm_vf);
-	if (k >= c->argc || (!lint_str_eq(c->argv[k], "install") && !lint_str_eq(c->argv[k], "i") &&
-			     !lint_str_eq(c->argv[k], "add")))
+	/* hadolint's DL3016 reads `npm install` only (not its aliases i and add) */
+	if (k >= c->argc || !lint_str_eq(c->argv[k], "install"))
 		return;
 	struct names bad = names_for(f, c);
 	for (size_t a = k + 1; a < c->argc; a++) {
@@ -314,9 +314,8 @@ static void npm_rules(struct lint_file *f, size_t i, const struct lint_sh_cmd *c
 			ok = strchr(p, '#') != NULL;
 		else if (lint_str_has_suffix(p, ".tar") || lint_str_has_suffix(p, ".tar.gz") ||
 			 lint_str_has_suffix(p, ".tgz") || p[0] == '/' || lint_str_has_prefix(p, "./") ||
-			 lint_str_has_prefix(p, "../") || lint_str_has_prefix(p, "~/") ||
-			 lint_str_has_prefix(p, "file:") || lint_str_has_prefix(p, "http"))
-			ok = 1;
+			 lint_str_has_prefix(p, "../") || lint_str_has_prefix(p, "~/"))
+			ok = 1; /* a tarball or a folder, as hadolint's versionFixed */
 		else
 			ok = strchr(p[0] == '@' ? p + 1 : p, '@') != NULL;
 		if (!ok && names_push(&bad, p) < 0)
