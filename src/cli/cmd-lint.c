@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,7 +29,8 @@ static const struct cli_spec spec = {
 	.opts =
 		(const struct cli_opt[]){
 			{ "format", 'f', CLI_OPT_STRING, &arg_format, "FORMAT",
-			  "tty (default), json, sarif, checkstyle, gitlab_codeclimate" },
+			  "tty (default), json, sarif, checkstyle, gitlab_codeclimate, "
+			  "codeclimate, gnu, codacy, sonarqube" },
 			{ "config", 'c', CLI_OPT_STRING, &arg_config, "FILE",
 			  "configuration file (default: .kiln-lint.yaml, .hadolint.yaml, ...)" },
 			{ "context", 0, CLI_OPT_STRING, &arg_context, "DIR",
@@ -66,8 +68,9 @@ static const struct cli_spec spec = {
 		},
 	.details = "Without a file, ./Dockerfile is linted; - reads stdin. Exit status: 0 when no\n"
 		   "finding reaches the failure threshold, 1 when one does, 2 for usage errors and\n"
-		   "unreadable files. Rules and their fixes: docs/lint-rules.md; configuration and\n"
-		   "CI set-ups: docs/lint.md.",
+		   "unreadable files. hadolint's HADOLINT_* environment variables apply between the\n"
+		   "configuration file and the flags. Rules and their fixes: docs/lint-rules.md;\n"
+		   "configuration and CI set-ups: docs/lint.md.",
 };
 
 static void reset_args(void)
@@ -120,6 +123,106 @@ static int load_config(struct kiln_lint_config *cfg, char **ret_format, struct k
 	if (r < 0)
 		return kiln_error_prefix(err, r, "reading the configuration %s", path);
 	return kiln_lint_config_load_yaml(cfg, data, len, path, ret_format, err);
+}
+
+/* hadolint's truthy environment value: 1, y, on, true, yes in any case; -1 unset */
+static int env_truthy(const char *name)
+{
+	const char *v = getenv(name);
+	if (!v)
+		return -1;
+	static const char *const yes[] = { "1", "y", "on", "true", "yes" };
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(yes); i++)
+		if (!strcasecmp(v, yes[i]))
+			return 1;
+	return 0;
+}
+
+/* Each comma-separated item of $name given to add(cfg, item); 0, or -1 out of memory. */
+static int env_each(const char *name, struct kiln_lint_config *cfg,
+		    int (*add)(struct kiln_lint_config *, const char *, void *), void *arg)
+{
+	const char *v = getenv(name);
+	for (const char *p = v; p && *p;) {
+		size_t n = strcspn(p, ",");
+		cleanup_free char *item = kiln_strndup(p, n);
+		if (!item || (*item && add(cfg, item, arg) < 0))
+			return -1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+static int env_ignore(struct kiln_lint_config *cfg, const char *rule, void *arg)
+{
+	(void) arg;
+	return kiln_lint_config_ignore(cfg, rule);
+}
+
+static int env_override(struct kiln_lint_config *cfg, const char *rule, void *arg)
+{
+	return kiln_lint_config_override(cfg, rule, *(const enum kiln_lint_severity *) arg);
+}
+
+static int env_trust(struct kiln_lint_config *cfg, const char *registry, void *arg)
+{
+	(void) arg;
+	return kiln_lint_config_trust(cfg, registry);
+}
+
+/* NAME:TYPE; one hadolint cannot read is left out, as hadolint leaves it */
+static int env_label(struct kiln_lint_config *cfg, const char *item, void *arg)
+{
+	(void) arg;
+	const char *c = strchr(item, ':');
+	int t = c ? kiln_lint_label_type_parse(c + 1) : -1;
+	if (t < 0)
+		return 0;
+	cleanup_free char *name = kiln_strndup(item, (size_t) (c - item));
+	if (!name)
+		return -1;
+	return kiln_lint_config_label(cfg, name, (enum kiln_lint_label_type) t);
+}
+
+/*
+ * hadolint's environment (its Config/Environment.hs), over the
+ * configuration file and under the flags, so that a CI job set up for
+ * hadolint keeps its settings. NO_COLOR is read where colours are decided;
+ * HADOLINT_VERBOSE has nothing to change here. A format or threshold that
+ * does not parse is left out, as hadolint leaves it.
+ */
+static int apply_env(struct kiln_lint_config *cfg, const char **ret_format,
+		     const char **ret_threshold)
+{
+	int t;
+	if ((t = env_truthy("HADOLINT_NOFAIL")) >= 0)
+		cfg->no_fail = t;
+	if ((t = env_truthy("HADOLINT_STRICT_LABELS")) >= 0)
+		cfg->strict_labels = t;
+	if ((t = env_truthy("HADOLINT_DISABLE_IGNORE_PRAGMA")) >= 0)
+		cfg->disable_ignore_pragma = t;
+	const char *f = getenv("HADOLINT_FORMAT");
+	*ret_format = f && kiln_lint_format_parse(f) >= 0 ? f : NULL;
+	enum kiln_lint_severity sev;
+	const char *th = getenv("HADOLINT_FAILURE_THRESHOLD");
+	*ret_threshold = th && kiln_lint_severity_parse(th, &sev, NULL) >= 0 ? th : NULL;
+	static const struct {
+		const char *name;
+		enum kiln_lint_severity sev;
+	} ov[] = { { "HADOLINT_OVERRIDE_ERROR", KILN_LINT_ERROR },
+		   { "HADOLINT_OVERRIDE_WARNING", KILN_LINT_WARNING },
+		   { "HADOLINT_OVERRIDE_INFO", KILN_LINT_INFO },
+		   { "HADOLINT_OVERRIDE_STYLE", KILN_LINT_STYLE } };
+	for (size_t k = 0; k < KILN_ARRAY_SIZE(ov); k++) {
+		enum kiln_lint_severity s = ov[k].sev;
+		if (env_each(ov[k].name, cfg, env_override, &s) < 0)
+			return -1;
+	}
+	if (env_each("HADOLINT_IGNORE", cfg, env_ignore, NULL) < 0 ||
+	    env_each("HADOLINT_ALLOWED_REGISTRIES", cfg, env_trust, NULL) < 0 ||
+	    env_each("HADOLINT_REQUIRE_LABELS", cfg, env_label, NULL) < 0)
+		return -1;
+	return 0;
 }
 
 static int apply_flags(struct kiln_lint_config *cfg)
@@ -358,17 +461,23 @@ static int run_lint(struct cli_env *env, struct kiln_strv *pos)
 		if (kiln_lint_config_label(&cfg, arg_labels.items[i], (enum kiln_lint_label_type)t) < 0)
 			return nomem(env);
 	}
-	if (apply_flags(&cfg) < 0)
+	const char *env_format = NULL, *env_threshold = NULL;
+	if (apply_env(&cfg, &env_format, &env_threshold) < 0 || apply_flags(&cfg) < 0)
 		return nomem(env);
-	if (arg_threshold && kiln_lint_severity_parse(arg_threshold, &cfg.failure_threshold, NULL) < 0)
+	const char *threshold = arg_threshold ? arg_threshold : env_threshold;
+	if (threshold && kiln_lint_severity_parse(threshold, &cfg.failure_threshold, NULL) < 0)
 		return cli_usage_error(&spec, "--failure-threshold wants error, warning, info, style, "
 					      "ignore or none, not '%s'",
 				       arg_threshold);
-	const char *format = arg_format ? arg_format : cfg_format ? cfg_format : "tty";
+	const char *format = arg_format	   ? arg_format
+			     : env_format ? env_format
+			     : cfg_format ? cfg_format
+					  : "tty";
 	int fmt = kiln_lint_format_parse(format);
 	if (fmt < 0)
 		return cli_usage_error(&spec, "unknown format '%s' (tty, json, sarif, checkstyle, "
-					      "gitlab_codeclimate)",
+					      "gitlab_codeclimate, codeclimate, gnu, codacy, "
+					      "sonarqube)",
 				       format);
 	for (size_t i = 0; i < arg_build_args.len; i++) {
 		const char *a = arg_build_args.items[i];
@@ -387,7 +496,8 @@ static int run_lint(struct cli_env *env, struct kiln_strv *pos)
 				       .n_build_args = build_args.len,
 				       .cache = cache };
 	/* only JSON, SARIF and Code Quality show fingerprints */
-	if (fmt == KILN_LINT_FORMAT_TTY || fmt == KILN_LINT_FORMAT_CHECKSTYLE)
+	if (fmt != KILN_LINT_FORMAT_JSON && fmt != KILN_LINT_FORMAT_SARIF &&
+	    fmt != KILN_LINT_FORMAT_CODECLIMATE)
 		opts.flags |= KILN_LINT_NO_FINGERPRINTS;
 	if (!arg_no_shellcheck) {
 		const char *sc = arg_shellcheck ? arg_shellcheck : "shellcheck";

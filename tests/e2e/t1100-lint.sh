@@ -170,6 +170,30 @@ test_expect_success 'configuration: ./.hadolint.yaml, XDG, --config, flags on to
 	rm "$HOME/.config/hadolint.yaml"
 '
 
+test_expect_success 'hadolint'"'"'s HADOLINT_* environment: over the file, under the flags' '
+	mkdir he && cd he &&
+	printf "FROM debian:12\nRUN cd /x\nLABEL Bad=1\nUSER 1000\n" >Dockerfile &&
+	printf "ignored: [KL1010]\n" >.hadolint.yaml &&
+	(export HADOLINT_IGNORE=DL3003,DL3048 &&
+		test_expect_code 0 kiln lint --no-shellcheck >out) &&
+	test ! -s out &&
+	(export HADOLINT_IGNORE=DL3048 HADOLINT_OVERRIDE_ERROR=DL3003 HADOLINT_FORMAT=gnu &&
+		test_expect_code 1 kiln lint --no-shellcheck >out) &&
+	echo "kiln:Dockerfile:2: DL3003 error: RUN changes directory with cd: use WORKDIR /x instead" \
+		>expect &&
+	test_cmp expect out &&
+	(export HADOLINT_FAILURE_THRESHOLD=error &&
+		test_expect_code 0 kiln lint --no-shellcheck >/dev/null &&
+		test_expect_code 1 kiln lint --no-shellcheck -t warning >/dev/null) &&
+	(export HADOLINT_NOFAIL=Yes && test_expect_code 0 kiln lint --no-shellcheck >/dev/null) &&
+	(export HADOLINT_NOFAIL=0 HADOLINT_FORMAT=nonsense &&
+		test_expect_code 1 kiln lint --no-shellcheck >out) &&
+	test_grep "DL3003 warning" out &&
+	(export HADOLINT_REQUIRE_LABELS=org.opencontainers.image.source:url,junk &&
+		test_might_fail kiln lint --no-shellcheck >out) &&
+	test_grep "DL3049 info: label org.opencontainers.image.source is missing" out
+'
+
 test_expect_success 'a bad configuration exits 2 and names file:line' '
 	mkdir bc && cd bc &&
 	printf "FROM debian:12\n" >Dockerfile &&
@@ -351,6 +375,24 @@ test_expect_success 'checkstyle is well-formed XML; codeclimate fingerprints are
 	jq -r ".[].fingerprint" c1.json >f1 && jq -r ".[].fingerprint" c2.json >f2 &&
 	test_cmp f1 f2 &&
 	jq -r ".[0].location.lines.begin" c2.json >line && test "$(cat line)" = 3
+'
+
+test_expect_success JQ 'gnu, codacy, sonarqube and codeclimate: hadolint'"'"'s other formats' '
+	printf "FROM debian:12\nRUN cd /x\nLABEL Bad=1\n" >F.Dockerfile &&
+	test_might_fail kiln lint --no-shellcheck --no-context -f gnu F.Dockerfile >out.gnu &&
+	test_grep "^kiln:F.Dockerfile:2: DL3003 warning: " out.gnu &&
+	test_might_fail kiln lint --no-shellcheck --no-context -f codacy F.Dockerfile >out.codacy &&
+	jq -r "select(.patternId == \"DL3048\") | \"\(.filename) \(.line)\"" out.codacy >got &&
+	echo "F.Dockerfile 3" >expect && test_cmp expect got &&
+	test "$(wc -l <out.codacy)" = "$(wc -l <out.gnu)" &&
+	test_might_fail kiln lint --no-shellcheck --no-context -f sonarqube F.Dockerfile >out.sq &&
+	jq -r ".issues[] | select(.ruleId == \"DL3003\") | \"\(.severity) \(.type) \(.primaryLocation.textRange.startLine)\"" \
+		out.sq >got &&
+	echo "MAJOR CODE_SMELL 2" >expect && test_cmp expect got &&
+	test_might_fail kiln lint --no-shellcheck --no-context -f codeclimate F.Dockerfile >out.cc &&
+	tr "\\000" "\\n" <out.cc | jq -r "select(.check_name == \"DL3003\") | .severity" >got &&
+	echo major >expect && test_cmp expect got &&
+	test "$(tr -cd "\\000" <out.cc | wc -c)" = "$(wc -l <out.gnu)"
 '
 
 test_expect_success '--build-arg: base images and the checks see build args' '

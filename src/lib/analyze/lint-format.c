@@ -4,10 +4,11 @@
 #include "analyze/lint.h"
 #include "base/alloc.h"
 #include "base/decimal.h"
+#include "lint-format.h"
 #include "lint-json.h"
 
 /* Rendering findings for people (tty) and for CI systems (json, SARIF,
- * checkstyle, GitLab Code Quality). */
+ * checkstyle, GitLab Code Quality; hadolint's others are lint-format-ci.c's). */
 
 #define C_RESET "\033[0m"
 #define C_BOLD "\033[1m"
@@ -595,7 +596,7 @@ static int render_checkstyle(const struct kiln_lint_report *const *reps, size_t 
 }
 
 /* GitLab's category of a finding: secrets are Security, ShellCheck's Bug Risk. */
-static const char *codeclimate_category(const struct kiln_lint_finding *f)
+const char *lint_codeclimate_category(const struct kiln_lint_finding *f)
 {
 	static const char *const security[] = { "KL1006", "KL1007", "KL1008", "DL3064",
 						"SecretsUsedInArgOrEnv" };
@@ -626,7 +627,7 @@ static int render_codeclimate(const struct kiln_lint_report *const *reps, size_t
 				rc = json_field_str(out, ",\n    ", "description", f->message);
 			if (rc >= 0) {
 				const struct piece cat[] = { LIT(",\n    \"categories\": [\""),
-							     str_piece(codeclimate_category(f)),
+							     str_piece(lint_codeclimate_category(f)),
 							     LIT("\"]") };
 				rc = add_pieces(out, cat, KILN_ARRAY_SIZE(cat));
 			}
@@ -678,6 +679,18 @@ int kiln_lint_render(const struct kiln_lint_report *const *reps, size_t n,
 		break;
 	case KILN_LINT_FORMAT_CODECLIMATE:
 		r = render_codeclimate(reps, n, out);
+		break;
+	case KILN_LINT_FORMAT_CODECLIMATE_ENGINE:
+		r = lint_render_codeclimate_engine(reps, n, out);
+		break;
+	case KILN_LINT_FORMAT_GNU:
+		r = lint_render_gnu(reps, n, out);
+		break;
+	case KILN_LINT_FORMAT_CODACY:
+		r = lint_render_codacy(reps, n, out);
+		break;
+	case KILN_LINT_FORMAT_SONARQUBE:
+		r = lint_render_sonarqube(reps, n, out);
 		break;
 	default:
 		return kiln_fail(err, KILN_EINVAL, 0, "unknown output format %d", (int)fmt);

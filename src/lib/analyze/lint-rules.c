@@ -401,7 +401,15 @@ int kiln_lint_format_parse(const char *s)
 		return KILN_LINT_FORMAT_SARIF;
 	if (strcmp(s, "checkstyle") == 0)
 		return KILN_LINT_FORMAT_CHECKSTYLE;
-	if (strcmp(s, "gitlab_codeclimate") == 0 || strcmp(s, "codeclimate") == 0)
+	if (strcmp(s, "gitlab_codeclimate") == 0)
 		return KILN_LINT_FORMAT_CODECLIMATE;
+	if (strcmp(s, "codeclimate") == 0)
+		return KILN_LINT_FORMAT_CODECLIMATE_ENGINE;
+	if (strcmp(s, "gnu") == 0)
+		return KILN_LINT_FORMAT_GNU;
+	if (strcmp(s, "codacy") == 0)
+		return KILN_LINT_FORMAT_CODACY;
+	if (strcmp(s, "sonarqube") == 0)
+		return KILN_LINT_FORMAT_SONARQUBE;
 	return -1;
 }

@@ -299,9 +299,14 @@ enum kiln_lint_format {
 	KILN_LINT_FORMAT_SARIF,
 	KILN_LINT_FORMAT_CHECKSTYLE,
 	KILN_LINT_FORMAT_CODECLIMATE, /* GitLab's Code Quality report */
+	KILN_LINT_FORMAT_CODECLIMATE_ENGINE, /* Code Climate's: issues ended by NUL */
+	KILN_LINT_FORMAT_GNU,
+	KILN_LINT_FORMAT_CODACY,
+	KILN_LINT_FORMAT_SONARQUBE,
 };
 
-/** "tty", "json", "sarif", "checkstyle", "gitlab_codeclimate" (also "codeclimate"). -1 if unknown. */
+/** hadolint's names: "tty", "json", "sarif", "checkstyle", "gitlab_codeclimate",
+ *  "codeclimate", "gnu", "codacy", "sonarqube". -1 if unknown. */
 int kiln_lint_format_parse(const char *s);
 
 enum kiln_lint_render_flags {
