@@ -17,8 +17,9 @@ static const char *arg_config;
 static const char *arg_context;
 static const char *arg_threshold;
 static const char *arg_shellcheck;
+static const char *arg_report_path;
 static int arg_no_fail, arg_no_color, arg_no_shellcheck, arg_no_context, arg_strict_labels;
-static int arg_disable_pragma, arg_no_hints, arg_list_rules;
+static int arg_disable_pragma, arg_no_hints, arg_list_rules, arg_verbose;
 static struct kiln_strv arg_ignore, arg_trusted, arg_error, arg_warning, arg_info, arg_style,
 	arg_labels, arg_build_args;
 
@@ -64,6 +65,11 @@ static const struct cli_spec spec = {
 			{ "no-hints", 0, CLI_OPT_FLAG, &arg_no_hints, NULL, "tty: no fix hints" },
 			{ "list-rules", 0, CLI_OPT_FLAG, &arg_list_rules, NULL,
 			  "print every rule with its default severity and exit" },
+			{ "file-path-in-report", 0, CLI_OPT_STRING, &arg_report_path, "PATH",
+			  "checkstyle: name the file PATH (hadolint's, for a file linted in a "
+			  "container)" },
+			{ "verbose", 'V', CLI_OPT_FLAG, &arg_verbose, NULL,
+			  "say on stderr which configuration file is read" },
 			{ 0 },
 		},
 	.details = "Without a file, ./Dockerfile is linted; - reads stdin. Exit status: 0 when no\n"
@@ -76,6 +82,8 @@ static const struct cli_spec spec = {
 static void reset_args(void)
 {
 	arg_format = arg_config = arg_context = arg_threshold = arg_shellcheck = NULL;
+	arg_report_path = NULL;
+	arg_verbose = 0;
 	arg_no_fail = arg_no_color = arg_no_shellcheck = arg_no_context = arg_strict_labels = 0;
 	arg_disable_pragma = arg_no_hints = arg_list_rules = 0;
 	struct kiln_strv *lists[] = { &arg_ignore, &arg_trusted, &arg_error, &arg_warning,
@@ -115,6 +123,8 @@ static int load_config(struct kiln_lint_config *cfg, char **ret_format, struct k
 			return r;
 		path = found;
 	}
+	if (arg_verbose)
+		fprintf(stderr, "configuration: %s\n", path ? path : "none found");
 	if (!path)
 		return 0;
 	cleanup_free char *data = NULL;
@@ -297,11 +307,12 @@ static void input_set_release(struct input_set *s)
 
 /* One input of the set: stdin is read here, a file later by the linter, on
  * the thread that lints it; -1 after reporting why stdin could not be read. */
-static int read_one(struct cli_env *env, const char *path, struct input_set *set)
+static int read_one(struct cli_env *env, const char *path, const char *report_name,
+		    struct input_set *set)
 {
 	struct kiln_error err = KILN_ERROR_INIT;
 	int is_stdin = strcmp(path, "-") == 0;
-	const char *shown = is_stdin ? "<stdin>" : path;
+	const char *shown = report_name ? report_name : is_stdin ? "<stdin>" : path;
 	char *data = NULL;
 	size_t len = 0;
 	/* a file is read by the linter, on the thread that lints it */
@@ -517,8 +528,9 @@ static int run_lint(struct cli_env *env, struct kiln_strv *pos)
 	if (!inputs.items || !inputs.data || !inputs.dirs || !reps.items)
 		return nomem(env);
 	int unreadable = 0;
+	const char *report_name = fmt == KILN_LINT_FORMAT_CHECKSTYLE ? arg_report_path : NULL;
 	for (size_t i = 0; i < pos->len; i++)
-		if (read_one(env, pos->items[i], &inputs) < 0)
+		if (read_one(env, pos->items[i], report_name, &inputs) < 0)
 			unreadable = 1;
 	unsigned flags = 0;
 	if (env->stdout_tty && !arg_no_color && !getenv("NO_COLOR"))

@@ -364,11 +364,14 @@ test_expect_success 'without shellcheck: one note, no failure' '
 	test_grep "note: /nonexistent/shellcheck not found" err
 '
 
-test_expect_success 'checkstyle is well-formed XML; codeclimate fingerprints are stable' '
+test_expect_success 'checkstyle is well-formed XML (--file-path-in-report names its file); codeclimate fingerprints are stable' '
 	printf "FROM a\nRUN echo \"<&>\" | cat\n" >X.Dockerfile &&
 	test_might_fail kiln lint --no-shellcheck -f checkstyle X.Dockerfile >out.xml &&
 	python3 -c "import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); print(len(d.getElementsByTagName(\"error\")))" out.xml >n &&
 	test "$(cat n)" -gt 2 &&
+	test_might_fail kiln lint --no-shellcheck -V -f checkstyle --file-path-in-report /src/Dockerfile \
+		X.Dockerfile >out.xml 2>err &&
+	test_grep "<file name=\"/src/Dockerfile\">" out.xml && test_grep "^configuration: " err &&
 	test_might_fail kiln lint --no-shellcheck -f gitlab_codeclimate X.Dockerfile >c1.json &&
 	printf "\n\n" | cat - X.Dockerfile >Y && mv Y X.Dockerfile &&
 	test_might_fail kiln lint --no-shellcheck -f gitlab_codeclimate X.Dockerfile >c2.json &&
