@@ -18,6 +18,7 @@ static const char *arg_hostname;
 static int arg_interactive;
 static int arg_tty;
 static int arg_read_only;
+static int arg_no_init;
 static struct kiln_strv arg_env = KILN_STRV_INIT;
 static struct kiln_strv arg_volumes = KILN_STRV_INIT;
 static struct kiln_strv arg_tmpfs = KILN_STRV_INIT;
@@ -61,6 +62,8 @@ static const struct cli_spec spec = {
 			{ "tty", 't', CLI_OPT_FLAG, &arg_tty, NULL, "allocate a terminal" },
 			{ "read-only", 0, CLI_OPT_FLAG, &arg_read_only, NULL,
 			  "mount ROOTFS read-only" },
+			{ "no-init", 0, CLI_OPT_FLAG, &arg_no_init, NULL,
+			  "the command is pid 1 (as a build's RUN), not kiln's init" },
 			{ "cap-add", 0, CLI_OPT_LIST, &arg_cap_add, "CAPS",
 			  "add capabilities (or ALL)" },
 			{ "cap-drop", 0, CLI_OPT_LIST, &arg_cap_drop, "CAPS",
@@ -287,6 +290,8 @@ int cmd_debug_sandbox(int argc, char **argv, struct cli_env *env)
 	if (arg_read_only)
 		s.flags |= KILN_EXEC_READONLY_ROOT;
 	s.flags |= KILN_EXEC_CONTAINER_FILES; /* /etc/hostname too, as kiln run */
+	if (!arg_no_init)
+		s.flags |= KILN_EXEC_INIT;
 	if (!layered)
 		return cli_run_sandbox(env, &s);
 	return run_layered(env, &s, comp);

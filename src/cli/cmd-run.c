@@ -581,8 +581,10 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 		s.flags |= KILN_EXEC_TTY;
 	if (arg_read_only)
 		s.flags |= KILN_EXEC_READONLY_ROOT;
-	/* groups, exec checks and /etc files as docker run's */
-	s.flags |= KILN_EXEC_CONTAINER_USER | KILN_EXEC_CONTAINER_FILES;
+	/* groups, exec checks and /etc files as docker run's; kiln's init as pid 1
+	 * (docker run --init), so that ^C and docker stop's SIGTERM end the
+	 * command whether or not it handles them */
+	s.flags |= KILN_EXEC_CONTAINER_USER | KILN_EXEC_CONTAINER_FILES | KILN_EXEC_INIT;
 	(void) arg_rm;
 	return cli_run_sandbox(env, &s);
 }

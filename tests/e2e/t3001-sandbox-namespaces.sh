@@ -54,6 +54,13 @@ test_expect_success ROOT,BUSYBOX 'pid 1 is kiln'"'"'s init and the command runs 
 	test_cmp expect out
 '
 
+test_expect_success ROOT,BUSYBOX '--no-init: the command is pid 1, as a build'"'"'s RUN, and its end ends the rest' '
+	kiln debug sandbox --no-init rootfs sh -c "echo \$\$; cat /proc/1/comm; sleep 1000 & exit 3" \
+		>out; echo $? >rc &&
+	printf "1\nsh\n" >expect && test_cmp expect out &&
+	echo 3 >expect && test_cmp expect rc
+'
+
 test_expect_success ROOT,BUSYBOX '/proc shows only the sandbox'"'"'s processes' '
 	kiln debug sandbox rootfs sh -c "cd /proc && ls -d [0-9]*" >pids &&
 	sort -n pids >sorted &&

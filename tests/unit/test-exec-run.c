@@ -46,14 +46,16 @@ static int make_rootfs(void)
 	return n < 0 ? -1 : 0;
 }
 
-/* Run argv in the rootfs; stdout into *ret_out. */
-static int run(const struct kiln_ctx *ctx, char **argv, const struct kiln_exec_file *files,
-	       size_t n_files, struct kiln_exec_status *st, char **ret_out, struct kiln_error *err)
+/* Run argv in the rootfs (with `flags`); stdout into *ret_out. */
+static int run_flags(const struct kiln_ctx *ctx, char **argv, const struct kiln_exec_file *files,
+		     size_t n_files, unsigned flags, struct kiln_exec_status *st, char **ret_out,
+		     struct kiln_error *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
 	struct kiln_exec_spec s = KILN_EXEC_SPEC_INIT;
+	s.flags = flags;
 	s.rootfs = root;
 	s.argv = argv;
 	s.stdout_fd = p[1];
@@ -77,6 +79,33 @@ static int run(const struct kiln_ctx *ctx, char **argv, const struct kiln_exec_f
 	else
 		free(out);
 	return r;
+}
+
+static int run(const struct kiln_ctx *ctx, char **argv, const struct kiln_exec_file *files,
+	       size_t n_files, struct kiln_exec_status *st, char **ret_out, struct kiln_error *err)
+{
+	return run_flags(ctx, argv, files, n_files, 0, st, ret_out, err);
+}
+
+/* Without KILN_EXEC_INIT the process is pid 1 (a signal from inside without a
+ * handler does nothing to it), with it pid 2 under kiln's init. */
+static void test_pid_one(void)
+{
+	struct kiln_exec_status st;
+	struct kiln_error err = KILN_ERROR_INIT;
+	char *out = NULL;
+	char *argv[] = { "/bin/busybox", "sh", "-c", "echo $$; kill -TERM $$; echo alive", NULL };
+	int r = run_flags(NULL, argv, NULL, 0, 0, &st, &out, &err);
+	TAP_OK(r == 0 && out && !strcmp(out, "1\nalive\n") && !st.signaled && st.code == 0,
+	       "without an init: pid 1, deaf to its own SIGTERM");
+	free(out);
+	kiln_error_release(&err);
+	out = NULL;
+	r = run_flags(NULL, argv, NULL, 0, KILN_EXEC_INIT, &st, &out, &err);
+	TAP_OK(r == 0 && out && !strcmp(out, "2\n") && st.signaled && st.code == SIGTERM,
+	       "with kiln's init: pid 2, ended by SIGTERM");
+	free(out);
+	kiln_error_release(&err);
 }
 
 static void test_pipe_and_files(void)
@@ -148,7 +177,8 @@ static void *set_later(void *arg)
 
 static void test_cancel_and_kill(void)
 {
-	for (int mode = 0; mode < 2; mode++) {
+	/* 0: cancelled; 1: SIGTERM through kiln's init; 2: SIGKILL to the process as pid 1 */
+	for (int mode = 0; mode < 3; mode++) {
 		volatile sig_atomic_t cancel = 0;
 		struct kiln_ctx ctx = { .cancel = &cancel };
 		int p[2];
@@ -160,6 +190,7 @@ static void test_cancel_and_kill(void)
 		s.rootfs = root;
 		s.argv = argv;
 		s.stdout_fd = p[1];
+		s.flags = mode == 1 ? KILN_EXEC_INIT : 0;
 		struct kiln_exec_proc *proc = NULL;
 		struct kiln_error err = KILN_ERROR_INIT;
 		int r = kiln_exec_start(&ctx, &s, &proc, &err);
@@ -170,7 +201,8 @@ static void test_cancel_and_kill(void)
 			(void) close(p[0]);
 			continue;
 		}
-		struct later l = { mode == 0 ? &cancel : NULL, proc, SIGTERM, p[0] };
+		struct later l = { mode == 0 ? &cancel : NULL, proc, mode == 2 ? SIGKILL : SIGTERM,
+				   p[0] };
 		pthread_t t;
 		(void) pthread_create(&t, NULL, set_later, &l);
 		struct kiln_exec_status st = { 0 };
@@ -180,8 +212,9 @@ static void test_cancel_and_kill(void)
 			TAP_INT_EQ(r, -KILN_ECANCEL,
 				   "ctx->cancel set by another thread ends the sandbox");
 		else
-			TAP_OK(r == 0 && st.signaled && st.code == SIGTERM,
-			       "kiln_exec_kill from another thread: killed by SIGTERM");
+			TAP_OK(r == 0 && st.signaled && st.code == l.sig,
+			       "kiln_exec_kill from another thread: killed by %s",
+			       mode == 1 ? "SIGTERM (kiln's init)" : "SIGKILL (the process as pid 1)");
 		kiln_error_release(&err);
 		kiln_exec_proc_free(proc);
 		(void) close(p[0]);
@@ -267,6 +300,7 @@ int main(void)
 	if (!TAP_OK(make_rootfs() == 0, "a root filesystem with busybox"))
 		return tap_done();
 	test_pipe_and_files();
+	test_pid_one();
 	test_cancel_and_kill();
 	test_threads();
 	struct kiln_error err = KILN_ERROR_INIT;

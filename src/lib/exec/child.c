@@ -533,14 +533,16 @@ __attribute__((noreturn)) static void exec_process(struct xplan *p)
 	exec_failed(p, eacces ? EACCES : ENOENT, p->path);
 }
 
-/* pid 2: become the process. */
+/* Become the process: pid 2 under kiln's init, or pid 1 itself (hidden -1). */
 __attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave, int hidden)
 {
-	/* not before pid 1 has blanked kiln's command line (hide_command_line) */
+	/* not before pid 1 has blanked kiln's command line (hide_command_line);
+	 * as pid 1, the exec replaces it */
 	char go;
-	while (read(hidden, &go, 1) < 0 && errno == EINTR)
+	while (hidden >= 0 && read(hidden, &go, 1) < 0 && errno == EINTR)
 		;
-	(void) close(hidden);
+	if (hidden >= 0)
+		(void) close(hidden);
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	for (int s = 1; s < _NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
@@ -548,7 +550,8 @@ __attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave
 	uint64_t empty = 0;
 	(void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, sizeof(empty));
 
-	if (setsid() < 0)
+	/* pid 1 started the session already */
+	if (getsid(0) != getpid() && setsid() < 0)
 		FAIL_SETUP(p, errno, "starting a session");
 	int src[3];
 	if (tty_slave >= 0) {
@@ -785,6 +788,9 @@ void kiln_exec_child(struct xplan *p)
 	if (p->net_none)
 		loopback_up(p);
 
+	/* without an init the process is pid 1, as runc starts it */
+	if (!p->init)
+		run_process(p, tty_slave, -1);
 	sigset_t all;
 	sigfillset(&all);
 	if (sigprocmask(SIG_BLOCK, &all, NULL) < 0)

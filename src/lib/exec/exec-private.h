@@ -100,6 +100,7 @@ struct xplan {
 	struct winsize winsize; /* the caller's, given to the terminal before the process runs */
 	int have_winsize;
 	int readonly_root;
+	int init; /* KILN_EXEC_INIT: kiln's init is pid 1, the process pid 2 */
 	const struct kiln_exec_rlimit *rlimits; /* the spec's, read by the child before exec */
 	size_t n_rlimits;
 	struct xopt shm_opts[3]; /* /dev/shm's options when the spec sizes it */

@@ -122,6 +122,12 @@ enum kiln_exec_flags {
 	 *  and /etc/resolv.conf read-only, and no /etc/hostname (the image's
 	 *  own shows). */
 	KILN_EXEC_CONTAINER_FILES = 1 << 5,
+	/** kiln's init is pid 1 (kiln run --init, as docker run --init): it
+	 *  forwards signals to the process, pid 2, reaps what the process
+	 *  leaves and ends the sandbox with it. Without it the process is pid 1
+	 *  itself, as runc starts it for BuildKit's RUN and docker run: a
+	 *  signal without a handler does not reach it, but SIGKILL. */
+	KILN_EXEC_INIT = 1 << 6,
 };
 
 /* Capability bits (1 << CAP_x). */

@@ -455,7 +455,8 @@ static int validate(const struct kiln_exec_spec *spec, struct kiln_error *err)
 		return kiln_fail(err, KILN_EINVAL, 0, "file count without files");
 	if (spec->flags & ~(unsigned) (KILN_EXEC_TTY | KILN_EXEC_FORWARD_SIGNALS |
 				       KILN_EXEC_READONLY_ROOT | KILN_EXEC_INSECURE |
-				       KILN_EXEC_CONTAINER_USER | KILN_EXEC_CONTAINER_FILES))
+				       KILN_EXEC_CONTAINER_USER | KILN_EXEC_CONTAINER_FILES |
+				       KILN_EXEC_INIT))
 		return kiln_fail(err, KILN_EINVAL, 0, "unknown flags 0x%x", spec->flags);
 	for (int i = 0; i < 3; i++) {
 		int fd = i == 0 ? spec->stdin_fd : i == 1 ? spec->stdout_fd : spec->stderr_fd;
@@ -530,6 +531,7 @@ int kiln_exec_plan_build(const struct kiln_exec_spec *spec, struct xplan *p, str
 	p->argv = argv;
 	p->tty = !!(spec->flags & KILN_EXEC_TTY);
 	p->readonly_root = !!(spec->flags & KILN_EXEC_READONLY_ROOT);
+	p->init = !!(spec->flags & KILN_EXEC_INIT);
 	p->stdio[0] = spec->stdin_fd;
 	p->stdio[1] = spec->stdout_fd;
 	p->stdio[2] = spec->stderr_fd;
