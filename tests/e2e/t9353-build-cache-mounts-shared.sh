@@ -5,8 +5,8 @@
 # each, annotated in the manifest, listed in the cache config), and a
 # build reading that cache seeds its own cache mounts before any step: a
 # fresh store's RUN that misses the cache finds the file another machine
-# wrote. A local cache mount is replaced only when it is empty or older
-# than the exported one.
+# wrote, in a root with the mount's owner and mode. A local cache mount is
+# replaced only when it is empty or older than the exported one.
 . "$(dirname "$0")/test-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/e2e/t9000-build-lib.sh"
 . "$KILN_SOURCE_ROOT/tests/helper/registry-lib.sh"
@@ -80,6 +80,25 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,REGISTRY 'an older local cache mount is
 	test_grep "cache mount /cache: replaced by the newer one from the cache" out &&
 	KILN_ROOT=$TRASH/C kiln run --rm app:10 cat /seen >seen &&
 	echo "built 1" >expect && test_cmp expect seen
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,REGISTRY 'a seeded cache'"'"'s root has the mount'"'"'s uid, gid and mode: a non-root RUN writes in it' '
+	mkdir owned && cat >owned/Dockerfile <<-EOF &&
+	FROM $BB
+	ARG X=1
+	USER 1000:1000
+	RUN --mount=type=cache,target=/home/u/.cache,uid=1000,gid=1000,mode=0750 \
+		stat -c "%a %u:%g" /home/u/.cache >/tmp/root && echo "run \$X" >/home/u/.cache/new-\$X
+	EOF
+	KILN_ROOT=$A kiln build -q \
+		--cache-to type=registry,ref=$R/cache:owned,mode=max,cache-mounts=true owned >/dev/null &&
+	fresh E &&
+	KILN_ROOT=$TRASH/E kiln build --progress=plain --build-arg X=2 -t owned:2 \
+		--cache-from type=registry,ref=$R/cache:owned owned 2>out &&
+	test_grep "cache mount /home/u/.cache: seeded from the cache" out &&
+	KILN_ROOT=$TRASH/E kiln run --rm owned:2 cat /tmp/root >root &&
+	echo "750 1000:1000" >expect && test_cmp expect root &&
+	test -f "$(mount_file $TRASH/E new-1)" && test -f "$(mount_file $TRASH/E new-2)"
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,REGISTRY 'a cache mount the build does not use is not fetched' '

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -267,6 +268,23 @@ int bb_rcache_mounts_export(struct bb *b, struct bb_vertex *v, struct kiln_rcach
 
 /* ---- seeding ------------------------------------------------------------------------------ */
 
+/*
+ * The owner and mode the cache's root was made with: its seed "perm=MODE:UID:GID"
+ * (bb_cache_seed()) says them, for a mount with mode=, uid= or gid=; the blob
+ * holds what is below the root only. Other seeds: root's 0755.
+ */
+static void seed_root(const char *seed, struct kiln_cachemount_spec *cs)
+{
+	unsigned mode, uid, gid;
+	char end;
+	if (seed && sscanf(seed, "perm=%o:%u:%u%c", &mode, &uid, &gid, &end) == 3 &&
+	    !(mode & ~07777u)) {
+		cs->mode = (mode_t) mode;
+		cs->uid = (uid_t) uid;
+		cs->gid = (gid_t) gid;
+	}
+}
+
 static int seed_mount(struct bb *b, struct bb_rc_src *src, const struct kiln_rcache_mount *m,
 		      struct bb_vertex *v, struct kiln_error *err)
 {
@@ -277,6 +295,7 @@ static int seed_mount(struct bb *b, struct bb_rc_src *src, const struct kiln_rca
 	struct kiln_cachemount_spec cs = { .id = m->id,
 					   .seed = m->seed,
 					   .sharing = KILN_CACHEMOUNT_LOCKED };
+	seed_root(m->seed, &cs);
 	cleanup(kiln_cachemount_releasep) struct kiln_cachemount *cm = NULL;
 	bb_store_lock(b);
 	int r = kiln_cachemount_acquire(&b->ctx, b->st, &cs, &cm, err);
