@@ -88,6 +88,19 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'a secret as a file and as a variable, 
 	! test -e $r/run/secrets && ! test -e $r/etc/app
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'a relative target is under WORKDIR, as BuildKit puts it' '
+	mkdir -p relctx && cat >relctx/Dockerfile <<-"EOF" &&
+	FROM localhost/busybox:test
+	WORKDIR /w
+	RUN --mount=type=secret,id=tok,target=rel/tok sh -c "test -f /w/rel/tok && ! test -e /rel && echo under-w >/where"
+	RUN --mount=type=secret,target=.npmrc sh -c "test -f /w/.npmrc && echo npmrc >>/where"
+	EOF
+	kiln build -q --secret id=tok,src=secret.txt --secret id=.npmrc,src=secret.txt \
+		-o type=local,dest=relout relctx >/dev/null &&
+	printf "under-w\nnpmrc\n" >expect && test_cmp expect relout/where &&
+	! test -e relout/w/rel && ! test -e relout/w/.npmrc
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'the values are nowhere: store, outputs, progress, metadata, config' '
 	kiln inspect sec:1 >inspect.json &&
 	kiln save -o saved.tar sec:1 &&

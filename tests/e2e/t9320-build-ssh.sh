@@ -42,15 +42,18 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,SSH-AGENT 'ssh-add -l in the RUN lists 
 	test_cmp agent-keys r2/keys
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX,SSH-AGENT 'an id, a target, and a USER the socket is given to' '
+test_expect_success ROOT,OVERLAY,BUSYBOX,SSH-AGENT 'an id, a target (a relative one under WORKDIR), and a USER the socket is given to' '
 	cat >ctx/Dockerfile <<-"EOF" &&
 	FROM sshbase
 	USER 1000:1000
 	RUN --mount=type=ssh,id=work,target=/tmp/agent,uid=1000 sh -c "echo \$SSH_AUTH_SOCK >/tmp/sock; ssh-add -l >/tmp/keys"
 	RUN --mount=type=ssh,id=work sh -c "ssh-add -l >/tmp/denied 2>&1; echo \$? >/tmp/denied.rc"
+	WORKDIR /w
+	RUN --mount=type=ssh,id=work,target=relsock sh -c "echo \$SSH_AUTH_SOCK >/tmp/relsock"
 	EOF
 	kiln build -q --ssh work="$TRASH/agent.sock" -o type=local,dest=r3 ctx >/dev/null &&
 	echo /tmp/agent >expect && test_cmp expect r3/tmp/sock &&
+	echo /w/relsock >expect && test_cmp expect r3/tmp/relsock &&
 	test_cmp agent-keys r3/tmp/keys &&
 	test "$(cat r3/tmp/denied.rc)" != 0
 '

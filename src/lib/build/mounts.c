@@ -41,9 +41,9 @@ void bb_mount_spec_release(struct bb_mount_spec *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* A target as the sandbox gets it: absolute and clean; relative ones are
- * under `dir` ("/" for secrets and agent sockets, which LLB places from the
- * root) */
+/* A target as the sandbox gets it: absolute and clean; a relative one is
+ * under `dir`, the step's WORKDIR (for a secret or an agent socket too: the
+ * executor joins it with the working directory, as BuildKit's does) */
 static int abs_target(const char *t, const char *dir, char **ret, struct kiln_error *err)
 {
 	char *p = t[0] == '/' ? kiln_plan_path_clean(t) : kiln_plan_path_join(dir ? dir : "/", t);
@@ -104,7 +104,7 @@ static int resolve(const struct kiln_df_mount *m, const char *workdir, const cha
 					 "secret %s: env= needs a variable name", s->id);
 		s->mode = m->has_mode ? (uint32_t) (m->mode & 07777) : 0400;
 		if (*target) {
-			r = abs_target(target, "/", &s->target, err);
+			r = abs_target(target, workdir, &s->target, err);
 		} else if (!s->env) {
 			cleanup_free char *base = kiln_plan_path_base(s->id);
 			if (!base)
@@ -121,7 +121,7 @@ static int resolve(const struct kiln_df_mount *m, const char *workdir, const cha
 			return oom(err);
 		s->mode = m->has_mode ? (uint32_t) (m->mode & 07777) : 0600;
 		if (*target)
-			return abs_target(target, "/", &s->target, err);
+			return abs_target(target, workdir, &s->target, err);
 		char def[64];
 		(void) snprintf(def, sizeof(def), BB_SSH_TARGET_PREFIX "%zu", ssh_index);
 		return abs_target(def, "/", &s->target, err);
