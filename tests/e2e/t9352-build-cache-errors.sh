@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Remote caches that are missing, unreachable, corrupt or another builder's
 # are warnings naming them, and the build goes on (as in BuildKit); records
-# whose ingredients do not hash to their key are ignored; a failed export
+# whose ingredients do not hash to their key, or whose layer is not on the
+# layer of their parent's record, are ignored; a failed export
 # fails the build unless ignore-error=true; caches behind authentication
 # use the registry's credentials (--creds, the docker config); bad options
 # are usage errors.
@@ -86,6 +87,38 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'records that do not hash to their k
 		--cache-from type=local,src=$TRASH/forged ctx 2>out &&
 	test_grep "WARNING: cache $TRASH/forged: 2 records ignored" out &&
 	test "$(cached_steps out)" = 0
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'a record whose layer is not on its parent'"'"'s is ignored' '
+	cp -r good swapped &&
+	python3 - swapped <<-\PY &&
+	import hashlib, json, os, sys
+	d = sys.argv[1]
+	def blob(dg): return os.path.join(d, "blobs", "sha256", dg.split(":")[1])
+	def put(obj):
+	    data = json.dumps(obj).encode()
+	    dg = "sha256:" + hashlib.sha256(data).hexdigest()
+	    open(blob(dg), "wb").write(data)
+	    return dg, len(data)
+	index = json.load(open(os.path.join(d, "index.json")))
+	root = json.load(open(blob(index["manifests"][0]["digest"])))
+	cfg = json.load(open(blob(root["manifests"][-1]["digest"])))
+	keys = {r["digest"]: r for r in cfg["records"]}
+	for r in cfg["records"]:
+	    parent = dict(r["kiln"]["ingredients"]).get("parent")
+	    if parent in keys:  # the RUN, on the COPY: claim the layer of the COPY
+	        r["layers"][0]["layer"] = keys[parent]["layers"][0]["layer"]
+	root["manifests"][-1]["digest"], root["manifests"][-1]["size"] = put(cfg)
+	index["manifests"][0]["digest"], index["manifests"][0]["size"] = put(root)
+	json.dump(index, open(os.path.join(d, "index.json"), "w"))
+	PY
+	kiln save --format oci-archive -o base3.tar $BB && rm -rf $TRASH/s3 &&
+	KILN_ROOT=$TRASH/s3 kiln load -i base3.tar >/dev/null &&
+	KILN_ROOT=$TRASH/s3 kiln build --progress=plain -o type=local,dest=swapped-out \
+		--cache-from type=local,src=$TRASH/swapped ctx 2>out &&
+	test_grep "WARNING: cache $TRASH/swapped: 1 record ignored (.*not on its parent" out &&
+	test "$(cached_steps out)" = 1 &&
+	echo data >expect && test_cmp expect swapped-out/g
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'a cache BuildKit wrote is recognised as another builder'"'"'s' '

@@ -105,14 +105,81 @@ static int record_layer(const struct bb_rc_src *src, size_t rec, struct bb_layer
 	return 0;
 }
 
-/* The ingredients of a record hash to its key. */
-static int record_verified(const struct kiln_rcache_record *r)
+/* The records of a cache, by key: what a record's parent is looked up in. */
+struct by_key {
+	const struct kiln_rcache_config *c;
+	size_t *v; /* record indexes, sorted by key */
+};
+
+static int by_key_cmp(const void *a, const void *b, void *arg)
+{
+	const struct kiln_rcache_config *c = arg;
+	return memcmp(c->records[*(const size_t *) a].digest.raw,
+		      c->records[*(const size_t *) b].digest.raw, 32);
+}
+
+static int by_key_init(struct by_key *bk, const struct kiln_rcache_config *c)
+{
+	bk->c = c;
+	bk->v = kiln_calloc(c->n_records + 1, sizeof(*bk->v));
+	if (!bk->v)
+		return -KILN_ENOMEM;
+	for (size_t i = 0; i < c->n_records; i++)
+		bk->v[i] = i;
+	qsort_r(bk->v, c->n_records, sizeof(*bk->v), by_key_cmp, (void *) c);
+	return 0;
+}
+
+/* The record of the cache with key `key`, or NULL. */
+static const struct kiln_rcache_record *record_of(const struct by_key *bk, const char *key)
+{
+	struct kiln_digest d;
+	if (kiln_digest_parse(key, &d, NULL) < 0)
+		return NULL;
+	size_t lo = 0, hi = bk->c->n_records;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = memcmp(bk->c->records[bk->v[mid]].digest.raw, d.raw, 32);
+		if (!cmp)
+			return &bk->c->records[bk->v[mid]];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * The record's layer is on the layer of the step its key builds on: the
+ * record of its `parent` ingredient, when the cache has it (an exported
+ * chain is a stage's layers, each on the one below). A record that claims
+ * a layer of another chain, written by mistake or by hand, gives no hit.
+ * A parent the cache has no record of (the base image, --link) is not
+ * checked.
+ */
+static int record_on_parent(const struct by_key *bk, const struct kiln_rcache_record *r,
+			    const struct kiln_plan_key *k)
+{
+	const struct kiln_rcache_config *c = bk->c;
+	const char *parent = kiln_plan_key_get(k, "parent");
+	const struct kiln_rcache_record *p = parent ? record_of(bk, parent) : NULL;
+	if (!p || !p->n_results)
+		return 1;
+	long below = c->layers[r->results[0].layer].parent;
+	const struct kiln_rcache_layer *pl = &c->layers[p->results[0].layer];
+	return below >= 0 && kiln_digest_equal(&c->layers[below].blob, &pl->blob);
+}
+
+/* The ingredients of a record hash to its key, and its layer is on its parent's. */
+static int record_verified(const struct by_key *bk, const struct kiln_rcache_record *r)
 {
 	if (!r->ingredients)
 		return 0;
 	struct kiln_plan_key k = KILN_PLAN_KEY_INIT;
 	int ok = kiln_plan_key_from_json(r->ingredients, &k, NULL) == 0 &&
-		 kiln_plan_key_finish(&k, NULL) == 0 && kiln_digest_equal(&k.digest, &r->digest);
+		 kiln_plan_key_finish(&k, NULL) == 0 && kiln_digest_equal(&k.digest, &r->digest) &&
+		 record_on_parent(bk, r, &k);
 	kiln_plan_key_release(&k);
 	return ok;
 }
@@ -178,13 +245,16 @@ static int add_entries(struct bb_rcache *rc, struct bb_rc_src *src, size_t *ret_
 	if (!n)
 		return -KILN_ENOMEM;
 	rc->index = n;
+	struct by_key bk;
+	if (by_key_init(&bk, c) < 0)
+		return -KILN_ENOMEM;
 	for (size_t i = 0; i < c->n_records; i++) {
 		const struct kiln_rcache_record *r = &c->records[i];
 		if (!r->has_kiln || !r->n_results)
 			continue; /* another builder's, or a key without a layer */
 		struct bb_layer l = { 0 };
 		struct kiln_error e = KILN_ERROR_INIT;
-		int ok = record_verified(r) && record_layer(src, i, &l, &e) == 0;
+		int ok = record_verified(&bk, r) && record_layer(src, i, &l, &e) == 0;
 		kiln_error_release(&e);
 		bb_layer_release(&l);
 		if (!ok) {
@@ -205,6 +275,7 @@ static int add_entries(struct bb_rcache *rc, struct bb_rc_src *src, size_t *ret_
 			rc->index[k - 1] = t;
 		}
 	}
+	free(bk.v);
 	*ret_usable = usable;
 	*ret_bad = bad;
 	return 0;
@@ -285,8 +356,9 @@ static int import_one(struct bb *b, const struct kiln_build_cache *spec, struct 
 	kiln_error_release(&e);
 	if (bad)
 		bb_warn(b,
-			"cache %s: %zu record%s ignored (a layer missing from the cache, or "
-			"ingredients that do not hash to the record's key)",
+			"cache %s: %zu record%s ignored (a layer missing from the cache, "
+			"ingredients that do not hash to the record's key, or a layer not on "
+			"its parent's)",
 			what, bad, bad == 1 ? "" : "s");
 	struct bb_rc_src **ns = kiln_reallocarray(rc->srcs, rc->n_srcs + 1, sizeof(*ns));
 	if (!ns) {
