@@ -151,6 +151,23 @@ test_expect_success ROOT,OVERLAY,BUSYBOX '--no-cache and a pruned layer say so' 
 	test_grep "cache miss: the cache had this step, but its layer was removed (kiln prune)" out9
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'a step taken from a remote cache without its layer: not blamed on prune' '
+	kiln build -q --build-arg LEVEL=3 --cache-to type=local,dest=rc,mode=max ctx >/dev/null &&
+	kiln save --format oci-archive -o rbase.tar $BB &&
+	rm -rf $TRASH/fresh && KILN_ROOT=$TRASH/fresh kiln load -i rbase.tar >/dev/null &&
+	KILN_ROOT=$TRASH/fresh kiln build --progress=plain --build-arg LEVEL=3 \
+		--cache-from type=local,src=rc ctx 2>r1 &&
+	! grep "cache miss" r1 &&
+	KILN_ROOT=$TRASH/fresh kiln build --progress=plain --metadata-file mr.json \
+		--build-arg LEVEL=4 ctx 2>r2 &&
+	echo "an earlier build took this step from the cache rc without fetching its layer: give --cache-from rc again to use it" >expect &&
+	miss_lines "[build 2/3] COPY src/ /src/" r2 >got && test_cmp expect got &&
+	test "$(miss_json "[build 2/3] COPY src/ /src/" mr.json | cut -d"|" -f1)" = remote &&
+	! grep "kiln prune" r2 &&
+	miss_lines "[stage-1 2/3] COPY --from=build /out /app/out" r2 >got &&
+	! grep "no earlier build" got
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX,SCRIPT 'tty progress puts a short reason on the step line' '
 	echo "one, again" >ctx/src/a.txt &&
 	script -qec "$KILN build --progress=tty --build-arg LEVEL=2 ctx" /dev/null >tty.out &&

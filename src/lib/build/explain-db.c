@@ -37,11 +37,15 @@ static const struct kiln_store_migration migrations[] = {
 	     " files TEXT,"
 	     " hidden TEXT NOT NULL,"
 	     " used_unix INTEGER NOT NULL)" },
+	/* the cache a step was taken from without its layer, which the next
+	 * build then lacks for a reason that is no prune */
+	{ 2, "ALTER TABLE build_explain ADD COLUMN remote TEXT" },
 };
 
 struct pending {
 	struct kiln_digest scope;
 	char *key, *ingredients, *text;
+	char *remote; /* the cache the layer is in, not fetched; NULL: the store has it */
 	char *files; /* the file list, when it could not be set aside */
 	int spilled; /* the file list is at files_off in the spill file */
 	off_t files_off;
@@ -120,6 +124,7 @@ int bb_explain_open(struct bb *b, struct kiln_error *err)
 
 static void pending_release(struct pending *p)
 {
+	free(p->remote);
 	free(p->key);
 	free(p->ingredients);
 	free(p->text);
@@ -171,8 +176,8 @@ static int last_locked(struct bb *b, const struct kiln_digest *scope, int key_on
 {
 	cleanup(finalizep) sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(kiln_store_db(b->st),
-			       key_only ? "SELECT key FROM build_explain WHERE scope = ?1"
-					: "SELECT key, ingredients, text, files, hidden FROM "
+			       key_only ? "SELECT key, remote FROM build_explain WHERE scope = ?1"
+					: "SELECT key, remote, ingredients, text, files, hidden FROM "
 					  "build_explain WHERE scope = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return kiln_store_db_fail(b->st, err, "reading what explains cache misses");
@@ -185,20 +190,23 @@ static int last_locked(struct bb *b, const struct kiln_digest *scope, int key_on
 	struct kiln_digest d;
 	if (kiln_digest_parse((const char *) sqlite3_column_text(st, 0), &d, NULL) < 0)
 		return 0; /* unreadable: as if there were none */
+	const char *remote = (const char *) sqlite3_column_text(st, 1);
+	if (remote && !(ret->remote = kiln_strdup(remote)))
+		return oom(err);
 	if (key_only) {
 		ret->key.digest = d;
 		return 1;
 	}
-	if (kiln_plan_key_from_json((const char *) sqlite3_column_text(st, 1), &ret->key, NULL) <
+	if (kiln_plan_key_from_json((const char *) sqlite3_column_text(st, 2), &ret->key, NULL) <
 	    0) {
-		kiln_plan_key_release(&ret->key);
+		bb_explain_state_release(ret);
 		return 0;
 	}
 	ret->key.digest = d;
-	const char *files = (const char *) sqlite3_column_text(st, 3);
-	ret->text = kiln_strdup((const char *) sqlite3_column_text(st, 2));
+	const char *files = (const char *) sqlite3_column_text(st, 4);
+	ret->text = kiln_strdup((const char *) sqlite3_column_text(st, 3));
 	ret->files = files ? kiln_strdup(files) : NULL;
-	ret->hidden = kiln_strdup((const char *) sqlite3_column_text(st, 4));
+	ret->hidden = kiln_strdup((const char *) sqlite3_column_text(st, 5));
 	if (!ret->text || (files && !ret->files) || !ret->hidden) {
 		bb_explain_state_release(ret);
 		return oom(err);
@@ -265,10 +273,14 @@ static char *unspill(struct bb_explain *e, const struct pending *p)
 }
 
 static int queue(struct bb *b, const struct kiln_digest *scope, const struct kiln_plan_key *key,
-		 const char *text, char *files, struct kiln_error *err)
+		 const char *text, char *files, const char *remote, struct kiln_error *err)
 {
 	struct bb_explain *e = b->explain;
 	struct pending p = { .scope = *scope, .files = files };
+	if (remote && !(p.remote = kiln_strdup(remote))) {
+		free(files);
+		return oom(err);
+	}
 	if (p.files)
 		spill(b, &p);
 	int r = kiln_plan_key_to_json(key, &p.ingredients, err);
@@ -378,7 +390,7 @@ int bb_explain_miss(struct bb *b, struct bb_stage *s, const struct kiln_plan_ste
 
 int bb_explain_done(struct bb *b, struct bb_stage *s, const struct kiln_plan_step *ps,
 		    const struct kiln_plan_key *key, const struct kiln_plan_selection *sel,
-		    struct kiln_error *err)
+		    const char *remote, struct kiln_error *err)
 {
 	if (!b->explain || !key)
 		return 0;
@@ -389,7 +401,9 @@ int bb_explain_done(struct bb *b, struct bb_stage *s, const struct kiln_plan_ste
 	/* nothing to remember when the scope has this key already (a hit) */
 	struct bb_explain_state last = { .key = KILN_PLAN_KEY_INIT };
 	r = last_of(b, &scope, 1, &last, err);
-	int same = r == 1 && kiln_digest_equal(&last.key.digest, &key->digest);
+	/* the same key, unless it was a remote layer that this build has made or fetched */
+	int same = r == 1 && kiln_digest_equal(&last.key.digest, &key->digest) &&
+		   (!last.remote || remote);
 	bb_explain_state_release(&last);
 	if (r < 0)
 		return soft(b, ps, r, err);
@@ -400,7 +414,18 @@ int bb_explain_done(struct bb *b, struct bb_stage *s, const struct kiln_plan_ste
 		return r;
 	const char *text =
 		ps->df->instr.original ? ps->df->instr.original : bb_explain_text(ps->name);
-	return queue(b, &scope, key, text, files, err);
+	return queue(b, &scope, key, text, files, remote, err);
+}
+
+/* Whether the store's cache has `key` (the store locked): a remote layer was fetched. */
+static int stored_key(sqlite3 *db, const char *key)
+{
+	cleanup(finalizep) sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM build_cache WHERE key = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	return sqlite3_step(st) == SQLITE_ROW;
 }
 
 int bb_explain_flush(struct bb *b, struct kiln_error *err)
@@ -415,7 +440,8 @@ int bb_explain_flush(struct bb *b, struct kiln_error *err)
 	if (r >= 0 &&
 	    sqlite3_prepare_v2(db,
 			       "INSERT OR REPLACE INTO build_explain (scope, key, ingredients, text, "
-			       "files, hidden, used_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			       "files, hidden, used_unix, remote) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 			       -1, &st, NULL) != SQLITE_OK)
 		r = kiln_store_db_fail(b->st, err, "remembering what explains cache misses");
 	sqlite3_int64 now = (sqlite3_int64) time(NULL);
@@ -441,6 +467,11 @@ int bb_explain_flush(struct bb *b, struct kiln_error *err)
 		}
 		sqlite3_bind_text(st, 6, e->hidden, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 7, now);
+		/* a remote layer the build fetched after all is the store's now */
+		if (p->remote && !stored_key(db, p->key))
+			sqlite3_bind_text(st, 8, p->remote, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 8);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			r = kiln_store_db_fail(b->st, err,
 					       "remembering what explains cache misses");

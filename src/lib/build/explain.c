@@ -30,7 +30,8 @@ void bb_explain_state_release(struct bb_explain_state *s)
 	free(s->text);
 	free(s->files);
 	free(s->hidden);
-	s->text = s->files = s->hidden = NULL;
+	free(s->remote);
+	s->text = s->files = s->hidden = s->remote = NULL;
 }
 
 void bb_explain_miss_release(struct kiln_build_miss *m)
@@ -794,6 +795,11 @@ int bb_explain_compute(const struct bb_explain_state *prev, const struct bb_expl
 		say(&a, "new", "first build",
 		    "no earlier build of this step (the Dockerfile, context or store is new "
 		    "to it)");
+	} else if (kiln_digest_equal(&prev->key.digest, &now->key.digest) && prev->remote) {
+		say(&a, "remote", "layer not fetched",
+		    "an earlier build took this step from the cache %s without fetching its "
+		    "layer: give --cache-from %s again to use it",
+		    prev->remote, prev->remote);
 	} else if (kiln_digest_equal(&prev->key.digest, &now->key.digest)) {
 		say(&a, "pruned", "layer pruned",
 		    "the cache had this step, but its layer was removed (kiln prune)");

@@ -30,6 +30,7 @@ struct bb_explain_state {
 	char *text;		  /* the instruction as progress shows it */
 	char *files;		  /* the sources, bb_explain_files(); NULL: not known */
 	char *hidden;		  /* build args whose values are not shown, one per line */
+	char *remote; /* the cache the step was taken from without fetching its layer */
 };
 
 void bb_explain_state_release(struct bb_explain_state *s);
@@ -80,11 +81,13 @@ int bb_explain_miss(struct bb *b, struct bb_stage *s, const struct kiln_plan_ste
 
 /**
  * A step that succeeded (from the cache or run): remember its key for its
- * scope, unless the scope has it already.
+ * scope, unless the scope has it already. `remote`: the name of the cache
+ * whose layer it took (NULL: the store's or its own), remembered when the
+ * build ends without fetching it.
  */
 int bb_explain_done(struct bb *b, struct bb_stage *s, const struct kiln_plan_step *ps,
 		    const struct kiln_plan_key *key, const struct kiln_plan_selection *sel,
-		    struct kiln_error *err) __attribute__((warn_unused_result));
+		    const char *remote, struct kiln_error *err) __attribute__((warn_unused_result));
 
 /** Write what the build learned, in one transaction (at its end, failed or not). */
 int bb_explain_flush(struct bb *b, struct kiln_error *err) __attribute__((warn_unused_result));

@@ -18,6 +18,7 @@
 
 #include "build/build-private.h"
 #include "build/explain.h"
+#include "build/remote-cache.h"
 #include "snapshot/snapshot.h"
 
 static int oom(struct kiln_error *err)
@@ -753,6 +754,27 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 	return r;
 }
 
+/* The key a cached layer's record chains on (its content key), from the store's cache or an
+ * imported one: 1 with *ret, 0 when neither has it or it does not read back (no explanation). */
+static int chained_key(struct bb *b, const struct bb_layer *l, struct kiln_plan_key *ret)
+{
+	struct bb_cache_row row;
+	struct kiln_error e = KILN_ERROR_INIT;
+	int r = bb_cache_row_get(b, &l->chain, &row, &e);
+	if (r == 0 && b->rc)
+		r = bb_rcache_row(b, &l->chain, &row, &e);
+	if (r > 0) {
+		r = row.ingredients && kiln_plan_key_from_json(row.ingredients, ret, &e) >= 0 &&
+			    kiln_plan_key_finish(ret, &e) >= 0 &&
+			    kiln_digest_equal(&ret->digest, &l->chain)
+			    ? 1
+			    : 0;
+		bb_cache_row_release(&row);
+	}
+	kiln_error_release(&e);
+	return r > 0;
+}
+
 static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_step *ps,
 		      struct kiln_error *err)
 {
@@ -837,12 +859,19 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 	const struct kiln_plan_key *explained = ls.has_content_key		 ? &ls.content_key
 						: is_copy && ps->wait_stage >= 0 ? NULL
 										 : &ls.key;
+	/* hit by its definition key: the content key its record chains on is
+	 * what a later change of the stage is explained against */
+	cleanup(kiln_plan_key_release) struct kiln_plan_key chained = KILN_PLAN_KEY_INIT;
+	if (r >= 0 && hit && !explained && layer.has_chain && chained_key(b, &layer, &chained) > 0)
+		explained = &chained;
 	if (r >= 0 && hit) {
+		/* a layer of an imported cache that the build may not fetch */
+		const char *remote = layer.remote ? layer.remote->name : NULL;
 		r = take_layer(&ls, &layer, chain_key, created_by, 1, err);
 		if (r >= 0)
 			bb_vertex_cached(b, &v);
 		if (r >= 0)
-			r = bb_explain_done(b, s, ps, explained, listed_files(&ls), err);
+			r = bb_explain_done(b, s, ps, explained, listed_files(&ls), remote, err);
 	} else if (r >= 0) {
 		r = 0;
 		if (is_copy && st->instr.u.copy.from && *st->instr.u.copy.from && !ls.sel)
@@ -875,7 +904,7 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 							  : ls.key.digest.str,
 				       created_by, 0, err);
 		if (r >= 0)
-			r = bb_explain_done(b, s, ps, explained, listed_files(&ls), err);
+			r = bb_explain_done(b, s, ps, explained, listed_files(&ls), NULL, err);
 		if (r >= 0)
 			bb_vertex_done(b, &v);
 	}
