@@ -129,6 +129,16 @@ static void test_files(void)
 	bb_explain_state_release(&prev);
 	bb_explain_state_release(&now);
 
+	/* one file gone (a .dockerignore rule): the summary says removed */
+	state(&prev, kv_old, "COPY . /src", "a.c\tf 0644 0:0 " D1 "\nb.c\tf 0644 0:0 " D1 "\n",
+	      NULL);
+	state(&now, kv_new, "COPY . /src", "a.c\tf 0644 0:0 " D1 "\n", NULL);
+	m = explain(&prev, &now, NULL, NULL, 0);
+	TAP_STR_EQ(m.summary, "b.c removed", "one removed file: the summary says removed");
+	bb_explain_miss_release(&m);
+	bb_explain_state_release(&prev);
+	bb_explain_state_release(&now);
+
 	/* many files: the message names five, counts the rest */
 	struct kiln_buf o = KILN_BUF_INIT, n = KILN_BUF_INIT;
 	for (int i = 0; i < 12; i++) {
@@ -328,6 +338,26 @@ static void test_other_ingredients(void)
 		   "mounts, USER and the epoch");
 	TAP_STR_EQ(m.reason, "mounts", "... the first is the reason");
 	TAP_OK(find_detail(&m, "user", NULL) != NULL, "a detail per ingredient");
+	bb_explain_miss_release(&m);
+	bb_explain_state_release(&prev);
+	bb_explain_state_release(&now);
+
+	/* a secret for a variable only has no target: its type and id name it */
+	const char *sec_o[] = { "parent", D1,
+				"mounts", "secret id=tok target= env=TOK required=0 mode=400 uid=0 "
+					  "gid=0\n",
+				NULL };
+	const char *sec_n[] = { "parent", D1,
+				"mounts", "secret id=tok target=/run/tk env=TOK required=0 mode=400 "
+					  "uid=0 gid=0\n",
+				NULL };
+	state(&prev, sec_o, "RUN make", NULL, NULL);
+	state(&now, sec_n, "RUN make", NULL, NULL);
+	m = explain(&prev, &now, NULL, NULL, 0);
+	TAP_STR_EQ(m.message,
+		   "a mount at /run/tk was added\n"
+		   "the mount (secret id=tok) was removed",
+		   "a mount without a target is named by its type and id");
 	bb_explain_miss_release(&m);
 	bb_explain_state_release(&prev);
 	bb_explain_state_release(&now);

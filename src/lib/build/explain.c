@@ -602,6 +602,7 @@ static void explain_sources(struct answer *a, const struct bb_explain_state *pre
 	}
 	struct kiln_buf list = KILN_BUF_INIT;
 	cleanup_free char *first = NULL;
+	const char *first_how = "changed";
 	for (size_t i = 0; !a->failed && i < n_diffs && i < BB_EXPLAIN_DETAIL_FILES; i++) {
 		const struct file_diff *d = &diffs[i];
 		cleanup_free char *p = kiln_strndup(d->name, d->name_len);
@@ -618,8 +619,10 @@ static void explain_sources(struct answer *a, const struct bb_explain_state *pre
 				a->failed = 1;
 		}
 		detail_as(a, 1, "file", p, o, w);
-		if (i == 0)
+		if (i == 0) {
 			first = steal_ptr(&p);
+			first_how = !d->new ? "removed" : !d->old ? "added" : "changed";
+		}
 	}
 	a->m->files_changed = n_diffs;
 	if (!a->failed && !n_diffs) {
@@ -627,7 +630,7 @@ static void explain_sources(struct answer *a, const struct bb_explain_state *pre
 		say(a, "sources", "sources changed", "the sources changed");
 	} else if (!a->failed) {
 		cleanup_free char *sum =
-			n_diffs == 1 ? kiln_asprintf("%s changed", first)
+			n_diffs == 1 ? kiln_asprintf("%s %s", first, first_how)
 				     : kiln_asprintf("%zu source files changed", n_diffs);
 		cleanup_free char *more =
 			n_diffs > BB_EXPLAIN_MESSAGE_FILES
@@ -643,10 +646,15 @@ static void explain_sources(struct answer *a, const struct bb_explain_state *pre
 	kiln_buf_release(&list);
 }
 
-static const char *target_of(const char *mount)
+/* What names a mount of a key's "mounts" line: its target, else what comes before it (its type
+ * and id: "secret id=tok"); heap, NULL out of memory. */
+static char *mount_name(const char *mount)
 {
 	const char *t = strstr(mount, " target=");
-	return t ? t + 8 : NULL;
+	size_t tl = t ? strcspn(t + 8, " ") : 0;
+	if (t && tl)
+		return kiln_strndup(t + 8, tl);
+	return kiln_strndup(mount, t ? (size_t) (t - mount) : strcspn(mount, " "));
 }
 
 static void explain_mounts(struct answer *a, const struct bb_explain_state *prev,
@@ -663,31 +671,38 @@ static void explain_mounts(struct answer *a, const struct bb_explain_state *prev
 		for (size_t i = 0; i < x->len && !a->failed; i++) {
 			if (kiln_strv_find(y, x->items[i]) >= 0)
 				continue;
-			const char *t = target_of(x->items[i]);
-			size_t tl = t ? strcspn(t, " ") : 0;
-			cleanup_free char *target = t ? kiln_strndup(t, tl) : kiln_strdup("?");
-			if (!target) {
+			/* a mount is its target; one without (a secret for a variable
+			 * only) is its type and id */
+			cleanup_free char *target = mount_name(x->items[i]);
+			cleanup_free char *where =
+				target && target[0] == '/' ? kiln_asprintf("at %s", target)
+				: target		   ? kiln_asprintf("(%s)", target)
+							   : NULL;
+			if (!where) {
 				a->failed = 1;
 				return;
 			}
-			/* the same target in the other list: its source changed */
+			/* the same mount in the other list: its source changed */
 			const char *other = NULL;
 			for (size_t k = 0; k < y->len && !other; k++) {
-				const char *ot = target_of(y->items[k]);
-				if (ot && strcspn(ot, " ") == tl && !strncmp(ot, target, tl))
+				cleanup_free char *on = mount_name(y->items[k]);
+				if (!on) {
+					a->failed = 1;
+					return;
+				}
+				if (!strcmp(on, target))
 					other = y->items[k];
 			}
 			if (pass && other)
 				continue; /* said in the first pass */
 			if (other)
-				say(a, "mounts", "a mount changed",
-				    "what RUN mounts at %s changed", target);
+				say(a, "mounts", "a mount changed", "what RUN mounts %s changed",
+				    where);
 			else if (!pass)
-				say(a, "mounts", "a mount was added", "a mount at %s was added",
-				    target);
+				say(a, "mounts", "a mount was added", "a mount %s was added", where);
 			else
-				say(a, "mounts", "a mount was removed",
-				    "the mount at %s was removed", target);
+				say(a, "mounts", "a mount was removed", "the mount %s was removed",
+				    where);
 			detail(a, "mount", target, pass ? x->items[i] : other,
 			       pass ? NULL : x->items[i]);
 		}
