@@ -72,6 +72,18 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'bind of a .dockerignore-d file: it is 
 	test ! -s rign/listing
 '
 
+test_expect_success ROOT,OVERLAY,BUSYBOX 'bind of a source a stage lacks: the source as written, at its line' '
+	cat >ctx/Dockerfile <<-EOF &&
+	FROM $BB AS n
+	RUN mkdir /d && ln -s /nonexist /d/link
+	FROM $BB
+	RUN --mount=type=bind,from=n,source=d/link/inner,target=/m ls /m
+	EOF
+	test_must_fail kiln build -q ctx 2>err &&
+	test_grep "Dockerfile:4: mount source \"d/link/inner\" of n: No such file or directory" err &&
+	! grep /proc/self err
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX 'tmpfs: size enforced, devices allowed, gone with the RUN' '
 	cat >ctx/Dockerfile <<-EOF &&
 	FROM $BB

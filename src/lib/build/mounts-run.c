@@ -239,6 +239,11 @@ static int bind_chain(struct bb_step_ctx *sc, struct bb_run_mounts_priv *p,
 				      &real, err);
 	if (r < 0)
 		return r;
+	/* said with the source as written: the path kiln mounts it by is its own */
+	struct stat st;
+	if (*real && fstatat(kiln_snapshot_mount_fd(sm), real, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return kiln_fail_errno(err, "mount source \"%s\" of %s", m->source,
+				       m->from && *m->from ? m->from : "the stage");
 	*ret = keep_str(p, kiln_asprintf("/proc/self/fd/%d%s%s", kiln_snapshot_mount_fd(sm),
 					 *real ? "/" : "", real));
 	return *ret ? 0 : oom(err);

@@ -412,8 +412,9 @@ int bb_rcache_export(struct bb *b, struct bb_stage *target, struct kiln_error *e
 		struct kiln_error e = KILN_ERROR_INIT;
 		int r = export_one(b, target, i, spec, &v, &e);
 		if (r < 0 && spec->ignore_error && r != -KILN_ECANCEL && r != -KILN_ENOMEM) {
+			cleanup_free char *why = kiln_error_format(&e); /* with the system's reason */
 			bb_warn(b, "exporting the cache failed (ignore-error=true): %s",
-				e.msg ? e.msg : kiln_strerror(-r));
+				why ? why : kiln_strerror(-r));
 			bb_status(b, &v, "failed, ignored");
 			r = 0;
 		}

@@ -494,7 +494,8 @@ static int fetch_from(struct bb *b, struct bb_rc_src *src, const struct bb_layer
 						 "a layer the cache %s promised could not be used "
 						 "(build with --no-cache, or without this cache)",
 						 src->name);
-		bb_vertex_error(b, &v, err && err->msg ? err->msg : "fetch failed", NULL, 0);
+		cleanup_free char *why = err ? kiln_error_format(err) : NULL;
+		bb_vertex_error(b, &v, why ? why : "fetch failed", NULL, 0);
 	} else {
 		for (size_t i = 0; i < nd; i++)
 			bb_status(b, &v, "%s %lld bytes", blobs[i].str, (long long) descs[i].size);
