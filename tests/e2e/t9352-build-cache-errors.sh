@@ -176,11 +176,12 @@ test_expect_success 'bad --cache-to and --cache-from values are usage errors' '
 	for spec in "type=gha" "type=registry" "type=local" "type=registry,ref=r,mode=big" \
 		"type=inline,mode=max" "type=inline,cache-mounts=true" "ref=r,ignore-error=maybe" \
 		"ref=r,compression=zstd" "ref=r,oci-mediatypes=false" "ref=r,src=x" "ref=r,color=red" \
-		"type=local,dest=d,tag=a,unknown" ""; do
+		"type=local,dest=d,tag=a,unknown" "" "ref=r/UPPER:1" "r/UPPER:1" \
+		"r/x@sha256:0000000000000000000000000000000000000000000000000000000000000001"; do
 		test_expect_code 2 kiln build --cache-to "$spec" ctx 2>err || { echo "$spec"; exit 1; }
 		test_grep "^error: --cache-to" err || exit 1
 	done &&
-	for spec in "type=inline" "type=local" "type=local,dest=d" "ref=r,mode=max"; do
+	for spec in "type=inline" "type=local" "type=local,dest=d" "ref=r,mode=max" "BAD ref"; do
 		test_expect_code 2 kiln build --cache-from "$spec" ctx 2>err || { echo "$spec"; exit 1; }
 		test_grep "^error: --cache-from" err || exit 1
 	done

@@ -11,6 +11,7 @@
 
 #include "base/gotext.h"
 #include "build/build-private.h"
+#include "ref/ref.h"
 
 static int bad(struct kiln_error *err, int to, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -70,15 +71,39 @@ static int keep(struct kiln_strv *own, const char *v, const char **ret)
 	return 0;
 }
 
+/* A registry cache's reference, checked before the build rather than after it. */
+static int check_ref(const char *s, int to, struct kiln_error *err)
+{
+	struct kiln_error re = KILN_ERROR_INIT;
+	struct kiln_ref *ref = NULL;
+	int pr = kiln_ref_parse(s, KILN_REF_DEFAULT_TAG_LATEST, &ref, &re);
+	int digest = pr >= 0 && ref->digest;
+	kiln_ref_free(ref);
+	if (pr < 0 && re.code == KILN_ENOMEM) {
+		kiln_error_move(err, &re);
+		return -KILN_ENOMEM;
+	}
+	if (pr < 0) {
+		int r = bad(err, to, "ref=%s: %s", s, re.msg ? re.msg : "invalid");
+		kiln_error_release(&re);
+		return r;
+	}
+	if (to && digest)
+		return bad(err, to, "ref=%s: a cache is written under a tag, not a digest", s);
+	return 0;
+}
+
 int kiln_build_cache_parse(const char *spec, int to, struct kiln_build_cache *ret,
 			   struct kiln_strv *own, struct kiln_error *err)
 {
 	struct kiln_build_cache c = { .image_manifest = -1 };
-	int have_type = 0, have_mode = 0;
+	int have_type = 0, have_mode = 0, r;
 	if (!*spec)
 		return bad(err, to, "an empty value");
 	if (!strchr(spec, '=')) {
 		/* a bare reference: type=registry,ref=... */
+		if ((r = check_ref(spec, to, err)) < 0)
+			return r;
 		if (keep(own, spec, &c.ref) < 0)
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		*ret = c;
@@ -181,6 +206,8 @@ int kiln_build_cache_parse(const char *spec, int to, struct kiln_build_cache *re
 			return bad(err, to, "type=registry needs ref=");
 		if (c.dir || c.tag || c.digest)
 			return bad(err, to, "type=registry takes its tag in ref=");
+		if ((r = check_ref(c.ref, to, err)) < 0)
+			return r;
 		break;
 	case KILN_BUILD_CACHE_LOCAL:
 		if (!c.dir)
