@@ -42,11 +42,12 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'setup: a project' '
 	kiln build -q --cache-to type=local,dest=$TRASH/good,mode=max ctx >/dev/null
 '
 
-test_expect_success ROOT,OVERLAY,BUSYBOX,REGISTRY 'a cache that is not there is a warning' '
+test_expect_success ROOT,OVERLAY,BUSYBOX,REGISTRY 'a cache that is not there is a warning (once, when given twice)' '
 	kiln build --progress=plain --cache-from type=registry,ref=$R/nothing:here \
-		--cache-from type=local,src=$TRASH/no-such-dir ctx 2>out &&
+		--cache-from type=local,src=$TRASH/no-such-dir --cache-from $R/nothing:here ctx 2>out &&
 	test_grep "WARNING: cache $R/nothing:here not found" out &&
-	test_grep "WARNING: cache $TRASH/no-such-dir not found" out
+	test_grep "WARNING: cache $TRASH/no-such-dir not found" out &&
+	test "$(grep -c "WARNING: cache $R/nothing:here not found" out)" = 1
 '
 
 test_expect_success ROOT,OVERLAY,BUSYBOX 'an unreachable registry is a warning' '

@@ -296,6 +296,17 @@ static void note_blobs(struct bb *b, struct bb_rc_src *src)
 	kiln_error_release(&e);
 }
 
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static int same_cache(const struct kiln_build_cache *a, const struct kiln_build_cache *b)
+{
+	return a->type == b->type && same_str(a->ref, b->ref) && same_str(a->dir, b->dir) &&
+	       same_str(a->tag, b->tag) && same_str(a->digest, b->digest);
+}
+
 static int import_one(struct bb *b, const struct kiln_build_cache *spec, struct kiln_error *err)
 {
 	struct bb_rcache *rc = b->rc;
@@ -400,6 +411,12 @@ int bb_rcache_import(struct bb *b, struct kiln_error *err)
 	if (o->flags & KILN_BUILD_NO_CACHE)
 		return 0;
 	for (size_t i = 0; i < o->n_cache_from; i++) {
+		/* the same cache twice (a CI job's branch cache on main is main's): read once */
+		int seen = 0;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = same_cache(&o->cache_from[k], &o->cache_from[i]);
+		if (seen)
+			continue;
 		int r = import_one(b, &o->cache_from[i], err);
 		if (r < 0)
 			return r;
