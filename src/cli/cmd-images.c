@@ -21,8 +21,9 @@ static const struct cli_spec spec = {
 			{ "quiet", 'q', CLI_OPT_FLAG, &arg_quiet, NULL, "print image ids only" },
 			{ 0 },
 		},
-	.details = "One table row per name (an image without a name shows <none>). IMAGE ID\n"
-		   "is the config digest, as docker and podman show it; SIZE counts the\n"
+	.details = "One table row per name (an image without a name shows the repository it was\n"
+		   "pulled from by digest, else <none>). IMAGE ID is the config digest, as\n"
+		   "docker and podman show it; SIZE counts the\n"
 		   "image's blobs as stored (compressed layers plus config).\n"
 		   "--format json prints one object per image.",
 };
@@ -111,6 +112,31 @@ static int matches(const char *filter_repo, const char *filter_tag, const char *
 	       (!filter_tag || (ref->tag && strcmp(ref->tag, filter_tag) == 0));
 }
 
+/* The repository of a "repo@digest" an image was pulled by, canonical; NULL if none. */
+static char *digest_repo(const char *repo_digest)
+{
+	cleanup(kiln_ref_freep) struct kiln_ref *ref = NULL;
+	if (kiln_ref_parse(repo_digest, 0, &ref, NULL) < 0)
+		return NULL;
+	return kiln_ref_name(ref);
+}
+
+/* An image with no name is listed under the repositories it was pulled from by digest, as
+ * docker lists it: each once, with the tag <none>. */
+static int digest_repos(const struct kiln_store_image *img, struct kiln_strv *ret)
+{
+	for (size_t j = 0; j < img->digests.len; j++) {
+		char *repo = digest_repo(img->digests.items[j]);
+		if (!repo || kiln_strv_find(ret, repo) >= 0) {
+			free(repo);
+			continue;
+		}
+		if (kiln_strv_push_owned(ret, repo) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int print_json(const struct kiln_store_image_list *l)
 {
 	json_t *arr = json_array();
@@ -183,6 +209,12 @@ int cmd_images(int argc, char **argv, struct cli_env *env)
 		int keep = !frepo;
 		for (size_t j = 0; !keep && j < l.items[i]->names.len; j++)
 			keep = matches(frepo, ftag, l.items[i]->names.items[j]);
+		for (size_t j = 0; !keep && !ftag && !l.items[i]->names.len &&
+				   j < l.items[i]->digests.len;
+		     j++) {
+			cleanup_free char *repo = digest_repo(l.items[i]->digests.items[j]);
+			keep = repo && !strcmp(repo, frepo);
+		}
 		if (keep)
 			l.items[kept++] = l.items[i];
 		else
@@ -207,7 +239,12 @@ int cmd_images(int argc, char **argv, struct cli_env *env)
 		size_t n = 0, w[5] = { 10, 3, 8, 7, 4 };
 		for (size_t i = 0; i < l.len; i++) {
 			const struct kiln_store_image *img = l.items[i];
-			size_t k = img->names.len ? img->names.len : 1;
+			cleanup(kiln_strv_release) struct kiln_strv repos = KILN_STRV_INIT;
+			if (!img->names.len && digest_repos(img, &repos) < 0) {
+				rc = CLI_EXIT_FAIL;
+				break;
+			}
+			size_t k = img->names.len ? img->names.len : repos.len ? repos.len : 1;
 			struct row *p = kiln_reallocarray(rows, n + k, sizeof(*p));
 			if (!p) {
 				rc = CLI_EXIT_FAIL;
@@ -228,6 +265,12 @@ int cmd_images(int argc, char **argv, struct cli_env *env)
 						n--;
 						continue;
 					}
+				} else if (repos.len) {
+					cleanup(kiln_ref_freep) struct kiln_ref *ref = NULL;
+					row->repo = kiln_ref_parse(repos.items[j], 0, &ref, NULL) == 0
+							    ? kiln_ref_familiar_name(ref)
+							    : kiln_strdup(repos.items[j]);
+					row->tag = kiln_strdup("<none>");
 				} else {
 					row->repo = kiln_strdup("<none>");
 					row->tag = kiln_strdup("<none>");

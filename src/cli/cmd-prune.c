@@ -82,6 +82,9 @@ int cmd_prune(int argc, char **argv, struct cli_env *env)
 	char size[32];
 	human_size(rep.bytes_freed + (int64_t)snap.bytes_freed + (int64_t)cmr.bytes, size,
 		   sizeof(size));
+	if (arg_dangling)
+		printf("%s %zu image%s without a name\n", arg_dry_run ? "Would delete" : "Deleted",
+		       rep.images_removed, rep.images_removed == 1 ? "" : "s");
 	printf("%s %zu blob%s and %zu temp file%s\n", arg_dry_run ? "Would delete" : "Deleted",
 	       rep.blobs_removed, rep.blobs_removed == 1 ? "" : "s", rep.temp_removed,
 	       rep.temp_removed == 1 ? "" : "s");

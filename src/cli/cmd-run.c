@@ -398,6 +398,11 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	if (pos.len < 1)
 		return cli_usage_error(&spec, "missing IMAGE");
+	/* -it from a pipe would echo the input back through the terminal: docker refuses it */
+	if (arg_tty && arg_interactive && !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "error: the input device is not a TTY (drop -t to pipe input)\n");
+		return CLI_EXIT_FAIL;
+	}
 	if (!arg_network || strcmp(arg_network, "host") == 0)
 		s.network = KILN_EXEC_NET_HOST;
 	else if (strcmp(arg_network, "none") == 0)

@@ -220,6 +220,12 @@ test_expect_success ROOT,BUSYBOX,OVERLAY,SCRIPT '-it gives an interactive termin
 	test_grep "^interactive-2$" clean
 '
 
+test_expect_success ROOT,BUSYBOX,OVERLAY '-it with input from a pipe is refused, as docker refuses it' '
+	echo x | test_expect_code 1 kiln run -it plain:1 cat >out 2>err &&
+	test_grep "the input device is not a TTY" err && test ! -s out &&
+	echo x | kiln run -i plain:1 cat >out && echo x >expect && test_cmp expect out
+'
+
 # podman does not create a missing -w directory (docker and kiln do), so
 # the comparison uses directories that exist or come from the image.
 test_expect_success ROOT,BUSYBOX,OVERLAY,PODMAN 'podman runs the same command lines with the same results' '

@@ -117,14 +117,20 @@ test_expect_success REGISTRY 'a blob known in another repository is mounted' '
 	! grep -E "\"(PATCH|PUT) /v2/test/other/blobs/" new
 '
 
-test_expect_success REGISTRY,JQ 'pull by digest: no tag, a repository digest' '
+test_expect_success REGISTRY,JQ 'pull by digest: no tag, a repository digest, listed under its repository' '
 	d=$(manifest_digest local/a:1) &&
 	KILN_ROOT=$TRASH/s4 kiln pull $R/test/a@$d >out 2>err &&
 	echo "$R/test/a@$d" >expect &&
 	test_cmp expect out &&
 	KILN_ROOT=$TRASH/s4 kiln inspect $R/test/a@$d >insp &&
 	test "$(jq -r ".[0].RepoTags | length" insp)" = 0 &&
-	test "$(jq -r ".[0].RepoDigests[0]" insp)" = "$R/test/a@$d"
+	test "$(jq -r ".[0].RepoDigests[0]" insp)" = "$R/test/a@$d" &&
+	KILN_ROOT=$TRASH/s4 kiln images $R/test/a >list &&
+	test "$(sed -n 2p list | tr -s " " | cut -d" " -f1,2)" = "$R/test/a <none>" &&
+	KILN_ROOT=$TRASH/s4 kiln prune --dangling --dry-run >dry &&
+	test_grep "Would delete 1 image without a name" dry &&
+	test_grep "Would delete [1-9][0-9]* blob" dry &&
+	KILN_ROOT=$TRASH/s4 kiln images -q >ids && test -s ids
 '
 
 test_expect_success REGISTRY 'a tag that does not exist' '

@@ -530,7 +530,19 @@ static void test_fsck_prune(const char *root)
 	/* dangling images go with --dangling */
 	MUST(kiln_store_untag(st, "docker.io/library/fsck:1", NULL));
 	memset(&pr, 0, sizeof(pr));
-	TAP_OK(kiln_store_prune(st, KILN_STORE_PRUNE_DANGLING, &pr, NULL) == 0, "prune dangling");
+	TAP_OK(kiln_store_prune(st, KILN_STORE_PRUNE_DANGLING | KILN_STORE_PRUNE_DRY_RUN, &pr,
+				NULL) == 0 &&
+		       pr.images_removed >= 1 && pr.blobs_removed > 0,
+	       "a dry run of --dangling counts the images and the blobs they would free");
+	size_t would = pr.images_removed, would_blobs = pr.blobs_removed;
+	{
+		cleanup(kiln_store_image_freep) struct kiln_store_image *kept = NULL;
+		TAP_OK(kiln_store_image_get(st, &a, &kept, NULL) == 0, "... and keeps the image");
+	}
+	memset(&pr, 0, sizeof(pr));
+	TAP_OK(kiln_store_prune(st, KILN_STORE_PRUNE_DANGLING, &pr, NULL) == 0 &&
+		       pr.images_removed == would && pr.blobs_removed == would_blobs,
+	       "prune dangling: what the dry run said");
 	cleanup(kiln_store_image_freep) struct kiln_store_image *img = NULL;
 	TAP_INT_EQ(kiln_store_image_get(st, &a, &img, NULL), -KILN_ENOTFOUND,
 		   "the untagged image is gone");

@@ -581,8 +581,19 @@ static int prune_tmp(struct kiln_store *st, unsigned flags, struct kiln_store_pr
 	return r;
 }
 
-static int prune_dangling(struct kiln_store *st, struct kiln_error *err)
+static int prune_dangling(struct kiln_store *st, struct kiln_store_prune_report *rep,
+			  struct kiln_error *err)
 {
+	cleanup(sqlite3_finalizep) sqlite3_stmt *s = NULL;
+	int r = store_prepare(st,
+			      "SELECT COUNT(*) FROM images WHERE manifest NOT IN (SELECT manifest "
+			      "FROM names)",
+			      &s, err);
+	if (r < 0)
+		return r;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return kiln_store_db_fail(st, err, "counting images without a name");
+	rep->images_removed = (size_t)sqlite3_column_int64(s, 0);
 	return kiln_store_exec(st,
 			       "DELETE FROM images WHERE manifest NOT IN (SELECT manifest FROM "
 			       "names)",
@@ -606,14 +617,23 @@ int kiln_store_prune(struct kiln_store *st, unsigned flags, struct kiln_store_pr
 			kiln_error_release(&lerr);
 		return r;
 	}
-	if ((flags & KILN_STORE_PRUNE_DANGLING) && !(flags & KILN_STORE_PRUNE_DRY_RUN))
-		r = prune_dangling(st, err);
+	/* images without a name go first; in a dry run too, in a transaction
+	 * rolled back at the end, so that what their blobs would free is counted */
+	int dry_tx = 0;
+	if ((flags & KILN_STORE_PRUNE_DANGLING) && (flags & KILN_STORE_PRUNE_DRY_RUN)) {
+		r = kiln_store_tx_begin(st, err);
+		dry_tx = r == 0;
+	}
+	if (r == 0 && (flags & KILN_STORE_PRUNE_DANGLING))
+		r = prune_dangling(st, &rep, err);
 	if (r == 0)
 		r = compute_live(st, !!(flags & KILN_STORE_PRUNE_KEEP_CACHES), err);
 	if (r == 0)
 		r = prune_blobs(st, flags, &rep, err);
 	if (r == 0)
 		r = prune_tmp(st, flags, &rep, err);
+	if (dry_tx)
+		kiln_store_tx_rollback(st);
 	/* back to what the handle held before (shared for a normal store) */
 	struct kiln_error lerr = KILN_ERROR_INIT;
 	if (store_lock(st, prev, &lerr) < 0)

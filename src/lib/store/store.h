@@ -174,6 +174,7 @@ int kiln_store_fsck(struct kiln_store *st, unsigned flags, struct kiln_store_fsc
 		    struct kiln_error *err) __attribute__((warn_unused_result));
 
 struct kiln_store_prune_report {
+	size_t images_removed; /* KILN_STORE_PRUNE_DANGLING: images without a name */
 	size_t blobs_removed;
 	int64_t bytes_freed; /* blob and temp-file bytes removed */
 	size_t temp_removed;
