@@ -63,12 +63,12 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'a rebuild after changes links what 
 '
 
 # With rewrite-timestamp, layers do not depend on when they were built, so a
-# fresh store gives the same diff_ids byte for byte.
+# fresh store gives the same diff_ids byte for byte. The times are rewritten
+# at export: the steps, linked copy and all, are the cached ones.
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'the same layers as a fresh store builds' '
 	repro="--source-date-epoch 1500000000 -o type=image,rewrite-timestamp=true" &&
-	kiln build -q -t reuse:r $repro ctx >/dev/null &&
-	test "$(stat -c %i "$(cat layer2)/w/d0/f0")" = \
-		"$(stat -c %i "$(last_layer reuse:r)/w/d0/f0")" &&
+	kiln build --progress=plain -t reuse:r $repro ctx 2>out >/dev/null &&
+	! grep -q "cache miss" out &&
 	(
 		export KILN_ROOT=$TRASH/store2 &&
 		kiln import "$TRASH/busybox.tar" "$BB" >/dev/null &&

@@ -588,6 +588,84 @@ static void test_determinism(void)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Writing a layer again (rewrite-timestamp at export)                     */
+/* ---------------------------------------------------------------------- */
+
+/* kiln_layer_rewrite() of `in` with `o`, into a memfd (at 0), or -1 */
+static int rewrite_fd(int in, const struct kiln_layer_write_opts *o, struct kiln_layer_digests *d,
+		      struct kiln_error *err)
+{
+	int out = mem_fd(NULL, 0);
+	lseek(in, 0, SEEK_SET);
+	if (kiln_layer_rewrite(in, out, NULL, o, NULL, d, err) < 0) {
+		tap_diag("rewrite: %s", err->msg);
+		close(out);
+		return -1;
+	}
+	lseek(out, 0, SEEK_SET);
+	return out;
+}
+
+static void test_rewrite(void)
+{
+	char *a = scratch_dir("rewrite");
+	make_tree(a, 0);
+	/* what else a layer holds: links, a long name (PAX), a non-ASCII one */
+	char *p = p_join(a, "usr/bin/tool"), *l = p_join(a, "usr/bin/hard"),
+	     *s = p_join(a, "etc/link"), *u = p_join(a, "etc/caf\xc3\xa9"), *longdir = NULL;
+	if (link(p, l) < 0 || symlink("conf", s) < 0)
+		abort();
+	put_file(u, "accent", 0644);
+	longdir = p_join(a, "var/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	put_file(longdir, "long", 0644);
+	set_mtime(longdir, 9000);
+	set_mtime(u, 8000);
+	char *var = p_join(a, "var"), *etc = p_join(a, "etc");
+	set_mtime(var, 6000);
+	set_mtime(etc, 1000);
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_layer_write_opts gz = { .compression = KILN_COMPRESSION_GZIP };
+	struct kiln_layer_write_opts gz_clamped = gz;
+	gz_clamped.flags = KILN_WRITE_CLAMP_MTIME;
+	gz_clamped.mtime_clamp = 3500;
+	struct kiln_layer_digests orig, same, clamped, direct;
+	int f0 = write_tree(a, &gz, KILN_TREE_PLAIN, &orig, &err);
+	int f1 = f0 >= 0 ? rewrite_fd(f0, &gz, &same, &err) : -1;
+	size_t l0 = 0, l1 = 0;
+	unsigned char *b0 = f0 >= 0 ? (lseek(f0, 0, SEEK_SET), fd_bytes(f0, &l0)) : NULL;
+	unsigned char *b1 = f1 >= 0 ? fd_bytes(f1, &l1) : NULL;
+	TAP_OK(b0 && b1 && l0 == l1 && !memcmp(b0, b1, l0) &&
+		       kiln_digest_equal(&orig.diff_id, &same.diff_id),
+	       "rewrite without a clamp: the layer byte for byte");
+	int f2 = f0 >= 0 ? rewrite_fd(f0, &gz_clamped, &clamped, &err) : -1;
+	int f3 = write_tree(a, &gz_clamped, KILN_TREE_PLAIN, &direct, &err);
+	TAP_OK(f2 >= 0 && f3 >= 0 && kiln_digest_equal(&clamped.diff_id, &direct.diff_id) &&
+		       kiln_digest_equal(&clamped.digest, &direct.digest) &&
+		       !kiln_digest_equal(&clamped.diff_id, &orig.diff_id),
+	       "rewrite with a clamp: the layer a clamped write of the tree makes");
+	/* a broken input fails, naming why */
+	int bad = mem_fd("not a tar at all", 16);
+	int fb = rewrite_fd(bad, &gz, NULL, &err);
+	TAP_OK(fb < 0 && err.code != 0, "rewrite of something that is no layer fails");
+	kiln_error_release(&err);
+	free(b0);
+	free(b1);
+	for (int *fd = (int[]){ f0, f1, f2, f3, bad, fb, -2 }; *fd != -2; fd++)
+		if (*fd >= 0)
+			close(*fd);
+	remove_tree(a);
+	free(a);
+	free(p);
+	free(l);
+	free(s);
+	free(u);
+	free(longdir);
+	free(var);
+	free(etc);
+}
+
+/* ---------------------------------------------------------------------- */
 /* An independent reader agrees                                            */
 /* ---------------------------------------------------------------------- */
 
@@ -729,6 +807,7 @@ int main(void)
 	test_wh_names_refused();
 	test_prefix();
 	test_determinism();
+	test_rewrite();
 	test_libarchive_crosscheck();
 	remove_tree(root_tmp);
 	free(root_tmp);

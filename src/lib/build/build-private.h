@@ -224,6 +224,19 @@ void bb_status(struct bb *b, const struct bb_vertex *v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void bb_warn(struct bb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- rewrite-timestamp at export (export-rewrite.c) ---------------------------- */
+
+/** Whether the export rewrites the times of the build's layers (rewrite-timestamp=true with an epoch). */
+int bb_rewrite_active(const struct bb *b);
+/**
+ * `l` written again with every time later than the epoch set to it, as
+ * the build compresses layers: a new blob in the store, or the one an
+ * earlier build made (remembered in the store's cache). *ret is the caller's
+ * to release.
+ */
+int bb_rewrite_times(struct bb *b, const struct bb_layer *l, struct bb_layer *ret,
+		     struct kiln_error *err) __attribute__((warn_unused_result));
+
 /* ---- the store under its lock ------------------------------------------------ */
 
 void bb_store_lock(struct bb *b);

@@ -674,11 +674,6 @@ static int setup(struct bb *b, struct kiln_error *err)
 				 : 0,
 		.ctx = &b->ctx,
 	};
-	if (o->source_date_epoch >= 0 && o->rewrite_timestamp) {
-		/* rewrite-timestamp: new layers hold no time after the epoch */
-		b->wopts.flags |= KILN_WRITE_CLAMP_MTIME;
-		b->wopts.mtime_clamp = o->source_date_epoch;
-	}
 	b->media_type = kiln_layer_media_type(comp, 0);
 	if (!b->media_type)
 		return kiln_fail(err, KILN_EINVAL, 0, "no OCI media type for %s layers",

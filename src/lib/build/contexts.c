@@ -514,10 +514,17 @@ static int write_layer(struct bb *b, int src_fd, const struct kiln_plan_selectio
 		r = kiln_store_blob_writer_new(b->st, NULL, -1, &w, err);
 		bb_store_unlock(b);
 	}
+	/* a context's layer may be an image's base, which the export leaves
+	 * as it is: clamped here, with the epoch in its key */
+	struct kiln_layer_write_opts wo = b->wopts;
+	if (bb_rewrite_active(b)) {
+		wo.flags |= KILN_WRITE_CLAMP_MTIME;
+		wo.mtime_clamp = b->o->source_date_epoch;
+	}
 	struct kiln_layer_digests dg;
 	if (r >= 0)
 		r = kiln_layer_write_tree(dfd, KILN_TREE_PLAIN, kiln_blob_writer_external_fd(w),
-					  &b->wopts, &dg, err);
+					  &wo, &dg, err);
 	struct kiln_digest digest;
 	int64_t size = 0;
 	if (r >= 0) {
@@ -594,7 +601,7 @@ static int dir_image(struct bb *b, const struct bb_context *c, const char *dir, 
 		r = kiln_plan_key_add(&key, "sources", sel->digest.str, err);
 	if (r >= 0)
 		r = kiln_plan_key_add(&key, "platform", b->platform_str, err);
-	if (r >= 0 && b->o->rewrite_timestamp && b->o->source_date_epoch >= 0) {
+	if (r >= 0 && bb_rewrite_active(b)) {
 		char e[32];
 		(void) snprintf(e, sizeof(e), "%lld", (long long) b->o->source_date_epoch);
 		r = kiln_plan_key_add(&key, "epoch", e, err);

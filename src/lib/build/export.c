@@ -482,6 +482,53 @@ static int empty_layer(struct bb *b, struct bb_stage *target, struct kiln_error 
 	return kiln_oci_config_add_history(target->config, &h, err);
 }
 
+/*
+ * The image's layers into the manifest: the base image's as they are, the
+ * build's in the output's compression, and with rewrite-timestamp written
+ * again with their times clamped (the config then takes the new diff_ids;
+ * the stage's chain keeps the layers its snapshots are).
+ */
+/* How many of the stage's layers are its base image's (through the stages it is FROM). */
+static size_t base_layers(struct bb *b, const struct bb_stage *s)
+{
+	while (s->ps->base_stage >= 0)
+		s = &b->stages[s->ps->base_stage];
+	return s->image ? s->image->chain.n : 0;
+}
+
+static int image_layers(struct bb *b, struct bb_stage *target, struct kiln_oci_manifest *m,
+			struct kiln_error *err)
+{
+	struct kiln_oci_config *c = target->config;
+	size_t base = base_layers(b, target);
+	int rewrite = bb_rewrite_active(b);
+	if (rewrite && c->n_diff_ids != target->chain.n)
+		return kiln_fail(err, KILN_EINTERNAL, 0, "%zu layers but %zu diff_ids",
+				 target->chain.n, c->n_diff_ids);
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < target->chain.n; i++) {
+		struct bb_layer *l = &target->chain.v[i];
+		struct bb_layer rw = { 0 };
+		if (i >= base && rewrite) {
+			r = bb_rewrite_times(b, l, &rw, err);
+			if (r >= 0)
+				c->diff_ids[i] = rw.diff_id;
+			l = &rw;
+		} else if (i >= base || b->o->force_compression) {
+			r = recompress(b, l, err);
+		}
+		struct kiln_oci_descriptor d = { 0 };
+		if (r >= 0)
+			r = kiln_oci_descriptor_set(&d, oci_layer_type(l->media_type), &l->digest,
+						    l->size, err);
+		if (r >= 0)
+			r = kiln_oci_manifest_add_layer(m, &d, err);
+		kiln_oci_descriptor_release(&d);
+		bb_layer_release(&rw);
+	}
+	return r;
+}
+
 int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *res,
 	      struct kiln_error *err)
 {
@@ -504,6 +551,17 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	int name_it = 0;
 	r = bb_store_names(b, &names, &name_it, err);
 	if (r >= 0)
+		r = kiln_oci_manifest_new(&m, err);
+	if (r >= 0) {
+		free(m->media_type);
+		m->media_type = kiln_strdup(KILN_MT_OCI_MANIFEST);
+		if (!m->media_type)
+			r = oom(err);
+	}
+	/* the layers first: rewrite-timestamp changes the config's diff_ids */
+	if (r >= 0)
+		r = image_layers(b, target, m, err);
+	if (r >= 0)
 		r = kiln_oci_config_to_json(c, &cjson, &clen, err);
 	/* --cache-to type=inline: the records of the image's layers in its config */
 	if (r >= 0)
@@ -511,30 +569,11 @@ int bb_export(struct bb *b, struct bb_stage *target, struct kiln_build_result *r
 	if (r >= 0)
 		r = bb_put_blob(b, cjson, clen, &cdig, err);
 	if (r >= 0)
-		r = kiln_oci_manifest_new(&m, err);
-	if (r >= 0) {
-		free(m->media_type);
-		m->media_type = kiln_strdup(KILN_MT_OCI_MANIFEST);
-		r = m->media_type ? kiln_oci_descriptor_set(&m->config, KILN_MT_OCI_CONFIG, &cdig,
-							    (int64_t) clen, err)
-				  : oom(err);
-	}
+		r = kiln_oci_descriptor_set(&m->config, KILN_MT_OCI_CONFIG, &cdig, (int64_t) clen,
+					    err);
 	cleanup(kiln_oci_map_release) struct kiln_oci_map layout_annotations = { 0 };
 	if (r >= 0)
 		r = annotate(b, m, &layout_annotations, err);
-	size_t base = target->image ? target->image->chain.n : 0;
-	for (size_t i = 0; r >= 0 && i < target->chain.n; i++) {
-		struct bb_layer *l = &target->chain.v[i];
-		if (i >= base || b->o->force_compression)
-			r = recompress(b, l, err);
-		struct kiln_oci_descriptor d = { 0 };
-		if (r >= 0)
-			r = kiln_oci_descriptor_set(&d, oci_layer_type(l->media_type), &l->digest,
-						    l->size, err);
-		if (r >= 0)
-			r = kiln_oci_manifest_add_layer(m, &d, err);
-		kiln_oci_descriptor_release(&d);
-	}
 	int docker = 0;
 	if (r >= 0 && (r = docker_types(b, m, err)) > 0)
 		docker = 1;

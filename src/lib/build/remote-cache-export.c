@@ -209,6 +209,14 @@ int bb_rcache_inline(struct bb *b, struct bb_stage *target, char **json, size_t 
 		want |= o->cache_to[i].type == KILN_BUILD_CACHE_INLINE;
 	if (!want)
 		return 0;
+	/* an inline record names the image's layer at its position: with the
+	 * times rewritten at export, that is not the layer the step made */
+	if (bb_rewrite_active(b)) {
+		bb_warn(b, "--cache-to type=inline: no records with rewrite-timestamp=true (the "
+			   "image's layers are not the steps'); type=registry or type=local "
+			   "exports them");
+		return 0;
+	}
 	cleanup_free unsigned char *take = kiln_calloc(b->n_stages + 1, 1);
 	if (!take)
 		return oom(err);

@@ -233,10 +233,11 @@ static int key_input(struct layer_step *ls, const char *source_ref, const struct
 		    (n == KILN_DF_NETWORK_DEFAULT && b->o->network == KILN_BUILD_NET_NONE))
 			net = "none";
 	}
-	/* the epoch changes a layer only when its times are rewritten, and
-	 * WORKDIR's directory and heredoc files, which are dated with it */
+	/* the epoch changes the layers of WORKDIR's directory and of heredoc
+	 * files, which are dated with it; rewrite-timestamp's clamp is the
+	 * export's (export-rewrite.c), so no other step's key holds it */
 	int64_t epoch = b->o->source_date_epoch;
-	int dated = b->o->rewrite_timestamp || st->instr.cmd == KILN_DF_WORKDIR ||
+	int dated = st->instr.cmd == KILN_DF_WORKDIR ||
 		    ((st->instr.cmd == KILN_DF_COPY || st->instr.cmd == KILN_DF_ADD) &&
 		     st->instr.u.copy.n_inline);
 	struct kiln_plan_step_input in = {

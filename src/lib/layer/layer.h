@@ -416,3 +416,16 @@ int kiln_layer_recompress(int in_fd, int out_fd, const struct kiln_layer_read_op
 			  const struct kiln_layer_write_opts *wopts,
 			  struct kiln_layer_digests *ret_in, struct kiln_layer_digests *ret_out,
 			  struct kiln_error *err) __attribute__((warn_unused_result));
+
+/**
+ * Write a layer again: read `in_fd` (any compression) entry by entry and
+ * add each entry and its data to a writer on `out_fd` made with `wopts`,
+ * whose flags apply (KILN_WRITE_CLAMP_MTIME: BuildKit's rewrite-timestamp
+ * at export). Headers are encoded as the writer encodes them, so a layer
+ * kiln wrote keeps every byte the options do not change. `ret_in` /
+ * `ret_out` (may be NULL) get what was read and what was written.
+ */
+int kiln_layer_rewrite(int in_fd, int out_fd, const struct kiln_layer_read_opts *ropts,
+		       const struct kiln_layer_write_opts *wopts, struct kiln_layer_digests *ret_in,
+		       struct kiln_layer_digests *ret_out, struct kiln_error *err)
+	__attribute__((warn_unused_result));
