@@ -4,8 +4,9 @@
  * directory, in the mode the input's length selects, next to an "outside"
  * directory holding a secret. Never crash; never create, change or remove
  * anything outside the root (checked after every input: a failure traps);
- * an applied tree is written back as a layer, which must read cleanly, and
- * a layer that applied passes the name check load and import make.
+ * an applied tree is written back as a layer, which must read cleanly, a
+ * layer that applied passes the name check load and import make, and a
+ * layer written again with its times clamped reads cleanly and is stable.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -100,6 +101,37 @@ static void write_back(int root_fd)
 	close(out);
 }
 
+/*
+ * rewrite-timestamp's pass over the same bytes: a failure says why; what it
+ * writes reads cleanly, and writing that again changes nothing.
+ */
+static void rewrite_check(int in, const struct kiln_layer_limits *lim)
+{
+	int out = memfd_create("fuzz-tar-rw", MFD_CLOEXEC), again = memfd_create("fuzz-tar-rw2",
+										MFD_CLOEXEC);
+	if (out < 0 || again < 0 || lseek(in, 0, SEEK_SET) != 0)
+		abort();
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_layer_read_opts ro = { .limits = lim };
+	struct kiln_layer_write_opts wo = { .compression = KILN_COMPRESSION_NONE,
+					    .flags = KILN_WRITE_CLAMP_MTIME,
+					    .mtime_clamp = 1000000000 };
+	struct kiln_layer_digests d1, d2;
+	int r = kiln_layer_rewrite(in, out, &ro, &wo, NULL, &d1, &err);
+	if (r < 0 && (!err.msg || err.code <= KILN_OK || err.code >= KILN_ERR_MAX_))
+		__builtin_trap();
+	kiln_error_release(&err);
+	if (r == 0) {
+		lseek(out, 0, SEEK_SET);
+		if (kiln_layer_rewrite(out, again, NULL, &wo, NULL, &d2, &err) < 0 ||
+		    !kiln_digest_equal(&d1.diff_id, &d2.diff_id))
+			__builtin_trap();
+	}
+	kiln_error_release(&err);
+	close(out);
+	close(again);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	setup();
@@ -150,6 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (r == 0 && o.mode != KILN_APPLY_OVERLAY)
 		write_back(root_fd);
+	rewrite_check(in, &lim);
 	close(root_fd);
 	close(in);
 	(void) kiln_rm_rf(root, &err);
