@@ -122,6 +122,28 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'a record whose layer is not on
 	echo data >expect && test_cmp expect swapped-out/g
 '
 
+# A layer is the same blob in every cache: one that a cache lost (its
+# registry pruned it) comes from the next cache that lists it.
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'a blob missing from one cache comes from the next' '
+	rm -rf lost && cp -r good lost &&
+	m=$(jq -r ".manifests[0].digest" lost/index.json) &&
+	jq -r ".manifests[] | select(.mediaType | test(\"layer\")) | .digest" \
+		"lost/blobs/sha256/${m#sha256:}" >layers &&
+	test -s layers &&
+	while read -r l; do rm "lost/blobs/sha256/${l#sha256:}" || return 1; done <layers &&
+	kiln save --format oci-archive -o base-lost.tar $BB &&
+	rm -rf s5 && KILN_ROOT=$TRASH/s5 kiln load -q -i base-lost.tar >/dev/null &&
+	KILN_ROOT=$TRASH/s5 kiln build --progress=plain --cache-from type=local,src=$TRASH/lost \
+		--cache-from type=local,src=$TRASH/good -t fell:back ctx >/dev/null 2>out &&
+	test "$(cached_steps out)" = 2 &&
+	test_grep "WARNING: cache $TRASH/lost: .*; trying the other caches" out &&
+	KILN_ROOT=$TRASH/s5 kiln run --rm fell:back cat /g >g && echo data >expect && test_cmp expect g &&
+	rm -rf s6 && KILN_ROOT=$TRASH/s6 kiln load -q -i base-lost.tar >/dev/null &&
+	(export KILN_ROOT=$TRASH/s6 &&
+	 test_must_fail kiln build -q --cache-from type=local,src=$TRASH/lost ctx >/dev/null 2>err) &&
+	test_grep "promised could not be used" err
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'a cache BuildKit wrote is recognised as another builder'"'"'s' '
 	mkdir -p bk/blobs/sha256 &&
 	printf "%s" "{\"layers\":[{\"blob\":\"sha256:$(printf %064d 1)\",\"parent\":-1}],\"records\":[{\"digest\":\"sha256:$(printf %064d 2)\",\"layers\":[{\"layer\":0,\"createdAt\":\"2024-01-01T00:00:00Z\"}]}]}" >c &&

@@ -468,8 +468,23 @@ static int verify_diff_id(struct kiln_store *st, const struct bb_layer *l, struc
 	return r;
 }
 
+/* Another imported cache than `src` that lists the blob, from the `from`th on; NULL if none. */
+static struct bb_rc_src *other_source(const struct bb_rcache *rc, const struct bb_rc_src *src,
+				      const struct kiln_digest *blob, size_t *from)
+{
+	for (; *from < rc->n_srcs; (*from)++) {
+		struct bb_rc_src *o = rc->srcs[*from];
+		if (o != src && kiln_rcache_loaded_blob(&o->cache, blob)) {
+			(*from)++;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/* `fallback`: another cache lists the blobs; a failure is said, not an error of the step. */
 static int fetch_from(struct bb *b, struct bb_rc_src *src, const struct bb_layer *const *ls,
-		      size_t n, int verify, struct kiln_error *err)
+		      size_t n, int verify, int fallback, struct kiln_error *err)
 {
 	cleanup_free struct kiln_oci_descriptor *descs = kiln_calloc(n + 1, sizeof(*descs));
 	cleanup_free struct kiln_digest *blobs = kiln_calloc(n + 1, sizeof(*blobs));
@@ -505,7 +520,12 @@ static int fetch_from(struct bb *b, struct bb_rc_src *src, const struct bb_layer
 	(void) pthread_mutex_unlock(&src->lock);
 	if (r >= 0)
 		r = record_fetched(b, src, blobs, nd, err);
-	if (r < 0) {
+	if (r < 0 && fallback && r != -KILN_ECANCEL && r != -KILN_ENOMEM) {
+		cleanup_free char *why = err ? kiln_error_format(err) : NULL;
+		bb_status(b, &v, "failed: %s; trying the other caches", why ? why : "?");
+		bb_warn(b, "cache %s: %s; trying the other caches", src->name, why ? why : "?");
+		bb_vertex_done(b, &v);
+	} else if (r < 0) {
 		if (err && err->code != KILN_ECANCEL)
 			(void) kiln_error_prefix(err, r,
 						 "a layer the cache %s promised could not be used "
@@ -520,6 +540,43 @@ static int fetch_from(struct bb *b, struct bb_rc_src *src, const struct bb_layer
 	}
 	bb_vertex_release(&v);
 	return r;
+}
+
+/*
+ * A batch `src` could not deliver (a blob gone from its registry, a corrupt
+ * one): each layer the store still lacks from the other caches that list
+ * its blob, in the order they were given, as a layer is the same blob
+ * wherever it is. The last cache's failure is the build's; 1 when a layer
+ * has no other cache, and `src`'s failure stands.
+ */
+static int fetch_elsewhere(struct bb *b, struct bb_rc_src *src, const struct bb_layer *const *ls,
+			   size_t n, int verify, struct kiln_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t size = 0;
+		bb_store_lock(b);
+		int r = kiln_store_blob_has(b->st, &ls[i]->digest, &size, err);
+		bb_store_unlock(b);
+		if (r < 0)
+			return r;
+		if (r == 1 && size == ls[i]->size && !verify)
+			continue;
+		size_t from = 0;
+		struct bb_rc_src *o = other_source(b->rc, src, &ls[i]->digest, &from);
+		if (!o)
+			return 1; /* only `src` has it: its failure stands */
+		while (o) {
+			struct bb_rc_src *next = other_source(b->rc, src, &ls[i]->digest, &from);
+			r = fetch_from(b, o, &ls[i], 1, verify, next != NULL, err);
+			if (r >= 0 || r == -KILN_ECANCEL || r == -KILN_ENOMEM || !next)
+				break;
+			kiln_error_release(err);
+			o = next;
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int bb_rcache_fetch_chain(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
@@ -564,7 +621,31 @@ int bb_rcache_fetch_chain(struct bb *b, struct kiln_snapshotter *sn, const struc
 				batch[nb++] = need[k];
 				need[k] = NULL;
 			}
-		int r = fetch_from(b, src, batch, nb, verify, err);
+		int fallback = 0;
+		for (size_t k = 0; k < nb && !fallback; k++) {
+			size_t from = 0;
+			fallback = other_source(b->rc, src, &batch[k]->digest, &from) != NULL;
+		}
+		struct kiln_error first = KILN_ERROR_INIT;
+		int r = fetch_from(b, src, batch, nb, verify, fallback, &first);
+		if (r < 0 && fallback && r != -KILN_ECANCEL && r != -KILN_ENOMEM) {
+			int e = fetch_elsewhere(b, src, batch, nb, verify, err);
+			if (e != 1) {
+				kiln_error_release(&first);
+				r = e;
+			} else {
+				(void) kiln_error_prefix(&first, r,
+							 "a layer the cache %s promised could not be "
+							 "used (build with --no-cache, or without this "
+							 "cache)",
+							 src->name);
+			}
+		}
+		if (r < 0 && first.code && err) {
+			kiln_error_move(err, &first);
+			return r;
+		}
+		kiln_error_release(&first);
 		if (r < 0)
 			return r;
 	}
