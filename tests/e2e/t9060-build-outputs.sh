@@ -112,6 +112,24 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'type=tar and -o -: the root filesystem
 	test_grep "prints the image id on stdout" err
 '
 
+# As BuildKit's tar exporter (fsutil's WriteTar) writes it: every extended
+# attribute, times rounded to the second (the layers drop the fraction).
+test_expect_success ROOT,OVERLAY,BUSYBOX,PYTHON3 'type=tar: extended attributes, times rounded' '
+	mkdir -p ctx-x &&
+	printf "FROM scratch\nCOPY a b /\n" >ctx-x/Dockerfile &&
+	echo a >ctx-x/a && echo b >ctx-x/b &&
+	touch -d "2021-02-03 04:05:06.7 UTC" ctx-x/a &&
+	touch -d "2021-02-03 04:05:06.2 UTC" ctx-x/b &&
+	python3 -c "import os; os.setxattr(\"ctx-x/a\", \"user.kiln\", b\"yes\")" &&
+	kiln build -q -o type=tar,dest=x.tar ctx-x >/dev/null &&
+	TZ=UTC tar -tv --full-time -f x.tar >list &&
+	test_grep " 2021-02-03 04:05:07 a$" list &&
+	test_grep " 2021-02-03 04:05:06 b$" list &&
+	tar --xattrs --xattrs-include="user.*" -xf x.tar -C "$(mkdir xo && echo xo)" a &&
+	python3 -c "import os; print(os.getxattr(\"xo/a\", \"user.kiln\").decode())" >got &&
+	echo yes >expect && test_cmp expect got
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'outputs at once; -t names it with type=image, --load' '
 	kiln build -q -t localhost/out:2 -o type=local,dest=l2 \
 		-o type=oci,dest=o2,tar=false ctx >id2 &&

@@ -587,6 +587,54 @@ static void test_determinism(void)
 	free(b);
 }
 
+/* BuildKit's tar export rounds times to the second; layers drop the fraction. */
+static void test_round_mtime(void)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_tar_entry e = { .type = KILN_TAR_REG, .path = (char *) "f", .mode = 0644 };
+	static const struct {
+		int64_t sec;
+		uint32_t nsec;
+		unsigned flags;
+		int64_t want;
+	} cases[] = {
+		{ 1000, 700000000, KILN_WRITE_ROUND_MTIME, 1001 },
+		{ 1000, 500000000, KILN_WRITE_ROUND_MTIME, 1001 },
+		{ 1000, 499999999, KILN_WRITE_ROUND_MTIME, 1000 },
+		{ 1000, 700000000, 0, 1000 },
+		{ 1000, 700000000, KILN_WRITE_ROUND_MTIME | KILN_WRITE_CLAMP_MTIME, 1000 },
+	};
+	int ok = 1;
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(cases); i++) {
+		int out = mem_fd(NULL, 0);
+		struct kiln_layer_write_opts o = { .flags = cases[i].flags, .mtime_clamp = 1000 };
+		struct kiln_layer_writer *w = NULL;
+		e.mtime = cases[i].sec;
+		e.mtime_nsec = cases[i].nsec;
+		int r = kiln_layer_writer_new(out, &o, &w, &err);
+		if (r == 0)
+			r = kiln_layer_writer_add(w, &e, &err);
+		if (r == 0)
+			r = kiln_layer_writer_finish(w, NULL, &err);
+		kiln_layer_writer_free(w);
+		struct kiln_layer_reader *rd = NULL;
+		const struct kiln_tar_entry *got = NULL;
+		lseek(out, 0, SEEK_SET);
+		if (r == 0 && kiln_layer_reader_new(out, NULL, &rd, &err) == 0 &&
+		    kiln_layer_reader_next(rd, &got, &err) == 1 && got->mtime == cases[i].want)
+			;
+		else {
+			tap_diag("case %zu: got %lld", i, got ? (long long) got->mtime : -1LL);
+			ok = 0;
+		}
+		kiln_layer_reader_free(rd);
+		close(out);
+	}
+	TAP_OK(ok, "KILN_WRITE_ROUND_MTIME rounds half up before the clamp; without it the "
+		   "fraction is dropped");
+	kiln_error_release(&err);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Writing a layer again (rewrite-timestamp at export)                     */
 /* ---------------------------------------------------------------------- */
@@ -808,6 +856,7 @@ int main(void)
 	test_prefix();
 	test_determinism();
 	test_rewrite();
+	test_round_mtime();
 	test_libarchive_crosscheck();
 	remove_tree(root_tmp);
 	free(root_tmp);

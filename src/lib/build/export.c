@@ -268,9 +268,13 @@ int bb_save_items(const struct kiln_digest *manifest, const struct kiln_strv *na
 	return 0;
 }
 
+/* A root filesystem as BuildKit's tar exporter writes it (fsutil's WriteTar):
+ * every extended attribute, times rounded to the second. */
 void bb_rootfs_tar_opts(const struct bb *b, struct kiln_layer_write_opts *wo)
 {
 	*wo = (struct kiln_layer_write_opts){ .compression = KILN_COMPRESSION_NONE,
+					      .flags = KILN_WRITE_ALL_XATTRS |
+						       KILN_WRITE_ROUND_MTIME,
 					      .ctx = &b->ctx };
 	if (b->o->source_date_epoch >= 0) {
 		wo->flags |= KILN_WRITE_CLAMP_MTIME;

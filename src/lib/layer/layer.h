@@ -335,6 +335,12 @@ enum kiln_layer_write_flags {
 	 * security.capability is written, as Docker and BuildKit do.
 	 */
 	KILN_WRITE_ALL_XATTRS = 1 << 1,
+	/*
+	 * Round mtimes to the nearest second (half up), as Go's archive/tar
+	 * does for a header without a format: BuildKit's `-o type=tar`. By
+	 * default the fraction is dropped, as containerd's layers drop it.
+	 */
+	KILN_WRITE_ROUND_MTIME = 1 << 2,
 };
 
 struct kiln_layer_write_opts {

@@ -447,6 +447,8 @@ int kiln_layer_writer_add(struct kiln_layer_writer *w, const struct kiln_tar_ent
 	if (n.type != KILN_TAR_CHAR && n.type != KILN_TAR_BLOCK)
 		n.devmajor = n.devminor = 0;
 	n.mode &= 07777;
+	if ((w->flags & KILN_WRITE_ROUND_MTIME) && n.mtime_nsec >= 500000000u)
+		n.mtime++;
 	n.mtime_nsec = 0;
 	if ((w->flags & KILN_WRITE_CLAMP_MTIME) && n.mtime > w->clamp)
 		n.mtime = w->clamp;

@@ -325,6 +325,7 @@ static void entry_from_stat(struct kiln_tar_entry *e, const struct stat *st)
 	e->uid = st->st_uid;
 	e->gid = st->st_gid;
 	e->mtime = st->st_mtim.tv_sec;
+	e->mtime_nsec = (uint32_t) st->st_mtim.tv_nsec; /* for KILN_WRITE_ROUND_MTIME */
 }
 
 static int copy_file(struct walk *wk, int fd, uint64_t size, const char *path,
@@ -449,6 +450,7 @@ static int emit_child(struct walk *wk, int dfd, const char *rel, struct child *c
 		e.type = KILN_TAR_REG;
 		e.size = (uint64_t) fst.st_size;
 		e.mtime = fst.st_mtim.tv_sec;
+		e.mtime_nsec = (uint32_t) fst.st_mtim.tv_nsec;
 		r = kiln_layer_writer_add(wk->w, &e, err);
 		if (r < 0)
 			return r;
