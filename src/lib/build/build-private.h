@@ -226,6 +226,13 @@ void bb_warn(struct bb *b, const char *fmt, ...) __attribute__((format(printf, 2
 
 /* ---- rewrite-timestamp at export (export-rewrite.c) ---------------------------- */
 
+/**
+ * A stored blob open for reading (*ret_in) and a new blob writer, to write
+ * a layer again (export.c); nothing open on failure.
+ */
+int bb_blob_reopen(struct bb *b, const struct kiln_digest *blob, int *ret_in,
+		   struct kiln_blob_writer **ret_w, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 /** Whether the export rewrites the times of the build's layers (rewrite-timestamp=true with an epoch). */
 int bb_rewrite_active(const struct bb *b);
 /**

@@ -52,16 +52,9 @@ static int rewrite_blob(struct bb *b, const struct bb_layer *l, struct bb_layer 
 {
 	int in = -1;
 	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
-	bb_store_lock(b);
-	int r = kiln_store_blob_open(b->st, &l->digest, &in, NULL, err);
-	if (r >= 0)
-		r = kiln_store_blob_writer_new(b->st, NULL, -1, &w, err);
-	bb_store_unlock(b);
-	if (r < 0) {
-		if (in >= 0)
-			(void) close(in);
+	int r = bb_blob_reopen(b, &l->digest, &in, &w, err);
+	if (r < 0)
 		return r;
-	}
 	struct kiln_layer_write_opts wo = b->wopts;
 	wo.flags |= KILN_WRITE_CLAMP_MTIME;
 	wo.mtime_clamp = b->o->source_date_epoch;

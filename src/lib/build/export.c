@@ -127,6 +127,22 @@ static int docker_types(struct bb *b, struct kiln_oci_manifest *m, struct kiln_e
  * (cached from an earlier build) are recompressed; the base image's only
  * with force-compression=true, as BuildKit does.
  */
+int bb_blob_reopen(struct bb *b, const struct kiln_digest *blob, int *ret_in,
+		   struct kiln_blob_writer **ret_w, struct kiln_error *err)
+{
+	*ret_in = -1;
+	bb_store_lock(b);
+	int r = kiln_store_blob_open(b->st, blob, ret_in, NULL, err);
+	if (r >= 0)
+		r = kiln_store_blob_writer_new(b->st, NULL, -1, ret_w, err);
+	bb_store_unlock(b);
+	if (r < 0 && *ret_in >= 0) {
+		(void) close(*ret_in);
+		*ret_in = -1;
+	}
+	return r;
+}
+
 static int recompress(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 {
 	const char *want = b->media_type;
@@ -134,16 +150,9 @@ static int recompress(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 		return 0;
 	int in = -1;
 	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
-	bb_store_lock(b);
-	int r = kiln_store_blob_open(b->st, &l->digest, &in, NULL, err);
-	if (r >= 0)
-		r = kiln_store_blob_writer_new(b->st, NULL, -1, &w, err);
-	bb_store_unlock(b);
-	if (r < 0) {
-		if (in >= 0)
-			(void) close(in);
+	int r = bb_blob_reopen(b, &l->digest, &in, &w, err);
+	if (r < 0)
 		return r;
-	}
 	struct kiln_layer_read_opts ro = { .expect_diff_id = &l->diff_id, .ctx = &b->ctx };
 	struct kiln_layer_digests out;
 	r = kiln_layer_recompress(in, kiln_blob_writer_external_fd(w), &ro, &b->wopts, NULL, &out,
