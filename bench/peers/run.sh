@@ -18,15 +18,17 @@
 # Per case, RUNS times (default 3): every tool's store and build cache
 # emptied and its base images pulled (untimed; for kiln also unpacked with
 # `kiln run BASE true`, as a peer's pull unpacks them into its storage),
-# then SETTLE seconds (default 301) of rest, then for each tool in turn,
+# then SETTLE seconds (default 361) of rest, then for each tool in turn,
 # after a `sync` and REST seconds (default 5):
 #   cold   the build in the emptied store
 #   warm   the same build again, nothing changed
 #   touch  one source file (case.conf TOUCH) gets a line appended
 # Why all resets come first and the long rest: on ext4 without a journal
 # (this VM's root file system) the inode allocator passes over every free
-# inode of a group that was deleted less than 60 s ago, or 300 s if its
-# inode table block is dirty, which the build's own new files make it.
+# inode of a group that was deleted less than 60 s ago, or 360 s (60 + 300)
+# if its inode table block is dirty, which the build's own new files make
+# it (RECENTCY_MIN, RECENTCY_DIRTY in fs/ext4/ialloc.c). So the rest is
+# 361 s, and with REST the reset's last deletion is 366 s old.
 # Each new file then costs a scan of the files the reset just deleted:
 # kiln's cold a-genfiles build took 1.7-3.0 s (1.3-1.9 s of it system
 # time, `perf`: recently_deleted, find_get_block_common) with its old
@@ -51,7 +53,7 @@
 # compared with case.conf EXPECT.
 #
 # Environment: RUNS (3), TOOLS ("kiln kiln-uncompressed buildah podman
-# buildkit"), SETTLE (301), REST (5), CASES (all
+# buildkit"), SETTLE (361), REST (5), CASES (all
 # in cases/), OUT (scratch and results, default /tmp/kiln-peerbench),
 # PEERS_WORKDIR (/tmp/peers: dockerd's socket and pid file), DOCKER
 # (/usr/bin/docker, Debian's 20.10 CLI).
@@ -65,7 +67,7 @@ KILN=${1:-$TOP/build/kiln}
 KILN=$(cd "$(dirname "$KILN")" && pwd)/$(basename "$KILN")
 RUNS=${RUNS:-3}
 TOOLS=${TOOLS:-"kiln kiln-uncompressed buildah podman buildkit"}
-SETTLE=${SETTLE:-301}
+SETTLE=${SETTLE:-361}
 REST=${REST:-5}
 CASES=${CASES:-$(cd "$HERE/cases" && for d in */; do printf '%s ' "${d%/}"; done)}
 OUT=${OUT:-/tmp/kiln-peerbench}
