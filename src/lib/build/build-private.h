@@ -226,13 +226,22 @@ void bb_warn(struct bb *b, const char *fmt, ...) __attribute__((format(printf, 2
 
 /* ---- rewrite-timestamp at export (export-rewrite.c) ---------------------------- */
 
+/* A pass over a layer's tar, reading one blob and writing another (layer.h). */
+typedef int (*bb_layer_pass_fn)(int in_fd, int out_fd, const struct kiln_layer_read_opts *ropts,
+				const struct kiln_layer_write_opts *wopts,
+				struct kiln_layer_digests *ret_in, struct kiln_layer_digests *ret_out,
+				struct kiln_error *err);
 /**
- * A stored blob open for reading (*ret_in) and a new blob writer, to write
- * a layer again (export.c); nothing open on failure.
+ * The stored blob of `l` written again by `pass` (kiln_layer_recompress,
+ * kiln_layer_rewrite) with `wo` into a new blob of the store (export.c):
+ * its digest and size, and what `pass` wrote.
  */
-int bb_blob_reopen(struct bb *b, const struct kiln_digest *blob, int *ret_in,
-		   struct kiln_blob_writer **ret_w, struct kiln_error *err)
+int bb_layer_pass_blob(struct bb *b, const struct bb_layer *l, bb_layer_pass_fn pass,
+		       const struct kiln_layer_write_opts *wo, struct kiln_digest *ret_digest,
+		       int64_t *ret_size, struct kiln_layer_digests *ret_out, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+/** The build's layer write options with rewrite-timestamp's clamp to the epoch added. */
+void bb_rewrite_wopts(const struct bb *b, struct kiln_layer_write_opts *ret);
 /** Whether the export rewrites the times of the build's layers (rewrite-timestamp=true with an epoch). */
 int bb_rewrite_active(const struct bb *b);
 /**

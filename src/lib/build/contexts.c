@@ -517,10 +517,8 @@ static int write_layer(struct bb *b, int src_fd, const struct kiln_plan_selectio
 	/* a context's layer may be an image's base, which the export leaves
 	 * as it is: clamped here, with the epoch in its key */
 	struct kiln_layer_write_opts wo = b->wopts;
-	if (bb_rewrite_active(b)) {
-		wo.flags |= KILN_WRITE_CLAMP_MTIME;
-		wo.mtime_clamp = b->o->source_date_epoch;
-	}
+	if (bb_rewrite_active(b))
+		bb_rewrite_wopts(b, &wo);
 	struct kiln_layer_digests dg;
 	if (r >= 0)
 		r = kiln_layer_write_tree(dfd, KILN_TREE_PLAIN, kiln_blob_writer_external_fd(w),

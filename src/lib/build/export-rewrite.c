@@ -10,7 +10,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "build/build-private.h"
 #include "build/remote-cache.h"
@@ -23,6 +22,13 @@ static int oom(struct kiln_error *err)
 int bb_rewrite_active(const struct bb *b)
 {
 	return b->o->rewrite_timestamp && b->o->source_date_epoch >= 0;
+}
+
+void bb_rewrite_wopts(const struct bb *b, struct kiln_layer_write_opts *ret)
+{
+	*ret = b->wopts;
+	ret->flags |= KILN_WRITE_CLAMP_MTIME;
+	ret->mtime_clamp = b->o->source_date_epoch;
 }
 
 /* What the rewritten layer is made of: the layer, the epoch, how it is compressed. */
@@ -50,25 +56,13 @@ static int rewrite_key(struct bb *b, const struct bb_layer *l, struct kiln_plan_
 static int rewrite_blob(struct bb *b, const struct bb_layer *l, struct bb_layer *ret,
 			struct kiln_error *err)
 {
-	int in = -1;
-	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
-	int r = bb_blob_reopen(b, &l->digest, &in, &w, err);
-	if (r < 0)
-		return r;
-	struct kiln_layer_write_opts wo = b->wopts;
-	wo.flags |= KILN_WRITE_CLAMP_MTIME;
-	wo.mtime_clamp = b->o->source_date_epoch;
-	struct kiln_layer_read_opts ro = { .expect_diff_id = &l->diff_id, .ctx = &b->ctx };
+	struct kiln_layer_write_opts wo;
+	bb_rewrite_wopts(b, &wo);
 	struct kiln_layer_digests out;
-	r = kiln_layer_rewrite(in, kiln_blob_writer_external_fd(w), &ro, &wo, NULL, &out, err);
-	(void) close(in);
+	int r = bb_layer_pass_blob(b, l, kiln_layer_rewrite, &wo, &ret->digest, &ret->size, &out,
+				   err);
 	if (r < 0)
 		return kiln_error_prefix(err, r, "rewrite-timestamp: layer %s", l->diff_id.str);
-	bb_store_lock(b);
-	r = kiln_blob_writer_commit(w, &ret->digest, &ret->size, err);
-	bb_store_unlock(b);
-	if (r < 0)
-		return r;
 	ret->diff_id = out.diff_id;
 	ret->created = l->created;
 	ret->media_type = kiln_strdup(b->media_type);

@@ -122,49 +122,45 @@ static int docker_types(struct bb *b, struct kiln_oci_manifest *m, struct kiln_e
 	return 1;
 }
 
+int bb_layer_pass_blob(struct bb *b, const struct bb_layer *l, bb_layer_pass_fn pass,
+		       const struct kiln_layer_write_opts *wo, struct kiln_digest *ret_digest,
+		       int64_t *ret_size, struct kiln_layer_digests *ret_out, struct kiln_error *err)
+{
+	int in = -1;
+	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
+	bb_store_lock(b);
+	int r = kiln_store_blob_open(b->st, &l->digest, &in, NULL, err);
+	if (r >= 0)
+		r = kiln_store_blob_writer_new(b->st, NULL, -1, &w, err);
+	bb_store_unlock(b);
+	if (r >= 0) {
+		struct kiln_layer_read_opts ro = { .expect_diff_id = &l->diff_id, .ctx = &b->ctx };
+		r = pass(in, kiln_blob_writer_external_fd(w), &ro, wo, NULL, ret_out, err);
+	}
+	if (in >= 0)
+		(void) close(in);
+	if (r < 0)
+		return r;
+	bb_store_lock(b);
+	r = kiln_blob_writer_commit(w, ret_digest, ret_size, err);
+	bb_store_unlock(b);
+	return r;
+}
+
 /*
  * --output compression=...: the build's layers made with another compression
  * (cached from an earlier build) are recompressed; the base image's only
  * with force-compression=true, as BuildKit does.
  */
-int bb_blob_reopen(struct bb *b, const struct kiln_digest *blob, int *ret_in,
-		   struct kiln_blob_writer **ret_w, struct kiln_error *err)
-{
-	*ret_in = -1;
-	bb_store_lock(b);
-	int r = kiln_store_blob_open(b->st, blob, ret_in, NULL, err);
-	if (r >= 0)
-		r = kiln_store_blob_writer_new(b->st, NULL, -1, ret_w, err);
-	bb_store_unlock(b);
-	if (r < 0 && *ret_in >= 0) {
-		(void) close(*ret_in);
-		*ret_in = -1;
-	}
-	return r;
-}
-
 static int recompress(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 {
 	const char *want = b->media_type;
 	if (!b->o->compression_set || !strcmp(oci_layer_type(l->media_type), want))
 		return 0;
-	int in = -1;
-	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
-	int r = bb_blob_reopen(b, &l->digest, &in, &w, err);
-	if (r < 0)
-		return r;
-	struct kiln_layer_read_opts ro = { .expect_diff_id = &l->diff_id, .ctx = &b->ctx };
 	struct kiln_layer_digests out;
-	r = kiln_layer_recompress(in, kiln_blob_writer_external_fd(w), &ro, &b->wopts, NULL, &out,
-				  err);
-	(void) close(in);
-	if (r < 0)
-		return r;
 	struct kiln_digest d;
 	int64_t size;
-	bb_store_lock(b);
-	r = kiln_blob_writer_commit(w, &d, &size, err);
-	bb_store_unlock(b);
+	int r = bb_layer_pass_blob(b, l, kiln_layer_recompress, &b->wopts, &d, &size, &out, err);
 	if (r < 0)
 		return r;
 	l->digest = d;
@@ -495,12 +491,6 @@ static int empty_layer(struct bb *b, struct bb_stage *target, struct kiln_error 
 	return kiln_oci_config_add_history(target->config, &h, err);
 }
 
-/*
- * The image's layers into the manifest: the base image's as they are, the
- * build's in the output's compression, and with rewrite-timestamp written
- * again with their times clamped (the config then takes the new diff_ids;
- * the stage's chain keeps the layers its snapshots are).
- */
 /* How many of the stage's layers are its base image's (through the stages it is FROM). */
 static size_t base_layers(struct bb *b, const struct bb_stage *s)
 {
@@ -508,6 +498,13 @@ static size_t base_layers(struct bb *b, const struct bb_stage *s)
 		s = &b->stages[s->ps->base_stage];
 	return s->image ? s->image->chain.n : 0;
 }
+
+/*
+ * The image's layers into the manifest: the base image's as they are, the
+ * build's in the output's compression, and with rewrite-timestamp written
+ * again with their times clamped (the config then takes the new diff_ids;
+ * the stage's chain keeps the layers its snapshots are).
+ */
 
 static int image_layers(struct bb *b, struct bb_stage *target, struct kiln_oci_manifest *m,
 			struct kiln_error *err)

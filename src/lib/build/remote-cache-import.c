@@ -482,6 +482,21 @@ static struct bb_rc_src *other_source(const struct bb_rcache *rc, const struct b
 	return NULL;
 }
 
+/* Whether a failed fetch may be tried from another cache: not after a cancel or out of memory. */
+static int may_fall_back(int r)
+{
+	return r != -KILN_ECANCEL && r != -KILN_ENOMEM;
+}
+
+/* A layer `src` promised and could not deliver, as the build reports it. */
+static int promised_failure(struct kiln_error *err, int r, const struct bb_rc_src *src)
+{
+	return kiln_error_prefix(err, r,
+				 "a layer the cache %s promised could not be used (build with "
+				 "--no-cache, or without this cache)",
+				 src->name);
+}
+
 /* `fallback`: another cache lists the blobs; a failure is said, not an error of the step. */
 static int fetch_from(struct bb *b, struct bb_rc_src *src, const struct bb_layer *const *ls,
 		      size_t n, int verify, int fallback, struct kiln_error *err)
@@ -520,17 +535,14 @@ static int fetch_from(struct bb *b, struct bb_rc_src *src, const struct bb_layer
 	(void) pthread_mutex_unlock(&src->lock);
 	if (r >= 0)
 		r = record_fetched(b, src, blobs, nd, err);
-	if (r < 0 && fallback && r != -KILN_ECANCEL && r != -KILN_ENOMEM) {
+	if (r < 0 && fallback && may_fall_back(r)) {
 		cleanup_free char *why = err ? kiln_error_format(err) : NULL;
 		bb_status(b, &v, "failed: %s; trying the other caches", why ? why : "?");
 		bb_warn(b, "cache %s: %s; trying the other caches", src->name, why ? why : "?");
 		bb_vertex_done(b, &v);
 	} else if (r < 0) {
 		if (err && err->code != KILN_ECANCEL)
-			(void) kiln_error_prefix(err, r,
-						 "a layer the cache %s promised could not be used "
-						 "(build with --no-cache, or without this cache)",
-						 src->name);
+			(void) promised_failure(err, r, src);
 		cleanup_free char *why = err ? kiln_error_format(err) : NULL;
 		bb_vertex_error(b, &v, why ? why : "fetch failed", NULL, 0);
 	} else {
@@ -568,7 +580,7 @@ static int fetch_elsewhere(struct bb *b, struct bb_rc_src *src, const struct bb_
 		while (o) {
 			struct bb_rc_src *next = other_source(b->rc, src, &ls[i]->digest, &from);
 			r = fetch_from(b, o, &ls[i], 1, verify, next != NULL, err);
-			if (r >= 0 || r == -KILN_ECANCEL || r == -KILN_ENOMEM || !next)
+			if (r >= 0 || !may_fall_back(r) || !next)
 				break;
 			kiln_error_release(err);
 			o = next;
@@ -628,17 +640,13 @@ int bb_rcache_fetch_chain(struct bb *b, struct kiln_snapshotter *sn, const struc
 		}
 		struct kiln_error first = KILN_ERROR_INIT;
 		int r = fetch_from(b, src, batch, nb, verify, fallback, &first);
-		if (r < 0 && fallback && r != -KILN_ECANCEL && r != -KILN_ENOMEM) {
+		if (r < 0 && fallback && may_fall_back(r)) {
 			int e = fetch_elsewhere(b, src, batch, nb, verify, err);
 			if (e != 1) {
 				kiln_error_release(&first);
 				r = e;
 			} else {
-				(void) kiln_error_prefix(&first, r,
-							 "a layer the cache %s promised could not be "
-							 "used (build with --no-cache, or without this "
-							 "cache)",
-							 src->name);
+				(void) promised_failure(&first, r, src);
 			}
 		}
 		if (r < 0 && first.code && err) {
