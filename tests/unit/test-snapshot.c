@@ -805,8 +805,8 @@ static void test_keep_unwritten(struct kiln_snapshotter *s)
 	kiln_error_release(&err);
 }
 
-/* The writeback threads of this process: the tasks that carry its name. */
-static int count_writeback_tasks(void)
+/* The threads of this process that carry `name` (kiln-writeback, kiln-reaper). */
+static int count_tasks(const char *name)
 {
 	DIR *d = opendir("/proc/self/task");
 	int n = 0;
@@ -816,8 +816,10 @@ static int count_writeback_tasks(void)
 		char path[300], comm[32] = "";
 		(void) snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
 		FILE *f = fopen(path, "re");
-		if (f && fgets(comm, sizeof(comm), f))
-			n += strcmp(comm, "kiln-writeback\n") == 0;
+		if (f && fgets(comm, sizeof(comm), f)) {
+			comm[strcspn(comm, "\n")] = '\0';
+			n += strcmp(comm, name) == 0;
+		}
 		if (f)
 			fclose(f);
 	}
@@ -826,19 +828,29 @@ static int count_writeback_tasks(void)
 	return n;
 }
 
+static int count_writeback_tasks(void)
+{
+	return count_tasks("kiln-writeback");
+}
+
 /*
  * pthread_join() returns once the thread has cleared its id, which the
  * kernel does before it removes the task from /proc: wait for that, up to
  * five seconds, before counting.
  */
-static int writeback_tasks_when(int want)
+static int tasks_when(const char *name, int want)
 {
-	int n = count_writeback_tasks();
+	int n = count_tasks(name);
 	for (int i = 0; n != want && i < 500; i++) {
 		(void) usleep(10 * 1000);
-		n = count_writeback_tasks();
+		n = count_tasks(name);
 	}
 	return n;
+}
+
+static int writeback_tasks_when(int want)
+{
+	return tasks_when("kiln-writeback", want);
 }
 
 /*
@@ -883,6 +895,54 @@ static void test_writeback(void)
 	kiln_error_release(&err);
 }
 
+/*
+ * The release of a read-only mount goes to the snapshotter's reaper
+ * thread, which starts with the first such release (a writable mount's is
+ * done in place) and is joined, its queue done, when the snapshotter is
+ * freed: the layers are unlocked then.
+ */
+static void test_reaper(void)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_snapshotter *s = NULL;
+	int r = kiln_snapshotter_open(NULL, root, &s, &err);
+	TAP_INT_EQ(r, 0, "reaper: a second snapshotter on the store");
+	if (r < 0) {
+		kiln_error_release(&err);
+		return;
+	}
+	int n0 = count_tasks("kiln-reaper"); /* the first snapshotter's, if it has one */
+	struct kiln_digest two[2] = { l1.d.diff_id, l2.d.diff_id };
+	struct kiln_snapshot_mount *m = NULL;
+	r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m, &err);
+	kiln_snapshot_mount_release(m);
+	m = NULL;
+	TAP_OK(r == 0 && count_tasks("kiln-reaper") == n0,
+	       "a writable mount is released in place: no thread");
+	r = kiln_snapshot_mount(s, two, 2, KILN_SNAPSHOT_RDONLY, &m, &err);
+	TAP_STR_EQ(r == 0 ? read_at(kiln_snapshot_mount_fd(m), "etc/c") : NULL, "c2\n",
+		   "a read-only overlay of two layers reads the top one");
+	kiln_snapshot_mount_release(m);
+	m = NULL;
+	TAP_INT_EQ(count_tasks("kiln-reaper"), n0 + 1, "its release starts the reaper");
+	r = kiln_snapshot_mount(s, two, 2, KILN_SNAPSHOT_RDONLY, &m, &err);
+	kiln_snapshot_mount_release(m);
+	TAP_OK(r == 0 && count_tasks("kiln-reaper") == n0 + 1, "the next release shares it");
+	kiln_snapshotter_free(s);
+	TAP_INT_EQ(tasks_when("kiln-reaper", n0), n0, "freeing the snapshotter joins it");
+	int locked = 0;
+	for (size_t i = 0; i < 2; i++) {
+		char p[600];
+		(void) snprintf(p, sizeof(p), "%s/snapshots/layers/%s", root, two[i].hex);
+		int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		locked += fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0;
+		if (fd >= 0)
+			(void) close(fd);
+	}
+	TAP_INT_EQ(locked, 0, "every released mount's layers are unlocked by then");
+	kiln_error_release(&err);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -907,6 +967,7 @@ int main(void)
 		test_keep(s);
 		test_keep_unwritten(s);
 		test_writeback();
+		test_reaper();
 		test_many_lowers(s);
 		test_concurrent_unpack();
 		test_crash_cleanup();

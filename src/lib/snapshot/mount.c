@@ -19,6 +19,15 @@ void kiln_snapshot_mount_release(struct kiln_snapshot_mount *m)
 {
 	if (!m)
 		return;
+	/* a read-only overlay's teardown holds nothing up: the reaper does it */
+	if (m->fd >= 0 && !m->upper && !m->active_path && m->lock_fd < 0 &&
+	    snap_reaper_take(m->s, m))
+		return;
+	snap_mount_release_now(m);
+}
+
+void snap_mount_release_now(struct kiln_snapshot_mount *m)
+{
 	/* the last reference to a detached mount unmounts it */
 	if (m->fd >= 0)
 		(void) close(m->fd);

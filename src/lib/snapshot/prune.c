@@ -111,6 +111,8 @@ int kiln_snapshot_prune(struct kiln_snapshotter *s, const struct kiln_digest *ke
 			struct kiln_snapshot_prune_report *ret, struct kiln_error *err)
 {
 	struct kiln_snapshot_prune_report rep = { 0 };
+	/* the layers of mounts released already are free for it */
+	snap_reaper_drain(s);
 	int dfd = fcntl(s->layers_fd, F_DUPFD_CLOEXEC, 3);
 	if (dfd < 0)
 		return kiln_fail_errno(err, "reading %s", s->layers);

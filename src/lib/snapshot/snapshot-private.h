@@ -21,6 +21,12 @@ struct kiln_snapshotter {
 	pthread_t wb_thread;
 	int wb_init, wb_started, wb_quit;
 	unsigned wb_writers;
+	/* read-only mounts released on a thread of their own (reaper.c) */
+	pthread_mutex_t rp_mu;
+	pthread_cond_t rp_cv, rp_idle;
+	pthread_t rp_thread;
+	struct kiln_snapshot_mount *rp_head;
+	int rp_init, rp_started, rp_failed, rp_quit, rp_busy;
 };
 
 struct kiln_snapshot_mount {
@@ -33,6 +39,7 @@ struct kiln_snapshot_mount {
 	char lock_name[32];
 	int lock_fd;
 	int wb_held; /* counted in s->wb_writers */
+	struct kiln_snapshot_mount *rp_next; /* queued for the reaper */
 };
 
 /** 16 random hex digits (and a NUL) for temporary names. */
@@ -57,6 +64,19 @@ int kiln_snapshot_lock_new(int dirfd, const char *prefix, char id[17], int *ret_
 void snap_notes_forget(struct kiln_snapshotter *s, const char *layer_hex);
 /** After a prune: names of pruned layers, notes of layers not there, dead writers' files. */
 void snap_notes_sweep(struct kiln_snapshotter *s);
+
+/**
+ * The reaper (reaper.c): init and fini with the snapshotter (fini waits
+ * for the queue). take: 1 when the reaper will release `m`
+ * (snap_mount_release_now()), 0 when the caller must. drain: wait until
+ * every mount handed over is released.
+ */
+int snap_reaper_init(struct kiln_snapshotter *s);
+int snap_reaper_take(struct kiln_snapshotter *s, struct kiln_snapshot_mount *m);
+void snap_reaper_drain(struct kiln_snapshotter *s);
+void snap_reaper_fini(struct kiln_snapshotter *s);
+/** Unmount and free `m` on this thread (mount.c). */
+void snap_mount_release_now(struct kiln_snapshot_mount *m);
 
 int snap_writeback_init(struct kiln_snapshotter *s);
 void snap_writeback_hold(struct kiln_snapshotter *s);

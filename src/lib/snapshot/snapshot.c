@@ -156,6 +156,7 @@ void kiln_snapshotter_free(struct kiln_snapshotter *s)
 {
 	if (!s)
 		return;
+	snap_reaper_fini(s);
 	snap_writeback_fini(s);
 	if (s->layers_fd >= 0)
 		(void) close(s->layers_fd);
@@ -208,6 +209,7 @@ int kiln_snapshotter_open(const struct kiln_ctx *ctx, const char *store_root,
 	if (s->notes_fd < 0)
 		return kiln_fail_errno(err, "opening %s", s->notes);
 	(void) snap_writeback_init(s);
+	(void) snap_reaper_init(s);
 
 	clean_dir(s, s->layers_fd, s->layers, "tmp-");
 	clean_dir(s, s->layers_fd, s->layers, "trash-");
