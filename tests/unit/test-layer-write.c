@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -844,6 +846,94 @@ static void test_libarchive_crosscheck(void)
 	free(d);
 }
 
+/*
+ * File contents through the tree walk at the sizes where its reads change:
+ * empty, small, one byte either side of the read buffer (256 KiB) and
+ * several buffers, each read back from the layer byte for byte.
+ */
+static void test_file_sizes(void)
+{
+	static const size_t sizes[] = { 0, 1, 100, 262143, 262144, 262145, 786433 };
+	char *src = scratch_dir("sizes-src"), *dst = scratch_dir("sizes-dst");
+	int ok = 1;
+	for (size_t i = 0; i < KILN_ARRAY_SIZE(sizes); i++) {
+		char name[32];
+		(void) snprintf(name, sizeof(name), "f%zu", sizes[i]);
+		char *p = p_join(src, name);
+		unsigned char *b = malloc(sizes[i] + 1);
+		for (size_t k = 0; b && k < sizes[i]; k++)
+			b[k] = (unsigned char) (k * 31 + i);
+		int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		ok = ok && b && fd >= 0 &&
+		     (sizes[i] == 0 || write(fd, b, sizes[i]) == (ssize_t) sizes[i]);
+		if (fd >= 0)
+			close(fd);
+		free(b);
+		free(p);
+	}
+	TAP_OK(ok, "files of %zu sizes", KILN_ARRAY_SIZE(sizes));
+	struct kiln_error err = KILN_ERROR_INIT;
+	int r = copy_via_layer(src, dst, KILN_TREE_PLAIN, NULL, NULL, &err);
+	char why[512] = "";
+	TAP_OK(r == 0 && tree_equal(src, dst, 1, why, sizeof(why)) == 0,
+	       "each reads back whole, nothing more%s%s", *why ? ": " : "", why);
+	kiln_error_release(&err);
+	remove_tree(src);
+	remove_tree(dst);
+	free(src);
+	free(dst);
+}
+
+/* The tree with one file bind-mounted from `from` in a mount namespace of its own; the error. */
+static int write_with_bound(const char *from, struct kiln_error *err)
+{
+	char *d = scratch_dir("bound");
+	char *f = p_join(d, "f");
+	put_file(f, "", 0644);
+	int r = -1;
+	if (mount(from, f, NULL, MS_BIND, NULL) == 0) {
+		int fd = write_tree(d, NULL, KILN_TREE_PLAIN, NULL, err);
+		r = fd >= 0 ? 0 : -1;
+		if (fd >= 0)
+			close(fd);
+		(void) umount2(f, MNT_DETACH);
+	} else {
+		kiln_fail_errno(err, "bind-mounting %s", from);
+	}
+	remove_tree(d);
+	free(f);
+	free(d);
+	return r;
+}
+
+/*
+ * A file whose content is not the size its stat gave fails the layer: a
+ * procfs file (size 0, content after it) grew, a sysfs one (size 4096,
+ * a few bytes) shrank.
+ */
+static void test_changed_size(void)
+{
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		tap_skip("needs root and a mount namespace", "files whose size is not their stat's");
+		return;
+	}
+	struct kiln_error err = KILN_ERROR_INIT;
+	int r = write_with_bound("/proc/self/stat", &err);
+	TAP_OK(r < 0 && err.msg && strstr(err.msg, "grew while it was being read"),
+	       "content past the stat's size: grew (%s)", err.msg ? err.msg : "no error");
+	kiln_error_release(&err);
+	struct stat st;
+	if (stat("/sys/kernel/uevent_seqnum", &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 64) {
+		tap_skip("no /sys/kernel/uevent_seqnum", "a file shorter than its stat");
+		return;
+	}
+	r = write_with_bound("/sys/kernel/uevent_seqnum", &err);
+	TAP_OK(r < 0 && err.msg && strstr(err.msg, "shrank while it was being read"),
+	       "content short of the stat's size: shrank (%s)", err.msg ? err.msg : "no error");
+	kiln_error_release(&err);
+}
+
 int main(void)
 {
 	setlocale(LC_ALL, "C.UTF-8");
@@ -858,6 +948,8 @@ int main(void)
 	test_rewrite();
 	test_round_mtime();
 	test_libarchive_crosscheck();
+	test_file_sizes();
+	test_changed_size();
 	remove_tree(root_tmp);
 	free(root_tmp);
 	return tap_done();

@@ -391,14 +391,17 @@ static int apply_run(struct apply *a, size_t first, size_t end, struct kiln_erro
 			break;
 		}
 		/* the name in its directory must still be the inode that was
-		 * checked: layers do not change, but a donor can be pruned */
+		 * checked: a donor can be pruned; a source layer does not change
+		 * (its name was looked at in this step, and at worst is gone,
+		 * which the link finds out) */
 		const char *src_name;
 		int src = f->layer >= 0
 				  ? src_dir_of(&sd, ru->src.fds[f->layer], f->it->path, &src_name)
 				  : src_dir_of(&sd, ru->donor_fd, rel, &src_name);
 		struct stat st;
-		int ok = src >= 0 && fstatat(src, src_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			 S_ISREG(st.st_mode) && (uint64_t) st.st_ino == f->ino;
+		int ok = src >= 0 &&
+			 (f->layer >= 0 || (fstatat(src, src_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+					    S_ISREG(st.st_mode) && (uint64_t) st.st_ino == f->ino));
 		const char *slash = strrchr(rel, '/');
 		const char *name = slash ? slash + 1 : rel;
 		if (ok && linkat(src, src_name, dfd, name, 0) == 0) {

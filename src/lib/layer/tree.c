@@ -332,8 +332,13 @@ static int copy_file(struct walk *wk, int fd, uint64_t size, const char *path,
 		     struct kiln_error *err)
 {
 	uint64_t left = size;
+	/* the last read asks for one byte more than is left: a file that grew
+	 * gives it, and one that did not ends the read short (a regular file's
+	 * read is short only at its end), so no read of its own looks for the
+	 * end; a layer of small files makes one read per file, not two */
+	int at_end = 0;
 	while (left > 0) {
-		size_t want = left < COPY_BUF ? (size_t) left : COPY_BUF;
+		size_t want = left < COPY_BUF ? (size_t) left + 1 : COPY_BUF;
 		ssize_t n = read(fd, wk->buf, want);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -343,11 +348,17 @@ static int copy_file(struct walk *wk, int fd, uint64_t size, const char *path,
 		if (n == 0)
 			return kiln_fail(err, KILN_EIO, 0, "'%s' shrank while it was being read",
 					 path);
+		if ((uint64_t) n > left)
+			return kiln_fail(err, KILN_EIO, 0, "'%s' grew while it was being read",
+					 path);
 		int r = kiln_layer_writer_write_data(wk->w, wk->buf, (size_t) n, err);
 		if (r < 0)
 			return r;
+		at_end = (size_t) n < want;
 		left -= (uint64_t) n;
 	}
+	if (at_end)
+		return 0;
 	ssize_t n;
 	do
 		n = read(fd, wk->buf, 1);
