@@ -180,6 +180,10 @@ struct bb {
 	struct bb_explain *explain; /* why steps missed the cache (explain.h) */
 	struct bb_contexts *named;  /* --build-context (contexts.h) */
 
+	/* shared while a process starts with a copy of kiln's descriptors,
+	 * exclusive while a writable snapshot is unmounted (bb_unmount()) */
+	pthread_rwlock_t spawn_lock;
+
 	pthread_mutex_t fail_lock;
 	long failed_stage; /* the first stage that failed, -1 */
 	int64_t failed_at;
@@ -330,6 +334,17 @@ int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_ch
 int bb_chain_mount_ids(struct bb *b, struct kiln_snapshotter *sn, const struct bb_chain *c,
 		       int readonly, struct kiln_snapshot_mount **ret, struct kiln_digest **ids_ret,
 		       struct kiln_error *err);
+/**
+ * Unmount a writable snapshot so that its overlay is gone on return, which
+ * its upper directory must be before a mount stacks it (layers.c). Around
+ * the start of any process that gets a copy of kiln's descriptors:
+ * bb_spawn_begin() and bb_spawn_end(), the latter once the process holds
+ * none of them (has closed them or exec'd).
+ */
+void bb_unmount(struct bb *b, struct kiln_snapshot_mount *m);
+void bb_spawn_begin(struct bb *b);
+void bb_spawn_end(struct bb *b);
+
 /**
  * Commit a writable mount as a layer blob in the store, keep the upper
  * directory as that layer's unpacked snapshot, and fill `ret`. With `lazy`

@@ -576,6 +576,7 @@ static void bb_release(struct bb *b)
 	(void) pthread_mutex_destroy(&b->hash_lock);
 	(void) pthread_mutex_destroy(&b->image_lock);
 	(void) pthread_mutex_destroy(&b->fail_lock);
+	(void) pthread_rwlock_destroy(&b->spawn_lock);
 	(void) pthread_cond_destroy(&b->cond);
 }
 
@@ -760,6 +761,12 @@ int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
 	(void) pthread_mutex_init(&b.hash_lock, NULL);
 	(void) pthread_mutex_init(&b.image_lock, NULL);
 	(void) pthread_mutex_init(&b.fail_lock, NULL);
+	pthread_rwlockattr_t rwa;
+	(void) pthread_rwlockattr_init(&rwa);
+	/* an unmount waits for the starts under way, not for every later one */
+	(void) pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	(void) pthread_rwlock_init(&b.spawn_lock, &rwa);
+	(void) pthread_rwlockattr_destroy(&rwa);
 	(void) pthread_cond_init(&b.cond, NULL);
 	*ret = (struct kiln_build_result){ .names = KILN_STRV_INIT, .pushed = KILN_STRV_INIT };
 

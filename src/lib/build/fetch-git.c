@@ -79,7 +79,10 @@ static int run_git(struct bb *b, const struct git_cmd *git, char *const *argv, c
 		if (kiln_strv_push(&env, *e) < 0)
 			ok = 0;
 	pid_t pid = -1;
+	/* posix_spawn returns once git has exec'd (closing kiln's descriptors) */
+	bb_spawn_begin(b);
 	int se = ok ? posix_spawn(&pid, git->path, &fa, NULL, argv, env.items) : ENOMEM;
+	bb_spawn_end(b);
 	posix_spawn_file_actions_destroy(&fa);
 	if (se != 0)
 		return kiln_fail(err, KILN_EIO, se, "starting %s", git->path);

@@ -132,17 +132,47 @@ int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_ch
 }
 
 /*
+ * An overlay's superblock goes when the last reference to its mount does,
+ * and until then overlayfs marks its upper directory in use: a mount that
+ * stacks that directory as a lower one (the next step's) gets a kernel
+ * warning, "undefined behavior". kiln's close of the mount is the last
+ * reference only if no other process holds a copy of it, and a process
+ * that another stage's thread starts gets a copy of every descriptor kiln
+ * has until it closes them (a sandbox's pid 1 does so once it is set up)
+ * or execs. So starts hold the lock shared until then, and the unmount
+ * holds it exclusively: no copy of this mount is left anywhere.
+ */
+void bb_unmount(struct bb *b, struct kiln_snapshot_mount *m)
+{
+	(void) pthread_rwlock_wrlock(&b->spawn_lock);
+	kiln_snapshot_unmount(m);
+	(void) pthread_rwlock_unlock(&b->spawn_lock);
+}
+
+void bb_spawn_begin(struct bb *b)
+{
+	(void) pthread_rwlock_rdlock(&b->spawn_lock);
+}
+
+void bb_spawn_end(struct bb *b)
+{
+	(void) pthread_rwlock_unlock(&b->spawn_lock);
+}
+
+/*
  * A lazy commit: nothing written or hashed. The upper directory is kept
  * under a random id, which no diff_id will ever be, so a later step or
  * build mounts it by that id; its tar is read only if a blob is needed.
  */
-static int commit_lazy(struct kiln_snapshot_mount *m, struct bb_layer *ret, struct kiln_error *err)
+static int commit_lazy(struct bb *b, struct kiln_snapshot_mount *m, struct bb_layer *ret,
+		       struct kiln_error *err)
 {
 	uint8_t raw[32];
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t) sizeof(raw))
 		return kiln_fail_errno(err, "getrandom");
 	struct bb_layer l = { .created = (int64_t) time(NULL), .lazy = 1, .has_snap = 1 };
 	kiln_digest_from_raw(&l.snap, raw);
+	bb_unmount(b, m);
 	int r = kiln_snapshot_commit(m, -1, NULL, NULL, err);
 	if (r >= 0)
 		r = kiln_snapshot_keep(m, &l.snap, err);
@@ -194,12 +224,13 @@ int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, int lazy, struct bb_l
 	      struct kiln_error *err)
 {
 	if (lazy)
-		return commit_lazy(m, ret, err);
+		return commit_lazy(b, m, ret, err);
 	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
 	int r = blob_start(b, &w, err);
 	if (r < 0)
 		return r;
 	struct kiln_layer_digests dg;
+	bb_unmount(b, m);
 	r = kiln_snapshot_commit(m, kiln_blob_writer_external_fd(w), &b->wopts, &dg, err);
 	if (r < 0)
 		return r;

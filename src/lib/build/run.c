@@ -309,7 +309,10 @@ int bb_run(struct bb_step_ctx *sc, struct kiln_snapshot_mount *m, const char *co
 
 	struct kiln_exec_proc *proc = NULL;
 	struct kiln_exec_status status = { 0 };
+	/* until the sandbox's pid 1 has closed its copies of kiln's descriptors */
+	bb_spawn_begin(b);
 	r = kiln_exec_start(&b->ctx, &spec, &proc, err);
+	bb_spawn_end(b);
 	(void) close(pfd[1]);
 	if (r >= 0)
 		r = kiln_exec_wait(proc, &status, err);

@@ -744,7 +744,7 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 	if (kiln_cancelled(&b->ctx))
 		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 	if (bb_reuse_pending(ru)) {
-		kiln_snapshot_unmount(m);
+		bb_unmount(b, m);
 		r = bb_reuse_apply(b, ru, kiln_snapshot_mount_upper(m), src_fd, &co, err);
 		if (r < 0)
 			return r;

@@ -37,10 +37,6 @@
 
 #include "exec/exec-private.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 /* ---- reporting ---------------------------------------------------------- */
 
 static void msg_set(struct xshared *sh, const char *const *parts)
@@ -534,6 +530,25 @@ __attribute__((noreturn)) static void exec_process(struct xplan *p)
 }
 
 /* Become the process: pid 2 under kiln's init, or pid 1 itself (hidden -1). */
+/*
+ * Close every descriptor from `from` up but `last`, which the caller closes
+ * after them (or exec does). This copy of kiln got all of kiln's
+ * descriptors, mounts of other stages among them, and the parent reads the
+ * end of start_w as "the sandbox holds none of them any more": a stage
+ * that commits waits for that before it unmounts (bb_unmount()). close_range
+ * and exec close in ascending order, so a start_w below a mount's copy
+ * would end before it.
+ */
+static int close_all_but(unsigned from, int last)
+{
+	unsigned l = (unsigned) last;
+	if (last < 0 || l < from)
+		return (int) syscall(SYS_close_range, from, ~0U, 0U);
+	if (l > from && syscall(SYS_close_range, from, l - 1, 0U) < 0)
+		return -1;
+	return (int) syscall(SYS_close_range, l + 1, ~0U, 0U);
+}
+
 __attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave, int hidden)
 {
 	/* not before pid 1 has blanked kiln's command line (hide_command_line);
@@ -593,8 +608,8 @@ __attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave
 		    st.st_uid != p->uid)
 			(void) fchown(i, p->uid, (gid_t) -1);
 	}
-	/* everything else closes at exec (start_w too: that tells the parent) */
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	/* everything else closes now, start_w at exec, which tells the parent */
+	if (close_all_but(3, p->start_w) < 0)
 		FAIL_SETUP(p, errno, "closing file descriptors");
 
 	umask(022);
@@ -811,6 +826,7 @@ void kiln_exec_child(struct xplan *p)
 	(void) !write(hidden[1], "", 1);
 	/* pid 1 keeps nothing open: the caller's pipes see EOF when the process
 	 * and its children are done */
-	(void) syscall(SYS_close_range, 0U, ~0U, 0U);
+	(void) close_all_but(0, p->start_w);
+	(void) close(p->start_w);
 	be_init(p, child);
 }
