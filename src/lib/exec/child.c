@@ -529,7 +529,6 @@ __attribute__((noreturn)) static void exec_process(struct xplan *p)
 	exec_failed(p, eacces ? EACCES : ENOENT, p->path);
 }
 
-/* Become the process: pid 2 under kiln's init, or pid 1 itself (hidden -1). */
 /*
  * Close every descriptor from `from` up but `last`, which the caller closes
  * after them (or exec does). This copy of kiln got all of kiln's
@@ -549,6 +548,7 @@ static int close_all_but(unsigned from, int last)
 	return (int) syscall(SYS_close_range, l + 1, ~0U, 0U);
 }
 
+/* Become the process: pid 2 under kiln's init, or pid 1 itself (hidden -1). */
 __attribute__((noreturn)) static void run_process(struct xplan *p, int tty_slave, int hidden)
 {
 	/* not before pid 1 has blanked kiln's command line (hide_command_line);
