@@ -206,43 +206,43 @@ static int any_suffix_naive(const char *s, const char *const *suffixes)
 	return 0;
 }
 
-static void test_any_suffix(void)
+typedef int (*suffix_test_fn)(const char *s, const char *const *list);
+
+/*
+ * 20000 random words over `alphabet` through `fn` (called `name`) and
+ * `ref`: the answers must agree, and more than 100 words must match.
+ */
+static void suffix_agreement(const char *name, suffix_test_fn fn, suffix_test_fn ref,
+			     const char *const *list, const char *alphabet, const char *what)
 {
-	/* dotted and plain suffixes, words with no dot to more than eight */
-	static const char *const suffixes[] = { ".gz", ".tar.gz", ".", "gz", "a.b", ".a.a", NULL };
-	static const char alphabet[] = "ab.gzt";
 	unsigned long long x = 0x2545f4914f6cdd1dULL;
 	size_t matched = 0, disagree = 0;
 	for (int i = 0; i < 20000; i++) {
 		char word[24];
 		random_word(word, 0, 22, alphabet, &x);
-		int got = lint_str_has_any_suffix(word, suffixes);
+		int got = fn(word, list);
 		matched += got;
-		if (got != any_suffix_naive(word, suffixes) && disagree++ < 5)
-			tap_diag("lint_str_has_any_suffix('%s') = %d", word, got);
+		if (got != ref(word, list) && disagree++ < 5)
+			tap_diag("%s('%s') = %d", name, word, got);
 	}
 	tap_ok(disagree == 0 && matched > 100,
-	       "20000 random words: %zu end with a suffix, %zu answers differ", matched, disagree);
+	       "20000 random words: %zu end with %s, %zu answers differ", matched, what, disagree);
+}
+
+static void test_any_suffix(void)
+{
+	/* dotted and plain suffixes, words with no dot to more than eight */
+	static const char *const suffixes[] = { ".gz", ".tar.gz", ".", "gz", "a.b", ".a.a", NULL };
+	suffix_agreement("lint_str_has_any_suffix", lint_str_has_any_suffix, any_suffix_naive,
+			 suffixes, "ab.gzt", "a suffix");
 }
 
 /* lint_str_has_any_ext (the last dot only) against the general suffix test, on extensions. */
 static void test_any_ext(void)
 {
 	static const char *const exts[] = { ".gz", ".tgz", ".t", ".Z", ".tar", NULL };
-	static const char alphabet[] = "atgz.Zr/";
-	unsigned long long x = 0x2545f4914f6cdd1dULL;
-	size_t matched = 0, disagree = 0;
-	for (int i = 0; i < 20000; i++) {
-		char word[24];
-		random_word(word, 0, 22, alphabet, &x);
-		int got = lint_str_has_any_ext(word, exts);
-		matched += got;
-		if (got != lint_str_has_any_suffix(word, exts) && disagree++ < 5)
-			tap_diag("lint_str_has_any_ext('%s') = %d", word, got);
-	}
-	tap_ok(disagree == 0 && matched > 100,
-	       "20000 random words: %zu end with an extension, %zu answers differ", matched,
-	       disagree);
+	suffix_agreement("lint_str_has_any_ext", lint_str_has_any_ext, lint_str_has_any_suffix,
+			 exts, "atgz.Zr/", "an extension");
 }
 
 /* s[0..n) is want (NULL: there is no span) */
