@@ -75,11 +75,9 @@ int snap_reaper_take(struct kiln_snapshotter *s, struct kiln_snapshot_mount *m)
 	}
 	int taken = s->rp_started && !s->rp_quit;
 	if (taken) {
-		m->rp_next = NULL;
-		struct kiln_snapshot_mount **tail = &s->rp_head;
-		while (*tail)
-			tail = &(*tail)->rp_next;
-		*tail = m;
+		/* the order of releases does not matter: a stack will do */
+		m->rp_next = s->rp_head;
+		s->rp_head = m;
 		pthread_cond_signal(&s->rp_cv);
 	}
 	pthread_mutex_unlock(&s->rp_mu);
