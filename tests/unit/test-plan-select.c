@@ -405,6 +405,142 @@ static void test_digests(void)
 	kiln_plan_hasher_free(h4);
 }
 
+/* A COPY --from's subtree_fd: the match `only` read in another directory
+ * (a layer that shows the same subtree), -1 for any other. */
+struct subtree {
+	int fd;
+	const char *only;
+	int calls;
+};
+
+static int subtree_of(void *userdata, const char *real)
+{
+	struct subtree *sub = userdata;
+	sub->calls++;
+	return strcmp(real, sub->only) == 0 ? sub->fd : -1;
+}
+
+struct subtree_result {
+	struct kiln_digest digest;
+	char items[2048];
+	int read_fd;
+};
+
+/* `srcs` selected in the tree "view" (with `sub`, if any) and hashed. */
+static int subtree_select(const char *const *srcs, size_t n, int parents, struct subtree *sub,
+			  struct subtree_result *ret)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/view", root);
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct kiln_plan_tree t = { .root_fd = fd, .name = "stage view" };
+	if (sub) {
+		t.subtree_fd = subtree_of;
+		t.subtree_userdata = sub;
+	}
+	struct kiln_plan_select_opts o = { .sources = srcs, .n_sources = n, .parents = parents };
+	struct kiln_plan_selection *s = NULL;
+	struct kiln_plan_hasher *h = NULL;
+	struct kiln_error err = KILN_ERROR_INIT;
+	int r = fd < 0 ? -1 : kiln_plan_select(&t, &o, NULL, &s, &err);
+	if (r == 0)
+		r = kiln_plan_hasher_new(NULL, 2, NULL, &h, &err);
+	if (r == 0)
+		r = kiln_plan_selection_hash(s, &t, h, &err);
+	if (r == 0) {
+		ret->digest = s->digest;
+		snprintf(ret->items, sizeof(ret->items), "%s", items(s));
+		ret->read_fd = s->read_fd;
+	} else {
+		tap_diag("subtree selection: %s", err.msg ? err.msg : "?");
+	}
+	kiln_error_release(&err);
+	kiln_plan_hasher_free(h);
+	kiln_plan_selection_free(s);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* The same directory in two trees: "view" (what root_fd shows) and
+ * "layer", which also holds a whiteout; "other" has a file of the same size
+ * and another content. A directory match is walked and read in the subtree
+ * fd; the whiteout is not listed; a file match, --parents, or more than
+ * one match read everything from the root. */
+static void test_subtree(void)
+{
+	static const char *const trees[] = { "view", "layer", "other" };
+	for (size_t i = 0; i < 3; i++) {
+		char d[64];
+		snprintf(d, sizeof(d), "%s/d", trees[i]);
+		mk(trees[i]);
+		mk(d);
+		snprintf(d, sizeof(d), "%s/d/sub", trees[i]);
+		mk(d);
+		snprintf(d, sizeof(d), "%s/d/a.txt", trees[i]);
+		put(d, i == 2 ? "ONE\n" : "one\n");
+		snprintf(d, sizeof(d), "%s/d/sub/b.txt", trees[i]);
+		put(d, "two\n");
+		snprintf(d, sizeof(d), "%s/d/l", trees[i]);
+		ln("a.txt", d);
+	}
+	put("view/f.txt", "f\n");
+	char p[512];
+	snprintf(p, sizeof(p), "%s/layer/d/gone", root);
+	int whiteout = mknod(p, S_IFCHR | 0600, 0) == 0;
+	if (!whiteout)
+		tap_diag("no whiteout in the layer (mknod: %s)", strerror(errno));
+
+	snprintf(p, sizeof(p), "%s/layer", root);
+	int layer = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(p, sizeof(p), "%s/other", root);
+	int other = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *d[] = { "d" }, *f[] = { "f.txt" }, *both[] = { "d", "f.txt" };
+	struct subtree_result plain, got;
+	if (layer < 0 || other < 0 || subtree_select(d, 1, 0, NULL, &plain) < 0) {
+		TAP_OK(0, "select d in the view");
+		return;
+	}
+	TAP_STR_EQ(plain.items, "d,d/a.txt,d/l,d/sub,d/sub/b.txt", "the view lists d");
+	TAP_OK(plain.read_fd == -1, "no subtree fd: read from the root");
+
+	struct subtree sub = { .fd = layer, .only = "d" };
+	TAP_OK(subtree_select(d, 1, 0, &sub, &got) == 0 && sub.calls == 1 && got.read_fd == layer,
+	       "a directory match is walked in the subtree fd (%d call)", sub.calls);
+	TAP_STR_EQ(got.items, plain.items, "the same items, the whiteout left out");
+	TAP_OK(kiln_digest_equal(&got.digest, &plain.digest), "the same digest");
+
+	sub = (struct subtree){ .fd = other, .only = "d" };
+	TAP_OK(subtree_select(d, 1, 0, &sub, &got) == 0 &&
+		       !kiln_digest_equal(&got.digest, &plain.digest),
+	       "the files are read in the subtree fd: its content makes the digest");
+
+	sub = (struct subtree){ .fd = layer, .only = "f.txt" };
+	TAP_OK(subtree_select(f, 1, 0, &sub, &got) == 0 && sub.calls == 0 && got.read_fd == -1,
+	       "a file match is read from the root");
+	sub = (struct subtree){ .fd = other, .only = "d" };
+	struct subtree_result both_plain;
+	TAP_OK(subtree_select(both, 2, 0, NULL, &both_plain) == 0 &&
+		       subtree_select(both, 2, 0, &sub, &got) == 0 && sub.calls == 0 &&
+		       got.read_fd == -1 && kiln_digest_equal(&got.digest, &both_plain.digest) &&
+		       strcmp(got.items, both_plain.items) == 0,
+	       "two sources: everything walked and read from the root");
+	const char *wild[] = { "[d]" };
+	sub = (struct subtree){ .fd = layer, .only = "d" };
+	TAP_OK(subtree_select(wild, 1, 0, &sub, &got) == 0 && sub.calls == 1 &&
+		       got.read_fd == layer && strcmp(got.items, plain.items) == 0,
+	       "a wildcard matching one directory: read in the subtree fd");
+	const char *wild2[] = { "[df]*" };
+	sub = (struct subtree){ .fd = other, .only = "d" };
+	TAP_OK(subtree_select(wild2, 1, 0, &sub, &got) == 0 && sub.calls == 0 && got.read_fd == -1,
+	       "a wildcard matching two: read from the root");
+	sub = (struct subtree){ .fd = layer, .only = "d" };
+	TAP_OK(subtree_select(d, 1, 1, &sub, &got) == 0 && sub.calls == 0 && got.read_fd == -1,
+	       "--parents walks the root");
+	close(layer);
+	close(other);
+}
+
 /* The selection of "chg", then `data` written to chg/f, then the hash. */
 static int hash_after_change(const char *data, struct kiln_error *err)
 {
@@ -484,6 +620,7 @@ int main(void)
 	fixture_close(&fx);
 	test_digests();
 	test_changed_after_listing();
+	test_subtree();
 
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "build/build-private.h"
@@ -172,6 +174,7 @@ struct layer_step {
 	struct kiln_snapshot_mount *src_mount; /* COPY --from: the source's root */
 	struct kiln_digest *src_layers;	       /* its layers as mounted, bottom first */
 	size_t n_src_layers;
+	int src_top_fd; /* its top layer's directory, once a source was read there */
 	int src_fd;
 	char *fetched; /* ADD <url>/<git>: the directory fetched into */
 	struct add_part *parts; /* ADD with several sources, one of them remote */
@@ -191,6 +194,8 @@ static void layer_step_release(struct layer_step *ls)
 	kiln_plan_selection_free(ls->sel);
 	kiln_snapshot_mount_release(ls->src_mount);
 	free(ls->src_layers);
+	if (ls->src_top_fd >= 0)
+		(void) close(ls->src_top_fd);
 	if (ls->src_fd >= 0)
 		(void) close(ls->src_fd);
 	if (ls->fetched) {
@@ -465,6 +470,63 @@ static const struct kiln_plan_selection *listed_files(const struct layer_step *l
 	return only;
 }
 
+/* 1: the layer `fd` has a directory at `path` (relative); 0: it has none
+ * there (nothing, or a whiteout, a file or a symlink on the way, which hide
+ * the rest); -1: it cannot be told. */
+static int dir_at(int fd, const char *path)
+{
+	int d = bb_open_beneath(fd, path, O_PATH);
+	if (d < 0)
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? 0 : -1;
+	struct stat st;
+	int r = fstat(d, &st) == 0 ? S_ISDIR(st.st_mode) : -1;
+	(void) close(d);
+	return r;
+}
+
+/*
+ * kiln_plan_tree.subtree_fd of a COPY --from source: its top layer's
+ * directory when the directory `real` lies in that layer alone, -1 when it
+ * may not. overlayfs merges directories only, so that is when the top layer
+ * has a directory there and no layer below has one at the same path (or the
+ * top one is opaque); a whiteout or a file on the way down hides the rest of
+ * a lower layer. Read there, the walk and the hash skip the read-only
+ * overlay, whose new mount makes a dentry and an inode of its own for each
+ * entry it is asked for: 2,000 small files took 7 ms to stat through it and
+ * 1.2 ms in the layer.
+ */
+static int source_subtree(void *userdata, const char *real)
+{
+	struct layer_step *ls = userdata;
+	size_t n = ls->n_src_layers;
+	if (!n)
+		return -1;
+	if (ls->src_top_fd < 0) {
+		struct kiln_error e = KILN_ERROR_INIT;
+		ls->src_top_fd = kiln_snapshot_layer_open(ls->sc.sn, &ls->src_layers[n - 1], &e);
+		kiln_error_release(&e);
+		if (ls->src_top_fd < 0)
+			return -1;
+	}
+	int top = bb_open_beneath(ls->src_top_fd, real, O_RDONLY | O_DIRECTORY);
+	if (top < 0)
+		return -1;
+	char v[2];
+	int opaque = fgetxattr(top, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+	(void) close(top);
+	for (size_t i = 0; !opaque && i + 1 < n; i++) {
+		struct kiln_error e = KILN_ERROR_INIT;
+		int fd = kiln_snapshot_layer_open(ls->sc.sn, &ls->src_layers[i], &e);
+		kiln_error_release(&e);
+		int below = fd < 0 ? -1 : dir_at(fd, real);
+		if (fd >= 0)
+			(void) close(fd);
+		if (below != 0)
+			return -1; /* merged with it, or perhaps: read through the overlay */
+	}
+	return ls->src_top_fd;
+}
+
 /* COPY --from=<stage|image>: mount the source read-only and select in it */
 static int from_tree(struct layer_step *ls, int hash, struct kiln_error *err)
 {
@@ -486,7 +548,9 @@ static int from_tree(struct layer_step *ls, int hash, struct kiln_error *err)
 		return r;
 	ls->n_src_layers = chain->n;
 	struct kiln_plan_tree t = { .root_fd = kiln_snapshot_mount_fd(ls->src_mount),
-				    .name = c->from };
+				    .name = c->from,
+				    .subtree_fd = source_subtree,
+				    .subtree_userdata = ls };
 	struct kiln_plan_select_opts so = {
 		.sources = (const char *const *) c->sources.v,
 		.n_sources = c->sources.n,
@@ -495,6 +559,8 @@ static int from_tree(struct layer_step *ls, int hash, struct kiln_error *err)
 		.parents = c->parents,
 	};
 	r = kiln_plan_select(&t, &so, &b->ctx, &ls->sel, err);
+	if (r >= 0 && ls->sel->read_fd >= 0)
+		kiln_debug(&b->ctx, "COPY: %s's files read in its top layer", c->from);
 	if (r < 0 || !hash)
 		return r;
 	size_t known = bb_known_sums(ls->sc.sn, ls->src_layers, chain->n, ls->sel);
@@ -799,6 +865,7 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 				 .argv = KILN_STRV_INIT,
 				 .files = KILN_STRV_INIT,
 				 .mounts = KILN_STRV_INIT,
+				 .src_top_fd = -1,
 				 .src_fd = -1 };
 	int is_copy = st->instr.cmd == KILN_DF_COPY || st->instr.cmd == KILN_DF_ADD;
 	if (is_copy)

@@ -443,7 +443,10 @@ int kiln_plan_selection_hash(struct kiln_plan_selection *s, const struct kiln_pl
 			return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 		for (size_t k = 0; k < nt; k++)
 			jobs[k] = (struct job){ .path = s->items[todo[k]].path, .id = ids[k] };
-		struct pool p = { .root_fd = t->root_fd, .jobs = jobs, .n = nt, .ctx = h->ctx };
+		struct pool p = { .root_fd = s->read_fd >= 0 ? s->read_fd : t->root_fd,
+				  .jobs = jobs,
+				  .n = nt,
+				  .ctx = h->ctx };
 		atomic_init(&p.next, 0);
 		atomic_init(&p.bytes, 0);
 		if ((r = run_pool(h, &p, err)) < 0)

@@ -252,6 +252,9 @@ struct collect {
 	/* the current match */
 	const char *real; /* walk root, relative to the tree root */
 	size_t real_len;
+	int alone;	/* the only match of the only source */
+	int in_subtree; /* walked in t->subtree_fd's directory: whiteouts are nothing */
+	int read_fd;	/* that directory, -1 for none */
 	struct kiln_ignore_matcher *excludes;
 	/* --parents: the pattern below the pivot, as fsutil's include pattern */
 	const char *pattern;
@@ -387,6 +390,8 @@ static int on_entry(const struct kiln_ignore_walk_entry *e, void *userdata)
 	if (kiln_cancelled(c->ctx))
 		return kiln_fail(c->err, KILN_ECANCEL, 0, "interrupted");
 	const char *rel = rel_of(c, e->path);
+	if (c->in_subtree && S_ISCHR(e->st->st_mode) && e->st->st_rdev == 0)
+		return 0; /* a whiteout: what it hides is not in this layer's view */
 	if (*rel && c->excludes) {
 		long pat = -1;
 		int m = kiln_ignore_matches_or_parent(c->excludes, rel, strlen(rel), &pat, c->err);
@@ -437,7 +442,15 @@ static int collect_match(struct collect *c, struct kiln_plan_match *m)
 		.ctx = c->ctx,
 		.prefetch_stats = 1,
 	};
-	r = kiln_ignore_walk(c->t->root_fd, &wo, on_entry, c, c->err);
+	/* one directory, walked whole, and its files read there too: the only
+	 * match (all items from one tree), not --parents, no .dockerignore */
+	int walk_fd = c->alone && *m->real && m->is_dir && !m->parents && !nf && c->t->subtree_fd
+			      ? c->t->subtree_fd(c->t->subtree_userdata, m->real)
+			      : -1;
+	c->in_subtree = walk_fd >= 0;
+	c->read_fd = walk_fd;
+	r = kiln_ignore_walk(walk_fd >= 0 ? walk_fd : c->t->root_fd, &wo, on_entry, c, c->err);
+	c->in_subtree = 0;
 	kiln_strv_release(&c->pending);
 	kiln_strv_release(&c->included);
 	c->pending = (struct kiln_strv) KILN_STRV_INIT;
@@ -658,6 +671,7 @@ static int select_source(struct collect *c, const struct kiln_plan_select_opts *
 		r = resolve_wildcards(c, src, abs, &found);
 	if (r < 0)
 		return r;
+	c->alone = o->n_sources == 1 && found.len == 1;
 	for (size_t i = 0; i < found.len; i++) {
 		if ((r = add_match(c, src, found.items[i], 0, &m)) < 0 || (r = realize(c, m)) < 0 ||
 		    (r = collect_match(c, m)) < 0)
@@ -678,8 +692,10 @@ int kiln_plan_select(const struct kiln_plan_tree *t, const struct kiln_plan_sele
 			     .s = s,
 			     .err = err,
 			     .ctx = ctx,
+			     .read_fd = -1,
 			     .pending = KILN_STRV_INIT,
 			     .included = KILN_STRV_INIT };
+	s->read_fd = -1;
 	int r = 0;
 	if (o->n_excludes) {
 		r = kiln_ignore_matcher_new(o->excludes, o->n_excludes, &c.excludes, err);
@@ -693,6 +709,7 @@ int kiln_plan_select(const struct kiln_plan_tree *t, const struct kiln_plan_sele
 	kiln_strv_release(&c.included);
 	if (r < 0)
 		return r;
+	s->read_fd = c.read_fd;
 	*ret = steal_ptr(&s);
 	return 0;
 }

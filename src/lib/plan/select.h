@@ -89,6 +89,17 @@ struct kiln_plan_tree {
 	/* The build context: owners read as 0:0 (as BuildKit's client sends them),
 	 * and digests are remembered in the hash cache. */
 	int context;
+	/*
+	 * Optional: a directory fd in which the directory `real` (the only
+	 * match, relative to the root) and everything below it read as from
+	 * root_fd, except that overlayfs whiteouts there (0:0 character
+	 * devices) stand for nothing; -1 to read it from root_fd. The fd stays
+	 * the caller's, open until the selection is hashed. A COPY --from
+	 * gives the top layer of its source when the directory lies in that
+	 * layer alone, so that the walk and the reads skip overlayfs.
+	 */
+	int (*subtree_fd)(void *userdata, const char *real);
+	void *subtree_userdata;
 };
 
 struct kiln_plan_select_opts {
@@ -156,6 +167,9 @@ struct kiln_plan_selection {
 	uint64_t files, bytes;	   /* regular files and their sizes */
 	struct kiln_digest digest; /* after kiln_plan_selection_hash() */
 	int hashed;
+	/* where kiln_plan_selection_hash() opens the files: the tree's
+	 * subtree_fd when the one match was walked there, or -1 (its root_fd) */
+	int read_fd;
 };
 
 void kiln_plan_selection_free(struct kiln_plan_selection *s);
