@@ -252,9 +252,8 @@ struct collect {
 	/* the current match */
 	const char *real; /* walk root, relative to the tree root */
 	size_t real_len;
-	int alone;	/* the only match of the only source */
-	int in_subtree; /* walked in t->subtree_fd's directory: whiteouts are nothing */
-	int read_fd;	/* that directory, -1 for none */
+	int alone;   /* the only match of the only source */
+	int read_fd; /* walked in t->subtree_fd's directory (whiteouts are nothing), or -1 */
 	struct kiln_ignore_matcher *excludes;
 	/* --parents: the pattern below the pivot, as fsutil's include pattern */
 	const char *pattern;
@@ -390,7 +389,7 @@ static int on_entry(const struct kiln_ignore_walk_entry *e, void *userdata)
 	if (kiln_cancelled(c->ctx))
 		return kiln_fail(c->err, KILN_ECANCEL, 0, "interrupted");
 	const char *rel = rel_of(c, e->path);
-	if (c->in_subtree && S_ISCHR(e->st->st_mode) && e->st->st_rdev == 0)
+	if (c->read_fd >= 0 && S_ISCHR(e->st->st_mode) && e->st->st_rdev == 0)
 		return 0; /* a whiteout: what it hides is not in this layer's view */
 	if (*rel && c->excludes) {
 		long pat = -1;
@@ -447,10 +446,8 @@ static int collect_match(struct collect *c, struct kiln_plan_match *m)
 	int walk_fd = c->alone && *m->real && m->is_dir && !m->parents && !nf && c->t->subtree_fd
 			      ? c->t->subtree_fd(c->t->subtree_userdata, m->real)
 			      : -1;
-	c->in_subtree = walk_fd >= 0;
 	c->read_fd = walk_fd;
 	r = kiln_ignore_walk(walk_fd >= 0 ? walk_fd : c->t->root_fd, &wo, on_entry, c, c->err);
-	c->in_subtree = 0;
 	kiln_strv_release(&c->pending);
 	kiln_strv_release(&c->included);
 	c->pending = (struct kiln_strv) KILN_STRV_INIT;
