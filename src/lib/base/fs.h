@@ -3,9 +3,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "error.h"
+
+/** Whether an lstat is an overlayfs whiteout: a 0:0 character device. */
+static inline int kiln_is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == 0;
+}
 
 /**
  * Read a whole file (at `dirfd`-relative `path`; AT_FDCWD for plain paths)

@@ -17,6 +17,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "layer/apply.h"
 
 #define APPLY_BUF ((size_t) 256 * 1024)
@@ -280,7 +281,7 @@ static int link_target(struct apply *a, const struct kiln_tar_entry *e, const ch
 	int e2 = fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
 	if (e2 == 0 && S_ISDIR(st.st_mode))
 		e2 = EISDIR;
-	if (e2 == 0 && a->mode == KILN_APPLY_OVERLAY && S_ISCHR(st.st_mode) && st.st_rdev == 0 &&
+	if (e2 == 0 && a->mode == KILN_APPLY_OVERLAY && kiln_is_whiteout(&st) &&
 	    kiln_layer_pathset_has(&a->whiteouts, t, strlen(t)))
 		e2 = ENOENT;
 	if (e2) {
@@ -444,7 +445,7 @@ static int whiteout(struct apply *a, const struct kiln_tar_entry *e, const char 
 
 	/* KILN_APPLY_OVERLAY: a 0:0 character device hides the lower entry */
 	if (exists) {
-		if (S_ISCHR(st.st_mode) && st.st_rdev == 0)
+		if (kiln_is_whiteout(&st))
 			return 0;
 		q = kiln_layer_apply_remove_at(a, pfd, victim, vpath, err);
 		if (q < 0)

@@ -15,6 +15,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "layer/internal.h"
 
 #define MAX_DEPTH 512
@@ -559,8 +560,7 @@ static int list_children(struct walk *wk, int dfd, const char *rel, struct child
 			r = kiln_fail_errno(err, "stat '%s/%s'", rel, ch->name);
 			break;
 		}
-		ch->whiteout = wk->mode == KILN_TREE_OVERLAY_UPPER && S_ISCHR(ch->st.st_mode) &&
-			       ch->st.st_rdev == 0;
+		ch->whiteout = wk->mode == KILN_TREE_OVERLAY_UPPER && kiln_is_whiteout(&ch->st);
 		if (!ch->whiteout && strncmp(ch->name, ".wh.", 4) == 0) {
 			r = kiln_fail(err, KILN_EINVAL, 0,
 				      "'%s%s%s' cannot be stored in a layer: names starting with "

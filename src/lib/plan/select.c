@@ -16,6 +16,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/fs.h"
 #include "base/strv.h"
 #include "ignore/ignore.h"
 #include "ignore/walk.h"
@@ -389,7 +390,7 @@ static int on_entry(const struct kiln_ignore_walk_entry *e, void *userdata)
 	if (kiln_cancelled(c->ctx))
 		return kiln_fail(c->err, KILN_ECANCEL, 0, "interrupted");
 	const char *rel = rel_of(c, e->path);
-	if (c->read_fd >= 0 && S_ISCHR(e->st->st_mode) && e->st->st_rdev == 0)
+	if (c->read_fd >= 0 && kiln_is_whiteout(e->st))
 		return 0; /* a whiteout: what it hides is not in this layer's view */
 	if (*rel && c->excludes) {
 		long pat = -1;

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "snapshot/snapshot-private.h"
 
 #define XATTR_LIST_MAX_BYTES 65536
@@ -64,7 +64,7 @@ static int hidden_in(int layer, const char *path)
 		*slash = '\0';
 		struct stat st;
 		int found = fstatat(layer, buf, &st, AT_SYMLINK_NOFOLLOW) == 0;
-		if (found && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
+		if (found && kiln_is_whiteout(&st))
 			return 1;
 		if (found && S_ISDIR(st.st_mode)) {
 			char v[2];
