@@ -42,4 +42,28 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,KERNEL_LOG 'no committed layer is stack
 	printf "a12\nb12\nc12\n" >expect && test_cmp expect out
 '
 
+# The next step stacks a layer while the overlay it was written through is
+# still being torn down (on the snapshotter's reaper): what the step wrote
+# moved out of the upper directory that overlayfs marks in use, so the
+# directory stacked is another one.
+test_expect_success ROOT,OVERLAY,BUSYBOX,KERNEL_LOG 'a layer stacks at once after the RUN that wrote it' '
+	cat >seq.Dockerfile <<-EOF &&
+	FROM $BB AS gen
+	RUN mkdir /out && i=0; while [ \$i -lt 600 ]; do echo \$i >/out/f\$i; i=\$((i+1)); done
+	RUN ls /out | wc -l >/count && rm /out/f0
+	FROM $BB
+	COPY --from=gen /out /data
+	COPY --from=gen /count /
+	RUN ls /data | wc -l >/left
+	EOF
+	before=$(in_use_warnings) &&
+	for n in 1 2 3; do
+		kiln build -q --no-cache -t seq:$n -f seq.Dockerfile ctx >/dev/null || exit 1
+	done &&
+	after=$(in_use_warnings) &&
+	test "$after" = "$before" &&
+	kiln run --rm seq:3 cat /count /left /data/f599 >out &&
+	printf "600\n599\n599\n" >expect && test_cmp expect out
+'
+
 test_done

@@ -20,6 +20,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "snapshot/snapshot.h"
 #include "tap.h"
 
@@ -943,6 +944,104 @@ static void test_reaper(void)
 	kiln_error_release(&err);
 }
 
+/*
+ * Unmounting a writable mount moves what was written to a new directory
+ * beside the upper one (whose inode overlayfs marks in use until the
+ * overlay is gone) and leaves the overlay to the reaper; the commit and the
+ * kept layer read the new directory. When the new directory cannot be made,
+ * the overlay goes on the spot and nothing moves.
+ */
+static void test_unmount_moves(void)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_snapshotter *s = NULL;
+	int r = kiln_snapshotter_open(NULL, root, &s, &err);
+	TAP_INT_EQ(r, 0, "unmount: a snapshotter of its own");
+	if (r < 0) {
+		kiln_error_release(&err);
+		return;
+	}
+	int n0 = count_tasks("kiln-reaper");
+	struct kiln_snapshot_mount *m = NULL;
+	r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m, &err);
+	int fd = r == 0 ? kiln_snapshot_mount_fd(m) : -1;
+	int f = fd >= 0 ? openat(fd, "moved", O_CREAT | O_WRONLY | O_CLOEXEC, 0644) : -1;
+	int ok = f >= 0 && write(f, "moved\n", 6) == 6 && unlinkat(fd, "etc/a", 0) == 0;
+	if (f >= 0)
+		(void) close(f);
+	TAP_OK(ok, "unmount: a file and a deletion through a writable mount");
+	if (!ok) {
+		kiln_snapshot_mount_release(m);
+		kiln_snapshotter_free(s);
+		kiln_error_release(&err);
+		return;
+	}
+	char *old = kiln_strdup(kiln_snapshot_mount_upper(m));
+	r = kiln_snapshot_unmount(m, &err);
+	const char *now = kiln_snapshot_mount_upper(m);
+	TAP_INT_EQ(r, 0, "unmount");
+	TAP_OK(kiln_snapshot_mount_fd(m) < 0, "the mount is closed");
+	TAP_OK(old && now && strcmp(old, now) != 0 && count_entries(old, "") == 0,
+	       "the upper directory is empty and another one names what was written");
+	struct stat st;
+	char p[600];
+	(void) snprintf(p, sizeof(p), "%s/etc/a", now ? now : "");
+	TAP_OK(now && count_entries(now, "") == 2 && stat(p, &st) == 0 && kiln_is_whiteout(&st),
+	       "it holds the file and the whiteout");
+	TAP_INT_EQ(tasks_when("kiln-reaper", n0 + 1), n0 + 1, "the reaper tears the overlay down");
+	int out = memfd_create("moved", MFD_CLOEXEC);
+	struct kiln_layer_digests dg;
+	r = kiln_snapshot_commit(m, out, NULL, &dg, &err);
+	char *list = r == 0 ? list_layer(out) : NULL;
+	TAP_STR_EQ(list, "d etc/\n- etc/.wh.a\n- moved\n", "the commit writes the moved entries");
+	free(list);
+	(void) close(out);
+	r = r == 0 ? kiln_snapshot_keep(m, &dg.diff_id, &err) : r;
+	TAP_INT_EQ(r, 0, "and keeps them as the layer");
+	kiln_snapshot_mount_release(m);
+	m = NULL;
+	TAP_OK(old && access(old, F_OK) < 0 && errno == ENOENT,
+	       "releasing the mount removes the upper directory");
+	free(old);
+	struct kiln_digest chain[2] = { l1.d.diff_id, dg.diff_id };
+	r = kiln_snapshot_mount(s, chain, 2, KILN_SNAPSHOT_RDONLY, &m, &err);
+	fd = r == 0 ? kiln_snapshot_mount_fd(m) : -1;
+	TAP_OK(fd >= 0 && read_at(fd, "moved") && !strcmp(read_at(fd, "moved"), "moved\n") &&
+		       !exists_at(fd, "etc/a") && exists_at(fd, "etc/b"),
+	       "the kept layer stacks: its file is there and etc/a is hidden");
+	kiln_snapshot_mount_release(m);
+	m = NULL;
+
+	/* a "root" already there: no new directory, the overlay goes here */
+	r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m, &err);
+	fd = r == 0 ? kiln_snapshot_mount_fd(m) : -1;
+	f = fd >= 0 ? openat(fd, "stays", O_CREAT | O_WRONLY | O_CLOEXEC, 0644) : -1;
+	if (f >= 0)
+		(void) close(f);
+	old = r == 0 ? kiln_strdup(kiln_snapshot_mount_upper(m)) : NULL;
+	char *slash = old ? strrchr(old, '/') : NULL;
+	int blocker = -1;
+	if (slash) {
+		(void) snprintf(p, sizeof(p), "%.*s/root", (int) (slash - old), old);
+		blocker = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	}
+	TAP_OK(f >= 0 && blocker >= 0, "unmount: a second mount, and a file where the new "
+				       "directory would go");
+	if (blocker >= 0)
+		(void) close(blocker);
+	r = m ? kiln_snapshot_unmount(m, &err) : -1;
+	now = m ? kiln_snapshot_mount_upper(m) : NULL;
+	TAP_OK(r == 0 && now && old && strcmp(old, now) == 0 && kiln_snapshot_mount_fd(m) < 0,
+	       "unmount closes the mount and the upper directory stays where it was");
+	(void) snprintf(p, sizeof(p), "%s/stays", old ? old : "");
+	TAP_OK(access(p, F_OK) == 0, "with what was written in it");
+	free(old);
+	kiln_snapshot_mount_release(m);
+	kiln_snapshotter_free(s);
+	TAP_INT_EQ(tasks_when("kiln-reaper", n0), n0, "freeing the snapshotter joins the reaper");
+	kiln_error_release(&err);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -968,6 +1067,7 @@ int main(void)
 		test_keep_unwritten(s);
 		test_writeback();
 		test_reaper();
+		test_unmount_moves();
 		test_many_lowers(s);
 		test_concurrent_unpack();
 		test_crash_cleanup();

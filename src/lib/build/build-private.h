@@ -335,13 +335,14 @@ int bb_chain_mount_ids(struct bb *b, struct kiln_snapshotter *sn, const struct b
 		       int readonly, struct kiln_snapshot_mount **ret, struct kiln_digest **ids_ret,
 		       struct kiln_error *err);
 /**
- * Unmount a writable snapshot so that its overlay is gone on return, which
- * its upper directory must be before a mount stacks it (layers.c). Around
- * the start of any process that gets a copy of kiln's descriptors:
+ * Unmount a writable snapshot (kiln_snapshot_unmount()) so that no process
+ * keeps its overlay alive over the directory a mount will stack (layers.c).
+ * Around the start of any process that gets a copy of kiln's descriptors:
  * bb_spawn_begin() and bb_spawn_end(), the latter once the process holds
  * none of them (has closed them or exec'd).
  */
-void bb_unmount(struct bb *b, struct kiln_snapshot_mount *m);
+int bb_unmount(struct bb *b, struct kiln_snapshot_mount *m, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 void bb_spawn_begin(struct bb *b);
 void bb_spawn_end(struct bb *b);
 

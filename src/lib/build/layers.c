@@ -139,14 +139,18 @@ int bb_chain_mount(struct bb *b, struct kiln_snapshotter *sn, const struct bb_ch
  * reference only if no other process holds a copy of it, and a process
  * that another stage's thread starts gets a copy of every descriptor kiln
  * has until it closes them (a sandbox's pid 1 does so once it is set up)
- * or execs. So starts hold the lock shared until then, and the unmount
- * holds it exclusively: no copy of this mount is left anywhere.
+ * or execs. kiln_snapshot_unmount() moves what was written out of the upper
+ * directory and leaves the overlay to the snapshotter's reaper; where it
+ * cannot, it closes the mount here, and that close must be the last. So
+ * starts hold the lock shared until then, and the unmount holds it
+ * exclusively: no copy of this mount is left anywhere.
  */
-void bb_unmount(struct bb *b, struct kiln_snapshot_mount *m)
+int bb_unmount(struct bb *b, struct kiln_snapshot_mount *m, struct kiln_error *err)
 {
 	(void) pthread_rwlock_wrlock(&b->spawn_lock);
-	kiln_snapshot_unmount(m);
+	int r = kiln_snapshot_unmount(m, err);
 	(void) pthread_rwlock_unlock(&b->spawn_lock);
+	return r;
 }
 
 void bb_spawn_begin(struct bb *b)
@@ -172,8 +176,9 @@ static int commit_lazy(struct bb *b, struct kiln_snapshot_mount *m, struct bb_la
 		return kiln_fail_errno(err, "getrandom");
 	struct bb_layer l = { .created = (int64_t) time(NULL), .lazy = 1, .has_snap = 1 };
 	kiln_digest_from_raw(&l.snap, raw);
-	bb_unmount(b, m);
-	int r = kiln_snapshot_commit(m, -1, NULL, NULL, err);
+	int r = bb_unmount(b, m, err);
+	if (r >= 0)
+		r = kiln_snapshot_commit(m, -1, NULL, NULL, err);
 	if (r >= 0)
 		r = kiln_snapshot_keep(m, &l.snap, err);
 	if (r < 0)
@@ -230,8 +235,9 @@ int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, int lazy, struct bb_l
 	if (r < 0)
 		return r;
 	struct kiln_layer_digests dg;
-	bb_unmount(b, m);
-	r = kiln_snapshot_commit(m, kiln_blob_writer_external_fd(w), &b->wopts, &dg, err);
+	r = bb_unmount(b, m, err);
+	if (r >= 0)
+		r = kiln_snapshot_commit(m, kiln_blob_writer_external_fd(w), &b->wopts, &dg, err);
 	if (r < 0)
 		return r;
 	struct bb_layer l = { .diff_id = dg.diff_id, .created = (int64_t) time(NULL) };

@@ -807,8 +807,9 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 	if (kiln_cancelled(&b->ctx))
 		return kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
 	if (bb_reuse_pending(ru)) {
-		bb_unmount(b, m);
-		r = bb_reuse_apply(b, ru, kiln_snapshot_mount_upper(m), src_fd, &co, err);
+		r = bb_unmount(b, m, err);
+		if (r >= 0)
+			r = bb_reuse_apply(b, ru, kiln_snapshot_mount_upper(m), src_fd, &co, err);
 		if (r < 0)
 			return r;
 	}
@@ -1009,8 +1010,6 @@ static int run_stage(struct bb *b, struct bb_stage *s, struct kiln_error *err)
 		}
 	}
 	release_slot(b, s);
-	kiln_snapshotter_free(s->sn);
-	s->sn = NULL;
 	return r;
 }
 
@@ -1028,6 +1027,10 @@ void *bb_stage_main(void *arg)
 	s->ok = r >= 0;
 	(void) pthread_cond_broadcast(&b->cond);
 	(void) pthread_mutex_unlock(&b->lock);
+	/* after the stages that wait for this one are told: freeing the
+	 * snapshotter waits for the overlays its reaper still tears down */
+	kiln_snapshotter_free(s->sn);
+	s->sn = NULL;
 	if (r < 0)
 		bb_fail(b, s);
 	return NULL;

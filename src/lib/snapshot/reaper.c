@@ -11,8 +11,9 @@
  * release goes to a thread that the snapshotter starts on first use, and
  * kiln_snapshotter_free() (or a prune) waits for what is queued.
  *
- * Writable mounts are not handed over: their upper directory must be free
- * of the overlay before it is committed or used as a lower directory.
+ * A writable mount comes here from kiln_snapshot_unmount() (commit.c) once
+ * what was written has moved out of its upper directory, whose inode
+ * overlayfs marks in use until the overlay is gone.
  */
 #include <pthread.h>
 

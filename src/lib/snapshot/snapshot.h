@@ -15,7 +15,7 @@
  *
  *     snapshots/layers/<diff_id hex>/   an unpacked layer (overlay whiteouts)
  *     snapshots/layers/tmp-<id>[.lock]  an unpack in progress
- *     snapshots/active/<id>/            a writable mount: upper/, work/, lock
+ *     snapshots/active/<id>/            a writable mount: upper/, work/, root/
  *     snapshots/empty/                  the lower of an empty chain (FROM scratch)
  *     snapshots/notes/<diff_id hex>     a note on an unpacked layer (notes.c)
  *     snapshots/notes/<name>            a name for a layer: a symlink to its hex
@@ -154,8 +154,14 @@ int kiln_snapshot_write_layer(struct kiln_snapshotter *s, const struct kiln_dige
  * Unmount a writable snapshot before its commit, so that the caller may
  * change the upper directory (kiln_snapshot_mount_upper()) directly, which
  * overlayfs forbids while it is mounted. kiln_snapshot_commit() follows.
+ * Every process that wrote through the mount must be gone. The upper
+ * directory's entries may move to a new directory, which
+ * kiln_snapshot_mount_upper() then names, while the overlay is torn down on
+ * another thread. Fails only when some of them moved and could not move
+ * back.
  */
-void kiln_snapshot_unmount(struct kiln_snapshot_mount *m);
+int kiln_snapshot_unmount(struct kiln_snapshot_mount *m, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 
 /**
  * Notes: what a build knows of an unpacked layer it made, kept beside it and
