@@ -806,6 +806,75 @@ static void test_keep_unwritten(struct kiln_snapshotter *s)
 	kiln_error_release(&err);
 }
 
+/*
+ * The layer test_keep_unwritten() kept under an id of its own, named by its
+ * diff_id afterwards: found, mounted and opened by either, kept by a prune
+ * that keeps the diff_id, and the alias removed by one that does not.
+ */
+static void test_alias(struct kiln_snapshotter *s)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_digest id;
+	uint8_t raw[32];
+	memset(raw, 0x5a, sizeof(raw));
+	kiln_digest_from_raw(&id, raw);
+	int out = memfd_create("alias", MFD_CLOEXEC);
+	struct kiln_layer_digests dg;
+	int r = kiln_snapshot_write_layer(s, &id, out, NULL, &dg, &err);
+	TAP_INT_EQ(r, 0, "alias: the tar of a layer kept under its own id");
+	if (r < 0) {
+		(void) close(out);
+		kiln_error_release(&err);
+		return;
+	}
+	const struct kiln_digest *d = &dg.diff_id;
+	TAP_INT_EQ(kiln_snapshot_has(s, d, &err), 0, "its diff_id is not unpacked");
+	TAP_INT_EQ(kiln_snapshot_alias(s, d, &id, &err), 0, "name it by its diff_id");
+	TAP_INT_EQ(kiln_snapshot_has(s, d, &err), 1, "then the diff_id is unpacked");
+	TAP_INT_EQ(kiln_snapshot_alias(s, d, &id, &err), 0, "naming it again is no error");
+	char p[600];
+	struct stat st;
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers/%s", root, d->hex);
+	r = lseek(out, 0, SEEK_SET) == 0 ? kiln_snapshot_unpack(s, d, out, &dg.digest, &err) : -1;
+	TAP_OK(r == 0 && lstat(p, &st) == 0 && S_ISLNK(st.st_mode),
+	       "unpacking the diff_id's blob finds it there and unpacks nothing");
+	(void) close(out);
+	struct kiln_digest chain[3] = { l1.d.diff_id, d[0], id };
+	for (size_t n = 2; n <= 3; n++) {
+		struct kiln_snapshot_mount *m = NULL;
+		r = kiln_snapshot_mount(s, chain, n, KILN_SNAPSHOT_RDONLY, &m, &err);
+		const char *own = r == 0 ? read_at(kiln_snapshot_mount_fd(m), "etc/own") : NULL;
+		TAP_OK(own && strcmp(own, "own\n") == 0,
+		       n == 2 ? "mounted by its diff_id" : "mounted by both names in one chain");
+		kiln_snapshot_mount_release(m);
+		kiln_error_release(&err);
+	}
+	int fd = kiln_snapshot_layer_open(s, d, &err);
+	TAP_OK(fd >= 0 && exists_at(fd, "etc/own"), "opened by its diff_id");
+	if (fd >= 0)
+		(void) close(fd);
+	/* a name whose layer is gone */
+	struct kiln_digest gone;
+	memset(raw, 0x6b, sizeof(raw));
+	kiln_digest_from_raw(&gone, raw);
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers/%s", root, gone.hex);
+	static const char nowhere[] =
+		"7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c";
+	TAP_OK(symlink(nowhere, p) == 0 && kiln_snapshot_has(s, &gone, &err) == 0,
+	       "an alias of a layer that is gone is not a layer");
+	struct kiln_digest keep[3] = { l1.d.diff_id, l2.d.diff_id, d[0] };
+	struct kiln_snapshot_prune_report rep = { 0 };
+	r = kiln_snapshot_prune(s, keep, 3, &rep, &err);
+	TAP_OK(r == 0 && kiln_snapshot_has(s, &id, &err) == 1 && kiln_snapshot_has(s, d, &err) == 1,
+	       "a prune that keeps the diff_id keeps the layer it names");
+	TAP_OK(lstat(p, &st) < 0 && errno == ENOENT, "and removes the alias no image needs");
+	r = kiln_snapshot_prune(s, keep, 2, &rep, &err);
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers/%s", root, d->hex);
+	TAP_OK(r == 0 && kiln_snapshot_has(s, &id, &err) == 0 && lstat(p, &st) < 0,
+	       "one that does not removes both");
+	kiln_error_release(&err);
+}
+
 /* The threads of this process that carry `name` (kiln-writeback, kiln-reaper). */
 static int count_tasks(const char *name)
 {
@@ -1065,6 +1134,7 @@ int main(void)
 		test_mount(s);
 		test_keep(s);
 		test_keep_unwritten(s);
+		test_alias(s);
 		test_writeback();
 		test_reaper();
 		test_unmount_moves();

@@ -377,14 +377,9 @@ int kiln_snapshot_write_layer(struct kiln_snapshotter *s, const struct kiln_dige
 			      int out_fd, const struct kiln_layer_write_opts *opts,
 			      struct kiln_layer_digests *ret, struct kiln_error *err)
 {
-	cleanup_close int dfd =
-		openat(s->layers_fd, diff_id->hex, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dfd < 0) {
-		if (errno == ENOENT)
-			return kiln_fail(err, KILN_ENOTFOUND, 0, "layer %s is not unpacked",
-					 diff_id->str);
-		return kiln_fail_errno(err, "opening layer %s", diff_id->str);
-	}
+	cleanup_close int dfd = kiln_snapshot_layer_open(s, diff_id, err);
+	if (dfd < 0)
+		return dfd;
 	int r = kiln_layer_write_tree(dfd, KILN_TREE_OVERLAY_UPPER, out_fd, opts, ret, err);
 	return r < 0 ? kiln_error_prefix(err, r, "writing layer %s", diff_id->str) : 0;
 }

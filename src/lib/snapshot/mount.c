@@ -64,15 +64,11 @@ const char *kiln_snapshot_mount_upper(const struct kiln_snapshot_mount *m)
 /* Open and share-lock one layer directory, checking that prune did not take
  * it away in between. */
 static int lock_layer(struct kiln_snapshotter *s, const struct kiln_digest *d, int *ret,
-		      struct kiln_error *err)
+		      char name[65], struct kiln_error *err)
 {
-	int fd = openat(s->layers_fd, d->hex, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return kiln_fail(err, KILN_ENOTFOUND, 0, "layer %s is not unpacked",
-					 d->str);
-		return kiln_fail_errno(err, "opening layer %s", d->str);
-	}
+	int fd = snap_layer_open(s, d, name, err);
+	if (fd < 0)
+		return fd;
 	while (flock(fd, LOCK_SH) < 0) {
 		if (errno != EINTR) {
 			int e = errno;
@@ -81,7 +77,7 @@ static int lock_layer(struct kiln_snapshotter *s, const struct kiln_digest *d, i
 		}
 	}
 	struct stat a, b;
-	if (fstat(fd, &a) < 0 || fstatat(s->layers_fd, d->hex, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+	if (fstat(fd, &a) < 0 || fstatat(s->layers_fd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
 		(void) close(fd);
 		return kiln_fail(err, KILN_ENOTFOUND, 0, "layer %s was pruned", d->str);
@@ -203,9 +199,10 @@ int kiln_snapshot_mount(struct kiln_snapshotter *s, const struct kiln_digest *ch
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}
 
-	/* top first; a layer that occurs twice counts only where it is highest
-	 * (it hides everything the lower copy could) and overlayfs refuses a
-	 * directory twice */
+	/* top first; a layer that occurs twice (under its diff_id and under an
+	 * id it was kept under, say) counts only where it is highest (it hides
+	 * everything the lower copy could) and overlayfs refuses a directory
+	 * twice */
 	size_t nl = 0;
 	int r = 0;
 	for (size_t i = n; r == 0 && i-- > 0;) {
@@ -214,11 +211,20 @@ int kiln_snapshot_mount(struct kiln_snapshotter *s, const struct kiln_digest *ch
 			dup = kiln_digest_equal(&chain[i], &chain[j]);
 		if (dup)
 			continue;
-		r = lock_layer(s, &chain[i], &m->layer_fds[m->n_layer_fds], err);
+		char name[65];
+		int fd = -1;
+		r = lock_layer(s, &chain[i], &fd, name, err);
 		if (r < 0)
 			break;
-		m->n_layer_fds++;
-		lowers[nl] = kiln_snapshot_layer_path(s, &chain[i]);
+		size_t plen = strlen(s->layers) + 1;
+		for (size_t j = 0; j < nl && !dup; j++)
+			dup = strcmp(lowers[j] + plen, name) == 0;
+		if (dup) {
+			(void) close(fd);
+			continue;
+		}
+		m->layer_fds[m->n_layer_fds++] = fd;
+		lowers[nl] = kiln_asprintf("%s/%s", s->layers, name);
 		if (!lowers[nl++])
 			r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	}

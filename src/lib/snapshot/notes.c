@@ -140,14 +140,8 @@ int kiln_snapshot_name_get(struct kiln_snapshotter *s, const char *name, struct 
 int kiln_snapshot_layer_open(struct kiln_snapshotter *s, const struct kiln_digest *layer,
 			     struct kiln_error *err)
 {
-	int fd = openat(s->layers_fd, layer->hex, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return kiln_fail(err, KILN_ENOTFOUND, 0, "layer %s is not unpacked",
-					 layer->str);
-		return kiln_fail_errno(err, "opening layer %s", layer->str);
-	}
-	return fd;
+	char name[65];
+	return snap_layer_open(s, layer, name, err);
 }
 
 void snap_notes_forget(struct kiln_snapshotter *s, const char *layer_hex)

@@ -122,6 +122,18 @@ int kiln_snapshot_prune(struct kiln_snapshotter *s, const struct kiln_digest *ke
 		return kiln_fail_errno(err, "reading %s", s->layers);
 	}
 	rewinddir(d);
+	/* a layer kept under another id and named by an alias is kept with it */
+	cleanup_free char(*named)[65] = kiln_calloc(n_keep ? n_keep : 1, sizeof(*named));
+	if (!named) {
+		closedir(d);
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	}
+	for (size_t i = 0; i < n_keep; i++) {
+		struct kiln_error e2 = KILN_ERROR_INIT;
+		if (snap_layer_name(s, &keep[i], named[i], &e2) <= 0)
+			named[i][0] = '\0';
+		kiln_error_release(&e2);
+	}
 	int r = 0;
 	struct dirent *e;
 	while (r == 0 && (e = readdir(d))) {
@@ -130,7 +142,18 @@ int kiln_snapshot_prune(struct kiln_snapshotter *s, const struct kiln_digest *ke
 			continue;
 		int wanted = 0;
 		for (size_t i = 0; i < n_keep && !wanted; i++)
-			wanted = strcmp(keep[i].hex, n) == 0;
+			wanted = strcmp(keep[i].hex, n) == 0 || strcmp(named[i], n) == 0;
+		struct stat st;
+		if (fstatat(s->layers_fd, n, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode)) {
+			/* an alias no image needs goes; the layer it names goes or
+			 * stays on its own */
+			if (!wanted && unlinkat(s->layers_fd, n, 0) < 0 && errno != ENOENT) {
+				r = kiln_fail_errno(err, "removing the alias %s", n);
+				break;
+			}
+			continue;
+		}
 		if (wanted) {
 			rep.kept++;
 			continue;

@@ -42,6 +42,17 @@ struct kiln_snapshot_mount {
 	struct kiln_snapshot_mount *rp_next; /* queued for the reaper */
 };
 
+/**
+ * The name in layers/ of layer `d`: its hex, or the hex its alias names.
+ * 1 with `name` set, 0 when it is not unpacked (or its alias names a
+ * pruned layer).
+ */
+int snap_layer_name(struct kiln_snapshotter *s, const struct kiln_digest *d, char name[65],
+		    struct kiln_error *err);
+/** Open layer `d`'s directory (its name in `name`); -KILN_ENOTFOUND when it is not unpacked. */
+int snap_layer_open(struct kiln_snapshotter *s, const struct kiln_digest *d, char name[65],
+		    struct kiln_error *err);
+
 /** 16 random hex digits (and a NUL) for temporary names. */
 int kiln_snapshot_random_id(char id[17], struct kiln_error *err);
 

@@ -223,19 +223,73 @@ char *kiln_snapshot_layer_path(const struct kiln_snapshotter *s, const struct ki
 	return kiln_asprintf("%s/%s", s->layers, diff_id->hex);
 }
 
+int snap_layer_name(struct kiln_snapshotter *s, const struct kiln_digest *d, char name[65],
+		    struct kiln_error *err)
+{
+	struct stat st;
+	if (fstatat(s->layers_fd, d->hex, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return kiln_fail_errno(err, "looking for layer %s", d->str);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		memcpy(name, d->hex, 65);
+		return 1;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		/* an alias (kiln_snapshot_alias()): the hex of a layer kept under another id */
+		ssize_t n = readlinkat(s->layers_fd, d->hex, name, 65);
+		if (n == 64) {
+			name[64] = '\0';
+			if (kiln_digest_is_hex(name) &&
+			    fstatat(s->layers_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(st.st_mode))
+				return 1;
+			if (kiln_digest_is_hex(name) && errno == ENOENT)
+				return 0; /* what it named was pruned */
+		}
+	}
+	return kiln_fail(err, KILN_EIO, 0, "%s/%s is not a directory", s->layers, d->hex);
+}
+
 int kiln_snapshot_has(struct kiln_snapshotter *s, const struct kiln_digest *diff_id,
 		      struct kiln_error *err)
 {
-	struct stat st;
-	if (fstatat(s->layers_fd, diff_id->hex, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return kiln_fail_errno(err, "looking for layer %s", diff_id->str);
+	char name[65];
+	return snap_layer_name(s, diff_id, name, err);
+}
+
+int snap_layer_open(struct kiln_snapshotter *s, const struct kiln_digest *d, char name[65],
+		    struct kiln_error *err)
+{
+	int r = snap_layer_name(s, d, name, err);
+	if (r < 0)
+		return r;
+	int fd = r ? openat(s->layers_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+		   : -1;
+	if (fd >= 0)
+		return fd;
+	if (!r || errno == ENOENT)
+		return kiln_fail(err, KILN_ENOTFOUND, 0, "layer %s is not unpacked", d->str);
+	return kiln_fail_errno(err, "opening layer %s", d->str);
+}
+
+int kiln_snapshot_alias(struct kiln_snapshotter *s, const struct kiln_digest *diff_id,
+			const struct kiln_digest *kept, struct kiln_error *err)
+{
+	char name[65];
+	int fd = snap_layer_open(s, kept, name, err);
+	if (fd < 0)
+		return fd;
+	(void) close(fd);
+	if (symlinkat(name, s->layers_fd, diff_id->hex) < 0) {
+		if (errno == EEXIST)
+			return 0; /* unpacked, or named, already */
+		return kiln_fail_errno(err, "naming layer %s %s", kept->str, diff_id->str);
 	}
-	if (!S_ISDIR(st.st_mode))
-		return kiln_fail(err, KILN_EIO, 0, "%s/%s is not a directory", s->layers,
-				 diff_id->hex);
-	return 1;
+	(void) fsync(s->layers_fd);
+	kiln_debug(s->ctx, "snapshot: %s is layer %s", diff_id->str, kept->str);
+	return 0;
 }
 
 int kiln_snapshot_has_in(const char *store_root, const struct kiln_digest *diff_id,

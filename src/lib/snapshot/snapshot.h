@@ -187,6 +187,17 @@ int kiln_snapshot_name_set(struct kiln_snapshotter *s, const char *name,
 int kiln_snapshot_name_get(struct kiln_snapshotter *s, const char *name, struct kiln_digest *ret,
 			   struct kiln_error *err) __attribute__((warn_unused_result));
 
+/**
+ * Give the unpacked layer `kept` (an id a build kept it under before its
+ * diff_id was known) the name `diff_id` as well, so that whatever looks it
+ * up by diff_id (an image's config) finds it unpacked. The name is a
+ * symlink in layers/ (an alias); nothing changes when `diff_id` is unpacked
+ * or named already. A prune that keeps `diff_id` keeps `kept`.
+ */
+int kiln_snapshot_alias(struct kiln_snapshotter *s, const struct kiln_digest *diff_id,
+			const struct kiln_digest *kept, struct kiln_error *err)
+	__attribute__((warn_unused_result));
+
 /** A directory fd of an unpacked layer (read only: layers never change), or < 0. */
 int kiln_snapshot_layer_open(struct kiln_snapshotter *s, const struct kiln_digest *layer,
 			     struct kiln_error *err) __attribute__((warn_unused_result));
