@@ -37,6 +37,20 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'setup: a build stage that makes 8 M
 	kiln run --rm app:1 cat /made >made && echo 8388608 >expect && test_cmp expect made
 '
 
+# The image's own layers are kept the same way and their blobs written on a
+# thread while the next steps run; each is named by its diff_id (a symlink
+# in layers/), so running the image unpacks nothing.
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'running the image unpacks none of its layers again' '
+	KILN_ROOT=$A kiln inspect app:1 | jq -r ".[0].RootFS.Layers[]" | sed "s/^sha256://" >ids &&
+	test "$(wc -l <ids)" = 2 &&
+	L=$A/snapshots/layers &&
+	test -d "$L/$(sed -n 1p ids)" && test -h "$L/$(sed -n 2p ids)" &&
+	test -d "$L/$(readlink "$L/$(sed -n 2p ids)")" &&
+	kiln --debug run --rm app:1 cat /made >made 2>debug &&
+	test_cmp expect made &&
+	! grep -q "snapshot: unpacking" debug
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'the build stage wrote no blob, and fsck is clean' '
 	test $(($(blob_kib $A) - $(cat before))) -lt 1024 &&
 	kiln fsck >fsck.out && test_grep "no problems found" fsck.out
@@ -100,6 +114,17 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ '--cache-to mode=max writes the kept
 		--cache-from type=local,src=$TRASH/cache ctx 2>out &&
 	test "$(step_states out build)" = "1:CACHED 2:CACHED 3:CACHED " &&
 	KILN_ROOT=$TRASH/C kiln run --rm tools:1 cat /made >made && test_cmp expect made
+'
+
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'kiln prune removes a layer named by its diff_id with its name' '
+	L=$A/snapshots/layers &&
+	find "$L" -maxdepth 1 -type l >links && test -s links &&
+	kiln prune >/dev/null &&
+	find "$L" -maxdepth 1 -type l >kept && test -s kept &&
+	while read -r l; do test -d "$l/" || exit 1; done <kept &&
+	kiln rmi app:1 >/dev/null && kiln prune >/dev/null &&
+	find "$L" -maxdepth 1 -type l >left && ! test -s left &&
+	kiln fsck >fsck.out && test_grep "no problems found" fsck.out
 '
 
 test_done

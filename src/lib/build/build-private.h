@@ -190,6 +190,10 @@ struct bb {
 
 	struct bb_runmounts *rmx; /* secrets, SSH agents, cache namespace (mounts.h) */
 	struct bb_rcache *rc;	  /* --cache-from / --cache-to (remote-cache.h) */
+
+	/* blobs of the image's layers written on threads (bb_layer_job_start()) */
+	pthread_mutex_t jobs_lock;
+	struct bb_layer_job *jobs;
 };
 
 /** Whether a RUN for platform p executes on this machine (same OS and
@@ -347,12 +351,12 @@ void bb_spawn_begin(struct bb *b);
 void bb_spawn_end(struct bb *b);
 
 /**
- * Commit a writable mount as a layer blob in the store, keep the upper
- * directory as that layer's unpacked snapshot, and fill `ret`. With `lazy`
- * nothing is written or hashed: the upper directory is kept under a new
- * random id (ret->snap), ret->lazy is set and ret->diff_id is unknown.
+ * Commit a writable mount: keep the upper directory as an unpacked layer
+ * under a new random id (ret->snap) and fill `ret`, lazy, its diff_id
+ * unknown. Nothing is written or hashed: bb_layer_materialize() writes the
+ * blob.
  */
-int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, int lazy, struct bb_layer *ret,
+int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, struct bb_layer *ret,
 	      struct kiln_error *err);
 /**
  * A lazy layer's blob: written from its snapshot (checked against its
@@ -362,6 +366,18 @@ int bb_commit(struct bb *b, struct kiln_snapshot_mount *m, int lazy, struct bb_l
 int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *err);
 /** bb_layer_materialize() for every layer of a chain. */
 int bb_chain_materialize(struct bb *b, struct bb_chain *c, struct kiln_error *err);
+/**
+ * bb_layer_materialize() of a copy of the lazy layer `l` on a thread of its
+ * own, while the stage goes on: for a layer the image holds, committed
+ * lazily so that its blob is written beside the next steps. Starts nothing
+ * when the thread cannot start (the export writes the blob then).
+ */
+void bb_layer_job_start(struct bb *b, const struct bb_layer *l);
+/**
+ * Wait for every job; then the lazy layers of `c` (NULL: none) that a job
+ * materialized get its blob and diff_id. Fails with the first job's error.
+ */
+int bb_layer_jobs_finish(struct bb *b, struct bb_chain *c, struct kiln_error *err);
 /**
  * The stage's config lists its chain's diff_ids: after bb_chain_materialize()
  * of a chain whose layers a build stage kept under ids of their own.

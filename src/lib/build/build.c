@@ -534,6 +534,9 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 
 static void bb_release(struct bb *b)
 {
+	/* a failed build's: their blobs stay in the store for the cache */
+	(void) bb_layer_jobs_finish(b, NULL, NULL);
+	(void) pthread_mutex_destroy(&b->jobs_lock);
 	for (size_t i = 0; i < b->n_stages; i++) {
 		struct bb_stage *s = &b->stages[i];
 		kiln_oci_config_free(s->config);
@@ -761,6 +764,7 @@ int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
 	(void) pthread_mutex_init(&b.hash_lock, NULL);
 	(void) pthread_mutex_init(&b.image_lock, NULL);
 	(void) pthread_mutex_init(&b.fail_lock, NULL);
+	(void) pthread_mutex_init(&b.jobs_lock, NULL);
 	pthread_rwlockattr_t rwa;
 	(void) pthread_rwlockattr_init(&rwa);
 	/* an unmount waits for the starts under way, not for every later one */
@@ -833,7 +837,10 @@ int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
 	/* the image's layers an imported cache holds: fetched, and checked, for the export */
 	if (r >= 0)
 		r = bb_rcache_fetch_chain(&b, NULL, &target->chain, 1, err);
-	/* and those a build stage kept unpacked only, when this build hit them */
+	/* the blobs written beside the steps, and those a build stage kept
+	 * unpacked only, when this build hit them */
+	if (r >= 0)
+		r = bb_layer_jobs_finish(&b, &target->chain, err);
 	if (r >= 0)
 		r = bb_chain_materialize(&b, &target->chain, err);
 	if (r >= 0)

@@ -813,7 +813,7 @@ static int execute(struct layer_step *ls, struct bb_layer *ret, struct kiln_erro
 		if (r < 0)
 			return r;
 	}
-	r = bb_commit(b, m, !ls->sc.s->exported, ret, err);
+	r = bb_commit(b, m, ret, err);
 	if (r >= 0 && ru)
 		bb_reuse_keep(b, ls->sc.sn, ru, bb_layer_kept_id(ret));
 	return r;
@@ -969,6 +969,9 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 				       ls.has_content_key ? ls.content_key.digest.str
 							  : ls.key.digest.str,
 				       created_by, 0, err);
+		/* the image's layer: its blob written beside the next steps */
+		if (r >= 0 && s->exported)
+			bb_layer_job_start(b, &layer);
 		if (r >= 0)
 			r = bb_explain_done(b, s, ps, explained, listed_files(&ls), NULL, err);
 		if (r >= 0)
