@@ -116,6 +116,21 @@ test_expect_success ROOT,OVERLAY,BUSYBOX,JQ '--cache-to mode=max writes the kept
 	KILN_ROOT=$TRASH/C kiln run --rm tools:1 cat /made >made && test_cmp expect made
 '
 
+# The image's layer is written after its step is done, on a thread: a
+# layer that cannot be written fails the build at the export, with the
+# step's line, and no image gets the name.
+test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'a layer of the image that cannot be written fails the build at its line' '
+	mkdir wh && cat >wh/Dockerfile <<-EOF &&
+	FROM $BB
+	RUN echo a >/a
+	RUN touch /.wh.x
+	RUN echo b >/b
+	EOF
+	test_must_fail kiln build -t wh:1 wh 2>err &&
+	test_grep "Dockerfile:3: .*.wh.x. cannot be stored in a layer" err &&
+	test_must_fail kiln inspect wh:1 >/dev/null 2>&1
+'
+
 test_expect_success ROOT,OVERLAY,BUSYBOX,JQ 'kiln prune removes a layer named by its diff_id with its name' '
 	L=$A/snapshots/layers &&
 	find "$L" -maxdepth 1 -type l >links && test -s links &&

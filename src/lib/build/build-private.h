@@ -370,9 +370,10 @@ int bb_chain_materialize(struct bb *b, struct bb_chain *c, struct kiln_error *er
  * bb_layer_materialize() of a copy of the lazy layer `l` on a thread of its
  * own, while the stage goes on: for a layer the image holds, committed
  * lazily so that its blob is written beside the next steps. Starts nothing
- * when the thread cannot start (the export writes the blob then).
+ * when the thread cannot start (the export writes the blob then). `line`:
+ * the step's, for an error.
  */
-void bb_layer_job_start(struct bb *b, const struct bb_layer *l);
+void bb_layer_job_start(struct bb *b, const struct bb_layer *l, int line);
 /**
  * Wait for every job; then the lazy layers of `c` (NULL: none) that a job
  * materialized get its blob and diff_id. Fails with the first job's error.

@@ -278,6 +278,7 @@ int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *er
 struct bb_layer_job {
 	struct bb *b;
 	struct bb_layer l; /* a copy of the stage's: lazy, kept under l.snap */
+	int line;	   /* the step's, in the Dockerfile */
 	pthread_t tid;
 	int r;
 	struct kiln_error err;
@@ -291,7 +292,7 @@ static void *layer_job_main(void *arg)
 	return NULL;
 }
 
-void bb_layer_job_start(struct bb *b, const struct bb_layer *l)
+void bb_layer_job_start(struct bb *b, const struct bb_layer *l, int line)
 {
 	if (!l->lazy || !l->has_snap || l->remote)
 		return;
@@ -299,6 +300,7 @@ void bb_layer_job_start(struct bb *b, const struct bb_layer *l)
 	if (!j)
 		return;
 	j->b = b;
+	j->line = line;
 	j->err = (struct kiln_error) KILN_ERROR_INIT;
 	j->l = (struct bb_layer){ .created = l->created,
 				  .lazy = 1,
@@ -326,7 +328,9 @@ int bb_layer_jobs_finish(struct bb *b, struct bb_chain *c, struct kiln_error *er
 	for (struct bb_layer_job *j = jobs; j; j = j->next) {
 		(void) pthread_join(j->tid, NULL);
 		if (j->r < 0 && r == 0) {
-			r = j->r;
+			r = kiln_error_prefix(&j->err, j->r, "the layer of this step");
+			if (j->err.pos.line == 0)
+				kiln_error_set_pos(&j->err, b->df_name, j->line, 0);
 			kiln_error_move(err, &j->err);
 		}
 	}

@@ -971,7 +971,7 @@ static int layer_step(struct bb *b, struct bb_stage *s, const struct kiln_plan_s
 				       created_by, 0, err);
 		/* the image's layer: its blob written beside the next steps */
 		if (r >= 0 && s->exported)
-			bb_layer_job_start(b, &layer);
+			bb_layer_job_start(b, &layer, st->instr.start_line);
 		if (r >= 0)
 			r = bb_explain_done(b, s, ps, explained, listed_files(&ls), NULL, err);
 		if (r >= 0)
