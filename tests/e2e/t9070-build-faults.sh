@@ -26,6 +26,12 @@ wait_for() {
 	done
 }
 
+# step_done TEXT FILE: the progress in FILE says the step TEXT is done
+step_done() {
+	awk -v t="$1" 'index($0, t) { n = $1 } n != "" && $1 == n && $2 == "DONE" { f = 1 }
+		END { exit !f }' "$2" 2>/dev/null
+}
+
 no_process() {
 	! pgrep -f "$1" >/dev/null
 }
@@ -122,6 +128,29 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'SIGINT while a RUN runs: the build sto
 	test_grep "interrupted" err &&
 	no_process kiln-fault-sigint &&
 	test_expect_code 1 kiln inspect localhost/interrupted:1 2>/dev/null &&
+	overlay_mounts >mounts.after &&
+	test_cmp mounts.before mounts.after &&
+	test -z "$(ls -A "$KILN_ROOT/build-tmp")" &&
+	kiln fsck >fsck.out
+'
+
+# The blob of the image's last layer is still being written, on its own
+# thread, when the steps are done: an interrupt then stops the build too,
+# names nothing and stores no blob of that layer (some 90 MB).
+test_expect_success ROOT,OVERLAY,BUSYBOX 'SIGINT while the image'"'"'s layer is written: the build stops, names nothing' '
+	mkdir ctx5 &&
+	head -c 96000000 /dev/urandom | base64 >ctx5/text &&
+	printf "FROM $BB\nCOPY text /text\n" >ctx5/Dockerfile &&
+	"$KILN" build --progress=plain -o type=image,compression-level=9 \
+		-t localhost/interrupted:2 ctx5 >/dev/null 2>err5 &
+	pid=$! &&
+	wait_for step_done "COPY text /text" err5 &&
+	kill -INT $pid &&
+	{ wait $pid; echo $? >rc; } &&
+	test "$(cat rc)" -ne 0 &&
+	test_grep "^error: interrupted" err5 &&
+	test_expect_code 1 kiln inspect localhost/interrupted:2 2>/dev/null &&
+	test -z "$(find "$KILN_ROOT/blobs" -type f -size +40M)" &&
 	overlay_mounts >mounts.after &&
 	test_cmp mounts.before mounts.after &&
 	test -z "$(ls -A "$KILN_ROOT/build-tmp")" &&

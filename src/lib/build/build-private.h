@@ -193,6 +193,7 @@ struct bb {
 
 	/* blobs of the image's layers written on threads (bb_layer_job_start()) */
 	pthread_mutex_t jobs_lock;
+	pthread_cond_t jobs_cv; /* a job is done */
 	struct bb_layer_job *jobs;
 };
 
@@ -374,9 +375,13 @@ int bb_chain_materialize(struct bb *b, struct bb_chain *c, struct kiln_error *er
  * the step's, for an error.
  */
 void bb_layer_job_start(struct bb *b, const struct bb_layer *l, int line);
+/** pthread_cond_wait() for at most 50 ms: a waiter that also watches the user's interrupt. */
+void bb_cond_wait_a_while(pthread_cond_t *cond, pthread_mutex_t *lock);
 /**
- * Wait for every job; then the lazy layers of `c` (NULL: none) that a job
- * materialized get its blob and diff_id. Fails with the first job's error.
+ * Wait for every job, passing the user's interrupt on to them (b->abort);
+ * then the lazy layers of `c` (NULL: none) that a job materialized get its
+ * blob and diff_id. Fails with the first job's error. Before anything
+ * changes b->ctx: the jobs read it.
  */
 int bb_layer_jobs_finish(struct bb *b, struct bb_chain *c, struct kiln_error *err);
 /**

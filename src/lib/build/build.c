@@ -446,6 +446,18 @@ static int no_cache_of(const struct bb *b, const struct kiln_df_stage *st)
 	return 0;
 }
 
+void bb_cond_wait_a_while(pthread_cond_t *cond, pthread_mutex_t *lock)
+{
+	struct timespec ts;
+	(void) clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 50 * 1000 * 1000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	(void) pthread_cond_timedwait(cond, lock, &ts);
+}
+
 static int run_stages(struct bb *b, struct kiln_error *err)
 {
 	size_t n = b->plan->n_stages;
@@ -504,14 +516,7 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 			b->abort = 1;
 			(void) pthread_cond_broadcast(&b->cond);
 		}
-		struct timespec ts;
-		(void) clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		(void) pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+		bb_cond_wait_a_while(&b->cond, &b->lock);
 	}
 	(void) pthread_mutex_unlock(&b->lock);
 	for (size_t i = 0; i < n; i++)
@@ -537,6 +542,7 @@ static void bb_release(struct bb *b)
 	/* a failed build's: their blobs stay in the store for the cache */
 	(void) bb_layer_jobs_finish(b, NULL, NULL);
 	(void) pthread_mutex_destroy(&b->jobs_lock);
+	(void) pthread_cond_destroy(&b->jobs_cv);
 	for (size_t i = 0; i < b->n_stages; i++) {
 		struct bb_stage *s = &b->stages[i];
 		kiln_oci_config_free(s->config);
@@ -765,6 +771,7 @@ int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
 	(void) pthread_mutex_init(&b.image_lock, NULL);
 	(void) pthread_mutex_init(&b.fail_lock, NULL);
 	(void) pthread_mutex_init(&b.jobs_lock, NULL);
+	(void) pthread_cond_init(&b.jobs_cv, NULL);
 	pthread_rwlockattr_t rwa;
 	(void) pthread_rwlockattr_init(&rwa);
 	/* an unmount waits for the starts under way, not for every later one */
@@ -829,18 +836,19 @@ int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
 				e2.msg ? e2.msg : "?");
 		kiln_error_release(&e2);
 	}
+	struct bb_stage *target = r >= 0 ? &b.stages[b.plan->target] : NULL;
+	/* the blobs of the image's layers, written beside the steps */
+	int rj = bb_layer_jobs_finish(&b, target ? &target->chain : NULL, r >= 0 ? err : NULL);
+	if (r >= 0)
+		r = rj;
 	/* what follows runs on this thread alone: the user's interrupt stops it
-	 * directly (the stages heard it through b.abort) */
+	 * directly (the stages and the jobs heard it through b.abort) */
 	if (ctx && ctx->cancel)
 		b.ctx.cancel = ctx->cancel;
-	struct bb_stage *target = r >= 0 ? &b.stages[b.plan->target] : NULL;
 	/* the image's layers an imported cache holds: fetched, and checked, for the export */
 	if (r >= 0)
 		r = bb_rcache_fetch_chain(&b, NULL, &target->chain, 1, err);
-	/* the blobs written beside the steps, and those a build stage kept
-	 * unpacked only, when this build hit them */
-	if (r >= 0)
-		r = bb_layer_jobs_finish(&b, &target->chain, err);
+	/* and those a build stage kept unpacked only, when this build hit them */
 	if (r >= 0)
 		r = bb_chain_materialize(&b, &target->chain, err);
 	if (r >= 0)

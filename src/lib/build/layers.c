@@ -280,6 +280,7 @@ struct bb_layer_job {
 	struct bb_layer l; /* a copy of the stage's: lazy, kept under l.snap */
 	int line;	   /* the step's, in the Dockerfile */
 	pthread_t tid;
+	int done; /* under b->jobs_lock */
 	int r;
 	struct kiln_error err;
 	struct bb_layer_job *next;
@@ -289,6 +290,10 @@ static void *layer_job_main(void *arg)
 {
 	struct bb_layer_job *j = arg;
 	j->r = bb_layer_materialize(j->b, &j->l, &j->err);
+	(void) pthread_mutex_lock(&j->b->jobs_lock);
+	j->done = 1;
+	(void) pthread_cond_broadcast(&j->b->jobs_cv);
+	(void) pthread_mutex_unlock(&j->b->jobs_lock);
 	return NULL;
 }
 
@@ -308,26 +313,44 @@ void bb_layer_job_start(struct bb *b, const struct bb_layer *l, int line)
 				  .has_snap = 1,
 				  .chain = l->chain,
 				  .has_chain = l->has_chain };
+	/* listed before it starts: its end finds itself on the list */
+	(void) pthread_mutex_lock(&b->jobs_lock);
 	if (kiln_thread_start(&j->tid, layer_job_main, j) != 0) {
+		(void) pthread_mutex_unlock(&b->jobs_lock);
 		free(j);
 		return;
 	}
-	(void) pthread_mutex_lock(&b->jobs_lock);
 	j->next = b->jobs;
 	b->jobs = j;
 	(void) pthread_mutex_unlock(&b->jobs_lock);
 }
 
+static int all_done(const struct bb_layer_job *jobs)
+{
+	for (const struct bb_layer_job *j = jobs; j; j = j->next)
+		if (!j->done)
+			return 0;
+	return 1;
+}
+
 int bb_layer_jobs_finish(struct bb *b, struct bb_chain *c, struct kiln_error *err)
 {
+	/* the threads hear an interrupt through b->abort, as the stages do */
 	(void) pthread_mutex_lock(&b->jobs_lock);
+	while (!all_done(b->jobs)) {
+		if (kiln_cancelled(b->uctx))
+			b->abort = 1;
+		bb_cond_wait_a_while(&b->jobs_cv, &b->jobs_lock);
+	}
 	struct bb_layer_job *jobs = b->jobs;
 	b->jobs = NULL;
 	(void) pthread_mutex_unlock(&b->jobs_lock);
 	int r = 0;
 	for (struct bb_layer_job *j = jobs; j; j = j->next) {
 		(void) pthread_join(j->tid, NULL);
-		if (j->r < 0 && r == 0) {
+		if (j->r < 0 && r == 0 && j->r == -KILN_ECANCEL) {
+			r = kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+		} else if (j->r < 0 && r == 0) {
 			r = kiln_error_prefix(&j->err, j->r, "the layer of this step");
 			if (j->err.pos.line == 0)
 				kiln_error_set_pos(&j->err, b->df_name, j->line, 0);
