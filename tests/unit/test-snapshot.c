@@ -923,6 +923,19 @@ static int writeback_tasks_when(int want)
 	return tasks_when("kiln-writeback", want);
 }
 
+/* A second snapshotter on the store, for a test of its own threads; NULL
+ * (after a failed assertion) when it does not open. */
+static struct kiln_snapshotter *open_another(const char *what)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	struct kiln_snapshotter *s = NULL;
+	int r = kiln_snapshotter_open(NULL, root, &s, &err);
+	TAP_INT_EQ(r, 0, "%s: a second snapshotter on the store%s%s", what, err.msg ? ": " : "",
+		   err.msg ? err.msg : "");
+	kiln_error_release(&err);
+	return r < 0 ? NULL : s;
+}
+
 /*
  * Writeback while writing: a snapshotter starts its one writeback thread
  * with its first writable mount (not for read-only ones), keeps it for the
@@ -930,17 +943,13 @@ static int writeback_tasks_when(int want)
  */
 static void test_writeback(void)
 {
-	struct kiln_error err = KILN_ERROR_INIT;
-	struct kiln_snapshotter *s = NULL;
-	int r = kiln_snapshotter_open(NULL, root, &s, &err);
-	TAP_INT_EQ(r, 0, "writeback: a second snapshotter on the store");
-	if (r < 0) {
-		kiln_error_release(&err);
+	struct kiln_snapshotter *s = open_another("writeback");
+	if (!s)
 		return;
-	}
+	struct kiln_error err = KILN_ERROR_INIT;
 	int n0 = count_writeback_tasks(); /* the first snapshotter's, if it has one */
 	struct kiln_snapshot_mount *ro = NULL, *m1 = NULL, *m2 = NULL;
-	r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, KILN_SNAPSHOT_RDONLY, &ro, &err);
+	int r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, KILN_SNAPSHOT_RDONLY, &ro, &err);
 	TAP_OK(r == 0 && count_writeback_tasks() == n0, "a read-only mount starts no thread");
 	r = r == 0 ? kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m1, &err) : r;
 	TAP_OK(r == 0 && count_writeback_tasks() == n0 + 1, "a writable mount starts one");
@@ -973,18 +982,14 @@ static void test_writeback(void)
  */
 static void test_reaper(void)
 {
-	struct kiln_error err = KILN_ERROR_INIT;
-	struct kiln_snapshotter *s = NULL;
-	int r = kiln_snapshotter_open(NULL, root, &s, &err);
-	TAP_INT_EQ(r, 0, "reaper: a second snapshotter on the store");
-	if (r < 0) {
-		kiln_error_release(&err);
+	struct kiln_snapshotter *s = open_another("reaper");
+	if (!s)
 		return;
-	}
+	struct kiln_error err = KILN_ERROR_INIT;
 	int n0 = count_tasks("kiln-reaper"); /* the first snapshotter's, if it has one */
 	struct kiln_digest two[2] = { l1.d.diff_id, l2.d.diff_id };
 	struct kiln_snapshot_mount *m = NULL;
-	r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m, &err);
+	int r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m, &err);
 	kiln_snapshot_mount_release(m);
 	m = NULL;
 	TAP_OK(r == 0 && count_tasks("kiln-reaper") == n0,
@@ -1022,17 +1027,13 @@ static void test_reaper(void)
  */
 static void test_unmount_moves(void)
 {
-	struct kiln_error err = KILN_ERROR_INIT;
-	struct kiln_snapshotter *s = NULL;
-	int r = kiln_snapshotter_open(NULL, root, &s, &err);
-	TAP_INT_EQ(r, 0, "unmount: a snapshotter of its own");
-	if (r < 0) {
-		kiln_error_release(&err);
+	struct kiln_snapshotter *s = open_another("unmount");
+	if (!s)
 		return;
-	}
+	struct kiln_error err = KILN_ERROR_INIT;
 	int n0 = count_tasks("kiln-reaper");
 	struct kiln_snapshot_mount *m = NULL;
-	r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m, &err);
+	int r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m, &err);
 	int fd = r == 0 ? kiln_snapshot_mount_fd(m) : -1;
 	int f = fd >= 0 ? openat(fd, "moved", O_CREAT | O_WRONLY | O_CLOEXEC, 0644) : -1;
 	int ok = f >= 0 && write(f, "moved\n", 6) == 6 && unlinkat(fd, "etc/a", 0) == 0;
