@@ -378,12 +378,12 @@ void bb_layer_job_start(struct bb *b, const struct bb_layer *l, int line);
 /** pthread_cond_wait() for at most 50 ms: a waiter that also watches the user's interrupt. */
 void bb_cond_wait_a_while(pthread_cond_t *cond, pthread_mutex_t *lock);
 /**
- * Wait for every job, passing the user's interrupt on to them (b->abort);
- * then the lazy layers of `c` (NULL: none) that a job materialized get its
- * blob and diff_id. Fails with the first job's error. Before anything
- * changes b->ctx: the jobs read it.
+ * Wait for every job, passing the user's interrupt on to them (b->abort).
+ * Fails with the first job's error. Before anything changes b->ctx: the
+ * jobs read it. The jobs' blobs are in the cache records of their layers,
+ * where bb_layer_materialize() finds them.
  */
-int bb_layer_jobs_finish(struct bb *b, struct bb_chain *c, struct kiln_error *err);
+int bb_layer_jobs_finish(struct bb *b, struct kiln_error *err);
 /**
  * The stage's config lists its chain's diff_ids: after bb_chain_materialize()
  * of a chain whose layers a build stage kept under ids of their own.

@@ -540,7 +540,7 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 static void bb_release(struct bb *b)
 {
 	/* a failed build's: their blobs stay in the store for the cache */
-	(void) bb_layer_jobs_finish(b, NULL, NULL);
+	(void) bb_layer_jobs_finish(b, NULL);
 	(void) pthread_mutex_destroy(&b->jobs_lock);
 	(void) pthread_cond_destroy(&b->jobs_cv);
 	for (size_t i = 0; i < b->n_stages; i++) {
@@ -836,19 +836,20 @@ int bb_build_one(struct kiln_store *st, const struct kiln_ctx *ctx,
 				e2.msg ? e2.msg : "?");
 		kiln_error_release(&e2);
 	}
-	struct bb_stage *target = r >= 0 ? &b.stages[b.plan->target] : NULL;
 	/* the blobs of the image's layers, written beside the steps */
-	int rj = bb_layer_jobs_finish(&b, target ? &target->chain : NULL, r >= 0 ? err : NULL);
+	int rj = bb_layer_jobs_finish(&b, r >= 0 ? err : NULL);
 	if (r >= 0)
 		r = rj;
 	/* what follows runs on this thread alone: the user's interrupt stops it
 	 * directly (the stages and the jobs heard it through b.abort) */
 	if (ctx && ctx->cancel)
 		b.ctx.cancel = ctx->cancel;
+	struct bb_stage *target = r >= 0 ? &b.stages[b.plan->target] : NULL;
 	/* the image's layers an imported cache holds: fetched, and checked, for the export */
 	if (r >= 0)
 		r = bb_rcache_fetch_chain(&b, NULL, &target->chain, 1, err);
-	/* and those a build stage kept unpacked only, when this build hit them */
+	/* the blobs of the rest: found in the records the jobs above completed,
+	 * or written now for those a build stage kept when this build hit them */
 	if (r >= 0)
 		r = bb_chain_materialize(&b, &target->chain, err);
 	if (r >= 0)

@@ -333,7 +333,7 @@ static int all_done(const struct bb_layer_job *jobs)
 	return 1;
 }
 
-int bb_layer_jobs_finish(struct bb *b, struct bb_chain *c, struct kiln_error *err)
+int bb_layer_jobs_finish(struct bb *b, struct kiln_error *err)
 {
 	/* the threads hear an interrupt through b->abort, as the stages do */
 	(void) pthread_mutex_lock(&b->jobs_lock);
@@ -346,38 +346,20 @@ int bb_layer_jobs_finish(struct bb *b, struct bb_chain *c, struct kiln_error *er
 	b->jobs = NULL;
 	(void) pthread_mutex_unlock(&b->jobs_lock);
 	int r = 0;
-	for (struct bb_layer_job *j = jobs; j; j = j->next) {
-		(void) pthread_join(j->tid, NULL);
-		if (j->r < 0 && r == 0 && j->r == -KILN_ECANCEL) {
-			r = kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
-		} else if (j->r < 0 && r == 0) {
-			r = kiln_error_prefix(&j->err, j->r, "the layer of this step");
-			if (j->err.pos.line == 0)
-				kiln_error_set_pos(&j->err, b->df_name, j->line, 0);
-			kiln_error_move(err, &j->err);
-		}
-	}
-	for (size_t i = 0; r == 0 && c && i < c->n; i++) {
-		struct bb_layer *l = &c->v[i];
-		for (struct bb_layer_job *j = jobs; l->lazy && l->has_snap && j; j = j->next) {
-			if (!kiln_digest_equal(&j->l.snap, &l->snap))
-				continue;
-			char *mt = kiln_strdup(j->l.media_type);
-			if (!mt) {
-				r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-				break;
-			}
-			free(l->media_type);
-			l->media_type = mt;
-			l->diff_id = j->l.diff_id;
-			l->digest = j->l.digest;
-			l->size = j->l.size;
-			l->lazy = 0;
-		}
-	}
 	while (jobs) {
 		struct bb_layer_job *j = jobs;
 		jobs = j->next;
+		(void) pthread_join(j->tid, NULL);
+		if (j->r < 0 && r == 0) {
+			if (j->r == -KILN_ECANCEL) {
+				r = kiln_fail(err, KILN_ECANCEL, 0, "interrupted");
+			} else {
+				r = kiln_error_prefix(&j->err, j->r, "the layer of this step");
+				if (j->err.pos.line == 0)
+					kiln_error_set_pos(&j->err, b->df_name, j->line, 0);
+				kiln_error_move(err, &j->err);
+			}
+		}
 		bb_layer_release(&j->l);
 		kiln_error_release(&j->err);
 		free(j);
