@@ -97,6 +97,9 @@ enum {
 	 * threads do nothing but allocate and compute, one arena is a lock they
 	 * all wait on */
 	CLI_ARENA_PER_THREAD = 1 << 0,
+	/* it may name layers before their data is on the disk: the sync of
+	 * the store runs on after it, in a process of its own */
+	CLI_SETTLES_LAYERS = 1 << 1,
 };
 
 struct cli_command {

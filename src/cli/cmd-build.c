@@ -938,7 +938,8 @@ static int run_build(struct cli_env *env, struct build_args *a)
 	a->o.on_event = cli_build_progress_event;
 	a->o.event_userdata = prog;
 	cleanup(kiln_store_closep) struct kiln_store *st = NULL;
-	if (kiln_store_open(&env->ctx, env->root, 0, &st, &err) < 0)
+	/* the store is synced after the build, in the background (main.c) */
+	if (kiln_store_open(&env->ctx, env->root, KILN_STORE_SYNC_LATER, &st, &err) < 0)
 		return cli_report(env, &err);
 	struct kiln_build_result res;
 	int r = kiln_build(st, &env->ctx, &a->o, &res, &err);

@@ -9,6 +9,8 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "snapshot/snapshot.h"
+#include "store/store.h"
 
 /* The CLI owns the process: its signal flag is the one global it keeps. */
 static volatile sig_atomic_t arg_cancel;
@@ -35,6 +37,23 @@ static void print_commands(FILE *out)
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		fprintf(out, "  %-12s %s\n", c->name, c->summary);
 	fputs("\nRun 'kiln <command> --help' for a command's options.\n", out);
+}
+
+/* Whatever the command's outcome: what it named is in the store now. */
+static void settle_layers(struct cli_env *env)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	char *root = NULL;
+	if (env->root || kiln_store_default_root(&root, &err) == 0) {
+		int r = kiln_snapshot_settle(env->root ? env->root : root,
+					     KILN_SNAPSHOT_SETTLE_DETACH, &err);
+		if (r < 0)
+			kiln_debug(&env->ctx, "syncing the store: %s", err.msg ? err.msg : "?");
+		else if (r > 0)
+			kiln_debug(&env->ctx, "syncing the store: %d layers, in the background", r);
+	}
+	free(root);
+	kiln_error_release(&err);
 }
 
 int main(int argc, char **argv)
@@ -103,7 +122,10 @@ int main(int argc, char **argv)
 		 * needs. Set before any thread exists. */
 		if (!(c->flags & CLI_ARENA_PER_THREAD))
 			(void)mallopt(M_ARENA_MAX, 1);
-		return c->fn(argc - i, argv + i, &env);
+		int rc = c->fn(argc - i, argv + i, &env);
+		if (c->flags & CLI_SETTLES_LAYERS)
+			settle_layers(&env);
+		return rc;
 	}
 	fprintf(stderr, "error: '%s' is not a kiln command; see 'kiln help'\n", name);
 	return CLI_EXIT_USAGE;

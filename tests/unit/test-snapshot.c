@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fs.h"
@@ -875,7 +876,7 @@ static void test_alias(struct kiln_snapshotter *s)
 	kiln_error_release(&err);
 }
 
-/* The threads of this process that carry `name` (kiln-writeback, kiln-reaper). */
+/* The threads of this process that carry `name` (kiln-reaper). */
 static int count_tasks(const char *name)
 {
 	DIR *d = opendir("/proc/self/task");
@@ -898,11 +899,6 @@ static int count_tasks(const char *name)
 	return n;
 }
 
-static int count_writeback_tasks(void)
-{
-	return count_tasks("kiln-writeback");
-}
-
 /*
  * pthread_join() returns once the thread has cleared its id, which the
  * kernel does before it removes the task from /proc: wait for that, up to
@@ -918,11 +914,6 @@ static int tasks_when(const char *name, int want)
 	return n;
 }
 
-static int writeback_tasks_when(int want)
-{
-	return tasks_when("kiln-writeback", want);
-}
-
 /* A second snapshotter on the store, for a test of its own threads; NULL
  * (after a failed assertion) when it does not open. */
 static struct kiln_snapshotter *open_another(const char *what)
@@ -936,41 +927,173 @@ static struct kiln_snapshotter *open_another(const char *what)
 	return r < 0 ? NULL : s;
 }
 
-/*
- * Writeback while writing: a snapshotter starts its one writeback thread
- * with its first writable mount (not for read-only ones), keeps it for the
- * next, and joins it when freed.
- */
-static void test_writeback(void)
+/* Keep a one-file layer on top of layer 1 under id `tag` (every byte). */
+static int keep_tagged(struct kiln_snapshotter *s, uint8_t tag, struct kiln_digest *id,
+		       char **ret_volatile)
 {
-	struct kiln_snapshotter *s = open_another("writeback");
+	struct kiln_error err = KILN_ERROR_INIT;
+	uint8_t raw[32];
+	memset(raw, tag, sizeof(raw));
+	kiln_digest_from_raw(id, raw);
+	struct kiln_snapshot_mount *m = NULL;
+	int r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m, &err);
+	int fd = r == 0 ? kiln_snapshot_mount_fd(m) : -1;
+	int f = fd >= 0 ? openat(fd, "unsynced", O_CREAT | O_WRONLY | O_CLOEXEC, 0644) : -1;
+	r = f >= 0 && write(f, "data\n", 5) == 5 ? 0 : -1;
+	if (f >= 0)
+		(void) close(f);
+	if (r == 0 && ret_volatile) {
+		/* overlayfs's own record of a volatile mount, in its work directory */
+		char *up = kiln_strdup(kiln_snapshot_mount_upper(m));
+		char *slash = up ? strrchr(up, '/') : NULL;
+		if (slash)
+			*slash = '\0';
+		*ret_volatile = slash ? kiln_asprintf("%s/work/work/incompat/volatile", up) : NULL;
+		struct stat st;
+		if (*ret_volatile && stat(*ret_volatile, &st) < 0) {
+			free(*ret_volatile);
+			*ret_volatile = NULL;
+		}
+		free(up);
+	}
+	r = r == 0 ? kiln_snapshot_commit(m, -1, NULL, NULL, &err) : r;
+	r = r == 0 ? kiln_snapshot_keep(m, id, &err) : r;
+	kiln_snapshot_mount_release(m);
+	kiln_error_release(&err);
+	return r;
+}
+
+/* The mark of layer `id`: its target, "" when there is none. */
+static const char *mark_of(const struct kiln_digest *id)
+{
+	static char target[128];
+	char p[256];
+	(void) snprintf(p, sizeof(p), "%s/snapshots/unsynced/%s", root, id->hex);
+	ssize_t n = readlink(p, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = '\0';
+	return target;
+}
+
+/* Make the mark of layer `id` another boot's, as after a restart. */
+static int mark_stale(const struct kiln_digest *id, const char *target)
+{
+	char p[256];
+	(void) snprintf(p, sizeof(p), "%s/snapshots/unsynced/%s", root, id->hex);
+	(void) unlink(p);
+	return symlink(target, p);
+}
+
+static int layer_dir_exists(const struct kiln_digest *id)
+{
+	char p[256];
+	struct stat st;
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers/%s", root, id->hex);
+	return lstat(p, &st) == 0;
+}
+
+/*
+ * Layers named before their data is synced: the mark with this boot's id,
+ * a sync that drops it, and what a mark of another boot (a restart before
+ * the sync) does to the layer wherever it is looked up.
+ */
+static void test_unsynced(void)
+{
+	struct kiln_snapshotter *s = open_another("unsynced");
 	if (!s)
 		return;
 	struct kiln_error err = KILN_ERROR_INIT;
-	int n0 = count_writeback_tasks(); /* the first snapshotter's, if it has one */
-	struct kiln_snapshot_mount *ro = NULL, *m1 = NULL, *m2 = NULL;
-	int r = kiln_snapshot_mount(s, &l1.d.diff_id, 1, KILN_SNAPSHOT_RDONLY, &ro, &err);
-	TAP_OK(r == 0 && count_writeback_tasks() == n0, "a read-only mount starts no thread");
-	r = r == 0 ? kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m1, &err) : r;
-	TAP_OK(r == 0 && count_writeback_tasks() == n0 + 1, "a writable mount starts one");
-	r = r == 0 ? kiln_snapshot_mount(s, &l1.d.diff_id, 1, 0, &m2, &err) : r;
-	TAP_OK(r == 0 && count_writeback_tasks() == n0 + 1, "a second writable mount shares it");
-	int fd = r == 0 ? kiln_snapshot_mount_fd(m1) : -1;
-	int f = fd >= 0 ? openat(fd, "big", O_CREAT | O_WRONLY | O_CLOEXEC, 0600) : -1;
-	static char block[1 << 16];
-	int ok = f >= 0;
-	for (int i = 0; ok && i < 64; i++)
-		ok = write(f, block, sizeof(block)) == (ssize_t) sizeof(block);
-	if (f >= 0)
-		(void) close(f);
-	struct kiln_layer_digests dg;
-	r = ok ? kiln_snapshot_commit(m1, -1, NULL, &dg, &err) : -1;
-	TAP_INT_EQ(r, 0, "4 MiB written and committed meanwhile");
-	kiln_snapshot_mount_release(m1);
-	kiln_snapshot_mount_release(m2);
-	kiln_snapshot_mount_release(ro);
+	char boot[64] = "";
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (!f || !fgets(boot, sizeof(boot), f))
+		boot[0] = '\0';
+	if (f)
+		fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+	const char *other = "00000000-0000-4000-8000-000000000000";
+
+	struct kiln_digest a, b, c, d, e, alias;
+	char *vol = NULL;
+	TAP_INT_EQ(keep_tagged(s, 0xa1, &a, &vol), 0, "unsynced: keep a layer");
+	TAP_OK(vol != NULL, "its writable overlay was volatile (no sync when it goes)");
+	free(vol);
+	TAP_STR_EQ(mark_of(&a), boot, "the kept layer is marked with this boot's id");
+	TAP_INT_EQ(kiln_snapshot_has(s, &a, &err), 1, "and is a layer");
+	TAP_INT_EQ(kiln_snapshot_has_in(root, &a, &err), 1, "for a look without a snapshotter too");
+	int n = kiln_snapshot_settle(root, 0, &err);
+	TAP_OK(n >= 1 && !*mark_of(&a), "settling syncs and drops the marks (%d)", n);
+	TAP_INT_EQ(kiln_snapshot_has(s, &a, &err), 1, "the layer stays");
+	TAP_INT_EQ(kiln_snapshot_settle(root, 0, &err), 0, "a second settle finds nothing");
+
+	/* a restart before the sync: the layer is gone wherever it is looked up */
+	TAP_INT_EQ(keep_tagged(s, 0xb2, &b, NULL), 0, "keep another");
+	TAP_INT_EQ(mark_stale(&b, other), 0, "its mark made another boot's");
+	TAP_INT_EQ(kiln_snapshot_has_in(root, &b, &err), 0,
+		   "a look without a snapshotter: no layer");
+	TAP_OK(layer_dir_exists(&b), "(which removes nothing)");
+	struct kiln_snapshot_mount *m = NULL;
+	struct kiln_digest chain[2] = { l1.d.diff_id, b };
+	TAP_INT_EQ(kiln_snapshot_mount(s, chain, 2, KILN_SNAPSHOT_RDONLY, &m, &err),
+		   -KILN_ENOTFOUND, "a mount does not stack it");
+	kiln_snapshot_mount_release(m);
+	kiln_error_release(&err);
+	TAP_OK(!layer_dir_exists(&b) && !*mark_of(&b), "and it is removed, with its mark");
+	TAP_INT_EQ(keep_tagged(s, 0xb2, &b, NULL), 0, "the same id kept again");
+	TAP_OK(kiln_snapshot_has(s, &b, &err) == 1 && !strcmp(mark_of(&b), boot),
+	       "is a layer again, marked by this boot");
+
+	/* an empty mark (its target lost) counts as another boot's */
+	TAP_INT_EQ(keep_tagged(s, 0xc3, &c, NULL), 0, "keep a third");
+	TAP_INT_EQ(mark_stale(&c, "x"), 0, "its mark made unreadable as a boot id");
+	TAP_INT_EQ(kiln_snapshot_has(s, &c, &err), 0, "it is no layer");
+
+	/* an alias of a layer that went: no layer, and replaced by a new alias */
+	TAP_INT_EQ(keep_tagged(s, 0xd4, &d, NULL), 0, "keep a fourth");
+	uint8_t raw[32];
+	memset(raw, 0xee, sizeof(raw));
+	kiln_digest_from_raw(&alias, raw);
+	TAP_INT_EQ(kiln_snapshot_alias(s, &alias, &d, &err), 0, "name it by an alias");
+	TAP_INT_EQ(mark_stale(&d, other), 0, "the layer's mark made another boot's");
+	TAP_INT_EQ(kiln_snapshot_has(s, &alias, &err), 0, "the alias names no layer");
+	TAP_INT_EQ(keep_tagged(s, 0xe5, &e, NULL), 0, "keep a fifth");
+	TAP_INT_EQ(kiln_snapshot_alias(s, &alias, &e, &err), 0, "the same alias for it");
+	char name[80] = "", p[256];
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers/%s", root, alias.hex);
+	ssize_t len = readlink(p, name, sizeof(name) - 1);
+	name[len > 0 ? len : 0] = '\0';
+	TAP_OK(kiln_snapshot_has(s, &alias, &err) == 1 && !strcmp(name, e.hex),
+	       "replaces the alias of the layer that went");
+	/* a keep under a name that is an alias of nothing */
+	struct kiln_digest g;
+	memset(raw, 0x77, sizeof(raw));
+	kiln_digest_from_raw(&g, raw);
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers/%s", root, g.hex);
+	TAP_INT_EQ(symlink(d.hex, p), 0, "an alias of the removed layer, under another name");
+	TAP_INT_EQ(keep_tagged(s, 0x77, &g, NULL), 0, "a keep under that name");
+	struct stat st;
+	TAP_OK(lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && kiln_snapshot_has(s, &g, &err) == 1,
+	       "replaces the dangling alias with the layer");
 	kiln_snapshotter_free(s);
-	TAP_INT_EQ(writeback_tasks_when(n0), n0, "freeing the snapshotter joins the thread");
+
+	/* what an open does: another boot's marks, and this boot's old ones */
+	TAP_INT_EQ(mark_stale(&e, other), 0, "the fifth's mark made another boot's");
+	struct timespec old[2] = { { 0, UTIME_OMIT }, { time(NULL) - 3600, 0 } };
+	(void) snprintf(p, sizeof(p), "%s/snapshots/unsynced/%s", root, b.hex);
+	TAP_INT_EQ(utimensat(AT_FDCWD, p, old, AT_SYMLINK_NOFOLLOW), 0,
+		   "the second's mark made an hour old");
+	s = open_another("unsynced, reopened");
+	if (!s)
+		return;
+	TAP_OK(!layer_dir_exists(&e) && !*mark_of(&e), "an open removes the other boot's layer");
+	TAP_OK(layer_dir_exists(&b) && !*mark_of(&b), "and syncs and unmarks this boot's old one");
+	TAP_OK(layer_dir_exists(&g) && !strcmp(mark_of(&g), boot), "a new mark stays");
+
+	/* detached: a process of its own drops the marks */
+	n = kiln_snapshot_settle(root, KILN_SNAPSHOT_SETTLE_DETACH, &err);
+	for (int i = 0; i < 500 && *mark_of(&g); i++)
+		(void) usleep(10 * 1000);
+	TAP_OK(n >= 1 && !*mark_of(&g), "a detached settle drops the marks too (%d)", n);
+	TAP_INT_EQ(kiln_snapshot_settle(root, 4, &err), -KILN_EINVAL, "unknown settle flags");
+	kiln_snapshotter_free(s);
 	kiln_error_release(&err);
 }
 
@@ -1136,7 +1259,7 @@ int main(void)
 		test_keep(s);
 		test_keep_unwritten(s);
 		test_alias(s);
-		test_writeback();
+		test_unsynced();
 		test_reaper();
 		test_unmount_moves();
 		test_many_lowers(s);

@@ -184,10 +184,6 @@ static void unmount_now(struct kiln_snapshot_mount *m)
 		(void) close(m->fd);
 		m->fd = -1;
 	}
-	if (m->wb_held) {
-		snap_writeback_drop(m->s);
-		m->wb_held = 0;
-	}
 }
 
 /* The names in directory `fd`, but "." and "..". */
@@ -308,9 +304,7 @@ int kiln_snapshot_unmount(struct kiln_snapshot_mount *m, struct kiln_error *err)
 	t->s = m->s;
 	t->fd = m->fd;
 	t->lock_fd = -1;
-	t->wb_held = m->wb_held;
 	m->fd = -1;
-	m->wb_held = 0;
 	free(m->upper);
 	m->upper = root;
 	if (!snap_reaper_take(m->s, t))
@@ -358,15 +352,16 @@ int kiln_snapshot_keep(struct kiln_snapshot_mount *m, const struct kiln_digest *
 	cleanup_close int dfd = open(m->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return kiln_fail_errno(err, "opening %s", m->upper);
-	/* durable before it is visible under its name, as an unpack is */
-	if (syncfs(dfd) < 0)
-		return kiln_fail_errno(err, "syncing %s", m->upper);
-	if (renameat2(AT_FDCWD, m->upper, s->layers_fd, diff_id->hex, RENAME_NOREPLACE) < 0) {
-		if (errno == EEXIST || errno == ENOTEMPTY)
-			return 0; /* unpacked meanwhile: same content */
-		return kiln_fail_errno(err, "keeping %s as layer %s", m->upper, diff_id->str);
-	}
-	(void) fsync(s->layers_fd);
+	/* marked, not synced, before it is visible under its name, as an unpack is */
+	r = snap_unsynced_mark(s, diff_id->hex, dfd, err);
+	if (r < 0)
+		return r;
+	r = snap_layer_rename(s, AT_FDCWD, m->upper, diff_id->hex);
+	if (r == 0)
+		return 0; /* unpacked meanwhile: same content */
+	if (r < 0)
+		return kiln_fail(err, KILN_EIO, -r, "keeping %s as layer %s", m->upper,
+				 diff_id->str);
 	kiln_debug(s->ctx, "snapshot: kept the upper directory as %s", diff_id->str);
 	free(m->upper);
 	m->upper = NULL;

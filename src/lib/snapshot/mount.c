@@ -31,8 +31,6 @@ void snap_mount_release_now(struct kiln_snapshot_mount *m)
 	/* the last reference to a detached mount unmounts it */
 	if (m->fd >= 0)
 		(void) close(m->fd);
-	if (m->wb_held)
-		snap_writeback_drop(m->s);
 	if (m->active_path) {
 		struct kiln_error err = KILN_ERROR_INIT;
 		if (kiln_rm_rf(m->active_path, &err) < 0)
@@ -142,6 +140,11 @@ static int overlay(struct kiln_snapshotter *s, char **lowers, size_t n, const ch
 	    (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
 	     fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))
 		r = fs_fail(fs, err, "setting the upper directory");
+	/* no sync of the upper file system when the overlay goes (ovl_sync_fs()):
+	 * the keep marks what was not synced (unsynced.c); kernels before 5.10
+	 * do without */
+	if (r == 0 && upper && fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
+		kiln_debug(s->ctx, "snapshot: no volatile overlays here: %s", strerror(errno));
 	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		r = fs_fail(fs, err, "creating the overlay");
 	if (r == 0) {
@@ -242,10 +245,6 @@ int kiln_snapshot_mount(struct kiln_snapshotter *s, const struct kiln_digest *ch
 		r = make_upper(m, &work, err);
 		if (r == 0)
 			r = overlay(s, lowers, nl, m->upper, work, 0, &m->fd, err);
-		if (r == 0) {
-			snap_writeback_hold(s);
-			m->wb_held = 1;
-		}
 	}
 	for (size_t i = 0; i < nl; i++)
 		free(lowers[i]);

@@ -107,6 +107,45 @@ static uint64_t du_at(int dirfd, int depth)
 	return total;
 }
 
+/* 1 removed (its size in *bytes), 0 not there, 2 held by a mount, < 0 error */
+static int remove_layer(struct kiln_snapshotter *s, const char *name, uint64_t *bytes,
+			struct kiln_error *err)
+{
+	/* a mount holds a shared lock on each of its layers */
+	cleanup_close int lfd =
+		openat(s->layers_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (lfd < 0)
+		return 0;
+	if (flock(lfd, LOCK_EX | LOCK_NB) < 0)
+		return 2;
+	char id[17], trash[32];
+	int r = kiln_snapshot_random_id(id, err);
+	if (r < 0)
+		return r;
+	(void) snprintf(trash, sizeof(trash), "trash-%s", id);
+	if (bytes)
+		*bytes = du_at(lfd, 0);
+	/* out of the way under the lock: a mount that locks it later sees the
+	 * name gone */
+	if (renameat2(s->layers_fd, name, s->layers_fd, trash, RENAME_NOREPLACE) < 0)
+		return errno == ENOENT ? 0 : kiln_fail_errno(err, "removing layer %s", name);
+	if (s->unsynced_fd >= 0)
+		(void) unlinkat(s->unsynced_fd, name, 0);
+	cleanup_free char *path = kiln_asprintf("%s/%s", s->layers, trash);
+	if (!path)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	r = kiln_rm_rf(path, err);
+	if (r < 0)
+		return r;
+	snap_notes_forget(s, name);
+	return 1;
+}
+
+int snap_layer_remove(struct kiln_snapshotter *s, const char *name, struct kiln_error *err)
+{
+	return remove_layer(s, name, NULL, err);
+}
+
 int kiln_snapshot_prune(struct kiln_snapshotter *s, const struct kiln_digest *keep, size_t n_keep,
 			struct kiln_snapshot_prune_report *ret, struct kiln_error *err)
 {
@@ -158,39 +197,18 @@ int kiln_snapshot_prune(struct kiln_snapshotter *s, const struct kiln_digest *ke
 			rep.kept++;
 			continue;
 		}
-		/* a mount holds a shared lock on each of its layers */
-		cleanup_close int lfd =
-			openat(s->layers_fd, n, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (lfd < 0)
-			continue;
-		if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+		uint64_t bytes = 0;
+		r = remove_layer(s, n, &bytes, err);
+		if (r < 0)
+			break;
+		if (r == 2)
 			rep.busy++;
-			continue;
+		if (r == 1) {
+			kiln_debug(s->ctx, "snapshot: pruned layer sha256:%s", n);
+			rep.removed++;
+			rep.bytes_freed += bytes;
 		}
-		char id[17], trash[32];
-		r = kiln_snapshot_random_id(id, err);
-		if (r < 0)
-			break;
-		(void) snprintf(trash, sizeof(trash), "trash-%s", id);
-		uint64_t bytes = du_at(lfd, 0);
-		/* out of the way under the lock: a mount that locks it later sees
-		 * the name gone */
-		if (renameat2(s->layers_fd, n, s->layers_fd, trash, RENAME_NOREPLACE) < 0) {
-			r = kiln_fail_errno(err, "removing layer %s", n);
-			break;
-		}
-		cleanup_free char *path = kiln_asprintf("%s/%s", s->layers, trash);
-		if (!path) {
-			r = kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-			break;
-		}
-		r = kiln_rm_rf(path, err);
-		if (r < 0)
-			break;
-		snap_notes_forget(s, n);
-		kiln_debug(s->ctx, "snapshot: pruned layer sha256:%s", n);
-		rep.removed++;
-		rep.bytes_freed += bytes;
+		r = 0;
 	}
 	closedir(d);
 	if (r < 0)

@@ -157,9 +157,10 @@ void kiln_snapshotter_free(struct kiln_snapshotter *s)
 	if (!s)
 		return;
 	snap_reaper_fini(s);
-	snap_writeback_fini(s);
 	if (s->layers_fd >= 0)
 		(void) close(s->layers_fd);
+	if (s->unsynced_fd >= 0)
+		(void) close(s->unsynced_fd);
 	if (s->active_fd >= 0)
 		(void) close(s->active_fd);
 	if (s->notes_fd >= 0)
@@ -181,7 +182,7 @@ int kiln_snapshotter_open(const struct kiln_ctx *ctx, const char *store_root,
 	if (!s)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
 	s->ctx = ctx;
-	s->layers_fd = s->active_fd = s->notes_fd = -1;
+	s->layers_fd = s->active_fd = s->notes_fd = s->unsynced_fd = -1;
 	s->dir = kiln_asprintf("%s/snapshots", store_root);
 	s->layers = kiln_asprintf("%s/snapshots/layers", store_root);
 	s->active = kiln_asprintf("%s/snapshots/active", store_root);
@@ -208,12 +209,15 @@ int kiln_snapshotter_open(const struct kiln_ctx *ctx, const char *store_root,
 	s->notes_fd = open(s->notes, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->notes_fd < 0)
 		return kiln_fail_errno(err, "opening %s", s->notes);
-	(void) snap_writeback_init(s);
 	(void) snap_reaper_init(s);
 
 	clean_dir(s, s->layers_fd, s->layers, "tmp-");
 	clean_dir(s, s->layers_fd, s->layers, "trash-");
 	clean_dir(s, s->active_fd, s->active, "");
+	cleanup_free char *unsynced = kiln_asprintf("%s/unsynced", s->dir);
+	if (!unsynced)
+		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+	snap_unsynced_open(s, unsynced);
 	*ret = steal_ptr(&s);
 	return 0;
 }
@@ -234,7 +238,7 @@ int snap_layer_name(struct kiln_snapshotter *s, const struct kiln_digest *d, cha
 	}
 	if (S_ISDIR(st.st_mode)) {
 		memcpy(name, d->hex, 65);
-		return 1;
+		return snap_unsynced_trusted(s, name);
 	}
 	if (S_ISLNK(st.st_mode)) {
 		/* an alias (kiln_snapshot_alias()): the hex of a layer kept under another id */
@@ -244,12 +248,45 @@ int snap_layer_name(struct kiln_snapshotter *s, const struct kiln_digest *d, cha
 			if (kiln_digest_is_hex(name) &&
 			    fstatat(s->layers_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    S_ISDIR(st.st_mode))
-				return 1;
+				return snap_unsynced_trusted(s, name);
 			if (kiln_digest_is_hex(name) && errno == ENOENT)
 				return 0; /* what it named was pruned */
 		}
 	}
 	return kiln_fail(err, KILN_EIO, 0, "%s/%s is not a directory", s->layers, d->hex);
+}
+
+int snap_drop_dangling(struct kiln_snapshotter *s, const char *hex)
+{
+	struct stat st;
+	char name[65], str[80];
+	struct kiln_digest d;
+	(void) snprintf(str, sizeof(str), "sha256:%s", hex);
+	if (fstatat(s->layers_fd, hex, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode) ||
+	    kiln_digest_parse(str, &d, NULL) < 0)
+		return 0;
+	struct kiln_error e = KILN_ERROR_INIT;
+	int r = snap_layer_name(s, &d, name, &e);
+	kiln_error_release(&e);
+	if (r != 0)
+		return 0;
+	if (unlinkat(s->layers_fd, hex, 0) < 0 && errno != ENOENT)
+		return -1;
+	kiln_debug(s->ctx, "snapshot: removed the alias %s of a layer gone", hex);
+	return 1;
+}
+
+int snap_layer_rename(struct kiln_snapshotter *s, int from_dirfd, const char *from, const char *hex)
+{
+	for (int retried = 0;; retried = 1) {
+		if (renameat2(from_dirfd, from, s->layers_fd, hex, RENAME_NOREPLACE) == 0)
+			return 1;
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			return -errno;
+		int r = retried ? 0 : snap_drop_dangling(s, hex);
+		if (r <= 0)
+			return r < 0 ? -EIO : 0;
+	}
 }
 
 int kiln_snapshot_has(struct kiln_snapshotter *s, const struct kiln_digest *diff_id,
@@ -282,12 +319,15 @@ int kiln_snapshot_alias(struct kiln_snapshotter *s, const struct kiln_digest *di
 	if (fd < 0)
 		return fd;
 	(void) close(fd);
-	if (symlinkat(name, s->layers_fd, diff_id->hex) < 0) {
-		if (errno == EEXIST)
-			return 0; /* unpacked, or named, already */
-		return kiln_fail_errno(err, "naming layer %s %s", kept->str, diff_id->str);
+	/* not synced: an alias lost in a crash costs an unpack from the blob */
+	int r = 0;
+	while (symlinkat(name, s->layers_fd, diff_id->hex) < 0) {
+		if (errno != EEXIST)
+			return kiln_fail_errno(err, "naming layer %s %s", kept->str, diff_id->str);
+		/* unpacked, or named, already; or an alias of a layer gone since */
+		if (r++ || (r = snap_drop_dangling(s, diff_id->hex)) <= 0)
+			return r < 0 ? -KILN_EIO : 0;
 	}
-	(void) fsync(s->layers_fd);
 	kiln_debug(s->ctx, "snapshot: %s is layer %s", diff_id->str, kept->str);
 	return 0;
 }
@@ -304,7 +344,15 @@ int kiln_snapshot_has_in(const char *store_root, const struct kiln_digest *diff_
 			return 0;
 		return kiln_fail_errno(err, "looking for layer %s", diff_id->str);
 	}
-	return S_ISDIR(st.st_mode) ? 1 : 0;
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	/* the name its mark would have: an alias's is the layer it names */
+	char name[65];
+	ssize_t n = readlink(p, name, sizeof(name));
+	if (n != 64)
+		memcpy(name, diff_id->hex, 65);
+	name[64] = '\0';
+	return snap_unsynced_trusted_in(store_root, name);
 }
 
 int kiln_snapshot_unpack(struct kiln_snapshotter *s, const struct kiln_digest *diff_id, int fd,
@@ -354,19 +402,14 @@ int kiln_snapshot_unpack(struct kiln_snapshotter *s, const struct kiln_digest *d
 		if (r < 0)
 			r = kiln_error_prefix(err, r, "unpacking layer %s", diff_id->str);
 	}
-	/* durable before it is visible under its name */
-	if (r >= 0 && syncfs(dfd) < 0)
-		r = kiln_fail_errno(err, "syncing %s", tmp_path);
-	if (r >= 0 &&
-	    renameat2(s->layers_fd, tmp, s->layers_fd, diff_id->hex, RENAME_NOREPLACE) < 0) {
-		if (errno == EEXIST) {
-			/* another unpack of this layer won: same content, keep theirs */
+	if (r >= 0)
+		r = snap_unsynced_mark(s, diff_id->hex, dfd, err);
+	if (r >= 0) {
+		r = snap_layer_rename(s, s->layers_fd, tmp, diff_id->hex);
+		if (r == 0) /* another unpack of this layer won: same content, keep theirs */
 			kiln_debug(s->ctx, "snapshot: %s was unpacked concurrently", diff_id->str);
-		} else {
-			r = kiln_fail_errno(err, "renaming %s to %s", tmp, diff_id->hex);
-		}
-	} else if (r >= 0) {
-		(void) fsync(s->layers_fd);
+		else if (r < 0)
+			r = kiln_fail(err, KILN_EIO, -r, "renaming %s to %s", tmp, diff_id->hex);
 	}
 	struct kiln_error e2 = KILN_ERROR_INIT;
 	(void) kiln_rm_rf(tmp_path, &e2); /* nothing left when renamed */

@@ -19,12 +19,16 @@
  *     snapshots/empty/                  the lower of an empty chain (FROM scratch)
  *     snapshots/notes/<diff_id hex>     a note on an unpacked layer (notes.c)
  *     snapshots/notes/<name>            a name for a layer: a symlink to its hex
+ *     snapshots/unsynced/<layer hex>    a layer named before its data was synced:
+ *                                       a symlink to the boot id (unsynced.c)
  *
  * A layer is applied into a temporary directory and renamed into place, so
  * a crash never leaves half a layer and concurrent unpacks of one layer all
- * succeed. A mount is a detached overlayfs mount (new mount API, `lowerdir+`
- * per layer, so hundreds of lowers fit): it has no path, no other process
- * sees it, and it disappears when released or when kiln dies. What a crashed
+ * succeed. Nothing waits for the disk: a layer named in a boot that ended
+ * before a sync reached it is removed, not trusted (kiln_snapshot_settle()).
+ * A mount is a detached overlayfs mount (new mount API, `lowerdir+` per
+ * layer, so hundreds of lowers fit): it has no path, no other process sees
+ * it, and it disappears when released or when kiln dies. What a crashed
  * process leaves (temporary unpacks, upper directories) is removed by the
  * next kiln_snapshotter_open(). Needs root.
  *
@@ -132,12 +136,26 @@ int kiln_snapshot_commit(struct kiln_snapshot_mount *m, int out_fd,
  * layer a build just made is never unpacked from its blob again. The upper
  * directory holds exactly that layer in the unpacked format (overlay
  * whiteouts), with the nanoseconds and xattrs the tar leaves out. When the
- * layer is already unpacked, nothing changes. It is synced and renamed into
- * place, so a crash leaves it whole or absent. Afterwards only
+ * layer is already unpacked, nothing changes. It is renamed into place,
+ * marked as not synced yet, so a crash leaves it whole or absent. Afterwards only
  * kiln_snapshot_mount_release() is left. -KILN_EINVAL before a commit.
  */
 int kiln_snapshot_keep(struct kiln_snapshot_mount *m, const struct kiln_digest *diff_id,
 		       struct kiln_error *err) __attribute__((warn_unused_result));
+
+#define KILN_SNAPSHOT_SETTLE_DETACH 1u
+
+/**
+ * Make the layers that this boot named without waiting for the disk (keeps,
+ * unpacks) durable: syncfs the store, then drop their marks. Until then a
+ * restart of the machine removes them (their steps run again, their blobs
+ * are unpacked again). With KILN_SNAPSHOT_SETTLE_DETACH the sync runs in a
+ * process of its own, at low priority, that outlives the caller if need
+ * be: for a command about to exit. The number of marks found (0: nothing
+ * to do, no process started), or < 0.
+ */
+int kiln_snapshot_settle(const char *store_root, unsigned flags, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 
 /**
  * Write an unpacked layer as a layer tar again, as kiln_snapshot_commit()

@@ -431,7 +431,7 @@ static int check_db_not_lost(struct kiln_store *st, struct kiln_error *err)
 			 st->root, KILN_STORE_DB);
 }
 
-static int open_db(struct kiln_store *st, struct kiln_error *err)
+static int open_db(struct kiln_store *st, unsigned flags, struct kiln_error *err)
 {
 	cleanup_free char *path = kiln_store_path(st, KILN_STORE_DB);
 	if (!path)
@@ -471,8 +471,11 @@ static int open_db(struct kiln_store *st, struct kiln_error *err)
 	 * passes (a context's hash cache, a step's file list) that gain nothing
 	 * from keeping the pages, and a build's peak memory would. */
 	r = kiln_store_exec(st,
-			    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-			    "PRAGMA cache_size=-256",
+			    flags & KILN_STORE_SYNC_LATER
+				    ? "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+				      "PRAGMA cache_size=-256"
+				    : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+				      "PRAGMA cache_size=-256",
 			    err);
 	if (r < 0)
 		return kiln_error_prefix(err, r, "opening %s", path);
@@ -526,7 +529,7 @@ int kiln_store_open(const struct kiln_ctx *ctx, const char *root, unsigned flags
 	if ((r = open_dir(st, "blobs/sha256", &st->blobs_fd, err)) < 0 ||
 	    (r = open_dir(st, "tmp", &st->tmp_fd, err)) < 0)
 		return r;
-	if ((r = open_db(st, err)) < 0)
+	if ((r = open_db(st, flags, err)) < 0)
 		return r;
 	r = kiln_store_migrate(st, "store", store_steps, KILN_ARRAY_SIZE(store_steps), err);
 	if (r < 0)

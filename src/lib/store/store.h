@@ -47,6 +47,13 @@ enum kiln_store_open_flags {
 	 * may then fail with -KILN_ENOTFOUND if prune removed the blob.
 	 */
 	KILN_STORE_NO_GC_LOCK = 1 << 0,
+	/**
+	 * Commits do not wait for the disk (SQLite's synchronous=NORMAL: a
+	 * power loss may take the last commits back, and never corrupts the
+	 * database): for a command that syncs the store's file system as it
+	 * ends (kiln build: kiln_snapshot_settle()). Blobs are synced still.
+	 */
+	KILN_STORE_SYNC_LATER = 1 << 1,
 };
 
 /**
