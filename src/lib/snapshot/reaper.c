@@ -13,7 +13,8 @@
  *
  * A writable mount comes here from kiln_snapshot_unmount() (commit.c) once
  * what was written has moved out of its upper directory, whose inode
- * overlayfs marks in use until the overlay is gone.
+ * overlayfs marks in use until the overlay is gone; its directories under
+ * active/ follow at its release, when the commit no longer needs them.
  */
 #include <pthread.h>
 
