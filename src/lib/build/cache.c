@@ -64,6 +64,11 @@ static const struct kiln_store_migration migrations[] = {
 	     " last_modified TEXT NOT NULL,"
 	     " digest TEXT NOT NULL,"
 	     " used_unix INTEGER NOT NULL)" },
+	/* a layer's records by its snapshot or diff_id (bb_cache_blob_of(), the
+	 * export's look for the blob a layer thread wrote): without these, each
+	 * look read the whole table, 1.7 ms with 3,000 records */
+	{ 5, "CREATE INDEX build_cache_snapshot ON build_cache (snapshot);"
+	     "CREATE INDEX build_cache_diff_id ON build_cache (diff_id)" },
 };
 
 static int oom(struct kiln_error *err)
