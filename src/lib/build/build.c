@@ -519,9 +519,9 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 		bb_cond_wait_a_while(&b->cond, &b->lock);
 	}
 	(void) pthread_mutex_unlock(&b->lock);
-	for (size_t i = 0; i < n; i++)
-		if (b->stages[i].started)
-			(void) pthread_join(b->stages[i].tid, NULL);
+	/* joined in bb_release(): a stage that is done still frees its
+	 * snapshotter, which waits for the overlays its reaper tears down
+	 * (4 ms after a-genfiles' last RUN), while the export goes on */
 	free(args);
 	if (r < 0)
 		return r;
@@ -539,6 +539,9 @@ static int run_stages(struct bb *b, struct kiln_error *err)
 
 static void bb_release(struct bb *b)
 {
+	for (size_t i = 0; i < b->n_stages; i++)
+		if (b->stages[i].started)
+			(void) pthread_join(b->stages[i].tid, NULL);
 	/* a failed build's: their blobs stay in the store for the cache */
 	(void) bb_layer_jobs_finish(b, NULL);
 	(void) pthread_mutex_destroy(&b->jobs_lock);

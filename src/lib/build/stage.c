@@ -1025,16 +1025,18 @@ void *bb_stage_main(void *arg)
 	if (r < 0 && s->err.code == KILN_OK)
 		(void) kiln_fail(&s->err, (enum kiln_err) - r, 0, "%s",
 				 kiln_strerror((enum kiln_err) - r));
+	/* before it is done: the build reads the failure once every stage is */
+	if (r < 0)
+		bb_fail(b, s);
 	(void) pthread_mutex_lock(&b->lock);
 	s->done = 1;
 	s->ok = r >= 0;
 	(void) pthread_cond_broadcast(&b->cond);
 	(void) pthread_mutex_unlock(&b->lock);
-	/* after the stages that wait for this one are told: freeing the
-	 * snapshotter waits for the overlays its reaper still tears down */
+	/* after the stages that wait for this one, and the build, are told:
+	 * freeing the snapshotter waits for the overlays its reaper still
+	 * tears down; nothing reads the stage's snapshotter any more */
 	kiln_snapshotter_free(s->sn);
 	s->sn = NULL;
-	if (r < 0)
-		bb_fail(b, s);
 	return NULL;
 }
