@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -518,6 +519,23 @@ static void test_fs(void)
 	size_t len = 0;
 	TAP_INT_EQ(kiln_read_file(f, 100, &data, &len, NULL), 0, "read back");
 	TAP_STR_EQ(data, "hello", "content");
+	/* the xattrs of a name in a directory, a symlink's own */
+	cleanup_free char *adir = kiln_asprintf("%s/a", dir);
+	cleanup_free char *lnk = kiln_asprintf("%s/a/link", dir);
+	int afd = open(adir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	TAP_INT_EQ(kiln_listxattrat(afd, "file", NULL, 0), 0, "listxattrat: none");
+	char names[64] = "";
+	ssize_t nx = setxattr(f, "user.kiln", "1", 1, 0) == 0
+			     ? kiln_listxattrat(afd, "file", names, sizeof(names))
+			     : -1;
+	TAP_OK(nx == 10 && !strcmp(names, "user.kiln"), "listxattrat: one, by name");
+	TAP_OK(symlink("file", lnk) == 0 && kiln_listxattrat(afd, "link", NULL, 0) == 0,
+	       "listxattrat: a symlink's own, not its target's");
+	errno = 0;
+	TAP_OK(kiln_listxattrat(afd, "nope", NULL, 0) < 0 && errno == ENOENT,
+	       "listxattrat: a missing name");
+	if (afd >= 0)
+		(void) close(afd);
 	int wfd = open(f, O_RDWR | O_CLOEXEC);
 	int pw = wfd >= 0 ? kiln_pwrite_all(wfd, "XY", 2, 1) : -1;
 	pw = pw < 0 ? pw : kiln_pwrite_all(wfd, "!", 1, 7);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -306,4 +308,26 @@ int kiln_rm_rf(const char *path, struct kiln_error *err)
 	if (r < 0)
 		return kiln_fail(err, KILN_EIO, -r, "remove %s", path);
 	return 0;
+}
+
+/* listxattrat(2): one number on every architecture the kernel's unified
+ * table covers; elsewhere only what the headers say */
+#if !defined(SYS_listxattrat) && (defined(__x86_64__) || defined(__aarch64__))
+#define SYS_listxattrat 465
+#endif
+
+ssize_t kiln_listxattrat(int dirfd, const char *name, char *buf, size_t len)
+{
+#ifdef SYS_listxattrat
+	ssize_t n = syscall(SYS_listxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, buf, len);
+	if (n >= 0 || errno != ENOSYS)
+		return n;
+#endif
+	char proc[PATH_MAX];
+	int w = snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", dirfd, name);
+	if (w < 0 || (size_t) w >= sizeof(proc)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return llistxattr(proc, buf, len);
 }

@@ -49,3 +49,10 @@ int kiln_rm_rf(const char *path, struct kiln_error *err);
 
 /** fsync a directory by path. */
 int kiln_fsync_dir(const char *path, struct kiln_error *err);
+
+/**
+ * llistxattr(2) of `name` in directory `dirfd`, not following a symlink:
+ * listxattrat(2) where the kernel has it (Linux 6.13), else through
+ * "/proc/self/fd/<dirfd>/<name>", a longer walk.
+ */
+ssize_t kiln_listxattrat(int dirfd, const char *name, char *buf, size_t len);

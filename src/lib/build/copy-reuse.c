@@ -49,6 +49,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "build/build-private.h"
 #include "snapshot/snapshot.h"
 
@@ -220,11 +221,7 @@ static int alike(const struct stat *st, const struct kiln_plan_item *it, mode_t 
  * drops), of `name` in the directory `dir_fd` */
 static int has_xattrs(int dir_fd, const char *name)
 {
-	char proc[PATH_MAX];
-	int n = snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", dir_fd, name);
-	if (n < 0 || (size_t) n >= sizeof(proc))
-		return 1;
-	return llistxattr(proc, NULL, 0) != 0; /* an error counts as having some */
+	return kiln_listxattrat(dir_fd, name, NULL, 0) != 0; /* an error counts as having some */
 }
 
 /*

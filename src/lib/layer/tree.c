@@ -135,7 +135,7 @@ static ssize_t obj_listxattr(const struct obj *o, char *buf, size_t len)
 {
 	if (o->fd >= 0)
 		return flistxattr(o->fd, buf, len);
-	return llistxattr(o->proc, buf, len);
+	return kiln_listxattrat(o->dfd, o->name, buf, len);
 }
 
 static int xattr_absent(int e)
