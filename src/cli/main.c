@@ -13,7 +13,7 @@
 #include "store/store.h"
 
 /* The CLI owns the process: its signal flag is the one global it keeps. */
-static volatile sig_atomic_t arg_cancel;
+static atomic_int arg_cancel;
 
 static void on_signal(int sig)
 {

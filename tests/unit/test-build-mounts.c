@@ -472,7 +472,7 @@ static void test_cachemounts(const char *root)
 	int r = kiln_cachemount_acquire(NULL, st, &ls, &d, &err);
 	TAP_OK(r == 0 && w.called == 1 && kiln_cachemount_instance(d) == 0,
 	       "locked waits for the instance in use, then takes it (%s)", err.msg ? err.msg : "");
-	volatile sig_atomic_t cancel = 1;
+	atomic_int cancel = 1;
 	struct kiln_ctx ctx = { .cancel = &cancel };
 	r = kiln_cachemount_acquire(
 		&ctx, st,

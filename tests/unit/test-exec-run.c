@@ -155,7 +155,7 @@ static void test_pipe_and_files(void)
 }
 
 struct later {
-	volatile sig_atomic_t *flag;
+	atomic_int *flag;
 	struct kiln_exec_proc *proc;
 	int sig;
 	int ready_fd;
@@ -179,7 +179,7 @@ static void test_cancel_and_kill(void)
 {
 	/* 0: cancelled; 1: SIGTERM through kiln's init; 2: SIGKILL to the process as pid 1 */
 	for (int mode = 0; mode < 3; mode++) {
-		volatile sig_atomic_t cancel = 0;
+		atomic_int cancel = 0;
 		struct kiln_ctx ctx = { .cancel = &cancel };
 		int p[2];
 		if (pipe2(p, O_CLOEXEC) < 0)

@@ -286,7 +286,7 @@ void test_walk(void)
 	kiln_ignore_filter_free(bf);
 
 	/* Cancellation */
-	volatile sig_atomic_t stop = 1;
+	atomic_int stop = 1;
 	struct kiln_ctx ctx = { .cancel = &stop };
 	s = (struct walk_spec){ .exclude = ex4, .n_exclude = 1, .ctx = &ctx };
 	r = walk(root_fd, &s, &c, &err);

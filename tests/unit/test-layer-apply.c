@@ -749,7 +749,7 @@ static void test_flags(void)
 	tb_free(&t);
 
 	/* an interrupt stops the apply */
-	volatile sig_atomic_t stop = 1;
+	atomic_int stop = 1;
 	struct kiln_ctx ctx = { .cancel = &stop };
 	tb_file(&t, &(struct tb_hdr){ .name = "f", .type = '0' }, "f", 1);
 	tb_end(&t);

@@ -468,7 +468,7 @@ static void test_prefix(void)
 	kiln_error_release(&err);
 
 	/* an interrupt stops the walk */
-	volatile sig_atomic_t stop = 1;
+	atomic_int stop = 1;
 	struct kiln_ctx ctx = { .cancel = &stop };
 	struct kiln_layer_write_opts o = { .ctx = &ctx };
 	w = NULL;

@@ -287,7 +287,7 @@ static void test_alloc_failures(struct kiln_store *st, const struct kiln_digest 
 /* An interrupt stops a save and a layout write: they fail, ECANCEL. */
 static void test_interrupted(const struct kiln_digest *img)
 {
-	volatile sig_atomic_t stop = 1;
+	atomic_int stop = 1;
 	struct kiln_ctx c = ctx;
 	c.cancel = &stop;
 	cleanup_free char *store = path("store");

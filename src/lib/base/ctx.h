@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 /**
@@ -23,8 +24,9 @@ struct kiln_ctx {
 	/** Receives log lines at or below log_level; NULL = dropped. */
 	void (*log_fn)(void *userdata, enum kiln_log_level level, const char *msg);
 	void *log_userdata;
-	/** Set (by a signal handler the CLI owns) when the user interrupts. */
-	volatile sig_atomic_t *cancel;
+	/** Set (by a signal handler the CLI owns, or by another thread) when the
+	 *  work is to stop. Lock-free, so a signal handler may store to it. */
+	atomic_int *cancel;
 };
 
 void kiln_log(const struct kiln_ctx *ctx, enum kiln_log_level level, const char *fmt, ...)
@@ -33,7 +35,7 @@ void kiln_log(const struct kiln_ctx *ctx, enum kiln_log_level level, const char 
 
 static inline int kiln_cancelled(const struct kiln_ctx *ctx)
 {
-	return ctx && ctx->cancel && *ctx->cancel;
+	return ctx && ctx->cancel && atomic_load_explicit(ctx->cancel, memory_order_relaxed);
 }
 
 /** The machine's online CPUs, at least 1 and at most `max` (0: no bound): how

@@ -127,7 +127,7 @@ struct bb {
 	struct kiln_store *st;
 	const struct kiln_ctx *uctx;
 	struct kiln_ctx ctx; /* the caller's, with cancel pointing at `abort` */
-	volatile sig_atomic_t abort;
+	atomic_int abort;    /* the stages' and layer threads' cancel flag (ctx.cancel) */
 	const struct kiln_build_opts *o;
 
 	struct kiln_exec_filters *filters; /* seccomp programs of the RUN steps */
