@@ -509,6 +509,8 @@ static void test_crash_cleanup(void)
 	ok = ok && f >= 0;
 	if (f >= 0)
 		(void) close(f);
+	(void) snprintf(p, sizeof(p), "%s/snapshots/layers/trash-00000000orphan", root);
+	ok = ok && mkdir(p, 0700) == 0;
 	(void) snprintf(p, sizeof(p), "%s/snapshots/active/00000000deadbeef", root);
 	ok = ok && mkdir(p, 0700) == 0;
 	(void) snprintf(p, sizeof(p), "%s/snapshots/active/00000000deadbeef/upper", root);
@@ -542,10 +544,19 @@ static void test_crash_cleanup(void)
 
 	struct kiln_snapshotter *s = NULL;
 	struct kiln_error err = KILN_ERROR_INIT;
-	int r = kiln_snapshotter_open(NULL, root, &s, &err);
-	TAP_INT_EQ(r, 0, "reopen cleans up");
+	int r = kiln_snapshotter_open_flags(NULL, root, KILN_SNAPSHOTTER_NO_SWEEP, &s, &err);
 	(void) snprintf(p, sizeof(p), "%s/snapshots/layers", root);
+	TAP_OK(r == 0 && count_entries(p, "tmp-") == 2 && count_entries(p, "trash-") == 1,
+	       "an open that does not sweep leaves them");
+	kiln_snapshotter_free(s);
+	s = NULL;
+	TAP_INT_EQ(kiln_snapshotter_open_flags(NULL, root, 2, &s, &err), -KILN_EINVAL,
+		   "unknown snapshotter flags");
+	kiln_error_release(&err);
+	r = kiln_snapshotter_open(NULL, root, &s, &err);
+	TAP_INT_EQ(r, 0, "reopen cleans up");
 	TAP_INT_EQ(count_entries(p, "tmp-"), 0, "a dead unpack and its lock are gone");
+	TAP_INT_EQ(count_entries(p, "trash-"), 0, "a half-removed layer without a lock is gone");
 	(void) snprintf(p, sizeof(p), "%s/snapshots/active", root);
 	TAP_INT_EQ(count_entries(p, "00000000deadbeef"), 0, "a dead mount's upper is gone");
 	TAP_INT_EQ(count_entries(p, "0000000000orphan"), 0, "an upper without a lock is gone");

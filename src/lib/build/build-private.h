@@ -128,6 +128,7 @@ struct bb {
 	const struct kiln_ctx *uctx;
 	struct kiln_ctx ctx; /* the caller's, with cancel pointing at `abort` */
 	atomic_int abort;    /* the stages' and layer threads' cancel flag (ctx.cancel) */
+	atomic_int swept;    /* a snapshotter of this build cleaned the store up */
 	const struct kiln_build_opts *o;
 
 	struct kiln_exec_filters *filters; /* seccomp programs of the RUN steps */
@@ -350,6 +351,10 @@ int bb_unmount(struct bb *b, struct kiln_snapshot_mount *m, struct kiln_error *e
 	__attribute__((warn_unused_result));
 void bb_spawn_begin(struct bb *b);
 void bb_spawn_end(struct bb *b);
+
+/* A snapshotter for the build: the first one it opens cleans the store up
+ * (kiln_snapshotter_open()), the others skip that. */
+int bb_snapshotter_open(struct bb *b, struct kiln_snapshotter **ret, struct kiln_error *err);
 
 /**
  * Commit a writable mount: keep the upper directory as an unpacked layer

@@ -364,7 +364,7 @@ int bb_export_rootfs(struct bb *b, const struct bb_chain *chain,
 {
 	cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *sn = NULL;
 	cleanup(kiln_snapshot_mount_releasep) struct kiln_snapshot_mount *m = NULL;
-	int r = kiln_snapshotter_open(&b->ctx, kiln_store_root(b->st), &sn, err);
+	int r = bb_snapshotter_open(b, &sn, err);
 	if (r >= 0)
 		r = bb_chain_mount(b, sn, chain, 1, &m, err);
 	if (r < 0)

@@ -228,6 +228,12 @@ static int blob_finish(struct bb *b, struct kiln_blob_writer *w,
 	return 0;
 }
 
+int bb_snapshotter_open(struct bb *b, struct kiln_snapshotter **ret, struct kiln_error *err)
+{
+	unsigned flags = atomic_exchange(&b->swept, 1) ? KILN_SNAPSHOTTER_NO_SWEEP : 0;
+	return kiln_snapshotter_open_flags(&b->ctx, kiln_store_root(b->st), flags, ret, err);
+}
+
 int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *err)
 {
 	if (!l->lazy)
@@ -237,7 +243,7 @@ int bb_layer_materialize(struct bb *b, struct bb_layer *l, struct kiln_error *er
 	if (r != 0)
 		return r < 0 ? r : bb_cache_set_blob(b, l, err);
 	cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *sn = NULL;
-	r = kiln_snapshotter_open(&b->ctx, kiln_store_root(b->st), &sn, err);
+	r = bb_snapshotter_open(b, &sn, err);
 	cleanup(kiln_blob_writer_freep) struct kiln_blob_writer *w = NULL;
 	if (r >= 0)
 		r = blob_start(b, &w, err);

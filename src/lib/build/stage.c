@@ -222,7 +222,7 @@ static int snapshotter(struct bb_step_ctx *sc, struct kiln_error *err)
 {
 	if (sc->sn)
 		return 0;
-	return kiln_snapshotter_open(&sc->b->ctx, kiln_store_root(sc->b->st), &sc->sn, err);
+	return bb_snapshotter_open(sc->b, &sc->sn, err);
 }
 
 static int key_input(struct layer_step *ls, const char *source_ref, const struct kiln_digest *src,

@@ -100,15 +100,16 @@ int snap_layer_remove(struct kiln_snapshotter *s, const char *name, struct kiln_
 
 /*
  * Layers named before their data is on the disk (unsynced.c).
- * open: read the boot id, open `dir` (<dir>/unsynced), remove the layers
- * other boots marked, sync and unmark this boot's old marks. Best effort.
+ * open: read the boot id, open `dir` (<dir>/unsynced); with `sweep`, remove
+ * the layers other boots marked, sync and unmark this boot's old marks.
+ * Best effort.
  * mark: before directory `dfd` is renamed to `name` in layers/; when no mark
  * can be made, syncfs(dfd) instead. trusted: 0 when `name` carries another
  * boot's mark (the layer is then removed), 1 otherwise; _in: the same check,
  * removing nothing, without a snapshotter.
  */
 int snap_boot_id(char out[SNAP_BOOT_ID_SIZE]);
-void snap_unsynced_open(struct kiln_snapshotter *s, const char *dir);
+void snap_unsynced_open(struct kiln_snapshotter *s, const char *dir, int sweep);
 int snap_unsynced_mark(struct kiln_snapshotter *s, const char *name, int dfd,
 		       struct kiln_error *err);
 int snap_unsynced_trusted(struct kiln_snapshotter *s, const char *name);

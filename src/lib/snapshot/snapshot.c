@@ -100,12 +100,13 @@ static int ends_with(const char *s, const char *suffix)
 
 /*
  * Remove what dead processes left in `dir`: every "<name>.lock" whose flock
- * we can take, with the "<name>" it guards; "<name>" entries matching
- * `orphan_prefix` that have no lock file at all (their owner removed the
- * lock last, so they were abandoned half-deleted).
+ * we can take, with the "<name>" it guards; "<name>" entries matching one of
+ * `orphan_prefixes` that have no lock file at all (their owner removed the
+ * lock last, so they were abandoned half-deleted). One pass over the
+ * directory, however many prefixes.
  */
 static void clean_dir(struct kiln_snapshotter *s, int dirfd, const char *path,
-		      const char *orphan_prefix)
+		      const char *const *orphan_prefixes, size_t n_prefixes)
 {
 	int dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
 	if (dfd < 0)
@@ -122,6 +123,9 @@ static void clean_dir(struct kiln_snapshotter *s, int dirfd, const char *path,
 		if (n[0] == '.')
 			continue;
 		char target[256], lock[sizeof(e->d_name) + 8];
+		int orphan = 0;
+		for (size_t i = 0; i < n_prefixes && !orphan; i++)
+			orphan = strncmp(n, orphan_prefixes[i], strlen(orphan_prefixes[i])) == 0;
 		if (ends_with(n, ".lock")) {
 			size_t len = strlen(n) - 5;
 			if (len >= sizeof(target))
@@ -138,7 +142,7 @@ static void clean_dir(struct kiln_snapshotter *s, int dirfd, const char *path,
 			kiln_debug(s->ctx, "snapshot: removed %s left by a dead process", target);
 			kiln_error_release(&err);
 			(void) close(lfd);
-		} else if (strncmp(n, orphan_prefix, strlen(orphan_prefix)) == 0) {
+		} else if (orphan) {
 			(void) snprintf(lock, sizeof(lock), "%s.lock", n);
 			if (faccessat(dirfd, lock, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 				continue;
@@ -176,6 +180,14 @@ void kiln_snapshotter_free(struct kiln_snapshotter *s)
 int kiln_snapshotter_open(const struct kiln_ctx *ctx, const char *store_root,
 			  struct kiln_snapshotter **ret, struct kiln_error *err)
 {
+	return kiln_snapshotter_open_flags(ctx, store_root, 0, ret, err);
+}
+
+int kiln_snapshotter_open_flags(const struct kiln_ctx *ctx, const char *store_root, unsigned flags,
+				struct kiln_snapshotter **ret, struct kiln_error *err)
+{
+	if (flags & ~(unsigned) KILN_SNAPSHOTTER_NO_SWEEP)
+		return kiln_fail(err, KILN_EINVAL, 0, "unknown snapshotter flags 0x%x", flags);
 	if (!store_root || !*store_root)
 		return kiln_fail(err, KILN_EINVAL, 0, "no store root");
 	cleanup(kiln_snapshotter_freep) struct kiln_snapshotter *s = kiln_calloc(1, sizeof(*s));
@@ -211,13 +223,17 @@ int kiln_snapshotter_open(const struct kiln_ctx *ctx, const char *store_root,
 		return kiln_fail_errno(err, "opening %s", s->notes);
 	(void) snap_reaper_init(s);
 
-	clean_dir(s, s->layers_fd, s->layers, "tmp-");
-	clean_dir(s, s->layers_fd, s->layers, "trash-");
-	clean_dir(s, s->active_fd, s->active, "");
+	int sweep = !(flags & KILN_SNAPSHOTTER_NO_SWEEP);
+	if (sweep) {
+		static const char *const in_layers[] = { "tmp-", "trash-" };
+		static const char *const in_active[] = { "" };
+		clean_dir(s, s->layers_fd, s->layers, in_layers, KILN_ARRAY_SIZE(in_layers));
+		clean_dir(s, s->active_fd, s->active, in_active, KILN_ARRAY_SIZE(in_active));
+	}
 	cleanup_free char *unsynced = kiln_asprintf("%s/unsynced", s->dir);
 	if (!unsynced)
 		return kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
-	snap_unsynced_open(s, unsynced);
+	snap_unsynced_open(s, unsynced, sweep);
 	*ret = steal_ptr(&s);
 	return 0;
 }

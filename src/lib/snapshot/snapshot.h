@@ -50,6 +50,15 @@ struct kiln_store;
 int kiln_snapshotter_open(const struct kiln_ctx *ctx, const char *store_root,
 			  struct kiln_snapshotter **ret, struct kiln_error *err)
 	__attribute__((warn_unused_result));
+
+/* Leave the clean-up to another snapshotter of this process that did it: it
+ * reads every name in layers/, thousands in a store that has built a lot. */
+#define KILN_SNAPSHOTTER_NO_SWEEP 1u
+
+/** kiln_snapshotter_open() with flags (KILN_SNAPSHOTTER_NO_SWEEP). */
+int kiln_snapshotter_open_flags(const struct kiln_ctx *ctx, const char *store_root, unsigned flags,
+				struct kiln_snapshotter **ret, struct kiln_error *err)
+	__attribute__((warn_unused_result));
 void kiln_snapshotter_free(struct kiln_snapshotter *s);
 KILN_DEFINE_CLEANUP(struct kiln_snapshotter, kiln_snapshotter_free)
 

@@ -176,13 +176,13 @@ static int list_ours(int dirfd, const char *boot, time_t older_than, struct kiln
 	return r;
 }
 
-void snap_unsynced_open(struct kiln_snapshotter *s, const char *dir)
+void snap_unsynced_open(struct kiln_snapshotter *s, const char *dir, int sweep)
 {
 	(void) snap_boot_id(s->boot_id);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return;
 	s->unsynced_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->unsynced_fd < 0)
+	if (s->unsynced_fd < 0 || !sweep)
 		return;
 	struct kiln_strv old = KILN_STRV_INIT, stale = KILN_STRV_INIT;
 	if (list_ours(s->unsynced_fd, s->boot_id, time(NULL) - SETTLED_AFTER_S, &old, &stale) ==
