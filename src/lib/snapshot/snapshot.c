@@ -243,22 +243,23 @@ char *kiln_snapshot_layer_path(const struct kiln_snapshotter *s, const struct ki
 	return kiln_asprintf("%s/%s", s->layers, diff_id->hex);
 }
 
-int snap_layer_name(struct kiln_snapshotter *s, const struct kiln_digest *d, char name[65],
-		    struct kiln_error *err)
+/* snap_layer_name() of the entry `hex` in layers/ */
+static int layer_name(struct kiln_snapshotter *s, const char *hex, char name[65],
+		      struct kiln_error *err)
 {
 	struct stat st;
-	if (fstatat(s->layers_fd, d->hex, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (fstatat(s->layers_fd, hex, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return kiln_fail_errno(err, "looking for layer %s", d->str);
+		return kiln_fail_errno(err, "looking for layer sha256:%s", hex);
 	}
 	if (S_ISDIR(st.st_mode)) {
-		memcpy(name, d->hex, 65);
+		memcpy(name, hex, 65);
 		return snap_unsynced_trusted(s, name);
 	}
 	if (S_ISLNK(st.st_mode)) {
 		/* an alias (kiln_snapshot_alias()): the hex of a layer kept under another id */
-		ssize_t n = readlinkat(s->layers_fd, d->hex, name, 65);
+		ssize_t n = readlinkat(s->layers_fd, hex, name, 65);
 		if (n == 64) {
 			name[64] = '\0';
 			if (kiln_digest_is_hex(name) &&
@@ -269,20 +270,23 @@ int snap_layer_name(struct kiln_snapshotter *s, const struct kiln_digest *d, cha
 				return 0; /* what it named was pruned */
 		}
 	}
-	return kiln_fail(err, KILN_EIO, 0, "%s/%s is not a directory", s->layers, d->hex);
+	return kiln_fail(err, KILN_EIO, 0, "%s/%s is not a directory", s->layers, hex);
+}
+
+int snap_layer_name(struct kiln_snapshotter *s, const struct kiln_digest *d, char name[65],
+		    struct kiln_error *err)
+{
+	return layer_name(s, d->hex, name, err);
 }
 
 int snap_drop_dangling(struct kiln_snapshotter *s, const char *hex)
 {
 	struct stat st;
-	char name[65], str[80];
-	struct kiln_digest d;
-	(void) snprintf(str, sizeof(str), "sha256:%s", hex);
-	if (fstatat(s->layers_fd, hex, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode) ||
-	    kiln_digest_parse(str, &d, NULL) < 0)
+	char name[65];
+	if (fstatat(s->layers_fd, hex, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
 		return 0;
 	struct kiln_error e = KILN_ERROR_INIT;
-	int r = snap_layer_name(s, &d, name, &e);
+	int r = layer_name(s, hex, name, &e);
 	kiln_error_release(&e);
 	if (r != 0)
 		return 0;
@@ -336,13 +340,15 @@ int kiln_snapshot_alias(struct kiln_snapshotter *s, const struct kiln_digest *di
 		return fd;
 	(void) close(fd);
 	/* not synced: an alias lost in a crash costs an unpack from the blob */
-	int r = 0;
-	while (symlinkat(name, s->layers_fd, diff_id->hex) < 0) {
+	for (int retried = 0; symlinkat(name, s->layers_fd, diff_id->hex) < 0; retried = 1) {
 		if (errno != EEXIST)
 			return kiln_fail_errno(err, "naming layer %s %s", kept->str, diff_id->str);
 		/* unpacked, or named, already; or an alias of a layer gone since */
-		if (r++ || (r = snap_drop_dangling(s, diff_id->hex)) <= 0)
-			return r < 0 ? -KILN_EIO : 0;
+		int r = retried ? 0 : snap_drop_dangling(s, diff_id->hex);
+		if (r < 0)
+			return kiln_fail_errno(err, "replacing the alias %s", diff_id->str);
+		if (r == 0)
+			return 0;
 	}
 	kiln_debug(s->ctx, "snapshot: %s is layer %s", diff_id->str, kept->str);
 	return 0;

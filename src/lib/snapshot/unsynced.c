@@ -64,12 +64,15 @@ int snap_boot_id(char out[SNAP_BOOT_ID_SIZE])
 
 enum mark { MARK_NONE, MARK_OURS, MARK_STALE };
 
+/* `boot`: this boot's id, or NULL to read it (only when there is a mark) */
 static enum mark mark_of(int dirfd, const char *name, const char *boot)
 {
-	char target[SNAP_BOOT_ID_SIZE + 1];
+	char target[SNAP_BOOT_ID_SIZE + 1], own[SNAP_BOOT_ID_SIZE];
 	ssize_t n = readlinkat(dirfd, name, target, sizeof(target));
 	if (n < 0)
 		return errno == ENOENT ? MARK_NONE : MARK_STALE;
+	if (!boot)
+		boot = snap_boot_id(own) == 0 ? own : "";
 	if (!*boot || (size_t) n >= sizeof(target))
 		return MARK_STALE;
 	target[n] = '\0';
@@ -105,12 +108,7 @@ int snap_unsynced_trusted_in(const char *store_root, const char *name)
 	cleanup_free char *p = kiln_asprintf("%s/snapshots/unsynced/%s", store_root, name);
 	if (!p)
 		return 1; /* the caller's next step fails on the same allocation */
-	struct stat st;
-	if (lstat(p, &st) < 0)
-		return 1;
-	char boot[SNAP_BOOT_ID_SIZE];
-	(void) snap_boot_id(boot);
-	return mark_of(AT_FDCWD, p, boot) != MARK_STALE;
+	return mark_of(AT_FDCWD, p, NULL) != MARK_STALE;
 }
 
 int snap_unsynced_mark(struct kiln_snapshotter *s, const char *name, int dfd,
@@ -142,17 +140,18 @@ int snap_unsynced_mark(struct kiln_snapshotter *s, const char *name, int dfd,
 }
 
 /* The marks of this boot in `dirfd` (older than `older_than`, when not 0),
- * and whether a mark of another boot is there; tmp- names are marks being
- * made. */
+ * and, into `stale` when given, those of other boots; tmp- names are marks
+ * being made. */
 static int list_ours(int dirfd, const char *boot, time_t older_than, struct kiln_strv *ours,
-		     struct kiln_strv *stale)
+		     struct kiln_strv *stale, struct kiln_error *err)
 {
 	int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
 	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
 	if (!d) {
+		int r = kiln_fail_errno(err, "reading the marks of unsynced layers");
 		if (dup >= 0)
 			(void) close(dup);
-		return -1;
+		return r;
 	}
 	rewinddir(d);
 	int r = 0;
@@ -173,7 +172,18 @@ static int list_ours(int dirfd, const char *boot, time_t older_than, struct kiln
 		}
 	}
 	closedir(d);
-	return r;
+	return r < 0 ? kiln_fail(err, KILN_ENOMEM, 0, "out of memory") : 0;
+}
+
+/* syncfs(`sync_fd`), then remove the marks `names` in `dirfd`: every one was
+ * made before the sync began. Only system calls: the settle's child runs it. */
+static int sync_then_unmark(int sync_fd, int dirfd, char *const *names, size_t n)
+{
+	if (syncfs(sync_fd) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		(void) unlinkat(dirfd, names[i], 0);
+	return 0;
 }
 
 void snap_unsynced_open(struct kiln_snapshotter *s, const char *dir, int sweep)
@@ -185,15 +195,13 @@ void snap_unsynced_open(struct kiln_snapshotter *s, const char *dir, int sweep)
 	if (s->unsynced_fd < 0 || !sweep)
 		return;
 	struct kiln_strv old = KILN_STRV_INIT, stale = KILN_STRV_INIT;
-	if (list_ours(s->unsynced_fd, s->boot_id, time(NULL) - SETTLED_AFTER_S, &old, &stale) ==
-	    0) {
+	if (list_ours(s->unsynced_fd, s->boot_id, time(NULL) - SETTLED_AFTER_S, &old, &stale,
+		      NULL) == 0) {
 		for (size_t i = 0; i < stale.len; i++)
 			discard(s, stale.items[i]);
 		/* one process syncs; the others go on (the marks stay until then) */
 		if (old.len && flock(s->unsynced_fd, LOCK_EX | LOCK_NB) == 0) {
-			if (syncfs(s->layers_fd) == 0)
-				for (size_t i = 0; i < old.len; i++)
-					(void) unlinkat(s->unsynced_fd, old.items[i], 0);
+			(void) sync_then_unmark(s->layers_fd, s->unsynced_fd, old.items, old.len);
 			(void) flock(s->unsynced_fd, LOCK_UN);
 		}
 	}
@@ -212,9 +220,7 @@ static void __attribute__((noreturn)) settle_child(int dirfd, char **names, size
 	(void) syscall(SYS_close_range, (unsigned) dirfd + 1, ~0U, 0);
 	(void) setpriority(PRIO_PROCESS, 0, 10);
 	(void) syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO(IOPRIO_CLASS_BE, 7));
-	if (syncfs(dirfd) == 0)
-		for (size_t i = 0; i < n; i++)
-			(void) unlinkat(dirfd, names[i], 0);
+	(void) sync_then_unmark(dirfd, dirfd, names, n);
 	_exit(0);
 }
 
@@ -232,19 +238,15 @@ int kiln_snapshot_settle(const char *store_root, unsigned flags, struct kiln_err
 	if (snap_boot_id(boot) < 0)
 		return 0; /* then no mark of this boot was made */
 	struct kiln_strv ours = KILN_STRV_INIT;
-	int lr = list_ours(dfd, boot, 0, &ours, NULL);
-	if (lr < 0) {
+	int r = list_ours(dfd, boot, 0, &ours, NULL, err);
+	if (r < 0) {
 		kiln_strv_release(&ours);
-		return lr == -1 ? kiln_fail_errno(err, "reading %s", dir)
-				: kiln_fail(err, KILN_ENOMEM, 0, "out of memory");
+		return r;
 	}
 	int n = (int) ours.len;
-	int r = 0;
 	if (n && !(flags & KILN_SNAPSHOT_SETTLE_DETACH)) {
-		if (syncfs(dfd) < 0)
+		if (sync_then_unmark(dfd, dfd, ours.items, ours.len) < 0)
 			r = kiln_fail_errno(err, "syncing %s", store_root);
-		for (size_t i = 0; r == 0 && i < ours.len; i++)
-			(void) unlinkat(dfd, ours.items[i], 0);
 	} else if (n) {
 		/* twice, so that the one that syncs is nobody's child to reap */
 		pid_t pid = fork();
