@@ -16,10 +16,11 @@ U=$KILN_ROOT/snapshots/unsynced
 L=$KILN_ROOT/snapshots/layers
 OTHER_BOOT=00000000-0000-4000-8000-000000000000
 
-# marks_gone: no mark is left, waiting up to 5 s for the background sync
+# marks_gone: no mark is left, waiting up to 60 s for the background sync
+# (it waits for all of the file system's dirty data, which may be much)
 marks_gone() {
 	i=0
-	while [ -n "$(ls -A "$U")" ] && [ $i -lt 50 ]; do
+	while [ -n "$(ls -A "$U")" ] && [ $i -lt 600 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -61,17 +62,19 @@ test_expect_success ROOT,OVERLAY,BUSYBOX 'a layer left marked by the boot it was
 	marks_gone
 '
 
+# A layer directory is known by its inode and birth time: the inode number of
+# a removed one may be given to the next directory made.
 test_expect_success ROOT,OVERLAY,BUSYBOX 'after a restart before the sync: the steps run again, nothing is lost' '
 	for d in "$L"/*; do
 		test -d "$d" && ! test -h "$d" && ln -s "$OTHER_BOOT" "$U/${d##*/}" &&
-		stat -c %i "$d" >>inodes.before || :
+		stat -c "%i %.9W" "$d" >>layers.before || :
 	done &&
-	test "$(wc -l <inodes.before)" -ge 4 &&
+	test "$(wc -l <layers.before)" -ge 4 &&
 	kiln --debug build --progress=plain -t localhost/unsynced:1 ctx 2>out4 &&
 	test "$(step_states out4 build)" = "1:CACHED 2:DONE " &&
 	test_grep "named in another boot, unsynced: removed" out4 &&
-	stat -c %i "$L"/* | sort >inodes.after &&
-	sort inodes.before | comm -12 - inodes.after >kept &&
+	stat -c "%i %.9W" "$L"/* | sort >layers.after &&
+	sort layers.before | comm -12 - layers.after >kept &&
 	test_cmp /dev/null kept &&
 	kiln build -q --target build -t localhost/unsynced-build:1 ctx >/dev/null &&
 	kiln run --rm localhost/unsynced-build:1 cat /made /id >stage.2 &&

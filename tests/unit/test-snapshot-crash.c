@@ -25,6 +25,18 @@
 static char root[64];
 static struct layer l1;
 
+/* Linked with --wrap=syncfs: `during_sync`, when set, runs as a sync begins. */
+int __real_syncfs(int fd);
+int __wrap_syncfs(int fd);
+static void (*during_sync)(void);
+
+int __wrap_syncfs(int fd)
+{
+	if (during_sync)
+		during_sync();
+	return __real_syncfs(fd);
+}
+
 static void test_crash_cleanup(void)
 {
 	char p[512];
@@ -164,6 +176,23 @@ static int layer_dir_exists(const struct kiln_digest *id)
 	return lstat(p, &st) == 0;
 }
 
+/* A layer pruned and kept again while a settle syncs: its mark, made again
+ * after the sync began, is a new file under the same name, and often with
+ * the same inode. What makes a layer takes longer than the clock's tick,
+ * so the pause. */
+static struct kiln_digest remade;
+
+static void make_mark_again(void)
+{
+	char p[256], boot[64];
+	(void) snprintf(p, sizeof(p), "%s/snapshots/unsynced/%s", root, remade.hex);
+	ssize_t n = readlink(p, boot, sizeof(boot) - 1);
+	boot[n > 0 ? n : 0] = '\0';
+	(void) usleep(20 * 1000);
+	if (n <= 0 || unlink(p) < 0 || symlink(boot, p) < 0)
+		TAP_OK(0, "make the mark of %s again", remade.hex);
+}
+
 /*
  * Layers named before their data is synced: the mark with this boot's id,
  * a sync that drops it, and what a mark of another boot (a restart before
@@ -196,6 +225,14 @@ static void test_unsynced(void)
 	TAP_OK(n >= 1 && !*mark_of(&a), "settling syncs and drops the marks (%d)", n);
 	TAP_INT_EQ(kiln_snapshot_has(s, &a, &err), 1, "the layer stays");
 	TAP_INT_EQ(kiln_snapshot_settle(root, 0, &err), 0, "a second settle finds nothing");
+	TAP_INT_EQ(keep_tagged(s, 0xa2, &remade, NULL), 0, "unsynced: keep one more");
+	during_sync = make_mark_again;
+	n = kiln_snapshot_settle(root, 0, &err);
+	during_sync = NULL;
+	TAP_OK(n >= 1 && !strcmp(mark_of(&remade), boot),
+	       "a mark made again while the sync ran is not the one it was for: it stays");
+	TAP_OK(kiln_snapshot_settle(root, 0, &err) >= 1 && !*mark_of(&remade),
+	       "the next settle drops it");
 
 	/* a restart before the sync: the layer is gone wherever it is looked up */
 	TAP_INT_EQ(keep_tagged(s, 0xb2, &b, NULL), 0, "keep another");

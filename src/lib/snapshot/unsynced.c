@@ -139,10 +139,52 @@ int snap_unsynced_mark(struct kiln_snapshotter *s, const char *name, int dfd,
 	return 0;
 }
 
+/* Marks found by a listing, each with its inode and change time: a mark
+ * removed and made again (its layer pruned and made again) while a sync ran
+ * is not the one the sync was for, though it may get the same inode. */
+struct mark_id {
+	ino_t ino;
+	struct timespec ctime;
+};
+
+struct marks {
+	struct kiln_strv names;
+	struct mark_id *ids;
+	size_t cap;
+};
+
+static int same_mark(const struct mark_id *id, const struct stat *st)
+{
+	return st->st_ino == id->ino && st->st_ctim.tv_sec == id->ctime.tv_sec &&
+	       st->st_ctim.tv_nsec == id->ctime.tv_nsec;
+}
+
+static void marks_release(struct marks *m)
+{
+	kiln_strv_release(&m->names);
+	free(m->ids);
+}
+
+static int marks_push(struct marks *m, const char *name, const struct stat *st)
+{
+	if (m->names.len == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 16;
+		struct mark_id *ids = realloc(m->ids, cap * sizeof(*ids));
+		if (!ids)
+			return -1;
+		m->ids = ids;
+		m->cap = cap;
+	}
+	if (kiln_strv_push(&m->names, name) < 0)
+		return -1;
+	m->ids[m->names.len - 1] = (struct mark_id){ st->st_ino, st->st_ctim };
+	return 0;
+}
+
 /* The marks of this boot in `dirfd` (older than `older_than`, when not 0),
  * and, into `stale` when given, those of other boots; tmp- names are marks
  * being made. */
-static int list_ours(int dirfd, const char *boot, time_t older_than, struct kiln_strv *ours,
+static int list_ours(int dirfd, const char *boot, time_t older_than, struct marks *ours,
 		     struct kiln_strv *stale, struct kiln_error *err)
 {
 	int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
@@ -161,28 +203,32 @@ static int list_ours(int dirfd, const char *boot, time_t older_than, struct kiln
 		if (n[0] == '.' || strncmp(n, "tmp-", 4) == 0)
 			continue;
 		enum mark m = mark_of(dirfd, n, boot);
+		struct stat st;
 		if (m == MARK_STALE && stale) {
 			r = kiln_strv_push(stale, n);
-		} else if (m == MARK_OURS) {
-			struct stat st;
-			if (older_than && (fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-					   st.st_mtim.tv_sec > older_than))
+		} else if (m == MARK_OURS && fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (older_than && st.st_mtim.tv_sec > older_than)
 				continue;
-			r = kiln_strv_push(ours, n);
+			r = marks_push(ours, n, &st);
 		}
 	}
 	closedir(d);
 	return r < 0 ? kiln_fail(err, KILN_ENOMEM, 0, "out of memory") : 0;
 }
 
-/* syncfs(`sync_fd`), then remove the marks `names` in `dirfd`: every one was
- * made before the sync began. Only system calls: the settle's child runs it. */
-static int sync_then_unmark(int sync_fd, int dirfd, char *const *names, size_t n)
+/* syncfs(`sync_fd`), then remove the marks `m` in `dirfd` that are still the
+ * ones listed: every one was made before the sync began. Only system calls:
+ * the settle's child runs it. */
+static int sync_then_unmark(int sync_fd, int dirfd, const struct marks *m)
 {
 	if (syncfs(sync_fd) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		(void) unlinkat(dirfd, names[i], 0);
+	for (size_t i = 0; i < m->names.len; i++) {
+		struct stat st;
+		if (fstatat(dirfd, m->names.items[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    same_mark(&m->ids[i], &st))
+			(void) unlinkat(dirfd, m->names.items[i], 0);
+	}
 	return 0;
 }
 
@@ -194,23 +240,24 @@ void snap_unsynced_open(struct kiln_snapshotter *s, const char *dir, int sweep)
 	s->unsynced_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->unsynced_fd < 0 || !sweep)
 		return;
-	struct kiln_strv old = KILN_STRV_INIT, stale = KILN_STRV_INIT;
+	struct marks old = { .names = KILN_STRV_INIT };
+	struct kiln_strv stale = KILN_STRV_INIT;
 	if (list_ours(s->unsynced_fd, s->boot_id, time(NULL) - SETTLED_AFTER_S, &old, &stale,
 		      NULL) == 0) {
 		for (size_t i = 0; i < stale.len; i++)
 			discard(s, stale.items[i]);
 		/* one process syncs; the others go on (the marks stay until then) */
-		if (old.len && flock(s->unsynced_fd, LOCK_EX | LOCK_NB) == 0) {
-			(void) sync_then_unmark(s->layers_fd, s->unsynced_fd, old.items, old.len);
+		if (old.names.len && flock(s->unsynced_fd, LOCK_EX | LOCK_NB) == 0) {
+			(void) sync_then_unmark(s->layers_fd, s->unsynced_fd, &old);
 			(void) flock(s->unsynced_fd, LOCK_UN);
 		}
 	}
-	kiln_strv_release(&old);
+	marks_release(&old);
 	kiln_strv_release(&stale);
 }
 
 /* In the child: only what is safe after a fork of a threaded process. */
-static void __attribute__((noreturn)) settle_child(int dirfd, char **names, size_t n)
+static void __attribute__((noreturn)) settle_child(int dirfd, const struct marks *m)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; fd < 3 && null >= 0; fd++)
@@ -220,7 +267,7 @@ static void __attribute__((noreturn)) settle_child(int dirfd, char **names, size
 	(void) syscall(SYS_close_range, (unsigned) dirfd + 1, ~0U, 0);
 	(void) setpriority(PRIO_PROCESS, 0, 10);
 	(void) syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO(IOPRIO_CLASS_BE, 7));
-	(void) sync_then_unmark(dirfd, dirfd, names, n);
+	(void) sync_then_unmark(dirfd, dirfd, m);
 	_exit(0);
 }
 
@@ -237,22 +284,22 @@ int kiln_snapshot_settle(const char *store_root, unsigned flags, struct kiln_err
 	char boot[SNAP_BOOT_ID_SIZE];
 	if (snap_boot_id(boot) < 0)
 		return 0; /* then no mark of this boot was made */
-	struct kiln_strv ours = KILN_STRV_INIT;
+	struct marks ours = { .names = KILN_STRV_INIT };
 	int r = list_ours(dfd, boot, 0, &ours, NULL, err);
 	if (r < 0) {
-		kiln_strv_release(&ours);
+		marks_release(&ours);
 		return r;
 	}
-	int n = (int) ours.len;
+	int n = (int) ours.names.len;
 	if (n && !(flags & KILN_SNAPSHOT_SETTLE_DETACH)) {
-		if (sync_then_unmark(dfd, dfd, ours.items, ours.len) < 0)
+		if (sync_then_unmark(dfd, dfd, &ours) < 0)
 			r = kiln_fail_errno(err, "syncing %s", store_root);
 	} else if (n) {
 		/* twice, so that the one that syncs is nobody's child to reap */
 		pid_t pid = fork();
 		if (pid == 0) {
 			if (fork() == 0)
-				settle_child(dfd, ours.items, ours.len);
+				settle_child(dfd, &ours);
 			_exit(0);
 		}
 		if (pid < 0)
@@ -261,6 +308,6 @@ int kiln_snapshot_settle(const char *store_root, unsigned flags, struct kiln_err
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 				;
 	}
-	kiln_strv_release(&ours);
+	marks_release(&ours);
 	return r < 0 ? r : n;
 }
