@@ -510,6 +510,9 @@ int bb_layer_walk_open(struct bb_layer_walk *w, struct kiln_snapshotter *sn,
  * w->dir_fds[layer]; -1 if none (or on an error) */
 int bb_layer_walk_find(struct bb_layer_walk *w, const char *path, struct stat *st,
 		       const char **name);
+/* `path`'s directory in layer 0, the top (w->dir_fds[0]), and its name there;
+ * -1 if it is no directory there (or on an error) */
+int bb_layer_walk_top(struct bb_layer_walk *w, const char *path, const char **name);
 void bb_layer_walk_close(struct bb_layer_walk *w);
 /*
  * COPY --from: the digests of selected files that the source shows from a
@@ -549,12 +552,14 @@ int bb_reuse_offer(struct bb_reuse *ru, const struct kiln_plan_item *it,
  * very inode the source shows, when the copy would make it alike (mode,
  * owner, times, no xattrs) and the image would show that inode nowhere else:
  * not from a layer the target stands on too (`target_ids[0..nt)`), not a file
- * with another link already, not twice in one step. On an error no file
- * comes from them.
+ * with another link already, not twice in one step. `top_read`: the
+ * selection was walked in the top layer alone, so each item's lstat is that
+ * layer's file's, and is not taken again. On an error no file comes from
+ * them.
  */
 int bb_reuse_sources(struct bb_reuse *ru, struct kiln_snapshotter *sn,
 		     const struct kiln_digest *ids, size_t n, const struct kiln_digest *target_ids,
-		     size_t nt, struct kiln_error *err);
+		     size_t nt, int top_read, struct kiln_error *err);
 int bb_reuse_pending(const struct bb_reuse *ru);
 int bb_reuse_apply(struct bb *b, struct bb_reuse *ru, const char *upper, int src_fd,
 		   const struct bb_copy_opts *o, struct kiln_error *err);

@@ -74,6 +74,7 @@ struct bb_reuse {
 	 * target stands on too (their files are in the image already) */
 	struct bb_layer_walk src;
 	unsigned char *shared;
+	int top_read; /* the selection's lstat of each item is the top layer's */
 	/* the source inodes this step links, each once (open addressing, 0 = free) */
 	uint64_t *inos;
 	size_t n_inos, cap_inos;
@@ -159,10 +160,11 @@ int bb_reuse_record(struct bb_reuse *ru, const struct kiln_plan_item *it, const 
 
 int bb_reuse_sources(struct bb_reuse *ru, struct kiln_snapshotter *sn,
 		     const struct kiln_digest *ids, size_t n, const struct kiln_digest *target_ids,
-		     size_t nt, struct kiln_error *err)
+		     size_t nt, int top_read, struct kiln_error *err)
 {
 	if (!(ru->shared = kiln_calloc(n + 1, 1)))
 		return oom(err);
+	ru->top_read = top_read;
 	/* walk layer i is ids[n - 1 - i] */
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < nt && !ru->shared[i]; k++)
@@ -217,6 +219,21 @@ static int alike(const struct stat *st, const struct kiln_plan_item *it, mode_t 
 	return 1;
 }
 
+/* what source_layer() looks at of an item's lstat, as a struct stat */
+static void stat_of_item(const struct kiln_plan_item *it, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_dev = (dev_t) it->st.dev;
+	st->st_ino = (ino_t) it->st.ino;
+	st->st_mode = it->st.mode;
+	st->st_nlink = it->st.nlink;
+	st->st_uid = it->st.uid;
+	st->st_gid = it->st.gid;
+	st->st_size = it->st.size;
+	st->st_mtim = kiln_plan_timespec(it->st.mtime_ns);
+	st->st_ctim = kiln_plan_timespec(it->st.ctime_ns);
+}
+
 /* xattrs, which the copy may not all keep (and overlayfs's own, which it
  * drops), of `name` in the directory `dir_fd` */
 static int has_xattrs(int dir_fd, const char *name)
@@ -239,7 +256,15 @@ static int source_layer(struct bb_reuse *ru, const struct kiln_plan_item *it, mo
 {
 	struct stat st;
 	const char *name;
-	int i = bb_layer_walk_find(&ru->src, it->path, &st, &name);
+	int i;
+	if (ru->top_read) {
+		/* the walk's own lstat, of the same file in a layer that does not
+		 * change: 2,000 fewer fstatat for 2,000 files */
+		i = bb_layer_walk_top(&ru->src, it->path, &name);
+		stat_of_item(it, &st);
+	} else {
+		i = bb_layer_walk_find(&ru->src, it->path, &st, &name);
+	}
 	if (i >= 0 && ru->shared[i])
 		*shared_ino = (uint64_t) st.st_ino; /* in the image already */
 	if (i < 0 || ru->shared[i] || st.st_nlink != 1 || !bb_listed_file(&st, it) ||

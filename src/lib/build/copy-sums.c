@@ -167,13 +167,24 @@ static int walk_dirs(struct bb_layer_walk *w, const char *dir, size_t len)
 	return 0;
 }
 
-int bb_layer_walk_find(struct bb_layer_walk *w, const char *path, struct stat *st,
-		       const char **name)
+/* `path`'s directory opened in each layer, and its name there */
+static int walk_to(struct bb_layer_walk *w, const char *path, const char **name)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dl = slash ? (size_t) (slash - path) : 0;
 	*name = slash ? slash + 1 : path;
-	if (!**name || walk_dirs(w, path, dl) < 0)
+	return !**name || walk_dirs(w, path, dl) < 0 ? -1 : 0;
+}
+
+int bb_layer_walk_top(struct bb_layer_walk *w, const char *path, const char **name)
+{
+	return w->n && walk_to(w, path, name) == 0 && w->dir_fds[0] >= 0 ? 0 : -1;
+}
+
+int bb_layer_walk_find(struct bb_layer_walk *w, const char *path, struct stat *st,
+		       const char **name)
+{
+	if (walk_to(w, path, name) < 0)
 		return -1;
 	for (size_t i = 0; i < w->n; i++) {
 		if (w->dir_fds[i] < 0)

@@ -690,7 +690,7 @@ static void open_reuse(struct layer_step *ls, struct bb_reuse **ret)
 			nt++;
 	if (r >= 0)
 		r = bb_reuse_sources(*ret, ls->sc.sn, ls->src_layers, ls->n_src_layers, tids, nt,
-				     &e);
+				     ls->sel->read_fd >= 0, &e);
 	if (r < 0) {
 		kiln_debug(&b->ctx, "COPY: no file linked from %s: %s", c->from,
 			   e.msg ? e.msg : "");
