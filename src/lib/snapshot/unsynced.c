@@ -169,7 +169,7 @@ static int marks_push(struct marks *m, const char *name, const struct stat *st)
 {
 	if (m->names.len == m->cap) {
 		size_t cap = m->cap ? 2 * m->cap : 16;
-		struct mark_id *ids = realloc(m->ids, cap * sizeof(*ids));
+		struct mark_id *ids = kiln_reallocarray(m->ids, cap, sizeof(*ids));
 		if (!ids)
 			return -1;
 		m->ids = ids;
