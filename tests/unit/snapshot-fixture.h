@@ -8,11 +8,14 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "layer/layer.h"
 #include "snapshot/snapshot.h"
 #include "tap.h"
@@ -73,6 +76,33 @@ __attribute__((unused)) static int make_layer(const struct ent *ents, size_t n,
 	}
 	ret->fd = fd;
 	return 0;
+}
+
+/*
+ * The program's own store under /tmp (`root`, of `size` bytes) named for
+ * `name`: 0, or -1 when the program cannot run, said in TAP: a skip of
+ * `what` when not root, a failure when the directory cannot be made.
+ */
+__attribute__((unused)) static int fixture_root(char *root, size_t size, const char *name,
+						const char *what)
+{
+	if (geteuid() != 0) {
+		tap_skip("needs root (overlayfs, whiteout devices)", "%s", what);
+		return -1;
+	}
+	(void) snprintf(root, size, "/tmp/kiln-test-%s.XXXXXX", name);
+	if (!mkdtemp(root)) {
+		TAP_OK(0, "scratch directory");
+		return -1;
+	}
+	return 0;
+}
+
+__attribute__((unused)) static void fixture_root_remove(const char *root)
+{
+	struct kiln_error err = KILN_ERROR_INIT;
+	(void) kiln_rm_rf(root, &err);
+	kiln_error_release(&err);
 }
 
 static const struct ent l1_ents[] = {

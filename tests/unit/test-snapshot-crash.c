@@ -309,15 +309,8 @@ static void test_unsynced(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		tap_skip("needs root (overlayfs, whiteout devices)", "snapshot crash tests");
+	if (fixture_root(root, sizeof(root), "snapshot-crash", "snapshot crash tests") < 0)
 		return tap_done();
-	}
-	(void) snprintf(root, sizeof(root), "/tmp/kiln-test-snapshot-crash.XXXXXX");
-	if (!mkdtemp(root)) {
-		TAP_OK(0, "scratch directory");
-		return tap_done();
-	}
 	struct kiln_error err = KILN_ERROR_INIT;
 	struct kiln_snapshotter *s = NULL;
 	int ok = make_layer(l1_ents, KILN_ARRAY_SIZE(l1_ents), KILN_COMPRESSION_NONE, &l1) == 0;
@@ -332,8 +325,6 @@ int main(void)
 	}
 	kiln_snapshotter_free(s);
 	kiln_error_release(&err);
-	struct kiln_error e2 = KILN_ERROR_INIT;
-	(void) kiln_rm_rf(root, &e2);
-	kiln_error_release(&e2);
+	fixture_root_remove(root);
 	return tap_done();
 }
